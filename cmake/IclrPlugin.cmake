@@ -1,0 +1,30 @@
+# iclr_add_plugin(NAME KIND <dataset|model|method|metric> SOURCES a.cpp ... [OUTPUT_DIR dir])
+# One call per plugin folder: builds NAME.so into <build>/plugins/<kind>s/, hidden visibility
+# (only iclr_plugin_entry is exported), linked to the shared libtorch, reusing one torch PCH.
+
+# The precompiled <torch/torch.h> shared by every plugin target (a torch TU costs ~25 s without it).
+add_library(iclr_torch_pch OBJECT ${CMAKE_CURRENT_LIST_DIR}/pch.cpp)
+target_link_libraries(iclr_torch_pch PRIVATE iclr_sdk ${TORCH_LIBRARIES})
+set_target_properties(iclr_torch_pch PROPERTIES POSITION_INDEPENDENT_CODE ON
+  CXX_VISIBILITY_PRESET hidden VISIBILITY_INLINES_HIDDEN ON)
+target_precompile_headers(iclr_torch_pch PRIVATE <torch/torch.h>)
+
+function(iclr_add_plugin name)
+  cmake_parse_arguments(P "" "KIND;OUTPUT_DIR" "SOURCES" ${ARGN})
+  if(NOT P_KIND MATCHES "^(dataset|model|method|metric)$")
+    message(FATAL_ERROR "iclr_add_plugin(${name}): KIND must be dataset, model, method or metric")
+  endif()
+  if(NOT P_OUTPUT_DIR)
+    set(P_OUTPUT_DIR ${ICLR_PLUGIN_OUTPUT_DIR})
+  endif()
+  set(target iclr_${P_KIND}_${name})
+  add_library(${target} MODULE ${P_SOURCES})
+  target_link_libraries(${target} PRIVATE iclr_sdk ${TORCH_LIBRARIES})
+  set_target_properties(${target} PROPERTIES
+    PREFIX "" OUTPUT_NAME ${name}
+    LIBRARY_OUTPUT_DIRECTORY ${P_OUTPUT_DIR}/${P_KIND}s
+    POSITION_INDEPENDENT_CODE ON
+    CXX_VISIBILITY_PRESET hidden VISIBILITY_INLINES_HIDDEN ON)
+  target_precompile_headers(${target} REUSE_FROM iclr_torch_pch)
+  add_dependencies(iclr ${target})
+endfunction()

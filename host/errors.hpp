@@ -1,0 +1,52 @@
+// Host error types: a user error is bad input (exit 2), with an optional file:line:column.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace iclr {
+
+struct SourcePos {
+    std::string file;
+    int line = 0;
+    int column = 0;
+    std::string str() const {
+        if (line <= 0) return file;
+        return file + ":" + std::to_string(line) + ":" + std::to_string(column);
+    }
+};
+
+// Bad input from the user: a sweep, a flag, a query. The CLI prints what() on one line, exits 2.
+class UserError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+// A runtime failure that is not the user's input (database, disk, workers). Exit 1.
+class HostError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+struct Diagnostic {
+    SourcePos pos;
+    std::string message;
+    std::string str() const { return pos.str() + ": " + message; }
+};
+
+// Every problem found in a sweep, reported together; each line is one diagnostic.
+class SweepError : public UserError {
+public:
+    explicit SweepError(std::vector<Diagnostic> diags) : UserError(join(diags)), diagnostics(std::move(diags)) {}
+    std::vector<Diagnostic> diagnostics;
+
+private:
+    static std::string join(const std::vector<Diagnostic>& d) {
+        std::string s;
+        for (size_t i = 0; i < d.size(); ++i) s += (i ? "\n" : "") + d[i].str();
+        return s;
+    }
+};
+
+} // namespace iclr

@@ -1,0 +1,107 @@
+// iclr: the command-line entry point (CLI11). No torch here: the worker library is loaded
+// only by the hidden `__worker` command, in the worker processes.
+#include <dlfcn.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+
+#include <CLI/CLI.hpp>
+#include <fmt/core.h>
+
+#include "commands.hpp"
+#include "errors.hpp"
+#include "plugin_registry.hpp"
+#include "process.hpp"
+
+namespace {
+
+// Loads libiclr_worker.so (which links libtorch) and hands the process to it.
+int worker_main() {
+    std::string lib;
+    if (const char* e = std::getenv("ICLR_WORKER_LIB"); e && *e) lib = e;
+    else lib = (std::filesystem::path(iclr::exe_dir()).parent_path() / "lib" / "libiclr_worker.so").string();
+    void* h = dlopen(lib.c_str(), RTLD_NOW | RTLD_GLOBAL);
+    if (!h) {
+        std::fprintf(stderr, "iclr worker: cannot load %s: %s\n", lib.c_str(), dlerror());
+        return 3;
+    }
+    auto fn = reinterpret_cast<int (*)()>(dlsym(h, "iclr_worker_main"));
+    if (!fn) {
+        std::fprintf(stderr, "iclr worker: %s has no iclr_worker_main\n", lib.c_str());
+        return 3;
+    }
+    int rc = fn();
+    std::fflush(nullptr);
+    _exit(rc); // skip libtorch's static destructors: nothing is left to clean up
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    if (argc >= 2 && std::string(argv[1]) == "__worker") return worker_main();
+    if (argc >= 2 && std::string(argv[1]) == "__probe") return iclr::probe_main(std::vector<std::string>(argv + 2, argv + argc));
+
+    CLI::App app{"iclr: rerun ICLR 2022 findings as small, reproducible experiments"};
+    app.set_version_flag("--version", ICLR_VERSION);
+    app.require_subcommand(1);
+    iclr::CommonOptions common;
+    auto add_common = [&](CLI::App* sub) {
+        sub->add_option("--db", common.db, "results database (default: $ICLR_DB or results/iclr.db)");
+        sub->add_option("--data", common.data, "data sets folder (default: $ICLR_DATA or data)");
+    };
+
+    std::string plugin_name;
+    auto* plugins = app.add_subcommand("plugins", "list discovered plugins, or describe one (e.g. methods/finetune)");
+    plugins->add_option("plugin", plugin_name, "kind/name or name");
+
+    std::string sweep, profile;
+    auto* plan = app.add_subcommand("plan", "validate a sweep and count its trials; trains nothing");
+    plan->add_option("sweep", sweep, "sweep file (.toml)")->required();
+    plan->add_option("--profile", profile, "apply [profile.NAME] from the sweep");
+
+    iclr::RunOptions ro;
+    auto* run = app.add_subcommand("run", "run a sweep (resumable: finished trials are skipped)");
+    run->add_option("sweep", ro.sweep, "sweep file (.toml)")->required();
+    run->add_option("--profile", ro.profile, "apply [profile.NAME] from the sweep");
+    run->add_option("-j,--jobs", ro.jobs, "trials at once (default: the sweep's jobs); cores are split between them")
+        ->check(CLI::Range(1, 256));
+    add_common(run);
+
+    std::string sql, format = "table";
+    auto* query = app.add_subcommand("query", "read-only SQL over the results");
+    query->add_option("sql", sql, "one SELECT statement")->required();
+    query->add_option("-f,--format", format, "table, csv, json or markdown");
+    add_common(query);
+
+    std::string run_id;
+    auto* show = app.add_subcommand("show", "one run: config, status, timings, metrics, log tail, provenance");
+    show->add_option("run", run_id, "run id or key prefix")->required();
+    add_common(show);
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e) == 0 ? 0 : 2;
+    }
+    try {
+        if (*plugins) return iclr::cmd_plugins(plugin_name);
+        if (*plan) return iclr::cmd_plan(sweep, profile);
+        if (*run) { ro.common = common; return iclr::cmd_run(ro); }
+        if (*query) return iclr::cmd_query(sql, format, common);
+        if (*show) return iclr::cmd_show(run_id, common);
+    } catch (const iclr::SweepError& e) {
+        std::fflush(stdout);
+        for (const auto& d : e.diagnostics) fmt::print(stderr, "iclr: error: {}\n", d.str());
+        return 2;
+    } catch (const iclr::UserError& e) {
+        std::fflush(stdout);
+        fmt::print(stderr, "iclr: error: {}\n", e.what());
+        return 2;
+    } catch (const std::exception& e) {
+        std::fflush(stdout);
+        fmt::print(stderr, "iclr: error: {}\n", e.what());
+        return 1;
+    }
+    return 0;
+}

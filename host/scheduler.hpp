@@ -1,0 +1,46 @@
+// The worker pool: spawns `iclr __worker` processes, feeds them trials, streams records to SQLite.
+#pragma once
+
+#include <deque>
+#include <string>
+#include <vector>
+
+#include "progress.hpp"
+#include "store.hpp"
+
+namespace iclr {
+
+struct QueuedTrial {
+    int64_t run_id = 0;
+    std::string payload; // TOML for the worker
+    std::string label;   // "model.width=64 seed=0" for progress lines
+};
+
+struct SchedulerOptions {
+    int jobs = 1;
+    int threads = 1;
+    double timeout_s = 0;
+    int64_t memory_mb = 0;
+    std::string logs_dir;
+};
+
+struct SchedulerResult {
+    int64_t done = 0, failed = 0, interrupted = 0;
+    int stop_signal = 0; // SIGINT / SIGTERM when the user stopped the sweep
+};
+
+class Scheduler {
+public:
+    Scheduler(Store& store, SchedulerOptions opts, Progress& progress);
+    SchedulerResult run(std::deque<QueuedTrial> queue);
+
+private:
+    Store& store_;
+    SchedulerOptions opts_;
+    Progress& progress_;
+};
+
+// Installs the SIGINT/SIGTERM handlers that let Scheduler::run stop cleanly.
+void install_stop_handlers();
+
+} // namespace iclr

@@ -1,0 +1,84 @@
+// The sweep language: a TOML file parsed into fixed parameters, axes and rules (no expansion here).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "errors.hpp"
+#include "iclr/params.hpp"
+
+namespace iclr {
+
+// One plugin section of a sweep: [dataset], [model], [method] or one [[metric]].
+struct SectionSpec {
+    std::string role; // "dataset", "model", "method", "metric"
+    int index = 0;    // position among [[metric]] tables
+    std::string plugin;
+    SourcePos pos;        // the table
+    SourcePos plugin_pos; // the plugin = "..." line
+    std::map<std::string, Value> fixed;
+    std::map<std::string, SourcePos> key_pos;
+
+    // "model", "method", "metric.accuracy" (or "metric.1" when a metric appears twice)
+    std::string label;
+};
+
+// A swept parameter. Grid-like directives become a value list; random ones a distribution.
+struct Axis {
+    enum class Kind { Grid, Choice, Uniform, LogUniform, RandInt };
+    int section = 0; // index into SweepSpec::sections
+    std::string key;
+    std::string label; // "model.width"
+    std::string directive;
+    SourcePos pos;
+    Kind kind = Kind::Grid;
+    std::vector<Value> values; // Grid and Choice
+    std::vector<SourcePos> value_pos;
+    double lo = 0, hi = 0; // Uniform, LogUniform, RandInt (inclusive)
+    std::string zip;       // grid axes with the same zip name advance together
+    bool random() const { return kind != Kind::Grid; }
+};
+
+// exclude = [{ "model.width" = 1024, "method.lr" = { gt = 0.05 } }]: a point matching every
+// condition of one rule is skipped.
+struct ExcludeRule {
+    struct Cond {
+        std::string label;
+        std::string op; // eq ne lt le gt ge in
+        Value value;
+    };
+    std::vector<Cond> conds;
+    SourcePos pos;
+};
+
+struct SweepSpec {
+    std::string file;
+    std::string source_text;
+    std::string profile;
+    std::string name, description;
+    std::vector<int64_t> seeds{0};
+    int jobs = 1;
+    double timeout_s = 0;   // per trial; 0 = none
+    int64_t memory_mb = 0;  // per worker address-space limit; 0 = none
+    int64_t samples = 0;    // draws of the random axes
+    uint64_t sweep_seed = 0;
+    std::vector<SectionSpec> sections; // dataset?, model?, method, metrics...
+    std::vector<Axis> axes;
+    std::vector<ExcludeRule> excludes;
+
+    const SectionSpec* section(const std::string& role) const {
+        for (const auto& s : sections)
+            if (s.role == role) return &s;
+        return nullptr;
+    }
+};
+
+// Parses and checks the structure of a sweep file (plugin schemas are checked by validate_sweep).
+// Throws SweepError with every problem found, each at file:line:column.
+SweepSpec parse_sweep(const std::string& file, const std::string& profile = "");
+SweepSpec parse_sweep_text(const std::string& text, const std::string& file, const std::string& profile = "");
+
+} // namespace iclr

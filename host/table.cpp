@@ -1,0 +1,99 @@
+// Result-set rendering.
+#include "table.hpp"
+
+#include <algorithm>
+
+#include "values.hpp"
+
+namespace iclr {
+namespace {
+
+// Display width in code points, so UTF-8 text lines up.
+size_t width(const std::string& s) {
+    size_t n = 0;
+    for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+    return n;
+}
+
+std::string csv_field(const std::string& s) {
+    if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
+    std::string o = "\"";
+    for (char c : s) o += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return o + "\"";
+}
+
+} // namespace
+
+std::string render(const ResultSet& rs, Format f) {
+    std::string out;
+    auto cell = [&](size_t r, size_t c) -> std::string {
+        if (!rs.is_null.empty() && rs.is_null[r][c]) return f == Format::Table || f == Format::Markdown ? "NULL" : "";
+        return rs.rows[r][c];
+    };
+    switch (f) {
+    case Format::Csv:
+        for (size_t c = 0; c < rs.columns.size(); ++c) out += (c ? "," : "") + csv_field(rs.columns[c]);
+        out += "\n";
+        for (size_t r = 0; r < rs.rows.size(); ++r) {
+            for (size_t c = 0; c < rs.columns.size(); ++c) out += (c ? "," : "") + csv_field(cell(r, c));
+            out += "\n";
+        }
+        return out;
+    case Format::Json:
+        out = "[";
+        for (size_t r = 0; r < rs.rows.size(); ++r) {
+            out += r ? ",\n {" : "\n {";
+            for (size_t c = 0; c < rs.columns.size(); ++c) {
+                out += (c ? ", " : "") + json_escape(rs.columns[c]) + ": ";
+                if (!rs.is_null.empty() && rs.is_null[r][c]) out += "null";
+                else if (!rs.is_number.empty() && rs.is_number[r][c]) out += rs.rows[r][c];
+                else out += json_escape(rs.rows[r][c]);
+            }
+            out += "}";
+        }
+        return out + (rs.rows.empty() ? "]\n" : "\n]\n");
+    case Format::Markdown: {
+        out += "|";
+        for (const auto& c : rs.columns) out += " " + c + " |";
+        out += "\n|";
+        for (size_t c = 0; c < rs.columns.size(); ++c) out += " --- |";
+        out += "\n";
+        for (size_t r = 0; r < rs.rows.size(); ++r) {
+            out += "|";
+            for (size_t c = 0; c < rs.columns.size(); ++c) {
+                std::string v = cell(r, c);
+                std::replace(v.begin(), v.end(), '|', '/');
+                std::replace(v.begin(), v.end(), '\n', ' ');
+                out += " " + v + " |";
+            }
+            out += "\n";
+        }
+        return out;
+    }
+    case Format::Table: {
+        std::vector<size_t> w(rs.columns.size());
+        for (size_t c = 0; c < rs.columns.size(); ++c) w[c] = width(rs.columns[c]);
+        for (size_t r = 0; r < rs.rows.size(); ++r)
+            for (size_t c = 0; c < rs.columns.size(); ++c) w[c] = std::max(w[c], std::min<size_t>(60, width(cell(r, c))));
+        auto line = [&](auto get) {
+            std::string l;
+            for (size_t c = 0; c < rs.columns.size(); ++c) {
+                std::string v = get(c);
+                std::replace(v.begin(), v.end(), '\n', ' ');
+                if (width(v) > 60) v = v.substr(0, 57) + "...";
+                l += (c ? "  " : "") + v + std::string(w[c] - std::min(w[c], width(v)), ' ');
+            }
+            while (!l.empty() && l.back() == ' ') l.pop_back();
+            return l + "\n";
+        };
+        out += line([&](size_t c) { return rs.columns[c]; });
+        out += line([&](size_t c) { return std::string(w[c], '-'); });
+        for (size_t r = 0; r < rs.rows.size(); ++r) out += line([&](size_t c) { return cell(r, c); });
+        out += "(" + std::to_string(rs.rows.size()) + (rs.rows.size() == 1 ? " row)\n" : " rows)\n");
+        return out;
+    }
+    }
+    return out;
+}
+
+} // namespace iclr

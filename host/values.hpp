@@ -1,0 +1,22 @@
+// Conversions between TOML nodes, iclr::Value, TOML literals and JSON text.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include <toml++/toml.h>
+
+#include "iclr/params.hpp"
+
+namespace iclr {
+
+// A TOML scalar or array as a Value; nullopt for tables, dates and times.
+std::optional<Value> value_from_toml(const toml::node& node);
+// Parses a TOML value literal such as `0.01`, `"cls"` or `[[0,1],[2,3]]`.
+std::optional<Value> value_from_literal(const std::string& literal);
+std::string value_to_toml(const Value& v);
+std::string value_to_json(const Value& v);
+std::string json_escape(const std::string& s);
+const char* value_type_name(Value::Type t);
+
+} // namespace iclr

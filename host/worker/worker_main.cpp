@@ -1,0 +1,277 @@
+// The worker process: loads libtorch and plugins once, then runs trials sent by the host.
+// This is the only host-side code that includes torch; it is built as libiclr_worker.so and
+// loaded by `iclr __worker`, so commands that do not train never load libtorch.
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <string>
+
+#include <toml++/toml.h>
+#include <torch/torch.h>
+
+#include "iclr/sdk.hpp"
+#include "plugin_loader.hpp"
+#include "protocol.hpp"
+#include "values.hpp"
+
+namespace iclr {
+namespace {
+
+std::atomic<bool> g_cancelled{false};
+FILE* g_records = nullptr;
+
+void on_term(int) { g_cancelled.store(true); }
+
+void record(const std::string& line) {
+    std::fwrite(line.data(), 1, line.size(), g_records);
+    std::fputc('\n', g_records);
+}
+
+std::string first_line(const std::string& s) {
+    auto nl = s.find('\n');
+    return nl == std::string::npos ? s : s.substr(0, nl);
+}
+
+class WorkerContext : public RunContext {
+public:
+    WorkerContext(int64_t run, uint64_t seed, std::string device, int threads, std::filesystem::path data,
+                  std::filesystem::path cache, std::filesystem::path run_dir)
+        : run_(run), seed_(seed), device_(std::move(device)), threads_(threads), data_(std::move(data)),
+          cache_(std::move(cache)), run_dir_(std::move(run_dir)) {}
+    int64_t run_id() const override { return run_; }
+    uint64_t seed() const override { return seed_; }
+    const std::string& device() const override { return device_; }
+    int threads() const override { return threads_; }
+    void log(std::string_view key, double value, int64_t step, int64_t task) override {
+        char num[64];
+        std::snprintf(num, sizeof num, "%.17g", value);
+        std::string line = "M\t" + std::to_string(run_) + "\t" + protocol::clean(std::string(key)) + "\t" +
+                           std::to_string(step) + "\t" + (task < 0 ? std::string("-") : std::to_string(task)) + "\t" + num;
+        record(line);
+    }
+    void info(std::string_view message) override {
+        std::fprintf(stderr, "%.*s\n", int(message.size()), message.data());
+    }
+    void set_attribute(std::string_view key, std::string_view value) override {
+        record("A\t" + std::to_string(run_) + "\t" + protocol::clean(std::string(key)) + "\t" + protocol::clean(std::string(value)));
+    }
+    std::filesystem::path cache_dir() const override { return cache_; }
+    std::filesystem::path data_dir() const override { return data_; }
+    std::filesystem::path run_dir() const override {
+        std::filesystem::create_directories(run_dir_);
+        return run_dir_;
+    }
+    void add_artifact(std::string_view name, const std::filesystem::path& file) override {
+        record("F\t" + std::to_string(run_) + "\t" + protocol::clean(std::string(name)) + "\t" + protocol::clean(file.string()));
+    }
+    bool cancelled() const override { return g_cancelled.load(std::memory_order_relaxed); }
+
+private:
+    int64_t run_;
+    uint64_t seed_;
+    std::string device_;
+    int threads_;
+    std::filesystem::path data_, cache_, run_dir_;
+};
+
+// A plugin-raised error tagged with the plugin that raised it.
+struct TaggedError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+template <class F> auto tagged(const std::string& who, F&& f) -> decltype(f()) {
+    try {
+        return f();
+    } catch (const Cancelled&) {
+        throw;
+    } catch (const TaggedError&) {
+        throw;
+    } catch (const std::exception& e) {
+        throw TaggedError(who + ": " + first_line(e.what()));
+    }
+}
+
+struct Part {
+    std::string role, label, name, file;
+    ParamSet params;
+    std::string params_text;
+};
+
+class Worker {
+public:
+    // Loads (once per file) and creates a plugin object of the given interface.
+    template <class T> std::unique_ptr<T> create(const Part& p, RunContext& ctx) {
+        const iclr_plugin_info* info = load(p);
+        char err[1024] = {0};
+        void* obj = info->create(&p.params, &ctx, err, sizeof err);
+        if (!obj) throw TaggedError(p.role + " '" + p.name + "': " + (err[0] ? err : "create() failed"));
+        return std::unique_ptr<T>(static_cast<T*>(obj));
+    }
+
+    // The benchmark for these dataset parameters, reused across the worker's trials.
+    std::shared_ptr<Benchmark> benchmark(const Part& p, RunContext& ctx) {
+        std::string key = p.file + "\n" + p.params_text;
+        if (auto it = benchmarks_.find(key); it != benchmarks_.end()) return it->second;
+        auto ds = create<Dataset>(p, ctx);
+        auto b = std::make_shared<Benchmark>(tagged("dataset '" + p.name + "'", [&] { return ds->load(ctx); }));
+        if (benchmarks_.size() >= 4) benchmarks_.clear(); // bound memory: a few data sets at most
+        benchmarks_[key] = b;
+        return b;
+    }
+
+private:
+    const iclr_plugin_info* load(const Part& p) {
+        if (auto it = loaded_.find(p.file); it != loaded_.end()) return it->second;
+        LoadedPlugin lp = load_plugin(p.file);
+        if (!lp.record.ok) throw TaggedError(p.role + " '" + p.name + "' [" + p.file + "]: " + lp.record.error);
+        loaded_[p.file] = lp.info;
+        return lp.info;
+    }
+    std::map<std::string, const iclr_plugin_info*> loaded_;
+    std::map<std::string, std::shared_ptr<Benchmark>> benchmarks_;
+};
+
+class TrialSession : public Session {
+public:
+    TrialSession(std::shared_ptr<Benchmark> b, Model* model, std::string model_name,
+                 std::vector<std::pair<std::string, Metric*>> metrics, RunContext& ctx)
+        : bench_(std::move(b)), model_(model), model_name_(std::move(model_name)), metrics_(std::move(metrics)), ctx_(ctx) {}
+    const Benchmark& benchmark() override {
+        if (!bench_) throw PluginError("this sweep has no [dataset]");
+        return *bench_;
+    }
+    std::shared_ptr<Backbone> new_backbone() override {
+        if (!model_) throw PluginError("this sweep has no [model]");
+        auto shape = bench_ ? bench_->input_shape : std::vector<int64_t>{};
+        return tagged("model '" + model_name_ + "'", [&] { return model_->build(shape, ctx_); });
+    }
+    void notify(const Event& e, Learner& learner) override {
+        ctx_.check_cancelled();
+        static const Benchmark empty;
+        for (auto& [name, m] : metrics_)
+            tagged("metric '" + name + "'", [&] { m->on_event(e, learner, bench_ ? *bench_ : empty, ctx_); });
+    }
+    RunContext& ctx() override { return ctx_; }
+
+private:
+    std::shared_ptr<Benchmark> bench_;
+    Model* model_;
+    std::string model_name_;
+    std::vector<std::pair<std::string, Metric*>> metrics_;
+    RunContext& ctx_;
+};
+
+void run_trial(Worker& worker, const toml::table& t) {
+    int64_t run = t["run_id"].value_or(int64_t(0));
+    uint64_t seed = uint64_t(t["seed"].value_or(int64_t(0)));
+    int threads = int(t["threads"].value_or(int64_t(1)));
+    std::string device = t["device"].value_or(std::string("auto"));
+    if (device == "auto") device = torch::cuda::is_available() ? "cuda" : "cpu";
+    WorkerContext ctx(run, seed, device, threads, t["data_dir"].value_or(std::string("data")),
+                      t["cache_dir"].value_or(std::string("results/cache")), t["run_dir"].value_or(std::string("results/runs")));
+    std::vector<Part> parts;
+    if (const toml::array* arr = t["part"].as_array()) {
+        for (const auto& n : *arr) {
+            const toml::table& pt = *n.as_table();
+            Part p;
+            p.role = pt["role"].value_or(std::string());
+            p.label = pt["label"].value_or(std::string());
+            p.name = pt["plugin"].value_or(std::string());
+            p.file = pt["file"].value_or(std::string());
+            if (const toml::table* params = pt["params"].as_table()) {
+                for (auto&& [k, v] : *params)
+                    if (auto val = value_from_toml(v)) p.params.values[std::string(k.str())] = *val;
+                std::ostringstream os;
+                os << *params;
+                p.params_text = os.str();
+            }
+            parts.push_back(std::move(p));
+        }
+    }
+    torch::set_num_threads(threads);
+    torch::manual_seed(seed);
+    auto t0 = std::chrono::steady_clock::now();
+
+    std::shared_ptr<Benchmark> bench;
+    std::unique_ptr<Model> model;
+    std::unique_ptr<Method> method;
+    std::vector<std::unique_ptr<Metric>> metric_objs;
+    std::vector<std::pair<std::string, Metric*>> metrics;
+    std::string model_name, method_name;
+    for (const auto& p : parts) {
+        if (p.role == "dataset") bench = worker.benchmark(p, ctx);
+        else if (p.role == "model") { model = worker.create<Model>(p, ctx); model_name = p.name; }
+        else if (p.role == "method") { method = worker.create<Method>(p, ctx); method_name = p.name; }
+        else if (p.role == "metric") {
+            metric_objs.push_back(worker.create<Metric>(p, ctx));
+            metrics.emplace_back(p.name, metric_objs.back().get());
+        }
+    }
+    if (bench) {
+        double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        ctx.info("data ready in " + std::to_string(s) + " s (" + std::to_string(bench->tasks.size()) + " tasks)");
+    }
+    torch::manual_seed(seed); // data loading must not shift the model's initial weights
+    TrialSession session(bench, model.get(), model_name, metrics, ctx);
+    tagged("method '" + method_name + "'", [&] { method->run(session); });
+}
+
+} // namespace
+} // namespace iclr
+
+extern "C" __attribute__((visibility("default"))) int iclr_worker_main() {
+    using namespace iclr;
+    g_records = fdopen(protocol::kRecordFd, "w");
+    if (!g_records) return 3;
+    static char buf[1 << 20];
+    std::setvbuf(g_records, buf, _IOFBF, sizeof buf);
+    struct sigaction sa {};
+    sa.sa_handler = on_term;
+    sigaction(SIGTERM, &sa, nullptr);
+    signal(SIGINT, SIG_IGN); // the host decides what Ctrl-C means
+    torch::set_num_interop_threads(1);
+    std::string device = torch::cuda::is_available() ? "cuda" : "cpu";
+    record("R\t" + std::to_string(getpid()) + "\t" + device + "\t" + host_torch_version());
+    std::fflush(g_records);
+
+    Worker worker;
+    std::string header;
+    while (std::getline(std::cin, header)) {
+        if (header == "QUIT") break;
+        if (header.rfind("TRIAL ", 0) != 0) continue;
+        size_t n = std::stoul(header.substr(6));
+        std::string payload(n, '\0');
+        std::cin.read(payload.data(), std::streamsize(n));
+        auto parsed = toml::parse(payload);
+        int64_t run = parsed ? parsed.table()["run_id"].value_or(int64_t(0)) : 0;
+        std::string status, message;
+        try {
+            if (!parsed) throw std::runtime_error("bad trial payload: " + std::string(parsed.error().description()));
+            run_trial(worker, parsed.table());
+        } catch (const Cancelled&) {
+            status = "interrupted";
+            message = "cancelled";
+        } catch (const std::exception& e) {
+            status = "failed";
+            message = first_line(e.what());
+        }
+        if (status.empty()) {
+            record("D\t" + std::to_string(run));
+        } else {
+            std::fprintf(stderr, "error: %s\n", message.c_str());
+            std::fflush(stderr);
+            record("E\t" + std::to_string(run) + "\t" + status + "\t" + protocol::clean(message));
+        }
+        std::fflush(stdout);
+        std::fflush(g_records);
+        if (status == "interrupted") break;
+    }
+    std::fflush(g_records);
+    return 0;
+}

@@ -1,0 +1,74 @@
+/* The stable C boundary between the iclr host and a plugin library: plain data only, no torch. */
+#ifndef ICLR_ABI_H
+#define ICLR_ABI_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Bump MAJOR when a field changes meaning or moves; MINOR when fields are appended.
+   Like SQLite's extension ABI this struct is append-only: a host reads a newer minor's
+   prefix (struct_size tells how much is there) and refuses an unknown major. */
+#define ICLR_ABI_MAJOR 1
+#define ICLR_ABI_MINOR 0
+#define ICLR_ENTRY_SYMBOL "iclr_plugin_entry"
+
+typedef enum iclr_kind {
+    ICLR_KIND_DATASET = 1,
+    ICLR_KIND_MODEL = 2,
+    ICLR_KIND_METHOD = 3,
+    ICLR_KIND_METRIC = 4
+} iclr_kind;
+
+typedef enum iclr_param_type {
+    ICLR_PARAM_INT = 1,
+    ICLR_PARAM_FLOAT = 2,
+    ICLR_PARAM_BOOL = 3,
+    ICLR_PARAM_STRING = 4,
+    ICLR_PARAM_LIST = 5 /* any TOML array (nested allowed), e.g. a list of class lists */
+} iclr_param_type;
+
+typedef struct iclr_param_spec {
+    const char* name;
+    uint32_t type;            /* iclr_param_type */
+    const char* default_toml; /* the default as a TOML value literal: "0.01", "\"cls\"", "[[0,1],[2,3]]" */
+    double min;               /* inclusive range for numbers; ignored when min > max */
+    double max;
+    const char* choices;      /* for strings: "|"-separated allowed values, or NULL for any */
+    const char* help;
+} iclr_param_spec;
+
+/* What create() returns is an object of the C++ interface of `kind` (iclr::Dataset, ...),
+   heap-allocated; `params` points to an iclr::ParamSet and `ctx` to an iclr::RunContext.
+   On failure it returns NULL and writes a message into err; exceptions never cross here. */
+typedef void* (*iclr_create_fn)(const void* params, void* ctx, char* err, uint32_t err_len);
+/* Called once when the library is loaded; non-zero return = init failed (message in err). */
+typedef int (*iclr_init_fn)(char* err, uint32_t err_len);
+
+typedef struct iclr_plugin_info {
+    uint32_t abi_major;
+    uint32_t abi_minor;
+    uint32_t struct_size; /* sizeof(iclr_plugin_info) as the plugin was built */
+    uint32_t kind;        /* iclr_kind */
+    const char* name;
+    const char* version;
+    const char* citation;
+    const char* summary;
+    const iclr_param_spec* params;
+    uint32_t n_params;
+    /* build fingerprint: all plugins share one libtorch and one C++ ABI with the host */
+    const char* build_compiler;
+    const char* build_torch_version;
+    int32_t build_cxx11_abi;
+    iclr_init_fn init;
+    iclr_create_fn create;
+} iclr_plugin_info;
+
+typedef const iclr_plugin_info* (*iclr_entry_fn)(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

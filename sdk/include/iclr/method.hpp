@@ -1,0 +1,39 @@
+// Method plugins: train a learner over a benchmark's tasks or episodes and report events.
+#pragma once
+
+#include <functional>
+#include <memory>
+
+#include "iclr/dataset.hpp"
+#include "iclr/learner.hpp"
+
+namespace iclr {
+
+// What a method gets for one trial. How paper families use it:
+//  - continual: loop over benchmark().tasks, train, notify({TaskEnd, t, step}, learner);
+//    replay methods keep an iclr::ReservoirBuffer (replay.hpp);
+//  - SSL: two views per batch from an iclr::Augment pipeline (augment.hpp); metrics probe
+//    learner.features() with kNN / linear probes;
+//  - meta-learning: benchmark().episodes->sample(...) in the outer loop; inner loops use
+//    torch::autograd::grad(..., create_graph = true) for second-order MAML;
+//  - SAM / Hessian papers: metrics call learner.loss() and differentiate twice;
+//  - pretraining stages (LP-FT, forgetting-vs-scale): a backbone from new_backbone(), trained once
+//    and saved under ctx().cache_dir() by content key; ctx().set_attribute("cache_key", key).
+class ICLR_SDK_API Session {
+public:
+    virtual ~Session() = default;
+    virtual const Benchmark& benchmark() = 0;
+    // A fresh backbone from the trial's model plugin (throws if the sweep has no [model]).
+    virtual std::shared_ptr<Backbone> new_backbone() = 0;
+    // Runs every metric of the trial on this event; metrics may log through ctx().
+    virtual void notify(const Event& event, Learner& learner) = 0;
+    virtual RunContext& ctx() = 0;
+};
+
+class ICLR_SDK_API Method {
+public:
+    virtual ~Method() = default;
+    virtual void run(Session& session) = 0;
+};
+
+} // namespace iclr
