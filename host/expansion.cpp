@@ -59,7 +59,7 @@ Expansion::Expansion(const SweepSpec& spec) : spec_(spec) {
             zip_dim[a.zip] = int(dim_size_.size());
         }
         axis_dim_.push_back(int(dim_size_.size()));
-        dim_size_.push_back(a.values.size());
+        dim_size_.push_back(a.size());
     }
     samples_ = spec.samples > 0 ? uint64_t(spec.samples) : 1;
     // Overflow-checked product: a typo such as range = [0, 1e9] must be an error, not a wrap.
@@ -87,7 +87,7 @@ void Expansion::decode(uint64_t index, TrialPoint& p) const {
     p.axis_values.resize(spec_.axes.size());
     for (size_t k = 0; k < spec_.axes.size(); ++k) {
         const Axis& a = spec_.axes[k];
-        if (!a.random()) { p.axis_values[k] = a.values[coord[size_t(axis_dim_[k])]]; continue; }
+        if (!a.random()) { p.axis_values[k] = a.value(coord[size_t(axis_dim_[k])]); continue; }
         double u = draw(spec_.sweep_seed, sample, a.label);
         switch (a.kind) {
         case Axis::Kind::Choice:

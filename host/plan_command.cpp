@@ -29,10 +29,10 @@ int cmd_plan(const std::string& file, const std::string& profile) {
         std::string what;
         if (a.random()) what = fmt::format("{} ({} draws)", a.directive, spec.samples);
         else {
-            what = fmt::format("{} values", a.values.size());
-            if (a.values.size() <= 8) {
+            what = fmt::format("{} values", a.size());
+            if (a.size() <= 8) {
                 what += ":";
-                for (const auto& v : a.values) what += " " + value_to_toml(v);
+                for (size_t k = 0; k < a.size(); ++k) what += " " + value_to_toml(a.value(k));
             }
         }
         fmt::print("  {:<24} {}{}\n", a.label, what, a.zip.empty() ? "" : " [zip " + a.zip + "]");

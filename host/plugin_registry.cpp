@@ -60,10 +60,10 @@ void write_manifest(const fs::path& file, const std::vector<PluginRecord>& recor
 }
 
 // Probes files in `iclr __probe` children; a child that dies takes only the file it was on.
-std::vector<PluginRecord> probe_out_of_process(std::vector<std::string> files) {
+std::vector<PluginRecord> probe_out_of_process(const std::string& exe, std::vector<std::string> files) {
     std::vector<PluginRecord> out;
     while (!files.empty()) {
-        std::vector<std::string> argv{self_exe(), "__probe"};
+        std::vector<std::string> argv{exe, "__probe"};
         argv.insert(argv.end(), files.begin(), files.end());
         Captured c = run_capture(argv, true);
         size_t done = 0;
@@ -121,7 +121,14 @@ fs::path PluginRegistry::cache_root() {
     return fs::temp_directory_path() / "iclr-cache";
 }
 
-PluginRegistry::PluginRegistry(std::vector<fs::path> dirs) : dirs_(std::move(dirs)) {}
+PluginRegistry::PluginRegistry(std::vector<fs::path> dirs, std::string probe_exe)
+    : dirs_(std::move(dirs)), probe_exe_(probe_exe.empty() ? self_exe() : std::move(probe_exe)) {}
+
+PluginRegistry PluginRegistry::with_records(std::vector<PluginRecord> records) {
+    PluginRegistry r({}, "-");
+    r.records_ = std::move(records);
+    return r;
+}
 
 void PluginRegistry::discover() {
     std::vector<std::string> files;
@@ -153,7 +160,7 @@ void PluginRegistry::discover() {
             stale.push_back(f);
     }
     bool changed = !stale.empty();
-    for (auto& r : probe_out_of_process(stale)) {
+    for (auto& r : probe_out_of_process(probe_exe_, stale)) {
         std::error_code ec;
         r.file_size = int64_t(fs::file_size(r.file, ec));
         r.file_mtime_ns = mtime_ns(r.file);

@@ -16,7 +16,10 @@ public:
     // Where the manifest cache lives: ICLR_CACHE_DIR, else $XDG_CACHE_HOME/iclr, else ~/.cache/iclr.
     static std::filesystem::path cache_root();
 
-    explicit PluginRegistry(std::vector<std::filesystem::path> dirs = default_search_path());
+    // probe_exe: the iclr binary whose `__probe` command loads new plugin files (tests pass it).
+    explicit PluginRegistry(std::vector<std::filesystem::path> dirs = default_search_path(), std::string probe_exe = "");
+    // A registry over known records, without touching the file system (tests, tools).
+    static PluginRegistry with_records(std::vector<PluginRecord> records);
 
     // Files whose size and mtime match the manifest are not opened at all, so listing and
     // planning never pay libtorch's load; new or changed files are probed in a child process,
@@ -31,6 +34,7 @@ public:
 
 private:
     std::vector<std::filesystem::path> dirs_;
+    std::string probe_exe_;
     std::vector<PluginRecord> records_;
 };
 

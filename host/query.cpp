@@ -2,6 +2,7 @@
 #include "query.hpp"
 
 #include <cctype>
+#include <charconv>
 #include <cstdio>
 #include <cstring>
 #include <set>
@@ -61,9 +62,19 @@ int authorize(void* user, int code, const char* a, const char* b, const char*, c
         g->refused = "PRAGMA " + name + (b ? " = " + std::string(b) : std::string());
         return SQLITE_DENY;
     }
-    default:
-        if (g->refused.empty()) g->refused = action_name(code);
+    default: {
+        // DDL also touches sqlite_master; name the statement, not that side effect.
+        bool schema_side_effect = (code == SQLITE_INSERT || code == SQLITE_UPDATE || code == SQLITE_DELETE) && a &&
+                                  (std::strcmp(a, "sqlite_master") == 0 || std::strcmp(a, "sqlite_temp_master") == 0);
+        if (schema_side_effect) {
+            // Let preparation go on so the DDL statement itself is reported (and denied) by name;
+            // sqlite3_stmt_readonly still refuses the statement if nothing else does.
+            if (g->refused.empty()) g->refused = "a schema change";
+            return SQLITE_IGNORE;
+        }
+        if (g->refused.empty() || g->refused == "a schema change") g->refused = action_name(code);
         return SQLITE_DENY;
+    }
     }
 }
 
@@ -88,11 +99,8 @@ std::string fmt_real(double v, bool precise) {
         std::snprintf(buf, sizeof buf, "%.6g", v);
         return buf;
     }
-    for (int p = 1; p <= 17; ++p) {
-        std::snprintf(buf, sizeof buf, "%.*g", p, v);
-        if (std::strtod(buf, nullptr) == v) break;
-    }
-    return buf;
+    auto res = std::to_chars(buf, buf + sizeof buf, v); // shortest round-trip
+    return std::string(buf, res.ptr);
 }
 
 } // namespace
@@ -117,9 +125,10 @@ ResultSet run_query(Store& store, const std::string& sql, bool precise) {
         sqlite3_finalize(stmt);
         throw UserError("iclr query runs one statement at a time; found more after the first ';'");
     }
-    if (!sqlite3_stmt_readonly(stmt)) {
+    if (!sqlite3_stmt_readonly(stmt) || !guard.refused.empty()) {
         sqlite3_finalize(stmt);
-        throw UserError("iclr query is read-only: this statement would write and is refused");
+        throw UserError("iclr query is read-only: " + (guard.refused.empty() ? std::string("this statement") : guard.refused) +
+                        " is refused (use a SELECT)");
     }
     ResultSet rs;
     int n = sqlite3_column_count(stmt);

@@ -273,11 +273,11 @@ private:
             double count = std::ceil((*stop - *start) / *step - 1e-9);
             if (count < 1) return err(*body, a.label + ": empty range (it would give no trials)");
             if (count > double(kMaxAxisValues)) return err(*body, a.label + ": range has more than 10000000 values");
-            for (int64_t k = 0; k < int64_t(count); ++k) {
-                double x = *start + double(k) * *step;
-                a.values.push_back(all_int ? Value::of_int(int64_t(std::llround(x))) : Value::of_float(x));
-                a.value_pos.push_back(pos(*body));
-            }
+            a.gen = Axis::Gen::Range;
+            a.count = uint64_t(count);
+            a.start = *start;
+            a.step = *step;
+            a.ints = all_int;
         } else if (dir == "linspace" || dir == "logspace") {
             if (arr->size() != 3 || !arr->get(2)->is_integer())
                 return err(*body, a.label + ": " + dir + " = [low, high, count]");
@@ -286,15 +286,10 @@ private:
             if (!lo || !hi) return;
             if (n < 1 || n > kMaxAxisValues) return err(*arr->get(2), a.label + ": count must be between 1 and 10000000");
             if (dir == "logspace" && (*lo <= 0 || *hi <= 0)) return err(*body, a.label + ": logspace bounds must be > 0 (they are values, not exponents)");
-            for (int64_t k = 0; k < n; ++k) {
-                double t = n == 1 ? 0.0 : double(k) / double(n - 1);
-                double x = dir == "linspace" ? *lo + t * (*hi - *lo)
-                                             : std::pow(10.0, std::log10(*lo) + t * (std::log10(*hi) - std::log10(*lo)));
-                if (k == 0) x = *lo; // exact endpoints: 0.01 stays 0.01, not 0.010000000000000004
-                if (k == n - 1 && n > 1) x = *hi;
-                a.values.push_back(Value::of_float(x));
-                a.value_pos.push_back(pos(*body));
-            }
+            a.gen = dir == "linspace" ? Axis::Gen::Linspace : Axis::Gen::Logspace;
+            a.count = uint64_t(n);
+            a.lo = *lo;
+            a.hi = *hi;
         } else { // uniform, loguniform, randint
             if (arr->size() != 2) return err(*body, a.label + ": " + dir + " = [low, high]");
             auto lo = number(*arr->get(0)), hi = number(*arr->get(1));
@@ -325,10 +320,10 @@ private:
         for (const auto& a : spec_.axes) {
             if (a.zip.empty()) continue;
             auto [it, fresh] = first.emplace(a.zip, &a);
-            if (!fresh && it->second->values.size() != a.values.size())
-                diags_.push_back({a.pos, "zip group '" + a.zip + "': " + a.label + " has " + std::to_string(a.values.size()) +
+            if (!fresh && it->second->size() != a.size())
+                diags_.push_back({a.pos, "zip group '" + a.zip + "': " + a.label + " has " + std::to_string(a.size()) +
                                              " values but " + it->second->label + " (" + it->second->pos.str() + ") has " +
-                                             std::to_string(it->second->values.size())});
+                                             std::to_string(it->second->size())});
         }
     }
 
@@ -375,6 +370,25 @@ private:
 };
 
 } // namespace
+
+Value Axis::value(size_t k) const {
+    switch (gen) {
+    case Gen::List: return values[k];
+    case Gen::Range: {
+        double x = start + double(k) * step;
+        return ints ? Value::of_int(int64_t(std::llround(x))) : Value::of_float(x);
+    }
+    case Gen::Linspace:
+    case Gen::Logspace: {
+        if (k == 0) return Value::of_float(lo); // exact endpoints: 0.01 stays 0.01
+        if (k + 1 == count) return Value::of_float(hi);
+        double t = double(k) / double(count - 1);
+        if (gen == Gen::Linspace) return Value::of_float(lo + t * (hi - lo));
+        return Value::of_float(std::pow(10.0, std::log10(lo) + t * (std::log10(hi) - std::log10(lo))));
+    }
+    }
+    return {};
+}
 
 SweepSpec parse_sweep_text(const std::string& text, const std::string& file, const std::string& profile) {
     return Parser(file, profile).run(text);

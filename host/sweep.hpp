@@ -35,8 +35,16 @@ struct Axis {
     std::string directive;
     SourcePos pos;
     Kind kind = Kind::Grid;
-    std::vector<Value> values; // Grid and Choice
+    std::vector<Value> values; // an explicit grid = [...] or choice = [...]
     std::vector<SourcePos> value_pos;
+    // range / linspace / logspace are generated on demand, so a 10M-value range costs nothing.
+    enum class Gen { List, Range, Linspace, Logspace };
+    Gen gen = Gen::List;
+    uint64_t count = 0;
+    double start = 0, step = 0; // Range (ints when every bound was an integer)
+    bool ints = false;
+    size_t size() const { return gen == Gen::List ? values.size() : size_t(count); }
+    Value value(size_t k) const;
     double lo = 0, hi = 0; // Uniform, LogUniform, RandInt (inclusive)
     std::string zip;       // grid axes with the same zip name advance together
     bool random() const { return kind != Kind::Grid; }

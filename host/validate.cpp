@@ -107,6 +107,11 @@ std::vector<const PluginRecord*> validate_sweep(SweepSpec& spec, const PluginReg
         }
         for (size_t k = 0; k < a.values.size(); ++k)
             if (auto e = check_value(*s, a.values[k])) diags.push_back({a.value_pos[k], a.label + ": " + *e});
+        if (a.gen != Axis::Gen::List) // generated values are monotonic: the endpoints bound them all
+            for (size_t k : {size_t(0), a.size() - 1}) {
+                Value v = a.value(k);
+                if (auto e = check_value(*s, v)) { diags.push_back({a.pos, a.label + ": " + *e}); break; }
+            }
         if (a.kind == Axis::Kind::Uniform || a.kind == Axis::Kind::LogUniform || a.kind == Axis::Kind::RandInt) {
             if (a.kind == Axis::Kind::RandInt ? s->type != ICLR_PARAM_INT : s->type != ICLR_PARAM_FLOAT) {
                 diags.push_back({a.pos, a.label + ": " + a.directive + " draws " + (a.kind == Axis::Kind::RandInt ? "ints" : "floats") +

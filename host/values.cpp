@@ -1,6 +1,7 @@
 // Value conversions; TOML literals are round-trippable so trial configs hash stably.
 #include "values.hpp"
 
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 
@@ -36,15 +37,9 @@ std::string format_float(double f) {
     if (std::isnan(f)) return "nan";
     if (std::isinf(f)) return f > 0 ? "inf" : "-inf";
     char buf[64];
-    std::snprintf(buf, sizeof buf, "%.17g", f);
-    // Shortest representation that round-trips, so 0.1 prints as 0.1.
-    for (int prec = 1; prec <= 17; ++prec) {
-        char t[64];
-        std::snprintf(t, sizeof t, "%.*g", prec, f);
-        if (std::strtod(t, nullptr) == f) { std::snprintf(buf, sizeof buf, "%s", t); break; }
-    }
-    std::string s = buf;
-    if (s.find_first_of(".eE") == std::string::npos) s += ".0";
+    auto res = std::to_chars(buf, buf + sizeof buf, f); // shortest text that round-trips
+    std::string s(buf, res.ptr);
+    if (s.find_first_of(".e") == std::string::npos) s += ".0";
     return s;
 }
 } // namespace

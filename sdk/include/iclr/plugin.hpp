@@ -9,6 +9,7 @@
 #include <torch/version.h>
 
 #include "iclr/abi.h"
+#include "iclr/c_boundary.hpp"
 #include "iclr/dataset.hpp"
 #include "iclr/method.hpp"
 #include "iclr/metric.hpp"
@@ -39,22 +40,12 @@ template <> constexpr uint32_t kind_of<Model>() { return ICLR_KIND_MODEL; }
 template <> constexpr uint32_t kind_of<Method>() { return ICLR_KIND_METHOD; }
 template <> constexpr uint32_t kind_of<Metric>() { return ICLR_KIND_METRIC; }
 
-inline void copy_error(char* err, uint32_t len, const char* what) {
-    if (err && len) std::snprintf(err, len, "%s", what);
-}
-
 // The C-boundary factory: no exception escapes; the interface pointer travels as void*.
 template <class Interface, class Impl>
 void* create(const void* params, void* ctx, char* err, uint32_t len) noexcept {
-    try {
-        Interface* obj = new Impl(*static_cast<const ParamSet*>(params), *static_cast<RunContext*>(ctx));
-        return static_cast<void*>(obj);
-    } catch (const std::exception& e) {
-        copy_error(err, len, e.what());
-    } catch (...) {
-        copy_error(err, len, "unknown exception");
-    }
-    return nullptr;
+    Interface* obj = nullptr;
+    guarded(err, len, [&] { obj = new Impl(*static_cast<const ParamSet*>(params), *static_cast<RunContext*>(ctx)); });
+    return static_cast<void*>(obj);
 }
 
 } // namespace iclr::detail

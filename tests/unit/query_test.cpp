@@ -1,0 +1,77 @@
+// iclr query's guard: reads pass; writes, ATTACH, writable PRAGMAs and multi-statements are refused.
+#include <gtest/gtest.h>
+
+#include "query.hpp"
+#include "test_util.hpp"
+
+using namespace iclr;
+
+namespace {
+
+std::string refusal(Store& s, const std::string& sql) {
+    try {
+        run_query(s, sql, false);
+    } catch (const UserError& e) {
+        return e.what();
+    }
+    return "";
+}
+
+} // namespace
+
+TEST(Query, ReadsWorkAndRenderInEveryFormat) {
+    test::TempDir dir;
+    {
+        auto w = Store::open_write(dir.file("r.db"));
+        w->add_sweep({"s, with comma", "f", "", "src", "sha", "", "h", -1});
+    }
+    auto s = Store::open_read(dir.file("r.db"));
+    auto rs = run_query(*s, "SELECT id, name, 0.5 AS x, NULL AS n FROM sweeps", true);
+    ASSERT_EQ(rs.rows.size(), 1u);
+    EXPECT_EQ(render(rs, Format::Csv), "id,name,x,n\n1,\"s, with comma\",0.5,\n");
+    EXPECT_EQ(render(rs, Format::Json), "[\n {\"id\": 1, \"name\": \"s, with comma\", \"x\": 0.5, \"n\": null}\n]\n");
+    EXPECT_NE(render(rs, Format::Markdown).find("| 1 | s, with comma | 0.5 | NULL |"), std::string::npos);
+    EXPECT_NE(render(rs, Format::Table).find("(1 row)"), std::string::npos);
+    EXPECT_EQ(run_query(*s, "PRAGMA table_info(runs)", false).rows.size() > 5, true);
+    EXPECT_EQ(run_query(*s, "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 5) SELECT SUM(i) FROM c", false).rows[0][0], "15");
+}
+
+TEST(Query, EveryKindOfWriteIsRefusedAndTheFileIsUnchanged) {
+    test::TempDir dir;
+    {
+        auto w = Store::open_write(dir.file("r.db"));
+        w->add_sweep({"s", "f", "", "src", "sha", "", "h", -1});
+        exec_sql(w->db(), "PRAGMA wal_checkpoint(TRUNCATE)");
+    }
+    std::string before = test::read_file(dir.file("r.db"));
+    auto s = Store::open_read(dir.file("r.db"));
+    const std::vector<std::pair<std::string, std::string>> cases = {
+        {"INSERT INTO sweeps(name) VALUES('x')", "INSERT"},
+        {"UPDATE runs SET status = 'done'", "UPDATE"},
+        {"DELETE FROM metrics", "DELETE"},
+        {"DROP TABLE runs", "a schema change is refused"},
+        {"ATTACH DATABASE '" + dir.file("other.db") + "' AS o", "ATTACH"},
+        {"VACUUM INTO '" + dir.file("copy.db") + "'", "refused"},
+        {"PRAGMA user_version = 5", "PRAGMA user_version = 5"},
+        {"PRAGMA journal_mode = DELETE", "PRAGMA journal_mode = DELETE"},
+        {"CREATE TABLE t(x)", "a schema change is refused"},
+        {"SELECT 1; DELETE FROM runs", "one statement at a time"},
+        {"BEGIN", "refused"},
+    };
+    for (const auto& [sql, want] : cases) {
+        std::string msg = refusal(*s, sql);
+        EXPECT_NE(msg.find(want), std::string::npos) << sql << " -> " << msg;
+    }
+    s.reset();
+    EXPECT_EQ(test::read_file(dir.file("r.db")), before);
+    EXPECT_FALSE(std::filesystem::exists(dir.file("copy.db")));
+    EXPECT_FALSE(std::filesystem::exists(dir.file("other.db")));
+}
+
+TEST(Query, SqlErrorsAreUserErrors) {
+    test::TempDir dir;
+    { Store::open_write(dir.file("r.db")); }
+    auto s = Store::open_read(dir.file("r.db"));
+    EXPECT_NE(refusal(*s, "SELEC 1").find("SQL error"), std::string::npos);
+    EXPECT_NE(refusal(*s, "SELECT * FROM nope").find("no such table: nope"), std::string::npos);
+}

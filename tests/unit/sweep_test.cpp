@@ -1,0 +1,200 @@
+// Sweep parsing: every directive, and errors reported with file:line:column.
+#include <gtest/gtest.h>
+
+#include "sweep.hpp"
+
+using namespace iclr;
+
+namespace {
+
+SweepSpec parse(const std::string& text, const std::string& profile = "") { return parse_sweep_text(text, "s.toml", profile); }
+
+// The diagnostics of a sweep that must fail, as "line:col: message" strings.
+std::vector<std::string> errors_of(const std::string& text) {
+    try {
+        parse(text);
+    } catch (const SweepError& e) {
+        std::vector<std::string> out;
+        for (const auto& d : e.diagnostics) out.push_back(std::to_string(d.pos.line) + ":" + std::to_string(d.pos.column) + ": " + d.message);
+        return out;
+    }
+    ADD_FAILURE() << "sweep parsed but should not have:\n" << text;
+    return {};
+}
+
+bool any_contains(const std::vector<std::string>& v, const std::string& needle) {
+    for (const auto& s : v)
+        if (s.find(needle) != std::string::npos) return true;
+    return false;
+}
+
+const Axis& axis(const SweepSpec& s, const std::string& label) {
+    for (const auto& a : s.axes)
+        if (a.label == label) return a;
+    throw std::runtime_error("no axis " + label);
+}
+
+} // namespace
+
+TEST(Sweep, SectionsFixedValuesAndSweepSettings) {
+    auto s = parse(R"(
+[sweep]
+name = "demo"
+seeds = [3, 5]
+jobs = 2
+timeout = "10m"
+[dataset]
+plugin = "mnist"
+tasks = [[0, 1], [2, 3]]
+[method]
+plugin = "finetune"
+lr = 0.1
+[[metric]]
+plugin = "accuracy"
+[[metric]]
+plugin = "accuracy"
+eval = "class"
+)");
+    EXPECT_EQ(s.name, "demo");
+    EXPECT_EQ(s.seeds, (std::vector<int64_t>{3, 5}));
+    EXPECT_EQ(s.jobs, 2);
+    EXPECT_DOUBLE_EQ(s.timeout_s, 600);
+    ASSERT_EQ(s.sections.size(), 4u);
+    EXPECT_EQ(s.sections[0].fixed.at("tasks").list.size(), 2u);
+    EXPECT_DOUBLE_EQ(s.sections[1].fixed.at("lr").f, 0.1);
+    EXPECT_EQ(s.sections[2].label, "metric.0"); // two accuracy metrics: labelled by position
+    EXPECT_EQ(s.sections[3].label, "metric.1");
+    EXPECT_TRUE(s.axes.empty());
+}
+
+TEST(Sweep, SeedCountExpandsToRange) {
+    auto s = parse("[sweep]\nseeds = 3\n[method]\nplugin = \"m\"\n");
+    EXPECT_EQ(s.seeds, (std::vector<int64_t>{0, 1, 2}));
+}
+
+TEST(Sweep, GridKeepsListValuesUnambiguous) {
+    auto s = parse("[method]\nplugin = \"m\"\ntasks = { grid = [[[0,1],[2,3]], [[0,1,2,3]]] }\n");
+    const Axis& a = axis(s, "method.tasks");
+    ASSERT_EQ(a.values.size(), 2u);
+    EXPECT_EQ(a.values[0].list.size(), 2u);
+    EXPECT_EQ(a.values[1].list.size(), 1u);
+}
+
+TEST(Sweep, RangeLinspaceLogspace) {
+    auto s = parse(R"(
+[method]
+plugin = "m"
+a = { range = [1, 10, 3] }
+b = { range = [0.0, 1.0, 0.25] }
+c = { linspace = [0, 1, 5] }
+d = { logspace = [0.001, 0.1, 3] }
+)");
+    const Axis& a = axis(s, "method.a");
+    ASSERT_EQ(a.size(), 3u); // 1 4 7 (stop excluded)
+    EXPECT_EQ(a.value(2).type, Value::Type::Int);
+    EXPECT_EQ(a.value(2).i, 7);
+    EXPECT_EQ(axis(s, "method.b").size(), 4u);
+    EXPECT_EQ(axis(s, "method.b").value(3).f, 0.75);
+    const Axis& c = axis(s, "method.c");
+    ASSERT_EQ(c.size(), 5u);
+    EXPECT_DOUBLE_EQ(c.value(1).f, 0.25);
+    const Axis& d = axis(s, "method.d");
+    ASSERT_EQ(d.size(), 3u);
+    EXPECT_EQ(d.value(0).f, 0.001); // endpoints exact
+    EXPECT_NEAR(d.value(1).f, 0.01, 1e-15);
+    EXPECT_EQ(d.value(2).f, 0.1);
+}
+
+TEST(Sweep, RandomDirectivesNeedSamples) {
+    auto errs = errors_of("[method]\nplugin = \"m\"\nlr = { loguniform = [1e-4, 1e-1] }\n");
+    ASSERT_EQ(errs.size(), 1u);
+    EXPECT_TRUE(any_contains(errs, "3:6: method.lr: a random directive needs [sweep] samples")) << errs[0];
+    auto s = parse("[sweep]\nsamples = 4\nsweep_seed = 7\n[method]\nplugin = \"m\"\nlr = { loguniform = [1e-4, 1e-1] }\n"
+                   "k = { randint = [1, 3] }\nopt = { choice = [\"sgd\", \"adam\"] }\nw = { uniform = [0, 1] }\n");
+    EXPECT_EQ(s.samples, 4);
+    EXPECT_EQ(axis(s, "method.k").kind, Axis::Kind::RandInt);
+    EXPECT_EQ(axis(s, "method.opt").kind, Axis::Kind::Choice);
+}
+
+TEST(Sweep, ZipGroupsMustHaveEqualLengths) {
+    auto errs = errors_of("[model]\nplugin = \"p\"\nwidth = { grid = [1, 2, 3], zip = \"g\" }\n[method]\nplugin = \"m\"\n"
+                          "lr = { grid = [0.1, 0.2], zip = \"g\" }\n");
+    ASSERT_EQ(errs.size(), 1u);
+    EXPECT_TRUE(any_contains(errs, "6:6: zip group 'g': method.lr has 2 values but model.width")) << errs[0];
+}
+
+TEST(Sweep, ExcludeRulesParseOperators) {
+    auto s = parse("[sweep]\nexclude = [{ \"method.lr\" = { gt = 0.15 }, \"method.k\" = 2 }]\n[method]\nplugin = \"m\"\n"
+                   "lr = { grid = [0.1, 0.2] }\nk = { grid = [1, 2] }\n");
+    ASSERT_EQ(s.excludes.size(), 1u);
+    ASSERT_EQ(s.excludes[0].conds.size(), 2u);
+    auto errs = errors_of("[sweep]\nexclude = [{ \"method.nope\" = 1 }]\n[method]\nplugin = \"m\"\n");
+    EXPECT_TRUE(any_contains(errs, "'method.nope' is not a swept parameter"));
+}
+
+TEST(Sweep, ProfilesOverlayTheBase) {
+    const char* text = R"(
+[sweep]
+seeds = 1
+[method]
+plugin = "m"
+lr = { grid = [0.1] }
+[profile.full.sweep]
+seeds = 5
+[profile.full.method]
+lr = { grid = [0.1, 0.2, 0.3] }
+)";
+    EXPECT_EQ(parse(text).seeds.size(), 1u);
+    auto full = parse(text, "full");
+    EXPECT_EQ(full.seeds.size(), 5u);
+    EXPECT_EQ(axis(full, "method.lr").size(), 3u);
+    try {
+        parse(text, "huge");
+        FAIL();
+    } catch (const SweepError& e) {
+        EXPECT_NE(std::string(e.what()).find("unknown profile 'huge' (this sweep defines: full)"), std::string::npos);
+    }
+}
+
+TEST(Sweep, SyntaxErrorHasLineAndColumn) {
+    auto errs = errors_of("[method]\nplugin = \"m\"\nlr = 0.1.2\nk = 1\n");
+    ASSERT_EQ(errs.size(), 1u);
+    EXPECT_EQ(errs[0].substr(0, 2), "3:") << errs[0];
+    EXPECT_TRUE(any_contains(errs, "TOML syntax error"));
+}
+
+TEST(Sweep, AllStructuralErrorsReportedAtOnce) {
+    auto errs = errors_of(R"([sweep]
+seeds = 0
+jobs = "two"
+colour = 1
+[model]
+width = { grid = [] }
+depth = { gird = [1] }
+[datasets]
+plugin = "x"
+)");
+    EXPECT_TRUE(any_contains(errs, "2:9: seeds must be between 1 and 100000"));
+    EXPECT_TRUE(any_contains(errs, "3:8: sweep.jobs must be an integer"));
+    EXPECT_TRUE(any_contains(errs, "4:10: unknown key sweep.colour"));
+    EXPECT_TRUE(any_contains(errs, "[model] needs plugin"));
+    EXPECT_TRUE(any_contains(errs, "6:"));
+    EXPECT_TRUE(any_contains(errs, "empty grid"));
+    EXPECT_TRUE(any_contains(errs, "unknown directive 'gird'"));
+    EXPECT_TRUE(any_contains(errs, "unknown section 'datasets'"));
+    EXPECT_TRUE(any_contains(errs, "missing [method] section"));
+}
+
+TEST(Sweep, BadRangesAndDirectives) {
+    EXPECT_TRUE(any_contains(errors_of("[method]\nplugin=\"m\"\na = { range = [5, 1] }\n"), "range step goes away from stop"));
+    EXPECT_TRUE(any_contains(errors_of("[method]\nplugin=\"m\"\na = { logspace = [0, 1, 3] }\n"), "logspace bounds must be > 0"));
+    EXPECT_TRUE(any_contains(errors_of("[method]\nplugin=\"m\"\na = { grid = [1], range = [1, 2] }\n"), "more than one directive"));
+    EXPECT_TRUE(any_contains(errors_of("[method]\nplugin=\"m\"\na = { zip = \"g\" }\n"), "must hold a directive"));
+    EXPECT_TRUE(any_contains(errors_of("[method]\nplugin=\"m\"\na = { range = [0, 100000000000] }\n"), "more than 10000000 values"));
+    EXPECT_TRUE(any_contains(errors_of("[sweep]\nsamples=2\n[method]\nplugin=\"m\"\na = { uniform = [2, 1] }\n"), "low > high"));
+    EXPECT_TRUE(any_contains(errors_of("[method]\nplugin=\"m\"\nwhen = 1979-05-27\n"), "dates and times are not parameter values"));
+}
+
+TEST(Sweep, MissingFileIsAUserError) {
+    EXPECT_THROW(parse_sweep("/nonexistent/sweep.toml"), UserError);
+}

@@ -1,0 +1,99 @@
+// Schema validation: unknown plugins and keys (with suggestions), types, ranges, choices, broken plugins.
+#include <gtest/gtest.h>
+
+#include "trial.hpp"
+#include "validate.hpp"
+
+using namespace iclr;
+
+namespace {
+
+ParamSchema param(const std::string& name, iclr_param_type t, const std::string& def, double lo = 1, double hi = 0,
+                  std::vector<std::string> choices = {}) {
+    ParamSchema p;
+    p.name = name;
+    p.type = t;
+    p.default_toml = def;
+    p.min = lo;
+    p.max = hi;
+    p.choices = std::move(choices);
+    if (t == ICLR_PARAM_INT) p.default_value = Value::of_int(std::stoll(def));
+    if (t == ICLR_PARAM_FLOAT) p.default_value = Value::of_float(std::stod(def));
+    if (t == ICLR_PARAM_STRING) p.default_value = Value::of_string(def.substr(1, def.size() - 2));
+    return p;
+}
+
+PluginRegistry registry() {
+    PluginRecord m;
+    m.ok = true;
+    m.kind = ICLR_KIND_METHOD;
+    m.name = "finetune";
+    m.version = "1.0";
+    m.params = {param("lr", ICLR_PARAM_FLOAT, "0.01", 0, 10), param("epochs", ICLR_PARAM_INT, "1", 1, 100),
+                param("optimizer", ICLR_PARAM_STRING, "\"sgd\"", 1, 0, {"sgd", "adam"})};
+    PluginRecord broken;
+    broken.ok = false;
+    broken.kind = ICLR_KIND_MODEL;
+    broken.name = "vit";
+    broken.file = "/x/vit.so";
+    broken.error = "ABI mismatch: host provides 1.0, plugin was built for 2.0";
+    return PluginRegistry::with_records({m, broken});
+}
+
+std::string validate_error(const std::string& text) {
+    auto spec = parse_sweep_text(text, "v.toml");
+    auto reg = registry();
+    try {
+        validate_sweep(spec, reg);
+    } catch (const SweepError& e) {
+        return e.what();
+    }
+    return "";
+}
+
+} // namespace
+
+TEST(Validate, AcceptsGoodValuesAndPromotesIntsToFloats) {
+    auto spec = parse_sweep_text("[method]\nplugin = \"finetune\"\nlr = 1\nepochs = { grid = [1, 2] }\n", "v.toml");
+    auto reg = registry();
+    auto plugins = validate_sweep(spec, reg);
+    ASSERT_EQ(plugins.size(), 1u);
+    EXPECT_EQ(spec.sections[0].fixed.at("lr").type, Value::Type::Float);
+    Expansion ex(spec);
+    auto t = resolve_trial(spec, plugins, ex.at(1));
+    EXPECT_EQ(t.parts[0].params.get_int("epochs"), 2);
+    EXPECT_EQ(t.parts[0].params.get_string("optimizer"), "sgd"); // default filled in
+    EXPECT_NE(t.config_toml.find("params = { epochs = 2, lr = 1.0, optimizer = \"sgd\" }"), std::string::npos) << t.config_toml;
+    EXPECT_EQ(t.key.size(), 32u);
+    EXPECT_NE(resolve_trial(spec, plugins, ex.at(0)).key, t.key);
+}
+
+TEST(Validate, UnknownKeySuggestsTheNearestParameter) {
+    auto e = validate_error("[method]\nplugin = \"finetune\"\nlrr = 0.1\n");
+    EXPECT_NE(e.find("v.toml:3:7: method 'finetune' has no parameter 'lrr' (did you mean 'lr'?)"), std::string::npos) << e;
+}
+
+TEST(Validate, TypeRangeAndChoiceErrorsAllAtOnceWithPositions) {
+    auto e = validate_error("[method]\nplugin = \"finetune\"\nlr = \"fast\"\nepochs = { grid = [1, 500] }\noptimizer = \"rmsprop\"\n");
+    EXPECT_NE(e.find("v.toml:3:6: method.lr: expected a float, got string \"fast\""), std::string::npos) << e;
+    EXPECT_NE(e.find("v.toml:4:23: method.epochs: 500 is out of range [1.0, 100.0]"), std::string::npos) << e;
+    EXPECT_NE(e.find("v.toml:5:13: method.optimizer: \"rmsprop\" is not one of: sgd, adam"), std::string::npos) << e;
+}
+
+TEST(Validate, FloatForIntIsRefused) {
+    auto e = validate_error("[method]\nplugin = \"finetune\"\nepochs = 2.5\n");
+    EXPECT_NE(e.find("expected an int, got float 2.5"), std::string::npos) << e;
+}
+
+TEST(Validate, RandomBoundsAndKindsAreChecked) {
+    auto e = validate_error("[sweep]\nsamples = 3\n[method]\nplugin = \"finetune\"\nlr = { loguniform = [1e-3, 100] }\n"
+                            "epochs = { uniform = [1, 3] }\n");
+    EXPECT_NE(e.find("method.lr: bound 100.0 is out of range"), std::string::npos) << e;
+    EXPECT_NE(e.find("method.epochs: uniform draws floats but the parameter is int"), std::string::npos) << e;
+}
+
+TEST(Validate, UnknownAndBrokenPluginsNameTheProblem) {
+    auto e = validate_error("[model]\nplugin = \"vit\"\n[method]\nplugin = \"finetun\"\n");
+    EXPECT_NE(e.find("v.toml:4:10: unknown method plugin 'finetun' (available: finetune)"), std::string::npos) << e;
+    EXPECT_NE(e.find("v.toml:2:10: model plugin 'vit' is broken: ABI mismatch"), std::string::npos) << e;
+}
