@@ -13,13 +13,13 @@ int cmd_plugins(const std::string& which) {
     reg.discover();
     if (which.empty()) {
         ResultSet rs;
-        rs.columns = {"kind", "name", "version", "status", "file"};
+        rs.columns = {"kind", "name", "version", "file", "status"};
         int broken = 0;
         for (const auto& r : reg.records()) {
             std::string status = r.ok ? "ok" : "broken: " + r.error;
             broken += !r.ok;
             rs.rows.push_back({r.ok || !r.name.empty() ? kind_name(r.kind) : "?", r.name.empty() ? "?" : r.name,
-                               r.version, status, r.file});
+                               r.version, r.file, status});
         }
         fmt::print("{}", render(rs, Format::Table));
         if (reg.records().empty()) {

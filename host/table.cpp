@@ -71,17 +71,19 @@ std::string render(const ResultSet& rs, Format f) {
         return out;
     }
     case Format::Table: {
+        constexpr size_t kMaxCell = 60;
         std::vector<size_t> w(rs.columns.size());
         for (size_t c = 0; c < rs.columns.size(); ++c) w[c] = width(rs.columns[c]);
         for (size_t r = 0; r < rs.rows.size(); ++r)
-            for (size_t c = 0; c < rs.columns.size(); ++c) w[c] = std::max(w[c], std::min<size_t>(60, width(cell(r, c))));
+            for (size_t c = 0; c < rs.columns.size(); ++c) w[c] = std::max(w[c], std::min<size_t>(kMaxCell, width(cell(r, c))));
         auto line = [&](auto get) {
             std::string l;
             for (size_t c = 0; c < rs.columns.size(); ++c) {
                 std::string v = get(c);
                 std::replace(v.begin(), v.end(), '\n', ' ');
-                if (width(v) > 60) v = v.substr(0, 57) + "...";
-                l += (c ? "  " : "") + v + std::string(w[c] - std::min(w[c], width(v)), ' ');
+                bool last = c + 1 == rs.columns.size(); // the last column is never cut: errors live there
+                if (!last && width(v) > kMaxCell) v = v.substr(0, kMaxCell - 3) + "...";
+                l += (c ? "  " : "") + v + (last ? "" : std::string(w[c] - std::min(w[c], width(v)), ' '));
             }
             while (!l.empty() && l.back() == ' ') l.pop_back();
             return l + "\n";

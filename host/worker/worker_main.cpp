@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
+#include <cstring>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -24,13 +26,37 @@ namespace iclr {
 namespace {
 
 std::atomic<bool> g_cancelled{false};
-FILE* g_records = nullptr;
 
 void on_term(int) { g_cancelled.store(true); }
 
+// Records are buffered here and written with write(2), so that a crash handler can still send
+// what a trial logged before it crashed (fwrite buffers are not safe to touch from a handler).
+char g_buf[1 << 20];
+size_t g_len = 0;
+
+void flush_records() {
+    size_t off = 0;
+    while (off < g_len) {
+        ssize_t n = write(protocol::kRecordFd, g_buf + off, g_len - off);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        off += size_t(n);
+    }
+    g_len = 0;
+}
+
 void record(const std::string& line) {
-    std::fwrite(line.data(), 1, line.size(), g_records);
-    std::fputc('\n', g_records);
+    if (g_len + line.size() + 1 > sizeof g_buf) flush_records();
+    if (line.size() + 1 > sizeof g_buf) return; // a single record this large is a plugin bug
+    std::memcpy(g_buf + g_len, line.data(), line.size());
+    g_len += line.size();
+    g_buf[g_len++] = '\n';
+}
+
+void on_crash(int sig) {
+    flush_records();
+    signal(sig, SIG_DFL);
+    raise(sig);
 }
 
 std::string first_line(const std::string& s) {
@@ -227,10 +253,7 @@ void run_trial(Worker& worker, const toml::table& t) {
 
 extern "C" __attribute__((visibility("default"))) int iclr_worker_main() {
     using namespace iclr;
-    g_records = fdopen(protocol::kRecordFd, "w");
-    if (!g_records) return 3;
-    static char buf[1 << 20];
-    std::setvbuf(g_records, buf, _IOFBF, sizeof buf);
+    for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT}) signal(sig, on_crash);
     struct sigaction sa {};
     sa.sa_handler = on_term;
     sigaction(SIGTERM, &sa, nullptr);
@@ -238,7 +261,7 @@ extern "C" __attribute__((visibility("default"))) int iclr_worker_main() {
     torch::set_num_interop_threads(1);
     std::string device = torch::cuda::is_available() ? "cuda" : "cpu";
     record("R\t" + std::to_string(getpid()) + "\t" + device + "\t" + host_torch_version());
-    std::fflush(g_records);
+    flush_records();
 
     Worker worker;
     std::string header;
@@ -269,9 +292,9 @@ extern "C" __attribute__((visibility("default"))) int iclr_worker_main() {
             record("E\t" + std::to_string(run) + "\t" + status + "\t" + protocol::clean(message));
         }
         std::fflush(stdout);
-        std::fflush(g_records);
+        flush_records();
         if (status == "interrupted") break;
     }
-    std::fflush(g_records);
+    flush_records();
     return 0;
 }

@@ -1,1 +1,149 @@
-// placeholder
+// End-to-end: plugins, plan, run, query and show through the real binary, checked by SQL.
+#include <gtest/gtest.h>
+
+#include "e2e_util.hpp"
+
+using namespace iclr::e2e;
+
+namespace {
+
+const char* kNoopSweep = R"(
+[sweep]
+name = "noop_grid"
+seeds = 2
+jobs = 2
+[method]
+plugin = "noop"
+values = { grid = [3, 5] }
+tag = { range = [0, 4] }
+)";
+
+bool has(const std::string& s, const std::string& needle) { return s.find(needle) != std::string::npos; }
+
+} // namespace
+
+TEST(Cli, PluginsListsWorkingAndBrokenPluginsWithReasons) {
+    Scratch s;
+    s.set_env("ICLR_PLUGIN_PATH", std::string(ICLR_FIXTURE_OK_DIR) + ":" + ICLR_FIXTURE_BROKEN_DIR);
+    auto r = s.run({"plugins"});
+    EXPECT_EQ(r.code, 0) << r.out;
+    for (const char* want : {"dataset  mnist", "model    mlp", "method   finetune", "metric   accuracy", "method   noop",
+                             "broken: ABI mismatch: host provides 1.0, plugin was built for 99.0",
+                             "broken: no entry point", "broken: not a shared library", "broken: init failed: cannot find CUDA device 7",
+                             "broken: crashed while loading (signal 11 (SIGSEGV))", "broken: bad metadata"})
+        EXPECT_TRUE(has(r.out, want)) << "missing '" << want << "' in:\n" << r.out;
+    auto one = s.run({"plugins", "methods/noop"});
+    EXPECT_EQ(one.code, 0);
+    EXPECT_TRUE(has(one.out, "metric rows to log")) << one.out;
+    EXPECT_TRUE(has(one.out, "[0, 100000000]")) << one.out;
+    auto none = s.run({"plugins", "methods/nope"});
+    EXPECT_EQ(none.code, 2);
+    EXPECT_TRUE(has(none.out, "no plugin 'methods/nope'")) << none.out;
+}
+
+TEST(Cli, PlanCountsTrialsAndWritesNothing) {
+    Scratch s;
+    auto r = s.run({"plan", s.write("g.toml", kNoopSweep)});
+    EXPECT_EQ(r.code, 0) << r.out;
+    EXPECT_TRUE(has(r.out, "trials: 16")) << r.out;
+    EXPECT_TRUE(has(r.out, "method.values")) << r.out;
+    EXPECT_FALSE(std::filesystem::exists(s.db()));
+}
+
+TEST(Cli, BadSweepFailsBeforeAnythingRunsWithFileLineColumn) {
+    Scratch s;
+    std::string file = s.write("bad.toml", "[method]\nplugin = \"noop\"\nvalue = 3\ntag = { grid = [1, -1] }\n");
+    for (const char* cmd : {"plan", "run"}) {
+        auto r = s.run({cmd, file});
+        EXPECT_EQ(r.code, 2) << r.out;
+        EXPECT_TRUE(has(r.out, "bad.toml:3:9: method 'noop' has no parameter 'value' (did you mean 'values'?)")) << r.out;
+        EXPECT_TRUE(has(r.out, "bad.toml:4:20: method.tag: -1 is out of range")) << r.out;
+    }
+    EXPECT_FALSE(std::filesystem::exists(s.db())); // nothing written
+}
+
+TEST(Cli, RunRecordsEveryTrialAndAResumeSkipsFinishedOnes) {
+    Scratch s;
+    std::string file = s.write("g.toml", kNoopSweep);
+    auto r = s.run({"run", file});
+    ASSERT_EQ(r.code, 0) << r.out;
+    EXPECT_TRUE(has(r.out, "16 trials, 0 already done, 16 to run; 2 job(s)")) << r.out;
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs WHERE status = 'done'"), 16);
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM metrics"), 8 * 3 + 8 * 5);
+    EXPECT_EQ(s.count("SELECT COUNT(DISTINCT worker_pid) FROM runs"), 2); // workers are reused across trials
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM params WHERE key = 'method.tag'"), 16);
+    EXPECT_EQ(s.sql("SELECT json_extract(config_json, '$.method.params.values') FROM runs WHERE id = 1"), "3");
+    EXPECT_EQ(s.sql("SELECT length(json_extract(plugins_json, '$.method.sha256')) FROM runs WHERE id = 1"), "64");
+    EXPECT_EQ(s.sql("SELECT threads FROM runs WHERE id = 1"), "1"); // 2 cores / 2 jobs
+
+    auto again = s.run({"run", file});
+    EXPECT_EQ(again.code, 0) << again.out;
+    EXPECT_TRUE(has(again.out, "16 trials, 16 already done, 0 to run")) << again.out;
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs"), 16);
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM metrics"), 8 * 3 + 8 * 5);
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM sweeps"), 2);
+}
+
+TEST(Cli, QueryFormatsAndRefusesWrites) {
+    Scratch s;
+    ASSERT_EQ(s.run({"run", s.write("g.toml", kNoopSweep)}).code, 0);
+    auto csv = s.run({"query", "SELECT COUNT(*) AS n FROM runs WHERE status = 'done'", "--format", "csv"});
+    EXPECT_EQ(csv.code, 0);
+    EXPECT_EQ(csv.out, "n\n16\n");
+    auto json = s.run({"query", "SELECT key, value FROM params WHERE run_id = 1 AND key = 'method.values'", "-f", "json"});
+    EXPECT_EQ(json.out, "[\n {\"key\": \"method.values\", \"value\": 3}\n]\n");
+    std::string before = s.sql("SELECT COUNT(*) FROM runs");
+    auto del = s.run({"query", "DELETE FROM runs"});
+    EXPECT_EQ(del.code, 2);
+    EXPECT_TRUE(has(del.out, "iclr query is read-only: DELETE is refused")) << del.out;
+    EXPECT_EQ(s.sql("SELECT COUNT(*) FROM runs"), before);
+}
+
+TEST(Cli, ShowPrintsConfigMetricsAndProvenance) {
+    Scratch s;
+    ASSERT_EQ(s.run({"run", s.write("g.toml", kNoopSweep)}).code, 0);
+    auto r = s.run({"show", "1"});
+    EXPECT_EQ(r.code, 0) << r.out;
+    for (const char* want : {"run 1  done  sweep noop_grid", "config:", "[method]", "plugin = \"noop\"", "final metrics",
+                             "metric rows: 3", "log tail:", "noop logged 3 values", "libtorch"})
+        EXPECT_TRUE(has(r.out, want)) << "missing '" << want << "' in:\n" << r.out;
+    std::string key = s.sql("SELECT key FROM runs WHERE id = 2");
+    EXPECT_TRUE(has(s.run({"show", key.substr(0, 8)}).out, "run 2 ")); // key prefix works too
+    EXPECT_EQ(s.run({"show", "999"}).code, 2);
+}
+
+TEST(Cli, RealMnistSweepFillsTheAccuracyMatrix) {
+    Scratch s;
+    ASSERT_TRUE(std::filesystem::exists(Scratch::data_dir() + "/mnist/train-images-idx3-ubyte"))
+        << "MNIST is missing in " << Scratch::data_dir() << ": run `make data`";
+    std::string file = s.write("mnist.toml", R"(
+[sweep]
+name = "tiny_split_mnist"
+seeds = 1
+jobs = 2
+[dataset]
+plugin = "mnist"
+tasks = [[0, 1], [2, 3]]
+train_per_class = 100
+test_per_class = 50
+[model]
+plugin = "mlp"
+width = { grid = [16, 64] }
+[method]
+plugin = "finetune"
+lr = 0.05
+momentum = 0.9
+[[metric]]
+plugin = "accuracy"
+)");
+    auto r = s.run({"run", file});
+    ASSERT_EQ(r.code, 0) << r.out;
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs WHERE status = 'done'"), 2);
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM accuracy_matrix"), 2 * 4); // a[t][i], 2 tasks x 2 tasks per run
+    // Right after training task 0 (digits 0 vs 1), a net separates them well above chance.
+    EXPECT_GT(std::stod(s.sql("SELECT MIN(accuracy) FROM accuracy_matrix WHERE after_task = 0 AND task = 0")), 0.9);
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM attributes WHERE key = 'param_count'"), 2);
+    EXPECT_GT(s.count("SELECT MAX(CAST(value AS INTEGER)) FROM attributes WHERE key = 'param_count'"),
+              s.count("SELECT MIN(CAST(value AS INTEGER)) FROM attributes WHERE key = 'param_count'"));
+    EXPECT_EQ(s.sql("SELECT device FROM runs WHERE id = 1"), "cpu");
+}

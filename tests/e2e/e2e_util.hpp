@@ -1,0 +1,133 @@
+// End-to-end test helpers: run the real iclr binary in a scratch folder and read its database.
+#pragma once
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace iclr::e2e {
+
+struct Result {
+    int code = -1; // exit code, or 128 + signal
+    std::string out; // stdout and stderr together
+};
+
+// A scratch project: its own database, plugin manifest cache and the fixture plugins on the path.
+class Scratch {
+public:
+    Scratch() {
+        std::string tmpl = (std::filesystem::temp_directory_path() / "iclr-e2e-XXXXXX").string();
+        dir_ = mkdtemp(tmpl.data());
+    }
+    ~Scratch() {
+        std::error_code ec;
+        std::filesystem::remove_all(dir_, ec);
+    }
+    std::string path(const std::string& name) const { return (dir_ / name).string(); }
+    std::string db() const { return path("results/iclr.db"); }
+
+    std::string write(const std::string& name, const std::string& text) const {
+        std::ofstream(path(name)) << text;
+        return path(name);
+    }
+
+    // Starts `iclr args...` with the scratch environment; output goes to a file.
+    pid_t start(const std::vector<std::string>& args, const std::string& out_file) const {
+        pid_t pid = fork();
+        if (pid == 0) {
+            int fd = open(out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+            dup2(fd, 1);
+            dup2(fd, 2);
+            if (chdir(dir_.c_str()) != 0) _exit(126);
+            setenv("ICLR_PLUGIN_PATH", ICLR_FIXTURE_OK_DIR, 1);
+            setenv("ICLR_CACHE_DIR", path("cache").c_str(), 1);
+            setenv("ICLR_DATA", data_dir().c_str(), 1);
+            setenv("ICLR_DB", db().c_str(), 1);
+            for (const auto& [k, v] : env_) setenv(k.c_str(), v.c_str(), 1);
+            std::vector<char*> argv{const_cast<char*>(ICLR_BIN)};
+            for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+            argv.push_back(nullptr);
+            execv(ICLR_BIN, argv.data());
+            _exit(127);
+        }
+        return pid;
+    }
+
+    static int wait_code(pid_t pid) {
+        int status = 0;
+        waitpid(pid, &status, 0);
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    }
+
+    Result run(const std::vector<std::string>& args) const {
+        std::string out = path("out-" + std::to_string(counter_++) + ".txt");
+        Result r;
+        r.code = wait_code(start(args, out));
+        std::ifstream in(out);
+        r.out.assign(std::istreambuf_iterator<char>(in), {});
+        return r;
+    }
+
+    void set_env(const std::string& k, const std::string& v) { env_.emplace_back(k, v); }
+
+    // Real data: the folder `make data` fills.
+    static std::string data_dir() {
+        if (const char* d = std::getenv("ICLR_DATA"); d && *d) return std::filesystem::absolute(d).string();
+        return std::string(ICLR_TEST_SOURCE_DIR) + "/data";
+    }
+
+    // One value from the database (read-only connection, as a user's sqlite3 would do).
+    std::string sql(const std::string& query) const {
+        sqlite3* db = nullptr;
+        if (sqlite3_open_v2(this->db().c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+            sqlite3_close(db);
+            return "<no database>";
+        }
+        sqlite3_busy_timeout(db, 5000);
+        sqlite3_stmt* st = nullptr;
+        std::string out = "<error>";
+        if (sqlite3_prepare_v2(db, query.c_str(), -1, &st, nullptr) == SQLITE_OK) {
+            out = "<no row>";
+            if (sqlite3_step(st) == SQLITE_ROW) {
+                const unsigned char* t = sqlite3_column_text(st, 0);
+                out = t ? reinterpret_cast<const char*>(t) : "NULL";
+            }
+        } else {
+            out = std::string("<error: ") + sqlite3_errmsg(db) + ">";
+        }
+        sqlite3_finalize(st);
+        sqlite3_close(db);
+        return out;
+    }
+    int64_t count(const std::string& query) const { return std::atoll(sql(query).c_str()); }
+
+private:
+    std::filesystem::path dir_;
+    std::vector<std::pair<std::string, std::string>> env_;
+    mutable int counter_ = 0;
+};
+
+// Polls until cond() holds or the deadline passes.
+template <class F> bool eventually(F cond, double seconds) {
+    auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+    while (std::chrono::steady_clock::now() < end) {
+        if (cond()) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return cond();
+}
+
+inline bool process_alive(pid_t pid) { return pid > 0 && kill(pid, 0) == 0; }
+
+} // namespace iclr::e2e

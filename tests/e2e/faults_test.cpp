@@ -1,0 +1,141 @@
+// End-to-end fault handling: crashing, throwing and hanging trials; Ctrl-C; kill -9; a second run.
+#include <gtest/gtest.h>
+
+#include "e2e_util.hpp"
+
+using namespace iclr::e2e;
+
+namespace {
+bool has(const std::string& s, const std::string& needle) { return s.find(needle) != std::string::npos; }
+
+const char* kSlowSweep = R"(
+[sweep]
+name = "slow"
+jobs = 2
+[method]
+plugin = "noop"
+sleep_ms = 300
+tag = { range = [0, 12] }
+)";
+} // namespace
+
+TEST(Faults, CrashingAndThrowingTrialsAreRecordedAndTheSweepGoesOn) {
+    Scratch s;
+    std::string file = s.write("f.toml", R"(
+[sweep]
+name = "faults"
+jobs = 2
+[method]
+plugin = "fault"
+mode = { grid = ["ok", "crash", "abort", "throw", "exit"] }
+delay_ms = { grid = [0, 1] }
+)");
+    auto r = s.run({"run", file});
+    EXPECT_EQ(r.code, 1) << r.out; // something failed
+    EXPECT_TRUE(has(r.out, "2 done, 8 failed")) << r.out;
+    auto status_of = [&](const std::string& mode) {
+        return s.sql("SELECT group_concat(DISTINCT status) FROM runs WHERE json_extract(config_json, '$.method.params.mode') = '" + mode + "'");
+    };
+    EXPECT_EQ(status_of("ok"), "done");
+    EXPECT_EQ(status_of("crash"), "failed");
+    EXPECT_EQ(s.sql("SELECT DISTINCT signal FROM runs WHERE json_extract(config_json, '$.method.params.mode') = 'crash'"), "11");
+    EXPECT_EQ(s.sql("SELECT DISTINCT signal FROM runs WHERE json_extract(config_json, '$.method.params.mode') = 'abort'"), "6");
+    EXPECT_EQ(s.sql("SELECT DISTINCT exit_code FROM runs WHERE json_extract(config_json, '$.method.params.mode') = 'exit'"), "3");
+    EXPECT_EQ(s.sql("SELECT DISTINCT error FROM runs WHERE json_extract(config_json, '$.method.params.mode') = 'throw'"),
+              "method 'fault': injected failure");
+    EXPECT_EQ(s.sql("SELECT DISTINCT error FROM runs WHERE json_extract(config_json, '$.method.params.mode') = 'crash'"),
+              "worker died: signal 11 (SIGSEGV)");
+    EXPECT_TRUE(has(s.sql("SELECT log_tail FROM runs WHERE json_extract(config_json, '$.method.params.mode') = 'crash' LIMIT 1"),
+                    "fault: mode crash"));
+    // Metrics logged before a crash are kept with the failed run (the worker flushes them from its
+    // signal handler); only _exit() loses them, as nothing runs after it.
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM metrics WHERE key = 'started'"), 8);
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM metrics WHERE key = 'finished'"), 2);
+
+    // Rerunning retries the failures only (they fail again, deterministically) and keeps the rest.
+    auto again = s.run({"run", file});
+    EXPECT_TRUE(has(again.out, "10 trials, 2 already done, 8 to run")) << again.out;
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs"), 10);
+    EXPECT_EQ(s.count("SELECT MAX(attempts) FROM runs"), 2);
+}
+
+TEST(Faults, HungTrialTimesOutAndOthersComplete) {
+    Scratch s;
+    std::string file = s.write("h.toml", R"(
+[sweep]
+name = "hang"
+jobs = 2
+timeout = 1.5
+[method]
+plugin = "fault"
+mode = { grid = ["hang", "ok"] }
+delay_ms = { grid = [0, 1] }
+)");
+    auto r = s.run({"run", file});
+    EXPECT_EQ(r.code, 1) << r.out;
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs WHERE status = 'timeout'"), 2);
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs WHERE status = 'done'"), 2);
+    EXPECT_TRUE(has(s.sql("SELECT error FROM runs WHERE status = 'timeout' LIMIT 1"), "exceeded the trial timeout of 1.5s"));
+    EXPECT_EQ(s.sql("SELECT signal FROM runs WHERE status = 'timeout' LIMIT 1"), "9");
+}
+
+TEST(Faults, CtrlCStopsCleanlyAndTheRerunFinishesOnlyWhatIsMissing) {
+    Scratch s;
+    std::string file = s.write("slow.toml", kSlowSweep);
+    pid_t pid = s.start({"run", file}, s.path("run1.txt"));
+    ASSERT_TRUE(eventually([&] { return s.count("SELECT COUNT(*) FROM runs WHERE status = 'done'") >= 2; }, 60));
+    kill(pid, SIGINT);
+    EXPECT_EQ(Scratch::wait_code(pid), 130);
+    int64_t done = s.count("SELECT COUNT(*) FROM runs WHERE status = 'done'");
+    int64_t interrupted = s.count("SELECT COUNT(*) FROM runs WHERE status = 'interrupted'");
+    EXPECT_GE(done, 2);
+    EXPECT_LT(done, 12);
+    EXPECT_GE(interrupted, 1); // the trials that were running
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs WHERE status = 'running'"), 0);
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs"), 12);
+
+    auto r = s.run({"run", file});
+    EXPECT_EQ(r.code, 0) << r.out;
+    EXPECT_TRUE(has(r.out, "12 trials, " + std::to_string(done) + " already done, " + std::to_string(12 - done) + " to run")) << r.out;
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs WHERE status = 'done'"), 12);
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM metrics"), 12 * 10); // no duplicates from the interrupted attempts
+}
+
+TEST(Faults, KillMinus9LeavesNoOrphansAndLosesNothing) {
+    Scratch s;
+    std::string file = s.write("slow.toml", kSlowSweep);
+    for (int round = 0; round < 3; ++round) {
+        int64_t before = s.count("SELECT COUNT(*) FROM runs WHERE status = 'done'");
+        if (before == 12) break;
+        pid_t pid = s.start({"run", file}, s.path("kill.txt"));
+        ASSERT_TRUE(eventually([&] { return s.count("SELECT COUNT(*) FROM runs WHERE status = 'running'") >= 1; }, 60));
+        std::vector<pid_t> workers;
+        for (int k = 0; k < 2; ++k) {
+            std::string w = s.sql("SELECT worker_pid FROM runs WHERE status = 'running' LIMIT 1 OFFSET " + std::to_string(k));
+            if (w.find('<') == std::string::npos) workers.push_back(pid_t(std::atoi(w.c_str())));
+        }
+        kill(pid, SIGKILL);
+        Scratch::wait_code(pid);
+        for (pid_t w : workers) EXPECT_TRUE(eventually([&] { return !process_alive(w); }, 5)) << "orphan worker " << w;
+        EXPECT_GE(s.count("SELECT COUNT(*) FROM runs WHERE status = 'done'"), before); // nothing finished is lost
+        EXPECT_EQ(s.sql("PRAGMA integrity_check"), "ok");
+    }
+    auto r = s.run({"run", file});
+    EXPECT_EQ(r.code, 0) << r.out;
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs"), 12);
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs WHERE status = 'done'"), 12);
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM metrics"), 12 * 10);
+    EXPECT_EQ(s.sql("PRAGMA integrity_check"), "ok");
+}
+
+TEST(Faults, ASecondRunOnTheSameDatabaseIsRefusedNamingTheHolder) {
+    Scratch s;
+    std::string file = s.write("slow.toml", kSlowSweep);
+    pid_t pid = s.start({"run", file}, s.path("first.txt"));
+    ASSERT_TRUE(eventually([&] { return s.count("SELECT COUNT(*) FROM runs WHERE status = 'running'") >= 1; }, 60));
+    auto second = s.run({"run", s.write("other.toml", "[sweep]\nname = \"other\"\n[method]\nplugin = \"noop\"\n")});
+    EXPECT_EQ(second.code, 2) << second.out;
+    EXPECT_TRUE(has(second.out, "is in use by another iclr run (pid " + std::to_string(pid) + ", sweep slow)")) << second.out;
+    EXPECT_EQ(Scratch::wait_code(pid), 0);
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM sweeps WHERE name = 'other'"), 0);
+}
