@@ -3,32 +3,6 @@
 
 namespace {
 
-// Backbone + one linear output over all classes. Task-incremental logits mask the other tasks'
-// classes to -inf (the standard multi-head-by-masking setup); class-incremental logits keep all.
-class HeadLearner : public iclr::Learner {
-public:
-    HeadLearner(std::shared_ptr<iclr::Backbone> bb, int64_t classes, const iclr::Benchmark& b)
-        : bb_(std::move(bb)), head_(bb_->feature_dim(), classes), bench_(b) {}
-    iclr::Backbone& backbone() override { return *bb_; }
-    torch::Tensor logits(const torch::Tensor& x, int64_t task) override {
-        auto out = head_->forward(bb_->forward(x));
-        if (task < 0) return out;
-        auto mask = torch::full({out.size(1)}, -std::numeric_limits<float>::infinity());
-        for (int64_t c : bench_.tasks.at(size_t(task)).classes) mask[c] = 0.0f;
-        return out + mask;
-    }
-    std::vector<torch::Tensor> trainable() override {
-        auto p = bb_->parameters();
-        for (auto& t : head_->parameters()) p.push_back(t);
-        return p;
-    }
-
-private:
-    std::shared_ptr<iclr::Backbone> bb_;
-    torch::nn::Linear head_;
-    const iclr::Benchmark& bench_;
-};
-
 class Finetune : public iclr::Method {
 public:
     Finetune(const iclr::ParamSet& p, iclr::RunContext&)
@@ -39,7 +13,7 @@ public:
     void run(iclr::Session& s) override {
         const iclr::Benchmark& b = s.benchmark();
         auto& ctx = s.ctx();
-        HeadLearner learner(s.new_backbone(), b.num_classes, b);
+        iclr::ClassifierLearner learner(s.new_backbone(), b);
         ctx.set_attribute("param_count", std::to_string(learner.backbone().param_count()));
         std::unique_ptr<torch::optim::Optimizer> opt;
         if (optimizer_ == "adam") opt = std::make_unique<torch::optim::Adam>(learner.trainable(), torch::optim::AdamOptions(lr_));

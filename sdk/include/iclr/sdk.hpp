@@ -3,6 +3,7 @@
 
 #include "iclr/abi.h"
 #include "iclr/augment.hpp"
+#include "iclr/classifier.hpp"
 #include "iclr/context.hpp"
 #include "iclr/dataset.hpp"
 #include "iclr/eval.hpp"
