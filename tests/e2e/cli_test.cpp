@@ -70,7 +70,10 @@ TEST(Cli, RunRecordsEveryTrialAndAResumeSkipsFinishedOnes) {
     EXPECT_TRUE(has(r.out, "16 trials, 0 already done, 16 to run; 2 job(s)")) << r.out;
     EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs WHERE status = 'done'"), 16);
     EXPECT_EQ(s.count("SELECT COUNT(*) FROM metrics"), 8 * 3 + 8 * 5);
-    EXPECT_EQ(s.count("SELECT COUNT(DISTINCT worker_pid) FROM runs"), 2); // workers are reused across trials
+    // Workers are reused across trials: at most --jobs processes ran all 16 (how the trials split
+    // between them depends on which worker finished loading libtorch first).
+    EXPECT_LE(s.count("SELECT COUNT(DISTINCT worker_pid) FROM runs"), 2);
+    EXPECT_GE(s.count("SELECT COUNT(DISTINCT worker_pid) FROM runs"), 1);
     EXPECT_EQ(s.count("SELECT COUNT(*) FROM params WHERE key = 'method.tag'"), 16);
     EXPECT_EQ(s.sql("SELECT json_extract(config_json, '$.method.params.values') FROM runs WHERE id = 1"), "3");
     EXPECT_EQ(s.sql("SELECT length(json_extract(plugins_json, '$.method.sha256')) FROM runs WHERE id = 1"), "64");
