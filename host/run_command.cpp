@@ -75,7 +75,8 @@ std::string payload(const ResolvedTrial& t, int64_t run_id, int threads, const s
                     "\ncache_dir = " + str(cache_dir) + "\nrun_dir = " + str(runs_dir + "/" + std::to_string(run_id)) + "\n";
     for (const auto& part : t.parts) {
         p += "\n[[part]]\nrole = " + str(part.section->role) + "\nlabel = " + str(part.section->label) +
-             "\nplugin = " + str(part.plugin->name) + "\nfile = " + str(part.plugin->file) + "\nparams = {";
+             "\nplugin = " + str(part.plugin->name) + "\nversion = " + str(part.plugin->version) +
+             "\nfile = " + str(part.plugin->file) + "\nparams = {";
         bool first = true;
         for (const auto& [k, v] : part.params.values) {
             p += (first ? " " : ", ") + k + " = " + value_to_toml(v);

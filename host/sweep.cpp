@@ -36,12 +36,12 @@ public:
         apply_profile(root);
         for (auto&& [k, node] : root) {
             std::string key(k.str());
-            if (key != "sweep" && key != "dataset" && key != "model" && key != "method" && key != "metric")
-                err(node, "unknown section '" + key + "' (expected sweep, dataset, model, method, metric, profile)");
+            if (key != "sweep" && key != "dataset" && key != "pretrain" && key != "model" && key != "method" && key != "metric")
+                err(node, "unknown section '" + key + "' (expected sweep, dataset, pretrain, model, method, metric, profile)");
         }
         if (const toml::node* s = root.get("sweep")) parse_sweep_table(*s);
         else spec_.name = std::filesystem::path(file_).stem().string();
-        for (const char* role : {"dataset", "model", "method"}) {
+        for (const char* role : {"dataset", "pretrain", "model", "method"}) {
             const toml::node* n = root.get(role);
             if (!n) {
                 if (std::string(role) == "method")
@@ -388,6 +388,13 @@ Value Axis::value(size_t k) const {
     }
     }
     return {};
+}
+
+iclr_kind role_kind(const std::string& role) {
+    if (role == "dataset" || role == "pretrain") return ICLR_KIND_DATASET;
+    if (role == "model") return ICLR_KIND_MODEL;
+    if (role == "metric") return ICLR_KIND_METRIC;
+    return ICLR_KIND_METHOD;
 }
 
 SweepSpec parse_sweep_text(const std::string& text, const std::string& file, const std::string& profile) {

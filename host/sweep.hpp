@@ -8,13 +8,15 @@
 #include <vector>
 
 #include "errors.hpp"
+#include "iclr/abi.h"
 #include "iclr/params.hpp"
 
 namespace iclr {
 
-// One plugin section of a sweep: [dataset], [model], [method] or one [[metric]].
+// One plugin section of a sweep: [dataset], [pretrain] (a second dataset plugin, the data a
+// method pretrains on), [model], [method] or one [[metric]].
 struct SectionSpec {
-    std::string role; // "dataset", "model", "method", "metric"
+    std::string role; // "dataset", "pretrain", "model", "method", "metric"
     int index = 0;    // position among [[metric]] tables
     std::string plugin;
     SourcePos pos;        // the table
@@ -87,6 +89,8 @@ struct SweepSpec {
 // Parses and checks the structure of a sweep file (plugin schemas are checked by validate_sweep).
 // Throws SweepError with every problem found, each at file:line:column.
 SweepSpec parse_sweep(const std::string& file, const std::string& profile = "");
+// The plugin kind a section role takes: [pretrain] names a dataset plugin.
+iclr_kind role_kind(const std::string& role);
 SweepSpec parse_sweep_text(const std::string& text, const std::string& file, const std::string& profile = "");
 
 } // namespace iclr

@@ -76,13 +76,13 @@ std::vector<const PluginRecord*> validate_sweep(SweepSpec& spec, const PluginReg
     std::vector<Diagnostic> diags;
     std::vector<const PluginRecord*> plugins;
     for (auto& sec : spec.sections) {
-        auto kind = *kind_from_name(sec.role);
+        iclr_kind kind = role_kind(sec.role);
         const PluginRecord* p = sec.plugin.empty() ? nullptr : registry.find(kind, sec.plugin);
         if (!sec.plugin.empty() && !p) {
             std::string known;
             for (const auto& r : registry.records())
                 if (r.ok && r.kind == kind) known += (known.empty() ? "" : ", ") + r.name;
-            diags.push_back({sec.plugin_pos, "unknown " + sec.role + " plugin '" + sec.plugin + "' (available: " +
+            diags.push_back({sec.plugin_pos, "unknown " + std::string(kind_name(kind)) + " plugin '" + sec.plugin + "' (available: " +
                                                  (known.empty() ? "none" : known) + ")"});
         } else if (p && !p->ok) {
             diags.push_back({sec.plugin_pos, sec.role + " plugin '" + sec.plugin + "' is broken: " + p->error + " [" + p->file + "]"});

@@ -124,9 +124,15 @@ template <class F> auto tagged(const std::string& who, F&& f) -> decltype(f()) {
 }
 
 struct Part {
-    std::string role, label, name, file;
+    std::string role, label, name, version, file;
     ParamSet params;
     std::string params_text;
+    // Canonical text for content keys: same plugin, version and parameters = same text.
+    std::string canonical() const {
+        std::string s = name + "@" + version + " {";
+        for (const auto& [k, v] : params.values) s += " " + k + " = " + value_to_toml(v);
+        return s + " }";
+    }
 };
 
 class Worker {
@@ -145,7 +151,10 @@ public:
         std::string key = p.file + "\n" + p.params_text;
         if (auto it = benchmarks_.find(key); it != benchmarks_.end()) return it->second;
         auto ds = create<Dataset>(p, ctx);
+        auto t0 = std::chrono::steady_clock::now();
         auto b = std::make_shared<Benchmark>(tagged("dataset '" + p.name + "'", [&] { return ds->load(ctx); }));
+        double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        ctx.info(p.role + " " + p.name + " loaded in " + std::to_string(s) + " s (" + std::to_string(b->tasks.size()) + " tasks)");
         if (benchmarks_.size() >= 4) benchmarks_.clear(); // bound memory: a few data sets at most
         benchmarks_[key] = b;
         return b;
@@ -165,9 +174,10 @@ private:
 
 class TrialSession : public Session {
 public:
-    TrialSession(std::shared_ptr<Benchmark> b, Model* model, std::string model_name,
-                 std::vector<std::pair<std::string, Metric*>> metrics, RunContext& ctx)
-        : bench_(std::move(b)), model_(model), model_name_(std::move(model_name)), metrics_(std::move(metrics)), ctx_(ctx) {}
+    TrialSession(Worker& worker, const std::vector<Part>& parts, std::shared_ptr<Benchmark> b, Model* model,
+                 std::string model_name, std::vector<std::pair<std::string, Metric*>> metrics, RunContext& ctx)
+        : worker_(worker), parts_(parts), bench_(std::move(b)), model_(model), model_name_(std::move(model_name)),
+          metrics_(std::move(metrics)), ctx_(ctx) {}
     const Benchmark& benchmark() override {
         if (!bench_) throw PluginError("this sweep has no [dataset]");
         return *bench_;
@@ -184,8 +194,22 @@ public:
             tagged("metric '" + name + "'", [&] { m->on_event(e, learner, bench_ ? *bench_ : empty, ctx_); });
     }
     RunContext& ctx() override { return ctx_; }
+    const Benchmark* pretrain_benchmark() override {
+        if (!pretrain_)
+            for (const auto& p : parts_)
+                if (p.role == "pretrain") pretrain_ = worker_.benchmark(p, ctx_);
+        return pretrain_.get();
+    }
+    std::string config_text(const std::string& role) override {
+        for (const auto& p : parts_)
+            if (p.role == role) return p.canonical();
+        return "";
+    }
 
 private:
+    Worker& worker_;
+    const std::vector<Part>& parts_;
+    std::shared_ptr<Benchmark> pretrain_;
     std::shared_ptr<Benchmark> bench_;
     Model* model_;
     std::string model_name_;
@@ -209,6 +233,7 @@ void run_trial(Worker& worker, const toml::table& t) {
             p.role = pt["role"].value_or(std::string());
             p.label = pt["label"].value_or(std::string());
             p.name = pt["plugin"].value_or(std::string());
+            p.version = pt["version"].value_or(std::string());
             p.file = pt["file"].value_or(std::string());
             if (const toml::table* params = pt["params"].as_table()) {
                 for (auto&& [k, v] : *params)
@@ -222,8 +247,6 @@ void run_trial(Worker& worker, const toml::table& t) {
     }
     torch::set_num_threads(threads);
     torch::manual_seed(seed);
-    auto t0 = std::chrono::steady_clock::now();
-
     std::shared_ptr<Benchmark> bench;
     std::unique_ptr<Model> model;
     std::unique_ptr<Method> method;
@@ -239,12 +262,8 @@ void run_trial(Worker& worker, const toml::table& t) {
             metrics.emplace_back(p.name, metric_objs.back().get());
         }
     }
-    if (bench) {
-        double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        ctx.info("data ready in " + std::to_string(s) + " s (" + std::to_string(bench->tasks.size()) + " tasks)");
-    }
     torch::manual_seed(seed); // data loading must not shift the model's initial weights
-    TrialSession session(bench, model.get(), model_name, metrics, ctx);
+    TrialSession session(worker, parts, bench, model.get(), model_name, metrics, ctx);
     tagged("method '" + method_name + "'", [&] { method->run(session); });
 }
 

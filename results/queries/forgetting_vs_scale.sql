@@ -1,21 +1,25 @@
--- Forgetting of task A (task 0) per model width: acc_A after A minus acc_A after B, mean and sd over seeds.
-WITH f AS (
-  SELECT r.id, r.seed,
+-- Forgetting of task A (task 0) by model size, scratch vs pretrained: acc_A after A minus acc_A
+-- after B, mean and sample sd over seeds, with the final accuracies on A and B.
+WITH runs_ab AS (
+  SELECT r.id, r.model, r.seed,
          (SELECT value FROM params WHERE run_id = r.id AND key = 'model.width') AS width,
          (SELECT value FROM params WHERE run_id = r.id AND key = 'method.lr') AS lr,
+         (SELECT value FROM params WHERE run_id = r.id AND key = 'method.pretrain_epochs') > 0 AS pretrained,
          CAST((SELECT value FROM attributes WHERE run_id = r.id AND key = 'param_count') AS INTEGER) AS params,
-         MAX(CASE WHEN a.after_task = 0 AND a.task = 0 THEN a.accuracy END) AS acc_a_after_a,
-         MAX(CASE WHEN a.after_task = 1 AND a.task = 0 THEN a.accuracy END) AS acc_a_after_b,
-         MAX(CASE WHEN a.after_task = 1 AND a.task = 1 THEN a.accuracy END) AS acc_b_after_b
+         MAX(CASE WHEN a.after_task = 0 AND a.task = 0 THEN a.accuracy END) AS a_after_a,
+         MAX(CASE WHEN a.after_task = 1 AND a.task = 0 THEN a.accuracy END) AS a_after_b,
+         MAX(CASE WHEN a.after_task = 1 AND a.task = 1 THEN a.accuracy END) AS b_after_b
   FROM runs r JOIN accuracy_matrix a ON a.run_id = r.id
   WHERE r.status = 'done' AND r.method = 'finetune'
   GROUP BY r.id
 )
-SELECT width, lr, params, COUNT(*) AS seeds,
-       ROUND(AVG(acc_a_after_a - acc_a_after_b), 4) AS forgetting,
-       ROUND(SQRT(MAX(AVG((acc_a_after_a - acc_a_after_b) * (acc_a_after_a - acc_a_after_b))
-                      - AVG(acc_a_after_a - acc_a_after_b) * AVG(acc_a_after_a - acc_a_after_b), 0)
-                  * COUNT(*) / MAX(COUNT(*) - 1, 1)), 4) AS forgetting_sd,
-       ROUND(AVG(acc_a_after_b), 4) AS final_acc_a,
-       ROUND(AVG(acc_b_after_b), 4) AS final_acc_b
-FROM f GROUP BY width, lr ORDER BY lr, width;
+SELECT model, width, params, pretrained, lr, COUNT(*) AS seeds,
+       printf('%.3f', AVG(a_after_a - a_after_b)) AS forgetting,
+       printf('%.3f', SQRT(MAX(SUM((a_after_a - a_after_b) * (a_after_a - a_after_b))
+                              - COUNT(*) * AVG(a_after_a - a_after_b) * AVG(a_after_a - a_after_b), 0)
+                          / MAX(COUNT(*) - 1, 1))) AS sd,
+       printf('%.3f', AVG(a_after_b)) AS final_acc_a,
+       printf('%.3f', AVG(b_after_b)) AS final_acc_b
+FROM runs_ab
+GROUP BY model, width, pretrained, lr
+ORDER BY model, lr, pretrained, params;

@@ -137,7 +137,7 @@ plugin = "finetune"
 lr = 0.05
 momentum = 0.9
 [[metric]]
-plugin = "accuracy"
+plugin = "accuracy_matrix"
 )");
     auto r = s.run({"run", file});
     ASSERT_EQ(r.code, 0) << r.out;

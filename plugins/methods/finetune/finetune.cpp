@@ -1,72 +1,124 @@
-// Method plugin `finetune`: plain sequential SGD over the benchmark's tasks (the forgetting baseline).
+// Method plugin `finetune`: plain sequential training over the benchmark's tasks (the forgetting
+// baseline), optionally starting from a backbone pretrained on the sweep's [pretrain] data set.
 #include "iclr/sdk.hpp"
 
 namespace {
+
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(const std::string& kind, std::vector<torch::Tensor> params, double lr,
+                                                        double momentum) {
+    if (kind == "adam") return std::make_unique<torch::optim::Adam>(std::move(params), torch::optim::AdamOptions(lr));
+    return std::make_unique<torch::optim::SGD>(std::move(params), torch::optim::SGDOptions(lr).momentum(momentum));
+}
+
+// `epochs` passes of minibatch SGD on one split; returns the number of steps taken.
+int64_t train_split(iclr::Learner& learner, torch::optim::Optimizer& opt, const iclr::Split& split, int64_t task, int64_t epochs,
+                    int64_t batch, torch::Generator& gen, iclr::RunContext& ctx, const std::function<void(double)>& on_step) {
+    int64_t steps = 0;
+    learner.backbone().train();
+    for (int64_t e = 0; e < epochs; ++e) {
+        auto order = torch::randperm(split.size(), gen);
+        for (int64_t i = 0; i < split.size(); i += batch) {
+            ctx.check_cancelled();
+            auto idx = order.slice(0, i, std::min(split.size(), i + batch));
+            opt.zero_grad();
+            auto loss = torch::nn::functional::cross_entropy(learner.logits(split.x.index_select(0, idx), task), split.y.index_select(0, idx));
+            loss.backward();
+            opt.step();
+            ++steps;
+            on_step(loss.item<double>());
+        }
+    }
+    return steps;
+}
+
+// All tasks of a benchmark as one split (supervised pretraining on every class).
+iclr::Split joined(const iclr::Benchmark& b) {
+    std::vector<torch::Tensor> xs, ys;
+    for (const auto& t : b.tasks) {
+        xs.push_back(t.train.x);
+        ys.push_back(t.train.y);
+    }
+    return {torch::cat(xs), torch::cat(ys)};
+}
 
 class Finetune : public iclr::Method {
 public:
     Finetune(const iclr::ParamSet& p, iclr::RunContext&)
         : lr_(p.get_float("lr")), momentum_(p.get_float("momentum")), epochs_(p.get_int("epochs")),
           batch_(p.get_int("batch_size")), optimizer_(p.get_string("optimizer")), head_(p.get_string("head")),
-          log_every_(p.get_int("log_every")) {}
+          log_every_(p.get_int("log_every")), pretrain_epochs_(p.get_int("pretrain_epochs")),
+          pretrain_lr_(p.get_float("pretrain_lr")) {}
 
     void run(iclr::Session& s) override {
         const iclr::Benchmark& b = s.benchmark();
         auto& ctx = s.ctx();
-        iclr::ClassifierLearner learner(s.new_backbone(), b);
-        ctx.set_attribute("param_count", std::to_string(learner.backbone().param_count()));
-        std::unique_ptr<torch::optim::Optimizer> opt;
-        if (optimizer_ == "adam") opt = std::make_unique<torch::optim::Adam>(learner.trainable(), torch::optim::AdamOptions(lr_));
-        else opt = std::make_unique<torch::optim::SGD>(learner.trainable(), torch::optim::SGDOptions(lr_).momentum(momentum_));
+        auto backbone = s.new_backbone();
+        ctx.set_attribute("param_count", std::to_string(backbone->param_count()));
+        ctx.set_attribute("pretrained", pretrain_epochs_ > 0 ? "1" : "0");
+        if (pretrain_epochs_ > 0) pretrain(s, backbone);
+        torch::manual_seed(ctx.seed()); // the head starts the same whether the backbone came from the cache or not
+        iclr::ClassifierLearner learner(backbone, b);
+        auto opt = make_optimizer(optimizer_, learner.trainable(), lr_, momentum_);
         auto gen = at::detail::createCPUGenerator(ctx.seed());
         int64_t step = 0;
         double loss_sum = 0;
         int64_t loss_n = 0;
         for (size_t t = 0; t < b.tasks.size(); ++t) {
-            const iclr::Task& task = b.tasks[t];
             int64_t head_task = head_ == "task" ? int64_t(t) : -1;
-            learner.backbone().train();
-            for (int64_t e = 0; e < epochs_; ++e) {
-                auto order = torch::randperm(task.train.size(), gen);
-                for (int64_t i = 0; i < task.train.size(); i += batch_) {
-                    ctx.check_cancelled();
-                    auto idx = order.slice(0, i, std::min(task.train.size(), i + batch_));
-                    auto x = task.train.x.index_select(0, idx), y = task.train.y.index_select(0, idx);
-                    opt->zero_grad();
-                    auto loss = torch::nn::functional::cross_entropy(learner.logits(x, head_task), y);
-                    loss.backward();
-                    opt->step();
-                    ++step;
-                    loss_sum += loss.item<double>();
-                    ++loss_n;
-                    if (log_every_ > 0 && step % log_every_ == 0) {
-                        ctx.log("train_loss", loss_sum / double(loss_n), step, int64_t(t));
-                        loss_sum = 0;
-                        loss_n = 0;
-                    }
+            train_split(learner, *opt, b.tasks[t].train, head_task, epochs_, batch_, gen, ctx, [&](double loss) {
+                ++step;
+                loss_sum += loss;
+                ++loss_n;
+                if (log_every_ > 0 && step % log_every_ == 0) {
+                    ctx.log("train_loss", loss_sum / double(loss_n), step, int64_t(t));
+                    loss_sum = 0;
+                    loss_n = 0;
                 }
-            }
+            });
             s.notify({iclr::EventKind::TaskEnd, int64_t(t), step}, learner);
         }
         s.notify({iclr::EventKind::End, int64_t(b.tasks.size()) - 1, step}, learner);
     }
 
 private:
+    // Supervised pretraining on every class of [pretrain], once per content key; later trials
+    // (other learning rates, other fine-tuning settings) load the same backbone from the cache.
+    void pretrain(iclr::Session& s, const std::shared_ptr<iclr::Backbone>& backbone) {
+        auto& ctx = s.ctx();
+        const iclr::Benchmark* pb = s.pretrain_benchmark();
+        if (!pb) throw iclr::PluginError("pretrain_epochs > 0 needs a [pretrain] data set in the sweep");
+        std::string key = iclr::BackboneCache::key({"finetune/supervised-pretraining/v1", s.config_text("pretrain"), s.config_text("model"),
+                                                    std::to_string(pretrain_epochs_), std::to_string(pretrain_lr_), std::to_string(batch_),
+                                                    optimizer_, std::to_string(momentum_), std::to_string(ctx.seed())});
+        iclr::BackboneCache::load_or_build(ctx, key, *backbone, [&] {
+            torch::manual_seed(ctx.seed());
+            iclr::ClassifierLearner probe(backbone, *pb); // a temporary head over the pretraining classes
+            auto opt = make_optimizer(optimizer_, probe.trainable(), pretrain_lr_, momentum_);
+            auto gen = at::detail::createCPUGenerator(ctx.seed() ^ 0x9e3779b97f4a7c15ULL);
+            double last = 0;
+            int64_t steps = train_split(probe, *opt, joined(*pb), -1, pretrain_epochs_, batch_, gen, ctx, [&](double l) { last = l; });
+            ctx.info("pretrained on " + pb->name + ": " + std::to_string(steps) + " steps, last loss " + std::to_string(last));
+        });
+    }
+
     double lr_, momentum_;
     int64_t epochs_, batch_;
     std::string optimizer_, head_;
-    int64_t log_every_;
+    int64_t log_every_, pretrain_epochs_;
+    double pretrain_lr_;
 };
 
 } // namespace
 
-ICLR_PLUGIN(iclr::Method, Finetune, "finetune", "0.1.0",
+ICLR_PLUGIN(iclr::Method, Finetune, "finetune", "0.2.0",
             "Sequential fine-tuning baseline, as in Ramasesh, Lewkowycz, Dyer. Effect of scale on catastrophic forgetting in neural networks. ICLR 2022.",
-            "train the tasks one after another with SGD/Adam, no replay or regularisation",
+            "train the tasks one after another (no replay, no regularisation); optional supervised pretraining on [pretrain], cached",
             ICLR_FLOAT("lr", 0.01, 0.0, 10.0, "learning rate"),
             ICLR_FLOAT("momentum", 0.0, 0.0, 0.999, "SGD momentum"),
             ICLR_INT("epochs", 1, 1, 1000, "epochs per task"),
             ICLR_INT("batch_size", 64, 1, 65536, "minibatch size"),
             ICLR_STRING("optimizer", "sgd", "sgd|adam", "optimiser"),
-            ICLR_STRING("head", "task", "task|single", "task: logits masked to the task's classes (task-incremental); single: one head over all classes (class-incremental)"),
-            ICLR_INT("log_every", 50, 0, 1000000, "log the mean training loss every N steps (0 = never)"))
+            ICLR_STRING("head", "task", "task|single", "task: logits masked to the task's classes (task-incremental, = one head per task); single: one head over all classes (class-incremental)"),
+            ICLR_INT("log_every", 50, 0, 1000000, "log the mean training loss every N steps (0 = never)"),
+            ICLR_INT("pretrain_epochs", 0, 0, 1000, "epochs of supervised pretraining on [pretrain] (0 = from scratch)"),
+            ICLR_FLOAT("pretrain_lr", 0.01, 0.0, 10.0, "learning rate of the pretraining stage"))

@@ -17,8 +17,10 @@ namespace iclr {
 //  - meta-learning: benchmark().episodes->sample(...) in the outer loop; inner loops use
 //    torch::autograd::grad(..., create_graph = true) for second-order MAML;
 //  - SAM / Hessian papers: metrics call learner.loss() and differentiate twice;
-//  - pretraining stages (LP-FT, forgetting-vs-scale): a backbone from new_backbone(), trained once
-//    and saved under ctx().cache_dir() by content key; ctx().set_attribute("cache_key", key).
+//  - pretraining stages (LP-FT, forgetting-vs-scale): the sweep's [pretrain] data set via
+//    pretrain_benchmark(); the backbone trained on it once per content key (built from
+//    config_text("pretrain"), config_text("model"), the pretraining settings and the seed) and
+//    shared by later trials through iclr::BackboneCache (cache.hpp), which records the key.
 class ICLR_SDK_API Session {
 public:
     virtual ~Session() = default;
@@ -28,6 +30,11 @@ public:
     // Runs every metric of the trial on this event; metrics may log through ctx().
     virtual void notify(const Event& event, Learner& learner) = 0;
     virtual RunContext& ctx() = 0;
+    // The sweep's [pretrain] data set, loaded on first use; nullptr when the sweep has none.
+    virtual const Benchmark* pretrain_benchmark() = 0;
+    // This trial's section as canonical text (plugin, version, every parameter), for content keys:
+    // role is "dataset", "pretrain", "model" or "method"; "" when the sweep has no such section.
+    virtual std::string config_text(const std::string& role) = 0;
 };
 
 class ICLR_SDK_API Method {

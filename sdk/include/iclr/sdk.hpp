@@ -2,9 +2,12 @@
 #pragma once
 
 #include "iclr/abi.h"
+#include "iclr/accuracy_matrix.hpp"
 #include "iclr/augment.hpp"
+#include "iclr/cache.hpp"
 #include "iclr/classifier.hpp"
 #include "iclr/context.hpp"
+#include "iclr/continual_metrics.hpp"
 #include "iclr/dataset.hpp"
 #include "iclr/eval.hpp"
 #include "iclr/learner.hpp"

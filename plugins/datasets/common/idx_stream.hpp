@@ -1,0 +1,133 @@
+// Shared by the mnist and fashion_mnist plugins: IDX files -> a task stream (class splits,
+// permuted or rotated variants), deterministic in the plugin's parameters.
+#pragma once
+
+#include <cmath>
+#include <fstream>
+#include <numbers>
+
+#include "iclr/sdk.hpp"
+
+namespace iclr::idx {
+
+// Reads an IDX file (big-endian header: magic, dims) into a uint8 tensor of the stored shape.
+inline torch::Tensor read(const std::filesystem::path& file) {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) throw PluginError("cannot read " + file.string() + " (run `make data`, or set ICLR_DATA / --data)");
+    auto be32 = [&]() {
+        unsigned char b[4] = {0, 0, 0, 0};
+        in.read(reinterpret_cast<char*>(b), 4);
+        return int64_t(b[0]) << 24 | int64_t(b[1]) << 16 | int64_t(b[2]) << 8 | int64_t(b[3]);
+    };
+    int64_t magic = be32();
+    if ((magic >> 8) != 0x08 || (magic & 0xff) < 1 || (magic & 0xff) > 3)
+        throw PluginError(file.string() + ": not an unsigned-byte IDX file");
+    std::vector<int64_t> dims;
+    for (int64_t d = 0; d < (magic & 0xff); ++d) dims.push_back(be32());
+    auto t = torch::empty(dims, torch::kUInt8);
+    in.read(reinterpret_cast<char*>(t.data_ptr<uint8_t>()), std::streamsize(t.numel()));
+    if (in.gcount() != std::streamsize(t.numel())) throw PluginError(file.string() + ": truncated");
+    return t;
+}
+
+// Keeps at most `per_class` examples of each class in `classes` (0 = all), chosen by `gen`.
+inline Split select(const torch::Tensor& x, const torch::Tensor& y, const std::vector<int64_t>& classes, int64_t per_class,
+                    torch::Generator& gen) {
+    std::vector<torch::Tensor> idx;
+    for (int64_t c : classes) {
+        auto where = torch::nonzero(y == c).flatten();
+        if (per_class > 0 && where.size(0) > per_class)
+            where = std::get<0>(where.index_select(0, torch::randperm(where.size(0), gen).slice(0, 0, per_class)).sort());
+        idx.push_back(where);
+    }
+    auto all = std::get<0>(torch::cat(idx).sort());
+    return {x.index_select(0, all), y.index_select(0, all)};
+}
+
+// Rotates [N, 1, H, W] images by `degrees` about their centre (bilinear, zero fill).
+inline torch::Tensor rotate(const torch::Tensor& x, double degrees, double fill) {
+    if (degrees == 0.0) return x;
+    double r = degrees * std::numbers::pi / 180.0;
+    auto theta = torch::tensor({{std::cos(r), -std::sin(r), 0.0}, {std::sin(r), std::cos(r), 0.0}}, torch::kFloat32)
+                     .unsqueeze(0)
+                     .expand({x.size(0), 2, 3});
+    auto grid = torch::nn::functional::affine_grid(theta, x.sizes().vec(), false);
+    auto out = torch::nn::functional::grid_sample(
+        x - fill, grid, torch::nn::functional::GridSampleFuncOptions().mode(torch::kBilinear).padding_mode(torch::kZeros).align_corners(false));
+    return out + fill; // pad with the normalised value of a black pixel, not with 0
+}
+
+struct Stats {
+    const char* folder; // under the data dir
+    double mean, sd;    // of pixel/255 over the training set
+    const char* name;
+};
+
+// A task stream from IDX files. Task t holds the examples whose label is in tasks[t]; with
+// transform = "permute" task t > 0 applies its own fixed pixel permutation, with "rotate" a
+// rotation of t * rotation degrees (task 0 is always the plain data).
+class TaskStream : public Dataset {
+public:
+    TaskStream(Stats stats, const ParamSet& p)
+        : stats_(stats), tasks_(p.get_int_lists("tasks")), train_per_class_(p.get_int("train_per_class")),
+          test_per_class_(p.get_int("test_per_class")), split_seed_(p.get_int("split_seed")),
+          transform_(p.get_string("transform")), rotation_(p.get_float("rotation")) {
+        for (const auto& t : tasks_) {
+            if (t.empty()) throw PluginError("tasks: a task has no classes");
+            for (int64_t c : t)
+                if (c < 0 || c > 9) throw PluginError("tasks: class " + std::to_string(c) + " is not in 0-9");
+        }
+    }
+
+    Benchmark load(RunContext& ctx) override {
+        auto dir = ctx.data_dir() / stats_.folder;
+        auto norm = [&](const torch::Tensor& u8) {
+            return u8.to(torch::kFloat32).div_(255.0).sub_(stats_.mean).div_(stats_.sd).unsqueeze(1);
+        };
+        auto xtr = norm(read(dir / "train-images-idx3-ubyte"));
+        auto ytr = read(dir / "train-labels-idx1-ubyte").to(torch::kInt64);
+        auto xte = norm(read(dir / "t10k-images-idx3-ubyte"));
+        auto yte = read(dir / "t10k-labels-idx1-ubyte").to(torch::kInt64);
+        if (xtr.size(0) != ytr.size(0) || xte.size(0) != yte.size(0)) throw PluginError(dir.string() + ": image/label counts differ");
+        auto gen = at::detail::createCPUGenerator(uint64_t(split_seed_));
+        double black = (0.0 - stats_.mean) / stats_.sd;
+        Benchmark b;
+        b.name = stats_.name;
+        b.input_shape = {1, 28, 28};
+        b.num_classes = 10;
+        for (size_t t = 0; t < tasks_.size(); ++t) {
+            Task task;
+            task.classes = tasks_[t];
+            task.name = "task" + std::to_string(t);
+            task.train = select(xtr, ytr, task.classes, train_per_class_, gen);
+            task.test = select(xte, yte, task.classes, test_per_class_, gen);
+            if (transform_ == "permute" && t > 0) {
+                auto perm = torch::randperm(28 * 28, gen);
+                for (Split* s : {&task.train, &task.test})
+                    s->x = s->x.flatten(1).index_select(1, perm).view({-1, 1, 28, 28});
+            } else if (transform_ == "rotate") {
+                for (Split* s : {&task.train, &task.test}) s->x = rotate(s->x, rotation_ * double(t), black);
+            }
+            b.tasks.push_back(std::move(task));
+        }
+        return b;
+    }
+
+private:
+    Stats stats_;
+    std::vector<std::vector<int64_t>> tasks_;
+    int64_t train_per_class_, test_per_class_, split_seed_;
+    std::string transform_;
+    double rotation_;
+};
+
+} // namespace iclr::idx
+
+// The parameters both IDX data sets take.
+#define ICLR_IDX_STREAM_PARAMS                                                                                   \
+    ICLR_LIST("tasks", "[[0, 1, 2, 3, 4, 5, 6, 7, 8, 9]]", "class ids of each task, in training order"),         \
+        ICLR_INT("train_per_class", 0, 0, 7000, "training examples kept per class (0 = all)"),                  \
+        ICLR_INT("test_per_class", 0, 0, 1000, "test examples kept per class (0 = all)"),                       \
+        ICLR_INT("split_seed", 0, 0, 1000000, "seed of the subset choice and of the task permutations"),        \
+        ICLR_STRING("transform", "none", "none|permute|rotate", "per-task input change: none, a fixed pixel permutation per task (task 0 plain), or a rotation"), \
+        ICLR_FLOAT("rotation", 0.0, -360.0, 360.0, "degrees of rotation per task index when transform = rotate")
