@@ -89,7 +89,9 @@ public:
         auto xte = norm(read(dir / "t10k-images-idx3-ubyte"));
         auto yte = read(dir / "t10k-labels-idx1-ubyte").to(torch::kInt64);
         if (xtr.size(0) != ytr.size(0) || xte.size(0) != yte.size(0)) throw PluginError(dir.string() + ": image/label counts differ");
-        auto gen = at::detail::createCPUGenerator(uint64_t(split_seed_));
+        // Subsets are drawn per task from a generator restarted at split_seed, so tasks with the same
+        // classes (permuted / rotated streams) hold the same images; permutations use their own stream.
+        auto perm_gen = at::detail::createCPUGenerator(uint64_t(split_seed_) + 0x5eed);
         double black = (0.0 - stats_.mean) / stats_.sd;
         Benchmark b;
         b.name = stats_.name;
@@ -99,10 +101,11 @@ public:
             Task task;
             task.classes = tasks_[t];
             task.name = "task" + std::to_string(t);
+            auto gen = at::detail::createCPUGenerator(uint64_t(split_seed_));
             task.train = select(xtr, ytr, task.classes, train_per_class_, gen);
             task.test = select(xte, yte, task.classes, test_per_class_, gen);
             if (transform_ == "permute" && t > 0) {
-                auto perm = torch::randperm(28 * 28, gen);
+                auto perm = torch::randperm(28 * 28, perm_gen);
                 for (Split* s : {&task.train, &task.test})
                     s->x = s->x.flatten(1).index_select(1, perm).view({-1, 1, 28, 28});
             } else if (transform_ == "rotate") {

@@ -1,0 +1,97 @@
+// End-to-end: the forgetting-vs-scale sweep in its CI size, its saved query, and the pretraining cache.
+#include <gtest/gtest.h>
+
+#include <regex>
+
+#include "e2e_util.hpp"
+
+using namespace iclr::e2e;
+
+namespace {
+bool has(const std::string& s, const std::string& needle) { return s.find(needle) != std::string::npos; }
+
+std::string read(const std::string& path) {
+    std::ifstream in(path);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// The seconds in "cache hit: loaded backbone KEY in 0.0123 s" (or "cache miss: built ...").
+double cache_seconds(const std::string& log, const std::string& kind) {
+    std::smatch m;
+    std::regex re("cache " + kind + ": \\w+ backbone [0-9a-f]+ in ([0-9.]+) s");
+    return std::regex_search(log, m, re) ? std::stod(m[1]) : -1.0;
+}
+} // namespace
+
+TEST(Forgetting, CiProfileOfTheDefaultSweepRunsAndItsQueryAnswers) {
+    Scratch s;
+    std::string sweep = std::string(ICLR_TEST_SOURCE_DIR) + "/sweeps/forgetting_vs_scale.toml";
+    auto r = s.run({"run", sweep, "--profile", "ci"});
+    ASSERT_EQ(r.code, 0) << r.out;
+    EXPECT_TRUE(has(r.out, "2 trials, 0 already done, 2 to run")) << r.out;
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs WHERE status = 'done'"), 2);
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM accuracy_matrix"), 8);
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM metrics WHERE key = 'forgetting'"), 2);
+    EXPECT_EQ(s.sql("SELECT profile FROM sweeps"), "ci");
+    // The forgetting metric agrees with the accuracy matrix: a[0][0] - a[1][0].
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs r WHERE abs((SELECT value FROM metrics WHERE run_id = r.id AND key = 'forgetting') - "
+                      "((SELECT accuracy FROM accuracy_matrix WHERE run_id = r.id AND after_task = 0 AND task = 0) - "
+                      "(SELECT accuracy FROM accuracy_matrix WHERE run_id = r.id AND after_task = 1 AND task = 0))) < 1e-12"),
+              2);
+    auto q = s.run({"query", read(std::string(ICLR_TEST_SOURCE_DIR) + "/results/queries/forgetting_vs_scale.sql"), "--format", "csv"});
+    ASSERT_EQ(q.code, 0) << q.out;
+    EXPECT_TRUE(has(q.out, "model,width,params,pretrained,lr,seeds,forgetting,sd,final_acc_a,final_acc_b\n")) << q.out;
+    EXPECT_TRUE(has(q.out, "mlp,32,26176,0,0.01,1,")) << q.out;
+    EXPECT_TRUE(has(q.out, "mlp,32,26176,1,0.01,1,")) << q.out;
+    auto f = s.run({"query", read(std::string(ICLR_TEST_SOURCE_DIR) + "/results/queries/forgetting_frontier.sql"), "--format", "csv"});
+    ASSERT_EQ(f.code, 0) << f.out;
+    EXPECT_EQ(std::count(f.out.begin(), f.out.end(), '\n'), 3) << f.out; // header + scratch + pretrained
+}
+
+TEST(Forgetting, PretrainedBackboneIsBuiltOnceAndReusedFromTheCache) {
+    Scratch s;
+    std::string file = s.write("cache.toml", R"(
+[sweep]
+name = "cache_reuse"
+jobs = 1
+[dataset]
+plugin = "mnist"
+tasks = [[0, 1], [2, 3]]
+train_per_class = 30
+test_per_class = 30
+[pretrain]
+plugin = "fashion_mnist"
+train_per_class = 300
+[model]
+plugin = "mlp"
+width = 64
+[method]
+plugin = "finetune"
+pretrain_epochs = 2
+lr = { grid = [0.01, 0.02, 0.05] }
+[[metric]]
+plugin = "accuracy_matrix"
+)");
+    auto r = s.run({"run", file});
+    ASSERT_EQ(r.code, 0) << r.out;
+    // Same pretraining data, model and seed: one key for all three learning rates.
+    EXPECT_EQ(s.count("SELECT COUNT(DISTINCT value) FROM attributes WHERE key = 'cache_key'"), 1);
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM attributes WHERE key = 'cache_hit' AND value = '0'"), 1);
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM attributes WHERE key = 'cache_hit' AND value = '1'"), 2);
+    std::string first = s.sql("SELECT log_tail FROM runs WHERE id = 1");
+    std::string second = s.sql("SELECT log_tail FROM runs WHERE id = 2");
+    double built = cache_seconds(first, "miss"), loaded = cache_seconds(second, "hit");
+    ASSERT_GT(built, 0) << first;
+    ASSERT_GE(loaded, 0) << second;
+    EXPECT_LT(loaded, built) << "loading the cached backbone should be faster than pretraining it";
+    EXPECT_TRUE(has(first, "pretrained on fashion_mnist")) << first;
+    EXPECT_FALSE(has(second, "pretrained on fashion_mnist")) << second;
+    // A different seed is a different key: pretrained again, once.
+    std::string text = read(s.path("cache.toml"));
+    text.replace(text.find("jobs = 1"), 8, "jobs = 1\nseeds = [1]");
+    auto r2 = s.run({"run", s.write("cache2.toml", text)});
+    ASSERT_EQ(r2.code, 0) << r2.out;
+    EXPECT_TRUE(has(r2.out, "3 trials, 0 already done, 3 to run")) << r2.out;
+    EXPECT_EQ(s.count("SELECT COUNT(DISTINCT value) FROM attributes WHERE key = 'cache_key'"), 2);
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM attributes WHERE key = 'cache_hit' AND value = '0'"), 2);
+}

@@ -1,0 +1,52 @@
+// Model plugins: output shapes, feature sizes, parameter counts growing with width, CLS vs GAP.
+#include "plugin_test_util.hpp"
+
+using namespace iclr;
+
+namespace {
+
+std::shared_ptr<Backbone> build(const std::string& name, const std::map<std::string, std::string>& p) {
+    test::TestContext ctx;
+    auto m = test::make_plugin<Model>("models", name, ctx, p);
+    return m->build({1, 28, 28}, ctx);
+}
+
+} // namespace
+
+TEST(Models, MlpParameterCountMatchesTheFormula) {
+    for (int64_t w : {16, 32, 1024}) {
+        auto bb = build("mlp", {{"width", std::to_string(w)}, {"depth", "2"}});
+        EXPECT_EQ(bb->param_count(), 784 * w + w + w * w + w) << w;
+        EXPECT_EQ(bb->forward(torch::zeros({3, 1, 28, 28})).sizes(), (std::vector<int64_t>{3, w}));
+    }
+}
+
+TEST(Models, EveryModelScalesWithWidthAndGivesFeatures) {
+    for (const std::string name : {"mlp", "cnn", "resnet", "vit"}) {
+        auto small = build(name, {{"width", "16"}});
+        auto large = build(name, {{"width", "64"}});
+        EXPECT_GT(large->param_count(), 4 * small->param_count()) << name;
+        auto f = large->forward(torch::randn({2, 1, 28, 28}));
+        EXPECT_EQ(f.sizes(), (std::vector<int64_t>{2, large->feature_dim()})) << name;
+        EXPECT_TRUE(torch::isfinite(f).all().item<bool>()) << name;
+    }
+}
+
+TEST(Models, VitPoolsByClsOrGapAndExposesTokens) {
+    auto cls = build("vit", {{"width", "32"}, {"pool", "\"cls\""}});
+    auto gap = build("vit", {{"width", "32"}, {"pool", "\"gap\""}});
+    EXPECT_EQ(cls->param_count(), gap->param_count() + 32 + 32); // the CLS token and its position
+    auto x = torch::randn({2, 1, 28, 28});
+    auto f = gap->forward(x);
+    auto tokens = gap->internals().at("tokens");
+    EXPECT_EQ(tokens.sizes(), (std::vector<int64_t>{2, 16, 32})); // (28/7)^2 patches
+    EXPECT_TRUE(torch::allclose(f, tokens.mean(1)));
+    cls->forward(x);
+    EXPECT_EQ(cls->internals().at("tokens").size(1), 17);
+    EXPECT_EQ(cls->internals().at("attention").sizes(), (std::vector<int64_t>{2, 4, 17, 17}));
+}
+
+TEST(Models, VitRefusesWidthNotDivisibleByHeads) {
+    test::TestContext ctx;
+    EXPECT_THROW(test::make_plugin<Model>("models", "vit", ctx, {{"width", "30"}, {"heads", "4"}}), std::runtime_error);
+}
