@@ -43,7 +43,10 @@ build: deps
 	@cmake --preset default >/dev/null
 	cmake --build --preset default -j$(JOBS)
 
-run: deps data build
+# Only the tool and its plugins: the test binaries are not needed to run a sweep.
+run: deps data
+	@cmake --preset default >/dev/null
+	cmake --build --preset default --target iclr -j$(JOBS)
 	ICLR_DATA=$(DATA) ./build/bin/iclr run $(SWEEP)
 
 test: deps data build
