@@ -67,11 +67,11 @@ std::string plugins_json(const ResolvedTrial& t) {
     return s + "}";
 }
 
-std::string payload(const ResolvedTrial& t, int64_t run_id, int threads, const std::string& data_dir,
+std::string payload(const ResolvedTrial& t, int64_t run_id, int threads, int64_t memory_mb, const std::string& data_dir,
                     const std::string& cache_dir, const std::string& runs_dir) {
     auto str = [](const std::string& s) { return value_to_toml(Value::of_string(s)); };
     std::string p = "run_id = " + std::to_string(run_id) + "\nseed = " + std::to_string(t.seed) +
-                    "\nthreads = " + std::to_string(threads) + "\ndevice = \"auto\"\ndata_dir = " + str(data_dir) +
+                    "\nthreads = " + std::to_string(threads) + "\nmemory_mb = " + std::to_string(memory_mb) + "\ndevice = \"auto\"\ndata_dir = " + str(data_dir) +
                     "\ncache_dir = " + str(cache_dir) + "\nrun_dir = " + str(runs_dir + "/" + std::to_string(run_id)) + "\n";
     for (const auto& part : t.parts) {
         p += "\n[[part]]\nrole = " + str(part.section->role) + "\nlabel = " + str(part.section->label) +
@@ -130,7 +130,7 @@ int cmd_run(const RunOptions& o) {
         auto existing = store->find_run(t.key);
         if (existing && existing->second == "done") { ++skipped; return true; }
         int64_t id = store->prepare_run(sweep_id, t, plugins_json(t), git.commit, git.dirty);
-        queue.push_back({id, payload(t, id, threads, data_dir, results_dir + "/cache", results_dir + "/runs"), describe_point(spec, p)});
+        queue.push_back({id, payload(t, id, threads, spec.memory_mb, data_dir, results_dir + "/cache", results_dir + "/runs"), describe_point(spec, p)});
         return true;
     });
     store->commit();

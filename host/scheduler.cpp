@@ -139,7 +139,10 @@ SchedulerResult Scheduler::run(std::deque<QueuedTrial> queue) {
                     w.log_buf.erase(0, nl + 1);
                 }
             } else if (n == 0) {
-                if (!w.log_buf.empty()) { log_line(w, w.log_buf); w.log_buf.clear(); }
+                if (!w.log_buf.empty()) {
+                    log_line(w, w.log_buf);
+                    w.log_buf.clear();
+                }
                 close_fd(w.log_fd);
             } else {
                 break; // EAGAIN
@@ -148,7 +151,8 @@ SchedulerResult Scheduler::run(std::deque<QueuedTrial> queue) {
     };
     auto tail_text = [](const Worker& w) {
         std::string s;
-        for (const auto& l : w.tail) s += l + "\n";
+        for (const auto& l : w.tail)
+            s += l + "\n";
         return s;
     };
     auto end_run = [&](Worker& w, RunEnd e) {
@@ -160,9 +164,12 @@ SchedulerResult Scheduler::run(std::deque<QueuedTrial> queue) {
         store_.finish_run(w.run, e);
         store_.commit();
         last_commit = Clock::now();
-        if (e.status == "done") ++result.done;
-        else if (e.status == "interrupted") ++result.interrupted;
-        else ++result.failed;
+        if (e.status == "done")
+            ++result.done;
+        else if (e.status == "interrupted")
+            ++result.interrupted;
+        else
+            ++result.failed;
         progress_.finished(w.run, e.status, e.duration_s, w.label, e.error);
         if (w.log_file) w.log_file->flush();
         w.log_file.reset();
@@ -192,7 +199,8 @@ SchedulerResult Scheduler::run(std::deque<QueuedTrial> queue) {
             store_.begin();
             std::optional<int64_t> task;
             if (f[4] != "-") task = std::strtoll(f[4].c_str(), nullptr, 10);
-            store_.add_metric(run, f[2], std::strtoll(f[3].c_str(), nullptr, 10), task, std::strtod(f[5].c_str(), nullptr));
+            store_.add_metric(run, f[2], std::strtoll(f[3].c_str(), nullptr, 10), task,
+                              std::strtod(f[5].c_str(), nullptr));
         } else if (t == "A" && f.size() >= 4) {
             store_.begin();
             store_.set_attribute(run, f[2], f[3]);
@@ -204,7 +212,8 @@ SchedulerResult Scheduler::run(std::deque<QueuedTrial> queue) {
         } else if (t == "D") {
             end_run(w, RunEnd{"done", "", "", std::nullopt, std::nullopt, 0});
         } else if (t == "E" && f.size() >= 4) {
-            end_run(w, RunEnd{f[2] == "interrupted" ? "interrupted" : "failed", f[3], "", std::nullopt, std::nullopt, 0});
+            end_run(w,
+                    RunEnd{f[2] == "interrupted" ? "interrupted" : "failed", f[3], "", std::nullopt, std::nullopt, 0});
         }
     };
     auto read_records = [&](Worker& w) {
@@ -230,7 +239,8 @@ SchedulerResult Scheduler::run(std::deque<QueuedTrial> queue) {
         w.exited = true;
         if (!w.ready && !stopping) {
             ++startup_failures;
-            startup_tail = w.tail.empty() ? describe_status(status) : w.tail.back() + " (" + describe_status(status) + ")";
+            startup_tail =
+                w.tail.empty() ? describe_status(status) : w.tail.back() + " (" + describe_status(status) + ")";
         }
         close_fd(w.in_fd);
         close_fd(w.rec_fd);
@@ -259,7 +269,8 @@ SchedulerResult Scheduler::run(std::deque<QueuedTrial> queue) {
         w.tail.clear();
         std::error_code ec;
         std::filesystem::create_directories(opts_.logs_dir, ec);
-        w.log_file = std::make_unique<std::ofstream>(opts_.logs_dir + "/run-" + std::to_string(q.run_id) + ".log", std::ios::app);
+        w.log_file = std::make_unique<std::ofstream>(opts_.logs_dir + "/run-" + std::to_string(q.run_id) + ".log",
+                                                     std::ios::app);
         store_.begin();
         store_.mark_running(q.run_id, RunStart{int64_t(w.pid), opts_.threads, w.device, host_name(), w.torch_version});
         store_.commit();
@@ -277,99 +288,127 @@ SchedulerResult Scheduler::run(std::deque<QueuedTrial> queue) {
     };
 
     size_t target = size_t(std::max(1, opts_.jobs));
-    while (true) {
-        if (g_stop_signal && !stopping) {
-            stopping = true;
-            result.stop_signal = int(g_stop_signal);
-            stop_deadline = Clock::now() + std::chrono::seconds(3);
-            for (auto& w : workers)
-                if (!w->exited) kill(w->pid, SIGTERM);
-        }
-        if (stopping && Clock::now() > stop_deadline)
-            for (auto& w : workers)
-                if (!w->exited) kill(w->pid, SIGKILL);
-
-        // Keep the pool full while there is work; hand trials to ready, idle workers.
-        if (!stopping) {
-            size_t alive = 0;
-            for (auto& w : workers) alive += !w->exited;
-            size_t busy_or_needed = 0;
-            for (auto& w : workers) busy_or_needed += (!w->exited && w->run >= 0);
-            while (alive < target && alive < busy_or_needed + queue.size()) {
-                workers.push_back(spawn());
-                ++alive;
-            }
-            for (auto& w : workers) {
-                if (queue.empty()) break;
-                if (!w->exited && w->ready && w->run < 0) {
-                    assign(*w, std::move(queue.front()));
-                    queue.pop_front();
-                }
-            }
-            // Idle workers with nothing left to do are told to quit.
-            if (queue.empty())
+    try {
+        while (true) {
+            if (g_stop_signal && !stopping) {
+                stopping = true;
+                result.stop_signal = int(g_stop_signal);
+                stop_deadline = Clock::now() + std::chrono::seconds(3);
                 for (auto& w : workers)
-                    if (!w->exited && w->ready && w->run < 0 && w->in_fd >= 0) {
-                        if (write(w->in_fd, "QUIT\n", 5) < 0) {
-                        }
-                        close_fd(w->in_fd);
-                    }
-        }
-
-        bool any_alive = false;
-        for (auto& w : workers) any_alive = any_alive || !w->exited;
-        if (!any_alive && (queue.empty() || stopping)) break;
-
-        std::vector<pollfd> fds;
-        std::vector<std::pair<Worker*, int>> who; // 0 = records, 1 = log
-        fds.push_back({g_signal_pipe[0], POLLIN, 0});
-        who.emplace_back(nullptr, -1);
-        for (auto& w : workers) {
-            if (w->exited) continue;
-            if (w->rec_fd >= 0) { fds.push_back({w->rec_fd, POLLIN, 0}); who.emplace_back(w.get(), 0); }
-            if (w->log_fd >= 0) { fds.push_back({w->log_fd, POLLIN, 0}); who.emplace_back(w.get(), 1); }
-        }
-        int n = poll(fds.data(), nfds_t(fds.size()), 100);
-        if (n < 0 && errno != EINTR) throw HostError(std::string("poll: ") + std::strerror(errno));
-        if (fds[0].revents) {
-            char c;
-            while (read(g_signal_pipe[0], &c, 1) > 0) {
+                    if (!w->exited) kill(w->pid, SIGTERM);
             }
-        }
-        for (size_t k = 1; k < fds.size(); ++k) {
-            if (!fds[k].revents) continue;
-            Worker& w = *who[k].first;
-            if (who[k].second == 0) {
-                if (w.rec_fd >= 0) read_records(w);
-            } else {
-                drain_log(w);
-            }
-        }
-        for (auto& w : workers)
-            if (!w->exited && w->rec_fd < 0 && w->log_fd < 0) reap(*w);
-        if (startup_failures >= 3) {
-            for (auto& w : workers)
-                if (!w->exited) { kill(w->pid, SIGKILL); reap(*w); }
-            store_.commit();
-            progress_.clear_line();
-            throw HostError("workers die while starting (`iclr __worker`): " + startup_tail);
-        }
+            if (stopping && Clock::now() > stop_deadline)
+                for (auto& w : workers)
+                    if (!w->exited) kill(w->pid, SIGKILL);
 
-        // Timeouts: the trial's worker is killed; reap() records TIMEOUT when its pipes close.
-        if (opts_.timeout_s > 0)
-            for (auto& w : workers)
-                if (!w->exited && w->run >= 0 && !w->timed_out &&
-                    std::chrono::duration<double>(Clock::now() - w->started).count() > opts_.timeout_s) {
-                    w->timed_out = true;
-                    kill(w->pid, SIGKILL);
+            // Keep the pool full while there is work; hand trials to ready, idle workers.
+            if (!stopping) {
+                size_t alive = 0;
+                for (auto& w : workers)
+                    alive += !w->exited;
+                size_t busy_or_needed = 0;
+                for (auto& w : workers)
+                    busy_or_needed += (!w->exited && w->run >= 0);
+                while (alive < target && alive < busy_or_needed + queue.size()) {
+                    workers.push_back(spawn());
+                    ++alive;
                 }
-        if (store_.in_transaction() && Clock::now() - last_commit > std::chrono::milliseconds(250)) {
-            store_.commit();
-            last_commit = Clock::now();
+                for (auto& w : workers) {
+                    if (queue.empty()) break;
+                    if (!w->exited && w->ready && w->run < 0) {
+                        assign(*w, std::move(queue.front()));
+                        queue.pop_front();
+                    }
+                }
+                // Idle workers with nothing left to do are told to quit.
+                if (queue.empty())
+                    for (auto& w : workers)
+                        if (!w->exited && w->ready && w->run < 0 && w->in_fd >= 0) {
+                            if (write(w->in_fd, "QUIT\n", 5) < 0) {
+                            }
+                            close_fd(w->in_fd);
+                        }
+            }
+
+            bool any_alive = false;
+            for (auto& w : workers)
+                any_alive = any_alive || !w->exited;
+            if (!any_alive && (queue.empty() || stopping)) break;
+
+            std::vector<pollfd> fds;
+            std::vector<std::pair<Worker*, int>> who; // 0 = records, 1 = log
+            fds.push_back({g_signal_pipe[0], POLLIN, 0});
+            who.emplace_back(nullptr, -1);
+            for (auto& w : workers) {
+                if (w->exited) continue;
+                if (w->rec_fd >= 0) {
+                    fds.push_back({w->rec_fd, POLLIN, 0});
+                    who.emplace_back(w.get(), 0);
+                }
+                if (w->log_fd >= 0) {
+                    fds.push_back({w->log_fd, POLLIN, 0});
+                    who.emplace_back(w.get(), 1);
+                }
+            }
+            int n = poll(fds.data(), nfds_t(fds.size()), 100);
+            if (n < 0 && errno != EINTR) throw HostError(std::string("poll: ") + std::strerror(errno));
+            if (fds[0].revents) {
+                char c;
+                while (read(g_signal_pipe[0], &c, 1) > 0) {
+                }
+            }
+            for (size_t k = 1; k < fds.size(); ++k) {
+                if (!fds[k].revents) continue;
+                Worker& w = *who[k].first;
+                if (who[k].second == 0) {
+                    if (w.rec_fd >= 0) read_records(w);
+                } else {
+                    drain_log(w);
+                }
+            }
+            for (auto& w : workers)
+                if (!w->exited && w->rec_fd < 0 && w->log_fd < 0) reap(*w);
+            if (startup_failures >= 3) {
+                for (auto& w : workers)
+                    if (!w->exited) {
+                        kill(w->pid, SIGKILL);
+                        reap(*w);
+                    }
+                store_.commit();
+                progress_.clear_line();
+                throw HostError("workers die while starting (`iclr __worker`): " + startup_tail);
+            }
+
+            // Timeouts: the trial's worker is killed; reap() records TIMEOUT when its pipes close.
+            if (opts_.timeout_s > 0)
+                for (auto& w : workers)
+                    if (!w->exited && w->run >= 0 && !w->timed_out &&
+                        std::chrono::duration<double>(Clock::now() - w->started).count() > opts_.timeout_s) {
+                        w->timed_out = true;
+                        kill(w->pid, SIGKILL);
+                    }
+            if (store_.in_transaction() && Clock::now() - last_commit > std::chrono::milliseconds(250)) {
+                store_.commit();
+                last_commit = Clock::now();
+            }
+            progress_.tick();
+            // Forget reaped workers so the pool's bookkeeping stays small on long sweeps.
+            std::erase_if(workers, [](const std::unique_ptr<Worker>& w) { return w->exited; });
         }
-        progress_.tick();
-        // Forget reaped workers so the pool's bookkeeping stays small on long sweeps.
-        std::erase_if(workers, [](const std::unique_ptr<Worker>& w) { return w->exited; });
+    } catch (const std::exception& e) {
+        // The database (or the disk under it) failed: stop every worker so nothing runs unrecorded.
+        // Committed trials are safe (WAL); the trials that were running stay 'running' and the next
+        // `iclr run` marks them interrupted and reruns them.
+        for (auto& w : workers)
+            if (!w->exited) {
+                kill(w->pid, SIGKILL);
+                int st;
+                waitpid(w->pid, &st, 0);
+                w->exited = true;
+            }
+        progress_.clear_line();
+        throw HostError(std::string(e.what()) +
+                        "; finished trials are kept: free the cause and run the same command again");
     }
     store_.commit();
     progress_.clear_line();

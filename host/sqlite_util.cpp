@@ -24,7 +24,8 @@ bool Statement::step() {
     if (rc == SQLITE_DONE) return false;
     std::string msg = sqlite3_errmsg(db_);
     sqlite3_reset(stmt_);
-    throw HostError("database: " + msg);
+    const char* file = sqlite3_db_filename(db_, "main");
+    throw HostError(std::string(file && *file ? file : "database") + ": " + msg);
 }
 void Statement::run() {
     while (step()) {
@@ -45,7 +46,8 @@ void exec_sql(sqlite3* db, const std::string& sql) {
     if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
         std::string msg = err ? err : "unknown error";
         sqlite3_free(err);
-        throw HostError("database: " + msg);
+        const char* file = sqlite3_db_filename(db, "main");
+        throw HostError(std::string(file && *file ? file : "database") + ": " + msg);
     }
 }
 

@@ -12,6 +12,9 @@
 #include "values.hpp"
 
 namespace iclr {
+
+bool read_file(const std::string& path, std::string& out); // below: size-capped whole-file read
+
 namespace {
 
 const std::set<std::string> kGridDirectives{"grid", "range", "linspace", "logspace"};
@@ -25,17 +28,12 @@ public:
 
     SweepSpec run(const std::string& text) {
         spec_.source_text = text;
-        toml::parse_result parsed = toml::parse(text, file_);
-        if (!parsed) {
-            const auto& e = parsed.error();
-            diags_.push_back({{file_, int(e.source().begin.line), int(e.source().begin.column)},
-                              "TOML syntax error: " + std::string(e.description())});
-            throw SweepError(diags_);
-        }
-        toml::table root = std::move(parsed).table();
+        std::vector<std::string> chain{file_};
+        toml::table root = load(text, file_, chain);
         apply_profile(root);
         for (auto&& [k, node] : root) {
             std::string key(k.str());
+            if (key == "include") continue; // resolved by load()
             if (key != "sweep" && key != "dataset" && key != "pretrain" && key != "model" && key != "method" && key != "metric")
                 err(node, "unknown section '" + key + "' (expected sweep, dataset, pretrain, model, method, metric, profile)");
         }
@@ -70,7 +68,6 @@ private:
     std::string file_;
     SweepSpec spec_;
     std::vector<Diagnostic> diags_;
-    std::optional<toml::array> exclude_storage_;
     const toml::array* exclude_node_ = nullptr;
 
     SourcePos pos(const toml::node& n) const {
@@ -78,6 +75,78 @@ private:
         return {s.path ? *s.path : file_, int(s.begin.line), int(s.begin.column)};
     }
     void err(const toml::node& n, std::string msg) { diags_.push_back({pos(n), std::move(msg)}); }
+
+    // toml++ limits nested values (256) but not dotted keys: "a.a.a..." a million levels deep
+    // would overflow the stack while the table tree is built or freed. No sweep needs more than a
+    // few levels, so keys deeper than kMaxKeyDepth are refused before parsing.
+    void check_key_depth(const std::string& text, const std::string& path) {
+        constexpr int kMaxKeyDepth = 64;
+        int line = 1, col = 0, dots = 0;
+        bool in_key = true, in_string = false;
+        char quote = 0;
+        for (char c : text) {
+            ++col;
+            if (c == '\n') { ++line; col = 0; dots = 0; in_key = true; in_string = false; continue; }
+            if (!in_key) continue;
+            if (in_string) { if (c == quote) in_string = false; continue; }
+            if (c == '"' || c == '\'') { in_string = true; quote = c; continue; }
+            if (c == '=' || c == '#' || c == ']' || c == ',' || c == '{' || c == '}') { in_key = false; continue; }
+            if (c == '.' && ++dots > kMaxKeyDepth) {
+                diags_.push_back({{path, line, col}, "key nested deeper than 64 levels"});
+                throw SweepError(diags_);
+            }
+        }
+    }
+
+    // Parses one file and resolves its top-level `include = ["base.toml", ...]` (paths relative to
+    // the including file): the included tables come first, this file's keys override them.
+    toml::table load(const std::string& text, const std::string& path, std::vector<std::string>& chain) {
+        check_key_depth(text, path);
+        toml::parse_result parsed = toml::parse(text, path);
+        if (!parsed) {
+            const auto& e = parsed.error();
+            diags_.push_back({{path, int(e.source().begin.line), int(e.source().begin.column)},
+                              "TOML syntax error: " + std::string(e.description())});
+            throw SweepError(diags_);
+        }
+        toml::table own = std::move(parsed).table();
+        const toml::node* inc = own.get("include");
+        if (!inc) return own;
+        const toml::array* list = inc->as_array();
+        if (!list) {
+            err(*inc, "include must be a list of file names, e.g. include = [\"base.toml\"]");
+            throw SweepError(diags_);
+        }
+        toml::table merged;
+        for (const auto& item : *list) {
+            if (!item.is_string()) {
+                err(item, "include entries must be file names (strings)");
+                throw SweepError(diags_);
+            }
+            std::filesystem::path target = std::filesystem::path(path).parent_path() / item.as_string()->get();
+            std::string target_s = target.lexically_normal().string();
+            for (const auto& c : chain)
+                if (std::filesystem::path(c).lexically_normal() == target.lexically_normal()) {
+                    std::string cycle;
+                    for (const auto& x : chain) cycle += x + " -> ";
+                    err(item, "include cycle: " + cycle + target_s);
+                    throw SweepError(diags_);
+                }
+            std::string inc_text;
+            if (!read_file(target_s, inc_text)) {
+                err(item, "cannot read include '" + target_s + "'");
+                throw SweepError(diags_);
+            }
+            spec_.source_text += "\n# ---- include " + target_s + " ----\n" + inc_text;
+            chain.push_back(target_s);
+            toml::table sub = load(inc_text, target_s, chain);
+            chain.pop_back();
+            merge(merged, sub);
+        }
+        own.erase("include");
+        merge(merged, own);
+        return merged;
+    }
 
     static void merge(toml::table& into, const toml::table& from) {
         for (auto&& [k, v] : from) {
@@ -160,8 +229,7 @@ private:
                 if (auto n = get_int(v, "sweep.sweep_seed")) spec_.sweep_seed = uint64_t(*n);
             } else if (key == "exclude") {
                 if (const toml::array* arr = v.as_array()) {
-                    exclude_storage_ = *arr;
-                    exclude_node_ = &*exclude_storage_;
+                    exclude_node_ = arr; // the root table outlives parsing, so positions stay intact
                 } else {
                     err(v, "exclude must be a list of tables, e.g. [{ \"model.width\" = 1024 }]");
                 }
@@ -371,6 +439,20 @@ private:
 
 } // namespace
 
+constexpr size_t kMaxSweepBytes = 16u << 20;
+
+bool read_file(const std::string& path, std::string& out) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec)) return false;
+    if (std::filesystem::file_size(path, ec) > kMaxSweepBytes) return false;
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return false;
+    std::stringstream ss;
+    ss << in.rdbuf();
+    out = ss.str();
+    return true;
+}
+
 Value Axis::value(size_t k) const {
     switch (gen) {
     case Gen::List: return values[k];
@@ -405,11 +487,11 @@ SweepSpec parse_sweep(const std::string& file, const std::string& profile) {
     std::error_code ec;
     if (!std::filesystem::exists(file, ec)) throw UserError(file + ": no such sweep file");
     if (std::filesystem::is_directory(file, ec)) throw UserError(file + ": is a directory, not a sweep file");
-    std::ifstream in(file, std::ios::binary);
-    if (!in) throw UserError(file + ": cannot read");
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return parse_sweep_text(ss.str(), file, profile);
+    if (std::filesystem::file_size(file, ec) > kMaxSweepBytes)
+        throw UserError(file + ": larger than 16 MiB; a sweep file is a few hundred lines");
+    std::string text;
+    if (!read_file(file, text)) throw UserError(file + ": cannot read");
+    return parse_sweep_text(text, file, profile);
 }
 
 } // namespace iclr

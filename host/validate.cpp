@@ -40,6 +40,9 @@ std::string fmt_num(double x) { return value_to_toml(Value::of_float(x)); }
 
 std::optional<std::string> check_value(const ParamSchema& s, Value& v) {
     auto got = std::string(value_type_name(v.type));
+    if (v.type == Value::Type::List && s.type != ICLR_PARAM_LIST) // the most common slip in a sweep
+        return std::string("expected a") + (s.type == ICLR_PARAM_INT ? "n " : " ") + param_type_name(s.type) + ", got list " +
+               value_to_toml(v) + " (to sweep over values write { grid = [...] })";
     switch (s.type) {
     case ICLR_PARAM_INT:
         if (v.type != Value::Type::Int) return "expected an int, got " + got + " " + value_to_toml(v);

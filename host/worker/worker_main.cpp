@@ -118,6 +118,8 @@ template <class F> auto tagged(const std::string& who, F&& f) -> decltype(f()) {
         throw;
     } catch (const TaggedError&) {
         throw;
+    } catch (const std::bad_alloc&) {
+        throw; // reported as out of memory, whoever allocated
     } catch (const std::exception& e) {
         throw TaggedError(who + ": " + first_line(e.what()));
     }
@@ -299,6 +301,11 @@ extern "C" __attribute__((visibility("default"))) int iclr_worker_main() {
         } catch (const Cancelled&) {
             status = "interrupted";
             message = "cancelled";
+        } catch (const std::bad_alloc&) {
+            status = "failed";
+            int64_t limit = parsed ? parsed.table()["memory_mb"].value_or(int64_t(0)) : 0;
+            message = "out of memory: an allocation failed" +
+                      (limit > 0 ? " under the sweep's memory_mb = " + std::to_string(limit) + " limit" : std::string());
         } catch (const std::exception& e) {
             status = "failed";
             message = first_line(e.what());

@@ -1,12 +1,19 @@
 // End-to-end fault handling: crashing, throwing and hanging trials; Ctrl-C; kill -9; a second run.
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include "e2e_util.hpp"
 
 using namespace iclr::e2e;
 
 namespace {
 bool has(const std::string& s, const std::string& needle) { return s.find(needle) != std::string::npos; }
+
+std::string slurp_file(const std::string& path) {
+    std::ifstream in(path);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+}
 
 const char* kSlowSweep = R"(
 [sweep]
@@ -101,31 +108,133 @@ TEST(Faults, CtrlCStopsCleanlyAndTheRerunFinishesOnlyWhatIsMissing) {
     EXPECT_EQ(s.count("SELECT COUNT(*) FROM metrics"), 12 * 10); // no duplicates from the interrupted attempts
 }
 
-TEST(Faults, KillMinus9LeavesNoOrphansAndLosesNothing) {
+TEST(Faults, TwelveKillMinus9sLeaveNoOrphansLoseNothingAndDuplicateNothing) {
     Scratch s;
-    std::string file = s.write("slow.toml", kSlowSweep);
-    for (int round = 0; round < 3; ++round) {
+    std::string file = s.write("slow.toml", R"(
+[sweep]
+name = "slow"
+jobs = 2
+[method]
+plugin = "noop"
+sleep_ms = 150
+tag = { range = [0, 40] }
+)");
+    std::mt19937 rng(12);
+    int kills = 0;
+    for (int round = 0; round < 12; ++round) {
         int64_t before = s.count("SELECT COUNT(*) FROM runs WHERE status = 'done'");
-        if (before == 12) break;
+        if (before == 40) break;
         pid_t pid = s.start({"run", file}, s.path("kill.txt"));
-        ASSERT_TRUE(eventually([&] { return s.count("SELECT COUNT(*) FROM runs WHERE status = 'running'") >= 1; }, 60));
+        // Kill at a different point each time: while the host starts (every 4th round), or once
+        // 0-2 more trials have finished and another is running.
+        if (round % 4 == 0) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(50 + rng() % 400));
+        } else {
+            int64_t target = before + int64_t(rng() % 3);
+            ASSERT_TRUE(eventually([&] {
+                return s.count("SELECT COUNT(*) FROM runs WHERE status = 'done'") >= target &&
+                       s.count("SELECT COUNT(*) FROM runs WHERE status = 'running'") >= 1;
+            }, 60));
+        }
         std::vector<pid_t> workers;
         for (int k = 0; k < 2; ++k) {
             std::string w = s.sql("SELECT worker_pid FROM runs WHERE status = 'running' LIMIT 1 OFFSET " + std::to_string(k));
-            if (w.find('<') == std::string::npos) workers.push_back(pid_t(std::atoi(w.c_str())));
+            if (w.find('<') == std::string::npos && w != "NULL") workers.push_back(pid_t(std::atoi(w.c_str())));
         }
         kill(pid, SIGKILL);
         Scratch::wait_code(pid);
+        ++kills;
         for (pid_t w : workers) EXPECT_TRUE(eventually([&] { return !process_alive(w); }, 5)) << "orphan worker " << w;
-        EXPECT_GE(s.count("SELECT COUNT(*) FROM runs WHERE status = 'done'"), before); // nothing finished is lost
-        EXPECT_EQ(s.sql("PRAGMA integrity_check"), "ok");
+        EXPECT_GE(s.count("SELECT COUNT(*) FROM runs WHERE status = 'done'"), before) << "a finished run was lost";
+        if (std::filesystem::exists(s.db())) { // a kill during start-up may come before the file exists
+            EXPECT_EQ(s.sql("PRAGMA integrity_check"), "ok");
+        }
+        // Every finished run has exactly its 10 metric rows: no duplicates from earlier attempts.
+        EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs r WHERE r.status = 'done' AND (SELECT COUNT(*) FROM metrics WHERE run_id = r.id) <> 10"), 0);
+        std::printf("kill %d: %lld runs done before, %lld after\n", kills, (long long)before,
+                    (long long)s.count("SELECT COUNT(*) FROM runs WHERE status = 'done'"));
     }
+    EXPECT_EQ(kills, 12);
+    RecordProperty("kills", kills);
     auto r = s.run({"run", file});
     EXPECT_EQ(r.code, 0) << r.out;
-    EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs"), 12);
-    EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs WHERE status = 'done'"), 12);
-    EXPECT_EQ(s.count("SELECT COUNT(*) FROM metrics"), 12 * 10);
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs"), 40);
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs WHERE status = 'done'"), 40);
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM metrics"), 40 * 10);
     EXPECT_EQ(s.sql("PRAGMA integrity_check"), "ok");
+}
+
+TEST(Faults, SigtermStopsCleanlyWithExitCode143) {
+    Scratch s;
+    std::string file = s.write("slow.toml", kSlowSweep);
+    pid_t pid = s.start({"run", file}, s.path("term.txt"));
+    ASSERT_TRUE(eventually([&] { return s.count("SELECT COUNT(*) FROM runs WHERE status = 'running'") >= 1; }, 60));
+    kill(pid, SIGTERM);
+    EXPECT_EQ(Scratch::wait_code(pid), 143);
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs WHERE status = 'running'"), 0);
+    EXPECT_GE(s.count("SELECT COUNT(*) FROM runs WHERE status = 'interrupted'"), 1);
+    EXPECT_TRUE(has(s.sql("SELECT error FROM runs WHERE status = 'interrupted' LIMIT 1"), "cancel")) ;
+    EXPECT_TRUE(has(slurp_file(s.path("term.txt")), "stopped by SIGTERM; run the same command again")) << slurp_file(s.path("term.txt"));
+    EXPECT_EQ(s.run({"run", file}).code, 0);
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs WHERE status = 'done'"), 12);
+}
+
+TEST(Faults, TrialOverItsMemoryLimitFailsWithAClearMessage) {
+    Scratch s;
+    std::string file = s.write("oom.toml", R"(
+[sweep]
+name = "oom"
+jobs = 1
+memory_mb = 3072
+[method]
+plugin = "fault"
+mode = { grid = ["oom", "ok"] }
+)");
+    auto r = s.run({"run", file});
+    EXPECT_EQ(r.code, 1) << r.out;
+    EXPECT_EQ(s.sql("SELECT status FROM runs WHERE json_extract(config_json, '$.method.params.mode') = 'oom'"), "failed");
+    EXPECT_EQ(s.sql("SELECT error FROM runs WHERE json_extract(config_json, '$.method.params.mode') = 'oom'"),
+              "out of memory: an allocation failed under the sweep's memory_mb = 3072 limit");
+    EXPECT_EQ(s.sql("SELECT status FROM runs WHERE json_extract(config_json, '$.method.params.mode') = 'ok'"), "done");
+}
+
+TEST(Faults, DiskFullIsAClearErrorTheDatabaseSurvivesAndTheSweepResumes) {
+    if (geteuid() != 0) GTEST_SKIP() << "mounting a small tmpfs needs root";
+    Scratch s;
+    std::string mnt = s.path("small");
+    std::filesystem::create_directories(mnt);
+    if (std::system(("mount -t tmpfs -o size=1M tmpfs " + mnt + " 2>/dev/null").c_str()) != 0)
+        GTEST_SKIP() << "this sandbox does not allow mounting a tmpfs";
+    std::string db = mnt + "/iclr.db";
+    std::string file = s.write("fill.toml", R"(
+[sweep]
+name = "fill"
+jobs = 2
+[method]
+plugin = "noop"
+values = 20000
+tag = { range = [0, 12] }
+)");
+    auto r = s.run({"run", file, "--db", db});
+    EXPECT_EQ(r.code, 1) << r.out;
+    EXPECT_TRUE(has(r.out, "iclr: error: " + db + ": database or disk is full; finished trials are kept")) << r.out;
+    auto integrity = [&] {
+        sqlite3* h = nullptr;
+        sqlite3_open_v2(db.c_str(), &h, SQLITE_OPEN_READONLY, nullptr);
+        sqlite3_stmt* st = nullptr;
+        sqlite3_prepare_v2(h, "PRAGMA integrity_check", -1, &st, nullptr);
+        std::string out = sqlite3_step(st) == SQLITE_ROW ? reinterpret_cast<const char*>(sqlite3_column_text(st, 0)) : "?";
+        sqlite3_finalize(st);
+        sqlite3_close(h);
+        return out;
+    };
+    EXPECT_EQ(integrity(), "ok");
+    ASSERT_EQ(std::system(("mount -o remount,size=64M " + mnt).c_str()), 0);
+    auto again = s.run({"run", file, "--db", db});
+    EXPECT_EQ(again.code, 0) << again.out;
+    EXPECT_TRUE(has(again.out, "12 done, 0 failed")) << again.out;
+    EXPECT_EQ(integrity(), "ok");
+    std::system(("umount " + mnt).c_str());
 }
 
 TEST(Faults, ASecondRunOnTheSameDatabaseIsRefusedNamingTheHolder) {
