@@ -122,3 +122,21 @@ TEST(Store, OlderSchemaIsMigratedWithoutLoss) {
     EXPECT_EQ(s->version(), schema_version());
     EXPECT_EQ(count(*s, "SELECT COUNT(*) FROM notes WHERE x = 'keep me'"), 1);
 }
+
+TEST(Store, ARealVersion1DatabaseOpensWithEveryRowKept) {
+    test::TempDir dir;
+    std::string db_path = dir.file("old.db");
+    {
+        sqlite3* db = nullptr;
+        sqlite3_open(db_path.c_str(), &db);
+        exec_sql(db, test::read_file(std::string(ICLR_TEST_SOURCE_DIR) + "/tests/fixtures/db/schema_v1.sql"));
+        exec_sql(db, "PRAGMA user_version = 1"); // .dump does not carry it
+        sqlite3_close(db);
+    }
+    auto s = Store::open_write(db_path);
+    EXPECT_EQ(s->version(), schema_version());
+    EXPECT_EQ(count(*s, "SELECT COUNT(*) FROM runs WHERE status = 'done'"), 4);
+    EXPECT_EQ(count(*s, "SELECT COUNT(*) FROM metrics"), 12);
+    EXPECT_EQ(count(*s, "SELECT COUNT(*) FROM params WHERE key = 'method.tag'"), 4);
+    EXPECT_EQ(count(*s, "SELECT COUNT(*) FROM final_metrics"), 4);
+}
