@@ -52,7 +52,11 @@ run: deps data
 test: deps data build
 	ICLR_DATA=$(realpath $(DATA)) ctest --preset default -j$(JOBS)
 
+# Peers measured in the same run: Debian's python3-torch and python3-optuna.
 bench: deps data build
+	@for p in python3-torch python3-optuna python3-numpy; do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; fi
+	cmake -S . --preset default -DICLR_BENCH_DATA=$(realpath $(DATA)) >/dev/null
 	cmake --build --preset default --target bench -j$(JOBS)
 
 clean:

@@ -66,6 +66,7 @@ int main(int argc, char** argv) {
     run->add_option("--profile", ro.profile, "apply [profile.NAME] from the sweep");
     run->add_option("-j,--jobs", ro.jobs, "trials at once (default: the sweep's jobs); cores are split between them")
         ->check(CLI::Range(1, 256));
+    run->add_option("--threads", ro.threads, "torch threads per trial (default: cores / jobs)")->check(CLI::Range(1, 256));
     add_common(run);
 
     std::string sql, format = "table";

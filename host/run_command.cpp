@@ -117,7 +117,7 @@ int cmd_run(const RunOptions& o) {
     SweepRecord rec{spec.name, absolute(o.sweep), o.profile, spec.source_text, sha256_hex(spec.source_text), git.commit, host_name(), git.dirty};
     int jobs = o.jobs > 0 ? o.jobs : spec.jobs;
     int cores = available_cores();
-    int threads = std::max(1, cores / jobs);
+    int threads = o.threads > 0 ? o.threads : std::max(1, cores / jobs);
 
     std::deque<QueuedTrial> queue;
     int64_t skipped = 0, duplicates = 0;

@@ -123,6 +123,8 @@ int64_t Store::prepare_run(int64_t sweep_id, const ResolvedTrial& t, const std::
         id = existing->first;
         Statement del(db_, "DELETE FROM metrics WHERE run_id = ?");
         del.bind(1, id).run();
+        Statement del_final(db_, "DELETE FROM final_metrics WHERE run_id = ?");
+        del_final.bind(1, id).run();
         Statement del_attr(db_, "DELETE FROM attributes WHERE run_id = ?");
         del_attr.bind(1, id).run();
         Statement del_art(db_, "DELETE FROM artifacts WHERE run_id = ?");
@@ -174,6 +176,12 @@ void Store::mark_running(int64_t run, const RunStart& s) {
 }
 
 void Store::finish_run(int64_t run, const RunEnd& e) {
+    // The last value of every (key, task), kept as rows so pivots over many runs stay fast.
+    Statement clear(db_, "DELETE FROM final_metrics WHERE run_id = ?");
+    clear.bind(1, run).run();
+    Statement fin(db_, "INSERT INTO final_metrics(run_id, key, task, step, value) "
+                       "SELECT run_id, key, task, MAX(step), value FROM metrics WHERE run_id = ? GROUP BY key, task");
+    fin.bind(1, run).run();
     Statement st(db_, "UPDATE runs SET status=?, finished_at=?, duration_s=?, error=?, log_tail=?, exit_code=?, signal=? WHERE id=?");
     st.bind(1, e.status).bind(2, now_iso()).bind(3, e.duration_s);
     if (e.error.empty()) st.bind_null(4); else st.bind(4, e.error);

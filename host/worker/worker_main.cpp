@@ -247,7 +247,12 @@ void run_trial(Worker& worker, const toml::table& t) {
             parts.push_back(std::move(p));
         }
     }
-    torch::set_num_threads(threads);
+    // Only when it changes: set_num_threads rebuilds libtorch's thread pools (~8 ms a call here).
+    static int current_threads = -1;
+    if (threads != current_threads) {
+        torch::set_num_threads(threads);
+        current_threads = threads;
+    }
     torch::manual_seed(seed);
     std::shared_ptr<Benchmark> bench;
     std::unique_ptr<Model> model;

@@ -74,6 +74,7 @@ TEST(Store, RunLifecycleAndTypedParams) {
     EXPECT_EQ(count(*s, "SELECT typeof(value) = 'integer' FROM params WHERE key = 'method.k'"), 1);
     EXPECT_EQ(count(*s, "SELECT COUNT(*) FROM metrics WHERE task IS NULL"), 1);
     EXPECT_EQ(count(*s, "SELECT attempts FROM runs"), 1);
+    EXPECT_EQ(count(*s, "SELECT COUNT(*) FROM final_metrics WHERE run_id = " + std::to_string(run)), 2); // filled at finish
 }
 
 TEST(Store, RerunningAnUnfinishedTrialDropsItsPartialMetrics) {
@@ -138,5 +139,6 @@ TEST(Store, ARealVersion1DatabaseOpensWithEveryRowKept) {
     EXPECT_EQ(count(*s, "SELECT COUNT(*) FROM runs WHERE status = 'done'"), 4);
     EXPECT_EQ(count(*s, "SELECT COUNT(*) FROM metrics"), 12);
     EXPECT_EQ(count(*s, "SELECT COUNT(*) FROM params WHERE key = 'method.tag'"), 4);
-    EXPECT_EQ(count(*s, "SELECT COUNT(*) FROM final_metrics"), 4);
+    EXPECT_EQ(count(*s, "SELECT COUNT(*) FROM final_metrics"), 4); // the v1 view's rows, now a table
+    EXPECT_EQ(count(*s, "SELECT value * 10 FROM final_metrics WHERE run_id = 1"), 10); // noop's last value: 2 * 0.5
 }

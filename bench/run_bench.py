@@ -1,0 +1,259 @@
+#!/usr/bin/python3
+"""`make bench`: iclr side by side with the tools researchers use, on this machine, in one run.
+
+Each figure is a ratio against a peer measured in the same run where a peer exists (absolute
+times on shared machines drift). Prints a table and writes bench/results/latest.json.
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PY = "/usr/bin/python3"
+
+
+def sh(args, env=None, check=True):
+    t0 = time.perf_counter()
+    p = subprocess.run(args, env=env, capture_output=True, text=True)
+    secs = time.perf_counter() - t0
+    if check and p.returncode != 0:
+        sys.exit(f"bench: {' '.join(args[:3])} failed ({p.returncode}):\n{p.stdout}\n{p.stderr}")
+    return p, secs
+
+
+class Bench:
+    def __init__(self, a):
+        self.a = a
+        self.tmp = tempfile.mkdtemp(prefix="iclr-bench-")
+        self.env = dict(os.environ, ICLR_PLUGIN_PATH=f"{a.fixtures}:{a.bench_plugins}", ICLR_DATA=a.data,
+                        ICLR_CACHE_DIR=os.path.join(self.tmp, "cache"))
+        self.rows = []
+        self.cores = os.cpu_count()
+
+    def iclr(self, *args, check=True):
+        return sh([self.a.iclr, *args], env=self.env, check=check)
+
+    def sweep(self, name, text):
+        path = os.path.join(self.tmp, name + ".toml")
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def db(self, name):
+        return os.path.join(self.tmp, name, "iclr.db")
+
+    def one(self, db, sql):
+        with sqlite3.connect(db) as c:
+            return c.execute(sql).fetchone()[0]
+
+    def row(self, figure, iclr, unit, peer=None, peer_name="", ratio=None, target="", met=None, note=""):
+        self.rows.append(dict(figure=figure, iclr=iclr, unit=unit, peer=peer, peer_name=peer_name, ratio=ratio,
+                              target=target, met=met, note=note))
+        r = self.rows[-1]
+        print(f"  {figure}: iclr {fmt(iclr)} {unit}" + (f", {peer_name} {fmt(peer)} {unit}" if peer is not None else "")
+              + (f", ratio {ratio:.2f}" if ratio is not None else "") + (f"  [{'met' if met else 'NOT met'}: {target}]" if target else ""),
+              flush=True)
+
+    # 1. Orchestration overhead per trial -------------------------------------------------------
+    def orchestration(self):
+        n = self.a.trials
+        text = f'[sweep]\nname = "overhead"\n[method]\nplugin = "noop"\nvalues = 10\ntag = {{ range = [0, {n}] }}\n'
+        path = self.sweep("overhead", text)
+        per = {}
+        for jobs in (1, 2):
+            _, secs = self.iclr("run", path, "--jobs", str(jobs), "--db", self.db(f"overhead{jobs}"))
+            per[jobs] = secs * 1000 / n
+        p, _ = sh([PY, os.path.join(HERE, "peers/optuna_grid.py"), str(n), os.path.join(self.tmp, "optuna.db")])
+        optuna = json.loads(p.stdout)["ms_per_trial"]
+        m = self.a.launcher_trials
+        p, _ = sh([PY, os.path.join(HERE, "peers/launcher.py"), str(m), os.path.join(self.tmp, "launcher")])
+        launcher = json.loads(p.stdout)["ms_per_trial"]
+        for jobs in (1, 2):
+            self.row(f"overhead/trial, {n} no-op trials x 10 values, --jobs {jobs}", per[jobs], "ms", optuna,
+                     "Optuna (SQLite, GridSampler)", optuna / per[jobs], "<= 5 ms/trial", per[jobs] <= 5.0,
+                     "whole `iclr run` wall time / trials, worker start-up included")
+        self.row(f"overhead/trial vs process-per-trial launcher ({m} trials)", per[1], "ms", launcher,
+                 "python launcher importing torch", launcher / per[1])
+
+    # 2. Training throughput against the same loop in PyTorch ------------------------------------
+    def throughput(self):
+        configs = [("tiny MLP 784-16-10, batch 32", "mlp", 16, 1, 32, 1.3),
+                   ("MLP 784-256-10, batch 256", "mlp", 256, 1, 256, 1.0),
+                   ("small CNN (width 8), batch 64", "cnn", 8, 3, 64, 1.0),
+                   ("tiny ViT (width 32, depth 2), batch 64", "vit", 32, 2, 64, 1.0)]
+        threads = self.cores
+        mlp256 = None
+        for label, model, width, depth, batch, target in configs:
+            steps = self.a.steps
+            extra = 'heads = 4\npatch = 7\npool = "cls"\n' if model == "vit" else ""
+            text = (f'[sweep]\nname = "tp"\n[dataset]\nplugin = "mnist"\n[model]\nplugin = "{model}"\nwidth = {width}\n'
+                    f'depth = {depth}\n{extra}[method]\nplugin = "throughput"\nbatch_size = {batch}\nsteps = {steps}\n')
+            db = self.db(f"tp-{model}-{width}")
+            self.iclr("run", self.sweep(f"tp-{model}-{width}", text), "--jobs", "1", "--db", db)
+            ours = self.one(db, "SELECT value FROM metrics WHERE key = 'samples_per_s'")
+            p, _ = sh([PY, os.path.join(HERE, "peers/torch_train.py"), "--data", self.a.data, "--model", model, "--width", str(width),
+                       "--depth", str(depth), "--batch", str(batch), "--steps", str(steps), "--threads", str(threads)])
+            peer = json.loads(p.stdout)["samples_per_s"]
+            self.row(f"train {label}, {threads} threads", ours, "samples/s", peer, "PyTorch script", ours / peer,
+                     f">= {target}", ours / peer >= target)
+            if model == "mlp" and width == 256:
+                mlp256 = (ours, batch)
+        db = self.db("gemm")
+        self.iclr("run", self.sweep("gemm", '[sweep]\nname = "gemm"\n[method]\nplugin = "throughput"\nmode = "gemm"\n'), "--db", db)
+        gemm = self.one(db, "SELECT value FROM metrics WHERE key = 'gemm_gflops'")
+        samples, b = mlp256
+        # FLOPs per step of 784-256-10 with no gradient for the input: forward 2B(784*256 + 256*10),
+        # backward dW1 2B*784*256, dX2 and dW2 2 * 2B*256*10.
+        flops = 2 * b * (784 * 256 + 256 * 10) + 2 * b * 784 * 256 + 4 * b * 256 * 10
+        achieved = samples / b * flops / 1e9
+        self.row("MLP 784-256-10 step GFLOP/s / GEMM GFLOP/s (1024^3 sgemm, same run)", achieved, "GFLOP/s", gemm, "GEMM",
+                 achieved / gemm, ">= 0.5", achieved / gemm >= 0.5)
+
+    # 3. Metric ingestion, worker -> host -> SQLite ----------------------------------------------
+    def ingestion(self):
+        rows = self.a.ingest_rows
+        db = self.db("ingest")
+        _, wall = self.iclr("run", self.sweep("ingest", f'[sweep]\nname = "ingest"\n[method]\nplugin = "noop"\nvalues = {rows}\n'), "--db", db)
+        secs = self.one(db, "SELECT duration_s FROM runs")
+        assert self.one(db, "SELECT COUNT(*) FROM metrics") == rows
+        self.row(f"metric ingestion, {rows:,} rows in one trial", rows / secs, "rows/s", 8000, "MLflow batched logging (its tracker)",
+                 rows / secs / 8000, ">= 200k rows/s", rows / secs >= 200_000, "trial start to last row committed")
+
+    # 4. Final-metrics pivot over 1M rows / 10k runs ---------------------------------------------
+    def query(self):
+        runs = self.a.query_runs
+        db = self.db("query")
+        path = self.sweep("qdb", f'[sweep]\nname = "qdb"\njobs = 2\n[method]\nplugin = "noop"\nvalues = 100\nkeys = 10\ntag = {{ range = [0, {runs}] }}\n')
+        self.iclr("run", path, "--db", db)
+        total = self.one(db, "SELECT COUNT(*) FROM metrics")
+        cols = ", ".join(f"MAX(CASE WHEN key = '{k}' THEN value END) AS \"{k}\"" for k in ["value"] + [f"value_{i}" for i in range(1, 10)])
+        sql = f"SELECT run_id, {cols} FROM final_metrics GROUP BY run_id"
+        times = []
+        for _ in range(5):
+            p, secs = self.iclr("query", sql, "--format", "csv", "--db", db)
+            times.append(secs * 1000)
+        assert p.stdout.count("\n") == runs + 1
+        with sqlite3.connect(db) as c:  # the same query in Python's sqlite3, for scale
+            t0 = time.perf_counter()
+            c.execute(sql).fetchall()
+            direct = (time.perf_counter() - t0) * 1000
+        best = min(times)
+        self.row(f"final-metrics pivot, {total:,} rows / {runs:,} runs (whole `iclr query`, best of 5)", best, "ms", direct,
+                 "same SQL in python sqlite3 (no process start)", direct / best, "<= 300 ms", best <= 300)
+
+    # 5. Planning a million-point grid -----------------------------------------------------------
+    def planning(self):
+        path = self.sweep("million", '[method]\nplugin = "noop"\nvalues = { range = [0, 1000] }\ntag = { range = [0, 1000] }\n')
+        t0 = time.perf_counter()
+        p = subprocess.Popen([self.a.iclr, "plan", path], env=self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        _, _, usage = os.wait4(p.pid, 0)
+        secs = time.perf_counter() - t0
+        out = p.stdout.read()
+        assert "trials: 1000000" in out, out
+        self.row("plan a 1,000,000-point grid (count, first, last)", secs * 1000, "ms", target="<= 1000 ms", met=secs <= 1.0,
+                 note=f"peak RSS {usage.ru_maxrss / 1024:.1f} MiB")
+        self.rows[-1]["peak_rss_mib"] = usage.ru_maxrss / 1024
+
+    # 6. Scaling: 8 CPU-bound trials, --jobs 2 vs --jobs 1 ---------------------------------------
+    def scaling(self):
+        text = ('[sweep]\nname = "scale"\n[dataset]\nplugin = "mnist"\ntrain_per_class = 1000\n[model]\nplugin = "mlp"\nwidth = 256\n'
+                'depth = 2\n[method]\nplugin = "throughput"\nbatch_size = 128\nsteps = 1500\nwarmup = 0\n'
+                'lr = { grid = [0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.07, 0.08] }\n')
+        path = self.sweep("scale", text)
+        walls = {}
+        for jobs, threads in ((1, self.cores), (2, 1), (1, 1)):
+            _, walls[(jobs, threads)] = self.iclr("run", path, "--jobs", str(jobs), "--threads", str(threads),
+                                                  "--db", self.db(f"scale{jobs}-{threads}"))
+        two = walls[(2, 1)]
+        speedup = walls[(1, self.cores)] / two
+        self.row(f"8 CPU-bound trials (MLP 784-256-256, 1500 steps): --jobs 1 ({self.cores} threads/trial) / --jobs 2", speedup, "x",
+                 target=">= 1.7x", met=speedup >= 1.7, note=f"{walls[(1, self.cores)]:.1f} s vs {two:.1f} s")
+        pool = walls[(1, 1)] / two
+        self.row("same 8 trials, 1 thread each: --jobs 1 / --jobs 2 (the pool's own scaling)", pool, "x",
+                 note=f"{walls[(1, 1)]:.1f} s vs {two:.1f} s")
+
+    # 7. Cold start of commands that must not load libtorch --------------------------------------
+    def cold_start(self):
+        db = self.db("overhead1")
+        for label, args in [("iclr query", ["query", "SELECT COUNT(*) FROM runs", "--db", db]), ("iclr show", ["show", "1", "--db", db])]:
+            times = []
+            for _ in range(21):
+                _, secs = self.iclr(*args)
+                times.append(secs * 1000)
+            med = statistics.median(times)
+            self.row(f"cold start: {label} (median of 21)", med, "ms", target="<= 50 ms", met=med <= 50)
+
+
+def fmt(x):
+    if x is None:
+        return "-"
+    if abs(x) >= 1000:
+        return f"{x:,.0f}"
+    return f"{x:.3g}" if abs(x) < 10 else f"{x:.1f}"
+
+
+def machine(iclr):
+    info = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"), "cores": os.cpu_count(),
+            "kernel": platform.release(), "python": platform.python_version()}
+    try:
+        with open("/proc/cpuinfo") as f:
+            info["cpu"] = next(l.split(":", 1)[1].strip() for l in f if l.startswith("model name"))
+        with open("/proc/meminfo") as f:
+            info["memory_gib"] = round(int(f.readline().split()[1]) / 1024 / 1024, 1)
+    except (OSError, StopIteration):
+        pass
+    import torch
+    info["python_torch"] = torch.__version__
+    info["iclr_version"] = subprocess.run([iclr, "--version"], capture_output=True, text=True).stdout.strip()
+    info["git_commit"] = subprocess.run(["git", "-C", HERE, "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
+    info["openblas_coretype"] = os.environ.get("OPENBLAS_CORETYPE", "")
+    return info
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--iclr", required=True)
+    ap.add_argument("--fixtures", required=True)
+    ap.add_argument("--bench-plugins", required=True)
+    ap.add_argument("--data", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--trials", type=int, default=500)
+    ap.add_argument("--launcher-trials", type=int, default=20)
+    ap.add_argument("--steps", type=int, default=300)
+    ap.add_argument("--ingest-rows", type=int, default=1_000_000)
+    ap.add_argument("--query-runs", type=int, default=10_000)
+    a = ap.parse_args()
+    b = Bench(a)
+    t0 = time.perf_counter()
+    try:
+        for name in ("orchestration", "throughput", "ingestion", "query", "planning", "scaling", "cold_start"):
+            print(f"[{name}]", flush=True)
+            getattr(b, name)()
+    finally:
+        shutil.rmtree(b.tmp, ignore_errors=True)
+    total = time.perf_counter() - t0
+    result = {"machine": machine(a.iclr), "seconds": round(total, 1), "figures": b.rows}
+    os.makedirs(os.path.dirname(a.out), exist_ok=True)
+    with open(a.out, "w") as f:
+        json.dump(result, f, indent=2)
+    print(f"\n| figure | iclr | peer | iclr / peer | target | met |\n| --- | --- | --- | --- | --- | --- |")
+    for r in b.rows:
+        peer = f"{fmt(r['peer'])} ({r['peer_name']})" if r["peer"] is not None else "-"
+        ratio = f"{r['ratio']:.2f}" if r["ratio"] is not None else "-"
+        met = "-" if r["met"] is None else ("yes" if r["met"] else "**no**")
+        note = f" — {r['note']}" if r["note"] else ""
+        print(f"| {r['figure']}{note} | {fmt(r['iclr'])} {r['unit']} | {peer} | {ratio} | {r['target'] or '-'} | {met} |")
+    print(f"\nbench: {total:.0f} s; wrote {a.out}")
+
+
+if __name__ == "__main__":
+    main()
