@@ -13,12 +13,6 @@ namespace {
 
 const std::string kCorpus = std::string(ICLR_TEST_SOURCE_DIR) + "/tests/fixtures/bad_sweeps";
 
-bool has(const std::string& s, const std::string& needle) { return s.find(needle) != std::string::npos; }
-
-std::string slurp(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-}
 
 // Runs `iclr run FILE` and checks the contract: exit 2, the expected text, nothing written.
 void expect_refused(Scratch& s, const std::string& file, const std::string& expect, bool with_position) {

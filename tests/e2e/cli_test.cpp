@@ -18,7 +18,6 @@ values = { grid = [3, 5] }
 tag = { range = [0, 4] }
 )";
 
-bool has(const std::string& s, const std::string& needle) { return s.find(needle) != std::string::npos; }
 
 } // namespace
 

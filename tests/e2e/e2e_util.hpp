@@ -130,4 +130,11 @@ template <class F> bool eventually(F cond, double seconds) {
 
 inline bool process_alive(pid_t pid) { return pid > 0 && kill(pid, 0) == 0; }
 
+inline bool has(const std::string& s, const std::string& needle) { return s.find(needle) != std::string::npos; }
+
+inline std::string slurp(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
 } // namespace iclr::e2e

@@ -8,12 +8,6 @@
 using namespace iclr::e2e;
 
 namespace {
-bool has(const std::string& s, const std::string& needle) { return s.find(needle) != std::string::npos; }
-
-std::string slurp_file(const std::string& path) {
-    std::ifstream in(path);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-}
 
 const char* kSlowSweep = R"(
 [sweep]
@@ -174,7 +168,7 @@ TEST(Faults, SigtermStopsCleanlyWithExitCode143) {
     EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs WHERE status = 'running'"), 0);
     EXPECT_GE(s.count("SELECT COUNT(*) FROM runs WHERE status = 'interrupted'"), 1);
     EXPECT_TRUE(has(s.sql("SELECT error FROM runs WHERE status = 'interrupted' LIMIT 1"), "cancel")) ;
-    EXPECT_TRUE(has(slurp_file(s.path("term.txt")), "stopped by SIGTERM; run the same command again")) << slurp_file(s.path("term.txt"));
+    EXPECT_TRUE(has(slurp(s.path("term.txt")), "stopped by SIGTERM; run the same command again")) << slurp(s.path("term.txt"));
     EXPECT_EQ(s.run({"run", file}).code, 0);
     EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs WHERE status = 'done'"), 12);
 }

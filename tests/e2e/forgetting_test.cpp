@@ -8,12 +8,6 @@
 using namespace iclr::e2e;
 
 namespace {
-bool has(const std::string& s, const std::string& needle) { return s.find(needle) != std::string::npos; }
-
-std::string read(const std::string& path) {
-    std::ifstream in(path);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-}
 
 // The seconds in "cache hit: loaded backbone KEY in 0.0123 s" (or "cache miss: built ...").
 double cache_seconds(const std::string& log, const std::string& kind) {
@@ -38,12 +32,12 @@ TEST(Forgetting, CiProfileOfTheDefaultSweepRunsAndItsQueryAnswers) {
                       "((SELECT accuracy FROM accuracy_matrix WHERE run_id = r.id AND after_task = 0 AND task = 0) - "
                       "(SELECT accuracy FROM accuracy_matrix WHERE run_id = r.id AND after_task = 1 AND task = 0))) < 1e-12"),
               2);
-    auto q = s.run({"query", read(std::string(ICLR_TEST_SOURCE_DIR) + "/results/queries/forgetting_vs_scale.sql"), "--format", "csv"});
+    auto q = s.run({"query", slurp(std::string(ICLR_TEST_SOURCE_DIR) + "/results/queries/forgetting_vs_scale.sql"), "--format", "csv"});
     ASSERT_EQ(q.code, 0) << q.out;
     EXPECT_TRUE(has(q.out, "model,width,params,pretrained,lr,seeds,forgetting,sd,final_acc_a,final_acc_b\n")) << q.out;
     EXPECT_TRUE(has(q.out, "mlp,32,26176,0,0.01,1,")) << q.out;
     EXPECT_TRUE(has(q.out, "mlp,32,26176,1,0.01,1,")) << q.out;
-    auto f = s.run({"query", read(std::string(ICLR_TEST_SOURCE_DIR) + "/results/queries/forgetting_frontier.sql"), "--format", "csv"});
+    auto f = s.run({"query", slurp(std::string(ICLR_TEST_SOURCE_DIR) + "/results/queries/forgetting_frontier.sql"), "--format", "csv"});
     ASSERT_EQ(f.code, 0) << f.out;
     EXPECT_EQ(std::count(f.out.begin(), f.out.end(), '\n'), 3) << f.out; // header + scratch + pretrained
 }
@@ -87,7 +81,7 @@ plugin = "accuracy_matrix"
     EXPECT_TRUE(has(first, "pretrained on fashion_mnist")) << first;
     EXPECT_FALSE(has(second, "pretrained on fashion_mnist")) << second;
     // A different seed is a different key: pretrained again, once.
-    std::string text = read(s.path("cache.toml"));
+    std::string text = slurp(s.path("cache.toml"));
     text.replace(text.find("jobs = 1"), 8, "jobs = 1\nseeds = [1]");
     auto r2 = s.run({"run", s.write("cache2.toml", text)});
     ASSERT_EQ(r2.code, 0) << r2.out;
