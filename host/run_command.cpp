@@ -130,7 +130,7 @@ int cmd_run(const RunOptions& o) {
         auto existing = store->find_run(t.key);
         if (existing && existing->second == "done") { ++skipped; return true; }
         int64_t id = store->prepare_run(sweep_id, t, plugins_json(t), git.commit, git.dirty);
-        queue.push_back({id, payload(t, id, threads, spec.memory_mb, data_dir, results_dir + "/cache", results_dir + "/runs"), describe_point(spec, p)});
+        queue.push_back({id, p.index});
         return true;
     });
     store->commit();
@@ -143,7 +143,13 @@ int cmd_run(const RunOptions& o) {
 
     install_stop_handlers();
     Progress progress(total, isatty(STDOUT_FILENO));
-    SchedulerOptions so{jobs, threads, spec.timeout_s, spec.memory_mb, results_dir + "/logs"};
+    SchedulerOptions so{jobs, threads, spec.timeout_s, spec.memory_mb, results_dir + "/logs", [&](const QueuedTrial& q) {
+                            TrialPoint p = ex.at(q.index);
+                            ResolvedTrial t = resolve_trial(spec, plugins, p);
+                            return TrialText{payload(t, q.run_id, threads, spec.memory_mb, data_dir, results_dir + "/cache",
+                                                     results_dir + "/runs"),
+                                             describe_point(spec, p)};
+                        }};
     Scheduler sched(*store, so, progress);
     auto start = std::chrono::steady_clock::now();
     SchedulerResult r = sched.run(std::move(queue));

@@ -263,8 +263,9 @@ SchedulerResult Scheduler::run(std::deque<QueuedTrial> queue) {
         }
     };
     auto assign = [&](Worker& w, QueuedTrial q) {
+        TrialText text = opts_.describe(q);
         w.run = q.run_id;
-        w.label = q.label;
+        w.label = text.label;
         w.started = Clock::now();
         w.tail.clear();
         std::error_code ec;
@@ -275,7 +276,7 @@ SchedulerResult Scheduler::run(std::deque<QueuedTrial> queue) {
         store_.mark_running(q.run_id, RunStart{int64_t(w.pid), opts_.threads, w.device, host_name(), w.torch_version});
         store_.commit();
         progress_.started();
-        std::string msg = "TRIAL " + std::to_string(q.payload.size()) + "\n" + q.payload;
+        std::string msg = "TRIAL " + std::to_string(text.payload.size()) + "\n" + text.payload;
         const char* p = msg.data();
         size_t left = msg.size();
         while (left > 0) {

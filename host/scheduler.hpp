@@ -2,6 +2,7 @@
 #pragma once
 
 #include <deque>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -12,9 +13,16 @@ namespace iclr {
 
 struct QueuedTrial {
     int64_t run_id = 0;
-    std::string payload; // TOML for the worker
-    std::string label;   // "model.width=64 seed=0" for progress lines
+    uint64_t index = 0; // trial index in the sweep's expansion
 };
+
+// What the pool sends for a trial: the TOML payload for the worker and a label for progress
+// lines. Built when the trial is dispatched, so a long queue holds 16 bytes a trial, not its text.
+struct TrialText {
+    std::string payload;
+    std::string label; // "model.width=64 seed=0"
+};
+using DescribeTrial = std::function<TrialText(const QueuedTrial&)>;
 
 struct SchedulerOptions {
     int jobs = 1;
@@ -22,6 +30,7 @@ struct SchedulerOptions {
     double timeout_s = 0;
     int64_t memory_mb = 0;
     std::string logs_dir;
+    DescribeTrial describe;
 };
 
 struct SchedulerResult {

@@ -52,7 +52,6 @@ std::unique_ptr<Store> Store::open_read(const std::string& path) {
 Store::~Store() {
     if (in_txn_) sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr);
     insert_metric_.reset();
-    insert_metric_notask_.reset();
     sqlite3_close(db_);
 }
 
