@@ -19,13 +19,13 @@ struct SourcePos {
 
 // Bad input from the user: a sweep, a flag, a query. The CLI prints what() on one line, exits 2.
 class UserError : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 
 // A runtime failure that is not the user's input (database, disk, workers). Exit 1.
 class HostError : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 
@@ -37,14 +37,15 @@ struct Diagnostic {
 
 // Every problem found in a sweep, reported together; each line is one diagnostic.
 class SweepError : public UserError {
-public:
+  public:
     explicit SweepError(std::vector<Diagnostic> diags) : UserError(join(diags)), diagnostics(std::move(diags)) {}
     std::vector<Diagnostic> diagnostics;
 
-private:
+  private:
     static std::string join(const std::vector<Diagnostic>& d) {
         std::string s;
-        for (size_t i = 0; i < d.size(); ++i) s += (i ? "\n" : "") + d[i].str();
+        for (size_t i = 0; i < d.size(); ++i)
+            s += (i ? "\n" : "") + d[i].str();
         return s;
     }
 };

@@ -16,7 +16,8 @@ uint64_t splitmix64(uint64_t x) {
 
 uint64_t fnv1a(const std::string& s) {
     uint64_t h = 1469598103934665603ULL;
-    for (unsigned char c : s) h = (h ^ c) * 1099511628211ULL;
+    for (unsigned char c : s)
+        h = (h ^ c) * 1099511628211ULL;
     return h;
 }
 
@@ -27,9 +28,10 @@ double draw(uint64_t sweep_seed, uint64_t sample, const std::string& label) {
 }
 
 bool compare(const Value& a, const std::string& op, const Value& b) {
-    if (op == "eq") return a == b || (a.type != Value::Type::List && b.type != Value::Type::List &&
-                                      a.type != Value::Type::String && b.type != Value::Type::String &&
-                                      a.type != Value::Type::Bool && a.as_number() == b.as_number());
+    if (op == "eq")
+        return a == b ||
+               (a.type != Value::Type::List && b.type != Value::Type::List && a.type != Value::Type::String &&
+                b.type != Value::Type::String && a.type != Value::Type::Bool && a.as_number() == b.as_number());
     if (op == "ne") return !compare(a, "eq", b);
     if (op == "in") {
         for (const auto& e : b.list)
@@ -52,10 +54,16 @@ bool compare(const Value& a, const std::string& op, const Value& b) {
 Expansion::Expansion(const SweepSpec& spec) : spec_(spec) {
     std::map<std::string, int> zip_dim;
     for (const auto& a : spec.axes) {
-        if (a.random()) { axis_dim_.push_back(-1); continue; }
+        if (a.random()) {
+            axis_dim_.push_back(-1);
+            continue;
+        }
         if (!a.zip.empty()) {
             auto it = zip_dim.find(a.zip);
-            if (it != zip_dim.end()) { axis_dim_.push_back(it->second); continue; }
+            if (it != zip_dim.end()) {
+                axis_dim_.push_back(it->second);
+                continue;
+            }
             zip_dim[a.zip] = int(dim_size_.size());
         }
         axis_dim_.push_back(int(dim_size_.size()));
@@ -87,13 +95,18 @@ void Expansion::decode(uint64_t index, TrialPoint& p) const {
     p.axis_values.resize(spec_.axes.size());
     for (size_t k = 0; k < spec_.axes.size(); ++k) {
         const Axis& a = spec_.axes[k];
-        if (!a.random()) { p.axis_values[k] = a.value(coord[size_t(axis_dim_[k])]); continue; }
+        if (!a.random()) {
+            p.axis_values[k] = a.value(coord[size_t(axis_dim_[k])]);
+            continue;
+        }
         double u = draw(spec_.sweep_seed, sample, a.label);
         switch (a.kind) {
         case Axis::Kind::Choice:
             p.axis_values[k] = a.values[std::min(a.values.size() - 1, size_t(u * double(a.values.size())))];
             break;
-        case Axis::Kind::Uniform: p.axis_values[k] = Value::of_float(a.lo + u * (a.hi - a.lo)); break;
+        case Axis::Kind::Uniform:
+            p.axis_values[k] = Value::of_float(a.lo + u * (a.hi - a.lo));
+            break;
         case Axis::Kind::LogUniform:
             p.axis_values[k] = Value::of_float(std::exp(std::log(a.lo) + u * (std::log(a.hi) - std::log(a.lo))));
             break;
@@ -103,7 +116,8 @@ void Expansion::decode(uint64_t index, TrialPoint& p) const {
             p.axis_values[k] = Value::of_int(lo + int64_t(std::min<uint64_t>(span - 1, uint64_t(u * double(span)))));
             break;
         }
-        case Axis::Kind::Grid: break;
+        case Axis::Kind::Grid:
+            break;
         }
     }
 }
@@ -119,8 +133,12 @@ bool Expansion::excluded(const TrialPoint& p) const {
         bool all = true;
         for (const auto& c : rule.conds) {
             size_t k = 0;
-            while (k < spec_.axes.size() && spec_.axes[k].label != c.label) ++k;
-            if (k == spec_.axes.size() || !compare(p.axis_values[k], c.op, c.value)) { all = false; break; }
+            while (k < spec_.axes.size() && spec_.axes[k].label != c.label)
+                ++k;
+            if (k == spec_.axes.size() || !compare(p.axis_values[k], c.op, c.value)) {
+                all = false;
+                break;
+            }
         }
         if (all) return true;
     }

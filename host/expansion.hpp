@@ -17,7 +17,7 @@ struct TrialPoint {
 // Trial order: grid dimensions (last axis fastest), then random samples, then seeds innermost,
 // so the seeds of one configuration run next to each other.
 class Expansion {
-public:
+  public:
     explicit Expansion(const SweepSpec& spec); // throws SweepError when the count overflows 2^63
     uint64_t raw_count() const { return raw_count_; }
     TrialPoint at(uint64_t index) const;
@@ -34,7 +34,7 @@ public:
         }
     }
 
-private:
+  private:
     void decode(uint64_t index, TrialPoint& p) const;
     const SweepSpec& spec_;
     std::vector<uint64_t> dim_size_;

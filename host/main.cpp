@@ -19,8 +19,10 @@ namespace {
 // Loads libiclr_worker.so (which links libtorch) and hands the process to it.
 int worker_main() {
     std::string lib;
-    if (const char* e = std::getenv("ICLR_WORKER_LIB"); e && *e) lib = e;
-    else lib = (std::filesystem::path(iclr::exe_dir()).parent_path() / "lib" / "libiclr_worker.so").string();
+    if (const char* e = std::getenv("ICLR_WORKER_LIB"); e && *e)
+        lib = e;
+    else
+        lib = (std::filesystem::path(iclr::exe_dir()).parent_path() / "lib" / "libiclr_worker.so").string();
     void* h = dlopen(lib.c_str(), RTLD_NOW | RTLD_GLOBAL);
     if (!h) {
         std::fprintf(stderr, "iclr worker: cannot load %s: %s\n", lib.c_str(), dlerror());
@@ -40,7 +42,8 @@ int worker_main() {
 
 int main(int argc, char** argv) {
     if (argc >= 2 && std::string(argv[1]) == "__worker") return worker_main();
-    if (argc >= 2 && std::string(argv[1]) == "__probe") return iclr::probe_main(std::vector<std::string>(argv + 2, argv + argc));
+    if (argc >= 2 && std::string(argv[1]) == "__probe")
+        return iclr::probe_main(std::vector<std::string>(argv + 2, argv + argc));
 
     CLI::App app{"iclr: rerun ICLR 2022 findings as small, reproducible experiments"};
     app.set_version_flag("--version", ICLR_VERSION);
@@ -66,7 +69,8 @@ int main(int argc, char** argv) {
     run->add_option("--profile", ro.profile, "apply [profile.NAME] from the sweep");
     run->add_option("-j,--jobs", ro.jobs, "trials at once (default: the sweep's jobs); cores are split between them")
         ->check(CLI::Range(1, 256));
-    run->add_option("--threads", ro.threads, "torch threads per trial (default: cores / jobs)")->check(CLI::Range(1, 256));
+    run->add_option("--threads", ro.threads, "torch threads per trial (default: cores / jobs)")
+        ->check(CLI::Range(1, 256));
     add_common(run);
 
     std::string sql, format = "table";
@@ -88,12 +92,16 @@ int main(int argc, char** argv) {
     try {
         if (*plugins) return iclr::cmd_plugins(plugin_name);
         if (*plan) return iclr::cmd_plan(sweep, profile);
-        if (*run) { ro.common = common; return iclr::cmd_run(ro); }
+        if (*run) {
+            ro.common = common;
+            return iclr::cmd_run(ro);
+        }
         if (*query) return iclr::cmd_query(sql, format, common);
         if (*show) return iclr::cmd_show(run_id, common);
     } catch (const iclr::SweepError& e) {
         std::fflush(stdout);
-        for (const auto& d : e.diagnostics) fmt::print(stderr, "iclr: error: {}\n", d.str());
+        for (const auto& d : e.diagnostics)
+            fmt::print(stderr, "iclr: error: {}\n", d.str());
         return 2;
     } catch (const iclr::UserError& e) {
         std::fflush(stdout);

@@ -11,7 +11,8 @@ namespace iclr {
 
 std::string describe_point(const SweepSpec& spec, const TrialPoint& p) {
     std::string s;
-    for (size_t k = 0; k < spec.axes.size(); ++k) s += spec.axes[k].label + "=" + value_to_toml(p.axis_values[k]) + " ";
+    for (size_t k = 0; k < spec.axes.size(); ++k)
+        s += spec.axes[k].label + "=" + value_to_toml(p.axis_values[k]) + " ";
     return s + "seed=" + std::to_string(p.seed);
 }
 
@@ -27,12 +28,14 @@ int cmd_plan(const std::string& file, const std::string& profile) {
     fmt::print("axes:\n");
     for (const auto& a : spec.axes) {
         std::string what;
-        if (a.random()) what = fmt::format("{} ({} draws)", a.directive, spec.samples);
+        if (a.random())
+            what = fmt::format("{} ({} draws)", a.directive, spec.samples);
         else {
             what = fmt::format("{} values", a.size());
             if (a.size() <= 8) {
                 what += ":";
-                for (size_t k = 0; k < a.size(); ++k) what += " " + value_to_toml(a.value(k));
+                for (size_t k = 0; k < a.size(); ++k)
+                    what += " " + value_to_toml(a.value(k));
             }
         }
         fmt::print("  {:<24} {}{}\n", a.label, what, a.zip.empty() ? "" : " [zip " + a.zip + "]");
@@ -42,7 +45,10 @@ int cmd_plan(const std::string& file, const std::string& profile) {
     TrialPoint first, last;
     if (spec.excludes.empty()) {
         count = ex.raw_count();
-        if (count) { first = ex.at(0); last = ex.at(count - 1); }
+        if (count) {
+            first = ex.at(0);
+            last = ex.at(count - 1);
+        }
     } else {
         ex.for_each([&](const TrialPoint& p) {
             if (count == 0) first = p;
@@ -60,7 +66,8 @@ int cmd_plan(const std::string& file, const std::string& profile) {
         ResolvedTrial t = resolve_trial(spec, plugins, first);
         fmt::print("first trial key {}\n", t.key);
     }
-    fmt::print("jobs: {}  timeout: {}  valid: yes\n", spec.jobs, spec.timeout_s > 0 ? std::to_string(int(spec.timeout_s)) + "s" : "none");
+    fmt::print("jobs: {}  timeout: {}  valid: yes\n", spec.jobs,
+               spec.timeout_s > 0 ? std::to_string(int(spec.timeout_s)) + "s" : "none");
     return 0;
 }
 

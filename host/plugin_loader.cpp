@@ -114,8 +114,8 @@ LoadedPlugin load_plugin(const std::string& file) {
     r.abi_minor = info->abi_minor;
     if (info->abi_major != ICLR_ABI_MAJOR || info->abi_minor > ICLR_ABI_MINOR) {
         r.error = "ABI mismatch: host provides " + std::to_string(ICLR_ABI_MAJOR) + "." +
-                  std::to_string(ICLR_ABI_MINOR) + ", plugin was built for " + std::to_string(info->abi_major) +
-                  "." + std::to_string(info->abi_minor);
+                  std::to_string(ICLR_ABI_MINOR) + ", plugin was built for " + std::to_string(info->abi_major) + "." +
+                  std::to_string(info->abi_minor);
         return out;
     }
     if (info->kind >= ICLR_KIND_DATASET && info->kind <= ICLR_KIND_METRIC) r.kind = iclr_kind(info->kind);
@@ -132,8 +132,8 @@ LoadedPlugin load_plugin(const std::string& file) {
     r.torch_version = safe(info->build_torch_version);
     r.cxx11_abi = info->build_cxx11_abi;
     if (r.cxx11_abi != host_cxx11_abi()) {
-        r.error = "build mismatch: host uses _GLIBCXX_USE_CXX11_ABI=" + std::to_string(host_cxx11_abi()) +
-                  ", plugin " + std::to_string(r.cxx11_abi);
+        r.error = "build mismatch: host uses _GLIBCXX_USE_CXX11_ABI=" + std::to_string(host_cxx11_abi()) + ", plugin " +
+                  std::to_string(r.cxx11_abi);
         return out;
     }
     if (r.torch_version != host_torch_version()) {

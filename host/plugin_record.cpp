@@ -11,20 +11,28 @@ namespace iclr {
 
 const char* kind_name(iclr_kind k) {
     switch (k) {
-    case ICLR_KIND_DATASET: return "dataset";
-    case ICLR_KIND_MODEL: return "model";
-    case ICLR_KIND_METHOD: return "method";
-    case ICLR_KIND_METRIC: return "metric";
+    case ICLR_KIND_DATASET:
+        return "dataset";
+    case ICLR_KIND_MODEL:
+        return "model";
+    case ICLR_KIND_METHOD:
+        return "method";
+    case ICLR_KIND_METRIC:
+        return "metric";
     }
     return "unknown";
 }
 
 const char* kind_folder(iclr_kind k) {
     switch (k) {
-    case ICLR_KIND_DATASET: return "datasets";
-    case ICLR_KIND_MODEL: return "models";
-    case ICLR_KIND_METHOD: return "methods";
-    case ICLR_KIND_METRIC: return "metrics";
+    case ICLR_KIND_DATASET:
+        return "datasets";
+    case ICLR_KIND_MODEL:
+        return "models";
+    case ICLR_KIND_METHOD:
+        return "methods";
+    case ICLR_KIND_METRIC:
+        return "metrics";
     }
     return "unknown";
 }
@@ -37,11 +45,16 @@ std::optional<iclr_kind> kind_from_name(const std::string& s) {
 
 const char* param_type_name(iclr_param_type t) {
     switch (t) {
-    case ICLR_PARAM_INT: return "int";
-    case ICLR_PARAM_FLOAT: return "float";
-    case ICLR_PARAM_BOOL: return "bool";
-    case ICLR_PARAM_STRING: return "string";
-    case ICLR_PARAM_LIST: return "list";
+    case ICLR_PARAM_INT:
+        return "int";
+    case ICLR_PARAM_FLOAT:
+        return "float";
+    case ICLR_PARAM_BOOL:
+        return "bool";
+    case ICLR_PARAM_STRING:
+        return "string";
+    case ICLR_PARAM_LIST:
+        return "list";
     }
     return "?";
 }
@@ -78,7 +91,8 @@ std::string records_to_toml(const std::vector<PluginRecord>& records) {
             pt.insert("min", p.min);
             pt.insert("max", p.max);
             toml::array ch;
-            for (const auto& c : p.choices) ch.push_back(c);
+            for (const auto& c : p.choices)
+                ch.push_back(c);
             pt.insert("choices", std::move(ch));
             pt.insert("help", p.help);
             ps.push_back(std::move(pt));
@@ -131,7 +145,8 @@ std::vector<PluginRecord> records_from_toml(const std::string& text) {
                 p.min = (*pt)["min"].value_or(1.0);
                 p.max = (*pt)["max"].value_or(0.0);
                 if (const toml::array* ch = (*pt)["choices"].as_array())
-                    for (const auto& c : *ch) p.choices.push_back(c.value_or(std::string()));
+                    for (const auto& c : *ch)
+                        p.choices.push_back(c.value_or(std::string()));
                 p.help = (*pt)["help"].value_or(std::string());
                 r.params.push_back(std::move(p));
             }

@@ -47,8 +47,8 @@ struct PluginRecord {
     std::string id() const; // "methods/finetune"
 };
 
-const char* kind_name(iclr_kind k);   // "method"
-const char* kind_folder(iclr_kind k); // "methods"
+const char* kind_name(iclr_kind k);                            // "method"
+const char* kind_folder(iclr_kind k);                          // "methods"
 std::optional<iclr_kind> kind_from_name(const std::string& s); // accepts "method" or "methods"
 const char* param_type_name(iclr_param_type t);
 

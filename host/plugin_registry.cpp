@@ -53,7 +53,10 @@ void write_manifest(const fs::path& file, const std::vector<PluginRecord>& recor
         std::ofstream out(tmp);
         if (!out) return; // an unwritable cache only costs speed
         out << records_to_toml(records);
-        if (!out) { fs::remove(tmp, ec); return; }
+        if (!out) {
+            fs::remove(tmp, ec);
+            return;
+        }
     }
     fs::rename(tmp, file, ec);
     if (ec) fs::remove(tmp, ec);
@@ -149,7 +152,8 @@ void PluginRegistry::discover() {
 
     fs::path manifest = cache_root() / "plugins.toml";
     std::map<std::string, PluginRecord> cached;
-    for (auto& r : read_manifest(manifest)) cached[r.file] = std::move(r);
+    for (auto& r : read_manifest(manifest))
+        cached[r.file] = std::move(r);
 
     std::vector<std::string> stale;
     for (const auto& f : files) {
@@ -169,7 +173,8 @@ void PluginRegistry::discover() {
     }
 
     records_.clear();
-    for (const auto& f : files) records_.push_back(cached[f]);
+    for (const auto& f : files)
+        records_.push_back(cached[f]);
 
     // The first plugin of a kind/name in search order wins; later ones are reported as duplicates.
     std::map<std::string, std::string> first;
@@ -178,12 +183,14 @@ void PluginRegistry::discover() {
         auto [it, inserted] = first.emplace(r.id(), r.file);
         if (!inserted) {
             r.ok = false;
-            r.error = "duplicate: " + std::string(kind_name(r.kind)) + " '" + r.name + "' is already provided by " + it->second;
+            r.error = "duplicate: " + std::string(kind_name(r.kind)) + " '" + r.name + "' is already provided by " +
+                      it->second;
         }
     }
     if (changed || cached.size() != files.size()) {
         std::vector<PluginRecord> keep;
-        for (const auto& f : files) keep.push_back(cached[f]);
+        for (const auto& f : files)
+            keep.push_back(cached[f]);
         for (auto& [file, rec] : cached) // keep other search paths' entries (tests use several)
             if (std::find(files.begin(), files.end(), file) == files.end() && fs::exists(file)) keep.push_back(rec);
         write_manifest(manifest, keep);

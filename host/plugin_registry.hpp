@@ -10,14 +10,15 @@
 namespace iclr {
 
 class PluginRegistry {
-public:
+  public:
     // The build's plugin folder, then each folder of ICLR_PLUGIN_PATH (colon-separated).
     static std::vector<std::filesystem::path> default_search_path();
     // Where the manifest cache lives: ICLR_CACHE_DIR, else $XDG_CACHE_HOME/iclr, else ~/.cache/iclr.
     static std::filesystem::path cache_root();
 
     // probe_exe: the iclr binary whose `__probe` command loads new plugin files (tests pass it).
-    explicit PluginRegistry(std::vector<std::filesystem::path> dirs = default_search_path(), std::string probe_exe = "");
+    explicit PluginRegistry(std::vector<std::filesystem::path> dirs = default_search_path(),
+                            std::string probe_exe = "");
     // A registry over known records, without touching the file system (tests, tools).
     static PluginRegistry with_records(std::vector<PluginRecord> records);
 
@@ -32,7 +33,7 @@ public:
     // Accepts "methods/finetune", "method/finetune" or a bare unique "finetune".
     std::vector<const PluginRecord*> lookup(const std::string& spec) const;
 
-private:
+  private:
     std::vector<std::filesystem::path> dirs_;
     std::string probe_exe_;
     std::vector<PluginRecord> records_;

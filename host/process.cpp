@@ -35,7 +35,8 @@ Captured run_capture(const std::vector<std::string>& argv, bool quiet_stderr) {
         dup2(devnull, 0);
         if (quiet_stderr) dup2(devnull, 2);
         std::vector<char*> args;
-        for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+        for (const auto& a : argv)
+            args.push_back(const_cast<char*>(a.c_str()));
         args.push_back(nullptr);
         execv(args[0], args.data());
         _exit(127);
@@ -44,8 +45,10 @@ Captured run_capture(const std::vector<std::string>& argv, bool quiet_stderr) {
     char buf[65536];
     while (true) {
         ssize_t n = read(fds[0], buf, sizeof buf);
-        if (n > 0) c.out.append(buf, size_t(n));
-        else if (n == 0 || errno != EINTR) break;
+        if (n > 0)
+            c.out.append(buf, size_t(n));
+        else if (n == 0 || errno != EINTR)
+            break;
     }
     close(fds[0]);
     while (waitpid(pid, &c.status, 0) < 0 && errno == EINTR) {
@@ -60,7 +63,8 @@ std::string signal_name(int sig) {
 
 std::string describe_status(int status) {
     if (WIFEXITED(status)) return "exit " + std::to_string(WEXITSTATUS(status));
-    if (WIFSIGNALED(status)) return "signal " + std::to_string(WTERMSIG(status)) + " (" + signal_name(WTERMSIG(status)) + ")";
+    if (WIFSIGNALED(status))
+        return "signal " + std::to_string(WTERMSIG(status)) + " (" + signal_name(WTERMSIG(status)) + ")";
     return "status " + std::to_string(status);
 }
 

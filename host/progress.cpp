@@ -7,9 +7,12 @@ namespace iclr {
 
 std::string format_duration(double s) {
     char buf[32];
-    if (s < 60) std::snprintf(buf, sizeof buf, "%.1fs", s);
-    else if (s < 3600) std::snprintf(buf, sizeof buf, "%dm%02ds", int(s) / 60, int(s) % 60);
-    else std::snprintf(buf, sizeof buf, "%dh%02dm", int(s) / 3600, (int(s) % 3600) / 60);
+    if (s < 60)
+        std::snprintf(buf, sizeof buf, "%.1fs", s);
+    else if (s < 3600)
+        std::snprintf(buf, sizeof buf, "%dm%02ds", int(s) / 60, int(s) % 60);
+    else
+        std::snprintf(buf, sizeof buf, "%dh%02dm", int(s) / 3600, (int(s) % 3600) / 60);
     return buf;
 }
 
@@ -31,16 +34,20 @@ void Progress::clear_line() {
     if (tty_) std::fputs("\r\033[K", stdout);
 }
 
-void Progress::finished(int64_t run, const std::string& status, double seconds, const std::string& label, const std::string& error) {
+void Progress::finished(int64_t run, const std::string& status, double seconds, const std::string& label,
+                        const std::string& error) {
     if (running_ > 0) --running_;
-    if (status == "done") ++done_;
-    else if (status == "interrupted") ++interrupted_;
-    else ++failed_;
+    if (status == "done")
+        ++done_;
+    else if (status == "interrupted")
+        ++interrupted_;
+    else
+        ++failed_;
     int64_t finished = done_ + failed_ + interrupted_;
     clear_line();
     if (status != "done") {
-        std::printf("run %lld %s after %s: %s  (%s)\n", (long long)run, status.c_str(), format_duration(seconds).c_str(),
-                    error.c_str(), label.c_str());
+        std::printf("run %lld %s after %s: %s  (%s)\n", (long long)run, status.c_str(),
+                    format_duration(seconds).c_str(), error.c_str(), label.c_str());
     } else if (!tty_) {
         std::printf("[%lld/%lld] run %lld done in %s  %s\n", (long long)finished, (long long)total_, (long long)run,
                     format_duration(seconds).c_str(), label.c_str());

@@ -8,18 +8,19 @@
 namespace iclr {
 
 class Progress {
-public:
+  public:
     Progress(int64_t total, bool tty);
     void started() { ++running_; }
     // status: done failed timeout interrupted
-    void finished(int64_t run, const std::string& status, double seconds, const std::string& label, const std::string& error);
+    void finished(int64_t run, const std::string& status, double seconds, const std::string& label,
+                  const std::string& error);
     void tick(); // redraws the live line at most every 200 ms (tty only)
     void clear_line();
     int64_t done() const { return done_; }
     int64_t failed() const { return failed_; }
     int64_t interrupted() const { return interrupted_; }
 
-private:
+  private:
     std::string line() const;
     int64_t total_;
     bool tty_;

@@ -14,35 +14,64 @@ struct Guard {
     std::string refused;
 };
 
-const std::set<std::string> kPragmasWithArg{"table_info", "table_xinfo", "index_list", "index_info", "index_xinfo",
-                                            "foreign_key_list"};
-const std::set<std::string> kPragmasNoArg{"user_version", "schema_version", "table_list", "database_list",
-                                          "compile_options", "page_count", "page_size", "journal_mode", "integrity_check",
-                                          "quick_check", "collation_list", "function_list"};
+const std::set<std::string> kPragmasWithArg{"table_info", "table_xinfo", "index_list",
+                                            "index_info", "index_xinfo", "foreign_key_list"};
+const std::set<std::string> kPragmasNoArg{"user_version",    "schema_version", "table_list",     "database_list",
+                                          "compile_options", "page_count",     "page_size",      "journal_mode",
+                                          "integrity_check", "quick_check",    "collation_list", "function_list"};
 
 const char* action_name(int code) {
     switch (code) {
-    case SQLITE_INSERT: return "INSERT";
-    case SQLITE_UPDATE: return "UPDATE";
-    case SQLITE_DELETE: return "DELETE";
-    case SQLITE_ATTACH: return "ATTACH";
-    case SQLITE_DETACH: return "DETACH";
-    case SQLITE_CREATE_TABLE: case SQLITE_CREATE_TEMP_TABLE: return "CREATE TABLE";
-    case SQLITE_CREATE_INDEX: case SQLITE_CREATE_TEMP_INDEX: return "CREATE INDEX";
-    case SQLITE_CREATE_VIEW: case SQLITE_CREATE_TEMP_VIEW: return "CREATE VIEW";
-    case SQLITE_CREATE_TRIGGER: case SQLITE_CREATE_TEMP_TRIGGER: return "CREATE TRIGGER";
-    case SQLITE_DROP_TABLE: case SQLITE_DROP_TEMP_TABLE: return "DROP TABLE";
-    case SQLITE_DROP_INDEX: case SQLITE_DROP_TEMP_INDEX: return "DROP INDEX";
-    case SQLITE_DROP_VIEW: case SQLITE_DROP_TEMP_VIEW: return "DROP VIEW";
-    case SQLITE_DROP_TRIGGER: case SQLITE_DROP_TEMP_TRIGGER: return "DROP TRIGGER";
-    case SQLITE_ALTER_TABLE: return "ALTER TABLE";
-    case SQLITE_TRANSACTION: return "a transaction statement";
-    case SQLITE_SAVEPOINT: return "SAVEPOINT";
-    case SQLITE_ANALYZE: return "ANALYZE";
-    case SQLITE_REINDEX: return "REINDEX";
-    case SQLITE_CREATE_VTABLE: return "CREATE VIRTUAL TABLE";
-    case SQLITE_DROP_VTABLE: return "DROP VIRTUAL TABLE";
-    case SQLITE_PRAGMA: return "PRAGMA";
+    case SQLITE_INSERT:
+        return "INSERT";
+    case SQLITE_UPDATE:
+        return "UPDATE";
+    case SQLITE_DELETE:
+        return "DELETE";
+    case SQLITE_ATTACH:
+        return "ATTACH";
+    case SQLITE_DETACH:
+        return "DETACH";
+    case SQLITE_CREATE_TABLE:
+    case SQLITE_CREATE_TEMP_TABLE:
+        return "CREATE TABLE";
+    case SQLITE_CREATE_INDEX:
+    case SQLITE_CREATE_TEMP_INDEX:
+        return "CREATE INDEX";
+    case SQLITE_CREATE_VIEW:
+    case SQLITE_CREATE_TEMP_VIEW:
+        return "CREATE VIEW";
+    case SQLITE_CREATE_TRIGGER:
+    case SQLITE_CREATE_TEMP_TRIGGER:
+        return "CREATE TRIGGER";
+    case SQLITE_DROP_TABLE:
+    case SQLITE_DROP_TEMP_TABLE:
+        return "DROP TABLE";
+    case SQLITE_DROP_INDEX:
+    case SQLITE_DROP_TEMP_INDEX:
+        return "DROP INDEX";
+    case SQLITE_DROP_VIEW:
+    case SQLITE_DROP_TEMP_VIEW:
+        return "DROP VIEW";
+    case SQLITE_DROP_TRIGGER:
+    case SQLITE_DROP_TEMP_TRIGGER:
+        return "DROP TRIGGER";
+    case SQLITE_ALTER_TABLE:
+        return "ALTER TABLE";
+    case SQLITE_TRANSACTION:
+        return "a transaction statement";
+    case SQLITE_SAVEPOINT:
+        return "SAVEPOINT";
+    case SQLITE_ANALYZE:
+        return "ANALYZE";
+    case SQLITE_REINDEX:
+        return "REINDEX";
+    case SQLITE_CREATE_VTABLE:
+        return "CREATE VIRTUAL TABLE";
+    case SQLITE_DROP_VTABLE:
+        return "DROP VIRTUAL TABLE";
+    case SQLITE_PRAGMA:
+        return "PRAGMA";
     }
     return "this statement";
 }
@@ -57,7 +86,8 @@ int authorize(void* user, int code, const char* a, const char* b, const char*, c
         return SQLITE_OK;
     case SQLITE_PRAGMA: {
         std::string name = a ? a : "";
-        for (auto& c : name) c = char(std::tolower(static_cast<unsigned char>(c)));
+        for (auto& c : name)
+            c = char(std::tolower(static_cast<unsigned char>(c)));
         if (kPragmasWithArg.count(name) || (kPragmasNoArg.count(name) && !b)) return SQLITE_OK;
         g->refused = "PRAGMA " + name + (b ? " = " + std::string(b) : std::string());
         return SQLITE_DENY;
@@ -80,8 +110,15 @@ int authorize(void* user, int code, const char* a, const char* b, const char*, c
 
 bool only_space_or_comments(const char* s) {
     while (*s) {
-        if (std::isspace(static_cast<unsigned char>(*s)) || *s == ';') { ++s; continue; }
-        if (s[0] == '-' && s[1] == '-') { while (*s && *s != '\n') ++s; continue; }
+        if (std::isspace(static_cast<unsigned char>(*s)) || *s == ';') {
+            ++s;
+            continue;
+        }
+        if (s[0] == '-' && s[1] == '-') {
+            while (*s && *s != '\n')
+                ++s;
+            continue;
+        }
         if (s[0] == '/' && s[1] == '*') {
             const char* end = std::strstr(s + 2, "*/");
             if (!end) return true;
@@ -127,12 +164,14 @@ ResultSet run_query(Store& store, const std::string& sql, bool precise) {
     }
     if (!sqlite3_stmt_readonly(stmt) || !guard.refused.empty()) {
         sqlite3_finalize(stmt);
-        throw UserError("iclr query is read-only: " + (guard.refused.empty() ? std::string("this statement") : guard.refused) +
-                        " is refused (use a SELECT)");
+        throw UserError(
+            "iclr query is read-only: " + (guard.refused.empty() ? std::string("this statement") : guard.refused) +
+            " is refused (use a SELECT)");
     }
     ResultSet rs;
     int n = sqlite3_column_count(stmt);
-    for (int c = 0; c < n; ++c) rs.columns.push_back(sqlite3_column_name(stmt, c));
+    for (int c = 0; c < n; ++c)
+        rs.columns.push_back(sqlite3_column_name(stmt, c));
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
         std::vector<std::string> row;
         std::vector<bool> nulls, nums;
@@ -140,9 +179,12 @@ ResultSet run_query(Store& store, const std::string& sql, bool precise) {
             int t = sqlite3_column_type(stmt, c);
             nulls.push_back(t == SQLITE_NULL);
             nums.push_back(t == SQLITE_INTEGER || t == SQLITE_FLOAT);
-            if (t == SQLITE_FLOAT) row.push_back(fmt_real(sqlite3_column_double(stmt, c), precise));
-            else if (t == SQLITE_NULL) row.emplace_back();
-            else if (t == SQLITE_BLOB) row.push_back("<blob " + std::to_string(sqlite3_column_bytes(stmt, c)) + " bytes>");
+            if (t == SQLITE_FLOAT)
+                row.push_back(fmt_real(sqlite3_column_double(stmt, c), precise));
+            else if (t == SQLITE_NULL)
+                row.emplace_back();
+            else if (t == SQLITE_BLOB)
+                row.push_back("<blob " + std::to_string(sqlite3_column_bytes(stmt, c)) + " bytes>");
             else {
                 const unsigned char* txt = sqlite3_column_text(stmt, c);
                 row.emplace_back(txt ? reinterpret_cast<const char*>(txt) : "");

@@ -25,7 +25,8 @@ RunLock::RunLock(const std::string& db_path, const std::string& sweep_name) {
         char buf[512] = {0};
         ssize_t n = pread(fd_, buf, sizeof buf - 1, 0);
         std::string holder = n > 0 ? std::string(buf, size_t(n)) : "unknown";
-        while (!holder.empty() && (holder.back() == '\n' || holder.back() == ' ')) holder.pop_back();
+        while (!holder.empty() && (holder.back() == '\n' || holder.back() == ' '))
+            holder.pop_back();
         close(fd_);
         fd_ = -1;
         throw UserError(db_path + " is in use by another iclr run (" + holder +

@@ -6,14 +6,14 @@
 namespace iclr {
 
 class RunLock {
-public:
+  public:
     // Throws UserError naming the holder when another iclr run holds the database.
     RunLock(const std::string& db_path, const std::string& sweep_name);
     ~RunLock();
     RunLock(const RunLock&) = delete;
     RunLock& operator=(const RunLock&) = delete;
 
-private:
+  private:
     int fd_ = -1;
 };
 

@@ -39,11 +39,11 @@ struct SchedulerResult {
 };
 
 class Scheduler {
-public:
+  public:
     Scheduler(Store& store, SchedulerOptions opts, Progress& progress);
     SchedulerResult run(std::deque<QueuedTrial> queue);
 
-private:
+  private:
     Store& store_;
     SchedulerOptions opts_;
     Progress& progress_;

@@ -10,13 +10,22 @@ Statement::Statement(sqlite3* db, const std::string& sql) : db_(db) {
         throw HostError(std::string("database: ") + sqlite3_errmsg(db));
 }
 Statement::~Statement() { sqlite3_finalize(stmt_); }
-Statement& Statement::bind(int i, int64_t v) { sqlite3_bind_int64(stmt_, i, v); return *this; }
-Statement& Statement::bind(int i, double v) { sqlite3_bind_double(stmt_, i, v); return *this; }
+Statement& Statement::bind(int i, int64_t v) {
+    sqlite3_bind_int64(stmt_, i, v);
+    return *this;
+}
+Statement& Statement::bind(int i, double v) {
+    sqlite3_bind_double(stmt_, i, v);
+    return *this;
+}
 Statement& Statement::bind(int i, const std::string& v) {
     sqlite3_bind_text(stmt_, i, v.data(), int(v.size()), SQLITE_TRANSIENT);
     return *this;
 }
-Statement& Statement::bind_null(int i) { sqlite3_bind_null(stmt_, i); return *this; }
+Statement& Statement::bind_null(int i) {
+    sqlite3_bind_null(stmt_, i);
+    return *this;
+}
 
 bool Statement::step() {
     int rc = sqlite3_step(stmt_);

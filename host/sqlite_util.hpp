@@ -11,7 +11,7 @@
 namespace iclr {
 
 class Statement {
-public:
+  public:
     Statement(sqlite3* db, const std::string& sql);
     ~Statement();
     Statement(const Statement&) = delete;
@@ -21,8 +21,8 @@ public:
     Statement& bind(int i, double v);
     Statement& bind(int i, const std::string& v);
     Statement& bind_null(int i);
-    bool step();   // true while a row is available
-    void run();    // step to completion, then reset
+    bool step(); // true while a row is available
+    void run();  // step to completion, then reset
     void reset();
     int64_t col_int(int i) const { return sqlite3_column_int64(stmt_, i); }
     double col_double(int i) const { return sqlite3_column_double(stmt_, i); }
@@ -30,7 +30,7 @@ public:
     bool col_null(int i) const { return sqlite3_column_type(stmt_, i) == SQLITE_NULL; }
     sqlite3_stmt* raw() { return stmt_; }
 
-private:
+  private:
     sqlite3* db_;
     sqlite3_stmt* stmt_ = nullptr;
 };

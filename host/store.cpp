@@ -44,8 +44,9 @@ std::unique_ptr<Store> Store::open_read(const std::string& path) {
     exec_sql(db, "PRAGMA query_only=1;");
     int v = s->version();
     if (v > schema_version())
-        throw UserError(path + ": database schema version " + std::to_string(v) + " is newer than this iclr (knows up to " +
-                        std::to_string(schema_version()) + "); use a newer iclr");
+        throw UserError(path + ": database schema version " + std::to_string(v) +
+                        " is newer than this iclr (knows up to " + std::to_string(schema_version()) +
+                        "); use a newer iclr");
     return s;
 }
 
@@ -70,7 +71,8 @@ void Store::migrate() {
     if (v == target) return;
     exec_sql(db_, "BEGIN IMMEDIATE");
     try {
-        for (int k = v; k < target; ++k) exec_sql(db_, migrations()[size_t(k)]);
+        for (int k = v; k < target; ++k)
+            exec_sql(db_, migrations()[size_t(k)]);
         exec_sql(db_, "PRAGMA user_version=" + std::to_string(target));
         exec_sql(db_, "COMMIT");
     } catch (...) {
@@ -92,11 +94,18 @@ void Store::commit() {
 }
 
 int64_t Store::add_sweep(const SweepRecord& s) {
-    Statement st(db_, "INSERT INTO sweeps(name, file, profile, source, source_sha256, created_at, git_commit, git_dirty, host, iclr_version) "
+    Statement st(db_, "INSERT INTO sweeps(name, file, profile, source, source_sha256, created_at, git_commit, "
+                      "git_dirty, host, iclr_version) "
                       "VALUES(?,?,?,?,?,?,?,?,?,?)");
     st.bind(1, s.name).bind(2, s.file).bind(3, s.profile).bind(4, s.source).bind(5, s.source_sha256).bind(6, now_iso());
-    if (s.git_commit.empty()) st.bind_null(7); else st.bind(7, s.git_commit);
-    if (s.git_dirty < 0) st.bind_null(8); else st.bind(8, int64_t(s.git_dirty));
+    if (s.git_commit.empty())
+        st.bind_null(7);
+    else
+        st.bind(7, s.git_commit);
+    if (s.git_dirty < 0)
+        st.bind_null(8);
+    else
+        st.bind(8, int64_t(s.git_dirty));
     st.bind(9, s.host).bind(10, std::string(ICLR_VERSION));
     st.run();
     return sqlite3_last_insert_rowid(db_);
@@ -129,24 +138,41 @@ int64_t Store::prepare_run(int64_t sweep_id, const ResolvedTrial& t, const std::
         Statement del_art(db_, "DELETE FROM artifacts WHERE run_id = ?");
         del_art.bind(1, id).run();
         Statement up(db_, "UPDATE runs SET status='pending', sweep_id=?, plugins_json=?, git_commit=?, git_dirty=?, "
-                          "started_at=NULL, finished_at=NULL, duration_s=NULL, exit_code=NULL, signal=NULL, error=NULL, log_tail=NULL "
+                          "started_at=NULL, finished_at=NULL, duration_s=NULL, exit_code=NULL, signal=NULL, "
+                          "error=NULL, log_tail=NULL "
                           "WHERE id=?");
         up.bind(1, sweep_id).bind(2, plugins_json);
-        if (git_commit.empty()) up.bind_null(3); else up.bind(3, git_commit);
-        if (git_dirty < 0) up.bind_null(4); else up.bind(4, int64_t(git_dirty));
+        if (git_commit.empty())
+            up.bind_null(3);
+        else
+            up.bind(3, git_commit);
+        if (git_dirty < 0)
+            up.bind_null(4);
+        else
+            up.bind(4, int64_t(git_dirty));
         up.bind(5, id).run();
         return id;
     }
-    Statement st(db_, "INSERT INTO runs(key, sweep_id, trial_index, seed, status, dataset, model, method, config_toml, config_json, "
-                      "plugins_json, git_commit, git_dirty, created_at) VALUES(?,?,?,?,'pending',?,?,?,?,?,?,?,?,?)");
+    Statement st(
+        db_,
+        "INSERT INTO runs(key, sweep_id, trial_index, seed, status, dataset, model, method, config_toml, config_json, "
+        "plugins_json, git_commit, git_dirty, created_at) VALUES(?,?,?,?,'pending',?,?,?,?,?,?,?,?,?)");
     st.bind(1, t.key).bind(2, sweep_id).bind(3, int64_t(t.index)).bind(4, t.seed);
-    auto opt = [&](int i, const std::string& s) { if (s.empty()) st.bind_null(i); else st.bind(i, s); };
+    auto opt = [&](int i, const std::string& s) {
+        if (s.empty())
+            st.bind_null(i);
+        else
+            st.bind(i, s);
+    };
     opt(5, dataset);
     opt(6, model);
     opt(7, method);
     st.bind(8, t.config_toml).bind(9, config_json(t.config_toml)).bind(10, plugins_json);
     opt(11, git_commit);
-    if (git_dirty < 0) st.bind_null(12); else st.bind(12, int64_t(git_dirty));
+    if (git_dirty < 0)
+        st.bind_null(12);
+    else
+        st.bind(12, int64_t(git_dirty));
     st.bind(13, now_iso());
     st.run();
     id = sqlite3_last_insert_rowid(db_);
@@ -155,11 +181,21 @@ int64_t Store::prepare_run(int64_t sweep_id, const ResolvedTrial& t, const std::
         for (const auto& [k, v] : p.params.values) {
             pst.bind(1, id).bind(2, p.section->label + "." + k).bind(3, std::string(value_type_name(v.type)));
             switch (v.type) {
-            case Value::Type::Int: pst.bind(4, v.i); break;
-            case Value::Type::Float: pst.bind(4, v.f); break;
-            case Value::Type::Bool: pst.bind(4, int64_t(v.b)); break;
-            case Value::Type::String: pst.bind(4, v.s); break;
-            case Value::Type::List: pst.bind(4, value_to_json(v)); break;
+            case Value::Type::Int:
+                pst.bind(4, v.i);
+                break;
+            case Value::Type::Float:
+                pst.bind(4, v.f);
+                break;
+            case Value::Type::Bool:
+                pst.bind(4, int64_t(v.b));
+                break;
+            case Value::Type::String:
+                pst.bind(4, v.s);
+                break;
+            case Value::Type::List:
+                pst.bind(4, value_to_json(v));
+                break;
             }
             pst.run();
         }
@@ -168,9 +204,17 @@ int64_t Store::prepare_run(int64_t sweep_id, const ResolvedTrial& t, const std::
 }
 
 void Store::mark_running(int64_t run, const RunStart& s) {
-    Statement st(db_, "UPDATE runs SET status='running', started_at=?, worker_pid=?, threads=?, device=?, host=?, torch_version=?, "
-                      "attempts=attempts+1 WHERE id=?");
-    st.bind(1, now_iso()).bind(2, s.worker_pid).bind(3, int64_t(s.threads)).bind(4, s.device).bind(5, s.host).bind(6, s.torch_version).bind(7, run);
+    Statement st(
+        db_,
+        "UPDATE runs SET status='running', started_at=?, worker_pid=?, threads=?, device=?, host=?, torch_version=?, "
+        "attempts=attempts+1 WHERE id=?");
+    st.bind(1, now_iso())
+        .bind(2, s.worker_pid)
+        .bind(3, int64_t(s.threads))
+        .bind(4, s.device)
+        .bind(5, s.host)
+        .bind(6, s.torch_version)
+        .bind(7, run);
     st.run();
 }
 
@@ -181,21 +225,40 @@ void Store::finish_run(int64_t run, const RunEnd& e) {
     Statement fin(db_, "INSERT INTO final_metrics(run_id, key, task, step, value) "
                        "SELECT run_id, key, task, MAX(step), value FROM metrics WHERE run_id = ? GROUP BY key, task");
     fin.bind(1, run).run();
-    Statement st(db_, "UPDATE runs SET status=?, finished_at=?, duration_s=?, error=?, log_tail=?, exit_code=?, signal=? WHERE id=?");
+    Statement st(
+        db_,
+        "UPDATE runs SET status=?, finished_at=?, duration_s=?, error=?, log_tail=?, exit_code=?, signal=? WHERE id=?");
     st.bind(1, e.status).bind(2, now_iso()).bind(3, e.duration_s);
-    if (e.error.empty()) st.bind_null(4); else st.bind(4, e.error);
-    if (e.log_tail.empty()) st.bind_null(5); else st.bind(5, e.log_tail);
-    if (e.exit_code) st.bind(6, int64_t(*e.exit_code)); else st.bind_null(6);
-    if (e.signal) st.bind(7, int64_t(*e.signal)); else st.bind_null(7);
+    if (e.error.empty())
+        st.bind_null(4);
+    else
+        st.bind(4, e.error);
+    if (e.log_tail.empty())
+        st.bind_null(5);
+    else
+        st.bind(5, e.log_tail);
+    if (e.exit_code)
+        st.bind(6, int64_t(*e.exit_code));
+    else
+        st.bind_null(6);
+    if (e.signal)
+        st.bind(7, int64_t(*e.signal));
+    else
+        st.bind_null(7);
     st.bind(8, run);
     st.run();
 }
 
 void Store::add_metric(int64_t run, const std::string& key, int64_t step, std::optional<int64_t> task, double value) {
-    if (!insert_metric_) insert_metric_ = std::make_unique<Statement>(db_, "INSERT INTO metrics(run_id, key, step, task, value) VALUES(?,?,?,?,?)");
+    if (!insert_metric_)
+        insert_metric_ =
+            std::make_unique<Statement>(db_, "INSERT INTO metrics(run_id, key, step, task, value) VALUES(?,?,?,?,?)");
     Statement& st = *insert_metric_;
     st.bind(1, run).bind(2, key).bind(3, step);
-    if (task) st.bind(4, *task); else st.bind_null(4);
+    if (task)
+        st.bind(4, *task);
+    else
+        st.bind_null(4);
     st.bind(5, value);
     st.step();
     st.reset();
@@ -212,8 +275,10 @@ void Store::add_artifact(int64_t run, const std::string& name, const std::string
 }
 
 int Store::recover_stale_running() {
-    exec_sql(db_, "UPDATE runs SET status='interrupted', error=COALESCE(error, 'the iclr host stopped while this trial ran') "
-                  "WHERE status='running'");
+    exec_sql(
+        db_,
+        "UPDATE runs SET status='interrupted', error=COALESCE(error, 'the iclr host stopped while this trial ran') "
+        "WHERE status='running'");
     return sqlite3_changes(db_);
 }
 

@@ -31,7 +31,7 @@ struct RunEnd {
 };
 
 class Store {
-public:
+  public:
     // Opens (creating folders and the file) for writing, in WAL mode, migrating older schemas.
     // Refuses a database whose schema is newer than this binary knows.
     static std::unique_ptr<Store> open_write(const std::string& path);
@@ -62,7 +62,7 @@ public:
     void commit();
     bool in_transaction() const { return in_txn_; }
 
-private:
+  private:
     Store(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
     void migrate();
     sqlite3* db_;

@@ -23,8 +23,11 @@ const std::set<std::string> kExcludeOps{"eq", "ne", "lt", "le", "gt", "ge", "in"
 constexpr int64_t kMaxAxisValues = 10'000'000;
 
 class Parser {
-public:
-    Parser(std::string file, std::string profile) : file_(std::move(file)) { spec_.file = file_; spec_.profile = std::move(profile); }
+  public:
+    Parser(std::string file, std::string profile) : file_(std::move(file)) {
+        spec_.file = file_;
+        spec_.profile = std::move(profile);
+    }
 
     SweepSpec run(const std::string& text) {
         spec_.source_text = text;
@@ -34,11 +37,15 @@ public:
         for (auto&& [k, node] : root) {
             std::string key(k.str());
             if (key == "include") continue; // resolved by load()
-            if (key != "sweep" && key != "dataset" && key != "pretrain" && key != "model" && key != "method" && key != "metric")
-                err(node, "unknown section '" + key + "' (expected sweep, dataset, pretrain, model, method, metric, profile)");
+            if (key != "sweep" && key != "dataset" && key != "pretrain" && key != "model" && key != "method" &&
+                key != "metric")
+                err(node, "unknown section '" + key +
+                              "' (expected sweep, dataset, pretrain, model, method, metric, profile)");
         }
-        if (const toml::node* s = root.get("sweep")) parse_sweep_table(*s);
-        else spec_.name = std::filesystem::path(file_).stem().string();
+        if (const toml::node* s = root.get("sweep"))
+            parse_sweep_table(*s);
+        else
+            spec_.name = std::filesystem::path(file_).stem().string();
         for (const char* role : {"dataset", "pretrain", "model", "method"}) {
             const toml::node* n = root.get(role);
             if (!n) {
@@ -51,7 +58,8 @@ public:
         if (const toml::node* m = root.get("metric")) {
             if (const toml::array* arr = m->as_array()) {
                 int i = 0;
-                for (const auto& e : *arr) parse_section("metric", i++, e);
+                for (const auto& e : *arr)
+                    parse_section("metric", i++, e);
             } else {
                 parse_section("metric", 0, *m);
             }
@@ -64,7 +72,7 @@ public:
         return spec_;
     }
 
-private:
+  private:
     std::string file_;
     SweepSpec spec_;
     std::vector<Diagnostic> diags_;
@@ -86,11 +94,28 @@ private:
         char quote = 0;
         for (char c : text) {
             ++col;
-            if (c == '\n') { ++line; col = 0; dots = 0; in_key = true; in_string = false; continue; }
+            if (c == '\n') {
+                ++line;
+                col = 0;
+                dots = 0;
+                in_key = true;
+                in_string = false;
+                continue;
+            }
             if (!in_key) continue;
-            if (in_string) { if (c == quote) in_string = false; continue; }
-            if (c == '"' || c == '\'') { in_string = true; quote = c; continue; }
-            if (c == '=' || c == '#' || c == ']' || c == ',' || c == '{' || c == '}') { in_key = false; continue; }
+            if (in_string) {
+                if (c == quote) in_string = false;
+                continue;
+            }
+            if (c == '"' || c == '\'') {
+                in_string = true;
+                quote = c;
+                continue;
+            }
+            if (c == '=' || c == '#' || c == ']' || c == ',' || c == '{' || c == '}') {
+                in_key = false;
+                continue;
+            }
             if (c == '.' && ++dots > kMaxKeyDepth) {
                 diags_.push_back({{path, line, col}, "key nested deeper than 64 levels"});
                 throw SweepError(diags_);
@@ -128,7 +153,8 @@ private:
             for (const auto& c : chain)
                 if (std::filesystem::path(c).lexically_normal() == target.lexically_normal()) {
                     std::string cycle;
-                    for (const auto& x : chain) cycle += x + " -> ";
+                    for (const auto& x : chain)
+                        cycle += x + " -> ";
                     err(item, "include cycle: " + cycle + target_s);
                     throw SweepError(diags_);
                 }
@@ -165,9 +191,11 @@ private:
             if (!chosen) {
                 std::string avail;
                 if (profiles)
-                    for (auto&& [k, v] : *profiles) avail += (avail.empty() ? "" : ", ") + std::string(k.str());
-                diags_.push_back({{file_, 1, 1}, "unknown profile '" + spec_.profile + "' (this sweep defines: " +
-                                                     (avail.empty() ? "none" : avail) + ")"});
+                    for (auto&& [k, v] : *profiles)
+                        avail += (avail.empty() ? "" : ", ") + std::string(k.str());
+                diags_.push_back({{file_, 1, 1},
+                                  "unknown profile '" + spec_.profile +
+                                      "' (this sweep defines: " + (avail.empty() ? "none" : avail) + ")"});
                 throw SweepError(diags_);
             }
             toml::table copy = *chosen;
@@ -189,41 +217,60 @@ private:
         for (auto&& [k, v] : *t) {
             std::string key(k.str());
             if (key == "name" || key == "description") {
-                if (!v.is_string()) { err(v, "sweep." + key + " must be a string"); continue; }
+                if (!v.is_string()) {
+                    err(v, "sweep." + key + " must be a string");
+                    continue;
+                }
                 (key == "name" ? spec_.name : spec_.description) = v.as_string()->get();
             } else if (key == "seeds") {
                 if (auto n = v.as_integer()) {
-                    if (n->get() < 1 || n->get() > 100000) err(v, "seeds must be between 1 and 100000");
-                    else { spec_.seeds.clear(); for (int64_t s = 0; s < n->get(); ++s) spec_.seeds.push_back(s); }
+                    if (n->get() < 1 || n->get() > 100000)
+                        err(v, "seeds must be between 1 and 100000");
+                    else {
+                        spec_.seeds.clear();
+                        for (int64_t s = 0; s < n->get(); ++s)
+                            spec_.seeds.push_back(s);
+                    }
                 } else if (auto arr = v.as_array()) {
                     std::vector<int64_t> seeds;
                     std::set<int64_t> seen;
                     for (const auto& e : *arr) {
-                        if (!e.is_integer()) { err(e, "seeds must be integers"); continue; }
+                        if (!e.is_integer()) {
+                            err(e, "seeds must be integers");
+                            continue;
+                        }
                         if (!seen.insert(e.as_integer()->get()).second) err(e, "seed listed twice");
                         seeds.push_back(e.as_integer()->get());
                     }
-                    if (seeds.empty()) err(v, "seeds is an empty list");
-                    else spec_.seeds = seeds;
+                    if (seeds.empty())
+                        err(v, "seeds is an empty list");
+                    else
+                        spec_.seeds = seeds;
                 } else {
                     err(v, "seeds must be a count (3) or a list of seeds ([0, 1, 2])");
                 }
             } else if (key == "jobs") {
                 if (auto n = get_int(v, "sweep.jobs")) {
-                    if (*n < 1 || *n > 256) err(v, "jobs must be between 1 and 256");
-                    else spec_.jobs = int(*n);
+                    if (*n < 1 || *n > 256)
+                        err(v, "jobs must be between 1 and 256");
+                    else
+                        spec_.jobs = int(*n);
                 }
             } else if (key == "timeout") {
                 parse_timeout(v);
             } else if (key == "memory_mb") {
                 if (auto n = get_int(v, "sweep.memory_mb")) {
-                    if (*n < 0) err(v, "memory_mb must be >= 0");
-                    else spec_.memory_mb = *n;
+                    if (*n < 0)
+                        err(v, "memory_mb must be >= 0");
+                    else
+                        spec_.memory_mb = *n;
                 }
             } else if (key == "samples") {
                 if (auto n = get_int(v, "sweep.samples")) {
-                    if (*n < 1 || *n > 100'000'000) err(v, "samples must be between 1 and 100000000");
-                    else spec_.samples = *n;
+                    if (*n < 1 || *n > 100'000'000)
+                        err(v, "samples must be between 1 and 100000000");
+                    else
+                        spec_.samples = *n;
                 }
             } else if (key == "sweep_seed") {
                 if (auto n = get_int(v, "sweep.sweep_seed")) spec_.sweep_seed = uint64_t(*n);
@@ -234,8 +281,9 @@ private:
                     err(v, "exclude must be a list of tables, e.g. [{ \"model.width\" = 1024 }]");
                 }
             } else {
-                err(v, "unknown key sweep." + key +
-                           " (known: name, description, seeds, jobs, timeout, memory_mb, samples, sweep_seed, exclude)");
+                err(v,
+                    "unknown key sweep." + key +
+                        " (known: name, description, seeds, jobs, timeout, memory_mb, samples, sweep_seed, exclude)");
             }
         }
     }
@@ -255,8 +303,10 @@ private:
             } catch (...) {
             }
         }
-        if (secs < 0 || !std::isfinite(secs)) err(v, "timeout must be seconds (600) or a duration (\"90s\", \"10m\", \"2h\")");
-        else spec_.timeout_s = secs;
+        if (secs < 0 || !std::isfinite(secs))
+            err(v, "timeout must be seconds (600) or a duration (\"90s\", \"10m\", \"2h\")");
+        else
+            spec_.timeout_s = secs;
     }
 
     void parse_section(const std::string& role, int index, const toml::node& node) {
@@ -269,9 +319,14 @@ private:
         s.label = role;
         int section_index = int(spec_.sections.size());
         const toml::node* plugin = t->get("plugin");
-        if (!plugin) err(node, "[" + role + "] needs plugin = \"name\"");
-        else if (!plugin->is_string()) err(*plugin, role + ".plugin must be a string");
-        else { s.plugin = plugin->as_string()->get(); s.plugin_pos = pos(*plugin); }
+        if (!plugin)
+            err(node, "[" + role + "] needs plugin = \"name\"");
+        else if (!plugin->is_string())
+            err(*plugin, role + ".plugin must be a string");
+        else {
+            s.plugin = plugin->as_string()->get();
+            s.plugin_pos = pos(*plugin);
+        }
         for (auto&& [k, v] : *t) {
             std::string key(k.str());
             if (key == "plugin") continue;
@@ -305,10 +360,15 @@ private:
         for (auto&& [k, v] : d) {
             std::string dk(k.str());
             if (dk == "zip") {
-                if (!v.is_string()) err(v, "zip must be a group name string");
-                else a.zip = v.as_string()->get();
+                if (!v.is_string())
+                    err(v, "zip must be a group name string");
+                else
+                    a.zip = v.as_string()->get();
             } else if (kGridDirectives.count(dk) || kRandomDirectives.count(dk)) {
-                if (body) { err(v, a.label + ": more than one directive in one table"); return; }
+                if (body) {
+                    err(v, a.label + ": more than one directive in one table");
+                    return;
+                }
                 a.directive = dk;
                 body = &v;
             } else {
@@ -325,19 +385,25 @@ private:
             if (arr->empty()) return err(*body, a.label + ": empty " + dir + " (it would give no trials)");
             for (const auto& e : *arr) {
                 auto v = value_from_toml(e);
-                if (!v) { err(e, a.label + ": unsupported value in " + dir); continue; }
+                if (!v) {
+                    err(e, a.label + ": unsupported value in " + dir);
+                    continue;
+                }
                 a.values.push_back(*v);
                 a.value_pos.push_back(pos(e));
             }
             a.kind = dir == "grid" ? Axis::Kind::Grid : Axis::Kind::Choice;
         } else if (dir == "range") {
-            if (arr->size() < 2 || arr->size() > 3) return err(*body, a.label + ": range = [start, stop] or [start, stop, step] (stop excluded)");
+            if (arr->size() < 2 || arr->size() > 3)
+                return err(*body, a.label + ": range = [start, stop] or [start, stop, step] (stop excluded)");
             bool all_int = true;
-            for (const auto& e : *arr) all_int = all_int && e.is_integer();
+            for (const auto& e : *arr)
+                all_int = all_int && e.is_integer();
             auto start = number(*arr->get(0)), stop = number(*arr->get(1));
             auto step = arr->size() == 3 ? number(*arr->get(2)) : std::optional<double>(1.0);
             if (!start || !stop || !step) return;
-            if (*step == 0 || (*stop - *start) / *step < 0) return err(*body, a.label + ": range step goes away from stop (or is zero)");
+            if (*step == 0 || (*stop - *start) / *step < 0)
+                return err(*body, a.label + ": range step goes away from stop (or is zero)");
             double count = std::ceil((*stop - *start) / *step - 1e-9);
             if (count < 1) return err(*body, a.label + ": empty range (it would give no trials)");
             if (count > double(kMaxAxisValues)) return err(*body, a.label + ": range has more than 10000000 values");
@@ -352,8 +418,10 @@ private:
             auto lo = number(*arr->get(0)), hi = number(*arr->get(1));
             int64_t n = arr->get(2)->as_integer()->get();
             if (!lo || !hi) return;
-            if (n < 1 || n > kMaxAxisValues) return err(*arr->get(2), a.label + ": count must be between 1 and 10000000");
-            if (dir == "logspace" && (*lo <= 0 || *hi <= 0)) return err(*body, a.label + ": logspace bounds must be > 0 (they are values, not exponents)");
+            if (n < 1 || n > kMaxAxisValues)
+                return err(*arr->get(2), a.label + ": count must be between 1 and 10000000");
+            if (dir == "logspace" && (*lo <= 0 || *hi <= 0))
+                return err(*body, a.label + ": logspace bounds must be > 0 (they are values, not exponents)");
             a.gen = dir == "linspace" ? Axis::Gen::Linspace : Axis::Gen::Logspace;
             a.count = uint64_t(n);
             a.lo = *lo;
@@ -368,7 +436,9 @@ private:
                 return err(*body, a.label + ": randint bounds must be integers");
             a.lo = *lo;
             a.hi = *hi;
-            a.kind = dir == "uniform" ? Axis::Kind::Uniform : dir == "loguniform" ? Axis::Kind::LogUniform : Axis::Kind::RandInt;
+            a.kind = dir == "uniform"      ? Axis::Kind::Uniform
+                     : dir == "loguniform" ? Axis::Kind::LogUniform
+                                           : Axis::Kind::RandInt;
         }
         if (a.random() && !a.zip.empty()) return err(node, a.label + ": zip applies to grid-like directives only");
         spec_.axes.push_back(std::move(a));
@@ -380,7 +450,8 @@ private:
             if (s.role == "metric") ++count[s.plugin];
         for (auto& s : spec_.sections)
             if (s.role == "metric") s.label = "metric." + (count[s.plugin] == 1 ? s.plugin : std::to_string(s.index));
-        for (auto& a : spec_.axes) a.label = spec_.sections[size_t(a.section)].label + "." + a.key;
+        for (auto& a : spec_.axes)
+            a.label = spec_.sections[size_t(a.section)].label + "." + a.key;
     }
 
     void check_zip_groups() {
@@ -390,8 +461,8 @@ private:
             auto [it, fresh] = first.emplace(a.zip, &a);
             if (!fresh && it->second->size() != a.size())
                 diags_.push_back({a.pos, "zip group '" + a.zip + "': " + a.label + " has " + std::to_string(a.size()) +
-                                             " values but " + it->second->label + " (" + it->second->pos.str() + ") has " +
-                                             std::to_string(it->second->size())});
+                                             " values but " + it->second->label + " (" + it->second->pos.str() +
+                                             ") has " + std::to_string(it->second->size())});
         }
     }
 
@@ -404,29 +475,51 @@ private:
     void parse_excludes(const toml::array& arr) {
         for (const auto& rule_node : arr) {
             const toml::table* t = rule_node.as_table();
-            if (!t || t->empty()) { err(rule_node, "exclude entries must be non-empty tables of \"section.key\" = value"); continue; }
+            if (!t || t->empty()) {
+                err(rule_node, "exclude entries must be non-empty tables of \"section.key\" = value");
+                continue;
+            }
             ExcludeRule rule;
             rule.pos = pos(rule_node);
             for (auto&& [k, v] : *t) {
                 std::string label(k.str());
                 bool known = false;
-                for (const auto& a : spec_.axes) known = known || a.label == label;
-                if (!known) { err(v, "exclude: '" + label + "' is not a swept parameter"); continue; }
+                for (const auto& a : spec_.axes)
+                    known = known || a.label == label;
+                if (!known) {
+                    err(v, "exclude: '" + label + "' is not a swept parameter");
+                    continue;
+                }
                 ExcludeRule::Cond c;
                 c.label = label;
                 if (const toml::table* op = v.as_table()) {
-                    if (op->size() != 1) { err(v, "exclude: use one operator per key, e.g. { gt = 0.1 }"); continue; }
+                    if (op->size() != 1) {
+                        err(v, "exclude: use one operator per key, e.g. { gt = 0.1 }");
+                        continue;
+                    }
                     auto first = op->cbegin();
                     c.op = std::string(first->first.str());
                     const toml::node& ov = first->second;
-                    if (!kExcludeOps.count(c.op)) { err(ov, "exclude: unknown operator '" + c.op + "' (eq ne lt le gt ge in)"); continue; }
+                    if (!kExcludeOps.count(c.op)) {
+                        err(ov, "exclude: unknown operator '" + c.op + "' (eq ne lt le gt ge in)");
+                        continue;
+                    }
                     auto val = value_from_toml(ov);
-                    if (!val) { err(ov, "exclude: unsupported value"); continue; }
-                    if (c.op == "in" && val->type != Value::Type::List) { err(ov, "exclude: 'in' takes a list"); continue; }
+                    if (!val) {
+                        err(ov, "exclude: unsupported value");
+                        continue;
+                    }
+                    if (c.op == "in" && val->type != Value::Type::List) {
+                        err(ov, "exclude: 'in' takes a list");
+                        continue;
+                    }
                     c.value = *val;
                 } else {
                     auto val = value_from_toml(v);
-                    if (!val) { err(v, "exclude: unsupported value"); continue; }
+                    if (!val) {
+                        err(v, "exclude: unsupported value");
+                        continue;
+                    }
                     c.op = "eq";
                     c.value = *val;
                 }
@@ -455,7 +548,8 @@ bool read_file(const std::string& path, std::string& out) {
 
 Value Axis::value(size_t k) const {
     switch (gen) {
-    case Gen::List: return values[k];
+    case Gen::List:
+        return values[k];
     case Gen::Range: {
         double x = start + double(k) * step;
         return ints ? Value::of_int(int64_t(std::llround(x))) : Value::of_float(x);

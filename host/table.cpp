@@ -11,14 +11,16 @@ namespace {
 // Display width in code points, so UTF-8 text lines up.
 size_t width(const std::string& s) {
     size_t n = 0;
-    for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+    for (unsigned char c : s)
+        n += (c & 0xC0) != 0x80;
     return n;
 }
 
 std::string csv_field(const std::string& s) {
     if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
     std::string o = "\"";
-    for (char c : s) o += c == '"' ? std::string("\"\"") : std::string(1, c);
+    for (char c : s)
+        o += c == '"' ? std::string("\"\"") : std::string(1, c);
     return o + "\"";
 }
 
@@ -32,10 +34,12 @@ std::string render(const ResultSet& rs, Format f) {
     };
     switch (f) {
     case Format::Csv:
-        for (size_t c = 0; c < rs.columns.size(); ++c) out += (c ? "," : "") + csv_field(rs.columns[c]);
+        for (size_t c = 0; c < rs.columns.size(); ++c)
+            out += (c ? "," : "") + csv_field(rs.columns[c]);
         out += "\n";
         for (size_t r = 0; r < rs.rows.size(); ++r) {
-            for (size_t c = 0; c < rs.columns.size(); ++c) out += (c ? "," : "") + csv_field(cell(r, c));
+            for (size_t c = 0; c < rs.columns.size(); ++c)
+                out += (c ? "," : "") + csv_field(cell(r, c));
             out += "\n";
         }
         return out;
@@ -45,18 +49,23 @@ std::string render(const ResultSet& rs, Format f) {
             out += r ? ",\n {" : "\n {";
             for (size_t c = 0; c < rs.columns.size(); ++c) {
                 out += (c ? ", " : "") + json_escape(rs.columns[c]) + ": ";
-                if (!rs.is_null.empty() && rs.is_null[r][c]) out += "null";
-                else if (!rs.is_number.empty() && rs.is_number[r][c]) out += rs.rows[r][c];
-                else out += json_escape(rs.rows[r][c]);
+                if (!rs.is_null.empty() && rs.is_null[r][c])
+                    out += "null";
+                else if (!rs.is_number.empty() && rs.is_number[r][c])
+                    out += rs.rows[r][c];
+                else
+                    out += json_escape(rs.rows[r][c]);
             }
             out += "}";
         }
         return out + (rs.rows.empty() ? "]\n" : "\n]\n");
     case Format::Markdown: {
         out += "|";
-        for (const auto& c : rs.columns) out += " " + c + " |";
+        for (const auto& c : rs.columns)
+            out += " " + c + " |";
         out += "\n|";
-        for (size_t c = 0; c < rs.columns.size(); ++c) out += " --- |";
+        for (size_t c = 0; c < rs.columns.size(); ++c)
+            out += " --- |";
         out += "\n";
         for (size_t r = 0; r < rs.rows.size(); ++r) {
             out += "|";
@@ -73,9 +82,11 @@ std::string render(const ResultSet& rs, Format f) {
     case Format::Table: {
         constexpr size_t kMaxCell = 60;
         std::vector<size_t> w(rs.columns.size());
-        for (size_t c = 0; c < rs.columns.size(); ++c) w[c] = width(rs.columns[c]);
+        for (size_t c = 0; c < rs.columns.size(); ++c)
+            w[c] = width(rs.columns[c]);
         for (size_t r = 0; r < rs.rows.size(); ++r)
-            for (size_t c = 0; c < rs.columns.size(); ++c) w[c] = std::max(w[c], std::min<size_t>(kMaxCell, width(cell(r, c))));
+            for (size_t c = 0; c < rs.columns.size(); ++c)
+                w[c] = std::max(w[c], std::min<size_t>(kMaxCell, width(cell(r, c))));
         auto line = [&](auto get) {
             std::string l;
             for (size_t c = 0; c < rs.columns.size(); ++c) {
@@ -85,12 +96,14 @@ std::string render(const ResultSet& rs, Format f) {
                 if (!last && width(v) > kMaxCell) v = v.substr(0, kMaxCell - 3) + "...";
                 l += (c ? "  " : "") + v + (last ? "" : std::string(w[c] - std::min(w[c], width(v)), ' '));
             }
-            while (!l.empty() && l.back() == ' ') l.pop_back();
+            while (!l.empty() && l.back() == ' ')
+                l.pop_back();
             return l + "\n";
         };
         out += line([&](size_t c) { return rs.columns[c]; });
         out += line([&](size_t c) { return std::string(w[c], '-'); });
-        for (size_t r = 0; r < rs.rows.size(); ++r) out += line([&](size_t c) { return cell(r, c); });
+        for (size_t r = 0; r < rs.rows.size(); ++r)
+            out += line([&](size_t c) { return cell(r, c); });
         out += "(" + std::to_string(rs.rows.size()) + (rs.rows.size() == 1 ? " row)\n" : " rows)\n");
         return out;
     }

@@ -10,7 +10,8 @@
 
 namespace iclr {
 
-ResolvedTrial resolve_trial(const SweepSpec& spec, const std::vector<const PluginRecord*>& plugins, const TrialPoint& point) {
+ResolvedTrial resolve_trial(const SweepSpec& spec, const std::vector<const PluginRecord*>& plugins,
+                            const TrialPoint& point) {
     ResolvedTrial t;
     t.index = point.index;
     t.seed = point.seed;
@@ -18,8 +19,10 @@ ResolvedTrial resolve_trial(const SweepSpec& spec, const std::vector<const Plugi
         ResolvedPart part;
         part.section = &spec.sections[s];
         part.plugin = plugins[s];
-        for (const auto& p : part.plugin->params) part.params.values[p.name] = p.default_value;
-        for (const auto& [k, v] : part.section->fixed) part.params.values[k] = v;
+        for (const auto& p : part.plugin->params)
+            part.params.values[p.name] = p.default_value;
+        for (const auto& [k, v] : part.section->fixed)
+            part.params.values[k] = v;
         t.parts.push_back(std::move(part));
     }
     for (size_t k = 0; k < spec.axes.size(); ++k) {

@@ -23,7 +23,8 @@ struct ResolvedTrial {
     std::string key;         // sha256(config_toml): same config + seed + versions = same trial
 };
 
-ResolvedTrial resolve_trial(const SweepSpec& spec, const std::vector<const PluginRecord*>& plugins, const TrialPoint& point);
+ResolvedTrial resolve_trial(const SweepSpec& spec, const std::vector<const PluginRecord*>& plugins,
+                            const TrialPoint& point);
 
 // The trial as JSON (for the runs table), from its canonical TOML.
 std::string config_json(const std::string& config_toml);

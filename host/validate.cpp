@@ -11,7 +11,8 @@ namespace {
 
 size_t edit_distance(const std::string& a, const std::string& b) {
     std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
-    for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+    for (size_t j = 0; j <= b.size(); ++j)
+        prev[j] = j;
     for (size_t i = 1; i <= a.size(); ++i) {
         cur[0] = i;
         for (size_t j = 1; j <= b.size(); ++j)
@@ -26,11 +27,15 @@ std::string suggestion(const std::string& key, const PluginRecord& p) {
     size_t best_d = 3;
     for (const auto& s : p.params) {
         size_t d = edit_distance(key, s.name);
-        if (d < best_d) { best_d = d; best = s.name; }
+        if (d < best_d) {
+            best_d = d;
+            best = s.name;
+        }
     }
     if (!best.empty()) return " (did you mean '" + best + "'?)";
     std::string all;
-    for (const auto& s : p.params) all += (all.empty() ? "" : ", ") + s.name;
+    for (const auto& s : p.params)
+        all += (all.empty() ? "" : ", ") + s.name;
     return " (its parameters: " + (all.empty() ? std::string("none") : all) + ")";
 }
 
@@ -41,8 +46,8 @@ std::string fmt_num(double x) { return value_to_toml(Value::of_float(x)); }
 std::optional<std::string> check_value(const ParamSchema& s, Value& v) {
     auto got = std::string(value_type_name(v.type));
     if (v.type == Value::Type::List && s.type != ICLR_PARAM_LIST) // the most common slip in a sweep
-        return std::string("expected a") + (s.type == ICLR_PARAM_INT ? "n " : " ") + param_type_name(s.type) + ", got list " +
-               value_to_toml(v) + " (to sweep over values write { grid = [...] })";
+        return std::string("expected a") + (s.type == ICLR_PARAM_INT ? "n " : " ") + param_type_name(s.type) +
+               ", got list " + value_to_toml(v) + " (to sweep over values write { grid = [...] })";
     switch (s.type) {
     case ICLR_PARAM_INT:
         if (v.type != Value::Type::Int) return "expected an int, got " + got + " " + value_to_toml(v);
@@ -59,7 +64,8 @@ std::optional<std::string> check_value(const ParamSchema& s, Value& v) {
         if (v.type != Value::Type::String) return "expected a string, got " + got + " " + value_to_toml(v);
         if (!s.choices.empty() && std::find(s.choices.begin(), s.choices.end(), v.s) == s.choices.end()) {
             std::string all;
-            for (const auto& c : s.choices) all += (all.empty() ? "" : ", ") + c;
+            for (const auto& c : s.choices)
+                all += (all.empty() ? "" : ", ") + c;
             return "\"" + v.s + "\" is not one of: " + all;
         }
         break;
@@ -85,10 +91,11 @@ std::vector<const PluginRecord*> validate_sweep(SweepSpec& spec, const PluginReg
             std::string known;
             for (const auto& r : registry.records())
                 if (r.ok && r.kind == kind) known += (known.empty() ? "" : ", ") + r.name;
-            diags.push_back({sec.plugin_pos, "unknown " + std::string(kind_name(kind)) + " plugin '" + sec.plugin + "' (available: " +
-                                                 (known.empty() ? "none" : known) + ")"});
+            diags.push_back({sec.plugin_pos, "unknown " + std::string(kind_name(kind)) + " plugin '" + sec.plugin +
+                                                 "' (available: " + (known.empty() ? "none" : known) + ")"});
         } else if (p && !p->ok) {
-            diags.push_back({sec.plugin_pos, sec.role + " plugin '" + sec.plugin + "' is broken: " + p->error + " [" + p->file + "]"});
+            diags.push_back({sec.plugin_pos,
+                             sec.role + " plugin '" + sec.plugin + "' is broken: " + p->error + " [" + p->file + "]"});
             p = nullptr;
         }
         plugins.push_back(p);
@@ -96,7 +103,11 @@ std::vector<const PluginRecord*> validate_sweep(SweepSpec& spec, const PluginReg
         for (auto& [key, value] : sec.fixed) {
             const ParamSchema* s = p->param(key);
             SourcePos at = sec.key_pos[key];
-            if (!s) { diags.push_back({at, sec.role + " '" + p->name + "' has no parameter '" + key + "'" + suggestion(key, *p)}); continue; }
+            if (!s) {
+                diags.push_back(
+                    {at, sec.role + " '" + p->name + "' has no parameter '" + key + "'" + suggestion(key, *p)});
+                continue;
+            }
             if (auto e = check_value(*s, value)) diags.push_back({at, sec.label + "." + key + ": " + *e});
         }
     }
@@ -105,7 +116,8 @@ std::vector<const PluginRecord*> validate_sweep(SweepSpec& spec, const PluginReg
         if (!p) continue;
         const ParamSchema* s = p->param(a.key);
         if (!s) {
-            diags.push_back({a.pos, spec.sections[size_t(a.section)].role + " '" + p->name + "' has no parameter '" + a.key + "'" + suggestion(a.key, *p)});
+            diags.push_back({a.pos, spec.sections[size_t(a.section)].role + " '" + p->name + "' has no parameter '" +
+                                        a.key + "'" + suggestion(a.key, *p)});
             continue;
         }
         for (size_t k = 0; k < a.values.size(); ++k)
@@ -113,11 +125,15 @@ std::vector<const PluginRecord*> validate_sweep(SweepSpec& spec, const PluginReg
         if (a.gen != Axis::Gen::List) // generated values are monotonic: the endpoints bound them all
             for (size_t k : {size_t(0), a.size() - 1}) {
                 Value v = a.value(k);
-                if (auto e = check_value(*s, v)) { diags.push_back({a.pos, a.label + ": " + *e}); break; }
+                if (auto e = check_value(*s, v)) {
+                    diags.push_back({a.pos, a.label + ": " + *e});
+                    break;
+                }
             }
         if (a.kind == Axis::Kind::Uniform || a.kind == Axis::Kind::LogUniform || a.kind == Axis::Kind::RandInt) {
             if (a.kind == Axis::Kind::RandInt ? s->type != ICLR_PARAM_INT : s->type != ICLR_PARAM_FLOAT) {
-                diags.push_back({a.pos, a.label + ": " + a.directive + " draws " + (a.kind == Axis::Kind::RandInt ? "ints" : "floats") +
+                diags.push_back({a.pos, a.label + ": " + a.directive + " draws " +
+                                            (a.kind == Axis::Kind::RandInt ? "ints" : "floats") +
                                             " but the parameter is " + param_type_name(s->type)});
                 continue;
             }

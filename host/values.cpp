@@ -48,11 +48,21 @@ std::string json_escape(const std::string& s) {
     std::string o = "\"";
     for (unsigned char c : s) {
         switch (c) {
-        case '"': o += "\\\""; break;
-        case '\\': o += "\\\\"; break;
-        case '\n': o += "\\n"; break;
-        case '\r': o += "\\r"; break;
-        case '\t': o += "\\t"; break;
+        case '"':
+            o += "\\\"";
+            break;
+        case '\\':
+            o += "\\\\";
+            break;
+        case '\n':
+            o += "\\n";
+            break;
+        case '\r':
+            o += "\\r";
+            break;
+        case '\t':
+            o += "\\t";
+            break;
         default:
             if (c < 0x20) {
                 char b[8];
@@ -68,13 +78,18 @@ std::string json_escape(const std::string& s) {
 
 std::string value_to_toml(const Value& v) {
     switch (v.type) {
-    case Value::Type::Int: return std::to_string(v.i);
-    case Value::Type::Float: return format_float(v.f);
-    case Value::Type::Bool: return v.b ? "true" : "false";
-    case Value::Type::String: return json_escape(v.s); // TOML basic strings share JSON's escapes
+    case Value::Type::Int:
+        return std::to_string(v.i);
+    case Value::Type::Float:
+        return format_float(v.f);
+    case Value::Type::Bool:
+        return v.b ? "true" : "false";
+    case Value::Type::String:
+        return json_escape(v.s); // TOML basic strings share JSON's escapes
     case Value::Type::List: {
         std::string s = "[";
-        for (size_t k = 0; k < v.list.size(); ++k) s += (k ? ", " : "") + value_to_toml(v.list[k]);
+        for (size_t k = 0; k < v.list.size(); ++k)
+            s += (k ? ", " : "") + value_to_toml(v.list[k]);
         return s + "]";
     }
     }
@@ -85,7 +100,8 @@ std::string value_to_json(const Value& v) {
     if (v.type == Value::Type::Float && !std::isfinite(v.f)) return json_escape(format_float(v.f));
     if (v.type == Value::Type::List) {
         std::string s = "[";
-        for (size_t k = 0; k < v.list.size(); ++k) s += (k ? "," : "") + value_to_json(v.list[k]);
+        for (size_t k = 0; k < v.list.size(); ++k)
+            s += (k ? "," : "") + value_to_json(v.list[k]);
         return s + "]";
     }
     return value_to_toml(v);
@@ -93,11 +109,16 @@ std::string value_to_json(const Value& v) {
 
 const char* value_type_name(Value::Type t) {
     switch (t) {
-    case Value::Type::Int: return "int";
-    case Value::Type::Float: return "float";
-    case Value::Type::Bool: return "bool";
-    case Value::Type::String: return "string";
-    case Value::Type::List: return "list";
+    case Value::Type::Int:
+        return "int";
+    case Value::Type::Float:
+        return "float";
+    case Value::Type::Bool:
+        return "bool";
+    case Value::Type::String:
+        return "string";
+    case Value::Type::List:
+        return "list";
     }
     return "?";
 }

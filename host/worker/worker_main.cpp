@@ -6,9 +6,9 @@
 
 #include <atomic>
 #include <cerrno>
-#include <cstring>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -65,7 +65,7 @@ std::string first_line(const std::string& s) {
 }
 
 class WorkerContext : public RunContext {
-public:
+  public:
     WorkerContext(int64_t run, uint64_t seed, std::string device, int threads, std::filesystem::path data,
                   std::filesystem::path cache, std::filesystem::path run_dir)
         : run_(run), seed_(seed), device_(std::move(device)), threads_(threads), data_(std::move(data)),
@@ -78,14 +78,16 @@ public:
         char num[64];
         std::snprintf(num, sizeof num, "%.17g", value);
         std::string line = "M\t" + std::to_string(run_) + "\t" + protocol::clean(std::string(key)) + "\t" +
-                           std::to_string(step) + "\t" + (task < 0 ? std::string("-") : std::to_string(task)) + "\t" + num;
+                           std::to_string(step) + "\t" + (task < 0 ? std::string("-") : std::to_string(task)) + "\t" +
+                           num;
         record(line);
     }
     void info(std::string_view message) override {
         std::fprintf(stderr, "%.*s\n", int(message.size()), message.data());
     }
     void set_attribute(std::string_view key, std::string_view value) override {
-        record("A\t" + std::to_string(run_) + "\t" + protocol::clean(std::string(key)) + "\t" + protocol::clean(std::string(value)));
+        record("A\t" + std::to_string(run_) + "\t" + protocol::clean(std::string(key)) + "\t" +
+               protocol::clean(std::string(value)));
     }
     std::filesystem::path cache_dir() const override { return cache_; }
     std::filesystem::path data_dir() const override { return data_; }
@@ -94,11 +96,12 @@ public:
         return run_dir_;
     }
     void add_artifact(std::string_view name, const std::filesystem::path& file) override {
-        record("F\t" + std::to_string(run_) + "\t" + protocol::clean(std::string(name)) + "\t" + protocol::clean(file.string()));
+        record("F\t" + std::to_string(run_) + "\t" + protocol::clean(std::string(name)) + "\t" +
+               protocol::clean(file.string()));
     }
     bool cancelled() const override { return g_cancelled.load(std::memory_order_relaxed); }
 
-private:
+  private:
     int64_t run_;
     uint64_t seed_;
     std::string device_;
@@ -132,13 +135,14 @@ struct Part {
     // Canonical text for content keys: same plugin, version and parameters = same text.
     std::string canonical() const {
         std::string s = name + "@" + version + " {";
-        for (const auto& [k, v] : params.values) s += " " + k + " = " + value_to_toml(v);
+        for (const auto& [k, v] : params.values)
+            s += " " + k + " = " + value_to_toml(v);
         return s + " }";
     }
 };
 
 class Worker {
-public:
+  public:
     // Loads (once per file) and creates a plugin object of the given interface.
     template <class T> std::unique_ptr<T> create(const Part& p, RunContext& ctx) {
         const iclr_plugin_info* info = load(p);
@@ -156,13 +160,14 @@ public:
         auto t0 = std::chrono::steady_clock::now();
         auto b = std::make_shared<Benchmark>(tagged("dataset '" + p.name + "'", [&] { return ds->load(ctx); }));
         double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        ctx.info(p.role + " " + p.name + " loaded in " + std::to_string(s) + " s (" + std::to_string(b->tasks.size()) + " tasks)");
+        ctx.info(p.role + " " + p.name + " loaded in " + std::to_string(s) + " s (" + std::to_string(b->tasks.size()) +
+                 " tasks)");
         if (benchmarks_.size() >= 4) benchmarks_.clear(); // bound memory: a few data sets at most
         benchmarks_[key] = b;
         return b;
     }
 
-private:
+  private:
     const iclr_plugin_info* load(const Part& p) {
         if (auto it = loaded_.find(p.file); it != loaded_.end()) return it->second;
         LoadedPlugin lp = load_plugin(p.file);
@@ -175,7 +180,7 @@ private:
 };
 
 class TrialSession : public Session {
-public:
+  public:
     TrialSession(Worker& worker, const std::vector<Part>& parts, std::shared_ptr<Benchmark> b, Model* model,
                  std::string model_name, std::vector<std::pair<std::string, Metric*>> metrics, RunContext& ctx)
         : worker_(worker), parts_(parts), bench_(std::move(b)), model_(model), model_name_(std::move(model_name)),
@@ -208,7 +213,7 @@ public:
         return "";
     }
 
-private:
+  private:
     Worker& worker_;
     const std::vector<Part>& parts_;
     std::shared_ptr<Benchmark> pretrain_;
@@ -226,7 +231,8 @@ void run_trial(Worker& worker, const toml::table& t) {
     std::string device = t["device"].value_or(std::string("auto"));
     if (device == "auto") device = torch::cuda::is_available() ? "cuda" : "cpu";
     WorkerContext ctx(run, seed, device, threads, t["data_dir"].value_or(std::string("data")),
-                      t["cache_dir"].value_or(std::string("results/cache")), t["run_dir"].value_or(std::string("results/runs")));
+                      t["cache_dir"].value_or(std::string("results/cache")),
+                      t["run_dir"].value_or(std::string("results/runs")));
     std::vector<Part> parts;
     if (const toml::array* arr = t["part"].as_array()) {
         for (const auto& n : *arr) {
@@ -261,10 +267,15 @@ void run_trial(Worker& worker, const toml::table& t) {
     std::vector<std::pair<std::string, Metric*>> metrics;
     std::string model_name, method_name;
     for (const auto& p : parts) {
-        if (p.role == "dataset") bench = worker.benchmark(p, ctx);
-        else if (p.role == "model") { model = worker.create<Model>(p, ctx); model_name = p.name; }
-        else if (p.role == "method") { method = worker.create<Method>(p, ctx); method_name = p.name; }
-        else if (p.role == "metric") {
+        if (p.role == "dataset")
+            bench = worker.benchmark(p, ctx);
+        else if (p.role == "model") {
+            model = worker.create<Model>(p, ctx);
+            model_name = p.name;
+        } else if (p.role == "method") {
+            method = worker.create<Method>(p, ctx);
+            method_name = p.name;
+        } else if (p.role == "metric") {
             metric_objs.push_back(worker.create<Metric>(p, ctx));
             metrics.emplace_back(p.name, metric_objs.back().get());
         }
@@ -279,7 +290,8 @@ void run_trial(Worker& worker, const toml::table& t) {
 
 extern "C" __attribute__((visibility("default"))) int iclr_worker_main() {
     using namespace iclr;
-    for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT}) signal(sig, on_crash);
+    for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT})
+        signal(sig, on_crash);
     struct sigaction sa {};
     sa.sa_handler = on_term;
     sigaction(SIGTERM, &sa, nullptr);
@@ -309,8 +321,9 @@ extern "C" __attribute__((visibility("default"))) int iclr_worker_main() {
         } catch (const std::bad_alloc&) {
             status = "failed";
             int64_t limit = parsed ? parsed.table()["memory_mb"].value_or(int64_t(0)) : 0;
-            message = "out of memory: an allocation failed" +
-                      (limit > 0 ? " under the sweep's memory_mb = " + std::to_string(limit) + " limit" : std::string());
+            message =
+                "out of memory: an allocation failed" +
+                (limit > 0 ? " under the sweep's memory_mb = " + std::to_string(limit) + " limit" : std::string());
         } catch (const std::exception& e) {
             status = "failed";
             message = first_line(e.what());

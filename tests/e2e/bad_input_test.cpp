@@ -13,7 +13,6 @@ namespace {
 
 const std::string kCorpus = std::string(ICLR_TEST_SOURCE_DIR) + "/tests/fixtures/bad_sweeps";
 
-
 // Runs `iclr run FILE` and checks the contract: exit 2, the expected text, nothing written.
 void expect_refused(Scratch& s, const std::string& file, const std::string& expect, bool with_position) {
     auto r = s.run({"run", file});
@@ -49,29 +48,37 @@ TEST(BadInput, EveryMalformedSweepInTheCorpusIsRefusedWithItsPosition) {
 TEST(BadInput, GeneratedMonstersAreRefusedWithoutCrashing) {
     Scratch s;
     auto gen = [&](const std::string& name, const std::string& text) { return s.write(name, text); };
-    std::string deep_array = "[method]\nplugin = \"finetune\"\nlr = " + std::string(5'000'000, '[') + std::string(5'000'000, ']') + "\n";
+    std::string deep_array =
+        "[method]\nplugin = \"finetune\"\nlr = " + std::string(5'000'000, '[') + std::string(5'000'000, ']') + "\n";
     expect_refused(s, gen("nesting_10mb.toml", deep_array), "exceeded maximum nested value depth", true);
     std::string deep_inline = "[method]\nplugin = \"finetune\"\nx = ";
-    for (int k = 0; k < 1'000'000; ++k) deep_inline += "{a=";
+    for (int k = 0; k < 1'000'000; ++k)
+        deep_inline += "{a=";
     deep_inline += "1" + std::string(1'000'000, '}') + "\n";
     expect_refused(s, gen("inline_tables_deep.toml", deep_inline), "exceeded maximum nested value depth", true);
     std::string dotted = "[";
-    for (int k = 0; k < 2'000'000; ++k) dotted += "a.";
+    for (int k = 0; k < 2'000'000; ++k)
+        dotted += "a.";
     expect_refused(s, gen("dotted_keys_deep.toml", dotted + "a]\nx = 1\n"), "key nested deeper than 64 levels", true);
     std::mt19937 rng(7);
     std::string garbage(200000, '\0');
-    for (auto& c : garbage) c = char(rng() & 0xff);
+    for (auto& c : garbage)
+        c = char(rng() & 0xff);
     expect_refused(s, gen("garbage.toml", garbage), "TOML syntax error", true);
     expect_refused(s, gen("latin1.toml", "[method]\nplugin = \"caf\xe9\"\n"), "invalid utf-8", true);
-    expect_refused(s, gen("nul_bytes.toml", std::string("[method]\nplugin = \"fine\0tune\"\n", 31)), "TOML syntax error", true);
+    expect_refused(s, gen("nul_bytes.toml", std::string("[method]\nplugin = \"fine\0tune\"\n", 31)),
+                   "TOML syntax error", true);
     // File-level problems have no line to point at, but still name the file.
     std::string big = "# padding\n";
-    while (big.size() < (17u << 20)) big += big;
+    while (big.size() < (17u << 20))
+        big += big;
     expect_refused(s, gen("too_big.toml", big), "larger than 16 MiB", false);
     expect_refused(s, s.path("does_not_exist.toml"), "no such sweep file", false);
     std::filesystem::create_directories(s.path("a_directory.toml"));
     expect_refused(s, s.path("a_directory.toml"), "is a directory", false);
-    expect_refused(s, gen("too_many_trials.toml", "[method]\nplugin = \"noop\"\nvalues = { range = [0, 10000] }\ntag = { range = [0, 10000] }\n"),
+    expect_refused(s,
+                   gen("too_many_trials.toml",
+                       "[method]\nplugin = \"noop\"\nvalues = { range = [0, 10000] }\ntag = { range = [0, 10000] }\n"),
                    "100000000 trials is more than one `iclr run` takes", false);
 }
 
@@ -91,17 +98,31 @@ TEST(BadInput, ThousandsOfMutantsOfTheExampleSweepsNeverCrashTheBinary) {
         for (int edits = 1 + int(pick(4)); edits > 0; --edits) {
             size_t at = pick(m.size());
             switch (pick(6)) {
-            case 0: m.erase(at, 1 + pick(40)); break;                                      // delete a run
-            case 1: m.insert(at, 1, alphabet[pick(alphabet.size())]); break;               // insert a char
-            case 2: if (!m.empty()) m[at] = alphabet[pick(alphabet.size())]; break;        // replace a char
-            case 3: m.insert(at, m.substr(pick(m.size()), pick(80))); break;               // duplicate a chunk
-            case 4: m.insert(at, std::to_string(int64_t(rng()) * (pick(2) ? 1 : -1000003))); break; // numbers
-            case 5: m = m.substr(0, at); break;                                             // truncate
+            case 0:
+                m.erase(at, 1 + pick(40));
+                break; // delete a run
+            case 1:
+                m.insert(at, 1, alphabet[pick(alphabet.size())]);
+                break; // insert a char
+            case 2:
+                if (!m.empty()) m[at] = alphabet[pick(alphabet.size())];
+                break; // replace a char
+            case 3:
+                m.insert(at, m.substr(pick(m.size()), pick(80)));
+                break; // duplicate a chunk
+            case 4:
+                m.insert(at, std::to_string(int64_t(rng()) * (pick(2) ? 1 : -1000003)));
+                break; // numbers
+            case 5:
+                m = m.substr(0, at);
+                break; // truncate
             }
         }
         auto r = s.run({"plan", s.write("mutant.toml", m)});
         ++mutants;
-        ASSERT_TRUE(r.code == 0 || r.code == 2) << "mutant " << mutants << " exited " << r.code << ":\n" << r.out << "\n--- input:\n" << m;
+        ASSERT_TRUE(r.code == 0 || r.code == 2) << "mutant " << mutants << " exited " << r.code << ":\n"
+                                                << r.out << "\n--- input:\n"
+                                                << m;
         (r.code == 0 ? planned : refused)++;
     }
     EXPECT_GE(mutants, 500) << "too few mutants ran in the time budget";
@@ -115,7 +136,9 @@ TEST(BadInput, ASweepNamingABrokenPluginFailsBeforeAnyTrialStarts) {
     s.set_env("ICLR_PLUGIN_PATH", std::string(ICLR_FIXTURE_OK_DIR) + ":" + ICLR_FIXTURE_BROKEN_DIR);
     auto r = s.run({"run", s.write("b.toml", "[method]\nplugin = \"init_throws\"\n")});
     EXPECT_EQ(r.code, 2) << r.out;
-    EXPECT_TRUE(has(r.out, "b.toml:2:10: method plugin 'init_throws' is broken: init failed: cannot find CUDA device 7")) << r.out;
+    EXPECT_TRUE(
+        has(r.out, "b.toml:2:10: method plugin 'init_throws' is broken: init failed: cannot find CUDA device 7"))
+        << r.out;
     EXPECT_FALSE(std::filesystem::exists(s.db()));
     // The working plugins on the same path still run.
     auto ok = s.run({"run", s.write("ok.toml", "[method]\nplugin = \"noop\"\n")});

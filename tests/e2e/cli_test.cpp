@@ -18,7 +18,6 @@ values = { grid = [3, 5] }
 tag = { range = [0, 4] }
 )";
 
-
 } // namespace
 
 TEST(Cli, PluginsListsWorkingAndBrokenPluginsWithReasons) {
@@ -26,10 +25,11 @@ TEST(Cli, PluginsListsWorkingAndBrokenPluginsWithReasons) {
     s.set_env("ICLR_PLUGIN_PATH", std::string(ICLR_FIXTURE_OK_DIR) + ":" + ICLR_FIXTURE_BROKEN_DIR);
     auto r = s.run({"plugins"});
     EXPECT_EQ(r.code, 0) << r.out;
-    for (const char* want : {"dataset  mnist", "model    mlp", "method   finetune", "metric   accuracy", "method   noop",
-                             "broken: ABI mismatch: host provides 1.0, plugin was built for 99.0",
-                             "broken: no entry point", "broken: not a shared library", "broken: init failed: cannot find CUDA device 7",
-                             "broken: crashed while loading (signal 11 (SIGSEGV))", "broken: bad metadata"})
+    for (const char* want :
+         {"dataset  mnist", "model    mlp", "method   finetune", "metric   accuracy", "method   noop",
+          "broken: ABI mismatch: host provides 1.0, plugin was built for 99.0", "broken: no entry point",
+          "broken: not a shared library", "broken: init failed: cannot find CUDA device 7",
+          "broken: crashed while loading (signal 11 (SIGSEGV))", "broken: bad metadata"})
         EXPECT_TRUE(has(r.out, want)) << "missing '" << want << "' in:\n" << r.out;
     auto one = s.run({"plugins", "methods/noop"});
     EXPECT_EQ(one.code, 0);
@@ -55,7 +55,8 @@ TEST(Cli, BadSweepFailsBeforeAnythingRunsWithFileLineColumn) {
     for (const char* cmd : {"plan", "run"}) {
         auto r = s.run({cmd, file});
         EXPECT_EQ(r.code, 2) << r.out;
-        EXPECT_TRUE(has(r.out, "bad.toml:3:9: method 'noop' has no parameter 'value' (did you mean 'values'?)")) << r.out;
+        EXPECT_TRUE(has(r.out, "bad.toml:3:9: method 'noop' has no parameter 'value' (did you mean 'values'?)"))
+            << r.out;
         EXPECT_TRUE(has(r.out, "bad.toml:4:20: method.tag: -1 is out of range")) << r.out;
     }
     EXPECT_FALSE(std::filesystem::exists(s.db())); // nothing written
@@ -92,7 +93,8 @@ TEST(Cli, QueryFormatsAndRefusesWrites) {
     auto csv = s.run({"query", "SELECT COUNT(*) AS n FROM runs WHERE status = 'done'", "--format", "csv"});
     EXPECT_EQ(csv.code, 0);
     EXPECT_EQ(csv.out, "n\n16\n");
-    auto json = s.run({"query", "SELECT key, value FROM params WHERE run_id = 1 AND key = 'method.values'", "-f", "json"});
+    auto json =
+        s.run({"query", "SELECT key, value FROM params WHERE run_id = 1 AND key = 'method.values'", "-f", "json"});
     EXPECT_EQ(json.out, "[\n {\"key\": \"method.values\", \"value\": 3}\n]\n");
     std::string before = s.sql("SELECT COUNT(*) FROM runs");
     auto del = s.run({"query", "DELETE FROM runs"});
@@ -106,8 +108,8 @@ TEST(Cli, ShowPrintsConfigMetricsAndProvenance) {
     ASSERT_EQ(s.run({"run", s.write("g.toml", kNoopSweep)}).code, 0);
     auto r = s.run({"show", "1"});
     EXPECT_EQ(r.code, 0) << r.out;
-    for (const char* want : {"run 1  done  sweep noop_grid", "config:", "[method]", "plugin = \"noop\"", "final metrics",
-                             "metric rows: 3", "log tail:", "noop logged 3 values", "libtorch"})
+    for (const char* want : {"run 1  done  sweep noop_grid", "config:", "[method]", "plugin = \"noop\"",
+                             "final metrics", "metric rows: 3", "log tail:", "noop logged 3 values", "libtorch"})
         EXPECT_TRUE(has(r.out, want)) << "missing '" << want << "' in:\n" << r.out;
     std::string key = s.sql("SELECT key FROM runs WHERE id = 2");
     EXPECT_TRUE(has(s.run({"show", key.substr(0, 8)}).out, "run 2 ")); // key prefix works too

@@ -19,13 +19,13 @@
 namespace iclr::e2e {
 
 struct Result {
-    int code = -1; // exit code, or 128 + signal
+    int code = -1;   // exit code, or 128 + signal
     std::string out; // stdout and stderr together
 };
 
 // A scratch project: its own database, plugin manifest cache and the fixture plugins on the path.
 class Scratch {
-public:
+  public:
     Scratch() {
         std::string tmpl = (std::filesystem::temp_directory_path() / "iclr-e2e-XXXXXX").string();
         dir_ = mkdtemp(tmpl.data());
@@ -54,9 +54,11 @@ public:
             setenv("ICLR_CACHE_DIR", path("cache").c_str(), 1);
             setenv("ICLR_DATA", data_dir().c_str(), 1);
             setenv("ICLR_DB", db().c_str(), 1);
-            for (const auto& [k, v] : env_) setenv(k.c_str(), v.c_str(), 1);
+            for (const auto& [k, v] : env_)
+                setenv(k.c_str(), v.c_str(), 1);
             std::vector<char*> argv{const_cast<char*>(ICLR_BIN)};
-            for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+            for (const auto& a : args)
+                argv.push_back(const_cast<char*>(a.c_str()));
             argv.push_back(nullptr);
             execv(ICLR_BIN, argv.data());
             _exit(127);
@@ -112,7 +114,7 @@ public:
     }
     int64_t count(const std::string& query) const { return std::atoll(sql(query).c_str()); }
 
-private:
+  private:
     std::filesystem::path dir_;
     std::vector<std::pair<std::string, std::string>> env_;
     mutable int counter_ = 0;

@@ -35,19 +35,30 @@ delay_ms = { grid = [0, 1] }
     EXPECT_EQ(r.code, 1) << r.out; // something failed
     EXPECT_TRUE(has(r.out, "2 done, 8 failed")) << r.out;
     auto status_of = [&](const std::string& mode) {
-        return s.sql("SELECT group_concat(DISTINCT status) FROM runs WHERE json_extract(config_json, '$.method.params.mode') = '" + mode + "'");
+        return s.sql("SELECT group_concat(DISTINCT status) FROM runs WHERE json_extract(config_json, "
+                     "'$.method.params.mode') = '" +
+                     mode + "'");
     };
     EXPECT_EQ(status_of("ok"), "done");
     EXPECT_EQ(status_of("crash"), "failed");
-    EXPECT_EQ(s.sql("SELECT DISTINCT signal FROM runs WHERE json_extract(config_json, '$.method.params.mode') = 'crash'"), "11");
-    EXPECT_EQ(s.sql("SELECT DISTINCT signal FROM runs WHERE json_extract(config_json, '$.method.params.mode') = 'abort'"), "6");
-    EXPECT_EQ(s.sql("SELECT DISTINCT exit_code FROM runs WHERE json_extract(config_json, '$.method.params.mode') = 'exit'"), "3");
-    EXPECT_EQ(s.sql("SELECT DISTINCT error FROM runs WHERE json_extract(config_json, '$.method.params.mode') = 'throw'"),
-              "method 'fault': injected failure");
-    EXPECT_EQ(s.sql("SELECT DISTINCT error FROM runs WHERE json_extract(config_json, '$.method.params.mode') = 'crash'"),
-              "worker died: signal 11 (SIGSEGV)");
-    EXPECT_TRUE(has(s.sql("SELECT log_tail FROM runs WHERE json_extract(config_json, '$.method.params.mode') = 'crash' LIMIT 1"),
-                    "fault: mode crash"));
+    EXPECT_EQ(
+        s.sql("SELECT DISTINCT signal FROM runs WHERE json_extract(config_json, '$.method.params.mode') = 'crash'"),
+        "11");
+    EXPECT_EQ(
+        s.sql("SELECT DISTINCT signal FROM runs WHERE json_extract(config_json, '$.method.params.mode') = 'abort'"),
+        "6");
+    EXPECT_EQ(
+        s.sql("SELECT DISTINCT exit_code FROM runs WHERE json_extract(config_json, '$.method.params.mode') = 'exit'"),
+        "3");
+    EXPECT_EQ(
+        s.sql("SELECT DISTINCT error FROM runs WHERE json_extract(config_json, '$.method.params.mode') = 'throw'"),
+        "method 'fault': injected failure");
+    EXPECT_EQ(
+        s.sql("SELECT DISTINCT error FROM runs WHERE json_extract(config_json, '$.method.params.mode') = 'crash'"),
+        "worker died: signal 11 (SIGSEGV)");
+    EXPECT_TRUE(has(
+        s.sql("SELECT log_tail FROM runs WHERE json_extract(config_json, '$.method.params.mode') = 'crash' LIMIT 1"),
+        "fault: mode crash"));
     // Metrics logged before a crash are kept with the failed run (the worker flushes them from its
     // signal handler); only _exit() loses them, as nothing runs after it.
     EXPECT_EQ(s.count("SELECT COUNT(*) FROM metrics WHERE key = 'started'"), 8);
@@ -76,7 +87,8 @@ delay_ms = { grid = [0, 1] }
     EXPECT_EQ(r.code, 1) << r.out;
     EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs WHERE status = 'timeout'"), 2);
     EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs WHERE status = 'done'"), 2);
-    EXPECT_TRUE(has(s.sql("SELECT error FROM runs WHERE status = 'timeout' LIMIT 1"), "exceeded the trial timeout of 1.5s"));
+    EXPECT_TRUE(
+        has(s.sql("SELECT error FROM runs WHERE status = 'timeout' LIMIT 1"), "exceeded the trial timeout of 1.5s"));
     EXPECT_EQ(s.sql("SELECT signal FROM runs WHERE status = 'timeout' LIMIT 1"), "9");
 }
 
@@ -97,7 +109,9 @@ TEST(Faults, CtrlCStopsCleanlyAndTheRerunFinishesOnlyWhatIsMissing) {
 
     auto r = s.run({"run", file});
     EXPECT_EQ(r.code, 0) << r.out;
-    EXPECT_TRUE(has(r.out, "12 trials, " + std::to_string(done) + " already done, " + std::to_string(12 - done) + " to run")) << r.out;
+    EXPECT_TRUE(
+        has(r.out, "12 trials, " + std::to_string(done) + " already done, " + std::to_string(12 - done) + " to run"))
+        << r.out;
     EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs WHERE status = 'done'"), 12);
     EXPECT_EQ(s.count("SELECT COUNT(*) FROM metrics"), 12 * 10); // no duplicates from the interrupted attempts
 }
@@ -125,26 +139,32 @@ tag = { range = [0, 40] }
             std::this_thread::sleep_for(std::chrono::milliseconds(50 + rng() % 400));
         } else {
             int64_t target = before + int64_t(rng() % 3);
-            ASSERT_TRUE(eventually([&] {
-                return s.count("SELECT COUNT(*) FROM runs WHERE status = 'done'") >= target &&
-                       s.count("SELECT COUNT(*) FROM runs WHERE status = 'running'") >= 1;
-            }, 60));
+            ASSERT_TRUE(eventually(
+                [&] {
+                    return s.count("SELECT COUNT(*) FROM runs WHERE status = 'done'") >= target &&
+                           s.count("SELECT COUNT(*) FROM runs WHERE status = 'running'") >= 1;
+                },
+                60));
         }
         std::vector<pid_t> workers;
         for (int k = 0; k < 2; ++k) {
-            std::string w = s.sql("SELECT worker_pid FROM runs WHERE status = 'running' LIMIT 1 OFFSET " + std::to_string(k));
+            std::string w =
+                s.sql("SELECT worker_pid FROM runs WHERE status = 'running' LIMIT 1 OFFSET " + std::to_string(k));
             if (w.find('<') == std::string::npos && w != "NULL") workers.push_back(pid_t(std::atoi(w.c_str())));
         }
         kill(pid, SIGKILL);
         Scratch::wait_code(pid);
         ++kills;
-        for (pid_t w : workers) EXPECT_TRUE(eventually([&] { return !process_alive(w); }, 5)) << "orphan worker " << w;
+        for (pid_t w : workers)
+            EXPECT_TRUE(eventually([&] { return !process_alive(w); }, 5)) << "orphan worker " << w;
         EXPECT_GE(s.count("SELECT COUNT(*) FROM runs WHERE status = 'done'"), before) << "a finished run was lost";
         if (std::filesystem::exists(s.db())) { // a kill during start-up may come before the file exists
             EXPECT_EQ(s.sql("PRAGMA integrity_check"), "ok");
         }
         // Every finished run has exactly its 10 metric rows: no duplicates from earlier attempts.
-        EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs r WHERE r.status = 'done' AND (SELECT COUNT(*) FROM metrics WHERE run_id = r.id) <> 10"), 0);
+        EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs r WHERE r.status = 'done' AND (SELECT COUNT(*) FROM metrics WHERE "
+                          "run_id = r.id) <> 10"),
+                  0);
         std::printf("kill %d: %lld runs done before, %lld after\n", kills, (long long)before,
                     (long long)s.count("SELECT COUNT(*) FROM runs WHERE status = 'done'"));
     }
@@ -167,8 +187,9 @@ TEST(Faults, SigtermStopsCleanlyWithExitCode143) {
     EXPECT_EQ(Scratch::wait_code(pid), 143);
     EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs WHERE status = 'running'"), 0);
     EXPECT_GE(s.count("SELECT COUNT(*) FROM runs WHERE status = 'interrupted'"), 1);
-    EXPECT_TRUE(has(s.sql("SELECT error FROM runs WHERE status = 'interrupted' LIMIT 1"), "cancel")) ;
-    EXPECT_TRUE(has(slurp(s.path("term.txt")), "stopped by SIGTERM; run the same command again")) << slurp(s.path("term.txt"));
+    EXPECT_TRUE(has(s.sql("SELECT error FROM runs WHERE status = 'interrupted' LIMIT 1"), "cancel"));
+    EXPECT_TRUE(has(slurp(s.path("term.txt")), "stopped by SIGTERM; run the same command again"))
+        << slurp(s.path("term.txt"));
     EXPECT_EQ(s.run({"run", file}).code, 0);
     EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs WHERE status = 'done'"), 12);
 }
@@ -186,7 +207,8 @@ mode = { grid = ["oom", "ok"] }
 )");
     auto r = s.run({"run", file});
     EXPECT_EQ(r.code, 1) << r.out;
-    EXPECT_EQ(s.sql("SELECT status FROM runs WHERE json_extract(config_json, '$.method.params.mode') = 'oom'"), "failed");
+    EXPECT_EQ(s.sql("SELECT status FROM runs WHERE json_extract(config_json, '$.method.params.mode') = 'oom'"),
+              "failed");
     EXPECT_EQ(s.sql("SELECT error FROM runs WHERE json_extract(config_json, '$.method.params.mode') = 'oom'"),
               "out of memory: an allocation failed under the sweep's memory_mb = 3072 limit");
     EXPECT_EQ(s.sql("SELECT status FROM runs WHERE json_extract(config_json, '$.method.params.mode') = 'ok'"), "done");
@@ -217,7 +239,8 @@ tag = { range = [0, 12] }
         sqlite3_open_v2(db.c_str(), &h, SQLITE_OPEN_READONLY, nullptr);
         sqlite3_stmt* st = nullptr;
         sqlite3_prepare_v2(h, "PRAGMA integrity_check", -1, &st, nullptr);
-        std::string out = sqlite3_step(st) == SQLITE_ROW ? reinterpret_cast<const char*>(sqlite3_column_text(st, 0)) : "?";
+        std::string out =
+            sqlite3_step(st) == SQLITE_ROW ? reinterpret_cast<const char*>(sqlite3_column_text(st, 0)) : "?";
         sqlite3_finalize(st);
         sqlite3_close(h);
         return out;
@@ -238,7 +261,8 @@ TEST(Faults, ASecondRunOnTheSameDatabaseIsRefusedNamingTheHolder) {
     ASSERT_TRUE(eventually([&] { return s.count("SELECT COUNT(*) FROM runs WHERE status = 'running'") >= 1; }, 60));
     auto second = s.run({"run", s.write("other.toml", "[sweep]\nname = \"other\"\n[method]\nplugin = \"noop\"\n")});
     EXPECT_EQ(second.code, 2) << second.out;
-    EXPECT_TRUE(has(second.out, "is in use by another iclr run (pid " + std::to_string(pid) + ", sweep slow)")) << second.out;
+    EXPECT_TRUE(has(second.out, "is in use by another iclr run (pid " + std::to_string(pid) + ", sweep slow)"))
+        << second.out;
     EXPECT_EQ(Scratch::wait_code(pid), 0);
     EXPECT_EQ(s.count("SELECT COUNT(*) FROM sweeps WHERE name = 'other'"), 0);
 }

@@ -28,16 +28,20 @@ TEST(Forgetting, CiProfileOfTheDefaultSweepRunsAndItsQueryAnswers) {
     EXPECT_EQ(s.count("SELECT COUNT(*) FROM metrics WHERE key = 'forgetting'"), 2);
     EXPECT_EQ(s.sql("SELECT profile FROM sweeps"), "ci");
     // The forgetting metric agrees with the accuracy matrix: a[0][0] - a[1][0].
-    EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs r WHERE abs((SELECT value FROM metrics WHERE run_id = r.id AND key = 'forgetting') - "
-                      "((SELECT accuracy FROM accuracy_matrix WHERE run_id = r.id AND after_task = 0 AND task = 0) - "
-                      "(SELECT accuracy FROM accuracy_matrix WHERE run_id = r.id AND after_task = 1 AND task = 0))) < 1e-12"),
-              2);
-    auto q = s.run({"query", slurp(std::string(ICLR_TEST_SOURCE_DIR) + "/results/queries/forgetting_vs_scale.sql"), "--format", "csv"});
+    EXPECT_EQ(
+        s.count("SELECT COUNT(*) FROM runs r WHERE abs((SELECT value FROM metrics WHERE run_id = r.id AND key = "
+                "'forgetting') - "
+                "((SELECT accuracy FROM accuracy_matrix WHERE run_id = r.id AND after_task = 0 AND task = 0) - "
+                "(SELECT accuracy FROM accuracy_matrix WHERE run_id = r.id AND after_task = 1 AND task = 0))) < 1e-12"),
+        2);
+    auto q = s.run({"query", slurp(std::string(ICLR_TEST_SOURCE_DIR) + "/results/queries/forgetting_vs_scale.sql"),
+                    "--format", "csv"});
     ASSERT_EQ(q.code, 0) << q.out;
     EXPECT_TRUE(has(q.out, "model,width,params,pretrained,lr,seeds,forgetting,sd,final_acc_a,final_acc_b\n")) << q.out;
     EXPECT_TRUE(has(q.out, "mlp,32,26176,0,0.01,1,")) << q.out;
     EXPECT_TRUE(has(q.out, "mlp,32,26176,1,0.01,1,")) << q.out;
-    auto f = s.run({"query", slurp(std::string(ICLR_TEST_SOURCE_DIR) + "/results/queries/forgetting_frontier.sql"), "--format", "csv"});
+    auto f = s.run({"query", slurp(std::string(ICLR_TEST_SOURCE_DIR) + "/results/queries/forgetting_frontier.sql"),
+                    "--format", "csv"});
     ASSERT_EQ(f.code, 0) << f.out;
     EXPECT_EQ(std::count(f.out.begin(), f.out.end(), '\n'), 3) << f.out; // header + scratch + pretrained
 }

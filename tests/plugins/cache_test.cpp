@@ -15,7 +15,8 @@ TEST(BackboneCache, SecondUseLoadsTheSameWeights) {
     bool hit = BackboneCache::load_or_build(ctx, key, *a, [&] {
         ++trained;
         torch::NoGradGuard g;
-        for (auto& p : a->parameters()) p.fill_(0.25);
+        for (auto& p : a->parameters())
+            p.fill_(0.25);
     });
     EXPECT_FALSE(hit);
     EXPECT_EQ(ctx.attributes["cache_hit"], "0");
@@ -24,6 +25,7 @@ TEST(BackboneCache, SecondUseLoadsTheSameWeights) {
     EXPECT_TRUE(hit);
     EXPECT_EQ(trained, 1);
     EXPECT_EQ(ctx.attributes["cache_key"], key);
-    for (auto& p : b->parameters()) EXPECT_TRUE(torch::all(p == 0.25).item<bool>());
+    for (auto& p : b->parameters())
+        EXPECT_TRUE(torch::all(p == 0.25).item<bool>());
     std::filesystem::remove_all(dir);
 }

@@ -10,7 +10,8 @@ namespace {
 std::set<int64_t> labels(const Split& s) {
     auto u = std::get<0>(at::_unique(s.y));
     std::set<int64_t> out;
-    for (int64_t i = 0; i < u.size(0); ++i) out.insert(u[i].item<int64_t>());
+    for (int64_t i = 0; i < u.size(0); ++i)
+        out.insert(u[i].item<int64_t>());
     return out;
 }
 
@@ -35,8 +36,10 @@ TEST(Datasets, MnistTwoByFiveSplitHoldsExactlyEachTasksClasses) {
 
 TEST(Datasets, SubsetsAreBalancedAndDeterministic) {
     test::TestContext ctx;
-    std::map<std::string, std::string> p{{"tasks", "[[0, 1], [2, 3], [4, 5], [6, 7], [8, 9]]"}, {"train_per_class", "100"},
-                                         {"test_per_class", "20"}, {"split_seed", "3"}};
+    std::map<std::string, std::string> p{{"tasks", "[[0, 1], [2, 3], [4, 5], [6, 7], [8, 9]]"},
+                                         {"train_per_class", "100"},
+                                         {"test_per_class", "20"},
+                                         {"split_seed", "3"}};
     Benchmark a = test::make_plugin<Dataset>("datasets", "mnist", ctx, p)->load(ctx);
     Benchmark b = test::make_plugin<Dataset>("datasets", "mnist", ctx, p)->load(ctx);
     ASSERT_EQ(a.tasks.size(), 5u);
@@ -53,19 +56,25 @@ TEST(Datasets, SubsetsAreBalancedAndDeterministic) {
 
 TEST(Datasets, PermutedTasksShareLabelsButNotPixels) {
     test::TestContext ctx;
-    std::map<std::string, std::string> p{{"tasks", "[[0,1,2,3,4,5,6,7,8,9], [0,1,2,3,4,5,6,7,8,9]]"}, {"train_per_class", "10"},
-                                         {"test_per_class", "10"}, {"transform", "\"permute\""}};
+    std::map<std::string, std::string> p{{"tasks", "[[0,1,2,3,4,5,6,7,8,9], [0,1,2,3,4,5,6,7,8,9]]"},
+                                         {"train_per_class", "10"},
+                                         {"test_per_class", "10"},
+                                         {"transform", "\"permute\""}};
     Benchmark b = test::make_plugin<Dataset>("datasets", "mnist", ctx, p)->load(ctx);
     EXPECT_TRUE(torch::equal(b.tasks[0].train.y, b.tasks[1].train.y));
     EXPECT_FALSE(torch::equal(b.tasks[0].train.x, b.tasks[1].train.x));
     // A permutation moves pixels, it does not change them.
-    EXPECT_TRUE(torch::equal(std::get<0>(b.tasks[0].train.x.flatten(1).sort(1)), std::get<0>(b.tasks[1].train.x.flatten(1).sort(1))));
+    EXPECT_TRUE(torch::equal(std::get<0>(b.tasks[0].train.x.flatten(1).sort(1)),
+                             std::get<0>(b.tasks[1].train.x.flatten(1).sort(1))));
 }
 
 TEST(Datasets, RotatedTaskIsTheRotatedImage) {
     test::TestContext ctx;
-    std::map<std::string, std::string> p{{"tasks", "[[0,1,2,3,4,5,6,7,8,9], [0,1,2,3,4,5,6,7,8,9]]"}, {"train_per_class", "10"},
-                                         {"test_per_class", "10"}, {"transform", "\"rotate\""}, {"rotation", "90.0"}};
+    std::map<std::string, std::string> p{{"tasks", "[[0,1,2,3,4,5,6,7,8,9], [0,1,2,3,4,5,6,7,8,9]]"},
+                                         {"train_per_class", "10"},
+                                         {"test_per_class", "10"},
+                                         {"transform", "\"rotate\""},
+                                         {"rotation", "90.0"}};
     Benchmark b = test::make_plugin<Dataset>("datasets", "mnist", ctx, p)->load(ctx);
     // 90 degrees on a square grid is exact up to interpolation at the borders: compare with rot90.
     auto turned = torch::rot90(b.tasks[0].train.x, 1, {2, 3});

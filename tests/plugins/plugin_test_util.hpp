@@ -13,8 +13,9 @@
 namespace iclr::test {
 
 class TestContext : public RunContext {
-public:
-    explicit TestContext(std::filesystem::path cache = std::filesystem::temp_directory_path()) : cache_(std::move(cache)) {}
+  public:
+    explicit TestContext(std::filesystem::path cache = std::filesystem::temp_directory_path())
+        : cache_(std::move(cache)) {}
     int64_t run_id() const override { return 1; }
     uint64_t seed() const override { return 0; }
     const std::string& device() const override { return device_; }
@@ -42,23 +43,26 @@ public:
     std::vector<std::string> infos;
     std::map<std::string, std::string> attributes;
 
-private:
+  private:
     std::string device_ = "cpu";
     std::filesystem::path cache_;
 };
 
 // Creates the plugin in build/plugins/<folder>/<name>.so with the schema defaults overridden by
 // `overrides` (TOML literals), as the host would resolve them.
-template <class T> std::unique_ptr<T> make_plugin(const std::string& folder, const std::string& name, RunContext& ctx,
-                                                  const std::map<std::string, std::string>& overrides = {}) {
+template <class T>
+std::unique_ptr<T> make_plugin(const std::string& folder, const std::string& name, RunContext& ctx,
+                               const std::map<std::string, std::string>& overrides = {}) {
     LoadedPlugin p = load_plugin(std::string(ICLR_PLUGIN_BUILD_DIR) + "/" + folder + "/" + name + ".so");
     if (!p.record.ok) throw std::runtime_error(p.record.error);
     ParamSet params;
-    for (const auto& s : p.record.params) params.values[s.name] = s.default_value;
+    for (const auto& s : p.record.params)
+        params.values[s.name] = s.default_value;
     for (const auto& [k, lit] : overrides) {
         auto v = value_from_literal(lit);
         if (!v) throw std::runtime_error("bad literal " + lit);
-        if (p.record.param(k) && p.record.param(k)->type == ICLR_PARAM_FLOAT && v->type == Value::Type::Int) v = Value::of_float(double(v->i));
+        if (p.record.param(k) && p.record.param(k)->type == ICLR_PARAM_FLOAT && v->type == Value::Type::Int)
+            v = Value::of_float(double(v->i));
         params.values[k] = *v;
     }
     char err[512] = {0};

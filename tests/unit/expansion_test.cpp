@@ -25,13 +25,17 @@ TEST(Expansion, GridTimesSeedsWithSeedsInnermost) {
     EXPECT_EQ(as_int(last.axis_values[0]), 3);
     EXPECT_EQ(as_int(last.axis_values[1]), 20);
     std::set<std::pair<int64_t, int64_t>> combos;
-    ex.for_each([&](const TrialPoint& p) { combos.insert({p.axis_values[0].i * 100 + p.axis_values[1].i, p.seed}); return true; });
+    ex.for_each([&](const TrialPoint& p) {
+        combos.insert({p.axis_values[0].i * 100 + p.axis_values[1].i, p.seed});
+        return true;
+    });
     EXPECT_EQ(combos.size(), 12u); // every combination exactly once
 }
 
 TEST(Expansion, ZippedAxesAdvanceTogether) {
-    auto s = parse("[method]\nplugin = \"m\"\na = { grid = [1, 2, 3], zip = \"z\" }\nb = { grid = [10, 20, 30], zip = \"z\" }\n"
-                   "c = { grid = [0, 1] }\n");
+    auto s = parse(
+        "[method]\nplugin = \"m\"\na = { grid = [1, 2, 3], zip = \"z\" }\nb = { grid = [10, 20, 30], zip = \"z\" }\n"
+        "c = { grid = [0, 1] }\n");
     Expansion ex(s);
     ASSERT_EQ(ex.raw_count(), 6u);
     ex.for_each([&](const TrialPoint& p) {
@@ -41,18 +45,23 @@ TEST(Expansion, ZippedAxesAdvanceTogether) {
 }
 
 TEST(Expansion, ExclusionsSkipMatchingPoints) {
-    auto s = parse("[sweep]\nexclude = [{ \"method.a\" = { ge = 2 }, \"method.b\" = 20 }, { \"method.a\" = { in = [1] }, \"method.b\" = 10 }]\n"
+    auto s = parse("[sweep]\nexclude = [{ \"method.a\" = { ge = 2 }, \"method.b\" = 20 }, { \"method.a\" = { in = [1] "
+                   "}, \"method.b\" = 10 }]\n"
                    "[method]\nplugin = \"m\"\na = { grid = [1, 2, 3] }\nb = { grid = [10, 20] }\n");
     Expansion ex(s);
     std::vector<std::pair<int64_t, int64_t>> kept;
-    ex.for_each([&](const TrialPoint& p) { kept.push_back({p.axis_values[0].i, p.axis_values[1].i}); return true; });
+    ex.for_each([&](const TrialPoint& p) {
+        kept.push_back({p.axis_values[0].i, p.axis_values[1].i});
+        return true;
+    });
     std::vector<std::pair<int64_t, int64_t>> want{{1, 20}, {2, 10}, {3, 10}};
     EXPECT_EQ(kept, want);
 }
 
 TEST(Expansion, RandomDrawsAreDeterministicAndInRange) {
-    const char* text = "[sweep]\nsamples = 50\nsweep_seed = 11\n[method]\nplugin = \"m\"\nlr = { loguniform = [1e-4, 1e-1] }\n"
-                       "k = { randint = [2, 4] }\nopt = { choice = [\"a\", \"b\"] }\n";
+    const char* text =
+        "[sweep]\nsamples = 50\nsweep_seed = 11\n[method]\nplugin = \"m\"\nlr = { loguniform = [1e-4, 1e-1] }\n"
+        "k = { randint = [2, 4] }\nopt = { choice = [\"a\", \"b\"] }\n";
     auto s1 = parse(text), s2 = parse(text);
     Expansion e1(s1), e2(s2);
     ASSERT_EQ(e1.raw_count(), 50u);
@@ -75,7 +84,8 @@ TEST(Expansion, RandomDrawsAreDeterministicAndInRange) {
 }
 
 TEST(Expansion, MillionPointGridIsLazy) {
-    auto s = parse("[method]\nplugin = \"m\"\na = { range = [0, 100] }\nb = { range = [0, 100] }\nc = { range = [0, 100] }\n");
+    auto s = parse(
+        "[method]\nplugin = \"m\"\na = { range = [0, 100] }\nb = { range = [0, 100] }\nc = { range = [0, 100] }\n");
     Expansion ex(s);
     EXPECT_EQ(ex.raw_count(), 1000000u);
     auto last = ex.at(999999);

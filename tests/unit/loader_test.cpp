@@ -25,8 +25,10 @@ TEST(Loader, WorkingPluginReportsMetadataAndSchema) {
 TEST(Loader, EachFailureModeHasItsOwnMessage) {
     EXPECT_EQ(load_plugin(broken("not_a_library.so")).record.error, "not a shared library (no ELF header)");
     EXPECT_EQ(load_plugin(broken("no_entry.so")).record.error, "no entry point: symbol 'iclr_plugin_entry' not found");
-    EXPECT_EQ(load_plugin(broken("wrong_abi.so")).record.error, "ABI mismatch: host provides 1.0, plugin was built for 99.0");
-    EXPECT_EQ(load_plugin(broken("newer_minor.so")).record.error, "ABI mismatch: host provides 1.0, plugin was built for 1.1");
+    EXPECT_EQ(load_plugin(broken("wrong_abi.so")).record.error,
+              "ABI mismatch: host provides 1.0, plugin was built for 99.0");
+    EXPECT_EQ(load_plugin(broken("newer_minor.so")).record.error,
+              "ABI mismatch: host provides 1.0, plugin was built for 1.1");
     EXPECT_EQ(load_plugin(broken("init_throws.so")).record.error, "init failed: cannot find CUDA device 7");
     EXPECT_EQ(load_plugin(broken("bad_metadata.so")).record.error,
               "bad metadata: plugin name 'Bad Name!' is not a lower_snake_case identifier");
@@ -55,7 +57,8 @@ TEST(Loader, RegistryProbesOutOfProcessSoACrashingPluginIsJustBroken) {
     PluginRegistry again({ICLR_FIXTURE_OK_DIR, ICLR_FIXTURE_BROKEN_DIR}, "/nonexistent/iclr");
     again.discover();
     ASSERT_EQ(again.records().size(), reg.records().size());
-    for (size_t i = 0; i < reg.records().size(); ++i) EXPECT_EQ(again.records()[i].error, reg.records()[i].error);
+    for (size_t i = 0; i < reg.records().size(); ++i)
+        EXPECT_EQ(again.records()[i].error, reg.records()[i].error);
     unsetenv("ICLR_CACHE_DIR");
 }
 

@@ -33,7 +33,12 @@ TEST(Query, ReadsWorkAndRenderInEveryFormat) {
     EXPECT_NE(render(rs, Format::Markdown).find("| 1 | s, with comma | 0.5 | NULL |"), std::string::npos);
     EXPECT_NE(render(rs, Format::Table).find("(1 row)"), std::string::npos);
     EXPECT_EQ(run_query(*s, "PRAGMA table_info(runs)", false).rows.size() > 5, true);
-    EXPECT_EQ(run_query(*s, "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 5) SELECT SUM(i) FROM c", false).rows[0][0], "15");
+    EXPECT_EQ(
+        run_query(*s,
+                  "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 5) SELECT SUM(i) FROM c",
+                  false)
+            .rows[0][0],
+        "15");
 }
 
 TEST(Query, EveryKindOfWriteIsRefusedAndTheFileIsUnchanged) {

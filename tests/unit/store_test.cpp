@@ -48,7 +48,8 @@ TEST(Store, CreatesSchemaInWalMode) {
     Statement st(s->db(), "PRAGMA journal_mode");
     st.step();
     EXPECT_EQ(st.col_text(0), "wal");
-    for (const char* t : {"sweeps", "runs", "params", "metrics", "attributes", "artifacts", "final_metrics", "accuracy_matrix"})
+    for (const char* t :
+         {"sweeps", "runs", "params", "metrics", "attributes", "artifacts", "final_metrics", "accuracy_matrix"})
         EXPECT_EQ(count(*s, std::string("SELECT COUNT(*) FROM sqlite_master WHERE name = '") + t + "'"), 1) << t;
 }
 
@@ -74,7 +75,8 @@ TEST(Store, RunLifecycleAndTypedParams) {
     EXPECT_EQ(count(*s, "SELECT typeof(value) = 'integer' FROM params WHERE key = 'method.k'"), 1);
     EXPECT_EQ(count(*s, "SELECT COUNT(*) FROM metrics WHERE task IS NULL"), 1);
     EXPECT_EQ(count(*s, "SELECT attempts FROM runs"), 1);
-    EXPECT_EQ(count(*s, "SELECT COUNT(*) FROM final_metrics WHERE run_id = " + std::to_string(run)), 2); // filled at finish
+    EXPECT_EQ(count(*s, "SELECT COUNT(*) FROM final_metrics WHERE run_id = " + std::to_string(run)),
+              2); // filled at finish
 }
 
 TEST(Store, RerunningAnUnfinishedTrialDropsItsPartialMetrics) {
@@ -105,7 +107,8 @@ TEST(Store, NewerSchemaIsRefused) {
         Store::open_write(dir.file("r.db"));
         FAIL();
     } catch (const std::exception& e) {
-        EXPECT_NE(std::string(e.what()).find("schema version 99 is newer than this iclr"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("schema version 99 is newer than this iclr"), std::string::npos)
+            << e.what();
     }
     EXPECT_THROW(Store::open_read(dir.file("r.db")), UserError);
 }

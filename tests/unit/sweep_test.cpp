@@ -7,7 +7,9 @@ using namespace iclr;
 
 namespace {
 
-SweepSpec parse(const std::string& text, const std::string& profile = "") { return parse_sweep_text(text, "s.toml", profile); }
+SweepSpec parse(const std::string& text, const std::string& profile = "") {
+    return parse_sweep_text(text, "s.toml", profile);
+}
 
 // The diagnostics of a sweep that must fail, as "line:col: message" strings.
 std::vector<std::string> errors_of(const std::string& text) {
@@ -15,7 +17,8 @@ std::vector<std::string> errors_of(const std::string& text) {
         parse(text);
     } catch (const SweepError& e) {
         std::vector<std::string> out;
-        for (const auto& d : e.diagnostics) out.push_back(std::to_string(d.pos.line) + ":" + std::to_string(d.pos.column) + ": " + d.message);
+        for (const auto& d : e.diagnostics)
+            out.push_back(std::to_string(d.pos.line) + ":" + std::to_string(d.pos.column) + ": " + d.message);
         return out;
     }
     ADD_FAILURE() << "sweep parsed but should not have:\n" << text;
@@ -109,23 +112,26 @@ TEST(Sweep, RandomDirectivesNeedSamples) {
     auto errs = errors_of("[method]\nplugin = \"m\"\nlr = { loguniform = [1e-4, 1e-1] }\n");
     ASSERT_EQ(errs.size(), 1u);
     EXPECT_TRUE(any_contains(errs, "3:6: method.lr: a random directive needs [sweep] samples")) << errs[0];
-    auto s = parse("[sweep]\nsamples = 4\nsweep_seed = 7\n[method]\nplugin = \"m\"\nlr = { loguniform = [1e-4, 1e-1] }\n"
-                   "k = { randint = [1, 3] }\nopt = { choice = [\"sgd\", \"adam\"] }\nw = { uniform = [0, 1] }\n");
+    auto s =
+        parse("[sweep]\nsamples = 4\nsweep_seed = 7\n[method]\nplugin = \"m\"\nlr = { loguniform = [1e-4, 1e-1] }\n"
+              "k = { randint = [1, 3] }\nopt = { choice = [\"sgd\", \"adam\"] }\nw = { uniform = [0, 1] }\n");
     EXPECT_EQ(s.samples, 4);
     EXPECT_EQ(axis(s, "method.k").kind, Axis::Kind::RandInt);
     EXPECT_EQ(axis(s, "method.opt").kind, Axis::Kind::Choice);
 }
 
 TEST(Sweep, ZipGroupsMustHaveEqualLengths) {
-    auto errs = errors_of("[model]\nplugin = \"p\"\nwidth = { grid = [1, 2, 3], zip = \"g\" }\n[method]\nplugin = \"m\"\n"
-                          "lr = { grid = [0.1, 0.2], zip = \"g\" }\n");
+    auto errs =
+        errors_of("[model]\nplugin = \"p\"\nwidth = { grid = [1, 2, 3], zip = \"g\" }\n[method]\nplugin = \"m\"\n"
+                  "lr = { grid = [0.1, 0.2], zip = \"g\" }\n");
     ASSERT_EQ(errs.size(), 1u);
     EXPECT_TRUE(any_contains(errs, "6:6: zip group 'g': method.lr has 2 values but model.width")) << errs[0];
 }
 
 TEST(Sweep, ExcludeRulesParseOperators) {
-    auto s = parse("[sweep]\nexclude = [{ \"method.lr\" = { gt = 0.15 }, \"method.k\" = 2 }]\n[method]\nplugin = \"m\"\n"
-                   "lr = { grid = [0.1, 0.2] }\nk = { grid = [1, 2] }\n");
+    auto s =
+        parse("[sweep]\nexclude = [{ \"method.lr\" = { gt = 0.15 }, \"method.k\" = 2 }]\n[method]\nplugin = \"m\"\n"
+              "lr = { grid = [0.1, 0.2] }\nk = { grid = [1, 2] }\n");
     ASSERT_EQ(s.excludes.size(), 1u);
     ASSERT_EQ(s.excludes[0].conds.size(), 2u);
     auto errs = errors_of("[sweep]\nexclude = [{ \"method.nope\" = 1 }]\n[method]\nplugin = \"m\"\n");
@@ -186,15 +192,19 @@ plugin = "x"
 }
 
 TEST(Sweep, BadRangesAndDirectives) {
-    EXPECT_TRUE(any_contains(errors_of("[method]\nplugin=\"m\"\na = { range = [5, 1] }\n"), "range step goes away from stop"));
-    EXPECT_TRUE(any_contains(errors_of("[method]\nplugin=\"m\"\na = { logspace = [0, 1, 3] }\n"), "logspace bounds must be > 0"));
-    EXPECT_TRUE(any_contains(errors_of("[method]\nplugin=\"m\"\na = { grid = [1], range = [1, 2] }\n"), "more than one directive"));
+    EXPECT_TRUE(
+        any_contains(errors_of("[method]\nplugin=\"m\"\na = { range = [5, 1] }\n"), "range step goes away from stop"));
+    EXPECT_TRUE(any_contains(errors_of("[method]\nplugin=\"m\"\na = { logspace = [0, 1, 3] }\n"),
+                             "logspace bounds must be > 0"));
+    EXPECT_TRUE(any_contains(errors_of("[method]\nplugin=\"m\"\na = { grid = [1], range = [1, 2] }\n"),
+                             "more than one directive"));
     EXPECT_TRUE(any_contains(errors_of("[method]\nplugin=\"m\"\na = { zip = \"g\" }\n"), "must hold a directive"));
-    EXPECT_TRUE(any_contains(errors_of("[method]\nplugin=\"m\"\na = { range = [0, 100000000000] }\n"), "more than 10000000 values"));
-    EXPECT_TRUE(any_contains(errors_of("[sweep]\nsamples=2\n[method]\nplugin=\"m\"\na = { uniform = [2, 1] }\n"), "low > high"));
-    EXPECT_TRUE(any_contains(errors_of("[method]\nplugin=\"m\"\nwhen = 1979-05-27\n"), "dates and times are not parameter values"));
+    EXPECT_TRUE(any_contains(errors_of("[method]\nplugin=\"m\"\na = { range = [0, 100000000000] }\n"),
+                             "more than 10000000 values"));
+    EXPECT_TRUE(any_contains(errors_of("[sweep]\nsamples=2\n[method]\nplugin=\"m\"\na = { uniform = [2, 1] }\n"),
+                             "low > high"));
+    EXPECT_TRUE(any_contains(errors_of("[method]\nplugin=\"m\"\nwhen = 1979-05-27\n"),
+                             "dates and times are not parameter values"));
 }
 
-TEST(Sweep, MissingFileIsAUserError) {
-    EXPECT_THROW(parse_sweep("/nonexistent/sweep.toml"), UserError);
-}
+TEST(Sweep, MissingFileIsAUserError) { EXPECT_THROW(parse_sweep("/nonexistent/sweep.toml"), UserError); }

@@ -63,18 +63,21 @@ TEST(Validate, AcceptsGoodValuesAndPromotesIntsToFloats) {
     auto t = resolve_trial(spec, plugins, ex.at(1));
     EXPECT_EQ(t.parts[0].params.get_int("epochs"), 2);
     EXPECT_EQ(t.parts[0].params.get_string("optimizer"), "sgd"); // default filled in
-    EXPECT_NE(t.config_toml.find("params = { epochs = 2, lr = 1.0, optimizer = \"sgd\" }"), std::string::npos) << t.config_toml;
+    EXPECT_NE(t.config_toml.find("params = { epochs = 2, lr = 1.0, optimizer = \"sgd\" }"), std::string::npos)
+        << t.config_toml;
     EXPECT_EQ(t.key.size(), 32u);
     EXPECT_NE(resolve_trial(spec, plugins, ex.at(0)).key, t.key);
 }
 
 TEST(Validate, UnknownKeySuggestsTheNearestParameter) {
     auto e = validate_error("[method]\nplugin = \"finetune\"\nlrr = 0.1\n");
-    EXPECT_NE(e.find("v.toml:3:7: method 'finetune' has no parameter 'lrr' (did you mean 'lr'?)"), std::string::npos) << e;
+    EXPECT_NE(e.find("v.toml:3:7: method 'finetune' has no parameter 'lrr' (did you mean 'lr'?)"), std::string::npos)
+        << e;
 }
 
 TEST(Validate, TypeRangeAndChoiceErrorsAllAtOnceWithPositions) {
-    auto e = validate_error("[method]\nplugin = \"finetune\"\nlr = \"fast\"\nepochs = { grid = [1, 500] }\noptimizer = \"rmsprop\"\n");
+    auto e = validate_error(
+        "[method]\nplugin = \"finetune\"\nlr = \"fast\"\nepochs = { grid = [1, 500] }\noptimizer = \"rmsprop\"\n");
     EXPECT_NE(e.find("v.toml:3:6: method.lr: expected a float, got string \"fast\""), std::string::npos) << e;
     EXPECT_NE(e.find("v.toml:4:23: method.epochs: 500 is out of range [1.0, 100.0]"), std::string::npos) << e;
     EXPECT_NE(e.find("v.toml:5:13: method.optimizer: \"rmsprop\" is not one of: sgd, adam"), std::string::npos) << e;

@@ -8,10 +8,10 @@
 namespace {
 
 class Throughput : public iclr::Method {
-public:
+  public:
     Throughput(const iclr::ParamSet& p, iclr::RunContext&)
-        : mode_(p.get_string("mode")), steps_(p.get_int("steps")), warmup_(p.get_int("warmup")), batch_(p.get_int("batch_size")),
-          lr_(p.get_float("lr")), gemm_n_(p.get_int("gemm_n")) {}
+        : mode_(p.get_string("mode")), steps_(p.get_int("steps")), warmup_(p.get_int("warmup")),
+          batch_(p.get_int("batch_size")), lr_(p.get_float("lr")), gemm_n_(p.get_int("gemm_n")) {}
 
     void run(iclr::Session& s) override {
         auto& ctx = s.ctx();
@@ -20,7 +20,8 @@ public:
         auto backbone = s.new_backbone();
         torch::nn::Linear head(backbone->feature_dim(), b.num_classes);
         std::vector<torch::Tensor> params = backbone->parameters();
-        for (auto& p : head->parameters()) params.push_back(p);
+        for (auto& p : head->parameters())
+            params.push_back(p);
         torch::optim::SGD opt(params, torch::optim::SGDOptions(lr_));
         // One fixed shuffle, then contiguous minibatches: the Python peer does exactly the same.
         auto gen = at::detail::createCPUGenerator(ctx.seed());
@@ -31,12 +32,14 @@ public:
         auto step = [&](int64_t k) {
             int64_t i = (k * batch_) % n;
             opt.zero_grad();
-            auto loss = torch::nn::functional::cross_entropy(head->forward(backbone->forward(x.slice(0, i, i + batch_))), y.slice(0, i, i + batch_));
+            auto loss = torch::nn::functional::cross_entropy(
+                head->forward(backbone->forward(x.slice(0, i, i + batch_))), y.slice(0, i, i + batch_));
             loss.backward();
             opt.step();
         };
         backbone->train();
-        for (int64_t k = 0; k < warmup_; ++k) step(k);
+        for (int64_t k = 0; k < warmup_; ++k)
+            step(k);
         auto t0 = std::chrono::steady_clock::now();
         for (int64_t k = 0; k < steps_; ++k) {
             ctx.check_cancelled();
@@ -48,11 +51,12 @@ public:
         ctx.set_attribute("param_count", std::to_string(backbone->param_count()));
     }
 
-private:
+  private:
     // n x n x n single-precision matrix products: the practical BLAS limit of these cores.
     void gemm(iclr::RunContext& ctx) {
         auto a = torch::randn({gemm_n_, gemm_n_}), bm = torch::randn({gemm_n_, gemm_n_});
-        for (int k = 0; k < 3; ++k) torch::mm(a, bm);
+        for (int k = 0; k < 3; ++k)
+            torch::mm(a, bm);
         int reps = 0;
         auto t0 = std::chrono::steady_clock::now();
         double secs = 0;
@@ -75,8 +79,7 @@ private:
 ICLR_PLUGIN(iclr::Method, Throughput, "throughput", "0.1.0", "",
             "benchmark: samples/s of plain SGD steps (model + linear head), or the GEMM rate",
             ICLR_STRING("mode", "train", "train|gemm", "train: time SGD steps; gemm: time n x n matrix products"),
-            ICLR_INT("steps", 200, 1, 1000000, "timed steps"),
-            ICLR_INT("warmup", 20, 0, 100000, "untimed steps first"),
+            ICLR_INT("steps", 200, 1, 1000000, "timed steps"), ICLR_INT("warmup", 20, 0, 100000, "untimed steps first"),
             ICLR_INT("batch_size", 256, 1, 65536, "minibatch size"),
             ICLR_FLOAT("lr", 0.01, 0.0, 10.0, "SGD learning rate"),
             ICLR_INT("gemm_n", 1024, 16, 8192, "matrix size for mode = gemm"))

@@ -23,7 +23,8 @@ inline torch::Tensor read(const std::filesystem::path& file) {
     if ((magic >> 8) != 0x08 || (magic & 0xff) < 1 || (magic & 0xff) > 3)
         throw PluginError(file.string() + ": not an unsigned-byte IDX file");
     std::vector<int64_t> dims;
-    for (int64_t d = 0; d < (magic & 0xff); ++d) dims.push_back(be32());
+    for (int64_t d = 0; d < (magic & 0xff); ++d)
+        dims.push_back(be32());
     auto t = torch::empty(dims, torch::kUInt8);
     in.read(reinterpret_cast<char*>(t.data_ptr<uint8_t>()), std::streamsize(t.numel()));
     if (in.gcount() != std::streamsize(t.numel())) throw PluginError(file.string() + ": truncated");
@@ -31,13 +32,14 @@ inline torch::Tensor read(const std::filesystem::path& file) {
 }
 
 // Keeps at most `per_class` examples of each class in `classes` (0 = all), chosen by `gen`.
-inline Split select(const torch::Tensor& x, const torch::Tensor& y, const std::vector<int64_t>& classes, int64_t per_class,
-                    torch::Generator& gen) {
+inline Split select(const torch::Tensor& x, const torch::Tensor& y, const std::vector<int64_t>& classes,
+                    int64_t per_class, torch::Generator& gen) {
     std::vector<torch::Tensor> idx;
     for (int64_t c : classes) {
         auto where = torch::nonzero(y == c).flatten();
         if (per_class > 0 && where.size(0) > per_class)
-            where = std::get<0>(where.index_select(0, torch::randperm(where.size(0), gen).slice(0, 0, per_class)).sort());
+            where =
+                std::get<0>(where.index_select(0, torch::randperm(where.size(0), gen).slice(0, 0, per_class)).sort());
         idx.push_back(where);
     }
     auto all = std::get<0>(torch::cat(idx).sort());
@@ -52,8 +54,11 @@ inline torch::Tensor rotate(const torch::Tensor& x, double degrees, double fill)
                      .unsqueeze(0)
                      .expand({x.size(0), 2, 3});
     auto grid = torch::nn::functional::affine_grid(theta, x.sizes().vec(), false);
-    auto out = torch::nn::functional::grid_sample(
-        x - fill, grid, torch::nn::functional::GridSampleFuncOptions().mode(torch::kBilinear).padding_mode(torch::kZeros).align_corners(false));
+    auto out = torch::nn::functional::grid_sample(x - fill, grid,
+                                                  torch::nn::functional::GridSampleFuncOptions()
+                                                      .mode(torch::kBilinear)
+                                                      .padding_mode(torch::kZeros)
+                                                      .align_corners(false));
     return out + fill; // pad with the normalised value of a black pixel, not with 0
 }
 
@@ -67,7 +72,7 @@ struct Stats {
 // transform = "permute" task t > 0 applies its own fixed pixel permutation, with "rotate" a
 // rotation of t * rotation degrees (task 0 is always the plain data).
 class TaskStream : public Dataset {
-public:
+  public:
     TaskStream(Stats stats, const ParamSet& p)
         : stats_(stats), tasks_(p.get_int_lists("tasks")), train_per_class_(p.get_int("train_per_class")),
           test_per_class_(p.get_int("test_per_class")), split_seed_(p.get_int("split_seed")),
@@ -88,7 +93,8 @@ public:
         auto ytr = read(dir / "train-labels-idx1-ubyte").to(torch::kInt64);
         auto xte = norm(read(dir / "t10k-images-idx3-ubyte"));
         auto yte = read(dir / "t10k-labels-idx1-ubyte").to(torch::kInt64);
-        if (xtr.size(0) != ytr.size(0) || xte.size(0) != yte.size(0)) throw PluginError(dir.string() + ": image/label counts differ");
+        if (xtr.size(0) != ytr.size(0) || xte.size(0) != yte.size(0))
+            throw PluginError(dir.string() + ": image/label counts differ");
         // Subsets are drawn per task from a generator restarted at split_seed, so tasks with the same
         // classes (permuted / rotated streams) hold the same images; permutations use their own stream.
         auto perm_gen = at::detail::createCPUGenerator(uint64_t(split_seed_) + 0x5eed);
@@ -109,14 +115,15 @@ public:
                 for (Split* s : {&task.train, &task.test})
                     s->x = s->x.flatten(1).index_select(1, perm).view({-1, 1, 28, 28});
             } else if (transform_ == "rotate") {
-                for (Split* s : {&task.train, &task.test}) s->x = rotate(s->x, rotation_ * double(t), black);
+                for (Split* s : {&task.train, &task.test})
+                    s->x = rotate(s->x, rotation_ * double(t), black);
             }
             b.tasks.push_back(std::move(task));
         }
         return b;
     }
 
-private:
+  private:
     Stats stats_;
     std::vector<std::vector<int64_t>> tasks_;
     int64_t train_per_class_, test_per_class_, split_seed_;
@@ -127,10 +134,11 @@ private:
 } // namespace iclr::idx
 
 // The parameters both IDX data sets take.
-#define ICLR_IDX_STREAM_PARAMS                                                                                   \
-    ICLR_LIST("tasks", "[[0, 1, 2, 3, 4, 5, 6, 7, 8, 9]]", "class ids of each task, in training order"),         \
-        ICLR_INT("train_per_class", 0, 0, 7000, "training examples kept per class (0 = all)"),                  \
-        ICLR_INT("test_per_class", 0, 0, 1000, "test examples kept per class (0 = all)"),                       \
-        ICLR_INT("split_seed", 0, 0, 1000000, "seed of the subset choice and of the task permutations"),        \
-        ICLR_STRING("transform", "none", "none|permute|rotate", "per-task input change: none, a fixed pixel permutation per task (task 0 plain), or a rotation"), \
+#define ICLR_IDX_STREAM_PARAMS                                                                                         \
+    ICLR_LIST("tasks", "[[0, 1, 2, 3, 4, 5, 6, 7, 8, 9]]", "class ids of each task, in training order"),               \
+        ICLR_INT("train_per_class", 0, 0, 7000, "training examples kept per class (0 = all)"),                         \
+        ICLR_INT("test_per_class", 0, 0, 1000, "test examples kept per class (0 = all)"),                              \
+        ICLR_INT("split_seed", 0, 0, 1000000, "seed of the subset choice and of the task permutations"),               \
+        ICLR_STRING("transform", "none", "none|permute|rotate",                                                        \
+                    "per-task input change: none, a fixed pixel permutation per task (task 0 plain), or a rotation"),  \
         ICLR_FLOAT("rotation", 0.0, -360.0, 360.0, "degrees of rotation per task index when transform = rotate")

@@ -4,7 +4,7 @@
 namespace {
 
 class FashionMnist : public iclr::idx::TaskStream {
-public:
+  public:
     FashionMnist(const iclr::ParamSet& p, iclr::RunContext&)
         : TaskStream({"fashion-mnist", 0.2860, 0.3530, "fashion_mnist"}, p) {}
 };
@@ -12,6 +12,6 @@ public:
 } // namespace
 
 ICLR_PLUGIN(iclr::Dataset, FashionMnist, "fashion_mnist", "0.2.0",
-            "Xiao, Rasul, Vollgraf. Fashion-MNIST: a Novel Image Dataset for Benchmarking Machine Learning Algorithms. arXiv:1708.07747, 2017.",
-            "Fashion-MNIST (Debian's dataset-fashion-mnist IDX files) as a stream of tasks",
-            ICLR_IDX_STREAM_PARAMS)
+            "Xiao, Rasul, Vollgraf. Fashion-MNIST: a Novel Image Dataset for Benchmarking Machine Learning Algorithms. "
+            "arXiv:1708.07747, 2017.",
+            "Fashion-MNIST (Debian's dataset-fashion-mnist IDX files) as a stream of tasks", ICLR_IDX_STREAM_PARAMS)

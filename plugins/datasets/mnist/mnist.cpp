@@ -4,7 +4,7 @@
 namespace {
 
 class Mnist : public iclr::idx::TaskStream {
-public:
+  public:
     Mnist(const iclr::ParamSet& p, iclr::RunContext&) : TaskStream({"mnist", 0.1307, 0.3081, "mnist"}, p) {}
 };
 

@@ -4,15 +4,16 @@
 
 namespace {
 
-std::unique_ptr<torch::optim::Optimizer> make_optimizer(const std::string& kind, std::vector<torch::Tensor> params, double lr,
-                                                        double momentum) {
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(const std::string& kind, std::vector<torch::Tensor> params,
+                                                        double lr, double momentum) {
     if (kind == "adam") return std::make_unique<torch::optim::Adam>(std::move(params), torch::optim::AdamOptions(lr));
     return std::make_unique<torch::optim::SGD>(std::move(params), torch::optim::SGDOptions(lr).momentum(momentum));
 }
 
 // `epochs` passes of minibatch SGD on one split; returns the number of steps taken.
-int64_t train_split(iclr::Learner& learner, torch::optim::Optimizer& opt, const iclr::Split& split, int64_t task, int64_t epochs,
-                    int64_t batch, torch::Generator& gen, iclr::RunContext& ctx, const std::function<void(double)>& on_step) {
+int64_t train_split(iclr::Learner& learner, torch::optim::Optimizer& opt, const iclr::Split& split, int64_t task,
+                    int64_t epochs, int64_t batch, torch::Generator& gen, iclr::RunContext& ctx,
+                    const std::function<void(double)>& on_step) {
     int64_t steps = 0;
     learner.backbone().train();
     for (int64_t e = 0; e < epochs; ++e) {
@@ -21,7 +22,8 @@ int64_t train_split(iclr::Learner& learner, torch::optim::Optimizer& opt, const 
             ctx.check_cancelled();
             auto idx = order.slice(0, i, std::min(split.size(), i + batch));
             opt.zero_grad();
-            auto loss = torch::nn::functional::cross_entropy(learner.logits(split.x.index_select(0, idx), task), split.y.index_select(0, idx));
+            auto loss = torch::nn::functional::cross_entropy(learner.logits(split.x.index_select(0, idx), task),
+                                                             split.y.index_select(0, idx));
             loss.backward();
             opt.step();
             ++steps;
@@ -42,7 +44,7 @@ iclr::Split joined(const iclr::Benchmark& b) {
 }
 
 class Finetune : public iclr::Method {
-public:
+  public:
     Finetune(const iclr::ParamSet& p, iclr::RunContext&)
         : lr_(p.get_float("lr")), momentum_(p.get_float("momentum")), epochs_(p.get_int("epochs")),
           batch_(p.get_int("batch_size")), optimizer_(p.get_string("optimizer")), head_(p.get_string("head")),
@@ -80,24 +82,27 @@ public:
         s.notify({iclr::EventKind::End, int64_t(b.tasks.size()) - 1, step}, learner);
     }
 
-private:
+  private:
     // Supervised pretraining on every class of [pretrain], once per content key; later trials
     // (other learning rates, other fine-tuning settings) load the same backbone from the cache.
     void pretrain(iclr::Session& s, const std::shared_ptr<iclr::Backbone>& backbone) {
         auto& ctx = s.ctx();
         const iclr::Benchmark* pb = s.pretrain_benchmark();
         if (!pb) throw iclr::PluginError("pretrain_epochs > 0 needs a [pretrain] data set in the sweep");
-        std::string key = iclr::BackboneCache::key({"finetune/supervised-pretraining/v1", s.config_text("pretrain"), s.config_text("model"),
-                                                    std::to_string(pretrain_epochs_), std::to_string(pretrain_lr_), std::to_string(batch_),
-                                                    optimizer_, std::to_string(momentum_), std::to_string(ctx.seed())});
+        std::string key = iclr::BackboneCache::key({"finetune/supervised-pretraining/v1", s.config_text("pretrain"),
+                                                    s.config_text("model"), std::to_string(pretrain_epochs_),
+                                                    std::to_string(pretrain_lr_), std::to_string(batch_), optimizer_,
+                                                    std::to_string(momentum_), std::to_string(ctx.seed())});
         iclr::BackboneCache::load_or_build(ctx, key, *backbone, [&] {
             torch::manual_seed(ctx.seed());
             iclr::ClassifierLearner probe(backbone, *pb); // a temporary head over the pretraining classes
             auto opt = make_optimizer(optimizer_, probe.trainable(), pretrain_lr_, momentum_);
             auto gen = at::detail::createCPUGenerator(ctx.seed() ^ 0x9e3779b97f4a7c15ULL);
             double last = 0;
-            int64_t steps = train_split(probe, *opt, joined(*pb), -1, pretrain_epochs_, batch_, gen, ctx, [&](double l) { last = l; });
-            ctx.info("pretrained on " + pb->name + ": " + std::to_string(steps) + " steps, last loss " + std::to_string(last));
+            int64_t steps = train_split(probe, *opt, joined(*pb), -1, pretrain_epochs_, batch_, gen, ctx,
+                                        [&](double l) { last = l; });
+            ctx.info("pretrained on " + pb->name + ": " + std::to_string(steps) + " steps, last loss " +
+                     std::to_string(last));
         });
     }
 
@@ -111,14 +116,17 @@ private:
 } // namespace
 
 ICLR_PLUGIN(iclr::Method, Finetune, "finetune", "0.2.0",
-            "Sequential fine-tuning baseline, as in Ramasesh, Lewkowycz, Dyer. Effect of scale on catastrophic forgetting in neural networks. ICLR 2022.",
-            "train the tasks one after another (no replay, no regularisation); optional supervised pretraining on [pretrain], cached",
-            ICLR_FLOAT("lr", 0.01, 0.0, 10.0, "learning rate"),
-            ICLR_FLOAT("momentum", 0.0, 0.0, 0.999, "SGD momentum"),
-            ICLR_INT("epochs", 1, 1, 1000, "epochs per task"),
-            ICLR_INT("batch_size", 64, 1, 65536, "minibatch size"),
+            "Sequential fine-tuning baseline, as in Ramasesh, Lewkowycz, Dyer. Effect of scale on catastrophic "
+            "forgetting in neural networks. ICLR 2022.",
+            "train the tasks one after another (no replay, no regularisation); optional supervised pretraining on "
+            "[pretrain], cached",
+            ICLR_FLOAT("lr", 0.01, 0.0, 10.0, "learning rate"), ICLR_FLOAT("momentum", 0.0, 0.0, 0.999, "SGD momentum"),
+            ICLR_INT("epochs", 1, 1, 1000, "epochs per task"), ICLR_INT("batch_size", 64, 1, 65536, "minibatch size"),
             ICLR_STRING("optimizer", "sgd", "sgd|adam", "optimiser"),
-            ICLR_STRING("head", "task", "task|single", "task: logits masked to the task's classes (task-incremental, = one head per task); single: one head over all classes (class-incremental)"),
+            ICLR_STRING("head", "task", "task|single",
+                        "task: logits masked to the task's classes (task-incremental, = one head per task); single: "
+                        "one head over all classes (class-incremental)"),
             ICLR_INT("log_every", 50, 0, 1000000, "log the mean training loss every N steps (0 = never)"),
-            ICLR_INT("pretrain_epochs", 0, 0, 1000, "epochs of supervised pretraining on [pretrain] (0 = from scratch)"),
+            ICLR_INT("pretrain_epochs", 0, 0, 1000,
+                     "epochs of supervised pretraining on [pretrain] (0 = from scratch)"),
             ICLR_FLOAT("pretrain_lr", 0.01, 0.0, 10.0, "learning rate of the pretraining stage"))

@@ -5,10 +5,10 @@
 namespace {
 
 class Multitask : public iclr::Method {
-public:
+  public:
     Multitask(const iclr::ParamSet& p, iclr::RunContext&)
-        : lr_(p.get_float("lr")), momentum_(p.get_float("momentum")), epochs_(p.get_int("epochs")), batch_(p.get_int("batch_size")),
-          task_head_(p.get_string("head") == "task") {}
+        : lr_(p.get_float("lr")), momentum_(p.get_float("momentum")), epochs_(p.get_int("epochs")),
+          batch_(p.get_int("batch_size")), task_head_(p.get_string("head") == "task") {}
 
     void run(iclr::Session& s) override {
         const iclr::Benchmark& b = s.benchmark();
@@ -17,12 +17,14 @@ public:
         ctx.set_attribute("param_count", std::to_string(learner.backbone().param_count()));
         // One pool of examples tagged with their task, so a task head can mask each example's logits.
         std::vector<torch::Tensor> xs, ys, ts;
-        auto mask = torch::full({int64_t(b.tasks.size()), b.num_classes}, task_head_ ? -std::numeric_limits<float>::infinity() : 0.0f);
+        auto mask = torch::full({int64_t(b.tasks.size()), b.num_classes},
+                                task_head_ ? -std::numeric_limits<float>::infinity() : 0.0f);
         for (size_t t = 0; t < b.tasks.size(); ++t) {
             xs.push_back(b.tasks[t].train.x);
             ys.push_back(b.tasks[t].train.y);
             ts.push_back(torch::full({b.tasks[t].train.size()}, int64_t(t), torch::kInt64));
-            for (int64_t c : b.tasks[t].classes) mask[int64_t(t)][c] = 0.0f;
+            for (int64_t c : b.tasks[t].classes)
+                mask[int64_t(t)][c] = 0.0f;
         }
         auto x = torch::cat(xs), y = torch::cat(ys), task = torch::cat(ts);
         torch::optim::SGD opt(learner.trainable(), torch::optim::SGDOptions(lr_).momentum(momentum_));
@@ -34,7 +36,8 @@ public:
             for (int64_t i = 0; i < y.size(0); i += batch_) {
                 ctx.check_cancelled();
                 auto idx = order.slice(0, i, std::min(y.size(0), i + batch_));
-                auto logits = learner.logits(x.index_select(0, idx), -1) + mask.index_select(0, task.index_select(0, idx));
+                auto logits =
+                    learner.logits(x.index_select(0, idx), -1) + mask.index_select(0, task.index_select(0, idx));
                 auto loss = torch::nn::functional::cross_entropy(logits, y.index_select(0, idx));
                 opt.zero_grad();
                 loss.backward();
@@ -47,7 +50,7 @@ public:
         s.notify({iclr::EventKind::End, int64_t(b.tasks.size()) - 1, step}, learner);
     }
 
-private:
+  private:
     double lr_, momentum_;
     int64_t epochs_, batch_;
     bool task_head_;
@@ -61,4 +64,5 @@ ICLR_PLUGIN(iclr::Method, Multitask, "multitask", "0.1.0", "",
             ICLR_FLOAT("momentum", 0.0, 0.0, 0.999, "SGD momentum"),
             ICLR_INT("epochs", 1, 1, 1000, "epochs over the union"),
             ICLR_INT("batch_size", 64, 1, 65536, "minibatch size"),
-            ICLR_STRING("head", "task", "task|single", "task: each example's logits masked to its task's classes; single: all classes"))
+            ICLR_STRING("head", "task", "task|single",
+                        "task: each example's logits masked to its task's classes; single: all classes"))

@@ -5,7 +5,7 @@
 namespace {
 
 class Replay : public iclr::Method {
-public:
+  public:
     Replay(const iclr::ParamSet& p, iclr::RunContext&)
         : lr_(p.get_float("lr")), epochs_(p.get_int("epochs")), batch_(p.get_int("batch_size")),
           buffer_(p.get_int("buffer_size")) {}
@@ -44,7 +44,7 @@ public:
         s.notify({iclr::EventKind::End, int64_t(b.tasks.size()) - 1, step}, learner);
     }
 
-private:
+  private:
     double lr_;
     int64_t epochs_, batch_;
     iclr::ReservoirBuffer buffer_;
@@ -55,7 +55,6 @@ private:
 ICLR_PLUGIN(iclr::Method, Replay, "replay", "0.1.0",
             "Chaudhry et al. On Tiny Episodic Memories in Continual Learning. arXiv:1902.10486, 2019.",
             "experience replay: each SGD step also fits a batch sampled from a reservoir buffer",
-            ICLR_FLOAT("lr", 0.05, 0.0, 10.0, "SGD learning rate"),
-            ICLR_INT("epochs", 1, 1, 1000, "epochs per task"),
+            ICLR_FLOAT("lr", 0.05, 0.0, 10.0, "SGD learning rate"), ICLR_INT("epochs", 1, 1, 1000, "epochs per task"),
             ICLR_INT("batch_size", 32, 1, 65536, "minibatch size (the replayed batch has the same size)"),
             ICLR_INT("buffer_size", 200, 1, 1000000, "reservoir capacity in examples"))

@@ -5,10 +5,11 @@
 namespace {
 
 class Forgetting : public iclr::Metric {
-public:
+  public:
     Forgetting(const iclr::ParamSet& p, iclr::RunContext&) : a_(p.get_string("eval") == "task") {}
 
-    void on_event(const iclr::Event& e, iclr::Learner& learner, const iclr::Benchmark& b, iclr::RunContext& ctx) override {
+    void on_event(const iclr::Event& e, iclr::Learner& learner, const iclr::Benchmark& b,
+                  iclr::RunContext& ctx) override {
         if (e.kind == iclr::EventKind::TaskEnd) a_.record(e, learner, b);
         if (e.kind != iclr::EventKind::End) return;
         if (!a_.complete()) {
@@ -20,12 +21,13 @@ public:
         // Per earlier task i: max_{t<T} a[t][i] - a[T][i].
         for (size_t i = 0; i + 1 < m.size(); ++i) {
             double best = m[0][i];
-            for (size_t t = 0; t + 1 < m.size(); ++t) best = std::max(best, m[t][i]);
+            for (size_t t = 0; t + 1 < m.size(); ++t)
+                best = std::max(best, m[t][i]);
             ctx.log("forgetting_task", best - m.back()[i], e.step, int64_t(i));
         }
     }
 
-private:
+  private:
     iclr::AccuracyMatrix a_;
 };
 
@@ -34,4 +36,5 @@ private:
 ICLR_PLUGIN(iclr::Metric, Forgetting, "forgetting", "0.1.0",
             "Chaudhry et al. Riemannian Walk for Incremental Learning. ECCV 2018 (the forgetting measure).",
             "forgetting = mean_{i<T} (max_{t<T} a[t][i] - a[T][i]); also forgetting_task per task i",
-            ICLR_STRING("eval", "task", "task|class", "task: logits masked to each task's classes; class: all classes compete"))
+            ICLR_STRING("eval", "task", "task|class",
+                        "task: logits masked to each task's classes; class: all classes compete"))

@@ -8,11 +8,14 @@ namespace {
 struct PreActBlockImpl : torch::nn::Module {
     PreActBlockImpl(int64_t in, int64_t out, int64_t stride)
         : bn1(register_module("bn1", torch::nn::BatchNorm2d(in))),
-          conv1(register_module("conv1", torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, 3).stride(stride).padding(1).bias(false)))),
+          conv1(register_module(
+              "conv1", torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, 3).stride(stride).padding(1).bias(false)))),
           bn2(register_module("bn2", torch::nn::BatchNorm2d(out))),
-          conv2(register_module("conv2", torch::nn::Conv2d(torch::nn::Conv2dOptions(out, out, 3).padding(1).bias(false)))) {
+          conv2(register_module("conv2",
+                                torch::nn::Conv2d(torch::nn::Conv2dOptions(out, out, 3).padding(1).bias(false)))) {
         if (stride != 1 || in != out)
-            shortcut = register_module("shortcut", torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, 1).stride(stride).bias(false)));
+            shortcut = register_module(
+                "shortcut", torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, 1).stride(stride).bias(false)));
     }
     torch::Tensor forward(const torch::Tensor& x) {
         auto a = torch::relu(bn1(x));
@@ -30,9 +33,10 @@ struct PreActBlockImpl : torch::nn::Module {
 TORCH_MODULE(PreActBlock);
 
 class ResnetBackbone : public iclr::Backbone {
-public:
+  public:
     ResnetBackbone(int64_t in_channels, int64_t width, int64_t depth)
-        : stem_(register_module("stem", torch::nn::Conv2d(torch::nn::Conv2dOptions(in_channels, width, 3).padding(1).bias(false)))) {
+        : stem_(register_module(
+              "stem", torch::nn::Conv2d(torch::nn::Conv2dOptions(in_channels, width, 3).padding(1).bias(false)))) {
         int64_t c = width;
         for (int64_t stage = 0; stage < 3; ++stage) {
             int64_t out = width << stage;
@@ -50,7 +54,7 @@ public:
     }
     int64_t feature_dim() const override { return features_; }
 
-private:
+  private:
     torch::nn::Conv2d stem_;
     torch::nn::Sequential blocks_;
     torch::nn::BatchNorm2d bn_{nullptr};
@@ -58,14 +62,14 @@ private:
 };
 
 class Resnet : public iclr::Model {
-public:
+  public:
     Resnet(const iclr::ParamSet& p, iclr::RunContext&) : width_(p.get_int("width")), depth_(p.get_int("depth")) {}
     std::shared_ptr<iclr::Backbone> build(const std::vector<int64_t>& shape, iclr::RunContext&) override {
         if (shape.size() != 3) throw iclr::PluginError("resnet needs images [C, H, W]");
         return std::make_shared<ResnetBackbone>(shape[0], width_, depth_);
     }
 
-private:
+  private:
     int64_t width_, depth_;
 };
 

@@ -29,7 +29,8 @@ struct BlockImpl : torch::nn::Module {
         : ln1(register_module("ln1", torch::nn::LayerNorm(torch::nn::LayerNormOptions({dim})))),
           attn(register_module("attn", Attention(dim, heads))),
           ln2(register_module("ln2", torch::nn::LayerNorm(torch::nn::LayerNormOptions({dim})))),
-          fc1(register_module("fc1", torch::nn::Linear(dim, hidden))), fc2(register_module("fc2", torch::nn::Linear(hidden, dim))) {}
+          fc1(register_module("fc1", torch::nn::Linear(dim, hidden))),
+          fc2(register_module("fc2", torch::nn::Linear(hidden, dim))) {}
     torch::Tensor forward(torch::Tensor x) {
         x = x + attn(ln1(x));
         return x + fc2(torch::gelu(fc1(ln2(x))));
@@ -42,14 +43,17 @@ struct BlockImpl : torch::nn::Module {
 TORCH_MODULE(Block);
 
 class VitBackbone : public iclr::Backbone {
-public:
-    VitBackbone(const std::vector<int64_t>& shape, int64_t patch, int64_t dim, int64_t depth, int64_t heads, int64_t mlp_ratio, bool cls)
+  public:
+    VitBackbone(const std::vector<int64_t>& shape, int64_t patch, int64_t dim, int64_t depth, int64_t heads,
+                int64_t mlp_ratio, bool cls)
         : dim_(dim), cls_(cls) {
         int64_t tokens = (shape[1] / patch) * (shape[2] / patch);
-        embed_ = register_module("embed", torch::nn::Conv2d(torch::nn::Conv2dOptions(shape[0], dim, patch).stride(patch)));
+        embed_ =
+            register_module("embed", torch::nn::Conv2d(torch::nn::Conv2dOptions(shape[0], dim, patch).stride(patch)));
         pos_ = register_parameter("pos", torch::randn({1, tokens + (cls ? 1 : 0), dim}) * 0.02);
         if (cls) cls_token_ = register_parameter("cls", torch::zeros({1, 1, dim}));
-        for (int64_t k = 0; k < depth; ++k) blocks_->push_back(Block(dim, heads, dim * mlp_ratio));
+        for (int64_t k = 0; k < depth; ++k)
+            blocks_->push_back(Block(dim, heads, dim * mlp_ratio));
         register_module("blocks", blocks_);
         norm_ = register_module("norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({dim})));
     }
@@ -67,7 +71,7 @@ public:
         return m;
     }
 
-private:
+  private:
     int64_t dim_;
     bool cls_;
     torch::nn::Conv2d embed_{nullptr};
@@ -78,19 +82,22 @@ private:
 };
 
 class Vit : public iclr::Model {
-public:
+  public:
     Vit(const iclr::ParamSet& p, iclr::RunContext&)
-        : patch_(p.get_int("patch")), width_(p.get_int("width")), depth_(p.get_int("depth")), heads_(p.get_int("heads")),
-          mlp_ratio_(p.get_int("mlp_ratio")), cls_(p.get_string("pool") == "cls") {
-        if (width_ % heads_ != 0) throw iclr::PluginError("width " + std::to_string(width_) + " is not divisible by heads " + std::to_string(heads_));
+        : patch_(p.get_int("patch")), width_(p.get_int("width")), depth_(p.get_int("depth")),
+          heads_(p.get_int("heads")), mlp_ratio_(p.get_int("mlp_ratio")), cls_(p.get_string("pool") == "cls") {
+        if (width_ % heads_ != 0)
+            throw iclr::PluginError("width " + std::to_string(width_) + " is not divisible by heads " +
+                                    std::to_string(heads_));
     }
     std::shared_ptr<iclr::Backbone> build(const std::vector<int64_t>& shape, iclr::RunContext&) override {
         if (shape.size() != 3) throw iclr::PluginError("vit needs images [C, H, W]");
-        if (shape[1] % patch_ || shape[2] % patch_) throw iclr::PluginError("patch " + std::to_string(patch_) + " does not divide the image size");
+        if (shape[1] % patch_ || shape[2] % patch_)
+            throw iclr::PluginError("patch " + std::to_string(patch_) + " does not divide the image size");
         return std::make_shared<VitBackbone>(shape, patch_, width_, depth_, heads_, mlp_ratio_, cls_);
     }
 
-private:
+  private:
     int64_t patch_, width_, depth_, heads_, mlp_ratio_;
     bool cls_;
 };
@@ -101,8 +108,8 @@ ICLR_PLUGIN(iclr::Model, Vit, "vit", "0.1.0",
             "Dosovitskiy et al. An Image is Worth 16x16 Words: Transformers for Image Recognition at Scale. ICLR 2021.",
             "small ViT: patch embedding, learned positions, pre-norm blocks; CLS-token or GAP features",
             ICLR_INT("patch", 7, 1, 28, "patch size (must divide the image size)"),
-            ICLR_INT("width", 64, 4, 2048, "embedding dimension"),
-            ICLR_INT("depth", 2, 1, 48, "transformer blocks"),
+            ICLR_INT("width", 64, 4, 2048, "embedding dimension"), ICLR_INT("depth", 2, 1, 48, "transformer blocks"),
             ICLR_INT("heads", 4, 1, 64, "attention heads (must divide width)"),
             ICLR_INT("mlp_ratio", 2, 1, 8, "MLP hidden size / width"),
-            ICLR_STRING("pool", "cls", "cls|gap", "features: the CLS token, or the mean of the patch tokens (GAP, no CLS token)"))
+            ICLR_STRING("pool", "cls", "cls|gap",
+                        "features: the CLS token, or the mean of the patch tokens (GAP, no CLS token)"))

@@ -36,7 +36,7 @@ typedef struct iclr_param_spec {
     const char* default_toml; /* the default as a TOML value literal: "0.01", "\"cls\"", "[[0,1],[2,3]]" */
     double min;               /* inclusive range for numbers; ignored when min > max */
     double max;
-    const char* choices;      /* for strings: "|"-separated allowed values, or NULL for any */
+    const char* choices; /* for strings: "|"-separated allowed values, or NULL for any */
     const char* help;
 } iclr_param_spec;
 

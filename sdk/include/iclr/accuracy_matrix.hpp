@@ -9,7 +9,7 @@
 namespace iclr {
 
 class AccuracyMatrix {
-public:
+  public:
     explicit AccuracyMatrix(bool task_incremental) : task_incremental_(task_incremental) {}
 
     // At TaskEnd of task t: evaluates every task's test split; returns row t.
@@ -18,7 +18,8 @@ public:
         if (a_.empty()) a_.assign(n, std::vector<double>(n, 0.0));
         if (recorded_.empty()) recorded_.assign(n, false);
         auto& row = a_.at(size_t(e.task));
-        for (size_t i = 0; i < n; ++i) row[i] = accuracy(learner, b.tasks[i].test, task_incremental_ ? int64_t(i) : -1);
+        for (size_t i = 0; i < n; ++i)
+            row[i] = accuracy(learner, b.tasks[i].test, task_incremental_ ? int64_t(i) : -1);
         recorded_[size_t(e.task)] = true;
         return row;
     }
@@ -33,7 +34,7 @@ public:
     }
     bool has_last_row() const { return !recorded_.empty() && recorded_.back(); }
 
-private:
+  private:
     bool task_incremental_;
     continual::Matrix a_;
     std::vector<bool> recorded_;

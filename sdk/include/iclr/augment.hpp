@@ -16,13 +16,15 @@ using Augment = std::function<torch::Tensor(const torch::Tensor&, torch::Generat
 inline Augment compose(std::vector<Augment> steps) {
     return [steps = std::move(steps)](const torch::Tensor& x, torch::Generator& g) {
         torch::Tensor out = x;
-        for (const auto& s : steps) out = s(out, g);
+        for (const auto& s : steps)
+            out = s(out, g);
         return out;
     };
 }
 
 // SSL methods (VICReg, SimSiam, LUMP) train on two independent views of the same batch.
-inline std::pair<torch::Tensor, torch::Tensor> two_views(const Augment& a, const torch::Tensor& x, torch::Generator& g) {
+inline std::pair<torch::Tensor, torch::Tensor> two_views(const Augment& a, const torch::Tensor& x,
+                                                         torch::Generator& g) {
     return {a(x, g), a(x, g)};
 }
 

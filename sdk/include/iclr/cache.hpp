@@ -21,7 +21,7 @@
 namespace iclr {
 
 class BackboneCache {
-public:
+  public:
     // A content key from everything the cached result depends on (configs, settings, seed).
     static std::string key(std::initializer_list<std::string_view> parts) {
         Sha256 h;
@@ -36,7 +36,8 @@ public:
     // there. A file lock makes a concurrent worker with the same key wait and then load, so a
     // stage is computed once. Records the attributes cache_key and cache_hit on the run, and logs
     // how long it took (so a reuse can be seen in the log). Returns true on a cache hit.
-    static bool load_or_build(RunContext& ctx, const std::string& key, Backbone& backbone, const std::function<void()>& train) {
+    static bool load_or_build(RunContext& ctx, const std::string& key, Backbone& backbone,
+                              const std::function<void()>& train) {
         namespace fs = std::filesystem;
         fs::path dir = ctx.cache_dir() / "backbones";
         fs::create_directories(dir);

@@ -11,7 +11,7 @@ namespace iclr {
 // Task-incremental logits (task >= 0) mask the other tasks' classes to -inf, the usual
 // multi-head-by-masking setup; class-incremental logits (task < 0) keep every class.
 class ClassifierLearner : public Learner {
-public:
+  public:
     ClassifierLearner(std::shared_ptr<Backbone> backbone, const Benchmark& bench)
         : backbone_(std::move(backbone)), head_(backbone_->feature_dim(), bench.num_classes), bench_(bench) {}
 
@@ -22,17 +22,19 @@ public:
         auto out = head_->forward(backbone_->forward(x));
         if (task < 0) return out;
         auto mask = torch::full({out.size(1)}, -std::numeric_limits<float>::infinity(), out.options());
-        for (int64_t c : bench_.tasks.at(size_t(task)).classes) mask[c] = 0.0f;
+        for (int64_t c : bench_.tasks.at(size_t(task)).classes)
+            mask[c] = 0.0f;
         return out + mask;
     }
 
     std::vector<torch::Tensor> trainable() override {
         auto p = backbone_->parameters();
-        for (auto& t : head_->parameters()) p.push_back(t);
+        for (auto& t : head_->parameters())
+            p.push_back(t);
         return p;
     }
 
-private:
+  private:
     std::shared_ptr<Backbone> backbone_;
     torch::nn::Linear head_;
     const Benchmark& bench_;

@@ -14,13 +14,13 @@ namespace iclr {
 // Given to every create() and every call during a trial. The worker implements it; all records
 // go through it to the host, which is the single writer of the database.
 class ICLR_SDK_API RunContext {
-public:
+  public:
     virtual ~RunContext() = default;
 
     virtual int64_t run_id() const = 0;
-    virtual uint64_t seed() const = 0;          // the trial's seed; torch is already seeded with it
+    virtual uint64_t seed() const = 0;             // the trial's seed; torch is already seeded with it
     virtual const std::string& device() const = 0; // "cpu" or "cuda"
-    virtual int threads() const = 0;            // torch intra-op threads, already set
+    virtual int threads() const = 0;               // torch intra-op threads, already set
 
     // Metric sink: one row (run, key, step, task, value). task < 0 means "no task".
     virtual void log(std::string_view key, double value, int64_t step = 0, int64_t task = -1) = 0;

@@ -20,7 +20,8 @@ inline void check(const Matrix& a) {
 inline double average_accuracy(const Matrix& a) {
     check(a);
     double s = 0;
-    for (double v : a.back()) s += v;
+    for (double v : a.back())
+        s += v;
     return s / double(a.size());
 }
 
@@ -32,7 +33,8 @@ inline double forgetting(const Matrix& a) {
     double s = 0;
     for (size_t i = 0; i < T; ++i) {
         double best = a[0][i];
-        for (size_t t = 0; t < T; ++t) best = std::max(best, a[t][i]);
+        for (size_t t = 0; t < T; ++t)
+            best = std::max(best, a[t][i]);
         s += best - a[T][i];
     }
     return s / double(T);
@@ -44,7 +46,8 @@ inline double backward_transfer(const Matrix& a) {
     size_t T = a.size() - 1;
     if (T == 0) return 0.0;
     double s = 0;
-    for (size_t i = 0; i < T; ++i) s += a[T][i] - a[i][i];
+    for (size_t i = 0; i < T; ++i)
+        s += a[T][i] - a[i][i];
     return s / double(T);
 }
 

@@ -39,7 +39,7 @@ struct Episode {
 };
 
 class ICLR_SDK_API EpisodeSampler {
-public:
+  public:
     virtual ~EpisodeSampler() = default;
     // split is "train" (meta-training classes) or "test" (held-out classes).
     virtual Episode sample(const std::string& split, std::mt19937_64& rng) = 0;
@@ -61,7 +61,7 @@ struct Benchmark {
 };
 
 class ICLR_SDK_API Dataset {
-public:
+  public:
     virtual ~Dataset() = default;
     // Must be a function of the plugin's parameters only (randomness from a parameter such as
     // split_seed, not ctx.seed()): a worker reuses the result for later trials with the same

@@ -13,7 +13,7 @@ namespace iclr {
 // The trained thing as metrics see it. Methods own the heads, so they own logits();
 // loss() must be differentiable twice so Hessian metrics can run power iteration on it.
 class ICLR_SDK_API Learner {
-public:
+  public:
     virtual ~Learner() = default;
     virtual Backbone& backbone() = 0;
     // task >= 0: task-incremental (logits outside the task's classes masked to -inf);

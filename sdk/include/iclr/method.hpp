@@ -22,7 +22,7 @@ namespace iclr {
 //    config_text("pretrain"), config_text("model"), the pretraining settings and the seed) and
 //    shared by later trials through iclr::BackboneCache (cache.hpp), which records the key.
 class ICLR_SDK_API Session {
-public:
+  public:
     virtual ~Session() = default;
     virtual const Benchmark& benchmark() = 0;
     // A fresh backbone from the trial's model plugin (throws if the sweep has no [model]).
@@ -38,7 +38,7 @@ public:
 };
 
 class ICLR_SDK_API Method {
-public:
+  public:
     virtual ~Method() = default;
     virtual void run(Session& session) = 0;
 };

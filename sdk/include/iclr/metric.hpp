@@ -10,7 +10,7 @@ namespace iclr {
 // logged at TaskEnd events gives forgetting and BWT at End. Metrics needing internals read
 // learner.backbone().internals(); metrics needing the loss (Hessian eigenvalue) use learner.loss().
 class ICLR_SDK_API Metric {
-public:
+  public:
     virtual ~Metric() = default;
     virtual void on_event(const Event& event, Learner& learner, const Benchmark& benchmark, RunContext& ctx) = 0;
 };

@@ -16,20 +16,21 @@ namespace iclr {
 // Metrics that need a model's internals (CLS vs GAP tokens, attention maps for ViT papers)
 // read internals() after a forward pass; backbones that have none return an empty map.
 class ICLR_SDK_API Backbone : public torch::nn::Module {
-public:
+  public:
     virtual torch::Tensor forward(const torch::Tensor& x) = 0;
     virtual int64_t feature_dim() const = 0;
     virtual std::map<std::string, torch::Tensor> internals() const { return {}; }
 
     int64_t param_count() const {
         int64_t n = 0;
-        for (const auto& p : parameters()) n += p.numel();
+        for (const auto& p : parameters())
+            n += p.numel();
         return n;
     }
 };
 
 class ICLR_SDK_API Model {
-public:
+  public:
     virtual ~Model() = default;
     // Called once per backbone the method asks for (a method may want several: teacher/student,
     // a frozen copy for feature distortion). Initialisation draws from torch's seeded generator.

@@ -13,13 +13,13 @@ namespace iclr {
 
 // The error a plugin raises for bad input or a failed step; the host adds the plugin name.
 class ICLR_SDK_API PluginError : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 
 // Thrown from inside a trial when RunContext::cancelled() became true (Ctrl-C, timeout).
 class ICLR_SDK_API Cancelled : public std::runtime_error {
-public:
+  public:
     Cancelled() : std::runtime_error("cancelled") {}
 };
 
@@ -33,21 +33,51 @@ struct Value {
     std::string s;
     std::vector<Value> list;
 
-    static Value of_int(int64_t v) { Value x; x.type = Type::Int; x.i = v; return x; }
-    static Value of_float(double v) { Value x; x.type = Type::Float; x.f = v; return x; }
-    static Value of_bool(bool v) { Value x; x.type = Type::Bool; x.b = v; return x; }
-    static Value of_string(std::string v) { Value x; x.type = Type::String; x.s = std::move(v); return x; }
-    static Value of_list(std::vector<Value> v) { Value x; x.type = Type::List; x.list = std::move(v); return x; }
+    static Value of_int(int64_t v) {
+        Value x;
+        x.type = Type::Int;
+        x.i = v;
+        return x;
+    }
+    static Value of_float(double v) {
+        Value x;
+        x.type = Type::Float;
+        x.f = v;
+        return x;
+    }
+    static Value of_bool(bool v) {
+        Value x;
+        x.type = Type::Bool;
+        x.b = v;
+        return x;
+    }
+    static Value of_string(std::string v) {
+        Value x;
+        x.type = Type::String;
+        x.s = std::move(v);
+        return x;
+    }
+    static Value of_list(std::vector<Value> v) {
+        Value x;
+        x.type = Type::List;
+        x.list = std::move(v);
+        return x;
+    }
 
     double as_number() const { return type == Type::Int ? double(i) : f; }
     bool operator==(const Value& o) const {
         if (type != o.type) return false;
         switch (type) {
-        case Type::Int: return i == o.i;
-        case Type::Float: return f == o.f;
-        case Type::Bool: return b == o.b;
-        case Type::String: return s == o.s;
-        case Type::List: return list == o.list;
+        case Type::Int:
+            return i == o.i;
+        case Type::Float:
+            return f == o.f;
+        case Type::Bool:
+            return b == o.b;
+        case Type::String:
+            return s == o.s;
+        case Type::List:
+            return list == o.list;
         }
         return false;
     }
@@ -56,7 +86,7 @@ struct Value {
 // The resolved parameters of one plugin in one trial: every schema key is present
 // (defaults filled in by the host), so getters only fail on a plugin bug.
 class ParamSet {
-public:
+  public:
     std::map<std::string, Value> values;
 
     const Value& at(const std::string& key) const {
@@ -77,7 +107,8 @@ public:
         for (const Value& v : get_list(key)) {
             std::vector<int64_t> inner;
             if (v.type == Value::Type::List)
-                for (const Value& e : v.list) inner.push_back(e.i);
+                for (const Value& e : v.list)
+                    inner.push_back(e.i);
             else
                 inner.push_back(v.i);
             out.push_back(std::move(inner));
@@ -86,7 +117,8 @@ public:
     }
     std::vector<int64_t> get_ints(const std::string& key) const {
         std::vector<int64_t> out;
-        for (const Value& v : get_list(key)) out.push_back(v.i);
+        for (const Value& v : get_list(key))
+            out.push_back(v.i);
         return out;
     }
 };

@@ -10,7 +10,7 @@ namespace iclr {
 
 // Algorithm R (Vitter): after n examples seen, each is in the buffer with probability cap/n.
 class ReservoirBuffer {
-public:
+  public:
     explicit ReservoirBuffer(int64_t capacity) : capacity_(capacity) {}
 
     void add(const torch::Tensor& x, const torch::Tensor& y, std::mt19937_64& rng) {
@@ -21,7 +21,10 @@ public:
                 ys_.push_back(y[i].clone());
             } else {
                 int64_t j = std::uniform_int_distribution<int64_t>(0, seen_ - 1)(rng);
-                if (j < capacity_) { xs_[j] = x[i].clone(); ys_[j] = y[i].clone(); }
+                if (j < capacity_) {
+                    xs_[j] = x[i].clone();
+                    ys_[j] = y[i].clone();
+                }
             }
         }
     }
@@ -30,12 +33,16 @@ public:
         if (xs_.empty()) return {};
         std::vector<torch::Tensor> bx, by;
         std::uniform_int_distribution<size_t> pick(0, xs_.size() - 1);
-        for (int64_t k = 0; k < n; ++k) { size_t j = pick(rng); bx.push_back(xs_[j]); by.push_back(ys_[j]); }
+        for (int64_t k = 0; k < n; ++k) {
+            size_t j = pick(rng);
+            bx.push_back(xs_[j]);
+            by.push_back(ys_[j]);
+        }
         return {torch::stack(bx), torch::stack(by)};
     }
     int64_t size() const { return int64_t(xs_.size()); }
 
-private:
+  private:
     int64_t capacity_;
     int64_t seen_ = 0;
     std::vector<torch::Tensor> xs_, ys_;

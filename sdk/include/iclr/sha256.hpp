@@ -1,29 +1,28 @@
 // SHA-256 (FIPS 180-4), header-only: trial keys in the host, content keys for plugin caches.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <string>
 #include <string_view>
-#include <algorithm>
 
 namespace iclr {
 
 class Sha256 {
-public:
+  public:
     Sha256();
     void update(const void* data, size_t len);
     void update(std::string_view s) { update(s.data(), s.size()); }
     std::string hex(); // finalises
 
-private:
+  private:
     void block(const uint8_t* p);
     uint32_t h_[8];
     uint8_t buf_[64];
     size_t buf_len_ = 0;
     uint64_t total_ = 0;
 };
-
 
 namespace sha256_detail {
 inline constexpr uint32_t K[64] = {
@@ -55,11 +54,27 @@ inline void Sha256::block(const uint8_t* p) {
     }
     uint32_t a = h_[0], b = h_[1], c = h_[2], d = h_[3], e = h_[4], f = h_[5], g = h_[6], h = h_[7];
     for (int i = 0; i < 64; ++i) {
-        uint32_t t1 = h + (sha256_detail::rotr(e, 6) ^ sha256_detail::rotr(e, 11) ^ sha256_detail::rotr(e, 25)) + ((e & f) ^ (~e & g)) + sha256_detail::K[i] + w[i];
-        uint32_t t2 = (sha256_detail::rotr(a, 2) ^ sha256_detail::rotr(a, 13) ^ sha256_detail::rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
-        h = g; g = f; f = e; e = d + t1; d = c; c = b; b = a; a = t1 + t2;
+        uint32_t t1 = h + (sha256_detail::rotr(e, 6) ^ sha256_detail::rotr(e, 11) ^ sha256_detail::rotr(e, 25)) +
+                      ((e & f) ^ (~e & g)) + sha256_detail::K[i] + w[i];
+        uint32_t t2 = (sha256_detail::rotr(a, 2) ^ sha256_detail::rotr(a, 13) ^ sha256_detail::rotr(a, 22)) +
+                      ((a & b) ^ (a & c) ^ (b & c));
+        h = g;
+        g = f;
+        f = e;
+        e = d + t1;
+        d = c;
+        c = b;
+        b = a;
+        a = t1 + t2;
     }
-    h_[0] += a; h_[1] += b; h_[2] += c; h_[3] += d; h_[4] += e; h_[5] += f; h_[6] += g; h_[7] += h;
+    h_[0] += a;
+    h_[1] += b;
+    h_[2] += c;
+    h_[3] += d;
+    h_[4] += e;
+    h_[5] += f;
+    h_[6] += g;
+    h_[7] += h;
 }
 
 inline void Sha256::update(const void* data, size_t len) {
@@ -68,8 +83,13 @@ inline void Sha256::update(const void* data, size_t len) {
     while (len > 0) {
         size_t take = std::min(len, 64 - buf_len_);
         std::memcpy(buf_ + buf_len_, p, take);
-        buf_len_ += take; p += take; len -= take;
-        if (buf_len_ == 64) { block(buf_); buf_len_ = 0; }
+        buf_len_ += take;
+        p += take;
+        len -= take;
+        if (buf_len_ == 64) {
+            block(buf_);
+            buf_len_ = 0;
+        }
     }
 }
 
@@ -78,14 +98,17 @@ inline std::string Sha256::hex() {
     uint8_t pad = 0x80;
     update(&pad, 1);
     uint8_t zero = 0;
-    while (buf_len_ != 56) update(&zero, 1);
+    while (buf_len_ != 56)
+        update(&zero, 1);
     uint8_t len_be[8];
-    for (int i = 0; i < 8; ++i) len_be[i] = uint8_t(bits >> (56 - 8 * i));
+    for (int i = 0; i < 8; ++i)
+        len_be[i] = uint8_t(bits >> (56 - 8 * i));
     update(len_be, 8);
     static const char* digits = "0123456789abcdef";
     std::string out;
     for (uint32_t v : h_)
-        for (int s = 28; s >= 0; s -= 4) out += digits[(v >> s) & 0xf];
+        for (int s = 28; s >= 0; s -= 4)
+            out += digits[(v >> s) & 0xf];
     return out;
 }
 
