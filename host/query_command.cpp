@@ -1,4 +1,6 @@
 // `iclr query SQL` and `iclr show RUN`: read-only views of the results database.
+#include <filesystem>
+
 #include <fmt/core.h>
 
 #include "commands.hpp"
@@ -76,6 +78,11 @@ int cmd_show(const std::string& run, const CommonOptions& c) {
     n.step();
     fmt::print("metric rows: {}\n", n.col_int(0));
     if (!log_tail.empty()) fmt::print("\nlog tail:\n{}", log_tail);
+    // The whole log, where `iclr run` wrote it next to this database.
+    std::filesystem::path db_path(store->path());
+    auto full = db_path.parent_path() / "logs" / db_path.stem() / ("run-" + std::to_string(rid) + ".log");
+    std::error_code ec;
+    if (std::filesystem::exists(full, ec)) fmt::print("full log: {}\n", full.string());
     return 0;
 }
 

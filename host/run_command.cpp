@@ -111,6 +111,9 @@ int cmd_run(const RunOptions& o) {
     std::string db_path = o.common.db.empty() ? default_db() : o.common.db;
     std::string results_dir = fs::path(absolute(db_path)).parent_path().string();
     std::string data_dir = absolute(o.common.data.empty() ? default_data() : o.common.data);
+    // Logs and run folders are per database (run ids restart in each); the cache is shared, as its
+    // keys are content hashes.
+    std::string db_stem = fs::path(db_path).stem().string();
     RunLock lock(db_path, spec.name);
     auto store = Store::open_write(db_path);
     int recovered = store->recover_stale_running();
@@ -154,11 +157,11 @@ int cmd_run(const RunOptions& o) {
     install_stop_handlers();
     Progress progress(total, isatty(STDOUT_FILENO));
     SchedulerOptions so{
-        jobs, threads, spec.timeout_s, spec.memory_mb, results_dir + "/logs", [&](const QueuedTrial& q) {
+        jobs, threads, spec.timeout_s, spec.memory_mb, results_dir + "/logs/" + db_stem, [&](const QueuedTrial& q) {
             TrialPoint p = ex.at(q.index);
             ResolvedTrial t = resolve_trial(spec, plugins, p);
             return TrialText{
-                payload(t, q.run_id, threads, spec.memory_mb, data_dir, results_dir + "/cache", results_dir + "/runs"),
+                payload(t, q.run_id, threads, spec.memory_mb, data_dir, results_dir + "/cache", results_dir + "/runs/" + db_stem),
                 describe_point(spec, p)};
         }};
     Scheduler sched(*store, so, progress);
