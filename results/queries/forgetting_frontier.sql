@@ -5,7 +5,7 @@ WITH runs_ab AS (
          (SELECT value FROM params WHERE run_id = r.id AND key = 'model.width') AS width,
          (SELECT value FROM params WHERE run_id = r.id AND key = 'method.lr') AS lr,
          (SELECT value FROM params WHERE run_id = r.id AND key = 'method.epochs') AS epochs,
-         (SELECT value FROM params WHERE run_id = r.id AND key = 'method.pretrain_epochs') > 0 AS pretrained,
+         (SELECT value FROM attributes WHERE run_id = r.id AND key = 'pretrained') AS pretrained,
          MAX(CASE WHEN a.after_task = 1 AND a.task = 0 THEN a.accuracy END) AS a_after_b,
          MAX(CASE WHEN a.after_task = 1 AND a.task = 1 THEN a.accuracy END) AS b_after_b
   FROM runs r JOIN accuracy_matrix a ON a.run_id = r.id

@@ -4,7 +4,7 @@ WITH runs_ab AS (
   SELECT r.id, r.model, r.seed,
          (SELECT value FROM params WHERE run_id = r.id AND key = 'model.width') AS width,
          (SELECT value FROM params WHERE run_id = r.id AND key = 'method.lr') AS lr,
-         (SELECT value FROM params WHERE run_id = r.id AND key = 'method.pretrain_epochs') > 0 AS pretrained,
+         (SELECT value FROM attributes WHERE run_id = r.id AND key = 'pretrained') AS pretrained,
          CAST((SELECT value FROM attributes WHERE run_id = r.id AND key = 'param_count') AS INTEGER) AS params,
          MAX(CASE WHEN a.after_task = 0 AND a.task = 0 THEN a.accuracy END) AS a_after_a,
          MAX(CASE WHEN a.after_task = 1 AND a.task = 0 THEN a.accuracy END) AS a_after_b,

@@ -38,8 +38,8 @@ TEST(Forgetting, CiProfileOfTheDefaultSweepRunsAndItsQueryAnswers) {
                     "--format", "csv"});
     ASSERT_EQ(q.code, 0) << q.out;
     EXPECT_TRUE(has(q.out, "model,width,params,pretrained,lr,seeds,forgetting,sd,final_acc_a,final_acc_b\n")) << q.out;
-    EXPECT_TRUE(has(q.out, "mlp,32,26176,0,0.01,1,")) << q.out;
-    EXPECT_TRUE(has(q.out, "mlp,32,26176,1,0.01,1,")) << q.out;
+    EXPECT_TRUE(has(q.out, "mlp,32,26176,none,0.01,1,")) << q.out;
+    EXPECT_TRUE(has(q.out, "mlp,32,26176,supervised,0.01,1,")) << q.out;
     auto f = s.run({"query", slurp(std::string(ICLR_TEST_SOURCE_DIR) + "/results/queries/forgetting_frontier.sql"),
                     "--format", "csv"});
     ASSERT_EQ(f.code, 0) << f.out;
@@ -82,8 +82,8 @@ plugin = "accuracy_matrix"
     ASSERT_GT(built, 0) << first;
     ASSERT_GE(loaded, 0) << second;
     EXPECT_LT(loaded, built) << "loading the cached backbone should be faster than pretraining it";
-    EXPECT_TRUE(has(first, "pretrained on fashion_mnist")) << first;
-    EXPECT_FALSE(has(second, "pretrained on fashion_mnist")) << second;
+    EXPECT_TRUE(has(first, "pretrained (supervised) on fashion_mnist")) << first;
+    EXPECT_FALSE(has(second, "pretrained (supervised) on fashion_mnist")) << second;
     // A different seed is a different key: pretrained again, once.
     std::string text = slurp(s.path("cache.toml"));
     text.replace(text.find("jobs = 1"), 8, "jobs = 1\nseeds = [1]");

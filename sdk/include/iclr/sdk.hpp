@@ -17,3 +17,4 @@
 #include "iclr/params.hpp"
 #include "iclr/plugin.hpp"
 #include "iclr/replay.hpp"
+#include "iclr/vicreg.hpp"

@@ -1,0 +1,37 @@
+// VICReg loss terms on inputs whose values are known by hand, and the two-view augmentations.
+#include "plugin_test_util.hpp"
+
+using namespace iclr;
+
+TEST(Vicreg, CollapsedEmbeddingsPayTheFullVarianceTerm) {
+    auto z = torch::ones({64, 8}) * 3.0;
+    auto t = vicreg(z, z);
+    EXPECT_NEAR(t.invariance.item<double>(), 0.0, 1e-9);
+    EXPECT_NEAR(t.variance.item<double>(), 1.0 - std::sqrt(1e-4), 1e-6); // relu(1 - sqrt(0 + 1e-4)) per dim
+    EXPECT_NEAR(t.covariance.item<double>(), 0.0, 1e-9);
+    EXPECT_NEAR(t.loss.item<double>(), 25.0 * (1.0 - std::sqrt(1e-4)), 1e-4);
+}
+
+TEST(Vicreg, InvarianceIsTheMeanSquaredErrorAndCovarianceCountsOffDiagonals) {
+    torch::manual_seed(0);
+    auto z1 = torch::randn({4096, 4}) * 2.0; // sd 2: no variance penalty
+    auto z2 = z1 + 0.5;
+    auto t = vicreg(z1, z2);
+    EXPECT_NEAR(t.invariance.item<double>(), 0.25, 1e-6);
+    EXPECT_NEAR(t.variance.item<double>(), 0.0, 1e-9);
+    EXPECT_LT(t.covariance.item<double>(), 0.1);                                 // independent dimensions
+    auto dup = torch::cat({z1.slice(1, 0, 1), z1.slice(1, 0, 1)}, 1);            // two identical dims, variance 4
+    double cov = vicreg(dup, dup).covariance.item<double>() / 2.0;               // per view
+    EXPECT_NEAR(cov, 2 * std::pow(dup.var(0)[0].item<double>(), 2) / 2.0, 1e-3); // C_01^2 + C_10^2 over D = 2
+}
+
+TEST(Augment, ShiftMovesPixelsAndNoiseIsSeeded) {
+    auto x = torch::zeros({1, 1, 5, 5});
+    x[0][0][2][2] = 1.0;
+    auto g1 = at::detail::createCPUGenerator(1), g2 = at::detail::createCPUGenerator(1);
+    auto a = random_shift(2, 0.0)(x, g1), b = random_shift(2, 0.0)(x, g2);
+    EXPECT_TRUE(torch::equal(a, b));               // same seed, same view
+    EXPECT_DOUBLE_EQ(a.sum().item<double>(), 1.0); // a shift of at most 2 keeps the centre pixel
+    auto n = gaussian_noise(0.1)(torch::zeros({1000}).view({10, 1, 10, 10}), g1);
+    EXPECT_NEAR(n.std().item<double>(), 0.1, 0.01);
+}
