@@ -1,6 +1,8 @@
 // Index decoding and deterministic random draws (splitmix64 of sweep seed, sample and axis).
 #include "expansion.hpp"
 
+#include "values.hpp"
+
 #include <cmath>
 #include <map>
 
@@ -77,6 +79,18 @@ Expansion::Expansion(const SweepSpec& spec) : spec_(spec) {
     for (uint64_t d : dim_size_)
         if (__builtin_mul_overflow(total, d, &total) || total > uint64_t(INT64_MAX)) too_many();
     raw_count_ = uint64_t(total);
+    // A condition on a label that is not swept can never hold, so its rule never matches (the
+    // parser refuses such labels anyway).
+    for (const auto& rule : spec.excludes) {
+        std::vector<std::pair<size_t, const ExcludeRule::Cond*>> resolved;
+        for (const auto& c : rule.conds)
+            for (size_t k = 0; k < spec.axes.size(); ++k)
+                if (spec.axes[k].label == c.label) {
+                    resolved.emplace_back(k, &c);
+                    break;
+                }
+        if (resolved.size() == rule.conds.size()) rules_.push_back(std::move(resolved));
+    }
 }
 
 void Expansion::decode(uint64_t index, TrialPoint& p) const {
@@ -129,20 +143,23 @@ TrialPoint Expansion::at(uint64_t index) const {
 }
 
 bool Expansion::excluded(const TrialPoint& p) const {
-    for (const auto& rule : spec_.excludes) {
+    for (const auto& rule : rules_) {
         bool all = true;
-        for (const auto& c : rule.conds) {
-            size_t k = 0;
-            while (k < spec_.axes.size() && spec_.axes[k].label != c.label)
-                ++k;
-            if (k == spec_.axes.size() || !compare(p.axis_values[k], c.op, c.value)) {
+        for (const auto& [axis, cond] : rule)
+            if (!compare(p.axis_values[axis], cond->op, cond->value)) {
                 all = false;
                 break;
             }
-        }
         if (all) return true;
     }
     return false;
+}
+
+std::string describe_point(const SweepSpec& spec, const TrialPoint& p) {
+    std::string s;
+    for (size_t k = 0; k < spec.axes.size(); ++k)
+        s += spec.axes[k].label + "=" + value_to_toml(p.axis_values[k]) + " ";
+    return s + "seed=" + std::to_string(p.seed);
 }
 
 } // namespace iclr

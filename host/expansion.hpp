@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "sweep.hpp"
@@ -41,6 +42,11 @@ class Expansion {
     std::vector<int> axis_dim_; // grid axis -> dimension; -1 for random axes
     uint64_t samples_ = 1;
     uint64_t raw_count_ = 0;
+    // exclude rules with each condition's label resolved to its axis once, not per trial
+    std::vector<std::vector<std::pair<size_t, const ExcludeRule::Cond*>>> rules_;
 };
+
+// "model.width=64 method.lr=0.01 seed=0": a trial as progress lines and `iclr plan` show it.
+std::string describe_point(const SweepSpec& spec, const TrialPoint& p);
 
 } // namespace iclr

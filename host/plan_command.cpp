@@ -9,13 +9,6 @@
 
 namespace iclr {
 
-std::string describe_point(const SweepSpec& spec, const TrialPoint& p) {
-    std::string s;
-    for (size_t k = 0; k < spec.axes.size(); ++k)
-        s += spec.axes[k].label + "=" + value_to_toml(p.axis_values[k]) + " ";
-    return s + "seed=" + std::to_string(p.seed);
-}
-
 int cmd_plan(const std::string& file, const std::string& profile) {
     SweepSpec spec = parse_sweep(file, profile);
     PluginRegistry reg;

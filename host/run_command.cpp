@@ -25,8 +25,6 @@
 namespace iclr {
 namespace fs = std::filesystem;
 
-std::string describe_point(const SweepSpec& spec, const TrialPoint& p); // plan_command.cpp
-
 std::string default_db() {
     const char* e = std::getenv("ICLR_DB");
     return e && *e ? e : "results/iclr.db";
@@ -160,9 +158,9 @@ int cmd_run(const RunOptions& o) {
         jobs, threads, spec.timeout_s, spec.memory_mb, results_dir + "/logs/" + db_stem, [&](const QueuedTrial& q) {
             TrialPoint p = ex.at(q.index);
             ResolvedTrial t = resolve_trial(spec, plugins, p);
-            return TrialText{
-                payload(t, q.run_id, threads, spec.memory_mb, data_dir, results_dir + "/cache", results_dir + "/runs/" + db_stem),
-                describe_point(spec, p)};
+            return TrialText{payload(t, q.run_id, threads, spec.memory_mb, data_dir, results_dir + "/cache",
+                                     results_dir + "/runs/" + db_stem),
+                             describe_point(spec, p)};
         }};
     Scheduler sched(*store, so, progress);
     auto start = std::chrono::steady_clock::now();

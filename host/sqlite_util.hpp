@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "errors.hpp"
@@ -21,6 +22,10 @@ class Statement {
     Statement& bind(int i, double v);
     Statement& bind(int i, const std::string& v);
     Statement& bind_null(int i);
+    // NULL for "not known": an empty string, an empty optional, or a negative flag.
+    Statement& bind_or_null(int i, const std::string& v) { return v.empty() ? bind_null(i) : bind(i, v); }
+    Statement& bind_or_null(int i, std::optional<int64_t> v) { return v ? bind(i, *v) : bind_null(i); }
+    Statement& bind_flag(int i, int flag) { return flag < 0 ? bind_null(i) : bind(i, int64_t(flag)); }
     bool step(); // true while a row is available
     void run();  // step to completion, then reset
     void reset();

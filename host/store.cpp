@@ -98,14 +98,7 @@ int64_t Store::add_sweep(const SweepRecord& s) {
                       "git_dirty, host, iclr_version) "
                       "VALUES(?,?,?,?,?,?,?,?,?,?)");
     st.bind(1, s.name).bind(2, s.file).bind(3, s.profile).bind(4, s.source).bind(5, s.source_sha256).bind(6, now_iso());
-    if (s.git_commit.empty())
-        st.bind_null(7);
-    else
-        st.bind(7, s.git_commit);
-    if (s.git_dirty < 0)
-        st.bind_null(8);
-    else
-        st.bind(8, int64_t(s.git_dirty));
+    st.bind_or_null(7, s.git_commit).bind_flag(8, s.git_dirty);
     st.bind(9, s.host).bind(10, std::string(ICLR_VERSION));
     st.run();
     return sqlite3_last_insert_rowid(db_);
@@ -141,15 +134,7 @@ int64_t Store::prepare_run(int64_t sweep_id, const ResolvedTrial& t, const std::
                           "started_at=NULL, finished_at=NULL, duration_s=NULL, exit_code=NULL, signal=NULL, "
                           "error=NULL, log_tail=NULL "
                           "WHERE id=?");
-        up.bind(1, sweep_id).bind(2, plugins_json);
-        if (git_commit.empty())
-            up.bind_null(3);
-        else
-            up.bind(3, git_commit);
-        if (git_dirty < 0)
-            up.bind_null(4);
-        else
-            up.bind(4, int64_t(git_dirty));
+        up.bind(1, sweep_id).bind(2, plugins_json).bind_or_null(3, git_commit).bind_flag(4, git_dirty);
         up.bind(5, id).run();
         return id;
     }
@@ -158,21 +143,9 @@ int64_t Store::prepare_run(int64_t sweep_id, const ResolvedTrial& t, const std::
         "INSERT INTO runs(key, sweep_id, trial_index, seed, status, dataset, model, method, config_toml, config_json, "
         "plugins_json, git_commit, git_dirty, created_at) VALUES(?,?,?,?,'pending',?,?,?,?,?,?,?,?,?)");
     st.bind(1, t.key).bind(2, sweep_id).bind(3, int64_t(t.index)).bind(4, t.seed);
-    auto opt = [&](int i, const std::string& s) {
-        if (s.empty())
-            st.bind_null(i);
-        else
-            st.bind(i, s);
-    };
-    opt(5, dataset);
-    opt(6, model);
-    opt(7, method);
+    st.bind_or_null(5, dataset).bind_or_null(6, model).bind_or_null(7, method);
     st.bind(8, t.config_toml).bind(9, config_json(t.config_toml)).bind(10, plugins_json);
-    opt(11, git_commit);
-    if (git_dirty < 0)
-        st.bind_null(12);
-    else
-        st.bind(12, int64_t(git_dirty));
+    st.bind_or_null(11, git_commit).bind_flag(12, git_dirty);
     st.bind(13, now_iso());
     st.run();
     id = sqlite3_last_insert_rowid(db_);
@@ -229,22 +202,9 @@ void Store::finish_run(int64_t run, const RunEnd& e) {
         db_,
         "UPDATE runs SET status=?, finished_at=?, duration_s=?, error=?, log_tail=?, exit_code=?, signal=? WHERE id=?");
     st.bind(1, e.status).bind(2, now_iso()).bind(3, e.duration_s);
-    if (e.error.empty())
-        st.bind_null(4);
-    else
-        st.bind(4, e.error);
-    if (e.log_tail.empty())
-        st.bind_null(5);
-    else
-        st.bind(5, e.log_tail);
-    if (e.exit_code)
-        st.bind(6, int64_t(*e.exit_code));
-    else
-        st.bind_null(6);
-    if (e.signal)
-        st.bind(7, int64_t(*e.signal));
-    else
-        st.bind_null(7);
+    st.bind_or_null(4, e.error).bind_or_null(5, e.log_tail);
+    st.bind_or_null(6, e.exit_code ? std::optional<int64_t>(*e.exit_code) : std::nullopt);
+    st.bind_or_null(7, e.signal ? std::optional<int64_t>(*e.signal) : std::nullopt);
     st.bind(8, run);
     st.run();
 }
@@ -254,12 +214,7 @@ void Store::add_metric(int64_t run, const std::string& key, int64_t step, std::o
         insert_metric_ =
             std::make_unique<Statement>(db_, "INSERT INTO metrics(run_id, key, step, task, value) VALUES(?,?,?,?,?)");
     Statement& st = *insert_metric_;
-    st.bind(1, run).bind(2, key).bind(3, step);
-    if (task)
-        st.bind(4, *task);
-    else
-        st.bind_null(4);
-    st.bind(5, value);
+    st.bind(1, run).bind(2, key).bind(3, step).bind_or_null(4, task).bind(5, value);
     st.step();
     st.reset();
 }

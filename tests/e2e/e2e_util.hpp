@@ -90,9 +90,11 @@ class Scratch {
     }
 
     // One value from the database (read-only connection, as a user's sqlite3 would do).
-    std::string sql(const std::string& query) const {
+    std::string sql(const std::string& query) const { return sql_in(db(), query); }
+    // The same for a database somewhere else (a --db path).
+    static std::string sql_in(const std::string& path, const std::string& query) {
         sqlite3* db = nullptr;
-        if (sqlite3_open_v2(this->db().c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+        if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
             sqlite3_close(db);
             return "<no database>";
         }

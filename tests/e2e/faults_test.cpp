@@ -234,17 +234,7 @@ tag = { range = [0, 12] }
     auto r = s.run({"run", file, "--db", db});
     EXPECT_EQ(r.code, 1) << r.out;
     EXPECT_TRUE(has(r.out, "iclr: error: " + db + ": database or disk is full; finished trials are kept")) << r.out;
-    auto integrity = [&] {
-        sqlite3* h = nullptr;
-        sqlite3_open_v2(db.c_str(), &h, SQLITE_OPEN_READONLY, nullptr);
-        sqlite3_stmt* st = nullptr;
-        sqlite3_prepare_v2(h, "PRAGMA integrity_check", -1, &st, nullptr);
-        std::string out =
-            sqlite3_step(st) == SQLITE_ROW ? reinterpret_cast<const char*>(sqlite3_column_text(st, 0)) : "?";
-        sqlite3_finalize(st);
-        sqlite3_close(h);
-        return out;
-    };
+    auto integrity = [&] { return Scratch::sql_in(db, "PRAGMA integrity_check"); };
     EXPECT_EQ(integrity(), "ok");
     ASSERT_EQ(std::system(("mount -o remount,size=64M " + mnt).c_str()), 0);
     auto again = s.run({"run", file, "--db", db});
