@@ -9,10 +9,10 @@
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
-#include "commands.hpp"
-#include "errors.hpp"
-#include "plugin_registry.hpp"
-#include "process.hpp"
+#include "cli/commands.hpp"
+#include "common/errors.hpp"
+#include "common/process.hpp"
+#include "plugin/plugin_registry.hpp"
 
 namespace {
 
@@ -38,6 +38,59 @@ int worker_main() {
     _exit(rc); // skip libtorch's static destructors: nothing is left to clean up
 }
 
+// Every subcommand's options, filled by CLI11.
+struct Cli {
+    iclr::CommonOptions common;
+    std::string plugin_name, sweep, profile, sql, format = "table", run_id;
+    iclr::RunOptions run;
+    CLI::App *plugins = nullptr, *plan = nullptr, *run_cmd = nullptr, *query = nullptr, *show = nullptr;
+
+    void add_to(CLI::App& app) {
+        auto add_common = [&](CLI::App* sub) {
+            sub->add_option("--db", common.db, "results database (default: $ICLR_DB or results/iclr.db)");
+            sub->add_option("--data", common.data, "data sets folder (default: $ICLR_DATA or data)");
+        };
+        plugins = app.add_subcommand("plugins", "list discovered plugins, or describe one (e.g. methods/finetune)");
+        plugins->add_option("plugin", plugin_name, "kind/name or name");
+
+        plan = app.add_subcommand("plan", "validate a sweep and count its trials; trains nothing");
+        plan->add_option("sweep", sweep, "sweep file (.toml)")->required();
+        plan->add_option("--profile", profile, "apply [profile.NAME] from the sweep");
+
+        run_cmd = app.add_subcommand("run", "run a sweep (resumable: finished trials are skipped)");
+        run_cmd->add_option("sweep", run.sweep, "sweep file (.toml)")->required();
+        run_cmd->add_option("--profile", run.profile, "apply [profile.NAME] from the sweep");
+        run_cmd
+            ->add_option("-j,--jobs", run.jobs,
+                         "trials at once (default: the sweep's jobs); cores are split between them")
+            ->check(CLI::Range(1, 256));
+        run_cmd->add_option("--threads", run.threads, "torch threads per trial (default: cores / jobs)")
+            ->check(CLI::Range(1, 256));
+        add_common(run_cmd);
+
+        query = app.add_subcommand("query", "read-only SQL over the results");
+        query->add_option("sql", sql, "one SELECT statement")->required();
+        query->add_option("-f,--format", format, "table, csv, json or markdown");
+        add_common(query);
+
+        show = app.add_subcommand("show", "one run: config, status, timings, metrics, log tail, provenance");
+        show->add_option("run", run_id, "run id or key prefix")->required();
+        add_common(show);
+    }
+
+    int dispatch() {
+        if (*plugins) return iclr::cmd_plugins(plugin_name);
+        if (*plan) return iclr::cmd_plan(sweep, profile);
+        if (*run_cmd) {
+            run.common = common;
+            return iclr::cmd_run(run);
+        }
+        if (*query) return iclr::cmd_query(sql, format, common);
+        if (*show) return iclr::cmd_show(run_id, common);
+        return 0;
+    }
+};
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -48,56 +101,16 @@ int main(int argc, char** argv) {
     CLI::App app{"iclr: rerun ICLR 2022 findings as small, reproducible experiments"};
     app.set_version_flag("--version", ICLR_VERSION);
     app.require_subcommand(1);
-    iclr::CommonOptions common;
-    auto add_common = [&](CLI::App* sub) {
-        sub->add_option("--db", common.db, "results database (default: $ICLR_DB or results/iclr.db)");
-        sub->add_option("--data", common.data, "data sets folder (default: $ICLR_DATA or data)");
-    };
-
-    std::string plugin_name;
-    auto* plugins = app.add_subcommand("plugins", "list discovered plugins, or describe one (e.g. methods/finetune)");
-    plugins->add_option("plugin", plugin_name, "kind/name or name");
-
-    std::string sweep, profile;
-    auto* plan = app.add_subcommand("plan", "validate a sweep and count its trials; trains nothing");
-    plan->add_option("sweep", sweep, "sweep file (.toml)")->required();
-    plan->add_option("--profile", profile, "apply [profile.NAME] from the sweep");
-
-    iclr::RunOptions ro;
-    auto* run = app.add_subcommand("run", "run a sweep (resumable: finished trials are skipped)");
-    run->add_option("sweep", ro.sweep, "sweep file (.toml)")->required();
-    run->add_option("--profile", ro.profile, "apply [profile.NAME] from the sweep");
-    run->add_option("-j,--jobs", ro.jobs, "trials at once (default: the sweep's jobs); cores are split between them")
-        ->check(CLI::Range(1, 256));
-    run->add_option("--threads", ro.threads, "torch threads per trial (default: cores / jobs)")
-        ->check(CLI::Range(1, 256));
-    add_common(run);
-
-    std::string sql, format = "table";
-    auto* query = app.add_subcommand("query", "read-only SQL over the results");
-    query->add_option("sql", sql, "one SELECT statement")->required();
-    query->add_option("-f,--format", format, "table, csv, json or markdown");
-    add_common(query);
-
-    std::string run_id;
-    auto* show = app.add_subcommand("show", "one run: config, status, timings, metrics, log tail, provenance");
-    show->add_option("run", run_id, "run id or key prefix")->required();
-    add_common(show);
-
+    Cli cli;
+    cli.add_to(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
         return app.exit(e) == 0 ? 0 : 2;
     }
+    // One line per problem, exit 2 for bad input and 1 for everything else; never a stack trace.
     try {
-        if (*plugins) return iclr::cmd_plugins(plugin_name);
-        if (*plan) return iclr::cmd_plan(sweep, profile);
-        if (*run) {
-            ro.common = common;
-            return iclr::cmd_run(ro);
-        }
-        if (*query) return iclr::cmd_query(sql, format, common);
-        if (*show) return iclr::cmd_show(run_id, common);
+        return cli.dispatch();
     } catch (const iclr::SweepError& e) {
         std::fflush(stdout);
         for (const auto& d : e.diagnostics)
@@ -112,5 +125,4 @@ int main(int argc, char** argv) {
         fmt::print(stderr, "iclr: error: {}\n", e.what());
         return 1;
     }
-    return 0;
 }

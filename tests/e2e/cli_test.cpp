@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "e2e_util.hpp"
+#include "iclr/abi.h"
 
 using namespace iclr::e2e;
 
@@ -25,11 +26,12 @@ TEST(Cli, PluginsListsWorkingAndBrokenPluginsWithReasons) {
     s.set_env("ICLR_PLUGIN_PATH", std::string(ICLR_FIXTURE_OK_DIR) + ":" + ICLR_FIXTURE_BROKEN_DIR);
     auto r = s.run({"plugins"});
     EXPECT_EQ(r.code, 0) << r.out;
-    for (const char* want :
-         {"dataset  mnist", "model    mlp", "method   finetune", "metric   accuracy", "method   noop",
-          "broken: ABI mismatch: host provides 1.0, plugin was built for 99.0", "broken: no entry point",
-          "broken: not a shared library", "broken: init failed: cannot find CUDA device 7",
-          "broken: crashed while loading (signal 11 (SIGSEGV))", "broken: bad metadata"})
+    const std::string abi = std::to_string(ICLR_ABI_MAJOR) + "." + std::to_string(ICLR_ABI_MINOR);
+    for (const std::string& want : std::vector<std::string>{
+             "dataset  mnist", "model    mlp", "method   finetune", "metric   accuracy", "method   noop",
+             "broken: ABI mismatch: host provides " + abi + ", plugin was built for 99.0", "broken: no entry point",
+             "broken: not a shared library", "broken: init failed: cannot find CUDA device 7",
+             "broken: crashed while loading (signal 11 (SIGSEGV))", "broken: bad metadata"})
         EXPECT_TRUE(has(r.out, want)) << "missing '" << want << "' in:\n" << r.out;
     auto one = s.run({"plugins", "methods/noop"});
     EXPECT_EQ(one.code, 0);

@@ -7,8 +7,8 @@
 #include <memory>
 
 #include "iclr/sdk.hpp"
-#include "plugin_loader.hpp"
-#include "values.hpp"
+#include "plugin/plugin_loader.hpp"
+#include "common/values.hpp"
 
 namespace iclr::test {
 

@@ -3,7 +3,7 @@
 
 #include <set>
 
-#include "expansion.hpp"
+#include "sweep/expansion.hpp"
 
 using namespace iclr;
 

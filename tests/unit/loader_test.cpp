@@ -1,14 +1,16 @@
 // Plugin loading: a working fixture loads; each broken fixture fails with its own precise reason.
 #include <gtest/gtest.h>
 
-#include "plugin_loader.hpp"
-#include "plugin_registry.hpp"
+#include "plugin/plugin_loader.hpp"
+#include "plugin/plugin_registry.hpp"
 #include "test_util.hpp"
 
 using namespace iclr;
 
 namespace {
 std::string broken(const std::string& name) { return std::string(ICLR_FIXTURE_BROKEN_DIR) + "/" + name; }
+const std::string kAbi = std::to_string(ICLR_ABI_MAJOR) + "." + std::to_string(ICLR_ABI_MINOR);
+const std::string kNewerMinor = std::to_string(ICLR_ABI_MAJOR) + "." + std::to_string(ICLR_ABI_MINOR + 1);
 } // namespace
 
 TEST(Loader, WorkingPluginReportsMetadataAndSchema) {
@@ -26,9 +28,9 @@ TEST(Loader, EachFailureModeHasItsOwnMessage) {
     EXPECT_EQ(load_plugin(broken("not_a_library.so")).record.error, "not a shared library (no ELF header)");
     EXPECT_EQ(load_plugin(broken("no_entry.so")).record.error, "no entry point: symbol 'iclr_plugin_entry' not found");
     EXPECT_EQ(load_plugin(broken("wrong_abi.so")).record.error,
-              "ABI mismatch: host provides 1.0, plugin was built for 99.0");
+              "ABI mismatch: host provides " + kAbi + ", plugin was built for 99.0");
     EXPECT_EQ(load_plugin(broken("newer_minor.so")).record.error,
-              "ABI mismatch: host provides 1.0, plugin was built for 1.1");
+              "ABI mismatch: host provides " + kAbi + ", plugin was built for " + kNewerMinor);
     EXPECT_EQ(load_plugin(broken("init_throws.so")).record.error, "init failed: cannot find CUDA device 7");
     EXPECT_EQ(load_plugin(broken("bad_metadata.so")).record.error,
               "bad metadata: plugin name 'Bad Name!' is not a lower_snake_case identifier");

@@ -1,7 +1,8 @@
 // iclr query's guard: reads pass; writes, ATTACH, writable PRAGMAs and multi-statements are refused.
 #include <gtest/gtest.h>
 
-#include "query.hpp"
+#include "cli/table.hpp"
+#include "store/query.hpp"
 #include "test_util.hpp"
 
 using namespace iclr;

@@ -1,37 +1,27 @@
 // Store: schema creation and versioning, run lifecycle, resume semantics, stale-run recovery.
 #include <gtest/gtest.h>
 
-#include "schema.hpp"
-#include "store.hpp"
+#include "store/schema.hpp"
+#include "store/store.hpp"
 #include "test_util.hpp"
-#include "validate.hpp"
 
 using namespace iclr;
 
 namespace {
 
-struct Fixture {
-    SweepSpec spec;
-    std::vector<const PluginRecord*> plugins;
-    PluginRegistry reg = PluginRegistry::with_records({});
-    PluginRecord rec;
-    Fixture() {
-        rec.ok = true;
-        rec.kind = ICLR_KIND_METHOD;
-        rec.name = "noop";
-        rec.version = "1.0.0";
-        ParamSchema p;
-        p.name = "k";
-        p.type = ICLR_PARAM_INT;
-        p.default_toml = "0";
-        p.default_value = Value::of_int(0);
-        rec.params = {p};
-        reg = PluginRegistry::with_records({rec});
-        spec = parse_sweep_text("[method]\nplugin = \"noop\"\nk = { grid = [1, 2, 3] }\n", "t.toml");
-        plugins = validate_sweep(spec, reg);
-    }
-    ResolvedTrial trial(uint64_t i) { return resolve_trial(spec, plugins, Expansion(spec).at(i)); }
-};
+// A trial as the store sees it: plain rows (the store knows no sweep types).
+RunRow row(int64_t sweep, int64_t k) {
+    RunRow r;
+    r.key = "key-" + std::to_string(k);
+    r.sweep_id = sweep;
+    r.trial_index = uint64_t(k);
+    r.method = "noop";
+    r.config_toml = "seed = 0\n[method]\nplugin = \"noop\"\nparams = { k = " + std::to_string(k) + " }\n";
+    r.config_json = "{}";
+    r.plugins_json = "{}";
+    r.params = {{"method.k", Value::of_int(k)}};
+    return r;
+}
 
 int64_t count(Store& s, const std::string& sql) {
     Statement st(s.db(), sql);
@@ -55,22 +45,22 @@ TEST(Store, CreatesSchemaInWalMode) {
 
 TEST(Store, RunLifecycleAndTypedParams) {
     test::TempDir dir;
-    Fixture f;
     auto s = Store::open_write(dir.file("r.db"));
     s->begin();
     int64_t sweep = s->add_sweep({"t", "t.toml", "", "src", "sha", "", "host", -1});
-    auto t = f.trial(1);
-    int64_t run = s->prepare_run(sweep, t, "{}", "", -1);
+    auto t = row(sweep, 2);
+    int64_t run = s->prepare_run(t);
     s->commit();
-    EXPECT_EQ(s->find_run(t.key)->second, "pending");
-    s->mark_running(run, {42, 1, "cpu", "host", "1.13.0"});
+    EXPECT_EQ(s->find_run(t.key)->status, RunStatus::Pending);
+    s->mark_running({run, 42, 1, "cpu", "host", "1.13.0"});
     s->begin();
     s->add_metric(run, "acc", 0, 0, 0.5);
     s->add_metric(run, "loss", 3, std::nullopt, 1.25);
     s->set_attribute(run, "cache_key", "abc");
     s->commit();
-    s->finish_run(run, {"done", "", "", std::nullopt, std::nullopt, 1.5});
-    EXPECT_EQ(s->find_run(t.key)->second, "done");
+    s->finish_run({run, RunStatus::Done, "", "", std::nullopt, std::nullopt, 1.5});
+    EXPECT_EQ(s->find_run(t.key)->status, RunStatus::Done);
+    EXPECT_EQ(count(*s, "SELECT status = 'done' FROM runs"), 1);
     EXPECT_EQ(count(*s, "SELECT value FROM params WHERE key = 'method.k'"), 2);
     EXPECT_EQ(count(*s, "SELECT typeof(value) = 'integer' FROM params WHERE key = 'method.k'"), 1);
     EXPECT_EQ(count(*s, "SELECT COUNT(*) FROM metrics WHERE task IS NULL"), 1);
@@ -81,20 +71,19 @@ TEST(Store, RunLifecycleAndTypedParams) {
 
 TEST(Store, RerunningAnUnfinishedTrialDropsItsPartialMetrics) {
     test::TempDir dir;
-    Fixture f;
     auto s = Store::open_write(dir.file("r.db"));
     int64_t sweep = s->add_sweep({"t", "t.toml", "", "src", "sha", "", "host", -1});
-    auto t = f.trial(0);
-    int64_t run = s->prepare_run(sweep, t, "{}", "", -1);
-    s->mark_running(run, {1, 1, "cpu", "h", "v"});
+    auto t = row(sweep, 1);
+    int64_t run = s->prepare_run(t);
+    s->mark_running({run, 1, 1, "cpu", "h", "v"});
     s->add_metric(run, "acc", 0, 0, 0.1);
     EXPECT_EQ(s->recover_stale_running(), 1); // the host died here
-    EXPECT_EQ(s->find_run(t.key)->second, "interrupted");
-    int64_t again = s->prepare_run(sweep, t, "{}", "", -1);
+    EXPECT_EQ(s->find_run(t.key)->status, RunStatus::Interrupted);
+    int64_t again = s->prepare_run(t);
     EXPECT_EQ(again, run); // same key, same row: no duplicate run
     EXPECT_EQ(count(*s, "SELECT COUNT(*) FROM metrics"), 0);
     EXPECT_EQ(count(*s, "SELECT COUNT(*) FROM runs"), 1);
-    EXPECT_EQ(s->find_run(t.key)->second, "pending");
+    EXPECT_EQ(s->find_run(t.key)->status, RunStatus::Pending);
 }
 
 TEST(Store, NewerSchemaIsRefused) {
@@ -144,4 +133,11 @@ TEST(Store, ARealVersion1DatabaseOpensWithEveryRowKept) {
     EXPECT_EQ(count(*s, "SELECT COUNT(*) FROM params WHERE key = 'method.tag'"), 4);
     EXPECT_EQ(count(*s, "SELECT COUNT(*) FROM final_metrics"), 4); // the v1 view's rows, now a table
     EXPECT_EQ(count(*s, "SELECT value * 10 FROM final_metrics WHERE run_id = 1"), 10); // noop's last value: 2 * 0.5
+}
+
+TEST(Store, EveryStatusWordRoundTrips) {
+    for (RunStatus st : {RunStatus::Pending, RunStatus::Running, RunStatus::Done, RunStatus::Failed, RunStatus::Timeout,
+                         RunStatus::Interrupted})
+        EXPECT_EQ(parse_run_status(to_string(st)), st);
+    EXPECT_FALSE(parse_run_status("finished").has_value());
 }

@@ -1,7 +1,7 @@
 // Sweep parsing: every directive, and errors reported with file:line:column.
 #include <gtest/gtest.h>
 
-#include "sweep.hpp"
+#include "sweep/sweep.hpp"
 
 using namespace iclr;
 

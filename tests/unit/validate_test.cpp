@@ -1,8 +1,8 @@
 // Schema validation: unknown plugins and keys (with suggestions), types, ranges, choices, broken plugins.
 #include <gtest/gtest.h>
 
-#include "trial.hpp"
-#include "validate.hpp"
+#include "sweep/trial.hpp"
+#include "sweep/validate.hpp"
 
 using namespace iclr;
 

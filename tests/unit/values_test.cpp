@@ -1,8 +1,8 @@
 // Values, TOML literals, JSON, SHA-256 (FIPS 180-4 test vectors).
 #include <gtest/gtest.h>
 
-#include "sha256.hpp"
-#include "values.hpp"
+#include "common/file_hash.hpp"
+#include "common/values.hpp"
 
 using namespace iclr;
 

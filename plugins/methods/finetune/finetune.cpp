@@ -91,10 +91,17 @@ class Finetune : public iclr::Method {
         const iclr::Benchmark* pb = s.pretrain_benchmark();
         if (!pb) throw iclr::PluginError("pretrain_epochs > 0 needs a [pretrain] data set in the sweep");
         bool ssl = objective_ == "vicreg";
-        std::string key = iclr::BackboneCache::key(
-            {ssl ? "finetune/vicreg-pretraining/v1" : "finetune/supervised-pretraining/v1", s.config_text("pretrain"),
-             s.config_text("model"), std::to_string(pretrain_epochs_), std::to_string(pretrain_lr_),
-             std::to_string(batch_), optimizer_, std::to_string(momentum_), std::to_string(ctx.seed())});
+        std::string key =
+            iclr::ContentKey(ssl ? "finetune/vicreg-pretraining/v2" : "finetune/supervised-pretraining/v2")
+                .add("pretrain", s.config_text("pretrain"))
+                .add("model", s.config_text("model"))
+                .add("epochs", pretrain_epochs_)
+                .add("lr", pretrain_lr_)
+                .add("batch", batch_)
+                .add("optimizer", optimizer_)
+                .add("momentum", momentum_)
+                .add("seed", ctx.seed())
+                .hex();
         iclr::BackboneCache::load_or_build(ctx, key, *backbone, [&] {
             torch::manual_seed(ctx.seed());
             auto gen = at::detail::createCPUGenerator(ctx.seed() ^ 0x9e3779b97f4a7c15ULL);

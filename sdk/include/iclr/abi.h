@@ -8,11 +8,16 @@
 extern "C" {
 #endif
 
-/* Bump MAJOR when a field changes meaning or moves; MINOR when fields are appended.
-   Like SQLite's extension ABI this struct is append-only: a host reads a newer minor's
-   prefix (struct_size tells how much is there) and refuses an unknown major. */
+/* The version covers the whole contract: this struct AND the C++ interfaces behind it (vtables of
+   Session, Method, Backbone, ... and objects one side creates and the other deletes); see
+   sdk/README.md. MINOR: something was appended (a field at the end of this struct, a virtual at
+   the end of a class). MAJOR: anything else. The loader accepts a plugin whose major equals the
+   host's and whose minor is the host's or older (an older plugin never calls what it does not
+   know); it refuses a newer minor (the plugin could call past the end of a host vtable) and any
+   other major. tests/unit/abi_fingerprint_test.cpp fails when the interface changes without a bump.
+   1.0: first release. 1.1: Session::pretrain_benchmark() and Session::config_text() appended. */
 #define ICLR_ABI_MAJOR 1
-#define ICLR_ABI_MINOR 0
+#define ICLR_ABI_MINOR 1
 #define ICLR_ENTRY_SYMBOL "iclr_plugin_entry"
 
 typedef enum iclr_kind {

@@ -8,7 +8,6 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
-#include <initializer_list>
 #include <string>
 #include <string_view>
 
@@ -16,23 +15,13 @@
 
 #include "iclr/context.hpp"
 #include "iclr/model.hpp"
-#include "iclr/sha256.hpp"
+#include "iclr/content_key.hpp"
 
 namespace iclr {
 
 class BackboneCache {
   public:
-    // A content key from everything the cached result depends on (configs, settings, seed).
-    static std::string key(std::initializer_list<std::string_view> parts) {
-        Sha256 h;
-        for (auto p : parts) {
-            h.update(p);
-            h.update("\x1f", 1); // unit separator: ("ab","c") and ("a","bc") differ
-        }
-        return h.hex().substr(0, 32);
-    }
-
-    // Fills `backbone` from cache_dir()/backbones/<key>.pt, or runs train() on it and saves it
+    // Fills `backbone` from cache_dir()/backbones/<key>.pt (key: an iclr::ContentKey's hex()), or runs train() on it and saves it
     // there. A file lock makes a concurrent worker with the same key wait and then load, so a
     // stage is computed once. Records the attributes cache_key and cache_hit on the run, and logs
     // how long it took (so a reuse can be seen in the log). Returns true on a cache hit.

@@ -6,6 +6,7 @@
 #include "iclr/augment.hpp"
 #include "iclr/cache.hpp"
 #include "iclr/classifier.hpp"
+#include "iclr/content_key.hpp"
 #include "iclr/context.hpp"
 #include "iclr/continual_metrics.hpp"
 #include "iclr/dataset.hpp"

@@ -1,0 +1,25 @@
+// The CLI's commands; each returns the process exit code. UserError/HostError escape to main.
+#pragma once
+
+#include <string>
+
+namespace iclr {
+
+struct CommonOptions {
+    std::string db;   // results database
+    std::string data; // data sets folder
+};
+
+int cmd_plugins(const std::string& which);
+int cmd_plan(const std::string& sweep, const std::string& profile);
+struct RunOptions {
+    std::string sweep, profile;
+    int jobs = 0;    // 0 = the sweep's own setting
+    int threads = 0; // torch threads per trial; 0 = cores / jobs
+    CommonOptions common;
+};
+int cmd_run(const RunOptions& o);
+int cmd_query(const std::string& sql, const std::string& format, const CommonOptions& c);
+int cmd_show(const std::string& run, const CommonOptions& c);
+
+} // namespace iclr

@@ -1,0 +1,63 @@
+// Progress line rendering and ETA (mean wall time per finished trial times what is left).
+#include "cli/progress.hpp"
+
+#include <cstdio>
+
+#include "common/duration.hpp"
+
+namespace iclr {
+
+Progress::Progress(int64_t total, bool tty) : total_(total), tty_(tty), start_(std::chrono::steady_clock::now()) {}
+
+std::string Progress::line() const {
+    double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    int64_t finished = done_ + failed_ + interrupted_;
+    std::string eta = "?";
+    if (finished > 0) eta = format_duration(elapsed / double(finished) * double(total_ - finished));
+    char buf[256];
+    std::snprintf(buf, sizeof buf, "[%lld/%lld] done %lld  running %lld  failed %lld  elapsed %s  ETA %s",
+                  (long long)finished, (long long)total_, (long long)done_, (long long)running_, (long long)failed_,
+                  format_duration(elapsed).c_str(), eta.c_str());
+    return buf;
+}
+
+void Progress::clear_line() {
+    if (tty_) std::fputs("\r\033[K", stdout);
+}
+
+void Progress::finished(int64_t run, RunStatus status, double seconds, const std::string& label,
+                        const std::string& error) {
+    if (running_ > 0) --running_;
+    if (status == RunStatus::Done)
+        ++done_;
+    else if (status == RunStatus::Interrupted)
+        ++interrupted_;
+    else
+        ++failed_;
+    int64_t finished = done_ + failed_ + interrupted_;
+    clear_line();
+    if (status != RunStatus::Done) {
+        std::printf("run %lld %s after %s: %s  (%s)\n", (long long)run, to_string(status),
+                    format_duration(seconds).c_str(), error.c_str(), label.c_str());
+    } else if (!tty_) {
+        std::printf("[%lld/%lld] run %lld done in %s  %s\n", (long long)finished, (long long)total_, (long long)run,
+                    format_duration(seconds).c_str(), label.c_str());
+    }
+    if (tty_) {
+        std::fputs(line().c_str(), stdout);
+        last_draw_ = std::chrono::steady_clock::now();
+    }
+    std::fflush(stdout);
+}
+
+void Progress::tick() {
+    if (!tty_) return;
+    auto now = std::chrono::steady_clock::now();
+    if (now - last_draw_ < std::chrono::milliseconds(200)) return;
+    last_draw_ = now;
+    clear_line();
+    std::fputs(line().c_str(), stdout);
+    std::fflush(stdout);
+}
+
+} // namespace iclr

@@ -1,0 +1,31 @@
+// Live progress: one rewriting line on a terminal, plain lines otherwise; failures always shown.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "common/run_status.hpp"
+
+namespace iclr {
+
+class Progress {
+  public:
+    Progress(int64_t total, bool tty);
+    void started() { ++running_; }
+    void finished(int64_t run, RunStatus status, double seconds, const std::string& label, const std::string& error);
+    void tick(); // redraws the live line at most every 200 ms (tty only)
+    void clear_line();
+    int64_t done() const { return done_; }
+    int64_t failed() const { return failed_; }
+    int64_t interrupted() const { return interrupted_; }
+
+  private:
+    std::string line() const;
+    int64_t total_;
+    bool tty_;
+    int64_t done_ = 0, failed_ = 0, interrupted_ = 0, running_ = 0;
+    std::chrono::steady_clock::time_point start_, last_draw_;
+};
+
+} // namespace iclr

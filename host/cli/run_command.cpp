@@ -1,0 +1,219 @@
+// `iclr run SWEEP`: validate, record the sweep, skip finished trials, run the rest on the pool.
+#include <unistd.h>
+
+#include <chrono>
+#include <deque>
+#include <filesystem>
+#include <set>
+
+#include <fmt/core.h>
+
+#include "cli/commands.hpp"
+#include "cli/run_sink.hpp"
+#include "common/duration.hpp"
+#include "common/file_hash.hpp"
+#include "common/process.hpp"
+#include "common/results_layout.hpp"
+#include "common/values.hpp"
+#include "exec/scheduler.hpp"
+#include "exec/stop_signal.hpp"
+#include "store/run_lock.hpp"
+#include "store/store.hpp"
+#include "sweep/expansion.hpp"
+#include "sweep/trial.hpp"
+#include "sweep/validate.hpp"
+
+#ifndef ICLR_SOURCE_DIR
+#define ICLR_SOURCE_DIR ""
+#endif
+
+namespace iclr {
+namespace {
+
+constexpr uint64_t kMaxTrialsPerRun = 1'000'000;
+
+struct GitState {
+    std::string commit;
+    int dirty = -1;
+};
+
+GitState git_state(const std::string& dir) {
+    GitState g;
+    if (dir.empty()) return g;
+    Captured head = run_capture({"/usr/bin/env", "git", "-C", dir, "rev-parse", "HEAD"}, true);
+    if (head.status != 0) return g;
+    g.commit = head.out.substr(0, head.out.find('\n'));
+    Captured st =
+        run_capture({"/usr/bin/env", "git", "-C", dir, "status", "--porcelain", "--untracked-files=no"}, true);
+    if (st.status == 0) g.dirty = st.out.empty() ? 0 : 1;
+    return g;
+}
+
+std::string plugins_json(const ResolvedTrial& t) {
+    std::string s = "{";
+    for (size_t k = 0; k < t.parts.size(); ++k) {
+        const auto& p = t.parts[k];
+        s += (k ? "," : "") + json_escape(p.section->label) + ":{\"name\":" + json_escape(p.plugin->name) +
+             ",\"version\":" + json_escape(p.plugin->version) + ",\"file\":" + json_escape(p.plugin->file) +
+             ",\"sha256\":" + json_escape(p.plugin->sha256) + "}";
+    }
+    return s + "}";
+}
+
+// The trial as the store records it: plain rows.
+RunRow run_row(const ResolvedTrial& t, int64_t sweep_id, const GitState& git) {
+    RunRow row{t.key,           sweep_id, t.index,    t.seed,   "", "", "", t.config_toml, config_json(t.config_toml),
+               plugins_json(t), {},       git.commit, git.dirty};
+    for (const auto& p : t.parts) {
+        if (p.section->role == "dataset") row.dataset = p.plugin->name;
+        if (p.section->role == "model") row.model = p.plugin->name;
+        if (p.section->role == "method") row.method = p.plugin->name;
+        for (const auto& [k, v] : p.params.values)
+            row.params.emplace_back(p.section->label + "." + k, v);
+    }
+    return row;
+}
+
+std::string str(const std::string& s) { return value_to_toml(Value::of_string(s)); }
+
+// What the worker gets for one trial (protocol.hpp: "TRIAL <bytes>" then this TOML).
+std::string payload(const ResolvedTrial& t, int64_t run_id, int threads, int64_t memory_mb, const std::string& data_dir,
+                    const ResultsLayout& layout) {
+    std::string p = "run_id = " + std::to_string(run_id) + "\nseed = " + std::to_string(t.seed) +
+                    "\nthreads = " + std::to_string(threads) + "\nmemory_mb = " + std::to_string(memory_mb) +
+                    "\ndevice = \"auto\"\ndata_dir = " + str(data_dir) +
+                    "\ncache_dir = " + str(layout.cache_dir().string()) +
+                    "\nrun_dir = " + str(layout.run_dir(run_id).string()) + "\n";
+    for (const auto& part : t.parts) {
+        p += "\n[[part]]\nrole = " + str(part.section->role) + "\nlabel = " + str(part.section->label) +
+             "\nplugin = " + str(part.plugin->name) + "\nversion = " + str(part.plugin->version) +
+             "\nfile = " + str(part.plugin->file) + "\nparams = {";
+        bool first = true;
+        for (const auto& [k, v] : part.params.values) {
+            p += (first ? " " : ", ") + k + " = " + value_to_toml(v);
+            first = false;
+        }
+        p += first ? "}\n" : " }\n";
+    }
+    return p;
+}
+
+struct Planned {
+    int64_t sweep_id = 0;
+    std::deque<QueuedTrial> queue;
+    int64_t skipped = 0, duplicates = 0;
+};
+
+// Records the sweep and a pending run for every trial not already done, in one transaction.
+Planned plan_runs(Store& store, const SweepSpec& spec, const std::vector<const PluginRecord*>& plugins,
+                  const Expansion& ex, const RunOptions& o) {
+    GitState git = git_state(ICLR_SOURCE_DIR);
+    SweepRecord rec{spec.name,
+                    absolute_path(o.sweep),
+                    o.profile,
+                    spec.source_text,
+                    sha256_hex(spec.source_text),
+                    git.commit,
+                    host_name(),
+                    git.dirty};
+    Planned plan;
+    std::set<std::string> seen;
+    store.begin();
+    plan.sweep_id = store.add_sweep(rec);
+    ex.for_each([&](const TrialPoint& p) {
+        ResolvedTrial t = resolve_trial(spec, plugins, p);
+        if (!seen.insert(t.key).second) {
+            ++plan.duplicates;
+            return true;
+        }
+        auto existing = store.find_run(t.key);
+        if (existing && existing->status == RunStatus::Done) {
+            ++plan.skipped;
+            return true;
+        }
+        plan.queue.push_back({store.prepare_run(run_row(t, plan.sweep_id, git)), p.index});
+        return true;
+    });
+    store.commit();
+    return plan;
+}
+
+int report(const SweepSpec& spec, const SchedulerResult& r, int64_t total, int64_t skipped, int64_t sweep_id,
+           double secs) {
+    int64_t not_started = total - r.done - r.failed - r.interrupted;
+    fmt::print("sweep {}: {} done, {} failed, {} interrupted{}, {} skipped (already done) in {}\n", spec.name, r.done,
+               r.failed, r.interrupted, not_started > 0 ? fmt::format(", {} not started", not_started) : "", skipped,
+               format_duration(secs));
+    if (r.failed)
+        fmt::print(
+            "failures: iclr query \"SELECT id, status, error FROM runs WHERE sweep_id = {} AND status <> 'done'\"\n",
+            sweep_id);
+    if (r.stop_signal) {
+        fmt::print("stopped by {}; run the same command again to finish the remaining trials\n",
+                   signal_name(r.stop_signal));
+        return 128 + r.stop_signal;
+    }
+    return r.failed ? 1 : 0;
+}
+
+} // namespace
+
+int cmd_run(const RunOptions& o) {
+    SweepSpec spec = parse_sweep(o.sweep, o.profile);
+    PluginRegistry reg;
+    reg.discover();
+    auto plugins = validate_sweep(spec, reg);
+    Expansion ex(spec);
+    if (ex.raw_count() > kMaxTrialsPerRun)
+        throw UserError(
+            fmt::format("{}: {} trials is more than one `iclr run` takes ({}); split the sweep or sample it", o.sweep,
+                        ex.raw_count(), kMaxTrialsPerRun));
+
+    std::string db_path = o.common.db.empty() ? default_db_path() : o.common.db;
+    ResultsLayout layout(db_path);
+    std::string data_dir = absolute_path(o.common.data.empty() ? default_data_dir() : o.common.data);
+    RunLock lock(db_path, spec.name);
+    auto store = Store::open_write(db_path);
+    if (int n = store->recover_stale_running())
+        fmt::print("{} run(s) left running by an earlier host are now marked interrupted\n", n);
+
+    int jobs = o.jobs > 0 ? o.jobs : spec.jobs;
+    int threads = o.threads > 0 ? o.threads : std::max(1, available_cores() / jobs);
+    Planned plan = plan_runs(*store, spec, plugins, ex, o);
+    auto total = int64_t(plan.queue.size());
+    fmt::print("sweep {} (#{}): {} trials, {} already done, {} to run; {} job(s) x {} thread(s); db {}\n", spec.name,
+               plan.sweep_id, total + plan.skipped, plan.skipped, total, jobs, threads, db_path);
+    if (plan.duplicates)
+        fmt::print("note: {} trial(s) repeat an identical configuration and run once\n", plan.duplicates);
+    std::fflush(stdout);
+
+    install_stop_handlers();
+    Progress progress(total, isatty(STDOUT_FILENO));
+    StoreSink sink(*store, progress);
+    SchedulerOptions so{
+        jobs,
+        threads,
+        spec.timeout_s,
+        spec.memory_mb,
+        layout,
+        [&](const QueuedTrial& q) {
+            TrialPoint p = ex.at(q.index);
+            ResolvedTrial t = resolve_trial(spec, plugins, p);
+            return TrialText{payload(t, q.run_id, threads, spec.memory_mb, data_dir, layout), describe_point(spec, p)};
+        },
+        ""};
+    auto start = std::chrono::steady_clock::now();
+    SchedulerResult r;
+    try {
+        r = Scheduler(so, sink).run(std::move(plan.queue));
+        sink.flush();
+    } catch (...) {
+        progress.clear_line();
+        throw;
+    }
+    progress.clear_line();
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return report(spec, r, total, plan.skipped, plan.sweep_id, secs);
+}
+
+} // namespace iclr

@@ -1,0 +1,31 @@
+// The CLI's RunSink: writes what the scheduler reports to the store and draws the progress line.
+#pragma once
+
+#include <chrono>
+
+#include "cli/progress.hpp"
+#include "exec/sink.hpp"
+#include "store/store.hpp"
+
+namespace iclr {
+
+class StoreSink : public RunSink {
+  public:
+    StoreSink(Store& store, Progress& progress) : store_(store), progress_(progress) {}
+    void run_started(const RunStart& s) override;
+    void metric(int64_t run, const std::string& key, int64_t step, std::optional<int64_t> task, double value) override;
+    void attribute(int64_t run, const std::string& key, const std::string& value) override;
+    void artifact(int64_t run, const std::string& name, const std::string& path) override;
+    void run_finished(const RunEnd& e, const std::string& label) override;
+    // Commits batched metric rows at most every 250 ms: one transaction per row would cap
+    // ingestion at a few thousand rows a second.
+    void idle() override;
+    void flush();
+
+  private:
+    Store& store_;
+    Progress& progress_;
+    std::chrono::steady_clock::time_point last_commit_ = std::chrono::steady_clock::now();
+};
+
+} // namespace iclr

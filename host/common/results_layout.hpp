@@ -1,0 +1,35 @@
+// The one owner of the results folder's layout: where logs, run folders and the cache live.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+namespace iclr {
+
+// For a database results/iclr.db:
+//   results/logs/iclr/run-N.log   each run's full log (per database: run ids restart in each)
+//   results/runs/iclr/N/          each run's folder for artifacts (per database)
+//   results/cache/                the content-keyed artifact cache (shared: its keys are hashes)
+class ResultsLayout {
+  public:
+    explicit ResultsLayout(const std::string& db_path);
+    std::filesystem::path logs_dir() const { return root_ / "logs" / stem_; }
+    std::filesystem::path log_file(int64_t run) const { return logs_dir() / ("run-" + std::to_string(run) + ".log"); }
+    std::filesystem::path runs_dir() const { return root_ / "runs" / stem_; }
+    std::filesystem::path run_dir(int64_t run) const { return runs_dir() / std::to_string(run); }
+    std::filesystem::path cache_dir() const { return root_ / "cache"; }
+
+  private:
+    std::filesystem::path root_; // the database's folder, absolute
+    std::string stem_;           // the database's name without extension
+};
+
+// The database the CLI uses when --db is not given: $ICLR_DB, else results/iclr.db.
+std::string default_db_path();
+// The data folder when --data is not given: $ICLR_DATA, else data.
+std::string default_data_dir();
+// p made absolute and normal; p itself when that fails.
+std::string absolute_path(const std::string& p);
+
+} // namespace iclr

@@ -1,0 +1,28 @@
+// What is recorded when a run starts and ends: plain data shared by exec (which observes it)
+// and store (which writes it), so neither layer needs the other.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "common/run_status.hpp"
+
+namespace iclr {
+
+struct RunStart {
+    int64_t run = 0;
+    int64_t worker_pid = 0;
+    int threads = 1;
+    std::string device = "cpu", host, torch_version;
+};
+
+struct RunEnd {
+    int64_t run = 0;
+    RunStatus status = RunStatus::Done;
+    std::string error, log_tail;
+    std::optional<int> exit_code, signal;
+    double duration_s = 0;
+};
+
+} // namespace iclr

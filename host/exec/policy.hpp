@@ -1,0 +1,32 @@
+// The scheduler's decisions as pure functions, so they are unit-tested without processes.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+#include "common/run_record.hpp"
+
+namespace iclr::policy {
+
+// Workers that die before saying ready, this many times in one sweep, stop it: the worker binary
+// or libtorch is broken, and every trial would fail the same way.
+constexpr int kMaxStartupFailures = 3;
+
+// How many workers to start now: enough for `target` at once, never more than there is work for
+// (busy workers plus queued trials).
+size_t workers_to_start(size_t alive, size_t busy, size_t queued, size_t target);
+
+// A trial past its timeout: its worker is killed (a trial cannot be stopped from outside otherwise).
+bool past_timeout(double elapsed_s, double timeout_s);
+
+// Why the worker running a trial is gone. The facts at the time it was reaped:
+struct DeadWorker {
+    int wait_status = 0;    // as from waitpid
+    bool timed_out = false; // the scheduler killed it for the timeout
+    int stop_signal = 0;    // SIGINT/SIGTERM when the user is stopping the sweep, else 0
+    double timeout_s = 0;
+};
+// timeout (we killed it for the timeout) > interrupted (the user is stopping) > failed (it died).
+RunEnd outcome_of(const DeadWorker& d);
+
+} // namespace iclr::policy

@@ -1,0 +1,260 @@
+// Worker pool loop: poll() over every worker's record and log pipes; decisions in policy.cpp.
+#include "exec/scheduler.hpp"
+
+#include <poll.h>
+#include <signal.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include "common/errors.hpp"
+#include "common/process.hpp"
+#include "exec/policy.hpp"
+#include "exec/protocol.hpp"
+#include "exec/stop_signal.hpp"
+#include "exec/worker_process.hpp"
+
+namespace iclr {
+namespace {
+constexpr size_t kLogTailLines = 40;
+constexpr auto kStopGrace = std::chrono::seconds(3); // SIGTERM first, SIGKILL after this
+} // namespace
+
+struct Scheduler::Slot {
+    explicit Slot(const std::string& exe, int64_t memory_mb) : proc(exe, memory_mb) {}
+    WorkerProcess proc;
+    bool ready = false;
+    int64_t run = -1; // the trial it runs, or -1 when idle
+    std::string label;
+    Clock::time_point started;
+    bool timed_out = false;
+    std::string device = "cpu", torch_version;
+    std::deque<std::string> tail;
+    std::unique_ptr<std::ofstream> log_file;
+    bool alive() const { return !proc.reaped(); }
+    bool idle() const { return alive() && ready && run < 0; }
+};
+
+Scheduler::Scheduler(SchedulerOptions opts, RunSink& sink) : opts_(std::move(opts)), sink_(sink) {
+    if (opts_.worker_exe.empty()) opts_.worker_exe = self_exe();
+}
+
+Scheduler::~Scheduler() = default;
+
+SchedulerResult Scheduler::run(std::deque<QueuedTrial> queue) {
+    queue_ = std::move(queue);
+    try {
+        loop();
+    } catch (const std::exception& e) {
+        // The database (or the disk under it) failed: stop every worker so nothing runs unrecorded.
+        // Committed trials are safe (WAL); the trials that were running stay 'running' and the next
+        // `iclr run` marks them interrupted and reruns them.
+        kill_all();
+        throw HostError(std::string(e.what()) +
+                        "; finished trials are kept: free the cause and run the same command again");
+    }
+    return result_;
+}
+
+void Scheduler::loop() {
+    while (true) {
+        begin_stop_if_signalled();
+        if (!stopping_) {
+            keep_pool_full();
+            for (auto& s : slots_) {
+                if (queue_.empty()) break;
+                if (s->idle()) {
+                    dispatch(*s, queue_.front());
+                    queue_.pop_front();
+                }
+            }
+            if (queue_.empty()) quit_idle_workers();
+        }
+        if (!any_alive() && (queue_.empty() || stopping_)) return;
+        wait_for_output();
+        reap_closed_workers();
+        if (startup_failures_ >= policy::kMaxStartupFailures) give_up_on_startup();
+        kill_timed_out();
+        sink_.idle();
+        // Forget reaped workers so the pool's bookkeeping stays small on long sweeps.
+        std::erase_if(slots_, [](const std::unique_ptr<Slot>& s) { return !s->alive(); });
+    }
+}
+
+void Scheduler::begin_stop_if_signalled() {
+    if (stop_signal() && !stopping_) {
+        stopping_ = true;
+        result_.stop_signal = stop_signal();
+        stop_deadline_ = Clock::now() + kStopGrace;
+        for (auto& s : slots_)
+            s->proc.kill(SIGTERM); // the worker cancels its trial and reports it interrupted
+    }
+    if (stopping_ && Clock::now() > stop_deadline_)
+        for (auto& s : slots_)
+            s->proc.kill(SIGKILL);
+}
+
+void Scheduler::keep_pool_full() {
+    size_t alive = 0, busy = 0;
+    for (auto& s : slots_) {
+        alive += s->alive();
+        busy += s->alive() && s->run >= 0;
+    }
+    size_t target = size_t(std::max(1, opts_.jobs));
+    for (size_t n = policy::workers_to_start(alive, busy, queue_.size(), target); n > 0; --n)
+        slots_.push_back(std::make_unique<Slot>(opts_.worker_exe, opts_.memory_mb));
+}
+
+void Scheduler::dispatch(Slot& s, const QueuedTrial& q) {
+    TrialText text = opts_.describe(q);
+    s.run = q.run_id;
+    s.label = text.label;
+    s.started = Clock::now();
+    s.tail.clear();
+    std::error_code ec;
+    std::filesystem::create_directories(opts_.layout.logs_dir(), ec);
+    s.log_file = std::make_unique<std::ofstream>(opts_.layout.log_file(q.run_id), std::ios::app);
+    sink_.run_started(RunStart{q.run_id, int64_t(s.proc.pid()), opts_.threads, s.device, host_name(), s.torch_version});
+    s.proc.send(protocol::encode_trial(text.payload)); // if the worker died, reap() records the failure
+}
+
+void Scheduler::quit_idle_workers() {
+    for (auto& s : slots_)
+        if (s->idle() && s->proc.can_send()) {
+            s->proc.send(protocol::encode_quit());
+            s->proc.close_input();
+        }
+}
+
+bool Scheduler::any_alive() const {
+    for (const auto& s : slots_)
+        if (s->alive()) return true;
+    return false;
+}
+
+void Scheduler::wait_for_output() {
+    std::vector<pollfd> fds{{stop_signal_fd(), POLLIN, 0}};
+    std::vector<std::pair<Slot*, bool>> who{{nullptr, false}}; // (slot, is the record pipe)
+    for (auto& s : slots_) {
+        if (!s->alive()) continue;
+        if (s->proc.record_fd() >= 0) {
+            fds.push_back({s->proc.record_fd(), POLLIN, 0});
+            who.emplace_back(s.get(), true);
+        }
+        if (s->proc.log_fd() >= 0) {
+            fds.push_back({s->proc.log_fd(), POLLIN, 0});
+            who.emplace_back(s.get(), false);
+        }
+    }
+    int n = poll(fds.data(), nfds_t(fds.size()), 100);
+    if (n < 0 && errno != EINTR) throw HostError(std::string("poll: ") + std::strerror(errno));
+    if (fds[0].revents) drain_stop_signal_fd();
+    for (size_t k = 1; k < fds.size(); ++k) {
+        if (!fds[k].revents) continue;
+        Slot& s = *who[k].first;
+        if (who[k].second)
+            s.proc.read_records([&](std::string_view line) { on_record(s, line); });
+        else
+            s.proc.read_log([&](std::string_view line) { log_line(s, line); });
+    }
+}
+
+void Scheduler::on_record(Slot& s, std::string_view line) {
+    auto r = protocol::parse_record(line);
+    if (!r) return; // not a record: a worker never writes one, so this is noise on fd 3
+    using K = protocol::Record::Kind;
+    if (r->kind == K::Ready) {
+        s.ready = true;
+        s.device = r->device;
+        s.torch_version = r->torch_version;
+        return;
+    }
+    if (r->run != s.run) return; // a record of a trial already closed (e.g. timed out): ignore
+    switch (r->kind) {
+    case K::Metric:
+        return sink_.metric(r->run, r->key, r->step, r->task, r->value);
+    case K::Attribute:
+        return sink_.attribute(r->run, r->key, r->text);
+    case K::Artifact:
+        return sink_.artifact(r->run, r->key, r->text);
+    case K::Done:
+        return finish(s, RunEnd{r->run, RunStatus::Done, "", "", std::nullopt, std::nullopt, 0});
+    case K::Error:
+        return finish(s, RunEnd{r->run, r->status, r->text, "", std::nullopt, std::nullopt, 0});
+    case K::Ready:
+        return;
+    }
+}
+
+void Scheduler::log_line(Slot& s, std::string_view line) {
+    s.tail.emplace_back(line);
+    if (s.tail.size() > kLogTailLines) s.tail.pop_front();
+    if (s.log_file) *s.log_file << line << '\n';
+}
+
+void Scheduler::finish(Slot& s, RunEnd e) {
+    if (s.run < 0) return;
+    s.proc.read_log([&](std::string_view line) { log_line(s, line); });
+    e.run = s.run;
+    e.duration_s = std::chrono::duration<double>(Clock::now() - s.started).count();
+    for (const auto& l : s.tail)
+        e.log_tail += l + "\n";
+    if (e.status == RunStatus::Done)
+        ++result_.done;
+    else if (e.status == RunStatus::Interrupted)
+        ++result_.interrupted;
+    else
+        ++result_.failed;
+    if (s.log_file) s.log_file->flush();
+    s.log_file.reset();
+    std::string label = std::move(s.label);
+    s.run = -1;
+    s.timed_out = false;
+    sink_.run_finished(e, label);
+}
+
+void Scheduler::reap(Slot& s) {
+    int status = s.proc.reap([&](std::string_view line) { log_line(s, line); });
+    if (!s.ready && !stopping_) {
+        ++startup_failures_;
+        startup_tail_ = s.tail.empty() ? describe_status(status) : s.tail.back() + " (" + describe_status(status) + ")";
+    }
+    if (s.run >= 0)
+        finish(s, policy::outcome_of({status, s.timed_out, stopping_ ? result_.stop_signal : 0, opts_.timeout_s}));
+}
+
+void Scheduler::reap_closed_workers() {
+    for (auto& s : slots_)
+        if (s->alive() && s->proc.outputs_closed()) reap(*s);
+}
+
+void Scheduler::kill_timed_out() {
+    for (auto& s : slots_) {
+        double elapsed = std::chrono::duration<double>(Clock::now() - s->started).count();
+        if (s->alive() && s->run >= 0 && !s->timed_out && policy::past_timeout(elapsed, opts_.timeout_s)) {
+            s->timed_out = true;
+            s->proc.kill(SIGKILL); // reap() records TIMEOUT when its pipes close
+        }
+    }
+}
+
+void Scheduler::give_up_on_startup() {
+    for (auto& s : slots_)
+        if (s->alive()) {
+            s->proc.kill(SIGKILL);
+            reap(*s);
+        }
+    throw HostError("workers die while starting (`iclr __worker`): " + startup_tail_);
+}
+
+void Scheduler::kill_all() {
+    for (auto& s : slots_)
+        if (s->alive()) {
+            s->proc.kill(SIGKILL);
+            s->proc.reap([](std::string_view) {});
+        }
+}
+
+} // namespace iclr

@@ -1,0 +1,84 @@
+// The worker pool: spawns `iclr __worker` processes, feeds them trials, reports runs to a sink.
+#pragma once
+
+#include <chrono>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/results_layout.hpp"
+#include "exec/sink.hpp"
+
+namespace iclr {
+
+struct QueuedTrial {
+    int64_t run_id = 0;
+    uint64_t index = 0; // trial index in the sweep's expansion
+};
+
+// What the pool sends for a trial: the TOML payload for the worker and a label for progress
+// lines. Built when the trial is dispatched, so a long queue holds 16 bytes a trial, not its text.
+struct TrialText {
+    std::string payload;
+    std::string label; // "model.width=64 seed=0"
+};
+using DescribeTrial = std::function<TrialText(const QueuedTrial&)>;
+
+struct SchedulerOptions {
+    int jobs = 1;
+    int threads = 1;
+    double timeout_s = 0;
+    int64_t memory_mb = 0;
+    ResultsLayout layout; // where each run's full log goes
+    DescribeTrial describe;
+    std::string worker_exe; // "" = this executable
+};
+
+struct SchedulerResult {
+    int64_t done = 0, failed = 0, interrupted = 0;
+    int stop_signal = 0; // SIGINT / SIGTERM when the user stopped the sweep
+};
+
+class Scheduler {
+  public:
+    Scheduler(SchedulerOptions opts, RunSink& sink);
+    ~Scheduler();
+    // Runs the queue to the end, or until a stop signal (see stop_signal.hpp). Throws HostError
+    // when the sink fails (database, disk) or workers keep dying while starting; every worker is
+    // killed first, so nothing runs unrecorded.
+    SchedulerResult run(std::deque<QueuedTrial> queue);
+
+  private:
+    struct Slot; // one worker process and the trial it runs
+    using Clock = std::chrono::steady_clock;
+
+    void loop();
+    void begin_stop_if_signalled();
+    void keep_pool_full();
+    void dispatch(Slot& s, const QueuedTrial& q);
+    void quit_idle_workers();
+    bool any_alive() const;
+    void wait_for_output();
+    void on_record(Slot& s, std::string_view line);
+    void log_line(Slot& s, std::string_view line);
+    void finish(Slot& s, RunEnd e);
+    void reap(Slot& s);
+    void reap_closed_workers();
+    void kill_timed_out();
+    [[noreturn]] void give_up_on_startup();
+    void kill_all();
+
+    SchedulerOptions opts_;
+    RunSink& sink_;
+    std::deque<QueuedTrial> queue_;
+    std::vector<std::unique_ptr<Slot>> slots_;
+    SchedulerResult result_;
+    bool stopping_ = false;
+    Clock::time_point stop_deadline_;
+    int startup_failures_ = 0; // workers that died before saying ready
+    std::string startup_tail_;
+};
+
+} // namespace iclr

@@ -1,0 +1,362 @@
+// The worker process: loads libtorch and plugins once, then runs trials sent by the host.
+// This is the only host-side code that includes torch; it is built as libiclr_worker.so and
+// loaded by `iclr __worker`, so commands that do not train never load libtorch.
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <string>
+
+#include <toml++/toml.h>
+#include <torch/torch.h>
+
+#include "common/values.hpp"
+#include "exec/protocol.hpp"
+#include "iclr/sdk.hpp"
+#include "plugin/plugin_loader.hpp"
+
+namespace iclr {
+namespace {
+
+std::atomic<bool> g_cancelled{false};
+
+void on_term(int) { g_cancelled.store(true); }
+
+// Records are buffered here and written with write(2), so that a crash handler can still send
+// what a trial logged before it crashed (fwrite buffers are not safe to touch from a handler).
+char g_buf[1 << 20];
+size_t g_len = 0;
+
+void flush_records() {
+    size_t off = 0;
+    while (off < g_len) {
+        ssize_t n = write(protocol::kRecordFd, g_buf + off, g_len - off);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        off += size_t(n);
+    }
+    g_len = 0;
+}
+
+// line: one encoded record, newline included (protocol::encode).
+void record(const std::string& line) {
+    if (g_len + line.size() > sizeof g_buf) flush_records();
+    if (line.size() > sizeof g_buf) return; // a single record this large is a plugin bug
+    std::memcpy(g_buf + g_len, line.data(), line.size());
+    g_len += line.size();
+}
+
+void on_crash(int sig) {
+    flush_records();
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+std::string first_line(const std::string& s) {
+    auto nl = s.find('\n');
+    return nl == std::string::npos ? s : s.substr(0, nl);
+}
+
+class WorkerContext : public RunContext {
+  public:
+    WorkerContext(int64_t run, uint64_t seed, std::string device, int threads, std::filesystem::path data,
+                  std::filesystem::path cache, std::filesystem::path run_dir)
+        : run_(run), seed_(seed), device_(std::move(device)), threads_(threads), data_(std::move(data)),
+          cache_(std::move(cache)), run_dir_(std::move(run_dir)) {}
+    int64_t run_id() const override { return run_; }
+    uint64_t seed() const override { return seed_; }
+    const std::string& device() const override { return device_; }
+    int threads() const override { return threads_; }
+    void log(std::string_view key, double value, int64_t step, int64_t task) override {
+        protocol::Record r;
+        r.kind = protocol::Record::Kind::Metric;
+        r.run = run_;
+        r.key = key;
+        r.step = step;
+        if (task >= 0) r.task = task;
+        r.value = value;
+        record(protocol::encode(r));
+    }
+    void info(std::string_view message) override {
+        std::fprintf(stderr, "%.*s\n", int(message.size()), message.data());
+    }
+    void set_attribute(std::string_view key, std::string_view value) override {
+        send(protocol::Record::Kind::Attribute, key, value);
+    }
+    std::filesystem::path cache_dir() const override { return cache_; }
+    std::filesystem::path data_dir() const override { return data_; }
+    std::filesystem::path run_dir() const override {
+        std::filesystem::create_directories(run_dir_);
+        return run_dir_;
+    }
+    void add_artifact(std::string_view name, const std::filesystem::path& file) override {
+        send(protocol::Record::Kind::Artifact, name, file.string());
+    }
+    bool cancelled() const override { return g_cancelled.load(std::memory_order_relaxed); }
+
+  private:
+    void send(protocol::Record::Kind kind, std::string_view key, std::string_view text) {
+        protocol::Record r;
+        r.kind = kind;
+        r.run = run_;
+        r.key = key;
+        r.text = text;
+        record(protocol::encode(r));
+    }
+    int64_t run_;
+    uint64_t seed_;
+    std::string device_;
+    int threads_;
+    std::filesystem::path data_, cache_, run_dir_;
+};
+
+// A plugin-raised error tagged with the plugin that raised it.
+struct TaggedError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+template <class F> auto tagged(const std::string& who, F&& f) -> decltype(f()) {
+    try {
+        return f();
+    } catch (const Cancelled&) {
+        throw;
+    } catch (const TaggedError&) {
+        throw;
+    } catch (const std::bad_alloc&) {
+        throw; // reported as out of memory, whoever allocated
+    } catch (const std::exception& e) {
+        throw TaggedError(who + ": " + first_line(e.what()));
+    }
+}
+
+struct Part {
+    std::string role, label, name, version, file;
+    ParamSet params;
+    std::string params_text;
+    // Canonical text for content keys: same plugin, version and parameters = same text.
+    std::string canonical() const {
+        std::string s = name + "@" + version + " {";
+        for (const auto& [k, v] : params.values)
+            s += " " + k + " = " + value_to_toml(v);
+        return s + " }";
+    }
+};
+
+// What a worker keeps across its trials: each plugin library loaded once, and the last few
+// benchmarks (loading MNIST again for every trial would dominate short trials).
+class PluginObjects {
+  public:
+    // Loads (once per file) and creates a plugin object of the given interface.
+    template <class T> std::unique_ptr<T> create(const Part& p, RunContext& ctx) {
+        const iclr_plugin_info* info = load(p);
+        char err[1024] = {0};
+        void* obj = info->create(&p.params, &ctx, err, sizeof err);
+        if (!obj) throw TaggedError(p.role + " '" + p.name + "': " + (err[0] ? err : "create() failed"));
+        return std::unique_ptr<T>(static_cast<T*>(obj));
+    }
+
+    // The benchmark for these dataset parameters, reused across the worker's trials.
+    std::shared_ptr<Benchmark> benchmark(const Part& p, RunContext& ctx) {
+        std::string key = p.file + "\n" + p.params_text;
+        if (auto it = benchmarks_.find(key); it != benchmarks_.end()) return it->second;
+        auto ds = create<Dataset>(p, ctx);
+        auto t0 = std::chrono::steady_clock::now();
+        auto b = std::make_shared<Benchmark>(tagged("dataset '" + p.name + "'", [&] { return ds->load(ctx); }));
+        double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        ctx.info(p.role + " " + p.name + " loaded in " + std::to_string(s) + " s (" + std::to_string(b->tasks.size()) +
+                 " tasks)");
+        if (benchmarks_.size() >= 4) benchmarks_.clear(); // bound memory: a few data sets at most
+        benchmarks_[key] = b;
+        return b;
+    }
+
+  private:
+    const iclr_plugin_info* load(const Part& p) {
+        if (auto it = loaded_.find(p.file); it != loaded_.end()) return it->second;
+        LoadedPlugin lp = load_plugin(p.file);
+        if (!lp.record.ok) throw TaggedError(p.role + " '" + p.name + "' [" + p.file + "]: " + lp.record.error);
+        loaded_[p.file] = lp.info;
+        return lp.info;
+    }
+    std::map<std::string, const iclr_plugin_info*> loaded_;
+    std::map<std::string, std::shared_ptr<Benchmark>> benchmarks_;
+};
+
+class TrialSession : public Session {
+  public:
+    TrialSession(PluginObjects& worker, const std::vector<Part>& parts, std::shared_ptr<Benchmark> b, Model* model,
+                 std::string model_name, std::vector<std::pair<std::string, Metric*>> metrics, RunContext& ctx)
+        : worker_(worker), parts_(parts), bench_(std::move(b)), model_(model), model_name_(std::move(model_name)),
+          metrics_(std::move(metrics)), ctx_(ctx) {}
+    const Benchmark& benchmark() override {
+        if (!bench_) throw PluginError("this sweep has no [dataset]");
+        return *bench_;
+    }
+    std::shared_ptr<Backbone> new_backbone() override {
+        if (!model_) throw PluginError("this sweep has no [model]");
+        auto shape = bench_ ? bench_->input_shape : std::vector<int64_t>{};
+        return tagged("model '" + model_name_ + "'", [&] { return model_->build(shape, ctx_); });
+    }
+    void notify(const Event& e, Learner& learner) override {
+        ctx_.check_cancelled();
+        static const Benchmark empty;
+        for (auto& [name, m] : metrics_)
+            tagged("metric '" + name + "'", [&] { m->on_event(e, learner, bench_ ? *bench_ : empty, ctx_); });
+    }
+    RunContext& ctx() override { return ctx_; }
+    const Benchmark* pretrain_benchmark() override {
+        if (!pretrain_)
+            for (const auto& p : parts_)
+                if (p.role == "pretrain") pretrain_ = worker_.benchmark(p, ctx_);
+        return pretrain_.get();
+    }
+    std::string config_text(const std::string& role) override {
+        for (const auto& p : parts_)
+            if (p.role == role) return p.canonical();
+        return "";
+    }
+
+  private:
+    PluginObjects& worker_;
+    const std::vector<Part>& parts_;
+    std::shared_ptr<Benchmark> pretrain_;
+    std::shared_ptr<Benchmark> bench_;
+    Model* model_;
+    std::string model_name_;
+    std::vector<std::pair<std::string, Metric*>> metrics_;
+    RunContext& ctx_;
+};
+
+// The payload's [[part]] tables: each plugin of the trial with its resolved parameters.
+std::vector<Part> parse_parts(const toml::table& t) {
+    std::vector<Part> parts;
+    const toml::array* arr = t["part"].as_array();
+    if (!arr) return parts;
+    for (const auto& n : *arr) {
+        const toml::table& pt = *n.as_table();
+        Part p;
+        p.role = pt["role"].value_or(std::string());
+        p.label = pt["label"].value_or(std::string());
+        p.name = pt["plugin"].value_or(std::string());
+        p.version = pt["version"].value_or(std::string());
+        p.file = pt["file"].value_or(std::string());
+        if (const toml::table* params = pt["params"].as_table()) {
+            for (auto&& [k, v] : *params)
+                if (auto val = value_from_toml(v)) p.params.values[std::string(k.str())] = *val;
+            std::ostringstream os;
+            os << *params;
+            p.params_text = os.str();
+        }
+        parts.push_back(std::move(p));
+    }
+    return parts;
+}
+
+void run_trial(PluginObjects& worker, const toml::table& t) {
+    int64_t run = t["run_id"].value_or(int64_t(0));
+    uint64_t seed = uint64_t(t["seed"].value_or(int64_t(0)));
+    int threads = int(t["threads"].value_or(int64_t(1)));
+    std::string device = t["device"].value_or(std::string("auto"));
+    if (device == "auto") device = torch::cuda::is_available() ? "cuda" : "cpu";
+    WorkerContext ctx(run, seed, device, threads, t["data_dir"].value_or(std::string("data")),
+                      t["cache_dir"].value_or(std::string("results/cache")),
+                      t["run_dir"].value_or(std::string("results/runs")));
+    std::vector<Part> parts = parse_parts(t);
+    // Only when it changes: set_num_threads rebuilds libtorch's thread pools (~8 ms a call here).
+    static int current_threads = -1;
+    if (threads != current_threads) {
+        torch::set_num_threads(threads);
+        current_threads = threads;
+    }
+    torch::manual_seed(seed);
+    std::shared_ptr<Benchmark> bench;
+    std::unique_ptr<Model> model;
+    std::unique_ptr<Method> method;
+    std::vector<std::unique_ptr<Metric>> metric_objs;
+    std::vector<std::pair<std::string, Metric*>> metrics;
+    std::string model_name, method_name;
+    for (const auto& p : parts) {
+        if (p.role == "dataset")
+            bench = worker.benchmark(p, ctx);
+        else if (p.role == "model") {
+            model = worker.create<Model>(p, ctx);
+            model_name = p.name;
+        } else if (p.role == "method") {
+            method = worker.create<Method>(p, ctx);
+            method_name = p.name;
+        } else if (p.role == "metric") {
+            metric_objs.push_back(worker.create<Metric>(p, ctx));
+            metrics.emplace_back(p.name, metric_objs.back().get());
+        }
+    }
+    torch::manual_seed(seed); // data loading must not shift the model's initial weights
+    TrialSession session(worker, parts, bench, model.get(), model_name, metrics, ctx);
+    tagged("method '" + method_name + "'", [&] { method->run(session); });
+}
+
+// Runs one trial payload; returns the record that ends it (Done, or Error with the reason).
+protocol::Record run_one(PluginObjects& worker, const std::string& payload) {
+    auto parsed = toml::parse(payload);
+    protocol::Record end;
+    end.run = parsed ? parsed.table()["run_id"].value_or(int64_t(0)) : 0;
+    end.kind = protocol::Record::Kind::Error;
+    try {
+        if (!parsed) throw std::runtime_error("bad trial payload: " + std::string(parsed.error().description()));
+        run_trial(worker, parsed.table());
+        end.kind = protocol::Record::Kind::Done;
+    } catch (const Cancelled&) {
+        end.status = RunStatus::Interrupted;
+        end.text = "cancelled";
+    } catch (const std::bad_alloc&) {
+        int64_t limit = parsed ? parsed.table()["memory_mb"].value_or(int64_t(0)) : 0;
+        end.text = "out of memory: an allocation failed" +
+                   (limit > 0 ? " under the sweep's memory_mb = " + std::to_string(limit) + " limit" : std::string());
+    } catch (const std::exception& e) {
+        end.text = first_line(e.what());
+    }
+    return end;
+}
+
+} // namespace
+} // namespace iclr
+
+extern "C" __attribute__((visibility("default"))) int iclr_worker_main() {
+    using namespace iclr;
+    for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT})
+        signal(sig, on_crash);
+    struct sigaction sa {};
+    sa.sa_handler = on_term;
+    sigaction(SIGTERM, &sa, nullptr);
+    signal(SIGINT, SIG_IGN); // the host decides what Ctrl-C means
+    torch::set_num_interop_threads(1);
+    protocol::Record ready;
+    ready.kind = protocol::Record::Kind::Ready;
+    ready.pid = getpid();
+    ready.device = torch::cuda::is_available() ? "cuda" : "cpu";
+    ready.torch_version = host_torch_version();
+    record(protocol::encode(ready));
+    flush_records();
+
+    PluginObjects worker;
+    for (auto cmd = protocol::read_command(std::cin); cmd.kind == protocol::Command::Kind::Trial;
+         cmd = protocol::read_command(std::cin)) {
+        protocol::Record end = run_one(worker, cmd.payload);
+        if (end.kind == protocol::Record::Kind::Error) {
+            std::fprintf(stderr, "error: %s\n", end.text.c_str());
+            std::fflush(stderr);
+        }
+        record(protocol::encode(end));
+        std::fflush(stdout);
+        flush_records();
+        if (end.kind == protocol::Record::Kind::Error && end.status == RunStatus::Interrupted) break;
+    }
+    flush_records();
+    return 0;
+}

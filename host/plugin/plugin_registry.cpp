@@ -1,0 +1,236 @@
+// Plugin discovery with a manifest cache keyed by (path, size, mtime) and out-of-process probing.
+#include "plugin/plugin_registry.hpp"
+
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "common/file_hash.hpp"
+#include "common/process.hpp"
+#include "plugin/plugin_loader.hpp"
+
+#ifndef ICLR_PLUGIN_DIR
+#define ICLR_PLUGIN_DIR ""
+#endif
+
+namespace iclr {
+namespace fs = std::filesystem;
+
+namespace {
+constexpr const char* kRecordEnd = "#--iclr-record-end--";
+
+int64_t mtime_ns(const fs::path& p) {
+    struct stat st;
+    if (stat(p.c_str(), &st) != 0) return 0;
+    return int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+}
+
+bool looks_like_library(const fs::path& p) {
+    std::string n = p.filename().string();
+    return n.size() > 3 && (n.ends_with(".so") || n.find(".so.") != std::string::npos);
+}
+
+std::vector<PluginRecord> read_manifest(const fs::path& file) {
+    std::ifstream in(file);
+    if (!in) return {};
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return records_from_toml(ss.str());
+}
+
+void write_manifest(const fs::path& file, const std::vector<PluginRecord>& records) {
+    std::error_code ec;
+    fs::create_directories(file.parent_path(), ec);
+    fs::path tmp = file;
+    tmp += ".tmp." + std::to_string(getpid());
+    {
+        std::ofstream out(tmp);
+        if (!out) return; // an unwritable cache only costs speed
+        out << records_to_toml(records);
+        if (!out) {
+            fs::remove(tmp, ec);
+            return;
+        }
+    }
+    fs::rename(tmp, file, ec);
+    if (ec) fs::remove(tmp, ec);
+}
+
+// Probes files in `iclr __probe` children; a child that dies takes only the file it was on.
+std::vector<PluginRecord> probe_out_of_process(const std::string& exe, std::vector<std::string> files) {
+    std::vector<PluginRecord> out;
+    while (!files.empty()) {
+        std::vector<std::string> argv{exe, "__probe"};
+        argv.insert(argv.end(), files.begin(), files.end());
+        Captured c = run_capture(argv, true);
+        size_t done = 0;
+        std::string chunk;
+        std::istringstream lines(c.out);
+        std::string line;
+        while (std::getline(lines, line)) {
+            if (line == kRecordEnd) {
+                auto recs = records_from_toml(chunk);
+                chunk.clear();
+                if (recs.size() == 1 && done < files.size()) {
+                    out.push_back(recs[0]);
+                    ++done;
+                }
+            } else {
+                chunk += line + "\n";
+            }
+        }
+        if (done == files.size()) break;
+        PluginRecord crashed;
+        crashed.file = files[done];
+        crashed.error = "crashed while loading (" + describe_status(c.status) + ")";
+        out.push_back(crashed);
+        files.erase(files.begin(), files.begin() + long(done) + 1);
+    }
+    return out;
+}
+
+} // namespace
+
+std::vector<fs::path> PluginRegistry::default_search_path() {
+    std::vector<fs::path> dirs;
+    // Next to the executable first (build/bin/iclr -> build/plugins), then the configured build dir.
+    fs::path near = fs::path(exe_dir()).parent_path() / "plugins";
+    dirs.push_back(near);
+    if (*ICLR_PLUGIN_DIR && fs::path(ICLR_PLUGIN_DIR) != near) dirs.push_back(ICLR_PLUGIN_DIR);
+    if (const char* env = std::getenv("ICLR_PLUGIN_PATH")) {
+        std::string s = env;
+        size_t start = 0;
+        while (start <= s.size()) {
+            size_t colon = s.find(':', start);
+            std::string part = s.substr(start, colon - start);
+            if (!part.empty()) dirs.push_back(part);
+            if (colon == std::string::npos) break;
+            start = colon + 1;
+        }
+    }
+    return dirs;
+}
+
+fs::path PluginRegistry::cache_root() {
+    if (const char* d = std::getenv("ICLR_CACHE_DIR"); d && *d) return d;
+    if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) return fs::path(x) / "iclr";
+    if (const char* h = std::getenv("HOME"); h && *h) return fs::path(h) / ".cache" / "iclr";
+    return fs::temp_directory_path() / "iclr-cache";
+}
+
+PluginRegistry::PluginRegistry(std::vector<fs::path> dirs, std::string probe_exe)
+    : dirs_(std::move(dirs)), probe_exe_(probe_exe.empty() ? self_exe() : std::move(probe_exe)) {}
+
+PluginRegistry PluginRegistry::with_records(std::vector<PluginRecord> records) {
+    PluginRegistry r({}, "-");
+    r.records_ = std::move(records);
+    return r;
+}
+
+void PluginRegistry::discover() {
+    std::vector<std::string> files;
+    for (const auto& dir : dirs_) {
+        std::error_code ec;
+        if (!fs::is_directory(dir, ec)) continue;
+        std::vector<std::string> here;
+        for (fs::recursive_directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec), end;
+             it != end; it.increment(ec)) {
+            if (ec) break;
+            if (it->is_regular_file(ec) && looks_like_library(it->path()))
+                here.push_back(fs::weakly_canonical(it->path(), ec).string());
+        }
+        std::sort(here.begin(), here.end());
+        for (auto& f : here)
+            if (std::find(files.begin(), files.end(), f) == files.end()) files.push_back(f);
+    }
+
+    fs::path manifest = cache_root() / "plugins.toml";
+    std::map<std::string, PluginRecord> cached;
+    for (auto& r : read_manifest(manifest))
+        cached[r.file] = std::move(r);
+
+    std::vector<std::string> stale;
+    for (const auto& f : files) {
+        auto it = cached.find(f);
+        std::error_code ec;
+        auto size = int64_t(fs::file_size(f, ec));
+        if (it == cached.end() || it->second.file_size != size || it->second.file_mtime_ns != mtime_ns(f))
+            stale.push_back(f);
+    }
+    bool changed = !stale.empty();
+    for (auto& r : probe_out_of_process(probe_exe_, stale)) {
+        std::error_code ec;
+        r.file_size = int64_t(fs::file_size(r.file, ec));
+        r.file_mtime_ns = mtime_ns(r.file);
+        r.sha256 = sha256_file(r.file);
+        cached[r.file] = std::move(r);
+    }
+
+    records_.clear();
+    for (const auto& f : files)
+        records_.push_back(cached[f]);
+
+    // The first plugin of a kind/name in search order wins; later ones are reported as duplicates.
+    std::map<std::string, std::string> first;
+    for (auto& r : records_) {
+        if (!r.ok) continue;
+        auto [it, inserted] = first.emplace(r.id(), r.file);
+        if (!inserted) {
+            r.ok = false;
+            r.error = "duplicate: " + std::string(kind_name(r.kind)) + " '" + r.name + "' is already provided by " +
+                      it->second;
+        }
+    }
+    if (changed || cached.size() != files.size()) {
+        std::vector<PluginRecord> keep;
+        for (const auto& f : files)
+            keep.push_back(cached[f]);
+        for (auto& [file, rec] : cached) // keep other search paths' entries (tests use several)
+            if (std::find(files.begin(), files.end(), file) == files.end() && fs::exists(file)) keep.push_back(rec);
+        write_manifest(manifest, keep);
+    }
+}
+
+const PluginRecord* PluginRegistry::find(iclr_kind kind, const std::string& name) const {
+    const PluginRecord* broken = nullptr;
+    for (const auto& r : records_) {
+        if (r.name != name || r.kind != kind) continue;
+        if (r.ok) return &r;
+        if (!broken) broken = &r;
+    }
+    return broken;
+}
+
+std::vector<const PluginRecord*> PluginRegistry::lookup(const std::string& spec) const {
+    std::vector<const PluginRecord*> out;
+    auto slash = spec.find('/');
+    std::optional<iclr_kind> kind;
+    std::string name = spec;
+    if (slash != std::string::npos) {
+        kind = kind_from_name(spec.substr(0, slash));
+        name = spec.substr(slash + 1);
+        if (!kind) return out;
+    }
+    for (const auto& r : records_)
+        if (r.name == name && (!kind || r.kind == *kind)) out.push_back(&r);
+    return out;
+}
+
+int probe_main(const std::vector<std::string>& files) {
+    for (const auto& f : files) {
+        LoadedPlugin p = load_plugin(f);
+        std::string text = records_to_toml({p.record});
+        std::fwrite(text.data(), 1, text.size(), stdout);
+        std::printf("%s\n", kRecordEnd);
+        std::fflush(stdout);
+    }
+    return 0;
+}
+
+} // namespace iclr

@@ -1,0 +1,16 @@
+// The rows a query returned, as text cells with their SQL kinds (the CLI renders them).
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace iclr {
+
+struct ResultSet {
+    std::vector<std::string> columns;
+    std::vector<std::vector<std::string>> rows;
+    std::vector<std::vector<bool>> is_null;   // per cell
+    std::vector<std::vector<bool>> is_number; // per cell, for JSON
+};
+
+} // namespace iclr

@@ -1,0 +1,61 @@
+// Reads one run and its attributes and final metrics for `iclr show`.
+#include "store/run_details.hpp"
+
+#include <cstdlib>
+
+namespace iclr {
+namespace {
+
+void read_row(Statement& st, RunDetails& d) {
+    auto text = [&](int i) { return st.col_null(i) ? std::string() : st.col_text(i); };
+    d.id = st.col_int(0);
+    std::string* fields[] = {&d.key,         &d.status,     &d.sweep,         &d.sweep_id,   &d.dataset,
+                             &d.model,       &d.method,     &d.seed,          &d.created_at, &d.started_at,
+                             &d.finished_at, &d.duration_s, &d.attempts,      &d.worker_pid, &d.host,
+                             &d.threads,     &d.device,     &d.torch_version, &d.git_commit};
+    int col = 1;
+    for (std::string* f : fields)
+        *f = text(col++);
+    d.git_dirty = st.col_null(20) ? -1 : int(st.col_int(20));
+    d.config_toml = text(21);
+    d.plugins_json = text(22);
+    d.error = text(23);
+    d.log_tail = text(24);
+    d.exit_code = text(25);
+    d.signal = text(26);
+}
+
+} // namespace
+
+std::optional<RunDetails> load_run_details(Store& store, const std::string& id_or_key) {
+    sqlite3* db = store.db();
+    Statement st(
+        db, "SELECT r.id, r.key, r.status, s.name, r.sweep_id, r.dataset, r.model, r.method, r.seed, r.created_at, "
+            "r.started_at, r.finished_at, r.duration_s, r.attempts, r.worker_pid, r.host, r.threads, r.device, "
+            "r.torch_version, r.git_commit, r.git_dirty, r.config_toml, r.plugins_json, r.error, r.log_tail, "
+            "r.exit_code, r.signal FROM runs r JOIN sweeps s ON s.id = r.sweep_id "
+            "WHERE r.id = ?1 OR r.key LIKE ?2 || '%' ORDER BY r.id LIMIT 2");
+    char* end = nullptr;
+    long long id = std::strtoll(id_or_key.c_str(), &end, 10);
+    st.bind(1, int64_t(end && *end == 0 ? id : -1)).bind(2, id_or_key.size() >= 6 ? id_or_key : std::string("\x01"));
+    if (!st.step()) return std::nullopt;
+    RunDetails d;
+    read_row(st, d);
+
+    Statement attrs(db, "SELECT key, value FROM attributes WHERE run_id = ? ORDER BY key");
+    attrs.bind(1, d.id);
+    while (attrs.step())
+        d.attributes.emplace_back(attrs.col_text(0), attrs.col_text(1));
+    Statement m(db, "SELECT key, task, step, value FROM final_metrics WHERE run_id = ? ORDER BY key, task LIMIT 200");
+    m.bind(1, d.id);
+    while (m.step())
+        d.final_metrics.push_back({m.col_text(0), m.col_null(1) ? std::nullopt : std::optional<int64_t>(m.col_int(1)),
+                                   m.col_int(2), m.col_double(3)});
+    Statement n(db, "SELECT COUNT(*) FROM metrics WHERE run_id = ?");
+    n.bind(1, d.id);
+    n.step();
+    d.metric_rows = n.col_int(0);
+    return d;
+}
+
+} // namespace iclr

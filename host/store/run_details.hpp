@@ -1,0 +1,34 @@
+// One run with everything `iclr show` prints: row, provenance, attributes, final metrics.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "store/store.hpp"
+
+namespace iclr {
+
+struct RunDetails {
+    int64_t id = 0;
+    // Text of each column as stored; "" for NULL (the show command prints "-").
+    std::string key, status, sweep, sweep_id, dataset, model, method, seed, created_at, started_at, finished_at,
+        duration_s, attempts, worker_pid, host, threads, device, torch_version, git_commit, config_toml, plugins_json,
+        error, log_tail, exit_code, signal;
+    int git_dirty = -1; // -1 unknown
+    std::vector<std::pair<std::string, std::string>> attributes;
+    struct FinalMetric {
+        std::string key;
+        std::optional<int64_t> task;
+        int64_t step = 0;
+        double value = 0;
+    };
+    std::vector<FinalMetric> final_metrics; // at most 200, by key and task
+    int64_t metric_rows = 0;
+};
+
+// By run id, or by a key prefix of 6+ characters; nullopt when there is no such run.
+std::optional<RunDetails> load_run_details(Store& store, const std::string& id_or_key);
+
+} // namespace iclr

@@ -1,0 +1,234 @@
+// Results database implementation: WAL, migrations, batched writes inside host transactions.
+#include "store/store.hpp"
+
+#include <filesystem>
+
+#include "common/values.hpp"
+#include "store/schema.hpp"
+
+namespace iclr {
+namespace fs = std::filesystem;
+
+std::unique_ptr<Store> Store::open_write(const std::string& path) {
+    std::error_code ec;
+    fs::path parent = fs::path(path).parent_path();
+    if (!parent.empty()) fs::create_directories(parent, ec);
+    sqlite3* db = nullptr;
+    if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) != SQLITE_OK) {
+        std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
+        sqlite3_close(db);
+        throw HostError(path + ": cannot open database: " + msg);
+    }
+    std::unique_ptr<Store> s(new Store(db, path));
+    sqlite3_busy_timeout(db, 5000);
+    try {
+        exec_sql(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
+        s->migrate();
+    } catch (const HostError& e) {
+        throw HostError(path + ": " + e.what());
+    }
+    return s;
+}
+
+std::unique_ptr<Store> Store::open_read(const std::string& path) {
+    std::error_code ec;
+    if (!fs::exists(path, ec)) throw UserError(path + ": no such database (run a sweep first, or pass --db)");
+    sqlite3* db = nullptr;
+    if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+        std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
+        sqlite3_close(db);
+        throw HostError(path + ": cannot open database: " + msg);
+    }
+    std::unique_ptr<Store> s(new Store(db, path));
+    sqlite3_busy_timeout(db, 5000);
+    exec_sql(db, "PRAGMA query_only=1;");
+    int v = s->version();
+    if (v > schema_version())
+        throw UserError(path + ": database schema version " + std::to_string(v) +
+                        " is newer than this iclr (knows up to " + std::to_string(schema_version()) +
+                        "); use a newer iclr");
+    return s;
+}
+
+Store::~Store() {
+    if (in_txn_) sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr);
+    insert_metric_.reset();
+    sqlite3_close(db_);
+}
+
+int Store::version() const {
+    Statement st(db_, "PRAGMA user_version");
+    st.step();
+    return int(st.col_int(0));
+}
+
+void Store::migrate() {
+    int v = version();
+    int target = schema_version();
+    if (v > target)
+        throw UserError("database schema version " + std::to_string(v) + " is newer than this iclr (knows up to " +
+                        std::to_string(target) + "); use a newer iclr");
+    if (v == target) return;
+    exec_sql(db_, "BEGIN IMMEDIATE");
+    try {
+        for (int k = v; k < target; ++k)
+            exec_sql(db_, migrations()[size_t(k)]);
+        exec_sql(db_, "PRAGMA user_version=" + std::to_string(target));
+        exec_sql(db_, "COMMIT");
+    } catch (...) {
+        sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+        throw;
+    }
+}
+
+void Store::begin() {
+    if (in_txn_) return;
+    exec_sql(db_, "BEGIN IMMEDIATE");
+    in_txn_ = true;
+}
+
+void Store::commit() {
+    if (!in_txn_) return;
+    in_txn_ = false; // a failed COMMIT leaves SQLite to roll back; never retry a half state
+    exec_sql(db_, "COMMIT");
+}
+
+int64_t Store::add_sweep(const SweepRecord& s) {
+    Statement st(db_, "INSERT INTO sweeps(name, file, profile, source, source_sha256, created_at, git_commit, "
+                      "git_dirty, host, iclr_version) "
+                      "VALUES(?,?,?,?,?,?,?,?,?,?)");
+    st.bind(1, s.name).bind(2, s.file).bind(3, s.profile).bind(4, s.source).bind(5, s.source_sha256).bind(6, now_iso());
+    st.bind_or_null(7, s.git_commit).bind_flag(8, s.git_dirty);
+    st.bind(9, s.host).bind(10, std::string(ICLR_VERSION));
+    st.run();
+    return sqlite3_last_insert_rowid(db_);
+}
+
+std::optional<ExistingRun> Store::find_run(const std::string& key) {
+    Statement st(db_, "SELECT id, status FROM runs WHERE key = ?");
+    st.bind(1, key);
+    if (!st.step()) return std::nullopt;
+    auto status = parse_run_status(st.col_text(1));
+    if (!status)
+        throw HostError("database: run " + std::to_string(st.col_int(0)) + " has unknown status '" + st.col_text(1) +
+                        "'");
+    return ExistingRun{st.col_int(0), *status};
+}
+
+int64_t Store::prepare_run(const RunRow& row) {
+    if (auto existing = find_run(row.key)) {
+        reset_run(existing->id, row);
+        return existing->id;
+    }
+    Statement st(
+        db_,
+        "INSERT INTO runs(key, sweep_id, trial_index, seed, status, dataset, model, method, config_toml, config_json, "
+        "plugins_json, git_commit, git_dirty, created_at) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    st.bind(1, row.key).bind(2, row.sweep_id).bind(3, int64_t(row.trial_index)).bind(4, row.seed);
+    st.bind(5, std::string(to_string(RunStatus::Pending)));
+    st.bind_or_null(6, row.dataset).bind_or_null(7, row.model).bind_or_null(8, row.method);
+    st.bind(9, row.config_toml).bind(10, row.config_json).bind(11, row.plugins_json);
+    st.bind_or_null(12, row.git_commit).bind_flag(13, row.git_dirty);
+    st.bind(14, now_iso());
+    st.run();
+    int64_t id = sqlite3_last_insert_rowid(db_);
+    insert_params(id, row);
+    return id;
+}
+
+// An unfinished run goes back to pending, without what its earlier attempt recorded, so a
+// resumed trial never leaves duplicates.
+void Store::reset_run(int64_t id, const RunRow& row) {
+    for (const char* table : {"metrics", "final_metrics", "attributes", "artifacts"}) {
+        Statement del(db_, std::string("DELETE FROM ") + table + " WHERE run_id = ?");
+        del.bind(1, id).run();
+    }
+    Statement up(db_, "UPDATE runs SET status=?, sweep_id=?, plugins_json=?, git_commit=?, git_dirty=?, "
+                      "started_at=NULL, finished_at=NULL, duration_s=NULL, exit_code=NULL, signal=NULL, "
+                      "error=NULL, log_tail=NULL "
+                      "WHERE id=?");
+    up.bind(1, std::string(to_string(RunStatus::Pending))).bind(2, row.sweep_id).bind(3, row.plugins_json);
+    up.bind_or_null(4, row.git_commit).bind_flag(5, row.git_dirty).bind(6, id).run();
+}
+
+void Store::insert_params(int64_t id, const RunRow& row) {
+    Statement pst(db_, "INSERT INTO params(run_id, key, type, value) VALUES(?,?,?,?)");
+    for (const auto& [key, v] : row.params) {
+        pst.bind(1, id).bind(2, key).bind(3, std::string(value_type_name(v.type)));
+        switch (v.type) {
+        case Value::Type::Int:
+            pst.bind(4, v.i);
+            break;
+        case Value::Type::Float:
+            pst.bind(4, v.f);
+            break;
+        case Value::Type::Bool:
+            pst.bind(4, int64_t(v.b));
+            break;
+        case Value::Type::String:
+            pst.bind(4, v.s);
+            break;
+        case Value::Type::List:
+            pst.bind(4, value_to_json(v));
+            break;
+        }
+        pst.run();
+    }
+}
+
+void Store::mark_running(const RunStart& s) {
+    Statement st(db_,
+                 "UPDATE runs SET status=?, started_at=?, worker_pid=?, threads=?, device=?, host=?, torch_version=?, "
+                 "attempts=attempts+1 WHERE id=?");
+    st.bind(1, std::string(to_string(RunStatus::Running))).bind(2, now_iso()).bind(3, s.worker_pid);
+    st.bind(4, int64_t(s.threads)).bind(5, s.device).bind(6, s.host).bind(7, s.torch_version).bind(8, s.run);
+    st.run();
+}
+
+void Store::finish_run(const RunEnd& e) {
+    // The last value of every (key, task), kept as rows so pivots over many runs stay fast.
+    Statement clear(db_, "DELETE FROM final_metrics WHERE run_id = ?");
+    clear.bind(1, e.run).run();
+    Statement fin(db_, "INSERT INTO final_metrics(run_id, key, task, step, value) "
+                       "SELECT run_id, key, task, MAX(step), value FROM metrics WHERE run_id = ? GROUP BY key, task");
+    fin.bind(1, e.run).run();
+    Statement st(
+        db_,
+        "UPDATE runs SET status=?, finished_at=?, duration_s=?, error=?, log_tail=?, exit_code=?, signal=? WHERE id=?");
+    st.bind(1, std::string(to_string(e.status))).bind(2, now_iso()).bind(3, e.duration_s);
+    st.bind_or_null(4, e.error).bind_or_null(5, e.log_tail);
+    st.bind_or_null(6, e.exit_code ? std::optional<int64_t>(*e.exit_code) : std::nullopt);
+    st.bind_or_null(7, e.signal ? std::optional<int64_t>(*e.signal) : std::nullopt);
+    st.bind(8, e.run);
+    st.run();
+}
+
+void Store::add_metric(int64_t run, const std::string& key, int64_t step, std::optional<int64_t> task, double value) {
+    if (!insert_metric_)
+        insert_metric_ =
+            std::make_unique<Statement>(db_, "INSERT INTO metrics(run_id, key, step, task, value) VALUES(?,?,?,?,?)");
+    Statement& st = *insert_metric_;
+    st.bind(1, run).bind(2, key).bind(3, step).bind_or_null(4, task).bind(5, value);
+    st.step();
+    st.reset();
+}
+
+void Store::set_attribute(int64_t run, const std::string& key, const std::string& value) {
+    Statement st(db_, "INSERT OR REPLACE INTO attributes(run_id, key, value) VALUES(?,?,?)");
+    st.bind(1, run).bind(2, key).bind(3, value).run();
+}
+
+void Store::add_artifact(int64_t run, const std::string& name, const std::string& path, int64_t bytes) {
+    Statement st(db_, "INSERT INTO artifacts(run_id, name, path, bytes, created_at) VALUES(?,?,?,?,?)");
+    st.bind(1, run).bind(2, name).bind(3, path).bind(4, bytes).bind(5, now_iso()).run();
+}
+
+int Store::recover_stale_running() {
+    Statement st(db_, "UPDATE runs SET status=?, error=COALESCE(error, 'the iclr host stopped while this trial ran') "
+                      "WHERE status=?");
+    st.bind(1, std::string(to_string(RunStatus::Interrupted))).bind(2, std::string(to_string(RunStatus::Running)));
+    st.run();
+    return sqlite3_changes(db_);
+}
+
+} // namespace iclr

@@ -1,0 +1,84 @@
+// The results database: open/migrate, and the writes the host makes while a sweep runs.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <utility>
+#include <vector>
+
+#include "common/run_record.hpp"
+#include "iclr/params.hpp"
+#include "store/sqlite_util.hpp"
+
+namespace iclr {
+
+struct SweepRecord {
+    std::string name, file, profile, source, source_sha256, git_commit, host;
+    int git_dirty = -1; // -1 unknown
+};
+
+// A trial as the runs and params tables hold it: plain rows, no sweep types.
+struct RunRow {
+    std::string key; // the trial key (content hash of config_toml)
+    int64_t sweep_id = 0;
+    uint64_t trial_index = 0;
+    int64_t seed = 0;
+    std::string dataset, model, method; // plugin names ("" when the sweep has no such section)
+    std::string config_toml, config_json, plugins_json;
+    std::vector<std::pair<std::string, Value>> params; // "model.width" -> 64
+    std::string git_commit;
+    int git_dirty = -1; // -1 unknown
+};
+
+struct ExistingRun {
+    int64_t id = 0;
+    RunStatus status = RunStatus::Pending;
+};
+
+class Store {
+  public:
+    // Opens (creating folders and the file) for writing, in WAL mode, migrating older schemas.
+    // Refuses a database whose schema is newer than this binary knows.
+    static std::unique_ptr<Store> open_write(const std::string& path);
+    // Opens an existing database read-only (iclr query / show); no write can go through it.
+    static std::unique_ptr<Store> open_read(const std::string& path);
+    ~Store();
+
+    sqlite3* db() { return db_; }
+    const std::string& path() const { return path_; }
+    int version() const;
+
+    int64_t add_sweep(const SweepRecord& s);
+    // Status of an existing run with this key, if any.
+    std::optional<ExistingRun> find_run(const std::string& key);
+    // Inserts a pending run, or resets an unfinished one to pending (dropping the partial metrics
+    // of its earlier attempt, so a resumed trial never leaves duplicates). Returns the run id.
+    int64_t prepare_run(const RunRow& row);
+    void mark_running(const RunStart& s);
+    void finish_run(const RunEnd& e);
+    void add_metric(int64_t run, const std::string& key, int64_t step, std::optional<int64_t> task, double value);
+    void set_attribute(int64_t run, const std::string& key, const std::string& value);
+    void add_artifact(int64_t run, const std::string& name, const std::string& path, int64_t bytes);
+    // Runs left 'running' by a host that died (kill -9, power loss) become 'interrupted'.
+    int recover_stale_running();
+
+    void begin();
+    void commit();
+    bool in_transaction() const { return in_txn_; }
+
+  private:
+    Store(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+    void migrate();
+    void reset_run(int64_t id, const RunRow& row);
+    void insert_params(int64_t id, const RunRow& row);
+    sqlite3* db_;
+    std::string path_;
+    bool in_txn_ = false;
+    std::unique_ptr<Statement> insert_metric_; // prepared once: metric rows are the hot path
+};
+
+} // namespace iclr

@@ -1,0 +1,155 @@
+// Document loading: TOML syntax, the key-depth guard, includes with cycle detection, profiles.
+#include "sweep/document.hpp"
+
+#include <filesystem>
+
+#include "common/text_file.hpp"
+
+namespace iclr {
+namespace {
+
+// toml++ limits nested values (256) but not dotted keys: "a.a.a..." a million levels deep
+// would overflow the stack while the table tree is built or freed. No sweep needs more than a
+// few levels, so keys deeper than kMaxKeyDepth are refused before parsing.
+void check_key_depth(ParseContext& ctx, const std::string& text, const std::string& path) {
+    constexpr int kMaxKeyDepth = 64;
+    int line = 1, col = 0, dots = 0;
+    bool in_key = true, in_string = false;
+    char quote = 0;
+    for (char c : text) {
+        ++col;
+        if (c == '\n') {
+            ++line;
+            col = 0;
+            dots = 0;
+            in_key = true;
+            in_string = false;
+            continue;
+        }
+        if (!in_key) continue;
+        if (in_string) {
+            if (c == quote) in_string = false;
+            continue;
+        }
+        if (c == '"' || c == '\'') {
+            in_string = true;
+            quote = c;
+            continue;
+        }
+        if (c == '=' || c == '#' || c == ']' || c == ',' || c == '{' || c == '}') {
+            in_key = false;
+            continue;
+        }
+        if (c == '.' && ++dots > kMaxKeyDepth) {
+            ctx.err({path, line, col}, "key nested deeper than 64 levels");
+            ctx.fail();
+        }
+    }
+}
+
+// Moves, never copies: a copied toml++ node forgets where it came from, and every error in an
+// included file or a [profile.*] table would lose its file:line:column.
+void merge(toml::table& into, toml::table&& from) {
+    for (auto&& [k, v] : from) {
+        toml::node* existing = into.get(k.str());
+        if (existing && existing->is_table() && v.is_table() && !v.as_table()->is_inline())
+            merge(*existing->as_table(), std::move(*v.as_table()));
+        else
+            into.insert_or_assign(k, std::move(v));
+    }
+}
+
+class Loader {
+  public:
+    Loader(ParseContext& ctx, const FileReader& read, std::string& source_text)
+        : ctx_(ctx), read_(read), source_text_(source_text) {}
+
+    toml::table load(const std::string& text, const std::string& path) {
+        check_key_depth(ctx_, text, path);
+        toml::parse_result parsed = toml::parse(text, path);
+        if (!parsed) {
+            const auto& e = parsed.error();
+            ctx_.err({path, int(e.source().begin.line), int(e.source().begin.column)},
+                     "TOML syntax error: " + std::string(e.description()));
+            ctx_.fail();
+        }
+        toml::table own = std::move(parsed).table();
+        const toml::node* inc = own.get("include");
+        if (!inc) return own;
+        const toml::array* list = inc->as_array();
+        if (!list) fail_at(*inc, "include must be a list of file names, e.g. include = [\"base.toml\"]");
+        toml::table merged;
+        for (const auto& item : *list)
+            merge(merged, include(item, path));
+        own.erase("include");
+        merge(merged, std::move(own));
+        return merged;
+    }
+
+    std::vector<std::string> chain;
+
+  private:
+    toml::table include(const toml::node& item, const std::string& from) {
+        if (!item.is_string()) fail_at(item, "include entries must be file names (strings)");
+        std::filesystem::path target = std::filesystem::path(from).parent_path() / item.as_string()->get();
+        std::string target_s = target.lexically_normal().string();
+        for (const auto& c : chain)
+            if (std::filesystem::path(c).lexically_normal() == target.lexically_normal()) {
+                std::string cycle;
+                for (const auto& x : chain)
+                    cycle += x + " -> ";
+                fail_at(item, "include cycle: " + cycle + target_s);
+            }
+        std::optional<std::string> text = read_(target_s);
+        if (!text) fail_at(item, "cannot read include '" + target_s + "'");
+        source_text_ += "\n# ---- include " + target_s + " ----\n" + *text;
+        chain.push_back(target_s);
+        toml::table sub = load(*text, target_s);
+        chain.pop_back();
+        return sub;
+    }
+
+    [[noreturn]] void fail_at(const toml::node& n, std::string msg) {
+        ctx_.err(n, std::move(msg));
+        ctx_.fail();
+    }
+
+    ParseContext& ctx_;
+    const FileReader& read_;
+    std::string& source_text_;
+};
+
+} // namespace
+
+FileReader disk_reader() {
+    return [](const std::string& path) { return read_text_file(path, kMaxSweepBytes); };
+}
+
+toml::table load_document(ParseContext& ctx, const std::string& text, const FileReader& read,
+                          std::string& source_text) {
+    source_text = text;
+    Loader loader(ctx, read, source_text);
+    loader.chain.push_back(ctx.file());
+    return loader.load(text, ctx.file());
+}
+
+void apply_profile(ParseContext& ctx, toml::table& root, const std::string& profile) {
+    toml::table* profiles = root["profile"].as_table();
+    if (!profile.empty()) {
+        toml::table* chosen = profiles ? profiles->get_as<toml::table>(profile) : nullptr;
+        if (!chosen) {
+            std::string avail;
+            if (profiles)
+                for (auto&& [k, v] : *profiles)
+                    avail += (avail.empty() ? "" : ", ") + std::string(k.str());
+            ctx.err({ctx.file(), 1, 1},
+                    "unknown profile '" + profile + "' (this sweep defines: " + (avail.empty() ? "none" : avail) + ")");
+            ctx.fail();
+        }
+        toml::table overlay = std::move(*chosen);
+        merge(root, std::move(overlay));
+    }
+    root.erase("profile");
+}
+
+} // namespace iclr

@@ -1,0 +1,30 @@
+// A sweep document: one file, its includes and the chosen profile, merged into one TOML table.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+
+#include <toml++/toml.h>
+
+#include "sweep/parse_context.hpp"
+#include "sweep/sweep.hpp"
+
+namespace iclr {
+
+// FileReader (sweep.hpp) reads an included file: its text, or nullopt when it cannot be read. It
+// is injected so that include handling is tested without a disk. The reader iclr uses: regular
+// files up to kMaxSweepBytes.
+FileReader disk_reader();
+constexpr size_t kMaxSweepBytes = 16u << 20;
+
+// Parses `text` (the file ctx.file()) and resolves its top-level `include = ["base.toml", ...]`
+// (paths relative to the including file, cycles refused): included tables come first, this file's
+// keys override them. source_text gets every included file's text appended, as run. Syntax
+// errors and include errors stop parsing (ctx.fail()).
+toml::table load_document(ParseContext& ctx, const std::string& text, const FileReader& read, std::string& source_text);
+
+// Overlays [profile.NAME] on the root and drops the [profile] tables; an unknown profile fails.
+void apply_profile(ParseContext& ctx, toml::table& root, const std::string& profile);
+
+} // namespace iclr

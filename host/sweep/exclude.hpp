@@ -1,0 +1,14 @@
+// Exclude rules: matching a trial's axis values against `exclude = [{ ... }]` conditions.
+#pragma once
+
+#include <string>
+
+#include "iclr/params.hpp"
+
+namespace iclr {
+
+// op is one of eq ne lt le gt ge in. Numbers compare by value (1 eq 1.0); lt/le/gt/ge hold only
+// between numbers; `in` takes a list.
+bool exclude_matches(const Value& a, const std::string& op, const Value& b);
+
+} // namespace iclr

@@ -1,0 +1,102 @@
+// The sweep language: a TOML file parsed into fixed parameters, axes and rules (no expansion here).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/errors.hpp"
+#include "iclr/abi.h"
+#include "iclr/params.hpp"
+
+namespace iclr {
+
+// One plugin section of a sweep: [dataset], [pretrain] (a second dataset plugin, the data a
+// method pretrains on), [model], [method] or one [[metric]].
+struct SectionSpec {
+    std::string role; // "dataset", "pretrain", "model", "method", "metric"
+    int index = 0;    // position among [[metric]] tables
+    std::string plugin;
+    SourcePos pos;        // the table
+    SourcePos plugin_pos; // the plugin = "..." line
+    std::map<std::string, Value> fixed;
+    std::map<std::string, SourcePos> key_pos;
+
+    // "model", "method", "metric.accuracy" (or "metric.1" when a metric appears twice)
+    std::string label;
+};
+
+// A swept parameter. Grid-like directives become a value list; random ones a distribution.
+struct Axis {
+    enum class Kind { Grid, Choice, Uniform, LogUniform, RandInt };
+    int section = 0; // index into SweepSpec::sections
+    std::string key;
+    std::string label; // "model.width"
+    std::string directive;
+    SourcePos pos;
+    Kind kind = Kind::Grid;
+    std::vector<Value> values; // an explicit grid = [...] or choice = [...]
+    std::vector<SourcePos> value_pos;
+    // range / linspace / logspace are generated on demand, so a 10M-value range costs nothing.
+    enum class Gen { List, Range, Linspace, Logspace };
+    Gen gen = Gen::List;
+    uint64_t count = 0;
+    double start = 0, step = 0; // Range (ints when every bound was an integer)
+    bool ints = false;
+    size_t size() const { return gen == Gen::List ? values.size() : size_t(count); }
+    Value value(size_t k) const;
+    double lo = 0, hi = 0; // Uniform, LogUniform, RandInt (inclusive)
+    std::string zip;       // grid axes with the same zip name advance together
+    bool random() const { return kind != Kind::Grid; }
+};
+
+// exclude = [{ "model.width" = 1024, "method.lr" = { gt = 0.05 } }]: a point matching every
+// condition of one rule is skipped.
+struct ExcludeRule {
+    struct Cond {
+        std::string label;
+        std::string op; // eq ne lt le gt ge in
+        Value value;
+    };
+    std::vector<Cond> conds;
+    SourcePos pos;
+};
+
+struct SweepSpec {
+    std::string file;
+    std::string source_text;
+    std::string profile;
+    std::string name, description;
+    std::vector<int64_t> seeds{0};
+    int jobs = 1;
+    double timeout_s = 0;  // per trial; 0 = none
+    int64_t memory_mb = 0; // per worker address-space limit; 0 = none
+    int64_t samples = 0;   // draws of the random axes
+    uint64_t sweep_seed = 0;
+    std::vector<SectionSpec> sections; // dataset?, model?, method, metrics...
+    std::vector<Axis> axes;
+    std::vector<ExcludeRule> excludes;
+
+    const SectionSpec* section(const std::string& role) const {
+        for (const auto& s : sections)
+            if (s.role == role) return &s;
+        return nullptr;
+    }
+};
+
+// Reads an included file (see document.hpp); an empty function means "from disk".
+using FileReader = std::function<std::optional<std::string>(const std::string& path)>;
+
+// Parses and checks the structure of a sweep file (plugin schemas are checked by validate_sweep).
+// Throws SweepError with every problem found, each at file:line:column.
+SweepSpec parse_sweep(const std::string& file, const std::string& profile = "");
+// The same for text already read; includes are read through `read`.
+SweepSpec parse_sweep_text(const std::string& text, const std::string& file, const std::string& profile = "",
+                           const FileReader& read = {});
+// The plugin kind a section role takes: [pretrain] names a dataset plugin.
+iclr_kind role_kind(const std::string& role);
+
+} // namespace iclr

@@ -1,0 +1,29 @@
+// The sweep parser's parts, one file each: the [sweep] table, directives, exclude rules.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "sweep/parse_context.hpp"
+#include "sweep/sweep.hpp"
+
+namespace iclr {
+
+// What the [sweep] table leaves for later passes.
+struct SweepExtras {
+    const toml::array* exclude = nullptr; // parsed once every axis is known
+};
+
+// sweep_table.cpp: [sweep] name, description, seeds, jobs, timeout, memory_mb, samples, ...
+void parse_sweep_table(ParseContext& ctx, const toml::node& node, SweepSpec& spec, SweepExtras& extras);
+
+// directives.cpp: `key = { grid = [...] }` and the other directives of one section key; appends
+// the axis to `axes` when it is well formed.
+void parse_directive(ParseContext& ctx, int section, const std::string& role, const std::string& key,
+                     const toml::table& d, const toml::node& node, std::vector<Axis>& axes);
+
+// exclude.cpp: exclude = [{ "model.width" = 1024, "method.lr" = { gt = 0.05 } }]; labels must
+// name swept parameters.
+std::vector<ExcludeRule> parse_excludes(ParseContext& ctx, const toml::array& arr, const std::vector<Axis>& axes);
+
+} // namespace iclr

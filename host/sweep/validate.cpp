@@ -1,0 +1,150 @@
+// Schema validation of sweeps: unknown keys (with a did-you-mean), types, ranges, choices.
+#include "sweep/validate.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "common/values.hpp"
+
+namespace iclr {
+namespace {
+
+size_t edit_distance(const std::string& a, const std::string& b) {
+    std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+    for (size_t j = 0; j <= b.size(); ++j)
+        prev[j] = j;
+    for (size_t i = 1; i <= a.size(); ++i) {
+        cur[0] = i;
+        for (size_t j = 1; j <= b.size(); ++j)
+            cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+        std::swap(prev, cur);
+    }
+    return prev[b.size()];
+}
+
+std::string suggestion(const std::string& key, const PluginRecord& p) {
+    std::string best;
+    size_t best_d = 3;
+    for (const auto& s : p.params) {
+        size_t d = edit_distance(key, s.name);
+        if (d < best_d) {
+            best_d = d;
+            best = s.name;
+        }
+    }
+    if (!best.empty()) return " (did you mean '" + best + "'?)";
+    std::string all;
+    for (const auto& s : p.params)
+        all += (all.empty() ? "" : ", ") + s.name;
+    return " (its parameters: " + (all.empty() ? std::string("none") : all) + ")";
+}
+
+std::string fmt_num(double x) { return value_to_toml(Value::of_float(x)); }
+
+} // namespace
+
+std::optional<std::string> check_value(const ParamSchema& s, Value& v) {
+    auto got = std::string(value_type_name(v.type));
+    if (v.type == Value::Type::List && s.type != ICLR_PARAM_LIST) // the most common slip in a sweep
+        return std::string("expected a") + (s.type == ICLR_PARAM_INT ? "n " : " ") + param_type_name(s.type) +
+               ", got list " + value_to_toml(v) + " (to sweep over values write { grid = [...] })";
+    switch (s.type) {
+    case ICLR_PARAM_INT:
+        if (v.type != Value::Type::Int) return "expected an int, got " + got + " " + value_to_toml(v);
+        break;
+    case ICLR_PARAM_FLOAT:
+        if (v.type == Value::Type::Int) v = Value::of_float(double(v.i));
+        if (v.type != Value::Type::Float) return "expected a float, got " + got + " " + value_to_toml(v);
+        if (!std::isfinite(v.f)) return "expected a finite float, got " + value_to_toml(v);
+        break;
+    case ICLR_PARAM_BOOL:
+        if (v.type != Value::Type::Bool) return "expected a bool, got " + got + " " + value_to_toml(v);
+        break;
+    case ICLR_PARAM_STRING:
+        if (v.type != Value::Type::String) return "expected a string, got " + got + " " + value_to_toml(v);
+        if (!s.choices.empty() && std::find(s.choices.begin(), s.choices.end(), v.s) == s.choices.end()) {
+            std::string all;
+            for (const auto& c : s.choices)
+                all += (all.empty() ? "" : ", ") + c;
+            return "\"" + v.s + "\" is not one of: " + all;
+        }
+        break;
+    case ICLR_PARAM_LIST:
+        if (v.type != Value::Type::List) return "expected a list, got " + got + " " + value_to_toml(v);
+        break;
+    }
+    if (s.has_range() && (v.type == Value::Type::Int || v.type == Value::Type::Float)) {
+        double x = v.as_number();
+        if (x < s.min || x > s.max)
+            return value_to_toml(v) + " is out of range [" + fmt_num(s.min) + ", " + fmt_num(s.max) + "]";
+    }
+    return std::nullopt;
+}
+
+std::vector<const PluginRecord*> validate_sweep(SweepSpec& spec, const PluginRegistry& registry) {
+    std::vector<Diagnostic> diags;
+    std::vector<const PluginRecord*> plugins;
+    for (auto& sec : spec.sections) {
+        iclr_kind kind = role_kind(sec.role);
+        const PluginRecord* p = sec.plugin.empty() ? nullptr : registry.find(kind, sec.plugin);
+        if (!sec.plugin.empty() && !p) {
+            std::string known;
+            for (const auto& r : registry.records())
+                if (r.ok && r.kind == kind) known += (known.empty() ? "" : ", ") + r.name;
+            diags.push_back({sec.plugin_pos, "unknown " + std::string(kind_name(kind)) + " plugin '" + sec.plugin +
+                                                 "' (available: " + (known.empty() ? "none" : known) + ")"});
+        } else if (p && !p->ok) {
+            diags.push_back({sec.plugin_pos,
+                             sec.role + " plugin '" + sec.plugin + "' is broken: " + p->error + " [" + p->file + "]"});
+            p = nullptr;
+        }
+        plugins.push_back(p);
+        if (!p) continue;
+        for (auto& [key, value] : sec.fixed) {
+            const ParamSchema* s = p->param(key);
+            SourcePos at = sec.key_pos[key];
+            if (!s) {
+                diags.push_back(
+                    {at, sec.role + " '" + p->name + "' has no parameter '" + key + "'" + suggestion(key, *p)});
+                continue;
+            }
+            if (auto e = check_value(*s, value)) diags.push_back({at, sec.label + "." + key + ": " + *e});
+        }
+    }
+    for (auto& a : spec.axes) {
+        const PluginRecord* p = plugins[size_t(a.section)];
+        if (!p) continue;
+        const ParamSchema* s = p->param(a.key);
+        if (!s) {
+            diags.push_back({a.pos, spec.sections[size_t(a.section)].role + " '" + p->name + "' has no parameter '" +
+                                        a.key + "'" + suggestion(a.key, *p)});
+            continue;
+        }
+        for (size_t k = 0; k < a.values.size(); ++k)
+            if (auto e = check_value(*s, a.values[k])) diags.push_back({a.value_pos[k], a.label + ": " + *e});
+        if (a.gen != Axis::Gen::List) // generated values are monotonic: the endpoints bound them all
+            for (size_t k : {size_t(0), a.size() - 1}) {
+                Value v = a.value(k);
+                if (auto e = check_value(*s, v)) {
+                    diags.push_back({a.pos, a.label + ": " + *e});
+                    break;
+                }
+            }
+        if (a.kind == Axis::Kind::Uniform || a.kind == Axis::Kind::LogUniform || a.kind == Axis::Kind::RandInt) {
+            if (a.kind == Axis::Kind::RandInt ? s->type != ICLR_PARAM_INT : s->type != ICLR_PARAM_FLOAT) {
+                diags.push_back({a.pos, a.label + ": " + a.directive + " draws " +
+                                            (a.kind == Axis::Kind::RandInt ? "ints" : "floats") +
+                                            " but the parameter is " + param_type_name(s->type)});
+                continue;
+            }
+            for (double bound : {a.lo, a.hi}) {
+                Value v = s->type == ICLR_PARAM_INT ? Value::of_int(int64_t(bound)) : Value::of_float(bound);
+                if (auto e = check_value(*s, v)) diags.push_back({a.pos, a.label + ": bound " + *e});
+            }
+        }
+    }
+    if (!diags.empty()) throw SweepError(diags);
+    return plugins;
+}
+
+} // namespace iclr
