@@ -10,7 +10,7 @@ DEBS := cmake ninja-build g++ make git ccache pkg-config libtorch-dev libopenbla
         libboost-dev libboost-filesystem-dev libtomlplusplus-dev libcli11-dev libfmt-dev \
         libsqlite3-dev sqlite3 libgtest-dev dataset-fashion-mnist
 
-.PHONY: all deps data build run test bench clean
+.PHONY: all deps data build run test bench install clean
 
 all: build
 
@@ -58,6 +58,12 @@ bench: deps data build
 	if [ -n "$$missing" ]; then $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; fi
 	cmake -S . --preset default -DICLR_BENCH_DATA=$(realpath $(DATA)) >/dev/null
 	cmake --build --preset default --target bench -j$(JOBS)
+
+# `make install PREFIX=/opt/iclr`: bin/iclr, lib/iclr/{libiclr_worker.so,plugins/}, include/iclr/,
+# lib/cmake/iclr/ (find_package(iclr) for out-of-tree plugins).
+PREFIX ?= /usr/local
+install: build
+	cmake --install build --prefix $(PREFIX)
 
 clean:
 	rm -rf build

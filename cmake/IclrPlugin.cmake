@@ -30,5 +30,6 @@ function(iclr_add_plugin name)
   target_precompile_headers(${target} REUSE_FROM iclr_torch_pch)
   if(is_default_dir)
     add_dependencies(iclr ${target}) # `cmake --build --target iclr` gives a usable tool
+    install(TARGETS ${target} LIBRARY DESTINATION lib/iclr/plugins/${P_KIND}s)
   endif()
 endfunction()

@@ -19,10 +19,13 @@ namespace {
 // Loads libiclr_worker.so (which links libtorch) and hands the process to it.
 int worker_main() {
     std::string lib;
+    std::filesystem::path prefix = std::filesystem::path(iclr::exe_dir()).parent_path();
     if (const char* e = std::getenv("ICLR_WORKER_LIB"); e && *e)
         lib = e;
+    else if (std::error_code ec; std::filesystem::exists(prefix / "lib" / "libiclr_worker.so", ec))
+        lib = (prefix / "lib" / "libiclr_worker.so").string(); // the build tree
     else
-        lib = (std::filesystem::path(iclr::exe_dir()).parent_path() / "lib" / "libiclr_worker.so").string();
+        lib = (prefix / "lib" / "iclr" / "libiclr_worker.so").string(); // an installed prefix
     void* h = dlopen(lib.c_str(), RTLD_NOW | RTLD_GLOBAL);
     if (!h) {
         std::fprintf(stderr, "iclr worker: cannot load %s: %s\n", lib.c_str(), dlerror());
@@ -66,6 +69,8 @@ struct Cli {
             ->check(CLI::Range(1, 256));
         run_cmd->add_option("--threads", run.threads, "torch threads per trial (default: cores / jobs)")
             ->check(CLI::Range(1, 256));
+        run_cmd->add_flag("--rerun-changed", run.rerun_changed,
+                          "rerun finished trials that an older build of a plugin (same version) produced");
         add_common(run_cmd);
 
         query = app.add_subcommand("query", "read-only SQL over the results");

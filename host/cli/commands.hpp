@@ -14,8 +14,9 @@ int cmd_plugins(const std::string& which);
 int cmd_plan(const std::string& sweep, const std::string& profile);
 struct RunOptions {
     std::string sweep, profile;
-    int jobs = 0;    // 0 = the sweep's own setting
-    int threads = 0; // torch threads per trial; 0 = cores / jobs
+    int jobs = 0;               // 0 = the sweep's own setting
+    int threads = 0;            // torch threads per trial; 0 = cores / jobs
+    bool rerun_changed = false; // rerun finished trials whose plugin builds differ from today's
     CommonOptions common;
 };
 int cmd_run(const RunOptions& o);

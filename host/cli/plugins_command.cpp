@@ -16,7 +16,9 @@ int cmd_plugins(const std::string& which) {
         rs.columns = {"kind", "name", "version", "file", "status"};
         int broken = 0;
         for (const auto& r : reg.records()) {
-            std::string status = r.ok ? "ok" : "broken: " + r.error;
+            std::string status = !r.ok     ? "broken: " + r.error
+                                 : r.stale ? "stale: rebuild (" + r.source_dir + " is newer)"
+                                           : "ok";
             broken += !r.ok;
             rs.rows.push_back({r.ok || !r.name.empty() ? kind_name(r.kind) : "?", r.name.empty() ? "?" : r.name,
                                r.version, r.file, status});
@@ -38,7 +40,11 @@ int cmd_plugins(const std::string& which) {
         throw UserError("'" + which + "' is ambiguous:" + ids);
     }
     for (const PluginRecord* r : found) {
-        fmt::print("{} {} {}\n", r->id(), r->version, r->ok ? "" : "(broken: " + r->error + ")");
+        fmt::print("{} {} {}\n", r->id(), r->version,
+                   !r->ok     ? "(broken: " + r->error + ")"
+                   : r->stale ? "(stale: its sources are newer; rebuild)"
+                              : "");
+        if (!r->source_dir.empty()) fmt::print("  source:   {}\n", r->source_dir);
         fmt::print("  file:     {}\n  sha256:   {}\n", r->file, r->sha256);
         if (!r->summary.empty()) fmt::print("  summary:  {}\n", r->summary);
         if (!r->citation.empty()) fmt::print("  citation: {}\n", r->citation);

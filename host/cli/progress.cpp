@@ -11,14 +11,16 @@ Progress::Progress(int64_t total, bool tty) : total_(total), tty_(tty), start_(s
 
 std::string Progress::line() const {
     double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-    int64_t finished = done_ + failed_ + interrupted_;
+    int64_t finished = done_ + failed_ + interrupted_ + diverged_;
     std::string eta = "?";
     if (finished > 0) eta = format_duration(elapsed / double(finished) * double(total_ - finished));
     char buf[256];
     std::snprintf(buf, sizeof buf, "[%lld/%lld] done %lld  running %lld  failed %lld  elapsed %s  ETA %s",
                   (long long)finished, (long long)total_, (long long)done_, (long long)running_, (long long)failed_,
                   format_duration(elapsed).c_str(), eta.c_str());
-    return buf;
+    std::string s = buf;
+    if (diverged_ > 0) s.insert(s.find("  elapsed"), "  diverged " + std::to_string(diverged_));
+    return s;
 }
 
 void Progress::clear_line() {
@@ -32,9 +34,11 @@ void Progress::finished(int64_t run, RunStatus status, double seconds, const std
         ++done_;
     else if (status == RunStatus::Interrupted)
         ++interrupted_;
+    else if (status == RunStatus::Diverged)
+        ++diverged_;
     else
         ++failed_;
-    int64_t finished = done_ + failed_ + interrupted_;
+    int64_t finished = done_ + failed_ + interrupted_ + diverged_;
     clear_line();
     if (status != RunStatus::Done) {
         std::printf("run %lld %s after %s: %s  (%s)\n", (long long)run, to_string(status),

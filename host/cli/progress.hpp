@@ -19,12 +19,13 @@ class Progress {
     int64_t done() const { return done_; }
     int64_t failed() const { return failed_; }
     int64_t interrupted() const { return interrupted_; }
+    int64_t diverged() const { return diverged_; }
 
   private:
     std::string line() const;
     int64_t total_;
     bool tty_;
-    int64_t done_ = 0, failed_ = 0, interrupted_ = 0, running_ = 0;
+    int64_t done_ = 0, failed_ = 0, interrupted_ = 0, diverged_ = 0, running_ = 0;
     std::chrono::steady_clock::time_point start_, last_draw_;
 };
 

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <deque>
 #include <filesystem>
+#include <map>
 #include <set>
 
 #include <fmt/core.h>
@@ -43,9 +44,14 @@ GitState git_state(const std::string& dir) {
     Captured head = run_capture({"/usr/bin/env", "git", "-C", dir, "rev-parse", "HEAD"}, true);
     if (head.status != 0) return g;
     g.commit = head.out.substr(0, head.out.find('\n'));
-    Captured st =
+    // Dirty: a tracked file changed anywhere, or an untracked file where code lives (a new
+    // plugin's source is untracked until it is committed, and it made the results).
+    Captured tracked =
         run_capture({"/usr/bin/env", "git", "-C", dir, "status", "--porcelain", "--untracked-files=no"}, true);
-    if (st.status == 0) g.dirty = st.out.empty() ? 0 : 1;
+    Captured untracked = run_capture({"/usr/bin/env", "git", "-C", dir, "status", "--porcelain",
+                                      "--untracked-files=all", "--", "plugins", "sdk", "host"},
+                                     true);
+    if (tracked.status == 0 && untracked.status == 0) g.dirty = tracked.out.empty() && untracked.out.empty() ? 0 : 1;
     return g;
 }
 
@@ -77,11 +83,11 @@ RunRow run_row(const ResolvedTrial& t, int64_t sweep_id, const GitState& git) {
 std::string str(const std::string& s) { return value_to_toml(Value::of_string(s)); }
 
 // What the worker gets for one trial (protocol.hpp: "TRIAL <bytes>" then this TOML).
-std::string payload(const ResolvedTrial& t, int64_t run_id, int threads, int64_t memory_mb, const std::string& data_dir,
-                    const ResultsLayout& layout) {
+std::string payload(const ResolvedTrial& t, int64_t run_id, int threads, int64_t memory_mb,
+                    const std::string& on_nonfinite, const std::string& data_dir, const ResultsLayout& layout) {
     std::string p = "run_id = " + std::to_string(run_id) + "\nseed = " + std::to_string(t.seed) +
                     "\nthreads = " + std::to_string(threads) + "\nmemory_mb = " + std::to_string(memory_mb) +
-                    "\ndevice = \"auto\"\ndata_dir = " + str(data_dir) +
+                    "\ndevice = \"auto\"\non_nonfinite = " + str(on_nonfinite) + "\ndata_dir = " + str(data_dir) +
                     "\ncache_dir = " + str(layout.cache_dir().string()) +
                     "\nrun_dir = " + str(layout.run_dir(run_id).string()) + "\n";
     for (const auto& part : t.parts) {
@@ -102,7 +108,19 @@ struct Planned {
     int64_t sweep_id = 0;
     std::deque<QueuedTrial> queue;
     int64_t skipped = 0, duplicates = 0;
+    // finished trials whose plugin library differs from today's build, by "name version"
+    std::map<std::string, int64_t> changed_builds;
 };
+
+// The plugins of t whose library today differs from the one that produced the stored run (the
+// same version, or the trial key would differ): compared by SHA-256, so a moved build is no change.
+std::vector<std::string> changed_plugins(const ResolvedTrial& t, const std::string& stored_plugins_json) {
+    std::vector<std::string> changed;
+    for (const auto& p : t.parts)
+        if (stored_plugins_json.find("\"sha256\":" + json_escape(p.plugin->sha256)) == std::string::npos)
+            changed.push_back(p.plugin->name + " " + p.plugin->version);
+    return changed;
+}
 
 // Records the sweep and a pending run for every trial not already done, in one transaction.
 Planned plan_runs(Store& store, const SweepSpec& spec, const std::vector<const PluginRecord*>& plugins,
@@ -127,9 +145,14 @@ Planned plan_runs(Store& store, const SweepSpec& spec, const std::vector<const P
             return true;
         }
         auto existing = store.find_run(t.key);
-        if (existing && existing->status == RunStatus::Done) {
-            ++plan.skipped;
-            return true;
+        if (existing && is_final(existing->status)) {
+            auto changed = changed_plugins(t, existing->plugins_json);
+            for (const auto& c : changed)
+                ++plan.changed_builds[c];
+            if (changed.empty() || !o.rerun_changed) {
+                ++plan.skipped;
+                return true;
+            }
         }
         plan.queue.push_back({store.prepare_run(run_row(t, plan.sweep_id, git)), p.index});
         return true;
@@ -138,12 +161,27 @@ Planned plan_runs(Store& store, const SweepSpec& spec, const std::vector<const P
     return plan;
 }
 
+// Never silent: trials a different build of a plugin produced are named before anything runs.
+void warn_changed_builds(const Planned& plan, bool rerun) {
+    for (const auto& [plugin, n] : plan.changed_builds)
+        if (rerun)
+            fmt::print("rerunning {} trial(s) that an older build of {} produced (--rerun-changed)\n", n, plugin);
+        else
+            fmt::print("note: {} trial(s) were run with an older build of {} (its library's SHA-256 differs): "
+                       "--rerun-changed reruns them; bump the plugin's version to keep both\n",
+                       n, plugin);
+}
+
 int report(const SweepSpec& spec, const SchedulerResult& r, int64_t total, int64_t skipped, int64_t sweep_id,
            double secs) {
-    int64_t not_started = total - r.done - r.failed - r.interrupted;
-    fmt::print("sweep {}: {} done, {} failed, {} interrupted{}, {} skipped (already done) in {}\n", spec.name, r.done,
-               r.failed, r.interrupted, not_started > 0 ? fmt::format(", {} not started", not_started) : "", skipped,
-               format_duration(secs));
+    int64_t not_started = total - r.done - r.failed - r.interrupted - r.diverged;
+    fmt::print("sweep {}: {} done, {} failed, {} interrupted{}{}, {} skipped (already done) in {}\n", spec.name, r.done,
+               r.failed, r.interrupted, r.diverged ? fmt::format(", {} diverged", r.diverged) : "",
+               not_started > 0 ? fmt::format(", {} not started", not_started) : "", skipped, format_duration(secs));
+    if (r.diverged)
+        fmt::print("diverged: iclr query \"SELECT id, diverged_step, error FROM runs WHERE sweep_id = {} AND "
+                   "status = 'diverged'\"\n",
+                   sweep_id);
     if (r.failed)
         fmt::print(
             "failures: iclr query \"SELECT id, status, error FROM runs WHERE sweep_id = {} AND status <> 'done'\"\n",
@@ -185,23 +223,25 @@ int cmd_run(const RunOptions& o) {
                plan.sweep_id, total + plan.skipped, plan.skipped, total, jobs, threads, db_path);
     if (plan.duplicates)
         fmt::print("note: {} trial(s) repeat an identical configuration and run once\n", plan.duplicates);
+    warn_changed_builds(plan, o.rerun_changed);
     std::fflush(stdout);
 
     install_stop_handlers();
     Progress progress(total, isatty(STDOUT_FILENO));
     StoreSink sink(*store, progress);
-    SchedulerOptions so{
-        jobs,
-        threads,
-        spec.timeout_s,
-        spec.memory_mb,
-        layout,
-        [&](const QueuedTrial& q) {
-            TrialPoint p = ex.at(q.index);
-            ResolvedTrial t = resolve_trial(spec, plugins, p);
-            return TrialText{payload(t, q.run_id, threads, spec.memory_mb, data_dir, layout), describe_point(spec, p)};
-        },
-        ""};
+    SchedulerOptions so{jobs,
+                        threads,
+                        spec.timeout_s,
+                        spec.memory_mb,
+                        layout,
+                        [&](const QueuedTrial& q) {
+                            TrialPoint p = ex.at(q.index);
+                            ResolvedTrial t = resolve_trial(spec, plugins, p);
+                            return TrialText{
+                                payload(t, q.run_id, threads, spec.memory_mb, spec.on_nonfinite, data_dir, layout),
+                                describe_point(spec, p)};
+                        },
+                        ""};
     auto start = std::chrono::steady_clock::now();
     SchedulerResult r;
     try {

@@ -26,6 +26,7 @@ void print_header(const RunDetails& d) {
     if (!d.exit_code.empty() || !d.signal.empty())
         fmt::print("worker exit code {}  signal {}\n", or_dash(d.exit_code), or_dash(d.signal));
     if (!d.error.empty()) fmt::print("error: {}\n", d.error);
+    if (!d.diverged_step.empty()) fmt::print("diverged at step {}\n", d.diverged_step);
     fmt::print("\nplugins: {}\n\nconfig:\n{}\n", or_dash(d.plugins_json), or_dash(d.config_toml));
 }
 
@@ -35,7 +36,8 @@ void print_results(const RunDetails& d) {
         fmt::print("  {} = {}\n", k, v);
     if (!d.final_metrics.empty()) fmt::print("final metrics (key, task, step, value):\n");
     for (const auto& m : d.final_metrics)
-        fmt::print("  {:<28} {:>4} {:>8}  {:.6g}\n", m.key, m.task ? std::to_string(*m.task) : "-", m.step, m.value);
+        fmt::print("  {:<28} {:>4} {:>8}  {}\n", m.key, m.task ? std::to_string(*m.task) : "-", m.step,
+                   m.nonfinite.empty() ? fmt::format("{:.6g}", m.value) : m.nonfinite);
     fmt::print("metric rows: {}\n", d.metric_rows);
 }
 

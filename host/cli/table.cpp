@@ -43,6 +43,9 @@ std::string render_csv(const ResultSet& rs) {
     return out;
 }
 
+// JSON has no NaN or infinity: such numbers are written as the strings "nan", "inf", "-inf".
+bool is_nonfinite_text(const std::string& s) { return s == "nan" || s == "inf" || s == "-inf" || s == "-nan"; }
+
 std::string render_json(const ResultSet& rs) {
     std::string out = "[";
     for (size_t r = 0; r < rs.rows.size(); ++r) {
@@ -51,7 +54,7 @@ std::string render_json(const ResultSet& rs) {
             out += (c ? ", " : "") + json_escape(rs.columns[c]) + ": ";
             if (!rs.is_null.empty() && rs.is_null[r][c])
                 out += "null";
-            else if (!rs.is_number.empty() && rs.is_number[r][c])
+            else if (!rs.is_number.empty() && rs.is_number[r][c] && !is_nonfinite_text(rs.rows[r][c]))
                 out += rs.rows[r][c];
             else
                 out += json_escape(rs.rows[r][c]);

@@ -1,8 +1,10 @@
 // Host error types: a user error is bad input (exit 2), with an optional file:line:column.
 #pragma once
 
+#include <algorithm>
 #include <stdexcept>
 #include <string>
+#include <tuple>
 #include <vector>
 
 namespace iclr {
@@ -35,13 +37,21 @@ struct Diagnostic {
     std::string str() const { return pos.str() + ": " + message; }
 };
 
-// Every problem found in a sweep, reported together; each line is one diagnostic.
+// Every problem found in a sweep, reported together in file and line order; each line is one
+// diagnostic.
 class SweepError : public UserError {
   public:
-    explicit SweepError(std::vector<Diagnostic> diags) : UserError(join(diags)), diagnostics(std::move(diags)) {}
+    explicit SweepError(std::vector<Diagnostic> diags)
+        : UserError(join(sorted(diags))), diagnostics(sorted(std::move(diags))) {}
     std::vector<Diagnostic> diagnostics;
 
   private:
+    static std::vector<Diagnostic> sorted(std::vector<Diagnostic> d) {
+        std::stable_sort(d.begin(), d.end(), [](const Diagnostic& a, const Diagnostic& b) {
+            return std::tie(a.pos.file, a.pos.line, a.pos.column) < std::tie(b.pos.file, b.pos.line, b.pos.column);
+        });
+        return d;
+    }
     static std::string join(const std::vector<Diagnostic>& d) {
         std::string s;
         for (size_t i = 0; i < d.size(); ++i)

@@ -23,6 +23,7 @@ struct RunEnd {
     std::string error, log_tail;
     std::optional<int> exit_code, signal;
     double duration_s = 0;
+    std::optional<int64_t> diverged_step; // Diverged: the step whose loss was not finite
 };
 
 } // namespace iclr

@@ -6,12 +6,13 @@
 
 namespace iclr {
 namespace {
-constexpr std::array<std::pair<RunStatus, const char*>, 6> kWords{{{RunStatus::Pending, "pending"},
+constexpr std::array<std::pair<RunStatus, const char*>, 7> kWords{{{RunStatus::Pending, "pending"},
                                                                    {RunStatus::Running, "running"},
                                                                    {RunStatus::Done, "done"},
                                                                    {RunStatus::Failed, "failed"},
                                                                    {RunStatus::Timeout, "timeout"},
-                                                                   {RunStatus::Interrupted, "interrupted"}}};
+                                                                   {RunStatus::Interrupted, "interrupted"},
+                                                                   {RunStatus::Diverged, "diverged"}}};
 } // namespace
 
 const char* to_string(RunStatus s) {

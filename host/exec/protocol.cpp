@@ -73,7 +73,8 @@ std::string encode(const Record& r) {
     case Record::Kind::Done:
         return join({"D", run});
     case Record::Kind::Error:
-        return join({"E", run, r.status == RunStatus::Interrupted ? "interrupted" : "failed", clean(r.text)});
+        return join({"E", run, to_string(r.status), r.status == RunStatus::Diverged ? std::to_string(r.step) : "-",
+                     clean(r.text)});
     }
     return "";
 }
@@ -111,10 +112,17 @@ std::optional<Record> parse_record(std::string_view line) {
         r.text = f[3];
     } else if (f[0] == "D" && f.size() == 2) {
         r.kind = Record::Kind::Done;
-    } else if (f[0] == "E" && f.size() == 4 && (f[2] == "failed" || f[2] == "interrupted")) {
+    } else if (f[0] == "E" && f.size() == 5) {
+        auto status = parse_run_status(f[2]);
+        if (!status ||
+            (*status != RunStatus::Failed && *status != RunStatus::Interrupted && *status != RunStatus::Diverged))
+            return std::nullopt;
+        std::optional<int64_t> step;
+        if (*status == RunStatus::Diverged && !(step = to_int(f[3]))) return std::nullopt;
         r.kind = Record::Kind::Error;
-        r.status = f[2] == "failed" ? RunStatus::Failed : RunStatus::Interrupted;
-        r.text = f[3];
+        r.status = *status;
+        r.step = step.value_or(0);
+        r.text = f[4];
     } else {
         return std::nullopt;
     }

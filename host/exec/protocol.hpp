@@ -20,7 +20,8 @@ namespace iclr::protocol {
 //   A <run> <key> <value>                     a run attribute (cache_key, param_count, ...)
 //   F <run> <name> <path>                     an artifact file
 //   D <run>                                   trial finished
-//   E <run> <failed|interrupted> <message>    trial ended with an error; the worker goes on
+//   E <run> <status> <step|-> <message>       trial ended failed, interrupted or diverged (at
+//                                             step); the worker goes on
 // The worker's stdout and stderr are the trial's log.
 constexpr int kRecordFd = 3;
 
@@ -33,7 +34,7 @@ struct Record {
     std::string torch_version; // Ready
     std::string key;           // Metric, Attribute (key), Artifact (name)
     std::string text;          // Attribute (value), Artifact (path), Error (message)
-    int64_t step = 0;          // Metric
+    int64_t step = 0;          // Metric; Error when Diverged
     std::optional<int64_t> task;
     double value = 0;                     // Metric
     RunStatus status = RunStatus::Failed; // Error: Failed or Interrupted

@@ -180,9 +180,12 @@ void Scheduler::on_record(Slot& s, std::string_view line) {
     case K::Artifact:
         return sink_.artifact(r->run, r->key, r->text);
     case K::Done:
-        return finish(s, RunEnd{r->run, RunStatus::Done, "", "", std::nullopt, std::nullopt, 0});
-    case K::Error:
-        return finish(s, RunEnd{r->run, r->status, r->text, "", std::nullopt, std::nullopt, 0});
+        return finish(s, RunEnd{r->run, RunStatus::Done, "", "", std::nullopt, std::nullopt, 0, std::nullopt});
+    case K::Error: {
+        RunEnd e{r->run, r->status, r->text, "", std::nullopt, std::nullopt, 0, std::nullopt};
+        if (r->status == RunStatus::Diverged) e.diverged_step = r->step;
+        return finish(s, e);
+    }
     case K::Ready:
         return;
     }
@@ -205,6 +208,8 @@ void Scheduler::finish(Slot& s, RunEnd e) {
         ++result_.done;
     else if (e.status == RunStatus::Interrupted)
         ++result_.interrupted;
+    else if (e.status == RunStatus::Diverged)
+        ++result_.diverged;
     else
         ++result_.failed;
     if (s.log_file) s.log_file->flush();

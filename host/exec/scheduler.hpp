@@ -37,7 +37,7 @@ struct SchedulerOptions {
 };
 
 struct SchedulerResult {
-    int64_t done = 0, failed = 0, interrupted = 0;
+    int64_t done = 0, failed = 0, interrupted = 0, diverged = 0;
     int stop_signal = 0; // SIGINT / SIGTERM when the user stopped the sweep
 };
 

@@ -150,6 +150,8 @@ LoadedPlugin load_plugin(const std::string& file) {
     }
     r.citation = safe(info->citation);
     r.summary = safe(info->summary);
+    if (info->struct_size >= offsetof(iclr_plugin_info, source_dir) + sizeof(info->source_dir))
+        r.source_dir = safe(info->source_dir); // appended in ABI 1.2: older plugins stop before it
     if (!build_matches(*info, r)) return out;
     if (info->init) {
         char err[512] = {0};

@@ -38,6 +38,8 @@ struct PluginRecord {
     std::string compiler, torch_version;
     int cxx11_abi = -1;
     std::vector<ParamSchema> params;
+    std::string source_dir; // where the plugin was built from (ABI 1.2+); "" when unknown
+    bool stale = false;     // a file in source_dir is newer than the library: rebuild it
 
     const ParamSchema* param(const std::string& key) const {
         for (const auto& p : params)

@@ -15,10 +15,6 @@
 #include "common/process.hpp"
 #include "plugin/plugin_loader.hpp"
 
-#ifndef ICLR_PLUGIN_DIR
-#define ICLR_PLUGIN_DIR ""
-#endif
-
 namespace iclr {
 namespace fs = std::filesystem;
 
@@ -29,6 +25,18 @@ int64_t mtime_ns(const fs::path& p) {
     struct stat st;
     if (stat(p.c_str(), &st) != 0) return 0;
     return int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+}
+
+// The newest modification time of the files under a plugin's source folder (0 if none).
+int64_t newest_source_ns(const std::string& dir) {
+    int64_t newest = 0;
+    std::error_code ec;
+    if (dir.empty() || !fs::is_directory(dir, ec)) return 0;
+    for (fs::recursive_directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec), end;
+         it != end && !ec; it.increment(ec))
+        if (it->is_regular_file(ec) && it->path().filename().string()[0] != '.')
+            newest = std::max(newest, mtime_ns(it->path()));
+    return newest;
 }
 
 bool looks_like_library(const fs::path& p) {
@@ -99,10 +107,14 @@ std::vector<PluginRecord> probe_out_of_process(const std::string& exe, std::vect
 
 std::vector<fs::path> PluginRegistry::default_search_path() {
     std::vector<fs::path> dirs;
-    // Next to the executable first (build/bin/iclr -> build/plugins), then the configured build dir.
-    fs::path near = fs::path(exe_dir()).parent_path() / "plugins";
-    dirs.push_back(near);
-    if (*ICLR_PLUGIN_DIR && fs::path(ICLR_PLUGIN_DIR) != near) dirs.push_back(ICLR_PLUGIN_DIR);
+    // Relative to the executable only, so a moved build or an installed prefix finds its own
+    // plugins (and never another tree's as well): build/bin/iclr -> build/plugins,
+    // PREFIX/bin/iclr -> PREFIX/lib/iclr/plugins.
+    fs::path prefix = fs::path(exe_dir()).parent_path();
+    for (fs::path d : {prefix / "plugins", prefix / "lib" / "iclr" / "plugins"}) {
+        std::error_code ec;
+        if (fs::is_directory(d, ec)) dirs.push_back(d);
+    }
     if (const char* env = std::getenv("ICLR_PLUGIN_PATH")) {
         std::string s = env;
         size_t start = 0;
@@ -173,8 +185,11 @@ void PluginRegistry::discover() {
     }
 
     records_.clear();
-    for (const auto& f : files)
+    for (const auto& f : files) {
         records_.push_back(cached[f]);
+        PluginRecord& r = records_.back();
+        r.stale = r.ok && newest_source_ns(r.source_dir) > r.file_mtime_ns;
+    }
 
     // The first plugin of a kind/name in search order wins; later ones are reported as duplicates.
     std::map<std::string, std::string> first;

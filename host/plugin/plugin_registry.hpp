@@ -11,7 +11,8 @@ namespace iclr {
 
 class PluginRegistry {
   public:
-    // The build's plugin folder, then each folder of ICLR_PLUGIN_PATH (colon-separated).
+    // The plugin folder next to the executable (build/plugins, or PREFIX/lib/iclr/plugins when
+    // installed), then each folder of ICLR_PLUGIN_PATH (colon-separated).
     static std::vector<std::filesystem::path> default_search_path();
     // Where the manifest cache lives: ICLR_CACHE_DIR, else $XDG_CACHE_HOME/iclr, else ~/.cache/iclr.
     static std::filesystem::path cache_root();

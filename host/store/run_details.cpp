@@ -23,6 +23,7 @@ void read_row(Statement& st, RunDetails& d) {
     d.log_tail = text(24);
     d.exit_code = text(25);
     d.signal = text(26);
+    d.diverged_step = text(27);
 }
 
 } // namespace
@@ -33,7 +34,7 @@ std::optional<RunDetails> load_run_details(Store& store, const std::string& id_o
         db, "SELECT r.id, r.key, r.status, s.name, r.sweep_id, r.dataset, r.model, r.method, r.seed, r.created_at, "
             "r.started_at, r.finished_at, r.duration_s, r.attempts, r.worker_pid, r.host, r.threads, r.device, "
             "r.torch_version, r.git_commit, r.git_dirty, r.config_toml, r.plugins_json, r.error, r.log_tail, "
-            "r.exit_code, r.signal FROM runs r JOIN sweeps s ON s.id = r.sweep_id "
+            "r.exit_code, r.signal, r.diverged_step FROM runs r JOIN sweeps s ON s.id = r.sweep_id "
             "WHERE r.id = ?1 OR r.key LIKE ?2 || '%' ORDER BY r.id LIMIT 2");
     char* end = nullptr;
     long long id = std::strtoll(id_or_key.c_str(), &end, 10);
@@ -46,11 +47,12 @@ std::optional<RunDetails> load_run_details(Store& store, const std::string& id_o
     attrs.bind(1, d.id);
     while (attrs.step())
         d.attributes.emplace_back(attrs.col_text(0), attrs.col_text(1));
-    Statement m(db, "SELECT key, task, step, value FROM final_metrics WHERE run_id = ? ORDER BY key, task LIMIT 200");
+    Statement m(db, "SELECT key, task, step, value, nonfinite FROM final_metrics WHERE run_id = ? "
+                    "ORDER BY key, task LIMIT 200");
     m.bind(1, d.id);
     while (m.step())
         d.final_metrics.push_back({m.col_text(0), m.col_null(1) ? std::nullopt : std::optional<int64_t>(m.col_int(1)),
-                                   m.col_int(2), m.col_double(3)});
+                                   m.col_int(2), m.col_double(3), m.col_null(4) ? std::string() : m.col_text(4)});
     Statement n(db, "SELECT COUNT(*) FROM metrics WHERE run_id = ?");
     n.bind(1, d.id);
     n.step();

@@ -15,7 +15,7 @@ struct RunDetails {
     // Text of each column as stored; "" for NULL (the show command prints "-").
     std::string key, status, sweep, sweep_id, dataset, model, method, seed, created_at, started_at, finished_at,
         duration_s, attempts, worker_pid, host, threads, device, torch_version, git_commit, config_toml, plugins_json,
-        error, log_tail, exit_code, signal;
+        error, log_tail, exit_code, signal, diverged_step;
     int git_dirty = -1; // -1 unknown
     std::vector<std::pair<std::string, std::string>> attributes;
     struct FinalMetric {
@@ -23,6 +23,7 @@ struct RunDetails {
         std::optional<int64_t> task;
         int64_t step = 0;
         double value = 0;
+        std::string nonfinite; // "nan", "inf", "-inf"; "" when finite
     };
     std::vector<FinalMetric> final_metrics; // at most 200, by key and task
     int64_t metric_rows = 0;

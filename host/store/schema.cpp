@@ -1,6 +1,7 @@
 // Schema migrations. Version 1: sweeps, runs, params, metrics, attributes, artifacts and views.
 // Version 2: final_metrics becomes a table the host fills when a run ends (a view over 1M metric
-// rows took ~0.5 s to pivot; the table makes it a 100k-row scan).
+// rows took ~0.5 s to pivot; the table makes it a 100k-row scan). Version 3: 'diverged' runs and
+// non-finite metric values.
 #include "store/schema.hpp"
 
 namespace iclr {
@@ -94,6 +95,46 @@ INSERT INTO final_metrics(run_id, key, task, step, value)
     SELECT run_id, key, task, MAX(step), value FROM metrics GROUP BY run_id, key, task;
 CREATE INDEX final_metrics_run ON final_metrics(run_id, key);
 CREATE INDEX final_metrics_key ON final_metrics(key, run_id);
+)SQL",
+        // 2 -> 3: a run may end 'diverged' (its loss became NaN or infinite, at diverged_step), and
+        // non-finite metric values are kept: SQLite stores NaN as NULL, so `nonfinite` says 'nan'
+        // (or 'inf' / '-inf', which the REAL column holds too) where a NULL alone would read as
+        // "missing". The runs table is rebuilt because a CHECK constraint cannot be altered.
+        R"SQL(
+CREATE TABLE runs_v3 (
+    id INTEGER PRIMARY KEY,
+    key TEXT NOT NULL UNIQUE,
+    sweep_id INTEGER NOT NULL REFERENCES sweeps(id),
+    trial_index INTEGER NOT NULL,
+    seed INTEGER NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('pending','running','done','failed','timeout','interrupted','diverged')),
+    dataset TEXT, model TEXT, method TEXT,
+    config_toml TEXT NOT NULL,
+    config_json TEXT NOT NULL,
+    plugins_json TEXT NOT NULL,
+    torch_version TEXT, threads INTEGER, device TEXT, host TEXT, worker_pid INTEGER,
+    git_commit TEXT, git_dirty INTEGER,
+    created_at TEXT NOT NULL, started_at TEXT, finished_at TEXT, duration_s REAL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    exit_code INTEGER, signal INTEGER, error TEXT, log_tail TEXT,
+    diverged_step INTEGER          -- the step whose loss was not finite (status 'diverged')
+);
+INSERT INTO runs_v3(id, key, sweep_id, trial_index, seed, status, dataset, model, method, config_toml, config_json,
+                    plugins_json, torch_version, threads, device, host, worker_pid, git_commit, git_dirty,
+                    created_at, started_at, finished_at, duration_s, attempts, exit_code, signal, error, log_tail)
+    SELECT id, key, sweep_id, trial_index, seed, status, dataset, model, method, config_toml, config_json,
+           plugins_json, torch_version, threads, device, host, worker_pid, git_commit, git_dirty,
+           created_at, started_at, finished_at, duration_s, attempts, exit_code, signal, error, log_tail FROM runs;
+DROP VIEW run_summary;
+DROP TABLE runs;
+ALTER TABLE runs_v3 RENAME TO runs;
+CREATE INDEX runs_sweep ON runs(sweep_id, status);
+CREATE VIEW run_summary AS
+    SELECT r.id, s.name AS sweep, r.status, r.dataset, r.model, r.method, r.seed,
+           r.duration_s, r.attempts, r.error
+    FROM runs r JOIN sweeps s ON s.id = r.sweep_id;
+ALTER TABLE metrics ADD COLUMN nonfinite TEXT;       -- 'nan', 'inf', '-inf'; NULL when finite
+ALTER TABLE final_metrics ADD COLUMN nonfinite TEXT;
 )SQL",
     };
     return steps;

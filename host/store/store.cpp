@@ -1,6 +1,7 @@
 // Results database implementation: WAL, migrations, batched writes inside host transactions.
 #include "store/store.hpp"
 
+#include <cmath>
 #include <filesystem>
 
 #include "common/values.hpp"
@@ -69,16 +70,24 @@ void Store::migrate() {
         throw UserError("database schema version " + std::to_string(v) + " is newer than this iclr (knows up to " +
                         std::to_string(target) + "); use a newer iclr");
     if (v == target) return;
+    // A migration may rebuild a table other tables reference (SQLite's documented procedure):
+    // foreign keys are off while it runs (the pragma is ignored inside a transaction) and checked
+    // before the commit.
+    exec_sql(db_, "PRAGMA foreign_keys=OFF");
     exec_sql(db_, "BEGIN IMMEDIATE");
     try {
         for (int k = v; k < target; ++k)
             exec_sql(db_, migrations()[size_t(k)]);
+        Statement fk(db_, "PRAGMA foreign_key_check");
+        if (fk.step()) throw HostError("migration left a dangling reference in table " + fk.col_text(0));
         exec_sql(db_, "PRAGMA user_version=" + std::to_string(target));
         exec_sql(db_, "COMMIT");
     } catch (...) {
         sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+        exec_sql(db_, "PRAGMA foreign_keys=ON");
         throw;
     }
+    exec_sql(db_, "PRAGMA foreign_keys=ON");
 }
 
 void Store::begin() {
@@ -105,14 +114,14 @@ int64_t Store::add_sweep(const SweepRecord& s) {
 }
 
 std::optional<ExistingRun> Store::find_run(const std::string& key) {
-    Statement st(db_, "SELECT id, status FROM runs WHERE key = ?");
+    Statement st(db_, "SELECT id, status, plugins_json FROM runs WHERE key = ?");
     st.bind(1, key);
     if (!st.step()) return std::nullopt;
     auto status = parse_run_status(st.col_text(1));
     if (!status)
         throw HostError("database: run " + std::to_string(st.col_int(0)) + " has unknown status '" + st.col_text(1) +
                         "'");
-    return ExistingRun{st.col_int(0), *status};
+    return ExistingRun{st.col_int(0), *status, st.col_text(2)};
 }
 
 int64_t Store::prepare_run(const RunRow& row) {
@@ -145,7 +154,7 @@ void Store::reset_run(int64_t id, const RunRow& row) {
     }
     Statement up(db_, "UPDATE runs SET status=?, sweep_id=?, plugins_json=?, git_commit=?, git_dirty=?, "
                       "started_at=NULL, finished_at=NULL, duration_s=NULL, exit_code=NULL, signal=NULL, "
-                      "error=NULL, log_tail=NULL "
+                      "error=NULL, log_tail=NULL, diverged_step=NULL "
                       "WHERE id=?");
     up.bind(1, std::string(to_string(RunStatus::Pending))).bind(2, row.sweep_id).bind(3, row.plugins_json);
     up.bind_or_null(4, row.git_commit).bind_flag(5, row.git_dirty).bind(6, id).run();
@@ -189,26 +198,35 @@ void Store::finish_run(const RunEnd& e) {
     // The last value of every (key, task), kept as rows so pivots over many runs stay fast.
     Statement clear(db_, "DELETE FROM final_metrics WHERE run_id = ?");
     clear.bind(1, e.run).run();
-    Statement fin(db_, "INSERT INTO final_metrics(run_id, key, task, step, value) "
-                       "SELECT run_id, key, task, MAX(step), value FROM metrics WHERE run_id = ? GROUP BY key, task");
+    Statement fin(db_, "INSERT INTO final_metrics(run_id, key, task, step, value, nonfinite) "
+                       "SELECT run_id, key, task, MAX(step), value, nonfinite FROM metrics WHERE run_id = ? "
+                       "GROUP BY key, task");
     fin.bind(1, e.run).run();
-    Statement st(
-        db_,
-        "UPDATE runs SET status=?, finished_at=?, duration_s=?, error=?, log_tail=?, exit_code=?, signal=? WHERE id=?");
+    Statement st(db_,
+                 "UPDATE runs SET status=?, finished_at=?, duration_s=?, error=?, log_tail=?, exit_code=?, signal=?, "
+                 "diverged_step=? WHERE id=?");
     st.bind(1, std::string(to_string(e.status))).bind(2, now_iso()).bind(3, e.duration_s);
     st.bind_or_null(4, e.error).bind_or_null(5, e.log_tail);
     st.bind_or_null(6, e.exit_code ? std::optional<int64_t>(*e.exit_code) : std::nullopt);
     st.bind_or_null(7, e.signal ? std::optional<int64_t>(*e.signal) : std::nullopt);
-    st.bind(8, e.run);
+    st.bind_or_null(8, e.diverged_step);
+    st.bind(9, e.run);
     st.run();
 }
 
 void Store::add_metric(int64_t run, const std::string& key, int64_t step, std::optional<int64_t> task, double value) {
     if (!insert_metric_)
         insert_metric_ =
-            std::make_unique<Statement>(db_, "INSERT INTO metrics(run_id, key, step, task, value) VALUES(?,?,?,?,?)");
+            std::make_unique<Statement>(db_, "INSERT INTO metrics(run_id, key, step, task, value, nonfinite) "
+                                             "VALUES(?,?,?,?,?,?)");
     Statement& st = *insert_metric_;
-    st.bind(1, run).bind(2, key).bind(3, step).bind_or_null(4, task).bind(5, value);
+    st.bind(1, run).bind(2, key).bind(3, step).bind_or_null(4, task);
+    if (std::isnan(value)) // SQLite would store NaN as NULL: keep the NULL, say why
+        st.bind_null(5).bind(6, std::string("nan"));
+    else if (std::isinf(value))
+        st.bind(5, value).bind(6, std::string(value > 0 ? "inf" : "-inf"));
+    else
+        st.bind(5, value).bind_null(6);
     st.step();
     st.reset();
 }

@@ -37,6 +37,7 @@ struct RunRow {
 struct ExistingRun {
     int64_t id = 0;
     RunStatus status = RunStatus::Pending;
+    std::string plugins_json; // the builds that made it (name, version, file, sha256 per section)
 };
 
 class Store {

@@ -72,9 +72,10 @@ struct SweepSpec {
     std::string name, description;
     std::vector<int64_t> seeds{0};
     int jobs = 1;
-    double timeout_s = 0;  // per trial; 0 = none
-    int64_t memory_mb = 0; // per worker address-space limit; 0 = none
-    int64_t samples = 0;   // draws of the random axes
+    double timeout_s = 0;              // per trial; 0 = none
+    int64_t memory_mb = 0;             // per worker address-space limit; 0 = none
+    int64_t samples = 0;               // draws of the random axes
+    std::string on_nonfinite = "stop"; // a NaN/inf loss: "stop" the trial (diverged) or "record" and go on
     uint64_t sweep_seed = 0;
     std::vector<SectionSpec> sections; // dataset?, model?, method, metrics...
     std::vector<Axis> axes;

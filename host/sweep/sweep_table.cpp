@@ -106,6 +106,15 @@ void sweep_seed(ParseContext& ctx, const toml::node& v, SweepSpec& spec, SweepEx
     if (auto n = get_int(ctx, v, "sweep.sweep_seed")) spec.sweep_seed = uint64_t(*n);
 }
 
+void on_nonfinite(ParseContext& ctx, const toml::node& v, SweepSpec& spec, SweepExtras&) {
+    auto s = v.as_string();
+    if (!s || (s->get() != "stop" && s->get() != "record"))
+        ctx.err(v, "on_nonfinite must be \"stop\" (a NaN or infinite loss ends the trial as diverged) or "
+                   "\"record\" (record it and go on)");
+    else
+        spec.on_nonfinite = s->get();
+}
+
 void exclude(ParseContext& ctx, const toml::node& v, SweepSpec&, SweepExtras& extras) {
     if (const toml::array* arr = v.as_array())
         extras.exclude = arr; // parsed once every axis is known; the root table outlives parsing
@@ -125,6 +134,7 @@ const std::map<std::string, Handler>& handlers() {
         {"memory_mb", memory_mb},
         {"samples", samples},
         {"sweep_seed", sweep_seed},
+        {"on_nonfinite", on_nonfinite},
         {"exclude", exclude}};
     return h;
 }
@@ -141,9 +151,11 @@ void parse_sweep_table(ParseContext& ctx, const toml::node& node, SweepSpec& spe
         if (it != handlers().end())
             it->second(ctx, v, spec, extras);
         else
-            ctx.err(v,
-                    "unknown key sweep." + key +
-                        " (known: name, description, seeds, jobs, timeout, memory_mb, samples, sweep_seed, exclude)");
+            ctx.err(
+                v,
+                "unknown key sweep." + key +
+                    " (known: name, description, seeds, jobs, timeout, memory_mb, samples, sweep_seed, on_nonfinite, "
+                    "exclude)");
     }
 }
 

@@ -39,7 +39,22 @@ std::string suggestion(const std::string& key, const PluginRecord& p) {
     return " (its parameters: " + (all.empty() ? std::string("none") : all) + ")";
 }
 
-std::string fmt_num(double x) { return value_to_toml(Value::of_float(x)); }
+// A range bound as the parameter's type reads: [1, 65536] for an int, [0.0, 10.0] for a float.
+std::string fmt_bound(double x, iclr_param_type t) {
+    return t == ICLR_PARAM_INT ? std::to_string(int64_t(x)) : value_to_toml(Value::of_float(x));
+}
+
+// "(did you mean 'mnist'?)" for a plugin name one or two edits away from one of this kind.
+std::string plugin_suggestion(const std::string& name, const std::vector<std::string>& known) {
+    std::string best;
+    size_t best_d = 3;
+    for (const auto& k : known)
+        if (size_t d = edit_distance(name, k); d < best_d) {
+            best_d = d;
+            best = k;
+        }
+    return best.empty() ? "" : " (did you mean '" + best + "'?)";
+}
 
 } // namespace
 
@@ -76,7 +91,8 @@ std::optional<std::string> check_value(const ParamSchema& s, Value& v) {
     if (s.has_range() && (v.type == Value::Type::Int || v.type == Value::Type::Float)) {
         double x = v.as_number();
         if (x < s.min || x > s.max)
-            return value_to_toml(v) + " is out of range [" + fmt_num(s.min) + ", " + fmt_num(s.max) + "]";
+            return value_to_toml(v) + " is out of range [" + fmt_bound(s.min, s.type) + ", " +
+                   fmt_bound(s.max, s.type) + "]";
     }
     return std::nullopt;
 }
@@ -89,10 +105,15 @@ std::vector<const PluginRecord*> validate_sweep(SweepSpec& spec, const PluginReg
         const PluginRecord* p = sec.plugin.empty() ? nullptr : registry.find(kind, sec.plugin);
         if (!sec.plugin.empty() && !p) {
             std::string known;
+            std::vector<std::string> names;
             for (const auto& r : registry.records())
-                if (r.ok && r.kind == kind) known += (known.empty() ? "" : ", ") + r.name;
+                if (r.ok && r.kind == kind) {
+                    known += (known.empty() ? "" : ", ") + r.name;
+                    names.push_back(r.name);
+                }
             diags.push_back({sec.plugin_pos, "unknown " + std::string(kind_name(kind)) + " plugin '" + sec.plugin +
-                                                 "' (available: " + (known.empty() ? "none" : known) + ")"});
+                                                 "'" + plugin_suggestion(sec.plugin, names) +
+                                                 " (available: " + (known.empty() ? "none" : known) + ")"});
         } else if (p && !p->ok) {
             diags.push_back({sec.plugin_pos,
                              sec.role + " plugin '" + sec.plugin + "' is broken: " + p->error + " [" + p->file + "]"});

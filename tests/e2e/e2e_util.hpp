@@ -44,6 +44,10 @@ class Scratch {
 
     // Starts `iclr args...` with the scratch environment; output goes to a file.
     pid_t start(const std::vector<std::string>& args, const std::string& out_file) const {
+        return start_binary(ICLR_BIN, args, out_file);
+    }
+    pid_t start_binary(const std::string& bin, const std::vector<std::string>& args,
+                       const std::string& out_file) const {
         pid_t pid = fork();
         if (pid == 0) {
             int fd = open(out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -56,11 +60,11 @@ class Scratch {
             setenv("ICLR_DB", db().c_str(), 1);
             for (const auto& [k, v] : env_)
                 setenv(k.c_str(), v.c_str(), 1);
-            std::vector<char*> argv{const_cast<char*>(ICLR_BIN)};
+            std::vector<char*> argv{const_cast<char*>(bin.c_str())};
             for (const auto& a : args)
                 argv.push_back(const_cast<char*>(a.c_str()));
             argv.push_back(nullptr);
-            execv(ICLR_BIN, argv.data());
+            execv(bin.c_str(), argv.data());
             _exit(127);
         }
         return pid;
@@ -72,10 +76,12 @@ class Scratch {
         return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     }
 
-    Result run(const std::vector<std::string>& args) const {
+    Result run(const std::vector<std::string>& args) const { return run_binary(ICLR_BIN, args); }
+    // The same for another iclr binary (an installed one).
+    Result run_binary(const std::string& bin, const std::vector<std::string>& args) const {
         std::string out = path("out-" + std::to_string(counter_++) + ".txt");
         Result r;
-        r.code = wait_code(start(args, out));
+        r.code = wait_code(start_binary(bin, args, out));
         std::ifstream in(out);
         r.out.assign(std::istreambuf_iterator<char>(in), {});
         return r;

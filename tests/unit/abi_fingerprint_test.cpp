@@ -23,8 +23,10 @@ const fs::path kSdk = fs::path(ICLR_TEST_SOURCE_DIR) / "sdk";
 const char* const kContractHeaders[] = {"abi.h",     "c_boundary.hpp", "params.hpp", "context.hpp", "dataset.hpp",
                                         "model.hpp", "learner.hpp",    "method.hpp", "metric.hpp",  "plugin.hpp"};
 
-// Comments removed, whitespace runs collapsed: editing a comment or reformatting is not an
-// interface change; anything else in these headers is.
+bool ident(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
+
+// Comments removed, whitespace kept only where it separates two words: editing a comment or
+// reformatting (clang-format) is not an interface change; anything else in these headers is.
 std::string normalise(const std::string& text) {
     std::string out;
     bool space = false;
@@ -44,7 +46,7 @@ std::string normalise(const std::string& text) {
             space = true;
             continue;
         }
-        if (space && !out.empty()) out += ' ';
+        if (space && !out.empty() && ident(out.back()) && ident(c)) out += ' ';
         space = false;
         out += c;
     }
@@ -89,6 +91,8 @@ std::vector<Pinned> pinned() {
 
 TEST(AbiFingerprint, NormalisingIgnoresCommentsAndFormattingOnly) {
     EXPECT_EQ(normalise("int  f(); // why\n/* more */ int g();"), normalise("int f();\nint g();"));
+    EXPECT_EQ(normalise("f(a,b);"), normalise("f(a,\n  b) ;")); // a reformatted call
+    EXPECT_NE(normalise("unsigned int x;"), normalise("unsignedint x;"));
     EXPECT_NE(normalise("virtual void a() = 0;"), normalise("virtual void b() = 0;"));
 }
 

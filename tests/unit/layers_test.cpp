@@ -31,7 +31,7 @@ const std::map<std::string, std::set<std::string>> kAllowed{
     {"sweep", {"sweep", "plugin", "common"}},
     {"store", {"store", "common"}},
     {"exec", {"exec", "common"}},
-    {"worker", {"exec/protocol.hpp", "plugin", "common"}},
+    {"worker", {"exec/worker", "exec/protocol.hpp", "plugin", "common"}},
     {"cli", {"cli", "exec", "store", "sweep", "plugin", "common"}},
     {"main", {"cli", "plugin", "common"}},
 };

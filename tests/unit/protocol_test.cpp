@@ -95,10 +95,25 @@ TEST(Protocol, AttributeArtifactDoneAndErrorRecords) {
     e.run = 9;
     e.status = RunStatus::Interrupted;
     e.text = "cancelled";
-    EXPECT_EQ(encode(e), "E\t9\tinterrupted\tcancelled\n");
+    EXPECT_EQ(encode(e), "E\t9\tinterrupted\t-\tcancelled\n");
     EXPECT_EQ(round_trip(e).status, RunStatus::Interrupted);
     e.status = RunStatus::Failed;
     EXPECT_EQ(round_trip(e).status, RunStatus::Failed);
+}
+
+TEST(Protocol, ADivergedTrialCarriesTheStep) {
+    Record e;
+    e.kind = Record::Kind::Error;
+    e.run = 4;
+    e.status = RunStatus::Diverged;
+    e.step = 120;
+    e.text = "train_loss became nan at step 120";
+    EXPECT_EQ(encode(e), "E\t4\tdiverged\t120\ttrain_loss became nan at step 120\n");
+    Record b = round_trip(e);
+    EXPECT_EQ(b.status, RunStatus::Diverged);
+    EXPECT_EQ(b.step, 120);
+    EXPECT_FALSE(parse_record("E\t4\tdiverged\t-\tno step").has_value());
+    EXPECT_FALSE(parse_record("E\t4\tdone\t-\tnot an error status").has_value());
 }
 
 TEST(Protocol, TabsAndNewlinesInsideFieldsCannotBreakTheFraming) {
@@ -106,7 +121,7 @@ TEST(Protocol, TabsAndNewlinesInsideFieldsCannotBreakTheFraming) {
     e.kind = Record::Kind::Error;
     e.run = 1;
     e.text = "line one\nline\ttwo\r";
-    EXPECT_EQ(encode(e), "E\t1\tfailed\tline one line two \n");
+    EXPECT_EQ(encode(e), "E\t1\tfailed\t-\tline one line two \n");
     Record m = metric(1.0);
     m.key = "a\tb\nc";
     EXPECT_EQ(round_trip(m).key, "a b c");

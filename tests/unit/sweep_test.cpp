@@ -208,3 +208,21 @@ TEST(Sweep, BadRangesAndDirectives) {
 }
 
 TEST(Sweep, MissingFileIsAUserError) { EXPECT_THROW(parse_sweep("/nonexistent/sweep.toml"), UserError); }
+
+TEST(Sweep, ErrorsInsideAProfileKeepTheirPosition) {
+    try {
+        parse("[method]\nplugin = \"noop\"\n[profile.big.sweep]\njobs = \"many\"\n", "big");
+        FAIL();
+    } catch (const SweepError& e) {
+        EXPECT_EQ(e.diagnostics.at(0).str(), "s.toml:4:8: sweep.jobs must be an integer");
+    }
+}
+
+TEST(Sweep, StructuralErrorsComeAllAtOnceInLineOrder) {
+    auto errs = errors_of("[method]\nplugin = \"noop\"\nx = { grid = [] }\n[sweep]\nseeds = 0\njobs = 0\n[dataset]\n");
+    ASSERT_EQ(errs.size(), 4u);
+    EXPECT_EQ(errs[0].substr(0, 5), "3:14:"); // method.x: empty grid
+    EXPECT_EQ(errs[1].substr(0, 4), "5:9:");  // seeds
+    EXPECT_EQ(errs[2].substr(0, 4), "6:8:");  // jobs
+    EXPECT_EQ(errs[3].substr(0, 4), "7:1:");  // [dataset] without plugin
+}

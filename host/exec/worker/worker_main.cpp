@@ -19,39 +19,18 @@
 
 #include "common/values.hpp"
 #include "exec/protocol.hpp"
+#include "exec/worker/worker_context.hpp"
 #include "iclr/sdk.hpp"
 #include "plugin/plugin_loader.hpp"
 
 namespace iclr {
 namespace {
 
-std::atomic<bool> g_cancelled{false};
+using worker::flush_records;
+using worker::g_cancelled;
+using worker::WorkerContext;
 
 void on_term(int) { g_cancelled.store(true); }
-
-// Records are buffered here and written with write(2), so that a crash handler can still send
-// what a trial logged before it crashed (fwrite buffers are not safe to touch from a handler).
-char g_buf[1 << 20];
-size_t g_len = 0;
-
-void flush_records() {
-    size_t off = 0;
-    while (off < g_len) {
-        ssize_t n = write(protocol::kRecordFd, g_buf + off, g_len - off);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) break;
-        off += size_t(n);
-    }
-    g_len = 0;
-}
-
-// line: one encoded record, newline included (protocol::encode).
-void record(const std::string& line) {
-    if (g_len + line.size() > sizeof g_buf) flush_records();
-    if (line.size() > sizeof g_buf) return; // a single record this large is a plugin bug
-    std::memcpy(g_buf + g_len, line.data(), line.size());
-    g_len += line.size();
-}
 
 void on_crash(int sig) {
     flush_records();
@@ -64,59 +43,6 @@ std::string first_line(const std::string& s) {
     return nl == std::string::npos ? s : s.substr(0, nl);
 }
 
-class WorkerContext : public RunContext {
-  public:
-    WorkerContext(int64_t run, uint64_t seed, std::string device, int threads, std::filesystem::path data,
-                  std::filesystem::path cache, std::filesystem::path run_dir)
-        : run_(run), seed_(seed), device_(std::move(device)), threads_(threads), data_(std::move(data)),
-          cache_(std::move(cache)), run_dir_(std::move(run_dir)) {}
-    int64_t run_id() const override { return run_; }
-    uint64_t seed() const override { return seed_; }
-    const std::string& device() const override { return device_; }
-    int threads() const override { return threads_; }
-    void log(std::string_view key, double value, int64_t step, int64_t task) override {
-        protocol::Record r;
-        r.kind = protocol::Record::Kind::Metric;
-        r.run = run_;
-        r.key = key;
-        r.step = step;
-        if (task >= 0) r.task = task;
-        r.value = value;
-        record(protocol::encode(r));
-    }
-    void info(std::string_view message) override {
-        std::fprintf(stderr, "%.*s\n", int(message.size()), message.data());
-    }
-    void set_attribute(std::string_view key, std::string_view value) override {
-        send(protocol::Record::Kind::Attribute, key, value);
-    }
-    std::filesystem::path cache_dir() const override { return cache_; }
-    std::filesystem::path data_dir() const override { return data_; }
-    std::filesystem::path run_dir() const override {
-        std::filesystem::create_directories(run_dir_);
-        return run_dir_;
-    }
-    void add_artifact(std::string_view name, const std::filesystem::path& file) override {
-        send(protocol::Record::Kind::Artifact, name, file.string());
-    }
-    bool cancelled() const override { return g_cancelled.load(std::memory_order_relaxed); }
-
-  private:
-    void send(protocol::Record::Kind kind, std::string_view key, std::string_view text) {
-        protocol::Record r;
-        r.kind = kind;
-        r.run = run_;
-        r.key = key;
-        r.text = text;
-        record(protocol::encode(r));
-    }
-    int64_t run_;
-    uint64_t seed_;
-    std::string device_;
-    int threads_;
-    std::filesystem::path data_, cache_, run_dir_;
-};
-
 // A plugin-raised error tagged with the plugin that raised it.
 struct TaggedError : std::runtime_error {
     using std::runtime_error::runtime_error;
@@ -127,6 +53,8 @@ template <class F> auto tagged(const std::string& who, F&& f) -> decltype(f()) {
         return f();
     } catch (const Cancelled&) {
         throw;
+    } catch (const Diverged&) {
+        throw; // ends the trial `diverged`, whoever logged the loss
     } catch (const TaggedError&) {
         throw;
     } catch (const std::bad_alloc&) {
@@ -158,7 +86,7 @@ class PluginObjects {
         const iclr_plugin_info* info = load(p);
         char err[1024] = {0};
         void* obj = info->create(&p.params, &ctx, err, sizeof err);
-        if (!obj) throw TaggedError(p.role + " '" + p.name + "': " + (err[0] ? err : "create() failed"));
+        if (!obj) throw TaggedError(p.role + " '" + p.name + "' (constructor): " + (err[0] ? err : "create() failed"));
         return std::unique_ptr<T>(static_cast<T*>(obj));
     }
 
@@ -259,15 +187,25 @@ std::vector<Part> parse_parts(const toml::table& t) {
     return parts;
 }
 
-void run_trial(PluginObjects& worker, const toml::table& t) {
-    int64_t run = t["run_id"].value_or(int64_t(0));
-    uint64_t seed = uint64_t(t["seed"].value_or(int64_t(0)));
-    int threads = int(t["threads"].value_or(int64_t(1)));
-    std::string device = t["device"].value_or(std::string("auto"));
-    if (device == "auto") device = torch::cuda::is_available() ? "cuda" : "cpu";
-    WorkerContext ctx(run, seed, device, threads, t["data_dir"].value_or(std::string("data")),
-                      t["cache_dir"].value_or(std::string("results/cache")),
-                      t["run_dir"].value_or(std::string("results/runs")));
+worker::ContextSettings context_settings(const toml::table& t) {
+    worker::ContextSettings c;
+    c.run = t["run_id"].value_or(int64_t(0));
+    c.seed = uint64_t(t["seed"].value_or(int64_t(0)));
+    c.threads = int(t["threads"].value_or(int64_t(1)));
+    c.device = t["device"].value_or(std::string("auto"));
+    if (c.device == "auto") c.device = torch::cuda::is_available() ? "cuda" : "cpu";
+    c.data = t["data_dir"].value_or(std::string("data"));
+    c.cache = t["cache_dir"].value_or(std::string("results/cache"));
+    c.run_dir = t["run_dir"].value_or(std::string("results/runs"));
+    c.stop_on_nonfinite = t["on_nonfinite"].value_or(std::string("stop")) != "record";
+    return c;
+}
+
+// Runs one trial; returns the first non-finite loss when the sweep recorded it and went on.
+std::optional<worker::Divergence> run_trial(PluginObjects& worker, const toml::table& t) {
+    WorkerContext ctx(context_settings(t));
+    int threads = ctx.threads();
+    uint64_t seed = ctx.seed();
     std::vector<Part> parts = parse_parts(t);
     // Only when it changes: set_num_threads rebuilds libtorch's thread pools (~8 ms a call here).
     static int current_threads = -1;
@@ -299,6 +237,7 @@ void run_trial(PluginObjects& worker, const toml::table& t) {
     torch::manual_seed(seed); // data loading must not shift the model's initial weights
     TrialSession session(worker, parts, bench, model.get(), model_name, metrics, ctx);
     tagged("method '" + method_name + "'", [&] { method->run(session); });
+    return ctx.divergence();
 }
 
 // Runs one trial payload; returns the record that ends it (Done, or Error with the reason).
@@ -309,8 +248,17 @@ protocol::Record run_one(PluginObjects& worker, const std::string& payload) {
     end.kind = protocol::Record::Kind::Error;
     try {
         if (!parsed) throw std::runtime_error("bad trial payload: " + std::string(parsed.error().description()));
-        run_trial(worker, parsed.table());
-        end.kind = protocol::Record::Kind::Done;
+        if (auto d = run_trial(worker, parsed.table())) { // on_nonfinite = "record": it ran to the end
+            end.status = RunStatus::Diverged;
+            end.step = d->step;
+            end.text = d->what() + " (on_nonfinite = \"record\": the trial ran to its end)";
+        } else {
+            end.kind = protocol::Record::Kind::Done;
+        }
+    } catch (const Diverged& d) {
+        end.status = RunStatus::Diverged;
+        end.step = d.step;
+        end.text = d.what();
     } catch (const Cancelled&) {
         end.status = RunStatus::Interrupted;
         end.text = "cancelled";
@@ -341,7 +289,7 @@ extern "C" __attribute__((visibility("default"))) int iclr_worker_main() {
     ready.pid = getpid();
     ready.device = torch::cuda::is_available() ? "cuda" : "cpu";
     ready.torch_version = host_torch_version();
-    record(protocol::encode(ready));
+    worker::record(ready);
     flush_records();
 
     PluginObjects worker;
@@ -352,7 +300,7 @@ extern "C" __attribute__((visibility("default"))) int iclr_worker_main() {
             std::fprintf(stderr, "error: %s\n", end.text.c_str());
             std::fflush(stderr);
         }
-        record(protocol::encode(end));
+        worker::record(end);
         std::fflush(stdout);
         flush_records();
         if (end.kind == protocol::Record::Kind::Error && end.status == RunStatus::Interrupted) break;

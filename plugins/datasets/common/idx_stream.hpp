@@ -97,7 +97,7 @@ class TaskStream : public Dataset {
             throw PluginError(dir.string() + ": image/label counts differ");
         // Subsets are drawn per task from a generator restarted at split_seed, so tasks with the same
         // classes (permuted / rotated streams) hold the same images; permutations use their own stream.
-        auto perm_gen = at::detail::createCPUGenerator(uint64_t(split_seed_) + 0x5eed);
+        auto perm_gen = iclr::make_generator(uint64_t(split_seed_) + 0x5eed);
         double black = (0.0 - stats_.mean) / stats_.sd;
         Benchmark b;
         b.name = stats_.name;
@@ -107,7 +107,7 @@ class TaskStream : public Dataset {
             Task task;
             task.classes = tasks_[t];
             task.name = "task" + std::to_string(t);
-            auto gen = at::detail::createCPUGenerator(uint64_t(split_seed_));
+            auto gen = iclr::make_generator(uint64_t(split_seed_));
             task.train = select(xtr, ytr, task.classes, train_per_class_, gen);
             task.test = select(xte, yte, task.classes, test_per_class_, gen);
             if (transform_ == "permute" && t > 0) {

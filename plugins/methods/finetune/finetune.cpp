@@ -4,35 +4,6 @@
 
 namespace {
 
-std::unique_ptr<torch::optim::Optimizer> make_optimizer(const std::string& kind, std::vector<torch::Tensor> params,
-                                                        double lr, double momentum) {
-    if (kind == "adam") return std::make_unique<torch::optim::Adam>(std::move(params), torch::optim::AdamOptions(lr));
-    return std::make_unique<torch::optim::SGD>(std::move(params), torch::optim::SGDOptions(lr).momentum(momentum));
-}
-
-// `epochs` passes of minibatch SGD on one split; returns the number of steps taken.
-int64_t train_split(iclr::Learner& learner, torch::optim::Optimizer& opt, const iclr::Split& split, int64_t task,
-                    int64_t epochs, int64_t batch, torch::Generator& gen, iclr::RunContext& ctx,
-                    const std::function<void(double)>& on_step) {
-    int64_t steps = 0;
-    learner.backbone().train();
-    for (int64_t e = 0; e < epochs; ++e) {
-        auto order = torch::randperm(split.size(), gen);
-        for (int64_t i = 0; i < split.size(); i += batch) {
-            ctx.check_cancelled();
-            auto idx = order.slice(0, i, std::min(split.size(), i + batch));
-            opt.zero_grad();
-            auto loss = torch::nn::functional::cross_entropy(learner.logits(split.x.index_select(0, idx), task),
-                                                             split.y.index_select(0, idx));
-            loss.backward();
-            opt.step();
-            ++steps;
-            on_step(loss.item<double>());
-        }
-    }
-    return steps;
-}
-
 // All tasks of a benchmark as one split (supervised pretraining on every class).
 iclr::Split joined(const iclr::Benchmark& b) {
     std::vector<torch::Tensor> xs, ys;
@@ -60,23 +31,24 @@ class Finetune : public iclr::Method {
         if (pretrain_epochs_ > 0) pretrain(s, backbone);
         torch::manual_seed(ctx.seed()); // the head starts the same whether the backbone came from the cache or not
         iclr::ClassifierLearner learner(backbone, b);
-        auto opt = make_optimizer(optimizer_, learner.trainable(), lr_, momentum_);
-        auto gen = at::detail::createCPUGenerator(ctx.seed());
+        auto opt = iclr::make_optimizer(optimizer_, learner.trainable(), lr_, momentum_);
+        auto gen = iclr::make_generator(ctx.seed());
         int64_t step = 0;
         double loss_sum = 0;
         int64_t loss_n = 0;
         for (size_t t = 0; t < b.tasks.size(); ++t) {
             int64_t head_task = head_ == "task" ? int64_t(t) : -1;
-            train_split(learner, *opt, b.tasks[t].train, head_task, epochs_, batch_, gen, ctx, [&](double loss) {
-                ++step;
-                loss_sum += loss;
-                ++loss_n;
-                if (log_every_ > 0 && step % log_every_ == 0) {
-                    ctx.log("train_loss", loss_sum / double(loss_n), step, int64_t(t));
-                    loss_sum = 0;
-                    loss_n = 0;
-                }
-            });
+            iclr::train_supervised(learner, *opt, b.tasks[t].train, head_task, epochs_, batch_, gen, ctx,
+                                   [&](double loss) {
+                                       ++step;
+                                       loss_sum += loss;
+                                       ++loss_n;
+                                       if (log_every_ > 0 && step % log_every_ == 0) {
+                                           ctx.log("train_loss", loss_sum / double(loss_n), step, int64_t(t));
+                                           loss_sum = 0;
+                                           loss_n = 0;
+                                       }
+                                   });
             s.notify({iclr::EventKind::TaskEnd, int64_t(t), step}, learner);
         }
         s.notify({iclr::EventKind::End, int64_t(b.tasks.size()) - 1, step}, learner);
@@ -104,13 +76,13 @@ class Finetune : public iclr::Method {
                 .hex();
         iclr::BackboneCache::load_or_build(ctx, key, *backbone, [&] {
             torch::manual_seed(ctx.seed());
-            auto gen = at::detail::createCPUGenerator(ctx.seed() ^ 0x9e3779b97f4a7c15ULL);
+            auto gen = iclr::make_generator(ctx.seed() ^ 0x9e3779b97f4a7c15ULL);
             if (ssl) return pretrain_vicreg(ctx, *pb, backbone, gen);
             iclr::ClassifierLearner probe(backbone, *pb); // a temporary head over the pretraining classes
-            auto opt = make_optimizer(optimizer_, probe.trainable(), pretrain_lr_, momentum_);
+            auto opt = iclr::make_optimizer(optimizer_, probe.trainable(), pretrain_lr_, momentum_);
             double last = 0;
-            int64_t steps = train_split(probe, *opt, joined(*pb), -1, pretrain_epochs_, batch_, gen, ctx,
-                                        [&](double l) { last = l; });
+            int64_t steps = iclr::train_supervised(probe, *opt, joined(*pb), -1, pretrain_epochs_, batch_, gen, ctx,
+                                                   [&](double l) { last = l; });
             ctx.info("pretrained (supervised) on " + pb->name + ": " + std::to_string(steps) + " steps, last loss " +
                      std::to_string(last));
         });
@@ -125,7 +97,7 @@ class Finetune : public iclr::Method {
         auto params = backbone->parameters();
         for (auto& p : projector->parameters())
             params.push_back(p);
-        auto opt = make_optimizer(optimizer_, params, pretrain_lr_, momentum_);
+        auto opt = iclr::make_optimizer(optimizer_, params, pretrain_lr_, momentum_);
         iclr::Split data = joined(pb);
         double fill = data.x.min().item<double>(); // the background value after normalisation
         auto augment = iclr::compose({iclr::random_shift(2, fill), iclr::gaussian_noise(0.1)});

@@ -28,7 +28,7 @@ class Multitask : public iclr::Method {
         }
         auto x = torch::cat(xs), y = torch::cat(ys), task = torch::cat(ts);
         torch::optim::SGD opt(learner.trainable(), torch::optim::SGDOptions(lr_).momentum(momentum_));
-        auto gen = at::detail::createCPUGenerator(ctx.seed());
+        auto gen = iclr::make_generator(ctx.seed());
         int64_t step = 0;
         learner.backbone().train();
         for (int64_t e = 0; e < epochs_; ++e) {

@@ -15,9 +15,11 @@ extern "C" {
    host's and whose minor is the host's or older (an older plugin never calls what it does not
    know); it refuses a newer minor (the plugin could call past the end of a host vtable) and any
    other major. tests/unit/abi_fingerprint_test.cpp fails when the interface changes without a bump.
-   1.0: first release. 1.1: Session::pretrain_benchmark() and Session::config_text() appended. */
+   1.0: first release. 1.1: Session::pretrain_benchmark() and Session::config_text() appended.
+   1.2: iclr_plugin_info.source_dir appended; iclr::Diverged (thrown through plugin code by
+   RunContext::log); typed parameter structs (declare.hpp) behind the same entry point. */
 #define ICLR_ABI_MAJOR 1
-#define ICLR_ABI_MINOR 1
+#define ICLR_ABI_MINOR 2
 #define ICLR_ENTRY_SYMBOL "iclr_plugin_entry"
 
 typedef enum iclr_kind {
@@ -69,6 +71,9 @@ typedef struct iclr_plugin_info {
     int32_t build_cxx11_abi;
     iclr_init_fn init;
     iclr_create_fn create;
+    /* 1.2: the folder of the plugin's source file (for "stale: rebuild"); read only when
+       struct_size covers it */
+    const char* source_dir;
 } iclr_plugin_info;
 
 typedef const iclr_plugin_info* (*iclr_entry_fn)(void);

@@ -1,6 +1,7 @@
 // Typed parameter values and the parameter set a plugin receives; no torch, shared by host and plugins.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <stdexcept>
@@ -21,6 +22,16 @@ class ICLR_SDK_API PluginError : public std::runtime_error {
 class ICLR_SDK_API Cancelled : public std::runtime_error {
   public:
     Cancelled() : std::runtime_error("cancelled") {}
+};
+
+// Thrown by RunContext::log when a loss (a key containing "loss") is NaN or infinite and the
+// sweep stops diverging trials (the default; `[sweep] on_nonfinite = "record"` goes on). The run
+// ends `diverged` with this step. Plugins let it pass (catch (...) blocks must rethrow it).
+class ICLR_SDK_API Diverged : public std::runtime_error {
+  public:
+    Diverged(const std::string& key, const std::string& value, int64_t step)
+        : std::runtime_error(key + " became " + value + " at step " + std::to_string(step)), step(step) {}
+    int64_t step;
 };
 
 // One parameter value: the TOML scalar types plus arrays (nested arrays allowed).
@@ -89,9 +100,11 @@ class ParamSet {
   public:
     std::map<std::string, Value> values;
 
+    // Every schema key is present, so a missing key is a typo in the plugin's own code: the
+    // message says so, with the closest declared name (the sweep cannot set an undeclared key).
     const Value& at(const std::string& key) const {
         auto it = values.find(key);
-        if (it == values.end()) throw PluginError("parameter '" + key + "' was not provided");
+        if (it == values.end()) throw PluginError(missing(key));
         return it->second;
     }
     bool has(const std::string& key) const { return values.count(key) != 0; }
@@ -120,6 +133,31 @@ class ParamSet {
         for (const Value& v : get_list(key))
             out.push_back(v.i);
         return out;
+    }
+
+  private:
+    std::string missing(const std::string& key) const {
+        std::string best;
+        size_t best_d = 3;
+        for (const auto& [name, v] : values) {
+            // edit distance, small strings: one row at a time
+            std::vector<size_t> prev(name.size() + 1), cur(name.size() + 1);
+            for (size_t j = 0; j <= name.size(); ++j)
+                prev[j] = j;
+            for (size_t i = 1; i <= key.size(); ++i) {
+                cur[0] = i;
+                for (size_t j = 1; j <= name.size(); ++j)
+                    cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (key[i - 1] == name[j - 1] ? 0 : 1)});
+                std::swap(prev, cur);
+            }
+            if (prev[name.size()] < best_d) {
+                best_d = prev[name.size()];
+                best = name;
+            }
+        }
+        return "parameter '" + key + "' is not in this plugin's schema" +
+               (best.empty() ? std::string() : " (did you mean '" + best + "'?)") +
+               ": a typo in the plugin's code, not in the sweep";
     }
 };
 

@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <cstring>
 #include <exception>
+#include <string>
+#include <vector>
 
 #include <boost/config.hpp>
 #include <torch/version.h>
@@ -11,6 +13,7 @@
 #include "iclr/abi.h"
 #include "iclr/c_boundary.hpp"
 #include "iclr/dataset.hpp"
+#include "iclr/declare.hpp"
 #include "iclr/method.hpp"
 #include "iclr/metric.hpp"
 #include "iclr/model.hpp"
@@ -45,34 +48,95 @@ template <> constexpr uint32_t kind_of<Model>() { return ICLR_KIND_MODEL; }
 template <> constexpr uint32_t kind_of<Method>() { return ICLR_KIND_METHOD; }
 template <> constexpr uint32_t kind_of<Metric>() { return ICLR_KIND_METRIC; }
 
+// A plugin class with a nested `Params` struct of iclr::Int/Float/... fields (declare.hpp).
+template <class Impl>
+concept HasParams = requires {
+    typename Impl::Params;
+};
+
 // The C-boundary factory: no exception escapes; the interface pointer travels as void*.
 template <class Interface, class Impl> void* create(const void* params, void* ctx, char* err, uint32_t len) noexcept {
     Interface* obj = nullptr;
-    guarded(err, len, [&] { obj = new Impl(*static_cast<const ParamSet*>(params), *static_cast<RunContext*>(ctx)); });
+    guarded(err, len, [&] {
+        const ParamSet& set = *static_cast<const ParamSet*>(params);
+        RunContext& c = *static_cast<RunContext*>(ctx);
+        if constexpr (HasParams<Impl>)
+            obj = new Impl(fill_params<typename Impl::Params>(set), c);
+        else
+            obj = new Impl(set, c);
+    });
     return static_cast<void*>(obj);
+}
+
+// A typed plugin's schema, read once from a default-constructed Params (which keeps the
+// default literals alive for the host to read).
+template <class Impl> const std::vector<iclr_param_spec>& typed_schema() {
+    static const Declared<typename Impl::Params> declared;
+    static const std::vector<iclr_param_spec> specs = [] {
+        std::vector<iclr_param_spec> v;
+        for (const Field* f : declared.fields)
+            v.push_back(f->spec());
+        v.push_back(iclr_param_spec{});
+        return v;
+    }();
+    return specs;
+}
+
+inline std::string directory_of(const char* file) {
+    std::string f = file;
+    auto slash = f.rfind('/');
+    return slash == std::string::npos ? std::string(".") : f.substr(0, slash);
+}
+
+template <class Interface, class Impl>
+const iclr_plugin_info* plugin_info(const char* name, const char* version, const char* citation, const char* summary,
+                                    const iclr_param_spec* listed, uint32_t n_listed, const char* file) {
+    static const std::string source_dir = directory_of(file);
+    static const iclr_plugin_info info = [&] {
+        const iclr_param_spec* params = listed;
+        uint32_t n = n_listed;
+        if constexpr (HasParams<Impl>) {
+            params = typed_schema<Impl>().data();
+            n = uint32_t(typed_schema<Impl>().size() - 1);
+        }
+        return iclr_plugin_info{ICLR_ABI_MAJOR,
+                                ICLR_ABI_MINOR,
+                                sizeof(iclr_plugin_info),
+                                kind_of<Interface>(),
+                                name,
+                                version,
+                                citation,
+                                summary,
+                                params,
+                                n,
+                                "gcc " __VERSION__,
+                                ICLR_TORCH_VERSION_STRING,
+                                _GLIBCXX_USE_CXX11_ABI,
+                                nullptr,
+                                &create<Interface, Impl>,
+                                source_dir.c_str()};
+    }();
+    return &info;
 }
 
 } // namespace iclr::detail
 
-// One per plugin library. CLASS derives from KIND (iclr::Dataset/Model/Method/Metric) and has a
-// constructor CLASS(const iclr::ParamSet&, iclr::RunContext&). Only iclr_plugin_entry is exported.
+// One per plugin library. CLASS derives from KIND (iclr::Dataset/Model/Method/Metric) and either
+//  - has a nested `struct Params` of iclr::Int/Float/Bool/String/List fields (declare.hpp) and a
+//    constructor CLASS(const CLASS::Params&, iclr::RunContext&): the schema comes from Params
+//    (the preferred way: each parameter is declared once), or
+//  - lists its parameters here with ICLR_INT/ICLR_FLOAT/... and has a constructor
+//    CLASS(const iclr::ParamSet&, iclr::RunContext&) that reads them with get_int(...) etc.
+// Only iclr_plugin_entry is exported; the entry also records the plugin's source folder, so
+// `iclr plugins` can say when a library is older than its sources.
 #define ICLR_PLUGIN(KIND, CLASS, NAME, VERSION, CITATION, SUMMARY, ...)                                                \
     namespace {                                                                                                        \
     const iclr_param_spec iclr_params_[] = {__VA_OPT__(__VA_ARGS__, ) iclr_param_spec{}};                              \
-    const iclr_plugin_info iclr_info_ = {ICLR_ABI_MAJOR,                                                               \
-                                         ICLR_ABI_MINOR,                                                               \
-                                         sizeof(iclr_plugin_info),                                                     \
-                                         ::iclr::detail::kind_of<KIND>(),                                              \
-                                         NAME,                                                                         \
-                                         VERSION,                                                                      \
-                                         CITATION,                                                                     \
-                                         SUMMARY,                                                                      \
-                                         iclr_params_,                                                                 \
-                                         uint32_t(sizeof(iclr_params_) / sizeof(iclr_params_[0]) - 1),                 \
-                                         "gcc " __VERSION__,                                                           \
-                                         ICLR_TORCH_VERSION_STRING,                                                    \
-                                         _GLIBCXX_USE_CXX11_ABI,                                                       \
-                                         nullptr,                                                                      \
-                                         &::iclr::detail::create<KIND, CLASS>};                                        \
+    constexpr uint32_t iclr_n_params_ = uint32_t(sizeof(iclr_params_) / sizeof(iclr_params_[0]) - 1);                  \
+    static_assert(!(::iclr::detail::HasParams<CLASS> && iclr_n_params_ > 0),                                           \
+                  "declare parameters once: a Params struct or ICLR_INT/ICLR_FLOAT/... in ICLR_PLUGIN, not both");     \
     }                                                                                                                  \
-    extern "C" BOOST_SYMBOL_EXPORT const iclr_plugin_info* iclr_plugin_entry() { return &iclr_info_; }
+    extern "C" BOOST_SYMBOL_EXPORT const iclr_plugin_info* iclr_plugin_entry() {                                       \
+        return ::iclr::detail::plugin_info<KIND, CLASS>(NAME, VERSION, CITATION, SUMMARY, iclr_params_,                \
+                                                        iclr_n_params_, __FILE__);                                     \
+    }

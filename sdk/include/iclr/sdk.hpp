@@ -10,6 +10,7 @@
 #include "iclr/context.hpp"
 #include "iclr/continual_metrics.hpp"
 #include "iclr/dataset.hpp"
+#include "iclr/declare.hpp"
 #include "iclr/eval.hpp"
 #include "iclr/learner.hpp"
 #include "iclr/method.hpp"
@@ -18,4 +19,5 @@
 #include "iclr/params.hpp"
 #include "iclr/plugin.hpp"
 #include "iclr/replay.hpp"
+#include "iclr/training.hpp"
 #include "iclr/vicreg.hpp"

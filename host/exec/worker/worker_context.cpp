@@ -1,0 +1,79 @@
+// WorkerContext: metric rows and attributes become protocol records in a crash-safe buffer.
+#include "exec/worker/worker_context.hpp"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+
+namespace iclr::worker {
+namespace {
+char g_buf[1 << 20];
+size_t g_len = 0;
+} // namespace
+
+std::atomic<bool> g_cancelled{false};
+
+void flush_records() {
+    size_t off = 0;
+    while (off < g_len) {
+        ssize_t n = write(protocol::kRecordFd, g_buf + off, g_len - off);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        off += size_t(n);
+    }
+    g_len = 0;
+}
+
+void record(const protocol::Record& r) {
+    std::string line = protocol::encode(r);
+    if (g_len + line.size() > sizeof g_buf) flush_records();
+    if (line.size() > sizeof g_buf) return; // a single record this large is a plugin bug
+    std::memcpy(g_buf + g_len, line.data(), line.size());
+    g_len += line.size();
+}
+
+void WorkerContext::log(std::string_view key, double value, int64_t step, int64_t task) {
+    protocol::Record r;
+    r.kind = protocol::Record::Kind::Metric;
+    r.run = s_.run;
+    r.key = key;
+    r.step = step;
+    if (task >= 0) r.task = task;
+    r.value = value;
+    record(r);
+    if (std::isfinite(value) || key.find("loss") == std::string_view::npos) return;
+    std::string text = std::isnan(value) ? "nan" : value > 0 ? "inf" : "-inf";
+    if (!divergence_) divergence_ = Divergence{std::string(key), text, step};
+    if (s_.stop_on_nonfinite) throw Diverged(std::string(key), text, step);
+}
+
+void WorkerContext::info(std::string_view message) {
+    std::fprintf(stderr, "%.*s\n", int(message.size()), message.data());
+}
+
+void WorkerContext::set_attribute(std::string_view key, std::string_view value) {
+    send(protocol::Record::Kind::Attribute, key, value);
+}
+
+std::filesystem::path WorkerContext::run_dir() const {
+    std::filesystem::create_directories(s_.run_dir);
+    return s_.run_dir;
+}
+
+void WorkerContext::add_artifact(std::string_view name, const std::filesystem::path& file) {
+    send(protocol::Record::Kind::Artifact, name, file.string());
+}
+
+void WorkerContext::send(protocol::Record::Kind kind, std::string_view key, std::string_view text) {
+    protocol::Record r;
+    r.kind = kind;
+    r.run = s_.run;
+    r.key = key;
+    r.text = text;
+    record(r);
+}
+
+} // namespace iclr::worker

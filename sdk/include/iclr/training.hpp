@@ -1,0 +1,114 @@
+// Training helpers every supervised method needs: a seeded generator, shuffled mini-batches,
+// an optimiser by name, and the supervised epoch loop.
+#pragma once
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <torch/torch.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "iclr/context.hpp"
+#include "iclr/dataset.hpp"
+#include "iclr/learner.hpp"
+
+namespace iclr {
+
+// A CPU generator seeded from the trial's seed. `stream` separates independent uses (data order,
+// augmentation, a replay buffer) so they do not share one sequence; stream 0 is the seed itself.
+inline torch::Generator make_generator(uint64_t seed, uint64_t stream = 0) {
+    return at::make_generator<at::CPUGeneratorImpl>(seed ^ (stream * 0x9e3779b97f4a7c15ULL));
+}
+
+struct Batch {
+    torch::Tensor x, y;
+    int64_t index = 0; // which batch of the epoch
+};
+
+struct BatchOptions {
+    bool drop_last = false; // skip a last batch smaller than batch_size
+    // Applied to each batch's inputs (e.g. an iclr::Augment pipeline); none when empty.
+    std::function<torch::Tensor(const torch::Tensor&)> augment;
+};
+
+// One epoch of shuffled mini-batches over a split: the order is drawn from `gen` when the object
+// is made (torch::randperm), so the same seed gives the same batches. With a RunContext, each
+// batch first checks for cancellation (Ctrl-C, timeout).
+//   for (const iclr::Batch& b : iclr::Batches(task.train, 32, gen, &ctx)) ...
+class Batches {
+  public:
+    Batches(const Split& split, int64_t batch_size, torch::Generator& gen, RunContext* ctx = nullptr,
+            BatchOptions opts = {})
+        : split_(split), batch_(batch_size), ctx_(ctx), opts_(std::move(opts)),
+          order_(torch::randperm(split.size(), gen)) {
+        TORCH_CHECK(batch_size > 0, "batch size must be positive");
+    }
+    int64_t size() const {
+        int64_t n = split_.size();
+        return opts_.drop_last ? n / batch_ : (n + batch_ - 1) / batch_;
+    }
+
+    class iterator {
+      public:
+        iterator(const Batches* b, int64_t k) : b_(b), k_(k) {}
+        Batch operator*() const { return b_->at(k_); }
+        iterator& operator++() {
+            ++k_;
+            return *this;
+        }
+        bool operator!=(const iterator& o) const { return k_ != o.k_; }
+
+      private:
+        const Batches* b_;
+        int64_t k_;
+    };
+    iterator begin() const { return {this, 0}; }
+    iterator end() const { return {this, size()}; }
+
+    Batch at(int64_t k) const {
+        if (ctx_) ctx_->check_cancelled();
+        int64_t i = k * batch_;
+        auto idx = order_.slice(0, i, std::min(split_.size(), i + batch_));
+        auto x = split_.x.index_select(0, idx);
+        if (opts_.augment) x = opts_.augment(x);
+        return {x, split_.y.index_select(0, idx), k};
+    }
+
+  private:
+    const Split& split_;
+    int64_t batch_;
+    RunContext* ctx_;
+    BatchOptions opts_;
+    torch::Tensor order_;
+};
+
+// "sgd" (with momentum) or "adam", over the given parameters.
+inline std::unique_ptr<torch::optim::Optimizer>
+make_optimizer(const std::string& kind, std::vector<torch::Tensor> params, double lr, double momentum = 0.0) {
+    if (kind == "adam") return std::make_unique<torch::optim::Adam>(std::move(params), torch::optim::AdamOptions(lr));
+    if (kind != "sgd") throw PluginError("unknown optimizer '" + kind + "' (sgd, adam)");
+    return std::make_unique<torch::optim::SGD>(std::move(params), torch::optim::SGDOptions(lr).momentum(momentum));
+}
+
+// `epochs` passes of supervised training on one split: cross-entropy of learner.logits(x, task)
+// (task < 0: all classes), one optimiser step per mini-batch, the backbone in training mode.
+// on_step(loss) runs after every step. Returns the number of steps taken.
+inline int64_t train_supervised(Learner& learner, torch::optim::Optimizer& opt, const Split& split, int64_t task,
+                                int64_t epochs, int64_t batch_size, torch::Generator& gen, RunContext& ctx,
+                                const std::function<void(double)>& on_step = {}) {
+    int64_t steps = 0;
+    learner.backbone().train();
+    for (int64_t e = 0; e < epochs; ++e)
+        for (const Batch& b : Batches(split, batch_size, gen, &ctx)) {
+            opt.zero_grad();
+            auto loss = torch::nn::functional::cross_entropy(learner.logits(b.x, task), b.y);
+            loss.backward();
+            opt.step();
+            ++steps;
+            if (on_step) on_step(loss.item<double>());
+        }
+    return steps;
+}
+
+} // namespace iclr

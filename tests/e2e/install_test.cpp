@@ -1,0 +1,55 @@
+// Installed like a real tool: `cmake --install` lays out a prefix, an out-of-tree plugin project
+// finds it with find_package(iclr), and the installed iclr lists and runs that plugin.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+
+#include "e2e_util.hpp"
+
+using namespace iclr::e2e;
+
+namespace {
+
+// Runs a shell command, output appended to log; true on exit 0.
+bool sh(const std::string& cmd, const std::string& log) {
+    return std::system((cmd + " >> " + log + " 2>&1").c_str()) == 0;
+}
+
+} // namespace
+
+TEST(Install, AnOutOfTreePluginBuildsAgainstAnInstalledPrefixAndRuns) {
+    // A fixed place under the build folder, so ccache recognises the plugin's compile next time.
+    std::string root = std::string(ICLR_BUILD_DIR) + "/install-test";
+    std::string prefix = root + "/prefix", proj = root + "/hello-build", log = root + "/log.txt";
+    std::filesystem::remove_all(prefix);
+    std::filesystem::remove_all(proj);
+    std::filesystem::create_directories(root);
+    ASSERT_TRUE(sh("cmake --install " + std::string(ICLR_BUILD_DIR) + " --prefix " + prefix, log)) << slurp(log);
+    for (const char* f : {"bin/iclr", "lib/iclr/libiclr_worker.so", "lib/iclr/plugins/methods/finetune.so",
+                          "lib/iclr/plugins/datasets/mnist.so", "include/iclr/sdk.hpp",
+                          "lib/cmake/iclr/iclrConfig.cmake", "lib/cmake/iclr/iclrConfigVersion.cmake"})
+        EXPECT_TRUE(std::filesystem::exists(prefix + "/" + f)) << f;
+    std::string launcher =
+        std::system("command -v ccache >/dev/null") == 0 ? " -DCMAKE_CXX_COMPILER_LAUNCHER=ccache" : "";
+    ASSERT_TRUE(sh("cmake -S " + std::string(ICLR_TEST_SOURCE_DIR) + "/tests/fixtures/out_of_tree -B " + proj +
+                       " -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH=" + prefix + launcher,
+                   log))
+        << slurp(log);
+    ASSERT_TRUE(sh("cmake --build " + proj, log)) << slurp(log);
+
+    Scratch s;
+    s.set_env("ICLR_PLUGIN_PATH", proj + "/plugins");
+    std::string iclr = prefix + "/bin/iclr";
+    auto listed = s.run_binary(iclr, {"plugins"});
+    EXPECT_EQ(listed.code, 0) << listed.out;
+    EXPECT_TRUE(has(listed.out, "method   hello")) << listed.out;
+    auto finetune = s.run_binary(iclr, {"plugins", "methods/finetune"});
+    EXPECT_TRUE(has(finetune.out, "file:     " + prefix + "/lib/iclr/plugins/methods/finetune.so")) << finetune.out;
+    EXPECT_FALSE(has(listed.out, "duplicate")) << listed.out; // the build tree is not searched as well
+    EXPECT_FALSE(has(listed.out, std::string(ICLR_BUILD_DIR) + "/plugins/")) << listed.out;
+    auto r =
+        s.run_binary(iclr, {"run", s.write("h.toml", "[method]\nplugin = \"hello\"\nscale = { grid = [1, 2] }\n")});
+    EXPECT_EQ(r.code, 0) << r.out;
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs WHERE status = 'done'"), 2);
+    EXPECT_EQ(s.sql("SELECT SUM(value) FROM metrics"), "9.0"); // (0 + 1 + 2) * (1 + 2)
+}

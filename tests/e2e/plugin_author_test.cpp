@@ -1,0 +1,155 @@
+// What a plugin author meets: diverging losses, non-finite values, rebuilt plugins at the same
+// version, stale libraries. Checked through the binary and the database.
+#include <gtest/gtest.h>
+
+#include <sys/stat.h>
+#include <utime.h>
+
+#include <fstream>
+
+#include "e2e_util.hpp"
+
+using namespace iclr::e2e;
+
+namespace {
+
+std::string sweep_with(const std::string& extra) {
+    return R"(
+[sweep]
+name = "div"
+jobs = 1
+)" + extra +
+           R"(
+[method]
+plugin = "fault"
+mode = { grid = ["nan", "ok", "inf_metric"] }
+)";
+}
+
+std::string of_mode(const Scratch& s, const std::string& column, const std::string& mode) {
+    return s.sql("SELECT " + column + " FROM runs WHERE json_extract(config_json, '$.method.params.mode') = '" + mode +
+                 "'");
+}
+
+} // namespace
+
+TEST(PluginAuthor, ANonFiniteLossStopsTheTrialAsDivergedWithItsStep) {
+    Scratch s;
+    std::string file = s.write("div.toml", sweep_with(""));
+    auto r = s.run({"run", file});
+    EXPECT_EQ(r.code, 0) << r.out; // diverging is a result, not a failure of the tool
+    EXPECT_TRUE(has(r.out, "2 done, 0 failed, 0 interrupted, 1 diverged")) << r.out;
+    EXPECT_TRUE(has(r.out, "diverged after")) << r.out;
+    EXPECT_EQ(of_mode(s, "status", "nan"), "diverged");
+    EXPECT_EQ(of_mode(s, "diverged_step", "nan"), "3");
+    EXPECT_EQ(of_mode(s, "error", "nan"), "loss became nan at step 3");
+    // The NaN row is kept, distinguishable from a missing value; nothing after it was logged.
+    std::string nan_run = of_mode(s, "id", "nan");
+    EXPECT_EQ(s.sql("SELECT quote(value) || ' ' || nonfinite FROM metrics WHERE run_id = " + nan_run + " AND step = 3"),
+              "NULL nan");
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM metrics WHERE run_id = " + nan_run + " AND key = 'finished'"), 0);
+    EXPECT_EQ(s.sql("SELECT nonfinite FROM final_metrics WHERE run_id = " + nan_run + " AND key = 'loss'"), "nan");
+    auto show = s.run({"show", nan_run});
+    EXPECT_TRUE(has(show.out, "diverged at step 3")) << show.out;
+    EXPECT_TRUE(has(show.out, "nan")) << show.out;
+    // A non-finite value that is not a loss is recorded as such and the trial goes on.
+    std::string inf_run = of_mode(s, "id", "inf_metric");
+    EXPECT_EQ(of_mode(s, "status", "inf_metric"), "done");
+    EXPECT_EQ(s.sql("SELECT (value > 1e308) || '|' || nonfinite FROM metrics WHERE run_id = " + inf_run +
+                    " AND key = 'grad_norm' AND step = 2"),
+              "1|inf");
+    auto json =
+        s.run({"query", "SELECT value FROM metrics WHERE run_id = " + inf_run + " AND key = 'grad_norm' AND step = 2",
+               "--format", "json"});
+    EXPECT_EQ(json.out, "[\n {\"value\": \"inf\"}\n]\n");
+    // Diverged is final: a rerun does not repeat it.
+    auto again = s.run({"run", file});
+    EXPECT_TRUE(has(again.out, "3 trials, 3 already done, 0 to run")) << again.out;
+}
+
+TEST(PluginAuthor, OnNonfiniteRecordGoesOnAndStillMarksTheRun) {
+    Scratch s;
+    std::string file = s.write("div.toml", sweep_with("on_nonfinite = \"record\""));
+    auto r = s.run({"run", file});
+    EXPECT_EQ(r.code, 0) << r.out;
+    EXPECT_EQ(of_mode(s, "status", "nan"), "diverged");
+    EXPECT_EQ(of_mode(s, "diverged_step", "nan"), "3");
+    EXPECT_TRUE(has(of_mode(s, "error", "nan"), "ran to its end")) << of_mode(s, "error", "nan");
+    EXPECT_EQ(
+        s.count("SELECT COUNT(*) FROM metrics WHERE run_id = " + of_mode(s, "id", "nan") + " AND key = 'finished'"), 1);
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM metrics WHERE run_id = " + of_mode(s, "id", "nan") + " AND key = 'loss'"),
+              4);
+}
+
+TEST(PluginAuthor, OnNonfiniteTakesOnlyStopOrRecord) {
+    Scratch s;
+    auto r = s.run({"plan", s.write("bad.toml", sweep_with("on_nonfinite = \"ignore\""))});
+    EXPECT_EQ(r.code, 2);
+    EXPECT_TRUE(has(r.out, "bad.toml:5:16: on_nonfinite must be \"stop\"")) << r.out;
+}
+
+// A rebuilt plugin at the same version: resume says so instead of silently keeping old results.
+TEST(PluginAuthor, ADifferentBuildAtTheSameVersionIsNamedAndRerunOnRequest) {
+    Scratch s;
+    std::string dir = s.path("myplugins/methods");
+    std::filesystem::create_directories(dir);
+    std::string lib = dir + "/noop.so";
+    std::filesystem::copy_file(std::string(ICLR_FIXTURE_OK_DIR) + "/methods/noop.so", lib);
+    s.set_env("ICLR_PLUGIN_PATH", s.path("myplugins"));
+    std::string file = s.write("n.toml", "[method]\nplugin = \"noop\"\ntag = { range = [0, 3] }\n");
+    ASSERT_EQ(s.run({"run", file}).code, 0);
+    { // "rebuild": trailing bytes change the library's SHA-256, not what it does
+        std::ofstream out(lib, std::ios::app | std::ios::binary);
+        out << "rebuilt";
+    }
+    auto r = s.run({"run", file});
+    EXPECT_EQ(r.code, 0) << r.out;
+    EXPECT_TRUE(has(r.out, "note: 3 trial(s) were run with an older build of noop 1.1.0 (its library's SHA-256 "
+                           "differs): --rerun-changed reruns them; bump the plugin's version to keep both"))
+        << r.out;
+    EXPECT_TRUE(has(r.out, "3 trials, 3 already done, 0 to run")) << r.out;
+    auto rerun = s.run({"run", file, "--rerun-changed"});
+    EXPECT_TRUE(has(rerun.out, "rerunning 3 trial(s) that an older build of noop 1.1.0 produced")) << rerun.out;
+    EXPECT_TRUE(has(rerun.out, "3 trials, 0 already done, 3 to run")) << rerun.out;
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs"), 3);
+    EXPECT_EQ(s.count("SELECT SUM(attempts) FROM runs"), 6);
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM metrics"), 30); // the first build's rows were replaced
+    auto quiet = s.run({"run", file});
+    EXPECT_FALSE(has(quiet.out, "older build")) << quiet.out;
+}
+
+TEST(PluginAuthor, PluginsMarksALibraryOlderThanItsSources) {
+    Scratch s;
+    std::string dir = s.path("myplugins/methods");
+    std::filesystem::create_directories(dir);
+    std::string lib = dir + "/noop.so";
+    std::filesystem::copy_file(std::string(ICLR_FIXTURE_OK_DIR) + "/methods/noop.so", lib);
+    s.set_env("ICLR_PLUGIN_PATH", s.path("myplugins"));
+    auto fresh = s.run({"plugins"});
+    EXPECT_FALSE(has(fresh.out, "stale")) << fresh.out;
+    struct utimbuf old_times {
+        946684800, 946684800
+    }; // 2000-01-01: older than tests/fixtures/noop/
+    ASSERT_EQ(utime(lib.c_str(), &old_times), 0);
+    auto r = s.run({"plugins"});
+    EXPECT_TRUE(has(r.out, "stale: rebuild (" + std::string(ICLR_TEST_SOURCE_DIR) + "/tests/fixtures/noop is newer)"))
+        << r.out;
+    auto one = s.run({"plugins", "methods/noop"});
+    EXPECT_TRUE(has(one.out, "(stale: its sources are newer; rebuild)")) << one.out;
+}
+
+TEST(PluginAuthor, AGetterTypoInPluginCodeBlamesThePluginNotTheSweep) {
+    Scratch s;
+    auto r = s.run({"run", s.write("t.toml", "[method]\nplugin = \"fault\"\nmode = \"typo\"\n")});
+    EXPECT_EQ(r.code, 1) << r.out;
+    EXPECT_EQ(s.sql("SELECT error FROM runs"),
+              "method 'fault' (constructor): parameter 'dealy_ms' is not in this plugin's schema (did you mean "
+              "'delay_ms'?): a typo in the plugin's code, not in the sweep");
+}
+
+TEST(PluginAuthor, APluginNameTypoGetsADidYouMean) {
+    Scratch s;
+    auto r = s.run({"plan", s.write("t.toml", "[method]\nplugin = \"fualt\"\n")});
+    EXPECT_EQ(r.code, 2);
+    EXPECT_TRUE(has(r.out, "t.toml:2:10: unknown method plugin 'fualt' (did you mean 'fault'?) (available: ")) << r.out;
+}

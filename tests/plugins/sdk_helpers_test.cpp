@@ -1,0 +1,142 @@
+// SDK helpers a plugin author builds on: typed parameter structs, seeded generators, mini-batches,
+// the supervised loop, and the getters' message for a typo in plugin code.
+#include "plugin_test_util.hpp"
+
+#include <set>
+
+using namespace iclr;
+
+namespace {
+
+struct DemoParams {
+    Float lr{"lr", 0.05, 0.0, 10.0, "learning rate"};
+    Int epochs{"epochs", 3, 1, 1000, "epochs"};
+    Bool reset{"reset_optimizer", true, "fresh optimiser per task"};
+    String opt{"optimizer", "sgd", "sgd|adam", "optimiser"};
+    String tag{"tag", "say \"hi\"", nullptr, "free text"};
+    List tasks{"tasks", "[[0, 1], [2, 3]]", "class ids"};
+};
+
+ParamSet set_of(std::map<std::string, Value> v) {
+    ParamSet p;
+    p.values = std::move(v);
+    return p;
+}
+
+} // namespace
+
+TEST(DeclaredParams, TheStructIsTheSchemaInDeclarationOrder) {
+    iclr::detail::Declared<DemoParams> d;
+    ASSERT_EQ(d.fields.size(), 6u);
+    std::vector<std::string> names;
+    for (auto* f : d.fields)
+        names.push_back(f->name());
+    EXPECT_EQ(names, (std::vector<std::string>{"lr", "epochs", "reset_optimizer", "optimizer", "tag", "tasks"}));
+    iclr_param_spec lr = d.fields[0]->spec();
+    EXPECT_EQ(lr.type, uint32_t(ICLR_PARAM_FLOAT));
+    EXPECT_STREQ(lr.default_toml, "0.05");
+    EXPECT_EQ(lr.min, 0.0);
+    EXPECT_EQ(lr.max, 10.0);
+    EXPECT_STREQ(d.fields[1]->spec().default_toml, "3");
+    EXPECT_STREQ(d.fields[2]->spec().default_toml, "true");
+    EXPECT_STREQ(d.fields[3]->spec().choices, "sgd|adam");
+    EXPECT_STREQ(d.fields[4]->spec().default_toml, "\"say \\\"hi\\\"\""); // a TOML string literal
+    EXPECT_STREQ(d.fields[5]->spec().default_toml, "[[0, 1], [2, 3]]");
+    // Every default is a literal the host can parse back to the same value.
+    for (auto* f : d.fields)
+        EXPECT_TRUE(value_from_literal(f->spec().default_toml).has_value()) << f->name();
+    EXPECT_EQ(value_from_literal(d.fields[4]->spec().default_toml)->s, "say \"hi\"");
+}
+
+TEST(DeclaredParams, TheHostFillsEveryFieldAndCopiesKeepTheirValues) {
+    ParamSet set = set_of({{"lr", Value::of_float(0.2)},
+                           {"epochs", Value::of_int(7)},
+                           {"reset_optimizer", Value::of_bool(false)},
+                           {"optimizer", Value::of_string("adam")},
+                           {"tag", Value::of_string("x")},
+                           {"tasks", *value_from_literal("[[4, 5], [6]]")}});
+    DemoParams p = fill_params<DemoParams>(set);
+    double lr = p.lr;
+    int64_t epochs = p.epochs;
+    EXPECT_EQ(lr, 0.2);
+    EXPECT_EQ(epochs, 7);
+    EXPECT_FALSE(p.reset());
+    EXPECT_EQ(p.opt(), "adam");
+    EXPECT_EQ(p.tasks.int_lists(), (std::vector<std::vector<int64_t>>{{4, 5}, {6}}));
+    DemoParams copy = p; // a plugin keeps its Params as a member
+    EXPECT_EQ(copy.opt(), "adam");
+    EXPECT_EQ(double(copy.lr), 0.2);
+    EXPECT_EQ(iclr::detail::Field::collector(), nullptr); // nothing left registering
+}
+
+TEST(DeclaredParams, AGetterTypoNamesTheClosestDeclaredParameter) {
+    ParamSet set = set_of({{"lambda", Value::of_float(1.0)}, {"lr", Value::of_float(0.1)}});
+    try {
+        set.get_float("lamda");
+        FAIL();
+    } catch (const PluginError& e) {
+        EXPECT_EQ(std::string(e.what()), "parameter 'lamda' is not in this plugin's schema (did you mean 'lambda'?): a "
+                                         "typo in the plugin's code, not in the sweep");
+    }
+}
+
+TEST(Training, GeneratorsAreSeededAndStreamsDiffer) {
+    auto a = make_generator(5), b = make_generator(5), c = make_generator(5, 1);
+    auto ra = torch::randperm(100, a), rb = torch::randperm(100, b), rc = torch::randperm(100, c);
+    EXPECT_TRUE(torch::equal(ra, rb));
+    EXPECT_FALSE(torch::equal(ra, rc));
+}
+
+TEST(Training, BatchesCoverEveryExampleOnceInASeededOrder) {
+    Split s{torch::arange(10).to(torch::kFloat).unsqueeze(1), torch::arange(10)};
+    auto g1 = make_generator(3), g2 = make_generator(3);
+    std::multiset<int64_t> seen;
+    std::vector<int64_t> sizes, first_order, second_order;
+    for (const Batch& b : Batches(s, 4, g1)) {
+        sizes.push_back(b.y.size(0));
+        for (int64_t k = 0; k < b.y.size(0); ++k) {
+            seen.insert(b.y[k].item<int64_t>());
+            first_order.push_back(b.y[k].item<int64_t>());
+            EXPECT_EQ(b.x[k][0].item<float>(), float(b.y[k].item<int64_t>())); // x and y stay paired
+        }
+    }
+    EXPECT_EQ(sizes, (std::vector<int64_t>{4, 4, 2}));
+    EXPECT_EQ(seen, (std::multiset<int64_t>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}));
+    for (const Batch& b : Batches(s, 4, g2))
+        for (int64_t k = 0; k < b.y.size(0); ++k)
+            second_order.push_back(b.y[k].item<int64_t>());
+    EXPECT_EQ(first_order, second_order);
+    auto g3 = make_generator(3);
+    BatchOptions drop;
+    drop.drop_last = true;
+    Batches dropped(s, 4, g3, nullptr, drop);
+    EXPECT_EQ(dropped.size(), 2);
+    auto g4 = make_generator(3);
+    BatchOptions shift;
+    shift.augment = [](const torch::Tensor& x) { return x + 100; };
+    Batches augmented(s, 4, g4, nullptr, shift);
+    EXPECT_GE((*augmented.begin()).x.min().item<float>(), 100.0f);
+}
+
+TEST(Training, TheSupervisedLoopFitsASeparableProblemAndCountsSteps) {
+    torch::manual_seed(0);
+    auto x = torch::randn({64, 1, 2, 2});
+    auto y = (x.flatten(1).sum(1) > 0).to(torch::kLong);
+    Benchmark b;
+    b.num_classes = 2;
+    b.input_shape = {1, 2, 2};
+    b.tasks.push_back({"t", {0, 1}, {x, y}, {x, y}});
+    test::TestContext ctx;
+    auto model = test::make_plugin<Model>("models", "mlp", ctx, {{"width", "8"}, {"depth", "1"}});
+    ClassifierLearner learner(model->build(b.input_shape, ctx), b);
+    auto opt = make_optimizer("sgd", learner.trainable(), 0.1, 0.9);
+    auto gen = make_generator(0);
+    std::vector<double> losses;
+    int64_t steps =
+        train_supervised(learner, *opt, b.tasks[0].train, -1, 20, 16, gen, ctx, [&](double l) { losses.push_back(l); });
+    EXPECT_EQ(steps, 20 * 4);
+    EXPECT_EQ(losses.size(), 80u);
+    EXPECT_LT(losses.back(), losses.front() * 0.5);
+    EXPECT_GE(accuracy(learner, b.tasks[0].test, -1), 0.9);
+    EXPECT_THROW(make_optimizer("rmsprop", learner.trainable(), 0.1), PluginError);
+}
