@@ -6,6 +6,7 @@
 
 #include "common/values.hpp"
 #include "store/schema.hpp"
+#include "store/sql_stats.hpp"
 
 namespace iclr {
 namespace fs = std::filesystem;
@@ -22,6 +23,7 @@ std::unique_ptr<Store> Store::open_write(const std::string& path) {
     }
     std::unique_ptr<Store> s(new Store(db, path));
     sqlite3_busy_timeout(db, 5000);
+    stats::register_functions(db);
     try {
         exec_sql(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
         s->migrate();
@@ -42,6 +44,7 @@ std::unique_ptr<Store> Store::open_read(const std::string& path) {
     }
     std::unique_ptr<Store> s(new Store(db, path));
     sqlite3_busy_timeout(db, 5000);
+    stats::register_functions(db); // stdev, ci95_low, median, spearman, ... in every query
     exec_sql(db, "PRAGMA query_only=1;");
     int v = s->version();
     if (v > schema_version())

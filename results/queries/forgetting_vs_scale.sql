@@ -1,5 +1,6 @@
 -- Forgetting of task A (task 0) by model size, scratch vs pretrained: acc_A after A minus acc_A
--- after B, mean and sample sd over seeds, with the final accuracies on A and B.
+-- after B, mean and sample sd over seeds, with the final accuracies on A and B. stdev() is iclr's
+-- SQL statistics extension (loaded by iclr query; `.load build/lib/iclr_stats` in sqlite3).
 WITH runs_ab AS (
   SELECT r.id, r.model, r.seed,
          (SELECT value FROM params WHERE run_id = r.id AND key = 'model.width') AS width,
@@ -15,9 +16,7 @@ WITH runs_ab AS (
 )
 SELECT model, width, params, pretrained, lr, COUNT(*) AS seeds,
        printf('%.3f', AVG(a_after_a - a_after_b)) AS forgetting,
-       printf('%.3f', SQRT(MAX(SUM((a_after_a - a_after_b) * (a_after_a - a_after_b))
-                              - COUNT(*) * AVG(a_after_a - a_after_b) * AVG(a_after_a - a_after_b), 0)
-                          / MAX(COUNT(*) - 1, 1))) AS sd,
+       printf('%.3f', stdev(a_after_a - a_after_b)) AS sd,
        printf('%.3f', AVG(a_after_b)) AS final_acc_a,
        printf('%.3f', AVG(b_after_b)) AS final_acc_b
 FROM runs_ab

@@ -153,3 +153,29 @@ plugin = "accuracy_matrix"
               s.count("SELECT MIN(CAST(value AS INTEGER)) FROM attributes WHERE key = 'param_count'"));
     EXPECT_EQ(s.sql("SELECT device FROM runs WHERE id = 1"), "cpu");
 }
+
+// The statistics aggregates: built into `iclr query`, and loadable where users run SQL themselves.
+TEST(Cli, StatisticsWorkInIclrQueryTheSqlite3ShellAndPython) {
+    Scratch s;
+    ASSERT_EQ(s.run({"run", s.write("g.toml", kNoopSweep)}).code, 0);
+    const std::string sql = "SELECT printf('%.6f', stdev(value)) AS sd FROM metrics WHERE key = 'value'";
+    auto q = s.run({"query", sql, "--format", "csv"});
+    EXPECT_EQ(q.code, 0) << q.out;
+    std::string expected =
+        s.sql("SELECT printf('%.6f', SQRT(SUM((value - m) * (value - m)) / (COUNT(*) - 1))) FROM "
+              "metrics, (SELECT AVG(value) AS m FROM metrics WHERE key = 'value') WHERE key = 'value'");
+    EXPECT_EQ(q.out, "sd\n" + expected + "\n");
+    std::string ext = std::string(ICLR_BUILD_DIR) + "/lib/iclr_stats";
+    std::string shell_out = s.path("shell.txt");
+    ASSERT_EQ(
+        std::system(("sqlite3 " + s.db() + " '.load " + ext + "' \"" + sql + "\" > " + shell_out + " 2>&1").c_str()), 0)
+        << slurp(shell_out);
+    EXPECT_EQ(slurp(shell_out), expected + "\n");
+    std::string py_out = s.path("py.txt");
+    std::string py = "import sqlite3; c = sqlite3.connect('" + s.db() +
+                     "'); c.enable_load_extension(True); "
+                     "c.load_extension('" +
+                     ext + "'); print(c.execute(\\\"" + sql + "\\\").fetchone()[0])";
+    ASSERT_EQ(std::system(("/usr/bin/python3 -c \"" + py + "\" > " + py_out + " 2>&1").c_str()), 0) << slurp(py_out);
+    EXPECT_EQ(slurp(py_out), expected + "\n");
+}
