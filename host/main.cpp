@@ -46,7 +46,9 @@ struct Cli {
     iclr::CommonOptions common;
     std::string plugin_name, sweep, profile, sql, format = "table", run_id;
     iclr::RunOptions run;
-    CLI::App *plugins = nullptr, *plan = nullptr, *run_cmd = nullptr, *query = nullptr, *show = nullptr;
+    iclr::VerifyOptions verify;
+    CLI::App *plugins = nullptr, *plan = nullptr, *run_cmd = nullptr, *query = nullptr, *show = nullptr,
+             *verify_cmd = nullptr;
 
     void add_to(CLI::App& app) {
         auto add_common = [&](CLI::App* sub) {
@@ -81,6 +83,14 @@ struct Cli {
         show = app.add_subcommand("show", "one run: config, status, timings, metrics, log tail, provenance");
         show->add_option("run", run_id, "run id or key prefix")->required();
         add_common(show);
+
+        verify_cmd =
+            app.add_subcommand("verify", "compute the verdict of each [[claim]] of a sweep, print and record it");
+        verify_cmd->add_option("sweep", verify.sweep, "sweep file (.toml)")->required();
+        verify_cmd->add_option("--profile", verify.profile, "apply [profile.NAME] from the sweep");
+        verify_cmd->add_option("-f,--format", verify.format, "table, markdown or json");
+        verify_cmd->add_flag("--strict", verify.strict, "exit 1 unless every claim held");
+        add_common(verify_cmd);
     }
 
     int dispatch() {
@@ -92,6 +102,10 @@ struct Cli {
         }
         if (*query) return iclr::cmd_query(sql, format, common);
         if (*show) return iclr::cmd_show(run_id, common);
+        if (*verify_cmd) {
+            verify.common = common;
+            return iclr::cmd_verify(verify);
+        }
         return 0;
     }
 };

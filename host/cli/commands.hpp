@@ -22,5 +22,11 @@ struct RunOptions {
 int cmd_run(const RunOptions& o);
 int cmd_query(const std::string& sql, const std::string& format, const CommonOptions& c);
 int cmd_show(const std::string& run, const CommonOptions& c);
+struct VerifyOptions {
+    std::string sweep, profile, format = "table";
+    bool strict = false; // exit 1 unless every claim held
+    CommonOptions common;
+};
+int cmd_verify(const VerifyOptions& o);
 
 } // namespace iclr

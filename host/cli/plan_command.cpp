@@ -59,6 +59,8 @@ int cmd_plan(const std::string& file, const std::string& profile) {
         ResolvedTrial t = resolve_trial(spec, plugins, first);
         fmt::print("first trial key {}\n", t.key);
     }
+    if (!spec.claims.empty())
+        fmt::print("claims: {} ([[claim]]; `iclr verify {}` computes their verdicts)\n", spec.claims.size(), file);
     fmt::print("jobs: {}  timeout: {}  valid: yes\n", spec.jobs,
                spec.timeout_s > 0 ? std::to_string(int(spec.timeout_s)) + "s" : "none");
     return 0;

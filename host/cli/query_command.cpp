@@ -10,17 +10,7 @@
 namespace iclr {
 
 int cmd_query(const std::string& sql, const std::string& format, const CommonOptions& c) {
-    Format f;
-    if (format == "table")
-        f = Format::Table;
-    else if (format == "csv")
-        f = Format::Csv;
-    else if (format == "json")
-        f = Format::Json;
-    else if (format == "markdown" || format == "md")
-        f = Format::Markdown;
-    else
-        throw UserError("unknown --format '" + format + "' (table, csv, json, markdown)");
+    Format f = parse_format(format);
     auto store = Store::open_read(c.db.empty() ? default_db_path() : c.db);
     ResultSet rs = run_query(*store, sql, f == Format::Csv || f == Format::Json);
     fmt::print("{}", render(rs, f));

@@ -10,6 +10,7 @@
 #include <fmt/core.h>
 
 #include "cli/commands.hpp"
+#include "cli/git_state.hpp"
 #include "cli/run_sink.hpp"
 #include "common/duration.hpp"
 #include "common/file_hash.hpp"
@@ -24,36 +25,11 @@
 #include "sweep/trial.hpp"
 #include "sweep/validate.hpp"
 
-#ifndef ICLR_SOURCE_DIR
-#define ICLR_SOURCE_DIR ""
-#endif
 
 namespace iclr {
 namespace {
 
 constexpr uint64_t kMaxTrialsPerRun = 1'000'000;
-
-struct GitState {
-    std::string commit;
-    int dirty = -1;
-};
-
-GitState git_state(const std::string& dir) {
-    GitState g;
-    if (dir.empty()) return g;
-    Captured head = run_capture({"/usr/bin/env", "git", "-C", dir, "rev-parse", "HEAD"}, true);
-    if (head.status != 0) return g;
-    g.commit = head.out.substr(0, head.out.find('\n'));
-    // Dirty: a tracked file changed anywhere, or an untracked file where code lives (a new
-    // plugin's source is untracked until it is committed, and it made the results).
-    Captured tracked =
-        run_capture({"/usr/bin/env", "git", "-C", dir, "status", "--porcelain", "--untracked-files=no"}, true);
-    Captured untracked = run_capture({"/usr/bin/env", "git", "-C", dir, "status", "--porcelain",
-                                      "--untracked-files=all", "--", "plugins", "sdk", "host"},
-                                     true);
-    if (tracked.status == 0 && untracked.status == 0) g.dirty = tracked.out.empty() && untracked.out.empty() ? 0 : 1;
-    return g;
-}
 
 std::string plugins_json(const ResolvedTrial& t) {
     std::string s = "{";
@@ -125,7 +101,7 @@ std::vector<std::string> changed_plugins(const ResolvedTrial& t, const std::stri
 // Records the sweep and a pending run for every trial not already done, in one transaction.
 Planned plan_runs(Store& store, const SweepSpec& spec, const std::vector<const PluginRecord*>& plugins,
                   const Expansion& ex, const RunOptions& o) {
-    GitState git = git_state(ICLR_SOURCE_DIR);
+    GitState git = git_state();
     SweepRecord rec{spec.name,
                     absolute_path(o.sweep),
                     o.profile,

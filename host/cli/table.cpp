@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "common/errors.hpp"
 #include "common/values.hpp"
 
 namespace iclr {
@@ -127,6 +128,14 @@ std::string render(const ResultSet& rs, Format f) {
         return render_table(rs);
     }
     return "";
+}
+
+Format parse_format(const std::string& name) {
+    if (name == "table") return Format::Table;
+    if (name == "csv") return Format::Csv;
+    if (name == "json") return Format::Json;
+    if (name == "markdown" || name == "md") return Format::Markdown;
+    throw UserError("unknown --format '" + name + "' (table, csv, json, markdown)");
 }
 
 } // namespace iclr

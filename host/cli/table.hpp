@@ -10,5 +10,7 @@ namespace iclr {
 enum class Format { Table, Csv, Json, Markdown };
 
 std::string render(const ResultSet& rs, Format f);
+// "table", "csv", "json", "markdown" (or "md"); a UserError names the choices otherwise.
+Format parse_format(const std::string& name);
 
 } // namespace iclr

@@ -1,7 +1,7 @@
 // Schema migrations. Version 1: sweeps, runs, params, metrics, attributes, artifacts and views.
 // Version 2: final_metrics becomes a table the host fills when a run ends (a view over 1M metric
 // rows took ~0.5 s to pivot; the table makes it a 100k-row scan). Version 3: 'diverged' runs and
-// non-finite metric values.
+// non-finite metric values. Version 4: verdicts of claims, runs.arm.
 #include "store/schema.hpp"
 
 namespace iclr {
@@ -135,6 +135,29 @@ CREATE VIEW run_summary AS
     FROM runs r JOIN sweeps s ON s.id = r.sweep_id;
 ALTER TABLE metrics ADD COLUMN nonfinite TEXT;       -- 'nan', 'inf', '-inf'; NULL when finite
 ALTER TABLE final_metrics ADD COLUMN nonfinite TEXT;
+)SQL",
+        // 3 -> 4: claims. `iclr verify` records each verdict with the figures, the runs it used
+        // and provenance; runs.arm names the sweep arm a run belongs to.
+        R"SQL(
+CREATE TABLE verdicts (
+    id INTEGER PRIMARY KEY,
+    sweep_file TEXT NOT NULL,
+    sweep_sha256 TEXT NOT NULL,    -- the sweep text the claim was read from
+    claim TEXT NOT NULL,
+    source TEXT,                   -- where in the paper
+    kind TEXT NOT NULL,
+    sql TEXT NOT NULL,
+    n INTEGER NOT NULL,            -- independent units (seeds)
+    estimate REAL, ci_low REAL, ci_high REAL,
+    verdict TEXT NOT NULL CHECK (verdict IN ('held','not held','inconclusive','no data')),
+    reason TEXT,
+    runs_count INTEGER,            -- runs the query's run_id column named (NULL without one)
+    runs_sha256 TEXT,              -- of their keys, sorted
+    iclr_version TEXT, git_commit TEXT,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX verdicts_claim ON verdicts(claim, created_at);
+ALTER TABLE runs ADD COLUMN arm TEXT;
 )SQL",
     };
     return steps;

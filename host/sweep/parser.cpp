@@ -28,6 +28,7 @@ class Parser {
                 ctx_.err({ctx_.file(), 1, 1}, "missing [method] section: a sweep needs a method plugin");
         }
         if (const toml::node* m = root.get("metric")) parse_metrics(*m);
+        if (const toml::node* c = root.get("claim")) spec_.claims = parse_claims(ctx_, *c);
         label_metrics();
         check_zip_groups();
         check_random_axes();
@@ -39,10 +40,10 @@ class Parser {
         for (auto&& [k, node] : root) {
             std::string key(k.str());
             if (key == "include") continue; // resolved by load_document()
-            if (key != "sweep" && key != "metric" &&
+            if (key != "sweep" && key != "metric" && key != "claim" &&
                 std::find(std::begin(kRoles), std::end(kRoles), key) == std::end(kRoles))
                 ctx_.err(node, "unknown section '" + key +
-                                   "' (expected sweep, dataset, pretrain, model, method, metric, profile)");
+                                   "' (expected sweep, dataset, pretrain, model, method, metric, claim, profile)");
         }
     }
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/errors.hpp"
+#include "sweep/claim.hpp"
 #include "iclr/abi.h"
 #include "iclr/params.hpp"
 
@@ -80,6 +81,7 @@ struct SweepSpec {
     std::vector<SectionSpec> sections; // dataset?, model?, method, metrics...
     std::vector<Axis> axes;
     std::vector<ExcludeRule> excludes;
+    std::vector<ClaimSpec> claims; // [[claim]]: checked by `iclr verify`, not by running
 
     const SectionSpec* section(const std::string& role) const {
         for (const auto& s : sections)

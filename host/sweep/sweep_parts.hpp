@@ -26,4 +26,7 @@ void parse_directive(ParseContext& ctx, int section, const std::string& role, co
 // name swept parameters.
 std::vector<ExcludeRule> parse_excludes(ParseContext& ctx, const toml::array& arr, const std::vector<Axis>& axes);
 
+// claims.cpp: [[claim]] tables (claim.hpp says what each kind needs).
+std::vector<ClaimSpec> parse_claims(ParseContext& ctx, const toml::node& node);
+
 } // namespace iclr

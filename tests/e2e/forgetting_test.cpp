@@ -93,3 +93,66 @@ plugin = "accuracy_matrix"
     EXPECT_EQ(s.count("SELECT COUNT(DISTINCT value) FROM attributes WHERE key = 'cache_key'"), 2);
     EXPECT_EQ(s.count("SELECT COUNT(*) FROM attributes WHERE key = 'cache_hit' AND value = '0'"), 2);
 }
+
+// `iclr verify` on the CI-sized sweep: one seed cannot give a CI, so every verdict is "no data";
+// what is checked is the structure, the record in the database and byte-for-byte determinism.
+TEST(Forgetting, VerifyOnTheCiProfileIsDeterministicAndRecordsEachClaim) {
+    Scratch s;
+    std::string sweep = std::string(ICLR_TEST_SOURCE_DIR) + "/sweeps/forgetting_vs_scale.toml";
+    ASSERT_EQ(s.run({"run", sweep, "--profile", "ci"}).code, 0);
+    auto first = s.run({"verify", sweep, "--profile", "ci"});
+    ASSERT_EQ(first.code, 0) << first.out; // a claim that does not hold is a finding, not an error
+    for (const char* want : {"claim", "kind", "n", "estimate", "95% CI", "verdict",
+                             "supervised-pretrained models forget less as they grow", "decreasing", "less",
+                             "no data (too few seeds (1; a CI needs 2))"})
+        EXPECT_TRUE(has(first.out, want)) << want << " missing in\n" << first.out;
+    auto second = s.run({"verify", sweep, "--profile", "ci"});
+    EXPECT_EQ(first.out, second.out); // the same database gives the same output
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM verdicts"), 8);
+    EXPECT_EQ(s.count("SELECT COUNT(DISTINCT claim) FROM verdicts"), 4);
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM verdicts WHERE verdict = 'no data'"), 8);
+    // The ci profile pretrains with the supervised objective only: the VICReg trend finds no rows;
+    // the other three find one seed (the VICReg comparison sees the scratch run only).
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM verdicts WHERE n = 1"), 6);
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM verdicts WHERE claim LIKE '%VICReg%' AND claim LIKE '%grow%' AND n = 0"),
+              2);
+    // The runs a verdict used are counted and hashed by their keys (the queries select run_id).
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM verdicts WHERE runs_count >= 1 AND length(runs_sha256) = 64"), 6);
+    auto md = s.run({"verify", sweep, "--profile", "ci", "--format", "markdown"});
+    EXPECT_TRUE(has(md.out, "| claim | kind | n | estimate | 95% CI | verdict | source |\n| --- |")) << md.out;
+    auto strict = s.run({"verify", sweep, "--profile", "ci", "--strict"});
+    EXPECT_EQ(strict.code, 1) << strict.out; // anything but "held" fails under --strict
+}
+
+TEST(Forgetting, ABadClaimQueryIsRefusedWithItsPositionAndRecordsNothing) {
+    Scratch s;
+    std::string file = s.write("c.toml", R"(
+[method]
+plugin = "noop"
+
+[[claim]]
+name = "typo"
+kind = "at_most"
+threshold = 1
+sql = "SELECT valeu FROM metrics"
+
+[[claim]]
+name = "no value column"
+kind = "at_most"
+threshold = 1
+sql = "SELECT step AS x FROM metrics"
+)");
+    ASSERT_EQ(s.run({"run", file}).code, 0);
+    auto r = s.run({"verify", file});
+    EXPECT_EQ(r.code, 2) << r.out;
+    EXPECT_TRUE(has(r.out, "c.toml:9:7: claim 'typo': SQL error: no such column: valeu")) << r.out;
+    EXPECT_TRUE(has(r.out, "c.toml:15:7: claim 'no value column': the query has no value column (its columns: x)"))
+        << r.out;
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM verdicts"), 0);
+    auto writes =
+        s.run({"verify", s.write("w.toml", "[method]\nplugin = \"noop\"\n[[claim]]\nname = \"w\"\n"
+                                           "kind = \"at_most\"\nthreshold = 1\nsql = \"DELETE FROM runs\"\n")});
+    EXPECT_EQ(writes.code, 2);
+    EXPECT_TRUE(has(writes.out, "w.toml:7:7: claim 'w': iclr query is read-only: DELETE is refused")) << writes.out;
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs"), 1);
+}

@@ -30,9 +30,10 @@ const std::map<std::string, std::set<std::string>> kAllowed{
     {"plugin", {"plugin", "common"}},
     {"sweep", {"sweep", "plugin", "common"}},
     {"store", {"store", "common"}},
+    {"claims", {"claims", "store", "common"}},
     {"exec", {"exec", "common"}},
     {"worker", {"exec/worker", "exec/protocol.hpp", "plugin", "common"}},
-    {"cli", {"cli", "exec", "store", "sweep", "plugin", "common"}},
+    {"cli", {"cli", "claims", "exec", "store", "sweep", "plugin", "common"}},
     {"main", {"cli", "plugin", "common"}},
 };
 

@@ -20,7 +20,8 @@ class Finetune : public iclr::Method {
         : lr_(p.get_float("lr")), momentum_(p.get_float("momentum")), epochs_(p.get_int("epochs")),
           batch_(p.get_int("batch_size")), optimizer_(p.get_string("optimizer")), head_(p.get_string("head")),
           log_every_(p.get_int("log_every")), pretrain_epochs_(p.get_int("pretrain_epochs")),
-          pretrain_lr_(p.get_float("pretrain_lr")), objective_(p.get_string("pretrain_objective")) {}
+          pretrain_lr_(p.get_float("pretrain_lr")), objective_(p.get_string("pretrain_objective")),
+          reset_optimizer_(p.get_bool("reset_optimizer")) {}
 
     void run(iclr::Session& s) override {
         const iclr::Benchmark& b = s.benchmark();
@@ -37,6 +38,9 @@ class Finetune : public iclr::Method {
         double loss_sum = 0;
         int64_t loss_n = 0;
         for (size_t t = 0; t < b.tasks.size(); ++t) {
+            // A fresh optimiser per task (Avalanche and mammoth do this): a carried one keeps
+            // moving task A's head and the backbone along A's momentum while B trains.
+            if (t > 0 && reset_optimizer_) opt = iclr::make_optimizer(optimizer_, learner.trainable(), lr_, momentum_);
             int64_t head_task = head_ == "task" ? int64_t(t) : -1;
             iclr::train_supervised(learner, *opt, b.tasks[t].train, head_task, epochs_, batch_, gen, ctx,
                                    [&](double loss) {
@@ -132,12 +136,13 @@ class Finetune : public iclr::Method {
     int64_t log_every_, pretrain_epochs_;
     double pretrain_lr_;
     std::string objective_;
+    bool reset_optimizer_;
 };
 
 } // namespace
 
 ICLR_PLUGIN(
-    iclr::Method, Finetune, "finetune", "0.3.0",
+    iclr::Method, Finetune, "finetune", "0.4.0",
     "Sequential fine-tuning baseline, as in Ramasesh, Lewkowycz, Dyer. Effect of scale on catastrophic "
     "forgetting in neural networks. ICLR 2022.",
     "train the tasks one after another (no replay, no regularisation); optional supervised pretraining on "
@@ -152,4 +157,6 @@ ICLR_PLUGIN(
     ICLR_INT("pretrain_epochs", 0, 0, 1000, "epochs of supervised pretraining on [pretrain] (0 = from scratch)"),
     ICLR_FLOAT("pretrain_lr", 0.01, 0.0, 10.0, "learning rate of the pretraining stage"),
     ICLR_STRING("pretrain_objective", "supervised", "supervised|vicreg",
-                "supervised: cross-entropy over [pretrain]'s classes; vicreg: self-supervised VICReg, no labels"))
+                "supervised: cross-entropy over [pretrain]'s classes; vicreg: self-supervised VICReg, no labels"),
+    ICLR_BOOL("reset_optimizer", true,
+              "a fresh optimiser (no momentum or Adam state) for each task; false carries it from task to task"))

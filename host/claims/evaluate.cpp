@@ -1,0 +1,154 @@
+// Claim statistics: the estimate on all data, a percentile bootstrap over seeds for its 95% CI,
+// and the verdict from which side of zero (or of the threshold / tolerance band) the CI lies.
+#include "claims/evaluate.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <random>
+
+#include "store/sql_stats.hpp"
+
+namespace iclr::claims {
+namespace {
+
+constexpr uint64_t kBootstrapSeed = 20220425; // fixed: the same database gives the same output
+
+using Units = std::map<std::string, std::vector<const Row*>>; // seed -> its rows
+
+Units units_of(const std::vector<Row>& rows) {
+    Units u;
+    for (size_t i = 0; i < rows.size(); ++i)
+        u[rows[i].seed ? *rows[i].seed : "row " + std::to_string(i)].push_back(&rows[i]);
+    return u;
+}
+
+// statistic(units) on the data, and on kBootstrapSamples resamples of the units with replacement.
+template <class F> Verdict bootstrap(const Units& units, F statistic, const std::string& what) {
+    Verdict v;
+    v.n = int64_t(units.size());
+    std::vector<const std::vector<const Row*>*> all;
+    for (const auto& [seed, rs] : units)
+        all.push_back(&rs);
+    v.estimate = statistic(all);
+    std::mt19937_64 rng(kBootstrapSeed);
+    std::uniform_int_distribution<size_t> pick(0, all.size() - 1);
+    std::vector<double> stats;
+    std::vector<const std::vector<const Row*>*> sample(all.size());
+    for (int b = 0; b < kBootstrapSamples; ++b) {
+        for (auto& s : sample)
+            s = all[pick(rng)];
+        double s = statistic(sample);
+        if (std::isfinite(s)) stats.push_back(s);
+    }
+    if (!std::isfinite(v.estimate) || stats.size() < size_t(kBootstrapSamples) / 2) {
+        v.reason = "the statistic is undefined on the data or most resamples (" + what + ")";
+        return v; // outcome stays NoData
+    }
+    v.ci_low = stats::quantile(stats, 0.025);
+    v.ci_high = stats::quantile(stats, 0.975);
+    v.reason = what;
+    v.outcome = Outcome::Inconclusive; // until the kind decides
+    return v;
+}
+
+double mean_of(const std::vector<const std::vector<const Row*>*>& sample, const std::string* group) {
+    double sum = 0;
+    int64_t n = 0;
+    for (const auto* rs : sample)
+        for (const Row* r : *rs)
+            if (!group || (r->group && *r->group == *group)) {
+                sum += r->value;
+                ++n;
+            }
+    return n ? sum / double(n) : NAN;
+}
+
+double rho_of(const std::vector<const std::vector<const Row*>*>& sample) {
+    std::vector<double> x, y;
+    for (const auto* rs : sample)
+        for (const Row* r : *rs) {
+            x.push_back(*r->x);
+            y.push_back(r->value);
+        }
+    return stats::spearman(x, y);
+}
+
+// Held when the whole CI is on the claimed side of `at`, not held when it is all on the other.
+Outcome side(const Verdict& v, double at, bool claim_below) {
+    bool below = v.ci_high<at, above = v.ci_low> at;
+    if (claim_below) return below ? Outcome::Held : above ? Outcome::NotHeld : Outcome::Inconclusive;
+    return above ? Outcome::Held : below ? Outcome::NotHeld : Outcome::Inconclusive;
+}
+
+Verdict no_data(std::string why, int64_t n = 0) {
+    Verdict v;
+    v.n = n;
+    v.reason = std::move(why);
+    return v;
+}
+
+Verdict compare_groups(const Hypothesis& t, const std::vector<Row>& rows) {
+    for (const std::string* g : {&t.a, &t.b})
+        if (std::none_of(rows.begin(), rows.end(), [&](const Row& r) { return r.group && *r.group == *g; }))
+            return no_data("no rows for group '" + *g + "' (the query's grp or arm column)");
+    // Paired by seed: a resample keeps each seed's rows of both groups together.
+    Units units = units_of(rows);
+    return bootstrap(
+        units, [&](const auto& s) { return mean_of(s, &t.a) - mean_of(s, &t.b); },
+        "mean(" + t.a + ") - mean(" + t.b + ")");
+}
+
+} // namespace
+
+const char* to_string(Outcome o) {
+    switch (o) {
+    case Outcome::Held:
+        return "held";
+    case Outcome::NotHeld:
+        return "not held";
+    case Outcome::Inconclusive:
+        return "inconclusive";
+    case Outcome::NoData:
+        return "no data";
+    }
+    return "?";
+}
+
+Verdict evaluate(const Hypothesis& t, const std::vector<Row>& rows) {
+    if (rows.empty()) return no_data("the query returned no rows");
+    Units units = units_of(rows);
+    if (units.size() < 2) return no_data("too few seeds (" + std::to_string(units.size()) + "; a CI needs 2)", 1);
+    Verdict v;
+    if (t.kind == "less" || t.kind == "greater" || (t.kind == "about" && !t.a.empty())) {
+        v = compare_groups(t, rows);
+    } else if (t.kind == "increasing" || t.kind == "decreasing") {
+        if (std::any_of(rows.begin(), rows.end(), [](const Row& r) { return !r.x; }))
+            return no_data("kind " + t.kind + " needs an x column");
+        v = bootstrap(units, rho_of, "Spearman rho of (x, value)");
+    } else {
+        v = bootstrap(
+            units, [](const auto& s) { return mean_of(s, nullptr); }, "mean(value)");
+        if (t.kind == "about") {
+            v.estimate -= *t.target;
+            v.ci_low -= *t.target;
+            v.ci_high -= *t.target;
+            v.reason = "mean(value) - target";
+        }
+    }
+    if (v.outcome == Outcome::NoData) return v;
+    if (t.kind == "less") v.outcome = side(v, 0, true);
+    if (t.kind == "greater") v.outcome = side(v, 0, false);
+    if (t.kind == "decreasing") v.outcome = side(v, 0, true);
+    if (t.kind == "increasing") v.outcome = side(v, 0, false);
+    if (t.kind == "at_most") v.outcome = side(v, *t.threshold, true);
+    if (t.kind == "at_least") v.outcome = side(v, *t.threshold, false);
+    if (t.kind == "about") {
+        double tol = *t.tolerance;
+        bool inside = v.ci_low >= -tol && v.ci_high <= tol, outside = v.ci_low > tol || v.ci_high < -tol;
+        v.outcome = inside ? Outcome::Held : outside ? Outcome::NotHeld : Outcome::Inconclusive;
+    }
+    return v;
+}
+
+} // namespace iclr::claims

@@ -1,0 +1,39 @@
+// A claim's verdict from the rows its query returned: estimate, bootstrap 95% CI, held or not.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace iclr::claims {
+
+// One row of a claim's query, by column: value always; the others when the query has them.
+struct Row {
+    double value = 0;
+    std::optional<double> x;          // increasing / decreasing
+    std::optional<std::string> group; // `grp` or `arm`: less / greater / about (a vs b)
+    std::optional<std::string> seed;  // the bootstrap's unit; each row its own unit when absent
+};
+
+struct Hypothesis {
+    std::string kind; // less greater increasing decreasing about at_most at_least
+    std::string a, b; // groups (less, greater, about between groups)
+    std::optional<double> tolerance, threshold, target;
+};
+
+enum class Outcome { Held, NotHeld, Inconclusive, NoData };
+const char* to_string(Outcome o); // "held", "not held", "inconclusive", "no data"
+
+struct Verdict {
+    Outcome outcome = Outcome::NoData;
+    int64_t n = 0; // independent units (seeds, or rows when the query has no seed column)
+    double estimate = 0, ci_low = 0, ci_high = 0;
+    std::string reason; // why no data; what the estimate is otherwise
+};
+
+// Deterministic: the bootstrap draws from a fixed seed, so the same rows give the same verdict.
+constexpr int kBootstrapSamples = 2000;
+Verdict evaluate(const Hypothesis& test, const std::vector<Row>& rows);
+
+} // namespace iclr::claims

@@ -1,0 +1,26 @@
+// Recording claim verdicts: one row per claim per `iclr verify`, with what it was computed from.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "store/store.hpp"
+
+namespace iclr {
+
+struct VerdictRow {
+    std::string sweep_file, sweep_sha256, claim, source, kind, sql;
+    int64_t n = 0;
+    std::optional<double> estimate, ci_low, ci_high; // none for "no data"
+    std::string verdict, reason;
+    std::vector<int64_t> run_ids; // from the query's run_id column; empty when it has none
+    bool has_run_ids = false;
+    std::string git_commit;
+};
+
+// Inserts the verdict (in its own transaction); the runs it names are hashed by their keys.
+void record_verdict(Store& store, const VerdictRow& v);
+
+} // namespace iclr
