@@ -9,11 +9,10 @@ set_target_properties(iclr_torch_pch PROPERTIES POSITION_INDEPENDENT_CODE ON
   CXX_VISIBILITY_PRESET hidden VISIBILITY_INLINES_HIDDEN ON)
 target_precompile_headers(iclr_torch_pch PRIVATE <torch/torch.h>)
 
+include(${CMAKE_CURRENT_LIST_DIR}/IclrPluginTarget.cmake)
+
 function(iclr_add_plugin name)
   cmake_parse_arguments(P "" "KIND;OUTPUT_DIR" "SOURCES" ${ARGN})
-  if(NOT P_KIND MATCHES "^(dataset|model|method|metric)$")
-    message(FATAL_ERROR "iclr_add_plugin(${name}): KIND must be dataset, model, method or metric")
-  endif()
   set(is_default_dir FALSE)
   if(NOT P_OUTPUT_DIR)
     set(P_OUTPUT_DIR ${ICLR_PLUGIN_OUTPUT_DIR})
@@ -22,11 +21,7 @@ function(iclr_add_plugin name)
   set(target iclr_${P_KIND}_${name})
   add_library(${target} MODULE ${P_SOURCES})
   target_link_libraries(${target} PRIVATE iclr_sdk ${TORCH_LIBRARIES})
-  set_target_properties(${target} PROPERTIES
-    PREFIX "" OUTPUT_NAME ${name}
-    LIBRARY_OUTPUT_DIRECTORY ${P_OUTPUT_DIR}/${P_KIND}s
-    POSITION_INDEPENDENT_CODE ON
-    CXX_VISIBILITY_PRESET hidden VISIBILITY_INLINES_HIDDEN ON)
+  _iclr_plugin_target(${target} ${name} "${P_KIND}" ${P_OUTPUT_DIR})
   target_precompile_headers(${target} REUSE_FROM iclr_torch_pch)
   if(is_default_dir)
     add_dependencies(iclr ${target}) # `cmake --build --target iclr` gives a usable tool

@@ -17,21 +17,16 @@ if(NOT TARGET iclr::sdk)
     INTERFACE_COMPILE_FEATURES cxx_std_20)
 endif()
 
+include(${CMAKE_CURRENT_LIST_DIR}/IclrPluginTarget.cmake)
+
 function(iclr_add_plugin name)
   cmake_parse_arguments(P "" "KIND;OUTPUT_DIR" "SOURCES" ${ARGN})
-  if(NOT P_KIND MATCHES "^(dataset|model|method|metric)$")
-    message(FATAL_ERROR "iclr_add_plugin(${name}): KIND must be dataset, model, method or metric")
-  endif()
   if(NOT P_OUTPUT_DIR)
     set(P_OUTPUT_DIR ${CMAKE_BINARY_DIR}/plugins)
   endif()
   set(target iclr_${P_KIND}_${name})
   add_library(${target} MODULE ${P_SOURCES})
   target_link_libraries(${target} PRIVATE iclr::sdk ${TORCH_LIBRARIES})
-  set_target_properties(${target} PROPERTIES
-    PREFIX "" OUTPUT_NAME ${name}
-    LIBRARY_OUTPUT_DIRECTORY ${P_OUTPUT_DIR}/${P_KIND}s
-    POSITION_INDEPENDENT_CODE ON
-    CXX_VISIBILITY_PRESET hidden VISIBILITY_INLINES_HIDDEN ON)
+  _iclr_plugin_target(${target} ${name} "${P_KIND}" ${P_OUTPUT_DIR})
   install(TARGETS ${target} LIBRARY DESTINATION lib/iclr/plugins/${P_KIND}s)
 endfunction()

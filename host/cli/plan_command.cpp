@@ -3,21 +3,13 @@
 
 #include "cli/commands.hpp"
 #include "common/values.hpp"
-#include "sweep/expansion.hpp"
+#include "sweep/sweep_arms.hpp"
 #include "sweep/trial.hpp"
-#include "sweep/validate.hpp"
 
 namespace iclr {
+namespace {
 
-int cmd_plan(const std::string& file, const std::string& profile) {
-    SweepSpec spec = parse_sweep(file, profile);
-    PluginRegistry reg;
-    reg.discover();
-    auto plugins = validate_sweep(spec, reg);
-    Expansion ex(spec);
-    fmt::print("sweep {}{}: {}\n", spec.name, profile.empty() ? "" : " (profile " + profile + ")", spec.description);
-    for (size_t s = 0; s < spec.sections.size(); ++s)
-        fmt::print("  {:<18} {} {}\n", spec.sections[s].label, plugins[s]->name, plugins[s]->version);
+void print_axes(const SweepSpec& spec) {
     fmt::print("axes:\n");
     for (const auto& a : spec.axes) {
         std::string what;
@@ -34,31 +26,70 @@ int cmd_plan(const std::string& file, const std::string& profile) {
         fmt::print("  {:<24} {}{}\n", a.label, what, a.zip.empty() ? "" : " [zip " + a.zip + "]");
     }
     fmt::print("  {:<24} {}\n", "seed", spec.seeds.size());
+}
+
+struct Counted {
     uint64_t count = 0;
     TrialPoint first, last;
+};
+
+// Trials left after exclusions (decoded lazily: a million-point grid counts in milliseconds).
+Counted count_trials(const SweepSpec& spec, const Expansion& ex) {
+    Counted c;
     if (spec.excludes.empty()) {
-        count = ex.raw_count();
-        if (count) {
-            first = ex.at(0);
-            last = ex.at(count - 1);
+        c.count = ex.raw_count();
+        if (c.count) {
+            c.first = ex.at(0);
+            c.last = ex.at(c.count - 1);
         }
-    } else {
-        ex.for_each([&](const TrialPoint& p) {
-            if (count == 0) first = p;
-            last = p;
-            ++count;
-            return true;
-        });
+        return c;
     }
-    fmt::print("trials: {}", count);
-    if (count != ex.raw_count()) fmt::print(" ({} excluded of {})", ex.raw_count() - count, ex.raw_count());
+    ex.for_each([&](const TrialPoint& p) {
+        if (c.count == 0) c.first = p;
+        c.last = p;
+        ++c.count;
+        return true;
+    });
+    return c;
+}
+
+// One arm (or the whole sweep when it has none): plugins, axes, count, first and last trial.
+uint64_t print_arm(const SweepArms& arms, uint32_t k) {
+    const SweepSpec& spec = arms.specs[k];
+    const auto& plugins = arms.plugins[k];
+    const Expansion& ex = *arms.expansions[k];
+    if (arms.has_arms()) fmt::print("\narm {}\n", spec.arm);
+    for (size_t s = 0; s < spec.sections.size(); ++s)
+        fmt::print("  {:<18} {} {}\n", spec.sections[s].label, plugins[s]->name, plugins[s]->version);
+    print_axes(spec);
+    Counted c = count_trials(spec, ex);
+    fmt::print("trials: {}", c.count);
+    if (c.count != ex.raw_count()) fmt::print(" ({} excluded of {})", ex.raw_count() - c.count, ex.raw_count());
     fmt::print("\n");
-    if (count > 0) {
-        fmt::print("first:  {}\n", describe_point(spec, first));
-        fmt::print("last:   {}\n", describe_point(spec, last));
-        ResolvedTrial t = resolve_trial(spec, plugins, first);
-        fmt::print("first trial key {}\n", t.key);
+    if (c.count > 0) {
+        fmt::print("first:  {}\n", arms.describe(k, c.first));
+        fmt::print("last:   {}\n", arms.describe(k, c.last));
+        fmt::print("first trial key {}\n", resolve_trial(spec, plugins, c.first).key);
     }
+    return c.count;
+}
+
+} // namespace
+
+int cmd_plan(const std::string& file, const std::string& profile) {
+    PluginRegistry reg;
+    reg.discover();
+    SweepArms arms = load_sweep(file, profile, reg);
+    const SweepSpec& spec = arms.base();
+    fmt::print("sweep {}{}: {}\n", spec.name, profile.empty() ? "" : " (profile " + profile + ")", spec.description);
+    uint64_t total = 0;
+    std::string per_arm;
+    for (uint32_t k = 0; k < arms.specs.size(); ++k) {
+        uint64_t n = print_arm(arms, k);
+        total += n;
+        per_arm += (per_arm.empty() ? "" : ", ") + arms.specs[k].arm + " " + std::to_string(n);
+    }
+    if (arms.has_arms()) fmt::print("\narms: {} ({}); trials in all: {}\n", arms.specs.size(), per_arm, total);
     if (!spec.claims.empty())
         fmt::print("claims: {} ([[claim]]; `iclr verify {}` computes their verdicts)\n", spec.claims.size(), file);
     fmt::print("jobs: {}  timeout: {}  valid: yes\n", spec.jobs,

@@ -21,10 +21,8 @@
 #include "exec/stop_signal.hpp"
 #include "store/run_lock.hpp"
 #include "store/store.hpp"
-#include "sweep/expansion.hpp"
+#include "sweep/sweep_arms.hpp"
 #include "sweep/trial.hpp"
-#include "sweep/validate.hpp"
-
 
 namespace iclr {
 namespace {
@@ -43,9 +41,9 @@ std::string plugins_json(const ResolvedTrial& t) {
 }
 
 // The trial as the store records it: plain rows.
-RunRow run_row(const ResolvedTrial& t, int64_t sweep_id, const GitState& git) {
-    RunRow row{t.key,           sweep_id, t.index,    t.seed,   "", "", "", t.config_toml, config_json(t.config_toml),
-               plugins_json(t), {},       git.commit, git.dirty};
+RunRow run_row(const ResolvedTrial& t, int64_t sweep_id, const GitState& git, const std::string& arm) {
+    RunRow row{t.key,           sweep_id, t.index,    t.seed,    "", "", "", t.config_toml, config_json(t.config_toml),
+               plugins_json(t), {},       git.commit, git.dirty, arm};
     for (const auto& p : t.parts) {
         if (p.section->role == "dataset") row.dataset = p.plugin->name;
         if (p.section->role == "model") row.model = p.plugin->name;
@@ -99,8 +97,8 @@ std::vector<std::string> changed_plugins(const ResolvedTrial& t, const std::stri
 }
 
 // Records the sweep and a pending run for every trial not already done, in one transaction.
-Planned plan_runs(Store& store, const SweepSpec& spec, const std::vector<const PluginRecord*>& plugins,
-                  const Expansion& ex, const RunOptions& o) {
+Planned plan_runs(Store& store, const SweepArms& arms, const RunOptions& o) {
+    const SweepSpec& spec = arms.base();
     GitState git = git_state();
     SweepRecord rec{spec.name,
                     absolute_path(o.sweep),
@@ -114,25 +112,28 @@ Planned plan_runs(Store& store, const SweepSpec& spec, const std::vector<const P
     std::set<std::string> seen;
     store.begin();
     plan.sweep_id = store.add_sweep(rec);
-    ex.for_each([&](const TrialPoint& p) {
-        ResolvedTrial t = resolve_trial(spec, plugins, p);
-        if (!seen.insert(t.key).second) {
-            ++plan.duplicates;
-            return true;
-        }
-        auto existing = store.find_run(t.key);
-        if (existing && is_final(existing->status)) {
-            auto changed = changed_plugins(t, existing->plugins_json);
-            for (const auto& c : changed)
-                ++plan.changed_builds[c];
-            if (changed.empty() || !o.rerun_changed) {
-                ++plan.skipped;
+    for (uint32_t k = 0; k < arms.specs.size(); ++k)
+        arms.expansions[k]->for_each([&](const TrialPoint& p) {
+            ResolvedTrial t = resolve_trial(arms.specs[k], arms.plugins[k], p);
+            if (!seen.insert(t.key).second) {
+                ++plan.duplicates;
                 return true;
             }
-        }
-        plan.queue.push_back({store.prepare_run(run_row(t, plan.sweep_id, git)), p.index});
-        return true;
-    });
+            const std::string& arm = arms.specs[k].arm;
+            auto existing = store.find_run(t.key);
+            if (existing && is_final(existing->status)) {
+                auto changed = changed_plugins(t, existing->plugins_json);
+                for (const auto& c : changed)
+                    ++plan.changed_builds[c];
+                if (changed.empty() || !o.rerun_changed) {
+                    if (existing->arm != arm) store.set_arm(existing->id, arm); // same config: no rerun
+                    ++plan.skipped;
+                    return true;
+                }
+            }
+            plan.queue.push_back({store.prepare_run(run_row(t, plan.sweep_id, git, arm)), p.index, k});
+            return true;
+        });
     store.commit();
     return plan;
 }
@@ -173,15 +174,14 @@ int report(const SweepSpec& spec, const SchedulerResult& r, int64_t total, int64
 } // namespace
 
 int cmd_run(const RunOptions& o) {
-    SweepSpec spec = parse_sweep(o.sweep, o.profile);
     PluginRegistry reg;
     reg.discover();
-    auto plugins = validate_sweep(spec, reg);
-    Expansion ex(spec);
-    if (ex.raw_count() > kMaxTrialsPerRun)
+    SweepArms arms = load_sweep(o.sweep, o.profile, reg);
+    const SweepSpec& spec = arms.base();
+    if (arms.raw_count() > kMaxTrialsPerRun)
         throw UserError(
             fmt::format("{}: {} trials is more than one `iclr run` takes ({}); split the sweep or sample it", o.sweep,
-                        ex.raw_count(), kMaxTrialsPerRun));
+                        arms.raw_count(), kMaxTrialsPerRun));
 
     std::string db_path = o.common.db.empty() ? default_db_path() : o.common.db;
     ResultsLayout layout(db_path);
@@ -193,7 +193,7 @@ int cmd_run(const RunOptions& o) {
 
     int jobs = o.jobs > 0 ? o.jobs : spec.jobs;
     int threads = o.threads > 0 ? o.threads : std::max(1, available_cores() / jobs);
-    Planned plan = plan_runs(*store, spec, plugins, ex, o);
+    Planned plan = plan_runs(*store, arms, o);
     auto total = int64_t(plan.queue.size());
     fmt::print("sweep {} (#{}): {} trials, {} already done, {} to run; {} job(s) x {} thread(s); db {}\n", spec.name,
                plan.sweep_id, total + plan.skipped, plan.skipped, total, jobs, threads, db_path);
@@ -211,11 +211,11 @@ int cmd_run(const RunOptions& o) {
                         spec.memory_mb,
                         layout,
                         [&](const QueuedTrial& q) {
-                            TrialPoint p = ex.at(q.index);
-                            ResolvedTrial t = resolve_trial(spec, plugins, p);
+                            TrialPoint p = arms.expansions[q.arm]->at(q.index);
+                            ResolvedTrial t = resolve_trial(arms.specs[q.arm], arms.plugins[q.arm], p);
                             return TrialText{
                                 payload(t, q.run_id, threads, spec.memory_mb, spec.on_nonfinite, data_dir, layout),
-                                describe_point(spec, p)};
+                                arms.describe(q.arm, p)};
                         },
                         ""};
     auto start = std::chrono::steady_clock::now();

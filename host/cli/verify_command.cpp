@@ -102,7 +102,8 @@ ResultSet verdict_table(const std::vector<std::pair<const ClaimSpec*, claims::Ve
 } // namespace
 
 int cmd_verify(const VerifyOptions& o) {
-    SweepSpec spec = parse_sweep(o.sweep, o.profile);
+    std::vector<SweepSpec> arms = parse_arms(o.sweep, o.profile); // claims are the sweep's, whatever its arms
+    const SweepSpec& spec = arms.front();
     Format f = parse_format(o.format);
     if (spec.claims.empty()) {
         fmt::print("{} states no claims ([[claim]] tables)\n", o.sweep);

@@ -15,7 +15,8 @@ namespace iclr {
 
 struct QueuedTrial {
     int64_t run_id = 0;
-    uint64_t index = 0; // trial index in the sweep's expansion
+    uint64_t index = 0; // trial index in its arm's expansion
+    uint32_t arm = 0;   // which arm of the sweep (0 when it has none)
 };
 
 // What the pool sends for a trial: the TOML payload for the worker and a label for progress

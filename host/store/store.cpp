@@ -117,14 +117,14 @@ int64_t Store::add_sweep(const SweepRecord& s) {
 }
 
 std::optional<ExistingRun> Store::find_run(const std::string& key) {
-    Statement st(db_, "SELECT id, status, plugins_json FROM runs WHERE key = ?");
+    Statement st(db_, "SELECT id, status, plugins_json, arm FROM runs WHERE key = ?");
     st.bind(1, key);
     if (!st.step()) return std::nullopt;
     auto status = parse_run_status(st.col_text(1));
     if (!status)
         throw HostError("database: run " + std::to_string(st.col_int(0)) + " has unknown status '" + st.col_text(1) +
                         "'");
-    return ExistingRun{st.col_int(0), *status, st.col_text(2)};
+    return ExistingRun{st.col_int(0), *status, st.col_text(2), st.col_null(3) ? std::string() : st.col_text(3)};
 }
 
 int64_t Store::prepare_run(const RunRow& row) {
@@ -135,13 +135,13 @@ int64_t Store::prepare_run(const RunRow& row) {
     Statement st(
         db_,
         "INSERT INTO runs(key, sweep_id, trial_index, seed, status, dataset, model, method, config_toml, config_json, "
-        "plugins_json, git_commit, git_dirty, created_at) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+        "plugins_json, git_commit, git_dirty, created_at, arm) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     st.bind(1, row.key).bind(2, row.sweep_id).bind(3, int64_t(row.trial_index)).bind(4, row.seed);
     st.bind(5, std::string(to_string(RunStatus::Pending)));
     st.bind_or_null(6, row.dataset).bind_or_null(7, row.model).bind_or_null(8, row.method);
     st.bind(9, row.config_toml).bind(10, row.config_json).bind(11, row.plugins_json);
     st.bind_or_null(12, row.git_commit).bind_flag(13, row.git_dirty);
-    st.bind(14, now_iso());
+    st.bind(14, now_iso()).bind_or_null(15, row.arm);
     st.run();
     int64_t id = sqlite3_last_insert_rowid(db_);
     insert_params(id, row);
@@ -157,10 +157,10 @@ void Store::reset_run(int64_t id, const RunRow& row) {
     }
     Statement up(db_, "UPDATE runs SET status=?, sweep_id=?, plugins_json=?, git_commit=?, git_dirty=?, "
                       "started_at=NULL, finished_at=NULL, duration_s=NULL, exit_code=NULL, signal=NULL, "
-                      "error=NULL, log_tail=NULL, diverged_step=NULL "
+                      "error=NULL, log_tail=NULL, diverged_step=NULL, arm=? "
                       "WHERE id=?");
     up.bind(1, std::string(to_string(RunStatus::Pending))).bind(2, row.sweep_id).bind(3, row.plugins_json);
-    up.bind_or_null(4, row.git_commit).bind_flag(5, row.git_dirty).bind(6, id).run();
+    up.bind_or_null(4, row.git_commit).bind_flag(5, row.git_dirty).bind_or_null(6, row.arm).bind(7, id).run();
 }
 
 void Store::insert_params(int64_t id, const RunRow& row) {
@@ -195,6 +195,11 @@ void Store::mark_running(const RunStart& s) {
     st.bind(1, std::string(to_string(RunStatus::Running))).bind(2, now_iso()).bind(3, s.worker_pid);
     st.bind(4, int64_t(s.threads)).bind(5, s.device).bind(6, s.host).bind(7, s.torch_version).bind(8, s.run);
     st.run();
+}
+
+void Store::set_arm(int64_t run, const std::string& arm) {
+    Statement st(db_, "UPDATE runs SET arm = ? WHERE id = ?");
+    st.bind_or_null(1, arm).bind(2, run).run();
 }
 
 void Store::finish_run(const RunEnd& e) {

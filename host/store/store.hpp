@@ -32,12 +32,14 @@ struct RunRow {
     std::vector<std::pair<std::string, Value>> params; // "model.width" -> 64
     std::string git_commit;
     int git_dirty = -1; // -1 unknown
+    std::string arm;    // the sweep arm ("" when the sweep has none)
 };
 
 struct ExistingRun {
     int64_t id = 0;
     RunStatus status = RunStatus::Pending;
     std::string plugins_json; // the builds that made it (name, version, file, sha256 per section)
+    std::string arm;
 };
 
 class Store {
@@ -60,6 +62,8 @@ class Store {
     // of its earlier attempt, so a resumed trial never leaves duplicates). Returns the run id.
     int64_t prepare_run(const RunRow& row);
     void mark_running(const RunStart& s);
+    // A finished trial now belongs to another arm (same config, so it is not rerun): rename it.
+    void set_arm(int64_t run, const std::string& arm);
     void finish_run(const RunEnd& e);
     void add_metric(int64_t run, const std::string& key, int64_t step, std::optional<int64_t> task, double value);
     void set_attribute(int64_t run, const std::string& key, const std::string& value);

@@ -121,6 +121,8 @@ class Loader {
 
 } // namespace
 
+void merge_tables(toml::table& into, toml::table&& from) { merge(into, std::move(from)); }
+
 FileReader disk_reader() {
     return [](const std::string& path) { return read_text_file(path, kMaxSweepBytes); };
 }

@@ -24,6 +24,10 @@ constexpr size_t kMaxSweepBytes = 16u << 20;
 // errors and include errors stop parsing (ctx.fail()).
 toml::table load_document(ParseContext& ctx, const std::string& text, const FileReader& read, std::string& source_text);
 
+// Merges `from` into `into`, moving nodes (a copied toml++ node forgets its position); nested
+// tables merge key by key, anything else replaces.
+void merge_tables(toml::table& into, toml::table&& from);
+
 // Overlays [profile.NAME] on the root and drops the [profile] tables; an unknown profile fails.
 void apply_profile(ParseContext& ctx, toml::table& root, const std::string& profile);
 

@@ -23,6 +23,7 @@ class ParseContext {
     void err(const toml::node& n, std::string msg) { diags_.push_back({pos(n), std::move(msg)}); }
     void err(SourcePos at, std::string msg) { diags_.push_back({std::move(at), std::move(msg)}); }
     bool ok() const { return diags_.empty(); }
+    const std::vector<Diagnostic>& diagnostics() const { return diags_; }
     // Every problem so far, as one SweepError (for errors after which parsing cannot go on).
     [[noreturn]] void fail() const { throw SweepError(diags_); }
     void fail_if_any() const {

@@ -40,10 +40,10 @@ class Parser {
         for (auto&& [k, node] : root) {
             std::string key(k.str());
             if (key == "include") continue; // resolved by load_document()
-            if (key != "sweep" && key != "metric" && key != "claim" &&
+            if (key != "sweep" && key != "metric" && key != "claim" && key != "arm" &&
                 std::find(std::begin(kRoles), std::end(kRoles), key) == std::end(kRoles))
                 ctx_.err(node, "unknown section '" + key +
-                                   "' (expected sweep, dataset, pretrain, model, method, metric, claim, profile)");
+                                   "' (expected sweep, dataset, pretrain, model, method, metric, arm, claim, profile)");
         }
     }
 
@@ -133,6 +133,12 @@ iclr_kind role_kind(const std::string& role) {
     return ICLR_KIND_METHOD;
 }
 
+// The document's tables to a spec (the root's [[arm]] tables, if any, already merged or ignored).
+SweepSpec parse_root(ParseContext& ctx, const toml::table& root, SweepSpec spec) {
+    Parser(ctx, spec).run(root);
+    return spec;
+}
+
 SweepSpec parse_sweep_text(const std::string& text, const std::string& file, const std::string& profile,
                            const FileReader& read) {
     ParseContext ctx(file);
@@ -141,12 +147,12 @@ SweepSpec parse_sweep_text(const std::string& text, const std::string& file, con
     spec.profile = profile;
     toml::table root = load_document(ctx, text, read ? read : disk_reader(), spec.source_text);
     apply_profile(ctx, root, profile);
-    Parser(ctx, spec).run(root);
+    spec = parse_root(ctx, root, std::move(spec));
     ctx.fail_if_any();
     return spec;
 }
 
-SweepSpec parse_sweep(const std::string& file, const std::string& profile) {
+std::optional<std::string> read_sweep_file(const std::string& file) {
     std::error_code ec;
     if (!std::filesystem::exists(file, ec)) throw UserError(file + ": no such sweep file");
     if (std::filesystem::is_directory(file, ec)) throw UserError(file + ": is a directory, not a sweep file");
@@ -154,7 +160,11 @@ SweepSpec parse_sweep(const std::string& file, const std::string& profile) {
         throw UserError(file + ": larger than 16 MiB; a sweep file is a few hundred lines");
     std::optional<std::string> text = disk_reader()(file);
     if (!text) throw UserError(file + ": cannot read");
-    return parse_sweep_text(*text, file, profile);
+    return text;
+}
+
+SweepSpec parse_sweep(const std::string& file, const std::string& profile) {
+    return parse_sweep_text(*read_sweep_file(file), file, profile);
 }
 
 } // namespace iclr

@@ -9,9 +9,9 @@
 #include <vector>
 
 #include "common/errors.hpp"
-#include "sweep/claim.hpp"
 #include "iclr/abi.h"
 #include "iclr/params.hpp"
+#include "sweep/claim.hpp"
 
 namespace iclr {
 
@@ -67,6 +67,7 @@ struct ExcludeRule {
 };
 
 struct SweepSpec {
+    std::string arm; // the [[arm]] this spec is ("" when the sweep has no arms)
     std::string file;
     std::string source_text;
     std::string profile;
@@ -99,6 +100,12 @@ SweepSpec parse_sweep(const std::string& file, const std::string& profile = "");
 // The same for text already read; includes are read through `read`.
 SweepSpec parse_sweep_text(const std::string& text, const std::string& file, const std::string& profile = "",
                            const FileReader& read = {});
+// A sweep with [[arm]] tables as one spec per arm: the base sweep with the arm's sections merged
+// in (its own grids expand inside it). A sweep without arms gives one spec with arm "". Errors
+// of one arm are prefixed with its name; errors every arm shares are reported once.
+std::vector<SweepSpec> parse_arms(const std::string& file, const std::string& profile = "");
+std::vector<SweepSpec> parse_arms_text(const std::string& text, const std::string& file,
+                                       const std::string& profile = "", const FileReader& read = {});
 // The plugin kind a section role takes: [pretrain] names a dataset plugin.
 iclr_kind role_kind(const std::string& role);
 

@@ -26,6 +26,14 @@ void parse_directive(ParseContext& ctx, int section, const std::string& role, co
 // name swept parameters.
 std::vector<ExcludeRule> parse_excludes(ParseContext& ctx, const toml::array& arr, const std::vector<Axis>& axes);
 
+// parser.cpp: a document's root to a spec; a sweep file's text (exists, not too large, readable).
+SweepSpec parse_root(ParseContext& ctx, const toml::table& root, SweepSpec spec);
+std::optional<std::string> read_sweep_file(const std::string& file);
+
+// arms.cpp: a diagnostic every arm has once; the others prefixed "arm 'NAME': ".
+std::vector<Diagnostic>
+merge_arm_diagnostics(const std::vector<std::pair<std::string, std::vector<Diagnostic>>>& per_arm);
+
 // claims.cpp: [[claim]] tables (claim.hpp says what each kind needs).
 std::vector<ClaimSpec> parse_claims(ParseContext& ctx, const toml::node& node);
 

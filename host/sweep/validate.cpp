@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "common/values.hpp"
+#include "sweep/sweep_parts.hpp"
 
 namespace iclr {
 namespace {
@@ -165,6 +166,23 @@ std::vector<const PluginRecord*> validate_sweep(SweepSpec& spec, const PluginReg
         }
     }
     if (!diags.empty()) throw SweepError(diags);
+    return plugins;
+}
+
+std::vector<std::vector<const PluginRecord*>> validate_arms(std::vector<SweepSpec>& arms,
+                                                            const PluginRegistry& registry) {
+    std::vector<std::vector<const PluginRecord*>> plugins;
+    std::vector<std::pair<std::string, std::vector<Diagnostic>>> diags;
+    for (auto& spec : arms) {
+        try {
+            plugins.push_back(validate_sweep(spec, registry));
+            diags.emplace_back(spec.arm, std::vector<Diagnostic>{});
+        } catch (const SweepError& e) {
+            diags.emplace_back(spec.arm, e.diagnostics);
+        }
+    }
+    std::vector<Diagnostic> all = arms.size() == 1 ? diags[0].second : merge_arm_diagnostics(diags);
+    if (!all.empty()) throw SweepError(all);
     return plugins;
 }
 

@@ -18,5 +18,8 @@ std::optional<std::string> check_value(const ParamSchema& schema, Value& v);
 // and every random range. Returns the plugin of each section (same order as spec.sections).
 // Throws SweepError listing every problem with its file:line:column.
 std::vector<const PluginRecord*> validate_sweep(SweepSpec& spec, const PluginRegistry& registry);
+// The same for every arm; a problem all arms share is reported once, the others with the arm's name.
+std::vector<std::vector<const PluginRecord*>> validate_arms(std::vector<SweepSpec>& arms,
+                                                            const PluginRegistry& registry);
 
 } // namespace iclr

@@ -108,16 +108,16 @@ TEST(Forgetting, VerifyOnTheCiProfileIsDeterministicAndRecordsEachClaim) {
         EXPECT_TRUE(has(first.out, want)) << want << " missing in\n" << first.out;
     auto second = s.run({"verify", sweep, "--profile", "ci"});
     EXPECT_EQ(first.out, second.out); // the same database gives the same output
-    EXPECT_EQ(s.count("SELECT COUNT(*) FROM verdicts"), 8);
-    EXPECT_EQ(s.count("SELECT COUNT(DISTINCT claim) FROM verdicts"), 4);
-    EXPECT_EQ(s.count("SELECT COUNT(*) FROM verdicts WHERE verdict = 'no data'"), 8);
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM verdicts"), 10);
+    EXPECT_EQ(s.count("SELECT COUNT(DISTINCT claim) FROM verdicts"), 5);
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM verdicts WHERE verdict = 'no data'"), 10);
     // The ci profile pretrains with the supervised objective only: the VICReg trend finds no rows;
-    // the other three find one seed (the VICReg comparison sees the scratch run only).
-    EXPECT_EQ(s.count("SELECT COUNT(*) FROM verdicts WHERE n = 1"), 6);
+    // the other four find one seed (the VICReg comparison sees the scratch run only).
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM verdicts WHERE n = 1"), 8);
     EXPECT_EQ(s.count("SELECT COUNT(*) FROM verdicts WHERE claim LIKE '%VICReg%' AND claim LIKE '%grow%' AND n = 0"),
               2);
     // The runs a verdict used are counted and hashed by their keys (the queries select run_id).
-    EXPECT_EQ(s.count("SELECT COUNT(*) FROM verdicts WHERE runs_count >= 1 AND length(runs_sha256) = 64"), 6);
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM verdicts WHERE runs_count >= 1 AND length(runs_sha256) = 64"), 8);
     auto md = s.run({"verify", sweep, "--profile", "ci", "--format", "markdown"});
     EXPECT_TRUE(has(md.out, "| claim | kind | n | estimate | 95% CI | verdict | source |\n| --- |")) << md.out;
     auto strict = s.run({"verify", sweep, "--profile", "ci", "--strict"});

@@ -31,6 +31,17 @@ std::string of_mode(const Scratch& s, const std::string& column, const std::stri
                  "'");
 }
 
+// A private copy of the noop fixture, the only one iclr sees: tests change it without touching the
+// build's.
+std::string own_copy_of_noop(Scratch& s) {
+    std::string dir = s.path("myplugins/methods");
+    std::filesystem::create_directories(dir);
+    std::string lib = dir + "/noop.so";
+    std::filesystem::copy_file(std::string(ICLR_FIXTURE_OK_DIR) + "/methods/noop.so", lib);
+    s.set_env("ICLR_PLUGIN_PATH", s.path("myplugins"));
+    return lib;
+}
+
 } // namespace
 
 TEST(PluginAuthor, ANonFiniteLossStopsTheTrialAsDivergedWithItsStep) {
@@ -91,11 +102,7 @@ TEST(PluginAuthor, OnNonfiniteTakesOnlyStopOrRecord) {
 // A rebuilt plugin at the same version: resume says so instead of silently keeping old results.
 TEST(PluginAuthor, ADifferentBuildAtTheSameVersionIsNamedAndRerunOnRequest) {
     Scratch s;
-    std::string dir = s.path("myplugins/methods");
-    std::filesystem::create_directories(dir);
-    std::string lib = dir + "/noop.so";
-    std::filesystem::copy_file(std::string(ICLR_FIXTURE_OK_DIR) + "/methods/noop.so", lib);
-    s.set_env("ICLR_PLUGIN_PATH", s.path("myplugins"));
+    std::string lib = own_copy_of_noop(s);
     std::string file = s.write("n.toml", "[method]\nplugin = \"noop\"\ntag = { range = [0, 3] }\n");
     ASSERT_EQ(s.run({"run", file}).code, 0);
     { // "rebuild": trailing bytes change the library's SHA-256, not what it does
@@ -120,11 +127,7 @@ TEST(PluginAuthor, ADifferentBuildAtTheSameVersionIsNamedAndRerunOnRequest) {
 
 TEST(PluginAuthor, PluginsMarksALibraryOlderThanItsSources) {
     Scratch s;
-    std::string dir = s.path("myplugins/methods");
-    std::filesystem::create_directories(dir);
-    std::string lib = dir + "/noop.so";
-    std::filesystem::copy_file(std::string(ICLR_FIXTURE_OK_DIR) + "/methods/noop.so", lib);
-    s.set_env("ICLR_PLUGIN_PATH", s.path("myplugins"));
+    std::string lib = own_copy_of_noop(s);
     auto fresh = s.run({"plugins"});
     EXPECT_FALSE(has(fresh.out, "stale")) << fresh.out;
     struct utimbuf old_times {

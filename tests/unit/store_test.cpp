@@ -58,7 +58,7 @@ TEST(Store, RunLifecycleAndTypedParams) {
     s->add_metric(run, "loss", 3, std::nullopt, 1.25);
     s->set_attribute(run, "cache_key", "abc");
     s->commit();
-    s->finish_run({run, RunStatus::Done, "", "", std::nullopt, std::nullopt, 1.5});
+    s->finish_run({run, RunStatus::Done, "", "", std::nullopt, std::nullopt, 1.5, std::nullopt});
     EXPECT_EQ(s->find_run(t.key)->status, RunStatus::Done);
     EXPECT_EQ(count(*s, "SELECT status = 'done' FROM runs"), 1);
     EXPECT_EQ(count(*s, "SELECT value FROM params WHERE key = 'method.k'"), 2);

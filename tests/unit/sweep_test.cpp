@@ -226,3 +226,66 @@ TEST(Sweep, StructuralErrorsComeAllAtOnceInLineOrder) {
     EXPECT_EQ(errs[2].substr(0, 4), "6:8:");  // jobs
     EXPECT_EQ(errs[3].substr(0, 4), "7:1:");  // [dataset] without plugin
 }
+
+namespace {
+const char* kArmed = R"(
+[sweep]
+seeds = 2
+[method]
+plugin = "noop"
+values = 3
+[[arm]]
+name = "base"
+[[arm]]
+name = "wide"
+method = { values = { grid = [5, 7] }, tag = 9 }
+[[arm]]
+name = "other"
+method = { plugin = "fault" }
+)";
+} // namespace
+
+TEST(Arms, EachArmIsTheBaseWithItsSectionsMergedIn) {
+    auto arms = parse_arms_text(kArmed, "s.toml");
+    ASSERT_EQ(arms.size(), 3u);
+    EXPECT_EQ(arms[0].arm, "base");
+    EXPECT_EQ(arms[0].section("method")->fixed.at("values").i, 3);
+    EXPECT_TRUE(arms[0].axes.empty());
+    EXPECT_EQ(arms[1].arm, "wide");
+    ASSERT_EQ(arms[1].axes.size(), 1u); // its own grid expands inside it
+    EXPECT_EQ(arms[1].axes[0].label, "method.values");
+    EXPECT_EQ(arms[1].axes[0].size(), 2u);
+    EXPECT_EQ(arms[1].section("method")->fixed.at("tag").i, 9);
+    EXPECT_EQ(arms[2].section("method")->plugin, "fault");
+    EXPECT_EQ(arms[2].section("method")->fixed.at("values").i, 3); // carried from the base: validation decides
+    EXPECT_EQ(arms[2].seeds.size(), 2u);                           // [sweep] is shared
+    EXPECT_EQ(parse_arms_text("[method]\nplugin = \"noop\"\n", "s.toml").at(0).arm, "");
+}
+
+TEST(Arms, ErrorsOfOneArmNameItAndSharedOnesComeOnce) {
+    std::string text = std::string(kArmed) + "[[arm]]\nname = \"bad\"\nmethod = { values = { grid = [] } }\n" +
+                       "[[arm]]\nname = \"bad\"\nmetric = { plugin = \"x\" }\n";
+    try {
+        parse_arms_text(text, "s.toml");
+        FAIL();
+    } catch (const SweepError& e) {
+        std::string all = e.what();
+        EXPECT_NE(all.find("s.toml:18:1: arm 'bad' is defined twice"), std::string::npos) << all;
+        EXPECT_NE(
+            all.find("s.toml:20:10: an arm overrides dataset, pretrain, model or method; 'metric' is none of them"),
+            std::string::npos)
+            << all;
+    }
+    try {
+        parse_arms_text(std::string(kArmed) + "[[arm]]\nname = \"empty\"\nmethod = { values = { grid = [] } }\n" +
+                            "[dataset]\nplugin = 3\n",
+                        "s.toml");
+        FAIL();
+    } catch (const SweepError& e) {
+        std::string all = e.what();
+        EXPECT_NE(all.find("arm 'empty': method.values: empty grid"), std::string::npos) << all;
+        // the base's error is every arm's: reported once, without an arm name
+        EXPECT_EQ(std::count(all.begin(), all.end(), '\n') + 1, 2) << all;
+        EXPECT_NE(all.find("s.toml:19:10: dataset.plugin must be a string"), std::string::npos) << all;
+    }
+}

@@ -1,0 +1,13 @@
+# _iclr_plugin_target(TARGET NAME KIND OUTPUT_DIR): the properties every plugin library needs, in
+# the iclr tree (IclrPlugin.cmake) and out of it (iclrConfig.cmake): named NAME.so in
+# OUTPUT_DIR/<kind>s/, position-independent, only iclr_plugin_entry exported.
+function(_iclr_plugin_target target name kind output_dir)
+  if(NOT kind MATCHES "^(dataset|model|method|metric)$")
+    message(FATAL_ERROR "iclr_add_plugin(${name}): KIND must be dataset, model, method or metric")
+  endif()
+  set_target_properties(${target} PROPERTIES
+    PREFIX "" OUTPUT_NAME ${name}
+    LIBRARY_OUTPUT_DIRECTORY ${output_dir}/${kind}s
+    POSITION_INDEPENDENT_CODE ON
+    CXX_VISIBILITY_PRESET hidden VISIBILITY_INLINES_HIDDEN ON)
+endfunction()

@@ -1,0 +1,128 @@
+// [[arm]] tables: each arm is the base sweep with its sections merged in, parsed from a fresh copy
+// of the document so that every diagnostic keeps its exact file:line:column.
+#include <map>
+#include <regex>
+#include <set>
+
+#include "sweep/document.hpp"
+#include "sweep/sweep_parts.hpp"
+
+namespace iclr {
+namespace {
+
+const std::set<std::string> kArmSections{"dataset", "pretrain", "model", "method"};
+
+// The arms' names, checked: [[arm]] tables with a unique name and only section overrides.
+std::vector<std::string> arm_names(ParseContext& ctx, const toml::node& node) {
+    static const std::regex name_re("[A-Za-z0-9][A-Za-z0-9_.+-]*");
+    std::vector<std::string> names;
+    const toml::array* arr = node.as_array();
+    if (!arr) {
+        ctx.err(node, "arms are written as [[arm]] tables");
+        return names;
+    }
+    for (const auto& e : *arr) {
+        const toml::table* t = e.as_table();
+        if (!t) {
+            ctx.err(e, "arms are written as [[arm]] tables");
+            continue;
+        }
+        std::string name;
+        for (auto&& [k, v] : *t) {
+            std::string key(k.str());
+            if (key == "name") {
+                if (!v.is_string() || !std::regex_match(v.as_string()->get(), name_re))
+                    ctx.err(v, "arm.name must be a short name (letters, digits, _ . + -), e.g. \"SI\"");
+                else
+                    name = v.as_string()->get();
+            } else if (!kArmSections.count(key)) {
+                ctx.err(v, "an arm overrides dataset, pretrain, model or method; '" + key + "' is none of them");
+            } else if (!v.is_table()) {
+                ctx.err(v, "arm." + key + " must be a table, e.g. " + key + " = { plugin = \"name\", ... }");
+            }
+        }
+        if (name.empty() && t->find("name") == t->end()) ctx.err(e, "an arm needs name = \"...\"");
+        if (!name.empty() && std::find(names.begin(), names.end(), name) != names.end())
+            ctx.err(e, "arm '" + name + "' is defined twice");
+        names.push_back(name);
+    }
+    return names;
+}
+
+// One arm: a fresh root with arm k's sections merged over the base's.
+SweepSpec parse_arm(const std::string& text, const std::string& file, const std::string& profile,
+                    const FileReader& read, size_t k, const std::string& name, ParseContext& ctx) {
+    SweepSpec spec;
+    spec.file = file;
+    spec.profile = profile;
+    spec.arm = name;
+    toml::table root = load_document(ctx, text, read, spec.source_text);
+    apply_profile(ctx, root, profile);
+    toml::table* arm = root["arm"][k].as_table();
+    for (const auto& section : kArmSections) {
+        toml::table* over = arm ? (*arm)[section].as_table() : nullptr;
+        if (!over) continue;
+        toml::table moved = std::move(*over);
+        if (toml::table* base = root[section].as_table())
+            merge_tables(*base, std::move(moved));
+        else
+            root.insert_or_assign(section, std::move(moved));
+    }
+    root.erase("arm");
+    return parse_root(ctx, root, std::move(spec));
+}
+
+} // namespace
+
+// A diagnostic every arm has (a problem of the base sweep) once; the others with the arm's name.
+std::vector<Diagnostic>
+merge_arm_diagnostics(const std::vector<std::pair<std::string, std::vector<Diagnostic>>>& per_arm) {
+    std::map<std::string, size_t> seen;
+    for (const auto& [arm, diags] : per_arm)
+        for (const auto& d : diags)
+            ++seen[d.str()];
+    std::vector<Diagnostic> out;
+    std::set<std::string> shared_done;
+    for (const auto& [arm, diags] : per_arm)
+        for (const auto& d : diags) {
+            if (seen[d.str()] == per_arm.size()) {
+                if (shared_done.insert(d.str()).second) out.push_back(d);
+            } else {
+                out.push_back({d.pos, "arm '" + arm + "': " + d.message});
+            }
+        }
+    return out;
+}
+
+std::vector<SweepSpec> parse_arms_text(const std::string& text, const std::string& file, const std::string& profile,
+                                       const FileReader& read_in) {
+    FileReader read = read_in ? read_in : disk_reader();
+    ParseContext ctx(file);
+    std::string source;
+    toml::table root = load_document(ctx, text, read, source);
+    apply_profile(ctx, root, profile);
+    const toml::node* arms = root.get("arm");
+    if (!arms) return {parse_sweep_text(text, file, profile, read)};
+    std::vector<std::string> names = arm_names(ctx, *arms);
+    ctx.fail_if_any();
+    std::vector<SweepSpec> specs;
+    std::vector<std::pair<std::string, std::vector<Diagnostic>>> diags;
+    for (size_t k = 0; k < names.size(); ++k) {
+        ParseContext arm_ctx(file);
+        try {
+            specs.push_back(parse_arm(text, file, profile, read, k, names[k], arm_ctx));
+        } catch (const SweepError&) {
+            // a syntax or include error stops this arm's parse; its diagnostics are in arm_ctx
+        }
+        diags.emplace_back(names[k], arm_ctx.diagnostics());
+    }
+    std::vector<Diagnostic> all = merge_arm_diagnostics(diags);
+    if (!all.empty()) throw SweepError(all);
+    return specs;
+}
+
+std::vector<SweepSpec> parse_arms(const std::string& file, const std::string& profile) {
+    return parse_arms_text(*read_sweep_file(file), file, profile);
+}
+
+} // namespace iclr

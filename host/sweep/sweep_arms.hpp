@@ -1,0 +1,31 @@
+// A sweep ready to run: its arms validated against the plugins, each with its lazy expansion.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "plugin/plugin_registry.hpp"
+#include "sweep/expansion.hpp"
+#include "sweep/sweep.hpp"
+
+namespace iclr {
+
+struct SweepArms {
+    std::vector<SweepSpec> specs; // one per arm (one, named "", when the sweep has none)
+    std::vector<std::vector<const PluginRecord*>> plugins;
+    std::vector<std::unique_ptr<Expansion>> expansions;
+
+    // Sweep-level settings ([sweep]: seeds, jobs, timeout, ...) are shared: arms override plugin
+    // sections only.
+    const SweepSpec& base() const { return specs.front(); }
+    uint64_t raw_count() const;
+    bool has_arms() const { return !specs.front().arm.empty(); }
+    // "arm=SI model.width=64 seed=0", as progress lines and `iclr plan` show a trial.
+    std::string describe(uint32_t arm, const TrialPoint& p) const;
+};
+
+// Parses, validates and expands; throws SweepError with every problem of every arm.
+SweepArms load_sweep(const std::string& file, const std::string& profile, const PluginRegistry& registry);
+
+} // namespace iclr
