@@ -1,6 +1,7 @@
-// [[arm]] tables: each arm is the base sweep with its sections merged in, parsed from a fresh copy
-// of the document so that every diagnostic keeps its exact file:line:column.
+// [[arm]] tables (and the plugin-axis sugar): each arm is the base sweep with its sections merged
+// in, parsed from a fresh copy of the document so that every diagnostic keeps its exact position.
 #include <map>
+#include <optional>
 #include <regex>
 #include <set>
 
@@ -72,6 +73,62 @@ SweepSpec parse_arm(const std::string& text, const std::string& file, const std:
     return parse_root(ctx, root, std::move(spec));
 }
 
+// Sugar for arms: `plugin = { grid = ["finetune", "replay"] }` in one section makes one arm per
+// plugin, named after it; a subtable named after a plugin ([method.replay]) holds the parameters
+// only that plugin has. Returns the section and the plugin names, or nothing.
+struct PluginAxis {
+    std::string section;
+    std::vector<std::string> plugins;
+};
+
+std::optional<PluginAxis> plugin_axis(ParseContext& ctx, const toml::table& root) {
+    std::optional<PluginAxis> axis;
+    for (const auto& section : kArmSections) {
+        const toml::table* grid = root[section]["plugin"].as_table();
+        if (!grid) continue;
+        const toml::array* names = (*grid)["grid"].as_array();
+        if (!names || grid->size() != 1 || names->empty()) {
+            ctx.err(*grid, section + ".plugin: a plugin axis is written plugin = { grid = [\"a\", \"b\"] }");
+            continue;
+        }
+        if (axis) {
+            ctx.err(*grid, "only one section may have a plugin axis (" + axis->section + " has one); use [[arm]]");
+            continue;
+        }
+        PluginAxis a{section, {}};
+        for (const auto& n : *names) {
+            if (!n.is_string())
+                ctx.err(n, section + ".plugin: plugin names are strings");
+            else
+                a.plugins.push_back(n.as_string()->get());
+        }
+        axis = a;
+    }
+    return axis;
+}
+
+// The arm of plugin `name`: the section's plugin set to it, its own subtable merged in, the other
+// plugins' subtables dropped.
+SweepSpec parse_plugin_arm(const std::string& text, const std::string& file, const std::string& profile,
+                           const FileReader& read, const PluginAxis& axis, const std::string& name, ParseContext& ctx) {
+    SweepSpec spec;
+    spec.file = file;
+    spec.profile = profile;
+    spec.arm = name;
+    toml::table root = load_document(ctx, text, read, spec.source_text);
+    apply_profile(ctx, root, profile);
+    toml::table& section = *root[axis.section].as_table();
+    section.insert_or_assign("plugin", name);
+    std::optional<toml::table> own;
+    for (const auto& p : axis.plugins)
+        if (toml::table* sub = section[p].as_table(); sub && !sub->contains("grid") && sub->size() > 0) {
+            if (p == name) own = std::move(*sub);
+            section.erase(p);
+        }
+    if (own) merge_tables(section, std::move(*own));
+    return parse_root(ctx, root, std::move(spec));
+}
+
 } // namespace
 
 // A diagnostic every arm has (a problem of the base sweep) once; the others with the arm's name.
@@ -102,15 +159,19 @@ std::vector<SweepSpec> parse_arms_text(const std::string& text, const std::strin
     toml::table root = load_document(ctx, text, read, source);
     apply_profile(ctx, root, profile);
     const toml::node* arms = root.get("arm");
-    if (!arms) return {parse_sweep_text(text, file, profile, read)};
-    std::vector<std::string> names = arm_names(ctx, *arms);
+    std::optional<PluginAxis> axis = plugin_axis(ctx, root);
+    if (arms && axis) ctx.err(*arms, "a sweep uses [[arm]] or a plugin axis (" + axis->section + ".plugin), not both");
+    ctx.fail_if_any();
+    if (!arms && !axis) return {parse_sweep_text(text, file, profile, read)};
+    std::vector<std::string> names = arms ? arm_names(ctx, *arms) : axis->plugins;
     ctx.fail_if_any();
     std::vector<SweepSpec> specs;
     std::vector<std::pair<std::string, std::vector<Diagnostic>>> diags;
     for (size_t k = 0; k < names.size(); ++k) {
         ParseContext arm_ctx(file);
         try {
-            specs.push_back(parse_arm(text, file, profile, read, k, names[k], arm_ctx));
+            specs.push_back(arms ? parse_arm(text, file, profile, read, k, names[k], arm_ctx)
+                                 : parse_plugin_arm(text, file, profile, read, *axis, names[k], arm_ctx));
         } catch (const SweepError&) {
             // a syntax or include error stops this arm's parse; its diagnostics are in arm_ctx
         }

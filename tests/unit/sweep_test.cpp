@@ -289,3 +289,45 @@ TEST(Arms, ErrorsOfOneArmNameItAndSharedOnesComeOnce) {
         EXPECT_NE(all.find("s.toml:19:10: dataset.plugin must be a string"), std::string::npos) << all;
     }
 }
+
+TEST(Arms, APluginAxisIsOneArmPerPluginWithItsOwnParameters) {
+    auto arms = parse_arms_text(R"(
+[method]
+plugin = { grid = ["noop", "fault"] }
+delay_ms = 5
+[method.fault]
+mode = "ok"
+[method.noop]
+values = { grid = [1, 2] }
+)",
+                                "s.toml");
+    ASSERT_EQ(arms.size(), 2u);
+    EXPECT_EQ(arms[0].arm, "noop");
+    EXPECT_EQ(arms[0].section("method")->plugin, "noop");
+    EXPECT_EQ(arms[0].axes.size(), 1u); // noop's own grid
+    EXPECT_FALSE(arms[0].section("method")->fixed.count("mode"));
+    EXPECT_EQ(arms[1].arm, "fault");
+    EXPECT_EQ(arms[1].section("method")->fixed.at("mode").s, "ok");
+    EXPECT_EQ(arms[1].section("method")->fixed.at("delay_ms").i, 5); // shared keys go to every arm
+    EXPECT_TRUE(arms[1].axes.empty());
+}
+
+TEST(Arms, APluginAxisIsOnePerSweepAndNotMixedWithArms) {
+    try {
+        parse_arms_text("[model]\nplugin = { grid = [\"a\", \"b\"] }\n[method]\nplugin = { grid = [\"c\", \"d\"] }\n",
+                        "s.toml");
+        FAIL();
+    } catch (const SweepError& e) {
+        EXPECT_NE(std::string(e.what()).find("s.toml:2:10: only one section may have a plugin axis (method has one)"),
+                  std::string::npos)
+            << e.what();
+    }
+    try {
+        parse_arms_text("[method]\nplugin = { grid = [\"c\", \"d\"] }\n[[arm]]\nname = \"x\"\n", "s.toml");
+        FAIL();
+    } catch (const SweepError& e) {
+        EXPECT_NE(std::string(e.what()).find("a sweep uses [[arm]] or a plugin axis (method.plugin), not both"),
+                  std::string::npos)
+            << e.what();
+    }
+}
