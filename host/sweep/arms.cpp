@@ -50,15 +50,29 @@ std::vector<std::string> arm_names(ParseContext& ctx, const toml::node& node) {
     return names;
 }
 
-// One arm: a fresh root with arm k's sections merged over the base's.
-SweepSpec parse_arm(const std::string& text, const std::string& file, const std::string& profile,
-                    const FileReader& read, size_t k, const std::string& name, ParseContext& ctx) {
+// The sweep file as each arm re-reads it.
+struct Document {
+    const std::string& text;
+    const std::string& file;
+    const std::string& profile;
+    const FileReader& read;
+};
+
+// A fresh copy of the document for one arm: its own root (so moved nodes keep their positions)
+// and an empty spec carrying the arm's name.
+std::pair<SweepSpec, toml::table> fresh_copy(const Document& d, const std::string& arm, ParseContext& ctx) {
     SweepSpec spec;
-    spec.file = file;
-    spec.profile = profile;
-    spec.arm = name;
-    toml::table root = load_document(ctx, text, read, spec.source_text);
-    apply_profile(ctx, root, profile);
+    spec.file = d.file;
+    spec.profile = d.profile;
+    spec.arm = arm;
+    toml::table root = load_document(ctx, d.text, d.read, spec.source_text);
+    apply_profile(ctx, root, d.profile);
+    return {std::move(spec), std::move(root)};
+}
+
+// One arm: a fresh root with arm k's sections merged over the base's.
+SweepSpec parse_arm(const Document& d, size_t k, const std::string& name, ParseContext& ctx) {
+    auto [spec, root] = fresh_copy(d, name, ctx);
     toml::table* arm = root["arm"][k].as_table();
     for (const auto& section : kArmSections) {
         toml::table* over = arm ? (*arm)[section].as_table() : nullptr;
@@ -109,14 +123,8 @@ std::optional<PluginAxis> plugin_axis(ParseContext& ctx, const toml::table& root
 
 // The arm of plugin `name`: the section's plugin set to it, its own subtable merged in, the other
 // plugins' subtables dropped.
-SweepSpec parse_plugin_arm(const std::string& text, const std::string& file, const std::string& profile,
-                           const FileReader& read, const PluginAxis& axis, const std::string& name, ParseContext& ctx) {
-    SweepSpec spec;
-    spec.file = file;
-    spec.profile = profile;
-    spec.arm = name;
-    toml::table root = load_document(ctx, text, read, spec.source_text);
-    apply_profile(ctx, root, profile);
+SweepSpec parse_plugin_arm(const Document& d, const PluginAxis& axis, const std::string& name, ParseContext& ctx) {
+    auto [spec, root] = fresh_copy(d, name, ctx);
     toml::table& section = *root[axis.section].as_table();
     section.insert_or_assign("plugin", name);
     std::optional<toml::table> own;
@@ -165,13 +173,14 @@ std::vector<SweepSpec> parse_arms_text(const std::string& text, const std::strin
     if (!arms && !axis) return {parse_sweep_text(text, file, profile, read)};
     std::vector<std::string> names = arms ? arm_names(ctx, *arms) : axis->plugins;
     ctx.fail_if_any();
+    Document doc{text, file, profile, read};
     std::vector<SweepSpec> specs;
     std::vector<std::pair<std::string, std::vector<Diagnostic>>> diags;
     for (size_t k = 0; k < names.size(); ++k) {
         ParseContext arm_ctx(file);
         try {
-            specs.push_back(arms ? parse_arm(text, file, profile, read, k, names[k], arm_ctx)
-                                 : parse_plugin_arm(text, file, profile, read, *axis, names[k], arm_ctx));
+            specs.push_back(arms ? parse_arm(doc, k, names[k], arm_ctx)
+                                 : parse_plugin_arm(doc, *axis, names[k], arm_ctx));
         } catch (const SweepError&) {
             // a syntax or include error stops this arm's parse; its diagnostics are in arm_ctx
         }
