@@ -88,12 +88,11 @@ Verdict no_data(std::string why, int64_t n = 0) {
     return v;
 }
 
-Verdict compare_groups(const Hypothesis& t, const std::vector<Row>& rows) {
+Verdict compare_groups(const Hypothesis& t, const std::vector<Row>& rows, const Units& units) {
     for (const std::string* g : {&t.a, &t.b})
         if (std::none_of(rows.begin(), rows.end(), [&](const Row& r) { return r.group && *r.group == *g; }))
             return no_data("no rows for group '" + *g + "' (the query's grp or arm column)");
     // Paired by seed: a resample keeps each seed's rows of both groups together.
-    Units units = units_of(rows);
     return bootstrap(
         units, [&](const auto& s) { return mean_of(s, &t.a) - mean_of(s, &t.b); },
         "mean(" + t.a + ") - mean(" + t.b + ")");
@@ -121,7 +120,7 @@ Verdict evaluate(const Hypothesis& t, const std::vector<Row>& rows) {
     if (units.size() < 2) return no_data("too few seeds (" + std::to_string(units.size()) + "; a CI needs 2)", 1);
     Verdict v;
     if (t.kind == "less" || t.kind == "greater" || (t.kind == "about" && !t.a.empty())) {
-        v = compare_groups(t, rows);
+        v = compare_groups(t, rows, units);
     } else if (t.kind == "increasing" || t.kind == "decreasing") {
         if (std::any_of(rows.begin(), rows.end(), [](const Row& r) { return !r.x; }))
             return no_data("kind " + t.kind + " needs an x column");

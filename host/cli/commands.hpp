@@ -3,11 +3,16 @@
 
 #include <string>
 
+#include "common/results_layout.hpp"
+
 namespace iclr {
 
 struct CommonOptions {
     std::string db;   // results database
     std::string data; // data sets folder
+    // --db, else $ICLR_DB, else results/iclr.db; --data, else $ICLR_DATA, else data.
+    std::string db_path() const { return db.empty() ? default_db_path() : db; }
+    std::string data_dir() const { return data.empty() ? default_data_dir() : data; }
 };
 
 int cmd_plugins(const std::string& which);

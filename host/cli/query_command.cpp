@@ -11,7 +11,7 @@ namespace iclr {
 
 int cmd_query(const std::string& sql, const std::string& format, const CommonOptions& c) {
     Format f = parse_format(format);
-    auto store = Store::open_read(c.db.empty() ? default_db_path() : c.db);
+    auto store = Store::open_read(c.db_path());
     ResultSet rs = run_query(*store, sql, f == Format::Csv || f == Format::Json);
     fmt::print("{}", render(rs, f));
     return 0;

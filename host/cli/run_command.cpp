@@ -131,7 +131,7 @@ Planned plan_runs(Store& store, const SweepArms& arms, const RunOptions& o) {
                     return true;
                 }
             }
-            plan.queue.push_back({store.prepare_run(run_row(t, plan.sweep_id, git, arm)), p.index, k});
+            plan.queue.push_back({store.prepare_run(run_row(t, plan.sweep_id, git, arm), existing), p.index, k});
             return true;
         });
     store.commit();
@@ -183,9 +183,9 @@ int cmd_run(const RunOptions& o) {
             fmt::format("{}: {} trials is more than one `iclr run` takes ({}); split the sweep or sample it", o.sweep,
                         arms.raw_count(), kMaxTrialsPerRun));
 
-    std::string db_path = o.common.db.empty() ? default_db_path() : o.common.db;
+    std::string db_path = o.common.db_path();
     ResultsLayout layout(db_path);
-    std::string data_dir = absolute_path(o.common.data.empty() ? default_data_dir() : o.common.data);
+    std::string data_dir = absolute_path(o.common.data_dir());
     RunLock lock(db_path, spec.name);
     auto store = Store::open_write(db_path);
     if (int n = store->recover_stale_running())

@@ -44,7 +44,7 @@ void print_results(const RunDetails& d) {
 } // namespace
 
 int cmd_show(const std::string& run, const CommonOptions& c) {
-    std::string db_path = c.db.empty() ? default_db_path() : c.db;
+    std::string db_path = c.db_path();
     auto store = Store::open_read(db_path);
     auto d = load_run_details(*store, run);
     if (!d)

@@ -109,7 +109,7 @@ int cmd_verify(const VerifyOptions& o) {
         fmt::print("{} states no claims ([[claim]] tables)\n", o.sweep);
         return 0;
     }
-    std::string db_path = o.common.db.empty() ? default_db_path() : o.common.db;
+    std::string db_path = o.common.db_path();
     std::error_code ec;
     if (!std::filesystem::exists(db_path, ec))
         throw UserError(db_path + ": no such database (run the sweep first, or pass --db)");

@@ -167,16 +167,16 @@ void PluginRegistry::discover() {
     for (auto& r : read_manifest(manifest))
         cached[r.file] = std::move(r);
 
-    std::vector<std::string> stale;
+    std::vector<std::string> to_probe; // new or changed since the manifest was written
     for (const auto& f : files) {
         auto it = cached.find(f);
         std::error_code ec;
         auto size = int64_t(fs::file_size(f, ec));
         if (it == cached.end() || it->second.file_size != size || it->second.file_mtime_ns != mtime_ns(f))
-            stale.push_back(f);
+            to_probe.push_back(f);
     }
-    bool changed = !stale.empty();
-    for (auto& r : probe_out_of_process(probe_exe_, stale)) {
+    bool changed = !to_probe.empty();
+    for (auto& r : probe_out_of_process(probe_exe_, to_probe)) {
         std::error_code ec;
         r.file_size = int64_t(fs::file_size(r.file, ec));
         r.file_mtime_ns = mtime_ns(r.file);

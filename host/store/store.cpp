@@ -127,8 +127,8 @@ std::optional<ExistingRun> Store::find_run(const std::string& key) {
     return ExistingRun{st.col_int(0), *status, st.col_text(2), st.col_null(3) ? std::string() : st.col_text(3)};
 }
 
-int64_t Store::prepare_run(const RunRow& row) {
-    if (auto existing = find_run(row.key)) {
+int64_t Store::prepare_run(const RunRow& row, const std::optional<ExistingRun>& existing) {
+    if (existing) {
         reset_run(existing->id, row);
         return existing->id;
     }

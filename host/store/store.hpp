@@ -60,7 +60,9 @@ class Store {
     std::optional<ExistingRun> find_run(const std::string& key);
     // Inserts a pending run, or resets an unfinished one to pending (dropping the partial metrics
     // of its earlier attempt, so a resumed trial never leaves duplicates). Returns the run id.
-    int64_t prepare_run(const RunRow& row);
+    // `existing` is what find_run(row.key) returned (the caller looked already, to decide whether to
+    // run the trial at all), so the lookup is not made twice per trial.
+    int64_t prepare_run(const RunRow& row, const std::optional<ExistingRun>& existing);
     void mark_running(const RunStart& s);
     // A finished trial now belongs to another arm (same config, so it is not rerun): rename it.
     void set_arm(int64_t run, const std::string& arm);

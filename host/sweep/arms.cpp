@@ -170,7 +170,7 @@ std::vector<SweepSpec> parse_arms_text(const std::string& text, const std::strin
     std::optional<PluginAxis> axis = plugin_axis(ctx, root);
     if (arms && axis) ctx.err(*arms, "a sweep uses [[arm]] or a plugin axis (" + axis->section + ".plugin), not both");
     ctx.fail_if_any();
-    if (!arms && !axis) return {parse_sweep_text(text, file, profile, read)};
+    if (!arms && !axis) return {parse_document(ctx, root, profile, std::move(source))}; // no second read
     std::vector<std::string> names = arms ? arm_names(ctx, *arms) : axis->plugins;
     ctx.fail_if_any();
     Document doc{text, file, profile, read};

@@ -139,17 +139,23 @@ SweepSpec parse_root(ParseContext& ctx, const toml::table& root, SweepSpec spec)
     return spec;
 }
 
-SweepSpec parse_sweep_text(const std::string& text, const std::string& file, const std::string& profile,
-                           const FileReader& read) {
-    ParseContext ctx(file);
+SweepSpec parse_document(ParseContext& ctx, const toml::table& root, const std::string& profile, std::string source) {
     SweepSpec spec;
-    spec.file = file;
+    spec.file = ctx.file();
     spec.profile = profile;
-    toml::table root = load_document(ctx, text, read ? read : disk_reader(), spec.source_text);
-    apply_profile(ctx, root, profile);
+    spec.source_text = std::move(source);
     spec = parse_root(ctx, root, std::move(spec));
     ctx.fail_if_any();
     return spec;
+}
+
+SweepSpec parse_sweep_text(const std::string& text, const std::string& file, const std::string& profile,
+                           const FileReader& read) {
+    ParseContext ctx(file);
+    std::string source;
+    toml::table root = load_document(ctx, text, read ? read : disk_reader(), source);
+    apply_profile(ctx, root, profile);
+    return parse_document(ctx, root, profile, std::move(source));
 }
 
 std::optional<std::string> read_sweep_file(const std::string& file) {

@@ -49,7 +49,7 @@ TEST(Store, RunLifecycleAndTypedParams) {
     s->begin();
     int64_t sweep = s->add_sweep({"t", "t.toml", "", "src", "sha", "", "host", -1});
     auto t = row(sweep, 2);
-    int64_t run = s->prepare_run(t);
+    int64_t run = s->prepare_run(t, s->find_run(t.key));
     s->commit();
     EXPECT_EQ(s->find_run(t.key)->status, RunStatus::Pending);
     s->mark_running({run, 42, 1, "cpu", "host", "1.13.0"});
@@ -74,12 +74,12 @@ TEST(Store, RerunningAnUnfinishedTrialDropsItsPartialMetrics) {
     auto s = Store::open_write(dir.file("r.db"));
     int64_t sweep = s->add_sweep({"t", "t.toml", "", "src", "sha", "", "host", -1});
     auto t = row(sweep, 1);
-    int64_t run = s->prepare_run(t);
+    int64_t run = s->prepare_run(t, s->find_run(t.key));
     s->mark_running({run, 1, 1, "cpu", "h", "v"});
     s->add_metric(run, "acc", 0, 0, 0.1);
     EXPECT_EQ(s->recover_stale_running(), 1); // the host died here
     EXPECT_EQ(s->find_run(t.key)->status, RunStatus::Interrupted);
-    int64_t again = s->prepare_run(t);
+    int64_t again = s->prepare_run(t, s->find_run(t.key));
     EXPECT_EQ(again, run); // same key, same row: no duplicate run
     EXPECT_EQ(count(*s, "SELECT COUNT(*) FROM metrics"), 0);
     EXPECT_EQ(count(*s, "SELECT COUNT(*) FROM runs"), 1);

@@ -161,21 +161,17 @@ class String : public detail::Field {
 class List : public detail::Field {
   public:
     List(const char* name, const char* def_toml, const char* help) : Field(name), def_(def_toml), help_(help) {}
-    const Value& operator()() const { return value_; }
+    const Value& operator()() const { return set_.at(name()); }
     // tasks = [[0,1],[2,3]] as int lists (a flat list gives one inner list per element).
     std::vector<std::vector<int64_t>> int_lists() const { return set_.get_int_lists(name()); }
     std::vector<int64_t> ints() const { return set_.get_ints(name()); }
     iclr_param_spec spec() const override { return {name(), ICLR_PARAM_LIST, def_, 1.0, 0.0, nullptr, help_}; }
-    void fill(const ParamSet& set) override {
-        value_ = set.at(name());
-        set_.values = {{name(), value_}};
-    }
+    void fill(const ParamSet& set) override { set_.values = {{name(), set.at(name())}}; }
 
   private:
     const char* def_;
     const char* help_;
-    Value value_;
-    ParamSet set_; // this one value, for the list helpers
+    ParamSet set_; // this one value, so the list helpers are ParamSet's own
 };
 
 // The host's ParamSet as the plugin's struct (every field filled).
