@@ -1,7 +1,7 @@
 -- The A-vs-B frontier: for each model size and pretraining, what accuracy on A survives after
 -- learning B (y) against how well B was learned (x), one point per learning rate and epoch count.
 WITH runs_ab AS (
-  SELECT r.id, r.model,
+  SELECT r.id, r.model, COALESCE(r.arm, '') AS arm,
          (SELECT value FROM params WHERE run_id = r.id AND key = 'model.width') AS width,
          (SELECT value FROM params WHERE run_id = r.id AND key = 'method.lr') AS lr,
          (SELECT value FROM params WHERE run_id = r.id AND key = 'method.epochs') AS epochs,
@@ -12,8 +12,8 @@ WITH runs_ab AS (
   WHERE r.status = 'done' AND r.method = 'finetune'
   GROUP BY r.id
 )
-SELECT model, width, pretrained, lr, epochs, COUNT(*) AS seeds,
+SELECT model, width, arm, pretrained, lr, epochs, COUNT(*) AS seeds,
        printf('%.3f', AVG(b_after_b)) AS acc_b, printf('%.3f', AVG(a_after_b)) AS acc_a_after_b
 FROM runs_ab
-GROUP BY model, width, pretrained, lr, epochs
-ORDER BY model, pretrained, width, lr, epochs;
+GROUP BY model, width, arm, pretrained, lr, epochs
+ORDER BY model, arm, width, lr, epochs;

@@ -1,8 +1,9 @@
--- Forgetting of task A (task 0) by model size, scratch vs pretrained: acc_A after A minus acc_A
--- after B, mean and sample sd over seeds, with the final accuracies on A and B. stdev() is iclr's
--- SQL statistics extension (loaded by iclr query; `.load build/lib/iclr_stats` in sqlite3).
+-- Forgetting of task A (task 0) by model size and arm (scratch, or how it was pretrained):
+-- acc_A after A minus acc_A after B, mean and sample sd over seeds, with the final accuracies on
+-- A and B. stdev() is iclr's SQL statistics extension (loaded by iclr query; `.load
+-- build/lib/iclr_stats` in sqlite3).
 WITH runs_ab AS (
-  SELECT r.id, r.model, r.seed,
+  SELECT r.id, r.model, COALESCE(r.arm, '') AS arm, r.seed,
          (SELECT value FROM params WHERE run_id = r.id AND key = 'model.width') AS width,
          (SELECT value FROM params WHERE run_id = r.id AND key = 'method.lr') AS lr,
          (SELECT value FROM attributes WHERE run_id = r.id AND key = 'pretrained') AS pretrained,
@@ -14,11 +15,11 @@ WITH runs_ab AS (
   WHERE r.status = 'done' AND r.method = 'finetune'
   GROUP BY r.id
 )
-SELECT model, width, params, pretrained, lr, COUNT(*) AS seeds,
+SELECT model, width, params, arm, pretrained, lr, COUNT(*) AS seeds,
        printf('%.3f', AVG(a_after_a - a_after_b)) AS forgetting,
        printf('%.3f', stdev(a_after_a - a_after_b)) AS sd,
        printf('%.3f', AVG(a_after_b)) AS final_acc_a,
        printf('%.3f', AVG(b_after_b)) AS final_acc_b
 FROM runs_ab
-GROUP BY model, width, pretrained, lr
-ORDER BY model, lr, pretrained, params;
+GROUP BY model, width, arm, pretrained, lr
+ORDER BY model, lr, arm, params;

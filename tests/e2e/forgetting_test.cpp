@@ -22,10 +22,11 @@ TEST(Forgetting, CiProfileOfTheDefaultSweepRunsAndItsQueryAnswers) {
     std::string sweep = std::string(ICLR_TEST_SOURCE_DIR) + "/sweeps/forgetting_vs_scale.toml";
     auto r = s.run({"run", sweep, "--profile", "ci"});
     ASSERT_EQ(r.code, 0) << r.out;
-    EXPECT_TRUE(has(r.out, "2 trials, 0 already done, 2 to run")) << r.out;
-    EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs WHERE status = 'done'"), 2);
-    EXPECT_EQ(s.count("SELECT COUNT(*) FROM accuracy_matrix"), 8);
-    EXPECT_EQ(s.count("SELECT COUNT(*) FROM metrics WHERE key = 'forgetting'"), 2);
+    EXPECT_TRUE(has(r.out, "5 trials, 0 already done, 5 to run")) << r.out; // one per arm
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs WHERE status = 'done'"), 5);
+    EXPECT_EQ(s.count("SELECT COUNT(DISTINCT arm) FROM runs"), 5);
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM accuracy_matrix"), 20);
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM metrics WHERE key = 'forgetting'"), 5);
     EXPECT_EQ(s.sql("SELECT profile FROM sweeps"), "ci");
     // The forgetting metric agrees with the accuracy matrix: a[0][0] - a[1][0].
     EXPECT_EQ(
@@ -33,17 +34,27 @@ TEST(Forgetting, CiProfileOfTheDefaultSweepRunsAndItsQueryAnswers) {
                 "'forgetting') - "
                 "((SELECT accuracy FROM accuracy_matrix WHERE run_id = r.id AND after_task = 0 AND task = 0) - "
                 "(SELECT accuracy FROM accuracy_matrix WHERE run_id = r.id AND after_task = 1 AND task = 0))) < 1e-12"),
-        2);
+        5);
+    // The in-domain arms pretrain on MNIST, the others on Fashion-MNIST; scratch does not pretrain.
+    EXPECT_EQ(s.sql("SELECT group_concat(arm || '=' || json_extract(plugins_json, '$.pretrain.name'), ' ') FROM "
+                    "(SELECT * FROM runs ORDER BY arm)"),
+              "fmnist-supervised=fashion_mnist fmnist-vicreg=fashion_mnist mnist-supervised=mnist "
+              "mnist-vicreg=mnist scratch=fashion_mnist");
+    EXPECT_EQ(s.sql("SELECT value FROM attributes a JOIN runs r ON r.id = a.run_id WHERE a.key = 'pretrained' AND "
+                    "r.arm = 'scratch'"),
+              "none");
     auto q = s.run({"query", slurp(std::string(ICLR_TEST_SOURCE_DIR) + "/results/queries/forgetting_vs_scale.sql"),
                     "--format", "csv"});
     ASSERT_EQ(q.code, 0) << q.out;
-    EXPECT_TRUE(has(q.out, "model,width,params,pretrained,lr,seeds,forgetting,sd,final_acc_a,final_acc_b\n")) << q.out;
-    EXPECT_TRUE(has(q.out, "mlp,32,26176,none,0.01,1,")) << q.out;
-    EXPECT_TRUE(has(q.out, "mlp,32,26176,supervised,0.01,1,")) << q.out;
+    EXPECT_TRUE(has(q.out, "model,width,params,arm,pretrained,lr,seeds,forgetting,sd,final_acc_a,final_acc_b\n"))
+        << q.out;
+    EXPECT_TRUE(has(q.out, "mlp,32,26176,scratch,none,0.01,1,")) << q.out;
+    EXPECT_TRUE(has(q.out, "mlp,32,26176,fmnist-supervised,supervised,0.01,1,")) << q.out;
+    EXPECT_TRUE(has(q.out, "mlp,32,26176,mnist-vicreg,vicreg,0.01,1,")) << q.out;
     auto f = s.run({"query", slurp(std::string(ICLR_TEST_SOURCE_DIR) + "/results/queries/forgetting_frontier.sql"),
                     "--format", "csv"});
     ASSERT_EQ(f.code, 0) << f.out;
-    EXPECT_EQ(std::count(f.out.begin(), f.out.end(), '\n'), 3) << f.out; // header + scratch + pretrained
+    EXPECT_EQ(std::count(f.out.begin(), f.out.end(), '\n'), 6) << f.out; // header + one row per arm
 }
 
 TEST(Forgetting, PretrainedBackboneIsBuiltOnceAndReusedFromTheCache) {
@@ -103,21 +114,20 @@ TEST(Forgetting, VerifyOnTheCiProfileIsDeterministicAndRecordsEachClaim) {
     auto first = s.run({"verify", sweep, "--profile", "ci"});
     ASSERT_EQ(first.code, 0) << first.out; // a claim that does not hold is a finding, not an error
     for (const char* want : {"claim", "kind", "n", "estimate", "95% CI", "verdict",
-                             "supervised-pretrained models forget less as they grow", "decreasing", "less",
+                             "in-domain supervised-pretrained models forget less as the", "decreasing", "less",
                              "no data (too few seeds (1; a CI needs 2))"})
         EXPECT_TRUE(has(first.out, want)) << want << " missing in\n" << first.out;
     auto second = s.run({"verify", sweep, "--profile", "ci"});
     EXPECT_EQ(first.out, second.out); // the same database gives the same output
-    EXPECT_EQ(s.count("SELECT COUNT(*) FROM verdicts"), 10);
-    EXPECT_EQ(s.count("SELECT COUNT(DISTINCT claim) FROM verdicts"), 5);
-    EXPECT_EQ(s.count("SELECT COUNT(*) FROM verdicts WHERE verdict = 'no data'"), 10);
-    // The ci profile pretrains with the supervised objective only: the VICReg trend finds no rows;
-    // the other four find one seed (the VICReg comparison sees the scratch run only).
-    EXPECT_EQ(s.count("SELECT COUNT(*) FROM verdicts WHERE n = 1"), 8);
-    EXPECT_EQ(s.count("SELECT COUNT(*) FROM verdicts WHERE claim LIKE '%VICReg%' AND claim LIKE '%grow%' AND n = 0"),
-              2);
-    // The runs a verdict used are counted and hashed by their keys (the queries select run_id).
-    EXPECT_EQ(s.count("SELECT COUNT(*) FROM verdicts WHERE runs_count >= 1 AND length(runs_sha256) = 64"), 8);
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM verdicts"), 18);
+    EXPECT_EQ(s.count("SELECT COUNT(DISTINCT claim) FROM verdicts"), 9);
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM verdicts WHERE verdict = 'no data'"), 18);
+    // Every arm has its one run: each trend finds one seed, each comparison one pair.
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM verdicts WHERE n = 1"), 18);
+    // The runs a verdict used are counted and hashed by their keys (the queries select run_id):
+    // one run per trend, two (the arm and scratch) per comparison.
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM verdicts WHERE runs_count = 1 AND length(runs_sha256) = 64"), 10);
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM verdicts WHERE runs_count = 2 AND length(runs_sha256) = 64"), 8);
     auto md = s.run({"verify", sweep, "--profile", "ci", "--format", "markdown"});
     EXPECT_TRUE(has(md.out, "| claim | kind | n | estimate | 95% CI | verdict | source |\n| --- |")) << md.out;
     auto strict = s.run({"verify", sweep, "--profile", "ci", "--strict"});

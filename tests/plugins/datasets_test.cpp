@@ -1,5 +1,6 @@
 // Dataset plugins on the real files: class splits, subset sizes, determinism, permuted/rotated streams.
 #include <set>
+#include <string>
 
 #include "plugin_test_util.hpp"
 
@@ -92,6 +93,44 @@ TEST(Datasets, FashionMnistHasTenBalancedClasses) {
     EXPECT_EQ(b.tasks[0].train.size(), 60000);
     EXPECT_EQ((b.tasks[0].train.y == 7).sum().item<int64_t>(), 6000);
     EXPECT_EQ(labels(b.tasks[0].test).size(), 10u);
+}
+
+// The in-domain pretraining set of the forgetting sweep: all ten digits, the 1,000 images per class
+// after the ones the 2 x 5 tasks train on. MNIST's 60,000 training images are pairwise distinct, so
+// sharing an image means sharing an example.
+TEST(Datasets, SkippedWindowSharesNoImageWithTheTasksSubset) {
+    test::TestContext ctx;
+    auto rows = [](const Split& s) {
+        std::set<std::string> out;
+        auto x = s.x.contiguous();
+        auto bytes = size_t(x[0].numel()) * sizeof(float);
+        for (int64_t i = 0; i < x.size(0); ++i)
+            out.insert(std::string(reinterpret_cast<const char*>(x[i].data_ptr<float>()), bytes));
+        return out;
+    };
+    Benchmark tasks =
+        test::make_plugin<Dataset>("datasets", "mnist", ctx,
+                                   {{"tasks", "[[0, 1, 2, 3, 4], [5, 6, 7, 8, 9]]"}, {"train_per_class", "1000"}})
+            ->load(ctx);
+    Benchmark pre =
+        test::make_plugin<Dataset>("datasets", "mnist", ctx, {{"train_per_class", "1000"}, {"train_skip", "1000"}})
+            ->load(ctx);
+    auto seen = rows(tasks.tasks[0].train);
+    seen.merge(rows(tasks.tasks[1].train));
+    ASSERT_EQ(seen.size(), 10000u);
+    auto later = rows(pre.tasks[0].train);
+    ASSERT_EQ(later.size(), 10000u);
+    EXPECT_EQ(labels(pre.tasks[0].train).size(), 10u);
+    size_t shared = 0;
+    for (const auto& r : later)
+        shared += seen.count(r);
+    EXPECT_EQ(shared, 0u);
+    // Without the skip the same request draws exactly the tasks' images: one order per class,
+    // whatever the task layout.
+    Benchmark again = test::make_plugin<Dataset>("datasets", "mnist", ctx, {{"train_per_class", "1000"}})->load(ctx);
+    EXPECT_EQ(rows(again.tasks[0].train), seen);
+    EXPECT_THROW(test::make_plugin<Dataset>("datasets", "mnist", ctx, {{"train_skip", "6000"}})->load(ctx),
+                 PluginError);
 }
 
 TEST(Datasets, BadTaskClassesAreRefused) {

@@ -31,15 +31,22 @@ inline torch::Tensor read(const std::filesystem::path& file) {
     return t;
 }
 
-// Keeps at most `per_class` examples of each class in `classes` (0 = all), chosen by `gen`.
+// Each class has one fixed shuffled order of its examples, drawn from (seed, class, which split)
+// alone, so it does not depend on which other classes a task holds or in what order they come.
+// Keeps the window [skip, skip + per_class) of that order (per_class 0 = all after skip): two
+// windows of the same order that do not overlap share no example.
 inline Split select(const torch::Tensor& x, const torch::Tensor& y, const std::vector<int64_t>& classes,
-                    int64_t per_class, torch::Generator& gen) {
+                    int64_t per_class, int64_t skip, uint64_t seed, uint64_t split_stream) {
     std::vector<torch::Tensor> idx;
     for (int64_t c : classes) {
         auto where = torch::nonzero(y == c).flatten();
-        if (per_class > 0 && where.size(0) > per_class)
-            where =
-                std::get<0>(where.index_select(0, torch::randperm(where.size(0), gen).slice(0, 0, per_class)).sort());
+        auto gen = iclr::make_generator(seed, 1 + 2 * uint64_t(c) + split_stream);
+        int64_t n = where.size(0);
+        if (skip >= n)
+            throw PluginError("skipping " + std::to_string(skip) + " examples of class " + std::to_string(c) +
+                              " leaves none (it has " + std::to_string(n) + ")");
+        int64_t end = per_class > 0 ? std::min(n, skip + per_class) : n;
+        if (skip > 0 || end < n) where = where.index_select(0, torch::randperm(n, gen).slice(0, skip, end));
         idx.push_back(where);
     }
     auto all = std::get<0>(torch::cat(idx).sort());
@@ -75,8 +82,9 @@ class TaskStream : public Dataset {
   public:
     TaskStream(Stats stats, const ParamSet& p)
         : stats_(stats), tasks_(p.get_int_lists("tasks")), train_per_class_(p.get_int("train_per_class")),
-          test_per_class_(p.get_int("test_per_class")), split_seed_(p.get_int("split_seed")),
-          transform_(p.get_string("transform")), rotation_(p.get_float("rotation")) {
+          train_skip_(p.get_int("train_skip")), test_per_class_(p.get_int("test_per_class")),
+          split_seed_(p.get_int("split_seed")), transform_(p.get_string("transform")),
+          rotation_(p.get_float("rotation")) {
         for (const auto& t : tasks_) {
             if (t.empty()) throw PluginError("tasks: a task has no classes");
             for (int64_t c : t)
@@ -95,8 +103,8 @@ class TaskStream : public Dataset {
         auto yte = read(dir / "t10k-labels-idx1-ubyte").to(torch::kInt64);
         if (xtr.size(0) != ytr.size(0) || xte.size(0) != yte.size(0))
             throw PluginError(dir.string() + ": image/label counts differ");
-        // Subsets are drawn per task from a generator restarted at split_seed, so tasks with the same
-        // classes (permuted / rotated streams) hold the same images; permutations use their own stream.
+        // Subsets depend only on split_seed and the class, so tasks with the same classes (permuted /
+        // rotated streams) hold the same images; permutations use their own stream.
         auto perm_gen = iclr::make_generator(uint64_t(split_seed_) + 0x5eed);
         double black = (0.0 - stats_.mean) / stats_.sd;
         Benchmark b;
@@ -107,9 +115,8 @@ class TaskStream : public Dataset {
             Task task;
             task.classes = tasks_[t];
             task.name = "task" + std::to_string(t);
-            auto gen = iclr::make_generator(uint64_t(split_seed_));
-            task.train = select(xtr, ytr, task.classes, train_per_class_, gen);
-            task.test = select(xte, yte, task.classes, test_per_class_, gen);
+            task.train = select(xtr, ytr, task.classes, train_per_class_, train_skip_, uint64_t(split_seed_), 0);
+            task.test = select(xte, yte, task.classes, test_per_class_, 0, uint64_t(split_seed_), 1000);
             if (transform_ == "permute" && t > 0) {
                 auto perm = torch::randperm(28 * 28, perm_gen);
                 for (Split* s : {&task.train, &task.test})
@@ -126,7 +133,7 @@ class TaskStream : public Dataset {
   private:
     Stats stats_;
     std::vector<std::vector<int64_t>> tasks_;
-    int64_t train_per_class_, test_per_class_, split_seed_;
+    int64_t train_per_class_, train_skip_, test_per_class_, split_seed_;
     std::string transform_;
     double rotation_;
 };
@@ -137,6 +144,10 @@ class TaskStream : public Dataset {
 #define ICLR_IDX_STREAM_PARAMS                                                                                         \
     ICLR_LIST("tasks", "[[0, 1, 2, 3, 4, 5, 6, 7, 8, 9]]", "class ids of each task, in training order"),               \
         ICLR_INT("train_per_class", 0, 0, 7000, "training examples kept per class (0 = all)"),                         \
+        ICLR_INT("train_skip", 0, 0, 7000,                                                                             \
+                 "training examples of each class passed over before the kept ones (in the class's fixed shuffled "    \
+                 "order): a set with train_skip >= another's train_per_class and the same split_seed shares none of "  \
+                 "its images"),                                                                                        \
         ICLR_INT("test_per_class", 0, 0, 1000, "test examples kept per class (0 = all)"),                              \
         ICLR_INT("split_seed", 0, 0, 1000000, "seed of the subset choice and of the task permutations"),               \
         ICLR_STRING("transform", "none", "none|permute|rotate",                                                        \
