@@ -184,10 +184,21 @@ int cmd_run(const RunOptions& o) {
                         arms.raw_count(), kMaxTrialsPerRun));
 
     std::string db_path = o.common.db_path();
-    ResultsLayout layout(db_path);
     std::string data_dir = absolute_path(o.common.data_dir());
     RunLock lock(db_path, spec.name);
+    ResultsLayout layout(db_path); // after the lock made the file: the layout follows its real path
     auto store = Store::open_write(db_path);
+    store->set_lock_wait([&db_path, said = -30.0](double waited) mutable {
+        // Another process (a sqlite3 shell in a transaction, a backup) holds the write lock: wait
+        // for it, saying so every 30 s, until it lets go or the user stops the sweep.
+        if (stop_signal()) return false;
+        if (waited >= 5.0 && waited - said >= 30.0) {
+            said = waited;
+            fmt::print(stderr, "iclr: waiting for another process's write lock on {} ({:.0f} s so far)\n", db_path,
+                       waited);
+        }
+        return true;
+    });
     if (int n = store->recover_stale_running())
         fmt::print("{} run(s) left running by an earlier host are now marked interrupted\n", n);
 

@@ -1,13 +1,16 @@
-// Result-set rendering: aligned table, CSV, JSON and Markdown, one function each.
+// Result-set rendering: aligned table, CSV, JSON and Markdown, row by row.
 #include "cli/table.hpp"
 
 #include <algorithm>
+#include <cstdio>
 
 #include "common/errors.hpp"
 #include "common/values.hpp"
 
 namespace iclr {
 namespace {
+
+constexpr size_t kMaxCell = 60;
 
 // Display width in code points, so UTF-8 text lines up.
 size_t width(const std::string& s) {
@@ -25,109 +28,172 @@ std::string csv_field(const std::string& s) {
     return o + "\"";
 }
 
-// A cell as text: NULL shows as "NULL" in tables and Markdown, as nothing in CSV.
-std::string cell(const ResultSet& rs, size_t r, size_t c, Format f) {
-    if (!rs.is_null.empty() && rs.is_null[r][c]) return f == Format::Table || f == Format::Markdown ? "NULL" : "";
-    return rs.rows[r][c];
-}
-
-std::string render_csv(const ResultSet& rs) {
-    std::string out;
-    for (size_t c = 0; c < rs.columns.size(); ++c)
-        out += (c ? "," : "") + csv_field(rs.columns[c]);
-    out += "\n";
-    for (size_t r = 0; r < rs.rows.size(); ++r) {
-        for (size_t c = 0; c < rs.columns.size(); ++c)
-            out += (c ? "," : "") + csv_field(cell(rs, r, c, Format::Csv));
-        out += "\n";
-    }
-    return out;
-}
-
 // JSON has no NaN or infinity: such numbers are written as the strings "nan", "inf", "-inf".
 bool is_nonfinite_text(const std::string& s) { return s == "nan" || s == "inf" || s == "-inf" || s == "-nan"; }
 
-std::string render_json(const ResultSet& rs) {
-    std::string out = "[";
-    for (size_t r = 0; r < rs.rows.size(); ++r) {
-        out += r ? ",\n {" : "\n {";
-        for (size_t c = 0; c < rs.columns.size(); ++c) {
-            out += (c ? ", " : "") + json_escape(rs.columns[c]) + ": ";
-            if (!rs.is_null.empty() && rs.is_null[r][c])
-                out += "null";
-            else if (!rs.is_number.empty() && rs.is_number[r][c] && !is_nonfinite_text(rs.rows[r][c]))
-                out += rs.rows[r][c];
-            else
-                out += json_escape(rs.rows[r][c]);
-        }
-        out += "}";
-    }
-    return out + (rs.rows.empty() ? "]\n" : "\n]\n");
-}
-
-std::string render_markdown(const ResultSet& rs) {
-    std::string out = "|";
-    for (const auto& c : rs.columns)
-        out += " " + c + " |";
-    out += "\n|";
-    for (size_t c = 0; c < rs.columns.size(); ++c)
-        out += " --- |";
-    out += "\n";
-    for (size_t r = 0; r < rs.rows.size(); ++r) {
-        out += "|";
-        for (size_t c = 0; c < rs.columns.size(); ++c) {
-            std::string v = cell(rs, r, c, Format::Markdown);
-            std::replace(v.begin(), v.end(), '|', '/');
-            std::replace(v.begin(), v.end(), '\n', ' ');
-            out += " " + v + " |";
-        }
-        out += "\n";
-    }
-    return out;
-}
-
-std::string render_table(const ResultSet& rs) {
-    constexpr size_t kMaxCell = 60;
-    std::vector<size_t> w(rs.columns.size());
-    for (size_t c = 0; c < rs.columns.size(); ++c)
-        w[c] = width(rs.columns[c]);
-    for (size_t r = 0; r < rs.rows.size(); ++r)
-        for (size_t c = 0; c < rs.columns.size(); ++c)
-            w[c] = std::max(w[c], std::min<size_t>(kMaxCell, width(cell(rs, r, c, Format::Table))));
-    auto line = [&](auto get) {
-        std::string l;
-        for (size_t c = 0; c < rs.columns.size(); ++c) {
-            std::string v = get(c);
-            std::replace(v.begin(), v.end(), '\n', ' ');
-            bool last = c + 1 == rs.columns.size(); // the last column is never cut: errors live there
-            if (!last && width(v) > kMaxCell) v = v.substr(0, kMaxCell - 3) + "...";
-            l += (c ? "  " : "") + v + (last ? "" : std::string(w[c] - std::min(w[c], width(v)), ' '));
-        }
-        while (!l.empty() && l.back() == ' ')
-            l.pop_back();
-        return l + "\n";
-    };
-    std::string out = line([&](size_t c) { return rs.columns[c]; });
-    out += line([&](size_t c) { return std::string(w[c], '-'); });
-    for (size_t r = 0; r < rs.rows.size(); ++r)
-        out += line([&](size_t c) { return cell(rs, r, c, Format::Table); });
-    return out + "(" + std::to_string(rs.rows.size()) + (rs.rows.size() == 1 ? " row)\n" : " rows)\n");
+// Markdown table cell: a '|' would end the cell, a newline the row.
+std::string markdown_cell(std::string v) {
+    std::string o;
+    for (char c : v)
+        o += c == '|' ? std::string("\\|") : c == '\n' ? std::string(" ") : std::string(1, c);
+    return o;
 }
 
 } // namespace
 
-std::string render(const ResultSet& rs, Format f) {
-    switch (f) {
-    case Format::Csv:
-        return render_csv(rs);
-    case Format::Json:
-        return render_json(rs);
-    case Format::Markdown:
-        return render_markdown(rs);
-    case Format::Table:
-        return render_table(rs);
+std::string printable(std::string_view s, bool keep_lines) {
+    std::string o;
+    o.reserve(s.size());
+    for (size_t i = 0; i < s.size(); ++i) {
+        auto c = static_cast<unsigned char>(s[i]);
+        bool c1 = c == 0xC2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) >= 0x80 &&
+                  static_cast<unsigned char>(s[i + 1]) <= 0x9F;
+        if ((c < 0x20 && !(keep_lines && (c == '\n' || c == '\t'))) || c == 0x7F || c1) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\x%02x", c1 ? static_cast<unsigned char>(s[++i]) : c);
+            o += buf;
+        } else {
+            o += char(c);
+        }
     }
-    return "";
+    return o;
+}
+
+RowWriter::RowWriter(Format f, std::function<void(std::string_view)> out, bool to_terminal)
+    : f_(f), out_(std::move(out)), escape_(to_terminal || f == Format::Table || f == Format::Markdown) {}
+
+std::string RowWriter::shown(const std::string& s) const {
+    if (!escape_) return s;
+    if (f_ != Format::Json) return printable(s, false);
+    // s is already a JSON string (C0 controls written as \u00NN): DEL and C1 become \u00NN too.
+    std::string o;
+    for (size_t i = 0; i < s.size(); ++i) {
+        auto c = static_cast<unsigned char>(s[i]);
+        bool c1 = c == 0xC2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) >= 0x80 &&
+                  static_cast<unsigned char>(s[i + 1]) <= 0x9F;
+        if (c == 0x7F || c1) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\u%04x", c1 ? static_cast<unsigned char>(s[++i]) : c);
+            o += buf;
+        } else {
+            o += char(c);
+        }
+    }
+    return o;
+}
+
+void RowWriter::columns(const std::vector<std::string>& names) {
+    columns_ = names;
+    if (f_ == Format::Csv) {
+        std::string l;
+        for (size_t c = 0; c < names.size(); ++c)
+            l += (c ? "," : "") + csv_field(shown(names[c]));
+        out_(l + "\n");
+    } else if (f_ == Format::Json) {
+        out_("[");
+    } else if (f_ == Format::Markdown) {
+        std::string l = "|", rule = "|";
+        for (const auto& c : names) {
+            l += " " + markdown_cell(shown(c)) + " |";
+            rule += " --- |";
+        }
+        out_(l + "\n" + rule + "\n");
+    }
+}
+
+void RowWriter::row(const std::vector<Cell>& cells) {
+    ++rows_;
+    if (f_ == Format::Table) {
+        if (sized_)
+            return table_line([&] {
+                std::vector<std::string> v;
+                for (const auto& c : cells)
+                    v.push_back(c.null ? "NULL" : c.text);
+                return v;
+            }());
+        window_.push_back(cells);
+        if (window_.size() >= kTableWindow) flush_window();
+        return;
+    }
+    std::string l;
+    for (size_t c = 0; c < cells.size(); ++c) {
+        const Cell& v = cells[c];
+        if (f_ == Format::Csv) {
+            l += (c ? "," : "") + csv_field(shown(v.null ? "" : v.text));
+        } else if (f_ == Format::Markdown) {
+            l += (c ? " " : "| ") + markdown_cell(shown(v.null ? "NULL" : v.text)) + " |";
+        } else { // JSON
+            l += (c ? ", " : (rows_ > 1 ? ",\n {" : "\n {")) + shown(json_escape(columns_[c])) + ": ";
+            if (v.null)
+                l += "null";
+            else if (v.number && !is_nonfinite_text(v.text))
+                l += v.text;
+            else
+                l += shown(json_escape(v.text));
+        }
+    }
+    if (f_ == Format::Json) l += cells.empty() ? (rows_ > 1 ? ",\n {}" : "\n {}") : "}";
+    out_(f_ == Format::Json ? l : l + "\n");
+}
+
+void RowWriter::flush_window() {
+    width_.assign(columns_.size(), 0);
+    for (size_t c = 0; c < columns_.size(); ++c)
+        width_[c] = width(shown(columns_[c]));
+    for (const auto& r : window_)
+        for (size_t c = 0; c < r.size(); ++c)
+            width_[c] = std::max(width_[c], std::min(kMaxCell, width(shown(r[c].null ? "NULL" : r[c].text))));
+    sized_ = true;
+    table_line(columns_);
+    std::vector<std::string> rule;
+    for (size_t w : width_)
+        rule.push_back(std::string(w, '-'));
+    table_line(rule);
+    for (const auto& r : window_) {
+        std::vector<std::string> v;
+        for (const auto& c : r)
+            v.push_back(c.null ? "NULL" : c.text);
+        table_line(v);
+    }
+    window_.clear();
+}
+
+void RowWriter::table_line(const std::vector<std::string>& cells) {
+    std::string l;
+    for (size_t c = 0; c < cells.size(); ++c) {
+        std::string v = shown(cells[c]);
+        bool last = c + 1 == cells.size(); // the last column is never cut: errors live there
+        if (!last && width(v) > kMaxCell) v = v.substr(0, kMaxCell - 3) + "...";
+        l += (c ? "  " : "") + v + (last ? "" : std::string(width_[c] - std::min(width_[c], width(v)), ' '));
+    }
+    while (!l.empty() && l.back() == ' ')
+        l.pop_back();
+    out_(l + "\n");
+}
+
+void RowWriter::finish() {
+    if (f_ == Format::Table) {
+        if (!sized_) flush_window();
+        out_("(" + std::to_string(rows_) + (rows_ == 1 ? " row)\n" : " rows)\n"));
+    } else if (f_ == Format::Json) {
+        out_(rows_ ? "\n]\n" : "]\n");
+    }
+}
+
+std::string render(const ResultSet& rs, Format f) {
+    std::string out;
+    RowWriter w(
+        f, [&](std::string_view s) { out += s; }, false);
+    w.columns(rs.columns);
+    for (size_t r = 0; r < rs.rows.size(); ++r) {
+        std::vector<Cell> cells;
+        for (size_t c = 0; c < rs.columns.size(); ++c)
+            cells.push_back(
+                {rs.rows[r][c], !rs.is_null.empty() && rs.is_null[r][c], !rs.is_number.empty() && rs.is_number[r][c]});
+        w.row(cells);
+    }
+    w.finish();
+    return out;
 }
 
 Format parse_format(const std::string& name) {

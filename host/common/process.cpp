@@ -2,14 +2,18 @@
 #include "common/process.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 
 namespace iclr {
 
@@ -21,29 +25,41 @@ std::string self_exe() {
 
 std::string exe_dir() { return std::filesystem::path(self_exe()).parent_path().string(); }
 
-Captured run_capture(const std::vector<std::string>& argv, bool quiet_stderr) {
+Captured run_capture(const std::vector<std::string>& argv, bool quiet_stderr, double idle_timeout_s) {
     Captured c;
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) != 0) {
         c.status = -1;
         return c;
     }
+    std::vector<char*> args;
+    for (const auto& a : argv)
+        args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid == 0) {
+        setpgid(0, 0);
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent) _exit(1);
         dup2(fds[1], 1);
         int devnull = open("/dev/null", O_RDWR);
         dup2(devnull, 0);
         if (quiet_stderr) dup2(devnull, 2);
-        std::vector<char*> args;
-        for (const auto& a : argv)
-            args.push_back(const_cast<char*>(a.c_str()));
-        args.push_back(nullptr);
         execv(args[0], args.data());
         _exit(127);
     }
     close(fds[1]);
+    if (pid > 0) setpgid(pid, pid);
     char buf[65536];
-    while (true) {
+    while (pid > 0) {
+        pollfd pfd{fds[0], POLLIN, 0};
+        int ready = poll(&pfd, 1, idle_timeout_s > 0 ? int(idle_timeout_s * 1000) : -1);
+        if (ready < 0 && errno == EINTR) continue;
+        if (ready == 0) { // silent for too long: hung
+            c.timed_out = true;
+            break;
+        }
         ssize_t n = read(fds[0], buf, sizeof buf);
         if (n > 0)
             c.out.append(buf, size_t(n));
@@ -51,6 +67,17 @@ Captured run_capture(const std::vector<std::string>& argv, bool quiet_stderr) {
             break;
     }
     close(fds[0]);
+    if (pid < 0) {
+        c.status = -1;
+        return c;
+    }
+    if (c.timed_out) kill(-pid, SIGKILL);
+    // Wait for the child's exit without reaping it, so its id (the group's) stays taken while
+    // anything it left running in the group is killed; then reap.
+    siginfo_t info{};
+    while (waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) < 0 && errno == EINTR) {
+    }
+    kill(-pid, SIGKILL);
     while (waitpid(pid, &c.status, 0) < 0 && errno == EINTR) {
     }
     return c;
@@ -66,6 +93,47 @@ std::string describe_status(int status) {
     if (WIFSIGNALED(status))
         return "signal " + std::to_string(WTERMSIG(status)) + " (" + signal_name(WTERMSIG(status)) + ")";
     return "status " + std::to_string(status);
+}
+
+std::vector<ChildProcess> child_processes() {
+    std::vector<ChildProcess> out;
+    std::error_code ec;
+    std::string me = std::to_string(getpid());
+    for (const auto& e : std::filesystem::directory_iterator("/proc", ec)) {
+        std::string name = e.path().filename().string();
+        if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+        std::ifstream in(e.path() / "stat");
+        std::string stat((std::istreambuf_iterator<char>(in)), {});
+        auto close = stat.rfind(')'); // the command name may hold spaces and parentheses
+        if (close == std::string::npos) continue;
+        std::istringstream rest(stat.substr(close + 1));
+        std::string state, ppid;
+        if (rest >> state >> ppid && ppid == me) out.push_back({std::stoi(name), state == "Z"});
+    }
+    return out;
+}
+
+int kill_children() {
+    int killed = 0;
+    // A killed process's own children are adopted only once it has exited: look again until a
+    // look finds none (bounded: a fork bomb is not this function's problem).
+    for (int round = 0; round < 50; ++round) {
+        auto children = child_processes();
+        if (children.empty()) {
+            if (round > 0) break;
+            usleep(20000); // give orphans whose parent is exiting now one chance to arrive
+            continue;
+        }
+        for (auto [pid, zombie] : children) {
+            if (!zombie) kill(pid, SIGKILL);
+            int st;
+            while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+            }
+            killed += !zombie;
+        }
+        usleep(20000);
+    }
+    return killed;
 }
 
 int available_cores() {

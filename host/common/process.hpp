@@ -12,13 +12,28 @@ std::string exe_dir();
 struct Captured {
     int status = 0; // as from waitpid
     std::string out;
+    bool timed_out = false; // killed for printing nothing for idle_timeout_s
 };
-// Runs argv (argv[0] a path) with stdin from /dev/null; stderr is passed through unless quiet.
-Captured run_capture(const std::vector<std::string>& argv, bool quiet_stderr = false);
+// Runs argv (argv[0] a path) with stdin from /dev/null, in its own process group that dies with
+// this process; stderr is passed through unless quiet. With idle_timeout_s > 0 the group is
+// killed when the child prints nothing for that long. Whatever the child left running in its
+// group is killed when it ends.
+Captured run_capture(const std::vector<std::string>& argv, bool quiet_stderr = false, double idle_timeout_s = 0);
 
 // "exit 3", "signal 11 (SIGSEGV)".
 std::string describe_status(int status);
 std::string signal_name(int sig);
+
+// The processes whose parent is this one (from /proc), e.g. orphans adopted as a subreaper.
+struct ChildProcess {
+    int pid = 0;
+    bool zombie = false; // exited, not yet reaped
+};
+std::vector<ChildProcess> child_processes();
+// Kills (SIGKILL) and reaps every child of this process, waiting briefly for orphans still on
+// their way to being adopted; returns how many were still running. For a subreaper at the end of
+// its work.
+int kill_children();
 
 // Logical cores this process may use (affinity-aware).
 int available_cores();

@@ -6,8 +6,16 @@
 namespace iclr {
 namespace fs = std::filesystem;
 
+namespace {
+fs::path real_path(const std::string& p) {
+    std::error_code ec;
+    auto c = fs::canonical(p, ec);
+    return ec ? fs::path(absolute_path(p)) : c;
+}
+} // namespace
+
 ResultsLayout::ResultsLayout(const std::string& db_path)
-    : root_(fs::path(absolute_path(db_path)).parent_path()), stem_(fs::path(db_path).stem().string()) {}
+    : root_(real_path(db_path).parent_path()), name_(real_path(db_path).filename().string()) {}
 
 std::string default_db_path() {
     const char* e = std::getenv("ICLR_DB");

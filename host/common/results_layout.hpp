@@ -8,21 +8,23 @@
 namespace iclr {
 
 // For a database results/iclr.db:
-//   results/logs/iclr/run-N.log   each run's full log (per database: run ids restart in each)
-//   results/runs/iclr/N/          each run's folder for artifacts (per database)
-//   results/cache/                the content-keyed artifact cache (shared: its keys are hashes)
+//   results/logs/iclr.db/run-N.log   each run's full log (per database: run ids restart in each)
+//   results/runs/iclr.db/N/          each run's folder for artifacts (per database)
+//   results/cache/                   the content-keyed artifact cache (shared: its keys are hashes)
+// Keyed on the database's full file name (x.db and x.sqlite beside it do not share logs), after
+// symlinks are resolved (a database reached through a link finds its own logs).
 class ResultsLayout {
   public:
     explicit ResultsLayout(const std::string& db_path);
-    std::filesystem::path logs_dir() const { return root_ / "logs" / stem_; }
+    std::filesystem::path logs_dir() const { return root_ / "logs" / name_; }
     std::filesystem::path log_file(int64_t run) const { return logs_dir() / ("run-" + std::to_string(run) + ".log"); }
-    std::filesystem::path runs_dir() const { return root_ / "runs" / stem_; }
+    std::filesystem::path runs_dir() const { return root_ / "runs" / name_; }
     std::filesystem::path run_dir(int64_t run) const { return runs_dir() / std::to_string(run); }
     std::filesystem::path cache_dir() const { return root_ / "cache"; }
 
   private:
     std::filesystem::path root_; // the database's folder, absolute
-    std::string stem_;           // the database's name without extension
+    std::string name_;           // the database's file name
 };
 
 // The database the CLI uses when --db is not given: $ICLR_DB, else results/iclr.db.

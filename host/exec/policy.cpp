@@ -25,6 +25,9 @@ RunEnd outcome_of(const DeadWorker& d) {
     } else if (d.stop_signal) {
         e.status = RunStatus::Interrupted;
         e.error = "stopped by " + signal_name(d.stop_signal);
+    } else if (!d.channel_problem.empty()) {
+        e.status = RunStatus::Failed;
+        e.error = d.channel_problem + "; worker killed";
     } else {
         e.status = RunStatus::Failed;
         e.error = "worker died: " + describe_status(d.wait_status);

@@ -19,14 +19,20 @@ size_t workers_to_start(size_t alive, size_t busy, size_t queued, size_t target)
 // A trial past its timeout: its worker is killed (a trial cannot be stopped from outside otherwise).
 bool past_timeout(double elapsed_s, double timeout_s);
 
+// A worker whose record channel reached end of file is given this long to exit; still alive after
+// it, it (or a plugin in it) closed the channel, and nothing it does can be recorded any more.
+constexpr double kChannelCloseGrace_s = 1.0;
+
 // Why the worker running a trial is gone. The facts at the time it was reaped:
 struct DeadWorker {
     int wait_status = 0;    // as from waitpid
     bool timed_out = false; // the scheduler killed it for the timeout
     int stop_signal = 0;    // SIGINT/SIGTERM when the user is stopping the sweep, else 0
     double timeout_s = 0;
+    std::string channel_problem; // why the scheduler killed it for its record channel, or ""
 };
-// timeout (we killed it for the timeout) > interrupted (the user is stopping) > failed (it died).
+// timeout (we killed it for the timeout) > interrupted (the user is stopping) > failed, with the
+// channel problem as the reason when there is one, else how it died.
 RunEnd outcome_of(const DeadWorker& d);
 
 } // namespace iclr::policy

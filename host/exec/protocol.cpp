@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
+#include <random>
 #include <vector>
 
 namespace iclr::protocol {
@@ -127,6 +128,26 @@ std::optional<Record> parse_record(std::string_view line) {
         return std::nullopt;
     }
     return r;
+}
+
+std::string frame(std::string_view nonce, std::string_view encoded) {
+    std::string line;
+    line.reserve(nonce.size() + 1 + encoded.size());
+    return line.append(nonce).append("\t").append(encoded);
+}
+
+std::optional<Record> parse_framed(std::string_view nonce, std::string_view line) {
+    if (nonce.empty() || line.size() <= nonce.size() || line.substr(0, nonce.size()) != nonce ||
+        line[nonce.size()] != '\t')
+        return std::nullopt;
+    return parse_record(line.substr(nonce.size() + 1));
+}
+
+std::string make_nonce() {
+    std::random_device rd; // getrandom(2) on Linux
+    char buf[17];
+    std::snprintf(buf, sizeof buf, "%08x%08x", rd(), rd());
+    return buf;
 }
 
 std::string encode_trial(std::string_view payload) {

@@ -1,6 +1,7 @@
 // The host <-> worker wire protocol, encoded and parsed here for BOTH ends.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <istream>
 #include <optional>
@@ -14,7 +15,9 @@ namespace iclr::protocol {
 
 // Host -> worker, on the worker's stdin: "TRIAL <bytes>\n" followed by <bytes> of TOML (the
 // payload cli/run_command builds), or "QUIT\n".
-// Worker -> host, on fd kRecordFd, one record per line, fields separated by tabs:
+// Worker -> host, on the record channel (fd kRecordFd at exec; the worker moves it out of the way
+// of plugins), one record per line, fields separated by tabs, each line framed by the worker's
+// nonce (see frame()):
 //   R <pid> <device> <libtorch version>       worker loaded libtorch and is ready
 //   M <run> <key> <step> <task|-> <value>     a metric row (value %.17g: nan, inf, -inf kept)
 //   A <run> <key> <value>                     a run attribute (cache_key, param_count, ...)
@@ -24,6 +27,11 @@ namespace iclr::protocol {
 //                                             step); the worker goes on
 // The worker's stdout and stderr are the trial's log.
 constexpr int kRecordFd = 3;
+// The environment variable that hands the worker its nonce (it unsets it before loading plugins).
+constexpr const char* kNonceEnv = "ICLR_RECORD_NONCE";
+// The longest line either channel keeps whole: a longer log line is cut into pieces of this size,
+// a longer record is a corrupt channel.
+constexpr size_t kMaxLine = 1 << 16;
 
 struct Record {
     enum class Kind { Ready, Metric, Attribute, Artifact, Done, Error };
@@ -46,6 +54,15 @@ std::string encode(const Record& r);
 // nullopt for a line that is not a record (garbage, a truncated field, an unknown kind).
 std::optional<Record> parse_record(std::string_view line);
 
+// A record line as sent: "<nonce>\t<record>". A random nonce per worker means that bytes a plugin
+// writes into the channel by mistake (a stray fd, a library that writes to fd 3) never pass as a
+// record: a line without it is a corrupt channel, and the trial fails instead of being misread.
+std::string frame(std::string_view nonce, std::string_view encoded);
+// The record in a framed line; nullopt when the nonce or the record is wrong.
+std::optional<Record> parse_framed(std::string_view nonce, std::string_view line);
+// 16 hex digits from the system's random source.
+std::string make_nonce();
+
 std::string encode_trial(std::string_view payload);
 std::string encode_quit();
 
@@ -58,23 +75,35 @@ struct Command {
 // Skips lines that are not commands; End at end of input or on a truncated payload.
 Command read_command(std::istream& in);
 
-// Splits a byte stream into lines, keeping a partial last line until its newline arrives.
+// Splits a byte stream into lines, keeping a partial last line until its newline arrives. Scans
+// each byte once (a long line arriving in chunks is not rescanned) and never holds more than
+// kMaxLine bytes of a partial line: a longer one is delivered in pieces, `cut` set.
 class LineBuffer {
   public:
     template <class F> void append(const char* data, size_t n, F&& on_line) {
         buf_.append(data, n);
         size_t pos = 0, nl;
-        while ((nl = buf_.find('\n', pos)) != std::string::npos) {
-            on_line(std::string_view(buf_).substr(pos, nl - pos));
+        while ((nl = buf_.find('\n', std::max(pos, scanned_))) != std::string::npos) {
+            on_line(std::string_view(buf_).substr(pos, nl - pos), false);
             pos = nl + 1;
+            scanned_ = pos;
+        }
+        while (buf_.size() - pos >= kMaxLine) {
+            on_line(std::string_view(buf_).substr(pos, kMaxLine), true);
+            pos += kMaxLine;
         }
         buf_.erase(0, pos);
+        scanned_ = buf_.size();
     }
-    // The partial line left at end of stream (empty if none); clears it.
-    std::string take_rest() { return std::exchange(buf_, std::string()); }
+    // The partial line left at end of stream or trial (empty if none); clears it.
+    std::string take_rest() {
+        scanned_ = 0;
+        return std::exchange(buf_, std::string());
+    }
 
   private:
     std::string buf_;
+    size_t scanned_ = 0; // bytes of buf_ known to hold no newline
 };
 
 } // namespace iclr::protocol

@@ -3,11 +3,14 @@
 
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 
 #include "common/errors.hpp"
 #include "common/process.hpp"
@@ -19,6 +22,7 @@
 namespace iclr {
 namespace {
 constexpr size_t kLogTailLines = 40;
+constexpr size_t kTailLineBytes = 2000;              // a log_tail line longer than this is cut (the log file has all)
 constexpr auto kStopGrace = std::chrono::seconds(3); // SIGTERM first, SIGKILL after this
 } // namespace
 
@@ -32,7 +36,11 @@ struct Scheduler::Slot {
     bool timed_out = false;
     std::string device = "cpu", torch_version;
     std::deque<std::string> tail;
+    bool mid_line = false; // the last log piece was cut from a longer line
     std::unique_ptr<std::ofstream> log_file;
+    bool killed_by_host = false; // for a channel problem or to give up: not a startup failure
+    std::string channel_problem; // why it was killed for its record channel
+    std::optional<Clock::time_point> records_closed_at;
     bool alive() const { return !proc.reaped(); }
     bool idle() const { return alive() && ready && run < 0; }
 };
@@ -45,13 +53,18 @@ Scheduler::~Scheduler() = default;
 
 SchedulerResult Scheduler::run(std::deque<QueuedTrial> queue) {
     queue_ = std::move(queue);
+    // Orphans of the workers' children (a plugin's double fork, setsid) come to this process
+    // instead of init, so that none outlives the sweep (kill_orphans at the end).
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
     try {
         loop();
+        kill_orphans();
     } catch (const std::exception& e) {
         // The database (or the disk under it) failed: stop every worker so nothing runs unrecorded.
         // Committed trials are safe (WAL); the trials that were running stay 'running' and the next
         // `iclr run` marks them interrupted and reruns them.
         kill_all();
+        kill_orphans();
         throw HostError(std::string(e.what()) +
                         "; finished trials are kept: free the cause and run the same command again");
     }
@@ -74,7 +87,8 @@ void Scheduler::loop() {
         }
         if (!any_alive() && (queue_.empty() || stopping_)) return;
         wait_for_output();
-        reap_closed_workers();
+        police_channels();
+        reap_exited_workers();
         if (startup_failures_ >= policy::kMaxStartupFailures) give_up_on_startup();
         kill_timed_out();
         sink_.idle();
@@ -135,18 +149,17 @@ bool Scheduler::any_alive() const {
 }
 
 void Scheduler::wait_for_output() {
+    enum class Pipe { Records, Log, Exit };
     std::vector<pollfd> fds{{stop_signal_fd(), POLLIN, 0}};
-    std::vector<std::pair<Slot*, bool>> who{{nullptr, false}}; // (slot, is the record pipe)
+    std::vector<std::pair<Slot*, Pipe>> who{{nullptr, Pipe::Exit}};
     for (auto& s : slots_) {
         if (!s->alive()) continue;
-        if (s->proc.record_fd() >= 0) {
-            fds.push_back({s->proc.record_fd(), POLLIN, 0});
-            who.emplace_back(s.get(), true);
-        }
-        if (s->proc.log_fd() >= 0) {
-            fds.push_back({s->proc.log_fd(), POLLIN, 0});
-            who.emplace_back(s.get(), false);
-        }
+        for (auto [fd, pipe] : {std::pair{s->proc.record_fd(), Pipe::Records}, std::pair{s->proc.log_fd(), Pipe::Log},
+                                std::pair{s->proc.exit_fd(), Pipe::Exit}})
+            if (fd >= 0) {
+                fds.push_back({fd, POLLIN, 0});
+                who.emplace_back(s.get(), pipe);
+            }
     }
     int n = poll(fds.data(), nfds_t(fds.size()), 100);
     if (n < 0 && errno != EINTR) throw HostError(std::string("poll: ") + std::strerror(errno));
@@ -154,36 +167,33 @@ void Scheduler::wait_for_output() {
     for (size_t k = 1; k < fds.size(); ++k) {
         if (!fds[k].revents) continue;
         Slot& s = *who[k].first;
-        if (who[k].second)
-            s.proc.read_records([&](std::string_view line) { on_record(s, line); });
-        else
-            s.proc.read_log([&](std::string_view line) { log_line(s, line); });
+        if (who[k].second == Pipe::Records) s.proc.read_records([&](const protocol::Record& r) { on_record(s, r); });
+        if (who[k].second == Pipe::Log) s.proc.read_log([&](std::string_view l, bool cut) { log_line(s, l, cut); });
+        // Pipe::Exit: reap_exited_workers() sees it
     }
 }
 
-void Scheduler::on_record(Slot& s, std::string_view line) {
-    auto r = protocol::parse_record(line);
-    if (!r) return; // not a record: a worker never writes one, so this is noise on fd 3
+void Scheduler::on_record(Slot& s, const protocol::Record& r) {
     using K = protocol::Record::Kind;
-    if (r->kind == K::Ready) {
+    if (r.kind == K::Ready) {
         s.ready = true;
-        s.device = r->device;
-        s.torch_version = r->torch_version;
+        s.device = r.device;
+        s.torch_version = r.torch_version;
         return;
     }
-    if (r->run != s.run) return; // a record of a trial already closed (e.g. timed out): ignore
-    switch (r->kind) {
+    if (r.run != s.run) return; // a record of a trial already closed (e.g. timed out): ignore
+    switch (r.kind) {
     case K::Metric:
-        return sink_.metric(r->run, r->key, r->step, r->task, r->value);
+        return sink_.metric(r.run, r.key, r.step, r.task, r.value);
     case K::Attribute:
-        return sink_.attribute(r->run, r->key, r->text);
+        return sink_.attribute(r.run, r.key, r.text);
     case K::Artifact:
-        return sink_.artifact(r->run, r->key, r->text);
+        return sink_.artifact(r.run, r.key, r.text);
     case K::Done:
-        return finish(s, RunEnd{r->run, RunStatus::Done, "", "", std::nullopt, std::nullopt, 0, std::nullopt});
+        return finish(s, RunEnd{r.run, RunStatus::Done, "", "", std::nullopt, std::nullopt, 0, std::nullopt});
     case K::Error: {
-        RunEnd e{r->run, r->status, r->text, "", std::nullopt, std::nullopt, 0, std::nullopt};
-        if (r->status == RunStatus::Diverged) e.diverged_step = r->step;
+        RunEnd e{r.run, r.status, r.text, "", std::nullopt, std::nullopt, 0, std::nullopt};
+        if (r.status == RunStatus::Diverged) e.diverged_step = r.step;
         return finish(s, e);
     }
     case K::Ready:
@@ -191,15 +201,22 @@ void Scheduler::on_record(Slot& s, std::string_view line) {
     }
 }
 
-void Scheduler::log_line(Slot& s, std::string_view line) {
-    s.tail.emplace_back(line);
-    if (s.tail.size() > kLogTailLines) s.tail.pop_front();
-    if (s.log_file) *s.log_file << line << '\n';
+void Scheduler::log_line(Slot& s, std::string_view line, bool cut) {
+    if (s.log_file) *s.log_file << line << (cut ? "" : "\n");
+    if (!s.mid_line) {
+        s.tail.emplace_back(line.substr(0, kTailLineBytes));
+        if (line.size() > kTailLineBytes || cut) s.tail.back() += " [cut]";
+        if (s.tail.size() > kLogTailLines) s.tail.pop_front();
+    }
+    s.mid_line = cut;
 }
 
 void Scheduler::finish(Slot& s, RunEnd e) {
     if (s.run < 0) return;
-    s.proc.read_log([&](std::string_view line) { log_line(s, line); });
+    // Output the trial printed without a final newline is its own, not the next trial's.
+    s.proc.read_log([&](std::string_view l, bool cut) { log_line(s, l, cut); });
+    if (std::string rest = s.proc.take_log_rest(); !rest.empty()) log_line(s, rest, false);
+    s.mid_line = false;
     e.run = s.run;
     e.duration_s = std::chrono::duration<double>(Clock::now() - s.started).count();
     for (const auto& l : s.tail)
@@ -221,18 +238,43 @@ void Scheduler::finish(Slot& s, RunEnd e) {
 }
 
 void Scheduler::reap(Slot& s) {
-    int status = s.proc.reap([&](std::string_view line) { log_line(s, line); });
-    if (!s.ready && !stopping_) {
+    int status = s.proc.reap([&](const protocol::Record& r) { on_record(s, r); },
+                             [&](std::string_view l, bool cut) { log_line(s, l, cut); });
+    if (!s.ready && !stopping_ && !s.killed_by_host) {
         ++startup_failures_;
-        startup_tail_ = s.tail.empty() ? describe_status(status) : s.tail.back() + " (" + describe_status(status) + ")";
+        // The first worker's own cause: later ones may be the host's kills when it gives up.
+        if (startup_tail_.empty())
+            startup_tail_ =
+                s.tail.empty() ? describe_status(status) : s.tail.back() + " (" + describe_status(status) + ")";
     }
     if (s.run >= 0)
-        finish(s, policy::outcome_of({status, s.timed_out, stopping_ ? result_.stop_signal : 0, opts_.timeout_s}));
+        finish(s, policy::outcome_of(
+                      {status, s.timed_out, stopping_ ? result_.stop_signal : 0, opts_.timeout_s, s.channel_problem}));
 }
 
-void Scheduler::reap_closed_workers() {
+// A worker whose record channel carried garbage, or was closed while the worker lives, cannot
+// report its trial truthfully: it is killed and its trial recorded failed with the reason.
+void Scheduler::police_channels() {
+    for (auto& s : slots_) {
+        if (!s->alive() || !s->channel_problem.empty()) continue;
+        std::string problem = s->proc.channel_error();
+        if (problem.empty() && s->proc.records_closed() && !s->proc.exited()) {
+            if (!s->records_closed_at) s->records_closed_at = Clock::now();
+            double waited = std::chrono::duration<double>(Clock::now() - *s->records_closed_at).count();
+            if (waited > policy::kChannelCloseGrace_s)
+                problem = "the worker's record channel was closed while it was still running (a plugin closed "
+                          "file descriptors it did not own?)";
+        }
+        if (problem.empty()) continue;
+        s->channel_problem = problem;
+        s->killed_by_host = true;
+        s->proc.kill(SIGKILL);
+    }
+}
+
+void Scheduler::reap_exited_workers() {
     for (auto& s : slots_)
-        if (s->alive() && s->proc.outputs_closed()) reap(*s);
+        if (s->alive() && s->proc.exited()) reap(*s);
 }
 
 void Scheduler::kill_timed_out() {
@@ -248,17 +290,23 @@ void Scheduler::kill_timed_out() {
 void Scheduler::give_up_on_startup() {
     for (auto& s : slots_)
         if (s->alive()) {
+            s->killed_by_host = true;
             s->proc.kill(SIGKILL);
             reap(*s);
         }
     throw HostError("workers die while starting (`iclr __worker`): " + startup_tail_);
 }
 
+void Scheduler::kill_orphans() {
+    if (int n = kill_children(); n > 0)
+        std::fprintf(stderr, "iclr: killed %d process%s left behind by plugins\n", n, n == 1 ? "" : "es");
+}
+
 void Scheduler::kill_all() {
     for (auto& s : slots_)
         if (s->alive()) {
             s->proc.kill(SIGKILL);
-            s->proc.reap([](std::string_view) {});
+            s->proc.reap([](const protocol::Record&) {}, [](std::string_view, bool) {});
         }
 }
 

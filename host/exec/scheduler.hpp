@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/results_layout.hpp"
+#include "exec/protocol.hpp"
 #include "exec/sink.hpp"
 
 namespace iclr {
@@ -62,14 +63,16 @@ class Scheduler {
     void quit_idle_workers();
     bool any_alive() const;
     void wait_for_output();
-    void on_record(Slot& s, std::string_view line);
-    void log_line(Slot& s, std::string_view line);
+    void on_record(Slot& s, const protocol::Record& r);
+    void log_line(Slot& s, std::string_view line, bool cut);
     void finish(Slot& s, RunEnd e);
     void reap(Slot& s);
-    void reap_closed_workers();
+    void police_channels();
+    void reap_exited_workers();
     void kill_timed_out();
     [[noreturn]] void give_up_on_startup();
     void kill_all();
+    void kill_orphans();
 
     SchedulerOptions opts_;
     RunSink& sink_;

@@ -33,6 +33,7 @@ void install_stop_handlers() {
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, nullptr);
     sigaction(SIGTERM, &sa, nullptr);
+    sigaction(SIGHUP, &sa, nullptr); // a closed terminal or ssh session stops the sweep cleanly too
     signal(SIGPIPE, SIG_IGN);
 }
 

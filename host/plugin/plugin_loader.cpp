@@ -3,9 +3,13 @@
 #include "plugin/plugin_loader.hpp"
 
 #include <dlfcn.h>
+#include <elf.h>
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <vector>
 #include <regex>
 #include <set>
 
@@ -71,6 +75,37 @@ std::string check_metadata(const iclr_plugin_info& info, PluginRecord& r) {
     return "";
 }
 
+// Whether an ELF64 shared library's dynamic symbol table defines `name` (read from the file, not
+// by loading it). A file this reader does not understand (ELF32, big-endian) counts as yes:
+// dlopen and dlsym decide then.
+bool exports_symbol(const std::string& file, const char* name) {
+    std::ifstream in(file, std::ios::binary);
+    Elf64_Ehdr eh{};
+    if (!in.read(reinterpret_cast<char*>(&eh), sizeof eh)) return false;
+    if (eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_ident[EI_DATA] != ELFDATA2LSB) return true;
+    if (eh.e_shentsize != sizeof(Elf64_Shdr) || eh.e_shnum == 0 || eh.e_shnum > 4096) return false;
+    std::vector<Elf64_Shdr> sh(eh.e_shnum);
+    in.seekg(std::streamoff(eh.e_shoff));
+    if (!in.read(reinterpret_cast<char*>(sh.data()), std::streamsize(sh.size() * sizeof(Elf64_Shdr)))) return false;
+    for (const auto& s : sh) {
+        if (s.sh_type != SHT_DYNSYM || s.sh_link >= sh.size() || s.sh_entsize != sizeof(Elf64_Sym)) continue;
+        const Elf64_Shdr& strtab = sh[s.sh_link];
+        if (s.sh_size > (64u << 20) || strtab.sh_size > (64u << 20)) return false;
+        std::vector<Elf64_Sym> syms(s.sh_size / sizeof(Elf64_Sym));
+        std::string names(strtab.sh_size, '\0');
+        in.seekg(std::streamoff(s.sh_offset));
+        in.read(reinterpret_cast<char*>(syms.data()), std::streamsize(syms.size() * sizeof(Elf64_Sym)));
+        in.seekg(std::streamoff(strtab.sh_offset));
+        in.read(names.data(), std::streamsize(names.size()));
+        if (!in) return false;
+        for (const auto& sym : syms)
+            if (sym.st_shndx != SHN_UNDEF && sym.st_name < names.size() &&
+                std::strcmp(names.c_str() + sym.st_name, name) == 0)
+                return true;
+    }
+    return false;
+}
+
 // Opens the file and calls its entry point; nullptr (with r.error set) when that fails.
 const iclr_plugin_info* open_entry(const std::string& file, PluginRecord& r) {
     std::error_code ec;
@@ -83,7 +118,12 @@ const iclr_plugin_info* open_entry(const std::string& file, PluginRecord& r) {
     // Metadata before dlopen: refuse what is not a native shared library without running its code.
     try {
         boost::dll::library_info probe(std::filesystem::path(file), false);
-        (void)probe;
+        // Only a library that exports the entry point is opened: a plugin path pointed at a
+        // system folder must not run every library's initialisers.
+        if (!exports_symbol(file, ICLR_ENTRY_SYMBOL)) {
+            r.error = std::string("no entry point: symbol '") + ICLR_ENTRY_SYMBOL + "' not found";
+            return nullptr;
+        }
     } catch (const std::exception&) {
         r.error = "not a shared library (no ELF header)";
         return nullptr;

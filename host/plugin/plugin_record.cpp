@@ -69,6 +69,8 @@ std::string records_to_toml(const std::vector<PluginRecord>& records) {
         t.insert("file", r.file);
         t.insert("file_size", r.file_size);
         t.insert("file_mtime_ns", r.file_mtime_ns);
+        t.insert("file_ctime_ns", r.file_ctime_ns);
+        t.insert("file_inode", r.file_inode);
         t.insert("sha256", r.sha256);
         t.insert("ok", r.ok);
         t.insert("error", r.error);
@@ -121,6 +123,8 @@ std::vector<PluginRecord> records_from_toml(const std::string& text) {
         r.file = tt["file"].value_or(std::string());
         r.file_size = tt["file_size"].value_or(int64_t(0));
         r.file_mtime_ns = tt["file_mtime_ns"].value_or(int64_t(0));
+        r.file_ctime_ns = tt["file_ctime_ns"].value_or(int64_t(0));
+        r.file_inode = tt["file_inode"].value_or(int64_t(0));
         r.sha256 = tt["sha256"].value_or(std::string());
         r.ok = tt["ok"].value_or(false);
         r.error = tt["error"].value_or(std::string());

@@ -25,8 +25,13 @@ struct ParamSchema {
 
 struct PluginRecord {
     std::string file;
+    // What the manifest cache compares. ctime and inode as well as size and mtime: a same-size
+    // patched library with its mtime set back still has a new ctime (no call sets it), and a
+    // replaced one a new inode, so a cached SHA-256 is never another file's.
     int64_t file_size = 0;
     int64_t file_mtime_ns = 0;
+    int64_t file_ctime_ns = 0;
+    int64_t file_inode = 0;
     std::string sha256;
 
     bool ok = false;

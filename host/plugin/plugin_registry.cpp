@@ -1,4 +1,4 @@
-// Plugin discovery with a manifest cache keyed by (path, size, mtime) and out-of-process probing.
+// Plugin discovery: a manifest cache keyed on file facts (size, mtime, ctime, inode); probes out of process.
 #include "plugin/plugin_registry.hpp"
 
 #include <sys/stat.h>
@@ -9,8 +9,10 @@
 #include <cstdio>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 
+#include "common/duration.hpp"
 #include "common/file_hash.hpp"
 #include "common/process.hpp"
 #include "plugin/plugin_loader.hpp"
@@ -27,14 +29,36 @@ int64_t mtime_ns(const fs::path& p) {
     return int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
 }
 
-// The newest modification time of the files under a plugin's source folder (0 if none).
+// The file facts the manifest cache keys on (all zero when the file cannot be read).
+struct FileFacts {
+    int64_t size = 0, mtime_ns = 0, ctime_ns = 0, inode = 0;
+    bool operator==(const FileFacts&) const = default;
+};
+
+FileFacts facts_of(const std::string& file) {
+    struct stat st;
+    if (stat(file.c_str(), &st) != 0) return {};
+    return {int64_t(st.st_size), int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec,
+            int64_t(st.st_ctim.tv_sec) * 1000000000 + st.st_ctim.tv_nsec, int64_t(st.st_ino)};
+}
+
+FileFacts facts_of(const PluginRecord& r) { return {r.file_size, r.file_mtime_ns, r.file_ctime_ns, r.file_inode}; }
+
+// A file the build reads (sources, headers, CMake), not documentation: editing a plugin's README
+// does not make its library stale.
+bool is_build_input(const fs::path& p) {
+    static const std::set<std::string> exts{".c", ".cc", ".cpp", ".cxx", ".h", ".hh", ".hpp", ".hxx", ".inl", ".cmake"};
+    return exts.count(p.extension().string()) || p.filename() == "CMakeLists.txt";
+}
+
+// The newest modification time of the build inputs under a plugin's source folder (0 if none).
 int64_t newest_source_ns(const std::string& dir) {
     int64_t newest = 0;
     std::error_code ec;
     if (dir.empty() || !fs::is_directory(dir, ec)) return 0;
     for (fs::recursive_directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec), end;
          it != end && !ec; it.increment(ec))
-        if (it->is_regular_file(ec) && it->path().filename().string()[0] != '.')
+        if (it->is_regular_file(ec) && it->path().filename().string()[0] != '.' && is_build_input(it->path()))
             newest = std::max(newest, mtime_ns(it->path()));
     return newest;
 }
@@ -70,13 +94,21 @@ void write_manifest(const fs::path& file, const std::vector<PluginRecord>& recor
     if (ec) fs::remove(tmp, ec);
 }
 
-// Probes files in `iclr __probe` children; a child that dies takes only the file it was on.
+// Seconds a probe may spend on one file before the plugin counts as hung (ICLR_PROBE_TIMEOUT).
+double probe_timeout_s() {
+    const char* env = std::getenv("ICLR_PROBE_TIMEOUT");
+    double v = env && *env ? std::atof(env) : 0.0;
+    return v > 0 ? v : 10.0;
+}
+
+// Probes files in `iclr __probe` children; a child that dies or hangs takes only the file it was on.
 std::vector<PluginRecord> probe_out_of_process(const std::string& exe, std::vector<std::string> files) {
     std::vector<PluginRecord> out;
+    double timeout = probe_timeout_s();
     while (!files.empty()) {
         std::vector<std::string> argv{exe, "__probe"};
         argv.insert(argv.end(), files.begin(), files.end());
-        Captured c = run_capture(argv, true);
+        Captured c = run_capture(argv, true, timeout); // the probe prints each file's record when done
         size_t done = 0;
         std::string chunk;
         std::istringstream lines(c.out);
@@ -96,7 +128,9 @@ std::vector<PluginRecord> probe_out_of_process(const std::string& exe, std::vect
         if (done == files.size()) break;
         PluginRecord crashed;
         crashed.file = files[done];
-        crashed.error = "crashed while loading (" + describe_status(c.status) + ")";
+        crashed.error = c.timed_out ? "hung while loading (no answer in " + format_duration(timeout) +
+                                          "; ICLR_PROBE_TIMEOUT sets the limit)"
+                                    : "crashed while loading (" + describe_status(c.status) + ")";
         out.push_back(crashed);
         files.erase(files.begin(), files.begin() + long(done) + 1);
     }
@@ -170,17 +204,19 @@ void PluginRegistry::discover() {
     std::vector<std::string> to_probe; // new or changed since the manifest was written
     for (const auto& f : files) {
         auto it = cached.find(f);
-        std::error_code ec;
-        auto size = int64_t(fs::file_size(f, ec));
-        if (it == cached.end() || it->second.file_size != size || it->second.file_mtime_ns != mtime_ns(f))
-            to_probe.push_back(f);
+        if (it == cached.end() || !(facts_of(it->second) == facts_of(f))) to_probe.push_back(f);
     }
     bool changed = !to_probe.empty();
     for (auto& r : probe_out_of_process(probe_exe_, to_probe)) {
-        std::error_code ec;
-        r.file_size = int64_t(fs::file_size(r.file, ec));
-        r.file_mtime_ns = mtime_ns(r.file);
+        FileFacts before = facts_of(r.file);
         r.sha256 = sha256_file(r.file);
+        // Changed while being hashed (a build writing it): the facts stay zero, so the next
+        // command hashes it again instead of trusting this hash.
+        FileFacts f = facts_of(r.file) == before ? before : FileFacts{};
+        r.file_size = f.size;
+        r.file_mtime_ns = f.mtime_ns;
+        r.file_ctime_ns = f.ctime_ns;
+        r.file_inode = f.inode;
         cached[r.file] = std::move(r);
     }
 

@@ -20,6 +20,16 @@ const std::set<std::string> kPragmasNoArg{"user_version",    "schema_version", "
                                           "compile_options", "page_count",     "page_size",      "journal_mode",
                                           "integrity_check", "quick_check",    "collation_list", "function_list"};
 
+// Functions no query needs that hand out process internals: fts3_tokenizer() returns a pointer
+// (an address-space leak) and, with two arguments, would install one.
+const std::set<std::string> kDeniedFunctions{"fts3_tokenizer", "load_extension", "readfile", "writefile", "edit"};
+
+std::string lower(std::string s) {
+    for (auto& c : s)
+        c = char(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+}
+
 const char* action_name(int code) {
     switch (code) {
     case SQLITE_INSERT:
@@ -81,13 +91,16 @@ int authorize(void* user, int code, const char* a, const char* b, const char*, c
     switch (code) {
     case SQLITE_SELECT:
     case SQLITE_READ:
-    case SQLITE_FUNCTION:
     case SQLITE_RECURSIVE:
         return SQLITE_OK;
+    case SQLITE_FUNCTION: // b: the function's name
+        if (b && kDeniedFunctions.count(lower(b))) {
+            g->refused = std::string("the function ") + b + "()";
+            return SQLITE_DENY;
+        }
+        return SQLITE_OK;
     case SQLITE_PRAGMA: {
-        std::string name = a ? a : "";
-        for (auto& c : name)
-            c = char(std::tolower(static_cast<unsigned char>(c)));
+        std::string name = lower(a ? a : "");
         if (kPragmasWithArg.count(name) || (kPragmasNoArg.count(name) && !b)) return SQLITE_OK;
         g->refused = "PRAGMA " + name + (b ? " = " + std::string(b) : std::string());
         return SQLITE_DENY;
@@ -140,9 +153,27 @@ std::string fmt_real(double v, bool precise) {
     return std::string(buf, res.ptr);
 }
 
+Cell cell_of(sqlite3_stmt* stmt, int c, bool precise) {
+    Cell cell;
+    int t = sqlite3_column_type(stmt, c);
+    cell.null = t == SQLITE_NULL;
+    cell.number = t == SQLITE_INTEGER || t == SQLITE_FLOAT;
+    if (t == SQLITE_FLOAT) {
+        cell.text = fmt_real(sqlite3_column_double(stmt, c), precise);
+    } else if (t == SQLITE_BLOB) {
+        cell.text = "<blob " + std::to_string(sqlite3_column_bytes(stmt, c)) + " bytes>";
+    } else if (t != SQLITE_NULL) {
+        const unsigned char* txt = sqlite3_column_text(stmt, c);
+        cell.text = txt ? reinterpret_cast<const char*>(txt) : "";
+    }
+    return cell;
+}
+
 } // namespace
 
-ResultSet run_query(Store& store, const std::string& sql, bool precise) {
+void stream_query(Store& store, const std::string& sql, bool precise,
+                  const std::function<void(const std::vector<std::string>&)>& on_columns,
+                  const std::function<bool(const std::vector<Cell>&)>& on_row) {
     sqlite3* db = store.db();
     Guard guard;
     sqlite3_set_authorizer(db, authorize, &guard);
@@ -168,35 +199,42 @@ ResultSet run_query(Store& store, const std::string& sql, bool precise) {
             "iclr query is read-only: " + (guard.refused.empty() ? std::string("this statement") : guard.refused) +
             " is refused (use a SELECT)");
     }
-    ResultSet rs;
     int n = sqlite3_column_count(stmt);
+    std::vector<std::string> columns;
     for (int c = 0; c < n; ++c)
-        rs.columns.push_back(sqlite3_column_name(stmt, c));
+        columns.push_back(sqlite3_column_name(stmt, c));
+    on_columns(columns);
+    std::vector<Cell> row(static_cast<size_t>(n));
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        std::vector<std::string> row;
-        std::vector<bool> nulls, nums;
-        for (int c = 0; c < n; ++c) {
-            int t = sqlite3_column_type(stmt, c);
-            nulls.push_back(t == SQLITE_NULL);
-            nums.push_back(t == SQLITE_INTEGER || t == SQLITE_FLOAT);
-            if (t == SQLITE_FLOAT)
-                row.push_back(fmt_real(sqlite3_column_double(stmt, c), precise));
-            else if (t == SQLITE_NULL)
-                row.emplace_back();
-            else if (t == SQLITE_BLOB)
-                row.push_back("<blob " + std::to_string(sqlite3_column_bytes(stmt, c)) + " bytes>");
-            else {
-                const unsigned char* txt = sqlite3_column_text(stmt, c);
-                row.emplace_back(txt ? reinterpret_cast<const char*>(txt) : "");
-            }
+        for (int c = 0; c < n; ++c)
+            row[size_t(c)] = cell_of(stmt, c, precise);
+        if (!on_row(row)) {
+            rc = SQLITE_DONE;
+            break;
         }
-        rs.rows.push_back(std::move(row));
-        rs.is_null.push_back(std::move(nulls));
-        rs.is_number.push_back(std::move(nums));
     }
     std::string err = rc == SQLITE_DONE ? "" : sqlite3_errmsg(db);
     sqlite3_finalize(stmt);
     if (!err.empty()) throw UserError("SQL error: " + err);
+}
+
+ResultSet run_query(Store& store, const std::string& sql, bool precise) {
+    ResultSet rs;
+    stream_query(
+        store, sql, precise, [&](const std::vector<std::string>& cols) { rs.columns = cols; },
+        [&](const std::vector<Cell>& row) {
+            std::vector<std::string> text;
+            std::vector<bool> nulls, nums;
+            for (const auto& c : row) {
+                text.push_back(c.text);
+                nulls.push_back(c.null);
+                nums.push_back(c.number);
+            }
+            rs.rows.push_back(std::move(text));
+            rs.is_null.push_back(std::move(nulls));
+            rs.is_number.push_back(std::move(nums));
+            return true;
+        });
     return rs;
 }
 

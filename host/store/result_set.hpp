@@ -6,6 +6,13 @@
 
 namespace iclr {
 
+// One value of a row as text, with its SQL kind.
+struct Cell {
+    std::string text;
+    bool null = false;
+    bool number = false; // INTEGER or REAL (JSON writes it bare)
+};
+
 struct ResultSet {
     std::vector<std::string> columns;
     std::vector<std::vector<std::string>> rows;

@@ -1,4 +1,4 @@
-// One writer per database: an flock on "<db>.lock" that names its holder (pid, sweep).
+// One writer per database: a lock on the database file itself, whatever path reaches it.
 #pragma once
 
 #include <string>
@@ -7,14 +7,18 @@ namespace iclr {
 
 class RunLock {
   public:
-    // Throws UserError naming the holder when another iclr run holds the database.
+    // Locks the database file (creating it, empty, if it does not exist) and notes the holder
+    // (pid, sweep) in "<real path>.lock" for the message a second run gets. Throws UserError
+    // naming the holder when another iclr run holds the file, through this path or any other
+    // (a symlink, a hard link, another host on a shared file system).
     RunLock(const std::string& db_path, const std::string& sweep_name);
     ~RunLock();
     RunLock(const RunLock&) = delete;
     RunLock& operator=(const RunLock&) = delete;
 
   private:
-    int fd_ = -1;
+    int fd_ = -1;           // the database file, holding the lock
+    std::string note_path_; // "<real path>.lock"
 };
 
 } // namespace iclr

@@ -1,4 +1,4 @@
-// Results database implementation: WAL, migrations, batched writes inside host transactions.
+// Results database: migrations and the host's batched writes inside transactions (opening: store_open.cpp).
 #include "store/store.hpp"
 
 #include <cmath>
@@ -11,52 +11,13 @@
 namespace iclr {
 namespace fs = std::filesystem;
 
-std::unique_ptr<Store> Store::open_write(const std::string& path) {
-    std::error_code ec;
-    fs::path parent = fs::path(path).parent_path();
-    if (!parent.empty()) fs::create_directories(parent, ec);
-    sqlite3* db = nullptr;
-    if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) != SQLITE_OK) {
-        std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
-        sqlite3_close(db);
-        throw HostError(path + ": cannot open database: " + msg);
-    }
-    std::unique_ptr<Store> s(new Store(db, path));
-    sqlite3_busy_timeout(db, 5000);
-    stats::register_functions(db);
-    try {
-        exec_sql(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
-        s->migrate();
-    } catch (const HostError& e) {
-        throw HostError(path + ": " + e.what());
-    }
-    return s;
-}
-
-std::unique_ptr<Store> Store::open_read(const std::string& path) {
-    std::error_code ec;
-    if (!fs::exists(path, ec)) throw UserError(path + ": no such database (run a sweep first, or pass --db)");
-    sqlite3* db = nullptr;
-    if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
-        std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
-        sqlite3_close(db);
-        throw HostError(path + ": cannot open database: " + msg);
-    }
-    std::unique_ptr<Store> s(new Store(db, path));
-    sqlite3_busy_timeout(db, 5000);
-    stats::register_functions(db); // stdev, ci95_low, median, spearman, ... in every query
-    exec_sql(db, "PRAGMA query_only=1;");
-    int v = s->version();
-    if (v > schema_version())
-        throw UserError(path + ": database schema version " + std::to_string(v) +
-                        " is newer than this iclr (knows up to " + std::to_string(schema_version()) +
-                        "); use a newer iclr");
-    return s;
-}
-
 Store::~Store() {
     if (in_txn_) sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr);
     insert_metric_.reset();
+    // At rest the database leaves WAL for a rollback journal: a reader without write access to
+    // the folder can then open it without the -shm file it could not create. Fails harmlessly
+    // (SQLITE_BUSY) while another connection has it open; that one, or the next, does it.
+    if (writable_) sqlite3_exec(db_, "PRAGMA journal_mode=DELETE", nullptr, nullptr, nullptr);
     sqlite3_close(db_);
 }
 

@@ -3,6 +3,8 @@
 
 #include <sqlite3.h>
 
+#include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -45,10 +47,15 @@ struct ExistingRun {
 class Store {
   public:
     // Opens (creating folders and the file) for writing, in WAL mode, migrating older schemas.
-    // Refuses a database whose schema is newer than this binary knows.
+    // Refuses, before writing a byte: a path that is not a regular file, a file that is not an
+    // SQLite database, another application's database, a schema newer than this binary knows.
     static std::unique_ptr<Store> open_write(const std::string& path);
-    // Opens an existing database read-only (iclr query / show); no write can go through it.
+    // Opens an existing database read-only (iclr query / show) for any user who can read the
+    // file: no write can go through it, and it never creates or changes a file (no -wal/-shm).
     static std::unique_ptr<Store> open_read(const std::string& path);
+    // Called while a write waits for another process's lock, with the seconds waited so far;
+    // returning false gives up (the write fails with SQLITE_BUSY). Without one: 5 s, then fail.
+    void set_lock_wait(std::function<bool(double)> keep_waiting);
     ~Store();
 
     sqlite3* db() { return db_; }
@@ -78,13 +85,17 @@ class Store {
     bool in_transaction() const { return in_txn_; }
 
   private:
-    Store(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+    Store(sqlite3* db, std::string path, bool writable) : db_(db), path_(std::move(path)), writable_(writable) {}
+    static int on_busy(void* self, int attempt);
     void migrate();
     void reset_run(int64_t id, const RunRow& row);
     void insert_params(int64_t id, const RunRow& row);
     sqlite3* db_;
     std::string path_;
+    bool writable_ = false;
     bool in_txn_ = false;
+    std::function<bool(double)> keep_waiting_;
+    std::chrono::steady_clock::time_point busy_since_;
     std::unique_ptr<Statement> insert_metric_; // prepared once: metric rows are the hot path
 };
 

@@ -162,10 +162,12 @@ std::optional<std::string> read_sweep_file(const std::string& file) {
     std::error_code ec;
     if (!std::filesystem::exists(file, ec)) throw UserError(file + ": no such sweep file");
     if (std::filesystem::is_directory(file, ec)) throw UserError(file + ": is a directory, not a sweep file");
+    if (!std::filesystem::is_regular_file(file, ec))
+        throw UserError(file + ": not a regular file (a sweep is a TOML text file)");
     if (std::filesystem::file_size(file, ec) > kMaxSweepBytes)
         throw UserError(file + ": larger than 16 MiB; a sweep file is a few hundred lines");
     std::optional<std::string> text = disk_reader()(file);
-    if (!text) throw UserError(file + ": cannot read");
+    if (!text) throw UserError(file + ": cannot read (unreadable, or larger than 16 MiB)");
     return text;
 }
 

@@ -138,7 +138,15 @@ template <class F> bool eventually(F cond, double seconds) {
     return cond();
 }
 
-inline bool process_alive(pid_t pid) { return pid > 0 && kill(pid, 0) == 0; }
+// Running, not just present: the test process adopts orphans, so a dead one may linger as its
+// zombie until reaped.
+inline bool process_alive(pid_t pid) {
+    if (pid <= 0 || kill(pid, 0) != 0) return false;
+    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+    std::string stat((std::istreambuf_iterator<char>(in)), {});
+    auto close = stat.rfind(')');
+    return close == std::string::npos || stat.size() < close + 3 || stat[close + 2] != 'Z';
+}
 
 inline bool has(const std::string& s, const std::string& needle) { return s.find(needle) != std::string::npos; }
 

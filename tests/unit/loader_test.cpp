@@ -1,6 +1,13 @@
 // Plugin loading: a working fixture loads; each broken fixture fails with its own precise reason.
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <chrono>
+#include <fstream>
+
+#include "common/file_hash.hpp"
 #include "plugin/plugin_loader.hpp"
 #include "plugin/plugin_registry.hpp"
 #include "test_util.hpp"
@@ -50,9 +57,14 @@ TEST(Loader, RegistryProbesOutOfProcessSoACrashingPluginIsJustBroken) {
         if (r.file.find("crash_on_load") != std::string::npos) crash = &r;
     }
     EXPECT_EQ(ok, 2);  // noop, fault
-    EXPECT_EQ(bad, 7); // every broken fixture, the crashing one included
+    EXPECT_EQ(bad, 8); // every broken fixture, the crashing one included
     ASSERT_NE(crash, nullptr);
     EXPECT_EQ(crash->error, "crashed while loading (signal 11 (SIGSEGV))");
+    // A library without the entry point is never opened: its initialiser would crash too.
+    for (const auto& r : reg.records())
+        if (r.file.find("system_library") != std::string::npos) {
+            EXPECT_EQ(r.error, "no entry point: symbol 'iclr_plugin_entry' not found");
+        }
     ASSERT_NE(reg.find(ICLR_KIND_METHOD, "noop"), nullptr);
     EXPECT_TRUE(reg.find(ICLR_KIND_METHOD, "noop")->ok);
     // The second discovery reads the manifest: identical results without probing again.
@@ -62,6 +74,58 @@ TEST(Loader, RegistryProbesOutOfProcessSoACrashingPluginIsJustBroken) {
     for (size_t i = 0; i < reg.records().size(); ++i)
         EXPECT_EQ(again.records()[i].error, reg.records()[i].error);
     unsetenv("ICLR_CACHE_DIR");
+}
+
+// A plugin that hangs inside dlopen is listed as broken after the probe timeout, and its probe
+// process is gone (the suite's orphan check would fail otherwise).
+TEST(Loader, APluginThatHangsWhileLoadingIsBrokenAfterTheProbeTimeout) {
+    test::TempDir cache;
+    setenv("ICLR_CACHE_DIR", cache.path().c_str(), 1);
+    setenv("ICLR_PROBE_TIMEOUT", "5", 1); // loading libtorch for noop may take seconds on a busy machine
+    PluginRegistry reg({ICLR_FIXTURE_HANG_DIR, ICLR_FIXTURE_OK_DIR}, ICLR_BIN);
+    auto t0 = std::chrono::steady_clock::now();
+    reg.discover();
+    double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    unsetenv("ICLR_PROBE_TIMEOUT");
+    unsetenv("ICLR_CACHE_DIR");
+    ASSERT_EQ(reg.records().size(), 3u);
+    EXPECT_EQ(reg.records()[0].error, "hung while loading (no answer in 5.0s; ICLR_PROBE_TIMEOUT sets the limit)");
+    ASSERT_NE(reg.find(ICLR_KIND_METHOD, "noop"), nullptr);
+    EXPECT_TRUE(reg.find(ICLR_KIND_METHOD, "noop")->ok) << reg.find(ICLR_KIND_METHOD, "noop")->error; // probed after it
+    EXPECT_LT(took, 60.0);                                                                            // not forever
+}
+
+// The manifest cache must not hand out an old SHA-256 for a patched library whose size and
+// mtime were restored (the provenance of every run depends on it).
+TEST(Loader, APatchedLibraryWithItsMtimeRestoredIsHashedAgain) {
+    test::TempDir cache, dir;
+    setenv("ICLR_CACHE_DIR", cache.path().c_str(), 1);
+    std::string lib = dir.file("noop.so");
+    std::filesystem::copy_file(std::string(ICLR_FIXTURE_OK_DIR) + "/methods/noop.so", lib);
+    PluginRegistry first({dir.path()}, ICLR_BIN);
+    first.discover();
+    ASSERT_EQ(first.records().size(), 1u);
+    std::string before = first.records()[0].sha256;
+    struct stat st;
+    ASSERT_EQ(stat(lib.c_str(), &st), 0);
+    { // flip one byte in place (same size), then put the mtime back
+        std::fstream f(lib, std::ios::in | std::ios::out | std::ios::binary);
+        f.seekp(st.st_size - 1);
+        char c = 0;
+        f.seekg(st.st_size - 1);
+        f.read(&c, 1);
+        c = char(c ^ 0x5a);
+        f.seekp(st.st_size - 1);
+        f.write(&c, 1);
+    }
+    timespec times[2] = {st.st_atim, st.st_mtim};
+    ASSERT_EQ(utimensat(AT_FDCWD, lib.c_str(), times, 0), 0);
+    PluginRegistry second({dir.path()}, ICLR_BIN);
+    second.discover();
+    unsetenv("ICLR_CACHE_DIR");
+    ASSERT_EQ(second.records().size(), 1u);
+    EXPECT_NE(second.records()[0].sha256, before);
+    EXPECT_EQ(second.records()[0].sha256, sha256_file(lib));
 }
 
 TEST(Loader, DuplicateNamesKeepTheFirstInSearchOrder) {

@@ -39,7 +39,7 @@ TEST(Policy, TimeoutOnlyWhenOneIsSetAndPassed) {
 }
 
 TEST(Policy, AWorkerKilledForTheTimeoutRecordsTimeout) {
-    RunEnd e = outcome_of({killed_by(SIGKILL), true, 0, 90});
+    RunEnd e = outcome_of({killed_by(SIGKILL), true, 0, 90, ""});
     EXPECT_EQ(e.status, RunStatus::Timeout);
     EXPECT_EQ(e.error, "exceeded the trial timeout of 1m30s; worker killed");
     EXPECT_EQ(e.signal, SIGKILL);
@@ -47,21 +47,30 @@ TEST(Policy, AWorkerKilledForTheTimeoutRecordsTimeout) {
 }
 
 TEST(Policy, AWorkerStoppedByTheUserRecordsInterrupted) {
-    RunEnd e = outcome_of({killed_by(SIGKILL), false, SIGINT, 0});
+    RunEnd e = outcome_of({killed_by(SIGKILL), false, SIGINT, 0, ""});
     EXPECT_EQ(e.status, RunStatus::Interrupted);
     EXPECT_EQ(e.error, "stopped by SIGINT");
     // the timeout wins when both happened: the trial had already overrun
-    EXPECT_EQ(outcome_of({killed_by(SIGKILL), true, SIGTERM, 5}).status, RunStatus::Timeout);
+    EXPECT_EQ(outcome_of({killed_by(SIGKILL), true, SIGTERM, 5, ""}).status, RunStatus::Timeout);
 }
 
 TEST(Policy, AWorkerThatDiedOnItsOwnRecordsFailedWithTheCause) {
-    RunEnd crash = outcome_of({killed_by(SIGSEGV), false, 0, 0});
+    RunEnd crash = outcome_of({killed_by(SIGSEGV), false, 0, 0, ""});
     EXPECT_EQ(crash.status, RunStatus::Failed);
     EXPECT_EQ(crash.error, "worker died: signal 11 (SIGSEGV)");
     EXPECT_EQ(crash.signal, SIGSEGV);
-    RunEnd exit3 = outcome_of({exited(3), false, 0, 0});
+    RunEnd exit3 = outcome_of({exited(3), false, 0, 0, ""});
     EXPECT_EQ(exit3.status, RunStatus::Failed);
     EXPECT_EQ(exit3.error, "worker died: exit 3");
     EXPECT_EQ(exit3.exit_code, 3);
     EXPECT_FALSE(exit3.signal.has_value());
+}
+
+TEST(Policy, AWorkerKilledForItsRecordChannelRecordsFailedWithThatReason) {
+    RunEnd e = outcome_of({killed_by(SIGKILL), false, 0, 0, "the worker closed its record channel"});
+    EXPECT_EQ(e.status, RunStatus::Failed);
+    EXPECT_EQ(e.error, "the worker closed its record channel; worker killed");
+    // The user stopping the sweep, or the timeout, still names the end.
+    EXPECT_EQ(outcome_of({killed_by(SIGKILL), false, SIGINT, 0, "x"}).status, RunStatus::Interrupted);
+    EXPECT_EQ(outcome_of({killed_by(SIGKILL), true, 0, 5, "x"}).status, RunStatus::Timeout);
 }

@@ -159,7 +159,10 @@ TEST(Protocol, TruncatedPayloadAndEndOfInputEndTheWorker) {
 TEST(Protocol, LineBufferJoinsChunksAndKeepsThePartialLine) {
     LineBuffer b;
     std::vector<std::string> lines;
-    auto on = [&](std::string_view l) { lines.emplace_back(l); };
+    auto on = [&](std::string_view l, bool cut) {
+        EXPECT_FALSE(cut);
+        lines.emplace_back(l);
+    };
     auto feed = [&](std::string_view chunk) { b.append(chunk.data(), chunk.size(), on); };
     feed("D\t1\nM\t1\tac");
     EXPECT_EQ(lines, std::vector<std::string>{"D\t1"});
@@ -168,4 +171,50 @@ TEST(Protocol, LineBufferJoinsChunksAndKeepsThePartialLine) {
     feed("tail");
     EXPECT_EQ(b.take_rest(), "tail");
     EXPECT_EQ(b.take_rest(), "");
+}
+
+// Output without a newline is held up to kMaxLine bytes, then delivered in pieces: memory stays
+// bounded whatever a plugin prints, and every byte arrives once, in order.
+TEST(Protocol, LineBufferCutsALineLongerThanTheCap) {
+    LineBuffer b;
+    std::vector<std::pair<size_t, bool>> got;
+    std::string all;
+    auto on = [&](std::string_view l, bool cut) {
+        got.emplace_back(l.size(), cut);
+        all += l;
+    };
+    std::string chunk(1000, 'x');
+    size_t fed = 0;
+    while (fed < 3 * kMaxLine + 5) {
+        size_t n = std::min(chunk.size(), 3 * kMaxLine + 5 - fed);
+        b.append(chunk.data(), n, on);
+        fed += n;
+    }
+    b.append("\nend", 4, on);
+    ASSERT_EQ(got.size(), 4u);
+    for (int i = 0; i < 3; ++i)
+        EXPECT_EQ(got[size_t(i)], std::make_pair(kMaxLine, true));
+    EXPECT_EQ(got[3], std::make_pair(size_t(5), false));
+    EXPECT_EQ(all.size(), 3 * kMaxLine + 5);
+    EXPECT_EQ(b.take_rest(), "end");
+}
+
+TEST(Protocol, OnlyALineFramedWithTheWorkersNonceIsARecord) {
+    std::string nonce = make_nonce();
+    ASSERT_EQ(nonce.size(), 16u);
+    EXPECT_NE(nonce, make_nonce());
+    Record d;
+    d.kind = Record::Kind::Done;
+    d.run = 9;
+    std::string line = frame(nonce, encode(d));
+    line.pop_back(); // the newline, as LineBuffer delivers it
+    auto back = parse_framed(nonce, line);
+    ASSERT_TRUE(back.has_value());
+    EXPECT_EQ(back->kind, Record::Kind::Done);
+    EXPECT_EQ(back->run, 9);
+    // A well-formed record without the nonce, with another worker's, or with none at all.
+    EXPECT_FALSE(parse_framed(nonce, "D\t9").has_value());
+    EXPECT_FALSE(parse_framed(nonce, make_nonce() + "\tD\t9").has_value());
+    EXPECT_FALSE(parse_framed(nonce, nonce + "D\t9").has_value());
+    EXPECT_FALSE(parse_framed("", "\tD\t9").has_value());
 }

@@ -102,18 +102,32 @@ TEST(Store, NewerSchemaIsRefused) {
     EXPECT_THROW(Store::open_read(dir.file("r.db")), UserError);
 }
 
-TEST(Store, OlderSchemaIsMigratedWithoutLoss) {
+TEST(Store, AnEmptyVersion0FileIsMigratedAndAForeignOneRefused) {
     test::TempDir dir;
-    // A version-0 file (empty database, as an older iclr would leave before its first sweep) with user data.
+    // A version-0 file with nothing in it (what an older iclr left before its first sweep).
     {
         sqlite3* db = nullptr;
         sqlite3_open(dir.file("r.db").c_str(), &db);
-        exec_sql(db, "CREATE TABLE notes(x TEXT); INSERT INTO notes VALUES ('keep me');");
+        exec_sql(db, "PRAGMA user_version = 0");
         sqlite3_close(db);
     }
     auto s = Store::open_write(dir.file("r.db"));
     EXPECT_EQ(s->version(), schema_version());
-    EXPECT_EQ(count(*s, "SELECT COUNT(*) FROM notes WHERE x = 'keep me'"), 1);
+    EXPECT_EQ(count(*s, "PRAGMA application_id"), 0x69636c72); // "iclr"
+    // A version-0 file with tables of its own belongs to another application: refused, not
+    // extended with iclr's tables (tests/e2e/reliability_test.cpp checks it stays byte-identical).
+    {
+        sqlite3* db = nullptr;
+        sqlite3_open(dir.file("notes.db").c_str(), &db);
+        exec_sql(db, "CREATE TABLE notes(x TEXT); INSERT INTO notes VALUES ('keep me');");
+        sqlite3_close(db);
+    }
+    try {
+        Store::open_write(dir.file("notes.db"));
+        ADD_FAILURE() << "another application's database was opened for writing";
+    } catch (const UserError& e) {
+        EXPECT_NE(std::string(e.what()).find("without iclr's schema"), std::string::npos) << e.what();
+    }
 }
 
 TEST(Store, ARealVersion1DatabaseOpensWithEveryRowKept) {

@@ -1,25 +1,42 @@
 // WorkerContext: metric rows and attributes become protocol records in a crash-safe buffer.
 #include "exec/worker/worker_context.hpp"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 namespace iclr::worker {
 namespace {
 char g_buf[1 << 20];
 size_t g_len = 0;
+int g_fd = protocol::kRecordFd;
+std::string g_nonce;
 } // namespace
+
+bool open_record_channel() {
+    const char* nonce = std::getenv(protocol::kNonceEnv);
+    if (!nonce || !*nonce) return false;
+    g_nonce = nonce;
+    unsetenv(protocol::kNonceEnv); // plugins and their children do not inherit it
+    // Out of the low fds plugins and libraries touch (close(3), dup2 onto 3, "write to fd 3").
+    int moved = fcntl(protocol::kRecordFd, F_DUPFD_CLOEXEC, 200);
+    if (moved < 0) return false;
+    close(protocol::kRecordFd);
+    g_fd = moved;
+    return true;
+}
 
 std::atomic<bool> g_cancelled{false};
 
 void flush_records() {
     size_t off = 0;
     while (off < g_len) {
-        ssize_t n = write(protocol::kRecordFd, g_buf + off, g_len - off);
+        ssize_t n = write(g_fd, g_buf + off, g_len - off);
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) break;
         off += size_t(n);
@@ -28,7 +45,7 @@ void flush_records() {
 }
 
 void record(const protocol::Record& r) {
-    std::string line = protocol::encode(r);
+    std::string line = protocol::frame(g_nonce, protocol::encode(r));
     if (g_len + line.size() > sizeof g_buf) flush_records();
     if (line.size() > sizeof g_buf) return; // a single record this large is a plugin bug
     std::memcpy(g_buf + g_len, line.data(), line.size());

@@ -15,6 +15,9 @@ namespace iclr::worker {
 // Records are buffered and written with write(2), so that a crash handler can still send what a
 // trial logged before it crashed (stdio buffers are not safe to touch from a handler).
 void record(const protocol::Record& r);
+// Takes the nonce from the environment and moves the record channel from fd 3 to a high fd;
+// false when the worker was not started by a host (no nonce) or fd 3 is not open.
+bool open_record_channel();
 void flush_records(); // async-signal-safe
 
 // Set by SIGTERM: the host asks the running trial to stop.

@@ -277,6 +277,10 @@ protocol::Record run_one(PluginObjects& worker, const std::string& payload) {
 
 extern "C" __attribute__((visibility("default"))) int iclr_worker_main() {
     using namespace iclr;
+    if (!worker::open_record_channel()) {
+        std::fprintf(stderr, "iclr __worker: started without a record channel (the host runs this)\n");
+        return 2;
+    }
     for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT})
         signal(sig, on_crash);
     struct sigaction sa {};

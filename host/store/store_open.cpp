@@ -1,0 +1,161 @@
+// Opening the results database: what is refused before a byte is written, read-only for any user.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <thread>
+
+#include "store/schema.hpp"
+#include "store/sql_stats.hpp"
+#include "store/store.hpp"
+
+namespace iclr {
+namespace fs = std::filesystem;
+
+namespace {
+
+// iclr's mark in the SQLite header (PRAGMA application_id): "iclr" in ASCII.
+constexpr int64_t kApplicationId = 0x69636c72;
+
+// A path that exists must be a regular file: a FIFO would hang the open, a device is no database.
+void require_regular_file(const std::string& path) {
+    struct stat st;
+    if (stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
+        throw UserError(path + ": not a regular file, so not a results database");
+}
+
+// file: URI of a path (percent-encoding what URIs reserve), with query parameters.
+std::string sqlite_uri(const std::string& path, const std::string& query) {
+    std::string abs = fs::absolute(path).string(), out = "file:";
+    for (unsigned char c : abs) {
+        if (std::isalnum(c) || c == '/' || c == '-' || c == '_' || c == '.' || c == '~' || c >= 0x80) {
+            out += char(c);
+        } else {
+            char buf[4];
+            std::snprintf(buf, sizeof buf, "%%%02X", c);
+            out += buf;
+        }
+    }
+    return out + "?" + query;
+}
+
+// Byte 18 of the header is 2 for a WAL database.
+bool wal_mode_file(const std::string& path) {
+    int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    unsigned char b = 0;
+    bool wal = pread(fd, &b, 1, 18) == 1 && b == 2;
+    close(fd);
+    return wal;
+}
+
+int64_t pragma_int(sqlite3* db, const char* pragma) {
+    Statement st(db, std::string("PRAGMA ") + pragma);
+    st.step();
+    return st.col_int(0);
+}
+
+// Refuses a file this binary must not write to; reads only.
+void check_identity(sqlite3* db, const std::string& path) {
+    int64_t version, app, tables;
+    try {
+        version = pragma_int(db, "user_version");
+        app = pragma_int(db, "application_id");
+        Statement st(db, "SELECT COUNT(*) FROM sqlite_master");
+        st.step();
+        tables = st.col_int(0);
+    } catch (const HostError& e) {
+        throw UserError(path + ": not a results database (" + e.what() + ")");
+    }
+    if (app != 0 && app != kApplicationId)
+        throw UserError(path + ": an SQLite database of another application (application_id " + std::to_string(app) +
+                        "); pass --db to write elsewhere");
+    if (app == 0 && version == 0 && tables > 0)
+        throw UserError(path + ": an SQLite database without iclr's schema (it has " + std::to_string(tables) +
+                        " schema objects of its own); pass --db to write elsewhere");
+    if (version > schema_version())
+        throw UserError(path + ": database schema version " + std::to_string(version) +
+                        " is newer than this iclr (knows up to " + std::to_string(schema_version()) +
+                        "); use a newer iclr");
+}
+
+sqlite3* open_or_throw(const std::string& name, int flags, const std::string& shown) {
+    sqlite3* db = nullptr;
+    if (sqlite3_open_v2(name.c_str(), &db, flags, nullptr) != SQLITE_OK) {
+        std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
+        sqlite3_close(db);
+        throw HostError(shown + ": cannot open database: " + msg);
+    }
+    return db;
+}
+
+} // namespace
+
+std::unique_ptr<Store> Store::open_write(const std::string& path) {
+    require_regular_file(path);
+    std::error_code ec;
+    fs::path parent = fs::path(path).parent_path();
+    if (!parent.empty()) fs::create_directories(parent, ec);
+    sqlite3* db = open_or_throw(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, path);
+    std::unique_ptr<Store> s(new Store(db, path, false)); // not writable_ until it is known to be ours
+    sqlite3_busy_handler(db, &Store::on_busy, s.get());
+    check_identity(db, path);
+    s->writable_ = true;
+    stats::register_functions(db);
+    try {
+        exec_sql(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
+        s->migrate();
+        if (pragma_int(db, "application_id") == 0)
+            exec_sql(db, "PRAGMA application_id=" + std::to_string(kApplicationId));
+    } catch (const HostError& e) {
+        throw HostError(path + ": " + e.what());
+    }
+    return s;
+}
+
+std::unique_ptr<Store> Store::open_read(const std::string& path) {
+    std::error_code ec;
+    if (!fs::exists(path, ec)) throw UserError(path + ": no such database (run a sweep first, or pass --db)");
+    require_regular_file(path);
+    // A WAL database with no -wal and no -shm beside it has nothing in flight: read it as
+    // immutable (no locks, no -shm to create, which a reader without write access to the folder
+    // could not, and which another user's reader must not leave behind). Otherwise read-only:
+    // SQLite then uses the -shm and -wal that exist, read-only if they are not ours.
+    bool at_rest = wal_mode_file(path) && !fs::exists(path + "-wal", ec) && !fs::exists(path + "-shm", ec);
+    std::string uri = sqlite_uri(path, at_rest ? "immutable=1" : "mode=ro");
+    sqlite3* db = open_or_throw(uri, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, path);
+    std::unique_ptr<Store> s(new Store(db, path, false));
+    sqlite3_busy_timeout(db, 5000);
+    stats::register_functions(db); // stdev, ci95_low, median, spearman, ... in every query
+    try {
+        exec_sql(db, "PRAGMA query_only=1;");
+        int v = s->version();
+        if (v > schema_version())
+            throw UserError(path + ": database schema version " + std::to_string(v) +
+                            " is newer than this iclr (knows up to " + std::to_string(schema_version()) +
+                            "); use a newer iclr");
+    } catch (const HostError& e) {
+        throw UserError(path + ": not a results database (" + e.what() + ")");
+    }
+    return s;
+}
+
+void Store::set_lock_wait(std::function<bool(double)> keep_waiting) { keep_waiting_ = std::move(keep_waiting); }
+
+// SQLite's busy handler: wait with backoff (10 ms doubling to 1 s) while another process holds
+// the write lock, asking keep_waiting_ how long to go on.
+int Store::on_busy(void* self, int attempt) {
+    auto* s = static_cast<Store*>(self);
+    auto now = std::chrono::steady_clock::now();
+    if (attempt == 0) s->busy_since_ = now;
+    double waited = std::chrono::duration<double>(now - s->busy_since_).count();
+    bool go_on = s->keep_waiting_ ? s->keep_waiting_(waited) : waited < 5.0;
+    if (!go_on) return 0;
+    int ms = attempt < 7 ? 10 << attempt : 1000;
+    std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+    return 1;
+}
+
+} // namespace iclr

@@ -1,0 +1,56 @@
+// Linked into every test binary: no test may leave a process behind. The test process adopts
+// orphans (PR_SET_CHILD_SUBREAPER), so whatever an iclr command or a plugin leaves running comes
+// here instead of to init; after the test, any child still running fails it, and is killed.
+#include <gtest/gtest.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <thread>
+
+#include "common/process.hpp"
+
+namespace {
+
+std::string command_line(int pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline");
+    std::string s((std::istreambuf_iterator<char>(in)), {});
+    for (char& c : s)
+        if (c == '\0') c = ' ';
+    return s;
+}
+
+class OrphanCheck : public ::testing::Environment {
+  public:
+    void SetUp() override { prctl(PR_SET_CHILD_SUBREAPER, 1); }
+    void TearDown() override {
+        // A process killed a moment ago may still be on its way out: give it a second.
+        auto end = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+        std::vector<iclr::ChildProcess> live;
+        while (true) {
+            live.clear();
+            for (auto c : iclr::child_processes()) {
+                if (c.zombie) {
+                    int st;
+                    waitpid(c.pid, &st, 0);
+                } else {
+                    live.push_back(c);
+                }
+            }
+            if (live.empty() || std::chrono::steady_clock::now() > end) break;
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        for (auto c : live) {
+            ADD_FAILURE() << "a process outlived the test: pid " << c.pid << " (" << command_line(c.pid) << ")";
+            kill(c.pid, SIGKILL);
+            int st;
+            waitpid(c.pid, &st, 0);
+        }
+    }
+};
+
+[[maybe_unused]] testing::Environment* const kOrphanCheck = testing::AddGlobalTestEnvironment(new OrphanCheck);
+
+} // namespace
