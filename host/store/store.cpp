@@ -17,7 +17,12 @@ Store::~Store() {
     // At rest the database leaves WAL for a rollback journal: a reader without write access to
     // the folder can then open it without the -shm file it could not create. Fails harmlessly
     // (SQLITE_BUSY) while another connection has it open; that one, or the next, does it.
-    if (writable_) sqlite3_exec(db_, "PRAGMA journal_mode=DELETE", nullptr, nullptr, nullptr);
+    // Never waited for: a reader holding the file open must not keep the host from exiting (SQLite
+    // refuses the switch at once then; the busy handler is cleared so it stays that way).
+    if (writable_) {
+        sqlite3_busy_handler(db_, nullptr, nullptr);
+        sqlite3_exec(db_, "PRAGMA journal_mode=DELETE", nullptr, nullptr, nullptr);
+    }
     sqlite3_close(db_);
 }
 

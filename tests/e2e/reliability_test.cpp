@@ -306,3 +306,22 @@ TEST(Reliability, AWriterHoldingTheLockForSecondsDelaysTheSweepWithoutFailingIt)
     EXPECT_TRUE(has(slurp(s.path("run.txt")), "waiting for another process's write lock")) << slurp(s.path("run.txt"));
     EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs WHERE status = 'done'"), 10);
 }
+
+// The database rests in rollback-journal mode between runs (so readers need no -shm), but a reader
+// that holds it open when a run ends must not keep the host from exiting.
+TEST(Reliability, AReaderHoldingTheDatabaseOpenDoesNotKeepTheRunFromEnding) {
+    Scratch s;
+    std::string file = s.write("slow.toml", "[sweep]\nname = \"slow\"\njobs = 1\n[method]\nplugin = \"noop\"\n"
+                                            "sleep_ms = 200\ntag = { range = [0, 6] }\n");
+    pid_t pid = s.start({"run", file}, s.path("run.txt"));
+    ASSERT_TRUE(eventually([&] { return s.count("SELECT COUNT(*) FROM runs WHERE status = 'running'") >= 1; }, 60));
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open_v2(s.db().c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "BEGIN; SELECT COUNT(*) FROM runs;", nullptr, nullptr, nullptr), SQLITE_OK);
+    bool ended = eventually([&] { return !process_alive(pid); }, 60);
+    sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
+    sqlite3_close(db);
+    EXPECT_TRUE(ended) << slurp(s.path("run.txt"));
+    EXPECT_EQ(Scratch::wait_code(pid), 0) << slurp(s.path("run.txt"));
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs WHERE status = 'done'"), 6);
+}

@@ -1,4 +1,4 @@
-// VICReg loss terms on inputs whose values are known by hand, and the two-view augmentations.
+// VICReg loss terms on inputs whose values are known by hand, and the augmentations for two views.
 #include "plugin_test_util.hpp"
 
 using namespace iclr;
@@ -34,4 +34,34 @@ TEST(Augment, ShiftMovesPixelsAndNoiseIsSeeded) {
     EXPECT_DOUBLE_EQ(a.sum().item<double>(), 1.0); // a shift of at most 2 keeps the centre pixel
     auto n = gaussian_noise(0.1)(torch::zeros({1000}).view({10, 1, 10, 10}), g1);
     EXPECT_NEAR(n.std().item<double>(), 0.1, 0.01);
+}
+
+TEST(Augment, ResizedCropsStayInRangeKeepConstantsAndAreSeeded) {
+    torch::manual_seed(0);
+    auto x = torch::rand({4, 1, 8, 8});
+    auto g = iclr::make_generator(2);
+    // Bilinear resampling of a crop inside the image: same shape, values within the input's range.
+    auto crop = random_resized_crop(0.2, 1.0)(x, g);
+    EXPECT_EQ(crop.sizes(), x.sizes());
+    EXPECT_GE(crop.min().item<double>(), x.min().item<double>() - 1e-6);
+    EXPECT_LE(crop.max().item<double>(), x.max().item<double>() + 1e-6);
+    EXPECT_FALSE(torch::allclose(crop, x)); // and it is not the image itself
+    auto constant = torch::full({2, 1, 8, 8}, 0.7);
+    EXPECT_LT((random_resized_crop(0.1, 0.3)(constant, g) - 0.7).abs().max().item<double>(), 1e-6);
+    auto g1 = iclr::make_generator(5), g2 = iclr::make_generator(5);
+    EXPECT_TRUE(torch::equal(random_resized_crop()(x, g1), random_resized_crop()(x, g2)));
+}
+
+TEST(Augment, ContrastScalesTheSpreadAboutTheImageMeanAndCutoutBlanksOneSquare) {
+    torch::manual_seed(0);
+    auto x = torch::rand({3, 1, 6, 6});
+    auto g = iclr::make_generator(3);
+    auto c = random_contrast(0.5, 0.5)(x, g); // f = 0.5 exactly
+    EXPECT_TRUE(torch::allclose(c.mean({1, 2, 3}), x.mean({1, 2, 3}), 1e-6, 1e-6));
+    for (int64_t i = 0; i < 3; ++i)
+        EXPECT_NEAR(c[i].std().item<double>(), 0.5 * x[i].std().item<double>(), 1e-5);
+    auto ones = torch::ones({5, 1, 8, 8});
+    auto cut = cutout(3, 0.0)(ones, g);
+    for (int64_t i = 0; i < 5; ++i)
+        EXPECT_DOUBLE_EQ(cut[i].sum().item<double>(), 64.0 - 9.0); // exactly one 3 x 3 square, inside
 }

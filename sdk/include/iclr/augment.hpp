@@ -1,6 +1,8 @@
 // Augmentation pipelines for self-supervised methods: two random views of one batch.
 #pragma once
 
+#include <algorithm>
+#include <cmath>
 #include <functional>
 #include <vector>
 
@@ -41,6 +43,62 @@ inline Augment random_shift(int64_t max_shift, double fill) {
             int64_t y0 = std::max<int64_t>(0, dy), x0 = std::max<int64_t>(0, dx);
             int64_t y1 = std::min(h, h + dy), x1 = std::min(w, w + dx);
             out[i].slice(1, y0, y1).slice(2, x0, x1).copy_(x[i].slice(1, y0 - dy, y1 - dy).slice(2, x0 - dx, x1 - dx));
+        }
+        return out;
+    };
+}
+
+// Random resized crop (SimSiam's and LUMP's first augmentation): a crop covering a fraction
+// s ~ U(scale_min, scale_max) of the image's area with aspect ratio r ~ logU(3/4, 4/3) (each side
+// at most the image's), at a uniform position, resized back to H x W with bilinear sampling.
+inline Augment random_resized_crop(double scale_min = 0.2, double scale_max = 1.0) {
+    return [scale_min, scale_max](const torch::Tensor& x, torch::Generator& g) {
+        int64_t n = x.size(0);
+        auto u = at::rand({n, 4}, g, torch::kFloat64);
+        auto acc = u.accessor<double, 2>();
+        auto theta = torch::zeros({n, 2, 3}, torch::kFloat32);
+        for (int64_t i = 0; i < n; ++i) {
+            double area = scale_min + (scale_max - scale_min) * acc[i][0];
+            double ratio = std::exp(std::log(3.0 / 4.0) + (std::log(4.0 / 3.0) - std::log(3.0 / 4.0)) * acc[i][1]);
+            double w = std::min(1.0, std::sqrt(area * ratio)), h = std::min(1.0, std::sqrt(area / ratio));
+            // affine_grid maps output [-1, 1] to input coordinates: scale by the crop's size, shift
+            // its centre anywhere the crop stays inside the image.
+            theta[i][0][0] = float(w);
+            theta[i][1][1] = float(h);
+            theta[i][0][2] = float((1.0 - w) * (2.0 * acc[i][2] - 1.0));
+            theta[i][1][2] = float((1.0 - h) * (2.0 * acc[i][3] - 1.0));
+        }
+        auto grid = torch::nn::functional::affine_grid(theta.to(x.dtype()), x.sizes().vec(), false);
+        return torch::nn::functional::grid_sample(x, grid,
+                                                  torch::nn::functional::GridSampleFuncOptions()
+                                                      .mode(torch::kBilinear)
+                                                      .padding_mode(torch::kBorder)
+                                                      .align_corners(false));
+    };
+}
+
+// Contrast: each image's pixels are pulled towards (or pushed from) its own mean by a factor
+// f ~ U(low, high): x' = mean + f (x - mean).
+inline Augment random_contrast(double low, double high) {
+    return [low, high](const torch::Tensor& x, torch::Generator& g) {
+        auto f = (low + (high - low) * at::rand({x.size(0), 1, 1, 1}, g, x.scalar_type()));
+        auto mean = x.mean({1, 2, 3}, true);
+        return mean + f * (x - mean);
+    };
+}
+
+// Cutout (DeVries & Taylor 2017): one size x size square per image, at a uniform position inside
+// it, set to `fill`.
+inline Augment cutout(int64_t size, double fill) {
+    return [size, fill](const torch::Tensor& x, torch::Generator& g) {
+        auto out = x.clone();
+        int64_t h = x.size(2), w = x.size(3), s = std::min({size, h, w});
+        auto pos = at::rand({x.size(0), 2}, g, torch::kFloat64);
+        auto acc = pos.accessor<double, 2>();
+        for (int64_t i = 0; i < x.size(0); ++i) {
+            int64_t y0 = std::min(h - s, int64_t(acc[i][0] * double(h - s + 1)));
+            int64_t x0 = std::min(w - s, int64_t(acc[i][1] * double(w - s + 1)));
+            out[i].slice(1, y0, y0 + s).slice(2, x0, x0 + s).fill_(fill);
         }
         return out;
     };
