@@ -21,6 +21,20 @@ std::string fault_sweep(const std::string& modes, const std::string& extra = "")
 
 std::string file_bytes(const std::string& path) { return slurp(path); }
 
+// A sweep of n `noop` trials of sleep_ms each.
+std::string slow_sweep(const Scratch& s, int jobs, int sleep_ms, int n) {
+    return s.write("slow.toml", "[sweep]\nname = \"slow\"\njobs = " + std::to_string(jobs) +
+                                    "\n[method]\nplugin = \"noop\"\nsleep_ms = " + std::to_string(sleep_ms) +
+                                    "\ntag = { range = [0, " + std::to_string(n) + "] }\n");
+}
+
+// Starts `iclr run` of that sweep (output to out_file) and waits until a trial is running.
+pid_t start_slow_run(const Scratch& s, int jobs, int sleep_ms, int n, const std::string& out_file) {
+    pid_t pid = s.start({"run", slow_sweep(s, jobs, sleep_ms, n)}, s.path(out_file));
+    EXPECT_TRUE(eventually([&] { return s.count("SELECT COUNT(*) FROM runs WHERE status = 'running'") >= 1; }, 60));
+    return pid;
+}
+
 // Runs argv as another user (nobody), output to out_file; returns the exit code.
 int run_as_nobody(const Scratch& s, const std::vector<std::string>& args, const std::string& out_file) {
     pid_t pid = fork();
@@ -69,8 +83,7 @@ TEST(Reliability, AProcessThatLeftTheWorkersGroupDoesNotOutliveTheRun) {
 // 2. The run lock was keyed on the path: a symlink or a hard link reached the database unlocked.
 TEST(Reliability, TheRunLockHoldsThroughASymlinkAndAHardLink) {
     Scratch s;
-    std::string slow = s.write("slow.toml", "[sweep]\nname = \"slow\"\njobs = 1\n[method]\nplugin = \"noop\"\n"
-                                            "sleep_ms = 400\ntag = { range = [0, 8] }\n");
+    std::string slow = slow_sweep(s, 1, 400, 8);
     ASSERT_EQ(s.run({"run", s.write("one.toml", "[sweep]\nname = \"one\"\n[method]\nplugin = \"noop\"\n")}).code, 0);
     std::filesystem::create_symlink(s.db(), s.path("link.db"));
     std::filesystem::create_hard_link(s.db(), s.path("hard.db"));
@@ -234,10 +247,7 @@ TEST(Reliability, DatabasesThatShareAStemKeepTheirOwnLogs) {
 // writer that holds the database's lock for a while.
 TEST(Reliability, SighupStopsTheSweepLikeSigterm) {
     Scratch s;
-    std::string file = s.write("slow.toml", "[sweep]\nname = \"slow\"\njobs = 2\n[method]\nplugin = \"noop\"\n"
-                                            "sleep_ms = 300\ntag = { range = [0, 12] }\n");
-    pid_t pid = s.start({"run", file}, s.path("hup.txt"));
-    ASSERT_TRUE(eventually([&] { return s.count("SELECT COUNT(*) FROM runs WHERE status = 'running'") >= 1; }, 60));
+    pid_t pid = start_slow_run(s, 2, 300, 12, "hup.txt");
     kill(pid, SIGHUP);
     EXPECT_EQ(Scratch::wait_code(pid), 129);
     EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs WHERE status = 'running'"), 0);
@@ -291,9 +301,7 @@ TEST(Reliability, QueryRefusesFts3TokenizerAndShowsNoTerminalEscapes) {
 
 TEST(Reliability, AWriterHoldingTheLockForSecondsDelaysTheSweepWithoutFailingIt) {
     Scratch s;
-    std::string file = s.write("slow.toml", "[sweep]\nname = \"slow\"\njobs = 1\n[method]\nplugin = \"noop\"\n"
-                                            "sleep_ms = 200\ntag = { range = [0, 10] }\n");
-    pid_t pid = s.start({"run", file}, s.path("run.txt"));
+    pid_t pid = start_slow_run(s, 1, 200, 10, "run.txt");
     ASSERT_TRUE(eventually([&] { return s.count("SELECT COUNT(*) FROM runs WHERE status = 'done'") >= 2; }, 60));
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(s.db().c_str(), &db), SQLITE_OK);
@@ -311,10 +319,7 @@ TEST(Reliability, AWriterHoldingTheLockForSecondsDelaysTheSweepWithoutFailingIt)
 // that holds it open when a run ends must not keep the host from exiting.
 TEST(Reliability, AReaderHoldingTheDatabaseOpenDoesNotKeepTheRunFromEnding) {
     Scratch s;
-    std::string file = s.write("slow.toml", "[sweep]\nname = \"slow\"\njobs = 1\n[method]\nplugin = \"noop\"\n"
-                                            "sleep_ms = 200\ntag = { range = [0, 6] }\n");
-    pid_t pid = s.start({"run", file}, s.path("run.txt"));
-    ASSERT_TRUE(eventually([&] { return s.count("SELECT COUNT(*) FROM runs WHERE status = 'running'") >= 1; }, 60));
+    pid_t pid = start_slow_run(s, 1, 200, 6, "run.txt");
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open_v2(s.db().c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
     ASSERT_EQ(sqlite3_exec(db, "BEGIN; SELECT COUNT(*) FROM runs;", nullptr, nullptr, nullptr), SQLITE_OK);
