@@ -39,18 +39,19 @@ std::string markdown_cell(std::string v) {
     return o;
 }
 
-} // namespace
-
-std::string printable(std::string_view s, bool keep_lines) {
+// s with the characters a terminal could obey written with `escape` ("\\x%02x", or "\\u%04x" inside
+// a JSON string): C0 controls when c0 (newline and tab kept when keep_lines), DEL, and the C1 range
+// U+0080-U+009F (UTF-8 C2 80-9F).
+std::string escape_controls(std::string_view s, const char* escape, bool c0, bool keep_lines) {
     std::string o;
     o.reserve(s.size());
     for (size_t i = 0; i < s.size(); ++i) {
         auto c = static_cast<unsigned char>(s[i]);
         bool c1 = c == 0xC2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) >= 0x80 &&
                   static_cast<unsigned char>(s[i + 1]) <= 0x9F;
-        if ((c < 0x20 && !(keep_lines && (c == '\n' || c == '\t'))) || c == 0x7F || c1) {
+        if ((c0 && c < 0x20 && !(keep_lines && (c == '\n' || c == '\t'))) || c == 0x7F || c1) {
             char buf[8];
-            std::snprintf(buf, sizeof buf, "\\x%02x", c1 ? static_cast<unsigned char>(s[++i]) : c);
+            std::snprintf(buf, sizeof buf, escape, c1 ? static_cast<unsigned char>(s[++i]) : c);
             o += buf;
         } else {
             o += char(c);
@@ -59,27 +60,17 @@ std::string printable(std::string_view s, bool keep_lines) {
     return o;
 }
 
+} // namespace
+
+std::string printable(std::string_view s, bool keep_lines) { return escape_controls(s, "\\x%02x", true, keep_lines); }
+
 RowWriter::RowWriter(Format f, std::function<void(std::string_view)> out, bool to_terminal)
     : f_(f), out_(std::move(out)), escape_(to_terminal || f == Format::Table || f == Format::Markdown) {}
 
 std::string RowWriter::shown(const std::string& s) const {
     if (!escape_) return s;
-    if (f_ != Format::Json) return printable(s, false);
-    // s is already a JSON string (C0 controls written as \u00NN): DEL and C1 become \u00NN too.
-    std::string o;
-    for (size_t i = 0; i < s.size(); ++i) {
-        auto c = static_cast<unsigned char>(s[i]);
-        bool c1 = c == 0xC2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) >= 0x80 &&
-                  static_cast<unsigned char>(s[i + 1]) <= 0x9F;
-        if (c == 0x7F || c1) {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\u%04x", c1 ? static_cast<unsigned char>(s[++i]) : c);
-            o += buf;
-        } else {
-            o += char(c);
-        }
-    }
-    return o;
+    // A JSON string already has its C0 controls as \u00NN (json_escape): DEL and C1 join them.
+    return f_ == Format::Json ? escape_controls(s, "\\u%04x", false, false) : printable(s, false);
 }
 
 void RowWriter::columns(const std::vector<std::string>& names) {

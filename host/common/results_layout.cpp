@@ -14,8 +14,11 @@ fs::path real_path(const std::string& p) {
 }
 } // namespace
 
-ResultsLayout::ResultsLayout(const std::string& db_path)
-    : root_(real_path(db_path).parent_path()), name_(real_path(db_path).filename().string()) {}
+ResultsLayout::ResultsLayout(const std::string& db_path) {
+    fs::path real = real_path(db_path);
+    root_ = real.parent_path();
+    name_ = real.filename().string();
+}
 
 std::string default_db_path() {
     const char* e = std::getenv("ICLR_DB");

@@ -4,6 +4,8 @@
 // non-finite metric values. Version 4: verdicts of claims, runs.arm.
 #include "store/schema.hpp"
 
+#include "common/errors.hpp"
+
 namespace iclr {
 
 const std::vector<const char*>& migrations() {
@@ -161,6 +163,13 @@ ALTER TABLE runs ADD COLUMN arm TEXT;
 )SQL",
     };
     return steps;
+}
+
+void require_known_version(const std::string& where, int version) {
+    if (version > schema_version())
+        throw UserError(where + ": database schema version " + std::to_string(version) +
+                        " is newer than this iclr (knows up to " + std::to_string(schema_version()) +
+                        "); use a newer iclr");
 }
 
 } // namespace iclr

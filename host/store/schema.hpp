@@ -1,6 +1,7 @@
 // The database schema as an ordered list of migrations; user_version = how many were applied.
 #pragma once
 
+#include <string>
 #include <vector>
 
 namespace iclr {
@@ -9,5 +10,8 @@ namespace iclr {
 // released step, add a new one.
 const std::vector<const char*>& migrations();
 inline int schema_version() { return int(migrations().size()); }
+// Throws UserError "<where>: database schema version V is newer than this iclr ..." when version
+// is past what this binary knows (reading or writing such a database could misread it).
+void require_known_version(const std::string& where, int version);
 
 } // namespace iclr

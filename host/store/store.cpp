@@ -35,9 +35,7 @@ int Store::version() const {
 void Store::migrate() {
     int v = version();
     int target = schema_version();
-    if (v > target)
-        throw UserError("database schema version " + std::to_string(v) + " is newer than this iclr (knows up to " +
-                        std::to_string(target) + "); use a newer iclr");
+    require_known_version(path_, v);
     if (v == target) return;
     // A migration may rebuild a table other tables reference (SQLite's documented procedure):
     // foreign keys are off while it runs (the pragma is ignored inside a transaction) and checked

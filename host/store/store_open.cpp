@@ -75,10 +75,7 @@ void check_identity(sqlite3* db, const std::string& path) {
     if (app == 0 && version == 0 && tables > 0)
         throw UserError(path + ": an SQLite database without iclr's schema (it has " + std::to_string(tables) +
                         " schema objects of its own); pass --db to write elsewhere");
-    if (version > schema_version())
-        throw UserError(path + ": database schema version " + std::to_string(version) +
-                        " is newer than this iclr (knows up to " + std::to_string(schema_version()) +
-                        "); use a newer iclr");
+    require_known_version(path, int(version));
 }
 
 sqlite3* open_or_throw(const std::string& name, int flags, const std::string& shown) {
@@ -131,11 +128,7 @@ std::unique_ptr<Store> Store::open_read(const std::string& path) {
     stats::register_functions(db); // stdev, ci95_low, median, spearman, ... in every query
     try {
         exec_sql(db, "PRAGMA query_only=1;");
-        int v = s->version();
-        if (v > schema_version())
-            throw UserError(path + ": database schema version " + std::to_string(v) +
-                            " is newer than this iclr (knows up to " + std::to_string(schema_version()) +
-                            "); use a newer iclr");
+        require_known_version(path, s->version());
     } catch (const HostError& e) {
         throw UserError(path + ": not a results database (" + e.what() + ")");
     }

@@ -19,8 +19,6 @@ std::string fault_sweep(const std::string& modes, const std::string& extra = "")
            "[method]\nplugin = \"fault\"\nmode = { grid = [" + modes + "] }\n";
 }
 
-std::string file_bytes(const std::string& path) { return slurp(path); }
-
 // A sweep of n `noop` trials of sleep_ms each.
 std::string slow_sweep(const Scratch& s, int jobs, int sleep_ms, int n) {
     return s.write("slow.toml", "[sweep]\nname = \"slow\"\njobs = " + std::to_string(jobs) +
@@ -221,11 +219,11 @@ TEST(Reliability, ARefusedDatabaseIsLeftByteForByteAsItWas) {
               0);
     for (const auto& [db, why] :
          {std::pair{newer, "newer than this iclr"}, std::pair{other, "without iclr's schema"}}) {
-        std::string bytes = file_bytes(db);
+        std::string bytes = slurp(db);
         auto r = s.run({"run", file, "--db", db});
         EXPECT_EQ(r.code, 2) << r.out;
         EXPECT_TRUE(has(r.out, why)) << r.out;
-        EXPECT_EQ(file_bytes(db), bytes) << db << " changed";
+        EXPECT_EQ(slurp(db), bytes) << db << " changed";
         EXPECT_FALSE(std::filesystem::exists(db + "-wal"));
     }
 }

@@ -15,35 +15,30 @@ class KnnAccuracy : public iclr::Metric {
 
     void on_event(const iclr::Event& e, iclr::Learner& learner, const iclr::Benchmark& b,
                   iclr::RunContext& ctx) override {
-        if (e.kind == iclr::EventKind::TaskEnd) record(e.task, learner, b, ctx);
-        if (e.kind != iclr::EventKind::End || a_.empty()) return;
-        for (const auto& row : a_)
-            if (row.empty()) {
-                ctx.info("knn_accuracy: not every task reported a row (joint training?); forgetting not logged");
-                return;
-            }
-        ctx.log("knn_avg_accuracy", iclr::continual::average_accuracy(a_), e.step);
-        ctx.log("knn_forgetting", iclr::continual::forgetting(a_), e.step);
-        ctx.log("knn_bwt", iclr::continual::backward_transfer(a_), e.step);
+        if (e.kind == iclr::EventKind::TaskEnd) {
+            // Row t: every task's test split classified by kNN against that task's own training set
+            // (task-incremental: only the task's classes can be predicted, as in LUMP's monitor).
+            const auto& row = a_.record_row(e.task, b.tasks.size(), [&](size_t i) {
+                return iclr::knn_accuracy(learner, b.tasks[i].train, b.tasks[i].test, b.num_classes, k_, tau_);
+            });
+            for (size_t i = 0; i < row.size(); ++i)
+                ctx.log("acc", row[i], e.task, int64_t(i)); // step = t, task = i: the accuracy_matrix view
+        }
+        if (e.kind != iclr::EventKind::End || a_.matrix().empty()) return;
+        if (!a_.complete()) {
+            ctx.info("knn_accuracy: not every task reported a row (joint training?); forgetting not logged");
+            return;
+        }
+        const auto& m = a_.matrix();
+        ctx.log("knn_avg_accuracy", iclr::continual::average_accuracy(m), e.step);
+        ctx.log("knn_forgetting", iclr::continual::forgetting(m), e.step);
+        ctx.log("knn_bwt", iclr::continual::backward_transfer(m), e.step);
     }
 
   private:
-    // Row t: every task's test split classified by kNN against that task's own training set
-    // (task-incremental: only the task's classes can be predicted, as in LUMP's official monitor).
-    void record(int64_t t, iclr::Learner& learner, const iclr::Benchmark& b, iclr::RunContext& ctx) {
-        size_t n = b.tasks.size();
-        if (a_.empty()) a_.assign(n, {});
-        auto& row = a_.at(size_t(t));
-        row.assign(n, 0.0);
-        for (size_t i = 0; i < n; ++i) {
-            row[i] = iclr::knn_accuracy(learner, b.tasks[i].train, b.tasks[i].test, b.num_classes, k_, tau_);
-            ctx.log("acc", row[i], t, int64_t(i)); // step = t, task = i: the accuracy_matrix view
-        }
-    }
-
     int64_t k_;
     double tau_;
-    iclr::continual::Matrix a_;
+    iclr::AccuracyMatrix a_{true}; // filled by record_row with kNN scores
 };
 
 } // namespace

@@ -14,13 +14,18 @@ class AccuracyMatrix {
 
     // At TaskEnd of task t: evaluates every task's test split; returns row t.
     const std::vector<double>& record(const Event& e, Learner& learner, const Benchmark& b) {
-        size_t n = b.tasks.size();
+        return record_row(e.task, b.tasks.size(), [&](size_t i) {
+            return accuracy(learner, b.tasks[i].test, task_incremental_ ? int64_t(i) : -1);
+        });
+    }
+    // Row t of an n-task stream from any per-task score (kNN accuracy, a probe): score(i) for each i.
+    template <class Score> const std::vector<double>& record_row(int64_t t, size_t n, Score score) {
         if (a_.empty()) a_.assign(n, std::vector<double>(n, 0.0));
         if (recorded_.empty()) recorded_.assign(n, false);
-        auto& row = a_.at(size_t(e.task));
+        auto& row = a_.at(size_t(t));
         for (size_t i = 0; i < n; ++i)
-            row[i] = accuracy(learner, b.tasks[i].test, task_incremental_ ? int64_t(i) : -1);
-        recorded_[size_t(e.task)] = true;
+            row[i] = score(i);
+        recorded_[size_t(t)] = true;
         return row;
     }
     const continual::Matrix& matrix() const { return a_; }
