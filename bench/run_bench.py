@@ -181,6 +181,14 @@ class Bench:
         self.row("same 8 trials, 1 thread each: --jobs 1 / --jobs 2 (the pool's own scaling)", pool, "x",
                  note=f"{walls[(1, 1)]:.1f} s vs {two:.1f} s")
 
+    # 8. The augmentations' cost per batch (SSL methods pay it twice per step) -------------------
+    def augment(self):
+        out = sh([self.a.augment_bench])[0].stdout
+        for line in out.splitlines():
+            r = json.loads(line)
+            self.row(f"augmentation {r['augmentation']}, batch of {r['batch']} 28x28 (median of 200, 1 thread)",
+                     r["median_us"], "us")
+
     # 7. Cold start of commands that must not load libtorch --------------------------------------
     def cold_start(self):
         db = self.db("overhead1")
@@ -226,6 +234,7 @@ def main():
     ap.add_argument("--bench-plugins", required=True)
     ap.add_argument("--data", required=True)
     ap.add_argument("--out", required=True)
+    ap.add_argument("--augment-bench", required=True)
     ap.add_argument("--trials", type=int, default=500)
     ap.add_argument("--launcher-trials", type=int, default=20)
     ap.add_argument("--steps", type=int, default=300)
@@ -235,7 +244,7 @@ def main():
     b = Bench(a)
     t0 = time.perf_counter()
     try:
-        for name in ("orchestration", "throughput", "ingestion", "query", "planning", "scaling", "cold_start"):
+        for name in ("orchestration", "throughput", "ingestion", "query", "planning", "scaling", "cold_start", "augment"):
             print(f"[{name}]", flush=True)
             getattr(b, name)()
     finally:

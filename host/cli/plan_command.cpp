@@ -58,7 +58,7 @@ uint64_t print_arm(const SweepArms& arms, uint32_t k) {
     const SweepSpec& spec = arms.specs[k];
     const auto& plugins = arms.plugins[k];
     const Expansion& ex = *arms.expansions[k];
-    if (arms.has_arms()) fmt::print("\narm {}\n", spec.arm);
+    if (arms.has_arms()) fmt::print("\narm {}\n", spec.arm_label());
     for (size_t s = 0; s < spec.sections.size(); ++s)
         fmt::print("  {:<18} {} {}\n", spec.sections[s].label, plugins[s]->name, plugins[s]->version);
     print_axes(spec);
@@ -87,7 +87,7 @@ int cmd_plan(const std::string& file, const std::string& profile) {
     for (uint32_t k = 0; k < arms.specs.size(); ++k) {
         uint64_t n = print_arm(arms, k);
         total += n;
-        per_arm += (per_arm.empty() ? "" : ", ") + arms.specs[k].arm + " " + std::to_string(n);
+        per_arm += (per_arm.empty() ? "" : ", ") + arms.specs[k].arm_label() + " " + std::to_string(n);
     }
     if (arms.has_arms()) fmt::print("\narms: {} ({}); trials in all: {}\n", arms.specs.size(), per_arm, total);
     if (!spec.claims.empty())

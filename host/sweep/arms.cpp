@@ -1,5 +1,6 @@
-// [[arm]] tables (and the plugin-axis sugar): each arm is the base sweep with its sections merged
-// in, parsed from a fresh copy of the document so that every diagnostic keeps its exact position.
+// [[arm]] tables and the plugin-axis sugar (alone or crossed: every arm on every plugin): each arm
+// is the base sweep with its sections merged in, parsed from a fresh copy of the document so that
+// every diagnostic keeps its exact position.
 #include <map>
 #include <optional>
 #include <regex>
@@ -70,9 +71,8 @@ std::pair<SweepSpec, toml::table> fresh_copy(const Document& d, const std::strin
     return {std::move(spec), std::move(root)};
 }
 
-// One arm: a fresh root with arm k's sections merged over the base's.
-SweepSpec parse_arm(const Document& d, size_t k, const std::string& name, ParseContext& ctx) {
-    auto [spec, root] = fresh_copy(d, name, ctx);
+// Arm k's sections merged over the root's.
+void apply_arm(toml::table& root, size_t k) {
     toml::table* arm = root["arm"][k].as_table();
     for (const auto& section : kArmSections) {
         toml::table* over = arm ? (*arm)[section].as_table() : nullptr;
@@ -84,6 +84,12 @@ SweepSpec parse_arm(const Document& d, size_t k, const std::string& name, ParseC
             root.insert_or_assign(section, std::move(moved));
     }
     root.erase("arm");
+}
+
+// One arm: a fresh root with arm k's sections merged over the base's.
+SweepSpec parse_arm(const Document& d, size_t k, const std::string& name, ParseContext& ctx) {
+    auto [spec, root] = fresh_copy(d, name, ctx);
+    apply_arm(root, k);
     return parse_root(ctx, root, std::move(spec));
 }
 
@@ -121,10 +127,8 @@ std::optional<PluginAxis> plugin_axis(ParseContext& ctx, const toml::table& root
     return axis;
 }
 
-// The arm of plugin `name`: the section's plugin set to it, its own subtable merged in, the other
-// plugins' subtables dropped.
-SweepSpec parse_plugin_arm(const Document& d, const PluginAxis& axis, const std::string& name, ParseContext& ctx) {
-    auto [spec, root] = fresh_copy(d, name, ctx);
+// The section's plugin set to `name`, its own subtable merged in, the other plugins' dropped.
+void apply_axis(toml::table& root, const PluginAxis& axis, const std::string& name) {
     toml::table& section = *root[axis.section].as_table();
     section.insert_or_assign("plugin", name);
     std::optional<toml::table> own;
@@ -134,6 +138,25 @@ SweepSpec parse_plugin_arm(const Document& d, const PluginAxis& axis, const std:
             section.erase(p);
         }
     if (own) merge_tables(section, std::move(*own));
+}
+
+// The arm of plugin `name` (a sweep with a plugin axis and no [[arm]]).
+SweepSpec parse_plugin_arm(const Document& d, const PluginAxis& axis, const std::string& name, ParseContext& ctx) {
+    auto [spec, root] = fresh_copy(d, name, ctx);
+    apply_axis(root, axis, name);
+    return parse_root(ctx, root, std::move(spec));
+}
+
+// Arm k on one plugin of the axis (both in one sweep: every arm runs on every plugin). The run
+// keeps the arm's name; the plugin is in its own column (runs.dataset, runs.method, ...).
+SweepSpec parse_arm_on_axis(const Document& d, const PluginAxis& axis, const std::string& plugin, size_t k,
+                            const std::string& name, ParseContext& ctx) {
+    auto [spec, root] = fresh_copy(d, name, ctx);
+    spec.axis = axis.section + "=" + plugin;
+    if (const toml::node* own = root["arm"][k][axis.section]["plugin"].node())
+        ctx.err(*own, "arm '" + name + "' sets " + axis.section + ".plugin, which the sweep's plugin axis varies");
+    apply_axis(root, axis, plugin);
+    apply_arm(root, k);
     return parse_root(ctx, root, std::move(spec));
 }
 
@@ -168,7 +191,6 @@ std::vector<SweepSpec> parse_arms_text(const std::string& text, const std::strin
     apply_profile(ctx, root, profile);
     const toml::node* arms = root.get("arm");
     std::optional<PluginAxis> axis = plugin_axis(ctx, root);
-    if (arms && axis) ctx.err(*arms, "a sweep uses [[arm]] or a plugin axis (" + axis->section + ".plugin), not both");
     ctx.fail_if_any();
     if (!arms && !axis) return {parse_document(ctx, root, profile, std::move(source))}; // no second read
     std::vector<std::string> names = arms ? arm_names(ctx, *arms) : axis->plugins;
@@ -176,16 +198,23 @@ std::vector<SweepSpec> parse_arms_text(const std::string& text, const std::strin
     Document doc{text, file, profile, read};
     std::vector<SweepSpec> specs;
     std::vector<std::pair<std::string, std::vector<Diagnostic>>> diags;
-    for (size_t k = 0; k < names.size(); ++k) {
-        ParseContext arm_ctx(file);
-        try {
-            specs.push_back(arms ? parse_arm(doc, k, names[k], arm_ctx)
-                                 : parse_plugin_arm(doc, *axis, names[k], arm_ctx));
-        } catch (const SweepError&) {
-            // a syntax or include error stops this arm's parse; its diagnostics are in arm_ctx
+    // With both, the plugin varies slowest: every arm on the first plugin, then on the next.
+    std::vector<std::string> axis_values = arms && axis ? axis->plugins : std::vector<std::string>{""};
+    for (const auto& plugin : axis_values)
+        for (size_t k = 0; k < names.size(); ++k) {
+            ParseContext arm_ctx(file);
+            try {
+                if (!arms)
+                    specs.push_back(parse_plugin_arm(doc, *axis, names[k], arm_ctx));
+                else if (axis)
+                    specs.push_back(parse_arm_on_axis(doc, *axis, plugin, k, names[k], arm_ctx));
+                else
+                    specs.push_back(parse_arm(doc, k, names[k], arm_ctx));
+            } catch (const SweepError&) {
+                // a syntax or include error stops this arm's parse; its diagnostics are in arm_ctx
+            }
+            diags.emplace_back(names[k], arm_ctx.diagnostics());
         }
-        diags.emplace_back(names[k], arm_ctx.diagnostics());
-    }
     std::vector<Diagnostic> all = merge_arm_diagnostics(diags);
     if (!all.empty()) throw SweepError(all);
     return specs;

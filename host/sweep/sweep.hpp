@@ -67,7 +67,10 @@ struct ExcludeRule {
 };
 
 struct SweepSpec {
-    std::string arm; // the [[arm]] this spec is ("" when the sweep has no arms)
+    std::string arm;  // the [[arm]] this spec is ("" when the sweep has no arms)
+    std::string axis; // with [[arm]] and a plugin axis both: the plugin this copy runs, "dataset=mnist"
+    // The arm as people read it: "simsiam-lump", or "simsiam-lump on dataset=mnist".
+    std::string arm_label() const { return axis.empty() ? arm : arm + " on " + axis; }
     std::string file;
     std::string source_text;
     std::string profile;

@@ -14,7 +14,9 @@ uint64_t SweepArms::raw_count() const {
 
 std::string SweepArms::describe(uint32_t arm, const TrialPoint& p) const {
     std::string s = describe_point(specs[arm], p);
-    return has_arms() ? "arm=" + specs[arm].arm + " " + s : s;
+    if (!has_arms()) return s;
+    const SweepSpec& a = specs[arm];
+    return "arm=" + a.arm + (a.axis.empty() ? "" : " " + a.axis) + " " + s;
 }
 
 SweepArms load_sweep(const std::string& file, const std::string& profile, const PluginRegistry& registry) {

@@ -176,9 +176,9 @@ std::vector<std::vector<const PluginRecord*>> validate_arms(std::vector<SweepSpe
     for (auto& spec : arms) {
         try {
             plugins.push_back(validate_sweep(spec, registry));
-            diags.emplace_back(spec.arm, std::vector<Diagnostic>{});
+            diags.emplace_back(spec.arm_label(), std::vector<Diagnostic>{});
         } catch (const SweepError& e) {
-            diags.emplace_back(spec.arm, e.diagnostics);
+            diags.emplace_back(spec.arm_label(), e.diagnostics);
         }
     }
     std::vector<Diagnostic> all = arms.size() == 1 ? diags[0].second : merge_arm_diagnostics(diags);

@@ -80,11 +80,12 @@ TEST(Arms, MovingATrialToAnotherArmKeepsItsResult) {
 TEST(Arms, ABaseParameterTheArmsPluginLacksNamesBoth) {
     Scratch s;
     std::string text = std::string(kThreeMethods);
-    text.replace(text.find("lr = 0.05"), 9, "lr = 0.05\nlog_every = 10");
+    text.replace(text.find("lr = 0.05"), 9, "lr = 0.05\npretrain_epochs = 0");
     auto r = s.run({"plan", s.write("bad.toml", text)});
     EXPECT_EQ(r.code, 2) << r.out;
-    EXPECT_TRUE(has(r.out, "bad.toml:17:13: arm 'replay': method 'replay' has no parameter 'log_every'")) << r.out;
-    EXPECT_TRUE(has(r.out, "bad.toml:17:13: arm 'multitask': method 'multitask' has no parameter 'log_every'"))
+    EXPECT_TRUE(has(r.out, "bad.toml:17:19: arm 'replay': method 'replay' has no parameter 'pretrain_epochs'"))
+        << r.out;
+    EXPECT_TRUE(has(r.out, "bad.toml:17:19: arm 'multitask': method 'multitask' has no parameter 'pretrain_epochs'"))
         << r.out;
     EXPECT_FALSE(has(r.out, "arm 'finetune'")) << r.out;
 }

@@ -4,34 +4,6 @@
 
 using namespace iclr;
 
-namespace {
-
-// Split MNIST (0/1 then 2/3, 100 training images per class) with an MLP, for running a method.
-class MnistSession : public Session {
-  public:
-    explicit MnistSession(test::TestContext& ctx)
-        : ctx_(ctx), model_(test::make_plugin<Model>("models", "mlp", ctx, {{"width", "32"}, {"depth", "1"}})),
-          bench_(test::make_plugin<Dataset>(
-                     "datasets", "mnist", ctx,
-                     {{"tasks", "[[0, 1], [2, 3]]"}, {"train_per_class", "100"}, {"test_per_class", "50"}})
-                     ->load(ctx)) {
-        torch::manual_seed(0);
-    }
-    const Benchmark& benchmark() override { return bench_; }
-    std::shared_ptr<Backbone> new_backbone() override { return model_->build(bench_.input_shape, ctx_); }
-    void notify(const Event&, Learner&) override {}
-    RunContext& ctx() override { return ctx_; }
-    const Benchmark* pretrain_benchmark() override { return nullptr; }
-    std::string config_text(const std::string&) override { return ""; }
-
-  private:
-    test::TestContext& ctx_;
-    std::unique_ptr<Model> model_;
-    Benchmark bench_;
-};
-
-} // namespace
-
 TEST(Agem, ProjectionRemovesTheConflictAndKeepsAnAgreeingGradient) {
     // g = [1, 0], g_ref = [-1, 1]: g.g_ref = -1, |g_ref|^2 = 2, so g - (-1/2) g_ref = [0.5, 0.5].
     auto g = torch::tensor({1.0, 0.0}, torch::kFloat64), ref = torch::tensor({-1.0, 1.0}, torch::kFloat64);
@@ -58,7 +30,7 @@ TEST(Agem, FlatGradientsRoundTrip) {
 
 TEST(Agem, EveryProjectedStepOnRealDataKeepsTheMemoryLossFromRising) {
     test::TestContext ctx;
-    MnistSession s(ctx);
+    test::SplitMnist s(ctx);
     // One shared head: task 2/3's gradients push 0/1's logits down, so conflicts are common.
     auto m = test::make_plugin<Method>(
         "methods", "agem", ctx,

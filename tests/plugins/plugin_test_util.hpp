@@ -1,14 +1,16 @@
-// Loads built plugin libraries in-process (as the worker does) with a RunContext for tests.
+// Loads built plugin libraries in-process (as the worker does), with a RunContext and a real Split
+// MNIST session for tests.
 #pragma once
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <map>
 #include <memory>
 
+#include "common/values.hpp"
 #include "iclr/sdk.hpp"
 #include "plugin/plugin_loader.hpp"
-#include "common/values.hpp"
 
 namespace iclr::test {
 
@@ -70,5 +72,59 @@ std::unique_ptr<T> make_plugin(const std::string& folder, const std::string& nam
     if (!obj) throw std::runtime_error(err);
     return std::unique_ptr<T>(static_cast<T*>(obj));
 }
+
+// Split MNIST (0/1 then 2/3, 100 training images per class) with a model, snapshotting every
+// trainable tensor at each TaskEnd and running the given metrics.
+class SplitMnist : public Session {
+  public:
+    SplitMnist(TestContext& ctx, const std::string& model = "mlp",
+               std::map<std::string, std::string> model_params = {{"width", "32"}, {"depth", "1"}})
+        : ctx_(ctx), model_(make_plugin<Model>("models", model, ctx, model_params)),
+          bench_(make_plugin<Dataset>(
+                     "datasets", "mnist", ctx,
+                     {{"tasks", "[[0, 1], [2, 3]]"}, {"train_per_class", "100"}, {"test_per_class", "50"}})
+                     ->load(ctx)) {
+        torch::manual_seed(0);
+    }
+    const Benchmark& benchmark() override { return bench_; }
+    std::shared_ptr<Backbone> new_backbone() override { return model_->build(bench_.input_shape, ctx_); }
+    void notify(const Event& e, Learner& learner) override {
+        for (auto& m : metrics)
+            m->on_event(e, learner, bench_, ctx_);
+        if (e.kind != EventKind::TaskEnd) return;
+        std::vector<torch::Tensor> copy;
+        for (auto& p : learner.trainable())
+            copy.push_back(p.detach().clone());
+        snapshots.push_back(copy);
+        if (on_task_end) on_task_end(e, learner);
+    }
+    RunContext& ctx() override { return ctx_; }
+    const Benchmark* pretrain_benchmark() override { return nullptr; }
+    std::string config_text(const std::string&) override { return ""; }
+
+    std::vector<std::vector<torch::Tensor>> snapshots;
+    std::vector<std::unique_ptr<Metric>> metrics;
+    std::function<void(const Event&, Learner&)> on_task_end;
+
+  private:
+    TestContext& ctx_;
+    std::unique_ptr<Model> model_;
+    Benchmark bench_;
+};
+
+// Features = the input, flattened: metrics see exactly the matrix a test constructs.
+struct FlatBackbone : Backbone {
+    explicit FlatBackbone(int64_t d) : d_(d) {}
+    torch::Tensor forward(const torch::Tensor& x) override { return x.flatten(1); }
+    int64_t feature_dim() const override { return d_; }
+    int64_t d_;
+};
+struct FlatLearner : Learner {
+    explicit FlatLearner(int64_t d) : b(std::make_shared<FlatBackbone>(d)) {}
+    std::shared_ptr<FlatBackbone> b;
+    Backbone& backbone() override { return *b; }
+    torch::Tensor logits(const torch::Tensor& x, int64_t) override { return x.flatten(1); }
+    std::vector<torch::Tensor> trainable() override { return {}; }
+};
 
 } // namespace iclr::test

@@ -21,6 +21,13 @@ TEST(ContinualMetrics, ThreeTasksUseTheBestEarlierAccuracy) {
     EXPECT_DOUBLE_EQ(average_accuracy(a), (0.5 + 0.6 + 0.9) / 3);
 }
 
+TEST(ContinualMetrics, RowsBeforeATaskWasLearnedDoNotCount) {
+    // A kNN score of task 1 before training on it (0.95, from task 0's features) is not a peak the
+    // learner later forgot: task 1 scored 0.9 when learned and 0.9 at the end.
+    Matrix a{{0.99, 0.95, 0.5}, {0.97, 0.90, 0.5}, {0.96, 0.90, 0.9}};
+    EXPECT_DOUBLE_EQ(forgetting(a), ((0.99 - 0.96) + (0.90 - 0.90)) / 2);
+}
+
 TEST(ContinualMetrics, PositiveTransferGivesNegativeForgettingOnlyThroughBwt) {
     Matrix a{{0.5, 0.0}, {0.7, 0.9}}; // learning B improved A
     EXPECT_DOUBLE_EQ(forgetting(a), 0.5 - 0.7);

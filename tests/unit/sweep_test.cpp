@@ -312,7 +312,7 @@ values = { grid = [1, 2] }
     EXPECT_TRUE(arms[1].axes.empty());
 }
 
-TEST(Arms, APluginAxisIsOnePerSweepAndNotMixedWithArms) {
+TEST(Arms, APluginAxisIsOnePerSweep) {
     try {
         parse_arms_text("[model]\nplugin = { grid = [\"a\", \"b\"] }\n[method]\nplugin = { grid = [\"c\", \"d\"] }\n",
                         "s.toml");
@@ -322,11 +322,34 @@ TEST(Arms, APluginAxisIsOnePerSweepAndNotMixedWithArms) {
                   std::string::npos)
             << e.what();
     }
+}
+
+TEST(Arms, WithAPluginAxisEveryArmRunsOnEveryPlugin) {
+    auto arms = parse_arms_text("[dataset]\nplugin = { grid = [\"mnist\", \"fashion_mnist\"] }\n"
+                                "[dataset.mnist]\nrotation = 5.0\n"
+                                "[method]\nplugin = \"finetune\"\nlr = 0.1\n"
+                                "[[arm]]\nname = \"x\"\n"
+                                "[[arm]]\nname = \"y\"\nmethod = { plugin = \"si\", c = 1.0 }\n",
+                                "s.toml");
+    ASSERT_EQ(arms.size(), 4u); // the plugin varies slowest
+    EXPECT_EQ(arms[0].arm_label(), "x on dataset=mnist");
+    EXPECT_EQ(arms[1].arm_label(), "y on dataset=mnist");
+    EXPECT_EQ(arms[3].arm_label(), "y on dataset=fashion_mnist");
+    EXPECT_EQ(arms[3].arm, "y"); // runs.arm stays the arm's name; the plugin has its own column
+    EXPECT_EQ(arms[0].section("dataset")->plugin, "mnist");
+    EXPECT_EQ(arms[0].section("dataset")->fixed.at("rotation").f, 5.0); // the plugin's own subtable
+    EXPECT_EQ(arms[2].section("dataset")->plugin, "fashion_mnist");
+    EXPECT_EQ(arms[2].section("dataset")->fixed.count("rotation"), 0u);
+    EXPECT_EQ(arms[3].section("method")->plugin, "si");
+    EXPECT_EQ(arms[3].section("method")->fixed.at("lr").f, 0.1);
     try {
-        parse_arms_text("[method]\nplugin = { grid = [\"c\", \"d\"] }\n[[arm]]\nname = \"x\"\n", "s.toml");
+        parse_arms_text("[method]\nplugin = { grid = [\"c\", \"d\"] }\n[[arm]]\nname = \"x\"\n"
+                        "method = { plugin = \"e\" }\n",
+                        "s.toml");
         FAIL();
     } catch (const SweepError& e) {
-        EXPECT_NE(std::string(e.what()).find("a sweep uses [[arm]] or a plugin axis (method.plugin), not both"),
+        EXPECT_NE(std::string(e.what()).find("s.toml:5:21: arm 'x' sets method.plugin, which the sweep's plugin axis "
+                                             "varies"),
                   std::string::npos)
             << e.what();
     }

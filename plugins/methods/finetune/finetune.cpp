@@ -1,5 +1,5 @@
-// Method plugin `finetune`: plain sequential training over the benchmark's tasks (the forgetting
-// baseline), optionally starting from a backbone pretrained on the sweep's [pretrain] data set.
+// Method plugin `finetune`: plain sequential training over the benchmark's tasks with any objective
+// (the forgetting baseline), optionally from a backbone pretrained on the sweep's [pretrain] data set.
 #include "iclr/sdk.hpp"
 
 namespace {
@@ -14,48 +14,27 @@ iclr::Split joined(const iclr::Benchmark& b) {
     return {torch::cat(xs), torch::cat(ys)};
 }
 
-class Finetune : public iclr::Method {
+class Finetune : public iclr::ContinualMethod {
   public:
-    Finetune(const iclr::ParamSet& p, iclr::RunContext&)
-        : lr_(p.get_float("lr")), momentum_(p.get_float("momentum")), epochs_(p.get_int("epochs")),
-          batch_(p.get_int("batch_size")), optimizer_(p.get_string("optimizer")), head_(p.get_string("head")),
-          log_every_(p.get_int("log_every")), pretrain_epochs_(p.get_int("pretrain_epochs")),
-          pretrain_lr_(p.get_float("pretrain_lr")), objective_(p.get_string("pretrain_objective")),
-          reset_optimizer_(p.get_bool("reset_optimizer")) {}
+    struct Params : iclr::ContinualParams {
+        // The forgetting sweep's defaults (Ramasesh et al.'s setting: plain SGD), not LUMP's.
+        Params() : ContinualParams(iclr::ContinualDefaults{0.01, 0.0, 64}) {}
+        iclr::Int pretrain_epochs{"pretrain_epochs", 0, 0, 1000,
+                                  "epochs of pretraining on [pretrain] before the tasks (0 = from scratch)"};
+        iclr::Float pretrain_lr{"pretrain_lr", 0.01, 0.0, 10.0, "learning rate of the pretraining stage"};
+        iclr::String pretrain_objective{
+            "pretrain_objective", "supervised", "supervised|vicreg",
+            "supervised: cross-entropy over [pretrain]'s classes; vicreg: self-supervised VICReg, no labels"};
+    };
 
-    void run(iclr::Session& s) override {
-        const iclr::Benchmark& b = s.benchmark();
-        auto& ctx = s.ctx();
-        auto backbone = s.new_backbone();
-        ctx.set_attribute("param_count", std::to_string(backbone->param_count()));
-        ctx.set_attribute("pretrained", pretrain_epochs_ > 0 ? objective_ : "none");
+    Finetune(const Params& p, iclr::RunContext&)
+        : ContinualMethod(p), momentum_(p.momentum), batch_(p.batch_size), optimizer_(p.optimizer()),
+          pretrain_epochs_(p.pretrain_epochs), pretrain_lr_(p.pretrain_lr), objective_(p.pretrain_objective()) {}
+
+  protected:
+    void prepare(iclr::Session& s, const std::shared_ptr<iclr::Backbone>& backbone) override {
+        s.ctx().set_attribute("pretrained", pretrain_epochs_ > 0 ? objective_ : "none");
         if (pretrain_epochs_ > 0) pretrain(s, backbone);
-        torch::manual_seed(ctx.seed()); // the head starts the same whether the backbone came from the cache or not
-        iclr::ClassifierLearner learner(backbone, b);
-        auto opt = iclr::make_optimizer(optimizer_, learner.trainable(), lr_, momentum_);
-        auto gen = iclr::make_generator(ctx.seed());
-        int64_t step = 0;
-        double loss_sum = 0;
-        int64_t loss_n = 0;
-        for (size_t t = 0; t < b.tasks.size(); ++t) {
-            // A fresh optimiser per task (Avalanche and mammoth do this): a carried one keeps
-            // moving task A's head and the backbone along A's momentum while B trains.
-            if (t > 0 && reset_optimizer_) opt = iclr::make_optimizer(optimizer_, learner.trainable(), lr_, momentum_);
-            int64_t head_task = head_ == "task" ? int64_t(t) : -1;
-            iclr::train_supervised(learner, *opt, b.tasks[t].train, head_task, epochs_, batch_, gen, ctx,
-                                   [&](double loss) {
-                                       ++step;
-                                       loss_sum += loss;
-                                       ++loss_n;
-                                       if (log_every_ > 0 && step % log_every_ == 0) {
-                                           ctx.log("train_loss", loss_sum / double(loss_n), step, int64_t(t));
-                                           loss_sum = 0;
-                                           loss_n = 0;
-                                       }
-                                   });
-            s.notify({iclr::EventKind::TaskEnd, int64_t(t), step}, learner);
-        }
-        s.notify({iclr::EventKind::End, int64_t(b.tasks.size()) - 1, step}, learner);
     }
 
   private:
@@ -130,33 +109,18 @@ class Finetune : public iclr::Method {
                  std::to_string(last.covariance.item<double>()) + ")");
     }
 
-    double lr_, momentum_;
-    int64_t epochs_, batch_;
-    std::string optimizer_, head_;
-    int64_t log_every_, pretrain_epochs_;
+    double momentum_;
+    int64_t batch_;
+    std::string optimizer_;
+    int64_t pretrain_epochs_;
     double pretrain_lr_;
     std::string objective_;
-    bool reset_optimizer_;
 };
 
 } // namespace
 
-ICLR_PLUGIN(
-    iclr::Method, Finetune, "finetune", "0.4.0",
-    "Sequential fine-tuning baseline, as in Ramasesh, Lewkowycz, Dyer. Effect of scale on catastrophic "
-    "forgetting in neural networks. ICLR 2022.",
-    "train the tasks one after another (no replay, no regularisation); optional supervised pretraining on "
-    "[pretrain], cached",
-    ICLR_FLOAT("lr", 0.01, 0.0, 10.0, "learning rate"), ICLR_FLOAT("momentum", 0.0, 0.0, 0.999, "SGD momentum"),
-    ICLR_INT("epochs", 1, 1, 1000, "epochs per task"), ICLR_INT("batch_size", 64, 1, 65536, "minibatch size"),
-    ICLR_STRING("optimizer", "sgd", "sgd|adam", "optimiser"),
-    ICLR_STRING("head", "task", "task|single",
-                "task: logits masked to the task's classes (task-incremental, = one head per task); single: "
-                "one head over all classes (class-incremental)"),
-    ICLR_INT("log_every", 50, 0, 1000000, "log the mean training loss every N steps (0 = never)"),
-    ICLR_INT("pretrain_epochs", 0, 0, 1000, "epochs of supervised pretraining on [pretrain] (0 = from scratch)"),
-    ICLR_FLOAT("pretrain_lr", 0.01, 0.0, 10.0, "learning rate of the pretraining stage"),
-    ICLR_STRING("pretrain_objective", "supervised", "supervised|vicreg",
-                "supervised: cross-entropy over [pretrain]'s classes; vicreg: self-supervised VICReg, no labels"),
-    ICLR_BOOL("reset_optimizer", true,
-              "a fresh optimiser (no momentum or Adam state) for each task; false carries it from task to task"))
+ICLR_PLUGIN(iclr::Method, Finetune, "finetune", "0.5.0",
+            "Sequential fine-tuning baseline, as in Ramasesh, Lewkowycz, Dyer. Effect of scale on catastrophic "
+            "forgetting in neural networks. ICLR 2022.",
+            "train the tasks one after another (no replay, no regularisation) with any objective; optional "
+            "pretraining on [pretrain], cached")

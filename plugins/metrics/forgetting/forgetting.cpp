@@ -33,7 +33,7 @@ class Forgetting : public iclr::Metric {
 
 } // namespace
 
-ICLR_PLUGIN(iclr::Metric, Forgetting, "forgetting", "0.1.0",
+ICLR_PLUGIN(iclr::Metric, Forgetting, "forgetting", "0.2.0",
             "Chaudhry et al. Riemannian Walk for Incremental Learning. ECCV 2018 (the forgetting measure).",
             "forgetting = mean_{i<T} (max_{t<T} a[t][i] - a[T][i]); also forgetting_task per task i",
             ICLR_STRING("eval", "task", "task|class",

@@ -17,20 +17,23 @@ class KnnAccuracy : public iclr::Metric {
                   iclr::RunContext& ctx) override {
         if (e.kind == iclr::EventKind::TaskEnd) {
             // Row t: every task's test split classified by kNN against that task's own training set
-            // (task-incremental: only the task's classes can be predicted, as in LUMP's monitor).
+            // (task-incremental: only the task's classes can be predicted, as in LUMP's monitor), with
+            // the learner's features for task i where they depend on it (PNN's columns).
             const auto& row = a_.record_row(e.task, b.tasks.size(), [&](size_t i) {
-                return iclr::knn_accuracy(learner, b.tasks[i].train, b.tasks[i].test, b.num_classes, k_, tau_);
+                return iclr::knn_accuracy(learner, b.tasks[i].train, b.tasks[i].test, b.num_classes, k_, tau_,
+                                          int64_t(i));
             });
             for (size_t i = 0; i < row.size(); ++i)
                 ctx.log("acc", row[i], e.task, int64_t(i)); // step = t, task = i: the accuracy_matrix view
         }
         if (e.kind != iclr::EventKind::End || a_.matrix().empty()) return;
+        const auto& m = a_.matrix();
+        // A jointly trained model (multitask) reports only the last row: its average is defined.
+        if (a_.has_last_row()) ctx.log("knn_avg_accuracy", iclr::continual::average_accuracy(m), e.step);
         if (!a_.complete()) {
             ctx.info("knn_accuracy: not every task reported a row (joint training?); forgetting not logged");
             return;
         }
-        const auto& m = a_.matrix();
-        ctx.log("knn_avg_accuracy", iclr::continual::average_accuracy(m), e.step);
         ctx.log("knn_forgetting", iclr::continual::forgetting(m), e.step);
         ctx.log("knn_bwt", iclr::continual::backward_transfer(m), e.step);
     }
@@ -43,7 +46,7 @@ class KnnAccuracy : public iclr::Metric {
 
 } // namespace
 
-ICLR_PLUGIN(iclr::Metric, KnnAccuracy, "knn_accuracy", "0.1.0",
+ICLR_PLUGIN(iclr::Metric, KnnAccuracy, "knn_accuracy", "0.2.0",
             "Wu, Xiong, Yu, Lin. Unsupervised Feature Learning via Non-Parametric Instance Discrimination. CVPR 2018 "
             "(the weighted kNN monitor); Madaan et al. ICLR 2022 (its use for continual learning).",
             "after each task t, kNN accuracy on every task i (key acc, as accuracy_matrix; bank = task i's training "

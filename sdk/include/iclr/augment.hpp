@@ -48,6 +48,18 @@ inline Augment random_shift(int64_t max_shift, double fill) {
     };
 }
 
+// Resamples each image i at the points theta[i] maps the output grid to ([-1, 1] coordinates,
+// affine_grid's convention), bilinear, with the border pixels repeated outside the image (the
+// background of a digit).
+inline torch::Tensor warp(const torch::Tensor& x, const torch::Tensor& theta) {
+    auto grid = torch::nn::functional::affine_grid(theta.to(x.dtype()), x.sizes().vec(), false);
+    return torch::nn::functional::grid_sample(x, grid,
+                                              torch::nn::functional::GridSampleFuncOptions()
+                                                  .mode(torch::kBilinear)
+                                                  .padding_mode(torch::kBorder)
+                                                  .align_corners(false));
+}
+
 // Random resized crop (SimSiam's and LUMP's first augmentation): a crop covering a fraction
 // s ~ U(scale_min, scale_max) of the image's area with aspect ratio r ~ logU(3/4, 4/3) (each side
 // at most the image's), at a uniform position, resized back to H x W with bilinear sampling.
@@ -68,12 +80,40 @@ inline Augment random_resized_crop(double scale_min = 0.2, double scale_max = 1.
             theta[i][0][2] = float((1.0 - w) * (2.0 * acc[i][2] - 1.0));
             theta[i][1][2] = float((1.0 - h) * (2.0 * acc[i][3] - 1.0));
         }
-        auto grid = torch::nn::functional::affine_grid(theta.to(x.dtype()), x.sizes().vec(), false);
-        return torch::nn::functional::grid_sample(x, grid,
-                                                  torch::nn::functional::GridSampleFuncOptions()
-                                                      .mode(torch::kBilinear)
-                                                      .padding_mode(torch::kBorder)
-                                                      .align_corners(false));
+        return warp(x, theta);
+    };
+}
+
+// Random affine transform (torchvision's RandomAffine on tensors): rotation by U(-degrees,
+// degrees), translation by U(-translate, translate) of the width and height, scale U(scale_min,
+// scale_max), horizontal shear U(-shear, shear) degrees, about the image centre. Each image's
+// forward map M = T R Sh S is inverted for grid_sample, bilinear, borders repeated (the background
+// of a digit).
+inline Augment random_affine(double degrees, double translate, double scale_min, double scale_max, double shear = 0.0) {
+    return [=](const torch::Tensor& x, torch::Generator& g) {
+        int64_t n = x.size(0);
+        auto u = at::rand({n, 5}, g, torch::kFloat64);
+        auto acc = u.accessor<double, 2>();
+        auto theta = torch::zeros({n, 2, 3}, torch::kFloat32);
+        const double rad = 3.14159265358979323846 / 180.0;
+        for (int64_t i = 0; i < n; ++i) {
+            double a = (2.0 * acc[i][0] - 1.0) * degrees * rad, sh = (2.0 * acc[i][4] - 1.0) * shear * rad;
+            double s = scale_min + (scale_max - scale_min) * acc[i][3];
+            // In grid coordinates [-1, 1] a translation by a fraction f of the side is 2f.
+            double tx = 2.0 * (2.0 * acc[i][1] - 1.0) * translate, ty = 2.0 * (2.0 * acc[i][2] - 1.0) * translate;
+            // M = R(a) [1 tan(sh); 0 1] s
+            double m00 = s * std::cos(a), m01 = s * (std::cos(a) * std::tan(sh) - std::sin(a));
+            double m10 = s * std::sin(a), m11 = s * (std::sin(a) * std::tan(sh) + std::cos(a));
+            double det = m00 * m11 - m01 * m10;
+            double i00 = m11 / det, i01 = -m01 / det, i10 = -m10 / det, i11 = m00 / det;
+            theta[i][0][0] = float(i00);
+            theta[i][0][1] = float(i01);
+            theta[i][1][0] = float(i10);
+            theta[i][1][1] = float(i11);
+            theta[i][0][2] = float(-(i00 * tx + i01 * ty));
+            theta[i][1][2] = float(-(i10 * tx + i11 * ty));
+        }
+        return warp(x, theta);
     };
 }
 

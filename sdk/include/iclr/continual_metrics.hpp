@@ -25,15 +25,17 @@ inline double average_accuracy(const Matrix& a) {
     return s / double(a.size());
 }
 
-// mean_{i<T} (max_{t<T} a[t][i] - a[T][i]); 0 for a single task.
+// mean_{i<T} (max_{i<=t<T} a[t][i] - a[T][i]); 0 for a single task. Only rows after task i was
+// learned count (as mammoth's and LUMP's code): a kNN or probe score of a task not yet trained
+// on can be high, and an earlier peak there is not something the learner forgot.
 inline double forgetting(const Matrix& a) {
     check(a);
     size_t T = a.size() - 1;
     if (T == 0) return 0.0;
     double s = 0;
     for (size_t i = 0; i < T; ++i) {
-        double best = a[0][i];
-        for (size_t t = 0; t < T; ++t)
+        double best = a[i][i];
+        for (size_t t = i; t < T; ++t)
             best = std::max(best, a[t][i]);
         s += best - a[T][i];
     }

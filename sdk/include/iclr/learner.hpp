@@ -27,6 +27,16 @@ class ICLR_SDK_API Learner {
     virtual std::vector<torch::Tensor> trainable() = 0;
 };
 
+// Optional, for learners whose features depend on the task (one column per task: PNN). A metric
+// that evaluates task t asks for it with dynamic_cast<TaskFeatures*>(&learner) and otherwise uses
+// features(x). A separate type, not a virtual appended to Learner, so that metrics built at 1.3
+// can be handed learners from older method plugins (their vtables stop at trainable()).
+class ICLR_SDK_API TaskFeatures {
+  public:
+    virtual ~TaskFeatures() = default;
+    virtual torch::Tensor task_features(const torch::Tensor& x, int64_t task) = 0;
+};
+
 enum class EventKind { TaskEnd, Step, End };
 
 // When metrics run: after each task of a stream, every N steps (a method's choice), at the end.

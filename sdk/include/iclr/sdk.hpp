@@ -7,6 +7,7 @@
 #include "iclr/cache.hpp"
 #include "iclr/classifier.hpp"
 #include "iclr/content_key.hpp"
+#include "iclr/continual.hpp"
 #include "iclr/context.hpp"
 #include "iclr/continual_metrics.hpp"
 #include "iclr/dataset.hpp"

@@ -83,12 +83,16 @@ class Batches {
     torch::Tensor order_;
 };
 
-// "sgd" (with momentum) or "adam", over the given parameters.
-inline std::unique_ptr<torch::optim::Optimizer>
-make_optimizer(const std::string& kind, std::vector<torch::Tensor> params, double lr, double momentum = 0.0) {
-    if (kind == "adam") return std::make_unique<torch::optim::Adam>(std::move(params), torch::optim::AdamOptions(lr));
+// "sgd" (with momentum) or "adam", over the given parameters, with L2 weight decay.
+inline std::unique_ptr<torch::optim::Optimizer> make_optimizer(const std::string& kind,
+                                                               std::vector<torch::Tensor> params, double lr,
+                                                               double momentum = 0.0, double weight_decay = 0.0) {
+    if (kind == "adam")
+        return std::make_unique<torch::optim::Adam>(std::move(params),
+                                                    torch::optim::AdamOptions(lr).weight_decay(weight_decay));
     if (kind != "sgd") throw PluginError("unknown optimizer '" + kind + "' (sgd, adam)");
-    return std::make_unique<torch::optim::SGD>(std::move(params), torch::optim::SGDOptions(lr).momentum(momentum));
+    return std::make_unique<torch::optim::SGD>(
+        std::move(params), torch::optim::SGDOptions(lr).momentum(momentum).weight_decay(weight_decay));
 }
 
 // `epochs` passes of supervised training on one split: cross-entropy of learner.logits(x, task)
