@@ -2,6 +2,8 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
+#include <set>
 
 #include <fmt/core.h>
 
@@ -12,9 +14,12 @@
 #include "common/file_hash.hpp"
 #include "common/results_layout.hpp"
 #include "common/values.hpp"
+#include "plugin/plugin_registry.hpp"
 #include "store/query.hpp"
 #include "store/verdicts.hpp"
 #include "sweep/sweep.hpp"
+#include "sweep/sweep_arms.hpp"
+#include "sweep/trial.hpp"
 
 namespace iclr {
 namespace {
@@ -64,13 +69,51 @@ std::vector<Checked> run_queries(Store& store, const SweepSpec& spec) {
     return out;
 }
 
-std::vector<claims::Row> rows_of(const ResultSet& rs, std::vector<int64_t>& run_ids) {
+// The runs that are trials of the sweep as written now (this file, this profile, these plugin
+// versions): a verdict counts only them, so runs of an older config of the sweep or of another
+// profile in the same database are not pooled in. Empty (no filtering) when the sweep cannot be
+// planned here (its plugins are not built), with a note saying so.
+std::optional<std::set<int64_t>> current_runs(Store& store, const VerifyOptions& o) {
+    std::set<std::string> keys;
+    try {
+        PluginRegistry reg;
+        reg.discover();
+        SweepArms arms = load_sweep(o.sweep, o.profile, reg);
+        for (uint32_t k = 0; k < arms.specs.size(); ++k)
+            arms.expansions[k]->for_each([&](const TrialPoint& p) {
+                keys.insert(resolve_trial(arms.specs[k], arms.plugins[k], p).key);
+                return true;
+            });
+    } catch (const std::exception& e) {
+        std::fprintf(stderr,
+                     "iclr verify: note: the sweep cannot be planned here (%s); verdicts use every row "
+                     "the claims' queries return\n",
+                     e.what());
+        return std::nullopt;
+    }
+    std::set<int64_t> ids;
+    ResultSet rs = run_query(store, "SELECT id, key FROM runs", true);
+    for (const auto& row : rs.rows)
+        if (keys.count(row[1])) ids.insert(std::strtoll(row[0].c_str(), nullptr, 10));
+    return ids;
+}
+
+// A claim's rows as numbers; with `current`, rows of other runs are left out and counted.
+std::vector<claims::Row> rows_of(const ResultSet& rs, const std::optional<std::set<int64_t>>& current,
+                                 std::vector<int64_t>& run_ids, size_t& left_out) {
     int v = column(rs, {"value"}), x = column(rs, {"x"}), g = column(rs, {"grp", "arm"}), s = column(rs, {"seed"}),
         r = column(rs, {"run_id"});
     std::vector<claims::Row> rows;
     for (size_t i = 0; i < rs.rows.size(); ++i) {
         auto cell = [&](int c) { return c >= 0 && !rs.is_null[i][size_t(c)] ? &rs.rows[i][size_t(c)] : nullptr; };
-        if (r >= 0 && cell(r)) run_ids.push_back(std::strtoll(cell(r)->c_str(), nullptr, 10));
+        if (r >= 0 && cell(r)) {
+            int64_t id = std::strtoll(cell(r)->c_str(), nullptr, 10);
+            if (current && !current->count(id)) {
+                ++left_out;
+                continue;
+            }
+            run_ids.push_back(id);
+        }
         if (!cell(v)) continue; // NULL (or NaN) values carry no number to test
         claims::Row row;
         row.value = std::strtod(cell(v)->c_str(), nullptr);
@@ -115,11 +158,21 @@ int cmd_verify(const VerifyOptions& o) {
         throw UserError(db_path + ": no such database (run the sweep first, or pass --db)");
     auto store = Store::open_write(db_path);
     std::vector<Checked> checked = run_queries(*store, spec);
+    auto current = current_runs(*store, o);
     std::vector<std::pair<const ClaimSpec*, claims::Verdict>> verdicts;
+    std::vector<std::string> notes;
     for (const auto& [c, rs] : checked) {
         std::vector<int64_t> run_ids;
-        auto rows = rows_of(rs, run_ids);
+        size_t left_out = 0;
+        auto rows = rows_of(rs, current, run_ids, left_out);
+        if (left_out > 0)
+            notes.push_back(fmt::format("claim '{}': left out {} row(s) of runs that are not trials of {} as written "
+                                        "(another config or profile of it)",
+                                        c->name, left_out, o.sweep));
         claims::Verdict v = claims::evaluate({c->kind, c->a, c->b, c->tolerance, c->threshold, c->target}, rows);
+        if (rows.empty() && left_out > 0)
+            v.reason = fmt::format("no runs of the sweep as written; {} row(s) of another config or profile left out",
+                                   left_out);
         bool data = v.outcome != claims::Outcome::NoData;
         record_verdict(*store,
                        {absolute_path(o.sweep), sha256_hex(spec.source_text), c->name, c->source, c->kind, c->sql, v.n,
@@ -129,6 +182,8 @@ int cmd_verify(const VerifyOptions& o) {
         verdicts.emplace_back(c, v);
     }
     fmt::print("{}", render(verdict_table(verdicts), f));
+    for (const auto& n : notes)
+        std::fprintf(stderr, "iclr verify: note: %s\n", n.c_str());
     bool all_held = std::all_of(verdicts.begin(), verdicts.end(),
                                 [](const auto& p) { return p.second.outcome == claims::Outcome::Held; });
     return o.strict && !all_held ? 1 : 0;

@@ -23,3 +23,22 @@ TEST(VicregCollapse, CiProfileRunsTheArmsWithTheRepresentationMetrics) {
     ASSERT_EQ(v.code, 0) << v.out;
     EXPECT_EQ(s.count("SELECT COUNT(DISTINCT claim) FROM verdicts"), 6);
 }
+
+// A verdict counts the trials of the sweep as written: after the config changes, the runs of the
+// old config in the same database are left out (and said so), not pooled with the new ones.
+TEST(VicregCollapse, VerifyLeavesOutRunsOfAnotherConfigOfTheSweep) {
+    Scratch s;
+    std::string text = slurp(std::string(ICLR_TEST_SOURCE_DIR) + "/sweeps/vicreg_collapse.toml");
+    std::string v1 = s.write("v.toml", text);
+    ASSERT_EQ(s.run({"run", v1, "--profile", "ci"}).code, 0);
+    text.replace(text.find("log_every = 1\n"), 14, "log_every = 1\nexpander_dim = 32\n"); // the ci profile's
+    std::string v2 = s.write("v2.toml", text);
+    ASSERT_EQ(s.run({"run", v2, "--profile", "ci"}).code, 0);
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs"), 6);
+    auto v = s.run({"verify", v2, "--profile", "ci"});
+    ASSERT_EQ(v.code, 0) << v.out;
+    // Each comparison uses its two runs of the new config, each one-arm claim its one run.
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM verdicts WHERE runs_count = 2"), 3) << v.out;
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM verdicts WHERE runs_count = 1"), 3) << v.out;
+    EXPECT_TRUE(has(v.out, "left out 2 row(s) of runs that are not trials of")) << v.out;
+}
