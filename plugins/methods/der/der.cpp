@@ -16,7 +16,7 @@ class Der : public iclr::ContinualMethod {
     };
 
     Der(const Params& p, iclr::RunContext&)
-        : ContinualMethod(p), alpha_(p.alpha), beta_(p.beta), capacity_(p.buffer_size) {
+        : ContinualMethod(p), alpha_(p.alpha), beta_(p.beta), slots_(p.buffer_size) {
         if (beta_ > 0 && p.objective() != "supervised")
             throw iclr::PluginError("der: beta > 0 (DER++) replays labels, which objective '" + p.objective() +
                                     "' does not use; set beta = 0");
@@ -42,22 +42,18 @@ class Der : public iclr::ContinualMethod {
     }
     void after_step(const iclr::Batch& b, int64_t t) override {
         for (int64_t i = 0; i < b.x.size(0); ++i) {
-            ++seen_;
-            size_t j = x_.size();
-            if (int64_t(x_.size()) >= capacity_) {
-                int64_t r = std::uniform_int_distribution<int64_t>(0, seen_ - 1)(rng());
-                if (r >= capacity_) continue;
-                j = size_t(r);
-            } else {
+            int64_t j = slots_.next(rng());
+            if (j < 0) continue;
+            if (j == int64_t(x_.size())) {
                 x_.emplace_back();
                 z_.emplace_back();
                 y_.emplace_back();
                 task_.push_back(0);
             }
-            x_[j] = b.x[i].clone();
-            z_[j] = pending_[i].clone();
-            y_[j] = b.y[i].clone();
-            task_[j] = t;
+            x_[size_t(j)] = b.x[i].clone();
+            z_[size_t(j)] = pending_[i].clone();
+            y_[size_t(j)] = b.y[i].clone();
+            task_[size_t(j)] = t;
         }
     }
 
@@ -82,7 +78,7 @@ class Der : public iclr::ContinualMethod {
     }
 
     double alpha_, beta_;
-    int64_t capacity_, seen_ = 0;
+    iclr::ReservoirSlots slots_; // Algorithm R over the fields below
     torch::Tensor pending_;
     std::vector<torch::Tensor> x_, z_, y_;
     std::vector<int64_t> task_;

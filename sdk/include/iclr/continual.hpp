@@ -148,8 +148,7 @@ class ContinualLearner : public Learner, public TaskFeatures {
     // Supervised objective only: the head's logits, masked to the task's classes when task >= 0.
     torch::Tensor logits(const torch::Tensor& x, int64_t task) override {
         auto out = head_logits(task_features(x, task), task);
-        if (task < 0) return out;
-        return out + class_mask(torch::full({x.size(0)}, task, torch::kLong)).to(out.dtype());
+        return task < 0 ? out : masked(out, torch::full({x.size(0)}, task, torch::kLong));
     }
 
     // The objective's loss on a batch of task `task`. Supervised: cross-entropy, each example's
@@ -158,14 +157,12 @@ class ContinualLearner : public Learner, public TaskFeatures {
     torch::Tensor loss_on(const torch::Tensor& x, const torch::Tensor& y, int64_t task,
                           const torch::Tensor& example_tasks = {}) {
         if (!supervised()) {
-            auto [v1, v2] = two_views(augment_, x, views_);
+            auto [v1, v2] = views(x);
             return ssl_loss_on_views(v1, v2, task);
         }
         auto out = head_logits(task_features(x, task), task);
         if (params_.head() == "task")
-            out =
-                out + class_mask(example_tasks.defined() ? example_tasks : torch::full({x.size(0)}, task, torch::kLong))
-                          .to(out.dtype());
+            out = masked(out, example_tasks.defined() ? example_tasks : torch::full({x.size(0)}, task, torch::kLong));
         return torch::nn::functional::cross_entropy(out, y);
     }
     // The self-supervised loss of two given views (LUMP mixes them before this).
@@ -202,6 +199,10 @@ class ContinualLearner : public Learner, public TaskFeatures {
             throw PluginError("objective '" + o.kind() +
                               "' trains no classifier head: evaluate it with knn_accuracy or linear_probe");
         return o.head()->forward(features);
+    }
+    // Logits [N, classes] with -inf outside each example's task's classes.
+    torch::Tensor masked(const torch::Tensor& out, const torch::Tensor& example_tasks) {
+        return out + class_mask(example_tasks).to(out.dtype());
     }
     // [N, classes]: 0 on each example's task's classes, -inf elsewhere.
     torch::Tensor class_mask(const torch::Tensor& example_tasks) {
