@@ -1,22 +1,9 @@
 // Method plugin `vicreg`: self-supervised pretraining with VICReg on every task's training images
 // at once, each of its three terms weighted by a parameter (0 switches it off).
+#include "iclr/encoder.hpp"
 #include "iclr/sdk.hpp"
 
 namespace {
-
-// The trained backbone as metrics see it: features only (no classifier head was trained).
-class Encoder : public iclr::Learner {
-  public:
-    explicit Encoder(std::shared_ptr<iclr::Backbone> b) : b_(std::move(b)) {}
-    iclr::Backbone& backbone() override { return *b_; }
-    torch::Tensor logits(const torch::Tensor&, int64_t) override {
-        throw iclr::PluginError("vicreg trains no classifier head: evaluate it with knn_accuracy or linear_probe");
-    }
-    std::vector<torch::Tensor> trainable() override { return b_->parameters(); }
-
-  private:
-    std::shared_ptr<iclr::Backbone> b_;
-};
 
 class Vicreg : public iclr::Method {
   public:
@@ -57,6 +44,9 @@ class Vicreg : public iclr::Method {
         iclr::Split all{torch::cat(xs), torch::cat(ys)};
         auto views = iclr::compose({iclr::random_resized_crop(p_.crop_min_scale, 1.0), iclr::gaussian_noise(p_.noise)});
         auto gen = iclr::make_generator(ctx.seed()), view_gen = iclr::make_generator(ctx.seed(), 2);
+        iclr::Encoder encoder(backbone, "vicreg");
+        // Step 0, before training: metrics that compare with the initial network (acr) measure it.
+        s.notify({iclr::EventKind::Step, 0, 0}, encoder);
         backbone->train();
         expander->train();
         int64_t step = 0;
@@ -78,7 +68,6 @@ class Vicreg : public iclr::Method {
                     ctx.log("vicreg_covariance", t.covariance.item<double>(), step);
                 }
             }
-        Encoder encoder(backbone);
         int64_t last = int64_t(b.tasks.size()) - 1; // one jointly trained representation: the last row
         s.notify({iclr::EventKind::TaskEnd, last, step}, encoder);
         s.notify({iclr::EventKind::End, last, step}, encoder);
