@@ -1,6 +1,8 @@
 // End-to-end test helpers: run the real iclr binary in a scratch folder and read its database.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sqlite3.h>
@@ -153,6 +155,31 @@ inline bool has(const std::string& s, const std::string& needle) { return s.find
 inline std::string slurp(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// A sweep shipped in sweeps/, by name.
+inline std::string shipped_sweep(const std::string& name) {
+    return std::string(ICLR_TEST_SOURCE_DIR) + "/sweeps/" + name + ".toml";
+}
+
+// `iclr run SWEEP --profile ci` succeeds with every one of its `trials` done.
+inline void expect_ci_run(Scratch& s, const std::string& sweep, int trials) {
+    auto r = s.run({"run", sweep, "--profile", "ci"});
+    ASSERT_EQ(r.code, 0) << r.out;
+    EXPECT_TRUE(has(r.out, std::to_string(trials) + " done, 0 failed")) << r.out;
+}
+
+// Each key has a final value in exactly `runs` runs.
+inline void expect_final_metrics(Scratch& s, const std::vector<std::string>& keys, int runs) {
+    for (const auto& key : keys)
+        EXPECT_EQ(s.count("SELECT COUNT(*) FROM final_metrics WHERE key = '" + key + "'"), runs) << key;
+}
+
+// `iclr verify SWEEP --profile ci` succeeds and records a verdict for each of its `claims`.
+inline void expect_ci_verdicts(Scratch& s, const std::string& sweep, int claims) {
+    auto v = s.run({"verify", sweep, "--profile", "ci"});
+    ASSERT_EQ(v.code, 0) << v.out;
+    EXPECT_EQ(s.count("SELECT COUNT(DISTINCT claim) FROM verdicts"), claims) << v.out;
 }
 
 } // namespace iclr::e2e

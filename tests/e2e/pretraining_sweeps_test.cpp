@@ -1,5 +1,5 @@
-// End-to-end: the E-SSL and LOOK sweeps in their CI size — every arm runs with its parameters, the
-// metrics land in the store and `iclr verify` computes each claim.
+// End-to-end: the E-SSL, LOOK, Chaos-is-a-ladder and ViT-pooling sweeps in their CI size — every
+// arm runs with its parameters, the metrics land in the store and `iclr verify` computes each claim.
 #include <gtest/gtest.h>
 
 #include "e2e_util.hpp"
@@ -8,12 +8,9 @@ using namespace iclr::e2e;
 
 TEST(EsslRotation, CiProfileRunsTheThreeArmsAndVerifies) {
     Scratch s;
-    std::string sweep = std::string(ICLR_TEST_SOURCE_DIR) + "/sweeps/essl_rotation.toml";
-    auto r = s.run({"run", sweep, "--profile", "ci"});
-    ASSERT_EQ(r.code, 0) << r.out;
-    EXPECT_TRUE(has(r.out, "3 done, 0 failed")) << r.out;
-    for (const char* key : {"knn_avg_accuracy", "probe_avg_accuracy"})
-        EXPECT_EQ(s.count(std::string("SELECT COUNT(*) FROM final_metrics WHERE key = '") + key + "'"), 3) << key;
+    std::string sweep = shipped_sweep("essl_rotation");
+    expect_ci_run(s, sweep, 3);
+    expect_final_metrics(s, {"knn_avg_accuracy", "probe_avg_accuracy"}, 3);
     // Only the E-SSL arm trains the rotation head; the invariant arm turns its views instead.
     EXPECT_EQ(s.sql("SELECT GROUP_CONCAT(r.arm) FROM runs r JOIN final_metrics f ON f.run_id = r.id "
                     "AND f.key = 'rotation_acc'"),
@@ -21,42 +18,46 @@ TEST(EsslRotation, CiProfileRunsTheThreeArmsAndVerifies) {
     EXPECT_EQ(s.sql("SELECT json_extract(config_json, '$.method.params.rotate_views') FROM runs WHERE arm = "
                     "'rotation-invariant'"),
               "0.5");
-    auto v = s.run({"verify", sweep, "--profile", "ci"});
-    ASSERT_EQ(v.code, 0) << v.out;
-    EXPECT_EQ(s.count("SELECT COUNT(DISTINCT claim) FROM verdicts"), 4);
+    expect_ci_verdicts(s, sweep, 4);
 }
 
 TEST(LookCoarse, CiProfileRunsTheFourArmsAndVerifies) {
     Scratch s;
-    std::string sweep = std::string(ICLR_TEST_SOURCE_DIR) + "/sweeps/look_coarse.toml";
-    auto r = s.run({"run", sweep, "--profile", "ci"});
-    ASSERT_EQ(r.code, 0) << r.out;
-    EXPECT_TRUE(has(r.out, "4 done, 0 failed")) << r.out;
-    EXPECT_EQ(s.count("SELECT COUNT(*) FROM final_metrics WHERE key = 'probe_avg_accuracy'"), 4);
+    std::string sweep = shipped_sweep("look_coarse");
+    expect_ci_run(s, sweep, 4);
+    expect_final_metrics(s, {"probe_avg_accuracy", "knn_avg_accuracy"}, 4);
     // The kNN loss logs its neighbour purity; cross-entropy does not.
-    EXPECT_EQ(s.sql("SELECT GROUP_CONCAT(r.arm) FROM (SELECT r.arm FROM runs r JOIN final_metrics f ON f.run_id = "
-                    "r.id AND f.key = 'look_purity' ORDER BY r.arm) r"),
+    EXPECT_EQ(s.sql("SELECT GROUP_CONCAT(arm) FROM (SELECT r.arm FROM runs r JOIN final_metrics f ON f.run_id = "
+                    "r.id AND f.key = 'look_purity' ORDER BY r.arm)"),
               "look,look-no-projector");
     EXPECT_EQ(s.sql("SELECT json_extract(config_json, '$.method.params.superclasses') FROM runs WHERE arm = 'look'"),
               "[[0,1,2,3,4],[5,6,7,8,9]]");
-    auto v = s.run({"verify", sweep, "--profile", "ci"});
-    ASSERT_EQ(v.code, 0) << v.out;
-    EXPECT_EQ(s.count("SELECT COUNT(DISTINCT claim) FROM verdicts"), 5);
+    expect_ci_verdicts(s, sweep, 5);
 }
 
 TEST(ChaosLadder, CiProfileMeasuresArcAtEachCropStrengthAndVerifies) {
     Scratch s;
-    std::string sweep = std::string(ICLR_TEST_SOURCE_DIR) + "/sweeps/chaos_ladder.toml";
-    auto r = s.run({"run", sweep, "--profile", "ci"});
-    ASSERT_EQ(r.code, 0) << r.out;
-    EXPECT_TRUE(has(r.out, "6 done, 0 failed")) << r.out;
+    std::string sweep = shipped_sweep("chaos_ladder");
+    expect_ci_run(s, sweep, 6);
     // Every run has ACR before and after training, and ARC; the metric's crop follows the method's.
-    for (const char* key : {"acr_start", "acr", "arc", "probe_avg_accuracy"})
-        EXPECT_EQ(s.count(std::string("SELECT COUNT(*) FROM final_metrics WHERE key = '") + key + "'"), 6) << key;
+    expect_final_metrics(s, {"acr_start", "acr", "arc", "probe_avg_accuracy"}, 6);
     EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs WHERE json_extract(config_json, '$.method.params.crop_min_scale') = "
                       "json_extract(config_json, '$.metric[0].params.crop_min_scale')"),
               6);
-    auto v = s.run({"verify", sweep, "--profile", "ci"});
-    ASSERT_EQ(v.code, 0) << v.out;
-    EXPECT_EQ(s.count("SELECT COUNT(DISTINCT claim) FROM verdicts"), 3);
+    expect_ci_verdicts(s, sweep, 3);
+}
+
+TEST(VitPooling, CiProfileMeasuresTheHessianOfBothPoolings) {
+    Scratch s;
+    std::string sweep = shipped_sweep("vit_pooling");
+    expect_ci_run(s, sweep, 2);
+    expect_final_metrics(s, {"avg_accuracy", "hessian_max_eig", "hessian_min_eig", "hessian_negative_ratio"}, 2);
+    // The top of the spectrum is above its bottom and positive.
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM final_metrics a JOIN final_metrics b ON a.run_id = b.run_id AND a.key = "
+                      "'hessian_max_eig' AND b.key = 'hessian_min_eig' WHERE a.value > b.value AND a.value > 0"),
+              2);
+    EXPECT_EQ(s.sql("SELECT GROUP_CONCAT(pool) FROM (SELECT json_extract(config_json, '$.model.params.pool') AS pool "
+                    "FROM runs ORDER BY arm)"),
+              "cls,gap");
+    expect_ci_verdicts(s, sweep, 3);
 }

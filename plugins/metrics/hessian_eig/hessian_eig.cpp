@@ -1,5 +1,5 @@
 // Metric plugin `hessian_eig`: the loss surface's curvature on fixed training batches — the
-// largest and smallest Hessian eigenvalues (power iteration on double-backward products, signed)
+// largest and smallest Hessian eigenvalues (Lanczos on double-backward products, signed)
 // and Hutchinson's trace, per batch and averaged, at the end of a run and at any Step event.
 #include "iclr/hessian.hpp"
 #include "iclr/sdk.hpp"
@@ -11,8 +11,9 @@ class HessianEig : public iclr::Metric {
     struct Params {
         iclr::Int batches{"batches", 2, 1, 1000, "fixed training batches, each its own Hessian"};
         iclr::Int batch_size{"batch_size", 128, 1, 65536, "images per batch"};
-        iclr::Float tol{"tol", 1e-3, 1e-12, 1.0, "stop when the Rayleigh quotient changes by less (relative)"};
-        iclr::Int max_iter{"max_iter", 100, 1, 100000, "power-iteration cap per eigenvalue"};
+        iclr::Float tol{"tol", 1e-3, 1e-12, 1.0,
+                        "stop when both extreme eigenvalues move by less than tol x the spectral radius (twice)"};
+        iclr::Int max_iter{"max_iter", 100, 1, 100000, "Lanczos steps at most (Hessian-vector products per batch)"};
         iclr::Int trace_samples{"trace_samples", 10, 0, 100000, "Rademacher vectors for the trace (0 = none)"};
     };
 
@@ -55,9 +56,9 @@ class HessianEig : public iclr::Metric {
 
 } // namespace
 
-ICLR_PLUGIN(iclr::Metric, HessianEig, "hessian_eig", "0.1.0",
-            "Power iteration on Hessian-vector products (Pearlmutter 1994; PyHessian, Yao et al. 2020); Hutchinson "
-            "1989. Used by Chen et al. (ViT + SAM) and Park & Kim (How do ViTs work), ICLR 2022.",
+ICLR_PLUGIN(iclr::Metric, HessianEig, "hessian_eig", "0.2.0",
+            "Lanczos on Hessian-vector products (Pearlmutter 1994; PyHessian, Yao et al. 2020); Hutchinson 1989. Used "
+            "by Chen et al. (ViT + SAM) and Park & Kim (How do ViTs work), ICLR 2022.",
             "at End and at Step events: hessian_max_eig, hessian_min_eig (signed), hessian_negative_ratio "
             "(|min| / max when min < 0), hessian_trace, averaged over fixed training batches; per batch as "
             "hessian_*_eig_batch (task = batch)")
