@@ -1,18 +1,11 @@
 // Method plugin `finetune`: plain sequential training over the benchmark's tasks with any objective
 // (the forgetting baseline), optionally from a backbone pretrained on the sweep's [pretrain] data set.
+#include "iclr/joint.hpp"
 #include "iclr/sdk.hpp"
 
 namespace {
 
-// All tasks of a benchmark as one split (supervised pretraining on every class).
-iclr::Split joined(const iclr::Benchmark& b) {
-    std::vector<torch::Tensor> xs, ys;
-    for (const auto& t : b.tasks) {
-        xs.push_back(t.train.x);
-        ys.push_back(t.train.y);
-    }
-    return {torch::cat(xs), torch::cat(ys)};
-}
+using iclr::joined; // every task of the pretraining benchmark as one split
 
 class Finetune : public iclr::ContinualMethod {
   public:

@@ -2,7 +2,7 @@
 // classes) with LOOK's leave-one-out kNN loss over a memory of every training image's embedding,
 // or with cross-entropy (the baseline LOOK is compared with); metrics probe the fine classes.
 #include "iclr/look.hpp"
-#include "iclr/encoder.hpp"
+#include "iclr/joint.hpp"
 #include "iclr/sdk.hpp"
 
 namespace {
@@ -58,12 +58,8 @@ class Look : public iclr::Method {
         auto& ctx = s.ctx();
         auto groups = p_.superclasses.int_lists();
         auto coarse_of = superclass_of(groups, b);
-        std::vector<torch::Tensor> xs, ys;
-        for (const auto& t : b.tasks) {
-            xs.push_back(t.train.x);
-            ys.push_back(t.train.y);
-        }
-        auto x = torch::cat(xs), y = coarse_of.index_select(0, torch::cat(ys));
+        iclr::Split all = iclr::joined(b);
+        auto x = all.x, y = coarse_of.index_select(0, all.y);
         if (p_.loss() == "look" && p_.k >= x.size(0))
             throw iclr::PluginError("k = " + std::to_string(p_.k) + " needs more than " + std::to_string(x.size(0)) +
                                     " training images");
@@ -72,9 +68,7 @@ class Look : public iclr::Method {
         build_heads(backbone->feature_dim(), int64_t(groups.size()));
         train(s, backbone, x, y);
         iclr::Encoder encoder(backbone, "look");
-        int64_t last = int64_t(b.tasks.size()) - 1; // one jointly trained representation: the last row
-        s.notify({iclr::EventKind::TaskEnd, last, step_}, encoder);
-        s.notify({iclr::EventKind::End, last, step_}, encoder);
+        iclr::report_joint(s, encoder, step_);
     }
 
   private:

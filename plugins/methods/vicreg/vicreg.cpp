@@ -1,6 +1,6 @@
 // Method plugin `vicreg`: self-supervised pretraining with VICReg on every task's training images
 // at once, each of its three terms weighted by a parameter (0 switches it off).
-#include "iclr/encoder.hpp"
+#include "iclr/joint.hpp"
 #include "iclr/sdk.hpp"
 
 namespace {
@@ -36,12 +36,7 @@ class Vicreg : public iclr::Method {
         for (auto& t : expander->parameters())
             params.push_back(t);
         torch::optim::Adam opt(params, torch::optim::AdamOptions(p_.lr));
-        std::vector<torch::Tensor> xs, ys;
-        for (const auto& t : b.tasks) {
-            xs.push_back(t.train.x);
-            ys.push_back(t.train.y);
-        }
-        iclr::Split all{torch::cat(xs), torch::cat(ys)};
+        iclr::Split all = iclr::joined(b);
         auto views = iclr::compose({iclr::random_resized_crop(p_.crop_min_scale, 1.0), iclr::gaussian_noise(p_.noise)});
         auto gen = iclr::make_generator(ctx.seed()), view_gen = iclr::make_generator(ctx.seed(), 2);
         iclr::Encoder encoder(backbone, "vicreg");
@@ -68,9 +63,7 @@ class Vicreg : public iclr::Method {
                     ctx.log("vicreg_covariance", t.covariance.item<double>(), step);
                 }
             }
-        int64_t last = int64_t(b.tasks.size()) - 1; // one jointly trained representation: the last row
-        s.notify({iclr::EventKind::TaskEnd, last, step}, encoder);
-        s.notify({iclr::EventKind::End, last, step}, encoder);
+        iclr::report_joint(s, encoder, step);
     }
 
   private:

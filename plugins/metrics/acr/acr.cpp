@@ -2,6 +2,7 @@
 // images; ACR = share whose nearest view is another image's; ARC = (1 - ACR_end) / (1 - ACR_start),
 // with ACR_start measured when the method reports step 0 (before it trains) on the same views.
 #include "iclr/acr.hpp"
+#include "iclr/joint.hpp"
 #include "iclr/sdk.hpp"
 
 namespace {
@@ -31,13 +32,16 @@ class Acr : public iclr::Metric {
     }
 
   private:
-    // The same images and the same views each time (drawn from fixed streams of the trial's seed),
-    // so ACR_start and ACR_end differ by the network only.
+    // ACR of the learner on the views, made on first use (from fixed streams of the trial's seed)
+    // and kept, so ACR_start and ACR_end see the same views and differ by the network only.
     double measure(iclr::Learner& learner, const iclr::Benchmark& b, iclr::RunContext& ctx) {
-        std::vector<torch::Tensor> xs;
-        for (const auto& t : b.tasks)
-            xs.push_back(t.test.x);
-        auto x = torch::cat(xs);
+        if (!views_.defined()) make_views(b, ctx);
+        int64_t task = int64_t(b.tasks.size()) - 1;
+        return iclr::augmentation_confusion(iclr::eval_features(learner, views_, task), anchor_);
+    }
+    // `views` augmented views of each of `anchors` test images, and each view's image number.
+    void make_views(const iclr::Benchmark& b, iclr::RunContext& ctx) {
+        auto x = iclr::joined(b, &iclr::Task::test).x;
         auto pick = iclr::make_generator(ctx.seed(), 11), draw = iclr::make_generator(ctx.seed(), 12);
         auto images = x.index_select(0, torch::randperm(x.size(0), pick).slice(0, 0, p_.anchors));
         std::vector<iclr::Augment> steps{iclr::random_resized_crop(p_.crop_min_scale, 1.0)};
@@ -48,12 +52,13 @@ class Acr : public iclr::Metric {
             views.push_back(augment(images, draw));
             anchor.push_back(torch::arange(images.size(0)));
         }
-        int64_t task = int64_t(b.tasks.size()) - 1;
-        return iclr::augmentation_confusion(iclr::eval_features(learner, torch::cat(views), task), torch::cat(anchor));
+        views_ = torch::cat(views);
+        anchor_ = torch::cat(anchor);
     }
 
     Params p_;
     double start_ = -1;
+    torch::Tensor views_, anchor_;
 };
 
 } // namespace
