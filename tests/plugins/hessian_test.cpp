@@ -121,4 +121,13 @@ TEST(Hessian, MetricPluginLogsTheExplicitExtremes) {
     EXPECT_NEAR(got.at("hessian_min_eig"), bottom, 1e-4 * std::abs(bottom));
     EXPECT_NEAR(got.at("hessian_negative_ratio"), -bottom / top, 1e-3);
     EXPECT_EQ(got.count("hessian_trace"), 0u);
+
+    // Asked for three batches of 40 from 40 examples: one is measured and the means are its values.
+    test::TestContext short_ctx;
+    auto three = test::make_plugin<Metric>(
+        "metrics", "hessian_eig", short_ctx,
+        {{"batches", "3"}, {"batch_size", "40"}, {"tol", "1e-12"}, {"max_iter", "20000"}, {"trace_samples", "0"}});
+    three->on_event({EventKind::End, 0, 9}, *f.learner, b, short_ctx);
+    for (const auto& r : short_ctx.logged)
+        if (r.key == "hessian_max_eig") EXPECT_NEAR(r.value, top, 1e-4 * std::abs(top));
 }

@@ -29,7 +29,8 @@ class HessianEig : public iclr::Metric {
         bool was_training = learner.backbone().is_training();
         learner.backbone().eval(); // fixed BatchNorm statistics: the loss is a function of the weights
         double max_sum = 0, min_sum = 0, trace_sum = 0, neg_sum = 0;
-        for (int64_t k = 0; k < p_.batches; ++k) {
+        int64_t k = 0; // batches measured: fewer than `batches` when the split runs out
+        for (; k < p_.batches; ++k) {
             auto idx = order.slice(0, k * p_.batch_size, std::min(train.size(), (k + 1) * p_.batch_size));
             if (idx.numel() == 0) break;
             iclr::HessianOperator h(learner.loss(train.x.index_select(0, idx), train.y.index_select(0, idx), e.task),
@@ -43,7 +44,7 @@ class HessianEig : public iclr::Metric {
             if (p_.trace_samples > 0) trace_sum += iclr::hutchinson_trace(h, p_.trace_samples, draw);
         }
         learner.backbone().train(was_training);
-        double n = double(p_.batches);
+        double n = double(k);
         ctx.log("hessian_max_eig", max_sum / n, e.step);
         ctx.log("hessian_min_eig", min_sum / n, e.step);
         ctx.log("hessian_negative_ratio", neg_sum / n, e.step);
@@ -56,7 +57,7 @@ class HessianEig : public iclr::Metric {
 
 } // namespace
 
-ICLR_PLUGIN(iclr::Metric, HessianEig, "hessian_eig", "0.2.0",
+ICLR_PLUGIN(iclr::Metric, HessianEig, "hessian_eig", "0.2.1",
             "Lanczos on Hessian-vector products (Pearlmutter 1994; PyHessian, Yao et al. 2020); Hutchinson 1989. Used "
             "by Chen et al. (ViT + SAM) and Park & Kim (How do ViTs work), ICLR 2022.",
             "at End and at Step events: hessian_max_eig, hessian_min_eig (signed), hessian_negative_ratio "
