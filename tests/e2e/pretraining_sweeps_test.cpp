@@ -1,5 +1,6 @@
-// End-to-end: the E-SSL, LOOK, Chaos-is-a-ladder and ViT-pooling sweeps in their CI size — every
-// arm runs with its parameters, the metrics land in the store and `iclr verify` computes each claim.
+// End-to-end: the E-SSL, LOOK, Chaos-is-a-ladder, ViT-pooling, EsViT, task-induced and
+// disentanglement sweeps in their CI size — every arm runs with its parameters, the metrics land in
+// the store and `iclr verify` computes each claim.
 #include <gtest/gtest.h>
 
 #include "e2e_util.hpp"
@@ -60,4 +61,41 @@ TEST(VitPooling, CiProfileMeasuresTheHessianOfBothPoolings) {
                     "FROM runs ORDER BY arm)"),
               "cls,gap");
     expect_ci_verdicts(s, sweep, 3);
+}
+
+TEST(EsvitRegion, CiProfileRunsDinoEsvitAndTheUntrainedFloorAndVerifies) {
+    Scratch s;
+    std::string sweep = shipped_sweep("esvit_region");
+    expect_ci_run(s, sweep, 3);
+    expect_final_metrics(s, {"knn_avg_accuracy", "probe_avg_accuracy", "dino_view_loss", "teacher_entropy"}, 3);
+    // Only EsViT has a region loss.
+    EXPECT_EQ(s.sql("SELECT GROUP_CONCAT(r.arm) FROM runs r JOIN final_metrics f ON f.run_id = r.id AND f.key = "
+                    "'esvit_region_loss'"),
+              "esvit");
+    expect_ci_verdicts(s, sweep, 3);
+}
+
+TEST(TaskInduced, CiProfileProbesTheUnseenTaskAtBothClutterLevelsAndVerifies) {
+    Scratch s;
+    std::string sweep = shipped_sweep("task_induced");
+    expect_ci_run(s, sweep, 8);
+    // A probe for the prior task (0) and the unseen one (1) in every run.
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM final_metrics WHERE key = 'probe_acc' AND task IN (0, 1)"), 16);
+    EXPECT_EQ(s.sql("SELECT GROUP_CONCAT(d) FROM (SELECT DISTINCT json_extract(config_json, "
+                    "'$.dataset.params.distractors') AS d FROM runs ORDER BY d)"),
+              "0,24");
+    // The untrained arm logs no training loss; the other three do.
+    EXPECT_EQ(s.count("SELECT COUNT(DISTINCT r.arm) FROM runs r JOIN metrics m ON m.run_id = r.id AND m.key = "
+                      "'train_loss'"),
+              3);
+    expect_ci_verdicts(s, sweep, 5);
+}
+
+TEST(Disentanglement, CiProfileScoresMigPerFactorAndVerifies) {
+    Scratch s;
+    std::string sweep = shipped_sweep("disentanglement");
+    expect_ci_run(s, sweep, 4);
+    expect_final_metrics(s, {"mig", "mi_best", "mig_shape", "mig_rotation", "mi_x"}, 4);
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM final_metrics WHERE key LIKE 'mig_%'"), 4 * 6);
+    expect_ci_verdicts(s, sweep, 2);
 }

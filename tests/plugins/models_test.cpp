@@ -41,8 +41,12 @@ TEST(Models, VitPoolsByClsOrGapAndExposesTokens) {
     auto tokens = gap->internals().at("tokens");
     EXPECT_EQ(tokens.sizes(), (std::vector<int64_t>{2, 16, 32})); // (28/7)^2 patches
     EXPECT_TRUE(torch::allclose(f, tokens.mean(1)));
-    cls->forward(x);
-    EXPECT_EQ(cls->internals().at("tokens").size(1), 17);
+    EXPECT_TRUE(torch::equal(gap->internals().at("patch_tokens"), tokens));
+    auto fc = cls->forward(x);
+    auto cls_tokens = cls->internals().at("tokens");
+    EXPECT_EQ(cls_tokens.size(1), 17);
+    EXPECT_TRUE(torch::equal(fc, cls_tokens.select(1, 0)));
+    EXPECT_TRUE(torch::equal(cls->internals().at("patch_tokens"), cls_tokens.slice(1, 1))); // CLS left out
     EXPECT_EQ(cls->internals().at("attention").sizes(), (std::vector<int64_t>{2, 4, 17, 17}));
 }
 

@@ -50,6 +50,14 @@ class TestContext : public RunContext {
     std::filesystem::path cache_;
 };
 
+// The values of `key` the context logged, in order.
+inline std::vector<double> logged_values(const TestContext& ctx, const std::string& key) {
+    std::vector<double> out;
+    for (const auto& r : ctx.logged)
+        if (r.key == key) out.push_back(r.value);
+    return out;
+}
+
 // Creates the plugin in build/plugins/<folder>/<name>.so with the schema defaults overridden by
 // `overrides` (TOML literals), as the host would resolve them.
 template <class T>

@@ -13,14 +13,6 @@ using namespace iclr;
 
 namespace {
 
-// The values of `key` the context logged, in order.
-std::vector<double> logged(const test::TestContext& ctx, const std::string& key) {
-    std::vector<double> out;
-    for (const auto& r : ctx.logged)
-        if (r.key == key) out.push_back(r.value);
-    return out;
-}
-
 // One query z = (1, 0) against a bank of three rows: itself (label 0), (0, 1) (label 0) and
 // (-1, 0) (label 1).
 struct ThreeRows {
@@ -112,7 +104,7 @@ TEST(Essl, RotationHeadLearnsFourLabelsAboveChance) {
     test::make_plugin<Method>("methods", "essl", ctx,
                               {{"epochs", "3"}, {"batch_size", "32"}, {"log_every", "5"}, {"lr", "0.05"}})
         ->run(s);
-    auto acc = logged(ctx, "rotation_acc"), ce = logged(ctx, "rotation_loss");
+    auto acc = test::logged_values(ctx, "rotation_acc"), ce = test::logged_values(ctx, "rotation_loss");
     ASSERT_GE(acc.size(), 4u);
     // Chance over four rotations is 0.25 (ln 4 = 1.386 of cross-entropy); digits 2 and 3 are not
     // symmetric, so the head beats it by the end.
@@ -127,8 +119,8 @@ TEST(Essl, LambdaZeroTrainsNoRotationHeadAndSupervisedIsRefused) {
     test::make_plugin<Method>("methods", "essl", ctx,
                               {{"epochs", "1"}, {"batch_size", "32"}, {"lambda", "0.0"}, {"log_every", "5"}})
         ->run(s);
-    EXPECT_TRUE(logged(ctx, "rotation_loss").empty());
-    EXPECT_FALSE(logged(ctx, "train_loss").empty());
+    EXPECT_TRUE(test::logged_values(ctx, "rotation_loss").empty());
+    EXPECT_FALSE(test::logged_values(ctx, "train_loss").empty());
     try {
         test::make_plugin<Method>("methods", "essl", ctx, {{"objective", "\"supervised\""}});
         FAIL() << "essl accepted a supervised objective";
@@ -146,7 +138,7 @@ TEST(Look, NeighboursGetPurerAsItTrainsOnRealDigits) {
         ->run(s);
     // 400 images of 4 digits in two superclasses, k = 10: at the start ~0.7 of an image's neighbours
     // share its superclass; after 4 epochs ~0.85 (means of the first and last three logs).
-    auto purity = logged(ctx, "look_purity"), loss = logged(ctx, "train_loss");
+    auto purity = test::logged_values(ctx, "look_purity"), loss = test::logged_values(ctx, "train_loss");
     ASSERT_GE(purity.size(), 6u);
     auto mean3 = [](auto first) { return (first[0] + first[1] + first[2]) / 3.0; };
     double start = mean3(purity.begin()), end = mean3(purity.end() - 3);
@@ -195,7 +187,8 @@ TEST(Acr, UnchangedNetworkHasArcOneAndMilderViewsConfuseLess) {
                                              {{"anchors", "64"}, {"crop_min_scale", crop}, {"noise", noise}});
         acr->on_event({EventKind::Step, 0, 0}, pixels, s.benchmark(), ctx);
         acr->on_event({EventKind::End, 1, 10}, pixels, s.benchmark(), ctx);
-        auto start = logged(ctx, "acr_start"), end = logged(ctx, "acr"), arc = logged(ctx, "arc");
+        auto start = test::logged_values(ctx, "acr_start"), end = test::logged_values(ctx, "acr"),
+             arc = test::logged_values(ctx, "arc");
         ASSERT_EQ(start.size(), 1u);
         ASSERT_EQ(arc.size(), 1u);
         EXPECT_EQ(start[0], end[0]); // the same views of the same images

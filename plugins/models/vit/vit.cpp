@@ -66,7 +66,9 @@ class VitBackbone : public iclr::Backbone {
     }
     int64_t feature_dim() const override { return dim_; }
     std::map<std::string, torch::Tensor> internals() const override {
-        std::map<std::string, torch::Tensor> m{{"tokens", last_tokens_}};
+        // patch_tokens: one per patch, CLS left out (EsViT matches regions between views on these).
+        std::map<std::string, torch::Tensor> m{{"tokens", last_tokens_},
+                                               {"patch_tokens", cls_ ? last_tokens_.slice(1, 1) : last_tokens_}};
         if (blocks_->size() > 0) m["attention"] = blocks_->ptr<BlockImpl>(blocks_->size() - 1)->attn->attn;
         return m;
     }
@@ -104,7 +106,7 @@ class Vit : public iclr::Model {
 
 } // namespace
 
-ICLR_PLUGIN(iclr::Model, Vit, "vit", "0.1.0",
+ICLR_PLUGIN(iclr::Model, Vit, "vit", "0.2.0",
             "Dosovitskiy et al. An Image is Worth 16x16 Words: Transformers for Image Recognition at Scale. ICLR 2021.",
             "small ViT: patch embedding, learned positions, pre-norm blocks; CLS-token or GAP features",
             ICLR_INT("patch", 7, 1, 28, "patch size (must divide the image size)"),

@@ -18,9 +18,11 @@ extern "C" {
    1.0: first release. 1.1: Session::pretrain_benchmark() and Session::config_text() appended.
    1.2: iclr_plugin_info.source_dir appended; iclr::Diverged (thrown through plugin code by
    RunContext::log); typed parameter structs (declare.hpp) behind the same entry point.
-   1.3: iclr::TaskFeatures (learner.hpp), a new type a learner may also derive from. */
-#define ICLR_ABI_MAJOR 1
-#define ICLR_ABI_MINOR 3
+   1.3: iclr::TaskFeatures (learner.hpp), a new type a learner may also derive from.
+   2.0: Split::factors (dataset.hpp), the generative factors of rendered data sets: a member
+   added to a struct both sides share, so every plugin is rebuilt. */
+#define ICLR_ABI_MAJOR 2
+#define ICLR_ABI_MINOR 0
 #define ICLR_ENTRY_SYMBOL "iclr_plugin_entry"
 
 typedef enum iclr_kind {

@@ -17,6 +17,10 @@ namespace iclr {
 struct Split {
     torch::Tensor x;
     torch::Tensor y;
+    // The known generative factors of each example, by name: [N] int64, the factor's level (e.g.
+    // shapes: shape, size, x, y, rotation, intensity). Only data sets that render their examples
+    // know them; empty otherwise. Disentanglement metrics read them.
+    std::map<std::string, torch::Tensor> factors{};
     int64_t size() const { return y.defined() ? y.size(0) : 0; }
 };
 
