@@ -108,7 +108,7 @@ class Esvit : public iclr::Method {
         auto views = iclr::compose({iclr::random_resized_crop(p_.crop_min_scale, 1.0), iclr::gaussian_noise(p_.noise)});
         auto gen = iclr::make_generator(ctx.seed()), view_gen = iclr::make_generator(ctx.seed(), 2);
         student.train();
-        teacher.train(); // no dropout or BatchNorm in the teacher's update; as DINO, same mode
+        teacher.train(); // as DINO's teacher: BatchNorm, in a model that has it, uses the batch's statistics
         for (int64_t e = 0; e < p_.epochs; ++e)
             for (const iclr::Batch& batch :
                  iclr::Batches(all, p_.batch_size, gen, &ctx, iclr::BatchOptions{true, {}})) {
