@@ -49,9 +49,9 @@ class ClutteredMnist : public iclr::Dataset {
         int64_t n = digits.size(0), c = canvas_, f = fragment_;
         auto out = torch::zeros({n, 1, c, c});
         auto at = torch::randint(0, c - 28 + 1, {n, 2}, g, torch::kLong);
-        auto src = torch::randint(0, pool.size(0), {n, std::max<int64_t>(1, distractors_)}, g, torch::kLong);
-        auto cut = torch::randint(0, 28 - f + 1, {n, std::max<int64_t>(1, distractors_), 2}, g, torch::kLong);
-        auto put = torch::randint(0, c - f + 1, {n, std::max<int64_t>(1, distractors_), 2}, g, torch::kLong);
+        auto src = torch::randint(0, pool.size(0), {n, distractors_}, g, torch::kLong);
+        auto cut = torch::randint(0, 28 - f + 1, {n, distractors_, 2}, g, torch::kLong);
+        auto put = torch::randint(0, c - f + 1, {n, distractors_, 2}, g, torch::kLong);
         auto A = at.accessor<int64_t, 2>();
         auto S = src.accessor<int64_t, 2>();
         auto K = cut.accessor<int64_t, 3>(), P = put.accessor<int64_t, 3>();

@@ -2,6 +2,7 @@
 // EsViT's region-level loss weighted in (region_weight 0 is plain DINO), on every task's training
 // images at once; the teacher (or student) backbone is what metrics evaluate.
 #include <cmath>
+#include <functional>
 
 #include "iclr/dino.hpp"
 #include "iclr/joint.hpp"
@@ -9,23 +10,19 @@
 
 namespace {
 
+// a's tensors then b's.
+std::vector<torch::Tensor> concat(std::vector<torch::Tensor> a, const std::vector<torch::Tensor>& b) {
+    a.insert(a.end(), b.begin(), b.end());
+    return a;
+}
+
 // A backbone's view head and region head (EsViT's head and head_dense).
 struct Heads {
     Heads(int64_t in, int64_t hidden, int64_t bottleneck, int64_t out)
         : view(in, hidden, bottleneck, out), region(in, hidden, bottleneck, out) {}
-    std::vector<torch::Tensor> parameters() const {
-        auto p = view->parameters();
-        for (auto& t : region->parameters())
-            p.push_back(t);
-        return p;
-    }
+    std::vector<torch::Tensor> parameters() const { return concat(view->parameters(), region->parameters()); }
     iclr::DinoHead view, region;
 };
-
-std::vector<torch::Tensor> joined(std::vector<torch::Tensor> a, const std::vector<torch::Tensor>& b) {
-    a.insert(a.end(), b.begin(), b.end());
-    return a;
-}
 
 class Esvit : public iclr::Method {
   public:
@@ -64,8 +61,8 @@ class Esvit : public iclr::Method {
         torch::manual_seed(ctx.seed()); // heads drawn the same whether the backbones came from a cache
         int64_t d = student->feature_dim();
         Heads sh(d, p_.hidden_dim, p_.bottleneck_dim, p_.out_dim), th(d, p_.hidden_dim, p_.bottleneck_dim, p_.out_dim);
-        student_ = joined(student->parameters(), sh.parameters());
-        teacher_ = joined(teacher->parameters(), th.parameters());
+        student_ = concat(student->parameters(), sh.parameters());
+        teacher_ = concat(teacher->parameters(), th.parameters());
         iclr::ema_update(teacher_, student_, 0.0); // the teacher starts as a copy of the student
         for (auto& t : teacher_)
             t.set_requires_grad(false);
@@ -142,25 +139,30 @@ class Esvit : public iclr::Method {
                 t_region_raw = th.region->forward(t_tokens);
             }
         }
-        auto t = iclr::dino_targets(t_raw, center_, p_.teacher_temp).chunk(2);
-        auto view = (iclr::dino_cross_entropy(t[0], s_out[1], p_.student_temp) +
-                     iclr::dino_cross_entropy(t[1], s_out[0], p_.student_temp)) /
-                    2;
+        // (H(target of view 0 for student view 1, s_1) + H(target of view 1 for student view 0, s_0)) / 2.
+        auto swapped = [&](const std::function<torch::Tensor(int64_t, int64_t)>& target,
+                           const std::vector<torch::Tensor>& s) {
+            return (iclr::dino_cross_entropy(target(0, 1), s[1], p_.student_temp) +
+                    iclr::dino_cross_entropy(target(1, 0), s[0], p_.student_temp)) /
+                   2;
+        };
+        auto targets = iclr::dino_targets(t_raw, center_, p_.teacher_temp);
+        auto t = targets.chunk(2);
+        auto view = swapped([&](int64_t i, int64_t) { return t[size_t(i)]; }, s_out);
         auto loss = view * (1 - double(p_.region_weight));
         torch::Tensor region_loss;
         if (region) {
-            auto s_reg = sh.region->forward(s_tokens).chunk(2);
             auto st = s_tokens.chunk(2), tt = t_tokens.chunk(2);
             auto tr = iclr::dino_targets(t_region_raw, region_center_, p_.teacher_temp).chunk(2);
-            region_loss = (iclr::dino_cross_entropy(iclr::matched_region_targets(st[1], tt[0], tr[0]), s_reg[1],
-                                                    p_.student_temp) +
-                           iclr::dino_cross_entropy(iclr::matched_region_targets(st[0], tt[1], tr[1]), s_reg[0],
-                                                    p_.student_temp)) /
-                          2;
+            region_loss = swapped(
+                [&](int64_t i, int64_t j) {
+                    return iclr::matched_region_targets(st[size_t(j)], tt[size_t(i)], tr[size_t(i)]);
+                },
+                sh.region->forward(s_tokens).chunk(2));
             loss = loss + region_loss * double(p_.region_weight);
             iclr::update_center(region_center_, t_region_raw, p_.center_momentum);
         }
-        log(ctx, loss, view, region_loss, torch::cat(t));
+        log(ctx, loss, view, region_loss, targets);
         iclr::update_center(center_, t_raw, p_.center_momentum);
         return loss;
     }
