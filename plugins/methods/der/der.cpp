@@ -27,7 +27,7 @@ class Der : public iclr::ContinualMethod {
     // (supervised) or the backbone's features (SSL: there are no logits to match). The current
     // batch's outputs are recorded here, before the step, as mammoth records them.
     torch::Tensor extra_loss(const iclr::Batch& b, int64_t t) override {
-        {
+        if (!perturbed_pass()) { // SAM's second pass: the outputs at w were recorded by the first
             torch::NoGradGuard no_grad;
             pending_ = outputs(b.x, t).detach();
         }
@@ -86,7 +86,7 @@ class Der : public iclr::ContinualMethod {
 
 } // namespace
 
-ICLR_PLUGIN(iclr::Method, Der, "der", "0.1.0",
+ICLR_PLUGIN(iclr::Method, Der, "der", "0.2.0",
             "Buzzega, Boschini, Porrello, Abati, Calderara. Dark Experience for General Continual Learning: a Strong, "
             "Simple Baseline. NeurIPS 2020.",
             "Dark Experience Replay: match past outputs on a reservoir buffer (DER++ with beta > 0), with any "

@@ -61,6 +61,7 @@ class Essl : public iclr::ContinualMethod {
         auto l = std::make_unique<EsslLearner>(std::move(backbone), b, cp_, std::move(views), p_.rotation_hidden);
         essl_ = l.get();
         rotations_ = iclr::make_generator(ctx().seed(), 3);
+        rewind_with(rotations_);
         return l;
     }
     // The invariant objective on two views, each first turned with probability rotate_views.
@@ -78,6 +79,7 @@ class Essl : public iclr::ContinualMethod {
         auto [x, r] = iclr::four_rotations(essl_->views(b.x).first);
         auto logits = essl_->rotation_logits(x);
         auto ce = torch::nn::functional::cross_entropy(logits, r);
+        if (perturbed_pass()) return double(p_.lambda) * ce; // SAM's second pass: counted once
         acc_sum_ += (logits.argmax(1) == r).to(torch::kDouble).mean().item<double>();
         ce_sum_ += ce.item<double>();
         ++n_;
@@ -100,7 +102,7 @@ class Essl : public iclr::ContinualMethod {
 
 } // namespace
 
-ICLR_PLUGIN(iclr::Method, Essl, "essl", "0.1.0",
+ICLR_PLUGIN(iclr::Method, Essl, "essl", "0.2.0",
             "Dangovski, Jing, Loh, Han, Srivastava, Cheung, Agrawal, Soljacic. Equivariant Contrastive Learning. "
             "ICLR 2022.",
             "E-SSL: a SimSiam or Barlow Twins objective plus lambda x cross-entropy of four-fold rotation prediction "

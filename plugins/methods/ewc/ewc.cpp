@@ -23,7 +23,7 @@ class Ewc : public iclr::ContinualMethod {
         torch::Tensor penalty = torch::zeros({});
         for (size_t k = 0; k < params_.size(); ++k)
             penalty = penalty + (fisher_[k] * (params_[k] - anchor_[k]).pow(2)).sum();
-        if (cp_.log_every > 0 && (step() + 1) % cp_.log_every == 0)
+        if (cp_.log_every > 0 && (step() + 1) % cp_.log_every == 0 && !perturbed_pass())
             ctx().log("ewc_penalty", penalty.item<double>(), step() + 1, t);
         return 0.5 * lambda_ * penalty;
     }
@@ -78,7 +78,7 @@ class Ewc : public iclr::ContinualMethod {
 
 } // namespace
 
-ICLR_PLUGIN(iclr::Method, Ewc, "ewc", "0.1.0",
+ICLR_PLUGIN(iclr::Method, Ewc, "ewc", "0.2.0",
             "Kirkpatrick et al. Overcoming catastrophic forgetting in neural networks. PNAS 2017; online form: "
             "Schwarz et al. Progress & Compress. ICML 2018.",
             "online EWC: a quadratic penalty weighted by a running diagonal Fisher, with any objective")

@@ -29,7 +29,8 @@ class Lump : public iclr::ContinualMethod {
         auto [bx, by] = buffer_.sample(b.x.size(0), rng());
         auto [b1, b2] = l.views(bx);
         double lambda = iclr::sample_beta(alpha_, alpha_, rng());
-        if (cp_.log_every > 0 && (step() + 1) % cp_.log_every == 0) ctx().log("lump_lambda", lambda, step() + 1, t);
+        if (cp_.log_every > 0 && (step() + 1) % cp_.log_every == 0 && !perturbed_pass())
+            ctx().log("lump_lambda", lambda, step() + 1, t);
         return l.ssl_loss_on_views(lambda * x1 + (1.0 - lambda) * b1, lambda * x2 + (1.0 - lambda) * b2, t);
     }
     void after_step(const iclr::Batch& b, int64_t) override { buffer_.add(b.x, b.y, rng()); }
@@ -41,7 +42,7 @@ class Lump : public iclr::ContinualMethod {
 
 } // namespace
 
-ICLR_PLUGIN(iclr::Method, Lump, "lump", "0.1.0",
+ICLR_PLUGIN(iclr::Method, Lump, "lump", "0.2.0",
             "Madaan, Yoon, Li, Liu, Hwang. Representational Continuity for Unsupervised Continual Learning. ICLR "
             "2022.",
             "LUMP: mixup of the current batch's views with views of replayed buffer images, lambda ~ Beta(0.4, 0.4); "

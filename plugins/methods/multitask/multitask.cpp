@@ -48,5 +48,5 @@ class Multitask : public iclr::ContinualMethod {
 
 } // namespace
 
-ICLR_PLUGIN(iclr::Method, Multitask, "multitask", "0.2.0", "",
+ICLR_PLUGIN(iclr::Method, Multitask, "multitask", "0.3.0", "",
             "joint training on the union of all tasks with any objective (the upper bound for continual methods)")

@@ -114,7 +114,7 @@ class Pnn : public iclr::ContinualMethod {
 
 } // namespace
 
-ICLR_PLUGIN(iclr::Method, Pnn, "pnn", "0.1.0",
+ICLR_PLUGIN(iclr::Method, Pnn, "pnn", "0.2.0",
             "Rusu, Rabinowitz, Desjardins, Soyer, Kirkpatrick, Kavukcuoglu, Pascanu, Hadsell. Progressive Neural "
             "Networks. arXiv:1606.04671, 2016.",
             "Progressive Networks: a new column per task with lateral connections from the frozen earlier columns, "

@@ -34,7 +34,7 @@ class Si : public iclr::ContinualMethod {
         torch::Tensor penalty = torch::zeros({});
         for (size_t k = 0; k < params_.size(); ++k)
             penalty = penalty + (omega_[k] * (params_[k] - anchor_[k]).pow(2)).sum();
-        if (cp_.log_every > 0 && (step() + 1) % cp_.log_every == 0)
+        if (cp_.log_every > 0 && (step() + 1) % cp_.log_every == 0 && !perturbed_pass())
             ctx().log("si_penalty", penalty.item<double>(), step() + 1, t);
         return c_ * penalty;
     }
@@ -72,7 +72,7 @@ class Si : public iclr::ContinualMethod {
 
 } // namespace
 
-ICLR_PLUGIN(iclr::Method, Si, "si", "0.1.0",
+ICLR_PLUGIN(iclr::Method, Si, "si", "0.2.0",
             "Zenke, Poole, Ganguli. Continual Learning Through Synaptic Intelligence. ICML 2017.",
             "Synaptic Intelligence: a quadratic penalty weighted by each parameter's path-integral importance, "
             "with any objective")

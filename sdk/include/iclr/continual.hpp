@@ -38,9 +38,11 @@ struct ContinualParams {
     ContinualParams(const ContinualDefaults& d = {})
         : lr{"lr", d.lr, 0.0, 10.0, "learning rate"}, momentum{"momentum", d.momentum, 0.0, 0.999, "SGD momentum"},
           weight_decay{"weight_decay", 0.0, 0.0, 1.0, "L2 weight decay in the optimiser (LUMP's code: 5e-4)"},
-          epochs{"epochs", 1, 1, 1000, "epochs per task"},
-          batch_size{"batch_size", d.batch_size, 2, 65536, "minibatch size"}, optimizer{"optimizer", "sgd", "sgd|adam",
-                                                                                        "optimiser"},
+          epochs{"epochs", 1, 1, 1000, "epochs per task"}, batch_size{"batch_size", d.batch_size, 2, 65536,
+                                                                      "minibatch size"},
+          optimizer{"optimizer", "sgd", "sgd|adam|adamw|sam",
+                    "optimiser (sam: Sharpness-Aware "
+                    "Minimization around sam_base)"},
           objective{"objective", d.objective, "supervised|simsiam|barlow",
                     "supervised: cross-entropy on the labels; simsiam, barlow: self-supervised on two augmented "
                     "views (labels unused; evaluate with knn_accuracy or linear_probe)"},
@@ -56,7 +58,10 @@ struct ContinualParams {
                          "SSL views: random resized crop area ~ U(crop_min_scale, 1) (LUMP/SimSiam on CIFAR: 0.2; "
                          "a fifth of a 28x28 digit is often one stroke)"},
           contrast{"contrast", 0.4, 0.0, 1.0, "SSL views: contrast factor ~ U(1 - c, 1 + c) (LUMP's ColorJitter: 0.4)"},
-          noise{"noise", 0.0, 0.0, 10.0, "SSL views: Gaussian noise sd added last (0 = none)"} {}
+          noise{"noise", 0.0, 0.0, 10.0, "SSL views: Gaussian noise sd added last (0 = none)"},
+          sam_rho{"sam_rho", 0.05, 0.0, 10.0, "optimizer = sam: neighbourhood radius rho (Foret et al.: 0.05)"},
+          sam_adaptive{"sam_adaptive", false, "optimizer = sam: ASAM's radius scaled by |w| per weight"},
+          sam_base{"sam_base", "sgd", "sgd|adam|adamw", "optimizer = sam: the optimiser that takes the step"} {}
 
     Float lr, momentum, weight_decay;
     Int epochs, batch_size;
@@ -64,6 +69,11 @@ struct ContinualParams {
     Bool reset_optimizer;
     Int log_every, proj_dim;
     Float crop_min_scale, contrast, noise;
+    Float sam_rho;
+    Bool sam_adaptive;
+    String sam_base;
+
+    SamOptions sam() const { return {sam_base(), sam_rho, sam_adaptive}; }
 };
 
 // The heads an objective trains on top of the features: a linear classifier over all classes
@@ -171,6 +181,8 @@ class ContinualLearner : public Learner, public TaskFeatures {
     }
     // Two augmented views of x, drawn from the trial's view generator.
     std::pair<torch::Tensor, torch::Tensor> views(const torch::Tensor& x) { return two_views(augment_, x, views_); }
+    // The generator views are drawn from (SAM's second pass rewinds it).
+    torch::Generator& view_generator() { return views_; }
 
     std::vector<torch::Tensor> trainable() override {
         auto out = backbone_->parameters();
@@ -286,20 +298,31 @@ class ContinualMethod : public Method {
         rng_.seed(ctx.seed() ^ 0x5851f42d4c957f2dULL);
         return opt;
     }
-    // One optimiser step on batch_loss + extra_loss, with the hooks around it.
+    // One optimiser step on batch_loss + extra_loss, with the hooks around it. The loss is a
+    // closure of the step, so SAM evaluates it twice: at w and at w + e (perturbed_pass()), with
+    // every draw (views, replay samples, mixup) rewound to repeat the first pass's.
     void train_step(torch::optim::Optimizer& opt, const Batch& batch, int64_t t) {
         // The SSL heads batch-normalise: a last batch of one example has no batch statistics.
         if (!learner_->supervised() && batch.x.size(0) < 2) return;
-        opt.zero_grad();
-        auto loss = batch_loss(batch, t);
-        auto extra = extra_loss(batch, t);
-        auto total = extra.defined() ? loss + extra : loss;
-        total.backward();
-        after_backward(t);
-        opt.step();
+        Draws draws;
+        if (dynamic_cast<Sam*>(&opt)) draws = save_draws();
+        torch::Tensor first;
+        pass_ = 0;
+        opt.step([&] {
+            if (pass_ > 0) restore_draws(draws);
+            opt.zero_grad();
+            auto loss = batch_loss(batch, t);
+            auto extra = extra_loss(batch, t);
+            auto total = extra.defined() ? loss + extra : loss;
+            total.backward();
+            after_backward(t);
+            if (pass_++ == 0) first = total.detach();
+            return total;
+        });
+        pass_ = 0;
         ++step_;
         after_step(batch, t);
-        loss_sum_ += total.item<double>();
+        loss_sum_ += first.item<double>();
         ++loss_n_;
         if (cp_.log_every > 0 && step_ % cp_.log_every == 0) {
             ctx().log("train_loss", loss_sum_ / double(loss_n_), step_, t);
@@ -307,8 +330,14 @@ class ContinualMethod : public Method {
             loss_n_ = 0;
         }
     }
+    // SAM's second pass (the loss at w + e) is running: hooks that log or accumulate skip it, and
+    // after_backward's gradient is then the one the step follows.
+    bool perturbed_pass() const { return pass_ > 0; }
+    // A generator of the method's own whose draws SAM's second pass must repeat (essl's rotations).
+    void rewind_with(torch::Generator& g) { rewound_.push_back(&g); }
     std::unique_ptr<torch::optim::Optimizer> new_optimizer() {
-        return make_optimizer(cp_.optimizer(), learner_->trainable(), cp_.lr, cp_.momentum, cp_.weight_decay);
+        return make_optimizer(cp_.optimizer(), learner_->trainable(), cp_.lr, cp_.momentum, cp_.weight_decay,
+                              cp_.sam());
     }
     ContinualLearner& learner() { return *learner_; }
     Session& session() { return *session_; }
@@ -320,8 +349,27 @@ class ContinualMethod : public Method {
     const ContinualParams cp_; // a copy: the host's Params object is a temporary
 
   private:
+    struct Draws {
+        std::vector<torch::Generator> generators;
+        std::mt19937_64 rng;
+    };
+    Draws save_draws() {
+        Draws d{{learner_->view_generator().clone()}, rng_};
+        for (auto* g : rewound_)
+            d.generators.push_back(g->clone());
+        return d;
+    }
+    void restore_draws(const Draws& d) {
+        learner_->view_generator() = d.generators[0].clone();
+        for (size_t k = 0; k < rewound_.size(); ++k)
+            *rewound_[k] = d.generators[k + 1].clone();
+        rng_ = d.rng;
+    }
+
     Session* session_ = nullptr;
     std::unique_ptr<ContinualLearner> learner_;
+    std::vector<torch::Generator*> rewound_;
+    int pass_ = 0;
     torch::Generator gen_;
     std::mt19937_64 rng_;
     int64_t step_ = 0, loss_n_ = 0;

@@ -12,6 +12,7 @@
 #include "iclr/context.hpp"
 #include "iclr/dataset.hpp"
 #include "iclr/learner.hpp"
+#include "iclr/sam.hpp"
 
 namespace iclr {
 
@@ -83,16 +84,41 @@ class Batches {
     torch::Tensor order_;
 };
 
-// "sgd" (with momentum) or "adam", over the given parameters, with L2 weight decay.
+// "sgd" (with momentum), "adam" (L2 weight decay in the gradient), "adamw" (decoupled weight
+// decay, Loshchilov & Hutter) or "sam" (Sharpness-Aware Minimization around sam.base, which gets
+// the same lr, momentum and weight decay), over the given parameters. SAM steps need a closure:
+// opt.step([&] { opt.zero_grad(); auto l = loss(); l.backward(); return l; }) serves every kind.
 inline std::unique_ptr<torch::optim::Optimizer> make_optimizer(const std::string& kind,
                                                                std::vector<torch::Tensor> params, double lr,
-                                                               double momentum = 0.0, double weight_decay = 0.0) {
+                                                               double momentum = 0.0, double weight_decay = 0.0,
+                                                               const SamOptions& sam = {}) {
+    if (kind == "sam") {
+        if (sam.base == "sam") throw PluginError("optimizer 'sam' cannot wrap itself (base: sgd, adam, adamw)");
+        return std::make_unique<Sam>(make_optimizer(sam.base, std::move(params), lr, momentum, weight_decay), sam);
+    }
     if (kind == "adam")
         return std::make_unique<torch::optim::Adam>(std::move(params),
                                                     torch::optim::AdamOptions(lr).weight_decay(weight_decay));
-    if (kind != "sgd") throw PluginError("unknown optimizer '" + kind + "' (sgd, adam)");
+    if (kind == "adamw")
+        return std::make_unique<torch::optim::AdamW>(std::move(params),
+                                                     torch::optim::AdamWOptions(lr).weight_decay(weight_decay));
+    if (kind != "sgd") throw PluginError("unknown optimizer '" + kind + "' (sgd, adam, adamw, sam)");
     return std::make_unique<torch::optim::SGD>(
         std::move(params), torch::optim::SGDOptions(lr).momentum(momentum).weight_decay(weight_decay));
+}
+
+// One optimiser step on a loss recomputed by `loss()` (forward and backward inside the step, so a
+// SAM optimiser can evaluate it twice). Returns the loss at the current weights.
+inline torch::Tensor optimizer_step(torch::optim::Optimizer& opt, const std::function<torch::Tensor()>& loss) {
+    torch::Tensor first;
+    opt.step([&] {
+        opt.zero_grad();
+        auto l = loss();
+        l.backward();
+        if (!first.defined()) first = l.detach();
+        return l;
+    });
+    return first;
 }
 
 // `epochs` passes of supervised training on one split: cross-entropy of learner.logits(x, task)
@@ -105,10 +131,8 @@ inline int64_t train_supervised(Learner& learner, torch::optim::Optimizer& opt, 
     learner.backbone().train();
     for (int64_t e = 0; e < epochs; ++e)
         for (const Batch& b : Batches(split, batch_size, gen, &ctx)) {
-            opt.zero_grad();
-            auto loss = torch::nn::functional::cross_entropy(learner.logits(b.x, task), b.y);
-            loss.backward();
-            opt.step();
+            auto loss = optimizer_step(
+                opt, [&] { return torch::nn::functional::cross_entropy(learner.logits(b.x, task), b.y); });
             ++steps;
             if (on_step) on_step(loss.item<double>());
         }

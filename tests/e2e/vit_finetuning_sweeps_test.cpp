@@ -1,0 +1,49 @@
+// End-to-end: the ViT + SAM, cosFormer and LP-FT sweeps in their CI size — every arm runs with its
+// optimiser, attention or method, the metrics land in the store and `iclr verify` computes each claim.
+#include <gtest/gtest.h>
+
+#include "e2e_util.hpp"
+
+using namespace iclr::e2e;
+
+TEST(VitSam, CiProfileTrainsBothModelsWithAndWithoutSamAndVerifies) {
+    Scratch s;
+    std::string sweep = shipped_sweep("vit_sam");
+    expect_ci_run(s, sweep, 4);
+    expect_final_metrics(s, {"avg_accuracy", "hessian_max_eig"}, 4);
+    EXPECT_EQ(s.sql("SELECT GROUP_CONCAT(x) FROM (SELECT r.arm || ':' || json_extract(r.config_json, "
+                    "'$.model.plugin') || ':' || json_extract(r.config_json, '$.method.params.optimizer') AS x "
+                    "FROM runs r ORDER BY x)"),
+              "adamw:mixer:adamw,adamw:vit:adamw,sam:mixer:sam,sam:vit:sam");
+    expect_ci_verdicts(s, sweep, 4);
+}
+
+TEST(Cosformer, CiProfileTrainsSoftmaxAndCosformerAttentionAndVerifies) {
+    Scratch s;
+    std::string sweep = shipped_sweep("cosformer");
+    expect_ci_run(s, sweep, 2);
+    expect_final_metrics(s, {"avg_accuracy"}, 2);
+    EXPECT_EQ(s.sql("SELECT GROUP_CONCAT(a) FROM (SELECT json_extract(config_json, '$.model.params.attention') AS a "
+                    "FROM runs ORDER BY a)"),
+              "cosformer,softmax");
+    expect_ci_verdicts(s, sweep, 1);
+}
+
+TEST(LpFt, CiProfileSharesOnePretrainingAndMeasuresShiftsAndDistortion) {
+    Scratch s;
+    std::string sweep = shipped_sweep("lp_ft");
+    expect_ci_run(s, sweep, 6);
+    expect_final_metrics(s,
+                         {"avg_accuracy", "ood_accuracy", "ood_accuracy_rotation", "ood_accuracy_stroke",
+                          "ood_accuracy_noise", "ood_accuracy_contrast", "feature_distortion_id",
+                          "feature_distortion_ood"},
+                         6);
+    // FT, LP and LP-FT fine-tune one cached backbone per pretraining objective: each built once, loaded twice.
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM attributes WHERE key = 'cache_hit' AND value = '0'"), 2);
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM attributes WHERE key = 'cache_hit' AND value = '1'"), 4);
+    // The linear probe never moves the backbone; the other two do.
+    EXPECT_EQ(s.sql("SELECT GROUP_CONCAT(x) FROM (SELECT r.arm || ':' || (f.value > 0) AS x FROM runs r JOIN "
+                    "final_metrics f ON f.run_id = r.id AND f.key = 'feature_distortion_id' ORDER BY r.arm)"),
+              "ft:1,ft:1,lp:0,lp:0,lp_ft:1,lp_ft:1");
+    expect_ci_verdicts(s, sweep, 8);
+}
