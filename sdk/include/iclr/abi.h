@@ -20,9 +20,10 @@ extern "C" {
    RunContext::log); typed parameter structs (declare.hpp) behind the same entry point.
    1.3: iclr::TaskFeatures (learner.hpp), a new type a learner may also derive from.
    2.0: Split::factors (dataset.hpp), the generative factors of rendered data sets: a member
-   added to a struct both sides share, so every plugin is rebuilt. */
+   added to a struct both sides share, so every plugin is rebuilt.
+   2.1: iclr::EpisodeLearner (learner.hpp), a new type a few-shot learner may also derive from. */
 #define ICLR_ABI_MAJOR 2
-#define ICLR_ABI_MINOR 0
+#define ICLR_ABI_MINOR 1
 #define ICLR_ENTRY_SYMBOL "iclr_plugin_entry"
 
 typedef enum iclr_kind {

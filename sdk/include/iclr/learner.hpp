@@ -6,6 +6,7 @@
 
 #include <torch/torch.h>
 
+#include "iclr/dataset.hpp"
 #include "iclr/model.hpp"
 
 namespace iclr {
@@ -35,6 +36,18 @@ class ICLR_SDK_API TaskFeatures {
   public:
     virtual ~TaskFeatures() = default;
     virtual torch::Tensor task_features(const torch::Tensor& x, int64_t task) = 0;
+};
+
+// Optional, for few-shot learners (ProtoNet, MAML): adapt to an episode's support set and score its
+// query set. A metric finds it with dynamic_cast<EpisodeLearner*>(&learner); a separate type, as
+// TaskFeatures, so that a learner from an older method plugin still reaches a newer metric.
+class ICLR_SDK_API EpisodeLearner {
+  public:
+    virtual ~EpisodeLearner() = default;
+    // Logits [query size, episode.ways] of episode.query.x after adapting to episode.support
+    // (ProtoNet: class prototypes; MAML: the inner loop), with labels 0..ways-1 as the episode's.
+    // Leaves the learner as it found it: one episode's adaptation never reaches the next.
+    virtual torch::Tensor episode_logits(const Episode& episode) = 0;
 };
 
 enum class EventKind { TaskEnd, Step, End };
