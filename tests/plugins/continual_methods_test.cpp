@@ -31,13 +31,6 @@ std::vector<std::vector<torch::Tensor>> trajectory(const std::string& method,
     return s.snapshots;
 }
 
-bool same(const std::vector<torch::Tensor>& a, const std::vector<torch::Tensor>& b) {
-    if (a.size() != b.size()) return false;
-    for (size_t i = 0; i < a.size(); ++i)
-        if (!torch::equal(a[i], b[i])) return false;
-    return true;
-}
-
 double logged(const test::TestContext& ctx, const std::string& key) {
     for (const auto& r : ctx.logged)
         if (r.key == key) return r.value;
@@ -53,9 +46,11 @@ void expect_regulariser(const std::string& method, const std::string& knob, cons
     auto off = trajectory(method, {{knob, "0"}});
     test::TestContext ctx;
     auto with = trajectory(method, {{knob, on}}, &ctx);
-    EXPECT_TRUE(same(base[0], off[0]) && same(base[1], off[1])) << method << " with " << knob << " = 0";
-    EXPECT_EQ(same(off[0], with[0]), first_task_untouched) << method << " after task 1";
-    EXPECT_FALSE(same(off[1], with[1])) << method << " with " << knob << " = " << on << " left task 2 unchanged";
+    EXPECT_TRUE(test::same_tensors(base[0], off[0]) && test::same_tensors(base[1], off[1]))
+        << method << " with " << knob << " = 0";
+    EXPECT_EQ(test::same_tensors(off[0], with[0]), first_task_untouched) << method << " after task 1";
+    EXPECT_FALSE(test::same_tensors(off[1], with[1]))
+        << method << " with " << knob << " = " << on << " left task 2 unchanged";
     if (!penalty_key.empty()) {
         EXPECT_GT(logged(ctx, penalty_key), 0.0) << penalty_key;
     }

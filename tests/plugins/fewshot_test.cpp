@@ -95,23 +95,8 @@ namespace {
 
 double protonet_accuracy(int64_t meta_steps) {
     test::TestContext ctx;
-    struct Fewshot : Session {
-        explicit Fewshot(test::TestContext& c)
-            : ctx_(c), model_(test::make_plugin<Model>("models", "cnn", c, {{"width", "16"}})),
-              bench_(test::make_plugin<Dataset>("datasets", "fewshot", c, {{"shots", "5"}, {"per_class", "100"}})
-                         ->load(c)) {}
-        const Benchmark& benchmark() override { return bench_; }
-        std::shared_ptr<Backbone> new_backbone() override { return model_->build(bench_.input_shape, ctx_); }
-        void notify(const Event& e, Learner& l) override { metric->on_event(e, l, bench_, ctx_); }
-        RunContext& ctx() override { return ctx_; }
-        const Benchmark* pretrain_benchmark() override { return nullptr; }
-        std::string config_text(const std::string&) override { return ""; }
-        test::TestContext& ctx_;
-        std::unique_ptr<Model> model_;
-        Benchmark bench_;
-        std::unique_ptr<Metric> metric;
-    } s(ctx);
-    s.metric = test::make_plugin<Metric>("metrics", "fewshot_accuracy", ctx, {{"episodes", "100"}});
+    test::FewshotSession s(ctx, "16", {{"shots", "5"}, {"per_class", "100"}});
+    s.metrics.push_back(test::make_plugin<Metric>("metrics", "fewshot_accuracy", ctx, {{"episodes", "100"}}));
     torch::manual_seed(0);
     test::make_plugin<Method>("methods", "protonet", ctx, {{"meta_steps", std::to_string(meta_steps)}})->run(s);
     auto v = test::logged_values(ctx, "fewshot_accuracy");

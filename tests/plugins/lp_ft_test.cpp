@@ -63,13 +63,6 @@ struct Capture : Metric {
     State start, end;
 };
 
-bool same(const std::vector<torch::Tensor>& a, const std::vector<torch::Tensor>& b) {
-    if (a.size() != b.size()) return false;
-    for (size_t i = 0; i < a.size(); ++i)
-        if (!torch::equal(a[i], b[i])) return false;
-    return true;
-}
-
 double logged(const test::TestContext& ctx, const std::string& key) {
     auto v = test::logged_values(ctx, key);
     return v.empty() ? std::nan("") : v.back();
@@ -95,8 +88,9 @@ TEST(LpFt, LinearProbeLeavesTheBackboneAndItsStatisticsAlone) {
     ShiftedMnist s(ctx);
     Capture* c = run(ctx, s, "linear_probe", {{"epochs", "2"}});
     ASSERT_FALSE(c->start.backbone.empty());
-    EXPECT_TRUE(same(c->start.backbone, c->end.backbone)) << "a frozen backbone (or its BatchNorm statistics) moved";
-    EXPECT_FALSE(same(c->start.trainable, c->end.trainable)) << "the head did not train";
+    EXPECT_TRUE(test::same_tensors(c->start.backbone, c->end.backbone))
+        << "a frozen backbone (or its BatchNorm statistics) moved";
+    EXPECT_FALSE(test::same_tensors(c->start.trainable, c->end.trainable)) << "the head did not train";
     EXPECT_EQ(c->end.trainable.size(), 2u); // the head's weight and bias only
     EXPECT_EQ(logged(ctx, "feature_distortion_id"), 0.0);
     EXPECT_EQ(logged(ctx, "feature_distortion_ood"), 0.0);
@@ -108,7 +102,7 @@ TEST(LpFt, FinetuneMovesFeaturesByTheDistanceTheMetricReports) {
     test::TestContext ctx;
     ShiftedMnist s(ctx);
     Capture* c = run(ctx, s, "finetune", {{"epochs", "2"}});
-    EXPECT_FALSE(same(c->start.backbone, c->end.backbone));
+    EXPECT_FALSE(test::same_tensors(c->start.backbone, c->end.backbone));
     // The metric's ID inputs are the first 500 of the test split: here all 60 of them.
     double by_hand = (c->end.features - c->start.features).norm(2, {1}).mean().item<double>();
     EXPECT_GT(by_hand, 0.0);
@@ -133,7 +127,8 @@ TEST(LpFt, FineTuningStartsFromTheProbedHead) {
     for (const auto& r : ft_ctx.logged)
         if (r.key == "train_loss" && r.step == 1) random_head = r.value;
     EXPECT_LT(first_ft, random_head) << "fine-tuning did not start from a probed head";
-    EXPECT_FALSE(same(c->start.backbone, c->end.backbone)) << "the fine-tuning stage did not move the backbone";
+    EXPECT_FALSE(test::same_tensors(c->start.backbone, c->end.backbone))
+        << "the fine-tuning stage did not move the backbone";
     EXPECT_GT(logged(lpft_ctx, "feature_distortion_id"), 0.0);
 }
 

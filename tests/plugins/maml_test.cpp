@@ -177,38 +177,19 @@ TEST(Maml, ATestEpisodeLeavesTheLearnerAsItWas) {
 
 namespace {
 
-// A fewshot session with a capture of the learner's logits on one test episode at End.
-struct Episodes : Session {
-    explicit Episodes(test::TestContext& c)
-        : ctx_(c), model_(test::make_plugin<Model>("models", "cnn", c, {{"width", "8"}})),
-          bench_(test::make_plugin<Dataset>("datasets", "fewshot", c, {{"per_class", "40"}})->load(c)) {}
-    const Benchmark& benchmark() override { return bench_; }
-    std::shared_ptr<Backbone> new_backbone() override { return model_->build(bench_.input_shape, ctx_); }
-    void notify(const Event& e, Learner& l) override {
-        if (e.kind != EventKind::End) return;
-        auto* el = dynamic_cast<EpisodeLearner*>(&l);
-        ASSERT_NE(el, nullptr);
-        logits = el->episode_logits(episode_at(*bench_.episodes, "test", 0, 0));
-        for (auto& m : metrics)
-            m->on_event(e, l, bench_, ctx_);
-    }
-    RunContext& ctx() override { return ctx_; }
-    const Benchmark* pretrain_benchmark() override { return nullptr; }
-    std::string config_text(const std::string&) override { return ""; }
-    test::TestContext& ctx_;
-    std::unique_ptr<Model> model_;
-    Benchmark bench_;
-    torch::Tensor logits;
-    std::vector<std::unique_ptr<Metric>> metrics;
-};
-
 torch::Tensor end_logits(const std::string& method, std::map<std::string, std::string> p) {
     test::TestContext ctx;
-    Episodes s(ctx);
+    test::FewshotSession s(ctx, "8", {{"per_class", "40"}});
+    torch::Tensor logits; // the learner's on one test episode, at End
+    s.on_end = [&](Learner& l) {
+        auto* el = dynamic_cast<EpisodeLearner*>(&l);
+        ASSERT_NE(el, nullptr);
+        logits = el->episode_logits(episode_at(*s.benchmark().episodes, "test", 0, 0));
+    };
     p.insert({{"meta_steps", "3"}, {"meta_batch", "2"}, {"inner_steps", "1"}, {"log_every", "1"}});
     test::make_plugin<Method>("methods", method, ctx, p)->run(s);
     EXPECT_EQ(test::logged_values(ctx, "train_loss").size(), 3u) << method;
-    return s.logits;
+    return logits;
 }
 
 } // namespace

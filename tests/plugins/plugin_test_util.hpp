@@ -120,6 +120,41 @@ class SplitMnist : public Session {
     Benchmark bench_;
 };
 
+// Few-shot episodes from the fewshot data set (dataset overrides as given) with a cnn backbone of
+// `width`; at End, on_end (if set) sees the learner, then the metrics run.
+class FewshotSession : public Session {
+  public:
+    FewshotSession(TestContext& ctx, const std::string& width, std::map<std::string, std::string> dataset)
+        : ctx_(ctx), model_(make_plugin<Model>("models", "cnn", ctx, {{"width", width}})),
+          bench_(make_plugin<Dataset>("datasets", "fewshot", ctx, std::move(dataset))->load(ctx)) {}
+    const Benchmark& benchmark() override { return bench_; }
+    std::shared_ptr<Backbone> new_backbone() override { return model_->build(bench_.input_shape, ctx_); }
+    void notify(const Event& e, Learner& learner) override {
+        if (e.kind == EventKind::End && on_end) on_end(learner);
+        for (auto& m : metrics)
+            m->on_event(e, learner, bench_, ctx_);
+    }
+    RunContext& ctx() override { return ctx_; }
+    const Benchmark* pretrain_benchmark() override { return nullptr; }
+    std::string config_text(const std::string&) override { return ""; }
+
+    std::vector<std::unique_ptr<Metric>> metrics;
+    std::function<void(Learner&)> on_end;
+
+  private:
+    TestContext& ctx_;
+    std::unique_ptr<Model> model_;
+    Benchmark bench_;
+};
+
+// Two lists of tensors, equal bit for bit.
+inline bool same_tensors(const std::vector<torch::Tensor>& a, const std::vector<torch::Tensor>& b) {
+    if (a.size() != b.size()) return false;
+    for (size_t i = 0; i < a.size(); ++i)
+        if (!torch::equal(a[i], b[i])) return false;
+    return true;
+}
+
 // Features = the input, flattened: metrics see exactly the matrix a test constructs.
 struct FlatBackbone : Backbone {
     explicit FlatBackbone(int64_t d) : d_(d) {}
