@@ -78,9 +78,10 @@ class VitBackbone : public iclr::Backbone {
         // patch_tokens: one per patch, CLS left out (EsViT matches regions between views on these).
         std::map<std::string, torch::Tensor> m{{"tokens", last_tokens_},
                                                {"patch_tokens", cls_ ? last_tokens_.slice(1, 1) : last_tokens_}};
-        // cosFormer never forms the map: no "attention" then.
-        if (blocks_->size() > 0 && !blocks_->ptr<BlockImpl>(blocks_->size() - 1)->attn->cosformer)
-            m["attention"] = blocks_->ptr<BlockImpl>(blocks_->size() - 1)->attn->attn;
+        if (blocks_->size() > 0) {
+            const auto& last = *blocks_->ptr<BlockImpl>(blocks_->size() - 1)->attn;
+            if (!last.cosformer) m["attention"] = last.attn; // cosFormer never forms the map
+        }
         return m;
     }
 

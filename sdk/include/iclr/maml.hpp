@@ -117,8 +117,7 @@ class MamlLearner : public Encoder, public EpisodeLearner {
         size_t n = fast_.parameters().size();
         auto logits = [&](const std::vector<torch::Tensor>& w, const torch::Tensor& x) {
             fast_.use(std::vector<torch::Tensor>(w.begin(), w.begin() + long(n)));
-            auto out = torch::nn::functional::linear(backbone().forward(x), w[n], w[n + 1]);
-            return out;
+            return torch::nn::functional::linear(backbone().forward(x), w[n], w[n + 1]);
         };
         auto support_loss = [&](const std::vector<torch::Tensor>& w) {
             return torch::nn::functional::cross_entropy(logits(w, ep.support.x), ep.support.y);
