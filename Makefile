@@ -10,7 +10,10 @@ DEBS := cmake ninja-build g++ make git ccache pkg-config libtorch-dev libopenbla
         libboost-dev libboost-filesystem-dev libtomlplusplus-dev libcli11-dev libfmt-dev \
         libsqlite3-dev sqlite3 libgtest-dev dataset-fashion-mnist
 
-.PHONY: all deps data build run test bench install clean
+# What only the tests need: a real browser for the report test (tests/e2e/report_test.cpp).
+TEST_DEBS := chromium
+
+.PHONY: all deps test-deps data build run test bench install clean
 
 all: build
 
@@ -22,6 +25,14 @@ deps:
 	  echo "deps: installing$$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
 	else echo "deps: all installed"; fi
+
+test-deps: deps
+	@missing=""; for p in $(TEST_DEBS); do \
+	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "test-deps: installing$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	else echo "test-deps: all installed"; fi
 
 data: $(DATA)/mnist/t10k-labels-idx1-ubyte $(DATA)/fashion-mnist/t10k-labels-idx1-ubyte
 
@@ -49,7 +60,7 @@ run: deps data
 	cmake --build --preset default --target iclr -j$(JOBS)
 	ICLR_DATA=$(DATA) ./build/bin/iclr run $(SWEEP)
 
-test: deps data build
+test: deps test-deps data build
 	ICLR_DATA=$(realpath $(DATA)) ctest --preset default -j$(JOBS)
 
 # Peers measured in the same run: Debian's python3-torch and python3-optuna.

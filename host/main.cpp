@@ -44,11 +44,12 @@ int worker_main() {
 // Every subcommand's options, filled by CLI11.
 struct Cli {
     iclr::CommonOptions common;
-    std::string plugin_name, sweep, profile, sql, format = "table", run_id;
+    std::string plugin_name, sweep, profile, sql, format = "table", run_id, run_b;
     iclr::RunOptions run;
     iclr::VerifyOptions verify;
+    iclr::ReportOptions report;
     CLI::App *plugins = nullptr, *plan = nullptr, *run_cmd = nullptr, *query = nullptr, *show = nullptr,
-             *verify_cmd = nullptr;
+             *diff = nullptr, *verify_cmd = nullptr, *report_cmd = nullptr;
 
     void add_to(CLI::App& app) {
         auto add_common = [&](CLI::App* sub) {
@@ -82,7 +83,14 @@ struct Cli {
 
         show = app.add_subcommand("show", "one run: config, status, timings, metrics, log tail, provenance");
         show->add_option("run", run_id, "run id or key prefix")->required();
+        show->add_option("-f,--format", format, "table, or json (one object: every column, plugins whole)");
         add_common(show);
+
+        diff = app.add_subcommand("diff", "two runs side by side: differing parameters and provenance, final metrics");
+        diff->add_option("run_a", run_id, "run id or key prefix")->required();
+        diff->add_option("run_b", run_b, "run id or key prefix")->required();
+        diff->add_option("-f,--format", format, "table, csv, json or markdown");
+        add_common(diff);
 
         verify_cmd =
             app.add_subcommand("verify", "compute the verdict of each [[claim]] of a sweep, print and record it");
@@ -91,6 +99,19 @@ struct Cli {
         verify_cmd->add_option("-f,--format", verify.format, "table, markdown or json");
         verify_cmd->add_flag("--strict", verify.strict, "exit 1 unless every claim held");
         add_common(verify_cmd);
+
+        report_cmd = app.add_subcommand(
+            "report", "one self-contained HTML page of a sweep's results: claims, figures, provenance, failures");
+        report_cmd->add_option("sweep", report.sweep, "sweep file (.toml)")->required();
+        report_cmd->add_option("--profile", report.profile, "apply [profile.NAME] from the sweep");
+        report_cmd->add_option("-o,--out", report.out,
+                               "the page (default: results/reports/NAME.html beside the database); with --format md "
+                               "the summary (default: stdout)");
+        report_cmd->add_option("-f,--format", report.format, "html, or md: a Markdown summary linking to the page");
+        report_cmd->add_option("--html", report.html, "with --format md: the page to link to");
+        report_cmd->footer("Example: iclr report sweeps/forgetting_vs_scale.toml && chromium "
+                           "results/reports/forgetting_vs_scale.html");
+        add_common(report_cmd);
     }
 
     int dispatch() {
@@ -101,7 +122,12 @@ struct Cli {
             return iclr::cmd_run(run);
         }
         if (*query) return iclr::cmd_query(sql, format, common);
-        if (*show) return iclr::cmd_show(run_id, common);
+        if (*show) return iclr::cmd_show(run_id, format, common);
+        if (*diff) return iclr::cmd_diff(run_id, run_b, format, common);
+        if (*report_cmd) {
+            report.common = common;
+            return iclr::cmd_report(report);
+        }
         if (*verify_cmd) {
             verify.common = common;
             return iclr::cmd_verify(verify);

@@ -26,12 +26,20 @@ struct RunOptions {
 };
 int cmd_run(const RunOptions& o);
 int cmd_query(const std::string& sql, const std::string& format, const CommonOptions& c);
-int cmd_show(const std::string& run, const CommonOptions& c);
+int cmd_show(const std::string& run, const std::string& format, const CommonOptions& c);
+int cmd_diff(const std::string& a, const std::string& b, const std::string& format, const CommonOptions& c);
 struct VerifyOptions {
     std::string sweep, profile, format = "table";
     bool strict = false; // exit 1 unless every claim held
     CommonOptions common;
 };
 int cmd_verify(const VerifyOptions& o);
+struct ReportOptions {
+    std::string sweep, profile, format = "html";
+    std::string out;  // the page (html) or the summary (md; stdout when empty)
+    std::string html; // md: the page to link to (default: where html would be written)
+    CommonOptions common;
+};
+int cmd_report(const ReportOptions& o);
 
 } // namespace iclr

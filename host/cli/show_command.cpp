@@ -1,4 +1,4 @@
-// `iclr show RUN`: one run's config, status, timings, provenance, final metrics and log tail.
+// `iclr show RUN`: one run's config, status, timings, provenance, plugins, final metrics and log tail.
 #include <filesystem>
 
 #include <fmt/core.h>
@@ -7,12 +7,26 @@
 #include "cli/table.hpp"
 #include "common/errors.hpp"
 #include "common/results_layout.hpp"
+#include "common/values.hpp"
 #include "store/run_details.hpp"
 
 namespace iclr {
 namespace {
 
 std::string or_dash(const std::string& s) { return s.empty() ? "-" : s; }
+
+// role, name, version, file, the SHA-256's first 12 hex digits (`--format json` has them whole).
+std::string plugin_table(const RunDetails& d) {
+    ResultSet rs;
+    rs.columns = {"role", "name", "version", "file", "sha256"};
+    for (const auto& p : d.plugins) {
+        rs.rows.push_back({p.role, p.name, p.version, p.file, p.sha256.substr(0, 12)});
+        rs.is_null.emplace_back(5, false);
+        rs.is_number.emplace_back(5, false);
+    }
+    if (rs.rows.empty()) return "  -\n";
+    return render(rs, Format::Table);
+}
 
 void print_header(std::string& out, const RunDetails& d) {
     out += fmt::format("run {}  {}  sweep {} (#{})  key {}\n", d.id, or_dash(d.status), or_dash(d.sweep),
@@ -29,7 +43,7 @@ void print_header(std::string& out, const RunDetails& d) {
         out += fmt::format("worker exit code {}  signal {}\n", or_dash(d.exit_code), or_dash(d.signal));
     if (!d.error.empty()) out += fmt::format("error: {}\n", d.error);
     if (!d.diverged_step.empty()) out += fmt::format("diverged at step {}\n", d.diverged_step);
-    out += fmt::format("\nplugins: {}\n\nconfig:\n{}\n", or_dash(d.plugins_json), or_dash(d.config_toml));
+    out += fmt::format("\nplugins:\n{}\nconfig:\n{}\n", plugin_table(d), or_dash(d.config_toml));
 }
 
 void print_results(std::string& out, const RunDetails& d) {
@@ -43,15 +57,66 @@ void print_results(std::string& out, const RunDetails& d) {
     out += fmt::format("metric rows: {}\n", d.metric_rows);
 }
 
+// The run as one JSON object: every stored column, plugins as stored, attributes, final metrics.
+std::string as_json(const RunDetails& d) {
+    std::string out = fmt::format("{{\"id\": {}", d.id);
+    std::pair<const char*, const std::string*> fields[] = {{"key", &d.key},
+                                                           {"status", &d.status},
+                                                           {"sweep", &d.sweep},
+                                                           {"sweep_id", &d.sweep_id},
+                                                           {"dataset", &d.dataset},
+                                                           {"model", &d.model},
+                                                           {"method", &d.method},
+                                                           {"seed", &d.seed},
+                                                           {"created_at", &d.created_at},
+                                                           {"started_at", &d.started_at},
+                                                           {"finished_at", &d.finished_at},
+                                                           {"duration_s", &d.duration_s},
+                                                           {"attempts", &d.attempts},
+                                                           {"worker_pid", &d.worker_pid},
+                                                           {"host", &d.host},
+                                                           {"threads", &d.threads},
+                                                           {"device", &d.device},
+                                                           {"torch_version", &d.torch_version},
+                                                           {"git_commit", &d.git_commit},
+                                                           {"config_toml", &d.config_toml},
+                                                           {"error", &d.error},
+                                                           {"exit_code", &d.exit_code},
+                                                           {"signal", &d.signal},
+                                                           {"diverged_step", &d.diverged_step},
+                                                           {"log_tail", &d.log_tail}};
+    for (const auto& [name, value] : fields)
+        out += fmt::format(", \"{}\": {}", name, value->empty() ? "null" : json_escape(*value));
+    out += fmt::format(", \"git_dirty\": {}", d.git_dirty < 0 ? "null" : d.git_dirty ? "true" : "false");
+    out += ", \"plugins\": " + (d.plugins_json.empty() ? std::string("null") : d.plugins_json);
+    out += ", \"attributes\": {";
+    for (size_t i = 0; i < d.attributes.size(); ++i)
+        out += (i ? ", " : "") + json_escape(d.attributes[i].first) + ": " + json_escape(d.attributes[i].second);
+    out += "}, \"final_metrics\": [";
+    for (size_t i = 0; i < d.final_metrics.size(); ++i) {
+        const auto& m = d.final_metrics[i];
+        out += fmt::format("{}{{\"key\": {}, \"task\": {}, \"step\": {}, \"value\": {}}}", i ? ", " : "",
+                           json_escape(m.key), m.task ? std::to_string(*m.task) : "null", m.step,
+                           m.nonfinite.empty() ? fmt::format("{}", m.value) : json_escape(m.nonfinite));
+    }
+    return out + fmt::format("], \"metric_rows\": {}}}\n", d.metric_rows);
+}
+
 } // namespace
 
-int cmd_show(const std::string& run, const CommonOptions& c) {
+int cmd_show(const std::string& run, const std::string& format, const CommonOptions& c) {
+    Format f = parse_format(format);
+    if (f != Format::Table && f != Format::Json) throw UserError("iclr show: --format is table or json");
     std::string db_path = c.db_path();
     auto store = Store::open_read(db_path);
     auto d = load_run_details(*store, run);
     if (!d)
         throw UserError("no run '" + run + "' in " + store->path() +
                         " (give a run id or a key prefix of 6+ characters)");
+    if (f == Format::Json) {
+        fmt::print("{}", printable(as_json(*d), true)); // JSON strings hold no raw newline
+        return 0;
+    }
     std::string out;
     print_header(out, *d);
     print_results(out, *d);

@@ -11,6 +11,8 @@ namespace iclr {
 //   results/logs/iclr.db/run-N.log   each run's full log (per database: run ids restart in each)
 //   results/runs/iclr.db/N/          each run's folder for artifacts (per database)
 //   results/cache/                   the content-keyed artifact cache (shared: its keys are hashes)
+//   results/queries/                 saved queries (`iclr report` shows those named after the sweep)
+//   results/reports/                 `iclr report`'s pages, one per sweep
 // Keyed on the database's full file name (x.db and x.sqlite beside it do not share logs), after
 // symlinks are resolved (a database reached through a link finds its own logs).
 class ResultsLayout {
@@ -21,6 +23,8 @@ class ResultsLayout {
     std::filesystem::path runs_dir() const { return root_ / "runs" / name_; }
     std::filesystem::path run_dir(int64_t run) const { return runs_dir() / std::to_string(run); }
     std::filesystem::path cache_dir() const { return root_ / "cache"; }
+    std::filesystem::path queries_dir() const { return root_ / "queries"; } // saved .sql files
+    std::filesystem::path reports_dir() const { return root_ / "reports"; } // `iclr report` pages
 
   private:
     std::filesystem::path root_; // the database's folder, absolute

@@ -26,6 +26,10 @@ struct RunDetails {
         std::string nonfinite; // "nan", "inf", "-inf"; "" when finite
     };
     std::vector<FinalMetric> final_metrics; // at most 200, by key and task
+    struct PluginUse {
+        std::string role, name, version, file, sha256; // role: dataset, model, method, metric.NAME
+    };
+    std::vector<PluginUse> plugins; // from plugins_json, by role
     int64_t metric_rows = 0;
 };
 

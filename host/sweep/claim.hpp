@@ -16,7 +16,8 @@ namespace iclr {
 //   at_most / at_least    mean(value) <= / >= threshold
 // The query's columns: `value` always; `seed` (the bootstrap resamples seeds; rows otherwise);
 // `x` for increasing/decreasing; `grp` (or `arm`) naming the group for less/greater/about;
-// `run_id` (optional) records which runs the verdict used.
+// `run_id` (optional) records which runs the verdict used; a row that is a difference of two runs
+// names the other in `base_run_id`, and counts only when both are trials of the sweep as written.
 struct ClaimSpec {
     std::string name, source, kind, sql, a, b;
     std::optional<double> tolerance, threshold, target;

@@ -29,6 +29,7 @@ class Parser {
         }
         if (const toml::node* m = root.get("metric")) parse_metrics(*m);
         if (const toml::node* c = root.get("claim")) spec_.claims = parse_claims(ctx_, *c);
+        if (const toml::node* p = root.get("plot")) spec_.plots = parse_plots(ctx_, *p);
         label_metrics();
         check_zip_groups();
         check_random_axes();
@@ -40,10 +41,10 @@ class Parser {
         for (auto&& [k, node] : root) {
             std::string key(k.str());
             if (key == "include") continue; // resolved by load_document()
-            if (key != "sweep" && key != "metric" && key != "claim" && key != "arm" &&
+            if (key != "sweep" && key != "metric" && key != "claim" && key != "plot" && key != "arm" &&
                 std::find(std::begin(kRoles), std::end(kRoles), key) == std::end(kRoles))
                 ctx_.err(node, "unknown section '" + key +
-                                   "' (expected sweep, dataset, pretrain, model, method, metric, arm, claim, profile)");
+                                   "' (expected sweep, dataset, pretrain, model, method, metric, arm, claim, plot, profile)");
         }
     }
 

@@ -12,6 +12,7 @@
 #include "iclr/abi.h"
 #include "iclr/params.hpp"
 #include "sweep/claim.hpp"
+#include "sweep/plot.hpp"
 
 namespace iclr {
 
@@ -86,6 +87,7 @@ struct SweepSpec {
     std::vector<Axis> axes;
     std::vector<ExcludeRule> excludes;
     std::vector<ClaimSpec> claims; // [[claim]]: checked by `iclr verify`, not by running
+    std::vector<PlotSpec> plots;   // [[plot]]: drawn by `iclr report`
 
     const SectionSpec* section(const std::string& role) const {
         for (const auto& s : sections)

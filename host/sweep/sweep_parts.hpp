@@ -39,4 +39,7 @@ merge_arm_diagnostics(const std::vector<std::pair<std::string, std::vector<Diagn
 // claims.cpp: [[claim]] tables (claim.hpp says what each kind needs).
 std::vector<ClaimSpec> parse_claims(ParseContext& ctx, const toml::node& node);
 
+// plots.cpp: [[plot]] tables (plot.hpp says what each key means).
+std::vector<PlotSpec> parse_plots(ParseContext& ctx, const toml::node& node);
+
 } // namespace iclr

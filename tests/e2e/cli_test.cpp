@@ -116,6 +116,50 @@ TEST(Cli, ShowPrintsConfigMetricsAndProvenance) {
     std::string key = s.sql("SELECT key FROM runs WHERE id = 2");
     EXPECT_TRUE(has(s.run({"show", key.substr(0, 8)}).out, "run 2 ")); // key prefix works too
     EXPECT_EQ(s.run({"show", "999"}).code, 2);
+    // Plugins as a table (role, name, version, file, short hash); the JSON output has everything.
+    std::string sha = s.sql("SELECT json_extract(plugins_json, '$.method.sha256') FROM runs WHERE id = 1");
+    ASSERT_EQ(sha.size(), 64u);
+    EXPECT_TRUE(has(r.out, "method  noop")) << r.out;
+    EXPECT_TRUE(has(r.out, sha.substr(0, 12))) << r.out;
+    EXPECT_FALSE(has(r.out, sha)) << r.out;
+    auto j = s.run({"show", "1", "--format", "json"});
+    ASSERT_EQ(j.code, 0) << j.out;
+    EXPECT_EQ(s.sql("SELECT json_extract(?1, '$.plugins.method.sha256') = ?2 AND json_extract(?1, '$.status') = "
+                    "'done' AND json_extract(?1, '$.metric_rows') = 3",
+                    {j.out, sha}),
+              "1")
+        << j.out;
+}
+
+TEST(Cli, DiffShowsWhatDiffersAndTheFinalMetricsSideBySide) {
+    Scratch s;
+    ASSERT_EQ(s.run({"run", s.write("g.toml", kNoopSweep)}).code, 0);
+    // Run 1 and the run of the same seed and tag with the other `values`: one parameter differs.
+    std::string b = s.sql("SELECT r.id FROM runs r JOIN params v ON v.run_id = r.id AND v.key = 'method.values' "
+                          "JOIN params t ON t.run_id = r.id AND t.key = 'method.tag' WHERE r.seed = (SELECT seed FROM "
+                          "runs WHERE id = 1) AND t.value = (SELECT value FROM params WHERE run_id = 1 AND key = "
+                          "'method.tag') AND v.value <> (SELECT value FROM params WHERE run_id = 1 AND key = "
+                          "'method.values')");
+    auto r = s.run({"diff", "1", b});
+    ASSERT_EQ(r.code, 0) << r.out;
+    std::string va = s.sql("SELECT value FROM params WHERE run_id = 1 AND key = 'method.values'"),
+                vb = s.sql("SELECT value FROM params WHERE run_id = " + b + " AND key = 'method.values'");
+    ASSERT_NE(va, vb);
+    EXPECT_TRUE(has(r.out, "run 1 (noop_grid, seed 0) vs run " + b)) << r.out;
+    EXPECT_TRUE(has(r.out, "config: 1 differ")) << r.out;
+    EXPECT_TRUE(has(r.out, "method.values")) << r.out;
+    EXPECT_TRUE(has(r.out, "provenance: 0 differ")) << r.out; // same build, same sweep, same host
+    // The final metrics of both with b - a, as the store has them.
+    auto j = s.run({"diff", "1", b, "--format", "json"});
+    ASSERT_EQ(j.code, 0) << j.out;
+    std::string want = s.sql("SELECT printf('%.6g', b.value - a.value) FROM final_metrics a JOIN final_metrics b ON "
+                             "b.key = a.key AND b.run_id = " +
+                             b + " WHERE a.run_id = 1 ORDER BY a.key LIMIT 1");
+    EXPECT_EQ(s.sql("SELECT printf('%.6g', json_extract(?1, '$.final_metrics[0].\"b - a\"'))", {j.out}), want) << j.out;
+    EXPECT_EQ(s.sql("SELECT json_extract(?1, '$.a') || ',' || json_extract(?1, '$.b')", {j.out}), "1," + b);
+    auto missing = s.run({"diff", "1", "999"});
+    EXPECT_EQ(missing.code, 2);
+    EXPECT_TRUE(has(missing.out, "no run '999'")) << missing.out;
 }
 
 TEST(Cli, RealMnistSweepFillsTheAccuracyMatrix) {

@@ -99,8 +99,13 @@ class Scratch {
 
     // One value from the database (read-only connection, as a user's sqlite3 would do).
     std::string sql(const std::string& query) const { return sql_in(db(), query); }
+    // With text bound to ?1, ?2, ... (a command's JSON output read with json_extract, say).
+    std::string sql(const std::string& query, const std::vector<std::string>& binds) const {
+        return sql_in(db(), query, binds);
+    }
     // The same for a database somewhere else (a --db path).
-    static std::string sql_in(const std::string& path, const std::string& query) {
+    static std::string sql_in(const std::string& path, const std::string& query,
+                              const std::vector<std::string>& binds = {}) {
         sqlite3* db = nullptr;
         if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
             sqlite3_close(db);
@@ -110,6 +115,8 @@ class Scratch {
         sqlite3_stmt* st = nullptr;
         std::string out = "<error>";
         if (sqlite3_prepare_v2(db, query.c_str(), -1, &st, nullptr) == SQLITE_OK) {
+            for (size_t i = 0; i < binds.size(); ++i)
+                sqlite3_bind_text(st, int(i + 1), binds[i].c_str(), int(binds[i].size()), SQLITE_TRANSIENT);
             out = "<no row>";
             if (sqlite3_step(st) == SQLITE_ROW) {
                 const unsigned char* t = sqlite3_column_text(st, 0);

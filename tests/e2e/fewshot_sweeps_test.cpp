@@ -1,5 +1,6 @@
-// End-to-end: the MAML-variants sweep in its CI size — every arm meta-trains at 1 and 5 shots, the
-// few-shot accuracy and its interval land in the store, and `iclr verify` computes each claim.
+// End-to-end: the MAML-variants and MLTI sweeps in their CI size — every arm meta-trains, the
+// few-shot accuracy and its interval land in the store, and `iclr verify` computes each claim; a
+// paired claim row counts only when both of its runs are trials of the sweep as written.
 #include <gtest/gtest.h>
 
 #include "e2e_util.hpp"
@@ -16,4 +17,41 @@ TEST(MamlVariants, CiProfileMetaTrainsEveryArmAtBothShotsAndVerifies) {
                     "FROM runs r ORDER BY x)"),
               "maml:maml:1,maml:maml:5,unicorn:unicorn_maml:1,unicorn:unicorn_maml:5,zeroing:maml:1,zeroing:maml:5");
     expect_ci_verdicts(s, sweep, 4);
+}
+
+TEST(Mlti, CiProfileMetaTrainsBothMethodsWithAndWithoutMltiAtEveryFamilyCount) {
+    Scratch s;
+    std::string sweep = shipped_sweep("mlti");
+    expect_ci_run(s, sweep, 12);
+    expect_final_metrics(s, {"fewshot_accuracy", "fewshot_ci95", "train_loss"}, 12);
+    EXPECT_EQ(s.sql("SELECT GROUP_CONCAT(x) FROM (SELECT DISTINCT r.arm || ':' || json_extract(r.config_json, "
+                    "'$.method.plugin') || ':' || json_extract(r.config_json, '$.method.params.mlti') AS x "
+                    "FROM runs r ORDER BY x)"),
+              "base:maml:0,base:protonet:0,mlti:maml:1,mlti:protonet:1");
+    EXPECT_EQ(s.count("SELECT COUNT(DISTINCT json_extract(config_json, '$.dataset.params.train_families')) FROM runs"),
+              3);
+    expect_ci_verdicts(s, sweep, 4);
+    // Each gain row pairs an MLTI run with its base run: both are counted (3 + 3 per method).
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM verdicts WHERE kind = 'decreasing' AND runs_count = 6"), 2);
+}
+
+TEST(Mlti, AGainRowWhoseBaseRunIsOfAnotherConfigIsLeftOut) {
+    Scratch s;
+    std::string text = slurp(std::string(ICLR_TEST_SOURCE_DIR) + "/sweeps/mlti.toml");
+    std::string v1 = s.write("m.toml", text);
+    ASSERT_EQ(s.run({"run", v1, "--profile", "ci"}).code, 0);
+    // Only the base arm's config changes (an inert parameter): its runs are new trials, MLTI's not.
+    std::string arm = "name = \"base\"\n";
+    text.replace(text.find(arm), arm.size(), arm + "method = { mlti_alpha = 1.0 }\n");
+    std::string v2 = s.write("m2.toml", text);
+    auto r = s.run({"run", v2, "--profile", "ci"});
+    ASSERT_EQ(r.code, 0) << r.out;
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs"), 18) << r.out;
+    auto v = s.run({"verify", v2, "--profile", "ci"});
+    ASSERT_EQ(v.code, 0) << v.out;
+    // The gain queries now also pair each MLTI run with the old base run: those 3 rows (per method)
+    // are left out, and each verdict counts the 3 MLTI and 3 new base runs.
+    EXPECT_TRUE(has(v.out, "left out 3 row(s) of runs that are not trials of")) << v.out;
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM verdicts WHERE kind = 'decreasing' AND runs_count = 6"), 2) << v.out;
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM verdicts WHERE kind = 'greater' AND runs_count = 2"), 2) << v.out;
 }

@@ -33,7 +33,8 @@ const std::map<std::string, std::set<std::string>> kAllowed{
     {"claims", {"claims", "store", "common"}},
     {"exec", {"exec", "common"}},
     {"worker", {"exec/worker", "exec/protocol.hpp", "plugin", "common"}},
-    {"cli", {"cli", "claims", "exec", "store", "sweep", "plugin", "common"}},
+    {"report", {"report", "store", "sweep", "plugin", "common"}},
+    {"cli", {"cli", "claims", "report", "exec", "store", "sweep", "plugin", "common"}},
     {"main", {"cli", "plugin", "common"}},
 };
 

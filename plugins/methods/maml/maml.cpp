@@ -39,7 +39,7 @@ class Maml : public iclr::MamlMethod {
 
 } // namespace
 
-ICLR_PLUGIN(iclr::Method, Maml, "maml", "0.1.0",
+ICLR_PLUGIN(iclr::Method, Maml, "maml", "0.2.0",
             "Finn, Abbeel, Levine. Model-Agnostic Meta-Learning for Fast Adaptation of Deep Networks. ICML 2017. "
             "Zeroing trick: Kao, Chiu, Chen. MAML is a Noisy Contrastive Learner in Classification. ICLR 2022.",
             "MAML on any backbone of Linear / Conv2d / BatchNorm / LayerNorm modules: an inner loop of SGD on the "

@@ -29,6 +29,7 @@ class Protonet : public iclr::Method {
         iclr::Int meta_batch{"meta_batch", 1, 1, 256, "episodes per step (Snell et al.: 1)"};
         iclr::Float lr{"lr", 1e-3, 0.0, 10.0, "Adam learning rate (Snell et al.: 1e-3)"};
         iclr::Int log_every{"log_every", 100, 0, 1000000, "steps between train_loss / train_acc rows (0 = none)"};
+        iclr::MltiParams interpolation;
     };
     Protonet(const Params& p, iclr::RunContext&) : p_(p) {}
 
@@ -41,14 +42,17 @@ class Protonet : public iclr::Method {
         ProtoLearner learner(backbone);
         torch::optim::Adam opt(backbone->parameters(), torch::optim::AdamOptions(p_.lr));
         std::mt19937_64 rng(ctx.seed() ^ 0x70f0ULL);
+        iclr::TaskInterpolation mlti(p_.interpolation, ctx.seed());
         backbone->train();
         double loss_sum = 0, acc_sum = 0;
         int64_t n = 0;
         for (int64_t step = 1; step <= p_.meta_steps; ++step) {
             ctx.check_cancelled();
+            std::vector<iclr::Episode> batch;
+            for (int64_t e = 0; e < p_.meta_batch; ++e)
+                batch.push_back(b.episodes->sample("train", rng));
             torch::Tensor loss = torch::zeros({});
-            for (int64_t e = 0; e < p_.meta_batch; ++e) {
-                iclr::Episode ep = b.episodes->sample("train", rng);
+            for (const auto& ep : mlti(batch)) {
                 auto logits = iclr::prototype_logits(backbone->forward(ep.support.x), ep.support.y,
                                                      backbone->forward(ep.query.x), ep.ways);
                 loss = loss + torch::nn::functional::cross_entropy(logits, ep.query.y) / double(p_.meta_batch);
@@ -76,6 +80,8 @@ class Protonet : public iclr::Method {
 
 } // namespace
 
-ICLR_PLUGIN(iclr::Method, Protonet, "protonet", "0.1.0",
-            "Snell, Swersky, Zemel. Prototypical Networks for Few-shot Learning. NeurIPS 2017.",
-            "Prototypical Networks: episodic training of an embedding whose class means classify the queries")
+ICLR_PLUGIN(iclr::Method, Protonet, "protonet", "0.2.0",
+            "Snell, Swersky, Zemel. Prototypical Networks for Few-shot Learning. NeurIPS 2017. "
+            "MLTI: Yao, Zhang, Finn. Meta-Learning with Fewer Tasks through Task Interpolation. ICLR 2022.",
+            "Prototypical Networks: episodic training of an embedding whose class means classify the queries; "
+            "optional task interpolation (MLTI)")

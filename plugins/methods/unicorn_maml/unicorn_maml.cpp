@@ -26,6 +26,6 @@ class UnicornMaml : public iclr::MamlMethod {
 
 } // namespace
 
-ICLR_PLUGIN(iclr::Method, UnicornMaml, "unicorn_maml", "0.1.0",
+ICLR_PLUGIN(iclr::Method, UnicornMaml, "unicorn_maml", "0.2.0",
             "Ye, Chao. How to Train Your MAML to Excel in Few-Shot Classification. ICLR 2022.",
             "UNICORN-MAML: MAML whose N-way head starts every inner loop as N copies of one learned row")

@@ -12,6 +12,7 @@
 
 #include "iclr/dataset.hpp"
 #include "iclr/declare.hpp"
+#include "iclr/fewshot.hpp"
 #include "iclr/joint.hpp"
 #include "iclr/learner.hpp"
 #include "iclr/method.hpp"
@@ -155,6 +156,7 @@ class MamlLearner : public Encoder, public EpisodeLearner {
 // The meta-training loop `maml` and `unicorn_maml` share: each step adapts to `meta_batch` train
 // episodes and takes one Adam step on the mean query loss. The head is the method's (head_start,
 // head_parameters); before each step `before_outer_step()` runs (the zeroing trick zeroes it).
+// With `mlti`, the step adapts to MLTI's interpolations of the meta-batch instead.
 class MamlMethod : public Method {
   public:
     struct Params {
@@ -166,6 +168,7 @@ class MamlMethod : public Method {
         Int test_inner_steps{"test_inner_steps", 10, 0, 1000, "inner steps on a test episode (Finn et al.: 10)"};
         Bool first_order{"first_order", false, "drop the second-order term (FOMAML)"};
         Int log_every{"log_every", 100, 0, 1000000, "steps between train_loss rows (0 = none)"};
+        MltiParams interpolation;
     };
     explicit MamlMethod(const Params& p) : p_(p) {}
 
@@ -185,6 +188,7 @@ class MamlMethod : public Method {
             params.push_back(h);
         torch::optim::Adam opt(params, torch::optim::AdamOptions(p_.meta_lr));
         std::mt19937_64 rng(ctx.seed() ^ 0x3a31ULL);
+        TaskInterpolation mlti(p_.interpolation, ctx.seed());
         backbone->train();
         double sum = 0;
         int64_t n = 0;
@@ -192,9 +196,12 @@ class MamlMethod : public Method {
             ctx.check_cancelled();
             before_outer_step();
             opt.zero_grad();
-            torch::Tensor loss = torch::zeros({});
+            std::vector<Episode> batch;
             for (int64_t e = 0; e < p_.meta_batch; ++e)
-                loss = loss + learner.query_loss(b.episodes->sample("train", rng)) / double(p_.meta_batch);
+                batch.push_back(b.episodes->sample("train", rng));
+            torch::Tensor loss = torch::zeros({});
+            for (const auto& ep : mlti(batch))
+                loss = loss + learner.query_loss(ep) / double(p_.meta_batch);
             loss.backward();
             opt.step();
             sum += loss.item<double>();

@@ -1,0 +1,116 @@
+// What `iclr verify` and `iclr report` share: claim queries, the sweep's current trials, claim rows.
+#include "cli/claim_check.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+
+#include "common/errors.hpp"
+#include "plugin/plugin_registry.hpp"
+#include "store/query.hpp"
+#include "sweep/sweep_arms.hpp"
+#include "sweep/trial.hpp"
+
+namespace iclr {
+namespace {
+
+// The columns a kind needs, or the problem in words.
+std::string missing_columns(const ClaimSpec& c, const ResultSet& rs) {
+    std::string have;
+    for (const auto& col : rs.columns)
+        have += (have.empty() ? "" : ", ") + col;
+    auto need = [&](std::initializer_list<const char*> names, const std::string& what) {
+        return column(rs, names) < 0 ? "the query has no " + what + " column (its columns: " + have + ")" : "";
+    };
+    if (auto m = need({"value"}, "value"); !m.empty()) return m;
+    if (c.kind == "increasing" || c.kind == "decreasing") return need({"x"}, "x");
+    if (!c.a.empty()) return need({"grp", "arm"}, "grp (or arm)");
+    return "";
+}
+
+} // namespace
+
+int column(const ResultSet& rs, std::initializer_list<const char*> names) {
+    for (const char* n : names)
+        for (size_t c = 0; c < rs.columns.size(); ++c)
+            if (rs.columns[c] == n) return int(c);
+    return -1;
+}
+
+// Every claim's SQL is run and its columns checked before any verdict is printed: a bad claim is
+// reported with its file:line:column, all of them at once, and nothing is recorded.
+std::vector<Checked> run_queries(Store& store, const SweepSpec& spec) {
+    std::vector<Checked> out;
+    std::vector<Diagnostic> diags;
+    for (const auto& c : spec.claims) {
+        try {
+            ResultSet rs = run_query(store, c.sql, true);
+            if (std::string m = missing_columns(c, rs); !m.empty())
+                diags.push_back({c.sql_pos, "claim '" + c.name + "': " + m});
+            out.push_back({&c, std::move(rs)});
+        } catch (const UserError& e) {
+            diags.push_back({c.sql_pos, "claim '" + c.name + "': " + e.what()});
+        }
+    }
+    if (!diags.empty()) throw SweepError(diags);
+    return out;
+}
+
+// The runs that are trials of the sweep as written now (this file, this profile, these plugin
+// versions): a verdict counts only them, so runs of an older config of the sweep or of another
+// profile in the same database are not pooled in. Empty (no filtering) when the sweep cannot be
+// planned here (its plugins are not built), with a note saying so.
+std::optional<std::set<int64_t>> current_runs(Store& store, const std::string& sweep, const std::string& profile) {
+    std::set<std::string> keys;
+    try {
+        PluginRegistry reg;
+        reg.discover();
+        SweepArms arms = load_sweep(sweep, profile, reg);
+        for (uint32_t k = 0; k < arms.specs.size(); ++k)
+            arms.expansions[k]->for_each([&](const TrialPoint& p) {
+                keys.insert(resolve_trial(arms.specs[k], arms.plugins[k], p).key);
+                return true;
+            });
+    } catch (const std::exception& e) {
+        std::fprintf(stderr,
+                     "iclr verify: note: the sweep cannot be planned here (%s); verdicts use every row "
+                     "the claims' queries return\n",
+                     e.what());
+        return std::nullopt;
+    }
+    std::set<int64_t> ids;
+    ResultSet rs = run_query(store, "SELECT id, key FROM runs", true);
+    for (const auto& row : rs.rows)
+        if (keys.count(row[1])) ids.insert(std::strtoll(row[0].c_str(), nullptr, 10));
+    return ids;
+}
+
+// A claim's rows as numbers; with `current`, rows of other runs are left out and counted.
+std::vector<claims::Row> rows_of(const ResultSet& rs, const std::optional<std::set<int64_t>>& current,
+                                 std::vector<int64_t>& run_ids, size_t& left_out) {
+    int v = column(rs, {"value"}), x = column(rs, {"x"}), g = column(rs, {"grp", "arm"}), s = column(rs, {"seed"}),
+        r = column(rs, {"run_id"}), base = column(rs, {"base_run_id"});
+    std::vector<claims::Row> rows;
+    for (size_t i = 0; i < rs.rows.size(); ++i) {
+        auto cell = [&](int c) { return c >= 0 && !rs.is_null[i][size_t(c)] ? &rs.rows[i][size_t(c)] : nullptr; };
+        // A paired row (a difference of two runs) names both; it counts only if both are trials.
+        std::vector<int64_t> ids;
+        for (int c : {r, base})
+            if (cell(c)) ids.push_back(std::strtoll(cell(c)->c_str(), nullptr, 10));
+        if (current && std::any_of(ids.begin(), ids.end(), [&](int64_t id) { return !current->count(id); })) {
+            ++left_out;
+            continue;
+        }
+        run_ids.insert(run_ids.end(), ids.begin(), ids.end());
+        if (!cell(v)) continue; // NULL (or NaN) values carry no number to test
+        claims::Row row;
+        row.value = std::strtod(cell(v)->c_str(), nullptr);
+        if (cell(x)) row.x = std::strtod(cell(x)->c_str(), nullptr);
+        if (cell(g)) row.group = *cell(g);
+        if (cell(s)) row.seed = *cell(s);
+        rows.push_back(std::move(row));
+    }
+    return rows;
+}
+
+} // namespace iclr

@@ -1,0 +1,35 @@
+// What `iclr verify` and `iclr report` share: each [[claim]]'s query run and checked, the runs
+// that are trials of the sweep as written, and a claim's rows as numbers for the bootstrap.
+#pragma once
+
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "claims/evaluate.hpp"
+#include "store/result_set.hpp"
+#include "store/store.hpp"
+#include "sweep/sweep.hpp"
+
+namespace iclr {
+
+struct Checked {
+    const ClaimSpec* claim;
+    ResultSet rows;
+};
+
+// The index of the first of `names` among the result's columns, or -1.
+int column(const ResultSet& rs, std::initializer_list<const char*> names);
+// Every claim's SQL run and its columns checked; a SweepError lists every bad claim at its
+// file:line:column, and nothing has been recorded.
+std::vector<Checked> run_queries(Store& store, const SweepSpec& spec);
+// The ids of the runs that are trials of the sweep file as written (this profile, these plugin
+// versions); nullopt, with a note on stderr, when the sweep cannot be planned here.
+std::optional<std::set<int64_t>> current_runs(Store& store, const std::string& sweep, const std::string& profile);
+// A claim's rows as numbers; with `current`, rows of other runs (run_id, or base_run_id for a
+// paired row) are left out and counted; the run ids used are appended to run_ids.
+std::vector<claims::Row> rows_of(const ResultSet& rs, const std::optional<std::set<int64_t>>& current,
+                                 std::vector<int64_t>& run_ids, size_t& left_out);
+
+} // namespace iclr

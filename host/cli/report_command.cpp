@@ -1,0 +1,126 @@
+// `iclr report SWEEP`: one self-contained HTML page (or a Markdown summary) of a sweep's results:
+// provenance, statuses, claims with verdicts and a figure each, declared or default figures, the
+// sweep's saved queries and its failures.
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/core.h>
+
+#include "cli/claim_check.hpp"
+#include "cli/commands.hpp"
+#include "common/errors.hpp"
+#include "common/process.hpp"
+#include "common/results_layout.hpp"
+#include "report/figures.hpp"
+#include "report/gather.hpp"
+#include "sweep/sweep_arms.hpp"
+
+namespace iclr {
+namespace {
+
+std::string fmt4(double v) { return fmt::format("{:.4g}", v); }
+
+// Each claim as `iclr verify` computes it (not recorded), with its rows drawn.
+std::vector<report::ClaimResult> claim_results(Store& store, const SweepSpec& spec,
+                                               const std::optional<std::set<int64_t>>& current) {
+    std::vector<report::ClaimResult> out;
+    for (const auto& [c, rs] : run_queries(store, spec)) {
+        ResultSet rows = report::report_rows(rs, current);
+        std::vector<int64_t> ids;
+        size_t left_out = 0;
+        claims::Verdict v = claims::evaluate({c->kind, c->a, c->b, c->tolerance, c->threshold, c->target},
+                                             rows_of(rows, std::nullopt, ids, left_out));
+        report::ClaimResult r{c->name, c->kind, c->source, claims::to_string(v.outcome), v.reason, v.n, {}, {}, {}, {}};
+        std::string caption = r.verdict;
+        if (v.outcome != claims::Outcome::NoData) {
+            r.estimate = v.estimate;
+            r.ci_low = v.ci_low;
+            r.ci_high = v.ci_high;
+            caption = v.reason + " " + fmt4(v.estimate) + ", 95% CI [" + fmt4(v.ci_low) + ", " + fmt4(v.ci_high) +
+                      "] over " + std::to_string(v.n) + " seeds: " + r.verdict;
+        }
+        if (!rows.rows.empty()) r.figure = report::claim_figure(*c, rows, caption);
+        out.push_back(std::move(r));
+    }
+    return out;
+}
+
+std::string slurp(const std::filesystem::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    if (!in) throw UserError("iclr report: cannot read " + p.string());
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+// Written beside itself and renamed into place, so a full disk leaves no half page behind.
+void write_text(const std::string& path, const std::string& text) {
+    std::string tmp = path + ".tmp";
+    {
+        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+        out << text;
+        out.flush();
+        if (!out) {
+            std::filesystem::remove(tmp);
+            throw UserError("iclr report: cannot write " + path + " (disk full, or no permission?)");
+        }
+    }
+    std::error_code ec;
+    std::filesystem::rename(tmp, path, ec);
+    if (ec) throw UserError("iclr report: cannot write " + path + ": " + ec.message());
+}
+
+// The Vega builds: $ICLR_VEGA_DIR, else share/iclr/vega beside bin/ (the build tree and an install
+// have the same layout; the build fetches them from npm).
+report::Scripts vega_scripts() {
+    const char* env = std::getenv("ICLR_VEGA_DIR");
+    std::filesystem::path dir = env && *env
+                                    ? std::filesystem::path(env)
+                                    : std::filesystem::path(exe_dir()).parent_path() / "share" / "iclr" / "vega";
+    std::error_code ec;
+    if (!std::filesystem::exists(dir / "vega-embed.min.js", ec))
+        throw UserError("iclr report: the Vega scripts are not in " + dir.string() +
+                        " (the build fetches them with npm: rerun `make build`, or set ICLR_VEGA_DIR)");
+    return {slurp(dir / "vega.min.js"), slurp(dir / "vega-lite.min.js"), slurp(dir / "vega-embed.min.js")};
+}
+
+} // namespace
+
+int cmd_report(const ReportOptions& o) {
+    std::string format = o.format == "markdown" ? "md" : o.format;
+    if (format != "html" && format != "md") throw UserError("iclr report: --format is html or md");
+    SweepSpec spec = parse_arms(o.sweep, o.profile).front();
+    std::string db_path = o.common.db_path();
+    std::error_code ec;
+    if (!std::filesystem::exists(db_path, ec))
+        throw UserError(db_path + ": no such database (run the sweep first, or pass --db)");
+    auto store = Store::open_read(db_path);
+    auto current = current_runs(*store, o.sweep, o.profile);
+    report::Report r = report::gather(*store, spec, db_path, current);
+    r.claims = claim_results(*store, spec, current);
+    std::filesystem::path html = o.out.empty() || format == "md"
+                                     ? ResultsLayout(db_path).reports_dir() / (spec.name + ".html")
+                                     : std::filesystem::path(o.out);
+    if (format == "md" && !o.html.empty()) html = o.html;
+    if (format == "md") {
+        std::string md = report::render_markdown(r, html.string());
+        if (o.out.empty())
+            fmt::print("{}", md);
+        else
+            write_text(o.out, md);
+        return 0;
+    }
+    std::string page = report::render_html(r, vega_scripts());
+    if (html.has_parent_path()) std::filesystem::create_directories(html.parent_path(), ec);
+    write_text(html.string(), page);
+    fmt::print("{}: {} runs, {} claims, {} figures, {:.0f} KiB\n", html.string(), r.runs, r.claims.size(),
+               r.figures.size() + size_t(std::count_if(r.claims.begin(), r.claims.end(),
+                                                       [](const auto& c) { return c.figure.has_value(); })),
+               double(page.size()) / 1024.0);
+    return 0;
+}
+
+} // namespace iclr

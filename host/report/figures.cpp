@@ -1,0 +1,239 @@
+// Builds each figure's Vega-Lite spec as JSON text, with its (aggregated) data inlined.
+#include "report/figures.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <optional>
+
+#include "common/values.hpp"
+#include "store/sql_stats.hpp"
+
+namespace iclr::report {
+namespace {
+
+int col(const ResultSet& rs, const std::string& name) {
+    for (size_t c = 0; c < rs.columns.size(); ++c)
+        if (rs.columns[c] == name) return int(c);
+    return -1;
+}
+
+std::string num(double v) {
+    if (!std::isfinite(v)) return "null";
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%.9g", v);
+    return buf;
+}
+
+// A column is plotted on a numeric axis when every non-NULL cell of it is a number.
+bool numeric(const ResultSet& rs, int c) {
+    if (c < 0) return false;
+    for (size_t r = 0; r < rs.rows.size(); ++r)
+        if (!rs.is_null[r][size_t(c)] && !rs.is_number[r][size_t(c)]) return false;
+    return true;
+}
+
+void push(ResultSet& rs, std::vector<std::string> cells, std::vector<bool> nulls, std::vector<bool> numbers) {
+    rs.rows.push_back(std::move(cells));
+    rs.is_null.push_back(std::move(nulls));
+    rs.is_number.push_back(std::move(numbers));
+}
+
+std::string axis(const std::string& field, const std::string& title, bool quantitative, bool log) {
+    std::string s = "{\"field\": " + json_escape(field) + ", \"type\": \"" +
+                    (quantitative ? "quantitative" : "nominal") + "\", \"title\": " + json_escape(title);
+    if (log)
+        s += ", \"scale\": {\"type\": \"log\"}";
+    else if (quantitative)
+        s += ", \"scale\": {\"zero\": false}";
+    return s + "}";
+}
+
+std::string tooltip(std::initializer_list<const char*> fields) {
+    std::string s = "[";
+    for (const char* f : fields)
+        s += std::string(s.size() > 1 ? ", " : "") + "{\"field\": \"" + f + "\"}";
+    return s + "]";
+}
+
+// A layered chart (or one facet of it per value of `facet`), zoomable by dragging and the wheel.
+std::string chart(const std::string& title, const std::string& data, const std::vector<std::string>& layers,
+                  bool faceted) {
+    std::string layer = "[";
+    for (size_t i = 0; i < layers.size(); ++i)
+        layer += (i ? ", " : "") + layers[i];
+    layer += "]";
+    std::string inner = "\"width\": 380, \"height\": 240, \"layer\": " + layer;
+    std::string out = "{\"title\": " + json_escape(title) + ", \"data\": {\"values\": " + data + "}, ";
+    if (faceted)
+        return out + "\"facet\": {\"column\": {\"field\": \"facet\", \"type\": \"nominal\"}}, \"spec\": {" + inner +
+               "}}";
+    return out + inner + "}";
+}
+
+} // namespace
+
+ResultSet aggregate(const ResultSet& rows, const std::string& x, const std::string& y, const std::string& color,
+                    const std::string& facet) {
+    int cx = col(rows, x), cy = col(rows, y), cc = color.empty() ? -1 : col(rows, color),
+        cf = facet.empty() ? -1 : col(rows, facet);
+    struct Acc {
+        std::string x, color, facet;
+        bool x_number = false;
+        std::vector<double> ys;
+    };
+    std::vector<Acc> groups;
+    std::map<std::string, size_t> index;
+    for (size_t r = 0; r < rows.rows.size(); ++r) {
+        if (cy < 0 || rows.is_null[r][size_t(cy)] || !rows.is_number[r][size_t(cy)]) continue;
+        auto cell = [&](int c) {
+            return c < 0 || rows.is_null[r][size_t(c)] ? std::string() : rows.rows[r][size_t(c)];
+        };
+        std::string key = cell(cx) + '\x1f' + cell(cc) + '\x1f' + cell(cf);
+        auto [it, fresh] = index.emplace(key, groups.size());
+        if (fresh) groups.push_back({cell(cx), cell(cc), cell(cf), cx >= 0 && rows.is_number[r][size_t(cx)], {}});
+        groups[it->second].ys.push_back(std::strtod(rows.rows[r][size_t(cy)].c_str(), nullptr));
+    }
+    ResultSet out;
+    out.columns = {"x", "color", "facet", "mean", "lo", "hi", "n"};
+    for (const auto& g : groups) {
+        double n = double(g.ys.size()), mean = 0, ss = 0;
+        for (double v : g.ys)
+            mean += v / n;
+        for (double v : g.ys)
+            ss += (v - mean) * (v - mean);
+        double half = n > 1 ? stats::student_t_quantile(0.975, n - 1) * std::sqrt(ss / (n - 1) / n) : 0.0;
+        push(out, {g.x, g.color, g.facet, num(mean), num(mean - half), num(mean + half), num(n)},
+             {false, false, false, false, false, false, false}, {g.x_number, false, false, true, true, true, true});
+    }
+    return out;
+}
+
+namespace {
+
+struct Encodings {
+    std::string x, color, zoom, mark;
+    bool quantitative_x;
+};
+
+Encodings encodings(const PlotSpec& p, bool numeric_x) {
+    Encodings e;
+    e.quantitative_x = numeric_x && p.mark != "bar";
+    e.color =
+        p.color.empty()
+            ? ""
+            : ", \"color\": {\"field\": \"color\", \"type\": \"nominal\", \"title\": " + json_escape(p.color) + "}";
+    e.x = "\"x\": " + axis("x", p.x, e.quantitative_x, p.x_log);
+    e.zoom =
+        e.quantitative_x ? ", \"params\": [{\"name\": \"zoom\", \"select\": \"interval\", \"bind\": \"scales\"}]" : "";
+    e.mark = p.mark == "line" ? "{\"type\": \"line\", \"point\": true, \"tooltip\": true}"
+                              : "{\"type\": \"" + p.mark + "\", \"tooltip\": true}";
+    return e;
+}
+
+} // namespace
+
+Figure aggregated_figure(const PlotSpec& p, const ResultSet& agg) {
+    Encodings e = encodings(p, numeric(agg, 0));
+    std::vector<std::string> layers{
+        "{\"mark\": " + e.mark + ", \"encoding\": {" + e.x + ", \"y\": " + axis("mean", p.y, true, p.y_log) + e.color +
+            ", \"tooltip\": " + tooltip({"x", "color", "mean", "lo", "hi", "n"}) + "}" + e.zoom + "}",
+        "{\"mark\": \"errorbar\", \"encoding\": {" + e.x + ", \"y\": " + axis("lo", p.y, true, p.y_log) +
+            ", \"y2\": {\"field\": \"hi\"}" + e.color + "}}"};
+    Figure f;
+    f.title = p.title;
+    f.caption =
+        "mean and 95% interval over the rows that share x" + std::string(p.color.empty() ? "" : " and " + p.color);
+    f.points = int64_t(agg.rows.size());
+    f.spec_json = chart(p.title, json_rows(agg), layers, !p.facet.empty());
+    return f;
+}
+
+Figure plot_figure(const PlotSpec& p, const ResultSet& rows) {
+    if (p.error_bars) return aggregated_figure(p, aggregate(rows, p.x, p.y, p.color, p.facet));
+    // Every row: the chosen columns renamed so that one spec shape fits every query.
+    ResultSet data;
+    data.columns = {"x", "color", "facet", "mean"};
+    int cx = col(rows, p.x), cy = col(rows, p.y), cc = col(rows, p.color), cf = col(rows, p.facet);
+    for (size_t r = 0; r < rows.rows.size(); ++r) {
+        auto cell = [&](int c) { return c < 0 ? std::string() : rows.rows[r][size_t(c)]; };
+        auto null = [&](int c) { return c < 0 || rows.is_null[r][size_t(c)]; };
+        auto number = [&](int c) { return c >= 0 && rows.is_number[r][size_t(c)]; };
+        push(data, {cell(cx), cell(cc), cell(cf), cell(cy)}, {null(cx), null(cc), null(cf), null(cy)},
+             {number(cx), number(cc), number(cf), number(cy)});
+    }
+    Encodings e = encodings(p, numeric(data, 0));
+    Figure f;
+    f.title = p.title;
+    f.caption = "every row of the query";
+    f.points = int64_t(data.rows.size());
+    f.spec_json = chart(p.title, json_rows(data),
+                        {"{\"mark\": " + e.mark + ", \"encoding\": {" + e.x +
+                         ", \"y\": " + axis("mean", p.y, true, p.y_log) + e.color + "}" + e.zoom + "}"},
+                        !p.facet.empty());
+    return f;
+}
+
+Figure claim_figure(const ClaimSpec& c, const ResultSet& rows, const std::string& caption) {
+    // x: the group (a / b), or the claim's x, or one column for the one-sample kinds.
+    bool trend = c.kind == "increasing" || c.kind == "decreasing";
+    int cg = col(rows, "grp") >= 0 ? col(rows, "grp") : col(rows, "arm"), cx = col(rows, "x"), cv = col(rows, "value"),
+        cs = col(rows, "seed");
+    int xcol = trend ? cx : cg;
+    ResultSet points;
+    points.columns = {"x", "seed", "value"};
+    for (size_t r = 0; r < rows.rows.size(); ++r) {
+        if (cv < 0 || rows.is_null[r][size_t(cv)]) continue;
+        if (!trend && !c.a.empty() &&
+            (xcol < 0 || (rows.rows[r][size_t(xcol)] != c.a && rows.rows[r][size_t(xcol)] != c.b)))
+            continue; // only the two groups the claim compares
+        std::string x = xcol >= 0 && !rows.is_null[r][size_t(xcol)] ? rows.rows[r][size_t(xcol)] : "all";
+        push(points, {x, cs >= 0 ? rows.rows[r][size_t(cs)] : "", rows.rows[r][size_t(cv)]}, {false, cs < 0, false},
+             {trend, false, true});
+    }
+    ResultSet means = aggregate(points, "x", "value", "", "");
+    std::string xq = axis("x", trend ? "x" : "group", trend, false);
+    std::vector<std::string> layers{
+        "{\"data\": {\"values\": " + json_rows(points) +
+            "}, \"mark\": {\"type\": \"point\", \"filled\": true, \"opacity\": "
+            "0.7, \"tooltip\": true}, \"encoding\": {\"x\": " +
+            xq + ", \"y\": " + axis("value", "value", true, false) +
+            ", \"color\": {\"field\": \"seed\", \"type\": \"nominal\"}}}",
+        "{\"mark\": {\"type\": \"" + std::string(trend ? "line" : "tick") +
+            "\", \"color\": \"black\"}, \"encoding\": "
+            "{\"x\": " +
+            xq + ", \"y\": " + axis("mean", "value", true, false) + "}}",
+        "{\"mark\": {\"type\": \"errorbar\", \"color\": \"black\"}, \"encoding\": {\"x\": " + xq +
+            ", \"y\": " + axis("lo", "value", true, false) + ", \"y2\": {\"field\": \"hi\"}}}"};
+    std::optional<double> rule =
+        c.threshold ? c.threshold : (c.kind == "about" && c.a.empty() ? c.target : std::nullopt);
+    if (rule)
+        layers.push_back(
+            "{\"data\": {\"values\": [{\"at\": " + num(*rule) +
+            "}]}, \"mark\": {\"type\": \"rule\", "
+            "\"strokeDash\": [4, 4]}, \"encoding\": {\"y\": {\"field\": \"at\", \"type\": \"quantitative\"}}}");
+    Figure f;
+    f.title = c.name;
+    f.caption = caption;
+    f.points = int64_t(points.rows.size());
+    f.spec_json = chart(c.name, json_rows(means), layers, false);
+    return f;
+}
+
+std::string json_rows(const ResultSet& rs) {
+    std::string out = "[";
+    for (size_t r = 0; r < rs.rows.size(); ++r) {
+        out += r ? ", {" : "{";
+        for (size_t c = 0; c < rs.columns.size(); ++c) {
+            out += (c ? ", " : "") + json_escape(rs.columns[c]) + ": ";
+            const std::string& v = rs.rows[r][c];
+            bool finite_number = rs.is_number[r][c] && std::isfinite(std::strtod(v.c_str(), nullptr));
+            out += rs.is_null[r][c] ? "null" : finite_number ? v : json_escape(v);
+        }
+        out += "}";
+    }
+    return out + "]";
+}
+
+} // namespace iclr::report

@@ -1,0 +1,24 @@
+// Reads what `iclr report` shows from the store: the runs of the sweep (its trials as written, or
+// every run of a sweep of that name), provenance, statuses, figures, saved queries, failures.
+#pragma once
+
+#include <optional>
+#include <set>
+#include <string>
+
+#include "report/report.hpp"
+#include "store/store.hpp"
+#include "sweep/sweep.hpp"
+
+namespace iclr::report {
+
+// `current`: the sweep's trials as written (nullopt: every run of a sweep named spec.name).
+// Claims are the caller's (it computes verdicts as `iclr verify` does). A [[plot]] whose query
+// fails or lacks its columns is a SweepError at the plot's sql position.
+Report gather(Store& store, const SweepSpec& spec, const std::string& db_path,
+              const std::optional<std::set<int64_t>>& current);
+
+// Rows whose run_id (and base_run_id) are runs of the report; every row without such columns.
+ResultSet report_rows(const ResultSet& rs, const std::optional<std::set<int64_t>>& current);
+
+} // namespace iclr::report

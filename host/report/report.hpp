@@ -1,0 +1,55 @@
+// `iclr report`'s model of a sweep's results and its two renderings: one self-contained HTML page
+// (Vega-Lite figures, data inlined as JSON) and a Markdown summary.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "store/result_set.hpp"
+
+namespace iclr::report {
+
+// One figure: a Vega-Lite spec with its data inlined; `marks` is how many data points it draws.
+struct Figure {
+    std::string title, caption, spec_json;
+    int64_t points = 0;
+};
+
+struct ClaimResult {
+    std::string name, kind, source, verdict, reason;
+    int64_t n = 0;
+    std::optional<double> estimate, ci_low, ci_high;
+    std::optional<Figure> figure; // absent when the query returned no rows
+};
+
+struct Table {
+    std::string title, note;
+    ResultSet rows;
+};
+
+struct Report {
+    std::string sweep_name, description, sweep_file, profile, db_path, generated_at;
+    Table provenance; // commit, plugins, hosts, dates
+    Table statuses;   // status, runs
+    std::vector<ClaimResult> claims;
+    std::vector<Figure> figures; // declared [[plot]]s, else the defaults
+    bool default_figures = false;
+    std::vector<Table> queries; // the sweep's saved queries
+    Table failures;             // failed / timed-out / diverged runs: error and log tail
+    int64_t runs = 0;
+};
+
+// The three Vega builds, inlined in order: vega, vega-lite, vega-embed.
+struct Scripts {
+    std::string vega, vega_lite, vega_embed;
+};
+
+std::string render_html(const Report& r, const Scripts& js);
+// Tables and verdicts in Markdown, figures listed by title, linking to the HTML page.
+std::string render_markdown(const Report& r, const std::string& html_link);
+
+// JSON text of a result set's rows as an array of objects (numbers bare, NULL as null).
+std::string json_rows(const ResultSet& rs);
+
+} // namespace iclr::report

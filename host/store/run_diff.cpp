@@ -1,0 +1,123 @@
+// Reads two runs and lines up their parameters, provenance and final metrics for `iclr diff`.
+#include "store/run_diff.hpp"
+
+#include <cstdio>
+#include <map>
+#include <tuple>
+
+namespace iclr {
+namespace {
+
+std::string run_label(const RunDetails& d) { return "run " + std::to_string(d.id); }
+
+// printf's %.6g: the same text `iclr show` gives a metric (and a valid JSON number).
+std::string number(double v) {
+    char buf[48];
+    std::snprintf(buf, sizeof buf, "%.6g", v);
+    return buf;
+}
+
+void add_row(ResultSet& rs, std::vector<std::string> cells, std::vector<bool> nulls, std::vector<bool> numbers) {
+    rs.rows.push_back(std::move(cells));
+    rs.is_null.push_back(std::move(nulls));
+    rs.is_number.push_back(std::move(numbers));
+}
+
+// Parameters of both runs by key (lists as JSON text), plus the seed; rows only where they differ.
+void diff_config(Store& store, RunDiff& d) {
+    d.config.columns = {"key", run_label(d.a), run_label(d.b)};
+    Statement st(store.db(), "SELECT k.key, pa.value, pb.value, pa.value IS pb.value AND pa.type IS pb.type "
+                             "FROM (SELECT key FROM params WHERE run_id IN (?1, ?2) GROUP BY key) k "
+                             "LEFT JOIN params pa ON pa.run_id = ?1 AND pa.key = k.key "
+                             "LEFT JOIN params pb ON pb.run_id = ?2 AND pb.key = k.key ORDER BY k.key");
+    st.bind(1, d.a.id).bind(2, d.b.id);
+    while (st.step()) {
+        if (st.col_int(3)) {
+            ++d.config_same;
+            continue;
+        }
+        add_row(d.config, {st.col_text(0), st.col_null(1) ? "" : st.col_text(1), st.col_null(2) ? "" : st.col_text(2)},
+                {false, st.col_null(1), st.col_null(2)}, {false, false, false});
+    }
+    if (d.a.seed == d.b.seed)
+        ++d.config_same;
+    else
+        add_row(d.config, {"seed", d.a.seed, d.b.seed}, {false, false, false}, {false, true, true});
+}
+
+// Each plugin role as "name version sha256[:12]".
+std::map<std::string, std::string> plugins_of(const RunDetails& d) {
+    std::map<std::string, std::string> out;
+    for (const auto& p : d.plugins)
+        out["plugin " + p.role] = p.name + " " + p.version + " " + p.sha256.substr(0, 12);
+    return out;
+}
+
+void diff_provenance(RunDiff& d) {
+    d.provenance.columns = {"field", run_label(d.a), run_label(d.b)};
+    auto dirty = [](int f) { return f < 0 ? std::string() : f ? "dirty" : "clean"; };
+    std::vector<std::tuple<std::string, std::string, std::string>> fields{
+        {"sweep", d.a.sweep + " #" + d.a.sweep_id, d.b.sweep + " #" + d.b.sweep_id},
+        {"status", d.a.status, d.b.status},
+        {"git commit", d.a.git_commit, d.b.git_commit},
+        {"git tree", dirty(d.a.git_dirty), dirty(d.b.git_dirty)},
+        {"host", d.a.host, d.b.host},
+        {"threads", d.a.threads, d.b.threads},
+        {"device", d.a.device, d.b.device},
+        {"libtorch", d.a.torch_version, d.b.torch_version},
+        {"error", d.a.error, d.b.error}};
+    auto pa = plugins_of(d.a), pb = plugins_of(d.b);
+    std::map<std::string, std::pair<std::string, std::string>> roles;
+    for (const auto& [role, what] : pa)
+        roles[role].first = what;
+    for (const auto& [role, what] : pb)
+        roles[role].second = what;
+    for (const auto& [role, ab] : roles)
+        fields.emplace_back(role, ab.first, ab.second);
+    for (const auto& [field, a, b] : fields) {
+        if (a == b) {
+            ++d.provenance_same;
+            continue;
+        }
+        add_row(d.provenance, {field, a, b}, {false, a.empty(), b.empty()}, {false, false, false});
+    }
+}
+
+std::string metric_text(const RunDetails::FinalMetric& m) {
+    return m.nonfinite.empty() ? number(m.value) : m.nonfinite;
+}
+
+void pair_metrics(RunDiff& d) {
+    d.metrics.columns = {"key", "task", run_label(d.a), run_label(d.b), "b - a"};
+    using Key = std::pair<std::string, int64_t>; // task -1 = none
+    std::map<Key, std::pair<const RunDetails::FinalMetric*, const RunDetails::FinalMetric*>> both;
+    for (const auto& m : d.a.final_metrics)
+        both[{m.key, m.task.value_or(-1)}].first = &m;
+    for (const auto& m : d.b.final_metrics)
+        both[{m.key, m.task.value_or(-1)}].second = &m;
+    for (const auto& [k, ab] : both) {
+        const auto *a = ab.first, *b = ab.second;
+        bool delta = a && b && a->nonfinite.empty() && b->nonfinite.empty();
+        add_row(d.metrics,
+                {k.first, k.second < 0 ? "" : std::to_string(k.second), a ? metric_text(*a) : "",
+                 b ? metric_text(*b) : "", delta ? number(b->value - a->value) : ""},
+                {false, k.second < 0, !a, !b, !delta},
+                {false, true, a && a->nonfinite.empty(), b && b->nonfinite.empty(), delta});
+    }
+}
+
+} // namespace
+
+RunDiffResult load_run_diff(Store& store, const std::string& a, const std::string& b) {
+    auto ra = load_run_details(store, a);
+    if (!ra) return {std::nullopt, a};
+    auto rb = load_run_details(store, b);
+    if (!rb) return {std::nullopt, b};
+    RunDiff d{*ra, *rb, {}, {}, 0, 0, {}};
+    diff_config(store, d);
+    diff_provenance(d);
+    pair_metrics(d);
+    return {std::move(d), ""};
+}
+
+} // namespace iclr

@@ -1,0 +1,129 @@
+// `iclr report` in a real browser: the forgetting sweep's CI run reported to one HTML page, opened
+// in headless Chromium from file:// with every network connection sent to a closed port; through
+// the DOM, every figure drew SVG marks and the claim table says what `iclr verify` says; a
+// screenshot is taken. Plus the Markdown summary, `[[plot]]` errors at file:line:col, and a page
+// that carries no reference to anything outside itself.
+#include <gtest/gtest.h>
+
+#include <regex>
+
+#include "e2e_util.hpp"
+
+using namespace iclr::e2e;
+
+namespace {
+
+const char* kChromium = "/usr/bin/chromium";
+
+// Chromium as the machine notes say it runs here: headless, no sandbox (root), no background
+// traffic, a fresh profile; plus a proxy on a closed port, so any request for the network fails.
+std::vector<std::string> chromium(Scratch& s, std::vector<std::string> extra) {
+    std::vector<std::string> argv{"--headless",
+                                  "--no-sandbox",
+                                  "--disable-gpu",
+                                  "--disable-quic",
+                                  "--no-first-run",
+                                  "--disable-background-networking",
+                                  "--disable-component-update",
+                                  "--disable-sync",
+                                  "--proxy-server=127.0.0.1:9",
+                                  "--user-data-dir=" + s.path("chromium-profile"),
+                                  "--virtual-time-budget=20000"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return argv;
+}
+
+// The text of each element whose opening tag matches `open` up to the matching `close`.
+std::vector<std::string> sections(const std::string& dom, const std::string& open, const std::string& close) {
+    std::vector<std::string> out;
+    for (size_t at = dom.find(open); at != std::string::npos; at = dom.find(open, at + 1)) {
+        size_t end = dom.find(close, at);
+        out.push_back(dom.substr(at, end == std::string::npos ? std::string::npos : end - at));
+    }
+    return out;
+}
+
+std::string strip_tags(const std::string& html) {
+    return std::regex_replace(std::regex_replace(html, std::regex("<[^>]*>"), ""), std::regex("&amp;"), "&");
+}
+
+} // namespace
+
+TEST(Report, ForgettingSweepPageDrawsEveryFigureInChromiumAndAgreesWithVerify) {
+    ASSERT_TRUE(std::filesystem::exists(kChromium)) << "Debian's chromium is missing: run `make test-deps`";
+    Scratch s;
+    std::string sweep = shipped_sweep("forgetting_vs_scale");
+    ASSERT_EQ(s.run({"run", sweep, "--profile", "ci"}).code, 0);
+    std::string page = s.path("forgetting.html");
+    auto r = s.run({"report", sweep, "--profile", "ci", "--out", page});
+    ASSERT_EQ(r.code, 0) << r.out;
+    EXPECT_TRUE(has(r.out, "5 runs, 9 claims, 11 figures")) << r.out;
+    std::string html = slurp(page);
+    // Self-contained: no script or style is fetched, nothing names a remote resource to load.
+    EXPECT_EQ(html.find("<script src"), std::string::npos);
+    EXPECT_EQ(html.find("<link"), std::string::npos);
+    EXPECT_EQ(html.find("\"$schema\""), std::string::npos);
+
+    auto dom = s.run_binary(kChromium, chromium(s, {"--dump-dom", "file://" + page}));
+    ASSERT_EQ(dom.code, 0) << dom.out.substr(0, 2000);
+    // Every figure: the 9 claims (each has rows) + the sweep's 2 declared plots, each an SVG with marks.
+    auto figures = sections(dom.out, "<div class=\"plot", "</figure>"); // vega-embed adds classes
+    ASSERT_EQ(figures.size(), 11u) << dom.out.substr(0, 3000);
+    for (const auto& f : figures) {
+        EXPECT_TRUE(has(f, "<svg")) << f.substr(0, 300);
+        EXPECT_TRUE(std::regex_search(f, std::regex("class=\"mark-(symbol|line|rule|rect|tick)"))) << f.substr(0, 300);
+    }
+    EXPECT_TRUE(has(dom.out, "11 of 11 figures drawn"))
+        << dom.out.substr(dom.out.size() > 3000 ? dom.out.size() - 3000 : 0);
+
+    // The claim table: each claim's verdict as `iclr verify` computes it.
+    auto v = s.run({"verify", sweep, "--profile", "ci", "--format", "json"});
+    ASSERT_EQ(v.code, 0) << v.out;
+    auto rows = sections(dom.out, "<tr><td>", "</tr>");
+    int matched = 0;
+    int claims = std::stoi(s.sql("SELECT json_array_length(?1)", {v.out}));
+    EXPECT_EQ(claims, 9) << v.out;
+    for (int i = 0; i < claims; ++i) {
+        std::string claim = s.sql("SELECT json_extract(?1, '$[' || ?2 || '].claim')", {v.out, std::to_string(i)});
+        std::string verdict = s.sql("SELECT json_extract(?1, '$[' || ?2 || '].verdict')", {v.out, std::to_string(i)});
+        for (const auto& row : rows) {
+            std::string text = strip_tags(row);
+            if (has(text, claim) && has(text, verdict)) {
+                ++matched;
+                break;
+            }
+        }
+    }
+    EXPECT_EQ(matched, claims) << v.out;
+
+    std::string png = s.path("forgetting.png");
+    auto shot =
+        s.run_binary(kChromium, chromium(s, {"--screenshot=" + png, "--window-size=1280,2400", "file://" + page}));
+    ASSERT_EQ(shot.code, 0) << shot.out.substr(0, 2000);
+    std::string bytes = slurp(png);
+    ASSERT_GT(bytes.size(), 10000u);
+    EXPECT_EQ(bytes.substr(1, 3), "PNG");
+}
+
+TEST(Report, MarkdownSummaryAndPlotErrorsAtTheirPosition) {
+    Scratch s;
+    std::string sweep = shipped_sweep("forgetting_vs_scale");
+    ASSERT_EQ(s.run({"run", sweep, "--profile", "ci"}).code, 0);
+    auto md = s.run({"report", sweep, "--profile", "ci", "--format", "md", "--html", "f.html"});
+    ASSERT_EQ(md.code, 0) << md.out;
+    EXPECT_TRUE(has(md.out, "## forgetting_vs_scale")) << md.out;
+    EXPECT_TRUE(has(md.out, "Report: [f.html](f.html)")) << md.out;
+    EXPECT_TRUE(has(md.out, "| claim | n | estimate | 95% CI | verdict |")) << md.out;
+    EXPECT_TRUE(has(md.out, "| done | 5 |")) << md.out;
+    // A plot naming a column its query lacks: the plot's sql, at its line and column.
+    std::string text = slurp(sweep);
+    text.replace(text.find("y = \"forgetting\""), 16, "y = \"forgeting\"");
+    std::string bad = s.write("bad.toml", text);
+    auto r = s.run({"report", bad, "--profile", "ci", "--out", s.path("x.html")});
+    EXPECT_EQ(r.code, 2) << r.out;
+    EXPECT_TRUE(
+        std::regex_search(r.out, std::regex("bad\\.toml:\\d+:\\d+: .*plot 'forgetting of task A vs "
+                                            "parameters \\(lr 0\\.01\\)': the query has no column 'forgeting'")))
+        << r.out;
+    EXPECT_FALSE(std::filesystem::exists(s.path("x.html")));
+}
