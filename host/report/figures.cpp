@@ -1,6 +1,7 @@
 // Builds each figure's Vega-Lite spec as JSON text, with its (aggregated) data inlined.
 #include "report/figures.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -193,7 +194,15 @@ Figure claim_figure(const ClaimSpec& c, const ResultSet& rows, const std::string
              {trend, false, true});
     }
     ResultSet means = aggregate(points, "x", "value", "", "");
-    std::string xq = axis("x", trend ? "x" : "group", trend, false);
+    // A trend over x that spans two orders of magnitude or more (parameter counts): a log axis.
+    double lo = INFINITY, hi = -INFINITY;
+    for (const auto& row : points.rows)
+        if (trend) {
+            double v = std::strtod(row[0].c_str(), nullptr);
+            lo = std::min(lo, v);
+            hi = std::max(hi, v);
+        }
+    std::string xq = axis("x", trend ? "x" : "group", trend, trend && lo > 0 && hi >= 100 * lo);
     std::vector<std::string> layers{
         "{\"data\": {\"values\": " + json_rows(points) +
             "}, \"mark\": {\"type\": \"point\", \"filled\": true, \"opacity\": "

@@ -1,10 +1,10 @@
 // Dataset plugin `fewshot`: N-way K-shot episodes over class pools from MNIST and Fashion-MNIST
 // (20 classes), with disjoint meta-train, meta-val and meta-test classes.
 #include <algorithm>
-#include <numeric>
 #include <set>
 
 #include "../common/idx_stream.hpp"
+#include "iclr/fewshot.hpp"
 
 namespace {
 
@@ -22,22 +22,10 @@ class PoolSampler : public iclr::EpisodeSampler {
         if (it == splits_.end()) throw iclr::PluginError("fewshot: no split '" + split + "' (train, val, test)");
         std::vector<int64_t> classes = it->second;
         std::shuffle(classes.begin(), classes.end(), rng);
-        std::vector<torch::Tensor> sx, sy, qx, qy;
-        for (int64_t k = 0; k < ways_; ++k) {
-            const torch::Tensor& pool = pools_.at(classes[size_t(k)]);
-            std::vector<int64_t> idx(size_t(pool.size(0)));
-            std::iota(idx.begin(), idx.end(), 0);
-            // A partial Fisher-Yates: the first shots + queries entries are a uniform draw.
-            for (int64_t i = 0; i < shots_ + queries_; ++i)
-                std::swap(idx[size_t(i)], idx[size_t(i) + rng() % (idx.size() - size_t(i))]);
-            auto pick = torch::tensor(std::vector<int64_t>(idx.begin(), idx.begin() + shots_ + queries_));
-            auto x = pool.index_select(0, pick);
-            sx.push_back(x.slice(0, 0, shots_));
-            qx.push_back(x.slice(0, shots_));
-            sy.push_back(torch::full({shots_}, k, torch::kLong));
-            qy.push_back(torch::full({queries_}, k, torch::kLong));
-        }
-        return {{torch::cat(sx), torch::cat(sy)}, {torch::cat(qx), torch::cat(qy)}, ways_, shots_};
+        std::vector<const torch::Tensor*> pools;
+        for (int64_t k = 0; k < ways_; ++k)
+            pools.push_back(&pools_.at(classes[size_t(k)]));
+        return iclr::episode_from_pools(pools, shots_, queries_, rng);
     }
 
   private:

@@ -3,9 +3,9 @@
 // 10-way digit task; families split into meta-train, meta-val and meta-test.
 #include <algorithm>
 #include <array>
-#include <numeric>
 
 #include "../common/idx_stream.hpp"
+#include "iclr/fewshot.hpp"
 
 namespace {
 
@@ -50,21 +50,10 @@ class FamilySampler : public iclr::EpisodeSampler {
         if (it == splits_.end()) throw iclr::PluginError("rainbow_mnist: no split '" + split + "' (train, val, test)");
         const auto& families = it->second;
         const auto& digits = pools_.at(families[size_t(rng() % families.size())]);
-        std::vector<torch::Tensor> sx, sy, qx, qy;
-        for (int64_t k = 0; k < 10; ++k) {
-            const torch::Tensor& pool = digits[size_t(k)];
-            std::vector<int64_t> idx(size_t(pool.size(0)));
-            std::iota(idx.begin(), idx.end(), 0);
-            for (int64_t i = 0; i < shots_ + queries_; ++i)
-                std::swap(idx[size_t(i)], idx[size_t(i) + rng() % (idx.size() - size_t(i))]);
-            auto x =
-                pool.index_select(0, torch::tensor(std::vector<int64_t>(idx.begin(), idx.begin() + shots_ + queries_)));
-            sx.push_back(x.slice(0, 0, shots_));
-            qx.push_back(x.slice(0, shots_));
-            sy.push_back(torch::full({shots_}, k, torch::kLong));
-            qy.push_back(torch::full({queries_}, k, torch::kLong));
-        }
-        return {{torch::cat(sx), torch::cat(sy)}, {torch::cat(qx), torch::cat(qy)}, 10, shots_};
+        std::vector<const torch::Tensor*> pools;
+        for (const auto& d : digits)
+            pools.push_back(&d);
+        return iclr::episode_from_pools(pools, shots_, queries_, rng);
     }
 
   private:

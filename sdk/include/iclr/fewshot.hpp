@@ -27,6 +27,26 @@ inline torch::Tensor prototype_logits(const torch::Tensor& support_features, con
     return -(query_features.unsqueeze(1) - prototypes.unsqueeze(0)).pow(2).sum(-1);
 }
 
+// An episode whose class k is pools[k]: for each, shots + queries distinct images drawn uniformly
+// (a partial Fisher-Yates shuffle), the first `shots` support, the rest query, labels k.
+inline Episode episode_from_pools(const std::vector<const torch::Tensor*>& pools, int64_t shots, int64_t queries,
+                                  std::mt19937_64& rng) {
+    std::vector<torch::Tensor> sx, sy, qx, qy;
+    for (size_t k = 0; k < pools.size(); ++k) {
+        const torch::Tensor& pool = *pools[k];
+        std::vector<int64_t> idx(size_t(pool.size(0)));
+        std::iota(idx.begin(), idx.end(), 0);
+        for (int64_t i = 0; i < shots + queries; ++i)
+            std::swap(idx[size_t(i)], idx[size_t(i) + rng() % (idx.size() - size_t(i))]);
+        auto x = pool.index_select(0, torch::tensor(std::vector<int64_t>(idx.begin(), idx.begin() + shots + queries)));
+        sx.push_back(x.slice(0, 0, shots));
+        qx.push_back(x.slice(0, shots));
+        sy.push_back(torch::full({shots}, int64_t(k), torch::kLong));
+        qy.push_back(torch::full({queries}, int64_t(k), torch::kLong));
+    }
+    return {{torch::cat(sx), torch::cat(sy)}, {torch::cat(qx), torch::cat(qy)}, int64_t(pools.size()), shots};
+}
+
 // The index-th episode of a split for a given seed: the same whatever else was drawn before, so
 // every method of a sweep is tested on the same episodes.
 inline Episode episode_at(EpisodeSampler& sampler, const std::string& split, uint64_t seed, uint64_t index) {
