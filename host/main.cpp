@@ -57,13 +57,22 @@ struct Cli {
             sub->add_option("--data", common.data, "data sets folder (default: $ICLR_DATA or data)");
         };
         plugins = app.add_subcommand("plugins", "list discovered plugins, or describe one (e.g. methods/finetune)");
+        plugins->footer("Examples:\n  iclr plugins                    every plugin: kind, name, version, file, ok / "
+                        "stale / broken\n"
+                        "  iclr plugins methods/finetune   its citation, build fingerprint and parameters");
         plugins->add_option("plugin", plugin_name, "kind/name or name");
 
         plan = app.add_subcommand("plan", "validate a sweep and count its trials; trains nothing");
+        plan->footer("Example:\n  iclr plan sweeps/mlti.toml --profile ci   arms, trial counts, claims; errors as "
+                     "file:line:col");
         plan->add_option("sweep", sweep, "sweep file (.toml)")->required();
         plan->add_option("--profile", profile, "apply [profile.NAME] from the sweep");
 
         run_cmd = app.add_subcommand("run", "run a sweep (resumable: finished trials are skipped)");
+        run_cmd->footer("Examples:\n  iclr run sweeps/forgetting_vs_scale.toml           the default profile, into "
+                        "results/iclr.db\n"
+                        "  iclr run sweeps/mlti.toml --profile ci --db /tmp/x.db\n"
+                        "Ctrl-C stops cleanly; running it again resumes (finished trials are skipped).");
         run_cmd->add_option("sweep", run.sweep, "sweep file (.toml)")->required();
         run_cmd->add_option("--profile", run.profile, "apply [profile.NAME] from the sweep");
         run_cmd
@@ -77,16 +86,25 @@ struct Cli {
         add_common(run_cmd);
 
         query = app.add_subcommand("query", "read-only SQL over the results");
+        query->footer(
+            "Example:\n  iclr query \"SELECT r.arm, AVG(f.value) FROM runs r JOIN final_metrics f ON f.run_id = r.id "
+            "WHERE f.key = 'forgetting' GROUP BY r.arm\" -f markdown\n"
+            "Tables: sweeps, runs, params, metrics, final_metrics, attributes, artifacts, verdicts; "
+            "stdev(), ci95_low(), median(), spearman() ... are built in.");
         query->add_option("sql", sql, "one SELECT statement")->required();
         query->add_option("-f,--format", format, "table, csv, json or markdown");
         add_common(query);
 
-        show = app.add_subcommand("show", "one run: config, status, timings, metrics, log tail, provenance");
+        show = app.add_subcommand("show", "one run: config, status, timings, plugins, metrics, log tail, provenance");
+        show->footer("Examples:\n  iclr show 12\n  iclr show 3f9a2c41 --format json   by key prefix, everything as one "
+                     "JSON object");
         show->add_option("run", run_id, "run id or key prefix")->required();
         show->add_option("-f,--format", format, "table, or json (one object: every column, plugins whole)");
         add_common(show);
 
         diff = app.add_subcommand("diff", "two runs side by side: differing parameters and provenance, final metrics");
+        diff->footer(
+            "Example:\n  iclr diff 12 31   what differs (parameters, seed, plugin builds, git, host) and b - a");
         diff->add_option("run_a", run_id, "run id or key prefix")->required();
         diff->add_option("run_b", run_b, "run id or key prefix")->required();
         diff->add_option("-f,--format", format, "table, csv, json or markdown");
@@ -94,6 +112,8 @@ struct Cli {
 
         verify_cmd =
             app.add_subcommand("verify", "compute the verdict of each [[claim]] of a sweep, print and record it");
+        verify_cmd->footer("Example:\n  iclr verify sweeps/forgetting_vs_scale.toml --format markdown   "
+                           "held / not held / inconclusive, with 95% CIs");
         verify_cmd->add_option("sweep", verify.sweep, "sweep file (.toml)")->required();
         verify_cmd->add_option("--profile", verify.profile, "apply [profile.NAME] from the sweep");
         verify_cmd->add_option("-f,--format", verify.format, "table, markdown or json");
@@ -109,8 +129,9 @@ struct Cli {
                                "the summary (default: stdout)");
         report_cmd->add_option("-f,--format", report.format, "html, or md: a Markdown summary linking to the page");
         report_cmd->add_option("--html", report.html, "with --format md: the page to link to");
-        report_cmd->footer("Example: iclr report sweeps/forgetting_vs_scale.toml && chromium "
-                           "results/reports/forgetting_vs_scale.html");
+        report_cmd->footer("Examples:\n  iclr report sweeps/forgetting_vs_scale.toml   "
+                           "-> results/reports/forgetting_vs_scale.html (opens offline)\n"
+                           "  iclr report sweeps/mlti.toml --format md      a Markdown summary on stdout");
         add_common(report_cmd);
     }
 
