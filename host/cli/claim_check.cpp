@@ -86,22 +86,17 @@ std::optional<std::set<int64_t>> current_runs(Store& store, const std::string& s
 }
 
 // A claim's rows as numbers; with `current`, rows of other runs are left out and counted.
-std::vector<claims::Row> rows_of(const ResultSet& rs, const std::optional<std::set<int64_t>>& current,
+std::vector<claims::Row> rows_of(const ResultSet& all, const std::optional<std::set<int64_t>>& current,
                                  std::vector<int64_t>& run_ids, size_t& left_out) {
+    ResultSet rs = rows_of_runs(all, current, &left_out);
     int v = column(rs, {"value"}), x = column(rs, {"x"}), g = column(rs, {"grp", "arm"}), s = column(rs, {"seed"}),
         r = column(rs, {"run_id"}), base = column(rs, {"base_run_id"});
     std::vector<claims::Row> rows;
     for (size_t i = 0; i < rs.rows.size(); ++i) {
         auto cell = [&](int c) { return c >= 0 && !rs.is_null[i][size_t(c)] ? &rs.rows[i][size_t(c)] : nullptr; };
-        // A paired row (a difference of two runs) names both; it counts only if both are trials.
-        std::vector<int64_t> ids;
+        // A paired row (a difference of two runs) names both: both are runs the verdict used.
         for (int c : {r, base})
-            if (cell(c)) ids.push_back(std::strtoll(cell(c)->c_str(), nullptr, 10));
-        if (current && std::any_of(ids.begin(), ids.end(), [&](int64_t id) { return !current->count(id); })) {
-            ++left_out;
-            continue;
-        }
-        run_ids.insert(run_ids.end(), ids.begin(), ids.end());
+            if (cell(c)) run_ids.push_back(std::strtoll(cell(c)->c_str(), nullptr, 10));
         if (!cell(v)) continue; // NULL (or NaN) values carry no number to test
         claims::Row row;
         row.value = std::strtod(cell(v)->c_str(), nullptr);
@@ -112,5 +107,7 @@ std::vector<claims::Row> rows_of(const ResultSet& rs, const std::optional<std::s
     }
     return rows;
 }
+
+claims::Hypothesis hypothesis_of(const ClaimSpec& c) { return {c.kind, c.a, c.b, c.tolerance, c.threshold, c.target}; }
 
 } // namespace iclr

@@ -31,5 +31,7 @@ std::optional<std::set<int64_t>> current_runs(Store& store, const std::string& s
 // paired row) are left out and counted; the run ids used are appended to run_ids.
 std::vector<claims::Row> rows_of(const ResultSet& rs, const std::optional<std::set<int64_t>>& current,
                                  std::vector<int64_t>& run_ids, size_t& left_out);
+// What the claim tests, for claims::evaluate.
+claims::Hypothesis hypothesis_of(const ClaimSpec& c);
 
 } // namespace iclr

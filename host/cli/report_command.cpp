@@ -16,6 +16,7 @@
 #include "common/results_layout.hpp"
 #include "report/figures.hpp"
 #include "report/gather.hpp"
+#include "store/query.hpp"
 #include "sweep/sweep_arms.hpp"
 
 namespace iclr {
@@ -28,11 +29,10 @@ std::vector<report::ClaimResult> claim_results(Store& store, const SweepSpec& sp
                                                const std::optional<std::set<int64_t>>& current) {
     std::vector<report::ClaimResult> out;
     for (const auto& [c, rs] : run_queries(store, spec)) {
-        ResultSet rows = report::report_rows(rs, current);
+        ResultSet rows = rows_of_runs(rs, current);
         std::vector<int64_t> ids;
         size_t left_out = 0;
-        claims::Verdict v = claims::evaluate({c->kind, c->a, c->b, c->tolerance, c->threshold, c->target},
-                                             rows_of(rows, std::nullopt, ids, left_out));
+        claims::Verdict v = claims::evaluate(hypothesis_of(*c), rows_of(rows, std::nullopt, ids, left_out));
         report::ClaimResult r{c->name, c->kind, c->source, claims::to_string(v.outcome), v.reason, v.n, {}, {}, {}, {}};
         std::string caption = r.verdict;
         if (v.outcome != claims::Outcome::NoData) {

@@ -69,7 +69,7 @@ int cmd_verify(const VerifyOptions& o) {
             notes.push_back(fmt::format("claim '{}': left out {} row(s) of runs that are not trials of {} as written "
                                         "(another config or profile of it)",
                                         c->name, left_out, o.sweep));
-        claims::Verdict v = claims::evaluate({c->kind, c->a, c->b, c->tolerance, c->threshold, c->target}, rows);
+        claims::Verdict v = claims::evaluate(hypothesis_of(*c), rows);
         if (rows.empty() && left_out > 0)
             v.reason = fmt::format("no runs of the sweep as written; {} row(s) of another config or profile left out",
                                    left_out);

@@ -96,19 +96,24 @@ ResultSet aggregate(const ResultSet& rows, const std::string& x, const std::stri
         if (fresh) groups.push_back({cell(cx), cell(cc), cell(cf), cx >= 0 && rows.is_number[r][size_t(cx)], {}});
         groups[it->second].ys.push_back(std::strtod(rows.rows[r][size_t(cy)].c_str(), nullptr));
     }
+    ResultSet out = aggregated();
+    for (const auto& g : groups)
+        add_point(out, g.x, g.x_number, g.color, g.facet, double(g.ys.size()), stats::mean(g.ys),
+                  g.ys.size() > 1 ? stats::variance(g.ys) : 0.0);
+    return out;
+}
+
+ResultSet aggregated() {
     ResultSet out;
     out.columns = {"x", "color", "facet", "mean", "lo", "hi", "n"};
-    for (const auto& g : groups) {
-        double n = double(g.ys.size()), mean = 0, ss = 0;
-        for (double v : g.ys)
-            mean += v / n;
-        for (double v : g.ys)
-            ss += (v - mean) * (v - mean);
-        double half = n > 1 ? stats::student_t_quantile(0.975, n - 1) * std::sqrt(ss / (n - 1) / n) : 0.0;
-        push(out, {g.x, g.color, g.facet, num(mean), num(mean - half), num(mean + half), num(n)},
-             {false, false, false, false, false, false, false}, {g.x_number, false, false, true, true, true, true});
-    }
     return out;
+}
+
+void add_point(ResultSet& agg, const std::string& x, bool x_number, const std::string& color, const std::string& facet,
+               double n, double mean, double var) {
+    double half = n > 1 ? stats::student_t_quantile(0.975, n - 1) * std::sqrt(var / n) : 0.0;
+    push(agg, {x, color, facet, num(mean), num(mean - half), num(mean + half), num(n)},
+         {false, false, false, false, false, false, false}, {x_number, false, false, true, true, true, true});
 }
 
 namespace {

@@ -18,6 +18,12 @@ ResultSet aggregate(const ResultSet& rows, const std::string& x, const std::stri
 
 // Points already aggregated (columns as aggregate() makes them) drawn with p's titles, mark, axes.
 Figure aggregated_figure(const PlotSpec& p, const ResultSet& agg);
+// An empty aggregate (the columns aggregate() makes), and one point appended to it: the mean of n
+// values with sample variance var and its 95% t-interval (the mean itself when n < 2).
+ResultSet aggregated();
+void add_point(ResultSet& agg, const std::string& x, bool x_number, const std::string& color, const std::string& facet,
+               double n, double mean, double var);
+
 // A declared plot: the aggregate (error_bars) or every row, as a line / point / bar chart.
 Figure plot_figure(const PlotSpec& p, const ResultSet& rows);
 // A claim's rows: each seed's value as a point and the mean with its 95% interval per group or x;

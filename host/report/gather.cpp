@@ -24,32 +24,6 @@ constexpr int kMaxDefaultKeys = 4;      // learning curves, final metrics
 constexpr int64_t kMaxFailures = 50, kMaxQueryRows = 200;
 constexpr int64_t kMaxAxisValues = 50; // a default figure's x axis
 
-void push(ResultSet& rs, std::vector<std::string> cells, std::vector<bool> numbers) {
-    rs.is_null.emplace_back(cells.size(), false);
-    rs.rows.push_back(std::move(cells));
-    rs.is_number.push_back(std::move(numbers));
-}
-
-// A Statement's rows as a result set (cells as text, kinds from the values).
-ResultSet rows_of(Statement& st, const std::vector<std::string>& columns) {
-    ResultSet rs;
-    rs.columns = columns;
-    while (st.step()) {
-        std::vector<std::string> cells;
-        std::vector<bool> nulls, numbers;
-        for (size_t c = 0; c < columns.size(); ++c) {
-            int type = sqlite3_column_type(st.raw(), int(c));
-            nulls.push_back(type == SQLITE_NULL);
-            numbers.push_back(type == SQLITE_INTEGER || type == SQLITE_FLOAT);
-            cells.push_back(type == SQLITE_NULL ? "" : st.col_text(int(c)));
-        }
-        rs.rows.push_back(std::move(cells));
-        rs.is_null.push_back(std::move(nulls));
-        rs.is_number.push_back(std::move(numbers));
-    }
-    return rs;
-}
-
 // The report's runs in a TEMP table. The connection is read-only (its main database cannot be
 // written at all) and query_only, which also guards TEMP: lifted only while the table is filled.
 void select_runs(Store& store, const SweepSpec& spec, const std::optional<std::set<int64_t>>& current) {
@@ -76,16 +50,18 @@ void select_runs(Store& store, const SweepSpec& spec, const std::optional<std::s
 }
 
 Table statuses(Store& store) {
-    Statement st(store.db(), "SELECT r.status, COUNT(*) FROM runs r JOIN report_runs t ON t.id = r.id "
-                             "GROUP BY r.status ORDER BY COUNT(*) DESC");
-    return {"runs by status", "", rows_of(st, {"status", "runs"})};
+    Statement st(store.db(),
+                 "SELECT r.status AS status, COUNT(*) AS runs FROM runs r JOIN report_runs t ON t.id = r.id "
+                 "GROUP BY r.status ORDER BY COUNT(*) DESC");
+    return {"runs by status", "", result_of(st, true)};
 }
 
 // What made the results: commits, plugin builds, libtorch, hosts, dates, each with its run count.
 Table provenance(Store& store) {
     Statement st(store.db(), R"SQL(
 WITH r AS (SELECT runs.* FROM runs JOIN report_runs t ON t.id = runs.id)
-SELECT 'git commit', COALESCE(git_commit, '?') || CASE git_dirty WHEN 1 THEN ' (dirty)' ELSE '' END, COUNT(*)
+SELECT 'git commit' AS what, COALESCE(git_commit, '?') || CASE git_dirty WHEN 1 THEN ' (dirty)' ELSE '' END AS value,
+       COUNT(*) AS runs
   FROM r GROUP BY 2
 UNION ALL
 SELECT 'plugin ' || j.key, json_extract(j.value, '$.name') || ' ' || json_extract(j.value, '$.version') || ' '
@@ -100,16 +76,17 @@ SELECT 'first created', MIN(created_at), COUNT(*) FROM r
 UNION ALL
 SELECT 'last finished', MAX(finished_at), COUNT(finished_at) FROM r
 )SQL");
-    return {"provenance", "", rows_of(st, {"what", "value", "runs"})};
+    return {"provenance", "", result_of(st, true)};
 }
 
 Table failures(Store& store) {
     Statement st(store.db(),
-                 "SELECT r.id, r.status, COALESCE(r.arm, ''), r.seed, COALESCE(r.error, ''), "
-                 "substr(COALESCE(r.log_tail, ''), -600) FROM runs r JOIN report_runs t ON t.id = r.id "
+                 "SELECT r.id AS run, r.status AS status, COALESCE(r.arm, '') AS arm, r.seed AS seed, "
+                 "COALESCE(r.error, '') AS error, substr(COALESCE(r.log_tail, ''), -600) AS \"log tail\" "
+                 "FROM runs r JOIN report_runs t ON t.id = r.id "
                  "WHERE r.status IN ('failed', 'timeout', 'diverged', 'interrupted') ORDER BY r.id LIMIT ?");
     st.bind(1, kMaxFailures + 1);
-    ResultSet rs = rows_of(st, {"run", "status", "arm", "seed", "error", "log tail"});
+    ResultSet rs = result_of(st, true);
     std::string note = rs.rows.empty() ? "No run failed, timed out, diverged or was interrupted." : "";
     if (int64_t(rs.rows.size()) > kMaxFailures) {
         rs.rows.pop_back();
@@ -122,21 +99,13 @@ Table failures(Store& store) {
 
 // Means and 95% intervals from SQL sums (n, sum, sum of squares) of columns 3-5 of each row.
 ResultSet from_sums(Statement& st) {
-    ResultSet out;
-    out.columns = {"x", "color", "facet", "mean", "lo", "hi", "n"};
-    auto num = [](double v) {
-        char b[40];
-        std::snprintf(b, sizeof b, "%.9g", v);
-        return std::string(b);
-    };
+    ResultSet out = aggregated();
     while (st.step()) {
         double n = st.col_double(2), sum = st.col_double(3), sum2 = st.col_double(4), mean = sum / n;
         double var = n > 1 ? std::max(0.0, (sum2 - n * mean * mean) / (n - 1)) : 0.0;
-        double half = n > 1 ? stats::student_t_quantile(0.975, n - 1) * std::sqrt(var / n) : 0.0;
-        bool x_number =
-            sqlite3_column_type(st.raw(), 0) == SQLITE_INTEGER || sqlite3_column_type(st.raw(), 0) == SQLITE_FLOAT;
-        push(out, {st.col_text(0), st.col_text(1), "", num(mean), num(mean - half), num(mean + half), num(n)},
-             {x_number, false, false, true, true, true, true});
+        int x_type = sqlite3_column_type(st.raw(), 0);
+        add_point(out, st.col_text(0), x_type == SQLITE_INTEGER || x_type == SQLITE_FLOAT, st.col_text(1), "", n, mean,
+                  var);
     }
     return out;
 }
@@ -213,7 +182,7 @@ void final_metrics(Store& store, const SweepSpec& spec, std::vector<Figure>& out
 Figure declared_plot(Store& store, const PlotSpec& p, const std::optional<std::set<int64_t>>& current) {
     ResultSet rs;
     try {
-        rs = report_rows(run_query(store, p.sql, true), current);
+        rs = rows_of_runs(run_query(store, p.sql, true), current);
     } catch (const UserError& e) {
         throw SweepError({{p.sql_pos, "plot '" + p.title + "': " + e.what()}});
     }
@@ -255,25 +224,6 @@ std::vector<Table> saved_queries(Store& store, const SweepSpec& spec, const std:
 }
 
 } // namespace
-
-ResultSet report_rows(const ResultSet& rs, const std::optional<std::set<int64_t>>& current) {
-    if (!current) return rs;
-    std::vector<int> ids;
-    for (size_t c = 0; c < rs.columns.size(); ++c)
-        if (rs.columns[c] == "run_id" || rs.columns[c] == "base_run_id") ids.push_back(int(c));
-    ResultSet out;
-    out.columns = rs.columns;
-    for (size_t r = 0; r < rs.rows.size(); ++r) {
-        bool keep = std::all_of(ids.begin(), ids.end(), [&](int c) {
-            return rs.is_null[r][size_t(c)] || current->count(std::strtoll(rs.rows[r][size_t(c)].c_str(), nullptr, 10));
-        });
-        if (!keep) continue;
-        out.rows.push_back(rs.rows[r]);
-        out.is_null.push_back(rs.is_null[r]);
-        out.is_number.push_back(rs.is_number[r]);
-    }
-    return out;
-}
 
 Report gather(Store& store, const SweepSpec& spec, const std::string& db_path,
               const std::optional<std::set<int64_t>>& current) {

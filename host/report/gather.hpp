@@ -18,7 +18,4 @@ namespace iclr::report {
 Report gather(Store& store, const SweepSpec& spec, const std::string& db_path,
               const std::optional<std::set<int64_t>>& current);
 
-// Rows whose run_id (and base_run_id) are runs of the report; every row without such columns.
-ResultSet report_rows(const ResultSet& rs, const std::optional<std::set<int64_t>>& current);
-
 } // namespace iclr::report

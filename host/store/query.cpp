@@ -1,9 +1,11 @@
 // Query execution: authorizer allow-list + sqlite3_stmt_readonly, on a connection opened read-only.
 #include "store/query.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <set>
 
@@ -236,6 +238,47 @@ ResultSet run_query(Store& store, const std::string& sql, bool precise) {
             return true;
         });
     return rs;
+}
+
+ResultSet result_of(Statement& st, bool precise) {
+    ResultSet rs;
+    int n = sqlite3_column_count(st.raw());
+    for (int c = 0; c < n; ++c)
+        rs.columns.push_back(sqlite3_column_name(st.raw(), c));
+    while (st.step()) {
+        rs.rows.emplace_back();
+        rs.is_null.emplace_back();
+        rs.is_number.emplace_back();
+        for (int c = 0; c < n; ++c) {
+            Cell cell = cell_of(st.raw(), c, precise);
+            rs.rows.back().push_back(std::move(cell.text));
+            rs.is_null.back().push_back(cell.null);
+            rs.is_number.back().push_back(cell.number);
+        }
+    }
+    return rs;
+}
+
+ResultSet rows_of_runs(const ResultSet& rs, const std::optional<std::set<int64_t>>& runs, size_t* left_out) {
+    if (!runs) return rs;
+    std::vector<size_t> ids;
+    for (size_t c = 0; c < rs.columns.size(); ++c)
+        if (rs.columns[c] == "run_id" || rs.columns[c] == "base_run_id") ids.push_back(c);
+    ResultSet out;
+    out.columns = rs.columns;
+    for (size_t r = 0; r < rs.rows.size(); ++r) {
+        bool keep = std::all_of(ids.begin(), ids.end(), [&](size_t c) {
+            return rs.is_null[r][c] || runs->count(std::strtoll(rs.rows[r][c].c_str(), nullptr, 10)) > 0;
+        });
+        if (!keep) {
+            if (left_out) ++*left_out;
+            continue;
+        }
+        out.rows.push_back(rs.rows[r]);
+        out.is_null.push_back(rs.is_null[r]);
+        out.is_number.push_back(rs.is_number[r]);
+    }
+    return out;
 }
 
 } // namespace iclr

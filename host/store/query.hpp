@@ -1,11 +1,16 @@
 // Read-only SQL over the results database, guarded by an authorizer (no write can go through).
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <functional>
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "store/result_set.hpp"
+#include "store/sqlite_util.hpp"
 #include "store/store.hpp"
 
 namespace iclr {
@@ -19,5 +24,13 @@ ResultSet run_query(Store& store, const std::string& sql, bool precise);
 void stream_query(Store& store, const std::string& sql, bool precise,
                   const std::function<void(const std::vector<std::string>&)>& on_columns,
                   const std::function<bool(const std::vector<Cell>&)>& on_row);
+
+// A prepared statement's rows (the host's own SQL, with bound values), cells as run_query makes them.
+ResultSet result_of(Statement& st, bool precise);
+
+// The rows of a query that belong to `runs`: a row whose `run_id` cell, or `base_run_id` cell (a
+// row pairing two runs), names a run outside it is left out and counted in *left_out. NULL cells
+// and queries without those columns keep every row; nullopt keeps everything.
+ResultSet rows_of_runs(const ResultSet& rs, const std::optional<std::set<int64_t>>& runs, size_t* left_out = nullptr);
 
 } // namespace iclr
