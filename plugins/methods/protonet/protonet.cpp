@@ -48,11 +48,8 @@ class Protonet : public iclr::Method {
         int64_t n = 0;
         for (int64_t step = 1; step <= p_.meta_steps; ++step) {
             ctx.check_cancelled();
-            std::vector<iclr::Episode> batch;
-            for (int64_t e = 0; e < p_.meta_batch; ++e)
-                batch.push_back(b.episodes->sample("train", rng));
             torch::Tensor loss = torch::zeros({});
-            for (const auto& ep : mlti(batch)) {
+            for (const auto& ep : mlti.next_batch(*b.episodes, p_.meta_batch, rng)) {
                 auto logits = iclr::prototype_logits(backbone->forward(ep.support.x), ep.support.y,
                                                      backbone->forward(ep.query.x), ep.ways);
                 loss = loss + torch::nn::functional::cross_entropy(logits, ep.query.y) / double(p_.meta_batch);

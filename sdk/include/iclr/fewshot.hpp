@@ -126,6 +126,14 @@ class TaskInterpolation {
         : on_(p.mlti), cross_(p.mlti_cross), mix_(p.mlti_mix()), beta_(p.mlti_alpha, 1.0), rng_(seed ^ 0x6d6c7469ULL) {}
     bool enabled() const { return on_; }
 
+    // A meta-batch: n training episodes drawn with rng (the method's), then interpolated when on.
+    std::vector<Episode> next_batch(EpisodeSampler& sampler, int64_t n, std::mt19937_64& rng) {
+        std::vector<Episode> batch;
+        for (int64_t e = 0; e < n; ++e)
+            batch.push_back(sampler.sample("train", rng));
+        return (*this)(batch);
+    }
+
     std::vector<Episode> operator()(const std::vector<Episode>& batch) {
         if (!on_) return batch;
         std::vector<Episode> out;

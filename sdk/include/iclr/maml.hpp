@@ -196,11 +196,8 @@ class MamlMethod : public Method {
             ctx.check_cancelled();
             before_outer_step();
             opt.zero_grad();
-            std::vector<Episode> batch;
-            for (int64_t e = 0; e < p_.meta_batch; ++e)
-                batch.push_back(b.episodes->sample("train", rng));
             torch::Tensor loss = torch::zeros({});
-            for (const auto& ep : mlti(batch))
+            for (const auto& ep : mlti.next_batch(*b.episodes, p_.meta_batch, rng))
                 loss = loss + learner.query_loss(ep) / double(p_.meta_batch);
             loss.backward();
             opt.step();
