@@ -276,3 +276,37 @@ TEST(RainbowMnist, EpisodesAreOneFamilyOfTheirSplitTracedBackToMnistDigits) {
     EXPECT_THROW(test::make_plugin<Dataset>("datasets", "rainbow_mnist", ctx, {{"shots", "10"}, {"queries", "15"}}),
                  std::runtime_error);
 }
+
+TEST(RainbowMnist, NewRotationTestFamiliesHaveAnAngleNoTrainingFamilyHas) {
+    test::TestContext ctx;
+    MnistIndex mnist(ctx.data_dir() / "mnist");
+    auto b = test::make_plugin<Dataset>(
+                 "datasets", "rainbow_mnist", ctx,
+                 {{"train_families", "40"}, {"shots", "1"}, {"queries", "1"}, {"test_families", "\"new_rotation\""}})
+                 ->load(ctx);
+    std::map<std::string, std::set<int64_t>> families;
+    std::mt19937_64 rng(9);
+    for (const auto& [split, draws] : std::map<std::string, int>{{"train", 400}, {"val", 80}, {"test", 80}})
+        for (int d = 0; d < draws; ++d) {
+            Traced t = trace(b.episodes->sample(split, rng).query.x[0], mnist);
+            ASSERT_GE(t.source, 0);
+            families[split].insert(t.family());
+        }
+    EXPECT_EQ(families["train"].size(), 40u);
+    EXPECT_EQ(families["test"].size(), 10u);
+    EXPECT_EQ(families["val"].size(), 6u);
+    for (int64_t f : families["train"])
+        EXPECT_NE(f % 4, 3) << "a meta-training family turned 270 degrees";
+    for (int64_t f : families["test"])
+        EXPECT_EQ(f % 4, 3) << "a meta-test family not turned 270 degrees";
+    int64_t val_turned = 0;
+    for (int64_t f : families["val"])
+        val_turned += f % 4 == 3;
+    EXPECT_EQ(val_turned, 4) << "the other 4 of the 14 families at 270 degrees are meta-val";
+    // random (the default) keeps the old split: some test family shares the angle 0 with training.
+    auto plain = test::make_plugin<Dataset>("datasets", "rainbow_mnist", ctx, {{"train_families", "40"}})->load(ctx);
+    std::set<int64_t> test_turns;
+    for (int d = 0; d < 80; ++d)
+        test_turns.insert(trace(plain.episodes->sample("test", rng).query.x[0], mnist).turns);
+    EXPECT_GT(test_turns.size(), 1u);
+}

@@ -1,6 +1,7 @@
 // Dataset plugin `rainbow_mnist`: RainbowMNIST (Finn et al., ICML 2019; MLTI's benchmark), rebuilt
 // from the MNIST files: 56 task families (7 background colours x 2 scales x 4 rotations), each a
-// 10-way digit task; families split into meta-train, meta-val and meta-test.
+// 10-way digit task; families split into meta-train, meta-val and meta-test, at random or with
+// the meta-test families turned by an angle no meta-training family has.
 #include <algorithm>
 #include <array>
 
@@ -72,11 +73,15 @@ class RainbowMnist : public iclr::Dataset {
         iclr::Int queries{"queries", 15, 1, 99, "query images per digit (MLTI: 15)"};
         iclr::Int per_class{"per_class", 20, 2, 100, "images of each digit in each family (MLTI's loader: 20)"};
         iclr::Int split_seed{"split_seed", 0, 0, 1000000, "seed of which families go to which split and of the images"};
+        iclr::String test_families{"test_families", "random", "random|new_rotation",
+                                   "random: any 10 of the 56 (MLTI's split; each test family shares its colour, scale "
+                                   "and angle with some meta-training family); new_rotation: 10 of the 14 turned "
+                                   "270 degrees, an angle no meta-training family has (the less related setting)"};
     };
 
     RainbowMnist(const Params& p, iclr::RunContext&)
         : train_(p.train_families), shots_(p.shots), queries_(p.queries), per_class_(p.per_class),
-          split_seed_(p.split_seed) {
+          split_seed_(p.split_seed), new_rotation_(p.test_families() == "new_rotation") {
         if (shots_ + queries_ > per_class_)
             throw iclr::PluginError("rainbow_mnist: shots + queries exceed per_class (" + std::to_string(per_class_) +
                                     ")");
@@ -103,9 +108,15 @@ class RainbowMnist : public iclr::Dataset {
 
   private:
     // The 56 family ids in the split order split_seed draws: 40 meta-train, 6 meta-val, 10 meta-test.
+    // new_rotation keeps the draw's order within each angle but moves the 14 families turned 270
+    // degrees to the end: 10 of them are the meta-test families, the other 4 join 2 of the rest as
+    // meta-val, and the 40 meta-training families are the remaining ones (0, 90, 180 degrees).
     std::vector<int64_t> family_order() const {
         auto perm = torch::randperm(kGroups, iclr::make_generator(uint64_t(split_seed_), 0x5a1b0));
-        return std::vector<int64_t>(perm.data_ptr<int64_t>(), perm.data_ptr<int64_t>() + kGroups);
+        std::vector<int64_t> order(perm.data_ptr<int64_t>(), perm.data_ptr<int64_t>() + kGroups);
+        if (new_rotation_)
+            std::stable_partition(order.begin(), order.end(), [](int64_t g) { return family(g).quarter_turns != 3; });
+        return order;
     }
     // MNIST's training and test files together (70,000 digits, as MLTI and later rebuilds use).
     static std::pair<torch::Tensor, torch::Tensor> mnist_all(iclr::RunContext& ctx) {
@@ -131,11 +142,12 @@ class RainbowMnist : public iclr::Dataset {
     }
 
     int64_t train_, shots_, queries_, per_class_, split_seed_;
+    bool new_rotation_;
 };
 
 } // namespace
 
-ICLR_PLUGIN(iclr::Dataset, RainbowMnist, "rainbow_mnist", "0.1.0",
+ICLR_PLUGIN(iclr::Dataset, RainbowMnist, "rainbow_mnist", "0.2.0",
             "Finn, Rajeswaran, Kakade, Levine. Online Meta-Learning. ICML 2019 (RainbowMNIST). Used by Yao, Zhang, "
             "Finn. Meta-Learning with Fewer Tasks through Task Interpolation. ICLR 2022.",
             "RainbowMNIST rebuilt from MNIST: 56 families (7 background colours x 2 scales x 4 rotations), 10-way "

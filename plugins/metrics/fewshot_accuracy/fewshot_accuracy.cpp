@@ -1,9 +1,6 @@
 // Metric plugin `fewshot_accuracy`: mean query accuracy over meta-test episodes, each adapted to by
 // the learner (iclr::EpisodeLearner), with its 95% interval: mean ± 1.96·sd/√N.
-#include <cmath>
-
-#include "iclr/fewshot.hpp"
-#include "iclr/sdk.hpp"
+#include "../common/episode_accuracy.hpp"
 
 namespace {
 
@@ -21,22 +18,10 @@ class FewshotAccuracy : public iclr::Metric {
     void on_event(const iclr::Event& e, iclr::Learner& learner, const iclr::Benchmark& b,
                   iclr::RunContext& ctx) override {
         if (e.kind != iclr::EventKind::End) return;
-        if (!b.episodes) throw iclr::PluginError("fewshot_accuracy: data set '" + b.name + "' makes no episodes");
-        auto* el = dynamic_cast<iclr::EpisodeLearner*>(&learner);
-        if (!el) throw iclr::PluginError("fewshot_accuracy: the method's learner cannot adapt to episodes");
-        double sum = 0, sum2 = 0;
-        for (int64_t i = 0; i < episodes_; ++i) {
-            ctx.check_cancelled();
-            iclr::Episode ep = iclr::episode_at(*b.episodes, split_, seed_, uint64_t(i));
-            auto logits = el->episode_logits(ep);
-            double acc = logits.argmax(1).eq(ep.query.y).to(torch::kDouble).mean().item<double>();
-            sum += acc;
-            sum2 += acc * acc;
-        }
-        double n = double(episodes_), mean = sum / n;
-        double sd = episodes_ > 1 ? std::sqrt(std::max(0.0, (sum2 - n * mean * mean) / (n - 1))) : 0.0;
-        ctx.log("fewshot_accuracy", mean, e.step);
-        ctx.log("fewshot_ci95", 1.96 * sd / std::sqrt(n), e.step);
+        auto& el = iclr_metrics::episode_learner("fewshot_accuracy", learner, b);
+        auto acc = iclr_metrics::episode_accuracy(el, *b.episodes, split_, seed_, episodes_, ctx);
+        ctx.log("fewshot_accuracy", acc.mean, e.step);
+        ctx.log("fewshot_ci95", acc.ci95, e.step);
     }
 
   private:
