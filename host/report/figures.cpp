@@ -156,7 +156,35 @@ Figure aggregated_figure(const PlotSpec& p, const ResultSet& agg) {
     return f;
 }
 
+namespace {
+
+// Cells (x, y) coloured by the mean of the `color` column over the rows that share them, with the
+// value written in each cell: aggregate() keyed on (x, y) with y in its colour slot.
+Figure heatmap_figure(const PlotSpec& p, const ResultSet& rows) {
+    ResultSet cells = aggregate(rows, p.x, p.color, p.y, p.facet);
+    auto ordinal = [](const char* field, const std::string& title) {
+        return "{\"field\": \"" + std::string(field) + "\", \"type\": \"ordinal\", \"title\": " + json_escape(title) +
+               "}";
+    };
+    std::string xy = "\"x\": " + ordinal("x", p.x) + ", \"y\": " + ordinal("color", p.y);
+    std::vector<std::string> layers{
+        "{\"mark\": {\"type\": \"rect\", \"tooltip\": true}, \"encoding\": {" + xy +
+            ", \"color\": {\"field\": \"mean\", \"type\": \"quantitative\", \"title\": " + json_escape(p.color) +
+            "}, \"tooltip\": " + tooltip({"x", "color", "mean", "n"}) + "}}",
+        "{\"mark\": {\"type\": \"text\", \"fontSize\": 10}, \"encoding\": {" + xy +
+            ", \"text\": {\"field\": \"mean\", \"type\": \"quantitative\", \"format\": \".3f\"}}}"};
+    Figure f;
+    f.title = p.title;
+    f.caption = "each cell: the mean of " + p.color + " over the rows that share " + p.x + " and " + p.y;
+    f.points = int64_t(cells.rows.size());
+    f.spec_json = chart(p.title, json_rows(cells), layers, !p.facet.empty());
+    return f;
+}
+
+} // namespace
+
 Figure plot_figure(const PlotSpec& p, const ResultSet& rows) {
+    if (p.mark == "heatmap") return heatmap_figure(p, rows);
     if (p.error_bars) return aggregated_figure(p, aggregate(rows, p.x, p.y, p.color, p.facet));
     // Every row: the chosen columns renamed so that one spec shape fits every query.
     ResultSet data;

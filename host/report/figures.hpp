@@ -24,7 +24,8 @@ ResultSet aggregated();
 void add_point(ResultSet& agg, const std::string& x, bool x_number, const std::string& color, const std::string& facet,
                double n, double mean, double var);
 
-// A declared plot: the aggregate (error_bars) or every row, as a line / point / bar chart.
+// A declared plot: the aggregate (error_bars) or every row, as a line / point / bar chart, or a
+// heatmap of the mean of its color column per (x, y) cell.
 Figure plot_figure(const PlotSpec& p, const ResultSet& rows);
 // A claim's rows: each seed's value as a point and the mean with its 95% interval per group or x;
 // a rule at the threshold or target; the verdict in the caption.

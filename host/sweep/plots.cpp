@@ -6,7 +6,7 @@
 namespace iclr {
 namespace {
 
-const std::set<std::string> kMarks{"line", "point", "bar"};
+const std::set<std::string> kMarks{"line", "point", "bar", "heatmap"};
 
 void read_key(ParseContext& ctx, const std::string& key, const toml::node& v, PlotSpec& p) {
     std::string* field = key == "title"   ? &p.title
@@ -60,7 +60,9 @@ std::vector<PlotSpec> parse_plots(ParseContext& ctx, const toml::node& node) {
         if (p.x.empty() || p.y.empty())
             ctx.err(e, "plot '" + p.title + "' needs x = \"column\" and y = \"column\" (columns of its query)");
         if (!kMarks.count(p.mark))
-            ctx.err(e, "plot '" + p.title + "': unknown mark '" + p.mark + "' (line, point, bar)");
+            ctx.err(e, "plot '" + p.title + "': unknown mark '" + p.mark + "' (line, point, bar, heatmap)");
+        if (p.mark == "heatmap" && p.color.empty())
+            ctx.err(e, "plot '" + p.title + "': a heatmap needs color = \"column\" (the value of each x, y cell)");
         if (!p.title.empty() && !titles.insert(p.title).second) ctx.err(e, "plot '" + p.title + "' is declared twice");
         out.push_back(std::move(p));
     }

@@ -57,7 +57,7 @@ TEST(Report, ForgettingSweepPageDrawsEveryFigureInChromiumAndAgreesWithVerify) {
     std::string page = s.path("forgetting.html");
     auto r = s.run({"report", sweep, "--profile", "ci", "--out", page});
     ASSERT_EQ(r.code, 0) << r.out;
-    EXPECT_TRUE(has(r.out, "5 runs, 9 claims, 11 figures")) << r.out;
+    EXPECT_TRUE(has(r.out, "5 runs, 9 claims, 12 figures")) << r.out;
     std::string html = slurp(page);
     // Self-contained: no script or style is fetched, nothing names a remote resource to load.
     EXPECT_EQ(html.find("<script src"), std::string::npos);
@@ -66,14 +66,15 @@ TEST(Report, ForgettingSweepPageDrawsEveryFigureInChromiumAndAgreesWithVerify) {
 
     auto dom = s.run_binary(kChromium, chromium(s, {"--dump-dom", "file://" + page}));
     ASSERT_EQ(dom.code, 0) << dom.out.substr(0, 2000);
-    // Every figure: the 9 claims (each has rows) + the sweep's 2 declared plots, each an SVG with marks.
+    // Every figure: the 9 claims (each has rows) + the sweep's 3 declared plots (one a heatmap), each an SVG with
+    // marks.
     auto figures = sections(dom.out, "<div class=\"plot", "</figure>"); // vega-embed adds classes
-    ASSERT_EQ(figures.size(), 11u) << dom.out.substr(0, 3000);
+    ASSERT_EQ(figures.size(), 12u) << dom.out.substr(0, 3000);
     for (const auto& f : figures) {
         EXPECT_TRUE(has(f, "<svg")) << f.substr(0, 300);
         EXPECT_TRUE(std::regex_search(f, std::regex("class=\"mark-(symbol|line|rule|rect|tick)"))) << f.substr(0, 300);
     }
-    EXPECT_TRUE(has(dom.out, "11 of 11 figures drawn"))
+    EXPECT_TRUE(has(dom.out, "12 of 12 figures drawn"))
         << dom.out.substr(dom.out.size() > 3000 ? dom.out.size() - 3000 : 0);
 
     // The claim table: each claim's verdict as `iclr verify` computes it.
@@ -126,4 +127,11 @@ TEST(Report, MarkdownSummaryAndPlotErrorsAtTheirPosition) {
                                             "parameters \\(lr 0\\.01\\)': the query has no column 'forgeting'")))
         << r.out;
     EXPECT_FALSE(std::filesystem::exists(s.path("x.html")));
+    // A heatmap without the column its cells are coloured by: refused when the sweep is read.
+    std::string heat = slurp(sweep);
+    std::string colour = "color = \"accuracy\"\n";
+    heat.erase(heat.find(colour), colour.size());
+    auto h = s.run({"plan", s.write("heat.toml", heat)});
+    EXPECT_EQ(h.code, 2) << h.out;
+    EXPECT_TRUE(std::regex_search(h.out, std::regex("heat\\.toml:\\d+:\\d+: .*a heatmap needs color"))) << h.out;
 }
