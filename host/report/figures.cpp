@@ -123,6 +123,13 @@ struct Encodings {
     bool quantitative_x;
 };
 
+// Bars of several colours at one x stand side by side (Vega-Lite stacks them otherwise, which
+// reads as a sum); their error bars take the same offset.
+std::string with_offset(const PlotSpec& p, std::string x) {
+    if (p.mark == "bar" && !p.color.empty()) x += ", \"xOffset\": {\"field\": \"color\"}";
+    return x;
+}
+
 Encodings encodings(const PlotSpec& p, bool numeric_x) {
     Encodings e;
     e.quantitative_x = numeric_x && p.mark != "bar";
@@ -130,7 +137,7 @@ Encodings encodings(const PlotSpec& p, bool numeric_x) {
         p.color.empty()
             ? ""
             : ", \"color\": {\"field\": \"color\", \"type\": \"nominal\", \"title\": " + json_escape(p.color) + "}";
-    e.x = "\"x\": " + axis("x", p.x, e.quantitative_x, p.x_log);
+    e.x = with_offset(p, "\"x\": " + axis("x", p.x, e.quantitative_x, p.x_log));
     e.zoom =
         e.quantitative_x ? ", \"params\": [{\"name\": \"zoom\", \"select\": \"interval\", \"bind\": \"scales\"}]" : "";
     e.mark = p.mark == "line" ? "{\"type\": \"line\", \"point\": true, \"tooltip\": true}"

@@ -57,7 +57,7 @@ TEST(Report, ForgettingSweepPageDrawsEveryFigureInChromiumAndAgreesWithVerify) {
     std::string page = s.path("forgetting.html");
     auto r = s.run({"report", sweep, "--profile", "ci", "--out", page});
     ASSERT_EQ(r.code, 0) << r.out;
-    EXPECT_TRUE(has(r.out, "5 runs, 9 claims, 12 figures")) << r.out;
+    EXPECT_TRUE(has(r.out, "5 runs, 9 claims, 13 figures")) << r.out;
     std::string html = slurp(page);
     // Self-contained: no script or style is fetched, nothing names a remote resource to load.
     EXPECT_EQ(html.find("<script src"), std::string::npos);
@@ -66,15 +66,15 @@ TEST(Report, ForgettingSweepPageDrawsEveryFigureInChromiumAndAgreesWithVerify) {
 
     auto dom = s.run_binary(kChromium, chromium(s, {"--dump-dom", "file://" + page}));
     ASSERT_EQ(dom.code, 0) << dom.out.substr(0, 2000);
-    // Every figure: the 9 claims (each has rows) + the sweep's 3 declared plots (one a heatmap), each an SVG with
+    // Every figure: the 9 claims (each has rows) + the sweep's 4 declared plots (a heatmap, a frontier), each an SVG with
     // marks.
     auto figures = sections(dom.out, "<div class=\"plot", "</figure>"); // vega-embed adds classes
-    ASSERT_EQ(figures.size(), 12u) << dom.out.substr(0, 3000);
+    ASSERT_EQ(figures.size(), 13u) << dom.out.substr(0, 3000);
     for (const auto& f : figures) {
         EXPECT_TRUE(has(f, "<svg")) << f.substr(0, 300);
         EXPECT_TRUE(std::regex_search(f, std::regex("class=\"mark-(symbol|line|rule|rect|tick)"))) << f.substr(0, 300);
     }
-    EXPECT_TRUE(has(dom.out, "12 of 12 figures drawn"))
+    EXPECT_TRUE(has(dom.out, "13 of 13 figures drawn"))
         << dom.out.substr(dom.out.size() > 3000 ? dom.out.size() - 3000 : 0);
 
     // The claim table: each claim's verdict as `iclr verify` computes it.
