@@ -9,11 +9,20 @@ namespace iclr {
 
 Progress::Progress(int64_t total, bool tty) : total_(total), tty_(tty), start_(std::chrono::steady_clock::now()) {}
 
-std::string Progress::line() const {
-    double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+double Progress::elapsed() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+}
+
+// Wall time so far per finished trial, times the trials left ("?" before the first finishes).
+std::string Progress::eta() const {
     int64_t finished = done_ + failed_ + interrupted_ + diverged_;
-    std::string eta = "?";
-    if (finished > 0) eta = format_duration(elapsed / double(finished) * double(total_ - finished));
+    return finished > 0 ? format_duration(elapsed() / double(finished) * double(total_ - finished)) : "?";
+}
+
+std::string Progress::line() const {
+    double elapsed = this->elapsed();
+    int64_t finished = done_ + failed_ + interrupted_ + diverged_;
+    std::string eta = this->eta();
     char buf[256];
     std::snprintf(buf, sizeof buf, "[%lld/%lld] done %lld  running %lld  failed %lld  elapsed %s  ETA %s",
                   (long long)finished, (long long)total_, (long long)done_, (long long)running_, (long long)failed_,
@@ -44,8 +53,10 @@ void Progress::finished(int64_t run, RunStatus status, double seconds, const std
         std::printf("run %lld %s after %s: %s  (%s)\n", (long long)run, to_string(status),
                     format_duration(seconds).c_str(), error.c_str(), label.c_str());
     } else if (!tty_) {
-        std::printf("[%lld/%lld] run %lld done in %s  %s\n", (long long)finished, (long long)total_, (long long)run,
-                    format_duration(seconds).c_str(), label.c_str());
+        // A log (a batch job's, a CI's) has no live line: each line says what is left.
+        std::string left = finished < total_ ? "  ETA " + eta() : "";
+        std::printf("[%lld/%lld] run %lld done in %s%s  %s\n", (long long)finished, (long long)total_, (long long)run,
+                    format_duration(seconds).c_str(), left.c_str(), label.c_str());
     }
     if (tty_) {
         std::fputs(line().c_str(), stdout);

@@ -23,6 +23,8 @@ class Progress {
 
   private:
     std::string line() const;
+    std::string eta() const;
+    double elapsed() const;
     int64_t total_;
     bool tty_;
     int64_t done_ = 0, failed_ = 0, interrupted_ = 0, diverged_ = 0, running_ = 0;
