@@ -77,8 +77,9 @@ struct Cli {
         run_cmd->add_option("--profile", run.profile, "apply [profile.NAME] from the sweep");
         run_cmd
             ->add_option("-j,--jobs", run.jobs,
-                         "trials at once (default: the sweep's jobs); cores are split between them")
-            ->check(CLI::Range(1, 256));
+                         "trials at once, or auto (one per core, at most the trials to run; default: the "
+                         "sweep's jobs); cores are split between them")
+            ->check(CLI::IsMember({"auto"}) | CLI::Range(1, 256));
         run_cmd->add_option("--threads", run.threads, "torch threads per trial (default: cores / jobs)")
             ->check(CLI::Range(1, 256));
         run_cmd->add_flag("--rerun-changed", run.rerun_changed,

@@ -19,7 +19,7 @@ int cmd_plugins(const std::string& which);
 int cmd_plan(const std::string& sweep, const std::string& profile);
 struct RunOptions {
     std::string sweep, profile;
-    int jobs = 0;               // 0 = the sweep's own setting
+    std::string jobs;           // "" = the sweep's own setting; a number or "auto"
     int threads = 0;            // torch threads per trial; 0 = cores / jobs
     bool rerun_changed = false; // rerun finished trials whose plugin builds differ from today's
     CommonOptions common;

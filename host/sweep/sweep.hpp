@@ -77,7 +77,7 @@ struct SweepSpec {
     std::string profile;
     std::string name, description;
     std::vector<int64_t> seeds{0};
-    int jobs = 1;
+    int jobs = 1;                      // trials at once; 0 = "auto" (cores, at most the trials to run)
     double timeout_s = 0;              // per trial; 0 = none
     int64_t memory_mb = 0;             // per worker address-space limit; 0 = none
     int64_t samples = 0;               // draws of the random axes

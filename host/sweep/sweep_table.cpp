@@ -55,9 +55,13 @@ void seeds(ParseContext& ctx, const toml::node& v, SweepSpec& spec, SweepExtras&
 }
 
 void jobs(ParseContext& ctx, const toml::node& v, SweepSpec& spec, SweepExtras&) {
-    if (auto n = get_int(ctx, v, "sweep.jobs")) {
+    if (auto s = v.as_string(); s && s->get() == "auto") {
+        spec.jobs = 0;
+    } else if (s) {
+        ctx.err(v, "sweep.jobs must be an integer or \"auto\"");
+    } else if (auto n = get_int(ctx, v, "sweep.jobs")) {
         if (*n < 1 || *n > 256)
-            ctx.err(v, "jobs must be between 1 and 256");
+            ctx.err(v, "jobs must be between 1 and 256, or \"auto\"");
         else
             spec.jobs = int(*n);
     }

@@ -1,6 +1,8 @@
 // End-to-end: plugins, plan, run, query and show through the real binary, checked by SQL.
 #include <gtest/gtest.h>
 
+#include <regex>
+
 #include "e2e_util.hpp"
 #include "iclr/abi.h"
 
@@ -62,6 +64,26 @@ TEST(Cli, BadSweepFailsBeforeAnythingRunsWithFileLineColumn) {
         EXPECT_TRUE(has(r.out, "bad.toml:4:20: method.tag: -1 is out of range")) << r.out;
     }
     EXPECT_FALSE(std::filesystem::exists(s.db())); // nothing written
+}
+
+TEST(Cli, JobsAutoGivesEachCoreATrialButNoMoreWorkersThanTrials) {
+    Scratch s;
+    std::string text = kNoopSweep;
+    text.replace(text.find("jobs = 2"), 8, "jobs = \"auto\"");
+    std::string file = s.write("auto.toml", text);
+    EXPECT_TRUE(has(s.run({"plan", file}).out, "jobs: auto"));
+    auto r = s.run({"run", file});
+    ASSERT_EQ(r.code, 0) << r.out;
+    EXPECT_TRUE(std::regex_search(r.out, std::regex("jobs = auto: (\\d+) core\\(s\\), 16 trial\\(s\\) to run -> "
+                                                    "\\d+ job\\(s\\)")))
+        << r.out;
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs WHERE status = 'done'"), 16);
+    // One trial to run: one worker, all cores its threads.
+    std::string single = s.write("one.toml", "[sweep]\nname = \"one\"\n[method]\nplugin = \"noop\"\nvalues = 7\n");
+    auto one = s.run({"run", single, "--jobs", "auto"});
+    ASSERT_EQ(one.code, 0) << one.out;
+    EXPECT_TRUE(has(one.out, "1 trial(s) to run -> 1 job(s)")) << one.out;
+    EXPECT_EQ(s.run({"run", single, "--jobs", "some"}).code, 2);
 }
 
 TEST(Cli, RunRecordsEveryTrialAndAResumeSkipsFinishedOnes) {

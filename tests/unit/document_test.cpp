@@ -70,5 +70,5 @@ TEST(Document, ErrorsInsideAnIncludeNameTheIncludedFile) {
     MemoryFiles fs;
     fs.files["dir/base.toml"] = "[sweep]\njobs = \"two\"\n";
     EXPECT_EQ(first_error("include = [\"base.toml\"]\n[method]\nplugin = \"noop\"\n", fs),
-              "dir/base.toml:2:8: sweep.jobs must be an integer");
+              "dir/base.toml:2:8: sweep.jobs must be an integer or \"auto\"");
 }

@@ -181,7 +181,7 @@ depth = { gird = [1] }
 plugin = "x"
 )");
     EXPECT_TRUE(any_contains(errs, "2:9: seeds must be between 1 and 100000"));
-    EXPECT_TRUE(any_contains(errs, "3:8: sweep.jobs must be an integer"));
+    EXPECT_TRUE(any_contains(errs, "3:8: sweep.jobs must be an integer or \"auto\""));
     EXPECT_TRUE(any_contains(errs, "4:10: unknown key sweep.colour"));
     EXPECT_TRUE(any_contains(errs, "[model] needs plugin"));
     EXPECT_TRUE(any_contains(errs, "6:"));
@@ -207,6 +207,13 @@ TEST(Sweep, BadRangesAndDirectives) {
                              "dates and times are not parameter values"));
 }
 
+TEST(Sweep, JobsAutoIsZeroAndOtherWordsAreRefused) {
+    EXPECT_EQ(parse("[sweep]\njobs = \"auto\"\n[method]\nplugin = \"noop\"\n").jobs, 0);
+    EXPECT_EQ(parse("[sweep]\njobs = 3\n[method]\nplugin = \"noop\"\n").jobs, 3);
+    EXPECT_TRUE(any_contains(errors_of("[sweep]\njobs = 0\n[method]\nplugin = \"noop\"\n"),
+                             "2:8: jobs must be between 1 and 256, or \"auto\""));
+}
+
 TEST(Sweep, MissingFileIsAUserError) { EXPECT_THROW(parse_sweep("/nonexistent/sweep.toml"), UserError); }
 
 TEST(Sweep, ErrorsInsideAProfileKeepTheirPosition) {
@@ -214,7 +221,7 @@ TEST(Sweep, ErrorsInsideAProfileKeepTheirPosition) {
         parse("[method]\nplugin = \"noop\"\n[profile.big.sweep]\njobs = \"many\"\n", "big");
         FAIL();
     } catch (const SweepError& e) {
-        EXPECT_EQ(e.diagnostics.at(0).str(), "s.toml:4:8: sweep.jobs must be an integer");
+        EXPECT_EQ(e.diagnostics.at(0).str(), "s.toml:4:8: sweep.jobs must be an integer or \"auto\"");
     }
 }
 
