@@ -192,6 +192,24 @@ class Bench:
         pool = walls[(1, 1)] / two
         self.row("same 8 trials, 1 thread each: --jobs 1 / --jobs 2 (the pool's own scaling)", pool, "x",
                  note=f"{walls[(1, 1)]:.1f} s vs {two:.1f} s")
+        self.auto_check("8 small trials (MLP 784-256-256)", path, walls)
+        # A large mix: 3 GEMM-bound trials (width 1,024) on the cores, so the tail is a third of the work.
+        big = text.replace("width = 256", "width = 1024").replace(
+            "lr = { grid = [0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.07, 0.08] }", "lr = { grid = [0.01, 0.02, 0.03] }")
+        big_path = self.sweep("scale-big", big)
+        big_walls = {}
+        for jobs, threads in ((1, self.cores), (2, 1)):
+            _, big_walls[(jobs, threads)] = self.iclr("run", big_path, "--jobs", str(jobs), "--threads", str(threads),
+                                                      "--db", self.db(f"scale-big{jobs}-{threads}"))
+        self.auto_check("3 large trials (MLP 784-1024-1024)", big_path, big_walls)
+
+    # jobs = "auto" against the best fixed (jobs, threads) setting measured on the same sweep.
+    def auto_check(self, what, path, walls):
+        _, auto = self.iclr("run", path, "--jobs", "auto", "--db", self.db(f"auto-{os.path.basename(path)}"))
+        (bj, bt), best = min(walls.items(), key=lambda kv: kv[1])
+        ratio = auto / best
+        self.row(f"{what}: --jobs auto / the best fixed setting (--jobs {bj} --threads {bt})", ratio, "x",
+                 target="<= 1.05x", met=ratio <= 1.05, note=f"{auto:.1f} s vs {best:.1f} s")
 
     # 8. The augmentations' cost per batch (SSL methods pay it twice per step) -------------------
     def augment(self):
@@ -267,12 +285,15 @@ def main():
     ap.add_argument("--steps", type=int, default=300)
     ap.add_argument("--ingest-rows", type=int, default=1_000_000)
     ap.add_argument("--query-runs", type=int, default=10_000)
+    ap.add_argument("--only", default="", help="comma-separated sections to run (default: all)")
     a = ap.parse_args()
     b = Bench(a)
     t0 = time.perf_counter()
     try:
         for name in ("orchestration", "throughput", "ingestion", "query", "planning", "scaling", "cold_start", "augment",
                      "attention"):
+            if a.only and name not in a.only.split(","):
+                continue
             print(f"[{name}]", flush=True)
             getattr(b, name)()
     finally:
