@@ -110,18 +110,21 @@ class CurriculumRnn : public iclr::Method {
         auto opt = std::make_unique<torch::optim::Adam>(net.parameters(), torch::optim::AdamOptions(p_.lr));
         const auto& target = b.tasks.back();
         auto plan = stages(b.tasks.size());
-        int64_t step = 0, learned = -1;
+        int64_t step = 0, learned = -1, evaluated = -1; // the last step whose accuracy was checked
         std::string curve_key = std::string("target_accuracy_") + name_of(rule) + "_" + std::to_string(r);
-        double initial = accuracy(rule, net, target);
+        double initial = 0; // the step-0 check's
         for (size_t k = 0; k < plan.size() && learned < 0 && step < p_.max_steps; ++k) {
             const auto& stage = b.tasks[plan[k]];
             if (k > 0 && p_.reset_optimizer)
                 opt = std::make_unique<torch::optim::Adam>(net.parameters(), torch::optim::AdamOptions(p_.lr));
             for (int64_t in_stage = 0;; ++in_stage, ++step) {
                 ctx.check_cancelled();
-                if (step % p_.eval_every == 0) {
+                // A stage that ends on a check step hands that step to the next stage: checked once.
+                if (step % p_.eval_every == 0 && step != evaluated) {
                     double acc = accuracy(rule, net, target);
                     ctx.log(curve_key, acc, step);
+                    evaluated = step;
+                    if (step == 0) initial = acc;
                     if (acc >= p_.criterion) {
                         learned = step;
                         break;

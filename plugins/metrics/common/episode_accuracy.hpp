@@ -33,9 +33,15 @@ inline EpisodeAccuracy episode_accuracy(iclr::EpisodeLearner& learner, iclr::Epi
     return {mean, 1.96 * sd / std::sqrt(n)};
 }
 
-// The learner as an episode learner, or a one-line error naming the metric.
-inline iclr::EpisodeLearner& episode_learner(const char* metric, iclr::Learner& learner, const iclr::Benchmark& b) {
+// The data set's episodes, or a one-line error naming the metric.
+inline iclr::EpisodeSampler& episodes_of(const char* metric, const iclr::Benchmark& b) {
     if (!b.episodes) throw iclr::PluginError(std::string(metric) + ": data set '" + b.name + "' makes no episodes");
+    return *b.episodes;
+}
+
+// The learner as an episode learner (of a data set that makes episodes), or a one-line error.
+inline iclr::EpisodeLearner& episode_learner(const char* metric, iclr::Learner& learner, const iclr::Benchmark& b) {
+    episodes_of(metric, b);
     auto* el = dynamic_cast<iclr::EpisodeLearner*>(&learner);
     if (!el) throw iclr::PluginError(std::string(metric) + ": the method's learner cannot adapt to episodes");
     return *el;

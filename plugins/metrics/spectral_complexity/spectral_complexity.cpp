@@ -88,7 +88,7 @@ class SpectralComplexity : public iclr::Metric {
     void on_event(const iclr::Event& e, iclr::Learner& learner, const iclr::Benchmark& b,
                   iclr::RunContext& ctx) override {
         if (e.kind != iclr::EventKind::End) return;
-        if (!b.episodes) throw iclr::PluginError("spectral_complexity: data set '" + b.name + "' makes no episodes");
+        auto& episodes = iclr_metrics::episodes_of("spectral_complexity", b);
         auto& net = learner.backbone();
         // R = prod sigma_i * (sum (rows21_i / sigma_i)^(2/3))^(3/2), Bartlett et al.'s Theorem 1.1.
         double product = 1, sum = 0;
@@ -99,7 +99,7 @@ class SpectralComplexity : public iclr::Metric {
         double complexity = product * std::pow(sum, 1.5);
         bool was_training = net.is_training();
         net.eval();
-        auto margins = prototype_margins(net, *b.episodes, split_, seed_, episodes_, ctx);
+        auto margins = prototype_margins(net, episodes, split_, seed_, episodes_, ctx);
         net.train(was_training);
         double gamma = torch::quantile(margins, quantile_).item<double>();
         ctx.log("spectral_product", product, e.step);
