@@ -21,9 +21,12 @@ extern "C" {
    1.3: iclr::TaskFeatures (learner.hpp), a new type a learner may also derive from.
    2.0: Split::factors (dataset.hpp), the generative factors of rendered data sets: a member
    added to a struct both sides share, so every plugin is rebuilt.
-   2.1: iclr::EpisodeLearner (learner.hpp), a new type a few-shot learner may also derive from. */
+   2.1: iclr::EpisodeLearner (learner.hpp), a new type a few-shot learner may also derive from.
+   2.2: the by-name helpers grew: fewshot.hpp (episode_from_pools, MLTI's MltiParams and
+   TaskInterpolation with next_batch) and maml.hpp (MLTI in the meta-training loop); no contract
+   header changed, but a plugin built against them now says so, and an older host refuses it. */
 #define ICLR_ABI_MAJOR 2
-#define ICLR_ABI_MINOR 1
+#define ICLR_ABI_MINOR 2
 #define ICLR_ENTRY_SYMBOL "iclr_plugin_entry"
 
 typedef enum iclr_kind {
