@@ -10,8 +10,9 @@ DEBS := cmake ninja-build g++ make git ccache pkg-config libtorch-dev libopenbla
         libboost-dev libboost-filesystem-dev libtomlplusplus-dev libcli11-dev libfmt-dev \
         libsqlite3-dev sqlite3 libgtest-dev dataset-fashion-mnist
 
-# What only the tests need: a real browser for the report test (tests/e2e/report_test.cpp).
-TEST_DEBS := chromium
+# What only the tests need: a real browser for the report test (tests/e2e/report_test.cpp) and a
+# real Slurm (slurm-wlm + munge) that tests/slurm/cluster.sh starts as a single-node cluster.
+TEST_DEBS := chromium slurm-wlm munge
 
 .PHONY: all deps test-deps data build run test bench install clean
 

@@ -45,11 +45,12 @@ int worker_main() {
 struct Cli {
     iclr::CommonOptions common;
     std::string plugin_name, sweep, profile, sql, format = "table", run_id, run_b;
+    std::vector<std::string> folders;
     iclr::RunOptions run;
     iclr::VerifyOptions verify;
     iclr::ReportOptions report;
     CLI::App *plugins = nullptr, *plan = nullptr, *run_cmd = nullptr, *query = nullptr, *show = nullptr,
-             *diff = nullptr, *verify_cmd = nullptr, *report_cmd = nullptr;
+             *diff = nullptr, *verify_cmd = nullptr, *report_cmd = nullptr, *sync = nullptr, *status = nullptr;
 
     void add_to(CLI::App& app) {
         auto add_common = [&](CLI::App* sub) {
@@ -72,6 +73,7 @@ struct Cli {
         run_cmd->footer("Examples:\n  iclr run sweeps/forgetting_vs_scale.toml           the default profile, into "
                         "results/iclr.db\n"
                         "  iclr run sweeps/mlti.toml --profile ci --db /tmp/x.db\n"
+                        "  iclr run sweeps/forgetting_vs_scale.toml --launcher slurm --max-parallel 50 --wait\n"
                         "Ctrl-C stops cleanly; running it again resumes (finished trials are skipped).");
         run_cmd->add_option("sweep", run.sweep, "sweep file (.toml)")->required();
         run_cmd->add_option("--profile", run.profile, "apply [profile.NAME] from the sweep");
@@ -82,15 +84,33 @@ struct Cli {
             ->check(CLI::IsMember({"auto"}) | CLI::Range(1, 256));
         run_cmd->add_option("--threads", run.threads, "torch threads per trial (default: cores / jobs)")
             ->check(CLI::Range(1, 256));
+        run_cmd->add_option("--gpus", run.gpus,
+                            "GPUs to pin workers to: 0,1 / all / none (default: [sweep] gpus, else every visible "
+                            "GPU when libtorch has CUDA)");
+        run_cmd->add_option("--trials-per-gpu", run.trials_per_gpu, "workers sharing one GPU (default 1)")
+            ->check(CLI::Range(1, 256));
         run_cmd->add_flag("--rerun-changed", run.rerun_changed,
                           "rerun finished trials that an older build of a plugin (same version) produced");
+        add_slurm_flags(run_cmd);
         add_common(run_cmd);
+
+        sync = app.add_subcommand("sync", "ingest Slurm array tasks' journals into the database (idempotent)");
+        sync->footer("Examples:\n  iclr sync                                   every run folder of the database\n"
+                     "  iclr sync results/slurm/iclr.db/forgetting_vs_scale-3   one run folder\n"
+                     "Run it as often as you like: nothing is counted twice.");
+        sync->add_option("folder", folders, "run folders (default: every one under results/slurm/DB/)");
+        add_common(sync);
+
+        status = app.add_subcommand("status", "Slurm array tasks of a sweep: queue state and trial counts");
+        status->footer("Example:\n  iclr status results/slurm/iclr.db/forgetting_vs_scale-3");
+        status->add_option("folder", folders, "run folders (default: every one under results/slurm/DB/)");
+        add_common(status);
 
         query = app.add_subcommand("query", "read-only SQL over the results");
         query->footer(
             "Example:\n  iclr query \"SELECT r.arm, AVG(f.value) FROM runs r JOIN final_metrics f ON f.run_id = r.id "
             "WHERE f.key = 'forgetting' GROUP BY r.arm\" -f markdown\n"
-            "Tables: sweeps, runs, params, metrics, final_metrics, attributes, artifacts, verdicts; "
+            "Tables: sweeps, runs, params, metrics, final_metrics, attributes, artifacts, verdicts, journal_ingests; "
             "stdev(), ci95_low(), median(), spearman() ... are built in.");
         query->add_option("sql", sql, "one SELECT statement")->required();
         query->add_option("-f,--format", format, "table, csv, json or markdown");
@@ -136,6 +156,23 @@ struct Cli {
         add_common(report_cmd);
     }
 
+    void add_slurm_flags(CLI::App* sub) {
+        sub->add_option("--launcher", run.launcher, "local (the worker pool here) or slurm (job arrays)")
+            ->check(CLI::IsMember({"local", "slurm"}));
+        sub->add_flag("--wait", run.wait, "slurm: follow the array jobs to the end, syncing as they go");
+        sub->add_option("--partition", run.slurm.partition, "slurm: partition ([sweep.slurm] partition)");
+        sub->add_option("--time", run.slurm.time, "slurm: time limit per array task, e.g. 2:00:00");
+        sub->add_option("--max-parallel", run.slurm.max_parallel, "slurm: array tasks at once (--array=...%K)")
+            ->check(CLI::Range(1, 100000));
+        sub->add_option("--trials-per-task", run.slurm.trials_per_task, "slurm: trials per array task (default 1)")
+            ->check(CLI::Range(1, 1000000));
+        sub->add_option("--cpus-per-task", run.slurm.cpus_per_task, "slurm: cores per array task (default 1)")
+            ->check(CLI::Range(1, 1024));
+        sub->add_option("--gres", run.slurm.gres, "slurm: generic resources per array task, e.g. gpu:1");
+        sub->add_option("--sbatch-arg", run.slurm.sbatch_args, "slurm: passed to sbatch as is (repeatable)")
+            ->allow_extra_args(false);
+    }
+
     int dispatch() {
         if (*plugins) return iclr::cmd_plugins(plugin_name);
         if (*plan) return iclr::cmd_plan(sweep, profile);
@@ -143,6 +180,8 @@ struct Cli {
             run.common = common;
             return iclr::cmd_run(run);
         }
+        if (*sync) return iclr::cmd_sync(folders, common);
+        if (*status) return iclr::cmd_status(folders, common);
         if (*query) return iclr::cmd_query(sql, format, common);
         if (*show) return iclr::cmd_show(run_id, format, common);
         if (*diff) return iclr::cmd_diff(run_id, run_b, format, common);
@@ -162,6 +201,15 @@ struct Cli {
 
 int main(int argc, char** argv) {
     if (argc >= 2 && std::string(argv[1]) == "__worker") return worker_main();
+    if (argc == 4 && std::string(argv[1]) == "__slurm-task") {
+        try {
+            return iclr::cmd_slurm_task(argv[2], argv[3]);
+        } catch (const std::exception& e) {
+            std::fflush(stdout);
+            fmt::print(stderr, "iclr: error: {}\n", e.what());
+            return 2;
+        }
+    }
     if (argc >= 2 && std::string(argv[1]) == "__probe")
         return iclr::probe_main(std::vector<std::string>(argv + 2, argv + argc));
 

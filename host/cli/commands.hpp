@@ -1,7 +1,9 @@
 // The CLI's commands; each returns the process exit code. UserError/HostError escape to main.
 #pragma once
 
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "common/results_layout.hpp"
 
@@ -15,16 +17,34 @@ struct CommonOptions {
     std::string data_dir() const { return data.empty() ? default_data_dir() : data; }
 };
 
+// `iclr run --launcher slurm` flags; each one set overrides its key in [sweep.slurm].
+struct SlurmFlags {
+    std::optional<std::string> partition, time, gres;
+    std::optional<int> max_parallel, trials_per_task, cpus_per_task;
+    std::vector<std::string> sbatch_args; // added to the sweep's
+};
+
 int cmd_plugins(const std::string& which);
 int cmd_plan(const std::string& sweep, const std::string& profile);
 struct RunOptions {
     std::string sweep, profile;
-    std::string jobs;           // "" = the sweep's own setting; a number or "auto"
-    int threads = 0;            // torch threads per trial; 0 = cores / jobs
-    bool rerun_changed = false; // rerun finished trials whose plugin builds differ from today's
+    std::string jobs;               // "" = the sweep's own setting; a number or "auto"
+    int threads = 0;                // torch threads per trial; 0 = cores / jobs
+    bool rerun_changed = false;     // rerun finished trials whose plugin builds differ from today's
+    std::string gpus;               // "" = the sweep's; "0,1", "all" or "none"
+    int trials_per_gpu = 0;         // 0 = the sweep's
+    std::string launcher = "local"; // or "slurm": hand the trials to Slurm as job arrays
+    bool wait = false;              // slurm: follow the array jobs to the end, syncing as they go
+    SlurmFlags slurm;
     CommonOptions common;
 };
 int cmd_run(const RunOptions& o);
+// `iclr sync [FOLDER...]`: Slurm journals into the database (every run folder when none named).
+int cmd_sync(const std::vector<std::string>& folders, const CommonOptions& c);
+// `iclr status [FOLDER...]`: per array task, Slurm's state and the trials its journals hold.
+int cmd_status(const std::vector<std::string>& folders, const CommonOptions& c);
+// `iclr __slurm-task FOLDER FIRST_TASK`: what job.sh runs inside an array task.
+int cmd_slurm_task(const std::string& folder, const std::string& first_task);
 int cmd_query(const std::string& sql, const std::string& format, const CommonOptions& c);
 int cmd_show(const std::string& run, const std::string& format, const CommonOptions& c);
 int cmd_diff(const std::string& a, const std::string& b, const std::string& format, const CommonOptions& c);

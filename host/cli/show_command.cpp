@@ -37,6 +37,7 @@ void print_header(std::string& out, const RunDetails& d) {
                        or_dash(d.started_at), or_dash(d.finished_at), or_dash(d.duration_s), or_dash(d.attempts));
     out += fmt::format("worker pid {} on {}  threads {}  device {}  libtorch {}\n", or_dash(d.worker_pid),
                        or_dash(d.host), or_dash(d.threads), or_dash(d.device), or_dash(d.torch_version));
+    if (!d.slurm_attempt.empty()) out += fmt::format("slurm: from journal {} (iclr sync)\n", d.slurm_attempt);
     out += fmt::format("git {}{}\n", or_dash(d.git_commit),
                        d.git_dirty < 0 ? "" : (d.git_dirty ? " (dirty)" : " (clean)"));
     if (!d.exit_code.empty() || !d.signal.empty())
@@ -84,7 +85,8 @@ std::string as_json(const RunDetails& d) {
                                                            {"exit_code", &d.exit_code},
                                                            {"signal", &d.signal},
                                                            {"diverged_step", &d.diverged_step},
-                                                           {"log_tail", &d.log_tail}};
+                                                           {"log_tail", &d.log_tail},
+                                                           {"slurm_attempt", &d.slurm_attempt}};
     for (const auto& [name, value] : fields)
         out += fmt::format(", \"{}\": {}", name, value->empty() ? "null" : json_escape(*value));
     out += fmt::format(", \"git_dirty\": {}", d.git_dirty < 0 ? "null" : d.git_dirty ? "true" : "false");

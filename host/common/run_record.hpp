@@ -15,6 +15,7 @@ struct RunStart {
     int64_t worker_pid = 0;
     int threads = 1;
     std::string device = "cpu", host, torch_version;
+    std::string at; // when it started (ISO 8601 UTC); "" = now, as the store writes it
 };
 
 struct RunEnd {
@@ -24,6 +25,7 @@ struct RunEnd {
     std::optional<int> exit_code, signal;
     double duration_s = 0;
     std::optional<int64_t> diverged_step; // Diverged: the step whose loss was not finite
+    std::string at;                       // when it ended (ISO 8601 UTC); "" = now
 };
 
 } // namespace iclr

@@ -10,10 +10,12 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <optional>
 
 #include "common/errors.hpp"
 #include "common/process.hpp"
+#include "exec/devices.hpp"
 #include "exec/policy.hpp"
 #include "exec/protocol.hpp"
 #include "exec/stop_signal.hpp"
@@ -27,8 +29,10 @@ constexpr auto kStopGrace = std::chrono::seconds(3); // SIGTERM first, SIGKILL a
 } // namespace
 
 struct Scheduler::Slot {
-    explicit Slot(const std::string& exe, int64_t memory_mb) : proc(exe, memory_mb) {}
+    Slot(const std::string& exe, int64_t memory_mb, std::string gpu_id)
+        : proc(exe, memory_mb, gpu_id), gpu(std::move(gpu_id)) {}
     WorkerProcess proc;
+    std::string gpu; // the GPU it is pinned to ("" = none)
     bool ready = false;
     int64_t run = -1; // the trial it runs, or -1 when idle
     std::string label;
@@ -117,8 +121,12 @@ void Scheduler::keep_pool_full() {
         busy += s->alive() && s->run >= 0;
     }
     size_t target = size_t(std::max(1, opts_.jobs));
-    for (size_t n = policy::workers_to_start(alive, busy, queue_.size(), target); n > 0; --n)
-        slots_.push_back(std::make_unique<Slot>(opts_.worker_exe, opts_.memory_mb));
+    for (size_t n = policy::workers_to_start(alive, busy, queue_.size(), target); n > 0; --n) {
+        std::map<std::string, int> in_use;
+        for (auto& s : slots_)
+            if (s->alive() && !s->gpu.empty()) ++in_use[s->gpu];
+        slots_.push_back(std::make_unique<Slot>(opts_.worker_exe, opts_.memory_mb, devices::pick(opts_.gpus, in_use)));
+    }
 }
 
 void Scheduler::dispatch(Slot& s, const QueuedTrial& q) {
@@ -130,7 +138,8 @@ void Scheduler::dispatch(Slot& s, const QueuedTrial& q) {
     std::error_code ec;
     std::filesystem::create_directories(opts_.layout.logs_dir(), ec);
     s.log_file = std::make_unique<std::ofstream>(opts_.layout.log_file(q.run_id), std::ios::app);
-    sink_.run_started(RunStart{q.run_id, int64_t(s.proc.pid()), opts_.threads, s.device, host_name(), s.torch_version});
+    sink_.run_started(RunStart{q.run_id, int64_t(s.proc.pid()), opts_.threads, devices::recorded(s.device, s.gpu),
+                               host_name(), s.torch_version, ""});
     s.proc.send(protocol::encode_trial(text.payload)); // if the worker died, reap() records the failure
 }
 
@@ -190,9 +199,9 @@ void Scheduler::on_record(Slot& s, const protocol::Record& r) {
     case K::Artifact:
         return sink_.artifact(r.run, r.key, r.text);
     case K::Done:
-        return finish(s, RunEnd{r.run, RunStatus::Done, "", "", std::nullopt, std::nullopt, 0, std::nullopt});
+        return finish(s, RunEnd{r.run, RunStatus::Done, "", "", std::nullopt, std::nullopt, 0, std::nullopt, ""});
     case K::Error: {
-        RunEnd e{r.run, r.status, r.text, "", std::nullopt, std::nullopt, 0, std::nullopt};
+        RunEnd e{r.run, r.status, r.text, "", std::nullopt, std::nullopt, 0, std::nullopt, ""};
         if (r.status == RunStatus::Diverged) e.diverged_step = r.step;
         return finish(s, e);
     }

@@ -36,6 +36,9 @@ struct SchedulerOptions {
     ResultsLayout layout; // where each run's full log goes
     DescribeTrial describe;
     std::string worker_exe; // "" = this executable
+    // GPUs to pin workers to (devices.hpp), each worker to one; empty = none pinned. The caller
+    // keeps jobs within devices::max_jobs.
+    std::vector<std::string> gpus = {};
 };
 
 struct SchedulerResult {

@@ -33,7 +33,8 @@ void install_stop_handlers() {
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, nullptr);
     sigaction(SIGTERM, &sa, nullptr);
-    sigaction(SIGHUP, &sa, nullptr); // a closed terminal or ssh session stops the sweep cleanly too
+    sigaction(SIGHUP, &sa, nullptr);  // a closed terminal or ssh session stops the sweep cleanly too
+    sigaction(SIGUSR1, &sa, nullptr); // Slurm's warning before a time limit (job.sh: --signal=B:USR1)
     signal(SIGPIPE, SIG_IGN);
 }
 

@@ -1,9 +1,9 @@
-// Ctrl-C, SIGTERM and SIGHUP for a running sweep: a flag and a self-pipe the scheduler polls.
+// Ctrl-C, SIGTERM, SIGHUP (and Slurm's SIGUSR1) for a running sweep: a flag and a self-pipe the scheduler polls.
 #pragma once
 
 namespace iclr {
 
-// Installs SIGINT/SIGTERM/SIGHUP handlers (and ignores SIGPIPE); idempotent.
+// Installs SIGINT/SIGTERM/SIGHUP/SIGUSR1 handlers (and ignores SIGPIPE); idempotent.
 void install_stop_handlers();
 // The first stop signal received, or 0.
 int stop_signal();

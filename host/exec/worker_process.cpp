@@ -48,22 +48,28 @@ void close_fd(int& fd) {
 
 // This process's environment with the worker's nonce added (built before fork: the child may only
 // make async-signal-safe calls).
-std::vector<std::string> worker_environment(const std::string& nonce) {
+std::vector<std::string> worker_environment(const std::string& nonce, const std::string& gpu) {
     std::vector<std::string> env;
     std::string prefix = std::string(protocol::kNonceEnv) + "=";
-    for (char** e = environ; e && *e; ++e)
-        if (std::string_view(*e).substr(0, prefix.size()) != prefix) env.emplace_back(*e);
+    const std::string_view cuda = "CUDA_VISIBLE_DEVICES=";
+    for (char** e = environ; e && *e; ++e) {
+        std::string_view v(*e);
+        if (v.substr(0, prefix.size()) == prefix || (!gpu.empty() && v.substr(0, cuda.size()) == cuda)) continue;
+        env.emplace_back(*e);
+    }
     env.push_back(prefix + nonce);
+    if (!gpu.empty()) env.push_back(std::string(cuda) + gpu);
     return env;
 }
 
 } // namespace
 
-WorkerProcess::WorkerProcess(const std::string& exe, int64_t memory_mb) : nonce_(protocol::make_nonce()) {
+WorkerProcess::WorkerProcess(const std::string& exe, int64_t memory_mb, const std::string& gpu)
+    : nonce_(protocol::make_nonce()) {
     int to_child[2], recs[2], logs[2];
     if (pipe2(to_child, O_CLOEXEC) || pipe2(recs, O_CLOEXEC) || pipe2(logs, O_CLOEXEC))
         throw HostError(std::string("cannot create worker pipes: ") + std::strerror(errno));
-    std::vector<std::string> env = worker_environment(nonce_);
+    std::vector<std::string> env = worker_environment(nonce_, gpu);
     std::vector<char*> envp;
     for (auto& e : env)
         envp.push_back(e.data());

@@ -17,8 +17,9 @@ class WorkerProcess {
     // Forks and execs `exe __worker` as the leader of its own process group (Ctrl-C at the
     // terminal reaches the host only; kill() reaches whatever the plugins started), killed if the
     // host dies (PR_SET_PDEATHSIG), under an address-space limit when memory_mb > 0, with a fresh
-    // record nonce. Throws HostError when pipes or fork fail.
-    WorkerProcess(const std::string& exe, int64_t memory_mb);
+    // record nonce, and CUDA_VISIBLE_DEVICES = gpu when gpu is not "" (the GPU it is pinned to).
+    // Throws HostError when pipes or fork fail.
+    WorkerProcess(const std::string& exe, int64_t memory_mb, const std::string& gpu = "");
     ~WorkerProcess(); // kills the group and reaps a child still running
     WorkerProcess(const WorkerProcess&) = delete;
     WorkerProcess& operator=(const WorkerProcess&) = delete;

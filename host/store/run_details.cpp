@@ -43,6 +43,13 @@ std::optional<RunDetails> load_run_details(Store& store, const std::string& id_o
     RunDetails d;
     read_row(st, d);
 
+    // journal_ingests is schema 5; a read-only open of an older database does not migrate it
+    Statement has(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'journal_ingests'");
+    if (has.step()) {
+        Statement j(db, "SELECT attempt FROM journal_ingests WHERE run_id = ?");
+        j.bind(1, d.id);
+        if (j.step()) d.slurm_attempt = j.col_text(0);
+    }
     Statement attrs(db, "SELECT key, value FROM attributes WHERE run_id = ? ORDER BY key");
     attrs.bind(1, d.id);
     while (attrs.step())

@@ -16,7 +16,8 @@ struct RunDetails {
     std::string key, status, sweep, sweep_id, dataset, model, method, seed, created_at, started_at, finished_at,
         duration_s, attempts, worker_pid, host, threads, device, torch_version, git_commit, config_toml, plugins_json,
         error, log_tail, exit_code, signal, diverged_step;
-    int git_dirty = -1; // -1 unknown
+    std::string slurm_attempt; // "<run folder>/<journal>@<offset>" when `iclr sync` brought it in; else ""
+    int git_dirty = -1;        // -1 unknown
     std::vector<std::pair<std::string, std::string>> attributes;
     struct FinalMetric {
         std::string key;

@@ -1,7 +1,8 @@
 // Schema migrations. Version 1: sweeps, runs, params, metrics, attributes, artifacts and views.
 // Version 2: final_metrics becomes a table the host fills when a run ends (a view over 1M metric
 // rows took ~0.5 s to pivot; the table makes it a 100k-row scan). Version 3: 'diverged' runs and
-// non-finite metric values. Version 4: verdicts of claims, runs.arm.
+// non-finite metric values. Version 4: verdicts of claims, runs.arm. Version 5: which journal
+// attempt `iclr sync` ingested for each run (Slurm).
 #include "store/schema.hpp"
 
 #include "common/errors.hpp"
@@ -160,6 +161,19 @@ CREATE TABLE verdicts (
 );
 CREATE INDEX verdicts_claim ON verdicts(claim, created_at);
 ALTER TABLE runs ADD COLUMN arm TEXT;
+)SQL",
+        // 4 -> 5: runs that came from Slurm array tasks' journals: the attempt `iclr sync` ingested
+        // ("<run folder>/<journal file>@<byte offset of its start record>"), the status it gave and
+        // the attempts that folder's journals hold, so syncing again changes nothing and a requeued
+        // trial's second attempt never adds to the first.
+        R"SQL(
+CREATE TABLE journal_ingests (
+    run_id INTEGER PRIMARY KEY REFERENCES runs(id),
+    attempt TEXT NOT NULL,
+    status TEXT NOT NULL,
+    folder_attempts INTEGER NOT NULL,
+    synced_at TEXT NOT NULL
+);
 )SQL",
     };
     return steps;

@@ -115,10 +115,7 @@ int64_t Store::prepare_run(const RunRow& row, const std::optional<ExistingRun>& 
 // An unfinished run goes back to pending, without what its earlier attempt recorded, so a
 // resumed trial never leaves duplicates.
 void Store::reset_run(int64_t id, const RunRow& row) {
-    for (const char* table : {"metrics", "final_metrics", "attributes", "artifacts"}) {
-        Statement del(db_, std::string("DELETE FROM ") + table + " WHERE run_id = ?");
-        del.bind(1, id).run();
-    }
+    clear_results(id);
     Statement up(db_, "UPDATE runs SET status=?, sweep_id=?, plugins_json=?, git_commit=?, git_dirty=?, "
                       "started_at=NULL, finished_at=NULL, duration_s=NULL, exit_code=NULL, signal=NULL, "
                       "error=NULL, log_tail=NULL, diverged_step=NULL, arm=? "
@@ -156,7 +153,9 @@ void Store::mark_running(const RunStart& s) {
     Statement st(db_,
                  "UPDATE runs SET status=?, started_at=?, worker_pid=?, threads=?, device=?, host=?, torch_version=?, "
                  "attempts=attempts+1 WHERE id=?");
-    st.bind(1, std::string(to_string(RunStatus::Running))).bind(2, now_iso()).bind(3, s.worker_pid);
+    st.bind(1, std::string(to_string(RunStatus::Running)))
+        .bind(2, s.at.empty() ? now_iso() : s.at)
+        .bind(3, s.worker_pid);
     st.bind(4, int64_t(s.threads)).bind(5, s.device).bind(6, s.host).bind(7, s.torch_version).bind(8, s.run);
     st.run();
 }
@@ -177,7 +176,7 @@ void Store::finish_run(const RunEnd& e) {
     Statement st(db_,
                  "UPDATE runs SET status=?, finished_at=?, duration_s=?, error=?, log_tail=?, exit_code=?, signal=?, "
                  "diverged_step=? WHERE id=?");
-    st.bind(1, std::string(to_string(e.status))).bind(2, now_iso()).bind(3, e.duration_s);
+    st.bind(1, std::string(to_string(e.status))).bind(2, e.at.empty() ? now_iso() : e.at).bind(3, e.duration_s);
     st.bind_or_null(4, e.error).bind_or_null(5, e.log_tail);
     st.bind_or_null(6, e.exit_code ? std::optional<int64_t>(*e.exit_code) : std::nullopt);
     st.bind_or_null(7, e.signal ? std::optional<int64_t>(*e.signal) : std::nullopt);
@@ -211,6 +210,44 @@ void Store::set_attribute(int64_t run, const std::string& key, const std::string
 void Store::add_artifact(int64_t run, const std::string& name, const std::string& path, int64_t bytes) {
     Statement st(db_, "INSERT INTO artifacts(run_id, name, path, bytes, created_at) VALUES(?,?,?,?,?)");
     st.bind(1, run).bind(2, name).bind(3, path).bind(4, bytes).bind(5, now_iso()).run();
+}
+
+void Store::clear_results(int64_t id) {
+    for (const char* table : {"metrics", "final_metrics", "attributes", "artifacts"}) {
+        Statement del(db_, std::string("DELETE FROM ") + table + " WHERE run_id = ?");
+        del.bind(1, id).run();
+    }
+}
+
+std::optional<RunStatus> Store::run_status(int64_t id) {
+    Statement st(db_, "SELECT status FROM runs WHERE id = ?");
+    st.bind(1, id);
+    if (!st.step()) return std::nullopt;
+    auto status = parse_run_status(st.col_text(0));
+    if (!status)
+        throw HostError("database: run " + std::to_string(id) + " has unknown status '" + st.col_text(0) + "'");
+    return status;
+}
+
+std::optional<Store::Ingested> Store::ingested(int64_t run) {
+    Statement st(db_, "SELECT attempt, status, folder_attempts FROM journal_ingests WHERE run_id = ?");
+    st.bind(1, run);
+    if (!st.step()) return std::nullopt;
+    return Ingested{st.col_text(0), parse_run_status(st.col_text(1)).value_or(RunStatus::Pending), st.col_int(2)};
+}
+
+namespace {
+std::string folder_of(const std::string& attempt) { return attempt.substr(0, attempt.find('/')); }
+} // namespace
+
+void Store::set_ingested(int64_t run, const Ingested& i, const std::optional<Ingested>& before) {
+    int64_t earlier = before && folder_of(before->attempt) == folder_of(i.attempt) ? before->folder_attempts : 0;
+    Statement up(db_, "UPDATE runs SET attempts = MAX(0, attempts - 1 - ?) + ? WHERE id = ?");
+    up.bind(1, earlier).bind(2, i.folder_attempts).bind(3, run).run(); // - 1: mark_running counted one
+    Statement st(db_, "INSERT OR REPLACE INTO journal_ingests(run_id, attempt, status, folder_attempts, synced_at) "
+                      "VALUES(?,?,?,?,?)");
+    st.bind(1, run).bind(2, i.attempt).bind(3, std::string(to_string(i.status))).bind(4, i.folder_attempts);
+    st.bind(5, now_iso()).run();
 }
 
 int Store::recover_stale_running() {

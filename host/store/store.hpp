@@ -77,6 +77,21 @@ class Store {
     void add_metric(int64_t run, const std::string& key, int64_t step, std::optional<int64_t> task, double value);
     void set_attribute(int64_t run, const std::string& key, const std::string& value);
     void add_artifact(int64_t run, const std::string& name, const std::string& path, int64_t bytes);
+    // The status of run `id`; nullopt when there is no such run.
+    std::optional<RunStatus> run_status(int64_t id);
+    // Drops what an attempt of the run recorded (metrics, final metrics, attributes, artifacts).
+    void clear_results(int64_t id);
+    // Journal ingestion (Slurm): the attempt last ingested for a run, the status it gave, and the
+    // attempts at the run its run folder holds (runs.attempts counts every folder's, and local ones).
+    struct Ingested {
+        std::string attempt; // "<run folder>/<journal file>@<offset>"
+        RunStatus status = RunStatus::Pending;
+        int64_t folder_attempts = 0;
+    };
+    std::optional<Ingested> ingested(int64_t run);
+    // Records i, and sets runs.attempts to what it was without the earlier ingest from the same
+    // folder (`before`), plus i.folder_attempts.
+    void set_ingested(int64_t run, const Ingested& i, const std::optional<Ingested>& before);
     // Runs left 'running' by a host that died (kill -9, power loss) become 'interrupted'.
     int recover_stale_running();
 

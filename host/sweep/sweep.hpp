@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/errors.hpp"
+#include "common/slurm_settings.hpp"
 #include "iclr/abi.h"
 #include "iclr/params.hpp"
 #include "sweep/claim.hpp"
@@ -83,6 +84,9 @@ struct SweepSpec {
     int64_t samples = 0;               // draws of the random axes
     std::string on_nonfinite = "stop"; // a NaN/inf loss: "stop" the trial (diverged) or "record" and go on
     uint64_t sweep_seed = 0;
+    SlurmSettings slurm;               // [sweep.slurm]: how `iclr run --launcher slurm` submits it
+    std::string gpus;                  // "" default (every visible GPU when libtorch has CUDA), "all", "none", "0,1"
+    int trials_per_gpu = 1;            // workers pinned to each GPU at once
     std::vector<SectionSpec> sections; // dataset?, model?, method, metrics...
     std::vector<Axis> axes;
     std::vector<ExcludeRule> excludes;

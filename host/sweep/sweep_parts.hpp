@@ -17,6 +17,9 @@ struct SweepExtras {
 // sweep_table.cpp: [sweep] name, description, seeds, jobs, timeout, memory_mb, samples, ...
 void parse_sweep_table(ParseContext& ctx, const toml::node& node, SweepSpec& spec, SweepExtras& extras);
 
+// slurm_table.cpp: [sweep.slurm] partition, time, max_parallel, trials_per_task, cpus_per_task, ...
+void parse_slurm_table(ParseContext& ctx, const toml::node& node, SlurmSettings& into);
+
 // directives.cpp: `key = { grid = [...] }` and the other directives of one section key; appends
 // the axis to `axes` when it is well formed.
 void parse_directive(ParseContext& ctx, int section, const std::string& role, const std::string& key,

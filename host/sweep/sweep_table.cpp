@@ -119,6 +119,31 @@ void on_nonfinite(ParseContext& ctx, const toml::node& v, SweepSpec& spec, Sweep
         spec.on_nonfinite = s->get();
 }
 
+void gpus(ParseContext& ctx, const toml::node& v, SweepSpec& spec, SweepExtras&) {
+    if (auto s = v.as_string(); s && (s->get() == "all" || s->get() == "none")) {
+        spec.gpus = s->get();
+        return;
+    }
+    const toml::array* arr = v.as_array();
+    std::string ids;
+    for (size_t k = 0; arr && k < arr->size(); ++k) {
+        auto n = (*arr)[k].as_integer();
+        if (!n || n->get() < 0) return ctx.err((*arr)[k], "sweep.gpus must list GPU ids (integers >= 0)");
+        ids += (k ? "," : "") + std::to_string(n->get());
+    }
+    if (!arr || ids.empty()) return ctx.err(v, "sweep.gpus must be a list of GPU ids ([0, 1]), \"all\" or \"none\"");
+    spec.gpus = ids;
+}
+
+void trials_per_gpu(ParseContext& ctx, const toml::node& v, SweepSpec& spec, SweepExtras&) {
+    if (auto n = get_int(ctx, v, "sweep.trials_per_gpu")) {
+        if (*n < 1 || *n > 256)
+            ctx.err(v, "trials_per_gpu must be between 1 and 256");
+        else
+            spec.trials_per_gpu = int(*n);
+    }
+}
+
 void exclude(ParseContext& ctx, const toml::node& v, SweepSpec&, SweepExtras& extras) {
     if (const toml::array* arr = v.as_array())
         extras.exclude = arr; // parsed once every axis is known; the root table outlives parsing
@@ -139,7 +164,11 @@ const std::map<std::string, Handler>& handlers() {
         {"samples", samples},
         {"sweep_seed", sweep_seed},
         {"on_nonfinite", on_nonfinite},
-        {"exclude", exclude}};
+        {"exclude", exclude},
+        {"gpus", gpus},
+        {"trials_per_gpu", trials_per_gpu},
+        {"slurm",
+         [](ParseContext& c, const toml::node& v, SweepSpec& s, SweepExtras&) { parse_slurm_table(c, v, s.slurm); }}};
     return h;
 }
 
@@ -159,7 +188,7 @@ void parse_sweep_table(ParseContext& ctx, const toml::node& node, SweepSpec& spe
                 v,
                 "unknown key sweep." + key +
                     " (known: name, description, seeds, jobs, timeout, memory_mb, samples, sweep_seed, on_nonfinite, "
-                    "exclude)");
+                    "exclude, gpus, trials_per_gpu, slurm)");
     }
 }
 

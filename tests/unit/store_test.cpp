@@ -52,13 +52,13 @@ TEST(Store, RunLifecycleAndTypedParams) {
     int64_t run = s->prepare_run(t, s->find_run(t.key));
     s->commit();
     EXPECT_EQ(s->find_run(t.key)->status, RunStatus::Pending);
-    s->mark_running({run, 42, 1, "cpu", "host", "1.13.0"});
+    s->mark_running({run, 42, 1, "cpu", "host", "1.13.0", ""});
     s->begin();
     s->add_metric(run, "acc", 0, 0, 0.5);
     s->add_metric(run, "loss", 3, std::nullopt, 1.25);
     s->set_attribute(run, "cache_key", "abc");
     s->commit();
-    s->finish_run({run, RunStatus::Done, "", "", std::nullopt, std::nullopt, 1.5, std::nullopt});
+    s->finish_run({run, RunStatus::Done, "", "", std::nullopt, std::nullopt, 1.5, std::nullopt, ""});
     EXPECT_EQ(s->find_run(t.key)->status, RunStatus::Done);
     EXPECT_EQ(count(*s, "SELECT status = 'done' FROM runs"), 1);
     EXPECT_EQ(count(*s, "SELECT value FROM params WHERE key = 'method.k'"), 2);
@@ -75,7 +75,7 @@ TEST(Store, RerunningAnUnfinishedTrialDropsItsPartialMetrics) {
     int64_t sweep = s->add_sweep({"t", "t.toml", "", "src", "sha", "", "host", -1});
     auto t = row(sweep, 1);
     int64_t run = s->prepare_run(t, s->find_run(t.key));
-    s->mark_running({run, 1, 1, "cpu", "h", "v"});
+    s->mark_running({run, 1, 1, "cpu", "h", "v", ""});
     s->add_metric(run, "acc", 0, 0, 0.1);
     EXPECT_EQ(s->recover_stale_running(), 1); // the host died here
     EXPECT_EQ(s->find_run(t.key)->status, RunStatus::Interrupted);

@@ -1,0 +1,40 @@
+// Planning a sweep run, shared by the local pool and Slurm: record the sweep and a pending run per
+// trial to run, and build the payload a worker gets for a trial.
+#pragma once
+
+#include <deque>
+#include <map>
+#include <set>
+#include <string>
+
+#include "cli/commands.hpp"
+#include "common/results_layout.hpp"
+#include "exec/scheduler.hpp"
+#include "store/store.hpp"
+#include "sweep/sweep_arms.hpp"
+#include "sweep/trial.hpp"
+
+namespace iclr {
+
+struct Planned {
+    int64_t sweep_id = 0;
+    std::deque<QueuedTrial> queue;
+    int64_t skipped = 0, duplicates = 0, busy = 0;
+    // finished trials whose plugin library differs from today's build, by "name version"
+    std::map<std::string, int64_t> changed_builds;
+};
+
+// Records the sweep and a pending run for every trial not already done, in one transaction.
+// Trials whose key is in `busy` (queued or running on Slurm) are left as they are.
+Planned plan_runs(Store& store, const SweepArms& arms, const RunOptions& o, const std::set<std::string>& busy = {});
+// Never silent: trials a different build of a plugin produced are named before anything runs.
+void warn_changed_builds(const Planned& plan, bool rerun);
+// The GPUs this process's workers are pinned to (exec/devices.hpp): `requested` ("" = the default)
+// among those CUDA_VISIBLE_DEVICES or the driver shows.
+std::vector<std::string> gpus_for(const std::string& requested);
+
+// What the worker gets for one trial (protocol.hpp: "TRIAL <bytes>" then this TOML).
+std::string payload(const ResolvedTrial& t, int64_t run_id, int threads, int64_t memory_mb,
+                    const std::string& on_nonfinite, const std::string& data_dir, const ResultsLayout& layout);
+
+} // namespace iclr

@@ -1,0 +1,119 @@
+// `iclr __slurm-task FOLDER FIRST_TASK`: one array task runs its slice of the frozen plan on the
+// same worker pool as a local run, into a journal of its own.
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <set>
+
+#include <fmt/core.h>
+
+#include "cli/commands.hpp"
+#include "cli/journal_sink.hpp"
+#include "cli/run_plan.hpp"
+#include "common/file_hash.hpp"
+#include "common/process.hpp"
+#include "exec/devices.hpp"
+#include "exec/scheduler.hpp"
+#include "exec/stop_signal.hpp"
+#include "journal/events.hpp"
+#include "slurm/attempts.hpp"
+#include "slurm/run_folder.hpp"
+#include "slurm/slurm_client.hpp"
+#include "store/sqlite_util.hpp"
+
+namespace iclr {
+namespace {
+
+std::string env(const char* name) {
+    const char* v = std::getenv(name);
+    return v ? v : "";
+}
+
+// A plugin rebuilt since submission would produce results under keys that name the old build.
+void check_plugins(const FrozenPlan& plan) {
+    for (const auto& p : plan.plugins) {
+        std::string now;
+        try {
+            now = sha256_file(p.file);
+        } catch (const std::exception&) {
+            throw UserError("plugin " + p.file + " is gone since the sweep was submitted; submit it again");
+        }
+        if (now != p.sha256)
+            throw UserError("plugin " + p.file +
+                            " was rebuilt since the sweep was submitted (its SHA-256 differs); submit the sweep again");
+    }
+}
+
+// Run ids a finished attempt in any journal of the folder holds: never run twice to completion.
+std::set<int64_t> finished_runs(const RunFolder& folder) {
+    std::set<int64_t> done;
+    for (const auto& [run, attempts] : slurm::read_journals(folder).runs) {
+        const auto& w = slurm::winner(attempts);
+        if (w.end && is_final(w.end->status)) done.insert(run);
+    }
+    return done;
+}
+
+} // namespace
+
+int cmd_slurm_task(const std::string& folder_path, const std::string& first_task) {
+    std::string job = env("SLURM_ARRAY_JOB_ID"), index = env("SLURM_ARRAY_TASK_ID");
+    if (job.empty() || index.empty())
+        throw UserError("__slurm-task runs inside a Slurm array task (SLURM_ARRAY_TASK_ID is not set)");
+    install_stop_handlers(); // before anything slow: a time-limit warning must not kill us unrecorded
+    RunFolder folder(folder_path);
+    FrozenPlan plan = folder.read_plan();
+    int64_t task = std::stoll(first_task) + std::stoll(index);
+    auto [first, end] = plan.slice(task);
+    check_plugins(plan);
+    std::set<int64_t> finished = finished_runs(folder);
+    std::deque<QueuedTrial> queue;
+    std::map<int64_t, std::string> keys;
+    std::map<int64_t, size_t> at;
+    for (size_t k = first; k < end; ++k) {
+        keys[plan.trials[k].run_id] = plan.trials[k].key;
+        at[plan.trials[k].run_id] = k;
+        if (!finished.count(plan.trials[k].run_id)) queue.push_back({plan.trials[k].run_id, k, 0});
+    }
+    std::string job_task = job + "_" + index;
+    int64_t restart = std::atoll(env("SLURM_RESTART_COUNT").c_str());
+    fmt::print("iclr: array task {} (restart {}) on {}: plan task {}, trials {}..{}, {} finished already, {} to "
+               "run\n",
+               job_task, restart, host_name(), task, first, end, (end - first) - queue.size(), queue.size());
+    std::fflush(stdout);
+
+    journal::Writer writer(folder.journal_file(job_task, restart).string());
+    writer.append(journal::encode(journal::TaskOpened{job_task, restart, getpid(), host_name(), now_iso()}));
+    writer.sync();
+    Progress progress(int64_t(queue.size()), false);
+    JournalSink sink(writer, keys, progress);
+    ResultsLayout layout(plan.db_path);
+    // GPUs: the ones Slurm gave this task (--gres sets CUDA_VISIBLE_DEVICES), one worker on each.
+    std::vector<std::string> gpus = gpus_for("");
+    int jobs = devices::max_jobs(plan.jobs_per_task, gpus.size(), 1);
+    SchedulerOptions so{jobs,
+                        plan.threads,
+                        plan.timeout_s,
+                        plan.memory_mb,
+                        layout,
+                        [&](const QueuedTrial& q) {
+                            const FrozenTrial& t = plan.trials[at.at(q.run_id)];
+                            return TrialText{t.payload, t.label};
+                        },
+                        "",
+                        gpus};
+    SchedulerResult r = Scheduler(so, sink).run(std::move(queue));
+    writer.sync();
+    int64_t left = int64_t(end - first) - r.done - r.diverged - int64_t(finished.size());
+    fmt::print("iclr: array task {}: {} done, {} failed, {} interrupted\n", job_task, r.done, r.failed, r.interrupted);
+    if (r.stop_signal == SIGUSR1 && left > 0) {
+        // Slurm's warning before the time limit: the interrupted trials run again in the requeued task.
+        slurm::requeue(job_task);
+        fmt::print("iclr: time limit near: requeued {} for its {} unfinished trial(s)\n", job_task, left);
+    }
+    if (r.stop_signal) return 128 + r.stop_signal;
+    return r.failed ? 1 : 0;
+}
+
+} // namespace iclr

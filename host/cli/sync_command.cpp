@@ -1,0 +1,127 @@
+// `iclr sync [FOLDER...]` and `iclr status [FOLDER...]`: Slurm run folders into the database, and
+// what each array task is doing.
+#include <unistd.h>
+
+#include <algorithm>
+
+#include <fmt/core.h>
+
+#include "cli/commands.hpp"
+#include "cli/slurm_common.hpp"
+#include "cli/table.hpp"
+#include "slurm/attempts.hpp"
+#include "slurm/slurm_client.hpp"
+#include "store/run_lock.hpp"
+
+namespace iclr {
+namespace {
+
+// The named folders, or every run folder of the database when none is named.
+std::vector<RunFolder> folders_of(const std::vector<std::string>& named, const CommonOptions& c) {
+    std::vector<RunFolder> out;
+    for (const auto& n : named) {
+        if (!std::filesystem::exists(std::filesystem::path(n) / "plan.toml"))
+            throw UserError(n + ": not a Slurm run folder (no plan.toml); `iclr run --launcher slurm` prints its path");
+        out.emplace_back(std::filesystem::absolute(n));
+    }
+    if (named.empty()) {
+        std::error_code ec;
+        ResultsLayout layout(c.db_path());
+        for (const auto& e : std::filesystem::directory_iterator(layout.slurm_dir(), ec))
+            if (std::filesystem::exists(e.path() / "plan.toml")) out.emplace_back(e.path());
+        std::sort(out.begin(), out.end(), [](const RunFolder& a, const RunFolder& b) { return a.root() < b.root(); });
+        if (out.empty())
+            throw UserError("no Slurm run folders under " + layout.slurm_dir().string() +
+                            " (`iclr run SWEEP --launcher slurm` makes them)");
+    }
+    return out;
+}
+
+// One array task: Slurm's state, or what its journals say once Slurm no longer holds it.
+std::vector<std::string> task_row(const std::string& job_task, const std::optional<std::set<std::string>>& active,
+                                  const std::map<std::string, std::string>& states, int64_t trials,
+                                  const std::map<RunStatus, int64_t>& by_status) {
+    std::string state = states.count(job_task) ? states.at(job_task) : !active ? "unknown (no squeue)" : "ended";
+    int64_t done = 0, started = 0;
+    for (const auto& [s, n] : by_status) {
+        started += n;
+        if (is_final(s)) done += n;
+    }
+    if (state == "ended" && done < trials) state = "ended early";
+    return {job_task,
+            state,
+            std::to_string(trials),
+            std::to_string(done),
+            by_status.empty() ? "-" : status_counts(by_status),
+            std::to_string(trials - started)};
+}
+
+} // namespace
+
+int cmd_sync(const std::vector<std::string>& named, const CommonOptions& c) {
+    auto folders = folders_of(named, c);
+    std::string db_path = c.db_path();
+    RunLock lock(db_path, "sync");
+    auto store = Store::open_write(db_path);
+    auto active = active_tasks(folders);
+    if (!active)
+        fmt::print("note: squeue did not answer: trials without an end record count as interrupted until the next "
+                   "sync that can ask Slurm\n");
+    for (const auto& f : folders)
+        sync_and_say(*store, f, active, true);
+    return 0;
+}
+
+int cmd_status(const std::vector<std::string>& named, const CommonOptions& c) {
+    auto folders = folders_of(named, c);
+    std::vector<std::string> jobs;
+    for (const auto& f : folders)
+        for (const auto& s : f.submissions())
+            jobs.push_back(s.job_id);
+    auto states = slurm::queued_tasks(jobs);
+    std::optional<std::set<std::string>> active;
+    if (states) {
+        active.emplace();
+        for (const auto& [t, s] : *states)
+            active->insert(t);
+    }
+    for (const auto& f : folders) {
+        FrozenPlan plan = f.read_plan();
+        auto journals = slurm::read_journals(f);
+        std::map<int64_t, RunStatus> run_status; // from each run's winning attempt
+        for (const auto& [run, attempts] : journals.runs) {
+            const auto& w = slurm::winner(attempts);
+            run_status[run] = w.end                            ? w.end->status
+                              : active && active->count(w.job) ? RunStatus::Running
+                                                               : RunStatus::Interrupted;
+        }
+        fmt::print("{} (sweep {}, {} trials, submitted {}):\n", f.root().string(), plan.sweep_name, plan.trials.size(),
+                   plan.created_at);
+        RowWriter t(
+            Format::Table, [](std::string_view s) { fmt::print("{}", s); }, isatty(STDOUT_FILENO));
+        t.columns({"array task", "slurm", "trials", "finished", "journal", "not started"});
+        std::map<RunStatus, int64_t> total;
+        for (const auto& sub : f.submissions())
+            for (int64_t i = 0; i < sub.count; ++i) {
+                auto [first, end] = plan.slice(sub.first_task + i);
+                std::map<RunStatus, int64_t> by;
+                for (size_t k = first; k < end; ++k)
+                    if (auto it = run_status.find(plan.trials[k].run_id); it != run_status.end()) ++by[it->second];
+                for (const auto& [s, n] : by)
+                    total[s] += n;
+                std::vector<Cell> row;
+                for (auto& text :
+                     task_row(sub.job_id + "_" + std::to_string(i), active,
+                              states.value_or(std::map<std::string, std::string>{}), int64_t(end - first), by))
+                    row.push_back(Cell{std::move(text)});
+                t.row(row);
+            }
+        t.finish();
+        fmt::print("trials: {}\n", status_counts(total));
+        for (const auto& p : journals.problems)
+            fmt::print("warning: {}\n", p);
+    }
+    return 0;
+}
+
+} // namespace iclr

@@ -1,0 +1,101 @@
+// Journal attempts -> runs, metrics, attributes and artifacts rows, one transaction per run.
+#include "slurm/ingest.hpp"
+
+#include "slurm/attempts.hpp"
+
+namespace iclr::slurm {
+namespace {
+
+// What the winning attempt makes of the run; an unfinished one ends 'interrupted' unless it still runs.
+RunEnd outcome(const Attempt& a, const std::optional<std::set<std::string>>& active, bool& still_running) {
+    still_running = false;
+    if (a.end) return *a.end;
+    if (active && active->count(a.job)) {
+        still_running = true;
+        return RunEnd{a.start.start.run, RunStatus::Running, "", "", {}, {}, 0, {}, ""};
+    }
+    RunEnd e;
+    e.run = a.start.start.run;
+    e.status = RunStatus::Interrupted;
+    e.error =
+        "array task " + a.job + " ended before the trial did (cancelled, killed, out of time, or its node failed)";
+    return e;
+}
+
+void replay(Store& store, const Attempt& a) {
+    for (const auto& ev : a.records) {
+        if (auto* m = std::get_if<journal::Metric>(&ev))
+            store.add_metric(m->run, m->key, m->step, m->task, m->value);
+        else if (auto* at = std::get_if<journal::Attribute>(&ev))
+            store.set_attribute(at->run, at->key, at->value);
+        else if (auto* f = std::get_if<journal::Artifact>(&ev))
+            store.add_artifact(f->run, f->name, f->path, f->bytes);
+    }
+}
+
+void apply(Store& store, const Attempt& a, const RunEnd& end, bool still_running, size_t attempts,
+           const std::optional<Store::Ingested>& before) {
+    int64_t run = a.start.start.run;
+    store.begin();
+    try {
+        store.clear_results(run);
+        store.mark_running(a.start.start);
+        replay(store, a);
+        if (!still_running) store.finish_run(end);
+        store.set_ingested(run, {a.id, end.status, int64_t(attempts)}, before);
+        store.commit();
+    } catch (...) {
+        sqlite3_exec(store.db(), "ROLLBACK", nullptr, nullptr, nullptr);
+        throw;
+    }
+}
+
+} // namespace
+
+SyncResult sync_folder(Store& store, const RunFolder& folder, const std::optional<std::set<std::string>>& active) {
+    FrozenPlan plan = folder.read_plan();
+    std::map<int64_t, const FrozenTrial*> planned;
+    for (const auto& t : plan.trials)
+        planned[t.run_id] = &t;
+    FolderJournals j = read_journals(folder);
+    SyncResult r;
+    r.problems = j.problems;
+    for (const auto& [run, attempts] : j.runs) {
+        const Attempt& a = winner(attempts);
+        auto it = planned.find(run);
+        if (it == planned.end() || it->second->key != a.start.key) {
+            r.problems.push_back(a.id + ": run " + std::to_string(run) + " with key " + a.start.key.substr(0, 12) +
+                                 " is not in this folder's plan; skipped");
+            continue;
+        }
+        auto existing = store.find_run(a.start.key);
+        if (!existing || existing->id != run) {
+            r.problems.push_back("run " + std::to_string(run) + " of " + folder.root().filename().string() +
+                                 " is not in " + store.path() + " (the plan was made for " + plan.db_path +
+                                 "); skipped");
+            continue;
+        }
+        bool still_running = false;
+        RunEnd end = outcome(a, active, still_running);
+        std::optional<RunStatus> now = existing->status;
+        auto before = store.ingested(run);
+        bool same = before && before->attempt == a.id;
+        if (now && is_final(*now)) {
+            // Finished is final: never replaced by another attempt or a local run, nor undone by a
+            // journal that lost its end record after it was synced.
+            ++(same ? r.unchanged : r.kept);
+            ++r.status[*now];
+            continue;
+        }
+        if (same && before->status == end.status && !still_running) {
+            ++r.unchanged;
+        } else {
+            apply(store, a, end, still_running, attempts.size(), before);
+            ++r.ingested;
+        }
+        ++r.status[end.status];
+    }
+    return r;
+}
+
+} // namespace iclr::slurm

@@ -1,0 +1,31 @@
+// `iclr sync`: a run folder's journals into the database, idempotently.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "slurm/run_folder.hpp"
+#include "store/store.hpp"
+
+namespace iclr::slurm {
+
+struct SyncResult {
+    int64_t ingested = 0;                // runs written (first time, or their attempt or status changed)
+    int64_t unchanged = 0;               // runs already as their journals say
+    int64_t kept = 0;                    // runs already finished in the database by another attempt: left alone
+    std::map<RunStatus, int64_t> status; // every run the journals name, by the status it has now
+    std::vector<std::string> problems;   // one line each: torn journals, records for unknown runs, ...
+};
+
+// For every run the folder's journals name, the winning attempt (attempts.hpp) replaces whatever
+// the database holds for it, in one transaction per run, unless the database already holds that
+// attempt with that status (so a second sync is a no-op) or the run is already finished (done or
+// diverged: never replaced, never undone). An attempt without an end record is 'running' while its array task is in
+// `active`, else 'interrupted'; active = nullopt (Slurm cannot be asked) counts every such attempt as ended.
+SyncResult sync_folder(Store& store, const RunFolder& folder, const std::optional<std::set<std::string>>& active);
+
+} // namespace iclr::slurm

@@ -1,0 +1,71 @@
+// A sweep handed to Slurm: its run folder on the shared file system, holding the frozen plan
+// (every trial's key and worker payload, every plugin file's hash), the batch script, the array
+// jobs submitted and the array tasks' journals.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace iclr {
+
+struct FrozenTrial {
+    int64_t run_id = 0;
+    std::string key, label;
+    std::string payload; // the worker's TOML, exactly as a local run would send it
+};
+
+struct FrozenPlugin {
+    std::string file, sha256; // a task refuses to run when the file's hash changed since submission
+};
+
+struct FrozenPlan {
+    std::string sweep_name, db_path, created_at;
+    int64_t sweep_id = 0;
+    int trials_per_task = 1, jobs_per_task = 1, threads = 1;
+    double timeout_s = 0;
+    int64_t memory_mb = 0;
+    std::vector<FrozenPlugin> plugins;
+    std::vector<FrozenTrial> trials;
+
+    int64_t task_count() const { return (int64_t(trials.size()) + trials_per_task - 1) / trials_per_task; }
+    // The trials array task `task` (counted across every submission of this plan) runs: [first, end).
+    std::pair<size_t, size_t> slice(int64_t task) const;
+};
+
+// One sbatch submission: array job `job_id`, its array index i runs the plan's task first_task + i.
+struct Submission {
+    std::string job_id;
+    int64_t first_task = 0, count = 0;
+};
+
+class RunFolder {
+  public:
+    explicit RunFolder(std::filesystem::path root) : root_(std::move(root)) {}
+    const std::filesystem::path& root() const { return root_; }
+    std::filesystem::path plan_file() const { return root_ / "plan.toml"; }
+    std::filesystem::path script_file() const { return root_ / "job.sh"; }
+    std::filesystem::path journals_dir() const { return root_ / "journals"; }
+    std::filesystem::path logs_dir() const { return root_ / "logs"; }
+    // "<array job>_<task>.<restart>.jnl": one file per attempt, so no two processes ever append
+    // to the same journal.
+    std::filesystem::path journal_file(const std::string& job_task, int64_t restart) const;
+
+    // Writes plan.toml atomically (temp file + rename) and makes the journals and logs folders.
+    void write_plan(const FrozenPlan& plan) const;
+    // Throws UserError naming the file when it is missing or not a plan this iclr wrote.
+    FrozenPlan read_plan() const;
+    void add_submission(const Submission& s) const; // appends a line to jobs.txt
+    std::vector<Submission> submissions() const;
+    // The journal files, oldest attempt first (by array job, task, restart).
+    std::vector<std::filesystem::path> journals() const;
+
+  private:
+    std::filesystem::path root_;
+};
+
+// The run folders under `dir` (results/slurm/DB) of one sweep, oldest first.
+std::vector<RunFolder> run_folders_of(const std::filesystem::path& dir, const std::string& sweep_name);
+
+} // namespace iclr

@@ -1,0 +1,166 @@
+// Sweeps through a REAL Slurm (slurm-wlm + munge, a single-node cluster that ctest starts with
+// tests/slurm/cluster.sh and stops afterwards): same trials as a local run, scancel then resume
+// with no duplicates, a torn journal ingested up to its last good record, sync twice a no-op.
+#include <filesystem>
+#include <regex>
+
+#include "e2e_util.hpp"
+
+using namespace iclr::e2e;
+namespace fs = std::filesystem;
+
+namespace {
+
+// The cluster ctest started (SLURM_CONF points at it), or why the tests skip.
+std::string cluster_missing() {
+    const char* conf = std::getenv("SLURM_CONF");
+    if (!conf || !fs::exists(conf))
+        return "no test cluster (tests/slurm/cluster.sh needs root and slurm-wlm + munge from `make test-deps`)";
+    return "";
+}
+
+#define REQUIRE_CLUSTER()                                                                                              \
+    if (auto why = cluster_missing(); !why.empty()) GTEST_SKIP() << why
+
+// The slurm queue of this user, as squeue prints it.
+std::string queue() {
+    Scratch tmp;
+    return tmp.run_binary("/usr/bin/squeue", {"--me", "-h", "-r", "-o", "%i %T"}).out;
+}
+
+bool queue_empty_of(const std::string& job) { return queue().find(job + "_") == std::string::npos; }
+
+std::string run_folder_in(const std::string& out) {
+    std::smatch m;
+    static const std::regex re("run folder (\\S+)");
+    return std::regex_search(out, m, re) ? m[1].str() : "";
+}
+
+std::string job_in(const std::string& out) {
+    std::smatch m;
+    static const std::regex re("job (\\d+)");
+    return std::regex_search(out, m, re) ? m[1].str() : "";
+}
+
+std::string sweep_of(const Scratch& s, int sleep_ms, int n) {
+    return s.write("slow.toml", "[sweep]\nname = \"slow\"\n[sweep.slurm]\ntrials_per_task = 3\n[method]\n"
+                                "plugin = \"noop\"\nvalues = 4\nsleep_ms = " +
+                                    std::to_string(sleep_ms) + "\ntag = { range = [0, " + std::to_string(n) + "] }\n");
+}
+
+} // namespace
+
+TEST(Slurm, TheCiForgettingSweepGivesTheSameTrialsAsALocalRun) {
+    REQUIRE_CLUSTER();
+    Scratch s;
+    std::string sweep = std::string(ICLR_TEST_SOURCE_DIR) + "/sweeps/forgetting_vs_scale.toml";
+    auto local = s.run({"run", sweep, "--profile", "ci", "--db", s.path("local.db")});
+    ASSERT_EQ(local.code, 0) << local.out;
+    auto slurm = s.run({"run", sweep, "--profile", "ci", "--db", s.path("slurm.db"), "--launcher", "slurm",
+                        "--trials-per-task", "2", "--wait"});
+    ASSERT_EQ(slurm.code, 0) << slurm.out;
+    EXPECT_NE(slurm.out.find("submitted"), std::string::npos) << slurm.out;
+    const char* keys =
+        "SELECT group_concat(key || ':' || status, ',') FROM (SELECT key, status FROM runs ORDER BY key)";
+    std::string local_keys = Scratch::sql_in(s.path("local.db"), keys);
+    EXPECT_GT(local_keys.size(), 100u);
+    EXPECT_EQ(Scratch::sql_in(s.path("slurm.db"), keys), local_keys);
+    // the same metric rows per run (values may differ in the last bits: 1 thread here, 2 there)
+    const char* rows = "SELECT group_concat(n, ',') FROM (SELECT r.key, COUNT(m.run_id) AS n FROM runs r "
+                       "LEFT JOIN metrics m ON m.run_id = r.id GROUP BY r.key ORDER BY r.key)";
+    EXPECT_EQ(Scratch::sql_in(s.path("slurm.db"), rows), Scratch::sql_in(s.path("local.db"), rows));
+    EXPECT_EQ(Scratch::sql_in(s.path("slurm.db"), "SELECT COUNT(*) FROM journal_ingests"),
+              Scratch::sql_in(s.path("slurm.db"), "SELECT COUNT(*) FROM runs"));
+    auto again = s.run({"sync", "--db", s.path("slurm.db")});
+    ASSERT_EQ(again.code, 0) << again.out;
+    EXPECT_NE(again.out.find(": 0 run(s) written"), std::string::npos) << again.out;
+    // the same queries answer: verify on the Slurm database
+    auto v = s.run({"verify", sweep, "--profile", "ci", "--db", s.path("slurm.db")});
+    EXPECT_EQ(v.code, 0) << v.out;
+}
+
+TEST(Slurm, ACancelledArrayTaskIsResumedWithNoTrialCountedTwice) {
+    REQUIRE_CLUSTER();
+    Scratch s;
+    std::string sweep = sweep_of(s, 1500, 6); // 2 array tasks of 3 trials, 1.5 s each
+    auto sub = s.run({"run", sweep, "--launcher", "slurm"});
+    ASSERT_EQ(sub.code, 0) << sub.out;
+    std::string folder = run_folder_in(sub.out), job = job_in(sub.out);
+    ASSERT_FALSE(folder.empty()) << sub.out;
+    // task 0 has started its first trial (a start record in its journal): cancel it there
+    ASSERT_TRUE(eventually(
+        [&] {
+            return fs::exists(folder + "/journals/" + job + "_0.0.jnl") &&
+                   fs::file_size(folder + "/journals/" + job + "_0.0.jnl") > 100;
+        },
+        60))
+        << queue();
+    Scratch tmp;
+    auto cancel = tmp.run_binary("/usr/bin/scancel", {job + "_0"});
+    ASSERT_EQ(cancel.code, 0) << cancel.out;
+    ASSERT_TRUE(eventually([&] { return queue_empty_of(job); }, 60)) << queue();
+    auto status = s.run({"status", folder});
+    EXPECT_NE(status.out.find("ended early"), std::string::npos) << status.out;
+    auto resumed = s.run({"run", sweep, "--launcher", "slurm", "--wait"});
+    ASSERT_EQ(resumed.code, 0) << resumed.out;
+    EXPECT_NE(resumed.out.find("3 already done"), std::string::npos) << resumed.out; // task 1's trials
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs WHERE status = 'done'"), 6);
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM metrics"), 6 * 4);             // 4 rows a trial, none twice
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs WHERE attempts = 2"), 1); // the one cancelled mid-way
+    auto sync = s.run({"sync"});
+    EXPECT_EQ(sync.code, 0) << sync.out;
+    EXPECT_NE(sync.out.find("synced slow-"), std::string::npos) << sync.out;
+    EXPECT_FALSE(std::regex_search(sync.out, std::regex("[1-9][0-9]* run\\(s\\) written"))) << sync.out;
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM metrics"), 6 * 4);
+}
+
+TEST(Slurm, ATornJournalIsIngestedUpToItsLastGoodRecordAndResumeRunsTheRest) {
+    REQUIRE_CLUSTER();
+    Scratch s;
+    std::string sweep = sweep_of(s, 0, 3); // one array task of 3 quick trials
+    auto sub = s.run({"run", sweep, "--launcher", "slurm"});
+    ASSERT_EQ(sub.code, 0) << sub.out;
+    std::string folder = run_folder_in(sub.out), job = job_in(sub.out);
+    ASSERT_TRUE(eventually([&] { return queue_empty_of(job); }, 120)) << queue();
+    std::string journal = folder + "/journals/" + job + "_0.0.jnl";
+    ASSERT_TRUE(fs::exists(journal));
+    fs::resize_file(journal, fs::file_size(journal) - 7); // a kill tore the last trial's end record
+    auto sync = s.run({"sync"});
+    ASSERT_EQ(sync.code, 0) << sync.out;
+    EXPECT_NE(sync.out.find("cut short"), std::string::npos) << sync.out;
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs WHERE status = 'done'"), 2);
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs WHERE status = 'interrupted'"), 1);
+    auto twice = s.run({"sync"});
+    EXPECT_NE(twice.out.find(": 0 run(s) written, 3 unchanged"), std::string::npos) << twice.out;
+    auto resumed = s.run({"run", sweep, "--launcher", "slurm", "--wait"});
+    ASSERT_EQ(resumed.code, 0) << resumed.out;
+    EXPECT_NE(resumed.out.find("2 already done"), std::string::npos) << resumed.out;
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs WHERE status = 'done'"), 3);
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM metrics"), 3 * 4);
+}
+
+TEST(Slurm, BadSlurmSettingsAreRefusedWithTheirPosition) {
+    Scratch s;
+    auto r = s.run({"plan", s.write("bad.toml", "[sweep]\nname = \"b\"\n[sweep.slurm]\ntrials_per_task = 0\n"
+                                                "[method]\nplugin = \"noop\"\n")});
+    EXPECT_EQ(r.code, 2) << r.out;
+    EXPECT_NE(r.out.find("bad.toml:4:19: sweep.slurm.trials_per_task must be an integer from 1 to"), std::string::npos)
+        << r.out;
+    auto u = s.run({"plan", s.write("u.toml", "[sweep]\nname = \"b\"\n[sweep.slurm]\nqueue = \"x\"\n"
+                                              "[method]\nplugin = \"noop\"\n")});
+    EXPECT_NE(u.out.find("unknown key sweep.slurm.queue"), std::string::npos) << u.out;
+}
+
+TEST(Gpus, PinnedWorkersFitTheGpusAndRunsRecordTheDeviceTheyGot) {
+    Scratch s;
+    s.set_env("CUDA_VISIBLE_DEVICES", "0,1"); // two made-up GPUs; libtorch here is CPU-only
+    std::string sweep = s.write("g.toml", "[sweep]\nname = \"g\"\njobs = 4\n[method]\nplugin = \"noop\"\n"
+                                          "tag = { range = [0, 4] }\n");
+    auto r = s.run({"run", sweep, "--gpus", "0,1"});
+    ASSERT_EQ(r.code, 0) << r.out;
+    EXPECT_NE(r.out.find("2 GPU(s) x 1 trial(s) each: 2 job(s) at once, not 4"), std::string::npos) << r.out;
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs WHERE status = 'done' AND device = 'cpu'"), 4);
+    auto bad = s.run({"run", sweep, "--gpus", "3"});
+    EXPECT_EQ(bad.code, 2);
+    EXPECT_NE(bad.out.find("--gpus 3: GPU 3 is not visible here (visible: 0,1)"), std::string::npos) << bad.out;
+}

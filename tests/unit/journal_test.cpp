@@ -1,0 +1,254 @@
+// Journals and `iclr sync`'s ingestion: framing that catches torn writes, events that round-trip
+// bit-exact, and ingestion that counts every trial once however often it runs.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+
+#include "journal/events.hpp"
+#include "journal/journal_file.hpp"
+#include "slurm/ingest.hpp"
+#include "slurm/run_folder.hpp"
+#include "store/sqlite_util.hpp"
+#include "store/store.hpp"
+#include "test_util.hpp"
+
+using namespace iclr;
+namespace fs = std::filesystem;
+
+TEST(Journal, Crc32IsZlibs) {
+    EXPECT_EQ(journal::crc32("123456789"), 0xCBF43926u); // the standard check value
+    EXPECT_EQ(journal::crc32(""), 0u);
+}
+
+TEST(Journal, EveryCutThroughTheLastRecordKeepsTheRecordsBeforeIt) {
+    test::TempDir dir;
+    std::string path = dir.file("a.jnl");
+    {
+        journal::Writer w(path);
+        w.append("first");
+        w.append(std::string(300, 'x'));
+        w.append("third record");
+        w.sync();
+    }
+    std::string whole = test::read_file(path);
+    auto all = journal::read_file(path);
+    ASSERT_EQ(all.records.size(), 3u);
+    EXPECT_TRUE(all.problem.empty());
+    EXPECT_EQ(all.records[1], std::string(300, 'x'));
+    uint64_t third = all.offsets[2];
+    for (uint64_t cut = third + 1; cut < whole.size(); ++cut) {
+        test::write_file(path, whole.substr(0, cut));
+        auto r = journal::read_file(path);
+        ASSERT_EQ(r.records.size(), 2u) << "cut at " << cut;
+        EXPECT_EQ(r.good_bytes, third);
+        EXPECT_NE(r.problem.find("byte " + std::to_string(third)), std::string::npos) << r.problem;
+    }
+    std::string flipped = whole;
+    flipped[whole.size() - 3] ^= 0x20; // a bit flipped inside the last payload
+    test::write_file(path, flipped);
+    auto r = journal::read_file(path);
+    EXPECT_EQ(r.records.size(), 2u);
+    EXPECT_NE(r.problem.find("checksum"), std::string::npos);
+}
+
+TEST(Journal, EventsRoundTripBitExact) {
+    RunEnd end{7, RunStatus::Diverged, "loss\tnot\nfinite", "tail:\x01", 0, 11, 2.5, 40, "2026-11-30T00:00:00Z"};
+    std::vector<journal::Event> events{
+        journal::TaskOpened{"12_3", 1, 999, "node1", "2026-11-30T00:00:00Z"},
+        journal::Started{RunStart{7, 42, 2, "cpu", "node1", "1.13.0", "2026-11-30T00:00:01Z"}, "abc123"},
+        journal::Metric{7, "acc", 3, 1, std::nan("")},
+        journal::Metric{7, "loss", 4, std::nullopt, -INFINITY},
+        journal::Metric{7, "x", 5, 0, 0.1},
+        journal::Attribute{7, "cache_key", "12:34"},
+        journal::Artifact{7, "model", "/tmp/a b.pt", 1234},
+        end};
+    for (const auto& e : events) {
+        auto back = journal::decode(journal::encode(e));
+        ASSERT_TRUE(back);
+        EXPECT_EQ(journal::encode(*back), journal::encode(e)); // doubles compared by their bits
+        EXPECT_EQ(back->index(), e.index());
+    }
+    auto m = std::get<journal::Metric>(*journal::decode(journal::encode(events[4])));
+    EXPECT_EQ(m.value, 0.1);
+    auto e = std::get<journal::Ended>(*journal::decode(journal::encode(end)));
+    EXPECT_EQ(e.error, "loss\tnot\nfinite");
+    EXPECT_EQ(e.signal, 11);
+    EXPECT_EQ(e.diverged_step, 40);
+    EXPECT_FALSE(journal::decode("Z1:x"));    // a kind this iclr does not know
+    EXPECT_FALSE(journal::decode("M5:ab"));   // a field longer than the payload
+    EXPECT_FALSE(journal::decode("A1:x1:y")); // too few fields
+}
+
+namespace {
+
+// A database with three pending runs and a run folder whose plan names them.
+struct Cluster {
+    test::TempDir dir;
+    std::unique_ptr<Store> store = Store::open_write(dir.file("r.db"));
+    RunFolder folder{dir.path() / "slurm" / "s-1"};
+    std::vector<int64_t> runs;
+
+    Cluster() {
+        store->begin();
+        int64_t sweep = store->add_sweep({"s", "s.toml", "", "src", "sha", "", "host", -1});
+        FrozenPlan plan;
+        plan.sweep_name = "s";
+        plan.sweep_id = sweep;
+        plan.db_path = dir.file("r.db");
+        plan.created_at = now_iso();
+        for (int k = 0; k < 3; ++k) {
+            RunRow r;
+            r.key = "key-" + std::to_string(k);
+            r.sweep_id = sweep;
+            r.trial_index = uint64_t(k);
+            r.config_toml = "k = " + std::to_string(k);
+            r.config_json = r.plugins_json = "{}";
+            runs.push_back(store->prepare_run(r, std::nullopt));
+            plan.trials.push_back({runs.back(), r.key, "k=" + std::to_string(k), "payload"});
+        }
+        store->commit();
+        folder.write_plan(plan);
+    }
+    journal::Writer journal(const std::string& job, int64_t restart) {
+        journal::Writer w(folder.journal_file(job, restart).string());
+        w.append(journal::encode(journal::TaskOpened{job, restart, 1, "node", now_iso()}));
+        return w;
+    }
+    void start(journal::Writer& w, int k) {
+        w.append(journal::encode(
+            journal::Started{RunStart{runs[k], 1, 1, "cpu", "node", "1.13", now_iso()}, "key-" + std::to_string(k)}));
+    }
+    void metric(journal::Writer& w, int k, int64_t step, double v) {
+        w.append(journal::encode(journal::Metric{runs[k], "acc", step, std::nullopt, v}));
+    }
+    void end(journal::Writer& w, int k, RunStatus s) {
+        RunEnd e;
+        e.run = runs[k];
+        e.status = s;
+        e.at = now_iso();
+        w.append(journal::encode(journal::Event(e)));
+    }
+    int64_t count(const std::string& sql) {
+        Statement st(store->db(), sql);
+        st.step();
+        return st.col_int(0);
+    }
+    std::string status(int k) { return to_string(*store->run_status(runs[k])); }
+};
+
+} // namespace
+
+TEST(Sync, ARequeuedTrialCountsOnceAndASecondSyncChangesNothing) {
+    Cluster c;
+    {
+        auto a = c.journal("5_0", 0); // the first attempt: run 0 done, run 1 killed mid-way
+        c.start(a, 0);
+        c.metric(a, 0, 0, 0.5);
+        c.metric(a, 0, 1, 0.9);
+        c.end(a, 0, RunStatus::Done);
+        c.start(a, 1);
+        c.metric(a, 1, 0, 0.1);
+        a.sync();
+        auto b = c.journal("5_0", 1); // the requeued attempt: run 1 again, run 2 fails
+        c.start(b, 1);
+        c.metric(b, 1, 0, 0.2);
+        c.metric(b, 1, 1, 0.8);
+        c.end(b, 1, RunStatus::Done);
+        c.start(b, 2);
+        c.end(b, 2, RunStatus::Failed);
+        b.sync();
+    }
+    auto r = slurm::sync_folder(*c.store, c.folder, std::set<std::string>{});
+    EXPECT_EQ(r.ingested, 3);
+    EXPECT_TRUE(r.problems.empty());
+    EXPECT_EQ(c.status(0), "done");
+    EXPECT_EQ(c.status(1), "done");
+    EXPECT_EQ(c.status(2), "failed");
+    EXPECT_EQ(c.count("SELECT COUNT(*) FROM metrics"), 4); // run 1: the finished attempt's 2 rows only
+    EXPECT_EQ(c.count("SELECT COUNT(*) FROM metrics WHERE run_id = " + std::to_string(c.runs[1]) + " AND value = 0.1"),
+              0);
+    EXPECT_EQ(c.count("SELECT attempts FROM runs WHERE id = " + std::to_string(c.runs[1])), 2);
+    EXPECT_EQ(c.count("SELECT COUNT(*) FROM final_metrics"), 2);
+
+    auto again = slurm::sync_folder(*c.store, c.folder, std::set<std::string>{});
+    EXPECT_EQ(again.ingested, 0);
+    EXPECT_EQ(again.unchanged, 3);
+    EXPECT_EQ(c.count("SELECT COUNT(*) FROM metrics"), 4);
+}
+
+TEST(Sync, ATornJournalIsIngestedUpToItsLastGoodRecord) {
+    Cluster c;
+    {
+        auto a = c.journal("6_0", 0);
+        c.start(a, 0);
+        c.metric(a, 0, 0, 0.5);
+        c.end(a, 0, RunStatus::Done);
+        c.start(a, 1);
+        c.metric(a, 1, 0, 0.25);
+        c.metric(a, 1, 1, 0.75);
+        a.sync();
+    }
+    std::string path = c.folder.journal_file("6_0", 0).string();
+    fs::resize_file(path, fs::file_size(path) - 5); // the kill tore the last metric
+    auto r = slurm::sync_folder(*c.store, c.folder, std::set<std::string>{});
+    ASSERT_EQ(r.problems.size(), 1u);
+    EXPECT_NE(r.problems[0].find("cut short"), std::string::npos) << r.problems[0];
+    EXPECT_EQ(c.status(0), "done");
+    EXPECT_EQ(c.status(1), "interrupted"); // its task is gone and it never ended
+    EXPECT_EQ(c.count("SELECT COUNT(*) FROM metrics WHERE run_id = " + std::to_string(c.runs[1])), 1);
+    EXPECT_EQ(c.status(2), "pending"); // never started: left for the next submission
+}
+
+TEST(Sync, AnUnfinishedTrialRunsWhileItsTaskIsQueuedAndIsInterruptedAfter) {
+    Cluster c;
+    {
+        auto a = c.journal("7_2", 0);
+        c.start(a, 0);
+        c.metric(a, 0, 0, 0.5);
+        a.sync();
+    }
+    auto r = slurm::sync_folder(*c.store, c.folder, std::set<std::string>{"7_2"});
+    EXPECT_EQ(c.status(0), "running");
+    EXPECT_EQ(r.status[RunStatus::Running], 1);
+    {
+        journal::Writer a(c.folder.journal_file("7_2", 0).string()); // the same attempt goes on
+        c.metric(a, 0, 1, 0.6);
+        a.sync();
+    }
+    slurm::sync_folder(*c.store, c.folder, std::set<std::string>{"7_2"});
+    EXPECT_EQ(c.count("SELECT COUNT(*) FROM metrics"), 2); // re-read whole, not appended twice
+    slurm::sync_folder(*c.store, c.folder, std::set<std::string>{});
+    EXPECT_EQ(c.status(0), "interrupted");
+    Statement st(c.store->db(), "SELECT error FROM runs WHERE id = " + std::to_string(c.runs[0]));
+    st.step();
+    EXPECT_NE(st.col_text(0).find("7_2"), std::string::npos);
+}
+
+TEST(Sync, AFinishedRunIsNeverReplacedAndForeignRecordsAreRefused) {
+    Cluster c;
+    {
+        auto a = c.journal("8_0", 0);
+        c.start(a, 0);
+        c.metric(a, 0, 0, 0.5);
+        c.end(a, 0, RunStatus::Done);
+        a.sync();
+    }
+    slurm::sync_folder(*c.store, c.folder, std::set<std::string>{});
+    {
+        auto b = c.journal("9_0", 0); // a later submission ran it again (it should not have)
+        c.start(b, 0);
+        c.metric(b, 0, 0, 0.7);
+        c.end(b, 0, RunStatus::Done);
+        // a record naming run 1 with another trial's key: not this plan's
+        b.append(journal::encode(journal::Started{RunStart{c.runs[1], 1, 1, "cpu", "n", "1", now_iso()}, "key-x"}));
+        b.sync();
+    }
+    auto r = slurm::sync_folder(*c.store, c.folder, std::set<std::string>{});
+    EXPECT_EQ(r.ingested, 0);
+    ASSERT_EQ(r.problems.size(), 1u);
+    EXPECT_NE(r.problems[0].find("not in this folder's plan"), std::string::npos) << r.problems[0];
+    EXPECT_EQ(c.count("SELECT COUNT(*) FROM metrics WHERE value = 0.5"), 1); // the first finished attempt
+    EXPECT_EQ(c.count("SELECT COUNT(*) FROM metrics"), 1);
+    EXPECT_EQ(c.status(1), "pending");
+}
