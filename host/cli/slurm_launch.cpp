@@ -6,10 +6,13 @@
 
 #include <chrono>
 #include <fstream>
+#include <map>
+#include <set>
 #include <thread>
 
 #include <fmt/core.h>
 
+#include "cli/progress.hpp"
 #include "cli/run_plan.hpp"
 #include "cli/slurm_common.hpp"
 #include "common/duration.hpp"
@@ -60,45 +63,54 @@ std::vector<Submission> submit(const RunFolder& folder, const FrozenPlan& plan, 
     return subs;
 }
 
-// --wait: sync every few seconds and show the counts until Slurm holds no task of the folder.
-int follow(const SlurmLaunch& l, const RunFolder& folder, int64_t total) {
+// --wait: syncs every 2 s and draws the local run's progress line from what the journals say, until
+// Slurm holds no task of the folder. An interrupted trial is only noted: its task may be requeued.
+int follow(const SlurmLaunch& l, const RunFolder& folder, const FrozenPlan& plan) {
     install_stop_handlers();
-    bool tty = isatty(STDOUT_FILENO);
+    std::map<int64_t, const FrozenTrial*> trials;
+    for (const auto& t : plan.trials)
+        trials[t.run_id] = &t;
+    Progress progress(int64_t(plan.trials.size()), isatty(STDOUT_FILENO));
+    std::set<int64_t> running, reported;
     auto start = std::chrono::steady_clock::now();
-    std::string last;
     for (;;) {
         auto active = active_tasks({folder});
         slurm::SyncResult r = slurm::sync_folder(l.store, folder, active);
-        bool over = active && active->empty();
-        auto n = [&r](RunStatus st) {
-            auto it = r.status.find(st);
-            return it == r.status.end() ? int64_t(0) : it->second;
-        };
-        std::string line = fmt::format(
-            "slurm: {} of {} trials: {} ({} array task(s) queued or running) {}",
-            n(RunStatus::Done) + n(RunStatus::Diverged), total, status_counts(r.status), active ? active->size() : 0,
-            format_duration(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()));
-        if (tty)
-            fmt::print("\r\033[K{}", line);
-        else if (line.substr(0, line.rfind(')')) != last.substr(0, last.rfind(')')))
-            fmt::print("{}\n", line);
-        last = line;
-        std::fflush(stdout);
-        if (over) {
-            if (tty) fmt::print("\n");
+        for (const auto& c : r.changes) {
+            if (reported.count(c.run)) continue;
+            if (running.insert(c.run).second) progress.started();
+            if (c.status == RunStatus::Running) continue;
+            if (c.status == RunStatus::Interrupted) {
+                progress.clear_line();
+                fmt::print("run {} interrupted: {}  ({})\n", c.run, c.error, trials[c.run]->label);
+                continue;
+            }
+            reported.insert(c.run);
+            progress.finished(c.run, c.status, c.seconds, trials[c.run]->label, c.error);
+        }
+        if (active && active->empty()) {
+            progress.clear_line();
             for (const auto& p : r.problems)
                 fmt::print(stderr, "iclr: warning: {}\n", p);
-            int64_t failed = n(RunStatus::Failed) + n(RunStatus::Timeout);
-            int64_t missing = total - n(RunStatus::Done) - n(RunStatus::Diverged);
-            fmt::print("sweep {}: {} on Slurm{}\n", l.arms.base().name, status_counts(r.status),
-                       missing > 0 ? "; run the same command again to submit the trials not done" : "");
+            double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+            int64_t finished = 0, failed = 0;
+            for (const auto& [status, n] : r.status) {
+                finished += is_final(status) ? n : 0;
+                failed += is_failure(status) ? n : 0;
+            }
+            int64_t missing = int64_t(plan.trials.size()) - finished;
+            fmt::print(
+                "sweep {} on Slurm: {} in {}{}\n", l.arms.base().name, status_counts(r.status), format_duration(secs),
+                missing > 0 ? fmt::format("; {} not done: run the same command again to submit them", missing) : "");
             return failed ? 1 : 0;
         }
-        for (int k = 0; k < 20 && !stop_signal(); ++k)
+        for (int k = 0; k < 20 && !stop_signal(); ++k) {
             std::this_thread::sleep_for(std::chrono::milliseconds(100));
+            progress.tick();
+        }
         if (stop_signal()) {
-            fmt::print("{}stopped following; the array job(s) go on: iclr status {}\n", tty ? "\n" : "",
-                       folder.root().string());
+            progress.clear_line();
+            fmt::print("stopped following; the array job(s) go on: iclr status {}\n", folder.root().string());
             return 128 + stop_signal();
         }
     }
@@ -148,7 +160,7 @@ int run_on_slurm(const SlurmLaunch& l) {
                    folder.root().string());
         return 0;
     }
-    return follow(l, folder, total);
+    return follow(l, folder, plan);
 }
 
 } // namespace iclr

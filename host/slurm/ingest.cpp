@@ -92,6 +92,7 @@ SyncResult sync_folder(Store& store, const RunFolder& folder, const std::optiona
         } else {
             apply(store, a, end, still_running, attempts.size(), before);
             ++r.ingested;
+            r.changes.push_back({run, end.status, end.duration_s, end.error});
         }
         ++r.status[end.status];
     }

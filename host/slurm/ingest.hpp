@@ -19,6 +19,13 @@ struct SyncResult {
     int64_t kept = 0;                    // runs already finished in the database by another attempt: left alone
     std::map<RunStatus, int64_t> status; // every run the journals name, by the status it has now
     std::vector<std::string> problems;   // one line each: torn journals, records for unknown runs, ...
+    struct Change {
+        int64_t run = 0;
+        RunStatus status = RunStatus::Running; // what the run is now
+        double seconds = 0;
+        std::string error;
+    };
+    std::vector<Change> changes; // the runs written, in journal order (for a live progress line)
 };
 
 // For every run the folder's journals name, the winning attempt (attempts.hpp) replaces whatever
