@@ -6,7 +6,7 @@
 
 #include "../../plugins/datasets/common/idx_stream.hpp"
 #include "../../plugins/methods/curriculum_rnn/rate_rnn.hpp"
-#include "plugin_test_util.hpp"
+#include "benchmark_session.hpp"
 
 using namespace iclr;
 using namespace curriculum_rnn;
@@ -133,19 +133,9 @@ TEST(GlimpseEvidence, LabelsAreTheDigitShownMoreOften) {
 
 namespace {
 
-struct RnnSession : Session {
-    RnnSession(test::TestContext& c, std::map<std::string, std::string> data) : ctx_(c) {
-        b_ = test::make_plugin<Dataset>("datasets", "glimpse_evidence", c, std::move(data))->load(c);
-    }
-    const Benchmark& benchmark() override { return b_; }
-    std::shared_ptr<Backbone> new_backbone() override { throw PluginError("no model"); }
-    void notify(const Event&, Learner&) override {}
-    RunContext& ctx() override { return ctx_; }
-    const Benchmark* pretrain_benchmark() override { return nullptr; }
-    std::string config_text(const std::string&) override { return ""; }
-    test::TestContext& ctx_;
-    Benchmark b_;
-};
+test::BenchmarkSession glimpses(test::TestContext& c, std::map<std::string, std::string> data) {
+    return {c, test::make_plugin<Dataset>("datasets", "glimpse_evidence", c, std::move(data))->load(c)};
+}
 
 } // namespace
 
@@ -154,7 +144,7 @@ TEST(CurriculumRnn, BothRulesLearnAnEasyTaskAndAnUnreachableCriterionIsCensored)
                                             {"glimpses", "5"}, {"train_trials", "400"}, {"test_trials", "200"}};
     for (std::string curriculum : {"none", "easy_to_hard", "staged"}) {
         test::TestContext ctx;
-        RnnSession s(ctx, easy);
+        auto s = glimpses(ctx, easy);
         test::make_plugin<Method>(
             "methods", "curriculum_rnn", ctx,
             {{"curriculum", "\"" + curriculum + "\""}, {"hidden", "16"}, {"max_steps", "600"}, {"criterion", "0.8"}})
@@ -174,7 +164,7 @@ TEST(CurriculumRnn, BothRulesLearnAnEasyTaskAndAnUnreachableCriterionIsCensored)
     test::TestContext ctx;
     auto noisy = easy;
     noisy["noise"] = "10"; // glimpses drowned: no network reaches 100% on 200 test trials
-    RnnSession s(ctx, noisy);
+    auto s = glimpses(ctx, noisy);
     test::make_plugin<Method>("methods", "curriculum_rnn", ctx,
                               {{"criterion", "1"}, {"max_steps", "30"}, {"hidden", "4"}})
         ->run(s);
