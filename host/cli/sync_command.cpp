@@ -101,6 +101,7 @@ int cmd_status(const std::vector<std::string>& named, const CommonOptions& c) {
             Format::Table, [](std::string_view s) { fmt::print("{}", s); }, isatty(STDOUT_FILENO));
         t.columns({"array task", "slurm", "trials", "finished", "journal", "not started"});
         std::map<RunStatus, int64_t> total;
+        bool ended_early = false;
         for (const auto& sub : f.submissions())
             for (int64_t i = 0; i < sub.count; ++i) {
                 auto [first, end] = plan.slice(sub.first_task + i);
@@ -114,10 +115,14 @@ int cmd_status(const std::vector<std::string>& named, const CommonOptions& c) {
                      task_row(sub.job_id + "_" + std::to_string(i), active,
                               states.value_or(std::map<std::string, std::string>{}), int64_t(end - first), by))
                     row.push_back(Cell{std::move(text)});
+                ended_early = ended_early || row[1].text == "ended early";
                 t.row(row);
             }
         t.finish();
         fmt::print("trials: {}\n", status_counts(total));
+        if (ended_early)
+            fmt::print("a task that ended early says why at the end of its log: {}/JOB_TASK.out\n",
+                       f.logs_dir().string());
         for (const auto& p : journals.problems)
             fmt::print("warning: {}\n", p);
     }

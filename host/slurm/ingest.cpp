@@ -60,6 +60,7 @@ SyncResult sync_folder(Store& store, const RunFolder& folder, const std::optiona
     FolderJournals j = read_journals(folder);
     SyncResult r;
     r.problems = j.problems;
+    int64_t not_in_db = 0; // said once: a folder synced into the wrong database names every run
     for (const auto& [run, attempts] : j.runs) {
         const Attempt& a = winner(attempts);
         auto it = planned.find(run);
@@ -70,9 +71,7 @@ SyncResult sync_folder(Store& store, const RunFolder& folder, const std::optiona
         }
         auto existing = store.find_run(a.start.key);
         if (!existing || existing->id != run) {
-            r.problems.push_back("run " + std::to_string(run) + " of " + folder.root().filename().string() +
-                                 " is not in " + store.path() + " (the plan was made for " + plan.db_path +
-                                 "); skipped");
+            ++not_in_db;
             continue;
         }
         bool still_running = false;
@@ -96,6 +95,9 @@ SyncResult sync_folder(Store& store, const RunFolder& folder, const std::optiona
         }
         ++r.status[end.status];
     }
+    if (not_in_db)
+        r.problems.push_back(std::to_string(not_in_db) + " run(s) of " + folder.root().filename().string() +
+                             " are not in " + store.path() + " (the plan was made for " + plan.db_path + "); skipped");
     return r;
 }
 
