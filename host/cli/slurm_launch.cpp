@@ -56,7 +56,9 @@ std::vector<Submission> submit(const RunFolder& folder, const FrozenPlan& plan, 
     std::vector<Submission> subs;
     for (int64_t first = 0; first < plan.task_count(); first += max_array) {
         int64_t count = std::min(max_array, plan.task_count() - first);
-        Submission sub{slurm::submit_array(folder.script_file().string(), count, first, s), first, count};
+        Submission sub{slurm::submit_array(folder.script_file().string(), count, first, s,
+                                           (folder.logs_dir() / "%A_%a.out").string()),
+                       first, count};
         folder.add_submission(sub);
         subs.push_back(sub);
     }

@@ -19,7 +19,7 @@ std::string batch_script(const RunFolder& folder, const std::string& sweep_name,
     std::string t = "#!/bin/bash\n# iclr: one array task of sweep " + sweep_name +
                     " (plan: plan.toml beside this script)\n"
                     "#SBATCH --job-name=iclr-" +
-                    sweep_name + "\n#SBATCH --output=" + (folder.logs_dir() / "%A_%a.out").string() +
+                    sweep_name +
                     "\n#SBATCH --open-mode=append\n#SBATCH --cpus-per-task=" + std::to_string(s.cpus_per_task) +
                     "\n#SBATCH --signal=B:USR1@" + std::to_string(s.signal_grace_s) + "\n#SBATCH --requeue\n";
     if (!s.partition.empty()) t += "#SBATCH --partition=" + s.partition + "\n";

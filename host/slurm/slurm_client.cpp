@@ -53,10 +53,11 @@ int64_t max_array_size() {
     return 1001;
 }
 
-std::string submit_array(const std::string& script, int64_t count, int64_t first_task, const SlurmSettings& s) {
+std::string submit_array(const std::string& script, int64_t count, int64_t first_task, const SlurmSettings& s,
+                         const std::string& output) {
     std::string array = "--array=0-" + std::to_string(count - 1);
     if (s.max_parallel > 0) array += "%" + std::to_string(s.max_parallel);
-    std::vector<std::string> args{"--parsable", array};
+    std::vector<std::string> args{"--parsable", array, "--output=" + output};
     args.insert(args.end(), s.sbatch_args.begin(), s.sbatch_args.end());
     args.push_back(script);
     args.push_back(std::to_string(first_task));

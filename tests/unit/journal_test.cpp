@@ -7,6 +7,7 @@
 
 #include "journal/events.hpp"
 #include "journal/journal_file.hpp"
+#include "slurm/batch_script.hpp"
 #include "slurm/ingest.hpp"
 #include "slurm/run_folder.hpp"
 #include "store/sqlite_util.hpp"
@@ -251,4 +252,59 @@ TEST(Sync, AFinishedRunIsNeverReplacedAndForeignRecordsAreRefused) {
     EXPECT_EQ(c.count("SELECT COUNT(*) FROM metrics WHERE value = 0.5"), 1); // the first finished attempt
     EXPECT_EQ(c.count("SELECT COUNT(*) FROM metrics"), 1);
     EXPECT_EQ(c.status(1), "pending");
+}
+
+TEST(RunFolder, ThePlanRoundTripsAndSlicesCoverEveryTrialOnce) {
+    test::TempDir dir;
+    RunFolder f(dir.path() / "s-3");
+    FrozenPlan p;
+    p.sweep_name = "s";
+    p.sweep_id = 3;
+    p.db_path = "/x/r.db";
+    p.created_at = "2026-11-30T00:00:00Z";
+    p.trials_per_task = 3;
+    p.timeout_s = 1.5;
+    p.plugins = {{"/p/a b.so", "00ff"}};
+    for (int k = 0; k < 7; ++k)
+        p.trials.push_back({10 + k, "key" + std::to_string(k), "label \"" + std::to_string(k) + "\"",
+                            "run_id = 1\nname = \"x\\ty\"\n[[part]]\n"});
+    f.write_plan(p);
+    FrozenPlan q = f.read_plan();
+    EXPECT_EQ(q.task_count(), 3);
+    ASSERT_EQ(q.trials.size(), 7u);
+    EXPECT_EQ(q.trials[6].payload, p.trials[6].payload);
+    EXPECT_EQ(q.trials[2].label, "label \"2\"");
+    EXPECT_EQ(q.plugins[0].file, "/p/a b.so");
+    EXPECT_DOUBLE_EQ(q.timeout_s, 1.5);
+    std::vector<int> seen(7, 0);
+    for (int64_t t = 0; t < q.task_count(); ++t) {
+        auto [first, end] = q.slice(t);
+        for (size_t k = first; k < end; ++k)
+            ++seen[k];
+    }
+    EXPECT_EQ(seen, std::vector<int>(7, 1));
+    EXPECT_EQ(q.slice(2), std::make_pair(size_t(6), size_t(7)));
+    f.add_submission({"41", 0, 2});
+    f.add_submission({"42", 2, 1});
+    auto subs = f.submissions();
+    ASSERT_EQ(subs.size(), 2u);
+    EXPECT_EQ(subs[1].job_id, "42");
+    EXPECT_EQ(subs[1].first_task, 2);
+}
+
+TEST(RunFolder, TheBatchScriptAsksForTheWarningSignalAndExecsIclr) {
+    RunFolder f("/shared/it's here/s-3");
+    SlurmSettings s;
+    s.partition = "gpu";
+    s.time = "1:00:00";
+    s.gres = "gpu:1";
+    s.cpus_per_task = 4;
+    std::string t = slurm::batch_script(f, "s", "/opt/iclr/bin/iclr", s);
+    for (const char* line : {"#SBATCH --signal=B:USR1@120\n", "#SBATCH --requeue\n", "#SBATCH --cpus-per-task=4\n",
+                             "#SBATCH --partition=gpu\n", "#SBATCH --time=1:00:00\n", "#SBATCH --gres=gpu:1\n"})
+        EXPECT_NE(t.find(line), std::string::npos) << line << "\n" << t;
+    EXPECT_EQ(t.find("--output"), std::string::npos) << "on sbatch's command line: no quoting of folders";
+    // exec: the time-limit warning goes to the batch shell, which must be iclr itself
+    EXPECT_NE(t.find("exec '/opt/iclr/bin/iclr' __slurm-task '/shared/it'\\''s here/s-3' \"$1\"\n"), std::string::npos)
+        << t;
 }
