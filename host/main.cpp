@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
@@ -197,35 +198,11 @@ struct Cli {
     }
 };
 
-} // namespace
-
-int main(int argc, char** argv) {
-    if (argc >= 2 && std::string(argv[1]) == "__worker") return worker_main();
-    if (argc == 4 && std::string(argv[1]) == "__slurm-task") {
-        try {
-            return iclr::cmd_slurm_task(argv[2], argv[3]);
-        } catch (const std::exception& e) {
-            std::fflush(stdout);
-            fmt::print(stderr, "iclr: error: {}\n", e.what());
-            return 2;
-        }
-    }
-    if (argc >= 2 && std::string(argv[1]) == "__probe")
-        return iclr::probe_main(std::vector<std::string>(argv + 2, argv + argc));
-
-    CLI::App app{"iclr: rerun ICLR 2022 findings as small, reproducible experiments"};
-    app.set_version_flag("--version", ICLR_VERSION);
-    app.require_subcommand(1);
-    Cli cli;
-    cli.add_to(app);
+// Runs a command: one line per problem, exit 2 for bad input and 1 for everything else; never a
+// stack trace.
+int guarded(const std::function<int()>& command) {
     try {
-        app.parse(argc, argv);
-    } catch (const CLI::ParseError& e) {
-        return app.exit(e) == 0 ? 0 : 2;
-    }
-    // One line per problem, exit 2 for bad input and 1 for everything else; never a stack trace.
-    try {
-        return cli.dispatch();
+        return command();
     } catch (const iclr::SweepError& e) {
         std::fflush(stdout);
         for (const auto& d : e.diagnostics)
@@ -240,4 +217,26 @@ int main(int argc, char** argv) {
         fmt::print(stderr, "iclr: error: {}\n", e.what());
         return 1;
     }
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    if (argc >= 2 && std::string(argv[1]) == "__worker") return worker_main();
+    if (argc == 4 && std::string(argv[1]) == "__slurm-task")
+        return guarded([&] { return iclr::cmd_slurm_task(argv[2], argv[3]); });
+    if (argc >= 2 && std::string(argv[1]) == "__probe")
+        return iclr::probe_main(std::vector<std::string>(argv + 2, argv + argc));
+
+    CLI::App app{"iclr: rerun ICLR 2022 findings as small, reproducible experiments"};
+    app.set_version_flag("--version", ICLR_VERSION);
+    app.require_subcommand(1);
+    Cli cli;
+    cli.add_to(app);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e) == 0 ? 0 : 2;
+    }
+    return guarded([&] { return cli.dispatch(); });
 }

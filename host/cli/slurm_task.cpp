@@ -48,10 +48,8 @@ void check_plugins(const FrozenPlan& plan) {
 // Run ids a finished attempt in any journal of the folder holds: never run twice to completion.
 std::set<int64_t> finished_runs(const RunFolder& folder) {
     std::set<int64_t> done;
-    for (const auto& [run, attempts] : slurm::read_journals(folder).runs) {
-        const auto& w = slurm::winner(attempts);
-        if (w.end && is_final(w.end->status)) done.insert(run);
-    }
+    for (const auto& [run, attempts] : slurm::read_journals(folder).runs)
+        if (is_final(slurm::outcome(slurm::winner(attempts), std::nullopt).status)) done.insert(run);
     return done;
 }
 
@@ -70,17 +68,16 @@ int cmd_slurm_task(const std::string& folder_path, const std::string& first_task
     std::set<int64_t> finished = finished_runs(folder);
     std::deque<QueuedTrial> queue;
     std::map<int64_t, std::string> keys;
-    std::map<int64_t, size_t> at;
     for (size_t k = first; k < end; ++k) {
         keys[plan.trials[k].run_id] = plan.trials[k].key;
-        at[plan.trials[k].run_id] = k;
-        if (!finished.count(plan.trials[k].run_id)) queue.push_back({plan.trials[k].run_id, k, 0});
+        if (!finished.count(plan.trials[k].run_id)) queue.push_back({plan.trials[k].run_id, k, 0}); // index: k
     }
+    auto already = int64_t(end - first) - int64_t(queue.size()); // this slice's trials a journal holds finished
     std::string job_task = job + "_" + index;
     int64_t restart = std::atoll(env("SLURM_RESTART_COUNT").c_str());
     fmt::print("iclr: array task {} (restart {}) on {}: plan task {}, trials {}..{}, {} finished already, {} to "
                "run\n",
-               job_task, restart, host_name(), task, first, end, (end - first) - queue.size(), queue.size());
+               job_task, restart, host_name(), task, first, end, already, queue.size());
     std::fflush(stdout);
 
     journal::Writer writer(folder.journal_file(job_task, restart).string());
@@ -98,14 +95,14 @@ int cmd_slurm_task(const std::string& folder_path, const std::string& first_task
                         plan.memory_mb,
                         layout,
                         [&](const QueuedTrial& q) {
-                            const FrozenTrial& t = plan.trials[at.at(q.run_id)];
+                            const FrozenTrial& t = plan.trials[q.index];
                             return TrialText{t.payload, t.label};
                         },
                         "",
                         gpus};
     SchedulerResult r = Scheduler(so, sink).run(std::move(queue));
     writer.sync();
-    int64_t left = int64_t(end - first) - r.done - r.diverged - int64_t(finished.size());
+    int64_t left = int64_t(end - first) - already - r.done - r.diverged;
     fmt::print("iclr: array task {}: {} done, {} failed, {} interrupted\n", job_task, r.done, r.failed, r.interrupted);
     if (r.stop_signal == SIGUSR1 && left > 0) {
         // Slurm's warning before the time limit: the interrupted trials run again in the requeued task.

@@ -88,13 +88,9 @@ int cmd_status(const std::vector<std::string>& named, const CommonOptions& c) {
     for (const auto& f : folders) {
         FrozenPlan plan = f.read_plan();
         auto journals = slurm::read_journals(f);
-        std::map<int64_t, RunStatus> run_status; // from each run's winning attempt
-        for (const auto& [run, attempts] : journals.runs) {
-            const auto& w = slurm::winner(attempts);
-            run_status[run] = w.end                            ? w.end->status
-                              : active && active->count(w.job) ? RunStatus::Running
-                                                               : RunStatus::Interrupted;
-        }
+        std::map<int64_t, RunStatus> run_status; // from each run's winning attempt, as sync would write it
+        for (const auto& [run, attempts] : journals.runs)
+            run_status[run] = slurm::outcome(slurm::winner(attempts), active).status;
         fmt::print("{} (sweep {}, {} trials, submitted {}):\n", f.root().string(), plan.sweep_name, plan.trials.size(),
                    plan.created_at);
         RowWriter t(

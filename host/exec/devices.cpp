@@ -43,13 +43,9 @@ std::vector<std::string> visible(const std::optional<std::string>& cuda_visible_
 }
 
 int driver_gpu_count() {
-    std::error_code ec;
-    int n = 0;
-    for (const auto& e : std::filesystem::directory_iterator("/proc/driver/nvidia/gpus", ec)) {
-        (void)e;
-        ++n;
-    }
-    return n;
+    std::error_code ec; // no driver: the iterator is the end at once
+    std::filesystem::directory_iterator gpus("/proc/driver/nvidia/gpus", ec);
+    return int(std::distance(gpus, std::filesystem::directory_iterator{}));
 }
 
 std::vector<std::string> select(const std::vector<std::string>& vis, const std::string& requested,

@@ -63,6 +63,20 @@ FolderJournals read_journals(const RunFolder& folder) {
     return out;
 }
 
+RunEnd outcome(const Attempt& a, const std::optional<std::set<std::string>>& active) {
+    if (a.end) return *a.end;
+    RunEnd e;
+    e.run = a.start.start.run;
+    if (active && active->count(a.job)) {
+        e.status = RunStatus::Running;
+        return e;
+    }
+    e.status = RunStatus::Interrupted;
+    e.error =
+        "array task " + a.job + " ended before the trial did (cancelled, killed, out of time, or its node failed)";
+    return e;
+}
+
 const Attempt& winner(const std::vector<Attempt>& attempts) {
     const Attempt* best = &attempts.front();
     for (const auto& a : attempts) {

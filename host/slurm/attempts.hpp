@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,11 @@ struct FolderJournals {
 // Reads every journal of the folder; a torn or garbled tail ends that file's reading (what came
 // before is kept) and is reported in `problems`.
 FolderJournals read_journals(const RunFolder& folder);
+
+// What an attempt makes of its run: its end record; without one, 'running' while its array task is
+// in `active` (the tasks Slurm still holds), else 'interrupted'. active = nullopt (Slurm cannot be
+// asked) counts every attempt without an end as ended.
+RunEnd outcome(const Attempt& a, const std::optional<std::set<std::string>>& active);
 
 // The attempt that counts: a finished one (done or diverged; the first if several) over one that
 // ended otherwise (failed, timeout, interrupted; the latest) over one that never ended (the latest).

@@ -6,22 +6,6 @@
 namespace iclr::slurm {
 namespace {
 
-// What the winning attempt makes of the run; an unfinished one ends 'interrupted' unless it still runs.
-RunEnd outcome(const Attempt& a, const std::optional<std::set<std::string>>& active, bool& still_running) {
-    still_running = false;
-    if (a.end) return *a.end;
-    if (active && active->count(a.job)) {
-        still_running = true;
-        return RunEnd{a.start.start.run, RunStatus::Running, "", "", {}, {}, 0, {}, ""};
-    }
-    RunEnd e;
-    e.run = a.start.start.run;
-    e.status = RunStatus::Interrupted;
-    e.error =
-        "array task " + a.job + " ended before the trial did (cancelled, killed, out of time, or its node failed)";
-    return e;
-}
-
 void replay(Store& store, const Attempt& a) {
     for (const auto& ev : a.records) {
         if (auto* m = std::get_if<journal::Metric>(&ev))
@@ -33,7 +17,7 @@ void replay(Store& store, const Attempt& a) {
     }
 }
 
-void apply(Store& store, const Attempt& a, const RunEnd& end, bool still_running, size_t attempts,
+void apply(Store& store, const Attempt& a, const RunEnd& end, size_t attempts,
            const std::optional<Store::Ingested>& before) {
     int64_t run = a.start.start.run;
     store.begin();
@@ -41,7 +25,7 @@ void apply(Store& store, const Attempt& a, const RunEnd& end, bool still_running
         store.clear_results(run);
         store.mark_running(a.start.start);
         replay(store, a);
-        if (!still_running) store.finish_run(end);
+        if (end.status != RunStatus::Running) store.finish_run(end);
         store.set_ingested(run, {a.id, end.status, int64_t(attempts)}, before);
         store.commit();
     } catch (...) {
@@ -74,22 +58,20 @@ SyncResult sync_folder(Store& store, const RunFolder& folder, const std::optiona
             ++not_in_db;
             continue;
         }
-        bool still_running = false;
-        RunEnd end = outcome(a, active, still_running);
-        std::optional<RunStatus> now = existing->status;
+        RunEnd end = outcome(a, active);
         auto before = store.ingested(run);
         bool same = before && before->attempt == a.id;
-        if (now && is_final(*now)) {
+        if (is_final(existing->status)) {
             // Finished is final: never replaced by another attempt or a local run, nor undone by a
             // journal that lost its end record after it was synced.
             ++(same ? r.unchanged : r.kept);
-            ++r.status[*now];
+            ++r.status[existing->status];
             continue;
         }
-        if (same && before->status == end.status && !still_running) {
+        if (same && before->status == end.status && end.status != RunStatus::Running) {
             ++r.unchanged;
         } else {
-            apply(store, a, end, still_running, attempts.size(), before);
+            apply(store, a, end, attempts.size(), before);
             ++r.ingested;
             r.changes.push_back({run, end.status, end.duration_s, end.error});
         }

@@ -219,16 +219,6 @@ void Store::clear_results(int64_t id) {
     }
 }
 
-std::optional<RunStatus> Store::run_status(int64_t id) {
-    Statement st(db_, "SELECT status FROM runs WHERE id = ?");
-    st.bind(1, id);
-    if (!st.step()) return std::nullopt;
-    auto status = parse_run_status(st.col_text(0));
-    if (!status)
-        throw HostError("database: run " + std::to_string(id) + " has unknown status '" + st.col_text(0) + "'");
-    return status;
-}
-
 std::optional<Store::Ingested> Store::ingested(int64_t run) {
     Statement st(db_, "SELECT attempt, status, folder_attempts FROM journal_ingests WHERE run_id = ?");
     st.bind(1, run);

@@ -77,8 +77,6 @@ class Store {
     void add_metric(int64_t run, const std::string& key, int64_t step, std::optional<int64_t> task, double value);
     void set_attribute(int64_t run, const std::string& key, const std::string& value);
     void add_artifact(int64_t run, const std::string& name, const std::string& path, int64_t bytes);
-    // The status of run `id`; nullopt when there is no such run.
-    std::optional<RunStatus> run_status(int64_t id);
     // Drops what an attempt of the run recorded (metrics, final metrics, attributes, artifacts).
     void clear_results(int64_t id);
     // Journal ingestion (Slurm): the attempt last ingested for a run, the status it gave, and the

@@ -135,7 +135,11 @@ struct Cluster {
         st.step();
         return st.col_int(0);
     }
-    std::string status(int k) { return to_string(*store->run_status(runs[k])); }
+    std::string status(int k) {
+        Statement st(store->db(), "SELECT status FROM runs WHERE id = " + std::to_string(runs[k]));
+        st.step();
+        return st.col_text(0);
+    }
 };
 
 } // namespace
