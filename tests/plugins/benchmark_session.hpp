@@ -1,5 +1,5 @@
-// A Session over a benchmark the test built, for methods that bring their own networks (no
-// [model]: new_backbone() refuses), with no metrics and no pretraining set.
+// A Session over a benchmark the test built, with no metrics and no pretraining set; new_backbone()
+// builds from `model` when the test gives one and refuses otherwise (methods with their own nets).
 #pragma once
 
 #include "plugin_test_util.hpp"
@@ -9,13 +9,17 @@ namespace iclr::test {
 struct BenchmarkSession : Session {
     BenchmarkSession(TestContext& c, Benchmark b) : ctx_(c), b_(std::move(b)) {}
     const Benchmark& benchmark() override { return b_; }
-    std::shared_ptr<Backbone> new_backbone() override { throw PluginError("this test session has no model"); }
+    std::shared_ptr<Backbone> new_backbone() override {
+        if (!model) throw PluginError("this test session has no model");
+        return model->build(b_.input_shape, ctx_);
+    }
     void notify(const Event&, Learner&) override {}
     RunContext& ctx() override { return ctx_; }
     const Benchmark* pretrain_benchmark() override { return nullptr; }
     std::string config_text(const std::string&) override { return ""; }
     TestContext& ctx_;
     Benchmark b_;
+    std::unique_ptr<Model> model;
 };
 
 } // namespace iclr::test
