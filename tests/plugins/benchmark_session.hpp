@@ -1,6 +1,8 @@
-// A Session over a benchmark the test built, with no metrics and no pretraining set; new_backbone()
-// builds from `model` when the test gives one and refuses otherwise (methods with their own nets).
+// A Session over a benchmark the test built, with no metrics; new_backbone() builds from `model`
+// and pretrain_benchmark() returns `pretrain` when the test gives them (refuses / nullptr otherwise).
 #pragma once
+
+#include <optional>
 
 #include "plugin_test_util.hpp"
 
@@ -15,11 +17,12 @@ struct BenchmarkSession : Session {
     }
     void notify(const Event&, Learner&) override {}
     RunContext& ctx() override { return ctx_; }
-    const Benchmark* pretrain_benchmark() override { return nullptr; }
+    const Benchmark* pretrain_benchmark() override { return pretrain ? &*pretrain : nullptr; }
     std::string config_text(const std::string&) override { return ""; }
     TestContext& ctx_;
     Benchmark b_;
     std::unique_ptr<Model> model;
+    std::optional<Benchmark> pretrain; // the [pretrain] set, when the test gives one
 };
 
 } // namespace iclr::test

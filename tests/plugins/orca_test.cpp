@@ -155,3 +155,25 @@ TEST(Orca, OnRealMnistOrcaNamesSeenDigitsAndGroupsNovelOnes) {
     EXPECT_NEAR(margins.front(), 0.5, 1e-12) << "an untrained 10-way head is uncertain: the cap";
     EXPECT_LT(margins.back(), margins.front()) << "the margin shrinks as the unlabelled data become certain";
 }
+
+TEST(Orca, AResultDoesNotDependOnWhetherThePretrainedBackboneWasCached) {
+    auto cache = std::filesystem::temp_directory_path() / ("iclr-orca-cache-" + std::to_string(getpid()));
+    std::filesystem::remove_all(cache);
+    std::vector<std::vector<double>> runs;
+    for (int pass = 0; pass < 2; ++pass) { // cold cache: pretrains and stores; warm: loads
+        test::TestContext ctx(cache);
+        test::BenchmarkSession s(ctx, open_world(ctx, 40));
+        s.pretrain = s.benchmark();
+        s.model = test::make_plugin<Model>("models", "cnn", ctx, {{"width", "4"}});
+        torch::manual_seed(0);
+        test::make_plugin<Method>("methods", "orca", ctx,
+                                  {{"epochs", "2"}, {"batch", "64"}, {"pretrain_epochs", "1"},
+                                   {"pretrain_objective", "\"vicreg\""}})
+            ->run(s);
+        EXPECT_EQ(ctx.attributes.count("cache_key"), 1u);
+        runs.push_back(test::logged_values(ctx, "loss"));
+    }
+    std::filesystem::remove_all(cache);
+    ASSERT_EQ(runs[0].size(), 2u);
+    EXPECT_EQ(runs[0], runs[1]) << "the cold run's losses differ from the warm run's";
+}

@@ -57,6 +57,9 @@ class Orca : public iclr::Method {
         // objective are the pretrain_* parameters).
         iclr::Pretraining(p_.pretrain, iclr::ContinualParams(iclr::ContinualDefaults{0.01, 0.9, 256}))
             .run(s, backbone_);
+        // Pretraining draws from torch's global generator only when the backbone is not cached yet;
+        // reseed so that the head and everything after it do not depend on whether it was.
+        torch::manual_seed(ctx.seed() ^ 0x0ca0ca);
         head_ = orca::NormedLinear(backbone_->feature_dim(), orca_() ? classes_ : seen_, p_.scale);
         auto params = backbone_->parameters();
         for (auto& t : head_->parameters())
@@ -197,7 +200,7 @@ class Orca : public iclr::Method {
 
 } // namespace
 
-ICLR_PLUGIN(iclr::Method, Orca, "orca", "0.1.0",
+ICLR_PLUGIN(iclr::Method, Orca, "orca", "0.1.1",
             "Cao, Brbic, Leskovec. Open-World Semi-Supervised Learning. ICLR 2022.",
             "ORCA (uncertainty-adaptive margin, pairwise nearest-neighbour and entropy objectives) and two "
             "baselines that predict by k-means: supervised-only and FixMatch-style pseudo-labelling")
