@@ -177,3 +177,18 @@ TEST(Orca, AResultDoesNotDependOnWhetherThePretrainedBackboneWasCached) {
     ASSERT_EQ(runs[0].size(), 2u);
     EXPECT_EQ(runs[0], runs[1]) << "the cold run's losses differ from the warm run's";
 }
+
+TEST(Orca, RefusesSupervisedPretrainingOnTheOpenWorldSetItself) {
+    test::TestContext ctx;
+    test::BenchmarkSession s(ctx, open_world(ctx, 40));
+    s.pretrain = s.benchmark();
+    s.model = test::make_plugin<Model>("models", "cnn", ctx, {{"width", "4"}});
+    auto m = test::make_plugin<Method>("methods", "orca", ctx,
+                                       {{"pretrain_epochs", "1"}, {"pretrain_objective", "\"supervised\""}});
+    try {
+        m->run(s);
+        FAIL() << "trained on the labels of unlabelled examples";
+    } catch (const PluginError& e) {
+        EXPECT_NE(std::string(e.what()).find("would read the labels"), std::string::npos) << e.what();
+    }
+}

@@ -52,6 +52,7 @@ class Orca : public iclr::Method {
         unl_ = torch::nonzero(train.factors.at("labelled") == 0).flatten();
         if (lab_.numel() == 0 || unl_.numel() == 0)
             throw iclr::PluginError("orca needs labelled and unlabelled training examples");
+        refuse_label_leak(s);
         backbone_ = s.new_backbone();
         // The pretraining stage's optimiser: SGD, momentum 0.9, batch 256 (its learning rate and
         // objective are the pretrain_* parameters).
@@ -107,6 +108,18 @@ class Orca : public iclr::Method {
     }
 
   private:
+    // Supervised pretraining on the open-world set itself would train on every label, the
+    // unlabelled and novel examples' included.
+    void refuse_label_leak(iclr::Session& s) const {
+        if (p_.pretrain.pretrain_epochs == 0 || p_.pretrain.pretrain_objective() != "supervised") return;
+        const iclr::Benchmark* pb = s.pretrain_benchmark();
+        if (pb && pb->name == s.benchmark().name)
+            throw iclr::PluginError(
+                "orca: supervised pretraining on the open-world data set itself would read the labels "
+                "of its unlabelled and novel examples; use pretrain_objective = \"vicreg\" or "
+                "another [pretrain] data set");
+    }
+
     bool orca_() const { return std::string(p_.objective) == "orca"; }
 
     torch::Tensor orca_loss(const torch::Tensor& x, const torch::Tensor& y, double margin, const iclr::Augment& view,
