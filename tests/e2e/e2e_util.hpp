@@ -182,6 +182,13 @@ inline void expect_final_metrics(Scratch& s, const std::vector<std::string>& key
         EXPECT_EQ(s.count("SELECT COUNT(*) FROM final_metrics WHERE key = '" + key + "'"), runs) << key;
 }
 
+// The arms whose runs have a final value of `key`, sorted and comma-separated ("" when none).
+inline std::string arms_with_metric(Scratch& s, const std::string& key) {
+    return s.sql("SELECT COALESCE(GROUP_CONCAT(arm), '') FROM (SELECT r.arm FROM runs r JOIN final_metrics f ON "
+                 "f.run_id = r.id AND f.key = '" +
+                 key + "' ORDER BY r.arm)");
+}
+
 // `iclr verify SWEEP --profile ci` succeeds and records a verdict for each of its `claims`.
 inline void expect_ci_verdicts(Scratch& s, const std::string& sweep, int claims) {
     auto v = s.run({"verify", sweep, "--profile", "ci"});

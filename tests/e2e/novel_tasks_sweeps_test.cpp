@@ -33,9 +33,7 @@ TEST(OrcaSweep, CiProfileRunsOrcaAndBothBaselinesOnOneSplitAndVerifies) {
                           "test_novel_accuracy", "test_all_accuracy", "margin", "loss"},
                          4);
     // Only the k-means baselines have a closed-world head to report.
-    EXPECT_EQ(s.sql("SELECT GROUP_CONCAT(arm) FROM (SELECT r.arm FROM runs r JOIN final_metrics f ON f.run_id = r.id "
-                    "AND f.key = 'head_seen_accuracy' ORDER BY r.arm)"),
-              "fixmatch,supervised");
+    EXPECT_EQ(arms_with_metric(s, "head_seen_accuracy"), "fixmatch,supervised");
     // Every arm pretrained (VICReg, cached per seed) before its own objective.
     EXPECT_EQ(s.count("SELECT COUNT(*) FROM attributes WHERE key = 'pretrained' AND value = 'vicreg'"), 4);
     expect_ci_verdicts(s, sweep, 4);
@@ -50,9 +48,7 @@ TEST(LatentDomainsSweep, CiProfileTrainsEveryAdapterModeOnTheMixtureAndVerifies)
                           "domain_accuracy_4", "loss", "pretrain_loss"},
                          5);
     // Gates exist only where adapters are latent.
-    EXPECT_EQ(s.sql("SELECT GROUP_CONCAT(arm) FROM (SELECT r.arm FROM runs r JOIN final_metrics f ON f.run_id = r.id "
-                    "AND f.key = 'gate_purity' ORDER BY r.arm)"),
-              "latent,latent_k2");
+    EXPECT_EQ(arms_with_metric(s, "gate_purity"), "latent,latent_k2");
     // Frozen 3x3 convolutions: fine-tuning trains more weights than any adapter arm.
     EXPECT_EQ(s.sql("SELECT arm FROM runs r JOIN attributes a ON a.run_id = r.id AND a.key = 'trainable_params' "
                     "ORDER BY CAST(a.value AS INTEGER) DESC LIMIT 1"),

@@ -13,9 +13,7 @@ TEST(EsslRotation, CiProfileRunsTheThreeArmsAndVerifies) {
     expect_ci_run(s, sweep, 3);
     expect_final_metrics(s, {"knn_avg_accuracy", "probe_avg_accuracy"}, 3);
     // Only the E-SSL arm trains the rotation head; the invariant arm turns its views instead.
-    EXPECT_EQ(s.sql("SELECT GROUP_CONCAT(r.arm) FROM runs r JOIN final_metrics f ON f.run_id = r.id "
-                    "AND f.key = 'rotation_acc'"),
-              "e-simsiam");
+    EXPECT_EQ(arms_with_metric(s, "rotation_acc"), "e-simsiam");
     EXPECT_EQ(s.sql("SELECT json_extract(config_json, '$.method.params.rotate_views') FROM runs WHERE arm = "
                     "'rotation-invariant'"),
               "0.5");
@@ -28,9 +26,7 @@ TEST(LookCoarse, CiProfileRunsTheFourArmsAndVerifies) {
     expect_ci_run(s, sweep, 4);
     expect_final_metrics(s, {"probe_avg_accuracy", "knn_avg_accuracy"}, 4);
     // The kNN loss logs its neighbour purity; cross-entropy does not.
-    EXPECT_EQ(s.sql("SELECT GROUP_CONCAT(arm) FROM (SELECT r.arm FROM runs r JOIN final_metrics f ON f.run_id = "
-                    "r.id AND f.key = 'look_purity' ORDER BY r.arm)"),
-              "look,look-no-projector");
+    EXPECT_EQ(arms_with_metric(s, "look_purity"), "look,look-no-projector");
     EXPECT_EQ(s.sql("SELECT json_extract(config_json, '$.method.params.superclasses') FROM runs WHERE arm = 'look'"),
               "[[0,1,2,3,4],[5,6,7,8,9]]");
     expect_ci_verdicts(s, sweep, 5);
@@ -69,9 +65,7 @@ TEST(EsvitRegion, CiProfileRunsDinoEsvitAndTheUntrainedFloorAndVerifies) {
     expect_ci_run(s, sweep, 3);
     expect_final_metrics(s, {"knn_avg_accuracy", "probe_avg_accuracy", "dino_view_loss", "teacher_entropy"}, 3);
     // Only EsViT has a region loss.
-    EXPECT_EQ(s.sql("SELECT GROUP_CONCAT(r.arm) FROM runs r JOIN final_metrics f ON f.run_id = r.id AND f.key = "
-                    "'esvit_region_loss'"),
-              "esvit");
+    EXPECT_EQ(arms_with_metric(s, "esvit_region_loss"), "esvit");
     expect_ci_verdicts(s, sweep, 3);
 }
 

@@ -3,7 +3,7 @@
 // case; latent_domains' mixture (disjoint digit windows, one domain per example, each domain's
 // look); and, on real data, sparse latent adapters learning the mixture on a frozen trunk.
 #include "../../plugins/methods/latent_adapters/sparse_adapters.hpp"
-#include "plugin_test_util.hpp"
+#include "benchmark_session.hpp"
 
 using namespace iclr;
 
@@ -118,17 +118,8 @@ TEST(LatentAdapters, OnRealDataSparseLatentAdaptersLearnTheMixtureOnAFrozenTrunk
                    "datasets", "mnist", ctx,
                    {{"tasks", "[[0, 1, 2, 3, 4, 5, 6, 7, 8, 9]]"}, {"train_per_class", "200"}, {"train_skip", "1000"}})
                    ->load(ctx);
-    struct S : Session {
-        Benchmark b, pre;
-        test::TestContext& c;
-        S(test::TestContext& c, Benchmark b, Benchmark pre) : b(std::move(b)), pre(std::move(pre)), c(c) {}
-        const Benchmark& benchmark() override { return b; }
-        std::shared_ptr<Backbone> new_backbone() override { throw PluginError("no model"); }
-        void notify(const Event&, Learner&) override {}
-        RunContext& ctx() override { return c; }
-        const Benchmark* pretrain_benchmark() override { return &pre; }
-        std::string config_text(const std::string&) override { return ""; }
-    } s(ctx, mixture(ctx, {{"train_per_class", "60"}}), pre);
+    test::BenchmarkSession s(ctx, mixture(ctx, {{"train_per_class", "60"}}));
+    s.pretrain = std::move(pre);
     torch::manual_seed(0);
     test::make_plugin<Method>("methods", "latent_adapters", ctx, {{"epochs", "6"}, {"width", "8"}})->run(s);
     double mean = test::logged_values(ctx, "mean_domain_accuracy").at(0);
