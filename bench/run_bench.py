@@ -211,6 +211,56 @@ class Bench:
         self.row(f"{what}: --jobs auto / the best fixed setting (--jobs {bj} --threads {bt})", ratio, "x",
                  target="<= 1.05x", met=ratio <= 1.05, note=f"{auto:.1f} s vs {best:.1f} s")
 
+    # 10. The sweep race: the forgetting sweep's trials, iclr against the PyTorch script a researcher would write
+    def race(self):
+        sweep = os.path.join(HERE, "sweeps/forgetting_race.toml")
+        db = self.db("race")
+        env = dict(self.env, ICLR_CACHE_DIR=os.path.join(self.tmp, "race-cache"))  # cold: pretraining included
+        proc = subprocess.Popen([self.a.iclr, "run", sweep, "--db", db], env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True)
+        t0 = time.perf_counter()
+        mem = sample_workers(proc)
+        out = proc.stdout.read()
+        if proc.wait() != 0:
+            sys.exit(f"bench: the race sweep failed:\n{out}")
+        ours = time.perf_counter() - t0
+        trials = self.one(db, "SELECT COUNT(*) FROM runs WHERE status = 'done'")
+        peers = {}
+        for cache in ("disk", "none"):
+            p, secs = sh([PY, os.path.join(HERE, "peers/forgetting_peer.py"), "--db", db, "--data", self.a.data, "--cache",
+                          cache, "--cache-dir", os.path.join(self.tmp, "peer-cache")])
+            peers[cache] = (secs, json.loads(p.stdout)["trials"])
+        same = same_results(db, peers["disk"][1])
+        for cache, label, target in (("disk", "caching its pretrained backbones by hand", 2.0),
+                                     ("none", "pretraining in every trial (a Hydra multirun / Optuna grid)", 4.0)):
+            secs = peers[cache][0]
+            self.row(f"sweep race: {trials} trials of forgetting_vs_scale (bench/sweeps/forgetting_race.toml), whole "
+                     f"`iclr run` vs a PyTorch script {label}, 2 processes", ours, "s", secs,
+                     f"PyTorch script, {cache} cache", secs / ours, f">= {target}x", secs / ours >= target,
+                     f"cold caches, process start to exit; {same}")
+        self.row("sweep race: peak RSS of one worker (VmHWM, max over workers)", mem["worker_rss_mib"], "MiB",
+                 target="<= 150 MiB", met=mem["worker_rss_mib"] <= 150,
+                 note=f"proportional share (PSS) {mem['worker_pss_mib']:.0f} MiB; {mem['workers']} workers")
+        self.row("sweep race: peak resident total, host + workers (sum of RSS, sampled every 50 ms)", mem["total_rss_mib"],
+                 "MiB", note=f"sum of PSS {mem['total_pss_mib']:.0f} MiB (pages shared between workers counted once)")
+        self.rows[-1].update(mem)
+
+    # 11. Loading full MNIST (70,000 images) from the decoded uint8 files, as a worker's first trial does
+    def data_load(self):
+        text = ('[sweep]\nname = "load"\njobs = 1\n[dataset]\nplugin = "mnist"\ntrain_per_class = 0\n'
+                'test_per_class = 0\n[method]\nplugin = "noop"\nvalues = 1\n')
+        path = self.sweep("load", text)
+        times = []
+        for k in range(5):  # a fresh worker each time (a worker keeps what it loaded for its later trials)
+            db = self.db(f"load{k}")
+            self.iclr("run", path, "--db", db)
+            tail = self.one(db, "SELECT log_tail FROM runs") or ""
+            times += [float(l.split("loaded in")[1].split()[0]) * 1000 for l in tail.splitlines() if "mnist loaded in" in l]
+        med = statistics.median(times) if times else float("nan")
+        self.row("load full MNIST (60k + 10k images) as normalised float tensors, a worker's first trial (median of 5)",
+                 med, "ms", target="<= 50 ms", met=med <= 50,
+                 note="mapped uint8 IDX files; only the chosen subset becomes float")
+
     # 8. The augmentations' cost per batch (SSL methods pay it twice per step) -------------------
     def augment(self):
         out = sh([self.a.augment_bench])[0].stdout
@@ -243,6 +293,63 @@ class Bench:
                 times.append(secs * 1000)
             med = statistics.median(times)
             self.row(f"cold start: {label} (median of 21)", med, "ms", target="<= 50 ms", met=med <= 50)
+
+
+def sample_workers(proc):
+    """Until proc exits: every 50 ms, the resident memory of proc and its children (the workers).
+    RSS counts shared pages (libtorch's code, the mapped data files) in every process; PSS splits them."""
+    peak_rss, peak_pss, total_rss, total_pss, seen = {}, {}, 0.0, 0.0, set()
+    while proc.poll() is None:
+        pids = [proc.pid] + children(proc.pid)
+        rss_sum = pss_sum = 0.0
+        for pid in pids:
+            try:
+                with open(f"/proc/{pid}/status") as f:
+                    st = dict(l.split(":", 1) for l in f if ":" in l)
+                with open(f"/proc/{pid}/smaps_rollup") as f:
+                    pss = next(int(l.split()[1]) for l in f if l.startswith("Pss:")) / 1024
+            except (OSError, StopIteration):
+                continue
+            rss, hwm = int(st["VmRSS"].split()[0]) / 1024, int(st["VmHWM"].split()[0]) / 1024
+            rss_sum += rss
+            pss_sum += pss
+            if pid != proc.pid:
+                seen.add(pid)
+                peak_rss[pid] = max(peak_rss.get(pid, 0), hwm)
+                peak_pss[pid] = max(peak_pss.get(pid, 0), pss)
+        total_rss, total_pss = max(total_rss, rss_sum), max(total_pss, pss_sum)
+        time.sleep(0.05)
+    return {"worker_rss_mib": max(peak_rss.values(), default=0), "worker_pss_mib": max(peak_pss.values(), default=0),
+            "total_rss_mib": total_rss, "total_pss_mib": total_pss, "workers": len(seen)}
+
+
+def children(pid):
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(x) for x in f.read().split()]
+    except OSError:
+        return []
+
+
+def same_results(db, peer):
+    """Both sides' mean final accuracy and forgetting over the same trials, and whether they agree
+    within seed noise (the difference of means inside twice its standard error, paired by trial)."""
+    with sqlite3.connect(db) as c:
+        ours = {r[0]: (r[1], r[2]) for r in c.execute(
+            "SELECT r.id, (SELECT avg(accuracy) FROM accuracy_matrix m WHERE m.run_id = r.id AND m.after_task = 1), "
+            "(SELECT value FROM final_metrics f WHERE f.run_id = r.id AND f.key = 'forgetting') FROM runs r "
+            "WHERE r.status = 'done'")}
+    parts = []
+    ok = True
+    for k, name in ((0, "final accuracy"), (1, "forgetting")):
+        a = [ours[t["run_id"]][k] for t in peer]
+        b = [statistics.mean(t["acc"][-1]) if k == 0 else t["forgetting"] for t in peer]
+        d = [x - y for x, y in zip(a, b)]
+        se = statistics.stdev(d) / len(d) ** 0.5
+        agree = abs(statistics.mean(d)) <= 2 * se + 1e-9
+        ok = ok and agree
+        parts.append(f"{name} iclr {statistics.mean(a):.4f} vs PyTorch {statistics.mean(b):.4f}")
+    return "; ".join(parts) + (" (same within seed noise)" if ok else " (DIFFERENT beyond seed noise)")
 
 
 def fmt(x):
@@ -291,7 +398,7 @@ def main():
     t0 = time.perf_counter()
     try:
         for name in ("orchestration", "throughput", "ingestion", "query", "planning", "scaling", "cold_start", "augment",
-                     "attention"):
+                     "attention", "race", "data_load"):
             if a.only and name not in a.only.split(","):
                 continue
             print(f"[{name}]", flush=True)

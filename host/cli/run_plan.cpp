@@ -3,6 +3,9 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
+#include <cmath>
+
 #include "cli/git_state.hpp"
 #include "common/file_hash.hpp"
 #include "common/process.hpp"
@@ -50,6 +53,14 @@ std::vector<std::string> changed_plugins(const ResolvedTrial& t, const std::stri
 }
 
 } // namespace
+
+float trial_cost(const ResolvedTrial& t) {
+    double cost = 0;
+    for (const auto& part : t.parts)
+        for (const auto& [k, v] : part.params.values)
+            if (v.type == Value::Type::Int && v.i > 0 && !k.ends_with("seed")) cost += std::log1p(double(v.i));
+    return float(cost);
+}
 
 std::vector<std::string> gpus_for(const std::string& requested) {
     const char* env = std::getenv("CUDA_VISIBLE_DEVICES");
@@ -116,10 +127,13 @@ Planned plan_runs(Store& store, const SweepArms& arms, const RunOptions& o, cons
                 ++plan.busy;
                 return true;
             }
-            plan.queue.push_back({store.prepare_run(run_row(t, plan.sweep_id, git, arm), existing), p.index, k});
+            plan.queue.push_back(
+                {store.prepare_run(run_row(t, plan.sweep_id, git, arm), existing), p.index, k, trial_cost(t)});
             return true;
         });
     store.commit();
+    std::stable_sort(plan.queue.begin(), plan.queue.end(),
+                     [](const QueuedTrial& a, const QueuedTrial& b) { return a.cost > b.cost; });
     return plan;
 }
 

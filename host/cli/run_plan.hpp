@@ -24,8 +24,17 @@ struct Planned {
     std::map<std::string, int64_t> changed_builds;
 };
 
+// A trial's expected cost relative to the sweep's other trials, from what the plan knows without
+// any plugin's help: integer parameters are sizes and counts (width, depth, epochs, examples per
+// class, pretraining epochs), and more of any of them costs more; floats (rates, coefficients),
+// strings and lists are taken as neutral. Sum of log(1 + n) over them (seeds excluded); parameters
+// equal in every trial add the same to each, so only what varies orders the queue.
+float trial_cost(const ResolvedTrial& t);
+
 // Records the sweep and a pending run for every trial not already done, in one transaction.
-// Trials whose key is in `busy` (queued or running on Slurm) are left as they are.
+// Trials whose key is in `busy` (queued or running on Slurm) are left as they are. The queue is
+// ordered longest first by trial_cost (the grid's order among equals), so that the largest
+// trials do not end the sweep on one core while the others idle.
 Planned plan_runs(Store& store, const SweepArms& arms, const RunOptions& o, const std::set<std::string>& busy = {});
 // Never silent: trials a different build of a plugin produced are named before anything runs.
 void warn_changed_builds(const Planned& plan, bool rerun);

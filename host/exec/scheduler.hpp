@@ -18,10 +18,11 @@ struct QueuedTrial {
     int64_t run_id = 0;
     uint64_t index = 0; // trial index in its arm's expansion
     uint32_t arm = 0;   // which arm of the sweep (0 when it has none)
+    float cost = 0;     // expected cost, relative (run_plan.hpp's trial_cost): the queue runs longest first
 };
 
 // What the pool sends for a trial: the TOML payload for the worker and a label for progress
-// lines. Built when the trial is dispatched, so a long queue holds 16 bytes a trial, not its text.
+// lines. Built when the trial is dispatched, so a long queue holds 24 bytes a trial, not its text.
 struct TrialText {
     std::string payload;
     std::string label; // "model.width=64 seed=0"
@@ -30,6 +31,8 @@ using DescribeTrial = std::function<TrialText(const QueuedTrial&)>;
 
 struct SchedulerOptions {
     int jobs = 1;
+    // torch threads per trial, the same for every trial: a trial's numbers depend on it in the
+    // last bits (libtorch's reductions split by thread), so it never follows the pool's timing.
     int threads = 1;
     double timeout_s = 0;
     int64_t memory_mb = 0;

@@ -78,7 +78,7 @@ struct SweepSpec {
     std::string profile;
     std::string name, description;
     std::vector<int64_t> seeds{0};
-    int jobs = 1;                      // trials at once; 0 = "auto" (cores, at most the trials to run)
+    int jobs = 0;                      // trials at once; 0 = "auto" (the default: cores, at most the trials to run)
     double timeout_s = 0;              // per trial; 0 = none
     int64_t memory_mb = 0;             // per worker address-space limit; 0 = none
     int64_t samples = 0;               // draws of the random axes

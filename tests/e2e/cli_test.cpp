@@ -1,6 +1,9 @@
 // End-to-end: plugins, plan, run, query and show through the real binary, checked by SQL.
 #include <gtest/gtest.h>
 
+#include <sched.h>
+
+#include <algorithm>
 #include <regex>
 
 #include "e2e_util.hpp"
@@ -9,6 +12,12 @@
 using namespace iclr::e2e;
 
 namespace {
+
+// The cores this process may run on, as `iclr run` counts them (its affinity mask).
+int cores() {
+    cpu_set_t set;
+    return sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : 1;
+}
 
 const char* kNoopSweep = R"(
 [sweep]
@@ -101,7 +110,8 @@ TEST(Cli, RunRecordsEveryTrialAndAResumeSkipsFinishedOnes) {
     EXPECT_EQ(s.count("SELECT COUNT(*) FROM params WHERE key = 'method.tag'"), 16);
     EXPECT_EQ(s.sql("SELECT json_extract(config_json, '$.method.params.values') FROM runs WHERE id = 1"), "3");
     EXPECT_EQ(s.sql("SELECT length(json_extract(plugins_json, '$.method.sha256')) FROM runs WHERE id = 1"), "64");
-    EXPECT_EQ(s.sql("SELECT threads FROM runs WHERE id = 1"), "1"); // 2 cores / 2 jobs
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs WHERE threads = " + std::to_string(std::max(1, cores() / 2))),
+              16); // cores / jobs, every trial
 
     auto again = s.run({"run", file});
     EXPECT_EQ(again.code, 0) << again.out;
@@ -109,6 +119,20 @@ TEST(Cli, RunRecordsEveryTrialAndAResumeSkipsFinishedOnes) {
     EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs"), 16);
     EXPECT_EQ(s.count("SELECT COUNT(*) FROM metrics"), 8 * 3 + 8 * 5);
     EXPECT_EQ(s.count("SELECT COUNT(*) FROM sweeps"), 2);
+}
+
+TEST(Cli, TheLargestTrialsRunFirst) {
+    Scratch s;
+    // Grid order: values 1, 100, 10 (runs 1, 2, 3). Integer parameters are sizes to the planner:
+    // one worker runs 100 first, then 10, then 1.
+    std::string file = s.write("order.toml", "[sweep]\nname = \"order\"\n[method]\nplugin = \"noop\"\n"
+                                             "values = { grid = [1, 100, 10] }\n");
+    auto r = s.run({"run", file, "--jobs", "1"});
+    ASSERT_EQ(r.code, 0) << r.out;
+    size_t a = r.out.find("run 2 done"), b = r.out.find("run 3 done"), c = r.out.find("run 1 done");
+    ASSERT_NE(c, std::string::npos) << r.out;
+    EXPECT_LT(a, b) << r.out;
+    EXPECT_LT(b, c) << r.out;
 }
 
 TEST(Cli, QueryFormatsAndRefusesWrites) {

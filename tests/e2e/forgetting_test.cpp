@@ -35,6 +35,17 @@ TEST(Forgetting, CiProfileOfTheDefaultSweepRunsAndItsQueryAnswers) {
                 "((SELECT accuracy FROM accuracy_matrix WHERE run_id = r.id AND after_task = 0 AND task = 0) - "
                 "(SELECT accuracy FROM accuracy_matrix WHERE run_id = r.id AND after_task = 1 AND task = 0))) < 1e-12"),
         5);
+    // The three metrics share one evaluation per TaskEnd (RunContext::shared_value) and nothing
+    // across TaskEnds: avg_accuracy is the mean of the matrix's last row, and that row is not the
+    // one measured after task A (a value kept across events would repeat it).
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs r WHERE abs((SELECT value FROM metrics WHERE run_id = r.id AND key = "
+                      "'avg_accuracy') - (SELECT avg(accuracy) FROM accuracy_matrix WHERE run_id = r.id AND "
+                      "after_task = 1)) < 1e-12"),
+              5);
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs r WHERE (SELECT group_concat(accuracy) FROM accuracy_matrix WHERE "
+                      "run_id = r.id AND after_task = 0) != (SELECT group_concat(accuracy) FROM accuracy_matrix WHERE "
+                      "run_id = r.id AND after_task = 1)"),
+              5);
     // The in-domain arms pretrain on MNIST, the others on Fashion-MNIST; scratch does not pretrain.
     EXPECT_EQ(s.sql("SELECT group_concat(arm || '=' || json_extract(plugins_json, '$.pretrain.name'), ' ') FROM "
                     "(SELECT * FROM runs ORDER BY arm)"),

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "exec/protocol.hpp"
+#include "exec/worker/shared_values.hpp"
 #include "iclr/context.hpp"
 
 namespace iclr::worker {
@@ -56,6 +57,23 @@ class WorkerContext : public RunContext {
     std::filesystem::path run_dir() const override;
     void add_artifact(std::string_view name, const std::filesystem::path& file) override;
     bool cancelled() const override { return g_cancelled.load(std::memory_order_relaxed); }
+    // Inside an event (EventScope): computed once per key, then the stored value.
+    double shared_value(std::string_view key, const std::function<double()>& compute) override {
+        return shared_.get(key, compute);
+    }
+
+    // While one event is handed to the metrics: what they compute under a shared key is kept for
+    // each other, and forgotten at the end (the model changes between events).
+    class EventScope {
+      public:
+        explicit EventScope(WorkerContext& c) : c_(c) { c_.shared_.open(); }
+        ~EventScope() { c_.shared_.close(); }
+        EventScope(const EventScope&) = delete;
+        EventScope& operator=(const EventScope&) = delete;
+
+      private:
+        WorkerContext& c_;
+    };
 
     const std::optional<Divergence>& divergence() const { return divergence_; }
 
@@ -63,6 +81,7 @@ class WorkerContext : public RunContext {
     void send(protocol::Record::Kind kind, std::string_view key, std::string_view text);
     ContextSettings s_;
     std::optional<Divergence> divergence_;
+    SharedValues shared_;
 };
 
 } // namespace iclr::worker

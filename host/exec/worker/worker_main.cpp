@@ -121,7 +121,7 @@ class PluginObjects {
 class TrialSession : public Session {
   public:
     TrialSession(PluginObjects& worker, const std::vector<Part>& parts, std::shared_ptr<Benchmark> b, Model* model,
-                 std::string model_name, std::vector<std::pair<std::string, Metric*>> metrics, RunContext& ctx)
+                 std::string model_name, std::vector<std::pair<std::string, Metric*>> metrics, WorkerContext& ctx)
         : worker_(worker), parts_(parts), bench_(std::move(b)), model_(model), model_name_(std::move(model_name)),
           metrics_(std::move(metrics)), ctx_(ctx) {}
     const Benchmark& benchmark() override {
@@ -136,6 +136,7 @@ class TrialSession : public Session {
     void notify(const Event& e, Learner& learner) override {
         ctx_.check_cancelled();
         static const Benchmark empty;
+        WorkerContext::EventScope shared(ctx_); // the metrics share what they evaluate (test accuracies)
         for (auto& [name, m] : metrics_)
             tagged("metric '" + name + "'", [&] { m->on_event(e, learner, bench_ ? *bench_ : empty, ctx_); });
     }
@@ -160,7 +161,7 @@ class TrialSession : public Session {
     Model* model_;
     std::string model_name_;
     std::vector<std::pair<std::string, Metric*>> metrics_;
-    RunContext& ctx_;
+    WorkerContext& ctx_;
 };
 
 // The payload's [[part]] tables: each plugin of the trial with its resolved parameters.

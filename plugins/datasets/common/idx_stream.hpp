@@ -2,33 +2,54 @@
 // permuted or rotated variants) and shifted test sets, deterministic in the plugin's parameters.
 #pragma once
 
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cmath>
-#include <fstream>
 #include <numbers>
 
 #include "iclr/sdk.hpp"
 
 namespace iclr::idx {
 
-// Reads an IDX file (big-endian header: magic, dims) into a uint8 tensor of the stored shape.
+// Maps an IDX file (big-endian header: magic, dims; then unsigned bytes) as a uint8 tensor of the
+// stored shape, without copying: the pages are the kernel's page cache, shared by every worker
+// that maps the same file, and only the pages a trial's subset touches are read. `make data`
+// leaves the files decoded (no gzip), so they are the compact uint8 cache themselves. Private
+// copy-on-write: an in-place change stays in this process and never reaches the file.
 inline torch::Tensor read(const std::filesystem::path& file) {
-    std::ifstream in(file, std::ios::binary);
-    if (!in) throw PluginError("cannot read " + file.string() + " (run `make data`, or set ICLR_DATA / --data)");
-    auto be32 = [&]() {
-        unsigned char b[4] = {0, 0, 0, 0};
-        in.read(reinterpret_cast<char*>(b), 4);
-        return int64_t(b[0]) << 24 | int64_t(b[1]) << 16 | int64_t(b[2]) << 8 | int64_t(b[3]);
+    int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) throw PluginError("cannot read " + file.string() + " (run `make data`, or set ICLR_DATA / --data)");
+    struct stat st {};
+    size_t size = ::fstat(fd, &st) == 0 ? size_t(st.st_size) : 0;
+    void* map = size > 0 ? ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0) : MAP_FAILED;
+    ::close(fd);
+    if (map == MAP_FAILED) throw PluginError(file.string() + ": cannot map it (empty or unreadable)");
+    auto unmap = [map, size](void*) { ::munmap(map, size); };
+    const auto* bytes = static_cast<const unsigned char*>(map);
+    auto be32 = [&](size_t at) {
+        return int64_t(bytes[at]) << 24 | int64_t(bytes[at + 1]) << 16 | int64_t(bytes[at + 2]) << 8 |
+               int64_t(bytes[at + 3]);
     };
-    int64_t magic = be32();
-    if ((magic >> 8) != 0x08 || (magic & 0xff) < 1 || (magic & 0xff) > 3)
+    int64_t magic = size >= 4 ? be32(0) : 0;
+    size_t header = 4 + 4 * size_t(magic & 0xff);
+    if ((magic >> 8) != 0x08 || (magic & 0xff) < 1 || (magic & 0xff) > 3 || size < header) {
+        unmap(nullptr);
         throw PluginError(file.string() + ": not an unsigned-byte IDX file");
+    }
     std::vector<int64_t> dims;
-    for (int64_t d = 0; d < (magic & 0xff); ++d)
-        dims.push_back(be32());
-    auto t = torch::empty(dims, torch::kUInt8);
-    in.read(reinterpret_cast<char*>(t.data_ptr<uint8_t>()), std::streamsize(t.numel()));
-    if (in.gcount() != std::streamsize(t.numel())) throw PluginError(file.string() + ": truncated");
-    return t;
+    size_t count = 1;
+    for (int64_t d = 0; d < (magic & 0xff); ++d) {
+        dims.push_back(be32(4 + 4 * size_t(d)));
+        count *= size_t(dims.back());
+    }
+    if (size - header < count) {
+        unmap(nullptr);
+        throw PluginError(file.string() + ": truncated");
+    }
+    return torch::from_blob(const_cast<unsigned char*>(bytes) + header, dims, unmap, torch::kUInt8);
 }
 
 // Each class has one fixed shuffled order of its examples, drawn from (seed, class, which split)
@@ -130,9 +151,11 @@ class TaskStream : public Dataset {
         auto norm = [&](const torch::Tensor& u8) {
             return u8.to(torch::kFloat32).div_(255.0).sub_(stats_.mean).div_(stats_.sd).unsqueeze(1);
         };
-        auto xtr = norm(read(dir / "train-images-idx3-ubyte"));
+        // The subsets are chosen on the mapped uint8 images and only they become float: a worker
+        // holds its trial's examples, not the whole set four times over.
+        auto xtr = read(dir / "train-images-idx3-ubyte");
         auto ytr = read(dir / "train-labels-idx1-ubyte").to(torch::kInt64);
-        auto xte = norm(read(dir / "t10k-images-idx3-ubyte"));
+        auto xte = read(dir / "t10k-images-idx3-ubyte");
         auto yte = read(dir / "t10k-labels-idx1-ubyte").to(torch::kInt64);
         if (xtr.size(0) != ytr.size(0) || xte.size(0) != yte.size(0))
             throw PluginError(dir.string() + ": image/label counts differ");
@@ -150,6 +173,8 @@ class TaskStream : public Dataset {
             task.name = "task" + std::to_string(t);
             task.train = select(xtr, ytr, task.classes, train_per_class_, train_skip_, uint64_t(split_seed_), 0);
             task.test = select(xte, yte, task.classes, test_per_class_, 0, uint64_t(split_seed_), 1000);
+            task.train.x = norm(task.train.x);
+            task.test.x = norm(task.test.x);
             if (transform_ == "permute" && t > 0) {
                 auto perm = torch::randperm(28 * 28, perm_gen);
                 for (Split* s : {&task.train, &task.test})

@@ -10,7 +10,7 @@ class AccuracyMatrixMetric : public iclr::Metric {
     void on_event(const iclr::Event& e, iclr::Learner& learner, const iclr::Benchmark& b,
                   iclr::RunContext& ctx) override {
         if (e.kind != iclr::EventKind::TaskEnd) return;
-        const auto& row = a_.record(e, learner, b);
+        const auto& row = a_.record(e, learner, b, &ctx);
         for (size_t i = 0; i < row.size(); ++i)
             ctx.log("acc", row[i], e.task, int64_t(i)); // step = t, task = i
     }

@@ -9,7 +9,7 @@ class AvgAccuracy : public iclr::Metric {
 
     void on_event(const iclr::Event& e, iclr::Learner& learner, const iclr::Benchmark& b,
                   iclr::RunContext& ctx) override {
-        if (e.kind == iclr::EventKind::TaskEnd) a_.record(e, learner, b);
+        if (e.kind == iclr::EventKind::TaskEnd) a_.record(e, learner, b, &ctx);
         if (e.kind == iclr::EventKind::End && a_.has_last_row())
             ctx.log("avg_accuracy", iclr::continual::average_accuracy(a_.matrix()), e.step);
     }

@@ -10,7 +10,7 @@ class Forgetting : public iclr::Metric {
 
     void on_event(const iclr::Event& e, iclr::Learner& learner, const iclr::Benchmark& b,
                   iclr::RunContext& ctx) override {
-        if (e.kind == iclr::EventKind::TaskEnd) a_.record(e, learner, b);
+        if (e.kind == iclr::EventKind::TaskEnd) a_.record(e, learner, b, &ctx);
         if (e.kind != iclr::EventKind::End) return;
         if (!a_.complete()) {
             ctx.info("forgetting: not every task reported an accuracy row (joint training?); not logged");

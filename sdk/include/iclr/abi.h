@@ -24,9 +24,12 @@ extern "C" {
    2.1: iclr::EpisodeLearner (learner.hpp), a new type a few-shot learner may also derive from.
    2.2: the by-name helpers grew: fewshot.hpp (episode_from_pools, MLTI's MltiParams and
    TaskInterpolation with next_batch) and maml.hpp (MLTI in the meta-training loop); no contract
-   header changed, but a plugin built against them now says so, and an older host refuses it. */
+   header changed, but a plugin built against them now says so, and an older host refuses it.
+   2.3: RunContext::shared_value() appended (the host implements it: metrics share the test
+   accuracies of one event); helpers grew: AccuracyMatrix::record takes the ctx, training.hpp's
+   ReleasingGrads (make_optimizer's optimisers drop gradients after each step). */
 #define ICLR_ABI_MAJOR 2
-#define ICLR_ABI_MINOR 2
+#define ICLR_ABI_MINOR 3
 #define ICLR_ENTRY_SYMBOL "iclr_plugin_entry"
 
 typedef enum iclr_kind {

@@ -1,6 +1,9 @@
 // AccuracyMatrix: fills a[t][i] at TaskEnd events; shared by the continual-learning metrics.
 #pragma once
 
+#include <string>
+
+#include "iclr/context.hpp"
 #include "iclr/continual_metrics.hpp"
 #include "iclr/dataset.hpp"
 #include "iclr/eval.hpp"
@@ -12,10 +15,14 @@ class AccuracyMatrix {
   public:
     explicit AccuracyMatrix(bool task_incremental) : task_incremental_(task_incremental) {}
 
-    // At TaskEnd of task t: evaluates every task's test split; returns row t.
-    const std::vector<double>& record(const Event& e, Learner& learner, const Benchmark& b) {
+    // At TaskEnd of task t: evaluates every task's test split; returns row t. With the metric's
+    // ctx, each accuracy is computed once per event for all the metrics that record it.
+    const std::vector<double>& record(const Event& e, Learner& learner, const Benchmark& b, RunContext* ctx = nullptr) {
         return record_row(e.task, b.tasks.size(), [&](size_t i) {
-            return accuracy(learner, b.tasks[i].test, task_incremental_ ? int64_t(i) : -1);
+            auto compute = [&] { return accuracy(learner, b.tasks[i].test, task_incremental_ ? int64_t(i) : -1); };
+            if (!ctx) return compute();
+            return ctx->shared_value(
+                std::string("accuracy/") + (task_incremental_ ? "task/" : "class/") + std::to_string(i), compute);
         });
     }
     // Row t of an n-task stream from any per-task score (kNN accuracy, a probe): score(i) for each i.
