@@ -5,7 +5,9 @@ once per process, gradients set to None rather than zeroed as PyTorch 2 does by 
 
 The trials are read back from iclr's database (config_json and seed of every finished run), so both
 sides run the same grid; a parameter this script does not implement exits with an error rather
-than being ignored. --cache none pretrains the backbone in every trial (Hydra multirun or an Optuna
+than being ignored. It draws what iclr draws from the same generators (Python's torch is the same
+1.13 build as iclr's libtorch): the same data windows, initial weights and batch orders, so both
+sides compute the same thing and their accuracies must agree to float rounding. --cache none pretrains the backbone in every trial (Hydra multirun or an Optuna
 grid, one trial per job); --cache disk keeps each pretrained backbone in a folder keyed by what
 made it, as a careful user would by hand. Prints one JSON object: wall seconds and every trial's
 accuracies and forgetting.
@@ -75,16 +77,26 @@ def data_set(root, plugin):
     return _DATA[plugin]
 
 
+MASK64 = (1 << 64) - 1
+
+
+def generator(seed, stream=0):
+    """iclr::make_generator(seed, stream): the same CPU generator (Python's torch is the same 1.13)."""
+    return torch.Generator().manual_seed((seed ^ (stream * 0x9e3779b97f4a7c15)) & MASK64)
+
+
 def select(x, y, classes, per_class, skip, split_seed, stream):
-    """iclr's windows: one fixed shuffled order per class (from the split seed and class), keep
-    [skip, skip + per_class) of it (per_class 0 = all after skip)."""
+    """iclr's windows (plugins/datasets/common/idx_stream.hpp), drawn the same way: one fixed shuffled
+    order per class, keep [skip, skip + per_class) of it (per_class 0 = all after skip)."""
     idx = []
     for c in classes:
-        where = torch.nonzero(y == c).flatten().numpy()
-        order = np.random.default_rng([split_seed, c, stream]).permutation(len(where))
-        end = skip + per_class if per_class > 0 else len(where)
-        idx.append(where[order[skip:end]] if skip > 0 or end < len(where) else where)
-    idx = torch.from_numpy(np.sort(np.concatenate(idx)))
+        where = torch.nonzero(y == c).flatten()
+        n = len(where)
+        end = min(n, skip + per_class) if per_class > 0 else n
+        if skip > 0 or end < n:
+            where = where[torch.randperm(n, generator=generator(split_seed, 1 + 2 * c + stream))[skip:end]]
+        idx.append(where)
+    idx = torch.cat(idx).sort().values
     return x[idx], y[idx]
 
 
@@ -118,9 +130,10 @@ def pretrain(cfg, backbone, root):
     m = cfg["method"]["params"]
     x = torch.cat([tr[0] for tr, _, _ in tasks_of(root, cfg["pretrain"])])
     y = torch.cat([tr[1] for tr, _, _ in tasks_of(root, cfg["pretrain"])])
+    torch.manual_seed(cfg["seed"])  # iclr's Pretraining reseeds before its temporary head
     head = nn.Linear(cfg["model"]["params"]["width"], 10)
     opt = torch.optim.SGD(list(backbone.parameters()) + list(head.parameters()), lr=m["pretrain_lr"], momentum=m["momentum"])
-    gen = torch.Generator().manual_seed(cfg["seed"] ^ 0x5eed)
+    gen = generator(cfg["seed"] ^ 0x9e3779b97f4a7c15)
     for _ in range(m["pretrain_epochs"]):
         for b in batches(len(x), m["batch_size"], gen):
             opt.zero_grad(set_to_none=True)
@@ -165,7 +178,7 @@ def trial(job):
         mask = torch.full((10,), float("-inf"))
         mask[classes] = 0.0
         masks.append(mask)
-    gen = torch.Generator().manual_seed(cfg["seed"])
+    gen = generator(cfg["seed"])
     acc = []
     for t, ((x, y), _, _) in enumerate(tasks):
         opt = torch.optim.SGD(list(backbone.parameters()) + list(head.parameters()), lr=m["lr"], momentum=m["momentum"])

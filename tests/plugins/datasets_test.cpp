@@ -1,7 +1,9 @@
 // Dataset plugins on the real files: class splits, subset sizes, determinism, permuted/rotated streams.
+#include <fstream>
 #include <set>
 #include <string>
 
+#include "../../plugins/datasets/common/idx_stream.hpp"
 #include "plugin_test_util.hpp"
 
 using namespace iclr;
@@ -136,4 +138,42 @@ TEST(Datasets, SkippedWindowSharesNoImageWithTheTasksSubset) {
 TEST(Datasets, BadTaskClassesAreRefused) {
     test::TestContext ctx;
     EXPECT_THROW(test::make_plugin<Dataset>("datasets", "mnist", ctx, {{"tasks", "[[0, 12]]"}}), std::runtime_error);
+}
+
+// The IDX files are mapped, not read, and normalised through a 256-entry table: every float must be
+// the one the four tensor operations give (u / 255 - mean) / sd, bit for bit, on all of MNIST.
+TEST(Datasets, MappedFilesAndTheLookupNormalisationGiveTheArithmeticsBits) {
+    test::TestContext ctx;
+    auto dir = ctx.data_dir() / "mnist";
+    auto u8 = idx::read(dir / "train-images-idx3-ubyte");
+    ASSERT_EQ(u8.sizes(), (std::vector<int64_t>{60000, 28, 28}));
+    EXPECT_EQ(u8.dtype(), torch::kUInt8);
+    auto ref = u8.to(torch::kFloat32).div_(255.0).sub_(0.1307).div_(0.3081).unsqueeze(1);
+    auto ours = idx::normalised(u8, 0.1307, 0.3081);
+    ASSERT_EQ(ours.sizes(), ref.sizes());
+    EXPECT_TRUE(torch::equal(ours.view(torch::kInt32), ref.view(torch::kInt32))); // bits, not values
+    // A copy-on-write mapping: changing the tensor never reaches the file.
+    u8[0][0][0] = 255;
+    EXPECT_EQ(idx::read(dir / "train-images-idx3-ubyte")[0][0][0].item<int>(), 0);
+}
+
+TEST(Datasets, ATruncatedOrForeignIdxFileIsRefusedInOneLine) {
+    auto dir = std::filesystem::temp_directory_path() / "iclr-idx-test";
+    std::filesystem::create_directories(dir);
+    auto write = [&](const std::string& name, const std::string& bytes) {
+        std::ofstream(dir / name, std::ios::binary) << bytes;
+        return dir / name;
+    };
+    auto expect_error = [](const std::filesystem::path& f, const std::string& what) {
+        try {
+            idx::read(f);
+            ADD_FAILURE() << f << " was accepted";
+        } catch (const PluginError& e) {
+            EXPECT_NE(std::string(e.what()).find(what), std::string::npos) << e.what();
+        }
+    };
+    expect_error(write("truncated", std::string("\x00\x00\x08\x01\x00\x00\x00\x05\x01\x02", 10)), "truncated");
+    expect_error(write("foreign", "PK\x03\x04 a zip file"), "not an unsigned-byte IDX file");
+    expect_error(write("empty", ""), "cannot map");
+    expect_error(dir / "missing", "cannot read");
 }
