@@ -300,7 +300,7 @@ def sample_workers(proc):
     RSS counts shared pages (libtorch's code, the mapped data files) in every process; PSS splits them."""
     peak_rss, peak_pss, total_rss, total_pss, seen = {}, {}, 0.0, 0.0, set()
     while proc.poll() is None:
-        pids = [proc.pid] + children(proc.pid)
+        pids = [proc.pid] + [c for c in children(proc.pid) if is_worker(c)]
         rss_sum = pss_sum = 0.0
         for pid in pids:
             try:
@@ -321,6 +321,14 @@ def sample_workers(proc):
         time.sleep(0.25)  # VmHWM is the kernel's own peak; PSS is sampled (reading smaps costs the workers time)
     return {"worker_rss_mib": max(peak_rss.values(), default=0), "worker_pss_mib": max(peak_pss.values(), default=0),
             "total_rss_mib": total_rss, "total_pss_mib": total_pss, "workers": len(seen)}
+
+
+def is_worker(pid):  # not the short-lived plugin probe a cold cache starts
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return b"__worker" in f.read()
+    except OSError:
+        return False
 
 
 def children(pid):
