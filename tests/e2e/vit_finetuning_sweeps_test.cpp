@@ -47,3 +47,18 @@ TEST(LpFt, CiProfileSharesOnePretrainingAndMeasuresShiftsAndDistortion) {
               "ft:1,ft:1,lp:0,lp:0,lp_ft:1,lp_ft:1");
     expect_ci_verdicts(s, sweep, 8);
 }
+
+TEST(AsvitProxies, CiProfileMeasuresBothProxiesAtInitialisationAndVerifies) {
+    Scratch s;
+    std::string sweep = shipped_sweep("asvit_proxies");
+    expect_ci_run(s, sweep, 3);
+    expect_final_metrics(s, {"ntk_condition", "length_distortion", "avg_accuracy"}, 3);
+    // Both proxies are measured at step 0 (the initialisation), the accuracy after training.
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM metrics WHERE key IN ('ntk_condition', 'length_distortion') AND step = 0"),
+              6);
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM metrics WHERE key = 'avg_accuracy' AND step > 0"), 3);
+    // Three different random architectures, a finite condition number above 1 for each.
+    EXPECT_EQ(s.count("SELECT COUNT(DISTINCT json_extract(config_json, '$.model')) FROM runs"), 3);
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM final_metrics WHERE key = 'ntk_condition' AND value > 1"), 3);
+    expect_ci_verdicts(s, sweep, 2);
+}
