@@ -105,3 +105,19 @@ TEST(InitProxies, ThePluginsLogOnceAtStepZeroOnARealVit) {
     EXPECT_GT(ctx.logged[1].value, 0.0);
     EXPECT_TRUE(backbone->is_training()); // the mode it had before
 }
+
+// On a ViT the proxies read the mean patch token before the final LayerNorm (As-ViT's
+// forward_features(x)[1]): the normalised CLS features sum to zero at initialisation (gain 1, bias
+// 0), so a kernel of their sum would be the LayerNorm gain's alone.
+TEST(InitProxies, AVitIsMeasuredBeforeItsFinalLayerNorm) {
+    TestContext ctx;
+    SplitMnist s(ctx, "vit", {{"width", "16"}, {"depth", "1"}, {"heads", "2"}, {"patch", "7"}});
+    auto vit = s.new_backbone();
+    auto x = s.benchmark().tasks[0].train.x.slice(0, 0, 4);
+    auto features = vit->forward(x);
+    EXPECT_LT(features.sum(1).abs().max().item<double>(), 1e-4); // the degenerate sum
+    auto pre = vit->internals().at("prenorm_patch_tokens");
+    EXPECT_EQ(pre.sizes(), (std::vector<int64_t>{4, 16, 16})); // 16 patches of 7x7, CLS left out
+    EXPECT_TRUE(torch::allclose(proxies::proxy_output(*vit, x), pre.mean(1)));
+    EXPECT_GT(proxies::proxy_output(*vit, x).sum(1).abs().min().item<double>(), 1e-3);
+}

@@ -20,13 +20,25 @@ inline std::vector<torch::Tensor> weights(Backbone& backbone) {
     return out;
 }
 
+// What the proxies measure for a batch: As-ViT's forward_features(x)[1], the mean of the last
+// block's tokens before the final LayerNorm, where the backbone exposes them (the vit plugin's
+// prenorm_patch_tokens); otherwise its features. After a LayerNorm with its initial gain of 1 the
+// features of an example sum to a constant, so the gradient of that sum reaches no weight but the
+// gain: the kernel would measure the norm layer, not the architecture.
+inline torch::Tensor proxy_output(Backbone& backbone, const torch::Tensor& x) {
+    auto features = backbone.forward(x);
+    auto in = backbone.internals();
+    auto it = in.find("prenorm_patch_tokens");
+    return it != in.end() && it->second.defined() ? it->second.mean(1) : features;
+}
+
 // The empirical NTK Θ = G Gᵀ over the examples of x, G's row i the gradient of the sum of example
-// i's features with respect to the weights (As-ViT's get_ntk_n, one backward per example), in
+// i's proxy_output with respect to the weights (As-ViT's get_ntk_n, one backward per example), in
 // double. Leaves no gradient on the parameters (autograd::grad, not backward()).
 inline torch::Tensor empirical_ntk(Backbone& backbone, const torch::Tensor& x) {
     auto params = weights(backbone);
     if (params.empty()) throw PluginError("ntk_condition: the backbone has no weight parameters");
-    auto out = backbone.forward(x);
+    auto out = proxy_output(backbone, x);
     std::vector<torch::Tensor> rows;
     for (int64_t i = 0; i < x.size(0); ++i) {
         auto g = torch::autograd::grad({out[i].sum()}, params, {}, /*retain_graph=*/true, false, /*allow_unused=*/true);
@@ -69,7 +81,7 @@ inline double polyline_length(const torch::Tensor& p) {
     return (f.slice(0, 1) - f.slice(0, 0, -1)).norm(2, {1}).sum().item<double>();
 }
 
-// Length distortion: the length of the backbone's feature curve along the input circle divided by
+// Length distortion: the length of the proxy_output curve along the input circle divided by
 // the circle's own length (both measured as polylines through the same points; the circle's is 2π
 // up to O(1/points²)). As-ViT's code sums the speeds |d f / dθ| at its points instead: the same
 // quantity times points / 2π, a constant that does not change how architectures rank.
@@ -82,7 +94,7 @@ inline double length_distortion(Backbone& backbone, const std::vector<int64_t>& 
     auto circle = input_circle(circle_plane(d, gen), shape, points);
     std::vector<torch::Tensor> outs;
     for (int64_t i = 0; i < points; i += batch)
-        outs.push_back(backbone.forward(circle.slice(0, i, std::min(points, i + batch))));
+        outs.push_back(proxy_output(backbone, circle.slice(0, i, std::min(points, i + batch))));
     return polyline_length(torch::cat(outs)) / polyline_length(circle);
 }
 

@@ -69,15 +69,20 @@ class VitBackbone : public iclr::Backbone {
     torch::Tensor forward(const torch::Tensor& x) override {
         auto t = embed_(x).flatten(2).transpose(1, 2); // N, L, D
         if (cls_) t = torch::cat({cls_token_.expand({t.size(0), 1, dim_}), t}, 1);
-        t = norm_(blocks_->forward(t + pos_));
+        auto pre = blocks_->forward(t + pos_);
+        last_prenorm_ = cls_ ? pre.slice(1, 1) : pre;
+        t = norm_(pre);
         last_tokens_ = t;
         return cls_ ? t.select(1, 0) : t.mean(1);
     }
     int64_t feature_dim() const override { return dim_; }
     std::map<std::string, torch::Tensor> internals() const override {
         // patch_tokens: one per patch, CLS left out (EsViT matches regions between views on these).
+        // prenorm_patch_tokens: the last block's patch tokens before the final LayerNorm (As-ViT's
+        // proxies read their mean: the normalised features sum to a constant at initialisation).
         std::map<std::string, torch::Tensor> m{{"tokens", last_tokens_},
-                                               {"patch_tokens", cls_ ? last_tokens_.slice(1, 1) : last_tokens_}};
+                                               {"patch_tokens", cls_ ? last_tokens_.slice(1, 1) : last_tokens_},
+                                               {"prenorm_patch_tokens", last_prenorm_}};
         if (blocks_->size() > 0) {
             const auto& last = *blocks_->ptr<BlockImpl>(blocks_->size() - 1)->attn;
             if (!last.cosformer) m["attention"] = last.attn; // cosFormer never forms the map
@@ -92,7 +97,7 @@ class VitBackbone : public iclr::Backbone {
     torch::Tensor pos_, cls_token_;
     torch::nn::Sequential blocks_;
     torch::nn::LayerNorm norm_{nullptr};
-    torch::Tensor last_tokens_;
+    torch::Tensor last_tokens_, last_prenorm_;
 };
 
 class Vit : public iclr::Model {
