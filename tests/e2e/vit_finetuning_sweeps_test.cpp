@@ -60,5 +60,5 @@ TEST(AsvitProxies, CiProfileMeasuresBothProxiesAtInitialisationAndVerifies) {
     // Three different random architectures, a finite condition number above 1 for each.
     EXPECT_EQ(s.count("SELECT COUNT(DISTINCT json_extract(config_json, '$.model')) FROM runs"), 3);
     EXPECT_EQ(s.count("SELECT COUNT(*) FROM final_metrics WHERE key = 'ntk_condition' AND value > 1"), 3);
-    expect_ci_verdicts(s, sweep, 2);
+    expect_ci_verdicts(s, sweep, 4);
 }
