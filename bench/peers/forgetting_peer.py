@@ -28,6 +28,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from torch_train import Mlp, read_idx  # the throughput peer's IDX reader and plugins/models/mlp
+
 STATS = {"mnist": ("mnist", 0.1307, 0.3081), "fashion_mnist": ("fashion-mnist", 0.2860, 0.3530)}
 
 # What this script implements; anything else in a trial's config is refused.
@@ -52,14 +54,6 @@ def check(cfg):
         for key, want in DATA_DEFAULTS.items():
             if cfg[section]["params"][key] != want:
                 sys.exit(f"forgetting_peer: {section}.{key} = {cfg[section]['params'][key]!r} is not implemented here")
-
-
-def read_idx(path):
-    with open(path, "rb") as f:
-        data = f.read()
-    ndim = data[3]
-    dims = [int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)]
-    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
 
 
 _DATA = {}  # per process: each data set decoded once, as the user's script would keep it
@@ -105,19 +99,6 @@ def tasks_of(root, section):
     xtr, ytr, xte, yte = data_set(root, section["plugin"])
     return [(select(xtr, ytr, t, p["train_per_class"], p["train_skip"], p["split_seed"], 0),
              select(xte, yte, t, p["test_per_class"], 0, p["split_seed"], 1000), t) for t in p["tasks"]]
-
-
-class Mlp(nn.Module):  # plugins/models/mlp
-    def __init__(self, width, depth):
-        super().__init__()
-        layers, prev = [], 784
-        for _ in range(depth):
-            layers += [nn.Linear(prev, width), nn.ReLU()]
-            prev = width
-        self.layers = nn.Sequential(*layers)
-
-    def forward(self, x):
-        return self.layers(x.flatten(1))
 
 
 def batches(n, size, gen):

@@ -98,15 +98,33 @@ inline double length_distortion(Backbone& backbone, const std::vector<int64_t>& 
     return polyline_length(torch::cat(outs)) / polyline_length(circle);
 }
 
-// Runs f with the backbone in eval mode and restores its mode: a proxy must not change the model it
-// measures (train mode would move BatchNorm statistics; As-ViT's ViTs, like the vit and mlp
-// plugins here, have no layer that differs between the modes).
-template <class F> auto in_eval_mode(Backbone& backbone, F f) {
-    bool was = backbone.is_training();
-    backbone.eval();
-    auto r = f();
-    backbone.train(was);
-    return r;
-}
+// A metric measured once, at initialisation: at the method's Step 0 event (the fine-tuning family
+// sends it before the first task), in eval mode with the backbone's mode restored after, since a
+// proxy must not change the model it measures (train mode would move BatchNorm statistics; As-ViT's
+// ViTs, like the vit and mlp plugins here, have no layer that differs between the modes). Logged
+// under key() at step 0; at End, a line says so when no Step 0 came.
+class AtInitialisation : public Metric {
+  public:
+    void on_event(const Event& e, Learner& learner, const Benchmark& b, RunContext& ctx) override {
+        if (e.kind == EventKind::Step && e.step == 0 && !done_) {
+            done_ = true;
+            Backbone& net = learner.backbone();
+            bool was = net.is_training();
+            net.eval();
+            double v = measure(net, b);
+            net.train(was);
+            ctx.log(key(), v, 0);
+        }
+        if (e.kind == EventKind::End && !done_)
+            ctx.info(std::string(key()) + ": the method sent no Step 0 event (its initialisation); nothing logged");
+    }
+
+  protected:
+    virtual const char* key() const = 0;
+    virtual double measure(Backbone& net, const Benchmark& b) = 0;
+
+  private:
+    bool done_ = false;
+};
 
 } // namespace iclr::proxies

@@ -4,30 +4,21 @@
 
 namespace {
 
-class LengthDistortion : public iclr::Metric {
+class LengthDistortion : public iclr::proxies::AtInitialisation {
   public:
     LengthDistortion(const iclr::ParamSet& p, iclr::RunContext&)
         : points_(p.get_int("points")), seed_(uint64_t(p.get_int("circle_seed"))) {}
 
-    void on_event(const iclr::Event& e, iclr::Learner& learner, const iclr::Benchmark& b,
-                  iclr::RunContext& ctx) override {
-        if (e.kind == iclr::EventKind::Step && e.step == 0 && !done_) {
-            done_ = true;
-            if (b.input_shape.empty()) throw iclr::PluginError("length_distortion needs the data set's input shape");
-            auto gen = iclr::make_generator(seed_, 0xc1c);
-            auto& net = learner.backbone();
-            double d = iclr::proxies::in_eval_mode(
-                net, [&] { return iclr::proxies::length_distortion(net, b.input_shape, points_, gen); });
-            ctx.log("length_distortion", d, 0);
-        }
-        if (e.kind == iclr::EventKind::End && !done_)
-            ctx.info("length_distortion: the method sent no Step 0 event (its initialisation); nothing logged");
+  private:
+    const char* key() const override { return "length_distortion"; }
+    double measure(iclr::Backbone& net, const iclr::Benchmark& b) override {
+        if (b.input_shape.empty()) throw iclr::PluginError("length_distortion needs the data set's input shape");
+        auto gen = iclr::make_generator(seed_, 0xc1c);
+        return iclr::proxies::length_distortion(net, b.input_shape, points_, gen);
     }
 
-  private:
     int64_t points_;
     uint64_t seed_;
-    bool done_ = false;
 };
 
 } // namespace

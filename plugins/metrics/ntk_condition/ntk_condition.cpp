@@ -4,25 +4,16 @@
 
 namespace {
 
-class NtkCondition : public iclr::Metric {
+class NtkCondition : public iclr::proxies::AtInitialisation {
   public:
     NtkCondition(const iclr::ParamSet& p, iclr::RunContext&)
         : batch_(p.get_int("batch")), seed_(uint64_t(p.get_int("batch_seed"))) {}
 
-    void on_event(const iclr::Event& e, iclr::Learner& learner, const iclr::Benchmark& b,
-                  iclr::RunContext& ctx) override {
-        if (e.kind == iclr::EventKind::Step && e.step == 0 && !done_) {
-            done_ = true;
-            auto x = fixed_batch(b);
-            auto& net = learner.backbone();
-            double k = iclr::proxies::in_eval_mode(net, [&] { return iclr::proxies::ntk_condition(net, x); });
-            ctx.log("ntk_condition", k, 0);
-        }
-        if (e.kind == iclr::EventKind::End && !done_)
-            ctx.info("ntk_condition: the method sent no Step 0 event (its initialisation); nothing logged");
-    }
-
   private:
+    const char* key() const override { return "ntk_condition"; }
+    double measure(iclr::Backbone& net, const iclr::Benchmark& b) override {
+        return iclr::proxies::ntk_condition(net, fixed_batch(b));
+    }
     // The same images in every trial of a sweep (batch_seed, not the trial's seed): architectures
     // are compared on one batch, as As-ViT's search keeps its input batch fixed.
     torch::Tensor fixed_batch(const iclr::Benchmark& b) const {
@@ -36,7 +27,6 @@ class NtkCondition : public iclr::Metric {
 
     int64_t batch_;
     uint64_t seed_;
-    bool done_ = false;
 };
 
 } // namespace
