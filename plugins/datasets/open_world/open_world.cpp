@@ -25,9 +25,6 @@ class OpenWorld : public iclr::Dataset {
         bool fashion = std::string(p_.source) == "fashion_mnist";
         double mean = fashion ? 0.2860 : 0.1307, sd = fashion ? 0.3530 : 0.3081; // as the mnist plugins normalise
         auto dir = ctx.data_dir() / (fashion ? "fashion-mnist" : "mnist");
-        auto norm = [&](const torch::Tensor& u8) {
-            return u8.to(torch::kFloat32).div_(255.0).sub_(mean).div_(sd).unsqueeze(1);
-        };
         std::vector<int64_t> all(10), seen(size_t(int64_t(p_.seen)));
         for (int64_t c = 0; c < 10; ++c)
             all[size_t(c)] = c;
@@ -40,12 +37,16 @@ class OpenWorld : public iclr::Dataset {
         iclr::Task t;
         t.name = "open_world";
         t.classes = seen;
-        t.train = iclr::idx::select(norm(iclr::idx::read(dir / "train-images-idx3-ubyte")),
+        // Chosen on the mapped uint8 images, then made float (idx::normalised: the same bits as the
+        // arithmetic, for the chosen images only).
+        t.train = iclr::idx::select(iclr::idx::read(dir / "train-images-idx3-ubyte"),
                                     iclr::idx::read(dir / "train-labels-idx1-ubyte").to(torch::kInt64), all,
                                     p_.train_per_class, 0, seed, 0);
-        t.test = iclr::idx::select(norm(iclr::idx::read(dir / "t10k-images-idx3-ubyte")),
+        t.test = iclr::idx::select(iclr::idx::read(dir / "t10k-images-idx3-ubyte"),
                                    iclr::idx::read(dir / "t10k-labels-idx1-ubyte").to(torch::kInt64), all,
                                    p_.test_per_class, 0, seed, 1000);
+        t.train.x = iclr::idx::normalised(t.train.x, mean, sd);
+        t.test.x = iclr::idx::normalised(t.test.x, mean, sd);
         t.train.factors["labelled"] = labelled(t.train.y, seed);
         t.test.factors["labelled"] = torch::zeros_like(t.test.y);
         b.tasks.push_back(std::move(t));
