@@ -62,3 +62,24 @@ TEST(AsvitProxies, CiProfileMeasuresBothProxiesAtInitialisationAndVerifies) {
     EXPECT_EQ(s.count("SELECT COUNT(*) FROM final_metrics WHERE key = 'ntk_condition' AND value > 1"), 3);
     expect_ci_verdicts(s, sweep, 4);
 }
+
+TEST(SparseDetr, CiProfileCountsEncoderFlopsPerKeptShareAndVerifies) {
+    Scratch s;
+    std::string sweep = shipped_sweep("sparse_detr");
+    expect_ci_run(s, sweep, 6);
+    expect_final_metrics(s, {"exact_match", "digit_accuracy", "encoder_flops", "avg_accuracy"}, 6);
+    // The string accuracy the generic metric measures is the method's exact match.
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM final_metrics a JOIN final_metrics e ON e.run_id = a.run_id "
+                      "AND e.key = 'exact_match' WHERE a.key = 'avg_accuracy' AND a.value = e.value"),
+              6);
+    // Fewer kept tokens, fewer FLOPs; the same share costs the same in both arms.
+    EXPECT_EQ(s.count("SELECT COUNT(DISTINCT f.value) FROM final_metrics f WHERE f.key = 'encoder_flops'"), 4);
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs r JOIN final_metrics f ON f.run_id = r.id AND f.key = "
+                      "'encoder_flops' JOIN runs d ON json_extract(d.config_json, '$.model.params.keep') = 1.0 "
+                      "JOIN final_metrics g ON g.run_id = d.id AND g.key = 'encoder_flops' "
+                      "WHERE json_extract(r.config_json, '$.model.params.keep') < 1 AND f.value < g.value"),
+              5);
+    // Only the sparse encoders have a scorer: dam_captured for the five with keep < 1.
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM final_metrics WHERE key = 'dam_captured' AND value > 0 AND value < 1"), 5);
+    expect_ci_verdicts(s, sweep, 5);
+}
