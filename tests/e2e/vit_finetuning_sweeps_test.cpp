@@ -83,3 +83,15 @@ TEST(SparseDetr, CiProfileCountsEncoderFlopsPerKeptShareAndVerifies) {
     EXPECT_EQ(s.count("SELECT COUNT(*) FROM final_metrics WHERE key = 'dam_captured' AND value > 0 AND value < 1"), 5);
     expect_ci_verdicts(s, sweep, 5);
 }
+
+TEST(SimVlm, CiProfileCaptionsWithEachObjectiveAndVerifies) {
+    Scratch s;
+    std::string sweep = shipped_sweep("simvlm");
+    expect_ci_run(s, sweep, 3);
+    expect_final_metrics(s, {"token_accuracy", "exact_match", "zero_shot_accuracy"}, 3);
+    EXPECT_EQ(s.count("SELECT COUNT(DISTINCT arm) FROM runs"), 3);
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM final_metrics WHERE key IN ('token_accuracy', 'exact_match', "
+                      "'zero_shot_accuracy') AND value >= 0 AND value <= 1"),
+              9);
+    expect_ci_verdicts(s, sweep, 4);
+}
