@@ -42,7 +42,7 @@ TEST(VitGan, L2AttentionTiesQueryAndKeyAndUsesNegativeSquaredDistances) {
     for (int64_t h = 0; h < 2; ++h)
         for (int64_t i = 0; i < 5; ++i) {
             auto d2 = (q[0][h][i].unsqueeze(0) - q[0][h]).pow(2).sum(1); // ‖q_i − q_j‖² over j
-            auto expected = torch::softmax(-d2 / 2.0, 0);               // √d_h = 2
+            auto expected = torch::softmax(-d2 / 2.0, 0);                // √d_h = 2
             EXPECT_TRUE(torch::allclose(l2->weights[0][h][i], expected, 1e-5, 1e-6)) << h << " " << i;
         }
     // Tied: each token attends to itself most (distance 0 is the largest logit).
@@ -94,8 +94,12 @@ TEST(VitGan, TrainsEitherWayAndReportsItsStabilityScores) {
         MnistSession s(ctx);
         auto m = test::make_plugin<Method>("methods", "vitgan", ctx,
                                            {{"spectral_norm", std::string("\"") + arm + "\""},
-                                            {"width", "16"}, {"depth", "1"}, {"steps", "6"}, {"batch_size", "8"},
-                                            {"fd_images", "40"}, {"log_every", "3"}});
+                                            {"width", "16"},
+                                            {"depth", "1"},
+                                            {"steps", "6"},
+                                            {"batch_size", "8"},
+                                            {"fd_images", "40"},
+                                            {"log_every", "3"}});
         m->run(s);
         EXPECT_EQ(test::logged_values(ctx, "d_loss").size(), 2u);
         ASSERT_EQ(test::logged_values(ctx, "collapsed").size(), 1u);
