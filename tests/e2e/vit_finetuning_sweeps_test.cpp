@@ -95,3 +95,15 @@ TEST(SimVlm, CiProfileCaptionsWithEachObjectiveAndVerifies) {
               9);
     expect_ci_verdicts(s, sweep, 4);
 }
+
+TEST(VitGan, CiProfileTrainsEachDiscriminatorVariantAndVerifies) {
+    Scratch s;
+    std::string sweep = shipped_sweep("vitgan");
+    expect_ci_run(s, sweep, 4);
+    expect_final_metrics(s, {"collapsed", "frechet_distance", "d_grad_norm_max", "d_loss", "g_loss"}, 4);
+    EXPECT_EQ(s.count("SELECT COUNT(DISTINCT arm) FROM runs"), 4);
+    // One feature classifier for the whole sweep: trained by the first trial, read by the others.
+    EXPECT_EQ(s.count("SELECT COUNT(DISTINCT value) FROM attributes WHERE key = 'cache_key'"), 1);
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM attributes WHERE key = 'cache_hit' AND value = '0'"), 1);
+    expect_ci_verdicts(s, sweep, 4);
+}
