@@ -5,14 +5,14 @@
 
 namespace {
 
-constexpr double kMean = 0.1307, kSd = 0.3081; // MNIST's, kept so a blank canvas matches MNIST's black
+constexpr double kMean = iclr::idx::kMnist.mean,
+                 kSd = iclr::idx::kMnist.sd; // MNIST's, kept so a blank canvas matches MNIST's black
 
 class ClutteredMnist : public iclr::Dataset {
   public:
     ClutteredMnist(const iclr::ParamSet& p, iclr::RunContext&)
-        : digits_({"mnist", kMean, kSd, "mnist"}, p), canvas_(p.get_int("canvas")),
-          distractors_(p.get_int("distractors")), fragment_(p.get_int("fragment")),
-          seed_(uint64_t(p.get_int("split_seed"))) {
+        : digits_(iclr::idx::kMnist, p), canvas_(p.get_int("canvas")), distractors_(p.get_int("distractors")),
+          fragment_(p.get_int("fragment")), seed_(uint64_t(p.get_int("split_seed"))) {
         if (p.get_string("transform") != "none") throw iclr::PluginError("cluttered_mnist takes transform = \"none\"");
     }
 

@@ -144,6 +144,10 @@ struct Stats {
     const char* name;
 };
 
+// The two sets' statistics, written once: every plugin that builds from them normalises as these.
+inline constexpr Stats kMnist{"mnist", 0.1307, 0.3081, "mnist"};
+inline constexpr Stats kFashionMnist{"fashion-mnist", 0.2860, 0.3530, "fashion_mnist"};
+
 // A task stream from IDX files. Task t holds the examples whose label is in tasks[t]; with
 // transform = "permute" task t > 0 applies its own fixed pixel permutation, with "rotate" a
 // rotation of t * rotation degrees (task 0 is always the plain data).

@@ -7,7 +7,7 @@
 
 namespace {
 
-constexpr double kMean = 0.1307, kSd = 0.3081; // MNIST's: a blank canvas is MNIST's black
+constexpr double kMean = iclr::idx::kMnist.mean, kSd = iclr::idx::kMnist.sd; // MNIST's: a blank canvas is MNIST's black
 
 class DigitCanvases : public iclr::Dataset {
   public:

@@ -5,8 +5,7 @@ namespace {
 
 class FashionMnist : public iclr::idx::TaskStream {
   public:
-    FashionMnist(const iclr::ParamSet& p, iclr::RunContext&)
-        : TaskStream({"fashion-mnist", 0.2860, 0.3530, "fashion_mnist"}, p) {}
+    FashionMnist(const iclr::ParamSet& p, iclr::RunContext&) : TaskStream(iclr::idx::kFashionMnist, p) {}
 };
 
 } // namespace

@@ -64,8 +64,8 @@ class Fewshot : public iclr::Dataset {
 
     iclr::Benchmark load(iclr::RunContext& ctx) override {
         std::map<int64_t, torch::Tensor> pools;
-        read_pools(ctx, {"mnist", 0.1307, 0.3081, "mnist"}, 0, pools);
-        read_pools(ctx, {"fashion-mnist", 0.2860, 0.3530, "fashion_mnist"}, 10, pools);
+        read_pools(ctx, iclr::idx::kMnist, 0, pools);
+        read_pools(ctx, iclr::idx::kFashionMnist, 10, pools);
         std::map<std::string, std::vector<int64_t>> splits{
             {"train", lists_[0]}, {"val", lists_[1]}, {"test", lists_[2]}};
         iclr::Benchmark b;

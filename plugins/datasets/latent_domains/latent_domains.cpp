@@ -8,7 +8,8 @@
 
 namespace {
 
-constexpr double kMean = 0.1307, kSd = 0.3081; // every domain normalised with MNIST's statistics
+constexpr double kMean = iclr::idx::kMnist.mean,
+                 kSd = iclr::idx::kMnist.sd; // every domain normalised with MNIST's statistics
 
 class LatentDomains : public iclr::Dataset {
   public:

@@ -5,7 +5,7 @@ namespace {
 
 class Mnist : public iclr::idx::TaskStream {
   public:
-    Mnist(const iclr::ParamSet& p, iclr::RunContext&) : TaskStream({"mnist", 0.1307, 0.3081, "mnist"}, p) {}
+    Mnist(const iclr::ParamSet& p, iclr::RunContext&) : TaskStream(iclr::idx::kMnist, p) {}
 };
 
 } // namespace

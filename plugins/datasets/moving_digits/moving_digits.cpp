@@ -9,8 +9,9 @@
 
 namespace {
 
-constexpr int64_t kCanvas = 20, kDigit = 14;   // 14 x 14 digits (2 x 2 mean-pooled) on a 20 x 20 frame
-constexpr double kMean = 0.1307, kSd = 0.3081; // MNIST's pixel statistics, as the mnist plugin normalises
+constexpr int64_t kCanvas = 20, kDigit = 14; // 14 x 14 digits (2 x 2 mean-pooled) on a 20 x 20 frame
+constexpr double kMean = iclr::idx::kMnist.mean,
+                 kSd = iclr::idx::kMnist.sd; // MNIST's pixel statistics, as the mnist plugin normalises
 
 class MovingDigits : public iclr::Dataset {
   public:

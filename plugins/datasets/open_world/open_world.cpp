@@ -23,8 +23,9 @@ class OpenWorld : public iclr::Dataset {
 
     iclr::Benchmark load(iclr::RunContext& ctx) override {
         bool fashion = std::string(p_.source) == "fashion_mnist";
-        double mean = fashion ? 0.2860 : 0.1307, sd = fashion ? 0.3530 : 0.3081; // as the mnist plugins normalise
-        auto dir = ctx.data_dir() / (fashion ? "fashion-mnist" : "mnist");
+        const iclr::idx::Stats& stats = fashion ? iclr::idx::kFashionMnist : iclr::idx::kMnist;
+        double mean = stats.mean, sd = stats.sd;
+        auto dir = ctx.data_dir() / stats.folder;
         std::vector<int64_t> all(10), seen(size_t(int64_t(p_.seen)));
         for (int64_t c = 0; c < 10; ++c)
             all[size_t(c)] = c;
