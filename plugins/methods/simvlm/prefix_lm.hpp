@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <limits>
+#include <utility>
 
 #include "iclr/sdk.hpp"
 
@@ -107,32 +108,44 @@ class Net : public iclr::Backbone {
     torch::nn::Linear head_{nullptr};
 };
 
-// Cross-entropy of the generated part of each caption: the inputs are [BOS, caption], the targets
-// [caption, EOS]; a target counts when its position is at or after the example's text prefix (so
-// nothing it could see gives it away), every target with prefix 0.
+// Teacher forcing: the text inputs [BOS, caption] and the targets [caption, EOS], [N, T + 1] each.
+inline std::pair<torch::Tensor, torch::Tensor> teacher_forced(const torch::Tensor& caps) {
+    auto n = caps.size(0);
+    return {torch::cat({torch::full({n, 1}, kBos, torch::kLong), caps}, 1),
+            torch::cat({caps, torch::full({n, 1}, kEos, torch::kLong)}, 1)};
+}
+
+// Next-token logits [N, T + 1, vocab] of the teacher-forced caption with a text prefix per example.
+inline torch::Tensor caption_logits(Net& net, const torch::Tensor& images, const torch::Tensor& text_in,
+                                    const torch::Tensor& prefix, bool prefix_lm) {
+    return net.logits(images, text_in, attention_mask(net.image_tokens(), text_in.size(1), prefix, prefix_lm));
+}
+
+// Each target's negative log-likelihood [N, T + 1] under the teacher-forced caption.
+inline torch::Tensor target_nll(Net& net, const torch::Tensor& images, const torch::Tensor& caps,
+                                const torch::Tensor& prefix, bool prefix_lm) {
+    auto [text_in, target] = teacher_forced(caps);
+    auto logits = caption_logits(net, images, text_in, prefix, prefix_lm);
+    return torch::nn::functional::cross_entropy(
+               logits.flatten(0, 1), target.flatten(),
+               torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone))
+        .view(target.sizes());
+}
+
+// Cross-entropy of the generated part of each caption: a target counts when its position is at or
+// after the example's text prefix (so nothing it could see gives it away), every target with prefix 0.
 inline torch::Tensor generated_loss(Net& net, const torch::Tensor& images, const torch::Tensor& caps,
                                     const torch::Tensor& prefix, bool prefix_lm) {
-    int64_t n = caps.size(0), t = caps.size(1);
-    auto text_in = torch::cat({torch::full({n, 1}, kBos, torch::kLong), caps}, 1);
-    auto target = torch::cat({caps, torch::full({n, 1}, kEos, torch::kLong)}, 1);
-    auto mask = attention_mask(net.image_tokens(), t + 1, prefix, prefix_lm);
-    auto nll =
-        torch::nn::functional::cross_entropy(net.logits(images, text_in, mask).flatten(0, 1), target.flatten(),
-                                             torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone));
-    auto counted = (torch::arange(t + 1, torch::kLong).unsqueeze(0) >= prefix.unsqueeze(1)).to(torch::kFloat);
-    return (nll.view({n, t + 1}) * counted).sum() / counted.sum();
+    auto nll = target_nll(net, images, caps, prefix, prefix_lm);
+    auto counted = (torch::arange(nll.size(1), torch::kLong).unsqueeze(0) >= prefix.unsqueeze(1)).to(torch::kFloat);
+    return (nll * counted).sum() / counted.sum();
 }
 
 // Summed log-likelihood of each caption [N] (its tokens and the end token) given the image, with
 // the image (and BOS) as the only prefix: how a captioner scores candidate captions.
 inline torch::Tensor caption_log_likelihood(Net& net, const torch::Tensor& images, const torch::Tensor& caps,
                                             bool prefix_lm) {
-    int64_t n = caps.size(0);
-    auto text_in = torch::cat({torch::full({n, 1}, kBos, torch::kLong), caps}, 1);
-    auto target = torch::cat({caps, torch::full({n, 1}, kEos, torch::kLong)}, 1);
-    auto mask = attention_mask(net.image_tokens(), text_in.size(1), torch::zeros({n}, torch::kLong), prefix_lm);
-    auto lp = torch::log_softmax(net.logits(images, text_in, mask), -1);
-    return lp.gather(2, target.unsqueeze(-1)).squeeze(-1).sum(1);
+    return -target_nll(net, images, caps, torch::zeros({caps.size(0)}, torch::kLong), prefix_lm).sum(1);
 }
 
 } // namespace simvlm

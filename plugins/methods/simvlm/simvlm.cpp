@@ -2,6 +2,7 @@
 // image patches and a template caption, trained as a prefix language model (PrefixLM: bidirectional
 // over the image and a random text prefix, the rest generated) or as a plain causal language model;
 // evaluated by captioning held-out canvases and by zero-shot classification through caption scores.
+#include "../common/canvas_objects.hpp"
 #include "prefix_lm.hpp"
 
 namespace {
@@ -51,7 +52,7 @@ class SimVlm : public iclr::Method {
         auto& ctx = s.ctx();
         check(b);
         const auto& train = b.tasks[0].train;
-        int64_t k = slots(train), text = 2 * k + 1;
+        int64_t k = canvas::count(train), text = 2 * k + 1;
         auto net = std::make_shared<simvlm::Net>(b.input_shape, p_.patch, p_.width, p_.depth, p_.heads, text);
         ctx.set_attribute("param_count", std::to_string(net->param_count()));
         CaptionLearner learner(net);
@@ -88,19 +89,9 @@ class SimVlm : public iclr::Method {
             throw iclr::PluginError("patch " + std::to_string(int64_t(p_.patch)) + " does not divide 84");
         if (p_.width % p_.heads != 0) throw iclr::PluginError("heads must divide width");
     }
-    static int64_t slots(const iclr::Split& s) {
-        int64_t k = 0;
-        while (s.factors.count("digit" + std::to_string(k)))
-            ++k;
-        return k;
-    }
     static torch::Tensor caption_of(const iclr::Split& s, int64_t k) {
-        std::vector<torch::Tensor> d, c;
-        for (int64_t j = 0; j < k; ++j) {
-            d.push_back(s.factors.at("digit" + std::to_string(j)));
-            c.push_back(s.factors.at("cell" + std::to_string(j)));
-        }
-        return simvlm::captions(torch::stack(d, 1), torch::stack(c, 1));
+        auto [digits, cells] = canvas::objects(s, k);
+        return simvlm::captions(digits, cells);
     }
 
     // PrefixLM: each caption gets a text prefix length drawn uniformly from 0..T (T caption tokens;
@@ -124,10 +115,9 @@ class SimVlm : public iclr::Method {
             int64_t j = std::min(n, i + 500);
             auto x = test.x.slice(0, i, j);
             auto c = caps.slice(0, i, j);
-            auto text_in = torch::cat({torch::full({j - i, 1}, simvlm::kBos, torch::kLong), c}, 1);
-            auto mask =
-                simvlm::attention_mask(net.image_tokens(), t + 1, torch::zeros({j - i}, torch::kLong), prefix_lm_);
-            tokens += net.logits(x, text_in, mask).slice(1, 0, t).argmax(-1).eq(c).sum().item<double>();
+            auto text_in = simvlm::teacher_forced(c).first;
+            auto logits = simvlm::caption_logits(net, x, text_in, torch::zeros({j - i}, torch::kLong), prefix_lm_);
+            tokens += logits.slice(1, 0, t).argmax(-1).eq(c).sum().item<double>();
             exact += greedy(net, x, t).eq(c).all(1).sum().item<double>();
         }
         ctx.log("token_accuracy", tokens / double(n * t), step);
@@ -140,8 +130,8 @@ class SimVlm : public iclr::Method {
         int64_t n = x.size(0);
         auto text_in = torch::full({n, 1}, simvlm::kBos, torch::kLong);
         for (int64_t s = 0; s < t; ++s) {
-            auto mask = simvlm::attention_mask(net.image_tokens(), s + 1, torch::zeros({n}, torch::kLong), prefix_lm_);
-            auto next = net.logits(x, text_in, mask).select(1, s).argmax(-1, true);
+            auto logits = simvlm::caption_logits(net, x, text_in, torch::zeros({n}, torch::kLong), prefix_lm_);
+            auto next = logits.select(1, s).argmax(-1, true);
             text_in = torch::cat({text_in, next}, 1);
         }
         return text_in.slice(1, 1);

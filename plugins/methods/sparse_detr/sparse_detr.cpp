@@ -1,6 +1,7 @@
 // Method plugin `sparse_detr`: Roh et al.'s Sparse DETR on digit canvases — a ViT encoder that
 // refines only the tokens its scorer keeps (vit's `keep`), a DETR decoder with one query per digit,
 // and the scorer trained to predict which tokens the decoder attends to (the DAM target).
+#include "../common/canvas_objects.hpp"
 #include "detr_decoder.hpp"
 
 namespace {
@@ -42,7 +43,7 @@ class SparseDetr : public iclr::Method {
         int64_t step = 0;
         for (size_t t = 0; t < b.tasks.size(); ++t) {
             const auto& train = b.tasks[t].train;
-            auto targets = objects(train, slots);
+            auto targets = canvas::objects(train, slots);
             // Batches of example indices, so each batch's digits and cells come with it.
             iclr::Split index{train.x, torch::arange(train.size(), torch::kLong)};
             learner.backbone().train(true);
@@ -63,20 +64,9 @@ class SparseDetr : public iclr::Method {
   private:
     // The label's number of digits: the data set's classes are every string of them (digit_canvases).
     static int64_t slots_of(const iclr::Benchmark& b) {
-        for (int64_t k = 1, n = 10; k <= 4; ++k, n *= 10)
-            if (b.num_classes == n && !b.tasks.empty() &&
-                b.tasks[0].train.factors.count("cell" + std::to_string(k - 1)))
-                return k;
+        int64_t k = b.tasks.empty() ? 0 : canvas::count(b.tasks[0].train);
+        if (k >= 1 && k <= 4 && b.num_classes == int64_t(std::llround(std::pow(10.0, double(k))))) return k;
         throw iclr::PluginError("sparse_detr needs canvases of several digits with their cells (digit_canvases)");
-    }
-    // Each example's objects: digits [N, K] and cells [N, K], from the data set's factors.
-    static std::pair<torch::Tensor, torch::Tensor> objects(const iclr::Split& s, int64_t k) {
-        std::vector<torch::Tensor> d, c;
-        for (int64_t j = 0; j < k; ++j) {
-            d.push_back(s.factors.at("digit" + std::to_string(j)));
-            c.push_back(s.factors.at("cell" + std::to_string(j)));
-        }
-        return {torch::stack(d, 1), torch::stack(c, 1)};
     }
 
     // DETR's matched digit + cell loss, plus the scorer's binary cross-entropy against the top of
