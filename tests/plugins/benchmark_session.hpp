@@ -1,7 +1,9 @@
 // A Session over a benchmark the test built, with no metrics; new_backbone() builds from `model`
-// and pretrain_benchmark() returns `pretrain` when the test gives them (refuses / nullptr otherwise).
+// and pretrain_benchmark() returns `pretrain` when the test gives them (refuses / nullptr otherwise);
+// each event goes to `on_event` when the test sets it.
 #pragma once
 
+#include <functional>
 #include <optional>
 
 #include "plugin_test_util.hpp"
@@ -15,7 +17,9 @@ struct BenchmarkSession : Session {
         if (!model) throw PluginError("this test session has no model");
         return model->build(b_.input_shape, ctx_);
     }
-    void notify(const Event&, Learner&) override {}
+    void notify(const Event& e, Learner& learner) override {
+        if (on_event) on_event(e, learner);
+    }
     RunContext& ctx() override { return ctx_; }
     const Benchmark* pretrain_benchmark() override { return pretrain ? &*pretrain : nullptr; }
     std::string config_text(const std::string&) override { return ""; }
@@ -23,6 +27,7 @@ struct BenchmarkSession : Session {
     Benchmark b_;
     std::unique_ptr<Model> model;
     std::optional<Benchmark> pretrain; // the [pretrain] set, when the test gives one
+    std::function<void(const Event&, Learner&)> on_event;
 };
 
 } // namespace iclr::test

@@ -2,7 +2,7 @@
 // position's output never depends on what it may not see), the loss counting only generated
 // tokens, and the plugin end to end on real canvases.
 #include "../../plugins/methods/simvlm/prefix_lm.hpp"
-#include "plugin_test_util.hpp"
+#include "benchmark_session.hpp"
 
 using namespace iclr;
 
@@ -96,25 +96,17 @@ TEST(SimVlm, TheLossCountsOnlyTheGeneratedTokens) {
 
 namespace {
 
-class CanvasSession : public Session {
-  public:
+// Real canvases; at End the learner's image features for two test canvases.
+struct CanvasSession : test::BenchmarkSession {
     explicit CanvasSession(test::TestContext& ctx)
-        : ctx_(ctx), bench_(test::make_plugin<Dataset>("datasets", "digit_canvases", ctx,
-                                                       {{"train_size", "64"}, {"test_size", "20"}})
-                                ->load(ctx)) {}
-    const Benchmark& benchmark() override { return bench_; }
-    std::shared_ptr<Backbone> new_backbone() override { throw std::runtime_error("simvlm builds its own"); }
-    void notify(const Event& e, Learner& learner) override {
-        if (e.kind == EventKind::End) features = learner.features(bench_.tasks[0].test.x.slice(0, 0, 2));
+        : BenchmarkSession(ctx, test::make_plugin<Dataset>("datasets", "digit_canvases", ctx,
+                                                           {{"train_size", "64"}, {"test_size", "20"}})
+                                    ->load(ctx)) {
+        on_event = [this](const Event& e, Learner& learner) {
+            if (e.kind == EventKind::End) features = learner.features(b_.tasks[0].test.x.slice(0, 0, 2));
+        };
     }
-    RunContext& ctx() override { return ctx_; }
-    const Benchmark* pretrain_benchmark() override { return nullptr; }
-    std::string config_text(const std::string&) override { return ""; }
     torch::Tensor features;
-
-  private:
-    test::TestContext& ctx_;
-    Benchmark bench_;
 };
 
 } // namespace

@@ -7,7 +7,7 @@
 
 #include "../../plugins/datasets/common/idx_stream.hpp"
 #include "../../plugins/methods/sparse_detr/detr_decoder.hpp"
-#include "plugin_test_util.hpp"
+#include "benchmark_session.hpp"
 
 using namespace iclr;
 
@@ -202,41 +202,32 @@ TEST(SparseDetr, TheMatchedLossIsTheBestAssignmentOfQueriesToDigits) {
 namespace {
 
 // digit_canvases with a sparse vit; keeps the backbone so a test can look at it after the run.
-class CanvasSession : public Session {
-  public:
-    explicit CanvasSession(test::TestContext& ctx)
-        : ctx_(ctx),
-          model_(test::make_plugin<Model>("models", "vit", ctx,
-                                          {{"width", "16"}, {"depth", "1"}, {"pool", "\"gap\""}, {"keep", "0.1"}})),
-          bench_(canvases(ctx, {{"train_size", "64"}})) {}
-    const Benchmark& benchmark() override { return bench_; }
+struct CanvasSession : test::BenchmarkSession {
+    explicit CanvasSession(test::TestContext& ctx) : BenchmarkSession(ctx, canvases(ctx, {{"train_size", "64"}})) {
+        model = test::make_plugin<Model>("models", "vit", ctx,
+                                         {{"width", "16"}, {"depth", "1"}, {"pool", "\"gap\""}, {"keep", "0.1"}});
+        on_event = [this](const Event& e, Learner& learner) {
+            if (e.kind == EventKind::End) accuracy = iclr::accuracy(learner, b_.tasks[0].test, 0);
+        };
+    }
     std::shared_ptr<Backbone> new_backbone() override {
-        backbone = model_->build(bench_.input_shape, ctx_);
-        for (auto& p : backbone->named_parameters())
-            if (p.key().rfind("scorer.", 0) == 0) initial_scorer.push_back(p.value().detach().clone());
+        backbone = BenchmarkSession::new_backbone();
+        initial_scorer = scorer();
+        for (auto& t : initial_scorer)
+            t = t.clone();
         return backbone;
     }
-    void notify(const Event& e, Learner& learner) override {
-        if (e.kind == EventKind::End) accuracy = iclr::accuracy(learner, bench_.tasks[0].test, 0);
-    }
-    RunContext& ctx() override { return ctx_; }
-    const Benchmark* pretrain_benchmark() override { return nullptr; }
-    std::string config_text(const std::string&) override { return ""; }
-    bool scorer_moved() {
-        std::vector<torch::Tensor> now;
+    std::vector<torch::Tensor> scorer() {
+        std::vector<torch::Tensor> out;
         for (auto& p : backbone->named_parameters())
-            if (p.key().rfind("scorer.", 0) == 0) now.push_back(p.value().detach());
-        return !test::same_tensors(now, initial_scorer);
+            if (p.key().rfind("scorer.", 0) == 0) out.push_back(p.value().detach());
+        return out;
     }
+    bool scorer_moved() { return !test::same_tensors(scorer(), initial_scorer); }
 
     std::shared_ptr<Backbone> backbone;
     std::vector<torch::Tensor> initial_scorer;
     double accuracy = -1;
-
-  private:
-    test::TestContext& ctx_;
-    std::unique_ptr<Model> model_;
-    Benchmark bench_;
 };
 
 } // namespace

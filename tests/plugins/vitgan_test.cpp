@@ -2,7 +2,7 @@
 // as initialised and SN giving it norm one, L2 attention with tied projections as written by hand,
 // the Fréchet distance of Gaussians whose answer is known; then the method end to end on MNIST.
 #include "../../plugins/methods/vitgan/stabilisers.hpp"
-#include "plugin_test_util.hpp"
+#include "benchmark_session.hpp"
 
 using namespace iclr;
 
@@ -65,33 +65,13 @@ TEST(VitGan, FrechetDistanceOfGaussiansWithAKnownAnswer) {
     EXPECT_NEAR(vitgan::frechet_distance(m1, s, m1, s), 0.0, 1e-8);
 }
 
-namespace {
-
-class MnistSession : public Session {
-  public:
-    explicit MnistSession(test::TestContext& ctx)
-        : ctx_(ctx), bench_(test::make_plugin<Dataset>("datasets", "mnist", ctx,
-                                                       {{"train_per_class", "10"}, {"test_per_class", "5"}})
-                                ->load(ctx)) {}
-    const Benchmark& benchmark() override { return bench_; }
-    std::shared_ptr<Backbone> new_backbone() override { throw std::runtime_error("vitgan builds its own"); }
-    void notify(const Event&, Learner&) override {}
-    RunContext& ctx() override { return ctx_; }
-    const Benchmark* pretrain_benchmark() override { return nullptr; }
-    std::string config_text(const std::string&) override { return "mnist test"; }
-
-  private:
-    test::TestContext& ctx_;
-    Benchmark bench_;
-};
-
-} // namespace
-
 TEST(VitGan, TrainsEitherWayAndReportsItsStabilityScores) {
     auto cache = std::filesystem::temp_directory_path() / ("iclr-vitgan-test-" + std::to_string(getpid()));
     for (const char* arm : {"isn", "none"}) {
         test::TestContext ctx(cache);
-        MnistSession s(ctx);
+        test::BenchmarkSession s(ctx, test::make_plugin<Dataset>("datasets", "mnist", ctx,
+                                                                 {{"train_per_class", "10"}, {"test_per_class", "5"}})
+                                          ->load(ctx));
         auto m = test::make_plugin<Method>("methods", "vitgan", ctx,
                                            {{"spectral_norm", std::string("\"") + arm + "\""},
                                             {"width", "16"},
