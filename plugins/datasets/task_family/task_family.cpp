@@ -1,0 +1,160 @@
+// Dataset plugin `task_family`: many small classification data sets drawn from MNIST and
+// Fashion-MNIST (class subsets, training-set sizes, class imbalance, label noise, pixel noise), one
+// Task each: a meta-dataset for AutoML work such as MetaBu's (Rakotoarison et al., ICLR 2022),
+// whose recommender must find which data sets want which hyper-parameters.
+#include <sstream>
+
+#include "../common/idx_stream.hpp"
+
+namespace {
+
+template <class T> std::vector<T> parse_list(const std::string& text, const char* what) {
+    std::vector<T> out;
+    std::stringstream in(text);
+    for (std::string item; std::getline(in, item, ',');) {
+        std::stringstream one(item);
+        T v{};
+        if (!(one >> v)) throw iclr::PluginError(std::string("task_family: ") + what + ": cannot read '" + item + "'");
+        out.push_back(v);
+    }
+    if (out.empty()) throw iclr::PluginError(std::string("task_family: ") + what + " is empty");
+    return out;
+}
+
+// One data set's draw of the family's factors.
+struct Draw {
+    int source = 0; // 0 MNIST, 1 Fashion-MNIST
+    std::vector<int64_t> classes;
+    int64_t train = 0;
+    double imbalance = 1, label_noise = 0, pixel_noise = 0;
+};
+
+class TaskFamily : public iclr::Dataset {
+  public:
+    struct Params {
+        iclr::Int tasks{"tasks", 40, 2, 100000, "data sets in the family"};
+        iclr::Int family_seed{"family_seed", 0, 0, 1000000, "seed of every draw (factors, examples, noise)"};
+        iclr::String sources{"sources", "mnist,fashion", nullptr, "comma-separated sources drawn from: mnist, fashion"};
+        iclr::String classes{"classes", "2,3,5,10", nullptr, "class counts drawn from (each a random subset)"};
+        iclr::String sizes{"sizes", "100,300,1000", nullptr, "training-set sizes drawn from"};
+        iclr::String imbalance{"imbalance", "1,5", nullptr,
+                               "largest / smallest class share drawn from (shares fall geometrically)"};
+        iclr::String label_noise{"label_noise", "0,0.2,0.4", nullptr,
+                                 "share of training labels replaced by a uniformly drawn class of the task"};
+        iclr::String pixel_noise{"pixel_noise", "0,0.5", nullptr,
+                                 "sd of Gaussian pixel noise on the [0, 1] scale (train and test), clipped"};
+        iclr::Int test_per_class{"test_per_class", 100, 1, 1000, "test images per class (clean labels)"};
+    };
+
+    TaskFamily(const Params& p, iclr::RunContext&)
+        : p_(p), sources_(parse_list<std::string>(p.sources, "sources")),
+          classes_(parse_list<int64_t>(p.classes, "classes")), sizes_(parse_list<int64_t>(p.sizes, "sizes")),
+          imbalance_(parse_list<double>(p.imbalance, "imbalance")),
+          label_noise_(parse_list<double>(p.label_noise, "label_noise")),
+          pixel_noise_(parse_list<double>(p.pixel_noise, "pixel_noise")) {
+        for (const auto& s : sources_)
+            if (s != "mnist" && s != "fashion")
+                throw iclr::PluginError("task_family: unknown source '" + s + "' (mnist, fashion)");
+        for (int64_t k : classes_)
+            if (k < 2 || k > 10) throw iclr::PluginError("task_family: a class count must be 2-10");
+        for (int64_t n : sizes_)
+            if (n < 20) throw iclr::PluginError("task_family: a training size must be at least 20");
+        for (double r : imbalance_)
+            if (r < 1) throw iclr::PluginError("task_family: imbalance must be >= 1");
+        for (double q : label_noise_)
+            if (q < 0 || q > 1) throw iclr::PluginError("task_family: label_noise must be in [0, 1]");
+    }
+
+    iclr::Benchmark load(iclr::RunContext& ctx) override {
+        iclr::Benchmark b;
+        b.name = "task_family";
+        b.input_shape = {1, 28, 28};
+        b.num_classes = 20; // MNIST digits 0-9, Fashion-MNIST items 10-19
+        std::mt19937_64 rng(uint64_t(int64_t(p_.family_seed)) * 0x9e3779b97f4a7c15ULL + 1);
+        for (int64_t t = 0; t < p_.tasks; ++t)
+            b.tasks.push_back(build(ctx, t, draw(rng)));
+        return b;
+    }
+
+  private:
+    template <class T> static const T& pick(const std::vector<T>& v, std::mt19937_64& rng) {
+        return v[std::uniform_int_distribution<size_t>(0, v.size() - 1)(rng)];
+    }
+
+    Draw draw(std::mt19937_64& rng) const {
+        Draw d;
+        d.source = pick(sources_, rng) == "mnist" ? 0 : 1;
+        std::vector<int64_t> all{0, 1, 2, 3, 4, 5, 6, 7, 8, 9};
+        std::shuffle(all.begin(), all.end(), rng);
+        d.classes.assign(all.begin(), all.begin() + pick(classes_, rng));
+        d.train = pick(sizes_, rng);
+        d.imbalance = pick(imbalance_, rng);
+        d.label_noise = pick(label_noise_, rng);
+        d.pixel_noise = pick(pixel_noise_, rng);
+        return d;
+    }
+
+    static std::string name_of(int64_t t, const Draw& d) {
+        std::ostringstream o;
+        o << "t" << t << " " << (d.source ? "fashion" : "mnist") << " k=" << d.classes.size() << " n=" << d.train
+          << " imbalance=" << d.imbalance << " label_noise=" << d.label_noise << " pixel_noise=" << d.pixel_noise;
+        return o.str();
+    }
+
+    // Class i of k gets a share proportional to imbalance^(-i / (k - 1)) of the training set (at
+    // least 2 images); each data set has its own shuffled order of every class (seeded by t).
+    iclr::Task build(iclr::RunContext& ctx, int64_t t, const Draw& d) const {
+        const auto& stats = d.source ? iclr::idx::kFashionMnist : iclr::idx::kMnist;
+        auto dir = ctx.data_dir() / stats.folder;
+        auto xtr = iclr::idx::read(dir / "train-images-idx3-ubyte");
+        auto ytr = iclr::idx::read(dir / "train-labels-idx1-ubyte").to(torch::kInt64);
+        auto xte = iclr::idx::read(dir / "t10k-images-idx3-ubyte");
+        auto yte = iclr::idx::read(dir / "t10k-labels-idx1-ubyte").to(torch::kInt64);
+        uint64_t seed = uint64_t(int64_t(p_.family_seed)) * 100003 + uint64_t(t);
+        int64_t k = int64_t(d.classes.size());
+        std::vector<double> share(size_t(k), 1.0);
+        double total = 0;
+        for (int64_t i = 0; i < k; ++i)
+            total += share[size_t(i)] = std::pow(d.imbalance, -double(i) / double(k - 1));
+        std::vector<torch::Tensor> xs, ys;
+        for (int64_t i = 0; i < k; ++i) {
+            int64_t n = std::max<int64_t>(2, std::llround(double(d.train) * share[size_t(i)] / total));
+            auto s = iclr::idx::select(xtr, ytr, {d.classes[size_t(i)]}, n, 0, seed, 0);
+            xs.push_back(s.x), ys.push_back(s.y);
+        }
+        iclr::Task task;
+        task.name = name_of(t, d);
+        auto gen = iclr::make_generator(seed, 0x7f);
+        task.train = {torch::cat(xs), torch::cat(ys)};
+        task.test = iclr::idx::select(xte, yte, d.classes, p_.test_per_class, 0, seed, 1000);
+        for (auto* s : {&task.train, &task.test}) {
+            auto u = s->x.to(torch::kFloat32).div_(255.0).unsqueeze(1);
+            if (d.pixel_noise > 0) u = (u + d.pixel_noise * torch::randn(u.sizes(), gen)).clamp_(0.0, 1.0);
+            s->x = u.sub_(stats.mean).div_(stats.sd);
+        }
+        auto classes = torch::tensor(d.classes, torch::kInt64);
+        auto flip = torch::rand({task.train.size()}, gen) < d.label_noise;
+        auto noisy = classes.index_select(0, torch::randint(0, k, {task.train.size()}, gen, torch::kInt64));
+        auto clean = task.train.y.clone();
+        task.train.y = torch::where(flip, noisy, task.train.y);
+        int64_t offset = 10 * d.source;
+        task.train.y += offset, task.test.y += offset;
+        task.train.factors["clean_label"] = clean + offset; // the image's own class, before label noise
+        for (int64_t c : d.classes)
+            task.classes.push_back(c + offset);
+        return task;
+    }
+
+    Params p_;
+    std::vector<std::string> sources_;
+    std::vector<int64_t> classes_, sizes_;
+    std::vector<double> imbalance_, label_noise_, pixel_noise_;
+};
+
+} // namespace
+
+ICLR_PLUGIN(iclr::Dataset, TaskFamily, "task_family", "0.1.0",
+            "Built for Rakotoarison, Milijaona, Rasoanaivo, Sebag, Schoenauer. Learning meta-features for AutoML. "
+            "ICLR 2022 (their meta-dataset: 72 OpenML CC-18 tabular sets; these are MNIST / Fashion-MNIST stand-ins).",
+            "a family of small data sets from MNIST and Fashion-MNIST (class subsets, sizes, imbalance, label noise, "
+            "pixel noise), one task each: a meta-dataset for hyper-parameter recommendation")

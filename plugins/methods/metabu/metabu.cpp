@@ -1,0 +1,189 @@
+// Method plugin `metabu`: Rakotoarison et al.'s question at MNIST scale — do meta-features learned
+// to match the topology of the data sets' best hyper-parameter configurations (MetaBu) recommend
+// better configurations for unseen data sets than the hand-crafted meta-features they are learned
+// from? The data set is a family of tasks (task_family); the trial builds the performance matrix
+// (cached), then scores MetaBu, hand-crafted, random and global-best recommendations by k-fold
+// over the data sets, the folds drawn from the trial's seed.
+#include "config_grid.hpp"
+#include "meta_features.hpp"
+#include "recommend.hpp"
+
+namespace {
+
+// The cache stores modules; the performance matrix rides in one as a buffer.
+struct MatrixHolder : iclr::Backbone {
+    explicit MatrixHolder(int64_t tasks, int64_t configs)
+        : accuracy(register_buffer("accuracy", torch::zeros({tasks, configs}, torch::kDouble))) {}
+    torch::Tensor forward(const torch::Tensor&) override { throw iclr::PluginError("not a network"); }
+    int64_t feature_dim() const override { return 0; }
+    torch::Tensor accuracy;
+};
+
+class MetaBu : public iclr::Method {
+  public:
+    struct Params {
+        iclr::String grid_lr{"grid_lr", "0.003,0.03,0.3", nullptr, "learning rates of the grid (comma-separated)"};
+        iclr::String grid_width{"grid_width", "0,32,256", nullptr, "hidden widths of the grid (0: linear classifier)"};
+        iclr::String grid_weight_decay{"grid_weight_decay", "0,0.01", nullptr, "weight decays of the grid"};
+        iclr::Int epochs{"epochs", 10, 1, 10000, "epochs per configuration and data set"};
+        iclr::Int batch_size{"batch_size", 32, 1, 65536, "SGD batch size of the grid's runs"};
+        iclr::Float momentum{"momentum", 0.9, 0.0, 1.0, "SGD momentum of the grid's runs"};
+        iclr::Int top_l{"top_l", 3, 1, 1000,
+                        "best configurations that represent a data set (the paper: 20 of hundreds)"};
+        iclr::Float alpha{"alpha", 0.5, 0.0, 1.0, "fused Gromov-Wasserstein trade-off (official default 0.5)"};
+        iclr::Float lambda{"lambda", 1e-3, 0.0, 100.0, "L1 penalty on psi (official default 1e-3)"};
+        iclr::Float meta_lr{"meta_lr", 0.01, 0.0, 10.0, "Adam learning rate of psi (official default 0.01)"};
+        iclr::Int patience{"patience", 10, 0, 100000, "iterations without improvement before stopping (official 10)"};
+        iclr::Int ndcg_k{"ndcg_k", 10, 1, 1000, "neighbours scored by the early-stopping NDCG (official 10)"};
+        iclr::Int max_iters{"max_iters", 1000, 1, 1000000, "cap on psi's iterations (the official code has none)"};
+        iclr::Int dim{"dim", 2, 1, 64, "MDS and meta-feature dimension (the official code fixes 2)"};
+        iclr::Int folds{"folds", 4, 2, 1000, "folds over the data sets: each is held out once"};
+        iclr::Int neighbours{"neighbours", 3, 1, 1000, "nearest training data sets whose best configuration is tried"};
+    };
+    MetaBu(const Params& p, iclr::RunContext&)
+        : p_(p), configs_(metabu::grid(metabu::parse_doubles(p.grid_lr, "grid_lr"),
+                                       metabu::parse_doubles(p.grid_width, "grid_width"),
+                                       metabu::parse_doubles(p.grid_weight_decay, "grid_weight_decay"))) {
+        if (p_.top_l > int64_t(configs_.size()))
+            throw iclr::PluginError("metabu: top_l exceeds the grid's " + std::to_string(configs_.size()) +
+                                    " configurations");
+    }
+
+    void run(iclr::Session& s) override {
+        const auto& b = s.benchmark();
+        auto& ctx = s.ctx();
+        const int64_t T = int64_t(b.tasks.size());
+        if (T < 2 * p_.folds || T - T / p_.folds - 1 < std::max<int64_t>(p_.dim, p_.neighbours))
+            throw iclr::PluginError("metabu: " + std::to_string(T) + " data sets are too few for " +
+                                    std::to_string(int64_t(p_.folds)) + " folds (the data set must be a task family)");
+        metabu::Performance perf{performance(s)};
+        log_matrix(b, perf, ctx);
+        auto features = torch::zeros({T, int64_t(metabu::feature_names().size())}, torch::kDouble);
+        for (int64_t t = 0; t < T; ++t)
+            features[t] = torch::tensor(metabu::hand_crafted(b.tasks[size_t(t)].train), torch::kDouble);
+        evaluate(perf, features, oracle_distances(perf), ctx);
+    }
+
+  private:
+    torch::Tensor performance(iclr::Session& s) const {
+        const auto& b = s.benchmark();
+        auto key = iclr::ContentKey("metabu performance matrix v1").add("dataset", s.config_text("dataset"));
+        for (const auto& t : b.tasks) // the data themselves, for sessions without a config text (tests)
+            key.add(t.name, t.train.x.sum().item<double>() + t.train.y.sum().item<double>());
+        key.add("grid", p_.grid_lr() + "|" + p_.grid_width() + "|" + p_.grid_weight_decay())
+            .add("epochs", int64_t(p_.epochs))
+            .add("batch_size", int64_t(p_.batch_size))
+            .add("momentum", double(p_.momentum));
+        MatrixHolder holder(int64_t(b.tasks.size()), int64_t(configs_.size()));
+        metabu::TrainSettings settings{p_.epochs, p_.batch_size, p_.momentum};
+        iclr::BackboneCache::load_or_build(s.ctx(), key.hex(), holder, [&] {
+            for (size_t t = 0; t < b.tasks.size(); ++t)
+                for (size_t c = 0; c < configs_.size(); ++c)
+                    holder.accuracy[int64_t(t)][int64_t(c)] =
+                        metabu::train_and_score(b.tasks[t], configs_[c], settings, 1000 * t + c, &s.ctx());
+        });
+        return holder.accuracy.clone();
+    }
+
+    // Every data set's accuracy under every configuration, for SQL (task = data set, step = config).
+    void log_matrix(const iclr::Benchmark& b, const metabu::Performance& perf, iclr::RunContext& ctx) const {
+        std::string names;
+        for (size_t c = 0; c < configs_.size(); ++c)
+            names += (c ? "; " : "") + std::to_string(c) + ": " + configs_[c].name();
+        ctx.set_attribute("configs", names);
+        for (size_t t = 0; t < b.tasks.size(); ++t) {
+            ctx.info("data set " + b.tasks[t].name + ": best " + configs_[size_t(perf.best(int64_t(t)))].name());
+            for (size_t c = 0; c < configs_.size(); ++c)
+                ctx.log("config_accuracy", perf.accuracy[int64_t(t)][int64_t(c)].item<double>(), int64_t(c),
+                        int64_t(t));
+        }
+    }
+
+    // W between every two data sets' top-L configurations (ordinal codes), as the official
+    // get_cost_matrix: exact OT with uniform weights, then divided by the largest.
+    torch::Tensor oracle_distances(const metabu::Performance& perf) const {
+        const int64_t T = perf.accuracy.size(0);
+        std::vector<torch::Tensor> clouds;
+        for (int64_t t = 0; t < T; ++t) {
+            auto order = perf.ordered(t);
+            std::vector<torch::Tensor> rows;
+            for (int64_t i = 0; i < p_.top_l; ++i)
+                rows.push_back(torch::tensor(configs_[size_t(order[size_t(i)])].code, torch::kDouble));
+            clouds.push_back(torch::stack(rows));
+        }
+        auto w = torch::zeros({T, T}, torch::kDouble);
+        for (int64_t i = 0; i < T; ++i)
+            for (int64_t j = i + 1; j < T; ++j)
+                w[i][j] = w[j][i] = metabu::wasserstein(clouds[size_t(i)], clouds[size_t(j)]);
+        return w / w.max().clamp_min(1e-12);
+    }
+
+    void evaluate(const metabu::Performance& perf, const torch::Tensor& features, const torch::Tensor& w,
+                  iclr::RunContext& ctx) const;
+
+    const Params p_;
+    std::vector<metabu::Config> configs_;
+};
+
+// k-fold over the data sets: per fold, psi is fitted on the training data sets only (their
+// features standardised by their own statistics, their oracle distances embedded by MDS), then each
+// held-out data set gets four recommendations. Logged: the means over all data sets, and per data
+// set (task = its index) the ranks.
+void MetaBu::evaluate(const metabu::Performance& perf, const torch::Tensor& features, const torch::Tensor& w,
+                      iclr::RunContext& ctx) const {
+    const int64_t T = features.size(0);
+    std::mt19937_64 rng(ctx.seed() * 0x9e3779b97f4a7c15ULL + 17);
+    std::vector<int64_t> perm(static_cast<size_t>(T));
+    std::iota(perm.begin(), perm.end(), 0);
+    std::shuffle(perm.begin(), perm.end(), rng);
+    std::map<std::string, double> sum;
+    metabu::FitOptions o{p_.alpha, p_.lambda, p_.meta_lr, p_.patience, p_.ndcg_k, p_.max_iters};
+    for (int64_t f = 0; f < p_.folds; ++f) {
+        ctx.check_cancelled();
+        std::vector<int64_t> train, test;
+        for (int64_t i = 0; i < T; ++i)
+            (i % p_.folds == f ? test : train).push_back(perm[size_t(i)]);
+        auto tr = torch::tensor(train), te = torch::tensor(test);
+        auto xtr = metabu::standardise(features.index_select(0, tr), features.index_select(0, tr));
+        auto xte = metabu::standardise(features.index_select(0, te), features.index_select(0, tr));
+        auto u = metabu::classical_mds(w.index_select(0, tr).index_select(1, tr), p_.dim);
+        u = metabu::standardise(u, u);
+        auto fit = metabu::fit_psi(xtr.to(torch::kFloat32), u.to(torch::kFloat32), o, ctx.seed() * 1000 + uint64_t(f));
+        auto ztr = xtr.to(torch::kFloat32).matmul(fit.psi.t()), zte = xte.to(torch::kFloat32).matmul(fit.psi.t());
+        sum["psi_iterations"] += double(fit.iterations) / double(p_.folds);
+        sum["ndcg_train"] += fit.ndcg / double(p_.folds);
+        auto truth = w.index_select(0, te).index_select(1, tr);
+        sum["ndcg_test_metabu"] +=
+            metabu::neighbour_ndcg(metabu::sq_distances(zte, ztr), truth, p_.ndcg_k) / double(p_.folds);
+        sum["ndcg_test_handcrafted"] +=
+            metabu::neighbour_ndcg(metabu::sq_distances(xte, xtr), truth, p_.ndcg_k) / double(p_.folds);
+        auto global = metabu::global_best(perf, train, p_.neighbours);
+        for (size_t i = 0; i < test.size(); ++i) {
+            int64_t t = test[i];
+            auto shuffled = train;
+            std::shuffle(shuffled.begin(), shuffled.end(), rng);
+            std::map<std::string, std::vector<int64_t>> lists{
+                {"metabu", metabu::warm_start(perf, metabu::nearest(zte[int64_t(i)], ztr, train), p_.neighbours)},
+                {"handcrafted", metabu::warm_start(perf, metabu::nearest(xte[int64_t(i)], xtr, train), p_.neighbours)},
+                {"random", metabu::warm_start(perf, shuffled, p_.neighbours)},
+                {"global", global}};
+            for (const auto& [name, list] : lists) {
+                auto all = metabu::score(perf, t, list), first = metabu::score(perf, t, {list.front()});
+                sum["rank_" + name] += all.rank / double(T);
+                sum["regret_" + name] += all.regret / double(T);
+                sum["rank1_" + name] += first.rank / double(T);
+                ctx.log("task_rank_" + name, all.rank, 0, t);
+            }
+        }
+    }
+    for (const auto& [key, value] : sum)
+        ctx.log(key, value);
+}
+
+} // namespace
+
+ICLR_PLUGIN(iclr::Method, MetaBu, "metabu", "0.1.0",
+            "Rakotoarison, Milijaona, Rasoanaivo, Sebag, Schoenauer. Learning meta-features for AutoML. ICLR 2022.",
+            "MetaBu meta-features (a linear map of hand-crafted ones fitted by fused Gromov-Wasserstein to the "
+            "topology of the data sets' best configurations) against the hand-crafted ones, random and global-best "
+            "recommendations, k-fold over a task family's data sets")
