@@ -167,6 +167,10 @@ TEST(MetaBu, ScoresRankTheTriedConfigurations) {
     EXPECT_EQ(metabu::warm_start(p, {1, 0, 1}, 3), (std::vector<int64_t>{0, 1}));
     // Mean ranks 2.5, 2.5, 2.5, 2: config 3 first, then the first of the tied ones.
     EXPECT_EQ(metabu::global_best(p, {0, 1}, 2), (std::vector<int64_t>{3, 0}));
+    // Neighbours by distance, as indices of the training data sets they name.
+    EXPECT_EQ(metabu::nearest_by_distance(torch::tensor({0.5, 0.1, 0.9}), {7, 3, 5}), (std::vector<int64_t>{3, 7, 5}));
+    EXPECT_EQ(metabu::nearest(torch::tensor({1.0, 0.0}), torch::tensor({{0.0, 0.0}, {1.0, 0.5}}), {4, 2}),
+              (std::vector<int64_t>{2, 4}));
 }
 
 TEST(MetaBu, TaskFamilyDrawsWhatItsParametersSay) {
@@ -242,7 +246,7 @@ TEST(MetaBu, RunsEndToEndAndReusesItsMatrix) {
         else
             EXPECT_EQ(acc, first); // read back from the cache, bit for bit
         EXPECT_EQ(ctx.attributes.at("cache_hit"), pass == 0 ? "0" : "1");
-        for (const char* arm : {"metabu", "handcrafted", "random", "global"}) {
+        for (const char* arm : {"metabu", "handcrafted", "random", "global", "oracle"}) {
             auto r = test::logged_values(ctx, std::string("rank_") + arm);
             ASSERT_EQ(r.size(), 1u) << arm;
             EXPECT_GE(r[0], 1.0);

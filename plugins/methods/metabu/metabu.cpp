@@ -127,8 +127,8 @@ class MetaBu : public iclr::Method {
 
 // k-fold over the data sets: per fold, psi is fitted on the training data sets only (their
 // features standardised by their own statistics, their oracle distances embedded by MDS), then each
-// held-out data set gets four recommendations. Logged: the means over all data sets, and per data
-// set (task = its index) the ranks.
+// held-out data set gets four recommendations (and the oracle's upper bound). Logged: the means over all data sets, and
+// per data set (task = its index) the ranks.
 void MetaBu::evaluate(const metabu::Performance& perf, const torch::Tensor& features, const torch::Tensor& w,
                       iclr::RunContext& ctx) const {
     const int64_t T = features.size(0);
@@ -166,6 +166,10 @@ void MetaBu::evaluate(const metabu::Performance& perf, const torch::Tensor& feat
                 {"metabu", metabu::warm_start(perf, metabu::nearest(zte[int64_t(i)], ztr, train), p_.neighbours)},
                 {"handcrafted", metabu::warm_start(perf, metabu::nearest(xte[int64_t(i)], xtr, train), p_.neighbours)},
                 {"random", metabu::warm_start(perf, shuffled, p_.neighbours)},
+                // An upper bound, not a recommender: neighbours by the held-out data set's own
+                // top-L distances, which need its performance matrix row.
+                {"oracle",
+                 metabu::warm_start(perf, metabu::nearest_by_distance(truth[int64_t(i)], train), p_.neighbours)},
                 {"global", global}};
             for (const auto& [name, list] : lists) {
                 auto all = metabu::score(perf, t, list), first = metabu::score(perf, t, {list.front()});

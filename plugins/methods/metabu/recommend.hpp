@@ -48,15 +48,19 @@ inline std::vector<int64_t> warm_start(const Performance& p, const std::vector<i
     return out;
 }
 
+// Training data sets ordered by the given distances from the query (one per training data set).
+inline std::vector<int64_t> nearest_by_distance(const torch::Tensor& distances, const std::vector<int64_t>& train) {
+    std::vector<int64_t> out;
+    for (int64_t i : order_of(distances))
+        out.push_back(train[size_t(i)]);
+    return out;
+}
+
 // Training data sets (indices into `train`) ordered by Euclidean distance from `query` in a space
 // whose training rows are `space`.
 inline std::vector<int64_t> nearest(const torch::Tensor& query, const torch::Tensor& space,
                                     const std::vector<int64_t>& train) {
-    auto order = order_of((space - query.unsqueeze(0)).pow(2).sum(1));
-    std::vector<int64_t> out;
-    for (int64_t i : order)
-        out.push_back(train[size_t(i)]);
-    return out;
+    return nearest_by_distance((space - query.unsqueeze(0)).pow(2).sum(1), train);
 }
 
 // The `n` configurations with the best mean rank over the training data sets: a recommendation
