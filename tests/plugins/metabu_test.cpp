@@ -178,10 +178,10 @@ TEST(MetaBu, TaskFamilyDrawsWhatItsParametersSay) {
     auto load = [&] {
         return test::make_plugin<Dataset>("datasets", "task_family", ctx,
                                           {{"tasks", "12"},
-                                           {"sizes", "\"60,200\""},
-                                           {"classes", "\"2,4\""},
-                                           {"imbalance", "\"1,4\""},
-                                           {"label_noise", "\"0,0.5\""},
+                                           {"sizes", "[60, 200]"},
+                                           {"classes", "[2, 4]"},
+                                           {"imbalance", "[1, 4]"},
+                                           {"label_noise", "[0.0, 0.5]"},
                                            {"test_per_class", "20"}})
             ->load(ctx);
     };
@@ -199,17 +199,20 @@ TEST(MetaBu, TaskFamilyDrawsWhatItsParametersSay) {
         bool fashion = t.name.find("fashion") != std::string::npos;
         EXPECT_EQ(t.classes[0] >= 10, fashion);
         auto clean = t.train.factors.at("clean_label");
-        double first = 0, last = 0;
         double flipped = (clean != t.train.y).to(torch::kDouble).mean().item<double>();
-        first = (clean == t.classes.front()).sum().item<double>(),
-        last = (clean == t.classes.back()).sum().item<double>();
+        double first = (clean == t.classes.front()).sum().item<double>();
+        double last = (clean == t.classes.back()).sum().item<double>();
         // Imbalance 4: the first class has 4x the last one's examples (before label noise).
-        if (t.name.find("imbalance=4") != std::string::npos) EXPECT_NEAR(first / last, 4.0, 0.3) << t.name;
-        if (t.name.find("imbalance=1 ") != std::string::npos) EXPECT_NEAR(first, last, 1.0) << t.name;
-        if (t.name.find("label_noise=0 ") != std::string::npos)
+        if (t.name.find("imbalance=4") != std::string::npos) {
+            EXPECT_NEAR(first / last, 4.0, 0.3) << t.name;
+        } else {
+            EXPECT_NEAR(first, last, 1.0) << t.name;
+        }
+        if (t.name.find("label_noise=0 ") != std::string::npos) {
             EXPECT_EQ(flipped, 0.0);
-        else
+        } else {
             noisy += flipped > 0.2; // 0.5 of the labels redrawn from k classes: ~0.5 (k-1)/k change
+        }
     }
     EXPECT_GT(noisy, 0);
     auto again = load();
@@ -225,12 +228,12 @@ TEST(MetaBu, RunsEndToEndAndReusesItsMatrix) {
         test::TestContext ctx(cache);
         test::BenchmarkSession s(
             ctx, test::make_plugin<Dataset>("datasets", "task_family", ctx,
-                                            {{"tasks", "8"}, {"sizes", "\"40\""}, {"test_per_class", "10"}})
+                                            {{"tasks", "8"}, {"sizes", "[40]"}, {"test_per_class", "10"}})
                      ->load(ctx));
         auto m = test::make_plugin<Method>("methods", "metabu", ctx,
-                                           {{"grid_lr", "\"0.01,0.1\""},
-                                            {"grid_width", "\"0,16\""},
-                                            {"grid_weight_decay", "\"0\""},
+                                           {{"grid_lr", "[0.01, 0.1]"},
+                                            {"grid_width", "[0, 16]"},
+                                            {"grid_weight_decay", "[0.0]"},
                                             {"epochs", "2"},
                                             {"top_l", "2"},
                                             {"folds", "2"},

@@ -8,16 +8,15 @@
 
 namespace {
 
-template <class T> std::vector<T> parse_list(const std::string& text, const char* what) {
-    std::vector<T> out;
-    std::stringstream in(text);
-    for (std::string item; std::getline(in, item, ',');) {
-        std::stringstream one(item);
-        T v{};
-        if (!(one >> v)) throw iclr::PluginError(std::string("task_family: ") + what + ": cannot read '" + item + "'");
-        out.push_back(v);
+// A list parameter's values as numbers (TOML integers or floats), refusing an empty list.
+std::vector<double> numbers(const iclr::List& list) {
+    std::vector<double> out;
+    for (const auto& v : list().list) {
+        if (v.type != iclr::Value::Type::Int && v.type != iclr::Value::Type::Float)
+            throw iclr::PluginError(std::string("task_family: ") + list.name() + " must list numbers");
+        out.push_back(v.as_number());
     }
-    if (out.empty()) throw iclr::PluginError(std::string("task_family: ") + what + " is empty");
+    if (out.empty()) throw iclr::PluginError(std::string("task_family: ") + list.name() + " is empty");
     return out;
 }
 
@@ -34,27 +33,28 @@ class TaskFamily : public iclr::Dataset {
     struct Params {
         iclr::Int tasks{"tasks", 40, 2, 100000, "data sets in the family"};
         iclr::Int family_seed{"family_seed", 0, 0, 1000000, "seed of every draw (factors, examples, noise)"};
-        iclr::String sources{"sources", "mnist,fashion", nullptr, "comma-separated sources drawn from: mnist, fashion"};
-        iclr::String classes{"classes", "2,3,5,10", nullptr, "class counts drawn from (each a random subset)"};
-        iclr::String sizes{"sizes", "100,300,1000", nullptr, "training-set sizes drawn from"};
-        iclr::String imbalance{"imbalance", "1,5", nullptr,
-                               "largest / smallest class share drawn from (shares fall geometrically)"};
-        iclr::String label_noise{"label_noise", "0,0.2,0.4", nullptr,
-                                 "share of training labels replaced by a uniformly drawn class of the task"};
-        iclr::String pixel_noise{"pixel_noise", "0,0.5", nullptr,
-                                 "sd of Gaussian pixel noise on the [0, 1] scale (train and test), clipped"};
+        iclr::List sources{"sources", "[\"mnist\", \"fashion\"]", "sources drawn from: mnist, fashion"};
+        iclr::List classes{"classes", "[2, 3, 5, 10]", "class counts drawn from (each a random subset)"};
+        iclr::List sizes{"sizes", "[100, 300, 1000]", "training-set sizes drawn from"};
+        iclr::List imbalance{"imbalance", "[1, 5]",
+                             "largest / smallest class share drawn from (shares fall geometrically)"};
+        iclr::List label_noise{"label_noise", "[0.0, 0.2, 0.4]",
+                               "share of training labels replaced by a uniformly drawn class of the task"};
+        iclr::List pixel_noise{"pixel_noise", "[0.0, 0.5]",
+                               "sd of Gaussian pixel noise on the [0, 1] scale (train and test), clipped"};
         iclr::Int test_per_class{"test_per_class", 100, 1, 1000, "test images per class (clean labels)"};
     };
 
     TaskFamily(const Params& p, iclr::RunContext&)
-        : p_(p), sources_(parse_list<std::string>(p.sources, "sources")),
-          classes_(parse_list<int64_t>(p.classes, "classes")), sizes_(parse_list<int64_t>(p.sizes, "sizes")),
-          imbalance_(parse_list<double>(p.imbalance, "imbalance")),
-          label_noise_(parse_list<double>(p.label_noise, "label_noise")),
-          pixel_noise_(parse_list<double>(p.pixel_noise, "pixel_noise")) {
-        for (const auto& s : sources_)
-            if (s != "mnist" && s != "fashion")
-                throw iclr::PluginError("task_family: unknown source '" + s + "' (mnist, fashion)");
+        : p_(p), classes_(p.classes.ints()), sizes_(p.sizes.ints()), imbalance_(numbers(p.imbalance)),
+          label_noise_(numbers(p.label_noise)), pixel_noise_(numbers(p.pixel_noise)) {
+        for (const auto& v : p.sources().list) {
+            if (v.type != iclr::Value::Type::String || (v.s != "mnist" && v.s != "fashion"))
+                throw iclr::PluginError("task_family: sources lists \"mnist\" and / or \"fashion\"");
+            sources_.push_back(v.s);
+        }
+        if (sources_.empty() || classes_.empty() || sizes_.empty())
+            throw iclr::PluginError("task_family: sources, classes and sizes must each list at least one level");
         for (int64_t k : classes_)
             if (k < 2 || k > 10) throw iclr::PluginError("task_family: a class count must be 2-10");
         for (int64_t n : sizes_)

@@ -20,16 +20,15 @@ struct Config {
     }
 };
 
-inline std::vector<double> parse_doubles(const std::string& text, const char* what) {
+// A list parameter's values as numbers (TOML integers or floats), refusing an empty list.
+inline std::vector<double> numbers(const iclr::List& list) {
     std::vector<double> out;
-    std::stringstream in(text);
-    for (std::string item; std::getline(in, item, ',');) {
-        std::stringstream one(item);
-        double v = 0;
-        if (!(one >> v)) throw iclr::PluginError(std::string("metabu: ") + what + ": cannot read '" + item + "'");
-        out.push_back(v);
+    for (const auto& v : list().list) {
+        if (v.type != iclr::Value::Type::Int && v.type != iclr::Value::Type::Float)
+            throw iclr::PluginError(std::string("metabu: ") + list.name() + " must list numbers");
+        out.push_back(v.as_number());
     }
-    if (out.empty()) throw iclr::PluginError(std::string("metabu: ") + what + " is empty");
+    if (out.empty()) throw iclr::PluginError(std::string("metabu: ") + list.name() + " is empty");
     return out;
 }
 

@@ -22,9 +22,9 @@ struct MatrixHolder : iclr::Backbone {
 class MetaBu : public iclr::Method {
   public:
     struct Params {
-        iclr::String grid_lr{"grid_lr", "0.003,0.03,0.3", nullptr, "learning rates of the grid (comma-separated)"};
-        iclr::String grid_width{"grid_width", "0,32,256", nullptr, "hidden widths of the grid (0: linear classifier)"};
-        iclr::String grid_weight_decay{"grid_weight_decay", "0,0.01", nullptr, "weight decays of the grid"};
+        iclr::List grid_lr{"grid_lr", "[0.003, 0.03, 0.3]", "learning rates of the grid"};
+        iclr::List grid_width{"grid_width", "[0, 32, 256]", "hidden widths of the grid (0: a linear classifier)"};
+        iclr::List grid_weight_decay{"grid_weight_decay", "[0.0, 0.01]", "weight decays of the grid"};
         iclr::Int epochs{"epochs", 10, 1, 10000, "epochs per configuration and data set"};
         iclr::Int batch_size{"batch_size", 32, 1, 65536, "SGD batch size of the grid's runs"};
         iclr::Float momentum{"momentum", 0.9, 0.0, 1.0, "SGD momentum of the grid's runs"};
@@ -41,9 +41,8 @@ class MetaBu : public iclr::Method {
         iclr::Int neighbours{"neighbours", 3, 1, 1000, "nearest training data sets whose best configuration is tried"};
     };
     MetaBu(const Params& p, iclr::RunContext&)
-        : p_(p), configs_(metabu::grid(metabu::parse_doubles(p.grid_lr, "grid_lr"),
-                                       metabu::parse_doubles(p.grid_width, "grid_width"),
-                                       metabu::parse_doubles(p.grid_weight_decay, "grid_weight_decay"))) {
+        : p_(p), configs_(metabu::grid(metabu::numbers(p.grid_lr), metabu::numbers(p.grid_width),
+                                       metabu::numbers(p.grid_weight_decay))) {
         if (p_.top_l > int64_t(configs_.size()))
             throw iclr::PluginError("metabu: top_l exceeds the grid's " + std::to_string(configs_.size()) +
                                     " configurations");
@@ -70,7 +69,10 @@ class MetaBu : public iclr::Method {
         auto key = iclr::ContentKey("metabu performance matrix v1").add("dataset", s.config_text("dataset"));
         for (const auto& t : b.tasks) // the data themselves, for sessions without a config text (tests)
             key.add(t.name, t.train.x.sum().item<double>() + t.train.y.sum().item<double>());
-        key.add("grid", p_.grid_lr() + "|" + p_.grid_width() + "|" + p_.grid_weight_decay())
+        std::string grid;
+        for (const auto& c : configs_)
+            grid += c.name() + ";";
+        key.add("grid", grid)
             .add("epochs", int64_t(p_.epochs))
             .add("batch_size", int64_t(p_.batch_size))
             .add("momentum", double(p_.momentum));
