@@ -120,17 +120,27 @@ class MetaBu : public iclr::Method {
         return w / w.max().clamp_min(1e-12);
     }
 
+    // One fold's data sets and their coordinates in each space (rows follow train / test).
+    struct Fold {
+        std::vector<int64_t> train, test;
+        torch::Tensor xtr, xte; // standardised hand-crafted features
+        torch::Tensor ztr, zte; // MetaBu's: x psi^T
+        torch::Tensor truth;    // W from each held-out data set to each training one
+    };
     void evaluate(const metabu::Performance& perf, const torch::Tensor& features, const torch::Tensor& w,
                   iclr::RunContext& ctx) const;
+    Fold fit_fold(std::vector<int64_t> train, std::vector<int64_t> test, const torch::Tensor& features,
+                  const torch::Tensor& w, uint64_t seed, std::map<std::string, double>& sum) const;
+    std::map<std::string, std::vector<int64_t>> recommendations(const metabu::Performance& perf, const Fold& fold,
+                                                                size_t i, std::mt19937_64& rng) const;
 
     const Params p_;
     std::vector<metabu::Config> configs_;
 };
 
-// k-fold over the data sets: per fold, psi is fitted on the training data sets only (their
-// features standardised by their own statistics, their oracle distances embedded by MDS), then each
-// held-out data set gets four recommendations (and the oracle's upper bound). Logged: the means over all data sets, and
-// per data set (task = its index) the ranks.
+// k-fold over the data sets, the assignment drawn from the trial's seed; each held-out data set
+// gets every recommendation. Logged: the means over all data sets, and per data set (task = its
+// index) the ranks.
 void MetaBu::evaluate(const metabu::Performance& perf, const torch::Tensor& features, const torch::Tensor& w,
                       iclr::RunContext& ctx) const {
     const int64_t T = features.size(0);
@@ -139,41 +149,15 @@ void MetaBu::evaluate(const metabu::Performance& perf, const torch::Tensor& feat
     std::iota(perm.begin(), perm.end(), 0);
     std::shuffle(perm.begin(), perm.end(), rng);
     std::map<std::string, double> sum;
-    metabu::FitOptions o{p_.alpha, p_.lambda, p_.meta_lr, p_.patience, p_.ndcg_k, p_.max_iters};
     for (int64_t f = 0; f < p_.folds; ++f) {
         ctx.check_cancelled();
         std::vector<int64_t> train, test;
         for (int64_t i = 0; i < T; ++i)
             (i % p_.folds == f ? test : train).push_back(perm[size_t(i)]);
-        auto tr = torch::tensor(train), te = torch::tensor(test);
-        auto xtr = metabu::standardise(features.index_select(0, tr), features.index_select(0, tr));
-        auto xte = metabu::standardise(features.index_select(0, te), features.index_select(0, tr));
-        auto u = metabu::classical_mds(w.index_select(0, tr).index_select(1, tr), p_.dim);
-        u = metabu::standardise(u, u);
-        auto fit = metabu::fit_psi(xtr.to(torch::kFloat32), u.to(torch::kFloat32), o, ctx.seed() * 1000 + uint64_t(f));
-        auto ztr = xtr.to(torch::kFloat32).matmul(fit.psi.t()), zte = xte.to(torch::kFloat32).matmul(fit.psi.t());
-        sum["psi_iterations"] += double(fit.iterations) / double(p_.folds);
-        sum["ndcg_train"] += fit.ndcg / double(p_.folds);
-        auto truth = w.index_select(0, te).index_select(1, tr);
-        sum["ndcg_test_metabu"] +=
-            metabu::neighbour_ndcg(metabu::sq_distances(zte, ztr), truth, p_.ndcg_k) / double(p_.folds);
-        sum["ndcg_test_handcrafted"] +=
-            metabu::neighbour_ndcg(metabu::sq_distances(xte, xtr), truth, p_.ndcg_k) / double(p_.folds);
-        auto global = metabu::global_best(perf, train, p_.neighbours);
-        for (size_t i = 0; i < test.size(); ++i) {
-            int64_t t = test[i];
-            auto shuffled = train;
-            std::shuffle(shuffled.begin(), shuffled.end(), rng);
-            std::map<std::string, std::vector<int64_t>> lists{
-                {"metabu", metabu::warm_start(perf, metabu::nearest(zte[int64_t(i)], ztr, train), p_.neighbours)},
-                {"handcrafted", metabu::warm_start(perf, metabu::nearest(xte[int64_t(i)], xtr, train), p_.neighbours)},
-                {"random", metabu::warm_start(perf, shuffled, p_.neighbours)},
-                // An upper bound, not a recommender: neighbours by the held-out data set's own
-                // top-L distances, which need its performance matrix row.
-                {"oracle",
-                 metabu::warm_start(perf, metabu::nearest_by_distance(truth[int64_t(i)], train), p_.neighbours)},
-                {"global", global}};
-            for (const auto& [name, list] : lists) {
+        auto fold = fit_fold(std::move(train), std::move(test), features, w, ctx.seed() * 1000 + uint64_t(f), sum);
+        for (size_t i = 0; i < fold.test.size(); ++i) {
+            int64_t t = fold.test[i];
+            for (const auto& [name, list] : recommendations(perf, fold, i, rng)) {
                 auto all = metabu::score(perf, t, list), first = metabu::score(perf, t, {list.front()});
                 sum["rank_" + name] += all.rank / double(T);
                 sum["regret_" + name] += all.regret / double(T);
@@ -184,6 +168,48 @@ void MetaBu::evaluate(const metabu::Performance& perf, const torch::Tensor& feat
     }
     for (const auto& [key, value] : sum)
         ctx.log(key, value);
+}
+
+// psi fitted on the fold's training data sets only: their features standardised by their own
+// statistics, their oracle distances embedded by MDS. Adds the fold's share of the fit's scores.
+MetaBu::Fold MetaBu::fit_fold(std::vector<int64_t> train, std::vector<int64_t> test, const torch::Tensor& features,
+                              const torch::Tensor& w, uint64_t seed, std::map<std::string, double>& sum) const {
+    Fold fold{std::move(train), std::move(test), {}, {}, {}, {}, {}};
+    auto tr = torch::tensor(fold.train), te = torch::tensor(fold.test);
+    auto ref = features.index_select(0, tr);
+    fold.xtr = metabu::standardise(ref, ref).to(torch::kFloat32);
+    fold.xte = metabu::standardise(features.index_select(0, te), ref).to(torch::kFloat32);
+    auto u = metabu::classical_mds(w.index_select(0, tr).index_select(1, tr), p_.dim);
+    metabu::FitOptions o{p_.alpha, p_.lambda, p_.meta_lr, p_.patience, p_.ndcg_k, p_.max_iters};
+    auto fit = metabu::fit_psi(fold.xtr, metabu::standardise(u, u).to(torch::kFloat32), o, seed);
+    fold.ztr = fold.xtr.matmul(fit.psi.t()), fold.zte = fold.xte.matmul(fit.psi.t());
+    fold.truth = w.index_select(0, te).index_select(1, tr);
+    double share = 1.0 / double(p_.folds);
+    sum["psi_iterations"] += double(fit.iterations) * share;
+    sum["ndcg_train"] += fit.ndcg * share;
+    sum["ndcg_test_metabu"] +=
+        metabu::neighbour_ndcg(metabu::sq_distances(fold.zte, fold.ztr), fold.truth, p_.ndcg_k) * share;
+    sum["ndcg_test_handcrafted"] +=
+        metabu::neighbour_ndcg(metabu::sq_distances(fold.xte, fold.xtr), fold.truth, p_.ndcg_k) * share;
+    return fold;
+}
+
+// The configurations each recommender tries on held-out data set fold.test[i].
+std::map<std::string, std::vector<int64_t>> MetaBu::recommendations(const metabu::Performance& perf, const Fold& fold,
+                                                                    size_t i, std::mt19937_64& rng) const {
+    auto shuffled = fold.train;
+    std::shuffle(shuffled.begin(), shuffled.end(), rng);
+    auto row = int64_t(i);
+    auto from = [&](const std::vector<int64_t>& neighbours) {
+        return metabu::warm_start(perf, neighbours, p_.neighbours);
+    };
+    return {{"metabu", from(metabu::nearest(fold.zte[row], fold.ztr, fold.train))},
+            {"handcrafted", from(metabu::nearest(fold.xte[row], fold.xtr, fold.train))},
+            {"random", from(shuffled)},
+            // An upper bound, not a recommender: neighbours by the held-out data set's own top-L
+            // distances, which need its row of the performance matrix.
+            {"oracle", from(metabu::nearest_by_distance(fold.truth[row], fold.train))},
+            {"global", metabu::global_best(perf, fold.train, p_.neighbours)}};
 }
 
 } // namespace
