@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
+#include <numeric>
 
 #include "cli/git_state.hpp"
 #include "common/file_hash.hpp"
@@ -62,6 +64,30 @@ float trial_cost(const ResolvedTrial& t) {
     return float(cost);
 }
 
+std::string stage_group(const ResolvedTrial& t) {
+    std::string g;
+    for (const auto& part : t.parts)
+        if (part.section->role == "dataset" || part.section->role == "pretrain") {
+            g += part.section->label + "=" + part.plugin->name + "@" + part.plugin->version + "{";
+            for (const auto& [k, v] : part.params.values)
+                g += k + "=" + value_to_toml(v) + ";";
+            g += "}";
+        }
+    return g;
+}
+
+std::vector<size_t> run_order(const std::vector<float>& cost, const std::vector<std::string>& group) {
+    std::vector<size_t> turn(cost.size()); // how many equal-cost trials of the same group come before
+    std::map<std::pair<float, std::string>, size_t> seen;
+    for (size_t i = 0; i < cost.size(); ++i)
+        turn[i] = seen[{cost[i], group[i]}]++;
+    std::vector<size_t> order(cost.size());
+    std::iota(order.begin(), order.end(), size_t(0));
+    std::stable_sort(order.begin(), order.end(),
+                     [&](size_t a, size_t b) { return cost[a] != cost[b] ? cost[a] > cost[b] : turn[a] < turn[b]; });
+    return order;
+}
+
 std::vector<std::string> gpus_for(const std::string& requested) {
     const char* env = std::getenv("CUDA_VISIBLE_DEVICES");
     auto visible = devices::visible(env ? std::optional<std::string>(env) : std::nullopt, devices::driver_gpu_count());
@@ -101,6 +127,8 @@ Planned plan_runs(Store& store, const SweepArms& arms, const RunOptions& o, cons
                     host_name(),
                     git.dirty};
     Planned plan;
+    std::vector<QueuedTrial> queued; // in grid order, then put in run_order
+    std::vector<std::string> groups;
     std::set<std::string> seen;
     store.begin();
     plan.sweep_id = store.add_sweep(rec);
@@ -127,13 +155,17 @@ Planned plan_runs(Store& store, const SweepArms& arms, const RunOptions& o, cons
                 ++plan.busy;
                 return true;
             }
-            plan.queue.push_back(
+            queued.push_back(
                 {store.prepare_run(run_row(t, plan.sweep_id, git, arm), existing), p.index, k, trial_cost(t)});
+            groups.push_back(stage_group(t));
             return true;
         });
     store.commit();
-    std::stable_sort(plan.queue.begin(), plan.queue.end(),
-                     [](const QueuedTrial& a, const QueuedTrial& b) { return a.cost > b.cost; });
+    std::vector<float> costs;
+    for (const auto& q : queued)
+        costs.push_back(q.cost);
+    for (size_t i : run_order(costs, groups))
+        plan.queue.push_back(queued[i]);
     return plan;
 }
 

@@ -31,10 +31,20 @@ struct Planned {
 // equal in every trial add the same to each, so only what varies orders the queue.
 float trial_cost(const ResolvedTrial& t);
 
+// The shared stages a trial's plugins may build once and cache for the others (loaded data, a
+// pretrained backbone, a data set's derived tables): its [dataset] and [pretrain] sections as text.
+std::string stage_group(const ResolvedTrial& t);
+
+// The queue's order as positions into `cost` / `group` (the grid's order): cost descending; among
+// equal costs the first trial of every group, then the second of every group, and so on. Two
+// workers then start on different shared stages, instead of one computing a stage while the other
+// waits on its cache lock to read it.
+std::vector<size_t> run_order(const std::vector<float>& cost, const std::vector<std::string>& group);
+
 // Records the sweep and a pending run for every trial not already done, in one transaction.
 // Trials whose key is in `busy` (queued or running on Slurm) are left as they are. The queue is
-// ordered longest first by trial_cost (the grid's order among equals), so that the largest
-// trials do not end the sweep on one core while the others idle.
+// in run_order: longest first by trial_cost, so that the largest trials do not end the sweep on
+// one core while the others idle, and equal ones spread over the shared stages.
 Planned plan_runs(Store& store, const SweepArms& arms, const RunOptions& o, const std::set<std::string>& busy = {});
 // Never silent: trials a different build of a plugin produced are named before anything runs.
 void warn_changed_builds(const Planned& plan, bool rerun);
