@@ -58,7 +58,7 @@ build: deps
 # Only the tool and its plugins: the test binaries are not needed to run a sweep.
 run: deps data
 	@cmake --preset default >/dev/null
-	cmake --build --preset default --target iclr -j$(JOBS)
+	cmake --build --preset default --target iclr vega_assets -j$(JOBS)
 	ICLR_DATA=$(DATA) ./build/bin/iclr run $(SWEEP)
 
 test: deps test-deps data build
