@@ -88,21 +88,6 @@ std::vector<size_t> run_order(const std::vector<float>& cost, const std::vector<
     return order;
 }
 
-std::string builds_id(std::vector<std::pair<std::string, std::string>> builds) {
-    std::sort(builds.begin(), builds.end());
-    std::string text;
-    for (const auto& [name, sha] : builds)
-        text += name + " " + sha + "\n";
-    return sha256_hex(text).substr(0, 16);
-}
-
-std::string builds_id(const ResolvedTrial& t) {
-    std::vector<std::pair<std::string, std::string>> builds;
-    for (const auto& part : t.parts)
-        builds.emplace_back(part.plugin->name, part.plugin->sha256);
-    return builds_id(std::move(builds));
-}
-
 std::vector<std::string> gpus_for(const std::string& requested) {
     const char* env = std::getenv("CUDA_VISIBLE_DEVICES");
     auto visible = devices::visible(env ? std::optional<std::string>(env) : std::nullopt, devices::driver_gpu_count());
@@ -114,7 +99,7 @@ std::string payload(const ResolvedTrial& t, int64_t run_id, int threads, int64_t
     std::string p = "run_id = " + std::to_string(run_id) + "\nseed = " + std::to_string(t.seed) +
                     "\nthreads = " + std::to_string(threads) + "\nmemory_mb = " + std::to_string(memory_mb) +
                     "\ndevice = \"auto\"\non_nonfinite = " + str(on_nonfinite) + "\ndata_dir = " + str(data_dir) +
-                    "\ncache_dir = " + str(layout.cache_dir(builds_id(t)).string()) +
+                    "\ncache_dir = " + str(layout.cache_dir().string()) +
                     "\nrun_dir = " + str(layout.run_dir(run_id).string()) + "\n";
     for (const auto& part : t.parts) {
         p += "\n[[part]]\nrole = " + str(part.section->role) + "\nlabel = " + str(part.section->label) +

@@ -35,12 +35,6 @@ float trial_cost(const ResolvedTrial& t);
 // pretrained backbone, a data set's derived tables): its [dataset] and [pretrain] sections as text.
 std::string stage_group(const ResolvedTrial& t);
 
-// 16 hex digits naming a set of plugin builds, (name, library SHA-256) pairs in any order: the
-// trial's artifact cache folder (ResultsLayout::cache_dir), so a rebuilt plugin never reads a
-// stage its older build cached.
-std::string builds_id(std::vector<std::pair<std::string, std::string>> builds);
-std::string builds_id(const ResolvedTrial& t);
-
 // The queue's order as positions into `cost` / `group` (the grid's order): cost descending; among
 // equal costs the first trial of every group, then the second of every group, and so on. Two
 // workers then start on different shared stages, instead of one computing a stage while the other

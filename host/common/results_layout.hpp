@@ -10,8 +10,7 @@ namespace iclr {
 // For a database results/iclr.db:
 //   results/logs/iclr.db/run-N.log   each run's full log (per database: run ids restart in each)
 //   results/runs/iclr.db/N/          each run's folder for artifacts (per database)
-//   results/cache/build-B/           the content-keyed artifact cache of one combination B of plugin
-//                                    builds (shared by the databases: its keys are hashes)
+//   results/cache/                   the content-keyed artifact cache (shared: its keys are hashes)
 //   results/queries/                 saved queries (`iclr report` shows those named after the sweep)
 //   results/reports/                 `iclr report`'s pages, one per sweep
 //   results/slurm/iclr.db/SWEEP-ID/  a sweep handed to Slurm: frozen plan, batch script, journals
@@ -25,9 +24,7 @@ class ResultsLayout {
     std::filesystem::path log_file(int64_t run) const { return logs_dir() / ("run-" + std::to_string(run) + ".log"); }
     std::filesystem::path runs_dir() const { return root_ / "runs" / name_; }
     std::filesystem::path run_dir(int64_t run) const { return runs_dir() / std::to_string(run); }
-    // A cache key names plugins, versions and parameters, not builds: per build combination, a
-    // stage that an older build of the same version cached is computed again, not reused.
-    std::filesystem::path cache_dir(const std::string& builds) const { return root_ / "cache" / ("build-" + builds); }
+    std::filesystem::path cache_dir() const { return root_ / "cache"; }
     std::filesystem::path queries_dir() const { return root_ / "queries"; }     // saved .sql files
     std::filesystem::path reports_dir() const { return root_ / "reports"; }     // `iclr report` pages
     std::filesystem::path slurm_dir() const { return root_ / "slurm" / name_; } // run folders

@@ -1,7 +1,6 @@
 // End-to-end: the forgetting-vs-scale sweep in its CI size, its saved query, and the pretraining cache.
 #include <gtest/gtest.h>
 
-#include <filesystem>
 #include <regex>
 
 #include "e2e_util.hpp"
@@ -107,17 +106,6 @@ plugin = "accuracy_matrix"
     EXPECT_LT(loaded, built) << "loading the cached backbone should be faster than pretraining it";
     EXPECT_TRUE(has(first, "pretrained (supervised) on fashion_mnist")) << first;
     EXPECT_FALSE(has(second, "pretrained (supervised) on fashion_mnist")) << second;
-    // The backbone is stored in the cache of this combination of plugin builds.
-    std::string key = s.sql("SELECT value FROM attributes WHERE key = 'cache_key' LIMIT 1");
-    int stored = 0;
-    for (const auto& e : std::filesystem::recursive_directory_iterator(s.path("results/cache")))
-        if (e.path().filename() == key + ".pt") {
-            ++stored;
-            EXPECT_TRUE(std::regex_match(e.path().parent_path().parent_path().filename().string(),
-                                         std::regex("build-[0-9a-f]{16}")))
-                << e.path();
-        }
-    EXPECT_EQ(stored, 1);
     // A different seed is a different key: pretrained again, once.
     std::string text = slurp(s.path("cache.toml"));
     text.replace(text.find("jobs = 1"), 8, "jobs = 1\nseeds = [1]");
