@@ -15,8 +15,13 @@
 namespace {
 
 std::string command_line(int pid) {
-    std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline");
-    std::string s((std::istreambuf_iterator<char>(in)), {});
+    std::string s;
+    try { // a process exiting mid-read fails it (ESRCH), which libstdc++ throws
+        std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline");
+        s.assign(std::istreambuf_iterator<char>(in), {});
+    } catch (const std::exception&) {
+        return "(exited)";
+    }
     for (char& c : s)
         if (c == '\0') c = ' ';
     return s;

@@ -104,7 +104,7 @@ int cmd_run(const RunOptions& o) {
                plan.sweep_id, total + plan.skipped, plan.skipped, total, jobs, threads, db_path);
     if (plan.duplicates)
         fmt::print("note: {} trial(s) repeat an identical configuration and run once\n", plan.duplicates);
-    warn_changed_builds(plan, o.rerun_changed);
+    warn_changed_builds(plan, o.rerun_changed, layout.cache_dir());
     std::fflush(stdout);
 
     install_stop_handlers();

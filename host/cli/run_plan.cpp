@@ -169,7 +169,7 @@ Planned plan_runs(Store& store, const SweepArms& arms, const RunOptions& o, cons
     return plan;
 }
 
-void warn_changed_builds(const Planned& plan, bool rerun) {
+void warn_changed_builds(const Planned& plan, bool rerun, const std::filesystem::path& cache_dir) {
     for (const auto& [plugin, n] : plan.changed_builds)
         if (rerun)
             fmt::print("rerunning {} trial(s) that an older build of {} produced (--rerun-changed)\n", n, plugin);
@@ -177,6 +177,13 @@ void warn_changed_builds(const Planned& plan, bool rerun) {
             fmt::print("note: {} trial(s) were run with an older build of {} (its library's SHA-256 differs): "
                        "--rerun-changed reruns them; bump the plugin's version to keep both\n",
                        n, plugin);
+    // Cache keys name plugin versions and parameters, not builds (a per-build cache would split
+    // stages that different method plugins share), so a rerun reads what the older build cached.
+    if (rerun && !plan.changed_builds.empty())
+        fmt::print("note: cached stages (pretrained backbones and the like, in {}) are keyed by plugin versions, "
+                   "not builds: the reruns reuse what the older build cached; delete that folder first to recompute "
+                   "them with this build\n",
+                   cache_dir.string());
 }
 
 } // namespace iclr

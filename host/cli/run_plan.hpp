@@ -3,6 +3,7 @@
 #pragma once
 
 #include <deque>
+#include <filesystem>
 #include <map>
 #include <set>
 #include <string>
@@ -46,8 +47,9 @@ std::vector<size_t> run_order(const std::vector<float>& cost, const std::vector<
 // in run_order: longest first by trial_cost, so that the largest trials do not end the sweep on
 // one core while the others idle, and equal ones spread over the shared stages.
 Planned plan_runs(Store& store, const SweepArms& arms, const RunOptions& o, const std::set<std::string>& busy = {});
-// Never silent: trials a different build of a plugin produced are named before anything runs.
-void warn_changed_builds(const Planned& plan, bool rerun);
+// Never silent: trials a different build of a plugin produced are named before anything runs, and
+// a rerun of them says that the cached stages in `cache_dir` are not rebuilt with them.
+void warn_changed_builds(const Planned& plan, bool rerun, const std::filesystem::path& cache_dir);
 // The GPUs this process's workers are pinned to (exec/devices.hpp): `requested` ("" = the default)
 // among those CUDA_VISIBLE_DEVICES or the driver shows.
 std::vector<std::string> gpus_for(const std::string& requested);

@@ -134,7 +134,7 @@ int run_on_slurm(const SlurmLaunch& l) {
     for (const auto& f : earlier)
         sync_and_say(l.store, f, active, false);
     Planned planned = plan_runs(l.store, l.arms, l.options, busy_keys(earlier, *active));
-    warn_changed_builds(planned, l.options.rerun_changed);
+    warn_changed_builds(planned, l.options.rerun_changed, l.layout.cache_dir());
     auto total = int64_t(planned.queue.size());
     fmt::print("sweep {} (#{}): {} trials, {} already done, {} queued or running in earlier array jobs, {} to "
                "submit; db {}\n",

@@ -102,8 +102,13 @@ std::vector<ChildProcess> child_processes() {
     for (const auto& e : std::filesystem::directory_iterator("/proc", ec)) {
         std::string name = e.path().filename().string();
         if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
-        std::ifstream in(e.path() / "stat");
-        std::string stat((std::istreambuf_iterator<char>(in)), {});
+        std::string stat;
+        try { // a process that exits mid-read fails the read (ESRCH), which libstdc++ throws
+            std::ifstream in(e.path() / "stat");
+            stat.assign(std::istreambuf_iterator<char>(in), {});
+        } catch (const std::exception&) {
+            continue; // gone: not a child to wait for
+        }
         auto close = stat.rfind(')'); // the command name may hold spaces and parentheses
         if (close == std::string::npos) continue;
         std::istringstream rest(stat.substr(close + 1));

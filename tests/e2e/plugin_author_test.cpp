@@ -117,12 +117,14 @@ TEST(PluginAuthor, ADifferentBuildAtTheSameVersionIsNamedAndRerunOnRequest) {
     EXPECT_TRUE(has(r.out, "3 trials, 3 already done, 0 to run")) << r.out;
     auto rerun = s.run({"run", file, "--rerun-changed"});
     EXPECT_TRUE(has(rerun.out, "rerunning 3 trial(s) that an older build of noop 1.1.0 produced")) << rerun.out;
+    EXPECT_TRUE(has(rerun.out, "note: cached stages")) << rerun.out; // what a rerun does not redo
     EXPECT_TRUE(has(rerun.out, "3 trials, 0 already done, 3 to run")) << rerun.out;
     EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs"), 3);
     EXPECT_EQ(s.count("SELECT SUM(attempts) FROM runs"), 6);
     EXPECT_EQ(s.count("SELECT COUNT(*) FROM metrics"), 30); // the first build's rows were replaced
     auto quiet = s.run({"run", file});
     EXPECT_FALSE(has(quiet.out, "older build")) << quiet.out;
+    EXPECT_FALSE(has(quiet.out, "cached stages")) << quiet.out;
 }
 
 TEST(PluginAuthor, PluginsMarksALibraryOlderThanItsSources) {
