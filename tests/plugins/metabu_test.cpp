@@ -223,7 +223,7 @@ TEST(MetaBu, TaskFamilyDrawsWhatItsParametersSay) {
 
 TEST(MetaBu, RunsEndToEndAndReusesItsMatrix) {
     auto cache = std::filesystem::temp_directory_path() / ("iclr-metabu-test-" + std::to_string(getpid()));
-    std::vector<double> first;
+    std::vector<double> first, first_ranks;
     for (int pass = 0; pass < 2; ++pass) {
         test::TestContext ctx(cache);
         test::BenchmarkSession s(
@@ -244,10 +244,13 @@ TEST(MetaBu, RunsEndToEndAndReusesItsMatrix) {
         ASSERT_EQ(acc.size(), 8u * 4u);
         for (double a : acc)
             EXPECT_TRUE(a >= 0 && a <= 1);
-        if (pass == 0)
-            first = acc;
-        else
-            EXPECT_EQ(acc, first); // read back from the cache, bit for bit
+        auto ranks = test::logged_values(ctx, "task_rank_metabu");
+        if (pass == 0) {
+            first = acc, first_ranks = ranks;
+        } else {
+            EXPECT_EQ(acc, first);         // read back from the cache, bit for bit
+            EXPECT_EQ(ranks, first_ranks); // and so are the features MetaBu's neighbours come from
+        }
         EXPECT_EQ(ctx.attributes.at("cache_hit"), pass == 0 ? "0" : "1");
         for (const char* arm : {"metabu", "handcrafted", "random", "global", "oracle"}) {
             auto r = test::logged_values(ctx, std::string("rank_") + arm);
