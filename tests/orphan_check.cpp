@@ -7,21 +7,17 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <fstream>
 #include <thread>
 
 #include "common/process.hpp"
+#include "common/text_file.hpp"
 
 namespace {
 
 std::string command_line(int pid) {
-    std::string s;
-    try { // a process exiting mid-read fails it (ESRCH), which libstdc++ throws
-        std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline");
-        s.assign(std::istreambuf_iterator<char>(in), {});
-    } catch (const std::exception&) {
-        return "(exited)";
-    }
+    auto text = iclr::read_text_file("/proc/" + std::to_string(pid) + "/cmdline", 1 << 20);
+    if (!text) return "(exited)"; // a process exiting mid-read fails the read (ESRCH)
+    std::string s = *text;
     for (char& c : s)
         if (c == '\0') c = ' ';
     return s;

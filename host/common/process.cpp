@@ -12,8 +12,9 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
+
+#include "common/text_file.hpp"
 
 namespace iclr {
 
@@ -102,13 +103,10 @@ std::vector<ChildProcess> child_processes() {
     for (const auto& e : std::filesystem::directory_iterator("/proc", ec)) {
         std::string name = e.path().filename().string();
         if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
-        std::string stat;
-        try { // a process that exits mid-read fails the read (ESRCH), which libstdc++ throws
-            std::ifstream in(e.path() / "stat");
-            stat.assign(std::istreambuf_iterator<char>(in), {});
-        } catch (const std::exception&) {
-            continue; // gone: not a child to wait for
-        }
+        // A process exiting mid-read fails the read (ESRCH): gone, not a child to wait for.
+        auto text = read_text_file((e.path() / "stat").string(), 4096);
+        if (!text) continue;
+        const std::string& stat = *text;
         auto close = stat.rfind(')'); // the command name may hold spaces and parentheses
         if (close == std::string::npos) continue;
         std::istringstream rest(stat.substr(close + 1));

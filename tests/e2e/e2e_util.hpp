@@ -18,6 +18,8 @@
 #include <thread>
 #include <vector>
 
+#include "common/text_file.hpp"
+
 namespace iclr::e2e {
 
 struct Result {
@@ -151,8 +153,9 @@ template <class F> bool eventually(F cond, double seconds) {
 // zombie until reaped.
 inline bool process_alive(pid_t pid) {
     if (pid <= 0 || kill(pid, 0) != 0) return false;
-    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-    std::string stat((std::istreambuf_iterator<char>(in)), {});
+    auto text = read_text_file("/proc/" + std::to_string(pid) + "/stat", 4096);
+    if (!text) return false; // it exited while being read (ESRCH)
+    const std::string& stat = *text;
     auto close = stat.rfind(')');
     return close == std::string::npos || stat.size() < close + 3 || stat[close + 2] != 'Z';
 }
