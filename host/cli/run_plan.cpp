@@ -67,12 +67,9 @@ float trial_cost(const ResolvedTrial& t) {
 std::string stage_group(const ResolvedTrial& t) {
     std::string g;
     for (const auto& part : t.parts)
-        if (part.section->role == "dataset" || part.section->role == "pretrain") {
-            g += part.section->label + "=" + part.plugin->name + "@" + part.plugin->version + "{";
-            for (const auto& [k, v] : part.params.values)
-                g += k + "=" + value_to_toml(v) + ";";
-            g += "}";
-        }
+        if (part.section->role == "dataset" || part.section->role == "pretrain")
+            g +=
+                part.section->label + " = " + section_text(part.plugin->name, part.plugin->version, part.params) + "\n";
     return g;
 }
 

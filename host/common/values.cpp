@@ -123,4 +123,11 @@ const char* value_type_name(Value::Type t) {
     return "?";
 }
 
+std::string section_text(const std::string& name, const std::string& version, const ParamSet& params) {
+    std::string s = name + "@" + version + " {";
+    for (const auto& [k, v] : params.values)
+        s += " " + k + " = " + value_to_toml(v);
+    return s + " }";
+}
+
 } // namespace iclr

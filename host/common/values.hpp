@@ -18,5 +18,9 @@ std::string value_to_toml(const Value& v);
 std::string value_to_json(const Value& v);
 std::string json_escape(const std::string& s);
 const char* value_type_name(Value::Type t);
+// A plugin section as canonical text, "name@version { k = v ... }" with the parameters in key
+// order: the same plugin, version and parameters give the same text. The worker's
+// Session::config_text (content keys of cached stages) and the run queue's shared-stage groups.
+std::string section_text(const std::string& name, const std::string& version, const ParamSet& params);
 
 } // namespace iclr

@@ -70,12 +70,7 @@ struct Part {
     ParamSet params;
     std::string params_text;
     // Canonical text for content keys: same plugin, version and parameters = same text.
-    std::string canonical() const {
-        std::string s = name + "@" + version + " {";
-        for (const auto& [k, v] : params.values)
-            s += " " + k + " = " + value_to_toml(v);
-        return s + " }";
-    }
+    std::string canonical() const { return section_text(name, version, params); }
 };
 
 // What a worker keeps across its trials: each plugin library loaded once, and the last few
