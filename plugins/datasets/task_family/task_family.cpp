@@ -2,6 +2,8 @@
 // Fashion-MNIST (class subsets, training-set sizes, class imbalance, label noise, pixel noise), one
 // Task each: a meta-dataset for AutoML work such as MetaBu's (Rakotoarison et al., ICLR 2022),
 // whose recommender must find which data sets want which hyper-parameters.
+#include <array>
+#include <optional>
 #include <sstream>
 
 #include "../common/idx_stream.hpp"
@@ -71,12 +73,30 @@ class TaskFamily : public iclr::Dataset {
         b.input_shape = {1, 28, 28};
         b.num_classes = 20; // MNIST digits 0-9, Fashion-MNIST items 10-19
         std::mt19937_64 rng(uint64_t(int64_t(p_.family_seed)) * 0x9e3779b97f4a7c15ULL + 1);
-        for (int64_t t = 0; t < p_.tasks; ++t)
-            b.tasks.push_back(build(ctx, t, draw(rng)));
+        std::array<std::optional<Source>, 2> sources; // read on first use: a family of one source needs one
+        for (int64_t t = 0; t < p_.tasks; ++t) {
+            auto d = draw(rng);
+            auto& src = sources[size_t(d.source)];
+            if (!src) src = read(ctx, d.source ? iclr::idx::kFashionMnist : iclr::idx::kMnist);
+            b.tasks.push_back(build(*src, t, d));
+        }
         return b;
     }
 
   private:
+    // A source's IDX files, mapped (no copy) and read once for every data set drawn from it.
+    struct Source {
+        const iclr::idx::Stats* stats;
+        torch::Tensor xtr, ytr, xte, yte;
+    };
+    static Source read(iclr::RunContext& ctx, const iclr::idx::Stats& stats) {
+        auto dir = ctx.data_dir() / stats.folder;
+        return {&stats, iclr::idx::read(dir / "train-images-idx3-ubyte"),
+                iclr::idx::read(dir / "train-labels-idx1-ubyte").to(torch::kInt64),
+                iclr::idx::read(dir / "t10k-images-idx3-ubyte"),
+                iclr::idx::read(dir / "t10k-labels-idx1-ubyte").to(torch::kInt64)};
+    }
+
     template <class T> static const T& pick(const std::vector<T>& v, std::mt19937_64& rng) {
         return v[std::uniform_int_distribution<size_t>(0, v.size() - 1)(rng)];
     }
@@ -103,13 +123,8 @@ class TaskFamily : public iclr::Dataset {
 
     // Class i of k gets a share proportional to imbalance^(-i / (k - 1)) of the training set (at
     // least 2 images); each data set has its own shuffled order of every class (seeded by t).
-    iclr::Task build(iclr::RunContext& ctx, int64_t t, const Draw& d) const {
-        const auto& stats = d.source ? iclr::idx::kFashionMnist : iclr::idx::kMnist;
-        auto dir = ctx.data_dir() / stats.folder;
-        auto xtr = iclr::idx::read(dir / "train-images-idx3-ubyte");
-        auto ytr = iclr::idx::read(dir / "train-labels-idx1-ubyte").to(torch::kInt64);
-        auto xte = iclr::idx::read(dir / "t10k-images-idx3-ubyte");
-        auto yte = iclr::idx::read(dir / "t10k-labels-idx1-ubyte").to(torch::kInt64);
+    iclr::Task build(const Source& src, int64_t t, const Draw& d) const {
+        const auto& stats = *src.stats;
         uint64_t seed = uint64_t(int64_t(p_.family_seed)) * 100003 + uint64_t(t);
         int64_t k = int64_t(d.classes.size());
         std::vector<double> share(size_t(k), 1.0);
@@ -119,14 +134,14 @@ class TaskFamily : public iclr::Dataset {
         std::vector<torch::Tensor> xs, ys;
         for (int64_t i = 0; i < k; ++i) {
             int64_t n = std::max<int64_t>(2, std::llround(double(d.train) * share[size_t(i)] / total));
-            auto s = iclr::idx::select(xtr, ytr, {d.classes[size_t(i)]}, n, 0, seed, 0);
+            auto s = iclr::idx::select(src.xtr, src.ytr, {d.classes[size_t(i)]}, n, 0, seed, 0);
             xs.push_back(s.x), ys.push_back(s.y);
         }
         iclr::Task task;
         task.name = name_of(t, d);
         auto gen = iclr::make_generator(seed, 0x7f);
         task.train = {torch::cat(xs), torch::cat(ys)};
-        task.test = iclr::idx::select(xte, yte, d.classes, p_.test_per_class, 0, seed, 1000);
+        task.test = iclr::idx::select(src.xte, src.yte, d.classes, p_.test_per_class, 0, seed, 1000);
         for (auto* s : {&task.train, &task.test}) {
             auto u = s->x.to(torch::kFloat32).div_(255.0).unsqueeze(1);
             if (d.pixel_noise > 0) u = (u + d.pixel_noise * torch::randn(u.sizes(), gen)).clamp_(0.0, 1.0);
