@@ -18,6 +18,7 @@
 #include "common/process.hpp"
 #include "common/results_layout.hpp"
 #include "exec/devices.hpp"
+#include "exec/policy.hpp"
 #include "exec/scheduler.hpp"
 #include "exec/stop_signal.hpp"
 #include "store/run_lock.hpp"
@@ -50,6 +51,20 @@ int report(const SweepSpec& spec, const SchedulerResult& r, int64_t total, int64
         return 128 + r.stop_signal;
     }
     return r.failed ? 1 : 0;
+}
+
+// jobs = "auto": the last trials that would leave cores idle beside them wait for the rest and
+// share the cores (policy::tail_trials); each one's thread count is fixed here, by the plan.
+void give_tail_the_cores(std::deque<QueuedTrial>& queue, int jobs) {
+    std::vector<float> costs;
+    for (const auto& q : queue)
+        costs.push_back(q.cost);
+    size_t r = policy::tail_trials(costs, jobs, available_cores());
+    if (r == 0) return;
+    int threads = available_cores() / int(r);
+    for (size_t i = queue.size() - r; i < queue.size(); ++i)
+        queue[i].threads = threads;
+    fmt::print("jobs = auto: the last {} trial(s) run once the others are done, with {} thread(s) each\n", r, threads);
 }
 
 } // namespace
@@ -88,7 +103,8 @@ int cmd_run(const RunOptions& o) {
     Planned plan = plan_runs(*store, arms, o);
     auto total = int64_t(plan.queue.size());
     int jobs = o.jobs.empty() ? spec.jobs : o.jobs == "auto" ? 0 : std::stoi(o.jobs);
-    if (jobs == 0) { // auto: every core busy with a trial of its own (one thread each beat two threads
+    bool auto_jobs = jobs == 0;
+    if (auto_jobs) { // auto: every core busy with a trial of its own (one thread each beat two threads
                      // on one trial by 1.4x on small MLPs, `make bench`), fewer when fewer trials are left
         jobs = int(std::clamp<int64_t>(std::min<int64_t>(available_cores(), total), 1, 256));
         fmt::print("jobs = auto: {} core(s), {} trial(s) to run -> {} job(s)\n", available_cores(), total, jobs);
@@ -100,6 +116,7 @@ int cmd_run(const RunOptions& o) {
         jobs = capped;
     }
     int threads = o.threads > 0 ? o.threads : std::max(1, available_cores() / jobs);
+    if (auto_jobs && o.threads <= 0 && gpus.empty()) give_tail_the_cores(plan.queue, jobs);
     fmt::print("sweep {} (#{}): {} trials, {} already done, {} to run; {} job(s) x {} thread(s); db {}\n", spec.name,
                plan.sweep_id, total + plan.skipped, plan.skipped, total, jobs, threads, db_path);
     if (plan.duplicates)
@@ -118,9 +135,9 @@ int cmd_run(const RunOptions& o) {
                         [&](const QueuedTrial& q) {
                             TrialPoint p = arms.expansions[q.arm]->at(q.index);
                             ResolvedTrial t = resolve_trial(arms.specs[q.arm], arms.plugins[q.arm], p);
-                            return TrialText{
-                                payload(t, q.run_id, threads, spec.memory_mb, spec.on_nonfinite, data_dir, layout),
-                                arms.describe(q.arm, p)};
+                            return TrialText{payload(t, q.run_id, q.threads > 0 ? q.threads : threads, spec.memory_mb,
+                                                     spec.on_nonfinite, data_dir, layout),
+                                             arms.describe(q.arm, p)};
                         },
                         "",
                         gpus};

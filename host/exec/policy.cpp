@@ -3,6 +3,8 @@
 
 #include <sys/wait.h>
 
+#include <algorithm>
+
 #include "common/duration.hpp"
 #include "common/process.hpp"
 
@@ -11,6 +13,27 @@ namespace iclr::policy {
 size_t workers_to_start(size_t alive, size_t busy, size_t queued, size_t target) {
     size_t wanted = std::min(target, busy + queued);
     return wanted > alive ? wanted - alive : 0;
+}
+
+namespace {
+// The longest-processing-time schedule's end: each trial, in order, to the worker free first. A
+// trial costs one unit more than its estimate (a worker's start, and trials with no estimate).
+double makespan(const std::vector<float>& costs, size_t n, int jobs) {
+    std::vector<double> free_at(size_t(jobs), 0.0);
+    for (size_t i = 0; i < n; ++i)
+        *std::min_element(free_at.begin(), free_at.end()) += 1.0 + costs[i];
+    return *std::max_element(free_at.begin(), free_at.end());
+}
+} // namespace
+
+size_t tail_trials(const std::vector<float>& costs, int jobs, int cores) {
+    if (jobs < 2 || costs.empty()) return 0;
+    size_t r = costs.size() % size_t(jobs);
+    if (r == 0 || cores / int(r) < 2) return 0;
+    size_t head = costs.size() - r;
+    double longest = 1.0 + *std::max_element(costs.begin() + long(head), costs.end());
+    double speedup = 1 + kExtraThreadGain * (cores / int(r) - 1);
+    return makespan(costs, head, jobs) + longest / speedup < makespan(costs, costs.size(), jobs) ? r : 0;
 }
 
 bool past_timeout(double elapsed_s, double timeout_s) { return timeout_s > 0 && elapsed_s > timeout_s; }

@@ -34,7 +34,8 @@ struct Scheduler::Slot {
     WorkerProcess proc;
     std::string gpu; // the GPU it is pinned to ("" = none)
     bool ready = false;
-    int64_t run = -1; // the trial it runs, or -1 when idle
+    int64_t run = -1;         // the trial it runs, or -1 when idle
+    bool own_threads = false; // that trial has its own thread count (QueuedTrial::threads)
     std::string label;
     Clock::time_point started;
     bool timed_out = false;
@@ -81,7 +82,7 @@ void Scheduler::loop() {
         if (!stopping_) {
             keep_pool_full();
             for (auto& s : slots_) {
-                if (queue_.empty()) break;
+                if (queue_.empty() || !may_start(queue_.front())) break;
                 if (s->idle()) {
                     dispatch(*s, queue_.front());
                     queue_.pop_front();
@@ -129,16 +130,27 @@ void Scheduler::keep_pool_full() {
     }
 }
 
+// A trial with its own thread count waits until the pool's trials are done: started beside them,
+// its threads would take cores they use.
+bool Scheduler::may_start(const QueuedTrial& q) const {
+    if (q.threads <= 0) return true;
+    for (const auto& s : slots_)
+        if (s->alive() && s->run >= 0 && !s->own_threads) return false;
+    return true;
+}
+
 void Scheduler::dispatch(Slot& s, const QueuedTrial& q) {
     TrialText text = opts_.describe(q);
     s.run = q.run_id;
+    s.own_threads = q.threads > 0;
     s.label = text.label;
     s.started = Clock::now();
     s.tail.clear();
     std::error_code ec;
     std::filesystem::create_directories(opts_.layout.logs_dir(), ec);
     s.log_file = std::make_unique<std::ofstream>(opts_.layout.log_file(q.run_id), std::ios::app);
-    sink_.run_started(RunStart{q.run_id, int64_t(s.proc.pid()), opts_.threads, devices::recorded(s.device, s.gpu),
+    int threads = q.threads > 0 ? q.threads : opts_.threads;
+    sink_.run_started(RunStart{q.run_id, int64_t(s.proc.pid()), threads, devices::recorded(s.device, s.gpu),
                                host_name(), s.torch_version, ""});
     s.proc.send(protocol::encode_trial(text.payload)); // if the worker died, reap() records the failure
 }

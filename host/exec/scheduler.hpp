@@ -19,6 +19,9 @@ struct QueuedTrial {
     uint64_t index = 0; // trial index in its arm's expansion
     uint32_t arm = 0;   // which arm of the sweep (0 when it has none)
     float cost = 0;     // expected cost, relative (run_plan.hpp's trial_cost): the queue runs longest first
+    // > 0: this trial's own torch thread count (jobs = "auto" gives the last trials the cores that
+    // would idle beside them); it starts only when no trial with the pool's count is running.
+    int threads = 0;
 };
 
 // What the pool sends for a trial: the TOML payload for the worker and a label for progress
@@ -31,8 +34,9 @@ using DescribeTrial = std::function<TrialText(const QueuedTrial&)>;
 
 struct SchedulerOptions {
     int jobs = 1;
-    // torch threads per trial, the same for every trial: a trial's numbers depend on it in the
-    // last bits (libtorch's reductions split by thread), so it never follows the pool's timing.
+    // torch threads per trial, unless the trial names its own: a trial's numbers depend on it in
+    // the last bits (libtorch's reductions split by thread), so it is fixed by the plan and never
+    // follows the pool's timing.
     int threads = 1;
     double timeout_s = 0;
     int64_t memory_mb = 0;
@@ -66,6 +70,7 @@ class Scheduler {
     void begin_stop_if_signalled();
     void keep_pool_full();
     void dispatch(Slot& s, const QueuedTrial& q);
+    bool may_start(const QueuedTrial& q) const;
     void quit_idle_workers();
     bool any_alive() const;
     void wait_for_output();

@@ -95,6 +95,32 @@ TEST(Cli, JobsAutoGivesEachCoreATrialButNoMoreWorkersThanTrials) {
     EXPECT_EQ(s.run({"run", single, "--jobs", "some"}).code, 2);
 }
 
+// cores + 1 equal trials: the last would run alone with the other cores idle; it waits for the
+// rest instead and takes every core, its thread count fixed by the plan and recorded.
+TEST(Cli, JobsAutoGivesTheLastTrialTheCoresThatWouldIdleBesideIt) {
+    int c = cores();
+    if (c < 2) GTEST_SKIP() << "one core: nothing idles";
+    Scratch s;
+    std::string file = s.write("tail.toml", "[sweep]\nname = \"tail\"\nseeds = " + std::to_string(c + 1) +
+                                                "\n[method]\nplugin = \"noop\"\nsleep_ms = 1200\n");
+    auto r = s.run({"run", file, "--jobs", "auto"});
+    ASSERT_EQ(r.code, 0) << r.out;
+    EXPECT_TRUE(
+        has(r.out, "the last 1 trial(s) run once the others are done, with " + std::to_string(c) + " thread(s) each"))
+        << r.out;
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs WHERE threads = 1"), c);
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs WHERE threads = " + std::to_string(c)), 1);
+    // Timestamps are to the second, and a trial sleeps 1.2 s: one started beside the others would
+    // start in an earlier second than they finish.
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs a JOIN runs b ON a.threads > 1 AND b.threads = 1 "
+                      "WHERE a.started_at < b.finished_at"),
+              0);
+    // Threads given by hand are every trial's.
+    auto fixed = s.run({"run", file, "--jobs", "auto", "--threads", "1", "--db", s.path("results/fixed.db")});
+    ASSERT_EQ(fixed.code, 0) << fixed.out;
+    EXPECT_FALSE(has(fixed.out, "the last")) << fixed.out;
+}
+
 TEST(Cli, RunRecordsEveryTrialAndAResumeSkipsFinishedOnes) {
     Scratch s;
     std::string file = s.write("g.toml", kNoopSweep);

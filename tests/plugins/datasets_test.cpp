@@ -152,6 +152,12 @@ TEST(Datasets, MappedFilesAndTheLookupNormalisationGiveTheArithmeticsBits) {
     auto ours = idx::normalised(u8, 0.1307, 0.3081);
     ASSERT_EQ(ours.sizes(), ref.sizes());
     EXPECT_TRUE(torch::equal(ours.view(torch::kInt32), ref.view(torch::kInt32))); // bits, not values
+    // Chosen rows straight from the file: the same bits as choosing the uint8 rows first.
+    auto rows = torch::tensor({59999, 0, 17, 17, 31000}, torch::kInt64);
+    auto picked = idx::normalised_rows(u8, rows, 0.1307, 0.3081);
+    ASSERT_EQ(picked.sizes(), (std::vector<int64_t>{5, 1, 28, 28}));
+    EXPECT_TRUE(torch::equal(picked.view(torch::kInt32), ref.index_select(0, rows).view(torch::kInt32)));
+    EXPECT_EQ(idx::normalised_rows(u8, torch::empty({0}, torch::kInt64), 0.1307, 0.3081).size(0), 0);
     // A copy-on-write mapping: changing the tensor never reaches the file.
     u8[0][0][0] = 255;
     EXPECT_EQ(idx::read(dir / "train-images-idx3-ubyte")[0][0][0].item<int>(), 0);

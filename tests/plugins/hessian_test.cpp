@@ -128,6 +128,9 @@ TEST(Hessian, MetricPluginLogsTheExplicitExtremes) {
         "metrics", "hessian_eig", short_ctx,
         {{"batches", "3"}, {"batch_size", "40"}, {"tol", "1e-12"}, {"max_iter", "20000"}, {"trace_samples", "0"}});
     three->on_event({EventKind::End, 0, 9}, *f.learner, b, short_ctx);
-    for (const auto& r : short_ctx.logged)
-        if (r.key == "hessian_max_eig") EXPECT_NEAR(r.value, top, 1e-4 * std::abs(top));
+    for (const auto& r : short_ctx.logged) {
+        if (r.key == "hessian_max_eig") {
+            EXPECT_NEAR(r.value, top, 1e-4 * std::abs(top));
+        }
+    }
 }

@@ -74,3 +74,21 @@ TEST(Policy, AWorkerKilledForItsRecordChannelRecordsFailedWithThatReason) {
     EXPECT_EQ(outcome_of({killed_by(SIGKILL), false, SIGINT, 0, "x"}).status, RunStatus::Interrupted);
     EXPECT_EQ(outcome_of({killed_by(SIGKILL), true, 0, 5, "x"}).status, RunStatus::Timeout);
 }
+
+// jobs = "auto"'s tail: three equal trials on two cores take two rounds one thread each, or one
+// round and a trial on both cores (1 + 1/1.3 rounds); a short last trial beside a long one is
+// better left on its own core than kept waiting for it.
+TEST(Policy, TheLastTrialsTakeTheIdleCoresOnlyWhenThatEndsSooner) {
+    EXPECT_EQ(policy::tail_trials({5, 5, 5}, 2, 2), 1u);
+    EXPECT_EQ(policy::tail_trials({0, 0, 0, 0, 0}, 2, 2), 1u); // no estimates: taken as equal
+    EXPECT_EQ(policy::tail_trials({5, 5, 5, 5}, 2, 2), 0u);    // no idle core
+    EXPECT_EQ(policy::tail_trials({20, 5, 1}, 2, 2), 0u);      // the 1 runs beside the 20, and ends first
+    EXPECT_EQ(policy::tail_trials({5, 5, 5}, 1, 2), 0u);       // one worker: nothing is idle beside it
+    EXPECT_EQ(policy::tail_trials({}, 2, 2), 0u);
+    // Four cores, seven trials: three left, one thread each would be all they get (4 / 3 = 1).
+    EXPECT_EQ(policy::tail_trials(std::vector<float>(7, 5), 4, 4), 0u);
+    // Four cores, five equal trials: the fifth gets all four (1 + 6/(1 + 3 x 0.3) < 2 rounds).
+    EXPECT_EQ(policy::tail_trials(std::vector<float>(5, 5), 4, 4), 1u);
+    // Two left of six on four cores: two threads each (1 + 6/1.3 = 5.6 < 12 units).
+    EXPECT_EQ(policy::tail_trials(std::vector<float>(6, 5), 4, 4), 2u);
+}

@@ -1,5 +1,5 @@
 // The worker process: loads libtorch and plugins once, then runs trials sent by the host.
-// This is the only host-side code that includes torch; it is built as libiclr_worker.so and
+// The worker's sources are the only host-side code that includes torch; built as libiclr_worker.so and
 // loaded by `iclr __worker`, so commands that do not train never load libtorch.
 #include <malloc.h>
 #include <signal.h>
@@ -20,6 +20,7 @@
 
 #include "common/values.hpp"
 #include "exec/protocol.hpp"
+#include "exec/worker/data_cache.hpp"
 #include "exec/worker/worker_context.hpp"
 #include "iclr/sdk.hpp"
 #include "plugin/plugin_loader.hpp"
@@ -27,8 +28,10 @@
 namespace iclr {
 namespace {
 
+using worker::CachedLoad;
 using worker::flush_records;
 using worker::g_cancelled;
+using worker::load_cached;
 using worker::WorkerContext;
 
 void on_term(int) { g_cancelled.store(true); }
@@ -66,7 +69,7 @@ template <class F> auto tagged(const std::string& who, F&& f) -> decltype(f()) {
 }
 
 struct Part {
-    std::string role, label, name, version, file;
+    std::string role, label, name, version, file, sha256;
     ParamSet params;
     std::string params_text;
     // Canonical text for content keys: same plugin, version and parameters = same text.
@@ -86,22 +89,40 @@ class PluginObjects {
         return std::unique_ptr<T>(static_cast<T*>(obj));
     }
 
-    // The benchmark for these dataset parameters, reused across the worker's trials.
+    // The benchmark for these dataset parameters, reused across the worker's trials and, through
+    // the data cache, mapped by every other worker that loads it.
     std::shared_ptr<Benchmark> benchmark(const Part& p, RunContext& ctx) {
         std::string key = p.file + "\n" + p.params_text;
         if (auto it = benchmarks_.find(key); it != benchmarks_.end()) return it->second;
-        auto ds = create<Dataset>(p, ctx);
         auto t0 = std::chrono::steady_clock::now();
-        auto b = std::make_shared<Benchmark>(tagged("dataset '" + p.name + "'", [&] { return ds->load(ctx); }));
+        auto decode = [&] {
+            auto ds = create<Dataset>(p, ctx);
+            return tagged("dataset '" + p.name + "'", [&] { return ds->load(ctx); });
+        };
+        CachedLoad c = p.sha256.empty() ? CachedLoad{std::make_shared<Benchmark>(decode()), "not cached: no build hash"}
+                                        : load_cached(ctx.cache_dir() / "data", data_key(p, ctx), decode);
+        auto b = c.benchmark;
         double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         ctx.info(p.role + " " + p.name + " loaded in " + std::to_string(s) + " s (" + std::to_string(b->tasks.size()) +
-                 " tasks)");
+                 " tasks; " + c.note + ")");
         if (benchmarks_.size() >= 4) benchmarks_.clear(); // bound memory: a few data sets at most
         benchmarks_[key] = b;
         return b;
     }
 
   private:
+    // What a decoded data set depends on: the plugin's build (its code), its parameters and the
+    // data folder it read (Dataset::load must not depend on anything else, the SDK says).
+    static std::string data_key(const Part& p, RunContext& ctx) {
+        std::error_code ec;
+        auto data = std::filesystem::weakly_canonical(ctx.data_dir(), ec);
+        return ContentKey("data cache v1")
+            .add("build", p.sha256)
+            .add("config", p.canonical())
+            .add("data", (ec ? ctx.data_dir() : data).string())
+            .hex();
+    }
+
     const iclr_plugin_info* load(const Part& p) {
         if (auto it = loaded_.find(p.file); it != loaded_.end()) return it->second;
         LoadedPlugin lp = load_plugin(p.file);
@@ -172,6 +193,7 @@ std::vector<Part> parse_parts(const toml::table& t) {
         p.name = pt["plugin"].value_or(std::string());
         p.version = pt["version"].value_or(std::string());
         p.file = pt["file"].value_or(std::string());
+        p.sha256 = pt["sha256"].value_or(std::string());
         if (const toml::table* params = pt["params"].as_table()) {
             for (auto&& [k, v] : *params)
                 if (auto val = value_from_toml(v)) p.params.values[std::string(k.str())] = *val;
@@ -310,6 +332,9 @@ extern "C" __attribute__((visibility("default"))) int iclr_worker_main() {
     for (auto cmd = protocol::read_command(std::cin); cmd.kind == protocol::Command::Kind::Trial;
          cmd = protocol::read_command(std::cin)) {
         protocol::Record end = run_one(worker, cmd.payload);
+        // What the trial freed goes back to the system between trials (within one, keep_freed_memory
+        // keeps it): a worker's private memory is then its current trial's, not its largest one's.
+        malloc_trim(0);
         if (end.kind == protocol::Record::Kind::Error) {
             std::fprintf(stderr, "error: %s\n", end.text.c_str());
             std::fflush(stderr);

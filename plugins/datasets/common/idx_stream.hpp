@@ -52,28 +52,47 @@ inline torch::Tensor read(const std::filesystem::path& file) {
     return torch::from_blob(const_cast<unsigned char*>(bytes) + header, dims, unmap, torch::kUInt8);
 }
 
-// (u / 255 - mean) / sd for uint8 images, as float32 of shape [N, 1, H, W]: the 256 possible values
-// are computed once with exactly those tensor operations, then looked up, one pass over the pixels
-// instead of four (the same bits: tests/plugins/datasets_test.cpp compares the two on all of MNIST).
-inline torch::Tensor normalised(const torch::Tensor& u8, double mean, double sd) {
-    auto table =
-        torch::arange(256, torch::kInt64).to(torch::kUInt8).to(torch::kFloat32).div_(255.0).sub_(mean).div_(sd);
+// The 256 values (u / 255 - mean) / sd, computed with exactly those tensor operations.
+inline torch::Tensor normalisation_table(double mean, double sd) {
+    return torch::arange(256, torch::kInt64).to(torch::kUInt8).to(torch::kFloat32).div_(255.0).sub_(mean).div_(sd);
+}
+
+// Rows `rows` of uint8 images [N, H, W] (all rows when undefined), normalised, as float32 of shape
+// [n, 1, H, W]: the 256 possible values come from normalisation_table and are looked up, one pass
+// over the pixels instead of four (the same bits: tests/plugins/datasets_test.cpp compares the two
+// on all of MNIST), straight from the mapped file with no uint8 copy in between.
+inline torch::Tensor normalised_rows(const torch::Tensor& u8, const torch::Tensor& rows, double mean, double sd) {
+    auto table = normalisation_table(mean, sd);
     auto in = u8.contiguous();
-    auto out = torch::empty(in.sizes(), torch::kFloat32);
+    auto shape = in.sizes().vec();
+    int64_t n = shape.empty() ? 0 : shape[0], row = n == 0 ? 0 : in.numel() / n;
+    auto index = rows.defined() ? rows.to(torch::kInt64).contiguous() : torch::arange(n);
+    shape[0] = index.size(0);
+    auto out = torch::empty(shape, torch::kFloat32);
     const uint8_t* src = in.data_ptr<uint8_t>();
+    const int64_t* idx = index.data_ptr<int64_t>();
     const float* lut = table.data_ptr<float>();
     float* dst = out.data_ptr<float>();
-    for (int64_t i = 0, n = in.numel(); i < n; ++i)
-        dst[i] = lut[src[i]];
+    for (int64_t r = 0; r < index.size(0); ++r) {
+        if (idx[r] < 0 || idx[r] >= n) throw PluginError("row " + std::to_string(idx[r]) + " of " + std::to_string(n));
+        const uint8_t* from = src + idx[r] * row;
+        for (int64_t i = 0; i < row; ++i)
+            dst[r * row + i] = lut[from[i]];
+    }
     return out.unsqueeze(1);
+}
+
+// All of u8, normalised as above.
+inline torch::Tensor normalised(const torch::Tensor& u8, double mean, double sd) {
+    return normalised_rows(u8, torch::Tensor(), mean, sd);
 }
 
 // Each class has one fixed shuffled order of its examples, drawn from (seed, class, which split)
 // alone, so it does not depend on which other classes a task holds or in what order they come.
 // Keeps the window [skip, skip + per_class) of that order (per_class 0 = all after skip): two
-// windows of the same order that do not overlap share no example.
-inline Split select(const torch::Tensor& x, const torch::Tensor& y, const std::vector<int64_t>& classes,
-                    int64_t per_class, int64_t skip, uint64_t seed, uint64_t split_stream) {
+// windows of the same order that do not overlap share no example. The kept rows, ascending.
+inline torch::Tensor select_rows(const torch::Tensor& y, const std::vector<int64_t>& classes, int64_t per_class,
+                                 int64_t skip, uint64_t seed, uint64_t split_stream) {
     std::vector<torch::Tensor> idx;
     for (int64_t c : classes) {
         auto where = torch::nonzero(y == c).flatten();
@@ -86,7 +105,13 @@ inline Split select(const torch::Tensor& x, const torch::Tensor& y, const std::v
         if (skip > 0 || end < n) where = where.index_select(0, torch::randperm(n, gen).slice(0, skip, end));
         idx.push_back(where);
     }
-    auto all = std::get<0>(torch::cat(idx).sort());
+    return std::get<0>(torch::cat(idx).sort());
+}
+
+// Those rows of x and y.
+inline Split select(const torch::Tensor& x, const torch::Tensor& y, const std::vector<int64_t>& classes,
+                    int64_t per_class, int64_t skip, uint64_t seed, uint64_t split_stream) {
+    auto all = select_rows(y, classes, per_class, skip, seed, split_stream);
     return {x.index_select(0, all), y.index_select(0, all)};
 }
 
@@ -112,6 +137,8 @@ inline torch::Tensor rotate(const torch::Tensor& x, double degrees, double fill)
 struct Shifts {
     double rotation = 0, noise = 0, contrast = 1;
     int64_t stroke = 0;
+
+    bool any() const { return rotation != 0 || noise > 0 || contrast < 1 || stroke != 0; }
 
     std::map<std::string, Split> apply(const Split& test, double mean, double sd, uint64_t seed) const {
         std::map<std::string, Split> out;
@@ -168,7 +195,9 @@ class TaskStream : public Dataset {
 
     Benchmark load(RunContext& ctx) override {
         auto dir = ctx.data_dir() / stats_.folder;
-        auto norm = [&](const torch::Tensor& u8) { return normalised(u8, stats_.mean, stats_.sd); };
+        auto norm = [&](const torch::Tensor& u8, const torch::Tensor& rows) {
+            return normalised_rows(u8, rows, stats_.mean, stats_.sd);
+        };
         // The subsets are chosen on the mapped uint8 images and only they become float: a worker
         // holds its trial's examples, not the whole set four times over.
         auto xtr = read(dir / "train-images-idx3-ubyte");
@@ -189,10 +218,10 @@ class TaskStream : public Dataset {
             Task task;
             task.classes = tasks_[t];
             task.name = "task" + std::to_string(t);
-            task.train = select(xtr, ytr, task.classes, train_per_class_, train_skip_, uint64_t(split_seed_), 0);
-            task.test = select(xte, yte, task.classes, test_per_class_, 0, uint64_t(split_seed_), 1000);
-            task.train.x = norm(task.train.x);
-            task.test.x = norm(task.test.x);
+            auto train = select_rows(ytr, task.classes, train_per_class_, train_skip_, uint64_t(split_seed_), 0);
+            auto test = select_rows(yte, task.classes, test_per_class_, 0, uint64_t(split_seed_), 1000);
+            task.train = {norm(xtr, train), ytr.index_select(0, train)};
+            task.test = {norm(xte, test), yte.index_select(0, test)};
             if (transform_ == "permute" && t > 0) {
                 auto perm = torch::randperm(28 * 28, perm_gen);
                 for (Split* s : {&task.train, &task.test})
@@ -203,7 +232,9 @@ class TaskStream : public Dataset {
             }
             b.tasks.push_back(std::move(task));
         }
-        // Every task's test split (as the tasks hold it), shifted.
+        // Every task's test split (as the tasks hold it), shifted; joined only when a shift is on
+        // (the copy was a whole test set of transient memory for nothing).
+        if (!shifts_.any()) return b;
         std::vector<torch::Tensor> xs, ys;
         for (const auto& t : b.tasks) {
             xs.push_back(t.test.x);

@@ -67,9 +67,10 @@ struct Benchmark {
 class ICLR_SDK_API Dataset {
   public:
     virtual ~Dataset() = default;
-    // Must be a function of the plugin's parameters only (randomness from a parameter such as
-    // split_seed, not ctx.seed()): a worker reuses the result for later trials with the same
-    // dataset parameters, whatever their seed.
+    // Must be a function of the plugin's parameters and the data folder only (randomness from a
+    // parameter such as split_seed, not ctx.seed()): a worker reuses the result for later trials
+    // with the same dataset parameters, whatever their seed, and the host's data cache
+    // (results/cache/data/) hands it, mapped from a file, to later workers and runs.
     virtual Benchmark load(RunContext& ctx) = 0;
 };
 
