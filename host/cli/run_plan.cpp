@@ -174,12 +174,13 @@ void warn_changed_builds(const Planned& plan, bool rerun, const std::filesystem:
             fmt::print("note: {} trial(s) were run with an older build of {} (its library's SHA-256 differs): "
                        "--rerun-changed reruns them; bump the plugin's version to keep both\n",
                        n, plugin);
-    // Cache keys name plugin versions and parameters, not builds (a per-build cache would split
-    // stages that different method plugins share), so a rerun reads what the older build cached.
+    // A cached stage's key names the builds of the model and data set plugins it used, but not the
+    // method's: different method plugins share one pretraining (finetune, linear_probe, lp_ft), so
+    // its code is versioned by the key's own name instead, and a rebuilt method reads the old stage.
     if (rerun && !plan.changed_builds.empty())
-        fmt::print("note: cached stages (pretrained backbones and the like, in {}) are keyed by plugin versions, "
-                   "not builds: the reruns reuse what the older build cached; delete that folder first to recompute "
-                   "them with this build\n",
+        fmt::print("note: cached stages (pretrained backbones and the like, in {}) are keyed by the builds of the "
+                   "model and data set plugins they used, not the method's: a rebuilt method's reruns reuse what "
+                   "its older build cached; delete that folder first to recompute them with this build\n",
                    cache_dir.string());
 }
 

@@ -1,6 +1,9 @@
-// The data cache through `iclr run`: a later run maps what an earlier one decoded, with the same
-// metrics to the bit; a damaged cache file is decoded again, not trusted.
+// The caches through `iclr run`: a later run maps the data set an earlier one decoded, with the same
+// metrics to the bit; a damaged cache file is decoded again, not trusted; a rebuilt plugin's
+// trials do not reuse what its old build pretrained.
 #include <gtest/gtest.h>
+
+#include <fstream>
 
 #include "e2e_util.hpp"
 
@@ -79,4 +82,59 @@ TEST(DataCache, ALaterRunMapsWhatAnEarlierOneDecodedWithTheSameMetrics) {
     EXPECT_EQ(logs_saying(db3, "decoded and written to the data cache"), 1);
     EXPECT_EQ(metrics(db3), m1);
     EXPECT_GT(fs::file_size(cached), 2 * 1024 * 1024u);
+}
+
+// A pretrained backbone is keyed by the builds of the model and data set plugins that made it: a
+// rebuilt mlp (here: its library with one byte appended, as a rebuild changes its SHA-256) pretrains
+// again instead of fine-tuning what the old build made. iclr runs from a copy of its build tree, so
+// the test touches no shared plugin.
+TEST(ArtifactCache, ARebuiltModelPluginPretrainsAgain) {
+    Scratch s;
+    fs::path build = fs::path(ICLR_BIN).parent_path().parent_path(), prefix = s.path("prefix");
+    fs::create_directories(prefix / "bin");
+    fs::copy_file(ICLR_BIN, prefix / "bin" / "iclr");
+    fs::copy(build / "lib", prefix / "lib", fs::copy_options::recursive);
+    for (std::string so :
+         {"datasets/mnist", "datasets/fashion_mnist", "models/mlp", "methods/finetune", "metrics/accuracy_matrix"}) {
+        fs::create_directories((prefix / "plugins" / so).parent_path());
+        fs::copy_file(build / "plugins" / (so + ".so"), prefix / "plugins" / (so + ".so"));
+    }
+    std::string iclr = (prefix / "bin" / "iclr").string();
+    std::string file = s.write("pre.toml", R"([sweep]
+name = "pre"
+jobs = 1
+[dataset]
+plugin = "mnist"
+tasks = [[0, 1], [2, 3]]
+train_per_class = 30
+test_per_class = 10
+[pretrain]
+plugin = "fashion_mnist"
+train_per_class = 30
+[model]
+plugin = "mlp"
+width = 8
+[method]
+plugin = "finetune"
+pretrain_epochs = 1
+[[metric]]
+plugin = "accuracy_matrix"
+)");
+    auto hit_of = [&](const std::string& db) {
+        return Scratch::sql_in(db, "SELECT value FROM attributes WHERE key = 'cache_hit'");
+    };
+    auto key_of = [&](const std::string& db) {
+        return Scratch::sql_in(db, "SELECT value FROM attributes WHERE key = 'cache_key'");
+    };
+    std::string a = s.path("results/a.db"), b = s.path("results/b.db"), c = s.path("results/c.db");
+    ASSERT_EQ(s.run_binary(iclr, {"run", file, "--db", a}).code, 0);
+    ASSERT_EQ(s.run_binary(iclr, {"run", file, "--db", b}).code, 0);
+    EXPECT_EQ(hit_of(a), "0");
+    EXPECT_EQ(hit_of(b), "1"); // same builds: the backbone comes from the cache
+    EXPECT_EQ(key_of(b), key_of(a));
+    std::ofstream(prefix / "plugins" / "models" / "mlp.so", std::ios::app | std::ios::binary) << '\0';
+    auto r = s.run_binary(iclr, {"run", file, "--db", c});
+    ASSERT_EQ(r.code, 0) << r.out;
+    EXPECT_EQ(hit_of(c), "0") << "a backbone of the old mlp build was reused";
+    EXPECT_NE(key_of(c), key_of(a));
 }

@@ -163,9 +163,11 @@ class TrialSession : public Session {
                 if (p.role == "pretrain") pretrain_ = worker_.benchmark(p, ctx_);
         return pretrain_.get();
     }
+    // With the plugin's build: a backbone pretrained by an older build of the model or data set
+    // plugin (same version, other code) is not handed to this one's trials.
     std::string config_text(const std::string& role) override {
         for (const auto& p : parts_)
-            if (p.role == role) return p.canonical();
+            if (p.role == role) return p.canonical() + (p.sha256.empty() ? "" : " build " + p.sha256);
         return "";
     }
 
