@@ -66,9 +66,11 @@ TEST(DataCache, ALaterRunMapsWhatAnEarlierOneDecodedWithTheSameMetrics) {
     EXPECT_EQ(logs_saying(db1, "decoded and written to the data cache"), 1);
     ASSERT_EQ(cache_files(s).size(), 1u);
 
-    auto second = s.run({"run", file, "--db", db2});
+    // One worker (how two would split the trials is timing): it maps the file for its first trial
+    // and keeps the mapped set for its second.
+    auto second = s.run({"run", file, "--db", db2, "--jobs", "1"});
     ASSERT_EQ(second.code, 0) << second.out;
-    EXPECT_EQ(logs_saying(db2, "mapped from the data cache"), 2);
+    EXPECT_EQ(logs_saying(db2, "mapped from the data cache"), 1);
     EXPECT_EQ(logs_saying(db2, "decoded"), 0);
     std::string m1 = metrics(db1);
     EXPECT_GT(m1.size(), 100u) << m1;
