@@ -32,8 +32,8 @@ class ICLR_SDK_API Session {
     virtual RunContext& ctx() = 0;
     // The sweep's [pretrain] data set, loaded on first use; nullptr when the sweep has none.
     virtual const Benchmark* pretrain_benchmark() = 0;
-    // This trial's section as canonical text (plugin, version, every parameter), for content keys:
-    // role is "dataset", "pretrain", "model" or "method"; "" when the sweep has no such section.
+    // This trial's section as canonical text (plugin, version, every parameter, library SHA-256),
+    // for content keys: role is "dataset", "pretrain", "model" or "method"; "" if no such section.
     virtual std::string config_text(const std::string& role) = 0;
 };
 
