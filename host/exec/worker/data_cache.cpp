@@ -264,18 +264,14 @@ std::shared_ptr<Benchmark> map_benchmark(const fs::path& file) {
     b->num_classes = m["num_classes"].value_or(int64_t(0));
     b->input_shape = ints(m["input_shape"]);
     if (const toml::array* tasks = m["task"].as_array())
-        for (const auto& t : *tasks) {
-            Task task;
-            task.name = t.as_table() ? (*t.as_table())["name"].value_or(std::string()) : "";
-            if (const toml::table* tt = t.as_table()) task.classes = ints((*tt)["classes"]);
-            b->tasks.push_back(std::move(task));
+        for (const auto& n : *tasks) {
+            toml::node_view<const toml::node> t(n); // a view: a key of a non-table reads as missing
+            b->tasks.push_back(Task{t["name"].value_or(std::string()), ints(t["classes"]), {}, {}});
         }
     std::vector<Split*> shifted;
     if (const toml::array* names = m["shifted"].as_array())
-        for (const auto& n : *names) {
-            std::string name = n.as_table() ? (*n.as_table())["name"].value_or(std::string()) : "";
-            shifted.push_back(&b->shifted_tests[name]);
-        }
+        for (const auto& n : *names)
+            shifted.push_back(&b->shifted_tests[toml::node_view<const toml::node>(n)["name"].value_or(std::string())]);
     try {
         if (!place_tensors(m, *b, shifted, map)) return nullptr;
     } catch (const std::exception&) { // a malformed split name (stoul)
