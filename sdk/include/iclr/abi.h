@@ -27,9 +27,14 @@ extern "C" {
    header changed, but a plugin built against them now says so, and an older host refuses it.
    2.3: RunContext::shared_value() appended (the host implements it: metrics share the test
    accuracies of one event); helpers grew: AccuracyMatrix::record takes the ctx, training.hpp's
-   ReleasingGrads (make_optimizer's optimisers drop gradients after each step). */
+   ReleasingGrads (make_optimizer's optimisers drop gradients after each step).
+   2.4: Session::config_text() also names the section's plugin build (library SHA-256), so content
+   keys change when a model or data set plugin is rebuilt; Dataset::load's result may be handed to
+   other workers from the host's data cache; joint.hpp's joined() of one task returns that task's
+   tensors (read-only) instead of a copy. No layout or vtable change: a 2.4 plugin relies on the
+   new config_text, and an older host refuses it. */
 #define ICLR_ABI_MAJOR 2
-#define ICLR_ABI_MINOR 3
+#define ICLR_ABI_MINOR 4
 #define ICLR_ENTRY_SYMBOL "iclr_plugin_entry"
 
 typedef enum iclr_kind {
