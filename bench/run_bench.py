@@ -238,10 +238,11 @@ class Bench:
                      f"`iclr run` vs a PyTorch script {label}, 2 processes", ours, "s", secs,
                      f"PyTorch script, {cache} cache", secs / ours, f">= {target}x", secs / ours >= target,
                      f"cold caches, process start to exit; {same}")
-        self.row("sweep race: peak private memory of one worker (RssAnon: heap, model, optimiser, a data set while "
-                 "it is decoded; sampled every 250 ms, max over workers)", mem["worker_private_mib"], "MiB",
+        self.row("sweep race: peak private memory of one worker (RssAnon: heap, model, optimiser; sampled every "
+                 "250 ms, max over workers)", mem["worker_private_mib"], "MiB",
                  target="<= 150 MiB", met=mem["worker_private_mib"] <= 150,
-                 note=f"{mem['workers']} workers; the data sets are mapped from the data cache, shared")
+                 note=f"{mem['workers']} workers; each data set is decoded into its data cache file and mapped from "
+                 "it, shared: its pages are in the PSS and file-page figures below, not here")
         self.row("sweep race: peak RSS of one worker (VmHWM, max over workers) — counts in every worker the pages it "
                  "shares: libtorch's code and the mapped data", mem["worker_rss_mib"], "MiB",
                  note=f"proportional share (PSS) {mem['worker_pss_mib']:.0f} MiB")

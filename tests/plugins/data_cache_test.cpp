@@ -1,8 +1,14 @@
 // The data cache: a benchmark written and mapped back is the same bits; bad files are rebuilt;
 // a file that cannot be written leaves the trial its decoded data.
+#include <sys/stat.h>
+
+#include <c10/core/CPUAllocator.h>
+
+#include <algorithm>
 #include <fstream>
 
 #include "exec/worker/data_cache.hpp"
+#include "exec/worker/decode_arena.hpp"
 #include "plugin_test_util.hpp"
 
 using namespace iclr;
@@ -70,6 +76,45 @@ Benchmark odd_benchmark() {
     return b;
 }
 
+// This process's anonymous resident memory (heap, private pages), in bytes.
+int64_t rss_anon() {
+    std::ifstream f("/proc/self/status");
+    for (std::string line; std::getline(f, line);)
+        if (line.rfind("RssAnon:", 0) == 0) return std::stoll(line.substr(8)) * 1024;
+    return -1;
+}
+
+std::vector<std::string> files_in(const fs::path& dir) {
+    std::vector<std::string> out;
+    for (const auto& e : fs::directory_iterator(dir))
+        out.push_back(e.path().filename().string());
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+// A benchmark decoded the way a data set plugin does it: big tensors made inside load(), a big
+// temporary made and dropped on the way, small label tensors.
+Benchmark decode_like_a_plugin(int64_t rows, double* sum, torch::Tensor* head, int64_t* anon_growth) {
+    int64_t before = rss_anon();
+    torch::Tensor scratch = torch::ones({rows / 2, 784}); // a temporary, freed before load returns
+    torch::Tensor x = torch::rand({rows, 784}) - scratch.sum(0) / double(rows);
+    scratch = torch::Tensor();
+    *anon_growth = rss_anon() - before;
+    *sum = x.sum().item<double>();
+    *head = x.slice(0, 0, 4).clone(); // 12 KiB: from the ordinary allocator
+    Benchmark b;
+    b.name = "decoded";
+    b.input_shape = {1, 28, 28};
+    b.num_classes = 10;
+    Task t{"all", {0, 1}, {}, {}};
+    t.train.x = x.view({rows, 1, 28, 28});
+    t.train.y = torch::randint(0, 2, {rows}, torch::kInt64);
+    t.test.x = x.slice(0, 0, rows / 4).view({rows / 4, 1, 28, 28}); // a view into the same region
+    t.test.y = t.train.y.slice(0, 0, rows / 4);
+    b.tasks.push_back(t);
+    return b;
+}
+
 } // namespace
 
 TEST(DataCache, WhatIsWrittenMapsBackBitForBit) {
@@ -81,7 +126,8 @@ TEST(DataCache, WhatIsWrittenMapsBackBitForBit) {
     auto m = worker::map_benchmark(dir / "b.data");
     ASSERT_TRUE(m);
     expect_same(b, *m);
-    EXPECT_EQ(fs::file_size(dir / "b.data") % 64, 0u);
+    for (const auto& t : {m->tasks[0].train.x, m->tasks[0].train.y, m->shifted_tests["rotated.30"].x})
+        EXPECT_EQ(reinterpret_cast<uintptr_t>(t.data_ptr()) % 64, 0u); // aligned for vector loads
     for (const auto& e : fs::directory_iterator(dir))
         EXPECT_EQ(e.path().filename(), "b.data"); // no temporary left
     fs::remove_all(dir);
@@ -167,5 +213,85 @@ TEST(DataCache, LoadCachedDecodesOnceThenMaps) {
     EXPECT_EQ(episodic.note, "not cached: it samples episodes (code, not data)");
     EXPECT_FALSE(fs::exists(dir / "small.data"));
     EXPECT_FALSE(fs::exists(dir / "episodes.data"));
+    fs::remove_all(dir);
+}
+
+// A data set is decoded into the file that becomes the cache file: its large tensors never sit in
+// the worker's private memory, a temporary's disk blocks go back, and what maps back is the same.
+TEST(DataCache, ADecodedSetIsPagesOfTheCacheFileNotPrivateMemory) {
+    fs::path dir = scratch("arena");
+    c10::Allocator* before = c10::GetCPUAllocator();
+    const int64_t rows = 20000; // 63 MB of float32, and a 31 MB temporary
+    double sum = 0;
+    torch::Tensor head;
+    int64_t growth = 0;
+    auto c = worker::load_cached(dir, "k", [&] { return decode_like_a_plugin(rows, &sum, &head, &growth); });
+    EXPECT_EQ(c.note, "decoded and written to the data cache (k)");
+    EXPECT_LT(growth, 8 << 20) << "decoding grew private memory by " << growth << " bytes";
+    EXPECT_EQ(c10::GetCPUAllocator(), before);
+    const Task& t = c.benchmark->tasks.at(0);
+    EXPECT_EQ(t.train.x.sum().item<double>(), sum);
+    EXPECT_TRUE(torch::equal(t.train.x.view({rows, 784}).slice(0, 0, 4), head));
+    EXPECT_TRUE(torch::equal(t.test.x, t.train.x.slice(0, 0, rows / 4)));
+    EXPECT_TRUE(torch::equal(t.test.y, t.train.y.slice(0, 0, rows / 4)));
+    EXPECT_EQ(files_in(dir), (std::vector<std::string>{"k.data", "k.data.lock"}));
+    struct stat st {};
+    ASSERT_EQ(stat((dir / "k.data").c_str(), &st), 0);
+    int64_t x_bytes = rows * 784 * 4, temporary_bytes = rows / 2 * 784 * 4;
+    EXPECT_GE(int64_t(st.st_size), x_bytes + temporary_bytes); // the temporary's range is a hole
+    EXPECT_LT(int64_t(st.st_blocks) * 512, x_bytes + (2 << 20)) << "the temporary's blocks were not given back";
+    auto again = worker::map_benchmark(dir / "k.data");
+    ASSERT_TRUE(again);
+    expect_same(*c.benchmark, *again);
+    fs::remove_all(dir);
+}
+
+TEST(DataCache, AThrowingDecodeLeavesNoFileAndTheAllocatorAsItWas) {
+    fs::path dir = scratch("throw");
+    c10::Allocator* before = c10::GetCPUAllocator();
+    EXPECT_THROW(worker::load_cached(dir, "k",
+                                     []() -> Benchmark {
+                                         torch::Tensor big = torch::zeros({1000, 784}); // in the file
+                                         if (big.numel() > 0) throw std::runtime_error("bad IDX file");
+                                         return Benchmark{};
+                                     }),
+                 std::runtime_error);
+    EXPECT_EQ(c10::GetCPUAllocator(), before);
+    EXPECT_EQ(files_in(dir), std::vector<std::string>{"k.data.lock"});
+    torch::Tensor after = torch::zeros({1000, 784}); // the ordinary allocator again
+    EXPECT_EQ(after.sum().item<float>(), 0.0f);
+    fs::remove_all(dir);
+}
+
+// A writer killed mid-write leaves its temporary file; the next holder of the key's lock removes it.
+TEST(DataCache, TemporariesOfKilledWritersAreRemoved) {
+    fs::path dir = scratch("stale");
+    std::ofstream(dir / "k.data.tmp.99999999") << std::string(4096, 'x');
+    std::ofstream(dir / "other.data.tmp.99999999") << "another key's: its own lock holder's business";
+    double sum = 0;
+    torch::Tensor head;
+    int64_t growth = 0;
+    auto c = worker::load_cached(dir, "k", [&] { return decode_like_a_plugin(1000, &sum, &head, &growth); });
+    EXPECT_EQ(c.note, "decoded and written to the data cache (k)");
+    EXPECT_EQ(files_in(dir), (std::vector<std::string>{"k.data", "k.data.lock", "other.data.tmp.99999999"}));
+    fs::remove_all(dir);
+}
+
+// A full disk while decoding into the file: the allocations fall back to memory (no SIGBUS), the
+// trial gets its data, and nothing is left behind.
+TEST(DataCache, AFullDiskWhileDecodingFallsBackToMemory) {
+    if (geteuid() != 0) GTEST_SKIP() << "mounting a small tmpfs needs root";
+    fs::path dir = scratch("full");
+    if (std::system(("mount -t tmpfs -o size=1M tmpfs " + dir.string() + " 2>/dev/null").c_str()) != 0)
+        GTEST_SKIP() << "this sandbox does not allow mounting a tmpfs";
+    double sum = 0;
+    torch::Tensor head;
+    int64_t growth = 0;
+    auto c = worker::load_cached(dir, "k", [&] { return decode_like_a_plugin(2000, &sum, &head, &growth); });
+    EXPECT_EQ(c.note.rfind("kept in this worker's memory: data cache: writing ", 0), 0u) << c.note;
+    EXPECT_EQ(c.benchmark->tasks.at(0).train.x.sum().item<double>(), sum);
+    EXPECT_TRUE(torch::equal(c.benchmark->tasks.at(0).train.x.view({2000, 784}).slice(0, 0, 4), head));
+    EXPECT_EQ(files_in(dir), std::vector<std::string>{"k.data.lock"});
+    std::system(("umount " + dir.string()).c_str());
     fs::remove_all(dir);
 }

@@ -1,5 +1,7 @@
-// The data cache's file format (a TOML manifest, then aligned tensor bytes), its mapping, its lock.
+// The data cache's file format (aligned tensor bytes, then a TOML manifest), its mapping, its lock.
 #include "exec/worker/data_cache.hpp"
+
+#include "exec/worker/decode_arena.hpp"
 
 #include <fcntl.h>
 #include <malloc.h>
@@ -11,6 +13,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <utility>
@@ -22,9 +25,12 @@ namespace iclr::worker {
 namespace fs = std::filesystem;
 namespace {
 
-// "ICLRDATA", the manifest's length (8 bytes, little-endian), the manifest, then the tensors at
-// 64-byte aligned offsets from the start of the file. v1 in the magic: a new layout is a new magic.
-constexpr char kMagic[8] = {'I', 'C', 'L', 'R', 'D', 'A', 'T', '1'};
+// "ICLRDAT2", the manifest's offset and length (8 bytes each, little-endian), the tensors at
+// 64-byte aligned offsets, the manifest last: it is written once every tensor's place is known,
+// and a set decoded into the file (decode_arena.hpp) has its tensors in place before that. The
+// version is in the magic: a new layout is a new magic.
+constexpr char kMagic[8] = {'I', 'C', 'L', 'R', 'D', 'A', 'T', '2'};
+constexpr int64_t kHeaderBytes = 24;
 constexpr int64_t kAlign = 64;
 
 int64_t aligned(int64_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
@@ -81,27 +87,21 @@ std::vector<int64_t> ints(const toml::node_view<const toml::node>& n) {
     return v;
 }
 
-// The manifest; fills offsets (from the start of the file) for the tensors' bytes.
-std::string manifest(const Benchmark& b, const std::vector<Entry>& es, std::vector<int64_t>& offsets,
-                     int64_t data_start) {
+// The manifest, with each tensor's offset from the start of the file.
+std::string manifest(const Benchmark& b, const std::vector<Entry>& es, const std::vector<int64_t>& offsets) {
     toml::table m{{"name", b.name}, {"num_classes", b.num_classes}, {"input_shape", int_array(b.input_shape)}};
     toml::array tasks, shifted, tensors;
     for (const auto& t : b.tasks)
         tasks.push_back(toml::table{{"name", t.name}, {"classes", int_array(t.classes)}});
     for (const auto& [name, s] : b.shifted_tests)
         shifted.push_back(toml::table{{"name", name}});
-    int64_t at = data_start;
-    for (const auto& e : es) {
-        int64_t bytes = int64_t(e.t.numel()) * int64_t(e.t.element_size());
-        offsets.push_back(at);
-        tensors.push_back(toml::table{{"split", e.split},
-                                      {"field", e.field},
-                                      {"dtype", dtype_name(e.t.scalar_type())},
-                                      {"shape", int_array(e.t.sizes().vec())},
-                                      {"offset", at},
-                                      {"bytes", bytes}});
-        at = aligned(at + bytes);
-    }
+    for (size_t i = 0; i < es.size(); ++i)
+        tensors.push_back(toml::table{{"split", es[i].split},
+                                      {"field", es[i].field},
+                                      {"dtype", dtype_name(es[i].t.scalar_type())},
+                                      {"shape", int_array(es[i].t.sizes().vec())},
+                                      {"offset", offsets[i]},
+                                      {"bytes", int64_t(es[i].t.nbytes())}});
     m.insert("task", std::move(tasks));
     m.insert("shifted", std::move(shifted));
     m.insert("tensor", std::move(tensors));
@@ -120,6 +120,62 @@ void write_at(int fd, const void* buf, size_t n, int64_t offset, const fs::path&
         p += w, n -= size_t(w), offset += w;
     }
 }
+
+// Writes the tensors the file does not hold yet after `end` (those `placed` has no offset for),
+// then the manifest and the header, and syncs: the file is whole once this returns.
+void fill_file(int fd, const fs::path& file, const Benchmark& b, int64_t end,
+               const std::function<std::optional<int64_t>(const torch::Tensor&)>& placed) {
+    std::vector<Entry> es = entries(b);
+    std::vector<int64_t> offsets;
+    for (const auto& e : es) {
+        std::optional<int64_t> at = placed(e.t);
+        if (!at) {
+            torch::Tensor c = e.t.contiguous();
+            at = aligned(end);
+            write_at(fd, c.data_ptr(), c.nbytes(), *at, file);
+            end = *at + int64_t(c.nbytes());
+        }
+        offsets.push_back(*at);
+    }
+    std::string text = manifest(b, es, offsets);
+    int64_t at = aligned(end);
+    write_at(fd, text.data(), text.size(), at, file);
+    unsigned char header[kHeaderBytes];
+    std::memcpy(header, kMagic, sizeof kMagic);
+    for (int i = 0; i < 8; ++i) {
+        header[8 + i] = (uint64_t(at) >> (8 * i)) & 0xff;
+        header[16 + i] = (uint64_t(text.size()) >> (8 * i)) & 0xff;
+    }
+    write_at(fd, header, sizeof header, 0, file);
+    if (ftruncate(fd, at + int64_t(text.size())) != 0 || fsync(fd) != 0)
+        throw std::runtime_error("data cache: writing " + file.string() + ": " + std::strerror(errno));
+}
+
+uint64_t u64_at(const char* p) {
+    uint64_t v = 0;
+    for (int i = 0; i < 8; ++i)
+        v |= uint64_t(static_cast<unsigned char>(p[i])) << (8 * i);
+    return v;
+}
+
+// Temporary files of writers that died (killed mid-write): only a holder of the key's lock
+// writes, and the caller holds it.
+void remove_stale_temporaries(const fs::path& dir, const std::string& key) {
+    std::error_code ec;
+    std::string prefix = key + ".data.tmp.";
+    for (const auto& f : fs::directory_iterator(dir, ec))
+        if (f.path().filename().string().rfind(prefix, 0) == 0) fs::remove(f.path(), ec);
+}
+
+// Removes a temporary file unless it was renamed into place.
+struct Temporary {
+    fs::path path;
+    bool kept = false;
+    ~Temporary() {
+        std::error_code ec;
+        if (!kept) fs::remove(path, ec);
+    }
+};
 
 struct Mapping {
     void* addr = MAP_FAILED;
@@ -199,44 +255,18 @@ int64_t tensor_bytes(const Benchmark& b) {
 }
 
 void write_benchmark(const Benchmark& b, const fs::path& file) {
-    std::vector<Entry> es = entries(b);
-    std::vector<int64_t> offsets;
-    // The data starts after the manifest, whose offsets depend on where the data starts: a draft
-    // with offsets from 0 gives the length, plus room for each offset's extra digits.
-    std::string text = manifest(b, es, offsets, 0);
-    int64_t start = aligned(int64_t(sizeof kMagic) + 8 + int64_t(text.size()) + 20 * int64_t(es.size()) + 64);
-    offsets.clear();
-    text = manifest(b, es, offsets, start);
-    if (int64_t(sizeof kMagic) + 8 + int64_t(text.size()) > start)
-        throw std::runtime_error("data cache: manifest outgrew its space in " + file.string());
-    fs::path tmp = file;
-    tmp += ".tmp." + std::to_string(getpid());
-    int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) throw std::runtime_error("data cache: creating " + tmp.string() + ": " + std::strerror(errno));
+    Temporary tmp{fs::path(file) += ".tmp." + std::to_string(getpid())};
+    int fd = open(tmp.path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) throw std::runtime_error("data cache: creating " + tmp.path.string() + ": " + std::strerror(errno));
     try {
-        uint64_t len = text.size();
-        unsigned char len_bytes[8];
-        for (int i = 0; i < 8; ++i)
-            len_bytes[i] = (len >> (8 * i)) & 0xff;
-        write_at(fd, kMagic, sizeof kMagic, 0, tmp);
-        write_at(fd, len_bytes, 8, sizeof kMagic, tmp);
-        write_at(fd, text.data(), text.size(), sizeof kMagic + 8, tmp);
-        for (size_t i = 0; i < es.size(); ++i) {
-            torch::Tensor c = es[i].t.contiguous();
-            write_at(fd, c.data_ptr(), size_t(c.numel()) * c.element_size(), offsets[i], tmp);
-        }
-        int64_t end = es.empty() ? start : aligned(offsets.back() + es.back().t.numel() * es.back().t.element_size());
-        if (ftruncate(fd, end) != 0 || fsync(fd) != 0)
-            throw std::runtime_error("data cache: writing " + tmp.string() + ": " + std::strerror(errno));
-        close(fd);
-        fd = -1;
-        fs::rename(tmp, file);
+        fill_file(fd, tmp.path, b, kHeaderBytes, [](const torch::Tensor&) { return std::nullopt; });
     } catch (...) {
-        if (fd >= 0) close(fd);
-        std::error_code ec;
-        fs::remove(tmp, ec);
+        close(fd);
         throw;
     }
+    close(fd);
+    fs::rename(tmp.path, file);
+    tmp.kept = true;
 }
 
 std::shared_ptr<Benchmark> map_benchmark(const fs::path& file) {
@@ -251,12 +281,10 @@ std::shared_ptr<Benchmark> map_benchmark(const fs::path& file) {
     close(fd); // the mapping keeps the file
     if (map->addr == MAP_FAILED) return nullptr;
     const char* p = static_cast<const char*>(map->addr);
-    if (std::memcmp(p, kMagic, sizeof kMagic) != 0) return nullptr;
-    uint64_t len = 0;
-    for (int i = 0; i < 8; ++i)
-        len |= uint64_t(static_cast<unsigned char>(p[8 + i])) << (8 * i);
-    if (len > map->size - 16) return nullptr;
-    auto parsed = toml::parse(std::string_view(p + 16, len));
+    if (map->size < uint64_t(kHeaderBytes) || std::memcmp(p, kMagic, sizeof kMagic) != 0) return nullptr;
+    uint64_t at = u64_at(p + 8), len = u64_at(p + 16);
+    if (at < uint64_t(kHeaderBytes) || at > map->size || len > map->size - at) return nullptr;
+    auto parsed = toml::parse(std::string_view(p + at, len));
     if (!parsed) return nullptr;
     const toml::table& m = parsed.table();
     auto b = std::make_shared<Benchmark>();
@@ -280,6 +308,41 @@ std::shared_ptr<Benchmark> map_benchmark(const fs::path& file) {
     return b;
 }
 
+namespace {
+
+// A decoded set, and the file its large tensors are pages of (none when that file could not be
+// made: then it was decoded in memory, and write_benchmark will say why).
+struct Decoded {
+    std::unique_ptr<DecodeArena> arena;
+    std::shared_ptr<Benchmark> benchmark;
+};
+
+Decoded decode_into(const fs::path& tmp, const std::function<Benchmark()>& load) {
+    Decoded d;
+    try {
+        d.arena = std::make_unique<DecodeArena>(tmp);
+    } catch (const std::exception&) {
+        d.benchmark = std::make_shared<Benchmark>(load());
+        return d;
+    }
+    DecodeArena::Scope scope(*d.arena);
+    d.benchmark = std::make_shared<Benchmark>(load());
+    return d;
+}
+
+// The decoded set as the cache file `file`: the arena's file completed and renamed into place,
+// or, without one, the set written. Throws std::runtime_error naming the file (a full disk).
+void store(const Decoded& d, Temporary& tmp, const fs::path& file) {
+    if (!d.arena) return write_benchmark(*d.benchmark, file);
+    fill_file(d.arena->fd(), tmp.path, *d.benchmark, d.arena->end(),
+              [&](const torch::Tensor& t) { return d.arena->offset_of(t); });
+    d.arena->seal(); // the decoded tensors' pages are now the cache file's
+    fs::rename(tmp.path, file);
+    tmp.kept = true;
+}
+
+} // namespace
+
 CachedLoad load_cached(const fs::path& dir, const std::string& key, const std::function<Benchmark()>& load) {
     fs::path file = dir / (key + ".data");
     std::error_code ec;
@@ -293,19 +356,23 @@ CachedLoad load_cached(const fs::path& dir, const std::string& key, const std::f
         }
     } unlock{lock};
     if (auto b = map_benchmark(file)) return {b, "mapped from the data cache (" + key + ")"};
-    malloc_trim(0); // the decoded set is the worker's largest allocation: not on top of freed heap
-    auto decoded = std::make_shared<Benchmark>(load());
-    if (std::string why = uncacheable(*decoded); !why.empty()) return {decoded, "not cached: " + why};
-    if (tensor_bytes(*decoded) < kMinCachedBytes) return {decoded, "not cached: under 1 MiB"};
+    if (lock >= 0) remove_stale_temporaries(dir, key);
+    malloc_trim(0); // what this worker freed goes back before it decodes
+    // Decoded into the file that becomes the cache file: the set's large tensors are pages of that
+    // file from the start, never this worker's private memory, and need no copy to be cached.
+    Temporary tmp{fs::path(file) += ".tmp." + std::to_string(getpid())};
+    Decoded d = decode_into(tmp.path, load);
+    if (std::string why = uncacheable(*d.benchmark); !why.empty()) return {d.benchmark, "not cached: " + why};
+    if (tensor_bytes(*d.benchmark) < kMinCachedBytes) return {d.benchmark, "not cached: under 1 MiB"};
     try {
-        write_benchmark(*decoded, file);
+        store(d, tmp, file);
     } catch (const std::exception& e) {
-        return {decoded, std::string("kept in this worker's memory: ") + e.what()};
+        return {d.benchmark, std::string("kept in this worker's memory: ") + e.what()};
     }
     auto mapped = map_benchmark(file);
-    if (!mapped) return {decoded, "kept in this worker's memory: " + file.string() + " did not read back"};
-    decoded.reset();
-    malloc_trim(0); // the decoded copy goes back to the system, not to this worker's heap
+    if (!mapped) return {d.benchmark, "kept in this worker's memory: " + file.string() + " did not read back"};
+    d.benchmark.reset();
+    malloc_trim(0); // what decoding left on the heap goes back to the system
     return {mapped, "decoded and written to the data cache (" + key + ")"};
 }
 

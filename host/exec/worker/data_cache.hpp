@@ -37,10 +37,12 @@ struct CachedLoad {
     std::string note; // for the log: "mapped from the data cache (KEY)", "decoded; ...", "not cached: ..."
 };
 
-// The benchmark under `key` in dir: mapped when a worker decoded it before, else load()ed, written
-// and mapped (so this worker's decoded copy is freed too). A file lock makes a concurrent worker
-// with the same key wait and then map. When the file cannot be written, the loaded benchmark is
-// used as it is and the note says why; the trial goes on.
+// The benchmark under `key` in dir: mapped when a worker decoded it before, else load()ed into
+// the file that becomes the cache file (its large tensors are that file's pages from the start:
+// never this worker's private memory), completed, renamed into place and mapped. A file lock makes
+// a concurrent worker with the same key wait and then map; the lock's holder removes temporary
+// files that killed writers left. When the file cannot be written (a full disk), the loaded
+// benchmark is used as it is and the note says why; the trial goes on.
 CachedLoad load_cached(const std::filesystem::path& dir, const std::string& key,
                        const std::function<Benchmark()>& load);
 

@@ -116,7 +116,7 @@ class PluginObjects {
     static std::string data_key(const Part& p, RunContext& ctx) {
         std::error_code ec;
         auto data = std::filesystem::weakly_canonical(ctx.data_dir(), ec);
-        return ContentKey("data cache v1")
+        return ContentKey("data cache v2")
             .add("build", p.sha256)
             .add("config", p.canonical())
             .add("data", (ec ? ctx.data_dir() : data).string())
