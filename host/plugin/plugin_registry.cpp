@@ -11,6 +11,7 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "common/duration.hpp"
 #include "common/file_hash.hpp"
@@ -137,6 +138,43 @@ std::vector<PluginRecord> probe_out_of_process(const std::string& exe, std::vect
     return out;
 }
 
+// What a file's hash was taken of: its facts before hashing, or zeros when it changed while being
+// hashed (a build writing it), so the next command hashes it again instead of trusting this hash.
+std::pair<std::string, FileFacts> hash_with_facts(const std::string& file) {
+    FileFacts before = facts_of(file);
+    std::string sha = sha256_file(file);
+    return {sha, facts_of(file) == before ? before : FileFacts{}};
+}
+
+// The probe's records with each file's hash and facts. Hashed while the probe runs: the probe's
+// time is mostly its child loading libtorch, the hashing's is reading the files here, and the
+// first command after a build pays both.
+std::vector<PluginRecord> probe_and_hash(const std::string& exe, const std::vector<std::string>& files) {
+    std::map<std::string, std::pair<std::string, FileFacts>> hashed;
+    std::thread hasher([&] {
+        for (const auto& f : files)
+            hashed[f] = hash_with_facts(f);
+    });
+    std::vector<PluginRecord> probed;
+    try {
+        probed = probe_out_of_process(exe, files);
+    } catch (...) {
+        hasher.join();
+        throw;
+    }
+    hasher.join();
+    for (auto& r : probed) {
+        auto it = hashed.find(r.file);
+        const auto& [sha, f] = it != hashed.end() ? it->second : (hashed[r.file] = hash_with_facts(r.file));
+        r.sha256 = sha;
+        r.file_size = f.size;
+        r.file_mtime_ns = f.mtime_ns;
+        r.file_ctime_ns = f.ctime_ns;
+        r.file_inode = f.inode;
+    }
+    return probed;
+}
+
 } // namespace
 
 std::vector<fs::path> PluginRegistry::default_search_path() {
@@ -207,18 +245,8 @@ void PluginRegistry::discover() {
         if (it == cached.end() || !(facts_of(it->second) == facts_of(f))) to_probe.push_back(f);
     }
     bool changed = !to_probe.empty();
-    for (auto& r : probe_out_of_process(probe_exe_, to_probe)) {
-        FileFacts before = facts_of(r.file);
-        r.sha256 = sha256_file(r.file);
-        // Changed while being hashed (a build writing it): the facts stay zero, so the next
-        // command hashes it again instead of trusting this hash.
-        FileFacts f = facts_of(r.file) == before ? before : FileFacts{};
-        r.file_size = f.size;
-        r.file_mtime_ns = f.mtime_ns;
-        r.file_ctime_ns = f.ctime_ns;
-        r.file_inode = f.inode;
+    for (auto& r : probe_and_hash(probe_exe_, to_probe))
         cached[r.file] = std::move(r);
-    }
 
     records_.clear();
     for (const auto& f : files) {
