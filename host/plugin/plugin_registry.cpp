@@ -163,9 +163,8 @@ std::vector<PluginRecord> probe_and_hash(const std::string& exe, const std::vect
         throw;
     }
     hasher.join();
-    for (auto& r : probed) {
-        auto it = hashed.find(r.file);
-        const auto& [sha, f] = it != hashed.end() ? it->second : (hashed[r.file] = hash_with_facts(r.file));
+    for (auto& r : probed) { // the probe names each record by the file it was given
+        const auto& [sha, f] = hashed.at(r.file);
         r.sha256 = sha;
         r.file_size = f.size;
         r.file_mtime_ns = f.mtime_ns;

@@ -167,6 +167,14 @@ void remove_stale_temporaries(const fs::path& dir, const std::string& key) {
         if (f.path().filename().string().rfind(prefix, 0) == 0) fs::remove(f.path(), ec);
 }
 
+// Closes a file descriptor (-1: none) when it goes out of scope.
+struct Fd {
+    int fd;
+    ~Fd() {
+        if (fd >= 0) close(fd);
+    }
+};
+
 // Removes a temporary file unless it was renamed into place.
 struct Temporary {
     fs::path path;
@@ -256,15 +264,12 @@ int64_t tensor_bytes(const Benchmark& b) {
 
 void write_benchmark(const Benchmark& b, const fs::path& file) {
     Temporary tmp{fs::path(file) += ".tmp." + std::to_string(getpid())};
-    int fd = open(tmp.path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) throw std::runtime_error("data cache: creating " + tmp.path.string() + ": " + std::strerror(errno));
-    try {
-        fill_file(fd, tmp.path, b, kHeaderBytes, [](const torch::Tensor&) { return std::nullopt; });
-    } catch (...) {
-        close(fd);
-        throw;
+    {
+        Fd out{open(tmp.path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)};
+        if (out.fd < 0)
+            throw std::runtime_error("data cache: creating " + tmp.path.string() + ": " + std::strerror(errno));
+        fill_file(out.fd, tmp.path, b, kHeaderBytes, [](const torch::Tensor&) { return std::nullopt; });
     }
-    close(fd);
     fs::rename(tmp.path, file);
     tmp.kept = true;
 }
@@ -322,10 +327,9 @@ Decoded decode_into(const fs::path& tmp, const std::function<Benchmark()>& load)
     try {
         d.arena = std::make_unique<DecodeArena>(tmp);
     } catch (const std::exception&) {
-        d.benchmark = std::make_shared<Benchmark>(load());
-        return d;
     }
-    DecodeArena::Scope scope(*d.arena);
+    std::optional<DecodeArena::Scope> scope;
+    if (d.arena) scope.emplace(*d.arena);
     d.benchmark = std::make_shared<Benchmark>(load());
     return d;
 }
@@ -347,16 +351,10 @@ CachedLoad load_cached(const fs::path& dir, const std::string& key, const std::f
     fs::path file = dir / (key + ".data");
     std::error_code ec;
     fs::create_directories(dir, ec);
-    int lock = open((file.string() + ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (lock >= 0) flock(lock, LOCK_EX);
-    struct Unlock {
-        int fd;
-        ~Unlock() {
-            if (fd >= 0) close(fd);
-        }
-    } unlock{lock};
+    Fd lock{open((file.string() + ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644)}; // closing unlocks
+    if (lock.fd >= 0) flock(lock.fd, LOCK_EX);
     if (auto b = map_benchmark(file)) return {b, "mapped from the data cache (" + key + ")"};
-    if (lock >= 0) remove_stale_temporaries(dir, key);
+    if (lock.fd >= 0) remove_stale_temporaries(dir, key);
     malloc_trim(0); // what this worker freed goes back before it decodes
     // Decoded into the file that becomes the cache file: the set's large tensors are pages of that
     // file from the start, never this worker's private memory, and need no copy to be cached.

@@ -15,12 +15,20 @@
 
 namespace iclr::worker {
 
+namespace {
+
+int64_t page_size() {
+    static const int64_t p = sysconf(_SC_PAGESIZE);
+    return p;
+}
+
+} // namespace
+
 struct DecodeArena::State {
     int fd = -1;
     std::mutex m;
-    int64_t next = kFirstOffset; // the next region's offset: regions never reuse a range
+    int64_t next = page_size(); // the next region's offset: regions never reuse a range
     bool sealed = false;
-    int64_t fallbacks = 0;
     ~State() {
         if (fd >= 0) close(fd);
     }
@@ -44,11 +52,6 @@ std::map<const void*, Region>& registry() {
     return *r;
 }
 
-int64_t page_size() {
-    static const int64_t p = sysconf(_SC_PAGESIZE);
-    return p;
-}
-
 void punch(const State& s, int64_t offset, int64_t len) {
     // A temporary's disk blocks go back; a failure only leaves them in the (temporary) file.
     (void)fallocate(s.fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, offset, len);
@@ -67,9 +70,7 @@ void* carve(const std::shared_ptr<State>& s, size_t n) {
                   ? mmap(nullptr, size_t(len), PROT_READ | PROT_WRITE, MAP_SHARED, s->fd, offset)
                   : MAP_FAILED;
     if (p == MAP_FAILED) {
-        std::lock_guard<std::mutex> g(s->m);
         punch(*s, offset, len);
-        ++s->fallbacks;
         return nullptr;
     }
     std::lock_guard<std::mutex> g(registry_mutex);
@@ -171,11 +172,6 @@ int DecodeArena::fd() const { return state_->fd; }
 void DecodeArena::seal() {
     std::lock_guard<std::mutex> g(state_->m);
     state_->sealed = true;
-}
-
-int64_t DecodeArena::fallbacks() const {
-    std::lock_guard<std::mutex> g(state_->m);
-    return state_->fallbacks;
 }
 
 } // namespace iclr::worker

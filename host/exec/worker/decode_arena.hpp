@@ -17,10 +17,9 @@ namespace iclr::worker {
 // no disk); after seal() the file is the cache file and freed regions keep their bytes.
 class DecodeArena {
   public:
-    // Allocations of at least this many bytes go to the file; smaller ones stay in memory.
+    // Allocations of at least this many bytes go to the file; smaller ones stay in memory. Regions
+    // start at the second page (mmap offsets are whole pages): the first is the cache file's header.
     static constexpr int64_t kMinBytes = 1 << 20;
-    // Regions start at or after this offset: the file's first page is the cache file's header.
-    static constexpr int64_t kFirstOffset = 4096;
 
     // Creates (truncates) `file`. Throws std::runtime_error naming it when it cannot.
     explicit DecodeArena(const std::filesystem::path& file);
@@ -48,8 +47,6 @@ class DecodeArena {
     int fd() const;
     // From now on freed regions keep their bytes in the file.
     void seal();
-    // How many allocations fell back to memory because the file could not grow (a full disk).
-    int64_t fallbacks() const;
 
     struct State;
 
