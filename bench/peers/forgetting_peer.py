@@ -10,7 +10,7 @@ than being ignored. It draws what iclr draws from the same generators (Python's 
 sides compute the same thing and their accuracies must agree to float rounding. --cache none pretrains the backbone in every trial (Hydra multirun or an Optuna
 grid, one trial per job); --cache disk keeps each pretrained backbone in a folder keyed by what
 made it, as a careful user would by hand. Prints one JSON object: wall seconds and every trial's
-accuracies and forgetting.
+accuracies, forgetting and arithmetic (multiply-adds, and whether it ran its pretraining).
 
 Run with Debian's /usr/bin/python3 (python3-torch).
 """
@@ -106,11 +106,32 @@ def batches(n, size, gen):
     return [order[i:i + size] for i in range(0, n, size)]
 
 
+def forward_macs(model):
+    """Multiply-adds of one example through plugins/models/mlp and a 10-way linear head."""
+    w, d = model["width"], model["depth"]
+    return 784 * w + (d - 1) * w * w + w * 10
+
+
+def step_macs(model):
+    """One training example: the forward pass, every weight's gradient, and every layer's input
+    gradient but the first's (the images need none): 3 forwards less the first layer's product."""
+    return 3 * forward_macs(model) - 784 * model["width"]
+
+
+def pretrain_set(cfg, root):
+    tasks = tasks_of(root, cfg["pretrain"])
+    return torch.cat([tr[0] for tr, _, _ in tasks]), torch.cat([tr[1] for tr, _, _ in tasks])
+
+
+def pretrain_macs(cfg, root):
+    """The arithmetic of the trial's pretraining stage, whether this process runs it or loads it."""
+    return cfg["method"]["params"]["pretrain_epochs"] * len(pretrain_set(cfg, root)[0]) * step_macs(cfg["model"]["params"])
+
+
 def pretrain(cfg, backbone, root):
     """Supervised over all [pretrain] classes through a temporary head (iclr's Pretraining)."""
     m = cfg["method"]["params"]
-    x = torch.cat([tr[0] for tr, _, _ in tasks_of(root, cfg["pretrain"])])
-    y = torch.cat([tr[1] for tr, _, _ in tasks_of(root, cfg["pretrain"])])
+    x, y = pretrain_set(cfg, root)
     torch.manual_seed(cfg["seed"])  # iclr's Pretraining reseeds before its temporary head
     head = nn.Linear(cfg["model"]["params"]["width"], 10)
     opt = torch.optim.SGD(list(backbone.parameters()) + list(head.parameters()), lr=m["pretrain_lr"], momentum=m["momentum"])
@@ -123,17 +144,20 @@ def pretrain(cfg, backbone, root):
 
 
 def pretrained(cfg, backbone, root, cache_dir):
+    """Pretrains `backbone` or loads it from the cache; True when this call pretrained."""
     if cache_dir is None:
-        return pretrain(cfg, backbone, root)
+        pretrain(cfg, backbone, root)
+        return True
     m = cfg["method"]["params"]
     what = [cfg["pretrain"], cfg["model"], m["pretrain_epochs"], m["pretrain_lr"], m["batch_size"], m["momentum"], cfg["seed"]]
     path = os.path.join(cache_dir, hashlib.sha256(json.dumps(what, sort_keys=True).encode()).hexdigest() + ".pt")
     if os.path.exists(path):
         backbone.load_state_dict(torch.load(path))
-        return
+        return False
     pretrain(cfg, backbone, root)
     torch.save(backbone.state_dict(), path + f".{os.getpid()}")
     os.replace(path + f".{os.getpid()}", path)  # the other worker may be writing the same key
+    return True
 
 
 def accuracy(backbone, head, test, mask):
@@ -150,8 +174,7 @@ def trial(job):
     m, model = cfg["method"]["params"], cfg["model"]["params"]
     tasks = tasks_of(root, cfg["dataset"])
     backbone = Mlp(model["width"], model["depth"])
-    if m["pretrain_epochs"] > 0:
-        pretrained(cfg, backbone, root, cache_dir)
+    ran_pretraining = m["pretrain_epochs"] > 0 and pretrained(cfg, backbone, root, cache_dir)
     torch.manual_seed(cfg["seed"])
     head = nn.Linear(model["width"], 10)
     masks = []
@@ -169,7 +192,14 @@ def trial(job):
                 F.cross_entropy(head(backbone(x[b])) + masks[t], y[b]).backward()
                 opt.step()
         acc.append([accuracy(backbone, head, test, masks[j]) for j, (_, test, _) in enumerate(tasks)])
-    return {"run_id": run_id, "acc": acc, "forgetting": acc[0][0] - acc[-1][0], "seconds": time.perf_counter() - t0}
+    # The arithmetic of this trial (the same on both sides: it depends on the configuration only):
+    # its training steps, one evaluation of every task's test set after each task, and the
+    # pretraining stage it needs, with whether this process ran that stage or loaded it.
+    trained = sum(m["epochs"] * len(x) for (x, _), _, _ in tasks) * step_macs(model)
+    evaluated = len(tasks) * sum(len(test[0]) for _, test, _ in tasks) * forward_macs(model)
+    return {"run_id": run_id, "acc": acc, "forgetting": acc[0][0] - acc[-1][0], "seconds": time.perf_counter() - t0,
+            "macs": trained + evaluated, "pretrain_macs": pretrain_macs(cfg, root) if m["pretrain_epochs"] > 0 else 0,
+            "pretrained_here": ran_pretraining}
 
 
 def main():
