@@ -245,6 +245,30 @@ TEST(DataCache, ADecodedSetIsPagesOfTheCacheFileNotPrivateMemory) {
     fs::remove_all(dir);
 }
 
+// A plugin that keeps a decoded tensor past load() (in a static, say) and writes into it later
+// changes its own copy: the file the node's other workers map keeps the decoded bytes.
+TEST(DataCache, WritingIntoAKeptDecodedTensorLeavesTheCacheFileAsItWas) {
+    fs::path dir = scratch("kept");
+    const int64_t rows = 1000;
+    double sum = 0;
+    torch::Tensor head, kept;
+    int64_t growth = 0;
+    auto c = worker::load_cached(dir, "k", [&] {
+        Benchmark b = decode_like_a_plugin(rows, &sum, &head, &growth);
+        kept = b.tasks.at(0).train.x; // pages of the arena's file, alive after the decode
+        return b;
+    });
+    ASSERT_EQ(c.note, "decoded and written to the data cache (k)");
+    kept.fill_(7.0f);
+    EXPECT_TRUE(torch::all(kept == 7.0f).item<bool>()); // the plugin sees what it wrote
+    auto again = worker::map_benchmark(dir / "k.data");
+    ASSERT_TRUE(again);
+    EXPECT_EQ(again->tasks.at(0).train.x.sum().item<double>(), sum);
+    EXPECT_TRUE(torch::equal(again->tasks.at(0).train.x.view({rows, 784}).slice(0, 0, 4), head));
+    kept = torch::Tensor();
+    fs::remove_all(dir);
+}
+
 TEST(DataCache, AThrowingDecodeLeavesNoFileAndTheAllocatorAsItWas) {
     fs::path dir = scratch("throw");
     c10::Allocator* before = c10::GetCPUAllocator();

@@ -170,8 +170,19 @@ int64_t DecodeArena::end() const {
 int DecodeArena::fd() const { return state_->fd; }
 
 void DecodeArena::seal() {
-    std::lock_guard<std::mutex> g(state_->m);
-    state_->sealed = true;
+    {
+        std::lock_guard<std::mutex> g(state_->m);
+        state_->sealed = true;
+    }
+    // Each live region becomes a private copy-on-write mapping of the same bytes at the same address
+    // (MAP_FIXED replaces the shared mapping in one step), as every worker that maps the cache file
+    // later has it: a tensor that outlived the decode (a plugin's static, say) and is written to
+    // changes this worker's copy, never the file the node's other workers read.
+    std::lock_guard<std::mutex> g(registry_mutex);
+    for (const auto& [p, r] : registry())
+        if (r.state == state_)
+            (void)mmap(const_cast<void*>(p), r.len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, state_->fd,
+                       r.offset);
 }
 
 } // namespace iclr::worker

@@ -14,7 +14,8 @@ namespace iclr::worker {
 // A file that large tensor allocations are carved from (MAP_SHARED, page-aligned regions, disk
 // blocks reserved first so a full disk is an allocation that falls back to memory, never a
 // SIGBUS). Regions freed before seal() are punched out of the file (a decoder's temporaries take
-// no disk); after seal() the file is the cache file and freed regions keep their bytes.
+// no disk); after seal() the file is the cache file: freed regions keep their bytes, live ones are
+// copy-on-write.
 class DecodeArena {
   public:
     // Allocations of at least this many bytes go to the file; smaller ones stay in memory. Regions
@@ -45,7 +46,8 @@ class DecodeArena {
     int64_t end() const;
     // The file's descriptor, for writing what the regions do not hold.
     int fd() const;
-    // From now on freed regions keep their bytes in the file.
+    // From now on freed regions keep their bytes in the file, and live regions are private
+    // copy-on-write mappings of it: writing to a decoded tensor no longer reaches the file.
     void seal();
 
     struct State;
