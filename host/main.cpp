@@ -50,8 +50,10 @@ struct Cli {
     iclr::RunOptions run;
     iclr::VerifyOptions verify;
     iclr::ReportOptions report;
-    CLI::App *plugins = nullptr, *plan = nullptr, *run_cmd = nullptr, *query = nullptr, *show = nullptr,
-             *diff = nullptr, *verify_cmd = nullptr, *report_cmd = nullptr, *sync = nullptr, *status = nullptr;
+    iclr::CacheOptions cache;
+    CLI::App *cache_cmd = nullptr, *plugins = nullptr, *plan = nullptr, *run_cmd = nullptr, *query = nullptr,
+             *show = nullptr, *diff = nullptr, *verify_cmd = nullptr, *report_cmd = nullptr, *sync = nullptr,
+             *status = nullptr;
 
     void add_to(CLI::App& app) {
         auto add_common = [&](CLI::App* sub) {
@@ -155,6 +157,27 @@ struct Cli {
                            "-> results/reports/forgetting_vs_scale.html (opens offline)\n"
                            "  iclr report sweeps/mlti.toml --format md      a Markdown summary on stdout");
         add_common(report_cmd);
+
+        cache_cmd = app.add_subcommand("cache", "the artifact cache beside the database: size, entries and the runs "
+                                                "that used them, pruning");
+        cache_cmd->footer(
+            "Examples:\n  iclr cache                              entries and size per kind (backbones, data)\n"
+            "  iclr cache list                         every entry: key, size, last used, runs of this database "
+            "that used it\n"
+            "  iclr cache prune --older-than 30d       entries not used for 30 days\n"
+            "  iclr cache prune --max-size 20G         least recently used first, until 20 GiB are left\n"
+            "Pruning is safe while sweeps run: an entry a worker is using is kept; a removed one is computed "
+            "again when needed.");
+        cache_cmd->add_option("action", cache.action, "list or prune (default: a summary)")
+            ->check(CLI::IsMember({"list", "prune"}));
+        cache_cmd->add_option("-f,--format", cache.format, "list: table, csv, json or markdown");
+        cache_cmd->add_option("--older-than", cache.older_than, "prune: entries last used longer ago (12h, 30d)");
+        cache_cmd->add_option("--max-size", cache.max_size, "prune: then least recently used until this is left (20G)");
+        cache_cmd->add_flag("--all", cache.all, "prune: every entry");
+        cache_cmd->add_flag("--dry-run", cache.dry_run, "prune: say what would go, remove nothing");
+        cache_cmd->add_option("--db", common.db,
+                              "results database, the cache beside it (default: $ICLR_DB or "
+                              "results/iclr.db)");
     }
 
     void add_slurm_flags(CLI::App* sub) {
@@ -193,6 +216,10 @@ struct Cli {
         if (*verify_cmd) {
             verify.common = common;
             return iclr::cmd_verify(verify);
+        }
+        if (*cache_cmd) {
+            cache.common = common;
+            return iclr::cmd_cache(cache);
         }
         return 0;
     }

@@ -61,5 +61,14 @@ struct ReportOptions {
     CommonOptions common;
 };
 int cmd_report(const ReportOptions& o);
+// `iclr cache [list|prune]`: the artifact cache beside the database (results/cache/).
+struct CacheOptions {
+    std::string action; // "" (a summary), "list" or "prune"
+    std::string format = "table";
+    std::string older_than, max_size; // prune: "30d", "20G"
+    bool all = false, dry_run = false;
+    CommonOptions common;
+};
+int cmd_cache(const CacheOptions& o);
 
 } // namespace iclr

@@ -4,6 +4,7 @@
 #include <map>
 #include <set>
 
+#include "common/duration.hpp"
 #include "sweep/sweep_parts.hpp"
 
 namespace iclr {
@@ -72,15 +73,7 @@ void timeout(ParseContext& ctx, const toml::node& v, SweepSpec& spec, SweepExtra
     if (v.is_number()) {
         secs = v.is_integer() ? double(v.as_integer()->get()) : v.as_floating_point()->get();
     } else if (auto s = v.as_string()) {
-        std::string t = s->get();
-        char unit = t.empty() ? 0 : t.back();
-        double mult = unit == 's' ? 1 : unit == 'm' ? 60 : unit == 'h' ? 3600 : 0;
-        try {
-            size_t used = 0;
-            double x = std::stod(t.substr(0, t.size() - 1), &used);
-            if (mult > 0 && used == t.size() - 1) secs = x * mult;
-        } catch (...) {
-        }
+        secs = parse_duration(s->get()).value_or(-1);
     }
     if (secs < 0 || !std::isfinite(secs))
         ctx.err(v, "timeout must be seconds (600) or a duration (\"90s\", \"10m\", \"2h\")");

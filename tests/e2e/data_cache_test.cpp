@@ -140,3 +140,73 @@ plugin = "accuracy_matrix"
     EXPECT_EQ(hit_of(c), "0") << "a backbone of the old mlp build was reused";
     EXPECT_NE(key_of(c), key_of(a));
 }
+
+// `iclr cache` as a user meets it: the summary and the list name what a sweep cached and the runs
+// that used each entry; `prune --all` empties the cache, and the same sweep run again computes
+// everything anew and arrives at the same metrics. Bad prune input is one line and exit 2.
+TEST(ArtifactCache, ListNamesTheRunsAndAPrunedCacheIsComputedAgainTheSame) {
+    Scratch s;
+    std::string file = s.write("pre.toml", R"([sweep]
+name = "pre"
+jobs = 1
+[dataset]
+plugin = "mnist"
+tasks = [[0, 1], [2, 3]]
+train_per_class = 300
+test_per_class = 10
+[pretrain]
+plugin = "fashion_mnist"
+train_per_class = 150
+[model]
+plugin = "mlp"
+width = 8
+[method]
+plugin = "finetune"
+pretrain_epochs = 1
+[[metric]]
+plugin = "accuracy_matrix"
+)");
+    std::string a = s.path("results/a.db"), b = s.path("results/b.db");
+    ASSERT_EQ(s.run({"run", file, "--db", a}).code, 0);
+    auto summary = s.run({"cache", "--db", a});
+    ASSERT_EQ(summary.code, 0) << summary.out;
+    EXPECT_NE(summary.out.find("3 entries"), std::string::npos) << summary.out; // a backbone, two data sets
+    EXPECT_NE(summary.out.find("backbones"), std::string::npos) << summary.out;
+    auto list = s.run({"cache", "list", "--db", a, "--format", "csv"});
+    ASSERT_EQ(list.code, 0) << list.out;
+    std::string backbone = Scratch::sql_in(a, "SELECT value FROM attributes WHERE key = 'cache_key'");
+    std::string data = Scratch::sql_in(a, "SELECT value FROM attributes WHERE key = 'data_cache.dataset'");
+    std::string pretrain = Scratch::sql_in(a, "SELECT value FROM attributes WHERE key = 'data_cache.pretrain'");
+    for (const std::string& key : {backbone, data, pretrain}) {
+        ASSERT_EQ(key.size(), 32u) << key; // a ContentKey: 128 bits in hex
+        auto at = list.out.find("," + key + ",");
+        ASSERT_NE(at, std::string::npos) << key << "\n" << list.out;
+        EXPECT_NE(list.out.substr(at, list.out.find('\n', at) - at).find(",1,1"), std::string::npos)
+            << "one run of a.db, run 1, used it:\n"
+            << list.out;
+    }
+
+    auto bad = s.run({"cache", "prune", "--db", a});
+    EXPECT_EQ(bad.code, 2);
+    EXPECT_NE(bad.out.find("iclr: error: iclr cache prune: say what to remove"), std::string::npos) << bad.out;
+    bad = s.run({"cache", "prune", "--older-than", "a while", "--db", a});
+    EXPECT_EQ(bad.code, 2);
+    EXPECT_NE(bad.out.find("--older-than: 'a while' is not a duration"), std::string::npos) << bad.out;
+
+    auto dry = s.run({"cache", "prune", "--all", "--dry-run", "--db", a});
+    ASSERT_EQ(dry.code, 0) << dry.out;
+    EXPECT_NE(dry.out.find("would remove 3 entries"), std::string::npos) << dry.out;
+    auto pruned = s.run({"cache", "prune", "--all", "--db", a});
+    ASSERT_EQ(pruned.code, 0) << pruned.out;
+    EXPECT_NE(pruned.out.find("removed 3 entries"), std::string::npos) << pruned.out;
+    EXPECT_NE(pruned.out.find("0 B left"), std::string::npos) << pruned.out;
+    size_t files = 0;
+    for (const auto& e : fs::recursive_directory_iterator(s.path("results/cache")))
+        files += e.is_regular_file();
+    EXPECT_EQ(files, 0u) << "entries, locks and temporaries all gone";
+
+    ASSERT_EQ(s.run({"run", file, "--db", b}).code, 0);
+    EXPECT_EQ(Scratch::sql_in(b, "SELECT value FROM attributes WHERE key = 'cache_hit'"), "0");
+    EXPECT_EQ(logs_saying(b, "mapped from the data cache"), 0) << "a data set outlived the prune";
+    EXPECT_EQ(metrics(b), metrics(a));
+}

@@ -32,11 +32,12 @@ const std::map<std::string, std::set<std::string>> kAllowed{
     {"store", {"store", "common"}},
     {"claims", {"claims", "store", "common"}},
     {"exec", {"exec", "common"}},
+    {"cache", {"cache", "common"}},
     {"journal", {"journal", "common"}},
     {"slurm", {"slurm", "journal", "store", "common"}},
     {"worker", {"exec/worker", "exec/protocol.hpp", "plugin", "common"}},
     {"report", {"report", "store", "sweep", "plugin", "common"}},
-    {"cli", {"cli", "claims", "report", "slurm", "journal", "exec", "store", "sweep", "plugin", "common"}},
+    {"cli", {"cli", "claims", "report", "slurm", "journal", "cache", "exec", "store", "sweep", "plugin", "common"}},
     {"main", {"cli", "plugin", "common"}},
 };
 

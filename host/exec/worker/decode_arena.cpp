@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <mutex>
@@ -139,6 +141,19 @@ class ArenaAllocator final : public c10::Allocator {
     c10::Allocator* previous_ = c10::GetCPUAllocator();
 };
 
+// The kernel can fail a MAP_FIXED mmap only for want of memory for its bookkeeping, but it may
+// have dropped the old mapping by then: a range still mapped stays shared (as before seal() remapped,
+// said in the trial's log); a range gone would leave a tensor pointing at nothing, so the worker
+// stops with the reason and the trial is recorded as crashed rather than reading unmapped memory.
+void make_private(int fd, void* p, size_t len, int64_t offset) {
+    if (mmap(p, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, fd, offset) != MAP_FAILED) return;
+    const int err = errno;
+    const bool still_mapped = msync(p, len, MS_ASYNC) == 0; // ENOMEM: part of the range is unmapped
+    std::fprintf(stderr, "data cache: decoded data at %p could not be made copy-on-write (%s)%s\n", p,
+                 std::strerror(err), still_mapped ? "; it stays shared with the cache file" : "; the worker stops");
+    if (!still_mapped) std::abort();
+}
+
 } // namespace
 
 DecodeArena::DecodeArena(const std::filesystem::path& file) : state_(std::make_shared<State>()) {
@@ -175,14 +190,12 @@ void DecodeArena::seal() {
         state_->sealed = true;
     }
     // Each live region becomes a private copy-on-write mapping of the same bytes at the same address
-    // (MAP_FIXED replaces the shared mapping in one step), as every worker that maps the cache file
+    // (MAP_FIXED over the shared mapping), as every worker that maps the cache file
     // later has it: a tensor that outlived the decode (a plugin's static, say) and is written to
     // changes this worker's copy, never the file the node's other workers read.
     std::lock_guard<std::mutex> g(registry_mutex);
     for (const auto& [p, r] : registry())
-        if (r.state == state_)
-            (void)mmap(const_cast<void*>(p), r.len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, state_->fd,
-                       r.offset);
+        if (r.state == state_) make_private(state_->fd, const_cast<void*>(p), r.len, r.offset);
 }
 
 } // namespace iclr::worker

@@ -92,6 +92,10 @@ class PluginObjects {
     // The benchmark for these dataset parameters, reused across the worker's trials and, through
     // the data cache, mapped by every other worker that loads it.
     std::shared_ptr<Benchmark> benchmark(const Part& p, RunContext& ctx) {
+        const std::string cache_key = p.sha256.empty() ? "" : data_key(p, ctx);
+        // Which cached data set the run used, by role (data_cache.dataset, data_cache.pretrain):
+        // `iclr cache list` names the runs behind each entry from it.
+        if (!cache_key.empty()) ctx.set_attribute("data_cache." + p.role, cache_key);
         std::string key = p.file + "\n" + p.params_text;
         if (auto it = benchmarks_.find(key); it != benchmarks_.end()) return it->second;
         auto t0 = std::chrono::steady_clock::now();
@@ -100,7 +104,7 @@ class PluginObjects {
             return tagged("dataset '" + p.name + "'", [&] { return ds->load(ctx); });
         };
         CachedLoad c = p.sha256.empty() ? CachedLoad{std::make_shared<Benchmark>(decode()), "not cached: no build hash"}
-                                        : load_cached(ctx.cache_dir() / "data", data_key(p, ctx), decode);
+                                        : load_cached(ctx.cache_dir() / "data", cache_key, decode);
         auto b = c.benchmark;
         double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         ctx.info(p.role + " " + p.name + " loaded in " + std::to_string(s) + " s (" + std::to_string(b->tasks.size()) +

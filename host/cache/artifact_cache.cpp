@@ -1,0 +1,170 @@
+// The artifact cache folder as files: entries by last use, pruned under the workers' own locks.
+#include "cache/artifact_cache.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <set>
+
+#include "common/errors.hpp"
+
+namespace iclr {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr std::string_view kLock = ".lock", kTemporary = ".tmp."; // as cache.hpp and data_cache.cpp name them
+
+bool is_lock(const std::string& name) {
+    return name.size() > kLock.size() && name.compare(name.size() - kLock.size(), kLock.size(), kLock) == 0;
+}
+
+// A lock on an entry (its <file>.lock, as the workers take it), taken without waiting.
+class EntryLock {
+  public:
+    explicit EntryLock(const fs::path& file) : lock_path_(file.string() + std::string(kLock)) {
+        fd_ = open(lock_path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+        if (fd_ < 0) throw HostError("cache: cannot open " + lock_path_ + ": " + std::strerror(errno));
+        held_ = flock(fd_, LOCK_EX | LOCK_NB) == 0;
+    }
+    ~EntryLock() { close(fd_); }
+    EntryLock(const EntryLock&) = delete;
+    EntryLock& operator=(const EntryLock&) = delete;
+    bool held() const { return held_; }
+    // The lock file goes with its entry. A worker that opened it before still waits on it and then
+    // finds no entry, so it computes the stage again, as after any prune.
+    void remove_file() const { (void)unlink(lock_path_.c_str()); }
+
+  private:
+    std::string lock_path_;
+    int fd_ = -1;
+    bool held_ = false;
+};
+
+std::optional<CacheEntry> entry_of(const fs::path& dir, const fs::directory_entry& f) {
+    const std::string name = f.path().filename().string();
+    struct stat st {};
+    if (is_lock(name) || name.find(kTemporary) != std::string::npos || stat(f.path().c_str(), &st) != 0 ||
+        !S_ISREG(st.st_mode))
+        return std::nullopt;
+    CacheEntry e;
+    e.kind = f.path().lexically_relative(dir).begin()->string();
+    e.key = f.path().stem().string();
+    e.file = f.path();
+    e.bytes = uintmax_t(st.st_blocks) * 512;
+    e.last_used = std::max(st.st_atime, st.st_mtime);
+    return e;
+}
+
+// Temporaries whose writer is gone (its lock is free): a killed worker's half-written file.
+int remove_temporaries(const fs::path& dir, bool dry_run) {
+    int n = 0;
+    std::error_code ec;
+    for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator();
+         it.increment(ec)) {
+        const std::string name = it->path().filename().string();
+        const size_t at = name.find(kTemporary);
+        if (at == std::string::npos || is_lock(name) || !it->is_regular_file(ec)) continue;
+        EntryLock lock(it->path().parent_path() / name.substr(0, at));
+        if (!lock.held()) continue; // its writer is still at it
+        if (!dry_run) fs::remove(it->path(), ec);
+        ++n;
+    }
+    return n;
+}
+
+// Which entries the rule picks, least recently used first.
+std::vector<CacheEntry> choose(const std::vector<CacheEntry>& entries, const PruneRule& rule, std::time_t now) {
+    std::vector<CacheEntry> out;
+    std::set<fs::path> chosen;
+    uintmax_t kept = 0;
+    for (const auto& e : entries) {
+        if (rule.all || (rule.older_than_s && double(now - e.last_used) > *rule.older_than_s)) {
+            out.push_back(e);
+            chosen.insert(e.file);
+        } else {
+            kept += e.bytes;
+        }
+    }
+    for (const auto& e : entries) {
+        if (!rule.max_bytes || kept <= *rule.max_bytes) break;
+        if (chosen.count(e.file)) continue;
+        out.push_back(e);
+        kept -= e.bytes;
+    }
+    return out;
+}
+
+} // namespace
+
+std::vector<CacheEntry> list_cache(const fs::path& dir) {
+    std::vector<CacheEntry> out;
+    std::error_code ec;
+    for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator();
+         it.increment(ec))
+        if (auto e = entry_of(dir, *it)) out.push_back(std::move(*e));
+    std::sort(out.begin(), out.end(), [](const CacheEntry& a, const CacheEntry& b) {
+        return a.last_used != b.last_used ? a.last_used < b.last_used : a.file < b.file;
+    });
+    return out;
+}
+
+PruneResult prune_cache(const fs::path& dir, const PruneRule& rule, std::time_t now) {
+    PruneResult r;
+    for (const auto& e : choose(list_cache(dir), rule, now)) {
+        EntryLock lock(e.file);
+        if (!lock.held()) {
+            r.busy.push_back(e);
+            continue;
+        }
+        if (!rule.dry_run) {
+            std::error_code ec;
+            if (!fs::remove(e.file, ec) && ec)
+                throw HostError("cache: cannot remove " + e.file.string() + ": " + ec.message());
+            lock.remove_file();
+        }
+        r.bytes_removed += e.bytes;
+        r.removed.push_back(e);
+    }
+    r.temporaries_removed = remove_temporaries(dir, rule.dry_run);
+    return r;
+}
+
+std::optional<uintmax_t> parse_size(const std::string& text) {
+    size_t used = 0;
+    double x = 0;
+    try {
+        x = std::stod(text, &used);
+    } catch (const std::exception&) { // not a number
+        return std::nullopt;
+    }
+    std::string unit = text.substr(used); // K, KB, KiB, any case
+    for (char& c : unit)
+        c = char(std::tolower(static_cast<unsigned char>(c)));
+    if (unit.size() >= 2 && (unit.substr(1) == "ib" || unit.substr(1) == "b")) unit.resize(1);
+    const size_t power = unit.size() > 1 ? std::string::npos : std::string("bkmgt").find(unit.empty() ? 'b' : unit[0]);
+    if (power == std::string::npos || !(x >= 0) || !std::isfinite(x)) return std::nullopt;
+    return uintmax_t(std::llround(x * std::pow(1024.0, double(power))));
+}
+
+std::string format_size(uintmax_t bytes) {
+    const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    double x = double(bytes);
+    int u = 0;
+    while (x >= 1024 && u < 4) {
+        x /= 1024;
+        ++u;
+    }
+    char buf[32];
+    std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", x, units[u]);
+    return buf;
+}
+
+} // namespace iclr
