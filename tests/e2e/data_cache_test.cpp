@@ -46,6 +46,33 @@ int64_t logs_saying(const std::string& db, const std::string& text) {
     return std::atoll(Scratch::sql_in(db, "SELECT COUNT(*) FROM runs WHERE log_tail LIKE '%" + text + "%'").c_str());
 }
 
+// One trial that fine-tunes an MLP pretrained on Fashion-MNIST: a backbone and two data sets to cache.
+std::string pretraining_sweep(const Scratch& s, int train_per_class, int pretrain_per_class) {
+    std::string text = R"([sweep]
+name = "pre"
+jobs = 1
+[dataset]
+plugin = "mnist"
+tasks = [[0, 1], [2, 3]]
+train_per_class = {train}
+test_per_class = 10
+[pretrain]
+plugin = "fashion_mnist"
+train_per_class = {pretrain}
+[model]
+plugin = "mlp"
+width = 8
+[method]
+plugin = "finetune"
+pretrain_epochs = 1
+[[metric]]
+plugin = "accuracy_matrix"
+)";
+    text.replace(text.find("{train}"), 7, std::to_string(train_per_class));
+    text.replace(text.find("{pretrain}"), 10, std::to_string(pretrain_per_class));
+    return s.write("pre.toml", text);
+}
+
 std::vector<fs::path> cache_files(const Scratch& s) {
     std::vector<fs::path> files;
     for (const auto& e : fs::directory_iterator(s.path("results/cache/data")))
@@ -102,26 +129,7 @@ TEST(ArtifactCache, ARebuiltModelPluginPretrainsAgain) {
         fs::copy_file(build / "plugins" / (so + ".so"), prefix / "plugins" / (so + ".so"));
     }
     std::string iclr = (prefix / "bin" / "iclr").string();
-    std::string file = s.write("pre.toml", R"([sweep]
-name = "pre"
-jobs = 1
-[dataset]
-plugin = "mnist"
-tasks = [[0, 1], [2, 3]]
-train_per_class = 30
-test_per_class = 10
-[pretrain]
-plugin = "fashion_mnist"
-train_per_class = 30
-[model]
-plugin = "mlp"
-width = 8
-[method]
-plugin = "finetune"
-pretrain_epochs = 1
-[[metric]]
-plugin = "accuracy_matrix"
-)");
+    std::string file = pretraining_sweep(s, 30, 30);
     auto hit_of = [&](const std::string& db) {
         return Scratch::sql_in(db, "SELECT value FROM attributes WHERE key = 'cache_hit'");
     };
@@ -146,26 +154,7 @@ plugin = "accuracy_matrix"
 // everything anew and arrives at the same metrics. Bad prune input is one line and exit 2.
 TEST(ArtifactCache, ListNamesTheRunsAndAPrunedCacheIsComputedAgainTheSame) {
     Scratch s;
-    std::string file = s.write("pre.toml", R"([sweep]
-name = "pre"
-jobs = 1
-[dataset]
-plugin = "mnist"
-tasks = [[0, 1], [2, 3]]
-train_per_class = 300
-test_per_class = 10
-[pretrain]
-plugin = "fashion_mnist"
-train_per_class = 150
-[model]
-plugin = "mlp"
-width = 8
-[method]
-plugin = "finetune"
-pretrain_epochs = 1
-[[metric]]
-plugin = "accuracy_matrix"
-)");
+    std::string file = pretraining_sweep(s, 300, 150); // both sets over the data cache's 1 MiB floor
     std::string a = s.path("results/a.db"), b = s.path("results/b.db");
     ASSERT_EQ(s.run({"run", file, "--db", a}).code, 0);
     auto summary = s.run({"cache", "--db", a});
