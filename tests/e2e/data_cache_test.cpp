@@ -46,11 +46,13 @@ int64_t logs_saying(const std::string& db, const std::string& text) {
     return std::atoll(Scratch::sql_in(db, "SELECT COUNT(*) FROM runs WHERE log_tail LIKE '%" + text + "%'").c_str());
 }
 
-// One trial that fine-tunes an MLP pretrained on Fashion-MNIST: a backbone and two data sets to cache.
-std::string pretraining_sweep(const Scratch& s, int train_per_class, int pretrain_per_class) {
+// Trials that fine-tune an MLP pretrained on Fashion-MNIST: a backbone and two data sets to cache
+// (one trial on one worker, unless `more` sets other [sweep] keys and `grid` sweeps a [method] key).
+std::string pretraining_sweep(const Scratch& s, int train_per_class, int pretrain_per_class,
+                              const std::string& more = "jobs = 1", const std::string& grid = "") {
     std::string text = R"([sweep]
 name = "pre"
-jobs = 1
+{more}
 [dataset]
 plugin = "mnist"
 tasks = [[0, 1], [2, 3]]
@@ -65,11 +67,15 @@ width = 8
 [method]
 plugin = "finetune"
 pretrain_epochs = 1
+{grid}
 [[metric]]
 plugin = "accuracy_matrix"
 )";
-    text.replace(text.find("{train}"), 7, std::to_string(train_per_class));
-    text.replace(text.find("{pretrain}"), 10, std::to_string(pretrain_per_class));
+    for (const auto& [from, to] : {std::pair<std::string, std::string>{"{more}", more},
+                                   {"{train}", std::to_string(train_per_class)},
+                                   {"{pretrain}", std::to_string(pretrain_per_class)},
+                                   {"{grid}", grid}})
+        text.replace(text.find(from), from.size(), to);
     return s.write("pre.toml", text);
 }
 
@@ -198,4 +204,29 @@ TEST(ArtifactCache, ListNamesTheRunsAndAPrunedCacheIsComputedAgainTheSame) {
     EXPECT_EQ(Scratch::sql_in(b, "SELECT value FROM attributes WHERE key = 'cache_hit'"), "0");
     EXPECT_EQ(logs_saying(b, "mapped from the data cache"), 0) << "a data set outlived the prune";
     EXPECT_EQ(metrics(b), metrics(a));
+}
+
+// Pruning everything, over and over, while a 2-worker sweep reads and writes the cache: every
+// trial finishes, and with the metrics of a run whose cache nobody touched, to the bit (what a
+// prune removed was computed again, the same).
+TEST(ArtifactCache, PruningAllDuringASweepLosesNothingAndChangesNoMetric) {
+    Scratch s;
+    // 6 trials on 2 workers, one backbone per seed shared by the 3 learning rates.
+    std::string file = pretraining_sweep(s, 300, 150, "seeds = 2\njobs = 2", "lr = { grid = [0.01, 0.02, 0.03] }");
+    std::string quiet = s.path("results/quiet.db"), busy = s.path("results/busy.db");
+    ASSERT_EQ(s.run({"run", file, "--db", quiet}).code, 0);
+    ASSERT_EQ(s.run({"cache", "prune", "--all", "--db", quiet}).code, 0);
+    pid_t sweep = s.start({"run", file, "--db", busy}, s.path("busy.txt"));
+    int prunes = 0, status = 0;
+    while (waitpid(sweep, &status, WNOHANG) == 0) {
+        auto p = s.run({"cache", "prune", "--all", "--db", busy});
+        ASSERT_EQ(p.code, 0) << p.out;
+        ++prunes;
+    }
+    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << prunes << " prunes";
+    EXPECT_GT(prunes, 2);
+    EXPECT_EQ(Scratch::sql_in(busy, "SELECT COUNT(*) FROM runs WHERE status = 'done'"), "6");
+    std::string m = metrics(quiet);
+    EXPECT_GT(m.size(), 100u);
+    EXPECT_EQ(metrics(busy), m);
 }
