@@ -16,9 +16,10 @@
 namespace iclr {
 namespace {
 
-// "Last used" is the later of a file's access and modification times: workers read an entry on
-// every hit, and Linux updates the access time at most once a day under the default `relatime`
-// mount option (never under `noatime`, where last use is the time the entry was written).
+// "Last used" is the later of a file's access and modification times. Workers set a data set's
+// access time each time they map it (data_cache.cpp); a backbone's is the kernel's, which under the
+// default `relatime` mount option moves at most once a day (never under `noatime`, where last use is
+// the time the entry was written).
 std::string when(std::time_t t) {
     char buf[32];
     std::tm tm{};

@@ -1,11 +1,14 @@
 // The data cache: a benchmark written and mapped back is the same bits; bad files are rebuilt;
 // a file that cannot be written leaves the trial its decoded data.
+#include <fcntl.h>
 #include <sys/stat.h>
 
 #include <c10/core/CPUAllocator.h>
 
 #include <algorithm>
+#include <chrono>
 #include <fstream>
+#include <thread>
 
 #include "exec/worker/data_cache.hpp"
 #include "exec/worker/decode_arena.hpp"
@@ -212,6 +215,32 @@ TEST(DataCache, LoadCachedDecodesOnceThenMaps) {
     EXPECT_EQ(episodic.note, "not cached: it samples episodes (code, not data)");
     EXPECT_FALSE(fs::exists(dir / "small.data"));
     EXPECT_FALSE(fs::exists(dir / "episodes.data"));
+    fs::remove_all(dir);
+}
+
+// Every use of a cache file moves its access time (not its modification time): `iclr cache prune`
+// removes the least recently used first, and the kernel's relatime moves an access time only when it
+// is older than the last change or a day old, so a second use a second later would leave it as it was.
+TEST(DataCache, EachMappingMovesTheAccessTimeThatPruningOrdersBy) {
+    fs::path dir = scratch("atime");
+    Benchmark big = odd_benchmark();
+    big.tasks[1].train.x = torch::rand({400, 1, 28, 28}); // over kMinCachedBytes
+    big.tasks[1].train.y = torch::zeros({400}, torch::kInt64);
+    auto load = [&] { return big; };
+    worker::load_cached(dir, "k", load);
+    auto times = [&] {
+        struct stat st {};
+        EXPECT_EQ(stat((dir / "k.data").c_str(), &st), 0);
+        return std::pair<double, double>{st.st_atim.tv_sec + st.st_atim.tv_nsec * 1e-9,
+                                         st.st_mtim.tv_sec + st.st_mtim.tv_nsec * 1e-9};
+    };
+    EXPECT_EQ(worker::load_cached(dir, "k", load).note, "mapped from the data cache (k)");
+    auto [used, written] = times();
+    std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+    EXPECT_EQ(worker::load_cached(dir, "k", load).note, "mapped from the data cache (k)");
+    auto [used_again, written_again] = times();
+    EXPECT_GE(used_again - used, 1.0) << "the second use left the access time of the first";
+    EXPECT_EQ(written_again, written);
     fs::remove_all(dir);
 }
 
