@@ -12,7 +12,6 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
-#include <set>
 
 #include "common/errors.hpp"
 
@@ -63,41 +62,43 @@ std::optional<CacheEntry> entry_of(const fs::path& dir, const fs::directory_entr
     return e;
 }
 
+// Calls f on every file and folder under dir; a folder that cannot be read ends the walk quietly
+// (a cache that does not exist yet holds nothing).
+template <class F> void walk(const fs::path& dir, F f) {
+    std::error_code ec;
+    for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator();
+         it.increment(ec))
+        f(*it);
+}
+
 // Temporaries whose writer is gone (its lock is free): a killed worker's half-written file.
 int remove_temporaries(const fs::path& dir, bool dry_run) {
     int n = 0;
-    std::error_code ec;
-    for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator();
-         it.increment(ec)) {
-        const std::string name = it->path().filename().string();
+    walk(dir, [&](const fs::directory_entry& f) {
+        const std::string name = f.path().filename().string();
         const size_t at = name.find(kTemporary);
-        if (at == std::string::npos || is_lock(name) || !it->is_regular_file(ec)) continue;
-        EntryLock lock(it->path().parent_path() / name.substr(0, at));
-        if (!lock.held()) continue; // its writer is still at it
-        if (!dry_run) fs::remove(it->path(), ec);
+        std::error_code ec;
+        if (at == std::string::npos || is_lock(name) || !f.is_regular_file(ec)) return;
+        EntryLock lock(f.path().parent_path() / name.substr(0, at));
+        if (!lock.held()) return; // its writer is still at it
+        if (!dry_run) fs::remove(f.path(), ec);
         ++n;
-    }
+    });
     return n;
 }
 
-// Which entries the rule picks, least recently used first.
+// Which entries the rule picks, least recently used first. Both age and size pick a prefix of
+// `entries` (they are in order of last use), so the first entry neither picks ends the choice.
 std::vector<CacheEntry> choose(const std::vector<CacheEntry>& entries, const PruneRule& rule, std::time_t now) {
+    uintmax_t left = 0;
+    for (const auto& e : entries)
+        left += e.bytes;
     std::vector<CacheEntry> out;
-    std::set<fs::path> chosen;
-    uintmax_t kept = 0;
     for (const auto& e : entries) {
-        if (rule.all || (rule.older_than_s && double(now - e.last_used) > *rule.older_than_s)) {
-            out.push_back(e);
-            chosen.insert(e.file);
-        } else {
-            kept += e.bytes;
-        }
-    }
-    for (const auto& e : entries) {
-        if (!rule.max_bytes || kept <= *rule.max_bytes) break;
-        if (chosen.count(e.file)) continue;
+        const bool old = rule.older_than_s && double(now - e.last_used) > *rule.older_than_s;
+        if (!rule.all && !old && !(rule.max_bytes && left > *rule.max_bytes)) break;
         out.push_back(e);
-        kept -= e.bytes;
+        left -= e.bytes;
     }
     return out;
 }
@@ -106,10 +107,9 @@ std::vector<CacheEntry> choose(const std::vector<CacheEntry>& entries, const Pru
 
 std::vector<CacheEntry> list_cache(const fs::path& dir) {
     std::vector<CacheEntry> out;
-    std::error_code ec;
-    for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator();
-         it.increment(ec))
-        if (auto e = entry_of(dir, *it)) out.push_back(std::move(*e));
+    walk(dir, [&](const fs::directory_entry& f) {
+        if (auto e = entry_of(dir, f)) out.push_back(std::move(*e));
+    });
     std::sort(out.begin(), out.end(), [](const CacheEntry& a, const CacheEntry& b) {
         return a.last_used != b.last_used ? a.last_used < b.last_used : a.file < b.file;
     });
