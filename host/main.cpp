@@ -159,17 +159,20 @@ struct Cli {
         add_common(report_cmd);
 
         cache_cmd = app.add_subcommand("cache", "the artifact cache beside the database: size, entries and the runs "
-                                                "that used them, pruning");
+                                                "that used them, pruning, a size limit");
         cache_cmd->footer(
             "Examples:\n  iclr cache                              entries and size per kind (backbones, data)\n"
             "  iclr cache list                         every entry: key, size, last used, runs of this database "
             "that used it\n"
             "  iclr cache prune --older-than 30d       entries not used for 30 days\n"
             "  iclr cache prune --max-size 20G         least recently used first, until 20 GiB are left\n"
+            "  iclr cache limit 20G                    the same after every `iclr run` (kept in the cache folder; "
+            "none removes it)\n"
             "Pruning is safe while sweeps run: an entry a worker is using is kept; a removed one is computed "
             "again when needed.");
-        cache_cmd->add_option("action", cache.action, "list or prune (default: a summary)")
-            ->check(CLI::IsMember({"list", "prune"}));
+        cache_cmd->add_option("action", cache.action, "list, prune or limit (default: a summary)")
+            ->check(CLI::IsMember({"list", "prune", "limit"}));
+        cache_cmd->add_option("size", cache.value, "limit: the cache's size limit (20G) or none; none given: say it");
         cache_cmd->add_option("-f,--format", cache.format, "list: table, csv, json or markdown");
         cache_cmd->add_option("--older-than", cache.older_than, "prune: entries last used longer ago (12h, 30d)");
         cache_cmd->add_option("--max-size", cache.max_size, "prune: then least recently used until this is left (20G)");

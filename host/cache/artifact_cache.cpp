@@ -12,6 +12,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 
 #include "common/errors.hpp"
 
@@ -20,6 +21,7 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr std::string_view kLock = ".lock", kTemporary = ".tmp."; // as cache.hpp and data_cache.cpp name them
+constexpr const char* kLimitFile = "limit";
 
 bool is_lock(const std::string& name) {
     return name.size() > kLock.size() && name.compare(name.size() - kLock.size(), kLock.size(), kLock) == 0;
@@ -47,18 +49,21 @@ class EntryLock {
     bool held_ = false;
 };
 
+double seconds(const timespec& t) { return double(t.tv_sec) + double(t.tv_nsec) * 1e-9; }
+
 std::optional<CacheEntry> entry_of(const fs::path& dir, const fs::directory_entry& f) {
     const std::string name = f.path().filename().string();
     struct stat st {};
-    if (is_lock(name) || name.find(kTemporary) != std::string::npos || stat(f.path().c_str(), &st) != 0 ||
-        !S_ISREG(st.st_mode))
+    const fs::path rel = f.path().lexically_relative(dir);
+    if (rel.parent_path().empty() || is_lock(name) || name.find(kTemporary) != std::string::npos ||
+        stat(f.path().c_str(), &st) != 0 || !S_ISREG(st.st_mode))
         return std::nullopt;
     CacheEntry e;
-    e.kind = f.path().lexically_relative(dir).begin()->string();
+    e.kind = rel.begin()->string();
     e.key = f.path().stem().string();
     e.file = f.path();
     e.bytes = uintmax_t(st.st_blocks) * 512;
-    e.last_used = std::max(st.st_atime, st.st_mtime);
+    e.last_used = std::max(seconds(st.st_atim), seconds(st.st_mtim));
     return e;
 }
 
@@ -95,7 +100,7 @@ std::vector<CacheEntry> choose(const std::vector<CacheEntry>& entries, const Pru
         left += e.bytes;
     std::vector<CacheEntry> out;
     for (const auto& e : entries) {
-        const bool old = rule.older_than_s && double(now - e.last_used) > *rule.older_than_s;
+        const bool old = rule.older_than_s && double(now) - e.last_used > *rule.older_than_s;
         if (!rule.all && !old && !(rule.max_bytes && left > *rule.max_bytes)) break;
         out.push_back(e);
         left -= e.bytes;
@@ -135,6 +140,41 @@ PruneResult prune_cache(const fs::path& dir, const PruneRule& rule, std::time_t 
     }
     r.temporaries_removed = remove_temporaries(dir, rule.dry_run);
     return r;
+}
+
+std::optional<uintmax_t> read_limit(const fs::path& dir) {
+    const fs::path file = dir / kLimitFile;
+    std::ifstream in(file);
+    if (!in) return std::nullopt;
+    std::string text;
+    std::getline(in, text);
+    auto bytes = parse_size(text);
+    if (!bytes)
+        throw HostError(file.string() + ": '" + text +
+                        "' is not a size; set the cache's limit with `iclr cache limit 20G` (or `none`)");
+    return bytes;
+}
+
+void write_limit(const fs::path& dir, const std::optional<std::string>& text) {
+    const fs::path file = dir / kLimitFile;
+    std::error_code ec;
+    if (!text) {
+        if (!fs::remove(file, ec) && ec) throw HostError("cache: cannot remove " + file.string() + ": " + ec.message());
+        return;
+    }
+    fs::create_directories(dir, ec);
+    // Not named like a writer's temporary (<entry>.tmp.<pid>): prune would look for its entry's lock.
+    const fs::path tmp = dir / (".limit." + std::to_string(getpid()));
+    {
+        std::ofstream out(tmp);
+        out << *text << "\n";
+        if (!out.flush()) throw HostError("cache: cannot write " + tmp.string());
+    }
+    fs::rename(tmp, file, ec);
+    if (ec) {
+        fs::remove(tmp, ec);
+        throw HostError("cache: cannot write " + file.string() + ": " + ec.message());
+    }
 }
 
 std::optional<uintmax_t> parse_size(const std::string& text) {

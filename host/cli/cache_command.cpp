@@ -1,4 +1,4 @@
-// `iclr cache`: what the artifact cache beside the database holds, which runs used it, and pruning it.
+// `iclr cache`: what the artifact cache beside the database holds, which runs used it, pruning it, its limit.
 #include <ctime>
 #include <filesystem>
 #include <map>
@@ -17,12 +17,12 @@ namespace iclr {
 namespace {
 
 // "Last used" is the later of a file's access and modification times. Workers set a data set's
-// access time each time they map it (data_cache.cpp); a backbone's is the kernel's, which under the
-// default `relatime` mount option moves at most once a day (never under `noatime`, where last use is
-// the time the entry was written).
-std::string when(std::time_t t) {
+// access time each time they map it (data_cache.cpp) and a backbone's each time they load it (the
+// SDK's cache.hpp): the kernel's default `relatime` would move it at most once a day.
+std::string when(double seconds) {
     char buf[32];
     std::tm tm{};
+    const auto t = std::time_t(seconds);
     localtime_r(&t, &tm);
     std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M", &tm);
     return buf;
@@ -51,15 +51,16 @@ uintmax_t total_bytes(const std::vector<CacheEntry>& entries) {
 }
 
 int summary(const std::filesystem::path& dir, const std::vector<CacheEntry>& entries) {
-    std::map<std::string, std::tuple<int, uintmax_t, std::time_t>> kinds; // entries, bytes, last used
+    std::map<std::string, std::tuple<int, uintmax_t, double>> kinds; // entries, bytes, last used
     for (const auto& e : entries) {
         auto& [n, bytes, last] = kinds[e.kind];
         ++n;
         bytes += e.bytes;
         last = std::max(last, e.last_used);
     }
-    fmt::print("{}: {} entr{}, {}\n", dir.string(), entries.size(), entries.size() == 1 ? "y" : "ies",
-               format_size(total_bytes(entries)));
+    auto bytes = read_limit(dir);
+    fmt::print("{}: {} entr{}, {}{}\n", dir.string(), entries.size(), entries.size() == 1 ? "y" : "ies",
+               format_size(total_bytes(entries)), bytes ? " of its limit " + format_size(*bytes) : "");
     ResultSet rs;
     rs.columns = {"kind", "entries", "size", "last used"};
     for (const auto& [kind, v] : kinds)
@@ -114,11 +115,60 @@ int prune(const std::filesystem::path& dir, const CacheOptions& o) {
     return 0;
 }
 
+// Prunes least recently used entries until the rest fit in `bytes`, saying what went.
+void prune_to_limit(const std::filesystem::path& dir, uintmax_t bytes) {
+    PruneRule rule;
+    rule.max_bytes = bytes;
+    PruneResult r = prune_cache(dir, rule, std::time(nullptr));
+    if (!r.removed.empty())
+        fmt::print("cache: removed {} entr{} ({}), least recently used first, to keep {} under its limit of {}\n",
+                   r.removed.size(), r.removed.size() == 1 ? "y" : "ies", format_size(r.bytes_removed), dir.string(),
+                   format_size(bytes));
+    if (!r.busy.empty())
+        fmt::print("cache: kept {} entr{} over the limit that a worker is using now\n", r.busy.size(),
+                   r.busy.size() == 1 ? "y" : "ies");
+}
+
+// `iclr cache limit [SIZE|none]`: says the limit, or sets or removes it; a new limit applies at once.
+int limit(const std::filesystem::path& dir, const std::string& value) {
+    if (value.empty()) {
+        auto bytes = read_limit(dir);
+        fmt::print("{}\n",
+                   bytes ? "limit: " + format_size(*bytes) + " (`iclr run` keeps the cache under it when it ends)"
+                         : std::string("no limit: the cache grows until pruned (`iclr cache limit 20G` sets one)"));
+        return 0;
+    }
+    if (value == "none") {
+        write_limit(dir, std::nullopt);
+        fmt::print("no limit: the cache grows until pruned\n");
+        return 0;
+    }
+    auto bytes = parse_size(value);
+    if (!bytes) throw UserError("iclr cache limit: '" + value + "' is not a size (\"500M\", \"20G\") or none");
+    write_limit(dir, value);
+    fmt::print("limit: {}; `iclr run` keeps the cache under it when it ends, least recently used entries first\n",
+               format_size(*bytes));
+    prune_to_limit(dir, *bytes);
+    return 0;
+}
+
 } // namespace
+
+void keep_cache_limit(const std::filesystem::path& dir) {
+    try {
+        if (auto bytes = read_limit(dir)) prune_to_limit(dir, *bytes);
+    } catch (const HostError& e) { // a finished run's outcome stands: a limit it could not keep is a warning
+        fmt::print(stderr, "iclr: cache limit not kept: {}\n", e.what());
+    }
+}
 
 int cmd_cache(const CacheOptions& o) {
     const std::string db = o.common.db_path();
     const std::filesystem::path dir = ResultsLayout(db).cache_dir();
+    if (!o.value.empty() && o.action != "limit")
+        throw UserError("iclr cache " + (o.action.empty() ? std::string() : o.action + " ") + "takes no '" + o.value +
+                        "'; a size goes to `iclr cache limit SIZE` or `iclr cache prune --max-size SIZE`");
+    if (o.action == "limit") return limit(dir, o.value);
     if (o.action == "prune") return prune(dir, o);
     auto entries = list_cache(dir);
     if (o.action == "list") return list(entries, db, parse_format(o.format));

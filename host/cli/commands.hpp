@@ -1,6 +1,7 @@
 // The CLI's commands; each returns the process exit code. UserError/HostError escape to main.
 #pragma once
 
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
@@ -63,12 +64,16 @@ struct ReportOptions {
 int cmd_report(const ReportOptions& o);
 // `iclr cache [list|prune]`: the artifact cache beside the database (results/cache/).
 struct CacheOptions {
-    std::string action; // "" (a summary), "list" or "prune"
+    std::string action; // "" (a summary), "list", "prune" or "limit"
+    std::string value;  // limit: a size or "none"; "" = say the limit
     std::string format = "table";
     std::string older_than, max_size; // prune: "30d", "20G"
     bool all = false, dry_run = false;
     CommonOptions common;
 };
 int cmd_cache(const CacheOptions& o);
+// The end of `iclr run`: prunes the cache under `dir` to its limit, if one is set (least recently
+// used first; entries in use kept), saying what went. A malformed limit file is a warning.
+void keep_cache_limit(const std::filesystem::path& dir);
 
 } // namespace iclr

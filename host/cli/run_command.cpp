@@ -98,7 +98,11 @@ int cmd_run(const RunOptions& o) {
     if (int n = store->recover_stale_running())
         fmt::print("{} run(s) left running by an earlier host are now marked interrupted\n", n);
 
-    if (o.launcher == "slurm") return run_on_slurm({o, arms, *store, layout, db_path, data_dir});
+    if (o.launcher == "slurm") {
+        int rc = run_on_slurm({o, arms, *store, layout, db_path, data_dir});
+        keep_cache_limit(layout.cache_dir());
+        return rc;
+    }
 
     Planned plan = plan_runs(*store, arms, o);
     auto total = int64_t(plan.queue.size());
@@ -152,7 +156,9 @@ int cmd_run(const RunOptions& o) {
     }
     progress.clear_line();
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    return report(spec, r, total, plan.skipped, plan.sweep_id, secs);
+    int rc = report(spec, r, total, plan.skipped, plan.sweep_id, secs);
+    keep_cache_limit(layout.cache_dir());
+    return rc;
 }
 
 } // namespace iclr

@@ -1,9 +1,11 @@
 // The caches through `iclr run`: a later run maps the data set an earlier one decoded, with the same
 // metrics to the bit; a damaged cache file is decoded again, not trusted; a rebuilt plugin's
-// trials do not reuse what its old build pretrained.
+// trials do not reuse what its old build pretrained; `iclr cache` lists, prunes and limits it.
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <map>
+#include <sstream>
 
 #include "e2e_util.hpp"
 
@@ -229,4 +231,88 @@ TEST(ArtifactCache, PruningAllDuringASweepLosesNothingAndChangesNoMetric) {
     std::string m = metrics(quiet);
     EXPECT_GT(m.size(), 100u);
     EXPECT_EQ(metrics(busy), m);
+}
+
+namespace {
+
+// `iclr cache list --format csv` as key -> bytes.
+std::map<std::string, uintmax_t> entry_bytes(const Scratch& s, const std::string& db) {
+    auto list = s.run({"cache", "list", "--db", db, "--format", "csv"});
+    EXPECT_EQ(list.code, 0) << list.out;
+    std::map<std::string, uintmax_t> out;
+    std::istringstream lines(list.out);
+    std::string line;
+    std::getline(lines, line); // kind,key,bytes,last_used,runs,last_run
+    while (std::getline(lines, line)) {
+        std::istringstream cells(line);
+        std::string kind, key, bytes;
+        std::getline(cells, kind, ',');
+        std::getline(cells, key, ',');
+        std::getline(cells, bytes, ',');
+        out[key] = std::stoull(bytes);
+    }
+    return out;
+}
+
+uintmax_t sum(const std::map<std::string, uintmax_t>& entries) {
+    uintmax_t n = 0;
+    for (const auto& [key, bytes] : entries)
+        n += bytes;
+    return n;
+}
+
+} // namespace
+
+// `iclr cache limit`: set, the cache is pruned to it at once, least recently used first; every
+// `iclr run` after it keeps the cache under it when it ends, removing what was used longest ago and
+// keeping what the run just used. Bad input is one line and exit 2.
+TEST(ArtifactCache, ALimitKeepsTheCacheUnderItAfterEveryRun) {
+    Scratch s;
+    auto none = s.run({"cache", "limit"});
+    ASSERT_EQ(none.code, 0) << none.out;
+    EXPECT_NE(none.out.find("no limit"), std::string::npos) << none.out;
+    std::string small = s.path("results/small.db"), large = s.path("results/large.db");
+    ASSERT_EQ(s.run({"run", pretraining_sweep(s, 250, 130), "--db", small}).code, 0);
+    const auto small_entries = entry_bytes(s, small);
+    ASSERT_EQ(small_entries.size(), 3u); // a backbone, two data sets
+    ASSERT_EQ(s.run({"run", pretraining_sweep(s, 300, 150), "--db", large}).code, 0);
+    auto both = entry_bytes(s, large);
+    ASSERT_EQ(both.size(), 6u);
+    uintmax_t large_bytes = sum(both) - sum(small_entries);
+    ASSERT_GT(large_bytes, sum(small_entries));
+
+    // Room for the larger sweep's entries: the smaller one's, used longer ago, go at once.
+    auto set = s.run({"cache", "limit", std::to_string(large_bytes), "--db", large});
+    ASSERT_EQ(set.code, 0) << set.out;
+    EXPECT_NE(set.out.find("cache: removed 3 entries"), std::string::npos) << set.out;
+    auto left = entry_bytes(s, large);
+    for (const auto& [key, bytes] : small_entries)
+        EXPECT_EQ(left.count(key), 0u) << key;
+    EXPECT_EQ(sum(left), large_bytes);
+    auto summary = s.run({"cache", "--db", large});
+    EXPECT_NE(summary.out.find("3 entries"), std::string::npos) << summary.out;
+    EXPECT_NE(summary.out.find("of its limit"), std::string::npos) << summary.out;
+
+    // The smaller sweep again, on a new database: its entries are computed again and kept (the run
+    // just used them); the larger sweep's, used longer ago, make room.
+    std::string again = s.path("results/again.db");
+    auto run = s.run({"run", pretraining_sweep(s, 250, 130), "--db", again});
+    ASSERT_EQ(run.code, 0) << run.out;
+    EXPECT_NE(run.out.find("cache: removed"), std::string::npos) << run.out;
+    EXPECT_NE(run.out.find("under its limit of"), std::string::npos) << run.out;
+    left = entry_bytes(s, again);
+    for (const auto& [key, bytes] : small_entries)
+        EXPECT_EQ(left.count(key), 1u) << "what the run just used was pruned: " << key;
+    EXPECT_LE(sum(left), large_bytes);
+    EXPECT_EQ(Scratch::sql_in(again, "SELECT COUNT(*) FROM runs WHERE status = 'done'"), "1");
+
+    auto bad = s.run({"cache", "limit", "lots"});
+    EXPECT_EQ(bad.code, 2);
+    EXPECT_NE(bad.out.find("iclr: error: iclr cache limit: 'lots' is not a size"), std::string::npos) << bad.out;
+    bad = s.run({"cache", "list", "20G"});
+    EXPECT_EQ(bad.code, 2);
+    EXPECT_NE(bad.out.find("iclr cache list takes no '20G'"), std::string::npos) << bad.out;
+    auto off = s.run({"cache", "limit", "none", "--db", again});
+    ASSERT_EQ(off.code, 0) << off.out;
+    EXPECT_FALSE(fs::exists(s.path("results/cache/limit")));
 }

@@ -6,8 +6,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "cache/artifact_cache.hpp"
 #include "common/duration.hpp"
+#include "common/errors.hpp"
 #include "test_util.hpp"
 
 using namespace iclr;
@@ -58,7 +61,7 @@ TEST(ArtifactCacheFiles, ListsEntriesLeastRecentlyUsedFirstWithoutLocksOrTempora
     auto es = list_cache(t.path());
     EXPECT_EQ(keys(es), (std::vector<std::string>{"backbones/bbb", "data/ccc", "backbones/aaa"}));
     ASSERT_EQ(es.size(), 3u);
-    EXPECT_EQ(es[0].last_used, kNow - 40 * kDay);
+    EXPECT_EQ(es[0].last_used, double(kNow - 40 * kDay));
     EXPECT_GE(es[1].bytes, 64u * 1024); // blocks on disk
     EXPECT_TRUE(list_cache(t.path() / "absent").empty());
 }
@@ -141,4 +144,35 @@ TEST(ArtifactCacheFiles, SizesAndDurationsAsUsersWriteThem) {
     EXPECT_EQ(parse_duration("90s"), 90.0);
     for (const char* bad : {"", "d", "5", "-3m", "3w", "1 h"})
         EXPECT_FALSE(parse_duration(bad)) << bad;
+}
+
+// The limit lives in the cache folder (every database sharing the cache keeps the same one) and is
+// not an entry itself; a hand-edited file that holds no size is an error naming it.
+TEST(ArtifactCacheFiles, TheLimitIsAFileInTheCacheFolderAndNotAnEntry) {
+    TempDir t;
+    EXPECT_FALSE(read_limit(t.path() / "absent"));
+    put(t.path(), "data/a.data", 16, 1);
+    write_limit(t.path(), "1.5G");
+    EXPECT_EQ(read_file((t.path() / "limit").string()), "1.5G\n");
+    EXPECT_EQ(read_limit(t.path()), 3ull << 29);
+    EXPECT_EQ(keys(list_cache(t.path())), (std::vector<std::string>{"data/a"}));
+    write_limit(t.path(), "20M");
+    EXPECT_EQ(read_limit(t.path()), 20u << 20);
+    std::vector<std::string> names;
+    for (const auto& f : fs::directory_iterator(t.path()))
+        names.push_back(f.path().filename().string());
+    std::sort(names.begin(), names.end());
+    EXPECT_EQ(names, (std::vector<std::string>{"data", "limit"})) << "the replaced file's temporary is gone";
+    write_limit(t.path(), std::nullopt);
+    EXPECT_FALSE(read_limit(t.path()));
+    write_limit(t.path(), std::nullopt); // none set: nothing to do
+    write_file((t.path() / "limit").string(), "twenty gigs\n");
+    try {
+        read_limit(t.path());
+        ADD_FAILURE() << "a malformed limit was read";
+    } catch (const HostError& e) {
+        EXPECT_EQ(std::string(e.what()), (t.path() / "limit").string() +
+                                             ": 'twenty gigs' is not a size; set the cache's limit with `iclr cache "
+                                             "limit 20G` (or `none`)");
+    }
 }

@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -13,18 +14,18 @@
 
 #include <torch/torch.h>
 
+#include "iclr/content_key.hpp"
 #include "iclr/context.hpp"
 #include "iclr/model.hpp"
-#include "iclr/content_key.hpp"
 
 namespace iclr {
 
 class BackboneCache {
   public:
-    // Fills `backbone` from cache_dir()/backbones/<key>.pt (key: an iclr::ContentKey's hex()), or runs train() on it and saves it
-    // there. A file lock makes a concurrent worker with the same key wait and then load, so a
-    // stage is computed once. Records the attributes cache_key and cache_hit on the run, and logs
-    // how long it took (so a reuse can be seen in the log). Returns true on a cache hit.
+    // Fills `backbone` from cache_dir()/backbones/<key>.pt (key: an iclr::ContentKey's hex()), or runs train() on it
+    // and saves it there. A file lock makes a concurrent worker with the same key wait and then load, so a stage is
+    // computed once. Records the attributes cache_key and cache_hit on the run, and logs how long it took (so a reuse
+    // can be seen in the log). Returns true on a cache hit.
     static bool load_or_build(RunContext& ctx, const std::string& key, Backbone& backbone,
                               const std::function<void()>& train) {
         namespace fs = std::filesystem;
@@ -40,6 +41,11 @@ class BackboneCache {
                 torch::serialize::InputArchive in;
                 in.load_from(file.string());
                 backbone.load(in);
+                // Each use moves the access time, which `iclr cache prune` and the cache's size
+                // limit order by (the kernel's relatime moves it at most once a day). A failure
+                // (another user's file) changes nothing.
+                const timespec used[2] = {{0, UTIME_NOW}, {0, UTIME_OMIT}};
+                (void)utimensat(AT_FDCWD, file.c_str(), used, 0);
             } else {
                 train();
                 torch::serialize::OutputArchive out;
