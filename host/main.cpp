@@ -42,10 +42,14 @@ int worker_main() {
     _exit(rc); // skip libtorch's static destructors: nothing is left to clean up
 }
 
+constexpr const char* kSetHelp =
+    "override one key after the profile, as TOML: method.lr=0.1, 'model.width={ grid = [32, 64] }' (repeatable)";
+
 // Every subcommand's options, filled by CLI11.
 struct Cli {
     iclr::CommonOptions common;
-    std::string plugin_name, sweep, profile, sql, format = "table", run_id, run_b;
+    std::string plugin_name, sweep, sql, format = "table", run_id, run_b;
+    iclr::SweepVariant variant; // plan's --profile, --set
     std::vector<std::string> folders;
     iclr::RunOptions run;
     iclr::VerifyOptions verify;
@@ -70,16 +74,19 @@ struct Cli {
         plan->footer("Example:\n  iclr plan sweeps/mlti.toml --profile ci   arms, trial counts, claims; errors as "
                      "file:line:col");
         plan->add_option("sweep", sweep, "sweep file (.toml)")->required();
-        plan->add_option("--profile", profile, "apply [profile.NAME] from the sweep");
+        plan->add_option("--profile", variant.profile, "apply [profile.NAME] from the sweep");
+        plan->add_option("--set", variant.sets, kSetHelp)->allow_extra_args(false);
 
         run_cmd = app.add_subcommand("run", "run a sweep (resumable: finished trials are skipped)");
         run_cmd->footer("Examples:\n  iclr run sweeps/forgetting_vs_scale.toml           the default profile, into "
                         "results/iclr.db\n"
                         "  iclr run sweeps/mlti.toml --profile ci --db /tmp/x.db\n"
+                        "  iclr run sweeps/lp_ft.toml --set method.epochs=2 --set sweep.seeds=1   keys overridden\n"
                         "  iclr run sweeps/forgetting_vs_scale.toml --launcher slurm --max-parallel 50 --wait\n"
                         "Ctrl-C stops cleanly; running it again resumes (finished trials are skipped).");
         run_cmd->add_option("sweep", run.sweep, "sweep file (.toml)")->required();
-        run_cmd->add_option("--profile", run.profile, "apply [profile.NAME] from the sweep");
+        run_cmd->add_option("--profile", run.variant.profile, "apply [profile.NAME] from the sweep");
+        run_cmd->add_option("--set", run.variant.sets, kSetHelp)->allow_extra_args(false);
         run_cmd
             ->add_option("-j,--jobs", run.jobs,
                          "trials at once, or auto (one per core, at most the trials to run; default: the "
@@ -139,7 +146,8 @@ struct Cli {
         verify_cmd->footer("Example:\n  iclr verify sweeps/forgetting_vs_scale.toml --format markdown   "
                            "held / not held / inconclusive, with 95% CIs");
         verify_cmd->add_option("sweep", verify.sweep, "sweep file (.toml)")->required();
-        verify_cmd->add_option("--profile", verify.profile, "apply [profile.NAME] from the sweep");
+        verify_cmd->add_option("--profile", verify.variant.profile, "apply [profile.NAME] from the sweep");
+        verify_cmd->add_option("--set", verify.variant.sets, kSetHelp)->allow_extra_args(false);
         verify_cmd->add_option("-f,--format", verify.format, "table, markdown or json");
         verify_cmd->add_flag("--strict", verify.strict, "exit 1 unless every claim held");
         add_common(verify_cmd);
@@ -147,7 +155,8 @@ struct Cli {
         report_cmd = app.add_subcommand(
             "report", "one self-contained HTML page of a sweep's results: claims, figures, provenance, failures");
         report_cmd->add_option("sweep", report.sweep, "sweep file (.toml)")->required();
-        report_cmd->add_option("--profile", report.profile, "apply [profile.NAME] from the sweep");
+        report_cmd->add_option("--profile", report.variant.profile, "apply [profile.NAME] from the sweep");
+        report_cmd->add_option("--set", report.variant.sets, kSetHelp)->allow_extra_args(false);
         report_cmd->add_option("-o,--out", report.out,
                                "the page (default: results/reports/NAME.html beside the database); with --format md "
                                "the summary (default: stdout)");
@@ -202,7 +211,7 @@ struct Cli {
 
     int dispatch() {
         if (*plugins) return iclr::cmd_plugins(plugin_name);
-        if (*plan) return iclr::cmd_plan(sweep, profile);
+        if (*plan) return iclr::cmd_plan(sweep, variant);
         if (*run_cmd) {
             run.common = common;
             return iclr::cmd_run(run);

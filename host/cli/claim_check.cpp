@@ -60,12 +60,12 @@ std::vector<Checked> run_queries(Store& store, const SweepSpec& spec) {
 // versions): a verdict counts only them, so runs of an older config of the sweep or of another
 // profile in the same database are not pooled in. Empty (no filtering) when the sweep cannot be
 // planned here (its plugins are not built), with a note saying so.
-std::optional<std::set<int64_t>> current_runs(Store& store, const std::string& sweep, const std::string& profile) {
+std::optional<std::set<int64_t>> current_runs(Store& store, const std::string& sweep, const SweepVariant& variant) {
     std::set<std::string> keys;
     try {
         PluginRegistry reg;
         reg.discover();
-        SweepArms arms = load_sweep(sweep, profile, reg);
+        SweepArms arms = load_sweep(sweep, variant, reg);
         for (uint32_t k = 0; k < arms.specs.size(); ++k)
             arms.expansions[k]->for_each([&](const TrialPoint& p) {
                 keys.insert(resolve_trial(arms.specs[k], arms.plugins[k], p).key);

@@ -26,7 +26,7 @@ int column(const ResultSet& rs, std::initializer_list<const char*> names);
 std::vector<Checked> run_queries(Store& store, const SweepSpec& spec);
 // The ids of the runs that are trials of the sweep file as written (this profile, these plugin
 // versions); nullopt, with a note on stderr, when the sweep cannot be planned here.
-std::optional<std::set<int64_t>> current_runs(Store& store, const std::string& sweep, const std::string& profile);
+std::optional<std::set<int64_t>> current_runs(Store& store, const std::string& sweep, const SweepVariant& variant);
 // A claim's rows as numbers; with `current`, rows of other runs (run_id, or base_run_id for a
 // paired row) are left out and counted; the run ids used are appended to run_ids.
 std::vector<claims::Row> rows_of(const ResultSet& rs, const std::optional<std::set<int64_t>>& current,

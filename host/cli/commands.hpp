@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/results_layout.hpp"
+#include "sweep/sweep.hpp"
 
 namespace iclr {
 
@@ -26,9 +27,10 @@ struct SlurmFlags {
 };
 
 int cmd_plugins(const std::string& which);
-int cmd_plan(const std::string& sweep, const std::string& profile);
+int cmd_plan(const std::string& sweep, const SweepVariant& variant);
 struct RunOptions {
-    std::string sweep, profile;
+    std::string sweep;
+    SweepVariant variant;           // --profile, --set
     std::string jobs;               // "" = the sweep's own setting; a number or "auto"
     int threads = 0;                // torch threads per trial; 0 = cores / jobs
     bool rerun_changed = false;     // rerun finished trials whose plugin builds differ from today's
@@ -50,13 +52,15 @@ int cmd_query(const std::string& sql, const std::string& format, const CommonOpt
 int cmd_show(const std::string& run, const std::string& format, const CommonOptions& c);
 int cmd_diff(const std::string& a, const std::string& b, const std::string& format, const CommonOptions& c);
 struct VerifyOptions {
-    std::string sweep, profile, format = "table";
+    std::string sweep, format = "table";
+    SweepVariant variant;
     bool strict = false; // exit 1 unless every claim held
     CommonOptions common;
 };
 int cmd_verify(const VerifyOptions& o);
 struct ReportOptions {
-    std::string sweep, profile, format = "html";
+    std::string sweep, format = "html";
+    SweepVariant variant;
     std::string out;  // the page (html) or the summary (md; stdout when empty)
     std::string html; // md: the page to link to (default: where html would be written)
     CommonOptions common;

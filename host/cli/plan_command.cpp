@@ -76,12 +76,13 @@ uint64_t print_arm(const SweepArms& arms, uint32_t k) {
 
 } // namespace
 
-int cmd_plan(const std::string& file, const std::string& profile) {
+int cmd_plan(const std::string& file, const SweepVariant& variant) {
     PluginRegistry reg;
     reg.discover();
-    SweepArms arms = load_sweep(file, profile, reg);
+    SweepArms arms = load_sweep(file, variant, reg);
     const SweepSpec& spec = arms.base();
-    fmt::print("sweep {}{}: {}\n", spec.name, profile.empty() ? "" : " (profile " + profile + ")", spec.description);
+    fmt::print("sweep {}{}: {}\n", spec.name, variant.flags().empty() ? "" : " (" + variant.flags().substr(1) + ")",
+               spec.description);
     uint64_t total = 0;
     std::string per_arm;
     for (uint32_t k = 0; k < arms.specs.size(); ++k) {

@@ -92,13 +92,13 @@ report::Scripts vega_scripts() {
 int cmd_report(const ReportOptions& o) {
     std::string format = o.format == "markdown" ? "md" : o.format;
     if (format != "html" && format != "md") throw UserError("iclr report: --format is html or md");
-    SweepSpec spec = parse_arms(o.sweep, o.profile).front();
+    SweepSpec spec = parse_arms(o.sweep, o.variant).front();
     std::string db_path = o.common.db_path();
     std::error_code ec;
     if (!std::filesystem::exists(db_path, ec))
         throw UserError(db_path + ": no such database (run the sweep first, or pass --db)");
     auto store = Store::open_read(db_path);
-    auto current = current_runs(*store, o.sweep, o.profile);
+    auto current = current_runs(*store, o.sweep, o.variant);
     report::Report r = report::gather(*store, spec, db_path, current);
     r.claims = claim_results(*store, spec, current);
     std::filesystem::path html = o.out.empty() || format == "md"

@@ -72,7 +72,7 @@ void give_tail_the_cores(std::deque<QueuedTrial>& queue, int jobs) {
 int cmd_run(const RunOptions& o) {
     PluginRegistry reg;
     reg.discover();
-    SweepArms arms = load_sweep(o.sweep, o.profile, reg);
+    SweepArms arms = load_sweep(o.sweep, o.variant, reg);
     const SweepSpec& spec = arms.base();
     if (arms.raw_count() > kMaxTrialsPerRun)
         throw UserError(

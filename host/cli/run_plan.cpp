@@ -115,14 +115,9 @@ std::string payload(const ResolvedTrial& t, int64_t run_id, int threads, int64_t
 Planned plan_runs(Store& store, const SweepArms& arms, const RunOptions& o, const std::set<std::string>& busy) {
     const SweepSpec& spec = arms.base();
     GitState git = git_state();
-    SweepRecord rec{spec.name,
-                    absolute_path(o.sweep),
-                    o.profile,
-                    spec.source_text,
-                    sha256_hex(spec.source_text),
-                    git.commit,
-                    host_name(),
-                    git.dirty};
+    SweepRecord rec{spec.name,         absolute_path(o.sweep),
+                    o.variant.profile, // the --set overrides are in the source text
+                    spec.source_text,  sha256_hex(spec.source_text), git.commit, host_name(), git.dirty};
     Planned plan;
     std::vector<QueuedTrial> queued; // in grid order, then put in run_order
     std::vector<std::string> groups;

@@ -45,7 +45,7 @@ ResultSet verdict_table(const std::vector<std::pair<const ClaimSpec*, claims::Ve
 } // namespace
 
 int cmd_verify(const VerifyOptions& o) {
-    std::vector<SweepSpec> arms = parse_arms(o.sweep, o.profile); // claims are the sweep's, whatever its arms
+    std::vector<SweepSpec> arms = parse_arms(o.sweep, o.variant); // claims are the sweep's, whatever its arms
     const SweepSpec& spec = arms.front();
     Format f = parse_format(o.format);
     if (spec.claims.empty()) {
@@ -58,7 +58,7 @@ int cmd_verify(const VerifyOptions& o) {
         throw UserError(db_path + ": no such database (run the sweep first, or pass --db)");
     auto store = Store::open_write(db_path);
     std::vector<Checked> checked = run_queries(*store, spec);
-    auto current = current_runs(*store, o.sweep, o.profile);
+    auto current = current_runs(*store, o.sweep, o.variant);
     std::vector<std::pair<const ClaimSpec*, claims::Verdict>> verdicts;
     std::vector<std::string> notes;
     for (const auto& [c, rs] : checked) {

@@ -232,7 +232,7 @@ Report gather(Store& store, const SweepSpec& spec, const std::string& db_path,
     r.sweep_name = spec.name;
     r.description = spec.description;
     r.sweep_file = spec.file;
-    r.profile = spec.profile;
+    r.flags = spec.variant.flags();
     r.db_path = db_path;
     r.generated_at = now_iso();
     Statement n(store.db(), "SELECT COUNT(*) FROM report_runs");

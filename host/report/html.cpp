@@ -150,7 +150,7 @@ std::string render_html(const Report& r, const Scripts& js) {
     out += "<script>" + script_safe(js.vega) + "</script>\n<script>" + script_safe(js.vega_lite) +
            "</script>\n<script>" + script_safe(js.vega_embed) + "</script>\n</head><body>\n";
     out += "<h1>" + esc(r.sweep_name) + "</h1>\n<p>" + esc(r.description) + "</p>\n";
-    out += "<p class=\"note\">" + esc(r.sweep_file) + (r.profile.empty() ? "" : " (profile " + esc(r.profile) + ")") +
+    out += "<p class=\"note\">" + esc(r.sweep_file) + (r.flags.empty() ? "" : " (" + esc(r.flags.substr(1)) + ")") +
            " · database " + esc(r.db_path) + " · " + std::to_string(r.runs) + " runs · generated " +
            esc(r.generated_at) + " by <code>iclr report</code></p>\n";
     out += "<h2>Runs</h2>\n" + table(r.statuses) + table(r.provenance, "provenance");
@@ -195,8 +195,8 @@ std::string render_markdown(const Report& r, const std::string& html_link) {
         return out + "\n";
     };
     std::string out = "## " + r.sweep_name + "\n\n" + r.description + "\n\n";
-    out += "Report: [" + html_link + "](" + html_link + ") (`iclr report " + r.sweep_file +
-           (r.profile.empty() ? "" : " --profile " + r.profile) + "`), " + std::to_string(r.runs) + " runs.\n\n";
+    out += "Report: [" + html_link + "](" + html_link + ") (`iclr report " + r.sweep_file + r.flags + "`), " +
+           std::to_string(r.runs) + " runs.\n\n";
     out += md(r.statuses);
     if (!r.claims.empty()) {
         out += "| claim | n | estimate | 95% CI | verdict |\n| --- | --- | --- | --- | --- |\n";

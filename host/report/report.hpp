@@ -29,9 +29,10 @@ struct Table {
 };
 
 struct Report {
-    std::string sweep_name, description, sweep_file, profile, db_path, generated_at;
-    Table provenance; // commit, plugins, hosts, dates
-    Table statuses;   // status, runs
+    std::string sweep_name, description, sweep_file, db_path, generated_at;
+    std::string flags; // the variant as command-line flags: " --profile ci --set 'method.lr=0.1'", or ""
+    Table provenance;  // commit, plugins, hosts, dates
+    Table statuses;    // status, runs
     std::vector<ClaimResult> claims;
     std::vector<Figure> figures; // declared [[plot]]s, else the defaults
     bool default_figures = false;

@@ -55,7 +55,7 @@ std::vector<std::string> arm_names(ParseContext& ctx, const toml::node& node) {
 struct Document {
     const std::string& text;
     const std::string& file;
-    const std::string& profile;
+    const SweepVariant& variant;
     const FileReader& read;
 };
 
@@ -64,10 +64,10 @@ struct Document {
 std::pair<SweepSpec, toml::table> fresh_copy(const Document& d, const std::string& arm, ParseContext& ctx) {
     SweepSpec spec;
     spec.file = d.file;
-    spec.profile = d.profile;
+    spec.variant = d.variant;
     spec.arm = arm;
     toml::table root = load_document(ctx, d.text, d.read, spec.source_text);
-    apply_profile(ctx, root, d.profile);
+    apply_variant(ctx, root, d.variant, spec.source_text);
     return {std::move(spec), std::move(root)};
 }
 
@@ -182,20 +182,20 @@ merge_arm_diagnostics(const std::vector<std::pair<std::string, std::vector<Diagn
     return out;
 }
 
-std::vector<SweepSpec> parse_arms_text(const std::string& text, const std::string& file, const std::string& profile,
+std::vector<SweepSpec> parse_arms_text(const std::string& text, const std::string& file, const SweepVariant& variant,
                                        const FileReader& read_in) {
     FileReader read = read_in ? read_in : disk_reader();
     ParseContext ctx(file);
     std::string source;
     toml::table root = load_document(ctx, text, read, source);
-    apply_profile(ctx, root, profile);
+    apply_variant(ctx, root, variant, source);
     const toml::node* arms = root.get("arm");
     std::optional<PluginAxis> axis = plugin_axis(ctx, root);
     ctx.fail_if_any();
-    if (!arms && !axis) return {parse_document(ctx, root, profile, std::move(source))}; // no second read
+    if (!arms && !axis) return {parse_document(ctx, root, variant, std::move(source))}; // no second read
     std::vector<std::string> names = arms ? arm_names(ctx, *arms) : axis->plugins;
     ctx.fail_if_any();
-    Document doc{text, file, profile, read};
+    Document doc{text, file, variant, read};
     std::vector<SweepSpec> specs;
     std::vector<std::pair<std::string, std::vector<Diagnostic>>> diags;
     // With both, the plugin varies slowest: every arm on the first plugin, then on the next.
@@ -220,8 +220,8 @@ std::vector<SweepSpec> parse_arms_text(const std::string& text, const std::strin
     return specs;
 }
 
-std::vector<SweepSpec> parse_arms(const std::string& file, const std::string& profile) {
-    return parse_arms_text(*read_sweep_file(file), file, profile);
+std::vector<SweepSpec> parse_arms(const std::string& file, const SweepVariant& variant) {
+    return parse_arms_text(*read_sweep_file(file), file, variant);
 }
 
 } // namespace iclr

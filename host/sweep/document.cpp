@@ -1,7 +1,8 @@
-// Document loading: TOML syntax, the key-depth guard, includes with cycle detection, profiles.
+// Document loading: TOML syntax, the key-depth guard, includes with cycle detection, profiles, overrides.
 #include "sweep/document.hpp"
 
 #include <filesystem>
+#include <set>
 
 #include "common/text_file.hpp"
 
@@ -135,6 +136,8 @@ toml::table load_document(ParseContext& ctx, const std::string& text, const File
     return loader.load(text, ctx.file());
 }
 
+namespace {
+
 void apply_profile(ParseContext& ctx, toml::table& root, const std::string& profile) {
     toml::table* profiles = root["profile"].as_table();
     if (!profile.empty()) {
@@ -152,6 +155,54 @@ void apply_profile(ParseContext& ctx, toml::table& root, const std::string& prof
         merge(root, std::move(overlay));
     }
     root.erase("profile");
+}
+
+// The sections an override may change: the plain tables every trial is made of.
+const std::set<std::string> kSettable{"sweep", "dataset", "pretrain", "model", "method"};
+
+// One `--set KEY=VALUE`: parsed as TOML with itself as the file name, so a diagnostic (a syntax
+// error here, an unknown parameter or a bad value in validation) points into the override.
+void apply_set(ParseContext& ctx, toml::table& root, const std::string& set, std::string& source_text) {
+    const std::string where = "--set " + set;
+    check_key_depth(ctx, set, where);
+    toml::parse_result parsed = toml::parse(set, where);
+    if (!parsed) {
+        const auto& e = parsed.error();
+        ctx.err({where, int(e.source().begin.line), int(e.source().begin.column)},
+                "expected SECTION.KEY=VALUE with a TOML value (method.lr=0.1, model.width={ grid = [32, 64] }, "
+                "method.optimizer='adam'): " +
+                    std::string(e.description()));
+        ctx.fail();
+    }
+    toml::table over = std::move(parsed).table();
+    for (auto&& [k, v] : over)
+        if (!kSettable.count(std::string(k.str())) || !v.is_table() || v.as_table()->is_inline()) {
+            ctx.err(v,
+                    "--set changes one key of [sweep], [dataset], [pretrain], [model] or [method]: SECTION.KEY=VALUE, "
+                    "e.g. method.lr=0.1");
+            ctx.fail();
+        }
+    source_text += "\n# ---- --set " + set + " ----\n" + set + "\n";
+    merge(root, std::move(over));
+}
+
+} // namespace
+
+void apply_variant(ParseContext& ctx, toml::table& root, const SweepVariant& variant, std::string& source_text) {
+    apply_profile(ctx, root, variant.profile);
+    for (const auto& set : variant.sets)
+        apply_set(ctx, root, set, source_text);
+}
+
+std::string SweepVariant::flags() const {
+    std::string out = profile.empty() ? "" : " --profile " + profile;
+    for (const auto& s : sets) {
+        std::string quoted = "'";
+        for (char c : s)
+            quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+        out += " --set " + quoted + "'";
+    }
+    return out;
 }
 
 } // namespace iclr

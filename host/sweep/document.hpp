@@ -1,4 +1,4 @@
-// A sweep document: one file, its includes and the chosen profile, merged into one TOML table.
+// A sweep document: one file, its includes, the chosen profile and overrides, merged into one TOML table.
 #pragma once
 
 #include <functional>
@@ -28,7 +28,9 @@ toml::table load_document(ParseContext& ctx, const std::string& text, const File
 // tables merge key by key, anything else replaces.
 void merge_tables(toml::table& into, toml::table&& from);
 
-// Overlays [profile.NAME] on the root and drops the [profile] tables; an unknown profile fails.
-void apply_profile(ParseContext& ctx, toml::table& root, const std::string& profile);
+// Overlays [profile.NAME] on the root and drops the [profile] tables (an unknown profile fails),
+// then each `--set KEY=VALUE` (a one-line TOML document; its diagnostics name it as their file,
+// "--set method.lr=x:1:11"), appending each to source_text so the recorded sweep says it.
+void apply_variant(ParseContext& ctx, toml::table& root, const SweepVariant& variant, std::string& source_text);
 
 } // namespace iclr

@@ -43,8 +43,9 @@ class Parser {
             if (key == "include") continue; // resolved by load_document()
             if (key != "sweep" && key != "metric" && key != "claim" && key != "plot" && key != "arm" &&
                 std::find(std::begin(kRoles), std::end(kRoles), key) == std::end(kRoles))
-                ctx_.err(node, "unknown section '" + key +
-                                   "' (expected sweep, dataset, pretrain, model, method, metric, arm, claim, plot, profile)");
+                ctx_.err(node,
+                         "unknown section '" + key +
+                             "' (expected sweep, dataset, pretrain, model, method, metric, arm, claim, plot, profile)");
         }
     }
 
@@ -140,23 +141,23 @@ SweepSpec parse_root(ParseContext& ctx, const toml::table& root, SweepSpec spec)
     return spec;
 }
 
-SweepSpec parse_document(ParseContext& ctx, const toml::table& root, const std::string& profile, std::string source) {
+SweepSpec parse_document(ParseContext& ctx, const toml::table& root, const SweepVariant& variant, std::string source) {
     SweepSpec spec;
     spec.file = ctx.file();
-    spec.profile = profile;
+    spec.variant = variant;
     spec.source_text = std::move(source);
     spec = parse_root(ctx, root, std::move(spec));
     ctx.fail_if_any();
     return spec;
 }
 
-SweepSpec parse_sweep_text(const std::string& text, const std::string& file, const std::string& profile,
+SweepSpec parse_sweep_text(const std::string& text, const std::string& file, const SweepVariant& variant,
                            const FileReader& read) {
     ParseContext ctx(file);
     std::string source;
     toml::table root = load_document(ctx, text, read ? read : disk_reader(), source);
-    apply_profile(ctx, root, profile);
-    return parse_document(ctx, root, profile, std::move(source));
+    apply_variant(ctx, root, variant, source);
+    return parse_document(ctx, root, variant, std::move(source));
 }
 
 std::optional<std::string> read_sweep_file(const std::string& file) {
@@ -172,8 +173,8 @@ std::optional<std::string> read_sweep_file(const std::string& file) {
     return text;
 }
 
-SweepSpec parse_sweep(const std::string& file, const std::string& profile) {
-    return parse_sweep_text(*read_sweep_file(file), file, profile);
+SweepSpec parse_sweep(const std::string& file, const SweepVariant& variant) {
+    return parse_sweep_text(*read_sweep_file(file), file, variant);
 }
 
 } // namespace iclr

@@ -68,6 +68,16 @@ struct ExcludeRule {
     SourcePos pos;
 };
 
+// Which variant of a sweep file is meant: its [profile.NAME] (none when empty), then each
+// `--set KEY=VALUE` in order, each merged over the file's tables as a profile is (an [[arm]]'s own
+// keys still win over both: they are what makes the arm).
+struct SweepVariant {
+    std::string profile;
+    std::vector<std::string> sets; // "method.lr=0.1", "model.width={ grid = [32, 64] }"
+    // As command-line flags, quoted for a shell: " --profile ci --set 'method.lr=0.1'" ("" for none).
+    std::string flags() const;
+};
+
 struct SweepSpec {
     std::string arm;  // the [[arm]] this spec is ("" when the sweep has no arms)
     std::string axis; // with [[arm]] and a plugin axis both: the plugin this copy runs, "dataset=mnist"
@@ -75,7 +85,7 @@ struct SweepSpec {
     std::string arm_label() const { return axis.empty() ? arm : arm + " on " + axis; }
     std::string file;
     std::string source_text;
-    std::string profile;
+    SweepVariant variant;
     std::string name, description;
     std::vector<int64_t> seeds{0};
     int jobs = 0;                      // trials at once; 0 = "auto" (the default: cores, at most the trials to run)
@@ -105,16 +115,16 @@ using FileReader = std::function<std::optional<std::string>(const std::string& p
 
 // Parses and checks the structure of a sweep file (plugin schemas are checked by validate_sweep).
 // Throws SweepError with every problem found, each at file:line:column.
-SweepSpec parse_sweep(const std::string& file, const std::string& profile = "");
+SweepSpec parse_sweep(const std::string& file, const SweepVariant& variant = {});
 // The same for text already read; includes are read through `read`.
-SweepSpec parse_sweep_text(const std::string& text, const std::string& file, const std::string& profile = "",
+SweepSpec parse_sweep_text(const std::string& text, const std::string& file, const SweepVariant& variant = {},
                            const FileReader& read = {});
 // A sweep with [[arm]] tables as one spec per arm: the base sweep with the arm's sections merged
 // in (its own grids expand inside it). A sweep without arms gives one spec with arm "". Errors
 // of one arm are prefixed with its name; errors every arm shares are reported once.
-std::vector<SweepSpec> parse_arms(const std::string& file, const std::string& profile = "");
+std::vector<SweepSpec> parse_arms(const std::string& file, const SweepVariant& variant = {});
 std::vector<SweepSpec> parse_arms_text(const std::string& text, const std::string& file,
-                                       const std::string& profile = "", const FileReader& read = {});
+                                       const SweepVariant& variant = {}, const FileReader& read = {});
 // The plugin kind a section role takes: [pretrain] names a dataset plugin.
 iclr_kind role_kind(const std::string& role);
 

@@ -19,9 +19,9 @@ std::string SweepArms::describe(uint32_t arm, const TrialPoint& p) const {
     return "arm=" + a.arm + (a.axis.empty() ? "" : " " + a.axis) + " " + s;
 }
 
-SweepArms load_sweep(const std::string& file, const std::string& profile, const PluginRegistry& registry) {
+SweepArms load_sweep(const std::string& file, const SweepVariant& variant, const PluginRegistry& registry) {
     SweepArms a;
-    a.specs = parse_arms(file, profile);
+    a.specs = parse_arms(file, variant);
     a.plugins = validate_arms(a.specs, registry);
     for (const auto& spec : a.specs) // specs no longer move: each expansion keeps a reference
         a.expansions.push_back(std::make_unique<Expansion>(spec));

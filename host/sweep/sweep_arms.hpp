@@ -26,6 +26,6 @@ struct SweepArms {
 };
 
 // Parses, validates and expands; throws SweepError with every problem of every arm.
-SweepArms load_sweep(const std::string& file, const std::string& profile, const PluginRegistry& registry);
+SweepArms load_sweep(const std::string& file, const SweepVariant& variant, const PluginRegistry& registry);
 
 } // namespace iclr

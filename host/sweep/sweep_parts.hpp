@@ -31,8 +31,8 @@ std::vector<ExcludeRule> parse_excludes(ParseContext& ctx, const toml::array& ar
 
 // parser.cpp: a document's root to a spec; a sweep file's text (exists, not too large, readable).
 SweepSpec parse_root(ParseContext& ctx, const toml::table& root, SweepSpec spec);
-// A loaded document (profile applied) to a spec without arms; throws SweepError on any problem.
-SweepSpec parse_document(ParseContext& ctx, const toml::table& root, const std::string& profile, std::string source);
+// A loaded document (variant applied) to a spec without arms; throws SweepError on any problem.
+SweepSpec parse_document(ParseContext& ctx, const toml::table& root, const SweepVariant& variant, std::string source);
 std::optional<std::string> read_sweep_file(const std::string& file);
 
 // arms.cpp: a diagnostic every arm has once; the others prefixed "arm 'NAME': ".

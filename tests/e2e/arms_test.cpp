@@ -89,3 +89,44 @@ TEST(Arms, ABaseParameterTheArmsPluginLacksNamesBoth) {
         << r.out;
     EXPECT_FALSE(has(r.out, "arm 'finetune'")) << r.out;
 }
+
+// `--set` as a user meets it: plan names the variant and counts its trials; run runs exactly those
+// and records the overrides in the sweep's source text; the same command again skips them all;
+// verify finds the runs only when given the same flags; a bad --set is one line that quotes it.
+TEST(Arms, SetOverridesKeysForPlanRunAndVerify) {
+    Scratch s;
+    std::string file = s.write("three.toml", kThreeMethods);
+    auto with_sets = [](std::vector<std::string> args) {
+        for (const char* a : {"--set", "sweep.seeds=1", "--set", "method.lr=0.1"})
+            args.push_back(a);
+        return args;
+    };
+    auto plan = s.run(with_sets({"plan", file}));
+    ASSERT_EQ(plan.code, 0) << plan.out;
+    EXPECT_TRUE(has(plan.out, "sweep three_methods (--set 'sweep.seeds=1' --set 'method.lr=0.1')")) << plan.out;
+    EXPECT_TRUE(has(plan.out, "trials in all: 4")) << plan.out;
+    auto run = s.run(with_sets({"run", file}));
+    ASSERT_EQ(run.code, 0) << run.out;
+    EXPECT_TRUE(has(run.out, "4 trials, 0 already done, 4 to run")) << run.out;
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs WHERE status = 'done' AND seed = 0 AND "
+                      "json_extract(config_json, '$.method.params.lr') = 0.1"),
+              4);
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM sweeps WHERE source LIKE '%# ---- --set method.lr=0.1 ----%'"), 1);
+    auto again = s.run(with_sets({"run", file}));
+    EXPECT_TRUE(has(again.out, "4 trials, 4 already done, 0 to run")) << again.out;
+
+    auto as_written = s.run({"verify", file});
+    EXPECT_TRUE(has(as_written.out, "no runs of the sweep as written")) << as_written.out;
+    auto verify = s.run(with_sets({"verify", file}));
+    EXPECT_EQ(verify.code, 0) << verify.out;
+    EXPECT_FALSE(has(verify.out, "no runs of the sweep as written")) << verify.out;
+    EXPECT_TRUE(has(verify.out, "replay forgets less than finetune  less  1")) << verify.out;
+
+    auto bad = s.run({"plan", file, "--set", "method.lrr=0.1"});
+    EXPECT_EQ(bad.code, 2) << bad.out;
+    EXPECT_TRUE(has(bad.out, "--set method.lrr=0.1:1:12: ")) << bad.out;
+    EXPECT_TRUE(has(bad.out, "has no parameter 'lrr'")) << bad.out;
+    bad = s.run({"run", file, "--set", "method.optimizer=adam"});
+    EXPECT_EQ(bad.code, 2) << bad.out;
+    EXPECT_TRUE(has(bad.out, "--set method.optimizer=adam:1:18: expected SECTION.KEY=VALUE")) << bad.out;
+}

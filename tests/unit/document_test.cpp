@@ -25,7 +25,7 @@ struct MemoryFiles {
 
 std::string first_error(const std::string& text, MemoryFiles& fs) {
     try {
-        parse_sweep_text(text, "dir/main.toml", "", fs.reader());
+        parse_sweep_text(text, "dir/main.toml", {}, fs.reader());
     } catch (const SweepError& e) {
         return e.diagnostics.at(0).str();
     }
@@ -37,7 +37,7 @@ std::string first_error(const std::string& text, MemoryFiles& fs) {
 TEST(Document, IncludesMergeWithThisFileWinning) {
     MemoryFiles fs;
     fs.files["dir/base.toml"] = "[sweep]\nseeds = 5\njobs = 2\n[method]\nplugin = \"noop\"\nvalues = 3\n";
-    SweepSpec s = parse_sweep_text("include = [\"base.toml\"]\n[sweep]\nseeds = 2\n", "dir/main.toml", "", fs.reader());
+    SweepSpec s = parse_sweep_text("include = [\"base.toml\"]\n[sweep]\nseeds = 2\n", "dir/main.toml", {}, fs.reader());
     EXPECT_EQ(fs.reads, std::vector<std::string>{"dir/base.toml"});
     EXPECT_EQ(s.seeds.size(), 2u); // this file wins
     EXPECT_EQ(s.jobs, 2);          // the include's key stays
@@ -50,7 +50,7 @@ TEST(Document, NestedIncludesAreRelativeToTheIncludingFile) {
     MemoryFiles fs;
     fs.files["dir/sub/a.toml"] = "include = [\"b.toml\"]\n";
     fs.files["dir/sub/b.toml"] = "[method]\nplugin = \"noop\"\n";
-    SweepSpec s = parse_sweep_text("include = [\"sub/a.toml\"]\n", "dir/main.toml", "", fs.reader());
+    SweepSpec s = parse_sweep_text("include = [\"sub/a.toml\"]\n", "dir/main.toml", {}, fs.reader());
     EXPECT_EQ(s.section("method")->plugin, "noop");
     EXPECT_EQ(fs.reads, (std::vector<std::string>{"dir/sub/a.toml", "dir/sub/b.toml"}));
 }

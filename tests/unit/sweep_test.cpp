@@ -8,7 +8,7 @@ using namespace iclr;
 namespace {
 
 SweepSpec parse(const std::string& text, const std::string& profile = "") {
-    return parse_sweep_text(text, "s.toml", profile);
+    return parse_sweep_text(text, "s.toml", SweepVariant{profile, {}});
 }
 
 // The diagnostics of a sweep that must fail, as "line:col: message" strings.
@@ -360,4 +360,67 @@ TEST(Arms, WithAPluginAxisEveryArmRunsOnEveryPlugin) {
                   std::string::npos)
             << e.what();
     }
+}
+
+// `--set SECTION.KEY=VALUE`: TOML values merged over the file after the profile, in order; each
+// one is in the recorded source text; an arm's own keys still win (they are what makes the arm).
+TEST(Sweep, SetOverridesKeysAfterTheProfileAndIsRecorded) {
+    const char* text = R"(
+[sweep]
+seeds = 1
+[method]
+plugin = "m"
+lr = 0.1
+epochs = 3
+[profile.full.method]
+lr = { grid = [0.1, 0.2, 0.3] }
+)";
+    SweepSpec s = parse_sweep_text(text, "s.toml", SweepVariant{"full", {"method.lr=0.5", "sweep.seeds=2"}});
+    EXPECT_EQ(s.section("method")->fixed.at("lr").f, 0.5);
+    EXPECT_EQ(s.section("method")->fixed.at("epochs").i, 3);
+    EXPECT_TRUE(s.axes.empty());
+    EXPECT_EQ(s.seeds.size(), 2u);
+    EXPECT_NE(s.source_text.find("\n# ---- --set method.lr=0.5 ----\nmethod.lr=0.5\n"), std::string::npos);
+    s = parse_sweep_text(text, "s.toml", SweepVariant{"", {"method.epochs = { grid = [1, 2] }", "method.epochs=4"}});
+    EXPECT_EQ(s.section("method")->fixed.at("epochs").i, 4) << "the last --set of a key wins";
+    s = parse_sweep_text(text, "s.toml", SweepVariant{"", {"model.plugin='mlp'", "model.width={ grid = [8, 16] }"}});
+    EXPECT_EQ(s.section("model")->plugin, "mlp"); // a section the file does not have
+    EXPECT_EQ(axis(s, "model.width").size(), 2u);
+
+    auto arms = parse_arms_text(kArmed, "s.toml", SweepVariant{"", {"method.values=11", "method.tag=1"}});
+    ASSERT_EQ(arms.size(), 3u);
+    EXPECT_EQ(arms[0].section("method")->fixed.at("values").i, 11);
+    EXPECT_EQ(arms[1].axes.at(0).label, "method.values"); // the arm's own grid
+    EXPECT_EQ(arms[1].section("method")->fixed.at("tag").i, 9);
+    EXPECT_EQ(arms[2].section("method")->fixed.at("tag").i, 1);
+    EXPECT_NE(arms[1].source_text.find("# ---- --set method.tag=1 ----"), std::string::npos);
+}
+
+TEST(Sweep, ABadSetIsAnErrorThatQuotesIt) {
+    auto first_error = [](const std::string& set) {
+        try {
+            parse_sweep_text("[method]\nplugin = \"m\"\n", "s.toml", SweepVariant{"", {set}});
+        } catch (const SweepError& e) {
+            return e.diagnostics.at(0).str();
+        }
+        return std::string("parsed");
+    };
+    EXPECT_EQ(first_error("method.lr=").rfind("--set method.lr=:1:11: expected SECTION.KEY=VALUE with a TOML value", 0),
+              0u)
+        << first_error("method.lr=");
+    EXPECT_EQ(first_error("method.optimizer=adam").rfind("--set method.optimizer=adam:1:18: expected SECTION.KEY", 0),
+              0u)
+        << first_error("method.optimizer=adam"); // a string needs quotes
+    const std::string only = "changes one key of [sweep], [dataset], [pretrain], [model] or [method]";
+    for (const char* bad : {"lr=0.1", "metric.plugin='x'", "method={ lr = 0.1 }", "include=['x.toml']"})
+        EXPECT_NE(first_error(bad).find(only), std::string::npos) << bad << ": " << first_error(bad);
+    EXPECT_EQ(first_error("method.lr={ grid = [] }").rfind("--set method.lr={ grid = [] }:1:", 0), 0u)
+        << first_error("method.lr={ grid = [] }"); // the parser's own checks point into the --set
+}
+
+TEST(Sweep, AVariantAsFlagsQuotesEachSetForAShell) {
+    EXPECT_EQ(SweepVariant{}.flags(), "");
+    EXPECT_EQ((SweepVariant{"ci", {}}).flags(), " --profile ci");
+    EXPECT_EQ((SweepVariant{"", {"method.lr=0.1", "method.optimizer='adam'"}}).flags(),
+              " --set 'method.lr=0.1' --set 'method.optimizer='\\''adam'\\'''");
 }
