@@ -175,6 +175,10 @@ void apply_set(ParseContext& ctx, toml::table& root, const std::string& set, std
         ctx.fail();
     }
     toml::table over = std::move(parsed).table();
+    if (over.empty()) {
+        ctx.err({where, 1, 1}, "expected SECTION.KEY=VALUE, e.g. method.lr=0.1; this sets nothing");
+        ctx.fail();
+    }
     for (auto&& [k, v] : over)
         if (!kSettable.count(std::string(k.str())) || !v.is_table() || v.as_table()->is_inline()) {
             ctx.err(v,

@@ -411,6 +411,8 @@ TEST(Sweep, ABadSetIsAnErrorThatQuotesIt) {
     EXPECT_EQ(first_error("method.optimizer=adam").rfind("--set method.optimizer=adam:1:18: expected SECTION.KEY", 0),
               0u)
         << first_error("method.optimizer=adam"); // a string needs quotes
+    for (const char* nothing : {"", "  # a comment"})
+        EXPECT_NE(first_error(nothing).find("this sets nothing"), std::string::npos) << first_error(nothing);
     const std::string only = "changes one key of [sweep], [dataset], [pretrain], [model] or [method]";
     for (const char* bad : {"lr=0.1", "metric.plugin='x'", "method={ lr = 0.1 }", "include=['x.toml']"})
         EXPECT_NE(first_error(bad).find(only), std::string::npos) << bad << ": " << first_error(bad);
