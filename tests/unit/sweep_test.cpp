@@ -138,18 +138,22 @@ TEST(Sweep, ExcludeRulesParseOperators) {
     EXPECT_TRUE(any_contains(errs, "'method.nope' is not a swept parameter"));
 }
 
-TEST(Sweep, ProfilesOverlayTheBase) {
-    const char* text = R"(
+// A sweep with a profile, for profiles and --set alike.
+constexpr const char* kProfiled = R"(
 [sweep]
 seeds = 1
 [method]
 plugin = "m"
 lr = { grid = [0.1] }
+epochs = 3
 [profile.full.sweep]
 seeds = 5
 [profile.full.method]
 lr = { grid = [0.1, 0.2, 0.3] }
 )";
+
+TEST(Sweep, ProfilesOverlayTheBase) {
+    const char* text = kProfiled;
     EXPECT_EQ(parse(text).seeds.size(), 1u);
     auto full = parse(text, "full");
     EXPECT_EQ(full.seeds.size(), 5u);
@@ -365,16 +369,7 @@ TEST(Arms, WithAPluginAxisEveryArmRunsOnEveryPlugin) {
 // `--set SECTION.KEY=VALUE`: TOML values merged over the file after the profile, in order; each
 // one is in the recorded source text; an arm's own keys still win (they are what makes the arm).
 TEST(Sweep, SetOverridesKeysAfterTheProfileAndIsRecorded) {
-    const char* text = R"(
-[sweep]
-seeds = 1
-[method]
-plugin = "m"
-lr = 0.1
-epochs = 3
-[profile.full.method]
-lr = { grid = [0.1, 0.2, 0.3] }
-)";
+    const char* text = kProfiled;
     SweepSpec s = parse_sweep_text(text, "s.toml", SweepVariant{"full", {"method.lr=0.5", "sweep.seeds=2"}});
     EXPECT_EQ(s.section("method")->fixed.at("lr").f, 0.5);
     EXPECT_EQ(s.section("method")->fixed.at("epochs").i, 3);
