@@ -28,6 +28,37 @@ void expect_refused(Scratch& s, const std::string& file, const std::string& expe
     EXPECT_FALSE(std::filesystem::exists(s.db())) << file << " wrote a database";
 }
 
+// Up to four random edits of `m`: runs deleted, characters inserted or replaced, chunks
+// duplicated, numbers inserted, the rest cut off.
+std::string mutate(std::string m, std::mt19937& rng) {
+    const std::string alphabet = "[]{}=\",.#\n 0123456789-+eabcdefgrstuvwxyz_'\\\x01\xff";
+    auto pick = [&](size_t n) { return n ? size_t(rng() % n) : 0; };
+    for (int edits = 1 + int(pick(4)); edits > 0; --edits) {
+        size_t at = pick(m.size());
+        switch (pick(6)) {
+        case 0:
+            m.erase(at, 1 + pick(40));
+            break; // delete a run
+        case 1:
+            m.insert(at, 1, alphabet[pick(alphabet.size())]);
+            break; // insert a char
+        case 2:
+            if (!m.empty()) m[at] = alphabet[pick(alphabet.size())];
+            break; // replace a char
+        case 3:
+            m.insert(at, m.substr(pick(m.size()), pick(80)));
+            break; // duplicate a chunk
+        case 4:
+            m.insert(at, std::to_string(int64_t(rng()) * (pick(2) ? 1 : -1000003)));
+            break; // numbers
+        case 5:
+            m = m.substr(0, at);
+            break; // truncate
+        }
+    }
+    return m;
+}
+
 } // namespace
 
 TEST(BadInput, EveryMalformedSweepInTheCorpusIsRefusedWithItsPosition) {
@@ -89,35 +120,11 @@ TEST(BadInput, ThousandsOfMutantsOfTheExampleSweepsNeverCrashTheBinary) {
         if (e.path().extension() == ".toml") seeds.push_back(slurp(e.path()));
     ASSERT_FALSE(seeds.empty());
     std::mt19937 rng(2022);
-    const std::string alphabet = "[]{}=\",.#\n 0123456789-+eabcdefgrstuvwxyz_'\\\x01\xff";
     auto pick = [&](size_t n) { return n ? size_t(rng() % n) : 0; };
     int mutants = 0, refused = 0, planned = 0;
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(40);
     while (mutants < 2000 && std::chrono::steady_clock::now() < deadline) {
-        std::string m = seeds[pick(seeds.size())];
-        for (int edits = 1 + int(pick(4)); edits > 0; --edits) {
-            size_t at = pick(m.size());
-            switch (pick(6)) {
-            case 0:
-                m.erase(at, 1 + pick(40));
-                break; // delete a run
-            case 1:
-                m.insert(at, 1, alphabet[pick(alphabet.size())]);
-                break; // insert a char
-            case 2:
-                if (!m.empty()) m[at] = alphabet[pick(alphabet.size())];
-                break; // replace a char
-            case 3:
-                m.insert(at, m.substr(pick(m.size()), pick(80)));
-                break; // duplicate a chunk
-            case 4:
-                m.insert(at, std::to_string(int64_t(rng()) * (pick(2) ? 1 : -1000003)));
-                break; // numbers
-            case 5:
-                m = m.substr(0, at);
-                break; // truncate
-            }
-        }
+        std::string m = mutate(seeds[pick(seeds.size())], rng);
         auto r = s.run({"plan", s.write("mutant.toml", m)});
         ++mutants;
         ASSERT_TRUE(r.code == 0 || r.code == 2) << "mutant " << mutants << " exited " << r.code << ":\n"
@@ -129,6 +136,31 @@ TEST(BadInput, ThousandsOfMutantsOfTheExampleSweepsNeverCrashTheBinary) {
     RecordProperty("mutants", mutants);
     RecordProperty("refused", refused);
     std::printf("mutants: %d (refused %d, valid %d)\n", mutants, refused, planned);
+}
+
+// `--set` overrides, mutated, on a real sweep: every one plans or is one error line, exit 2.
+TEST(BadInput, MutantsOfSetOverridesNeverCrashTheBinary) {
+    Scratch s;
+    const std::string sweep = std::string(ICLR_TEST_SOURCE_DIR) + "/sweeps/forgetting_vs_scale.toml";
+    const std::vector<std::string> seeds{"method.lr=0.1",           "model.width={ grid = [32, 64] }",
+                                         "sweep.seeds=2",           "dataset.tasks=[[0, 1], [2, 3]]",
+                                         "method.optimizer='adam'", "sweep.slurm.partition=\"debug\""};
+    std::mt19937 rng(2022);
+    int mutants = 0, refused = 0;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (mutants < 400 && std::chrono::steady_clock::now() < deadline) {
+        std::string m = mutate(seeds[rng() % seeds.size()], rng);
+        auto r = s.run({"plan", sweep, "--set", m});
+        ++mutants;
+        ASSERT_TRUE(r.code == 0 || r.code == 2) << "--set '" << m << "' exited " << r.code << ":\n" << r.out;
+        if (r.code == 2) {
+            ++refused;
+            EXPECT_EQ(r.out.rfind("iclr: error: ", 0), 0u) << "--set '" << m << "':\n" << r.out;
+        }
+    }
+    EXPECT_GE(mutants, 100) << "too few mutants ran in the time budget";
+    EXPECT_GT(refused, 0);
+    std::printf("--set mutants: %d (refused %d)\n", mutants, refused);
 }
 
 TEST(BadInput, ASweepNamingABrokenPluginFailsBeforeAnyTrialStarts) {
