@@ -32,9 +32,12 @@ extern "C" {
    keys change when a model or data set plugin is rebuilt; Dataset::load's result may be handed to
    other workers from the host's data cache; joint.hpp's joined() of one task returns that task's
    tensors (read-only) instead of a copy. No layout or vtable change: a 2.4 plugin relies on the
-   new config_text, and an older host refuses it. */
+   new config_text, and an older host refuses it.
+   2.5: cache.hpp's BackboneCache::load_or_build moves the backbone file's access time on each
+   hit, which `iclr cache prune` and the cache's size limit order by. A helper's body only: no
+   layout or vtable change, but a plugin built against 2.5 says its backbones' last use is real. */
 #define ICLR_ABI_MAJOR 2
-#define ICLR_ABI_MINOR 4
+#define ICLR_ABI_MINOR 5
 #define ICLR_ENTRY_SYMBOL "iclr_plugin_entry"
 
 typedef enum iclr_kind {
