@@ -157,9 +157,11 @@ struct Cli {
         report_cmd->add_option("sweep", report.sweep, "sweep file (.toml)")->required();
         report_cmd->add_option("--profile", report.variant.profile, "apply [profile.NAME] from the sweep");
         report_cmd->add_option("--set", report.variant.sets, kSetHelp)->allow_extra_args(false);
-        report_cmd->add_option("-o,--out", report.out,
-                               "the page (default: results/reports/NAME.html beside the database); with --format md "
-                               "the summary (default: stdout)");
+        report_cmd->add_option(
+            "-o,--out", report.out,
+            "the page (default: results/reports/NAME.html beside the database; NAME.PROFILE.html with --profile, "
+            "NAME[.PROFILE].set-HASH.html with --set); with --format md "
+            "the summary (default: stdout)");
         report_cmd->add_option("-f,--format", report.format, "html, or md: a Markdown summary linking to the page");
         report_cmd->add_option("--html", report.html, "with --format md: the page to link to");
         report_cmd->footer("Examples:\n  iclr report sweeps/forgetting_vs_scale.toml   "

@@ -102,7 +102,7 @@ int cmd_report(const ReportOptions& o) {
     report::Report r = report::gather(*store, spec, db_path, current);
     r.claims = claim_results(*store, spec, current);
     std::filesystem::path html = o.out.empty() || format == "md"
-                                     ? ResultsLayout(db_path).reports_dir() / (spec.name + ".html")
+                                     ? ResultsLayout(db_path).reports_dir() / (spec.name + o.variant.tag() + ".html")
                                      : std::filesystem::path(o.out);
     if (format == "md" && !o.html.empty()) html = o.html;
     if (format == "md") {

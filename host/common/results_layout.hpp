@@ -12,7 +12,7 @@ namespace iclr {
 //   results/runs/iclr.db/N/          each run's folder for artifacts (per database)
 //   results/cache/                   the content-keyed artifact cache (shared: its keys are hashes)
 //   results/queries/                 saved queries (`iclr report` shows those named after the sweep)
-//   results/reports/                 `iclr report`'s pages, one per sweep
+//   results/reports/                 `iclr report`'s pages, one per sweep and variant (--profile, --set)
 //   results/slurm/iclr.db/SWEEP-ID/  a sweep handed to Slurm: frozen plan, batch script, journals
 //                                    (per database, like runs/: it names the database's run ids)
 // Keyed on the database's full file name (x.db and x.sqlite beside it do not share logs), after

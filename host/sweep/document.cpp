@@ -1,9 +1,11 @@
 // Document loading: TOML syntax, the key-depth guard, includes with cycle detection, profiles, overrides.
 #include "sweep/document.hpp"
 
+#include <cctype>
 #include <filesystem>
 #include <set>
 
+#include "common/file_hash.hpp"
 #include "common/text_file.hpp"
 
 namespace iclr {
@@ -48,6 +50,18 @@ void check_key_depth(ParseContext& ctx, const std::string& text, const std::stri
     }
 }
 
+// `text` as TOML, named `path` in diagnostics; a syntax error is one at its position, `what` first.
+toml::table parse_toml(ParseContext& ctx, const std::string& text, const std::string& path, const std::string& what) {
+    check_key_depth(ctx, text, path);
+    toml::parse_result parsed = toml::parse(text, path);
+    if (!parsed) {
+        const auto& e = parsed.error();
+        ctx.err({path, int(e.source().begin.line), int(e.source().begin.column)}, what + std::string(e.description()));
+        ctx.fail();
+    }
+    return std::move(parsed).table();
+}
+
 // Moves, never copies: a copied toml++ node forgets where it came from, and every error in an
 // included file or a [profile.*] table would lose its file:line:column.
 void merge(toml::table& into, toml::table&& from) {
@@ -66,15 +80,7 @@ class Loader {
         : ctx_(ctx), read_(read), source_text_(source_text) {}
 
     toml::table load(const std::string& text, const std::string& path) {
-        check_key_depth(ctx_, text, path);
-        toml::parse_result parsed = toml::parse(text, path);
-        if (!parsed) {
-            const auto& e = parsed.error();
-            ctx_.err({path, int(e.source().begin.line), int(e.source().begin.column)},
-                     "TOML syntax error: " + std::string(e.description()));
-            ctx_.fail();
-        }
-        toml::table own = std::move(parsed).table();
+        toml::table own = parse_toml(ctx_, text, path, "TOML syntax error: ");
         const toml::node* inc = own.get("include");
         if (!inc) return own;
         const toml::array* list = inc->as_array();
@@ -164,17 +170,9 @@ const std::set<std::string> kSettable{"sweep", "dataset", "pretrain", "model", "
 // error here, an unknown parameter or a bad value in validation) points into the override.
 void apply_set(ParseContext& ctx, toml::table& root, const std::string& set, std::string& source_text) {
     const std::string where = "--set " + set;
-    check_key_depth(ctx, set, where);
-    toml::parse_result parsed = toml::parse(set, where);
-    if (!parsed) {
-        const auto& e = parsed.error();
-        ctx.err({where, int(e.source().begin.line), int(e.source().begin.column)},
-                "expected SECTION.KEY=VALUE with a TOML value (method.lr=0.1, model.width={ grid = [32, 64] }, "
-                "method.optimizer='adam'): " +
-                    std::string(e.description()));
-        ctx.fail();
-    }
-    toml::table over = std::move(parsed).table();
+    toml::table over = parse_toml(ctx, set, where,
+                                  "expected SECTION.KEY=VALUE with a TOML value (method.lr=0.1, model.width={ grid = "
+                                  "[32, 64] }, method.optimizer='adam'): ");
     if (over.empty()) {
         ctx.err({where, 1, 1}, "expected SECTION.KEY=VALUE, e.g. method.lr=0.1; this sets nothing");
         ctx.fail();
@@ -205,6 +203,23 @@ std::string SweepVariant::flags() const {
         for (char c : s)
             quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
         out += " --set " + quoted + "'";
+    }
+    return out;
+}
+
+std::string SweepVariant::tag() const {
+    std::string out;
+    if (!profile.empty()) {
+        // A quoted TOML key may hold anything; a file name keeps letters, digits, '-' and '_'.
+        out = ".";
+        for (char c : profile)
+            out += std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' ? c : '_';
+    }
+    if (!sets.empty()) {
+        std::string joined;
+        for (const auto& s : sets)
+            joined += s + '\n';
+        out += ".set-" + sha256_hex(joined).substr(0, 8);
     }
     return out;
 }

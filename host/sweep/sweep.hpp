@@ -76,6 +76,10 @@ struct SweepVariant {
     std::vector<std::string> sets; // "method.lr=0.1", "model.width={ grid = [32, 64] }"
     // As command-line flags, quoted for a shell: " --profile ci --set 'method.lr=0.1'" ("" for none).
     std::string flags() const;
+    // For file names beside the plain sweep's: ".ci", ".ci.set-3f2a9c1e" (a hash of the sets, in
+    // order), "" for none: one variant's report does not overwrite another's (profile names that differ
+    // only in characters a file name drops, '.' or ' ', share a tag).
+    std::string tag() const;
 };
 
 struct SweepSpec {

@@ -66,8 +66,8 @@ TEST(Report, ForgettingSweepPageDrawsEveryFigureInChromiumAndAgreesWithVerify) {
 
     auto dom = s.run_binary(kChromium, chromium(s, {"--dump-dom", "file://" + page}));
     ASSERT_EQ(dom.code, 0) << dom.out.substr(0, 2000);
-    // Every figure: the 9 claims (each has rows) + the sweep's 4 declared plots (a heatmap, a frontier), each an SVG with
-    // marks.
+    // Every figure: the 9 claims (each has rows) + the sweep's 4 declared plots (a heatmap, a frontier), each an SVG
+    // with marks.
     auto figures = sections(dom.out, "<div class=\"plot", "</figure>"); // vega-embed adds classes
     ASSERT_EQ(figures.size(), 13u) << dom.out.substr(0, 3000);
     for (const auto& f : figures) {
@@ -116,6 +116,22 @@ TEST(Report, MarkdownSummaryAndPlotErrorsAtTheirPosition) {
     EXPECT_TRUE(has(md.out, "Report: [f.html](f.html)")) << md.out;
     EXPECT_TRUE(has(md.out, "| claim | n | estimate | 95% CI | verdict |")) << md.out;
     EXPECT_TRUE(has(md.out, "| done | 5 |")) << md.out;
+    // Each variant's page has its own default name beside the database: the plain sweep's, the ci
+    // profile's and an override's never overwrite each other.
+    for (const auto& [flags, name] : std::vector<std::pair<std::vector<std::string>, std::string>>{
+             {{}, "forgetting_vs_scale.html"},
+             {{"--profile", "ci"}, "forgetting_vs_scale.ci.html"},
+             {{"--profile", "ci", "--set", "method.lr=0.01"}, "forgetting_vs_scale.ci.set-"}}) {
+        std::vector<std::string> argv{"report", sweep, "--format", "md"};
+        argv.insert(argv.end(), flags.begin(), flags.end());
+        auto link = s.run(argv);
+        ASSERT_EQ(link.code, 0) << link.out;
+        EXPECT_TRUE(has(link.out, "Report: [" + s.path("results/reports/" + name))) << link.out;
+    }
+    auto page = s.run({"report", sweep, "--profile", "ci"});
+    ASSERT_EQ(page.code, 0) << page.out;
+    EXPECT_TRUE(std::filesystem::exists(s.path("results/reports/forgetting_vs_scale.ci.html"))) << page.out;
+    EXPECT_FALSE(std::filesystem::exists(s.path("results/reports/forgetting_vs_scale.html"))) << page.out;
     // A plot naming a column its query lacks: the plot's sql, at its line and column.
     std::string text = slurp(sweep);
     text.replace(text.find("y = \"forgetting\""), 16, "y = \"forgeting\"");

@@ -1,6 +1,8 @@
 // Sweep parsing: every directive, and errors reported with file:line:column.
 #include <gtest/gtest.h>
 
+#include <regex>
+
 #include "sweep/sweep.hpp"
 
 using namespace iclr;
@@ -420,4 +422,19 @@ TEST(Sweep, AVariantAsFlagsQuotesEachSetForAShell) {
     EXPECT_EQ((SweepVariant{"ci", {}}).flags(), " --profile ci");
     EXPECT_EQ((SweepVariant{"", {"method.lr=0.1", "method.optimizer='adam'"}}).flags(),
               " --set 'method.lr=0.1' --set 'method.optimizer='\\''adam'\\'''");
+}
+
+// A variant's tag names its files (the report page) apart from the plain sweep's and each other's.
+TEST(Sweep, EachVariantHasItsOwnTagForFileNames) {
+    EXPECT_EQ(SweepVariant{}.tag(), "");
+    EXPECT_EQ((SweepVariant{"ci", {}}).tag(), ".ci");
+    EXPECT_EQ((SweepVariant{"a b/c", {}}).tag(), ".a_b_c");
+    std::string one = SweepVariant{"ci", {"method.lr=0.1"}}.tag();
+    EXPECT_TRUE(std::regex_match(one, std::regex("\\.ci\\.set-[0-9a-f]{8}"))) << one;
+    EXPECT_EQ(one, (SweepVariant{"ci", {"method.lr=0.1"}}).tag()); // stable
+    EXPECT_NE(one, (SweepVariant{"ci", {"method.lr=0.01"}}).tag());
+    EXPECT_NE(one, (SweepVariant{"", {"method.lr=0.1"}}).tag());
+    // Two sets are not their concatenation, and their order counts (a later set wins a shared key).
+    EXPECT_NE((SweepVariant{"", {"a.b=1", "c.d=2"}}).tag(), (SweepVariant{"", {"c.d=2", "a.b=1"}}).tag());
+    EXPECT_NE((SweepVariant{"", {"a.b=1", "c.d=2"}}).tag(), (SweepVariant{"", {"a.b=1c.d=2"}}).tag());
 }
