@@ -67,6 +67,86 @@ void give_tail_the_cores(std::deque<QueuedTrial>& queue, int jobs) {
     fmt::print("jobs = auto: the last {} trial(s) run once the others are done, with {} thread(s) each\n", r, threads);
 }
 
+// The database to write the sweep into. Another process (a sqlite3 shell in a transaction, a
+// backup) may hold its write lock: wait for it, saying so every 30 s, until it lets go or the
+// user stops the sweep.
+std::unique_ptr<Store> open_store_for_run(const std::string& db_path) {
+    auto store = Store::open_write(db_path);
+    store->set_lock_wait([&db_path, said = -30.0](double waited) mutable {
+        if (stop_signal()) return false;
+        if (waited >= 5.0 && waited - said >= 30.0) {
+            said = waited;
+            fmt::print(stderr, "iclr: waiting for another process's write lock on {} ({:.0f} s so far)\n", db_path,
+                       waited);
+        }
+        return true;
+    });
+    if (int n = store->recover_stale_running())
+        fmt::print("{} run(s) left running by an earlier host are now marked interrupted\n", n);
+    return store;
+}
+
+struct Parallelism {
+    int jobs = 1, threads = 1;
+    std::vector<std::string> gpus;
+};
+
+// --jobs, --threads and --gpus (else the sweep's), with "auto" resolved against the cores and the
+// trials left to run; printed, since the choice moves both speed and a trial's last bits.
+Parallelism choose_parallelism(const RunOptions& o, const SweepSpec& spec, std::deque<QueuedTrial>& queue) {
+    Parallelism p;
+    auto total = int64_t(queue.size());
+    p.jobs = o.jobs.empty() ? spec.jobs : o.jobs == "auto" ? 0 : std::stoi(o.jobs);
+    bool auto_jobs = p.jobs == 0;
+    if (auto_jobs) { // auto: every core busy with a trial of its own (one thread each beat two threads
+                     // on one trial by 1.4x on small MLPs, `make bench`), fewer when fewer trials are left
+        p.jobs = int(std::clamp<int64_t>(std::min<int64_t>(available_cores(), total), 1, 256));
+        fmt::print("jobs = auto: {} core(s), {} trial(s) to run -> {} job(s)\n", available_cores(), total, p.jobs);
+    }
+    p.gpus = gpus_for(o.gpus.empty() ? spec.gpus : o.gpus);
+    int per_gpu = o.trials_per_gpu > 0 ? o.trials_per_gpu : spec.trials_per_gpu;
+    if (int capped = devices::max_jobs(p.jobs, p.gpus.size(), per_gpu); capped < p.jobs) {
+        fmt::print("{} GPU(s) x {} trial(s) each: {} job(s) at once, not {}\n", p.gpus.size(), per_gpu, capped, p.jobs);
+        p.jobs = capped;
+    }
+    p.threads = o.threads > 0 ? o.threads : std::max(1, available_cores() / p.jobs);
+    if (auto_jobs && o.threads <= 0 && p.gpus.empty()) give_tail_the_cores(queue, p.jobs);
+    return p;
+}
+
+// The planned trials on the worker pool, each one's records streamed into the store as they come.
+SchedulerResult run_on_pool(const SweepArms& arms, Store& store, Planned& plan, const Parallelism& p,
+                            const ResultsLayout& layout, const std::string& data_dir) {
+    const SweepSpec& spec = arms.base();
+    install_stop_handlers();
+    Progress progress(int64_t(plan.queue.size()), isatty(STDOUT_FILENO));
+    StoreSink sink(store, progress);
+    SchedulerOptions so{p.jobs,
+                        p.threads,
+                        spec.timeout_s,
+                        spec.memory_mb,
+                        layout,
+                        [&](const QueuedTrial& q) {
+                            TrialPoint point = arms.expansions[q.arm]->at(q.index);
+                            ResolvedTrial t = resolve_trial(arms.specs[q.arm], arms.plugins[q.arm], point);
+                            return TrialText{payload(t, q.run_id, q.threads > 0 ? q.threads : p.threads, spec.memory_mb,
+                                                     spec.on_nonfinite, data_dir, layout),
+                                             arms.describe(q.arm, point)};
+                        },
+                        "",
+                        p.gpus};
+    SchedulerResult r;
+    try {
+        r = Scheduler(so, sink).run(std::move(plan.queue));
+        sink.flush();
+    } catch (...) {
+        progress.clear_line();
+        throw;
+    }
+    progress.clear_line();
+    return r;
+}
+
 } // namespace
 
 int cmd_run(const RunOptions& o) {
@@ -83,21 +163,7 @@ int cmd_run(const RunOptions& o) {
     std::string data_dir = absolute_path(o.common.data_dir());
     RunLock lock(db_path, spec.name);
     ResultsLayout layout(db_path); // after the lock made the file: the layout follows its real path
-    auto store = Store::open_write(db_path);
-    store->set_lock_wait([&db_path, said = -30.0](double waited) mutable {
-        // Another process (a sqlite3 shell in a transaction, a backup) holds the write lock: wait
-        // for it, saying so every 30 s, until it lets go or the user stops the sweep.
-        if (stop_signal()) return false;
-        if (waited >= 5.0 && waited - said >= 30.0) {
-            said = waited;
-            fmt::print(stderr, "iclr: waiting for another process's write lock on {} ({:.0f} s so far)\n", db_path,
-                       waited);
-        }
-        return true;
-    });
-    if (int n = store->recover_stale_running())
-        fmt::print("{} run(s) left running by an earlier host are now marked interrupted\n", n);
-
+    auto store = open_store_for_run(db_path);
     if (o.launcher == "slurm") {
         int rc = run_on_slurm({o, arms, *store, layout, db_path, data_dir});
         keep_cache_limit(layout.cache_dir());
@@ -106,55 +172,16 @@ int cmd_run(const RunOptions& o) {
 
     Planned plan = plan_runs(*store, arms, o);
     auto total = int64_t(plan.queue.size());
-    int jobs = o.jobs.empty() ? spec.jobs : o.jobs == "auto" ? 0 : std::stoi(o.jobs);
-    bool auto_jobs = jobs == 0;
-    if (auto_jobs) { // auto: every core busy with a trial of its own (one thread each beat two threads
-                     // on one trial by 1.4x on small MLPs, `make bench`), fewer when fewer trials are left
-        jobs = int(std::clamp<int64_t>(std::min<int64_t>(available_cores(), total), 1, 256));
-        fmt::print("jobs = auto: {} core(s), {} trial(s) to run -> {} job(s)\n", available_cores(), total, jobs);
-    }
-    std::vector<std::string> gpus = gpus_for(o.gpus.empty() ? spec.gpus : o.gpus);
-    int per_gpu = o.trials_per_gpu > 0 ? o.trials_per_gpu : spec.trials_per_gpu;
-    if (int capped = devices::max_jobs(jobs, gpus.size(), per_gpu); capped < jobs) {
-        fmt::print("{} GPU(s) x {} trial(s) each: {} job(s) at once, not {}\n", gpus.size(), per_gpu, capped, jobs);
-        jobs = capped;
-    }
-    int threads = o.threads > 0 ? o.threads : std::max(1, available_cores() / jobs);
-    if (auto_jobs && o.threads <= 0 && gpus.empty()) give_tail_the_cores(plan.queue, jobs);
+    Parallelism p = choose_parallelism(o, spec, plan.queue);
     fmt::print("sweep {} (#{}): {} trials, {} already done, {} to run; {} job(s) x {} thread(s); db {}\n", spec.name,
-               plan.sweep_id, total + plan.skipped, plan.skipped, total, jobs, threads, db_path);
+               plan.sweep_id, total + plan.skipped, plan.skipped, total, p.jobs, p.threads, db_path);
     if (plan.duplicates)
         fmt::print("note: {} trial(s) repeat an identical configuration and run once\n", plan.duplicates);
     warn_changed_builds(plan, o.rerun_changed, layout.cache_dir());
     std::fflush(stdout);
 
-    install_stop_handlers();
-    Progress progress(total, isatty(STDOUT_FILENO));
-    StoreSink sink(*store, progress);
-    SchedulerOptions so{jobs,
-                        threads,
-                        spec.timeout_s,
-                        spec.memory_mb,
-                        layout,
-                        [&](const QueuedTrial& q) {
-                            TrialPoint p = arms.expansions[q.arm]->at(q.index);
-                            ResolvedTrial t = resolve_trial(arms.specs[q.arm], arms.plugins[q.arm], p);
-                            return TrialText{payload(t, q.run_id, q.threads > 0 ? q.threads : threads, spec.memory_mb,
-                                                     spec.on_nonfinite, data_dir, layout),
-                                             arms.describe(q.arm, p)};
-                        },
-                        "",
-                        gpus};
     auto start = std::chrono::steady_clock::now();
-    SchedulerResult r;
-    try {
-        r = Scheduler(so, sink).run(std::move(plan.queue));
-        sink.flush();
-    } catch (...) {
-        progress.clear_line();
-        throw;
-    }
-    progress.clear_line();
+    SchedulerResult r = run_on_pool(arms, *store, plan, p, layout, data_dir);
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     int rc = report(spec, r, total, plan.skipped, plan.sweep_id, secs);
     keep_cache_limit(layout.cache_dir());

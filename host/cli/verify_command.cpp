@@ -57,6 +57,8 @@ int cmd_verify(const VerifyOptions& o) {
     if (!std::filesystem::exists(db_path, ec))
         throw UserError(db_path + ": no such database (run the sweep first, or pass --db)");
     auto store = Store::open_write(db_path);
+    std::string variant = o.variant.flags();
+    if (!variant.empty()) variant.erase(0, 1); // flags() starts with the space that separates it
     std::vector<Checked> checked = run_queries(*store, spec);
     auto current = current_runs(*store, o.sweep, o.variant);
     std::vector<std::pair<const ClaimSpec*, claims::Verdict>> verdicts;
@@ -78,7 +80,7 @@ int cmd_verify(const VerifyOptions& o) {
                        {absolute_path(o.sweep), sha256_hex(spec.source_text), c->name, c->source, c->kind, c->sql, v.n,
                         data ? std::optional(v.estimate) : std::nullopt, data ? std::optional(v.ci_low) : std::nullopt,
                         data ? std::optional(v.ci_high) : std::nullopt, claims::to_string(v.outcome), v.reason, run_ids,
-                        column(rs, {"run_id"}) >= 0, git_state().commit});
+                        column(rs, {"run_id"}) >= 0, git_state().commit, variant});
         verdicts.emplace_back(c, v);
     }
     fmt::print("{}", render(verdict_table(verdicts), f));

@@ -2,7 +2,8 @@
 // Version 2: final_metrics becomes a table the host fills when a run ends (a view over 1M metric
 // rows took ~0.5 s to pivot; the table makes it a 100k-row scan). Version 3: 'diverged' runs and
 // non-finite metric values. Version 4: verdicts of claims, runs.arm. Version 5: which journal
-// attempt `iclr sync` ingested for each run (Slurm).
+// attempt `iclr sync` ingested for each run (Slurm). Version 6: the variant (--profile, --set) a
+// verdict was computed for.
 #include "store/schema.hpp"
 
 #include "common/errors.hpp"
@@ -174,6 +175,12 @@ CREATE TABLE journal_ingests (
     folder_attempts INTEGER NOT NULL,
     synced_at TEXT NOT NULL
 );
+)SQL",
+        // 5 -> 6: the flags a verdict was computed under. sweep_sha256 hashes the file's text with
+        // any --set appended, but not which [profile.*] applied, so a ci verdict and a full one of
+        // the same file could not be told apart except by their runs.
+        R"SQL(
+ALTER TABLE verdicts ADD COLUMN variant TEXT NOT NULL DEFAULT ''; -- "--profile ci --set 'method.lr=0.1'", '' for none
 )SQL",
     };
     return steps;

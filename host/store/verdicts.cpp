@@ -30,7 +30,7 @@ void record_verdict(Store& store, const VerdictRow& v) {
     store.begin();
     Statement st(store.db(), "INSERT INTO verdicts(sweep_file, sweep_sha256, claim, source, kind, sql, n, estimate, "
                              "ci_low, ci_high, verdict, reason, runs_count, runs_sha256, iclr_version, git_commit, "
-                             "created_at) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+                             "created_at, variant) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     st.bind(1, v.sweep_file).bind(2, v.sweep_sha256).bind(3, v.claim).bind_or_null(4, v.source).bind(5, v.kind);
     st.bind(6, v.sql).bind(7, v.n);
     for (int i = 0; i < 3; ++i) {
@@ -41,7 +41,7 @@ void record_verdict(Store& store, const VerdictRow& v) {
             st.bind_null(8 + i);
     }
     st.bind(11, v.verdict).bind_or_null(12, v.reason).bind_or_null(13, runs_count).bind_or_null(14, runs_sha);
-    st.bind(15, std::string(ICLR_VERSION)).bind_or_null(16, v.git_commit).bind(17, now_iso());
+    st.bind(15, std::string(ICLR_VERSION)).bind_or_null(16, v.git_commit).bind(17, now_iso()).bind(18, v.variant);
     st.run();
     store.commit();
 }

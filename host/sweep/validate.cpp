@@ -98,73 +98,84 @@ std::optional<std::string> check_value(const ParamSchema& s, Value& v) {
     return std::nullopt;
 }
 
+namespace {
+
+// One section's plugin (unknown or broken: a diagnostic, and null) and its fixed keys.
+const PluginRecord* check_section(SectionSpec& sec, const PluginRegistry& registry, std::vector<Diagnostic>& diags) {
+    iclr_kind kind = role_kind(sec.role);
+    const PluginRecord* p = sec.plugin.empty() ? nullptr : registry.find(kind, sec.plugin);
+    if (!sec.plugin.empty() && !p) {
+        std::string known;
+        std::vector<std::string> names;
+        for (const auto& r : registry.records())
+            if (r.ok && r.kind == kind) {
+                known += (known.empty() ? "" : ", ") + r.name;
+                names.push_back(r.name);
+            }
+        diags.push_back({sec.plugin_pos, "unknown " + std::string(kind_name(kind)) + " plugin '" + sec.plugin + "'" +
+                                             plugin_suggestion(sec.plugin, names) +
+                                             " (available: " + (known.empty() ? "none" : known) + ")"});
+        return nullptr;
+    }
+    if (p && !p->ok) {
+        diags.push_back(
+            {sec.plugin_pos, sec.role + " plugin '" + sec.plugin + "' is broken: " + p->error + " [" + p->file + "]"});
+        return nullptr;
+    }
+    if (!p) return nullptr;
+    for (auto& [key, value] : sec.fixed) {
+        const ParamSchema* s = p->param(key);
+        SourcePos at = sec.key_pos[key];
+        if (!s) {
+            diags.push_back({at, sec.role + " '" + p->name + "' has no parameter '" + key + "'" + suggestion(key, *p)});
+            continue;
+        }
+        if (auto e = check_value(*s, value)) diags.push_back({at, sec.label + "." + key + ": " + *e});
+    }
+    return p;
+}
+
+// One axis of a section whose plugin `p` is known (its listed values coerced to the parameter's type): the parameter
+// exists, every value (or, for a generated or random axis, its bounds) is in its range and of its type.
+void check_axis(Axis& a, const std::string& role, const PluginRecord& p, std::vector<Diagnostic>& diags) {
+    const ParamSchema* s = p.param(a.key);
+    if (!s) {
+        diags.push_back({a.pos, role + " '" + p.name + "' has no parameter '" + a.key + "'" + suggestion(a.key, p)});
+        return;
+    }
+    for (size_t k = 0; k < a.values.size(); ++k)
+        if (auto e = check_value(*s, a.values[k])) diags.push_back({a.value_pos[k], a.label + ": " + *e});
+    if (a.gen != Axis::Gen::List) // generated values are monotonic: the endpoints bound them all
+        for (size_t k : {size_t(0), a.size() - 1}) {
+            Value v = a.value(k);
+            if (auto e = check_value(*s, v)) {
+                diags.push_back({a.pos, a.label + ": " + *e});
+                break;
+            }
+        }
+    if (a.kind != Axis::Kind::Uniform && a.kind != Axis::Kind::LogUniform && a.kind != Axis::Kind::RandInt) return;
+    if (a.kind == Axis::Kind::RandInt ? s->type != ICLR_PARAM_INT : s->type != ICLR_PARAM_FLOAT) {
+        diags.push_back({a.pos, a.label + ": " + a.directive + " draws " +
+                                    (a.kind == Axis::Kind::RandInt ? "ints" : "floats") + " but the parameter is " +
+                                    param_type_name(s->type)});
+        return;
+    }
+    for (double bound : {a.lo, a.hi}) {
+        Value v = s->type == ICLR_PARAM_INT ? Value::of_int(int64_t(bound)) : Value::of_float(bound);
+        if (auto e = check_value(*s, v)) diags.push_back({a.pos, a.label + ": bound " + *e});
+    }
+}
+
+} // namespace
+
 std::vector<const PluginRecord*> validate_sweep(SweepSpec& spec, const PluginRegistry& registry) {
     std::vector<Diagnostic> diags;
     std::vector<const PluginRecord*> plugins;
-    for (auto& sec : spec.sections) {
-        iclr_kind kind = role_kind(sec.role);
-        const PluginRecord* p = sec.plugin.empty() ? nullptr : registry.find(kind, sec.plugin);
-        if (!sec.plugin.empty() && !p) {
-            std::string known;
-            std::vector<std::string> names;
-            for (const auto& r : registry.records())
-                if (r.ok && r.kind == kind) {
-                    known += (known.empty() ? "" : ", ") + r.name;
-                    names.push_back(r.name);
-                }
-            diags.push_back({sec.plugin_pos, "unknown " + std::string(kind_name(kind)) + " plugin '" + sec.plugin +
-                                                 "'" + plugin_suggestion(sec.plugin, names) +
-                                                 " (available: " + (known.empty() ? "none" : known) + ")"});
-        } else if (p && !p->ok) {
-            diags.push_back({sec.plugin_pos,
-                             sec.role + " plugin '" + sec.plugin + "' is broken: " + p->error + " [" + p->file + "]"});
-            p = nullptr;
-        }
-        plugins.push_back(p);
-        if (!p) continue;
-        for (auto& [key, value] : sec.fixed) {
-            const ParamSchema* s = p->param(key);
-            SourcePos at = sec.key_pos[key];
-            if (!s) {
-                diags.push_back(
-                    {at, sec.role + " '" + p->name + "' has no parameter '" + key + "'" + suggestion(key, *p)});
-                continue;
-            }
-            if (auto e = check_value(*s, value)) diags.push_back({at, sec.label + "." + key + ": " + *e});
-        }
-    }
-    for (auto& a : spec.axes) {
-        const PluginRecord* p = plugins[size_t(a.section)];
-        if (!p) continue;
-        const ParamSchema* s = p->param(a.key);
-        if (!s) {
-            diags.push_back({a.pos, spec.sections[size_t(a.section)].role + " '" + p->name + "' has no parameter '" +
-                                        a.key + "'" + suggestion(a.key, *p)});
-            continue;
-        }
-        for (size_t k = 0; k < a.values.size(); ++k)
-            if (auto e = check_value(*s, a.values[k])) diags.push_back({a.value_pos[k], a.label + ": " + *e});
-        if (a.gen != Axis::Gen::List) // generated values are monotonic: the endpoints bound them all
-            for (size_t k : {size_t(0), a.size() - 1}) {
-                Value v = a.value(k);
-                if (auto e = check_value(*s, v)) {
-                    diags.push_back({a.pos, a.label + ": " + *e});
-                    break;
-                }
-            }
-        if (a.kind == Axis::Kind::Uniform || a.kind == Axis::Kind::LogUniform || a.kind == Axis::Kind::RandInt) {
-            if (a.kind == Axis::Kind::RandInt ? s->type != ICLR_PARAM_INT : s->type != ICLR_PARAM_FLOAT) {
-                diags.push_back({a.pos, a.label + ": " + a.directive + " draws " +
-                                            (a.kind == Axis::Kind::RandInt ? "ints" : "floats") +
-                                            " but the parameter is " + param_type_name(s->type)});
-                continue;
-            }
-            for (double bound : {a.lo, a.hi}) {
-                Value v = s->type == ICLR_PARAM_INT ? Value::of_int(int64_t(bound)) : Value::of_float(bound);
-                if (auto e = check_value(*s, v)) diags.push_back({a.pos, a.label + ": bound " + *e});
-            }
-        }
-    }
+    for (auto& sec : spec.sections)
+        plugins.push_back(check_section(sec, registry, diags));
+    for (auto& a : spec.axes)
+        if (const PluginRecord* p = plugins[size_t(a.section)])
+            check_axis(a, spec.sections[size_t(a.section)].role, *p, diags);
     if (!diags.empty()) throw SweepError(diags);
     return plugins;
 }

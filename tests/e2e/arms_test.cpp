@@ -121,6 +121,10 @@ TEST(Arms, SetOverridesKeysForPlanRunAndVerify) {
     EXPECT_EQ(verify.code, 0) << verify.out;
     EXPECT_FALSE(has(verify.out, "no runs of the sweep as written")) << verify.out;
     EXPECT_TRUE(has(verify.out, "replay forgets less than finetune  less  1")) << verify.out;
+    // Each verdict row names the flags it was computed under; the plain file's say none.
+    EXPECT_EQ(s.sql("SELECT GROUP_CONCAT(DISTINCT variant) FROM verdicts WHERE variant <> ''"),
+              "--set 'sweep.seeds=1' --set 'method.lr=0.1'");
+    EXPECT_GT(s.count("SELECT COUNT(*) FROM verdicts WHERE variant = ''"), 0);
 
     auto bad = s.run({"plan", file, "--set", "method.lrr=0.1"});
     EXPECT_EQ(bad.code, 2) << bad.out;

@@ -197,6 +197,7 @@ inline void expect_ci_verdicts(Scratch& s, const std::string& sweep, int claims)
     auto v = s.run({"verify", sweep, "--profile", "ci"});
     ASSERT_EQ(v.code, 0) << v.out;
     EXPECT_EQ(s.count("SELECT COUNT(DISTINCT claim) FROM verdicts"), claims) << v.out;
+    EXPECT_EQ(s.count("SELECT COUNT(DISTINCT claim) FROM verdicts WHERE variant = '--profile ci'"), claims) << v.out;
 }
 
 } // namespace iclr::e2e
