@@ -1,19 +1,29 @@
 // `iclr show RUN`: one run's config, status, timings, provenance, plugins, final metrics and log tail.
+#include <cstdlib>
 #include <filesystem>
 
 #include <fmt/core.h>
 
 #include "cli/commands.hpp"
 #include "cli/table.hpp"
+#include "common/duration.hpp"
 #include "common/errors.hpp"
 #include "common/results_layout.hpp"
 #include "common/values.hpp"
 #include "store/run_details.hpp"
+#include "sweep/sweep.hpp"
 
 namespace iclr {
 namespace {
 
 std::string or_dash(const std::string& s) { return s.empty() ? "-" : s; }
+
+// Seconds as stored ("0.011215971") as people read them: "0.011s", "42.3s", "3m07s".
+std::string duration(const std::string& stored) {
+    if (stored.empty()) return "-";
+    double s = std::atof(stored.c_str());
+    return s < 60 ? fmt::format("{:.3g}s", s) : format_duration(s);
+}
 
 // role, name, version, file, the SHA-256's first 12 hex digits (`--format json` has them whole).
 std::string plugin_table(const RunDetails& d) {
@@ -29,12 +39,12 @@ std::string plugin_table(const RunDetails& d) {
 }
 
 void print_header(std::string& out, const RunDetails& d) {
-    out += fmt::format("run {}  {}  sweep {} (#{})  key {}\n", d.id, or_dash(d.status), or_dash(d.sweep),
-                       or_dash(d.sweep_id), or_dash(d.key));
-    out += fmt::format("dataset {}  model {}  method {}  seed {}\n", or_dash(d.dataset), or_dash(d.model),
-                       or_dash(d.method), or_dash(d.seed));
-    out += fmt::format("created {}  started {}  finished {}  duration {}s  attempts {}\n", or_dash(d.created_at),
-                       or_dash(d.started_at), or_dash(d.finished_at), or_dash(d.duration_s), or_dash(d.attempts));
+    out += fmt::format("run {}  {}  sweep {} (#{}{})  key {}\n", d.id, or_dash(d.status), or_dash(d.sweep),
+                       or_dash(d.sweep_id), recorded_variant(d.sweep_profile, d.sweep_source).flags(), or_dash(d.key));
+    out += fmt::format("{}dataset {}  model {}  method {}  seed {}\n", d.arm.empty() ? "" : "arm " + d.arm + "  ",
+                       or_dash(d.dataset), or_dash(d.model), or_dash(d.method), or_dash(d.seed));
+    out += fmt::format("created {}  started {}  finished {}  duration {}  attempts {}\n", or_dash(d.created_at),
+                       or_dash(d.started_at), or_dash(d.finished_at), duration(d.duration_s), or_dash(d.attempts));
     out += fmt::format("worker pid {} on {}  threads {}  device {}  libtorch {}\n", or_dash(d.worker_pid),
                        or_dash(d.host), or_dash(d.threads), or_dash(d.device), or_dash(d.torch_version));
     if (!d.slurm_attempt.empty()) out += fmt::format("slurm: from journal {} (iclr sync)\n", d.slurm_attempt);
@@ -65,6 +75,7 @@ std::string as_json(const RunDetails& d) {
                                                            {"status", &d.status},
                                                            {"sweep", &d.sweep},
                                                            {"sweep_id", &d.sweep_id},
+                                                           {"arm", &d.arm},
                                                            {"dataset", &d.dataset},
                                                            {"model", &d.model},
                                                            {"method", &d.method},
@@ -89,6 +100,8 @@ std::string as_json(const RunDetails& d) {
                                                            {"slurm_attempt", &d.slurm_attempt}};
     for (const auto& [name, value] : fields)
         out += fmt::format(", \"{}\": {}", name, value->empty() ? "null" : json_escape(*value));
+    std::string variant = recorded_variant(d.sweep_profile, d.sweep_source).flags(); // " --profile ci ..."
+    out += fmt::format(", \"variant\": {}", json_escape(variant.empty() ? variant : variant.substr(1)));
     out += fmt::format(", \"git_dirty\": {}", d.git_dirty < 0 ? "null" : d.git_dirty ? "true" : "false");
     out += ", \"plugins\": " + (d.plugins_json.empty() ? std::string("null") : d.plugins_json);
     out += ", \"attributes\": {";

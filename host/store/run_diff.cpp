@@ -58,6 +58,7 @@ void diff_provenance(RunDiff& d) {
     auto dirty = [](int f) { return f < 0 ? std::string() : f ? "dirty" : "clean"; };
     std::vector<std::tuple<std::string, std::string, std::string>> fields{
         {"sweep", d.a.sweep + " #" + d.a.sweep_id, d.b.sweep + " #" + d.b.sweep_id},
+        {"arm", d.a.arm, d.b.arm},
         {"status", d.a.status, d.b.status},
         {"git commit", d.a.git_commit, d.b.git_commit},
         {"git tree", dirty(d.a.git_dirty), dirty(d.b.git_dirty)},

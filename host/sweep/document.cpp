@@ -4,6 +4,7 @@
 #include <cctype>
 #include <filesystem>
 #include <set>
+#include <string_view>
 
 #include "common/file_hash.hpp"
 #include "common/text_file.hpp"
@@ -163,6 +164,9 @@ void apply_profile(ParseContext& ctx, toml::table& root, const std::string& prof
     root.erase("profile");
 }
 
+// How an override is written into the sweep's recorded source text: the line that opens it.
+constexpr std::string_view kSetOpen = "# ---- --set ", kSetClose = " ----";
+
 // The sections an override may change: the plain tables every trial is made of.
 const std::set<std::string> kSettable{"sweep", "dataset", "pretrain", "model", "method"};
 
@@ -184,7 +188,7 @@ void apply_set(ParseContext& ctx, toml::table& root, const std::string& set, std
                     "e.g. method.lr=0.1");
             ctx.fail();
         }
-    source_text += "\n# ---- --set " + set + " ----\n" + set + "\n";
+    source_text += "\n" + std::string(kSetOpen) + set + std::string(kSetClose) + "\n" + set + "\n";
     merge(root, std::move(over));
 }
 
@@ -194,6 +198,21 @@ void apply_variant(ParseContext& ctx, toml::table& root, const SweepVariant& var
     apply_profile(ctx, root, variant.profile);
     for (const auto& set : variant.sets)
         apply_set(ctx, root, set, source_text);
+}
+
+SweepVariant recorded_variant(const std::string& profile, const std::string& source_text) {
+    SweepVariant v{profile, {}};
+    size_t at = 0;
+    while (at < source_text.size()) {
+        size_t end = source_text.find('\n', at);
+        std::string_view line(source_text.data() + at, (end == std::string::npos ? source_text.size() : end) - at);
+        if (line.size() > kSetOpen.size() + kSetClose.size() && line.substr(0, kSetOpen.size()) == kSetOpen &&
+            line.substr(line.size() - kSetClose.size()) == kSetClose)
+            v.sets.emplace_back(line.substr(kSetOpen.size(), line.size() - kSetOpen.size() - kSetClose.size()));
+        if (end == std::string::npos) break;
+        at = end + 1;
+    }
+    return v;
 }
 
 std::string SweepVariant::flags() const {

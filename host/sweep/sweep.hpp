@@ -81,6 +81,9 @@ struct SweepVariant {
     // only in characters a file name drops, '.' or ' ', share a tag).
     std::string tag() const;
 };
+// The variant a sweep recorded in the store was read with: its profile (sweeps.profile) and the
+// --set overrides its source text carries (sweeps.source), in order.
+SweepVariant recorded_variant(const std::string& profile, const std::string& source_text);
 
 struct SweepSpec {
     std::string arm;  // the [[arm]] this spec is ("" when the sweep has no arms)

@@ -114,6 +114,15 @@ TEST(Arms, SetOverridesKeysForPlanRunAndVerify) {
     EXPECT_EQ(s.count("SELECT COUNT(*) FROM sweeps WHERE source LIKE '%# ---- --set method.lr=0.1 ----%'"), 1);
     auto again = s.run(with_sets({"run", file}));
     EXPECT_TRUE(has(again.out, "4 trials, 4 already done, 0 to run")) << again.out;
+    // `iclr show` names the run's arm and the flags its sweep ran with.
+    std::string id = s.sql("SELECT MIN(id) FROM runs WHERE arm = 'replay'");
+    auto show = s.run({"show", id});
+    EXPECT_TRUE(has(show.out, "(#1 --set 'sweep.seeds=1' --set 'method.lr=0.1')")) << show.out;
+    EXPECT_TRUE(has(show.out, "arm replay  dataset ")) << show.out;
+    auto json = s.run({"show", id, "--format", "json"});
+    EXPECT_EQ(s.sql("SELECT json_extract(?1, '$.variant') || ' / ' || json_extract(?1, '$.arm')", {json.out}),
+              "--set 'sweep.seeds=1' --set 'method.lr=0.1' / replay")
+        << json.out;
 
     auto as_written = s.run({"verify", file});
     EXPECT_TRUE(has(as_written.out, "no runs of the sweep as written")) << as_written.out;

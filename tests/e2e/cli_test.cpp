@@ -196,6 +196,8 @@ TEST(Cli, ShowPrintsConfigMetricsAndProvenance) {
     EXPECT_FALSE(has(r.out, sha)) << r.out;
     auto j = s.run({"show", "1", "--format", "json"});
     ASSERT_EQ(j.code, 0) << j.out;
+    EXPECT_EQ(s.sql("SELECT json_extract(?1, '$.variant') = '' AND json_extract(?1, '$.arm') IS NULL", {j.out}), "1")
+        << j.out;
     EXPECT_EQ(s.sql("SELECT json_extract(?1, '$.plugins.method.sha256') = ?2 AND json_extract(?1, '$.status') = "
                     "'done' AND json_extract(?1, '$.metric_rows') = 3",
                     {j.out, sha}),

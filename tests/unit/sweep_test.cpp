@@ -393,6 +393,16 @@ TEST(Sweep, SetOverridesKeysAfterTheProfileAndIsRecorded) {
     EXPECT_NE(arms[1].source_text.find("# ---- --set method.tag=1 ----"), std::string::npos);
 }
 
+// What the store records (the profile, the source text with the overrides appended) gives back the
+// variant it was read with, so `iclr show` can name the flags of any run's sweep.
+TEST(Sweep, TheRecordedSourceGivesBackItsVariant) {
+    SweepVariant v{"full", {"method.lr=0.5", "method.epochs={ grid = [1, 2] }", "method.optimizer='a ----'"}};
+    SweepSpec s = parse_sweep_text(kProfiled, "s.toml", v);
+    SweepVariant back = recorded_variant("full", s.source_text);
+    EXPECT_EQ(back.flags(), v.flags());
+    EXPECT_EQ(recorded_variant("", parse_sweep_text(kProfiled, "s.toml", {}).source_text).flags(), "");
+}
+
 TEST(Sweep, ABadSetIsAnErrorThatQuotesIt) {
     auto first_error = [](const std::string& set) {
         try {
