@@ -159,13 +159,13 @@ struct Cli {
         report_cmd->add_option("--set", report.variant.sets, kSetHelp)->allow_extra_args(false);
         report_cmd->add_option(
             "-o,--out", report.out,
-            "the page (default: results/reports/NAME.html beside the database; NAME.PROFILE.html with --profile, "
+            "the page (default: results/reports/DB/NAME.html beside the database DB; NAME.PROFILE.html with --profile, "
             "NAME[.PROFILE].set-HASH.html with --set); with --format md "
             "the summary (default: stdout)");
         report_cmd->add_option("-f,--format", report.format, "html, or md: a Markdown summary linking to the page");
         report_cmd->add_option("--html", report.html, "with --format md: the page to link to");
         report_cmd->footer("Examples:\n  iclr report sweeps/forgetting_vs_scale.toml   "
-                           "-> results/reports/forgetting_vs_scale.html (opens offline)\n"
+                           "-> results/reports/iclr.db/forgetting_vs_scale.html (opens offline)\n"
                            "  iclr report sweeps/mlti.toml --format md      a Markdown summary on stdout");
         add_common(report_cmd);
 

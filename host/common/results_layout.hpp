@@ -12,7 +12,8 @@ namespace iclr {
 //   results/runs/iclr.db/N/          each run's folder for artifacts (per database)
 //   results/cache/                   the content-keyed artifact cache (shared: its keys are hashes)
 //   results/queries/                 saved queries (`iclr report` shows those named after the sweep)
-//   results/reports/                 `iclr report`'s pages, one per sweep and variant (--profile, --set)
+//   results/reports/iclr.db/         `iclr report`'s pages, one per sweep and variant (--profile, --set)
+//                                    (per database: two databases of one sweep make two pages)
 //   results/slurm/iclr.db/SWEEP-ID/  a sweep handed to Slurm: frozen plan, batch script, journals
 //                                    (per database, like runs/: it names the database's run ids)
 // Keyed on the database's full file name (x.db and x.sqlite beside it do not share logs), after
@@ -25,9 +26,9 @@ class ResultsLayout {
     std::filesystem::path runs_dir() const { return root_ / "runs" / name_; }
     std::filesystem::path run_dir(int64_t run) const { return runs_dir() / std::to_string(run); }
     std::filesystem::path cache_dir() const { return root_ / "cache"; }
-    std::filesystem::path queries_dir() const { return root_ / "queries"; }     // saved .sql files
-    std::filesystem::path reports_dir() const { return root_ / "reports"; }     // `iclr report` pages
-    std::filesystem::path slurm_dir() const { return root_ / "slurm" / name_; } // run folders
+    std::filesystem::path queries_dir() const { return root_ / "queries"; }         // saved .sql files
+    std::filesystem::path reports_dir() const { return root_ / "reports" / name_; } // `iclr report` pages
+    std::filesystem::path slurm_dir() const { return root_ / "slurm" / name_; }     // run folders
 
   private:
     std::filesystem::path root_; // the database's folder, absolute

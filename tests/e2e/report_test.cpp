@@ -126,12 +126,18 @@ TEST(Report, MarkdownSummaryAndPlotErrorsAtTheirPosition) {
         argv.insert(argv.end(), flags.begin(), flags.end());
         auto link = s.run(argv);
         ASSERT_EQ(link.code, 0) << link.out;
-        EXPECT_TRUE(has(link.out, "Report: [" + s.path("results/reports/" + name))) << link.out;
+        EXPECT_TRUE(has(link.out, "Report: [" + s.path("results/reports/iclr.db/" + name))) << link.out;
     }
+    // Another database beside it: its pages go to a folder of its own, as its logs do.
+    std::filesystem::copy_file(s.db(), s.path("results/other.db"));
+    auto other = s.run({"report", sweep, "--profile", "ci", "--format", "md", "--db", s.path("results/other.db")});
+    ASSERT_EQ(other.code, 0) << other.out;
+    EXPECT_TRUE(has(other.out, "Report: [" + s.path("results/reports/other.db/forgetting_vs_scale.ci.html")))
+        << other.out;
     auto page = s.run({"report", sweep, "--profile", "ci"});
     ASSERT_EQ(page.code, 0) << page.out;
-    EXPECT_TRUE(std::filesystem::exists(s.path("results/reports/forgetting_vs_scale.ci.html"))) << page.out;
-    EXPECT_FALSE(std::filesystem::exists(s.path("results/reports/forgetting_vs_scale.html"))) << page.out;
+    EXPECT_TRUE(std::filesystem::exists(s.path("results/reports/iclr.db/forgetting_vs_scale.ci.html"))) << page.out;
+    EXPECT_FALSE(std::filesystem::exists(s.path("results/reports/iclr.db/forgetting_vs_scale.html"))) << page.out;
     // A plot naming a column its query lacks: the plot's sql, at its line and column.
     std::string text = slurp(sweep);
     text.replace(text.find("y = \"forgetting\""), 16, "y = \"forgeting\"");
