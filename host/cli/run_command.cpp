@@ -184,6 +184,8 @@ int cmd_run(const RunOptions& o) {
     SchedulerResult r = run_on_pool(arms, *store, plan, p, layout, data_dir);
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     int rc = report(spec, r, total, plan.skipped, plan.sweep_id, secs);
+    if (!spec.claims.empty() && !r.stop_signal) // the next step, with the same flags (they pick the trials)
+        fmt::print("claims: iclr verify {}{}\n", o.sweep, o.variant.flags());
     keep_cache_limit(layout.cache_dir());
     return rc;
 }

@@ -105,9 +105,14 @@ TEST(Arms, SetOverridesKeysForPlanRunAndVerify) {
     ASSERT_EQ(plan.code, 0) << plan.out;
     EXPECT_TRUE(has(plan.out, "sweep three_methods (--set 'sweep.seeds=1' --set 'method.lr=0.1')")) << plan.out;
     EXPECT_TRUE(has(plan.out, "trials in all: 4")) << plan.out;
+    EXPECT_TRUE(has(plan.out, "`iclr verify " + file + " --set 'sweep.seeds=1' --set 'method.lr=0.1'` computes"))
+        << plan.out;
     auto run = s.run(with_sets({"run", file}));
     ASSERT_EQ(run.code, 0) << run.out;
     EXPECT_TRUE(has(run.out, "4 trials, 0 already done, 4 to run")) << run.out;
+    // The next step, with the flags that pick these trials.
+    EXPECT_TRUE(has(run.out, "claims: iclr verify " + file + " --set 'sweep.seeds=1' --set 'method.lr=0.1'\n"))
+        << run.out;
     EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs WHERE status = 'done' AND seed = 0 AND "
                       "json_extract(config_json, '$.method.params.lr') = 0.1"),
               4);
