@@ -81,7 +81,7 @@ int cmd_plan(const std::string& file, const SweepVariant& variant) {
     reg.discover();
     SweepArms arms = load_sweep(file, variant, reg);
     const SweepSpec& spec = arms.base();
-    fmt::print("sweep {}{}: {}\n", spec.name, variant.flags().empty() ? "" : " (" + variant.flags().substr(1) + ")",
+    fmt::print("sweep {}{}: {}\n", spec.name, variant.arguments().empty() ? "" : " (" + variant.arguments() + ")",
                spec.description);
     uint64_t total = 0;
     std::string per_arm;

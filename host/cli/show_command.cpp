@@ -100,8 +100,7 @@ std::string as_json(const RunDetails& d) {
                                                            {"slurm_attempt", &d.slurm_attempt}};
     for (const auto& [name, value] : fields)
         out += fmt::format(", \"{}\": {}", name, value->empty() ? "null" : json_escape(*value));
-    std::string variant = recorded_variant(d.sweep_profile, d.sweep_source).flags(); // " --profile ci ..."
-    out += fmt::format(", \"variant\": {}", json_escape(variant.empty() ? variant : variant.substr(1)));
+    out += fmt::format(", \"variant\": {}", json_escape(recorded_variant(d.sweep_profile, d.sweep_source).arguments()));
     out += fmt::format(", \"git_dirty\": {}", d.git_dirty < 0 ? "null" : d.git_dirty ? "true" : "false");
     out += ", \"plugins\": " + (d.plugins_json.empty() ? std::string("null") : d.plugins_json);
     out += ", \"attributes\": {";

@@ -57,8 +57,7 @@ int cmd_verify(const VerifyOptions& o) {
     if (!std::filesystem::exists(db_path, ec))
         throw UserError(db_path + ": no such database (run the sweep first, or pass --db)");
     auto store = Store::open_write(db_path);
-    std::string variant = o.variant.flags();
-    if (!variant.empty()) variant.erase(0, 1); // flags() starts with the space that separates it
+    std::string variant = o.variant.arguments();
     std::vector<Checked> checked = run_queries(*store, spec);
     auto current = current_runs(*store, o.sweep, o.variant);
     std::vector<std::pair<const ClaimSpec*, claims::Verdict>> verdicts;

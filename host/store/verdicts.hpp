@@ -18,7 +18,7 @@ struct VerdictRow {
     std::vector<int64_t> run_ids; // from the query's run_id column; empty when it has none
     bool has_run_ids = false;
     std::string git_commit;
-    std::string variant; // the flags, as SweepVariant::flags() without its leading space
+    std::string variant; // the flags, as SweepVariant::arguments() writes them
 };
 
 // Inserts the verdict (in its own transaction); the runs it names are hashed by their keys.

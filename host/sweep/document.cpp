@@ -215,15 +215,20 @@ SweepVariant recorded_variant(const std::string& profile, const std::string& sou
     return v;
 }
 
-std::string SweepVariant::flags() const {
-    std::string out = profile.empty() ? "" : " --profile " + profile;
+std::string SweepVariant::arguments() const {
+    std::string out = profile.empty() ? "" : "--profile " + profile;
     for (const auto& s : sets) {
         std::string quoted = "'";
         for (char c : s)
             quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
-        out += " --set " + quoted + "'";
+        out += (out.empty() ? "--set " : " --set ") + quoted + "'";
     }
     return out;
+}
+
+std::string SweepVariant::flags() const {
+    std::string args = arguments();
+    return args.empty() ? args : " " + args;
 }
 
 std::string SweepVariant::tag() const {

@@ -74,7 +74,9 @@ struct ExcludeRule {
 struct SweepVariant {
     std::string profile;
     std::vector<std::string> sets; // "method.lr=0.1", "model.width={ grid = [32, 64] }"
-    // As command-line flags, quoted for a shell: " --profile ci --set 'method.lr=0.1'" ("" for none).
+    // As command-line arguments, quoted for a shell: "--profile ci --set 'method.lr=0.1'" ("" for none).
+    std::string arguments() const;
+    // The same to append to a command: " --profile ci --set 'method.lr=0.1'" ("" for none).
     std::string flags() const;
     // For file names beside the plain sweep's: ".ci", ".ci.set-3f2a9c1e" (a hash of the sets, in
     // order), "" for none: one variant's report does not overwrite another's (profile names that differ

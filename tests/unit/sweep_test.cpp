@@ -430,6 +430,9 @@ TEST(Sweep, ABadSetIsAnErrorThatQuotesIt) {
 TEST(Sweep, AVariantAsFlagsQuotesEachSetForAShell) {
     EXPECT_EQ(SweepVariant{}.flags(), "");
     EXPECT_EQ((SweepVariant{"ci", {}}).flags(), " --profile ci");
+    EXPECT_EQ((SweepVariant{"ci", {"method.lr=0.1"}}).arguments(), "--profile ci --set 'method.lr=0.1'");
+    EXPECT_EQ((SweepVariant{"", {"method.lr=0.1"}}).arguments(), "--set 'method.lr=0.1'");
+    EXPECT_EQ(SweepVariant{}.arguments(), "");
     EXPECT_EQ((SweepVariant{"", {"method.lr=0.1", "method.optimizer='adam'"}}).flags(),
               " --set 'method.lr=0.1' --set 'method.optimizer='\\''adam'\\'''");
 }
