@@ -26,6 +26,7 @@ void read_row(Statement& st, RunDetails& d) {
     d.diverged_step = text(27);
     d.sweep_profile = text(28);
     d.sweep_source = text(29);
+    d.arm = text(30);
 }
 
 } // namespace
@@ -33,12 +34,12 @@ void read_row(Statement& st, RunDetails& d) {
 std::optional<RunDetails> load_run_details(Store& store, const std::string& id_or_key) {
     sqlite3* db = store.db();
     Statement st(
-        db,
-        "SELECT r.id, r.key, r.status, s.name, r.sweep_id, r.dataset, r.model, r.method, r.seed, r.created_at, "
-        "r.started_at, r.finished_at, r.duration_s, r.attempts, r.worker_pid, r.host, r.threads, r.device, "
-        "r.torch_version, r.git_commit, r.git_dirty, r.config_toml, r.plugins_json, r.error, r.log_tail, "
-        "r.exit_code, r.signal, r.diverged_step, s.profile, s.source FROM runs r JOIN sweeps s ON s.id = r.sweep_id "
-        "WHERE r.id = ?1 OR r.key LIKE ?2 || '%' ORDER BY r.id LIMIT 2");
+        db, "SELECT r.id, r.key, r.status, s.name, r.sweep_id, r.dataset, r.model, r.method, r.seed, r.created_at, "
+            "r.started_at, r.finished_at, r.duration_s, r.attempts, r.worker_pid, r.host, r.threads, r.device, "
+            "r.torch_version, r.git_commit, r.git_dirty, r.config_toml, r.plugins_json, r.error, r.log_tail, "
+            "r.exit_code, r.signal, r.diverged_step, s.profile, s.source, r.arm FROM runs r JOIN sweeps s ON s.id = "
+            "r.sweep_id "
+            "WHERE r.id = ?1 OR r.key LIKE ?2 || '%' ORDER BY r.id LIMIT 2");
     char* end = nullptr;
     long long id = std::strtoll(id_or_key.c_str(), &end, 10);
     st.bind(1, int64_t(end && *end == 0 ? id : -1)).bind(2, id_or_key.size() >= 6 ? id_or_key : std::string("\x01"));
@@ -46,20 +47,9 @@ std::optional<RunDetails> load_run_details(Store& store, const std::string& id_o
     RunDetails d;
     read_row(st, d);
 
-    // runs.arm is schema 4: read it only where it is (a read-only open of an older database does not migrate)
-    Statement has_arm(db, "SELECT 1 FROM pragma_table_info('runs') WHERE name = 'arm'");
-    if (has_arm.step()) {
-        Statement a(db, "SELECT arm FROM runs WHERE id = ?");
-        a.bind(1, d.id);
-        if (a.step() && !a.col_null(0)) d.arm = a.col_text(0);
-    }
-    // journal_ingests is schema 5; a read-only open of an older database does not migrate it
-    Statement has(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'journal_ingests'");
-    if (has.step()) {
-        Statement j(db, "SELECT attempt FROM journal_ingests WHERE run_id = ?");
-        j.bind(1, d.id);
-        if (j.step()) d.slurm_attempt = j.col_text(0);
-    }
+    Statement j(db, "SELECT attempt FROM journal_ingests WHERE run_id = ?");
+    j.bind(1, d.id);
+    if (j.step()) d.slurm_attempt = j.col_text(0);
     Statement attrs(db, "SELECT key, value FROM attributes WHERE run_id = ? ORDER BY key");
     attrs.bind(1, d.id);
     while (attrs.step())

@@ -88,6 +88,20 @@ sqlite3* open_or_throw(const std::string& name, int flags, const std::string& sh
     return db;
 }
 
+// A copy of src in memory (SQLite's online backup), for a reader to migrate.
+sqlite3* copy_to_memory(sqlite3* src, const std::string& shown) {
+    sqlite3* mem = open_or_throw(":memory:", SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, shown);
+    sqlite3_backup* b = sqlite3_backup_init(mem, "main", src, "main");
+    int rc = b ? sqlite3_backup_step(b, -1) : sqlite3_errcode(mem);
+    if (b) sqlite3_backup_finish(b);
+    if (rc != SQLITE_DONE) {
+        std::string msg = sqlite3_errmsg(mem);
+        sqlite3_close(mem);
+        throw HostError(shown + ": cannot read the database to migrate it in memory: " + msg);
+    }
+    return mem;
+}
+
 } // namespace
 
 std::unique_ptr<Store> Store::open_write(const std::string& path) {
@@ -127,11 +141,20 @@ std::unique_ptr<Store> Store::open_read(const std::string& path) {
     sqlite3_busy_timeout(db, 5000);
     stats::register_functions(db); // stdev, ci95_low, median, spearman, ... in every query
     try {
-        exec_sql(db, "PRAGMA query_only=1;");
         require_known_version(path, s->version());
     } catch (const HostError& e) {
         throw UserError(path + ": not a results database (" + e.what() + ")");
     }
+    // An older schema is read through a copy migrated in memory, so every reader sees the
+    // current tables and columns (iclr show of a schema-1 database asked for a column schema 3
+    // added). The file stays as it is: a reader may not own it, and whoever writes to it next
+    // migrates it in place. The copy costs a read of the file, once per command, until then.
+    if (s->version() < schema_version()) {
+        s.reset(new Store(copy_to_memory(db, path), path, false));
+        stats::register_functions(s->db_);
+        s->migrate();
+    }
+    exec_sql(s->db_, "PRAGMA query_only=1;");
     return s;
 }
 

@@ -1,6 +1,7 @@
 // Store: schema creation and versioning, run lifecycle, resume semantics, stale-run recovery.
 #include <gtest/gtest.h>
 
+#include "store/run_details.hpp"
 #include "store/schema.hpp"
 #include "store/store.hpp"
 #include "test_util.hpp"
@@ -147,6 +148,38 @@ TEST(Store, ARealVersion1DatabaseOpensWithEveryRowKept) {
     EXPECT_EQ(count(*s, "SELECT COUNT(*) FROM params WHERE key = 'method.tag'"), 4);
     EXPECT_EQ(count(*s, "SELECT COUNT(*) FROM final_metrics"), 4); // the v1 view's rows, now a table
     EXPECT_EQ(count(*s, "SELECT value * 10 FROM final_metrics WHERE run_id = 1"), 10); // noop's last value: 2 * 0.5
+}
+
+TEST(Store, AnOlderDatabaseIsReadThroughACopyMigratedInMemoryAndTheFileIsLeftAsItIs) {
+    test::TempDir dir;
+    std::string db_path = dir.file("old.db");
+    {
+        sqlite3* db = nullptr;
+        sqlite3_open(db_path.c_str(), &db);
+        exec_sql(db, test::read_file(std::string(ICLR_TEST_SOURCE_DIR) + "/tests/fixtures/db/schema_v1.sql"));
+        exec_sql(db, "PRAGMA user_version = 1");
+        sqlite3_close(db);
+    }
+    {
+        auto s = Store::open_read(db_path);
+        EXPECT_EQ(s->version(), schema_version());
+        // columns later schemas added (diverged_step: 3, arm: 4) read as in a new database
+        EXPECT_EQ(count(*s, "SELECT COUNT(*) FROM runs WHERE diverged_step IS NULL AND arm IS NULL"), 4);
+        EXPECT_EQ(count(*s, "SELECT COUNT(*) FROM final_metrics WHERE nonfinite IS NULL"), 4);
+        auto d = load_run_details(*s, "1");
+        ASSERT_TRUE(d.has_value());
+        EXPECT_EQ(d->method, "noop");
+        EXPECT_EQ(d->arm, "");
+        EXPECT_THROW(exec_sql(s->db(), "DELETE FROM runs"), HostError); // the copy is read-only too
+    }
+    sqlite3* db = nullptr;
+    sqlite3_open(db_path.c_str(), &db);
+    {
+        Statement v(db, "PRAGMA user_version");
+        v.step();
+        EXPECT_EQ(v.col_int(0), 1); // the reader changed nothing in the file
+    }
+    sqlite3_close(db);
 }
 
 TEST(Store, EveryStatusWordRoundTrips) {
