@@ -53,38 +53,25 @@ std::set<int64_t> finished_runs(const RunFolder& folder) {
     return done;
 }
 
-} // namespace
-
-int cmd_slurm_task(const std::string& folder_path, const std::string& first_task) {
-    std::string job = env("SLURM_ARRAY_JOB_ID"), index = env("SLURM_ARRAY_TASK_ID");
-    if (job.empty() || index.empty())
-        throw UserError("__slurm-task runs inside a Slurm array task (SLURM_ARRAY_TASK_ID is not set)");
-    install_stop_handlers(); // before anything slow: a time-limit warning must not kill us unrecorded
-    RunFolder folder(folder_path);
-    FrozenPlan plan = folder.read_plan();
-    int64_t task = std::stoll(first_task) + std::stoll(index);
-    auto [first, end] = plan.slice(task);
-    check_plugins(plan);
-    std::set<int64_t> finished = finished_runs(folder);
+// This task's trials that no journal holds finished, and the journal key of each of its runs.
+struct TaskSlice {
     std::deque<QueuedTrial> queue;
     std::map<int64_t, std::string> keys;
+    int64_t already = 0; // the slice's trials a journal holds finished
+};
+TaskSlice unfinished(const FrozenPlan& plan, const RunFolder& folder, size_t first, size_t end) {
+    std::set<int64_t> finished = finished_runs(folder);
+    TaskSlice s;
     for (size_t k = first; k < end; ++k) {
-        keys[plan.trials[k].run_id] = plan.trials[k].key;
-        if (!finished.count(plan.trials[k].run_id)) queue.push_back({plan.trials[k].run_id, k, 0}); // index: k
+        s.keys[plan.trials[k].run_id] = plan.trials[k].key;
+        if (!finished.count(plan.trials[k].run_id)) s.queue.push_back({plan.trials[k].run_id, k, 0}); // index: k
     }
-    auto already = int64_t(end - first) - int64_t(queue.size()); // this slice's trials a journal holds finished
-    std::string job_task = job + "_" + index;
-    int64_t restart = std::atoll(env("SLURM_RESTART_COUNT").c_str());
-    fmt::print("iclr: array task {} (restart {}) on {}: plan task {}, trials {}..{}, {} finished already, {} to "
-               "run\n",
-               job_task, restart, host_name(), task, first, end, already, queue.size());
-    std::fflush(stdout);
+    s.already = int64_t(end - first) - int64_t(s.queue.size());
+    return s;
+}
 
-    journal::Writer writer(folder.journal_file(job_task, restart).string());
-    writer.append(journal::encode(journal::TaskOpened{job_task, restart, getpid(), host_name(), now_iso()}));
-    writer.sync();
-    Progress progress(int64_t(queue.size()), false);
-    JournalSink sink(writer, keys, progress);
+// The frozen trials on a local pool; each trial's payload was written when the sweep was submitted.
+SchedulerResult run_slice(const FrozenPlan& plan, TaskSlice& slice, RunSink& sink) {
     ResultsLayout layout(plan.db_path);
     // GPUs: the ones Slurm gave this task (--gres sets CUDA_VISIBLE_DEVICES), one worker on each.
     std::vector<std::string> gpus = gpus_for("");
@@ -100,9 +87,37 @@ int cmd_slurm_task(const std::string& folder_path, const std::string& first_task
                         },
                         "",
                         gpus};
-    SchedulerResult r = Scheduler(so, sink).run(std::move(queue));
+    return Scheduler(so, sink).run(std::move(slice.queue));
+}
+
+} // namespace
+
+int cmd_slurm_task(const std::string& folder_path, const std::string& first_task) {
+    std::string job = env("SLURM_ARRAY_JOB_ID"), index = env("SLURM_ARRAY_TASK_ID");
+    if (job.empty() || index.empty())
+        throw UserError("__slurm-task runs inside a Slurm array task (SLURM_ARRAY_TASK_ID is not set)");
+    install_stop_handlers(); // before anything slow: a time-limit warning must not kill us unrecorded
+    RunFolder folder(folder_path);
+    FrozenPlan plan = folder.read_plan();
+    int64_t task = std::stoll(first_task) + std::stoll(index);
+    auto [first, end] = plan.slice(task);
+    check_plugins(plan);
+    TaskSlice slice = unfinished(plan, folder, first, end);
+    std::string job_task = job + "_" + index;
+    int64_t restart = std::atoll(env("SLURM_RESTART_COUNT").c_str());
+    fmt::print("iclr: array task {} (restart {}) on {}: plan task {}, trials {}..{}, {} finished already, {} to "
+               "run\n",
+               job_task, restart, host_name(), task, first, end, slice.already, slice.queue.size());
+    std::fflush(stdout);
+
+    journal::Writer writer(folder.journal_file(job_task, restart).string());
+    writer.append(journal::encode(journal::TaskOpened{job_task, restart, getpid(), host_name(), now_iso()}));
     writer.sync();
-    int64_t left = int64_t(end - first) - already - r.done - r.diverged;
+    Progress progress(int64_t(slice.queue.size()), false);
+    JournalSink sink(writer, slice.keys, progress);
+    SchedulerResult r = run_slice(plan, slice, sink);
+    writer.sync();
+    int64_t left = int64_t(end - first) - slice.already - r.done - r.diverged;
     fmt::print("iclr: array task {}: {} done, {} failed, {} interrupted\n", job_task, r.done, r.failed, r.interrupted);
     if (r.stop_signal == SIGUSR1 && left > 0) {
         // Slurm's warning before the time limit: the interrupted trials run again in the requeued task.

@@ -26,13 +26,11 @@ std::string self_exe() {
 
 std::string exe_dir() { return std::filesystem::path(self_exe()).parent_path().string(); }
 
-Captured run_capture(const std::vector<std::string>& argv, bool quiet_stderr, double idle_timeout_s) {
-    Captured c;
-    int fds[2];
-    if (pipe2(fds, O_CLOEXEC) != 0) {
-        c.status = -1;
-        return c;
-    }
+namespace {
+
+// Forks argv[0] in a process group of its own, its stdout into out_fd, stdin (and, when quiet,
+// stderr) from /dev/null; it dies with this process. Returns its pid, or -1.
+pid_t spawn_into(const std::vector<std::string>& argv, int out_fd, bool quiet_stderr) {
     std::vector<char*> args;
     for (const auto& a : argv)
         args.push_back(const_cast<char*>(a.c_str()));
@@ -43,30 +41,48 @@ Captured run_capture(const std::vector<std::string>& argv, bool quiet_stderr, do
         setpgid(0, 0);
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (getppid() != parent) _exit(1);
-        dup2(fds[1], 1);
+        dup2(out_fd, 1);
         int devnull = open("/dev/null", O_RDWR);
         dup2(devnull, 0);
         if (quiet_stderr) dup2(devnull, 2);
         execv(args[0], args.data());
         _exit(127);
     }
-    close(fds[1]);
     if (pid > 0) setpgid(pid, pid);
+    return pid;
+}
+
+// Reads fd to its end into c.out; sets c.timed_out when nothing came for idle_timeout_s (> 0).
+void read_all(int fd, double idle_timeout_s, Captured& c) {
     char buf[65536];
-    while (pid > 0) {
-        pollfd pfd{fds[0], POLLIN, 0};
+    for (;;) {
+        pollfd pfd{fd, POLLIN, 0};
         int ready = poll(&pfd, 1, idle_timeout_s > 0 ? int(idle_timeout_s * 1000) : -1);
         if (ready < 0 && errno == EINTR) continue;
         if (ready == 0) { // silent for too long: hung
             c.timed_out = true;
-            break;
+            return;
         }
-        ssize_t n = read(fds[0], buf, sizeof buf);
+        ssize_t n = read(fd, buf, sizeof buf);
         if (n > 0)
             c.out.append(buf, size_t(n));
         else if (n == 0 || errno != EINTR)
-            break;
+            return;
     }
+}
+
+} // namespace
+
+Captured run_capture(const std::vector<std::string>& argv, bool quiet_stderr, double idle_timeout_s) {
+    Captured c;
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0) {
+        c.status = -1;
+        return c;
+    }
+    pid_t pid = spawn_into(argv, fds[1], quiet_stderr);
+    close(fds[1]);
+    if (pid > 0) read_all(fds[0], idle_timeout_s, c);
     close(fds[0]);
     if (pid < 0) {
         c.status = -1;

@@ -1,4 +1,4 @@
-// Plugin discovery: a manifest cache keyed on file facts (size, mtime, ctime, inode); probes out of process.
+// Plugin discovery: a manifest cache keyed on file facts and on the iclr build that probed; probes out of process.
 #include "plugin/plugin_registry.hpp"
 
 #include <sys/stat.h>
@@ -69,15 +69,28 @@ bool looks_like_library(const fs::path& p) {
     return n.size() > 3 && (n.ends_with(".so") || n.find(".so.") != std::string::npos);
 }
 
-std::vector<PluginRecord> read_manifest(const fs::path& file) {
+// The build of iclr whose probe wrote a manifest: what a record says (an ABI mismatch, the
+// parameter schema as this loader reads it) depends on it as much as on the plugin file, so a
+// manifest another build wrote is not reused (a rebuilt host served 'host provides 2.4' from a
+// manifest its 2.4 build had written). The probe executable's path and file facts.
+std::string probe_identity(const std::string& exe) {
+    FileFacts f = facts_of(exe);
+    return "# probed by: " + exe + " " + std::to_string(f.size) + " " + std::to_string(f.mtime_ns) + " " +
+           std::to_string(f.ctime_ns) + " " + std::to_string(f.inode) + "\n";
+}
+
+// The records of a manifest `probed_by` wrote (its first line); none from another build's.
+std::vector<PluginRecord> read_manifest(const fs::path& file, const std::string& probed_by) {
     std::ifstream in(file);
     if (!in) return {};
     std::stringstream ss;
     ss << in.rdbuf();
-    return records_from_toml(ss.str());
+    std::string text = ss.str();
+    if (!text.starts_with(probed_by)) return {};
+    return records_from_toml(text);
 }
 
-void write_manifest(const fs::path& file, const std::vector<PluginRecord>& records) {
+void write_manifest(const fs::path& file, const std::string& probed_by, const std::vector<PluginRecord>& records) {
     std::error_code ec;
     fs::create_directories(file.parent_path(), ec);
     fs::path tmp = file;
@@ -85,7 +98,7 @@ void write_manifest(const fs::path& file, const std::vector<PluginRecord>& recor
     {
         std::ofstream out(tmp);
         if (!out) return; // an unwritable cache only costs speed
-        out << records_to_toml(records);
+        out << probed_by << records_to_toml(records);
         if (!out) {
             fs::remove(tmp, ec);
             return;
@@ -174,6 +187,40 @@ std::vector<PluginRecord> probe_and_hash(const std::string& exe, const std::vect
     return probed;
 }
 
+// The plugin libraries under dirs, each folder's sorted, in search order, each file once.
+std::vector<std::string> library_files(const std::vector<fs::path>& dirs) {
+    std::vector<std::string> files;
+    for (const auto& dir : dirs) {
+        std::error_code ec;
+        if (!fs::is_directory(dir, ec)) continue;
+        std::vector<std::string> here;
+        for (fs::recursive_directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec), end;
+             it != end; it.increment(ec)) {
+            if (ec) break;
+            if (it->is_regular_file(ec) && looks_like_library(it->path()))
+                here.push_back(fs::weakly_canonical(it->path(), ec).string());
+        }
+        std::sort(here.begin(), here.end());
+        for (auto& f : here)
+            if (std::find(files.begin(), files.end(), f) == files.end()) files.push_back(f);
+    }
+    return files;
+}
+
+// The first plugin of a kind/name in search order wins; later ones are reported as duplicates.
+void mark_duplicates(std::vector<PluginRecord>& records) {
+    std::map<std::string, std::string> first;
+    for (auto& r : records) {
+        if (!r.ok) continue;
+        auto [it, inserted] = first.emplace(r.id(), r.file);
+        if (!inserted) {
+            r.ok = false;
+            r.error = "duplicate: " + std::string(kind_name(r.kind)) + " '" + r.name + "' is already provided by " +
+                      it->second;
+        }
+    }
+}
+
 } // namespace
 
 std::vector<fs::path> PluginRegistry::default_search_path() {
@@ -217,25 +264,11 @@ PluginRegistry PluginRegistry::with_records(std::vector<PluginRecord> records) {
 }
 
 void PluginRegistry::discover() {
-    std::vector<std::string> files;
-    for (const auto& dir : dirs_) {
-        std::error_code ec;
-        if (!fs::is_directory(dir, ec)) continue;
-        std::vector<std::string> here;
-        for (fs::recursive_directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec), end;
-             it != end; it.increment(ec)) {
-            if (ec) break;
-            if (it->is_regular_file(ec) && looks_like_library(it->path()))
-                here.push_back(fs::weakly_canonical(it->path(), ec).string());
-        }
-        std::sort(here.begin(), here.end());
-        for (auto& f : here)
-            if (std::find(files.begin(), files.end(), f) == files.end()) files.push_back(f);
-    }
-
+    std::vector<std::string> files = library_files(dirs_);
     fs::path manifest = cache_root() / "plugins.toml";
+    const std::string probed_by = probe_identity(probe_exe_);
     std::map<std::string, PluginRecord> cached;
-    for (auto& r : read_manifest(manifest))
+    for (auto& r : read_manifest(manifest, probed_by))
         cached[r.file] = std::move(r);
 
     std::vector<std::string> to_probe; // new or changed since the manifest was written
@@ -253,25 +286,14 @@ void PluginRegistry::discover() {
         PluginRecord& r = records_.back();
         r.stale = r.ok && newest_source_ns(r.source_dir) > r.file_mtime_ns;
     }
-
-    // The first plugin of a kind/name in search order wins; later ones are reported as duplicates.
-    std::map<std::string, std::string> first;
-    for (auto& r : records_) {
-        if (!r.ok) continue;
-        auto [it, inserted] = first.emplace(r.id(), r.file);
-        if (!inserted) {
-            r.ok = false;
-            r.error = "duplicate: " + std::string(kind_name(r.kind)) + " '" + r.name + "' is already provided by " +
-                      it->second;
-        }
-    }
+    mark_duplicates(records_);
     if (changed || cached.size() != files.size()) {
         std::vector<PluginRecord> keep;
         for (const auto& f : files)
             keep.push_back(cached[f]);
         for (auto& [file, rec] : cached) // keep other search paths' entries (tests use several)
             if (std::find(files.begin(), files.end(), file) == files.end() && fs::exists(file)) keep.push_back(rec);
-        write_manifest(manifest, keep);
+        write_manifest(manifest, probed_by, keep);
     }
 }
 

@@ -23,7 +23,8 @@ class PluginRegistry {
     // A registry over known records, without touching the file system (tests, tools).
     static PluginRegistry with_records(std::vector<PluginRecord> records);
 
-    // Files whose size and mtime match the manifest are not opened at all, so listing and
+    // Files whose size and mtime match the manifest this build of iclr wrote (a rebuilt iclr
+    // probes everything again) are not opened at all, so listing and
     // planning never pay libtorch's load; new or changed files are probed in a child process,
     // so a plugin that crashes while loading is reported broken instead of taking iclr down.
     void discover();

@@ -67,12 +67,34 @@ TEST(Loader, RegistryProbesOutOfProcessSoACrashingPluginIsJustBroken) {
         }
     ASSERT_NE(reg.find(ICLR_KIND_METHOD, "noop"), nullptr);
     EXPECT_TRUE(reg.find(ICLR_KIND_METHOD, "noop")->ok);
-    // The second discovery reads the manifest: identical results without probing again.
-    PluginRegistry again({ICLR_FIXTURE_OK_DIR, ICLR_FIXTURE_BROKEN_DIR}, "/nonexistent/iclr");
+    // The second discovery reads the manifest: identical results without probing again (a record
+    // edited in the manifest comes back as edited).
+    std::string manifest = cache.file("plugins.toml"), text = test::read_file(manifest);
+    auto at = text.find("'crashed while loading (signal 11 (SIGSEGV))'");
+    ASSERT_NE(at, std::string::npos);
+    text.replace(at, 1, "'(from the manifest) ");
+    test::write_file(manifest, text);
+    PluginRegistry again({ICLR_FIXTURE_OK_DIR, ICLR_FIXTURE_BROKEN_DIR}, ICLR_BIN);
     again.discover();
     ASSERT_EQ(again.records().size(), reg.records().size());
     for (size_t i = 0; i < reg.records().size(); ++i)
-        EXPECT_EQ(again.records()[i].error, reg.records()[i].error);
+        if (reg.records()[i].file != crash->file) {
+            EXPECT_EQ(again.records()[i].error, reg.records()[i].error);
+        }
+    ASSERT_NE(again.find(ICLR_KIND_METHOD, "noop"), nullptr);
+    int edited = 0;
+    for (const auto& r : again.records())
+        edited += r.error == "(from the manifest) crashed while loading (signal 11 (SIGSEGV))";
+    EXPECT_EQ(edited, 1);
+    // A manifest another build of iclr wrote is not reused: what a record says (an ABI mismatch
+    // above all) depends on the build that probed it. Every file is probed again.
+    test::write_file(manifest, "# probed by: an older build of iclr\n" + text.substr(text.find('\n') + 1));
+    PluginRegistry rebuilt({ICLR_FIXTURE_OK_DIR, ICLR_FIXTURE_BROKEN_DIR}, ICLR_BIN);
+    rebuilt.discover();
+    ASSERT_EQ(rebuilt.records().size(), reg.records().size());
+    for (size_t i = 0; i < reg.records().size(); ++i)
+        EXPECT_EQ(rebuilt.records()[i].error, reg.records()[i].error);
+    EXPECT_EQ(test::read_file(manifest).rfind("# probed by: " ICLR_BIN " ", 0), 0u); // rewritten by this build
     unsetenv("ICLR_CACHE_DIR");
 }
 
