@@ -1,6 +1,7 @@
-// make_optimizer's optimisers drop the gradients after each step (iclr::ReleasingGrads, for speed):
-// on real MNIST batches they must move the weights exactly as libtorch's own optimisers do, bit for
-// bit, and leave no gradient behind for the next backward to add to.
+// make_optimizer's optimisers drop the gradients after each step (iclr::ReleasingGrads, for speed)
+// and its SGD updates each weight in one pass (iclr::FusedSgd): on real MNIST batches they must move
+// the weights exactly as libtorch's own optimisers do, bit for bit, and leave no gradient behind for
+// the next backward to add to.
 #include "plugin_test_util.hpp"
 
 using namespace iclr;
@@ -23,6 +24,7 @@ struct Net {
 // were left on the released side.
 struct Race {
     bool equal = true, grads_left = false;
+    int64_t fused = -1; // FusedSgd's one-pass updates (-1: another optimiser)
 };
 
 Race race(const std::string& kind, std::unique_ptr<torch::optim::Optimizer> reference, Net& a, Net& b, double lr,
@@ -42,6 +44,7 @@ Race race(const std::string& kind, std::unique_ptr<torch::optim::Optimizer> refe
             r.grads_left = r.grads_left || pb[i].grad().defined();
         }
     }
+    if (auto* f = dynamic_cast<FusedSgd*>(ours.get())) r.fused = f->fused_updates();
     return r;
 }
 
@@ -54,6 +57,27 @@ TEST(Optimizers, SgdWithMomentumAndDecayMatchesLibtorchBitForBit) {
     Race r = race("sgd", std::move(ref), a, b, 0.05, 0.9, 1e-4);
     EXPECT_TRUE(r.equal);
     EXPECT_FALSE(r.grads_left);
+    // The one-pass update is what was compared (where libtorch's vector kernels fuse multiply-adds):
+    // every step after the first, which creates the momentum buffers, for each of the 4 weights,
+    // the 10-element bias included (its update is all tail).
+    if (iclr::detail::fused_sgd_available()) {
+        EXPECT_EQ(r.fused, 19 * 4);
+    }
+}
+
+// With two threads both sides split the update (libtorch's add_ and FusedSgd's blocks): the split
+// must not change a bit either.
+TEST(Optimizers, SgdOnTwoThreadsMatchesLibtorchBitForBit) {
+    int threads = torch::get_num_threads();
+    torch::set_num_threads(2);
+    Net a(11), b(11);
+    auto ref = std::make_unique<torch::optim::SGD>(a.params(), torch::optim::SGDOptions(0.03).momentum(0.9));
+    Race r = race("sgd", std::move(ref), a, b, 0.03, 0.9, 0.0);
+    torch::set_num_threads(threads);
+    EXPECT_TRUE(r.equal);
+    if (iclr::detail::fused_sgd_available()) {
+        EXPECT_EQ(r.fused, 19 * 4);
+    }
 }
 
 TEST(Optimizers, AdamAndAdamWMatchLibtorchBitForBit) {

@@ -35,9 +35,11 @@ extern "C" {
    new config_text, and an older host refuses it.
    2.5: cache.hpp's BackboneCache::load_or_build moves the backbone file's access time on each
    hit, which `iclr cache prune` and the cache's size limit order by. A helper's body only: no
-   layout or vtable change, but a plugin built against 2.5 says its backbones' last use is real. */
+   layout or vtable change, but a plugin built against 2.5 says its backbones' last use is real.
+   2.6: a helper grew: sgd.hpp's FusedSgd (make_optimizer's "sgd" updates each weight in one pass,
+   libtorch's numbers bit for bit). No contract header changed. */
 #define ICLR_ABI_MAJOR 2
-#define ICLR_ABI_MINOR 5
+#define ICLR_ABI_MINOR 6
 #define ICLR_ENTRY_SYMBOL "iclr_plugin_entry"
 
 typedef enum iclr_kind {

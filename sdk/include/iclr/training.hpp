@@ -13,6 +13,7 @@
 #include "iclr/dataset.hpp"
 #include "iclr/learner.hpp"
 #include "iclr/sam.hpp"
+#include "iclr/sgd.hpp"
 
 namespace iclr {
 
@@ -101,7 +102,7 @@ template <class Base> class ReleasingGrads : public Base {
     }
 };
 
-// "sgd" (with momentum), "adam" (L2 weight decay in the gradient), "adamw" (decoupled weight
+// "sgd" (with momentum; libtorch's numbers, its update in one pass: sgd.hpp), "adam" (L2 weight decay in the gradient), "adamw" (decoupled weight
 // decay, Loshchilov & Hutter) or "sam" (Sharpness-Aware Minimization around sam.base, which gets
 // the same lr, momentum and weight decay), over the given parameters. SAM steps need a closure:
 // opt.step([&] { opt.zero_grad(); auto l = loss(); l.backward(); return l; }) serves every kind.
@@ -120,7 +121,7 @@ inline std::unique_ptr<torch::optim::Optimizer> make_optimizer(const std::string
         return std::make_unique<ReleasingGrads<torch::optim::AdamW>>(
             std::move(params), torch::optim::AdamWOptions(lr).weight_decay(weight_decay));
     if (kind != "sgd") throw PluginError("unknown optimizer '" + kind + "' (sgd, adam, adamw, sam)");
-    return std::make_unique<ReleasingGrads<torch::optim::SGD>>(
+    return std::make_unique<ReleasingGrads<FusedSgd>>(
         std::move(params), torch::optim::SGDOptions(lr).momentum(momentum).weight_decay(weight_decay));
 }
 
