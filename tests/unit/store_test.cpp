@@ -30,6 +30,15 @@ int64_t count(Store& s, const std::string& sql) {
     return st.col_int(0);
 }
 
+// A database as iclr's first schema left it: tests/fixtures/db/schema_v1.sql, written by a real run.
+void write_version1_database(const std::string& path) {
+    sqlite3* db = nullptr;
+    sqlite3_open(path.c_str(), &db);
+    exec_sql(db, test::read_file(std::string(ICLR_TEST_SOURCE_DIR) + "/tests/fixtures/db/schema_v1.sql"));
+    exec_sql(db, "PRAGMA user_version = 1"); // .dump does not carry it
+    sqlite3_close(db);
+}
+
 } // namespace
 
 TEST(Store, CreatesSchemaInWalMode) {
@@ -134,13 +143,7 @@ TEST(Store, AnEmptyVersion0FileIsMigratedAndAForeignOneRefused) {
 TEST(Store, ARealVersion1DatabaseOpensWithEveryRowKept) {
     test::TempDir dir;
     std::string db_path = dir.file("old.db");
-    {
-        sqlite3* db = nullptr;
-        sqlite3_open(db_path.c_str(), &db);
-        exec_sql(db, test::read_file(std::string(ICLR_TEST_SOURCE_DIR) + "/tests/fixtures/db/schema_v1.sql"));
-        exec_sql(db, "PRAGMA user_version = 1"); // .dump does not carry it
-        sqlite3_close(db);
-    }
+    write_version1_database(db_path);
     auto s = Store::open_write(db_path);
     EXPECT_EQ(s->version(), schema_version());
     EXPECT_EQ(count(*s, "SELECT COUNT(*) FROM runs WHERE status = 'done'"), 4);
@@ -153,13 +156,7 @@ TEST(Store, ARealVersion1DatabaseOpensWithEveryRowKept) {
 TEST(Store, AnOlderDatabaseIsReadThroughACopyMigratedInMemoryAndTheFileIsLeftAsItIs) {
     test::TempDir dir;
     std::string db_path = dir.file("old.db");
-    {
-        sqlite3* db = nullptr;
-        sqlite3_open(db_path.c_str(), &db);
-        exec_sql(db, test::read_file(std::string(ICLR_TEST_SOURCE_DIR) + "/tests/fixtures/db/schema_v1.sql"));
-        exec_sql(db, "PRAGMA user_version = 1");
-        sqlite3_close(db);
-    }
+    write_version1_database(db_path);
     {
         auto s = Store::open_read(db_path);
         EXPECT_EQ(s->version(), schema_version());
