@@ -139,9 +139,10 @@ std::unique_ptr<Store> Store::open_read(const std::string& path) {
     sqlite3* db = open_or_throw(uri, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, path);
     std::unique_ptr<Store> s(new Store(db, path, false));
     sqlite3_busy_timeout(db, 5000);
-    stats::register_functions(db); // stdev, ci95_low, median, spearman, ... in every query
+    int version = 0;
     try {
-        require_known_version(path, s->version());
+        version = s->version();
+        require_known_version(path, version);
     } catch (const HostError& e) {
         throw UserError(path + ": not a results database (" + e.what() + ")");
     }
@@ -149,11 +150,11 @@ std::unique_ptr<Store> Store::open_read(const std::string& path) {
     // current tables and columns (iclr show of a schema-1 database asked for a column schema 3
     // added). The file stays as it is: a reader may not own it, and whoever writes to it next
     // migrates it in place. The copy costs a read of the file, once per command, until then.
-    if (s->version() < schema_version()) {
+    if (version < schema_version()) {
         s.reset(new Store(copy_to_memory(db, path), path, false));
-        stats::register_functions(s->db_);
         s->migrate();
     }
+    stats::register_functions(s->db_); // stdev, ci95_low, median, spearman, ... in every query
     exec_sql(s->db_, "PRAGMA query_only=1;");
     return s;
 }
