@@ -1,7 +1,6 @@
 // Plugin discovery: a manifest cache keyed on file facts and on the iclr build that probed; probes out of process.
 #include "plugin/plugin_registry.hpp"
 
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -14,6 +13,7 @@
 #include <thread>
 
 #include "common/duration.hpp"
+#include "common/file_facts.hpp"
 #include "common/file_hash.hpp"
 #include "common/process.hpp"
 #include "plugin/plugin_loader.hpp"
@@ -23,25 +23,6 @@ namespace fs = std::filesystem;
 
 namespace {
 constexpr const char* kRecordEnd = "#--iclr-record-end--";
-
-int64_t mtime_ns(const fs::path& p) {
-    struct stat st;
-    if (stat(p.c_str(), &st) != 0) return 0;
-    return int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
-}
-
-// The file facts the manifest cache keys on (all zero when the file cannot be read).
-struct FileFacts {
-    int64_t size = 0, mtime_ns = 0, ctime_ns = 0, inode = 0;
-    bool operator==(const FileFacts&) const = default;
-};
-
-FileFacts facts_of(const std::string& file) {
-    struct stat st;
-    if (stat(file.c_str(), &st) != 0) return {};
-    return {int64_t(st.st_size), int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec,
-            int64_t(st.st_ctim.tv_sec) * 1000000000 + st.st_ctim.tv_nsec, int64_t(st.st_ino)};
-}
 
 FileFacts facts_of(const PluginRecord& r) { return {r.file_size, r.file_mtime_ns, r.file_ctime_ns, r.file_inode}; }
 
@@ -60,7 +41,7 @@ int64_t newest_source_ns(const std::string& dir) {
     for (fs::recursive_directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec), end;
          it != end && !ec; it.increment(ec))
         if (it->is_regular_file(ec) && it->path().filename().string()[0] != '.' && is_build_input(it->path()))
-            newest = std::max(newest, mtime_ns(it->path()));
+            newest = std::max(newest, file_facts(it->path()).mtime_ns);
     return newest;
 }
 
@@ -74,9 +55,7 @@ bool looks_like_library(const fs::path& p) {
 // manifest another build wrote is not reused (a rebuilt host served 'host provides 2.4' from a
 // manifest its 2.4 build had written). The probe executable's path and file facts.
 std::string probe_identity(const std::string& exe) {
-    FileFacts f = facts_of(exe);
-    return "# probed by: " + exe + " " + std::to_string(f.size) + " " + std::to_string(f.mtime_ns) + " " +
-           std::to_string(f.ctime_ns) + " " + std::to_string(f.inode) + "\n";
+    return "# probed by: " + exe + " " + file_facts(exe).text() + "\n";
 }
 
 // The records of a manifest `probed_by` wrote (its first line); none from another build's.
@@ -154,9 +133,9 @@ std::vector<PluginRecord> probe_out_of_process(const std::string& exe, std::vect
 // What a file's hash was taken of: its facts before hashing, or zeros when it changed while being
 // hashed (a build writing it), so the next command hashes it again instead of trusting this hash.
 std::pair<std::string, FileFacts> hash_with_facts(const std::string& file) {
-    FileFacts before = facts_of(file);
+    FileFacts before = file_facts(file);
     std::string sha = sha256_file(file);
-    return {sha, facts_of(file) == before ? before : FileFacts{}};
+    return {sha, file_facts(file) == before ? before : FileFacts{}};
 }
 
 // The probe's records with each file's hash and facts. Hashed while the probe runs: the probe's
@@ -274,7 +253,7 @@ void PluginRegistry::discover() {
     std::vector<std::string> to_probe; // new or changed since the manifest was written
     for (const auto& f : files) {
         auto it = cached.find(f);
-        if (it == cached.end() || !(facts_of(it->second) == facts_of(f))) to_probe.push_back(f);
+        if (it == cached.end() || !(facts_of(it->second) == file_facts(f))) to_probe.push_back(f);
     }
     bool changed = !to_probe.empty();
     for (auto& r : probe_and_hash(probe_exe_, to_probe))

@@ -1,6 +1,7 @@
 // The caches through `iclr run`: a later run maps the data set an earlier one decoded, with the same
 // metrics to the bit; a damaged cache file is decoded again, not trusted; a rebuilt plugin's
-// trials do not reuse what its old build pretrained; `iclr cache` lists, prunes and limits it.
+// trials do not reuse what its old build pretrained, nor a data set rewritten in place what the old
+// files gave; `iclr cache` lists, prunes and limits it.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -155,6 +156,42 @@ TEST(ArtifactCache, ARebuiltModelPluginPretrainsAgain) {
     ASSERT_EQ(r.code, 0) << r.out;
     EXPECT_EQ(hit_of(c), "0") << "a backbone of the old mlp build was reused";
     EXPECT_NE(key_of(c), key_of(a));
+}
+
+// The data folder's files are part of what a decoded data set and a pretrained backbone are keyed
+// on: a Fashion-MNIST whose training images were rewritten in place (here: with MNIST's, the same
+// size) is decoded and pretrained on again, not served from the old decode. The test's own copy
+// of the data, so no shared file changes.
+TEST(DataCache, DataRewrittenInPlaceIsDecodedAndPretrainedOnAgain) {
+    Scratch s;
+    fs::path data = s.path("data"), real = Scratch::data_dir();
+    fs::create_directories(data);
+    for (std::string set : {"mnist", "fashion-mnist"})
+        fs::copy(real / set, data / set, fs::copy_options::recursive);
+    s.set_env("ICLR_DATA", data.string());
+    std::string file = pretraining_sweep(s, 300, 150); // both sets over the data cache's 1 MiB floor
+    auto attribute = [](const std::string& db, const std::string& key) {
+        return Scratch::sql_in(db, "SELECT value FROM attributes WHERE key = '" + key + "'");
+    };
+    std::string a = s.path("results/a.db"), b = s.path("results/b.db"), c = s.path("results/c.db");
+    ASSERT_EQ(s.run({"run", file, "--db", a}).code, 0);
+    ASSERT_EQ(s.run({"run", file, "--db", b}).code, 0);
+    EXPECT_EQ(attribute(b, "cache_hit"), "1");
+    EXPECT_EQ(logs_saying(b, "mapped from the data cache"), 1);
+
+    fs::path images = data / "fashion-mnist" / "train-images-idx3-ubyte";
+    ASSERT_EQ(fs::file_size(images), fs::file_size(data / "mnist" / "train-images-idx3-ubyte"));
+    {
+        std::ifstream in(data / "mnist" / "train-images-idx3-ubyte", std::ios::binary);
+        std::ofstream out(images, std::ios::binary | std::ios::trunc); // in place: same file, same name
+        out << in.rdbuf();
+    }
+    auto r = s.run({"run", file, "--db", c});
+    ASSERT_EQ(r.code, 0) << r.out;
+    EXPECT_EQ(attribute(c, "cache_hit"), "0") << "a backbone pretrained on the old images was reused";
+    EXPECT_NE(attribute(c, "data_cache.pretrain"), attribute(a, "data_cache.pretrain"));
+    EXPECT_EQ(logs_saying(c, "mapped from the data cache"), 0);
+    EXPECT_NE(metrics(c), metrics(a)); // the new images were used
 }
 
 // `iclr cache` as a user meets it: the summary and the list name what a sweep cached and the runs

@@ -18,6 +18,7 @@
 #include <toml++/toml.h>
 #include <torch/torch.h>
 
+#include "common/file_facts.hpp"
 #include "common/values.hpp"
 #include "exec/protocol.hpp"
 #include "exec/worker/data_cache.hpp"
@@ -76,6 +77,9 @@ struct Part {
     std::string canonical() const { return section_text(name, version, params); }
 };
 
+// The roles whose plugin is a Dataset: what they load depends on the data folder.
+bool is_data_role(const std::string& role) { return role == "dataset" || role == "pretrain"; }
+
 // What a worker keeps across its trials: each plugin library loaded once, and the last few
 // benchmarks (loading MNIST again for every trial would dominate short trials).
 class PluginObjects {
@@ -114,16 +118,28 @@ class PluginObjects {
         return b;
     }
 
+    // What a data set plugin reads besides its parameters: the data folder's files, by relative
+    // path, size and modification time (folder_facts), so data rewritten in place is decoded and
+    // pretrained on again instead of served from what the old files gave, while a copy that kept
+    // the times (a node-local copy, the folder moved) reuses the caches. Read once per worker, as
+    // the worker keeps a loaded data set for its later trials anyway.
+    std::string data_identity(RunContext& ctx) {
+        std::error_code ec;
+        auto data = std::filesystem::weakly_canonical(ctx.data_dir(), ec);
+        if (ec) data = ctx.data_dir();
+        auto [it, fresh] = data_identity_.try_emplace(data.string());
+        if (fresh) it->second = ContentKey("data folder").add("files", folder_facts(data)).hex();
+        return it->second;
+    }
+
   private:
     // What a decoded data set depends on: the plugin's build (its code), its parameters and the
     // data folder it read (Dataset::load must not depend on anything else, the SDK says).
-    static std::string data_key(const Part& p, RunContext& ctx) {
-        std::error_code ec;
-        auto data = std::filesystem::weakly_canonical(ctx.data_dir(), ec);
+    std::string data_key(const Part& p, RunContext& ctx) {
         return ContentKey("data cache v2")
             .add("build", p.sha256)
             .add("config", p.canonical())
-            .add("data", (ec ? ctx.data_dir() : data).string())
+            .add("data", data_identity(ctx))
             .hex();
     }
 
@@ -136,6 +152,7 @@ class PluginObjects {
     }
     std::map<std::string, const iclr_plugin_info*> loaded_;
     std::map<std::string, std::shared_ptr<Benchmark>> benchmarks_;
+    std::map<std::string, std::string> data_identity_; // data folder -> data_identity
 };
 
 class TrialSession : public Session {
@@ -167,11 +184,14 @@ class TrialSession : public Session {
                 if (p.role == "pretrain") pretrain_ = worker_.benchmark(p, ctx_);
         return pretrain_.get();
     }
-    // With the plugin's build: a backbone pretrained by an older build of the model or data set
-    // plugin (same version, other code) is not handed to this one's trials.
+    // With the plugin's build, and for a data set the data folder's identity: a backbone pretrained
+    // by an older build of the model or data set plugin (same version, other code), or on data
+    // files since replaced, is not handed to this one's trials.
     std::string config_text(const std::string& role) override {
         for (const auto& p : parts_)
-            if (p.role == role) return p.canonical() + (p.sha256.empty() ? "" : " build " + p.sha256);
+            if (p.role == role)
+                return p.canonical() + (p.sha256.empty() ? "" : " build " + p.sha256) +
+                       (is_data_role(role) ? " data " + worker_.data_identity(ctx_) : "");
         return "";
     }
 
