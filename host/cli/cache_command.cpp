@@ -134,7 +134,8 @@ int limit(const std::filesystem::path& dir, const std::string& value) {
     if (value.empty()) {
         auto bytes = read_limit(dir);
         fmt::print("{}\n",
-                   bytes ? "limit: " + format_size(*bytes) + " (`iclr run` keeps the cache under it when it ends)"
+                   bytes ? "limit: " + format_size(*bytes) +
+                               " (`iclr run` keeps the cache under it as it adds entries and when it ends)"
                          : std::string("no limit: the cache grows until pruned (`iclr cache limit 20G` sets one)"));
         return 0;
     }
@@ -146,8 +147,10 @@ int limit(const std::filesystem::path& dir, const std::string& value) {
     auto bytes = parse_size(value);
     if (!bytes) throw UserError("iclr cache limit: '" + value + "' is not a size (\"500M\", \"20G\") or none");
     write_limit(dir, value);
-    fmt::print("limit: {}; `iclr run` keeps the cache under it when it ends, least recently used entries first\n",
-               format_size(*bytes));
+    fmt::print(
+        "limit: {}; `iclr run` keeps the cache under it as it adds entries and when it ends, least recently used "
+        "entries first\n",
+        format_size(*bytes));
     prune_to_limit(dir, *bytes);
     return 0;
 }

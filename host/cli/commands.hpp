@@ -76,7 +76,7 @@ struct CacheOptions {
     CommonOptions common;
 };
 int cmd_cache(const CacheOptions& o);
-// The end of `iclr run`: prunes the cache under `dir` to its limit, if one is set (least recently
+// During and at the end of `iclr run`: prunes the cache under `dir` to its limit, if one is set (least recently
 // used first; entries in use kept), saying what went. A malformed limit file is a warning.
 void keep_cache_limit(const std::filesystem::path& dir);
 

@@ -120,7 +120,7 @@ SchedulerResult run_on_pool(const SweepArms& arms, Store& store, Planned& plan, 
     const SweepSpec& spec = arms.base();
     install_stop_handlers();
     Progress progress(int64_t(plan.queue.size()), isatty(STDOUT_FILENO));
-    StoreSink sink(store, progress);
+    StoreSink sink(store, progress, layout.cache_dir());
     SchedulerOptions so{p.jobs,
                         p.threads,
                         spec.timeout_s,

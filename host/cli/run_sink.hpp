@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chrono>
+#include <filesystem>
 
 #include "cli/progress.hpp"
 #include "exec/sink.hpp"
@@ -11,7 +12,10 @@ namespace iclr {
 
 class StoreSink : public RunSink {
   public:
-    StoreSink(Store& store, Progress& progress) : store_(store), progress_(progress) {}
+    // cache_dir: the artifact cache whose size limit (`iclr cache limit`) is kept during the run,
+    // after each trial that wrote a backbone to it; "" keeps none.
+    StoreSink(Store& store, Progress& progress, std::filesystem::path cache_dir = {})
+        : store_(store), progress_(progress), cache_dir_(std::move(cache_dir)) {}
     void run_started(const RunStart& s) override;
     void metric(int64_t run, const std::string& key, int64_t step, std::optional<int64_t> task, double value) override;
     void attribute(int64_t run, const std::string& key, const std::string& value) override;
@@ -25,6 +29,8 @@ class StoreSink : public RunSink {
   private:
     Store& store_;
     Progress& progress_;
+    std::filesystem::path cache_dir_;
+    bool cache_grew_ = false; // a trial reported cache_hit = 0 since the limit was last kept
     std::chrono::steady_clock::time_point last_commit_ = std::chrono::steady_clock::now();
 };
 

@@ -301,7 +301,7 @@ uintmax_t sum(const std::map<std::string, uintmax_t>& entries) {
 } // namespace
 
 // `iclr cache limit`: set, the cache is pruned to it at once, least recently used first; every
-// `iclr run` after it keeps the cache under it when it ends, removing what was used longest ago and
+// `iclr run` after it keeps the cache under it (here: when it ends), removing what was used longest ago and
 // keeping what the run just used. Bad input is one line and exit 2.
 TEST(ArtifactCache, ALimitKeepsTheCacheUnderItAfterEveryRun) {
     Scratch s;
@@ -352,4 +352,54 @@ TEST(ArtifactCache, ALimitKeepsTheCacheUnderItAfterEveryRun) {
     auto off = s.run({"cache", "limit", "none", "--db", again});
     ASSERT_EQ(off.code, 0) << off.out;
     EXPECT_FALSE(fs::exists(s.path("results/cache/limit")));
+}
+
+// The limit holds during a run, not only at its end: three trials each pretrain a backbone of their
+// own (three seeds) under a limit with room for one; each trial after the first removes the one
+// before it, as it goes. (Kept only at the end, the run would hold all three until then and
+// remove two at once.) The data sets are under the data cache's floor: backbones only.
+TEST(ArtifactCache, ALimitIsKeptAsARunAddsEntriesNotOnlyAtItsEnd) {
+    Scratch s;
+    std::string file = s.write("three.toml", R"([sweep]
+name = "three"
+seeds = 3
+jobs = 1
+[dataset]
+plugin = "mnist"
+tasks = [[0, 1], [2, 3]]
+train_per_class = 30
+test_per_class = 10
+[pretrain]
+plugin = "fashion_mnist"
+train_per_class = 10
+test_per_class = 10
+[model]
+plugin = "mlp"
+width = 8
+[method]
+plugin = "finetune"
+pretrain_epochs = 1
+[[metric]]
+plugin = "accuracy_matrix"
+)");
+    std::string a = s.path("results/a.db"), b = s.path("results/b.db");
+    ASSERT_EQ(s.run({"run", file, "--db", a}).code, 0);
+    auto entries = entry_bytes(s, a);
+    ASSERT_EQ(entries.size(), 3u);
+    uintmax_t largest = 0;
+    for (const auto& [key, bytes] : entries)
+        largest = std::max(largest, bytes);
+    ASSERT_EQ(s.run({"cache", "prune", "--all", "--db", a}).code, 0);
+    ASSERT_EQ(s.run({"cache", "limit", std::to_string(largest + largest / 2), "--db", a}).code, 0);
+
+    auto r = s.run({"run", file, "--db", b});
+    ASSERT_EQ(r.code, 0) << r.out;
+    size_t removals = 0;
+    for (size_t at = r.out.find("cache: removed 1 entry"); at != std::string::npos;
+         at = r.out.find("cache: removed 1 entry", at + 1))
+        ++removals;
+    EXPECT_EQ(removals, 2u) << r.out;
+    EXPECT_EQ(r.out.find("cache: removed 2 entries"), std::string::npos) << r.out;
+    EXPECT_EQ(entry_bytes(s, b).size(), 1u);
+    EXPECT_EQ(Scratch::sql_in(b, "SELECT COUNT(*) FROM runs WHERE status = 'done'"), "3");
 }
