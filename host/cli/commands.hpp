@@ -76,8 +76,9 @@ struct CacheOptions {
     CommonOptions common;
 };
 int cmd_cache(const CacheOptions& o);
-// During and at the end of `iclr run`: prunes the cache under `dir` to its limit, if one is set (least recently
-// used first; entries in use kept), saying what went. A malformed limit file is a warning.
+// During and at the end of `iclr run`: prunes the cache under `dir` to its limit, if one is set
+// (least recently used first; entries in use kept), saying what went. A malformed limit file is a
+// warning.
 void keep_cache_limit(const std::filesystem::path& dir);
 
 } // namespace iclr
