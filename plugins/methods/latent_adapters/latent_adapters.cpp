@@ -76,11 +76,10 @@ class LatentAdapters : public iclr::Method {
     }
 
   private:
+    // The SDK's optimisers: libtorch's numbers (SGD's update in one pass, iclr/sgd.hpp).
     std::unique_ptr<torch::optim::Optimizer> optimizer(std::vector<torch::Tensor> params) const {
-        if (std::string(p_.optimizer) == "adam")
-            return std::make_unique<torch::optim::Adam>(params, torch::optim::AdamOptions(p_.lr));
-        return std::make_unique<torch::optim::SGD>(params,
-                                                   torch::optim::SGDOptions(p_.lr).momentum(0.9).weight_decay(1e-4));
+        if (std::string(p_.optimizer) == "adam") return iclr::make_optimizer("adam", std::move(params), p_.lr);
+        return iclr::make_optimizer("sgd", std::move(params), p_.lr, /*momentum=*/0.9, /*weight_decay=*/1e-4);
     }
 
     // Supervised pretraining of the trunk alone (adapters off) on the sweep's [pretrain] data set:

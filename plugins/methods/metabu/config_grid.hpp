@@ -72,16 +72,15 @@ inline double train_and_score(const iclr::Task& task, const Config& c, const Tra
     } else {
         net->push_back(torch::nn::Linear(in, k));
     }
-    torch::optim::SGD opt(net->parameters(),
-                          torch::optim::SGDOptions(c.lr).momentum(s.momentum).weight_decay(c.weight_decay));
+    auto opt = iclr::make_optimizer("sgd", net->parameters(), c.lr, s.momentum, c.weight_decay);
     iclr::Split train{task.train.x.flatten(1), local(task.train.y)};
     auto gen = iclr::make_generator(seed, 0xb7);
     for (int64_t e = 0; e < s.epochs; ++e)
         for (const auto& batch : iclr::Batches(train, s.batch_size, gen, ctx)) {
             auto loss = torch::nn::functional::cross_entropy(net->forward(batch.x), batch.y);
-            opt.zero_grad();
+            opt->zero_grad();
             loss.backward();
-            opt.step();
+            opt->step();
         }
     torch::NoGradGuard ng;
     auto pred = net->forward(task.test.x.flatten(1)).argmax(1);
