@@ -227,6 +227,15 @@ class Bench:
         ratio_row(f"8 CPU-bound trials (MLP 784-256-256, 1500 steps): --jobs 1 ({self.cores} threads/trial) / --jobs 2",
                   (1, self.cores), 1.7)
         ratio_row("same 8 trials, 1 thread each: --jobs 1 / --jobs 2 (the pool's own scaling)", (1, 1))
+        # The first row is the second divided by this one, round by round: how much more a trial's
+        # own threads give makes --jobs 1 faster and that ratio smaller, with the pool unchanged.
+        per_round = [one / many for one, many in zip(rounds[(1, 1)], rounds[(1, self.cores)])]
+        speedup = statistics.median(per_round)
+        self.row(f"same 8 trials, --jobs 1: 1 thread / {self.cores} threads a trial (what a trial's own threads give it)",
+                 speedup, "x", note=f"median of {ROUNDS} interleaved rounds: "
+                 + ", ".join(f"{r:.2f}x" for r in per_round) + "; the first scaling row is the pool's own scaling "
+                 "divided by this, so it can reach its target only where a trial's threads give it at most "
+                 "(the pool's scaling) / 1.7")
         # The best setting by its median; its last round (a real run, just before) pairs with auto's first.
         self.auto_check("8 small trials (MLP 784-256-256)", path, {s: statistics.median(v) for s, v in rounds.items()},
                         {s: v[-1] for s, v in rounds.items()})
