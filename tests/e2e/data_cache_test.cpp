@@ -50,9 +50,11 @@ int64_t logs_saying(const std::string& db, const std::string& text) {
 }
 
 // Trials that fine-tune an MLP pretrained on Fashion-MNIST: a backbone and two data sets to cache
-// (one trial on one worker, unless `more` sets other [sweep] keys and `grid` sweeps a [method] key).
+// (one trial on one worker, unless `more` sets other [sweep] keys and `grid` sweeps a [method] key;
+// the pretraining set's whole test split unless `pretrain_test` sets its test_per_class).
 std::string pretraining_sweep(const Scratch& s, int train_per_class, int pretrain_per_class,
-                              const std::string& more = "jobs = 1", const std::string& grid = "") {
+                              const std::string& more = "jobs = 1", const std::string& grid = "",
+                              int pretrain_test = 0) {
     std::string text = R"([sweep]
 name = "pre"
 {more}
@@ -64,6 +66,7 @@ test_per_class = 10
 [pretrain]
 plugin = "fashion_mnist"
 train_per_class = {pretrain}
+{pretrain_test}
 [model]
 plugin = "mlp"
 width = 8
@@ -74,10 +77,12 @@ pretrain_epochs = 1
 [[metric]]
 plugin = "accuracy_matrix"
 )";
-    for (const auto& [from, to] : {std::pair<std::string, std::string>{"{more}", more},
-                                   {"{train}", std::to_string(train_per_class)},
-                                   {"{pretrain}", std::to_string(pretrain_per_class)},
-                                   {"{grid}", grid}})
+    for (const auto& [from, to] :
+         {std::pair<std::string, std::string>{"{more}", more},
+          {"{train}", std::to_string(train_per_class)},
+          {"{pretrain}", std::to_string(pretrain_per_class)},
+          {"{pretrain_test}", pretrain_test ? "test_per_class = " + std::to_string(pretrain_test) : ""},
+          {"{grid}", grid}})
         text.replace(text.find(from), from.size(), to);
     return s.write("pre.toml", text);
 }
@@ -360,28 +365,7 @@ TEST(ArtifactCache, ALimitKeepsTheCacheUnderItAfterEveryRun) {
 // remove two at once.) The data sets are under the data cache's floor: backbones only.
 TEST(ArtifactCache, ALimitIsKeptAsARunAddsEntriesNotOnlyAtItsEnd) {
     Scratch s;
-    std::string file = s.write("three.toml", R"([sweep]
-name = "three"
-seeds = 3
-jobs = 1
-[dataset]
-plugin = "mnist"
-tasks = [[0, 1], [2, 3]]
-train_per_class = 30
-test_per_class = 10
-[pretrain]
-plugin = "fashion_mnist"
-train_per_class = 10
-test_per_class = 10
-[model]
-plugin = "mlp"
-width = 8
-[method]
-plugin = "finetune"
-pretrain_epochs = 1
-[[metric]]
-plugin = "accuracy_matrix"
-)");
+    std::string file = pretraining_sweep(s, 30, 10, "seeds = 3\njobs = 1", "", 10); // small: under the data floor
     std::string a = s.path("results/a.db"), b = s.path("results/b.db");
     ASSERT_EQ(s.run({"run", file, "--db", a}).code, 0);
     auto entries = entry_bytes(s, a);
