@@ -121,14 +121,12 @@ class PluginObjects {
     // What a data set plugin reads besides its parameters: the data folder's files, by relative
     // path, size and modification time (folder_facts), so data rewritten in place is decoded and
     // pretrained on again instead of served from what the old files gave, while a copy that kept
-    // the times (a node-local copy, the folder moved) reuses the caches. Read once per worker, as
-    // the worker keeps a loaded data set for its later trials anyway.
+    // the times (a node-local copy, the folder moved) reuses the caches: the folder's own path is
+    // not part of it. Read once per worker, as the worker keeps a loaded data set for its later
+    // trials anyway.
     std::string data_identity(RunContext& ctx) {
-        std::error_code ec;
-        auto data = std::filesystem::weakly_canonical(ctx.data_dir(), ec);
-        if (ec) data = ctx.data_dir();
-        auto [it, fresh] = data_identity_.try_emplace(data.string());
-        if (fresh) it->second = ContentKey("data folder").add("files", folder_facts(data)).hex();
+        auto [it, fresh] = data_identity_.try_emplace(ctx.data_dir().string());
+        if (fresh) it->second = ContentKey("data folder").add("files", folder_facts(ctx.data_dir())).hex();
         return it->second;
     }
 
