@@ -29,7 +29,7 @@ void apply(Store& store, const Attempt& a, const RunEnd& end, size_t attempts,
         store.set_ingested(run, {a.id, end.status, int64_t(attempts)}, before);
         store.commit();
     } catch (...) {
-        sqlite3_exec(store.db(), "ROLLBACK", nullptr, nullptr, nullptr);
+        store.rollback();
         throw;
     }
 }

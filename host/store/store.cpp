@@ -1,6 +1,7 @@
 // Results database: migrations and the host's batched writes inside transactions (opening: store_open.cpp).
 #include "store/store.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 
@@ -12,8 +13,12 @@ namespace iclr {
 namespace fs = std::filesystem;
 
 Store::~Store() {
+    try {
+        flush_metrics();         // also rows added outside a transaction
+    } catch (const HostError&) { // a full disk: the rows written before it are still committed
+    }
     if (in_txn_) sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr);
-    insert_metric_.reset();
+    insert_metric_batch_.reset();
     // At rest the database leaves WAL for a rollback journal: a reader without write access to
     // the folder can then open it without the -shm file it could not create. Fails harmlessly
     // (SQLITE_BUSY) while another connection has it open; that one, or the next, does it.
@@ -58,14 +63,18 @@ void Store::migrate() {
 }
 
 void Store::begin() {
-    if (in_txn_) return;
+    if (in_txn_ && !sqlite3_get_autocommit(db_)) return; // else an error rolled it back: begin anew
     exec_sql(db_, "BEGIN IMMEDIATE");
     in_txn_ = true;
 }
 
 void Store::commit() {
     if (!in_txn_) return;
-    in_txn_ = false; // a failed COMMIT leaves SQLite to roll back; never retry a half state
+    flush_metrics();
+    in_txn_ = false;
+    if (sqlite3_get_autocommit(db_))
+        return; // rolled back by an error, which was thrown where it happened // a failed COMMIT leaves SQLite to roll
+                // back; never retry a half state
     exec_sql(db_, "COMMIT");
 }
 
@@ -165,7 +174,15 @@ void Store::set_arm(int64_t run, const std::string& arm) {
     st.bind_or_null(1, arm).bind(2, run).run();
 }
 
+void Store::rollback() {
+    pending_metrics_.clear();
+    if (!in_txn_) return;
+    in_txn_ = false;
+    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+}
+
 void Store::finish_run(const RunEnd& e) {
+    flush_metrics();
     // The last value of every (key, task), kept as rows so pivots over many runs stay fast.
     Statement clear(db_, "DELETE FROM final_metrics WHERE run_id = ?");
     clear.bind(1, e.run).run();
@@ -186,20 +203,56 @@ void Store::finish_run(const RunEnd& e) {
 }
 
 void Store::add_metric(int64_t run, const std::string& key, int64_t step, std::optional<int64_t> task, double value) {
-    if (!insert_metric_)
-        insert_metric_ =
-            std::make_unique<Statement>(db_, "INSERT INTO metrics(run_id, key, step, task, value, nonfinite) "
-                                             "VALUES(?,?,?,?,?,?)");
-    Statement& st = *insert_metric_;
-    st.bind(1, run).bind(2, key).bind(3, step).bind_or_null(4, task);
-    if (std::isnan(value)) // SQLite would store NaN as NULL: keep the NULL, say why
-        st.bind_null(5).bind(6, std::string("nan"));
-    else if (std::isinf(value))
-        st.bind(5, value).bind(6, std::string(value > 0 ? "inf" : "-inf"));
+    pending_metrics_.push_back({run, step, key, task, value});
+    if (pending_metrics_.size() >= kMetricBatch) flush_metrics();
+}
+
+std::unique_ptr<Statement> Store::metric_insert(size_t rows) {
+    std::string sql = "INSERT INTO metrics(run_id, key, step, task, value, nonfinite) VALUES(?,?,?,?,?,?)";
+    for (size_t i = 1; i < rows; ++i)
+        sql += ",(?,?,?,?,?,?)";
+    return std::make_unique<Statement>(db_, sql);
+}
+
+void Store::bind_metric(Statement& st, int at, const MetricRow& m) {
+    st.bind(at + 1, m.run).bind(at + 2, m.key).bind(at + 3, m.step).bind_or_null(at + 4, m.task);
+    if (std::isnan(m.value)) // SQLite would store NaN as NULL: keep the NULL, say why
+        st.bind_null(at + 5).bind(at + 6, std::string("nan"));
+    else if (std::isinf(m.value))
+        st.bind(at + 5, m.value).bind(at + 6, std::string(m.value > 0 ? "inf" : "-inf"));
     else
-        st.bind(5, value).bind_null(6);
-    st.step();
-    st.reset();
+        st.bind(at + 5, m.value).bind_null(at + 6);
+}
+
+void Store::flush_metrics() {
+    // Full batches through the statement prepared once; a shorter tail (a commit between batches:
+    // at most every 250 ms) through one prepared for its length. A statement that fails (a full
+    // disk) wrote nothing, so the rows before it leave the buffer and the rest stay: none is written
+    // twice by a later flush.
+    size_t done = 0;
+    try {
+        while (done < pending_metrics_.size()) {
+            size_t rows = std::min(kMetricBatch, pending_metrics_.size() - done);
+            std::unique_ptr<Statement> tail;
+            if (rows == kMetricBatch && !insert_metric_batch_) insert_metric_batch_ = metric_insert(rows);
+            Statement& st = rows == kMetricBatch ? *insert_metric_batch_ : *(tail = metric_insert(rows));
+            for (size_t r = 0; r < rows; ++r)
+                bind_metric(st, int(6 * r), pending_metrics_[done + r]);
+            st.run();
+            done += rows;
+        }
+    } catch (...) {
+        if (in_txn_ && sqlite3_get_autocommit(db_)) {
+            // SQLite rolled the whole transaction back, as a full disk can make it do for a statement
+            // without a statement journal: the buffered rows were part of it.
+            pending_metrics_.clear();
+            in_txn_ = false;
+        } else {
+            pending_metrics_.erase(pending_metrics_.begin(), pending_metrics_.begin() + long(done));
+        }
+        throw;
+    }
+    pending_metrics_.clear();
 }
 
 void Store::set_attribute(int64_t run, const std::string& key, const std::string& value) {
@@ -213,6 +266,7 @@ void Store::add_artifact(int64_t run, const std::string& name, const std::string
 }
 
 void Store::clear_results(int64_t id) {
+    flush_metrics(); // rows of this run still buffered would otherwise land after the delete
     for (const char* table : {"metrics", "final_metrics", "attributes", "artifacts"}) {
         Statement del(db_, std::string("DELETE FROM ") + table + " WHERE run_id = ?");
         del.bind(1, id).run();

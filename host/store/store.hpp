@@ -58,7 +58,12 @@ class Store {
     void set_lock_wait(std::function<bool(double)> keep_waiting);
     ~Store();
 
-    sqlite3* db() { return db_; }
+    // Metric rows buffered by add_metric are written first, so whatever reads or writes through
+    // the handle sees every row added so far.
+    sqlite3* db() {
+        flush_metrics();
+        return db_;
+    }
     const std::string& path() const { return path_; }
     int version() const;
 
@@ -74,6 +79,9 @@ class Store {
     // A finished trial now belongs to another arm (same config, so it is not rerun): rename it.
     void set_arm(int64_t run, const std::string& arm);
     void finish_run(const RunEnd& e);
+    // Buffered, and written kMetricBatch rows per INSERT: one statement per row made SQLite's
+    // per-statement cost most of the host's time on a metric-heavy trial. finish_run, clear_results,
+    // commit and db() write the buffer first, so nothing reads the table without its latest rows.
     void add_metric(int64_t run, const std::string& key, int64_t step, std::optional<int64_t> task, double value);
     void set_attribute(int64_t run, const std::string& key, const std::string& value);
     void add_artifact(int64_t run, const std::string& name, const std::string& path, int64_t bytes);
@@ -95,6 +103,8 @@ class Store {
 
     void begin();
     void commit();
+    // Undoes the open transaction, buffered metric rows included.
+    void rollback();
     bool in_transaction() const { return in_txn_; }
 
   private:
@@ -103,13 +113,24 @@ class Store {
     void migrate();
     void reset_run(int64_t id, const RunRow& row);
     void insert_params(int64_t id, const RunRow& row);
+    struct MetricRow {
+        int64_t run, step;
+        std::string key;
+        std::optional<int64_t> task;
+        double value;
+    };
+    static constexpr size_t kMetricBatch = 64; // 6 parameters a row: 384 of SQLite's 32,766
+    void flush_metrics();
+    static void bind_metric(Statement& st, int at, const MetricRow& m); // parameters at+1 .. at+6
+    std::unique_ptr<Statement> metric_insert(size_t rows);              // INSERT of `rows` rows
     sqlite3* db_;
     std::string path_;
     bool writable_ = false;
     bool in_txn_ = false;
     std::function<bool(double)> keep_waiting_;
     std::chrono::steady_clock::time_point busy_since_;
-    std::unique_ptr<Statement> insert_metric_; // prepared once: metric rows are the hot path
+    std::vector<MetricRow> pending_metrics_;
+    std::unique_ptr<Statement> insert_metric_batch_; // prepared once: metric rows are the hot path
 };
 
 } // namespace iclr

@@ -1,6 +1,8 @@
 // Store: schema creation and versioning, run lifecycle, resume semantics, stale-run recovery.
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "store/run_details.hpp"
 #include "store/schema.hpp"
 #include "store/store.hpp"
@@ -184,4 +186,149 @@ TEST(Store, EveryStatusWordRoundTrips) {
                          RunStatus::Interrupted})
         EXPECT_EQ(parse_run_status(to_string(st)), st);
     EXPECT_FALSE(parse_run_status("finished").has_value());
+}
+
+namespace {
+// A run to hang metric rows on, in a fresh database.
+int64_t started_run(Store& s) {
+    int64_t sweep = s.add_sweep({"t", "t.toml", "", "src", "sha", "", "host", -1});
+    auto t = row(sweep, 1);
+    int64_t run = s.prepare_run(t, s.find_run(t.key));
+    s.mark_running({run, 1, 1, "cpu", "h", "v", ""});
+    return run;
+}
+} // namespace
+
+// add_metric buffers rows and writes them 64 to a statement: whatever reads the table, deletes a
+// run's rows or ends the transaction must see every row added before it, once.
+TEST(Store, BufferedMetricRowsAreSeenByEveryReaderAndWrittenOnce) {
+    test::TempDir dir;
+    auto s = Store::open_write(dir.file("r.db"));
+    int64_t run = started_run(*s);
+    s->begin();
+    for (int64_t step = 0; step < 150; ++step) // two full batches and a tail of 22
+        s->add_metric(run, "loss", step, std::nullopt,
+                      step == 10    ? std::nan("")
+                      : step == 140 ? HUGE_VAL
+                      : step == 149 ? -HUGE_VAL
+                                    : double(step) / 4);
+    EXPECT_EQ(count(*s, "SELECT COUNT(*) FROM metrics"), 150); // db() writes the buffer first
+    s->add_metric(run, "acc", 0, 0, 0.5);
+    s->commit();
+    EXPECT_EQ(count(*s, "SELECT COUNT(*) FROM metrics"), 151);
+    EXPECT_EQ(count(*s, "SELECT COUNT(DISTINCT step) FROM metrics WHERE key = 'loss'"), 150);
+    EXPECT_EQ(count(*s, "SELECT SUM(step) FROM metrics WHERE key = 'loss'"), 149 * 150 / 2);
+    EXPECT_EQ(count(*s, "SELECT step FROM metrics WHERE nonfinite = 'nan' AND value IS NULL"), 10);
+    EXPECT_EQ(count(*s, "SELECT step FROM metrics WHERE nonfinite = 'inf'"), 140);
+    EXPECT_EQ(count(*s, "SELECT step FROM metrics WHERE nonfinite = '-inf'"), 149);
+    EXPECT_EQ(count(*s, "SELECT value * 4 FROM metrics WHERE step = 63 AND key = 'loss'"), 63); // a batch's last row
+    EXPECT_EQ(count(*s, "SELECT COUNT(*) FROM metrics WHERE task IS NULL"), 150);
+    // finish_run reads rows still buffered into final_metrics
+    s->begin();
+    s->add_metric(run, "acc", 5, 0, 0.75);
+    s->finish_run({run, RunStatus::Done, "", "", std::nullopt, std::nullopt, 1.0, std::nullopt, ""});
+    s->commit();
+    EXPECT_EQ(count(*s, "SELECT step FROM final_metrics WHERE key = 'acc'"), 5);
+    // clear_results: rows buffered before the delete do not land after it
+    s->begin();
+    for (int64_t step = 0; step < 70; ++step)
+        s->add_metric(run, "late", step, std::nullopt, 1.0);
+    s->clear_results(run);
+    s->commit();
+    EXPECT_EQ(count(*s, "SELECT COUNT(*) FROM metrics"), 0);
+    // rollback drops buffered rows with the transaction
+    s->begin();
+    for (int64_t step = 0; step < 70; ++step)
+        s->add_metric(run, "undone", step, std::nullopt, 1.0);
+    s->rollback();
+    EXPECT_FALSE(s->in_transaction());
+    EXPECT_EQ(count(*s, "SELECT COUNT(*) FROM metrics"), 0);
+    // rows added outside a transaction are written when the store closes
+    s->add_metric(run, "last", 0, std::nullopt, 2.0);
+    s.reset();
+    auto again = Store::open_write(dir.file("r.db"));
+    EXPECT_EQ(count(*again, "SELECT COUNT(*) FROM metrics WHERE key = 'last'"), 1);
+}
+
+// A full disk fails a flush part-way. Either the failed statement alone is undone, and then the rows
+// written before it leave the buffer and the rest stay; or SQLite rolls the whole transaction back
+// (it can for a statement without a statement journal), and then its buffered rows go too. Rows go
+// in `per_commit` to a transaction under a page limit `extra_pages` above the start; then space
+// returns a page at a time, so a flush may write a batch and fail on the rows after it. Every row
+// added since the last commit that stood must end in the table exactly once.
+void fill_past_a_page_limit(int per_commit, int extra_pages) {
+    test::TempDir dir;
+    auto s = Store::open_write(dir.file("r.db"));
+    int64_t run = started_run(*s);
+    sqlite3* raw = s->db(); // taken while nothing is buffered: db() would try to write the rows first
+    int64_t limit = count(*s, "PRAGMA page_count") + extra_pages;
+    exec_sql(raw, "PRAGMA max_page_count = " + std::to_string(limit));
+    std::string key(300, 'k'); // about a dozen rows a page
+    int64_t added = 0, committed = 0, failures = 0;
+    auto failed = [&](const HostError& e) {
+        EXPECT_NE(std::string(e.what()).find("full"), std::string::npos) << e.what();
+        ++failures;
+        if (!s->in_transaction()) { // rolled back: the rows since the last commit are gone
+            added = committed;
+            s->begin();
+        }
+    };
+    s->begin();
+    for (int round = 0; round < 400 && failures < 6; ++round) {
+        try {
+            for (int r = 0; r < per_commit; ++r) {
+                ++added;
+                s->add_metric(run, key, added, std::nullopt, 1.0);
+            }
+            s->commit();
+            committed = added;
+            s->begin();
+        } catch (const HostError& e) {
+            failed(e);
+        }
+    }
+    ASSERT_GT(failures, 0) << "the page limit was never reached";
+    for (bool done = false; !done;) {
+        exec_sql(raw, "PRAGMA max_page_count = " + std::to_string(++limit));
+        try {
+            s->commit();
+            done = true;
+        } catch (const HostError& e) {
+            failed(e);
+        }
+    }
+    EXPECT_EQ(count(*s, "SELECT COUNT(*) FROM metrics"), added);
+    EXPECT_EQ(count(*s, "SELECT COUNT(DISTINCT step) FROM metrics"), added);
+    EXPECT_EQ(count(*s, "SELECT MAX(step) FROM metrics"), added);
+}
+
+TEST(Store, AFlushThatFailsOnAFullDiskLeavesNoRowTwiceAndNoneLost) {
+    // a full batch and a 36-row tail per commit; a batch and one row (a single-row INSERT has no
+    // statement journal: failing, it takes the transaction with it); tails only
+    for (int per_commit : {100, 65, 7})
+        for (int extra_pages = 30; extra_pages < 38; ++extra_pages) {
+            SCOPED_TRACE(std::to_string(per_commit) + " rows a commit, " + std::to_string(extra_pages) + " pages");
+            fill_past_a_page_limit(per_commit, extra_pages);
+        }
+}
+
+// A single-row INSERT that fails on a full disk makes SQLite roll back the whole transaction: the
+// store must know, so that its caller learns the earlier rows are gone and nothing is written
+// outside a transaction as if it were inside one.
+TEST(Store, ATransactionSQLiteRolledBackIsNotTakenForAnOpenOne) {
+    test::TempDir dir;
+    auto s = Store::open_write(dir.file("r.db"));
+    int64_t run = started_run(*s);
+    sqlite3* raw = s->db();
+    std::string key(5000, 'k'); // more than a page: every row needs new pages
+    s->begin();
+    for (int64_t step = 0; step < 64; ++step) // one batch, written at once
+        s->add_metric(run, key, step, std::nullopt, 1.0);
+    exec_sql(raw, "PRAGMA max_page_count = " + std::to_string(count(*s, "PRAGMA page_count")));
+    s->add_metric(run, key, 64, std::nullopt, 1.0);
+    EXPECT_THROW(s->commit(), HostError);
+    EXPECT_FALSE(s->in_transaction());
+    exec_sql(raw, "PRAGMA max_page_count = 1000000");
+    s->commit();
+    EXPECT_EQ(count(*s, "SELECT COUNT(*) FROM metrics"), 0);
 }
