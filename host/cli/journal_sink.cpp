@@ -22,6 +22,7 @@ void JournalSink::metric(int64_t run, const std::string& key, int64_t step, std:
 
 void JournalSink::attribute(int64_t run, const std::string& key, const std::string& value) {
     writer_.append(journal::encode(journal::Attribute{run, key, value}));
+    cache_growth_.attribute(key, value);
 }
 
 void JournalSink::artifact(int64_t run, const std::string& name, const std::string& path) {
@@ -37,6 +38,7 @@ void JournalSink::run_finished(const RunEnd& e, const std::string& label) {
     writer_.sync();
     last_flush_ = std::chrono::steady_clock::now();
     progress_.finished(e.run, e.status, e.duration_s, label, e.error);
+    cache_growth_.trial_finished(progress_);
 }
 
 void JournalSink::idle() {

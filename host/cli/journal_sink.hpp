@@ -4,6 +4,7 @@
 #include <chrono>
 #include <map>
 
+#include "cli/cache_growth.hpp"
 #include "cli/progress.hpp"
 #include "exec/sink.hpp"
 #include "journal/journal_file.hpp"
@@ -12,9 +13,11 @@ namespace iclr {
 
 class JournalSink : public RunSink {
   public:
-    // keys: run id -> trial key, written with each start record (sync checks it against the plan)
-    JournalSink(journal::Writer& writer, std::map<int64_t, std::string> keys, Progress& progress)
-        : writer_(writer), keys_(std::move(keys)), progress_(progress) {}
+    // keys: run id -> trial key, written with each start record (sync checks it against the plan);
+    // cache_dir: the cache whose size limit is kept after each trial that wrote an entry to it.
+    JournalSink(journal::Writer& writer, std::map<int64_t, std::string> keys, Progress& progress,
+                std::filesystem::path cache_dir)
+        : writer_(writer), keys_(std::move(keys)), progress_(progress), cache_growth_(std::move(cache_dir)) {}
     void run_started(const RunStart& s) override;
     void metric(int64_t run, const std::string& key, int64_t step, std::optional<int64_t> task, double value) override;
     void attribute(int64_t run, const std::string& key, const std::string& value) override;
@@ -28,6 +31,7 @@ class JournalSink : public RunSink {
     journal::Writer& writer_;
     std::map<int64_t, std::string> keys_;
     Progress& progress_;
+    CacheGrowth cache_growth_;
     std::chrono::steady_clock::time_point last_flush_ = std::chrono::steady_clock::now();
 };
 

@@ -3,8 +3,6 @@
 
 #include <filesystem>
 
-#include "cli/commands.hpp"
-
 namespace iclr {
 
 void StoreSink::run_started(const RunStart& s) {
@@ -22,7 +20,7 @@ void StoreSink::metric(int64_t run, const std::string& key, int64_t step, std::o
 void StoreSink::attribute(int64_t run, const std::string& key, const std::string& value) {
     store_.begin();
     store_.set_attribute(run, key, value);
-    if (key == "cache_hit" && value == "0") cache_grew_ = true; // BackboneCache built and saved one
+    cache_growth_.attribute(key, value);
 }
 
 void StoreSink::artifact(int64_t run, const std::string& name, const std::string& path) {
@@ -37,14 +35,7 @@ void StoreSink::run_finished(const RunEnd& e, const std::string& label) {
     store_.finish_run(e);
     flush();
     progress_.finished(e.run, e.status, e.duration_s, label, e.error);
-    // The limit is kept as the cache grows, not only when the run ends: a sweep that pretrains many
-    // backbones would otherwise fill a disk the limit was set to protect. Only after a trial that
-    // wrote one, as a walk of the cache costs more than a no-op trial.
-    if (cache_grew_ && !cache_dir_.empty()) {
-        cache_grew_ = false;
-        progress_.clear_line();
-        keep_cache_limit(cache_dir_);
-    }
+    cache_growth_.trial_finished(progress_);
 }
 
 void StoreSink::idle() {

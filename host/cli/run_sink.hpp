@@ -4,6 +4,7 @@
 #include <chrono>
 #include <filesystem>
 
+#include "cli/cache_growth.hpp"
 #include "cli/progress.hpp"
 #include "exec/sink.hpp"
 #include "store/store.hpp"
@@ -12,10 +13,10 @@ namespace iclr {
 
 class StoreSink : public RunSink {
   public:
-    // cache_dir: the artifact cache whose size limit (`iclr cache limit`) is kept during the run,
-    // after each trial that wrote a backbone to it; "" keeps none.
+    // cache_dir: the cache whose size limit (`iclr cache limit`) is kept during the run, after each
+    // trial that wrote an entry to it; "" keeps none.
     StoreSink(Store& store, Progress& progress, std::filesystem::path cache_dir = {})
-        : store_(store), progress_(progress), cache_dir_(std::move(cache_dir)) {}
+        : store_(store), progress_(progress), cache_growth_(std::move(cache_dir)) {}
     void run_started(const RunStart& s) override;
     void metric(int64_t run, const std::string& key, int64_t step, std::optional<int64_t> task, double value) override;
     void attribute(int64_t run, const std::string& key, const std::string& value) override;
@@ -29,8 +30,7 @@ class StoreSink : public RunSink {
   private:
     Store& store_;
     Progress& progress_;
-    std::filesystem::path cache_dir_;
-    bool cache_grew_ = false; // a trial reported cache_hit = 0 since the limit was last kept
+    CacheGrowth cache_growth_;
     std::chrono::steady_clock::time_point last_commit_ = std::chrono::steady_clock::now();
 };
 

@@ -114,7 +114,7 @@ int cmd_slurm_task(const std::string& folder_path, const std::string& first_task
     writer.append(journal::encode(journal::TaskOpened{job_task, restart, getpid(), host_name(), now_iso()}));
     writer.sync();
     Progress progress(int64_t(slice.queue.size()), false);
-    JournalSink sink(writer, slice.keys, progress);
+    JournalSink sink(writer, slice.keys, progress, ResultsLayout(plan.db_path).cache_dir());
     SchedulerResult r = run_slice(plan, slice, sink);
     writer.sync();
     int64_t left = int64_t(end - first) - slice.already - r.done - r.diverged;

@@ -106,6 +106,11 @@ TEST(DataCache, ALaterRunMapsWhatAnEarlierOneDecodedWithTheSameMetrics) {
     // started late, finds the data set already in the first worker's memory and never loads it).
     EXPECT_EQ(logs_saying(db1, "decoded and written to the data cache"), 1);
     ASSERT_EQ(cache_files(s).size(), 1u);
+    auto hits = [](const std::string& db) {
+        return Scratch::sql_in(db, "SELECT GROUP_CONCAT(value, ' ') FROM (SELECT value FROM attributes WHERE key = "
+                                   "'data_cache_hit.dataset' ORDER BY value)");
+    };
+    EXPECT_EQ(hits(db1), "0 1"); // the trial that decoded the set, and the one that did not
 
     // One worker (how two would split the trials is timing): it maps the file for its first trial
     // and keeps the mapped set for its second.
@@ -113,6 +118,7 @@ TEST(DataCache, ALaterRunMapsWhatAnEarlierOneDecodedWithTheSameMetrics) {
     ASSERT_EQ(second.code, 0) << second.out;
     EXPECT_EQ(logs_saying(db2, "mapped from the data cache"), 1);
     EXPECT_EQ(logs_saying(db2, "decoded"), 0);
+    EXPECT_EQ(hits(db2), "1 1");
     std::string m1 = metrics(db1);
     EXPECT_GT(m1.size(), 100u) << m1;
     EXPECT_EQ(metrics(db2), m1);
@@ -123,6 +129,7 @@ TEST(DataCache, ALaterRunMapsWhatAnEarlierOneDecodedWithTheSameMetrics) {
     auto third = s.run({"run", file, "--db", db3, "--jobs", "1"});
     ASSERT_EQ(third.code, 0) << third.out;
     EXPECT_EQ(logs_saying(db3, "decoded and written to the data cache"), 1);
+    EXPECT_EQ(hits(db3), "0 1");
     EXPECT_EQ(metrics(db3), m1);
     EXPECT_GT(fs::file_size(cached), 2 * 1024 * 1024u);
 }
@@ -303,6 +310,29 @@ uintmax_t sum(const std::map<std::string, uintmax_t>& entries) {
     return n;
 }
 
+// Runs `file` (three trials, one worker, each writing a cache entry of its own) once, empties the
+// cache and sets a limit with room for its largest entry and half another; then runs it again on a
+// new database, which must remove one entry after each trial but the first, as it goes (kept only
+// at the end, the run would hold all three until then and remove two at once). Returns that
+// database.
+std::string expect_the_limit_kept_trial_by_trial(Scratch& s, const std::string& file) {
+    std::string a = s.path("results/a.db"), b = s.path("results/b.db");
+    EXPECT_EQ(s.run({"run", file, "--db", a}).code, 0);
+    auto entries = entry_bytes(s, a);
+    EXPECT_EQ(entries.size(), 3u);
+    uintmax_t largest = 0;
+    for (const auto& [key, bytes] : entries)
+        largest = std::max(largest, bytes);
+    EXPECT_EQ(s.run({"cache", "prune", "--all", "--db", a}).code, 0);
+    EXPECT_EQ(s.run({"cache", "limit", std::to_string(largest + largest / 2), "--db", a}).code, 0);
+    auto r = s.run({"run", file, "--db", b});
+    EXPECT_EQ(r.code, 0) << r.out;
+    EXPECT_EQ(occurrences(r.out, "cache: removed 1 entry"), 2u) << r.out;
+    EXPECT_FALSE(has(r.out, "cache: removed 2 entries")) << r.out;
+    EXPECT_EQ(entry_bytes(s, b).size(), 1u);
+    return b;
+}
+
 } // namespace
 
 // `iclr cache limit`: set, the cache is pruned to it at once, least recently used first; every
@@ -360,30 +390,21 @@ TEST(ArtifactCache, ALimitKeepsTheCacheUnderItAfterEveryRun) {
 }
 
 // The limit holds during a run, not only at its end: three trials each pretrain a backbone of their
-// own (three seeds) under a limit with room for one; each trial after the first removes the one
-// before it, as it goes. (Kept only at the end, the run would hold all three until then and
-// remove two at once.) The data sets are under the data cache's floor: backbones only.
+// own (three seeds); the data sets are under the data cache's floor, so backbones only.
 TEST(ArtifactCache, ALimitIsKeptAsARunAddsEntriesNotOnlyAtItsEnd) {
     Scratch s;
     std::string file = pretraining_sweep(s, 30, 10, "seeds = 3\njobs = 1", "", 10); // small: under the data floor
-    std::string a = s.path("results/a.db"), b = s.path("results/b.db");
-    ASSERT_EQ(s.run({"run", file, "--db", a}).code, 0);
-    auto entries = entry_bytes(s, a);
-    ASSERT_EQ(entries.size(), 3u);
-    uintmax_t largest = 0;
-    for (const auto& [key, bytes] : entries)
-        largest = std::max(largest, bytes);
-    ASSERT_EQ(s.run({"cache", "prune", "--all", "--db", a}).code, 0);
-    ASSERT_EQ(s.run({"cache", "limit", std::to_string(largest + largest / 2), "--db", a}).code, 0);
+    std::string db = expect_the_limit_kept_trial_by_trial(s, file);
+    EXPECT_EQ(Scratch::sql_in(db, "SELECT COUNT(*) FROM runs WHERE status = 'done'"), "3");
+}
 
-    auto r = s.run({"run", file, "--db", b});
-    ASSERT_EQ(r.code, 0) << r.out;
-    size_t removals = 0;
-    for (size_t at = r.out.find("cache: removed 1 entry"); at != std::string::npos;
-         at = r.out.find("cache: removed 1 entry", at + 1))
-        ++removals;
-    EXPECT_EQ(removals, 2u) << r.out;
-    EXPECT_EQ(r.out.find("cache: removed 2 entries"), std::string::npos) << r.out;
-    EXPECT_EQ(entry_bytes(s, b).size(), 1u);
-    EXPECT_EQ(Scratch::sql_in(b, "SELECT COUNT(*) FROM runs WHERE status = 'done'"), "3");
+// The same for data sets: three trials each decode a data set of their own (three data windows, no
+// pretraining); the attribute data_cache_hit.dataset = 0 tells the host the cache grew.
+TEST(DataCache, ALimitIsKeptAsARunDecodesDataSetsNotOnlyAtItsEnd) {
+    Scratch s;
+    std::string file = std::string(ICLR_TEST_SOURCE_DIR) + "/tests/fixtures/cache/data_windows.toml";
+    std::string db = expect_the_limit_kept_trial_by_trial(s, file);
+    EXPECT_EQ(
+        Scratch::sql_in(db, "SELECT COUNT(*) FROM attributes WHERE key = 'data_cache_hit.dataset' AND value = '0'"),
+        "3");
 }

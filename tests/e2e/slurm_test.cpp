@@ -139,6 +139,26 @@ TEST(Slurm, ATornJournalIsIngestedUpToItsLastGoodRecordAndResumeRunsTheRest) {
     EXPECT_EQ(s.count("SELECT COUNT(*) FROM metrics"), 3 * 4);
 }
 
+// An array task keeps the cache limit as its trials add entries, as a local run does: one task
+// runs three trials that each decode a data set of their own (three data windows) under a limit
+// with room for one, and its log says it removed the set before each trial's own, one at a time.
+TEST(Slurm, AnArrayTaskKeepsTheCacheLimitAsItsTrialsAddEntries) {
+    REQUIRE_CLUSTER();
+    Scratch s;
+    std::string sweep = std::string(ICLR_TEST_SOURCE_DIR) + "/tests/fixtures/cache/data_windows.toml";
+    // A limit with room for the largest set and half another (each is 2.5-3 MB).
+    ASSERT_EQ(s.run({"cache", "limit", "4500K"}).code, 0);
+    auto run = s.run({"run", sweep, "--launcher", "slurm", "--wait"});
+    ASSERT_EQ(run.code, 0) << run.out;
+    std::string folder = run_folder_in(run.out);
+    ASSERT_FALSE(folder.empty()) << run.out;
+    std::string logs;
+    for (const auto& e : fs::directory_iterator(folder + "/logs"))
+        logs += slurp(e.path().string());
+    EXPECT_EQ(occurrences(logs, "cache: removed 1 entry"), 2u) << logs;
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM attributes WHERE key = 'data_cache_hit.dataset' AND value = '0'"), 3);
+}
+
 TEST(Slurm, BadSlurmSettingsAreRefusedWithTheirPosition) {
     Scratch s;
     auto r = s.run({"plan", s.write("bad.toml", "[sweep]\nname = \"b\"\n[sweep.slurm]\ntrials_per_task = 0\n"

@@ -357,7 +357,7 @@ CachedLoad load_cached(const fs::path& dir, const std::string& key, const std::f
     fs::create_directories(dir, ec);
     Fd lock{open((file.string() + ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644)}; // closing unlocks
     if (lock.fd >= 0) flock(lock.fd, LOCK_EX);
-    if (auto b = map_benchmark(file)) return {b, "mapped from the data cache (" + key + ")"};
+    if (auto b = map_benchmark(file)) return {b, "mapped from the data cache (" + key + ")", CachedLoad::Use::Mapped};
     if (lock.fd >= 0) remove_stale_temporaries(dir, key);
     malloc_trim(0); // what this worker freed goes back before it decodes
     // Decoded into the file that becomes the cache file: the set's large tensors are pages of that
@@ -375,7 +375,7 @@ CachedLoad load_cached(const fs::path& dir, const std::string& key, const std::f
     if (!mapped) return {d.benchmark, "kept in this worker's memory: " + file.string() + " did not read back"};
     d.benchmark.reset();
     malloc_trim(0); // what decoding left on the heap goes back to the system
-    return {mapped, "decoded and written to the data cache (" + key + ")"};
+    return {mapped, "decoded and written to the data cache (" + key + ")", CachedLoad::Use::Written};
 }
 
 } // namespace iclr::worker

@@ -35,6 +35,7 @@ constexpr int64_t kMinCachedBytes = 1 << 20;
 struct CachedLoad {
     std::shared_ptr<Benchmark> benchmark;
     std::string note; // for the log: "mapped from the data cache (KEY)", "decoded; ...", "not cached: ..."
+    enum class Use { Mapped, Written, NotCached } use = Use::NotCached; // Written: the cache grew
 };
 
 // The benchmark under `key` in dir: mapped when a worker decoded it before, else load()ed into

@@ -100,8 +100,17 @@ class PluginObjects {
         // Which cached data set the run used, by role (data_cache.dataset, data_cache.pretrain):
         // `iclr cache list` names the runs behind each entry from it.
         if (!cache_key.empty()) ctx.set_attribute("data_cache." + p.role, cache_key);
+        // data_cache_hit.<role>, as cache_hit for a backbone: 0 when this trial decoded the set and
+        // wrote its cache entry (which tells the host the cache grew: it keeps the limit after such a
+        // trial), 1 when it is in the cache and this trial did not decode it; absent when not cached.
+        auto hit = [&](bool decoded) {
+            if (!cache_key.empty()) ctx.set_attribute("data_cache_hit." + p.role, decoded ? "0" : "1");
+        };
         std::string key = p.file + "\n" + p.params_text;
-        if (auto it = benchmarks_.find(key); it != benchmarks_.end()) return it->second;
+        if (auto it = benchmarks_.find(key); it != benchmarks_.end()) {
+            if (it->second.cached) hit(false);
+            return it->second.benchmark;
+        }
         auto t0 = std::chrono::steady_clock::now();
         auto decode = [&] {
             auto ds = create<Dataset>(p, ctx);
@@ -110,11 +119,12 @@ class PluginObjects {
         CachedLoad c = p.sha256.empty() ? CachedLoad{std::make_shared<Benchmark>(decode()), "not cached: no build hash"}
                                         : load_cached(ctx.cache_dir() / "data", cache_key, decode);
         auto b = c.benchmark;
+        if (c.use != CachedLoad::Use::NotCached) hit(c.use == CachedLoad::Use::Written);
         double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         ctx.info(p.role + " " + p.name + " loaded in " + std::to_string(s) + " s (" + std::to_string(b->tasks.size()) +
                  " tasks; " + c.note + ")");
         if (benchmarks_.size() >= 4) benchmarks_.clear(); // bound memory: a few data sets at most
-        benchmarks_[key] = b;
+        benchmarks_[key] = {b, c.use != CachedLoad::Use::NotCached};
         return b;
     }
 
@@ -149,7 +159,11 @@ class PluginObjects {
         return lp.info;
     }
     std::map<std::string, const iclr_plugin_info*> loaded_;
-    std::map<std::string, std::shared_ptr<Benchmark>> benchmarks_;
+    struct Held {
+        std::shared_ptr<Benchmark> benchmark;
+        bool cached = false; // in the data cache (mapped or written by this worker)
+    };
+    std::map<std::string, Held> benchmarks_;
     std::map<std::string, std::string> data_identity_; // data folder -> data_identity
 };
 
