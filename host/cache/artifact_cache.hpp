@@ -47,8 +47,8 @@ PruneResult prune_cache(const std::filesystem::path& dir, const PruneRule& rule,
 // The cache's size limit (`iclr cache limit 20G`), kept as the file `limit` in the cache folder, so
 // that every database and sweep sharing the cache keeps the same one; `iclr run` applies it (prunes
 // least recently used entries until the rest fit) after each trial that wrote an entry (a backbone
-// or a data set; a Slurm array task too) and when it ends. nullopt when none is set; a file that does not hold a size
-// is a HostError naming it.
+// or a data set; a Slurm array task too) and when it ends. nullopt when none is set; a file that
+// does not hold a size is a HostError naming it.
 std::optional<uintmax_t> read_limit(const std::filesystem::path& dir);
 // Sets the limit to `text` (a size as parse_size reads it, written as given) or, with nullopt,
 // removes it. The file is replaced in one rename: a reader sees the old limit or the new one.

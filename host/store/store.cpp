@@ -71,10 +71,9 @@ void Store::begin() {
 void Store::commit() {
     if (!in_txn_) return;
     flush_metrics();
-    in_txn_ = false;
-    if (sqlite3_get_autocommit(db_))
-        return; // rolled back by an error, which was thrown where it happened // a failed COMMIT leaves SQLite to roll
-                // back; never retry a half state
+    in_txn_ = false; // a failed COMMIT leaves SQLite to roll back; never retry a half state
+    // Already rolled back by an error (a full disk can), which was thrown where it happened.
+    if (sqlite3_get_autocommit(db_)) return;
     exec_sql(db_, "COMMIT");
 }
 
