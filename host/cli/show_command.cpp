@@ -47,6 +47,7 @@ void print_header(std::string& out, const RunDetails& d) {
                        or_dash(d.started_at), or_dash(d.finished_at), duration(d.duration_s), or_dash(d.attempts));
     out += fmt::format("worker pid {} on {}  threads {}  device {}  libtorch {}\n", or_dash(d.worker_pid),
                        or_dash(d.host), or_dash(d.threads), or_dash(d.device), or_dash(d.torch_version));
+    out += fmt::format("kernels {}\n", or_dash(d.kernels));
     if (!d.slurm_attempt.empty()) out += fmt::format("slurm: from journal {} (iclr sync)\n", d.slurm_attempt);
     out += fmt::format("git {}{}\n", or_dash(d.git_commit),
                        d.git_dirty < 0 ? "" : (d.git_dirty ? " (dirty)" : " (clean)"));
@@ -90,6 +91,7 @@ std::string as_json(const RunDetails& d) {
                                                            {"threads", &d.threads},
                                                            {"device", &d.device},
                                                            {"torch_version", &d.torch_version},
+                                                           {"kernels", &d.kernels},
                                                            {"git_commit", &d.git_commit},
                                                            {"config_toml", &d.config_toml},
                                                            {"error", &d.error},

@@ -63,7 +63,7 @@ std::string encode(const Record& r) {
     std::string run = std::to_string(r.run);
     switch (r.kind) {
     case Record::Kind::Ready:
-        return join({"R", std::to_string(r.pid), clean(r.device), clean(r.torch_version)});
+        return join({"R", std::to_string(r.pid), clean(r.device), clean(r.torch_version), clean(r.kernels)});
     case Record::Kind::Metric:
         return join(
             {"M", run, clean(r.key), std::to_string(r.step), r.task ? std::to_string(*r.task) : "-", number(r.value)});
@@ -83,13 +83,14 @@ std::string encode(const Record& r) {
 std::optional<Record> parse_record(std::string_view line) {
     auto f = split_tabs(line);
     Record r;
-    if (f[0] == "R" && f.size() == 4) {
+    if (f[0] == "R" && f.size() == 5) {
         auto pid = to_int(f[1]);
         if (!pid) return std::nullopt;
         r.kind = Record::Kind::Ready;
         r.pid = *pid;
         r.device = f[2];
         r.torch_version = f[3];
+        r.kernels = f[4];
         return r;
     }
     if (f.size() < 2) return std::nullopt;

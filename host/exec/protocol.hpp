@@ -40,6 +40,7 @@ struct Record {
     int64_t pid = 0;           // Ready
     std::string device;        // Ready
     std::string torch_version; // Ready
+    std::string kernels;       // Ready: BLAS and ATen kernel sets (worker/kernels.hpp)
     std::string key;           // Metric, Attribute (key), Artifact (name)
     std::string text;          // Attribute (value), Artifact (path), Error (message)
     int64_t step = 0;          // Metric; Error when Diverged

@@ -39,7 +39,7 @@ struct Scheduler::Slot {
     std::string label;
     Clock::time_point started;
     bool timed_out = false;
-    std::string device = "cpu", torch_version;
+    std::string device = "cpu", torch_version, kernels;
     std::deque<std::string> tail;
     bool mid_line = false; // the last log piece was cut from a longer line
     std::unique_ptr<std::ofstream> log_file;
@@ -151,7 +151,7 @@ void Scheduler::dispatch(Slot& s, const QueuedTrial& q) {
     s.log_file = std::make_unique<std::ofstream>(opts_.layout.log_file(q.run_id), std::ios::app);
     int threads = q.threads > 0 ? q.threads : opts_.threads;
     sink_.run_started(RunStart{q.run_id, int64_t(s.proc.pid()), threads, devices::recorded(s.device, s.gpu),
-                               host_name(), s.torch_version, ""});
+                               host_name(), s.torch_version, "", s.kernels});
     s.proc.send(protocol::encode_trial(text.payload)); // if the worker died, reap() records the failure
 }
 
@@ -200,6 +200,7 @@ void Scheduler::on_record(Slot& s, const protocol::Record& r) {
         s.ready = true;
         s.device = r.device;
         s.torch_version = r.torch_version;
+        s.kernels = r.kernels;
         return;
     }
     if (r.run != s.run) return; // a record of a trial already closed (e.g. timed out): ignore

@@ -86,6 +86,7 @@ struct Encoder {
             .str(r.host)
             .str(r.torch_version)
             .str(r.at)
+            .str(r.kernels)
             .take();
     }
     std::string operator()(const Metric& m) const {
@@ -107,13 +108,16 @@ struct Encoder {
 std::optional<Event> decode_start(const std::vector<std::string_view>& f) {
     Started s;
     RunStart& r = s.start;
-    if (f.size() != 8 || !to_int(f[0], r.run) || !to_int(f[2], r.worker_pid) || !to_int(f[3], r.threads))
+    // 8 fields: a journal an iclr before runs.kernels wrote (an array task of an older build).
+    if ((f.size() != 8 && f.size() != 9) || !to_int(f[0], r.run) || !to_int(f[2], r.worker_pid) ||
+        !to_int(f[3], r.threads))
         return std::nullopt;
     s.key = f[1];
     r.device = f[4];
     r.host = f[5];
     r.torch_version = f[6];
     r.at = f[7];
+    if (f.size() == 9) r.kernels = f[8];
     return s;
 }
 

@@ -70,6 +70,8 @@ SELECT 'plugin ' || j.key, json_extract(j.value, '$.name') || ' ' || json_extrac
 UNION ALL
 SELECT 'libtorch', COALESCE(torch_version, '?'), COUNT(*) FROM r GROUP BY 2
 UNION ALL
+SELECT 'kernels', COALESCE(kernels, '?'), COUNT(*) FROM r GROUP BY 2
+UNION ALL
 SELECT 'host', COALESCE(host, '?'), COUNT(*) FROM r GROUP BY 2
 UNION ALL
 SELECT 'first created', MIN(created_at), COUNT(*) FROM r

@@ -16,6 +16,7 @@ struct RunDetails {
     std::string key, status, sweep, sweep_id, dataset, model, method, seed, created_at, started_at, finished_at,
         duration_s, attempts, worker_pid, host, threads, device, torch_version, git_commit, config_toml, plugins_json,
         error, log_tail, exit_code, signal, diverged_step;
+    std::string kernels;       // the worker's BLAS and ATen kernel sets; "" for runs before schema 7
     std::string arm;           // the [[arm]] the run belongs to; "" when its sweep has none
     std::string sweep_profile; // the [profile.*] the sweep ran with; "" for none
     std::string sweep_source;  // the sweep's text as run (with any --set overrides appended)

@@ -66,6 +66,7 @@ void diff_provenance(RunDiff& d) {
         {"threads", d.a.threads, d.b.threads},
         {"device", d.a.device, d.b.device},
         {"libtorch", d.a.torch_version, d.b.torch_version},
+        {"kernels", d.a.kernels, d.b.kernels},
         {"error", d.a.error, d.b.error}};
     auto pa = plugins_of(d.a), pb = plugins_of(d.b);
     std::map<std::string, std::pair<std::string, std::string>> roles;

@@ -182,6 +182,13 @@ CREATE TABLE journal_ingests (
         R"SQL(
 ALTER TABLE verdicts ADD COLUMN variant TEXT NOT NULL DEFAULT ''; -- "--profile ci --set 'method.lr=0.1'", '' for none
 )SQL",
+        // 6 -> 7: the CPU kernels a run computed with. The same code, config, seed and threads give
+        // other last bits under another BLAS kernel set (OpenBLAS picks one per CPU) or ATen vector
+        // ISA, and a chaotic trial other metrics: the forgetting sweep's VICReg arms moved by 0.03
+        // between an Intel and an AMD machine. NULL for runs recorded before.
+        R"SQL(
+ALTER TABLE runs ADD COLUMN kernels TEXT;    -- "OpenBLAS 0.3.21 Haswell, ATen AVX2"
+)SQL",
     };
     return steps;
 }

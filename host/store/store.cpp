@@ -160,11 +160,12 @@ void Store::insert_params(int64_t id, const RunRow& row) {
 void Store::mark_running(const RunStart& s) {
     Statement st(db_,
                  "UPDATE runs SET status=?, started_at=?, worker_pid=?, threads=?, device=?, host=?, torch_version=?, "
-                 "attempts=attempts+1 WHERE id=?");
+                 "kernels=?, attempts=attempts+1 WHERE id=?");
     st.bind(1, std::string(to_string(RunStatus::Running)))
         .bind(2, s.at.empty() ? now_iso() : s.at)
         .bind(3, s.worker_pid);
-    st.bind(4, int64_t(s.threads)).bind(5, s.device).bind(6, s.host).bind(7, s.torch_version).bind(8, s.run);
+    st.bind(4, int64_t(s.threads)).bind(5, s.device).bind(6, s.host).bind(7, s.torch_version);
+    st.bind_or_null(8, s.kernels).bind(9, s.run);
     st.run();
 }
 

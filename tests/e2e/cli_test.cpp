@@ -236,6 +236,32 @@ TEST(Cli, DiffShowsWhatDiffersAndTheFinalMetricsSideBySide) {
     EXPECT_TRUE(has(missing.out, "no run '999'")) << missing.out;
 }
 
+// The kernels are read from the libraries the worker loaded, not from the CPU's flags: OpenBLAS's
+// OPENBLAS_CORETYPE and ATen's ATEN_CPU_CAPABILITY pick others (older ones, which every x86-64 CPU
+// runs), and the run records what they picked; `iclr diff` and `iclr show` say it.
+TEST(Cli, EachRunRecordsTheKernelsItsWorkerComputedWith) {
+    Scratch s;
+    auto sweep = [&](const std::string& name, int values) { // other values: another trial, not one already done
+        return s.write(name + ".toml",
+                       "[sweep]\nname = \"" + name +
+                           "\"\nseeds = 1\n[method]\nplugin = \"noop\"\nvalues = " + std::to_string(values) + "\n");
+    };
+    s.set_env("OPENBLAS_CORETYPE", "Prescott");
+    s.set_env("ATEN_CPU_CAPABILITY", "default");
+    ASSERT_EQ(s.run({"run", sweep("kernels_a", 3)}).code, 0);
+    s.set_env("OPENBLAS_CORETYPE", "Nehalem");
+    ASSERT_EQ(s.run({"run", sweep("kernels_b", 4)}).code, 0);
+    std::string a = s.sql("SELECT kernels FROM runs WHERE id = 1"), b = s.sql("SELECT kernels FROM runs WHERE id = 2");
+    EXPECT_TRUE(a.rfind("OpenBLAS 0.", 0) == 0) << a;
+    EXPECT_TRUE(has(a, " Prescott, ATen NO AVX")) << a;
+    EXPECT_TRUE(has(b, " Nehalem, ATen NO AVX")) << b;
+    auto d = s.run({"diff", "1", "2"});
+    ASSERT_EQ(d.code, 0) << d.out;
+    EXPECT_TRUE(has(d.out, "kernels")) << d.out;
+    EXPECT_TRUE(has(d.out, a) && has(d.out, b)) << d.out;
+    EXPECT_TRUE(has(s.run({"show", "2"}).out, "kernels " + b));
+}
+
 TEST(Cli, RealMnistSweepFillsTheAccuracyMatrix) {
     Scratch s;
     ASSERT_TRUE(std::filesystem::exists(Scratch::data_dir() + "/mnist/train-images-idx3-ubyte"))

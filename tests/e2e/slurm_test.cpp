@@ -69,6 +69,10 @@ TEST(Slurm, TheCiForgettingSweepGivesTheSameTrialsAsALocalRun) {
     const char* rows = "SELECT group_concat(n, ',') FROM (SELECT r.key, COUNT(m.run_id) AS n FROM runs r "
                        "LEFT JOIN metrics m ON m.run_id = r.id GROUP BY r.key ORDER BY r.key)";
     EXPECT_EQ(Scratch::sql_in(s.path("slurm.db"), rows), Scratch::sql_in(s.path("local.db"), rows));
+    // the kernels each array task's workers computed with came through the journal (same node here)
+    const char* kernels = "SELECT group_concat(DISTINCT kernels) FROM runs";
+    EXPECT_EQ(Scratch::sql_in(s.path("slurm.db"), kernels), Scratch::sql_in(s.path("local.db"), kernels));
+    EXPECT_NE(Scratch::sql_in(s.path("slurm.db"), kernels).find("OpenBLAS"), std::string::npos);
     EXPECT_EQ(Scratch::sql_in(s.path("slurm.db"), "SELECT COUNT(*) FROM journal_ingests"),
               Scratch::sql_in(s.path("slurm.db"), "SELECT COUNT(*) FROM runs"));
     auto again = s.run({"sync", "--db", s.path("slurm.db")});

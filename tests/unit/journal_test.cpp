@@ -57,7 +57,9 @@ TEST(Journal, EventsRoundTripBitExact) {
     RunEnd end{7, RunStatus::Diverged, "loss\tnot\nfinite", "tail:\x01", 0, 11, 2.5, 40, "2026-11-30T00:00:00Z"};
     std::vector<journal::Event> events{
         journal::TaskOpened{"12_3", 1, 999, "node1", "2026-11-30T00:00:00Z"},
-        journal::Started{RunStart{7, 42, 2, "cpu", "node1", "1.13.0", "2026-11-30T00:00:01Z"}, "abc123"},
+        journal::Started{
+            RunStart{7, 42, 2, "cpu", "node1", "1.13.0", "2026-11-30T00:00:01Z", "OpenBLAS 0.3.21 Haswell, ATen AVX2"},
+            "abc123"},
         journal::Metric{7, "acc", 3, 1, std::nan("")},
         journal::Metric{7, "loss", 4, std::nullopt, -INFINITY},
         journal::Metric{7, "x", 5, 0, 0.1},
@@ -76,9 +78,26 @@ TEST(Journal, EventsRoundTripBitExact) {
     EXPECT_EQ(e.error, "loss\tnot\nfinite");
     EXPECT_EQ(e.signal, 11);
     EXPECT_EQ(e.diverged_step, 40);
+    auto s = std::get<journal::Started>(*journal::decode(journal::encode(events[1])));
+    EXPECT_EQ(s.start.kernels, "OpenBLAS 0.3.21 Haswell, ATen AVX2");
+    EXPECT_EQ(s.start.at, "2026-11-30T00:00:01Z");
     EXPECT_FALSE(journal::decode("Z1:x"));    // a kind this iclr does not know
     EXPECT_FALSE(journal::decode("M5:ab"));   // a field longer than the payload
     EXPECT_FALSE(journal::decode("A1:x1:y")); // too few fields
+}
+
+// An array task of an iclr from before runs.kernels wrote start records of 8 fields: `iclr sync` by
+// a newer iclr still reads them, with the kernels unknown.
+TEST(Journal, AStartRecordWithoutKernelsIsRead) {
+    std::string now = journal::encode(journal::Started{RunStart{7, 42, 2, "cpu", "node1", "1.13.0", "t0", ""}, "k"});
+    ASSERT_EQ(now.substr(now.size() - 2), "0:"); // the empty kernels field, last
+    auto before = journal::decode(now.substr(0, now.size() - 2));
+    ASSERT_TRUE(before);
+    auto s = std::get<journal::Started>(*before);
+    EXPECT_EQ(s.start.run, 7);
+    EXPECT_EQ(s.start.at, "t0");
+    EXPECT_EQ(s.start.kernels, "");
+    EXPECT_FALSE(journal::decode(now + "1:x")); // 10 fields: not a start record
 }
 
 namespace {

@@ -39,12 +39,14 @@ TEST(Protocol, ReadyRecord) {
     r.pid = 4242;
     r.device = "cpu";
     r.torch_version = "1.13.1";
-    EXPECT_EQ(encode(r), "R\t4242\tcpu\t1.13.1\n");
+    r.kernels = "OpenBLAS 0.3.21 Haswell, ATen AVX2";
+    EXPECT_EQ(encode(r), "R\t4242\tcpu\t1.13.1\tOpenBLAS 0.3.21 Haswell, ATen AVX2\n");
     Record b = round_trip(r);
     EXPECT_EQ(b.kind, Record::Kind::Ready);
     EXPECT_EQ(b.pid, 4242);
     EXPECT_EQ(b.device, "cpu");
     EXPECT_EQ(b.torch_version, "1.13.1");
+    EXPECT_EQ(b.kernels, "OpenBLAS 0.3.21 Haswell, ATen AVX2");
 }
 
 TEST(Protocol, MetricRecordKeepsEveryBitAndTheTask) {
@@ -128,10 +130,10 @@ TEST(Protocol, TabsAndNewlinesInsideFieldsCannotBreakTheFraming) {
 }
 
 TEST(Protocol, GarbageAndTruncatedLinesAreNotRecords) {
-    for (const char* bad :
-         {"", "X\t1", "M", "M\t1\tacc\t3\t-", "M\tone\tacc\t3\t-\t0.5", "M\t1\tacc\t3\t-\t0.5x",
-          "M\t1\tacc\tthree\t-\t0.5", "M\t1\tacc\t3\tt\t0.5", "D", "D\t", "D\t1\textra", "E\t1\tweird\tmsg",
-          "E\t1\tfailed", "R\tpid\tcpu\t1.13", "R\t1\tcpu", "A\t1\tkey", "F\t1\tname", "hello world"})
+    for (const char* bad : {"", "X\t1", "M", "M\t1\tacc\t3\t-", "M\tone\tacc\t3\t-\t0.5", "M\t1\tacc\t3\t-\t0.5x",
+                            "M\t1\tacc\tthree\t-\t0.5", "M\t1\tacc\t3\tt\t0.5", "D", "D\t", "D\t1\textra",
+                            "E\t1\tweird\tmsg", "E\t1\tfailed", "R\tpid\tcpu\t1.13\tk", "R\t1\tcpu\t1.13", "R\t1\tcpu",
+                            "A\t1\tkey", "F\t1\tname", "hello world"})
         EXPECT_FALSE(parse_record(bad).has_value()) << "accepted: " << bad;
 }
 

@@ -22,6 +22,7 @@
 #include "common/values.hpp"
 #include "exec/protocol.hpp"
 #include "exec/worker/data_cache.hpp"
+#include "exec/worker/kernels.hpp"
 #include "exec/worker/worker_context.hpp"
 #include "iclr/sdk.hpp"
 #include "plugin/plugin_loader.hpp"
@@ -363,6 +364,7 @@ extern "C" __attribute__((visibility("default"))) int iclr_worker_main() {
     ready.pid = getpid();
     ready.device = torch::cuda::is_available() ? "cuda" : "cpu";
     ready.torch_version = host_torch_version();
+    ready.kernels = worker::compute_kernels();
     worker::record(ready);
     flush_records();
 
