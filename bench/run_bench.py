@@ -500,7 +500,27 @@ def machine(iclr):
     info["iclr_version"] = subprocess.run([iclr, "--version"], capture_output=True, text=True).stdout.strip()
     info["git_commit"] = subprocess.run(["git", "-C", HERE, "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
     info["openblas_coretype"] = os.environ.get("OPENBLAS_CORETYPE", "")
+    info["kernels"] = kernels(torch)
     return info
+
+
+# What iclr records as runs.kernels, read the same way from the libraries this Python loaded (the
+# same OpenBLAS and libtorch as iclr's workers): runs on CPUs whose kernel sets differ round
+# differently, so their figures are compared as ratios, not bits.
+def kernels(torch):
+    import ctypes
+    try:
+        blas = ctypes.CDLL("libopenblas.so.0")
+        blas.openblas_get_config.restype = blas.openblas_get_corename.restype = ctypes.c_char_p
+        words = blas.openblas_get_config().decode().split()
+        text = f"{words[0]} {words[1]} {blas.openblas_get_corename().decode()}"
+    except (OSError, AttributeError, IndexError):
+        text = "BLAS unknown"
+    label = "CPU capability usage: "
+    config = torch.__config__.show()
+    at = config.find(label)
+    isa = config[at + len(label):].split("\n", 1)[0] if at >= 0 else "unknown"
+    return f"{text}, ATen {isa}"
 
 
 def main():
