@@ -4,10 +4,12 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 
 #include "common/errors.hpp"
 #include "plugin/plugin_registry.hpp"
 #include "store/query.hpp"
+#include "store/sqlite_util.hpp"
 #include "sweep/sweep_arms.hpp"
 #include "sweep/trial.hpp"
 
@@ -106,6 +108,26 @@ std::vector<claims::Row> rows_of(const ResultSet& all, const std::optional<std::
         rows.push_back(std::move(row));
     }
     return rows;
+}
+
+// Why it matters: the same trial on OpenBLAS's SkylakeX and Haswell kernels differs in the last
+// bits, and training carries that further (the forgetting sweep's VICReg arms moved by 0.03 between
+// two machines); a verdict pooling both compares runs that differ by more than their configs.
+std::string mixed_kernels_note(Store& store, const std::vector<int64_t>& run_ids) {
+    std::set<int64_t> ids(run_ids.begin(), run_ids.end());
+    std::map<std::string, int64_t> sets;
+    Statement st(store.db(), "SELECT kernels FROM runs WHERE id = ? AND kernels IS NOT NULL");
+    for (int64_t id : ids) {
+        st.bind(1, id);
+        if (st.step()) ++sets[st.col_text(0)];
+        st.reset();
+    }
+    if (sets.size() < 2) return "";
+    std::string each;
+    for (const auto& [k, n] : sets)
+        each += (each.empty() ? "" : "; ") + std::to_string(n) + " on '" + k + "'";
+    return std::to_string(sets.size()) + " sets of CPU kernels among its runs (" + each +
+           "): the same trial differs between them in the last bits, and training can carry that further";
 }
 
 claims::Hypothesis hypothesis_of(const ClaimSpec& c) { return {c.kind, c.a, c.b, c.tolerance, c.threshold, c.target}; }

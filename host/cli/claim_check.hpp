@@ -31,6 +31,9 @@ std::optional<std::set<int64_t>> current_runs(Store& store, const std::string& s
 // paired row) are left out and counted; the run ids used are appended to run_ids.
 std::vector<claims::Row> rows_of(const ResultSet& rs, const std::optional<std::set<int64_t>>& current,
                                  std::vector<int64_t>& run_ids, size_t& left_out);
+// When a claim's runs were computed with more than one set of CPU kernels (runs.kernels), a note
+// naming each set and its runs; "" otherwise. Runs recorded before runs.kernels are not counted.
+std::string mixed_kernels_note(Store& store, const std::vector<int64_t>& run_ids);
 // What the claim tests, for claims::evaluate.
 claims::Hypothesis hypothesis_of(const ClaimSpec& c);
 

@@ -70,6 +70,8 @@ int cmd_verify(const VerifyOptions& o) {
             notes.push_back(fmt::format("claim '{}': left out {} row(s) of runs that are not trials of {} as written "
                                         "(another config or profile of it)",
                                         c->name, left_out, o.sweep));
+        if (std::string k = mixed_kernels_note(*store, run_ids); !k.empty())
+            notes.push_back(fmt::format("claim '{}': {}", c->name, k));
         claims::Verdict v = claims::evaluate(hypothesis_of(*c), rows);
         if (rows.empty() && left_out > 0)
             v.reason = fmt::format("no runs of the sweep as written; {} row(s) of another config or profile left out",

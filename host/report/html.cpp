@@ -90,7 +90,10 @@ std::string claims_table(const std::vector<ClaimResult>& claims) {
                "</td><td class=\"num\">" + fmt_num(c.estimate) + "</td><td class=\"num\">" + esc(ci) +
                "</td><td class=\"verdict " + cls + "\">" + esc(verdict) + "</td><td>" + esc(c.source) + "</td></tr>\n";
     }
-    return out + "</tbody></table>\n";
+    out += "</tbody></table>\n";
+    for (const auto& c : claims)
+        if (!c.kernels_note.empty()) out += "<p class=\"note\">" + esc(c.name + ": " + c.kernels_note) + ".</p>\n";
+    return out;
 }
 
 struct Figures {
@@ -205,6 +208,8 @@ std::string render_markdown(const Report& r, const std::string& html_link) {
                    (c.ci_low ? "[" + fmt_num(c.ci_low) + ", " + fmt_num(c.ci_high) + "]" : "-") + " | " +
                    cell(c.verdict) + " |\n";
         out += "\n";
+        for (const auto& c : r.claims)
+            if (!c.kernels_note.empty()) out += "Note, " + c.name + ": " + c.kernels_note + ".\n\n";
     }
     if (!r.figures.empty()) {
         out += "Figures in the report:";

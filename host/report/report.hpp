@@ -18,6 +18,7 @@ struct Figure {
 
 struct ClaimResult {
     std::string name, kind, source, verdict, reason;
+    std::string kernels_note; // its runs mixed CPU kernel sets (cli/claim_check.hpp); "" when not
     int64_t n = 0;
     std::optional<double> estimate, ci_low, ci_high;
     std::optional<Figure> figure; // absent when the query returned no rows

@@ -148,3 +148,30 @@ TEST(Arms, SetOverridesKeysForPlanRunAndVerify) {
     EXPECT_EQ(bad.code, 2) << bad.out;
     EXPECT_TRUE(has(bad.out, "--set method.optimizer=adam:1:18: expected SECTION.KEY=VALUE")) << bad.out;
 }
+
+// A sweep finished on another machine (here: OpenBLAS told to use other kernels) pools runs that
+// differ by more than their configs; verify and the report say so per claim, naming each set.
+TEST(Arms, VerifyNotesAClaimWhoseRunsMixCpuKernelSets) {
+    Scratch s;
+    std::string file = s.write("three.toml", kThreeMethods);
+    s.set_env("ATEN_CPU_CAPABILITY", "default");
+    s.set_env("OPENBLAS_CORETYPE", "Prescott");
+    auto first = s.run({"run", file, "--set", "sweep.seeds=1"});
+    ASSERT_EQ(first.code, 0) << first.out;
+    auto alone = s.run({"verify", file, "--set", "sweep.seeds=1"});
+    EXPECT_FALSE(has(alone.out, "sets of CPU kernels")) << alone.out;
+
+    s.set_env("OPENBLAS_CORETYPE", "Nehalem");
+    auto rest = s.run({"run", file});
+    ASSERT_EQ(rest.code, 0) << rest.out;
+    EXPECT_TRUE(has(rest.out, "8 trials, 4 already done, 4 to run")) << rest.out;
+    auto v = s.run({"verify", file});
+    EXPECT_EQ(v.code, 0) << v.out;
+    std::string blas = s.sql("SELECT substr(kernels, 1, instr(kernels, ' P') - 1) FROM runs WHERE seed = 0 LIMIT 1");
+    EXPECT_TRUE(has(v.out, "iclr verify: note: claim 'replay forgets less than finetune': 2 sets of CPU kernels "
+                           "among its runs (3 on '" +
+                               blas + " Nehalem, ATen NO AVX'; 3 on '" + blas + " Prescott, ATen NO AVX'): "))
+        << v.out;
+    auto md = s.run({"report", file, "--format", "md"});
+    EXPECT_TRUE(has(md.out, "Note, replay forgets less than finetune: 2 sets of CPU kernels among its runs")) << md.out;
+}
