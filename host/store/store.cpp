@@ -68,6 +68,8 @@ void Store::begin() {
     in_txn_ = true;
 }
 
+bool Store::in_transaction() const { return in_txn_ && !sqlite3_get_autocommit(db_); }
+
 void Store::commit() {
     if (!in_txn_) return;
     flush_metrics();

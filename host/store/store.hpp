@@ -105,7 +105,8 @@ class Store {
     void commit();
     // Undoes the open transaction, buffered metric rows included.
     void rollback();
-    bool in_transaction() const { return in_txn_; }
+    // Asks SQLite too: a statement that failed (a full disk) can have rolled the transaction back.
+    bool in_transaction() const;
 
   private:
     Store(sqlite3* db, std::string path, bool writable) : db_(db), path_(std::move(path)), writable_(writable) {}
