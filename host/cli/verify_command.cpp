@@ -27,10 +27,15 @@ namespace {
 
 std::string num(double v) { return fmt::format("{:.4g}", v); }
 
-ResultSet verdict_table(const std::vector<std::pair<const ClaimSpec*, claims::Verdict>>& verdicts) {
+// json and csv carry each claim's notes in a column (a script reads no stderr); the table and
+// Markdown keep the columns the READMEs show, the notes going to stderr.
+ResultSet verdict_table(const std::vector<std::pair<const ClaimSpec*, claims::Verdict>>& verdicts,
+                        const std::vector<std::string>& notes, bool with_notes) {
     ResultSet out;
     out.columns = {"claim", "kind", "n", "estimate", "95% CI", "verdict", "source"};
-    for (const auto& [c, v] : verdicts) {
+    if (with_notes) out.columns.push_back("notes");
+    for (size_t i = 0; i < verdicts.size(); ++i) {
+        const auto& [c, v] = verdicts[i];
         bool data = v.outcome != claims::Outcome::NoData;
         std::string what = claims::to_string(v.outcome);
         if (!data) what += " (" + v.reason + ")";
@@ -38,6 +43,10 @@ ResultSet verdict_table(const std::vector<std::pair<const ClaimSpec*, claims::Ve
                             data ? "[" + num(v.ci_low) + ", " + num(v.ci_high) + "]" : "-", what, c->source});
         out.is_null.emplace_back(out.columns.size(), false);
         out.is_number.push_back({false, false, true, data, false, false, false});
+        if (!with_notes) continue;
+        out.rows.back().push_back(notes[i]);
+        out.is_null.back().back() = notes[i].empty();
+        out.is_number.back().push_back(false);
     }
     return out;
 }
@@ -61,17 +70,17 @@ int cmd_verify(const VerifyOptions& o) {
     std::vector<Checked> checked = run_queries(*store, spec);
     auto current = current_runs(*store, o.sweep, o.variant);
     std::vector<std::pair<const ClaimSpec*, claims::Verdict>> verdicts;
-    std::vector<std::string> notes;
+    std::vector<std::string> notes; // per claim, "; "-joined
     for (const auto& [c, rs] : checked) {
         std::vector<int64_t> run_ids;
         size_t left_out = 0;
         auto rows = rows_of(rs, current, run_ids, left_out);
+        std::string note;
         if (left_out > 0)
-            notes.push_back(fmt::format("claim '{}': left out {} row(s) of runs that are not trials of {} as written "
-                                        "(another config or profile of it)",
-                                        c->name, left_out, o.sweep));
-        if (std::string k = mixed_kernels_note(*store, run_ids); !k.empty())
-            notes.push_back(fmt::format("claim '{}': {}", c->name, k));
+            note = fmt::format("left out {} row(s) of runs that are not trials of {} as written "
+                               "(another config or profile of it)",
+                               left_out, o.sweep);
+        if (std::string k = mixed_kernels_note(*store, run_ids); !k.empty()) note += (note.empty() ? "" : "; ") + k;
         claims::Verdict v = claims::evaluate(hypothesis_of(*c), rows);
         if (rows.empty() && left_out > 0)
             v.reason = fmt::format("no runs of the sweep as written; {} row(s) of another config or profile left out",
@@ -83,10 +92,14 @@ int cmd_verify(const VerifyOptions& o) {
                         data ? std::optional(v.ci_high) : std::nullopt, claims::to_string(v.outcome), v.reason, run_ids,
                         column(rs, {"run_id"}) >= 0, git_state().commit, variant});
         verdicts.emplace_back(c, v);
+        notes.push_back(note);
     }
-    fmt::print("{}", render(verdict_table(verdicts), f));
-    for (const auto& n : notes)
-        std::fprintf(stderr, "iclr verify: note: %s\n", n.c_str());
+    bool with_notes = f == Format::Json || f == Format::Csv;
+    fmt::print("{}", render(verdict_table(verdicts, notes, with_notes), f));
+    for (size_t i = 0; i < notes.size(); ++i)
+        if (!notes[i].empty())
+            std::fprintf(stderr, "iclr verify: note: claim '%s': %s\n", verdicts[i].first->name.c_str(),
+                         notes[i].c_str());
     bool all_held = std::all_of(verdicts.begin(), verdicts.end(),
                                 [](const auto& p) { return p.second.outcome == claims::Outcome::Held; });
     return o.strict && !all_held ? 1 : 0;

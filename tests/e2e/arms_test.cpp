@@ -158,8 +158,9 @@ TEST(Arms, VerifyNotesAClaimWhoseRunsMixCpuKernelSets) {
     s.set_env("OPENBLAS_CORETYPE", "Prescott");
     auto first = s.run({"run", file, "--set", "sweep.seeds=1"});
     ASSERT_EQ(first.code, 0) << first.out;
-    auto alone = s.run({"verify", file, "--set", "sweep.seeds=1"});
+    auto alone = s.run({"verify", file, "--set", "sweep.seeds=1", "--format", "json"});
     EXPECT_FALSE(has(alone.out, "sets of CPU kernels")) << alone.out;
+    EXPECT_TRUE(has(alone.out, "\"notes\": null")) << alone.out;
 
     s.set_env("OPENBLAS_CORETYPE", "Nehalem");
     auto rest = s.run({"run", file});
@@ -172,6 +173,11 @@ TEST(Arms, VerifyNotesAClaimWhoseRunsMixCpuKernelSets) {
                            "among its runs (3 on '" +
                                blas + " Nehalem, ATen NO AVX'; 3 on '" + blas + " Prescott, ATen NO AVX'): "))
         << v.out;
+    // A script reading json gets the note in the claim's row; the table keeps its columns.
+    auto json = s.run({"verify", file, "--format", "json"});
+    EXPECT_TRUE(has(json.out, "\"notes\": \"2 sets of CPU kernels among its runs (3 on '" + blas + " Nehalem"))
+        << json.out;
+    EXPECT_FALSE(has(v.out, "notes")) << v.out;
     auto md = s.run({"report", file, "--format", "md"});
     EXPECT_TRUE(has(md.out, "Note, replay forgets less than finetune: 2 sets of CPU kernels among its runs")) << md.out;
 }
