@@ -18,10 +18,12 @@ struct Figure {
 
 struct ClaimResult {
     std::string name, kind, source, verdict, reason;
-    std::string kernels_note; // its runs mixed CPU kernel sets (cli/claim_check.hpp); "" when not
     int64_t n = 0;
     std::optional<double> estimate, ci_low, ci_high;
     std::optional<Figure> figure; // absent when the query returned no rows
+    // Its runs mixed CPU kernel sets (cli/claim_check.hpp); "" when not. Set after the aggregate
+    // initialisation, hence the default member initialiser.
+    std::string kernels_note{};
 };
 
 struct Table {

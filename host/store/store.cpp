@@ -63,7 +63,7 @@ void Store::migrate() {
 }
 
 void Store::begin() {
-    if (in_txn_ && !sqlite3_get_autocommit(db_)) return; // else an error rolled it back: begin anew
+    if (in_transaction()) return; // else none, or an error rolled it back: begin anew
     exec_sql(db_, "BEGIN IMMEDIATE");
     in_txn_ = true;
 }
