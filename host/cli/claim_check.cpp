@@ -12,6 +12,7 @@
 #include "store/sqlite_util.hpp"
 #include "sweep/sweep_arms.hpp"
 #include "sweep/trial.hpp"
+#include "sweep/validate.hpp"
 
 namespace iclr {
 namespace {
@@ -63,10 +64,24 @@ std::vector<Checked> run_queries(Store& store, const SweepSpec& spec) {
 // profile in the same database are not pooled in. Empty (no filtering) when the sweep cannot be
 // planned here (its plugins are not built), with a note saying so.
 std::optional<std::set<int64_t>> current_runs(Store& store, const std::string& sweep, const SweepVariant& variant) {
+    auto cannot_plan = [](const std::exception& e) {
+        std::fprintf(stderr,
+                     "iclr verify: note: the sweep cannot be planned here (%s); verdicts use every row "
+                     "the claims' queries return\n",
+                     e.what());
+        return std::nullopt;
+    };
+    PluginRegistry reg;
+    try {
+        reg.discover();
+    } catch (const std::exception& e) {
+        return cannot_plan(e);
+    }
+    // A claim's keys naming no parameter would select no rows: refused, as a claim's bad SQL is,
+    // whether or not the rest of the sweep can be planned here.
+    if (auto d = check_claim_keys(parse_arms(sweep, variant), reg); !d.empty()) throw SweepError(d);
     std::set<std::string> keys;
     try {
-        PluginRegistry reg;
-        reg.discover();
         SweepArms arms = load_sweep(sweep, variant, reg);
         for (uint32_t k = 0; k < arms.specs.size(); ++k)
             arms.expansions[k]->for_each([&](const TrialPoint& p) {
@@ -74,11 +89,7 @@ std::optional<std::set<int64_t>> current_runs(Store& store, const std::string& s
                 return true;
             });
     } catch (const std::exception& e) {
-        std::fprintf(stderr,
-                     "iclr verify: note: the sweep cannot be planned here (%s); verdicts use every row "
-                     "the claims' queries return\n",
-                     e.what());
-        return std::nullopt;
+        return cannot_plan(e);
     }
     std::set<int64_t> ids;
     ResultSet rs = run_query(store, "SELECT id, key FROM runs", true);

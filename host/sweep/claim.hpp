@@ -3,10 +3,20 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/errors.hpp"
+#include "iclr/params.hpp"
 
 namespace iclr {
+
+// One condition of a claim's `where`: a run column (arm, dataset, model, method) or a parameter
+// ("method.lr", "metric.accuracy.batch") equal to one of `values`.
+struct ClaimFilter {
+    std::string key;
+    std::vector<Value> values; // scalars; more than one means any of them
+    SourcePos pos;
+};
 
 // [[claim]] name = "...", source = "...", kind = "less", sql = "SELECT ...", a = "...", b = "..."
 //   less / greater        mean(value | group = a) - mean(value | group = b) < 0 / > 0 (paired by seed
@@ -18,11 +28,28 @@ namespace iclr {
 // `x` for increasing/decreasing; `grp` (or `arm`) naming the group for less/greater/about;
 // `run_id` (optional) records which runs the verdict used; a row that is a difference of two runs
 // names the other in `base_run_id`, and counts only when both are trials of the sweep as written.
+//
+// Instead of sql, the common query in keys (claim_sql.cpp writes it, and it is what verify runs
+// and records): metric = "ood_accuracy" (a final metric's key), task = N (one task's value),
+// where = { "method.pretrain_objective" = "vicreg", arm = ["ft", "lp"] }, group = "arm" (a and
+// b's column: arm, the default, dataset, model, method or a parameter), x = "model.width" (the
+// parameter increasing/decreasing test against). Its parameter names are checked against the
+// plugins' schemas (validate.cpp) before a sweep runs.
 struct ClaimSpec {
     std::string name, source, kind, sql, a, b;
     std::optional<double> tolerance, threshold, target;
     SourcePos pos;     // the [[claim]] table
-    SourcePos sql_pos; // the sql = "..." value, for SQL errors
+    SourcePos sql_pos; // the sql = "..." value, for SQL errors (the metric = "..." value for the keys form)
+    std::string metric, group, x;
+    std::optional<int64_t> task;
+    std::vector<ClaimFilter> where;
+    SourcePos group_pos, x_pos;
+    bool from_keys() const { return !metric.empty(); }
 };
+
+// The SQL of a claim written with metric = "..." (and where, group, x, task).
+std::string claim_sql(const ClaimSpec& c);
+// The where / group keys that are columns of runs (arm, dataset, model, method), not parameters.
+bool is_claim_run_column(const std::string& key);
 
 } // namespace iclr

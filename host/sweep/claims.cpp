@@ -1,12 +1,14 @@
 // [[claim]] tables: each checked for its kind's required keys, every problem with its position.
 #include <set>
 
+#include "common/values.hpp"
 #include "sweep/sweep_parts.hpp"
 
 namespace iclr {
 namespace {
 
 const std::set<std::string> kKinds{"less", "greater", "increasing", "decreasing", "about", "at_most", "at_least"};
+const char* kKnownKeys = "name, source, kind, sql, metric, task, where, group, x, a, b, tolerance, threshold, target";
 
 std::optional<std::string> text(ParseContext& ctx, const toml::node& v, const std::string& key) {
     if (auto s = v.as_string()) return s->get();
@@ -21,11 +23,42 @@ std::optional<double> number(ParseContext& ctx, const toml::node& v, const std::
     return std::nullopt;
 }
 
+// A where value: a scalar, or an array of scalars meaning any of them.
+std::vector<Value> where_values(ParseContext& ctx, const std::string& key, const toml::node& v) {
+    std::optional<Value> got = v.is_table() ? std::nullopt : value_from_toml(v);
+    bool ok = got && (got->type != Value::Type::List || !got->list.empty());
+    if (ok && got->type == Value::Type::List)
+        for (const auto& e : got->list)
+            ok = ok && e.type != Value::Type::List;
+    if (!ok) {
+        ctx.err(v, "claim.where." + key + " must be a string, number or bool, or a non-empty array of them");
+        return {};
+    }
+    return got->type == Value::Type::List ? got->list : std::vector<Value>{*got};
+}
+
+// where = { "method.lr" = 0.1, arm = ["ft", "lp"] }: each key's values, with its position.
+void read_where(ParseContext& ctx, const toml::node& v, ClaimSpec& c) {
+    const toml::table* t = v.as_table();
+    if (!t) {
+        ctx.err(v, "claim.where must be a table: where = { \"method.lr\" = 0.1, arm = \"ft\" }");
+        return;
+    }
+    for (auto&& [k, value] : *t) {
+        std::string key(k.str());
+        std::vector<Value> values = where_values(ctx, key, value);
+        if (!values.empty()) c.where.push_back({key, std::move(values), ctx.pos(value)});
+    }
+}
+
 void read_key(ParseContext& ctx, const std::string& key, const toml::node& v, ClaimSpec& c) {
     std::string* field = key == "name"     ? &c.name
                          : key == "source" ? &c.source
                          : key == "kind"   ? &c.kind
                          : key == "sql"    ? &c.sql
+                         : key == "metric" ? &c.metric
+                         : key == "group"  ? &c.group
+                         : key == "x"      ? &c.x
                          : key == "a"      ? &c.a
                          : key == "b"      ? &c.b
                                            : nullptr;
@@ -35,12 +68,20 @@ void read_key(ParseContext& ctx, const std::string& key, const toml::node& v, Cl
                                                       : nullptr;
     if (field) {
         if (auto s = text(ctx, v, key)) *field = *s;
-        if (key == "sql") c.sql_pos = ctx.pos(v);
+        if (key == "sql" || key == "metric") c.sql_pos = ctx.pos(v);
+        if (key == "group") c.group_pos = ctx.pos(v);
+        if (key == "x") c.x_pos = ctx.pos(v);
     } else if (num) {
         *num = number(ctx, v, key);
+    } else if (key == "task") {
+        if (auto i = v.as_integer(); i && i->get() >= 0)
+            c.task = i->get();
+        else
+            ctx.err(v, "claim.task must be an integer >= 0 (the task whose value counts)");
+    } else if (key == "where") {
+        read_where(ctx, v, c);
     } else {
-        ctx.err(v,
-                "unknown key claim." + key + " (known: name, source, kind, sql, a, b, tolerance, threshold, target)");
+        ctx.err(v, "unknown key claim." + key + " (known: " + kKnownKeys + ")");
     }
 }
 
@@ -64,6 +105,42 @@ void check_kind(ParseContext& ctx, const toml::node& node, const ClaimSpec& c) {
     if (c.tolerance && *c.tolerance < 0) ctx.err(node, what + ": tolerance must be >= 0");
 }
 
+// A claim is its SQL, or the keys that say which final metric of which runs (claim_sql.cpp).
+void check_query(ParseContext& ctx, const toml::node& node, const ClaimSpec& c) {
+    std::string what = "claim '" + c.name + "'";
+    if (c.sql.empty() && c.metric.empty())
+        ctx.err(node, what + " needs sql = \"SELECT ...\" or metric = \"...\" (a final metric's key)");
+    if (!c.sql.empty() && !c.metric.empty())
+        ctx.err(c.sql_pos, what + ": give sql or metric, not both (metric writes the query for you)");
+    if (c.metric.empty()) {
+        if (!c.group.empty() || !c.x.empty() || c.task || !c.where.empty())
+            ctx.err(node, what + ": group, x, task and where go with metric = \"...\"; a query written in sql "
+                                 "selects its own rows");
+        return;
+    }
+    bool trend = c.kind == "increasing" || c.kind == "decreasing";
+    if (trend && c.x.empty())
+        ctx.err(node, what + ": kind " + c.kind + " needs x = \"section.key\" (the parameter the trend runs along)");
+    if (!trend && !c.x.empty()) ctx.err(c.x_pos, what + ": x is for kinds increasing and decreasing");
+    if (!c.group.empty() && c.a.empty())
+        ctx.err(c.group_pos, what + ": group names the column a and b are values of; this claim has no a and b");
+}
+
+ClaimSpec read_claim(ParseContext& ctx, const toml::table& t, const toml::node& e) {
+    ClaimSpec c;
+    c.pos = ctx.pos(e);
+    for (auto&& [k, v] : t)
+        read_key(ctx, std::string(k.str()), v, c);
+    if (c.name.empty()) ctx.err(e, "a claim needs name = \"...\"");
+    check_query(ctx, e, c);
+    if (c.kind.empty())
+        ctx.err(e, "claim '" + c.name + "' needs kind = \"...\"");
+    else
+        check_kind(ctx, e, c);
+    if (c.from_keys() && c.sql.empty()) c.sql = claim_sql(c);
+    return c;
+}
+
 } // namespace
 
 std::vector<ClaimSpec> parse_claims(ParseContext& ctx, const toml::node& node) {
@@ -80,16 +157,7 @@ std::vector<ClaimSpec> parse_claims(ParseContext& ctx, const toml::node& node) {
             ctx.err(e, "claims are written as [[claim]] tables");
             continue;
         }
-        ClaimSpec c;
-        c.pos = ctx.pos(e);
-        for (auto&& [k, v] : *t)
-            read_key(ctx, std::string(k.str()), v, c);
-        if (c.name.empty()) ctx.err(e, "a claim needs name = \"...\"");
-        if (c.sql.empty()) ctx.err(e, "claim '" + c.name + "' needs sql = \"SELECT ...\"");
-        if (c.kind.empty())
-            ctx.err(e, "claim '" + c.name + "' needs kind = \"...\"");
-        else
-            check_kind(ctx, e, c);
+        ClaimSpec c = read_claim(ctx, *t, e);
         if (!c.name.empty() && !names.insert(c.name).second) ctx.err(e, "claim '" + c.name + "' is stated twice");
         out.push_back(std::move(c));
     }

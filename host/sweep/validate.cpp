@@ -23,23 +23,6 @@ size_t edit_distance(const std::string& a, const std::string& b) {
     return prev[b.size()];
 }
 
-std::string suggestion(const std::string& key, const PluginRecord& p) {
-    std::string best;
-    size_t best_d = 3;
-    for (const auto& s : p.params) {
-        size_t d = edit_distance(key, s.name);
-        if (d < best_d) {
-            best_d = d;
-            best = s.name;
-        }
-    }
-    if (!best.empty()) return " (did you mean '" + best + "'?)";
-    std::string all;
-    for (const auto& s : p.params)
-        all += (all.empty() ? "" : ", ") + s.name;
-    return " (its parameters: " + (all.empty() ? std::string("none") : all) + ")";
-}
-
 // A range bound as the parameter's type reads: [1, 65536] for an int, [0.0, 10.0] for a float.
 std::string fmt_bound(double x, iclr_param_type t) {
     return t == ICLR_PARAM_INT ? std::to_string(int64_t(x)) : value_to_toml(Value::of_float(x));
@@ -58,6 +41,23 @@ std::string plugin_suggestion(const std::string& name, const std::vector<std::st
 }
 
 } // namespace
+
+std::string parameter_suggestion(const std::string& key, const PluginRecord& p) {
+    std::string best;
+    size_t best_d = 3;
+    for (const auto& s : p.params) {
+        size_t d = edit_distance(key, s.name);
+        if (d < best_d) {
+            best_d = d;
+            best = s.name;
+        }
+    }
+    if (!best.empty()) return " (did you mean '" + best + "'?)";
+    std::string all;
+    for (const auto& s : p.params)
+        all += (all.empty() ? "" : ", ") + s.name;
+    return " (its parameters: " + (all.empty() ? std::string("none") : all) + ")";
+}
 
 std::optional<std::string> check_value(const ParamSchema& s, Value& v) {
     auto got = std::string(value_type_name(v.type));
@@ -127,7 +127,8 @@ const PluginRecord* check_section(SectionSpec& sec, const PluginRegistry& regist
         const ParamSchema* s = p->param(key);
         SourcePos at = sec.key_pos[key];
         if (!s) {
-            diags.push_back({at, sec.role + " '" + p->name + "' has no parameter '" + key + "'" + suggestion(key, *p)});
+            diags.push_back(
+                {at, sec.role + " '" + p->name + "' has no parameter '" + key + "'" + parameter_suggestion(key, *p)});
             continue;
         }
         if (auto e = check_value(*s, value)) diags.push_back({at, sec.label + "." + key + ": " + *e});
@@ -140,7 +141,8 @@ const PluginRecord* check_section(SectionSpec& sec, const PluginRegistry& regist
 void check_axis(Axis& a, const std::string& role, const PluginRecord& p, std::vector<Diagnostic>& diags) {
     const ParamSchema* s = p.param(a.key);
     if (!s) {
-        diags.push_back({a.pos, role + " '" + p.name + "' has no parameter '" + a.key + "'" + suggestion(a.key, p)});
+        diags.push_back(
+            {a.pos, role + " '" + p.name + "' has no parameter '" + a.key + "'" + parameter_suggestion(a.key, p)});
         return;
     }
     for (size_t k = 0; k < a.values.size(); ++k)
@@ -193,6 +195,8 @@ std::vector<std::vector<const PluginRecord*>> validate_arms(std::vector<SweepSpe
         }
     }
     std::vector<Diagnostic> all = arms.size() == 1 ? diags[0].second : merge_arm_diagnostics(diags);
+    for (auto& d : check_claim_keys(arms, registry))
+        all.push_back(std::move(d));
     if (!all.empty()) throw SweepError(all);
     return plugins;
 }

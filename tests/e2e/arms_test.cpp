@@ -68,6 +68,50 @@ TEST(Arms, ThreeMethodPluginsPlanRunAndVerifyInOneSweep) {
     EXPECT_EQ(s.count("SELECT COUNT(*) FROM verdicts WHERE n = 2 AND runs_count = 6"), 1);
 }
 
+// The keys form of a claim (metric, where, group) on real runs: the same verdict as the SQL it
+// stands for, from the same runs; a parameter as the group column.
+TEST(Arms, AClaimWrittenAsKeysVerifiesAsTheSqlItStandsFor) {
+    Scratch s;
+    std::string file = s.write("three.toml", std::string(kThreeMethods) + R"(
+[[claim]]
+name = "replay forgets less than finetune, as keys"
+kind = "less"
+a = "replay"
+b = "finetune"
+metric = "forgetting"
+
+[[claim]]
+name = "the larger buffer forgets less"
+kind = "less"
+a = "40"
+b = "10"
+group = "method.buffer_size"
+metric = "forgetting"
+where = { arm = "replay", "method.lr" = 0.05 }
+)");
+    ASSERT_EQ(s.run({"run", file}).code, 0);
+    auto verify = s.run({"verify", file, "--format", "csv"});
+    ASSERT_EQ(verify.code, 0) << verify.out;
+    auto figures = [&](const std::string& claim) {
+        return s.sql("SELECT n || ' ' || estimate || ' ' || ci_low || ' ' || ci_high || ' ' || verdict FROM verdicts "
+                     "WHERE claim = ?1",
+                     {claim});
+    };
+    EXPECT_EQ(figures("replay forgets less than finetune, as keys"), figures("replay forgets less than finetune"));
+    EXPECT_EQ(s.count("SELECT COUNT(DISTINCT runs_sha256) FROM verdicts WHERE claim LIKE 'replay forgets less%' "
+                      "AND runs_count = 6"),
+              1); // the same six runs (multitask logs no forgetting)
+    // The buffer claim's estimate is mean forgetting at 40 minus at 10, over replay's four runs.
+    std::string expected =
+        s.sql("SELECT AVG(CASE WHEN p.value = 40 THEN f.value END) - AVG(CASE WHEN p.value = 10 THEN f.value END) "
+              "FROM runs r JOIN final_metrics f ON f.run_id = r.id AND f.key = 'forgetting' "
+              "JOIN params p ON p.run_id = r.id AND p.key = 'method.buffer_size' WHERE r.arm = 'replay'");
+    EXPECT_EQ(s.sql("SELECT estimate FROM verdicts WHERE claim = 'the larger buffer forgets less'"), expected);
+    EXPECT_EQ(s.count("SELECT runs_count FROM verdicts WHERE claim = 'the larger buffer forgets less' AND n = 2"), 4);
+    EXPECT_TRUE(has(s.sql("SELECT sql FROM verdicts WHERE claim = 'the larger buffer forgets less'"),
+                    "JOIN params g ON g.run_id = r.id AND g.key = 'method.buffer_size'"));
+}
+
 TEST(Arms, MovingATrialToAnotherArmKeepsItsResult) {
     Scratch s;
     std::string base = "[sweep]\nseeds = 2\n[method]\nplugin = \"noop\"\n";

@@ -176,4 +176,13 @@ sql = "SELECT step AS x FROM metrics"
     EXPECT_EQ(writes.code, 2);
     EXPECT_TRUE(has(writes.out, "w.toml:7:7: claim 'w': iclr query is read-only: DELETE is refused")) << writes.out;
     EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs"), 1);
+    // A claim written as keys names parameters: a misspelt one would select nothing, so it is refused.
+    auto keys = s.run({"verify", s.write("k.toml", "[method]\nplugin = \"noop\"\n[[claim]]\nname = \"k\"\n"
+                                                   "kind = \"at_most\"\nthreshold = 1\nmetric = \"m\"\n"
+                                                   "where = { \"method.valuez\" = 10 }\n")});
+    EXPECT_EQ(keys.code, 2);
+    EXPECT_TRUE(has(keys.out, "k.toml:8:29: claim 'k': where method.valuez: method 'noop' has no parameter 'valuez' "
+                              "(did you mean 'values'?)"))
+        << keys.out;
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM verdicts"), 0);
 }

@@ -1,0 +1,66 @@
+// The query a [[claim]] written with metric = "..." stands for: a row per finished run, its final
+// value of the metric, the run's seed, and the group or x the kind needs.
+#include "common/values.hpp"
+#include "sweep/claim.hpp"
+
+namespace iclr {
+namespace {
+
+std::string quoted(const std::string& s) { // an SQL string literal
+    std::string o = "'";
+    for (char ch : s) {
+        o += ch;
+        if (ch == '\'') o += '\'';
+    }
+    return o + "'";
+}
+
+// Floats as the shortest text that reads back as the same double: the params table holds the
+// exact value each trial ran with, and `=` must find it.
+std::string literal(const Value& v) {
+    if (v.type == Value::Type::String) return quoted(v.s);
+    if (v.type == Value::Type::Bool) return v.b ? "1" : "0"; // the params table holds a bool as 0 / 1
+    return value_to_toml(v);
+}
+
+std::string one_of(const std::string& expr, const std::vector<Value>& values) {
+    if (values.size() == 1) return expr + " = " + literal(values[0]);
+    std::string s = expr + " IN (";
+    for (size_t i = 0; i < values.size(); ++i)
+        s += (i ? ", " : "") + literal(values[i]);
+    return s + ")";
+}
+
+} // namespace
+
+bool is_claim_run_column(const std::string& key) {
+    return key == "arm" || key == "dataset" || key == "model" || key == "method";
+}
+
+std::string claim_sql(const ClaimSpec& c) {
+    std::string joins, conds;
+    auto param = [&](const std::string& alias, const std::string& key) {
+        joins += "\nJOIN params " + alias + " ON " + alias + ".run_id = r.id AND " + alias + ".key = " + quoted(key);
+        return alias + ".value";
+    };
+    std::string cols = "r.id AS run_id, r.seed";
+    if (!c.a.empty()) {
+        std::string g = c.group.empty() ? "arm" : c.group;
+        // A parameter's value as text, as a and b are written: 64, 0.01, vicreg.
+        std::string grp = is_claim_run_column(g) ? "r." + g : "CAST(" + param("g", g) + " AS TEXT)";
+        cols += ", " + grp + " AS grp";
+        conds += "\n  AND " + one_of(grp, {Value::of_string(c.a), Value::of_string(c.b)});
+    }
+    if (!c.x.empty()) cols += ", " + param("px", c.x) + " AS x";
+    for (size_t i = 0; i < c.where.size(); ++i) {
+        const ClaimFilter& w = c.where[i];
+        std::string e = is_claim_run_column(w.key) ? "r." + w.key : param("w" + std::to_string(i + 1), w.key);
+        conds += "\n  AND " + one_of(e, w.values);
+    }
+    std::string task = c.task ? " AND f.task = " + std::to_string(*c.task) : "";
+    return "SELECT " + cols +
+           ", f.value\nFROM runs r\nJOIN final_metrics f ON f.run_id = r.id AND f.key = " + quoted(c.metric) + task +
+           joins + "\nWHERE r.status = 'done'" + conds;
+}
+
+} // namespace iclr

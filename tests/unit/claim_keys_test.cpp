@@ -1,0 +1,198 @@
+// Claims written as keys (metric, where, group, x, task): the query they stand for, their parse
+// errors with positions, and their names checked against the sweep's arms and plugins' schemas.
+#include <gtest/gtest.h>
+
+#include <charconv>
+#include <cmath>
+
+#include "store/sqlite_util.hpp"
+#include "store/store.hpp"
+#include "sweep/validate.hpp"
+#include "test_util.hpp"
+
+using namespace iclr;
+
+namespace {
+
+ParamSchema param(const std::string& name, iclr_param_type t) {
+    ParamSchema p;
+    p.name = name;
+    p.type = t;
+    return p;
+}
+
+PluginRegistry registry() {
+    PluginRecord ft;
+    ft.ok = true;
+    ft.kind = ICLR_KIND_METHOD;
+    ft.name = "finetune";
+    ft.params = {param("lr", ICLR_PARAM_FLOAT), param("epochs", ICLR_PARAM_INT), param("objective", ICLR_PARAM_STRING)};
+    ft.params[2].choices = {"vicreg", "supervised"};
+    PluginRecord lp = ft;
+    lp.name = "linear_probe";
+    PluginRecord mnist;
+    mnist.ok = true;
+    mnist.kind = ICLR_KIND_DATASET;
+    mnist.name = "mnist";
+    mnist.params = {param("tasks", ICLR_PARAM_LIST), param("per_class", ICLR_PARAM_INT)};
+    return PluginRegistry::with_records({ft, lp, mnist});
+}
+
+const std::string kBase = "[dataset]\nplugin = \"mnist\"\n[method]\nplugin = \"finetune\"\n"
+                          "[[arm]]\nname = \"ft\"\n[[arm]]\nname = \"lp\"\nmethod = { plugin = \"linear_probe\" }\n";
+
+std::vector<std::string> errors(const std::string& claims) {
+    try {
+        auto arms = parse_arms_text(kBase + claims, "c.toml");
+        std::vector<std::string> out;
+        for (const auto& d : check_claim_keys(arms, registry()))
+            out.push_back(std::to_string(d.pos.line) + ":" + std::to_string(d.pos.column) + ": " + d.message);
+        return out;
+    } catch (const SweepError& e) {
+        std::vector<std::string> out;
+        for (const auto& d : e.diagnostics)
+            out.push_back(std::to_string(d.pos.line) + ":" + std::to_string(d.pos.column) + ": " + d.message);
+        return out;
+    }
+}
+
+std::string toml_float(double x) {
+    char buf[64];
+    auto res = std::to_chars(buf, buf + sizeof buf, x, std::chars_format::scientific, 17);
+    return std::string(buf, res.ptr);
+}
+
+std::string joined(const std::vector<std::string>& v) {
+    std::string s;
+    for (const auto& e : v)
+        s += e + "\n";
+    return s;
+}
+
+} // namespace
+
+TEST(ClaimKeys, AnArmComparisonBecomesTheQueryItStandsFor) {
+    auto arms = parse_arms_text(kBase + "[[claim]]\nname = \"c\"\nkind = \"greater\"\na = \"ft\"\nb = \"lp\"\n"
+                                        "metric = \"ood_accuracy\"\ntask = 2\n"
+                                        "where = { \"method.objective\" = \"vicreg\", \"method.lr\" = [0.01, 0.1] }\n",
+                                "c.toml");
+    EXPECT_EQ(arms.front().claims.at(0).sql, "SELECT r.id AS run_id, r.seed, r.arm AS grp, f.value\n"
+                                             "FROM runs r\n"
+                                             "JOIN final_metrics f ON f.run_id = r.id AND f.key = 'ood_accuracy' AND "
+                                             "f.task = 2\n"
+                                             "JOIN params w1 ON w1.run_id = r.id AND w1.key = 'method.lr'\n"
+                                             "JOIN params w2 ON w2.run_id = r.id AND w2.key = 'method.objective'\n"
+                                             "WHERE r.status = 'done'\n"
+                                             "  AND r.arm IN ('ft', 'lp')\n"
+                                             "  AND w1.value IN (0.01, 0.1)\n" // where's keys in key order
+                                             "  AND w2.value = 'vicreg'");
+    EXPECT_TRUE(errors("").empty());
+}
+
+TEST(ClaimKeys, AParameterGroupAndATrendQueryTheirParameters) {
+    auto arms = parse_arms_text(kBase + "[[claim]]\nname = \"g\"\nkind = \"less\"\na = \"it's\"\nb = \"64\"\n"
+                                        "group = \"dataset.per_class\"\nmetric = \"acc\"\n"
+                                        "[[claim]]\nname = \"t\"\nkind = \"decreasing\"\nx = \"method.epochs\"\n"
+                                        "metric = \"forgetting\"\nwhere = { arm = \"ft\", \"method.lr\" = 1 }\n",
+                                "c.toml");
+    const std::string& g = arms.front().claims.at(0).sql;
+    EXPECT_NE(g.find("CAST(g.value AS TEXT) AS grp"), std::string::npos) << g;
+    EXPECT_NE(g.find("JOIN params g ON g.run_id = r.id AND g.key = 'dataset.per_class'"), std::string::npos) << g;
+    EXPECT_NE(g.find("AND CAST(g.value AS TEXT) IN ('it''s', '64')"), std::string::npos) << g; // quote doubled
+    const std::string& t = arms.front().claims.at(1).sql;
+    EXPECT_NE(t.find("px.value AS x"), std::string::npos) << t;
+    EXPECT_NE(t.find("AND r.arm = 'ft'\n  AND w2.value = 1"), std::string::npos) << t;
+    EXPECT_EQ(t.find("grp"), std::string::npos) << t;
+}
+
+// The params table holds each trial's exact double; the literal the query compares it with must
+// read back as that double, or `where` would silently select nothing.
+TEST(ClaimKeys, AFloatInWhereFindsTheExactValueATrialRanWith) {
+    test::TempDir dir;
+    auto store = Store::open_write(dir.file("f.db"));
+    exec_sql(store->db(), "CREATE TEMP TABLE v(x REAL)");
+    for (double x : {0.1, 0.3, 0.01, 3e-4, 1e-5, 0.05, 2.5e-3, 0.9, 0.999, 1.0 / 3, 123456.789, 1e-300, 6.02e23,
+                     std::nextafter(0.1, 1.0)}) {
+        auto arms = parse_arms_text(kBase +
+                                        "[[claim]]\nname = \"f\"\nkind = \"at_most\"\nthreshold = 1\n"
+                                        "metric = \"m\"\nwhere = { \"method.lr\" = " +
+                                        toml_float(x) + " }\n",
+                                    "c.toml");
+        const ClaimSpec& c = arms.front().claims.at(0);
+        double ran_with = c.where.at(0).values.at(0).f; // as the sweep file's TOML reads it
+        std::string literal = c.sql.substr(c.sql.rfind("w1.value = ") + 11);
+        Statement st(store->db(), "SELECT ? = " + literal);
+        st.bind(1, ran_with);
+        ASSERT_TRUE(st.step());
+        EXPECT_EQ(st.col_int(0), 1) << x << " written as " << literal;
+    }
+}
+
+TEST(ClaimKeys, ParseErrorsNameTheKeyAndItsPosition) {
+    std::string e =
+        joined(errors("[[claim]]\nname = \"a\"\nkind = \"at_most\"\nthreshold = 1\n"
+                      "metric = \"m\"\nsql = \"SELECT 1 AS value\"\n"
+                      "[[claim]]\nname = \"b\"\nkind = \"decreasing\"\nmetric = \"m\"\n"
+                      "[[claim]]\nname = \"c\"\nkind = \"at_least\"\nthreshold = 0\nsql = \"SELECT 1 AS value\"\n"
+                      "where = { arm = \"ft\" }\n"
+                      "[[claim]]\nname = \"d\"\nkind = \"at_least\"\nthreshold = 0\nmetric = \"m\"\n"
+                      "x = \"method.lr\"\ngroup = \"arm\"\ntask = -1\nwhere = { arm = { eq = 1 } }\n"
+                      "[[claim]]\nname = \"e\"\nkind = \"at_least\"\nthreshold = 0\n"));
+    EXPECT_NE(e.find("15:7: claim 'a': give sql or metric, not both"), std::string::npos) << e;
+    EXPECT_NE(e.find("16:1: claim 'b': kind decreasing needs x = \"section.key\""), std::string::npos) << e;
+    EXPECT_NE(e.find("20:1: claim 'c': group, x, task and where go with metric"), std::string::npos) << e;
+    EXPECT_NE(e.find("31:5: claim 'd': x is for kinds increasing and decreasing"), std::string::npos) << e;
+    EXPECT_NE(e.find("32:9: claim 'd': group names the column a and b are values of"), std::string::npos) << e;
+    EXPECT_NE(e.find("33:8: claim.task must be an integer >= 0"), std::string::npos) << e;
+    EXPECT_NE(e.find("34:17: claim.where.arm must be a string, number or bool"), std::string::npos) << e;
+    EXPECT_NE(e.find("35:1: claim 'e' needs sql = \"SELECT ...\" or metric = \"...\""), std::string::npos) << e;
+}
+
+TEST(ClaimKeys, NamesAreCheckedAgainstTheArmsAndThePluginsSchemas) {
+    std::string e = joined(errors(
+        "[[claim]]\nname = \"p\"\nkind = \"greater\"\na = \"ft\"\nb = \"lq\"\nmetric = \"m\"\n"
+        "where = { \"method.lrr\" = 0.1, \"method.lr\" = \"fast\", \"dataset.tasks\" = 1, \"metod.lr\" = 1, "
+        "\"method.objective\" = \"vicrag\", dataset = \"mnistt\", arm = \"ft\" }\n"
+        "[[claim]]\nname = \"x\"\nkind = \"increasing\"\nx = \"method.objective\"\nmetric = \"m\"\n"
+        "[[claim]]\nname = \"g\"\nkind = \"less\"\na = \"1\"\nb = \"2\"\ngroup = \"method.epochz\"\nmetric = \"m\"\n"));
+    EXPECT_NE(e.find("claim 'p': group arm: no arm 'lq' (arms: ft, lp)"), std::string::npos) << e;
+    EXPECT_NE(e.find("claim 'p': where method.lrr: method 'finetune' has no parameter 'lrr' (did you mean 'lr'?)"),
+              std::string::npos)
+        << e;
+    EXPECT_NE(e.find("claim 'p': where method.lr: expected a float, got string \"fast\""), std::string::npos) << e;
+    EXPECT_NE(e.find("claim 'p': where dataset.tasks: a list parameter"), std::string::npos) << e;
+    EXPECT_NE(e.find("claim 'p': where metod.lr: no section 'metod' in the sweep"), std::string::npos) << e;
+    EXPECT_NE(e.find("claim 'p': where method.objective: \"vicrag\" is not one of: vicreg, supervised"),
+              std::string::npos)
+        << e;
+    EXPECT_NE(e.find("claim 'p': where dataset: no dataset plugin 'mnistt' (dataset plugins: mnist)"),
+              std::string::npos)
+        << e;
+    EXPECT_EQ(e.find("where arm"), std::string::npos) << e; // "ft" is an arm
+    EXPECT_NE(e.find("claim 'x': x method.objective: a string parameter, not a number"), std::string::npos) << e;
+    EXPECT_NE(e.find("claim 'g': group method.epochz: method 'finetune' has no parameter 'epochz' (did you mean "
+                     "'epochs'?)"),
+              std::string::npos)
+        << e;
+    // A parameter only the other arm's plugin declares is fine: the rows of the arm that has it match.
+    EXPECT_TRUE(errors("[[claim]]\nname = \"l\"\nkind = \"at_most\"\nthreshold = 1\nmetric = \"m\"\n"
+                       "where = { \"method.lr\" = 0.5 }\n")
+                    .empty());
+}
+
+TEST(ClaimKeys, ASweepWithoutArmsMustNameTheGroupColumn) {
+    auto arms = parse_arms_text("[method]\nplugin = \"finetune\"\n[[claim]]\nname = \"n\"\nkind = \"less\"\n"
+                                "a = \"x\"\nb = \"y\"\nmetric = \"m\"\n",
+                                "c.toml");
+    auto d = check_claim_keys(arms, registry());
+    ASSERT_EQ(d.size(), 1u);
+    EXPECT_NE(d[0].message.find("a and b are arms unless group = \"...\" names their column, and the sweep has no "
+                                "[[arm]]s"),
+              std::string::npos)
+        << d[0].message;
+    // Plugins that did not load are not checked here (the sweep's own checks name them).
+    auto unknown = parse_arms_text("[method]\nplugin = \"nosuch\"\n[[claim]]\nname = \"u\"\nkind = \"at_most\"\n"
+                                   "threshold = 1\nmetric = \"m\"\nwhere = { \"method.anything\" = 1 }\n",
+                                   "c.toml");
+    EXPECT_TRUE(check_claim_keys(unknown, registry()).empty());
+}
