@@ -141,6 +141,24 @@ std::string mixed_kernels_note(Store& store, const std::vector<int64_t>& run_ids
            "): the same trial differs between them in the last bits, and training can carry that further";
 }
 
+// A metric's key is the one name of a claim written as keys that no schema declares (metrics log
+// the keys they like), so a misspelt one is found here, when no finished run has it.
+std::string missing_metric_reason(Store& store, const ClaimSpec& c) {
+    if (!c.from_keys()) return "";
+    std::string task = c.task ? " AND f.task = " + std::to_string(*c.task) : "";
+    Statement has(store.db(), "SELECT 1 FROM final_metrics f JOIN runs r ON r.id = f.run_id WHERE f.key = ? AND "
+                              "r.status = 'done'" +
+                                  task + " LIMIT 1");
+    has.bind(1, c.metric);
+    if (has.step()) return "";
+    std::vector<std::string> keys;
+    Statement all(store.db(), "SELECT DISTINCT key FROM final_metrics");
+    while (all.step())
+        keys.push_back(all.col_text(0));
+    return "no finished run has a final metric '" + c.metric + "'" +
+           (c.task ? " for task " + std::to_string(*c.task) : "") + did_you_mean(c.metric, keys);
+}
+
 claims::Hypothesis hypothesis_of(const ClaimSpec& c) { return {c.kind, c.a, c.b, c.tolerance, c.threshold, c.target}; }
 
 } // namespace iclr

@@ -11,10 +11,11 @@
 namespace iclr {
 
 // One condition of a claim's `where`: a run column (arm, dataset, model, method) or a parameter
-// ("method.lr", "metric.accuracy.batch") equal to one of `values`.
+// ("method.lr", "metric.accuracy.batch") compared with `values` by `op`, exclude's operators.
 struct ClaimFilter {
     std::string key;
-    std::vector<Value> values; // scalars; more than one means any of them
+    std::string op;            // eq ne lt le gt ge (one value; lt..ge a number) or in (any of the values)
+    std::vector<Value> values; // scalars
     SourcePos pos;
 };
 
@@ -31,10 +32,10 @@ struct ClaimFilter {
 //
 // Instead of sql, the common query in keys (claim_sql.cpp writes it, and it is what verify runs
 // and records): metric = "ood_accuracy" (a final metric's key), task = N (one task's value),
-// where = { "method.pretrain_objective" = "vicreg", arm = ["ft", "lp"] }, group = "arm" (a and
-// b's column: arm, the default, dataset, model, method or a parameter), x = "model.width" (the
-// parameter increasing/decreasing test against). Its parameter names are checked against the
-// plugins' schemas (validate.cpp) before a sweep runs.
+// where = { "method.pretrain_objective" = "vicreg", arm = ["ft", "lp"], "model.width" = { ge = 64 } },
+// group = "arm" (a and b's column: arm, the default, dataset, model, method or a parameter),
+// x = "model.width" (the parameter increasing/decreasing test against). Its names are checked
+// against the arms and the plugins' schemas (claim_keys.cpp) before a sweep runs.
 struct ClaimSpec {
     std::string name, source, kind, sql, a, b;
     std::optional<double> tolerance, threshold, target;

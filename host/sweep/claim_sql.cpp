@@ -24,11 +24,21 @@ std::string literal(const Value& v) {
 }
 
 std::string one_of(const std::string& expr, const std::vector<Value>& values) {
-    if (values.size() == 1) return expr + " = " + literal(values[0]);
     std::string s = expr + " IN (";
     for (size_t i = 0; i < values.size(); ++i)
         s += (i ? ", " : "") + literal(values[i]);
     return s + ")";
+}
+
+std::string condition(const std::string& expr, const ClaimFilter& w) {
+    if (w.op == "in") return one_of(expr, w.values);
+    const char* op = w.op == "ne"   ? " <> "
+                     : w.op == "lt" ? " < "
+                     : w.op == "le" ? " <= "
+                     : w.op == "gt" ? " > "
+                     : w.op == "ge" ? " >= "
+                                    : " = ";
+    return expr + op + literal(w.values.at(0));
 }
 
 } // namespace
@@ -55,7 +65,7 @@ std::string claim_sql(const ClaimSpec& c) {
     for (size_t i = 0; i < c.where.size(); ++i) {
         const ClaimFilter& w = c.where[i];
         std::string e = is_claim_run_column(w.key) ? "r." + w.key : param("w" + std::to_string(i + 1), w.key);
-        conds += "\n  AND " + one_of(e, w.values);
+        conds += "\n  AND " + condition(e, w);
     }
     std::string task = c.task ? " AND f.task = " + std::to_string(*c.task) : "";
     return "SELECT " + cols +

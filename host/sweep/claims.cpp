@@ -23,32 +23,47 @@ std::optional<double> number(ParseContext& ctx, const toml::node& v, const std::
     return std::nullopt;
 }
 
-// A where value: a scalar, or an array of scalars meaning any of them.
-std::vector<Value> where_values(ParseContext& ctx, const std::string& key, const toml::node& v) {
-    std::optional<Value> got = v.is_table() ? std::nullopt : value_from_toml(v);
-    bool ok = got && (got->type != Value::Type::List || !got->list.empty());
-    if (ok && got->type == Value::Type::List)
-        for (const auto& e : got->list)
-            ok = ok && e.type != Value::Type::List;
-    if (!ok) {
-        ctx.err(v, "claim.where." + key + " must be a string, number or bool, or a non-empty array of them");
-        return {};
+const std::set<std::string> kWhereOps{"eq", "ne", "lt", "le", "gt", "ge", "in"}; // exclude's operators
+
+// One where condition: `key = value`, `key = [any, of, these]` or `key = { op = value }`.
+std::optional<ClaimFilter> read_filter(ParseContext& ctx, const std::string& key, const toml::node& v) {
+    ClaimFilter f{key, "eq", {}, ctx.pos(v)};
+    const toml::node* value = &v;
+    if (const toml::table* t = v.as_table()) {
+        f.op = t->size() == 1 ? std::string(t->cbegin()->first.str()) : "";
+        if (!kWhereOps.count(f.op)) {
+            ctx.err(v, "claim.where." + key + ": one operator, e.g. { gt = 0.1 } (eq ne lt le gt ge in)");
+            return std::nullopt;
+        }
+        value = &t->cbegin()->second;
     }
-    return got->type == Value::Type::List ? got->list : std::vector<Value>{*got};
+    std::optional<Value> got = value->is_table() ? std::nullopt : value_from_toml(*value);
+    bool list = got && got->type == Value::Type::List, ok = got && (!list || !got->list.empty());
+    for (size_t i = 0; ok && list && i < got->list.size(); ++i)
+        ok = got->list[i].type != Value::Type::List;
+    if (!ok) {
+        ctx.err(*value, "claim.where." + key + " must be a string, number or bool, or a non-empty array of them");
+        return std::nullopt;
+    }
+    if (list && f.op == "eq") f.op = "in"; // an array means any of its values
+    bool numeric = !list && (got->type == Value::Type::Int || got->type == Value::Type::Float);
+    if ((f.op == "in") != list || (f.op != "eq" && f.op != "ne" && f.op != "in" && !numeric)) {
+        ctx.err(*value, "claim.where." + key + ": " + f.op + " takes " + (f.op == "in" ? "an array" : "a number"));
+        return std::nullopt;
+    }
+    f.values = list ? got->list : std::vector<Value>{*got};
+    return f;
 }
 
-// where = { "method.lr" = 0.1, arm = ["ft", "lp"] }: each key's values, with its position.
+// where = { "method.lr" = 0.1, arm = ["ft", "lp"], "model.width" = { ge = 256 } }
 void read_where(ParseContext& ctx, const toml::node& v, ClaimSpec& c) {
     const toml::table* t = v.as_table();
     if (!t) {
         ctx.err(v, "claim.where must be a table: where = { \"method.lr\" = 0.1, arm = \"ft\" }");
         return;
     }
-    for (auto&& [k, value] : *t) {
-        std::string key(k.str());
-        std::vector<Value> values = where_values(ctx, key, value);
-        if (!values.empty()) c.where.push_back({key, std::move(values), ctx.pos(value)});
-    }
+    for (auto&& [k, value] : *t)
+        if (auto f = read_filter(ctx, std::string(k.str()), value)) c.where.push_back(std::move(*f));
 }
 
 void read_key(ParseContext& ctx, const std::string& key, const toml::node& v, ClaimSpec& c) {

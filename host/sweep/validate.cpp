@@ -28,8 +28,9 @@ std::string fmt_bound(double x, iclr_param_type t) {
     return t == ICLR_PARAM_INT ? std::to_string(int64_t(x)) : value_to_toml(Value::of_float(x));
 }
 
-// "(did you mean 'mnist'?)" for a plugin name one or two edits away from one of this kind.
-std::string plugin_suggestion(const std::string& name, const std::vector<std::string>& known) {
+} // namespace
+
+std::string did_you_mean(const std::string& name, const std::vector<std::string>& known) {
     std::string best;
     size_t best_d = 3;
     for (const auto& k : known)
@@ -40,22 +41,14 @@ std::string plugin_suggestion(const std::string& name, const std::vector<std::st
     return best.empty() ? "" : " (did you mean '" + best + "'?)";
 }
 
-} // namespace
-
 std::string parameter_suggestion(const std::string& key, const PluginRecord& p) {
-    std::string best;
-    size_t best_d = 3;
-    for (const auto& s : p.params) {
-        size_t d = edit_distance(key, s.name);
-        if (d < best_d) {
-            best_d = d;
-            best = s.name;
-        }
-    }
-    if (!best.empty()) return " (did you mean '" + best + "'?)";
-    std::string all;
+    std::vector<std::string> names;
     for (const auto& s : p.params)
-        all += (all.empty() ? "" : ", ") + s.name;
+        names.push_back(s.name);
+    if (std::string near = did_you_mean(key, names); !near.empty()) return near;
+    std::string all;
+    for (const auto& n : names)
+        all += (all.empty() ? "" : ", ") + n;
     return " (its parameters: " + (all.empty() ? std::string("none") : all) + ")";
 }
 
@@ -113,7 +106,7 @@ const PluginRecord* check_section(SectionSpec& sec, const PluginRegistry& regist
                 names.push_back(r.name);
             }
         diags.push_back({sec.plugin_pos, "unknown " + std::string(kind_name(kind)) + " plugin '" + sec.plugin + "'" +
-                                             plugin_suggestion(sec.plugin, names) +
+                                             did_you_mean(sec.plugin, names) +
                                              " (available: " + (known.empty() ? "none" : known) + ")"});
         return nullptr;
     }

@@ -69,7 +69,7 @@ TEST(Arms, ThreeMethodPluginsPlanRunAndVerifyInOneSweep) {
 }
 
 // The keys form of a claim (metric, where, group) on real runs: the same verdict as the SQL it
-// stands for, from the same runs; a parameter as the group column.
+// stands for, from the same runs; a parameter as the group column; a misspelt metric named.
 TEST(Arms, AClaimWrittenAsKeysVerifiesAsTheSqlItStandsFor) {
     Scratch s;
     std::string file = s.write("three.toml", std::string(kThreeMethods) + R"(
@@ -88,6 +88,13 @@ b = "10"
 group = "method.buffer_size"
 metric = "forgetting"
 where = { arm = "replay", "method.lr" = 0.05 }
+
+[[claim]]
+name = "a misspelt metric"
+kind = "less"
+a = "replay"
+b = "finetune"
+metric = "forgeting"
 )");
     ASSERT_EQ(s.run({"run", file}).code, 0);
     auto verify = s.run({"verify", file, "--format", "csv"});
@@ -110,6 +117,9 @@ where = { arm = "replay", "method.lr" = 0.05 }
     EXPECT_EQ(s.count("SELECT runs_count FROM verdicts WHERE claim = 'the larger buffer forgets less' AND n = 2"), 4);
     EXPECT_TRUE(has(s.sql("SELECT sql FROM verdicts WHERE claim = 'the larger buffer forgets less'"),
                     "JOIN params g ON g.run_id = r.id AND g.key = 'method.buffer_size'"));
+    // The metric's key is the one name no schema declares: a misspelt one is a no-data reason.
+    EXPECT_EQ(s.sql("SELECT verdict || ': ' || reason FROM verdicts WHERE claim = 'a misspelt metric'"),
+              "no data: no finished run has a final metric 'forgeting' (did you mean 'forgetting'?)");
 }
 
 TEST(Arms, MovingATrialToAnotherArmKeepsItsResult) {

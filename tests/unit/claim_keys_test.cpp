@@ -105,6 +105,18 @@ TEST(ClaimKeys, AParameterGroupAndATrendQueryTheirParameters) {
     EXPECT_EQ(t.find("grp"), std::string::npos) << t;
 }
 
+TEST(ClaimKeys, WhereTakesExcludesOperators) {
+    auto arms = parse_arms_text(kBase + "[[claim]]\nname = \"o\"\nkind = \"at_most\"\nthreshold = 1\nmetric = \"m\"\n"
+                                        "where = { \"dataset.per_class\" = { ge = 20 }, \"method.lr\" = { lt = 0.5 }, "
+                                        "\"method.objective\" = { ne = \"vicreg\" }, arm = { in = [\"lp\"] } }\n",
+                                "c.toml");
+    const std::string& sql = arms.front().claims.at(0).sql;
+    for (const char* cond :
+         {"AND r.arm IN ('lp')", "AND w2.value >= 20", "AND w3.value < 0.5", "AND w4.value <> 'vicreg'"})
+        EXPECT_NE(sql.find(cond), std::string::npos) << cond << " in\n" << sql;
+    EXPECT_TRUE(check_claim_keys(arms, registry()).empty());
+}
+
 // The params table holds each trial's exact double; the literal the query compares it with must
 // read back as that double, or `where` would silently select nothing.
 TEST(ClaimKeys, AFloatInWhereFindsTheExactValueATrialRanWith) {
@@ -136,7 +148,8 @@ TEST(ClaimKeys, ParseErrorsNameTheKeyAndItsPosition) {
                       "[[claim]]\nname = \"c\"\nkind = \"at_least\"\nthreshold = 0\nsql = \"SELECT 1 AS value\"\n"
                       "where = { arm = \"ft\" }\n"
                       "[[claim]]\nname = \"d\"\nkind = \"at_least\"\nthreshold = 0\nmetric = \"m\"\n"
-                      "x = \"method.lr\"\ngroup = \"arm\"\ntask = -1\nwhere = { arm = { eq = 1 } }\n"
+                      "x = \"method.lr\"\ngroup = \"arm\"\ntask = -1\n"
+                      "where = { arm = { near = 1 }, dataset = { lt = \"a\" }, method = { in = \"b\" } }\n"
                       "[[claim]]\nname = \"e\"\nkind = \"at_least\"\nthreshold = 0\n"));
     EXPECT_NE(e.find("15:7: claim 'a': give sql or metric, not both"), std::string::npos) << e;
     EXPECT_NE(e.find("16:1: claim 'b': kind decreasing needs x = \"section.key\""), std::string::npos) << e;
@@ -144,7 +157,11 @@ TEST(ClaimKeys, ParseErrorsNameTheKeyAndItsPosition) {
     EXPECT_NE(e.find("31:5: claim 'd': x is for kinds increasing and decreasing"), std::string::npos) << e;
     EXPECT_NE(e.find("32:9: claim 'd': group names the column a and b are values of"), std::string::npos) << e;
     EXPECT_NE(e.find("33:8: claim.task must be an integer >= 0"), std::string::npos) << e;
-    EXPECT_NE(e.find("34:17: claim.where.arm must be a string, number or bool"), std::string::npos) << e;
+    EXPECT_NE(e.find("34:17: claim.where.arm: one operator, e.g. { gt = 0.1 } (eq ne lt le gt ge in)"),
+              std::string::npos)
+        << e;
+    EXPECT_NE(e.find("claim.where.dataset: lt takes a number"), std::string::npos) << e;
+    EXPECT_NE(e.find("claim.where.method: in takes an array"), std::string::npos) << e;
     EXPECT_NE(e.find("35:1: claim 'e' needs sql = \"SELECT ...\" or metric = \"...\""), std::string::npos) << e;
 }
 
