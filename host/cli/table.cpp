@@ -10,7 +10,7 @@
 namespace iclr {
 namespace {
 
-constexpr size_t kMaxCell = 60;
+constexpr size_t kMaxCell = RowWriter::kMaxCell;
 
 // Display width in code points, so UTF-8 text lines up.
 size_t width(const std::string& s) {

@@ -51,6 +51,19 @@ ResultSet verdict_table(const std::vector<std::pair<const ClaimSpec*, claims::Ve
     return out;
 }
 
+// Notes go to stderr, one line per claim; with the table, a no-data reason the cell cuts goes too.
+void print_notes(const std::vector<std::pair<const ClaimSpec*, claims::Verdict>>& verdicts,
+                 const std::vector<std::string>& notes, Format f) {
+    for (size_t i = 0; i < notes.size(); ++i)
+        if (!notes[i].empty())
+            std::fprintf(stderr, "iclr verify: note: claim '%s': %s\n", verdicts[i].first->name.c_str(),
+                         notes[i].c_str());
+    if (f == Format::Table) // the table cuts a long verdict cell; its no-data reason in full
+        for (const auto& [c, v] : verdicts)
+            if (v.outcome == claims::Outcome::NoData && v.reason.size() + 10 > RowWriter::kMaxCell)
+                std::fprintf(stderr, "iclr verify: claim '%s': no data: %s\n", c->name.c_str(), v.reason.c_str());
+}
+
 } // namespace
 
 int cmd_verify(const VerifyOptions& o) {
@@ -98,10 +111,7 @@ int cmd_verify(const VerifyOptions& o) {
     }
     bool with_notes = f == Format::Json || f == Format::Csv;
     fmt::print("{}", render(verdict_table(verdicts, notes, with_notes), f));
-    for (size_t i = 0; i < notes.size(); ++i)
-        if (!notes[i].empty())
-            std::fprintf(stderr, "iclr verify: note: claim '%s': %s\n", verdicts[i].first->name.c_str(),
-                         notes[i].c_str());
+    print_notes(verdicts, notes, f);
     bool all_held = std::all_of(verdicts.begin(), verdicts.end(),
                                 [](const auto& p) { return p.second.outcome == claims::Outcome::Held; });
     return o.strict && !all_held ? 1 : 0;

@@ -120,6 +120,10 @@ metric = "forgeting"
     // The metric's key is the one name no schema declares: a misspelt one is a no-data reason.
     EXPECT_EQ(s.sql("SELECT verdict || ': ' || reason FROM verdicts WHERE claim = 'a misspelt metric'"),
               "no data: no finished run has a final metric 'forgeting' (did you mean 'forgetting'?)");
+    auto table = s.run({"verify", file}); // the table cuts the cell; the reason in full on stderr
+    EXPECT_TRUE(has(table.out, "iclr verify: claim 'a misspelt metric': no data: no finished run has a final metric "
+                               "'forgeting' (did you mean 'forgetting'?)\n"))
+        << table.out;
 }
 
 TEST(Arms, MovingATrialToAnotherArmKeepsItsResult) {
