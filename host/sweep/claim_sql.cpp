@@ -62,9 +62,9 @@ std::string claim_sql(const ClaimSpec& c) {
         conds += "\n  AND " + one_of(grp, {Value::of_string(c.a), Value::of_string(c.b)});
     }
     if (!c.x.empty()) cols += ", " + param("px", c.x) + " AS x";
-    for (size_t i = 0; i < c.where.size(); ++i) {
-        const ClaimFilter& w = c.where[i];
-        std::string e = is_claim_run_column(w.key) ? "r." + w.key : param("w" + std::to_string(i + 1), w.key);
+    int n = 0;
+    for (const ClaimFilter& w : c.where) {
+        std::string e = is_claim_run_column(w.key) ? "r." + w.key : param("w" + std::to_string(++n), w.key);
         conds += "\n  AND " + condition(e, w);
     }
     std::string task = c.task ? " AND f.task = " + std::to_string(*c.task) : "";

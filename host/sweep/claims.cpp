@@ -1,5 +1,7 @@
 // [[claim]] tables: each checked for its kind's required keys, every problem with its position.
+#include <algorithm>
 #include <set>
+#include <tuple>
 
 #include "common/values.hpp"
 #include "sweep/sweep_parts.hpp"
@@ -64,6 +66,10 @@ void read_where(ParseContext& ctx, const toml::node& v, ClaimSpec& c) {
     }
     for (auto&& [k, value] : *t)
         if (auto f = read_filter(ctx, std::string(k.str()), value)) c.where.push_back(std::move(*f));
+    // A TOML table iterates in key order; the query reads better in the order the file wrote it.
+    std::sort(c.where.begin(), c.where.end(), [](const ClaimFilter& x, const ClaimFilter& y) {
+        return std::tie(x.pos.line, x.pos.column) < std::tie(y.pos.line, y.pos.column);
+    });
 }
 
 void read_key(ParseContext& ctx, const std::string& key, const toml::node& v, ClaimSpec& c) {

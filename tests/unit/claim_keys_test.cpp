@@ -80,12 +80,12 @@ TEST(ClaimKeys, AnArmComparisonBecomesTheQueryItStandsFor) {
                                              "FROM runs r\n"
                                              "JOIN final_metrics f ON f.run_id = r.id AND f.key = 'ood_accuracy' AND "
                                              "f.task = 2\n"
-                                             "JOIN params w1 ON w1.run_id = r.id AND w1.key = 'method.lr'\n"
-                                             "JOIN params w2 ON w2.run_id = r.id AND w2.key = 'method.objective'\n"
+                                             "JOIN params w1 ON w1.run_id = r.id AND w1.key = 'method.objective'\n"
+                                             "JOIN params w2 ON w2.run_id = r.id AND w2.key = 'method.lr'\n"
                                              "WHERE r.status = 'done'\n"
                                              "  AND r.arm IN ('ft', 'lp')\n"
-                                             "  AND w1.value IN (0.01, 0.1)\n" // where's keys in key order
-                                             "  AND w2.value = 'vicreg'");
+                                             "  AND w1.value = 'vicreg'\n" // where's conditions in file order
+                                             "  AND w2.value IN (0.01, 0.1)");
     EXPECT_TRUE(errors("").empty());
 }
 
@@ -101,7 +101,7 @@ TEST(ClaimKeys, AParameterGroupAndATrendQueryTheirParameters) {
     EXPECT_NE(g.find("AND CAST(g.value AS TEXT) IN ('it''s', '64')"), std::string::npos) << g; // quote doubled
     const std::string& t = arms.front().claims.at(1).sql;
     EXPECT_NE(t.find("px.value AS x"), std::string::npos) << t;
-    EXPECT_NE(t.find("AND r.arm = 'ft'\n  AND w2.value = 1"), std::string::npos) << t;
+    EXPECT_NE(t.find("AND r.arm = 'ft'\n  AND w1.value = 1"), std::string::npos) << t;
     EXPECT_EQ(t.find("grp"), std::string::npos) << t;
 }
 
@@ -112,7 +112,7 @@ TEST(ClaimKeys, WhereTakesExcludesOperators) {
                                 "c.toml");
     const std::string& sql = arms.front().claims.at(0).sql;
     for (const char* cond :
-         {"AND r.arm IN ('lp')", "AND w2.value >= 20", "AND w3.value < 0.5", "AND w4.value <> 'vicreg'"})
+         {"AND r.arm IN ('lp')", "AND w1.value >= 20", "AND w2.value < 0.5", "AND w3.value <> 'vicreg'"})
         EXPECT_NE(sql.find(cond), std::string::npos) << cond << " in\n" << sql;
     EXPECT_TRUE(check_claim_keys(arms, registry()).empty());
 }
