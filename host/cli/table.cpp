@@ -10,8 +10,6 @@
 namespace iclr {
 namespace {
 
-constexpr size_t kMaxCell = RowWriter::kMaxCell;
-
 // Display width in code points, so UTF-8 text lines up.
 size_t width(const std::string& s) {
     size_t n = 0;

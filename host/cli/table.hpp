@@ -19,8 +19,8 @@ enum class Format { Table, Csv, Json, Markdown };
 class RowWriter {
   public:
     static constexpr size_t kTableWindow = 1000;
-    static constexpr size_t kMaxCell =
-        60; // a table cell's widest; longer text is cut with "..." (not the last column's)
+    // A table cell's widest; longer text is cut with "..." (the last column's is not).
+    static constexpr size_t kMaxCell = 60;
     RowWriter(Format f, std::function<void(std::string_view)> out, bool to_terminal);
     void columns(const std::vector<std::string>& names);
     void row(const std::vector<Cell>& cells);

@@ -27,6 +27,12 @@ namespace {
 
 std::string num(double v) { return fmt::format("{:.4g}", v); }
 
+// "held", or "no data (the reason)".
+std::string verdict_cell(const claims::Verdict& v) {
+    std::string what = claims::to_string(v.outcome);
+    return v.outcome == claims::Outcome::NoData ? what + " (" + v.reason + ")" : what;
+}
+
 // json and csv carry each claim's notes in a column (a script reads no stderr); the table and
 // Markdown keep the columns the READMEs show, the notes going to stderr.
 ResultSet verdict_table(const std::vector<std::pair<const ClaimSpec*, claims::Verdict>>& verdicts,
@@ -37,10 +43,9 @@ ResultSet verdict_table(const std::vector<std::pair<const ClaimSpec*, claims::Ve
     for (size_t i = 0; i < verdicts.size(); ++i) {
         const auto& [c, v] = verdicts[i];
         bool data = v.outcome != claims::Outcome::NoData;
-        std::string what = claims::to_string(v.outcome);
-        if (!data) what += " (" + v.reason + ")";
         out.rows.push_back({c->name, c->kind, std::to_string(v.n), data ? num(v.estimate) : "-",
-                            data ? "[" + num(v.ci_low) + ", " + num(v.ci_high) + "]" : "-", what, c->source});
+                            data ? "[" + num(v.ci_low) + ", " + num(v.ci_high) + "]" : "-", verdict_cell(v),
+                            c->source});
         out.is_null.emplace_back(out.columns.size(), false);
         out.is_number.push_back({false, false, true, data, false, false, false});
         if (!with_notes) continue;
@@ -60,7 +65,7 @@ void print_notes(const std::vector<std::pair<const ClaimSpec*, claims::Verdict>>
                          notes[i].c_str());
     if (f == Format::Table) // the table cuts a long verdict cell; its no-data reason in full
         for (const auto& [c, v] : verdicts)
-            if (v.outcome == claims::Outcome::NoData && v.reason.size() + 10 > RowWriter::kMaxCell)
+            if (v.outcome == claims::Outcome::NoData && verdict_cell(v).size() > RowWriter::kMaxCell)
                 std::fprintf(stderr, "iclr verify: claim '%s': no data: %s\n", c->name.c_str(), v.reason.c_str());
 }
 

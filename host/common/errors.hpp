@@ -17,6 +17,10 @@ struct SourcePos {
         if (line <= 0) return file;
         return file + ":" + std::to_string(line) + ":" + std::to_string(column);
     }
+    // File, then line, then column: the order a reader meets them in.
+    bool operator<(const SourcePos& o) const {
+        return std::tie(file, line, column) < std::tie(o.file, o.line, o.column);
+    }
 };
 
 // Bad input from the user: a sweep, a flag, a query. The CLI prints what() on one line, exits 2.
@@ -47,9 +51,7 @@ class SweepError : public UserError {
 
   private:
     static std::vector<Diagnostic> sorted(std::vector<Diagnostic> d) {
-        std::stable_sort(d.begin(), d.end(), [](const Diagnostic& a, const Diagnostic& b) {
-            return std::tie(a.pos.file, a.pos.line, a.pos.column) < std::tie(b.pos.file, b.pos.line, b.pos.column);
-        });
+        std::stable_sort(d.begin(), d.end(), [](const Diagnostic& a, const Diagnostic& b) { return a.pos < b.pos; });
         return d;
     }
     static std::string join(const std::vector<Diagnostic>& d) {

@@ -1,9 +1,9 @@
 // [[claim]] tables: each checked for its kind's required keys, every problem with its position.
 #include <algorithm>
 #include <set>
-#include <tuple>
 
 #include "common/values.hpp"
+#include "sweep/exclude.hpp"
 #include "sweep/sweep_parts.hpp"
 
 namespace iclr {
@@ -25,15 +25,13 @@ std::optional<double> number(ParseContext& ctx, const toml::node& v, const std::
     return std::nullopt;
 }
 
-const std::set<std::string> kWhereOps{"eq", "ne", "lt", "le", "gt", "ge", "in"}; // exclude's operators
-
 // One where condition: `key = value`, `key = [any, of, these]` or `key = { op = value }`.
 std::optional<ClaimFilter> read_filter(ParseContext& ctx, const std::string& key, const toml::node& v) {
     ClaimFilter f{key, "eq", {}, ctx.pos(v)};
     const toml::node* value = &v;
     if (const toml::table* t = v.as_table()) {
         f.op = t->size() == 1 ? std::string(t->cbegin()->first.str()) : "";
-        if (!kWhereOps.count(f.op)) {
+        if (!is_comparison_op(f.op)) {
             ctx.err(v, "claim.where." + key + ": one operator, e.g. { gt = 0.1 } (eq ne lt le gt ge in)");
             return std::nullopt;
         }
@@ -67,9 +65,7 @@ void read_where(ParseContext& ctx, const toml::node& v, ClaimSpec& c) {
     for (auto&& [k, value] : *t)
         if (auto f = read_filter(ctx, std::string(k.str()), value)) c.where.push_back(std::move(*f));
     // A TOML table iterates in key order; the query reads better in the order the file wrote it.
-    std::sort(c.where.begin(), c.where.end(), [](const ClaimFilter& x, const ClaimFilter& y) {
-        return std::tie(x.pos.line, x.pos.column) < std::tie(y.pos.line, y.pos.column);
-    });
+    std::sort(c.where.begin(), c.where.end(), [](const ClaimFilter& x, const ClaimFilter& y) { return x.pos < y.pos; });
 }
 
 void read_key(ParseContext& ctx, const std::string& key, const toml::node& v, ClaimSpec& c) {

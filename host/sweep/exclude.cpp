@@ -8,9 +8,10 @@
 #include "sweep/sweep_parts.hpp"
 
 namespace iclr {
-namespace {
-const std::set<std::string> kExcludeOps{"eq", "ne", "lt", "le", "gt", "ge", "in"};
-} // namespace
+bool is_comparison_op(const std::string& op) {
+    static const std::set<std::string> ops{"eq", "ne", "lt", "le", "gt", "ge", "in"};
+    return ops.count(op) > 0;
+}
 
 bool exclude_matches(const Value& a, const std::string& op, const Value& b) {
     if (op == "eq")
@@ -49,7 +50,7 @@ std::optional<ExcludeRule::Cond> parse_condition(ParseContext& ctx, const std::s
         }
         c.op = std::string(op->cbegin()->first.str());
         value_node = &op->cbegin()->second;
-        if (!kExcludeOps.count(c.op)) {
+        if (!is_comparison_op(c.op)) {
             ctx.err(*value_node, "exclude: unknown operator '" + c.op + "' (eq ne lt le gt ge in)");
             return std::nullopt;
         }
