@@ -15,8 +15,8 @@ struct RunStart {
     int64_t worker_pid = 0;
     int threads = 1;
     std::string device = "cpu", host, torch_version;
-    std::string at;      // when it started (ISO 8601 UTC); "" = now, as the store writes it
-    std::string kernels; // the worker's BLAS and ATen kernel sets: they move results in the last bits
+    std::string at;        // when it started (ISO 8601 UTC); "" = now, as the store writes it
+    std::string kernels{}; // the worker's BLAS and ATen kernel sets: they move results in the last bits
 };
 
 struct RunEnd {
