@@ -79,10 +79,11 @@ std::optional<std::set<int64_t>> current_runs(Store& store, const std::string& s
     }
     // A claim's keys naming no parameter would select no rows: refused, as a claim's bad SQL is,
     // whether or not the rest of the sweep can be planned here.
-    if (auto d = check_claim_keys(parse_arms(sweep, variant), reg); !d.empty()) throw SweepError(d);
+    std::vector<SweepSpec> specs = parse_arms(sweep, variant);
+    if (auto d = check_claim_keys(specs, reg); !d.empty()) throw SweepError(d);
     std::set<std::string> keys;
     try {
-        SweepArms arms = load_sweep(sweep, variant, reg);
+        SweepArms arms = load_sweep(std::move(specs), reg);
         for (uint32_t k = 0; k < arms.specs.size(); ++k)
             arms.expansions[k]->for_each([&](const TrialPoint& p) {
                 keys.insert(resolve_trial(arms.specs[k], arms.plugins[k], p).key);
@@ -141,22 +142,36 @@ std::string mixed_kernels_note(Store& store, const std::vector<int64_t>& run_ids
            "): the same trial differs between them in the last bits, and training can carry that further";
 }
 
-// A metric's key is the one name of a claim written as keys that no schema declares (metrics log
-// the keys they like), so a misspelt one is found here, when no finished run has it.
-std::string missing_metric_reason(Store& store, const ClaimSpec& c) {
-    if (!c.from_keys()) return "";
-    std::string task = c.task ? " AND f.task = " + std::to_string(*c.task) : "";
-    Statement has(store.db(), "SELECT 1 FROM final_metrics f JOIN runs r ON r.id = f.run_id WHERE f.key = ? AND "
-                              "r.status = 'done'" +
-                                  task + " LIMIT 1");
-    has.bind(1, c.metric);
+namespace {
+// Whether any finished run has the key in `table` (final_metrics or attributes); if not, the
+// reason in words with the nearest key some run has.
+std::string missing_key(Store& store, const std::string& table, const std::string& what, const std::string& key,
+                        const std::string& filter, const std::string& for_what) {
+    Statement has(store.db(), "SELECT 1 FROM " + table +
+                                  " f JOIN runs r ON r.id = f.run_id WHERE f.key = ? AND "
+                                  "r.status = 'done'" +
+                                  filter + " LIMIT 1");
+    has.bind(1, key);
     if (has.step()) return "";
     std::vector<std::string> keys;
-    Statement all(store.db(), "SELECT DISTINCT key FROM final_metrics");
+    Statement all(store.db(), "SELECT DISTINCT key FROM " + table);
     while (all.step())
         keys.push_back(all.col_text(0));
-    return "no finished run has a final metric '" + c.metric + "'" +
-           (c.task ? " for task " + std::to_string(*c.task) : "") + did_you_mean(c.metric, keys);
+    return "no finished run has " + what + " '" + key + "'" + for_what + did_you_mean(key, keys);
+}
+} // namespace
+
+// A metric's key and an attribute as x are the names of a claim written as keys that no schema
+// declares (plugins log the keys they like), so a misspelt one is found here, when no finished
+// run has it.
+std::string missing_key_reason(Store& store, const ClaimSpec& c) {
+    if (!c.from_keys()) return "";
+    std::string m =
+        c.task ? missing_key(store, "final_metrics", "a final metric", c.metric,
+                             " AND f.task = " + std::to_string(*c.task), " for task " + std::to_string(*c.task))
+               : missing_key(store, "final_metrics", "a final metric", c.metric, "", "");
+    if (m.empty() && c.x_is_attribute()) m = missing_key(store, "attributes", "an attribute", c.x, "", "");
+    return m;
 }
 
 claims::Hypothesis hypothesis_of(const ClaimSpec& c) { return {c.kind, c.a, c.b, c.tolerance, c.threshold, c.target}; }

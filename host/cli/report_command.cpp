@@ -33,7 +33,7 @@ std::vector<report::ClaimResult> claim_results(Store& store, const SweepSpec& sp
         std::vector<int64_t> ids;
         size_t left_out = 0;
         claims::Verdict v = claims::evaluate(hypothesis_of(*c), rows_of(rows, std::nullopt, ids, left_out));
-        if (std::string m = rs.rows.empty() ? missing_metric_reason(store, *c) : ""; !m.empty()) v.reason = m;
+        if (std::string m = rs.rows.empty() ? missing_key_reason(store, *c) : ""; !m.empty()) v.reason = m;
         report::ClaimResult r{c->name, c->kind, c->source, claims::to_string(v.outcome), v.reason, v.n, {}, {}, {}, {}};
         r.kernels_note = mixed_kernels_note(store, ids);
         std::string caption = r.verdict;

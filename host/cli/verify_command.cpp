@@ -103,7 +103,7 @@ int cmd_verify(const VerifyOptions& o) {
         if (rows.empty() && left_out > 0)
             v.reason = fmt::format("no runs of the sweep as written; {} row(s) of another config or profile left out",
                                    left_out);
-        else if (std::string m = rows.empty() ? missing_metric_reason(*store, *c) : ""; !m.empty())
+        else if (std::string m = rows.empty() ? missing_key_reason(*store, *c) : ""; !m.empty())
             v.reason = m;
         bool data = v.outcome != claims::Outcome::NoData;
         record_verdict(*store,

@@ -46,6 +46,9 @@ struct ClaimSpec {
     std::vector<ClaimFilter> where;
     SourcePos group_pos, x_pos;
     bool from_keys() const { return !metric.empty(); }
+    // x names a run attribute (param_count: what a plugin records at run time) when it is not a
+    // SECTION.KEY parameter.
+    bool x_is_attribute() const { return !x.empty() && x.find('.') == std::string::npos; }
 };
 
 // The SQL of a claim written with metric = "..." (and where, group, x, task).

@@ -79,6 +79,15 @@ std::optional<std::string> find_param(const Names& n, const std::string& key, co
     return label + " '" + first.name + "' has no parameter '" + name + "'" + parameter_suggestion(name, first);
 }
 
+// a or b of a parameter group, written as text, read as the parameter's type: "64" for an int,
+// "0.01" for a float, "true" for a bool (the query finds runs by that value, not by its spelling).
+std::optional<std::string> check_group_value(const ParamSchema& s, const std::string& text) {
+    std::optional<Value> v;
+    if (s.type != ICLR_PARAM_STRING) v = value_from_literal(text);
+    if (!v) v = Value::of_string(text);
+    return check_value(s, *v);
+}
+
 struct Checker {
     const Names& names;
     const ClaimSpec& claim;
@@ -113,7 +122,9 @@ struct Checker {
         std::string g = claim.group.empty() ? "arm" : claim.group;
         SourcePos at = claim.group.empty() ? claim.pos : claim.group_pos;
         if (!is_claim_run_column(g)) {
-            param("group", g, at);
+            if (const ParamSchema* s = param("group", g, at))
+                for (const std::string* v : {&claim.a, &claim.b})
+                    if (auto e = check_group_value(*s, *v)) fail(at, "group " + g + ": " + *e);
             return;
         }
         if (g == "arm" && names.arms.empty()) {
@@ -143,7 +154,7 @@ std::vector<Diagnostic> check_claim_keys(const std::vector<SweepSpec>& arms, con
         for (const auto& w : c.where)
             check.where(w);
         if (!c.a.empty()) check.group();
-        if (!c.x.empty()) check.x();
+        if (!c.x.empty() && !c.x_is_attribute()) check.x(); // attributes: checked against the runs
     }
     return diags;
 }

@@ -1,5 +1,8 @@
 // The query a [[claim]] written with metric = "..." stands for: a row per finished run, its final
 // value of the metric, the run's seed, and the group or x the kind needs.
+#include <cmath>
+#include <cstdlib>
+
 #include "common/values.hpp"
 #include "sweep/claim.hpp"
 
@@ -41,6 +44,32 @@ std::string condition(const std::string& expr, const ClaimFilter& w) {
     return expr + op + literal(w.values.at(0));
 }
 
+// A group's a or b as the params table may hold it: the text as written, and when it reads as a
+// number or a bool also that typed value ("64" finds an int 64 or a float 64.0, "true" a bool's 1).
+// The claim check has refused a value that is not of the parameter's type.
+std::vector<Value> stored_forms(const std::string& text) {
+    std::vector<Value> forms{Value::of_string(text)};
+    if (text == "true" || text == "false") forms.push_back(Value::of_bool(text == "true"));
+    char* end = nullptr;
+    double x = text.empty() ? NAN : std::strtod(text.c_str(), &end);
+    if (end && *end == '\0' && std::isfinite(x)) forms.push_back(Value::of_float(x));
+    return forms;
+}
+
+// A parameter group's column: the claim's own a or b for a run whose value is one of its forms,
+// so that rows are labelled as the claim wrote them (and verify's groups are found by that text).
+std::string parameter_group(const std::string& value, const ClaimSpec& c, std::string& cond) {
+    std::string label = "CASE", all;
+    for (const std::string* g : {&c.a, &c.b}) {
+        std::vector<Value> forms = stored_forms(*g);
+        label += " WHEN " + one_of(value, forms) + " THEN " + literal(Value::of_string(*g));
+        for (const Value& f : forms)
+            all += (all.empty() ? "" : ", ") + literal(f);
+    }
+    cond = value + " IN (" + all + ")";
+    return label + " END";
+}
+
 } // namespace
 
 bool is_claim_run_column(const std::string& key) {
@@ -55,13 +84,17 @@ std::string claim_sql(const ClaimSpec& c) {
     };
     std::string cols = "r.id AS run_id, r.seed";
     if (!c.a.empty()) {
-        std::string g = c.group.empty() ? "arm" : c.group;
-        // A parameter's value as text, as a and b are written: 64, 0.01, vicreg.
-        std::string grp = is_claim_run_column(g) ? "r." + g : "CAST(" + param("g", g) + " AS TEXT)";
+        std::string g = c.group.empty() ? "arm" : c.group, cond;
+        std::string grp = is_claim_run_column(g) ? "r." + g : parameter_group(param("g", g), c, cond);
         cols += ", " + grp + " AS grp";
-        conds += "\n  AND " + one_of(grp, {Value::of_string(c.a), Value::of_string(c.b)});
+        conds += "\n  AND " + (cond.empty() ? one_of(grp, {Value::of_string(c.a), Value::of_string(c.b)}) : cond);
     }
-    if (!c.x.empty()) cols += ", " + param("px", c.x) + " AS x";
+    if (c.x_is_attribute()) {
+        joins += "\nJOIN attributes px ON px.run_id = r.id AND px.key = " + quoted(c.x); // attributes are text
+        cols += ", CAST(px.value AS REAL) AS x";
+    } else if (!c.x.empty()) {
+        cols += ", " + param("px", c.x) + " AS x";
+    }
     int n = 0;
     for (const ClaimFilter& w : c.where) {
         std::string e = is_claim_run_column(w.key) ? "r." + w.key : param("w" + std::to_string(++n), w.key);

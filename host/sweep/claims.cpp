@@ -137,7 +137,9 @@ void check_query(ParseContext& ctx, const toml::node& node, const ClaimSpec& c) 
     }
     bool trend = c.kind == "increasing" || c.kind == "decreasing";
     if (trend && c.x.empty())
-        ctx.err(node, what + ": kind " + c.kind + " needs x = \"section.key\" (the parameter the trend runs along)");
+        ctx.err(node, what + ": kind " + c.kind +
+                          " needs x = \"section.key\" (the parameter the trend runs "
+                          "along) or a run attribute (x = \"param_count\")");
     if (!trend && !c.x.empty()) ctx.err(c.x_pos, what + ": x is for kinds increasing and decreasing");
     if (!c.group.empty() && c.a.empty())
         ctx.err(c.group_pos, what + ": group names the column a and b are values of; this claim has no a and b");

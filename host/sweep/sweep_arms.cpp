@@ -20,8 +20,12 @@ std::string SweepArms::describe(uint32_t arm, const TrialPoint& p) const {
 }
 
 SweepArms load_sweep(const std::string& file, const SweepVariant& variant, const PluginRegistry& registry) {
+    return load_sweep(parse_arms(file, variant), registry);
+}
+
+SweepArms load_sweep(std::vector<SweepSpec> specs, const PluginRegistry& registry) {
     SweepArms a;
-    a.specs = parse_arms(file, variant);
+    a.specs = std::move(specs);
     a.plugins = validate_arms(a.specs, registry);
     for (const auto& spec : a.specs) // specs no longer move: each expansion keeps a reference
         a.expansions.push_back(std::make_unique<Expansion>(spec));

@@ -27,5 +27,7 @@ struct SweepArms {
 
 // Parses, validates and expands; throws SweepError with every problem of every arm.
 SweepArms load_sweep(const std::string& file, const SweepVariant& variant, const PluginRegistry& registry);
+// The same for arms already parsed (parse_arms), e.g. by a caller that checked their claims first.
+SweepArms load_sweep(std::vector<SweepSpec> specs, const PluginRegistry& registry);
 
 } // namespace iclr

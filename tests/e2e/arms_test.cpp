@@ -126,6 +126,50 @@ metric = "forgeting"
         << table.out;
 }
 
+// x as a run attribute (param_count, which the model records when the run starts): the trend
+// along it has the same Spearman rho and CI as along the width that sets it (a monotone map keeps
+// ranks); a misspelt attribute is a no-data reason that names the nearest one.
+TEST(Arms, ATrendAlongARunAttributeMatchesTheParameterThatSetsIt) {
+    Scratch s;
+    std::string text = std::string(kThreeMethods);
+    text.replace(text.find("width = 16"), 10, "width = { grid = [8, 32] }");
+    text = text.substr(0, text.find("[[arm]]")) + R"(
+[[claim]]
+name = "along width"
+kind = "decreasing"
+metric = "forgetting"
+x = "model.width"
+
+[[claim]]
+name = "along parameters"
+kind = "decreasing"
+metric = "forgetting"
+x = "param_count"
+
+[[claim]]
+name = "a misspelt attribute"
+kind = "decreasing"
+metric = "forgetting"
+x = "param_cont"
+)";
+    std::string file = s.write("trend.toml", text);
+    ASSERT_EQ(s.run({"run", file}).code, 0);
+    ASSERT_EQ(s.run({"verify", file}).code, 0);
+    auto figures = [&](const std::string& claim) {
+        return s.sql("SELECT n || ' ' || estimate || ' ' || ci_low || ' ' || ci_high || ' ' || runs_sha256 FROM "
+                     "verdicts WHERE claim = ?1",
+                     {claim});
+    };
+    EXPECT_EQ(figures("along parameters"), figures("along width"));
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM verdicts WHERE claim = 'along parameters' AND runs_count = 4 AND n = 2 AND "
+                      "estimate < 0 AND sql "
+                      "LIKE '%JOIN attributes px ON px.run_id = r.id AND px.key = ''param_count''%'"),
+              1);
+    EXPECT_EQ(s.count("SELECT COUNT(DISTINCT value) FROM attributes WHERE key = 'param_count'"), 2);
+    EXPECT_EQ(s.sql("SELECT verdict || ': ' || reason FROM verdicts WHERE claim = 'a misspelt attribute'"),
+              "no data: no finished run has an attribute 'param_cont' (did you mean 'param_count'?)");
+}
+
 TEST(Arms, MovingATrialToAnotherArmKeepsItsResult) {
     Scratch s;
     std::string base = "[sweep]\nseeds = 2\n[method]\nplugin = \"noop\"\n";

@@ -96,13 +96,24 @@ TEST(ClaimKeys, AParameterGroupAndATrendQueryTheirParameters) {
                                         "metric = \"forgetting\"\nwhere = { arm = \"ft\", \"method.lr\" = 1 }\n",
                                 "c.toml");
     const std::string& g = arms.front().claims.at(0).sql;
-    EXPECT_NE(g.find("CAST(g.value AS TEXT) AS grp"), std::string::npos) << g;
+    // Rows labelled with the claim's own a and b; "64" also finds a number 64 (quote doubled in 'it''s').
+    EXPECT_NE(g.find("CASE WHEN g.value IN ('it''s') THEN 'it''s' WHEN g.value IN ('64', 64.0) THEN '64' END AS grp"),
+              std::string::npos)
+        << g;
     EXPECT_NE(g.find("JOIN params g ON g.run_id = r.id AND g.key = 'dataset.per_class'"), std::string::npos) << g;
-    EXPECT_NE(g.find("AND CAST(g.value AS TEXT) IN ('it''s', '64')"), std::string::npos) << g; // quote doubled
+    EXPECT_NE(g.find("AND g.value IN ('it''s', '64', 64.0)"), std::string::npos) << g;
     const std::string& t = arms.front().claims.at(1).sql;
     EXPECT_NE(t.find("px.value AS x"), std::string::npos) << t;
     EXPECT_NE(t.find("AND r.arm = 'ft'\n  AND w1.value = 1"), std::string::npos) << t;
     EXPECT_EQ(t.find("grp"), std::string::npos) << t;
+    // A name without a section is a run attribute (text in the attributes table), read as a number.
+    auto attr = parse_arms_text(kBase + "[[claim]]\nname = \"p\"\nkind = \"increasing\"\nx = \"param_count\"\n"
+                                        "metric = \"forgetting\"\n",
+                                "c.toml");
+    const std::string& p = attr.front().claims.at(0).sql;
+    EXPECT_NE(p.find("SELECT r.id AS run_id, r.seed, CAST(px.value AS REAL) AS x, f.value"), std::string::npos) << p;
+    EXPECT_NE(p.find("JOIN attributes px ON px.run_id = r.id AND px.key = 'param_count'"), std::string::npos) << p;
+    EXPECT_TRUE(check_claim_keys(attr, registry()).empty()); // checked against the runs by verify
 }
 
 TEST(ClaimKeys, WhereTakesExcludesOperators) {
@@ -140,6 +151,40 @@ TEST(ClaimKeys, AFloatInWhereFindsTheExactValueATrialRanWith) {
     }
 }
 
+// a and b of a parameter group are text; the params table holds each trial's typed value (a bool as
+// 0 / 1, a float as a double). Each spelling a researcher would write finds the runs that have it.
+TEST(ClaimKeys, AParameterGroupFindsRunsByTheTypedValue) {
+    test::TempDir dir;
+    auto store = Store::open_write(dir.file("g.db"));
+    exec_sql(store->db(),
+             "CREATE TEMP TABLE runs(id INTEGER, seed INTEGER, status TEXT, arm TEXT);"
+             "CREATE TEMP TABLE params(run_id INTEGER, key TEXT, type TEXT, value);"
+             "CREATE TEMP TABLE final_metrics(run_id INTEGER, key TEXT, task INTEGER, value REAL);"
+             "INSERT INTO runs VALUES (1, 0, 'done', 'ft'), (2, 0, 'done', 'ft'), (3, 1, 'failed', 'ft');"
+             "INSERT INTO params VALUES (1, 'dataset.k', 'bool', 1), (2, 'dataset.k', 'bool', 0), (3, 'dataset.k', "
+             "'bool', 1),"
+             " (1, 'dataset.f', 'float', 0.01), (2, 'dataset.f', 'float', 64.0), (1, 'dataset.i', 'int', 64), (2, "
+             "'dataset.i', 'int', 7),"
+             " (1, 'dataset.s', 'string', 'true'), (2, 'dataset.s', 'string', '64');"
+             "INSERT INTO final_metrics VALUES (1, 'm', NULL, 0.5), (2, 'm', NULL, 0.25), (3, 'm', NULL, 9);");
+    auto groups = [&](const std::string& key, const std::string& a, const std::string& b) {
+        auto arms = parse_arms_text(kBase + "[[claim]]\nname = \"g\"\nkind = \"less\"\nmetric = \"m\"\ngroup = \"" +
+                                        key + "\"\na = \"" + a + "\"\nb = \"" + b + "\"\n",
+                                    "c.toml");
+        std::string got; // SQLite finds a TEMP table before the store's table of the same name
+        Statement st(store->db(), arms.front().claims.at(0).sql + " ORDER BY r.id");
+        while (st.step())
+            got += (got.empty() ? "" : " ") + std::to_string(st.col_int(0)) + ":" + st.col_text(2);
+        return got;
+    };
+    EXPECT_EQ(groups("dataset.k", "true", "false"), "1:true 2:false"); // the failed run 3 is left out
+    EXPECT_EQ(groups("dataset.f", "1e-2", "64"), "1:1e-2 2:64");
+    EXPECT_EQ(groups("dataset.f", "0.01", "64.0"), "1:0.01 2:64.0");
+    EXPECT_EQ(groups("dataset.i", "64", "7"), "1:64 2:7");
+    EXPECT_EQ(groups("dataset.s", "true", "64"), "1:true 2:64"); // string values that read as numbers
+    EXPECT_EQ(groups("dataset.f", "0.010000001", "65"), "");
+}
+
 TEST(ClaimKeys, ParseErrorsNameTheKeyAndItsPosition) {
     std::string e =
         joined(errors("[[claim]]\nname = \"a\"\nkind = \"at_most\"\nthreshold = 1\n"
@@ -171,7 +216,12 @@ TEST(ClaimKeys, NamesAreCheckedAgainstTheArmsAndThePluginsSchemas) {
         "where = { \"method.lrr\" = 0.1, \"method.lr\" = \"fast\", \"dataset.tasks\" = 1, \"metod.lr\" = 1, "
         "\"method.objective\" = \"vicrag\", dataset = \"mnistt\", arm = \"ft\" }\n"
         "[[claim]]\nname = \"x\"\nkind = \"increasing\"\nx = \"method.objective\"\nmetric = \"m\"\n"
-        "[[claim]]\nname = \"g\"\nkind = \"less\"\na = \"1\"\nb = \"2\"\ngroup = \"method.epochz\"\nmetric = \"m\"\n"));
+        "[[claim]]\nname = \"g\"\nkind = \"less\"\na = \"1\"\nb = \"2\"\ngroup = \"method.epochz\"\nmetric = \"m\"\n"
+        "[[claim]]\nname = \"v\"\nkind = \"less\"\na = \"fast\"\nb = \"0.5\"\ngroup = \"method.epochs\"\nmetric = "
+        "\"m\"\n"
+        "[[claim]]\nname = \"w\"\nkind = \"less\"\na = \"vicrag\"\nb = \"vicreg\"\ngroup = \"method.objective\"\n"
+        "metric = \"m\"\n"
+        "[[claim]]\nname = \"y\"\nkind = \"less\"\na = \"1e-2\"\nb = \"3\"\ngroup = \"method.lr\"\nmetric = \"m\"\n"));
     EXPECT_NE(e.find("claim 'p': group arm: no arm 'lq' (arms: ft, lp)"), std::string::npos) << e;
     EXPECT_NE(e.find("claim 'p': where method.lrr: method 'finetune' has no parameter 'lrr' (did you mean 'lr'?)"),
               std::string::npos)
@@ -191,6 +241,12 @@ TEST(ClaimKeys, NamesAreCheckedAgainstTheArmsAndThePluginsSchemas) {
                      "'epochs'?)"),
               std::string::npos)
         << e;
+    EXPECT_NE(e.find("claim 'v': group method.epochs: expected an int, got string \"fast\""), std::string::npos) << e;
+    EXPECT_NE(e.find("claim 'v': group method.epochs: expected an int, got float 0.5"), std::string::npos) << e;
+    EXPECT_NE(e.find("claim 'w': group method.objective: \"vicrag\" is not one of: vicreg, supervised"),
+              std::string::npos)
+        << e;
+    EXPECT_EQ(e.find("claim 'y'"), std::string::npos) << e; // 1e-2 and 3 are floats
     // A parameter only the other arm's plugin declares is fine: the rows of the arm that has it match.
     EXPECT_TRUE(errors("[[claim]]\nname = \"l\"\nkind = \"at_most\"\nthreshold = 1\nmetric = \"m\"\n"
                        "where = { \"method.lr\" = 0.5 }\n")
