@@ -144,12 +144,17 @@ struct Cli {
         verify_cmd =
             app.add_subcommand("verify", "compute the verdict of each [[claim]] of a sweep, print and record it");
         verify_cmd->footer("Example:\n  iclr verify sweeps/forgetting_vs_scale.toml --format markdown   "
-                           "held / not held / inconclusive, with 95% CIs");
+                           "held / not held / inconclusive, with 95% CIs\n"
+                           "  iclr verify sweeps/lp_ft.toml --claim 'out of distribution' --rows   one claim and its "
+                           "rows");
         verify_cmd->add_option("sweep", verify.sweep, "sweep file (.toml)")->required();
         verify_cmd->add_option("--profile", verify.variant.profile, "apply [profile.NAME] from the sweep");
         verify_cmd->add_option("--set", verify.variant.sets, kSetHelp)->allow_extra_args(false);
-        verify_cmd->add_option("-f,--format", verify.format, "table, markdown or json");
+        verify_cmd->add_option("-f,--format", verify.format, "table, csv, markdown or json");
         verify_cmd->add_flag("--strict", verify.strict, "exit 1 unless every claim held");
+        verify_cmd->add_option("--claim", verify.claim, "only the claims whose name contains this text");
+        verify_cmd->add_flag("--rows", verify.rows,
+                             "after the verdicts, each claim's rows: the runs and values it was computed from");
         add_common(verify_cmd);
 
         report_cmd = app.add_subcommand(

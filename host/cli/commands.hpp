@@ -55,6 +55,8 @@ struct VerifyOptions {
     std::string sweep, format = "table";
     SweepVariant variant;
     bool strict = false; // exit 1 unless every claim held
+    std::string claim;   // only the claims whose name contains this ("" = all)
+    bool rows = false;   // after the verdicts, each claim's rows
     CommonOptions common;
 };
 int cmd_verify(const VerifyOptions& o);

@@ -69,12 +69,36 @@ void print_notes(const std::vector<std::pair<const ClaimSpec*, claims::Verdict>>
                 std::fprintf(stderr, "iclr verify: claim '%s': no data: %s\n", c->name.c_str(), v.reason.c_str());
 }
 
+// --claim: the claims whose name contains the text; none is an error that lists them all.
+std::vector<Checked> selected(std::vector<Checked> checked, const std::string& text) {
+    if (text.empty()) return checked;
+    std::vector<Checked> out;
+    std::string names;
+    for (auto& c : checked) {
+        names += (names.empty() ? "'" : ", '") + c.claim->name + "'";
+        if (c.claim->name.find(text) != std::string::npos) out.push_back(std::move(c));
+    }
+    if (out.empty()) throw UserError("--claim '" + text + "': no claim's name contains it (claims: " + names + ")");
+    return out;
+}
+
+// --rows: the rows each verdict was computed from, as the query returned them (other runs' rows
+// left out, as for the verdict), so a surprising verdict can be traced to its runs.
+void print_rows(const std::vector<Checked>& checked, const std::optional<std::set<int64_t>>& current, Format f) {
+    for (const auto& [c, rs] : checked) {
+        ResultSet rows = rows_of_runs(rs, current);
+        fmt::print("\nrows of claim '{}' ({}):\n{}", c->name, rows.rows.size(), render(rows, f));
+    }
+}
+
 } // namespace
 
 int cmd_verify(const VerifyOptions& o) {
     std::vector<SweepSpec> arms = parse_arms(o.sweep, o.variant); // claims are the sweep's, whatever its arms
     const SweepSpec& spec = arms.front();
     Format f = parse_format(o.format);
+    if (o.rows && f != Format::Table && f != Format::Markdown)
+        throw UserError("--rows prints a table per claim: use it with --format table or markdown");
     if (spec.claims.empty()) {
         fmt::print("{} states no claims ([[claim]] tables)\n", o.sweep);
         return 0;
@@ -85,7 +109,7 @@ int cmd_verify(const VerifyOptions& o) {
         throw UserError(db_path + ": no such database (run the sweep first, or pass --db)");
     auto store = Store::open_write(db_path);
     std::string variant = o.variant.arguments();
-    std::vector<Checked> checked = run_queries(*store, spec);
+    std::vector<Checked> checked = selected(run_queries(*store, spec), o.claim);
     auto current = current_runs(*store, o.sweep, o.variant);
     std::vector<std::pair<const ClaimSpec*, claims::Verdict>> verdicts;
     std::vector<std::string> notes; // per claim, "; "-joined
@@ -117,6 +141,7 @@ int cmd_verify(const VerifyOptions& o) {
     bool with_notes = f == Format::Json || f == Format::Csv;
     fmt::print("{}", render(verdict_table(verdicts, notes, with_notes), f));
     print_notes(verdicts, notes, f);
+    if (o.rows) print_rows(checked, current, f);
     bool all_held = std::all_of(verdicts.begin(), verdicts.end(),
                                 [](const auto& p) { return p.second.outcome == claims::Outcome::Held; });
     return o.strict && !all_held ? 1 : 0;

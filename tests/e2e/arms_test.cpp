@@ -2,6 +2,9 @@
 // verify, the arm recorded on each run, content keys shared across arms.
 #include <gtest/gtest.h>
 
+#include <cctype>
+#include <sstream>
+
 #include "e2e_util.hpp"
 
 using namespace iclr::e2e;
@@ -168,6 +171,42 @@ x = "param_cont"
     EXPECT_EQ(s.count("SELECT COUNT(DISTINCT value) FROM attributes WHERE key = 'param_count'"), 2);
     EXPECT_EQ(s.sql("SELECT verdict || ': ' || reason FROM verdicts WHERE claim = 'a misspelt attribute'"),
               "no data: no finished run has an attribute 'param_cont' (did you mean 'param_count'?)");
+}
+
+// `verify --claim TEXT --rows`: that claim's verdict, then the rows it was computed from (the run
+// ids the database holds for it); a text no claim has, or --rows with json, is a one-line error.
+TEST(Arms, VerifyPrintsTheRowsOfTheClaimsItIsAskedFor) {
+    Scratch s;
+    std::string file = s.write("three.toml", std::string(kThreeMethods) + R"(
+[[claim]]
+name = "finetune forgets more than replay"
+kind = "greater"
+a = "finetune"
+b = "replay"
+metric = "forgetting"
+)");
+    ASSERT_EQ(s.run({"run", file}).code, 0);
+    auto v = s.run({"verify", file, "--claim", "forgets more", "--rows"});
+    ASSERT_EQ(v.code, 0) << v.out;
+    EXPECT_TRUE(has(v.out, "rows of claim 'finetune forgets more than replay' (6):\nrun_id  seed  grp")) << v.out;
+    EXPECT_FALSE(has(v.out, "replay forgets less")) << v.out; // the other claim is neither printed nor recorded
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM verdicts"), 1);
+    std::string ids = s.sql("SELECT group_concat(id, ' ') FROM (SELECT id FROM runs WHERE arm IN ('replay', "
+                            "'finetune') ORDER BY id)");
+    std::string printed, line;
+    std::istringstream table(v.out.substr(v.out.find("run_id  seed  grp")));
+    while (std::getline(table, line))
+        if (!line.empty() && std::isdigit(static_cast<unsigned char>(line[0])))
+            printed += (printed.empty() ? "" : " ") + line.substr(0, line.find(' '));
+    EXPECT_EQ(printed, ids);
+    auto none = s.run({"verify", file, "--claim", "no such"});
+    EXPECT_EQ(none.code, 2);
+    EXPECT_TRUE(has(none.out, "iclr: error: --claim 'no such': no claim's name contains it (claims: 'replay forgets "
+                              "less than finetune', 'finetune forgets more than replay')"))
+        << none.out;
+    auto json = s.run({"verify", file, "--rows", "--format", "json"});
+    EXPECT_EQ(json.code, 2);
+    EXPECT_TRUE(has(json.out, "--rows prints a table per claim")) << json.out;
 }
 
 TEST(Arms, MovingATrialToAnotherArmKeepsItsResult) {
