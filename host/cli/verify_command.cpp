@@ -91,6 +91,36 @@ void print_rows(const std::vector<Checked>& checked, const std::optional<std::se
     }
 }
 
+// One claim's verdict from its query's rows, recorded in the database; with the claim's notes
+// (rows of other runs left out, mixed CPU kernels), "; "-joined.
+std::pair<claims::Verdict, std::string> verdict_of(Store& store, const ClaimSpec& c, const ResultSet& rs,
+                                                   const std::optional<std::set<int64_t>>& current,
+                                                   const std::string& sweep, const std::string& source,
+                                                   const std::string& variant) {
+    std::vector<int64_t> run_ids;
+    size_t left_out = 0;
+    auto rows = rows_of(rs, current, run_ids, left_out);
+    std::string note;
+    if (left_out > 0)
+        note = fmt::format("left out {} row(s) of runs that are not trials of {} as written "
+                           "(another config or profile of it)",
+                           left_out, sweep);
+    if (std::string k = mixed_kernels_note(store, run_ids); !k.empty()) note += (note.empty() ? "" : "; ") + k;
+    claims::Verdict v = claims::evaluate(hypothesis_of(c), rows);
+    if (rows.empty() && left_out > 0)
+        v.reason =
+            fmt::format("no runs of the sweep as written; {} row(s) of another config or profile left out", left_out);
+    else if (std::string m = rows.empty() ? missing_key_reason(store, c) : ""; !m.empty())
+        v.reason = m;
+    bool data = v.outcome != claims::Outcome::NoData;
+    record_verdict(store,
+                   {absolute_path(sweep), sha256_hex(source), c.name, c.source, c.kind, c.sql, v.n,
+                    data ? std::optional(v.estimate) : std::nullopt, data ? std::optional(v.ci_low) : std::nullopt,
+                    data ? std::optional(v.ci_high) : std::nullopt, claims::to_string(v.outcome), v.reason, run_ids,
+                    column(rs, {"run_id"}) >= 0, git_state().commit, variant});
+    return {v, note};
+}
+
 } // namespace
 
 int cmd_verify(const VerifyOptions& o) {
@@ -114,27 +144,7 @@ int cmd_verify(const VerifyOptions& o) {
     std::vector<std::pair<const ClaimSpec*, claims::Verdict>> verdicts;
     std::vector<std::string> notes; // per claim, "; "-joined
     for (const auto& [c, rs] : checked) {
-        std::vector<int64_t> run_ids;
-        size_t left_out = 0;
-        auto rows = rows_of(rs, current, run_ids, left_out);
-        std::string note;
-        if (left_out > 0)
-            note = fmt::format("left out {} row(s) of runs that are not trials of {} as written "
-                               "(another config or profile of it)",
-                               left_out, o.sweep);
-        if (std::string k = mixed_kernels_note(*store, run_ids); !k.empty()) note += (note.empty() ? "" : "; ") + k;
-        claims::Verdict v = claims::evaluate(hypothesis_of(*c), rows);
-        if (rows.empty() && left_out > 0)
-            v.reason = fmt::format("no runs of the sweep as written; {} row(s) of another config or profile left out",
-                                   left_out);
-        else if (std::string m = rows.empty() ? missing_key_reason(*store, *c) : ""; !m.empty())
-            v.reason = m;
-        bool data = v.outcome != claims::Outcome::NoData;
-        record_verdict(*store,
-                       {absolute_path(o.sweep), sha256_hex(spec.source_text), c->name, c->source, c->kind, c->sql, v.n,
-                        data ? std::optional(v.estimate) : std::nullopt, data ? std::optional(v.ci_low) : std::nullopt,
-                        data ? std::optional(v.ci_high) : std::nullopt, claims::to_string(v.outcome), v.reason, run_ids,
-                        column(rs, {"run_id"}) >= 0, git_state().commit, variant});
+        auto [v, note] = verdict_of(*store, *c, rs, current, o.sweep, spec.source_text, variant);
         verdicts.emplace_back(c, v);
         notes.push_back(note);
     }
