@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <set>
 
@@ -91,6 +92,20 @@ void print_rows(const std::vector<Checked>& checked, const std::optional<std::se
     }
 }
 
+// A keys claim without task = N whose metric is per task gets a row per task of each run: the
+// verdict pools them (each run's tasks count as its values), which may not be what was meant.
+std::string pooled_tasks_note(const ClaimSpec& c, const std::vector<int64_t>& run_ids) {
+    if (!c.from_keys() || c.task) return "";
+    std::map<int64_t, int> per_run;
+    int most = 0;
+    for (int64_t id : run_ids)
+        most = std::max(most, ++per_run[id]);
+    if (most < 2) return "";
+    return fmt::format("metric '{}' is per task ({} rows for a run): the verdict pools every task's value; "
+                       "task = N picks one",
+                       c.metric, most);
+}
+
 // One claim's verdict from its query's rows, recorded in the database; with the claim's notes
 // (rows of other runs left out, mixed CPU kernels), "; "-joined.
 std::pair<claims::Verdict, std::string> verdict_of(Store& store, const ClaimSpec& c, const ResultSet& rs,
@@ -106,6 +121,7 @@ std::pair<claims::Verdict, std::string> verdict_of(Store& store, const ClaimSpec
                            "(another config or profile of it)",
                            left_out, sweep);
     if (std::string k = mixed_kernels_note(store, run_ids); !k.empty()) note += (note.empty() ? "" : "; ") + k;
+    if (std::string t = pooled_tasks_note(c, run_ids); !t.empty()) note += (note.empty() ? "" : "; ") + t;
     claims::Verdict v = claims::evaluate(hypothesis_of(c), rows);
     if (rows.empty() && left_out > 0)
         v.reason =

@@ -184,6 +184,21 @@ kind = "greater"
 a = "finetune"
 b = "replay"
 metric = "forgetting"
+
+[[claim]]
+name = "replay's accuracy, every task"
+kind = "greater"
+a = "replay"
+b = "finetune"
+metric = "acc"
+
+[[claim]]
+name = "replay's accuracy, first task"
+kind = "greater"
+a = "replay"
+b = "finetune"
+metric = "acc"
+task = 0
 )");
     ASSERT_EQ(s.run({"run", file}).code, 0);
     auto v = s.run({"verify", file, "--claim", "forgets more", "--rows"});
@@ -199,10 +214,17 @@ metric = "forgetting"
         if (!line.empty() && std::isdigit(static_cast<unsigned char>(line[0])))
             printed += (printed.empty() ? "" : " ") + line.substr(0, line.find(' '));
     EXPECT_EQ(printed, ids);
+    // A per-task metric without task = N pools the tasks: said in a note (stderr), not silently.
+    auto acc = s.run({"verify", file, "--claim", "accuracy"});
+    EXPECT_TRUE(has(acc.out, "iclr verify: note: claim 'replay's accuracy, every task': metric 'acc' is per task (2 "
+                             "rows for a run): the verdict pools every task's value; task = N picks one"))
+        << acc.out;
+    EXPECT_FALSE(has(acc.out, "claim 'replay's accuracy, first task': metric")) << acc.out;
     auto none = s.run({"verify", file, "--claim", "no such"});
     EXPECT_EQ(none.code, 2);
     EXPECT_TRUE(has(none.out, "iclr: error: --claim 'no such': no claim's name contains it (claims: 'replay forgets "
-                              "less than finetune', 'finetune forgets more than replay')"))
+                              "less than finetune', 'finetune forgets more than replay', 'replay's accuracy, every "
+                              "task', 'replay's accuracy, first task')"))
         << none.out;
     auto json = s.run({"verify", file, "--rows", "--format", "json"});
     EXPECT_EQ(json.code, 2);
