@@ -99,6 +99,31 @@ std::optional<std::set<int64_t>> current_runs(Store& store, const std::string& s
     return ids;
 }
 
+// The claims' and plots' queries may name `sweep_runs` (id): the runs that are trials of the
+// sweep as written (every run when it cannot be planned here), so that a subquery such as "the
+// largest width" ranges over this sweep's runs, not over another profile's in the same database.
+// A TEMP table: this connection only, nothing written to the database (a reader's too).
+void share_sweep_runs(Store& store, const std::optional<std::set<int64_t>>& current) {
+    // A reader's connection is query_only, which refuses TEMP tables too; it is opened read-only
+    // as well, so lifting query_only for these statements still writes nothing to the file.
+    Statement mode(store.db(), "PRAGMA query_only");
+    bool query_only = mode.step() && mode.col_int(0) != 0;
+    mode.reset();
+    if (query_only) exec_sql(store.db(), "PRAGMA query_only=0");
+    exec_sql(store.db(), "CREATE TEMP TABLE IF NOT EXISTS sweep_runs(id INTEGER PRIMARY KEY); DELETE FROM sweep_runs");
+    if (!current) {
+        exec_sql(store.db(), "INSERT INTO sweep_runs SELECT id FROM runs");
+    } else {
+        Statement add(store.db(), "INSERT INTO sweep_runs VALUES (?)");
+        for (int64_t id : *current) {
+            add.bind(1, id);
+            add.step();
+            add.reset();
+        }
+    }
+    if (query_only) exec_sql(store.db(), "PRAGMA query_only=1");
+}
+
 // A claim's rows as numbers; with `current`, rows of other runs are left out and counted.
 std::vector<claims::Row> rows_of(const ResultSet& all, const std::optional<std::set<int64_t>>& current,
                                  std::vector<int64_t>& run_ids, size_t& left_out) {

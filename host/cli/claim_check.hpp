@@ -27,6 +27,9 @@ std::vector<Checked> run_queries(Store& store, const SweepSpec& spec);
 // The ids of the runs that are trials of the sweep file as written (this profile, these plugin
 // versions); nullopt, with a note on stderr, when the sweep cannot be planned here.
 std::optional<std::set<int64_t>> current_runs(Store& store, const std::string& sweep, const SweepVariant& variant);
+// Fills the TEMP table sweep_runs(id) the claims' and plots' queries may name: the current runs
+// (every run when `current` is nullopt).
+void share_sweep_runs(Store& store, const std::optional<std::set<int64_t>>& current);
 // A claim's rows as numbers; with `current`, rows of other runs (run_id, or base_run_id for a
 // paired row) are left out and counted; the run ids used are appended to run_ids.
 std::vector<claims::Row> rows_of(const ResultSet& rs, const std::optional<std::set<int64_t>>& current,

@@ -101,6 +101,7 @@ int cmd_report(const ReportOptions& o) {
         throw UserError(db_path + ": no such database (run the sweep first, or pass --db)");
     auto store = Store::open_read(db_path);
     auto current = current_runs(*store, o.sweep, o.variant);
+    share_sweep_runs(*store, current);
     report::Report r = report::gather(*store, spec, db_path, current);
     r.claims = claim_results(*store, spec, current);
     std::filesystem::path html = o.out.empty() || format == "md"

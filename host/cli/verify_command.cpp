@@ -155,8 +155,9 @@ int cmd_verify(const VerifyOptions& o) {
         throw UserError(db_path + ": no such database (run the sweep first, or pass --db)");
     auto store = Store::open_write(db_path);
     std::string variant = o.variant.arguments();
-    std::vector<Checked> checked = selected(run_queries(*store, spec), o.claim);
     auto current = current_runs(*store, o.sweep, o.variant);
+    share_sweep_runs(*store, current);
+    std::vector<Checked> checked = selected(run_queries(*store, spec), o.claim);
     std::vector<std::pair<const ClaimSpec*, claims::Verdict>> verdicts;
     std::vector<std::string> notes; // per claim, "; "-joined
     for (const auto& [c, rs] : checked) {

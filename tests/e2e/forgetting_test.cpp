@@ -145,6 +145,38 @@ TEST(Forgetting, VerifyOnTheCiProfileIsDeterministicAndRecordsEachClaim) {
     EXPECT_EQ(strict.code, 1) << strict.out; // anything but "held" fails under --strict
 }
 
+// "At the largest width" is this sweep's largest width: a bigger variant's runs in the same
+// database (wider models, as --profile full adds) neither take the comparison over nor leave it
+// without data. The claims' MAX ranges over sweep_runs, the trials of the sweep as written.
+TEST(Forgetting, TheLargestWidthIsThatOfTheSweepAsWrittenNotOfAnotherVariantInTheDatabase) {
+    Scratch s;
+    std::string sweep = std::string(ICLR_TEST_SOURCE_DIR) + "/sweeps/forgetting_vs_scale.toml";
+    const std::vector<std::string> small = {"--profile", "ci", "--set", "sweep.seeds=2"};
+    auto with = [](std::vector<std::string> args, const std::vector<std::string>& more) {
+        args.insert(args.end(), more.begin(), more.end());
+        return args;
+    };
+    const std::vector<std::string> wide = with(small, {"--set", "model.width=64"});
+    ASSERT_EQ(s.run(with({"run", sweep}, small)).code, 0);
+    ASSERT_EQ(s.run(with({"run", sweep}, wide)).code, 0);
+    EXPECT_EQ(s.count("SELECT COUNT(DISTINCT value) FROM params WHERE key = 'model.width'"), 2);
+    auto v = s.run(with({"verify", sweep}, small));
+    ASSERT_EQ(v.code, 0) << v.out;
+    // Each of the four comparisons: two seeds of the arm and two of scratch, at width 32.
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM verdicts WHERE claim LIKE 'at the largest width%' AND n = 2 AND "
+                      "runs_count = 4 AND verdict <> 'no data' AND variant NOT LIKE '%model.width%'"),
+              4)
+        << v.out;
+    // The wider variant's verify compares at 64: the rows of other runs are left out, not these.
+    auto w = s.run(with({"verify", sweep, "--claim", "at the largest width, in-domain supervised", "--rows"}, wide));
+    ASSERT_EQ(w.code, 0) << w.out;
+    EXPECT_TRUE(has(w.out, "pretraining forgets less than training from scratch' (4):")) << w.out;
+    EXPECT_FALSE(has(w.out, "left out")) << w.out;
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM verdicts WHERE claim LIKE 'at the largest width, in-domain supervised%' "
+                      "AND n = 2 AND runs_count = 4 AND variant LIKE '%model.width=64%'"),
+              1);
+}
+
 TEST(Forgetting, ABadClaimQueryIsRefusedWithItsPositionAndRecordsNothing) {
     Scratch s;
     std::string file = s.write("c.toml", R"(
