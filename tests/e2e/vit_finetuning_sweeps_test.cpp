@@ -61,6 +61,15 @@ TEST(AsvitProxies, CiProfileMeasuresBothProxiesAtInitialisationAndVerifies) {
     EXPECT_EQ(s.count("SELECT COUNT(DISTINCT json_extract(config_json, '$.model')) FROM runs"), 3);
     EXPECT_EQ(s.count("SELECT COUNT(*) FROM final_metrics WHERE key = 'ntk_condition' AND value > 1"), 3);
     expect_ci_verdicts(s, sweep, 4);
+    // A row averages an architecture's runs: those of the sweep as written (sweep_runs), not also
+    // a variant's with the same architecture (longer training) in the same database.
+    auto rows = [&] {
+        return s.run({"verify", sweep, "--profile", "ci", "--claim", "lower NTK condition number at", "--rows"}).out;
+    };
+    std::string before = rows();
+    ASSERT_EQ(s.run({"run", sweep, "--profile", "ci", "--set", "method.epochs=3"}).code, 0);
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs WHERE status = 'done'"), 6);
+    EXPECT_EQ(rows(), before);
 }
 
 TEST(SparseDetr, CiProfileCountsEncoderFlopsPerKeptShareAndVerifies) {
