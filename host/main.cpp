@@ -121,9 +121,19 @@ struct Cli {
             "Example:\n  iclr query \"SELECT r.arm, AVG(f.value) FROM runs r JOIN final_metrics f ON f.run_id = r.id "
             "WHERE f.key = 'forgetting' GROUP BY r.arm\" -f markdown\n"
             "Tables: sweeps, runs, params, metrics, final_metrics, attributes, artifacts, verdicts, journal_ingests; "
-            "stdev(), ci95_low(), median(), spearman() ... are built in.");
+            "stdev(), ci95_low(), median(), spearman() ... are built in.\n"
+            "  iclr query --sweep sweeps/lp_ft.toml \"SELECT r.arm, COUNT(*) FROM runs r JOIN sweep_runs s ON s.id = "
+            "r.id GROUP BY r.arm\"   only the sweep's trials as written");
         query->add_option("sql", sql, "one SELECT statement")->required();
         query->add_option("-f,--format", format, "table, csv, json or markdown");
+        auto* in_sweep = query->add_option(
+            "--sweep", sweep,
+            "a sweep file: its trials as written (with --profile, --set) are the table sweep_runs(id), for "
+            "JOIN sweep_runs s ON s.id = r.id");
+        query->add_option("--profile", variant.profile, "with --sweep: apply [profile.NAME]")->needs(in_sweep);
+        query->add_option("--set", variant.sets, "with --sweep: " + std::string(kSetHelp))
+            ->allow_extra_args(false)
+            ->needs(in_sweep);
         add_common(query);
 
         show = app.add_subcommand("show", "one run: config, status, timings, plugins, metrics, log tail, provenance");
@@ -225,7 +235,7 @@ struct Cli {
         }
         if (*sync) return iclr::cmd_sync(folders, common);
         if (*status) return iclr::cmd_status(folders, common);
-        if (*query) return iclr::cmd_query(sql, format, common);
+        if (*query) return iclr::cmd_query(sql, format, sweep, variant, common);
         if (*show) return iclr::cmd_show(run_id, format, common);
         if (*diff) return iclr::cmd_diff(run_id, run_b, format, common);
         if (*report_cmd) {

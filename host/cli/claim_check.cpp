@@ -66,8 +66,8 @@ std::vector<Checked> run_queries(Store& store, const SweepSpec& spec) {
 std::optional<std::set<int64_t>> current_runs(Store& store, const std::string& sweep, const SweepVariant& variant) {
     auto cannot_plan = [](const std::exception& e) {
         std::fprintf(stderr,
-                     "iclr verify: note: the sweep cannot be planned here (%s); verdicts use every row "
-                     "the claims' queries return\n",
+                     "iclr: note: the sweep cannot be planned here (%s); every run in the database counts "
+                     "as one of its trials\n",
                      e.what());
         return std::nullopt;
     };

@@ -48,7 +48,9 @@ int cmd_sync(const std::vector<std::string>& folders, const CommonOptions& c);
 int cmd_status(const std::vector<std::string>& folders, const CommonOptions& c);
 // `iclr __slurm-task FOLDER FIRST_TASK`: what job.sh runs inside an array task.
 int cmd_slurm_task(const std::string& folder, const std::string& first_task);
-int cmd_query(const std::string& sql, const std::string& format, const CommonOptions& c);
+// With a sweep file, its trials as written are the TEMP table sweep_runs(id) the SQL may name.
+int cmd_query(const std::string& sql, const std::string& format, const std::string& sweep, const SweepVariant& variant,
+              const CommonOptions& c);
 int cmd_show(const std::string& run, const std::string& format, const CommonOptions& c);
 int cmd_diff(const std::string& a, const std::string& b, const std::string& format, const CommonOptions& c);
 struct VerifyOptions {

@@ -5,17 +5,21 @@
 #include <cerrno>
 #include <cstdio>
 
+#include "cli/claim_check.hpp"
 #include "cli/commands.hpp"
 #include "cli/table.hpp"
+#include "common/errors.hpp"
 #include "common/results_layout.hpp"
 #include "store/query.hpp"
 #include "store/store.hpp"
 
 namespace iclr {
 
-int cmd_query(const std::string& sql, const std::string& format, const CommonOptions& c) {
+int cmd_query(const std::string& sql, const std::string& format, const std::string& sweep, const SweepVariant& variant,
+              const CommonOptions& c) {
     Format f = parse_format(format);
     auto store = Store::open_read(c.db_path());
+    if (!sweep.empty()) share_sweep_runs(*store, current_runs(*store, sweep, variant));
     // A reader that stops early (`| head`) ends the query quietly: no SIGPIPE death, no message.
     signal(SIGPIPE, SIG_IGN);
     bool closed = false;
@@ -25,13 +29,19 @@ int cmd_query(const std::string& sql, const std::string& format, const CommonOpt
             if (!closed && std::fwrite(s.data(), 1, s.size(), stdout) != s.size()) closed = true;
         },
         isatty(STDOUT_FILENO));
-    stream_query(
-        *store, sql, f == Format::Csv || f == Format::Json,
-        [&](const std::vector<std::string>& cols) { w.columns(cols); },
-        [&](const std::vector<Cell>& row) {
-            w.row(row);
-            return !closed;
-        });
+    try {
+        stream_query(
+            *store, sql, f == Format::Csv || f == Format::Json,
+            [&](const std::vector<std::string>& cols) { w.columns(cols); },
+            [&](const std::vector<Cell>& row) {
+                w.row(row);
+                return !closed;
+            });
+    } catch (const UserError& e) {
+        if (sweep.empty() && std::string(e.what()).find("no such table: sweep_runs") != std::string::npos)
+            throw UserError(std::string(e.what()) + " (the trials of a sweep as written: pass --sweep FILE)");
+        throw;
+    }
     if (!closed) w.finish();
     if (std::fflush(stdout) != 0 || closed) {
         if (errno == EPIPE) return 0;

@@ -175,6 +175,16 @@ TEST(Forgetting, TheLargestWidthIsThatOfTheSweepAsWrittenNotOfAnotherVariantInTh
     EXPECT_EQ(s.count("SELECT COUNT(*) FROM verdicts WHERE claim LIKE 'at the largest width, in-domain supervised%' "
                       "AND n = 2 AND runs_count = 4 AND variant LIKE '%model.width=64%'"),
               1);
+    // iclr query --sweep: the same table for ad-hoc SQL; without --sweep, a hint instead of a bare error.
+    const std::string q = "SELECT group_concat(DISTINCT p.value) || ' ' || COUNT(*) FROM sweep_runs s JOIN params p "
+                          "ON p.run_id = s.id AND p.key = 'model.width'";
+    auto mine = s.run(with({"query", q, "--format", "csv", "--sweep", sweep}, small));
+    EXPECT_EQ(mine.code, 0) << mine.out;
+    EXPECT_TRUE(has(mine.out, "\n32 10\n")) << mine.out; // five arms, two seeds, width 32 only
+    auto none = s.run({"query", q});
+    EXPECT_EQ(none.code, 2);
+    EXPECT_TRUE(has(none.out, "no such table: sweep_runs (the trials of a sweep as written: pass --sweep FILE)"))
+        << none.out;
 }
 
 TEST(Forgetting, ABadClaimQueryIsRefusedWithItsPositionAndRecordsNothing) {
