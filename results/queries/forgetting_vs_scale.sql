@@ -2,6 +2,8 @@
 -- acc_A after A minus acc_A after B, mean and sample sd over seeds, with the final accuracies on
 -- A and B. stdev() is iclr's SQL statistics extension (loaded by iclr query; `.load
 -- build/lib/iclr_stats` in sqlite3).
+-- Run with the sweep it reads (its trials as written are sweep_runs; also the CNN sweep):
+--   iclr query --sweep sweeps/forgetting_vs_scale.toml "$(cat results/queries/forgetting_vs_scale.sql)"
 WITH runs_ab AS (
   SELECT r.id, r.model, COALESCE(r.arm, '') AS arm, r.seed,
          (SELECT value FROM params WHERE run_id = r.id AND key = 'model.width') AS width,
@@ -11,7 +13,7 @@ WITH runs_ab AS (
          MAX(CASE WHEN a.after_task = 0 AND a.task = 0 THEN a.accuracy END) AS a_after_a,
          MAX(CASE WHEN a.after_task = 1 AND a.task = 0 THEN a.accuracy END) AS a_after_b,
          MAX(CASE WHEN a.after_task = 1 AND a.task = 1 THEN a.accuracy END) AS b_after_b
-  FROM runs r JOIN accuracy_matrix a ON a.run_id = r.id
+  FROM runs r JOIN sweep_runs sr ON sr.id = r.id JOIN accuracy_matrix a ON a.run_id = r.id
   WHERE r.status = 'done' AND r.method = 'finetune'
   GROUP BY r.id
 )

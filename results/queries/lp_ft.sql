@@ -1,5 +1,7 @@
 -- LP-FT (sweeps/lp_ft.toml): ID and shifted-test accuracy and feature distortion per pretraining
 -- objective and method, means over seeds.
+-- Run with the sweep it reads (its trials as written are sweep_runs):
+--   iclr query --sweep sweeps/lp_ft.toml "$(cat results/queries/lp_ft.sql)"
 SELECT json_extract(r.config_json, '$.method.params.pretrain_objective') AS pretraining,
        r.arm AS method,
        COUNT(DISTINCT r.seed) AS seeds,
@@ -12,7 +14,7 @@ SELECT json_extract(r.config_json, '$.method.params.pretrain_objective') AS pret
        ROUND(AVG(CASE WHEN f.key = 'feature_distortion_id' THEN f.value END), 1) AS distortion_id,
        ROUND(AVG(CASE WHEN f.key = 'feature_distortion_ood' THEN f.value END), 1) AS distortion_ood
 FROM runs r
-JOIN sweeps s ON s.id = r.sweep_id AND s.name = 'lp_ft'
+JOIN sweep_runs sr ON sr.id = r.id
 JOIN final_metrics f ON f.run_id = r.id
 WHERE r.status = 'done'
 GROUP BY pretraining, method

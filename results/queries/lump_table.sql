@@ -1,13 +1,14 @@
 -- LUMP's table in the deck's layout: one row per method and objective, kNN accuracy and kNN
 -- forgetting (percent, mean ± sample sd over seeds) after the last task, Split MNIST then Split
 -- Fashion-MNIST. Multitask trains jointly: it has an accuracy and no forgetting.
+-- Run with the sweep it reads (its trials as written are sweep_runs):
+--   iclr query --sweep sweeps/lump_table.toml "$(cat results/queries/lump_table.sql)"
 WITH per_run AS (
   SELECT r.arm, r.dataset,
          100.0 * (SELECT value FROM final_metrics WHERE run_id = r.id AND key = 'knn_avg_accuracy') AS acc,
          100.0 * (SELECT value FROM final_metrics WHERE run_id = r.id AND key = 'knn_forgetting') AS fgt
-  FROM runs r
+  FROM runs r JOIN sweep_runs sr ON sr.id = r.id
   WHERE r.status = 'done' AND r.arm IS NOT NULL
-    AND r.sweep_id IN (SELECT id FROM sweeps WHERE name = 'lump_table')
 ),
 cell AS (
   SELECT arm, dataset, COUNT(*) AS n,

@@ -55,7 +55,7 @@ TEST(Forgetting, CiProfileOfTheDefaultSweepRunsAndItsQueryAnswers) {
                     "r.arm = 'scratch'"),
               "none");
     auto q = s.run({"query", slurp(std::string(ICLR_TEST_SOURCE_DIR) + "/results/queries/forgetting_vs_scale.sql"),
-                    "--format", "csv"});
+                    "--format", "csv", "--sweep", sweep, "--profile", "ci"});
     ASSERT_EQ(q.code, 0) << q.out;
     EXPECT_TRUE(has(q.out, "model,width,params,arm,pretrained,lr,seeds,forgetting,sd,final_acc_a,final_acc_b\n"))
         << q.out;
@@ -63,9 +63,14 @@ TEST(Forgetting, CiProfileOfTheDefaultSweepRunsAndItsQueryAnswers) {
     EXPECT_TRUE(has(q.out, "mlp,32,26176,fmnist-supervised,supervised,0.01,1,")) << q.out;
     EXPECT_TRUE(has(q.out, "mlp,32,26176,mnist-vicreg,vicreg,0.01,1,")) << q.out;
     auto f = s.run({"query", slurp(std::string(ICLR_TEST_SOURCE_DIR) + "/results/queries/forgetting_frontier.sql"),
-                    "--format", "csv"});
+                    "--format", "csv", "--sweep", sweep, "--profile", "ci"});
     ASSERT_EQ(f.code, 0) << f.out;
     EXPECT_EQ(std::count(f.out.begin(), f.out.end(), '\n'), 6) << f.out; // header + one row per arm
+    // Another variant's runs in the same database are not averaged in: the same answer after them.
+    ASSERT_EQ(s.run({"run", sweep, "--profile", "ci", "--set", "method.epochs=2"}).code, 0);
+    auto again = s.run({"query", slurp(std::string(ICLR_TEST_SOURCE_DIR) + "/results/queries/forgetting_vs_scale.sql"),
+                        "--format", "csv", "--sweep", sweep, "--profile", "ci"});
+    EXPECT_EQ(again.out, q.out);
 }
 
 TEST(Forgetting, PretrainedBackboneIsBuiltOnceAndReusedFromTheCache) {

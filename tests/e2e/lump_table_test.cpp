@@ -25,8 +25,8 @@ TEST(LumpTable, CiProfileRunsEveryArmAndTheTableQueryAnswers) {
     EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs r JOIN final_metrics f ON f.run_id = r.id AND f.key = "
                       "'knn_forgetting' WHERE r.method = 'multitask'"),
               0);
-    auto q = s.run(
-        {"query", slurp(std::string(ICLR_TEST_SOURCE_DIR) + "/results/queries/lump_table.sql"), "--format", "csv"});
+    auto q = s.run({"query", slurp(std::string(ICLR_TEST_SOURCE_DIR) + "/results/queries/lump_table.sql"), "--format",
+                    "csv", "--sweep", sweep, "--profile", "ci"});
     ASSERT_EQ(q.code, 0) << q.out;
     EXPECT_TRUE(has(q.out, "block,method,mnist_acc,mnist_forgetting,fmnist_acc,fmnist_forgetting,seeds\n")) << q.out;
     EXPECT_TRUE(has(q.out, "supervised,finetune,")) << q.out;
