@@ -199,6 +199,19 @@ std::string missing_key_reason(Store& store, const ClaimSpec& c) {
     return m;
 }
 
+// A keys claim without task = N whose metric is per task gets a row per task of each run: the
+// verdict pools them (each run's tasks count as its values), which may not be what was meant.
+std::string pooled_tasks_note(const ClaimSpec& c, const std::vector<int64_t>& run_ids) {
+    if (!c.from_keys() || c.task) return "";
+    std::map<int64_t, int> per_run;
+    int most = 0;
+    for (int64_t id : run_ids)
+        most = std::max(most, ++per_run[id]);
+    if (most < 2) return "";
+    return "metric '" + c.metric + "' is per task (" + std::to_string(most) +
+           " rows for a run): the verdict pools every task's value; task = N picks one";
+}
+
 claims::Hypothesis hypothesis_of(const ClaimSpec& c) { return {c.kind, c.a, c.b, c.tolerance, c.threshold, c.target}; }
 
 } // namespace iclr

@@ -2,7 +2,6 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
-#include <map>
 #include <optional>
 #include <set>
 
@@ -90,20 +89,6 @@ void print_rows(const std::vector<Checked>& checked, const std::optional<std::se
         ResultSet rows = rows_of_runs(rs, current);
         fmt::print("\nrows of claim '{}' ({}):\n{}", c->name, rows.rows.size(), render(rows, f));
     }
-}
-
-// A keys claim without task = N whose metric is per task gets a row per task of each run: the
-// verdict pools them (each run's tasks count as its values), which may not be what was meant.
-std::string pooled_tasks_note(const ClaimSpec& c, const std::vector<int64_t>& run_ids) {
-    if (!c.from_keys() || c.task) return "";
-    std::map<int64_t, int> per_run;
-    int most = 0;
-    for (int64_t id : run_ids)
-        most = std::max(most, ++per_run[id]);
-    if (most < 2) return "";
-    return fmt::format("metric '{}' is per task ({} rows for a run): the verdict pools every task's value; "
-                       "task = N picks one",
-                       c.metric, most);
 }
 
 // One claim's verdict from its query's rows, recorded in the database; with the claim's notes

@@ -92,7 +92,7 @@ std::string claims_table(const std::vector<ClaimResult>& claims) {
     }
     out += "</tbody></table>\n";
     for (const auto& c : claims)
-        if (!c.kernels_note.empty()) out += "<p class=\"note\">" + esc(c.name + ": " + c.kernels_note) + ".</p>\n";
+        if (!c.note.empty()) out += "<p class=\"note\">" + esc(c.name + ": " + c.note) + ".</p>\n";
     return out;
 }
 
@@ -209,7 +209,7 @@ std::string render_markdown(const Report& r, const std::string& html_link) {
                    cell(c.verdict) + " |\n";
         out += "\n";
         for (const auto& c : r.claims)
-            if (!c.kernels_note.empty()) out += "Note, " + c.name + ": " + c.kernels_note + ".\n\n";
+            if (!c.note.empty()) out += "Note, " + c.name + ": " + c.note + ".\n\n";
     }
     if (!r.figures.empty()) {
         out += "Figures in the report:";

@@ -21,9 +21,10 @@ struct ClaimResult {
     int64_t n = 0;
     std::optional<double> estimate, ci_low, ci_high;
     std::optional<Figure> figure; // absent when the query returned no rows
-    // Its runs mixed CPU kernel sets (cli/claim_check.hpp); "" when not. Set after the aggregate
-    // initialisation, hence the default member initialiser.
-    std::string kernels_note{};
+    // What verify notes of it too (cli/claim_check.hpp: its runs mixed CPU kernel sets, a per-task
+    // metric pooled), "; "-joined; "" when nothing. Set after the aggregate initialisation, hence
+    // the default member initialiser.
+    std::string note{};
 };
 
 struct Table {
