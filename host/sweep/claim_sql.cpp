@@ -1,7 +1,7 @@
 // The query a [[claim]] written with metric = "..." stands for: a row per finished run, its final
 // value of the metric, the run's seed, and the group or x the kind needs.
 #include <cmath>
-#include <cstdlib>
+#include <optional>
 
 #include "common/values.hpp"
 #include "sweep/claim.hpp"
@@ -45,14 +45,15 @@ std::string condition(const std::string& expr, const ClaimFilter& w) {
 }
 
 // A group's a or b as the params table may hold it: the text as written, and when it reads as a
-// number or a bool also that typed value ("64" finds an int 64 or a float 64.0, "true" a bool's 1).
-// The claim check has refused a value that is not of the parameter's type.
+// TOML number or bool also that typed value ("64" finds an int 64 or a float 64.0, "1e-2" 0.01,
+// "true" a bool's 1). The same reading as the claim check's (claim_keys.cpp), which has refused a
+// value that is not of the parameter's type.
 std::vector<Value> stored_forms(const std::string& text) {
     std::vector<Value> forms{Value::of_string(text)};
-    if (text == "true" || text == "false") forms.push_back(Value::of_bool(text == "true"));
-    char* end = nullptr;
-    double x = text.empty() ? NAN : std::strtod(text.c_str(), &end);
-    if (end && *end == '\0' && std::isfinite(x)) forms.push_back(Value::of_float(x));
+    std::optional<Value> v = value_from_literal(text);
+    if (v && (v->type == Value::Type::Int || v->type == Value::Type::Bool ||
+              (v->type == Value::Type::Float && std::isfinite(v->f))))
+        forms.push_back(*v);
     return forms;
 }
 
