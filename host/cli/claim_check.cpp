@@ -147,6 +147,8 @@ std::vector<claims::Row> rows_of(const ResultSet& all, const std::optional<std::
     return rows;
 }
 
+namespace {
+
 // Why it matters: the same trial on OpenBLAS's SkylakeX and Haswell kernels differs in the last
 // bits, and training carries that further (the forgetting sweep's VICReg arms moved by 0.03 between
 // two machines); a verdict pooling both compares runs that differ by more than their configs.
@@ -167,7 +169,6 @@ std::string mixed_kernels_note(Store& store, const std::vector<int64_t>& run_ids
            "): the same trial differs between them in the last bits, and training can carry that further";
 }
 
-namespace {
 // Whether any finished run has the key in `table` (final_metrics or attributes); if not, the
 // reason in words with the nearest key some run has.
 std::string missing_key(Store& store, const std::string& table, const std::string& what, const std::string& key,
@@ -184,20 +185,6 @@ std::string missing_key(Store& store, const std::string& table, const std::strin
         keys.push_back(all.col_text(0));
     return "no finished run has " + what + " '" + key + "'" + for_what + did_you_mean(key, keys);
 }
-} // namespace
-
-// A metric's key and an attribute as x are the names of a claim written as keys that no schema
-// declares (plugins log the keys they like), so a misspelt one is found here, when no finished
-// run has it.
-std::string missing_key_reason(Store& store, const ClaimSpec& c) {
-    if (!c.from_keys()) return "";
-    std::string m =
-        c.task ? missing_key(store, "final_metrics", "a final metric", c.metric,
-                             " AND f.task = " + std::to_string(*c.task), " for task " + std::to_string(*c.task))
-               : missing_key(store, "final_metrics", "a final metric", c.metric, "", "");
-    if (m.empty() && c.x_is_attribute()) m = missing_key(store, "attributes", "an attribute", c.x, "", "");
-    return m;
-}
 
 // A keys claim without task = N whose metric is per task gets a row per task of each run: the
 // verdict pools them (each run's tasks count as its values), which may not be what was meant.
@@ -210,6 +197,28 @@ std::string pooled_tasks_note(const ClaimSpec& c, const std::vector<int64_t>& ru
     if (most < 2) return "";
     return "metric '" + c.metric + "' is per task (" + std::to_string(most) +
            " rows for a run): the verdict pools every task's value; task = N picks one";
+}
+
+} // namespace
+
+std::string claim_notes(Store& store, const ClaimSpec& c, const std::vector<int64_t>& run_ids) {
+    std::string notes;
+    for (const std::string& n : {mixed_kernels_note(store, run_ids), pooled_tasks_note(c, run_ids)})
+        if (!n.empty()) notes += (notes.empty() ? "" : "; ") + n;
+    return notes;
+}
+
+// A metric's key and an attribute as x are the names of a claim written as keys that no schema
+// declares (plugins log the keys they like), so a misspelt one is found here, when no finished
+// run has it.
+std::string missing_key_reason(Store& store, const ClaimSpec& c) {
+    if (!c.from_keys()) return "";
+    std::string m =
+        c.task ? missing_key(store, "final_metrics", "a final metric", c.metric,
+                             " AND f.task = " + std::to_string(*c.task), " for task " + std::to_string(*c.task))
+               : missing_key(store, "final_metrics", "a final metric", c.metric, "", "");
+    if (m.empty() && c.x_is_attribute()) m = missing_key(store, "attributes", "an attribute", c.x, "", "");
+    return m;
 }
 
 claims::Hypothesis hypothesis_of(const ClaimSpec& c) { return {c.kind, c.a, c.b, c.tolerance, c.threshold, c.target}; }

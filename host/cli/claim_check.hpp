@@ -34,12 +34,10 @@ void share_sweep_runs(Store& store, const std::optional<std::set<int64_t>>& curr
 // paired row) are left out and counted; the run ids used are appended to run_ids.
 std::vector<claims::Row> rows_of(const ResultSet& rs, const std::optional<std::set<int64_t>>& current,
                                  std::vector<int64_t>& run_ids, size_t& left_out);
-// When a claim's runs were computed with more than one set of CPU kernels (runs.kernels), a note
-// naming each set and its runs; "" otherwise. Runs recorded before runs.kernels are not counted.
-std::string mixed_kernels_note(Store& store, const std::vector<int64_t>& run_ids);
-// For a claim written as keys whose per-task metric was named without task = N and whose rows hold
-// several tasks of a run (their ids in run_ids): a note that the verdict pools them; "" otherwise.
-std::string pooled_tasks_note(const ClaimSpec& c, const std::vector<int64_t>& run_ids);
+// What verify and the report note of a claim from the runs its rows name (run_ids): its runs were
+// computed with more than one set of CPU kernels (runs.kernels), or its per-task metric was named
+// without task = N and the verdict pools the tasks; "; "-joined, "" when nothing.
+std::string claim_notes(Store& store, const ClaimSpec& c, const std::vector<int64_t>& run_ids);
 // For a claim written as keys whose metric (or attribute x) no finished run has: the reason in
 // words, with the nearest key the runs have ("did you mean"); "" otherwise.
 std::string missing_key_reason(Store& store, const ClaimSpec& c);

@@ -91,12 +91,12 @@ void print_rows(const std::vector<Checked>& checked, const std::optional<std::se
     }
 }
 
-// One claim's verdict from its query's rows, recorded in the database; with the claim's notes
-// (rows of other runs left out, mixed CPU kernels), "; "-joined.
+// One claim's verdict from its query's rows, recorded in the database as a copy of `recorded` (the
+// sweep's file, hash, git commit and flags: the same for every claim) with the claim's fields;
+// with the claim's notes (rows of other runs left out, claim_notes), "; "-joined.
 std::pair<claims::Verdict, std::string> verdict_of(Store& store, const ClaimSpec& c, const ResultSet& rs,
                                                    const std::optional<std::set<int64_t>>& current,
-                                                   const std::string& sweep, const std::string& source,
-                                                   const std::string& variant) {
+                                                   const std::string& sweep, VerdictRow recorded) {
     std::vector<int64_t> run_ids;
     size_t left_out = 0;
     auto rows = rows_of(rs, current, run_ids, left_out);
@@ -105,8 +105,7 @@ std::pair<claims::Verdict, std::string> verdict_of(Store& store, const ClaimSpec
         note = fmt::format("left out {} row(s) of runs that are not trials of {} as written "
                            "(another config or profile of it)",
                            left_out, sweep);
-    if (std::string k = mixed_kernels_note(store, run_ids); !k.empty()) note += (note.empty() ? "" : "; ") + k;
-    if (std::string t = pooled_tasks_note(c, run_ids); !t.empty()) note += (note.empty() ? "" : "; ") + t;
+    if (std::string n = claim_notes(store, c, run_ids); !n.empty()) note += (note.empty() ? "" : "; ") + n;
     claims::Verdict v = claims::evaluate(hypothesis_of(c), rows);
     if (rows.empty() && left_out > 0)
         v.reason =
@@ -114,11 +113,21 @@ std::pair<claims::Verdict, std::string> verdict_of(Store& store, const ClaimSpec
     else if (std::string m = rows.empty() ? missing_key_reason(store, c) : ""; !m.empty())
         v.reason = m;
     bool data = v.outcome != claims::Outcome::NoData;
-    record_verdict(store,
-                   {absolute_path(sweep), sha256_hex(source), c.name, c.source, c.kind, c.sql, v.n,
-                    data ? std::optional(v.estimate) : std::nullopt, data ? std::optional(v.ci_low) : std::nullopt,
-                    data ? std::optional(v.ci_high) : std::nullopt, claims::to_string(v.outcome), v.reason, run_ids,
-                    column(rs, {"run_id"}) >= 0, git_state().commit, variant});
+    recorded.claim = c.name;
+    recorded.source = c.source;
+    recorded.kind = c.kind;
+    recorded.sql = c.sql;
+    recorded.n = v.n;
+    if (data) {
+        recorded.estimate = v.estimate;
+        recorded.ci_low = v.ci_low;
+        recorded.ci_high = v.ci_high;
+    }
+    recorded.verdict = claims::to_string(v.outcome);
+    recorded.reason = v.reason;
+    recorded.run_ids = std::move(run_ids);
+    recorded.has_run_ids = column(rs, {"run_id"}) >= 0;
+    record_verdict(store, recorded);
     return {v, note};
 }
 
@@ -139,14 +148,18 @@ int cmd_verify(const VerifyOptions& o) {
     if (!std::filesystem::exists(db_path, ec))
         throw UserError(db_path + ": no such database (run the sweep first, or pass --db)");
     auto store = Store::open_write(db_path);
-    std::string variant = o.variant.arguments();
+    VerdictRow recorded; // what every claim's row shares (git_state runs git: once, not per claim)
+    recorded.sweep_file = absolute_path(o.sweep);
+    recorded.sweep_sha256 = sha256_hex(spec.source_text);
+    recorded.git_commit = git_state().commit;
+    recorded.variant = o.variant.arguments();
     auto current = current_runs(*store, o.sweep, o.variant);
     share_sweep_runs(*store, current);
     std::vector<Checked> checked = selected(run_queries(*store, spec), o.claim);
     std::vector<std::pair<const ClaimSpec*, claims::Verdict>> verdicts;
     std::vector<std::string> notes; // per claim, "; "-joined
     for (const auto& [c, rs] : checked) {
-        auto [v, note] = verdict_of(*store, *c, rs, current, o.sweep, spec.source_text, variant);
+        auto [v, note] = verdict_of(*store, *c, rs, current, o.sweep, recorded);
         verdicts.emplace_back(c, v);
         notes.push_back(note);
     }
