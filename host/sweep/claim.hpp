@@ -14,7 +14,8 @@ namespace iclr {
 // ("method.lr", "metric.accuracy.batch") compared with `values` by `op`, exclude's operators.
 struct ClaimFilter {
     std::string key;
-    std::string op;            // eq ne lt le gt ge (one value; lt..ge a number) or in (any of the values)
+    std::string op;            // eq ne lt le gt ge (one value; lt..ge a number), in (any of the values), or
+                               // at ("max" / "min": the value among the trials of the sweep as written)
     std::vector<Value> values; // scalars
     SourcePos pos;
 };
@@ -32,7 +33,8 @@ struct ClaimFilter {
 //
 // Instead of sql, the common query in keys (claim_sql.cpp writes it, and it is what verify runs
 // and records): metric = "ood_accuracy" (a final metric's key), task = N (one task's value),
-// where = { "method.pretrain_objective" = "vicreg", arm = ["ft", "lp"], "model.width" = { ge = 64 } },
+// where = { "method.pretrain_objective" = "vicreg", arm = ["ft", "lp"], "model.width" = { ge = 64 } }
+// (or "model.width" = { at = "max" }: the sweep's largest width, over the sweep_runs table),
 // group = "arm" (a and b's column: arm, the default, dataset, model, method or a parameter),
 // x = "model.width" (the parameter increasing/decreasing test against). Its names are checked
 // against the arms and the plugins' schemas (claim_keys.cpp) before a sweep runs.

@@ -107,6 +107,12 @@ struct Checker {
         return s;
     }
     void where(const ClaimFilter& w) {
+        if (w.op == "at") {
+            const ParamSchema* s = is_claim_run_column(w.key) ? nullptr : param("where", w.key, w.pos);
+            if (is_claim_run_column(w.key) || (s && s->type != ICLR_PARAM_INT && s->type != ICLR_PARAM_FLOAT))
+                fail(w.pos, "where " + w.key + ": at = \"" + w.values.at(0).s + "\" needs a number parameter");
+            return;
+        }
         if (is_claim_run_column(w.key)) {
             for (const auto& v : w.values)
                 if (auto e = v.type == Value::Type::String ? check_run_column(names, w.key, v.s)

@@ -35,6 +35,9 @@ std::string one_of(const std::string& expr, const std::vector<Value>& values) {
 
 std::string condition(const std::string& expr, const ClaimFilter& w) {
     if (w.op == "in") return one_of(expr, w.values);
+    if (w.op == "at") // over the trials of the sweep as written: verify and report fill sweep_runs
+        return expr + " = (SELECT " + (w.values.at(0).s == "max" ? "MAX" : "MIN") +
+               "(p.value) FROM params p JOIN sweep_runs s ON s.id = p.run_id WHERE p.key = " + quoted(w.key) + ")";
     const char* op = w.op == "ne"   ? " <> "
                      : w.op == "lt" ? " < "
                      : w.op == "le" ? " <= "

@@ -25,14 +25,29 @@ std::optional<double> number(ParseContext& ctx, const toml::node& v, const std::
     return std::nullopt;
 }
 
+// `key = { at = "max" }`: the runs at the parameter's largest (or smallest) value in the sweep.
+std::optional<ClaimFilter> read_at(ParseContext& ctx, ClaimFilter f, const toml::node& value) {
+    auto s = value.as_string();
+    if (!s || (s->get() != "max" && s->get() != "min")) {
+        ctx.err(value, "claim.where." + f.key +
+                           ": at takes \"max\" or \"min\" (the parameter's largest or "
+                           "smallest value among the sweep's trials)");
+        return std::nullopt;
+    }
+    f.values = {Value::of_string(s->get())};
+    return f;
+}
+
 // One where condition: `key = value`, `key = [any, of, these]` or `key = { op = value }`.
 std::optional<ClaimFilter> read_filter(ParseContext& ctx, const std::string& key, const toml::node& v) {
     ClaimFilter f{key, "eq", {}, ctx.pos(v)};
     const toml::node* value = &v;
     if (const toml::table* t = v.as_table()) {
         f.op = t->size() == 1 ? std::string(t->cbegin()->first.str()) : "";
+        if (f.op == "at") return read_at(ctx, f, t->cbegin()->second);
         if (!is_comparison_op(f.op)) {
-            ctx.err(v, "claim.where." + key + ": one operator, e.g. { gt = 0.1 } (eq ne lt le gt ge in)");
+            ctx.err(v, "claim.where." + key +
+                           ": one operator, e.g. { gt = 0.1 } (eq ne lt le gt ge in; at = \"max\" or \"min\")");
             return std::nullopt;
         }
         value = &t->cbegin()->second;

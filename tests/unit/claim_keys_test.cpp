@@ -186,6 +186,50 @@ TEST(ClaimKeys, AParameterGroupFindsRunsByTheTypedValue) {
     EXPECT_EQ(groups("dataset.f", "0.010000001", "65"), "");
 }
 
+// { at = "max" } is the parameter's largest value among the trials of the sweep as written (the
+// sweep_runs table verify fills), not among every run in the database: a wider variant run into the
+// same database does not move "at the largest width" away from the sweep being verified.
+TEST(ClaimKeys, WhereAtMaxTakesTheSweepsLargestValue) {
+    test::TempDir dir;
+    auto store = Store::open_write(dir.file("at.db"));
+    exec_sql(store->db(),
+             "CREATE TEMP TABLE runs(id INTEGER, seed INTEGER, status TEXT, arm TEXT);"
+             "CREATE TEMP TABLE params(run_id INTEGER, key TEXT, type TEXT, value);"
+             "CREATE TEMP TABLE final_metrics(run_id INTEGER, key TEXT, task INTEGER, value REAL);"
+             "CREATE TEMP TABLE sweep_runs(id INTEGER PRIMARY KEY);"
+             "INSERT INTO runs VALUES (1, 0, 'done', 'ft'), (2, 0, 'done', 'ft'), (3, 1, 'done', 'ft'),"
+             " (4, 0, 'done', 'ft'), (5, 2, 'failed', 'ft');"
+             "INSERT INTO params VALUES (1, 'dataset.per_class', 'int', 16), (2, 'dataset.per_class', 'int', 64),"
+             " (3, 'dataset.per_class', 'int', 64), (4, 'dataset.per_class', 'int', 128),"
+             " (5, 'dataset.per_class', 'int', 64);"
+             "INSERT INTO final_metrics VALUES (1, 'm', NULL, 1), (2, 'm', NULL, 2), (3, 'm', NULL, 3),"
+             " (4, 'm', NULL, 4), (5, 'm', NULL, 5);"
+             "INSERT INTO sweep_runs VALUES (1), (2), (3), (5);"); // run 4: another variant's, wider
+    auto runs = [&](const std::string& at) {
+        auto arms = parse_arms_text(kBase +
+                                        "[[claim]]\nname = \"a\"\nkind = \"at_most\"\nthreshold = 1\n"
+                                        "metric = \"m\"\nwhere = { \"dataset.per_class\" = { at = \"" +
+                                        at + "\" } }\n",
+                                    "c.toml");
+        EXPECT_TRUE(check_claim_keys(arms, registry()).empty());
+        std::string got;
+        Statement st(store->db(), arms.front().claims.at(0).sql + " ORDER BY r.id");
+        while (st.step())
+            got += (got.empty() ? "" : " ") + std::to_string(st.col_int(0));
+        return got;
+    };
+    EXPECT_EQ(runs("max"), "2 3"); // 64, not run 4's 128; the failed run 5 is left out
+    EXPECT_EQ(runs("min"), "1");
+    std::string e = joined(errors("[[claim]]\nname = \"e\"\nkind = \"at_most\"\nthreshold = 1\nmetric = \"m\"\n"
+                                  "where = { \"method.lr\" = { at = \"largest\" } }\n"));
+    EXPECT_NE(e.find("15:32: claim.where.method.lr: at takes \"max\" or \"min\""), std::string::npos) << e;
+    e = joined(errors("[[claim]]\nname = \"f\"\nkind = \"at_most\"\nthreshold = 1\nmetric = \"m\"\n"
+                      "where = { arm = { at = \"max\" }, \"method.objective\" = { at = \"min\" } }\n"));
+    EXPECT_NE(e.find("claim 'f': where arm: at = \"max\" needs a number parameter"), std::string::npos) << e;
+    EXPECT_NE(e.find("claim 'f': where method.objective: at = \"min\" needs a number parameter"), std::string::npos)
+        << e;
+}
+
 TEST(ClaimKeys, ParseErrorsNameTheKeyAndItsPosition) {
     std::string e =
         joined(errors("[[claim]]\nname = \"a\"\nkind = \"at_most\"\nthreshold = 1\n"
@@ -203,7 +247,8 @@ TEST(ClaimKeys, ParseErrorsNameTheKeyAndItsPosition) {
     EXPECT_NE(e.find("31:5: claim 'd': x is for kinds increasing and decreasing"), std::string::npos) << e;
     EXPECT_NE(e.find("32:9: claim 'd': group names the column a and b are values of"), std::string::npos) << e;
     EXPECT_NE(e.find("33:8: claim.task must be an integer >= 0"), std::string::npos) << e;
-    EXPECT_NE(e.find("34:17: claim.where.arm: one operator, e.g. { gt = 0.1 } (eq ne lt le gt ge in)"),
+    EXPECT_NE(e.find("34:17: claim.where.arm: one operator, e.g. { gt = 0.1 } (eq ne lt le gt ge in; at = \"max\" or "
+                     "\"min\")"),
               std::string::npos)
         << e;
     EXPECT_NE(e.find("claim.where.dataset: lt takes a number"), std::string::npos) << e;
