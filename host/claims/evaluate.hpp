@@ -1,4 +1,5 @@
-// A claim's verdict from the rows its query returned: estimate, bootstrap 95% CI, held or not.
+// A claim's verdict from the rows its query returned: estimate, 95% CI from a bootstrap over seeds
+// (the wider of Student's t with its standard error and its percentiles), held or not.
 #pragma once
 
 #include <cstdint>
