@@ -30,12 +30,15 @@ Units units_of(const std::vector<Row>& rows) {
 // own range, so at n = 3 any three seeds pointing the same way decided the verdict, which happens 1
 // time in 4 with no effect at all (tests/unit/claims_test.cpp measures it).
 double t_half_width(const std::vector<double>& replicates, int64_t n) {
-    double mean = 0, ss = 0;
-    for (double r : replicates)
-        mean += r / double(replicates.size());
-    for (double r : replicates)
-        ss += (r - mean) * (r - mean);
-    double se = std::sqrt(ss / double(replicates.size() - 1)) * std::sqrt(double(n) / double(n - 1));
+    // Deviations from the first replicate, so that identical replicates (a statistic every resample
+    // gives alike) have a standard error of exactly 0, not a rounding residue.
+    double sum = 0, ss = 0, b = double(replicates.size());
+    for (double r : replicates) {
+        sum += r - replicates[0];
+        ss += (r - replicates[0]) * (r - replicates[0]);
+    }
+    double var = std::max(0.0, (ss - sum * sum / b) / (b - 1));
+    double se = std::sqrt(var) * std::sqrt(double(n) / double(n - 1));
     return stats::student_t_quantile(0.975, double(n - 1)) * se;
 }
 

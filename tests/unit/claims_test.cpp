@@ -112,6 +112,12 @@ TEST(Claims, TheIntervalOfAMeanIsStudentsT) {
     EXPECT_DOUBLE_EQ(v.estimate, 5.5);
     EXPECT_NEAR(v.ci_low, 5.5 - 2.262 * 0.9574, 0.06);
     EXPECT_NEAR(v.ci_high, 5.5 + 2.262 * 0.9574, 0.06);
+    // Seeds that all measured the same value: an interval of exactly that value, no rounding residue.
+    for (auto& r : rows)
+        r.value = 0.1;
+    Verdict same = evaluate({"at_least", "", "", std::nullopt, 0.0, std::nullopt}, rows);
+    EXPECT_EQ(same.ci_low, same.estimate);
+    EXPECT_EQ(same.ci_high, same.estimate);
 }
 
 // look_coarse's first claim as a rerun measured it: LOOK minus cross-entropy on the ten-digit probe
