@@ -88,6 +88,9 @@ std::optional<std::string> check_group_value(const ParamSchema& s, const std::st
     return check_value(s, *v);
 }
 
+// What a trend's x and a where's at = "max" need: a parameter whose values order as numbers.
+bool numeric(const ParamSchema& s) { return s.type == ICLR_PARAM_INT || s.type == ICLR_PARAM_FLOAT; }
+
 struct Checker {
     const Names& names;
     const ClaimSpec& claim;
@@ -109,7 +112,7 @@ struct Checker {
     void where(const ClaimFilter& w) {
         if (w.op == "at") {
             const ParamSchema* s = is_claim_run_column(w.key) ? nullptr : param("where", w.key, w.pos);
-            if (is_claim_run_column(w.key) || (s && s->type != ICLR_PARAM_INT && s->type != ICLR_PARAM_FLOAT))
+            if (is_claim_run_column(w.key) || (s && !numeric(*s)))
                 fail(w.pos, "where " + w.key + ": at = \"" + w.values.at(0).s + "\" needs a number parameter");
             return;
         }
@@ -142,7 +145,7 @@ struct Checker {
     }
     void x() {
         const ParamSchema* s = param("x", claim.x, claim.x_pos);
-        if (s && s->type != ICLR_PARAM_INT && s->type != ICLR_PARAM_FLOAT)
+        if (s && !numeric(*s))
             fail(claim.x_pos,
                  "x " + claim.x + ": a " + std::string(param_type_name(s->type)) + " parameter, not a number");
     }
