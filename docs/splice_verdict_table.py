@@ -2,12 +2,14 @@
 # Replace a README verdict table with what `iclr verify` prints now, verbatim: the first `| claim |`
 # table after the line `    iclr verify sweeps/NAME.toml --format markdown`.
 # Run: /usr/bin/python3 docs/splice_verdict_table.py NAME DB   (from the repository root; prints
-# the old table and the new one; the prose around it is yours to update)
+# the old table and the new one; the prose around it is yours to update). ICLR=path picks another
+# binary than build/bin/iclr.
+import os
 import subprocess
 import sys
 
 name, db = sys.argv[1], sys.argv[2]
-new = subprocess.run(["build/bin/iclr", "verify", f"sweeps/{name}.toml", "--db", db, "--format", "markdown"],
+new = subprocess.run([os.environ.get("ICLR", "build/bin/iclr"), "verify", f"sweeps/{name}.toml", "--db", db, "--format", "markdown"],
                      check=True, capture_output=True, text=True).stdout.rstrip("\n").split("\n")
 lines = open("README.md").read().split("\n")
 i = lines.index(f"    iclr verify sweeps/{name}.toml --format markdown")

@@ -218,6 +218,7 @@ std::string missing_key_reason(Store& store, const ClaimSpec& c) {
                              " AND f.task = " + std::to_string(*c.task), " for task " + std::to_string(*c.task))
                : missing_key(store, "final_metrics", "a final metric", c.metric, "", "");
     if (m.empty() && c.x_is_attribute()) m = missing_key(store, "attributes", "an attribute", c.x, "", "");
+    if (m.empty() && c.x_is_metric) m = missing_key(store, "final_metrics", "a final metric", c.x, "", "");
     return m;
 }
 

@@ -36,7 +36,8 @@ struct ClaimFilter {
 // where = { "method.pretrain_objective" = "vicreg", arm = ["ft", "lp"], "model.width" = { ge = 64 } }
 // (or "model.width" = { at = "max" }: the sweep's largest width, over the sweep_runs table),
 // group = "arm" (a and b's column: arm, the default, dataset, model, method or a parameter),
-// x = "model.width" (the parameter increasing/decreasing test against). Its names are checked
+// x = "model.width" (the parameter increasing/decreasing test against; x = { metric = "arc" } another
+// final metric of the same run, of the same task as the value). Its names are checked
 // against the arms and the plugins' schemas (claim_keys.cpp) before a sweep runs.
 struct ClaimSpec {
     std::string name, source, kind, sql, a, b;
@@ -47,10 +48,12 @@ struct ClaimSpec {
     std::optional<int64_t> task;
     std::vector<ClaimFilter> where;
     SourcePos group_pos, x_pos;
+    bool x_is_metric = false; // x = { metric = "..." }: x is a final metric's key
     bool from_keys() const { return !metric.empty(); }
-    // x names a run attribute (param_count: what a plugin records at run time) when it is not a
-    // SECTION.KEY parameter.
-    bool x_is_attribute() const { return !x.empty() && x.find('.') == std::string::npos; }
+    // x names a run attribute (param_count: what a plugin records at run time) when it is neither
+    // a metric nor a SECTION.KEY parameter.
+    bool x_is_attribute() const { return !x.empty() && !x_is_metric && x.find('.') == std::string::npos; }
+    bool x_is_parameter() const { return !x.empty() && !x_is_metric && !x_is_attribute(); }
 };
 
 // The SQL of a claim written with metric = "..." (and where, group, x, task).

@@ -163,7 +163,7 @@ std::vector<Diagnostic> check_claim_keys(const std::vector<SweepSpec>& arms, con
         for (const auto& w : c.where)
             check.where(w);
         if (!c.a.empty()) check.group();
-        if (!c.x.empty() && !c.x_is_attribute()) check.x(); // attributes: checked against the runs
+        if (c.x_is_parameter()) check.x(); // metrics and attributes: checked against the runs
     }
     return diags;
 }

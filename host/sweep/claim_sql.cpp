@@ -93,7 +93,10 @@ std::string claim_sql(const ClaimSpec& c) {
         cols += ", " + grp + " AS grp";
         conds += "\n  AND " + (cond.empty() ? one_of(grp, {Value::of_string(c.a), Value::of_string(c.b)}) : cond);
     }
-    if (c.x_is_attribute()) {
+    if (c.x_is_metric) { // the same task's row as the value's (NULL for a run-level metric)
+        joins += "\nJOIN final_metrics fx ON fx.run_id = r.id AND fx.key = " + quoted(c.x) + " AND fx.task IS f.task";
+        cols += ", fx.value AS x";
+    } else if (c.x_is_attribute()) {
         joins += "\nJOIN attributes px ON px.run_id = r.id AND px.key = " + quoted(c.x); // attributes are text
         cols += ", CAST(px.value AS REAL) AS x";
     } else if (!c.x.empty()) {

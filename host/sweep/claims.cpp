@@ -83,6 +83,25 @@ void read_where(ParseContext& ctx, const toml::node& v, ClaimSpec& c) {
     std::sort(c.where.begin(), c.where.end(), [](const ClaimFilter& x, const ClaimFilter& y) { return x.pos < y.pos; });
 }
 
+// x = "model.width" (a parameter), "param_count" (a run attribute) or { metric = "arc" } (another
+// final metric of the run: a trend between two measurements, not along a setting).
+void read_x(ParseContext& ctx, const toml::node& v, ClaimSpec& c) {
+    c.x_pos = ctx.pos(v);
+    const toml::table* t = v.as_table();
+    if (!t) {
+        if (auto s = text(ctx, v, "x")) c.x = *s;
+        return;
+    }
+    auto m = t->get("metric");
+    if (t->size() != 1 || !m || !m->as_string() || m->as_string()->get().empty()) {
+        ctx.err(v, "claim.x must be a parameter (\"model.width\"), a run attribute (\"param_count\") or "
+                   "{ metric = \"...\" } (a final metric's key)");
+        return;
+    }
+    c.x = m->as_string()->get();
+    c.x_is_metric = true;
+}
+
 void read_key(ParseContext& ctx, const std::string& key, const toml::node& v, ClaimSpec& c) {
     std::string* field = key == "name"     ? &c.name
                          : key == "source" ? &c.source
@@ -90,7 +109,6 @@ void read_key(ParseContext& ctx, const std::string& key, const toml::node& v, Cl
                          : key == "sql"    ? &c.sql
                          : key == "metric" ? &c.metric
                          : key == "group"  ? &c.group
-                         : key == "x"      ? &c.x
                          : key == "a"      ? &c.a
                          : key == "b"      ? &c.b
                                            : nullptr;
@@ -102,7 +120,6 @@ void read_key(ParseContext& ctx, const std::string& key, const toml::node& v, Cl
         if (auto s = text(ctx, v, key)) *field = *s;
         if (key == "sql" || key == "metric") c.sql_pos = ctx.pos(v);
         if (key == "group") c.group_pos = ctx.pos(v);
-        if (key == "x") c.x_pos = ctx.pos(v);
     } else if (num) {
         *num = number(ctx, v, key);
     } else if (key == "task") {
@@ -112,6 +129,8 @@ void read_key(ParseContext& ctx, const std::string& key, const toml::node& v, Cl
             ctx.err(v, "claim.task must be an integer >= 0 (the task whose value counts)");
     } else if (key == "where") {
         read_where(ctx, v, c);
+    } else if (key == "x") {
+        read_x(ctx, v, c);
     } else {
         ctx.err(v, "unknown key claim." + key + " (known: " + kKnownKeys + ")");
     }
@@ -154,7 +173,7 @@ void check_query(ParseContext& ctx, const toml::node& node, const ClaimSpec& c) 
     if (trend && c.x.empty())
         ctx.err(node, what + ": kind " + c.kind +
                           " needs x = \"section.key\" (the parameter the trend runs "
-                          "along) or a run attribute (x = \"param_count\")");
+                          "along), a run attribute (x = \"param_count\") or x = { metric = \"...\" }");
     if (!trend && !c.x.empty()) ctx.err(c.x_pos, what + ": x is for kinds increasing and decreasing");
     if (!c.group.empty() && c.a.empty())
         ctx.err(c.group_pos, what + ": group names the column a and b are values of; this claim has no a and b");

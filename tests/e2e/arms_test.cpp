@@ -131,8 +131,10 @@ metric = "forgeting"
 
 // x as a run attribute (param_count, which the model records when the run starts): the trend
 // along it has the same Spearman rho and CI as along the width that sets it (a monotone map keeps
-// ranks); a misspelt attribute is a no-data reason that names the nearest one.
-TEST(Arms, ATrendAlongARunAttributeMatchesTheParameterThatSetsIt) {
+// ranks); a misspelt attribute is a no-data reason that names the nearest one. x as another final
+// metric pairs each value with the same run's and task's row: a metric along itself has rho 1 over
+// exactly its own rows (8 = 4 runs x 2 tasks of acc; joining a run's tasks crosswise would give 16).
+TEST(Arms, ATrendRunsAlongARunAttributeOrAnotherFinalMetric) {
     Scratch s;
     std::string text = std::string(kThreeMethods);
     text.replace(text.find("width = 16"), 10, "width = { grid = [8, 32] }");
@@ -154,6 +156,18 @@ name = "a misspelt attribute"
 kind = "decreasing"
 metric = "forgetting"
 x = "param_cont"
+
+[[claim]]
+name = "acc along acc"
+kind = "increasing"
+metric = "acc"
+x = { metric = "acc" }
+
+[[claim]]
+name = "along a misspelt metric"
+kind = "increasing"
+metric = "forgetting"
+x = { metric = "acc_" }
 )";
     std::string file = s.write("trend.toml", text);
     ASSERT_EQ(s.run({"run", file}).code, 0);
@@ -171,6 +185,12 @@ x = "param_cont"
     EXPECT_EQ(s.count("SELECT COUNT(DISTINCT value) FROM attributes WHERE key = 'param_count'"), 2);
     EXPECT_EQ(s.sql("SELECT verdict || ': ' || reason FROM verdicts WHERE claim = 'a misspelt attribute'"),
               "no data: no finished run has an attribute 'param_cont' (did you mean 'param_count'?)");
+    EXPECT_EQ(s.sql("SELECT n || ' ' || estimate || ' ' || runs_count FROM verdicts WHERE claim = 'acc along acc'"),
+              "2 1.0 4");
+    auto rows = s.run({"verify", file, "--claim", "acc along acc", "--rows"});
+    EXPECT_TRUE(has(rows.out, "rows of claim 'acc along acc' (8):")) << rows.out;
+    EXPECT_EQ(s.sql("SELECT verdict || ': ' || reason FROM verdicts WHERE claim = 'along a misspelt metric'"),
+              "no data: no finished run has a final metric 'acc_' (did you mean 'acc'?)");
 }
 
 // `verify --claim TEXT --rows`: that claim's verdict, then the rows it was computed from (the run

@@ -114,6 +114,17 @@ TEST(ClaimKeys, AParameterGroupAndATrendQueryTheirParameters) {
     EXPECT_NE(p.find("SELECT r.id AS run_id, r.seed, CAST(px.value AS REAL) AS x, f.value"), std::string::npos) << p;
     EXPECT_NE(p.find("JOIN attributes px ON px.run_id = r.id AND px.key = 'param_count'"), std::string::npos) << p;
     EXPECT_TRUE(check_claim_keys(attr, registry()).empty()); // checked against the runs by verify
+    // x = { metric = "..." }: another final metric of the same run, the value's task's row.
+    auto metric = parse_arms_text(kBase + "[[claim]]\nname = \"m\"\nkind = \"increasing\"\nx = { metric = \"arc\" }\n"
+                                          "metric = \"probe\"\n",
+                                  "c.toml");
+    EXPECT_EQ(metric.front().claims.at(0).sql, "SELECT r.id AS run_id, r.seed, fx.value AS x, f.value\n"
+                                               "FROM runs r\n"
+                                               "JOIN final_metrics f ON f.run_id = r.id AND f.key = 'probe'\n"
+                                               "JOIN final_metrics fx ON fx.run_id = r.id AND fx.key = 'arc' AND "
+                                               "fx.task IS f.task\n"
+                                               "WHERE r.status = 'done'");
+    EXPECT_TRUE(check_claim_keys(metric, registry()).empty());
 }
 
 TEST(ClaimKeys, WhereTakesExcludesOperators) {
@@ -240,7 +251,8 @@ TEST(ClaimKeys, ParseErrorsNameTheKeyAndItsPosition) {
                       "[[claim]]\nname = \"d\"\nkind = \"at_least\"\nthreshold = 0\nmetric = \"m\"\n"
                       "x = \"method.lr\"\ngroup = \"arm\"\ntask = -1\n"
                       "where = { arm = { near = 1 }, dataset = { lt = \"a\" }, method = { in = \"b\" } }\n"
-                      "[[claim]]\nname = \"e\"\nkind = \"at_least\"\nthreshold = 0\n"));
+                      "[[claim]]\nname = \"e\"\nkind = \"at_least\"\nthreshold = 0\n"
+                      "[[claim]]\nname = \"f\"\nkind = \"increasing\"\nmetric = \"m\"\nx = { metric = 1 }\n"));
     EXPECT_NE(e.find("15:7: claim 'a': give sql or metric, not both"), std::string::npos) << e;
     EXPECT_NE(e.find("16:1: claim 'b': kind decreasing needs x = \"section.key\""), std::string::npos) << e;
     EXPECT_NE(e.find("20:1: claim 'c': group, x, task and where go with metric"), std::string::npos) << e;
@@ -254,6 +266,10 @@ TEST(ClaimKeys, ParseErrorsNameTheKeyAndItsPosition) {
     EXPECT_NE(e.find("claim.where.dataset: lt takes a number"), std::string::npos) << e;
     EXPECT_NE(e.find("claim.where.method: in takes an array"), std::string::npos) << e;
     EXPECT_NE(e.find("35:1: claim 'e' needs sql = \"SELECT ...\" or metric = \"...\""), std::string::npos) << e;
+    EXPECT_NE(e.find("43:5: claim.x must be a parameter (\"model.width\"), a run attribute (\"param_count\") or "
+                     "{ metric = \"...\" }"),
+              std::string::npos)
+        << e;
 }
 
 TEST(ClaimKeys, NamesAreCheckedAgainstTheArmsAndThePluginsSchemas) {
