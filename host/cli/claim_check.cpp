@@ -191,11 +191,11 @@ std::string missing_key(Store& store, const std::string& table, const std::strin
 std::string pooled_tasks_note(const ClaimSpec& c, const std::vector<int64_t>& run_ids) {
     if (!c.from_keys() || c.task) return "";
     std::map<int64_t, int> per_run;
-    int most = 0;
+    int most = 0, metrics = c.group_is_metric() ? 2 : 1; // group = "metric": a row for a and one for b
     for (int64_t id : run_ids)
         most = std::max(most, ++per_run[id]);
-    if (most < 2) return "";
-    return "metric '" + c.metric + "' is per task (" + std::to_string(most) +
+    if (most <= metrics) return "";
+    return "metric '" + (c.group_is_metric() ? c.a : c.metric) + "' is per task (" + std::to_string(most / metrics) +
            " rows for a run): the verdict pools every task's value; task = N picks one";
 }
 
@@ -213,10 +213,13 @@ std::string claim_notes(Store& store, const ClaimSpec& c, const std::vector<int6
 // run has it.
 std::string missing_key_reason(Store& store, const ClaimSpec& c) {
     if (!c.from_keys()) return "";
-    std::string m =
-        c.task ? missing_key(store, "final_metrics", "a final metric", c.metric,
-                             " AND f.task = " + std::to_string(*c.task), " for task " + std::to_string(*c.task))
-               : missing_key(store, "final_metrics", "a final metric", c.metric, "", "");
+    auto metric = [&](const std::string& key) {
+        return c.task ? missing_key(store, "final_metrics", "a final metric", key,
+                                    " AND f.task = " + std::to_string(*c.task), " for task " + std::to_string(*c.task))
+                      : missing_key(store, "final_metrics", "a final metric", key, "", "");
+    };
+    std::string m = c.group_is_metric() ? metric(c.a) : metric(c.metric);
+    if (m.empty() && c.group_is_metric()) m = metric(c.b);
     if (m.empty() && c.x_is_attribute()) m = missing_key(store, "attributes", "an attribute", c.x, "", "");
     if (m.empty() && c.x_is_metric) m = missing_key(store, "final_metrics", "a final metric", c.x, "", "");
     return m;

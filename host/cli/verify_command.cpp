@@ -110,7 +110,7 @@ std::pair<claims::Verdict, std::string> verdict_of(Store& store, const ClaimSpec
     if (rows.empty() && left_out > 0)
         v.reason =
             fmt::format("no runs of the sweep as written; {} row(s) of another config or profile left out", left_out);
-    else if (std::string m = rows.empty() ? missing_key_reason(store, c) : ""; !m.empty())
+    else if (std::string m = v.outcome == claims::Outcome::NoData ? missing_key_reason(store, c) : ""; !m.empty())
         v.reason = m;
     bool data = v.outcome != claims::Outcome::NoData;
     recorded.claim = c.name;

@@ -35,7 +35,8 @@ struct ClaimFilter {
 // and records): metric = "ood_accuracy" (a final metric's key), task = N (one task's value),
 // where = { "method.pretrain_objective" = "vicreg", arm = ["ft", "lp"], "model.width" = { ge = 64 } }
 // (or "model.width" = { at = "max" }: the sweep's largest width, over the sweep_runs table),
-// group = "arm" (a and b's column: arm, the default, dataset, model, method or a parameter),
+// group = "arm" (a and b's column: arm, the default, dataset, model, method or a parameter; or
+// "metric": a and b are two final metrics of the same runs, and the claim has no metric key),
 // x = "model.width" (the parameter increasing/decreasing test against; x = { metric = "arc" } another
 // final metric of the same run, of the same task as the value). Its names are checked
 // against the arms and the plugins' schemas (claim_keys.cpp) before a sweep runs.
@@ -49,7 +50,8 @@ struct ClaimSpec {
     std::vector<ClaimFilter> where;
     SourcePos group_pos, x_pos;
     bool x_is_metric = false; // x = { metric = "..." }: x is a final metric's key
-    bool from_keys() const { return !metric.empty(); }
+    bool group_is_metric() const { return group == "metric"; }
+    bool from_keys() const { return !metric.empty() || group_is_metric(); }
     // x names a run attribute (param_count: what a plugin records at run time) when it is neither
     // a metric nor a SECTION.KEY parameter.
     bool x_is_attribute() const { return !x.empty() && !x_is_metric && x.find('.') == std::string::npos; }

@@ -162,8 +162,8 @@ std::vector<Diagnostic> check_claim_keys(const std::vector<SweepSpec>& arms, con
         Checker check{names, c, diags};
         for (const auto& w : c.where)
             check.where(w);
-        if (!c.a.empty()) check.group();
-        if (c.x_is_parameter()) check.x(); // metrics and attributes: checked against the runs
+        if (!c.a.empty() && !c.group_is_metric()) check.group(); // metric keys: checked against the runs
+        if (c.x_is_parameter()) check.x();                       // metrics and attributes: checked against the runs
     }
     return diags;
 }

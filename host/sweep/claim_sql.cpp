@@ -1,5 +1,6 @@
 // The query a [[claim]] written with metric = "..." stands for: a row per finished run, its final
-// value of the metric, the run's seed, and the group or x the kind needs.
+// value of the metric, the run's seed, and the group or x the kind needs (with group = "metric", a
+// row per run for each of the two metrics a and b).
 #include <cmath>
 #include <optional>
 
@@ -87,7 +88,11 @@ std::string claim_sql(const ClaimSpec& c) {
         return alias + ".value";
     };
     std::string cols = "r.id AS run_id, r.seed";
-    if (!c.a.empty()) {
+    std::string key = " = " + quoted(c.metric);
+    if (c.group_is_metric()) { // a row per run and metric, labelled by its key
+        key = " IN (" + quoted(c.a) + ", " + quoted(c.b) + ")";
+        cols += ", f.key AS grp";
+    } else if (!c.a.empty()) {
         std::string g = c.group.empty() ? "arm" : c.group, cond;
         std::string grp = is_claim_run_column(g) ? "r." + g : parameter_group(param("g", g), c, cond);
         cols += ", " + grp + " AS grp";
@@ -108,8 +113,7 @@ std::string claim_sql(const ClaimSpec& c) {
         conds += "\n  AND " + condition(e, w);
     }
     std::string task = c.task ? " AND f.task = " + std::to_string(*c.task) : "";
-    return "SELECT " + cols +
-           ", f.value\nFROM runs r\nJOIN final_metrics f ON f.run_id = r.id AND f.key = " + quoted(c.metric) + task +
+    return "SELECT " + cols + ", f.value\nFROM runs r\nJOIN final_metrics f ON f.run_id = r.id AND f.key" + key + task +
            joins + "\nWHERE r.status = 'done'" + conds;
 }
 

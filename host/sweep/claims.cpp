@@ -159,11 +159,14 @@ void check_kind(ParseContext& ctx, const toml::node& node, const ClaimSpec& c) {
 // A claim is its SQL, or the keys that say which final metric of which runs (claim_sql.cpp).
 void check_query(ParseContext& ctx, const toml::node& node, const ClaimSpec& c) {
     std::string what = "claim '" + c.name + "'";
-    if (c.sql.empty() && c.metric.empty())
+    if (c.sql.empty() && !c.from_keys())
         ctx.err(node, what + " needs sql = \"SELECT ...\" or metric = \"...\" (a final metric's key)");
     if (!c.sql.empty() && !c.metric.empty())
         ctx.err(c.sql_pos, what + ": give sql or metric, not both (metric writes the query for you)");
-    if (c.metric.empty()) {
+    if (c.group_is_metric() && !c.metric.empty())
+        ctx.err(c.group_pos, what + ": with group = \"metric\", a and b are the two final metrics compared; "
+                                    "drop metric = \"...\"");
+    if (!c.sql.empty() || !c.from_keys()) {
         if (!c.group.empty() || !c.x.empty() || c.task || !c.where.empty())
             ctx.err(node, what + ": group, x, task and where go with metric = \"...\"; a query written in sql "
                                  "selects its own rows");
@@ -190,7 +193,10 @@ ClaimSpec read_claim(ParseContext& ctx, const toml::table& t, const toml::node& 
         ctx.err(e, "claim '" + c.name + "' needs kind = \"...\"");
     else
         check_kind(ctx, e, c);
-    if (c.from_keys() && c.sql.empty()) c.sql = claim_sql(c);
+    if (c.from_keys() && c.sql.empty()) {
+        c.sql = claim_sql(c);
+        if (c.metric.empty()) c.sql_pos = c.group_pos; // group = "metric": the keys that wrote it
+    }
     return c;
 }
 

@@ -193,6 +193,55 @@ x = { metric = "acc_" }
               "no data: no finished run has a final metric 'acc_' (did you mean 'acc'?)");
 }
 
+// group = "metric": a and b are two final metrics of the same runs, compared paired by seed; the
+// same verdict, figures and runs as the query written by hand. A misspelt b is a no-data reason
+// naming the nearest key, though a's rows are there.
+TEST(Arms, TwoMetricsOfTheSameRunsCompareAsGroups) {
+    Scratch s;
+    std::string text = std::string(kThreeMethods);
+    text = text.substr(0, text.find("[[claim]]")) + R"(
+[[claim]]
+name = "keys"
+kind = "greater"
+group = "metric"
+a = "acc"
+b = "forgetting_task"
+task = 0
+where = { arm = "finetune" }
+
+[[claim]]
+name = "sql"
+kind = "greater"
+a = "acc"
+b = "forgetting_task"
+sql = """
+SELECT r.id AS run_id, r.seed, f.key AS grp, f.value FROM runs r
+JOIN final_metrics f ON f.run_id = r.id AND f.key IN ('acc', 'forgetting_task') AND f.task = 0
+WHERE r.status = 'done' AND r.arm = 'finetune'
+"""
+
+[[claim]]
+name = "misspelt b"
+kind = "greater"
+group = "metric"
+a = "acc"
+b = "forgeting_task"
+where = { arm = "finetune" }
+)";
+    std::string file = s.write("metrics.toml", text);
+    ASSERT_EQ(s.run({"run", file}).code, 0);
+    ASSERT_EQ(s.run({"verify", file}).code, 0);
+    auto figures = [&](const std::string& claim) {
+        return s.sql("SELECT verdict || ' ' || n || ' ' || estimate || ' ' || ci_low || ' ' || ci_high || ' ' || "
+                     "runs_count || ' ' || runs_sha256 FROM verdicts WHERE claim = ?1",
+                     {claim});
+    };
+    EXPECT_EQ(figures("keys"), figures("sql"));
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM verdicts WHERE claim = 'keys' AND n = 2 AND runs_count = 2"), 1);
+    EXPECT_EQ(s.sql("SELECT verdict || ': ' || reason FROM verdicts WHERE claim = 'misspelt b'"),
+              "no data: no finished run has a final metric 'forgeting_task' (did you mean 'forgetting_task'?)");
+}
+
 // `verify --claim TEXT --rows`: that claim's verdict, then the rows it was computed from (the run
 // ids the database holds for it); a text no claim has, or --rows with json, is a one-line error.
 TEST(Arms, VerifyPrintsTheRowsOfTheClaimsItIsAskedFor) {

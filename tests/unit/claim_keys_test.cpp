@@ -125,6 +125,17 @@ TEST(ClaimKeys, AParameterGroupAndATrendQueryTheirParameters) {
                                                "fx.task IS f.task\n"
                                                "WHERE r.status = 'done'");
     EXPECT_TRUE(check_claim_keys(metric, registry()).empty());
+    // group = "metric": a row per run for each of two final metrics, labelled by its key.
+    auto two = parse_arms_text(kBase + "[[claim]]\nname = \"two\"\nkind = \"less\"\ngroup = \"metric\"\n"
+                                       "a = \"rank_metabu\"\nb = \"rank_random\"\nwhere = { arm = \"ft\" }\n",
+                               "c.toml");
+    EXPECT_EQ(two.front().claims.at(0).sql, "SELECT r.id AS run_id, r.seed, f.key AS grp, f.value\n"
+                                            "FROM runs r\n"
+                                            "JOIN final_metrics f ON f.run_id = r.id AND f.key IN ('rank_metabu', "
+                                            "'rank_random')\n"
+                                            "WHERE r.status = 'done'\n"
+                                            "  AND r.arm = 'ft'");
+    EXPECT_TRUE(check_claim_keys(two, registry()).empty()); // metric keys: checked against the runs
 }
 
 TEST(ClaimKeys, WhereTakesExcludesOperators) {
@@ -252,7 +263,9 @@ TEST(ClaimKeys, ParseErrorsNameTheKeyAndItsPosition) {
                       "x = \"method.lr\"\ngroup = \"arm\"\ntask = -1\n"
                       "where = { arm = { near = 1 }, dataset = { lt = \"a\" }, method = { in = \"b\" } }\n"
                       "[[claim]]\nname = \"e\"\nkind = \"at_least\"\nthreshold = 0\n"
-                      "[[claim]]\nname = \"f\"\nkind = \"increasing\"\nmetric = \"m\"\nx = { metric = 1 }\n"));
+                      "[[claim]]\nname = \"f\"\nkind = \"increasing\"\nmetric = \"m\"\nx = { metric = 1 }\n"
+                      "[[claim]]\nname = \"g\"\nkind = \"less\"\na = \"m1\"\nb = \"m2\"\nmetric = \"m\"\n"
+                      "group = \"metric\"\n"));
     EXPECT_NE(e.find("15:7: claim 'a': give sql or metric, not both"), std::string::npos) << e;
     EXPECT_NE(e.find("16:1: claim 'b': kind decreasing needs x = \"section.key\""), std::string::npos) << e;
     EXPECT_NE(e.find("20:1: claim 'c': group, x, task and where go with metric"), std::string::npos) << e;
@@ -266,6 +279,10 @@ TEST(ClaimKeys, ParseErrorsNameTheKeyAndItsPosition) {
     EXPECT_NE(e.find("claim.where.dataset: lt takes a number"), std::string::npos) << e;
     EXPECT_NE(e.find("claim.where.method: in takes an array"), std::string::npos) << e;
     EXPECT_NE(e.find("35:1: claim 'e' needs sql = \"SELECT ...\" or metric = \"...\""), std::string::npos) << e;
+    EXPECT_NE(e.find("50:9: claim 'g': with group = \"metric\", a and b are the two final metrics compared; drop "
+                     "metric = \"...\""),
+              std::string::npos)
+        << e;
     EXPECT_NE(e.find("43:5: claim.x must be a parameter (\"model.width\"), a run attribute (\"param_count\") or "
                      "{ metric = \"...\" }"),
               std::string::npos)
