@@ -65,8 +65,12 @@ TEST(Readme, EveryVerdictTableListsItsSweepsClaimsAsTheyAreNow) {
             ASSERT_EQ(row.size(), header.size()) << sweep << ": " << line;
             ASSERT_LT(k, claims.size()) << sweep << ": the table has a claim the sweep does not: " << row[0];
             EXPECT_EQ(row[0], claims[k].name) << sweep << " claim " << k + 1;
-            if (kind < int(row.size())) EXPECT_EQ(row[size_t(kind)], claims[k].kind) << sweep << ": " << row[0];
-            if (source < int(row.size())) EXPECT_EQ(row[size_t(source)], claims[k].source) << sweep << ": " << row[0];
+            if (kind < int(row.size())) {
+                EXPECT_EQ(row[size_t(kind)], claims[k].kind) << sweep << ": " << row[0];
+            }
+            if (source < int(row.size())) {
+                EXPECT_EQ(row[size_t(source)], claims[k].source) << sweep << ": " << row[0];
+            }
             const std::string& v = row[size_t(verdict)];
             EXPECT_TRUE(v == "held" || v == "not held" || v == "inconclusive" || v.rfind("no data", 0) == 0)
                 << sweep << ": " << v;
