@@ -128,14 +128,14 @@ void share_sweep_runs(Store& store, const std::optional<std::set<int64_t>>& curr
 std::vector<claims::Row> rows_of(const ResultSet& all, const std::optional<std::set<int64_t>>& current,
                                  std::vector<int64_t>& run_ids, size_t& left_out) {
     ResultSet rs = rows_of_runs(all, current, &left_out);
-    int v = column(rs, {"value"}), x = column(rs, {"x"}), g = column(rs, {"grp", "arm"}), s = column(rs, {"seed"}),
-        r = column(rs, {"run_id"}), base = column(rs, {"base_run_id"});
+    int v = column(rs, {"value"}), x = column(rs, {"x"}), g = column(rs, {"grp", "arm"}), s = column(rs, {"seed"});
     std::vector<claims::Row> rows;
     for (size_t i = 0; i < rs.rows.size(); ++i) {
         auto cell = [&](int c) { return c >= 0 && !rs.is_null[i][size_t(c)] ? &rs.rows[i][size_t(c)] : nullptr; };
-        // A paired row (a difference of two runs) names both: both are runs the verdict used.
-        for (int c : {r, base})
-            if (cell(c)) run_ids.push_back(std::strtoll(cell(c)->c_str(), nullptr, 10));
+        // A paired row (a difference of two runs) names both, an averaged row each of its runs:
+        // all are runs the verdict used.
+        for (int64_t id : runs_of_row(rs, i))
+            run_ids.push_back(id);
         if (!cell(v)) continue; // NULL (or NaN) values carry no number to test
         claims::Row row;
         row.value = std::strtod(cell(v)->c_str(), nullptr);

@@ -126,7 +126,7 @@ std::pair<claims::Verdict, std::string> verdict_of(Store& store, const ClaimSpec
     recorded.verdict = claims::to_string(v.outcome);
     recorded.reason = v.reason;
     recorded.run_ids = std::move(run_ids);
-    recorded.has_run_ids = column(rs, {"run_id"}) >= 0;
+    recorded.has_run_ids = names_runs(rs);
     record_verdict(store, recorded);
     return {v, note};
 }

@@ -259,18 +259,33 @@ ResultSet result_of(Statement& st, bool precise) {
     return rs;
 }
 
+std::vector<int64_t> runs_of_row(const ResultSet& rs, size_t row) {
+    std::vector<int64_t> ids;
+    for (size_t c = 0; c < rs.columns.size(); ++c) {
+        const std::string& name = rs.columns[c];
+        if (rs.is_null[row][c] || (name != "run_id" && name != "base_run_id" && name != "run_ids")) continue;
+        const std::string& cell = rs.rows[row][c];
+        for (size_t at = 0; at < cell.size();) { // one id, or run_ids' comma-separated list
+            size_t comma = std::min(cell.find(',', at), cell.size());
+            ids.push_back(std::strtoll(cell.c_str() + at, nullptr, 10));
+            at = comma + 1;
+        }
+    }
+    return ids;
+}
+
+bool names_runs(const ResultSet& rs) {
+    return std::any_of(rs.columns.begin(), rs.columns.end(),
+                       [](const std::string& c) { return c == "run_id" || c == "run_ids"; });
+}
+
 ResultSet rows_of_runs(const ResultSet& rs, const std::optional<std::set<int64_t>>& runs, size_t* left_out) {
     if (!runs) return rs;
-    std::vector<size_t> ids;
-    for (size_t c = 0; c < rs.columns.size(); ++c)
-        if (rs.columns[c] == "run_id" || rs.columns[c] == "base_run_id") ids.push_back(c);
     ResultSet out;
     out.columns = rs.columns;
     for (size_t r = 0; r < rs.rows.size(); ++r) {
-        bool keep = std::all_of(ids.begin(), ids.end(), [&](size_t c) {
-            return rs.is_null[r][c] || runs->count(std::strtoll(rs.rows[r][c].c_str(), nullptr, 10)) > 0;
-        });
-        if (!keep) {
+        std::vector<int64_t> ids = runs_of_row(rs, r);
+        if (!std::all_of(ids.begin(), ids.end(), [&](int64_t id) { return runs->count(id) > 0; })) {
             if (left_out) ++*left_out;
             continue;
         }

@@ -28,9 +28,15 @@ void stream_query(Store& store, const std::string& sql, bool precise,
 // A prepared statement's rows (the host's own SQL, with bound values), cells as run_query makes them.
 ResultSet result_of(Statement& st, bool precise);
 
-// The rows of a query that belong to `runs`: a row whose `run_id` cell, or `base_run_id` cell (a
-// row pairing two runs), names a run outside it is left out and counted in *left_out. NULL cells
-// and queries without those columns keep every row; nullopt keeps everything.
+// The runs a result row names: its `run_id` cell, its `base_run_id` cell (a row pairing two runs)
+// and each id in its `run_ids` cell (a row averaging runs: GROUP_CONCAT(r.id), comma-separated).
+// NULL cells name none.
+std::vector<int64_t> runs_of_row(const ResultSet& rs, size_t row);
+// Whether a query's rows say which runs they come from (a run_id or run_ids column).
+bool names_runs(const ResultSet& rs);
+
+// The rows of a query that belong to `runs`: a row naming a run outside it (runs_of_row) is left
+// out and counted in *left_out. Rows naming no run keep; nullopt keeps everything.
 ResultSet rows_of_runs(const ResultSet& rs, const std::optional<std::set<int64_t>>& runs, size_t* left_out = nullptr);
 
 } // namespace iclr

@@ -155,7 +155,7 @@ CREATE TABLE verdicts (
     estimate REAL, ci_low REAL, ci_high REAL,
     verdict TEXT NOT NULL CHECK (verdict IN ('held','not held','inconclusive','no data')),
     reason TEXT,
-    runs_count INTEGER,            -- runs the query's run_id column named (NULL without one)
+    runs_count INTEGER,            -- runs its rows named: run_id, base_run_id, run_ids (NULL: none)
     runs_sha256 TEXT,              -- of their keys, sorted
     iclr_version TEXT, git_commit TEXT,
     created_at TEXT NOT NULL

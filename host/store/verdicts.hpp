@@ -15,7 +15,7 @@ struct VerdictRow {
     int64_t n = 0;
     std::optional<double> estimate, ci_low, ci_high; // none for "no data"
     std::string verdict, reason;
-    std::vector<int64_t> run_ids; // from the query's run_id column; empty when it has none
+    std::vector<int64_t> run_ids; // the runs its rows name (runs_of_row); empty when none does
     bool has_run_ids = false;
     std::string git_commit;
     std::string variant; // the flags, as SweepVariant::arguments() writes them

@@ -242,6 +242,36 @@ where = { arm = "finetune" }
               "no data: no finished run has a final metric 'forgeting_task' (did you mean 'forgetting_task'?)");
 }
 
+// A row that averages runs names them all in run_ids (GROUP_CONCAT): the verdict records every
+// run it used, not one per row, and a row averaging in a run that is not a trial of the sweep as
+// written (a variant's, in the same database) is left out, as a run_id row would be.
+TEST(Arms, ARowAveragingRunsNamesThemAllInRunIds) {
+    Scratch s;
+    std::string text = std::string(kThreeMethods);
+    text = text.substr(0, text.find("[[claim]]")) + R"(
+[[claim]]
+name = "every arm forgets at least nothing, averaged over its seeds"
+kind = "at_least"
+threshold = -1.0
+sql = """
+SELECT GROUP_CONCAT(r.id) AS run_ids, AVG(f.value) AS value
+FROM runs r JOIN final_metrics f ON f.run_id = r.id AND f.key = 'forgetting'
+WHERE r.status = 'done' GROUP BY r.arm
+"""
+)";
+    std::string file = s.write("avg.toml", text);
+    ASSERT_EQ(s.run({"run", file}).code, 0);
+    ASSERT_EQ(s.run({"verify", file}).code, 0);
+    // 2 rows (finetune's 2 runs, replay's 4; multitask trains its tasks at once: no forgetting).
+    EXPECT_EQ(s.sql("SELECT n || ' ' || runs_count FROM verdicts"), "2 6");
+    ASSERT_EQ(s.run({"run", file, "--set", "method.lr=0.1"}).code, 0);
+    auto v = s.run({"verify", file, "--set", "method.lr=0.1"});
+    ASSERT_EQ(v.code, 0) << v.out;
+    // Each arm's row now averages the first config's runs too: both are left out.
+    EXPECT_TRUE(has(v.out, "left out 2 row(s) of runs that are not trials of")) << v.out;
+    EXPECT_EQ(s.sql("SELECT verdict FROM verdicts ORDER BY id DESC LIMIT 1"), "no data");
+}
+
 // `verify --claim TEXT --rows`: that claim's verdict, then the rows it was computed from (the run
 // ids the database holds for it); a text no claim has, or --rows with json, is a one-line error.
 TEST(Arms, VerifyPrintsTheRowsOfTheClaimsItIsAskedFor) {

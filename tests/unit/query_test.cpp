@@ -81,3 +81,24 @@ TEST(Query, SqlErrorsAreUserErrors) {
     EXPECT_NE(refusal(*s, "SELEC 1").find("SQL error"), std::string::npos);
     EXPECT_NE(refusal(*s, "SELECT * FROM nope").find("no such table: nope"), std::string::npos);
 }
+
+// The runs a claim's or plot's row names: run_id, base_run_id, and each id of a run_ids list (a
+// row averaging runs); a row naming any run outside the sweep's is left out and counted.
+TEST(Query, ARowNamesItsRunsByIdPairOrList) {
+    test::TempDir dir;
+    { Store::open_write(dir.file("r.db")); }
+    auto s = Store::open_read(dir.file("r.db"));
+    auto rs = run_query(*s,
+                        "SELECT 1 AS run_id, 2 AS base_run_id, '3,4,5' AS run_ids UNION ALL "
+                        "SELECT 6, NULL, '7' UNION ALL SELECT NULL, NULL, NULL",
+                        true);
+    EXPECT_EQ(runs_of_row(rs, 0), (std::vector<int64_t>{1, 2, 3, 4, 5}));
+    EXPECT_EQ(runs_of_row(rs, 1), (std::vector<int64_t>{6, 7}));
+    EXPECT_TRUE(runs_of_row(rs, 2).empty());
+    size_t left_out = 0;
+    auto kept = rows_of_runs(rs, std::set<int64_t>{1, 2, 3, 4, 6, 7}, &left_out); // 5 is not one of them
+    EXPECT_EQ(kept.rows.size(), 2u);
+    EXPECT_EQ(kept.rows[0][0], "6");
+    EXPECT_EQ(left_out, 1u);
+    EXPECT_TRUE(names_runs(rs));
+}
