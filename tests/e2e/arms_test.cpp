@@ -49,6 +49,20 @@ b = "finetune"
 sql = "SELECT r.id AS run_id, r.seed, r.arm, f.value FROM runs r JOIN final_metrics f ON f.run_id = r.id AND f.key = 'forgetting'"
 )";
 
+// The three-method sweep with `claims` in place of its own.
+std::string with_claims(const std::string& claims) {
+    std::string text = kThreeMethods;
+    return text.substr(0, text.find("[[claim]]")) + claims;
+}
+
+// A claim's latest verdict, its figures and the runs it used, as one text to compare two claims by.
+std::string figures(const Scratch& s, const std::string& claim) {
+    return s.sql("SELECT verdict || ' ' || n || ' ' || IFNULL(estimate, '-') || ' ' || IFNULL(ci_low, '-') || ' ' || "
+                 "IFNULL(ci_high, '-') || ' ' || IFNULL(runs_count, '-') || ' ' || IFNULL(runs_sha256, '-') FROM "
+                 "verdicts WHERE claim = ?1 ORDER BY id DESC LIMIT 1",
+                 {claim});
+}
+
 } // namespace
 
 TEST(Arms, ThreeMethodPluginsPlanRunAndVerifyInOneSweep) {
@@ -102,12 +116,8 @@ metric = "forgeting"
     ASSERT_EQ(s.run({"run", file}).code, 0);
     auto verify = s.run({"verify", file, "--format", "csv"});
     ASSERT_EQ(verify.code, 0) << verify.out;
-    auto figures = [&](const std::string& claim) {
-        return s.sql("SELECT n || ' ' || estimate || ' ' || ci_low || ' ' || ci_high || ' ' || verdict FROM verdicts "
-                     "WHERE claim = ?1",
-                     {claim});
-    };
-    EXPECT_EQ(figures("replay forgets less than finetune, as keys"), figures("replay forgets less than finetune"));
+    EXPECT_EQ(figures(s, "replay forgets less than finetune, as keys"),
+              figures(s, "replay forgets less than finetune"));
     EXPECT_EQ(s.count("SELECT COUNT(DISTINCT runs_sha256) FROM verdicts WHERE claim LIKE 'replay forgets less%' "
                       "AND runs_count = 6"),
               1); // the same six runs (multitask logs no forgetting)
@@ -172,12 +182,7 @@ x = { metric = "acc_" }
     std::string file = s.write("trend.toml", text);
     ASSERT_EQ(s.run({"run", file}).code, 0);
     ASSERT_EQ(s.run({"verify", file}).code, 0);
-    auto figures = [&](const std::string& claim) {
-        return s.sql("SELECT n || ' ' || estimate || ' ' || ci_low || ' ' || ci_high || ' ' || runs_sha256 FROM "
-                     "verdicts WHERE claim = ?1",
-                     {claim});
-    };
-    EXPECT_EQ(figures("along parameters"), figures("along width"));
+    EXPECT_EQ(figures(s, "along parameters"), figures(s, "along width"));
     EXPECT_EQ(s.count("SELECT COUNT(*) FROM verdicts WHERE claim = 'along parameters' AND runs_count = 4 AND n = 2 AND "
                       "estimate < 0 AND sql "
                       "LIKE '%JOIN attributes px ON px.run_id = r.id AND px.key = ''param_count''%'"),
@@ -198,8 +203,7 @@ x = { metric = "acc_" }
 // naming the nearest key, though a's rows are there.
 TEST(Arms, TwoMetricsOfTheSameRunsCompareAsGroups) {
     Scratch s;
-    std::string text = std::string(kThreeMethods);
-    text = text.substr(0, text.find("[[claim]]")) + R"(
+    std::string file = s.write("metrics.toml", with_claims(R"(
 [[claim]]
 name = "keys"
 kind = "greater"
@@ -227,16 +231,10 @@ group = "metric"
 a = "acc"
 b = "forgeting_task"
 where = { arm = "finetune" }
-)";
-    std::string file = s.write("metrics.toml", text);
+)"));
     ASSERT_EQ(s.run({"run", file}).code, 0);
     ASSERT_EQ(s.run({"verify", file}).code, 0);
-    auto figures = [&](const std::string& claim) {
-        return s.sql("SELECT verdict || ' ' || n || ' ' || estimate || ' ' || ci_low || ' ' || ci_high || ' ' || "
-                     "runs_count || ' ' || runs_sha256 FROM verdicts WHERE claim = ?1",
-                     {claim});
-    };
-    EXPECT_EQ(figures("keys"), figures("sql"));
+    EXPECT_EQ(figures(s, "keys"), figures(s, "sql"));
     EXPECT_EQ(s.count("SELECT COUNT(*) FROM verdicts WHERE claim = 'keys' AND n = 2 AND runs_count = 2"), 1);
     EXPECT_EQ(s.sql("SELECT verdict || ': ' || reason FROM verdicts WHERE claim = 'misspelt b'"),
               "no data: no finished run has a final metric 'forgeting_task' (did you mean 'forgetting_task'?)");
@@ -247,8 +245,7 @@ where = { arm = "finetune" }
 // written (a variant's, in the same database) is left out, as a run_id row would be.
 TEST(Arms, ARowAveragingRunsNamesThemAllInRunIds) {
     Scratch s;
-    std::string text = std::string(kThreeMethods);
-    text = text.substr(0, text.find("[[claim]]")) + R"(
+    std::string file = s.write("avg.toml", with_claims(R"(
 [[claim]]
 name = "every arm forgets at least nothing, averaged over its seeds"
 kind = "at_least"
@@ -258,8 +255,7 @@ SELECT GROUP_CONCAT(r.id) AS run_ids, AVG(f.value) AS value
 FROM runs r JOIN final_metrics f ON f.run_id = r.id AND f.key = 'forgetting'
 WHERE r.status = 'done' GROUP BY r.arm
 """
-)";
-    std::string file = s.write("avg.toml", text);
+)"));
     ASSERT_EQ(s.run({"run", file}).code, 0);
     ASSERT_EQ(s.run({"verify", file}).code, 0);
     // 2 rows (finetune's 2 runs, replay's 4; multitask trains its tasks at once: no forgetting).
