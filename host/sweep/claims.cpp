@@ -173,7 +173,7 @@ void check_query(ParseContext& ctx, const toml::node& node, const ClaimSpec& c) 
         return;
     }
     bool trend = c.kind == "increasing" || c.kind == "decreasing";
-    if (trend && c.x.empty())
+    if (trend && c.x.empty() && c.x_pos.line <= 0) // a malformed x is reported where it is written
         ctx.err(node, what + ": kind " + c.kind +
                           " needs x = \"section.key\" (the parameter the trend runs "
                           "along), a run attribute (x = \"param_count\") or x = { metric = \"...\" }");

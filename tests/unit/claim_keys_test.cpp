@@ -283,6 +283,7 @@ TEST(ClaimKeys, ParseErrorsNameTheKeyAndItsPosition) {
                      "metric = \"...\""),
               std::string::npos)
         << e;
+    EXPECT_EQ(e.find("claim 'f': kind increasing needs x"), std::string::npos) << e; // said once, at the x
     EXPECT_NE(e.find("43:5: claim.x must be a parameter (\"model.width\"), a run attribute (\"param_count\") or "
                      "{ metric = \"...\" }"),
               std::string::npos)
