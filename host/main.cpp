@@ -11,6 +11,7 @@
 #include <fmt/core.h>
 
 #include "cli/commands.hpp"
+#include "common/build_info.hpp"
 #include "common/errors.hpp"
 #include "common/process.hpp"
 #include "plugin/plugin_registry.hpp"
@@ -285,7 +286,7 @@ int main(int argc, char** argv) {
         return iclr::probe_main(std::vector<std::string>(argv + 2, argv + argc));
 
     CLI::App app{"iclr: rerun ICLR 2022 findings as small, reproducible experiments"};
-    app.set_version_flag("--version", ICLR_VERSION);
+    app.set_version_flag("--version", iclr::iclr_build());
     app.require_subcommand(1);
     Cli cli;
     cli.add_to(app);

@@ -49,8 +49,8 @@ void print_header(std::string& out, const RunDetails& d) {
                        or_dash(d.host), or_dash(d.threads), or_dash(d.device), or_dash(d.torch_version));
     out += fmt::format("kernels {}\n", or_dash(d.kernels));
     if (!d.slurm_attempt.empty()) out += fmt::format("slurm: from journal {} (iclr sync)\n", d.slurm_attempt);
-    out += fmt::format("git {}{}\n", or_dash(d.git_commit),
-                       d.git_dirty < 0 ? "" : (d.git_dirty ? " (dirty)" : " (clean)"));
+    out += fmt::format("git {}{}  iclr {}\n", or_dash(d.git_commit),
+                       d.git_dirty < 0 ? "" : (d.git_dirty ? " (dirty)" : " (clean)"), or_dash(d.iclr_build));
     if (!d.exit_code.empty() || !d.signal.empty())
         out += fmt::format("worker exit code {}  signal {}\n", or_dash(d.exit_code), or_dash(d.signal));
     if (!d.error.empty()) out += fmt::format("error: {}\n", d.error);
@@ -93,6 +93,7 @@ std::string as_json(const RunDetails& d) {
                                                            {"torch_version", &d.torch_version},
                                                            {"kernels", &d.kernels},
                                                            {"git_commit", &d.git_commit},
+                                                           {"iclr_build", &d.iclr_build},
                                                            {"config_toml", &d.config_toml},
                                                            {"error", &d.error},
                                                            {"exit_code", &d.exit_code},

@@ -64,6 +64,8 @@ SELECT 'git commit' AS what, COALESCE(git_commit, '?') || CASE git_dirty WHEN 1 
        COUNT(*) AS runs
   FROM r GROUP BY 2
 UNION ALL
+SELECT 'iclr build', COALESCE(s.iclr_version, '?'), COUNT(*) FROM r JOIN sweeps s ON s.id = r.sweep_id GROUP BY 2
+UNION ALL
 SELECT 'plugin ' || j.key, json_extract(j.value, '$.name') || ' ' || json_extract(j.value, '$.version') || ' '
        || substr(json_extract(j.value, '$.sha256'), 1, 12), COUNT(*)
   FROM r, json_each(r.plugins_json) j WHERE json_valid(r.plugins_json) GROUP BY 1, 2

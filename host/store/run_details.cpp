@@ -28,6 +28,7 @@ void read_row(Statement& st, RunDetails& d) {
     d.sweep_source = text(29);
     d.arm = text(30);
     d.kernels = text(31);
+    d.iclr_build = text(32);
 }
 
 } // namespace
@@ -39,7 +40,7 @@ std::optional<RunDetails> load_run_details(Store& store, const std::string& id_o
         "SELECT r.id, r.key, r.status, s.name, r.sweep_id, r.dataset, r.model, r.method, r.seed, r.created_at, "
         "r.started_at, r.finished_at, r.duration_s, r.attempts, r.worker_pid, r.host, r.threads, r.device, "
         "r.torch_version, r.git_commit, r.git_dirty, r.config_toml, r.plugins_json, r.error, r.log_tail, "
-        "r.exit_code, r.signal, r.diverged_step, s.profile, s.source, r.arm, r.kernels "
+        "r.exit_code, r.signal, r.diverged_step, s.profile, s.source, r.arm, r.kernels, s.iclr_version "
         "FROM runs r JOIN sweeps s ON s.id = r.sweep_id WHERE r.id = ?1 OR r.key LIKE ?2 || '%' ORDER BY r.id LIMIT 2");
     char* end = nullptr;
     long long id = std::strtoll(id_or_key.c_str(), &end, 10);

@@ -18,6 +18,7 @@ struct RunDetails {
         error, log_tail, exit_code, signal, diverged_step;
     std::string kernels;       // the worker's BLAS and ATen kernel sets; "" for runs before schema 7
     std::string arm;           // the [[arm]] the run belongs to; "" when its sweep has none
+    std::string iclr_build;    // the build of iclr whose sweep invocation ran it (sweeps.iclr_version)
     std::string sweep_profile; // the [profile.*] the sweep ran with; "" for none
     std::string sweep_source;  // the sweep's text as run (with any --set overrides appended)
     std::string slurm_attempt; // "<run folder>/<journal>@<offset>" when `iclr sync` brought it in; else ""

@@ -62,6 +62,7 @@ void diff_provenance(RunDiff& d) {
         {"status", d.a.status, d.b.status},
         {"git commit", d.a.git_commit, d.b.git_commit},
         {"git tree", dirty(d.a.git_dirty), dirty(d.b.git_dirty)},
+        {"iclr build", d.a.iclr_build, d.b.iclr_build},
         {"host", d.a.host, d.b.host},
         {"threads", d.a.threads, d.b.threads},
         {"device", d.a.device, d.b.device},

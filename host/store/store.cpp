@@ -5,6 +5,7 @@
 #include <cmath>
 #include <filesystem>
 
+#include "common/build_info.hpp"
 #include "common/values.hpp"
 #include "store/schema.hpp"
 #include "store/sql_stats.hpp"
@@ -85,7 +86,7 @@ int64_t Store::add_sweep(const SweepRecord& s) {
                       "VALUES(?,?,?,?,?,?,?,?,?,?)");
     st.bind(1, s.name).bind(2, s.file).bind(3, s.profile).bind(4, s.source).bind(5, s.source_sha256).bind(6, now_iso());
     st.bind_or_null(7, s.git_commit).bind_flag(8, s.git_dirty);
-    st.bind(9, s.host).bind(10, std::string(ICLR_VERSION));
+    st.bind(9, s.host).bind(10, std::string(iclr_build()));
     st.run();
     return sqlite3_last_insert_rowid(db_);
 }

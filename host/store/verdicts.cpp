@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "common/build_info.hpp"
 #include "common/file_hash.hpp"
 
 namespace iclr {
@@ -41,7 +42,7 @@ void record_verdict(Store& store, const VerdictRow& v) {
             st.bind_null(8 + i);
     }
     st.bind(11, v.verdict).bind_or_null(12, v.reason).bind_or_null(13, runs_count).bind_or_null(14, runs_sha);
-    st.bind(15, std::string(ICLR_VERSION)).bind_or_null(16, v.git_commit).bind(17, now_iso()).bind(18, v.variant);
+    st.bind(15, std::string(iclr_build())).bind_or_null(16, v.git_commit).bind(17, now_iso()).bind(18, v.variant);
     st.run();
     store.commit();
 }

@@ -1,0 +1,124 @@
+// Which build of iclr made a result: the commit its source tree was at when the binary was built
+// (cmake/build_info.cmake), recorded with each sweep invocation and verdict and shown by `iclr
+// show`, `iclr diff` and `iclr report` beside the tree's state at sweep start (runs.git_commit).
+#include <gtest/gtest.h>
+
+#include <regex>
+
+#include "e2e_util.hpp"
+
+using namespace iclr::e2e;
+
+namespace {
+
+const char* kTwoArms = R"(
+[sweep]
+name = "two_noops"
+seeds = 3
+[method]
+plugin = "noop"
+values = 3
+[[arm]]
+name = "three"
+[[arm]]
+name = "four"
+method = { plugin = "noop", values = 4 }
+
+[[claim]]
+name = "three ends lower"
+kind = "less"
+a = "three"
+b = "four"
+sql = "SELECT r.id AS run_id, r.seed, r.arm, f.value FROM runs r JOIN final_metrics f ON f.run_id = r.id AND f.key = 'value'"
+)";
+
+std::string trimmed(std::string s) {
+    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())))
+        s.pop_back();
+    return s;
+}
+
+// The generator as the build runs it, on the tree `src`; the text of the file it writes.
+std::string generate(const Scratch& s, const std::string& src) {
+    auto r = s.run_binary("/usr/bin/env",
+                          {"cmake", "-DSRC=" + s.path(src), "-DOUT=" + s.path("build_info.cpp"), "-DVERSION=1.2.3",
+                           "-P", std::string(ICLR_TEST_SOURCE_DIR) + "/cmake/build_info.cmake"});
+    EXPECT_EQ(r.code, 0) << r.out;
+    return slurp(s.path("build_info.cpp"));
+}
+
+} // namespace
+
+TEST(BuildInfo, SweepsVerdictsShowAndReportNameTheBuildOfIclr) {
+    Scratch s;
+    auto version = s.run({"--version"});
+    ASSERT_EQ(version.code, 0) << version.out;
+    std::string build = trimmed(version.out);
+    EXPECT_TRUE(std::regex_match(build, std::regex(R"(\d+\.\d+\.\d+(\+[0-9a-f]{12}(\.dirty)?)?)"))) << build;
+    std::string file = s.write("two.toml", kTwoArms);
+    ASSERT_EQ(s.run({"run", file}).code, 0);
+    ASSERT_EQ(s.run({"verify", file}).code, 0);
+    EXPECT_EQ(s.sql("SELECT group_concat(DISTINCT iclr_version) FROM sweeps"), build);
+    EXPECT_EQ(s.sql("SELECT group_concat(DISTINCT iclr_version) FROM verdicts"), build);
+    auto show = s.run({"show", "1"});
+    EXPECT_TRUE(has(show.out, "  iclr " + build + "\n")) << show.out;
+    EXPECT_EQ(s.sql("SELECT json_extract(?1, '$.iclr_build')", {s.run({"show", "1", "--format", "json"}).out}), build);
+    auto report = s.run({"report", file, "--out", s.path("page.html")});
+    ASSERT_EQ(report.code, 0) << report.out;
+    std::string page = slurp(s.path("page.html"));
+    EXPECT_TRUE(has(page, "iclr build") && has(page, build)) << page.substr(0, 2000);
+    // Another build ran run 2 (its sweep invocation's row says so): diff names both.
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(s.db().c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db,
+                           "INSERT INTO sweeps(name, file, source, source_sha256, created_at, iclr_version) "
+                           "VALUES('x', 'x', '', '', '', '0.0.9+0123456789ab'); "
+                           "UPDATE runs SET sweep_id = last_insert_rowid() WHERE id = 2",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+    auto diff = s.run({"diff", "1", "2"});
+    EXPECT_TRUE(has(diff.out, "iclr build")) << diff.out;
+    EXPECT_TRUE(has(diff.out, "0.0.9+0123456789ab")) << diff.out;
+}
+
+// The generator: the commit, ".dirty" for a changed tracked file or new code under host/, sdk/ or
+// plugins/ (not for a new note elsewhere), the version alone outside git, and no rewrite (so no
+// recompilation) when nothing changed.
+TEST(BuildInfo, TheBuildIdNamesTheCommitAndADirtyTree) {
+    Scratch s;
+    s.set_env("GIT_CEILING_DIRECTORIES", s.path("")); // the scratch folder is in no repository of its own
+    std::filesystem::create_directories(s.path("tree/host"));
+    std::filesystem::create_directories(s.path("plain"));
+    s.write("tree/a.txt", "a\n");
+    auto git = [&](const std::vector<std::string>& args) {
+        std::vector<std::string> argv{"git", "-C", s.path("tree"), "-c", "user.name=t", "-c", "user.email=t@t"};
+        argv.insert(argv.end(), args.begin(), args.end());
+        auto r = s.run_binary("/usr/bin/env", argv);
+        EXPECT_EQ(r.code, 0) << r.out;
+        return trimmed(r.out);
+    };
+    git({"init", "-q"});
+    git({"add", "a.txt"});
+    git({"commit", "-q", "-m", "one"});
+    std::string head = git({"rev-parse", "--short=12", "HEAD"});
+    ASSERT_EQ(head.size(), 12u) << head;
+    auto id = [](const std::string& text) {
+        std::smatch m;
+        return std::regex_search(text, m, std::regex(R"re(return "([^"]*)")re")) ? m[1].str()
+                                                                                 : "(none in " + text + ")";
+    };
+    EXPECT_EQ(id(generate(s, "tree")), "1.2.3+" + head);
+    auto before = std::filesystem::file_time_type::clock::now() - std::chrono::hours(1);
+    std::filesystem::last_write_time(s.path("build_info.cpp"), before);
+    EXPECT_EQ(id(generate(s, "tree")), "1.2.3+" + head);
+    EXPECT_EQ(std::filesystem::last_write_time(s.path("build_info.cpp")), before); // unchanged: not rewritten
+    s.write("tree/notes.txt", "n\n");
+    EXPECT_EQ(id(generate(s, "tree")), "1.2.3+" + head);
+    s.write("tree/host/new.cpp", "int x;\n");
+    EXPECT_EQ(id(generate(s, "tree")), "1.2.3+" + head + ".dirty");
+    std::filesystem::remove(s.path("tree/host/new.cpp"));
+    s.write("tree/a.txt", "b\n");
+    EXPECT_EQ(id(generate(s, "tree")), "1.2.3+" + head + ".dirty");
+    EXPECT_EQ(id(generate(s, "plain")), "1.2.3");
+}
