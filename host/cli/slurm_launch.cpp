@@ -15,6 +15,7 @@
 #include "cli/progress.hpp"
 #include "cli/run_plan.hpp"
 #include "cli/slurm_common.hpp"
+#include "common/build_info.hpp"
 #include "common/duration.hpp"
 #include "common/process.hpp"
 #include "common/results_layout.hpp"
@@ -34,6 +35,7 @@ FrozenPlan freeze(const SlurmLaunch& l, const Planned& planned, const SlurmSetti
     p.sweep_id = planned.sweep_id;
     p.db_path = absolute_path(l.db_path);
     p.created_at = now_iso();
+    p.iclr_build = iclr_build();
     p.trials_per_task = s.trials_per_task;
     p.jobs_per_task = std::max(1, std::min(s.trials_per_task, s.cpus_per_task));
     p.threads = l.options.threads > 0 ? l.options.threads : std::max(1, s.cpus_per_task / p.jobs_per_task);

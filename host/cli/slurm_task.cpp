@@ -11,6 +11,7 @@
 #include "cli/commands.hpp"
 #include "cli/journal_sink.hpp"
 #include "cli/run_plan.hpp"
+#include "common/build_info.hpp"
 #include "common/file_hash.hpp"
 #include "common/process.hpp"
 #include "exec/devices.hpp"
@@ -43,6 +44,14 @@ void check_plugins(const FrozenPlan& plan) {
             throw UserError("plugin " + p.file +
                             " was rebuilt since the sweep was submitted (its SHA-256 differs); submit the sweep again");
     }
+}
+
+// The runs are recorded under the submitting invocation's sweep row, which names its build of iclr:
+// a task run by another build (iclr rebuilt since) would be misattributed.
+void check_build(const FrozenPlan& plan) {
+    if (!plan.iclr_build.empty() && plan.iclr_build != iclr_build())
+        throw UserError("iclr was rebuilt since the sweep was submitted (by " + plan.iclr_build + "; this is " +
+                        iclr_build() + "): its runs would be recorded under the other build; submit the sweep again");
 }
 
 // Run ids a finished attempt in any journal of the folder holds: never run twice to completion.
@@ -101,6 +110,7 @@ int cmd_slurm_task(const std::string& folder_path, const std::string& first_task
     FrozenPlan plan = folder.read_plan();
     int64_t task = std::stoll(first_task) + std::stoll(index);
     auto [first, end] = plan.slice(task);
+    check_build(plan);
     check_plugins(plan);
     TaskSlice slice = unfinished(plan, folder, first, end);
     std::string job_task = job + "_" + index;

@@ -56,7 +56,7 @@ void RunFolder::write_plan(const FrozenPlan& p) const {
     std::ostringstream o;
     o << "# The frozen plan of a sweep handed to Slurm (iclr writes this; array tasks read it).\n"
       << "format = " << kPlanFormat << "\nsweep = " << q(p.sweep_name) << "\nsweep_id = " << p.sweep_id
-      << "\ndb = " << q(p.db_path) << "\ncreated_at = " << q(p.created_at)
+      << "\ndb = " << q(p.db_path) << "\ncreated_at = " << q(p.created_at) << "\niclr_build = " << q(p.iclr_build)
       << "\ntrials_per_task = " << p.trials_per_task << "\njobs_per_task = " << p.jobs_per_task
       << "\nthreads = " << p.threads << "\ntimeout_s = " << value_to_toml(Value::of_float(p.timeout_s))
       << "\nmemory_mb = " << p.memory_mb << "\n";
@@ -88,6 +88,7 @@ FrozenPlan RunFolder::read_plan() const {
     p.sweep_id = get<int64_t>(t, "sweep_id", where);
     p.db_path = get<std::string>(t, "db", where);
     p.created_at = get<std::string>(t, "created_at", where);
+    p.iclr_build = t["iclr_build"].value_or(std::string());
     p.trials_per_task = int(get<int64_t>(t, "trials_per_task", where));
     p.jobs_per_task = int(get<int64_t>(t, "jobs_per_task", where));
     p.threads = int(get<int64_t>(t, "threads", where));

@@ -22,6 +22,7 @@ struct FrozenPlugin {
 
 struct FrozenPlan {
     std::string sweep_name, db_path, created_at;
+    std::string iclr_build; // the build that submitted it (its runs are recorded under it); "" in older plans
     int64_t sweep_id = 0;
     int trials_per_task = 1, jobs_per_task = 1, threads = 1;
     double timeout_s = 0;

@@ -54,7 +54,8 @@ TEST(BuildInfo, SweepsVerdictsShowAndReportNameTheBuildOfIclr) {
     auto version = s.run({"--version"});
     ASSERT_EQ(version.code, 0) << version.out;
     std::string build = trimmed(version.out);
-    EXPECT_TRUE(std::regex_match(build, std::regex(R"(\d+\.\d+\.\d+(\+[0-9a-f]{12}(\.dirty)?)?)"))) << build;
+    EXPECT_TRUE(std::regex_match(build, std::regex(R"(\d+\.\d+\.\d+(\+[0-9a-f]{12}(\.dirty\.[0-9a-f]{8})?)?)")))
+        << build;
     std::string file = s.write("two.toml", kTwoArms);
     ASSERT_EQ(s.run({"run", file}).code, 0);
     ASSERT_EQ(s.run({"verify", file}).code, 0);
@@ -82,9 +83,9 @@ TEST(BuildInfo, SweepsVerdictsShowAndReportNameTheBuildOfIclr) {
     EXPECT_TRUE(has(diff.out, "0.0.9+0123456789ab")) << diff.out;
 }
 
-// The generator: the commit, ".dirty" for a changed tracked file or new code under host/, sdk/ or
-// plugins/ (not for a new note elsewhere), the version alone outside git, and no rewrite (so no
-// recompilation) when nothing changed.
+// The generator: the commit, ".dirty.<hash>" for a changed tracked file or new code under host/,
+// sdk/ or plugins/ (not for a new note elsewhere), a hash that differs with the changes, the version alone outside git,
+// and no rewrite (so no recompilation) when nothing changed.
 TEST(BuildInfo, TheBuildIdNamesTheCommitAndADirtyTree) {
     Scratch s;
     s.set_env("GIT_CEILING_DIRECTORIES", s.path("")); // the scratch folder is in no repository of its own
@@ -115,10 +116,49 @@ TEST(BuildInfo, TheBuildIdNamesTheCommitAndADirtyTree) {
     EXPECT_EQ(std::filesystem::last_write_time(s.path("build_info.cpp")), before); // unchanged: not rewritten
     s.write("tree/notes.txt", "n\n");
     EXPECT_EQ(id(generate(s, "tree")), "1.2.3+" + head);
+    std::regex dirty("1\\.2\\.3\\+" + head + "\\.dirty\\.[0-9a-f]{8}");
     s.write("tree/host/new.cpp", "int x;\n");
-    EXPECT_EQ(id(generate(s, "tree")), "1.2.3+" + head + ".dirty");
+    std::string new_file = id(generate(s, "tree"));
+    EXPECT_TRUE(std::regex_match(new_file, dirty)) << new_file;
     std::filesystem::remove(s.path("tree/host/new.cpp"));
     s.write("tree/a.txt", "b\n");
-    EXPECT_EQ(id(generate(s, "tree")), "1.2.3+" + head + ".dirty");
+    std::string b = id(generate(s, "tree"));
+    EXPECT_TRUE(std::regex_match(b, dirty)) << b;
+    EXPECT_NE(b, new_file);
+    s.write("tree/a.txt", "c\n"); // another change to the same file: another build
+    std::string c = id(generate(s, "tree"));
+    EXPECT_NE(c, b);
+    s.write("tree/a.txt", "b\n"); // the same change again: the same id
+    EXPECT_EQ(id(generate(s, "tree")), b);
     EXPECT_EQ(id(generate(s, "plain")), "1.2.3");
+}
+
+// A Slurm array task records its runs under the sweep row of the invocation that submitted it, which
+// names that invocation's build: a task started by another build (iclr rebuilt while the array
+// waited in the queue) refuses, naming both, as it does for a rebuilt plugin. A plan from before
+// builds were recorded has no iclr_build and runs.
+TEST(BuildInfo, ASlurmTaskOfAnotherBuildRefusesToRun) {
+    Scratch s;
+    std::string build = trimmed(s.run({"--version"}).out);
+    std::filesystem::create_directories(s.path("folder"));
+    auto plan = [&](const std::string& line) {
+        s.write("folder/plan.toml", "format = 1\nsweep = \"x\"\nsweep_id = 1\ndb = \"" + s.db() +
+                                        "\"\ncreated_at = \"2026-12-03T00:00:00Z\"\n" + line +
+                                        "trials_per_task = 1\njobs_per_task = 1\nthreads = 1\ntimeout_s = 0.0\n"
+                                        "memory_mb = 0\n");
+    };
+    s.set_env("SLURM_ARRAY_JOB_ID", "7");
+    s.set_env("SLURM_ARRAY_TASK_ID", "0");
+    plan("iclr_build = \"0.0.9+0123456789ab\"\n");
+    auto other = s.run({"__slurm-task", s.path("folder"), "0"});
+    EXPECT_NE(other.code, 0) << other.out;
+    EXPECT_TRUE(
+        has(other.out, "iclr was rebuilt since the sweep was submitted (by 0.0.9+0123456789ab; this is " + build + ")"))
+        << other.out;
+    plan("iclr_build = \"" + build + "\"\n");
+    auto same = s.run({"__slurm-task", s.path("folder"), "0"});
+    EXPECT_FALSE(has(same.out, "rebuilt")) << same.out;
+    plan("");
+    auto older = s.run({"__slurm-task", s.path("folder"), "0"});
+    EXPECT_FALSE(has(older.out, "rebuilt")) << older.out;
 }
