@@ -221,7 +221,8 @@ std::string missing_key_reason(Store& store, const ClaimSpec& c) {
     std::string m = c.group_is_metric() ? metric(c.a) : metric(c.metric);
     if (m.empty() && c.group_is_metric()) m = metric(c.b);
     if (m.empty() && c.x_is_attribute()) m = missing_key(store, "attributes", "an attribute", c.x, "", "");
-    if (m.empty() && c.x_is_metric) m = missing_key(store, "final_metrics", "a final metric", c.x, "", "");
+    // x's row is the value's task's (fx.task IS f.task): with task = N it must exist for task N too.
+    if (m.empty() && c.x_is_metric) m = metric(c.x);
     return m;
 }
 

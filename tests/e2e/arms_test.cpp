@@ -178,6 +178,13 @@ name = "along a misspelt metric"
 kind = "increasing"
 metric = "forgetting"
 x = { metric = "acc_" }
+
+[[claim]]
+name = "along a run's metric at task 1"
+kind = "increasing"
+metric = "acc"
+task = 1
+x = { metric = "forgetting" }
 )";
     std::string file = s.write("trend.toml", text);
     ASSERT_EQ(s.run({"run", file}).code, 0);
@@ -196,6 +203,10 @@ x = { metric = "acc_" }
     EXPECT_TRUE(has(rows.out, "rows of claim 'acc along acc' (8):")) << rows.out;
     EXPECT_EQ(s.sql("SELECT verdict || ': ' || reason FROM verdicts WHERE claim = 'along a misspelt metric'"),
               "no data: no finished run has a final metric 'acc_' (did you mean 'acc'?)");
+    // x's row is the value's task's: 'forgetting' is one per run (task NULL), never task 1's.
+    EXPECT_TRUE(has(s.sql("SELECT verdict || ': ' || reason FROM verdicts WHERE claim = 'along a run''s metric at "
+                          "task 1'"),
+                    "no data: no finished run has a final metric 'forgetting' for task 1"));
 }
 
 // group = "metric": a and b are two final metrics of the same runs, compared paired by seed; the
