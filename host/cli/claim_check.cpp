@@ -149,18 +149,24 @@ std::vector<claims::Row> rows_of(const ResultSet& all, const std::optional<std::
 
 namespace {
 
+// How many of the runs have each non-NULL value of `sql` (one column, the run id bound to ?).
+std::map<std::string, int64_t> count_by(Store& store, const std::string& sql, const std::vector<int64_t>& run_ids) {
+    std::set<int64_t> ids(run_ids.begin(), run_ids.end());
+    std::map<std::string, int64_t> counts;
+    Statement st(store.db(), sql);
+    for (int64_t id : ids) {
+        st.bind(1, id);
+        if (st.step() && !st.col_null(0)) ++counts[st.col_text(0)];
+        st.reset();
+    }
+    return counts;
+}
+
 // Why it matters: the same trial on OpenBLAS's SkylakeX and Haswell kernels differs in the last
 // bits, and training carries that further (the forgetting sweep's VICReg arms moved by 0.03 between
 // two machines); a verdict pooling both compares runs that differ by more than their configs.
 std::string mixed_kernels_note(Store& store, const std::vector<int64_t>& run_ids) {
-    std::set<int64_t> ids(run_ids.begin(), run_ids.end());
-    std::map<std::string, int64_t> sets;
-    Statement st(store.db(), "SELECT kernels FROM runs WHERE id = ? AND kernels IS NOT NULL");
-    for (int64_t id : ids) {
-        st.bind(1, id);
-        if (st.step()) ++sets[st.col_text(0)];
-        st.reset();
-    }
+    std::map<std::string, int64_t> sets = count_by(store, "SELECT kernels FROM runs WHERE id = ?", run_ids);
     if (sets.size() < 2) return "";
     std::string each;
     for (const auto& [k, n] : sets)
@@ -186,6 +192,18 @@ std::string missing_key(Store& store, const std::string& table, const std::strin
     return "no finished run has " + what + " '" + key + "'" + for_what + did_you_mean(key, keys);
 }
 
+// A sweep resumed after iclr was rebuilt: its runs were made by builds whose host code (data loading,
+// evaluation, scheduling) may differ; the note names each so `iclr diff` can compare two runs.
+std::string mixed_builds_note(Store& store, const std::vector<int64_t>& run_ids) {
+    std::map<std::string, int64_t> builds =
+        count_by(store, "SELECT s.iclr_version FROM runs r JOIN sweeps s ON s.id = r.sweep_id WHERE r.id = ?", run_ids);
+    if (builds.size() < 2) return "";
+    std::string each;
+    for (const auto& [b, n] : builds)
+        each += (each.empty() ? "" : "; ") + std::to_string(n) + " by " + b;
+    return std::to_string(builds.size()) + " builds of iclr among its runs (" + each + ")";
+}
+
 // A keys claim without task = N whose metric is per task gets a row per task of each run: the
 // verdict pools them (each run's tasks count as its values), which may not be what was meant.
 std::string pooled_tasks_note(const ClaimSpec& c, const std::vector<int64_t>& run_ids) {
@@ -203,7 +221,8 @@ std::string pooled_tasks_note(const ClaimSpec& c, const std::vector<int64_t>& ru
 
 std::string claim_notes(Store& store, const ClaimSpec& c, const std::vector<int64_t>& run_ids) {
     std::string notes;
-    for (const std::string& n : {mixed_kernels_note(store, run_ids), pooled_tasks_note(c, run_ids)})
+    for (const std::string& n :
+         {mixed_kernels_note(store, run_ids), mixed_builds_note(store, run_ids), pooled_tasks_note(c, run_ids)})
         if (!n.empty()) notes += (notes.empty() ? "" : "; ") + n;
     return notes;
 }

@@ -454,3 +454,27 @@ TEST(Arms, VerifyNotesAClaimWhoseRunsMixCpuKernelSets) {
     auto md = s.run({"report", file, "--format", "md"});
     EXPECT_TRUE(has(md.out, "Note, replay forgets less than finetune: 2 sets of CPU kernels among its runs")) << md.out;
 }
+
+// A sweep resumed after iclr was rebuilt pools runs of two builds: verify says so per claim, naming
+// each build (here the first invocation's row says another build ran it, as a rebuild would).
+TEST(Arms, VerifyNotesAClaimWhoseRunsMixBuildsOfIclr) {
+    Scratch s;
+    std::string file = s.write("three.toml", kThreeMethods);
+    ASSERT_EQ(s.run({"run", file, "--set", "sweep.seeds=1"}).code, 0);
+    auto alone = s.run({"verify", file, "--set", "sweep.seeds=1"});
+    EXPECT_FALSE(has(alone.out, "builds of iclr")) << alone.out;
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(s.db().c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "UPDATE sweeps SET iclr_version = '0.0.9+0123456789ab' WHERE id = 1", nullptr, nullptr,
+                           nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+    ASSERT_EQ(s.run({"run", file}).code, 0);
+    std::string build = s.sql("SELECT iclr_version FROM sweeps WHERE id = 2");
+    auto v = s.run({"verify", file});
+    EXPECT_EQ(v.code, 0) << v.out;
+    EXPECT_TRUE(has(v.out, "iclr verify: note: claim 'replay forgets less than finetune': 2 builds of iclr among its "
+                           "runs (3 by 0.0.9+0123456789ab; 3 by " +
+                               build + ")"))
+        << v.out;
+}
