@@ -2,6 +2,7 @@
 // by the inlined Vega builds (no network, no server), and a Markdown summary of the same.
 #include <cstdio>
 
+#include "common/build_info.hpp"
 #include "report/report.hpp"
 
 namespace iclr::report {
@@ -155,7 +156,8 @@ std::string render_html(const Report& r, const Scripts& js) {
     out += "<h1>" + esc(r.sweep_name) + "</h1>\n<p>" + esc(r.description) + "</p>\n";
     out += "<p class=\"note\">" + esc(r.sweep_file) + (r.flags.empty() ? "" : " (" + esc(r.flags.substr(1)) + ")") +
            " · database " + esc(r.db_path) + " · " + std::to_string(r.runs) + " runs · generated " +
-           esc(r.generated_at) + " by <code>iclr report</code></p>\n";
+           esc(r.generated_at) + " by <code>iclr report</code> of iclr " + esc(iclr_build()) +
+           " (verdicts computed now, by it)</p>\n";
     out += "<h2>Runs</h2>\n" + table(r.statuses) + table(r.provenance, "provenance");
     out += "<h2>Claims</h2>\n";
     out += r.claims.empty() ? "<p class=\"note\">The sweep states no [[claim]].</p>\n"

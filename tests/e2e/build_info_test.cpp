@@ -68,6 +68,7 @@ TEST(BuildInfo, SweepsVerdictsShowAndReportNameTheBuildOfIclr) {
     ASSERT_EQ(report.code, 0) << report.out;
     std::string page = slurp(s.path("page.html"));
     EXPECT_TRUE(has(page, "iclr build") && has(page, build)) << page.substr(0, 2000);
+    EXPECT_TRUE(has(page, "by <code>iclr report</code> of iclr " + build + " (verdicts computed now, by it)"));
     // Another build ran run 2 (its sweep invocation's row says so): diff names both.
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(s.db().c_str(), &db), SQLITE_OK);
