@@ -15,8 +15,17 @@ if(head_rc EQUAL 0 AND commit)
   set(build "${VERSION}+${commit}")
   if(NOT tracked_rc EQUAL 0 OR NOT untracked_rc EQUAL 0 OR tracked OR untracked)
     # Two builds from differently changed trees must not share an id: the dirty tag carries a hash
-    # of the changes (the tracked diff and the untracked files' names).
+    # of the changes (the tracked diff, and each untracked file's name and content: a new plugin
+    # edited between two builds is two builds).
     execute_process(COMMAND git -C "${SRC}" diff HEAD OUTPUT_VARIABLE diff ERROR_QUIET)
+    string(REGEX MATCHALL "\\?\\? [^\n]+" new_files "${untracked}")
+    foreach(entry IN LISTS new_files)
+      string(SUBSTRING "${entry}" 3 -1 path)
+      if(EXISTS "${SRC}/${path}" AND NOT IS_DIRECTORY "${SRC}/${path}")
+        file(SHA256 "${SRC}/${path}" content)
+        string(APPEND diff "${path} ${content}\n")
+      endif()
+    endforeach()
     string(SHA256 changes "${tracked}${untracked}${diff}")
     string(SUBSTRING "${changes}" 0 8 changes)
     set(build "${build}.dirty.${changes}")

@@ -85,8 +85,9 @@ TEST(BuildInfo, SweepsVerdictsShowAndReportNameTheBuildOfIclr) {
 }
 
 // The generator: the commit, ".dirty.<hash>" for a changed tracked file or new code under host/,
-// sdk/ or plugins/ (not for a new note elsewhere), a hash that differs with the changes, the version alone outside git,
-// and no rewrite (so no recompilation) when nothing changed.
+// sdk/ or plugins/ (not for a new note elsewhere), a hash that differs with the changes (a new file's
+// content included), the version alone outside git, and no rewrite (so no recompilation) when nothing
+// changed.
 TEST(BuildInfo, TheBuildIdNamesTheCommitAndADirtyTree) {
     Scratch s;
     s.set_env("GIT_CEILING_DIRECTORIES", s.path("")); // the scratch folder is in no repository of its own
@@ -121,6 +122,10 @@ TEST(BuildInfo, TheBuildIdNamesTheCommitAndADirtyTree) {
     s.write("tree/host/new.cpp", "int x;\n");
     std::string new_file = id(generate(s, "tree"));
     EXPECT_TRUE(std::regex_match(new_file, dirty)) << new_file;
+    s.write("tree/host/new.cpp", "int y;\n"); // the new file edited: another build
+    EXPECT_NE(id(generate(s, "tree")), new_file);
+    s.write("tree/host/new.cpp", "int x;\n");
+    EXPECT_EQ(id(generate(s, "tree")), new_file);
     std::filesystem::remove(s.path("tree/host/new.cpp"));
     s.write("tree/a.txt", "b\n");
     std::string b = id(generate(s, "tree"));
