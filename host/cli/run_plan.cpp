@@ -9,6 +9,7 @@
 #include <numeric>
 
 #include "cli/git_state.hpp"
+#include "common/build_info.hpp"
 #include "common/file_hash.hpp"
 #include "common/process.hpp"
 #include "common/values.hpp"
@@ -139,6 +140,7 @@ Planned plan_runs(Store& store, const SweepArms& arms, const RunOptions& o, cons
                     ++plan.changed_builds[c];
                 if (changed.empty() || !o.rerun_changed) {
                     if (existing->arm != arm) store.set_arm(existing->id, arm); // same config: no rerun
+                    if (existing->iclr_build != iclr_build()) ++plan.other_iclr_builds[existing->iclr_build];
                     ++plan.skipped;
                     return true;
                 }
@@ -161,6 +163,25 @@ Planned plan_runs(Store& store, const SweepArms& arms, const RunOptions& o, cons
     return plan;
 }
 
+namespace {
+
+// A resumed sweep finished by a rebuilt iclr mixes builds among its runs (verify notes that after
+// the fact); said before anything runs, while the same build can still finish it.
+void note_other_iclr_builds(const Planned& plan) {
+    int64_t others = 0;
+    std::string by;
+    for (const auto& [build, n] : plan.other_iclr_builds) {
+        others += n;
+        by += fmt::format("{}{} by {}", by.empty() ? "" : "; ", n, build.empty() ? "a build not recorded" : build);
+    }
+    if (others && !plan.queue.empty())
+        fmt::print("note: {} of the {} trial(s) already done were run by another build of iclr ({}; this is {}): the "
+                   "sweep's runs will mix builds, which `iclr verify` notes; finish it with that build to keep one\n",
+                   others, plan.skipped, by, iclr_build());
+}
+
+} // namespace
+
 void warn_changed_builds(const Planned& plan, bool rerun, const std::filesystem::path& cache_dir) {
     for (const auto& [plugin, n] : plan.changed_builds)
         if (rerun)
@@ -169,6 +190,7 @@ void warn_changed_builds(const Planned& plan, bool rerun, const std::filesystem:
             fmt::print("note: {} trial(s) were run with an older build of {} (its library's SHA-256 differs): "
                        "--rerun-changed reruns them; bump the plugin's version to keep both\n",
                        n, plugin);
+    note_other_iclr_builds(plan);
     // A cached stage's key names the builds of the model and data set plugins it used, but not the
     // method's: different method plugins share one pretraining (finetune, linear_probe, lp_ft), so
     // its code is versioned by the key's own name instead, and a rebuilt method reads the old stage.

@@ -23,6 +23,8 @@ struct Planned {
     int64_t skipped = 0, duplicates = 0, busy = 0;
     // finished trials whose plugin library differs from today's build, by "name version"
     std::map<std::string, int64_t> changed_builds;
+    // trials already done that another build of iclr ran, by that build ("" = not recorded)
+    std::map<std::string, int64_t> other_iclr_builds;
 };
 
 // A trial's expected cost relative to the sweep's other trials, from what the plan knows without
@@ -48,7 +50,8 @@ std::vector<size_t> run_order(const std::vector<float>& cost, const std::vector<
 // one core while the others idle, and equal ones spread over the shared stages.
 Planned plan_runs(Store& store, const SweepArms& arms, const RunOptions& o, const std::set<std::string>& busy = {});
 // Never silent: trials a different build of a plugin produced are named before anything runs, and
-// a rerun of them says that the cached stages in `cache_dir` are not rebuilt with them.
+// a rerun of them says that the cached stages in `cache_dir` are not rebuilt with them; so are the
+// trials already done by another build of iclr when this run adds to them.
 void warn_changed_builds(const Planned& plan, bool rerun, const std::filesystem::path& cache_dir);
 // The GPUs this process's workers are pinned to (exec/devices.hpp): `requested` ("" = the default)
 // among those CUDA_VISIBLE_DEVICES or the driver shows.

@@ -42,6 +42,7 @@ struct ExistingRun {
     RunStatus status = RunStatus::Pending;
     std::string plugins_json; // the builds that made it (name, version, file, sha256 per section)
     std::string arm;
+    std::string iclr_build; // of the sweep invocation that last ran it (sweeps.iclr_version; "" if unknown)
 };
 
 class Store {

@@ -168,3 +168,32 @@ TEST(BuildInfo, ASlurmTaskOfAnotherBuildRefusesToRun) {
     auto older = s.run({"__slurm-task", s.path("folder"), "0"});
     EXPECT_FALSE(has(older.out, "rebuilt")) << older.out;
 }
+
+// Resuming a sweep with a rebuilt iclr says, before anything runs, that its runs will mix builds;
+// a resume with nothing left to run, or by the same build, says nothing.
+TEST(BuildInfo, ResumingWithAnotherBuildOfIclrSaysSoBeforeRunning) {
+    Scratch s;
+    std::string build = trimmed(s.run({"--version"}).out);
+    std::string file = s.write("two.toml", kTwoArms);
+    ASSERT_EQ(s.run({"run", file}).code, 0);
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(s.db().c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db,
+                           "INSERT INTO sweeps(name, file, source, source_sha256, created_at, iclr_version) "
+                           "VALUES('x', 'x', '', '', '', '0.0.9+0123456789ab'); "
+                           "UPDATE runs SET sweep_id = last_insert_rowid() WHERE seed < 2",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+    auto same = s.run({"run", file});
+    ASSERT_EQ(same.code, 0) << same.out;
+    EXPECT_FALSE(has(same.out, "another build")) << same.out; // nothing to run: nothing mixes
+    auto more = s.run({"run", file, "--set", "sweep.seeds=4"});
+    ASSERT_EQ(more.code, 0) << more.out;
+    EXPECT_TRUE(has(more.out, "note: 4 of the 6 trial(s) already done were run by another build of iclr (4 by "
+                              "0.0.9+0123456789ab; this is " +
+                                  build + ")"))
+        << more.out;
+    auto again = s.run({"run", file, "--set", "sweep.seeds=5"}); // the new runs are this build's
+    EXPECT_TRUE(has(again.out, "note: 4 of the 8 trial(s)")) << again.out;
+}
