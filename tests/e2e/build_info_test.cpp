@@ -47,6 +47,18 @@ std::string generate(const Scratch& s, const std::string& src) {
     return slurp(s.path("build_info.cpp"));
 }
 
+// As if build 0.0.9+0123456789ab had run the runs `where` selects: a sweep invocation of its own.
+void ran_by_another_build(const Scratch& s, const std::string& where) {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(s.db().c_str(), &db), SQLITE_OK);
+    std::string sql = "INSERT INTO sweeps(name, file, source, source_sha256, created_at, iclr_version) "
+                      "VALUES('x', 'x', '', '', '', '0.0.9+0123456789ab'); "
+                      "UPDATE runs SET sweep_id = last_insert_rowid() WHERE " +
+                      where;
+    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+}
+
 } // namespace
 
 TEST(BuildInfo, SweepsVerdictsShowAndReportNameTheBuildOfIclr) {
@@ -70,15 +82,7 @@ TEST(BuildInfo, SweepsVerdictsShowAndReportNameTheBuildOfIclr) {
     EXPECT_TRUE(has(page, "iclr build") && has(page, build)) << page.substr(0, 2000);
     EXPECT_TRUE(has(page, "by <code>iclr report</code> of iclr " + build + " (verdicts computed now, by it)"));
     // Another build ran run 2 (its sweep invocation's row says so): diff names both.
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open(s.db().c_str(), &db), SQLITE_OK);
-    ASSERT_EQ(sqlite3_exec(db,
-                           "INSERT INTO sweeps(name, file, source, source_sha256, created_at, iclr_version) "
-                           "VALUES('x', 'x', '', '', '', '0.0.9+0123456789ab'); "
-                           "UPDATE runs SET sweep_id = last_insert_rowid() WHERE id = 2",
-                           nullptr, nullptr, nullptr),
-              SQLITE_OK);
-    sqlite3_close(db);
+    ran_by_another_build(s, "id = 2");
     auto diff = s.run({"diff", "1", "2"});
     EXPECT_TRUE(has(diff.out, "iclr build")) << diff.out;
     EXPECT_TRUE(has(diff.out, "0.0.9+0123456789ab")) << diff.out;
@@ -176,15 +180,7 @@ TEST(BuildInfo, ResumingWithAnotherBuildOfIclrSaysSoBeforeRunning) {
     std::string build = trimmed(s.run({"--version"}).out);
     std::string file = s.write("two.toml", kTwoArms);
     ASSERT_EQ(s.run({"run", file}).code, 0);
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open(s.db().c_str(), &db), SQLITE_OK);
-    ASSERT_EQ(sqlite3_exec(db,
-                           "INSERT INTO sweeps(name, file, source, source_sha256, created_at, iclr_version) "
-                           "VALUES('x', 'x', '', '', '', '0.0.9+0123456789ab'); "
-                           "UPDATE runs SET sweep_id = last_insert_rowid() WHERE seed < 2",
-                           nullptr, nullptr, nullptr),
-              SQLITE_OK);
-    sqlite3_close(db);
+    ran_by_another_build(s, "seed < 2");
     auto same = s.run({"run", file});
     ASSERT_EQ(same.code, 0) << same.out;
     EXPECT_FALSE(has(same.out, "another build")) << same.out; // nothing to run: nothing mixes
