@@ -198,10 +198,7 @@ std::string mixed_builds_note(Store& store, const std::vector<int64_t>& run_ids)
     std::map<std::string, int64_t> builds =
         count_by(store, "SELECT s.iclr_version FROM runs r JOIN sweeps s ON s.id = r.sweep_id WHERE r.id = ?", run_ids);
     if (builds.size() < 2) return "";
-    std::string each;
-    for (const auto& [b, n] : builds)
-        each += (each.empty() ? "" : "; ") + std::to_string(n) + " by " + b;
-    return std::to_string(builds.size()) + " builds of iclr among its runs (" + each + ")";
+    return std::to_string(builds.size()) + " builds of iclr among its runs (" + builds_in_words(builds) + ")";
 }
 
 // A keys claim without task = N whose metric is per task gets a row per task of each run: the
@@ -218,6 +215,13 @@ std::string pooled_tasks_note(const ClaimSpec& c, const std::vector<int64_t>& ru
 }
 
 } // namespace
+
+std::string builds_in_words(const std::map<std::string, int64_t>& runs_by_build) {
+    std::string each;
+    for (const auto& [b, n] : runs_by_build)
+        each += (each.empty() ? "" : "; ") + std::to_string(n) + " by " + (b.empty() ? "a build not recorded" : b);
+    return each;
+}
 
 std::string claim_notes(Store& store, const ClaimSpec& c, const std::vector<int64_t>& run_ids) {
     std::string notes;

@@ -2,6 +2,7 @@
 // that are trials of the sweep as written, and a claim's rows as numbers for the bootstrap.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -38,6 +39,9 @@ std::vector<claims::Row> rows_of(const ResultSet& rs, const std::optional<std::s
 // computed with more than one set of CPU kernels (runs.kernels), or its per-task metric was named
 // without task = N and the verdict pools the tasks; "; "-joined, "" when nothing.
 std::string claim_notes(Store& store, const ClaimSpec& c, const std::vector<int64_t>& run_ids);
+// Which builds of iclr made some runs, in the words verify's note and a resuming `iclr run` share:
+// "3 by 0.1.0+abc; 2 by 0.1.0+def" ("" = a build not recorded).
+std::string builds_in_words(const std::map<std::string, int64_t>& runs_by_build);
 // For a claim written as keys whose metric (or attribute x) no finished run has: the reason in
 // words, with the nearest key the runs have ("did you mean"); "" otherwise.
 std::string missing_key_reason(Store& store, const ClaimSpec& c);

@@ -8,6 +8,7 @@
 #include <map>
 #include <numeric>
 
+#include "cli/claim_check.hpp"
 #include "cli/git_state.hpp"
 #include "common/build_info.hpp"
 #include "common/file_hash.hpp"
@@ -169,15 +170,12 @@ namespace {
 // the fact); said before anything runs, while the same build can still finish it.
 void note_other_iclr_builds(const Planned& plan) {
     int64_t others = 0;
-    std::string by;
-    for (const auto& [build, n] : plan.other_iclr_builds) {
+    for (const auto& [build, n] : plan.other_iclr_builds)
         others += n;
-        by += fmt::format("{}{} by {}", by.empty() ? "" : "; ", n, build.empty() ? "a build not recorded" : build);
-    }
     if (others && !plan.queue.empty())
         fmt::print("note: {} of the {} trial(s) already done were run by another build of iclr ({}; this is {}): the "
                    "sweep's runs will mix builds, which `iclr verify` notes; finish it with that build to keep one\n",
-                   others, plan.skipped, by, iclr_build());
+                   others, plan.skipped, builds_in_words(plan.other_iclr_builds), iclr_build());
 }
 
 } // namespace
