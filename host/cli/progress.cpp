@@ -1,4 +1,4 @@
-// Progress line rendering and ETA (mean wall time per finished trial times what is left).
+// Progress line rendering and ETA (from expected trial costs, eta.hpp, or per finished trial).
 #include "cli/progress.hpp"
 
 #include <cstdio>
@@ -7,14 +7,20 @@
 
 namespace iclr {
 
-Progress::Progress(int64_t total, bool tty) : total_(total), tty_(tty), start_(std::chrono::steady_clock::now()) {}
+Progress::Progress(int64_t total, bool tty, const std::unordered_map<int64_t, float>& cost_by_run)
+    : total_(total), tty_(tty), start_(std::chrono::steady_clock::now()) {
+    if (!cost_by_run.empty()) cost_eta_.emplace(cost_by_run);
+}
 
 double Progress::elapsed() const {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
 }
 
-// Wall time so far per finished trial, times the trials left ("?" before the first finishes).
+// From the expected costs when known (eta.hpp), else wall time so far per finished trial times the
+// trials left ("?" before the first finishes).
 std::string Progress::eta() const {
+    if (cost_eta_)
+        if (auto left = cost_eta_->left(elapsed())) return format_duration(*left);
     int64_t finished = done_ + failed_ + interrupted_ + diverged_;
     return finished > 0 ? format_duration(elapsed() / double(finished) * double(total_ - finished)) : "?";
 }
@@ -39,6 +45,7 @@ void Progress::clear_line() {
 void Progress::finished(int64_t run, RunStatus status, double seconds, const std::string& label,
                         const std::string& error) {
     if (running_ > 0) --running_;
+    if (cost_eta_) cost_eta_->finished(run, seconds);
     if (status == RunStatus::Done)
         ++done_;
     else if (status == RunStatus::Interrupted)

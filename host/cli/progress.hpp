@@ -3,15 +3,20 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <unordered_map>
 
+#include "cli/eta.hpp"
 #include "common/run_status.hpp"
 
 namespace iclr {
 
 class Progress {
   public:
-    Progress(int64_t total, bool tty);
+    // cost_by_run: each trial's expected cost (QueuedTrial::cost), for an ETA that knows the queue
+    // runs longest first (eta.hpp); without it, wall time per finished trial times the trials left.
+    Progress(int64_t total, bool tty, const std::unordered_map<int64_t, float>& cost_by_run = {});
     void started() { ++running_; }
     void finished(int64_t run, RunStatus status, double seconds, const std::string& label, const std::string& error);
     void tick(); // redraws the live line at most every 200 ms (tty only)
@@ -29,6 +34,7 @@ class Progress {
     bool tty_;
     int64_t done_ = 0, failed_ = 0, interrupted_ = 0, diverged_ = 0, running_ = 0;
     std::chrono::steady_clock::time_point start_, last_draw_;
+    std::optional<CostEta> cost_eta_;
 };
 
 } // namespace iclr

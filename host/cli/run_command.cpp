@@ -119,7 +119,10 @@ SchedulerResult run_on_pool(const SweepArms& arms, Store& store, Planned& plan, 
                             const ResultsLayout& layout, const std::string& data_dir) {
     const SweepSpec& spec = arms.base();
     install_stop_handlers();
-    Progress progress(int64_t(plan.queue.size()), isatty(STDOUT_FILENO));
+    std::unordered_map<int64_t, float> cost_by_run;
+    for (const auto& q : plan.queue)
+        cost_by_run[q.run_id] = q.cost;
+    Progress progress(int64_t(plan.queue.size()), isatty(STDOUT_FILENO), cost_by_run);
     StoreSink sink(store, progress, layout.cache_dir());
     SchedulerOptions so{p.jobs,
                         p.threads,

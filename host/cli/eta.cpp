@@ -1,0 +1,63 @@
+// Time left in a sweep, from the trials' expected costs and the durations of those finished.
+#include "cli/eta.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <iterator>
+
+namespace iclr {
+
+CostEta::CostEta(const std::unordered_map<int64_t, float>& cost_by_run) : unfinished_(cost_by_run) {
+    for (const auto& [run, cost] : cost_by_run)
+        ++left_by_cost_[cost];
+}
+
+void CostEta::finished(int64_t run, double seconds) {
+    auto it = unfinished_.find(run);
+    if (it == unfinished_.end()) return;
+    float cost = it->second;
+    unfinished_.erase(it);
+    if (--left_by_cost_[cost] == 0) left_by_cost_.erase(cost);
+    seconds = std::max(seconds, 0.0);
+    auto& [n, total] = seen_[cost];
+    ++n;
+    total += seconds;
+    finished_seconds_ += seconds;
+}
+
+// Weighted least-squares slope of log mean seconds against cost over the costs seen, in [0, 1];
+// 1 (the plan's own model) until two costs with durations have finished.
+double CostEta::slope() const {
+    double n = 0, sx = 0, sy = 0, sxx = 0, sxy = 0;
+    int costs = 0;
+    for (const auto& [cost, seen] : seen_) {
+        if (seen.second <= 0) continue;
+        double w = double(seen.first), x = cost, y = std::log(seen.second / double(seen.first));
+        n += w, sx += w * x, sy += w * y, sxx += w * x * x, sxy += w * x * y;
+        ++costs;
+    }
+    double var = sxx - sx * sx / n;
+    if (costs < 2 || var <= 0) return 1;
+    return std::clamp((sxy - sx * sy / n) / var, 0.0, 1.0);
+}
+
+// The mean at this cost, or the nearest seen cost's mean scaled by exp(beta x the difference).
+double CostEta::expected_seconds(float cost, double beta) const {
+    auto above = seen_.lower_bound(cost);
+    if (above != seen_.end() && above->first == cost) return above->second.second / double(above->second.first);
+    auto nearest = above;
+    if (above == seen_.end() || (above != seen_.begin() && cost - std::prev(above)->first < above->first - cost))
+        nearest = std::prev(above);
+    double mean = nearest->second.second / double(nearest->second.first);
+    return mean * std::exp(beta * (double(cost) - double(nearest->first)));
+}
+
+std::optional<double> CostEta::left(double elapsed) const {
+    if (finished_seconds_ <= 0) return std::nullopt;
+    double beta = slope(), expected = 0;
+    for (const auto& [cost, n] : left_by_cost_)
+        expected += double(n) * expected_seconds(cost, beta);
+    return elapsed * expected / finished_seconds_;
+}
+
+} // namespace iclr

@@ -1,0 +1,73 @@
+// The sweep ETA: the queue runs longest first, so the trials left are expected to take what
+// finished trials of their cost took, scaled by exp(cost difference) where none of a cost finished.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "cli/eta.hpp"
+
+using namespace iclr;
+
+TEST(Eta, WithOneCostItIsWallTimePerFinishedTrialTimesTheTrialsLeft) {
+    CostEta eta({{1, 2.f}, {2, 2.f}, {3, 2.f}, {4, 2.f}});
+    EXPECT_FALSE(eta.left(5).has_value());
+    eta.finished(1, 10);
+    EXPECT_DOUBLE_EQ(*eta.left(10), 30); // 10 s a trial, 3 left
+    eta.finished(2, 30);
+    EXPECT_DOUBLE_EQ(*eta.left(25), 25); // two on two workers in 25 s: 12.5 s of wall time each, 2 left
+}
+
+TEST(Eta, TrialsOfACostNoneFinishedAtAreScaledFromTheNearestCostSeen) {
+    float big = 5.f, small = 5.f - float(std::log(10.0)); // one tenth of the size product
+    std::unordered_map<int64_t, float> costs{{1, big}};
+    for (int64_t run = 2; run <= 11; ++run)
+        costs[run] = small;
+    CostEta eta(costs);
+    eta.finished(1, 20);                        // 20 s of wall time, one worker
+    EXPECT_NEAR(*eta.left(20), 10 * 2.0, 1e-4); // ten trials of a tenth: 2 s each, not 20
+    eta.finished(2, 5);                         // the small ones take 5 s, overheads included
+    EXPECT_NEAR(*eta.left(25), 9 * 5.0, 1e-9);  // their own mean from now on
+}
+
+TEST(Eta, AnUnseenCostTakesTheNearestSeenCostOnEitherSide) {
+    CostEta eta({{1, 1.f}, {2, 3.f}, {3, 2.9f}, {4, 1.2f}});
+    eta.finished(1, 4);                          // cost 1: 4 s
+    eta.finished(2, 8);                          // cost 3: 8 s
+    double beta = std::log(8.0 / 4.0) / (3 - 1); // the slope of log seconds against cost
+    double expect = 8 * std::exp(beta * (2.9 - 3.0)) + 4 * std::exp(beta * (1.2 - 1.0));
+    EXPECT_NEAR(*eta.left(12), expect, 1e-5); // one worker: wall time = seconds finished
+}
+
+TEST(Eta, RunsItWasNotGivenAndTrialsWithoutDurationChangeNothing) {
+    CostEta eta({{1, 1.f}, {2, 1.f}});
+    eta.finished(7, 100); // not one of its runs
+    EXPECT_FALSE(eta.left(1).has_value());
+    eta.finished(1, 0); // a trial interrupted at once: no duration to scale by
+    EXPECT_FALSE(eta.left(1).has_value());
+    eta.finished(2, 3);
+    EXPECT_DOUBLE_EQ(*eta.left(4), 0); // nothing left
+    eta.finished(2, 3);                // finished twice: counted once
+    EXPECT_DOUBLE_EQ(*eta.left(4), 0);
+}
+
+TEST(Eta, WhereTheCostsDoNotSetTheTimesItLearnsSoFromTheFinishedTrials) {
+    // Three costs, the cheaper ones as slow as the dearest: the slope of log time against cost is
+    // 0, so an unseen cheap cost is expected to take as long as its neighbour, not e^-2 of it.
+    CostEta eta({{1, 5.f}, {2, 4.f}, {3, 1.f}});
+    eta.finished(1, 10);
+    EXPECT_NEAR(*eta.left(10), 10 * std::exp(-1.0) + 10 * std::exp(-4.0), 1e-5); // beta 1 until two costs
+    eta.finished(2, 10);
+    EXPECT_NEAR(*eta.left(20), 10, 1e-9); // beta 0: the last one takes its neighbour's 10 s
+}
+
+TEST(Eta, TheSlopeIsFittedAndClampedToOne) {
+    // Time doubling per unit of cost: slope ln 2, below 1, is used as it is; tenfold: clamped to 1.
+    CostEta doubling({{1, 3.f}, {2, 2.f}, {3, 0.f}});
+    doubling.finished(1, 8);
+    doubling.finished(2, 4);
+    EXPECT_NEAR(*doubling.left(12), 1, 1e-5); // cost 0: 4 s x 2^-2
+    CostEta tenfold({{1, 3.f}, {2, 2.f}, {3, 0.f}});
+    tenfold.finished(1, 100);
+    tenfold.finished(2, 10);
+    EXPECT_NEAR(*tenfold.left(110), 10 * std::exp(-2.0), 1e-5);
+}
