@@ -4,11 +4,12 @@
 #include <algorithm>
 #include <cmath>
 #include <iterator>
+#include <utility>
 
 namespace iclr {
 
-CostEta::CostEta(const std::unordered_map<int64_t, float>& cost_by_run) : unfinished_(cost_by_run) {
-    for (const auto& [run, cost] : cost_by_run)
+CostEta::CostEta(std::unordered_map<int64_t, float> cost_by_run) : unfinished_(std::move(cost_by_run)) {
+    for (const auto& [run, cost] : unfinished_)
         ++left_by_cost_[cost];
 }
 
@@ -32,7 +33,7 @@ double CostEta::slope() const {
     int costs = 0;
     for (const auto& [cost, seen] : seen_) {
         if (seen.second <= 0) continue;
-        double w = double(seen.first), x = cost, y = std::log(seen.second / double(seen.first));
+        double w = double(seen.first), x = cost, y = std::log(mean(seen));
         n += w, sx += w * x, sy += w * y, sxx += w * x * x, sxy += w * x * y;
         ++costs;
     }
@@ -44,12 +45,11 @@ double CostEta::slope() const {
 // The mean at this cost, or the nearest seen cost's mean scaled by exp(beta x the difference).
 double CostEta::expected_seconds(float cost, double beta) const {
     auto above = seen_.lower_bound(cost);
-    if (above != seen_.end() && above->first == cost) return above->second.second / double(above->second.first);
+    if (above != seen_.end() && above->first == cost) return mean(above->second);
     auto nearest = above;
     if (above == seen_.end() || (above != seen_.begin() && cost - std::prev(above)->first < above->first - cost))
         nearest = std::prev(above);
-    double mean = nearest->second.second / double(nearest->second.first);
-    return mean * std::exp(beta * (double(cost) - double(nearest->first)));
+    return mean(nearest->second) * std::exp(beta * (double(cost) - double(nearest->first)));
 }
 
 std::optional<double> CostEta::left(double elapsed) const {

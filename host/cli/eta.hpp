@@ -20,8 +20,8 @@ namespace iclr {
 // times expected seconds left / seconds finished; with one cost throughout, the plain estimate.
 class CostEta {
   public:
-    explicit CostEta(const std::unordered_map<int64_t, float>& cost_by_run); // every trial to run
-    void finished(int64_t run, double seconds);                              // runs not given are ignored
+    explicit CostEta(std::unordered_map<int64_t, float> cost_by_run); // every trial to run
+    void finished(int64_t run, double seconds);                       // runs not given are ignored
     // Seconds left after `elapsed` seconds of wall time; nullopt until a trial finished with a
     // duration above zero.
     std::optional<double> left(double elapsed) const;
@@ -29,9 +29,11 @@ class CostEta {
   private:
     double slope() const;
     double expected_seconds(float cost, double beta) const;
-    std::unordered_map<int64_t, float> unfinished_;    // run -> cost
-    std::map<float, int64_t> left_by_cost_;            // cost -> trials not finished
-    std::map<float, std::pair<int64_t, double>> seen_; // cost -> finished trials, their seconds
+    using Seen = std::pair<int64_t, double>; // finished trials of a cost, their seconds
+    static double mean(const Seen& s) { return s.second / double(s.first); }
+    std::unordered_map<int64_t, float> unfinished_; // run -> cost
+    std::map<float, int64_t> left_by_cost_;         // cost -> trials not finished
+    std::map<float, Seen> seen_;                    // cost -> finished trials, their seconds
     double finished_seconds_ = 0;
 };
 

@@ -2,14 +2,15 @@
 #include "cli/progress.hpp"
 
 #include <cstdio>
+#include <utility>
 
 #include "common/duration.hpp"
 
 namespace iclr {
 
-Progress::Progress(int64_t total, bool tty, const std::unordered_map<int64_t, float>& cost_by_run)
+Progress::Progress(int64_t total, bool tty, std::unordered_map<int64_t, float> cost_by_run)
     : total_(total), tty_(tty), start_(std::chrono::steady_clock::now()) {
-    if (!cost_by_run.empty()) cost_eta_.emplace(cost_by_run);
+    if (!cost_by_run.empty()) cost_eta_.emplace(std::move(cost_by_run));
 }
 
 double Progress::elapsed() const {

@@ -16,7 +16,7 @@ class Progress {
   public:
     // cost_by_run: each trial's expected cost (QueuedTrial::cost), for an ETA that knows the queue
     // runs longest first (eta.hpp); without it, wall time per finished trial times the trials left.
-    Progress(int64_t total, bool tty, const std::unordered_map<int64_t, float>& cost_by_run = {});
+    Progress(int64_t total, bool tty, std::unordered_map<int64_t, float> cost_by_run = {});
     void started() { ++running_; }
     void finished(int64_t run, RunStatus status, double seconds, const std::string& label, const std::string& error);
     void tick(); // redraws the live line at most every 200 ms (tty only)

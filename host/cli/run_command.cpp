@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <map>
 #include <set>
+#include <unordered_map>
+#include <utility>
 
 #include <fmt/core.h>
 
@@ -122,7 +124,7 @@ SchedulerResult run_on_pool(const SweepArms& arms, Store& store, Planned& plan, 
     std::unordered_map<int64_t, float> cost_by_run;
     for (const auto& q : plan.queue)
         cost_by_run[q.run_id] = q.cost;
-    Progress progress(int64_t(plan.queue.size()), isatty(STDOUT_FILENO), cost_by_run);
+    Progress progress(int64_t(plan.queue.size()), isatty(STDOUT_FILENO), std::move(cost_by_run));
     StoreSink sink(store, progress, layout.cache_dir());
     SchedulerOptions so{p.jobs,
                         p.threads,

@@ -1,5 +1,6 @@
 // The sweep ETA: the queue runs longest first, so the trials left are expected to take what
-// finished trials of their cost took, scaled by exp(cost difference) where none of a cost finished.
+// finished trials of their cost took, scaled by exp(beta x cost difference) where none of a cost
+// finished, beta fitted to the finished trials.
 #include <gtest/gtest.h>
 
 #include <cmath>
