@@ -13,11 +13,16 @@ CostEta::CostEta(std::unordered_map<int64_t, float> cost_by_run) : unfinished_(s
         ++left_by_cost_[cost];
 }
 
+void CostEta::started(int64_t run, double at) {
+    if (unfinished_.count(run)) running_[run] = at; // a trial started again (Slurm requeue): from now
+}
+
 void CostEta::finished(int64_t run, double seconds) {
     auto it = unfinished_.find(run);
     if (it == unfinished_.end()) return;
     float cost = it->second;
     unfinished_.erase(it);
+    running_.erase(run);
     if (--left_by_cost_[cost] == 0) left_by_cost_.erase(cost);
     seconds = std::max(seconds, 0.0);
     auto& [n, total] = seen_[cost];
@@ -54,10 +59,15 @@ double CostEta::expected_seconds(float cost, double beta) const {
 
 std::optional<double> CostEta::left(double elapsed) const {
     if (finished_seconds_ <= 0) return std::nullopt;
-    double beta = slope(), expected = 0;
+    double beta = slope(), expected = 0, done = finished_seconds_;
     for (const auto& [cost, n] : left_by_cost_)
         expected += double(n) * expected_seconds(cost, beta);
-    return elapsed * expected / finished_seconds_;
+    for (const auto& [run, at] : running_) { // a running trial: its time so far is done, not left
+        double ran = std::max(0.0, elapsed - at);
+        done += ran;
+        expected -= std::min(ran, expected_seconds(unfinished_.at(run), beta));
+    }
+    return elapsed * std::max(0.0, expected) / done;
 }
 
 } // namespace iclr

@@ -17,11 +17,15 @@ namespace iclr {
 // sizes; once two costs have finished, beta is the slope of log mean duration against cost over
 // them, clamped to [0, 1], so a sweep whose sizes do not set its times (mlti's: the cost order was
 // wrong there) falls back towards the plain estimate. What is left is then the wall time so far
-// times expected seconds left / seconds finished; with one cost throughout, the plain estimate.
+// times expected seconds left / seconds of work done; with one cost throughout, the plain estimate.
+// Work done counts the running trials' time so far (and what is left of them their expected time
+// less that), else with n workers the first trial to finish would be read as 1/n of the work done
+// and the first estimates would be n times too long (2x: "14m21s" with 7 min left at two workers).
 class CostEta {
   public:
     explicit CostEta(std::unordered_map<int64_t, float> cost_by_run); // every trial to run
-    void finished(int64_t run, double seconds);                       // runs not given are ignored
+    void started(int64_t run, double at);       // `at`: seconds of wall time since the sweep began
+    void finished(int64_t run, double seconds); // runs not given are ignored
     // Seconds left after `elapsed` seconds of wall time; nullopt until a trial finished with a
     // duration above zero.
     std::optional<double> left(double elapsed) const;
@@ -32,6 +36,7 @@ class CostEta {
     using Seen = std::pair<int64_t, double>; // finished trials of a cost, their seconds
     static double mean(const Seen& s) { return s.second / double(s.first); }
     std::unordered_map<int64_t, float> unfinished_; // run -> cost
+    std::unordered_map<int64_t, double> running_;   // run -> when it started (seconds of wall time)
     std::map<float, int64_t> left_by_cost_;         // cost -> trials not finished
     std::map<float, Seen> seen_;                    // cost -> finished trials, their seconds
     double finished_seconds_ = 0;

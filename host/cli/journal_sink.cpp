@@ -13,7 +13,7 @@ void JournalSink::run_started(const RunStart& s) {
     ev.start.at = now_iso();
     writer_.append(journal::encode(ev));
     writer_.flush();
-    progress_.started();
+    progress_.started(s.run);
 }
 
 void JournalSink::metric(int64_t run, const std::string& key, int64_t step, std::optional<int64_t> task, double value) {

@@ -13,6 +13,11 @@ Progress::Progress(int64_t total, bool tty, std::unordered_map<int64_t, float> c
     if (!cost_by_run.empty()) cost_eta_.emplace(std::move(cost_by_run));
 }
 
+void Progress::started(int64_t run) {
+    ++running_;
+    if (cost_eta_) cost_eta_->started(run, elapsed());
+}
+
 double Progress::elapsed() const {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
 }

@@ -17,7 +17,7 @@ class Progress {
     // cost_by_run: each trial's expected cost (QueuedTrial::cost), for an ETA that knows the queue
     // runs longest first (eta.hpp); without it, wall time per finished trial times the trials left.
     Progress(int64_t total, bool tty, std::unordered_map<int64_t, float> cost_by_run = {});
-    void started() { ++running_; }
+    void started(int64_t run);
     void finished(int64_t run, RunStatus status, double seconds, const std::string& label, const std::string& error);
     void tick(); // redraws the live line at most every 200 ms (tty only)
     void clear_line();

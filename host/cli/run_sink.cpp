@@ -9,7 +9,7 @@ void StoreSink::run_started(const RunStart& s) {
     store_.begin();
     store_.mark_running(s);
     flush();
-    progress_.started();
+    progress_.started(s.run);
 }
 
 void StoreSink::metric(int64_t run, const std::string& key, int64_t step, std::optional<int64_t> task, double value) {

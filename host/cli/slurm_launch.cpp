@@ -9,6 +9,7 @@
 #include <map>
 #include <set>
 #include <thread>
+#include <unordered_map>
 
 #include <fmt/core.h>
 
@@ -46,7 +47,8 @@ FrozenPlan freeze(const SlurmLaunch& l, const Planned& planned, const SlurmSetti
         TrialPoint point = l.arms.expansions[q.arm]->at(q.index);
         ResolvedTrial t = resolve_trial(l.arms.specs[q.arm], l.arms.plugins[q.arm], point);
         p.trials.push_back({q.run_id, t.key, l.arms.describe(q.arm, point),
-                            payload(t, q.run_id, p.threads, spec.memory_mb, spec.on_nonfinite, l.data_dir, l.layout)});
+                            payload(t, q.run_id, p.threads, spec.memory_mb, spec.on_nonfinite, l.data_dir, l.layout),
+                            q.cost});
         for (const auto& part : t.parts)
             if (files.insert(part.plugin->file).second) p.plugins.push_back({part.plugin->file, part.plugin->sha256});
     }
@@ -72,9 +74,12 @@ std::vector<Submission> submit(const RunFolder& folder, const FrozenPlan& plan, 
 int follow(const SlurmLaunch& l, const RunFolder& folder, const FrozenPlan& plan) {
     install_stop_handlers();
     std::map<int64_t, const FrozenTrial*> trials;
-    for (const auto& t : plan.trials)
+    std::unordered_map<int64_t, float> cost_by_run;
+    for (const auto& t : plan.trials) {
         trials[t.run_id] = &t;
-    Progress progress(int64_t(plan.trials.size()), isatty(STDOUT_FILENO));
+        cost_by_run[t.run_id] = t.cost;
+    }
+    Progress progress(int64_t(plan.trials.size()), isatty(STDOUT_FILENO), std::move(cost_by_run));
     std::set<int64_t> running, reported;
     auto start = std::chrono::steady_clock::now();
     for (;;) {
@@ -82,7 +87,7 @@ int follow(const SlurmLaunch& l, const RunFolder& folder, const FrozenPlan& plan
         slurm::SyncResult r = slurm::sync_folder(l.store, folder, active);
         for (const auto& c : r.changes) {
             if (reported.count(c.run)) continue;
-            if (running.insert(c.run).second) progress.started();
+            if (running.insert(c.run).second) progress.started(c.run);
             if (c.status == RunStatus::Running) continue;
             if (c.status == RunStatus::Interrupted) {
                 progress.clear_line();

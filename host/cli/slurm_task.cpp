@@ -5,6 +5,7 @@
 
 #include <cstdlib>
 #include <set>
+#include <unordered_map>
 
 #include <fmt/core.h>
 
@@ -73,7 +74,8 @@ TaskSlice unfinished(const FrozenPlan& plan, const RunFolder& folder, size_t fir
     TaskSlice s;
     for (size_t k = first; k < end; ++k) {
         s.keys[plan.trials[k].run_id] = plan.trials[k].key;
-        if (!finished.count(plan.trials[k].run_id)) s.queue.push_back({plan.trials[k].run_id, k, 0}); // index: k
+        if (!finished.count(plan.trials[k].run_id)) // index: k, the trial's place in the plan
+            s.queue.push_back({plan.trials[k].run_id, k, 0, plan.trials[k].cost});
     }
     s.already = int64_t(end - first) - int64_t(s.queue.size());
     return s;
@@ -123,7 +125,10 @@ int cmd_slurm_task(const std::string& folder_path, const std::string& first_task
     journal::Writer writer(folder.journal_file(job_task, restart).string());
     writer.append(journal::encode(journal::TaskOpened{job_task, restart, getpid(), host_name(), now_iso()}));
     writer.sync();
-    Progress progress(int64_t(slice.queue.size()), false);
+    std::unordered_map<int64_t, float> cost_by_run;
+    for (const auto& q : slice.queue)
+        cost_by_run[q.run_id] = q.cost;
+    Progress progress(int64_t(slice.queue.size()), false, std::move(cost_by_run));
     JournalSink sink(writer, slice.keys, progress, ResultsLayout(plan.db_path).cache_dir());
     SchedulerResult r = run_slice(plan, slice, sink);
     writer.sync();

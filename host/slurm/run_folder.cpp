@@ -27,7 +27,7 @@ template <class T> T get(const toml::table& t, const char* key, const std::strin
 
 FrozenTrial read_trial(const toml::table& t, const std::string& where) {
     return {get<int64_t>(t, "run_id", where), get<std::string>(t, "key", where), get<std::string>(t, "label", where),
-            get<std::string>(t, "payload", where)};
+            get<std::string>(t, "payload", where), float(t["cost"].value_or(0.0))};
 }
 
 // "12_3.0.jnl" -> (12, 3, 0) for ordering; unparsable names sort last, by name.
@@ -64,7 +64,7 @@ void RunFolder::write_plan(const FrozenPlan& p) const {
         o << "\n[[plugin]]\nfile = " << q(pl.file) << "\nsha256 = " << q(pl.sha256) << "\n";
     for (const auto& t : p.trials)
         o << "\n[[trial]]\nrun_id = " << t.run_id << "\nkey = " << q(t.key) << "\nlabel = " << q(t.label)
-          << "\npayload = " << q(t.payload) << "\n";
+          << "\ncost = " << value_to_toml(Value::of_float(t.cost)) << "\npayload = " << q(t.payload) << "\n";
     fs::path tmp = plan_file().string() + ".tmp";
     {
         std::ofstream out(tmp);

@@ -1,6 +1,6 @@
 // The sweep ETA: the queue runs longest first, so the trials left are expected to take what
 // finished trials of their cost took, scaled by exp(beta x cost difference) where none of a cost
-// finished, beta fitted to the finished trials.
+// finished, beta fitted to the finished trials; a running trial's time so far is work done.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -71,4 +71,25 @@ TEST(Eta, TheSlopeIsFittedAndClampedToOne) {
     tenfold.finished(1, 100);
     tenfold.finished(2, 10);
     EXPECT_NEAR(*tenfold.left(110), 10 * std::exp(-2.0), 1e-5);
+}
+
+TEST(Eta, TheRunningTrialsTimeSoFarIsWorkDoneNotWorkLeft) {
+    // Two workers, four 10 s trials: when the first finishes, the second has run as long. Counting
+    // only finished work would say 30 s left (one trial's work per 10 s of wall time); 10 s is right.
+    CostEta eta({{1, 2.f}, {2, 2.f}, {3, 2.f}, {4, 2.f}});
+    eta.started(1, 0);
+    eta.started(2, 0);
+    eta.finished(1, 10);
+    EXPECT_DOUBLE_EQ(*eta.left(10), 10); // 20 s of work in 10 s; 40 - 10 - 10 left
+    eta.started(3, 10);
+    EXPECT_DOUBLE_EQ(*eta.left(14), 14.0 * (30 - 10 - 4) / (10 + 14 + 4)); // 2 ran 14 s (10 due), 3 ran 4
+    // A running trial past its expected time is expected to end now, not to have time below zero.
+    EXPECT_DOUBLE_EQ(*eta.left(30), 30.0 * 10 / (10 + 30 + 20)); // only 4 left: 10 s
+    eta.finished(2, 11);
+    eta.finished(3, 11);
+    eta.started(4, 21);
+    eta.finished(4, 9);
+    EXPECT_DOUBLE_EQ(*eta.left(30), 0);
+    eta.started(4, 30); // finished already: not running again
+    EXPECT_DOUBLE_EQ(*eta.left(40), 0);
 }

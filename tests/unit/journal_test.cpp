@@ -290,13 +290,14 @@ TEST(RunFolder, ThePlanRoundTripsAndSlicesCoverEveryTrialOnce) {
     p.plugins = {{"/p/a b.so", "00ff"}};
     for (int k = 0; k < 7; ++k)
         p.trials.push_back({10 + k, "key" + std::to_string(k), "label \"" + std::to_string(k) + "\"",
-                            "run_id = 1\nname = \"x\\ty\"\n[[part]]\n"});
+                            "run_id = 1\nname = \"x\\ty\"\n[[part]]\n", std::log(3.0f + float(k))});
     f.write_plan(p);
     FrozenPlan q = f.read_plan();
     EXPECT_EQ(q.task_count(), 3);
     ASSERT_EQ(q.trials.size(), 7u);
     EXPECT_EQ(q.trials[6].payload, p.trials[6].payload);
     EXPECT_EQ(q.trials[2].label, "label \"2\"");
+    EXPECT_EQ(q.trials[4].cost, std::log(7.0f)); // exact: a float survives the double written
     EXPECT_EQ(q.plugins[0].file, "/p/a b.so");
     EXPECT_DOUBLE_EQ(q.timeout_s, 1.5);
     std::vector<int> seen(7, 0);
@@ -313,6 +314,23 @@ TEST(RunFolder, ThePlanRoundTripsAndSlicesCoverEveryTrialOnce) {
     ASSERT_EQ(subs.size(), 2u);
     EXPECT_EQ(subs[1].job_id, "42");
     EXPECT_EQ(subs[1].first_task, 2);
+}
+
+TEST(RunFolder, APlanWrittenBeforeCostsWereKeptReadsCostZero) {
+    test::TempDir dir;
+    RunFolder f(dir.path() / "s-1");
+    FrozenPlan p;
+    p.sweep_name = "s";
+    p.trials.push_back({5, "key", "label", "payload", 2.5f});
+    f.write_plan(p);
+    std::string text = test::read_file(f.plan_file().string());
+    size_t at = text.find("cost = 2.5\n");
+    ASSERT_NE(at, std::string::npos) << text;
+    test::write_file(f.plan_file().string(), text.erase(at, std::string("cost = 2.5\n").size()));
+    FrozenPlan q = f.read_plan();
+    ASSERT_EQ(q.trials.size(), 1u);
+    EXPECT_EQ(q.trials[0].cost, 0.0f); // every trial one cost: the ETA is the plain one
+    EXPECT_EQ(q.trials[0].payload, "payload");
 }
 
 TEST(RunFolder, TheBatchScriptAsksForTheWarningSignalAndExecsIclr) {
