@@ -12,9 +12,17 @@
 
 namespace iclr {
 
+// Each trial's expected cost by run, for Progress: from queued or frozen trials (run_id, cost).
+template <class Trials> std::unordered_map<int64_t, float> cost_by_run(const Trials& trials) {
+    std::unordered_map<int64_t, float> costs;
+    for (const auto& t : trials)
+        costs[t.run_id] = t.cost;
+    return costs;
+}
+
 class Progress {
   public:
-    // cost_by_run: each trial's expected cost (QueuedTrial::cost), for an ETA that knows the queue
+    // cost_by_run: each trial's expected cost (cost_by_run above), for an ETA that knows the queue
     // runs longest first (eta.hpp); without it, wall time per finished trial times the trials left.
     Progress(int64_t total, bool tty, std::unordered_map<int64_t, float> cost_by_run = {});
     void started(int64_t run);

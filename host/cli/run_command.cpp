@@ -7,7 +7,6 @@
 #include <filesystem>
 #include <map>
 #include <set>
-#include <unordered_map>
 #include <utility>
 
 #include <fmt/core.h>
@@ -121,10 +120,7 @@ SchedulerResult run_on_pool(const SweepArms& arms, Store& store, Planned& plan, 
                             const ResultsLayout& layout, const std::string& data_dir) {
     const SweepSpec& spec = arms.base();
     install_stop_handlers();
-    std::unordered_map<int64_t, float> cost_by_run;
-    for (const auto& q : plan.queue)
-        cost_by_run[q.run_id] = q.cost;
-    Progress progress(int64_t(plan.queue.size()), isatty(STDOUT_FILENO), std::move(cost_by_run));
+    Progress progress(int64_t(plan.queue.size()), isatty(STDOUT_FILENO), cost_by_run(plan.queue));
     StoreSink sink(store, progress, layout.cache_dir());
     SchedulerOptions so{p.jobs,
                         p.threads,

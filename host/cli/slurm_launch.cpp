@@ -9,7 +9,6 @@
 #include <map>
 #include <set>
 #include <thread>
-#include <unordered_map>
 
 #include <fmt/core.h>
 
@@ -74,12 +73,9 @@ std::vector<Submission> submit(const RunFolder& folder, const FrozenPlan& plan, 
 int follow(const SlurmLaunch& l, const RunFolder& folder, const FrozenPlan& plan) {
     install_stop_handlers();
     std::map<int64_t, const FrozenTrial*> trials;
-    std::unordered_map<int64_t, float> cost_by_run;
-    for (const auto& t : plan.trials) {
+    for (const auto& t : plan.trials)
         trials[t.run_id] = &t;
-        cost_by_run[t.run_id] = t.cost;
-    }
-    Progress progress(int64_t(plan.trials.size()), isatty(STDOUT_FILENO), std::move(cost_by_run));
+    Progress progress(int64_t(plan.trials.size()), isatty(STDOUT_FILENO), cost_by_run(plan.trials));
     std::set<int64_t> running, reported;
     auto start = std::chrono::steady_clock::now();
     for (;;) {

@@ -5,7 +5,6 @@
 
 #include <cstdlib>
 #include <set>
-#include <unordered_map>
 
 #include <fmt/core.h>
 
@@ -125,10 +124,7 @@ int cmd_slurm_task(const std::string& folder_path, const std::string& first_task
     journal::Writer writer(folder.journal_file(job_task, restart).string());
     writer.append(journal::encode(journal::TaskOpened{job_task, restart, getpid(), host_name(), now_iso()}));
     writer.sync();
-    std::unordered_map<int64_t, float> cost_by_run;
-    for (const auto& q : slice.queue)
-        cost_by_run[q.run_id] = q.cost;
-    Progress progress(int64_t(slice.queue.size()), false, std::move(cost_by_run));
+    Progress progress(int64_t(slice.queue.size()), false, cost_by_run(slice.queue));
     JournalSink sink(writer, slice.keys, progress, ResultsLayout(plan.db_path).cache_dir());
     SchedulerResult r = run_slice(plan, slice, sink);
     writer.sync();
