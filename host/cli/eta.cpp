@@ -17,6 +17,10 @@ void CostEta::started(int64_t run, double at) {
     if (unfinished_.count(run)) running_[run] = at; // a trial started again (Slurm requeue): from now
 }
 
+// A trial interrupted to be run again later is not running: what it had done is not work done (its
+// rerun starts over) and its whole expected time is still left; `started` counts it again.
+void CostEta::stopped(int64_t run) { running_.erase(run); }
+
 void CostEta::finished(int64_t run, double seconds) {
     auto it = unfinished_.find(run);
     if (it == unfinished_.end()) return;

@@ -25,6 +25,7 @@ class CostEta {
   public:
     explicit CostEta(std::unordered_map<int64_t, float> cost_by_run); // every trial to run
     void started(int64_t run, double at);       // `at`: seconds of wall time since the sweep began
+    void stopped(int64_t run);                  // stopped unfinished (a Slurm task to be requeued): its time is lost
     void finished(int64_t run, double seconds); // runs not given are ignored
     // Seconds left after `elapsed` seconds of wall time; nullopt until a trial finished with a
     // duration above zero.

@@ -18,6 +18,11 @@ void Progress::started(int64_t run) {
     if (cost_eta_) cost_eta_->started(run, elapsed());
 }
 
+void Progress::stopped(int64_t run) {
+    if (running_ > 0) --running_;
+    if (cost_eta_) cost_eta_->stopped(run);
+}
+
 double Progress::elapsed() const {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
 }

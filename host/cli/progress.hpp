@@ -26,6 +26,7 @@ class Progress {
     // runs longest first (eta.hpp); without it, wall time per finished trial times the trials left.
     Progress(int64_t total, bool tty, std::unordered_map<int64_t, float> cost_by_run = {});
     void started(int64_t run);
+    void stopped(int64_t run); // a running trial stopped unfinished, to be run again (Slurm requeue)
     void finished(int64_t run, RunStatus status, double seconds, const std::string& label, const std::string& error);
     void tick(); // redraws the live line at most every 200 ms (tty only)
     void clear_line();

@@ -85,7 +85,9 @@ int follow(const SlurmLaunch& l, const RunFolder& folder, const FrozenPlan& plan
             if (reported.count(c.run)) continue;
             if (running.insert(c.run).second) progress.started(c.run);
             if (c.status == RunStatus::Running) continue;
-            if (c.status == RunStatus::Interrupted) {
+            if (c.status == RunStatus::Interrupted) { // not running now; started again if requeued
+                running.erase(c.run);
+                progress.stopped(c.run);
                 progress.clear_line();
                 fmt::print("run {} interrupted: {}  ({})\n", c.run, c.error, trials[c.run]->label);
                 continue;

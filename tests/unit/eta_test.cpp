@@ -93,3 +93,18 @@ TEST(Eta, TheRunningTrialsTimeSoFarIsWorkDoneNotWorkLeft) {
     eta.started(4, 30); // finished already: not running again
     EXPECT_DOUBLE_EQ(*eta.left(40), 0);
 }
+
+TEST(Eta, ATrialStoppedToBeRequeuedIsNotRunningAndItsRerunCountsFromItsNewStart) {
+    // Two 10 s trials at two workers; the second is interrupted at 5 s (its Slurm task requeued)
+    // and starts over at 12 s. Its 5 s are not work done, and after the stop its whole 10 s is left.
+    CostEta eta({{1, 2.f}, {2, 2.f}});
+    eta.started(1, 0);
+    eta.started(2, 0);
+    eta.stopped(2);
+    eta.finished(1, 10);
+    EXPECT_DOUBLE_EQ(*eta.left(10), 10); // 10 s of work done in 10 s, 10 s left
+    eta.started(2, 12);
+    EXPECT_DOUBLE_EQ(*eta.left(16), 16.0 * (10 - 4) / (10 + 4)); // counted from 12 s, not from 0
+    eta.stopped(7);                                              // not one of its runs: nothing
+    EXPECT_DOUBLE_EQ(*eta.left(16), 16.0 * (10 - 4) / (10 + 4));
+}
