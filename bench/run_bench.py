@@ -270,7 +270,9 @@ class Bench:
     def race(self):
         sweep = os.path.join(HERE, "sweeps/forgetting_race.toml")
         db = self.db("race")
-        env = dict(self.env, ICLR_CACHE_DIR=os.path.join(self.tmp, "race-cache"))  # cold: pretraining included
+        # Cold: a fresh manifest cache (plugin discovery counted), and the database in a fresh folder, so
+        # its results/cache (decoded data sets, pretrained backbones) starts empty: pretraining included.
+        env = dict(self.env, ICLR_CACHE_DIR=os.path.join(self.tmp, "race-cache"))
         proc = subprocess.Popen([self.a.iclr, "run", sweep, "--db", db], env=env, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, text=True)
         t0 = time.perf_counter()
