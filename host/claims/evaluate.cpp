@@ -139,7 +139,7 @@ const char* to_string(Outcome o) {
 Verdict evaluate(const Hypothesis& t, const std::vector<Row>& rows) {
     if (rows.empty()) return no_data("the query returned no rows");
     Units units = units_of(rows);
-    if (units.size() < 2) return no_data("too few seeds (" + std::to_string(units.size()) + "; a CI needs 2)", 1);
+    if (units.size() < 2) return no_data("1 seed; a CI needs 2 or more", 1); // rows: at least one seed
     Verdict v;
     if (t.kind == "less" || t.kind == "greater" || (t.kind == "about" && !t.a.empty())) {
         v = compare_groups(t, rows, units);

@@ -131,7 +131,7 @@ TEST(Forgetting, VerifyOnTheCiProfileIsDeterministicAndRecordsEachClaim) {
     ASSERT_EQ(first.code, 0) << first.out; // a claim that does not hold is a finding, not an error
     for (const char* want : {"claim", "kind", "n", "estimate", "95% CI", "verdict",
                              "in-domain supervised-pretrained models forget less as the", "decreasing", "less",
-                             "no data (too few seeds (1; a CI needs 2))"})
+                             "no data (1 seed; a CI needs 2 or more)"})
         EXPECT_TRUE(has(first.out, want)) << want << " missing in\n" << first.out;
     auto second = s.run({"verify", sweep, "--profile", "ci"});
     EXPECT_EQ(first.out, second.out); // the same database gives the same output

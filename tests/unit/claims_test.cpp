@@ -87,7 +87,7 @@ TEST(Claims, NoDataSaysWhy) {
     EXPECT_EQ(evaluate(less(), {}).reason, "the query returned no rows");
     Verdict one = evaluate(less(), two_groups(-0.1, 1));
     EXPECT_EQ(one.outcome, Outcome::NoData);
-    EXPECT_EQ(one.reason, "too few seeds (1; a CI needs 2)");
+    EXPECT_EQ(one.reason, "1 seed; a CI needs 2 or more");
     Hypothesis other = less();
     other.b = "c";
     EXPECT_EQ(evaluate(other, two_groups(-0.1, 5)).reason, "no rows for group 'c' (the query's grp or arm column)");
