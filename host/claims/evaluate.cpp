@@ -139,7 +139,8 @@ const char* to_string(Outcome o) {
 Verdict evaluate(const Hypothesis& t, const std::vector<Row>& rows) {
     if (rows.empty()) return no_data("the query returned no rows");
     Units units = units_of(rows);
-    if (units.size() < 2) return no_data("1 seed; a CI needs 2 or more", 1); // rows: at least one seed
+    if (units.size() < 2) // one unit: rows of one seed, or one row where the query has no seed column
+        return no_data(std::string(rows[0].seed ? "1 seed" : "1 row") + "; a CI needs 2 or more", 1);
     Verdict v;
     if (t.kind == "less" || t.kind == "greater" || (t.kind == "about" && !t.a.empty())) {
         v = compare_groups(t, rows, units);
