@@ -306,6 +306,15 @@ class Bench:
                      f"evaluation of every test set after each task, pretraining), counted from the trials' data and "
                      f"model sizes; a target above {ratio:.2f}x needs iclr to do each multiply-add faster by the rest")
             self.rows[-1].update(work_ratio=ratio, iclr_macs=work["iclr"], peer_macs=work[cache])
+        # Where the edge per multiply-add is: by model width, each side's arithmetic per second of its
+        # trials' own time (the script's trials as it timed them, iclr's as the host did).
+        for w in by_width(db, peers["disk"][1]):
+            self.row(f"sweep race by width, width {w['width']}: iclr's multiply-adds per trial-second / the caching "
+                     "script's", w["iclr_rate"] / w["peer_rate"], "x",
+                     note=f"{w['trials']} trials; trial time iclr {w['iclr_s']:.1f} s ({w['iclr_share']:.0%} of its "
+                     f"trials' time), the script {w['peer_s']:.1f} s ({w['peer_share']:.0%}); "
+                     f"{w['iclr_rate'] / 1e9:.1f} vs {w['peer_rate'] / 1e9:.1f} G multiply-adds/s")
+            self.rows[-1].update(w)
         self.row("sweep race: peak private memory of one worker (RssAnon: heap, model, optimiser; sampled every "
                  "250 ms, max over workers)", mem["worker_private_mib"], "MiB",
                  target="<= 150 MiB", met=mem["worker_private_mib"] <= 150,
@@ -471,6 +480,29 @@ def arithmetic(db, peers):
         work[cache] = sum(t["macs"] + (t["pretrain_macs"] if t["pretrained_here"] else 0) for t in ts)
         work[cache + "_pretrainings"] = sum(1 for t in ts if t["pretrained_here"])
     return work
+
+
+def by_width(db, peer_trials):
+    """Per model width: each side's multiply-adds (arithmetic() above: a trial's own, plus the
+    pretraining it ran rather than loaded) over the summed durations of its trials there."""
+    with sqlite3.connect(db) as c:
+        built = {r for (r,) in c.execute("SELECT run_id FROM attributes WHERE key = 'cache_hit' AND value = '0'")}
+        width = dict(c.execute("SELECT run_id, value FROM params WHERE key = 'model.width'"))
+        seconds = dict(c.execute("SELECT id, duration_s FROM runs WHERE status = 'done'"))
+    rows = {}
+    for t in peer_trials:
+        r = t["run_id"]
+        w = rows.setdefault(width[r], dict(width=width[r], trials=0, iclr_macs=0, iclr_s=0.0, peer_macs=0, peer_s=0.0))
+        w["trials"] += 1
+        w["iclr_macs"] += t["macs"] + (t["pretrain_macs"] if r in built else 0)
+        w["iclr_s"] += seconds[r]
+        w["peer_macs"] += t["macs"] + (t["pretrain_macs"] if t["pretrained_here"] else 0)
+        w["peer_s"] += t["seconds"]
+    total_iclr, total_peer = sum(w["iclr_s"] for w in rows.values()), sum(w["peer_s"] for w in rows.values())
+    for w in rows.values():
+        w.update(iclr_rate=w["iclr_macs"] / w["iclr_s"], peer_rate=w["peer_macs"] / w["peer_s"],
+                 iclr_share=w["iclr_s"] / total_iclr, peer_share=w["peer_s"] / total_peer)
+    return [rows[k] for k in sorted(rows)]
 
 
 def spread(ours, peer, unit):
