@@ -471,22 +471,31 @@ def arithmetic(db, peers):
     it needs depend on its configuration only (the peer counts both from the data and model sizes,
     and both sides ran the same configurations); which trials ran their pretraining rather than
     loading it differs: iclr's are the runs whose backbone cache missed (attribute cache_hit = 0)."""
-    with sqlite3.connect(db) as c:
-        built = {r for (r,) in c.execute("SELECT run_id FROM attributes WHERE key = 'cache_hit' AND value = '0'")}
+    built = iclr_pretrained(db)
     trials = {t["run_id"]: t for t in peers["disk"][1]}
-    work = {"iclr": sum(t["macs"] + (t["pretrain_macs"] if r in built else 0) for r, t in trials.items()),
-            "iclr_pretrainings": len(built)}
+    work = {"iclr": sum(trial_macs(t, r in built) for r, t in trials.items()), "iclr_pretrainings": len(built)}
     for cache, (_, ts) in peers.items():
-        work[cache] = sum(t["macs"] + (t["pretrain_macs"] if t["pretrained_here"] else 0) for t in ts)
+        work[cache] = sum(trial_macs(t, t["pretrained_here"]) for t in ts)
         work[cache + "_pretrainings"] = sum(1 for t in ts if t["pretrained_here"])
     return work
 
 
-def by_width(db, peer_trials):
-    """Per model width: each side's multiply-adds (arithmetic() above: a trial's own, plus the
-    pretraining it ran rather than loaded) over the summed durations of its trials there."""
+def iclr_pretrained(db):
+    """The race's iclr runs that pretrained their backbone rather than loading it from the cache."""
     with sqlite3.connect(db) as c:
-        built = {r for (r,) in c.execute("SELECT run_id FROM attributes WHERE key = 'cache_hit' AND value = '0'")}
+        return {r for (r,) in c.execute("SELECT run_id FROM attributes WHERE key = 'cache_hit' AND value = '0'")}
+
+
+def trial_macs(t, pretrained_here):
+    """A peer-counted trial's multiply-adds: its own, plus its pretraining's where that side ran it."""
+    return t["macs"] + (t["pretrain_macs"] if pretrained_here else 0)
+
+
+def by_width(db, peer_trials):
+    """Per model width: each side's multiply-adds (trial_macs) over the summed durations of its
+    trials there."""
+    built = iclr_pretrained(db)
+    with sqlite3.connect(db) as c:
         width = dict(c.execute("SELECT run_id, value FROM params WHERE key = 'model.width'"))
         seconds = dict(c.execute("SELECT id, duration_s FROM runs WHERE status = 'done'"))
     rows = {}
@@ -494,9 +503,9 @@ def by_width(db, peer_trials):
         r = t["run_id"]
         w = rows.setdefault(width[r], dict(width=width[r], trials=0, iclr_macs=0, iclr_s=0.0, peer_macs=0, peer_s=0.0))
         w["trials"] += 1
-        w["iclr_macs"] += t["macs"] + (t["pretrain_macs"] if r in built else 0)
+        w["iclr_macs"] += trial_macs(t, r in built)
         w["iclr_s"] += seconds[r]
-        w["peer_macs"] += t["macs"] + (t["pretrain_macs"] if t["pretrained_here"] else 0)
+        w["peer_macs"] += trial_macs(t, t["pretrained_here"])
         w["peer_s"] += t["seconds"]
     total_iclr, total_peer = sum(w["iclr_s"] for w in rows.values()), sum(w["peer_s"] for w in rows.values())
     for w in rows.values():
