@@ -4,7 +4,8 @@
 
 # Debug info in the torch TUs: line tables only (-g1) in RelWithDebInfo. Full -g makes each one
 # 25-40% slower to compile (bwt.cpp, 31 lines: 16.9 s against 13.2; sparse_detr.cpp 27.8 against
-# 16.9) and its object 4-30x larger, nearly all of it DWARF for the torch headers' types. -g1 keeps
+# 16.9) and its object 4-30x larger, nearly all of it DWARF for the torch headers' types (the code
+# is the same: sparse_detr, ewc and mlp disassemble identically under -g and -g1). -g1 keeps
 # what a crash or a profile needs (function names, file:line in backtraces, gdb's `bt`); a Debug
 # build (CMAKE_BUILD_TYPE=Debug) keeps full -g for stepping through a plugin with its variables.
 # Every target that reuses the PCH compiles with it (REUSE_FROM needs the PCH's own flags).

@@ -10,7 +10,9 @@ function(_iclr_plugin_target target name kind output_dir)
     LIBRARY_OUTPUT_DIRECTORY ${output_dir}/${kind}s
     POSITION_INDEPENDENT_CODE ON
     CXX_VISIBILITY_PRESET hidden VISIBILITY_INLINES_HIDDEN ON)
-  # Debug info is 99% of a plugin's file (the torch headers' DWARF, 8 MB for 60 KB of code);
-  # compressed, gdb still reads it, and every fresh plugin cache hashes a quarter of the bytes.
+  # With full -g (a Debug build; a plugin project outside the tree, whatever its flags) debug info
+  # is 99% of a plugin's file (the torch headers' DWARF, 8 MB for 60 KB of code); compressed, gdb
+  # still reads it, and every fresh plugin cache hashes a quarter of the bytes. (In the tree's
+  # RelWithDebInfo build, line tables only: sparse_detr.so is 0.9 MB, IclrPlugin.cmake.)
   target_link_options(${target} PRIVATE -Wl,--compress-debug-sections=zlib)
 endfunction()
