@@ -31,7 +31,7 @@ std::vector<std::vector<torch::Tensor>> trajectory(const std::string& method,
     return s.snapshots;
 }
 
-double logged(const test::TestContext& ctx, const std::string& key) {
+double first_logged(const test::TestContext& ctx, const std::string& key) {
     for (const auto& r : ctx.logged)
         if (r.key == key) return r.value;
     return std::nan("");
@@ -52,7 +52,7 @@ void expect_regulariser(const std::string& method, const std::string& knob, cons
     EXPECT_FALSE(test::same_tensors(off[1], with[1]))
         << method << " with " << knob << " = " << on << " left task 2 unchanged";
     if (!penalty_key.empty()) {
-        EXPECT_GT(logged(ctx, penalty_key), 0.0) << penalty_key;
+        EXPECT_GT(first_logged(ctx, penalty_key), 0.0) << penalty_key;
     }
 }
 
@@ -110,8 +110,8 @@ TEST(ContinualMethods, PnnFreezesEarlierColumns) {
     test::make_plugin<Method>("methods", "pnn", ctx, with_shared({}))->run(s);
     EXPECT_EQ(column1.size(), column1_copy.size());
     EXPECT_GT(column1.size(), 4u);
-    EXPECT_EQ(logged(ctx, "knn_forgetting"), 0.0);
-    EXPECT_GT(logged(ctx, "pnn_backbone_params"), 0.0);
+    EXPECT_EQ(first_logged(ctx, "knn_forgetting"), 0.0);
+    EXPECT_GT(first_logged(ctx, "pnn_backbone_params"), 0.0);
 }
 
 // The regularized incomplete beta function I_x(a, b) (continued fraction, Numerical Recipes 6.4).
@@ -193,7 +193,7 @@ TEST(ContinualMethods, SslObjectiveHasNoLogitsButKnnWorks) {
                               with_shared({{"objective", "\"barlow\""}, {"proj_dim", "32"}}))
         ->run(s);
     EXPECT_TRUE(threw);
-    double acc = logged(ctx, "knn_avg_accuracy");
+    double acc = first_logged(ctx, "knn_avg_accuracy");
     EXPECT_GT(acc, 0.8) << "two-digit tasks by kNN on a representation trained without labels";
     EXPECT_LE(acc, 1.0);
 }

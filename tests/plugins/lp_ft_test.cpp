@@ -63,7 +63,7 @@ struct Capture : Metric {
     State start, end;
 };
 
-double logged(const test::TestContext& ctx, const std::string& key) {
+double last_logged(const test::TestContext& ctx, const std::string& key) {
     auto v = test::logged_values(ctx, key);
     return v.empty() ? std::nan("") : v.back();
 }
@@ -92,10 +92,10 @@ TEST(LpFt, LinearProbeLeavesTheBackboneAndItsStatisticsAlone) {
         << "a frozen backbone (or its BatchNorm statistics) moved";
     EXPECT_FALSE(test::same_tensors(c->start.trainable, c->end.trainable)) << "the head did not train";
     EXPECT_EQ(c->end.trainable.size(), 2u); // the head's weight and bias only
-    EXPECT_EQ(logged(ctx, "feature_distortion_id"), 0.0);
-    EXPECT_EQ(logged(ctx, "feature_distortion_ood"), 0.0);
-    EXPECT_GT(logged(ctx, "ood_accuracy_rotation"), 0.0);
-    EXPECT_FALSE(std::isnan(logged(ctx, "ood_accuracy_stroke")));
+    EXPECT_EQ(last_logged(ctx, "feature_distortion_id"), 0.0);
+    EXPECT_EQ(last_logged(ctx, "feature_distortion_ood"), 0.0);
+    EXPECT_GT(last_logged(ctx, "ood_accuracy_rotation"), 0.0);
+    EXPECT_FALSE(std::isnan(last_logged(ctx, "ood_accuracy_stroke")));
 }
 
 TEST(LpFt, FinetuneMovesFeaturesByTheDistanceTheMetricReports) {
@@ -106,10 +106,10 @@ TEST(LpFt, FinetuneMovesFeaturesByTheDistanceTheMetricReports) {
     // The metric's ID inputs are the first 500 of the test split: here all 60 of them.
     double by_hand = (c->end.features - c->start.features).norm(2, {1}).mean().item<double>();
     EXPECT_GT(by_hand, 0.0);
-    EXPECT_NEAR(logged(ctx, "feature_distortion_id"), by_hand, 1e-5 * by_hand);
-    EXPECT_GT(logged(ctx, "feature_distortion_rotation"), 0.0);
-    double mean = (logged(ctx, "feature_distortion_rotation") + logged(ctx, "feature_distortion_stroke")) / 2;
-    EXPECT_NEAR(logged(ctx, "feature_distortion_ood"), mean, 1e-12);
+    EXPECT_NEAR(last_logged(ctx, "feature_distortion_id"), by_hand, 1e-5 * by_hand);
+    EXPECT_GT(last_logged(ctx, "feature_distortion_rotation"), 0.0);
+    double mean = (last_logged(ctx, "feature_distortion_rotation") + last_logged(ctx, "feature_distortion_stroke")) / 2;
+    EXPECT_NEAR(last_logged(ctx, "feature_distortion_ood"), mean, 1e-12);
 }
 
 TEST(LpFt, FineTuningStartsFromTheProbedHead) {
@@ -117,7 +117,7 @@ TEST(LpFt, FineTuningStartsFromTheProbedHead) {
     ShiftedMnist ft(ft_ctx), lpft(lpft_ctx);
     run(ft_ctx, ft, "finetune", {{"epochs", "1"}});
     Capture* c = run(lpft_ctx, lpft, "lp_ft", {{"epochs", "1"}, {"probe_epochs", "4"}, {"probe_lr", "0.05"}});
-    auto probe_steps = int64_t(logged(lpft_ctx, "probe_steps"));
+    auto probe_steps = int64_t(last_logged(lpft_ctx, "probe_steps"));
     ASSERT_EQ(probe_steps, 4 * 6); // 90 images in batches of 16
     // train_loss is logged every step: lp_ft's step probe_steps + 1 is its first fine-tuning step;
     // finetune's step 1 is the same backbone (same seed) under a random head.
@@ -129,7 +129,7 @@ TEST(LpFt, FineTuningStartsFromTheProbedHead) {
     EXPECT_LT(first_ft, random_head) << "fine-tuning did not start from a probed head";
     EXPECT_FALSE(test::same_tensors(c->start.backbone, c->end.backbone))
         << "the fine-tuning stage did not move the backbone";
-    EXPECT_GT(logged(lpft_ctx, "feature_distortion_id"), 0.0);
+    EXPECT_GT(last_logged(lpft_ctx, "feature_distortion_id"), 0.0);
 }
 
 TEST(LpFt, OodAccuracyCountsByHand) {
@@ -145,9 +145,9 @@ TEST(LpFt, OodAccuracyCountsByHand) {
     test::FlatLearner learner(3);
     auto m = test::make_plugin<Metric>("metrics", "ood_accuracy", ctx);
     m->on_event({EventKind::End, 1, 10}, learner, b, ctx);
-    EXPECT_DOUBLE_EQ(logged(ctx, "ood_accuracy_a"), 0.5);
-    EXPECT_DOUBLE_EQ(logged(ctx, "ood_accuracy_b"), 1.0);
-    EXPECT_DOUBLE_EQ(logged(ctx, "ood_accuracy"), 0.75);
+    EXPECT_DOUBLE_EQ(last_logged(ctx, "ood_accuracy_a"), 0.5);
+    EXPECT_DOUBLE_EQ(last_logged(ctx, "ood_accuracy_b"), 1.0);
+    EXPECT_DOUBLE_EQ(last_logged(ctx, "ood_accuracy"), 0.75);
     b.shifted_tests.clear();
     EXPECT_THROW(m->on_event({EventKind::End, 1, 10}, learner, b, ctx), PluginError);
 }

@@ -97,8 +97,8 @@ TEST(SimVlm, TheLossCountsOnlyTheGeneratedTokens) {
 namespace {
 
 // Real canvases; at End the learner's image features for two test canvases.
-struct CanvasSession : test::BenchmarkSession {
-    explicit CanvasSession(test::TestContext& ctx)
+struct VlmCanvasSession : test::BenchmarkSession {
+    explicit VlmCanvasSession(test::TestContext& ctx)
         : BenchmarkSession(ctx, test::make_plugin<Dataset>("datasets", "digit_canvases", ctx,
                                                            {{"train_size", "64"}, {"test_size", "20"}})
                                     ->load(ctx)) {
@@ -115,7 +115,7 @@ TEST(SimVlm, BothObjectivesTrainAndReportCaptioningAndZeroShotScores) {
     std::map<std::string, double> exact;
     for (const char* objective : {"\"prefixlm\"", "\"lm\""}) {
         test::TestContext ctx;
-        CanvasSession s(ctx);
+        VlmCanvasSession s(ctx);
         auto m = test::make_plugin<Method>("methods", "simvlm", ctx,
                                            {{"objective", objective},
                                             {"width", "16"},
@@ -140,6 +140,6 @@ TEST(SimVlm, BothObjectivesTrainAndReportCaptioningAndZeroShotScores) {
     EXPECT_NE(exact["\"prefixlm\""], exact["\"lm\""]); // the same start: only the objective differs
     test::TestContext ctx;
     auto bad = test::make_plugin<Method>("methods", "simvlm", ctx, {{"patch", "5"}});
-    CanvasSession s(ctx);
+    VlmCanvasSession s(ctx);
     EXPECT_THROW(bad->run(s), PluginError);
 }

@@ -202,8 +202,8 @@ TEST(SparseDetr, TheMatchedLossIsTheBestAssignmentOfQueriesToDigits) {
 namespace {
 
 // digit_canvases with a sparse vit; keeps the backbone so a test can look at it after the run.
-struct CanvasSession : test::BenchmarkSession {
-    explicit CanvasSession(test::TestContext& ctx) : BenchmarkSession(ctx, canvases(ctx, {{"train_size", "64"}})) {
+struct DetrCanvasSession : test::BenchmarkSession {
+    explicit DetrCanvasSession(test::TestContext& ctx) : BenchmarkSession(ctx, canvases(ctx, {{"train_size", "64"}})) {
         model = test::make_plugin<Model>("models", "vit", ctx,
                                          {{"width", "16"}, {"depth", "1"}, {"pool", "\"gap\""}, {"keep", "0.1"}});
         on_event = [this](const Event& e, Learner& learner) {
@@ -235,7 +235,7 @@ struct CanvasSession : test::BenchmarkSession {
 TEST(SparseDetr, TheScorerLearnsOnlyFromTheDamLoss) {
     for (const char* w : {"1.0", "0.0"}) {
         test::TestContext ctx;
-        CanvasSession s(ctx);
+        DetrCanvasSession s(ctx);
         auto method =
             test::make_plugin<Method>("methods", "sparse_detr", ctx,
                                       {{"epochs", "1"}, {"batch_size", "32"}, {"dam_weight", w}, {"log_every", "1"}});
