@@ -19,6 +19,13 @@ set_target_properties(iclr_torch_pch PROPERTIES POSITION_INDEPENDENT_CODE ON
 target_compile_options(iclr_torch_pch PRIVATE ${ICLR_TORCH_DEBUG_OPTION})
 target_precompile_headers(iclr_torch_pch PRIVATE <torch/torch.h>)
 
+# iclr_use_torch_pch(TARGET): TARGET compiles against the shared torch PCH, with the flags the PCH
+# was built with (the plugins here, plugin_tests).
+function(iclr_use_torch_pch target)
+  target_compile_options(${target} PRIVATE ${ICLR_TORCH_DEBUG_OPTION})
+  target_precompile_headers(${target} REUSE_FROM iclr_torch_pch)
+endfunction()
+
 include(${CMAKE_CURRENT_LIST_DIR}/IclrPluginTarget.cmake)
 
 function(iclr_add_plugin name)
@@ -32,8 +39,7 @@ function(iclr_add_plugin name)
   add_library(${target} MODULE ${P_SOURCES})
   target_link_libraries(${target} PRIVATE iclr_sdk ${TORCH_LIBRARIES})
   _iclr_plugin_target(${target} ${name} "${P_KIND}" ${P_OUTPUT_DIR})
-  target_compile_options(${target} PRIVATE ${ICLR_TORCH_DEBUG_OPTION})
-  target_precompile_headers(${target} REUSE_FROM iclr_torch_pch)
+  iclr_use_torch_pch(${target})
   if(is_default_dir)
     add_dependencies(iclr ${target}) # `cmake --build --target iclr` gives a usable tool
     install(TARGETS ${target} LIBRARY DESTINATION lib/iclr/plugins/${P_KIND}s)
