@@ -32,9 +32,8 @@ std::vector<std::vector<torch::Tensor>> trajectory(const std::string& method,
 }
 
 double first_logged(const test::TestContext& ctx, const std::string& key) {
-    for (const auto& r : ctx.logged)
-        if (r.key == key) return r.value;
-    return std::nan("");
+    auto v = test::logged_values(ctx, key);
+    return v.empty() ? std::nan("") : v.front();
 }
 
 // A regulariser switched off is finetune, bit for bit; switched on, it changes the trajectory.
