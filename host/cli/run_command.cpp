@@ -32,8 +32,9 @@ namespace {
 
 constexpr uint64_t kMaxTrialsPerRun = 1'000'000;
 
-int report(const SweepSpec& spec, const SchedulerResult& r, int64_t total, int64_t skipped, int64_t sweep_id,
-           double secs) {
+// The sweep's closing lines (counts, where to look for failures); returns `iclr run`'s exit status.
+int report_outcome(const SweepSpec& spec, const SchedulerResult& r, int64_t total, int64_t skipped, int64_t sweep_id,
+                   double secs) {
     int64_t not_started = total - r.done - r.failed - r.interrupted - r.diverged;
     fmt::print("sweep {}: {} done, {} failed, {} interrupted{}{}, {} skipped (already done) in {}\n", spec.name, r.done,
                r.failed, r.interrupted, r.diverged ? fmt::format(", {} diverged", r.diverged) : "",
@@ -184,7 +185,7 @@ int cmd_run(const RunOptions& o) {
     auto start = std::chrono::steady_clock::now();
     SchedulerResult r = run_on_pool(arms, *store, plan, p, layout, data_dir);
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    int rc = report(spec, r, total, plan.skipped, plan.sweep_id, secs);
+    int rc = report_outcome(spec, r, total, plan.skipped, plan.sweep_id, secs);
     if (!spec.claims.empty() && !r.stop_signal) // the next step, with the same flags (they pick the trials)
         fmt::print("claims: iclr verify {}{}\n", o.sweep, o.variant.flags());
     keep_cache_limit(layout.cache_dir());

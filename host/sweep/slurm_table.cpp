@@ -6,7 +6,7 @@
 namespace iclr {
 namespace {
 
-using Handler = void (*)(ParseContext&, const toml::node&, SlurmSettings&);
+using SlurmKeyHandler = void (*)(ParseContext&, const toml::node&, SlurmSettings&);
 
 void text(ParseContext& ctx, const toml::node& v, std::string& into, const char* key) {
     if (auto s = v.as_string())
@@ -24,8 +24,8 @@ void count(ParseContext& ctx, const toml::node& v, int& into, const char* key, i
         into = int(n->get());
 }
 
-const std::map<std::string, Handler>& handlers() {
-    static const std::map<std::string, Handler> h{
+const std::map<std::string, SlurmKeyHandler>& slurm_key_handlers() {
+    static const std::map<std::string, SlurmKeyHandler> h{
         {"partition",
          [](ParseContext& c, const toml::node& v, SlurmSettings& s) { text(c, v, s.partition, "partition"); }},
         {"time", [](ParseContext& c, const toml::node& v, SlurmSettings& s) { text(c, v, s.time, "time"); }},
@@ -56,8 +56,8 @@ void parse_slurm_table(ParseContext& ctx, const toml::node& node, SlurmSettings&
     const toml::table* t = node.as_table();
     if (!t) return ctx.err(node, "[sweep.slurm] must be a table");
     for (auto&& [k, v] : *t) {
-        auto it = handlers().find(std::string(k.str()));
-        if (it != handlers().end())
+        auto it = slurm_key_handlers().find(std::string(k.str()));
+        if (it != slurm_key_handlers().end())
             it->second(ctx, v, into);
         else
             ctx.err(v, "unknown key sweep.slurm." + std::string(k.str()) +

@@ -21,7 +21,7 @@ ParamSchema param(const std::string& name, iclr_param_type t) {
     return p;
 }
 
-PluginRegistry registry() {
+PluginRegistry claim_registry() {
     PluginRecord ft;
     ft.ok = true;
     ft.kind = ICLR_KIND_METHOD;
@@ -45,7 +45,7 @@ std::vector<std::string> errors(const std::string& claims) {
     try {
         auto arms = parse_arms_text(kBase + claims, "c.toml");
         std::vector<std::string> out;
-        for (const auto& d : check_claim_keys(arms, registry()))
+        for (const auto& d : check_claim_keys(arms, claim_registry()))
             out.push_back(std::to_string(d.pos.line) + ":" + std::to_string(d.pos.column) + ": " + d.message);
         return out;
     } catch (const SweepError& e) {
@@ -118,7 +118,7 @@ TEST(ClaimKeys, AParameterGroupAndATrendQueryTheirParameters) {
     const std::string& p = attr.front().claims.at(0).sql;
     EXPECT_NE(p.find("SELECT r.id AS run_id, r.seed, CAST(px.value AS REAL) AS x, f.value"), std::string::npos) << p;
     EXPECT_NE(p.find("JOIN attributes px ON px.run_id = r.id AND px.key = 'param_count'"), std::string::npos) << p;
-    EXPECT_TRUE(check_claim_keys(attr, registry()).empty()); // checked against the runs by verify
+    EXPECT_TRUE(check_claim_keys(attr, claim_registry()).empty()); // checked against the runs by verify
     // x = { metric = "..." }: another final metric of the same run, the value's task's row.
     const std::string metric = "[[claim]]\nname = \"m\"\nkind = \"increasing\"\nx = { metric = \"arc\" }\n"
                                "metric = \"probe\"\n";
@@ -147,7 +147,7 @@ TEST(ClaimKeys, WhereTakesExcludesOperators) {
     for (const char* cond :
          {"AND r.arm IN ('lp')", "AND w1.value >= 20", "AND w2.value < 0.5", "AND w3.value <> 'vicreg'"})
         EXPECT_NE(sql.find(cond), std::string::npos) << cond << " in\n" << sql;
-    EXPECT_TRUE(check_claim_keys(arms, registry()).empty());
+    EXPECT_TRUE(check_claim_keys(arms, claim_registry()).empty());
 }
 
 // The params table holds each trial's exact double; the literal the query compares it with must
@@ -233,7 +233,7 @@ TEST(ClaimKeys, WhereAtMaxTakesTheSweepsLargestValue) {
                                         "metric = \"m\"\nwhere = { \"dataset.per_class\" = { at = \"" +
                                         at + "\" } }\n",
                                     "c.toml");
-        EXPECT_TRUE(check_claim_keys(arms, registry()).empty());
+        EXPECT_TRUE(check_claim_keys(arms, claim_registry()).empty());
         std::string got;
         Statement st(store->db(), arms.front().claims.at(0).sql + " ORDER BY r.id");
         while (st.step())
@@ -337,7 +337,7 @@ TEST(ClaimKeys, ASweepWithoutArmsMustNameTheGroupColumn) {
     auto arms = parse_arms_text("[method]\nplugin = \"finetune\"\n[[claim]]\nname = \"n\"\nkind = \"less\"\n"
                                 "a = \"x\"\nb = \"y\"\nmetric = \"m\"\n",
                                 "c.toml");
-    auto d = check_claim_keys(arms, registry());
+    auto d = check_claim_keys(arms, claim_registry());
     ASSERT_EQ(d.size(), 1u);
     EXPECT_NE(d[0].message.find("a and b are arms unless group = \"...\" names their column, and the sweep has no "
                                 "[[arm]]s"),
@@ -347,5 +347,5 @@ TEST(ClaimKeys, ASweepWithoutArmsMustNameTheGroupColumn) {
     auto unknown = parse_arms_text("[method]\nplugin = \"nosuch\"\n[[claim]]\nname = \"u\"\nkind = \"at_most\"\n"
                                    "threshold = 1\nmetric = \"m\"\nwhere = { \"method.anything\" = 1 }\n",
                                    "c.toml");
-    EXPECT_TRUE(check_claim_keys(unknown, registry()).empty());
+    EXPECT_TRUE(check_claim_keys(unknown, claim_registry()).empty());
 }

@@ -88,7 +88,9 @@ TEST(Claims, NoDataSaysWhy) {
     Verdict one = evaluate(less(), two_groups(-0.1, 1));
     EXPECT_EQ(one.outcome, Outcome::NoData);
     EXPECT_EQ(one.reason, "1 seed; a CI needs 2 or more");
-    Verdict one_row = evaluate({"at_least", "", "", std::nullopt, 0.5, std::nullopt}, {{0.9}}); // no seed column
+    Row alone; // a value and no seed column
+    alone.value = 0.9;
+    Verdict one_row = evaluate({"at_least", "", "", std::nullopt, 0.5, std::nullopt}, {alone});
     EXPECT_EQ(one_row.outcome, Outcome::NoData);
     EXPECT_EQ(one_row.reason, "1 row; a CI needs 2 or more");
     Hypothesis other = less();
