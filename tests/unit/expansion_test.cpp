@@ -4,17 +4,17 @@
 #include <set>
 
 #include "sweep/expansion.hpp"
+#include "test_util.hpp"
 
 using namespace iclr;
 
 namespace {
-SweepSpec sweep_of(const std::string& text) { return parse_sweep_text(text, "s.toml"); }
 int64_t as_int(const Value& v) { return v.i; }
 } // namespace
 
 TEST(Expansion, GridTimesSeedsWithSeedsInnermost) {
-    auto s =
-        sweep_of("[sweep]\nseeds = 2\n[method]\nplugin = \"m\"\na = { grid = [1, 2, 3] }\nb = { grid = [10, 20] }\n");
+    auto s = test::sweep_from_text(
+        "[sweep]\nseeds = 2\n[method]\nplugin = \"m\"\na = { grid = [1, 2, 3] }\nb = { grid = [10, 20] }\n");
     Expansion ex(s);
     ASSERT_EQ(ex.raw_count(), 12u);
     auto p0 = ex.at(0), p1 = ex.at(1), p2 = ex.at(2), last = ex.at(11);
@@ -34,7 +34,7 @@ TEST(Expansion, GridTimesSeedsWithSeedsInnermost) {
 }
 
 TEST(Expansion, ZippedAxesAdvanceTogether) {
-    auto s = sweep_of(
+    auto s = test::sweep_from_text(
         "[method]\nplugin = \"m\"\na = { grid = [1, 2, 3], zip = \"z\" }\nb = { grid = [10, 20, 30], zip = \"z\" }\n"
         "c = { grid = [0, 1] }\n");
     Expansion ex(s);
@@ -46,10 +46,10 @@ TEST(Expansion, ZippedAxesAdvanceTogether) {
 }
 
 TEST(Expansion, ExclusionsSkipMatchingPoints) {
-    auto s =
-        sweep_of("[sweep]\nexclude = [{ \"method.a\" = { ge = 2 }, \"method.b\" = 20 }, { \"method.a\" = { in = [1] "
-                 "}, \"method.b\" = 10 }]\n"
-                 "[method]\nplugin = \"m\"\na = { grid = [1, 2, 3] }\nb = { grid = [10, 20] }\n");
+    auto s = test::sweep_from_text(
+        "[sweep]\nexclude = [{ \"method.a\" = { ge = 2 }, \"method.b\" = 20 }, { \"method.a\" = { in = [1] "
+        "}, \"method.b\" = 10 }]\n"
+        "[method]\nplugin = \"m\"\na = { grid = [1, 2, 3] }\nb = { grid = [10, 20] }\n");
     Expansion ex(s);
     std::vector<std::pair<int64_t, int64_t>> kept;
     ex.for_each([&](const TrialPoint& p) {
@@ -64,7 +64,7 @@ TEST(Expansion, RandomDrawsAreDeterministicAndInRange) {
     const char* text =
         "[sweep]\nsamples = 50\nsweep_seed = 11\n[method]\nplugin = \"m\"\nlr = { loguniform = [1e-4, 1e-1] }\n"
         "k = { randint = [2, 4] }\nopt = { choice = [\"a\", \"b\"] }\n";
-    auto s1 = sweep_of(text), s2 = sweep_of(text);
+    auto s1 = test::sweep_from_text(text), s2 = test::sweep_from_text(text);
     Expansion e1(s1), e2(s2);
     ASSERT_EQ(e1.raw_count(), 50u);
     std::set<int64_t> ks;
@@ -81,12 +81,12 @@ TEST(Expansion, RandomDrawsAreDeterministicAndInRange) {
     }
     EXPECT_EQ(ks, (std::set<int64_t>{2, 3, 4}));
     EXPECT_EQ(opts.size(), 2u);
-    auto other = sweep_of(std::string(text).replace(std::string(text).find("11"), 2, "12"));
+    auto other = test::sweep_from_text(std::string(text).replace(std::string(text).find("11"), 2, "12"));
     EXPECT_NE(Expansion(other).at(0).axis_values[1].f, e1.at(0).axis_values[1].f); // sweep_seed matters
 }
 
 TEST(Expansion, MillionPointGridIsLazy) {
-    auto s = sweep_of(
+    auto s = test::sweep_from_text(
         "[method]\nplugin = \"m\"\na = { range = [0, 100] }\nb = { range = [0, 100] }\nc = { range = [0, 100] }\n");
     Expansion ex(s);
     EXPECT_EQ(ex.raw_count(), 1000000u);
@@ -96,7 +96,8 @@ TEST(Expansion, MillionPointGridIsLazy) {
 }
 
 TEST(Expansion, OverflowIsAnError) {
-    auto s = sweep_of("[method]\nplugin = \"m\"\na = { range = [0, 9000000] }\nb = { range = [0, 9000000] }\n"
-                      "c = { range = [0, 9000000] }\nd = { range = [0, 9000000] }\n");
+    auto s =
+        test::sweep_from_text("[method]\nplugin = \"m\"\na = { range = [0, 9000000] }\nb = { range = [0, 9000000] }\n"
+                              "c = { range = [0, 9000000] }\nd = { range = [0, 9000000] }\n");
     EXPECT_THROW(Expansion ex(s), SweepError);
 }

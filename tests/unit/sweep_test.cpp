@@ -4,19 +4,16 @@
 #include <regex>
 
 #include "sweep/sweep.hpp"
+#include "test_util.hpp"
 
 using namespace iclr;
 
 namespace {
 
-SweepSpec parse(const std::string& text, const std::string& profile = "") {
-    return parse_sweep_text(text, "s.toml", SweepVariant{profile, {}});
-}
-
 // The diagnostics of a sweep that must fail, as "line:col: message" strings.
 std::vector<std::string> errors_of(const std::string& text) {
     try {
-        parse(text);
+        test::sweep_from_text(text);
     } catch (const SweepError& e) {
         std::vector<std::string> out;
         for (const auto& d : e.diagnostics)
@@ -42,7 +39,7 @@ const Axis& axis(const SweepSpec& s, const std::string& label) {
 } // namespace
 
 TEST(Sweep, SectionsFixedValuesAndSweepSettings) {
-    auto s = parse(R"(
+    auto s = test::sweep_from_text(R"(
 [sweep]
 name = "demo"
 seeds = [3, 5]
@@ -73,12 +70,12 @@ eval = "class"
 }
 
 TEST(Sweep, SeedCountExpandsToRange) {
-    auto s = parse("[sweep]\nseeds = 3\n[method]\nplugin = \"m\"\n");
+    auto s = test::sweep_from_text("[sweep]\nseeds = 3\n[method]\nplugin = \"m\"\n");
     EXPECT_EQ(s.seeds, (std::vector<int64_t>{0, 1, 2}));
 }
 
 TEST(Sweep, GridKeepsListValuesUnambiguous) {
-    auto s = parse("[method]\nplugin = \"m\"\ntasks = { grid = [[[0,1],[2,3]], [[0,1,2,3]]] }\n");
+    auto s = test::sweep_from_text("[method]\nplugin = \"m\"\ntasks = { grid = [[[0,1],[2,3]], [[0,1,2,3]]] }\n");
     const Axis& a = axis(s, "method.tasks");
     ASSERT_EQ(a.values.size(), 2u);
     EXPECT_EQ(a.values[0].list.size(), 2u);
@@ -86,7 +83,7 @@ TEST(Sweep, GridKeepsListValuesUnambiguous) {
 }
 
 TEST(Sweep, RangeLinspaceLogspace) {
-    auto s = parse(R"(
+    auto s = test::sweep_from_text(R"(
 [method]
 plugin = "m"
 a = { range = [1, 10, 3] }
@@ -114,9 +111,9 @@ TEST(Sweep, RandomDirectivesNeedSamples) {
     auto errs = errors_of("[method]\nplugin = \"m\"\nlr = { loguniform = [1e-4, 1e-1] }\n");
     ASSERT_EQ(errs.size(), 1u);
     EXPECT_TRUE(any_contains(errs, "3:6: method.lr: a random directive needs [sweep] samples")) << errs[0];
-    auto s =
-        parse("[sweep]\nsamples = 4\nsweep_seed = 7\n[method]\nplugin = \"m\"\nlr = { loguniform = [1e-4, 1e-1] }\n"
-              "k = { randint = [1, 3] }\nopt = { choice = [\"sgd\", \"adam\"] }\nw = { uniform = [0, 1] }\n");
+    auto s = test::sweep_from_text(
+        "[sweep]\nsamples = 4\nsweep_seed = 7\n[method]\nplugin = \"m\"\nlr = { loguniform = [1e-4, 1e-1] }\n"
+        "k = { randint = [1, 3] }\nopt = { choice = [\"sgd\", \"adam\"] }\nw = { uniform = [0, 1] }\n");
     EXPECT_EQ(s.samples, 4);
     EXPECT_EQ(axis(s, "method.k").kind, Axis::Kind::RandInt);
     EXPECT_EQ(axis(s, "method.opt").kind, Axis::Kind::Choice);
@@ -131,9 +128,9 @@ TEST(Sweep, ZipGroupsMustHaveEqualLengths) {
 }
 
 TEST(Sweep, ExcludeRulesParseOperators) {
-    auto s =
-        parse("[sweep]\nexclude = [{ \"method.lr\" = { gt = 0.15 }, \"method.k\" = 2 }]\n[method]\nplugin = \"m\"\n"
-              "lr = { grid = [0.1, 0.2] }\nk = { grid = [1, 2] }\n");
+    auto s = test::sweep_from_text(
+        "[sweep]\nexclude = [{ \"method.lr\" = { gt = 0.15 }, \"method.k\" = 2 }]\n[method]\nplugin = \"m\"\n"
+        "lr = { grid = [0.1, 0.2] }\nk = { grid = [1, 2] }\n");
     ASSERT_EQ(s.excludes.size(), 1u);
     ASSERT_EQ(s.excludes[0].conds.size(), 2u);
     auto errs = errors_of("[sweep]\nexclude = [{ \"method.nope\" = 1 }]\n[method]\nplugin = \"m\"\n");
@@ -156,12 +153,12 @@ lr = { grid = [0.1, 0.2, 0.3] }
 
 TEST(Sweep, ProfilesOverlayTheBase) {
     const char* text = kProfiled;
-    EXPECT_EQ(parse(text).seeds.size(), 1u);
-    auto full = parse(text, "full");
+    EXPECT_EQ(test::sweep_from_text(text).seeds.size(), 1u);
+    auto full = test::sweep_from_text(text, "full");
     EXPECT_EQ(full.seeds.size(), 5u);
     EXPECT_EQ(axis(full, "method.lr").size(), 3u);
     try {
-        parse(text, "huge");
+        test::sweep_from_text(text, "huge");
         FAIL();
     } catch (const SweepError& e) {
         EXPECT_NE(std::string(e.what()).find("unknown profile 'huge' (this sweep defines: full)"), std::string::npos);
@@ -214,8 +211,8 @@ TEST(Sweep, BadRangesAndDirectives) {
 }
 
 TEST(Sweep, JobsAutoIsZeroAndOtherWordsAreRefused) {
-    EXPECT_EQ(parse("[sweep]\njobs = \"auto\"\n[method]\nplugin = \"noop\"\n").jobs, 0);
-    EXPECT_EQ(parse("[sweep]\njobs = 3\n[method]\nplugin = \"noop\"\n").jobs, 3);
+    EXPECT_EQ(test::sweep_from_text("[sweep]\njobs = \"auto\"\n[method]\nplugin = \"noop\"\n").jobs, 0);
+    EXPECT_EQ(test::sweep_from_text("[sweep]\njobs = 3\n[method]\nplugin = \"noop\"\n").jobs, 3);
     EXPECT_TRUE(any_contains(errors_of("[sweep]\njobs = 0\n[method]\nplugin = \"noop\"\n"),
                              "2:8: jobs must be between 1 and 256, or \"auto\""));
 }
@@ -224,7 +221,7 @@ TEST(Sweep, MissingFileIsAUserError) { EXPECT_THROW(parse_sweep("/nonexistent/sw
 
 TEST(Sweep, ErrorsInsideAProfileKeepTheirPosition) {
     try {
-        parse("[method]\nplugin = \"noop\"\n[profile.big.sweep]\njobs = \"many\"\n", "big");
+        test::sweep_from_text("[method]\nplugin = \"noop\"\n[profile.big.sweep]\njobs = \"many\"\n", "big");
         FAIL();
     } catch (const SweepError& e) {
         EXPECT_EQ(e.diagnostics.at(0).str(), "s.toml:4:8: sweep.jobs must be an integer or \"auto\"");

@@ -1,4 +1,5 @@
-// Shared helpers for unit tests: a temporary folder that cleans itself up, file writing.
+// Shared helpers for unit tests: a temporary folder that cleans itself up, file writing, a sweep
+// parsed from text.
 #pragma once
 
 #include <unistd.h>
@@ -6,6 +7,8 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+
+#include "sweep/sweep.hpp"
 
 namespace iclr::test {
 
@@ -34,6 +37,11 @@ inline void write_file(const std::string& path, const std::string& text) {
 inline std::string read_file(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// A sweep parsed from TEXT as if read from "s.toml", under PROFILE ("" for none).
+inline SweepSpec sweep_from_text(const std::string& text, const std::string& profile = "") {
+    return parse_sweep_text(text, "s.toml", SweepVariant{profile, {}});
 }
 
 } // namespace iclr::test
