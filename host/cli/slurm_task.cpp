@@ -96,7 +96,8 @@ SchedulerResult run_slice(const FrozenPlan& plan, TaskSlice& slice, RunSink& sin
                             return TrialText{t.payload, t.label};
                         },
                         "",
-                        gpus};
+                        gpus,
+                        true}; // stop_when_a_worker_is_signalled: scancel and time limits signal workers too
     return Scheduler(so, sink).run(std::move(slice.queue));
 }
 
@@ -130,6 +131,10 @@ int cmd_slurm_task(const std::string& folder_path, const std::string& first_task
     writer.sync();
     int64_t left = int64_t(end - first) - slice.already - r.done - r.diverged;
     fmt::print("iclr: array task {}: {} done, {} failed, {} interrupted\n", job_task, r.done, r.failed, r.interrupted);
+    if (r.worker_signalled)
+        fmt::print("iclr: array task {}: a worker was stopped by a signal this task did not send (the job is ending: "
+                   "cancelled or out of time); no further trial started\n",
+                   job_task);
     if (r.stop_signal == SIGUSR1 && left > 0) {
         // Slurm's warning before the time limit: the interrupted trials run again in the requeued task.
         slurm::requeue(job_task);

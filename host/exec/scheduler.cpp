@@ -46,8 +46,11 @@ struct Scheduler::Slot {
     bool killed_by_host = false; // for a channel problem or to give up: not a startup failure
     std::string channel_problem; // why it was killed for its record channel
     std::optional<Clock::time_point> records_closed_at;
+    // It reported a cancelled trial: a worker exits after one (worker_main), so a trial sent to it
+    // now would be recorded as a worker that died.
+    bool leaving = false;
     bool alive() const { return !proc.reaped(); }
-    bool idle() const { return alive() && ready && run < 0; }
+    bool idle() const { return alive() && ready && run < 0 && !leaving; }
 };
 
 Scheduler::Scheduler(SchedulerOptions opts, RunSink& sink) : opts_(std::move(opts)), sink_(sink) {
@@ -103,9 +106,11 @@ void Scheduler::loop() {
 }
 
 void Scheduler::begin_stop_if_signalled() {
-    if (stop_signal() && !stopping_) {
+    int sig = stop_signal() ? stop_signal() : worker_signalled_ ? SIGTERM : 0;
+    if (sig && !stopping_) {
         stopping_ = true;
-        result_.stop_signal = stop_signal();
+        result_.stop_signal = sig;
+        result_.worker_signalled = !stop_signal();
         stop_deadline_ = Clock::now() + kStopGrace;
         for (auto& s : slots_)
             s->proc.kill(SIGTERM); // the worker cancels its trial and reports it interrupted
@@ -216,6 +221,10 @@ void Scheduler::on_record(Slot& s, const protocol::Record& r) {
     case K::Error: {
         RunEnd e{r.run, r.status, r.text, "", std::nullopt, std::nullopt, 0, std::nullopt, ""};
         if (r.status == RunStatus::Diverged) e.diverged_step = r.step;
+        if (r.status == RunStatus::Interrupted) {
+            s.leaving = true;
+            worker_signalled_ = worker_signalled_ || (!stopping_ && opts_.stop_when_a_worker_is_signalled);
+        }
         return finish(s, e);
     }
     case K::Ready:

@@ -46,11 +46,17 @@ struct SchedulerOptions {
     // GPUs to pin workers to (devices.hpp), each worker to one; empty = none pinned. The caller
     // keeps jobs within devices::max_jobs.
     std::vector<std::string> gpus = {};
+    // A worker that reports its trial cancelled when this pool sent no stop was signalled from
+    // outside. Inside a Slurm array task that is the job ending (Slurm signals every process of it,
+    // the workers possibly first): stop as if signalled too, instead of starting another trial that
+    // the same ending would cut short. A local pool goes on with the other trials.
+    bool stop_when_a_worker_is_signalled = false;
 };
 
 struct SchedulerResult {
     int64_t done = 0, failed = 0, interrupted = 0, diverged = 0;
-    int stop_signal = 0; // SIGINT / SIGTERM when the user stopped the sweep
+    int stop_signal = 0;           // SIGINT / SIGTERM when the user stopped the sweep
+    bool worker_signalled = false; // the stop began with a worker's cancelled trial, not our signal
 };
 
 class Scheduler {
@@ -91,6 +97,7 @@ class Scheduler {
     std::vector<std::unique_ptr<Slot>> slots_;
     SchedulerResult result_;
     bool stopping_ = false;
+    bool worker_signalled_ = false; // see SchedulerOptions::stop_when_a_worker_is_signalled
     Clock::time_point stop_deadline_;
     int startup_failures_ = 0; // workers that died before saying ready
     std::string startup_tail_;

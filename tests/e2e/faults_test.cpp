@@ -194,6 +194,30 @@ TEST(Faults, SigtermStopsCleanlyWithExitCode143) {
     EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs WHERE status = 'done'"), 12);
 }
 
+// A worker that got SIGTERM from someone else (a user's kill, a scheduler's) cancels its trial and
+// exits: that trial is interrupted, the next ones run on a new worker, none is recorded failed.
+TEST(Faults, AWorkerSignalledFromOutsideInterruptsOnlyItsTrial) {
+    Scratch s;
+    std::string file = s.write("slow.toml", R"(
+[sweep]
+name = "slow"
+jobs = 1
+[method]
+plugin = "noop"
+sleep_ms = 1500
+tag = { range = [0, 3] }
+)");
+    pid_t pid = s.start({"run", file}, s.path("out.txt"));
+    ASSERT_TRUE(eventually([&] { return s.count("SELECT COUNT(*) FROM runs WHERE status = 'running'") == 1; }, 60));
+    ASSERT_EQ(kill(pid_t(s.count("SELECT worker_pid FROM runs WHERE status = 'running'")), SIGTERM), 0);
+    Scratch::wait_code(pid);
+    std::string out = slurp(s.path("out.txt"));
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs WHERE status = 'interrupted'"), 1) << out;
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs WHERE status = 'done'"), 2) << out;
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs WHERE status = 'failed'"), 0) << out;
+    EXPECT_EQ(s.count("SELECT COUNT(DISTINCT worker_pid) FROM runs"), 2) << out; // the signalled one, a new one
+}
+
 TEST(Faults, TrialOverItsMemoryLimitFailsWithAClearMessage) {
     Scratch s;
     std::string file = s.write("oom.toml", R"(

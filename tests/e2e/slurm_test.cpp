@@ -1,10 +1,14 @@
 // Sweeps through a REAL Slurm (slurm-wlm + munge, a single-node cluster that ctest starts with
 // tests/slurm/cluster.sh and stops afterwards): same trials as a local run, scancel then resume
-// with no duplicates, a torn journal ingested up to its last good record, sync twice a no-op.
+// with no duplicates, a worker signalled before its task ends the task, a torn journal ingested up
+// to its last good record, sync twice a no-op.
 #include <filesystem>
 #include <regex>
 
+#include <signal.h>
+
 #include "e2e_util.hpp"
+#include "slurm/attempts.hpp"
 
 using namespace iclr::e2e;
 namespace fs = std::filesystem;
@@ -40,6 +44,23 @@ std::string job_in(const std::string& out) {
     std::smatch m;
     static const std::regex re("job (\\d+)");
     return std::regex_search(out, m, re) ? m[1].str() : "";
+}
+
+// What a failed expectation needs to be understood: each run's status and attempts, and what each
+// array task of the sweep's run folders said in its log.
+std::string story(const Scratch& s, const std::string& folder) {
+    std::string out =
+        Scratch::sql_in(s.db(), "SELECT group_concat(id || ':' || status || ':' || attempts, ' ') FROM runs") + "\n";
+    for (const auto& f : fs::recursive_directory_iterator(fs::path(folder).parent_path()))
+        if (f.path().extension() == ".out") out += "== " + f.path().string() + "\n" + slurp(f.path().string());
+    return out;
+}
+
+// The worker pid the first start record of a folder's journals names.
+pid_t first_worker(const std::string& folder) {
+    for (const auto& [run, attempts] : iclr::slurm::read_journals(iclr::RunFolder(folder)).runs)
+        return pid_t(attempts.front().start.start.worker_pid);
+    return 0;
 }
 
 std::string sweep_of(const Scratch& s, int sleep_ms, int n) {
@@ -109,13 +130,33 @@ TEST(Slurm, ACancelledArrayTaskIsResumedWithNoTrialCountedTwice) {
     ASSERT_EQ(resumed.code, 0) << resumed.out;
     EXPECT_NE(resumed.out.find("3 already done"), std::string::npos) << resumed.out; // task 1's trials
     EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs WHERE status = 'done'"), 6);
-    EXPECT_EQ(s.count("SELECT COUNT(*) FROM metrics"), 6 * 4);             // 4 rows a trial, none twice
-    EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs WHERE attempts = 2"), 1); // the one cancelled mid-way
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM metrics"), 6 * 4); // 4 rows a trial, none twice
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs WHERE attempts = 2"), 1) << story(s, folder); // cancelled mid-way
     auto sync = s.run({"sync"});
     EXPECT_EQ(sync.code, 0) << sync.out;
     EXPECT_NE(sync.out.find("synced slow-"), std::string::npos) << sync.out;
     EXPECT_FALSE(std::regex_search(sync.out, std::regex("[1-9][0-9]* run\\(s\\) written"))) << sync.out;
     EXPECT_EQ(s.count("SELECT COUNT(*) FROM metrics"), 6 * 4);
+}
+
+// scancel signals every process of the job, and the workers may get it before their task does:
+// the task must not take a worker's cancelled trial for a one-off and start the next one.
+TEST(Slurm, AWorkerSignalledBeforeItsTaskEndsTheTaskWithNoFurtherTrialStarted) {
+    REQUIRE_CLUSTER();
+    Scratch s;
+    std::string sweep = sweep_of(s, 1500, 3); // one array task of 3 trials, 1.5 s each
+    auto sub = s.run({"run", sweep, "--launcher", "slurm"});
+    ASSERT_EQ(sub.code, 0) << sub.out;
+    std::string folder = run_folder_in(sub.out), job = job_in(sub.out);
+    ASSERT_TRUE(eventually([&] { return first_worker(folder) > 0; }, 60)) << queue();
+    ASSERT_EQ(kill(first_worker(folder), SIGTERM), 0); // the job's ending, as the worker sees it first
+    ASSERT_TRUE(eventually([&] { return queue_empty_of(job); }, 60)) << queue();
+    auto sync = s.run({"sync"});
+    ASSERT_EQ(sync.code, 0) << sync.out;
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs WHERE status = 'interrupted'"), 1) << story(s, folder);
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs WHERE attempts > 0"), 1) << story(s, folder);
+    EXPECT_NE(story(s, folder).find("a worker was stopped by a signal this task did not send"), std::string::npos)
+        << story(s, folder);
 }
 
 TEST(Slurm, ATornJournalIsIngestedUpToItsLastGoodRecordAndResumeRunsTheRest) {
