@@ -106,11 +106,10 @@ void Scheduler::loop() {
 }
 
 void Scheduler::begin_stop_if_signalled() {
-    int sig = stop_signal() ? stop_signal() : worker_signalled_ ? SIGTERM : 0;
+    int sig = stop_signal() ? stop_signal() : result_.worker_signalled ? SIGTERM : 0;
     if (sig && !stopping_) {
         stopping_ = true;
         result_.stop_signal = sig;
-        result_.worker_signalled = !stop_signal();
         stop_deadline_ = Clock::now() + kStopGrace;
         for (auto& s : slots_)
             s->proc.kill(SIGTERM); // the worker cancels its trial and reports it interrupted
@@ -223,7 +222,7 @@ void Scheduler::on_record(Slot& s, const protocol::Record& r) {
         if (r.status == RunStatus::Diverged) e.diverged_step = r.step;
         if (r.status == RunStatus::Interrupted) {
             s.leaving = true;
-            worker_signalled_ = worker_signalled_ || (!stopping_ && opts_.stop_when_a_worker_is_signalled);
+            if (!stopping_ && opts_.stop_when_a_worker_is_signalled) result_.worker_signalled = true;
         }
         return finish(s, e);
     }

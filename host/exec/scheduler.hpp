@@ -56,7 +56,7 @@ struct SchedulerOptions {
 struct SchedulerResult {
     int64_t done = 0, failed = 0, interrupted = 0, diverged = 0;
     int stop_signal = 0;           // SIGINT / SIGTERM when the user stopped the sweep
-    bool worker_signalled = false; // the stop began with a worker's cancelled trial, not our signal
+    bool worker_signalled = false; // a worker's cancelled trial began the stop (stop_when_a_worker_is_signalled)
 };
 
 class Scheduler {
@@ -97,7 +97,6 @@ class Scheduler {
     std::vector<std::unique_ptr<Slot>> slots_;
     SchedulerResult result_;
     bool stopping_ = false;
-    bool worker_signalled_ = false; // see SchedulerOptions::stop_when_a_worker_is_signalled
     Clock::time_point stop_deadline_;
     int startup_failures_ = 0; // workers that died before saying ready
     std::string startup_tail_;
