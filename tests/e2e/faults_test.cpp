@@ -9,15 +9,13 @@ using namespace iclr::e2e;
 
 namespace {
 
-const char* kSlowSweep = R"(
-[sweep]
-name = "slow"
-jobs = 2
-[method]
-plugin = "noop"
-sleep_ms = 300
-tag = { range = [0, 12] }
-)";
+// A sweep "slow" of `trials` noop trials, each sleeping sleep_ms, on `jobs` workers.
+std::string slow_sweep(int jobs, int sleep_ms, int trials) {
+    return "[sweep]\nname = \"slow\"\njobs = " + std::to_string(jobs) +
+           "\n[method]\nplugin = \"noop\"\nsleep_ms = " + std::to_string(sleep_ms) + "\ntag = { range = [0, " +
+           std::to_string(trials) + "] }\n";
+}
+const std::string kSlowSweep = slow_sweep(2, 300, 12);
 } // namespace
 
 TEST(Faults, CrashingAndThrowingTrialsAreRecordedAndTheSweepGoesOn) {
@@ -118,15 +116,7 @@ TEST(Faults, CtrlCStopsCleanlyAndTheRerunFinishesOnlyWhatIsMissing) {
 
 TEST(Faults, TwelveKillMinus9sLeaveNoOrphansLoseNothingAndDuplicateNothing) {
     Scratch s;
-    std::string file = s.write("slow.toml", R"(
-[sweep]
-name = "slow"
-jobs = 2
-[method]
-plugin = "noop"
-sleep_ms = 150
-tag = { range = [0, 40] }
-)");
+    std::string file = s.write("slow.toml", slow_sweep(2, 150, 40));
     std::mt19937 rng(12);
     int kills = 0;
     for (int round = 0; round < 12; ++round) {
@@ -198,15 +188,7 @@ TEST(Faults, SigtermStopsCleanlyWithExitCode143) {
 // exits: that trial is interrupted, the next ones run on a new worker, none is recorded failed.
 TEST(Faults, AWorkerSignalledFromOutsideInterruptsOnlyItsTrial) {
     Scratch s;
-    std::string file = s.write("slow.toml", R"(
-[sweep]
-name = "slow"
-jobs = 1
-[method]
-plugin = "noop"
-sleep_ms = 1500
-tag = { range = [0, 3] }
-)");
+    std::string file = s.write("slow.toml", slow_sweep(1, 1500, 3));
     pid_t pid = s.start({"run", file}, s.path("out.txt"));
     ASSERT_TRUE(eventually([&] { return s.count("SELECT COUNT(*) FROM runs WHERE status = 'running'") == 1; }, 60));
     ASSERT_EQ(kill(pid_t(s.count("SELECT worker_pid FROM runs WHERE status = 'running'")), SIGTERM), 0);

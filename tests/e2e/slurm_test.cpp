@@ -153,10 +153,10 @@ TEST(Slurm, AWorkerSignalledBeforeItsTaskEndsTheTaskWithNoFurtherTrialStarted) {
     ASSERT_TRUE(eventually([&] { return queue_empty_of(job); }, 60)) << queue();
     auto sync = s.run({"sync"});
     ASSERT_EQ(sync.code, 0) << sync.out;
-    EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs WHERE status = 'interrupted'"), 1) << story(s, folder);
-    EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs WHERE attempts > 0"), 1) << story(s, folder);
-    EXPECT_NE(story(s, folder).find("a worker was stopped by a signal this task did not send"), std::string::npos)
-        << story(s, folder);
+    std::string told = story(s, folder);
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs WHERE status = 'interrupted'"), 1) << told;
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs WHERE attempts > 0"), 1) << told;
+    EXPECT_NE(told.find("a worker was stopped by a signal this task did not send"), std::string::npos) << told;
 }
 
 TEST(Slurm, ATornJournalIsIngestedUpToItsLastGoodRecordAndResumeRunsTheRest) {
