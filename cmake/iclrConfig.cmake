@@ -9,11 +9,16 @@ find_dependency(Torch)
 find_dependency(Boost 1.74)
 get_filename_component(ICLR_PREFIX "${CMAKE_CURRENT_LIST_DIR}/../../.." ABSOLUTE)
 
+# iclr::sdk: the headers and the helpers' compiled code (libiclr_sdk_helpers.a, position-independent,
+# hidden visibility: each plugin keeps a private copy of what it uses).
 if(NOT TARGET iclr::sdk)
+  add_library(iclr::sdk_helpers STATIC IMPORTED)
+  set_target_properties(iclr::sdk_helpers PROPERTIES
+    IMPORTED_LOCATION "${ICLR_PREFIX}/lib/iclr/libiclr_sdk_helpers.a")
   add_library(iclr::sdk INTERFACE IMPORTED)
   set_target_properties(iclr::sdk PROPERTIES
     INTERFACE_INCLUDE_DIRECTORIES "${ICLR_PREFIX}/include"
-    INTERFACE_LINK_LIBRARIES Boost::headers
+    INTERFACE_LINK_LIBRARIES "iclr::sdk_helpers;Boost::headers;${TORCH_LIBRARIES}"
     INTERFACE_COMPILE_FEATURES cxx_std_20)
 endif()
 

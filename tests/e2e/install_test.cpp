@@ -25,9 +25,10 @@ TEST(Install, AnOutOfTreePluginBuildsAgainstAnInstalledPrefixAndRuns) {
     std::filesystem::remove_all(proj);
     std::filesystem::create_directories(root);
     ASSERT_TRUE(sh("cmake --install " + std::string(ICLR_BUILD_DIR) + " --prefix " + prefix, log)) << slurp(log);
-    for (const char* f : {"bin/iclr", "lib/iclr/libiclr_worker.so", "lib/iclr/plugins/methods/finetune.so",
-                          "lib/iclr/plugins/datasets/mnist.so", "include/iclr/sdk.hpp",
-                          "lib/cmake/iclr/iclrConfig.cmake", "lib/cmake/iclr/iclrConfigVersion.cmake"})
+    for (const char* f :
+         {"bin/iclr", "lib/iclr/libiclr_worker.so", "lib/iclr/plugins/methods/finetune.so",
+          "lib/iclr/plugins/datasets/mnist.so", "lib/iclr/libiclr_sdk_helpers.a", "include/iclr/sdk.hpp",
+          "lib/cmake/iclr/iclrConfig.cmake", "lib/cmake/iclr/iclrConfigVersion.cmake"})
         EXPECT_TRUE(std::filesystem::exists(prefix + "/" + f)) << f;
     std::string launcher =
         std::system("command -v ccache >/dev/null") == 0 ? " -DCMAKE_CXX_COMPILER_LAUNCHER=ccache" : "";
@@ -51,5 +52,7 @@ TEST(Install, AnOutOfTreePluginBuildsAgainstAnInstalledPrefixAndRuns) {
         s.run_binary(iclr, {"run", s.write("h.toml", "[method]\nplugin = \"hello\"\nscale = { grid = [1, 2] }\n")});
     EXPECT_EQ(r.code, 0) << r.out;
     EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs WHERE status = 'done'"), 2);
-    EXPECT_EQ(s.sql("SELECT SUM(value) FROM metrics"), "9.0"); // (0 + 1 + 2) * (1 + 2)
+    EXPECT_EQ(s.sql("SELECT SUM(value) FROM metrics WHERE key = 'value'"), "9.0"); // (0 + 1 + 2) * (1 + 2)
+    // The draw came through the installed SDK helpers' compiled code (make_generator).
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM metrics WHERE key = 'draw' AND value >= 0 AND value < 1"), 2);
 }

@@ -24,60 +24,16 @@ struct SamOptions {
 // (momentum, Adam moments); zero_grad() and the parameter list are the base's.
 class Sam : public torch::optim::Optimizer {
   public:
-    Sam(std::unique_ptr<torch::optim::Optimizer> base, SamOptions options)
-        : Optimizer(base->param_groups(), base->defaults().clone()), base_(std::move(base)), options_(options) {}
+    Sam(std::unique_ptr<torch::optim::Optimizer> base, SamOptions options);
 
-    torch::Tensor step(LossClosure closure = nullptr) override {
-        if (!closure)
-            throw PluginError("optimizer 'sam' needs the loss as a closure (two forward/backward passes per step); "
-                              "this method calls step() without one: choose another optimizer");
-        torch::Tensor loss;
-        {
-            torch::AutoGradMode grad(true);
-            loss = closure();
-        }
-        std::vector<torch::Tensor> moved = ascend();
-        {
-            torch::AutoGradMode grad(true);
-            closure();
-        }
-        {
-            torch::NoGradGuard no_grad;
-            auto params = all_parameters();
-            for (size_t k = 0; k < params.size(); ++k)
-                if (moved[k].defined()) params[k].sub_(moved[k]);
-        }
-        base_->step();
-        return loss;
-    }
+    torch::Tensor step(LossClosure closure = nullptr) override;
     const SamOptions& options() const { return options_; }
 
   private:
     // Every group's parameters (Optimizer::parameters() is the first group's only).
-    std::vector<torch::Tensor> all_parameters() {
-        std::vector<torch::Tensor> out;
-        for (auto& g : param_groups())
-            out.insert(out.end(), g.params().begin(), g.params().end());
-        return out;
-    }
+    std::vector<torch::Tensor> all_parameters();
     // w += e; returns e per parameter (undefined where the parameter has no gradient).
-    std::vector<torch::Tensor> ascend() {
-        torch::NoGradGuard no_grad;
-        auto params = all_parameters();
-        std::vector<torch::Tensor> norms;
-        for (auto& p : params)
-            if (p.grad().defined()) norms.push_back((options_.adaptive ? p.abs() * p.grad() : p.grad()).norm(2));
-        std::vector<torch::Tensor> moved(params.size());
-        if (norms.empty()) return moved;
-        auto scale = options_.rho / (torch::stack(norms).norm(2) + 1e-12);
-        for (size_t k = 0; k < params.size(); ++k) {
-            auto& p = params[k];
-            if (!p.grad().defined()) continue;
-            moved[k] = options_.adaptive ? p * p * p.grad() * scale : p.grad() * scale;
-            p.add_(moved[k]);
-        }
-        return moved;
-    }
+    std::vector<torch::Tensor> ascend();
 
     std::unique_ptr<torch::optim::Optimizer> base_;
     SamOptions options_;

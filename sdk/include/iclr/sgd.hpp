@@ -1,54 +1,17 @@
 // libtorch's SGD with momentum, its update done in one pass over each weight instead of three.
 #pragma once
 
-#include <ATen/Parallel.h>
 #include <torch/torch.h>
 
-#include <cstdlib>
 #include <memory>
 #include <string>
-
-#if defined(__x86_64__)
-#include <immintrin.h>
-#endif
 
 namespace iclr {
 
 namespace detail {
-
-#if defined(__x86_64__)
-// buf = momentum * buf + (g + wd * p); p = p + neg_lr * buf over n elements (a multiple of 8), with
-// the roundings of libtorch's AVX2 and AVX-512 kernels: g + wd * p and p + neg_lr * buf are fused
-// multiply-adds (its add with alpha), momentum * buf is rounded before the add (mul_, then add_).
-__attribute__((target("avx2,fma"))) inline void sgd_momentum_avx2(float* p, float* buf, const float* g, int64_t n,
-                                                                  float momentum, float wd, float neg_lr) {
-    const __m256 m = _mm256_set1_ps(momentum), w = _mm256_set1_ps(wd), l = _mm256_set1_ps(neg_lr);
-    for (int64_t i = 0; i < n; i += 8) {
-        __m256 pv = _mm256_loadu_ps(p + i), d = _mm256_loadu_ps(g + i);
-        if (wd != 0.0f) d = _mm256_fmadd_ps(pv, w, d);
-        __m256 t = _mm256_mul_ps(_mm256_loadu_ps(buf + i), m);
-        __asm__("" : "+x"(t)); // rounded here: a compiler contracting the mul and add into an FMA would not
-        __m256 b = _mm256_add_ps(t, d);
-        _mm256_storeu_ps(buf + i, b);
-        _mm256_storeu_ps(p + i, _mm256_fmadd_ps(b, l, pv));
-    }
-}
-#endif
-
-// Whether libtorch runs its AVX2 (or AVX-512) kernels here, whose roundings sgd_momentum_avx2 has.
-inline bool fused_sgd_available() {
-#if defined(__x86_64__)
-    static const bool ok = [] {
-        const char* forced = std::getenv("ATEN_CPU_CAPABILITY"); // libtorch's own override
-        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-               !(forced && std::string(forced) == "default");
-    }();
-    return ok;
-#else
-    return false;
-#endif
-}
-
+// Whether libtorch runs its AVX2 (or AVX-512) kernels here, whose roundings the one-pass update
+// (sdk/src/sgd.cpp) has; ATEN_CPU_CAPABILITY=default turns both off.
+bool fused_sgd_available();
 } // namespace detail
 
 // torch::optim::SGD whose step, for a dense contiguous float32 weight on the CPU with plain momentum
@@ -61,87 +24,17 @@ class FusedSgd : public torch::optim::SGD {
   public:
     using torch::optim::SGD::SGD;
 
-    torch::Tensor step(LossClosure closure = nullptr) override {
-        torch::NoGradGuard no_grad;
-        torch::Tensor loss;
-        if (closure) {
-            at::AutoGradMode enable_grad(true);
-            loss = closure();
-        }
-        for (auto& group : param_groups()) {
-            auto& o = static_cast<torch::optim::SGDOptions&>(group.options());
-            for (auto& p : group.params()) {
-                if (!p.grad().defined()) continue;
-                auto key = c10::guts::to_string(p.unsafeGetTensorImpl());
-                auto it = state().find(key);
-                torch::Tensor* buf = it == state().end()
-                                         ? nullptr
-                                         : &static_cast<torch::optim::SGDParamState&>(*it->second).momentum_buffer();
-                if (buf && o.momentum() != 0 && o.dampening() == 0 && !o.nesterov() && fusable(p, *buf)) {
-                    fused(p, *buf, o);
-                    ++fused_updates_;
-                } else {
-                    reference(p, o, key);
-                }
-            }
-        }
-        return loss;
-    }
+    torch::Tensor step(LossClosure closure = nullptr) override;
 
     // How many weight updates took the one-pass path (tests: that the fast path is the one tested).
     int64_t fused_updates() const { return fused_updates_; }
 
   private:
-    static bool fusable(const torch::Tensor& p, const torch::Tensor& buf) {
-        auto plain = [&](const torch::Tensor& t) {
-            return t.device().is_cpu() && t.scalar_type() == at::kFloat && t.layout() == at::kStrided &&
-                   t.is_contiguous() && t.sizes() == p.sizes();
-        };
-        return detail::fused_sgd_available() && plain(p) && plain(p.grad()) && plain(buf);
-    }
-
+    static bool fusable(const torch::Tensor& p, const torch::Tensor& buf);
     // libtorch 1.13's SGD::step for one weight (torch/csrc/api/src/optim/sgd.cpp).
-    void reference(torch::Tensor& p, const torch::optim::SGDOptions& o, const std::string& key) {
-        auto d_p = p.grad().data();
-        if (o.weight_decay() != 0) d_p = d_p.add(p.data(), o.weight_decay());
-        if (o.momentum() != 0) {
-            torch::Tensor buf;
-            auto it = state().find(key);
-            if (it == state().end()) {
-                buf = torch::clone(d_p).detach();
-                auto s = std::make_unique<torch::optim::SGDParamState>();
-                s->momentum_buffer(buf);
-                state()[key] = std::move(s);
-            } else {
-                buf = static_cast<torch::optim::SGDParamState&>(*it->second).momentum_buffer();
-                buf.mul_(o.momentum()).add_(d_p, 1 - o.dampening());
-            }
-            d_p = o.nesterov() ? d_p.add(buf, o.momentum()) : buf;
-        }
-        p.data().add_(d_p, -1 * o.lr());
-    }
-
-    // The body in blocks of 32 (libtorch's vector loop takes 16 at a time with AVX2, 32 with
-    // AVX-512, and what is left element by element): the last n % 32 go through libtorch's ops on a
-    // view of the tail, which splits them exactly as it split the whole tensor's tail.
-    void fused(torch::Tensor& p, torch::Tensor& buf, const torch::optim::SGDOptions& o) {
-        const int64_t n = p.numel(), body = n - n % 32;
-#if defined(__x86_64__)
-        float* pp = p.data_ptr<float>();
-        float* bp = buf.data_ptr<float>();
-        const float* gp = p.grad().data_ptr<float>();
-        const float m = float(o.momentum()), wd = float(o.weight_decay()), neg_lr = float(-1 * o.lr());
-        at::parallel_for(0, body / 32, 1024, [&](int64_t b, int64_t e) {
-            detail::sgd_momentum_avx2(pp + b * 32, bp + b * 32, gp + b * 32, (e - b) * 32, m, wd, neg_lr);
-        });
-#endif
-        if (body == n) return;
-        auto tail = [&](const torch::Tensor& t) { return t.view(-1).narrow(0, body, n - body); };
-        auto pt = tail(p.data()), bt = tail(buf), d = tail(p.grad().data());
-        if (o.weight_decay() != 0) d = d.add(pt, o.weight_decay());
-        bt.mul_(o.momentum()).add_(d, 1 - o.dampening());
-        pt.add_(bt, -1 * o.lr());
-    }
+    void reference(torch::Tensor& p, const torch::optim::SGDOptions& o, const std::string& key);
+    // The momentum buffer and the weight in one pass (AVX2 blocks of 32, libtorch's ops on the tail).
+    void fused(torch::Tensor& p, torch::Tensor& buf, const torch::optim::SGDOptions& o);
 
     int64_t fused_updates_ = 0;
 };

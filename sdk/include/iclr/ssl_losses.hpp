@@ -10,14 +10,8 @@ namespace iclr {
 // two views, all [N, D]. loss = -1/2 cos(p1, sg(z2)) - 1/2 cos(p2, sg(z1)), averaged over the
 // batch; sg = stop-gradient (z is detached), which is what keeps SimSiam from collapsing.
 // Minimum -1 (predictions aligned with the other view's projection).
-inline torch::Tensor simsiam_loss(const torch::Tensor& p1, const torch::Tensor& p2, const torch::Tensor& z1,
-                                  const torch::Tensor& z2) {
-    namespace F = torch::nn::functional;
-    auto d = [](const torch::Tensor& p, const torch::Tensor& z) {
-        return -F::cosine_similarity(p, z.detach(), F::CosineSimilarityFuncOptions().dim(1)).mean();
-    };
-    return 0.5 * d(p1, z2) + 0.5 * d(p2, z1);
-}
+torch::Tensor simsiam_loss(const torch::Tensor& p1, const torch::Tensor& p2, const torch::Tensor& z1,
+                           const torch::Tensor& z2);
 
 struct BarlowTerms {
     torch::Tensor loss, on_diagonal, off_diagonal;
@@ -27,19 +21,7 @@ struct BarlowTerms {
 // normalised over the batch as BatchNorm1d(affine = false) does in training (biased variance,
 // eps 1e-5), C = z1n^T z2n / N, loss = sum_i (1 - C_ii)^2 + lambda sum_{i != j} C_ij^2, lambda 5e-3
 // as in the paper and the official code.
-inline BarlowTerms barlow_twins_loss(const torch::Tensor& z1, const torch::Tensor& z2, double lambda = 5e-3,
-                                     double eps = 1e-5) {
-    auto norm = [eps](const torch::Tensor& z) {
-        auto mean = z.mean(0, true);
-        auto var = (z - mean).pow(2).mean(0, true);
-        return (z - mean) / torch::sqrt(var + eps);
-    };
-    auto n = double(z1.size(0));
-    auto c = torch::matmul(norm(z1).t(), norm(z2)) / n;
-    auto diag = c.diagonal();
-    auto on = (1.0 - diag).pow(2).sum();
-    auto off = c.pow(2).sum() - diag.pow(2).sum();
-    return {on + lambda * off, on, off};
-}
+BarlowTerms barlow_twins_loss(const torch::Tensor& z1, const torch::Tensor& z2, double lambda = 5e-3,
+                              double eps = 1e-5);
 
 } // namespace iclr

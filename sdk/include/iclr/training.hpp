@@ -19,9 +19,7 @@ namespace iclr {
 
 // A CPU generator seeded from the trial's seed. `stream` separates independent uses (data order,
 // augmentation, a replay buffer) so they do not share one sequence; stream 0 is the seed itself.
-inline torch::Generator make_generator(uint64_t seed, uint64_t stream = 0) {
-    return at::make_generator<at::CPUGeneratorImpl>(seed ^ (stream * 0x9e3779b97f4a7c15ULL));
-}
+torch::Generator make_generator(uint64_t seed, uint64_t stream = 0);
 
 struct Batch {
     torch::Tensor x, y;
@@ -41,11 +39,7 @@ struct BatchOptions {
 class Batches {
   public:
     Batches(const Split& split, int64_t batch_size, torch::Generator& gen, RunContext* ctx = nullptr,
-            BatchOptions opts = {})
-        : split_(split), batch_(batch_size), ctx_(ctx), opts_(std::move(opts)),
-          order_(torch::randperm(split.size(), gen)) {
-        TORCH_CHECK(batch_size > 0, "batch size must be positive");
-    }
+            BatchOptions opts = {});
     int64_t size() const {
         int64_t n = split_.size();
         return opts_.drop_last ? n / batch_ : (n + batch_ - 1) / batch_;
@@ -68,14 +62,7 @@ class Batches {
     iterator begin() const { return {this, 0}; }
     iterator end() const { return {this, size()}; }
 
-    Batch at(int64_t k) const {
-        if (ctx_) ctx_->check_cancelled();
-        int64_t i = k * batch_;
-        auto idx = order_.slice(0, i, std::min(split_.size(), i + batch_));
-        auto x = split_.x.index_select(0, idx);
-        if (opts_.augment) x = opts_.augment(x);
-        return {x, split_.y.index_select(0, idx), k};
-    }
+    Batch at(int64_t k) const;
 
   private:
     const Split& split_;
@@ -101,60 +88,28 @@ template <class Base> class ReleasingGrads : public Base {
         return loss;
     }
 };
+// Compiled once, in sdk/src/training.cpp: the optimisers make_optimizer returns.
+extern template class ReleasingGrads<torch::optim::Adam>;
+extern template class ReleasingGrads<torch::optim::AdamW>;
+extern template class ReleasingGrads<FusedSgd>;
 
-// "sgd" (with momentum; libtorch's numbers, its update in one pass: sgd.hpp), "adam" (L2 weight decay in the gradient), "adamw" (decoupled weight
-// decay, Loshchilov & Hutter) or "sam" (Sharpness-Aware Minimization around sam.base, which gets
-// the same lr, momentum and weight decay), over the given parameters. SAM steps need a closure:
-// opt.step([&] { opt.zero_grad(); auto l = loss(); l.backward(); return l; }) serves every kind.
-inline std::unique_ptr<torch::optim::Optimizer> make_optimizer(const std::string& kind,
-                                                               std::vector<torch::Tensor> params, double lr,
-                                                               double momentum = 0.0, double weight_decay = 0.0,
-                                                               const SamOptions& sam = {}) {
-    if (kind == "sam") {
-        if (sam.base == "sam") throw PluginError("optimizer 'sam' cannot wrap itself (base: sgd, adam, adamw)");
-        return std::make_unique<Sam>(make_optimizer(sam.base, std::move(params), lr, momentum, weight_decay), sam);
-    }
-    if (kind == "adam")
-        return std::make_unique<ReleasingGrads<torch::optim::Adam>>(
-            std::move(params), torch::optim::AdamOptions(lr).weight_decay(weight_decay));
-    if (kind == "adamw")
-        return std::make_unique<ReleasingGrads<torch::optim::AdamW>>(
-            std::move(params), torch::optim::AdamWOptions(lr).weight_decay(weight_decay));
-    if (kind != "sgd") throw PluginError("unknown optimizer '" + kind + "' (sgd, adam, adamw, sam)");
-    return std::make_unique<ReleasingGrads<FusedSgd>>(
-        std::move(params), torch::optim::SGDOptions(lr).momentum(momentum).weight_decay(weight_decay));
-}
+// "sgd" (with momentum; libtorch's numbers, its update in one pass: sgd.hpp), "adam" (L2 weight decay in the gradient),
+// "adamw" (decoupled weight decay, Loshchilov & Hutter) or "sam" (Sharpness-Aware Minimization around sam.base, which
+// gets the same lr, momentum and weight decay), over the given parameters. SAM steps need a closure: opt.step([&] {
+// opt.zero_grad(); auto l = loss(); l.backward(); return l; }) serves every kind.
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(const std::string& kind, std::vector<torch::Tensor> params,
+                                                        double lr, double momentum = 0.0, double weight_decay = 0.0,
+                                                        const SamOptions& sam = {});
 
 // One optimiser step on a loss recomputed by `loss()` (forward and backward inside the step, so a
 // SAM optimiser can evaluate it twice). Returns the loss at the current weights.
-inline torch::Tensor optimizer_step(torch::optim::Optimizer& opt, const std::function<torch::Tensor()>& loss) {
-    torch::Tensor first;
-    opt.step([&] {
-        opt.zero_grad();
-        auto l = loss();
-        l.backward();
-        if (!first.defined()) first = l.detach();
-        return l;
-    });
-    return first;
-}
+torch::Tensor optimizer_step(torch::optim::Optimizer& opt, const std::function<torch::Tensor()>& loss);
 
 // `epochs` passes of supervised training on one split: cross-entropy of learner.logits(x, task)
 // (task < 0: all classes), one optimiser step per mini-batch, the backbone in training mode.
 // on_step(loss) runs after every step. Returns the number of steps taken.
-inline int64_t train_supervised(Learner& learner, torch::optim::Optimizer& opt, const Split& split, int64_t task,
-                                int64_t epochs, int64_t batch_size, torch::Generator& gen, RunContext& ctx,
-                                const std::function<void(double)>& on_step = {}) {
-    int64_t steps = 0;
-    learner.backbone().train();
-    for (int64_t e = 0; e < epochs; ++e)
-        for (const Batch& b : Batches(split, batch_size, gen, &ctx)) {
-            auto loss = optimizer_step(
-                opt, [&] { return torch::nn::functional::cross_entropy(learner.logits(b.x, task), b.y); });
-            ++steps;
-            if (on_step) on_step(loss.item<double>());
-        }
-    return steps;
-}
+int64_t train_supervised(Learner& learner, torch::optim::Optimizer& opt, const Split& split, int64_t task,
+                         int64_t epochs, int64_t batch_size, torch::Generator& gen, RunContext& ctx,
+                         const std::function<void(double)>& on_step = {});
 
 } // namespace iclr
