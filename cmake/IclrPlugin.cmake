@@ -28,6 +28,17 @@ function(iclr_use_torch_pch target)
   target_precompile_headers(${target} REUSE_FROM iclr_torch_pch)
 endfunction()
 
+# iclr_add_plugin_library(TARGET SOURCES a.cpp ...): a static library of code several plugins share
+# (the SDK helpers, plugins/datasets/common), compiled as the plugins are (position-independent,
+# hidden visibility, the torch PCH), so each plugin that links it keeps a private copy.
+function(iclr_add_plugin_library target)
+  cmake_parse_arguments(P "" "" "SOURCES" ${ARGN})
+  add_library(${target} STATIC ${P_SOURCES})
+  set_target_properties(${target} PROPERTIES POSITION_INDEPENDENT_CODE ON
+    CXX_VISIBILITY_PRESET hidden VISIBILITY_INLINES_HIDDEN ON)
+  iclr_use_torch_pch(${target})
+endfunction()
+
 include(${CMAKE_CURRENT_LIST_DIR}/IclrPluginTarget.cmake)
 
 function(iclr_add_plugin name)

@@ -1,5 +1,6 @@
-// Shared by the mnist and fashion_mnist plugins: IDX files -> a task stream (class splits,
-// permuted or rotated variants) and shifted test sets, deterministic in the plugin's parameters.
+// Shared by the data set plugins built from MNIST or Fashion-MNIST: IDX files -> a task stream
+// (class splits, permuted or rotated variants) and shifted test sets, deterministic in the plugin's
+// parameters. The code is idx_stream.cpp, linked as iclr_idx_stream.
 #pragma once
 
 #include "iclr/sdk.hpp"
