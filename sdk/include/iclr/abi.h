@@ -37,9 +37,14 @@ extern "C" {
    hit, which `iclr cache prune` and the cache's size limit order by. A helper's body only: no
    layout or vtable change, but a plugin built against 2.5 says its backbones' last use is real.
    2.6: a helper grew: sgd.hpp's FusedSgd (make_optimizer's "sgd" updates each weight in one pass,
-   libtorch's numbers bit for bit). No contract header changed. */
+   libtorch's numbers bit for bit). No contract header changed.
+   2.7: the helpers' larger bodies (continual, training, sgd, sam, augment, ssl_losses, pretrain,
+   fewshot, maml) are compiled once into libiclr_sdk_helpers.a, which a plugin built against 2.7
+   must link (iclr_add_plugin and find_package(iclr) do); the helpers' headers declare them, and
+   ContinualLearner and ContinualMethod declare their destructors. No contract header changed, no
+   layout, vtable or behaviour: the version a plugin records says how its helpers were built. */
 #define ICLR_ABI_MAJOR 2
-#define ICLR_ABI_MINOR 6
+#define ICLR_ABI_MINOR 7
 #define ICLR_ENTRY_SYMBOL "iclr_plugin_entry"
 
 typedef enum iclr_kind {
