@@ -4,27 +4,18 @@
 # library of shared plugin code, as plugins/datasets/common's) and the shared libtorch, reusing one
 # torch PCH.
 
-# Debug info in the torch TUs: line tables only (-g1) in RelWithDebInfo. Full -g makes each one
-# 25-40% slower to compile (bwt.cpp, 31 lines: 16.9 s against 13.2; sparse_detr.cpp 27.8 against
-# 16.9) and its object 4-30x larger, nearly all of it DWARF for the torch headers' types (the code
-# is the same: sparse_detr, ewc and mlp disassemble identically under -g and -g1). -g1 keeps
-# what a crash or a profile needs (function names, file:line in backtraces, gdb's `bt`); a Debug
-# build (CMAKE_BUILD_TYPE=Debug) keeps full -g for stepping through a plugin with its variables.
-# Every target that reuses the PCH compiles with it (REUSE_FROM needs the PCH's own flags).
-set(ICLR_TORCH_DEBUG_OPTION $<$<CONFIG:RelWithDebInfo>:-g1>)
-
 # The precompiled <torch/torch.h> shared by every plugin target (a torch TU costs ~25 s without it).
+# Debug info is line tables only in RelWithDebInfo, as for every file (CMakeLists.txt says why).
 add_library(iclr_torch_pch OBJECT ${CMAKE_CURRENT_LIST_DIR}/pch.cpp)
 target_link_libraries(iclr_torch_pch PRIVATE iclr_sdk ${TORCH_LIBRARIES})
 set_target_properties(iclr_torch_pch PROPERTIES POSITION_INDEPENDENT_CODE ON
   CXX_VISIBILITY_PRESET hidden VISIBILITY_INLINES_HIDDEN ON)
-target_compile_options(iclr_torch_pch PRIVATE ${ICLR_TORCH_DEBUG_OPTION})
 target_precompile_headers(iclr_torch_pch PRIVATE <torch/torch.h>)
 
-# iclr_use_torch_pch(TARGET): TARGET compiles against the shared torch PCH, with the flags the PCH
-# was built with (the plugins here, plugin_tests).
+# iclr_use_torch_pch(TARGET): TARGET compiles against the shared torch PCH. REUSE_FROM needs the
+# PCH's own flags: position-independent, hidden visibility (the plugins here, plugin_tests, the
+# worker's torch files).
 function(iclr_use_torch_pch target)
-  target_compile_options(${target} PRIVATE ${ICLR_TORCH_DEBUG_OPTION})
   target_precompile_headers(${target} REUSE_FROM iclr_torch_pch)
 endfunction()
 

@@ -13,6 +13,6 @@ function(_iclr_plugin_target target name kind output_dir)
   # With full -g (a Debug build; a plugin project outside the tree, whatever its flags) debug info
   # is 99% of a plugin's file (the torch headers' DWARF, 8 MB for 60 KB of code); compressed, gdb
   # still reads it, and every fresh plugin cache hashes a quarter of the bytes. (In the tree's
-  # RelWithDebInfo build, line tables only: sparse_detr.so is 0.9 MB, IclrPlugin.cmake.)
+  # RelWithDebInfo build, line tables only: sparse_detr.so is 0.9 MB, CMakeLists.txt.)
   target_link_options(${target} PRIVATE -Wl,--compress-debug-sections=zlib)
 endfunction()
