@@ -12,21 +12,28 @@ set_target_properties(iclr_torch_pch PROPERTIES POSITION_INDEPENDENT_CODE ON
   CXX_VISIBILITY_PRESET hidden VISIBILITY_INLINES_HIDDEN ON)
 target_precompile_headers(iclr_torch_pch PRIVATE <torch/torch.h>)
 
-# iclr_use_torch_pch(TARGET): TARGET compiles against the shared torch PCH. REUSE_FROM needs the
-# PCH's own flags: position-independent, hidden visibility (the plugins here, plugin_tests, the
-# worker's torch files).
+# iclr_use_torch_pch(TARGET): TARGET compiles against the shared torch PCH (the plugins here,
+# plugin_tests, the worker's torch files), so with the PCH's own flags, which REUSE_FROM needs and
+# this sets: hidden visibility, and -fPIC, which an executable gets by hand (its
+# POSITION_INDEPENDENT_CODE would mean -fPIE, a flag the PCH was not built with).
 function(iclr_use_torch_pch target)
+  set_target_properties(${target} PROPERTIES CXX_VISIBILITY_PRESET hidden VISIBILITY_INLINES_HIDDEN ON)
+  get_target_property(type ${target} TYPE)
+  if(type STREQUAL "EXECUTABLE")
+    set_target_properties(${target} PROPERTIES POSITION_INDEPENDENT_CODE OFF)
+    target_compile_options(${target} PRIVATE -fPIC)
+  else()
+    set_target_properties(${target} PROPERTIES POSITION_INDEPENDENT_CODE ON)
+  endif()
   target_precompile_headers(${target} REUSE_FROM iclr_torch_pch)
 endfunction()
 
 # iclr_add_plugin_library(TARGET SOURCES a.cpp ...): a static library of code several plugins share
-# (the SDK helpers, plugins/datasets/common), compiled as the plugins are (position-independent,
-# hidden visibility, the torch PCH), so each plugin that links it keeps a private copy.
+# (the SDK helpers, plugins/datasets/common), compiled as the plugins are (iclr_use_torch_pch's
+# flags), so each plugin that links it keeps a private copy.
 function(iclr_add_plugin_library target)
   cmake_parse_arguments(P "" "" "SOURCES" ${ARGN})
   add_library(${target} STATIC ${P_SOURCES})
-  set_target_properties(${target} PROPERTIES POSITION_INDEPENDENT_CODE ON
-    CXX_VISIBILITY_PRESET hidden VISIBILITY_INLINES_HIDDEN ON)
   iclr_use_torch_pch(${target})
 endfunction()
 
