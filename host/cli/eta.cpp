@@ -51,25 +51,45 @@ double CostEta::slope() const {
     return std::clamp((sxy - sx * sy / n) / var, 0.0, 1.0);
 }
 
-// The mean at this cost, or the nearest seen cost's mean scaled by exp(beta x the difference).
-double CostEta::expected_seconds(float cost, double beta) const {
+// The mean at this cost, or the nearest seen cost's mean scaled by exp(beta x the difference),
+// but never less than `floor`: how long a trial of this cost has already run.
+double CostEta::expected_seconds(float cost, double beta, double floor) const {
     auto above = seen_.lower_bound(cost);
     if (above != seen_.end() && above->first == cost) return mean(above->second);
     auto nearest = above;
     if (above == seen_.end() || (above != seen_.begin() && cost - std::prev(above)->first < above->first - cost))
         nearest = std::prev(above);
-    return mean(nearest->second) * std::exp(beta * (double(cost) - double(nearest->first)));
+    return std::max(floor, mean(nearest->second) * std::exp(beta * (double(cost) - double(nearest->first))));
+}
+
+// For each cost, the longest a running trial of it has run: a lower bound on what its trials take.
+// Only a cost none has finished at uses it (expected_seconds): there the estimate is an
+// extrapolation along the plan's sizes, and a size that does not set the time (task_induced's
+// distractors: 0 against 24 read as 25x cheaper) would otherwise keep saying "17 s left" for the
+// minutes its first trials run.
+std::map<float, double> CostEta::running_longest(double elapsed) const {
+    std::map<float, double> longest;
+    for (const auto& [run, at] : running_) {
+        double& l = longest[unfinished_.at(run)];
+        l = std::max(l, elapsed - at);
+    }
+    return longest;
 }
 
 std::optional<double> CostEta::left(double elapsed) const {
     if (finished_seconds_ <= 0) return std::nullopt;
     double beta = slope(), expected = 0, done = finished_seconds_;
+    auto longest = running_longest(elapsed);
+    auto expected_at = [&](float cost) {
+        auto it = longest.find(cost);
+        return expected_seconds(cost, beta, it == longest.end() ? 0 : it->second);
+    };
     for (const auto& [cost, n] : left_by_cost_)
-        expected += double(n) * expected_seconds(cost, beta);
+        expected += double(n) * expected_at(cost);
     for (const auto& [run, at] : running_) { // a running trial: its time so far is done, not left
         double ran = std::max(0.0, elapsed - at);
         done += ran;
-        expected -= std::min(ran, expected_seconds(unfinished_.at(run), beta));
+        expected -= std::min(ran, expected_at(unfinished_.at(run)));
     }
     return elapsed * std::max(0.0, expected) / done;
 }

@@ -9,7 +9,7 @@
 
 namespace iclr {
 
-// The queue runs longest first (run_plan.hpp's trial_cost), so wall time per finished trial times
+// The queue runs longest first (run_plan.hpp's trial_costs), so wall time per finished trial times
 // the trials left overstates what is left: 6x through the first fifth of the forgetting sweep.
 // Instead each trial left is expected to take the mean duration of the finished trials of its cost,
 // or, for a cost none has finished at, that of the nearest cost seen, scaled by exp(beta x the cost
@@ -21,6 +21,8 @@ namespace iclr {
 // Work done counts the running trials' time so far (and what is left of them their expected time
 // less that), else with n workers the first trial to finish would be read as 1/n of the work done
 // and the first estimates would be n times too long (2x: "14m21s" with 7 min left at two workers).
+// A cost none has finished at is expected to take at least as long as its longest running trial
+// has run so far: where a size does not set the time, the estimate rises while that trial runs.
 class CostEta {
   public:
     explicit CostEta(std::unordered_map<int64_t, float> cost_by_run); // every trial to run
@@ -33,7 +35,8 @@ class CostEta {
 
   private:
     double slope() const;
-    double expected_seconds(float cost, double beta) const;
+    double expected_seconds(float cost, double beta, double floor) const;
+    std::map<float, double> running_longest(double elapsed) const;
     using Seen = std::pair<int64_t, double>; // finished trials of a cost, their seconds
     static double mean(const Seen& s) { return s.second / double(s.first); }
     std::unordered_map<int64_t, float> unfinished_; // run -> cost

@@ -58,12 +58,29 @@ std::vector<std::string> changed_plugins(const ResolvedTrial& t, const std::stri
 
 } // namespace
 
-float trial_cost(const ResolvedTrial& t) {
-    double cost = 0;
+TrialSizes trial_sizes(const ResolvedTrial& t) {
+    TrialSizes sizes;
     for (const auto& part : t.parts)
         for (const auto& [k, v] : part.params.values)
-            if (v.type == Value::Type::Int && v.i > 0 && !k.ends_with("seed")) cost += std::log1p(double(v.i));
-    return float(cost);
+            if (v.type == Value::Type::Int && v.i > 0 && !k.ends_with("seed"))
+                sizes[part.section->label + "." + k] = v.i;
+    return sizes;
+}
+
+std::vector<float> trial_costs(const std::vector<TrialSizes>& sizes, bool comparable) {
+    std::map<std::string, size_t> trials_with; // size -> how many trials have it
+    for (const auto& s : sizes)
+        for (const auto& [key, n] : s)
+            ++trials_with[key];
+    std::vector<float> costs;
+    costs.reserve(sizes.size());
+    for (const auto& s : sizes) {
+        double cost = 0;
+        for (const auto& [key, n] : s)
+            if (!comparable || trials_with[key] == sizes.size()) cost += std::log1p(double(n));
+        costs.push_back(float(cost));
+    }
+    return costs;
 }
 
 std::string stage_group(const ResolvedTrial& t) {
@@ -123,6 +140,7 @@ Planned plan_runs(Store& store, const SweepArms& arms, const RunOptions& o, cons
     Planned plan;
     std::vector<QueuedTrial> queued; // in grid order, then put in run_order
     std::vector<std::string> groups;
+    std::vector<TrialSizes> sizes;
     std::set<std::string> seen;
     store.begin();
     plan.sweep_id = store.add_sweep(rec);
@@ -150,16 +168,16 @@ Planned plan_runs(Store& store, const SweepArms& arms, const RunOptions& o, cons
                 ++plan.busy;
                 return true;
             }
-            queued.push_back(
-                {store.prepare_run(run_row(t, plan.sweep_id, git, arm), existing), p.index, k, trial_cost(t)});
+            queued.push_back({store.prepare_run(run_row(t, plan.sweep_id, git, arm), existing), p.index, k});
             groups.push_back(stage_group(t));
+            sizes.push_back(trial_sizes(t));
             return true;
         });
     store.commit();
-    std::vector<float> costs;
-    for (const auto& q : queued)
-        costs.push_back(q.cost);
-    for (size_t i : run_order(costs, groups))
+    std::vector<float> eta_costs = trial_costs(sizes, true);
+    for (size_t i = 0; i < queued.size(); ++i)
+        queued[i].cost = eta_costs[i];
+    for (size_t i : run_order(trial_costs(sizes, false), groups))
         plan.queue.push_back(queued[i]);
     return plan;
 }

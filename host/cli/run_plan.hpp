@@ -27,12 +27,24 @@ struct Planned {
     std::map<std::string, int64_t> other_iclr_builds;
 };
 
-// A trial's expected cost relative to the sweep's other trials, from what the plan knows without
-// any plugin's help: integer parameters are sizes and counts (width, depth, epochs, examples per
-// class, pretraining epochs), and more of any of them costs more; floats (rates, coefficients),
-// strings and lists are taken as neutral. Sum of log(1 + n) over them (seeds excluded); parameters
-// equal in every trial add the same to each, so only what varies orders the queue.
-float trial_cost(const ResolvedTrial& t);
+// What the plan knows of a trial's size without any plugin's help: its integer parameters above
+// zero by "label.key", seeds excepted (width, depth, epochs, examples per class, pretraining epochs).
+using TrialSizes = std::map<std::string, int64_t>;
+TrialSizes trial_sizes(const ResolvedTrial& t);
+
+// Each trial's expected cost relative to the others', sum of log(1 + n) over its sizes, so that
+// time is taken to grow with their product; floats (rates, coefficients), strings and lists are
+// neutral, and sizes equal in every trial add the same to each. Two uses, two sets of sizes:
+// - the queue's order (`comparable` false): every size, so that a trial with more to do than
+//   another (a pretraining, a replay buffer) runs first and builds its shared stage early (ordered
+//   by the comparable sizes, forgetting_vs_scale at one seed took 2 min 37 s, not 1 min 28 s: its
+//   scratch trials tied with the pretrained ones, and two workers waited on one backbone);
+// - the ETA (`comparable` true): only the sizes that every trial has above 0, since a ratio of
+//   times needs sizes that compare. Sizes of different plugins do not (each arm of lump_table runs
+//   another method plugin, whose own counts put e^5.5 = 257x between the costs of trials that
+//   take alike), and a count of 0 is a feature off, not a free trial (task_induced's 0 distractors read
+//   as 1/25 of the time of 24, against the same time measured: "ETA 17.2s" with 8 min left).
+std::vector<float> trial_costs(const std::vector<TrialSizes>& sizes, bool comparable);
 
 // The shared stages a trial's plugins may build once and cache for the others (loaded data, a
 // pretrained backbone, a data set's derived tables): its [dataset] and [pretrain] sections as text.
@@ -46,7 +58,7 @@ std::vector<size_t> run_order(const std::vector<float>& cost, const std::vector<
 
 // Records the sweep and a pending run for every trial not already done, in one transaction.
 // Trials whose key is in `busy` (queued or running on Slurm) are left as they are. The queue is
-// in run_order: longest first by trial_cost, so that the largest trials do not end the sweep on
+// in run_order: longest first by trial_costs, so that the largest trials do not end the sweep on
 // one core while the others idle, and equal ones spread over the shared stages.
 Planned plan_runs(Store& store, const SweepArms& arms, const RunOptions& o, const std::set<std::string>& busy = {});
 // Never silent: trials a different build of a plugin produced are named before anything runs, and

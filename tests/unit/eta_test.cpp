@@ -108,3 +108,24 @@ TEST(Eta, ATrialStoppedToBeRequeuedIsNotRunningAndItsRerunCountsFromItsNewStart)
     eta.stopped(7);                                              // not one of its runs: nothing
     EXPECT_DOUBLE_EQ(*eta.left(16), 16.0 * (10 - 4) / (10 + 4));
 }
+
+TEST(Eta, ACostNoneFinishedAtTakesAtLeastWhatItsLongestRunningTrialHasRun) {
+    // task_induced's distractors: 24 against 0 reads as 25x the cost, but both take ~70 s. Two
+    // workers; the two dear trials end at 70 s, then four cheap ones follow, none finished yet.
+    float dear = float(std::log(25.0)), cheap = 0.f;
+    CostEta eta({{1, dear}, {2, dear}, {3, cheap}, {4, cheap}, {5, cheap}, {6, cheap}});
+    eta.started(1, 0);
+    eta.started(2, 0);
+    eta.finished(1, 70);
+    eta.finished(2, 70);
+    eta.started(3, 70);
+    eta.started(4, 70);
+    double scaled = 70 / 25.0; // the plan's model: 2.8 s a cheap trial
+    EXPECT_NEAR(*eta.left(70), 70 * 4 * scaled / 140, 1e-5);
+    // 60 s later the two running cheap trials have run 60 s: each of the four is expected to take
+    // at least that, so 4 x 60 - 2 x 60 s of work is left at 260 s of work per 130 s of wall time
+    // (the true answer is 80 s; the plan's model alone would still say 2 x 2.8 x 130 / 260 s).
+    EXPECT_NEAR(*eta.left(130), 130.0 * (4 * 60 - 2 * 60) / (140 + 2 * 60), 1e-9);
+    eta.finished(3, 70); // a cheap trial finished: its own mean from now on, 70 s
+    EXPECT_NEAR(*eta.left(140), 140.0 * (3 * 70 - 70) / (210 + 70), 1e-9);
+}

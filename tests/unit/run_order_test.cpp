@@ -1,6 +1,9 @@
-// The run queue's order: longest first, and equal trials spread over their shared stages so the
-// first workers build different cached stages instead of queueing on one's lock.
+// The run queue's order: longest first by the sizes every trial has, and equal trials spread over
+// their shared stages so the first workers build different cached stages instead of queueing on
+// one's lock.
 #include <gtest/gtest.h>
+
+#include <cmath>
 
 #include "cli/run_plan.hpp"
 
@@ -24,4 +27,19 @@ TEST(RunOrder, GroupsOfUnequalSizeInterleaveUntilTheSmallerRunsOut) {
     std::vector<std::string> group{"A", "A", "A", "A", "B"};
     EXPECT_EQ(run_order(cost, group), (std::vector<size_t>{0, 4, 1, 2, 3}));
     EXPECT_TRUE(run_order({}, {}).empty());
+}
+
+TEST(TrialCosts, ForTheEtaTheSumOfLogSizesOverTheSizesEveryTrialHasForTheQueueOverAll) {
+    // Two widths; the second and third trials' method plugin has a buffer the first's lacks, and
+    // the third has 0 distractors where the others have 24 (a 0 is left out of the sizes).
+    std::vector<TrialSizes> sizes{
+        {{"model.width", 64}, {"method.epochs", 2}, {"dataset.distractors", 24}},
+        {{"model.width", 256}, {"method.epochs", 2}, {"method.buffer", 200}, {"dataset.distractors", 24}},
+        {{"model.width", 256}, {"method.epochs", 2}, {"method.buffer", 200}}};
+    auto costs = trial_costs(sizes, true);
+    ASSERT_EQ(costs.size(), 3u);
+    EXPECT_FLOAT_EQ(costs[0], float(std::log(65.0) + std::log(3.0)));
+    EXPECT_FLOAT_EQ(costs[1], float(std::log(257.0) + std::log(3.0))); // the buffer is not compared
+    EXPECT_FLOAT_EQ(costs[2], costs[1]);                               // 0 distractors: not cheaper
+    EXPECT_TRUE(trial_costs({}, true).empty());
 }
