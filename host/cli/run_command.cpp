@@ -32,21 +32,24 @@ namespace {
 
 constexpr uint64_t kMaxTrialsPerRun = 1'000'000;
 
+// " --db PATH" when the run was given one, for the commands it prints to be copied as they are.
+std::string db_flag(const RunOptions& o) { return o.common.db.empty() ? "" : " --db " + shell_word(o.common.db); }
+
 // The sweep's closing lines (counts, where to look for failures); returns `iclr run`'s exit status.
 int report_outcome(const SweepSpec& spec, const SchedulerResult& r, int64_t total, int64_t skipped, int64_t sweep_id,
-                   double secs) {
+                   double secs, const std::string& db) {
     int64_t not_started = total - r.done - r.failed - r.interrupted - r.diverged;
     fmt::print("sweep {}: {} done, {} failed, {} interrupted{}{}, {} skipped (already done) in {}\n", spec.name, r.done,
                r.failed, r.interrupted, r.diverged ? fmt::format(", {} diverged", r.diverged) : "",
                not_started > 0 ? fmt::format(", {} not started", not_started) : "", skipped, format_duration(secs));
     if (r.diverged)
-        fmt::print("diverged: iclr query \"SELECT id, diverged_step, error FROM runs WHERE sweep_id = {} AND "
+        fmt::print("diverged: iclr query{} \"SELECT id, diverged_step, error FROM runs WHERE sweep_id = {} AND "
                    "status = 'diverged'\"\n",
-                   sweep_id);
+                   db, sweep_id);
     if (r.failed)
         fmt::print(
-            "failures: iclr query \"SELECT id, status, error FROM runs WHERE sweep_id = {} AND status <> 'done'\"\n",
-            sweep_id);
+            "failures: iclr query{} \"SELECT id, status, error FROM runs WHERE sweep_id = {} AND status <> 'done'\"\n",
+            db, sweep_id);
     if (r.stop_signal) {
         fmt::print("stopped by {}; run the same command again to finish the remaining trials\n",
                    signal_name(r.stop_signal));
@@ -185,9 +188,9 @@ int cmd_run(const RunOptions& o) {
     auto start = std::chrono::steady_clock::now();
     SchedulerResult r = run_on_pool(arms, *store, plan, p, layout, data_dir);
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    int rc = report_outcome(spec, r, total, plan.skipped, plan.sweep_id, secs);
+    int rc = report_outcome(spec, r, total, plan.skipped, plan.sweep_id, secs, db_flag(o));
     if (!spec.claims.empty() && !r.stop_signal) // the next step, with the same flags (they pick the trials)
-        fmt::print("claims: iclr verify {}{}\n", o.sweep, o.variant.flags());
+        fmt::print("claims: iclr verify {}{}{}\n", shell_word(o.sweep), o.variant.flags(), db_flag(o));
     keep_cache_limit(layout.cache_dir());
     return rc;
 }

@@ -9,6 +9,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -25,6 +27,15 @@ std::string self_exe() {
 }
 
 std::string exe_dir() { return std::filesystem::path(self_exe()).parent_path().string(); }
+
+std::string shell_word(const std::string& s) {
+    auto plain = [](unsigned char c) { return std::isalnum(c) || std::strchr("_-./+=:,@%", c); };
+    if (!s.empty() && std::all_of(s.begin(), s.end(), plain)) return s;
+    std::string out = "'";
+    for (char c : s)
+        out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return out + "'";
+}
 
 namespace {
 

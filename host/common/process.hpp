@@ -9,6 +9,10 @@ namespace iclr {
 std::string self_exe();
 std::string exe_dir();
 
+// `s` as one shell word for a command printed to be copied: as it is when every character is
+// plain (letters, digits, _ - . / + = : , @ %), else single-quoted ('it'\''s').
+std::string shell_word(const std::string& s);
+
 struct Captured {
     int status = 0; // as from waitpid
     std::string out;

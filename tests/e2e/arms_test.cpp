@@ -422,6 +422,29 @@ TEST(Arms, SetOverridesKeysForPlanRunAndVerify) {
     EXPECT_TRUE(has(bad.out, "--set method.optimizer=adam:1:18: expected SECTION.KEY=VALUE")) << bad.out;
 }
 
+// A run into another database prints its next steps with that --db, quoted for the shell, so that
+// they can be copied as they are.
+TEST(Arms, TheNextStepsARunPrintsNameItsDatabase) {
+    Scratch s;
+    std::string file = s.write("three.toml", kThreeMethods);
+    std::filesystem::create_directories(s.path("other place"));
+    std::string db = s.path("other place/x.db");
+    auto run = s.run({"run", file, "--set", "sweep.seeds=1", "--db", db});
+    ASSERT_EQ(run.code, 0) << run.out;
+    EXPECT_TRUE(has(run.out, "claims: iclr verify " + file + " --set 'sweep.seeds=1' --db '" + db + "'\n")) << run.out;
+    auto verify = s.run({"verify", file, "--set", "sweep.seeds=1", "--db", db});
+    EXPECT_EQ(verify.code, 0) << verify.out;
+    EXPECT_TRUE(has(verify.out, "replay forgets less than finetune  less  1")) << verify.out;
+    std::string faults =
+        s.write("f.toml", "[sweep]\nname = \"faults\"\n[method]\nplugin = \"fault\"\nmode = \"throw\"\n");
+    auto failing = s.run({"run", faults, "--db", db});
+    EXPECT_EQ(failing.code, 1) << failing.out;
+    EXPECT_TRUE(has(failing.out, "failures: iclr query --db '" + db +
+                                     "' \"SELECT id, status, error FROM runs WHERE "
+                                     "sweep_id = 2 AND status <> 'done'\"\n"))
+        << failing.out;
+}
+
 // A sweep finished on another machine (here: OpenBLAS told to use other kernels) pools runs that
 // differ by more than their configs; verify and the report say so per claim, naming each set.
 TEST(Arms, VerifyNotesAClaimWhoseRunsMixCpuKernelSets) {
