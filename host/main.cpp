@@ -107,7 +107,8 @@ struct Cli {
 
         sync = app.add_subcommand("sync", "ingest Slurm array tasks' journals into the database (idempotent)");
         sync->footer("Examples:\n  iclr sync                                   every run folder of the database\n"
-                     "  iclr sync results/slurm/iclr.db/forgetting_vs_scale-3   one run folder\n"
+                     "  iclr sync results/slurm/iclr.db/forgetting_vs_scale-3   one run folder, into the database "
+                     "it was made for\n"
                      "Run it as often as you like: nothing is counted twice.");
         sync->add_option("folder", folders, "run folders (default: every one under results/slurm/DB/)");
         add_common(sync);

@@ -3,6 +3,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <iterator>
+#include <set>
 
 #include <fmt/core.h>
 
@@ -56,11 +59,29 @@ std::vector<std::string> task_row(const std::string& job_task, const std::option
             std::to_string(trials - started)};
 }
 
+// The database to sync into: --db when given; else the one the named folders' plans were made for,
+// so that `iclr sync FOLDER`, as `iclr run --launcher slurm --db X` prints it, ingests into X from
+// any directory; else the default.
+std::string sync_db(const std::vector<RunFolder>& folders, bool named, const CommonOptions& c) {
+    if (!c.db.empty() || !named) return c.db_path();
+    std::set<std::string> dbs;
+    for (const auto& f : folders)
+        dbs.insert(f.read_plan().db_path);
+    if (dbs.size() > 1)
+        throw UserError("the named run folders were made for different databases (" + *dbs.begin() + ", " +
+                        *std::next(dbs.begin()) + "); sync them one database at a time, or name one with --db");
+    const std::string& db = *dbs.begin();
+    if (!std::filesystem::exists(db))
+        throw UserError(folders.front().root().string() + " was made for " + db +
+                        ", which does not exist (moved?); name the database to sync into with --db");
+    return db;
+}
+
 } // namespace
 
 int cmd_sync(const std::vector<std::string>& named, const CommonOptions& c) {
     auto folders = folders_of(named, c);
-    std::string db_path = c.db_path();
+    std::string db_path = sync_db(folders, !named.empty(), c);
     RunLock lock(db_path, "sync");
     auto store = Store::open_write(db_path);
     auto active = active_tasks(folders);

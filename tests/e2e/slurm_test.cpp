@@ -99,6 +99,14 @@ TEST(Slurm, TheCiForgettingSweepGivesTheSameTrialsAsALocalRun) {
     auto again = s.run({"sync", "--db", s.path("slurm.db")});
     ASSERT_EQ(again.code, 0) << again.out;
     EXPECT_NE(again.out.find(": 0 run(s) written"), std::string::npos) << again.out;
+    // A run folder named alone syncs into the database it was made for, not the default one.
+    size_t at = slurm.out.find("run folder ");
+    ASSERT_NE(at, std::string::npos) << slurm.out;
+    std::string folder = slurm.out.substr(at + 11, slurm.out.find('\n', at) - at - 11);
+    auto named = s.run({"sync", folder});
+    ASSERT_EQ(named.code, 0) << named.out;
+    EXPECT_NE(named.out.find(": 0 run(s) written"), std::string::npos) << named.out;
+    EXPECT_FALSE(std::filesystem::exists(s.db())) << named.out;
     // the same queries answer: verify on the Slurm database
     auto v = s.run({"verify", sweep, "--profile", "ci", "--db", s.path("slurm.db")});
     EXPECT_EQ(v.code, 0) << v.out;
