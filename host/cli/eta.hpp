@@ -9,7 +9,7 @@
 
 namespace iclr {
 
-// The queue runs longest first (run_plan.hpp's trial_costs), so wall time per finished trial times
+// The queue runs longest first (run_plan.hpp's TrialCosts), so wall time per finished trial times
 // the trials left overstates what is left: 6x through the first fifth of the forgetting sweep.
 // Instead each trial left is expected to take the mean duration of the finished trials of its cost,
 // or, for a cost none has finished at, that of the nearest cost seen, scaled by exp(beta x the cost

@@ -67,17 +67,24 @@ TrialSizes trial_sizes(const ResolvedTrial& t) {
     return sizes;
 }
 
-std::vector<float> trial_costs(const std::vector<TrialSizes>& sizes, bool comparable) {
-    std::map<std::string, size_t> trials_with; // size -> how many trials have it
-    for (const auto& s : sizes)
-        for (const auto& [key, n] : s)
-            ++trials_with[key];
+void TrialCosts::add(const TrialSizes& sizes) {
+    for (const auto& [key, n] : sizes) {
+        auto [it, fresh] = ids_.try_emplace(key, uint32_t(trials_with_.size()));
+        if (fresh) trials_with_.push_back(0);
+        ++trials_with_[it->second];
+        sizes_.emplace_back(it->second, std::log1p(double(n)));
+    }
+    end_.push_back(sizes_.size());
+}
+
+std::vector<float> TrialCosts::costs(bool comparable) const {
     std::vector<float> costs;
-    costs.reserve(sizes.size());
-    for (const auto& s : sizes) {
+    costs.reserve(end_.size());
+    size_t at = 0;
+    for (size_t end : end_) {
         double cost = 0;
-        for (const auto& [key, n] : s)
-            if (!comparable || trials_with[key] == sizes.size()) cost += std::log1p(double(n));
+        for (; at < end; ++at)
+            if (!comparable || trials_with_[sizes_[at].first] == end_.size()) cost += sizes_[at].second;
         costs.push_back(float(cost));
     }
     return costs;
@@ -140,7 +147,7 @@ Planned plan_runs(Store& store, const SweepArms& arms, const RunOptions& o, cons
     Planned plan;
     std::vector<QueuedTrial> queued; // in grid order, then put in run_order
     std::vector<std::string> groups;
-    std::vector<TrialSizes> sizes;
+    TrialCosts sizes;
     std::set<std::string> seen;
     store.begin();
     plan.sweep_id = store.add_sweep(rec);
@@ -170,14 +177,14 @@ Planned plan_runs(Store& store, const SweepArms& arms, const RunOptions& o, cons
             }
             queued.push_back({store.prepare_run(run_row(t, plan.sweep_id, git, arm), existing), p.index, k});
             groups.push_back(stage_group(t));
-            sizes.push_back(trial_sizes(t));
+            sizes.add(trial_sizes(t));
             return true;
         });
     store.commit();
-    std::vector<float> eta_costs = trial_costs(sizes, true);
+    std::vector<float> eta_costs = sizes.costs(true);
     for (size_t i = 0; i < queued.size(); ++i)
         queued[i].cost = eta_costs[i];
-    for (size_t i : run_order(trial_costs(sizes, false), groups))
+    for (size_t i : run_order(sizes.costs(false), groups))
         plan.queue.push_back(queued[i]);
     return plan;
 }

@@ -7,6 +7,9 @@
 #include <map>
 #include <set>
 #include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "cli/commands.hpp"
 #include "common/results_layout.hpp"
@@ -32,19 +35,31 @@ struct Planned {
 using TrialSizes = std::map<std::string, int64_t>;
 TrialSizes trial_sizes(const ResolvedTrial& t);
 
-// Each trial's expected cost relative to the others', sum of log(1 + n) over its sizes, so that
-// time is taken to grow with their product; floats (rates, coefficients), strings and lists are
-// neutral, and sizes equal in every trial add the same to each. Two uses, two sets of sizes:
-// - the queue's order (`comparable` false): every size, so that a trial with more to do than
-//   another (a pretraining, a replay buffer) runs first and builds its shared stage early (ordered
-//   by the comparable sizes, forgetting_vs_scale at one seed took 2 min 37 s, not 1 min 28 s: its
-//   scratch trials tied with the pretrained ones, and two workers waited on one backbone);
-// - the ETA (`comparable` true): only the sizes that every trial has above 0, since a ratio of
-//   times needs sizes that compare. Sizes of different plugins do not (each arm of lump_table runs
-//   another method plugin, whose own counts put e^5.5 = 257x between the costs of trials that
-//   take alike), and a count of 0 is a feature off, not a free trial (task_induced's 0 distractors read
-//   as 1/25 of the time of 24, against the same time measured: "ETA 17.2s" with 8 min left).
-std::vector<float> trial_costs(const std::vector<TrialSizes>& sizes, bool comparable);
+// The sizes of a plan's trials, in the order added, and the costs they give. Kept compactly (each
+// size's name once, a trial's sizes as id and log pairs): a plan may hold a million trials.
+class TrialCosts {
+  public:
+    void add(const TrialSizes& sizes);
+    // Each trial's expected cost relative to the others', sum of log(1 + n) over its sizes, so that
+    // time is taken to grow with their product; floats (rates, coefficients), strings and lists are
+    // neutral, and sizes equal in every trial add the same to each. Two uses, two sets of sizes:
+    // - the queue's order (`comparable` false): every size, so that a trial with more to do than
+    //   another (a pretraining, a replay buffer) runs first and builds its shared stage early (ordered
+    //   by the comparable sizes, forgetting_vs_scale at one seed took 2 min 37 s, not 1 min 28 s: its
+    //   scratch trials tied with the pretrained ones, and two workers waited on one backbone);
+    // - the ETA (`comparable` true): only the sizes that every trial has above 0, since a ratio of
+    //   times needs sizes that compare. Sizes of different plugins do not (each arm of lump_table runs
+    //   another method plugin, whose own counts put e^5.5 = 257x between the costs of trials that
+    //   take alike), and a count of 0 is a feature off, not a free trial (task_induced's 0 distractors read
+    //   as 1/25 of the time of 24, against the same time measured: "ETA 17.2s" with 8 min left).
+    std::vector<float> costs(bool comparable) const;
+
+  private:
+    std::unordered_map<std::string, uint32_t> ids_;  // a size's name -> its id
+    std::vector<size_t> trials_with_;                // by id: how many trials have the size
+    std::vector<std::pair<uint32_t, double>> sizes_; // every trial's sizes in turn: id, log(1 + n)
+    std::vector<size_t> end_;                        // by trial: where its sizes end in sizes_
+};
 
 // The shared stages a trial's plugins may build once and cache for the others (loaded data, a
 // pretrained backbone, a data set's derived tables): its [dataset] and [pretrain] sections as text.
@@ -58,7 +73,7 @@ std::vector<size_t> run_order(const std::vector<float>& cost, const std::vector<
 
 // Records the sweep and a pending run for every trial not already done, in one transaction.
 // Trials whose key is in `busy` (queued or running on Slurm) are left as they are. The queue is
-// in run_order: longest first by trial_costs, so that the largest trials do not end the sweep on
+// in run_order: longest first by TrialCosts, so that the largest trials do not end the sweep on
 // one core while the others idle, and equal ones spread over the shared stages.
 Planned plan_runs(Store& store, const SweepArms& arms, const RunOptions& o, const std::set<std::string>& busy = {});
 // Never silent: trials a different build of a plugin produced are named before anything runs, and

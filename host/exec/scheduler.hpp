@@ -18,7 +18,7 @@ struct QueuedTrial {
     int64_t run_id = 0;
     uint64_t index = 0; // trial index in its arm's expansion
     uint32_t arm = 0;   // which arm of the sweep (0 when it has none)
-    float cost = 0;     // expected cost relative to the other trials' (run_plan.hpp's trial_costs, comparable)
+    float cost = 0;     // expected cost relative to the other trials' (run_plan.hpp's TrialCosts, comparable)
     // > 0: this trial's own torch thread count (jobs = "auto" gives the last trials the cores that
     // would idle beside them); it starts only when no trial with the pool's count is running.
     int threads = 0;

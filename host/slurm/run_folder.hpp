@@ -14,7 +14,7 @@ struct FrozenTrial {
     int64_t run_id = 0;
     std::string key, label;
     std::string payload; // the worker's TOML, exactly as a local run would send it
-    float cost = 0;      // run_plan.hpp's trial_costs, for the ETA; 0 in plans written before it was kept
+    float cost = 0;      // run_plan.hpp's TrialCosts, for the ETA; 0 in plans written before it was kept
 };
 
 struct FrozenPlugin {

@@ -36,10 +36,13 @@ TEST(TrialCosts, ForTheEtaTheSumOfLogSizesOverTheSizesEveryTrialHasForTheQueueOv
         {{"model.width", 64}, {"method.epochs", 2}, {"dataset.distractors", 24}},
         {{"model.width", 256}, {"method.epochs", 2}, {"method.buffer", 200}, {"dataset.distractors", 24}},
         {{"model.width", 256}, {"method.epochs", 2}, {"method.buffer", 200}}};
-    auto costs = trial_costs(sizes, true);
+    TrialCosts table;
+    for (const auto& s : sizes)
+        table.add(s);
+    auto costs = table.costs(true);
     ASSERT_EQ(costs.size(), 3u);
     EXPECT_FLOAT_EQ(costs[0], float(std::log(65.0) + std::log(3.0)));
     EXPECT_FLOAT_EQ(costs[1], float(std::log(257.0) + std::log(3.0))); // the buffer is not compared
     EXPECT_FLOAT_EQ(costs[2], costs[1]);                               // 0 distractors: not cheaper
-    EXPECT_TRUE(trial_costs({}, true).empty());
+    EXPECT_TRUE(TrialCosts().costs(true).empty());
 }
