@@ -28,13 +28,16 @@ std::string self_exe() {
 
 std::string exe_dir() { return std::filesystem::path(self_exe()).parent_path().string(); }
 
-std::string shell_word(const std::string& s) {
-    auto plain = [](unsigned char c) { return std::isalnum(c) || std::strchr("_-./+=:,@%", c); };
-    if (!s.empty() && std::all_of(s.begin(), s.end(), plain)) return s;
+std::string shell_quoted(const std::string& s) {
     std::string out = "'";
     for (char c : s)
         out += c == '\'' ? std::string("'\\''") : std::string(1, c);
     return out + "'";
+}
+
+std::string shell_word(const std::string& s) {
+    auto plain = [](unsigned char c) { return std::isalnum(c) || (c && std::strchr("_-./+=:,@%", c)); };
+    return !s.empty() && std::all_of(s.begin(), s.end(), plain) ? s : shell_quoted(s);
 }
 
 namespace {

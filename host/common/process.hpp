@@ -9,8 +9,10 @@ namespace iclr {
 std::string self_exe();
 std::string exe_dir();
 
-// `s` as one shell word for a command printed to be copied: as it is when every character is
-// plain (letters, digits, _ - . / + = : , @ %), else single-quoted ('it'\''s').
+// `s` single-quoted as one shell word ('it'\''s').
+std::string shell_quoted(const std::string& s);
+// The same for a command printed to be copied, left as it is when every character is plain
+// (letters, digits, _ - . / + = : , @ %).
 std::string shell_word(const std::string& s);
 
 struct Captured {

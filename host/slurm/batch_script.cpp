@@ -1,18 +1,9 @@
 // job.sh: written once per run folder; every submission of the folder uses it.
 #include "slurm/batch_script.hpp"
 
+#include "common/process.hpp"
+
 namespace iclr::slurm {
-namespace {
-
-// A single-quoted shell word.
-std::string sh(const std::string& s) {
-    std::string out = "'";
-    for (char c : s)
-        out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    return out + "'";
-}
-
-} // namespace
 
 std::string batch_script(const RunFolder& folder, const std::string& sweep_name, const std::string& iclr_exe,
                          const SlurmSettings& s) {
@@ -25,7 +16,7 @@ std::string batch_script(const RunFolder& folder, const std::string& sweep_name,
     if (!s.partition.empty()) t += "#SBATCH --partition=" + s.partition + "\n";
     if (!s.time.empty()) t += "#SBATCH --time=" + s.time + "\n";
     if (!s.gres.empty()) t += "#SBATCH --gres=" + s.gres + "\n";
-    t += "exec " + sh(iclr_exe) + " __slurm-task " + sh(folder.root().string()) + " \"$1\"\n";
+    t += "exec " + shell_quoted(iclr_exe) + " __slurm-task " + shell_quoted(folder.root().string()) + " \"$1\"\n";
     return t;
 }
 

@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "common/file_hash.hpp"
+#include "common/process.hpp"
 #include "common/text_file.hpp"
 
 namespace iclr {
@@ -216,13 +217,9 @@ SweepVariant recorded_variant(const std::string& profile, const std::string& sou
 }
 
 std::string SweepVariant::arguments() const {
-    std::string out = profile.empty() ? "" : "--profile " + profile;
-    for (const auto& s : sets) {
-        std::string quoted = "'";
-        for (char c : s)
-            quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
-        out += (out.empty() ? "--set " : " --set ") + quoted + "'";
-    }
+    std::string out = profile.empty() ? "" : "--profile " + shell_word(profile);
+    for (const auto& s : sets)
+        out += (out.empty() ? "--set " : " --set ") + shell_quoted(s);
     return out;
 }
 

@@ -3,6 +3,7 @@
 
 #include <regex>
 
+#include "common/process.hpp"
 #include "sweep/sweep.hpp"
 #include "test_util.hpp"
 
@@ -432,6 +433,13 @@ TEST(Sweep, AVariantAsFlagsQuotesEachSetForAShell) {
     EXPECT_EQ(SweepVariant{}.arguments(), "");
     EXPECT_EQ((SweepVariant{"", {"method.lr=0.1", "method.optimizer='adam'"}}).flags(),
               " --set 'method.lr=0.1' --set 'method.optimizer='\\''adam'\\'''");
+    EXPECT_EQ((SweepVariant{"my profile", {}}).flags(), " --profile 'my profile'"); // a quoted TOML key
+    // A path in a printed command: as it is when plain, else quoted.
+    EXPECT_EQ(shell_word("results/iclr-2.db"), "results/iclr-2.db");
+    EXPECT_EQ(shell_word("my db/r.db"), "'my db/r.db'");
+    EXPECT_EQ(shell_word("~/r.db"), "'~/r.db'");
+    EXPECT_EQ(shell_word("it's"), R"('it'\''s')");
+    EXPECT_EQ(shell_word(""), "''");
 }
 
 // A variant's tag names its files (the report page) apart from the plain sweep's and each other's.
