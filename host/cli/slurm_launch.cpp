@@ -117,7 +117,8 @@ int follow(const SlurmLaunch& l, const RunFolder& folder, const FrozenPlan& plan
         }
         if (stop_signal()) {
             progress.clear_line();
-            fmt::print("stopped following; the array job(s) go on: iclr status {}\n", folder.root().string());
+            fmt::print("stopped following; the array job(s) go on: iclr status {}\n",
+                       shell_word(folder.root().string()));
             return 128 + stop_signal();
         }
     }
@@ -164,7 +165,7 @@ int run_on_slurm(const SlurmLaunch& l) {
     if (!l.options.wait) {
         fmt::print("follow: iclr status {0}\ningest: iclr sync {0}   (running this command again also syncs, "
                    "then submits only what is missing)\n",
-                   folder.root().string());
+                   shell_word(folder.root().string()));
         return 0;
     }
     return follow(l, folder, plan);
