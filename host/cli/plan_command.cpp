@@ -2,6 +2,7 @@
 #include <fmt/core.h>
 
 #include "cli/commands.hpp"
+#include "common/process.hpp"
 #include "common/values.hpp"
 #include "sweep/sweep_arms.hpp"
 #include "sweep/trial.hpp"
@@ -92,8 +93,8 @@ int cmd_plan(const std::string& file, const SweepVariant& variant) {
     }
     if (arms.has_arms()) fmt::print("\narms: {} ({}); trials in all: {}\n", arms.specs.size(), per_arm, total);
     if (!spec.claims.empty())
-        fmt::print("claims: {} ([[claim]]; `iclr verify {}{}` computes their verdicts)\n", spec.claims.size(), file,
-                   variant.flags());
+        fmt::print("claims: {} ([[claim]]; `iclr verify {}{}` computes their verdicts)\n", spec.claims.size(),
+                   shell_word(file), variant.flags());
     fmt::print("jobs: {}  timeout: {}  valid: yes\n", spec.jobs ? std::to_string(spec.jobs) : "auto",
                spec.timeout_s > 0 ? std::to_string(int(spec.timeout_s)) + "s" : "none");
     return 0;

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "common/build_info.hpp"
+#include "common/process.hpp"
 #include "report/report.hpp"
 
 namespace iclr::report {
@@ -200,8 +201,8 @@ std::string render_markdown(const Report& r, const std::string& html_link) {
         return out + "\n";
     };
     std::string out = "## " + r.sweep_name + "\n\n" + r.description + "\n\n";
-    out += "Report: [" + html_link + "](" + html_link + ") (`iclr report " + r.sweep_file + r.flags + "`), " +
-           std::to_string(r.runs) + " runs.\n\n";
+    out += "Report: [" + html_link + "](" + html_link + ") (`iclr report " + shell_word(r.sweep_file) + r.flags +
+           "`), " + std::to_string(r.runs) + " runs.\n\n";
     out += md(r.statuses);
     if (!r.claims.empty()) {
         out += "| claim | n | estimate | 95% CI | verdict |\n| --- | --- | --- | --- | --- |\n";
