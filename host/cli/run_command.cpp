@@ -35,6 +35,12 @@ constexpr uint64_t kMaxTrialsPerRun = 1'000'000;
 // " --db PATH" when the run was given one, for the commands it prints to be copied as they are.
 std::string db_flag(const RunOptions& o) { return o.common.db.empty() ? "" : " --db " + shell_word(o.common.db); }
 
+// The next step once the trials are done, with the same flags (they pick the trials) and database.
+void print_claims_step(const SweepSpec& spec, const RunOptions& o) {
+    if (!spec.claims.empty())
+        fmt::print("claims: iclr verify {}{}{}\n", shell_word(o.sweep), o.variant.flags(), db_flag(o));
+}
+
 // The sweep's closing lines (counts, where to look for failures); returns `iclr run`'s exit status.
 int report_outcome(const SweepSpec& spec, const SchedulerResult& r, int64_t total, int64_t skipped, int64_t sweep_id,
                    double secs, const std::string& db) {
@@ -171,6 +177,7 @@ int cmd_run(const RunOptions& o) {
     auto store = open_store_for_run(db_path);
     if (o.launcher == "slurm") {
         int rc = run_on_slurm({o, arms, *store, layout, db_path, data_dir});
+        if (o.wait && rc < 128) print_claims_step(spec, o); // followed to the end, not stopped
         keep_cache_limit(layout.cache_dir());
         return rc;
     }
@@ -189,8 +196,7 @@ int cmd_run(const RunOptions& o) {
     SchedulerResult r = run_on_pool(arms, *store, plan, p, layout, data_dir);
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     int rc = report_outcome(spec, r, total, plan.skipped, plan.sweep_id, secs, db_flag(o));
-    if (!spec.claims.empty() && !r.stop_signal) // the next step, with the same flags (they pick the trials)
-        fmt::print("claims: iclr verify {}{}{}\n", shell_word(o.sweep), o.variant.flags(), db_flag(o));
+    if (!r.stop_signal) print_claims_step(spec, o);
     keep_cache_limit(layout.cache_dir());
     return rc;
 }

@@ -81,6 +81,10 @@ TEST(Slurm, TheCiForgettingSweepGivesTheSameTrialsAsALocalRun) {
                         "--trials-per-task", "2", "--wait"});
     ASSERT_EQ(slurm.code, 0) << slurm.out;
     EXPECT_NE(slurm.out.find("submitted"), std::string::npos) << slurm.out;
+    // Followed to the end (--wait), it names the next step as a local run does.
+    EXPECT_NE(slurm.out.find("claims: iclr verify " + sweep + " --profile ci --db " + s.path("slurm.db") + "\n"),
+              std::string::npos)
+        << slurm.out;
     const char* keys =
         "SELECT group_concat(key || ':' || status, ',') FROM (SELECT key, status FROM runs ORDER BY key)";
     std::string local_keys = Scratch::sql_in(s.path("local.db"), keys);
