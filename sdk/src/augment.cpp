@@ -34,7 +34,7 @@ Augment random_shift(int64_t max_shift, double fill) {
 }
 
 torch::Tensor warp(const torch::Tensor& x, const torch::Tensor& theta) {
-    auto grid = torch::nn::functional::affine_grid(theta.to(x.dtype()), x.sizes().vec(), false);
+    auto grid = torch::nn::functional::affine_grid(theta.to(x.device(), x.scalar_type()), x.sizes().vec(), false);
     return torch::nn::functional::grid_sample(x, grid,
                                               torch::nn::functional::GridSampleFuncOptions()
                                                   .mode(torch::kBilinear)
@@ -93,7 +93,7 @@ Augment random_affine(double degrees, double translate, double scale_min, double
 
 Augment random_contrast(double low, double high) {
     return [low, high](const torch::Tensor& x, torch::Generator& g) {
-        auto f = (low + (high - low) * at::rand({x.size(0), 1, 1, 1}, g, x.scalar_type()));
+        auto f = (low + (high - low) * at::rand({x.size(0), 1, 1, 1}, g, x.scalar_type())).to(x.device());
         auto mean = x.mean({1, 2, 3}, true);
         return mean + f * (x - mean);
     };
@@ -115,7 +115,9 @@ Augment cutout(int64_t size, double fill) {
 }
 
 Augment gaussian_noise(double sd) {
-    return [sd](const torch::Tensor& x, torch::Generator& g) { return x + sd * at::normal(0.0, 1.0, x.sizes(), g); };
+    return [sd](const torch::Tensor& x, torch::Generator& g) {
+        return x + sd * at::normal(0.0, 1.0, x.sizes(), g).to(x.device());
+    };
 }
 
 } // namespace iclr

@@ -62,6 +62,10 @@ std::vector<torch::Tensor> Objective::parameters() const {
             out.push_back(t);
     return out;
 }
+void Objective::to(const torch::Device& device) {
+    for (const auto& m : modules())
+        m->to(device);
+}
 void Objective::train(bool on) {
     for (const auto& m : modules())
         m->train(on);
@@ -79,6 +83,7 @@ ContinualLearner::ContinualLearner(std::shared_ptr<Backbone> backbone, const Ben
                                    torch::Generator views)
     : backbone_(std::move(backbone)), bench_(bench), params_(p), views_(std::move(views)) {
     objectives_.emplace_back(p, backbone_->feature_dim(), bench.num_classes);
+    objectives_.back().to(module_device(*backbone_));
     std::vector<Augment> steps{random_resized_crop(p.crop_min_scale, 1.0)};
     if (p.contrast > 0) steps.push_back(random_contrast(1.0 - p.contrast, 1.0 + p.contrast));
     if (p.noise > 0) steps.push_back(gaussian_noise(p.noise));
@@ -89,7 +94,7 @@ ContinualLearner::~ContinualLearner() = default;
 
 torch::Tensor ContinualLearner::logits(const torch::Tensor& x, int64_t task) {
     auto out = head_logits(task_features(x, task), task);
-    return task < 0 ? out : masked(out, torch::full({x.size(0)}, task, torch::kLong));
+    return task < 0 ? out : masked(out, torch::full({x.size(0)}, task, out.options().dtype(torch::kLong)));
 }
 
 torch::Tensor ContinualLearner::loss_on(const torch::Tensor& x, const torch::Tensor& y, int64_t task,
@@ -100,7 +105,8 @@ torch::Tensor ContinualLearner::loss_on(const torch::Tensor& x, const torch::Ten
     }
     auto out = head_logits(task_features(x, task), task);
     if (params_.head() == "task")
-        out = masked(out, example_tasks.defined() ? example_tasks : torch::full({x.size(0)}, task, torch::kLong));
+        out = masked(out, example_tasks.defined() ? example_tasks
+                                                  : torch::full({x.size(0)}, task, out.options().dtype(torch::kLong)));
     return torch::nn::functional::cross_entropy(out, y);
 }
 
@@ -143,6 +149,7 @@ torch::Tensor ContinualLearner::class_mask(const torch::Tensor& example_tasks) {
             for (int64_t c : bench_.tasks[t].classes)
                 mask_[int64_t(t)][c] = 0.0f;
     }
+    if (mask_.device() != example_tasks.device()) mask_ = mask_.to(example_tasks.device()); // once
     return mask_.index_select(0, example_tasks);
 }
 

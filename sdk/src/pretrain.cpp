@@ -46,6 +46,7 @@ void Pretraining::vicreg(RunContext& ctx, const Benchmark& pb, const std::shared
                          torch::Generator& gen) {
     torch::nn::Sequential projector(torch::nn::Linear(backbone->feature_dim(), 256), torch::nn::BatchNorm1d(256),
                                     torch::nn::ReLU(), torch::nn::Linear(256, 256));
+    projector->to(module_device(*backbone));
     auto params = backbone->parameters();
     for (auto& p : projector->parameters())
         params.push_back(p);
@@ -58,7 +59,7 @@ void Pretraining::vicreg(RunContext& ctx, const Benchmark& pb, const std::shared
     int64_t steps = 0;
     VicregTerms last;
     for (int64_t e = 0; e < epochs_; ++e) {
-        auto order = torch::randperm(data.size(), gen);
+        auto order = torch::randperm(data.size(), gen).to(data.x.device()); // drawn on the CPU
         for (int64_t i = 0; i + 1 < data.size(); i += batch_) {
             ctx.check_cancelled();
             auto x = data.x.index_select(0, order.slice(0, i, std::min(data.size(), i + batch_)));

@@ -4,6 +4,8 @@
 #include <ATen/Parallel.h>
 
 #include <cstdlib>
+#include <sstream>
+#include <type_traits>
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -47,6 +49,19 @@ bool fused_sgd_available() {
 
 } // namespace detail
 
+// The key of a weight's optimiser state: libtorch keys it by the weight's TensorImpl, as the
+// address printed up to 1.13 (c10::guts::to_string, gone since) and as the address itself in 2.x.
+template <class State> static auto state_key(const State&, const torch::Tensor& p) {
+    using Key = typename State::key_type;
+    if constexpr (std::is_same_v<Key, std::string>) {
+        std::ostringstream os; // what c10::guts::to_string did
+        os << static_cast<const void*>(p.unsafeGetTensorImpl());
+        return os.str();
+    } else {
+        return Key(p.unsafeGetTensorImpl());
+    }
+}
+
 torch::Tensor FusedSgd::step(LossClosure closure) {
     torch::NoGradGuard no_grad;
     torch::Tensor loss;
@@ -58,8 +73,7 @@ torch::Tensor FusedSgd::step(LossClosure closure) {
         auto& o = static_cast<torch::optim::SGDOptions&>(group.options());
         for (auto& p : group.params()) {
             if (!p.grad().defined()) continue;
-            auto key = c10::guts::to_string(p.unsafeGetTensorImpl());
-            auto it = state().find(key);
+            auto it = state().find(state_key(state(), p));
             torch::Tensor* buf = it == state().end()
                                      ? nullptr
                                      : &static_cast<torch::optim::SGDParamState&>(*it->second).momentum_buffer();
@@ -67,7 +81,7 @@ torch::Tensor FusedSgd::step(LossClosure closure) {
                 fused(p, *buf, o);
                 ++fused_updates_;
             } else {
-                reference(p, o, key);
+                reference(p, o);
             }
         }
     }
@@ -82,7 +96,8 @@ bool FusedSgd::fusable(const torch::Tensor& p, const torch::Tensor& buf) {
     return detail::fused_sgd_available() && plain(p) && plain(p.grad()) && plain(buf);
 }
 
-void FusedSgd::reference(torch::Tensor& p, const torch::optim::SGDOptions& o, const std::string& key) {
+void FusedSgd::reference(torch::Tensor& p, const torch::optim::SGDOptions& o) {
+    auto key = state_key(state(), p);
     auto d_p = p.grad().data();
     if (o.weight_decay() != 0) d_p = d_p.add(p.data(), o.weight_decay());
     if (o.momentum() != 0) {

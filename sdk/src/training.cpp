@@ -16,7 +16,8 @@ Batches::Batches(const Split& split, int64_t batch_size, torch::Generator& gen, 
 Batch Batches::at(int64_t k) const {
     if (ctx_) ctx_->check_cancelled();
     int64_t i = k * batch_;
-    auto idx = order_.slice(0, i, std::min(split_.size(), i + batch_));
+    // The order is drawn on the CPU (the same batches on every device); the split may be on a GPU.
+    auto idx = order_.slice(0, i, std::min(split_.size(), i + batch_)).to(split_.x.device());
     auto x = split_.x.index_select(0, idx);
     if (opts_.augment) x = opts_.augment(x);
     return {x, split_.y.index_select(0, idx), k};

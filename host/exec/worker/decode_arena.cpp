@@ -14,6 +14,7 @@
 #include <stdexcept>
 
 #include <c10/core/CPUAllocator.h>
+#include <torch/version.h>
 
 namespace iclr::worker {
 
@@ -80,11 +81,21 @@ void* carve(const std::shared_ptr<State>& s, size_t n) {
     return p;
 }
 
+// libtorch 2.3 made Allocator::allocate non-const and added copy_data; Debian's 1.13 has neither,
+// and a CUDA-enabled LibTorch today is a 2.x one.
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 3)
+#define ICLR_TORCH_2_3 1
+#define ICLR_ALLOCATE_CONST
+#else
+#define ICLR_TORCH_2_3 0
+#define ICLR_ALLOCATE_CONST const
+#endif
+
 // libtorch keeps a raw pointer to the allocator in every storage it made (resize_ calls it), so
 // the allocator lives as long as the process; a scope only points it at an arena.
 class ArenaAllocator final : public c10::Allocator {
   public:
-    c10::DataPtr allocate(size_t n) const override {
+    c10::DataPtr allocate(size_t n) ICLR_ALLOCATE_CONST override {
         std::shared_ptr<State> s;
         {
             std::lock_guard<std::mutex> g(m_);
@@ -95,6 +106,9 @@ class ArenaAllocator final : public c10::Allocator {
         return previous_->allocate(n);
     }
     c10::DeleterFnPtr raw_deleter() const override { return &release; }
+#if ICLR_TORCH_2_3
+    void copy_data(void* dest, const void* src, size_t count) const override { default_copy_data(dest, src, count); }
+#endif
 
     void install(std::shared_ptr<State> s) {
         std::lock_guard<std::mutex> g(m_);

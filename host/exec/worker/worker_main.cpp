@@ -23,6 +23,7 @@
 #include "exec/protocol.hpp"
 #include "exec/worker/data_cache.hpp"
 #include "exec/worker/kernels.hpp"
+#include "exec/worker/on_device.hpp"
 #include "exec/worker/worker_context.hpp"
 #include "iclr/sdk.hpp"
 #include "plugin/plugin_loader.hpp"
@@ -110,7 +111,7 @@ class PluginObjects {
         std::string key = p.file + "\n" + p.params_text;
         if (auto it = benchmarks_.find(key); it != benchmarks_.end()) {
             if (it->second.cached) hit(false);
-            return it->second.benchmark;
+            return placed(it->second, ctx);
         }
         auto t0 = std::chrono::steady_clock::now();
         auto decode = [&] {
@@ -125,8 +126,7 @@ class PluginObjects {
         ctx.info(p.role + " " + p.name + " loaded in " + std::to_string(s) + " s (" + std::to_string(b->tasks.size()) +
                  " tasks; " + c.note + ")");
         if (benchmarks_.size() >= 4) benchmarks_.clear(); // bound memory: a few data sets at most
-        benchmarks_[key] = {b, c.use != CachedLoad::Use::NotCached};
-        return b;
+        return placed(benchmarks_[key] = {b, c.use != CachedLoad::Use::NotCached}, ctx);
     }
 
     // What a data set plugin reads besides its parameters: the data folder's files, by relative
@@ -162,8 +162,15 @@ class PluginObjects {
     std::map<std::string, const iclr_plugin_info*> loaded_;
     struct Held {
         std::shared_ptr<Benchmark> benchmark;
-        bool cached = false; // in the data cache (mapped or written by this worker)
+        bool cached = false;                    // in the data cache (mapped or written by this worker)
+        std::shared_ptr<Benchmark> on_device{}; // its copy on the GPU, made by the first GPU trial
     };
+    // What a trial gets: the benchmark itself on the CPU, its copy on a GPU (once per worker).
+    static std::shared_ptr<Benchmark> placed(Held& h, RunContext& ctx) {
+        if (ctx.device() == "cpu") return h.benchmark;
+        if (!h.on_device) h.on_device = worker::on_device(*h.benchmark, torch::Device(ctx.device()));
+        return h.on_device;
+    }
     std::map<std::string, Held> benchmarks_;
     std::map<std::string, std::string> data_identity_; // data folder -> data_identity
 };
@@ -181,7 +188,11 @@ class TrialSession : public Session {
     std::shared_ptr<Backbone> new_backbone() override {
         if (!model_) throw PluginError("this sweep has no [model]");
         auto shape = bench_ ? bench_->input_shape : std::vector<int64_t>{};
-        return tagged("model '" + model_name_ + "'", [&] { return model_->build(shape, ctx_); });
+        return tagged("model '" + model_name_ + "'", [&] {
+            auto b = model_->build(shape, ctx_); // on the CPU: the same initial weights on every device
+            if (ctx_.device() != "cpu") b->to(torch::Device(ctx_.device()));
+            return b;
+        });
     }
     void notify(const Event& e, Learner& learner) override {
         ctx_.check_cancelled();

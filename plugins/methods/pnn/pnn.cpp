@@ -20,9 +20,13 @@ class PnnLearner : public iclr::ContinualLearner {
         std::vector<torch::nn::Linear> lat;
         for (size_t j = 0; j < columns_.size(); ++j) // U_kj for every earlier column j
             lat.push_back(torch::nn::Linear(torch::nn::LinearOptions(d, d).bias(false)));
+        auto device = iclr::module_device(*column);
+        for (auto& l : lat)
+            l->to(device);
         columns_.push_back(std::move(column));
         laterals_.push_back(std::move(lat));
         objectives_.emplace_back(p, d, num_classes);
+        objectives_.back().to(device);
         backbone_ = columns_.back();
     }
 

@@ -25,7 +25,7 @@ class HessianEig : public iclr::Metric {
         int64_t task = std::max<int64_t>(0, e.task);
         const auto& train = b.tasks.at(size_t(task)).train;
         auto pick = iclr::make_generator(ctx.seed(), 13), draw = iclr::make_generator(ctx.seed(), 14);
-        auto order = torch::randperm(train.size(), pick);
+        auto order = torch::randperm(train.size(), pick).to(train.x.device()); // drawn on the CPU
         bool was_training = learner.backbone().is_training();
         learner.backbone().eval(); // fixed BatchNorm statistics: the loss is a function of the weights
         double max_sum = 0, min_sum = 0, trace_sum = 0, neg_sum = 0;

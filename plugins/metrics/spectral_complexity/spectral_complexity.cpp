@@ -21,13 +21,13 @@ LayerNorms conv_norms(const torch::Tensor& w, int64_t grid) {
     if (grid < w.size(2) || grid < w.size(3))
         throw iclr::PluginError("spectral_complexity: grid smaller than a kernel");
     auto symbol = torch::fft::fft2(w.to(torch::kDouble), std::vector<int64_t>{grid, grid}); // [out, in, g, g]
-    auto sv = torch::linalg::svdvals(symbol.permute({2, 3, 0, 1}), c10::nullopt);           // [g, g, min(out, in)]
+    auto sv = torch::linalg_svdvals(symbol.permute({2, 3, 0, 1}));                          // [g, g, min(out, in)]
     return {sv.max().item<double>(), w.flatten(1).to(torch::kDouble).norm(2, 1).sum().item<double>()};
 }
 
 LayerNorms linear_norms(const torch::Tensor& w) {
     auto wd = w.to(torch::kDouble);
-    return {torch::linalg::svdvals(wd, c10::nullopt).max().item<double>(), wd.norm(2, 1).sum().item<double>()};
+    return {torch::linalg_svdvals(wd).max().item<double>(), wd.norm(2, 1).sum().item<double>()};
 }
 
 // Every parameterised layer of the backbone; parameter-free ones (ReLU, max-pooling) are

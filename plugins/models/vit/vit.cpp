@@ -141,7 +141,8 @@ class VitBackbone : public iclr::Backbone {
         auto patches = cls_ ? t.slice(1, 1) : t;
         last_scores_ = scorer_->forward(patches).squeeze(-1); // N, patches
         last_kept_ = std::get<1>(last_scores_.detach().topk(kept_count(), 1));
-        auto kept = cls_ ? torch::cat({torch::zeros({t.size(0), 1}, torch::kLong), last_kept_ + 1}, 1) : last_kept_;
+        auto kept =
+            cls_ ? torch::cat({torch::zeros({t.size(0), 1}, last_kept_.options()), last_kept_ + 1}, 1) : last_kept_;
         auto x = t;
         for (size_t b = 0; b < blocks_->size(); ++b)
             x = blocks_->ptr<BlockImpl>(b)->forward_kept(x, kept);

@@ -42,9 +42,16 @@ extern "C" {
    fewshot, maml) are compiled once into libiclr_sdk_helpers.a, which a plugin built against 2.7
    must link (iclr_add_plugin and find_package(iclr) do); the helpers' headers declare them, and
    ContinualLearner and ContinualMethod declare their destructors. No contract header changed, no
-   layout, vtable or behaviour: the version a plugin records says how its helpers were built. */
+   layout, vtable or behaviour: the version a plugin records says how its helpers were built.
+   2.8: trials may run on a GPU: the worker puts each new backbone and the data set's tensors on
+   RunContext::device(). model.hpp's module_device() (a new inline function) says where a module's
+   weights are; the helpers put what they make there (continual.hpp's Objective::to, the heads of
+   ClassifierLearner and the pretraining projector, batches' indices, augmentations' draws, a cached
+   backbone loaded onto its module's device, hessian.hpp's probe vectors: HessianOperator::device
+   appended, knn.hpp's linear probe); sgd.hpp's FusedSgd keys its state as the linked
+   libtorch does (a private helper's signature). No layout or vtable change; on the CPU no number. */
 #define ICLR_ABI_MAJOR 2
-#define ICLR_ABI_MINOR 7
+#define ICLR_ABI_MINOR 8
 #define ICLR_ENTRY_SYMBOL "iclr_plugin_entry"
 
 typedef enum iclr_kind {

@@ -39,7 +39,7 @@ class BackboneCache {
         try {
             if (hit) {
                 torch::serialize::InputArchive in;
-                in.load_from(file.string());
+                in.load_from(file.string(), module_device(backbone)); // saved on any device
                 backbone.load(in);
                 // Each use moves the access time, which `iclr cache prune` and the cache's size
                 // limit order by (the kernel's relatime moves it at most once a day). A failure

@@ -13,7 +13,9 @@ namespace iclr {
 class ClassifierLearner : public Learner {
   public:
     ClassifierLearner(std::shared_ptr<Backbone> backbone, const Benchmark& bench)
-        : backbone_(std::move(backbone)), head_(backbone_->feature_dim(), bench.num_classes), bench_(bench) {}
+        : backbone_(std::move(backbone)), head_(backbone_->feature_dim(), bench.num_classes), bench_(bench) {
+        head_->to(module_device(*backbone_));
+    }
 
     Backbone& backbone() override { return *backbone_; }
     torch::nn::Linear& head() { return head_; }

@@ -64,6 +64,8 @@ class Objective {
     torch::Tensor ssl_loss(const torch::Tensor& f1, const torch::Tensor& f2);
     std::vector<torch::Tensor> parameters() const;
     void train(bool on);
+    // Moves the heads to a device (the backbone's: iclr::module_device). Appended in 2.8.
+    void to(const torch::Device& device);
 
   private:
     std::vector<std::shared_ptr<torch::nn::Module>> modules() const;

@@ -25,6 +25,9 @@ class HessianOperator {
             size_ += p.numel();
     }
     int64_t size() const { return size_; }
+    // Where the parameters are (the CPU when there are none): vectors are drawn on the CPU from a
+    // seeded generator, the same on every device, then moved here. Appended in 2.8.
+    torch::Device device() const { return params_.empty() ? torch::Device(torch::kCPU) : params_[0].device(); }
 
     torch::Tensor apply(const torch::Tensor& v) {
         torch::Tensor dot = torch::zeros({}, v.options());
@@ -60,7 +63,7 @@ struct PowerResult {
 // vector drawn from g, until the Rayleigh quotient changes by less than tol relative (or max_iter).
 inline PowerResult power_iteration(HessianOperator& h, double shift, double tol, int64_t max_iter,
                                    torch::Generator& g) {
-    auto v = torch::randn({h.size()}, g, torch::kDouble);
+    auto v = torch::randn({h.size()}, g, torch::kDouble).to(h.device());
     v = v / v.norm();
     PowerResult r;
     for (r.iterations = 1; r.iterations <= max_iter; ++r.iterations) {
@@ -88,7 +91,7 @@ struct HessianExtremes {
 // with a 1e-3 relative stop it returned ~0 for the most negative eigenvalue of every ViT.)
 inline HessianExtremes hessian_extremes(HessianOperator& h, double tol, int64_t max_iter, torch::Generator& g) {
     int64_t m = std::min(max_iter, h.size());
-    auto v = torch::randn({h.size()}, g, torch::kDouble);
+    auto v = torch::randn({h.size()}, g, torch::kDouble).to(h.device());
     std::vector<torch::Tensor> basis{v / v.norm()};
     std::vector<double> alpha, beta;
     HessianExtremes out;
@@ -123,7 +126,7 @@ inline HessianExtremes hessian_extremes(HessianOperator& h, double tol, int64_t 
 inline double hutchinson_trace(HessianOperator& h, int64_t samples, torch::Generator& g) {
     double sum = 0;
     for (int64_t s = 0; s < samples; ++s) {
-        auto z = torch::randint(0, 2, {h.size()}, g, torch::kDouble) * 2.0 - 1.0;
+        auto z = (torch::randint(0, 2, {h.size()}, g, torch::kDouble) * 2.0 - 1.0).to(h.device());
         sum += z.dot(h.apply(z)).item<double>();
     }
     return sum / double(samples);

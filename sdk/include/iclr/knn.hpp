@@ -75,14 +75,14 @@ inline double linear_probe_accuracy(Learner& learner, const Split& train, const 
     auto mean = ftr.mean(0, true), sd = ftr.std(0, false, true) + 1e-6;
     ftr = (ftr - mean) / sd;
     fte = (fte - mean) / sd;
-    auto mask = torch::zeros({num_classes});
+    auto mask = torch::zeros({num_classes}, ftr.options()); // on the features' device
     if (!classes.empty()) {
         mask.fill_(-std::numeric_limits<float>::infinity());
         for (int64_t c : classes)
             mask[c] = 0.0f;
     }
-    auto w = torch::zeros({ftr.size(1), num_classes}, torch::requires_grad());
-    auto b = torch::zeros({num_classes}, torch::requires_grad());
+    auto w = torch::zeros({ftr.size(1), num_classes}, ftr.options().requires_grad(true));
+    auto b = torch::zeros({num_classes}, ftr.options().requires_grad(true));
     torch::optim::Adam opt({w, b}, torch::optim::AdamOptions(lr));
     for (int64_t s = 0; s < steps; ++s) {
         opt.zero_grad();

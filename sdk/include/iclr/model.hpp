@@ -29,6 +29,17 @@ class ICLR_SDK_API Backbone : public torch::nn::Module {
     }
 };
 
+// The device a module's weights are on: the first parameter's, else the first buffer's, else the
+// CPU. The worker puts each new backbone on the trial's device (RunContext::device), so a method
+// makes its heads and its own tensors where module_device(backbone) says. Appended in 2.8.
+inline torch::Device module_device(const torch::nn::Module& m) {
+    for (const auto& p : m.parameters())
+        return p.device();
+    for (const auto& b : m.buffers())
+        return b.device();
+    return torch::kCPU;
+}
+
 class ICLR_SDK_API Model {
   public:
     virtual ~Model() = default;

@@ -32,7 +32,7 @@ class FusedSgd : public torch::optim::SGD {
   private:
     static bool fusable(const torch::Tensor& p, const torch::Tensor& buf);
     // libtorch 1.13's SGD::step for one weight (torch/csrc/api/src/optim/sgd.cpp).
-    void reference(torch::Tensor& p, const torch::optim::SGDOptions& o, const std::string& key);
+    void reference(torch::Tensor& p, const torch::optim::SGDOptions& o);
     // The momentum buffer and the weight in one pass (AVX2 blocks of 32, libtorch's ops on the tail).
     void fused(torch::Tensor& p, torch::Tensor& buf, const torch::optim::SGDOptions& o);
 
