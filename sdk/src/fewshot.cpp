@@ -50,7 +50,7 @@ Episode interpolate_episodes(const Episode& a, const Episode& b, const std::vect
         throw PluginError("mlti: episodes of " + std::to_string(a.ways) + " and " + std::to_string(b.ways) + " ways");
     auto mixed = [&](const Split& sa, const Split& sb) {
         // Row i of b_rows is the image of b that row i of a is mixed with.
-        auto b_rows = torch::empty({sa.size()}, torch::kLong);
+        auto b_rows = torch::empty({sa.size()}, sa.y.options()); // on the episode's device
         for (int64_t k = 0; k < a.ways; ++k) {
             auto ia = torch::nonzero(sa.y == k).flatten(), ib = torch::nonzero(sb.y == perm[size_t(k)]).flatten();
             if (ia.size(0) != ib.size(0))
