@@ -99,6 +99,10 @@ double run_on_device(int heads, int length, int dim, int reps, double& gap) {
 int main(int argc, char** argv) {
     // An optional largest N (default 65,536): the memory and race checkers run the test at a smaller one.
     const int max_length = argc > 1 ? std::atoi(argv[1]) : 65536;
+    if (max_length < 4096) { // the exponent is fitted over N >= 1,024: two sizes (1,024, 4,096) at least
+        std::fprintf(stderr, "cosformer_cuda_test: the largest N must be a number >= 4096, not '%s'\n", argv[1]);
+        return 2;
+    }
     if (!reference_forms_agree()) {
         std::fprintf(stderr, "cosformer_cuda_test: the reference's linear and quadratic forms disagree\n");
         return 1;

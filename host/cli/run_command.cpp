@@ -41,9 +41,10 @@ void print_claims_step(const SweepSpec& spec, const RunOptions& o) {
         fmt::print("claims: iclr verify {}{}{}\n", shell_word(o.sweep), o.variant.flags(), db_flag(o));
 }
 
-// The sweep's closing lines (counts, where to look for failures); returns `iclr run`'s exit status.
+// The sweep's closing lines (counts, where to look for failures; db_arg: db_flag's " --db PATH" or
+// ""); returns `iclr run`'s exit status.
 int report_outcome(const SweepSpec& spec, const SchedulerResult& r, int64_t total, int64_t skipped, int64_t sweep_id,
-                   double secs, const std::string& db) {
+                   double secs, const std::string& db_arg) {
     int64_t not_started = total - r.done - r.failed - r.interrupted - r.diverged;
     fmt::print("sweep {}: {} done, {} failed, {} interrupted{}{}, {} skipped (already done) in {}\n", spec.name, r.done,
                r.failed, r.interrupted, r.diverged ? fmt::format(", {} diverged", r.diverged) : "",
@@ -51,11 +52,11 @@ int report_outcome(const SweepSpec& spec, const SchedulerResult& r, int64_t tota
     if (r.diverged)
         fmt::print("diverged: iclr query{} \"SELECT id, diverged_step, error FROM runs WHERE sweep_id = {} AND "
                    "status = 'diverged'\"\n",
-                   db, sweep_id);
+                   db_arg, sweep_id);
     if (r.failed)
         fmt::print(
             "failures: iclr query{} \"SELECT id, status, error FROM runs WHERE sweep_id = {} AND status <> 'done'\"\n",
-            db, sweep_id);
+            db_arg, sweep_id);
     if (r.stop_signal) {
         fmt::print("stopped by {}; run the same command again to finish the remaining trials\n",
                    signal_name(r.stop_signal));

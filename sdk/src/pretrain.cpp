@@ -58,13 +58,10 @@ void Pretraining::vicreg(RunContext& ctx, const Benchmark& pb, const std::shared
     projector->train();
     int64_t steps = 0;
     VicregTerms last;
-    for (int64_t e = 0; e < epochs_; ++e) {
-        auto order = torch::randperm(data.size(), gen).to(data.x.device()); // drawn on the CPU
-        for (int64_t i = 0; i + 1 < data.size(); i += batch_) {
-            ctx.check_cancelled();
-            auto x = data.x.index_select(0, order.slice(0, i, std::min(data.size(), i + batch_)));
-            if (x.size(0) < 2) continue; // variance needs two examples
-            auto [v1, v2] = two_views(augment, x, gen);
+    for (int64_t e = 0; e < epochs_; ++e)
+        for (const Batch& b : Batches(data, batch_, gen, &ctx)) {
+            if (b.x.size(0) < 2) continue; // variance needs two examples
+            auto [v1, v2] = two_views(augment, b.x, gen);
             bool first = true; // SAM evaluates the loss twice; report the one at the weights
             optimizer_step(*opt, [&] {
                 auto terms =
@@ -75,7 +72,6 @@ void Pretraining::vicreg(RunContext& ctx, const Benchmark& pb, const std::shared
             });
             ++steps;
         }
-    }
     ctx.info("pretrained (VICReg) on " + pb.name + ": " + std::to_string(steps) + " steps, last loss " +
              std::to_string(last.loss.item<double>()) + " (inv " + std::to_string(last.invariance.item<double>()) +
              ", var " + std::to_string(last.variance.item<double>()) + ", cov " +
