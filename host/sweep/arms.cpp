@@ -119,6 +119,8 @@ std::optional<PluginAxis> plugin_axis(ParseContext& ctx, const toml::table& root
         for (const auto& n : *names) {
             if (!n.is_string())
                 ctx.err(n, section + ".plugin: plugin names are strings");
+            else if (n.as_string()->get().empty())
+                ctx.err(n, section + ".plugin: a plugin name in the axis is empty");
             else
                 a.plugins.push_back(n.as_string()->get());
         }
@@ -130,7 +132,15 @@ std::optional<PluginAxis> plugin_axis(ParseContext& ctx, const toml::table& root
 // The section's plugin set to `name`, its own subtable merged in, the other plugins' dropped.
 void apply_axis(toml::table& root, const PluginAxis& axis, const std::string& name) {
     toml::table& section = *root[axis.section].as_table();
-    section.insert_or_assign("plugin", name);
+    // The grid's own element moved in (a moved node keeps its source, a copy does not), so that
+    // "unknown method plugin 'x'" points at x in the grid.
+    toml::value<std::string> plugin(name);
+    for (auto& n : *section["plugin"]["grid"].as_array())
+        if (auto* s = n.as_string(); s && s->get() == name) {
+            plugin = std::move(*s);
+            break;
+        }
+    section.insert_or_assign("plugin", std::move(plugin));
     std::optional<toml::table> own;
     for (const auto& p : axis.plugins)
         if (toml::table* sub = section[p].as_table(); sub && !sub->contains("grid") && sub->size() > 0) {

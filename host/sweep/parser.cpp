@@ -74,6 +74,8 @@ class Parser {
             ctx_.err(node, "[" + role + "] needs plugin = \"name\"");
         else if (!plugin->is_string())
             ctx_.err(*plugin, role + ".plugin must be a string");
+        else if (plugin->as_string()->get().empty()) // validation reads an empty name as "no plugin, already said"
+            ctx_.err(*plugin, role + ".plugin is empty (`iclr plugins` lists the plugins there are)");
         else {
             s.plugin = plugin->as_string()->get();
             s.plugin_pos = ctx_.pos(*plugin);

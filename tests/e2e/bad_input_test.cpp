@@ -28,14 +28,31 @@ void expect_refused(Scratch& s, const std::string& file, const std::string& expe
     EXPECT_FALSE(std::filesystem::exists(s.db())) << file << " wrote a database";
 }
 
+// Values a mutant puts after an '=' (mutate, case 6).
+const char* const kEdge[] = {"\"\"",
+                             "''",
+                             "[]",
+                             "{}",
+                             "0",
+                             "-1",
+                             "1e309",
+                             "nan",
+                             "-inf",
+                             "true",
+                             "1979-05-27",
+                             "{ grid = [] }",
+                             "{ range = [0, 0] }",
+                             "{ grid = [\"\"] }"};
+
 // Up to four random edits of `m`: runs deleted, characters inserted or replaced, chunks
-// duplicated, numbers inserted, the rest cut off.
+// duplicated, numbers inserted, the rest cut off, or the value after an '=' replaced by an edge
+// case (an empty plugin name, `plugin = ""`, crashed `iclr plan` until it was one of them).
 std::string mutate(std::string m, std::mt19937& rng) {
     const std::string alphabet = "[]{}=\",.#\n 0123456789-+eabcdefgrstuvwxyz_'\\\x01\xff";
     auto pick = [&](size_t n) { return n ? size_t(rng() % n) : 0; };
     for (int edits = 1 + int(pick(4)); edits > 0; --edits) {
         size_t at = pick(m.size());
-        switch (pick(6)) {
+        switch (pick(7)) {
         case 0:
             m.erase(at, 1 + pick(40));
             break; // delete a run
@@ -54,6 +71,13 @@ std::string mutate(std::string m, std::mt19937& rng) {
         case 5:
             m = m.substr(0, at);
             break; // truncate
+        case 6: {  // an edge value after the next '='
+            size_t eq = m.find('=', at), end = eq == std::string::npos ? eq : m.find('\n', eq);
+            if (eq != std::string::npos)
+                m.replace(eq + 1, end == std::string::npos ? end : end - eq - 1,
+                          std::string(" ") + kEdge[pick(std::size(kEdge))]);
+            break;
+        }
         }
     }
     return m;
