@@ -57,8 +57,10 @@ int64_t pragma_int(sqlite3* db, const char* pragma) {
     return st.col_int(0);
 }
 
-// Refuses a file this binary must not write to; reads only.
-void check_identity(sqlite3* db, const std::string& path) {
+// Refuses a file that is not iclr's (a writer must not touch it; a reader would migrate a copy of it
+// into iclr's schema and fail on the first name both use, `table runs already exists`); reads only.
+void check_identity(sqlite3* db, const std::string& path, bool writing) {
+    const std::string hint = writing ? "; pass --db to write elsewhere" : ", not a results database";
     int64_t version, app, tables;
     try {
         version = pragma_int(db, "user_version");
@@ -71,10 +73,10 @@ void check_identity(sqlite3* db, const std::string& path) {
     }
     if (app != 0 && app != kApplicationId)
         throw UserError(path + ": an SQLite database of another application (application_id " + std::to_string(app) +
-                        "); pass --db to write elsewhere");
+                        ")" + hint);
     if (app == 0 && version == 0 && tables > 0)
         throw UserError(path + ": an SQLite database without iclr's schema (it has " + std::to_string(tables) +
-                        " schema objects of its own); pass --db to write elsewhere");
+                        " schema objects of its own)" + hint);
     require_known_version(path, int(version));
 }
 
@@ -112,7 +114,7 @@ std::unique_ptr<Store> Store::open_write(const std::string& path) {
     sqlite3* db = open_or_throw(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, path);
     std::unique_ptr<Store> s(new Store(db, path, false)); // not writable_ until it is known to be ours
     sqlite3_busy_handler(db, &Store::on_busy, s.get());
-    check_identity(db, path);
+    check_identity(db, path, true);
     s->writable_ = true;
     stats::register_functions(db);
     try {
@@ -139,13 +141,8 @@ std::unique_ptr<Store> Store::open_read(const std::string& path) {
     sqlite3* db = open_or_throw(uri, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, path);
     std::unique_ptr<Store> s(new Store(db, path, false));
     sqlite3_busy_timeout(db, 5000);
-    int version = 0;
-    try {
-        version = s->version();
-        require_known_version(path, version);
-    } catch (const HostError& e) {
-        throw UserError(path + ": not a results database (" + e.what() + ")");
-    }
+    check_identity(db, path, false);
+    int version = s->version();
     // An older schema is read through a copy migrated in memory, so every reader sees the
     // current tables and columns (iclr show of a schema-1 database asked for a column schema 3
     // added). The file stays as it is: a reader may not own it, and whoever writes to it next

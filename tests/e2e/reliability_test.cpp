@@ -208,7 +208,8 @@ TEST(Reliability, AStartupFailureWithTwoJobsNamesTheWorkersOwnCause) {
         << r.out;
 }
 
-// 10. Refusing a newer database switched it to WAL first; another application's file got tables.
+// 10. Refusing a newer database switched it to WAL first; another application's file got tables;
+// and a reader migrated a copy of another application's file in memory, failing with exit 1.
 TEST(Reliability, ARefusedDatabaseIsLeftByteForByteAsItWas) {
     Scratch s;
     std::string file = s.write("one.toml", "[sweep]\nname = \"one\"\n[method]\nplugin = \"noop\"\n");
@@ -225,7 +226,25 @@ TEST(Reliability, ARefusedDatabaseIsLeftByteForByteAsItWas) {
         EXPECT_TRUE(has(r.out, why)) << r.out;
         EXPECT_EQ(slurp(db), bytes) << db << " changed";
         EXPECT_FALSE(std::filesystem::exists(db + "-wal"));
+        // The readers refuse it too, with the same reason and exit 2: a reader had migrated a copy
+        // of `runs`-holding file into iclr's schema in memory ("table runs already exists", exit 1).
+        for (const auto& args : {std::vector<std::string>{"query", "SELECT 1", "--db", db},
+                                 std::vector<std::string>{"show", "1", "--db", db},
+                                 std::vector<std::string>{"report", file, "--db", db, "--out", s.path("r.html")}}) {
+            auto q = s.run(args);
+            EXPECT_EQ(q.code, 2) << args[0] << " " << db << ": " << q.out;
+            EXPECT_TRUE(has(q.out, why)) << args[0] << ": " << q.out;
+        }
+        EXPECT_EQ(slurp(db), bytes) << db << " changed";
     }
+    // A foreign file with a table iclr also has: the case the readers got wrong.
+    std::string clash = s.path("clash.db");
+    ASSERT_EQ(std::system(("sqlite3 " + clash + " 'CREATE TABLE runs(x);'").c_str()), 0);
+    auto q = s.run({"query", "SELECT 1", "--db", clash});
+    EXPECT_EQ(q.code, 2) << q.out;
+    EXPECT_TRUE(has(q.out, "clash.db: an SQLite database without iclr's schema (it has 1 schema objects of its own), "
+                           "not a results database"))
+        << q.out;
 }
 
 // 12. x.db and x.sqlite beside it shared logs/x/; `iclr show` pointed into the mixed file.
