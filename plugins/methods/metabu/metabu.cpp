@@ -56,9 +56,15 @@ class MetaBu : public iclr::Method {
         const auto& b = s.benchmark();
         auto& ctx = s.ctx();
         const int64_t T = int64_t(b.tasks.size());
-        if (T < 2 * p_.folds || T - T / p_.folds - 1 < std::max<int64_t>(p_.dim, p_.neighbours))
+        if (T < 2 * p_.folds)
             throw iclr::PluginError("metabu: " + std::to_string(T) + " data sets are too few for " +
                                     std::to_string(int64_t(p_.folds)) + " folds (the data set must be a task family)");
+        // A fold fits on the data sets it does not hold out, less one: more than dim and neighbours.
+        if (int64_t spare = T - T / p_.folds - 1; spare < std::max<int64_t>(p_.dim, p_.neighbours))
+            throw iclr::PluginError("metabu: " + std::to_string(T) + " data sets in " +
+                                    std::to_string(int64_t(p_.folds)) + " folds leave " + std::to_string(spare) +
+                                    " to fit each fold on, fewer than dim = " + std::to_string(int64_t(p_.dim)) +
+                                    " or neighbours = " + std::to_string(int64_t(p_.neighbours)) + " need");
         auto meta = meta_dataset(s);
         metabu::Performance perf{meta->accuracy};
         log_matrix(b, perf, ctx);
