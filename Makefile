@@ -1,5 +1,6 @@
 # Entry points. `make run`: install deps, fetch data, build, run the default sweep.
 # `make test`: install deps, fetch data, build, run every test. `make bench`: the benchmarks.
+# `make fuzz`: fuzzing campaigns against the built binary (tests/fuzz/fuzz_cli.py; not tests).
 SHELL := /bin/bash
 JOBS ?= 2
 DATA ?= $(if $(ICLR_DATA),$(ICLR_DATA),data)
@@ -14,7 +15,7 @@ DEBS := cmake ninja-build g++ make git ccache pkg-config libtorch-dev libopenbla
 # real Slurm (slurm-wlm + munge) that tests/slurm/cluster.sh starts as a single-node cluster.
 TEST_DEBS := chromium slurm-wlm munge
 
-.PHONY: all deps test-deps data build run test bench install clean
+.PHONY: all deps test-deps data build run test bench fuzz install clean
 
 all: build
 
@@ -70,6 +71,12 @@ bench: deps data build
 	if [ -n "$$missing" ]; then $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; fi
 	cmake -S . --preset default -DICLR_BENCH_DATA=$(realpath $(DATA)) >/dev/null
 	cmake --build --preset default --target bench -j$(JOBS)
+
+# Mutated sweeps through plan / verify / report and edge-value --set overrides, FUZZ_SECONDS each;
+# `tests/fuzz/fuzz_cli.py bounds` runs every sweep's ci profile with parameters at their bounds.
+FUZZ_SECONDS ?= 300
+fuzz: deps data build
+	ICLR_DATA=$(realpath $(DATA)) /usr/bin/python3 tests/fuzz/fuzz_cli.py sweeps sets --seconds $(FUZZ_SECONDS)
 
 # `make install PREFIX=/opt/iclr`: bin/iclr, lib/iclr/{libiclr_worker.so,plugins/}, include/iclr/,
 # lib/cmake/iclr/ (find_package(iclr) for out-of-tree plugins).

@@ -1,0 +1,224 @@
+#!/usr/bin/python3
+"""Long fuzzing campaigns against the real `iclr` binary (`make fuzz`; not a test: it runs for as
+long as it is given). Three targets:
+
+  sweeps  mutants of sweeps/*.toml (character edits, lines deleted, duplicated or swapped, values
+          replaced by edge cases) through `iclr plan`, `iclr verify` and `iclr report` against a
+          database holding a real ci run
+  sets    `--set SECTION.KEY=EDGE` overrides on the example sweeps through `iclr plan`
+  bounds  each sweep's ci profile run with one plugin parameter at a bound of its declared range
+          (or each choice of a string), with a one-minute trial timeout
+
+A finding is any exit other than 0 or 2, a death by signal, an exit 2 without an `iclr: error:`
+line, or (bounds) a trial that ended by a signal. Each one is written to OUT/ (the input and what
+the binary printed); the exit status is 1 when there was one. Campaigns of 2026-12-04 found
+`plugin = ""` crashing `iclr plan` (10 in 25,774 mutants) and readers migrating another
+application's database in memory.
+"""
+import argparse
+import glob
+import hashlib
+import os
+import random
+import re
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SWEEPS = sorted(glob.glob(os.path.join(ROOT, "sweeps", "*.toml")))
+ALPHABET = "[]{}=\",.#\n 0123456789-+eabcdefgrstuvwxyz_'\\\x01\xff"
+EDGE = ['""', "''", "[]", "[[]]", "{}", "0", "-1", "1e309", "-1e309", "nan", "inf", "true", "1979-05-27",
+        "9223372036854775807", "-9223372036854775808", '"\\u0000"', "'''\n'''", '[1, "a"]', "{ grid = [] }",
+        '{ grid = [""] }', "{ grid = [1, 1] }", "{ range = [0, 0] }", "{ choice = [] }", "{ uniform = [1, 0] }",
+        "{ loguniform = [0, 1] }", "{ linspace = [0, 1, 0] }", '{ zip = "a" }', "{ grid = [{}] }"]
+SET_KEYS = ["sweep.seeds", "sweep.jobs", "sweep.timeout", "sweep.samples", "sweep.name", "sweep.memory_mb",
+            "sweep.gpus", "sweep.trials_per_gpu", "sweep.on_nonfinite", "sweep.exclude", "sweep.slurm",
+            "sweep.slurm.partition", "dataset.plugin", "pretrain.plugin", "model.plugin", "method.plugin",
+            "method.lr", "method.epochs", "method.batch_size", "model.width", "model.depth", "dataset.tasks"]
+KIND = {"dataset": "datasets", "pretrain": "datasets", "model": "models", "method": "methods"}
+
+
+class Campaign:
+    def __init__(self, a):
+        self.a = a
+        self.rng = random.Random(a.seed)
+        self.tmp = tempfile.mkdtemp(prefix="iclr-fuzz-")
+        self.env = dict(os.environ, ICLR_CACHE_DIR=os.path.join(self.tmp, "cache"))
+        self.findings = 0
+        os.makedirs(a.out, exist_ok=True)
+
+    def iclr(self, args, timeout=120):
+        try:
+            p = subprocess.run([self.a.iclr] + args, capture_output=True, env=self.env, timeout=timeout)
+            return p.returncode, (p.stdout + p.stderr).decode("utf-8", "replace")
+        except subprocess.TimeoutExpired:
+            return "timeout", ""
+
+    def found(self, what, text, args, code, out):
+        h = hashlib.sha1((what + text).encode("utf-8", "surrogateescape")).hexdigest()[:10]
+        with open(os.path.join(self.a.out, f"{what}-{h}.toml"), "w", encoding="utf-8", errors="surrogateescape") as f:
+            f.write(text)
+        with open(os.path.join(self.a.out, f"{what}-{h}.out"), "w") as f:
+            f.write(f"{' '.join(args)}\nexit {code}\n{out}\n")
+        self.findings += 1
+        print(f"finding: {what} exit {code}: {os.path.join(self.a.out, what + '-' + h)}.*", flush=True)
+
+    def bad_exit(self, code, out):
+        if code not in (0, 2):
+            return True
+        return code == 2 and "iclr: error: " not in out and "Run with --help" not in out
+
+    # -- sweeps --------------------------------------------------------------------------------
+    def mutate(self, text):
+        rng, lines = self.rng, text.split("\n")
+        for _ in range(1 + rng.randrange(4)):
+            k = rng.randrange(9)
+            if k <= 4 or not lines:
+                s = "\n".join(lines)
+                at = rng.randrange(len(s) + 1)
+                if k == 0:
+                    s = s[:at] + s[at + 1 + rng.randrange(40):]
+                elif k == 1:
+                    s = s[:at] + rng.choice(ALPHABET) + s[at:]
+                elif k == 2:
+                    s = s[:at] + rng.choice(ALPHABET) + s[at + 1:]
+                elif k == 3:
+                    j = rng.randrange(len(s) + 1)
+                    s = s[:at] + s[j:j + rng.randrange(80)] + s[at:]
+                else:
+                    s = s[:at] + str(rng.randrange(-10**12, 10**12)) + s[at:]
+                lines = s.split("\n")
+            elif k == 5:  # a value replaced by an edge case
+                i = rng.randrange(len(lines))
+                if "=" in lines[i]:
+                    lines[i] = lines[i].split("=", 1)[0] + "= " + rng.choice(EDGE)
+            elif k == 6:
+                lines.insert(rng.randrange(len(lines) + 1), lines[rng.randrange(len(lines))])
+            elif k == 7:
+                del lines[rng.randrange(len(lines))]
+            else:  # two lines' values swapped
+                i, j = rng.randrange(len(lines)), rng.randrange(len(lines))
+                if "=" in lines[i] and "=" in lines[j]:
+                    a, b = lines[i].split("=", 1), lines[j].split("=", 1)
+                    lines[i], lines[j] = a[0] + "=" + b[1], b[0] + "=" + a[1]
+        return "\n".join(lines)
+
+    def sweeps(self, seconds):
+        db = os.path.join(self.tmp, "ci.db")
+        code, out = self.iclr(["run", os.path.join(ROOT, "sweeps", "orca.toml"), "--profile", "ci", "--db", db], 600)
+        if code != 0:
+            sys.exit(f"fuzz: the ci run the readers need failed ({code}):\n{out}")
+        seeds = {p: open(p).read() for p in SWEEPS}
+        path = os.path.join(self.tmp, "mutant.toml")
+        end, n = time.time() + seconds, 0
+        while time.time() < end:
+            text = self.mutate(seeds[self.rng.choice(SWEEPS)])
+            with open(path, "w", encoding="utf-8", errors="surrogateescape") as f:
+                f.write(text)
+            command = self.rng.choice(["plan", "plan", "verify", "report"])
+            args = [command, path] + (["--db", db] if command != "plan" else [])
+            args += ["--out", os.path.join(self.tmp, "r.html")] if command == "report" else []
+            args += ["--profile", "ci"] if self.rng.random() < 0.3 else []
+            code, out = self.iclr(args)
+            n += 1
+            if self.bad_exit(code, out):
+                self.found("sweep-" + command, text, args, code, out)
+        print(f"sweeps: {n} mutants through plan, verify and report", flush=True)
+
+    # -- sets ----------------------------------------------------------------------------------
+    def sets(self, seconds):
+        end, n = time.time() + seconds, 0
+        while time.time() < end:
+            args = ["plan", self.rng.choice(SWEEPS)]
+            for _ in range(1 + self.rng.randrange(3)):
+                args += ["--set", self.rng.choice(SET_KEYS) + "=" + self.rng.choice(EDGE)]
+            args += ["--profile", "ci"] if self.rng.random() < 0.5 else []
+            code, out = self.iclr(args)
+            n += 1
+            if self.bad_exit(code, out):
+                self.found("set", " ".join(args), args, code, out)
+        print(f"sets: {n} override sets through plan", flush=True)
+
+    # -- bounds --------------------------------------------------------------------------------
+    def schema(self, kind, name, cache={}):
+        if (kind, name) not in cache:
+            _, out = self.iclr(["plugins", f"{kind}/{name}"])
+            lines = out.splitlines()
+            start = next((i + 1 for i, l in enumerate(lines) if l.startswith("-----")), len(lines))
+            rows = [m.groups() for l in lines[start:]
+                    if (m := re.match(r"(\S+)\s+(int|float|bool|string|list)\s+(\S+)\s+(\[[^\]]*\]|\S*)", l))]
+            cache[(kind, name)] = rows
+        return cache[(kind, name)]
+
+    def bound(self, sweep):
+        plugins, section = {}, None
+        for line in open(sweep).read().splitlines():
+            if m := re.match(r"\[(dataset|pretrain|model|method)\]\s*$", line):
+                section = m.group(1)
+            elif line.startswith("["):
+                section = None
+            elif section and (m := re.match(r'plugin\s*=\s*"(\w+)"', line)):
+                plugins[section] = m.group(1)
+        if not plugins:
+            return None
+        role = self.rng.choice(sorted(plugins))
+        rows = self.schema(KIND[role], plugins[role])
+        if not rows:
+            return None
+        key, kind, _, allowed = self.rng.choice(rows)
+        if kind in ("int", "float") and allowed.startswith("["):
+            lo, hi = allowed[1:-1].split(", ")
+            # The top of a size's range is a trial that cannot finish in a minute: its bottom.
+            big = kind == "int" and (float(hi) >= 1e6 or key in ("epochs", "steps", "pretrain_epochs"))
+            return f"{role}.{key}={lo if big else self.rng.choice([lo, hi])}"
+        if kind == "bool":
+            return f"{role}.{key}={self.rng.choice(['true', 'false'])}"
+        if kind == "string" and "|" in allowed:
+            return f'{role}.{key}="{self.rng.choice(allowed.split("|"))}"'
+        return None
+
+    def bounds(self, seconds):
+        with_ci = [p for p in SWEEPS if "[profile.ci" in open(p).read()]
+        end, n = time.time() + seconds, 0
+        while time.time() < end:
+            sweep = self.rng.choice(with_ci)
+            setting = self.bound(sweep)
+            if not setting:
+                continue
+            db = os.path.join(self.tmp, f"b{n}.db")
+            args = ["run", sweep, "--profile", "ci", "--db", db, "--set", setting, "--set", "sweep.timeout=60"]
+            code, out = self.iclr(args, timeout=1800)
+            n += 1
+            ends = []
+            if os.path.exists(db):
+                with sqlite3.connect(db) as c:
+                    ends = c.execute("SELECT status, COALESCE(error, '') FROM runs").fetchall()
+            signalled = [e for s, e in ends if e.startswith("worker died")]  # a signal, or an exit mid-trial
+            if code not in (0, 1, 2) or signalled or (code == 2 and "iclr: error: " not in out):
+                self.found("bound", " ".join(args), args, code, out + "\n" + "\n".join(signalled))
+            print(f"  {os.path.basename(sweep)} {setting}: exit {code}, "
+                  f"{sum(s in ('done', 'diverged') for s, _ in ends)}/{len(ends)} done or diverged", flush=True)
+        print(f"bounds: {n} ci runs", flush=True)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("targets", nargs="*", default=["sweeps", "sets"], choices=["sweeps", "sets", "bounds"])
+    ap.add_argument("--iclr", default=os.path.join(ROOT, "build", "bin", "iclr"))
+    ap.add_argument("--seconds", type=float, default=300, help="per target")
+    ap.add_argument("--seed", type=int, default=int(time.time()), help="of the mutations (printed, to replay)")
+    ap.add_argument("--out", default=os.path.join(ROOT, "build", "fuzz-findings"))
+    a = ap.parse_args()
+    print(f"fuzz: seed {a.seed}, {a.seconds:.0f} s per target, findings in {a.out}", flush=True)
+    c = Campaign(a)
+    for t in a.targets:
+        getattr(c, t)(a.seconds)
+    print(f"fuzz: {c.findings} finding(s)")
+    sys.exit(1 if c.findings else 0)
+
+
+if __name__ == "__main__":
+    main()
