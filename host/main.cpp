@@ -44,7 +44,8 @@ int worker_main() {
 }
 
 constexpr const char* kSetHelp =
-    "override one key after the profile, as TOML: method.lr=0.1, 'model.width={ grid = [32, 64] }' (repeatable)";
+    "override one key after the profile, as TOML: method.lr=0.1, 'model.width={ grid = [32, 64] }', or one arm's: "
+    "arm.NAME.method.lr=0.1 (repeatable)";
 
 // Every subcommand's options, filled by CLI11.
 struct Cli {

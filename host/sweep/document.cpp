@@ -171,6 +171,41 @@ constexpr std::string_view kSetOpen = "# ---- --set ", kSetClose = " ----";
 // The sections an override may change: the plain tables every trial is made of.
 const std::set<std::string> kSettable{"sweep", "dataset", "pretrain", "model", "method"};
 
+// The sections of one [[arm]] an override may change (arms.cpp merges them over the sweep's).
+const std::set<std::string> kArmSettable{"dataset", "pretrain", "model", "method"};
+
+// `--set arm.NAME.SECTION.KEY=VALUE`: merged into the [[arm]] named NAME, so that a key only some
+// arms' plugins have (maml_variants: `zeroing`, which unicorn_maml lacks) can be changed for them.
+void apply_arm_set(ParseContext& ctx, toml::table& root, toml::table&& by_name) {
+    toml::array* arms = root["arm"].as_array();
+    for (auto&& [name, v] : by_name) {
+        toml::table* arm = nullptr;
+        std::string known;
+        for (size_t k = 0; arms && k < arms->size(); ++k)
+            if (toml::table* t = (*arms)[k].as_table()) {
+                auto n = t->get_as<std::string>("name");
+                known += (known.empty() ? "" : ", ") + (n ? n->get() : std::string("?"));
+                if (n && n->get() == name.str()) arm = t;
+            }
+        if (!arm) {
+            ctx.err(v, "--set arm." + std::string(name.str()) +
+                           ": the sweep has no arm of that name (its arms: " + (known.empty() ? "none" : known) + ")");
+            ctx.fail();
+        }
+        const toml::table* sections = v.as_table();
+        bool ok = sections && !sections->is_inline();
+        if (ok)
+            for (auto&& [k, s] : *sections)
+                ok = ok && kArmSettable.count(std::string(k.str())) && s.is_table() && !s.as_table()->is_inline();
+        if (!ok) {
+            ctx.err(v, "--set arm.NAME.SECTION.KEY=VALUE changes one key of an arm's [dataset], [pretrain], [model] "
+                       "or [method], e.g. arm.zeroing.method.inner_lr=0.1");
+            ctx.fail();
+        }
+        merge(*arm, std::move(*v.as_table()));
+    }
+}
+
 // One `--set KEY=VALUE`: parsed as TOML with itself as the file name, so a diagnostic (a syntax
 // error here, an unknown parameter or a bad value in validation) points into the override.
 void apply_set(ParseContext& ctx, toml::table& root, const std::string& set, std::string& source_text) {
@@ -183,13 +218,18 @@ void apply_set(ParseContext& ctx, toml::table& root, const std::string& set, std
         ctx.fail();
     }
     for (auto&& [k, v] : over)
-        if (!kSettable.count(std::string(k.str())) || !v.is_table() || v.as_table()->is_inline()) {
+        if ((!kSettable.count(std::string(k.str())) && k.str() != "arm") || !v.is_table() ||
+            v.as_table()->is_inline()) {
             ctx.err(v,
                     "--set changes one key of [sweep], [dataset], [pretrain], [model] or [method]: SECTION.KEY=VALUE, "
-                    "e.g. method.lr=0.1");
+                    "e.g. method.lr=0.1; or of one arm: arm.NAME.SECTION.KEY=VALUE");
             ctx.fail();
         }
     source_text += "\n" + std::string(kSetOpen) + set + std::string(kSetClose) + "\n" + set + "\n";
+    if (toml::table* by_name = over["arm"].as_table()) {
+        apply_arm_set(ctx, root, std::move(*by_name));
+        over.erase("arm");
+    }
     merge(root, std::move(over));
 }
 

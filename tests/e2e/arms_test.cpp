@@ -422,6 +422,47 @@ TEST(Arms, SetOverridesKeysForPlanRunAndVerify) {
     EXPECT_TRUE(has(bad.out, "--set method.optimizer=adam:1:18: expected SECTION.KEY=VALUE")) << bad.out;
 }
 
+// `--set arm.NAME.SECTION.KEY=VALUE` changes one arm: a key only that arm's plugin has
+// (`method.buffer_size=20` is refused: finetune and multitask lack it), recorded like any --set.
+TEST(Arms, SetOverridesOneArmsKey) {
+    Scratch s;
+    std::string file = s.write("three.toml", kThreeMethods);
+    auto base = s.run({"plan", file, "--set", "method.buffer_size=20"});
+    EXPECT_EQ(base.code, 2) << base.out;
+    EXPECT_TRUE(has(base.out, "arm 'finetune': method 'finetune' has no parameter 'buffer_size'")) << base.out;
+    const std::vector<std::string> sets{
+        "--set", "sweep.seeds=1", "--set", "arm.replay.method.buffer_size=20", "--set", "arm.multitask.method.lr=0.2"};
+    auto with = [&](std::vector<std::string> args) {
+        args.insert(args.end(), sets.begin(), sets.end());
+        return args;
+    };
+    auto run = s.run(with({"run", file}));
+    ASSERT_EQ(run.code, 0) << run.out;
+    // The arm's own grid is replaced by the override: replay runs once, not at 10 and 40.
+    EXPECT_TRUE(has(run.out, "3 trials, 0 already done, 3 to run")) << run.out;
+    EXPECT_EQ(
+        s.sql("SELECT GROUP_CONCAT(arm || ' ' || IFNULL(json_extract(config_json, '$.method.params.buffer_size'), "
+              "'-') || ' ' || json_extract(config_json, '$.method.params.lr'), '; ') FROM (SELECT * FROM runs "
+              "ORDER BY arm)"),
+        "finetune - 0.05; multitask - 0.2; replay 20 0.05");
+    auto verify = s.run(with({"verify", file}));
+    EXPECT_EQ(verify.code, 0) << verify.out;
+    EXPECT_FALSE(has(verify.out, "no runs of the sweep as written")) << verify.out;
+    EXPECT_TRUE(has(s.run(with({"run", file})).out, "3 trials, 3 already done, 0 to run"));
+
+    auto bad = s.run({"plan", file, "--set", "arm.replays.method.buffer_size=20"});
+    EXPECT_EQ(bad.code, 2) << bad.out;
+    EXPECT_TRUE(has(bad.out, "--set arm.replays.method.buffer_size=20:1:5: --set arm.replays: the sweep has no arm of "
+                             "that name (its arms: finetune, replay, multitask)"))
+        << bad.out;
+    bad = s.run({"plan", file, "--set", "arm.replay.metric.x=1"});
+    EXPECT_EQ(bad.code, 2) << bad.out;
+    EXPECT_TRUE(has(bad.out, "changes one key of an arm's [dataset], [pretrain], [model] or [method]")) << bad.out;
+    bad = s.run({"plan", file, "--set", "arm.finetune.method.buffer_size=20"});
+    EXPECT_EQ(bad.code, 2) << bad.out;
+    EXPECT_TRUE(has(bad.out, "arm 'finetune': method 'finetune' has no parameter 'buffer_size'")) << bad.out;
+}
+
 // A run into another database prints its next steps with that --db, quoted for the shell, so that
 // they can be copied as they are.
 TEST(Arms, TheNextStepsARunPrintsNameItsDatabase) {

@@ -37,7 +37,9 @@ EDGE = ['""', "''", "[]", "[[]]", "{}", "0", "-1", "1e309", "-1e309", "nan", "in
 SET_KEYS = ["sweep.seeds", "sweep.jobs", "sweep.timeout", "sweep.samples", "sweep.name", "sweep.memory_mb",
             "sweep.gpus", "sweep.trials_per_gpu", "sweep.on_nonfinite", "sweep.exclude", "sweep.slurm",
             "sweep.slurm.partition", "dataset.plugin", "pretrain.plugin", "model.plugin", "method.plugin",
-            "method.lr", "method.epochs", "method.batch_size", "model.width", "model.depth", "dataset.tasks"]
+            "method.lr", "method.epochs", "method.batch_size", "model.width", "model.depth", "dataset.tasks",
+            "arm", "arm.zeroing", "arm.zeroing.method", "arm.zeroing.method.inner_lr", "arm.orca.method.lr",
+            "arm.orca.dataset.seen", "arm.nope.model.width"]
 KIND = {"dataset": "datasets", "pretrain": "datasets", "model": "models", "method": "methods"}
 
 
