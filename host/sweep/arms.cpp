@@ -12,8 +12,6 @@
 namespace iclr {
 namespace {
 
-const std::set<std::string> kArmSections{"dataset", "pretrain", "model", "method"};
-
 // The arms' names, checked: [[arm]] tables with a unique name and only section overrides.
 std::vector<std::string> arm_names(ParseContext& ctx, const toml::node& node) {
     static const std::regex name_re("[A-Za-z0-9][A-Za-z0-9_.+-]*");

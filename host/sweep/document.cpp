@@ -130,6 +130,8 @@ class Loader {
 
 } // namespace
 
+const std::set<std::string> kArmSections{"dataset", "pretrain", "model", "method"};
+
 void merge_tables(toml::table& into, toml::table&& from) { merge(into, std::move(from)); }
 
 FileReader disk_reader() {
@@ -171,9 +173,6 @@ constexpr std::string_view kSetOpen = "# ---- --set ", kSetClose = " ----";
 // The sections an override may change: the plain tables every trial is made of.
 const std::set<std::string> kSettable{"sweep", "dataset", "pretrain", "model", "method"};
 
-// The sections of one [[arm]] an override may change (arms.cpp merges them over the sweep's).
-const std::set<std::string> kArmSettable{"dataset", "pretrain", "model", "method"};
-
 // `--set arm.NAME.SECTION.KEY=VALUE`: merged into the [[arm]] named NAME, so that a key only some
 // arms' plugins have (maml_variants: `zeroing`, which unicorn_maml lacks) can be changed for them.
 void apply_arm_set(ParseContext& ctx, toml::table& root, toml::table&& by_name) {
@@ -196,7 +195,7 @@ void apply_arm_set(ParseContext& ctx, toml::table& root, toml::table&& by_name) 
         bool ok = sections && !sections->is_inline();
         if (ok)
             for (auto&& [k, s] : *sections)
-                ok = ok && kArmSettable.count(std::string(k.str())) && s.is_table() && !s.as_table()->is_inline();
+                ok = ok && kArmSections.count(std::string(k.str())) && s.is_table() && !s.as_table()->is_inline();
         if (!ok) {
             ctx.err(v, "--set arm.NAME.SECTION.KEY=VALUE changes one key of an arm's [dataset], [pretrain], [model] "
                        "or [method], e.g. arm.zeroing.method.inner_lr=0.1");

@@ -3,6 +3,7 @@
 
 #include <functional>
 #include <optional>
+#include <set>
 #include <string>
 
 #include <toml++/toml.h>
@@ -28,9 +29,13 @@ toml::table load_document(ParseContext& ctx, const std::string& text, const File
 // tables merge key by key, anything else replaces.
 void merge_tables(toml::table& into, toml::table&& from);
 
+// The sections an [[arm]] may override (arms.cpp), and so an `--set arm.NAME.SECTION.KEY` may set.
+extern const std::set<std::string> kArmSections;
+
 // Overlays [profile.NAME] on the root and drops the [profile] tables (an unknown profile fails),
 // then each `--set KEY=VALUE` (a one-line TOML document; its diagnostics name it as their file,
-// "--set method.lr=x:1:11"), appending each to source_text so the recorded sweep says it.
+// "--set method.lr=x:1:11"; `arm.NAME.SECTION.KEY=VALUE` sets one arm's key), appending each to
+// source_text so the recorded sweep says it.
 void apply_variant(ParseContext& ctx, toml::table& root, const SweepVariant& variant, std::string& source_text);
 
 } // namespace iclr
