@@ -59,7 +59,8 @@ int64_t pragma_int(sqlite3* db, const char* pragma) {
 
 // Refuses a file that is not iclr's (a writer must not touch it; a reader would migrate a copy of it
 // into iclr's schema and fail on the first name both use, `table runs already exists`); reads only.
-void check_identity(sqlite3* db, const std::string& path, bool writing) {
+// Returns the schema version it read.
+int check_identity(sqlite3* db, const std::string& path, bool writing) {
     const std::string hint = writing ? "; pass --db to write elsewhere" : ", not a results database";
     int64_t version, app, tables;
     try {
@@ -78,6 +79,7 @@ void check_identity(sqlite3* db, const std::string& path, bool writing) {
         throw UserError(path + ": an SQLite database without iclr's schema (it has " + std::to_string(tables) +
                         " schema objects of its own)" + hint);
     require_known_version(path, int(version));
+    return int(version);
 }
 
 sqlite3* open_or_throw(const std::string& name, int flags, const std::string& shown) {
@@ -141,8 +143,7 @@ std::unique_ptr<Store> Store::open_read(const std::string& path) {
     sqlite3* db = open_or_throw(uri, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, path);
     std::unique_ptr<Store> s(new Store(db, path, false));
     sqlite3_busy_timeout(db, 5000);
-    check_identity(db, path, false);
-    int version = s->version();
+    int version = check_identity(db, path, false);
     // An older schema is read through a copy migrated in memory, so every reader sees the
     // current tables and columns (iclr show of a schema-1 database asked for a column schema 3
     // added). The file stays as it is: a reader may not own it, and whoever writes to it next

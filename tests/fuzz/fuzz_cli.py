@@ -50,6 +50,7 @@ class Campaign:
         self.tmp = tempfile.mkdtemp(prefix="iclr-fuzz-")
         self.env = dict(os.environ, ICLR_CACHE_DIR=os.path.join(self.tmp, "cache"))
         self.findings = 0
+        self.schemas = {}  # (kind, name) -> parameter rows of `iclr plugins KIND/NAME`
         os.makedirs(a.out, exist_ok=True)
 
     def iclr(self, args, timeout=120):
@@ -145,7 +146,8 @@ class Campaign:
         print(f"sets: {n} override sets through plan", flush=True)
 
     # -- bounds --------------------------------------------------------------------------------
-    def schema(self, kind, name, cache={}):
+    def schema(self, kind, name):
+        cache = self.schemas
         if (kind, name) not in cache:
             _, out = self.iclr(["plugins", f"{kind}/{name}"])
             lines = out.splitlines()
