@@ -47,11 +47,16 @@ constexpr const char* kSetHelp =
     "override one key after the profile, as TOML: method.lr=0.1, 'model.width={ grid = [32, 64] }', or one arm's: "
     "arm.NAME.method.lr=0.1 (repeatable)";
 
+constexpr const char* kNoConstructHelp =
+    "skip building each distinct plugin configuration in a worker first (no libtorch; what a constructor refuses "
+    "then fails its trials instead of being one error before any runs)";
+
 // Every subcommand's options, filled by CLI11.
 struct Cli {
     iclr::CommonOptions common;
     std::string plugin_name, sweep, sql, format = "table", run_id, run_b;
     iclr::SweepVariant variant; // plan's --profile, --set
+    bool plan_no_construct = false;
     std::vector<std::string> folders;
     iclr::RunOptions run;
     iclr::VerifyOptions verify;
@@ -78,6 +83,7 @@ struct Cli {
         plan->add_option("sweep", sweep, "sweep file (.toml)")->required();
         plan->add_option("--profile", variant.profile, "apply [profile.NAME] from the sweep");
         plan->add_option("--set", variant.sets, kSetHelp)->allow_extra_args(false);
+        plan->add_flag("--no-construct", plan_no_construct, kNoConstructHelp);
 
         run_cmd = app.add_subcommand("run", "run a sweep (resumable: finished trials are skipped)");
         run_cmd->footer("Examples:\n  iclr run sweeps/forgetting_vs_scale.toml           the default profile, into "
@@ -101,6 +107,7 @@ struct Cli {
                             "GPU when libtorch has CUDA)");
         run_cmd->add_option("--trials-per-gpu", run.trials_per_gpu, "workers sharing one GPU (default 1)")
             ->check(CLI::Range(1, 256));
+        run_cmd->add_flag("--no-construct", run.no_construct, kNoConstructHelp);
         run_cmd->add_flag("--rerun-changed", run.rerun_changed,
                           "rerun finished trials that an older build of a plugin (same version) produced");
         add_slurm_flags(run_cmd);
@@ -231,7 +238,7 @@ struct Cli {
 
     int dispatch() {
         if (*plugins) return iclr::cmd_plugins(plugin_name);
-        if (*plan) return iclr::cmd_plan(sweep, variant);
+        if (*plan) return iclr::cmd_plan(sweep, variant, !plan_no_construct);
         if (*run_cmd) {
             run.common = common;
             return iclr::cmd_run(run);

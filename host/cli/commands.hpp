@@ -27,13 +27,15 @@ struct SlurmFlags {
 };
 
 int cmd_plugins(const std::string& which);
-int cmd_plan(const std::string& sweep, const SweepVariant& variant);
+// construct: build each distinct plugin configuration in a worker (cli/constructor_check.hpp).
+int cmd_plan(const std::string& sweep, const SweepVariant& variant, bool construct = true);
 struct RunOptions {
     std::string sweep;
     SweepVariant variant;           // --profile, --set
     std::string jobs;               // "" = the sweep's own setting; a number or "auto"
     int threads = 0;                // torch threads per trial; 0 = cores / jobs
     bool rerun_changed = false;     // rerun finished trials whose plugin builds differ from today's
+    bool no_construct = false;      // skip cli/constructor_check (--no-construct)
     std::string gpus;               // "" = the sweep's; "0,1", "all" or "none"
     int trials_per_gpu = 0;         // 0 = the sweep's
     std::string launcher = "local"; // or "slurm": hand the trials to Slurm as job arrays

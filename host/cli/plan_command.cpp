@@ -1,8 +1,11 @@
-// `iclr plan SWEEP`: parse, validate and count without training (and without loading libtorch).
+// `iclr plan SWEEP`: parse, validate, count and construct each plugin configuration; trains nothing.
 #include <fmt/core.h>
 
 #include "cli/commands.hpp"
+#include "cli/constructor_check.hpp"
+#include "common/duration.hpp"
 #include "common/process.hpp"
+#include "common/results_layout.hpp"
 #include "common/values.hpp"
 #include "sweep/sweep_arms.hpp"
 #include "sweep/trial.hpp"
@@ -77,7 +80,7 @@ uint64_t print_arm(const SweepArms& arms, uint32_t k) {
 
 } // namespace
 
-int cmd_plan(const std::string& file, const SweepVariant& variant) {
+int cmd_plan(const std::string& file, const SweepVariant& variant, bool construct) {
     PluginRegistry reg;
     reg.discover();
     SweepArms arms = load_sweep(file, variant, reg);
@@ -95,6 +98,17 @@ int cmd_plan(const std::string& file, const SweepVariant& variant) {
     if (!spec.claims.empty())
         fmt::print("claims: {} ([[claim]]; `iclr verify {}{}` computes their verdicts)\n", spec.claims.size(),
                    shell_word(file), variant.flags());
+    if (construct) {
+        ConstructorCheck checked = check_constructors(arms, default_data_dir(), ResultsLayout(default_db_path()));
+        fmt::print("constructors: {} plugin configuration(s) built in a worker and accepted{} ({})\n",
+                   checked.configurations,
+                   checked.capped
+                       ? fmt::format(" (the first {}; the rest are left to their trials)", kMaxCheckedConfigurations)
+                       : "",
+                   format_duration(checked.seconds));
+    } else {
+        fmt::print("constructors: not built (--no-construct)\n");
+    }
     fmt::print("jobs: {}  timeout: {}  valid: yes\n", spec.jobs ? std::to_string(spec.jobs) : "auto",
                spec.timeout_s > 0 ? std::to_string(int(spec.timeout_s)) + "s" : "none");
     return 0;

@@ -12,6 +12,7 @@
 #include <fmt/core.h>
 
 #include "cli/commands.hpp"
+#include "cli/constructor_check.hpp"
 #include "cli/run_plan.hpp"
 #include "cli/run_sink.hpp"
 #include "cli/slurm_launch.hpp"
@@ -98,6 +99,20 @@ std::unique_ptr<Store> open_store_for_run(const std::string& db_path) {
     return store;
 }
 
+// The constructor check (cli/constructor_check.hpp), after the lock: a second `iclr run` on a busy
+// database is refused at once, not after a worker has started. A configuration a plugin refuses is
+// then one error with nothing recorded: the database file the lock had to create goes again.
+void check_before_recording(const SweepArms& arms, const std::string& data_dir, const ResultsLayout& layout,
+                            const std::string& db_path, bool db_existed) {
+    try {
+        check_constructors(arms, data_dir, layout);
+    } catch (...) {
+        std::error_code ec;
+        if (!db_existed && std::filesystem::file_size(db_path, ec) == 0 && !ec) std::filesystem::remove(db_path, ec);
+        throw;
+    }
+}
+
 struct Parallelism {
     int jobs = 1, threads = 1;
     std::vector<std::string> gpus;
@@ -173,8 +188,10 @@ int cmd_run(const RunOptions& o) {
 
     std::string db_path = o.common.db_path();
     std::string data_dir = absolute_path(o.common.data_dir());
+    bool db_existed = std::filesystem::exists(db_path);
     RunLock lock(db_path, spec.name);
     ResultsLayout layout(db_path); // after the lock made the file: the layout follows its real path
+    if (!o.no_construct) check_before_recording(arms, data_dir, layout, db_path, db_existed);
     auto store = open_store_for_run(db_path);
     if (o.launcher == "slurm") {
         int rc = run_on_slurm({o, arms, *store, layout, db_path, data_dir});

@@ -118,12 +118,13 @@ std::vector<std::string> gpus_for(const std::string& requested) {
 }
 
 std::string payload(const ResolvedTrial& t, int64_t run_id, int threads, int64_t memory_mb,
-                    const std::string& on_nonfinite, const std::string& data_dir, const ResultsLayout& layout) {
+                    const std::string& on_nonfinite, const std::string& data_dir, const ResultsLayout& layout,
+                    const std::optional<std::filesystem::path>& run_dir) {
     std::string p = "run_id = " + std::to_string(run_id) + "\nseed = " + std::to_string(t.seed) +
                     "\nthreads = " + std::to_string(threads) + "\nmemory_mb = " + std::to_string(memory_mb) +
                     "\ndevice = \"auto\"\non_nonfinite = " + str(on_nonfinite) + "\ndata_dir = " + str(data_dir) +
                     "\ncache_dir = " + str(layout.cache_dir().string()) +
-                    "\nrun_dir = " + str(layout.run_dir(run_id).string()) + "\n";
+                    "\nrun_dir = " + str(run_dir.value_or(layout.run_dir(run_id)).string()) + "\n";
     for (const auto& part : t.parts) {
         p += "\n[[part]]\nrole = " + str(part.section->role) + "\nlabel = " + str(part.section->label) +
              "\nplugin = " + str(part.plugin->name) + "\nversion = " + str(part.plugin->version) +

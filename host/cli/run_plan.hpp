@@ -5,6 +5,7 @@
 #include <deque>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -84,8 +85,10 @@ void warn_changed_builds(const Planned& plan, bool rerun, const std::filesystem:
 // among those CUDA_VISIBLE_DEVICES or the driver shows.
 std::vector<std::string> gpus_for(const std::string& requested);
 
-// What the worker gets for one trial (protocol.hpp: "TRIAL <bytes>" then this TOML).
+// What the worker gets for one trial (protocol.hpp: "TRIAL <bytes>" then this TOML). Its run folder
+// is the layout's for run_id unless `run_dir` names another (a constructor check's scratch folder).
 std::string payload(const ResolvedTrial& t, int64_t run_id, int threads, int64_t memory_mb,
-                    const std::string& on_nonfinite, const std::string& data_dir, const ResultsLayout& layout);
+                    const std::string& on_nonfinite, const std::string& data_dir, const ResultsLayout& layout,
+                    const std::optional<std::filesystem::path>& run_dir = std::nullopt);
 
 } // namespace iclr

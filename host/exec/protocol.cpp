@@ -155,16 +155,26 @@ std::string encode_trial(std::string_view payload) {
     return "TRIAL " + std::to_string(payload.size()) + "\n" + std::string(payload);
 }
 
+std::string encode_check(std::string_view payload) {
+    return "CHECK " + std::to_string(payload.size()) + "\n" + std::string(payload);
+}
+
 std::string encode_quit() { return "QUIT\n"; }
 
 Command read_command(std::istream& in) {
     std::string header;
     while (std::getline(in, header)) {
         if (header == "QUIT") return {Command::Kind::Quit, {}};
-        if (header.rfind("TRIAL ", 0) != 0) continue;
+        Command::Kind kind;
+        if (header.rfind("TRIAL ", 0) == 0)
+            kind = Command::Kind::Trial;
+        else if (header.rfind("CHECK ", 0) == 0)
+            kind = Command::Kind::Check;
+        else
+            continue;
         auto n = to_int(std::string_view(header).substr(6));
         if (!n || *n < 0) continue;
-        Command c{Command::Kind::Trial, std::string(size_t(*n), '\0')};
+        Command c{kind, std::string(size_t(*n), '\0')};
         in.read(c.payload.data(), std::streamsize(*n));
         if (in.gcount() != std::streamsize(*n)) return {};
         return c;

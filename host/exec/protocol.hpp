@@ -14,7 +14,8 @@
 namespace iclr::protocol {
 
 // Host -> worker, on the worker's stdin: "TRIAL <bytes>\n" followed by <bytes> of TOML (the
-// payload cli/run_command builds), or "QUIT\n".
+// payload cli/run_command builds), "CHECK <bytes>\n" with a payload of the same form whose plugins
+// are only constructed, not run (cli/constructor_check: D or E as for a trial), or "QUIT\n".
 // Worker -> host, on the record channel (fd kRecordFd at exec; the worker moves it out of the way
 // of plugins), one record per line, fields separated by tabs, each line framed by the worker's
 // nonce (see frame()):
@@ -65,13 +66,14 @@ std::optional<Record> parse_framed(std::string_view nonce, std::string_view line
 std::string make_nonce();
 
 std::string encode_trial(std::string_view payload);
+std::string encode_check(std::string_view payload);
 std::string encode_quit();
 
 // What the worker reads next from its stdin.
 struct Command {
-    enum class Kind { Trial, Quit, End };
+    enum class Kind { Trial, Check, Quit, End };
     Kind kind = Kind::End;
-    std::string payload; // Trial
+    std::string payload; // Trial, Check
 };
 // Skips lines that are not commands; End at end of input or on a truncated payload.
 Command read_command(std::istream& in);

@@ -150,13 +150,16 @@ void Scheduler::dispatch(Slot& s, const QueuedTrial& q) {
     s.label = text.label;
     s.started = Clock::now();
     s.tail.clear();
-    std::error_code ec;
-    std::filesystem::create_directories(opts_.layout.logs_dir(), ec);
-    s.log_file = std::make_unique<std::ofstream>(opts_.layout.log_file(q.run_id), std::ios::app);
+    if (!opts_.construct_only) {
+        std::error_code ec;
+        std::filesystem::create_directories(opts_.layout.logs_dir(), ec);
+        s.log_file = std::make_unique<std::ofstream>(opts_.layout.log_file(q.run_id), std::ios::app);
+    }
     int threads = q.threads > 0 ? q.threads : opts_.threads;
     sink_.run_started(RunStart{q.run_id, int64_t(s.proc.pid()), threads, devices::recorded(s.device, s.gpu),
                                host_name(), s.torch_version, "", s.kernels});
-    s.proc.send(protocol::encode_trial(text.payload)); // if the worker died, reap() records the failure
+    // if the worker died, reap() records the failure
+    s.proc.send(opts_.construct_only ? protocol::encode_check(text.payload) : protocol::encode_trial(text.payload));
 }
 
 void Scheduler::quit_idle_workers() {

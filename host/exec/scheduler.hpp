@@ -51,6 +51,9 @@ struct SchedulerOptions {
     // the workers possibly first): stop as if signalled too, instead of starting another trial that
     // the same ending would cut short. A local pool goes on with the other trials.
     bool stop_when_a_worker_is_signalled = false;
+    // Each payload's plugins are only constructed (protocol: CHECK), no log file is written, and
+    // the sink hears how each check ended as if it were a trial (cli/constructor_check).
+    bool construct_only = false;
 };
 
 struct SchedulerResult {

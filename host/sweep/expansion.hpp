@@ -25,6 +25,11 @@ class Expansion {
     bool excluded(const TrialPoint& p) const;
     // Number of grid dimensions (zip groups count once) and their sizes.
     const std::vector<uint64_t>& dim_sizes() const { return dim_size_; }
+    // The grid dimension of an axis (-1 for a random one), and the random draws per grid point.
+    // A trial's index is (grid point * samples + draw) * seeds + seed, the grid point's last
+    // dimension fastest.
+    int axis_dim(size_t axis) const { return axis_dim_[axis]; }
+    uint64_t samples() const { return samples_; }
 
     // Calls f(point) for every non-excluded trial in order; f returns false to stop early.
     template <class F> void for_each(F&& f) const {

@@ -93,11 +93,16 @@ std::optional<std::string> check_value(const ParamSchema& s, Value& v) {
 
 namespace {
 
-// One section's plugin (unknown or broken: a diagnostic, and null) and its fixed keys.
+// One section's plugin (none, unknown or broken: a diagnostic, and null) and its fixed keys. A
+// null plugin always comes with a diagnostic, so validate_sweep never returns one.
 const PluginRecord* check_section(SectionSpec& sec, const PluginRegistry& registry, std::vector<Diagnostic>& diags) {
     iclr_kind kind = role_kind(sec.role);
-    const PluginRecord* p = sec.plugin.empty() ? nullptr : registry.find(kind, sec.plugin);
-    if (!sec.plugin.empty() && !p) {
+    if (sec.plugin.empty()) { // the parser refuses this first; said here too, never passed on as null
+        diags.push_back({sec.plugin_pos.line > 0 ? sec.plugin_pos : sec.pos, sec.label + " names no plugin"});
+        return nullptr;
+    }
+    const PluginRecord* p = registry.find(kind, sec.plugin);
+    if (!p) {
         std::string known;
         std::vector<std::string> names;
         for (const auto& r : registry.records())
@@ -110,12 +115,11 @@ const PluginRecord* check_section(SectionSpec& sec, const PluginRegistry& regist
                                              " (available: " + (known.empty() ? "none" : known) + ")"});
         return nullptr;
     }
-    if (p && !p->ok) {
+    if (!p->ok) {
         diags.push_back(
             {sec.plugin_pos, sec.role + " plugin '" + sec.plugin + "' is broken: " + p->error + " [" + p->file + "]"});
         return nullptr;
     }
-    if (!p) return nullptr;
     for (auto& [key, value] : sec.fixed) {
         const ParamSchema* s = p->param(key);
         SourcePos at = sec.key_pos[key];

@@ -138,14 +138,17 @@ TEST(Protocol, GarbageAndTruncatedLinesAreNotRecords) {
 }
 
 TEST(Protocol, CommandsFromTheHost) {
-    std::istringstream in(encode_trial("run_id = 1\n") + "noise\n" + encode_trial("") + encode_quit() +
-                          encode_trial("after quit"));
+    std::istringstream in(encode_trial("run_id = 1\n") + "noise\n" + encode_trial("") +
+                          encode_check("run_id = 2\n[[part]]\n") + encode_quit() + encode_trial("after quit"));
     Command c = read_command(in);
     EXPECT_EQ(c.kind, Command::Kind::Trial);
     EXPECT_EQ(c.payload, "run_id = 1\n");
     c = read_command(in); // the noise line is skipped
     EXPECT_EQ(c.kind, Command::Kind::Trial);
     EXPECT_EQ(c.payload, "");
+    c = read_command(in);
+    EXPECT_EQ(c.kind, Command::Kind::Check);
+    EXPECT_EQ(c.payload, "run_id = 2\n[[part]]\n");
     EXPECT_EQ(read_command(in).kind, Command::Kind::Quit);
 }
 

@@ -102,3 +102,17 @@ TEST(Validate, UnknownAndBrokenPluginsNameTheProblem) {
         << e;
     EXPECT_NE(e.find("v.toml:2:10: model plugin 'vit' is broken: ABI mismatch"), std::string::npos) << e;
 }
+
+// The parser refuses a section without a plugin name; validation must not pass one on as a null
+// plugin either (plan dereferenced it: `plugin = ""` crashed `iclr plan` before 2026-12-04).
+TEST(Validate, ASectionNamingNoPluginIsAnErrorNeverANullPlugin) {
+    auto spec = parse_sweep_text("[method]\nplugin = \"finetune\"\n", "v.toml");
+    spec.sections[0].plugin.clear(); // as a future parser bug could leave it
+    auto reg = registry();
+    try {
+        validate_sweep(spec, reg);
+        FAIL() << "accepted a section without a plugin";
+    } catch (const SweepError& e) {
+        EXPECT_EQ(std::string(e.what()), "v.toml:2:10: method names no plugin");
+    }
+}

@@ -1,0 +1,32 @@
+// Before a sweep runs: each distinct plugin configuration constructed once in a worker.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+#include "common/results_layout.hpp"
+#include "sweep/sweep_arms.hpp"
+
+namespace iclr {
+
+// What the check did, for `iclr plan` to say.
+struct ConstructorCheck {
+    size_t configurations = 0; // distinct (section, plugin, parameters) constructed
+    bool capped = false;       // there were more than kMaxCheckedConfigurations: the rest are left to the trials
+    double seconds = 0;
+};
+
+// More distinct configurations than this (a random search over a float draws a new one per trial)
+// are left to their trials: constructing a million would cost what the check saves.
+constexpr size_t kMaxCheckedConfigurations = 5000;
+
+// A plugin's constructor checks what its schema cannot say (two parameters that must differ, heads
+// that must divide the width, a parameter its code reads under a misspelt name). Without this check
+// such a configuration ran and failed once per trial (every seed, every arm sharing it) while `iclr
+// plan` said "valid: yes". Each distinct configuration of each section (its plugin with the
+// parameters one trial resolves) is constructed once, in one worker process, and deleted: nothing
+// trains, nothing is recorded. Throws SweepError with one line per refused configuration, at its
+// section's line, naming the trials it would have run; HostError when workers cannot start.
+ConstructorCheck check_constructors(const SweepArms& arms, const std::string& data_dir, const ResultsLayout& layout);
+
+} // namespace iclr

@@ -1,0 +1,115 @@
+// A configuration a plugin's constructor refuses is one error before a sweep runs (plan and run),
+// at the sweep's line, naming the trials it would have failed; nothing is recorded.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "e2e_util.hpp"
+
+using namespace iclr::e2e;
+
+namespace {
+
+// glimpse_evidence's constructor refuses digit_a == digit_b: a rule between two parameters that
+// each pass the schema.
+std::string glimpse_sweep(const std::string& digit_b) {
+    return "[sweep]\nname = \"g\"\nseeds = [0, 1, 2]\n"
+           "[dataset]\nplugin = \"glimpse_evidence\"\ndigit_a = 3\ndigit_b = " +
+           digit_b + "\n[model]\nplugin = \"mlp\"\n[method]\nplugin = \"finetune\"\nepochs = 1\n";
+}
+
+} // namespace
+
+TEST(ConstructorCheck, PlanAndRunRefuseWhatAConstructorRefusesWithNothingRecorded) {
+    Scratch s;
+    std::string file = s.write("g.toml", glimpse_sweep("3"));
+    const std::string want = "g.toml:5:10: dataset 'glimpse_evidence' (constructor): glimpse_evidence: digit_a and "
+                             "digit_b are the same digit (3 trial(s); found before any ran)";
+    auto plan = s.run({"plan", file});
+    EXPECT_EQ(plan.code, 2) << plan.out;
+    EXPECT_TRUE(has(plan.out, want)) << plan.out;
+    EXPECT_FALSE(has(plan.out, "valid: yes")) << plan.out;
+    auto run = s.run({"run", file});
+    EXPECT_EQ(run.code, 2) << run.out;
+    EXPECT_TRUE(has(run.out, want)) << run.out;
+    EXPECT_EQ(occurrences(run.out, "(constructor)"), 1u) << run.out; // one line, not one per seed
+    EXPECT_FALSE(std::filesystem::exists(s.db())) << "the check runs before the database is opened";
+    // Fixed, the same sweep plans with the check's count and runs.
+    std::string fixed = s.write("g.toml", glimpse_sweep("5"));
+    auto ok = s.run({"plan", fixed});
+    EXPECT_EQ(ok.code, 0) << ok.out;
+    EXPECT_TRUE(has(ok.out, "constructors: 3 plugin configuration(s) built in a worker and accepted")) << ok.out;
+}
+
+TEST(ConstructorCheck, AGridPointAndTheArmsSharingItAreNamed) {
+    Scratch s;
+    std::string file = s.write("g.toml", R"([sweep]
+name = "g"
+seeds = [0, 1]
+[dataset]
+plugin = "glimpse_evidence"
+digit_a = 3
+digit_b = { grid = [3, 5, 8] }
+[model]
+plugin = "mlp"
+[method]
+plugin = "finetune"
+epochs = 1
+[[arm]]
+name = "small"
+model = { width = 16 }
+[[arm]]
+name = "wide"
+model = { width = 32 }
+)");
+    auto excluding = [&](const std::string& value) {
+        std::string text = slurp(file);
+        return s.write("e.toml",
+                       text.insert(text.find("[dataset]"), "exclude = [{ \"dataset.digit_b\" = " + value + " }]\n"));
+    };
+    // Without exclusions each section's own grid is walked; with them, every trial is visited.
+    for (const std::string& sweep : {file, excluding("5")}) {
+        auto r = s.run({"plan", sweep});
+        EXPECT_EQ(r.code, 2) << r.out;
+        EXPECT_TRUE(has(r.out, ":10: dataset 'glimpse_evidence' (constructor): glimpse_evidence: digit_a and "
+                               "digit_b are the same digit (4 trial(s) with dataset.digit_b=3 in arms small, wide; "
+                               "found before any ran)"))
+            << r.out;
+        EXPECT_EQ(occurrences(r.out, "(constructor)"), 1u) << r.out; // 5 and 8 pass; the two arms share one line
+    }
+    // Excluding the refused point leaves a sweep the check accepts: digit_b 5 and 8, two widths, one
+    // method configuration.
+    auto e = s.run({"plan", excluding("3")});
+    EXPECT_EQ(e.code, 0) << e.out;
+    EXPECT_TRUE(has(e.out, "constructors: 5 plugin configuration(s)")) << e.out;
+}
+
+TEST(ConstructorCheck, AHundredMillionTrialGridChecksItsFirstConfigurationsAndSaysSo) {
+    Scratch s;
+    std::string file = s.write("big.toml", "[method]\nplugin = \"noop\"\nvalues = { range = [0, 10000] }\n"
+                                           "tag = { range = [0, 10000] }\n");
+    auto r = s.run({"plan", file});
+    EXPECT_EQ(r.code, 0) << r.out;
+    EXPECT_TRUE(has(r.out, "trials: 100000000")) << r.out;
+    EXPECT_TRUE(has(r.out, "constructors: 5000 plugin configuration(s) built in a worker and accepted (the first "
+                           "5000; the rest are left to their trials)"))
+        << r.out;
+}
+
+TEST(ConstructorCheck, AConstructorThatCrashesOrHangsIsNamedAndTheOthersAreStillChecked) {
+    Scratch s;
+    std::string file =
+        s.write("f.toml", "[sweep]\nname = \"f\"\ntimeout = 2\n[method]\nplugin = \"fault\"\n"
+                          "mode = { grid = [\"construct_crash\", \"ok\", \"construct_hang\", \"typo\"] }\n");
+    auto r = s.run({"run", file});
+    EXPECT_EQ(r.code, 2) << r.out;
+    EXPECT_TRUE(has(r.out, "f.toml:5:10: method 'fault' (constructor): worker died: ")) << r.out;
+    EXPECT_TRUE(has(r.out, "SIGSEGV")) << r.out;
+    EXPECT_TRUE(has(r.out, "(1 trial(s) with method.mode=\"construct_crash\"; found before any ran)")) << r.out;
+    EXPECT_TRUE(has(r.out, "method 'fault' (constructor): did not return within 2.0s; worker killed (1 trial(s) with "
+                           "method.mode=\"construct_hang\""))
+        << r.out;
+    EXPECT_TRUE(has(r.out, "parameter 'dealy_ms' is not in this plugin's schema")) << r.out;
+    EXPECT_EQ(occurrences(r.out, "(constructor)"), 3u) << r.out; // "ok" passes
+    EXPECT_FALSE(std::filesystem::exists(s.db()));
+}
