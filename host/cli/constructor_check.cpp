@@ -187,17 +187,35 @@ std::string failure(const Config& c, const RunEnd& e, double timeout_s) {
     return e.error.starts_with(part.section->role + " '") ? e.error : who + e.error;
 }
 
-Diagnostic diagnostic(const SweepArms& arms, const Config& c, const RunEnd& e, double timeout_s) {
-    const SectionSpec& section = arms.specs[c.arm].sections[c.section];
-    std::string where = fmt::format("{} trial(s)", c.trials) + (c.with.empty() ? "" : " with " + c.with);
-    if (c.arms.size() > 1) {
-        where += " in arms ";
-        for (size_t k = 0; k < c.arms.size(); ++k)
-            where += (k ? ", " : "") + c.arms[k];
+// One line of the error: the refusals that read the same at the same place (the arms whose own
+// configurations a plugin refuses for the same reason: vitgan's patch in each of its five arms).
+struct Refusal {
+    SourcePos pos;
+    std::string what, with; // the failure; the section's axis values ("" when it has none)
+    uint64_t trials = 0;
+    std::vector<std::string> arms;
+
+    Diagnostic diagnostic() const {
+        std::string where = fmt::format("{} trial(s)", trials) + (with.empty() ? "" : " with " + with);
+        if (arms.size() > 1) {
+            where += " in arms ";
+            for (size_t k = 0; k < arms.size(); ++k)
+                where += (k ? ", " : "") + arms[k];
+        }
+        return {pos, (arms.size() == 1 ? "arm '" + arms.front() + "': " : "") + what + " (" + where +
+                         "; found before any ran)"};
     }
-    std::string arm = c.arms.size() == 1 ? "arm '" + c.arms.front() + "': " : "";
-    return {section.plugin_pos.line > 0 ? section.plugin_pos : section.pos,
-            arm + failure(c, e, timeout_s) + " (" + where + "; found before any ran)"};
+};
+
+void add_refusal(std::vector<Refusal>& out, const SweepArms& arms, const Config& c, std::string what) {
+    const SectionSpec& section = arms.specs[c.arm].sections[c.section];
+    SourcePos pos = section.plugin_pos.line > 0 ? section.plugin_pos : section.pos;
+    auto same = [&](const Refusal& r) { return r.pos.str() == pos.str() && r.what == what && r.with == c.with; };
+    auto it = std::find_if(out.begin(), out.end(), same);
+    if (it == out.end()) it = out.insert(out.end(), Refusal{pos, std::move(what), c.with, 0, {}});
+    it->trials += c.trials;
+    for (const auto& a : c.arms)
+        if (std::find(it->arms.begin(), it->arms.end(), a) == it->arms.end()) it->arms.push_back(a);
 }
 
 } // namespace
@@ -231,11 +249,14 @@ ConstructorCheck check_constructors(const SweepArms& arms, const std::string& da
     std::error_code ec;
     std::filesystem::remove_all(scratch, ec);
     if (r.stop_signal) throw HostError("stopped by " + signal_name(r.stop_signal) + " while checking constructors");
-    std::vector<Diagnostic> refused;
+    std::vector<Refusal> refused;
     for (size_t i = 0; i < configs.list.size(); ++i)
         if (outcomes.ends[i] && outcomes.ends[i]->status != RunStatus::Done)
-            refused.push_back(diagnostic(arms, configs.list[i], *outcomes.ends[i], so.timeout_s));
-    if (!refused.empty()) throw SweepError(std::move(refused));
+            add_refusal(refused, arms, configs.list[i], failure(configs.list[i], *outcomes.ends[i], so.timeout_s));
+    std::vector<Diagnostic> diags;
+    for (const auto& r : refused)
+        diags.push_back(r.diagnostic());
+    if (!diags.empty()) throw SweepError(std::move(diags));
     return {configs.list.size(), configs.capped,
             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()};
 }

@@ -138,8 +138,16 @@ TEST(SimVlm, BothObjectivesTrainAndReportCaptioningAndZeroShotScores) {
         exact[objective] = loss.back();
     }
     EXPECT_NE(exact["\"prefixlm\""], exact["\"lm\""]); // the same start: only the objective differs
+    // What the parameters alone rule out is refused when the plugin is made (`iclr plan` then finds it).
     test::TestContext ctx;
-    auto bad = test::make_plugin<Method>("methods", "simvlm", ctx, {{"patch", "5"}});
-    VlmCanvasSession s(ctx);
-    EXPECT_THROW(bad->run(s), PluginError);
+    for (const auto& [params, why] :
+         {std::pair<std::map<std::string, std::string>, std::string>{{{"patch", "5"}}, "patch 5 does not divide 84"},
+          {{{"width", "32"}, {"heads", "5"}}, "heads must divide width"}}) {
+        try {
+            test::make_plugin<Method>("methods", "simvlm", ctx, params);
+            ADD_FAILURE() << "made with " << why;
+        } catch (const std::runtime_error& e) {
+            EXPECT_EQ(std::string(e.what()), why);
+        }
+    }
 }

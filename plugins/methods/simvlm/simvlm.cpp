@@ -44,8 +44,14 @@ class SimVlm : public iclr::Method {
                                      "digit of each)"};
         iclr::Int log_every{"log_every", 50, 0, 1000000, "log the mean training loss every N steps (0 = never)"};
     };
+    // What the parameters alone decide is refused here, so that `iclr plan` finds it (its
+    // constructor check) instead of every trial failing; what needs the data set is in check().
     SimVlm(const Params& p, iclr::RunContext&)
-        : p_(p), prefix_lm_(std::string(p.objective()) == "prefixlm"), text_prefix_(prefix_lm_ && p.text_prefix) {}
+        : p_(p), prefix_lm_(std::string(p.objective()) == "prefixlm"), text_prefix_(prefix_lm_ && p.text_prefix) {
+        if (84 % p_.patch != 0)
+            throw iclr::PluginError("patch " + std::to_string(int64_t(p_.patch)) + " does not divide 84");
+        if (p_.width % p_.heads != 0) throw iclr::PluginError("heads must divide width");
+    }
 
     void run(iclr::Session& s) override {
         const auto& b = s.benchmark();
@@ -85,9 +91,6 @@ class SimVlm : public iclr::Method {
         if (b.tasks.size() != 1 || !b.tasks[0].train.factors.count("cell0") || b.input_shape.size() != 3 ||
             b.input_shape[1] != 84 || b.input_shape[2] != 84)
             throw iclr::PluginError("simvlm captions digits on a 3 x 3 grid: it needs digit_canvases with grid = 3");
-        if (84 % p_.patch != 0)
-            throw iclr::PluginError("patch " + std::to_string(int64_t(p_.patch)) + " does not divide 84");
-        if (p_.width % p_.heads != 0) throw iclr::PluginError("heads must divide width");
     }
     static torch::Tensor caption_of(const iclr::Split& s, int64_t k) {
         auto [digits, cells] = canvas::objects(s, k);
