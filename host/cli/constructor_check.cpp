@@ -220,7 +220,8 @@ void add_refusal(std::vector<Refusal>& out, const SweepArms& arms, const Config&
 
 } // namespace
 
-ConstructorCheck check_constructors(const SweepArms& arms, const std::string& data_dir, const ResultsLayout& layout) {
+ConstructorCheck check_constructors(const SweepArms& arms, const std::string& data_dir, const ResultsLayout& layout,
+                                    const std::vector<std::string>& gpus, std::unique_ptr<Scheduler>* keep) {
     auto start = std::chrono::steady_clock::now();
     Configs configs(arms);
     const SweepSpec& spec = arms.base();
@@ -242,10 +243,16 @@ ConstructorCheck check_constructors(const SweepArms& arms, const std::string& da
                         spec.memory_mb,
                         layout,
                         describe,
-                        ""};
+                        "",
+                        gpus};
     so.construct_only = true;
+    so.keep_workers = keep != nullptr;
     SchedulerResult r;
-    if (!queue.empty()) r = Scheduler(so, outcomes).run(std::move(queue));
+    if (!queue.empty()) {
+        auto pool = std::make_unique<Scheduler>(so, outcomes);
+        r = pool->run(std::move(queue));
+        if (keep) *keep = std::move(pool);
+    }
     std::error_code ec;
     std::filesystem::remove_all(scratch, ec);
     if (r.stop_signal) throw HostError("stopped by " + signal_name(r.stop_signal) + " while checking constructors");

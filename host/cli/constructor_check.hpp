@@ -2,9 +2,12 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "common/results_layout.hpp"
+#include "exec/scheduler.hpp"
 #include "sweep/sweep_arms.hpp"
 
 namespace iclr {
@@ -27,6 +30,11 @@ constexpr size_t kMaxCheckedConfigurations = 5000;
 // parameters one trial resolves) is constructed once, in one worker process, and deleted: nothing
 // trains, nothing is recorded. Throws SweepError with one line per refused configuration, at its
 // section's line, naming the trials it would have run; HostError when workers cannot start.
-ConstructorCheck check_constructors(const SweepArms& arms, const std::string& data_dir, const ResultsLayout& layout);
+// `gpus`: those the sweep's workers are pinned to (run_plan.hpp's gpus_for), so that the check's
+// worker can be one of them: given `keep`, it is left there, ready, for the sweep's trials
+// (Scheduler::reconfigure before its next run).
+ConstructorCheck check_constructors(const SweepArms& arms, const std::string& data_dir, const ResultsLayout& layout,
+                                    const std::vector<std::string>& gpus = {},
+                                    std::unique_ptr<Scheduler>* keep = nullptr);
 
 } // namespace iclr

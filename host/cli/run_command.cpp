@@ -99,13 +99,22 @@ std::unique_ptr<Store> open_store_for_run(const std::string& db_path) {
     return store;
 }
 
+// The GPUs the sweep's workers are pinned to: --gpus, else the sweep's.
+std::vector<std::string> sweep_gpus(const RunOptions& o, const SweepSpec& spec) {
+    return gpus_for(o.gpus.empty() ? spec.gpus : o.gpus);
+}
+
 // The constructor check (cli/constructor_check.hpp), after the lock: a second `iclr run` on a busy
 // database is refused at once, not after a worker has started. A configuration a plugin refuses is
 // then one error with nothing recorded: the database file the lock had to create goes again.
-void check_before_recording(const SweepArms& arms, const std::string& data_dir, const ResultsLayout& layout,
-                            const std::string& db_path, bool db_existed) {
+// Returns the pool holding the check's worker, for the trials.
+std::unique_ptr<Scheduler> check_before_recording(const SweepArms& arms, const RunOptions& o,
+                                                  const std::string& data_dir, const ResultsLayout& layout,
+                                                  const std::string& db_path, bool db_existed) {
     try {
-        check_constructors(arms, data_dir, layout);
+        std::unique_ptr<Scheduler> pool;
+        check_constructors(arms, data_dir, layout, sweep_gpus(o, arms.base()), &pool);
+        return pool;
     } catch (...) {
         std::error_code ec;
         if (!db_existed && std::filesystem::file_size(db_path, ec) == 0 && !ec) std::filesystem::remove(db_path, ec);
@@ -130,7 +139,7 @@ Parallelism choose_parallelism(const RunOptions& o, const SweepSpec& spec, std::
         p.jobs = int(std::clamp<int64_t>(std::min<int64_t>(available_cores(), total), 1, 256));
         fmt::print("jobs = auto: {} core(s), {} trial(s) to run -> {} job(s)\n", available_cores(), total, p.jobs);
     }
-    p.gpus = gpus_for(o.gpus.empty() ? spec.gpus : o.gpus);
+    p.gpus = sweep_gpus(o, spec);
     int per_gpu = o.trials_per_gpu > 0 ? o.trials_per_gpu : spec.trials_per_gpu;
     if (int capped = devices::max_jobs(p.jobs, p.gpus.size(), per_gpu); capped < p.jobs) {
         fmt::print("{} GPU(s) x {} trial(s) each: {} job(s) at once, not {}\n", p.gpus.size(), per_gpu, capped, p.jobs);
@@ -141,9 +150,10 @@ Parallelism choose_parallelism(const RunOptions& o, const SweepSpec& spec, std::
     return p;
 }
 
-// The planned trials on the worker pool, each one's records streamed into the store as they come.
+// The planned trials on the worker pool, each one's records streamed into the store as they come;
+// `pool`, when the constructor check left one, already holds a ready worker.
 SchedulerResult run_on_pool(const SweepArms& arms, Store& store, Planned& plan, const Parallelism& p,
-                            const ResultsLayout& layout, const std::string& data_dir) {
+                            const ResultsLayout& layout, const std::string& data_dir, std::unique_ptr<Scheduler> pool) {
     const SweepSpec& spec = arms.base();
     install_stop_handlers();
     Progress progress(int64_t(plan.queue.size()), isatty(STDOUT_FILENO), cost_by_run(plan.queue));
@@ -164,7 +174,11 @@ SchedulerResult run_on_pool(const SweepArms& arms, Store& store, Planned& plan, 
                         p.gpus};
     SchedulerResult r;
     try {
-        r = Scheduler(so, sink).run(std::move(plan.queue));
+        if (pool)
+            pool->reconfigure(so, sink);
+        else
+            pool = std::make_unique<Scheduler>(so, sink);
+        r = pool->run(std::move(plan.queue));
         sink.flush();
     } catch (...) {
         progress.clear_line();
@@ -191,9 +205,11 @@ int cmd_run(const RunOptions& o) {
     bool db_existed = std::filesystem::exists(db_path);
     RunLock lock(db_path, spec.name);
     ResultsLayout layout(db_path); // after the lock made the file: the layout follows its real path
-    if (!o.no_construct) check_before_recording(arms, data_dir, layout, db_path, db_existed);
+    std::unique_ptr<Scheduler> pool;
+    if (!o.no_construct) pool = check_before_recording(arms, o, data_dir, layout, db_path, db_existed);
     auto store = open_store_for_run(db_path);
     if (o.launcher == "slurm") {
+        pool.reset(); // the trials run on the cluster
         int rc = run_on_slurm({o, arms, *store, layout, db_path, data_dir});
         if (o.wait && rc < 128) print_claims_step(spec, o); // followed to the end, not stopped
         keep_cache_limit(layout.cache_dir());
@@ -211,7 +227,7 @@ int cmd_run(const RunOptions& o) {
     std::fflush(stdout);
 
     auto start = std::chrono::steady_clock::now();
-    SchedulerResult r = run_on_pool(arms, *store, plan, p, layout, data_dir);
+    SchedulerResult r = run_on_pool(arms, *store, plan, p, layout, data_dir, std::move(pool));
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     int rc = report_outcome(spec, r, total, plan.skipped, plan.sweep_id, secs, db_flag(o));
     if (!r.stop_signal) print_claims_step(spec, o);

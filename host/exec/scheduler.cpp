@@ -12,6 +12,7 @@
 #include <fstream>
 #include <map>
 #include <optional>
+#include <stdexcept>
 
 #include "common/errors.hpp"
 #include "common/process.hpp"
@@ -53,20 +54,44 @@ struct Scheduler::Slot {
     bool idle() const { return alive() && ready && run < 0 && !leaving; }
 };
 
-Scheduler::Scheduler(SchedulerOptions opts, RunSink& sink) : opts_(std::move(opts)), sink_(sink) {
+Scheduler::Scheduler(SchedulerOptions opts, RunSink& sink) : opts_(std::move(opts)), sink_(&sink) {
     if (opts_.worker_exe.empty()) opts_.worker_exe = self_exe();
 }
 
-Scheduler::~Scheduler() = default;
+void Scheduler::reconfigure(SchedulerOptions opts, RunSink& sink) {
+    opts_ = std::move(opts);
+    sink_ = &sink;
+    if (opts_.worker_exe.empty()) opts_.worker_exe = self_exe();
+}
+
+// Workers a keep_workers run left: stopped, and whatever their plugins started with them.
+Scheduler::~Scheduler() {
+    if (!kept_) return;
+    kill_all();
+    kill_orphans();
+}
 
 SchedulerResult Scheduler::run(std::deque<QueuedTrial> queue) {
+    // A keep_workers run's callbacks belonged to that run: the next needs its own (reconfigure).
+    if (!sink_) throw std::logic_error("Scheduler::run after a keep_workers run without reconfigure()");
     queue_ = std::move(queue);
+    result_ = {};
+    stopping_ = false;
+    startup_failures_ = 0;
+    startup_tail_.clear();
     // Orphans of the workers' children (a plugin's double fork, setsid) come to this process
     // instead of init, so that none outlives the sweep (kill_orphans at the end).
     prctl(PR_SET_CHILD_SUBREAPER, 1);
     try {
         loop();
-        kill_orphans();
+        if (opts_.keep_workers && any_alive()) {
+            kept_ = true; // their children too: killed with them (~Scheduler) or after the next run
+            opts_.describe = nullptr;
+            sink_ = nullptr;
+        } else {
+            kept_ = false;
+            kill_orphans();
+        }
     } catch (const std::exception& e) {
         // The database (or the disk under it) failed: stop every worker so nothing runs unrecorded.
         // Committed trials are safe (WAL); the trials that were running stay 'running' and the next
@@ -91,7 +116,8 @@ void Scheduler::loop() {
                     queue_.pop_front();
                 }
             }
-            if (queue_.empty()) quit_idle_workers();
+            if (queue_.empty() && !opts_.keep_workers) quit_idle_workers();
+            if (queue_.empty() && opts_.keep_workers && !any_running()) return;
         }
         if (!any_alive() && (queue_.empty() || stopping_)) return;
         wait_for_output();
@@ -99,7 +125,7 @@ void Scheduler::loop() {
         reap_exited_workers();
         if (startup_failures_ >= policy::kMaxStartupFailures) give_up_on_startup();
         kill_timed_out();
-        sink_.idle();
+        sink_->idle();
         // Forget reaped workers so the pool's bookkeeping stays small on long sweeps.
         std::erase_if(slots_, [](const std::unique_ptr<Slot>& s) { return !s->alive(); });
     }
@@ -156,8 +182,8 @@ void Scheduler::dispatch(Slot& s, const QueuedTrial& q) {
         s.log_file = std::make_unique<std::ofstream>(opts_.layout.log_file(q.run_id), std::ios::app);
     }
     int threads = q.threads > 0 ? q.threads : opts_.threads;
-    sink_.run_started(RunStart{q.run_id, int64_t(s.proc.pid()), threads, devices::recorded(s.device, s.gpu),
-                               host_name(), s.torch_version, "", s.kernels});
+    sink_->run_started(RunStart{q.run_id, int64_t(s.proc.pid()), threads, devices::recorded(s.device, s.gpu),
+                                host_name(), s.torch_version, "", s.kernels});
     // if the worker died, reap() records the failure
     s.proc.send(opts_.construct_only ? protocol::encode_check(text.payload) : protocol::encode_trial(text.payload));
 }
@@ -173,6 +199,12 @@ void Scheduler::quit_idle_workers() {
 bool Scheduler::any_alive() const {
     for (const auto& s : slots_)
         if (s->alive()) return true;
+    return false;
+}
+
+bool Scheduler::any_running() const {
+    for (const auto& s : slots_)
+        if (s->alive() && s->run >= 0) return true;
     return false;
 }
 
@@ -213,11 +245,11 @@ void Scheduler::on_record(Slot& s, const protocol::Record& r) {
     if (r.run != s.run) return; // a record of a trial already closed (e.g. timed out): ignore
     switch (r.kind) {
     case K::Metric:
-        return sink_.metric(r.run, r.key, r.step, r.task, r.value);
+        return sink_->metric(r.run, r.key, r.step, r.task, r.value);
     case K::Attribute:
-        return sink_.attribute(r.run, r.key, r.text);
+        return sink_->attribute(r.run, r.key, r.text);
     case K::Artifact:
-        return sink_.artifact(r.run, r.key, r.text);
+        return sink_->artifact(r.run, r.key, r.text);
     case K::Done:
         return finish(s, RunEnd{r.run, RunStatus::Done, "", "", std::nullopt, std::nullopt, 0, std::nullopt, ""});
     case K::Error: {
@@ -267,7 +299,7 @@ void Scheduler::finish(Slot& s, RunEnd e) {
     std::string label = std::move(s.label);
     s.run = -1;
     s.timed_out = false;
-    sink_.run_finished(e, label);
+    sink_->run_finished(e, label);
 }
 
 void Scheduler::reap(Slot& s) {

@@ -54,6 +54,10 @@ struct SchedulerOptions {
     // Each payload's plugins are only constructed (protocol: CHECK), no log file is written, and
     // the sink hears how each check ended as if it were a trial (cli/constructor_check).
     bool construct_only = false;
+    // run() returns once the queue is done and no trial runs, leaving its workers (ready, their
+    // libraries loaded) for the next run() after reconfigure(): the constructor check's worker
+    // runs the sweep's first trials instead of a second worker loading libtorch again.
+    bool keep_workers = false;
 };
 
 struct SchedulerResult {
@@ -65,7 +69,9 @@ struct SchedulerResult {
 class Scheduler {
   public:
     Scheduler(SchedulerOptions opts, RunSink& sink);
-    ~Scheduler();
+    ~Scheduler(); // kills workers a keep_workers run left
+    // New options and sink for the next run(), the workers kept: needed after a keep_workers run.
+    void reconfigure(SchedulerOptions opts, RunSink& sink);
     // Runs the queue to the end, or until a stop signal (see stop_signal.hpp). Throws HostError
     // when the sink fails (database, disk) or workers keep dying while starting; every worker is
     // killed first, so nothing runs unrecorded.
@@ -82,6 +88,7 @@ class Scheduler {
     bool may_start(const QueuedTrial& q) const;
     void quit_idle_workers();
     bool any_alive() const;
+    bool any_running() const; // a worker runs a trial
     void wait_for_output();
     void on_record(Slot& s, const protocol::Record& r);
     void log_line(Slot& s, std::string_view line, bool cut);
@@ -95,7 +102,8 @@ class Scheduler {
     void kill_orphans();
 
     SchedulerOptions opts_;
-    RunSink& sink_;
+    RunSink* sink_ = nullptr; // null after a keep_workers run until reconfigure()
+    bool kept_ = false;       // the last run kept its workers
     std::deque<QueuedTrial> queue_;
     std::vector<std::unique_ptr<Slot>> slots_;
     SchedulerResult result_;

@@ -113,3 +113,15 @@ TEST(ConstructorCheck, AConstructorThatCrashesOrHangsIsNamedAndTheOthersAreStill
     EXPECT_EQ(occurrences(r.out, "(constructor)"), 3u) << r.out; // "ok" passes
     EXPECT_FALSE(std::filesystem::exists(s.db()));
 }
+
+// The check's worker is the pool's first: the trial runs where its plugins were just constructed,
+// instead of a second worker loading libtorch again (about a second a run).
+TEST(ConstructorCheck, TheChecksWorkerRunsTheSweepsTrials) {
+    Scratch s;
+    s.set_env("ICLR_TEST_PID_FILE", s.path("pids"));
+    auto r = s.run({"run", s.write("p.toml", "[sweep]\nname = \"p\"\njobs = 1\n[method]\nplugin = \"fault\"\n"
+                                             "mode = \"note_pid\"\n")});
+    ASSERT_EQ(r.code, 0) << r.out;
+    std::string pid = s.sql("SELECT worker_pid FROM runs");
+    EXPECT_EQ(slurp(s.path("pids")), pid + "\n" + pid + "\n") << "constructed by the check, then by the trial";
+}
