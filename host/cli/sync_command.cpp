@@ -23,6 +23,8 @@ namespace {
 std::vector<RunFolder> folders_of(const std::vector<std::string>& named, const CommonOptions& c) {
     std::vector<RunFolder> out;
     for (const auto& n : named) {
+        if (n.empty()) // "" / "plan.toml" would be ./plan.toml
+            throw UserError("an empty folder name: name a Slurm run folder, or none for all of the database's");
         if (!std::filesystem::exists(std::filesystem::path(n) / "plan.toml"))
             throw UserError(n + ": not a Slurm run folder (no plan.toml); `iclr run --launcher slurm` prints its path");
         out.emplace_back(std::filesystem::absolute(n));

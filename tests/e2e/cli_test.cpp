@@ -323,3 +323,16 @@ TEST(Cli, StatisticsWorkInIclrQueryTheSqlite3ShellAndPython) {
     ASSERT_EQ(std::system(("/usr/bin/python3 -c \"" + py + "\" > " + py_out + " 2>&1").c_str()), 0) << slurp(py_out);
     EXPECT_EQ(slurp(py_out), expected + "\n");
 }
+
+// `iclr sync ''` read "" / "plan.toml" as ./plan.toml and said ": not a Slurm run folder".
+TEST(Cli, SyncAndStatusRefuseAnEmptyOrForeignFolderName) {
+    Scratch s;
+    for (const std::string cmd : {"sync", "status"}) {
+        auto empty = s.run({cmd, ""});
+        EXPECT_EQ(empty.code, 2) << cmd << ": " << empty.out;
+        EXPECT_TRUE(has(empty.out, "an empty folder name: name a Slurm run folder")) << cmd << ": " << empty.out;
+        auto foreign = s.run({cmd, s.path("nowhere")});
+        EXPECT_EQ(foreign.code, 2) << cmd << ": " << foreign.out;
+        EXPECT_TRUE(has(foreign.out, "nowhere: not a Slurm run folder (no plan.toml)")) << cmd << ": " << foreign.out;
+    }
+}
