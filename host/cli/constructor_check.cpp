@@ -255,7 +255,7 @@ ConstructorCheck check_constructors(const SweepArms& arms, const std::string& da
     }
     std::error_code ec;
     std::filesystem::remove_all(scratch, ec);
-    if (r.stop_signal) throw HostError("stopped by " + signal_name(r.stop_signal) + " while checking constructors");
+    if (r.stop_signal) return {configs.list.size(), configs.capped, 0, r.stop_signal};
     std::vector<Refusal> refused;
     for (size_t i = 0; i < configs.list.size(); ++i)
         if (outcomes.ends[i] && outcomes.ends[i]->status != RunStatus::Done)
@@ -265,7 +265,7 @@ ConstructorCheck check_constructors(const SweepArms& arms, const std::string& da
         diags.push_back(r.diagnostic());
     if (!diags.empty()) throw SweepError(std::move(diags));
     return {configs.list.size(), configs.capped,
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()};
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), 0};
 }
 
 } // namespace iclr

@@ -17,6 +17,7 @@ struct ConstructorCheck {
     size_t configurations = 0; // distinct (section, plugin, parameters) constructed
     bool capped = false;       // there were more than kMaxCheckedConfigurations: the rest are left to the trials
     double seconds = 0;
+    int stop_signal = 0; // a stop signal (stop_signal.hpp) ended it before every configuration was built
 };
 
 // More distinct configurations than this (a random search over a float draws a new one per trial)

@@ -106,20 +106,27 @@ std::vector<std::string> sweep_gpus(const RunOptions& o, const SweepSpec& spec) 
 
 // The constructor check (cli/constructor_check.hpp), after the lock: a second `iclr run` on a busy
 // database is refused at once, not after a worker has started. A configuration a plugin refuses is
-// then one error with nothing recorded: the database file the lock had to create goes again.
-// Returns the pool holding the check's worker, for the trials.
-std::unique_ptr<Scheduler> check_before_recording(const SweepArms& arms, const RunOptions& o,
-                                                  const std::string& data_dir, const ResultsLayout& layout,
-                                                  const std::string& db_path, bool db_existed) {
-    try {
-        std::unique_ptr<Scheduler> pool;
-        check_constructors(arms, data_dir, layout, sweep_gpus(o, arms.base()), &pool);
-        return pool;
-    } catch (...) {
+// then one error with nothing recorded (the database file the lock had to create goes again), and
+// so is a stop signal during the check. Otherwise the pool holds the check's worker, for the trials.
+struct CheckedPool {
+    std::unique_ptr<Scheduler> pool;
+    int stop_signal = 0;
+};
+CheckedPool check_before_recording(const SweepArms& arms, const RunOptions& o, const std::string& data_dir,
+                                   const ResultsLayout& layout, const std::string& db_path, bool db_existed) {
+    auto forget_new_db = [&] {
         std::error_code ec;
         if (!db_existed && std::filesystem::file_size(db_path, ec) == 0 && !ec) std::filesystem::remove(db_path, ec);
+    };
+    CheckedPool c;
+    try {
+        c.stop_signal = check_constructors(arms, data_dir, layout, sweep_gpus(o, arms.base()), &c.pool).stop_signal;
+    } catch (...) {
+        forget_new_db();
         throw;
     }
+    if (c.stop_signal) forget_new_db();
+    return c;
 }
 
 struct Parallelism {
@@ -205,8 +212,17 @@ int cmd_run(const RunOptions& o) {
     bool db_existed = std::filesystem::exists(db_path);
     RunLock lock(db_path, spec.name);
     ResultsLayout layout(db_path); // after the lock made the file: the layout follows its real path
+    install_stop_handlers();       // from here a stop signal ends the command cleanly, nothing half-recorded
     std::unique_ptr<Scheduler> pool;
-    if (!o.no_construct) pool = check_before_recording(arms, o, data_dir, layout, db_path, db_existed);
+    if (!o.no_construct) {
+        CheckedPool c = check_before_recording(arms, o, data_dir, layout, db_path, db_existed);
+        if (c.stop_signal) {
+            fmt::print("stopped by {} while building the plugin configurations; nothing was recorded\n",
+                       signal_name(c.stop_signal));
+            return 128 + c.stop_signal;
+        }
+        pool = std::move(c.pool);
+    }
     auto store = open_store_for_run(db_path);
     if (o.launcher == "slurm") {
         pool.reset(); // the trials run on the cluster

@@ -2,7 +2,11 @@
 // at the sweep's line, naming the trials it would have failed; nothing is recorded.
 #include <gtest/gtest.h>
 
+#include <signal.h>
+
+#include <chrono>
 #include <filesystem>
+#include <thread>
 
 #include "e2e_util.hpp"
 
@@ -124,4 +128,21 @@ TEST(ConstructorCheck, TheChecksWorkerRunsTheSweepsTrials) {
     ASSERT_EQ(r.code, 0) << r.out;
     std::string pid = s.sql("SELECT worker_pid FROM runs");
     EXPECT_EQ(slurp(s.path("pids")), pid + "\n" + pid + "\n") << "constructed by the check, then by the trial";
+}
+
+// Ctrl-C while the check builds the configurations (a constructor hangs): exit 130, nothing
+// recorded, no database file left, no worker left (the orphan check).
+TEST(ConstructorCheck, CtrlCDuringTheCheckRecordsNothing) {
+    Scratch s;
+    s.set_env("ICLR_TEST_PID_FILE", s.path("pids"));
+    std::string file = s.write("h.toml", "[method]\nplugin = \"fault\"\nmode = { grid = [\"note_pid\", "
+                                         "\"construct_hang\"] }\n");
+    pid_t pid = s.start({"run", file}, s.path("out.txt"));
+    ASSERT_TRUE(eventually([&] { return std::filesystem::exists(s.path("pids")); }, 60));
+    std::this_thread::sleep_for(std::chrono::milliseconds(300)); // into the hanging constructor
+    kill(pid, SIGINT);
+    EXPECT_EQ(Scratch::wait_code(pid), 130);
+    std::string out = slurp(s.path("out.txt"));
+    EXPECT_TRUE(has(out, "stopped by SIGINT while building the plugin configurations; nothing was recorded")) << out;
+    EXPECT_FALSE(std::filesystem::exists(s.db()));
 }
