@@ -7,8 +7,6 @@
 #include <chrono>
 #include <deque>
 #include <filesystem>
-#include <limits>
-#include <map>
 #include <unordered_map>
 
 #include <fmt/core.h>
@@ -26,13 +24,10 @@ namespace {
 // Long for a constructor (they take microseconds here), short beside a sweep: one that hangs is
 // reported as hanging instead of holding the sweep back.
 constexpr double kCheckTimeout_s = 60;
-constexpr size_t kNone = std::numeric_limits<size_t>::max();
 
 // One configuration to construct, and where the sweep uses it.
 struct Config {
-    ResolvedTrial trial; // the first trial that uses it, cut down to this part
-    uint32_t arm = 0;    // that trial's arm and section
-    size_t section = 0;
+    ResolvedTrial trial;           // the first trial that uses it, cut down to this part
     std::string with;              // the section's axis values in that trial: "method.heads=3"
     uint64_t trials = 0;           // how many trials use it, in every arm
     std::vector<std::string> arms; // the arms that use it
@@ -140,19 +135,19 @@ class Configs {
                 return;
             }
             if (!t) t = resolve_trial(spec, arms.plugins[k], p);
-            it = seen[s].emplace(axes, add(*t, k, s, spec.arm_label(), axes)).first;
+            it = seen[s].emplace(axes, add(*t, s, spec.arm_label(), axes)).first;
         }
         list[it->second].trials += trials;
     }
 
     // The list entry for this section of t: an equal one another arm has, or a new one.
-    size_t add(const ResolvedTrial& t, uint32_t arm, size_t s, const std::string& arm_label, const std::string& axes) {
+    size_t add(const ResolvedTrial& t, size_t s, const std::string& arm_label, const std::string& axes) {
         const ResolvedPart& part = t.parts[s];
         auto [it, fresh] = by_text_.try_emplace(part.section->label + "\n" +
                                                     section_text(part.plugin->name, part.plugin->version, part.params),
                                                 list.size());
         if (fresh) {
-            Config c{t, arm, s, axes, 0, {}};
+            Config c{t, axes, 0, {}};
             c.trial.parts = {part};
             list.push_back(std::move(c));
         }
@@ -207,8 +202,8 @@ struct Refusal {
     }
 };
 
-void add_refusal(std::vector<Refusal>& out, const SweepArms& arms, const Config& c, std::string what) {
-    const SectionSpec& section = arms.specs[c.arm].sections[c.section];
+void add_refusal(std::vector<Refusal>& out, const Config& c, std::string what) {
+    const SectionSpec& section = *c.trial.parts.front().section;
     SourcePos pos = section.plugin_pos.line > 0 ? section.plugin_pos : section.pos;
     auto same = [&](const Refusal& r) { return r.pos.str() == pos.str() && r.what == what && r.with == c.with; };
     auto it = std::find_if(out.begin(), out.end(), same);
@@ -259,7 +254,7 @@ ConstructorCheck check_constructors(const SweepArms& arms, const std::string& da
     std::vector<Refusal> refused;
     for (size_t i = 0; i < configs.list.size(); ++i)
         if (outcomes.ends[i] && outcomes.ends[i]->status != RunStatus::Done)
-            add_refusal(refused, arms, configs.list[i], failure(configs.list[i], *outcomes.ends[i], so.timeout_s));
+            add_refusal(refused, configs.list[i], failure(configs.list[i], *outcomes.ends[i], so.timeout_s));
     std::vector<Diagnostic> diags;
     for (const auto& r : refused)
         diags.push_back(r.diagnostic());

@@ -162,7 +162,6 @@ Parallelism choose_parallelism(const RunOptions& o, const SweepSpec& spec, std::
 SchedulerResult run_on_pool(const SweepArms& arms, Store& store, Planned& plan, const Parallelism& p,
                             const ResultsLayout& layout, const std::string& data_dir, std::unique_ptr<Scheduler> pool) {
     const SweepSpec& spec = arms.base();
-    install_stop_handlers();
     Progress progress(int64_t(plan.queue.size()), isatty(STDOUT_FILENO), cost_by_run(plan.queue));
     StoreSink sink(store, progress, layout.cache_dir());
     SchedulerOptions so{p.jobs,
