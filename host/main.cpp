@@ -48,8 +48,9 @@ constexpr const char* kSetHelp =
     "arm.NAME.method.lr=0.1 (repeatable)";
 
 constexpr const char* kNoConstructHelp =
-    "skip building each distinct plugin configuration in a worker first (no libtorch; what a constructor refuses "
-    "then fails its trials instead of being one error before any runs)";
+    "skip building each distinct plugin configuration (run: and loading each data set) in a worker first (no "
+    "libtorch; what a constructor or data set refuses then fails its trials instead of being one error before any "
+    "runs)";
 
 // Every subcommand's options, filled by CLI11.
 struct Cli {
@@ -107,6 +108,11 @@ struct Cli {
                             "GPU when libtorch has CUDA)");
         run_cmd->add_option("--trials-per-gpu", run.trials_per_gpu, "workers sharing one GPU (default 1)")
             ->check(CLI::Range(1, 256));
+        run_cmd
+            ->add_option("--max-failures", run.max_failures,
+                         "start no more trials once this many have failed or timed out (0: no limit; default: "
+                         "[sweep] max_failures, else none); the rest stay pending for the next run")
+            ->check(CLI::Range(int64_t(0), int64_t(1'000'000)));
         run_cmd->add_flag("--no-construct", run.no_construct, kNoConstructHelp);
         run_cmd->add_flag("--rerun-changed", run.rerun_changed,
                           "rerun finished trials that an older build of a plugin (same version) produced");

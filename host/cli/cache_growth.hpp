@@ -17,8 +17,9 @@ class CacheGrowth {
   public:
     explicit CacheGrowth(std::filesystem::path cache_dir) : cache_dir_(std::move(cache_dir)) {}
     void attribute(const std::string& key, const std::string& value);
-    // After a trial's end is recorded: prunes to the limit if the cache grew since the last time.
-    void trial_finished(Progress& progress);
+    // After a trial's end is recorded: prunes to the limit if the cache grew since the last time
+    // (clearing the progress line first, when there is one).
+    void trial_finished(Progress* progress);
 
   private:
     std::filesystem::path cache_dir_; // "" keeps no limit

@@ -38,6 +38,7 @@ struct RunOptions {
     bool no_construct = false;      // skip cli/constructor_check (--no-construct)
     std::string gpus;               // "" = the sweep's; "0,1", "all" or "none"
     int trials_per_gpu = 0;         // 0 = the sweep's
+    int64_t max_failures = -1;      // -1 = the sweep's; 0 = no limit
     std::string launcher = "local"; // or "slurm": hand the trials to Slurm as job arrays
     bool wait = false;              // slurm: follow the array jobs to the end, syncing as they go
     SlurmFlags slurm;

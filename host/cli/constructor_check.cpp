@@ -11,6 +11,7 @@
 
 #include <fmt/core.h>
 
+#include "cli/cache_growth.hpp"
 #include "cli/run_plan.hpp"
 #include "common/duration.hpp"
 #include "common/errors.hpp"
@@ -24,6 +25,9 @@ namespace {
 // Long for a constructor (they take microseconds here), short beside a sweep: one that hangs is
 // reported as hanging instead of holding the sweep back.
 constexpr double kCheckTimeout_s = 60;
+// Loading a data set is part of a trial, under the sweep's timeout when it has one; without, a
+// load still taking this long is reported as hanging.
+constexpr double kLoadTimeout_s = 600;
 
 // One configuration to construct, and where the sweep uses it.
 struct Config {
@@ -159,39 +163,55 @@ class Configs {
     std::unordered_map<std::string, size_t> by_text_; // label and canonical text -> list
 };
 
-// How each check ended, by its position in the list (run id - 1).
+// How each check ended, by its position in the list (run id - 1). A data set the check decoded
+// into the data cache is followed by a walk of the cache to its limit, as after a trial.
 class Outcomes : public RunSink {
   public:
-    explicit Outcomes(size_t n) : ends(n) {}
+    Outcomes(size_t n, std::filesystem::path cache_dir) : ends(n), cache_growth_(std::move(cache_dir)) {}
     void run_started(const RunStart&) override {}
     void metric(int64_t, const std::string&, int64_t, std::optional<int64_t>, double) override {}
-    void attribute(int64_t, const std::string&, const std::string&) override {}
+    void attribute(int64_t, const std::string& key, const std::string& value) override {
+        cache_growth_.attribute(key, value);
+    }
     void artifact(int64_t, const std::string&, const std::string&) override {}
-    void run_finished(const RunEnd& e, const std::string&) override { ends[size_t(e.run - 1)] = e; }
+    void run_finished(const RunEnd& e, const std::string&) override {
+        ends[size_t(e.run - 1)] = e;
+        cache_growth_.trial_finished(nullptr);
+    }
     void idle() override {}
     std::vector<std::optional<RunEnd>> ends;
+
+  private:
+    CacheGrowth cache_growth_;
 };
 
 // What went wrong, in the worker's words when it said it ("method 'x' (constructor): ..."),
 // else what became of the worker.
-std::string failure(const Config& c, const RunEnd& e, double timeout_s) {
+std::string failure(const Config& c, const RunEnd& e, double timeout_s, bool loaded) {
     const ResolvedPart& part = c.trial.parts.front();
-    std::string who = part.section->role + " '" + part.plugin->name + "' (constructor): ";
+    std::string who =
+        part.section->role + " '" + part.plugin->name + "' (" + (loaded ? "loading" : "constructor") + "): ";
     if (e.status == RunStatus::Timeout)
         return who + "did not return within " + format_duration(timeout_s) + "; worker killed";
     return e.error.starts_with(part.section->role + " '") ? e.error : who + e.error;
 }
 
 // One line of the error: the refusals that read the same at the same place (the arms whose own
-// configurations a plugin refuses for the same reason: vitgan's patch in each of its five arms).
+// configurations a plugin refuses for the same reason: vitgan's patch in each of its five arms; the
+// grid points of a data set whose files are missing).
 struct Refusal {
     SourcePos pos;
-    std::string what, with; // the failure; the section's axis values ("" when it has none)
+    std::string what;               // the failure
+    std::vector<std::string> withs; // the section's axis values at each refused point (none: no axes)
     uint64_t trials = 0;
     std::vector<std::string> arms;
 
     Diagnostic diagnostic() const {
-        std::string where = fmt::format("{} trial(s)", trials) + (with.empty() ? "" : " with " + with);
+        constexpr size_t kShown = 3;
+        std::string where = fmt::format("{} trial(s)", trials);
+        for (size_t k = 0; k < withs.size() && k < kShown; ++k)
+            where += (k ? " or " : " with ") + withs[k];
+        if (withs.size() > kShown) where += fmt::format(" or {} other point(s)", withs.size() - kShown);
         if (arms.size() > 1) {
             where += " in arms ";
             for (size_t k = 0; k < arms.size(); ++k)
@@ -205,41 +225,54 @@ struct Refusal {
 void add_refusal(std::vector<Refusal>& out, const Config& c, std::string what) {
     const SectionSpec& section = *c.trial.parts.front().section;
     SourcePos pos = section.plugin_pos.line > 0 ? section.plugin_pos : section.pos;
-    auto same = [&](const Refusal& r) { return r.pos.str() == pos.str() && r.what == what && r.with == c.with; };
+    auto same = [&](const Refusal& r) { return r.pos.str() == pos.str() && r.what == what; };
     auto it = std::find_if(out.begin(), out.end(), same);
-    if (it == out.end()) it = out.insert(out.end(), Refusal{pos, std::move(what), c.with, 0, {}});
+    if (it == out.end()) it = out.insert(out.end(), Refusal{pos, std::move(what), {}, 0, {}});
     it->trials += c.trials;
+    if (!c.with.empty() && std::find(it->withs.begin(), it->withs.end(), c.with) == it->withs.end())
+        it->withs.push_back(c.with);
     for (const auto& a : c.arms)
         if (std::find(it->arms.begin(), it->arms.end(), a) == it->arms.end()) it->arms.push_back(a);
 }
 
 } // namespace
 
-ConstructorCheck check_constructors(const SweepArms& arms, const std::string& data_dir, const ResultsLayout& layout,
-                                    const std::vector<std::string>& gpus, std::unique_ptr<Scheduler>* keep) {
+ConstructorCheck check_constructors(const SweepArms& arms, const CheckSettings& settings,
+                                    std::unique_ptr<Scheduler>* keep) {
     auto start = std::chrono::steady_clock::now();
     Configs configs(arms);
     const SweepSpec& spec = arms.base();
     // A constructor that asks for its run folder gets a scratch one, never a real run's.
     auto scratch = std::filesystem::temp_directory_path() / fmt::format("iclr-check-{}", getpid());
     std::deque<QueuedTrial> queue;
-    for (size_t i = 0; i < configs.list.size(); ++i)
+    std::vector<bool> load(configs.list.size());
+    size_t loading = 0;
+    for (size_t i = 0; i < configs.list.size(); ++i) {
         queue.push_back({int64_t(i + 1), 0, 0, 0, 0});
-    Outcomes outcomes(configs.list.size());
+        const std::string& role = configs.list[i].trial.parts.front().section->role;
+        bool data = settings.load_data && (role == "dataset" || role == "pretrain");
+        load[i] = data && loading < kMaxLoadedDataSets;
+        loading += load[i];
+    }
+    Outcomes outcomes(configs.list.size(), settings.layout.cache_dir());
     auto describe = [&](const QueuedTrial& q) {
-        const Config& c = configs.list[size_t(q.run_id - 1)];
-        return TrialText{payload(c.trial, q.run_id, 1, spec.memory_mb, spec.on_nonfinite, data_dir, layout,
-                                 scratch / std::to_string(q.run_id)),
+        auto i = size_t(q.run_id - 1);
+        const Config& c = configs.list[i];
+        return TrialText{std::string(load[i] ? "load_data = true\n" : "") +
+                             payload(c.trial, q.run_id, 1, spec.memory_mb, spec.on_nonfinite, settings.data_dir,
+                                     settings.layout, scratch / std::to_string(q.run_id)),
                          c.trial.parts.front().section->label};
     };
     SchedulerOptions so{1,
                         1,
-                        spec.timeout_s > 0 ? std::min(spec.timeout_s, kCheckTimeout_s) : kCheckTimeout_s,
+                        loading              ? (spec.timeout_s > 0 ? spec.timeout_s : kLoadTimeout_s)
+                        : spec.timeout_s > 0 ? std::min(spec.timeout_s, kCheckTimeout_s)
+                                             : kCheckTimeout_s,
                         spec.memory_mb,
-                        layout,
+                        settings.layout,
                         describe,
                         "",
-                        gpus};
+                        settings.gpus};
     so.construct_only = true;
     so.keep_workers = keep != nullptr;
     SchedulerResult r;
@@ -250,16 +283,16 @@ ConstructorCheck check_constructors(const SweepArms& arms, const std::string& da
     }
     std::error_code ec;
     std::filesystem::remove_all(scratch, ec);
-    if (r.stop_signal) return {configs.list.size(), configs.capped, 0, r.stop_signal};
+    if (r.stop_signal) return {configs.list.size(), loading, configs.capped, 0, r.stop_signal};
     std::vector<Refusal> refused;
     for (size_t i = 0; i < configs.list.size(); ++i)
         if (outcomes.ends[i] && outcomes.ends[i]->status != RunStatus::Done)
-            add_refusal(refused, configs.list[i], failure(configs.list[i], *outcomes.ends[i], so.timeout_s));
+            add_refusal(refused, configs.list[i], failure(configs.list[i], *outcomes.ends[i], so.timeout_s, load[i]));
     std::vector<Diagnostic> diags;
     for (const auto& r : refused)
         diags.push_back(r.diagnostic());
     if (!diags.empty()) throw SweepError(std::move(diags));
-    return {configs.list.size(), configs.capped,
+    return {configs.list.size(), loading, configs.capped,
             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), 0};
 }
 

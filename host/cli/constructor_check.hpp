@@ -15,6 +15,7 @@ namespace iclr {
 // What the check did, for `iclr plan` to say.
 struct ConstructorCheck {
     size_t configurations = 0; // distinct (section, plugin, parameters) constructed
+    size_t data_loaded = 0;    // of them, data set configurations also loaded (CheckSettings::load_data)
     bool capped = false;       // there were more than kMaxCheckedConfigurations: the rest are left to the trials
     double seconds = 0;
     int stop_signal = 0; // a stop signal (stop_signal.hpp) ended it before every configuration was built
@@ -24,6 +25,21 @@ struct ConstructorCheck {
 // are left to their trials: constructing a million would cost what the check saves.
 constexpr size_t kMaxCheckedConfigurations = 5000;
 
+// How the check runs. `gpus`: those the sweep's workers are pinned to (run_plan.hpp's gpus_for), so
+// that the check's worker can be one of them. `load_data`: each data set configuration is loaded
+// too (the first kMaxLoadedDataSets), so that a missing data folder, or parameters a data set
+// refuses only once it reads its files, are one error as well. `iclr run` on its own pool does it:
+// its trials would load them anyway, and the check's worker keeps them for the trials it runs. Not
+// `iclr plan` (a dry run that writes nothing into the data cache) nor a Slurm submission (the
+// login node would decode what the compute nodes read).
+struct CheckSettings {
+    std::string data_dir;
+    ResultsLayout layout;
+    std::vector<std::string> gpus = {};
+    bool load_data = false;
+};
+constexpr size_t kMaxLoadedDataSets = 16;
+
 // A plugin's constructor checks what its schema cannot say (two parameters that must differ, heads
 // that must divide the width, a parameter its code reads under a misspelt name). Without this check
 // such a configuration ran and failed once per trial (every seed, every arm sharing it) while `iclr
@@ -31,11 +47,9 @@ constexpr size_t kMaxCheckedConfigurations = 5000;
 // parameters one trial resolves) is constructed once, in one worker process, and deleted: nothing
 // trains, nothing is recorded. Throws SweepError with one line per refused configuration, at its
 // section's line, naming the trials it would have run; HostError when workers cannot start.
-// `gpus`: those the sweep's workers are pinned to (run_plan.hpp's gpus_for), so that the check's
-// worker can be one of them: given `keep`, it is left there, ready, for the sweep's trials
+// Given `keep`, the check's worker is left there, ready, for the sweep's trials
 // (Scheduler::reconfigure before its next run).
-ConstructorCheck check_constructors(const SweepArms& arms, const std::string& data_dir, const ResultsLayout& layout,
-                                    const std::vector<std::string>& gpus = {},
+ConstructorCheck check_constructors(const SweepArms& arms, const CheckSettings& settings,
                                     std::unique_ptr<Scheduler>* keep = nullptr);
 
 } // namespace iclr

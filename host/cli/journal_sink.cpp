@@ -38,7 +38,7 @@ void JournalSink::run_finished(const RunEnd& e, const std::string& label) {
     writer_.sync();
     last_flush_ = std::chrono::steady_clock::now();
     progress_.finished(e.run, e.status, e.duration_s, label, e.error);
-    cache_growth_.trial_finished(progress_);
+    cache_growth_.trial_finished(&progress_);
 }
 
 void JournalSink::idle() {

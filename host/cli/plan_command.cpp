@@ -99,7 +99,7 @@ int cmd_plan(const std::string& file, const SweepVariant& variant, bool construc
         fmt::print("claims: {} ([[claim]]; `iclr verify {}{}` computes their verdicts)\n", spec.claims.size(),
                    shell_word(file), variant.flags());
     if (construct) {
-        ConstructorCheck checked = check_constructors(arms, default_data_dir(), ResultsLayout(default_db_path()));
+        ConstructorCheck checked = check_constructors(arms, {default_data_dir(), ResultsLayout(default_db_path())});
         fmt::print("constructors: {} plugin configuration(s) built in a worker and accepted{} ({})\n",
                    checked.configurations,
                    checked.capped

@@ -43,9 +43,9 @@ void print_claims_step(const SweepSpec& spec, const RunOptions& o) {
 }
 
 // The sweep's closing lines (counts, where to look for failures; db_arg: db_flag's " --db PATH" or
-// ""); returns `iclr run`'s exit status.
+// "", max_failures: the limit the run had); returns `iclr run`'s exit status.
 int report_outcome(const SweepSpec& spec, const SchedulerResult& r, int64_t total, int64_t skipped, int64_t sweep_id,
-                   double secs, const std::string& db_arg) {
+                   double secs, const std::string& db_arg, int64_t max_failures) {
     int64_t not_started = total - r.done - r.failed - r.interrupted - r.diverged;
     fmt::print("sweep {}: {} done, {} failed, {} interrupted{}{}, {} skipped (already done) in {}\n", spec.name, r.done,
                r.failed, r.interrupted, r.diverged ? fmt::format(", {} diverged", r.diverged) : "",
@@ -63,6 +63,11 @@ int report_outcome(const SweepSpec& spec, const SchedulerResult& r, int64_t tota
                    signal_name(r.stop_signal));
         return 128 + r.stop_signal;
     }
+    if (r.held_back)
+        fmt::print("stopped starting trials after {} failed (max_failures = {}); {} not started: mend the cause "
+                   "and run the same command again (the failed and the unstarted trials run, done ones are "
+                   "skipped)\n",
+                   r.failed, max_failures, r.held_back);
     return r.failed ? 1 : 0;
 }
 
@@ -120,7 +125,8 @@ CheckedPool check_before_recording(const SweepArms& arms, const RunOptions& o, c
     };
     CheckedPool c;
     try {
-        c.stop_signal = check_constructors(arms, data_dir, layout, sweep_gpus(o, arms.base()), &c.pool).stop_signal;
+        CheckSettings settings{data_dir, layout, sweep_gpus(o, arms.base()), o.launcher == "local"};
+        c.stop_signal = check_constructors(arms, settings, &c.pool).stop_signal;
     } catch (...) {
         forget_new_db();
         throw;
@@ -132,6 +138,7 @@ CheckedPool check_before_recording(const SweepArms& arms, const RunOptions& o, c
 struct Parallelism {
     int jobs = 1, threads = 1;
     std::vector<std::string> gpus;
+    int64_t max_failures = 0; // --max-failures, else the sweep's
 };
 
 // --jobs, --threads and --gpus (else the sweep's), with "auto" resolved against the cores and the
@@ -147,6 +154,7 @@ Parallelism choose_parallelism(const RunOptions& o, const SweepSpec& spec, std::
         fmt::print("jobs = auto: {} core(s), {} trial(s) to run -> {} job(s)\n", available_cores(), total, p.jobs);
     }
     p.gpus = sweep_gpus(o, spec);
+    p.max_failures = o.max_failures >= 0 ? o.max_failures : spec.max_failures;
     int per_gpu = o.trials_per_gpu > 0 ? o.trials_per_gpu : spec.trials_per_gpu;
     if (int capped = devices::max_jobs(p.jobs, p.gpus.size(), per_gpu); capped < p.jobs) {
         fmt::print("{} GPU(s) x {} trial(s) each: {} job(s) at once, not {}\n", p.gpus.size(), per_gpu, capped, p.jobs);
@@ -178,6 +186,7 @@ SchedulerResult run_on_pool(const SweepArms& arms, Store& store, Planned& plan, 
                         },
                         "",
                         p.gpus};
+    so.max_failures = p.max_failures;
     SchedulerResult r;
     try {
         if (pool)
@@ -225,6 +234,8 @@ int cmd_run(const RunOptions& o) {
     auto store = open_store_for_run(db_path);
     if (o.launcher == "slurm") {
         pool.reset(); // the trials run on the cluster
+        if ((o.max_failures >= 0 ? o.max_failures : spec.max_failures) > 0)
+            fmt::print("note: max_failures is not applied on Slurm: each array task runs its trials on its own\n");
         int rc = run_on_slurm({o, arms, *store, layout, db_path, data_dir});
         if (o.wait && rc < 128) print_claims_step(spec, o); // followed to the end, not stopped
         keep_cache_limit(layout.cache_dir());
@@ -244,7 +255,7 @@ int cmd_run(const RunOptions& o) {
     auto start = std::chrono::steady_clock::now();
     SchedulerResult r = run_on_pool(arms, *store, plan, p, layout, data_dir, std::move(pool));
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    int rc = report_outcome(spec, r, total, plan.skipped, plan.sweep_id, secs, db_flag(o));
+    int rc = report_outcome(spec, r, total, plan.skipped, plan.sweep_id, secs, db_flag(o), p.max_failures);
     if (!r.stop_signal) print_claims_step(spec, o);
     keep_cache_limit(layout.cache_dir());
     return rc;

@@ -35,7 +35,7 @@ void StoreSink::run_finished(const RunEnd& e, const std::string& label) {
     store_.finish_run(e);
     flush();
     progress_.finished(e.run, e.status, e.duration_s, label, e.error);
-    cache_growth_.trial_finished(progress_);
+    cache_growth_.trial_finished(&progress_);
 }
 
 void StoreSink::idle() {

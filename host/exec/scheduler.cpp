@@ -294,6 +294,10 @@ void Scheduler::finish(Slot& s, RunEnd e) {
         ++result_.diverged;
     else
         ++result_.failed;
+    if (opts_.max_failures > 0 && result_.failed >= opts_.max_failures && !queue_.empty()) {
+        result_.held_back += int64_t(queue_.size()); // a systematic failure would fail them too
+        queue_.clear();
+    }
     if (s.log_file) s.log_file->flush();
     s.log_file.reset();
     std::string label = std::move(s.label);

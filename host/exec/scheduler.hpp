@@ -58,12 +58,16 @@ struct SchedulerOptions {
     // libraries loaded) for the next run() after reconfigure(): the constructor check's worker
     // runs the sweep's first trials instead of a second worker loading libtorch again.
     bool keep_workers = false;
+    // After this many failed or timed-out trials no more start (the running ones finish and the
+    // rest stay pending for the next `iclr run`); 0 = no limit.
+    int64_t max_failures = 0;
 };
 
 struct SchedulerResult {
     int64_t done = 0, failed = 0, interrupted = 0, diverged = 0;
     int stop_signal = 0;           // SIGINT / SIGTERM when the user stopped the sweep
     bool worker_signalled = false; // a worker's cancelled trial began the stop (stop_when_a_worker_is_signalled)
+    int64_t held_back = 0;         // trials not started because max_failures was reached
 };
 
 class Scheduler {

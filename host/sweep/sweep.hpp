@@ -102,6 +102,7 @@ struct SweepSpec {
     int64_t memory_mb = 0;             // per worker address-space limit; 0 = none
     int64_t samples = 0;               // draws of the random axes
     std::string on_nonfinite = "stop"; // a NaN/inf loss: "stop" the trial (diverged) or "record" and go on
+    int64_t max_failures = 0;          // failed or timed-out trials after which no more start; 0 = no limit
     uint64_t sweep_seed = 0;
     SlurmSettings slurm;               // [sweep.slurm]: how `iclr run --launcher slurm` submits it
     std::string gpus;                  // "" default (every visible GPU when libtorch has CUDA), "all", "none", "0,1"

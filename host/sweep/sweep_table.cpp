@@ -137,6 +137,15 @@ void trials_per_gpu(ParseContext& ctx, const toml::node& v, SweepSpec& spec, Swe
     }
 }
 
+void max_failures(ParseContext& ctx, const toml::node& v, SweepSpec& spec, SweepExtras&) {
+    if (auto n = get_int(ctx, v, "sweep.max_failures")) {
+        if (*n < 0)
+            ctx.err(v, "max_failures must be >= 0 (0: no limit)");
+        else
+            spec.max_failures = *n;
+    }
+}
+
 void exclude(ParseContext& ctx, const toml::node& v, SweepSpec&, SweepExtras& extras) {
     if (const toml::array* arr = v.as_array())
         extras.exclude = arr; // parsed once every axis is known; the root table outlives parsing
@@ -157,6 +166,7 @@ const std::map<std::string, Handler>& handlers() {
         {"samples", samples},
         {"sweep_seed", sweep_seed},
         {"on_nonfinite", on_nonfinite},
+        {"max_failures", max_failures},
         {"exclude", exclude},
         {"gpus", gpus},
         {"trials_per_gpu", trials_per_gpu},
@@ -181,7 +191,7 @@ void parse_sweep_table(ParseContext& ctx, const toml::node& node, SweepSpec& spe
                 v,
                 "unknown key sweep." + key +
                     " (known: name, description, seeds, jobs, timeout, memory_mb, samples, sweep_seed, on_nonfinite, "
-                    "exclude, gpus, trials_per_gpu, slurm)");
+                    "max_failures, exclude, gpus, trials_per_gpu, slurm)");
     }
 }
 

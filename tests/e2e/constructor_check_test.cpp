@@ -146,3 +146,56 @@ TEST(ConstructorCheck, CtrlCDuringTheCheckRecordsNothing) {
     EXPECT_TRUE(has(out, "stopped by SIGINT while building the plugin configurations; nothing was recorded")) << out;
     EXPECT_FALSE(std::filesystem::exists(s.db()));
 }
+
+// `iclr run` loads each data set configuration in the check too: a data folder without the files
+// (no `make data`) is one error naming the data set, not a failed run per trial; `plan`, a dry run,
+// does not load. And the check's worker keeps what it loaded for the trials it runs.
+TEST(ConstructorCheck, RunLoadsEachDataSetFirstSoMissingDataIsOneError) {
+    Scratch s;
+    std::string file = s.write("g.toml", glimpse_sweep("5"));
+    auto plan = s.run({"plan", file});
+    EXPECT_EQ(plan.code, 0) << plan.out;
+    EXPECT_FALSE(std::filesystem::exists(s.path("results/cache/data"))) << "plan wrote the data cache";
+    std::filesystem::create_directories(s.path("empty"));
+    s.set_env("ICLR_DATA", s.path("empty"));
+    auto run = s.run({"run", file});
+    EXPECT_EQ(run.code, 2) << run.out;
+    EXPECT_TRUE(has(run.out, "g.toml:5:10: dataset 'glimpse_evidence': cannot read " + s.path("empty") +
+                                 "/mnist/train-images-idx3-ubyte (run `make data`, or set ICLR_DATA / --data) (3 "
+                                 "trial(s); found before any ran)"))
+        << run.out;
+    EXPECT_FALSE(std::filesystem::exists(s.db()));
+    // The grid points that fail alike are one line.
+    std::string grid = slurp(file);
+    grid.insert(grid.find("[model]"), "train_trials = { grid = [16, 32] }\n");
+    auto points = s.run({"run", s.write("grid.toml", grid)});
+    EXPECT_EQ(points.code, 2) << points.out;
+    EXPECT_EQ(occurrences(points.out, "cannot read"), 1u) << points.out;
+    EXPECT_TRUE(has(points.out, "(6 trial(s) with dataset.train_trials=16 or dataset.train_trials=32; found before "
+                                "any ran)"))
+        << points.out;
+
+    // 1,000 test images: over the data cache's 1 MiB floor.
+    s.set_env("ICLR_DATA", Scratch::data_dir());
+    std::string small = s.write("s.toml", "[sweep]\nname = \"s\"\nseeds = 2\njobs = 1\n[dataset]\nplugin = \"mnist\"\n"
+                                          "train_per_class = 10\ntest_per_class = 100\n"
+                                          "[model]\nplugin = \"mlp\"\nwidth = 8\n[method]\nplugin = \"finetune\"\n"
+                                          "epochs = 1\n");
+    auto ok = s.run({"run", small});
+    ASSERT_EQ(ok.code, 0) << ok.out;
+    // The check decoded the set and wrote its cache entry; the trials found it loaded (1, not 0).
+    EXPECT_EQ(s.sql("SELECT GROUP_CONCAT(value) FROM attributes WHERE key = 'data_cache_hit.dataset'"), "1,1");
+}
+
+// A data set whose tasks hold examples of another shape than its input_shape (glimpse_evidence's
+// single glimpses) fails an MLP's first layer; the error says so in the sweep's terms.
+TEST(ConstructorCheck, AnExampleShapeTheModelWasNotBuiltForIsNamed) {
+    Scratch s;
+    auto r = s.run({"run", s.write("g.toml", glimpse_sweep("5")), "--set", "dataset.train_trials=16", "--set",
+                    "dataset.test_trials=16"});
+    EXPECT_EQ(r.code, 1) << r.out;
+    EXPECT_EQ(occurrences(r.out, "(dataset 'glimpse_evidence': task 'single' holds examples of shape [1, 196], not "
+                                 "the input_shape [9, 196] model 'mlp' was built for)"),
+              3u)
+        << r.out;
+}

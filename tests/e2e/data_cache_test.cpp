@@ -96,10 +96,13 @@ std::vector<fs::path> cache_files(const Scratch& s) {
 
 } // namespace
 
+// The data cache tests follow the cache through the trials' logs, so the trials load the data sets
+// (--no-construct): a run's constructor check would load them first, in its worker, which then
+// hands them to its trials (ConstructorCheck.RunLoadsEachDataSetFirstSoMissingDataIsOneError).
 TEST(DataCache, ALaterRunMapsWhatAnEarlierOneDecodedWithTheSameMetrics) {
     Scratch s;
     std::string file = sweep(s);
-    auto first = s.run({"run", file, "--db", s.path("results/first.db")});
+    auto first = s.run({"run", file, "--db", s.path("results/first.db"), "--no-construct"});
     ASSERT_EQ(first.code, 0) << first.out;
     std::string db1 = s.path("results/first.db"), db2 = s.path("results/second.db"), db3 = s.path("results/third.db");
     // Once, though two workers may both start on it: the second waits on the lock, then maps (or,
@@ -114,7 +117,7 @@ TEST(DataCache, ALaterRunMapsWhatAnEarlierOneDecodedWithTheSameMetrics) {
 
     // One worker (how two would split the trials is timing): it maps the file for its first trial
     // and keeps the mapped set for its second.
-    auto second = s.run({"run", file, "--db", db2, "--jobs", "1"});
+    auto second = s.run({"run", file, "--db", db2, "--jobs", "1", "--no-construct"});
     ASSERT_EQ(second.code, 0) << second.out;
     EXPECT_EQ(logs_saying(db2, "mapped from the data cache"), 1);
     EXPECT_EQ(logs_saying(db2, "decoded"), 0);
@@ -126,7 +129,7 @@ TEST(DataCache, ALaterRunMapsWhatAnEarlierOneDecodedWithTheSameMetrics) {
     // Cut short (a disk that filled, a copy interrupted): decoded again and rewritten.
     fs::path cached = cache_files(s).front();
     fs::resize_file(cached, fs::file_size(cached) / 2);
-    auto third = s.run({"run", file, "--db", db3, "--jobs", "1"});
+    auto third = s.run({"run", file, "--db", db3, "--jobs", "1", "--no-construct"});
     ASSERT_EQ(third.code, 0) << third.out;
     EXPECT_EQ(logs_saying(db3, "decoded and written to the data cache"), 1);
     EXPECT_EQ(hits(db3), "0 1");
@@ -186,8 +189,8 @@ TEST(DataCache, DataRewrittenInPlaceIsDecodedAndPretrainedOnAgain) {
         return Scratch::sql_in(db, "SELECT value FROM attributes WHERE key = '" + key + "'");
     };
     std::string a = s.path("results/a.db"), b = s.path("results/b.db"), c = s.path("results/c.db");
-    ASSERT_EQ(s.run({"run", file, "--db", a}).code, 0);
-    ASSERT_EQ(s.run({"run", file, "--db", b}).code, 0);
+    ASSERT_EQ(s.run({"run", file, "--db", a, "--no-construct"}).code, 0);
+    ASSERT_EQ(s.run({"run", file, "--db", b, "--no-construct"}).code, 0);
     EXPECT_EQ(attribute(b, "cache_hit"), "1");
     EXPECT_EQ(logs_saying(b, "mapped from the data cache"), 1);
 
@@ -198,7 +201,7 @@ TEST(DataCache, DataRewrittenInPlaceIsDecodedAndPretrainedOnAgain) {
         std::ofstream out(images, std::ios::binary | std::ios::trunc); // in place: same file, same name
         out << in.rdbuf();
     }
-    auto r = s.run({"run", file, "--db", c});
+    auto r = s.run({"run", file, "--db", c, "--no-construct"});
     ASSERT_EQ(r.code, 0) << r.out;
     EXPECT_EQ(attribute(c, "cache_hit"), "0") << "a backbone pretrained on the old images was reused";
     EXPECT_NE(attribute(c, "data_cache.pretrain"), attribute(a, "data_cache.pretrain"));
@@ -251,7 +254,7 @@ TEST(ArtifactCache, ListNamesTheRunsAndAPrunedCacheIsComputedAgainTheSame) {
         files += e.is_regular_file();
     EXPECT_EQ(files, 0u) << "entries, locks and temporaries all gone";
 
-    ASSERT_EQ(s.run({"run", file, "--db", b}).code, 0);
+    ASSERT_EQ(s.run({"run", file, "--db", b, "--no-construct"}).code, 0); // the trial loads (see above)
     EXPECT_EQ(Scratch::sql_in(b, "SELECT value FROM attributes WHERE key = 'cache_hit'"), "0");
     EXPECT_EQ(logs_saying(b, "mapped from the data cache"), 0) << "a data set outlived the prune";
     EXPECT_EQ(metrics(b), metrics(a));
@@ -313,11 +316,17 @@ uintmax_t sum(const std::map<std::string, uintmax_t>& entries) {
 // Runs `file` (three trials, one worker, each writing a cache entry of its own) once, empties the
 // cache and sets a limit with room for its largest entry and half another; then runs it again on a
 // new database, which must remove one entry after each trial but the first, as it goes (kept only
-// at the end, the run would hold all three until then and remove two at once). Returns that
-// database.
-std::string expect_the_limit_kept_trial_by_trial(Scratch& s, const std::string& file) {
-    std::string a = s.path("results/a.db"), b = s.path("results/b.db");
-    EXPECT_EQ(s.run({"run", file, "--db", a}).code, 0);
+// at the end, the run would hold all three until then and remove two at once). `flags` go to both
+// runs; `tag` names their databases. Returns the second database.
+std::string expect_the_limit_kept_trial_by_trial(Scratch& s, const std::string& file,
+                                                 const std::vector<std::string>& flags = {},
+                                                 const std::string& tag = "") {
+    std::string a = s.path("results/a" + tag + ".db"), b = s.path("results/b" + tag + ".db");
+    auto with = [&](std::vector<std::string> args) {
+        args.insert(args.end(), flags.begin(), flags.end());
+        return args;
+    };
+    EXPECT_EQ(s.run(with({"run", file, "--db", a})).code, 0);
     auto entries = entry_bytes(s, a);
     EXPECT_EQ(entries.size(), 3u);
     uintmax_t largest = 0;
@@ -325,7 +334,7 @@ std::string expect_the_limit_kept_trial_by_trial(Scratch& s, const std::string& 
         largest = std::max(largest, bytes);
     EXPECT_EQ(s.run({"cache", "prune", "--all", "--db", a}).code, 0);
     EXPECT_EQ(s.run({"cache", "limit", std::to_string(largest + largest / 2), "--db", a}).code, 0);
-    auto r = s.run({"run", file, "--db", b});
+    auto r = s.run(with({"run", file, "--db", b}));
     EXPECT_EQ(r.code, 0) << r.out;
     EXPECT_EQ(occurrences(r.out, "cache: removed 1 entry"), 2u) << r.out;
     EXPECT_FALSE(has(r.out, "cache: removed 2 entries")) << r.out;
@@ -399,12 +408,17 @@ TEST(ArtifactCache, ALimitIsKeptAsARunAddsEntriesNotOnlyAtItsEnd) {
 }
 
 // The same for data sets: three trials each decode a data set of their own (three data windows, no
-// pretraining); the attribute data_cache_hit.dataset = 0 tells the host the cache grew.
+// pretraining); the attribute data_cache_hit.dataset = 0 tells the host the cache grew. Without
+// --no-construct the run's check decodes the three before any trial, and keeps the limit as it goes
+// the same way; the trials then find them in the check's worker (hit 1).
 TEST(DataCache, ALimitIsKeptAsARunDecodesDataSetsNotOnlyAtItsEnd) {
     Scratch s;
     std::string file = std::string(ICLR_TEST_SOURCE_DIR) + "/tests/fixtures/cache/data_windows.toml";
-    std::string db = expect_the_limit_kept_trial_by_trial(s, file);
-    EXPECT_EQ(
-        Scratch::sql_in(db, "SELECT COUNT(*) FROM attributes WHERE key = 'data_cache_hit.dataset' AND value = '0'"),
-        "3");
+    const std::string decoded_by_trials =
+        "SELECT COUNT(*) FROM attributes WHERE key = 'data_cache_hit.dataset' AND value = '0'";
+    std::string db = expect_the_limit_kept_trial_by_trial(s, file, {"--no-construct"});
+    EXPECT_EQ(Scratch::sql_in(db, decoded_by_trials), "3");
+    ASSERT_EQ(s.run({"cache", "limit", "none", "--db", db}).code, 0);
+    std::string checked = expect_the_limit_kept_trial_by_trial(s, file, {}, "-checked");
+    EXPECT_EQ(Scratch::sql_in(checked, decoded_by_trials), "0");
 }

@@ -69,6 +69,33 @@ delay_ms = { grid = [0, 1] }
     EXPECT_EQ(s.count("SELECT MAX(attempts) FROM runs"), 2);
 }
 
+// max_failures: after that many failures no more trials start (a systematic error would fail them
+// all); the running ones finish and the rest stay pending, and the same command runs them later.
+TEST(Faults, MaxFailuresStopsStartingTrialsAndTheRestRunLater) {
+    Scratch s;
+    std::string file = s.write("m.toml", "[sweep]\nname = \"m\"\njobs = 1\nmax_failures = 1\n[method]\n"
+                                         "plugin = \"fault\"\nmode = \"throw\"\ndelay_ms = { range = [0, 6] }\n");
+    auto r = s.run({"run", file});
+    EXPECT_EQ(r.code, 1) << r.out;
+    EXPECT_TRUE(has(r.out, "0 done, 1 failed, 0 interrupted, 5 not started")) << r.out;
+    EXPECT_TRUE(has(r.out, "stopped starting trials after 1 failed (max_failures = 1); 5 not started: mend the "
+                           "cause and run the same command again"))
+        << r.out;
+    EXPECT_EQ(s.sql("SELECT GROUP_CONCAT(status || ':' || n) FROM (SELECT status, COUNT(*) AS n FROM runs "
+                    "GROUP BY status ORDER BY status)"),
+              "failed:1,pending:5");
+    // The flag overrides the sweep's key.
+    auto three = s.run({"run", file, "--max-failures", "3"});
+    EXPECT_TRUE(has(three.out, "6 trials, 0 already done, 6 to run")) << three.out;
+    EXPECT_TRUE(has(three.out, "0 done, 3 failed, 0 interrupted, 3 not started")) << three.out;
+    // 0: no limit. Every trial runs, each one row however often it was tried.
+    auto all = s.run({"run", file, "--max-failures", "0"});
+    EXPECT_TRUE(has(all.out, "0 done, 6 failed, 0 interrupted, 0 skipped")) << all.out;
+    EXPECT_FALSE(has(all.out, "stopped starting")) << all.out;
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs"), 6);
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs WHERE status = 'failed'"), 6);
+}
+
 TEST(Faults, HungTrialTimesOutAndOthersComplete) {
     Scratch s;
     std::string file = s.write("h.toml", R"(

@@ -35,7 +35,8 @@ EDGE = ['""', "''", "[]", "[[]]", "{}", "0", "-1", "1e309", "-1e309", "nan", "in
         '{ grid = [""] }', "{ grid = [1, 1] }", "{ range = [0, 0] }", "{ choice = [] }", "{ uniform = [1, 0] }",
         "{ loguniform = [0, 1] }", "{ linspace = [0, 1, 0] }", '{ zip = "a" }', "{ grid = [{}] }"]
 SET_KEYS = ["sweep.seeds", "sweep.jobs", "sweep.timeout", "sweep.samples", "sweep.name", "sweep.memory_mb",
-            "sweep.gpus", "sweep.trials_per_gpu", "sweep.on_nonfinite", "sweep.exclude", "sweep.slurm",
+            "sweep.gpus", "sweep.trials_per_gpu", "sweep.on_nonfinite", "sweep.max_failures", "sweep.exclude",
+            "sweep.slurm",
             "sweep.slurm.partition", "dataset.plugin", "pretrain.plugin", "model.plugin", "method.plugin",
             "method.lr", "method.epochs", "method.batch_size", "model.width", "model.depth", "dataset.tasks",
             "arm", "arm.zeroing", "arm.zeroing.method", "arm.zeroing.method.inner_lr", "arm.orca.method.lr",

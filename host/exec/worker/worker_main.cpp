@@ -60,6 +60,7 @@ class TrialSession : public Session {
         if (!model_) throw PluginError("this sweep has no [model]");
         auto shape = bench_ ? bench_->input_shape : std::vector<int64_t>{};
         return tagged("model '" + model_name_ + "'", [&] {
+            built_ = true;
             auto b = model_->build(shape, ctx_); // on the CPU: the same initial weights on every device
             if (ctx_.device() != "cpu") b->to(torch::Device(ctx_.device()));
             return b;
@@ -73,6 +74,7 @@ class TrialSession : public Session {
             tagged("metric '" + name + "'", [&] { m->on_event(e, learner, bench_ ? *bench_ : empty, ctx_); });
     }
     RunContext& ctx() override { return ctx_; }
+    bool built_a_backbone() const { return built_; }
     const Benchmark* pretrain_benchmark() override {
         if (!pretrain_)
             for (const auto& p : parts_)
@@ -99,7 +101,30 @@ class TrialSession : public Session {
     std::string model_name_;
     std::vector<std::pair<std::string, Metric*>> metrics_;
     WorkerContext& ctx_;
+    bool built_ = false;
 };
+
+std::string shape_text(c10::IntArrayRef s) {
+    std::string t = "[";
+    for (size_t k = 0; k < s.size(); ++k)
+        t += (k ? ", " : "") + std::to_string(s[k]);
+    return t + "]";
+}
+
+// A model is built for the benchmark's input_shape; a data set whose tasks hold examples of another
+// shape (glimpse_evidence's single glimpses before its sequences, for its own RNN method) fails in
+// the first layer with libtorch's words ("mat1 and mat2 shapes cannot be multiplied"). Said in the
+// sweep's terms, after the failure, for the first task that differs ("" when none does).
+std::string shape_mismatch(const Benchmark& b, const std::string& dataset, const std::string& model) {
+    for (const auto& task : b.tasks)
+        for (const Split* split : {&task.train, &task.test})
+            if (split->x.defined() && split->x.dim() >= 1 &&
+                split->x.sizes().slice(1) != c10::IntArrayRef(b.input_shape))
+                return " (dataset '" + dataset + "': task '" + task.name + "' holds examples of shape " +
+                       shape_text(split->x.sizes().slice(1)) + ", not the input_shape " + shape_text(b.input_shape) +
+                       " model '" + model + "' was built for)";
+    return "";
+}
 
 // Runs one trial; returns the first non-finite loss when the sweep recorded it and went on.
 std::optional<worker::Divergence> run_trial(PluginObjects& worker, const toml::table& t) {
@@ -136,17 +161,30 @@ std::optional<worker::Divergence> run_trial(PluginObjects& worker, const toml::t
     }
     torch::manual_seed(seed); // data loading must not shift the model's initial weights
     TrialSession session(worker, parts, bench, model.get(), model_name, metrics, ctx);
-    tagged("method '" + method_name + "'", [&] { method->run(session); });
+    try {
+        tagged("method '" + method_name + "'", [&] { method->run(session); });
+    } catch (const worker::TaggedError& e) {
+        if (!bench || !session.built_a_backbone()) throw;
+        std::string dataset;
+        for (const auto& p : parts)
+            if (p.role == "dataset") dataset = p.name;
+        throw worker::TaggedError(e.what() + shape_mismatch(*bench, dataset, model_name));
+    }
     return ctx.divergence();
 }
 
-// A CHECK payload: each part's plugin object created with its parameters and deleted, nothing
-// run. What a constructor refuses is then one error before a sweep starts (cli/constructor_check).
+// A CHECK payload: each part's plugin object created with its parameters and deleted (a data set
+// loaded instead when the payload says load_data), nothing run. What a constructor refuses is then one error before a
+// sweep starts (cli/constructor_check).
 void check_parts(PluginObjects& worker, const toml::table& t) {
     WorkerContext ctx(context_settings(t));
+    bool load_data = t["load_data"].value_or(false);
     for (const auto& p : parse_parts(t)) {
         torch::manual_seed(ctx.seed()); // as a trial's constructors see it
-        worker.construct_only(p, ctx);
+        if (load_data && worker::is_data_role(p.role))
+            worker.benchmark(p, ctx); // kept, as for a trial: the worker's next trials use it
+        else
+            worker.construct_only(p, ctx);
     }
 }
 
