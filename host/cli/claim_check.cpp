@@ -63,7 +63,8 @@ std::vector<Checked> run_queries(Store& store, const SweepSpec& spec) {
 // versions): a verdict counts only them, so runs of an older config of the sweep or of another
 // profile in the same database are not pooled in. Empty (no filtering) when the sweep cannot be
 // planned here (its plugins are not built), with a note saying so.
-std::optional<std::set<int64_t>> current_runs(Store& store, const std::string& sweep, const SweepVariant& variant) {
+std::optional<std::set<int64_t>> current_runs(Store& store, const std::string& sweep, const SweepVariant& variant,
+                                              size_t* trials) {
     auto cannot_plan = [](const std::exception& e) {
         std::fprintf(stderr,
                      "iclr: note: the sweep cannot be planned here (%s); every run in the database counts "
@@ -92,6 +93,7 @@ std::optional<std::set<int64_t>> current_runs(Store& store, const std::string& s
     } catch (const std::exception& e) {
         return cannot_plan(e);
     }
+    if (trials) *trials = keys.size();
     std::set<int64_t> ids;
     ResultSet rs = run_query(store, "SELECT id, key FROM runs", true);
     for (const auto& row : rs.rows)

@@ -26,8 +26,10 @@ int column(const ResultSet& rs, std::initializer_list<const char*> names);
 // file:line:column, and nothing has been recorded.
 std::vector<Checked> run_queries(Store& store, const SweepSpec& spec);
 // The ids of the runs that are trials of the sweep file as written (this profile, these plugin
-// versions); nullopt, with a note on stderr, when the sweep cannot be planned here.
-std::optional<std::set<int64_t>> current_runs(Store& store, const std::string& sweep, const SweepVariant& variant);
+// versions); nullopt, with a note on stderr, when the sweep cannot be planned here. `trials`, when
+// given, is set to the number of distinct trials the sweep plans.
+std::optional<std::set<int64_t>> current_runs(Store& store, const std::string& sweep, const SweepVariant& variant,
+                                              size_t* trials = nullptr);
 // Fills the TEMP table sweep_runs(id) the claims' and plots' queries may name: the current runs
 // (every run when `current` is nullopt).
 void share_sweep_runs(Store& store, const std::optional<std::set<int64_t>>& current);

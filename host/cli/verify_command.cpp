@@ -13,6 +13,7 @@
 #include "cli/git_state.hpp"
 #include "cli/table.hpp"
 #include "common/file_hash.hpp"
+#include "common/process.hpp"
 #include "common/results_layout.hpp"
 #include "common/values.hpp"
 #include "plugin/plugin_registry.hpp"
@@ -131,6 +132,29 @@ std::pair<claims::Verdict, std::string> verdict_of(Store& store, const ClaimSpec
     return {v, note};
 }
 
+// Verdicts over part of a sweep, or over none of it (another database, a sweep not yet run) read
+// like verdicts over all of it: how many of its trials are done here is said on stderr.
+void note_trials_done(Store& store, const VerifyOptions& o, size_t planned) {
+    ResultSet rs = run_query(store,
+                             "SELECT COUNT(*) FROM runs r JOIN sweep_runs s ON s.id = r.id WHERE r.status "
+                             "IN ('done', 'diverged')",
+                             true);
+    size_t done = rs.rows.empty() ? 0 : size_t(std::strtoull(rs.rows[0][0].c_str(), nullptr, 10));
+    if (done >= planned) return;
+    std::string run = "iclr run " + shell_word(o.sweep) + o.variant.flags() +
+                      (o.common.db.empty() ? "" : " --db " + shell_word(o.common.db));
+    if (done == 0)
+        std::fprintf(stderr,
+                     "iclr verify: note: none of the %zu trial(s) of %s as written is done in %s (`%s` runs "
+                     "them)\n",
+                     planned, o.sweep.c_str(), o.common.db_path().c_str(), run.c_str());
+    else
+        std::fprintf(stderr,
+                     "iclr verify: note: %zu of the %zu trial(s) of %s as written are done in %s; the "
+                     "verdicts use those (`%s` runs the rest)\n",
+                     done, planned, o.sweep.c_str(), o.common.db_path().c_str(), run.c_str());
+}
+
 } // namespace
 
 int cmd_verify(const VerifyOptions& o) {
@@ -153,7 +177,8 @@ int cmd_verify(const VerifyOptions& o) {
     recorded.sweep_sha256 = sha256_hex(spec.source_text);
     recorded.git_commit = git_state().commit;
     recorded.variant = o.variant.arguments();
-    auto current = current_runs(*store, o.sweep, o.variant);
+    size_t planned = 0;
+    auto current = current_runs(*store, o.sweep, o.variant, &planned);
     share_sweep_runs(*store, current);
     std::vector<Checked> checked = selected(run_queries(*store, spec), o.claim);
     std::vector<std::pair<const ClaimSpec*, claims::Verdict>> verdicts;
@@ -166,6 +191,7 @@ int cmd_verify(const VerifyOptions& o) {
     bool with_notes = f == Format::Json || f == Format::Csv;
     fmt::print("{}", render(verdict_table(verdicts, notes, with_notes), f));
     print_notes(verdicts, notes, f);
+    if (current) note_trials_done(*store, o, planned);
     if (o.rows) print_rows(checked, current, f);
     bool all_held = std::all_of(verdicts.begin(), verdicts.end(),
                                 [](const auto& p) { return p.second.outcome == claims::Outcome::Held; });

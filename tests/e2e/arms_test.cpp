@@ -404,14 +404,25 @@ TEST(Arms, SetOverridesKeysForPlanRunAndVerify) {
 
     auto as_written = s.run({"verify", file});
     EXPECT_TRUE(has(as_written.out, "no runs of the sweep as written")) << as_written.out;
+    // How much of the sweep the verdicts stand on is said: none of it, part of it, or (silent) all.
+    EXPECT_TRUE(has(as_written.out, "iclr verify: note: none of the 8 trial(s) of " + file + " as written is done in " +
+                                        s.db() + " (`iclr run " + file + "` runs them)"))
+        << as_written.out;
     auto verify = s.run(with_sets({"verify", file}));
     EXPECT_EQ(verify.code, 0) << verify.out;
     EXPECT_FALSE(has(verify.out, "no runs of the sweep as written")) << verify.out;
+    EXPECT_FALSE(has(verify.out, "trial(s) of")) << verify.out;
     EXPECT_TRUE(has(verify.out, "replay forgets less than finetune  less  1")) << verify.out;
     // Each verdict row names the flags it was computed under; the plain file's say none.
     EXPECT_EQ(s.sql("SELECT GROUP_CONCAT(DISTINCT variant) FROM verdicts WHERE variant <> ''"),
               "--set 'sweep.seeds=1' --set 'method.lr=0.1'");
     EXPECT_GT(s.count("SELECT COUNT(*) FROM verdicts WHERE variant = ''"), 0);
+    // Part of a sweep: the note says how much.
+    auto two_seeds = s.run({"verify", file, "--set", "sweep.seeds=2", "--set", "method.lr=0.1"});
+    EXPECT_TRUE(has(two_seeds.out, "iclr verify: note: 4 of the 8 trial(s) of " + file + " as written are done in " +
+                                       s.db() + "; the verdicts use those (`iclr run " + file +
+                                       " --set 'sweep.seeds=2' --set 'method.lr=0.1'` runs the rest)"))
+        << two_seeds.out;
 
     auto bad = s.run({"plan", file, "--set", "method.lrr=0.1"});
     EXPECT_EQ(bad.code, 2) << bad.out;
