@@ -18,6 +18,7 @@
 #include "common/values.hpp"
 #include "plugin/plugin_registry.hpp"
 #include "store/query.hpp"
+#include "store/run_lock.hpp"
 #include "store/verdicts.hpp"
 #include "sweep/sweep.hpp"
 #include "sweep/sweep_arms.hpp"
@@ -141,18 +142,20 @@ void note_trials_done(Store& store, const VerifyOptions& o, size_t planned) {
                              true);
     size_t done = rs.rows.empty() ? 0 : size_t(std::strtoull(rs.rows[0][0].c_str(), nullptr, 10));
     if (done >= planned) return;
-    std::string run = "iclr run " + shell_word(o.sweep) + o.variant.flags() +
-                      (o.common.db.empty() ? "" : " --db " + shell_word(o.common.db));
+    // What brings the rest: the command, or the run already writing to the database.
+    std::string how = "`iclr run " + shell_word(o.sweep) + o.variant.flags() +
+                      (o.common.db.empty() ? "" : " --db " + shell_word(o.common.db)) + "` runs ";
+    std::string holder = RunLock::holder(o.common.db_path());
+    std::string db = o.common.db_path();
     if (done == 0)
-        std::fprintf(stderr,
-                     "iclr verify: note: none of the %zu trial(s) of %s as written is done in %s (`%s` runs "
-                     "them)\n",
-                     planned, o.sweep.c_str(), o.common.db_path().c_str(), run.c_str());
+        fmt::print(stderr, "iclr verify: note: none of the {} trial(s) of {} as written is done in {} ({})\n", planned,
+                   o.sweep, db, holder.empty() ? how + "them" : "a run is writing to it now: " + holder);
     else
-        std::fprintf(stderr,
-                     "iclr verify: note: %zu of the %zu trial(s) of %s as written are done in %s; the "
-                     "verdicts use those (`%s` runs the rest)\n",
-                     done, planned, o.sweep.c_str(), o.common.db_path().c_str(), run.c_str());
+        fmt::print(stderr,
+                   "iclr verify: note: {} of the {} trial(s) of {} as written are done in {}; the verdicts use "
+                   "those ({})\n",
+                   done, planned, o.sweep, db,
+                   holder.empty() ? how + "the rest" : "a run is writing to it now: " + holder);
 }
 
 } // namespace

@@ -63,6 +63,22 @@ RunLock::RunLock(const std::string& db_path, const std::string& sweep_name) {
     std::ofstream(note_path_, std::ios::trunc) << "pid " << getpid() << ", sweep " << sweep_name << "\n";
 }
 
+std::string RunLock::holder(const std::string& db_path) {
+    int fd = open(db_path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) return "";
+    struct flock fl {};
+    fl.l_type = F_WRLCK;
+    fl.l_whence = SEEK_SET;
+    fl.l_start = kLockByte;
+    fl.l_len = 1;
+    bool held = fcntl(fd, F_OFD_GETLK, &fl) == 0 && fl.l_type != F_UNLCK;
+    close(fd);
+    if (!held) return "";
+    std::error_code ec;
+    auto real = std::filesystem::canonical(db_path, ec);
+    return read_note((ec ? std::filesystem::path(db_path) : real).string() + ".lock");
+}
+
 RunLock::~RunLock() {
     if (fd_ < 0) return;
     std::error_code ec;

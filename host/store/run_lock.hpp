@@ -13,6 +13,8 @@ class RunLock {
     // (a symlink, a hard link, another host on a shared file system).
     RunLock(const std::string& db_path, const std::string& sweep_name);
     ~RunLock();
+    // The run holding the database now ("pid 123, sweep x"), or "" when none does; takes nothing.
+    static std::string holder(const std::string& db_path);
     RunLock(const RunLock&) = delete;
     RunLock& operator=(const RunLock&) = delete;
 

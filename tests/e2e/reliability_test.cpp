@@ -347,3 +347,24 @@ TEST(Reliability, AReaderHoldingTheDatabaseOpenDoesNotKeepTheRunFromEnding) {
     EXPECT_EQ(Scratch::wait_code(pid), 0) << slurp(s.path("run.txt"));
     EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs WHERE status = 'done'"), 6);
 }
+
+// `iclr verify` while a sweep writes to the same database: it reads what is done so far, and says
+// how much that is and that a run is still writing (not to start the same run a second time).
+TEST(Reliability, VerifyDuringARunSaysHowMuchIsDoneAndWhoIsWriting) {
+    Scratch s;
+    std::string file = s.write("c.toml", "[sweep]\nname = \"c\"\njobs = 1\n[method]\nplugin = \"noop\"\n"
+                                         "sleep_ms = 400\ntag = { range = [0, 8] }\n[[claim]]\nname = \"x\"\n"
+                                         "kind = \"at_least\"\nthreshold = 0\nsql = \"SELECT r.id AS run_id, r.seed, "
+                                         "1.0 AS value FROM runs r WHERE r.status = 'done'\"\n");
+    pid_t pid = s.start({"run", file}, s.path("run.txt"));
+    ASSERT_TRUE(eventually([&] { return s.count("SELECT COUNT(*) FROM runs WHERE status = 'done'") >= 2; }, 60));
+    auto v = s.run({"verify", file});
+    EXPECT_EQ(v.code, 0) << v.out;
+    EXPECT_TRUE(has(v.out, "trial(s) of " + file + " as written are done in " + s.db() +
+                               "; the verdicts use those (a run is writing to it now: pid " + std::to_string(pid) +
+                               ", sweep c)"))
+        << v.out;
+    EXPECT_EQ(Scratch::wait_code(pid), 0);
+    auto after = s.run({"verify", file});
+    EXPECT_FALSE(has(after.out, "trial(s) of")) << after.out; // all 8 done: nothing to say
+}
