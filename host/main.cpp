@@ -127,9 +127,16 @@ struct Cli {
         sync->add_option("folder", folders, "run folders (default: every one under results/slurm/DB/)");
         add_common(sync);
 
-        status = app.add_subcommand("status", "Slurm array tasks of a sweep: queue state and trial counts");
-        status->footer("Example:\n  iclr status results/slurm/iclr.db/forgetting_vs_scale-3");
-        status->add_option("folder", folders, "run folders (default: every one under results/slurm/DB/)");
+        status = app.add_subcommand(
+            "status", "where a sweep stands: its trials by arm and status, or Slurm array tasks and their queue state");
+        status->footer("Examples:\n  iclr status sweeps/forgetting_vs_scale.toml   its trials as written in the "
+                       "database, by arm: done, failed, running, pending, not recorded\n"
+                       "  iclr status results/slurm/iclr.db/forgetting_vs_scale-3   a Slurm run's array tasks");
+        status->add_option("folder", folders,
+                           "a sweep file (.toml), or Slurm run folders (default: every one under results/slurm/DB/)");
+        status->add_option("--profile", variant.profile, "with a sweep file: apply [profile.NAME]");
+        status->add_option("--set", variant.sets, "with a sweep file: " + std::string(kSetHelp))
+            ->allow_extra_args(false);
         add_common(status);
 
         query = app.add_subcommand("query", "read-only SQL over the results");
@@ -250,7 +257,14 @@ struct Cli {
             return iclr::cmd_run(run);
         }
         if (*sync) return iclr::cmd_sync(folders, common);
-        if (*status) return iclr::cmd_status(folders, common);
+        if (*status) {
+            bool sweep_file = folders.size() == 1 && folders[0].ends_with(".toml");
+            if (sweep_file) return iclr::cmd_sweep_status(folders[0], variant, common);
+            if (!variant.profile.empty() || !variant.sets.empty())
+                throw iclr::UserError(
+                    "--profile and --set go with a sweep file: iclr status SWEEP.toml --profile NAME");
+            return iclr::cmd_status(folders, common);
+        }
         if (*query) return iclr::cmd_query(sql, format, sweep, variant, common);
         if (*show) return iclr::cmd_show(run_id, format, common);
         if (*diff) return iclr::cmd_diff(run_id, run_b, format, common);

@@ -336,3 +336,30 @@ TEST(Cli, SyncAndStatusRefuseAnEmptyOrForeignFolderName) {
         EXPECT_TRUE(has(foreign.out, "nowhere: not a Slurm run folder (no plan.toml)")) << cmd << ": " << foreign.out;
     }
 }
+
+// `iclr status SWEEP.toml`: the sweep's trials as written in the database, by arm and status,
+// before it ran ("not recorded"), after, and for another --set of it; the failures' query.
+TEST(Cli, StatusOfASweepFileCountsItsTrialsByArmAndStatus) {
+    Scratch s;
+    std::string file = s.write("st.toml", "[sweep]\nname = \"st\"\nseeds = 2\njobs = 1\n[method]\nplugin = \"fault\"\n"
+                                          "mode = \"ok\"\n[[arm]]\nname = \"good\"\n[[arm]]\nname = \"bad\"\n"
+                                          "method = { mode = \"throw\" }\n");
+    ASSERT_EQ(s.run({"run", s.write("other.toml", "[method]\nplugin = \"noop\"\n")}).code, 0); // a database exists
+    auto before = s.run({"status", file});
+    ASSERT_EQ(before.code, 0) << before.out;
+    EXPECT_TRUE(has(before.out, "sweep st (" + file + "): 4 trial(s) as written, in " + s.db() + "\n")) << before.out;
+    EXPECT_TRUE(has(before.out, "arm   trials  not recorded\n----  ------  ------------\ngood  2       2\n"
+                                "bad   2       2\nall   4       4"))
+        << before.out;
+    EXPECT_EQ(s.run({"run", file}).code, 1);
+    auto after = s.run({"status", file});
+    EXPECT_TRUE(has(after.out, "arm   trials  done  failed\n----  ------  ----  ------\ngood  2       2     0\n"
+                               "bad   2       0     2\nall   4       2     2"))
+        << after.out;
+    EXPECT_TRUE(has(after.out, "failures: iclr query --sweep " + file + " \"SELECT r.id")) << after.out;
+    auto more = s.run({"status", file, "--set", "sweep.seeds=3"});
+    EXPECT_TRUE(has(more.out, "good  3       2     0       1")) << more.out;
+    auto bad = s.run({"status", "--set", "sweep.seeds=3"});
+    EXPECT_EQ(bad.code, 2) << bad.out;
+    EXPECT_TRUE(has(bad.out, "--profile and --set go with a sweep file")) << bad.out;
+}
