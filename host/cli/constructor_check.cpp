@@ -244,15 +244,15 @@ ConstructorCheck check_constructors(const SweepArms& arms, const CheckSettings& 
     const SweepSpec& spec = arms.base();
     // A constructor that asks for its run folder gets a scratch one, never a real run's.
     auto scratch = std::filesystem::temp_directory_path() / fmt::format("iclr-check-{}", getpid());
-    std::deque<QueuedTrial> queue;
+    // Two passes on one worker: the constructors under the short timeout, then the data sets to
+    // load under a trial's.
+    std::deque<QueuedTrial> construct, load_queue;
     std::vector<bool> load(configs.list.size());
-    size_t loading = 0;
     for (size_t i = 0; i < configs.list.size(); ++i) {
-        queue.push_back({int64_t(i + 1), 0, 0, 0, 0});
         const std::string& role = configs.list[i].trial.parts.front().section->role;
-        bool data = settings.load_data && (role == "dataset" || role == "pretrain");
-        load[i] = data && loading < kMaxLoadedDataSets;
-        loading += load[i];
+        load[i] =
+            settings.load_data && (role == "dataset" || role == "pretrain") && load_queue.size() < kMaxLoadedDataSets;
+        (load[i] ? load_queue : construct).push_back({int64_t(i + 1), 0, 0, 0, 0});
     }
     Outcomes outcomes(configs.list.size(), settings.layout.cache_dir());
     auto describe = [&](const QueuedTrial& q) {
@@ -263,36 +263,38 @@ ConstructorCheck check_constructors(const SweepArms& arms, const CheckSettings& 
                                      settings.layout, scratch / std::to_string(q.run_id)),
                          c.trial.parts.front().section->label};
     };
-    SchedulerOptions so{1,
-                        1,
-                        loading              ? (spec.timeout_s > 0 ? spec.timeout_s : kLoadTimeout_s)
-                        : spec.timeout_s > 0 ? std::min(spec.timeout_s, kCheckTimeout_s)
-                                             : kCheckTimeout_s,
-                        spec.memory_mb,
-                        settings.layout,
-                        describe,
-                        "",
-                        settings.gpus};
+    double construct_timeout = spec.timeout_s > 0 ? std::min(spec.timeout_s, kCheckTimeout_s) : kCheckTimeout_s;
+    double load_timeout = spec.timeout_s > 0 ? spec.timeout_s : kLoadTimeout_s;
+    SchedulerOptions so{1, 1, construct_timeout, spec.memory_mb, settings.layout, describe, "", settings.gpus};
     so.construct_only = true;
-    so.keep_workers = keep != nullptr;
+    std::unique_ptr<Scheduler> pool;
     SchedulerResult r;
-    if (!queue.empty()) {
-        auto pool = std::make_unique<Scheduler>(so, outcomes);
-        r = pool->run(std::move(queue));
-        if (keep) *keep = std::move(pool);
+    for (auto* pass : {&construct, &load_queue}) {
+        if (pass->empty() || r.stop_signal) continue;
+        bool last = pass == &load_queue || load_queue.empty();
+        so.keep_workers = !last || keep != nullptr;
+        so.timeout_s = pass == &load_queue ? load_timeout : construct_timeout;
+        if (pool)
+            pool->reconfigure(so, outcomes);
+        else
+            pool = std::make_unique<Scheduler>(so, outcomes);
+        r = pool->run(std::move(*pass));
     }
+    if (keep) *keep = std::move(pool);
     std::error_code ec;
     std::filesystem::remove_all(scratch, ec);
-    if (r.stop_signal) return {configs.list.size(), loading, configs.capped, 0, r.stop_signal};
+    if (r.stop_signal) return {configs.list.size(), configs.capped, 0, r.stop_signal};
     std::vector<Refusal> refused;
     for (size_t i = 0; i < configs.list.size(); ++i)
         if (outcomes.ends[i] && outcomes.ends[i]->status != RunStatus::Done)
-            add_refusal(refused, configs.list[i], failure(configs.list[i], *outcomes.ends[i], so.timeout_s, load[i]));
+            add_refusal(
+                refused, configs.list[i],
+                failure(configs.list[i], *outcomes.ends[i], load[i] ? load_timeout : construct_timeout, load[i]));
     std::vector<Diagnostic> diags;
     for (const auto& r : refused)
         diags.push_back(r.diagnostic());
     if (!diags.empty()) throw SweepError(std::move(diags));
-    return {configs.list.size(), loading, configs.capped,
+    return {configs.list.size(), configs.capped,
             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), 0};
 }
 

@@ -15,7 +15,6 @@ namespace iclr {
 // What the check did, for `iclr plan` to say.
 struct ConstructorCheck {
     size_t configurations = 0; // distinct (section, plugin, parameters) constructed
-    size_t data_loaded = 0;    // of them, data set configurations also loaded (CheckSettings::load_data)
     bool capped = false;       // there were more than kMaxCheckedConfigurations: the rest are left to the trials
     double seconds = 0;
     int stop_signal = 0; // a stop signal (stop_signal.hpp) ended it before every configuration was built
