@@ -234,8 +234,9 @@ int cmd_run(const RunOptions& o) {
     auto store = open_store_for_run(db_path);
     if (o.launcher == "slurm") {
         pool.reset(); // the trials run on the cluster
-        if ((o.max_failures >= 0 ? o.max_failures : spec.max_failures) > 0)
-            fmt::print("note: max_failures is not applied on Slurm: each array task runs its trials on its own\n");
+        if ((o.max_failures >= 0 ? o.max_failures : spec.max_failures) > 0 && !o.wait)
+            fmt::print("note: max_failures needs --wait on Slurm (iclr follows the array jobs and cancels their "
+                       "pending tasks); without it the array tasks run on their own\n");
         int rc = run_on_slurm({o, arms, *store, layout, db_path, data_dir});
         if (o.wait && rc < 128) print_claims_step(spec, o); // followed to the end, not stopped
         keep_cache_limit(layout.cache_dir());

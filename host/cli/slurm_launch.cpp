@@ -68,6 +68,24 @@ std::vector<Submission> submit(const RunFolder& folder, const FrozenPlan& plan, 
     return subs;
 }
 
+// max_failures on Slurm: once that many of the folder's trials failed, the array tasks not started
+// yet are cancelled (the running ones finish); returns whether it did.
+bool cancel_if_over_budget(const SlurmLaunch& l, const RunFolder& folder, const slurm::SyncResult& r,
+                           Progress& progress) {
+    int64_t limit = l.options.max_failures >= 0 ? l.options.max_failures : l.arms.base().max_failures;
+    int64_t failed = 0;
+    for (const auto& [status, n] : r.status)
+        failed += is_failure(status) ? n : 0;
+    if (limit <= 0 || failed < limit) return false;
+    for (const auto& sub : folder.submissions())
+        slurm::cancel_pending(sub.job_id);
+    progress.clear_line();
+    fmt::print("{} trial(s) failed (max_failures = {}): the array tasks not started yet are cancelled, the running "
+               "ones finish\n",
+               failed, limit);
+    return true;
+}
+
 // --wait: syncs every 2 s and draws the local run's progress line from what the journals say, until
 // Slurm holds no task of the folder. An interrupted trial is only noted: its task may be requeued.
 int follow(const SlurmLaunch& l, const RunFolder& folder, const FrozenPlan& plan) {
@@ -77,6 +95,7 @@ int follow(const SlurmLaunch& l, const RunFolder& folder, const FrozenPlan& plan
         trials[t.run_id] = &t;
     Progress progress(int64_t(plan.trials.size()), isatty(STDOUT_FILENO), cost_by_run(plan.trials));
     std::set<int64_t> running, reported;
+    bool cancelled = false; // max_failures reached: the pending array tasks are gone
     auto start = std::chrono::steady_clock::now();
     for (;;) {
         auto active = active_tasks({folder});
@@ -95,6 +114,7 @@ int follow(const SlurmLaunch& l, const RunFolder& folder, const FrozenPlan& plan
             reported.insert(c.run);
             progress.finished(c.run, c.status, c.seconds, trials[c.run]->label, c.error);
         }
+        if (!cancelled) cancelled = cancel_if_over_budget(l, folder, r, progress);
         if (active && active->empty()) {
             progress.clear_line();
             for (const auto& p : r.problems)

@@ -87,4 +87,9 @@ void requeue(const std::string& job_task) {
     if (!ok(c)) throw UserError("scontrol requeue " + job_task + " failed: " + first_line(c.out));
 }
 
+void cancel_pending(const std::string& job_id) {
+    Captured c = run("scancel", {"--state=PENDING", job_id});
+    if (!ok(c)) throw UserError("scancel --state=PENDING " + job_id + " failed: " + first_line(c.out));
+}
+
 } // namespace iclr::slurm

@@ -25,5 +25,7 @@ std::string submit_array(const std::string& script, int64_t count, int64_t first
 std::optional<std::map<std::string, std::string>> queued_tasks(const std::vector<std::string>& job_ids);
 // `scontrol requeue <job>_<index>`: the task runs again later (Slurm delays requeued jobs).
 void requeue(const std::string& job_task);
+// `scancel --state=PENDING <job>`: the array's tasks not started yet go; the running ones finish.
+void cancel_pending(const std::string& job_id);
 
 } // namespace iclr::slurm

@@ -151,6 +151,28 @@ TEST(Slurm, ACancelledArrayTaskIsResumedWithNoTrialCountedTwice) {
     EXPECT_EQ(s.count("SELECT COUNT(*) FROM metrics"), 6 * 4);
 }
 
+// max_failures with --wait: once that many trials failed, the array tasks not started yet are
+// cancelled (the running one finishes) and the run says so; the same command submits the rest.
+TEST(Slurm, MaxFailuresCancelsTheArrayTasksNotStartedYet) {
+    REQUIRE_CLUSTER();
+    Scratch s;
+    // 20 array tasks, one at a time, each failing at once: more than follow's 2 s polls can miss.
+    std::string sweep = s.write("f.toml", "[sweep]\nname = \"f\"\nmax_failures = 1\n[sweep.slurm]\nmax_parallel = 1\n"
+                                          "[method]\nplugin = \"fault\"\nmode = \"throw\"\n"
+                                          "delay_ms = { range = [0, 20] }\n");
+    auto r = s.run({"run", sweep, "--launcher", "slurm", "--wait"});
+    EXPECT_EQ(r.code, 1) << r.out;
+    std::string folder = run_folder_in(r.out);
+    EXPECT_TRUE(has(r.out, "failed (max_failures = 1): the array tasks not started yet are cancelled, the running "
+                           "ones finish"))
+        << r.out;
+    EXPECT_TRUE(has(r.out, "not done: run the same command again to submit them")) << r.out;
+    int64_t failed = s.count("SELECT COUNT(*) FROM runs WHERE status = 'failed'");
+    EXPECT_GE(failed, 1) << story(s, folder);
+    EXPECT_LT(failed, 10) << story(s, folder);
+    EXPECT_TRUE(queue_empty_of(job_in(r.out))) << queue();
+}
+
 // scancel signals every process of the job, and the workers may get it before their task does:
 // the task must not take a worker's cancelled trial for a one-off and start the next one.
 TEST(Slurm, AWorkerSignalledBeforeItsTaskEndsTheTaskWithNoFurtherTrialStarted) {
