@@ -1,4 +1,6 @@
 // `iclr plan SWEEP`: parse, validate, count and construct each plugin configuration; trains nothing.
+#include <filesystem>
+
 #include <fmt/core.h>
 
 #include "cli/commands.hpp"
@@ -109,6 +111,15 @@ int cmd_plan(const std::string& file, const SweepVariant& variant, bool construc
     } else {
         fmt::print("constructors: not built (--no-construct)\n");
     }
+    // plan loads no data set (`iclr run` does, in its check): a missing data folder, the first thing a
+    // new machine lacks, is still worth a line here.
+    bool reads_data = false;
+    for (const auto& spec_k : arms.specs)
+        for (const auto& section : spec_k.sections)
+            reads_data = reads_data || section.role == "dataset" || section.role == "pretrain";
+    if (std::error_code ec; reads_data && !std::filesystem::is_directory(default_data_dir(), ec))
+        fmt::print("note: the data folder {} does not exist (`make data`, or set ICLR_DATA; `iclr run --data DIR`)\n",
+                   default_data_dir());
     fmt::print("jobs: {}  timeout: {}  valid: yes\n", spec.jobs ? std::to_string(spec.jobs) : "auto",
                spec.timeout_s > 0 ? std::to_string(int(spec.timeout_s)) + "s" : "none");
     return 0;

@@ -96,7 +96,13 @@ int cmd_sync(const std::vector<std::string>& named, const CommonOptions& c) {
 }
 
 int cmd_status(const std::vector<std::string>& named, const CommonOptions& c) {
-    auto folders = folders_of(named, c);
+    std::vector<RunFolder> folders;
+    try {
+        folders = folders_of(named, c);
+    } catch (const UserError& e) {
+        if (!named.empty()) throw;
+        throw UserError(std::string(e.what()) + "; for a sweep run here: iclr status SWEEP.toml");
+    }
     std::vector<std::string> jobs;
     for (const auto& f : folders)
         for (const auto& s : f.submissions())

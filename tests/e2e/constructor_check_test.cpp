@@ -156,6 +156,15 @@ TEST(ConstructorCheck, RunLoadsEachDataSetFirstSoMissingDataIsOneError) {
     auto plan = s.run({"plan", file});
     EXPECT_EQ(plan.code, 0) << plan.out;
     EXPECT_FALSE(std::filesystem::exists(s.path("results/cache/data"))) << "plan wrote the data cache";
+    EXPECT_FALSE(has(plan.out, "note: the data folder")) << plan.out;
+    // plan loads nothing, but a data folder that is not there at all is worth its line.
+    s.set_env("ICLR_DATA", s.path("nowhere"));
+    auto nowhere = s.run({"plan", file});
+    EXPECT_EQ(nowhere.code, 0) << nowhere.out;
+    EXPECT_TRUE(has(nowhere.out, "note: the data folder " + s.path("nowhere") +
+                                     " does not exist (`make data`, or set "
+                                     "ICLR_DATA; `iclr run --data DIR`)\njobs: "))
+        << nowhere.out;
     std::filesystem::create_directories(s.path("empty"));
     s.set_env("ICLR_DATA", s.path("empty"));
     auto run = s.run({"run", file});
