@@ -99,7 +99,7 @@ int follow(const SlurmLaunch& l, const RunFolder& folder, const FrozenPlan& plan
     auto start = std::chrono::steady_clock::now();
     for (;;) {
         auto active = active_tasks({folder});
-        slurm::SyncResult r = slurm::sync_folder(l.store, folder, active);
+        slurm::SyncResult r = slurm::sync_folder(l.store, folder, active, &plan);
         for (const auto& c : r.changes) {
             if (reported.count(c.run)) continue;
             if (running.insert(c.run).second) progress.started(c.run);

@@ -54,10 +54,12 @@ void check_build(const FrozenPlan& plan) {
                         iclr_build() + "): its runs would be recorded under the other build; submit the sweep again");
 }
 
-// Run ids a finished attempt in any journal of the folder holds: never run twice to completion.
-std::set<int64_t> finished_runs(const RunFolder& folder) {
+// Run ids a finished attempt of this array task holds (an earlier restart's journal): never run
+// twice to completion. Only its own journals: its trials are no other task's in this folder, and a
+// task reading every journal of a 100,000-task array would read 100,000 files.
+std::set<int64_t> finished_runs(const RunFolder& folder, const std::string& job_task) {
     std::set<int64_t> done;
-    for (const auto& [run, attempts] : slurm::read_journals(folder).runs)
+    for (const auto& [run, attempts] : slurm::read_journals(folder, job_task).runs)
         if (is_final(slurm::outcome(slurm::winner(attempts), std::nullopt).status)) done.insert(run);
     return done;
 }
@@ -68,15 +70,15 @@ struct TaskSlice {
     std::map<int64_t, std::string> keys;
     int64_t already = 0; // the slice's trials a journal holds finished
 };
-TaskSlice unfinished(const FrozenPlan& plan, const RunFolder& folder, size_t first, size_t end) {
-    std::set<int64_t> finished = finished_runs(folder);
+TaskSlice unfinished(const FrozenPlan& plan, const RunFolder& folder, const std::string& job_task) {
+    std::set<int64_t> finished = finished_runs(folder, job_task);
     TaskSlice s;
-    for (size_t k = first; k < end; ++k) {
+    for (size_t k = 0; k < plan.trials.size(); ++k) {
         s.keys[plan.trials[k].run_id] = plan.trials[k].key;
-        if (!finished.count(plan.trials[k].run_id)) // index: k, the trial's place in the plan
+        if (!finished.count(plan.trials[k].run_id)) // index: k, the trial's place in the task's trials
             s.queue.push_back({plan.trials[k].run_id, k, 0, plan.trials[k].cost});
     }
-    s.already = int64_t(end - first) - int64_t(s.queue.size());
+    s.already = int64_t(plan.trials.size()) - int64_t(s.queue.size());
     return s;
 }
 
@@ -109,13 +111,14 @@ int cmd_slurm_task(const std::string& folder_path, const std::string& first_task
         throw UserError("__slurm-task runs inside a Slurm array task (SLURM_ARRAY_TASK_ID is not set)");
     install_stop_handlers(); // before anything slow: a time-limit warning must not kill us unrecorded
     RunFolder folder(folder_path);
-    FrozenPlan plan = folder.read_plan();
     int64_t task = std::stoll(first_task) + std::stoll(index);
-    auto [first, end] = plan.slice(task);
+    FrozenTask mine = folder.read_task(task);
+    const FrozenPlan& plan = mine.plan;
+    auto [first, end] = std::pair(mine.first, mine.end);
     check_build(plan);
     check_plugins(plan);
-    TaskSlice slice = unfinished(plan, folder, first, end);
     std::string job_task = job + "_" + index;
+    TaskSlice slice = unfinished(plan, folder, job_task);
     int64_t restart = std::atoll(env("SLURM_RESTART_COUNT").c_str());
     fmt::print("iclr: array task {} (restart {}) on {}: plan task {}, trials {}..{}, {} finished already, {} to "
                "run\n",

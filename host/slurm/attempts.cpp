@@ -56,9 +56,9 @@ void read_one(const std::filesystem::path& file, FolderJournals& out) {
 
 } // namespace
 
-FolderJournals read_journals(const RunFolder& folder) {
+FolderJournals read_journals(const RunFolder& folder, const std::string& job_task) {
     FolderJournals out;
-    for (const auto& f : folder.journals())
+    for (const auto& f : folder.journals(job_task))
         read_one(f, out);
     return out;
 }

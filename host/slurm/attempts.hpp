@@ -27,9 +27,9 @@ struct FolderJournals {
     std::vector<std::string> problems;            // torn tails, records of unknown kind, ... (one line each)
 };
 
-// Reads every journal of the folder; a torn or garbled tail ends that file's reading (what came
-// before is kept) and is reported in `problems`.
-FolderJournals read_journals(const RunFolder& folder);
+// Reads every journal of the folder (with `job_task`, "12_3", only that array task's); a torn or
+// garbled tail ends that file's reading (what came before is kept) and is reported in `problems`.
+FolderJournals read_journals(const RunFolder& folder, const std::string& job_task = "");
 
 // What an attempt makes of its run: its end record; without one, 'running' while its array task is
 // in `active` (the tasks Slurm still holds), else 'interrupted'. active = nullopt (Slurm cannot be

@@ -1,6 +1,8 @@
 // Journal attempts -> runs, metrics, attributes and artifacts rows, one transaction per run.
 #include "slurm/ingest.hpp"
 
+#include <optional>
+
 #include "slurm/attempts.hpp"
 
 namespace iclr::slurm {
@@ -36,10 +38,12 @@ void apply(Store& store, const Attempt& a, const RunEnd& end, size_t attempts,
 
 } // namespace
 
-SyncResult sync_folder(Store& store, const RunFolder& folder, const std::optional<std::set<std::string>>& active) {
-    FrozenPlan plan = folder.read_plan();
+SyncResult sync_folder(Store& store, const RunFolder& folder, const std::optional<std::set<std::string>>& active,
+                       const FrozenPlan* plan) {
+    std::optional<FrozenPlan> read;
+    if (!plan) plan = &read.emplace(folder.read_plan());
     std::map<int64_t, const FrozenTrial*> planned;
-    for (const auto& t : plan.trials)
+    for (const auto& t : plan->trials)
         planned[t.run_id] = &t;
     FolderJournals j = read_journals(folder);
     SyncResult r;
@@ -79,7 +83,7 @@ SyncResult sync_folder(Store& store, const RunFolder& folder, const std::optiona
     }
     if (not_in_db)
         r.problems.push_back(std::to_string(not_in_db) + " run(s) of " + folder.root().filename().string() +
-                             " are not in " + store.path() + " (the plan was made for " + plan.db_path + "); skipped");
+                             " are not in " + store.path() + " (the plan was made for " + plan->db_path + "); skipped");
     return r;
 }
 

@@ -33,6 +33,8 @@ struct SyncResult {
 // attempt with that status (so a second sync is a no-op) or the run is already finished (done or
 // diverged: never replaced, never undone). An attempt without an end record is 'running' while its array task is in
 // `active`, else 'interrupted'; active = nullopt (Slurm cannot be asked) counts every such attempt as ended.
-SyncResult sync_folder(Store& store, const RunFolder& folder, const std::optional<std::set<std::string>>& active);
+// `plan`: the folder's plan when the caller holds it (--wait syncs every 2 s), else read here.
+SyncResult sync_folder(Store& store, const RunFolder& folder, const std::optional<std::set<std::string>>& active,
+                       const FrozenPlan* plan = nullptr);
 
 } // namespace iclr::slurm

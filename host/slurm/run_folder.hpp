@@ -1,6 +1,8 @@
 // A sweep handed to Slurm: its run folder on the shared file system, holding the frozen plan
 // (every trial's key and worker payload, every plugin file's hash), the batch script, the array
-// jobs submitted and the array tasks' journals.
+// jobs submitted and the array tasks' journals. The plan is plan.toml (settings, plugins) beside
+// trials.txt (a line a trial) and trials.idx (where each line starts), so that an array task reads
+// its own trials, not a plan of a hundred thousand (format 1, one TOML file, is still read).
 #pragma once
 
 #include <cstdint>
@@ -36,6 +38,13 @@ struct FrozenPlan {
     std::pair<size_t, size_t> slice(int64_t task) const;
 };
 
+// What one array task reads: the plan's settings (its `trials` only this task's, payloads included)
+// and where they lie in the plan.
+struct FrozenTask {
+    FrozenPlan plan;
+    size_t first = 0, end = 0; // the task's trials' places in the whole plan: [first, end)
+};
+
 // One sbatch submission: array job `job_id`, its array index i runs the plan's task first_task + i.
 struct Submission {
     std::string job_id;
@@ -47,6 +56,8 @@ class RunFolder {
     explicit RunFolder(std::filesystem::path root) : root_(std::move(root)) {}
     const std::filesystem::path& root() const { return root_; }
     std::filesystem::path plan_file() const { return root_ / "plan.toml"; }
+    std::filesystem::path trials_file() const { return root_ / "trials.txt"; }
+    std::filesystem::path index_file() const { return root_ / "trials.idx"; }
     std::filesystem::path script_file() const { return root_ / "job.sh"; }
     std::filesystem::path journals_dir() const { return root_ / "journals"; }
     std::filesystem::path logs_dir() const { return root_ / "logs"; }
@@ -54,14 +65,20 @@ class RunFolder {
     // to the same journal.
     std::filesystem::path journal_file(const std::string& job_task, int64_t restart) const;
 
-    // Writes plan.toml atomically (temp file + rename) and makes the journals and logs folders.
+    // Writes the trials, then plan.toml atomically (temp file + rename: a folder with a plan.toml
+    // has its trials), and makes the journals and logs folders.
     void write_plan(const FrozenPlan& plan) const;
-    // Throws UserError naming the file when it is missing or not a plan this iclr wrote.
+    // Every trial without its payload (what sync, status and --wait need). Throws UserError naming
+    // the file when it is missing or not a plan this iclr wrote.
     FrozenPlan read_plan() const;
+    // The settings and array task `task`'s trials with their payloads, read from their place in
+    // trials.txt: what an array task needs, whatever the size of the plan.
+    FrozenTask read_task(int64_t task) const;
     void add_submission(const Submission& s) const; // appends a line to jobs.txt
     std::vector<Submission> submissions() const;
-    // The journal files, oldest attempt first (by array job, task, restart).
-    std::vector<std::filesystem::path> journals() const;
+    // The journal files, oldest attempt first (by array job, task, restart); with `job_task`
+    // ("12_3") only that array task's.
+    std::vector<std::filesystem::path> journals(const std::string& job_task = "") const;
 
   private:
     std::filesystem::path root_;

@@ -173,6 +173,30 @@ TEST(Slurm, MaxFailuresCancelsTheArrayTasksNotStartedYet) {
     EXPECT_TRUE(queue_empty_of(job_in(r.out))) << queue();
 }
 
+// A restarted array task (a requeue) reads its own share of the plan and its own earlier journals:
+// the trials it finished are not run again, and nothing is counted twice by the next sync.
+TEST(Slurm, ARestartedArrayTaskSkipsWhatItsEarlierAttemptFinished) {
+    REQUIRE_CLUSTER();
+    Scratch s;
+    auto r = s.run({"run", sweep_of(s, 10, 6), "--launcher", "slurm", "--wait"}); // 2 tasks of 3 trials
+    ASSERT_EQ(r.code, 0) << r.out;
+    std::string folder = run_folder_in(r.out), job = job_in(r.out);
+    s.set_env("SLURM_ARRAY_JOB_ID", job);
+    s.set_env("SLURM_RESTART_COUNT", "1");
+    for (const std::string index : {"0", "1"}) {
+        s.set_env("SLURM_ARRAY_TASK_ID", index);
+        auto again = s.run({"__slurm-task", folder, "0"});
+        EXPECT_EQ(again.code, 0) << again.out;
+        std::string range = index == "0" ? "trials 0..3" : "trials 3..6";
+        EXPECT_TRUE(has(again.out, "plan task " + index + ", " + range + ", 3 finished already, 0 to run"))
+            << again.out;
+    }
+    auto sync = s.run({"sync"});
+    EXPECT_EQ(sync.code, 0) << sync.out;
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs WHERE status = 'done' AND attempts = 1"), 6) << story(s, folder);
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM metrics"), 6 * 4);
+}
+
 // scancel signals every process of the job, and the workers may get it before their task does:
 // the task must not take a worker's cancelled trial for a one-off and start the next one.
 TEST(Slurm, AWorkerSignalledBeforeItsTaskEndsTheTaskWithNoFurtherTrialStarted) {

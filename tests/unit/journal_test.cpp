@@ -288,16 +288,30 @@ TEST(RunFolder, ThePlanRoundTripsAndSlicesCoverEveryTrialOnce) {
     p.trials_per_task = 3;
     p.timeout_s = 1.5;
     p.plugins = {{"/p/a b.so", "00ff"}};
-    for (int k = 0; k < 7; ++k)
-        p.trials.push_back({10 + k, "key" + std::to_string(k), "label \"" + std::to_string(k) + "\"",
-                            "run_id = 1\nname = \"x\\ty\"\n[[part]]\n", std::log(3.0f + float(k))});
+    for (int k = 0; k < 7; ++k) // labels and payloads with what a line of trials.txt must escape
+        p.trials.push_back({10 + k, "key" + std::to_string(k), "label \"" + std::to_string(k) + "\"\t\\n\r",
+                            "run_id = " + std::to_string(k) + "\nname = \"x\\ty\"\t\\\n[[part]]\n",
+                            std::log(3.0f + float(k))});
     f.write_plan(p);
     FrozenPlan q = f.read_plan();
     EXPECT_EQ(q.task_count(), 3);
     ASSERT_EQ(q.trials.size(), 7u);
-    EXPECT_EQ(q.trials[6].payload, p.trials[6].payload);
-    EXPECT_EQ(q.trials[2].label, "label \"2\"");
-    EXPECT_EQ(q.trials[4].cost, std::log(7.0f)); // exact: a float survives the double written
+    EXPECT_EQ(q.trials[6].payload, "") << "the whole plan is read without payloads";
+    EXPECT_EQ(q.trials[2].label, "label \"2\"\t\\n\r");
+    // An array task reads its own trials, payloads included, from their place in trials.txt.
+    for (int64_t task = 0; task < 3; ++task) {
+        FrozenTask mine = f.read_task(task);
+        EXPECT_EQ(std::make_pair(mine.first, mine.end), q.slice(task));
+        ASSERT_EQ(mine.plan.trials.size(), mine.end - mine.first);
+        for (size_t k = 0; k < mine.plan.trials.size(); ++k) {
+            EXPECT_EQ(mine.plan.trials[k].payload, p.trials[mine.first + k].payload);
+            EXPECT_EQ(mine.plan.trials[k].run_id, p.trials[mine.first + k].run_id);
+            EXPECT_EQ(mine.plan.trials[k].cost, p.trials[mine.first + k].cost);
+        }
+        EXPECT_DOUBLE_EQ(mine.plan.timeout_s, 1.5);
+    }
+    EXPECT_TRUE(f.read_task(3).plan.trials.empty()); // past the end: nothing to run
+    EXPECT_EQ(q.trials[4].cost, std::log(7.0f));     // exact: a float survives the double written
     EXPECT_EQ(q.plugins[0].file, "/p/a b.so");
     EXPECT_DOUBLE_EQ(q.timeout_s, 1.5);
     std::vector<int> seen(7, 0);
@@ -316,21 +330,46 @@ TEST(RunFolder, ThePlanRoundTripsAndSlicesCoverEveryTrialOnce) {
     EXPECT_EQ(subs[1].first_task, 2);
 }
 
-TEST(RunFolder, APlanWrittenBeforeCostsWereKeptReadsCostZero) {
+// Run folders submitted before 2026-12-05 hold every trial in plan.toml (format 1), some from before
+// costs were kept: sync, status and a requeued array task still read them.
+TEST(RunFolder, AFormatOnePlanIsStillReadWithOrWithoutCosts) {
     test::TempDir dir;
     RunFolder f(dir.path() / "s-1");
+    std::filesystem::create_directories(f.root());
+    test::write_file(
+        f.plan_file().string(),
+        "format = 1\nsweep = \"s\"\nsweep_id = 1\ndb = \"/x/r.db\"\ncreated_at = \"2026-12-01T00:00:00Z\"\n"
+        "trials_per_task = 1\njobs_per_task = 1\nthreads = 1\ntimeout_s = 0.0\nmemory_mb = 0\n\n"
+        "[[trial]]\nrun_id = 5\nkey = \"k5\"\nlabel = \"a\"\npayload = \"p5\"\n\n"
+        "[[trial]]\nrun_id = 6\nkey = \"k6\"\nlabel = \"b\"\ncost = 2.5\npayload = \"p6\"\n");
+    FrozenPlan q = f.read_plan();
+    ASSERT_EQ(q.trials.size(), 2u);
+    EXPECT_EQ(q.trials[0].cost, 0.0f); // every trial one cost: the ETA is the plain one
+    EXPECT_EQ(q.trials[1].cost, 2.5f);
+    FrozenTask second = f.read_task(1);
+    ASSERT_EQ(second.plan.trials.size(), 1u);
+    EXPECT_EQ(second.plan.trials[0].payload, "p6");
+    EXPECT_EQ(second.first, 1u);
+}
+
+// A trials.txt cut short (a copy interrupted) is an error naming it, not a task running half a trial.
+TEST(RunFolder, ACutShortTrialsFileIsRefusedByTheTaskThatNeedsIt) {
+    test::TempDir dir;
+    RunFolder f(dir.path() / "s-2");
     FrozenPlan p;
     p.sweep_name = "s";
-    p.trials.push_back({5, "key", "label", "payload", 2.5f});
+    for (int k = 0; k < 3; ++k)
+        p.trials.push_back({k + 1, "key", "label", "payload " + std::to_string(k), 1.0f});
     f.write_plan(p);
-    std::string text = test::read_file(f.plan_file().string());
-    size_t at = text.find("cost = 2.5\n");
-    ASSERT_NE(at, std::string::npos) << text;
-    test::write_file(f.plan_file().string(), text.erase(at, std::string("cost = 2.5\n").size()));
-    FrozenPlan q = f.read_plan();
-    ASSERT_EQ(q.trials.size(), 1u);
-    EXPECT_EQ(q.trials[0].cost, 0.0f); // every trial one cost: the ETA is the plain one
-    EXPECT_EQ(q.trials[0].payload, "payload");
+    std::filesystem::resize_file(f.trials_file(), std::filesystem::file_size(f.trials_file()) - 10);
+    EXPECT_EQ(f.read_task(0).plan.trials[0].payload, "payload 0");
+    try {
+        f.read_task(2);
+        ADD_FAILURE() << "read a cut-short trial";
+    } catch (const UserError& e) {
+        EXPECT_NE(std::string(e.what()).find("trials.txt: shorter than the plan says"), std::string::npos) << e.what();
+    }
+    EXPECT_THROW(f.read_plan(), UserError);
 }
 
 TEST(RunFolder, TheBatchScriptAsksForTheWarningSignalAndExecsIclr) {
