@@ -11,8 +11,10 @@
 #include "cli/table.hpp"
 #include "common/errors.hpp"
 #include "common/process.hpp"
+#include "common/results_layout.hpp"
 #include "common/run_status.hpp"
 #include "plugin/plugin_registry.hpp"
+#include "slurm/run_folder.hpp"
 #include "store/query.hpp"
 #include "store/run_lock.hpp"
 #include "store/store.hpp"
@@ -93,6 +95,11 @@ int cmd_sweep_status(const std::string& sweep, const SweepVariant& variant, cons
     if (order.size() > 1) row("all", total);
     t.finish();
     if (std::string h = RunLock::holder(c.db_path()); !h.empty()) fmt::print("a run is writing to it now: {}\n", h);
+    // Trials handed to Slurm are 'pending' here until `iclr sync` ingests what their tasks finished.
+    if (auto folders = run_folders_of(ResultsLayout(c.db_path()).slurm_dir(), arms.base().name); !folders.empty())
+        fmt::print("on Slurm: {} run folder(s), the last {} (`iclr sync` ingests what their array tasks finished; "
+                   "`iclr status FOLDER` shows the tasks)\n",
+                   folders.size(), shell_word(folders.back().root().string()));
     if (total["failed"] + total["timeout"] > 0)
         fmt::print("failures: iclr query --sweep {}{}{} \"SELECT r.id, r.status, r.error FROM runs r JOIN sweep_runs s "
                    "ON s.id = r.id WHERE r.status IN ('failed', 'timeout')\"\n",

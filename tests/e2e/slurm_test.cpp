@@ -171,6 +171,11 @@ TEST(Slurm, MaxFailuresCancelsTheArrayTasksNotStartedYet) {
     EXPECT_GE(failed, 1) << story(s, folder);
     EXPECT_LT(failed, 10) << story(s, folder);
     EXPECT_TRUE(queue_empty_of(job_in(r.out))) << queue();
+    // The sweep's status names its run folder: its pending trials are Slurm's business.
+    auto status = s.run({"status", sweep});
+    EXPECT_TRUE(has(status.out, "on Slurm: 1 run folder(s), the last " + folder + " (`iclr sync` ingests"))
+        << status.out;
+    EXPECT_TRUE(has(status.out, "failed")) << status.out;
 }
 
 // A restarted array task (a requeue) reads its own share of the plan and its own earlier journals:
