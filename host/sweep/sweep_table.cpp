@@ -81,13 +81,19 @@ void timeout(ParseContext& ctx, const toml::node& v, SweepSpec& spec, SweepExtra
         spec.timeout_s = secs;
 }
 
-void memory_mb(ParseContext& ctx, const toml::node& v, SweepSpec& spec, SweepExtras&) {
-    if (auto n = get_int(ctx, v, "sweep.memory_mb")) {
+// An integer key that is 0 or more (0: none / no limit, as `what` says).
+void non_negative(ParseContext& ctx, const toml::node& v, const std::string& key, int64_t& into,
+                  const std::string& what) {
+    if (auto n = get_int(ctx, v, "sweep." + key)) {
         if (*n < 0)
-            ctx.err(v, "memory_mb must be >= 0");
+            ctx.err(v, key + " must be >= 0" + what);
         else
-            spec.memory_mb = *n;
+            into = *n;
     }
+}
+
+void memory_mb(ParseContext& ctx, const toml::node& v, SweepSpec& spec, SweepExtras&) {
+    non_negative(ctx, v, "memory_mb", spec.memory_mb, "");
 }
 
 void samples(ParseContext& ctx, const toml::node& v, SweepSpec& spec, SweepExtras&) {
@@ -138,12 +144,7 @@ void trials_per_gpu(ParseContext& ctx, const toml::node& v, SweepSpec& spec, Swe
 }
 
 void max_failures(ParseContext& ctx, const toml::node& v, SweepSpec& spec, SweepExtras&) {
-    if (auto n = get_int(ctx, v, "sweep.max_failures")) {
-        if (*n < 0)
-            ctx.err(v, "max_failures must be >= 0 (0: no limit)");
-        else
-            spec.max_failures = *n;
-    }
+    non_negative(ctx, v, "max_failures", spec.max_failures, " (0: no limit)");
 }
 
 void exclude(ParseContext& ctx, const toml::node& v, SweepSpec&, SweepExtras& extras) {
