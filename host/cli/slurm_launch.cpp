@@ -95,11 +95,12 @@ int follow(const SlurmLaunch& l, const RunFolder& folder, const FrozenPlan& plan
         trials[t.run_id] = &t;
     Progress progress(int64_t(plan.trials.size()), isatty(STDOUT_FILENO), cost_by_run(plan.trials));
     std::set<int64_t> running, reported;
-    bool cancelled = false; // max_failures reached: the pending array tasks are gone
+    bool cancelled = false;  // max_failures reached: the pending array tasks are gone
+    slurm::FollowState seen; // what the earlier passes read: only changed tasks are read again
     auto start = std::chrono::steady_clock::now();
     for (;;) {
         auto active = active_tasks({folder});
-        slurm::SyncResult r = slurm::sync_folder(l.store, folder, active, &plan);
+        slurm::SyncResult r = slurm::sync_folder(l.store, folder, active, &plan, &seen);
         for (const auto& c : r.changes) {
             if (reported.count(c.run)) continue;
             if (running.insert(c.run).second) progress.started(c.run);

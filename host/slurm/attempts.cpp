@@ -57,8 +57,12 @@ void read_one(const std::filesystem::path& file, FolderJournals& out) {
 } // namespace
 
 FolderJournals read_journals(const RunFolder& folder, const std::string& job_task) {
+    return read_journal_files(folder.journals(job_task));
+}
+
+FolderJournals read_journal_files(const std::vector<std::filesystem::path>& files) {
     FolderJournals out;
-    for (const auto& f : folder.journals(job_task))
+    for (const auto& f : files)
         read_one(f, out);
     return out;
 }

@@ -30,6 +30,8 @@ struct FolderJournals {
 // Reads every journal of the folder (with `job_task`, "12_3", only that array task's); a torn or
 // garbled tail ends that file's reading (what came before is kept) and is reported in `problems`.
 FolderJournals read_journals(const RunFolder& folder, const std::string& job_task = "");
+// The same for these journal files, in this order.
+FolderJournals read_journal_files(const std::vector<std::filesystem::path>& files);
 
 // What an attempt makes of its run: its end record; without one, 'running' while its array task is
 // in `active` (the tasks Slurm still holds), else 'interrupted'. active = nullopt (Slurm cannot be

@@ -34,7 +34,17 @@ struct SyncResult {
 // diverged: never replaced, never undone). An attempt without an end record is 'running' while its array task is in
 // `active`, else 'interrupted'; active = nullopt (Slurm cannot be asked) counts every such attempt as ended.
 // `plan`: the folder's plan when the caller holds it (--wait syncs every 2 s), else read here.
+// `follow`: what the caller's earlier passes over this folder saw; given, only the array tasks
+// whose journals or queue state changed since are read, and `status` still counts every run seen.
+struct FollowState {
+    struct Task {
+        std::string signature;             // its journals' names, sizes and times, and queue state
+        std::vector<std::string> problems; // what reading them found
+    };
+    std::map<std::string, Task> tasks;   // by array task, "12_3"
+    std::map<int64_t, RunStatus> status; // every run's status as last synced
+};
 SyncResult sync_folder(Store& store, const RunFolder& folder, const std::optional<std::set<std::string>>& active,
-                       const FrozenPlan* plan = nullptr);
+                       const FrozenPlan* plan = nullptr, FollowState* follow = nullptr);
 
 } // namespace iclr::slurm

@@ -201,6 +201,43 @@ TEST(Sync, ARequeuedTrialCountsOnceAndASecondSyncChangesNothing) {
     EXPECT_EQ(c.count("SELECT COUNT(*) FROM metrics"), 4);
 }
 
+// --wait's passes: only the array tasks whose journals or queue state changed are read again, and
+// the counts still cover every run; a running trial's new rows arrive, a task leaving the queue with
+// a trial unfinished turns it interrupted.
+TEST(Sync, FollowingReadsOnlyTheTasksThatChanged) {
+    Cluster c;
+    auto a = c.journal("7_0", 0);
+    c.start(a, 0);
+    c.end(a, 0, RunStatus::Done);
+    a.sync();
+    auto b = c.journal("7_1", 0);
+    c.start(b, 1);
+    c.metric(b, 1, 0, 0.5);
+    b.sync();
+    slurm::FollowState seen;
+    std::set<std::string> queued{"7_1"};
+    auto first = slurm::sync_folder(*c.store, c.folder, queued, nullptr, &seen);
+    EXPECT_EQ(first.ingested, 2);
+    EXPECT_EQ(first.status[RunStatus::Done], 1);
+    EXPECT_EQ(first.status[RunStatus::Running], 1);
+    auto idle = slurm::sync_folder(*c.store, c.folder, queued, nullptr, &seen);
+    EXPECT_EQ(idle.ingested + idle.unchanged + idle.kept, 0) << "nothing changed, nothing read";
+    EXPECT_EQ(idle.status[RunStatus::Done], 1);
+    EXPECT_EQ(idle.status[RunStatus::Running], 1);
+    c.metric(b, 1, 1, 0.75); // the running trial logs on
+    b.sync();
+    auto more = slurm::sync_folder(*c.store, c.folder, queued, nullptr, &seen);
+    EXPECT_EQ(more.ingested, 1); // task 7_1 only
+    ASSERT_EQ(more.changes.size(), 1u);
+    EXPECT_EQ(more.changes[0].run, c.runs[1]);
+    EXPECT_EQ(c.count("SELECT COUNT(*) FROM metrics WHERE run_id = " + std::to_string(c.runs[1])), 2);
+    auto gone = slurm::sync_folder(*c.store, c.folder, std::set<std::string>{}, nullptr, &seen);
+    EXPECT_EQ(gone.ingested, 1);
+    EXPECT_EQ(c.status(1), "interrupted");
+    EXPECT_EQ(gone.status[RunStatus::Done], 1);
+    EXPECT_EQ(gone.status[RunStatus::Interrupted], 1);
+}
+
 TEST(Sync, ATornJournalIsIngestedUpToItsLastGoodRecord) {
     Cluster c;
     {
