@@ -61,6 +61,62 @@ std::vector<std::string> task_row(const std::string& job_task, const std::option
             std::to_string(trials - started)};
 }
 
+// Above this many array tasks, `iclr status FOLDER` lists only those not ended with every trial
+// finished (a 100,000-task array is not 100,000 rows), and counts the rest by state.
+constexpr size_t kListedTasks = 40;
+
+// One run folder's array tasks: Slurm's state and what their journals hold.
+void print_folder_status(const RunFolder& f, const std::optional<std::map<std::string, std::string>>& states,
+                         const std::optional<std::set<std::string>>& active) {
+    FrozenPlan plan = f.read_plan();
+    auto journals = slurm::read_journals(f);
+    std::map<int64_t, RunStatus> run_status; // from each run's winning attempt, as sync would write it
+    for (const auto& [run, attempts] : journals.runs)
+        run_status[run] = slurm::outcome(slurm::winner(attempts), active).status;
+    fmt::print("{} (sweep {}, {} trials, submitted {}):\n", f.root().string(), plan.sweep_name, plan.trials.size(),
+               plan.created_at);
+    std::vector<std::vector<std::string>> rows;
+    std::map<RunStatus, int64_t> total;
+    std::map<std::string, int64_t> by_state;
+    for (const auto& sub : f.submissions())
+        for (int64_t i = 0; i < sub.count; ++i) {
+            auto [first, end] = plan.slice(sub.first_task + i);
+            std::map<RunStatus, int64_t> by;
+            for (size_t k = first; k < end; ++k)
+                if (auto it = run_status.find(plan.trials[k].run_id); it != run_status.end()) ++by[it->second];
+            for (const auto& [s, n] : by)
+                total[s] += n;
+            rows.push_back(task_row(sub.job_id + "_" + std::to_string(i), active,
+                                    states.value_or(std::map<std::string, std::string>{}), int64_t(end - first), by));
+            ++by_state[rows.back()[1]];
+        }
+    bool all = rows.size() <= kListedTasks;
+    RowWriter t(
+        Format::Table, [](std::string_view s) { fmt::print("{}", s); }, isatty(STDOUT_FILENO));
+    t.columns({"array task", "slurm", "trials", "finished", "journal", "not started"});
+    size_t listed = 0;
+    for (auto& row : rows) {
+        if (!all && (row[1] == "ended" || listed == kListedTasks)) continue;
+        ++listed;
+        std::vector<Cell> cells;
+        for (auto& text : row)
+            cells.push_back(Cell{std::move(text)});
+        t.row(cells);
+    }
+    t.finish();
+    if (!all) {
+        std::string counts;
+        for (const auto& [state, n] : by_state)
+            counts += (counts.empty() ? "" : ", ") + std::to_string(n) + " " + state;
+        fmt::print("array tasks: {} ({} listed: the first not ended with every trial finished)\n", counts, listed);
+    }
+    fmt::print("trials: {}\n", status_counts(total));
+    if (by_state.count("ended early"))
+        fmt::print("a task that ended early says why at the end of its log: {}/JOB_TASK.out\n", f.logs_dir().string());
+    for (const auto& p : journals.problems)
+        fmt::print("warning: {}\n", p);
+}
+
 // The database to sync into: --db when given; else the one the named folders' plans were made for,
 // so that `iclr sync FOLDER`, as `iclr run --launcher slurm --db X` prints it, ingests into X from
 // any directory; else the default.
@@ -114,43 +170,8 @@ int cmd_status(const std::vector<std::string>& named, const CommonOptions& c) {
         for (const auto& [t, s] : *states)
             active->insert(t);
     }
-    for (const auto& f : folders) {
-        FrozenPlan plan = f.read_plan();
-        auto journals = slurm::read_journals(f);
-        std::map<int64_t, RunStatus> run_status; // from each run's winning attempt, as sync would write it
-        for (const auto& [run, attempts] : journals.runs)
-            run_status[run] = slurm::outcome(slurm::winner(attempts), active).status;
-        fmt::print("{} (sweep {}, {} trials, submitted {}):\n", f.root().string(), plan.sweep_name, plan.trials.size(),
-                   plan.created_at);
-        RowWriter t(
-            Format::Table, [](std::string_view s) { fmt::print("{}", s); }, isatty(STDOUT_FILENO));
-        t.columns({"array task", "slurm", "trials", "finished", "journal", "not started"});
-        std::map<RunStatus, int64_t> total;
-        bool ended_early = false;
-        for (const auto& sub : f.submissions())
-            for (int64_t i = 0; i < sub.count; ++i) {
-                auto [first, end] = plan.slice(sub.first_task + i);
-                std::map<RunStatus, int64_t> by;
-                for (size_t k = first; k < end; ++k)
-                    if (auto it = run_status.find(plan.trials[k].run_id); it != run_status.end()) ++by[it->second];
-                for (const auto& [s, n] : by)
-                    total[s] += n;
-                std::vector<Cell> row;
-                for (auto& text :
-                     task_row(sub.job_id + "_" + std::to_string(i), active,
-                              states.value_or(std::map<std::string, std::string>{}), int64_t(end - first), by))
-                    row.push_back(Cell{std::move(text)});
-                ended_early = ended_early || row[1].text == "ended early";
-                t.row(row);
-            }
-        t.finish();
-        fmt::print("trials: {}\n", status_counts(total));
-        if (ended_early)
-            fmt::print("a task that ended early says why at the end of its log: {}/JOB_TASK.out\n",
-                       f.logs_dir().string());
-        for (const auto& p : journals.problems)
-            fmt::print("warning: {}\n", p);
-    }
+    for (const auto& f : folders)
+        print_folder_status(f, states, active);
     return 0;
 }
 

@@ -202,6 +202,27 @@ TEST(Slurm, ARestartedArrayTaskSkipsWhatItsEarlierAttemptFinished) {
     EXPECT_EQ(s.count("SELECT COUNT(*) FROM metrics"), 6 * 4);
 }
 
+// A big array is not a row per task: above 40 tasks, `iclr status FOLDER` lists those not ended
+// with every trial finished (at most 40) and counts the tasks by state.
+TEST(Slurm, StatusOfABigArrayListsAtMostFortyTasksAndCountsThemByState) {
+    REQUIRE_CLUSTER();
+    Scratch s;
+    std::string sweep = s.write("big.toml", "[sweep]\nname = \"big\"\n[sweep.slurm]\nmax_parallel = 1\n[method]\n"
+                                            "plugin = \"noop\"\nsleep_ms = 2000\ntag = { range = [0, 45] }\n");
+    auto sub = s.run({"run", sweep, "--launcher", "slurm"});
+    ASSERT_EQ(sub.code, 0) << sub.out;
+    std::string folder = run_folder_in(sub.out), job = job_in(sub.out);
+    auto status = s.run({"status", folder});
+    Scratch tmp;
+    tmp.run_binary("/usr/bin/scancel", {job});
+    EXPECT_EQ(status.code, 0) << status.out;
+    EXPECT_TRUE(has(status.out, "(40 rows)")) << status.out;
+    EXPECT_TRUE(std::regex_search(status.out, std::regex("array tasks: .*PENDING \\(40 listed: the first not ended "
+                                                         "with every trial finished\\)")))
+        << status.out;
+    EXPECT_TRUE(eventually([&] { return queue_empty_of(job); }, 60)) << queue();
+}
+
 // scancel signals every process of the job, and the workers may get it before their task does:
 // the task must not take a worker's cancelled trial for a one-off and start the next one.
 TEST(Slurm, AWorkerSignalledBeforeItsTaskEndsTheTaskWithNoFurtherTrialStarted) {
