@@ -3,6 +3,7 @@
 #include <dlfcn.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <functional>
@@ -258,8 +259,10 @@ struct Cli {
         }
         if (*sync) return iclr::cmd_sync(folders, common);
         if (*status) {
-            bool sweep_file = folders.size() == 1 && folders[0].ends_with(".toml");
-            if (sweep_file) return iclr::cmd_sweep_status(folders[0], variant, common);
+            auto toml = std::count_if(folders.begin(), folders.end(), [](auto& f) { return f.ends_with(".toml"); });
+            if (toml > 0 && folders.size() > 1)
+                throw iclr::UserError("iclr status takes one sweep file (or run folders, not both)");
+            if (toml == 1) return iclr::cmd_sweep_status(folders[0], variant, common);
             if (!variant.profile.empty() || !variant.sets.empty())
                 throw iclr::UserError(
                     "--profile and --set go with a sweep file: iclr status SWEEP.toml --profile NAME");

@@ -359,6 +359,9 @@ TEST(Cli, StatusOfASweepFileCountsItsTrialsByArmAndStatus) {
     EXPECT_TRUE(has(after.out, "failures: iclr query --sweep " + file + " \"SELECT r.id")) << after.out;
     auto more = s.run({"status", file, "--set", "sweep.seeds=3"});
     EXPECT_TRUE(has(more.out, "good  3       2     0       1")) << more.out;
+    auto two = s.run({"status", file, file});
+    EXPECT_EQ(two.code, 2) << two.out;
+    EXPECT_TRUE(has(two.out, "iclr status takes one sweep file (or run folders, not both)")) << two.out;
     auto bad = s.run({"status", "--set", "sweep.seeds=3"});
     EXPECT_EQ(bad.code, 2) << bad.out;
     EXPECT_TRUE(has(bad.out, "--profile and --set go with a sweep file")) << bad.out;
