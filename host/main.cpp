@@ -185,7 +185,8 @@ struct Cli {
         verify_cmd->add_option("--profile", verify.variant.profile, "apply [profile.NAME] from the sweep");
         verify_cmd->add_option("--set", verify.variant.sets, kSetHelp)->allow_extra_args(false);
         verify_cmd->add_option("-f,--format", verify.format, "table, csv, markdown or json");
-        verify_cmd->add_flag("--strict", verify.strict, "exit 1 unless every claim held");
+        verify_cmd->add_flag("--strict", verify.strict,
+                             "exit 1 unless every claim held and every trial of the sweep as written is done");
         verify_cmd->add_option("--claim", verify.claim, "only the claims whose name contains this text");
         verify_cmd->add_flag("--rows", verify.rows,
                              "after the verdicts, each claim's rows: the runs and values it was computed from");

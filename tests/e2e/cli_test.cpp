@@ -366,3 +366,23 @@ TEST(Cli, StatusOfASweepFileCountsItsTrialsByArmAndStatus) {
     EXPECT_EQ(bad.code, 2) << bad.out;
     EXPECT_TRUE(has(bad.out, "--profile and --set go with a sweep file")) << bad.out;
 }
+
+// `iclr verify --strict` certifies no verdict over part of a sweep: every claim held on two seeds
+// of three is still exit 1, with a note saying why; the whole sweep done, exit 0.
+TEST(Cli, VerifyStrictFailsWhileTrialsOfTheSweepAreMissing) {
+    Scratch s;
+    std::string file = s.write("v.toml", "[sweep]\nname = \"v\"\nseeds = 2\n[method]\nplugin = \"noop\"\n"
+                                         "[[claim]]\nname = \"one\"\nkind = \"at_least\"\nthreshold = 0\n"
+                                         "sql = \"SELECT r.id AS run_id, r.seed, 1.0 AS value FROM runs r\"\n");
+    ASSERT_EQ(s.run({"run", file}).code, 0);
+    auto whole = s.run({"verify", file, "--strict"});
+    EXPECT_EQ(whole.code, 0) << whole.out;
+    EXPECT_TRUE(has(whole.out, "held")) << whole.out;
+    auto part = s.run({"verify", file, "--strict", "--set", "sweep.seeds=3"});
+    EXPECT_EQ(part.code, 1) << part.out;
+    EXPECT_TRUE(has(part.out, "one    at_least  2")) << part.out; // held on the two seeds done
+    EXPECT_TRUE(has(part.out, "2 of the 3 trial(s)")) << part.out;
+    EXPECT_TRUE(has(part.out, "iclr verify: --strict: not every trial is done, so exit 1 whatever the verdicts"))
+        << part.out;
+    EXPECT_EQ(s.run({"verify", file, "--set", "sweep.seeds=3"}).code, 0); // without --strict: a note only
+}
