@@ -174,8 +174,8 @@ std::optional<worker::Divergence> run_trial(PluginObjects& worker, const toml::t
 }
 
 // A CHECK payload: each part's plugin object created with its parameters and deleted (a data set
-// loaded instead when the payload says load_data), nothing run. What a constructor refuses is then one error before a
-// sweep starts (cli/constructor_check).
+// loaded instead when the payload says load_data), nothing run. What a constructor refuses is then
+// one error before a sweep starts (cli/constructor_check).
 void check_parts(PluginObjects& worker, const toml::table& t) {
     WorkerContext ctx(context_settings(t));
     bool load_data = t["load_data"].value_or(false);
