@@ -100,9 +100,17 @@ int cmd_report(const ReportOptions& o) {
     if (!std::filesystem::exists(db_path, ec))
         throw UserError(db_path + ": no such database (run the sweep first, or pass --db)");
     auto store = Store::open_read(db_path);
-    auto current = current_runs(*store, o.sweep, o.variant);
+    size_t planned = 0;
+    auto current = current_runs(*store, o.sweep, o.variant, &planned);
     share_sweep_runs(*store, current);
     report::Report r = report::gather(*store, spec, db_path, current);
+    // The trials as written that no run has reached the database yet: a report over part of a sweep
+    // says so in its status table, as verify does in its note.
+    if (current && planned > current->size()) {
+        r.statuses.rows.rows.push_back({"not recorded", std::to_string(planned - current->size())});
+        r.statuses.rows.is_null.push_back({false, false});
+        r.statuses.rows.is_number.push_back({false, true});
+    }
     r.claims = claim_results(*store, spec, current);
     std::filesystem::path html = o.out.empty() || format == "md"
                                      ? ResultsLayout(db_path).reports_dir() / (spec.name + o.variant.tag() + ".html")
@@ -119,7 +127,9 @@ int cmd_report(const ReportOptions& o) {
     std::string page = report::render_html(r, vega_scripts());
     if (html.has_parent_path()) std::filesystem::create_directories(html.parent_path(), ec);
     write_text(html.string(), page);
-    fmt::print("{}: {} runs, {} claims, {} figures, {:.0f} KiB\n", html.string(), r.runs, r.claims.size(),
+    fmt::print("{}: {} runs{}, {} claims, {} figures, {:.0f} KiB\n", html.string(), r.runs,
+               current && planned > current->size() ? fmt::format(" (of {} trial(s) as written)", planned) : "",
+               r.claims.size(),
                r.figures.size() + size_t(std::count_if(r.claims.begin(), r.claims.end(),
                                                        [](const auto& c) { return c.figure.has_value(); })),
                double(page.size()) / 1024.0);

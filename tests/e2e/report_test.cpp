@@ -116,6 +116,11 @@ TEST(Report, MarkdownSummaryAndPlotErrorsAtTheirPosition) {
     EXPECT_TRUE(has(md.out, "Report: [f.html](f.html)")) << md.out;
     EXPECT_TRUE(has(md.out, "| claim | n | estimate | 95% CI | verdict |")) << md.out;
     EXPECT_TRUE(has(md.out, "| done | 5 |")) << md.out;
+    EXPECT_FALSE(has(md.out, "not recorded")) << md.out;
+    // Over part of a sweep (a second seed no run has reached), the status table says so.
+    auto part = s.run({"report", sweep, "--profile", "ci", "--set", "sweep.seeds=2", "--format", "md"});
+    ASSERT_EQ(part.code, 0) << part.out;
+    EXPECT_TRUE(has(part.out, "| done | 5 |\n| not recorded | 5 |")) << part.out;
     // Each variant's page has its own default name beside the database: the plain sweep's, the ci
     // profile's and an override's never overwrite each other.
     for (const auto& [flags, name] : std::vector<std::pair<std::vector<std::string>, std::string>>{
