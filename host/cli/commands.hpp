@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "common/process.hpp"
 #include "common/results_layout.hpp"
 #include "sweep/sweep.hpp"
 
@@ -17,6 +18,8 @@ struct CommonOptions {
     // --db, else $ICLR_DB, else results/iclr.db; --data, else $ICLR_DATA, else data.
     std::string db_path() const { return db.empty() ? default_db_path() : db; }
     std::string data_dir() const { return data.empty() ? default_data_dir() : data; }
+    // " --db PATH" when --db was given, for the commands a command prints to be copied as they are.
+    std::string db_flag() const { return db.empty() ? "" : " --db " + shell_word(db); }
 };
 
 // `iclr run --launcher slurm` flags; each one set overrides its key in [sweep.slurm].

@@ -249,9 +249,8 @@ ConstructorCheck check_constructors(const SweepArms& arms, const CheckSettings& 
     std::deque<QueuedTrial> construct, load_queue;
     std::vector<bool> load(configs.list.size());
     for (size_t i = 0; i < configs.list.size(); ++i) {
-        const std::string& role = configs.list[i].trial.parts.front().section->role;
-        load[i] =
-            settings.load_data && (role == "dataset" || role == "pretrain") && load_queue.size() < kMaxLoadedDataSets;
+        load[i] = settings.load_data && configs.list[i].trial.parts.front().section->reads_data() &&
+                  load_queue.size() < kMaxLoadedDataSets;
         (load[i] ? load_queue : construct).push_back({int64_t(i + 1), 0, 0, 0, 0});
     }
     Outcomes outcomes(configs.list.size(), settings.layout.cache_dir());
@@ -274,11 +273,7 @@ ConstructorCheck check_constructors(const SweepArms& arms, const CheckSettings& 
         bool last = pass == &load_queue || load_queue.empty();
         so.keep_workers = !last || keep != nullptr;
         so.timeout_s = pass == &load_queue ? load_timeout : construct_timeout;
-        if (pool)
-            pool->reconfigure(so, outcomes);
-        else
-            pool = std::make_unique<Scheduler>(so, outcomes);
-        r = pool->run(std::move(*pass));
+        r = reuse_or_start(pool, so, outcomes).run(std::move(*pass));
     }
     if (keep) *keep = std::move(pool);
     std::error_code ec;

@@ -116,7 +116,7 @@ int cmd_plan(const std::string& file, const SweepVariant& variant, bool construc
     bool reads_data = false;
     for (const auto& spec_k : arms.specs)
         for (const auto& section : spec_k.sections)
-            reads_data = reads_data || section.role == "dataset" || section.role == "pretrain";
+            reads_data = reads_data || section.reads_data();
     if (std::error_code ec; reads_data && !std::filesystem::is_directory(default_data_dir(), ec))
         fmt::print("note: the data folder {} does not exist (`make data`, or set ICLR_DATA; `iclr run --data DIR`)\n",
                    default_data_dir());

@@ -106,8 +106,9 @@ int cmd_report(const ReportOptions& o) {
     report::Report r = report::gather(*store, spec, db_path, current);
     // The trials as written that no run has reached the database yet: a report over part of a sweep
     // says so in its status table, as verify does in its note.
-    if (current && planned > current->size()) {
-        r.statuses.rows.rows.push_back({"not recorded", std::to_string(planned - current->size())});
+    size_t unrecorded = current && planned > current->size() ? planned - current->size() : 0;
+    if (unrecorded) {
+        r.statuses.rows.rows.push_back({"not recorded", std::to_string(unrecorded)});
         r.statuses.rows.is_null.push_back({false, false});
         r.statuses.rows.is_number.push_back({false, true});
     }
@@ -128,8 +129,7 @@ int cmd_report(const ReportOptions& o) {
     if (html.has_parent_path()) std::filesystem::create_directories(html.parent_path(), ec);
     write_text(html.string(), page);
     fmt::print("{}: {} runs{}, {} claims, {} figures, {:.0f} KiB\n", html.string(), r.runs,
-               current && planned > current->size() ? fmt::format(" (of {} trial(s) as written)", planned) : "",
-               r.claims.size(),
+               unrecorded ? fmt::format(" (of {} trial(s) as written)", planned) : "", r.claims.size(),
                r.figures.size() + size_t(std::count_if(r.claims.begin(), r.claims.end(),
                                                        [](const auto& c) { return c.figure.has_value(); })),
                double(page.size()) / 1024.0);

@@ -31,18 +31,13 @@
 namespace iclr {
 namespace {
 
-constexpr uint64_t kMaxTrialsPerRun = 1'000'000;
-
-// " --db PATH" when the run was given one, for the commands it prints to be copied as they are.
-std::string db_flag(const RunOptions& o) { return o.common.db.empty() ? "" : " --db " + shell_word(o.common.db); }
-
 // The next step once the trials are done, with the same flags (they pick the trials) and database.
 void print_claims_step(const SweepSpec& spec, const RunOptions& o) {
     if (!spec.claims.empty())
-        fmt::print("claims: iclr verify {}{}{}\n", shell_word(o.sweep), o.variant.flags(), db_flag(o));
+        fmt::print("claims: iclr verify {}{}{}\n", shell_word(o.sweep), o.variant.flags(), o.common.db_flag());
 }
 
-// The sweep's closing lines (counts, where to look for failures; db_arg: db_flag's " --db PATH" or
+// The sweep's closing lines (counts, where to look for failures; db_arg: CommonOptions::db_flag(), " --db PATH" or
 // "", max_failures: the limit the run had); returns `iclr run`'s exit status.
 int report_outcome(const SweepSpec& spec, const SchedulerResult& r, int64_t total, int64_t skipped, int64_t sweep_id,
                    double secs, const std::string& db_arg, int64_t max_failures) {
@@ -154,7 +149,7 @@ Parallelism choose_parallelism(const RunOptions& o, const SweepSpec& spec, std::
         fmt::print("jobs = auto: {} core(s), {} trial(s) to run -> {} job(s)\n", available_cores(), total, p.jobs);
     }
     p.gpus = sweep_gpus(o, spec);
-    p.max_failures = o.max_failures >= 0 ? o.max_failures : spec.max_failures;
+    p.max_failures = max_failures_of(o, spec);
     int per_gpu = o.trials_per_gpu > 0 ? o.trials_per_gpu : spec.trials_per_gpu;
     if (int capped = devices::max_jobs(p.jobs, p.gpus.size(), per_gpu); capped < p.jobs) {
         fmt::print("{} GPU(s) x {} trial(s) each: {} job(s) at once, not {}\n", p.gpus.size(), per_gpu, capped, p.jobs);
@@ -189,11 +184,7 @@ SchedulerResult run_on_pool(const SweepArms& arms, Store& store, Planned& plan, 
     so.max_failures = p.max_failures;
     SchedulerResult r;
     try {
-        if (pool)
-            pool->reconfigure(so, sink);
-        else
-            pool = std::make_unique<Scheduler>(so, sink);
-        r = pool->run(std::move(plan.queue));
+        r = reuse_or_start(pool, so, sink).run(std::move(plan.queue));
         sink.flush();
     } catch (...) {
         progress.clear_line();
@@ -234,7 +225,7 @@ int cmd_run(const RunOptions& o) {
     auto store = open_store_for_run(db_path);
     if (o.launcher == "slurm") {
         pool.reset(); // the trials run on the cluster
-        if ((o.max_failures >= 0 ? o.max_failures : spec.max_failures) > 0 && !o.wait)
+        if (max_failures_of(o, spec) > 0 && !o.wait)
             fmt::print("note: max_failures needs --wait on Slurm (iclr follows the array jobs and cancels their "
                        "pending tasks); without it the array tasks run on their own\n");
         int rc = run_on_slurm({o, arms, *store, layout, db_path, data_dir});
@@ -256,7 +247,7 @@ int cmd_run(const RunOptions& o) {
     auto start = std::chrono::steady_clock::now();
     SchedulerResult r = run_on_pool(arms, *store, plan, p, layout, data_dir, std::move(pool));
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    int rc = report_outcome(spec, r, total, plan.skipped, plan.sweep_id, secs, db_flag(o), p.max_failures);
+    int rc = report_outcome(spec, r, total, plan.skipped, plan.sweep_id, secs, o.common.db_flag(), p.max_failures);
     if (!r.stop_signal) print_claims_step(spec, o);
     keep_cache_limit(layout.cache_dir());
     return rc;

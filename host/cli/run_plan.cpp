@@ -93,7 +93,7 @@ std::vector<float> TrialCosts::costs(bool comparable) const {
 std::string stage_group(const ResolvedTrial& t) {
     std::string g;
     for (const auto& part : t.parts)
-        if (part.section->role == "dataset" || part.section->role == "pretrain")
+        if (part.section->reads_data())
             g +=
                 part.section->label + " = " + section_text(part.plugin->name, part.plugin->version, part.params) + "\n";
     return g;

@@ -72,6 +72,14 @@ std::string stage_group(const ResolvedTrial& t);
 // waits on its cache lock to read it.
 std::vector<size_t> run_order(const std::vector<float>& cost, const std::vector<std::string>& group);
 
+// The most trials one `iclr run` (and `iclr status SWEEP`) takes: a sweep beyond it is split or sampled.
+constexpr uint64_t kMaxTrialsPerRun = 1'000'000;
+
+// The failure budget a run has: --max-failures, else the sweep's [sweep] max_failures (0: none).
+inline int64_t max_failures_of(const RunOptions& o, const SweepSpec& spec) {
+    return o.max_failures >= 0 ? o.max_failures : spec.max_failures;
+}
+
 // Records the sweep and a pending run for every trial not already done, in one transaction.
 // Trials whose key is in `busy` (queued or running on Slurm) are left as they are. The queue is
 // in run_order: longest first by TrialCosts, so that the largest trials do not end the sweep on

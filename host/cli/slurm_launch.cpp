@@ -72,7 +72,7 @@ std::vector<Submission> submit(const RunFolder& folder, const FrozenPlan& plan, 
 // yet are cancelled (the running ones finish); returns whether it did.
 bool cancel_if_over_budget(const SlurmLaunch& l, const RunFolder& folder, const slurm::SyncResult& r,
                            Progress& progress) {
-    int64_t limit = l.options.max_failures >= 0 ? l.options.max_failures : l.arms.base().max_failures;
+    int64_t limit = max_failures_of(l.options, l.arms.base());
     int64_t failed = 0;
     for (const auto& [status, n] : r.status)
         failed += is_failure(status) ? n : 0;

@@ -4,10 +4,12 @@
 
 #include <map>
 #include <unordered_map>
+#include <unordered_set>
 
 #include <fmt/core.h>
 
 #include "cli/commands.hpp"
+#include "cli/run_plan.hpp"
 #include "cli/table.hpp"
 #include "common/errors.hpp"
 #include "common/process.hpp"
@@ -32,11 +34,11 @@ const std::vector<std::string> kColumns = {"done",    "diverged", "failed",     
 // Each trial's arm label and key, as `iclr run` would plan them (duplicates once, as it runs them).
 std::vector<std::pair<std::string, std::string>> planned_trials(const SweepArms& arms) {
     std::vector<std::pair<std::string, std::string>> out;
-    std::unordered_map<std::string, bool> seen;
+    std::unordered_set<std::string> seen;
     for (uint32_t k = 0; k < arms.specs.size(); ++k)
         arms.expansions[k]->for_each([&](const TrialPoint& p) {
             ResolvedTrial t = resolve_trial(arms.specs[k], arms.plugins[k], p);
-            if (seen.emplace(t.key, true).second) out.emplace_back(arms.specs[k].arm_label(), t.key);
+            if (seen.insert(t.key).second) out.emplace_back(arms.specs[k].arm_label(), t.key);
             return true;
         });
     return out;
@@ -48,10 +50,9 @@ int cmd_sweep_status(const std::string& sweep, const SweepVariant& variant, cons
     PluginRegistry reg;
     reg.discover();
     SweepArms arms = load_sweep(sweep, variant, reg);
-    constexpr uint64_t kMaxTrials = 1'000'000; // as `iclr run` takes
-    if (arms.raw_count() > kMaxTrials)
-        throw UserError(
-            fmt::format("{}: {} trials is more than one `iclr run` takes ({})", sweep, arms.raw_count(), kMaxTrials));
+    if (arms.raw_count() > kMaxTrialsPerRun)
+        throw UserError(fmt::format("{}: {} trials is more than one `iclr run` takes ({})", sweep, arms.raw_count(),
+                                    kMaxTrialsPerRun));
     auto store = Store::open_read(c.db_path());
     std::unordered_map<std::string, std::string> status_of; // key -> status
     for (const auto& row : run_query(*store, "SELECT key, status FROM runs", true).rows)
@@ -103,7 +104,7 @@ int cmd_sweep_status(const std::string& sweep, const SweepVariant& variant, cons
     if (total["failed"] + total["timeout"] > 0)
         fmt::print("failures: iclr query --sweep {}{}{} \"SELECT r.id, r.status, r.error FROM runs r JOIN sweep_runs s "
                    "ON s.id = r.id WHERE r.status IN ('failed', 'timeout')\"\n",
-                   shell_word(sweep), variant.flags(), c.db.empty() ? "" : " --db " + shell_word(c.db));
+                   shell_word(sweep), variant.flags(), c.db_flag());
     return 0;
 }
 

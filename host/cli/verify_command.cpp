@@ -144,8 +144,7 @@ bool note_trials_done(Store& store, const VerifyOptions& o, size_t planned) {
     size_t done = rs.rows.empty() ? 0 : size_t(std::strtoull(rs.rows[0][0].c_str(), nullptr, 10));
     if (done >= planned) return true;
     // What brings the rest: the command, or the run already writing to the database.
-    std::string how = "`iclr run " + shell_word(o.sweep) + o.variant.flags() +
-                      (o.common.db.empty() ? "" : " --db " + shell_word(o.common.db)) + "` runs ";
+    std::string how = "`iclr run " + shell_word(o.sweep) + o.variant.flags() + o.common.db_flag() + "` runs ";
     std::string holder = RunLock::holder(o.common.db_path());
     std::string db = o.common.db_path();
     if (done == 0)

@@ -27,6 +27,12 @@ namespace {
 constexpr size_t kLogTailLines = 40;
 constexpr size_t kTailLineBytes = 2000;              // a log_tail line longer than this is cut (the log file has all)
 constexpr auto kStopGrace = std::chrono::seconds(3); // SIGTERM first, SIGKILL after this
+
+// The options as the pool uses them: an empty worker_exe is this executable.
+SchedulerOptions with_defaults(SchedulerOptions o) {
+    if (o.worker_exe.empty()) o.worker_exe = self_exe();
+    return o;
+}
 } // namespace
 
 struct Scheduler::Slot {
@@ -54,14 +60,19 @@ struct Scheduler::Slot {
     bool idle() const { return alive() && ready && run < 0 && !leaving; }
 };
 
-Scheduler::Scheduler(SchedulerOptions opts, RunSink& sink) : opts_(std::move(opts)), sink_(&sink) {
-    if (opts_.worker_exe.empty()) opts_.worker_exe = self_exe();
-}
+Scheduler::Scheduler(SchedulerOptions opts, RunSink& sink) : opts_(with_defaults(std::move(opts))), sink_(&sink) {}
 
 void Scheduler::reconfigure(SchedulerOptions opts, RunSink& sink) {
-    opts_ = std::move(opts);
+    opts_ = with_defaults(std::move(opts));
     sink_ = &sink;
-    if (opts_.worker_exe.empty()) opts_.worker_exe = self_exe();
+}
+
+Scheduler& reuse_or_start(std::unique_ptr<Scheduler>& pool, SchedulerOptions opts, RunSink& sink) {
+    if (pool)
+        pool->reconfigure(std::move(opts), sink);
+    else
+        pool = std::make_unique<Scheduler>(std::move(opts), sink);
+    return *pool;
 }
 
 // Workers a keep_workers run left: stopped, and whatever their plugins started with them.

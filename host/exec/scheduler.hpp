@@ -117,4 +117,8 @@ class Scheduler {
     std::string startup_tail_;
 };
 
+// `pool` (workers a keep_workers run left) reconfigured for its next run(), or, when there is none,
+// a new pool in it.
+Scheduler& reuse_or_start(std::unique_ptr<Scheduler>& pool, SchedulerOptions opts, RunSink& sink);
+
 } // namespace iclr

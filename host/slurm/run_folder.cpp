@@ -226,6 +226,15 @@ toml::table parse_plan_file(const fs::path& file, int64_t& format) {
     return std::move(parsed).table();
 }
 
+// A format-1 plan's trials, payloads included: the [[trial]] tables of plan.toml itself.
+std::vector<FrozenTrial> format1_trials(const toml::table& t, const std::string& where) {
+    std::vector<FrozenTrial> out;
+    if (auto* arr = t["trial"].as_array())
+        for (const auto& e : *arr)
+            if (auto* tt = e.as_table()) out.push_back(read_trial(*tt, where));
+    return out;
+}
+
 } // namespace
 
 FrozenPlan RunFolder::read_plan() const {
@@ -233,17 +242,16 @@ FrozenPlan RunFolder::read_plan() const {
     toml::table t = parse_plan_file(plan_file(), format);
     FrozenPlan p = read_settings(t, plan_file().string());
     if (format == 1) {
-        if (auto* arr = t["trial"].as_array())
-            for (const auto& e : *arr)
-                if (auto* tt = e.as_table()) p.trials.push_back(read_trial(*tt, plan_file().string()));
+        p.trials = format1_trials(t, plan_file().string());
         return p;
     }
+    auto count = get<int64_t>(t, "trials", plan_file().string());
     std::ifstream in(trials_file(), std::ios::binary);
     std::string text((std::istreambuf_iterator<char>(in)), {});
     p.trials = parse_lines(text, false, trials_file().string());
-    if (int64_t(p.trials.size()) != get<int64_t>(t, "trials", plan_file().string()))
+    if (int64_t(p.trials.size()) != count)
         throw UserError(trials_file().string() + ": holds " + std::to_string(p.trials.size()) +
-                        " trial(s), not the plan's " + std::to_string(get<int64_t>(t, "trials", "plan")));
+                        " trial(s), not the plan's " + std::to_string(count));
     return p;
 }
 
@@ -251,10 +259,10 @@ FrozenTask RunFolder::read_task(int64_t task) const {
     int64_t format = 0;
     toml::table t = parse_plan_file(plan_file(), format);
     FrozenTask out{read_settings(t, plan_file().string())};
-    if (format == 1) {
-        FrozenPlan all = read_plan();
-        std::tie(out.first, out.end) = all.slice(task);
-        out.plan.trials.assign(all.trials.begin() + long(out.first), all.trials.begin() + long(out.end));
+    if (format == 1) { // every trial is in the plan.toml just parsed: this task's are kept
+        std::vector<FrozenTrial> all = format1_trials(t, plan_file().string());
+        std::tie(out.first, out.end) = slice_of(all.size(), out.plan.trials_per_task, task);
+        out.plan.trials.assign(all.begin() + long(out.first), all.begin() + long(out.end));
         return out;
     }
     auto count = size_t(get<int64_t>(t, "trials", plan_file().string()));

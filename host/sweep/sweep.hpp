@@ -30,6 +30,9 @@ struct SectionSpec {
 
     // "model", "method", "metric.accuracy" (or "metric.1" when a metric appears twice)
     std::string label;
+
+    // A Dataset plugin's section: its data comes from the data folder.
+    bool reads_data() const { return role == "dataset" || role == "pretrain"; }
 };
 
 // A swept parameter. Grid-like directives become a value list; random ones a distribution.

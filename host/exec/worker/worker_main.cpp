@@ -144,11 +144,12 @@ std::optional<worker::Divergence> run_trial(PluginObjects& worker, const toml::t
     std::unique_ptr<Method> method;
     std::vector<std::unique_ptr<Metric>> metric_objs;
     std::vector<std::pair<std::string, Metric*>> metrics;
-    std::string model_name, method_name;
+    std::string dataset_name, model_name, method_name;
     for (const auto& p : parts) {
-        if (p.role == "dataset")
+        if (p.role == "dataset") {
             bench = worker.benchmark(p, ctx);
-        else if (p.role == "model") {
+            dataset_name = p.name;
+        } else if (p.role == "model") {
             model = worker.create<Model>(p, ctx);
             model_name = p.name;
         } else if (p.role == "method") {
@@ -165,10 +166,7 @@ std::optional<worker::Divergence> run_trial(PluginObjects& worker, const toml::t
         tagged("method '" + method_name + "'", [&] { method->run(session); });
     } catch (const worker::TaggedError& e) {
         if (!bench || !session.built_a_backbone()) throw;
-        std::string dataset;
-        for (const auto& p : parts)
-            if (p.role == "dataset") dataset = p.name;
-        throw worker::TaggedError(e.what() + shape_mismatch(*bench, dataset, model_name));
+        throw worker::TaggedError(e.what() + shape_mismatch(*bench, dataset_name, model_name));
     }
     return ctx.divergence();
 }
