@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #ifndef ICLR_SOURCE_DIR
 #define ICLR_SOURCE_DIR ""
@@ -14,6 +15,10 @@ struct GitState {
     int dirty = -1;     // -1 unknown
 };
 
-GitState git_state(const std::string& dir = ICLR_SOURCE_DIR);
+// The commit checked out at `dir` and whether the work tree is dirty: a tracked file changed anywhere,
+// or an untracked file under one of `untracked_in` (paths relative to dir; iclr's tree: where code
+// lives, since a new plugin's source is untracked until it is committed, and it made the results).
+GitState git_state(const std::string& dir = ICLR_SOURCE_DIR,
+                   const std::vector<std::string>& untracked_in = {"plugins", "sdk", "host"});
 
 } // namespace iclr

@@ -1,10 +1,12 @@
 // `iclr plan SWEEP`: parse, validate, count and construct each plugin configuration; trains nothing.
+#include <algorithm>
 #include <filesystem>
 
 #include <fmt/core.h>
 
 #include "cli/commands.hpp"
 #include "cli/constructor_check.hpp"
+#include "cli/plugin_provenance.hpp"
 #include "common/duration.hpp"
 #include "common/process.hpp"
 #include "common/results_layout.hpp"
@@ -65,8 +67,11 @@ uint64_t print_arm(const SweepArms& arms, uint32_t k) {
     const auto& plugins = arms.plugins[k];
     const Expansion& ex = *arms.expansions[k];
     if (arms.has_arms()) fmt::print("\narm {}\n", spec.arm_label());
+    size_t width = 18; // "metric.accuracy_matrix" and the like widen the column
+    for (const auto& section : spec.sections)
+        width = std::max(width, section.label.size());
     for (size_t s = 0; s < spec.sections.size(); ++s)
-        fmt::print("  {:<18} {} {}\n", spec.sections[s].label, plugins[s]->name, plugins[s]->version);
+        fmt::print("  {:<{}} {} {}\n", spec.sections[s].label, width, plugins[s]->name, plugins[s]->version);
     print_axes(spec);
     Counted c = count_trials(spec, ex);
     fmt::print("trials: {}", c.count);
@@ -100,6 +105,7 @@ int cmd_plan(const std::string& file, const SweepVariant& variant, bool construc
     if (!spec.claims.empty())
         fmt::print("claims: {} ([[claim]]; `iclr verify {}{}` computes their verdicts)\n", spec.claims.size(),
                    shell_word(file), variant.flags());
+    warn_stale_plugins(arms, "`iclr run` would run it");
     if (construct) {
         ConstructorCheck checked = check_constructors(arms, {default_data_dir(), ResultsLayout(default_db_path())});
         fmt::print("constructors: {} plugin configuration(s) built in a worker and accepted{} ({})\n",

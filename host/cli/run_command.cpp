@@ -13,6 +13,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/constructor_check.hpp"
+#include "cli/plugin_provenance.hpp"
 #include "cli/run_plan.hpp"
 #include "cli/run_sink.hpp"
 #include "cli/slurm_launch.hpp"
@@ -205,6 +206,7 @@ int cmd_run(const RunOptions& o) {
         throw UserError(
             fmt::format("{}: {} trials is more than one `iclr run` takes ({}); split the sweep or sample it", o.sweep,
                         arms.raw_count(), kMaxTrialsPerRun));
+    warn_stale_plugins(arms, "the trials will run it");
 
     std::string db_path = o.common.db_path();
     std::string data_dir = absolute_path(o.common.data_dir());

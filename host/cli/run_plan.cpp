@@ -10,6 +10,7 @@
 
 #include "cli/claim_check.hpp"
 #include "cli/git_state.hpp"
+#include "cli/plugin_provenance.hpp"
 #include "common/build_info.hpp"
 #include "common/file_hash.hpp"
 #include "common/process.hpp"
@@ -19,21 +20,41 @@
 namespace iclr {
 namespace {
 
-std::string plugins_json(const ResolvedTrial& t) {
+// Each plugin's name, version, file and SHA-256; for one built outside iclr's tree, also the git
+// commit (and dirtiness) of its source folder (outside_plugin_git).
+std::string plugins_json(const ResolvedTrial& t, const std::map<std::string, GitState>& plugin_git) {
     std::string s = "{";
     for (size_t k = 0; k < t.parts.size(); ++k) {
         const auto& p = t.parts[k];
         s += (k ? "," : "") + json_escape(p.section->label) + ":{\"name\":" + json_escape(p.plugin->name) +
              ",\"version\":" + json_escape(p.plugin->version) + ",\"file\":" + json_escape(p.plugin->file) +
-             ",\"sha256\":" + json_escape(p.plugin->sha256) + "}";
+             ",\"sha256\":" + json_escape(p.plugin->sha256);
+        if (auto g = plugin_git.find(p.plugin->source_dir); g != plugin_git.end()) {
+            s += ",\"git\":" + json_escape(g->second.commit);
+            if (g->second.dirty >= 0) s += ",\"git_dirty\":" + std::to_string(g->second.dirty);
+        }
+        s += "}";
     }
     return s + "}";
 }
 
 // The trial as the store records it: plain rows.
-RunRow run_row(const ResolvedTrial& t, int64_t sweep_id, const GitState& git, const std::string& arm) {
-    RunRow row{t.key,           sweep_id, t.index,    t.seed,    "", "", "", t.config_toml, config_json(t.config_toml),
-               plugins_json(t), {},       git.commit, git.dirty, arm};
+RunRow run_row(const ResolvedTrial& t, int64_t sweep_id, const GitState& git,
+               const std::map<std::string, GitState>& plugin_git, const std::string& arm) {
+    RunRow row{t.key,
+               sweep_id,
+               t.index,
+               t.seed,
+               "",
+               "",
+               "",
+               t.config_toml,
+               config_json(t.config_toml),
+               plugins_json(t, plugin_git),
+               {},
+               git.commit,
+               git.dirty,
+               arm};
     for (const auto& p : t.parts) {
         if (p.section->role == "dataset") row.dataset = p.plugin->name;
         if (p.section->role == "model") row.model = p.plugin->name;
@@ -142,6 +163,7 @@ std::string payload(const ResolvedTrial& t, int64_t run_id, int threads, int64_t
 Planned plan_runs(Store& store, const SweepArms& arms, const RunOptions& o, const std::set<std::string>& busy) {
     const SweepSpec& spec = arms.base();
     GitState git = git_state();
+    std::map<std::string, GitState> plugin_git = outside_plugin_git(arms);
     SweepRecord rec{spec.name,         absolute_path(o.sweep),
                     o.variant.profile, // the --set overrides are in the source text
                     spec.source_text,  sha256_hex(spec.source_text), git.commit, host_name(), git.dirty};
@@ -176,7 +198,8 @@ Planned plan_runs(Store& store, const SweepArms& arms, const RunOptions& o, cons
                 ++plan.busy;
                 return true;
             }
-            queued.push_back({store.prepare_run(run_row(t, plan.sweep_id, git, arm), existing), p.index, k});
+            queued.push_back(
+                {store.prepare_run(run_row(t, plan.sweep_id, git, plugin_git, arm), existing), p.index, k});
             groups.push_back(stage_group(t));
             sizes.add(trial_sizes(t));
             return true;

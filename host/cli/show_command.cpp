@@ -1,4 +1,5 @@
 // `iclr show RUN`: one run's config, status, timings, provenance, plugins, final metrics and log tail.
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 
@@ -25,14 +26,19 @@ std::string duration(const std::string& stored) {
     return s < 60 ? fmt::format("{:.3g}s", s) : format_duration(s);
 }
 
-// role, name, version, file, the SHA-256's first 12 hex digits (`--format json` has them whole).
+// role, name, version, file, the SHA-256's first 12 hex digits (`--format json` has them whole),
+// and where a plugin was built outside iclr's tree, its sources' git commit.
 std::string plugin_table(const RunDetails& d) {
     ResultSet rs;
     rs.columns = {"role", "name", "version", "file", "sha256"};
+    bool any_git = std::any_of(d.plugins.begin(), d.plugins.end(), [](const auto& p) { return !p.git.empty(); });
+    if (any_git) rs.columns.push_back("git (sources outside iclr)");
     for (const auto& p : d.plugins) {
         rs.rows.push_back({p.role, p.name, p.version, p.file, p.sha256.substr(0, 12)});
-        rs.is_null.emplace_back(5, false);
-        rs.is_number.emplace_back(5, false);
+        if (any_git)
+            rs.rows.back().push_back(p.git.empty() ? "-" : p.git.substr(0, 12) + (p.git_dirty == 1 ? " (dirty)" : ""));
+        rs.is_null.emplace_back(rs.columns.size(), false);
+        rs.is_number.emplace_back(rs.columns.size(), false);
     }
     if (rs.rows.empty()) return "  -\n";
     return render(rs, Format::Table);

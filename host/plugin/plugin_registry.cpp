@@ -1,6 +1,8 @@
 // Plugin discovery: a manifest cache keyed on file facts and on the iclr build that probed; probes out of process.
 #include "plugin/plugin_registry.hpp"
 
+#include <fnmatch.h>
+
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -26,11 +28,12 @@ constexpr const char* kRecordEnd = "#--iclr-record-end--";
 
 FileFacts facts_of(const PluginRecord& r) { return {r.file_size, r.file_mtime_ns, r.file_ctime_ns, r.file_inode}; }
 
-// A file the build reads (sources, headers, CMake), not documentation: editing a plugin's README
-// does not make its library stale.
+// A file whose name matches one of build_input_patterns().
 bool is_build_input(const fs::path& p) {
-    static const std::set<std::string> exts{".c", ".cc", ".cpp", ".cxx", ".h", ".hh", ".hpp", ".hxx", ".inl", ".cmake"};
-    return exts.count(p.extension().string()) || p.filename() == "CMakeLists.txt";
+    std::string name = p.filename().string();
+    for (const auto& pattern : build_input_patterns())
+        if (fnmatch(pattern.c_str(), name.c_str(), 0) == 0) return true;
+    return false;
 }
 
 // The newest modification time of the build inputs under a plugin's source folder (0 if none).
@@ -201,6 +204,12 @@ void mark_duplicates(std::vector<PluginRecord>& records) {
 }
 
 } // namespace
+
+const std::vector<std::string>& build_input_patterns() {
+    static const std::vector<std::string> patterns{"*.c",   "*.cc",  "*.cpp", "*.cxx",   "*.h",           "*.hh",
+                                                   "*.hpp", "*.hxx", "*.inl", "*.cmake", "CMakeLists.txt"};
+    return patterns;
+}
 
 std::vector<fs::path> PluginRegistry::default_search_path() {
     std::vector<fs::path> dirs;

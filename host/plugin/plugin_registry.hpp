@@ -9,6 +9,10 @@
 
 namespace iclr {
 
+// The files a plugin's build reads, as file-name patterns: sources, headers and CMake files, not
+// documentation (editing a plugin's README does not make its library stale).
+const std::vector<std::string>& build_input_patterns();
+
 class PluginRegistry {
   public:
     // The plugin folder next to the executable (build/plugins, or PREFIX/lib/iclr/plugins when
@@ -30,6 +34,8 @@ class PluginRegistry {
     void discover();
 
     const std::vector<PluginRecord>& records() const { return records_; }
+    // The folders discover() searches, in order.
+    const std::vector<std::filesystem::path>& search_path() const { return dirs_; }
     // The first plugin of this kind and name in search order, working or broken; null if none.
     const PluginRecord* find(iclr_kind kind, const std::string& name) const;
     // Accepts "methods/finetune", "method/finetune" or a bare unique "finetune".

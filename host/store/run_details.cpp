@@ -62,14 +62,17 @@ std::optional<RunDetails> load_run_details(Store& store, const std::string& id_o
     while (m.step())
         d.final_metrics.push_back({m.col_text(0), m.col_null(1) ? std::nullopt : std::optional<int64_t>(m.col_int(1)),
                                    m.col_int(2), m.col_double(3), m.col_null(4) ? std::string() : m.col_text(4)});
-    Statement pl(db, "SELECT j.key, json_extract(j.value, '$.name'), json_extract(j.value, '$.version'), "
-                     "json_extract(j.value, '$.file'), json_extract(j.value, '$.sha256') "
-                     "FROM runs r, json_each(r.plugins_json) j WHERE r.id = ? AND json_valid(r.plugins_json) "
-                     "ORDER BY j.key");
+    Statement pl(db,
+                 "SELECT j.key, json_extract(j.value, '$.name'), json_extract(j.value, '$.version'), "
+                 "json_extract(j.value, '$.file'), json_extract(j.value, '$.sha256'), json_extract(j.value, '$.git'), "
+                 "json_extract(j.value, '$.git_dirty') "
+                 "FROM runs r, json_each(r.plugins_json) j WHERE r.id = ? AND json_valid(r.plugins_json) "
+                 "ORDER BY j.key");
     pl.bind(1, d.id);
     while (pl.step()) {
         auto text = [&](int i) { return pl.col_null(i) ? std::string() : pl.col_text(i); };
-        d.plugins.push_back({text(0), text(1), text(2), text(3), text(4)});
+        d.plugins.push_back(
+            {text(0), text(1), text(2), text(3), text(4), text(5), pl.col_null(6) ? -1 : int(pl.col_int(6))});
     }
     Statement n(db, "SELECT COUNT(*) FROM metrics WHERE run_id = ?");
     n.bind(1, d.id);

@@ -34,6 +34,8 @@ struct RunDetails {
     std::vector<FinalMetric> final_metrics; // at most 200, by key and task
     struct PluginUse {
         std::string role, name, version, file, sha256; // role: dataset, model, method, metric.NAME
+        std::string git;                               // built outside iclr's tree: its sources' commit, "" if not
+        int git_dirty = -1;                            // -1 unknown
     };
     std::vector<PluginUse> plugins; // from plugins_json, by role
     int64_t metric_rows = 0;

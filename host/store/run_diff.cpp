@@ -45,11 +45,13 @@ void diff_config(Store& store, RunDiff& d) {
         add_row(d.config, {"seed", d.a.seed, d.b.seed}, {false, false, false}, {false, true, true});
 }
 
-// Each plugin role as "name version sha256[:12]".
+// Each plugin role as "name version sha256[:12]", and "git COMMIT[:12]" for one built outside iclr's tree.
 std::map<std::string, std::string> plugins_of(const RunDetails& d) {
     std::map<std::string, std::string> out;
     for (const auto& p : d.plugins)
-        out["plugin " + p.role] = p.name + " " + p.version + " " + p.sha256.substr(0, 12);
+        out["plugin " + p.role] =
+            p.name + " " + p.version + " " + p.sha256.substr(0, 12) +
+            (p.git.empty() ? "" : " git " + p.git.substr(0, 12) + (p.git_dirty == 1 ? " (dirty)" : ""));
     return out;
 }
 

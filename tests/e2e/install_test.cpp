@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 
 #include "e2e_util.hpp"
 
@@ -21,9 +23,15 @@ TEST(Install, AnOutOfTreePluginBuildsAgainstAnInstalledPrefixAndRuns) {
     // A fixed place under the build folder, so ccache recognises the plugin's compile next time.
     std::string root = std::string(ICLR_BUILD_DIR) + "/install-test";
     std::string prefix = root + "/prefix", proj = root + "/hello-build", log = root + "/log.txt";
-    std::filesystem::remove_all(prefix);
-    std::filesystem::remove_all(proj);
+    std::string src = root + "/hello-src"; // the plugin project in a git repository of its own
+    for (const auto& d : {prefix, proj, src})
+        std::filesystem::remove_all(d);
     std::filesystem::create_directories(root);
+    std::filesystem::copy(std::string(ICLR_TEST_SOURCE_DIR) + "/tests/fixtures/out_of_tree", src);
+    const std::string git = "git -C " + src + " -c user.name=t -c user.email=t@example.org ";
+    ASSERT_TRUE(sh(git + "init -q && " + git + "add -A && " + git + "commit -qm hello", log)) << slurp(log);
+    ASSERT_TRUE(std::system(("git -C " + src + " rev-parse HEAD > " + root + "/commit.txt").c_str()) == 0);
+    std::string commit = slurp(root + "/commit.txt").substr(0, 40);
     ASSERT_TRUE(sh("cmake --install " + std::string(ICLR_BUILD_DIR) + " --prefix " + prefix, log)) << slurp(log);
     for (const char* f :
          {"bin/iclr", "lib/iclr/libiclr_worker.so", "lib/iclr/plugins/methods/finetune.so",
@@ -32,7 +40,7 @@ TEST(Install, AnOutOfTreePluginBuildsAgainstAnInstalledPrefixAndRuns) {
         EXPECT_TRUE(std::filesystem::exists(prefix + "/" + f)) << f;
     std::string launcher =
         std::system("command -v ccache >/dev/null") == 0 ? " -DCMAKE_CXX_COMPILER_LAUNCHER=ccache" : "";
-    ASSERT_TRUE(sh("cmake -S " + std::string(ICLR_TEST_SOURCE_DIR) + "/tests/fixtures/out_of_tree -B " + proj +
+    ASSERT_TRUE(sh("cmake -S " + src + " -B " + proj +
                        " -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH=" + prefix + launcher,
                    log))
         << slurp(log);
@@ -55,4 +63,18 @@ TEST(Install, AnOutOfTreePluginBuildsAgainstAnInstalledPrefixAndRuns) {
     EXPECT_EQ(s.sql("SELECT SUM(value) FROM metrics WHERE key = 'value'"), "9.0"); // (0 + 1 + 2) * (1 + 2)
     // The draw came through the installed SDK helpers' compiled code (make_generator).
     EXPECT_EQ(s.count("SELECT COUNT(*) FROM metrics WHERE key = 'draw' AND value >= 0 AND value < 1"), 2);
+    // Built outside iclr's tree, the plugin's own sources' commit is recorded with each run (the
+    // run's git_commit is iclr's tree's); a source file git does not track yet makes it dirty.
+    EXPECT_EQ(s.sql("SELECT DISTINCT json_extract(plugins_json, '$.method.git') || ' ' || "
+                    "json_extract(plugins_json, '$.method.git_dirty') FROM runs"),
+              commit + " 0");
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs WHERE json_extract(plugins_json, '$.dataset.git') IS NOT NULL"), 0);
+    auto shown = s.run_binary(iclr, {"show", "1"});
+    EXPECT_TRUE(has(shown.out, "git (sources outside iclr)")) << shown.out;
+    EXPECT_TRUE(has(shown.out, commit.substr(0, 12))) << shown.out;
+    { std::ofstream(src + "/helper.hpp") << "// not committed yet\n"; }
+    auto again = s.run_binary(iclr, {"run", s.path("h.toml"), "--set", "method.scale=3"});
+    EXPECT_EQ(again.code, 0) << again.out;
+    EXPECT_TRUE(has(again.out, "warning: method 'hello'")) << again.out; // stale: a build input is newer
+    EXPECT_EQ(s.sql("SELECT json_extract(plugins_json, '$.method.git_dirty') FROM runs ORDER BY id DESC LIMIT 1"), "1");
 }

@@ -141,6 +141,16 @@ TEST(PluginAuthor, PluginsMarksALibraryOlderThanItsSources) {
         << r.out;
     auto one = s.run({"plugins", "methods/noop"});
     EXPECT_TRUE(has(one.out, "(stale: its sources are newer; rebuild)")) << one.out;
+    // A sweep that uses it says so before anything runs: results would come from the old build.
+    std::string file = s.write("n.toml", "[method]\nplugin = \"noop\"\n");
+    std::string warning = "warning: method 'noop' (" + lib + ") is older than its sources in " +
+                          std::string(ICLR_TEST_SOURCE_DIR) + "/tests/fixtures/noop: ";
+    auto plan = s.run({"plan", file});
+    EXPECT_TRUE(has(plan.out, warning + "`iclr run` would run it as built, not the code as it reads now")) << plan.out;
+    auto run = s.run({"run", file});
+    EXPECT_EQ(run.code, 0) << run.out;
+    EXPECT_TRUE(has(run.out, warning + "the trials will run it as built")) << run.out;
+    EXPECT_FALSE(has(s.run({"plan", s.write("f.toml", "[method]\nplugin = \"fault\"\n")}).out, "warning:"));
 }
 
 TEST(PluginAuthor, AGetterTypoInPluginCodeBlamesThePluginNotTheSweep) {
@@ -157,4 +167,13 @@ TEST(PluginAuthor, APluginNameTypoGetsADidYouMean) {
     auto r = s.run({"plan", s.write("t.toml", "[method]\nplugin = \"fualt\"\n")});
     EXPECT_EQ(r.code, 2);
     EXPECT_TRUE(has(r.out, "t.toml:2:10: unknown method plugin 'fualt' (did you mean 'fault'?) (available: ")) << r.out;
+    // Where it looked: the build's own plugins, then ICLR_PLUGIN_PATH's folders.
+    EXPECT_TRUE(has(r.out, "; searched " + std::string(ICLR_BUILD_DIR) + "/plugins, " + ICLR_FIXTURE_OK_DIR + ")"))
+        << r.out;
+    s.set_env("ICLR_PLUGIN_PATH", "");
+    auto unset = s.run({"plan", s.write("u.toml", "[method]\nplugin = \"noop\"\n")});
+    EXPECT_TRUE(has(unset.out, "; searched " + std::string(ICLR_BUILD_DIR) +
+                                   "/plugins; a plugin built elsewhere: put the plugins/ folder of its build in "
+                                   "ICLR_PLUGIN_PATH)"))
+        << unset.out;
 }
