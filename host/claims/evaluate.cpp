@@ -120,6 +120,37 @@ Verdict compare_groups(const Hypothesis& t, const std::vector<Row>& rows, const 
         "mean(" + t.a + ") - mean(" + t.b + ")");
 }
 
+// Where the verdict turns, on the side the estimate lies: 0 for a comparison or a trend, the
+// threshold, or the tolerance band's edge nearest the estimate (already relative to the target).
+double decision_point(const Hypothesis& t, const Verdict& v) {
+    if (t.kind == "at_most" || t.kind == "at_least") return *t.threshold;
+    if (t.kind == "about") return v.estimate >= 0 ? *t.tolerance : -*t.tolerance;
+    return 0;
+}
+
+// An inconclusive verdict's interval spans the decision point. Its half-width on that side scales
+// as t(0.975, n - 1) / sqrt(n) with the number of seeds n if the seeds' spread stays the same (a
+// mean's t interval exactly; a bootstrapped rho roughly): the fewest seeds whose half-width falls
+// short of the estimate's distance to the point decide it, the interval then lying on one side.
+int64_t seeds_to_decide(const Hypothesis& t, const Verdict& v) {
+    double at = decision_point(t, v), gap = std::abs(v.estimate - at);
+    double half = v.estimate >= at ? v.estimate - v.ci_low : v.ci_high - v.estimate;
+    if (!(gap > 0) || !(half > 0) || v.n < 2) return 0;
+    auto scale = [](int64_t n) { return stats::student_t_quantile(0.975, double(n - 1)) / std::sqrt(double(n)); };
+    double target = gap / half * scale(v.n); // decided where scale(n) < target; scale falls as n grows
+    if (scale(kMaxProjectedSeeds) >= target) return -1;
+    int64_t lo = v.n, hi = v.n + 1; // scale(lo) >= target > scale(hi), by doubling then halving
+    while (scale(hi) >= target) {
+        lo = hi;
+        hi = std::min(kMaxProjectedSeeds, 2 * hi);
+    }
+    while (hi - lo > 1) {
+        int64_t mid = lo + (hi - lo) / 2;
+        (scale(mid) < target ? hi : lo) = mid;
+    }
+    return hi;
+}
+
 } // namespace
 
 const char* to_string(Outcome o) {
@@ -172,7 +203,19 @@ Verdict evaluate(const Hypothesis& t, const std::vector<Row>& rows) {
         bool inside = v.ci_low >= -tol && v.ci_high <= tol, outside = v.ci_low > tol || v.ci_high < -tol;
         v.outcome = inside ? Outcome::Held : outside ? Outcome::NotHeld : Outcome::Inconclusive;
     }
+    if (v.outcome == Outcome::Inconclusive && rows[0].seed) v.seeds_to_decide = seeds_to_decide(t, v);
     return v;
+}
+
+std::string seeds_note(const Verdict& v) {
+    if (v.seeds_to_decide == 0) return "";
+    if (v.seeds_to_decide < 0)
+        return "more than " + std::to_string(kMaxProjectedSeeds) +
+               " seeds would decide it at the estimate and spread of " + std::to_string(v.n) +
+               ": any effect is small next to the seeds' spread";
+    return "about " + std::to_string(v.seeds_to_decide) + " seeds would decide it, not " + std::to_string(v.n) +
+           ", if the estimate and the seeds' spread stayed as measured (a projection; adding seeds until a verdict "
+           "turns makes a wrong verdict likelier than 1 in 20)";
 }
 
 } // namespace iclr::claims

@@ -31,10 +31,20 @@ struct Verdict {
     int64_t n = 0; // independent units (seeds, or rows when the query has no seed column)
     double estimate = 0, ci_low = 0, ci_high = 0;
     std::string reason; // why no data; what the estimate is otherwise
+    // Inconclusive over seeds: how many seeds would decide it if the estimate and the seeds' spread
+    // stayed as measured (seeds_to_decide); 0 when not projected, -1 beyond kMaxProjectedSeeds.
+    int64_t seeds_to_decide = 0;
 };
+
+// The most seeds a projection names; beyond it, "more than".
+constexpr int64_t kMaxProjectedSeeds = 10000;
 
 // Deterministic: the bootstrap draws from a fixed seed, so the same rows give the same verdict.
 constexpr int kBootstrapSamples = 2000;
 Verdict evaluate(const Hypothesis& test, const std::vector<Row>& rows);
+
+// An inconclusive verdict's projection in words ("" when there is none): how many seeds would
+// decide it, with what the projection assumes and what adding seeds after the fact costs.
+std::string seeds_note(const Verdict& v);
 
 } // namespace iclr::claims

@@ -36,6 +36,7 @@ std::vector<report::ClaimResult> claim_results(Store& store, const SweepSpec& sp
         if (std::string m = rs.rows.empty() ? missing_key_reason(store, *c) : ""; !m.empty()) v.reason = m;
         report::ClaimResult r{c->name, c->kind, c->source, claims::to_string(v.outcome), v.reason, v.n, {}, {}, {}, {}};
         r.note = claim_notes(store, *c, ids);
+        if (std::string n = claims::seeds_note(v); !n.empty()) r.note += (r.note.empty() ? "" : "; ") + n;
         std::string caption = r.verdict;
         if (v.outcome != claims::Outcome::NoData) {
             r.estimate = v.estimate;

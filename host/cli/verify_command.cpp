@@ -109,6 +109,7 @@ std::pair<claims::Verdict, std::string> verdict_of(Store& store, const ClaimSpec
                            left_out, sweep);
     if (std::string n = claim_notes(store, c, run_ids); !n.empty()) note += (note.empty() ? "" : "; ") + n;
     claims::Verdict v = claims::evaluate(hypothesis_of(c), rows);
+    if (std::string n = claims::seeds_note(v); !n.empty()) note += (note.empty() ? "" : "; ") + n;
     if (rows.empty() && left_out > 0)
         v.reason =
             fmt::format("no runs of the sweep as written; {} row(s) of another config or profile left out", left_out);

@@ -329,7 +329,7 @@ task = 0
     auto md = s.run({"report", file, "--format", "md"}); // the report says what verify says
     EXPECT_TRUE(has(md.out, "Note, replay's accuracy, every task: metric 'acc' is per task (2 rows for a run)"))
         << md.out;
-    EXPECT_FALSE(has(md.out, "Note, replay's accuracy, first task")) << md.out;
+    EXPECT_FALSE(has(md.out, "Note, replay's accuracy, first task: metric")) << md.out;
     auto none = s.run({"verify", file, "--claim", "no such"});
     EXPECT_EQ(none.code, 2);
     EXPECT_TRUE(has(none.out, "iclr: error: --claim 'no such': no claim's name contains it (claims: 'replay forgets "

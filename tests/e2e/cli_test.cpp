@@ -386,3 +386,28 @@ TEST(Cli, VerifyStrictFailsWhileTrialsOfTheSweepAreMissing) {
         << part.out;
     EXPECT_EQ(s.run({"verify", file, "--set", "sweep.seeds=3"}).code, 0); // without --strict: a note only
 }
+
+// An inconclusive claim says how many seeds would decide it (claims/evaluate.hpp; the numbers are
+// claims_test's: three seeds measuring 0.031, 0.003 and 0.004 need 9), in verify's notes on
+// stderr and in json, and in the report; a decided one says nothing of seeds.
+TEST(Cli, VerifyProjectsTheSeedsThatWouldDecideAnInconclusiveClaim) {
+    Scratch s;
+    std::string file =
+        s.write("p.toml", "[sweep]\nname = \"p\"\nseeds = 3\n[method]\nplugin = \"noop\"\n"
+                          "[[claim]]\nname = \"spread\"\nkind = \"at_least\"\nthreshold = 0\n"
+                          "sql = \"SELECT r.id AS run_id, r.seed, CASE r.seed WHEN 0 THEN 0.031 WHEN 1 THEN 0.003 "
+                          "ELSE 0.004 END AS value FROM runs r\"\n"
+                          "[[claim]]\nname = \"close\"\nkind = \"at_least\"\nthreshold = 0\n"
+                          "sql = \"SELECT r.id AS run_id, r.seed, 0.1 + 0.01 * r.seed AS value FROM runs r\"\n");
+    ASSERT_EQ(s.run({"run", file}).code, 0);
+    auto v = s.run({"verify", file});
+    EXPECT_EQ(v.code, 0) << v.out;
+    EXPECT_TRUE(has(v.out, "iclr verify: note: claim 'spread': about 9 seeds would decide it, not 3, if the "
+                           "estimate and the seeds' spread stayed as measured"))
+        << v.out;
+    EXPECT_FALSE(has(v.out, "claim 'close'")) << v.out; // held: no note
+    auto json = s.run({"verify", file, "--format", "json"});
+    EXPECT_TRUE(has(json.out, "\"notes\": \"about 9 seeds would decide it")) << json.out;
+    auto md = s.run({"report", file, "--format", "md"});
+    EXPECT_TRUE(has(md.out, "Note, spread: about 9 seeds would decide it, not 3")) << md.out;
+}

@@ -169,3 +169,49 @@ TEST(Claims, WithNoEffectAVerdictIsDecisiveAboutOneTimeInTwenty) {
         EXPECT_LT(rate, 0.09) << seeds << " seeds";
     }
 }
+
+// An inconclusive verdict says how many seeds would decide it, if the estimate and the seeds'
+// spread stayed as measured: the interval's half-width scales as t(0.975, n - 1) / sqrt(n). LOOK's
+// three seeds above: the half-width below the estimate 0.01267 is 4.303 * 0.01588 / sqrt(3) =
+// 0.0394, so t / sqrt(n) must fall from 2.484 to 2.484 * 0.01267 / 0.0394 = 0.80: 9 seeds
+// (t(0.975, 8) / 3 = 0.769; 8 seeds give 2.365 / sqrt(8) = 0.836).
+TEST(Claims, AnInconclusiveVerdictProjectsTheSeedsThatWouldDecideIt) {
+    auto paired = [](const std::vector<double>& diffs, int copies) {
+        std::vector<Row> rows;
+        for (int k = 0; k < copies; ++k)
+            for (size_t s = 0; s < diffs.size(); ++s) {
+                std::string seed = std::to_string(k * diffs.size() + s);
+                rows.push_back({0.93 + diffs[s], std::nullopt, "a", seed});
+                rows.push_back({0.93, std::nullopt, "b", seed});
+            }
+        return rows;
+    };
+    Hypothesis greater{"greater", "a", "b", std::nullopt, std::nullopt, std::nullopt};
+    Verdict three = evaluate(greater, paired({0.031, 0.003, 0.004}, 1));
+    ASSERT_EQ(three.outcome, Outcome::Inconclusive);
+    EXPECT_EQ(three.seeds_to_decide, 9);
+    EXPECT_NE(seeds_note(three).find("about 9 seeds would decide it, not 3, if the estimate and the seeds' spread "
+                                     "stayed as measured"),
+              std::string::npos)
+        << seeds_note(three);
+    // The same three differences three times over (9 seeds, the same mean, a spread as like as
+    // nine values can be) decide it, as projected.
+    Verdict nine = evaluate(greater, paired({0.031, 0.003, 0.004}, 3));
+    EXPECT_EQ(nine.outcome, Outcome::Held) << nine.ci_low;
+    EXPECT_EQ(nine.seeds_to_decide, 0); // decided: nothing to project
+    EXPECT_EQ(seeds_note(nine), "");
+    // An effect tiny next to the spread: beyond the cap, said so.
+    Verdict tiny = evaluate(greater, paired({0.031, -0.030, 0.0001}, 1));
+    ASSERT_EQ(tiny.outcome, Outcome::Inconclusive);
+    EXPECT_EQ(tiny.seeds_to_decide, -1);
+    EXPECT_NE(seeds_note(tiny).find("more than 10000 seeds"), std::string::npos) << seeds_note(tiny);
+    // Equivalence (about): the nearer edge of the tolerance band is the point that decides.
+    std::vector<Row> near_target;
+    for (int s = 0; s < 3; ++s)
+        near_target.push_back({0.5 + 0.02 * (s - 1) + 0.01, std::nullopt, std::nullopt, std::to_string(s)});
+    Verdict about = evaluate({"about", "", "", 0.05, std::nullopt, 0.5}, near_target); // 0.51 +- 0.02
+    ASSERT_EQ(about.outcome, Outcome::Inconclusive) << about.ci_low << " " << about.ci_high;
+    // upper half-width 4.303 * 0.02 / sqrt(3) = 0.0497 against the gap 0.05 - 0.01 = 0.04: t / sqrt(n)
+    // from 2.484 to 2.0: 4 seeds (t(0.975, 3) / 2 = 1.59; 3 is where it is now).
+    EXPECT_EQ(about.seeds_to_decide, 4);
+}
