@@ -113,8 +113,11 @@ int authorize(void* user, int code, const char* a, const char* b, const char*, c
                                   (std::strcmp(a, "sqlite_master") == 0 || std::strcmp(a, "sqlite_temp_master") == 0);
         if (schema_side_effect) {
             // Let preparation go on so the DDL statement itself is reported (and denied) by name;
-            // sqlite3_stmt_readonly still refuses the statement if nothing else does.
-            if (g->refused.empty()) g->refused = "a schema change";
+            // sqlite3_stmt_readonly still refuses the statement if nothing else does. Reading the
+            // schema table's columns (an UPDATE to the authorizer) is no change: a read that uses a
+            // table-valued function (json_each, json_tree, pragma_table_info) does it to set up its
+            // virtual table, and DDL also inserts or deletes its row.
+            if (g->refused.empty() && code != SQLITE_UPDATE) g->refused = "a schema change";
             return SQLITE_IGNORE;
         }
         if (g->refused.empty() || g->refused == "a schema change") g->refused = action_name(code);

@@ -74,6 +74,20 @@ TEST(Query, EveryKindOfWriteIsRefusedAndTheFileIsUnchanged) {
     EXPECT_FALSE(std::filesystem::exists(dir.file("other.db")));
 }
 
+// Table-valued functions read the JSON columns (config_json, plugins_json) and the schema; SQLite
+// sets their virtual tables up through the schema table, which the guard once took for a change
+// ("a schema change is refused" for any json_each, until 2026-12-05).
+TEST(Query, TableValuedFunctionsAreReads) {
+    test::TempDir dir;
+    { Store::open_write(dir.file("r.db")); }
+    auto s = Store::open_read(dir.file("r.db"));
+    EXPECT_EQ(run_query(*s, "SELECT group_concat(j.key) FROM json_each('{\"a\": 1, \"b\": 2}') j", false).rows[0][0],
+              "a,b");
+    EXPECT_EQ(run_query(*s, "SELECT COUNT(*) FROM json_tree('[1, [2, 3]]')", false).rows[0][0], "5");
+    EXPECT_EQ(run_query(*s, "SELECT name FROM pragma_table_info('runs') WHERE cid = 0", false).rows[0][0], "id");
+    EXPECT_NE(refusal(*s, "UPDATE sqlite_master SET sql = 'x'"), "");
+}
+
 TEST(Query, SqlErrorsAreUserErrors) {
     test::TempDir dir;
     { Store::open_write(dir.file("r.db")); }
