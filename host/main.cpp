@@ -64,9 +64,10 @@ struct Cli {
     iclr::VerifyOptions verify;
     iclr::ReportOptions report;
     iclr::CacheOptions cache;
+    iclr::TableOptions table_opts;
     CLI::App *cache_cmd = nullptr, *plugins = nullptr, *plan = nullptr, *run_cmd = nullptr, *query = nullptr,
              *show = nullptr, *diff = nullptr, *verify_cmd = nullptr, *report_cmd = nullptr, *sync = nullptr,
-             *status = nullptr;
+             *status = nullptr, *table = nullptr;
 
     void add_to(CLI::App& app) {
         auto add_common = [&](CLI::App* sub) {
@@ -159,6 +160,19 @@ struct Cli {
             ->allow_extra_args(false)
             ->needs(in_sweep);
         add_common(query);
+
+        table = app.add_subcommand("table", "a sweep's runs as one flat table: a row per run, what differs between "
+                                            "them and their final metrics as columns");
+        table->footer("Examples:\n  iclr table sweeps/forgetting_vs_scale.toml\n"
+                      "  iclr table sweeps/lp_ft.toml --format csv > lp_ft.csv   pandas.read_csv('lp_ft.csv')");
+        table->add_option("sweep", table_opts.sweep, "sweep file (.toml): its trials as written")->required();
+        table->add_option("-f,--format", table_opts.format, "table, csv, json or markdown");
+        table->add_option("--profile", table_opts.variant.profile, "apply [profile.NAME] from the sweep");
+        table->add_option("--set", table_opts.variant.sets, kSetHelp)->allow_extra_args(false);
+        table->add_flag("--all-params", table_opts.all_params,
+                        "every parameter and attribute, not only those that differ between runs");
+        table->add_flag("--per-task", table_opts.per_task, "a column per task of each per-task metric: acc[0], ...");
+        add_common(table);
 
         show = app.add_subcommand("show", "one run: config, status, timings, plugins, metrics, log tail, provenance");
         show->footer("Examples:\n  iclr show 12\n  iclr show 3f9a2c41 --format json   by key prefix, everything as one "
@@ -270,6 +284,10 @@ struct Cli {
             return iclr::cmd_status(folders, common);
         }
         if (*query) return iclr::cmd_query(sql, format, sweep, variant, common);
+        if (*table) {
+            table_opts.common = common;
+            return iclr::cmd_table(table_opts);
+        }
         if (*show) return iclr::cmd_show(run_id, format, common);
         if (*diff) return iclr::cmd_diff(run_id, run_b, format, common);
         if (*report_cmd) {

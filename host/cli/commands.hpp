@@ -59,6 +59,20 @@ int cmd_slurm_task(const std::string& folder, const std::string& first_task);
 // With a sweep file, its trials as written are the TEMP table sweep_runs(id) the SQL may name.
 int cmd_query(const std::string& sql, const std::string& format, const std::string& sweep, const SweepVariant& variant,
               const CommonOptions& c);
+// A query's rows on stdout in `format`, streamed (a reader that stops early ends it quietly); an
+// error naming sweep_runs gets `hint` appended. Returns the exit status.
+class Store;
+int print_query(Store& store, const std::string& sql, const std::string& format, const std::string& hint = "");
+// `iclr table SWEEP`: its trials as written, a row per run: arm, status, seed, the parameters and
+// attributes that differ between runs, the final metrics (per task with --per-task).
+struct TableOptions {
+    std::string sweep, format = "table";
+    SweepVariant variant;
+    bool all_params = false; // every parameter and attribute, not only those that differ
+    bool per_task = false;   // a column per task of each per-task metric (acc[0], acc[1], ...)
+    CommonOptions common;
+};
+int cmd_table(const TableOptions& o);
 int cmd_show(const std::string& run, const std::string& format, const CommonOptions& c);
 int cmd_diff(const std::string& a, const std::string& b, const std::string& format, const CommonOptions& c);
 struct VerifyOptions {

@@ -15,11 +15,8 @@
 
 namespace iclr {
 
-int cmd_query(const std::string& sql, const std::string& format, const std::string& sweep, const SweepVariant& variant,
-              const CommonOptions& c) {
+int print_query(Store& store, const std::string& sql, const std::string& format, const std::string& hint) {
     Format f = parse_format(format);
-    auto store = Store::open_read(c.db_path());
-    if (!sweep.empty()) share_sweep_runs(*store, current_runs(*store, sweep, variant));
     // A reader that stops early (`| head`) ends the query quietly: no SIGPIPE death, no message.
     signal(SIGPIPE, SIG_IGN);
     bool closed = false;
@@ -31,24 +28,33 @@ int cmd_query(const std::string& sql, const std::string& format, const std::stri
         isatty(STDOUT_FILENO));
     try {
         stream_query(
-            *store, sql, f == Format::Csv || f == Format::Json,
+            store, sql, f == Format::Csv || f == Format::Json,
             [&](const std::vector<std::string>& cols) { w.columns(cols); },
             [&](const std::vector<Cell>& row) {
                 w.row(row);
                 return !closed;
             });
     } catch (const UserError& e) {
-        if (sweep.empty() && std::string(e.what()).find("no such table: sweep_runs") != std::string::npos)
-            throw UserError(std::string(e.what()) + " (the trials of a sweep as written: pass --sweep FILE)");
+        if (!hint.empty() && std::string(e.what()).find("no such table: sweep_runs") != std::string::npos)
+            throw UserError(std::string(e.what()) + hint);
         throw;
     }
     if (!closed) w.finish();
     if (std::fflush(stdout) != 0 || closed) {
         if (errno == EPIPE) return 0;
-        std::perror("iclr query: writing the result");
+        std::perror("iclr: writing the result");
         return 1;
     }
     return 0;
+}
+
+int cmd_query(const std::string& sql, const std::string& format, const std::string& sweep, const SweepVariant& variant,
+              const CommonOptions& c) {
+    parse_format(format); // a bad format is refused before the sweep is planned
+    auto store = Store::open_read(c.db_path());
+    if (!sweep.empty()) share_sweep_runs(*store, current_runs(*store, sweep, variant));
+    return print_query(*store, sql, format,
+                       sweep.empty() ? " (the trials of a sweep as written: pass --sweep FILE)" : "");
 }
 
 } // namespace iclr

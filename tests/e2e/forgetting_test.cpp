@@ -150,6 +150,44 @@ TEST(Forgetting, VerifyOnTheCiProfileIsDeterministicAndRecordsEachClaim) {
     EXPECT_EQ(strict.code, 1) << strict.out; // anything but "held" fails under --strict
 }
 
+// `iclr table`: a row per run, with what differs between the arms (the pretraining data set, its
+// objective and epochs) and the final metrics as columns; per task with --per-task.
+TEST(Forgetting, TableHasARowPerRunAndAColumnForWhatDiffers) {
+    Scratch s;
+    std::string sweep = std::string(ICLR_TEST_SOURCE_DIR) + "/sweeps/forgetting_vs_scale.toml";
+    ASSERT_EQ(s.run({"run", sweep, "--profile", "ci"}).code, 0);
+    auto t = s.run({"table", sweep, "--profile", "ci", "--format", "csv"});
+    ASSERT_EQ(t.code, 0) << t.out;
+    EXPECT_EQ(t.out.substr(0, t.out.find('\n')), "run_id,arm,status,seed,pretrain,method.pretrain_epochs,"
+                                                 "method.pretrain_objective,pretrained,avg_accuracy,forgetting");
+    // The scratch run's row, its metrics as the database holds them (CSV writes them round-trip exact).
+    std::string id = s.sql("SELECT id FROM runs WHERE arm = 'scratch'");
+    std::string row = "\n" + id + ",scratch,done,0,fashion_mnist,0,supervised,none,";
+    ASSERT_TRUE(has(t.out, row)) << t.out;
+    std::string cells = t.out.substr(t.out.find(row) + row.size());
+    cells = cells.substr(0, cells.find('\n'));
+    EXPECT_EQ(std::stod(cells.substr(0, cells.find(','))),
+              std::stod(s.sql("SELECT printf('%!.17g', value) FROM final_metrics WHERE key = 'avg_accuracy' AND "
+                              "run_id = " +
+                              id)));
+    EXPECT_EQ(std::stod(cells.substr(cells.find(',') + 1)),
+              std::stod(s.sql("SELECT printf('%!.17g', value) FROM final_metrics WHERE key = 'forgetting' AND "
+                              "run_id = " +
+                              id)));
+    EXPECT_TRUE(has(t.out, ",mnist-vicreg,done,0,mnist,3,vicreg,vicreg,")) << t.out;
+    EXPECT_TRUE(has(t.out, "iclr table: note: metrics per task left out (--per-task: a column per task): acc (2 "
+                           "task(s)), forgetting_task (1 task(s))"))
+        << t.out;
+    auto per_task = s.run({"table", sweep, "--profile", "ci", "--per-task", "--format", "csv"});
+    EXPECT_TRUE(has(per_task.out, ",acc[0],acc[1],avg_accuracy,forgetting,forgetting_task[0]\n")) << per_task.out;
+    auto all = s.run({"table", sweep, "--profile", "ci", "--all-params", "--format", "csv"});
+    EXPECT_TRUE(has(all.out, ",model.width,")) << all.out; // the same in every run: listed with --all-params only
+    EXPECT_FALSE(has(t.out, "model.width")) << t.out;
+    auto other = s.run({"table", sweep, "--format", "csv"}); // the default profile: none of it is here
+    EXPECT_TRUE(has(other.out, "iclr table: note: 0 of the 1050 trial(s) of " + sweep + " as written are in "))
+        << other.out;
+}
+
 // "At the largest width" is this sweep's largest width: a bigger variant's runs in the same
 // database (wider models, as --profile full adds) neither take the comparison over nor leave it
 // without data. The claims' MAX ranges over sweep_runs, the trials of the sweep as written.
