@@ -106,6 +106,7 @@ int cmd_plan(const std::string& file, const SweepVariant& variant, bool construc
         fmt::print("claims: {} ([[claim]]; `iclr verify {}{}` computes their verdicts)\n", spec.claims.size(),
                    shell_word(file), variant.flags());
     warn_stale_plugins(arms, "`iclr run` would run it");
+    note_unstated_differences(arms);
     if (construct) {
         ConstructorCheck checked = check_constructors(arms, {default_data_dir(), ResultsLayout(default_db_path())});
         fmt::print("constructors: {} plugin configuration(s) built in a worker and accepted{} ({})\n",

@@ -1,4 +1,4 @@
-// Stale plugin builds named before a sweep runs; the git state of plugins built outside iclr's tree.
+// Stale plugin builds and arms' differing defaults named before a sweep runs; plugins' git state outside iclr's tree.
 #include "cli/plugin_provenance.hpp"
 
 #include <algorithm>
@@ -38,6 +38,18 @@ void warn_stale_plugins(const SweepArms& arms, const std::string& what) {
             fmt::print("warning: {} '{}' ({}) is older than its sources in {}: {} as built, not the code as it reads "
                        "now; rebuild it first (`iclr plugins` marks it stale)\n",
                        kind_name(r->kind), r->name, r->file, r->source_dir, what);
+}
+
+void note_unstated_differences(const SweepArms& arms) {
+    std::vector<std::string> keys = arms.unstated_differences();
+    if (keys.empty()) return;
+    std::string list;
+    for (const auto& k : keys)
+        list += (list.empty() ? "" : ", ") + k;
+    fmt::print("note: the arms leave {} parameter(s) to their plugins' defaults, which differ between them: {}; "
+               "state them in the sweep (in the section, or in each arm) if the comparison should not rest on "
+               "them\n",
+               keys.size(), list);
 }
 
 std::map<std::string, GitState> outside_plugin_git(const SweepArms& arms, const std::string& iclr_tree) {

@@ -1,5 +1,5 @@
-// What a run records and says about the plugin builds it uses, beyond their libraries' SHA-256:
-// stale builds, and the git state of plugins built from sources outside iclr's own tree.
+// What a run records and says about the plugins it uses, beyond their libraries' SHA-256: stale
+// builds, defaults the arms differ in, the git state of plugins built outside iclr's own tree.
 #pragma once
 
 #include <map>
@@ -14,6 +14,10 @@ namespace iclr {
 // marks it stale): the trials would run the library as built, not the code as it reads now.
 // `what`: what happens next with the library ("the trials run it", "the check built it").
 void warn_stale_plugins(const SweepArms& arms, const std::string& what);
+
+// One line naming the parameters the arms leave to differing plugin defaults
+// (SweepArms::unstated_differences), if any: a comparison between arms should state them.
+void note_unstated_differences(const SweepArms& arms);
 
 // The git state of each source folder, outside iclr's tree, that a plugin of the sweep was built
 // from (a plugin project of the user's, built against an installed iclr), by folder. A run's own

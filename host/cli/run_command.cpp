@@ -207,6 +207,7 @@ int cmd_run(const RunOptions& o) {
             fmt::format("{}: {} trials is more than one `iclr run` takes ({}); split the sweep or sample it", o.sweep,
                         arms.raw_count(), kMaxTrialsPerRun));
     warn_stale_plugins(arms, "the trials will run it");
+    note_unstated_differences(arms);
 
     std::string db_path = o.common.db_path();
     std::string data_dir = absolute_path(o.common.data_dir());

@@ -23,6 +23,11 @@ struct SweepArms {
     bool has_arms() const { return !specs.front().arm.empty(); }
     // "arm=SI model.width=64 seed=0", as progress lines and `iclr plan` show a trial.
     std::string describe(uint32_t arm, const TrialPoint& p) const;
+    // Parameters that two or more arms leave to their plugins' defaults where those defaults
+    // differ: a difference between the arms no line of the sweep states (an arm running another
+    // method plugin takes that plugin's learning rate). One entry per parameter, its values by the
+    // plugin: "method.lr (0.03 in lwf; 0.01 in finetune)". Empty without arms.
+    std::vector<std::string> unstated_differences() const;
 };
 
 // Parses, validates and expands; throws SweepError with every problem of every arm.

@@ -553,3 +553,35 @@ TEST(Arms, VerifyNotesAClaimWhoseRunsMixBuildsOfIclr) {
                                build + ")"))
         << v.out;
 }
+
+// Arms running different method plugins take each plugin's defaults for what the sweep does not
+// state: finetune's SGD (lr 0.01, no momentum) against si's (0.03, momentum 0.9). plan and run say
+// so before anything runs; stating a parameter in the section (or in each arm) takes it off the note.
+TEST(Arms, PlanAndRunNameParametersTheArmsLeaveToDifferentDefaults) {
+    Scratch s;
+    const std::string arms = "[[arm]]\nname = \"finetune\"\n[[arm]]\nname = \"si\"\nmethod = { plugin = \"si\" }\n";
+    const std::string base = "[sweep]\nseeds = 1\n[dataset]\nplugin = \"mnist\"\ntasks = [[0, 1], [2, 3]]\n"
+                             "train_per_class = 10\ntest_per_class = 10\n[model]\nplugin = \"mlp\"\nwidth = 8\n"
+                             "[method]\nplugin = \"finetune\"\n";
+    auto plan = s.run({"plan", s.write("u.toml", base + arms), "--no-construct"});
+    EXPECT_EQ(plan.code, 0) << plan.out;
+    EXPECT_TRUE(has(plan.out, "note: the arms leave 2 parameter(s) to their plugins' defaults, which differ between "
+                              "them: method.lr (0.01 in finetune; 0.03 in si), method.momentum (0.0 in finetune; "
+                              "0.9 in si); state them in the sweep"))
+        << plan.out;
+    auto run = s.run({"run", s.write("stated.toml", base + "lr = 0.03\n" + arms)});
+    EXPECT_EQ(run.code, 0) << run.out;
+    EXPECT_TRUE(has(run.out, "note: the arms leave 1 parameter(s) to their plugins' defaults, which differ between "
+                             "them: method.momentum (0.0 in finetune; 0.9 in si)"))
+        << run.out;
+    auto none = s.run({"plan", s.write("none.toml", base + "lr = 0.03\nmomentum = 0.9\n" + arms), "--no-construct"});
+    EXPECT_FALSE(has(none.out, "note: the arms")) << none.out;
+    // A default stated is the same trial (its key fills every default in), so stating one in a
+    // shipped sweep keeps the runs a database holds.
+    auto key = [&](const std::string& name, const std::string& text) {
+        auto r = s.run({"plan", s.write(name, text), "--no-construct"});
+        return r.out.substr(r.out.find("first trial key"), 48);
+    };
+    EXPECT_EQ(key("a.toml", base), key("b.toml", base + "lr = 0.01\nmomentum = 0.0\n"));
+    EXPECT_NE(key("a.toml", base), key("c.toml", base + "lr = 0.03\n"));
+}
