@@ -137,7 +137,7 @@ TEST(BadInput, GeneratedMonstersAreRefusedWithoutCrashing) {
                    "100000000 trials is more than one `iclr run` takes", false);
 }
 
-TEST(BadInput, ThousandsOfMutantsOfTheExampleSweepsNeverCrashTheBinary) {
+TEST(BadInput, SixHundredMutantsOfTheExampleSweepsNeverCrashTheBinary) {
     Scratch s;
     std::vector<std::string> seeds;
     for (const auto& e : std::filesystem::directory_iterator(std::string(ICLR_TEST_SOURCE_DIR) + "/sweeps"))
@@ -145,9 +145,10 @@ TEST(BadInput, ThousandsOfMutantsOfTheExampleSweepsNeverCrashTheBinary) {
     ASSERT_FALSE(seeds.empty());
     std::mt19937 rng(2022);
     auto pick = [&](size_t n) { return n ? size_t(rng() % n) : 0; };
+    // A fixed count, not a time budget: the same 600 mutants on every machine (a 40-s budget ran
+    // 972 on an idle machine and 341 beside a build, which failed its floor of 500).
     int mutants = 0, refused = 0, planned = 0;
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(40);
-    while (mutants < 2000 && std::chrono::steady_clock::now() < deadline) {
+    while (mutants < 600) {
         std::string m = mutate(seeds[pick(seeds.size())], rng);
         // One in 20 also builds its plugins in a worker (about a second each): the rest test the
         // parser and validation, which is where mutants land.
@@ -160,7 +161,6 @@ TEST(BadInput, ThousandsOfMutantsOfTheExampleSweepsNeverCrashTheBinary) {
                                                 << m;
         (r.code == 0 ? planned : refused)++;
     }
-    EXPECT_GE(mutants, 500) << "too few mutants ran in the time budget";
     RecordProperty("mutants", mutants);
     RecordProperty("refused", refused);
     std::printf("mutants: %d (refused %d, valid %d)\n", mutants, refused, planned);
@@ -175,8 +175,7 @@ TEST(BadInput, MutantsOfSetOverridesNeverCrashTheBinary) {
                                          "method.optimizer='adam'", "sweep.slurm.partition=\"debug\""};
     std::mt19937 rng(2022);
     int mutants = 0, refused = 0;
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while (mutants < 400 && std::chrono::steady_clock::now() < deadline) {
+    while (mutants < 200) { // a fixed count, as above
         std::string m = mutate(seeds[rng() % seeds.size()], rng);
         std::vector<std::string> args{"plan", sweep, "--set", m};
         if (mutants % 20) args.push_back("--no-construct"); // as above
@@ -188,7 +187,6 @@ TEST(BadInput, MutantsOfSetOverridesNeverCrashTheBinary) {
             EXPECT_EQ(r.out.rfind("iclr: error: ", 0), 0u) << "--set '" << m << "':\n" << r.out;
         }
     }
-    EXPECT_GE(mutants, 100) << "too few mutants ran in the time budget";
     EXPECT_GT(refused, 0);
     std::printf("--set mutants: %d (refused %d)\n", mutants, refused);
 }
