@@ -19,11 +19,7 @@ size_t width(const std::string& s) {
 }
 
 std::string csv_field(const std::string& s) {
-    if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
-    std::string o = "\"";
-    for (char c : s)
-        o += c == '"' ? std::string("\"\"") : std::string(1, c);
-    return o + "\"";
+    return s.find_first_of(",\"\n\r") == std::string::npos ? s : quote_doubling(s, '"');
 }
 
 // JSON has no NaN or infinity: such numbers are written as the strings "nan", "inf", "-inf".

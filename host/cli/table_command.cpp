@@ -6,25 +6,15 @@
 
 #include "cli/claim_check.hpp"
 #include "cli/commands.hpp"
+#include "common/values.hpp"
 #include "store/query.hpp"
 #include "store/store.hpp"
 
 namespace iclr {
 namespace {
 
-std::string sql_text(const std::string& s) {
-    std::string q = "'";
-    for (char c : s)
-        q += c == '\'' ? std::string("''") : std::string(1, c);
-    return q + "'";
-}
-
-std::string sql_name(const std::string& s) {
-    std::string q = "\"";
-    for (char c : s)
-        q += c == '"' ? std::string("\"\"") : std::string(1, c);
-    return q + "\"";
-}
+std::string sql_text(const std::string& s) { return quote_doubling(s, '\''); }
+std::string sql_name(const std::string& s) { return quote_doubling(s, '"'); }
 
 // A GROUP BY's condition: `expr` differs between the sweep's runs, or some runs have no row.
 std::string varies(const std::string& expr) {

@@ -130,4 +130,13 @@ std::string section_text(const std::string& name, const std::string& version, co
     return s + " }";
 }
 
+std::string quote_doubling(const std::string& s, char q) {
+    std::string out(1, q);
+    for (char c : s) {
+        out += c;
+        if (c == q) out += c;
+    }
+    return out + q;
+}
+
 } // namespace iclr

@@ -17,6 +17,8 @@ std::optional<Value> value_from_literal(const std::string& literal);
 std::string value_to_toml(const Value& v);
 std::string value_to_json(const Value& v);
 std::string json_escape(const std::string& s);
+// s between two `q`s, each q inside doubled: an SQL literal ('), an SQL name or a CSV field (").
+std::string quote_doubling(const std::string& s, char q);
 const char* value_type_name(Value::Type t);
 // A plugin section as canonical text, "name@version { k = v ... }" with the parameters in key
 // order: the same plugin, version and parameters give the same text. The worker's
