@@ -12,6 +12,7 @@
 #include "cli/commands.hpp"
 #include "cli/git_state.hpp"
 #include "cli/table.hpp"
+#include "common/build_info.hpp"
 #include "common/file_hash.hpp"
 #include "common/process.hpp"
 #include "common/results_layout.hpp"
@@ -93,6 +94,18 @@ void print_rows(const std::vector<Checked>& checked, const std::optional<std::se
     }
 }
 
+// A verdict that differs from the one the last verify recorded for the same sweep and flags, said
+// with what moved it: more or other runs, the claim's query, or (on the same runs) iclr's build.
+std::string verdict_change(const PastVerdict& past, const VerdictRow& now, const std::string& runs_sha) {
+    if (past.verdict == now.verdict) return "";
+    std::string why = past.sql != now.sql            ? "its query has changed since"
+                      : past.runs_sha256 != runs_sha ? fmt::format("over other runs (n {} then)", past.n)
+                      : past.iclr_version != std::string(iclr_build())
+                          ? "on the same runs, by iclr " + past.iclr_version
+                          : "on the same runs";
+    return fmt::format("the verdict was {} at the last verify ({}), {}", past.verdict, past.created_at, why);
+}
+
 // One claim's verdict from its query's rows, recorded in the database as a copy of `recorded` (the
 // sweep's file, hash, git commit and flags: the same for every claim) with the claim's fields;
 // with the claim's notes (rows of other runs left out, claim_notes), "; "-joined.
@@ -130,7 +143,12 @@ std::pair<claims::Verdict, std::string> verdict_of(Store& store, const ClaimSpec
     recorded.reason = v.reason;
     recorded.run_ids = std::move(run_ids);
     recorded.has_run_ids = names_runs(rs);
-    record_verdict(store, recorded);
+    auto past = last_verdict(store, recorded.sweep_file, recorded.variant, c.name);
+    std::string runs_sha = record_verdict(store, recorded);
+    if (past) {
+        if (std::string n = verdict_change(*past, recorded, runs_sha); !n.empty())
+            note += (note.empty() ? "" : "; ") + n;
+    }
     return {v, note};
 }
 

@@ -9,7 +9,7 @@
 
 namespace iclr {
 
-void record_verdict(Store& store, const VerdictRow& v) {
+std::string record_verdict(Store& store, const VerdictRow& v) {
     std::optional<int64_t> runs_count;
     std::string runs_sha;
     if (v.has_run_ids) {
@@ -45,6 +45,17 @@ void record_verdict(Store& store, const VerdictRow& v) {
     st.bind(15, std::string(iclr_build())).bind_or_null(16, v.git_commit).bind(17, now_iso()).bind(18, v.variant);
     st.run();
     store.commit();
+    return runs_sha;
+}
+
+std::optional<PastVerdict> last_verdict(Store& store, const std::string& sweep_file, const std::string& variant,
+                                        const std::string& claim) {
+    Statement st(store.db(),
+                 "SELECT verdict, created_at, COALESCE(runs_sha256, ''), iclr_version, sql, n FROM verdicts "
+                 "WHERE sweep_file = ? AND variant = ? AND claim = ? ORDER BY id DESC LIMIT 1");
+    st.bind(1, sweep_file).bind(2, variant).bind(3, claim);
+    if (!st.step()) return std::nullopt;
+    return PastVerdict{st.col_text(0), st.col_text(1), st.col_text(2), st.col_text(3), st.col_text(4), st.col_int(5)};
 }
 
 } // namespace iclr

@@ -22,6 +22,16 @@ struct VerdictRow {
 };
 
 // Inserts the verdict (in its own transaction); the runs it names are hashed by their keys.
-void record_verdict(Store& store, const VerdictRow& v);
+// Returns that hash ("" when its rows name no run).
+std::string record_verdict(Store& store, const VerdictRow& v);
+
+// What a claim's verdict was the last time `iclr verify` recorded it for this sweep file and these
+// flags; nullopt if never.
+struct PastVerdict {
+    std::string verdict, created_at, runs_sha256, iclr_version, sql;
+    int64_t n = 0;
+};
+std::optional<PastVerdict> last_verdict(Store& store, const std::string& sweep_file, const std::string& variant,
+                                        const std::string& claim);
 
 } // namespace iclr

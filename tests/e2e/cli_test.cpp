@@ -411,3 +411,30 @@ TEST(Cli, VerifyProjectsTheSeedsThatWouldDecideAnInconclusiveClaim) {
     auto md = s.run({"report", file, "--format", "md"});
     EXPECT_TRUE(has(md.out, "Note, spread: about 9 seeds would decide it, not 3")) << md.out;
 }
+
+// A verdict that moved since the last verify of the same sweep and flags says so, and why: here the
+// sweep file went from 2 seeds to 4 (1.000, 1.001, ... against a threshold of 0.999: inconclusive
+// at 2, held at 4). Verified again with nothing changed, nothing is said.
+TEST(Cli, VerifySaysWhenAVerdictChangedSinceTheLastVerify) {
+    Scratch s;
+    auto sweep = [](int seeds) {
+        return "[sweep]\nname = \"m\"\nseeds = " + std::to_string(seeds) +
+               "\n[method]\nplugin = \"noop\"\n[[claim]]\nname = \"near\"\nkind = \"at_least\"\n"
+               "threshold = 0.999\nsql = \"SELECT r.id AS run_id, r.seed, 1.0 + 0.001 * r.seed AS value FROM runs "
+               "r\"\n";
+    };
+    std::string file = s.write("m.toml", sweep(2));
+    ASSERT_EQ(s.run({"run", file}).code, 0);
+    auto two = s.run({"verify", file});
+    EXPECT_TRUE(has(two.out, "inconclusive")) << two.out;
+    EXPECT_FALSE(has(two.out, "at the last verify")) << two.out;
+    s.write("m.toml", sweep(4));
+    ASSERT_EQ(s.run({"run", file}).code, 0);
+    auto four = s.run({"verify", file});
+    EXPECT_TRUE(has(four.out, "held")) << four.out;
+    std::string when = s.sql("SELECT created_at FROM verdicts ORDER BY id LIMIT 1");
+    EXPECT_TRUE(has(four.out, "iclr verify: note: claim 'near': the verdict was inconclusive at the last verify (" +
+                                  when + "), over other runs (n 2 then)"))
+        << four.out;
+    EXPECT_FALSE(has(s.run({"verify", file}).out, "at the last verify"));
+}
