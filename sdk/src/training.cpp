@@ -27,6 +27,34 @@ torch::Generator make_generator(uint64_t seed, uint64_t stream) {
     return at::make_generator<at::CPUGeneratorImpl>(seed ^ (stream * 0x9e3779b97f4a7c15ULL));
 }
 
+std::shared_ptr<Backbone> frozen_copy(Session& session, Backbone& backbone) {
+    at::Generator global = at::globalContext().defaultGenerator(c10::DeviceType::CPU);
+    torch::Tensor state;
+    {
+        std::lock_guard<std::mutex> lock(global.mutex());
+        state = global.get_state();
+    }
+    std::shared_ptr<Backbone> copy = session.new_backbone();
+    {
+        std::lock_guard<std::mutex> lock(global.mutex());
+        global.set_state(state);
+    }
+    torch::NoGradGuard no_grad;
+    auto params = backbone.named_parameters(), buffers = backbone.named_buffers();
+    for (auto& p : copy->named_parameters()) {
+        const torch::Tensor* from = params.find(p.key());
+        if (!from || !from->sizes().equals(p.value().sizes()))
+            throw PluginError("frozen_copy: the model plugin built a backbone without the parameter '" + p.key() +
+                              "' of the one copied (is it the trial's model?)");
+        p.value().copy_(*from);
+        p.value().set_requires_grad(false);
+    }
+    for (auto& b : copy->named_buffers())
+        if (const torch::Tensor* from = buffers.find(b.key())) b.value().copy_(*from);
+    copy->eval();
+    return copy;
+}
+
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(const std::string& kind, std::vector<torch::Tensor> params,
                                                         double lr, double momentum, double weight_decay,
                                                         const SamOptions& sam) {

@@ -140,3 +140,51 @@ TEST(Training, TheSupervisedLoopFitsASeparableProblemAndCountsSteps) {
     EXPECT_GE(accuracy(learner, b.tasks[0].test, -1), 0.9);
     EXPECT_THROW(make_optimizer("rmsprop", learner.trainable(), 0.1), PluginError);
 }
+
+// frozen_copy: a ResNet (BatchNorm) whose running statistics and weights have moved; the copy
+// holds both (a copy of parameters() alone gives other outputs in eval mode), has no gradients,
+// is in eval mode, does not follow the original's later steps, and leaves torch's generator as it was.
+TEST(Training, AFrozenCopyHoldsParametersAndBufferStatisticsAndMovesNoDraw) {
+    iclr::test::TestContext ctx;
+    iclr::test::SplitMnist s(ctx, "resnet", {{"width", "2"}, {"depth", "1"}});
+    auto b = s.new_backbone();
+    const auto& x = s.benchmark().tasks[0].train.x.slice(0, 0, 32);
+    b->train();
+    b->forward(x); // moves BatchNorm's running mean and variance
+    torch::optim::SGD opt(b->parameters(), 0.1);
+    b->forward(x).pow(2).mean().backward();
+    opt.step();
+    torch::manual_seed(5);
+    double expected = torch::rand({1}).item<double>();
+    torch::manual_seed(5);
+    auto copy = iclr::frozen_copy(s, *b);
+    EXPECT_EQ(torch::rand({1}).item<double>(), expected); // the copy's own initialisation moved no draw
+    EXPECT_FALSE(copy->is_training());
+    auto bp = b->named_parameters(), cp = copy->named_parameters();
+    ASSERT_EQ(bp.size(), cp.size());
+    for (const auto& p : bp) {
+        EXPECT_TRUE(torch::equal(p.value(), cp[p.key()])) << p.key();
+        EXPECT_FALSE(cp[p.key()].requires_grad()) << p.key();
+    }
+    auto bb = b->named_buffers(), cb = copy->named_buffers();
+    ASSERT_GT(bb.size(), 0u);
+    for (const auto& buf : bb)
+        EXPECT_TRUE(torch::equal(buf.value(), cb[buf.key()])) << buf.key();
+    b->eval();
+    auto before = b->forward(x).detach();
+    EXPECT_TRUE(torch::equal(copy->forward(x), before));
+    // Parameters alone (the buffers left at their initial values): other outputs in eval mode.
+    auto params_only = s.new_backbone();
+    {
+        torch::NoGradGuard no_grad;
+        for (const auto& p : params_only->named_parameters())
+            p.value().copy_(bp[p.key()]);
+    }
+    params_only->eval();
+    EXPECT_FALSE(torch::allclose(params_only->forward(x), before, 1e-4, 1e-4));
+    // The original trains on; the copy stays where it was.
+    b->train();
+    b->forward(x).pow(2).mean().backward();
+    opt.step();
+    EXPECT_TRUE(torch::equal(copy->forward(x), before));
+}

@@ -49,9 +49,12 @@ extern "C" {
    ClassifierLearner and the pretraining projector, batches' indices, augmentations' draws, a cached
    backbone loaded onto its module's device, hessian.hpp's probe vectors: HessianOperator::device
    appended, knn.hpp's linear probe); sgd.hpp's FusedSgd keys its state as the linked
-   libtorch does (a private helper's signature). No layout or vtable change; on the CPU no number. */
+   libtorch does (a private helper's signature). No layout or vtable change; on the CPU no number.
+   2.9: a helper grew: training.hpp's frozen_copy(session, backbone), a copy of a backbone with its
+   parameters and buffers, frozen, in eval mode (a distillation's teacher); training.hpp now
+   includes method.hpp for Session. No contract header changed but this line's version. */
 #define ICLR_ABI_MAJOR 2
-#define ICLR_ABI_MINOR 8
+#define ICLR_ABI_MINOR 9
 #define ICLR_ENTRY_SYMBOL "iclr_plugin_entry"
 
 typedef enum iclr_kind {

@@ -12,6 +12,7 @@
 #include "iclr/context.hpp"
 #include "iclr/dataset.hpp"
 #include "iclr/learner.hpp"
+#include "iclr/method.hpp"
 #include "iclr/sam.hpp"
 #include "iclr/sgd.hpp"
 
@@ -20,6 +21,13 @@ namespace iclr {
 // A CPU generator seeded from the trial's seed. `stream` separates independent uses (data order,
 // augmentation, a replay buffer) so they do not share one sequence; stream 0 is the seed itself.
 torch::Generator make_generator(uint64_t seed, uint64_t stream = 0);
+
+// A copy of `backbone` that training leaves alone: a new backbone from the trial's model plugin
+// (Session::new_backbone) holding the same parameters and buffers (BatchNorm's running statistics
+// too, which copying parameters() alone misses), in eval mode, without gradients: a distillation's
+// teacher (LwF), a frozen reference. torch's CPU generator is left as it was (the copy's initial
+// weights are drawn from it, then overwritten), so taking a copy moves no later draw. Added in 2.9.
+std::shared_ptr<Backbone> frozen_copy(Session& session, Backbone& backbone);
 
 struct Batch {
     torch::Tensor x, y;
