@@ -19,8 +19,7 @@ std::string sql_name(const std::string& s) { return quote_doubling(s, '"'); }
 // A GROUP BY's condition: `expr` differs between the sweep's runs, or some runs have no row.
 std::string varies(const std::string& expr) {
     return "COUNT(DISTINCT quote(" + expr +
-           ")) > 1 OR COUNT(*) < (SELECT COUNT(*) FROM sweep_runs s JOIN runs r ON "
-           "r.id = s.id)";
+           ")) > 1 OR COUNT(*) < (SELECT COUNT(*) FROM sweep_runs s JOIN runs r ON r.id = s.id)";
 }
 
 // The first column of a query over the sweep's runs, as text.
@@ -38,10 +37,7 @@ std::vector<std::string> varying_keys(Store& store, const std::string& table, bo
     return first_column(store, "SELECT t.key FROM " + table +
                                    " t JOIN sweep_runs s ON s.id = t.run_id WHERE t.key NOT LIKE '%cache%' GROUP BY "
                                    "t.key HAVING " +
-                                   (all ? "1"
-                                        : "COUNT(DISTINCT quote(t.value)) > 1 OR COUNT(*) < (SELECT COUNT(*) "
-                                          "FROM sweep_runs s JOIN runs r ON r.id = s.id)") +
-                                   " ORDER BY t.key");
+                                   (all ? "1" : varies("t.value")) + " ORDER BY t.key");
 }
 
 struct MetricColumn {
