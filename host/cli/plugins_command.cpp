@@ -68,7 +68,8 @@ int cmd_plugins(const std::string& which) {
         return 0;
     }
     auto found = reg.lookup(which);
-    if (found.empty()) throw UserError("no plugin '" + which + "' (try `iclr plugins` for the list)");
+    if (found.empty())
+        throw UserError("no plugin '" + which + "' (try `iclr plugins` for the list" + reg.where_searched() + ")");
     if (found.size() > 1 && which.find('/') == std::string::npos) {
         std::string ids;
         for (auto* r : found)

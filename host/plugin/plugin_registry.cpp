@@ -235,6 +235,16 @@ std::vector<fs::path> PluginRegistry::default_search_path() {
     return dirs;
 }
 
+std::string PluginRegistry::where_searched() const {
+    std::string dirs;
+    for (const auto& d : dirs_)
+        dirs += (dirs.empty() ? "" : ", ") + d.string();
+    std::string s = dirs.empty() ? "" : "; searched " + dirs;
+    const char* env = std::getenv("ICLR_PLUGIN_PATH");
+    if (!env || !*env) s += "; a plugin built elsewhere: put the plugins/ folder of its build in ICLR_PLUGIN_PATH";
+    return s;
+}
+
 fs::path PluginRegistry::cache_root() {
     if (const char* d = std::getenv("ICLR_CACHE_DIR"); d && *d) return d;
     if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) return fs::path(x) / "iclr";

@@ -36,6 +36,9 @@ class PluginRegistry {
     const std::vector<PluginRecord>& records() const { return records_; }
     // The folders discover() searches, in order.
     const std::vector<std::filesystem::path>& search_path() const { return dirs_; }
+    // For a plugin found nowhere: "; searched A, B", and without ICLR_PLUGIN_PATH how a plugin
+    // built outside this tree is found.
+    std::string where_searched() const;
     // The first plugin of this kind and name in search order, working or broken; null if none.
     const PluginRecord* find(iclr_kind kind, const std::string& name) const;
     // Accepts "methods/finetune", "method/finetune" or a bare unique "finetune".

@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdlib>
 
 #include "common/values.hpp"
 #include "sweep/sweep_parts.hpp"
@@ -94,17 +93,6 @@ std::optional<std::string> check_value(const ParamSchema& s, Value& v) {
 
 namespace {
 
-// Where an unknown plugin was looked for, and how a plugin built outside this tree is found.
-std::string searched(const PluginRegistry& registry) {
-    std::string dirs;
-    for (const auto& d : registry.search_path())
-        dirs += (dirs.empty() ? "" : ", ") + d.string();
-    std::string s = dirs.empty() ? "" : "; searched " + dirs;
-    const char* env = std::getenv("ICLR_PLUGIN_PATH");
-    if (!env || !*env) s += "; a plugin built elsewhere: put the plugins/ folder of its build in ICLR_PLUGIN_PATH";
-    return s;
-}
-
 // One section's plugin (none, unknown or broken: a diagnostic, and null) and its fixed keys. A
 // null plugin always comes with a diagnostic, so validate_sweep never returns one.
 const PluginRecord* check_section(SectionSpec& sec, const PluginRegistry& registry, std::vector<Diagnostic>& diags) {
@@ -124,7 +112,7 @@ const PluginRecord* check_section(SectionSpec& sec, const PluginRegistry& regist
             }
         diags.push_back({sec.plugin_pos, "unknown " + std::string(kind_name(kind)) + " plugin '" + sec.plugin + "'" +
                                              did_you_mean(sec.plugin, names) + " (available: " +
-                                             (known.empty() ? "none" : known) + searched(registry) + ")"});
+                                             (known.empty() ? "none" : known) + registry.where_searched() + ")"});
         return nullptr;
     }
     if (!p->ok) {

@@ -170,6 +170,12 @@ TEST(PluginAuthor, APluginNameTypoGetsADidYouMean) {
     // Where it looked: the build's own plugins, then ICLR_PLUGIN_PATH's folders.
     EXPECT_TRUE(has(r.out, "; searched " + std::string(ICLR_BUILD_DIR) + "/plugins, " + ICLR_FIXTURE_OK_DIR + ")"))
         << r.out;
+    auto described = s.run({"plugins", "methods/fualt"}); // the same words when describing one
+    EXPECT_EQ(described.code, 2) << described.out;
+    EXPECT_TRUE(
+        has(described.out, "iclr: error: no plugin 'methods/fualt' (try `iclr plugins` for the list; searched " +
+                               std::string(ICLR_BUILD_DIR) + "/plugins, " + ICLR_FIXTURE_OK_DIR + ")"))
+        << described.out;
     s.set_env("ICLR_PLUGIN_PATH", "");
     auto unset = s.run({"plan", s.write("u.toml", "[method]\nplugin = \"noop\"\n")});
     EXPECT_TRUE(has(unset.out, "; searched " + std::string(ICLR_BUILD_DIR) +
