@@ -225,11 +225,16 @@ std::string builds_in_words(const std::map<std::string, int64_t>& runs_by_build)
     return each;
 }
 
-std::string claim_notes(Store& store, const ClaimSpec& c, const std::vector<int64_t>& run_ids) {
+void add_note(std::string& notes, const std::string& note) {
+    if (!note.empty()) notes += (notes.empty() ? "" : "; ") + note;
+}
+
+std::string claim_notes(Store& store, const ClaimSpec& c, const std::vector<int64_t>& run_ids,
+                        const claims::Verdict& v) {
     std::string notes;
-    for (const std::string& n :
-         {mixed_kernels_note(store, run_ids), mixed_builds_note(store, run_ids), pooled_tasks_note(c, run_ids)})
-        if (!n.empty()) notes += (notes.empty() ? "" : "; ") + n;
+    for (const std::string& n : {mixed_kernels_note(store, run_ids), mixed_builds_note(store, run_ids),
+                                 pooled_tasks_note(c, run_ids), claims::seeds_note(v)})
+        add_note(notes, n);
     return notes;
 }
 

@@ -37,10 +37,14 @@ void share_sweep_runs(Store& store, const std::optional<std::set<int64_t>>& curr
 // paired row) are left out and counted; the run ids used are appended to run_ids.
 std::vector<claims::Row> rows_of(const ResultSet& rs, const std::optional<std::set<int64_t>>& current,
                                  std::vector<int64_t>& run_ids, size_t& left_out);
-// What verify and the report note of a claim from the runs its rows name (run_ids): its runs were
-// computed with more than one set of CPU kernels (runs.kernels), or its per-task metric was named
-// without task = N and the verdict pools the tasks; "; "-joined, "" when nothing.
-std::string claim_notes(Store& store, const ClaimSpec& c, const std::vector<int64_t>& run_ids);
+// What verify and the report note of a claim from the runs its rows name (run_ids) and its verdict:
+// its runs were computed with more than one set of CPU kernels (runs.kernels), or by more than one
+// build of iclr, or its per-task metric was named without task = N and the verdict pools the
+// tasks, or (inconclusive) how many seeds would decide it; "; "-joined, "" when nothing.
+std::string claim_notes(Store& store, const ClaimSpec& c, const std::vector<int64_t>& run_ids,
+                        const claims::Verdict& v);
+// Appends `note` to the "; "-joined `notes` (nothing when it is empty).
+void add_note(std::string& notes, const std::string& note);
 // Which builds of iclr made some runs, in the words verify's note and a resuming `iclr run` share:
 // "3 by 0.1.0+abc; 2 by 0.1.0+def" ("" = a build not recorded).
 std::string builds_in_words(const std::map<std::string, int64_t>& runs_by_build);

@@ -35,8 +35,7 @@ std::vector<report::ClaimResult> claim_results(Store& store, const SweepSpec& sp
         claims::Verdict v = claims::evaluate(hypothesis_of(*c), rows_of(rows, std::nullopt, ids, left_out));
         if (std::string m = rs.rows.empty() ? missing_key_reason(store, *c) : ""; !m.empty()) v.reason = m;
         report::ClaimResult r{c->name, c->kind, c->source, claims::to_string(v.outcome), v.reason, v.n, {}, {}, {}, {}};
-        r.note = claim_notes(store, *c, ids);
-        if (std::string n = claims::seeds_note(v); !n.empty()) r.note += (r.note.empty() ? "" : "; ") + n;
+        r.note = claim_notes(store, *c, ids, v);
         std::string caption = r.verdict;
         if (v.outcome != claims::Outcome::NoData) {
             r.estimate = v.estimate;

@@ -35,8 +35,7 @@ std::string plugin_table(const RunDetails& d) {
     if (any_git) rs.columns.push_back("git (sources outside iclr)");
     for (const auto& p : d.plugins) {
         rs.rows.push_back({p.role, p.name, p.version, p.file, p.sha256.substr(0, 12)});
-        if (any_git)
-            rs.rows.back().push_back(p.git.empty() ? "-" : p.git.substr(0, 12) + (p.git_dirty == 1 ? " (dirty)" : ""));
+        if (any_git) rs.rows.back().push_back(p.git.empty() ? "-" : p.git_short());
         rs.is_null.emplace_back(rs.columns.size(), false);
         rs.is_number.emplace_back(rs.columns.size(), false);
     }

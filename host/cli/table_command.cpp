@@ -1,6 +1,5 @@
 // `iclr table SWEEP`: the sweep's trials as one flat table, a row per run, its parameters and final metrics as columns.
 #include <cstdio>
-#include <set>
 
 #include <fmt/core.h>
 
@@ -16,10 +15,9 @@ namespace {
 std::string sql_text(const std::string& s) { return quote_doubling(s, '\''); }
 std::string sql_name(const std::string& s) { return quote_doubling(s, '"'); }
 
-// A GROUP BY's condition: `expr` differs between the sweep's runs, or some runs have no row.
-std::string varies(const std::string& expr) {
-    return "COUNT(DISTINCT quote(" + expr +
-           ")) > 1 OR COUNT(*) < (SELECT COUNT(*) FROM sweep_runs s JOIN runs r ON r.id = s.id)";
+// A GROUP BY's condition: `expr` differs between the sweep's `runs` runs, or some have no row.
+std::string varies(const std::string& expr, size_t runs) {
+    return "COUNT(DISTINCT quote(" + expr + ")) > 1 OR COUNT(*) < " + std::to_string(runs);
 }
 
 // The first column of a query over the sweep's runs, as text.
@@ -33,11 +31,11 @@ std::vector<std::string> first_column(Store& store, const std::string& sql) {
 
 // Keys of `table` among the sweep's runs worth a column: with `all` every one, else those whose
 // value differs between runs or that some runs lack (an arm's own plugin). Cache keys never.
-std::vector<std::string> varying_keys(Store& store, const std::string& table, bool all) {
+std::vector<std::string> varying_keys(Store& store, const std::string& table, bool all, size_t runs) {
     return first_column(store, "SELECT t.key FROM " + table +
                                    " t JOIN sweep_runs s ON s.id = t.run_id WHERE t.key NOT LIKE '%cache%' GROUP BY "
                                    "t.key HAVING " +
-                                   (all ? "1" : varies("t.value")) + " ORDER BY t.key");
+                                   (all ? "1" : varies("t.value", runs)) + " ORDER BY t.key");
 }
 
 struct MetricColumn {
@@ -57,7 +55,8 @@ std::vector<MetricColumn> metric_columns(Store& store, bool per_task) {
 }
 
 // Said on stderr, so that a CSV on stdout stays a CSV: metrics per task left out, trials missing.
-void print_notes(Store& store, bool per_task, size_t planned, const std::string& sweep, const std::string& db) {
+void print_notes(Store& store, bool per_task, size_t recorded, size_t planned, const std::string& sweep,
+                 const std::string& db) {
     if (!per_task) {
         ResultSet rs = run_query(store,
                                  "SELECT f.key || ' (' || COUNT(DISTINCT f.task) || ' task(s))' FROM final_metrics f "
@@ -71,8 +70,6 @@ void print_notes(Store& store, bool per_task, size_t planned, const std::string&
             fmt::print(stderr, "iclr table: note: metrics per task left out (--per-task: a column per task): {}\n",
                        keys);
     }
-    size_t recorded =
-        std::stoull(first_column(store, "SELECT COUNT(*) FROM sweep_runs s JOIN runs r ON r.id = s.id")[0]);
     if (recorded < planned)
         fmt::print(stderr, "iclr table: note: {} of the {} trial(s) of {} as written are in {} (`iclr status {}`)\n",
                    recorded, planned, sweep, db, sweep);
@@ -80,24 +77,24 @@ void print_notes(Store& store, bool per_task, size_t planned, const std::string&
 
 // One SELECT: the run's own columns, then a correlated lookup per parameter, attribute and metric
 // (each by its table's (run_id, key) index), ordered by arm, the varying parameters and seed.
-std::string table_sql(Store& store, const TableOptions& o) {
+std::string table_sql(Store& store, const TableOptions& o, size_t runs) {
     bool arms =
         first_column(store, "SELECT COUNT(*) FROM sweep_runs s JOIN runs r ON r.id = s.id WHERE r.arm <> ''")[0] != "0";
     std::string cols = "r.id AS run_id" + std::string(arms ? ", r.arm" : "") + ", r.status, r.seed";
     // Each section's plugin (the arms of a sweep may differ in any: [pretrain] too), by its label.
-    for (const auto& label :
-         first_column(store, "SELECT j.key FROM runs r JOIN sweep_runs s ON s.id = r.id, "
-                             "json_each(r.plugins_json) j WHERE json_valid(r.plugins_json) "
-                             "GROUP BY j.key HAVING " +
-                                 (o.all_params ? "1" : varies("json_extract(j.value, '$.name')")) + " ORDER BY j.key"))
+    for (const auto& label : first_column(
+             store, "SELECT j.key FROM runs r JOIN sweep_runs s ON s.id = r.id, "
+                    "json_each(r.plugins_json) j WHERE json_valid(r.plugins_json) "
+                    "GROUP BY j.key HAVING " +
+                        (o.all_params ? "1" : varies("json_extract(j.value, '$.name')", runs)) + " ORDER BY j.key"))
         cols += ", json_extract(r.plugins_json, " + sql_text("$.\"" + label + "\".name") + ") AS " + sql_name(label);
     std::string order = arms ? "r.arm, " : "";
-    for (const auto& k : varying_keys(store, "params", o.all_params)) {
+    for (const auto& k : varying_keys(store, "params", o.all_params, runs)) {
         std::string lookup = "(SELECT value FROM params WHERE run_id = r.id AND key = " + sql_text(k) + ")";
         cols += ", " + lookup + " AS " + sql_name(k);
         order += lookup + ", ";
     }
-    for (const auto& k : varying_keys(store, "attributes", o.all_params))
+    for (const auto& k : varying_keys(store, "attributes", o.all_params, runs))
         cols += ", (SELECT value FROM attributes WHERE run_id = r.id AND key = " + sql_text(k) + ") AS " + sql_name(k);
     for (const auto& m : metric_columns(store, o.per_task))
         cols +=
@@ -113,9 +110,10 @@ int cmd_table(const TableOptions& o) {
     auto store = Store::open_read(o.common.db_path());
     size_t planned = 0;
     share_sweep_runs(*store, current_runs(*store, o.sweep, o.variant, &planned)); // every run if it cannot be planned
-    std::string sql = table_sql(*store, o);
-    int rc = print_query(*store, sql, o.format);
-    print_notes(*store, o.per_task, planned, o.sweep, o.common.db_path());
+    // The sweep's runs in the database, counted once: the columns' "differs" test and the note use it.
+    size_t runs = std::stoull(first_column(*store, "SELECT COUNT(*) FROM sweep_runs s JOIN runs r ON r.id = s.id")[0]);
+    int rc = print_query(*store, table_sql(*store, o, runs), o.format);
+    print_notes(*store, o.per_task, runs, planned, o.sweep, o.common.db_path());
     return rc;
 }
 

@@ -120,9 +120,8 @@ std::pair<claims::Verdict, std::string> verdict_of(Store& store, const ClaimSpec
         note = fmt::format("left out {} row(s) of runs that are not trials of {} as written "
                            "(another config or profile of it)",
                            left_out, sweep);
-    if (std::string n = claim_notes(store, c, run_ids); !n.empty()) note += (note.empty() ? "" : "; ") + n;
     claims::Verdict v = claims::evaluate(hypothesis_of(c), rows);
-    if (std::string n = claims::seeds_note(v); !n.empty()) note += (note.empty() ? "" : "; ") + n;
+    add_note(note, claim_notes(store, c, run_ids, v));
     if (rows.empty() && left_out > 0)
         v.reason =
             fmt::format("no runs of the sweep as written; {} row(s) of another config or profile left out", left_out);
@@ -145,10 +144,7 @@ std::pair<claims::Verdict, std::string> verdict_of(Store& store, const ClaimSpec
     recorded.has_run_ids = names_runs(rs);
     auto past = last_verdict(store, recorded.sweep_file, recorded.variant, c.name);
     std::string runs_sha = record_verdict(store, recorded);
-    if (past) {
-        if (std::string n = verdict_change(*past, recorded, runs_sha); !n.empty())
-            note += (note.empty() ? "" : "; ") + n;
-    }
+    if (past) add_note(note, verdict_change(*past, recorded, runs_sha));
     return {v, note};
 }
 

@@ -36,6 +36,10 @@ struct RunDetails {
         std::string role, name, version, file, sha256; // role: dataset, model, method, metric.NAME
         std::string git;                               // built outside iclr's tree: its sources' commit, "" if not
         int git_dirty = -1;                            // -1 unknown
+        // "0123456789ab (dirty)", as show and diff print it; "" when built in iclr's tree.
+        std::string git_short() const {
+            return git.empty() ? "" : git.substr(0, 12) + (git_dirty == 1 ? " (dirty)" : "");
+        }
     };
     std::vector<PluginUse> plugins; // from plugins_json, by role
     int64_t metric_rows = 0;

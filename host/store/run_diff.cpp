@@ -50,8 +50,7 @@ std::map<std::string, std::string> plugins_of(const RunDetails& d) {
     std::map<std::string, std::string> out;
     for (const auto& p : d.plugins)
         out["plugin " + p.role] =
-            p.name + " " + p.version + " " + p.sha256.substr(0, 12) +
-            (p.git.empty() ? "" : " git " + p.git.substr(0, 12) + (p.git_dirty == 1 ? " (dirty)" : ""));
+            p.name + " " + p.version + " " + p.sha256.substr(0, 12) + (p.git.empty() ? "" : " git " + p.git_short());
     return out;
 }
 
