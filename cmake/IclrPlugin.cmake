@@ -1,7 +1,7 @@
 # iclr_add_plugin(NAME KIND <dataset|model|method|metric> SOURCES a.cpp ... [LIBS lib ...] [OUTPUT_DIR dir])
 # One call per plugin folder: builds NAME.so into <build>/plugins/<kind>s/, hidden visibility
 # (only iclr_plugin_entry is exported), linked to the SDK helpers (sdk/CMakeLists.txt), LIBS (a static
-# library of shared plugin code, as plugins/datasets/common's) and the shared libtorch, reusing one
+# library of shared plugin code) and the shared libtorch, reusing one
 # torch PCH.
 
 # The precompiled <torch/torch.h> shared by every plugin target (a torch TU costs ~25 s without it).
@@ -29,7 +29,7 @@ function(iclr_use_torch_pch target)
 endfunction()
 
 # iclr_add_plugin_library(TARGET SOURCES a.cpp ...): a static library of code several plugins share
-# (the SDK helpers, plugins/datasets/common), compiled as the plugins are (iclr_use_torch_pch's
+# (the SDK helpers), compiled as the plugins are (iclr_use_torch_pch's
 # flags), so each plugin that links it keeps a private copy.
 function(iclr_add_plugin_library target)
   cmake_parse_arguments(P "" "" "SOURCES" ${ARGN})

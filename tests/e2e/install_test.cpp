@@ -1,5 +1,6 @@
 // Installed like a real tool: `cmake --install` lays out a prefix, an out-of-tree plugin project
-// finds it with find_package(iclr), and the installed iclr lists and runs that plugin.
+// (a method, and a data set built from MNIST with the SDK's idx.hpp) finds it with
+// find_package(iclr), and the installed iclr lists and runs those plugins.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -27,7 +28,8 @@ TEST(Install, AnOutOfTreePluginBuildsAgainstAnInstalledPrefixAndRuns) {
     for (const auto& d : {prefix, proj, src})
         std::filesystem::remove_all(d);
     std::filesystem::create_directories(root);
-    std::filesystem::copy(std::string(ICLR_TEST_SOURCE_DIR) + "/tests/fixtures/out_of_tree", src);
+    std::filesystem::copy(std::string(ICLR_TEST_SOURCE_DIR) + "/tests/fixtures/out_of_tree", src,
+                          std::filesystem::copy_options::recursive);
     const std::string git = "git -C " + src + " -c user.name=t -c user.email=t@example.org ";
     ASSERT_TRUE(sh(git + "init -q && " + git + "add -A && " + git + "commit -qm hello", log)) << slurp(log);
     ASSERT_TRUE(std::system(("git -C " + src + " rev-parse HEAD > " + root + "/commit.txt").c_str()) == 0);
@@ -36,7 +38,7 @@ TEST(Install, AnOutOfTreePluginBuildsAgainstAnInstalledPrefixAndRuns) {
     for (const char* f :
          {"bin/iclr", "lib/iclr/libiclr_worker.so", "lib/iclr/plugins/methods/finetune.so",
           "lib/iclr/plugins/datasets/mnist.so", "lib/iclr/libiclr_sdk_helpers.a", "include/iclr/sdk.hpp",
-          "lib/cmake/iclr/iclrConfig.cmake", "lib/cmake/iclr/iclrConfigVersion.cmake"})
+          "include/iclr/idx.hpp", "lib/cmake/iclr/iclrConfig.cmake", "lib/cmake/iclr/iclrConfigVersion.cmake"})
         EXPECT_TRUE(std::filesystem::exists(prefix + "/" + f)) << f;
     std::string launcher =
         std::system("command -v ccache >/dev/null") == 0 ? " -DCMAKE_CXX_COMPILER_LAUNCHER=ccache" : "";
@@ -52,6 +54,7 @@ TEST(Install, AnOutOfTreePluginBuildsAgainstAnInstalledPrefixAndRuns) {
     auto listed = s.run_binary(iclr, {"plugins"});
     EXPECT_EQ(listed.code, 0) << listed.out;
     EXPECT_TRUE(has(listed.out, "method   hello")) << listed.out;
+    EXPECT_TRUE(has(listed.out, "dataset  noisy_digits")) << listed.out;
     auto finetune = s.run_binary(iclr, {"plugins", "methods/finetune"});
     EXPECT_TRUE(has(finetune.out, "file:     " + prefix + "/lib/iclr/plugins/methods/finetune.so")) << finetune.out;
     EXPECT_FALSE(has(listed.out, "duplicate")) << listed.out; // the build tree is not searched as well
@@ -72,9 +75,39 @@ TEST(Install, AnOutOfTreePluginBuildsAgainstAnInstalledPrefixAndRuns) {
     auto shown = s.run_binary(iclr, {"show", "1"});
     EXPECT_TRUE(has(shown.out, "git (sources outside iclr)")) << shown.out;
     EXPECT_TRUE(has(shown.out, commit.substr(0, 12))) << shown.out;
-    { std::ofstream(src + "/helper.hpp") << "// not committed yet\n"; }
+    { std::ofstream(src + "/hello/helper.hpp") << "// not committed yet\n"; }
     auto again = s.run_binary(iclr, {"run", s.path("h.toml"), "--set", "method.scale=3"});
     EXPECT_EQ(again.code, 0) << again.out;
     EXPECT_TRUE(has(again.out, "warning: method 'hello'")) << again.out; // stale: a build input is newer
     EXPECT_EQ(s.sql("SELECT json_extract(plugins_json, '$.method.git_dirty') FROM runs ORDER BY id DESC LIMIT 1"), "1");
+    EXPECT_FALSE(has(again.out, "noisy_digits")) << again.out; // its folder holds no new file
+
+    // The data set reads the real MNIST files through the installed SDK (iclr::idx::TaskStream):
+    // 0s against 1s learnt from clean labels, and from labels all drawn at random.
+    auto noisy = s.run_binary(iclr, {"run", s.write("n.toml", R"([dataset]
+plugin = "noisy_digits"
+tasks = [[0, 1]]
+train_per_class = 200
+test_per_class = 200
+label_noise = { grid = [0.0, 1.0] }
+[model]
+plugin = "mlp"
+width = 32
+[method]
+plugin = "finetune"
+epochs = 3
+[[metric]]
+plugin = "avg_accuracy"
+)")});
+    ASSERT_EQ(noisy.code, 0) << noisy.out;
+    auto accuracy = [&](const char* noise) {
+        return std::stod(s.sql("SELECT m.value FROM metrics m JOIN params p ON p.run_id = m.run_id AND p.key = "
+                               "'dataset.label_noise' WHERE m.key = 'avg_accuracy' AND p.value = " +
+                               std::string(noise)));
+    };
+    EXPECT_GT(accuracy("0.0"), 0.95);
+    EXPECT_LT(accuracy("1.0"), 0.8);
+    auto shown_set = s.run_binary(iclr, {"plugins", "datasets/noisy_digits"});
+    EXPECT_TRUE(has(shown_set.out, "train_per_class")) << shown_set.out; // the stream's parameters, declared once
+    EXPECT_TRUE(has(shown_set.out, "label_noise")) << shown_set.out;
 }

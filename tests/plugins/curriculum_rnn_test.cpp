@@ -4,9 +4,9 @@
 // end to end: learning times where a task is learnable and where the criterion is never met.
 #include <unordered_map>
 
-#include "../../plugins/datasets/common/idx_stream.hpp"
 #include "../../plugins/methods/curriculum_rnn/rate_rnn.hpp"
 #include "benchmark_session.hpp"
+#include "iclr/idx.hpp"
 
 using namespace iclr;
 using namespace curriculum_rnn;

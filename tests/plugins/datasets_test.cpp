@@ -3,7 +3,7 @@
 #include <set>
 #include <string>
 
-#include "../../plugins/datasets/common/idx_stream.hpp"
+#include "iclr/idx.hpp"
 #include "plugin_test_util.hpp"
 
 using namespace iclr;

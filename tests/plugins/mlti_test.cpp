@@ -7,8 +7,8 @@
 // the digits, and meta-train, meta-val and meta-test families are disjoint.
 #include <unordered_map>
 
-#include "../../plugins/datasets/common/idx_stream.hpp"
 #include "iclr/fewshot.hpp"
+#include "iclr/idx.hpp"
 #include "plugin_test_util.hpp"
 
 using namespace iclr;

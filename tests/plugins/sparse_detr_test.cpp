@@ -5,9 +5,9 @@
 #include <array>
 #include <set>
 
-#include "../../plugins/datasets/common/idx_stream.hpp"
 #include "../../plugins/methods/sparse_detr/detr_decoder.hpp"
 #include "benchmark_session.hpp"
+#include "iclr/idx.hpp"
 
 using namespace iclr;
 

@@ -1,7 +1,7 @@
 // Dataset plugin `cluttered_mnist`: each MNIST digit pasted at a random place on a larger canvas
 // among distractor fragments cut from other digits. The digit's class is the factor a task needs;
 // the clutter is what an unsupervised objective must also explain (task-induced representations).
-#include "../common/idx_stream.hpp"
+#include "iclr/idx.hpp"
 
 namespace {
 
@@ -10,10 +10,17 @@ constexpr double kMean = iclr::idx::kMnist.mean,
 
 class ClutteredMnist : public iclr::Dataset {
   public:
-    ClutteredMnist(const iclr::ParamSet& p, iclr::RunContext&)
-        : digits_(iclr::idx::kMnist, p), canvas_(p.get_int("canvas")), distractors_(p.get_int("distractors")),
-          fragment_(p.get_int("fragment")), seed_(uint64_t(p.get_int("split_seed"))) {
-        if (p.get_string("transform") != "none") throw iclr::PluginError("cluttered_mnist takes transform = \"none\"");
+    struct Params {
+        iclr::idx::StreamParams stream; // the digits: which classes, how many, split_seed
+        iclr::Int canvas{"canvas", 40, 28, 112, "canvas side in pixels (the digit is 28 x 28)"};
+        iclr::Int distractors{"distractors", 4, 0, 64, "fragments of other digits pasted on each canvas"};
+        iclr::Int fragment{"fragment", 14, 2, 28, "side of each distractor fragment in pixels"};
+    };
+
+    ClutteredMnist(const Params& p, iclr::RunContext&)
+        : digits_(iclr::idx::kMnist, p.stream), canvas_(p.canvas), distractors_(p.distractors), fragment_(p.fragment),
+          seed_(uint64_t(p.stream.split_seed)) {
+        if (p.stream.transform() != "none") throw iclr::PluginError("cluttered_mnist takes transform = \"none\"");
     }
 
     iclr::Benchmark load(iclr::RunContext& ctx) override {
@@ -86,7 +93,4 @@ class ClutteredMnist : public iclr::Dataset {
 ICLR_PLUGIN(iclr::Dataset, ClutteredMnist, "cluttered_mnist", "0.1.0",
             "MNIST (LeCun et al. 1998) on cluttered canvases, after the distractor settings of Yamada, Pertsch, Zhang, "
             "Lim. Task-Induced Representation Learning. ICLR 2022.",
-            "each MNIST digit at a random place on a larger canvas among fragments of other digits (label = the digit)",
-            ICLR_IDX_STREAM_PARAMS, ICLR_INT("canvas", 40, 28, 112, "canvas side in pixels (the digit is 28 x 28)"),
-            ICLR_INT("distractors", 4, 0, 64, "fragments of other digits pasted on each canvas"),
-            ICLR_INT("fragment", 14, 2, 28, "side of each distractor fragment in pixels"))
+            "each MNIST digit at a random place on a larger canvas among fragments of other digits (label = the digit)")

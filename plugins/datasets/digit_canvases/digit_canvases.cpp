@@ -3,7 +3,7 @@
 // A detection-like task (what is where) small enough for a 2-core machine: Sparse DETR's data.
 #include <cmath>
 
-#include "../common/idx_stream.hpp"
+#include "iclr/idx.hpp"
 
 namespace {
 
@@ -23,7 +23,6 @@ class DigitCanvases : public iclr::Dataset {
     }
 
     iclr::Benchmark load(iclr::RunContext& ctx) override {
-        auto dir = ctx.data_dir() / "mnist";
         iclr::Benchmark b;
         b.name = "digit_canvases";
         b.input_shape = {1, 28 * grid_, 28 * grid_};
@@ -32,18 +31,16 @@ class DigitCanvases : public iclr::Dataset {
         task.name = "canvases";
         for (int64_t c = 0; c < b.num_classes; ++c)
             task.classes.push_back(c);
-        task.train = canvases(dir, "train", train_size_, 0);
-        task.test = canvases(dir, "t10k", test_size_, 1);
+        task.train = canvases(iclr::idx::read_split(ctx.data_dir(), iclr::idx::kMnist, "train"), train_size_, 0);
+        task.test = canvases(iclr::idx::read_split(ctx.data_dir(), iclr::idx::kMnist, "test"), test_size_, 1);
         b.tasks.push_back(std::move(task));
         return b;
     }
 
   private:
     // n canvases from one MNIST split's mapped files; everything drawn from (split_seed, stream).
-    iclr::Split canvases(const std::filesystem::path& dir, const std::string& split, int64_t n, uint64_t stream) const {
-        auto images = iclr::idx::read(dir / (split + "-images-idx3-ubyte"));
-        auto labels = iclr::idx::read(dir / (split + "-labels-idx1-ubyte")).to(torch::kInt64);
-        if (images.size(0) != labels.size(0)) throw iclr::PluginError(dir.string() + ": image/label counts differ");
+    iclr::Split canvases(const iclr::idx::Stored& split, int64_t n, uint64_t stream) const {
+        const auto& [images, labels] = split;
         auto g = iclr::make_generator(seed_ + 0xca7u, stream);
         int64_t cells = grid_ * grid_, side = 28 * grid_, f = fragment_;
         // Which cells hold digits: the first `digits` of a random order, read in raster order.

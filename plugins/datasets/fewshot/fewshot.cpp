@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <set>
 
-#include "../common/idx_stream.hpp"
 #include "iclr/fewshot.hpp"
+#include "iclr/idx.hpp"
 
 namespace {
 
@@ -85,10 +85,8 @@ class Fewshot : public iclr::Dataset {
             for (int64_t c : l)
                 if (c >= offset && c < offset + 10) wanted.push_back(c - offset);
         if (wanted.empty()) return;
-        auto dir = ctx.data_dir() / stats.folder;
-        auto x = iclr::idx::read(dir / "train-images-idx3-ubyte").to(torch::kFloat32).div_(255.0);
-        x = x.sub_(stats.mean).div_(stats.sd).unsqueeze(1);
-        auto y = iclr::idx::read(dir / "train-labels-idx1-ubyte").to(torch::kInt64);
+        auto [u8, y] = iclr::idx::read_split(ctx.data_dir(), stats, "train");
+        auto x = u8.to(torch::kFloat32).div_(255.0).sub_(stats.mean).div_(stats.sd).unsqueeze(1);
         for (int64_t c : wanted)
             pools[c + offset] = iclr::idx::select(x, y, {c}, per_class_, 0, uint64_t(split_seed_), 0).x;
     }

@@ -4,7 +4,7 @@
 // use: single glimpses (recognise the digit), then sequences from easy to the target coherence.
 #include <algorithm>
 
-#include "../common/idx_stream.hpp"
+#include "iclr/idx.hpp"
 #include "iclr/sdk.hpp"
 
 namespace {
@@ -33,9 +33,8 @@ class GlimpseEvidence : public iclr::Dataset {
     // Tasks: "single" (T = 1, label = the digit), then `levels` sequence tasks "coherence=c" with c
     // from easy_coherence down to coherence; the last is the target task.
     iclr::Benchmark load(iclr::RunContext& ctx) override {
-        auto dir = ctx.data_dir() / "mnist";
-        auto train = pools(dir / "train-images-idx3-ubyte", dir / "train-labels-idx1-ubyte");
-        auto test = pools(dir / "t10k-images-idx3-ubyte", dir / "t10k-labels-idx1-ubyte");
+        auto train = pools(iclr::idx::read_split(ctx.data_dir(), iclr::idx::kMnist, "train"));
+        auto test = pools(iclr::idx::read_split(ctx.data_dir(), iclr::idx::kMnist, "test"));
         iclr::Benchmark b;
         b.name = "glimpse_evidence";
         b.num_classes = 2;
@@ -57,9 +56,9 @@ class GlimpseEvidence : public iclr::Dataset {
 
   private:
     // The two digits' images, 2x2-mean-pooled to 14 x 14 and flattened: [n, 196] each.
-    std::array<torch::Tensor, 2> pools(const std::filesystem::path& images, const std::filesystem::path& labels) const {
-        auto x = iclr::idx::read(images).to(torch::kFloat32).div_(255.0).unsqueeze(1);
-        auto y = iclr::idx::read(labels).to(torch::kInt64);
+    std::array<torch::Tensor, 2> pools(const iclr::idx::Stored& split) const {
+        auto x = split.images.to(torch::kFloat32).div_(255.0).unsqueeze(1);
+        const auto& y = split.labels;
         std::array<torch::Tensor, 2> out;
         for (int k = 0; k < 2; ++k) {
             auto pick = torch::nonzero(y == (k == 0 ? int64_t(p_.digit_a) : int64_t(p_.digit_b))).flatten();

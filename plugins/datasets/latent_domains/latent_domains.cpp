@@ -4,7 +4,7 @@
 // factor `domain` (for evaluation and the oracle) but is not part of the task.
 #include <sstream>
 
-#include "../common/idx_stream.hpp"
+#include "iclr/idx.hpp"
 
 namespace {
 
@@ -45,7 +45,7 @@ class LatentDomains : public iclr::Dataset {
         for (int64_t c = 0; c < 10; ++c)
             t.classes.push_back(c);
         t.train = mixture(ctx, "train", p_.train_per_class, 0);
-        t.test = mixture(ctx, "t10k", p_.test_per_class, 1000);
+        t.test = mixture(ctx, "test", p_.test_per_class, 1000);
         b.tasks.push_back(std::move(t));
         return b;
     }
@@ -53,22 +53,20 @@ class LatentDomains : public iclr::Dataset {
   private:
     // Each domain's images, normalised; the digit domains take disjoint windows of each class's
     // shuffled order, so no MNIST image appears in two domains.
-    iclr::Split mixture(iclr::RunContext& ctx, const std::string& file, int64_t per_class, uint64_t stream) const {
+    iclr::Split mixture(iclr::RunContext& ctx, const std::string& split, int64_t per_class, uint64_t stream) const {
         auto seed = uint64_t(int64_t(p_.split_seed));
         std::vector<int64_t> all{0, 1, 2, 3, 4, 5, 6, 7, 8, 9};
-        auto load = [&](const char* folder) {
-            auto dir = ctx.data_dir() / folder;
-            return std::make_pair(
-                iclr::idx::read(dir / (file + "-images-idx3-ubyte")).to(torch::kFloat32).div_(255.0).unsqueeze(1),
-                iclr::idx::read(dir / (file + "-labels-idx1-ubyte")).to(torch::kInt64));
+        auto load = [&](const iclr::idx::Stats& stats) {
+            auto [images, labels] = iclr::idx::read_split(ctx.data_dir(), stats, split);
+            return std::make_pair(images.to(torch::kFloat32).div_(255.0).unsqueeze(1), labels);
         };
-        auto [mx, my] = load("mnist");
+        auto [mx, my] = load(iclr::idx::kMnist);
         std::vector<torch::Tensor> xs, ys, ds;
         int64_t digit_window = 0;
         for (size_t d = 0; d < names_.size(); ++d) {
             iclr::Split s;
             if (names_[d] == "fashion") {
-                auto [fx, fy] = load("fashion-mnist");
+                auto [fx, fy] = load(iclr::idx::kFashionMnist);
                 s = iclr::idx::select(fx, fy, all, per_class, 0, seed, stream);
             } else {
                 s = iclr::idx::select(mx, my, all, per_class, per_class * digit_window++, seed, stream);

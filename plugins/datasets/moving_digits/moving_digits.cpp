@@ -4,7 +4,7 @@
 // of the set of frames (frame averaging, however good its frame classifier) beats chance.
 #include <algorithm>
 
-#include "../common/idx_stream.hpp"
+#include "iclr/idx.hpp"
 #include "iclr/sdk.hpp"
 
 namespace {
@@ -32,7 +32,6 @@ class MovingDigits : public iclr::Dataset {
     }
 
     iclr::Benchmark load(iclr::RunContext& ctx) override {
-        auto dir = ctx.data_dir() / "mnist";
         auto gen = iclr::make_generator(uint64_t(int64_t(p_.data_seed)), 0x51fa);
         iclr::Benchmark b;
         b.name = "moving_digits";
@@ -41,8 +40,8 @@ class MovingDigits : public iclr::Dataset {
         iclr::Task t;
         t.name = std::string(p_.task);
         t.classes = {0, 1};
-        t.train = clips(pool(dir / "train-images-idx3-ubyte", dir / "train-labels-idx1-ubyte"), p_.train_clips, gen);
-        t.test = clips(pool(dir / "t10k-images-idx3-ubyte", dir / "t10k-labels-idx1-ubyte"), p_.test_clips, gen);
+        t.train = clips(pool(iclr::idx::read_split(ctx.data_dir(), iclr::idx::kMnist, "train")), p_.train_clips, gen);
+        t.test = clips(pool(iclr::idx::read_split(ctx.data_dir(), iclr::idx::kMnist, "test")), p_.test_clips, gen);
         b.tasks.push_back(std::move(t));
         return b;
     }
@@ -53,9 +52,9 @@ class MovingDigits : public iclr::Dataset {
         torch::Tensor y; // [n] digit
     };
 
-    static Pool pool(const std::filesystem::path& images, const std::filesystem::path& labels) {
-        auto x = iclr::idx::read(images).to(torch::kFloat32).div_(255.0).unsqueeze(1);
-        return {torch::avg_pool2d(x, 2).squeeze(1), iclr::idx::read(labels).to(torch::kInt64)};
+    static Pool pool(const iclr::idx::Stored& split) {
+        auto x = split.images.to(torch::kFloat32).div_(255.0).unsqueeze(1);
+        return {torch::avg_pool2d(x, 2).squeeze(1), split.labels};
     }
 
     // A random image of digit d.

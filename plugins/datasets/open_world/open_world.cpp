@@ -1,7 +1,7 @@
 // Dataset plugin `open_world`: Cao et al.'s open-world semi-supervised setting built from MNIST or
 // Fashion-MNIST. The first `seen` classes are seen: a fixed fraction of their training examples is
 // labelled; the rest of the training set (seen and novel classes alike) is unlabelled.
-#include "../common/idx_stream.hpp"
+#include "iclr/idx.hpp"
 
 namespace {
 
@@ -25,7 +25,6 @@ class OpenWorld : public iclr::Dataset {
         bool fashion = std::string(p_.source) == "fashion_mnist";
         const iclr::idx::Stats& stats = fashion ? iclr::idx::kFashionMnist : iclr::idx::kMnist;
         double mean = stats.mean, sd = stats.sd;
-        auto dir = ctx.data_dir() / stats.folder;
         std::vector<int64_t> all(10), seen(size_t(int64_t(p_.seen)));
         for (int64_t c = 0; c < 10; ++c)
             all[size_t(c)] = c;
@@ -40,12 +39,10 @@ class OpenWorld : public iclr::Dataset {
         t.classes = seen;
         // Chosen on the mapped uint8 images, then made float (idx::normalised: the same bits as the
         // arithmetic, for the chosen images only).
-        t.train = iclr::idx::select(iclr::idx::read(dir / "train-images-idx3-ubyte"),
-                                    iclr::idx::read(dir / "train-labels-idx1-ubyte").to(torch::kInt64), all,
-                                    p_.train_per_class, 0, seed, 0);
-        t.test = iclr::idx::select(iclr::idx::read(dir / "t10k-images-idx3-ubyte"),
-                                   iclr::idx::read(dir / "t10k-labels-idx1-ubyte").to(torch::kInt64), all,
-                                   p_.test_per_class, 0, seed, 1000);
+        auto train = iclr::idx::read_split(ctx.data_dir(), stats, "train");
+        auto test = iclr::idx::read_split(ctx.data_dir(), stats, "test");
+        t.train = iclr::idx::select(train.images, train.labels, all, p_.train_per_class, 0, seed, 0);
+        t.test = iclr::idx::select(test.images, test.labels, all, p_.test_per_class, 0, seed, 1000);
         t.train.x = iclr::idx::normalised(t.train.x, mean, sd);
         t.test.x = iclr::idx::normalised(t.test.x, mean, sd);
         t.train.factors["labelled"] = labelled(t.train.y, seed);

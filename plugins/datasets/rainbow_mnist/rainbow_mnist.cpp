@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <array>
 
-#include "../common/idx_stream.hpp"
 #include "iclr/fewshot.hpp"
+#include "iclr/idx.hpp"
 
 namespace {
 
@@ -120,12 +120,9 @@ class RainbowMnist : public iclr::Dataset {
     }
     // MNIST's training and test files together (70,000 digits, as MLTI and later rebuilds use).
     static std::pair<torch::Tensor, torch::Tensor> mnist_all(iclr::RunContext& ctx) {
-        auto dir = ctx.data_dir() / "mnist";
-        auto x = torch::cat(
-            {iclr::idx::read(dir / "train-images-idx3-ubyte"), iclr::idx::read(dir / "t10k-images-idx3-ubyte")});
-        auto y = torch::cat(
-            {iclr::idx::read(dir / "train-labels-idx1-ubyte"), iclr::idx::read(dir / "t10k-labels-idx1-ubyte")});
-        return {x, y.to(torch::kInt64)};
+        auto train = iclr::idx::read_split(ctx.data_dir(), iclr::idx::kMnist, "train");
+        auto test = iclr::idx::read_split(ctx.data_dir(), iclr::idx::kMnist, "test");
+        return {torch::cat({train.images, test.images}), torch::cat({train.labels, test.labels})};
     }
     // Family g's images of each digit: the window [g * per_class, (g + 1) * per_class) of that
     // digit's fixed shuffled order, so no two families share an image.

@@ -6,7 +6,7 @@
 #include <optional>
 #include <sstream>
 
-#include "../common/idx_stream.hpp"
+#include "iclr/idx.hpp"
 
 namespace {
 
@@ -90,11 +90,9 @@ class TaskFamily : public iclr::Dataset {
         torch::Tensor xtr, ytr, xte, yte;
     };
     static Source read(iclr::RunContext& ctx, const iclr::idx::Stats& stats) {
-        auto dir = ctx.data_dir() / stats.folder;
-        return {&stats, iclr::idx::read(dir / "train-images-idx3-ubyte"),
-                iclr::idx::read(dir / "train-labels-idx1-ubyte").to(torch::kInt64),
-                iclr::idx::read(dir / "t10k-images-idx3-ubyte"),
-                iclr::idx::read(dir / "t10k-labels-idx1-ubyte").to(torch::kInt64)};
+        auto train = iclr::idx::read_split(ctx.data_dir(), stats, "train");
+        auto test = iclr::idx::read_split(ctx.data_dir(), stats, "test");
+        return {&stats, train.images, train.labels, test.images, test.labels};
     }
 
     template <class T> static const T& pick(const std::vector<T>& v, std::mt19937_64& rng) {

@@ -52,9 +52,14 @@ extern "C" {
    libtorch does (a private helper's signature). No layout or vtable change; on the CPU no number.
    2.9: a helper grew: training.hpp's frozen_copy(session, backbone), a copy of a backbone with its
    parameters and buffers, frozen, in eval mode (a distillation's teacher); training.hpp now
-   includes method.hpp for Session. No contract header changed but this line's version. */
+   includes method.hpp for Session. No contract header changed but this line's version.
+   2.10: a helper joined the SDK: idx.hpp (MNIST and Fashion-MNIST IDX files as mapped uint8
+   tensors, read_split, the class-window subsets, TaskStream with its parameters declared once as
+   StreamParams, shifted test sets), which was the tree's plugins/datasets/common and was not
+   installed, so a data set built outside the tree could not read the two data sets the way the
+   tree's do. No contract header changed but this line's version. */
 #define ICLR_ABI_MAJOR 2
-#define ICLR_ABI_MINOR 9
+#define ICLR_ABI_MINOR 10
 #define ICLR_ENTRY_SYMBOL "iclr_plugin_entry"
 
 typedef enum iclr_kind {

@@ -1,6 +1,7 @@
-// Shared by the data set plugins built from MNIST or Fashion-MNIST: IDX files -> a task stream
-// (class splits, permuted or rotated variants) and shifted test sets, deterministic in the plugin's
-// parameters. The code is idx_stream.cpp, linked as iclr_idx_stream.
+// MNIST and Fashion-MNIST for data set plugins: IDX files -> a task stream (class splits, permuted
+// or rotated variants) and shifted test sets, deterministic in the plugin's parameters. Included by
+// name (sdk.hpp leaves it out); the code is sdk/src/idx.cpp, in libiclr_sdk_helpers.a, so a data
+// set built outside the tree from these two (the only data here) reads them as the tree's own do.
 #pragma once
 
 #include "iclr/sdk.hpp"
@@ -62,12 +63,49 @@ struct Stats {
 inline constexpr Stats kMnist{"mnist", 0.1307, 0.3081, "mnist"};
 inline constexpr Stats kFashionMnist{"fashion-mnist", 0.2860, 0.3530, "fashion_mnist"};
 
+// One split of a set as `make data` stores it: images [N, 28, 28] uint8 (mapped, as read() does)
+// and labels [N] int64.
+struct Stored {
+    torch::Tensor images;
+    torch::Tensor labels;
+};
+
+// The "train" or "test" split of `stats`'s set under data_dir (ctx.data_dir()); PluginError naming
+// the file when one is missing or unreadable, or when the image and label counts differ.
+Stored read_split(const std::filesystem::path& data_dir, const Stats& stats, const std::string& split);
+
+// The parameters of a task stream, declared once (declare.hpp). A data set built on a stream holds
+// them as a member of its own Params, before or after its own fields:
+//   struct Params { iclr::idx::StreamParams stream; iclr::Float label_noise{...}; };
+struct StreamParams {
+    List tasks{"tasks", "[[0, 1, 2, 3, 4, 5, 6, 7, 8, 9]]", "class ids of each task, in training order"};
+    Int train_per_class{"train_per_class", 0, 0, 7000, "training examples kept per class (0 = all)"};
+    Int train_skip{"train_skip", 0, 0, 7000,
+                   "training examples of each class passed over before the kept ones (in the class's fixed shuffled "
+                   "order): a set with train_skip >= another's train_per_class and the same split_seed shares none of "
+                   "its images"};
+    Int test_per_class{"test_per_class", 0, 0, 1000, "test examples kept per class (0 = all)"};
+    Int split_seed{"split_seed", 0, 0, 1000000, "seed of the subset choice and of the task permutations"};
+    String transform{"transform", "none", "none|permute|rotate",
+                     "per-task input change: none, a fixed pixel permutation per task (task 0 plain), or a rotation"};
+    Float rotation{"rotation", 0.0, -360.0, 360.0, "degrees of rotation per task index when transform = rotate"};
+    Float ood_rotation{"ood_rotation", 0.0, -180.0, 180.0,
+                       "shifted test set 'rotation': every task's test images rotated by this many degrees (0 = none)"};
+    Float ood_noise{
+        "ood_noise", 0.0, 0.0, 2.0,
+        "shifted test set 'noise': Gaussian noise of this sd on the [0, 1] pixel scale, clipped (0 = none)"};
+    Float ood_contrast{"ood_contrast", 1.0, 0.0, 1.0,
+                       "shifted test set 'contrast': pixels pulled toward the image mean, m + c (x - m) (1 = none)"};
+    Int ood_stroke{"ood_stroke", 0, -3, 3,
+                   "shifted test set 'stroke': strokes thickened by k px (max filter), thinned if negative (0 = none)"};
+};
+
 // A task stream from IDX files. Task t holds the examples whose label is in tasks[t]; with
 // transform = "permute" task t > 0 applies its own fixed pixel permutation, with "rotate" a
 // rotation of t * rotation degrees (task 0 is always the plain data).
 class TaskStream : public Dataset {
   public:
-    TaskStream(Stats stats, const ParamSet& p);
+    TaskStream(Stats stats, const StreamParams& p);
 
     Benchmark load(RunContext& ctx) override;
 
@@ -81,26 +119,3 @@ class TaskStream : public Dataset {
 };
 
 } // namespace iclr::idx
-
-// The parameters both IDX data sets take.
-#define ICLR_IDX_STREAM_PARAMS                                                                                         \
-    ICLR_LIST("tasks", "[[0, 1, 2, 3, 4, 5, 6, 7, 8, 9]]", "class ids of each task, in training order"),               \
-        ICLR_INT("train_per_class", 0, 0, 7000, "training examples kept per class (0 = all)"),                         \
-        ICLR_INT("train_skip", 0, 0, 7000,                                                                             \
-                 "training examples of each class passed over before the kept ones (in the class's fixed shuffled "    \
-                 "order): a set with train_skip >= another's train_per_class and the same split_seed shares none of "  \
-                 "its images"),                                                                                        \
-        ICLR_INT("test_per_class", 0, 0, 1000, "test examples kept per class (0 = all)"),                              \
-        ICLR_INT("split_seed", 0, 0, 1000000, "seed of the subset choice and of the task permutations"),               \
-        ICLR_STRING("transform", "none", "none|permute|rotate",                                                        \
-                    "per-task input change: none, a fixed pixel permutation per task (task 0 plain), or a rotation"),  \
-        ICLR_FLOAT("rotation", 0.0, -360.0, 360.0, "degrees of rotation per task index when transform = rotate"),      \
-        ICLR_FLOAT("ood_rotation", 0.0, -180.0, 180.0,                                                                 \
-                   "shifted test set 'rotation': every task's test images rotated by this many degrees (0 = none)"),   \
-        ICLR_FLOAT(                                                                                                    \
-            "ood_noise", 0.0, 0.0, 2.0,                                                                                \
-            "shifted test set 'noise': Gaussian noise of this sd on the [0, 1] pixel scale, clipped (0 = none)"),      \
-        ICLR_FLOAT("ood_contrast", 1.0, 0.0, 1.0,                                                                      \
-                   "shifted test set 'contrast': pixels pulled toward the image mean, m + c (x - m) (1 = none)"),      \
-        ICLR_INT("ood_stroke", 0, -3, 3,                                                                               \
-                 "shifted test set 'stroke': strokes thickened by k px (max filter), thinned if negative (0 = none)")

@@ -1,6 +1,6 @@
-// IDX files to task streams and shifted test sets (idx_stream.hpp), compiled once for every data
-// set plugin that reads MNIST or Fashion-MNIST.
-#include "idx_stream.hpp"
+// IDX files to task streams and shifted test sets (iclr/idx.hpp), compiled once into the SDK
+// helpers for every data set plugin that reads MNIST or Fashion-MNIST.
+#include "iclr/idx.hpp"
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -136,12 +136,20 @@ std::map<std::string, Split> Shifts::apply(const Split& test, double mean, doubl
     return out;
 }
 
-TaskStream::TaskStream(Stats stats, const ParamSet& p)
-    : stats_(stats), tasks_(p.get_int_lists("tasks")), train_per_class_(p.get_int("train_per_class")),
-      train_skip_(p.get_int("train_skip")), test_per_class_(p.get_int("test_per_class")),
-      split_seed_(p.get_int("split_seed")), transform_(p.get_string("transform")),
-      rotation_(p.get_float("rotation")), shifts_{p.get_float("ood_rotation"), p.get_float("ood_noise"),
-                                                  p.get_float("ood_contrast"), p.get_int("ood_stroke")} {
+Stored read_split(const std::filesystem::path& data_dir, const Stats& stats, const std::string& split) {
+    if (split != "train" && split != "test") throw PluginError("split '" + split + "': \"train\" or \"test\"");
+    auto dir = data_dir / stats.folder;
+    std::string stem = split == "train" ? "train" : "t10k";
+    Stored s{read(dir / (stem + "-images-idx3-ubyte")), read(dir / (stem + "-labels-idx1-ubyte")).to(torch::kInt64)};
+    if (s.images.size(0) != s.labels.size(0))
+        throw PluginError(dir.string() + ": " + split + " image and label counts differ");
+    return s;
+}
+
+TaskStream::TaskStream(Stats stats, const StreamParams& p)
+    : stats_(stats), tasks_(p.tasks.int_lists()), train_per_class_(p.train_per_class), train_skip_(p.train_skip),
+      test_per_class_(p.test_per_class), split_seed_(p.split_seed), transform_(p.transform()),
+      rotation_(p.rotation), shifts_{p.ood_rotation, p.ood_noise, p.ood_contrast, p.ood_stroke} {
     for (const auto& t : tasks_) {
         if (t.empty()) throw PluginError("tasks: a task has no classes");
         for (int64_t c : t)
@@ -150,18 +158,13 @@ TaskStream::TaskStream(Stats stats, const ParamSet& p)
 }
 
 Benchmark TaskStream::load(RunContext& ctx) {
-    auto dir = ctx.data_dir() / stats_.folder;
     auto norm = [&](const torch::Tensor& u8, const torch::Tensor& rows) {
         return normalised_rows(u8, rows, stats_.mean, stats_.sd);
     };
     // The subsets are chosen on the mapped uint8 images and only they become float: a worker
     // holds its trial's examples, not the whole set four times over.
-    auto xtr = read(dir / "train-images-idx3-ubyte");
-    auto ytr = read(dir / "train-labels-idx1-ubyte").to(torch::kInt64);
-    auto xte = read(dir / "t10k-images-idx3-ubyte");
-    auto yte = read(dir / "t10k-labels-idx1-ubyte").to(torch::kInt64);
-    if (xtr.size(0) != ytr.size(0) || xte.size(0) != yte.size(0))
-        throw PluginError(dir.string() + ": image/label counts differ");
+    auto [xtr, ytr] = read_split(ctx.data_dir(), stats_, "train");
+    auto [xte, yte] = read_split(ctx.data_dir(), stats_, "test");
     // Subsets depend only on split_seed and the class, so tasks with the same classes (permuted /
     // rotated streams) hold the same images; permutations use their own stream.
     auto perm_gen = iclr::make_generator(uint64_t(split_seed_) + 0x5eed);
