@@ -183,3 +183,45 @@ TEST(PluginAuthor, APluginNameTypoGetsADidYouMean) {
                                    "ICLR_PLUGIN_PATH)"))
         << unset.out;
 }
+
+// A data set whose load() returns an inconsistent benchmark is one line per defect, naming the
+// sweep's line, the data set, the task and what is wrong, before any trial runs (iclr run loads each
+// data set first), instead of an error from deep inside the first method that meets it.
+TEST(PluginAuthor, ADataSetsDefectIsNamedBeforeAnyTrialRuns) {
+    Scratch s;
+    const std::string sweep = R"([sweep]
+name = "bad_data"
+jobs = 1
+[dataset]
+plugin = "bad_data"
+defect = { grid = ["none", "int32_labels", "fewer_labels", "label_range", "class_range",
+                   "factor_size", "no_tasks"] }
+[model]
+plugin = "mlp"
+width = 8
+[method]
+plugin = "finetune"
+[[metric]]
+plugin = "avg_accuracy"
+)";
+    auto r = s.run({"run", s.write("bad.toml", sweep)});
+    EXPECT_EQ(r.code, 2) << r.out;
+    EXPECT_FALSE(std::filesystem::exists(s.db()));
+    auto says = [&](const std::string& defect, const std::string& problem) {
+        EXPECT_TRUE(has(r.out, "bad.toml:5:10: dataset 'bad_data': " + problem + " (1 trial(s) with dataset.defect=\"" +
+                                   defect + "\"; found before any ran)\n"))
+            << defect << "\n"
+            << r.out;
+    };
+    says("int32_labels", "task 1 't1' train: labels are Int, not int64 (torch::kInt64)");
+    says("fewer_labels", "task 1 't1' train: 32 images but 31 labels");
+    says("label_range", "task 1 't1' train: labels run from 2 to 4, num_classes is 4");
+    says("class_range", "task 1 't1' names class 4, num_classes is 4");
+    says("factor_size", "task 1 't1' train: factor 'size' has shape [3] for 32 examples");
+    says("no_tasks", "no tasks and no episode sampler");
+    EXPECT_EQ(occurrences(r.out, "iclr: error: "), 6u) << r.out; // the correct one is not among them
+    // The correct benchmark runs.
+    auto ok = s.run({"run", s.path("bad.toml"), "--set", "dataset.defect=\"none\""});
+    EXPECT_EQ(ok.code, 0) << ok.out;
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs WHERE status = 'done'"), 1);
+}

@@ -8,6 +8,7 @@
 
 #include "common/file_facts.hpp"
 #include "common/values.hpp"
+#include "exec/worker/benchmark_check.hpp"
 #include "exec/worker/data_cache.hpp"
 #include "exec/worker/on_device.hpp"
 #include "plugin/plugin_loader.hpp"
@@ -53,7 +54,12 @@ std::shared_ptr<Benchmark> PluginObjects::benchmark(const Part& p, RunContext& c
     auto t0 = std::chrono::steady_clock::now();
     auto decode = [&] {
         auto ds = create<Dataset>(p, ctx);
-        return tagged("dataset '" + p.name + "'", [&] { return ds->load(ctx); });
+        return tagged(p.role + " '" + p.name + "'", [&] {
+            Benchmark b = ds->load(ctx);
+            // Checked here, once per decode: a cached copy was checked when it was written.
+            if (auto problem = benchmark_problem(b); !problem.empty()) throw PluginError(problem);
+            return b;
+        });
     };
     CachedLoad c = p.sha256.empty() ? CachedLoad{std::make_shared<Benchmark>(decode()), "not cached: no build hash"}
                                     : load_cached(ctx.cache_dir() / "data", cache_key, decode);
