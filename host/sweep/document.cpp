@@ -1,6 +1,7 @@
 // Document loading: TOML syntax, the key-depth guard, includes with cycle detection, profiles, overrides.
 #include "sweep/document.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <filesystem>
 #include <set>
@@ -205,11 +206,30 @@ void apply_arm_set(ParseContext& ctx, toml::table& root, toml::table&& by_name) 
     }
 }
 
+// `method.optimizer=adam` read as `method.optimizer="adam"`, as Hydra and a shell habit read it:
+// TOML has no bare-word values, so no override that parses changes meaning; true, false, inf and nan
+// stay TOML's. The quotes go around the word in place, so a diagnostic's column is the same.
+std::string quoted_bare_word(const std::string& set) {
+    size_t eq = set.find('=');
+    if (eq == std::string::npos) return set;
+    size_t b = set.find_first_not_of(" \t", eq + 1);
+    if (b == std::string::npos) return set;
+    size_t e = set.find_last_not_of(" \t") + 1;
+    std::string word = set.substr(b, e - b);
+    auto letter = [](char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '_'; };
+    auto inner = [&](char c) {
+        return letter(c) || std::isdigit(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '/';
+    };
+    if (!letter(word[0]) || !std::all_of(word.begin(), word.end(), inner)) return set;
+    if (word == "true" || word == "false" || word == "inf" || word == "nan") return set;
+    return set.substr(0, b) + "\"" + word + "\"" + set.substr(e);
+}
+
 // One `--set KEY=VALUE`: parsed as TOML with itself as the file name, so a diagnostic (a syntax
 // error here, an unknown parameter or a bad value in validation) points into the override.
 void apply_set(ParseContext& ctx, toml::table& root, const std::string& set, std::string& source_text) {
-    const std::string where = "--set " + set;
-    toml::table over = parse_toml(ctx, set, where,
+    const std::string where = "--set " + set, text = quoted_bare_word(set);
+    toml::table over = parse_toml(ctx, text, where,
                                   "expected SECTION.KEY=VALUE with a TOML value (method.lr=0.1, model.width={ grid = "
                                   "[32, 64] }, method.optimizer='adam'): ");
     if (over.empty()) {
@@ -224,7 +244,7 @@ void apply_set(ParseContext& ctx, toml::table& root, const std::string& set, std
                     "e.g. method.lr=0.1; or of one arm: arm.NAME.SECTION.KEY=VALUE");
             ctx.fail();
         }
-    source_text += "\n" + std::string(kSetOpen) + set + std::string(kSetClose) + "\n" + set + "\n";
+    source_text += "\n" + std::string(kSetOpen) + set + std::string(kSetClose) + "\n" + text + "\n";
     if (toml::table* by_name = over["arm"].as_table()) {
         apply_arm_set(ctx, root, std::move(*by_name));
         over.erase("arm");
