@@ -45,8 +45,8 @@ int worker_main() {
 }
 
 constexpr const char* kSetHelp =
-    "override one key after the profile, as TOML: method.lr=0.1, 'model.width={ grid = [32, 64] }', or one arm's: "
-    "arm.NAME.method.lr=0.1 (repeatable)";
+    "override one key after the profile, as TOML (a bare word is a string): method.lr=0.1, method.optimizer=adam, "
+    "'model.width={ grid = [32, 64] }', one arm's: arm.NAME.method.lr=0.1; '~model.depth' removes a key (repeatable)";
 
 constexpr const char* kNoConstructHelp =
     "skip building each distinct plugin configuration (run: and loading each data set) in a worker first (no "

@@ -10,6 +10,7 @@
 #include "common/file_hash.hpp"
 #include "common/process.hpp"
 #include "common/text_file.hpp"
+#include "sweep/validate.hpp"
 
 namespace iclr {
 namespace {
@@ -225,6 +226,34 @@ std::string quoted_bare_word(const std::string& set) {
     return set.substr(0, b) + "\"" + word + "\"" + set.substr(e);
 }
 
+// `--set '~SECTION.KEY'` removes a key the sweep sets, so the plugin's default applies (Hydra's
+// `~key`): swapping in a plugin that lacks a key the file sets (`model.plugin=lenet` where the file
+// says `depth = 2`) without editing the file. An [[arm]]'s own keys stay, as with any override.
+void apply_unset(ParseContext& ctx, toml::table& root, const std::string& set, std::string& source_text) {
+    const std::string where = "--set " + set, path = set.substr(1);
+    size_t dot = path.find('.');
+    std::string section = path.substr(0, dot), key = dot == std::string::npos ? "" : path.substr(dot + 1);
+    toml::table* table = root[section].as_table();
+    std::string problem;
+    if (!kSettable.count(section) || key.empty() || key.find('.') != std::string::npos)
+        problem = "~SECTION.KEY removes one key of [sweep], [dataset], [pretrain], [model] or [method], e.g. "
+                  "'~model.depth'";
+    else if (key == "plugin")
+        problem = "a section's plugin cannot be removed; set another: " + section + ".plugin=NAME";
+    else if (!table || !table->contains(key)) {
+        std::vector<std::string> keys;
+        for (auto&& [k, v] : table ? *table : toml::table{})
+            keys.push_back(section + "." + std::string(k.str()));
+        problem = "the sweep sets no " + path + ", so there is nothing to remove" + did_you_mean(path, keys);
+    }
+    if (!problem.empty()) {
+        ctx.err({where, 1, 2}, problem);
+        ctx.fail();
+    }
+    table->erase(key);
+    source_text += "\n" + std::string(kSetOpen) + set + std::string(kSetClose) + "\n# " + path + " removed\n";
+}
+
 // One `--set KEY=VALUE`: parsed as TOML with itself as the file name, so a diagnostic (a syntax
 // error here, an unknown parameter or a bad value in validation) points into the override.
 void apply_set(ParseContext& ctx, toml::table& root, const std::string& set, std::string& source_text) {
@@ -257,7 +286,10 @@ void apply_set(ParseContext& ctx, toml::table& root, const std::string& set, std
 void apply_variant(ParseContext& ctx, toml::table& root, const SweepVariant& variant, std::string& source_text) {
     apply_profile(ctx, root, variant.profile);
     for (const auto& set : variant.sets)
-        apply_set(ctx, root, set, source_text);
+        if (set.starts_with("~"))
+            apply_unset(ctx, root, set, source_text);
+        else
+            apply_set(ctx, root, set, source_text);
 }
 
 SweepVariant recorded_variant(const std::string& profile, const std::string& source_text) {

@@ -431,6 +431,9 @@ TEST(Arms, SetOverridesKeysForPlanRunAndVerify) {
     // A bare word is its string; one the plugin does not take is named at its column.
     auto word = s.run({"plan", file, "--set", "arm.finetune.method.optimizer=adam"});
     EXPECT_EQ(word.code, 0) << word.out;
+    auto removed = s.run({"plan", file, "--set", "~method.lr"}); // each arm's plugin default then
+    EXPECT_EQ(removed.code, 0) << removed.out;
+    EXPECT_TRUE(has(removed.out, "(--set '~method.lr')")) << removed.out;
     bad = s.run({"run", file, "--set", "arm.finetune.method.optimizer=adamm"});
     EXPECT_EQ(bad.code, 2) << bad.out;
     EXPECT_TRUE(has(bad.out, "--set arm.finetune.method.optimizer=adamm:1:31: arm 'finetune': method.optimizer: "

@@ -420,6 +420,36 @@ TEST(Sweep, SetReadsABareWordAsItsString) {
     }
 }
 
+// `--set '~SECTION.KEY'` removes a key the sweep sets (the plugin's default applies); a grid too;
+// recorded like any override; a key the sweep does not set, a plugin or a non-section is an error.
+TEST(Sweep, SetTildeRemovesAKey) {
+    SweepSpec s = parse_sweep_text(kProfiled, "s.toml", SweepVariant{"full", {"~method.epochs", "~method.lr"}});
+    EXPECT_FALSE(s.section("method")->fixed.count("epochs"));
+    EXPECT_TRUE(s.axes.empty()); // the profile's lr grid is gone too
+    EXPECT_EQ(s.seeds.size(), 5u);
+    EXPECT_NE(s.source_text.find("\n# ---- --set ~method.epochs ----\n# method.epochs removed\n"), std::string::npos)
+        << s.source_text;
+    EXPECT_EQ(recorded_variant("full", s.source_text).flags(),
+              " --profile full --set '~method.epochs' --set '~method.lr'");
+    auto first_error = [](const std::string& set) {
+        try {
+            parse_sweep_text(kProfiled, "s.toml", SweepVariant{"", {set}});
+        } catch (const SweepError& e) {
+            return e.diagnostics.at(0).str();
+        }
+        return std::string("parsed");
+    };
+    EXPECT_EQ(first_error("~method.momentum"),
+              "--set ~method.momentum:1:2: the sweep sets no method.momentum, so there is nothing to remove");
+    EXPECT_EQ(first_error("~method.epoch"), "--set ~method.epoch:1:2: the sweep sets no method.epoch, so there is "
+                                            "nothing to remove (did you mean 'method.epochs'?)");
+    EXPECT_EQ(first_error("~method.plugin"),
+              "--set ~method.plugin:1:2: a section's plugin cannot be removed; set another: method.plugin=NAME");
+    for (const char* bad : {"~lr", "~metric.x", "~method", "~method.a.b"})
+        EXPECT_NE(first_error(bad).find("~SECTION.KEY removes one key of [sweep]"), std::string::npos)
+            << bad << ": " << first_error(bad);
+}
+
 // What the store records (the profile, the source text with the overrides appended) gives back the
 // variant it was read with, so `iclr show` can name the flags of any run's sweep.
 TEST(Sweep, TheRecordedSourceGivesBackItsVariant) {
