@@ -242,8 +242,9 @@ void apply_unset(ParseContext& ctx, toml::table& root, const std::string& set, s
         problem = "a section's plugin cannot be removed; set another: " + section + ".plugin=NAME";
     else if (!table || !table->contains(key)) {
         std::vector<std::string> keys;
-        for (auto&& [k, v] : table ? *table : toml::table{})
-            keys.push_back(section + "." + std::string(k.str()));
+        if (table)
+            for (auto&& [k, v] : *table)
+                keys.push_back(section + "." + std::string(k.str()));
         problem = "the sweep sets no " + path + ", so there is nothing to remove" + did_you_mean(path, keys);
     }
     if (!problem.empty()) {
