@@ -194,7 +194,7 @@ name = "bad_data"
 jobs = 1
 [dataset]
 plugin = "bad_data"
-defect = { grid = ["none", "int32_labels", "fewer_labels", "label_range", "class_range",
+defect = { grid = ["none", "int32_labels", "fewer_labels", "label_range", "negative_label", "class_range",
                    "factor_size", "no_tasks"] }
 [model]
 plugin = "mlp"
@@ -216,10 +216,11 @@ plugin = "avg_accuracy"
     says("int32_labels", "task 1 't1' train: labels are Int, not int64 (torch::kInt64)");
     says("fewer_labels", "task 1 't1' train: 32 images but 31 labels");
     says("label_range", "task 1 't1' train: labels run from 2 to 4, num_classes is 4");
+    says("negative_label", "task 1 't1' train: labels run from -1 to 3, num_classes is 4");
     says("class_range", "task 1 't1' names class 4, num_classes is 4");
     says("factor_size", "task 1 't1' train: factor 'size' has shape [3] for 32 examples");
     says("no_tasks", "no tasks and no episode sampler");
-    EXPECT_EQ(occurrences(r.out, "iclr: error: "), 6u) << r.out; // the correct one is not among them
+    EXPECT_EQ(occurrences(r.out, "iclr: error: "), 7u) << r.out; // the correct one is not among them
     // The correct benchmark runs.
     auto ok = s.run({"run", s.path("bad.toml"), "--set", "dataset.defect=\"none\""});
     EXPECT_EQ(ok.code, 0) << ok.out;

@@ -28,7 +28,7 @@ std::string split_problem(const Split& s, const Benchmark& b) {
         return std::to_string(s.x.dim() ? s.x.size(0) : 0) + " images but " + std::to_string(s.y.size(0)) + " labels";
     if (s.y.numel() > 0) {
         int64_t lo = s.y.min().item<int64_t>(), hi = s.y.max().item<int64_t>();
-        if (lo < -1 || hi >= b.num_classes)
+        if (lo < 0 || hi >= b.num_classes)
             return "labels run from " + std::to_string(lo) + " to " + std::to_string(hi) + ", num_classes is " +
                    std::to_string(b.num_classes);
     }
