@@ -4,7 +4,6 @@
 #include <torch/torch.h>
 
 namespace iclr::worker {
-namespace {
 
 std::string shape_text(c10::IntArrayRef s) {
     std::string t = "[";
@@ -12,6 +11,8 @@ std::string shape_text(c10::IntArrayRef s) {
         t += (i ? ", " : "") + std::to_string(s[i]);
     return t + "]";
 }
+
+namespace {
 
 // The split's problem, "" when none. Its examples' shape is not held to input_shape: a task may
 // differ by design (glimpse_evidence's single-glimpse task is [1, 196] beside [9, 196]), and a model

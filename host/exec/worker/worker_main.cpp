@@ -19,6 +19,7 @@
 #include <torch/torch.h>
 
 #include "exec/protocol.hpp"
+#include "exec/worker/benchmark_check.hpp"
 #include "exec/worker/kernels.hpp"
 #include "exec/worker/plugin_objects.hpp"
 #include "exec/worker/worker_context.hpp"
@@ -35,6 +36,7 @@ using worker::g_cancelled;
 using worker::parse_parts;
 using worker::Part;
 using worker::PluginObjects;
+using worker::shape_text;
 using worker::tagged;
 using worker::WorkerContext;
 
@@ -103,13 +105,6 @@ class TrialSession : public Session {
     WorkerContext& ctx_;
     bool built_ = false;
 };
-
-std::string shape_text(c10::IntArrayRef s) {
-    std::string t = "[";
-    for (size_t k = 0; k < s.size(); ++k)
-        t += (k ? ", " : "") + std::to_string(s[k]);
-    return t + "]";
-}
 
 // A model is built for the benchmark's input_shape; a data set whose tasks hold examples of another
 // shape (glimpse_evidence's single glimpses before its sequences, for its own RNN method) fails in

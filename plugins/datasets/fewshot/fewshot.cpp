@@ -86,7 +86,7 @@ class Fewshot : public iclr::Dataset {
                 if (c >= offset && c < offset + 10) wanted.push_back(c - offset);
         if (wanted.empty()) return;
         auto [u8, y] = iclr::idx::read_split(ctx.data_dir(), stats, "train");
-        auto x = u8.to(torch::kFloat32).div_(255.0).sub_(stats.mean).div_(stats.sd).unsqueeze(1);
+        auto x = iclr::idx::normalised(u8, stats.mean, stats.sd);
         for (int64_t c : wanted)
             pools[c + offset] = iclr::idx::select(x, y, {c}, per_class_, 0, uint64_t(split_seed_), 0).x;
     }
