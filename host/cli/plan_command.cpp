@@ -92,8 +92,8 @@ int cmd_plan(const std::string& file, const SweepVariant& variant, bool construc
     reg.discover();
     SweepArms arms = load_sweep(file, variant, reg);
     const SweepSpec& spec = arms.base();
-    fmt::print("sweep {}{}: {}\n", spec.name, variant.arguments().empty() ? "" : " (" + variant.arguments() + ")",
-               spec.description);
+    fmt::print("sweep {}{}{}\n", spec.name, variant.arguments().empty() ? "" : " (" + variant.arguments() + ")",
+               spec.description.empty() ? "" : ": " + spec.description);
     uint64_t total = 0;
     std::string per_arm;
     for (uint32_t k = 0; k < arms.specs.size(); ++k) {

@@ -3,7 +3,7 @@
 // rows took ~0.5 s to pivot; the table makes it a 100k-row scan). Version 3: 'diverged' runs and
 // non-finite metric values. Version 4: verdicts of claims, runs.arm. Version 5: which journal
 // attempt `iclr sync` ingested for each run (Slurm). Version 6: the variant (--profile, --set) a
-// verdict was computed for.
+// verdict was computed for. Version 7: runs.kernels. Version 8: run_summary.arm.
 #include "store/schema.hpp"
 
 #include "common/errors.hpp"
@@ -188,6 +188,15 @@ ALTER TABLE verdicts ADD COLUMN variant TEXT NOT NULL DEFAULT ''; -- "--profile 
         // between an Intel and an AMD machine. NULL for runs recorded before.
         R"SQL(
 ALTER TABLE runs ADD COLUMN kernels TEXT;    -- "OpenBLAS 0.3.21 Haswell, ATen AVX2"
+)SQL",
+        // 7 -> 8: run_summary names each run's arm, the column a sweep's runs are read by since
+        // version 4 (the view predates arms: `SELECT arm, ... FROM run_summary` failed).
+        R"SQL(
+DROP VIEW run_summary;
+CREATE VIEW run_summary AS
+    SELECT r.id, s.name AS sweep, r.arm, r.status, r.dataset, r.model, r.method, r.seed,
+           r.duration_s, r.attempts, r.error
+    FROM runs r JOIN sweeps s ON s.id = r.sweep_id;
 )SQL",
     };
     return steps;

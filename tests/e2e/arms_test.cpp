@@ -85,6 +85,28 @@ TEST(Arms, ThreeMethodPluginsPlanRunAndVerifyInOneSweep) {
     EXPECT_EQ(s.count("SELECT COUNT(*) FROM verdicts WHERE n = 2 AND runs_count = 6"), 1);
 }
 
+// `iclr table` over arms of different plugins: a column for what differs between the runs that have
+// it (batch_size: 64 in finetune and multitask, replay's default 32) and for what an arm states
+// (replay's buffer_size), none for a key one plugin has at its default in every run (finetune's
+// twenty pretraining and SAM keys: a column each until 2026-12-05), all of them with --all-params.
+TEST(Arms, TableShowsWhatDiffersOrIsStatedNotEachPluginsOwnDefaults) {
+    Scratch s;
+    std::string file = s.write("three.toml", kThreeMethods);
+    ASSERT_EQ(s.run({"run", file}).code, 0);
+    auto t = s.run({"table", file, "--format", "csv"});
+    ASSERT_EQ(t.code, 0) << t.out;
+    EXPECT_EQ(t.out.substr(0, t.out.find('\n')),
+              "run_id,arm,status,seed,method,method.batch_size,method.buffer_size,forgetting");
+    EXPECT_TRUE(has(t.out, ",replay,done,1,replay,32,40,")) << t.out;
+    EXPECT_TRUE(has(t.out, ",finetune,done,0,finetune,64,,")) << t.out;
+    auto all = s.run({"table", file, "--all-params", "--format", "csv"});
+    EXPECT_TRUE(has(all.out, ",method.pretrain_objective,")) << all.out;
+    // The summary view names the arm too (it predated arms until schema version 8).
+    EXPECT_EQ(s.sql("SELECT group_concat(arm || ':' || n, ' ') FROM (SELECT arm, COUNT(*) AS n FROM run_summary "
+                    "GROUP BY arm ORDER BY arm)"),
+              "finetune:2 multitask:2 replay:4");
+}
+
 // The keys form of a claim (metric, where, group) on real runs: the same verdict as the SQL it
 // stands for, from the same runs; a parameter as the group column; a misspelt metric named.
 TEST(Arms, AClaimWrittenAsKeysVerifiesAsTheSqlItStandsFor) {

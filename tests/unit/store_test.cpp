@@ -153,6 +153,7 @@ TEST(Store, ARealVersion1DatabaseOpensWithEveryRowKept) {
     EXPECT_EQ(count(*s, "SELECT COUNT(*) FROM params WHERE key = 'method.tag'"), 4);
     EXPECT_EQ(count(*s, "SELECT COUNT(*) FROM final_metrics"), 4); // the v1 view's rows, now a table
     EXPECT_EQ(count(*s, "SELECT value * 10 FROM final_metrics WHERE run_id = 1"), 10); // noop's last value: 2 * 0.5
+    EXPECT_EQ(count(*s, "SELECT COUNT(*) FROM run_summary WHERE arm IS NULL AND status = 'done'"), 4); // version 8
 }
 
 TEST(Store, AnOlderDatabaseIsReadThroughACopyMigratedInMemoryAndTheFileIsLeftAsItIs) {
