@@ -195,7 +195,7 @@ jobs = 1
 [dataset]
 plugin = "bad_data"
 defect = { grid = ["none", "int32_labels", "fewer_labels", "label_range", "negative_label", "class_range",
-                   "factor_size", "no_tasks"] }
+                   "factor_size", "no_tasks", "nonfinite_pixels"] }
 [model]
 plugin = "mlp"
 width = 8
@@ -220,7 +220,9 @@ plugin = "avg_accuracy"
     says("class_range", "task 1 't1' names class 4, num_classes is 4");
     says("factor_size", "task 1 't1' train: factor 'size' has shape [3] for 32 examples");
     says("no_tasks", "no tasks and no episode sampler");
-    EXPECT_EQ(occurrences(r.out, "iclr: error: "), 7u) << r.out; // the correct one is not among them
+    says("nonfinite_pixels",
+         "task 1 't1' train: images hold 2 non-finite value(s) (NaN or inf), the first in example 5");
+    EXPECT_EQ(occurrences(r.out, "iclr: error: "), 8u) << r.out; // the correct one is not among them
     // The correct benchmark runs.
     auto ok = s.run({"run", s.path("bad.toml"), "--set", "dataset.defect=\"none\""});
     EXPECT_EQ(ok.code, 0) << ok.out;

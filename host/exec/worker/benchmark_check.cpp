@@ -1,6 +1,8 @@
 // A loaded Benchmark's shapes, types and label ranges, checked once per decode (benchmark_check.hpp).
 #include "exec/worker/benchmark_check.hpp"
 
+#include <cmath>
+
 #include <torch/torch.h>
 
 namespace iclr::worker {
@@ -27,6 +29,16 @@ std::string split_problem(const Split& s, const Benchmark& b) {
     if (s.y.dim() != 1) return "labels have shape " + shape_text(s.y.sizes()) + ", not [N]";
     if (s.x.dim() < 1 || s.x.size(0) != s.y.size(0))
         return std::to_string(s.x.dim() ? s.x.size(0) : 0) + " images but " + std::to_string(s.y.size(0)) + " labels";
+    // One pass: a NaN or inf pixel makes the sum non-finite (finite pixels do not reach float's
+    // 3e38; half's 65504 they do, so it sums as float). Without this the first method to train on
+    // it ends `diverged`, blamed on itself.
+    bool wide = s.x.scalar_type() == torch::kFloat32 || s.x.scalar_type() == torch::kFloat64;
+    if (s.x.numel() > 0 && !std::isfinite((wide ? s.x.sum() : s.x.sum(torch::kFloat32)).item<double>())) {
+        auto bad = s.x.reshape({s.x.size(0), -1}).isfinite().logical_not();
+        return "images hold " + std::to_string(bad.sum().item<int64_t>()) +
+               " non-finite value(s) (NaN or inf), the first in example " +
+               std::to_string(bad.any(1).nonzero()[0][0].item<int64_t>());
+    }
     if (s.y.numel() > 0) {
         int64_t lo = s.y.min().item<int64_t>(), hi = s.y.max().item<int64_t>();
         if (lo < 0 || hi >= b.num_classes)
