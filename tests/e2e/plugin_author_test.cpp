@@ -195,7 +195,7 @@ jobs = 1
 [dataset]
 plugin = "bad_data"
 defect = { grid = ["none", "int32_labels", "fewer_labels", "label_range", "negative_label", "class_range",
-                   "factor_size", "no_tasks", "nonfinite_pixels"] }
+                   "factor_size", "no_tasks", "nonfinite_pixels", "shifted_shape"] }
 [model]
 plugin = "mlp"
 width = 8
@@ -222,7 +222,9 @@ plugin = "avg_accuracy"
     says("no_tasks", "no tasks and no episode sampler");
     says("nonfinite_pixels",
          "task 1 't1' train: images hold 2 non-finite value(s) (NaN or inf), the first in example 5");
-    EXPECT_EQ(occurrences(r.out, "iclr: error: "), 8u) << r.out; // the correct one is not among them
+    says("shifted_shape",
+         "shifted test set 'small': examples of shape [1, 2, 4], which no task's test examples have ([1, 4, 4])");
+    EXPECT_EQ(occurrences(r.out, "iclr: error: "), 9u) << r.out; // the correct one is not among them
     // The correct benchmark runs.
     auto ok = s.run({"run", s.path("bad.toml"), "--set", "dataset.defect=\"none\""});
     EXPECT_EQ(ok.code, 0) << ok.out;

@@ -73,6 +73,26 @@ TEST(ClutteredMnist, CanvasesHoldTheRealDigitsAmongFragments) {
     EXPECT_FALSE(torch::equal(other.tasks[1].test.x, busy.tasks[1].test.x));
 }
 
+// The shifted test sets are the cluttered test canvases shifted (0.1.0 shifted the bare digits, a
+// shape the canvas's models cannot take): contrast c is m + c (u - m) of each canvas's pixels u.
+TEST(ClutteredMnist, ShiftedTestSetsAreTheCanvasesShifted) {
+    test::TestContext ctx;
+    auto plain = load(ctx, "cluttered_mnist", kDigits);
+    auto shifted = load(ctx, "cluttered_mnist", with(with(kDigits, "ood_contrast", "0.5"), "ood_rotation", "30"));
+    EXPECT_TRUE(plain.shifted_tests.empty());
+    ASSERT_EQ(shifted.shifted_tests.size(), 2u);
+    auto test_x = torch::cat({shifted.tasks[0].test.x, shifted.tasks[1].test.x});
+    EXPECT_TRUE(torch::equal(test_x, torch::cat({plain.tasks[0].test.x, plain.tasks[1].test.x})));
+    double mean = 0.1307, sd = 0.3081;
+    auto u = test_x * sd + mean;
+    auto m = u.mean({1, 2, 3}, true);
+    const auto& contrast = shifted.shifted_tests.at("contrast");
+    EXPECT_TRUE(torch::allclose(contrast.x * sd + mean, m + 0.5 * (u - m), 1e-5, 1e-5));
+    EXPECT_TRUE(torch::equal(contrast.y, torch::cat({plain.tasks[0].test.y, plain.tasks[1].test.y})));
+    EXPECT_EQ(shifted.shifted_tests.at("rotation").x.sizes(), test_x.sizes());
+    EXPECT_FALSE(torch::allclose(shifted.shifted_tests.at("rotation").x, test_x));
+}
+
 TEST(TaskInduced, TrainsOnThePriorTasksOnlyAndEveryObjectiveLearns) {
     // Split MNIST 0/1 then 2/3, 200 training images per task, batch 32: 6 full batches an epoch
     // of task 0 alone, 12 of both.

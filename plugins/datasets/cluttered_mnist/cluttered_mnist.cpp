@@ -19,7 +19,8 @@ class ClutteredMnist : public iclr::Dataset {
 
     ClutteredMnist(const Params& p, iclr::RunContext&)
         : digits_(iclr::idx::kMnist, p.stream), canvas_(p.canvas), distractors_(p.distractors), fragment_(p.fragment),
-          seed_(uint64_t(p.stream.split_seed)) {
+          seed_(uint64_t(p.stream.split_seed)), shifts_{p.stream.ood_rotation, p.stream.ood_noise,
+                                                        p.stream.ood_contrast, p.stream.ood_stroke} {
         if (p.stream.transform() != "none") throw iclr::PluginError("cluttered_mnist takes transform = \"none\"");
     }
 
@@ -41,6 +42,16 @@ class ClutteredMnist : public iclr::Dataset {
                  g_test = iclr::make_generator(seed_ + 0xc1u, 2 * t + 1);
             task.train.x = clutter(pixels(task.train.x), train_src, g_train);
             task.test.x = clutter(pixels(task.test.x), test_src, g_test);
+        }
+        // The shifted test sets are the cluttered test canvases shifted (the stream's were of the bare
+        // 28 x 28 digits, a shape no model built for the canvas takes: ood_accuracy failed until 0.2.0).
+        if (shifts_.any()) {
+            std::vector<torch::Tensor> xs, ys;
+            for (const auto& t : b.tasks) {
+                xs.push_back(t.test.x);
+                ys.push_back(t.test.y);
+            }
+            b.shifted_tests = shifts_.apply({torch::cat(xs), torch::cat(ys)}, kMean, kSd, seed_);
         }
         return b;
     }
@@ -86,11 +97,12 @@ class ClutteredMnist : public iclr::Dataset {
     iclr::idx::TaskStream digits_;
     int64_t canvas_, distractors_, fragment_;
     uint64_t seed_;
+    iclr::idx::Shifts shifts_; // the stream's ood_* keys, applied to the canvases
 };
 
 } // namespace
 
-ICLR_PLUGIN(iclr::Dataset, ClutteredMnist, "cluttered_mnist", "0.1.0",
+ICLR_PLUGIN(iclr::Dataset, ClutteredMnist, "cluttered_mnist", "0.2.0",
             "MNIST (LeCun et al. 1998) on cluttered canvases, after the distractor settings of Yamada, Pertsch, Zhang, "
             "Lim. Task-Induced Representation Learning. ICLR 2022.",
             "each MNIST digit at a random place on a larger canvas among fragments of other digits (label = the digit)")
