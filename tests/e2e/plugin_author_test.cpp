@@ -5,7 +5,9 @@
 #include <sys/stat.h>
 #include <utime.h>
 
+#include <cctype>
 #include <fstream>
+#include <sstream>
 
 #include "e2e_util.hpp"
 
@@ -229,4 +231,66 @@ plugin = "avg_accuracy"
     auto ok = s.run({"run", s.path("bad.toml"), "--set", "dataset.defect=\"none\""});
     EXPECT_EQ(ok.code, 0) << ok.out;
     EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs WHERE status = 'done'"), 1);
+}
+
+namespace {
+
+// The parameter names `iclr plugins KIND/NAME` lists, from its table's first column.
+std::vector<std::string> listed_parameters(const std::string& out) {
+    std::vector<std::string> names;
+    std::istringstream in(out);
+    bool table = false;
+    for (std::string line; std::getline(in, line);) {
+        if (line.rfind("parameter ", 0) == 0)
+            table = true;
+        else if (table && !line.empty() && line[0] != '-' && line[0] != '(')
+            names.push_back(line.substr(0, line.find(' ')));
+    }
+    return names;
+}
+
+// Whether `text` names `param` as a word, or a `prefix_*` that covers it.
+bool names(const std::string& text, const std::string& param) {
+    auto word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
+    for (size_t at = text.find(param); at != std::string::npos; at = text.find(param, at + 1))
+        if ((at == 0 || !word(text[at - 1])) && (at + param.size() >= text.size() || !word(text[at + param.size()])))
+            return true;
+    for (size_t cut = param.find('_'); cut != std::string::npos; cut = param.find('_', cut + 1))
+        if (text.find("`" + param.substr(0, cut + 1) + "*`") != std::string::npos) return true;
+    return false;
+}
+
+} // namespace
+
+// A plugin's README says what each parameter it takes is and where its default comes from, in the
+// README itself or in one it links to (the SDK's table of the parameters continual methods share,
+// `finetune`'s for the pretraining stage, `mnist`'s for the stream): `iclr plugins` shows a default,
+// not why. Until 2026-12-05 der, ewc and pnn said nothing of their optimiser.
+TEST(PluginAuthor, EveryPluginsReadmeNamesEachParameterItTakes) {
+    Scratch s;
+    const std::filesystem::path root = std::string(ICLR_TEST_SOURCE_DIR) + "/plugins";
+    int plugins = 0;
+    for (const char* kind : {"datasets", "methods", "metrics", "models"})
+        for (const auto& dir : std::filesystem::directory_iterator(root / kind)) {
+            std::string name = dir.path().filename().string();
+            if (name == "common") continue;
+            ++plugins;
+            std::ifstream in(dir.path() / "README.md");
+            ASSERT_TRUE(in) << kind << "/" << name << " has no README.md";
+            std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+            std::string own = text;
+            // Links to other READMEs, "](../finetune/README.md)" or "](...README.md#anchor)".
+            for (size_t at = own.find("README.md"); at != std::string::npos; at = own.find("README.md", at + 1)) {
+                size_t open = own.rfind("](", at), end = at + std::string("README.md").size();
+                if (open == std::string::npos || end >= own.size() || (own[end] != ')' && own[end] != '#')) continue;
+                std::ifstream linked(dir.path() / own.substr(open + 2, end - open - 2));
+                text += std::string((std::istreambuf_iterator<char>(linked)), std::istreambuf_iterator<char>());
+            }
+            auto described = s.run({"plugins", std::string(kind) + "/" + name});
+            ASSERT_EQ(described.code, 0) << described.out;
+            std::vector<std::string> params = listed_parameters(described.out);
+            for (const auto& p : params)
+                EXPECT_TRUE(names(text, p)) << kind << "/" << name << ": README says nothing of '" << p << "'";
+        }
+    EXPECT_GE(plugins, 60);
 }
