@@ -200,7 +200,7 @@ std::string render_markdown(const Report& r, const std::string& html_link) {
         }
         return out + "\n";
     };
-    std::string out = "## " + r.sweep_name + "\n\n" + r.description + "\n\n";
+    std::string out = "## " + r.sweep_name + "\n\n" + (r.description.empty() ? "" : r.description + "\n\n");
     out += "Report: [" + html_link + "](" + html_link + ") (`iclr report " + shell_word(r.sweep_file) + r.flags +
            "`), " + std::to_string(r.runs) + " runs.\n\n";
     out += md(r.statuses);
