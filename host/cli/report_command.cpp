@@ -11,6 +11,8 @@
 
 #include "cli/claim_check.hpp"
 #include "cli/commands.hpp"
+#include "cli/flat_table.hpp"
+#include "cli/table.hpp"
 #include "common/errors.hpp"
 #include "common/process.hpp"
 #include "common/results_layout.hpp"
@@ -113,6 +115,10 @@ int cmd_report(const ReportOptions& o) {
         r.statuses.rows.is_number.push_back({false, true});
     }
     r.claims = claim_results(*store, spec, current);
+    r.runs_csv_command = "iclr table " + shell_word(o.sweep) + o.variant.flags() + " --format csv";
+    r.runs_csv = render(run_query(*store, flat_table_sql(*store, o.sweep, o.variant, {}), true), Format::Csv);
+    r.runs_csv_bytes = r.runs_csv.size();
+    if (r.runs_csv_bytes > report::Report::kMaxEmbeddedCsv) r.runs_csv.clear();
     std::filesystem::path html = o.out.empty() || format == "md"
                                      ? ResultsLayout(db_path).reports_dir() / (spec.name + o.variant.tag() + ".html")
                                      : std::filesystem::path(o.out);

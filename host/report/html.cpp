@@ -140,6 +140,37 @@ const char* kDraw = R"(
 })();
 )";
 
+// RFC 4648 base64, for a data: URI.
+std::string base64(const std::string& in) {
+    static const char* k = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    std::string out;
+    out.reserve((in.size() + 2) / 3 * 4);
+    for (size_t i = 0; i < in.size(); i += 3) {
+        uint32_t n = uint32_t(uint8_t(in[i])) << 16;
+        if (i + 1 < in.size()) n |= uint32_t(uint8_t(in[i + 1])) << 8;
+        if (i + 2 < in.size()) n |= uint32_t(uint8_t(in[i + 2]));
+        out += k[(n >> 18) & 63];
+        out += k[(n >> 12) & 63];
+        out += i + 1 < in.size() ? k[(n >> 6) & 63] : '=';
+        out += i + 2 < in.size() ? k[n & 63] : '=';
+    }
+    return out;
+}
+
+// The runs' flat table as a link that saves it (the page is often all a reader is sent), or, when
+// too large to embed, the command that writes it.
+std::string runs_download(const Report& r) {
+    std::string command = "<code>" + esc(r.runs_csv_command) + "</code>";
+    if (r.runs_csv.empty())
+        return "<p class=\"note\">The runs as one table (" + std::to_string(r.runs_csv_bytes / 1024) +
+               " KiB of CSV, too large to embed): " + command + "</p>\n";
+    return "<p><a id=\"runs-csv\" download=\"" + esc(r.sweep_name) +
+           ".csv\" href=\"data:text/csv;charset=utf-8;base64," + base64(r.runs_csv) +
+           "\">Download the runs as CSV</a> <span class=\"note\">(a row per run: what differs between them and "
+           "their final metrics, as " +
+           command + " writes it)</span></p>\n";
+}
+
 } // namespace
 
 std::string render_html(const Report& r, const Scripts& js) {
@@ -159,7 +190,7 @@ std::string render_html(const Report& r, const Scripts& js) {
            " · database " + esc(r.db_path) + " · " + std::to_string(r.runs) + " runs · generated " +
            esc(r.generated_at) + " by <code>iclr report</code> of iclr " + esc(iclr_build()) +
            " (verdicts computed now, by it)</p>\n";
-    out += "<h2>Runs</h2>\n" + table(r.statuses) + table(r.provenance, "provenance");
+    out += "<h2>Runs</h2>\n" + table(r.statuses) + runs_download(r) + table(r.provenance, "provenance");
     out += "<h2>Claims</h2>\n";
     out += r.claims.empty() ? "<p class=\"note\">The sweep states no [[claim]].</p>\n"
                             : claims_table(r.claims) + claims_figs;

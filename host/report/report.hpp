@@ -43,6 +43,11 @@ struct Report {
     std::vector<Table> queries; // the sweep's saved queries
     Table failures;             // failed / timed-out / diverged runs: error and log tail
     int64_t runs = 0;
+    // The runs as `iclr table` writes them (`runs_csv_command`), embedded as a download so the page
+    // alone carries its data; "" when over kMaxEmbeddedCsv (the page then gives the command).
+    std::string runs_csv, runs_csv_command;
+    size_t runs_csv_bytes = 0; // the CSV's size, embedded or not
+    static constexpr size_t kMaxEmbeddedCsv = 2 << 20;
 };
 
 // The three Vega builds, inlined in order: vega, vega-lite, vega-embed.

@@ -63,6 +63,18 @@ TEST(Report, ForgettingSweepPageDrawsEveryFigureInChromiumAndAgreesWithVerify) {
     EXPECT_EQ(html.find("<script src"), std::string::npos);
     EXPECT_EQ(html.find("<link"), std::string::npos);
     EXPECT_EQ(html.find("\"$schema\""), std::string::npos);
+    // The runs' flat table travels with the page: a download link holding, byte for byte, what
+    // `iclr table` writes as CSV (its notes on stderr aside).
+    std::smatch link;
+    ASSERT_TRUE(std::regex_search(html, link,
+                                  std::regex("<a id=\"runs-csv\" download=\"forgetting_vs_scale\\.csv\" "
+                                             "href=\"data:text/csv;charset=utf-8;base64,([A-Za-z0-9+/=]+)\">")));
+    auto csv = s.run_binary("/usr/bin/base64", {"-d", s.write("runs.b64", link[1].str())});
+    ASSERT_EQ(csv.code, 0) << csv.out;
+    auto table = s.run({"table", sweep, "--profile", "ci", "--format", "csv"});
+    ASSERT_EQ(table.code, 0) << table.out;
+    EXPECT_EQ(csv.out, table.out.substr(0, table.out.find("iclr table: note:")));
+    EXPECT_EQ(occurrences(csv.out, "\n"), 6u) << csv.out; // the header and the 5 runs
 
     auto dom = s.run_binary(kChromium, chromium(s, {"--dump-dom", "file://" + page}));
     ASSERT_EQ(dom.code, 0) << dom.out.substr(0, 2000);
