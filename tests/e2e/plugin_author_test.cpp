@@ -94,6 +94,26 @@ TEST(PluginAuthor, OnNonfiniteRecordGoesOnAndStillMarksTheRun) {
               4);
 }
 
+// A loss that turns NaN between two logged values (a 20-step task, log_every 50) never reached
+// RunContext::log: the trial ended `done` on NaN weights with chance accuracy, and claims counted
+// it. The worker now checks the learner's trainable tensors at each event, before the metrics.
+TEST(PluginAuthor, NanWeightsWithNoLossLoggedStillEndTheTrialDiverged) {
+    Scratch s;
+    std::string file =
+        s.write("w.toml", "[sweep]\nname = \"w\"\n[method]\nplugin = \"fault\"\nmode = \"nan_weights\"\n");
+    auto r = s.run({"run", file});
+    EXPECT_EQ(r.code, 0) << r.out;
+    EXPECT_TRUE(has(r.out, "diverged after")) << r.out;
+    EXPECT_EQ(s.sql("SELECT status || '|' || diverged_step || '|' || error FROM runs"),
+              "diverged|20|the trainable parameters became non-finite at step 20");
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM metrics WHERE key = 'finished'"), 0);
+    // Recorded and gone on: found once, the trial runs to its end and is still marked.
+    auto record = s.run({"run", file, "--set", "sweep.on_nonfinite=record", "--db", s.path("r.db")});
+    EXPECT_EQ(record.code, 0) << record.out;
+    EXPECT_EQ(Scratch::sql_in(s.path("r.db"), "SELECT status || '|' || diverged_step FROM runs"), "diverged|20");
+    EXPECT_EQ(Scratch::sql_in(s.path("r.db"), "SELECT COUNT(*) FROM metrics WHERE key = 'finished'"), "1");
+}
+
 TEST(PluginAuthor, OnNonfiniteTakesOnlyStopOrRecord) {
     Scratch s;
     auto r = s.run({"plan", s.write("bad.toml", sweep_with("on_nonfinite = \"ignore\""))});

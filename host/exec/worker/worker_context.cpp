@@ -62,9 +62,12 @@ void WorkerContext::log(std::string_view key, double value, int64_t step, int64_
     r.value = value;
     record(r);
     if (std::isfinite(value) || key.find("loss") == std::string_view::npos) return;
-    std::string text = std::isnan(value) ? "nan" : value > 0 ? "inf" : "-inf";
-    if (!divergence_) divergence_ = Divergence{std::string(key), text, step};
-    if (s_.stop_on_nonfinite) throw Diverged(std::string(key), text, step);
+    diverged(std::string(key), std::isnan(value) ? "nan" : value > 0 ? "inf" : "-inf", step);
+}
+
+void WorkerContext::diverged(const std::string& key, const std::string& value, int64_t step) {
+    if (!divergence_) divergence_ = Divergence{key, value, step};
+    if (s_.stop_on_nonfinite) throw Diverged(key, value, step);
 }
 
 void WorkerContext::info(std::string_view message) {

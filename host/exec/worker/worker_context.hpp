@@ -50,6 +50,9 @@ class WorkerContext : public RunContext {
     // Records the row (non-finite values included); on a non-finite loss, remembers the first one
     // and, unless the sweep records and goes on, throws iclr::Diverged.
     void log(std::string_view key, double value, int64_t step, int64_t task) override;
+    // The trial diverged (`key` became `value` at `step`): remembered if first, and thrown as
+    // iclr::Diverged unless the sweep records and goes on.
+    void diverged(const std::string& key, const std::string& value, int64_t step);
     void info(std::string_view message) override;
     void set_attribute(std::string_view key, std::string_view value) override;
     std::filesystem::path cache_dir() const override { return s_.cache; }

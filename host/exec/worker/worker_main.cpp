@@ -70,6 +70,7 @@ class TrialSession : public Session {
     }
     void notify(const Event& e, Learner& learner) override {
         ctx_.check_cancelled();
+        check_finite(e, learner);
         static const Benchmark empty;
         WorkerContext::EventScope shared(ctx_); // the metrics share what they evaluate (test accuracies)
         for (auto& [name, m] : metrics_)
@@ -95,6 +96,20 @@ class TrialSession : public Session {
     }
 
   private:
+    // A loss that turns NaN between two logged values (log_every 50 over a 20-step task: never
+    // logged) left the trial `done` with NaN weights and chance accuracy, counted by the claims.
+    // NaN or inf weights are found here, before the metrics read them, once per trial.
+    void check_finite(const Event& e, Learner& learner) {
+        if (nonfinite_) return;
+        torch::NoGradGuard no_grad;
+        for (const auto& p : learner.trainable())
+            if (p.defined() && !torch::isfinite(p).all().item<bool>()) {
+                nonfinite_ = true;
+                ctx_.diverged("the trainable parameters", "non-finite", e.step);
+                return;
+            }
+    }
+
     PluginObjects& worker_;
     const std::vector<Part>& parts_;
     std::shared_ptr<Benchmark> pretrain_;
@@ -104,6 +119,7 @@ class TrialSession : public Session {
     std::vector<std::pair<std::string, Metric*>> metrics_;
     WorkerContext& ctx_;
     bool built_ = false;
+    bool nonfinite_ = false; // found once: a trial that records and goes on is not checked again
 };
 
 // A model is built for the benchmark's input_shape; a data set whose tasks hold examples of another
