@@ -131,11 +131,15 @@ struct Cli {
 
         status = app.add_subcommand(
             "status", "where a sweep stands: its trials by arm and status, or Slurm array tasks and their queue state");
-        status->footer("Examples:\n  iclr status sweeps/forgetting_vs_scale.toml   its trials as written in the "
+        status->footer("Examples:\n  iclr status   every sweep file the database holds runs of, by status (and "
+                       "the Slurm run folders beside it)\n"
+                       "  iclr status sweeps/forgetting_vs_scale.toml   its trials as written in the "
                        "database, by arm: done, failed, running, pending, not recorded\n"
                        "  iclr status results/slurm/iclr.db/forgetting_vs_scale-3   a Slurm run's array tasks");
-        status->add_option("folder", folders,
-                           "a sweep file (.toml), or Slurm run folders (default: every one under results/slurm/DB/)");
+        status->add_option(
+            "folder", folders,
+            "a sweep file (.toml), or Slurm run folders (default: the database's sweeps, then every run folder "
+            "under results/slurm/DB/)");
         status->add_option("--profile", variant.profile, "with a sweep file: apply [profile.NAME]");
         status->add_option("--set", variant.sets, "with a sweep file: " + std::string(kSetHelp))
             ->allow_extra_args(false);

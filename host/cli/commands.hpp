@@ -52,6 +52,9 @@ int cmd_run(const RunOptions& o);
 int cmd_sync(const std::vector<std::string>& folders, const CommonOptions& c);
 // `iclr status [FOLDER...]`: per array task, Slurm's state and the trials its journals hold.
 int cmd_status(const std::vector<std::string>& folders, const CommonOptions& c);
+// `iclr status` alone: the database's sweep files and their runs by status; false when there is no
+// database.
+bool print_database_status(const CommonOptions& c);
 // `iclr status SWEEP.toml`: the sweep's trials as written in the database, by arm and status.
 int cmd_sweep_status(const std::string& sweep, const SweepVariant& variant, const CommonOptions& c);
 // `iclr __slurm-task FOLDER FIRST_TASK`: what job.sh runs inside an array task.

@@ -1,7 +1,10 @@
 // `iclr status SWEEP.toml`: where a sweep stands in a database, by arm: its trials as written and
 // what became of each (done, failed, running, pending, not yet recorded), and who is writing now.
+// `iclr status` alone: every sweep file the database holds runs of, with their statuses.
 #include <unistd.h>
 
+#include <algorithm>
+#include <filesystem>
 #include <map>
 #include <unordered_map>
 #include <unordered_set>
@@ -44,7 +47,70 @@ std::vector<std::pair<std::string, std::string>> planned_trials(const SweepArms&
     return out;
 }
 
+// A path as the user would type it from here: relative when under the working directory.
+std::string from_here(const std::string& file) {
+    std::error_code ec;
+    auto rel = std::filesystem::relative(file, std::filesystem::current_path(ec), ec);
+    return !ec && !rel.empty() && *rel.begin() != ".." ? rel.string() : file;
+}
+
 } // namespace
+
+bool print_database_status(const CommonOptions& c) {
+    std::error_code ec;
+    if (!std::filesystem::exists(c.db_path(), ec)) return false;
+    auto store = Store::open_read(c.db_path());
+    // A run counts under the invocation that last ran it (runs.sweep_id): its file and profile.
+    ResultSet rs = run_query(*store,
+                             "SELECT s.file, s.name, COALESCE(s.profile, ''), r.status, COUNT(*), MAX(s.created_at) "
+                             "FROM runs r JOIN sweeps s ON s.id = r.sweep_id GROUP BY 1, 2, 3, 4 ORDER BY 6, 1, 3",
+                             true);
+    struct Line {
+        std::string file, name, profile, last;
+        std::map<std::string, int64_t> counts;
+    };
+    std::vector<Line> lines;
+    std::map<std::string, int64_t> seen; // status -> runs, over every sweep
+    for (const auto& row : rs.rows) {
+        auto it = std::find_if(lines.begin(), lines.end(), [&](const Line& l) {
+            return l.file == row[0] && l.name == row[1] && l.profile == row[2];
+        });
+        if (it == lines.end()) it = lines.insert(lines.end(), Line{row[0], row[1], row[2], row[5], {}});
+        it->counts[row[3]] += std::stoll(row[4]);
+        it->last = std::max(it->last, row[5]);
+        seen[row[3]] += std::stoll(row[4]);
+    }
+    int64_t runs = 0;
+    for (const auto& [st, n] : seen)
+        runs += n;
+    fmt::print("{}: {} run(s) of {} sweep file(s)\n", c.db_path(), runs, lines.size());
+    if (lines.empty()) return true;
+    RowWriter t(
+        Format::Table, [](std::string_view s) { fmt::print("{}", s); }, isatty(STDOUT_FILENO));
+    bool profiles = std::any_of(lines.begin(), lines.end(), [](const Line& l) { return !l.profile.empty(); });
+    std::vector<std::string> columns{"sweep", "file", "runs"};
+    if (profiles) columns.insert(columns.begin() + 2, "profile");
+    for (const auto& col : kColumns)
+        if (seen.count(col)) columns.push_back(col);
+    columns.push_back("last run");
+    t.columns(columns);
+    for (auto& l : lines) {
+        int64_t n = 0;
+        for (const auto& [st, k] : l.counts)
+            n += k;
+        std::vector<Cell> cells{Cell{l.name}, Cell{from_here(l.file)}};
+        if (profiles) cells.push_back(Cell{l.profile});
+        cells.push_back(Cell{std::to_string(n), false, true});
+        for (size_t k = cells.size(); k + 1 < columns.size(); ++k)
+            cells.push_back(Cell{std::to_string(l.counts[columns[k]]), false, true});
+        cells.push_back(Cell{l.last});
+        t.row(cells);
+    }
+    t.finish();
+    fmt::print("by arm, and the trials not yet run: iclr status FILE{}\n", c.db_flag());
+    if (std::string h = RunLock::holder(c.db_path()); !h.empty()) fmt::print("a run is writing to it now: {}\n", h);
+    return true;
+}
 
 int cmd_sweep_status(const std::string& sweep, const SweepVariant& variant, const CommonOptions& c) {
     PluginRegistry reg;

@@ -153,12 +153,17 @@ int cmd_sync(const std::vector<std::string>& named, const CommonOptions& c) {
 
 int cmd_status(const std::vector<std::string>& named, const CommonOptions& c) {
     std::vector<RunFolder> folders;
+    // Alone: what the database holds, then the Slurm run folders beside it, if any.
+    bool database = named.empty() && print_database_status(c);
     try {
         folders = folders_of(named, c);
     } catch (const UserError& e) {
         if (!named.empty()) throw;
-        throw UserError(std::string(e.what()) + "; for a sweep run here: iclr status SWEEP.toml");
+        if (database) return 0;
+        throw UserError(c.db_path() + ": no such database, and " + std::string(e.what()) +
+                        "; for a sweep run here: iclr status SWEEP.toml");
     }
+    if (database) fmt::print("\n");
     std::vector<std::string> jobs;
     for (const auto& f : folders)
         for (const auto& s : f.submissions())

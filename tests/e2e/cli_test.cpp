@@ -357,6 +357,16 @@ TEST(Cli, StatusOfASweepFileCountsItsTrialsByArmAndStatus) {
                                "bad   2       0     2\nall   4       2     2"))
         << after.out;
     EXPECT_TRUE(has(after.out, "failures: iclr query --sweep " + file + " \"SELECT r.id")) << after.out;
+    // Alone: every sweep file the database holds runs of, by status, as the user names them here.
+    auto all = s.run({"status"});
+    EXPECT_EQ(all.code, 0) << all.out;
+    EXPECT_TRUE(
+        has(all.out, s.db() + ": 5 run(s) of 2 sweep file(s)\nsweep  file        runs  done  failed  last run\n"))
+        << all.out;
+    EXPECT_TRUE(std::regex_search(all.out, std::regex("\nother  other\\.toml  1     1     0       20\\d\\d-")))
+        << all.out;
+    EXPECT_TRUE(std::regex_search(all.out, std::regex("\nst     st\\.toml     4     2     2       20\\d\\d-")))
+        << all.out;
     auto more = s.run({"status", file, "--set", "sweep.seeds=3"});
     EXPECT_TRUE(has(more.out, "good  3       2     0       1")) << more.out;
     auto two = s.run({"status", file, file});
