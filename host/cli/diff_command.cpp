@@ -1,5 +1,7 @@
 // `iclr diff RUN_A RUN_B`: what differs between two runs (parameters, provenance) and their final
 // metrics side by side.
+#include <map>
+
 #include <fmt/core.h>
 
 #include "cli/commands.hpp"
@@ -13,6 +15,41 @@ namespace {
 std::string section(const std::string& title, const ResultSet& rs, Format f) {
     if (rs.rows.empty()) return title + "\n\n";
     return title + "\n" + render(rs, f) + "\n";
+}
+
+// For reading (table, Markdown): the parameters only one run has — its section's plugin differs
+// (finetune's twenty pretraining and SAM keys beside replay) — as one line per section and run,
+// after the parameters both have that differ. CSV and JSON keep every row.
+std::string config_section(const RunDiff& d, Format f) {
+    if (f == Format::Csv || f == Format::Json)
+        return section(fmt::format("config: {} differ, {} the same", d.config.rows.size(), d.config_same), d.config, f);
+    ResultSet both;
+    both.columns = d.config.columns;
+    std::map<std::pair<std::string, int>, std::vector<std::string>> only; // (section, side) -> keys
+    for (size_t i = 0; i < d.config.rows.size(); ++i) {
+        bool a = !d.config.is_null[i][1], b = !d.config.is_null[i][2];
+        const std::string& key = d.config.rows[i][0];
+        if (a && b) {
+            both.rows.push_back(d.config.rows[i]);
+            both.is_null.push_back(d.config.is_null[i]);
+            both.is_number.push_back(d.config.is_number[i]);
+        } else {
+            only[{key.substr(0, key.find('.')), a ? 1 : 2}].push_back(key.substr(key.find('.') + 1) + " = " +
+                                                                      d.config.rows[i][a ? 1 : 2]);
+        }
+    }
+    size_t lacked = d.config.rows.size() - both.rows.size();
+    std::string out = section(fmt::format("config: {} differ{}, {} the same", both.rows.size(),
+                                          lacked ? fmt::format(", {} only one run has", lacked) : "", d.config_same),
+                              both, f);
+    if (both.rows.empty() && lacked) out.pop_back(); // the blank line goes after the lines below
+    for (const auto& [where, keys] : only) {
+        std::string list;
+        for (const auto& k : keys)
+            list += (list.empty() ? "" : ", ") + k;
+        out += fmt::format("  only run {}'s {} has: {}\n", where.second == 1 ? d.a.id : d.b.id, where.first, list);
+    }
+    return lacked ? out + "\n" : out;
 }
 
 } // namespace
@@ -32,7 +69,7 @@ int cmd_diff(const std::string& a, const std::string& b, const std::string& form
     } else {
         out = fmt::format("run {} ({}, seed {}) vs run {} ({}, seed {})\n\n", d.a.id, d.a.sweep, d.a.seed, d.b.id,
                           d.b.sweep, d.b.seed);
-        out += section(fmt::format("config: {} differ, {} the same", d.config.rows.size(), d.config_same), d.config, f);
+        out += config_section(d, f);
         out += section(fmt::format("provenance: {} differ, {} the same", d.provenance.rows.size(), d.provenance_same),
                        d.provenance, f);
         out += section("final metrics:", d.metrics, f);

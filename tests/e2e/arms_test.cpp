@@ -88,7 +88,8 @@ TEST(Arms, ThreeMethodPluginsPlanRunAndVerifyInOneSweep) {
 // `iclr table` over arms of different plugins: a column for what differs between the runs that have
 // it (batch_size: 64 in finetune and multitask, replay's default 32) and for what an arm states
 // (replay's buffer_size), none for a key one plugin has at its default in every run (finetune's
-// twenty pretraining and SAM keys: a column each until 2026-12-05), all of them with --all-params.
+// twenty pretraining and SAM keys: a column each until 2026-12-05), all of them with --all-params;
+// `iclr diff` and the run_summary view over the same runs.
 TEST(Arms, TableShowsWhatDiffersOrIsStatedNotEachPluginsOwnDefaults) {
     Scratch s;
     std::string file = s.write("three.toml", kThreeMethods);
@@ -101,6 +102,20 @@ TEST(Arms, TableShowsWhatDiffersOrIsStatedNotEachPluginsOwnDefaults) {
     EXPECT_TRUE(has(t.out, ",finetune,done,0,finetune,64,,")) << t.out;
     auto all = s.run({"table", file, "--all-params", "--format", "csv"});
     EXPECT_TRUE(has(all.out, ",method.pretrain_objective,")) << all.out;
+    // `iclr diff` of a finetune run and a replay run: what both have and differ in as a table, the
+    // keys only one run's plugin has as a line per run (finetune's 17 beside replay's buffer_size);
+    // JSON keeps a row for each.
+    std::string ft = s.sql("SELECT id FROM runs WHERE arm = 'finetune' AND seed = 0"),
+                rp = s.sql("SELECT id FROM runs WHERE arm = 'replay' AND seed = 0 ORDER BY id LIMIT 1");
+    auto diff = s.run({"diff", ft, rp});
+    ASSERT_EQ(diff.code, 0) << diff.out;
+    EXPECT_TRUE(has(diff.out, "config: 1 differ, 18 only one run has, ")) << diff.out;
+    EXPECT_TRUE(has(diff.out, "method.batch_size  64     32\n")) << diff.out;
+    EXPECT_TRUE(has(diff.out, "  only run " + rp + "'s method has: buffer_size = 10\n")) << diff.out;
+    EXPECT_TRUE(has(diff.out, "  only run " + ft + "'s method has: contrast = 0.4, crop_min_scale = 0.5, "))
+        << diff.out;
+    auto json = s.run({"diff", ft, rp, "--format", "json"});
+    EXPECT_EQ(s.sql("SELECT json_array_length(?1, '$.config')", {json.out}), "19") << json.out;
     // The summary view names the arm too (it predated arms until schema version 8).
     EXPECT_EQ(s.sql("SELECT group_concat(arm || ':' || n, ' ') FROM (SELECT arm, COUNT(*) AS n FROM run_summary "
                     "GROUP BY arm ORDER BY arm)"),
