@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cctype>
+#include <regex>
 #include <sstream>
 
 #include "e2e_util.hpp"
@@ -102,6 +103,9 @@ TEST(Arms, TableShowsWhatDiffersOrIsStatedNotEachPluginsOwnDefaults) {
     EXPECT_TRUE(has(t.out, ",finetune,done,0,finetune,64,,")) << t.out;
     auto all = s.run({"table", file, "--all-params", "--format", "csv"});
     EXPECT_TRUE(has(all.out, ",method.pretrain_objective,")) << all.out;
+    // A bool parameter reads as the sweep writes it (the database holds 1 / 0).
+    EXPECT_TRUE(has(all.out, ",method.reset_optimizer,")) << all.out;
+    EXPECT_TRUE(std::regex_search(all.out, std::regex("\n\\d+,finetune,done,0,.*,true,false,sgd,"))) << all.out;
     // `iclr diff` of a finetune run and a replay run: what both have and differ in as a table, the
     // keys only one run's plugin has as a line per run (finetune's 17 beside replay's buffer_size);
     // JSON keeps a row for each.
@@ -114,6 +118,7 @@ TEST(Arms, TableShowsWhatDiffersOrIsStatedNotEachPluginsOwnDefaults) {
     EXPECT_TRUE(has(diff.out, "  only run " + rp + "'s method has: buffer_size = 10\n")) << diff.out;
     EXPECT_TRUE(has(diff.out, "  only run " + ft + "'s method has: contrast = 0.4, crop_min_scale = 0.5, "))
         << diff.out;
+    EXPECT_TRUE(has(diff.out, ", reset_optimizer = true, sam_adaptive = false, ")) << diff.out;
     auto json = s.run({"diff", ft, rp, "--format", "json"});
     EXPECT_EQ(s.sql("SELECT json_array_length(?1, '$.config')", {json.out}), "19") << json.out;
     // The summary view names the arm too (it predated arms until schema version 8).
