@@ -87,6 +87,7 @@ struct Cli {
         plan->add_option("--profile", variant.profile, "apply [profile.NAME] from the sweep");
         plan->add_option("--set", variant.sets, kSetHelp)->allow_extra_args(false);
         plan->add_flag("--no-construct", plan_no_construct, kNoConstructHelp);
+        add_common(plan);
 
         run_cmd = app.add_subcommand("run", "run a sweep (resumable: finished trials are skipped)");
         run_cmd->footer("Examples:\n  iclr run sweeps/forgetting_vs_scale.toml           the default profile, into "
@@ -271,7 +272,7 @@ struct Cli {
 
     int dispatch() {
         if (*plugins) return iclr::cmd_plugins(plugin_name);
-        if (*plan) return iclr::cmd_plan(sweep, variant, !plan_no_construct);
+        if (*plan) return iclr::cmd_plan(sweep, variant, !plan_no_construct, common);
         if (*run_cmd) {
             run.common = common;
             return iclr::cmd_run(run);

@@ -31,7 +31,8 @@ struct SlurmFlags {
 
 int cmd_plugins(const std::string& which);
 // construct: build each distinct plugin configuration in a worker (cli/constructor_check.hpp).
-int cmd_plan(const std::string& sweep, const SweepVariant& variant, bool construct = true);
+// Also says how many of the trials the database (`c`) holds done, as `iclr run` would find them.
+int cmd_plan(const std::string& sweep, const SweepVariant& variant, bool construct, const CommonOptions& c);
 struct RunOptions {
     std::string sweep;
     SweepVariant variant;           // --profile, --set

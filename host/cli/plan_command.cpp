@@ -1,6 +1,7 @@
 // `iclr plan SWEEP`: parse, validate, count and construct each plugin configuration; trains nothing.
 #include <algorithm>
 #include <filesystem>
+#include <set>
 
 #include <fmt/core.h>
 
@@ -11,6 +12,8 @@
 #include "common/process.hpp"
 #include "common/results_layout.hpp"
 #include "common/values.hpp"
+#include "store/sqlite_util.hpp"
+#include "store/store.hpp"
 #include "sweep/sweep_arms.hpp"
 #include "sweep/trial.hpp"
 
@@ -85,9 +88,41 @@ uint64_t print_arm(const SweepArms& arms, uint32_t k) {
     return c.count;
 }
 
+// What `iclr run` would find in the database as it is (read only): how many of the trials as
+// written are done there. After an edit (a default, a plugin's version, the file) a sweep the
+// user thinks is done can be all to run again; this says so before a run of hours starts. Up to
+// kMaxCountedTrials: each key is a trial resolved and looked up.
+constexpr uint64_t kMaxCountedTrials = 20'000;
+
+void print_database_state(const SweepArms& arms, uint64_t total, const CommonOptions& c) {
+    std::error_code ec;
+    if (total == 0 || total > kMaxCountedTrials || !std::filesystem::exists(c.db_path(), ec)) return;
+    auto store = Store::open_read(c.db_path());
+    Statement st(store->db(), "SELECT status FROM runs WHERE key = ?1");
+    std::set<std::string> keys;
+    int64_t finished = 0, other = 0;
+    for (uint32_t k = 0; k < arms.specs.size(); ++k)
+        arms.expansions[k]->for_each([&](const TrialPoint& p) {
+            std::string key = resolve_trial(arms.specs[k], arms.plugins[k], p).key;
+            if (!keys.insert(key).second) return true;
+            st.bind(1, key);
+            if (st.step()) {
+                std::string status = st.col_text(0);
+                (status == "done" || status == "diverged" ? finished : other) += 1;
+            }
+            st.reset();
+            return true;
+        });
+    int64_t absent = int64_t(keys.size()) - finished - other;
+    std::string rest = (other ? fmt::format(", {} failed or unfinished", other) : "") +
+                       (absent ? fmt::format(", {} not in it", absent) : "");
+    fmt::print("database {}: {} of the {} trial(s) done{}; `iclr run` would run {}\n", c.db_path(), finished,
+               keys.size(), rest, other + absent == 0 ? "none" : std::to_string(other + absent));
+}
+
 } // namespace
 
-int cmd_plan(const std::string& file, const SweepVariant& variant, bool construct) {
+int cmd_plan(const std::string& file, const SweepVariant& variant, bool construct, const CommonOptions& c) {
     PluginRegistry reg;
     reg.discover();
     SweepArms arms = load_sweep(file, variant, reg);
@@ -108,7 +143,7 @@ int cmd_plan(const std::string& file, const SweepVariant& variant, bool construc
     warn_stale_plugins(arms, "`iclr run` would run it");
     note_unstated_differences(arms);
     if (construct) {
-        ConstructorCheck checked = check_constructors(arms, {default_data_dir(), ResultsLayout(default_db_path())});
+        ConstructorCheck checked = check_constructors(arms, {c.data_dir(), ResultsLayout(c.db_path())});
         fmt::print("constructors: {} plugin configuration(s) built in a worker and accepted{} ({})\n",
                    checked.configurations,
                    checked.capped
@@ -124,9 +159,10 @@ int cmd_plan(const std::string& file, const SweepVariant& variant, bool construc
     for (const auto& spec_k : arms.specs)
         for (const auto& section : spec_k.sections)
             reads_data = reads_data || section.reads_data();
-    if (std::error_code ec; reads_data && !std::filesystem::is_directory(default_data_dir(), ec))
+    if (std::error_code ec; reads_data && !std::filesystem::is_directory(c.data_dir(), ec))
         fmt::print("note: the data folder {} does not exist (`make data`, or set ICLR_DATA; `iclr run --data DIR`)\n",
-                   default_data_dir());
+                   c.data_dir());
+    print_database_state(arms, total, c);
     fmt::print("jobs: {}  timeout: {}  valid: yes\n", spec.jobs ? std::to_string(spec.jobs) : "auto",
                spec.timeout_s > 0 ? std::to_string(int(spec.timeout_s)) + "s" : "none");
     return 0;

@@ -351,7 +351,16 @@ TEST(Cli, StatusOfASweepFileCountsItsTrialsByArmAndStatus) {
     EXPECT_TRUE(has(before.out, "arm   trials  not recorded\n----  ------  ------------\ngood  2       2\n"
                                 "bad   2       2\nall   4       4"))
         << before.out;
+    auto plan = s.run({"plan", file});
+    EXPECT_TRUE(
+        has(plan.out, "database " + s.db() + ": 0 of the 4 trial(s) done, 4 not in it; `iclr run` would run 4\n"))
+        << plan.out;
     EXPECT_EQ(s.run({"run", file}).code, 1);
+    // plan says what a run would find: the failed trials run again, the done ones do not.
+    auto replan = s.run({"plan", file});
+    EXPECT_TRUE(has(replan.out, "database " + s.db() +
+                                    ": 2 of the 4 trial(s) done, 2 failed or unfinished; `iclr run` would run 2\n"))
+        << replan.out;
     auto after = s.run({"status", file});
     EXPECT_TRUE(has(after.out, "arm   trials  done  failed\n----  ------  ----  ------\ngood  2       2     0\n"
                                "bad   2       0     2\nall   4       2     2"))
