@@ -44,9 +44,9 @@ void print_params(const PluginRecord& r) {
 }
 
 void print_details(const PluginRecord& r) {
-    fmt::print("{} {} {}\n", r.id(), r.version,
-               !r.ok     ? "(broken: " + r.error + ")"
-               : r.stale ? "(stale: its sources are newer; rebuild)"
+    fmt::print("{} {}{}\n", r.id(), r.version,
+               !r.ok     ? " (broken: " + r.error + ")"
+               : r.stale ? " (stale: its sources are newer; rebuild)"
                          : "");
     if (!r.source_dir.empty()) fmt::print("  source:   {}\n", r.source_dir);
     fmt::print("  file:     {}\n  sha256:   {}\n", r.file, r.sha256);
