@@ -162,7 +162,11 @@ int cmd_plan(const std::string& file, const SweepVariant& variant, bool construc
     if (std::error_code ec; reads_data && !std::filesystem::is_directory(c.data_dir(), ec))
         fmt::print("note: the data folder {} does not exist (`make data`, or set ICLR_DATA; `iclr run --data DIR`)\n",
                    c.data_dir());
-    print_database_state(arms, total, c);
+    try {
+        print_database_state(arms, total, c);
+    } catch (const std::exception& e) { // a line of information: a database it cannot read fails no plan
+        fmt::print("database {}: not read ({})\n", c.db_path(), e.what());
+    }
     fmt::print("jobs: {}  timeout: {}  valid: yes\n", spec.jobs ? std::to_string(spec.jobs) : "auto",
                spec.timeout_s > 0 ? std::to_string(int(spec.timeout_s)) + "s" : "none");
     return 0;
