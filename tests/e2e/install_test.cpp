@@ -1,5 +1,5 @@
 // Installed like a real tool: `cmake --install` lays out a prefix, an out-of-tree plugin project
-// (a method, and a data set built from MNIST with the SDK's idx.hpp) finds it with
+// (a method, a data set built from MNIST with the SDK's idx.hpp and a metric) finds it with
 // find_package(iclr), and the installed iclr lists and runs those plugins.
 #include <gtest/gtest.h>
 
@@ -110,4 +110,33 @@ plugin = "avg_accuracy"
     auto shown_set = s.run_binary(iclr, {"plugins", "datasets/noisy_digits"});
     EXPECT_TRUE(has(shown_set.out, "train_per_class")) << shown_set.out; // the stream's parameters, declared once
     EXPECT_TRUE(has(shown_set.out, "label_noise")) << shown_set.out;
+
+    // The metric: learning accuracy beside the tree's avg_accuracy and bwt, over three tasks, where
+    // avg - LA = mean_i (a[2][i] - a[i][i]) = (2 / 3) BWT exactly (BWT averages over the first two).
+    auto la = s.run_binary(iclr, {"run", s.write("la.toml", R"([sweep]
+seeds = 2
+[dataset]
+plugin = "mnist"
+tasks = [[0, 1], [2, 3], [4, 5]]
+train_per_class = 200
+test_per_class = 100
+[model]
+plugin = "mlp"
+width = 32
+[method]
+plugin = "finetune"
+lr = 0.05
+[[metric]]
+plugin = "learning_accuracy"
+[[metric]]
+plugin = "avg_accuracy"
+[[metric]]
+plugin = "bwt"
+)")});
+    ASSERT_EQ(la.code, 0) << la.out;
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM final_metrics WHERE key = 'learning_accuracy' AND value > 0.9"), 2);
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM final_metrics l JOIN final_metrics a ON a.run_id = l.run_id AND a.key = "
+                      "'avg_accuracy' JOIN final_metrics b ON b.run_id = l.run_id AND b.key = 'bwt' WHERE l.key = "
+                      "'learning_accuracy' AND abs(a.value - l.value - 2.0 / 3.0 * b.value) < 1e-9"),
+              2);
 }

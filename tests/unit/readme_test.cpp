@@ -26,6 +26,15 @@ TEST(Readme, QuotesTheOutOfTreeDataSetVerbatim) {
         << "README.md no longer quotes tests/fixtures/out_of_tree/noisy_digits/noisy_digits.cpp exactly";
 }
 
+TEST(Readme, QuotesTheOutOfTreeMetricVerbatim) {
+    std::string readme = iclr::test::read_file(std::string(ICLR_TEST_SOURCE_DIR) + "/README.md");
+    std::string source = iclr::test::read_file(std::string(ICLR_TEST_SOURCE_DIR) +
+                                               "/tests/fixtures/out_of_tree/learning_accuracy/learning_accuracy.cpp");
+    ASSERT_FALSE(source.empty());
+    EXPECT_NE(readme.find("```cpp\n" + source + "```"), std::string::npos)
+        << "README.md no longer quotes tests/fixtures/out_of_tree/learning_accuracy/learning_accuracy.cpp exactly";
+}
+
 // Each verdict table in the README (the Markdown `iclr verify sweeps/X.toml` printed) names the
 // claims X.toml states now, in its order, with their kinds and sources: a claim renamed, added,
 // dropped or re-sourced after the table was made fails here until the table is made again. (The
