@@ -114,6 +114,33 @@ TEST(PluginAuthor, NanWeightsWithNoLossLoggedStillEndTheTrialDiverged) {
     EXPECT_EQ(Scratch::sql_in(s.path("r.db"), "SELECT COUNT(*) FROM metrics WHERE key = 'finished'"), "1");
 }
 
+// A claim over trials some of which diverged is decided by the others: verify says which diverged.
+TEST(PluginAuthor, VerifyNamesTheDivergedTrialsAClaimHasNoValueFrom) {
+    Scratch s;
+    std::string file = s.write("d.toml", R"([sweep]
+name = "d"
+seeds = 2
+jobs = 1
+[method]
+plugin = "fault"
+mode = { grid = ["ok", "nan"] }
+[[claim]]
+name = "every run finishes"
+kind = "at_least"
+threshold = 1.0
+metric = "finished"
+)");
+    ASSERT_EQ(s.run({"run", file}).code, 0);
+    auto v = s.run({"verify", file});
+    EXPECT_EQ(v.code, 0) << v.out;
+    std::string ids = s.sql("SELECT GROUP_CONCAT(id, ', ') FROM (SELECT id FROM runs WHERE status = 'diverged' ORDER "
+                            "BY id)");
+    EXPECT_TRUE(has(v.out, "iclr verify: note: 2 trial(s) of " + file + " as written diverged (run " + ids +
+                               ") and give the claims no value: a verdict rests on the runs that did not\n"))
+        << v.out;
+    EXPECT_TRUE(has(v.out, "every run finishes  at_least  2 ")) << v.out; // the two that finished
+}
+
 TEST(PluginAuthor, OnNonfiniteTakesOnlyStopOrRecord) {
     Scratch s;
     auto r = s.run({"plan", s.write("bad.toml", sweep_with("on_nonfinite = \"ignore\""))});
