@@ -218,6 +218,19 @@ std::string pooled_tasks_note(const ClaimSpec& c, const std::vector<int64_t>& ru
 
 } // namespace
 
+// A claim over a learning-rate grid whose high rates diverged is decided by the runs that survived.
+std::string diverged_note(Store& store, const std::string& sweep) {
+    ResultSet rs = run_query(store,
+                             "SELECT COUNT(*), (SELECT GROUP_CONCAT(id, ', ') FROM (SELECT r.id FROM runs r JOIN "
+                             "sweep_runs s ON s.id = r.id WHERE r.status = 'diverged' ORDER BY r.id LIMIT 20)) FROM "
+                             "runs r JOIN sweep_runs s ON s.id = r.id WHERE r.status = 'diverged'",
+                             true);
+    size_t n = rs.rows.empty() ? 0 : size_t(std::strtoull(rs.rows[0][0].c_str(), nullptr, 10));
+    if (n == 0) return "";
+    return std::to_string(n) + " trial(s) of " + sweep + " as written diverged (run " + rs.rows[0][1] +
+           (n > 20 ? ", ..." : "") + ") and give the claims no value: a verdict rests on the runs that did not";
+}
+
 std::string builds_in_words(const std::map<std::string, int64_t>& runs_by_build) {
     std::string each;
     for (const auto& [b, n] : runs_by_build)

@@ -20,6 +20,10 @@ struct Checked {
     ResultSet rows;
 };
 
+// Diverged trials of the sweep as written (sweep_runs) count as finished but give the claims no
+// value: "" when none, else a sentence naming them (verify's note, the report's).
+std::string diverged_note(Store& store, const std::string& sweep);
+
 // The index of the first of `names` among the result's columns, or -1.
 int column(const ResultSet& rs, std::initializer_list<const char*> names);
 // Every claim's SQL run and its columns checked; a SweepError lists every bad claim at its

@@ -176,24 +176,6 @@ bool note_trials_done(Store& store, const VerifyOptions& o, size_t planned) {
     return false;
 }
 
-// Diverged trials count as finished (a rerun does not repeat them) but have no final value to
-// compare: a claim over a grid whose high learning rates diverged is decided by the runs that
-// survived. Said once, with the runs, so the reader knows the verdict's rows are a selection.
-void note_diverged(Store& store, const std::string& sweep) {
-    ResultSet rs = run_query(store,
-                             "SELECT COUNT(*), GROUP_CONCAT(r.id, ', ') FROM (SELECT r.id FROM runs r JOIN sweep_runs "
-                             "s ON s.id = r.id WHERE r.status = 'diverged' ORDER BY r.id LIMIT 20) r",
-                             true);
-    ResultSet all = run_query(
-        store, "SELECT COUNT(*) FROM runs r JOIN sweep_runs s ON s.id = r.id WHERE r.status = 'diverged'", true);
-    size_t n = all.rows.empty() ? 0 : size_t(std::strtoull(all.rows[0][0].c_str(), nullptr, 10));
-    if (n == 0) return;
-    fmt::print(stderr,
-               "iclr verify: note: {} trial(s) of {} as written diverged (run {}{}) and give the claims no value: "
-               "a verdict rests on the runs that did not\n",
-               n, sweep, rs.rows[0][1], n > 20 ? ", ..." : "");
-}
-
 } // namespace
 
 int cmd_verify(const VerifyOptions& o) {
@@ -231,7 +213,7 @@ int cmd_verify(const VerifyOptions& o) {
     fmt::print("{}", render(verdict_table(verdicts, notes, with_notes), f));
     print_notes(verdicts, notes, f);
     bool complete = !current || note_trials_done(*store, o, planned);
-    note_diverged(*store, o.sweep);
+    if (std::string d = diverged_note(*store, o.sweep); !d.empty()) fmt::print(stderr, "iclr verify: note: {}\n", d);
     if (o.rows) print_rows(checked, current, f);
     bool all_held = std::all_of(verdicts.begin(), verdicts.end(),
                                 [](const auto& p) { return p.second.outcome == claims::Outcome::Held; });

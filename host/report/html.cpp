@@ -192,8 +192,11 @@ std::string render_html(const Report& r, const Scripts& js) {
            " (verdicts computed now, by it)</p>\n";
     out += "<h2>Runs</h2>\n" + table(r.statuses) + runs_download(r) + table(r.provenance, "provenance");
     out += "<h2>Claims</h2>\n";
-    out += r.claims.empty() ? "<p class=\"note\">The sweep states no [[claim]].</p>\n"
-                            : claims_table(r.claims) + claims_figs;
+    out += r.claims.empty()
+               ? "<p class=\"note\">The sweep states no [[claim]].</p>\n"
+               : claims_table(r.claims) +
+                     (r.diverged_note.empty() ? "" : "<p class=\"note\">" + esc(r.diverged_note) + ".</p>\n") +
+                     claims_figs;
     out += std::string("<h2>Figures</h2>\n") +
            (r.default_figures ? "<p class=\"note\">The sweep declares no [[plot]]: learning curves and final "
                                 "metrics by swept parameter.</p>\n"
@@ -244,6 +247,7 @@ std::string render_markdown(const Report& r, const std::string& html_link) {
         out += "\n";
         for (const auto& c : r.claims)
             if (!c.note.empty()) out += "Note, " + c.name + ": " + c.note + ".\n\n";
+        if (!r.diverged_note.empty()) out += "Note: " + r.diverged_note + ".\n\n";
     }
     if (!r.figures.empty()) {
         out += "Figures in the report:";

@@ -38,6 +38,7 @@ struct Report {
     Table provenance;  // commit, plugins, hosts, dates
     Table statuses;    // status, runs
     std::vector<ClaimResult> claims;
+    std::string diverged_note;   // diverged trials the claims have no value from; "" when none
     std::vector<Figure> figures; // declared [[plot]]s, else the defaults
     bool default_figures = false;
     std::vector<Table> queries; // the sweep's saved queries

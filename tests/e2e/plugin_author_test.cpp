@@ -139,6 +139,8 @@ metric = "finished"
                                ") and give the claims no value: a verdict rests on the runs that did not\n"))
         << v.out;
     EXPECT_TRUE(has(v.out, "every run finishes  at_least  2 ")) << v.out; // the two that finished
+    auto md = s.run({"report", file, "--format", "md"});                  // the report says it too
+    EXPECT_TRUE(has(md.out, "Note: 2 trial(s) of " + file + " as written diverged (run " + ids + ")")) << md.out;
 }
 
 TEST(PluginAuthor, OnNonfiniteTakesOnlyStopOrRecord) {
