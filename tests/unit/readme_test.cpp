@@ -1,4 +1,5 @@
-// The README's plugin walkthrough quotes a real, built plugin: keep the two identical.
+// The README's plugin walkthroughs quote real, built plugins (a method, a data set, a metric): keep
+// each pair identical. And its verdict tables name the claims their sweeps state now.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -8,31 +9,27 @@
 
 #include "test_util.hpp"
 
-TEST(Readme, QuotesTheReplayPluginVerbatim) {
+namespace {
+
+// The README holds `path` (from the source root) as a C++ block, exactly.
+void expect_quoted(const std::string& path) {
     std::string readme = iclr::test::read_file(std::string(ICLR_TEST_SOURCE_DIR) + "/README.md");
-    std::string source =
-        iclr::test::read_file(std::string(ICLR_TEST_SOURCE_DIR) + "/plugins/methods/replay/replay.cpp");
-    ASSERT_FALSE(source.empty());
+    std::string source = iclr::test::read_file(std::string(ICLR_TEST_SOURCE_DIR) + "/" + path);
+    ASSERT_FALSE(source.empty()) << path;
     EXPECT_NE(readme.find("```cpp\n" + source + "```"), std::string::npos)
-        << "README.md no longer quotes plugins/methods/replay/replay.cpp exactly";
+        << "README.md no longer quotes " << path << " exactly";
 }
 
+} // namespace
+
+TEST(Readme, QuotesTheReplayPluginVerbatim) { expect_quoted("plugins/methods/replay/replay.cpp"); }
+
 TEST(Readme, QuotesTheOutOfTreeDataSetVerbatim) {
-    std::string readme = iclr::test::read_file(std::string(ICLR_TEST_SOURCE_DIR) + "/README.md");
-    std::string source = iclr::test::read_file(std::string(ICLR_TEST_SOURCE_DIR) +
-                                               "/tests/fixtures/out_of_tree/noisy_digits/noisy_digits.cpp");
-    ASSERT_FALSE(source.empty());
-    EXPECT_NE(readme.find("```cpp\n" + source + "```"), std::string::npos)
-        << "README.md no longer quotes tests/fixtures/out_of_tree/noisy_digits/noisy_digits.cpp exactly";
+    expect_quoted("tests/fixtures/out_of_tree/noisy_digits/noisy_digits.cpp");
 }
 
 TEST(Readme, QuotesTheOutOfTreeMetricVerbatim) {
-    std::string readme = iclr::test::read_file(std::string(ICLR_TEST_SOURCE_DIR) + "/README.md");
-    std::string source = iclr::test::read_file(std::string(ICLR_TEST_SOURCE_DIR) +
-                                               "/tests/fixtures/out_of_tree/learning_accuracy/learning_accuracy.cpp");
-    ASSERT_FALSE(source.empty());
-    EXPECT_NE(readme.find("```cpp\n" + source + "```"), std::string::npos)
-        << "README.md no longer quotes tests/fixtures/out_of_tree/learning_accuracy/learning_accuracy.cpp exactly";
+    expect_quoted("tests/fixtures/out_of_tree/learning_accuracy/learning_accuracy.cpp");
 }
 
 // Each verdict table in the README (the Markdown `iclr verify sweeps/X.toml` printed) names the
