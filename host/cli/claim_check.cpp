@@ -11,7 +11,6 @@
 #include "store/query.hpp"
 #include "store/sqlite_util.hpp"
 #include "sweep/sweep_arms.hpp"
-#include "sweep/trial.hpp"
 #include "sweep/validate.hpp"
 
 namespace iclr {
@@ -84,12 +83,8 @@ std::optional<std::set<int64_t>> current_runs(Store& store, const std::string& s
     if (auto d = check_claim_keys(specs, reg); !d.empty()) throw SweepError(d);
     std::set<std::string> keys;
     try {
-        SweepArms arms = load_sweep(std::move(specs), reg);
-        for (uint32_t k = 0; k < arms.specs.size(); ++k)
-            arms.expansions[k]->for_each([&](const TrialPoint& p) {
-                keys.insert(resolve_trial(arms.specs[k], arms.plugins[k], p).key);
-                return true;
-            });
+        for (auto& [arm, key] : load_sweep(std::move(specs), reg).trial_keys())
+            keys.insert(std::move(key));
     } catch (const std::exception& e) {
         return cannot_plan(e);
     }

@@ -97,11 +97,9 @@ std::string table_sql(Store& store, const FlatTableOptions& o, size_t runs,
         cols += ", json_extract(r.plugins_json, " + sql_text("$.\"" + label + "\".name") + ") AS " + sql_name(label);
     std::string order = arms ? "r.arm, " : "";
     for (const auto& k : varying_keys(store, "params", o.all_params, runs, stated)) {
-        std::string where = " FROM params WHERE run_id = r.id AND key = " + sql_text(k) + ")";
-        // A bool is stored as 1 / 0 (SQL has no bool); the table says true / false, as the sweep does.
-        cols += ", (SELECT CASE WHEN type = 'bool' THEN CASE WHEN value THEN 'true' ELSE 'false' END ELSE value END" +
-                where + " AS " + sql_name(k);
-        order += "(SELECT value" + where + ", ";
+        std::string where = " FROM params p WHERE p.run_id = r.id AND p.key = " + sql_text(k) + ")";
+        cols += ", (SELECT " + param_text_sql("p") + where + " AS " + sql_name(k);
+        order += "(SELECT p.value" + where + ", "; // ordered by the stored value
     }
     for (const auto& k : varying_keys(store, "attributes", o.all_params, runs, stated))
         cols += ", (SELECT value FROM attributes WHERE run_id = r.id AND key = " + sql_text(k) + ") AS " + sql_name(k);

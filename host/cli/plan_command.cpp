@@ -1,7 +1,6 @@
 // `iclr plan SWEEP`: parse, validate, count and construct each plugin configuration; trains nothing.
 #include <algorithm>
 #include <filesystem>
-#include <set>
 
 #include <fmt/core.h>
 
@@ -99,25 +98,21 @@ void print_database_state(const SweepArms& arms, uint64_t total, const CommonOpt
     if (total == 0 || total > kMaxCountedTrials || !std::filesystem::exists(c.db_path(), ec)) return;
     auto store = Store::open_read(c.db_path());
     Statement st(store->db(), "SELECT status FROM runs WHERE key = ?1");
-    std::set<std::string> keys;
+    auto trials = arms.trial_keys();
     int64_t finished = 0, other = 0;
-    for (uint32_t k = 0; k < arms.specs.size(); ++k)
-        arms.expansions[k]->for_each([&](const TrialPoint& p) {
-            std::string key = resolve_trial(arms.specs[k], arms.plugins[k], p).key;
-            if (!keys.insert(key).second) return true;
-            st.bind(1, key);
-            if (st.step()) {
-                std::string status = st.col_text(0);
-                (status == "done" || status == "diverged" ? finished : other) += 1;
-            }
-            st.reset();
-            return true;
-        });
-    int64_t absent = int64_t(keys.size()) - finished - other;
+    for (const auto& [arm, key] : trials) {
+        st.bind(1, key);
+        if (st.step()) {
+            std::string status = st.col_text(0);
+            (status == "done" || status == "diverged" ? finished : other) += 1;
+        }
+        st.reset();
+    }
+    int64_t absent = int64_t(trials.size()) - finished - other;
     std::string rest = (other ? fmt::format(", {} failed or unfinished", other) : "") +
                        (absent ? fmt::format(", {} not in it", absent) : "");
     fmt::print("database {}: {} of the {} trial(s) done{}; `iclr run` would run {}\n", c.db_path(), finished,
-               keys.size(), rest, other + absent == 0 ? "none" : std::to_string(other + absent));
+               trials.size(), rest, other + absent == 0 ? "none" : std::to_string(other + absent));
 }
 
 } // namespace

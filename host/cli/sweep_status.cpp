@@ -7,7 +7,6 @@
 #include <filesystem>
 #include <map>
 #include <unordered_map>
-#include <unordered_set>
 
 #include <fmt/core.h>
 
@@ -24,7 +23,6 @@
 #include "store/run_lock.hpp"
 #include "store/store.hpp"
 #include "sweep/sweep_arms.hpp"
-#include "sweep/trial.hpp"
 
 namespace iclr {
 namespace {
@@ -33,19 +31,6 @@ namespace {
 // sweep as written has reached the database yet.
 const std::vector<std::string> kColumns = {"done",    "diverged", "failed",      "timeout",
                                            "running", "pending",  "interrupted", "not recorded"};
-
-// Each trial's arm label and key, as `iclr run` would plan them (duplicates once, as it runs them).
-std::vector<std::pair<std::string, std::string>> planned_trials(const SweepArms& arms) {
-    std::vector<std::pair<std::string, std::string>> out;
-    std::unordered_set<std::string> seen;
-    for (uint32_t k = 0; k < arms.specs.size(); ++k)
-        arms.expansions[k]->for_each([&](const TrialPoint& p) {
-            ResolvedTrial t = resolve_trial(arms.specs[k], arms.plugins[k], p);
-            if (seen.insert(t.key).second) out.emplace_back(arms.specs[k].arm_label(), t.key);
-            return true;
-        });
-    return out;
-}
 
 // A path as the user would type it from here: relative when under the working directory.
 std::string from_here(const std::string& file) {
@@ -126,7 +111,7 @@ int cmd_sweep_status(const std::string& sweep, const SweepVariant& variant, cons
     std::map<std::string, std::map<std::string, int64_t>> by_arm; // arm -> column -> trials
     std::map<std::string, int64_t> total;
     std::vector<std::string> order;
-    for (const auto& [arm, key] : planned_trials(arms)) {
+    for (const auto& [arm, key] : arms.trial_keys()) {
         auto it = status_of.find(key);
         const std::string& column = it == status_of.end() ? kColumns.back() : it->second;
         if (!by_arm.count(arm)) order.push_back(arm);

@@ -299,4 +299,9 @@ ResultSet rows_of_runs(const ResultSet& rs, const std::optional<std::set<int64_t
     return out;
 }
 
+std::string param_text_sql(const std::string& alias) {
+    return "CASE WHEN " + alias + ".type = 'bool' THEN CASE WHEN " + alias +
+           ".value THEN 'true' ELSE 'false' END ELSE " + alias + ".value END";
+}
+
 } // namespace iclr

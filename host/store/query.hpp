@@ -25,6 +25,10 @@ void stream_query(Store& store, const std::string& sql, bool precise,
                   const std::function<void(const std::vector<std::string>&)>& on_columns,
                   const std::function<bool(const std::vector<Cell>&)>& on_row);
 
+// SQL for a `params` row's value as the sweep writes it: `alias`.value, a bool (stored 1 / 0, SQL
+// has none) as 'true' / 'false'. For display (`iclr table`, `iclr diff`); comparisons use the value.
+std::string param_text_sql(const std::string& alias);
+
 // A prepared statement's rows (the host's own SQL, with bound values), cells as run_query makes them.
 ResultSet result_of(Statement& st, bool precise);
 

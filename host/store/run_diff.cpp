@@ -5,6 +5,8 @@
 #include <map>
 #include <tuple>
 
+#include "store/query.hpp"
+
 namespace iclr {
 namespace {
 
@@ -26,13 +28,11 @@ void add_row(ResultSet& rs, std::vector<std::string> cells, std::vector<bool> nu
 // Parameters of both runs by key (lists as JSON text), plus the seed; rows only where they differ.
 void diff_config(Store& store, RunDiff& d) {
     d.config.columns = {"key", run_label(d.a), run_label(d.b)};
-    // A bool is stored as 1 / 0; shown true / false, as the sweep and `iclr show` write it.
-    Statement st(store.db(), "SELECT k.key, CASE WHEN pa.type = 'bool' THEN CASE WHEN pa.value THEN 'true' ELSE "
-                             "'false' END ELSE pa.value END, CASE WHEN pb.type = 'bool' THEN CASE WHEN pb.value THEN "
-                             "'true' ELSE 'false' END ELSE pb.value END, pa.value IS pb.value AND pa.type IS pb.type "
-                             "FROM (SELECT key FROM params WHERE run_id IN (?1, ?2) GROUP BY key) k "
-                             "LEFT JOIN params pa ON pa.run_id = ?1 AND pa.key = k.key "
-                             "LEFT JOIN params pb ON pb.run_id = ?2 AND pb.key = k.key ORDER BY k.key");
+    Statement st(store.db(), "SELECT k.key, " + param_text_sql("pa") + ", " + param_text_sql("pb") +
+                                 ", pa.value IS pb.value AND pa.type IS pb.type "
+                                 "FROM (SELECT key FROM params WHERE run_id IN (?1, ?2) GROUP BY key) k "
+                                 "LEFT JOIN params pa ON pa.run_id = ?1 AND pa.key = k.key "
+                                 "LEFT JOIN params pb ON pb.run_id = ?2 AND pb.key = k.key ORDER BY k.key");
     st.bind(1, d.a.id).bind(2, d.b.id);
     while (st.step()) {
         if (st.col_int(3)) {

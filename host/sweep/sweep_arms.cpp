@@ -3,8 +3,10 @@
 
 #include <map>
 #include <set>
+#include <unordered_set>
 
 #include "common/values.hpp"
+#include "sweep/trial.hpp"
 #include "sweep/validate.hpp"
 
 namespace iclr {
@@ -63,6 +65,18 @@ SweepArms load_sweep(std::vector<SweepSpec> specs, const PluginRegistry& registr
     for (const auto& spec : a.specs) // specs no longer move: each expansion keeps a reference
         a.expansions.push_back(std::make_unique<Expansion>(spec));
     return a;
+}
+
+std::vector<std::pair<std::string, std::string>> SweepArms::trial_keys() const {
+    std::vector<std::pair<std::string, std::string>> out;
+    std::unordered_set<std::string> seen;
+    for (uint32_t k = 0; k < specs.size(); ++k)
+        expansions[k]->for_each([&](const TrialPoint& p) {
+            std::string key = resolve_trial(specs[k], plugins[k], p).key;
+            if (seen.insert(key).second) out.emplace_back(specs[k].arm_label(), std::move(key));
+            return true;
+        });
+    return out;
 }
 
 } // namespace iclr

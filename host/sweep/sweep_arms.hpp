@@ -3,6 +3,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "plugin/plugin_registry.hpp"
@@ -28,6 +29,9 @@ struct SweepArms {
     // method plugin takes that plugin's learning rate). One entry per parameter, its values by the
     // plugin: "method.lr (0.03 in lwf; 0.01 in finetune)". Empty without arms.
     std::vector<std::string> unstated_differences() const;
+    // Each trial as written, as `iclr run` plans it: its arm label and key, in grid order, a trial
+    // two points share listed once. Every trial is resolved: callers bound the count first.
+    std::vector<std::pair<std::string, std::string>> trial_keys() const;
 };
 
 // Parses, validates and expands; throws SweepError with every problem of every arm.

@@ -12,10 +12,11 @@ namespace iclr::worker {
 std::string shape_text(c10::IntArrayRef s);
 
 // The first inconsistency in b, as one line ("task 1 'task1' train: 400 images but 399 labels"),
-// or "" when there is none: every split's images are floating point with as many rows as its
-// labels, labels are int64 in [0, num_classes), each factor has a value per example, each task's
-// classes are in range, and there is a task or an episode sampler. A data set written outside the tree that gets one of
-// these wrong fails its trials with this line instead of a torch error deep inside the method that met it.
+// or "" when there is none: every split's images are floating point and finite with as many rows
+// as its labels, labels are int64 in [0, num_classes), each factor has a value per example, each
+// task's classes are in range, a shifted test set's examples have some task's test shape, and there
+// is a task or an episode sampler. A data set written outside the tree that gets one of these wrong
+// fails its trials with this line instead of a torch error deep inside the method that met it.
 std::string benchmark_problem(const Benchmark& b);
 
 } // namespace iclr::worker
