@@ -65,9 +65,10 @@ struct Cli {
     iclr::ReportOptions report;
     iclr::CacheOptions cache;
     iclr::TableOptions table_opts;
+    iclr::RerunOptions rerun;
     CLI::App *cache_cmd = nullptr, *plugins = nullptr, *plan = nullptr, *run_cmd = nullptr, *query = nullptr,
              *show = nullptr, *diff = nullptr, *verify_cmd = nullptr, *report_cmd = nullptr, *sync = nullptr,
-             *status = nullptr, *table = nullptr;
+             *status = nullptr, *table = nullptr, *rerun_cmd = nullptr;
 
     void add_to(CLI::App& app) {
         auto add_common = [&](CLI::App* sub) {
@@ -186,6 +187,27 @@ struct Cli {
         show->add_option("-f,--format", format, "table, or json (one object: every column, plugins whole)");
         add_common(show);
 
+        rerun_cmd = app.add_subcommand(
+            "rerun", "run one recorded run again from the database and compare its metrics with the recorded ones");
+        rerun_cmd->footer("Examples:\n  iclr rerun 12                  reproduced bit for bit, or each value that "
+                          "differs (exit 1)\n"
+                          "  iclr rerun 12 --warm-cache     stages the cache holds (data, a pretrained backbone) are "
+                          "read, not recomputed\n"
+                          "  iclr rerun 12 --tolerance 1e-6 differences up to 1e-6 count as reproduced\n"
+                          "Nothing is written to the database; the rerun's log and files go to "
+                          "results/reruns/DB/run-N/.");
+        rerun_cmd->add_option("run", rerun.run, "run id or key prefix")->required();
+        rerun_cmd->add_option("--threads", rerun.threads, "torch threads (default: the run's, as recorded)")
+            ->check(CLI::Range(1, 256));
+        rerun_cmd->add_flag("--warm-cache", rerun.warm_cache,
+                            "read the stages the database's artifact cache holds (decoded data, pretrained "
+                            "backbones) instead of computing them again");
+        rerun_cmd
+            ->add_option("--tolerance", rerun.tolerance,
+                         "the largest absolute difference counted as reproduced (default 0: bit for bit)")
+            ->check(CLI::NonNegativeNumber);
+        add_common(rerun_cmd);
+
         diff = app.add_subcommand("diff", "two runs side by side: differing parameters and provenance, final metrics");
         diff->footer(
             "Example:\n  iclr diff 12 31   what differs (parameters, seed, plugin builds, git, host) and b - a");
@@ -295,6 +317,10 @@ struct Cli {
         }
         if (*show) return iclr::cmd_show(run_id, format, common);
         if (*diff) return iclr::cmd_diff(run_id, run_b, format, common);
+        if (*rerun_cmd) {
+            rerun.common = common;
+            return iclr::cmd_rerun(rerun);
+        }
         if (*report_cmd) {
             report.common = common;
             return iclr::cmd_report(report);

@@ -78,6 +78,16 @@ struct TableOptions {
 };
 int cmd_table(const TableOptions& o);
 int cmd_show(const std::string& run, const std::string& format, const CommonOptions& c);
+// `iclr rerun RUN`: the recorded trial run again by today's plugins (the same versions), its
+// metrics compared with the recorded ones; nothing is written to the database.
+struct RerunOptions {
+    std::string run;         // id or key prefix
+    int threads = 0;         // 0 = the run's recorded thread count (libtorch's sums depend on it)
+    bool warm_cache = false; // read the database's artifact cache instead of computing every stage again
+    double tolerance = 0;    // the largest |difference| still counted as reproduced
+    CommonOptions common;
+};
+int cmd_rerun(const RerunOptions& o);
 int cmd_diff(const std::string& a, const std::string& b, const std::string& format, const CommonOptions& c);
 struct VerifyOptions {
     std::string sweep, format = "table";

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <utility>
 
 namespace iclr {
 
@@ -16,6 +17,7 @@ namespace iclr {
 //                                    (per database: two databases of one sweep make two pages)
 //   results/slurm/iclr.db/SWEEP-ID/  a sweep handed to Slurm: frozen plan, batch script, journals
 //                                    (per database, like runs/: it names the database's run ids)
+//   results/reruns/iclr.db/run-N/    `iclr rerun N`'s scratch: its log, run folder and own cache
 // Keyed on the database's full file name (x.db and x.sqlite beside it do not share logs), after
 // symlinks are resolved (a database reached through a link finds its own logs).
 class ResultsLayout {
@@ -29,8 +31,11 @@ class ResultsLayout {
     std::filesystem::path queries_dir() const { return root_ / "queries"; }         // saved .sql files
     std::filesystem::path reports_dir() const { return root_ / "reports" / name_; } // `iclr report` pages
     std::filesystem::path slurm_dir() const { return root_ / "slurm" / name_; }     // run folders
+    // `iclr rerun N`'s own layout, rooted at reruns/NAME/run-N/: logs/run-N.log, runs/N/, cache/.
+    ResultsLayout rerun(int64_t run) const;
 
   private:
+    ResultsLayout(std::filesystem::path root, std::string name) : root_(std::move(root)), name_(std::move(name)) {}
     std::filesystem::path root_; // the database's folder, absolute
     std::string name_;           // the database's file name
 };

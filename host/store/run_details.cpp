@@ -2,6 +2,7 @@
 #include "store/run_details.hpp"
 
 #include <cstdlib>
+#include <limits>
 
 namespace iclr {
 namespace {
@@ -29,6 +30,7 @@ void read_row(Statement& st, RunDetails& d) {
     d.arm = text(30);
     d.kernels = text(31);
     d.iclr_build = text(32);
+    d.sweep_file = text(33);
 }
 
 } // namespace
@@ -40,7 +42,7 @@ std::optional<RunDetails> load_run_details(Store& store, const std::string& id_o
         "SELECT r.id, r.key, r.status, s.name, r.sweep_id, r.dataset, r.model, r.method, r.seed, r.created_at, "
         "r.started_at, r.finished_at, r.duration_s, r.attempts, r.worker_pid, r.host, r.threads, r.device, "
         "r.torch_version, r.git_commit, r.git_dirty, r.config_toml, r.plugins_json, r.error, r.log_tail, "
-        "r.exit_code, r.signal, r.diverged_step, s.profile, s.source, r.arm, r.kernels, s.iclr_version "
+        "r.exit_code, r.signal, r.diverged_step, s.profile, s.source, r.arm, r.kernels, s.iclr_version, s.file "
         "FROM runs r JOIN sweeps s ON s.id = r.sweep_id WHERE r.id = ?1 OR r.key LIKE ?2 || '%' ORDER BY r.id LIMIT 2");
     char* end = nullptr;
     long long id = std::strtoll(id_or_key.c_str(), &end, 10);
@@ -79,6 +81,21 @@ std::optional<RunDetails> load_run_details(Store& store, const std::string& id_o
     n.step();
     d.metric_rows = n.col_int(0);
     return d;
+}
+
+std::vector<RecordedMetric> load_metric_rows(Store& store, int64_t run) {
+    Statement st(store.db(), "SELECT key, task, step, value, nonfinite FROM metrics WHERE run_id = ? ORDER BY rowid");
+    st.bind(1, run);
+    std::vector<RecordedMetric> rows;
+    while (st.step()) {
+        RecordedMetric m{st.col_text(0), st.col_null(1) ? std::nullopt : std::optional<int64_t>(st.col_int(1)),
+                         st.col_int(2), st.col_null(3) ? std::numeric_limits<double>::quiet_NaN() : st.col_double(3)};
+        if (!st.col_null(4) && st.col_text(4) != "nan")
+            m.value = st.col_text(4) == "-inf" ? -std::numeric_limits<double>::infinity()
+                                               : std::numeric_limits<double>::infinity();
+        rows.push_back(std::move(m));
+    }
+    return rows;
 }
 
 } // namespace iclr

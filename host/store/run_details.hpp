@@ -21,6 +21,7 @@ struct RunDetails {
     std::string iclr_build;    // the build of iclr whose sweep invocation ran it (sweeps.iclr_version)
     std::string sweep_profile; // the [profile.*] the sweep ran with; "" for none
     std::string sweep_source;  // the sweep's text as run (with any --set overrides appended)
+    std::string sweep_file;    // the sweep file's absolute path when it ran
     std::string slurm_attempt; // "<run folder>/<journal>@<offset>" when `iclr sync` brought it in; else ""
     int git_dirty = -1;        // -1 unknown
     std::vector<std::pair<std::string, std::string>> attributes;
@@ -44,6 +45,16 @@ struct RunDetails {
     std::vector<PluginUse> plugins; // from plugins_json, by role
     int64_t metric_rows = 0;
 };
+
+// One row of the metrics table.
+struct RecordedMetric {
+    std::string key;
+    std::optional<int64_t> task;
+    int64_t step = 0;
+    double value = 0; // a non-finite value as NaN or +-inf again (the table keeps it as NULL + nonfinite)
+};
+// Every metric row of a run, in the order they were recorded.
+std::vector<RecordedMetric> load_metric_rows(Store& store, int64_t run);
 
 // By run id, or by a key prefix of 6+ characters; nullopt when there is no such run.
 std::optional<RunDetails> load_run_details(Store& store, const std::string& id_or_key);

@@ -138,6 +138,11 @@ SweepSpec parse_sweep_text(const std::string& text, const std::string& file, con
 std::vector<SweepSpec> parse_arms(const std::string& file, const SweepVariant& variant = {});
 std::vector<SweepSpec> parse_arms_text(const std::string& text, const std::string& file,
                                        const SweepVariant& variant = {}, const FileReader& read = {});
+// The sweep a run was recorded with, read back from the store (sweeps.file, .profile, .source):
+// the text as run holds the file's own text, each include and each --set, so neither the file nor
+// its includes need exist today. Its first arm (settings such as on_nonfinite are the sweep's).
+// Throws SweepError as parse_arms does.
+SweepSpec recorded_sweep(const std::string& file, const std::string& profile, const std::string& source_text);
 // The plugin kind a section role takes: [pretrain] names a dataset plugin.
 iclr_kind role_kind(const std::string& role);
 

@@ -10,6 +10,25 @@
 
 namespace iclr {
 
+std::string canonical_config(int64_t seed, const std::vector<ResolvedPart>& parts) {
+    std::string text = "seed = " + std::to_string(seed) + "\n";
+    for (const auto& part : parts) {
+        text += part.section->role == "metric" ? "\n[[metric]]\n" : "\n[" + part.section->role + "]\n";
+        text += "plugin = " + value_to_toml(Value::of_string(part.plugin->name)) + "\n";
+        text += "version = " + value_to_toml(Value::of_string(part.plugin->version)) + "\n";
+        text += "params = {";
+        bool first = true;
+        for (const auto& [k, v] : part.params.values) { // std::map: sorted keys
+            text += (first ? " " : ", ") + k + " = " + value_to_toml(v);
+            first = false;
+        }
+        text += first ? "}\n" : " }\n";
+    }
+    return text;
+}
+
+std::string trial_key(const std::string& config_toml) { return sha256_hex(config_toml).substr(0, 32); }
+
 ResolvedTrial resolve_trial(const SweepSpec& spec, const std::vector<const PluginRecord*>& plugins,
                             const TrialPoint& point) {
     ResolvedTrial t;
@@ -31,21 +50,8 @@ ResolvedTrial resolve_trial(const SweepSpec& spec, const std::vector<const Plugi
         if (schema && schema->type == ICLR_PARAM_FLOAT && v.type == Value::Type::Int) v = Value::of_float(double(v.i));
         t.parts[size_t(spec.axes[k].section)].params.values[spec.axes[k].key] = v;
     }
-    std::string text = "seed = " + std::to_string(t.seed) + "\n";
-    for (const auto& part : t.parts) {
-        text += part.section->role == "metric" ? "\n[[metric]]\n" : "\n[" + part.section->role + "]\n";
-        text += "plugin = " + value_to_toml(Value::of_string(part.plugin->name)) + "\n";
-        text += "version = " + value_to_toml(Value::of_string(part.plugin->version)) + "\n";
-        text += "params = {";
-        bool first = true;
-        for (const auto& [k, v] : part.params.values) { // std::map: sorted keys
-            text += (first ? " " : ", ") + k + " = " + value_to_toml(v);
-            first = false;
-        }
-        text += first ? "}\n" : " }\n";
-    }
-    t.config_toml = text;
-    t.key = sha256_hex(text).substr(0, 32);
+    t.config_toml = canonical_config(t.seed, t.parts);
+    t.key = trial_key(t.config_toml);
     return t;
 }
 

@@ -23,6 +23,12 @@ struct ResolvedTrial {
     std::string key;         // sha256(config_toml): same config + seed + versions = same trial
 };
 
+// The trial's canonical text (what its key hashes): the seed, then each part's plugin, version and
+// parameters in key order. `iclr rerun` rebuilds a recorded run's text with it to check its key.
+std::string canonical_config(int64_t seed, const std::vector<ResolvedPart>& parts);
+// The first 32 hex digits of the text's SHA-256.
+std::string trial_key(const std::string& config_toml);
+
 ResolvedTrial resolve_trial(const SweepSpec& spec, const std::vector<const PluginRecord*>& plugins,
                             const TrialPoint& point);
 

@@ -72,3 +72,26 @@ TEST(Document, ErrorsInsideAnIncludeNameTheIncludedFile) {
     EXPECT_EQ(first_error("include = [\"base.toml\"]\n[method]\nplugin = \"noop\"\n", fs),
               "dir/base.toml:2:8: sweep.jobs must be an integer or \"auto\"");
 }
+
+// `iclr rerun` reads a run's sweep back from what the store recorded (sweeps.source): nested
+// includes, a profile, --set overrides (one of them removing a key) and a comment of the user's in
+// the marker's shape, with none of the files on disk any more.
+TEST(Document, ARecordedSweepReadsBackWithItsIncludesProfileAndOverrides) {
+    MemoryFiles fs;
+    fs.files["dir/sub/a.toml"] = "include = [\"b.toml\"]\n[sweep]\ntimeout = \"2m\"\n";
+    fs.files["dir/sub/b.toml"] = "[sweep]\non_nonfinite = \"record\"\nmemory_mb = 900\n";
+    std::string main = "include = [\"sub/a.toml\"]\n# ---- models ----\n[sweep]\nname = \"r\"\nseeds = 3\n"
+                       "[method]\nplugin = \"noop\"\nvalues = 3\ntag = 4\n"
+                       "[profile.ci.sweep]\nseeds = 1\n";
+    SweepVariant v{"ci", {"method.values=7", "~method.tag", "sweep.memory_mb=1200"}};
+    SweepSpec s = parse_sweep_text(main, "dir/main.toml", v, fs.reader());
+    SweepSpec back = recorded_sweep("dir/main.toml", "ci", s.source_text);
+    EXPECT_EQ(back.name, "r");
+    EXPECT_EQ(back.seeds.size(), 1u); // the profile
+    EXPECT_EQ(back.timeout_s, 120);   // an include's
+    EXPECT_EQ(back.on_nonfinite, "record");
+    EXPECT_EQ(back.memory_mb, 1200); // the override's, not the include's
+    EXPECT_EQ(back.section("method")->fixed.at("values").i, 7);
+    EXPECT_EQ(back.section("method")->fixed.count("tag"), 0u);
+    EXPECT_EQ(back.source_text, s.source_text);
+}

@@ -1,0 +1,185 @@
+// `iclr rerun RUN`: a recorded trial run again from the database alone, compared value by value.
+#include <filesystem>
+#include <string>
+
+#include "common/file_hash.hpp"
+#include "e2e_util.hpp"
+#include "sweep/trial.hpp"
+
+namespace iclr::e2e {
+namespace {
+
+// A write a user could make with the sqlite3 shell.
+void exec(const Scratch& s, const std::string& sql) {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(s.db().c_str(), &db), SQLITE_OK);
+    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+    sqlite3_close(db);
+}
+
+const char* kNoop = R"(
+[sweep]
+name = "noop_rerun"
+seeds = 1
+[method]
+plugin = "noop"
+values = 5
+)";
+
+} // namespace
+
+// Real data, a pretraining stage and two tasks: the rerun computes every stage again in a cache of
+// its own (the pretrained backbone lands there, not in the database's cache) and gives each recorded
+// value to the bit; the database file is not touched.
+TEST(Rerun, ARealMnistRunWithPretrainingIsReproducedBitForBitAndNothingIsWritten) {
+    Scratch s;
+    std::string file = s.write("tiny.toml", R"(
+[sweep]
+name = "tiny_pretrained"
+seeds = 1
+[dataset]
+plugin = "mnist"
+tasks = [[0, 1], [2, 3]]
+train_per_class = 60
+test_per_class = 40
+[pretrain]
+plugin = "fashion_mnist"
+train_per_class = 40
+[model]
+plugin = "mlp"
+width = 32
+[method]
+plugin = "finetune"
+lr = 0.05
+pretrain_epochs = 1
+log_every = 2
+[[metric]]
+plugin = "accuracy_matrix"
+)");
+    ASSERT_EQ(s.run({"run", file}).code, 0);
+    int64_t rows = s.count("SELECT COUNT(*) FROM metrics WHERE run_id = 1");
+    ASSERT_EQ(s.count("SELECT COUNT(*) FROM accuracy_matrix WHERE run_id = 1"), 4);
+    ASSERT_GT(s.count("SELECT COUNT(*) FROM metrics WHERE run_id = 1 AND key = 'train_loss'"), 0);
+    std::string before = sha256_file(s.db());
+
+    auto r = s.run({"rerun", "1"});
+    ASSERT_EQ(r.code, 0) << r.out;
+    std::string threads = s.sql("SELECT threads FROM runs WHERE id = 1"); // the run's: libtorch's sums split by them
+    EXPECT_TRUE(has(r.out, "rerun of run 1 (sweep tiny_pretrained, seed 0): " + threads + " thread(s), a fresh cache"))
+        << r.out;
+    EXPECT_TRUE(has(r.out, "status: done, as recorded")) << r.out;
+    EXPECT_TRUE(has(r.out, "run 1 reproduced: " + std::to_string(rows) + " of " + std::to_string(rows) +
+                               " metric value(s) identical\n"))
+        << r.out;
+    EXPECT_FALSE(has(r.out, "not as recorded")) << r.out;
+    // The backbone was pretrained again, into the rerun's own cache; its log is beside it.
+    auto scratch = std::filesystem::path(s.path("results/reruns/iclr.db/run-1"));
+    EXPECT_TRUE(std::filesystem::exists(scratch / "logs/run-1.log"));
+    EXPECT_TRUE(std::filesystem::exists(scratch / "cache") && !std::filesystem::is_empty(scratch / "cache"));
+    EXPECT_TRUE(has(slurp((scratch / "logs/run-1.log").string()), "pretrained (supervised) on fashion_mnist"))
+        << "the backbone came from a cache";
+
+    auto warm = s.run({"rerun", "1", "--warm-cache"});
+    EXPECT_EQ(warm.code, 0) << warm.out;
+    EXPECT_TRUE(has(warm.out, "the database's cache")) << warm.out;
+    EXPECT_FALSE(has(slurp((scratch / "logs/run-1.log").string()), "pretrained (supervised)")) << "read from the cache";
+    EXPECT_EQ(sha256_file(s.db()), before);
+    EXPECT_FALSE(std::filesystem::exists(s.db() + "-wal"));
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs"), 1);
+}
+
+// A value that is not what the rerun gives is named with both figures, and the command fails;
+// --tolerance accepts differences up to it. Another thread count is a setting that is not as recorded.
+TEST(Rerun, AValueThatDiffersIsNamedAndFailsTheCommandUnlessWithinTheTolerance) {
+    Scratch s;
+    ASSERT_EQ(s.run({"run", s.write("n.toml", kNoop)}).code, 0);
+    std::string key = s.sql("SELECT key FROM metrics WHERE run_id = 1 ORDER BY rowid LIMIT 1 OFFSET 2");
+    std::string step = s.sql("SELECT step FROM metrics WHERE run_id = 1 ORDER BY rowid LIMIT 1 OFFSET 2");
+    std::string value = s.sql("SELECT printf('%.10g', value) FROM metrics WHERE run_id = 1 ORDER BY rowid LIMIT 1 "
+                              "OFFSET 2");
+    exec(s, "UPDATE metrics SET value = value + 1e-6 WHERE rowid = (SELECT rowid FROM metrics WHERE run_id = 1 "
+            "ORDER BY rowid LIMIT 1 OFFSET 2)");
+    std::string threads = s.sql("SELECT threads FROM runs WHERE id = 1"), other = threads == "1" ? "2" : "1";
+    auto r = s.run({"rerun", "1", "--threads", other});
+    EXPECT_EQ(r.code, 1) << r.out;
+    EXPECT_TRUE(has(r.out, "not as recorded: threads " + other + " (the run: " + threads + ")")) << r.out;
+    EXPECT_TRUE(has(r.out, "1 value(s) differ, largest |difference| 1e-06 (" + key + " step " + step + ")")) << r.out;
+    EXPECT_TRUE(has(r.out, " " + value + " ")) << "the rerun's value, as first recorded:\n" << r.out;
+    EXPECT_TRUE(has(r.out, "run 1 not reproduced: 4 of 5 metric value(s) identical")) << r.out;
+    auto within = s.run({"rerun", "1", "--tolerance", "1e-5"});
+    EXPECT_EQ(within.code, 0) << within.out;
+    EXPECT_TRUE(has(within.out, "run 1 reproduced: 4 of 5 metric value(s) identical, 1 within 1e-05")) << within.out;
+    // A row the rerun does not give (or one it adds) is a difference too.
+    exec(s, "INSERT INTO metrics(run_id, key, step, task, value) VALUES (1, 'extra', 9, NULL, 1.5)");
+    auto extra = s.run({"rerun", "1", "--tolerance", "1e-5"});
+    EXPECT_EQ(extra.code, 1) << extra.out;
+    EXPECT_TRUE(has(extra.out, "extra")) << extra.out;
+}
+
+// A failed trial fails again with its error. A NaN loss under the sweep's on_nonfinite = "record",
+// which came from an include, lets the diverged trial run to its end again: the settings come from
+// the sweep as recorded (its include is gone from disk by then).
+TEST(Rerun, FailuresAndTheSweepsOwnSettingsAreReproducedFromTheRecordedSweep) {
+    Scratch s;
+    s.write("base.toml", "[sweep]\non_nonfinite = \"record\"\n");
+    std::string file = s.write("f.toml", "include = [\"base.toml\"]\n[sweep]\nname = \"faults\"\nseeds = 1\n"
+                                         "[method]\nplugin = \"fault\"\nmode = { grid = [\"throw\", \"nan\"] }\n");
+    ASSERT_EQ(s.run({"run", file}).code, 1); // one trial failed
+    std::filesystem::remove(s.path("base.toml"));
+    std::string thrown = s.sql("SELECT id FROM runs WHERE status = 'failed'");
+    std::string nan = s.sql("SELECT id FROM runs WHERE status = 'diverged'");
+    ASSERT_EQ(s.sql("SELECT COUNT(*) FROM metrics WHERE run_id = " + nan), "6"); // ran to its end
+
+    auto f = s.run({"rerun", thrown});
+    EXPECT_EQ(f.code, 0) << f.out;
+    EXPECT_TRUE(has(f.out, "status: failed, as recorded")) << f.out;
+    EXPECT_TRUE(has(f.out, "error: ") && has(f.out, "injected failure")) << f.out;
+    EXPECT_FALSE(has(f.out, "the run's error")) << "the same error:\n" << f.out;
+    auto n = s.run({"rerun", nan});
+    EXPECT_EQ(n.code, 0) << n.out;
+    EXPECT_TRUE(has(n.out, "status: diverged, as recorded")) << n.out;
+    EXPECT_TRUE(has(n.out, "run " + nan + " reproduced: 6 of 6 metric value(s) identical")) << n.out;
+
+    // Under the default (stop) the trial stops at the NaN: the run as recorded is not reproduced.
+    exec(s, "UPDATE sweeps SET source = replace(source, 'on_nonfinite = \"record\"', '')");
+    auto stop = s.run({"rerun", nan});
+    EXPECT_EQ(stop.code, 1) << stop.out;
+    EXPECT_TRUE(has(stop.out, "status: diverged, as recorded")) << stop.out;
+    EXPECT_TRUE(has(stop.out, "the run's error: loss became nan at step 3 (on_nonfinite = \"record\"")) << stop.out;
+    EXPECT_TRUE(has(stop.out, "finished")) << "the row the stopped trial did not log:\n" << stop.out;
+}
+
+// What cannot be rerun is one line naming the run and why, before any worker starts.
+TEST(Rerun, AnEditedConfigAnotherPluginVersionOrAnUnfinishedRunIsRefused) {
+    Scratch s;
+    ASSERT_EQ(s.run({"run", s.write("n.toml", kNoop)}).code, 0);
+    std::string config = s.sql("SELECT config_toml FROM runs WHERE id = 1");
+
+    exec(s, "UPDATE runs SET config_toml = replace(config_toml, 'values = 5', 'values = 6') WHERE id = 1");
+    auto edited = s.run({"rerun", "1"});
+    EXPECT_EQ(edited.code, 2) << edited.out;
+    EXPECT_TRUE(has(edited.out, "run 1 cannot be rerun: its recorded config does not read back to its key"))
+        << edited.out;
+
+    // Version 0.9.0 of noop, consistently recorded (the key is its config's): today's is 1.1.0.
+    std::string old = config;
+    old.replace(old.find("version = \"1.1.0\""), 17, "version = \"0.9.0\"");
+    std::string old_key = trial_key(old);
+    exec(s, "UPDATE runs SET config_toml = '" + old + "', key = '" + old_key + "' WHERE id = 1");
+    auto version = s.run({"rerun", old_key.substr(0, 8)});
+    EXPECT_EQ(version.code, 2) << version.out;
+    EXPECT_TRUE(has(version.out, "it ran method noop 0.9.0, and today's is 1.1.0")) << version.out;
+
+    exec(s, "UPDATE runs SET status = 'pending' WHERE id = 1");
+    auto pending = s.run({"rerun", "1"});
+    EXPECT_EQ(pending.code, 2) << pending.out;
+    EXPECT_TRUE(has(pending.out, "run 1 is pending: there is nothing recorded")) << pending.out;
+    exec(s, "UPDATE runs SET status = 'interrupted' WHERE id = 1");
+    auto interrupted = s.run({"rerun", "1"});
+    EXPECT_EQ(interrupted.code, 2) << interrupted.out;
+    EXPECT_TRUE(has(interrupted.out, "run 1 was interrupted: `iclr run` its sweep again")) << interrupted.out;
+    EXPECT_EQ(s.run({"rerun", "999"}).code, 2);
+    EXPECT_FALSE(std::filesystem::exists(s.path("results/reruns"))) << "no worker started";
+}
+
+} // namespace iclr::e2e
