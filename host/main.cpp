@@ -153,14 +153,14 @@ struct Cli {
             "WHERE f.key = 'forgetting' GROUP BY r.arm\" -f markdown\n"
             "Tables: sweeps, runs, params, metrics, final_metrics, attributes, artifacts, verdicts, journal_ingests; "
             "stdev(), ci95_low(), median(), spearman() ... are built in.\n"
-            "  iclr query --sweep sweeps/lp_ft.toml \"SELECT r.arm, COUNT(*) FROM runs r JOIN sweep_runs s ON s.id = "
-            "r.id GROUP BY r.arm\"   only the sweep's trials as written");
+            "  iclr query --sweep sweeps/lp_ft.toml \"SELECT s.arm, COUNT(*) FROM runs r JOIN sweep_runs s ON s.id = "
+            "r.id GROUP BY s.arm\"   only the sweep's trials as written, by its arms");
         query->add_option("sql", sql, "one SELECT statement")->required();
         query->add_option("-f,--format", format, "table, csv, json or markdown");
         auto* in_sweep = query->add_option(
             "--sweep", sweep,
-            "a sweep file: its trials as written (with --profile, --set) are the table sweep_runs(id), for "
-            "JOIN sweep_runs s ON s.id = r.id");
+            "a sweep file: its trials as written (with --profile, --set) are the table sweep_runs(id, arm: the "
+            "sweep's own), for JOIN sweep_runs s ON s.id = r.id");
         query->add_option("--profile", variant.profile, "with --sweep: apply [profile.NAME]")->needs(in_sweep);
         query->add_option("--set", variant.sets, "with --sweep: " + std::string(kSetHelp))
             ->allow_extra_args(false)
@@ -182,9 +182,12 @@ struct Cli {
 
         show = app.add_subcommand("show", "one run: config, status, timings, plugins, metrics, log tail, provenance");
         show->footer("Examples:\n  iclr show 12\n  iclr show 3f9a2c41 --format json   by key prefix, everything as one "
-                     "JSON object");
+                     "JSON object\n  iclr show 12 --format sweep > one.toml   its trial as a sweep file: change a "
+                     "value, iclr run one.toml");
         show->add_option("run", run_id, "run id or key prefix")->required();
-        show->add_option("-f,--format", format, "table, or json (one object: every column, plugins whole)");
+        show->add_option("-f,--format", format,
+                         "table, json (one object: every column, plugins whole) or sweep (a sweep file of this one "
+                         "trial: edit it to run a variant)");
         add_common(show);
 
         rerun_cmd = app.add_subcommand(

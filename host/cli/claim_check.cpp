@@ -58,12 +58,14 @@ std::vector<Checked> run_queries(Store& store, const SweepSpec& spec) {
     return out;
 }
 
+namespace {
+
 // The runs that are trials of the sweep as written now (this file, this profile, these plugin
-// versions): a verdict counts only them, so runs of an older config of the sweep or of another
-// profile in the same database are not pooled in. Empty (no filtering) when the sweep cannot be
-// planned here (its plugins are not built), with a note saying so.
-std::optional<std::set<int64_t>> current_runs(Store& store, const std::string& sweep, const SweepVariant& variant,
-                                              size_t* trials) {
+// versions), each with the arm the sweep gives it: a verdict counts only them, so runs of an older
+// config of the sweep or of another profile in the same database are not pooled in. nullopt (no
+// filtering) when the sweep cannot be planned here (its plugins are not built), with a note.
+std::optional<std::map<int64_t, std::string>> current_runs(Store& store, const std::string& sweep,
+                                                           const SweepVariant& variant, size_t* trials) {
     auto cannot_plan = [](const std::exception& e) {
         std::fprintf(stderr,
                      "iclr: note: the sweep cannot be planned here (%s); every run in the database counts "
@@ -81,44 +83,52 @@ std::optional<std::set<int64_t>> current_runs(Store& store, const std::string& s
     // whether or not the rest of the sweep can be planned here.
     std::vector<SweepSpec> specs = parse_arms(sweep, variant);
     if (auto d = check_claim_keys(specs, reg); !d.empty()) throw SweepError(d);
-    std::set<std::string> keys;
+    std::map<std::string, std::string> arm_of; // trial key -> arm (a duplicate's first)
     try {
-        for (auto& [arm, key] : load_sweep(std::move(specs), reg).trial_keys())
-            keys.insert(std::move(key));
+        SweepArms arms = load_sweep(std::move(specs), reg);
+        for (auto& [spec, key] : arms.trial_keys())
+            arm_of.emplace(std::move(key), arms.specs[spec].arm); // as runs.arm stores it
     } catch (const std::exception& e) {
         return cannot_plan(e);
     }
-    if (trials) *trials = keys.size();
-    std::set<int64_t> ids;
+    if (trials) *trials = arm_of.size();
+    std::map<int64_t, std::string> runs;
     ResultSet rs = run_query(store, "SELECT id, key FROM runs", true);
     for (const auto& row : rs.rows)
-        if (keys.count(row[1])) ids.insert(std::strtoll(row[0].c_str(), nullptr, 10));
-    return ids;
+        if (auto it = arm_of.find(row[1]); it != arm_of.end())
+            runs[std::strtoll(row[0].c_str(), nullptr, 10)] = it->second;
+    return runs;
 }
 
-// The claims' and plots' queries may name `sweep_runs` (id): the runs that are trials of the
-// sweep as written (every run when it cannot be planned here), so that a subquery such as "the
-// largest width" ranges over this sweep's runs, not over another profile's in the same database.
-// A TEMP table: this connection only, nothing written to the database (a reader's too).
-void share_sweep_runs(Store& store, const std::optional<std::set<int64_t>>& current) {
+} // namespace
+
+std::optional<std::set<int64_t>> share_sweep_runs(Store& store, const std::string& sweep, const SweepVariant& variant,
+                                                  size_t* trials) {
+    auto current = current_runs(store, sweep, variant, trials);
     // A reader's connection is query_only, which refuses TEMP tables too; it is opened read-only
     // as well, so lifting query_only for these statements still writes nothing to the file.
     Statement mode(store.db(), "PRAGMA query_only");
     bool query_only = mode.step() && mode.col_int(0) != 0;
     mode.reset();
     if (query_only) exec_sql(store.db(), "PRAGMA query_only=0");
-    exec_sql(store.db(), "CREATE TEMP TABLE IF NOT EXISTS sweep_runs(id INTEGER PRIMARY KEY); DELETE FROM sweep_runs");
+    exec_sql(store.db(), "CREATE TEMP TABLE IF NOT EXISTS sweep_runs(id INTEGER PRIMARY KEY, arm TEXT); "
+                         "DELETE FROM sweep_runs");
     if (!current) {
-        exec_sql(store.db(), "INSERT INTO sweep_runs SELECT id FROM runs");
+        exec_sql(store.db(), "INSERT INTO sweep_runs SELECT id, arm FROM runs");
     } else {
-        Statement add(store.db(), "INSERT INTO sweep_runs VALUES (?)");
-        for (int64_t id : *current) {
-            add.bind(1, id);
+        Statement add(store.db(), "INSERT INTO sweep_runs VALUES (?, ?)");
+        for (const auto& [id, arm] : *current) {
+            add.bind(1, id).bind_or_null(2, arm);
             add.step();
             add.reset();
         }
     }
     if (query_only) exec_sql(store.db(), "PRAGMA query_only=1");
+    if (!current) return std::nullopt;
+    std::set<int64_t> ids;
+    for (const auto& [id, arm] : *current)
+        ids.insert(id);
+    return ids;
 }
 
 // A claim's rows as numbers; with `current`, rows of other runs are left out and counted.
@@ -224,6 +234,25 @@ std::string diverged_note(Store& store, const std::string& sweep) {
     if (n == 0) return "";
     return std::to_string(n) + " trial(s) of " + sweep + " as written diverged (run " + rs.rows[0][1] +
            (n > 20 ? ", ..." : "") + ") and give the claims no value: a verdict rests on the runs that did not";
+}
+
+std::string shared_arms_note(Store& store, const SweepSpec& spec) {
+    std::string readers;
+    for (const auto& c : spec.claims)
+        if (!c.from_keys() && c.sql.find("arm") != std::string::npos)
+            readers += (readers.empty() ? "claim '" : ", claim '") + c.name + "'";
+    for (const auto& p : spec.plots)
+        if (p.sql.find("arm") != std::string::npos)
+            readers += (readers.empty() ? "plot '" : ", plot '") + p.title + "'";
+    if (readers.empty()) return "";
+    ResultSet rs =
+        run_query(store, "SELECT COUNT(*) FROM runs r JOIN sweep_runs s ON s.id = r.id WHERE r.arm IS NOT s.arm", true);
+    size_t n = rs.rows.empty() ? 0 : size_t(std::strtoull(rs.rows[0][0].c_str(), nullptr, 10));
+    if (n == 0) return "";
+    return std::to_string(n) +
+           " run(s) of this sweep were recorded by another sweep, whose arm names runs.arm keeps, " +
+           "and the SQL of " + readers + " reads an arm: JOIN sweep_runs s ON s.id = r.id and read s.arm, this " +
+           "sweep's";
 }
 
 std::string builds_in_words(const std::map<std::string, int64_t>& runs_by_build) {

@@ -23,20 +23,24 @@ struct Checked {
 // Diverged trials of the sweep as written (sweep_runs) count as finished but give the claims no
 // value: "" when none, else a sentence naming them (verify's note, the report's).
 std::string diverged_note(Store& store, const std::string& sweep);
+// Runs of the sweep as written whose runs.arm is not the arm this sweep gives them (another sweep
+// recorded them under its own names), while a claim's or plot's own SQL reads an arm: "" unless
+// both, else a sentence naming them and what to read instead (sweep_runs.arm).
+std::string shared_arms_note(Store& store, const SweepSpec& spec);
 
 // The index of the first of `names` among the result's columns, or -1.
 int column(const ResultSet& rs, std::initializer_list<const char*> names);
 // Every claim's SQL run and its columns checked; a SweepError lists every bad claim at its
 // file:line:column, and nothing has been recorded.
 std::vector<Checked> run_queries(Store& store, const SweepSpec& spec);
-// The ids of the runs that are trials of the sweep file as written (this profile, these plugin
-// versions); nullopt, with a note on stderr, when the sweep cannot be planned here. `trials`, when
+// Fills the TEMP table sweep_runs(id, arm) that the claims', plots' and saved queries may name: the
+// runs that are trials of the sweep file as written (this profile, these plugin versions), each
+// with the arm this sweep gives it (runs.arm is the arm of the sweep that recorded the run, which
+// for a trial two sweeps share may be the other's). Returns their ids; nullopt, with a note on
+// stderr, when the sweep cannot be planned here (then every run, with runs.arm). `trials`, when
 // given, is set to the number of distinct trials the sweep plans.
-std::optional<std::set<int64_t>> current_runs(Store& store, const std::string& sweep, const SweepVariant& variant,
-                                              size_t* trials = nullptr);
-// Fills the TEMP table sweep_runs(id) the claims' and plots' queries may name: the current runs
-// (every run when `current` is nullopt).
-void share_sweep_runs(Store& store, const std::optional<std::set<int64_t>>& current);
+std::optional<std::set<int64_t>> share_sweep_runs(Store& store, const std::string& sweep, const SweepVariant& variant,
+                                                  size_t* trials = nullptr);
 // A claim's rows as numbers; with `current`, rows of other runs (run_id, or base_run_id for a
 // paired row) are left out and counted; the run ids used are appended to run_ids.
 std::vector<claims::Row> rows_of(const ResultSet& rs, const std::optional<std::set<int64_t>>& current,

@@ -85,9 +85,9 @@ std::vector<MetricColumn> metric_columns(Store& store, bool per_task) {
 // (each by its table's (run_id, key) index), ordered by arm, the varying parameters and seed.
 std::string table_sql(Store& store, const FlatTableOptions& o, size_t runs,
                       const std::optional<std::set<std::string>>& stated) {
-    bool arms =
-        first_column(store, "SELECT COUNT(*) FROM sweep_runs s JOIN runs r ON r.id = s.id WHERE r.arm <> ''")[0] != "0";
-    std::string cols = "r.id AS run_id" + std::string(arms ? ", r.arm" : "") + ", r.status, r.seed";
+    // The sweep's own arm (sweep_runs.arm): a run two sweeps share has the recording sweep's in runs.arm.
+    bool arms = first_column(store, "SELECT COUNT(*) FROM sweep_runs WHERE arm <> ''")[0] != "0";
+    std::string cols = "r.id AS run_id" + std::string(arms ? ", s.arm" : "") + ", r.status, r.seed";
     // Each section's plugin (the arms of a sweep may differ in any: [pretrain] too), by its label.
     for (const auto& label : first_column(
              store, "SELECT j.key FROM runs r JOIN sweep_runs s ON s.id = r.id, "
@@ -95,7 +95,7 @@ std::string table_sql(Store& store, const FlatTableOptions& o, size_t runs,
                     "GROUP BY j.key HAVING " +
                         (o.all_params ? "1" : varies("json_extract(j.value, '$.name')", runs)) + " ORDER BY j.key"))
         cols += ", json_extract(r.plugins_json, " + sql_text("$.\"" + label + "\".name") + ") AS " + sql_name(label);
-    std::string order = arms ? "r.arm, " : "";
+    std::string order = arms ? "s.arm, " : "";
     for (const auto& k : varying_keys(store, "params", o.all_params, runs, stated)) {
         std::string where = " FROM params p WHERE p.run_id = r.id AND p.key = " + sql_text(k) + ")";
         cols += ", (SELECT " + param_text_sql("p") + where + " AS " + sql_name(k);

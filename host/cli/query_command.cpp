@@ -52,7 +52,7 @@ int cmd_query(const std::string& sql, const std::string& format, const std::stri
               const CommonOptions& c) {
     parse_format(format); // a bad format is refused before the sweep is planned
     auto store = Store::open_read(c.db_path());
-    if (!sweep.empty()) share_sweep_runs(*store, current_runs(*store, sweep, variant));
+    if (!sweep.empty()) share_sweep_runs(*store, sweep, variant);
     return print_query(*store, sql, format,
                        sweep.empty() ? " (the trials of a sweep as written: pass --sweep FILE)" : "");
 }

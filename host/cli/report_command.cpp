@@ -103,8 +103,7 @@ int cmd_report(const ReportOptions& o) {
         throw UserError(db_path + ": no such database (run the sweep first, or pass --db)");
     auto store = Store::open_read(db_path);
     size_t planned = 0;
-    auto current = current_runs(*store, o.sweep, o.variant, &planned);
-    share_sweep_runs(*store, current);
+    auto current = share_sweep_runs(*store, o.sweep, o.variant, &planned);
     report::Report r = report::gather(*store, spec, db_path, current);
     // The trials as written that no run has reached the database yet: a report over part of a sweep
     // says so in its status table, as verify does in its note.
@@ -115,7 +114,9 @@ int cmd_report(const ReportOptions& o) {
         r.statuses.rows.is_number.push_back({false, true});
     }
     r.claims = claim_results(*store, spec, current);
-    if (!spec.claims.empty()) r.diverged_note = diverged_note(*store, o.sweep);
+    if (!spec.claims.empty())
+        for (const std::string& note : {diverged_note(*store, o.sweep), shared_arms_note(*store, spec)})
+            if (!note.empty()) r.claims_notes.push_back(note);
     r.runs_csv_command = "iclr table " + shell_word(o.sweep) + o.variant.flags() + " --format csv";
     r.runs_csv = render(run_query(*store, flat_table_sql(*store, o.sweep, o.variant, {}), true), Format::Csv);
     r.runs_csv_bytes = r.runs_csv.size();

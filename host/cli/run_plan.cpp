@@ -188,7 +188,13 @@ Planned plan_runs(Store& store, const SweepArms& arms, const RunOptions& o, cons
                 for (const auto& c : changed)
                     ++plan.changed_builds[c];
                 if (changed.empty() || !o.rerun_changed) {
-                    if (existing->arm != arm) store.set_arm(existing->id, arm); // same config: no rerun
+                    // An arm renamed in the sweep renames its runs; another sweep's run keeps the arm
+                    // that sweep gave it (its claims read runs.arm), and this sweep's see it through
+                    // sweep_runs.arm (cli/claim_check.hpp).
+                    if (existing->arm != arm && existing->sweep == spec.name)
+                        store.set_arm(existing->id, arm);
+                    else if (existing->arm != arm)
+                        ++plan.other_sweeps_arms[existing->sweep];
                     if (existing->iclr_build != iclr_build()) ++plan.other_iclr_builds[existing->iclr_build];
                     ++plan.skipped;
                     return true;
@@ -227,6 +233,16 @@ void note_other_iclr_builds(const Planned& plan) {
                    others, plan.skipped, builds_in_words(plan.other_iclr_builds), iclr_build());
 }
 
+// Trials this sweep shares with another sweep that named their arms otherwise: each keeps its own
+// (sweep_runs.arm for this one), which SQL reading runs.arm does not see.
+void note_other_sweeps_arms(const Planned& plan) {
+    for (const auto& [sweep, n] : plan.other_sweeps_arms)
+        fmt::print("note: {} trial(s) already done are runs of sweep {} under its arm names; runs.arm keeps those, "
+                   "and this sweep's claims, iclr table and iclr status give them this sweep's arms "
+                   "(sweep_runs.arm in SQL)\n",
+                   n, sweep.empty() ? "(unnamed)" : sweep);
+}
+
 } // namespace
 
 void warn_changed_builds(const Planned& plan, bool rerun, const std::filesystem::path& cache_dir) {
@@ -238,6 +254,7 @@ void warn_changed_builds(const Planned& plan, bool rerun, const std::filesystem:
                        "--rerun-changed reruns them; bump the plugin's version to keep both\n",
                        n, plugin);
     note_other_iclr_builds(plan);
+    note_other_sweeps_arms(plan);
     // A cached stage's key names the builds of the model and data set plugins it used, but not the
     // method's: different method plugins share one pretraining (finetune, linear_probe, lp_ft), so
     // its code is versioned by the key's own name instead, and a rebuilt method reads the old stage.

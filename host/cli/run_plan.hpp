@@ -29,6 +29,8 @@ struct Planned {
     std::map<std::string, int64_t> changed_builds;
     // trials already done that another build of iclr ran, by that build ("" = not recorded)
     std::map<std::string, int64_t> other_iclr_builds;
+    // trials already done as runs of another sweep under another arm name, by that sweep's name
+    std::map<std::string, int64_t> other_sweeps_arms;
 };
 
 // What the plan knows of a trial's size without any plugin's help: its integer parameters above

@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include <fmt/core.h>
+#include <toml++/toml.h>
 
 #include "cli/commands.hpp"
 #include "cli/table.hpp"
@@ -124,17 +125,58 @@ std::string as_json(const RunDetails& d) {
     return out + fmt::format("], \"metric_rows\": {}}}\n", d.metric_rows);
 }
 
+// The run as a sweep file of its one trial: every parameter at its recorded value, its seed and its
+// sweep's own settings, so that `iclr run` of it finds the run done (the same key) and an edit of it
+// runs a variant. Empty when the recorded config does not parse.
+std::string as_sweep(const RunDetails& d) {
+    auto config = toml::parse(d.config_toml);
+    if (!config) return "";
+    std::string out =
+        fmt::format("# Run {} of sweep {}{}, as recorded: every parameter at its value, the seed and the sweep's\n"
+                    "# settings. `iclr run` of this file into the same database finds the run done (the same trial\n"
+                    "# key); change a value to run a variant of it.\n[sweep]\nname = {}\nseeds = [{}]\n",
+                    d.id, d.sweep, d.arm.empty() ? "" : " (arm " + d.arm + ")",
+                    value_to_toml(Value::of_string(d.sweep + "-run-" + std::to_string(d.id))), d.seed);
+    try {
+        SweepSpec s = recorded_sweep(d.sweep_file, d.sweep_profile, d.sweep_source);
+        out += fmt::format("on_nonfinite = {}\n", value_to_toml(Value::of_string(s.on_nonfinite)));
+        if (s.timeout_s > 0) out += fmt::format("timeout = {:g}\n", s.timeout_s);
+        if (s.memory_mb > 0) out += fmt::format("memory_mb = {}\n", s.memory_mb);
+    } catch (const std::exception&) {
+        out += "# (its sweep's on_nonfinite, timeout and memory_mb: the recorded sweep does not read back today)\n";
+    }
+    auto section = [&](const std::string& header, const toml::table& t) {
+        out += "\n" + header + "\nplugin = " + value_to_toml(Value::of_string(t["plugin"].value_or(std::string()))) +
+               " # version " + t["version"].value_or(std::string()) + " ran it\n";
+        if (const toml::table* params = t["params"].as_table())
+            for (auto&& [k, v] : *params)
+                if (auto value = value_from_toml(v)) out += std::string(k.str()) + " = " + value_to_toml(*value) + "\n";
+    };
+    for (const char* role : {"dataset", "pretrain", "model", "method"})
+        if (const toml::table* t = config.table()[role].as_table()) section("[" + std::string(role) + "]", *t);
+    if (const toml::array* metrics = config.table()["metric"].as_array())
+        for (const auto& m : *metrics)
+            if (const toml::table* t = m.as_table()) section("[[metric]]", *t);
+    return out;
+}
+
 } // namespace
 
 int cmd_show(const std::string& run, const std::string& format, const CommonOptions& c) {
-    Format f = parse_format(format);
-    if (f != Format::Table && f != Format::Json) throw UserError("iclr show: --format is table or json");
+    Format f = format == "sweep" ? Format::Table : parse_format(format);
+    if (f != Format::Table && f != Format::Json) throw UserError("iclr show: --format is table, json or sweep");
     std::string db_path = c.db_path();
     auto store = Store::open_read(db_path);
     auto d = load_run_details(*store, run);
     if (!d)
         throw UserError("no run '" + run + "' in " + store->path() +
                         " (give a run id or a key prefix of 6+ characters)");
+    if (format == "sweep") {
+        std::string sweep = as_sweep(*d);
+        if (sweep.empty()) throw UserError(fmt::format("run {}: its recorded config is not TOML", d->id));
+        fmt::print("{}", sweep);
+        return 0;
+    }
     if (f == Format::Json) {
         fmt::print("{}", printable(as_json(*d), true)); // JSON strings hold no raw newline
         return 0;

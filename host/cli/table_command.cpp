@@ -38,7 +38,7 @@ void print_notes(Store& store, bool per_task, size_t recorded, size_t planned, c
 int cmd_table(const TableOptions& o) {
     auto store = Store::open_read(o.common.db_path());
     size_t planned = 0;
-    share_sweep_runs(*store, current_runs(*store, o.sweep, o.variant, &planned)); // every run if it cannot be planned
+    share_sweep_runs(*store, o.sweep, o.variant, &planned); // every run if it cannot be planned
     int rc = print_query(*store, flat_table_sql(*store, o.sweep, o.variant, {o.all_params, o.per_task}), o.format);
     print_notes(*store, o.per_task, sweep_run_count(*store), planned, o.sweep, o.common.db_path());
     return rc;

@@ -199,8 +199,7 @@ int cmd_verify(const VerifyOptions& o) {
     recorded.git_commit = git_state().commit;
     recorded.variant = o.variant.arguments();
     size_t planned = 0;
-    auto current = current_runs(*store, o.sweep, o.variant, &planned);
-    share_sweep_runs(*store, current);
+    auto current = share_sweep_runs(*store, o.sweep, o.variant, &planned);
     std::vector<Checked> checked = selected(run_queries(*store, spec), o.claim);
     std::vector<std::pair<const ClaimSpec*, claims::Verdict>> verdicts;
     std::vector<std::string> notes; // per claim, "; "-joined
@@ -213,7 +212,8 @@ int cmd_verify(const VerifyOptions& o) {
     fmt::print("{}", render(verdict_table(verdicts, notes, with_notes), f));
     print_notes(verdicts, notes, f);
     bool complete = !current || note_trials_done(*store, o, planned);
-    if (std::string d = diverged_note(*store, o.sweep); !d.empty()) fmt::print(stderr, "iclr verify: note: {}\n", d);
+    for (const std::string& note : {diverged_note(*store, o.sweep), shared_arms_note(*store, spec)})
+        if (!note.empty()) fmt::print(stderr, "iclr verify: note: {}\n", note);
     if (o.rows) print_rows(checked, current, f);
     bool all_held = std::all_of(verdicts.begin(), verdicts.end(),
                                 [](const auto& p) { return p.second.outcome == claims::Outcome::Held; });

@@ -24,21 +24,20 @@ constexpr int kMaxDefaultKeys = 4;      // learning curves, final metrics
 constexpr int64_t kMaxFailures = 50, kMaxQueryRows = 200;
 constexpr int64_t kMaxAxisValues = 50; // a default figure's x axis
 
-// The report's runs in a TEMP table. The connection is read-only (its main database cannot be
-// written at all) and query_only, which also guards TEMP: lifted only while the table is filled.
+// The report's runs in a TEMP table, each with the arm this sweep gives it: the sweep's trials as
+// written from sweep_runs (which the CLI fills first, cli/claim_check.hpp), or when the sweep cannot
+// be planned here every run of a sweep of its name, with runs.arm. The connection is read-only (its
+// main database cannot be written at all) and query_only, which also guards TEMP: lifted only while
+// the table is filled.
 void select_runs(Store& store, const SweepSpec& spec, const std::optional<std::set<int64_t>>& current) {
-    exec_sql(store.db(), "PRAGMA query_only=0; CREATE TEMP TABLE IF NOT EXISTS report_runs(id INTEGER PRIMARY KEY); "
-                         "DELETE FROM report_runs;");
+    exec_sql(store.db(), "PRAGMA query_only=0; CREATE TEMP TABLE IF NOT EXISTS report_runs(id INTEGER PRIMARY KEY, "
+                         "arm TEXT); DELETE FROM report_runs;");
     try {
         if (current) {
-            Statement ins(store.db(), "INSERT INTO report_runs(id) VALUES (?)");
-            for (int64_t id : *current) {
-                ins.bind(1, id);
-                ins.run();
-            }
+            exec_sql(store.db(), "INSERT INTO report_runs(id, arm) SELECT id, arm FROM sweep_runs");
         } else {
-            Statement ins(store.db(), "INSERT INTO report_runs(id) SELECT r.id FROM runs r JOIN sweeps s ON s.id = "
-                                      "r.sweep_id WHERE s.name = ? GROUP BY r.id");
+            Statement ins(store.db(), "INSERT INTO report_runs(id, arm) SELECT r.id, r.arm FROM runs r JOIN sweeps s "
+                                      "ON s.id = r.sweep_id WHERE s.name = ? GROUP BY r.id");
             ins.bind(1, spec.name);
             ins.run();
         }
@@ -85,7 +84,7 @@ SELECT 'last finished', MAX(finished_at), COUNT(finished_at) FROM r
 
 Table failures(Store& store) {
     Statement st(store.db(),
-                 "SELECT r.id AS run, r.status AS status, COALESCE(r.arm, '') AS arm, r.seed AS seed, "
+                 "SELECT r.id AS run, r.status AS status, COALESCE(t.arm, '') AS arm, r.seed AS seed, "
                  "COALESCE(r.error, '') AS error, substr(COALESCE(r.log_tail, ''), -600) AS \"log tail\" "
                  "FROM runs r JOIN report_runs t ON t.id = r.id "
                  "WHERE r.status IN ('failed', 'timeout', 'diverged', 'interrupted') ORDER BY r.id LIMIT ?");
@@ -127,8 +126,8 @@ void learning_curves(Store& store, std::vector<Figure>& out) {
     for (const auto& [key, steps] : found) {
         int64_t every = (steps + kMaxCurveSteps - 1) / kMaxCurveSteps;
         Statement st(store.db(),
-                     "SELECT m.step, COALESCE(r.arm, ''), COUNT(*), SUM(m.value), SUM(m.value * m.value) "
-                     "FROM metrics m JOIN report_runs t ON t.id = m.run_id JOIN runs r ON r.id = m.run_id "
+                     "SELECT m.step, COALESCE(t.arm, ''), COUNT(*), SUM(m.value), SUM(m.value * m.value) "
+                     "FROM metrics m JOIN report_runs t ON t.id = m.run_id "
                      "WHERE m.key = ? AND m.value IS NOT NULL AND m.step % ? = 0 GROUP BY 1, 2 ORDER BY 2, 1");
         st.bind(1, key).bind(2, every);
         PlotSpec p;
@@ -163,13 +162,12 @@ void final_metrics(Store& store, const SweepSpec& spec, std::vector<Figure>& out
         found.push_back(keys.col_text(0));
     for (const auto& key : found) {
         std::string x =
-            axis.empty() ? "COALESCE(r.arm, '')" : "(SELECT value FROM params WHERE run_id = f.run_id AND key = ?2)";
-        Statement st(store.db(),
-                     "SELECT " + x +
-                         ", COALESCE(r.arm, ''), COUNT(*), SUM(f.value), SUM(f.value * f.value) "
-                         "FROM final_metrics f JOIN report_runs t ON t.id = f.run_id JOIN runs r ON r.id = "
-                         "f.run_id WHERE f.key = ?1 AND f.task IS NULL AND f.value IS NOT NULL GROUP BY 1, 2 "
-                         "ORDER BY 1, 2");
+            axis.empty() ? "COALESCE(t.arm, '')" : "(SELECT value FROM params WHERE run_id = f.run_id AND key = ?2)";
+        Statement st(store.db(), "SELECT " + x +
+                                     ", COALESCE(t.arm, ''), COUNT(*), SUM(f.value), SUM(f.value * f.value) "
+                                     "FROM final_metrics f JOIN report_runs t ON t.id = f.run_id "
+                                     "WHERE f.key = ?1 AND f.task IS NULL AND f.value IS NOT NULL GROUP BY 1, 2 "
+                                     "ORDER BY 1, 2");
         st.bind(1, key);
         if (!axis.empty()) st.bind(2, axis);
         PlotSpec p;

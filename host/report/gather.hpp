@@ -12,7 +12,8 @@
 
 namespace iclr::report {
 
-// `current`: the sweep's trials as written (nullopt: every run of a sweep named spec.name).
+// `current`: the sweep's trials as written, which the caller has put in the TEMP table sweep_runs
+// with their arms (cli/claim_check.hpp; nullopt: every run of a sweep named spec.name, runs.arm).
 // Claims are the caller's (it computes verdicts as `iclr verify` does). A [[plot]] whose query
 // fails or lacks its columns is a SweepError at the plot's sql position.
 Report gather(Store& store, const SweepSpec& spec, const std::string& db_path,

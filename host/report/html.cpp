@@ -54,6 +54,14 @@ std::string script_safe(const std::string& s) {
     return out;
 }
 
+// Each note as a paragraph of the "note" class.
+std::string notes_html(const std::vector<std::string>& notes) {
+    std::string out;
+    for (const auto& n : notes)
+        out += "<p class=\"note\">" + esc(n) + ".</p>\n";
+    return out;
+}
+
 std::string table(const Table& t, const std::string& cls = "") {
     if (t.rows.rows.empty()) return t.note.empty() ? "" : "<p class=\"note\">" + esc(t.note) + "</p>\n";
     std::string out = "<table" + (cls.empty() ? "" : " class=\"" + cls + "\"") + "><thead><tr>";
@@ -192,11 +200,8 @@ std::string render_html(const Report& r, const Scripts& js) {
            " (verdicts computed now, by it)</p>\n";
     out += "<h2>Runs</h2>\n" + table(r.statuses) + runs_download(r) + table(r.provenance, "provenance");
     out += "<h2>Claims</h2>\n";
-    out += r.claims.empty()
-               ? "<p class=\"note\">The sweep states no [[claim]].</p>\n"
-               : claims_table(r.claims) +
-                     (r.diverged_note.empty() ? "" : "<p class=\"note\">" + esc(r.diverged_note) + ".</p>\n") +
-                     claims_figs;
+    out += r.claims.empty() ? "<p class=\"note\">The sweep states no [[claim]].</p>\n"
+                            : claims_table(r.claims) + notes_html(r.claims_notes) + claims_figs;
     out += std::string("<h2>Figures</h2>\n") +
            (r.default_figures ? "<p class=\"note\">The sweep declares no [[plot]]: learning curves and final "
                                 "metrics by swept parameter.</p>\n"
@@ -247,7 +252,8 @@ std::string render_markdown(const Report& r, const std::string& html_link) {
         out += "\n";
         for (const auto& c : r.claims)
             if (!c.note.empty()) out += "Note, " + c.name + ": " + c.note + ".\n\n";
-        if (!r.diverged_note.empty()) out += "Note: " + r.diverged_note + ".\n\n";
+        for (const auto& note : r.claims_notes)
+            out += "Note: " + note + ".\n\n";
     }
     if (!r.figures.empty()) {
         out += "Figures in the report:";

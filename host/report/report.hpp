@@ -38,7 +38,9 @@ struct Report {
     Table provenance;  // commit, plugins, hosts, dates
     Table statuses;    // status, runs
     std::vector<ClaimResult> claims;
-    std::string diverged_note;   // diverged trials the claims have no value from; "" when none
+    // Sentences under the claims (claim_check's notes): diverged trials the claims have no value
+    // from, runs whose runs.arm is another sweep's while a claim's own SQL reads it.
+    std::vector<std::string> claims_notes;
     std::vector<Figure> figures; // declared [[plot]]s, else the defaults
     bool default_figures = false;
     std::vector<Table> queries; // the sweep's saved queries

@@ -92,7 +92,7 @@ int64_t Store::add_sweep(const SweepRecord& s) {
 }
 
 std::optional<ExistingRun> Store::find_run(const std::string& key) {
-    Statement st(db_, "SELECT r.id, r.status, r.plugins_json, r.arm, s.iclr_version FROM runs r "
+    Statement st(db_, "SELECT r.id, r.status, r.plugins_json, r.arm, s.iclr_version, s.name FROM runs r "
                       "LEFT JOIN sweeps s ON s.id = r.sweep_id WHERE r.key = ?");
     st.bind(1, key);
     if (!st.step()) return std::nullopt;
@@ -100,8 +100,12 @@ std::optional<ExistingRun> Store::find_run(const std::string& key) {
     if (!status)
         throw HostError("database: run " + std::to_string(st.col_int(0)) + " has unknown status '" + st.col_text(1) +
                         "'");
-    return ExistingRun{st.col_int(0), *status, st.col_text(2), st.col_null(3) ? std::string() : st.col_text(3),
-                       st.col_null(4) ? std::string() : st.col_text(4)};
+    return ExistingRun{st.col_int(0),
+                       *status,
+                       st.col_text(2),
+                       st.col_null(3) ? std::string() : st.col_text(3),
+                       st.col_null(4) ? std::string() : st.col_text(4),
+                       st.col_null(5) ? std::string() : st.col_text(5)};
 }
 
 int64_t Store::prepare_run(const RunRow& row, const std::optional<ExistingRun>& existing) {

@@ -43,6 +43,7 @@ struct ExistingRun {
     std::string plugins_json; // the builds that made it (name, version, file, sha256 per section)
     std::string arm;
     std::string iclr_build; // of the sweep invocation that last ran it (sweeps.iclr_version; "" if unknown)
+    std::string sweep;      // the name of that invocation's sweep
 };
 
 class Store {
@@ -77,7 +78,8 @@ class Store {
     // run the trial at all), so the lookup is not made twice per trial.
     int64_t prepare_run(const RunRow& row, const std::optional<ExistingRun>& existing);
     void mark_running(const RunStart& s);
-    // A finished trial now belongs to another arm (same config, so it is not rerun): rename it.
+    // A finished trial now belongs to another arm of its own sweep (same config, so it is not rerun):
+    // rename it.
     void set_arm(int64_t run, const std::string& arm);
     void finish_run(const RunEnd& e);
     // Buffered, and written kMetricBatch rows per INSERT: one statement per row made SQLite's

@@ -87,6 +87,17 @@ std::string claim_sql(const ClaimSpec& c) {
         joins += "\nJOIN params " + alias + " ON " + alias + ".run_id = r.id AND " + alias + ".key = " + quoted(key);
         return alias + ".value";
     };
+    // A run column the claim names; the arm is the sweep's own (sweep_runs.arm, which verify and
+    // the report fill): runs.arm is the arm of the sweep that recorded the run, another sweep's for
+    // a trial two sweeps share. A run that is no trial of the sweep as written keeps runs.arm, so
+    // that its rows come back and verify says it left them out.
+    bool arm_joined = false;
+    auto run_column = [&](const std::string& key) {
+        if (key != "arm") return "r." + key;
+        if (!arm_joined) joins += "\nLEFT JOIN sweep_runs sa ON sa.id = r.id";
+        arm_joined = true;
+        return std::string("COALESCE(sa.arm, r.arm)");
+    };
     std::string cols = "r.id AS run_id, r.seed";
     std::string key = " = " + quoted(c.metric);
     if (c.group_is_metric()) { // a row per run and metric, labelled by its key
@@ -94,7 +105,7 @@ std::string claim_sql(const ClaimSpec& c) {
         cols += ", f.key AS grp";
     } else if (!c.a.empty()) {
         std::string g = c.group.empty() ? "arm" : c.group, cond;
-        std::string grp = is_claim_run_column(g) ? "r." + g : parameter_group(param("g", g), c, cond);
+        std::string grp = is_claim_run_column(g) ? run_column(g) : parameter_group(param("g", g), c, cond);
         cols += ", " + grp + " AS grp";
         conds += "\n  AND " + (cond.empty() ? one_of(grp, {Value::of_string(c.a), Value::of_string(c.b)}) : cond);
     }
@@ -109,7 +120,7 @@ std::string claim_sql(const ClaimSpec& c) {
     }
     int n = 0;
     for (const ClaimFilter& w : c.where) {
-        std::string e = is_claim_run_column(w.key) ? "r." + w.key : param("w" + std::to_string(++n), w.key);
+        std::string e = is_claim_run_column(w.key) ? run_column(w.key) : param("w" + std::to_string(++n), w.key);
         conds += "\n  AND " + condition(e, w);
     }
     std::string task = c.task ? " AND f.task = " + std::to_string(*c.task) : "";

@@ -67,13 +67,13 @@ SweepArms load_sweep(std::vector<SweepSpec> specs, const PluginRegistry& registr
     return a;
 }
 
-std::vector<std::pair<std::string, std::string>> SweepArms::trial_keys() const {
-    std::vector<std::pair<std::string, std::string>> out;
+std::vector<SweepArms::TrialKey> SweepArms::trial_keys() const {
+    std::vector<TrialKey> out;
     std::unordered_set<std::string> seen;
     for (uint32_t k = 0; k < specs.size(); ++k)
         expansions[k]->for_each([&](const TrialPoint& p) {
             std::string key = resolve_trial(specs[k], plugins[k], p).key;
-            if (seen.insert(key).second) out.emplace_back(specs[k].arm_label(), std::move(key));
+            if (seen.insert(key).second) out.push_back({k, std::move(key)});
             return true;
         });
     return out;

@@ -29,9 +29,14 @@ struct SweepArms {
     // method plugin takes that plugin's learning rate). One entry per parameter, its values by the
     // plugin: "method.lr (0.03 in lwf; 0.01 in finetune)". Empty without arms.
     std::vector<std::string> unstated_differences() const;
-    // Each trial as written, as `iclr run` plans it: its arm label and key, in grid order, a trial
-    // two points share listed once. Every trial is resolved: callers bound the count first.
-    std::vector<std::pair<std::string, std::string>> trial_keys() const;
+    // Each trial as written, as `iclr run` plans it, in grid order, a trial two points share listed
+    // once: its key and the spec it came from (specs[spec].arm is what runs.arm stores,
+    // .arm_label() what people read). Every trial is resolved: callers bound the count first.
+    struct TrialKey {
+        uint32_t spec = 0;
+        std::string key;
+    };
+    std::vector<TrialKey> trial_keys() const;
 };
 
 // Parses, validates and expands; throws SweepError with every problem of every arm.

@@ -383,13 +383,61 @@ task = 0
     EXPECT_TRUE(has(json.out, "--rows prints a table per claim")) << json.out;
 }
 
+// An arm renamed in its sweep file renames its runs; nothing is run again.
 TEST(Arms, MovingATrialToAnotherArmKeepsItsResult) {
     Scratch s;
-    std::string base = "[sweep]\nseeds = 2\n[method]\nplugin = \"noop\"\n";
-    ASSERT_EQ(s.run({"run", s.write("a.toml", base + "[[arm]]\nname = \"first\"\n")}).code, 0);
-    auto moved = s.run({"run", s.write("b.toml", base + "[[arm]]\nname = \"renamed\"\n")});
+    std::string base = "[sweep]\nname = \"s\"\nseeds = 2\n[method]\nplugin = \"noop\"\n";
+    ASSERT_EQ(s.run({"run", s.write("s.toml", base + "[[arm]]\nname = \"first\"\n")}).code, 0);
+    auto moved = s.run({"run", s.write("s.toml", base + "[[arm]]\nname = \"renamed\"\n")});
     EXPECT_TRUE(has(moved.out, "2 trials, 2 already done, 0 to run")) << moved.out; // same config: no rerun
     EXPECT_EQ(s.sql("SELECT group_concat(DISTINCT arm) FROM runs"), "renamed");
+}
+
+// Two sweeps that share trials and name their arms otherwise (a second comparison reusing a
+// baseline, a run forked with `iclr show --format sweep`): the second finds the trials done and
+// leaves the first's arms as they are, and each sweep's claims, table and status see its own arms.
+// (The second used to rename the runs, and the first sweep's claims lost them.)
+TEST(Arms, ASweepSharingTrialsWithAnotherLeavesItsArmsAndSeesItsOwn) {
+    Scratch s;
+    auto sweep = [&](const std::string& name, const std::string& lo, const std::string& hi) {
+        return s.write(name + ".toml", "[sweep]\nname = \"" + name +
+                                           "\"\nseeds = 2\n[method]\nplugin = \"noop\"\n"
+                                           "[[arm]]\nname = \"" +
+                                           lo +
+                                           "\"\nmethod = { values = 3 }\n"
+                                           "[[arm]]\nname = \"" +
+                                           hi +
+                                           "\"\nmethod = { values = 5 }\n"
+                                           "[[claim]]\nname = \"fewer values end lower\"\nkind = \"less\"\na = \"" +
+                                           lo + "\"\nb = \"" + hi + "\"\nmetric = \"value\"\n");
+    };
+    std::string a = sweep("first", "lo", "hi"), b = sweep("second", "few", "many");
+    ASSERT_EQ(s.run({"run", a}).code, 0);
+    auto second = s.run({"run", b});
+    ASSERT_EQ(second.code, 0) << second.out;
+    EXPECT_TRUE(has(second.out, "4 trials, 4 already done, 0 to run")) << second.out;
+    EXPECT_TRUE(has(second.out, "note: 4 trial(s) already done are runs of sweep first under its arm names"))
+        << second.out;
+    EXPECT_EQ(s.sql("SELECT group_concat(arm, ',') FROM (SELECT arm FROM runs ORDER BY id)"), "lo,lo,hi,hi");
+    for (const auto& [file, lo] : {std::pair{a, std::string("lo")}, std::pair{b, std::string("few")}}) {
+        auto v = s.run({"verify", file, "--rows"});
+        EXPECT_EQ(v.code, 0) << v.out;
+        EXPECT_TRUE(has(v.out, "fewer values end lower  less  2  -1")) << file << ":\n" << v.out;
+        EXPECT_TRUE(has(v.out, "  " + lo + "  ")) << file << ":\n" << v.out;
+        auto t = s.run({"table", file, "--format", "csv"});
+        EXPECT_TRUE(has(t.out, "1," + lo + ",done,0")) << file << ":\n" << t.out;
+        EXPECT_TRUE(has(s.run({"status", file}).out, lo)) << file;
+    }
+    // SQL of the sweep's own that reads runs.arm sees the first sweep's names there: verify says so.
+    std::ofstream(b, std::ios::app) << "[[claim]]\nname = \"by sql\"\nkind = \"less\"\na = \"few\"\nb = \"many\"\n"
+                                       "sql = \"SELECT r.id AS run_id, r.seed, r.arm, f.value FROM runs r JOIN "
+                                       "final_metrics f ON f.run_id = r.id AND f.key = 'value'\"\n";
+    auto v = s.run({"verify", b});
+    EXPECT_TRUE(has(v.out, "note: 4 run(s) of this sweep were recorded by another sweep, whose arm names runs.arm "
+                           "keeps, and the SQL of claim 'by sql' reads an arm: JOIN sweep_runs s ON s.id = r.id and "
+                           "read s.arm"))
+        << v.out;
+    EXPECT_FALSE(has(s.run({"verify", a}).out, "recorded by another sweep")) << "the first sweep's own runs";
 }
 
 TEST(Arms, ABaseParameterTheArmsPluginLacksNamesBoth) {

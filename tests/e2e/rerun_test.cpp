@@ -183,3 +183,36 @@ TEST(Rerun, AnEditedConfigAnotherPluginVersionOrAnUnfinishedRunIsRefused) {
 }
 
 } // namespace iclr::e2e
+
+namespace iclr::e2e {
+
+// `iclr show RUN --format sweep`: the run's trial as a sweep file (every parameter, its seed, its
+// sweep's settings); `iclr run` of it finds the run done and leaves its arm, and an edit runs a variant.
+TEST(ShowSweep, ARunAsASweepFileFindsItDoneAndAnEditRunsAVariant) {
+    Scratch s;
+    std::string file =
+        s.write("a.toml", "[sweep]\nname = \"armed\"\nseeds = 2\non_nonfinite = \"record\"\n"
+                          "timeout = \"90s\"\n[method]\nplugin = \"noop\"\nvalues = 4\n"
+                          "[[arm]]\nname = \"few\"\n[[arm]]\nname = \"more\"\nmethod = { values = 6 }\n");
+    ASSERT_EQ(s.run({"run", file}).code, 0);
+    std::string id = s.sql("SELECT id FROM runs WHERE arm = 'more' AND seed = 1");
+    auto shown = s.run({"show", id, "--format", "sweep"});
+    ASSERT_EQ(shown.code, 0) << shown.out;
+    for (const char* want :
+         {"[sweep]\nname = \"armed-run-", "seeds = [1]\n", "on_nonfinite = \"record\"\n", "timeout = 90\n",
+          "[method]\nplugin = \"noop\" # version 1.1.0 ran it\n", "values = 6\n", "keys = 1\n", "sleep_ms = 0\n"})
+        EXPECT_TRUE(has(shown.out, want)) << "missing '" << want << "' in:\n" << shown.out;
+    std::string one = s.write("one.toml", shown.out);
+    auto again = s.run({"run", one});
+    EXPECT_EQ(again.code, 0) << again.out;
+    EXPECT_TRUE(has(again.out, "1 trials, 1 already done, 0 to run")) << again.out;
+    EXPECT_EQ(s.sql("SELECT arm FROM runs WHERE id = " + id), "more");
+    std::string variant = shown.out;
+    variant.replace(variant.find("values = 6"), 10, "values = 7");
+    auto edited = s.run({"run", s.write("two.toml", variant)});
+    EXPECT_EQ(edited.code, 0) << edited.out;
+    EXPECT_TRUE(has(edited.out, "1 trials, 0 already done, 1 to run")) << edited.out;
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs WHERE seed = 1"), 3);
+}
+
+} // namespace iclr::e2e

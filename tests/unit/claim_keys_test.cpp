@@ -81,14 +81,17 @@ TEST(ClaimKeys, AnArmComparisonBecomesTheQueryItStandsFor) {
                                         "metric = \"ood_accuracy\"\ntask = 2\n"
                                         "where = { \"method.objective\" = \"vicreg\", \"method.lr\" = [0.01, 0.1] }\n",
                                 "c.toml");
-    EXPECT_EQ(arms.front().claims.at(0).sql, "SELECT r.id AS run_id, r.seed, r.arm AS grp, f.value\n"
+    // The arm is the sweep's own (sweep_runs, filled by verify and the report), not runs.arm: a run two
+    // sweeps share carries the arm of the one that recorded it there.
+    EXPECT_EQ(arms.front().claims.at(0).sql, "SELECT r.id AS run_id, r.seed, COALESCE(sa.arm, r.arm) AS grp, f.value\n"
                                              "FROM runs r\n"
                                              "JOIN final_metrics f ON f.run_id = r.id AND f.key = 'ood_accuracy' AND "
                                              "f.task = 2\n"
+                                             "LEFT JOIN sweep_runs sa ON sa.id = r.id\n"
                                              "JOIN params w1 ON w1.run_id = r.id AND w1.key = 'method.objective'\n"
                                              "JOIN params w2 ON w2.run_id = r.id AND w2.key = 'method.lr'\n"
                                              "WHERE r.status = 'done'\n"
-                                             "  AND r.arm IN ('ft', 'lp')\n"
+                                             "  AND COALESCE(sa.arm, r.arm) IN ('ft', 'lp')\n"
                                              "  AND w1.value = 'vicreg'\n" // where's conditions in file order
                                              "  AND w2.value IN (0.01, 0.1)");
     EXPECT_TRUE(errors("").empty());
@@ -109,7 +112,7 @@ TEST(ClaimKeys, AParameterGroupAndATrendQueryTheirParameters) {
     EXPECT_NE(g.find("AND g.value IN ('it''s', '64', 64)"), std::string::npos) << g;
     const std::string& t = arms.front().claims.at(1).sql;
     EXPECT_NE(t.find("px.value AS x"), std::string::npos) << t;
-    EXPECT_NE(t.find("AND r.arm = 'ft'\n  AND w1.value = 1"), std::string::npos) << t;
+    EXPECT_NE(t.find("AND COALESCE(sa.arm, r.arm) = 'ft'\n  AND w1.value = 1"), std::string::npos) << t;
     EXPECT_EQ(t.find("grp"), std::string::npos) << t;
     // A name without a section is a run attribute (text in the attributes table), read as a number.
     auto attr = parse_arms_text(kBase + "[[claim]]\nname = \"p\"\nkind = \"increasing\"\nx = \"param_count\"\n"
@@ -133,8 +136,9 @@ TEST(ClaimKeys, AParameterGroupAndATrendQueryTheirParameters) {
     EXPECT_EQ(sql_of(two), "SELECT r.id AS run_id, r.seed, f.key AS grp, f.value\n"
                            "FROM runs r\n"
                            "JOIN final_metrics f ON f.run_id = r.id AND f.key IN ('rank_metabu', 'rank_random')\n"
+                           "LEFT JOIN sweep_runs sa ON sa.id = r.id\n"
                            "WHERE r.status = 'done'\n"
-                           "  AND r.arm = 'ft'");
+                           "  AND COALESCE(sa.arm, r.arm) = 'ft'");
     EXPECT_TRUE(errors(metric + two).empty()); // metric keys: checked against the runs, not the schemas
 }
 
@@ -144,8 +148,8 @@ TEST(ClaimKeys, WhereTakesExcludesOperators) {
                                         "\"method.objective\" = { ne = \"vicreg\" }, arm = { in = [\"lp\"] } }\n",
                                 "c.toml");
     const std::string& sql = arms.front().claims.at(0).sql;
-    for (const char* cond :
-         {"AND r.arm IN ('lp')", "AND w1.value >= 20", "AND w2.value < 0.5", "AND w3.value <> 'vicreg'"})
+    for (const char* cond : {"AND COALESCE(sa.arm, r.arm) IN ('lp')", "AND w1.value >= 20", "AND w2.value < 0.5",
+                             "AND w3.value <> 'vicreg'"})
         EXPECT_NE(sql.find(cond), std::string::npos) << cond << " in\n" << sql;
     EXPECT_TRUE(check_claim_keys(arms, claim_registry()).empty());
 }
