@@ -1,11 +1,7 @@
 // iclr: the command-line entry point (CLI11). No torch here: the worker library is loaded
-// only by the hidden `__worker` command, in the worker processes.
-#include <dlfcn.h>
-#include <unistd.h>
-
+// only by the hidden `__worker` command, in the worker processes (worker_entry.cpp).
 #include <algorithm>
 #include <cstdio>
-#include <filesystem>
 #include <functional>
 
 #include <CLI/CLI.hpp>
@@ -16,33 +12,9 @@
 #include "common/errors.hpp"
 #include "common/process.hpp"
 #include "plugin/plugin_registry.hpp"
+#include "worker_entry.hpp"
 
 namespace {
-
-// Loads libiclr_worker.so (which links libtorch) and hands the process to it.
-int worker_main() {
-    std::string lib;
-    std::filesystem::path prefix = std::filesystem::path(iclr::exe_dir()).parent_path();
-    if (const char* e = std::getenv("ICLR_WORKER_LIB"); e && *e)
-        lib = e;
-    else if (std::error_code ec; std::filesystem::exists(prefix / "lib" / "libiclr_worker.so", ec))
-        lib = (prefix / "lib" / "libiclr_worker.so").string(); // the build tree
-    else
-        lib = (prefix / "lib" / "iclr" / "libiclr_worker.so").string(); // an installed prefix
-    void* h = dlopen(lib.c_str(), RTLD_NOW | RTLD_GLOBAL);
-    if (!h) {
-        std::fprintf(stderr, "iclr worker: cannot load %s: %s\n", lib.c_str(), dlerror());
-        return 3;
-    }
-    auto fn = reinterpret_cast<int (*)()>(dlsym(h, "iclr_worker_main"));
-    if (!fn) {
-        std::fprintf(stderr, "iclr worker: %s has no iclr_worker_main\n", lib.c_str());
-        return 3;
-    }
-    int rc = fn();
-    std::fflush(nullptr);
-    _exit(rc); // skip libtorch's static destructors: nothing is left to clean up
-}
 
 constexpr const char* kSetHelp =
     "override one key after the profile, as TOML (a bare word is a string): method.lr=0.1, method.optimizer=adam, "
@@ -191,15 +163,33 @@ struct Cli {
         add_common(show);
 
         rerun_cmd = app.add_subcommand(
-            "rerun", "run one recorded run again from the database and compare its metrics with the recorded ones");
+            "rerun",
+            "run a recorded run (or a sample of a sweep's) again from the database and compare its metrics with "
+            "the recorded ones");
         rerun_cmd->footer("Examples:\n  iclr rerun 12                  reproduced bit for bit, or each value that "
                           "differs (exit 1)\n"
                           "  iclr rerun 12 --warm-cache     stages the cache holds (data, a pretrained backbone) are "
                           "read, not recomputed\n"
                           "  iclr rerun 12 --tolerance 1e-6 differences up to 1e-6 count as reproduced\n"
+                          "  iclr rerun --sweep sweeps/mlti.toml --profile ci --sample 3   three of its runs, drawn "
+                          "with a fixed seed\n"
                           "Nothing is written to the database; the rerun's log and files go to "
                           "results/reruns/DB/run-N/.");
-        rerun_cmd->add_option("run", rerun.run, "run id or key prefix")->required();
+        rerun_cmd->add_option("run", rerun.run, "run id or key prefix");
+        auto* rerun_sweep = rerun_cmd->add_option(
+            "--sweep", rerun.sweep, "rerun a sample of this sweep file's runs (its trials as written) instead of one");
+        rerun_cmd->add_option("--profile", rerun.variant.profile, "with --sweep: apply [profile.NAME]")
+            ->needs(rerun_sweep);
+        rerun_cmd->add_option("--set", rerun.variant.sets, "with --sweep: " + std::string(kSetHelp))
+            ->allow_extra_args(false)
+            ->needs(rerun_sweep);
+        rerun_cmd->add_option("--sample", rerun.sample, "with --sweep: how many of its runs (default 5; 0: every one)")
+            ->check(CLI::NonNegativeNumber)
+            ->needs(rerun_sweep);
+        rerun_cmd
+            ->add_option("--sample-seed", rerun.sample_seed,
+                         "with --sweep: the seed of the generator that draws the sample (default 0)")
+            ->needs(rerun_sweep);
         rerun_cmd->add_option("--threads", rerun.threads, "torch threads (default: the run's, as recorded)")
             ->check(CLI::Range(1, 256));
         rerun_cmd->add_flag("--warm-cache", rerun.warm_cache,
@@ -364,7 +354,7 @@ int guarded(const std::function<int()>& command) {
 } // namespace
 
 int main(int argc, char** argv) {
-    if (argc >= 2 && std::string(argv[1]) == "__worker") return worker_main();
+    if (argc >= 2 && std::string(argv[1]) == "__worker") return iclr::worker_main();
     if (argc == 4 && std::string(argv[1]) == "__slurm-task")
         return guarded([&] { return iclr::cmd_slurm_task(argv[2], argv[3]); });
     if (argc >= 2 && std::string(argv[1]) == "__probe")

@@ -1,12 +1,16 @@
 // `iclr rerun RUN`: run a recorded trial again from the database and compare what it gives with what was recorded.
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <iterator>
 #include <map>
 #include <optional>
+#include <random>
 #include <tuple>
 
 #include <fmt/core.h>
 
+#include "cli/claim_check.hpp"
 #include "cli/commands.hpp"
 #include "cli/recorded_trial.hpp"
 #include "cli/run_plan.hpp"
@@ -15,6 +19,7 @@
 #include "common/errors.hpp"
 #include "exec/scheduler.hpp"
 #include "exec/stop_signal.hpp"
+#include "store/query.hpp"
 #include "store/run_details.hpp"
 #include "store/store.hpp"
 
@@ -202,21 +207,19 @@ CollectingSink run_again(const RunDetails& run, const RecordedTrial& r, const Re
     return sink;
 }
 
-} // namespace
-
-int cmd_rerun(const RerunOptions& o) {
+// One run rerun and compared, the command's whole output for it: 0 reproduced, 1 not, 128 + the
+// signal when the user stopped it.
+int rerun_one(const std::string& id_or_key, const RerunOptions& o, const PluginRegistry& reg) {
     auto store = Store::open_read(o.common.db_path());
-    auto run = load_run_details(*store, o.run);
+    auto run = load_run_details(*store, id_or_key);
     if (!run)
-        throw UserError("no run '" + o.run + "' in " + store->path() +
+        throw UserError("no run '" + id_or_key + "' in " + store->path() +
                         " (give a run id or a key prefix of 6+ characters)");
     if (run->status == "pending" || run->status == "running")
         throw UserError(
             fmt::format("run {} is {}: there is nothing recorded to compare a rerun with", run->id, run->status));
     if (run->status == "interrupted") // its rows stop where the user stopped it: a rerun cannot match them
         throw UserError(fmt::format("run {} was interrupted: `iclr run` its sweep again to finish it", run->id));
-    PluginRegistry reg;
-    reg.discover();
     RecordedTrial trial = recorded_trial(*run, reg);
     for (const auto& line : trial.other_builds)
         fmt::print("note: {}\n", line);
@@ -231,6 +234,63 @@ int cmd_rerun(const RerunOptions& o) {
     if (rerun.start) print_setting(*run, *rerun.start);
     if (!rerun.end) throw HostError(fmt::format("run {}: the rerun's worker reported no end", run->id));
     return print_outcome(*run, *rerun.end, compare(recorded, rerun.metrics, o.tolerance), o.tolerance);
+}
+
+// The runs of the sweep as written that a rerun can compare (done, diverged, failed, timed out), in
+// id order; at most o.sample of them, drawn by a generator seeded with o.sample_seed.
+std::vector<int64_t> sweep_sample(const RerunOptions& o) {
+    auto store = Store::open_read(o.common.db_path());
+    share_sweep_runs(*store, o.sweep, o.variant);
+    std::vector<int64_t> ids;
+    for (const auto& row : run_query(*store,
+                                     "SELECT r.id FROM runs r JOIN sweep_runs s ON s.id = r.id WHERE r.status IN "
+                                     "('done', 'diverged', 'failed', 'timeout') ORDER BY r.id",
+                                     true)
+                               .rows)
+        ids.push_back(std::strtoll(row[0].c_str(), nullptr, 10));
+    if (o.sample == 0 || ids.size() <= size_t(o.sample)) return ids;
+    std::vector<int64_t> picked; // std::sample keeps the ids' order
+    std::mt19937_64 gen(o.sample_seed);
+    std::sample(ids.begin(), ids.end(), std::back_inserter(picked), o.sample, gen);
+    return picked;
+}
+
+std::string id_list(const std::vector<int64_t>& ids) {
+    std::string s;
+    for (int64_t id : ids)
+        s += (s.empty() ? "" : ", ") + std::to_string(id);
+    return s;
+}
+
+} // namespace
+
+int cmd_rerun(const RerunOptions& o) {
+    if (o.sweep.empty() == o.run.empty())
+        throw UserError("iclr rerun takes a run (its id or a key prefix) or --sweep FILE, one of the two");
+    PluginRegistry reg;
+    reg.discover();
+    if (o.sweep.empty()) return rerun_one(o.run, o, reg);
+    std::vector<int64_t> ids = sweep_sample(o);
+    if (ids.empty())
+        throw UserError(fmt::format("{}: no finished run of the sweep as written{} in {}", o.sweep, o.variant.flags(),
+                                    o.common.db_path()));
+    fmt::print("{} run(s) of {}{} to rerun, one after another: run {}\n", ids.size(), o.sweep, o.variant.flags(),
+               id_list(ids));
+    std::vector<int64_t> not_reproduced;
+    for (int64_t id : ids) {
+        fmt::print("\n");
+        int rc = 1;
+        try {
+            rc = rerun_one(std::to_string(id), o, reg);
+        } catch (const UserError& e) { // one run that cannot be rerun does not end the others'
+            fmt::print("{}\n", e.what());
+        }
+        if (rc >= 128) return rc;
+        if (rc) not_reproduced.push_back(id);
+    }
+    fmt::print("\n{}: {} of {} run(s) reproduced{}\n", o.sweep, ids.size() - not_reproduced.size(), ids.size(),
+               not_reproduced.empty() ? "" : "; not reproduced: run " + id_list(not_reproduced));
+    return not_reproduced.empty() ? 0 : 1;
 }
 
 } // namespace iclr

@@ -149,6 +149,33 @@ TEST(Rerun, FailuresAndTheSweepsOwnSettingsAreReproducedFromTheRecordedSweep) {
     EXPECT_TRUE(has(stop.out, "finished")) << "the row the stopped trial did not log:\n" << stop.out;
 }
 
+// --sweep FILE: a sample of the sweep's runs as written, drawn by a seeded generator (the same draw
+// each time), each rerun and compared, then one line: how many reproduced, which did not.
+TEST(Rerun, ASampleOfASweepsRunsIsRerunAndCounted) {
+    Scratch s;
+    std::string file = s.write("g.toml", "[sweep]\nname = \"grid\"\nseeds = 3\n[method]\nplugin = \"noop\"\n"
+                                         "values = { grid = [2, 4] }\n");
+    ASSERT_EQ(s.run({"run", file}).code, 0);
+    auto r = s.run({"rerun", "--sweep", file, "--sample", "3"});
+    ASSERT_EQ(r.code, 0) << r.out;
+    auto line = r.out.substr(0, r.out.find('\n'));
+    EXPECT_TRUE(line.rfind("3 run(s) of " + file + " to rerun, one after another: run ", 0) == 0) << line;
+    EXPECT_TRUE(has(r.out, file + ": 3 of 3 run(s) reproduced\n")) << r.out;
+    auto same = s.run({"rerun", "--sweep", file, "--sample", "3"});
+    EXPECT_EQ(same.out.substr(0, same.out.find('\n')), line) << "the same draw";
+    // A changed value in one sampled run: that run is named, the command fails.
+    std::string first = line.substr(line.rfind("run ") + 4);
+    first = first.substr(0, first.find(','));
+    exec(s, "UPDATE metrics SET value = value + 1 WHERE run_id = " + first + " AND step = 0");
+    auto bad = s.run({"rerun", "--sweep", file, "--sample", "3"});
+    EXPECT_EQ(bad.code, 1) << bad.out;
+    EXPECT_TRUE(has(bad.out, file + ": 2 of 3 run(s) reproduced; not reproduced: run " + first + "\n")) << bad.out;
+    auto all = s.run({"rerun", "--sweep", file, "--sample", "0"});
+    EXPECT_TRUE(has(all.out, "6 run(s) of " + file + " to rerun, one after another: run 1, 2, 3, 4, 5, 6\n"))
+        << all.out;
+    EXPECT_EQ(s.run({"rerun", "1", "--sweep", file}).code, 2); // a run or a sweep, not both
+}
+
 // What cannot be rerun is one line naming the run and why, before any worker starts.
 TEST(Rerun, AnEditedConfigAnotherPluginVersionOrAnUnfinishedRunIsRefused) {
     Scratch s;

@@ -19,7 +19,7 @@ std::string layer_of(const fs::path& file) {
     fs::path rel = fs::relative(file, kHost);
     auto it = rel.begin();
     std::string first = it->string();
-    if (++it == rel.end()) return "main"; // host/main.cpp
+    if (++it == rel.end()) return "main"; // host/main.cpp, host/worker_entry.*
     if (first == "exec" && it->string() == "worker") return "worker";
     return first;
 }
@@ -38,7 +38,7 @@ const std::map<std::string, std::set<std::string>> kAllowed{
     {"worker", {"exec/worker", "exec/protocol.hpp", "plugin", "common"}},
     {"report", {"report", "store", "sweep", "plugin", "common"}},
     {"cli", {"cli", "claims", "report", "slurm", "journal", "cache", "exec", "store", "sweep", "plugin", "common"}},
-    {"main", {"cli", "plugin", "common"}},
+    {"main", {"cli", "plugin", "common", "worker_entry.hpp"}},
 };
 
 bool allowed(const std::string& layer, const std::string& include) {
