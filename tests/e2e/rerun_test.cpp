@@ -109,6 +109,13 @@ TEST(Rerun, AValueThatDiffersIsNamedAndFailsTheCommandUnlessWithinTheTolerance) 
     auto within = s.run({"rerun", "1", "--tolerance", "1e-5"});
     EXPECT_EQ(within.code, 0) << within.out;
     EXPECT_TRUE(has(within.out, "run 1 reproduced: 4 of 5 metric value(s) identical, 1 within 1e-05")) << within.out;
+    // A plugin library that is not the run's build (its SHA-256 differs) is named before the figures.
+    exec(s,
+         "UPDATE runs SET plugins_json = json_set(plugins_json, '$.method.sha256', '0123456789abcdef') WHERE id = 1");
+    auto rebuilt = s.run({"rerun", "1", "--tolerance", "1e-5"});
+    EXPECT_TRUE(has(rebuilt.out, "note: method noop 1.1.0: today's library ")) << rebuilt.out;
+    EXPECT_TRUE(has(rebuilt.out, "is another build (sha256 ") && has(rebuilt.out, "the run's 0123456789ab)"))
+        << rebuilt.out;
     // A row the rerun does not give (or one it adds) is a difference too.
     exec(s, "INSERT INTO metrics(run_id, key, step, task, value) VALUES (1, 'extra', 9, NULL, 1.5)");
     auto extra = s.run({"rerun", "1", "--tolerance", "1e-5"});
