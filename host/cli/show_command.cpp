@@ -188,6 +188,10 @@ int cmd_show(const std::string& run, const std::string& format, const CommonOpti
     auto full = ResultsLayout(db_path).log_file(d->id); // where `iclr run` wrote the whole log
     std::error_code ec;
     if (std::filesystem::exists(full, ec)) out += fmt::format("full log: {}\n", full.string());
+    if (d->status != "pending" && d->status != "running" && d->status != "interrupted")
+        out += fmt::format("rerun it and compare: iclr rerun {0}{1}; as a sweep file to edit: iclr show {0}{1} "
+                           "--format sweep\n",
+                           d->id, c.db_flag());
     // What plugins printed and wrote is shown, never obeyed: no terminal escapes get through.
     fmt::print("{}", printable(out, true));
     return 0;

@@ -183,7 +183,8 @@ TEST(Cli, ShowPrintsConfigMetricsAndProvenance) {
     auto r = s.run({"show", "1"});
     EXPECT_EQ(r.code, 0) << r.out;
     for (const char* want : {"run 1  done  sweep noop_grid", "config:", "[method]", "plugin = \"noop\"",
-                             "final metrics", "metric rows: 3", "log tail:", "noop logged 3 values", "libtorch"})
+                             "final metrics", "metric rows: 3", "log tail:", "noop logged 3 values", "libtorch",
+                             "rerun it and compare: iclr rerun 1; as a sweep file to edit: iclr show 1 --format sweep"})
         EXPECT_TRUE(has(r.out, want)) << "missing '" << want << "' in:\n" << r.out;
     std::string key = s.sql("SELECT key FROM runs WHERE id = 2");
     EXPECT_TRUE(has(s.run({"show", key.substr(0, 8)}).out, "run 2 ")); // key prefix works too
