@@ -458,3 +458,16 @@ TEST(Cli, VerifySaysWhenAVerdictChangedSinceTheLastVerify) {
         << four.out;
     EXPECT_FALSE(has(s.run({"verify", file}).out, "at the last verify"));
 }
+
+// Every shipped sweep has the `ci` profile the end-to-end tests and `iclr rerun --sweep` checks use.
+TEST(Cli, EveryShippedSweepHasACiProfileThatPlans) {
+    Scratch s;
+    size_t sweeps = 0;
+    for (const auto& e : std::filesystem::directory_iterator(std::string(ICLR_TEST_SOURCE_DIR) + "/sweeps")) {
+        if (e.path().extension() != ".toml") continue;
+        ++sweeps;
+        auto r = s.run({"plan", e.path().string(), "--profile", "ci", "--no-construct"});
+        EXPECT_EQ(r.code, 0) << e.path() << ":\n" << r.out;
+    }
+    EXPECT_GE(sweeps, 26u);
+}

@@ -271,3 +271,18 @@ sql = "SELECT step AS x FROM metrics"
         << keys.out;
     EXPECT_EQ(s.count("SELECT COUNT(*) FROM verdicts"), 0);
 }
+
+// The CNN version of the sweep has its `ci` profile too: two trials, scratch and pretrained, that
+// the saved query answers for.
+TEST(Forgetting, CiProfileOfTheCnnSweepRunsAndItsQueryAnswers) {
+    Scratch s;
+    std::string sweep = std::string(ICLR_TEST_SOURCE_DIR) + "/sweeps/forgetting_vs_scale_cnn.toml";
+    auto r = s.run({"run", sweep, "--profile", "ci"});
+    ASSERT_EQ(r.code, 0) << r.out;
+    EXPECT_TRUE(has(r.out, "2 trials, 0 already done, 2 to run")) << r.out;
+    auto q = s.run({"query", slurp(std::string(ICLR_TEST_SOURCE_DIR) + "/results/queries/forgetting_vs_scale.sql"),
+                    "--format", "csv", "--sweep", sweep, "--profile", "ci"});
+    ASSERT_EQ(q.code, 0) << q.out;
+    EXPECT_TRUE(has(q.out, "cnn,4,1504,,none,0.1,1,")) << q.out;
+    EXPECT_TRUE(has(q.out, "cnn,4,1504,,supervised,0.1,1,")) << q.out;
+}
