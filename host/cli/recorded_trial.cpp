@@ -10,8 +10,6 @@
 namespace iclr {
 namespace {
 
-const char* const kPartRoles[] = {"dataset", "pretrain", "model", "method"}; // the parser's order, then metrics
-
 // The section's label in the run's plugins_json: the role, or for a metric "metric.NAME" (or
 // "metric.INDEX" when the sweep named the plugin twice, as the parser labels them).
 std::string part_label(const RunDetails& run, const std::string& role, int index, const std::string& name) {
@@ -36,7 +34,7 @@ class Rebuilder {
         if (!parsed) fail("its recorded config is not TOML (" + std::string(parsed.error().description()) + ")");
         const toml::table& root = parsed.table();
         out_.trial.seed = root["seed"].value_or(int64_t(0));
-        for (const char* role : kPartRoles)
+        for (const char* role : kSectionRoles) // the canonical order, then the metrics
             if (const toml::table* t = root[role].as_table()) add_part(role, 0, *t);
         if (const toml::array* metrics = root["metric"].as_array())
             for (size_t i = 0; i < metrics->size(); ++i)

@@ -152,7 +152,7 @@ std::string as_sweep(const RunDetails& d) {
             for (auto&& [k, v] : *params)
                 if (auto value = value_from_toml(v)) out += std::string(k.str()) + " = " + value_to_toml(*value) + "\n";
     };
-    for (const char* role : {"dataset", "pretrain", "model", "method"})
+    for (const char* role : kSectionRoles)
         if (const toml::table* t = config.table()[role].as_table()) section("[" + std::string(role) + "]", *t);
     if (const toml::array* metrics = config.table()["metric"].as_array())
         for (const auto& m : *metrics)

@@ -7,9 +7,10 @@
 #include "sweep/sweep_parts.hpp"
 
 namespace iclr {
-namespace {
 
-const char* const kRoles[] = {"dataset", "pretrain", "model", "method"};
+const std::array<const char*, 4> kSectionRoles{"dataset", "pretrain", "model", "method"};
+
+namespace {
 
 class Parser {
   public:
@@ -21,7 +22,7 @@ class Parser {
             parse_sweep_table(ctx_, *s, spec_, extras_);
         else
             spec_.name = std::filesystem::path(ctx_.file()).stem().string();
-        for (const char* role : kRoles) {
+        for (const char* role : kSectionRoles) {
             if (const toml::node* n = root.get(role))
                 parse_section(role, 0, *n);
             else if (std::string(role) == "method")
@@ -42,7 +43,7 @@ class Parser {
             std::string key(k.str());
             if (key == "include") continue; // resolved by load_document()
             if (key != "sweep" && key != "metric" && key != "claim" && key != "plot" && key != "arm" &&
-                std::find(std::begin(kRoles), std::end(kRoles), key) == std::end(kRoles))
+                std::find(std::begin(kSectionRoles), std::end(kSectionRoles), key) == std::end(kSectionRoles))
                 ctx_.err(node,
                          "unknown section '" + key +
                              "' (expected sweep, dataset, pretrain, model, method, metric, arm, claim, plot, profile)");

@@ -1,6 +1,7 @@
 // The sweep language: a TOML file parsed into fixed parameters, axes and rules (no expansion here).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -143,6 +144,9 @@ std::vector<SweepSpec> parse_arms_text(const std::string& text, const std::strin
 // its includes need exist today. Its first arm (settings such as on_nonfinite are the sweep's).
 // Throws SweepError as parse_arms does.
 SweepSpec recorded_sweep(const std::string& file, const std::string& profile, const std::string& source_text);
+// The plugin sections other than [[metric]], in the order the parser reads them and a trial's
+// canonical config lists them (then its metrics).
+extern const std::array<const char*, 4> kSectionRoles;
 // The plugin kind a section role takes: [pretrain] names a dataset plugin.
 iclr_kind role_kind(const std::string& role);
 
