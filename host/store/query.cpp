@@ -148,14 +148,20 @@ bool only_space_or_comments(const char* s) {
     return true;
 }
 
+// A REAL as text that stays a REAL: 1.0 prints "1.0", not "1" (as the sqlite3 shell and Python
+// print it), so a CSV column of whole-number floats is not read back as integers.
 std::string fmt_real(double v, bool precise) {
     char buf[64];
+    std::string text;
     if (!precise) {
         std::snprintf(buf, sizeof buf, "%.6g", v);
-        return buf;
+        text = buf;
+    } else {
+        auto res = std::to_chars(buf, buf + sizeof buf, v); // shortest round-trip
+        text.assign(buf, res.ptr);
     }
-    auto res = std::to_chars(buf, buf + sizeof buf, v); // shortest round-trip
-    return std::string(buf, res.ptr);
+    if (text.find_first_of(".eEn") == std::string::npos) text += ".0"; // not 1e+06, nan, inf
+    return text;
 }
 
 Cell cell_of(sqlite3_stmt* stmt, int c, bool precise) {

@@ -170,6 +170,10 @@ TEST(Cli, QueryFormatsAndRefusesWrites) {
     auto json =
         s.run({"query", "SELECT key, value FROM params WHERE run_id = 1 AND key = 'method.values'", "-f", "json"});
     EXPECT_EQ(json.out, "[\n {\"key\": \"method.values\", \"value\": 3}\n]\n");
+    // A REAL stays a REAL in every format: 1.0, not 1 (pandas would read a column of them as integers).
+    auto reals = s.run({"query", "SELECT 1.0 AS a, -2.0 AS b, 0.25 AS c, 3 AS d, 1e300 AS e", "--format", "csv"});
+    EXPECT_EQ(reals.out, "a,b,c,d,e\n1.0,-2.0,0.25,3,1e+300\n");
+    EXPECT_TRUE(has(s.run({"query", "SELECT 0.0 AS zero"}).out, "0.0")) << "the table format too";
     std::string before = s.sql("SELECT COUNT(*) FROM runs");
     auto del = s.run({"query", "DELETE FROM runs"});
     EXPECT_EQ(del.code, 2);
