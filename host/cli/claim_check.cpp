@@ -221,8 +221,6 @@ std::string pooled_tasks_note(const ClaimSpec& c, const std::vector<int64_t>& ru
            " rows for a run): the verdict pools every task's value; task = N picks one";
 }
 
-} // namespace
-
 // A claim over a learning-rate grid whose high rates diverged is decided by the runs that survived.
 std::string diverged_note(Store& store, const std::string& sweep) {
     ResultSet rs = run_query(store,
@@ -236,6 +234,7 @@ std::string diverged_note(Store& store, const std::string& sweep) {
            (n > 20 ? ", ..." : "") + ") and give the claims no value: a verdict rests on the runs that did not";
 }
 
+// For SQL of the sweep's own that reads runs.arm: "" unless some run's arm there is another sweep's.
 std::string shared_arms_note(Store& store, const SweepSpec& spec) {
     std::string readers;
     for (const auto& c : spec.claims)
@@ -253,6 +252,15 @@ std::string shared_arms_note(Store& store, const SweepSpec& spec) {
            " run(s) of this sweep were recorded by another sweep, whose arm names runs.arm keeps, " +
            "and the SQL of " + readers + " reads an arm: JOIN sweep_runs s ON s.id = r.id and read s.arm, this " +
            "sweep's";
+}
+
+} // namespace
+
+std::vector<std::string> claims_notes(Store& store, const std::string& sweep, const SweepSpec& spec) {
+    std::vector<std::string> notes;
+    for (const std::string& note : {diverged_note(store, sweep), shared_arms_note(store, spec)})
+        if (!note.empty()) notes.push_back(note);
+    return notes;
 }
 
 std::string builds_in_words(const std::map<std::string, int64_t>& runs_by_build) {

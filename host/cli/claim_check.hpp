@@ -20,13 +20,11 @@ struct Checked {
     ResultSet rows;
 };
 
-// Diverged trials of the sweep as written (sweep_runs) count as finished but give the claims no
-// value: "" when none, else a sentence naming them (verify's note, the report's).
-std::string diverged_note(Store& store, const std::string& sweep);
-// Runs of the sweep as written whose runs.arm is not the arm this sweep gives them (another sweep
-// recorded them under its own names), while a claim's or plot's own SQL reads an arm: "" unless
-// both, else a sentence naming them and what to read instead (sweep_runs.arm).
-std::string shared_arms_note(Store& store, const SweepSpec& spec);
+// What verify prints and the report shows under the claims, as sentences (none when nothing
+// applies): diverged trials of the sweep as written (sweep_runs), which count as finished but give
+// the claims no value; runs of it whose runs.arm is not the arm this sweep gives them (another
+// sweep recorded them under its own names) while a claim's or plot's own SQL reads an arm.
+std::vector<std::string> claims_notes(Store& store, const std::string& sweep, const SweepSpec& spec);
 
 // The index of the first of `names` among the result's columns, or -1.
 int column(const ResultSet& rs, std::initializer_list<const char*> names);

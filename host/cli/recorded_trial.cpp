@@ -102,6 +102,15 @@ class Rebuilder {
 
 } // namespace
 
+RecordedSettings recorded_settings(const RunDetails& run) {
+    try {
+        SweepSpec s = recorded_sweep(run.sweep_file, run.sweep_profile, run.sweep_source);
+        return {s.timeout_s, s.memory_mb, s.on_nonfinite, ""};
+    } catch (const std::exception& e) {
+        return {0, 0, "stop", e.what()};
+    }
+}
+
 RecordedTrial recorded_trial(const RunDetails& run, const PluginRegistry& registry) {
     return Rebuilder(run, registry).rebuild();
 }

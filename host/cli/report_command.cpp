@@ -114,9 +114,7 @@ int cmd_report(const ReportOptions& o) {
         r.statuses.rows.is_number.push_back({false, true});
     }
     r.claims = claim_results(*store, spec, current);
-    if (!spec.claims.empty())
-        for (const std::string& note : {diverged_note(*store, o.sweep), shared_arms_note(*store, spec)})
-            if (!note.empty()) r.claims_notes.push_back(note);
+    if (!spec.claims.empty()) r.claims_notes = claims_notes(*store, o.sweep, spec);
     r.runs_csv_command = "iclr table " + shell_word(o.sweep) + o.variant.flags() + " --format csv";
     r.runs_csv = render(run_query(*store, flat_table_sql(*store, o.sweep, o.variant, {}), true), Format::Csv);
     r.runs_csv_bytes = r.runs_csv.size();

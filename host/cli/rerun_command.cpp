@@ -44,24 +44,6 @@ class CollectingSink : public RunSink {
     void idle() override {}
 };
 
-// The sweep settings that decide a trial's outcome beyond its config, as the run's sweep had them.
-struct TrialSettings {
-    double timeout_s = 0;
-    int64_t memory_mb = 0;
-    std::string on_nonfinite = "stop";
-};
-TrialSettings recorded_settings(const RunDetails& run) {
-    try {
-        SweepSpec s = recorded_sweep(run.sweep_file, run.sweep_profile, run.sweep_source);
-        return {s.timeout_s, s.memory_mb, s.on_nonfinite};
-    } catch (const std::exception& e) {
-        fmt::print("note: the recorded sweep does not read back today ({}); the rerun has no time or memory limit "
-                   "and stops at a non-finite loss\n",
-                   e.what());
-        return {};
-    }
-}
-
 using MetricAt = std::tuple<std::string, std::optional<int64_t>, int64_t>; // key, task, step
 struct Difference {
     MetricAt at;
@@ -183,7 +165,11 @@ CollectingSink run_again(const RunDetails& run, const RecordedTrial& r, const Re
     std::error_code ec;
     std::filesystem::remove_all(scratch.logs_dir().parent_path(), ec); // the last rerun's
     std::filesystem::create_directories(scratch.logs_dir(), ec);
-    TrialSettings settings = recorded_settings(run);
+    RecordedSettings settings = recorded_settings(run);
+    if (!settings.unreadable.empty())
+        fmt::print("note: the recorded sweep does not read back today ({}); the rerun has no time or memory limit "
+                   "and stops at a non-finite loss\n",
+                   settings.unreadable);
     int threads = o.threads > 0 ? o.threads : std::max(1, std::atoi(run.threads.c_str()));
     std::string text =
         payload(r.trial, run.id, threads, settings.memory_mb, settings.on_nonfinite, absolute_path(o.common.data_dir()),

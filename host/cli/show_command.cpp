@@ -7,6 +7,7 @@
 #include <toml++/toml.h>
 
 #include "cli/commands.hpp"
+#include "cli/recorded_trial.hpp"
 #include "cli/table.hpp"
 #include "common/duration.hpp"
 #include "common/errors.hpp"
@@ -137,13 +138,13 @@ std::string as_sweep(const RunDetails& d) {
                     "# key); change a value to run a variant of it.\n[sweep]\nname = {}\nseeds = [{}]\n",
                     d.id, d.sweep, d.arm.empty() ? "" : " (arm " + d.arm + ")",
                     value_to_toml(Value::of_string(d.sweep + "-run-" + std::to_string(d.id))), d.seed);
-    try {
-        SweepSpec s = recorded_sweep(d.sweep_file, d.sweep_profile, d.sweep_source);
+    RecordedSettings s = recorded_settings(d);
+    if (!s.unreadable.empty()) {
+        out += "# (its sweep's on_nonfinite, timeout and memory_mb: the recorded sweep does not read back today)\n";
+    } else {
         out += fmt::format("on_nonfinite = {}\n", value_to_toml(Value::of_string(s.on_nonfinite)));
         if (s.timeout_s > 0) out += fmt::format("timeout = {:g}\n", s.timeout_s);
         if (s.memory_mb > 0) out += fmt::format("memory_mb = {}\n", s.memory_mb);
-    } catch (const std::exception&) {
-        out += "# (its sweep's on_nonfinite, timeout and memory_mb: the recorded sweep does not read back today)\n";
     }
     auto section = [&](const std::string& header, const toml::table& t) {
         out += "\n" + header + "\nplugin = " + value_to_toml(Value::of_string(t["plugin"].value_or(std::string()))) +

@@ -212,8 +212,8 @@ int cmd_verify(const VerifyOptions& o) {
     fmt::print("{}", render(verdict_table(verdicts, notes, with_notes), f));
     print_notes(verdicts, notes, f);
     bool complete = !current || note_trials_done(*store, o, planned);
-    for (const std::string& note : {diverged_note(*store, o.sweep), shared_arms_note(*store, spec)})
-        if (!note.empty()) fmt::print(stderr, "iclr verify: note: {}\n", note);
+    for (const std::string& note : claims_notes(*store, o.sweep, spec))
+        fmt::print(stderr, "iclr verify: note: {}\n", note);
     if (o.rows) print_rows(checked, current, f);
     bool all_held = std::all_of(verdicts.begin(), verdicts.end(),
                                 [](const auto& p) { return p.second.outcome == claims::Outcome::Held; });

@@ -32,8 +32,7 @@ std::optional<Value> value_from_literal(const std::string& literal) {
     return value_from_toml(*n);
 }
 
-namespace {
-std::string format_float(double f) {
+std::string float_text(double f) {
     if (std::isnan(f)) return "nan";
     if (std::isinf(f)) return f > 0 ? "inf" : "-inf";
     char buf[64];
@@ -42,7 +41,6 @@ std::string format_float(double f) {
     if (s.find_first_of(".e") == std::string::npos) s += ".0";
     return s;
 }
-} // namespace
 
 std::string json_escape(const std::string& s) {
     std::string o = "\"";
@@ -81,7 +79,7 @@ std::string value_to_toml(const Value& v) {
     case Value::Type::Int:
         return std::to_string(v.i);
     case Value::Type::Float:
-        return format_float(v.f);
+        return float_text(v.f);
     case Value::Type::Bool:
         return v.b ? "true" : "false";
     case Value::Type::String:
@@ -97,7 +95,7 @@ std::string value_to_toml(const Value& v) {
 }
 
 std::string value_to_json(const Value& v) {
-    if (v.type == Value::Type::Float && !std::isfinite(v.f)) return json_escape(format_float(v.f));
+    if (v.type == Value::Type::Float && !std::isfinite(v.f)) return json_escape(float_text(v.f));
     if (v.type == Value::Type::List) {
         std::string s = "[";
         for (size_t k = 0; k < v.list.size(); ++k)

@@ -15,6 +15,9 @@ std::optional<Value> value_from_toml(const toml::node& node);
 // Parses a TOML value literal such as `0.01`, `"cls"` or `[[0,1],[2,3]]`.
 std::optional<Value> value_from_literal(const std::string& literal);
 std::string value_to_toml(const Value& v);
+// A float as the shortest text that reads back as the same float, and as a float: 1.0 (not 1),
+// 0.25, 1e+300, nan, inf, -inf (TOML's spelling, and the sqlite3 shell's for a REAL).
+std::string float_text(double f);
 std::string value_to_json(const Value& v);
 std::string json_escape(const std::string& s);
 // s between two `q`s, each q inside doubled: an SQL literal ('), an SQL name or a CSV field (").

@@ -3,11 +3,12 @@
 
 #include <algorithm>
 #include <cctype>
-#include <charconv>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <set>
+
+#include "common/values.hpp"
 
 namespace iclr {
 namespace {
@@ -151,16 +152,11 @@ bool only_space_or_comments(const char* s) {
 // A REAL as text that stays a REAL: 1.0 prints "1.0", not "1" (as the sqlite3 shell and Python
 // print it), so a CSV column of whole-number floats is not read back as integers.
 std::string fmt_real(double v, bool precise) {
+    if (precise) return float_text(v); // shortest round-trip
     char buf[64];
-    std::string text;
-    if (!precise) {
-        std::snprintf(buf, sizeof buf, "%.6g", v);
-        text = buf;
-    } else {
-        auto res = std::to_chars(buf, buf + sizeof buf, v); // shortest round-trip
-        text.assign(buf, res.ptr);
-    }
-    if (text.find_first_of(".eEn") == std::string::npos) text += ".0"; // not 1e+06, nan, inf
+    std::snprintf(buf, sizeof buf, "%.6g", v);
+    std::string text = buf;
+    if (text.find_first_of(".en") == std::string::npos) text += ".0"; // not 1e+06, nan, inf
     return text;
 }
 

@@ -88,12 +88,12 @@ std::vector<RecordedMetric> load_metric_rows(Store& store, int64_t run) {
     st.bind(1, run);
     std::vector<RecordedMetric> rows;
     while (st.step()) {
-        RecordedMetric m{st.col_text(0), st.col_null(1) ? std::nullopt : std::optional<int64_t>(st.col_int(1)),
-                         st.col_int(2), st.col_null(3) ? std::numeric_limits<double>::quiet_NaN() : st.col_double(3)};
-        if (!st.col_null(4) && st.col_text(4) != "nan")
-            m.value = st.col_text(4) == "-inf" ? -std::numeric_limits<double>::infinity()
-                                               : std::numeric_limits<double>::infinity();
-        rows.push_back(std::move(m));
+        // A non-finite value is NULL beside its spelling, which strtod reads back: nan, inf, -inf.
+        double value = !st.col_null(4)  ? std::strtod(st.col_text(4).c_str(), nullptr)
+                       : st.col_null(3) ? std::numeric_limits<double>::quiet_NaN()
+                                        : st.col_double(3);
+        rows.push_back({st.col_text(0), st.col_null(1) ? std::nullopt : std::optional<int64_t>(st.col_int(1)),
+                        st.col_int(2), value});
     }
     return rows;
 }
