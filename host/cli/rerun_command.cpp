@@ -163,7 +163,9 @@ CollectingSink run_again(const RunDetails& run, const RecordedTrial& r, const Re
                          const ResultsLayout& db_layout) {
     ResultsLayout scratch = db_layout.rerun(run.id);
     std::error_code ec;
-    std::filesystem::remove_all(scratch.logs_dir().parent_path(), ec); // the last rerun's
+    // The last rerun's folder, its cache too: logs_dir() ends in a separator, so its parent_path()
+    // was logs/ itself, and a second rerun read the first one's cached stages.
+    std::filesystem::remove_all(db_layout.rerun_dir(run.id), ec);
     std::filesystem::create_directories(scratch.logs_dir(), ec);
     RecordedSettings settings = recorded_settings(run);
     if (!settings.unreadable.empty())

@@ -20,10 +20,6 @@ ResultsLayout::ResultsLayout(const std::string& db_path) {
     name_ = real.filename().string();
 }
 
-ResultsLayout ResultsLayout::rerun(int64_t run) const {
-    return ResultsLayout(root_ / "reruns" / name_ / ("run-" + std::to_string(run)), "");
-}
-
 std::string default_db_path() {
     const char* e = std::getenv("ICLR_DB");
     return e && *e ? e : "results/iclr.db";

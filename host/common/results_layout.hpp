@@ -31,8 +31,12 @@ class ResultsLayout {
     std::filesystem::path queries_dir() const { return root_ / "queries"; }         // saved .sql files
     std::filesystem::path reports_dir() const { return root_ / "reports" / name_; } // `iclr report` pages
     std::filesystem::path slurm_dir() const { return root_ / "slurm" / name_; }     // run folders
-    // `iclr rerun N`'s own layout, rooted at reruns/NAME/run-N/: logs/run-N.log, runs/N/, cache/.
-    ResultsLayout rerun(int64_t run) const;
+    // `iclr rerun N`'s folder, reruns/NAME/run-N/, and its own layout rooted there: logs/run-N.log,
+    // runs/N/, cache/.
+    std::filesystem::path rerun_dir(int64_t run) const {
+        return root_ / "reruns" / name_ / ("run-" + std::to_string(run));
+    }
+    ResultsLayout rerun(int64_t run) const { return ResultsLayout(rerun_dir(run), ""); }
 
   private:
     ResultsLayout(std::filesystem::path root, std::string name) : root_(std::move(root)), name_(std::move(name)) {}

@@ -83,6 +83,11 @@ plugin = "accuracy_matrix"
     EXPECT_EQ(warm.code, 0) << warm.out;
     EXPECT_TRUE(has(warm.out, "the database's cache")) << warm.out;
     EXPECT_FALSE(has(slurp((scratch / "logs/run-1.log").string()), "pretrained (supervised)")) << "read from the cache";
+    // A second rerun without --warm-cache starts from an empty cache again, not the first one's.
+    auto again = s.run({"rerun", "1"});
+    EXPECT_EQ(again.code, 0) << again.out;
+    EXPECT_TRUE(has(slurp((scratch / "logs/run-1.log").string()), "pretrained (supervised) on fashion_mnist"))
+        << "the first rerun's cached backbone was read";
     EXPECT_EQ(sha256_file(s.db()), before);
     EXPECT_FALSE(std::filesystem::exists(s.db() + "-wal"));
     EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs"), 1);
