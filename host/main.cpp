@@ -174,7 +174,7 @@ struct Cli {
                           "  iclr rerun --sweep sweeps/mlti.toml --profile ci --sample 3   three of its runs, drawn "
                           "with a fixed seed\n"
                           "Nothing is written to the database; the rerun's log and files go to "
-                          "results/reruns/DB/run-N/.");
+                          "results/reruns/DB/run-N/ (its fresh cache is removed at the end).");
         rerun_cmd->add_option("run", rerun.run, "run id or key prefix");
         auto* rerun_sweep = rerun_cmd->add_option(
             "--sweep", rerun.sweep, "rerun a sample of this sweep file's runs (its trials as written) instead of one");

@@ -2,6 +2,7 @@
 #include "cli/claim_check.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
@@ -234,15 +235,21 @@ std::string diverged_note(Store& store, const std::string& sweep) {
            (n > 20 ? ", ..." : "") + ") and give the claims no value: a verdict rests on the runs that did not";
 }
 
+// Whether SQL names the column arm: the word, not a part of one (warmup, arms, farm_id).
+bool reads_arm(const std::string& sql) {
+    auto word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
+    for (size_t at = sql.find("arm"); at != std::string::npos; at = sql.find("arm", at + 1))
+        if ((at == 0 || !word(sql[at - 1])) && (at + 3 == sql.size() || !word(sql[at + 3]))) return true;
+    return false;
+}
+
 // For SQL of the sweep's own that reads runs.arm: "" unless some run's arm there is another sweep's.
 std::string shared_arms_note(Store& store, const SweepSpec& spec) {
     std::string readers;
     for (const auto& c : spec.claims)
-        if (!c.from_keys() && c.sql.find("arm") != std::string::npos)
-            readers += (readers.empty() ? "claim '" : ", claim '") + c.name + "'";
+        if (!c.from_keys() && reads_arm(c.sql)) readers += (readers.empty() ? "claim '" : ", claim '") + c.name + "'";
     for (const auto& p : spec.plots)
-        if (p.sql.find("arm") != std::string::npos)
-            readers += (readers.empty() ? "plot '" : ", plot '") + p.title + "'";
+        if (reads_arm(p.sql)) readers += (readers.empty() ? "plot '" : ", plot '") + p.title + "'";
     if (readers.empty()) return "";
     ResultSet rs =
         run_query(store, "SELECT COUNT(*) FROM runs r JOIN sweep_runs s ON s.id = r.id WHERE r.arm IS NOT s.arm", true);

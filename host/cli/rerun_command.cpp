@@ -190,7 +190,17 @@ CollectingSink run_again(const RunDetails& run, const RecordedTrial& r, const Re
                             return TrialText{text, "run " + std::to_string(run.id)};
                         },
                         ""};
+    so.after_failure = "nothing was recorded: free the cause and run the same command again";
     install_stop_handlers();
+    // The fresh cache is this rerun's alone (the next rerun of the run starts another): its decoded
+    // data sets and backbones, hundreds of MB a run, go when the rerun ends; its log and run folder stay.
+    struct DropCache {
+        std::filesystem::path dir;
+        ~DropCache() {
+            std::error_code ec;
+            if (!dir.empty()) std::filesystem::remove_all(dir, ec);
+        }
+    } drop{o.warm_cache ? std::filesystem::path() : scratch.cache_dir()};
     sink.stop_signal = Scheduler(so, sink).run({QueuedTrial{run.id}}).stop_signal;
     return sink;
 }
@@ -265,16 +275,21 @@ int cmd_rerun(const RerunOptions& o) {
     fmt::print("{} run(s) of {}{} to rerun, one after another: run {}\n", ids.size(), o.sweep, o.variant.flags(),
                id_list(ids));
     std::vector<int64_t> not_reproduced;
-    for (int64_t id : ids) {
+    for (size_t i = 0; i < ids.size(); ++i) {
         fmt::print("\n");
         int rc = 1;
         try {
-            rc = rerun_one(std::to_string(id), o, reg);
+            rc = rerun_one(std::to_string(ids[i]), o, reg);
         } catch (const UserError& e) { // one run that cannot be rerun does not end the others'
             fmt::print("{}\n", e.what());
+        } catch (const HostError&) { // workers that cannot start, a full disk: every later run would meet it
+            fmt::print("\n{}: stopped at run {} ({} of {}); {}\n", o.sweep, ids[i], i + 1, ids.size(),
+                       i == 0 ? std::string("no run was compared")
+                              : fmt::format("{} of the {} run(s) before it reproduced", i - not_reproduced.size(), i));
+            throw;
         }
         if (rc >= 128) return rc;
-        if (rc) not_reproduced.push_back(id);
+        if (rc) not_reproduced.push_back(ids[i]);
     }
     fmt::print("\n{}: {} of {} run(s) reproduced{}\n", o.sweep, ids.size() - not_reproduced.size(), ids.size(),
                not_reproduced.empty() ? "" : "; not reproduced: run " + id_list(not_reproduced));

@@ -109,8 +109,7 @@ SchedulerResult Scheduler::run(std::deque<QueuedTrial> queue) {
         // `iclr run` marks them interrupted and reruns them.
         kill_all();
         kill_orphans();
-        throw HostError(std::string(e.what()) +
-                        "; finished trials are kept: free the cause and run the same command again");
+        throw HostError(std::string(e.what()) + "; " + opts_.after_failure);
     }
     return result_;
 }

@@ -61,6 +61,9 @@ struct SchedulerOptions {
     // After this many failed or timed-out trials no more start (the running ones finish and the
     // rest stay pending for the next `iclr run`); 0 = no limit.
     int64_t max_failures = 0;
+    // What the error says after the cause when the database or the workers fail mid-run: what the
+    // caller keeps and how to go on (`iclr rerun` records nothing, so keeps nothing).
+    std::string after_failure = "finished trials are kept: free the cause and run the same command again";
 };
 
 struct SchedulerResult {

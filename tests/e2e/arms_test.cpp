@@ -431,12 +431,17 @@ TEST(Arms, ASweepSharingTrialsWithAnotherLeavesItsArmsAndSeesItsOwn) {
     // SQL of the sweep's own that reads runs.arm sees the first sweep's names there: verify says so.
     std::ofstream(b, std::ios::app) << "[[claim]]\nname = \"by sql\"\nkind = \"less\"\na = \"few\"\nb = \"many\"\n"
                                        "sql = \"SELECT r.id AS run_id, r.seed, r.arm, f.value FROM runs r JOIN "
-                                       "final_metrics f ON f.run_id = r.id AND f.key = 'value'\"\n";
+                                       "final_metrics f ON f.run_id = r.id AND f.key = 'value'\"\n"
+                                       // SQL naming no arm column, only words that hold the letters
+                                       "[[plot]]\ntitle = \"values\"\nsql = \"SELECT r.id AS run_id, "
+                                       "f.value AS warmup, 'arms' AS farm FROM runs r JOIN final_metrics f ON "
+                                       "f.run_id = r.id\"\nx = \"farm\"\ny = \"warmup\"\n";
     auto v = s.run({"verify", b});
     EXPECT_TRUE(has(v.out, "note: 4 run(s) of this sweep were recorded by another sweep, whose arm names runs.arm "
                            "keeps, and the SQL of claim 'by sql' reads an arm: JOIN sweep_runs s ON s.id = r.id and "
                            "read s.arm"))
         << v.out;
+    EXPECT_FALSE(has(v.out, "plot 'values'")) << v.out;
     EXPECT_FALSE(has(s.run({"verify", a}).out, "recorded by another sweep")) << "the first sweep's own runs";
 }
 

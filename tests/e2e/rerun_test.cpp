@@ -72,17 +72,22 @@ plugin = "accuracy_matrix"
                                " metric value(s) identical\n"))
         << r.out;
     EXPECT_FALSE(has(r.out, "not as recorded")) << r.out;
-    // The backbone was pretrained again, into the rerun's own cache; its log is beside it.
+    // The backbone was pretrained again, into the rerun's own cache, removed when the rerun ended
+    // (decoded data sets and a backbone, every rerun); its log stays.
     auto scratch = std::filesystem::path(s.path("results/reruns/iclr.db/run-1"));
     EXPECT_TRUE(std::filesystem::exists(scratch / "logs/run-1.log"));
-    EXPECT_TRUE(std::filesystem::exists(scratch / "cache") && !std::filesystem::is_empty(scratch / "cache"));
+    EXPECT_FALSE(std::filesystem::exists(scratch / "cache")) << "the rerun's own cache outlived it";
     EXPECT_TRUE(has(slurp((scratch / "logs/run-1.log").string()), "pretrained (supervised) on fashion_mnist"))
         << "the backbone came from a cache";
+    auto db_cache = std::filesystem::path(s.path("results/cache"));
+    auto entries = [&] { return std::distance(std::filesystem::recursive_directory_iterator(db_cache), {}); };
+    const auto cached = entries();
 
     auto warm = s.run({"rerun", "1", "--warm-cache"});
     EXPECT_EQ(warm.code, 0) << warm.out;
     EXPECT_TRUE(has(warm.out, "the database's cache")) << warm.out;
     EXPECT_FALSE(has(slurp((scratch / "logs/run-1.log").string()), "pretrained (supervised)")) << "read from the cache";
+    EXPECT_EQ(entries(), cached) << "a warm rerun removed or added to the database's cache";
     // A second rerun without --warm-cache starts from an empty cache again, not the first one's.
     auto again = s.run({"rerun", "1"});
     EXPECT_EQ(again.code, 0) << again.out;
@@ -186,6 +191,17 @@ TEST(Rerun, ASampleOfASweepsRunsIsRerunAndCounted) {
     EXPECT_TRUE(has(all.out, "6 run(s) of " + file + " to rerun, one after another: run 1, 2, 3, 4, 5, 6\n"))
         << all.out;
     EXPECT_EQ(s.run({"rerun", "1", "--sweep", file}).code, 2); // a run or a sweep, not both
+    // Workers that cannot start end the sample (every later run would meet them), saying where it
+    // stopped and that nothing was recorded, not `iclr run`'s "finished trials are kept".
+    s.set_env("ICLR_WORKER_LIB", ICLR_FAILING_WORKER);
+    s.set_env("ICLR_TEST_MARKER", s.path("first-worker"));
+    auto dead = s.run({"rerun", "--sweep", file, "--sample", "3"});
+    EXPECT_EQ(dead.code, 1) << dead.out;
+    EXPECT_TRUE(has(dead.out, file + ": stopped at run ")) << dead.out;
+    EXPECT_TRUE(has(dead.out, "(1 of 3); no run was compared\n")) << dead.out;
+    EXPECT_TRUE(has(dead.out, "injected start-up failure (exit 3); nothing was recorded: free the cause and run the "
+                              "same command again"))
+        << dead.out;
 }
 
 // What cannot be rerun is one line naming the run and why, before any worker starts.
