@@ -214,7 +214,9 @@ struct Cli {
         verify_cmd->footer("Example:\n  iclr verify sweeps/forgetting_vs_scale.toml --format markdown   "
                            "held / not held / inconclusive, with 95% CIs\n"
                            "  iclr verify sweeps/lp_ft.toml --claim 'out of distribution' --rows   one claim and its "
-                           "rows");
+                           "rows\n"
+                           "  iclr verify sweeps/lp_ft.toml --against /tmp/before.db   which verdicts moved since "
+                           "that run");
         verify_cmd->add_option("sweep", verify.sweep, "sweep file (.toml)")->required();
         verify_cmd->add_option("--profile", verify.variant.profile, "apply [profile.NAME] from the sweep");
         verify_cmd->add_option("--set", verify.variant.sets, kSetHelp)->allow_extra_args(false);
@@ -224,6 +226,9 @@ struct Cli {
         verify_cmd->add_option("--claim", verify.claim, "only the claims whose name contains this text");
         verify_cmd->add_flag("--rows", verify.rows,
                              "after the verdicts, each claim's rows: the runs and values it was computed from");
+        verify_cmd->add_option("--against", verify.against,
+                               "another database of the sweep (an earlier run, another machine): each verdict in both, "
+                               "side by side, and what the runs were computed with; exit 1 if a verdict differs");
         add_common(verify_cmd);
 
         report_cmd = app.add_subcommand(

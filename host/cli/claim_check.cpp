@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <map>
 
+#include <fmt/core.h>
+
 #include "common/errors.hpp"
 #include "plugin/plugin_registry.hpp"
 #include "store/query.hpp"
@@ -309,5 +311,26 @@ std::string missing_key_reason(Store& store, const ClaimSpec& c) {
 }
 
 claims::Hypothesis hypothesis_of(const ClaimSpec& c) { return {c.kind, c.a, c.b, c.tolerance, c.threshold, c.target}; }
+
+ClaimVerdict evaluate_claim(Store& store, const ClaimSpec& c, const ResultSet& rs,
+                            const std::optional<std::set<int64_t>>& current, const std::string& sweep) {
+    ClaimVerdict out;
+    size_t left_out = 0;
+    auto rows = rows_of(rs, current, out.run_ids, left_out);
+    if (left_out > 0)
+        out.note = fmt::format("left out {} row(s) of runs that are not trials of {} as written "
+                               "(another config or profile of it)",
+                               left_out, sweep);
+    out.verdict = claims::evaluate(hypothesis_of(c), rows);
+    add_note(out.note, claim_notes(store, c, out.run_ids, out.verdict));
+    if (rows.empty() && left_out > 0)
+        out.verdict.reason =
+            fmt::format("no runs of the sweep as written; {} row(s) of another config or profile left out", left_out);
+    else if (std::string m = out.verdict.outcome == claims::Outcome::NoData ? missing_key_reason(store, c) : "";
+             !m.empty())
+        out.verdict.reason = m;
+    out.rows = rows_of_runs(rs, current);
+    return out;
+}
 
 } // namespace iclr

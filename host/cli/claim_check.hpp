@@ -60,4 +60,15 @@ std::string missing_key_reason(Store& store, const ClaimSpec& c);
 // What the claim tests, for claims::evaluate.
 claims::Hypothesis hypothesis_of(const ClaimSpec& c);
 
+// One claim's verdict from its query's rows, as verify and the report compute it (nothing recorded).
+struct ClaimVerdict {
+    claims::Verdict verdict;      // a no-data one says why: no run of the sweep as written, a key no run has
+    std::string note;             // "; "-joined: rows of other runs left out, then claim_notes
+    std::vector<int64_t> run_ids; // the runs its rows name
+    ResultSet rows;               // the rows it was computed from (rows of runs not in `current` left out)
+};
+// `current`: the runs that are trials of `sweep` as written (share_sweep_runs; nullopt = every run).
+ClaimVerdict evaluate_claim(Store& store, const ClaimSpec& c, const ResultSet& rs,
+                            const std::optional<std::set<int64_t>>& current, const std::string& sweep);
+
 } // namespace iclr

@@ -100,6 +100,7 @@ struct VerifyOptions {
     bool strict = false; // exit 1 unless every claim held
     std::string claim;   // only the claims whose name contains this ("" = all)
     bool rows = false;   // after the verdicts, each claim's rows
+    std::string against; // another database of the sweep: both verdicts side by side, exit 1 if one differs
     CommonOptions common;
 };
 int cmd_verify(const VerifyOptions& o);

@@ -28,16 +28,15 @@ std::string fmt4(double v) { return fmt::format("{:.4g}", v); }
 
 // Each claim as `iclr verify` computes it (not recorded), with its rows drawn.
 std::vector<report::ClaimResult> claim_results(Store& store, const SweepSpec& spec,
-                                               const std::optional<std::set<int64_t>>& current) {
+                                               const std::optional<std::set<int64_t>>& current,
+                                               const std::string& sweep) {
     std::vector<report::ClaimResult> out;
     for (const auto& [c, rs] : run_queries(store, spec)) {
-        ResultSet rows = rows_of_runs(rs, current);
-        std::vector<int64_t> ids;
-        size_t left_out = 0;
-        claims::Verdict v = claims::evaluate(hypothesis_of(*c), rows_of(rows, std::nullopt, ids, left_out));
-        if (std::string m = rs.rows.empty() ? missing_key_reason(store, *c) : ""; !m.empty()) v.reason = m;
+        ClaimVerdict cv = evaluate_claim(store, *c, rs, current, sweep);
+        const claims::Verdict& v = cv.verdict;
+        const ResultSet& rows = cv.rows;
         report::ClaimResult r{c->name, c->kind, c->source, claims::to_string(v.outcome), v.reason, v.n, {}, {}, {}, {}};
-        r.note = claim_notes(store, *c, ids, v);
+        r.note = cv.note;
         std::string caption = r.verdict;
         if (v.outcome != claims::Outcome::NoData) {
             r.estimate = v.estimate;
@@ -113,7 +112,7 @@ int cmd_report(const ReportOptions& o) {
         r.statuses.rows.is_null.push_back({false, false});
         r.statuses.rows.is_number.push_back({false, true});
     }
-    r.claims = claim_results(*store, spec, current);
+    r.claims = claim_results(*store, spec, current, o.sweep);
     if (!spec.claims.empty()) r.claims_notes = claims_notes(*store, o.sweep, spec);
     r.runs_csv_command = "iclr table " + shell_word(o.sweep) + o.variant.flags() + " --format csv";
     r.runs_csv = render(run_query(*store, flat_table_sql(*store, o.sweep, o.variant, {}), true), Format::Csv);

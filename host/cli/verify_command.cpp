@@ -12,6 +12,7 @@
 #include "cli/commands.hpp"
 #include "cli/git_state.hpp"
 #include "cli/table.hpp"
+#include "cli/verdict_compare.hpp"
 #include "common/build_info.hpp"
 #include "common/file_hash.hpp"
 #include "common/process.hpp"
@@ -106,27 +107,15 @@ std::string verdict_change(const PastVerdict& past, const VerdictRow& now, const
     return fmt::format("the verdict was {} at the last verify ({}), {}", past.verdict, past.created_at, why);
 }
 
-// One claim's verdict from its query's rows, recorded in the database as a copy of `recorded` (the
+// One claim's verdict (evaluate_claim), recorded in the database as a copy of `recorded` (the
 // sweep's file, hash, git commit and flags: the same for every claim) with the claim's fields;
-// with the claim's notes (rows of other runs left out, claim_notes), "; "-joined.
+// with the claim's notes, "; "-joined.
 std::pair<claims::Verdict, std::string> verdict_of(Store& store, const ClaimSpec& c, const ResultSet& rs,
                                                    const std::optional<std::set<int64_t>>& current,
                                                    const std::string& sweep, VerdictRow recorded) {
-    std::vector<int64_t> run_ids;
-    size_t left_out = 0;
-    auto rows = rows_of(rs, current, run_ids, left_out);
-    std::string note;
-    if (left_out > 0)
-        note = fmt::format("left out {} row(s) of runs that are not trials of {} as written "
-                           "(another config or profile of it)",
-                           left_out, sweep);
-    claims::Verdict v = claims::evaluate(hypothesis_of(c), rows);
-    add_note(note, claim_notes(store, c, run_ids, v));
-    if (rows.empty() && left_out > 0)
-        v.reason =
-            fmt::format("no runs of the sweep as written; {} row(s) of another config or profile left out", left_out);
-    else if (std::string m = v.outcome == claims::Outcome::NoData ? missing_key_reason(store, c) : ""; !m.empty())
-        v.reason = m;
+    ClaimVerdict cv = evaluate_claim(store, c, rs, current, sweep);
+    const claims::Verdict& v = cv.verdict;
+    std::string note = cv.note;
     bool data = v.outcome != claims::Outcome::NoData;
     recorded.claim = c.name;
     recorded.source = c.source;
@@ -140,7 +129,7 @@ std::pair<claims::Verdict, std::string> verdict_of(Store& store, const ClaimSpec
     }
     recorded.verdict = claims::to_string(v.outcome);
     recorded.reason = v.reason;
-    recorded.run_ids = std::move(run_ids);
+    recorded.run_ids = std::move(cv.run_ids);
     recorded.has_run_ids = names_runs(rs);
     auto past = last_verdict(store, recorded.sweep_file, recorded.variant, c.name);
     std::string runs_sha = record_verdict(store, recorded);
@@ -184,6 +173,9 @@ int cmd_verify(const VerifyOptions& o) {
     Format f = parse_format(o.format);
     if (o.rows && f != Format::Table && f != Format::Markdown)
         throw UserError("--rows prints a table per claim: use it with --format table or markdown");
+    if (o.rows && !o.against.empty())
+        throw UserError("--rows prints this database's rows: use it without --against (or with --db " + o.against +
+                        ")");
     if (spec.claims.empty()) {
         fmt::print("{} states no claims ([[claim]] tables)\n", o.sweep);
         return 0;
@@ -208,8 +200,12 @@ int cmd_verify(const VerifyOptions& o) {
         verdicts.emplace_back(c, v);
         notes.push_back(note);
     }
-    bool with_notes = f == Format::Json || f == Format::Csv;
-    fmt::print("{}", render(verdict_table(verdicts, notes, with_notes), f));
+    bool with_notes = o.against.empty() && (f == Format::Json || f == Format::Csv);
+    size_t differ = 0; // with --against: the claims whose verdict differs there
+    if (o.against.empty())
+        fmt::print("{}", render(verdict_table(verdicts, notes, with_notes), f));
+    else
+        differ = compare_verdicts(*store, o, spec, verdicts, notes, f);
     print_notes(verdicts, notes, f);
     bool complete = !current || note_trials_done(*store, o, planned);
     for (const std::string& note : claims_notes(*store, o.sweep, spec))
@@ -217,7 +213,7 @@ int cmd_verify(const VerifyOptions& o) {
     if (o.rows) print_rows(checked, current, f);
     bool all_held = std::all_of(verdicts.begin(), verdicts.end(),
                                 [](const auto& p) { return p.second.outcome == claims::Outcome::Held; });
-    return o.strict && !(all_held && complete) ? 1 : 0;
+    return (o.strict && !(all_held && complete)) || differ > 0 ? 1 : 0;
 }
 
 } // namespace iclr

@@ -1,0 +1,24 @@
+// `iclr verify SWEEP --against OTHER.db`: each claim's verdict in two databases of one sweep, side by side.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "claims/evaluate.hpp"
+#include "cli/commands.hpp"
+#include "cli/table.hpp"
+#include "store/store.hpp"
+#include "sweep/sweep.hpp"
+
+namespace iclr {
+
+// `here`: the verdicts verify computed in its own database (`store`, sweep_runs filled), in the
+// order of the claims it selected, and their notes (the other's are printed where they differ). Computes the same
+// claims in o.against (read only: nothing is recorded there), prints what each database's runs were computed with, a
+// row per claim with both verdicts and what changed, and a count. Returns the number of verdicts that differ.
+size_t compare_verdicts(Store& store, const VerifyOptions& o, const SweepSpec& spec,
+                        const std::vector<std::pair<const ClaimSpec*, claims::Verdict>>& here,
+                        const std::vector<std::string>& notes, Format f);
+
+} // namespace iclr

@@ -1,0 +1,100 @@
+// `iclr verify SWEEP --against OTHER.db`: the verdicts of two databases of one sweep side by side.
+#include <filesystem>
+#include <string>
+
+#include "common/file_hash.hpp"
+#include "e2e_util.hpp"
+
+namespace iclr::e2e {
+namespace {
+
+// Two arms of the noop fixture, whose final `value` is (values - 1) / 2 at every seed: 1 and 2.
+const char* kTwoArms = R"(
+[sweep]
+name = "two_arms"
+seeds = 3
+[method]
+plugin = "noop"
+[[arm]]
+name = "few"
+method = { values = 3 }
+[[arm]]
+name = "many"
+method = { values = 5 }
+[[claim]]
+name = "fewer values end lower"
+kind = "less"
+a = "few"
+b = "many"
+metric = "value"
+[[claim]]
+name = "the few arm ends at or above 0.5"
+kind = "at_least"
+where = { arm = "few" }
+threshold = 0.5
+metric = "value"
+)";
+
+// What a user would do with the sqlite3 shell to a copy of a database.
+void write_sql(const std::string& db, const std::string& sql) {
+    sqlite3* h = nullptr;
+    ASSERT_EQ(sqlite3_open(db.c_str(), &h), SQLITE_OK);
+    EXPECT_EQ(sqlite3_exec(h, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(h);
+    sqlite3_close(h);
+}
+
+} // namespace
+
+// The same trials in two databases, one of them holding other values (as another machine's
+// kernels or another build would give): each claim's verdict in both, the one that moved named,
+// what each database's runs were computed with, exit 1; the other database is only read.
+TEST(VerifyAgainst, TwoDatabasesOfOneSweepShowWhichVerdictsMoved) {
+    Scratch s;
+    std::string file = s.write("two.toml", kTwoArms);
+    ASSERT_EQ(s.run({"run", file}).code, 0);
+    std::string other = s.path("other.db");
+    std::filesystem::copy_file(s.db(), other);
+    auto same = s.run({"verify", file, "--against", other});
+    EXPECT_EQ(same.code, 0) << same.out;
+    EXPECT_TRUE(has(same.out, "the 2 verdict(s) are the same in both")) << same.out;
+
+    // In the other database the few arm ended above the many arm.
+    for (const char* table : {"metrics", "final_metrics"})
+        write_sql(other,
+                  std::string("UPDATE ") + table +
+                      " SET value = 9 WHERE key = 'value' AND run_id IN (SELECT id FROM runs WHERE arm = 'few')");
+    std::string before = sha256_file(other);
+    auto moved = s.run({"verify", file, "--against", other});
+    EXPECT_EQ(moved.code, 1) << moved.out;
+    EXPECT_TRUE(has(moved.out, "this database: " + s.db() + ": 6 finished run(s) of the sweep as written; kernels: "))
+        << moved.out;
+    EXPECT_TRUE(has(moved.out, "against: " + other + ": 6 finished run(s)")) << moved.out;
+    EXPECT_TRUE(has(moved.out, "1 of 2 verdict(s) differ")) << moved.out;
+    EXPECT_EQ(sha256_file(other), before) << "the other database was written";
+
+    auto json = s.run({"verify", file, "--against", other, "--format", "json"});
+    EXPECT_EQ(json.code, 1) << json.out;
+    auto field = [&](int i, const char* f) {
+        return s.sql(std::string("SELECT json_extract(?1, '$[") + std::to_string(i) + "].\"" + f + "\"')", {json.out});
+    };
+    EXPECT_EQ(field(0, "claim"), "fewer values end lower");
+    EXPECT_EQ(field(0, "verdict"), "held");
+    EXPECT_EQ(field(0, "against verdict"), "not held");
+    EXPECT_EQ(field(0, "estimate"), "-1");
+    EXPECT_EQ(field(0, "against estimate"), "7");
+    EXPECT_EQ(field(0, "estimate change"), "-8");
+    EXPECT_EQ(field(0, "verdict change"), "not held -> held");
+    EXPECT_EQ(field(1, "verdict"), field(1, "against verdict")); // at least 0.5: 1 here, 9 there
+    EXPECT_EQ(field(1, "verdict change"), "-");
+    EXPECT_FALSE(has(json.out, "this database:")) << "json is the table alone";
+
+    auto rows = s.run({"verify", file, "--against", other, "--rows"});
+    EXPECT_EQ(rows.code, 2);
+    EXPECT_TRUE(has(rows.out, "--rows prints this database's rows: use it without --against")) << rows.out;
+    auto missing = s.run({"verify", file, "--against", s.path("nowhere.db")});
+    EXPECT_EQ(missing.code, 2);
+    EXPECT_TRUE(has(missing.out, "iclr: error: --against " + s.path("nowhere.db") + ": no such database"))
+        << missing.out;
+}
+
+} // namespace iclr::e2e
