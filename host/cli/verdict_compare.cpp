@@ -2,14 +2,12 @@
 #include "cli/verdict_compare.hpp"
 
 #include <cstdio>
-#include <filesystem>
 #include <map>
 #include <set>
 
 #include <fmt/core.h>
 
 #include "cli/claim_check.hpp"
-#include "common/errors.hpp"
 #include "store/query.hpp"
 
 namespace iclr {
@@ -71,9 +69,13 @@ std::string joined(const std::set<std::string>& s) {
 std::vector<std::string> setting_lines(const Setting& here, const Setting& there) {
     std::vector<std::string> out;
     for (const auto* s : {&here, &there})
-        out.push_back(fmt::format("{}: {}: {} finished run(s) of the sweep as written; kernels: {}; iclr: {}",
-                                  s == &here ? "this database" : "against", s->db, s->runs, in_words(s->kernels, "on"),
-                                  in_words(s->builds, "by")));
+        out.push_back(s->runs == 0
+                          ? fmt::format("{}: {}: no finished run of the sweep as written (its runs may be of other "
+                                        "plugin versions, or of another --profile or --set)",
+                                        s == &here ? "this database" : "against", s->db)
+                          : fmt::format("{}: {}: {} finished run(s) of the sweep as written; kernels: {}; iclr: {}",
+                                        s == &here ? "this database" : "against", s->db, s->runs,
+                                        in_words(s->kernels, "on"), in_words(s->builds, "by")));
     std::string differ;
     for (const auto& [plugin, shas] : here.plugin_builds)
         if (auto it = there.plugin_builds.find(plugin); it != there.plugin_builds.end() && it->second != shas)
@@ -118,8 +120,6 @@ std::vector<claims::Verdict> verdicts_there(Store& other, const VerifyOptions& o
 size_t compare_verdicts(Store& store, const VerifyOptions& o, const SweepSpec& spec,
                         const std::vector<std::pair<const ClaimSpec*, claims::Verdict>>& here,
                         const std::vector<std::string>& notes, Format f) {
-    std::error_code ec;
-    if (!std::filesystem::exists(o.against, ec)) throw UserError("--against " + o.against + ": no such database");
     auto other = Store::open_read(o.against);
     std::vector<claims::Verdict> there = verdicts_there(*other, o, spec, here, notes);
     ResultSet t;

@@ -184,6 +184,8 @@ int cmd_verify(const VerifyOptions& o) {
     std::error_code ec;
     if (!std::filesystem::exists(db_path, ec))
         throw UserError(db_path + ": no such database (run the sweep first, or pass --db)");
+    if (!o.against.empty() && !std::filesystem::exists(o.against, ec)) // before a verdict is recorded
+        throw UserError("--against " + o.against + ": no such database");
     auto store = Store::open_write(db_path);
     VerdictRow recorded; // what every claim's row shares (git_state runs git: once, not per claim)
     recorded.sweep_file = absolute_path(o.sweep);

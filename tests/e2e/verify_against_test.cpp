@@ -88,6 +88,17 @@ TEST(VerifyAgainst, TwoDatabasesOfOneSweepShowWhichVerdictsMoved) {
     EXPECT_EQ(field(1, "verdict change"), "-");
     EXPECT_FALSE(has(json.out, "this database:")) << "json is the table alone";
 
+    // A database without the sweep's trials as written (another profile here) says so.
+    std::string empty = s.path("empty.db");
+    ASSERT_EQ(
+        s.run({"run", s.write("one.toml", "[sweep]\nname = \"one\"\n[method]\nplugin = \"noop\"\n"), "--db", empty})
+            .code,
+        0);
+    auto none = s.run({"verify", file, "--against", empty});
+    EXPECT_EQ(none.code, 1) << none.out; // held -> no data
+    EXPECT_TRUE(has(none.out, "against: " + empty + ": no finished run of the sweep as written")) << none.out;
+    EXPECT_TRUE(has(none.out, "2 of 2 verdict(s) differ")) << none.out;
+
     auto rows = s.run({"verify", file, "--against", other, "--rows"});
     EXPECT_EQ(rows.code, 2);
     EXPECT_TRUE(has(rows.out, "--rows prints this database's rows: use it without --against")) << rows.out;
