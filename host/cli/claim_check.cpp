@@ -315,6 +315,7 @@ claims::Hypothesis hypothesis_of(const ClaimSpec& c) { return {c.kind, c.a, c.b,
 ClaimVerdict evaluate_claim(Store& store, const ClaimSpec& c, const ResultSet& rs,
                             const std::optional<std::set<int64_t>>& current, const std::string& sweep) {
     ClaimVerdict out;
+    out.claim = &c;
     size_t left_out = 0;
     auto rows = rows_of(rs, current, out.run_ids, left_out);
     if (left_out > 0)

@@ -62,6 +62,7 @@ claims::Hypothesis hypothesis_of(const ClaimSpec& c);
 
 // One claim's verdict from its query's rows, as verify and the report compute it (nothing recorded).
 struct ClaimVerdict {
+    const ClaimSpec* claim = nullptr;
     claims::Verdict verdict;      // a no-data one says why: no run of the sweep as written, a key no run has
     std::string note;             // "; "-joined: rows of other runs left out, then claim_notes
     std::vector<int64_t> run_ids; // the runs its rows name

@@ -94,44 +94,108 @@ std::vector<std::string> cells(const claims::Verdict& v) {
 }
 
 // The other database's verdicts of the claims verify selected, in their order; its notes to
-// stderr where they are not this database's (`notes`, verify prints those).
-std::vector<claims::Verdict> verdicts_there(Store& other, const VerifyOptions& o, const SweepSpec& spec,
-                                            const std::vector<std::pair<const ClaimSpec*, claims::Verdict>>& here,
-                                            const std::vector<std::string>& notes) {
+// stderr where they are not this database's (verify prints those).
+std::vector<ClaimVerdict> verdicts_there(Store& other, const VerifyOptions& o, const SweepSpec& spec,
+                                         const std::vector<ClaimVerdict>& here) {
     auto current = share_sweep_runs(other, o.sweep, o.variant);
     std::map<const ClaimSpec*, const ResultSet*> rows;
     std::vector<Checked> checked = run_queries(other, spec);
     for (const auto& c : checked)
         rows[c.claim] = &c.rows;
-    std::vector<claims::Verdict> out;
-    for (size_t i = 0; i < here.size(); ++i) {
-        const ClaimSpec* c = here[i].first;
-        ClaimVerdict cv = evaluate_claim(other, *c, *rows.at(c), current, o.sweep);
-        if (!cv.note.empty() && cv.note != notes[i])
-            std::fprintf(stderr, "iclr verify: note (against %s): claim '%s': %s\n", o.against.c_str(), c->name.c_str(),
-                         cv.note.c_str());
-        out.push_back(cv.verdict);
+    std::vector<ClaimVerdict> out;
+    for (const auto& h : here) {
+        out.push_back(evaluate_claim(other, *h.claim, *rows.at(h.claim), current, o.sweep));
+        if (!out.back().note.empty() && out.back().note != h.note)
+            std::fprintf(stderr, "iclr verify: note (against %s): claim '%s': %s\n", o.against.c_str(),
+                         h.claim->name.c_str(), out.back().note.c_str());
     }
     return out;
+}
+
+// Every run's key, by id: what pairs a row here with the other database's row of the same trial.
+std::map<std::string, std::string> run_keys(Store& store) {
+    std::map<std::string, std::string> out;
+    for (const auto& row : run_query(store, "SELECT id, key FROM runs", true).rows)
+        out[row[0]] = row[1];
+    return out;
+}
+
+// A row's trial: its run's key (and its base run's, for a paired row), and which of that trial's
+// rows it is, in query order (a per-task metric gives a trial several).
+std::vector<std::string> trial_of_rows(const ResultSet& rs, const std::map<std::string, std::string>& keys) {
+    const int run = column(rs, {"run_id"}), base = column(rs, {"base_run_id"});
+    std::map<std::string, int> seen;
+    std::vector<std::string> out;
+    for (const auto& row : rs.rows) {
+        auto key = [&](int col) {
+            auto it = col < 0 ? keys.end() : keys.find(row[size_t(col)]);
+            return it == keys.end() ? std::string("-") : it->second;
+        };
+        std::string trial = key(run) + "/" + key(base);
+        out.push_back(trial + "#" + std::to_string(seen[trial]++));
+    }
+    return out;
+}
+
+// --rows with --against: each claim's rows here and there, paired by trial, with both values.
+void print_paired_rows(Store& store, Store& other, const std::vector<ClaimVerdict>& here,
+                       const std::vector<ClaimVerdict>& there, Format f) {
+    auto keys_here = run_keys(store), keys_there = run_keys(other);
+    for (size_t i = 0; i < here.size(); ++i) {
+        const ResultSet &a = here[i].rows, &b = there[i].rows;
+        const int va = column(a, {"value"}), vb = column(b, {"value"});
+        std::map<std::string, size_t> in_b; // trial -> row of b
+        auto tb = trial_of_rows(b, keys_there);
+        for (size_t r = 0; r < tb.size(); ++r)
+            in_b[tb[r]] = r;
+        ResultSet out;
+        for (size_t c = 0; c < a.columns.size(); ++c)
+            if (int(c) != va) out.columns.push_back(a.columns[c]);
+        for (const char* name : {"against run_id", "value", "against value", "difference"})
+            out.columns.push_back(name);
+        const int run_b = column(b, {"run_id"});
+        size_t differ = 0, unpaired = b.rows.size();
+        auto ta = trial_of_rows(a, keys_here);
+        for (size_t r = 0; r < a.rows.size(); ++r) {
+            std::vector<std::string> row;
+            for (size_t c = 0; c < a.columns.size(); ++c)
+                if (int(c) != va) row.push_back(a.rows[r][c]);
+            auto it = in_b.find(ta[r]);
+            const std::string x = va < 0 ? "" : a.rows[r][size_t(va)];
+            const std::string y = it == in_b.end() || vb < 0 ? "-" : b.rows[it->second][size_t(vb)];
+            const bool paired = it != in_b.end() && y != "-" && !x.empty();
+            unpaired -= it != in_b.end();
+            const double d = paired ? std::strtod(x.c_str(), nullptr) - std::strtod(y.c_str(), nullptr) : 0;
+            differ += !(paired && (x == y || d == 0)); // the same text: two NaNs are the same too
+            row.insert(row.end(), {it == in_b.end() || run_b < 0 ? "-" : b.rows[it->second][size_t(run_b)], x, y,
+                                   paired ? g4(d) : "-"});
+            out.rows.push_back(std::move(row));
+            out.is_null.emplace_back(out.columns.size(), false);
+            out.is_number.emplace_back(out.columns.size(), false);
+        }
+        fmt::print("\nrows of claim '{}', paired by trial ({} here, {} against; {} differ{}):\n{}", here[i].claim->name,
+                   a.rows.size(), b.rows.size(), differ,
+                   unpaired ? fmt::format(", {} of the other database's have no trial here", unpaired) : "",
+                   render(out, f));
+    }
 }
 
 } // namespace
 
 size_t compare_verdicts(Store& store, const VerifyOptions& o, const SweepSpec& spec,
-                        const std::vector<std::pair<const ClaimSpec*, claims::Verdict>>& here,
-                        const std::vector<std::string>& notes, Format f) {
+                        const std::vector<ClaimVerdict>& here, Format f) {
     auto other = Store::open_read(o.against);
-    std::vector<claims::Verdict> there = verdicts_there(*other, o, spec, here, notes);
+    std::vector<ClaimVerdict> there = verdicts_there(*other, o, spec, here);
     ResultSet t;
     t.columns = {"claim",          "verdict",         "estimate",      "95% CI", "against verdict", "against estimate",
                  "against 95% CI", "estimate change", "verdict change"};
     size_t differ = 0;
     for (size_t i = 0; i < here.size(); ++i) {
-        const claims::Verdict &a = here[i].second, &b = there[i];
+        const claims::Verdict &a = here[i].verdict, &b = there[i].verdict;
         const bool both = a.outcome != claims::Outcome::NoData && b.outcome != claims::Outcome::NoData;
         const bool moved = a.outcome != b.outcome;
         differ += moved;
-        std::vector<std::string> row{here[i].first->name};
+        std::vector<std::string> row{here[i].claim->name};
         for (const auto* v : {&a, &b})
             for (auto& cell : cells(*v))
                 row.push_back(std::move(cell));
@@ -151,6 +215,7 @@ size_t compare_verdicts(Store& store, const VerifyOptions& o, const SweepSpec& s
         fmt::print("{}{}\n", f == Format::Markdown ? "\n" : "",
                    differ ? fmt::format("{} of {} verdict(s) differ", differ, here.size())
                           : fmt::format("the {} verdict(s) are the same in both", here.size()));
+    if (o.rows) print_paired_rows(store, *other, here, there, f);
     return differ;
 }
 

@@ -2,10 +2,9 @@
 #pragma once
 
 #include <string>
-#include <utility>
 #include <vector>
 
-#include "claims/evaluate.hpp"
+#include "cli/claim_check.hpp"
 #include "cli/commands.hpp"
 #include "cli/table.hpp"
 #include "store/store.hpp"
@@ -14,11 +13,12 @@
 namespace iclr {
 
 // `here`: the verdicts verify computed in its own database (`store`, sweep_runs filled), in the
-// order of the claims it selected, and their notes (the other's are printed where they differ). Computes the same
-// claims in o.against (read only: nothing is recorded there), prints what each database's runs were computed with, a
-// row per claim with both verdicts and what changed, and a count. Returns the number of verdicts that differ.
+// order of the claims it selected. Computes the same claims in o.against (read only: nothing is
+// recorded there), prints what each database's runs were computed with, a row per claim with
+// both verdicts and what changed, a count, and with o.rows each claim's rows paired by trial
+// (runs.key) with both values. Its notes go to stderr where they differ from this database's.
+// Returns the number of verdicts that differ.
 size_t compare_verdicts(Store& store, const VerifyOptions& o, const SweepSpec& spec,
-                        const std::vector<std::pair<const ClaimSpec*, claims::Verdict>>& here,
-                        const std::vector<std::string>& notes, Format f);
+                        const std::vector<ClaimVerdict>& here, Format f);
 
 } // namespace iclr

@@ -39,13 +39,11 @@ std::string verdict_cell(const claims::Verdict& v) {
 
 // json and csv carry each claim's notes in a column (a script reads no stderr); the table and
 // Markdown keep the columns the READMEs show, the notes going to stderr.
-ResultSet verdict_table(const std::vector<std::pair<const ClaimSpec*, claims::Verdict>>& verdicts,
-                        const std::vector<std::string>& notes, bool with_notes) {
+ResultSet verdict_table(const std::vector<ClaimVerdict>& verdicts, bool with_notes) {
     ResultSet out;
     out.columns = {"claim", "kind", "n", "estimate", "95% CI", "verdict", "source"};
     if (with_notes) out.columns.push_back("notes");
-    for (size_t i = 0; i < verdicts.size(); ++i) {
-        const auto& [c, v] = verdicts[i];
+    for (const auto& [c, v, note, ids, rows] : verdicts) {
         bool data = v.outcome != claims::Outcome::NoData;
         out.rows.push_back({c->name, c->kind, std::to_string(v.n), data ? num(v.estimate) : "-",
                             data ? "[" + num(v.ci_low) + ", " + num(v.ci_high) + "]" : "-", verdict_cell(v),
@@ -53,24 +51,23 @@ ResultSet verdict_table(const std::vector<std::pair<const ClaimSpec*, claims::Ve
         out.is_null.emplace_back(out.columns.size(), false);
         out.is_number.push_back({false, false, true, data, false, false, false});
         if (!with_notes) continue;
-        out.rows.back().push_back(notes[i]);
-        out.is_null.back().back() = notes[i].empty();
+        out.rows.back().push_back(note);
+        out.is_null.back().back() = note.empty();
         out.is_number.back().push_back(false);
     }
     return out;
 }
 
 // Notes go to stderr, one line per claim; with the table, a no-data reason the cell cuts goes too.
-void print_notes(const std::vector<std::pair<const ClaimSpec*, claims::Verdict>>& verdicts,
-                 const std::vector<std::string>& notes, Format f) {
-    for (size_t i = 0; i < notes.size(); ++i)
-        if (!notes[i].empty())
-            std::fprintf(stderr, "iclr verify: note: claim '%s': %s\n", verdicts[i].first->name.c_str(),
-                         notes[i].c_str());
+void print_notes(const std::vector<ClaimVerdict>& verdicts, Format f) {
+    for (const auto& cv : verdicts)
+        if (!cv.note.empty())
+            std::fprintf(stderr, "iclr verify: note: claim '%s': %s\n", cv.claim->name.c_str(), cv.note.c_str());
     if (f == Format::Table) // the table cuts a long verdict cell; its no-data reason in full
-        for (const auto& [c, v] : verdicts)
-            if (v.outcome == claims::Outcome::NoData && verdict_cell(v).size() > RowWriter::kMaxCell)
-                std::fprintf(stderr, "iclr verify: claim '%s': no data: %s\n", c->name.c_str(), v.reason.c_str());
+        for (const auto& cv : verdicts)
+            if (cv.verdict.outcome == claims::Outcome::NoData && verdict_cell(cv.verdict).size() > RowWriter::kMaxCell)
+                std::fprintf(stderr, "iclr verify: claim '%s': no data: %s\n", cv.claim->name.c_str(),
+                             cv.verdict.reason.c_str());
 }
 
 // --claim: the claims whose name contains the text; none is an error that lists them all.
@@ -88,11 +85,9 @@ std::vector<Checked> selected(std::vector<Checked> checked, const std::string& t
 
 // --rows: the rows each verdict was computed from, as the query returned them (other runs' rows
 // left out, as for the verdict), so a surprising verdict can be traced to its runs.
-void print_rows(const std::vector<Checked>& checked, const std::optional<std::set<int64_t>>& current, Format f) {
-    for (const auto& [c, rs] : checked) {
-        ResultSet rows = rows_of_runs(rs, current);
-        fmt::print("\nrows of claim '{}' ({}):\n{}", c->name, rows.rows.size(), render(rows, f));
-    }
+void print_rows(const std::vector<ClaimVerdict>& verdicts, Format f) {
+    for (const auto& cv : verdicts)
+        fmt::print("\nrows of claim '{}' ({}):\n{}", cv.claim->name, cv.rows.rows.size(), render(cv.rows, f));
 }
 
 // A verdict that differs from the one the last verify recorded for the same sweep and flags, said
@@ -108,14 +103,13 @@ std::string verdict_change(const PastVerdict& past, const VerdictRow& now, const
 }
 
 // One claim's verdict (evaluate_claim), recorded in the database as a copy of `recorded` (the
-// sweep's file, hash, git commit and flags: the same for every claim) with the claim's fields;
-// with the claim's notes, "; "-joined.
-std::pair<claims::Verdict, std::string> verdict_of(Store& store, const ClaimSpec& c, const ResultSet& rs,
-                                                   const std::optional<std::set<int64_t>>& current,
-                                                   const std::string& sweep, VerdictRow recorded) {
+// sweep's file, hash, git commit and flags: the same for every claim) with the claim's fields; its
+// note says too how the verdict changed since the last verify.
+ClaimVerdict verdict_of(Store& store, const ClaimSpec& c, const ResultSet& rs,
+                        const std::optional<std::set<int64_t>>& current, const std::string& sweep,
+                        VerdictRow recorded) {
     ClaimVerdict cv = evaluate_claim(store, c, rs, current, sweep);
     const claims::Verdict& v = cv.verdict;
-    std::string note = cv.note;
     bool data = v.outcome != claims::Outcome::NoData;
     recorded.claim = c.name;
     recorded.source = c.source;
@@ -129,12 +123,12 @@ std::pair<claims::Verdict, std::string> verdict_of(Store& store, const ClaimSpec
     }
     recorded.verdict = claims::to_string(v.outcome);
     recorded.reason = v.reason;
-    recorded.run_ids = std::move(cv.run_ids);
+    recorded.run_ids = cv.run_ids;
     recorded.has_run_ids = names_runs(rs);
     auto past = last_verdict(store, recorded.sweep_file, recorded.variant, c.name);
     std::string runs_sha = record_verdict(store, recorded);
-    if (past) add_note(note, verdict_change(*past, recorded, runs_sha));
-    return {v, note};
+    if (past) add_note(cv.note, verdict_change(*past, recorded, runs_sha));
+    return cv;
 }
 
 // Verdicts over part of a sweep, or over none of it (another database, a sweep not yet run) read
@@ -173,9 +167,6 @@ int cmd_verify(const VerifyOptions& o) {
     Format f = parse_format(o.format);
     if (o.rows && f != Format::Table && f != Format::Markdown)
         throw UserError("--rows prints a table per claim: use it with --format table or markdown");
-    if (o.rows && !o.against.empty())
-        throw UserError("--rows prints this database's rows: use it without --against (or with --db " + o.against +
-                        ")");
     if (spec.claims.empty()) {
         fmt::print("{} states no claims ([[claim]] tables)\n", o.sweep);
         return 0;
@@ -195,26 +186,22 @@ int cmd_verify(const VerifyOptions& o) {
     size_t planned = 0;
     auto current = share_sweep_runs(*store, o.sweep, o.variant, &planned);
     std::vector<Checked> checked = selected(run_queries(*store, spec), o.claim);
-    std::vector<std::pair<const ClaimSpec*, claims::Verdict>> verdicts;
-    std::vector<std::string> notes; // per claim, "; "-joined
-    for (const auto& [c, rs] : checked) {
-        auto [v, note] = verdict_of(*store, *c, rs, current, o.sweep, recorded);
-        verdicts.emplace_back(c, v);
-        notes.push_back(note);
-    }
+    std::vector<ClaimVerdict> verdicts;
+    for (const auto& [c, rs] : checked)
+        verdicts.push_back(verdict_of(*store, *c, rs, current, o.sweep, recorded));
     bool with_notes = o.against.empty() && (f == Format::Json || f == Format::Csv);
     size_t differ = 0; // with --against: the claims whose verdict differs there
     if (o.against.empty())
-        fmt::print("{}", render(verdict_table(verdicts, notes, with_notes), f));
+        fmt::print("{}", render(verdict_table(verdicts, with_notes), f));
     else
-        differ = compare_verdicts(*store, o, spec, verdicts, notes, f);
-    print_notes(verdicts, notes, f);
+        differ = compare_verdicts(*store, o, spec, verdicts, f);
+    print_notes(verdicts, f);
     bool complete = !current || note_trials_done(*store, o, planned);
     for (const std::string& note : claims_notes(*store, o.sweep, spec))
         fmt::print(stderr, "iclr verify: note: {}\n", note);
-    if (o.rows) print_rows(checked, current, f);
+    if (o.rows && o.against.empty()) print_rows(verdicts, f); // with --against, compare_verdicts pairs them
     bool all_held = std::all_of(verdicts.begin(), verdicts.end(),
-                                [](const auto& p) { return p.second.outcome == claims::Outcome::Held; });
+                                [](const ClaimVerdict& cv) { return cv.verdict.outcome == claims::Outcome::Held; });
     return (o.strict && !(all_held && complete)) || differ > 0 ? 1 : 0;
 }
 

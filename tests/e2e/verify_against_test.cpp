@@ -99,9 +99,13 @@ TEST(VerifyAgainst, TwoDatabasesOfOneSweepShowWhichVerdictsMoved) {
     EXPECT_TRUE(has(none.out, "against: " + empty + ": no finished run of the sweep as written")) << none.out;
     EXPECT_TRUE(has(none.out, "2 of 2 verdict(s) differ")) << none.out;
 
-    auto rows = s.run({"verify", file, "--against", other, "--rows"});
-    EXPECT_EQ(rows.code, 2);
-    EXPECT_TRUE(has(rows.out, "--rows prints this database's rows: use it without --against")) << rows.out;
+    // --rows pairs each claim's rows by trial: the few arm's three moved, the many arm's did not.
+    auto rows = s.run({"verify", file, "--against", other, "--rows", "--claim", "fewer"});
+    EXPECT_EQ(rows.code, 1) << rows.out;
+    EXPECT_TRUE(has(rows.out, "rows of claim 'fewer values end lower', paired by trial (6 here, 6 against; 3 differ):"))
+        << rows.out;
+    EXPECT_TRUE(has(rows.out, "against run_id  value  against value  difference")) << rows.out;
+    EXPECT_EQ(occurrences(rows.out, "  1.0    9.0            -8"), 3u) << rows.out;
     auto missing = s.run({"verify", file, "--against", s.path("nowhere.db")});
     EXPECT_EQ(missing.code, 2);
     EXPECT_TRUE(has(missing.out, "iclr: error: --against " + s.path("nowhere.db") + ": no such database"))
