@@ -65,16 +65,18 @@ std::string joined(const std::set<std::string>& s) {
     return out;
 }
 
-// A line per database, then the plugins built otherwise in one than in the other.
-std::vector<std::string> setting_lines(const Setting& here, const Setting& there) {
+// A line per database, then the plugins built otherwise in one than in the other. `planned`: the
+// sweep's trials as written (the same for both: one sweep file, one set of plugins).
+std::vector<std::string> setting_lines(const Setting& here, const Setting& there, size_t planned) {
     std::vector<std::string> out;
     for (const auto* s : {&here, &there})
         out.push_back(s->runs == 0
                           ? fmt::format("{}: {}: no finished run of the sweep as written (its runs may be of other "
                                         "plugin versions, or of another --profile or --set)",
                                         s == &here ? "this database" : "against", s->db)
-                          : fmt::format("{}: {}: {} finished run(s) of the sweep as written; kernels: {}; iclr: {}",
-                                        s == &here ? "this database" : "against", s->db, s->runs,
+                          : fmt::format("{}: {}: {} of the {} trial(s) of the sweep as written finished; kernels: "
+                                        "{}; iclr: {}",
+                                        s == &here ? "this database" : "against", s->db, s->runs, planned,
                                         in_words(s->kernels, "on"), in_words(s->builds, "by")));
     std::string differ;
     for (const auto& [plugin, shas] : here.plugin_builds)
@@ -183,7 +185,7 @@ void print_paired_rows(Store& store, Store& other, const std::vector<ClaimVerdic
 } // namespace
 
 size_t compare_verdicts(Store& store, const VerifyOptions& o, const SweepSpec& spec,
-                        const std::vector<ClaimVerdict>& here, Format f) {
+                        const std::vector<ClaimVerdict>& here, size_t planned, Format f) {
     auto other = Store::open_read(o.against);
     std::vector<ClaimVerdict> there = verdicts_there(*other, o, spec, here);
     ResultSet t;
@@ -208,7 +210,8 @@ size_t compare_verdicts(Store& store, const VerifyOptions& o, const SweepSpec& s
     }
     const bool prose = f == Format::Table || f == Format::Markdown; // csv and json: the table alone
     if (prose)
-        for (const auto& line : setting_lines(setting_of(store, o.common.db_path()), setting_of(*other, o.against)))
+        for (const auto& line :
+             setting_lines(setting_of(store, o.common.db_path()), setting_of(*other, o.against), planned))
             fmt::print("{}\n{}", line, f == Format::Markdown ? "\n" : "");
     fmt::print("{}", render(t, f));
     if (prose)

@@ -194,7 +194,7 @@ int cmd_verify(const VerifyOptions& o) {
     if (o.against.empty())
         fmt::print("{}", render(verdict_table(verdicts, with_notes), f));
     else
-        differ = compare_verdicts(*store, o, spec, verdicts, f);
+        differ = compare_verdicts(*store, o, spec, verdicts, planned, f);
     print_notes(verdicts, f);
     bool complete = !current || note_trials_done(*store, o, planned);
     for (const std::string& note : claims_notes(*store, o.sweep, spec))

@@ -66,9 +66,10 @@ TEST(VerifyAgainst, TwoDatabasesOfOneSweepShowWhichVerdictsMoved) {
     std::string before = sha256_file(other);
     auto moved = s.run({"verify", file, "--against", other});
     EXPECT_EQ(moved.code, 1) << moved.out;
-    EXPECT_TRUE(has(moved.out, "this database: " + s.db() + ": 6 finished run(s) of the sweep as written; kernels: "))
+    EXPECT_TRUE(has(moved.out,
+                    "this database: " + s.db() + ": 6 of the 6 trial(s) of the sweep as written finished; kernels: "))
         << moved.out;
-    EXPECT_TRUE(has(moved.out, "against: " + other + ": 6 finished run(s)")) << moved.out;
+    EXPECT_TRUE(has(moved.out, "against: " + other + ": 6 of the 6 trial(s)")) << moved.out;
     EXPECT_TRUE(has(moved.out, "1 of 2 verdict(s) differ")) << moved.out;
     EXPECT_EQ(sha256_file(other), before) << "the other database was written";
 
