@@ -63,6 +63,9 @@ TEST(VerifyAgainst, TwoDatabasesOfOneSweepShowWhichVerdictsMoved) {
         write_sql(other,
                   std::string("UPDATE ") + table +
                       " SET value = 9 WHERE key = 'value' AND run_id IN (SELECT id FROM runs WHERE arm = 'few')");
+    // ... by another build of the noop plugin at the same version.
+    write_sql(other, "UPDATE runs SET plugins_json = json_set(plugins_json, '$.method.sha256', 'deadbeef00')");
+    std::string sha = s.sql("SELECT substr(json_extract(plugins_json, '$.method.sha256'), 1, 8) FROM runs LIMIT 1");
     std::string before = sha256_file(other);
     auto moved = s.run({"verify", file, "--against", other});
     EXPECT_EQ(moved.code, 1) << moved.out;
@@ -71,6 +74,9 @@ TEST(VerifyAgainst, TwoDatabasesOfOneSweepShowWhichVerdictsMoved) {
         << moved.out;
     EXPECT_TRUE(has(moved.out, "against: " + other + ": 6 of the 6 trial(s)")) << moved.out;
     EXPECT_TRUE(has(moved.out, "1 of 2 verdict(s) differ")) << moved.out;
+    EXPECT_TRUE(has(moved.out, "plugin builds that differ: noop 1.1.0 (this database " + sha + ", against deadbeef)\n"))
+        << moved.out;
+    EXPECT_FALSE(has(same.out, "plugin builds that differ")) << same.out;
     EXPECT_EQ(sha256_file(other), before) << "the other database was written";
 
     auto json = s.run({"verify", file, "--against", other, "--format", "json"});
