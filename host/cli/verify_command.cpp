@@ -21,6 +21,7 @@
 #include "plugin/plugin_registry.hpp"
 #include "store/query.hpp"
 #include "store/run_lock.hpp"
+#include "store/sqlite_util.hpp"
 #include "store/verdicts.hpp"
 #include "sweep/sweep.hpp"
 #include "sweep/sweep_arms.hpp"
@@ -90,12 +91,29 @@ void print_rows(const std::vector<ClaimVerdict>& verdicts, Format f) {
         fmt::print("\nrows of claim '{}' ({}):\n{}", cv.claim->name, cv.rows.rows.size(), render(cv.rows, f));
 }
 
+// How many of the runs finished after `since` (an ISO time): run again on the same trials, by
+// `iclr run --rerun-changed` or a resumed failure, which the trials' keys alone do not show.
+size_t finished_since(Store& store, const std::vector<int64_t>& ids, const std::string& since) {
+    Statement st(store.db(), "SELECT 1 FROM runs WHERE id = ? AND finished_at > ?");
+    size_t n = 0;
+    for (int64_t id : std::set<int64_t>(ids.begin(), ids.end())) {
+        st.bind(1, id).bind(2, since);
+        n += st.step();
+        st.reset();
+    }
+    return n;
+}
+
 // A verdict that differs from the one the last verify recorded for the same sweep and flags, said
-// with what moved it: more or other runs, the claim's query, or (on the same runs) iclr's build.
-std::string verdict_change(const PastVerdict& past, const VerdictRow& now, const std::string& runs_sha) {
+// with what moved it: more or other runs, the claim's query, the same trials run again, or (on
+// the same runs) iclr's build.
+std::string verdict_change(Store& store, const PastVerdict& past, const VerdictRow& now, const std::string& runs_sha) {
     if (past.verdict == now.verdict) return "";
+    const size_t rerun =
+        past.sql == now.sql && past.runs_sha256 == runs_sha ? finished_since(store, now.run_ids, past.created_at) : 0;
     std::string why = past.sql != now.sql            ? "its query has changed since"
                       : past.runs_sha256 != runs_sha ? fmt::format("over other runs (n {} then)", past.n)
+                      : rerun > 0 ? fmt::format("over the same trials, {} of whose runs were run again since", rerun)
                       : past.iclr_version != std::string(iclr_build())
                           ? "on the same runs, by iclr " + past.iclr_version
                           : "on the same runs";
@@ -127,7 +145,7 @@ ClaimVerdict verdict_of(Store& store, const ClaimSpec& c, const ResultSet& rs,
     recorded.has_run_ids = names_runs(rs);
     auto past = last_verdict(store, recorded.sweep_file, recorded.variant, c.name);
     std::string runs_sha = record_verdict(store, recorded);
-    if (past) add_note(cv.note, verdict_change(*past, recorded, runs_sha));
+    if (past) add_note(cv.note, verdict_change(store, *past, recorded, runs_sha));
     return cv;
 }
 

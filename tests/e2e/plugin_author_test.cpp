@@ -6,8 +6,10 @@
 #include <utime.h>
 
 #include <cctype>
+#include <chrono>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "e2e_util.hpp"
 
@@ -176,6 +178,26 @@ TEST(PluginAuthor, ADifferentBuildAtTheSameVersionIsNamedAndRerunOnRequest) {
     auto quiet = s.run({"run", file});
     EXPECT_FALSE(has(quiet.out, "older build")) << quiet.out;
     EXPECT_FALSE(has(quiet.out, "cached stages")) << quiet.out;
+}
+
+// Rerun by another build, the same trials' runs move a verdict: verify says they were run again
+// since, not "on the same runs" (the trials' keys, which the last verdict recorded, are the same).
+TEST(PluginAuthor, AVerdictMovedByRunsOfAnotherBuildSaysTheyWereRunAgain) {
+    Scratch s;
+    std::string lib = own_copy_of_noop(s);
+    // runs.attempts is 1, then 2 once rerun: the value crosses the threshold.
+    std::string file = s.write("n.toml", "[sweep]\nseeds = 2\n[method]\nplugin = \"noop\"\n[[claim]]\nname = "
+                                         "\"rerun\"\nkind = \"at_least\"\nthreshold = 1.5\nsql = \"SELECT r.id "
+                                         "AS run_id, r.seed, r.attempts + 0.001 * r.seed AS value FROM runs r\"\n");
+    ASSERT_EQ(s.run({"run", file}).code, 0);
+    EXPECT_TRUE(has(s.run({"verify", file}).out, "not held"));
+    std::this_thread::sleep_for(std::chrono::milliseconds(1100)); // times are to the second
+    std::ofstream(lib, std::ios::app | std::ios::binary) << "rebuilt";
+    ASSERT_EQ(s.run({"run", file, "--rerun-changed"}).code, 0);
+    auto v = s.run({"verify", file});
+    EXPECT_TRUE(has(v.out, "held")) << v.out;
+    EXPECT_TRUE(has(v.out, "the verdict was not held at the last verify (")) << v.out;
+    EXPECT_TRUE(has(v.out, "), over the same trials, 2 of whose runs were run again since")) << v.out;
 }
 
 TEST(PluginAuthor, PluginsMarksALibraryOlderThanItsSources) {
