@@ -28,7 +28,7 @@ constexpr const char* kNoConstructHelp =
 // Every subcommand's options, filled by CLI11.
 struct Cli {
     iclr::CommonOptions common;
-    std::string plugin_name, sweep, sql, format = "table", run_id, run_b;
+    std::string plugin_name, sweep, sql, format = "table", run_id, run_b, diff_against;
     iclr::SweepVariant variant; // plan's --profile, --set
     bool plan_no_construct = false;
     std::vector<std::string> folders;
@@ -203,9 +203,12 @@ struct Cli {
 
         diff = app.add_subcommand("diff", "two runs side by side: differing parameters and provenance, final metrics");
         diff->footer(
-            "Example:\n  iclr diff 12 31   what differs (parameters, seed, plugin builds, git, host) and b - a");
+            "Examples:\n  iclr diff 12 31   what differs (parameters, seed, plugin builds, git, host) and b - a\n"
+            "  iclr diff 12 --against /tmp/before.db   run 12 and the run of the same trial in another database");
         diff->add_option("run_a", run_id, "run id or key prefix")->required();
-        diff->add_option("run_b", run_b, "run id or key prefix")->required();
+        diff->add_option("run_b", run_b,
+                         "run id or key prefix (with --against: of that database; default: run_a's trial)");
+        diff->add_option("--against", diff_against, "read run_b from another database");
         diff->add_option("-f,--format", format, "table, csv, json or markdown");
         add_common(diff);
 
@@ -314,7 +317,7 @@ struct Cli {
             return iclr::cmd_table(table_opts);
         }
         if (*show) return iclr::cmd_show(run_id, format, common);
-        if (*diff) return iclr::cmd_diff(run_id, run_b, format, common);
+        if (*diff) return iclr::cmd_diff(run_id, run_b, diff_against, format, common);
         if (*rerun_cmd) {
             rerun.common = common;
             return iclr::cmd_rerun(rerun);

@@ -93,7 +93,9 @@ struct RerunOptions {
     CommonOptions common;
 };
 int cmd_rerun(const RerunOptions& o);
-int cmd_diff(const std::string& a, const std::string& b, const std::string& format, const CommonOptions& c);
+// b "" with `against`: the run of a's trial (its key) in that database.
+int cmd_diff(const std::string& a, const std::string& b, const std::string& against, const std::string& format,
+             const CommonOptions& c);
 struct VerifyOptions {
     std::string sweep, format = "table";
     SweepVariant variant;

@@ -1,6 +1,8 @@
 // `iclr diff RUN_A RUN_B`: what differs between two runs (parameters, provenance) and their final
 // metrics side by side.
+#include <filesystem>
 #include <map>
+#include <memory>
 
 #include <fmt/core.h>
 
@@ -52,23 +54,46 @@ std::string config_section(const RunDiff& d, Format f) {
     return lacked ? out + "\n" : out;
 }
 
+// The database run b is read from: this one, or --against's (which must exist: opening would create it).
+std::unique_ptr<Store> other_store(const std::string& against) {
+    std::error_code ec;
+    if (!std::filesystem::exists(against, ec)) throw UserError("--against " + against + ": no such database");
+    return Store::open_read(against);
+}
+
 } // namespace
 
-int cmd_diff(const std::string& a, const std::string& b, const std::string& format, const CommonOptions& c) {
+int cmd_diff(const std::string& a, const std::string& b, const std::string& against, const std::string& format,
+             const CommonOptions& c) {
     Format f = parse_format(format);
+    if (b.empty() && against.empty())
+        throw UserError("iclr diff takes two runs (or one and --against DB: the run of its trial there)");
     auto store = Store::open_read(c.db_path());
-    RunDiffResult r = load_run_diff(*store, a, b);
-    if (!r.diff)
-        throw UserError("no run '" + r.missing + "' in " + store->path() +
-                        " (give a run id or a key prefix of 6+ characters)");
+    auto other = against.empty() ? nullptr : other_store(against);
+    Store& store_b = other ? *other : *store;
+    std::string b_run = b;
+    if (b_run.empty()) { // the same trial: run a's key
+        auto run = load_run_details(*store, a);
+        if (!run)
+            throw UserError("no run '" + a + "' in " + store->path() +
+                            " (give a run id or a key prefix of 6+ characters)");
+        b_run = run->key;
+    }
+    RunDiffResult r = load_run_diff(*store, a, store_b, b_run);
+    if (!r.diff) {
+        const bool in_b = &store_b != store.get() && r.missing == b_run;
+        throw UserError("no run '" + r.missing + "' in " + (in_b ? store_b.path() : store->path()) +
+                        (in_b && b.empty() ? " (no run of run " + a + "'s trial there)"
+                                           : " (give a run id or a key prefix of 6+ characters)"));
+    }
     const RunDiff& d = *r.diff;
     std::string out;
     if (f == Format::Json) {
         out = fmt::format("{{\"a\": {}, \"b\": {}, \"config\": {}, \"provenance\": {}, \"final_metrics\": {}}}\n",
                           d.a.id, d.b.id, render(d.config, f), render(d.provenance, f), render(d.metrics, f));
     } else {
-        out = fmt::format("run {} ({}, seed {}) vs run {} ({}, seed {})\n\n", d.a.id, d.a.sweep, d.a.seed, d.b.id,
-                          d.b.sweep, d.b.seed);
+        out = fmt::format("run {} ({}, seed {}) vs run {}{} ({}, seed {})\n\n", d.a.id, d.a.sweep, d.a.seed, d.b.id,
+                          other ? " of " + against : "", d.b.sweep, d.b.seed);
         out += config_section(d, f);
         out += section(fmt::format("provenance: {} differ, {} the same", d.provenance.rows.size(), d.provenance_same),
                        d.provenance, f);

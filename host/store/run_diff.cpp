@@ -10,7 +10,10 @@
 namespace iclr {
 namespace {
 
-std::string run_label(const RunDetails& d) { return "run " + std::to_string(d.id); }
+// Run b of another database is "run N (against)": the same id may name another trial there.
+std::string run_label(const RunDetails& d, bool against = false) {
+    return "run " + std::to_string(d.id) + (against ? " (against)" : "");
+}
 
 // printf's %.6g: the same text `iclr show` gives a metric (and a valid JSON number).
 std::string number(double v) {
@@ -25,22 +28,38 @@ void add_row(ResultSet& rs, std::vector<std::string> cells, std::vector<bool> nu
     rs.is_number.push_back(std::move(numbers));
 }
 
-// Parameters of both runs by key (lists as JSON text), plus the seed; rows only where they differ.
-void diff_config(Store& store, RunDiff& d) {
-    d.config.columns = {"key", run_label(d.a), run_label(d.b)};
-    Statement st(store.db(), "SELECT k.key, " + param_text_sql("pa") + ", " + param_text_sql("pb") +
-                                 ", pa.value IS pb.value AND pa.type IS pb.type "
-                                 "FROM (SELECT key FROM params WHERE run_id IN (?1, ?2) GROUP BY key) k "
-                                 "LEFT JOIN params pa ON pa.run_id = ?1 AND pa.key = k.key "
-                                 "LEFT JOIN params pb ON pb.run_id = ?2 AND pb.key = k.key ORDER BY k.key");
-    st.bind(1, d.a.id).bind(2, d.b.id);
-    while (st.step()) {
-        if (st.col_int(3)) {
+// A run's parameters by key: the text shown (lists as JSON text) and an identity that is equal only
+// for equal values of one type (a REAL to 17 digits, as it round-trips).
+std::map<std::string, std::pair<std::string, std::string>> params_of(Store& store, int64_t run) {
+    Statement st(store.db(), "SELECT p.key, " + param_text_sql("p") +
+                                 ", typeof(p.value) || ':' || COALESCE(p.type, '') || ':' || CASE typeof(p.value) "
+                                 "WHEN 'real' THEN printf('%!.17g', p.value) ELSE CAST(p.value AS TEXT) END "
+                                 "FROM params p WHERE p.run_id = ?1");
+    st.bind(1, run);
+    std::map<std::string, std::pair<std::string, std::string>> out;
+    while (st.step())
+        out[st.col_text(0)] = {st.col_null(1) ? "" : st.col_text(1), st.col_text(2)};
+    return out;
+}
+
+// Parameters of both runs by key, plus the seed; rows only where they differ.
+void diff_config(Store& store_a, Store& store_b, RunDiff& d, bool against) {
+    d.config.columns = {"key", run_label(d.a), run_label(d.b, against)};
+    auto pa = params_of(store_a, d.a.id), pb = params_of(store_b, d.b.id);
+    std::map<std::string,
+             std::pair<const std::pair<std::string, std::string>*, const std::pair<std::string, std::string>*>>
+        keys;
+    for (const auto& [k, v] : pa)
+        keys[k].first = &v;
+    for (const auto& [k, v] : pb)
+        keys[k].second = &v;
+    for (const auto& [key, ab] : keys) {
+        const auto *a = ab.first, *b = ab.second;
+        if (a && b && a->second == b->second) {
             ++d.config_same;
             continue;
         }
-        add_row(d.config, {st.col_text(0), st.col_null(1) ? "" : st.col_text(1), st.col_null(2) ? "" : st.col_text(2)},
-                {false, st.col_null(1), st.col_null(2)}, {false, false, false});
+        add_row(d.config, {key, a ? a->first : "", b ? b->first : ""}, {false, !a, !b}, {false, false, false});
     }
     if (d.a.seed == d.b.seed)
         ++d.config_same;
@@ -57,8 +76,8 @@ std::map<std::string, std::string> plugins_of(const RunDetails& d) {
     return out;
 }
 
-void diff_provenance(RunDiff& d) {
-    d.provenance.columns = {"field", run_label(d.a), run_label(d.b)};
+void diff_provenance(RunDiff& d, bool against) {
+    d.provenance.columns = {"field", run_label(d.a), run_label(d.b, against)};
     auto dirty = [](int f) { return f < 0 ? std::string() : f ? "dirty" : "clean"; };
     std::vector<std::tuple<std::string, std::string, std::string>> fields{
         {"sweep", d.a.sweep + " #" + d.a.sweep_id, d.b.sweep + " #" + d.b.sweep_id},
@@ -94,8 +113,8 @@ std::string metric_text(const RunDetails::FinalMetric& m) {
     return m.nonfinite.empty() ? number(m.value) : m.nonfinite;
 }
 
-void pair_metrics(RunDiff& d) {
-    d.metrics.columns = {"key", "task", run_label(d.a), run_label(d.b), "b - a"};
+void pair_metrics(RunDiff& d, bool against) {
+    d.metrics.columns = {"key", "task", run_label(d.a), run_label(d.b, against), "b - a"};
     using Key = std::pair<std::string, int64_t>; // task -1 = none
     std::map<Key, std::pair<const RunDetails::FinalMetric*, const RunDetails::FinalMetric*>> both;
     for (const auto& m : d.a.final_metrics)
@@ -115,15 +134,16 @@ void pair_metrics(RunDiff& d) {
 
 } // namespace
 
-RunDiffResult load_run_diff(Store& store, const std::string& a, const std::string& b) {
-    auto ra = load_run_details(store, a);
+RunDiffResult load_run_diff(Store& store_a, const std::string& a, Store& store_b, const std::string& b) {
+    auto ra = load_run_details(store_a, a);
     if (!ra) return {std::nullopt, a};
-    auto rb = load_run_details(store, b);
+    auto rb = load_run_details(store_b, b);
     if (!rb) return {std::nullopt, b};
+    const bool against = &store_a != &store_b;
     RunDiff d{*ra, *rb, {}, {}, 0, 0, {}};
-    diff_config(store, d);
-    diff_provenance(d);
-    pair_metrics(d);
+    diff_config(store_a, store_b, d, against);
+    diff_provenance(d, against);
+    pair_metrics(d, against);
     return {std::move(d), ""};
 }
 

@@ -18,11 +18,13 @@ struct RunDiff {
     ResultSet metrics; // key, task, a, b, b - a: every final metric of either run
 };
 
-// By run id or key prefix (as `iclr show`); nullopt names which of the two is missing.
+// By run id or key prefix (as `iclr show`); nullopt names which of the two is missing. Run a is
+// read from store_a, run b from store_b: the same store, or another database (`iclr diff
+// --against`), whose runs are labelled "run N (against)".
 struct RunDiffResult {
     std::optional<RunDiff> diff;
     std::string missing; // the argument that matched no run
 };
-RunDiffResult load_run_diff(Store& store, const std::string& a, const std::string& b);
+RunDiffResult load_run_diff(Store& store_a, const std::string& a, Store& store_b, const std::string& b);
 
 } // namespace iclr

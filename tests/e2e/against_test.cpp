@@ -1,4 +1,5 @@
-// `iclr verify SWEEP --against OTHER.db`: the verdicts of two databases of one sweep side by side.
+// --against OTHER.db: `iclr verify` (each claim's verdict in two databases of one sweep) and `iclr
+// diff` (a run and the run of the same trial in another database) side by side.
 #include <filesystem>
 #include <string>
 
@@ -43,6 +44,20 @@ void write_sql(const std::string& db, const std::string& sql) {
     sqlite3_close(h);
 }
 
+// The two-arm sweep run here, and a copy of its database in which the few arm ended at 9 (as another
+// machine or a fixed plugin might give) by another build of the noop plugin. Returns the copy.
+std::string run_and_copy_with_other_values(Scratch& s, const std::string& file) {
+    EXPECT_EQ(s.run({"run", file}).code, 0);
+    std::string other = s.path("other.db");
+    std::filesystem::copy_file(s.db(), other);
+    for (const char* table : {"metrics", "final_metrics"})
+        write_sql(other,
+                  std::string("UPDATE ") + table +
+                      " SET value = 9 WHERE key = 'value' AND run_id IN (SELECT id FROM runs WHERE arm = 'few')");
+    write_sql(other, "UPDATE runs SET plugins_json = json_set(plugins_json, '$.method.sha256', 'deadbeef00')");
+    return other;
+}
+
 } // namespace
 
 // The same trials in two databases, one of them holding other values (as another machine's
@@ -51,20 +66,13 @@ void write_sql(const std::string& db, const std::string& sql) {
 TEST(VerifyAgainst, TwoDatabasesOfOneSweepShowWhichVerdictsMoved) {
     Scratch s;
     std::string file = s.write("two.toml", kTwoArms);
-    ASSERT_EQ(s.run({"run", file}).code, 0);
-    std::string other = s.path("other.db");
-    std::filesystem::copy_file(s.db(), other);
-    auto same = s.run({"verify", file, "--against", other});
+    std::string other = run_and_copy_with_other_values(s, file);
+    std::filesystem::copy_file(s.db(), s.path("same.db"));
+    auto same = s.run({"verify", file, "--against", s.path("same.db")});
     EXPECT_EQ(same.code, 0) << same.out;
     EXPECT_TRUE(has(same.out, "the 2 verdict(s) are the same in both")) << same.out;
+    EXPECT_FALSE(has(same.out, "plugin builds that differ")) << same.out;
 
-    // In the other database the few arm ended above the many arm.
-    for (const char* table : {"metrics", "final_metrics"})
-        write_sql(other,
-                  std::string("UPDATE ") + table +
-                      " SET value = 9 WHERE key = 'value' AND run_id IN (SELECT id FROM runs WHERE arm = 'few')");
-    // ... by another build of the noop plugin at the same version.
-    write_sql(other, "UPDATE runs SET plugins_json = json_set(plugins_json, '$.method.sha256', 'deadbeef00')");
     std::string sha = s.sql("SELECT substr(json_extract(plugins_json, '$.method.sha256'), 1, 8) FROM runs LIMIT 1");
     std::string before = sha256_file(other);
     auto moved = s.run({"verify", file, "--against", other});
@@ -76,7 +84,6 @@ TEST(VerifyAgainst, TwoDatabasesOfOneSweepShowWhichVerdictsMoved) {
     EXPECT_TRUE(has(moved.out, "1 of 2 verdict(s) differ")) << moved.out;
     EXPECT_TRUE(has(moved.out, "plugin builds that differ: noop 1.1.0 (this database " + sha + ", against deadbeef)\n"))
         << moved.out;
-    EXPECT_FALSE(has(same.out, "plugin builds that differ")) << same.out;
     EXPECT_EQ(sha256_file(other), before) << "the other database was written";
 
     auto json = s.run({"verify", file, "--against", other, "--format", "json"});
@@ -117,6 +124,39 @@ TEST(VerifyAgainst, TwoDatabasesOfOneSweepShowWhichVerdictsMoved) {
     EXPECT_EQ(missing.code, 2);
     EXPECT_TRUE(has(missing.out, "iclr: error: --against " + s.path("nowhere.db") + ": no such database"))
         << missing.out;
+}
+
+// `iclr diff RUN --against OTHER.db`: the run of the same trial there (by key), its parameters the
+// same, the plugin build and the final value that differ named; a second run id reads that database.
+TEST(DiffAgainst, ARunAndItsTrialInAnotherDatabaseSideBySide) {
+    Scratch s;
+    std::string file = s.write("two.toml", kTwoArms);
+    std::string other = run_and_copy_with_other_values(s, file);
+    auto d = s.run({"diff", "1", "--against", other});
+    EXPECT_EQ(d.code, 0) << d.out;
+    EXPECT_TRUE(has(d.out, "run 1 (two_arms, seed 0) vs run 1 of " + other + " (two_arms, seed 0)\n")) << d.out;
+    EXPECT_TRUE(has(d.out, "config: 0 differ, ")) << d.out;
+    EXPECT_TRUE(has(d.out, "provenance: 1 differ,")) << d.out;
+    EXPECT_TRUE(has(d.out, "run 1 (against)")) << d.out;
+    EXPECT_TRUE(has(d.out, "deadbeef00")) << d.out;
+    EXPECT_TRUE(has(d.out, "value  NULL  1      9                8\n")) << d.out;
+    auto json = s.run({"diff", "1", "--against", other, "--format", "json"});
+    EXPECT_EQ(s.sql("SELECT json_extract(?1, '$.final_metrics[0].\"b - a\"')", {json.out}), "8") << json.out;
+    // A second run id is of the other database: run 4 there is the many arm's, its values 5.
+    auto two = s.run({"diff", "1", "4", "--against", other});
+    EXPECT_TRUE(has(two.out, "method.values  3      5")) << two.out;
+
+    std::string empty = s.path("empty.db");
+    ASSERT_EQ(
+        s.run({"run", s.write("one.toml", "[sweep]\nname = \"one\"\n[method]\nplugin = \"noop\"\n"), "--db", empty})
+            .code,
+        0);
+    auto none = s.run({"diff", "1", "--against", empty});
+    EXPECT_EQ(none.code, 2) << none.out;
+    EXPECT_TRUE(has(none.out, "in " + empty + " (no run of run 1's trial there)")) << none.out;
+    auto one = s.run({"diff", "1"});
+    EXPECT_EQ(one.code, 2) << one.out;
+    EXPECT_TRUE(has(one.out, "iclr diff takes two runs (or one and --against DB")) << one.out;
 }
 
 } // namespace iclr::e2e
