@@ -29,7 +29,8 @@ constexpr const char* kNoConstructHelp =
 struct Cli {
     iclr::CommonOptions common;
     std::string plugin_name, sweep, sql, format = "table", run_id, run_b, diff_against;
-    iclr::SweepVariant variant; // plan's --profile, --set
+    std::vector<std::string> attach; // iclr query --attach NAME=FILE
+    iclr::SweepVariant variant;      // plan's --profile, --set
     bool plan_no_construct = false;
     std::vector<std::string> folders;
     iclr::RunOptions run;
@@ -133,6 +134,11 @@ struct Cli {
             "--sweep", sweep,
             "a sweep file: its trials as written (with --profile, --set) are the table sweep_runs(id, arm: the "
             "sweep's own), for JOIN sweep_runs s ON s.id = r.id");
+        query
+            ->add_option("--attach", attach,
+                         "NAME=FILE: another results database the SQL reads as NAME.runs, NAME.metrics, ... "
+                         "(read-only; repeatable)")
+            ->allow_extra_args(false);
         query->add_option("--profile", variant.profile, "with --sweep: apply [profile.NAME]")->needs(in_sweep);
         query->add_option("--set", variant.sets, "with --sweep: " + std::string(kSetHelp))
             ->allow_extra_args(false)
@@ -311,7 +317,7 @@ struct Cli {
                     "--profile and --set go with a sweep file: iclr status SWEEP.toml --profile NAME");
             return iclr::cmd_status(folders, common);
         }
-        if (*query) return iclr::cmd_query(sql, format, sweep, variant, common);
+        if (*query) return iclr::cmd_query(sql, format, sweep, variant, attach, common);
         if (*table) {
             table_opts.common = common;
             return iclr::cmd_table(table_opts);

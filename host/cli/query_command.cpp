@@ -49,9 +49,15 @@ int print_query(Store& store, const std::string& sql, const std::string& format,
 }
 
 int cmd_query(const std::string& sql, const std::string& format, const std::string& sweep, const SweepVariant& variant,
-              const CommonOptions& c) {
+              const std::vector<std::string>& attach, const CommonOptions& c) {
     parse_format(format); // a bad format is refused before the sweep is planned
     auto store = Store::open_read(c.db_path());
+    for (const auto& a : attach) {
+        auto eq = a.find('=');
+        if (eq == std::string::npos || eq == 0 || eq + 1 == a.size())
+            throw UserError("--attach '" + a + "': give NAME=FILE (the SQL then reads NAME.runs, NAME.metrics, ...)");
+        store->attach_read_only(a.substr(0, eq), a.substr(eq + 1));
+    }
     if (!sweep.empty()) share_sweep_runs(*store, sweep, variant);
     return print_query(*store, sql, format,
                        sweep.empty() ? " (the trials of a sweep as written: pass --sweep FILE)" : "");

@@ -55,6 +55,10 @@ class Store {
     // Opens an existing database read-only (iclr query / show) for any user who can read the
     // file: no write can go through it, and it never creates or changes a file (no -wal/-shm).
     static std::unique_ptr<Store> open_read(const std::string& path);
+    // Attaches another results database as `name` (an SQL identifier, not main or temp) so a query
+    // joins across the two (`iclr query --attach`): read-only and immutable-if-at-rest as open_read
+    // reads a file, and as it is on disk (an older schema is not migrated).
+    void attach_read_only(const std::string& name, const std::string& path);
     // Called while a write waits for another process's lock, with the seconds waited so far;
     // returning false gives up (the write fails with SQLITE_BUSY). Without one: 5 s, then fail.
     void set_lock_wait(std::function<bool(double)> keep_waiting);

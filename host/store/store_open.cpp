@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cstdio>
 #include <filesystem>
 #include <thread>
@@ -94,7 +95,8 @@ sqlite3* open_or_throw(const std::string& name, int flags, const std::string& sh
 
 // A copy of src in memory (SQLite's online backup), for a reader to migrate.
 sqlite3* copy_to_memory(sqlite3* src, const std::string& shown) {
-    sqlite3* mem = open_or_throw(":memory:", SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, shown);
+    // URI filenames on, as for a file's connection: attach_read_only names files by URI (mode=ro).
+    sqlite3* mem = open_or_throw(":memory:", SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI, shown);
     sqlite3_backup* b = sqlite3_backup_init(mem, "main", src, "main");
     int rc = b ? sqlite3_backup_step(b, -1) : sqlite3_errcode(mem);
     if (b) sqlite3_backup_finish(b);
@@ -155,6 +157,32 @@ std::unique_ptr<Store> Store::open_read(const std::string& path) {
     stats::register_functions(s->db_); // stdev, ci95_low, median, spearman, ... in every query
     exec_sql(s->db_, "PRAGMA query_only=1;");
     return s;
+}
+
+void Store::attach_read_only(const std::string& name, const std::string& path) {
+    auto ident = [](const std::string& n) {
+        if (n.empty() || std::isdigit(static_cast<unsigned char>(n[0]))) return false;
+        for (unsigned char c : n)
+            if (!std::isalnum(c) && c != '_') return false;
+        return true;
+    };
+    std::string low;
+    for (unsigned char c : name)
+        low += char(std::tolower(c));
+    if (!ident(name) || low == "main" || low == "temp")
+        throw UserError("--attach " + name + "=" + path +
+                        ": the name must be an SQL identifier other than main or temp");
+    std::error_code ec;
+    if (!fs::exists(path, ec)) throw UserError("--attach " + name + "=" + path + ": no such database");
+    require_regular_file(path);
+    bool at_rest = wal_mode_file(path) && !fs::exists(path + "-wal", ec) && !fs::exists(path + "-shm", ec);
+    Statement st(db(), "ATTACH DATABASE ?1 AS \"" + name + "\"");
+    st.bind(1, sqlite_uri(path, at_rest ? "immutable=1" : "mode=ro"));
+    st.run();
+    if (sqlite3_db_readonly(db_, name.c_str()) != 1) { // a URI not read as one opens the file to write
+        exec_sql(db_, "DETACH DATABASE \"" + name + "\"");
+        throw HostError(path + ": could not be attached read-only");
+    }
 }
 
 void Store::set_lock_wait(std::function<bool(double)> keep_waiting) { keep_waiting_ = std::move(keep_waiting); }

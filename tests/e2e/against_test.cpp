@@ -159,4 +159,29 @@ TEST(DiffAgainst, ARunAndItsTrialInAnotherDatabaseSideBySide) {
     EXPECT_TRUE(has(one.out, "iclr diff takes two runs (or one and --against DB")) << one.out;
 }
 
+// `iclr query --attach NAME=FILE`: SQL that joins two databases by trial key, the other only read.
+TEST(QueryAttach, SqlJoinsTwoDatabasesByTrialAndCannotWriteTheOther) {
+    Scratch s;
+    std::string file = s.write("two.toml", kTwoArms);
+    std::string other = run_and_copy_with_other_values(s, file);
+    std::string before = sha256_file(other);
+    auto q = s.run({"query", "--attach", "o=" + other,
+                    "SELECT COUNT(*) AS moved FROM runs a JOIN o.runs b ON b.key = a.key JOIN final_metrics fa ON "
+                    "fa.run_id = a.id AND fa.key = 'value' JOIN o.final_metrics fb ON fb.run_id = b.id AND fb.key = "
+                    "fa.key AND fb.task IS fa.task WHERE fa.value IS NOT fb.value",
+                    "--format", "csv"});
+    EXPECT_EQ(q.code, 0) << q.out;
+    EXPECT_EQ(q.out, "moved\n3\n");
+    auto w = s.run({"query", "--attach", "o=" + other, "DELETE FROM o.runs"});
+    EXPECT_EQ(w.code, 2) << w.out;
+    EXPECT_TRUE(has(w.out, "iclr query is read-only")) << w.out;
+    EXPECT_EQ(sha256_file(other), before);
+    auto bad = s.run({"query", "--attach", other, "SELECT 1"});
+    EXPECT_EQ(bad.code, 2) << bad.out;
+    EXPECT_TRUE(has(bad.out, "--attach '" + other + "': give NAME=FILE")) << bad.out;
+    auto main = s.run({"query", "--attach", "main=" + other, "SELECT 1"});
+    EXPECT_EQ(main.code, 2) << main.out;
+    EXPECT_TRUE(has(main.out, "the name must be an SQL identifier other than main or temp")) << main.out;
+}
+
 } // namespace iclr::e2e

@@ -182,6 +182,36 @@ TEST(Store, AnOlderDatabaseIsReadThroughACopyMigratedInMemoryAndTheFileIsLeftAsI
     sqlite3_close(db);
 }
 
+// `iclr query --attach`: another database joined read-only, through a file's connection and through
+// the in-memory copy an older schema is read by (opened to write, which a plain path would inherit).
+TEST(Store, AnotherDatabaseIsAttachedReadOnlyAndLeftAsItIs) {
+    test::TempDir dir;
+    std::string old_db = dir.file("old.db"), new_db = dir.file("new.db");
+    write_version1_database(old_db);
+    {
+        auto w = Store::open_write(new_db);
+        w->begin();
+        w->add_sweep({"t", "t.toml", "", "src", "sha", "", "host", -1});
+        w->commit();
+    }
+    const std::string before = test::read_file(new_db);
+    for (const std::string& main : {old_db, new_db}) {
+        auto s = Store::open_read(main);
+        const std::string other = main == old_db ? new_db : old_db;
+        s->attach_read_only("o", other);
+        EXPECT_EQ(sqlite3_db_readonly(s->db(), "o"), 1) << main;
+        EXPECT_EQ(count(*s, "SELECT COUNT(*) FROM o.sweeps"), 1) << main; // one sweep in each
+        EXPECT_THROW(exec_sql(s->db(), "DELETE FROM o.sweeps"), HostError) << main;
+        EXPECT_THROW(s->attach_read_only("main", other), UserError);
+        EXPECT_THROW(s->attach_read_only("TEMP", other), UserError);
+        EXPECT_THROW(s->attach_read_only("2x", other), UserError);
+        EXPECT_THROW(s->attach_read_only("a\"b", other), UserError);
+        EXPECT_THROW(s->attach_read_only("p", dir.file("none.db")), UserError);
+    }
+    EXPECT_EQ(test::read_file(new_db), before);
+    EXPECT_FALSE(std::filesystem::exists(new_db + "-wal") && std::filesystem::file_size(new_db + "-wal") > 0);
+}
+
 TEST(Store, EveryStatusWordRoundTrips) {
     for (RunStatus st : {RunStatus::Pending, RunStatus::Running, RunStatus::Done, RunStatus::Failed, RunStatus::Timeout,
                          RunStatus::Interrupted})
