@@ -122,10 +122,11 @@ std::map<std::string, std::string> run_keys(Store& store) {
     return out;
 }
 
-// A row's trial: its run's key (and its base run's, for a paired row), and which of that trial's
-// rows it is, in query order (a per-task metric gives a trial several).
+// A row's trial: its run's key (and its base run's, for a paired row), its group (group = "metric"
+// gives a run a row per metric), and which of that trial's rows it is, in query order (a per-task
+// metric gives a trial several). Not x, which may be a measured value that moved.
 std::vector<std::string> trial_of_rows(const ResultSet& rs, const std::map<std::string, std::string>& keys) {
-    const int run = column(rs, {"run_id"}), base = column(rs, {"base_run_id"});
+    const int run = column(rs, {"run_id"}), base = column(rs, {"base_run_id"}), grp = column(rs, {"grp", "arm"});
     std::map<std::string, int> seen;
     std::vector<std::string> out;
     for (const auto& row : rs.rows) {
@@ -133,7 +134,7 @@ std::vector<std::string> trial_of_rows(const ResultSet& rs, const std::map<std::
             auto it = col < 0 ? keys.end() : keys.find(row[size_t(col)]);
             return it == keys.end() ? std::string("-") : it->second;
         };
-        std::string trial = key(run) + "/" + key(base);
+        std::string trial = key(run) + "/" + key(base) + "/" + (grp < 0 ? "" : row[size_t(grp)]);
         out.push_back(trial + "#" + std::to_string(seen[trial]++));
     }
     return out;
