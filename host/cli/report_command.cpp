@@ -24,8 +24,6 @@
 namespace iclr {
 namespace {
 
-std::string fmt4(double v) { return fmt::format("{:.4g}", v); }
-
 // Each claim as `iclr verify` computes it (not recorded), with its rows drawn.
 std::vector<report::ClaimResult> claim_results(Store& store, const SweepSpec& spec,
                                                const std::optional<std::set<int64_t>>& current,
@@ -42,8 +40,8 @@ std::vector<report::ClaimResult> claim_results(Store& store, const SweepSpec& sp
             r.estimate = v.estimate;
             r.ci_low = v.ci_low;
             r.ci_high = v.ci_high;
-            caption = v.reason + " " + fmt4(v.estimate) + ", 95% CI [" + fmt4(v.ci_low) + ", " + fmt4(v.ci_high) +
-                      "] over " + std::to_string(v.n) + " seeds: " + r.verdict;
+            caption = v.reason + " " + four_digits(v.estimate) + ", 95% CI [" + four_digits(v.ci_low) + ", " +
+                      four_digits(v.ci_high) + "] over " + std::to_string(v.n) + " seeds: " + r.verdict;
         }
         if (!rows.rows.empty()) r.figure = report::claim_figure(*c, rows, caption);
         out.push_back(std::move(r));

@@ -35,12 +35,12 @@ std::map<std::string, int64_t> counts(Store& store, const std::string& sql) {
 Setting setting_of(Store& store, const std::string& db) {
     Setting s;
     s.db = db;
-    for (const auto& [k, n] : counts(store, std::string("SELECT 'runs', COUNT(*)") + kFinished + "WHERE" + kDone))
-        s.runs = n;
     s.kernels = counts(store, std::string("SELECT COALESCE(NULLIF(r.kernels, ''), 'not recorded'), COUNT(*)") +
                                   kFinished + "WHERE" + kDone + "GROUP BY 1");
     s.builds = counts(store, std::string("SELECT COALESCE(NULLIF(w.iclr_version, ''), 'not recorded'), COUNT(*)") +
                                  kFinished + "JOIN sweeps w ON w.id = r.sweep_id WHERE" + kDone + "GROUP BY 1");
+    for (const auto& [build, n] : s.builds) // every finished run has one build (or 'not recorded')
+        s.runs += n;
     ResultSet rs = run_query(store,
                              std::string("SELECT json_extract(j.value, '$.name') || ' ' || json_extract(j.value, "
                                          "'$.version'), substr(json_extract(j.value, '$.sha256'), 1, 8)") +
@@ -87,12 +87,11 @@ std::vector<std::string> setting_lines(const Setting& here, const Setting& there
     return out;
 }
 
-std::string g4(double v) { return fmt::format("{:.4g}", v); }
-
 // The cells of one verdict: verdict, estimate, interval.
 std::vector<std::string> cells(const claims::Verdict& v) {
     if (v.outcome == claims::Outcome::NoData) return {"no data", "-", "-"};
-    return {claims::to_string(v.outcome), g4(v.estimate), "[" + g4(v.ci_low) + ", " + g4(v.ci_high) + "]"};
+    return {claims::to_string(v.outcome), four_digits(v.estimate),
+            "[" + four_digits(v.ci_low) + ", " + four_digits(v.ci_high) + "]"};
 }
 
 // The other database's verdicts of the claims verify selected, in their order; its notes to
@@ -171,7 +170,7 @@ void print_paired_rows(Store& store, Store& other, const std::vector<ClaimVerdic
             const double d = paired ? std::strtod(x.c_str(), nullptr) - std::strtod(y.c_str(), nullptr) : 0;
             differ += !(paired && (x == y || d == 0)); // the same text: two NaNs are the same too
             row.insert(row.end(), {it == in_b.end() || run_b < 0 ? "-" : b.rows[it->second][size_t(run_b)], x, y,
-                                   paired ? g4(d) : "-"});
+                                   paired ? four_digits(d) : "-"});
             out.rows.push_back(std::move(row));
             out.is_null.emplace_back(out.columns.size(), false);
             out.is_number.emplace_back(out.columns.size(), false);
@@ -202,7 +201,7 @@ size_t compare_verdicts(Store& store, const VerifyOptions& o, const SweepSpec& s
         for (const auto* v : {&a, &b})
             for (auto& cell : cells(*v))
                 row.push_back(std::move(cell));
-        row.push_back(both ? g4(a.estimate - b.estimate) : "-");
+        row.push_back(both ? four_digits(a.estimate - b.estimate) : "-");
         row.push_back(moved ? std::string(claims::to_string(b.outcome)) + " -> " + claims::to_string(a.outcome) : "-");
         t.rows.push_back(std::move(row));
         t.is_null.emplace_back(t.columns.size(), false);

@@ -30,8 +30,6 @@
 namespace iclr {
 namespace {
 
-std::string num(double v) { return fmt::format("{:.4g}", v); }
-
 // "held", or "no data (the reason)".
 std::string verdict_cell(const claims::Verdict& v) {
     std::string what = claims::to_string(v.outcome);
@@ -46,9 +44,9 @@ ResultSet verdict_table(const std::vector<ClaimVerdict>& verdicts, bool with_not
     if (with_notes) out.columns.push_back("notes");
     for (const auto& [c, v, note, ids, rows] : verdicts) {
         bool data = v.outcome != claims::Outcome::NoData;
-        out.rows.push_back({c->name, c->kind, std::to_string(v.n), data ? num(v.estimate) : "-",
-                            data ? "[" + num(v.ci_low) + ", " + num(v.ci_high) + "]" : "-", verdict_cell(v),
-                            c->source});
+        out.rows.push_back({c->name, c->kind, std::to_string(v.n), data ? four_digits(v.estimate) : "-",
+                            data ? "[" + four_digits(v.ci_low) + ", " + four_digits(v.ci_high) + "]" : "-",
+                            verdict_cell(v), c->source});
         out.is_null.emplace_back(out.columns.size(), false);
         out.is_number.push_back({false, false, true, data, false, false, false});
         if (!with_notes) continue;

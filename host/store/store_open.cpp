@@ -93,6 +93,16 @@ sqlite3* open_or_throw(const std::string& name, int flags, const std::string& sh
     return db;
 }
 
+// How a reader names a database file. A WAL database with no -wal and no -shm beside it has nothing
+// in flight: read it as immutable (no locks, no -shm to create, which a reader without write access
+// to the folder could not, and which another user's reader must not leave behind). Otherwise
+// read-only: SQLite then uses the -shm and -wal that exist, read-only if they are not ours.
+std::string read_only_uri(const std::string& path) {
+    std::error_code ec;
+    bool at_rest = wal_mode_file(path) && !fs::exists(path + "-wal", ec) && !fs::exists(path + "-shm", ec);
+    return sqlite_uri(path, at_rest ? "immutable=1" : "mode=ro");
+}
+
 // A copy of src in memory (SQLite's online backup), for a reader to migrate.
 sqlite3* copy_to_memory(sqlite3* src, const std::string& shown) {
     // URI filenames on, as for a file's connection: attach_read_only names files by URI (mode=ro).
@@ -136,13 +146,7 @@ std::unique_ptr<Store> Store::open_read(const std::string& path) {
     std::error_code ec;
     if (!fs::exists(path, ec)) throw UserError(path + ": no such database (run a sweep first, or pass --db)");
     require_regular_file(path);
-    // A WAL database with no -wal and no -shm beside it has nothing in flight: read it as
-    // immutable (no locks, no -shm to create, which a reader without write access to the folder
-    // could not, and which another user's reader must not leave behind). Otherwise read-only:
-    // SQLite then uses the -shm and -wal that exist, read-only if they are not ours.
-    bool at_rest = wal_mode_file(path) && !fs::exists(path + "-wal", ec) && !fs::exists(path + "-shm", ec);
-    std::string uri = sqlite_uri(path, at_rest ? "immutable=1" : "mode=ro");
-    sqlite3* db = open_or_throw(uri, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, path);
+    sqlite3* db = open_or_throw(read_only_uri(path), SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, path);
     std::unique_ptr<Store> s(new Store(db, path, false));
     sqlite3_busy_timeout(db, 5000);
     int version = check_identity(db, path, false);
@@ -175,9 +179,8 @@ void Store::attach_read_only(const std::string& name, const std::string& path) {
     std::error_code ec;
     if (!fs::exists(path, ec)) throw UserError("--attach " + name + "=" + path + ": no such database");
     require_regular_file(path);
-    bool at_rest = wal_mode_file(path) && !fs::exists(path + "-wal", ec) && !fs::exists(path + "-shm", ec);
     Statement st(db(), "ATTACH DATABASE ?1 AS \"" + name + "\"");
-    st.bind(1, sqlite_uri(path, at_rest ? "immutable=1" : "mode=ro"));
+    st.bind(1, read_only_uri(path));
     st.run();
     if (sqlite3_db_readonly(db_, name.c_str()) != 1) { // a URI not read as one opens the file to write
         exec_sql(db_, "DETACH DATABASE \"" + name + "\"");
