@@ -43,6 +43,18 @@ void Arguments::add_common(CLI::App* sub) {
     sub->add_option("--data", common.data, "data sets folder (default: $ICLR_DATA or data)");
 }
 
+// --profile and --set: which variant of the sweep file. `when` begins their help where the sweep
+// file is optional ("with --sweep: "), and `needs` is then the option that names it.
+void Arguments::add_variant(CLI::App* sub, SweepVariant& v, const std::string& when, CLI::Option* needs) {
+    auto* profile = sub->add_option(
+        "--profile", v.profile, when.empty() ? "apply [profile.NAME] from the sweep" : when + "apply [profile.NAME]");
+    auto* set = sub->add_option("--set", v.sets, when + kSetHelp)->allow_extra_args(false);
+    if (needs) {
+        profile->needs(needs);
+        set->needs(needs);
+    }
+}
+
 void Arguments::add_plugins(CLI::App& app) {
     plugins = app.add_subcommand("plugins", "list discovered plugins, or describe one (e.g. methods/finetune)");
     plugins->footer("Examples:\n  iclr plugins                    every plugin: kind, name, version, file, ok / "
@@ -56,8 +68,7 @@ void Arguments::add_plan(CLI::App& app) {
     plan->footer("Example:\n  iclr plan sweeps/mlti.toml --profile ci   arms, trial counts, claims; errors as "
                  "file:line:col");
     plan->add_option("sweep", sweep, "sweep file (.toml)")->required();
-    plan->add_option("--profile", variant.profile, "apply [profile.NAME] from the sweep");
-    plan->add_option("--set", variant.sets, kSetHelp)->allow_extra_args(false);
+    add_variant(plan, variant);
     plan->add_flag("--no-construct", plan_no_construct, kNoConstructHelp);
     add_common(plan);
 }
@@ -71,8 +82,7 @@ void Arguments::add_run(CLI::App& app) {
                     "  iclr run sweeps/forgetting_vs_scale.toml --launcher slurm --max-parallel 50 --wait\n"
                     "Ctrl-C stops cleanly; running it again resumes (finished trials are skipped).");
     run_cmd->add_option("sweep", run.sweep, "sweep file (.toml)")->required();
-    run_cmd->add_option("--profile", run.variant.profile, "apply [profile.NAME] from the sweep");
-    run_cmd->add_option("--set", run.variant.sets, kSetHelp)->allow_extra_args(false);
+    add_variant(run_cmd, run.variant);
     run_cmd
         ->add_option("-j,--jobs", run.jobs,
                      "trials at once, or auto (one per core, at most the trials to run; default: the "
@@ -119,8 +129,7 @@ void Arguments::add_status(CLI::App& app) {
         "folder", folders,
         "a sweep file (.toml), or Slurm run folders (default: the database's sweeps, then every run folder "
         "under results/slurm/DB/)");
-    status->add_option("--profile", variant.profile, "with a sweep file: apply [profile.NAME]");
-    status->add_option("--set", variant.sets, "with a sweep file: " + std::string(kSetHelp))->allow_extra_args(false);
+    add_variant(status, variant, "with a sweep file: ");
     add_common(status);
 }
 
@@ -144,10 +153,7 @@ void Arguments::add_query(CLI::App& app) {
                      "NAME=FILE: another results database the SQL reads as NAME.runs, NAME.metrics, ... "
                      "(read-only; repeatable)")
         ->allow_extra_args(false);
-    query->add_option("--profile", variant.profile, "with --sweep: apply [profile.NAME]")->needs(in_sweep);
-    query->add_option("--set", variant.sets, "with --sweep: " + std::string(kSetHelp))
-        ->allow_extra_args(false)
-        ->needs(in_sweep);
+    add_variant(query, variant, "with --sweep: ", in_sweep);
     add_common(query);
 }
 
@@ -158,8 +164,7 @@ void Arguments::add_table(CLI::App& app) {
                   "  iclr table sweeps/lp_ft.toml --format csv > lp_ft.csv   pandas.read_csv('lp_ft.csv')");
     table->add_option("sweep", table_opts.sweep, "sweep file (.toml): its trials as written")->required();
     table->add_option("-f,--format", table_opts.format, "table, csv, json or markdown");
-    table->add_option("--profile", table_opts.variant.profile, "apply [profile.NAME] from the sweep");
-    table->add_option("--set", table_opts.variant.sets, kSetHelp)->allow_extra_args(false);
+    add_variant(table, table_opts.variant);
     table->add_flag("--all-params", table_opts.all_params,
                     "every parameter and attribute, not only those that differ between runs");
     table->add_flag("--per-task", table_opts.per_task, "a column per task of each per-task metric: acc[0], ...");
@@ -194,10 +199,7 @@ void Arguments::add_rerun(CLI::App& app) {
     rerun_cmd->add_option("run", rerun.run, "run id or key prefix");
     auto* rerun_sweep = rerun_cmd->add_option(
         "--sweep", rerun.sweep, "rerun a sample of this sweep file's runs (its trials as written) instead of one");
-    rerun_cmd->add_option("--profile", rerun.variant.profile, "with --sweep: apply [profile.NAME]")->needs(rerun_sweep);
-    rerun_cmd->add_option("--set", rerun.variant.sets, "with --sweep: " + std::string(kSetHelp))
-        ->allow_extra_args(false)
-        ->needs(rerun_sweep);
+    add_variant(rerun_cmd, rerun.variant, "with --sweep: ", rerun_sweep);
     rerun_cmd->add_option("--sample", rerun.sample, "with --sweep: how many of its runs (default 5; 0: every one)")
         ->check(CLI::NonNegativeNumber)
         ->needs(rerun_sweep);
@@ -237,8 +239,7 @@ void Arguments::add_verify(CLI::App& app) {
                        "  iclr verify sweeps/lp_ft.toml --against /tmp/before.db   which verdicts moved since "
                        "that run");
     verify_cmd->add_option("sweep", verify.sweep, "sweep file (.toml)")->required();
-    verify_cmd->add_option("--profile", verify.variant.profile, "apply [profile.NAME] from the sweep");
-    verify_cmd->add_option("--set", verify.variant.sets, kSetHelp)->allow_extra_args(false);
+    add_variant(verify_cmd, verify.variant);
     verify_cmd->add_option("-f,--format", verify.format, "table, csv, markdown or json");
     verify_cmd->add_flag("--strict", verify.strict,
                          "exit 1 unless every claim held and every trial of the sweep as written is done");
@@ -255,8 +256,7 @@ void Arguments::add_report(CLI::App& app) {
     report_cmd = app.add_subcommand(
         "report", "one self-contained HTML page of a sweep's results: claims, figures, provenance, failures");
     report_cmd->add_option("sweep", report.sweep, "sweep file (.toml)")->required();
-    report_cmd->add_option("--profile", report.variant.profile, "apply [profile.NAME] from the sweep");
-    report_cmd->add_option("--set", report.variant.sets, kSetHelp)->allow_extra_args(false);
+    add_variant(report_cmd, report.variant);
     report_cmd->add_option(
         "-o,--out", report.out,
         "the page (default: results/reports/DB/NAME.html beside the database DB; NAME.PROFILE.html with --profile, "

@@ -8,6 +8,7 @@
 
 namespace CLI {
 class App;
+class Option;
 } // namespace CLI
 
 namespace iclr {
@@ -21,6 +22,7 @@ class Arguments {
 
   private:
     void add_common(CLI::App* sub);
+    void add_variant(CLI::App* sub, SweepVariant& v, const std::string& when = "", CLI::Option* needs = nullptr);
     void add_plugins(CLI::App& app);
     void add_plan(CLI::App& app);
     void add_run(CLI::App& app);
