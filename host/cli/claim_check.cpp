@@ -10,10 +10,8 @@
 #include <fmt/core.h>
 
 #include "common/errors.hpp"
-#include "plugin/plugin_registry.hpp"
 #include "store/query.hpp"
 #include "store/sqlite_util.hpp"
-#include "sweep/sweep_arms.hpp"
 #include "sweep/validate.hpp"
 
 namespace iclr {
@@ -59,79 +57,6 @@ std::vector<Checked> run_queries(Store& store, const SweepSpec& spec) {
     }
     if (!diags.empty()) throw SweepError(diags);
     return out;
-}
-
-namespace {
-
-// The runs that are trials of the sweep as written now (this file, this profile, these plugin
-// versions), each with the arm the sweep gives it: a verdict counts only them, so runs of an older
-// config of the sweep or of another profile in the same database are not pooled in. nullopt (no
-// filtering) when the sweep cannot be planned here (its plugins are not built), with a note.
-std::optional<std::map<int64_t, std::string>> current_runs(Store& store, const std::string& sweep,
-                                                           const SweepVariant& variant, size_t* trials) {
-    auto cannot_plan = [](const std::exception& e) {
-        std::fprintf(stderr,
-                     "iclr: note: the sweep cannot be planned here (%s); every run in the database counts "
-                     "as one of its trials\n",
-                     e.what());
-        return std::nullopt;
-    };
-    PluginRegistry reg;
-    try {
-        reg.discover();
-    } catch (const std::exception& e) {
-        return cannot_plan(e);
-    }
-    // A claim's keys naming no parameter would select no rows: refused, as a claim's bad SQL is,
-    // whether or not the rest of the sweep can be planned here.
-    std::vector<SweepSpec> specs = parse_arms(sweep, variant);
-    if (auto d = check_claim_keys(specs, reg); !d.empty()) throw SweepError(d);
-    std::map<std::string, std::string> arm_of; // trial key -> arm (a duplicate's first)
-    try {
-        SweepArms arms = load_sweep(std::move(specs), reg);
-        for (auto& [spec, key] : arms.trial_keys())
-            arm_of.emplace(std::move(key), arms.specs[spec].arm); // as runs.arm stores it
-    } catch (const std::exception& e) {
-        return cannot_plan(e);
-    }
-    if (trials) *trials = arm_of.size();
-    std::map<int64_t, std::string> runs;
-    ResultSet rs = run_query(store, "SELECT id, key FROM runs", true);
-    for (const auto& row : rs.rows)
-        if (auto it = arm_of.find(row[1]); it != arm_of.end())
-            runs[std::strtoll(row[0].c_str(), nullptr, 10)] = it->second;
-    return runs;
-}
-
-} // namespace
-
-std::optional<std::set<int64_t>> share_sweep_runs(Store& store, const std::string& sweep, const SweepVariant& variant,
-                                                  size_t* trials) {
-    auto current = current_runs(store, sweep, variant, trials);
-    // A reader's connection is query_only, which refuses TEMP tables too; it is opened read-only
-    // as well, so lifting query_only for these statements still writes nothing to the file.
-    Statement mode(store.db(), "PRAGMA query_only");
-    bool query_only = mode.step() && mode.col_int(0) != 0;
-    mode.reset();
-    if (query_only) exec_sql(store.db(), "PRAGMA query_only=0");
-    exec_sql(store.db(), "CREATE TEMP TABLE IF NOT EXISTS sweep_runs(id INTEGER PRIMARY KEY, arm TEXT); "
-                         "DELETE FROM sweep_runs");
-    if (!current) {
-        exec_sql(store.db(), "INSERT INTO sweep_runs SELECT id, arm FROM runs");
-    } else {
-        Statement add(store.db(), "INSERT INTO sweep_runs VALUES (?, ?)");
-        for (const auto& [id, arm] : *current) {
-            add.bind(1, id).bind_or_null(2, arm);
-            add.step();
-            add.reset();
-        }
-    }
-    if (query_only) exec_sql(store.db(), "PRAGMA query_only=1");
-    if (!current) return std::nullopt;
-    std::set<int64_t> ids;
-    for (const auto& [id, arm] : *current)
-        ids.insert(id);
-    return ids;
 }
 
 // A claim's rows as numbers; with `current`, rows of other runs are left out and counted.

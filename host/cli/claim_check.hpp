@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "claims/evaluate.hpp"
+#include "cli/sweep_runs.hpp"
 #include "store/result_set.hpp"
 #include "store/store.hpp"
 #include "sweep/sweep.hpp"
@@ -31,14 +32,6 @@ int column(const ResultSet& rs, std::initializer_list<const char*> names);
 // Every claim's SQL run and its columns checked; a SweepError lists every bad claim at its
 // file:line:column, and nothing has been recorded.
 std::vector<Checked> run_queries(Store& store, const SweepSpec& spec);
-// Fills the TEMP table sweep_runs(id, arm) that the claims', plots' and saved queries may name: the
-// runs that are trials of the sweep file as written (this profile, these plugin versions), each
-// with the arm this sweep gives it (runs.arm is the arm of the sweep that recorded the run, which
-// for a trial two sweeps share may be the other's). Returns their ids; nullopt, with a note on
-// stderr, when the sweep cannot be planned here (then every run, with runs.arm). `trials`, when
-// given, is set to the number of distinct trials the sweep plans.
-std::optional<std::set<int64_t>> share_sweep_runs(Store& store, const std::string& sweep, const SweepVariant& variant,
-                                                  size_t* trials = nullptr);
 // A claim's rows as numbers; with `current`, rows of other runs (run_id, or base_run_id for a
 // paired row) are left out and counted; the run ids used are appended to run_ids.
 std::vector<claims::Row> rows_of(const ResultSet& rs, const std::optional<std::set<int64_t>>& current,

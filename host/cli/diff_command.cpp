@@ -10,6 +10,7 @@
 #include "cli/table.hpp"
 #include "common/errors.hpp"
 #include "store/run_diff.hpp"
+#include "store/sqlite_util.hpp"
 
 namespace iclr {
 namespace {
@@ -61,6 +62,28 @@ std::unique_ptr<Store> other_store(const std::string& against) {
     return Store::open_read(against);
 }
 
+// Where a run has no run of its key in the other database (made with other plugin versions: other
+// keys), the run there at its place in the sweep: its arm and grid index, recorded by an `iclr run`
+// of the same sweep text and profile (a finished one, the latest). Its id, or "" when none; `where`
+// says the place.
+std::string run_at_same_place(Store& store, int64_t run, Store& other, std::string& where) {
+    Statement place(store.db(), "SELECT w.name, w.source_sha256, COALESCE(w.profile, ''), COALESCE(r.arm, ''), "
+                                "r.trial_index FROM runs r JOIN sweeps w ON w.id = r.sweep_id WHERE r.id = ?1");
+    place.bind(1, run);
+    if (!place.step()) return "";
+    Statement there(other.db(), "SELECT r.id FROM runs r JOIN sweeps w ON w.id = r.sweep_id WHERE w.name = ?1 AND "
+                                "w.source_sha256 = ?2 AND COALESCE(w.profile, '') = ?3 AND COALESCE(r.arm, '') = ?4 "
+                                "AND r.trial_index = ?5 ORDER BY r.status IN ('done', 'diverged') DESC, "
+                                "r.finished_at DESC, r.id DESC LIMIT 1");
+    for (int i = 0; i < 4; ++i)
+        there.bind(i + 1, place.col_text(i));
+    there.bind(5, place.col_int(4));
+    if (!there.step()) return "";
+    where = fmt::format("{}grid index {}", place.col_text(3).empty() ? "" : "arm " + place.col_text(3) + ", ",
+                        place.col_int(4));
+    return std::to_string(there.col_int(0));
+}
+
 } // namespace
 
 int cmd_diff(const std::string& a, const std::string& b, const std::string& against, const std::string& format,
@@ -71,13 +94,15 @@ int cmd_diff(const std::string& a, const std::string& b, const std::string& agai
     auto store = Store::open_read(c.db_path());
     auto other = against.empty() ? nullptr : other_store(against);
     Store& store_b = other ? *other : *store;
-    std::string b_run = b;
-    if (b_run.empty()) { // the same trial: run a's key
+    std::string b_run = b, place;
+    if (b_run.empty()) { // the same trial: run a's key, else its place in the sweep
         auto run = load_run_details(*store, a);
         if (!run)
             throw UserError("no run '" + a + "' in " + store->path() +
                             " (give a run id or a key prefix of 6+ characters)");
         b_run = run->key;
+        if (!load_run_details(store_b, b_run))
+            if (std::string id = run_at_same_place(*store, run->id, store_b, place); !id.empty()) b_run = id;
     }
     RunDiffResult r = load_run_diff(*store, a, store_b, b_run);
     if (!r.diff) {
@@ -92,8 +117,13 @@ int cmd_diff(const std::string& a, const std::string& b, const std::string& agai
         out = fmt::format("{{\"a\": {}, \"b\": {}, \"config\": {}, \"provenance\": {}, \"final_metrics\": {}}}\n",
                           d.a.id, d.b.id, render(d.config, f), render(d.provenance, f), render(d.metrics, f));
     } else {
-        out = fmt::format("run {} ({}, seed {}) vs run {}{} ({}, seed {})\n\n", d.a.id, d.a.sweep, d.a.seed, d.b.id,
+        out = fmt::format("run {} ({}, seed {}) vs run {}{} ({}, seed {})\n", d.a.id, d.a.sweep, d.a.seed, d.b.id,
                           other ? " of " + against : "", d.b.sweep, d.b.seed);
+        if (!place.empty())
+            out += fmt::format("(no run there has run {}'s key: run {} there is the trial at its place in the sweep, "
+                               "{}, run with other plugin versions)\n",
+                               d.a.id, d.b.id, place);
+        out += "\n";
         out += config_section(d, f);
         out += section(fmt::format("provenance: {} differ, {} the same", d.provenance.rows.size(), d.provenance_same),
                        d.provenance, f);

@@ -65,19 +65,41 @@ std::string joined(const std::set<std::string>& s) {
     return out;
 }
 
-// A line per database, then the plugins built otherwise in one than in the other. `planned`: the
-// sweep's trials as written (the same for both: one sweep file, one set of plugins).
-std::vector<std::string> setting_lines(const Setting& here, const Setting& there, size_t planned) {
+// Each plugin's versions among a database's finished runs: "noop" -> {"1.1.0"}.
+std::map<std::string, std::set<std::string>> versions_of(const Setting& s) {
+    std::map<std::string, std::set<std::string>> out;
+    for (const auto& [plugin, shas] : s.plugin_builds) // "name version"
+        if (auto space = plugin.rfind(' '); space != std::string::npos)
+            out[plugin.substr(0, space)].insert(plugin.substr(space + 1));
+    return out;
+}
+
+// A line per database, then the plugins of other versions, or of the same versions built
+// otherwise, in one than in the other. `planned`: the sweep's trials as written (the same for
+// both: one sweep file, one set of plugins); `by_place`: the other database's runs of them taken
+// by their place in the sweep (share_trial_runs).
+std::vector<std::string> setting_lines(const Setting& here, const Setting& there, size_t planned, size_t by_place) {
     std::vector<std::string> out;
     for (const auto* s : {&here, &there})
         out.push_back(s->runs == 0
-                          ? fmt::format("{}: {}: no finished run of the sweep as written (its runs may be of other "
-                                        "plugin versions, or of another --profile or --set)",
+                          ? fmt::format("{}: {}: no finished run of the sweep as written (its runs may be of "
+                                        "another --profile or --set, or of another text of the sweep file)",
                                         s == &here ? "this database" : "against", s->db)
                           : fmt::format("{}: {}: {} of the {} trial(s) of the sweep as written finished; kernels: "
                                         "{}; iclr: {}",
                                         s == &here ? "this database" : "against", s->db, s->runs, planned,
                                         in_words(s->kernels, "on"), in_words(s->builds, "by")));
+    if (by_place > 0)
+        out.back() += fmt::format("; {} of its runs stand for their trials by their place in the sweep (arm, "
+                                  "grid index): the same sweep text run with other plugin versions",
+                                  by_place);
+    auto versions_here = versions_of(here), versions_there = versions_of(there);
+    std::string versions;
+    for (const auto& [plugin, v] : versions_here)
+        if (auto it = versions_there.find(plugin); it != versions_there.end() && it->second != v)
+            versions += fmt::format("{}{} (this database {}, against {})", versions.empty() ? "" : "; ", plugin,
+                                    joined(v), joined(it->second));
+    if (!versions.empty()) out.push_back("plugin versions that differ: " + versions);
     std::string differ;
     for (const auto& [plugin, shas] : here.plugin_builds)
         if (auto it = there.plugin_builds.find(plugin); it != there.plugin_builds.end() && it->second != shas)
@@ -97,8 +119,8 @@ std::vector<std::string> cells(const claims::Verdict& v) {
 // The other database's verdicts of the claims verify selected, in their order; its notes to
 // stderr where they are not this database's (verify prints those).
 std::vector<ClaimVerdict> verdicts_there(Store& other, const VerifyOptions& o, const SweepSpec& spec,
-                                         const std::vector<ClaimVerdict>& here) {
-    auto current = share_sweep_runs(other, o.sweep, o.variant);
+                                         const std::vector<ClaimVerdict>& here,
+                                         const std::optional<std::set<int64_t>>& current) {
     std::map<const ClaimSpec*, const ResultSet*> rows;
     std::vector<Checked> checked = run_queries(other, spec);
     for (const auto& c : checked)
@@ -114,10 +136,14 @@ std::vector<ClaimVerdict> verdicts_there(Store& other, const VerifyOptions& o, c
 }
 
 // Every run's key, by id: what pairs a row here with the other database's row of the same trial.
-std::map<std::string, std::string> run_keys(Store& store) {
+// `trial_key`: the key of the trial as planned here that a run of the other database stands for
+// (another plugin version's run has another key).
+std::map<std::string, std::string> run_keys(Store& store, const std::map<int64_t, std::string>& trial_key = {}) {
     std::map<std::string, std::string> out;
     for (const auto& row : run_query(store, "SELECT id, key FROM runs", true).rows)
         out[row[0]] = row[1];
+    for (const auto& [id, key] : trial_key)
+        out[std::to_string(id)] = key;
     return out;
 }
 
@@ -140,9 +166,10 @@ std::vector<std::string> trial_of_rows(const ResultSet& rs, const std::map<std::
 }
 
 // --rows with --against: each claim's rows here and there, paired by trial, with both values.
-void print_paired_rows(Store& store, Store& other, const std::vector<ClaimVerdict>& here,
-                       const std::vector<ClaimVerdict>& there, Format f) {
-    auto keys_here = run_keys(store), keys_there = run_keys(other);
+void print_paired_rows(Store& store, Store& other, const std::optional<TrialRuns>& trial_runs,
+                       const std::vector<ClaimVerdict>& here, const std::vector<ClaimVerdict>& there, Format f) {
+    static const std::map<int64_t, std::string> none;
+    auto keys_here = run_keys(store), keys_there = run_keys(other, trial_runs ? trial_runs->key_of : none);
     for (size_t i = 0; i < here.size(); ++i) {
         const ResultSet &a = here[i].rows, &b = there[i].rows;
         const int va = column(a, {"value"}), vb = column(b, {"value"});
@@ -187,7 +214,14 @@ void print_paired_rows(Store& store, Store& other, const std::vector<ClaimVerdic
 size_t compare_verdicts(Store& store, const VerifyOptions& o, const SweepSpec& spec,
                         const std::vector<ClaimVerdict>& here, size_t planned, Format f) {
     auto other = Store::open_read(o.against);
-    std::vector<ClaimVerdict> there = verdicts_there(*other, o, spec, here);
+    auto trial_runs = share_trial_runs(*other, o.sweep, o.variant);
+    std::optional<std::set<int64_t>> current;
+    if (trial_runs) {
+        current.emplace();
+        for (const auto& [id, key] : trial_runs->key_of)
+            current->insert(id);
+    }
+    std::vector<ClaimVerdict> there = verdicts_there(*other, o, spec, here, current);
     ResultSet t;
     t.columns = {"claim",          "verdict",         "estimate",      "95% CI", "against verdict", "against estimate",
                  "against 95% CI", "estimate change", "verdict change"};
@@ -210,15 +244,15 @@ size_t compare_verdicts(Store& store, const VerifyOptions& o, const SweepSpec& s
     }
     const bool prose = f == Format::Table || f == Format::Markdown; // csv and json: the table alone
     if (prose)
-        for (const auto& line :
-             setting_lines(setting_of(store, o.common.db_path()), setting_of(*other, o.against), planned))
+        for (const auto& line : setting_lines(setting_of(store, o.common.db_path()), setting_of(*other, o.against),
+                                              planned, trial_runs ? trial_runs->by_place : 0))
             fmt::print("{}\n{}", line, f == Format::Markdown ? "\n" : "");
     fmt::print("{}", render(t, f));
     if (prose)
         fmt::print("{}{}\n", f == Format::Markdown ? "\n" : "",
                    differ ? fmt::format("{} of {} verdict(s) differ", differ, here.size())
                           : fmt::format("the {} verdict(s) are the same in both", here.size()));
-    if (o.rows) print_paired_rows(store, *other, here, there, f);
+    if (o.rows) print_paired_rows(store, *other, trial_runs, here, there, f);
     return differ;
 }
 

@@ -73,7 +73,7 @@ std::vector<SweepArms::TrialKey> SweepArms::trial_keys() const {
     for (uint32_t k = 0; k < specs.size(); ++k)
         expansions[k]->for_each([&](const TrialPoint& p) {
             std::string key = resolve_trial(specs[k], plugins[k], p).key;
-            if (seen.insert(key).second) out.push_back({k, std::move(key)});
+            if (seen.insert(key).second) out.push_back({k, std::move(key), p.index});
             return true;
         });
     return out;

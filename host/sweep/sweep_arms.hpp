@@ -35,6 +35,7 @@ struct SweepArms {
     struct TrialKey {
         uint32_t spec = 0;
         std::string key;
+        uint64_t index = 0; // its place in specs[spec]'s grid, as runs.trial_index records it
     };
     std::vector<TrialKey> trial_keys() const;
 };

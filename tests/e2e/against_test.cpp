@@ -126,6 +126,46 @@ TEST(VerifyAgainst, TwoDatabasesOfOneSweepShowWhichVerdictsMoved) {
         << missing.out;
 }
 
+// A database the same sweep text made with another version of a plugin holds other trial keys (a
+// key hashes the plugin versions): its runs stand for the trials by their place in the sweep (arm,
+// grid index), the versions are named, --rows and iclr diff pair them; a run of another text is not
+// taken.
+TEST(VerifyAgainst, ADatabaseOfAnotherPluginVersionIsComparedTrialByTrial) {
+    Scratch s;
+    std::string file = s.write("two.toml", kTwoArms);
+    std::string other = run_and_copy_with_other_values(s, file);
+    // What noop 1.0.0 would have recorded: its version in every run's plugins and config, so
+    // another key for every trial.
+    write_sql(other, "UPDATE runs SET key = 'v1-' || key, plugins_json = json_set(plugins_json, "
+                     "'$.method.version', '1.0.0'), config_toml = replace(config_toml, '1.1.0', '1.0.0')");
+    auto v = s.run({"verify", file, "--against", other});
+    EXPECT_EQ(v.code, 1) << v.out;
+    EXPECT_TRUE(has(v.out, "against: " + other + ": 6 of the 6 trial(s) of the sweep as written finished")) << v.out;
+    EXPECT_TRUE(has(v.out, "; 6 of its runs stand for their trials by their place in the sweep (arm, grid index): "
+                           "the same sweep text run with other plugin versions\n"))
+        << v.out;
+    EXPECT_TRUE(has(v.out, "plugin versions that differ: noop (this database 1.1.0, against 1.0.0)\n")) << v.out;
+    EXPECT_TRUE(has(v.out, "1 of 2 verdict(s) differ")) << v.out;
+    auto rows = s.run({"verify", file, "--against", other, "--rows", "--claim", "fewer"});
+    EXPECT_TRUE(has(rows.out, "paired by trial (6 here, 6 against; 3 differ):")) << rows.out;
+    EXPECT_EQ(occurrences(rows.out, "  1.0    9.0            -8"), 3u) << rows.out;
+    // iclr diff finds the trial's run there the same way, and shows the versions.
+    auto d = s.run({"diff", "1", "--against", other});
+    EXPECT_EQ(d.code, 0) << d.out;
+    EXPECT_TRUE(has(d.out, "(no run there has run 1's key: run 1 there is the trial at its place in the sweep, arm "
+                           "few, grid index 0, run with other plugin versions)\n"))
+        << d.out;
+    EXPECT_TRUE(has(d.out, "noop 1.1.0 ")) << d.out;
+    EXPECT_TRUE(has(d.out, "noop 1.0.0 ")) << d.out;
+
+    // Another text of the sweep file (an edited axis would move every grid index): nothing by place.
+    write_sql(other, "UPDATE sweeps SET source = source || '#', source_sha256 = 'edited'");
+    auto edited = s.run({"verify", file, "--against", other});
+    EXPECT_EQ(edited.code, 1) << edited.out;
+    EXPECT_TRUE(has(edited.out, "against: " + other + ": no finished run of the sweep as written")) << edited.out;
+    EXPECT_TRUE(has(edited.out, "2 of 2 verdict(s) differ")) << edited.out;
+}
+
 // `iclr diff RUN --against OTHER.db`: the run of the same trial there (by key), its parameters the
 // same, the plugin build and the final value that differ named; a second run id reads that database.
 TEST(DiffAgainst, ARunAndItsTrialInAnotherDatabaseSideBySide) {

@@ -1,0 +1,157 @@
+// Which runs of a database are the trials of a sweep file as written: the TEMP table sweep_runs.
+#include "cli/sweep_runs.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+#include <vector>
+
+#include "common/errors.hpp"
+#include "common/file_hash.hpp"
+#include "plugin/plugin_registry.hpp"
+#include "store/query.hpp"
+#include "store/sqlite_util.hpp"
+#include "sweep/sweep_arms.hpp"
+#include "sweep/validate.hpp"
+
+namespace iclr {
+namespace {
+
+// One trial of the sweep as written, as this build plans it.
+struct PlannedTrial {
+    std::string key;
+    std::string arm;    // as runs.arm stores it ("" for a sweep without arms)
+    uint64_t index = 0; // its place in the arm's grid (runs.trial_index)
+};
+
+struct Plan {
+    std::string name, source_sha256;  // as the sweeps table records an `iclr run` of it
+    std::vector<PlannedTrial> trials; // a trial two points share listed once
+};
+
+// The sweep's trials as written (this file, this profile, these plugin versions); nullopt, with a
+// note, when it cannot be planned here (its plugins are not built).
+std::optional<Plan> plan_of(const std::string& sweep, const SweepVariant& variant) {
+    auto cannot_plan = [](const std::exception& e) {
+        std::fprintf(stderr,
+                     "iclr: note: the sweep cannot be planned here (%s); every run in the database counts "
+                     "as one of its trials\n",
+                     e.what());
+        return std::nullopt;
+    };
+    PluginRegistry reg;
+    try {
+        reg.discover();
+    } catch (const std::exception& e) {
+        return cannot_plan(e);
+    }
+    // A claim's keys naming no parameter would select no rows: refused, as a claim's bad SQL is,
+    // whether or not the rest of the sweep can be planned here.
+    std::vector<SweepSpec> specs = parse_arms(sweep, variant);
+    if (auto d = check_claim_keys(specs, reg); !d.empty()) throw SweepError(d);
+    try {
+        SweepArms arms = load_sweep(std::move(specs), reg);
+        Plan plan{arms.base().name, sha256_hex(arms.base().source_text), {}};
+        for (auto& [spec, key, index] : arms.trial_keys())
+            plan.trials.push_back({std::move(key), arms.specs[spec].arm, index});
+        return plan;
+    } catch (const std::exception& e) {
+        return cannot_plan(e);
+    }
+}
+
+// run id -> the planned trial it is: the run with the trial's key.
+std::map<int64_t, const PlannedTrial*> runs_by_key(Store& store, const Plan& plan) {
+    std::map<std::string, const PlannedTrial*> trial_of;
+    for (const auto& t : plan.trials)
+        trial_of.emplace(t.key, &t);
+    std::map<int64_t, const PlannedTrial*> runs;
+    for (const auto& row : run_query(store, "SELECT id, key FROM runs", true).rows)
+        if (auto it = trial_of.find(row[1]); it != trial_of.end())
+            runs[std::strtoll(row[0].c_str(), nullptr, 10)] = it->second;
+    return runs;
+}
+
+// Adds, for each trial no run has the key of, the run at its place (arm, grid index) that an `iclr
+// run` of the same sweep text and profile recorded: with other plugin versions, the same trial.
+// Rows come finished last, then by finish time, so the last one a place sees is the one it keeps.
+size_t add_runs_by_place(Store& store, const Plan& plan, const std::string& profile,
+                         std::map<int64_t, const PlannedTrial*>& runs) {
+    std::set<const PlannedTrial*> found;
+    for (const auto& [id, t] : runs)
+        found.insert(t);
+    std::map<std::pair<std::string, int64_t>, const PlannedTrial*> at;
+    for (const auto& t : plan.trials)
+        if (!found.count(&t)) at.emplace(std::make_pair(t.arm, int64_t(t.index)), &t);
+    if (at.empty()) return 0;
+    std::map<const PlannedTrial*, int64_t> run_at;
+    Statement st(store.db(), "SELECT r.id, COALESCE(r.arm, ''), r.trial_index FROM runs r JOIN sweeps w ON w.id = "
+                             "r.sweep_id WHERE w.name = ?1 AND w.source_sha256 = ?2 AND COALESCE(w.profile, '') = ?3 "
+                             "ORDER BY r.status IN ('done', 'diverged'), r.finished_at, r.id");
+    st.bind(1, plan.name).bind(2, plan.source_sha256).bind(3, profile);
+    while (st.step())
+        if (auto it = at.find({st.col_text(1), st.col_int(2)}); it != at.end() && !runs.count(st.col_int(0)))
+            run_at[it->second] = st.col_int(0);
+    for (const auto& [t, id] : run_at)
+        runs[id] = t;
+    return run_at.size();
+}
+
+// sweep_runs(id, arm) holds `runs` with their trials' arms, or every run (nullptr).
+void fill_sweep_runs(Store& store, const std::map<int64_t, const PlannedTrial*>* runs) {
+    // A reader's connection is query_only, which refuses TEMP tables too; it is opened read-only
+    // as well, so lifting query_only for these statements still writes nothing to the file.
+    Statement mode(store.db(), "PRAGMA query_only");
+    bool query_only = mode.step() && mode.col_int(0) != 0;
+    mode.reset();
+    if (query_only) exec_sql(store.db(), "PRAGMA query_only=0");
+    exec_sql(store.db(), "CREATE TEMP TABLE IF NOT EXISTS sweep_runs(id INTEGER PRIMARY KEY, arm TEXT); "
+                         "DELETE FROM sweep_runs");
+    if (!runs) {
+        exec_sql(store.db(), "INSERT INTO sweep_runs SELECT id, arm FROM runs");
+    } else {
+        Statement add(store.db(), "INSERT INTO sweep_runs VALUES (?, ?)");
+        for (const auto& [id, t] : *runs) {
+            add.bind(1, id).bind_or_null(2, t->arm);
+            add.step();
+            add.reset();
+        }
+    }
+    if (query_only) exec_sql(store.db(), "PRAGMA query_only=1");
+}
+
+} // namespace
+
+// A verdict counts only the sweep's trials as written, so runs of an older config of the sweep or
+// of another profile in the same database are not pooled in.
+std::optional<std::set<int64_t>> share_sweep_runs(Store& store, const std::string& sweep, const SweepVariant& variant,
+                                                  size_t* trials) {
+    auto plan = plan_of(sweep, variant);
+    if (!plan) {
+        fill_sweep_runs(store, nullptr);
+        return std::nullopt;
+    }
+    if (trials) *trials = plan->trials.size();
+    auto runs = runs_by_key(store, *plan);
+    fill_sweep_runs(store, &runs);
+    std::set<int64_t> ids;
+    for (const auto& [id, t] : runs)
+        ids.insert(id);
+    return ids;
+}
+
+std::optional<TrialRuns> share_trial_runs(Store& other, const std::string& sweep, const SweepVariant& variant) {
+    auto plan = plan_of(sweep, variant);
+    if (!plan) {
+        fill_sweep_runs(other, nullptr);
+        return std::nullopt;
+    }
+    auto runs = runs_by_key(other, *plan);
+    TrialRuns out;
+    out.by_place = add_runs_by_place(other, *plan, variant.profile, runs);
+    fill_sweep_runs(other, &runs);
+    for (const auto& [id, t] : runs)
+        out.key_of[id] = t->key;
+    return out;
+}
+
+} // namespace iclr

@@ -1,0 +1,34 @@
+// Which runs of a database are the trials of a sweep file as written: the TEMP table sweep_runs.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+
+#include "store/store.hpp"
+#include "sweep/sweep.hpp"
+
+namespace iclr {
+
+// Fills the TEMP table sweep_runs(id, arm) that the claims', plots' and saved queries may name: the
+// runs that are trials of the sweep file as written (this profile, these plugin versions), each
+// with the arm this sweep gives it (runs.arm is the arm of the sweep that recorded the run, which
+// for a trial two sweeps share may be the other's). Returns their ids; nullopt, with a note on
+// stderr, when the sweep cannot be planned here (then every run, with runs.arm). `trials`, when
+// given, is set to the number of distinct trials the sweep plans.
+std::optional<std::set<int64_t>> share_sweep_runs(Store& store, const std::string& sweep, const SweepVariant& variant,
+                                                  size_t* trials = nullptr);
+
+// Another database's runs of the sweep's trials as written here (`verify --against`), in sweep_runs
+// as above: the run with a trial's key, else, where that database was made with other plugin
+// versions (so other keys), the run at the trial's place: its arm and index in the arm's grid,
+// recorded by an `iclr run` of the same sweep text (its --set included) and profile; of several
+// there, a finished one, the latest.
+struct TrialRuns {
+    std::map<int64_t, std::string> key_of; // run id -> the key of the trial it stands for, as planned here
+    size_t by_place = 0;                   // how many of them were taken by their place
+};
+std::optional<TrialRuns> share_trial_runs(Store& other, const std::string& sweep, const SweepVariant& variant);
+
+} // namespace iclr
