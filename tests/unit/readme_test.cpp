@@ -1,9 +1,13 @@
 // The README's plugin walkthroughs quote real, built plugins (a method, a data set, a metric): keep
-// each pair identical. And its verdict tables name the claims their sweeps state now.
+// each pair identical. Its verdict tables name the claims their sweeps state now, and its in-page
+// links and contents name its headings.
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cctype>
+#include <set>
 #include <sstream>
+#include <vector>
 
 #include "sweep/sweep.hpp"
 
@@ -94,4 +98,55 @@ TEST(Readme, EveryVerdictTableListsItsSweepsClaimsAsTheyAreNow) {
         ++tables;
     }
     EXPECT_EQ(tables, 25); // one per paper sweep with claims, and the forgetting sweep
+}
+
+namespace {
+
+// A heading's anchor as GitHub makes it: lower case, punctuation dropped (the em dash among it;
+// letters such as ć kept), each space a hyphen.
+std::string anchor_of(const std::string& heading) {
+    std::string text = heading, out;
+    for (size_t p; (p = text.find("\u2014")) != std::string::npos;)
+        text.erase(p, std::string("\u2014").size());
+    for (unsigned char ch : text)
+        if (std::isalnum(ch) || ch == '-' || ch == '_' || ch >= 0x80)
+            out += char(std::tolower(ch));
+        else if (ch == ' ')
+            out += '-';
+    return out;
+}
+
+} // namespace
+
+// Every in-page link of the README names a heading (a renamed section breaks none silently), and
+// its contents list every top-level section, each paper's included.
+TEST(Readme, EveryLinkNamesAHeadingAndTheContentsListEverySection) {
+    std::string readme = iclr::test::read_file(std::string(ICLR_TEST_SOURCE_DIR) + "/README.md");
+    std::set<std::string> anchors;
+    std::vector<std::string> sections;
+    std::istringstream in(readme);
+    bool fenced = false;
+    for (std::string line; std::getline(in, line);) {
+        if (line.rfind("```", 0) == 0) fenced = !fenced;
+        if (fenced || line.empty() || line[0] != '#') continue;
+        size_t level = line.find_first_not_of('#');
+        if (level == std::string::npos || line[level] != ' ') continue;
+        anchors.insert(anchor_of(line.substr(level + 1)));
+        if (level == 2) sections.push_back(anchor_of(line.substr(level + 1)));
+    }
+    ASSERT_GT(sections.size(), 30u);
+    size_t links = 0;
+    for (size_t p = 0; (p = readme.find("](#", p)) != std::string::npos; ++p) {
+        size_t end = readme.find(')', p);
+        ASSERT_NE(end, std::string::npos);
+        std::string target = readme.substr(p + 3, end - p - 3);
+        ++links;
+        EXPECT_TRUE(anchors.count(target)) << "README.md links to #" << target << ", which no heading makes";
+    }
+    EXPECT_GT(links, sections.size());
+    const size_t contents = readme.find("**Contents.**"), first = readme.find("\n## ");
+    ASSERT_LT(contents, first) << "the contents come before the first section";
+    const std::string top = readme.substr(contents, first - contents);
+    for (const auto& s : sections)
+        EXPECT_NE(top.find("](#" + s + ")"), std::string::npos) << "the contents do not list #" << s;
 }
