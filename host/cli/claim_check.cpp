@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <map>
+#include <regex>
+#include <set>
 
 #include <fmt/core.h>
 
@@ -162,11 +164,34 @@ std::string diverged_note(Store& store, const std::string& sweep) {
            (n > 20 ? ", ..." : "") + ") and give the claims no value: a verdict rests on the runs that did not";
 }
 
-// Whether SQL names the column arm: the word, not a part of one (warmup, arms, farm_id).
-bool reads_arm(const std::string& sql) {
+// Whether SQL reads runs.arm (run_summary's is the same): `X.arm` where X names runs or
+// run_summary there ("runs r", "runs AS r", the table itself), or a bare `arm` in SQL that joins no
+// sweep_runs (then only those can hold it). The word, not a part of one (warmup, arms, farm_id);
+// `s.arm` of sweep_runs, the remedy the note names, is not runs.arm.
+bool reads_runs_arm(const std::string& text) {
+    std::string sql = text;
+    std::transform(sql.begin(), sql.end(), sql.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+    static const std::regex table_re(R"((^|[^\w.])(runs|run_summary)(\s+as)?(\s+([a-z_]\w*))?)");
+    static const std::set<std::string> keywords{"join",  "where", "on",      "left",  "inner", "cross", "group",
+                                                "order", "limit", "natural", "using", "union", "having"};
+    std::set<std::string> names;
+    for (auto it = std::sregex_iterator(sql.begin(), sql.end(), table_re); it != std::sregex_iterator(); ++it) {
+        names.insert((*it)[2]);
+        if ((*it)[5].matched && !keywords.count((*it)[5])) names.insert((*it)[5]);
+    }
     auto word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
-    for (size_t at = sql.find("arm"); at != std::string::npos; at = sql.find("arm", at + 1))
-        if ((at == 0 || !word(sql[at - 1])) && (at + 3 == sql.size() || !word(sql[at + 3]))) return true;
+    const bool joins_sweep_runs = sql.find("sweep_runs") != std::string::npos;
+    for (size_t at = sql.find("arm"); at != std::string::npos; at = sql.find("arm", at + 1)) {
+        if ((at > 0 && word(sql[at - 1])) || (at + 3 < sql.size() && word(sql[at + 3]))) continue;
+        if (at > 0 && sql[at - 1] == '.') {
+            size_t from = at - 1;
+            while (from > 0 && word(sql[from - 1]))
+                --from;
+            if (names.count(sql.substr(from, at - 1 - from))) return true;
+        } else if (!joins_sweep_runs && !(at >= 3 && sql.compare(at - 3, 3, "as ") == 0)) {
+            return true;
+        }
+    }
     return false;
 }
 
@@ -174,9 +199,10 @@ bool reads_arm(const std::string& sql) {
 std::string shared_arms_note(Store& store, const SweepSpec& spec) {
     std::string readers;
     for (const auto& c : spec.claims)
-        if (!c.from_keys() && reads_arm(c.sql)) readers += (readers.empty() ? "claim '" : ", claim '") + c.name + "'";
+        if (!c.from_keys() && reads_runs_arm(c.sql))
+            readers += (readers.empty() ? "claim '" : ", claim '") + c.name + "'";
     for (const auto& p : spec.plots)
-        if (reads_arm(p.sql)) readers += (readers.empty() ? "plot '" : ", plot '") + p.title + "'";
+        if (reads_runs_arm(p.sql)) readers += (readers.empty() ? "plot '" : ", plot '") + p.title + "'";
     if (readers.empty()) return "";
     ResultSet rs =
         run_query(store, "SELECT COUNT(*) FROM runs r JOIN sweep_runs s ON s.id = r.id WHERE r.arm IS NOT s.arm", true);

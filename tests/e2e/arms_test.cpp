@@ -435,13 +435,18 @@ TEST(Arms, ASweepSharingTrialsWithAnotherLeavesItsArmsAndSeesItsOwn) {
                                        // SQL naming no arm column, only words that hold the letters
                                        "[[plot]]\ntitle = \"values\"\nsql = \"SELECT r.id AS run_id, "
                                        "f.value AS warmup, 'arms' AS farm FROM runs r JOIN final_metrics f ON "
-                                       "f.run_id = r.id\"\nx = \"farm\"\ny = \"warmup\"\n";
+                                       "f.run_id = r.id\"\nx = \"farm\"\ny = \"warmup\"\n"
+                                       // the remedy the note names: this sweep's arm, from sweep_runs
+                                       "[[plot]]\ntitle = \"own arms\"\nsql = \"SELECT r.id AS run_id, s.arm, "
+                                       "f.value FROM runs r JOIN sweep_runs s ON s.id = r.id JOIN final_metrics f "
+                                       "ON f.run_id = r.id\"\nx = \"arm\"\ny = \"value\"\n";
     auto v = s.run({"verify", b});
     EXPECT_TRUE(has(v.out, "note: 4 run(s) of this sweep were recorded by another sweep, whose arm names runs.arm "
                            "keeps, and the SQL of claim 'by sql' reads an arm: JOIN sweep_runs s ON s.id = r.id and "
                            "read s.arm"))
         << v.out;
     EXPECT_FALSE(has(v.out, "plot 'values'")) << v.out;
+    EXPECT_FALSE(has(v.out, "plot 'own arms'")) << v.out;
     EXPECT_FALSE(has(s.run({"verify", a}).out, "recorded by another sweep")) << "the first sweep's own runs";
 }
 
