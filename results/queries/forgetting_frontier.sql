@@ -3,7 +3,7 @@
 -- Run with the sweep it reads (its trials as written are sweep_runs):
 --   iclr query --sweep sweeps/forgetting_vs_scale.toml "$(cat results/queries/forgetting_frontier.sql)"
 WITH runs_ab AS (
-  SELECT r.id, r.model, COALESCE(r.arm, '') AS arm,
+  SELECT r.id, r.model, COALESCE(sr.arm, '') AS arm,
          (SELECT value FROM params WHERE run_id = r.id AND key = 'model.width') AS width,
          (SELECT value FROM params WHERE run_id = r.id AND key = 'method.lr') AS lr,
          (SELECT value FROM params WHERE run_id = r.id AND key = 'method.epochs') AS epochs,

@@ -5,7 +5,7 @@
 -- Run with the sweep it reads (its trials as written are sweep_runs; also the CNN sweep):
 --   iclr query --sweep sweeps/forgetting_vs_scale.toml "$(cat results/queries/forgetting_vs_scale.sql)"
 WITH runs_ab AS (
-  SELECT r.id, r.model, COALESCE(r.arm, '') AS arm, r.seed,
+  SELECT r.id, r.model, COALESCE(sr.arm, '') AS arm, r.seed,
          (SELECT value FROM params WHERE run_id = r.id AND key = 'model.width') AS width,
          (SELECT value FROM params WHERE run_id = r.id AND key = 'method.lr') AS lr,
          (SELECT value FROM attributes WHERE run_id = r.id AND key = 'pretrained') AS pretrained,

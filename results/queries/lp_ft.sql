@@ -3,7 +3,7 @@
 -- Run with the sweep it reads (its trials as written are sweep_runs):
 --   iclr query --sweep sweeps/lp_ft.toml "$(cat results/queries/lp_ft.sql)"
 SELECT json_extract(r.config_json, '$.method.params.pretrain_objective') AS pretraining,
-       r.arm AS method,
+       sr.arm AS method,
        COUNT(DISTINCT r.seed) AS seeds,
        ROUND(AVG(CASE WHEN f.key = 'avg_accuracy' THEN f.value END), 3) AS id_acc,
        ROUND(AVG(CASE WHEN f.key = 'ood_accuracy' THEN f.value END), 3) AS ood_mean,

@@ -4,11 +4,11 @@
 -- Run with the sweep it reads (its trials as written are sweep_runs):
 --   iclr query --sweep sweeps/lump_table.toml "$(cat results/queries/lump_table.sql)"
 WITH per_run AS (
-  SELECT r.arm, r.dataset,
+  SELECT sr.arm, r.dataset,
          100.0 * (SELECT value FROM final_metrics WHERE run_id = r.id AND key = 'knn_avg_accuracy') AS acc,
          100.0 * (SELECT value FROM final_metrics WHERE run_id = r.id AND key = 'knn_forgetting') AS fgt
   FROM runs r JOIN sweep_runs sr ON sr.id = r.id
-  WHERE r.status = 'done' AND r.arm IS NOT NULL
+  WHERE r.status = 'done' AND sr.arm IS NOT NULL
 ),
 cell AS (
   SELECT arm, dataset, COUNT(*) AS n,

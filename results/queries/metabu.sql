@@ -5,7 +5,7 @@
 -- Run with the sweep it reads (its trials as written are sweep_runs):
 --   iclr query --sweep sweeps/metabu.toml "$(cat results/queries/metabu.sql)"
 WITH v AS (
-  SELECT r.arm, r.id, f.key, f.value
+  SELECT sr.arm, r.id, f.key, f.value
   FROM runs r JOIN sweep_runs sr ON sr.id = r.id JOIN final_metrics f ON f.run_id = r.id
   WHERE r.status = 'done'
 ), rec(name) AS (VALUES ('oracle'), ('metabu'), ('handcrafted'), ('global'), ('random'))

@@ -2,7 +2,7 @@
 -- match, token accuracy and zero-shot accuracy on held-out canvases.
 -- Run with the sweep it reads (its trials as written are sweep_runs):
 --   iclr query --sweep sweeps/simvlm.toml "$(cat results/queries/simvlm.sql)"
-SELECT r.arm, COUNT(DISTINCT r.id) AS runs,
+SELECT sr.arm, COUNT(DISTINCT r.id) AS runs,
        round(AVG(CASE WHEN f.key = 'exact_match' THEN f.value END), 3) AS exact_match,
        round(MIN(CASE WHEN f.key = 'exact_match' THEN f.value END), 3) AS exact_min,
        round(MAX(CASE WHEN f.key = 'exact_match' THEN f.value END), 3) AS exact_max,
@@ -12,5 +12,5 @@ SELECT r.arm, COUNT(DISTINCT r.id) AS runs,
        round(AVG(r.duration_s), 1) AS seconds
 FROM runs r JOIN sweep_runs sr ON sr.id = r.id JOIN final_metrics f ON f.run_id = r.id
 WHERE r.status = 'done'
-GROUP BY r.arm
+GROUP BY sr.arm
 ORDER BY exact_match DESC;
