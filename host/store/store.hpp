@@ -57,7 +57,7 @@ class Store {
     static std::unique_ptr<Store> open_read(const std::string& path);
     // Attaches another results database as `name` (an SQL identifier, not main or temp) so a query
     // joins across the two (`iclr query --attach`): read-only and immutable-if-at-rest as open_read
-    // reads a file, and as it is on disk (an older schema is not migrated).
+    // reads a file; an older schema as a copy migrated in memory (the file is left as it is).
     void attach_read_only(const std::string& name, const std::string& path);
     // Called while a write waits for another process's lock, with the seconds waited so far;
     // returning false gives up (the write fails with SQLITE_BUSY). Without one: 5 s, then fail.

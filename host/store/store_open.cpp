@@ -178,11 +178,31 @@ void Store::attach_read_only(const std::string& name, const std::string& path) {
                         ": the name must be an SQL identifier other than main or temp");
     std::error_code ec;
     if (!fs::exists(path, ec)) throw UserError("--attach " + name + "=" + path + ": no such database");
-    require_regular_file(path);
-    Statement st(db(), "ATTACH DATABASE ?1 AS \"" + name + "\"");
-    st.bind(1, read_only_uri(path));
-    st.run();
-    if (sqlite3_db_readonly(db_, name.c_str()) != 1) { // a URI not read as one opens the file to write
+    // Read as open_read reads it (refused if it is not a results database): an older schema through
+    // a copy migrated in memory, which is then moved under the name (serialized and deserialized,
+    // read-only), so the SQL sees today's tables and columns in both databases.
+    auto other = open_read(path);
+    const char* file = sqlite3_db_filename(other->db_, "main");
+    const bool migrated = !file || !*file; // open_read's copy in memory ("" names no file)
+    if (!migrated) {                       // today's schema: the file itself
+        other.reset();
+        Statement st(db(), "ATTACH DATABASE ?1 AS \"" + name + "\"");
+        st.bind(1, read_only_uri(path));
+        st.run();
+    } else {
+        sqlite3_int64 size = 0;
+        unsigned char* bytes = sqlite3_serialize(other->db_, "main", &size, 0);
+        if (!bytes) throw HostError(path + ": cannot copy its migrated schema to attach it");
+        exec_sql(db_, "ATTACH DATABASE ':memory:' AS \"" + name + "\"");
+        if (sqlite3_deserialize(db_, name.c_str(), bytes, size, size,
+                                SQLITE_DESERIALIZE_FREEONCLOSE | SQLITE_DESERIALIZE_READONLY) != SQLITE_OK) {
+            exec_sql(db_, "DETACH DATABASE \"" + name + "\"");
+            throw HostError(path + ": cannot attach its copy migrated in memory: " + sqlite3_errmsg(db_));
+        }
+    }
+    // (A file attached by a URI not read as one would be open to write; a deserialized copy, whose
+    // pager SQLite does not mark read-only, refuses writes by its flag and touches no file.)
+    if (!migrated && sqlite3_db_readonly(db_, name.c_str()) != 1) {
         exec_sql(db_, "DETACH DATABASE \"" + name + "\"");
         throw HostError(path + ": could not be attached read-only");
     }

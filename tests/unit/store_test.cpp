@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 
 #include "store/run_details.hpp"
 #include "store/schema.hpp"
@@ -194,13 +196,19 @@ TEST(Store, AnotherDatabaseIsAttachedReadOnlyAndLeftAsItIs) {
         w->add_sweep({"t", "t.toml", "", "src", "sha", "", "host", -1});
         w->commit();
     }
-    const std::string before = test::read_file(new_db);
+    const std::string before = test::read_file(new_db), old_before = test::read_file(old_db);
     for (const std::string& main : {old_db, new_db}) {
         auto s = Store::open_read(main);
         const std::string other = main == old_db ? new_db : old_db;
         s->attach_read_only("o", other);
-        EXPECT_EQ(sqlite3_db_readonly(s->db(), "o"), 1) << main;
+        if (other == new_db) EXPECT_EQ(sqlite3_db_readonly(s->db(), "o"), 1); // the file, read-only
+        exec_sql(s->db(), "PRAGMA query_only=0"); // the reader's own guard lifted: o still refuses
+        EXPECT_THROW(exec_sql(s->db(), "DELETE FROM o.sweeps"), HostError) << main;
+        exec_sql(s->db(), "PRAGMA query_only=1");
         EXPECT_EQ(count(*s, "SELECT COUNT(*) FROM o.sweeps"), 1) << main; // one sweep in each
+        // today's columns in both, the version-1 file's through its copy migrated in memory
+        EXPECT_EQ(count(*s, "SELECT COUNT(*) FROM pragma_table_info('runs', 'o') WHERE name IN ('arm', 'kernels')"), 2)
+            << main;
         EXPECT_THROW(exec_sql(s->db(), "DELETE FROM o.sweeps"), HostError) << main;
         EXPECT_THROW(s->attach_read_only("main", other), UserError);
         EXPECT_THROW(s->attach_read_only("TEMP", other), UserError);
@@ -209,7 +217,12 @@ TEST(Store, AnotherDatabaseIsAttachedReadOnlyAndLeftAsItIs) {
         EXPECT_THROW(s->attach_read_only("p", dir.file("none.db")), UserError);
     }
     EXPECT_EQ(test::read_file(new_db), before);
+    EXPECT_EQ(test::read_file(old_db), old_before);
     EXPECT_FALSE(std::filesystem::exists(new_db + "-wal") && std::filesystem::file_size(new_db + "-wal") > 0);
+    auto s = Store::open_read(new_db);
+    const std::string text = dir.file("text.db");
+    std::ofstream(text) << "not a database";
+    EXPECT_THROW(s->attach_read_only("t", text), UserError); // not a results database
 }
 
 TEST(Store, EveryStatusWordRoundTrips) {
