@@ -7,6 +7,7 @@
 #include <fmt/core.h>
 
 #include "cli/commands.hpp"
+#include "cli/sweep_runs.hpp"
 #include "cli/table.hpp"
 #include "common/errors.hpp"
 #include "store/run_diff.hpp"
@@ -63,25 +64,20 @@ std::unique_ptr<Store> other_store(const std::string& against) {
 }
 
 // Where a run has no run of its key in the other database (made with other plugin versions: other
-// keys), the run there at its place in the sweep: its arm and grid index, recorded by an `iclr run`
-// of the same sweep text and profile (a finished one, the latest). Its id, or "" when none; `where`
+// keys), the run there at its place in the sweep (runs_by_place). Its id, or "" when none; `where`
 // says the place.
 std::string run_at_same_place(Store& store, int64_t run, Store& other, std::string& where) {
     Statement place(store.db(), "SELECT w.name, w.source_sha256, COALESCE(w.profile, ''), COALESCE(r.arm, ''), "
                                 "r.trial_index FROM runs r JOIN sweeps w ON w.id = r.sweep_id WHERE r.id = ?1");
     place.bind(1, run);
     if (!place.step()) return "";
-    Statement there(other.db(), "SELECT r.id FROM runs r JOIN sweeps w ON w.id = r.sweep_id WHERE w.name = ?1 AND "
-                                "w.source_sha256 = ?2 AND COALESCE(w.profile, '') = ?3 AND COALESCE(r.arm, '') = ?4 "
-                                "AND r.trial_index = ?5 ORDER BY r.status IN ('done', 'diverged') DESC, "
-                                "r.finished_at DESC, r.id DESC LIMIT 1");
-    for (int i = 0; i < 4; ++i)
-        there.bind(i + 1, place.col_text(i));
-    there.bind(5, place.col_int(4));
-    if (!there.step()) return "";
-    where = fmt::format("{}grid index {}", place.col_text(3).empty() ? "" : "arm " + place.col_text(3) + ", ",
-                        place.col_int(4));
-    return std::to_string(there.col_int(0));
+    const std::string arm = place.col_text(3);
+    const int64_t index = place.col_int(4);
+    auto at = runs_by_place(other, place.col_text(0), place.col_text(1), place.col_text(2));
+    auto it = at.find({arm, index});
+    if (it == at.end()) return "";
+    where = fmt::format("{}grid index {}", arm.empty() ? "" : "arm " + arm + ", ", index);
+    return std::to_string(it->second);
 }
 
 } // namespace
@@ -95,16 +91,18 @@ int cmd_diff(const std::string& a, const std::string& b, const std::string& agai
     auto other = against.empty() ? nullptr : other_store(against);
     Store& store_b = other ? *other : *store;
     std::string b_run = b, place;
-    if (b_run.empty()) { // the same trial: run a's key, else its place in the sweep
-        auto run = load_run_details(*store, a);
+    std::optional<RunDetails> run;
+    if (b_run.empty()) { // the same trial: run a's key, else (below) its place in the sweep
+        run = load_run_details(*store, a);
         if (!run)
             throw UserError("no run '" + a + "' in " + store->path() +
                             " (give a run id or a key prefix of 6+ characters)");
         b_run = run->key;
-        if (!load_run_details(store_b, b_run))
-            if (std::string id = run_at_same_place(*store, run->id, store_b, place); !id.empty()) b_run = id;
     }
     RunDiffResult r = load_run_diff(*store, a, store_b, b_run);
+    if (!r.diff && run && r.missing == b_run)
+        if (std::string id = run_at_same_place(*store, run->id, store_b, place); !id.empty())
+            r = load_run_diff(*store, a, store_b, b_run = id);
     if (!r.diff) {
         const bool in_b = &store_b != store.get() && r.missing == b_run;
         throw UserError("no run '" + r.missing + "' in " + (in_b ? store_b.path() : store->path()) +

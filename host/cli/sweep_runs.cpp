@@ -73,27 +73,21 @@ std::map<int64_t, const PlannedTrial*> runs_by_key(Store& store, const Plan& pla
 
 // Adds, for each trial no run has the key of, the run at its place (arm, grid index) that an `iclr
 // run` of the same sweep text and profile recorded: with other plugin versions, the same trial.
-// Rows come finished last, then by finish time, so the last one a place sees is the one it keeps.
 size_t add_runs_by_place(Store& store, const Plan& plan, const std::string& profile,
                          std::map<int64_t, const PlannedTrial*>& runs) {
     std::set<const PlannedTrial*> found;
     for (const auto& [id, t] : runs)
         found.insert(t);
-    std::map<std::pair<std::string, int64_t>, const PlannedTrial*> at;
+    if (found.size() == plan.trials.size()) return 0;
+    auto at = runs_by_place(store, plan.name, plan.source_sha256, profile);
+    size_t added = 0;
     for (const auto& t : plan.trials)
-        if (!found.count(&t)) at.emplace(std::make_pair(t.arm, int64_t(t.index)), &t);
-    if (at.empty()) return 0;
-    std::map<const PlannedTrial*, int64_t> run_at;
-    Statement st(store.db(), "SELECT r.id, COALESCE(r.arm, ''), r.trial_index FROM runs r JOIN sweeps w ON w.id = "
-                             "r.sweep_id WHERE w.name = ?1 AND w.source_sha256 = ?2 AND COALESCE(w.profile, '') = ?3 "
-                             "ORDER BY r.status IN ('done', 'diverged'), r.finished_at, r.id");
-    st.bind(1, plan.name).bind(2, plan.source_sha256).bind(3, profile);
-    while (st.step())
-        if (auto it = at.find({st.col_text(1), st.col_int(2)}); it != at.end() && !runs.count(st.col_int(0)))
-            run_at[it->second] = st.col_int(0);
-    for (const auto& [t, id] : run_at)
-        runs[id] = t;
-    return run_at.size();
+        if (auto it = at.find({t.arm, int64_t(t.index)});
+            !found.count(&t) && it != at.end() && !runs.count(it->second)) {
+            runs[it->second] = &t;
+            ++added;
+        }
+    return added;
 }
 
 // sweep_runs(id, arm) holds `runs` with their trials' arms, or every run (nullptr).
@@ -137,6 +131,19 @@ std::optional<std::set<int64_t>> share_sweep_runs(Store& store, const std::strin
     for (const auto& [id, t] : runs)
         ids.insert(id);
     return ids;
+}
+
+std::map<std::pair<std::string, int64_t>, int64_t>
+runs_by_place(Store& store, const std::string& name, const std::string& source_sha256, const std::string& profile) {
+    // Finished rows last, then by finish time: the last row a place sees is the one it keeps.
+    Statement st(store.db(), "SELECT r.id, COALESCE(r.arm, ''), r.trial_index FROM runs r JOIN sweeps w ON w.id = "
+                             "r.sweep_id WHERE w.name = ?1 AND w.source_sha256 = ?2 AND COALESCE(w.profile, '') = ?3 "
+                             "ORDER BY r.status IN ('done', 'diverged'), r.finished_at, r.id");
+    st.bind(1, name).bind(2, source_sha256).bind(3, profile);
+    std::map<std::pair<std::string, int64_t>, int64_t> out;
+    while (st.step())
+        out[{st.col_text(1), st.col_int(2)}] = st.col_int(0);
+    return out;
 }
 
 std::optional<TrialRuns> share_trial_runs(Store& other, const std::string& sweep, const SweepVariant& variant) {

@@ -5,6 +5,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 
 #include "store/store.hpp"
 #include "sweep/sweep.hpp"
@@ -30,5 +31,12 @@ struct TrialRuns {
     size_t by_place = 0;                   // how many of them were taken by their place
 };
 std::optional<TrialRuns> share_trial_runs(Store& other, const std::string& sweep, const SweepVariant& variant);
+
+// The run that `iclr run`s of one sweep text (its name, the SHA-256 of its text with any --set,
+// its profile) recorded at each place in it, by (arm as runs.arm stores it, "" for none; grid
+// index): of several, a finished one, the latest. What stands for a trial in a database made with
+// other plugin versions (share_trial_runs, `iclr diff --against`).
+std::map<std::pair<std::string, int64_t>, int64_t>
+runs_by_place(Store& store, const std::string& name, const std::string& source_sha256, const std::string& profile);
 
 } // namespace iclr
