@@ -12,6 +12,7 @@
 #include "common/errors.hpp"
 #include "store/run_diff.hpp"
 #include "store/sqlite_util.hpp"
+#include "sweep/trial.hpp"
 
 namespace iclr {
 namespace {
@@ -64,19 +65,26 @@ std::unique_ptr<Store> other_store(const std::string& against) {
 }
 
 // Where a run has no run of its key in the other database (made with other plugin versions: other
-// keys), the run there at its place in the sweep (runs_by_place). Its id, or "" when none; `where`
-// says the place.
-std::string run_at_same_place(Store& store, int64_t run, Store& other, std::string& where) {
+// keys), the run there of the same plugins, parameters and seed (runs_by_config), else the run at
+// its place in the sweep (runs_by_place). Its id, or "" when none; `how` says which.
+std::string run_of_same_trial(Store& store, int64_t run, Store& other, std::string& how) {
     Statement place(store.db(), "SELECT w.name, w.source_sha256, COALESCE(w.profile, ''), COALESCE(r.arm, ''), "
-                                "r.trial_index FROM runs r JOIN sweeps w ON w.id = r.sweep_id WHERE r.id = ?1");
+                                "r.trial_index, r.config_toml FROM runs r JOIN sweeps w ON w.id = r.sweep_id "
+                                "WHERE r.id = ?1");
     place.bind(1, run);
     if (!place.step()) return "";
+    auto with = runs_by_config(other);
+    if (auto it = with.find(config_without_versions(place.col_text(5))); it != with.end()) {
+        how = "the same trial (its plugins, parameters and seed)";
+        return std::to_string(it->second);
+    }
     const std::string arm = place.col_text(3);
     const int64_t index = place.col_int(4);
     auto at = runs_by_place(other, place.col_text(0), place.col_text(1), place.col_text(2));
     auto it = at.find({arm, index});
     if (it == at.end()) return "";
-    where = fmt::format("{}grid index {}", arm.empty() ? "" : "arm " + arm + ", ", index);
+    how = fmt::format("the trial at its place in the sweep, {}grid index {}", arm.empty() ? "" : "arm " + arm + ", ",
+                      index);
     return std::to_string(it->second);
 }
 
@@ -90,7 +98,7 @@ int cmd_diff(const std::string& a, const std::string& b, const std::string& agai
     auto store = Store::open_read(c.db_path());
     auto other = against.empty() ? nullptr : other_store(against);
     Store& store_b = other ? *other : *store;
-    std::string b_run = b, place;
+    std::string b_run = b, how;
     std::optional<RunDetails> run;
     if (b_run.empty()) { // the same trial: run a's key, else (below) its place in the sweep
         run = load_run_details(*store, a);
@@ -101,7 +109,7 @@ int cmd_diff(const std::string& a, const std::string& b, const std::string& agai
     }
     RunDiffResult r = load_run_diff(*store, a, store_b, b_run);
     if (!r.diff && run && r.missing == b_run)
-        if (std::string id = run_at_same_place(*store, run->id, store_b, place); !id.empty())
+        if (std::string id = run_of_same_trial(*store, run->id, store_b, how); !id.empty())
             r = load_run_diff(*store, a, store_b, b_run = id);
     if (!r.diff) {
         const bool in_b = &store_b != store.get() && r.missing == b_run;
@@ -117,10 +125,9 @@ int cmd_diff(const std::string& a, const std::string& b, const std::string& agai
     } else {
         out = fmt::format("run {} ({}, seed {}) vs run {}{} ({}, seed {})\n", d.a.id, d.a.sweep, d.a.seed, d.b.id,
                           other ? " of " + against : "", d.b.sweep, d.b.seed);
-        if (!place.empty())
-            out += fmt::format("(no run there has run {}'s key: run {} there is the trial at its place in the sweep, "
-                               "{}, run with other plugin versions)\n",
-                               d.a.id, d.b.id, place);
+        if (!how.empty())
+            out += fmt::format("(no run there has run {}'s key: run {} there is {}, run with other plugin versions)\n",
+                               d.a.id, d.b.id, how);
         out += "\n";
         out += config_section(d, f);
         out += section(fmt::format("provenance: {} differ, {} the same", d.provenance.rows.size(), d.provenance_same),

@@ -100,8 +100,8 @@ void print_database_state(const SweepArms& arms, uint64_t total, const CommonOpt
     Statement st(store->db(), "SELECT status FROM runs WHERE key = ?1");
     auto trials = arms.trial_keys();
     int64_t finished = 0, other = 0;
-    for (const auto& [spec, key, index] : trials) {
-        st.bind(1, key);
+    for (const auto& trial : trials) {
+        st.bind(1, trial.key);
         if (st.step()) {
             std::string status = st.col_text(0);
             (status == "done" || status == "diverged" ? finished : other) += 1;

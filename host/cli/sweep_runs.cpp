@@ -11,6 +11,7 @@
 #include "store/query.hpp"
 #include "store/sqlite_util.hpp"
 #include "sweep/sweep_arms.hpp"
+#include "sweep/trial.hpp"
 #include "sweep/validate.hpp"
 
 namespace iclr {
@@ -21,6 +22,7 @@ struct PlannedTrial {
     std::string key;
     std::string arm;    // as runs.arm stores it ("" for a sweep without arms)
     uint64_t index = 0; // its place in the arm's grid (runs.trial_index)
+    std::string config; // its canonical text without plugin versions (config_without_versions)
 };
 
 struct Plan {
@@ -51,8 +53,9 @@ std::optional<Plan> plan_of(const std::string& sweep, const SweepVariant& varian
     try {
         SweepArms arms = load_sweep(std::move(specs), reg);
         Plan plan{arms.base().name, sha256_hex(arms.base().source_text), {}};
-        for (auto& [spec, key, index] : arms.trial_keys())
-            plan.trials.push_back({std::move(key), arms.specs[spec].arm, index});
+        for (auto& t : arms.trial_keys())
+            plan.trials.push_back(
+                {std::move(t.key), arms.specs[t.spec].arm, t.index, config_without_versions(t.config_toml)});
         return plan;
     } catch (const std::exception& e) {
         return cannot_plan(e);
@@ -71,20 +74,17 @@ std::map<int64_t, const PlannedTrial*> runs_by_key(Store& store, const Plan& pla
     return runs;
 }
 
-// Adds, for each trial no run has the key of, the run at its place (arm, grid index) that an `iclr
-// run` of the same sweep text and profile recorded: with other plugin versions, the same trial.
-size_t add_runs_by_place(Store& store, const Plan& plan, const std::string& profile,
-                         std::map<int64_t, const PlannedTrial*>& runs) {
+// Adds, for each trial no run stands for yet, the run `run_at(trial)` names (0: none). Returns how
+// many it added.
+template <typename RunAt>
+size_t add_runs(const Plan& plan, std::map<int64_t, const PlannedTrial*>& runs, RunAt run_at) {
     std::set<const PlannedTrial*> found;
     for (const auto& [id, t] : runs)
         found.insert(t);
-    if (found.size() == plan.trials.size()) return 0;
-    auto at = runs_by_place(store, plan.name, plan.source_sha256, profile);
     size_t added = 0;
     for (const auto& t : plan.trials)
-        if (auto it = at.find({t.arm, int64_t(t.index)});
-            !found.count(&t) && it != at.end() && !runs.count(it->second)) {
-            runs[it->second] = &t;
+        if (int64_t id = found.count(&t) ? 0 : run_at(t); id != 0 && !runs.count(id)) {
+            runs[id] = &t;
             ++added;
         }
     return added;
@@ -133,6 +133,15 @@ std::optional<std::set<int64_t>> share_sweep_runs(Store& store, const std::strin
     return ids;
 }
 
+std::map<std::string, int64_t> runs_by_config(Store& store) {
+    Statement st(store.db(),
+                 "SELECT id, config_toml FROM runs ORDER BY status IN ('done', 'diverged'), finished_at, id");
+    std::map<std::string, int64_t> out;
+    while (st.step())
+        out[config_without_versions(st.col_text(1))] = st.col_int(0);
+    return out;
+}
+
 std::map<std::pair<std::string, int64_t>, int64_t>
 runs_by_place(Store& store, const std::string& name, const std::string& source_sha256, const std::string& profile) {
     // Finished rows last, then by finish time: the last row a place sees is the one it keeps.
@@ -154,7 +163,18 @@ std::optional<TrialRuns> share_trial_runs(Store& other, const std::string& sweep
     }
     auto runs = runs_by_key(other, *plan);
     TrialRuns out;
-    out.by_place = add_runs_by_place(other, *plan, variant.profile, runs);
+    if (runs.size() < plan->trials.size()) { // other plugin versions: the same parameters, else the same place
+        auto with = runs_by_config(other);
+        out.by_config = add_runs(*plan, runs, [&](const PlannedTrial& t) {
+            auto it = with.find(t.config);
+            return it == with.end() ? int64_t(0) : it->second;
+        });
+        auto at = runs_by_place(other, plan->name, plan->source_sha256, variant.profile);
+        out.by_place = add_runs(*plan, runs, [&](const PlannedTrial& t) {
+            auto it = at.find({t.arm, int64_t(t.index)});
+            return it == at.end() ? int64_t(0) : it->second;
+        });
+    }
     fill_sweep_runs(other, &runs);
     for (const auto& [id, t] : runs)
         out.key_of[id] = t->key;

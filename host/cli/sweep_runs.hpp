@@ -23,14 +23,19 @@ std::optional<std::set<int64_t>> share_sweep_runs(Store& store, const std::strin
 
 // Another database's runs of the sweep's trials as written here (`verify --against`), in sweep_runs
 // as above: the run with a trial's key, else, where that database was made with other plugin
-// versions (so other keys), the run at the trial's place: its arm and index in the arm's grid,
-// recorded by an `iclr run` of the same sweep text (its --set included) and profile; of several
-// there, a finished one, the latest.
+// versions (so other keys), the run of the same plugins, parameters and seed (runs_by_config), else
+// the run at the trial's place (runs_by_place: a version that added or dropped a parameter).
 struct TrialRuns {
     std::map<int64_t, std::string> key_of; // run id -> the key of the trial it stands for, as planned here
-    size_t by_place = 0;                   // how many of them were taken by their place
+    size_t by_config = 0;                  // how many of them were taken by their config without versions
+    size_t by_place = 0;                   // ... and by their place in the sweep
 };
 std::optional<TrialRuns> share_trial_runs(Store& other, const std::string& sweep, const SweepVariant& variant);
+
+// The run of each config without plugin versions (config_without_versions of runs.config_toml): of
+// several, a finished one, the latest. The same trial run with other plugin versions, whatever sweep
+// text ran it (`verify --against`, `iclr diff --against`).
+std::map<std::string, int64_t> runs_by_config(Store& store);
 
 // The run that `iclr run`s of one sweep text (its name, the SHA-256 of its text with any --set,
 // its profile) recorded at each place in it, by (arm as runs.arm stores it, "" for none; grid

@@ -111,9 +111,9 @@ int cmd_sweep_status(const std::string& sweep, const SweepVariant& variant, cons
     std::map<std::string, std::map<std::string, int64_t>> by_arm; // arm -> column -> trials
     std::map<std::string, int64_t> total;
     std::vector<std::string> order;
-    for (const auto& [spec, key, index] : arms.trial_keys()) {
-        std::string arm = arms.specs[spec].arm_label();
-        auto it = status_of.find(key);
+    for (const auto& trial : arms.trial_keys()) {
+        std::string arm = arms.specs[trial.spec].arm_label();
+        auto it = status_of.find(trial.key);
         const std::string& column = it == status_of.end() ? kColumns.back() : it->second;
         if (!by_arm.count(arm)) order.push_back(arm);
         ++by_arm[arm][column];

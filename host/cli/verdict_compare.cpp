@@ -3,11 +3,13 @@
 
 #include <cstdio>
 #include <map>
+#include <optional>
 #include <set>
 
 #include <fmt/core.h>
 
 #include "cli/claim_check.hpp"
+#include "cli/sweep_runs.hpp"
 #include "store/query.hpp"
 
 namespace iclr {
@@ -76,9 +78,10 @@ std::map<std::string, std::set<std::string>> versions_of(const Setting& s) {
 
 // A line per database, then the plugins of other versions, or of the same versions built
 // otherwise, in one than in the other. `planned`: the sweep's trials as written (the same for
-// both: one sweep file, one set of plugins); `by_place`: the other database's runs of them taken
-// by their place in the sweep (share_trial_runs).
-std::vector<std::string> setting_lines(const Setting& here, const Setting& there, size_t planned, size_t by_place) {
+// both: one sweep file, one set of plugins); `trial_runs`: how the other database's runs of them
+// run with other plugin versions were found (share_trial_runs).
+std::vector<std::string> setting_lines(const Setting& here, const Setting& there, size_t planned,
+                                       const std::optional<TrialRuns>& trial_runs) {
     std::vector<std::string> out;
     for (const auto* s : {&here, &there})
         out.push_back(s->runs == 0
@@ -89,10 +92,14 @@ std::vector<std::string> setting_lines(const Setting& here, const Setting& there
                                         "{}; iclr: {}",
                                         s == &here ? "this database" : "against", s->db, s->runs, planned,
                                         in_words(s->kernels, "on"), in_words(s->builds, "by")));
-    if (by_place > 0)
+    if (trial_runs && trial_runs->by_config > 0)
+        out.back() += fmt::format("; {} of its runs stand for their trials by their plugins, parameters and seed: "
+                                  "the same trials run with other plugin versions",
+                                  trial_runs->by_config);
+    if (trial_runs && trial_runs->by_place > 0)
         out.back() += fmt::format("; {} of its runs stand for their trials by their place in the sweep (arm, "
                                   "grid index): the same sweep text run with other plugin versions",
-                                  by_place);
+                                  trial_runs->by_place);
     auto versions_here = versions_of(here), versions_there = versions_of(there);
     std::string versions;
     for (const auto& [plugin, v] : versions_here)
@@ -244,8 +251,8 @@ size_t compare_verdicts(Store& store, const VerifyOptions& o, const SweepSpec& s
     }
     const bool prose = f == Format::Table || f == Format::Markdown; // csv and json: the table alone
     if (prose)
-        for (const auto& line : setting_lines(setting_of(store, o.common.db_path()), setting_of(*other, o.against),
-                                              planned, trial_runs ? trial_runs->by_place : 0))
+        for (const auto& line :
+             setting_lines(setting_of(store, o.common.db_path()), setting_of(*other, o.against), planned, trial_runs))
             fmt::print("{}\n{}", line, f == Format::Markdown ? "\n" : "");
     fmt::print("{}", render(t, f));
     if (prose)

@@ -72,8 +72,8 @@ std::vector<SweepArms::TrialKey> SweepArms::trial_keys() const {
     std::unordered_set<std::string> seen;
     for (uint32_t k = 0; k < specs.size(); ++k)
         expansions[k]->for_each([&](const TrialPoint& p) {
-            std::string key = resolve_trial(specs[k], plugins[k], p).key;
-            if (seen.insert(key).second) out.push_back({k, std::move(key), p.index});
+            ResolvedTrial t = resolve_trial(specs[k], plugins[k], p);
+            if (seen.insert(t.key).second) out.push_back({k, std::move(t.key), p.index, std::move(t.config_toml)});
             return true;
         });
     return out;

@@ -35,7 +35,8 @@ struct SweepArms {
     struct TrialKey {
         uint32_t spec = 0;
         std::string key;
-        uint64_t index = 0; // its place in specs[spec]'s grid, as runs.trial_index records it
+        uint64_t index = 0;      // its place in specs[spec]'s grid, as runs.trial_index records it
+        std::string config_toml; // its canonical text, as runs.config_toml records it
     };
     std::vector<TrialKey> trial_keys() const;
 };

@@ -126,23 +126,25 @@ TEST(VerifyAgainst, TwoDatabasesOfOneSweepShowWhichVerdictsMoved) {
         << missing.out;
 }
 
-// A database the same sweep text made with another version of a plugin holds other trial keys (a
-// key hashes the plugin versions): its runs stand for the trials by their place in the sweep (arm,
-// grid index), the versions are named, --rows and iclr diff pair them; a run of another text is not
-// taken.
+// A database made with another version of a plugin holds other trial keys (a key hashes the plugin
+// versions): its runs stand for the trials by their plugins, parameters and seed, whatever text of
+// the sweep ran them, else (a version that added a parameter) by their place in the same sweep text
+// (arm, grid index); the versions are named, --rows and iclr diff pair them; a run of another text
+// with other parameters is not taken.
 TEST(VerifyAgainst, ADatabaseOfAnotherPluginVersionIsComparedTrialByTrial) {
     Scratch s;
     std::string file = s.write("two.toml", kTwoArms);
     std::string other = run_and_copy_with_other_values(s, file);
-    // What noop 1.0.0 would have recorded: its version in every run's plugins and config, so
-    // another key for every trial.
+    // What noop 1.0.0 would have recorded, from a copy of the sweep file with a comment added: its
+    // version in every run's plugins and config, so another key for every trial.
     write_sql(other, "UPDATE runs SET key = 'v1-' || key, plugins_json = json_set(plugins_json, "
-                     "'$.method.version', '1.0.0'), config_toml = replace(config_toml, '1.1.0', '1.0.0')");
+                     "'$.method.version', '1.0.0'), config_toml = replace(config_toml, '1.1.0', '1.0.0'); "
+                     "UPDATE sweeps SET source = source || '#', source_sha256 = 'edited-' || source_sha256");
     auto v = s.run({"verify", file, "--against", other});
     EXPECT_EQ(v.code, 1) << v.out;
     EXPECT_TRUE(has(v.out, "against: " + other + ": 6 of the 6 trial(s) of the sweep as written finished")) << v.out;
-    EXPECT_TRUE(has(v.out, "; 6 of its runs stand for their trials by their place in the sweep (arm, grid index): "
-                           "the same sweep text run with other plugin versions\n"))
+    EXPECT_TRUE(has(v.out, "; 6 of its runs stand for their trials by their plugins, parameters and seed: the same "
+                           "trials run with other plugin versions\n"))
         << v.out;
     EXPECT_TRUE(has(v.out, "plugin versions that differ: noop (this database 1.1.0, against 1.0.0)\n")) << v.out;
     EXPECT_TRUE(has(v.out, "1 of 2 verdict(s) differ")) << v.out;
@@ -152,13 +154,30 @@ TEST(VerifyAgainst, ADatabaseOfAnotherPluginVersionIsComparedTrialByTrial) {
     // iclr diff finds the trial's run there the same way, and shows the versions.
     auto d = s.run({"diff", "1", "--against", other});
     EXPECT_EQ(d.code, 0) << d.out;
-    EXPECT_TRUE(has(d.out, "(no run there has run 1's key: run 1 there is the trial at its place in the sweep, arm "
-                           "few, grid index 0, run with other plugin versions)\n"))
+    EXPECT_TRUE(has(d.out, "(no run there has run 1's key: run 1 there is the same trial (its plugins, parameters "
+                           "and seed), run with other plugin versions)\n"))
         << d.out;
     EXPECT_TRUE(has(d.out, "noop 1.1.0 ")) << d.out;
     EXPECT_TRUE(has(d.out, "noop 1.0.0 ")) << d.out;
 
-    // Another text of the sweep file (an edited axis would move every grid index): nothing by place.
+    // A version that had a parameter this one dropped, run by the same sweep text: the runs at the
+    // trials' places in the sweep (arm, grid index) stand for them.
+    write_sql(other, "UPDATE runs SET config_toml = replace(config_toml, 'params = { ', 'params = { dropped = 1, '); "
+                     "UPDATE sweeps SET source = substr(source, 1, length(source) - 1), "
+                     "source_sha256 = substr(source_sha256, 8)");
+    auto placed = s.run({"verify", file, "--against", other, "--rows", "--claim", "fewer"});
+    EXPECT_EQ(placed.code, 1) << placed.out;
+    EXPECT_TRUE(has(placed.out, "; 6 of its runs stand for their trials by their place in the sweep (arm, grid "
+                                "index): the same sweep text run with other plugin versions\n"))
+        << placed.out;
+    EXPECT_FALSE(has(placed.out, "by their plugins, parameters and seed")) << placed.out;
+    EXPECT_EQ(occurrences(placed.out, "  1.0    9.0            -8"), 3u) << placed.out;
+    auto d2 = s.run({"diff", "1", "--against", other});
+    EXPECT_TRUE(has(d2.out, "(no run there has run 1's key: run 1 there is the trial at its place in the sweep, arm "
+                            "few, grid index 0, run with other plugin versions)\n"))
+        << d2.out;
+
+    // Another text of the sweep file as well (an edited axis would move every grid index): nothing.
     write_sql(other, "UPDATE sweeps SET source = source || '#', source_sha256 = 'edited'");
     auto edited = s.run({"verify", file, "--against", other});
     EXPECT_EQ(edited.code, 1) << edited.out;

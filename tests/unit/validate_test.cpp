@@ -71,6 +71,18 @@ TEST(Validate, AcceptsGoodValuesAndPromotesIntsToFloats) {
     EXPECT_NE(resolve_trial(spec, plugins, ex.at(0)).key, t.key);
 }
 
+// What a run with other plugin versions has in common with a trial: every line but the versions.
+TEST(Validate, AConfigWithoutVersionsDropsTheVersionLinesAlone) {
+    const std::string text = "seed = 3\n\n[method]\nplugin = \"noop\"\nversion = \"1.1.0\"\nparams = { values = 3, "
+                             "version = 2 }\n\n[[metric]]\nplugin = \"acc\"\nversion = \"0.2.0\"\nparams = {}\n";
+    EXPECT_EQ(config_without_versions(text), "seed = 3\n\n[method]\nplugin = \"noop\"\nparams = { values = 3, "
+                                             "version = 2 }\n\n[[metric]]\nplugin = \"acc\"\nparams = {}\n");
+    std::string older = text;
+    older.replace(older.find("1.1.0"), 5, "1.0.0");
+    EXPECT_EQ(config_without_versions(older), config_without_versions(text));
+    EXPECT_NE(trial_key(older), trial_key(text));
+}
+
 TEST(Validate, UnknownKeySuggestsTheNearestParameter) {
     auto e = validate_error("[method]\nplugin = \"finetune\"\nlrr = 0.1\n");
     EXPECT_NE(e.find("v.toml:3:7: method 'finetune' has no parameter 'lrr' (did you mean 'lr'?)"), std::string::npos)
