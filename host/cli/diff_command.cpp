@@ -10,9 +10,9 @@
 #include "cli/sweep_runs.hpp"
 #include "cli/table.hpp"
 #include "common/errors.hpp"
+#include "common/trial_config.hpp"
 #include "store/run_diff.hpp"
 #include "store/sqlite_util.hpp"
-#include "sweep/trial.hpp"
 
 namespace iclr {
 namespace {

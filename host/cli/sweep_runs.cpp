@@ -7,11 +7,11 @@
 
 #include "common/errors.hpp"
 #include "common/file_hash.hpp"
+#include "common/trial_config.hpp"
 #include "plugin/plugin_registry.hpp"
 #include "store/query.hpp"
 #include "store/sqlite_util.hpp"
 #include "sweep/sweep_arms.hpp"
-#include "sweep/trial.hpp"
 #include "sweep/validate.hpp"
 
 namespace iclr {

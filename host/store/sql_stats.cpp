@@ -1,10 +1,14 @@
-// SQL statistics aggregates: values are collected per group, then reduced in the final step.
+// SQL statistics aggregates (values are collected per group, then reduced in the final step), and
+// trial_config().
 #include "store/sql_stats.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <string>
+
+#include "common/trial_config.hpp"
 
 namespace iclr::stats {
 namespace {
@@ -174,6 +178,20 @@ double student_t_quantile(double p, double df) {
     return (lo + hi) / 2;
 }
 
+namespace {
+
+// trial_config(config_toml): a run's config without its plugins' versions, so that SQL can join the
+// runs of one trial made with other plugin versions (other keys). NULL for NULL.
+void trial_config(sqlite3_context* ctx, int, sqlite3_value** argv) {
+    const auto* text = sqlite3_value_text(argv[0]);
+    if (!text) return sqlite3_result_null(ctx);
+    std::string out =
+        config_without_versions(std::string(reinterpret_cast<const char*>(text), size_t(sqlite3_value_bytes(argv[0]))));
+    sqlite3_result_text(ctx, out.data(), int(out.size()), SQLITE_TRANSIENT);
+}
+
+} // namespace
+
 int register_functions(sqlite3* db) {
     struct Fn {
         const char* name;
@@ -191,7 +209,8 @@ int register_functions(sqlite3* db) {
                                             f.step, f.final, nullptr);
         if (rc != SQLITE_OK) return rc;
     }
-    return SQLITE_OK;
+    return sqlite3_create_function_v2(db, "trial_config", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr, trial_config,
+                                      nullptr, nullptr, nullptr);
 }
 
 } // namespace iclr::stats

@@ -1,5 +1,6 @@
-// Statistics as SQL aggregates (stdev, ci95_low, median, spearman, ...), for every connection
-// iclr opens and, as the loadable extension iclr_stats.so, for the sqlite3 shell and Python.
+// Statistics as SQL aggregates (stdev, ci95_low, median, spearman, ...) and trial_config(), for
+// every connection iclr opens and, as the loadable extension iclr_stats.so, for the sqlite3 shell
+// and Python.
 #pragma once
 
 #include <sqlite3.h>
@@ -8,7 +9,8 @@
 
 namespace iclr::stats {
 
-// Registers every function on one connection; returns SQLITE_OK or the first error code.
+// Registers every function on one connection (the aggregates, and trial_config(config_toml): a
+// run's config without its plugins' versions); returns SQLITE_OK or the first error code.
 int register_functions(sqlite3* db);
 
 // The numbers behind the functions, unit-tested against published values.

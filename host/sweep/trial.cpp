@@ -29,17 +29,6 @@ std::string canonical_config(int64_t seed, const std::vector<ResolvedPart>& part
 
 std::string trial_key(const std::string& config_toml) { return sha256_hex(config_toml).substr(0, 32); }
 
-std::string config_without_versions(const std::string& config_toml) {
-    std::string out;
-    for (size_t at = 0; at < config_toml.size();) {
-        size_t end = config_toml.find('\n', at);
-        end = end == std::string::npos ? config_toml.size() : end + 1;
-        if (config_toml.compare(at, 10, "version = ") != 0) out.append(config_toml, at, end - at);
-        at = end;
-    }
-    return out;
-}
-
 ResolvedTrial resolve_trial(const SweepSpec& spec, const std::vector<const PluginRecord*>& plugins,
                             const TrialPoint& point) {
     ResolvedTrial t;

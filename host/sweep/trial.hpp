@@ -28,9 +28,6 @@ struct ResolvedTrial {
 std::string canonical_config(int64_t seed, const std::vector<ResolvedPart>& parts);
 // The first 32 hex digits of the text's SHA-256.
 std::string trial_key(const std::string& config_toml);
-// The canonical text without its plugins' version lines: what a trial run with other plugin
-// versions has in common with it (the plugins, their parameters, the seed), where the key differs.
-std::string config_without_versions(const std::string& config_toml);
 
 ResolvedTrial resolve_trial(const SweepSpec& spec, const std::vector<const PluginRecord*>& plugins,
                             const TrialPoint& point);

@@ -241,6 +241,17 @@ TEST(QueryAttach, SqlJoinsTwoDatabasesByTrialAndCannotWriteTheOther) {
     auto main = s.run({"query", "--attach", "main=" + other, "SELECT 1"});
     EXPECT_EQ(main.code, 2) << main.out;
     EXPECT_TRUE(has(main.out, "the name must be an SQL identifier other than main or temp")) << main.out;
+
+    // Made with another version of the plugin, its runs have other keys: trial_config() joins them.
+    write_sql(other, "UPDATE runs SET key = 'v1-' || key, config_toml = replace(config_toml, '1.1.0', '1.0.0')");
+    const std::string join = "SELECT COUNT(*) FROM runs a JOIN o.runs b ON ";
+    auto by_key = s.run({"query", "--attach", "o=" + other, join + "b.key = a.key", "--format", "csv"});
+    EXPECT_EQ(by_key.out, "COUNT(*)\n0\n") << by_key.out;
+    auto by_config = s.run({"query", "--attach", "o=" + other,
+                            join + "trial_config(b.config_toml) = trial_config(a.config_toml) AND b.config_toml != "
+                                   "a.config_toml",
+                            "--format", "csv"});
+    EXPECT_EQ(by_config.out, "COUNT(*)\n6\n") << by_config.out;
 }
 
 } // namespace iclr::e2e

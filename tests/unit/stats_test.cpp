@@ -78,3 +78,18 @@ TEST(Stats, AggregatesInSqlSkipNullsAndReturnNullWhenUndefined) {
         ++groups;
     EXPECT_EQ(groups, 3);
 }
+
+// trial_config(config_toml): two configs that differ only in a plugin's version are one trial.
+TEST(Stats, TrialConfigDropsVersionLinesInSql) {
+    Db d;
+    exec_sql(d.db, "CREATE TABLE r(c); INSERT INTO r VALUES ('seed = 1\n\n[method]\nplugin = \"noop\"\nversion = "
+                   "\"1.0.0\"\nparams = { values = 3 }\n'), ('seed = 1\n\n[method]\nplugin = \"noop\"\nversion = "
+                   "\"1.1.0\"\nparams = { values = 3 }\n'), (NULL)");
+    Statement st(d.db, "SELECT COUNT(DISTINCT c), COUNT(DISTINCT trial_config(c)), MIN(trial_config(c)), "
+                       "SUM(trial_config(c) IS NULL) FROM r");
+    ASSERT_TRUE(st.step());
+    EXPECT_EQ(st.col_int(0), 2);
+    EXPECT_EQ(st.col_int(1), 1);
+    EXPECT_EQ(st.col_text(2), "seed = 1\n\n[method]\nplugin = \"noop\"\nparams = { values = 3 }\n");
+    EXPECT_EQ(st.col_int(3), 1);
+}

@@ -3,6 +3,7 @@
 
 #include <cstdlib>
 
+#include "common/trial_config.hpp"
 #include "sweep/trial.hpp"
 #include "sweep/validate.hpp"
 
