@@ -12,6 +12,7 @@
 #include "cli/claim_check.hpp"
 #include "cli/commands.hpp"
 #include "cli/flat_table.hpp"
+#include "cli/sweep_runs.hpp"
 #include "cli/table.hpp"
 #include "common/errors.hpp"
 #include "common/process.hpp"
@@ -100,7 +101,8 @@ int cmd_report(const ReportOptions& o) {
         throw UserError(db_path + ": no such database (run the sweep first, or pass --db)");
     auto store = Store::open_read(db_path);
     size_t planned = 0;
-    auto current = share_sweep_runs(*store, o.sweep, o.variant, &planned);
+    RunsBySeed other_seeds;
+    auto current = share_sweep_runs(*store, o.sweep, o.variant, &planned, &other_seeds);
     report::Report r = report::gather(*store, spec, db_path, current);
     // The trials as written that no run has reached the database yet: a report over part of a sweep
     // says so in its status table, as verify does in its note.
@@ -112,6 +114,8 @@ int cmd_report(const ReportOptions& o) {
     }
     r.claims = claim_results(*store, spec, current, o.sweep);
     if (!spec.claims.empty()) r.claims_notes = claims_notes(*store, o.sweep, spec);
+    if (std::string note = other_seeds_note(other_seeds, spec.seeds); !note.empty() && !spec.claims.empty())
+        r.claims_notes.push_back(note);
     r.runs_csv_command = "iclr table " + shell_word(o.sweep) + o.variant.flags() + " --format csv";
     r.runs_csv = render(run_query(*store, flat_table_sql(*store, o.sweep, o.variant, {}), true), Format::Csv);
     r.runs_csv_bytes = r.runs_csv.size();

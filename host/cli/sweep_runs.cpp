@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <vector>
 
+#include <fmt/core.h>
+
 #include "common/errors.hpp"
 #include "common/file_hash.hpp"
 #include "common/trial_config.hpp"
@@ -20,9 +22,9 @@ namespace {
 // One trial of the sweep as written, as this build plans it.
 struct PlannedTrial {
     std::string key;
-    std::string arm;    // as runs.arm stores it ("" for a sweep without arms)
-    uint64_t index = 0; // its place in the arm's grid (runs.trial_index)
-    std::string config; // its canonical text without plugin versions (config_without_versions)
+    std::string arm;         // as runs.arm stores it ("" for a sweep without arms)
+    uint64_t index = 0;      // its place in the arm's grid (runs.trial_index)
+    std::string config_toml; // its canonical text (runs.config_toml)
 };
 
 struct Plan {
@@ -54,8 +56,7 @@ std::optional<Plan> plan_of(const std::string& sweep, const SweepVariant& varian
         SweepArms arms = load_sweep(std::move(specs), reg);
         Plan plan{arms.base().name, sha256_hex(arms.base().source_text), {}};
         for (auto& t : arms.trial_keys())
-            plan.trials.push_back(
-                {std::move(t.key), arms.specs[t.spec].arm, t.index, config_without_versions(t.config_toml)});
+            plan.trials.push_back({std::move(t.key), arms.specs[t.spec].arm, t.index, std::move(t.config_toml)});
         return plan;
     } catch (const std::exception& e) {
         return cannot_plan(e);
@@ -90,6 +91,38 @@ size_t add_runs(const Plan& plan, std::map<int64_t, const PlannedTrial*>& runs, 
     return added;
 }
 
+// A canonical config text without its first line, "seed = N": the trial at any seed.
+std::string config_at_any_seed(const std::string& config_toml) {
+    size_t end = config_toml.find('\n');
+    return config_toml.compare(0, 7, "seed = ") == 0 && end != std::string::npos ? config_toml.substr(end + 1)
+                                                                                 : config_toml;
+}
+
+// Finished runs, not among `ids`, of the plan's trials at other seeds.
+RunsBySeed runs_at_other_seeds(Store& store, const Plan& plan, const std::set<int64_t>& ids) {
+    std::set<std::string> trials;
+    for (const auto& t : plan.trials)
+        trials.insert(config_at_any_seed(t.config_toml));
+    RunsBySeed out;
+    Statement st(store.db(), "SELECT id, seed, config_toml FROM runs WHERE status IN ('done', 'diverged')");
+    while (st.step())
+        if (!ids.count(st.col_int(0)) && trials.count(config_at_any_seed(st.col_text(2)))) ++out[st.col_int(1)];
+    return out;
+}
+
+// "3-9, 12": sorted numbers with each run of consecutive ones as its ends.
+std::string number_ranges(const std::set<int64_t>& numbers) {
+    std::string out;
+    for (auto it = numbers.begin(); it != numbers.end();) {
+        int64_t first = *it, last = *it;
+        while (++it != numbers.end() && *it == last + 1)
+            last = *it;
+        out += (out.empty() ? "" : ", ") + std::to_string(first) +
+               (last == first ? "" : (last == first + 1 ? ", " : "-") + std::to_string(last));
+    }
+    return out;
+}
+
 // sweep_runs(id, arm) holds `runs` with their trials' arms, or every run (nullptr).
 void fill_sweep_runs(Store& store, const std::map<int64_t, const PlannedTrial*>* runs) {
     // A reader's connection is query_only, which refuses TEMP tables too; it is opened read-only
@@ -118,7 +151,7 @@ void fill_sweep_runs(Store& store, const std::map<int64_t, const PlannedTrial*>*
 // A verdict counts only the sweep's trials as written, so runs of an older config of the sweep or
 // of another profile in the same database are not pooled in.
 std::optional<std::set<int64_t>> share_sweep_runs(Store& store, const std::string& sweep, const SweepVariant& variant,
-                                                  size_t* trials) {
+                                                  size_t* trials, RunsBySeed* other_seeds) {
     auto plan = plan_of(sweep, variant);
     if (!plan) {
         fill_sweep_runs(store, nullptr);
@@ -130,7 +163,28 @@ std::optional<std::set<int64_t>> share_sweep_runs(Store& store, const std::strin
     std::set<int64_t> ids;
     for (const auto& [id, t] : runs)
         ids.insert(id);
+    if (other_seeds) *other_seeds = runs_at_other_seeds(store, *plan, ids);
     return ids;
+}
+
+std::string other_seeds_note(const RunsBySeed& other_seeds, const std::vector<int64_t>& planned_seeds) {
+    if (other_seeds.empty()) return "";
+    size_t runs = 0;
+    std::set<int64_t> other, all(planned_seeds.begin(), planned_seeds.end());
+    for (const auto& [seed, n] : other_seeds) {
+        runs += n;
+        other.insert(seed);
+        all.insert(seed);
+    }
+    // seeds = N plans 0..N-1; any other set is written as a list.
+    const bool first_n = *all.begin() == 0 && *all.rbegin() == int64_t(all.size()) - 1;
+    std::string list;
+    for (int64_t s : all)
+        list += (list.empty() ? "" : ", ") + std::to_string(s);
+    return fmt::format("the database also holds {} finished run(s) of these trials at seed(s) the sweep as written "
+                       "does not plan ({}), left out here; `--set {}` plans them too",
+                       runs, number_ranges(other),
+                       first_n ? "sweep.seeds=" + std::to_string(all.size()) : "'sweep.seeds=[" + list + "]'");
 }
 
 std::map<std::string, int64_t> runs_by_config(Store& store) {
@@ -166,7 +220,7 @@ std::optional<TrialRuns> share_trial_runs(Store& other, const std::string& sweep
     if (runs.size() < plan->trials.size()) { // other plugin versions: the same parameters, else the same place
         auto with = runs_by_config(other);
         out.by_config = add_runs(*plan, runs, [&](const PlannedTrial& t) {
-            auto it = with.find(t.config);
+            auto it = with.find(config_without_versions(t.config_toml));
             return it == with.end() ? int64_t(0) : it->second;
         });
         auto at = runs_by_place(other, plan->name, plan->source_sha256, variant.profile);

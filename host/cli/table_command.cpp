@@ -6,6 +6,7 @@
 #include "cli/claim_check.hpp"
 #include "cli/commands.hpp"
 #include "cli/flat_table.hpp"
+#include "cli/sweep_runs.hpp"
 #include "store/query.hpp"
 #include "store/store.hpp"
 
@@ -38,9 +39,12 @@ void print_notes(Store& store, bool per_task, size_t recorded, size_t planned, c
 int cmd_table(const TableOptions& o) {
     auto store = Store::open_read(o.common.db_path());
     size_t planned = 0;
-    share_sweep_runs(*store, o.sweep, o.variant, &planned); // every run if it cannot be planned
+    RunsBySeed other_seeds;
+    share_sweep_runs(*store, o.sweep, o.variant, &planned, &other_seeds); // every run if it cannot be planned
     int rc = print_query(*store, flat_table_sql(*store, o.sweep, o.variant, {o.all_params, o.per_task}), o.format);
     print_notes(*store, o.per_task, sweep_run_count(*store), planned, o.sweep, o.common.db_path());
+    if (std::string note = other_seeds_note(other_seeds, parse_arms(o.sweep, o.variant).front().seeds); !note.empty())
+        fmt::print(stderr, "iclr table: note: {}\n", note);
     return rc;
 }
 

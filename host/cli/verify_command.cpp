@@ -11,6 +11,7 @@
 #include "cli/claim_check.hpp"
 #include "cli/commands.hpp"
 #include "cli/git_state.hpp"
+#include "cli/sweep_runs.hpp"
 #include "cli/table.hpp"
 #include "cli/verdict_compare.hpp"
 #include "common/build_info.hpp"
@@ -200,7 +201,8 @@ int cmd_verify(const VerifyOptions& o) {
     recorded.git_commit = git_state().commit;
     recorded.variant = o.variant.arguments();
     size_t planned = 0;
-    auto current = share_sweep_runs(*store, o.sweep, o.variant, &planned);
+    RunsBySeed other_seeds;
+    auto current = share_sweep_runs(*store, o.sweep, o.variant, &planned, &other_seeds);
     std::vector<Checked> checked = selected(run_queries(*store, spec), o.claim);
     std::vector<ClaimVerdict> verdicts;
     for (const auto& [c, rs] : checked)
@@ -213,6 +215,8 @@ int cmd_verify(const VerifyOptions& o) {
         differ = compare_verdicts(*store, o, spec, verdicts, planned, f);
     print_notes(verdicts, f);
     bool complete = !current || note_trials_done(*store, o, planned);
+    if (std::string note = other_seeds_note(other_seeds, spec.seeds); !note.empty())
+        fmt::print(stderr, "iclr verify: note: {}\n", note);
     for (const std::string& note : claims_notes(*store, o.sweep, spec))
         fmt::print(stderr, "iclr verify: note: {}\n", note);
     if (o.rows && o.against.empty()) print_rows(verdicts, f); // with --against, compare_verdicts pairs them

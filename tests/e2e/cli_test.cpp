@@ -411,6 +411,38 @@ TEST(Cli, VerifyStrictFailsWhileTrialsOfTheSweepAreMissing) {
     EXPECT_EQ(s.run({"verify", file, "--set", "sweep.seeds=3"}).code, 0); // without --strict: a note only
 }
 
+// Runs of the sweep's trials at seeds it does not plan (`iclr run --set sweep.seeds=5` into the
+// database, then a plain verify) are left out of the verdicts, and verify, table and the report say
+// so, with the --set that plans them too.
+TEST(Cli, VerifyNamesTheRunsOfItsTrialsAtOtherSeeds) {
+    Scratch s;
+    std::string file = s.write("v.toml", "[sweep]\nname = \"v\"\nseeds = 2\n[method]\nplugin = \"noop\"\n"
+                                         "[[claim]]\nname = \"one\"\nkind = \"at_least\"\nthreshold = 0\n"
+                                         "metric = \"value\"\n");
+    ASSERT_EQ(s.run({"run", file, "--set", "sweep.seeds=5"}).code, 0);
+    auto v = s.run({"verify", file});
+    EXPECT_EQ(v.code, 0) << v.out;
+    EXPECT_TRUE(has(v.out, "one    at_least  2")) << v.out; // the two seeds the file plans
+    EXPECT_TRUE(has(v.out, "iclr verify: note: the database also holds 3 finished run(s) of these trials at seed(s) "
+                           "the sweep as written does not plan (2-4), left out here; `--set sweep.seeds=5` plans "
+                           "them too\n"))
+        << v.out;
+    auto five = s.run({"verify", file, "--set", "sweep.seeds=5"});
+    EXPECT_TRUE(has(five.out, "one    at_least  5")) << five.out;
+    EXPECT_FALSE(has(five.out, "does not plan")) << five.out;
+    // Another trial (another parameter value) at another seed is not one of them.
+    ASSERT_EQ(s.run({"run", file, "--set", "sweep.seeds=[9]", "--set", "method.values=4"}).code, 0);
+    ASSERT_EQ(s.run({"run", file, "--set", "sweep.seeds=[9]"}).code, 0);
+    auto gap = s.run({"verify", file});
+    EXPECT_TRUE(has(gap.out, "holds 4 finished run(s) of these trials at seed(s) the sweep as written does not plan "
+                             "(2-4, 9), left out here; `--set 'sweep.seeds=[0, 1, 2, 3, 4, 9]'` plans them too"))
+        << gap.out;
+    auto table = s.run({"table", file, "--format", "csv"});
+    EXPECT_TRUE(has(table.out, "iclr table: note: the database also holds 4 finished run(s)")) << table.out;
+    auto md = s.run({"report", file, "--format", "md"});
+    EXPECT_TRUE(has(md.out, "the database also holds 4 finished run(s) of these trials")) << md.out;
+}
+
 // An inconclusive claim says how many seeds would decide it (claims/evaluate.hpp; the numbers are
 // claims_test's: three seeds measuring 0.031, 0.003 and 0.004 need 9), in verify's notes on
 // stderr and in json, and in the report; a decided one says nothing of seeds.
