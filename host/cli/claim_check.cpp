@@ -273,13 +273,13 @@ ClaimVerdict evaluate_claim(Store& store, const ClaimSpec& c, const ResultSet& r
     auto rows = rows_of(rs, current, out.run_ids, left_out);
     if (left_out > 0)
         out.note = fmt::format("left out {} row(s) of runs that are not trials of {} as written "
-                               "(another config or profile of it)",
+                               "(another config, seed or profile of it)",
                                left_out, sweep);
     out.verdict = claims::evaluate(hypothesis_of(c), rows);
     add_note(out.note, claim_notes(store, c, out.run_ids, out.verdict));
     if (rows.empty() && left_out > 0)
-        out.verdict.reason =
-            fmt::format("no runs of the sweep as written; {} row(s) of another config or profile left out", left_out);
+        out.verdict.reason = fmt::format(
+            "no runs of the sweep as written; {} row(s) of another config, seed or profile left out", left_out);
     else if (std::string m = out.verdict.outcome == claims::Outcome::NoData ? missing_key_reason(store, c) : "";
              !m.empty())
         out.verdict.reason = m;
