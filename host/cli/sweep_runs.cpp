@@ -98,15 +98,16 @@ std::string config_at_any_seed(const std::string& config_toml) {
                                                                                  : config_toml;
 }
 
-// Finished runs, not among `ids`, of the plan's trials at other seeds.
-RunsBySeed runs_at_other_seeds(Store& store, const Plan& plan, const std::set<int64_t>& ids) {
+// Finished runs, not in sweep_runs (filled first), of the plan's trials at other seeds.
+RunsBySeed runs_at_other_seeds(Store& store, const Plan& plan) {
     std::set<std::string> trials;
     for (const auto& t : plan.trials)
         trials.insert(config_at_any_seed(t.config_toml));
     RunsBySeed out;
-    Statement st(store.db(), "SELECT id, seed, config_toml FROM runs WHERE status IN ('done', 'diverged')");
+    Statement st(store.db(), "SELECT seed, config_toml FROM runs WHERE status IN ('done', 'diverged') AND id NOT IN "
+                             "(SELECT id FROM sweep_runs)");
     while (st.step())
-        if (!ids.count(st.col_int(0)) && trials.count(config_at_any_seed(st.col_text(2)))) ++out[st.col_int(1)];
+        if (trials.count(config_at_any_seed(st.col_text(1)))) ++out[st.col_int(0)];
     return out;
 }
 
@@ -163,7 +164,7 @@ std::optional<std::set<int64_t>> share_sweep_runs(Store& store, const std::strin
     std::set<int64_t> ids;
     for (const auto& [id, t] : runs)
         ids.insert(id);
-    if (other_seeds) *other_seeds = runs_at_other_seeds(store, *plan, ids);
+    if (other_seeds) *other_seeds = runs_at_other_seeds(store, *plan);
     return ids;
 }
 
