@@ -43,8 +43,9 @@ int cmd_table(const TableOptions& o) {
     share_sweep_runs(*store, o.sweep, o.variant, &planned, &other_seeds); // every run if it cannot be planned
     int rc = print_query(*store, flat_table_sql(*store, o.sweep, o.variant, {o.all_params, o.per_task}), o.format);
     print_notes(*store, o.per_task, sweep_run_count(*store), planned, o.sweep, o.common.db_path());
-    if (std::string note = other_seeds_note(other_seeds, parse_arms(o.sweep, o.variant).front().seeds); !note.empty())
-        fmt::print(stderr, "iclr table: note: {}\n", note);
+    if (!other_seeds.empty()) // the seeds the sweep plans, for the --set that adds the others
+        fmt::print(stderr, "iclr table: note: {}\n",
+                   other_seeds_note(other_seeds, parse_arms(o.sweep, o.variant).front().seeds));
     return rc;
 }
 
