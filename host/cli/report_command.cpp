@@ -101,7 +101,7 @@ int cmd_report(const ReportOptions& o) {
         throw UserError(db_path + ": no such database (run the sweep first, or pass --db)");
     auto store = Store::open_read(db_path);
     size_t planned = 0;
-    RunsBySeed other_seeds;
+    OtherSeeds other_seeds;
     auto current = share_sweep_runs(*store, o.sweep, o.variant, &planned, &other_seeds);
     report::Report r = report::gather(*store, spec, db_path, current);
     // The trials as written that no run has reached the database yet: a report over part of a sweep
@@ -114,7 +114,7 @@ int cmd_report(const ReportOptions& o) {
     }
     r.claims = claim_results(*store, spec, current, o.sweep);
     if (!spec.claims.empty()) r.claims_notes = claims_notes(*store, o.sweep, spec);
-    if (std::string note = other_seeds_note(other_seeds, spec.seeds); !note.empty() && !spec.claims.empty())
+    if (std::string note = other_seeds_note(other_seeds); !note.empty() && !spec.claims.empty())
         r.claims_notes.push_back(note);
     r.runs_csv_command = "iclr table " + shell_word(o.sweep) + o.variant.flags() + " --format csv";
     r.runs_csv = render(run_query(*store, flat_table_sql(*store, o.sweep, o.variant, {}), true), Format::Csv);

@@ -29,6 +29,7 @@ struct PlannedTrial {
 
 struct Plan {
     std::string name, source_sha256;  // as the sweeps table records an `iclr run` of it
+    std::vector<int64_t> seeds;       // the seeds it plans
     std::vector<PlannedTrial> trials; // a trial two points share listed once
 };
 
@@ -54,7 +55,7 @@ std::optional<Plan> plan_of(const std::string& sweep, const SweepVariant& varian
     if (auto d = check_claim_keys(specs, reg); !d.empty()) throw SweepError(d);
     try {
         SweepArms arms = load_sweep(std::move(specs), reg);
-        Plan plan{arms.base().name, sha256_hex(arms.base().source_text), {}};
+        Plan plan{arms.base().name, sha256_hex(arms.base().source_text), arms.base().seeds, {}};
         for (auto& t : arms.trial_keys())
             plan.trials.push_back({std::move(t.key), arms.specs[t.spec].arm, t.index, std::move(t.config_toml)});
         return plan;
@@ -91,23 +92,16 @@ size_t add_runs(const Plan& plan, std::map<int64_t, const PlannedTrial*>& runs, 
     return added;
 }
 
-// A canonical config text without its first line, "seed = N": the trial at any seed.
-std::string config_at_any_seed(const std::string& config_toml) {
-    size_t end = config_toml.find('\n');
-    return config_toml.compare(0, 7, "seed = ") == 0 && end != std::string::npos ? config_toml.substr(end + 1)
-                                                                                 : config_toml;
-}
-
 // Finished runs, not in sweep_runs (filled first), of the plan's trials at other seeds.
-RunsBySeed runs_at_other_seeds(Store& store, const Plan& plan) {
+OtherSeeds runs_at_other_seeds(Store& store, const Plan& plan) {
     std::set<std::string> trials;
     for (const auto& t : plan.trials)
         trials.insert(config_at_any_seed(t.config_toml));
-    RunsBySeed out;
+    OtherSeeds out{{}, plan.seeds};
     Statement st(store.db(), "SELECT seed, config_toml FROM runs WHERE status IN ('done', 'diverged') AND id NOT IN "
                              "(SELECT id FROM sweep_runs)");
     while (st.step())
-        if (trials.count(config_at_any_seed(st.col_text(1)))) ++out[st.col_int(0)];
+        if (trials.count(config_at_any_seed(st.col_text(1)))) ++out.runs[st.col_int(0)];
     return out;
 }
 
@@ -152,7 +146,7 @@ void fill_sweep_runs(Store& store, const std::map<int64_t, const PlannedTrial*>*
 // A verdict counts only the sweep's trials as written, so runs of an older config of the sweep or
 // of another profile in the same database are not pooled in.
 std::optional<std::set<int64_t>> share_sweep_runs(Store& store, const std::string& sweep, const SweepVariant& variant,
-                                                  size_t* trials, RunsBySeed* other_seeds) {
+                                                  size_t* trials, OtherSeeds* other_seeds) {
     auto plan = plan_of(sweep, variant);
     if (!plan) {
         fill_sweep_runs(store, nullptr);
@@ -168,11 +162,11 @@ std::optional<std::set<int64_t>> share_sweep_runs(Store& store, const std::strin
     return ids;
 }
 
-std::string other_seeds_note(const RunsBySeed& other_seeds, const std::vector<int64_t>& planned_seeds) {
-    if (other_seeds.empty()) return "";
+std::string other_seeds_note(const OtherSeeds& other_seeds) {
+    if (other_seeds.runs.empty()) return "";
     size_t runs = 0;
-    std::set<int64_t> other, all(planned_seeds.begin(), planned_seeds.end());
-    for (const auto& [seed, n] : other_seeds) {
+    std::set<int64_t> other, all(other_seeds.planned.begin(), other_seeds.planned.end());
+    for (const auto& [seed, n] : other_seeds.runs) {
         runs += n;
         other.insert(seed);
         all.insert(seed);
@@ -218,12 +212,14 @@ std::optional<TrialRuns> share_trial_runs(Store& other, const std::string& sweep
     }
     auto runs = runs_by_key(other, *plan);
     TrialRuns out;
-    if (runs.size() < plan->trials.size()) { // other plugin versions: the same parameters, else the same place
+    if (runs.size() < plan->trials.size()) { // other plugin versions: the same plugins, parameters and seed
         auto with = runs_by_config(other);
         out.by_config = add_runs(*plan, runs, [&](const PlannedTrial& t) {
             auto it = with.find(config_without_versions(t.config_toml));
             return it == with.end() ? int64_t(0) : it->second;
         });
+    }
+    if (runs.size() < plan->trials.size()) { // a version that added or dropped a parameter: the same place
         auto at = runs_by_place(other, plan->name, plan->source_sha256, variant.profile);
         out.by_place = add_runs(*plan, runs, [&](const PlannedTrial& t) {
             auto it = at.find({t.arm, int64_t(t.index)});

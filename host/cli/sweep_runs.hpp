@@ -6,6 +6,7 @@
 #include <set>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "store/store.hpp"
 #include "sweep/sweep.hpp"
@@ -18,15 +19,18 @@ namespace iclr {
 // for a trial two sweeps share may be the other's). Returns their ids; nullopt, with a note on
 // stderr, when the sweep cannot be planned here (then every run, with runs.arm). `trials`, when
 // given, is set to the number of distinct trials the sweep plans; `other_seeds` to the finished
-// runs of those trials at seeds it does not plan (RunsBySeed).
-using RunsBySeed = std::map<int64_t, size_t>; // seed -> finished runs
+// runs of those trials at seeds it does not plan (OtherSeeds).
+struct OtherSeeds {
+    std::map<int64_t, size_t> runs; // seed -> finished runs of the sweep's trials at that seed
+    std::vector<int64_t> planned;   // the seeds the sweep as written plans
+};
 std::optional<std::set<int64_t>> share_sweep_runs(Store& store, const std::string& sweep, const SweepVariant& variant,
-                                                  size_t* trials = nullptr, RunsBySeed* other_seeds = nullptr);
+                                                  size_t* trials = nullptr, OtherSeeds* other_seeds = nullptr);
 
 // What verify, table and the report say of runs of the sweep's trials at other seeds (`iclr run
 // --set sweep.seeds=10` into the database, then a plain `iclr verify`, which leaves them out): how
-// many, at which seeds, and the --set that plans them beside `planned_seeds`. "" for none.
-std::string other_seeds_note(const RunsBySeed& other_seeds, const std::vector<int64_t>& planned_seeds);
+// many, at which seeds, and the --set that plans them beside the planned ones. "" for none.
+std::string other_seeds_note(const OtherSeeds& other_seeds);
 
 // Another database's runs of the sweep's trials as written here (`verify --against`), in sweep_runs
 // as above: the run with a trial's key, else, where that database was made with other plugin

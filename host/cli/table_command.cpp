@@ -39,13 +39,12 @@ void print_notes(Store& store, bool per_task, size_t recorded, size_t planned, c
 int cmd_table(const TableOptions& o) {
     auto store = Store::open_read(o.common.db_path());
     size_t planned = 0;
-    RunsBySeed other_seeds;
+    OtherSeeds other_seeds;
     share_sweep_runs(*store, o.sweep, o.variant, &planned, &other_seeds); // every run if it cannot be planned
     int rc = print_query(*store, flat_table_sql(*store, o.sweep, o.variant, {o.all_params, o.per_task}), o.format);
     print_notes(*store, o.per_task, sweep_run_count(*store), planned, o.sweep, o.common.db_path());
-    if (!other_seeds.empty()) // the seeds the sweep plans, for the --set that adds the others
-        fmt::print(stderr, "iclr table: note: {}\n",
-                   other_seeds_note(other_seeds, parse_arms(o.sweep, o.variant).front().seeds));
+    if (std::string note = other_seeds_note(other_seeds); !note.empty())
+        fmt::print(stderr, "iclr table: note: {}\n", note);
     return rc;
 }
 

@@ -201,7 +201,7 @@ int cmd_verify(const VerifyOptions& o) {
     recorded.git_commit = git_state().commit;
     recorded.variant = o.variant.arguments();
     size_t planned = 0;
-    RunsBySeed other_seeds;
+    OtherSeeds other_seeds;
     auto current = share_sweep_runs(*store, o.sweep, o.variant, &planned, &other_seeds);
     std::vector<Checked> checked = selected(run_queries(*store, spec), o.claim);
     std::vector<ClaimVerdict> verdicts;
@@ -215,7 +215,7 @@ int cmd_verify(const VerifyOptions& o) {
         differ = compare_verdicts(*store, o, spec, verdicts, planned, f);
     print_notes(verdicts, f);
     bool complete = !current || note_trials_done(*store, o, planned);
-    if (std::string note = other_seeds_note(other_seeds, spec.seeds); !note.empty())
+    if (std::string note = other_seeds_note(other_seeds); !note.empty())
         fmt::print(stderr, "iclr verify: note: {}\n", note);
     for (const std::string& note : claims_notes(*store, o.sweep, spec))
         fmt::print(stderr, "iclr verify: note: {}\n", note);

@@ -1,4 +1,4 @@
-// What makes a trial apart from its plugins' versions: the canonical config text without them.
+// What makes a trial apart from its plugins' versions, or its seed: the canonical config text without them.
 #include "common/trial_config.hpp"
 
 namespace iclr {
@@ -14,6 +14,12 @@ std::string config_without_versions(const std::string& config_toml) {
         at = end;
     }
     return out;
+}
+
+std::string config_at_any_seed(const std::string& config_toml) {
+    size_t end = config_toml.find('\n');
+    return config_toml.compare(0, 7, "seed = ") == 0 && end != std::string::npos ? config_toml.substr(end + 1)
+                                                                                 : config_toml;
 }
 
 } // namespace iclr
