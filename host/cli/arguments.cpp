@@ -227,7 +227,8 @@ void Arguments::add_diff(CLI::App& app) {
     diff->add_option("run_b", run_b, "run id or key prefix (with --against: of that database; default: run_a's trial)");
     diff->add_option("--against", diff_against,
                      "read run_b from another database (default: the run of run_a's trial there, by key, else by "
-                     "its plugins, parameters and seed, else by its place in the sweep)");
+                     "its plugins, parameters and seed, else by the parameters both plugin versions have, else by "
+                     "its place in the sweep)");
     diff->add_option("-f,--format", format, "table, csv, json or markdown");
     add_common(diff);
 }
@@ -250,8 +251,8 @@ void Arguments::add_verify(CLI::App& app) {
                          "after the verdicts, each claim's rows: the runs and values it was computed from");
     verify_cmd->add_option("--against", verify.against,
                            "another database of the sweep (an earlier run, another machine, other plugin versions: "
-                           "trials by key, else by their plugins, parameters and seed, else by their place in the "
-                           "sweep): each verdict in both, side by side, "
+                           "trials by key, else by their plugins, parameters and seed, else by the parameters both "
+                           "versions have, else by their place in the sweep): each verdict in both, side by side, "
                            "and what the runs were computed with; exit 1 if a verdict differs");
     add_common(verify_cmd);
 }

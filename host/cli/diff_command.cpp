@@ -3,10 +3,12 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <set>
 
 #include <fmt/core.h>
 
 #include "cli/commands.hpp"
+#include "cli/runs_by_shared_params.hpp"
 #include "cli/sweep_runs.hpp"
 #include "cli/table.hpp"
 #include "common/errors.hpp"
@@ -65,8 +67,9 @@ std::unique_ptr<Store> other_store(const std::string& against) {
 }
 
 // Where a run has no run of its key in the other database (made with other plugin versions: other
-// keys), the run there of the same plugins, parameters and seed (runs_by_config), else the run at
-// its place in the sweep (runs_by_place). Its id, or "" when none; `how` says which.
+// keys), the run there of the same plugins, parameters and seed (runs_by_config), else of the
+// parameters both versions have (RunsBySharedParams, with the defaults of the plugins built here),
+// else the run at its place in the sweep (runs_by_place). Its id, or "" when none; `how` says which.
 std::string run_of_same_trial(Store& store, int64_t run, Store& other, std::string& how) {
     Statement place(store.db(), "SELECT w.name, w.source_sha256, COALESCE(w.profile, ''), COALESCE(r.arm, ''), "
                                 "r.trial_index, r.config_toml FROM runs r JOIN sweeps w ON w.id = r.sweep_id "
@@ -77,6 +80,20 @@ std::string run_of_same_trial(Store& store, int64_t run, Store& other, std::stri
     if (auto it = with.find(config_without_versions(place.col_text(5))); it != with.end()) {
         how = "the same trial (its plugins, parameters and seed)";
         return std::to_string(it->second);
+    }
+    PluginRegistry registry; // its defaults; without plugins here, no parameter is taken as at its default
+    try {
+        registry.discover();
+    } catch (const std::exception&) {
+        registry = PluginRegistry::with_records({});
+    }
+    std::set<std::string> left_out;
+    if (int64_t id = RunsBySharedParams(other).find(place.col_text(5), registry, &left_out)) {
+        std::string names;
+        for (const auto& x : left_out)
+            names += (names.empty() ? "" : ", ") + x;
+        how = "the same trial by the parameters both plugin versions have (left out: " + names + ")";
+        return std::to_string(id);
     }
     const std::string arm = place.col_text(3);
     const int64_t index = place.col_int(4);

@@ -3,10 +3,12 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <vector>
 
 #include <fmt/core.h>
 
+#include "cli/runs_by_shared_params.hpp"
 #include "common/errors.hpp"
 #include "common/file_hash.hpp"
 #include "common/trial_config.hpp"
@@ -28,9 +30,10 @@ struct PlannedTrial {
 };
 
 struct Plan {
-    std::string name, source_sha256;  // as the sweeps table records an `iclr run` of it
-    std::vector<int64_t> seeds;       // the seeds it plans
-    std::vector<PlannedTrial> trials; // a trial two points share listed once
+    std::string name, source_sha256;          // as the sweeps table records an `iclr run` of it
+    std::vector<int64_t> seeds;               // the seeds it plans
+    std::vector<PlannedTrial> trials;         // a trial two points share listed once
+    std::shared_ptr<PluginRegistry> registry; // the plugins it was planned with (their defaults)
 };
 
 // The sweep's trials as written (this file, this profile, these plugin versions); nullopt, with a
@@ -43,7 +46,8 @@ std::optional<Plan> plan_of(const std::string& sweep, const SweepVariant& varian
                      e.what());
         return std::nullopt;
     };
-    PluginRegistry reg;
+    auto registry = std::make_shared<PluginRegistry>();
+    PluginRegistry& reg = *registry;
     try {
         reg.discover();
     } catch (const std::exception& e) {
@@ -55,7 +59,7 @@ std::optional<Plan> plan_of(const std::string& sweep, const SweepVariant& varian
     if (auto d = check_claim_keys(specs, reg); !d.empty()) throw SweepError(d);
     try {
         SweepArms arms = load_sweep(std::move(specs), reg);
-        Plan plan{arms.base().name, sha256_hex(arms.base().source_text), arms.base().seeds, {}};
+        Plan plan{arms.base().name, sha256_hex(arms.base().source_text), arms.base().seeds, {}, registry};
         for (auto& t : arms.trial_keys())
             plan.trials.push_back({std::move(t.key), arms.specs[t.spec].arm, t.index, std::move(t.config_toml)});
         return plan;
@@ -219,7 +223,13 @@ std::optional<TrialRuns> share_trial_runs(Store& other, const std::string& sweep
             return it == with.end() ? int64_t(0) : it->second;
         });
     }
-    if (runs.size() < plan->trials.size()) { // a version that added or dropped a parameter: the same place
+    if (runs.size() < plan->trials.size()) { // a version that added or dropped a parameter
+        RunsBySharedParams shared(other);
+        out.by_shared_params = add_runs(*plan, runs, [&](const PlannedTrial& t) {
+            return shared.find(t.config_toml, *plan->registry, &out.left_out);
+        });
+    }
+    if (runs.size() < plan->trials.size()) { // a version that changed a default, say: the same place
         auto at = runs_by_place(other, plan->name, plan->source_sha256, variant.profile);
         out.by_place = add_runs(*plan, runs, [&](const PlannedTrial& t) {
             auto it = at.find({t.arm, int64_t(t.index)});

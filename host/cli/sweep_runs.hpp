@@ -35,10 +35,14 @@ std::string other_seeds_note(const OtherSeeds& other_seeds);
 // Another database's runs of the sweep's trials as written here (`verify --against`), in sweep_runs
 // as above: the run with a trial's key, else, where that database was made with other plugin
 // versions (so other keys), the run of the same plugins, parameters and seed (runs_by_config), else
-// the run at the trial's place (runs_by_place: a version that added or dropped a parameter).
+// the run of the parameters both versions have (RunsBySharedParams: a version that added or dropped
+// a parameter), else the run at the trial's place in the same sweep text (runs_by_place: a version
+// that changed a default, say).
 struct TrialRuns {
     std::map<int64_t, std::string> key_of; // run id -> the key of the trial it stands for, as planned here
     size_t by_config = 0;                  // how many of them were taken by their config without versions
+    size_t by_shared_params = 0;           // ... by the parameters both versions have
+    std::set<std::string> left_out;        // ... leaving out these (RunsBySharedParams::find)
     size_t by_place = 0;                   // ... and by their place in the sweep
 };
 std::optional<TrialRuns> share_trial_runs(Store& other, const std::string& sweep, const SweepVariant& variant);

@@ -128,9 +128,10 @@ TEST(VerifyAgainst, TwoDatabasesOfOneSweepShowWhichVerdictsMoved) {
 
 // A database made with another version of a plugin holds other trial keys (a key hashes the plugin
 // versions): its runs stand for the trials by their plugins, parameters and seed, whatever text of
-// the sweep ran them, else (a version that added a parameter) by their place in the same sweep text
-// (arm, grid index); the versions are named, --rows and iclr diff pair them; a run of another text
-// with other parameters is not taken.
+// the sweep ran them, else (a version that added or dropped a parameter) by the parameters both
+// versions have, else (a changed default) by their place in the same sweep text (arm, grid index);
+// the versions are named, --rows and iclr diff pair them; a run of another text with other
+// parameters is not taken.
 TEST(VerifyAgainst, ADatabaseOfAnotherPluginVersionIsComparedTrialByTrial) {
     Scratch s;
     std::string file = s.write("two.toml", kTwoArms);
@@ -160,9 +161,44 @@ TEST(VerifyAgainst, ADatabaseOfAnotherPluginVersionIsComparedTrialByTrial) {
     EXPECT_TRUE(has(d.out, "noop 1.1.0 ")) << d.out;
     EXPECT_TRUE(has(d.out, "noop 1.0.0 ")) << d.out;
 
-    // A version that had a parameter this one dropped, run by the same sweep text: the runs at the
-    // trials' places in the sweep (arm, grid index) stand for them.
-    write_sql(other, "UPDATE runs SET config_toml = replace(config_toml, 'params = { ', 'params = { dropped = 1, '); "
+    // A version before this one added `tag` (at its default 0 here) and after it had a parameter
+    // this one dropped, run by another text of the sweep: its runs stand for the trials by the
+    // parameters both versions have.
+    const std::string params = "params = { keys = 1, sleep_ms = 0, tag = 0, ";
+    ASSERT_EQ(Scratch::sql_in(other, "SELECT COUNT(*) FROM runs WHERE instr(config_toml, ?1) > 0", {params}), "6");
+    write_sql(other, "UPDATE runs SET config_toml = replace(config_toml, '" + params +
+                         "', 'params = { dropped = 1, keys = 1, sleep_ms = 0, ')");
+    auto shared = s.run({"verify", file, "--against", other, "--rows", "--claim", "fewer"});
+    EXPECT_EQ(shared.code, 1) << shared.out;
+    EXPECT_TRUE(has(shared.out, "; 6 of its runs stand for their trials by the parameters both plugin versions have "
+                                "(left out: noop.dropped (only in theirs), noop.tag (only in this version, at its "
+                                "default)): the same trials run with a version that added or dropped a parameter\n"))
+        << shared.out;
+    EXPECT_FALSE(has(shared.out, "by their plugins, parameters and seed")) << shared.out;
+    EXPECT_EQ(occurrences(shared.out, "  1.0    9.0            -8"), 3u) << shared.out;
+    auto d2 = s.run({"diff", "1", "--against", other});
+    EXPECT_TRUE(has(d2.out, "(no run there has run 1's key: run 1 there is the same trial by the parameters both "
+                            "plugin versions have (left out: noop.dropped (only in theirs), noop.tag (only in this "
+                            "version, at its default)), run with other plugin versions)\n"))
+        << d2.out;
+    // A trial whose new parameter is not at its default is none the older version ran.
+    auto tagged = s.run({"verify", file, "--set", "method.tag=5", "--against", other});
+    EXPECT_TRUE(has(tagged.out, "against: " + other + ": no finished run of the sweep as written")) << tagged.out;
+    // Two runs there with other values of the dropped parameter would both stand for the few arm's
+    // seed 0 (the many arm's seed 0 made into one): which one is that trial cannot be told, so neither.
+    std::string two = s.path("two_values.db");
+    std::filesystem::copy_file(other, two);
+    write_sql(two, "UPDATE runs SET config_toml = (SELECT replace(config_toml, 'dropped = 1', 'dropped = 2') FROM "
+                   "runs WHERE arm = 'few' AND seed = 0) WHERE arm = 'many' AND seed = 0");
+    auto ambiguous = s.run({"verify", file, "--against", two});
+    EXPECT_TRUE(has(ambiguous.out, "against: " + two + ": 4 of the 6 trial(s) of the sweep as written finished"))
+        << ambiguous.out;
+    EXPECT_TRUE(has(ambiguous.out, "; 4 of its runs stand for their trials by the parameters both")) << ambiguous.out;
+
+    // A version with another default (keys 2), run by the same sweep text: no parameter tells the
+    // trials apart, so the runs at the trials' places in the sweep (arm, grid index) stand for them.
+    write_sql(other, "UPDATE runs SET config_toml = replace(config_toml, 'params = { dropped = 1, keys = 1, "
+                     "sleep_ms = 0, ', 'params = { keys = 2, sleep_ms = 0, tag = 0, '); "
                      "UPDATE sweeps SET source = substr(source, 1, length(source) - 1), "
                      "source_sha256 = substr(source_sha256, 8)");
     auto placed = s.run({"verify", file, "--against", other, "--rows", "--claim", "fewer"});
@@ -170,12 +206,12 @@ TEST(VerifyAgainst, ADatabaseOfAnotherPluginVersionIsComparedTrialByTrial) {
     EXPECT_TRUE(has(placed.out, "; 6 of its runs stand for their trials by their place in the sweep (arm, grid "
                                 "index): the same sweep text run with other plugin versions\n"))
         << placed.out;
-    EXPECT_FALSE(has(placed.out, "by their plugins, parameters and seed")) << placed.out;
+    EXPECT_FALSE(has(placed.out, "by the parameters both")) << placed.out;
     EXPECT_EQ(occurrences(placed.out, "  1.0    9.0            -8"), 3u) << placed.out;
-    auto d2 = s.run({"diff", "1", "--against", other});
-    EXPECT_TRUE(has(d2.out, "(no run there has run 1's key: run 1 there is the trial at its place in the sweep, arm "
+    auto d3 = s.run({"diff", "1", "--against", other});
+    EXPECT_TRUE(has(d3.out, "(no run there has run 1's key: run 1 there is the trial at its place in the sweep, arm "
                             "few, grid index 0, run with other plugin versions)\n"))
-        << d2.out;
+        << d3.out;
 
     // Another text of the sweep file as well (an edited axis would move every grid index): nothing.
     write_sql(other, "UPDATE sweeps SET source = source || '#', source_sha256 = 'edited'");

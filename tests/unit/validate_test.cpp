@@ -2,8 +2,10 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <map>
 
 #include "common/trial_config.hpp"
+#include "common/values.hpp"
 #include "sweep/trial.hpp"
 #include "sweep/validate.hpp"
 
@@ -82,6 +84,38 @@ TEST(Validate, AConfigWithoutVersionsDropsTheVersionLinesAlone) {
     older.replace(older.find("1.1.0"), 5, "1.0.0");
     EXPECT_EQ(config_without_versions(older), config_without_versions(text));
     EXPECT_NE(trial_key(older), trial_key(text));
+}
+
+// The canonical text part by part, each parameter's value as written: strings and lists with commas,
+// brackets and escaped quotes in them stay one value.
+TEST(Validate, AConfigSplitsIntoItsPartsAndParameterValues) {
+    const std::string text = "seed = 3\n\n[method]\nplugin = \"noop\"\nversion = \"1.1.0\"\nparams = { a = \"x, "
+                             "\\\"]y\", b = [1, [2, 3]], c = 0.5, version = 2 }\n\n[[metric]]\nplugin = "
+                             "\"acc\"\nversion = \"0.2.0\"\nparams = {}\n";
+    auto c = split_config(text);
+    ASSERT_TRUE(c);
+    EXPECT_EQ(c->seed, 3);
+    ASSERT_EQ(c->parts.size(), 2u);
+    EXPECT_EQ(c->parts[0].role, "method");
+    EXPECT_EQ(c->parts[0].plugin, "noop");
+    EXPECT_EQ(c->parts[0].version, "1.1.0");
+    EXPECT_EQ(c->parts[0].params, (std::map<std::string, std::string>{
+                                      {"a", "\"x, \\\"]y\""}, {"b", "[1, [2, 3]]"}, {"c", "0.5"}, {"version", "2"}}));
+    EXPECT_EQ(c->parts[1].role, "metric");
+    EXPECT_EQ(c->parts[1].plugin, "acc");
+    EXPECT_TRUE(c->parts[1].params.empty());
+    // What canonical_config writes for a resolved trial splits back into its values.
+    auto spec = parse_sweep_text("[method]\nplugin = \"finetune\"\nlr = 1\n", "v.toml");
+    auto reg = registry();
+    auto plugins = validate_sweep(spec, reg);
+    auto t = resolve_trial(spec, plugins, Expansion(spec).at(0));
+    auto back = split_config(t.config_toml);
+    ASSERT_TRUE(back) << t.config_toml;
+    for (const auto& [k, v] : t.parts[0].params.values)
+        EXPECT_EQ(back->parts[0].params.at(k), value_to_toml(v)) << k;
+    for (const char* bad : {"", "[method]\nplugin = \"noop\"\n", "seed = 1\nplugin = \"noop\"\n",
+                            "seed = 1\n[method]\nparams = { a }\n", "seed = 1\n[method]\nwhat = 1\n"})
+        EXPECT_FALSE(split_config(bad)) << bad;
 }
 
 TEST(Validate, UnknownKeySuggestsTheNearestParameter) {
