@@ -265,16 +265,30 @@ std::string four_digits(double v) { return fmt::format("{:.4g}", v); }
 
 claims::Hypothesis hypothesis_of(const ClaimSpec& c) { return {c.kind, c.a, c.b, c.tolerance, c.threshold, c.target}; }
 
+// What a claim says of the rows it left out: `at_other_seeds` of them runs of its trials at seeds the
+// sweep does not plan, the rest runs of another config, seed or profile.
+std::string left_out_note(size_t left_out, size_t at_other_seeds, const std::string& sweep) {
+    if (left_out == 0) return "";
+    if (at_other_seeds == left_out)
+        return fmt::format("left out {} row(s) of runs of its trials at seeds {} as written does not plan", left_out,
+                           sweep);
+    return fmt::format(
+        "left out {} row(s) of runs that are not trials of {} as written (another config, seed or "
+        "profile of it{})",
+        left_out, sweep,
+        at_other_seeds ? fmt::format("; {} of them of its trials at seeds it does not plan", at_other_seeds) : "");
+}
+
 ClaimVerdict evaluate_claim(Store& store, const ClaimSpec& c, const ResultSet& rs,
-                            const std::optional<std::set<int64_t>>& current, const std::string& sweep) {
+                            const std::optional<std::set<int64_t>>& current, const std::string& sweep,
+                            const std::set<int64_t>& at_other_seeds) {
     ClaimVerdict out;
     out.claim = &c;
     size_t left_out = 0;
     auto rows = rows_of(rs, current, out.run_ids, left_out);
-    if (left_out > 0)
-        out.note = fmt::format("left out {} row(s) of runs that are not trials of {} as written "
-                               "(another config, seed or profile of it)",
-                               left_out, sweep);
+    // Rows all of whose runs are such runs: those runs are not in `current`, so they were left out.
+    const size_t other_seeds = at_other_seeds.empty() ? 0 : rows_of_runs(rs, at_other_seeds).rows.size();
+    out.note = left_out_note(left_out, other_seeds, sweep);
     out.verdict = claims::evaluate(hypothesis_of(c), rows);
     add_note(out.note, claim_notes(store, c, out.run_ids, out.verdict));
     if (rows.empty() && left_out > 0)

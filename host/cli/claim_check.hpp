@@ -63,8 +63,11 @@ struct ClaimVerdict {
     std::vector<int64_t> run_ids; // the runs its rows name
     ResultSet rows;               // the rows it was computed from (rows of runs not in `current` left out)
 };
-// `current`: the runs that are trials of `sweep` as written (share_sweep_runs; nullopt = every run).
+// `current`: the runs that are trials of `sweep` as written (share_sweep_runs; nullopt = every run);
+// `at_other_seeds`: finished runs of those trials at seeds the sweep does not plan (OtherSeeds::ids),
+// which the note on the rows left out names apart from runs of other configs.
 ClaimVerdict evaluate_claim(Store& store, const ClaimSpec& c, const ResultSet& rs,
-                            const std::optional<std::set<int64_t>>& current, const std::string& sweep);
+                            const std::optional<std::set<int64_t>>& current, const std::string& sweep,
+                            const std::set<int64_t>& at_other_seeds = {});
 
 } // namespace iclr

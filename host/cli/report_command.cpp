@@ -28,10 +28,10 @@ namespace {
 // Each claim as `iclr verify` computes it (not recorded), with its rows drawn.
 std::vector<report::ClaimResult> claim_results(Store& store, const SweepSpec& spec,
                                                const std::optional<std::set<int64_t>>& current,
-                                               const std::string& sweep) {
+                                               const std::string& sweep, const std::set<int64_t>& at_other_seeds) {
     std::vector<report::ClaimResult> out;
     for (const auto& [c, rs] : run_queries(store, spec)) {
-        ClaimVerdict cv = evaluate_claim(store, *c, rs, current, sweep);
+        ClaimVerdict cv = evaluate_claim(store, *c, rs, current, sweep, at_other_seeds);
         const claims::Verdict& v = cv.verdict;
         const ResultSet& rows = cv.rows;
         report::ClaimResult r{c->name, c->kind, c->source, claims::to_string(v.outcome), v.reason, v.n, {}, {}, {}, {}};
@@ -112,7 +112,7 @@ int cmd_report(const ReportOptions& o) {
         r.statuses.rows.is_null.push_back({false, false});
         r.statuses.rows.is_number.push_back({false, true});
     }
-    r.claims = claim_results(*store, spec, current, o.sweep);
+    r.claims = claim_results(*store, spec, current, o.sweep, other_seeds.ids);
     if (!spec.claims.empty()) r.claims_notes = claims_notes(*store, o.sweep, spec);
     if (std::string note = other_seeds_note(other_seeds); !note.empty() && !spec.claims.empty())
         r.claims_notes.push_back(note);

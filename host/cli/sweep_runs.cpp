@@ -102,10 +102,13 @@ OtherSeeds runs_at_other_seeds(Store& store, const Plan& plan) {
     for (const auto& t : plan.trials)
         trials.insert(config_at_any_seed(t.config_toml));
     OtherSeeds out{{}, plan.seeds};
-    Statement st(store.db(), "SELECT seed, config_toml FROM runs WHERE status IN ('done', 'diverged') AND id NOT IN "
-                             "(SELECT id FROM sweep_runs)");
+    Statement st(store.db(), "SELECT seed, config_toml, id FROM runs WHERE status IN ('done', 'diverged') AND id NOT "
+                             "IN (SELECT id FROM sweep_runs)");
     while (st.step())
-        if (trials.count(config_at_any_seed(st.col_text(1)))) ++out.runs[st.col_int(0)];
+        if (trials.count(config_at_any_seed(st.col_text(1)))) {
+            ++out.runs[st.col_int(0)];
+            out.ids.insert(st.col_int(2));
+        }
     return out;
 }
 

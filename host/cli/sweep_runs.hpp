@@ -23,6 +23,7 @@ namespace iclr {
 struct OtherSeeds {
     std::map<int64_t, size_t> runs; // seed -> finished runs of the sweep's trials at that seed
     std::vector<int64_t> planned;   // the seeds the sweep as written plans
+    std::set<int64_t> ids;          // the runs counted in `runs`
 };
 std::optional<std::set<int64_t>> share_sweep_runs(Store& store, const std::string& sweep, const SweepVariant& variant,
                                                   size_t* trials = nullptr, OtherSeeds* other_seeds = nullptr);

@@ -124,8 +124,8 @@ std::string verdict_change(Store& store, const PastVerdict& past, const VerdictR
 // note says too how the verdict changed since the last verify.
 ClaimVerdict verdict_of(Store& store, const ClaimSpec& c, const ResultSet& rs,
                         const std::optional<std::set<int64_t>>& current, const std::string& sweep,
-                        VerdictRow recorded) {
-    ClaimVerdict cv = evaluate_claim(store, c, rs, current, sweep);
+                        const std::set<int64_t>& at_other_seeds, VerdictRow recorded) {
+    ClaimVerdict cv = evaluate_claim(store, c, rs, current, sweep, at_other_seeds);
     const claims::Verdict& v = cv.verdict;
     bool data = v.outcome != claims::Outcome::NoData;
     recorded.claim = c.name;
@@ -206,7 +206,7 @@ int cmd_verify(const VerifyOptions& o) {
     std::vector<Checked> checked = selected(run_queries(*store, spec), o.claim);
     std::vector<ClaimVerdict> verdicts;
     for (const auto& [c, rs] : checked)
-        verdicts.push_back(verdict_of(*store, *c, rs, current, o.sweep, recorded));
+        verdicts.push_back(verdict_of(*store, *c, rs, current, o.sweep, other_seeds.ids, recorded));
     bool with_notes = o.against.empty() && (f == Format::Json || f == Format::Csv);
     size_t differ = 0; // with --against: the claims whose verdict differs there
     if (o.against.empty())

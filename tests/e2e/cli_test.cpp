@@ -427,6 +427,9 @@ TEST(Cli, VerifyNamesTheRunsOfItsTrialsAtOtherSeeds) {
                            "the sweep as written does not plan (2-4), left out here; `--set sweep.seeds=5` plans "
                            "them too\n"))
         << v.out;
+    EXPECT_TRUE(has(v.out, "iclr verify: note: claim 'one': left out 3 row(s) of runs of its trials at seeds " + file +
+                               " as written does not plan\n"))
+        << v.out;
     auto five = s.run({"verify", file, "--set", "sweep.seeds=5"});
     EXPECT_TRUE(has(five.out, "one    at_least  5")) << five.out;
     EXPECT_FALSE(has(five.out, "does not plan")) << five.out;
@@ -436,6 +439,11 @@ TEST(Cli, VerifyNamesTheRunsOfItsTrialsAtOtherSeeds) {
     auto gap = s.run({"verify", file});
     EXPECT_TRUE(has(gap.out, "holds 4 finished run(s) of these trials at seed(s) the sweep as written does not plan "
                              "(2-4, 9), left out here; `--set 'sweep.seeds=[0, 1, 2, 3, 4, 9]'` plans them too"))
+        << gap.out;
+    EXPECT_TRUE(
+        has(gap.out, "claim 'one': left out 5 row(s) of runs that are not trials of " + file +
+                         " as written (another config, seed or profile of it; 4 of them of its trials at seeds it "
+                         "does not plan)"))
         << gap.out;
     auto table = s.run({"table", file, "--format", "csv"});
     EXPECT_TRUE(has(table.out, "iclr table: note: the database also holds 4 finished run(s)")) << table.out;
