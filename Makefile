@@ -72,11 +72,12 @@ bench: deps data build
 	cmake -S . --preset default -DICLR_BENCH_DATA=$(realpath $(DATA)) >/dev/null
 	cmake --build --preset default --target bench -j$(JOBS)
 
-# Mutated sweeps through plan / verify / report and edge-value --set overrides, FUZZ_SECONDS each;
+# Mutated sweeps through plan / verify / report, edge-value --set overrides and databases of mutated
+# run configs through verify / diff --against, FUZZ_SECONDS each;
 # `tests/fuzz/fuzz_cli.py bounds` runs every sweep's ci profile with parameters at their bounds.
 FUZZ_SECONDS ?= 300
 fuzz: deps data build
-	ICLR_DATA=$(realpath $(DATA)) /usr/bin/python3 tests/fuzz/fuzz_cli.py sweeps sets --seconds $(FUZZ_SECONDS)
+	ICLR_DATA=$(realpath $(DATA)) /usr/bin/python3 tests/fuzz/fuzz_cli.py sweeps sets against --seconds $(FUZZ_SECONDS)
 
 # `make install PREFIX=/opt/iclr`: bin/iclr, lib/iclr/{libiclr_worker.so,plugins/}, include/iclr/,
 # lib/cmake/iclr/ (find_package(iclr) for out-of-tree plugins).

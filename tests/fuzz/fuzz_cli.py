@@ -6,11 +6,13 @@ long as it is given). Three targets:
           replaced by edge cases) through `iclr plan`, `iclr verify` and `iclr report` against a
           database holding a real ci run
   sets    `--set SECTION.KEY=EDGE` overrides on the example sweeps through `iclr plan`
+  against `iclr verify --against` and `iclr diff --against` reading a database whose runs' config
+          texts are mutants (their keys changed, so that runs are matched to trials by the texts)
   bounds  each sweep's ci profile run with one plugin parameter at a bound of its declared range
           (or each choice of a string), with a one-minute trial timeout
 
-A finding is any exit other than 0 or 2, a death by signal, an exit 2 without an `iclr: error:`
-line, or (bounds) a trial that ended by a signal. Each one is written to OUT/ (the input and what
+A finding is any exit other than 0 or 2 (or 1, which --against gives when a verdict moved), a death
+by signal, an exit 2 without an `iclr: error:` line, or (bounds) a trial that ended by a signal. Each one is written to OUT/ (the input and what
 the binary printed); the exit status is 1 when there was one. Campaigns of 2026-12-04 found
 `plugin = ""` crashing `iclr plan` (10 in 25,774 mutants) and readers migrating another
 application's database in memory.
@@ -153,6 +155,52 @@ class Campaign:
                 self.found("set", " ".join(args), args, code, out)
         print(f"sets: {n} override sets through plan", flush=True)
 
+    # -- against -------------------------------------------------------------------------------
+    # Another database of the sweep whose runs' config texts are mutants (as another plugin version,
+    # a hand edit or another iclr might have written them), read by `verify --against` and `diff
+    # --against`, which parse those texts to match runs to trials (keys changed, so that they must).
+    def against(self, seconds):
+        sweep = os.path.join(ROOT, "sweeps", "orca.toml")
+        db, base = os.path.join(self.tmp, "here.db"), os.path.join(self.tmp, "base.db")
+        code, out = self.iclr(["run", sweep, "--profile", "ci", "--db", db], 600)
+        if code != 0:
+            sys.exit(f"fuzz: the ci run the readers need failed ({code}):\n{out}")
+        with sqlite3.connect(db) as c:
+            configs = c.execute("SELECT id, config_toml FROM runs").fetchall()
+        other = os.path.join(self.tmp, "other.db")
+        end, n = time.time() + seconds, 0
+        while time.time() < end:
+            with open(db, "rb") as f, open(other, "wb") as g:
+                g.write(f.read())
+            edits = []
+            with sqlite3.connect(other) as c:
+                c.execute("UPDATE runs SET key = 'v0-' || key")
+                for rid, text in self.rng.sample(configs, 1 + self.rng.randrange(len(configs))):
+                    text = self.edit_config(text)
+                    edits.append(f"run {rid}:\n{text}")
+                    c.execute("UPDATE runs SET config_toml = ? WHERE id = ?", (text, rid))
+            rid = self.rng.choice(configs)[0]
+            args = (["verify", sweep, "--profile", "ci", "--db", db, "--against", other]
+                    + (["--rows"] if self.rng.random() < 0.5 else [])
+                    if self.rng.random() < 0.6 else ["diff", str(rid), "--db", db, "--against", other])
+            code, out = self.iclr(args)
+            n += 1
+            if code not in (0, 1, 2) or (code == 2 and "iclr: error: " not in out):
+                self.found("against-" + args[0], "\n\n".join(edits), args, code, out)
+        print(f"against: {n} mutated databases through verify --against and diff --against", flush=True)
+
+    # A run config as another version or hand might have written it: a parameter dropped or added
+    # (what `--against` matches by the parameters both versions have), a value changed, or a mutant.
+    def edit_config(self, text):
+        k = self.rng.randrange(4)
+        if k == 0:  # a parameter the run's version did not have (this one added it)
+            return re.sub(r"\{ [a-z_]+ = [^,}]+(, |(?= \}))", "{ ", text, count=1)
+        if k == 1:  # a parameter this version dropped
+            return text.replace("params = { ", "params = { dropped = %d, " % self.rng.randrange(3), 1)
+        if k == 2:
+            return text.replace(" = 0.", " = 1.", 1)
+        return self.mutate(text)
+
     # -- bounds --------------------------------------------------------------------------------
     def schema(self, kind, name):
         cache = self.schemas
@@ -218,7 +266,8 @@ class Campaign:
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("targets", nargs="*", default=["sweeps", "sets"], choices=["sweeps", "sets", "bounds"])
+    ap.add_argument("targets", nargs="*", default=["sweeps", "sets", "against"],
+                    choices=["sweeps", "sets", "against", "bounds"])
     ap.add_argument("--iclr", default=os.path.join(ROOT, "build", "bin", "iclr"))
     ap.add_argument("--seconds", type=float, default=300, help="per target")
     ap.add_argument("--seed", type=int, default=int(time.time()), help="of the mutations (printed, to replay)")
