@@ -89,10 +89,7 @@ std::string run_of_same_trial(Store& store, int64_t run, Store& other, std::stri
     }
     std::set<std::string> left_out;
     if (int64_t id = RunsBySharedParams(other).find(place.col_text(5), registry, &left_out)) {
-        std::string names;
-        for (const auto& x : left_out)
-            names += (names.empty() ? "" : ", ") + x;
-        how = "the same trial by the parameters both plugin versions have (left out: " + names + ")";
+        how = "the same trial " + by_shared_params_words(left_out);
         return std::to_string(id);
     }
     const std::string arm = place.col_text(3);

@@ -37,4 +37,8 @@ class RunsBySharedParams {
     std::map<std::string, std::vector<std::pair<int64_t, SplitConfig>>> runs_;
 };
 
+// "by the parameters both plugin versions have (left out: ...)": how verify and diff say that runs
+// were found this way.
+std::string by_shared_params_words(const std::set<std::string>& left_out);
+
 } // namespace iclr

@@ -3,7 +3,6 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <memory>
 #include <vector>
 
 #include <fmt/core.h>
@@ -30,10 +29,10 @@ struct PlannedTrial {
 };
 
 struct Plan {
-    std::string name, source_sha256;          // as the sweeps table records an `iclr run` of it
-    std::vector<int64_t> seeds;               // the seeds it plans
-    std::vector<PlannedTrial> trials;         // a trial two points share listed once
-    std::shared_ptr<PluginRegistry> registry; // the plugins it was planned with (their defaults)
+    std::string name, source_sha256;  // as the sweeps table records an `iclr run` of it
+    std::vector<int64_t> seeds;       // the seeds it plans
+    std::vector<PlannedTrial> trials; // a trial two points share listed once
+    PluginRegistry registry;          // the plugins it was planned with (their defaults)
 };
 
 // The sweep's trials as written (this file, this profile, these plugin versions); nullopt, with a
@@ -46,8 +45,7 @@ std::optional<Plan> plan_of(const std::string& sweep, const SweepVariant& varian
                      e.what());
         return std::nullopt;
     };
-    auto registry = std::make_shared<PluginRegistry>();
-    PluginRegistry& reg = *registry;
+    PluginRegistry reg;
     try {
         reg.discover();
     } catch (const std::exception& e) {
@@ -59,10 +57,12 @@ std::optional<Plan> plan_of(const std::string& sweep, const SweepVariant& varian
     if (auto d = check_claim_keys(specs, reg); !d.empty()) throw SweepError(d);
     try {
         SweepArms arms = load_sweep(std::move(specs), reg);
-        Plan plan{arms.base().name, sha256_hex(arms.base().source_text), arms.base().seeds, {}, registry};
+        std::vector<PlannedTrial> trials;
         for (auto& t : arms.trial_keys())
-            plan.trials.push_back({std::move(t.key), arms.specs[t.spec].arm, t.index, std::move(t.config_toml)});
-        return plan;
+            trials.push_back({std::move(t.key), arms.specs[t.spec].arm, t.index, std::move(t.config_toml)});
+        // The registry moves last: `arms` points into its records until here.
+        return Plan{arms.base().name, sha256_hex(arms.base().source_text), arms.base().seeds, std::move(trials),
+                    std::move(reg)};
     } catch (const std::exception& e) {
         return cannot_plan(e);
     }
@@ -101,7 +101,7 @@ OtherSeeds runs_at_other_seeds(Store& store, const Plan& plan) {
     std::set<std::string> trials;
     for (const auto& t : plan.trials)
         trials.insert(config_at_any_seed(t.config_toml));
-    OtherSeeds out{{}, plan.seeds};
+    OtherSeeds out{{}, plan.seeds, {}};
     Statement st(store.db(), "SELECT seed, config_toml, id FROM runs WHERE status IN ('done', 'diverged') AND id NOT "
                              "IN (SELECT id FROM sweep_runs)");
     while (st.step())
@@ -229,7 +229,7 @@ std::optional<TrialRuns> share_trial_runs(Store& other, const std::string& sweep
     if (runs.size() < plan->trials.size()) { // a version that added or dropped a parameter
         RunsBySharedParams shared(other);
         out.by_shared_params = add_runs(*plan, runs, [&](const PlannedTrial& t) {
-            return shared.find(t.config_toml, *plan->registry, &out.left_out);
+            return shared.find(t.config_toml, plan->registry, &out.left_out);
         });
     }
     if (runs.size() < plan->trials.size()) { // a version that changed a default, say: the same place
