@@ -66,10 +66,11 @@ std::unique_ptr<Store> other_store(const std::string& against) {
     return Store::open_read(against);
 }
 
-// Where a run has no run of its key in the other database (made with other plugin versions: other
-// keys), the run there of the same plugins, parameters and seed (runs_by_config), else of the
-// parameters both versions have (RunsBySharedParams, with the defaults of the plugins built here),
-// else the run at its place in the sweep (runs_by_place). Its id, or "" when none; `how` says which.
+// Where a run has no run of its key in the other database (made with other plugin versions or
+// metrics: other keys), the run there of the same plugins, parameters and seed (runs_by_config),
+// else of the parameters both versions have, metrics only one has left out (RunsBySharedParams,
+// with the defaults of the plugins built here), else the run at its place in the sweep
+// (runs_by_place). Its id, or "" when none; `how` says which and why its key differs.
 std::string run_of_same_trial(Store& store, int64_t run, Store& other, std::string& how) {
     Statement place(store.db(), "SELECT w.name, w.source_sha256, COALESCE(w.profile, ''), COALESCE(r.arm, ''), "
                                 "r.trial_index, r.config_toml FROM runs r JOIN sweeps w ON w.id = r.sweep_id "
@@ -78,7 +79,7 @@ std::string run_of_same_trial(Store& store, int64_t run, Store& other, std::stri
     if (!place.step()) return "";
     auto with = runs_by_config(other);
     if (auto it = with.find(config_without_versions(place.col_text(5))); it != with.end()) {
-        how = "the same trial (its plugins, parameters and seed)";
+        how = "the same trial (its plugins, parameters and seed), run with other plugin versions";
         return std::to_string(it->second);
     }
     PluginRegistry registry; // its defaults; without plugins here, no parameter is taken as at its default
@@ -89,7 +90,7 @@ std::string run_of_same_trial(Store& store, int64_t run, Store& other, std::stri
     }
     std::set<std::string> left_out;
     if (int64_t id = RunsBySharedParams(other).find(place.col_text(5), registry, &left_out)) {
-        how = "the same trial " + by_shared_params_words(left_out);
+        how = "the same trial " + by_shared_params_words(left_out) + ", run with " + by_shared_params_reason(left_out);
         return std::to_string(id);
     }
     const std::string arm = place.col_text(3);
@@ -97,8 +98,8 @@ std::string run_of_same_trial(Store& store, int64_t run, Store& other, std::stri
     auto at = runs_by_place(other, place.col_text(0), place.col_text(1), place.col_text(2));
     auto it = at.find({arm, index});
     if (it == at.end()) return "";
-    how = fmt::format("the trial at its place in the sweep, {}grid index {}", arm.empty() ? "" : "arm " + arm + ", ",
-                      index);
+    how = fmt::format("the trial at its place in the sweep, {}grid index {}, run with other plugin versions",
+                      arm.empty() ? "" : "arm " + arm + ", ", index);
     return std::to_string(it->second);
 }
 
@@ -140,8 +141,7 @@ int cmd_diff(const std::string& a, const std::string& b, const std::string& agai
         out = fmt::format("run {} ({}, seed {}) vs run {}{} ({}, seed {})\n", d.a.id, d.a.sweep, d.a.seed, d.b.id,
                           other ? " of " + against : "", d.b.sweep, d.b.seed);
         if (!how.empty())
-            out += fmt::format("(no run there has run {}'s key: run {} there is {}, run with other plugin versions)\n",
-                               d.a.id, d.b.id, how);
+            out += fmt::format("(no run there has run {}'s key: run {} there is {})\n", d.a.id, d.b.id, how);
         out += "\n";
         out += config_section(d, f);
         out += section(fmt::format("provenance: {} differ, {} the same", d.provenance.rows.size(), d.provenance_same),

@@ -1,5 +1,8 @@
-// The run of a trial in a database made with a plugin version that added or dropped a parameter.
+// The run of a trial in a database made with a plugin version that added or dropped a parameter, or
+// by a sweep with other metrics.
 #include "cli/runs_by_shared_params.hpp"
+
+#include <algorithm>
 
 #include "common/values.hpp"
 #include "store/sqlite_util.hpp"
@@ -8,11 +11,44 @@
 namespace iclr {
 namespace {
 
-// What a trial and a run of it by any plugin versions share before any parameter: seed and plugins.
+bool is_metric(const ConfigPart& p) { return p.role == "metric"; }
+bool metric_left_out(const std::string& x) { return x.rfind("metric ", 0) == 0; }
+
+// What a trial and a run of it by any plugin versions, with any metrics, share before any parameter:
+// the seed and the plugins that are not metrics (a metric reads the training, never moves it).
 std::string shape_of(const SplitConfig& c) {
     std::string out = std::to_string(c.seed);
     for (const auto& p : c.parts)
-        out += "\n" + p.role + " " + p.plugin;
+        if (!is_metric(p)) out += "\n" + p.role + " " + p.plugin;
+    return out;
+}
+
+// The parts of a trial and of a run of its shape to compare parameter by parameter: every part but
+// the metrics, in order, and each metric plugin both have, as often in each; then the metrics only
+// one of them has. nullopt where a metric plugin is in both, more often in one.
+struct PartPairs {
+    std::vector<std::pair<size_t, size_t>> both; // (trial part, run part)
+    std::vector<size_t> trial_only, run_only;    // metric parts
+};
+std::optional<PartPairs> pair_parts(const SplitConfig& trial, const SplitConfig& run) {
+    PartPairs out;
+    std::map<std::string, std::pair<std::vector<size_t>, std::vector<size_t>>> metrics; // plugin -> (trial, run)
+    std::vector<size_t> trial_rest, run_rest;
+    for (size_t i = 0; i < trial.parts.size(); ++i)
+        (is_metric(trial.parts[i]) ? metrics[trial.parts[i].plugin].first : trial_rest).push_back(i);
+    for (size_t j = 0; j < run.parts.size(); ++j)
+        (is_metric(run.parts[j]) ? metrics[run.parts[j].plugin].second : run_rest).push_back(j);
+    for (size_t k = 0; k < trial_rest.size(); ++k) // the same shape: as many, in the same order
+        out.both.emplace_back(trial_rest[k], run_rest[k]);
+    for (const auto& [plugin, at] : metrics) {
+        const auto& [t, r] = at;
+        if (!t.empty() && !r.empty() && t.size() != r.size()) return std::nullopt;
+        if (r.empty()) out.trial_only.insert(out.trial_only.end(), t.begin(), t.end());
+        if (t.empty()) out.run_only.insert(out.run_only.end(), r.begin(), r.end());
+        if (!t.empty() && !r.empty())
+            for (size_t k = 0; k < t.size(); ++k)
+                out.both.emplace_back(t[k], r[k]);
+    }
     return out;
 }
 
@@ -28,12 +64,15 @@ std::vector<const PluginRecord*> records_of(const SplitConfig& trial, const Plug
 }
 
 // Whether `run` (same shape) stands for `trial`: a parameter of both with the same value, one only
-// the trial's version has at its default (`records`, records_of the trial). `left_out` gets what was
-// left out; `theirs_only` the values of the parameters only the run's version has.
+// the trial's version has at its default (`records`, records_of the trial); a metric only one of
+// them has left out. `left_out` gets what was left out; `theirs_only` what only the run has (the
+// values of its version's own parameters, its own metrics).
 bool same_trial(const SplitConfig& trial, const SplitConfig& run, const std::vector<const PluginRecord*>& records,
                 std::set<std::string>& left_out, std::string& theirs_only) {
-    for (size_t i = 0; i < trial.parts.size(); ++i) {
-        const ConfigPart &t = trial.parts[i], &r = run.parts[i];
+    auto pairs = pair_parts(trial, run);
+    if (!pairs) return false;
+    for (const auto& [i, j] : pairs->both) {
+        const ConfigPart &t = trial.parts[i], &r = run.parts[j];
         for (const auto& [name, value] : t.params) {
             if (auto it = r.params.find(name); it != r.params.end()) {
                 if (it->second != value) return false;
@@ -46,8 +85,16 @@ bool same_trial(const SplitConfig& trial, const SplitConfig& run, const std::vec
         for (const auto& [name, value] : r.params)
             if (!t.params.count(name)) {
                 left_out.insert(t.plugin + "." + name + " (only in theirs)");
-                theirs_only += std::to_string(i) + "." + name + "=" + value + "\n";
+                theirs_only += r.role + " " + r.plugin + "." + name + "=" + value + "\n";
             }
+    }
+    for (size_t i : pairs->trial_only)
+        left_out.insert("metric " + trial.parts[i].plugin + " (only here)");
+    for (size_t j : pairs->run_only) {
+        left_out.insert("metric " + run.parts[j].plugin + " (only in theirs)");
+        theirs_only += "metric " + run.parts[j].plugin + "\n"; // in plugin order (pair_parts)
+        for (const auto& [name, value] : run.parts[j].params)
+            theirs_only += "metric " + run.parts[j].plugin + "." + name + "=" + value + "\n";
     }
     return true;
 }
@@ -58,7 +105,17 @@ std::string by_shared_params_words(const std::set<std::string>& left_out) {
     std::string names;
     for (const auto& x : left_out)
         names += (names.empty() ? "" : ", ") + x;
-    return "by the parameters both plugin versions have (left out: " + names + ")";
+    const bool metrics = std::any_of(left_out.begin(), left_out.end(), metric_left_out);
+    return std::string(metrics ? "by the plugins and parameters both have"
+                               : "by the parameters both plugin versions have") +
+           " (left out: " + names + ")";
+}
+
+std::string by_shared_params_reason(const std::set<std::string>& left_out) {
+    const bool metrics = std::any_of(left_out.begin(), left_out.end(), metric_left_out);
+    const bool params = !std::all_of(left_out.begin(), left_out.end(), metric_left_out);
+    if (metrics && params) return "other metrics and a version that added or dropped a parameter";
+    return metrics ? "other metrics" : "a version that added or dropped a parameter";
 }
 
 RunsBySharedParams::RunsBySharedParams(Store& other) {

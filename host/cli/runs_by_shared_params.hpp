@@ -1,4 +1,5 @@
-// The run of a trial in a database made with a plugin version that added or dropped a parameter.
+// The run of a trial in a database made with a plugin version that added or dropped a parameter, or
+// by a sweep with other metrics.
 #pragma once
 
 #include <cstdint>
@@ -19,8 +20,11 @@ namespace iclr {
 // and an edited sweep text moves its place): the same seed and plugins, the same value of each
 // parameter both versions have, and the trial's parameters that the run's version lacked at their
 // defaults here, where leaving them out changes nothing a run of the older version could not have
-// done. Where runs of several values of a parameter only their version has would stand for the
-// trial, none does: which of them the trial is cannot be told.
+// done. A metric only one of them has is left out too: a metric reads the training and never moves
+// it (the worker gives libtorch's global generators back as they were after each metric), so a
+// sweep that added or dropped a [[metric]] still compares with its runs on the metrics both have.
+// Where runs of several values of a parameter, or with and without a metric, that only they have
+// would stand for the trial, none does: which of them the trial is cannot be told.
 class RunsBySharedParams {
   public:
     explicit RunsBySharedParams(Store& other);
@@ -28,17 +32,21 @@ class RunsBySharedParams {
     // The run standing for the trial of `config_toml` (runs.config_toml), 0 for none. `registry`
     // declares the defaults of the trial's plugins (only of the versions the text names); `left_out`
     // gets each parameter left out, as "plugin.name (only in this version, at its default)" or
-    // "plugin.name (only in theirs)".
+    // "plugin.name (only in theirs)", and each metric, as "metric plugin (only here)" or "metric
+    // plugin (only in theirs)".
     int64_t find(const std::string& config_toml, const PluginRegistry& registry,
                  std::set<std::string>* left_out = nullptr) const;
 
   private:
-    // By seed and plugins (shape_of); in each, unfinished runs first, then by finish time.
+    // By seed and plugins but the metrics (shape_of); in each, unfinished runs first, then by finish time.
     std::map<std::string, std::vector<std::pair<int64_t, SplitConfig>>> runs_;
 };
 
-// "by the parameters both plugin versions have (left out: ...)": how verify and diff say that runs
-// were found this way.
+// "by the parameters both plugin versions have (left out: ...)" ("by the plugins and parameters both
+// have" where a metric was left out): how verify and diff say that runs were found this way.
 std::string by_shared_params_words(const std::set<std::string>& left_out);
+// Why such runs have other keys: "a version that added or dropped a parameter", "other metrics", or
+// both; verify and diff say "the same trials run with" it.
+std::string by_shared_params_reason(const std::set<std::string>& left_out);
 
 } // namespace iclr

@@ -98,9 +98,9 @@ std::vector<std::string> setting_lines(const Setting& here, const Setting& there
                                   "the same trials run with other plugin versions",
                                   trial_runs->by_config);
     if (trial_runs && trial_runs->by_shared_params > 0)
-        out.back() += fmt::format("; {} of its runs stand for their trials {}: the same trials run with a version "
-                                  "that added or dropped a parameter",
-                                  trial_runs->by_shared_params, by_shared_params_words(trial_runs->left_out));
+        out.back() += fmt::format("; {} of its runs stand for their trials {}: the same trials run with {}",
+                                  trial_runs->by_shared_params, by_shared_params_words(trial_runs->left_out),
+                                  by_shared_params_reason(trial_runs->left_out));
     if (trial_runs && trial_runs->by_place > 0)
         out.back() += fmt::format("; {} of its runs stand for their trials by their place in the sweep (arm, "
                                   "grid index): the same sweep text run with other plugin versions",

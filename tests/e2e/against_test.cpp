@@ -1,5 +1,6 @@
 // --against OTHER.db: `iclr verify` (each claim's verdict in two databases of one sweep) and `iclr
 // diff` (a run and the run of the same trial in another database) side by side.
+#include <algorithm>
 #include <filesystem>
 #include <string>
 
@@ -179,7 +180,7 @@ TEST(VerifyAgainst, ADatabaseOfAnotherPluginVersionIsComparedTrialByTrial) {
     auto d2 = s.run({"diff", "1", "--against", other});
     EXPECT_TRUE(has(d2.out, "(no run there has run 1's key: run 1 there is the same trial by the parameters both "
                             "plugin versions have (left out: noop.dropped (only in theirs), noop.tag (only in this "
-                            "version, at its default)), run with other plugin versions)\n"))
+                            "version, at its default)), run with a version that added or dropped a parameter)\n"))
         << d2.out;
     // A trial whose new parameter is not at its default is none the older version ran.
     auto tagged = s.run({"verify", file, "--set", "method.tag=5", "--against", other});
@@ -219,6 +220,73 @@ TEST(VerifyAgainst, ADatabaseOfAnotherPluginVersionIsComparedTrialByTrial) {
     EXPECT_EQ(edited.code, 1) << edited.out;
     EXPECT_TRUE(has(edited.out, "against: " + other + ": no finished run of the sweep as written")) << edited.out;
     EXPECT_TRUE(has(edited.out, "2 of 2 verdict(s) differ")) << edited.out;
+}
+
+// A sweep that added a [[metric]]: its trials' other runs, made without it, have other configs and
+// keys. A metric reads the training and never moves it (the worker puts libtorch's global generators
+// back after every metric, so even one that draws from them leaves the method's draws as they were),
+// so those runs stand for the trials, the metric left out, and the rows both have are compared.
+TEST(VerifyAgainst, ASweepThatAddedAMetricIsComparedWithItsRunsWithoutIt) {
+    Scratch s;
+    const std::string before = R"(
+[sweep]
+name = "draws"
+seeds = 3
+[method]
+plugin = "fault"
+mode = "global_draws"
+[[claim]]
+name = "the method's draws are at least -1"
+kind = "at_least"
+threshold = -1.0
+metric = "draw"
+)";
+    const std::string added = before + R"(
+[[metric]]
+plugin = "global_draw"
+draws = 3
+[[claim]]
+name = "the metric's draws are at least -1"
+kind = "at_least"
+threshold = -1.0
+metric = "metric_draw"
+)";
+    std::string old_file = s.write("before.toml", before), file = s.write("added.toml", added);
+    std::string other = s.path("before.db");
+    ASSERT_EQ(s.run({"run", old_file, "--db", other}).code, 0);
+    ASSERT_EQ(s.run({"run", file}).code, 0);
+    // The method drew the same numbers with the metric drawing between its tasks as without it.
+    const std::string draws = "SELECT group_concat(value, ' ') FROM (SELECT m.value FROM metrics m JOIN runs r ON "
+                              "r.id = m.run_id WHERE m.key = ?1 ORDER BY r.seed, m.step)";
+    const std::string here = s.sql(draws, {"draw"});
+    EXPECT_EQ(std::count(here.begin(), here.end(), ' '), 8) << here; // 3 seeds x 3 tasks
+    EXPECT_EQ(Scratch::sql_in(other, draws, {"draw"}), here);
+    EXPECT_EQ(s.sql("SELECT COUNT(*) FROM metrics WHERE key = 'metric_draw'"), "12"); // 3 TaskEnd + End, 3 seeds
+
+    auto v = s.run({"verify", file, "--against", other, "--rows"});
+    EXPECT_EQ(v.code, 1) << v.out;
+    EXPECT_TRUE(has(v.out, "; 3 of its runs stand for their trials by the plugins and parameters both have (left "
+                           "out: metric global_draw (only here)): the same trials run with other metrics\n"))
+        << v.out;
+    EXPECT_TRUE(has(v.out, "1 of 2 verdict(s) differ")) << v.out;
+    EXPECT_TRUE(has(v.out, "rows of claim 'the method's draws are at least -1', paired by trial (3 here, 3 against; "
+                           "0 differ"))
+        << v.out;
+    auto d = s.run({"diff", "1", "--against", other});
+    EXPECT_EQ(d.code, 0) << d.out;
+    EXPECT_TRUE(has(d.out, "(no run there has run 1's key: run 1 there is the same trial by the plugins and "
+                           "parameters both have (left out: metric global_draw (only here)), run with other "
+                           "metrics)\n"))
+        << d.out;
+    // And the other way round: the runs with the metric stand for the trials of the sweep without it.
+    auto back = s.run({"verify", old_file, "--db", other, "--against", s.db()});
+    EXPECT_EQ(back.code, 0) << back.out;
+    EXPECT_TRUE(has(back.out, "(left out: metric global_draw (only in theirs)): the same trials run with other "
+                              "metrics\n"))
+        << back.out;
+    // The method's own parameter changed as well: not the same training, so no run stands for a trial.
+    auto moved = s.run({"verify", file, "--set", "method.delay_ms=1", "--against", other});
+    EXPECT_TRUE(has(moved.out, "against: " + other + ": no finished run of the sweep as written")) << moved.out;
 }
 
 // `iclr diff RUN --against OTHER.db`: the run of the same trial there (by key), its parameters the

@@ -189,16 +189,25 @@ class Campaign:
                 self.found("against-" + args[0], "\n\n".join(edits), args, code, out)
         print(f"against: {n} mutated databases through verify --against and diff --against", flush=True)
 
-    # A run config as another version or hand might have written it: a parameter dropped or added
-    # (what `--against` matches by the parameters both versions have), a value changed, or a mutant.
+    # A run config as another version, sweep or hand might have written it: a parameter dropped or
+    # added (what `--against` matches by the parameters both versions have), a metric dropped, added
+    # or doubled (what it leaves out), a value changed, or a mutant.
     def edit_config(self, text):
-        k = self.rng.randrange(4)
+        k = self.rng.randrange(6)
         if k == 0:  # a parameter the run's version did not have (this one added it)
             return re.sub(r"\{ [a-z_]+ = [^,}]+(, |(?= \}))", "{ ", text, count=1)
         if k == 1:  # a parameter this version dropped
             return text.replace("params = { ", "params = { dropped = %d, " % self.rng.randrange(3), 1)
         if k == 2:
             return text.replace(" = 0.", " = 1.", 1)
+        metrics = list(re.finditer(r"\n\[\[metric\]\]\nplugin = [^\n]*\nversion = [^\n]*\nparams = [^\n]*\n", text))
+        if k == 3 and metrics:  # a metric this sweep added (the run was made without it)
+            m = self.rng.choice(metrics)
+            return text[:m.start()] + text[m.end():]
+        if k == 4:  # a metric this sweep dropped, or one of its metrics there twice
+            extra = (self.rng.choice(metrics).group(0) if metrics and self.rng.random() < 0.5
+                     else '\n[[metric]]\nplugin = "gone"\nversion = "0.1.0"\nparams = { x = 1 }\n')
+            return text + extra
         return self.mutate(text)
 
     # -- bounds --------------------------------------------------------------------------------

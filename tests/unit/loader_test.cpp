@@ -56,7 +56,7 @@ TEST(Loader, RegistryProbesOutOfProcessSoACrashingPluginIsJustBroken) {
         r.ok ? ++ok : ++bad;
         if (r.file.find("crash_on_load") != std::string::npos) crash = &r;
     }
-    EXPECT_EQ(ok, 3);  // noop, fault, bad_data (a data set that loads; its benchmark is what is wrong)
+    EXPECT_EQ(ok, 4);  // noop, fault, global_draw, bad_data (a data set that loads; its benchmark is wrong)
     EXPECT_EQ(bad, 8); // every broken fixture, the crashing one included
     ASSERT_NE(crash, nullptr);
     EXPECT_EQ(crash->error, "crashed while loading (signal 11 (SIGSEGV))");
@@ -110,7 +110,7 @@ TEST(Loader, APluginThatHangsWhileLoadingIsBrokenAfterTheProbeTimeout) {
     double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     unsetenv("ICLR_PROBE_TIMEOUT");
     unsetenv("ICLR_CACHE_DIR");
-    ASSERT_EQ(reg.records().size(), 4u); // hang_on_load, noop, fault, bad_data
+    ASSERT_EQ(reg.records().size(), 5u); // hang_on_load, noop, fault, global_draw, bad_data
     EXPECT_EQ(reg.records()[0].error, "hung while loading (no answer in 5.0s; ICLR_PROBE_TIMEOUT sets the limit)");
     ASSERT_NE(reg.find(ICLR_KIND_METHOD, "noop"), nullptr);
     EXPECT_TRUE(reg.find(ICLR_KIND_METHOD, "noop")->ok) << reg.find(ICLR_KIND_METHOD, "noop")->error; // probed after it

@@ -201,7 +201,9 @@ TEST(Store, AnotherDatabaseIsAttachedReadOnlyAndLeftAsItIs) {
         auto s = Store::open_read(main);
         const std::string other = main == old_db ? new_db : old_db;
         s->attach_read_only("o", other);
-        if (other == new_db) EXPECT_EQ(sqlite3_db_readonly(s->db(), "o"), 1); // the file, read-only
+        if (other == new_db) { // the file, read-only
+            EXPECT_EQ(sqlite3_db_readonly(s->db(), "o"), 1);
+        }
         exec_sql(s->db(), "PRAGMA query_only=0"); // the reader's own guard lifted: o still refuses
         EXPECT_THROW(exec_sql(s->db(), "DELETE FROM o.sweeps"), HostError) << main;
         exec_sql(s->db(), "PRAGMA query_only=1");

@@ -13,6 +13,8 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 
 #include <toml++/toml.h>
@@ -48,6 +50,35 @@ void on_crash(int sig) {
     raise(sig);
 }
 
+// libtorch's global generators (the CPU's, and the trial's device's) as they were when made, put
+// back when it ends. A metric that draws from them (torch::rand without a generator, a dropout layer
+// left in training mode) would otherwise move every draw the training makes after it, so adding a
+// [[metric]] to a sweep could change the other metrics' rows; verify --against pairs the runs of a
+// sweep without it with this one's trials on the premise that it cannot.
+class GlobalGeneratorsKept {
+  public:
+    explicit GlobalGeneratorsKept(const std::string& device) {
+        keep(at::detail::getDefaultCPUGenerator());
+        if (device != "cpu") keep(at::globalContext().defaultGenerator(torch::Device(device)));
+    }
+    ~GlobalGeneratorsKept() {
+        for (auto& [g, state] : kept_) {
+            std::lock_guard<std::mutex> lock(g.mutex());
+            g.set_state(state);
+        }
+    }
+    GlobalGeneratorsKept(const GlobalGeneratorsKept&) = delete;
+    GlobalGeneratorsKept& operator=(const GlobalGeneratorsKept&) = delete;
+
+  private:
+    void keep(at::Generator g) {
+        std::lock_guard<std::mutex> lock(g.mutex());
+        auto state = g.get_state();
+        kept_.emplace_back(std::move(g), std::move(state));
+    }
+    std::vector<std::pair<at::Generator, at::Tensor>> kept_;
+};
+
 class TrialSession : public Session {
   public:
     TrialSession(PluginObjects& worker, const std::vector<Part>& parts, std::shared_ptr<Benchmark> b, Model* model,
@@ -73,6 +104,8 @@ class TrialSession : public Session {
         check_finite(e, learner);
         static const Benchmark empty;
         WorkerContext::EventScope shared(ctx_); // the metrics share what they evaluate (test accuracies)
+        std::optional<GlobalGeneratorsKept> kept;
+        if (!metrics_.empty()) kept.emplace(ctx_.device());
         for (auto& [name, m] : metrics_)
             tagged("metric '" + name + "'", [&] { m->on_event(e, learner, bench_ ? *bench_ : empty, ctx_); });
     }
