@@ -159,17 +159,22 @@ class Campaign:
     # Another database of the sweep whose runs' config texts are mutants (as another plugin version,
     # a hand edit or another iclr might have written them), read by `verify --against` and `diff
     # --against`, which parse those texts to match runs to trials (keys changed, so that they must).
+    # Two sweeps: orca's metrics are its method's rows, the forgetting sweep's are [[metric]] parts
+    # (which a mutant drops, adds or doubles).
     def against(self, seconds):
-        sweep = os.path.join(ROOT, "sweeps", "orca.toml")
-        db, base = os.path.join(self.tmp, "here.db"), os.path.join(self.tmp, "base.db")
-        code, out = self.iclr(["run", sweep, "--profile", "ci", "--db", db], 600)
-        if code != 0:
-            sys.exit(f"fuzz: the ci run the readers need failed ({code}):\n{out}")
-        with sqlite3.connect(db) as c:
-            configs = c.execute("SELECT id, config_toml FROM runs").fetchall()
+        runs = []
+        for name in ("orca", "forgetting_vs_scale"):
+            sweep = os.path.join(ROOT, "sweeps", name + ".toml")
+            db = os.path.join(self.tmp, name + ".db")
+            code, out = self.iclr(["run", sweep, "--profile", "ci", "--db", db], 600)
+            if code != 0:
+                sys.exit(f"fuzz: the ci run the readers need failed ({code}):\n{out}")
+            with sqlite3.connect(db) as c:
+                runs.append((sweep, db, c.execute("SELECT id, config_toml FROM runs").fetchall()))
         other = os.path.join(self.tmp, "other.db")
         end, n = time.time() + seconds, 0
         while time.time() < end:
+            sweep, db, configs = self.rng.choice(runs)
             with open(db, "rb") as f, open(other, "wb") as g:
                 g.write(f.read())
             edits = []
