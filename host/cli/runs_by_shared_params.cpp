@@ -65,10 +65,10 @@ std::vector<const PluginRecord*> records_of(const SplitConfig& trial, const Plug
 
 // Whether `run` (same shape) stands for `trial`: a parameter of both with the same value, one only
 // the trial's version has at its default (`records`, records_of the trial); a metric only one of
-// them has left out. `left_out` gets what was left out; `theirs_only` what only the run has (the
-// values of its version's own parameters, its own metrics).
+// them has left out. `left_out` gets what was left out; `theirs_only` the values of the parameters
+// only the run's version has; `metrics_left_out` how many metrics were left out.
 bool same_trial(const SplitConfig& trial, const SplitConfig& run, const std::vector<const PluginRecord*>& records,
-                std::set<std::string>& left_out, std::string& theirs_only) {
+                std::set<std::string>& left_out, std::string& theirs_only, size_t& metrics_left_out) {
     auto pairs = pair_parts(trial, run);
     if (!pairs) return false;
     for (const auto& [i, j] : pairs->both) {
@@ -90,18 +90,18 @@ bool same_trial(const SplitConfig& trial, const SplitConfig& run, const std::vec
     }
     for (size_t i : pairs->trial_only)
         left_out.insert("metric " + trial.parts[i].plugin + " (only here)");
-    for (size_t j : pairs->run_only) {
+    for (size_t j : pairs->run_only)
         left_out.insert("metric " + run.parts[j].plugin + " (only in theirs)");
-        theirs_only += "metric " + run.parts[j].plugin + "\n"; // in plugin order (pair_parts)
-        for (const auto& [name, value] : run.parts[j].params)
-            theirs_only += "metric " + run.parts[j].plugin + "." + name + "=" + value + "\n";
-    }
+    metrics_left_out = pairs->trial_only.size() + pairs->run_only.size();
     return true;
 }
 
 } // namespace
 
 std::string by_shared_params_words(const std::set<std::string>& left_out) {
+    // Nothing left out: the same parts and values, the [[metric]] blocks in another order (another
+    // text, so another key, and another config for runs_by_config).
+    if (left_out.empty()) return "by the plugins and parameters both have (the metrics in another order)";
     std::string names;
     for (const auto& x : left_out)
         names += (names.empty() ? "" : ", ") + x;
@@ -112,6 +112,7 @@ std::string by_shared_params_words(const std::set<std::string>& left_out) {
 }
 
 std::string by_shared_params_reason(const std::set<std::string>& left_out) {
+    if (left_out.empty()) return "the metrics in another order";
     const bool metrics = std::any_of(left_out.begin(), left_out.end(), metric_left_out);
     const bool params = !std::all_of(left_out.begin(), left_out.end(), metric_left_out);
     if (metrics && params) return "other metrics and a version that added or dropped a parameter";
@@ -135,14 +136,20 @@ int64_t RunsBySharedParams::find(const std::string& config_toml, const PluginReg
     int64_t found = 0;
     std::string found_theirs;
     std::set<std::string> found_left_out;
+    size_t found_metrics = 0;
     for (const auto& [id, run] : group->second) {
         std::set<std::string> out;
         std::string theirs;
-        if (!same_trial(*trial, run, records, out, theirs)) continue;
+        size_t metrics = 0;
+        if (!same_trial(*trial, run, records, out, theirs, metrics)) continue;
         if (found != 0 && theirs != found_theirs) return 0; // runs of other values of a dropped parameter
-        found = id;                                         // of several runs of one trial, the last finished
+        // Runs that differ only in metrics are the same training: the one closest to the trial's
+        // metrics, and of those the last finished.
+        if (found != 0 && metrics > found_metrics) continue;
+        found = id;
         found_theirs = std::move(theirs);
         found_left_out = std::move(out);
+        found_metrics = metrics;
     }
     if (found != 0 && left_out) left_out->insert(found_left_out.begin(), found_left_out.end());
     return found;

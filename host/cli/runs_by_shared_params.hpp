@@ -23,8 +23,9 @@ namespace iclr {
 // done. A metric only one of them has is left out too: a metric reads the training and never moves
 // it (the worker gives libtorch's global generators back as they were after each metric), so a
 // sweep that added or dropped a [[metric]] still compares with its runs on the metrics both have.
-// Where runs of several values of a parameter, or with and without a metric, that only they have
-// would stand for the trial, none does: which of them the trial is cannot be told.
+// Where runs of several values of a parameter only their version has would stand for the trial,
+// none does: which of them the trial is cannot be told. Runs that differ only in their metrics are
+// the same training: the one with the fewest metrics left out stands for the trial.
 class RunsBySharedParams {
   public:
     explicit RunsBySharedParams(Store& other);
@@ -43,10 +44,11 @@ class RunsBySharedParams {
 };
 
 // "by the parameters both plugin versions have (left out: ...)" ("by the plugins and parameters both
-// have" where a metric was left out): how verify and diff say that runs were found this way.
+// have" where a metric was left out, or nothing: the metrics in another order): how verify and diff
+// say that runs were found this way.
 std::string by_shared_params_words(const std::set<std::string>& left_out);
-// Why such runs have other keys: "a version that added or dropped a parameter", "other metrics", or
-// both; verify and diff say "the same trials run with" it.
+// Why such runs have other keys: "a version that added or dropped a parameter", "other metrics",
+// both, or "the metrics in another order"; verify and diff say "the same trials run with" it.
 std::string by_shared_params_reason(const std::set<std::string>& left_out);
 
 } // namespace iclr

@@ -74,20 +74,49 @@ TEST(RunsBySharedParams, AMetricOnlyOneSideHasIsLeftOut) {
         "0:");
 }
 
-// Runs with and without a metric the trial lacks would both stand for it (or runs of two values of a
-// metric's parameter): which one is the trial cannot be told, so neither does.
-TEST(RunsBySharedParams, RunsThatDifferOnlyInWhatTheTrialLacksStandForNone) {
+// How verify and diff say what was left out, and why the runs' keys differ.
+TEST(RunsBySharedParams, TheWordsSayWhatWasLeftOutAndWhy) {
+    EXPECT_EQ(by_shared_params_words({"noop.tag (only in theirs)"}),
+              "by the parameters both plugin versions have (left out: noop.tag (only in theirs))");
+    EXPECT_EQ(by_shared_params_reason({"noop.tag (only in theirs)"}), "a version that added or dropped a parameter");
+    EXPECT_EQ(by_shared_params_words({"metric m (only here)", "noop.tag (only in theirs)"}),
+              "by the plugins and parameters both have (left out: metric m (only here), noop.tag (only in theirs))");
+    EXPECT_EQ(by_shared_params_reason({"metric m (only here)", "noop.tag (only in theirs)"}),
+              "other metrics and a version that added or dropped a parameter");
+    EXPECT_EQ(by_shared_params_reason({"metric m (only here)"}), "other metrics");
+    // Nothing left out: the same metrics in another order (another text, so another key).
+    EXPECT_EQ(by_shared_params_words({}), "by the plugins and parameters both have (the metrics in another order)");
+    EXPECT_EQ(by_shared_params_reason({}), "the metrics in another order");
+}
+
+// Runs with and without a metric the trial lacks are the same training: the one whose metrics are
+// closest to the trial's stands for it (a database holding a sweep's runs from before and after a
+// [[metric]] was added); of equally close runs, the last finished (here the last made).
+TEST(RunsBySharedParams, OfRunsThatDifferOnlyInTheirMetricsTheClosestStandsForTheTrial) {
     test::TempDir dir;
     auto both = runs_of(dir.file("both.db"), {kMethod, kMethod + metric_part("m", 2)});
-    EXPECT_EQ(found_run(*both, kMethod + metric_part("n", 1)), "0:");
+    EXPECT_EQ(found_run(*both, kMethod), "1:");
+    EXPECT_EQ(found_run(*both, kMethod + metric_part("m", 2)), "2:");
+    EXPECT_EQ(found_run(*both, kMethod + metric_part("n", 1)), "1: metric n (only here);");
+    auto later = runs_of(dir.file("later.db"), {kMethod + metric_part("m", 2), kMethod});
+    EXPECT_EQ(found_run(*later, kMethod + metric_part("n", 1)), "2: metric n (only here);");
     auto values = runs_of(dir.file("values.db"), {kMethod + metric_part("m", 2), kMethod + metric_part("m", 3)});
-    EXPECT_EQ(found_run(*values, kMethod), "0:");
-    // Runs with the same metrics the trial lacks, in another order, are runs of one trial: the last
-    // finished (here the last made) stands for it, as for two runs of one config.
+    EXPECT_EQ(found_run(*values, kMethod), "2: metric m (only in theirs);");
     auto order = runs_of(dir.file("order.db"), {kMethod + metric_part("m", 2) + metric_part("n", 1),
                                                 kMethod + metric_part("n", 1) + metric_part("m", 2)});
     EXPECT_EQ(found_run(*order, kMethod), "2: metric m (only in theirs); metric n (only in theirs);");
-    // Two runs of one trial as it is: the last finished (here the last made) stands for it.
-    auto again = runs_of(dir.file("again.db"), {kMethod + metric_part("m", 2), kMethod + metric_part("m", 2)});
-    EXPECT_EQ(found_run(*again, kMethod), "2: metric m (only in theirs);");
+}
+
+// But runs of two values of a parameter the trial's version lacks are two trainings: neither stands
+// for it, with or without metrics beside.
+TEST(RunsBySharedParams, RunsOfTwoValuesOfAParameterTheTrialLacksStandForNone) {
+    test::TempDir dir;
+    const std::string dropped1 =
+        "seed = 0\n\n[method]\nplugin = \"noop\"\nversion = \"1.0.0\"\nparams = { dropped = 1, values = 3 }\n";
+    const std::string dropped2 =
+        "seed = 0\n\n[method]\nplugin = \"noop\"\nversion = \"1.0.0\"\nparams = { dropped = 2, values = 3 }\n";
+    auto two = runs_of(dir.file("two.db"), {dropped1, dropped2 + metric_part("m", 2)});
+    EXPECT_EQ(found_run(*two, kMethod), "0:");
+    auto one = runs_of(dir.file("one.db"), {dropped1, dropped1 + metric_part("m", 2)});
+    EXPECT_EQ(found_run(*one, kMethod), "1: noop.dropped (only in theirs);");
 }
