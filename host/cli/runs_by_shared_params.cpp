@@ -2,7 +2,7 @@
 // by a sweep with other metrics.
 #include "cli/runs_by_shared_params.hpp"
 
-#include <algorithm>
+#include <fmt/format.h>
 
 #include "common/values.hpp"
 #include "store/sqlite_util.hpp"
@@ -12,7 +12,17 @@ namespace iclr {
 namespace {
 
 bool is_metric(const ConfigPart& p) { return p.role == "metric"; }
-bool metric_left_out(const std::string& x) { return x.rfind("metric ", 0) == 0; }
+
+// What was left out: metrics (names that begin "metric "), parameters, or both.
+struct LeftOutKinds {
+    bool metrics = false, params = false;
+};
+LeftOutKinds kinds_of(const std::set<std::string>& left_out) {
+    LeftOutKinds k;
+    for (const auto& x : left_out)
+        (x.rfind("metric ", 0) == 0 ? k.metrics : k.params) = true;
+    return k;
+}
 
 // What a trial and a run of it by any plugin versions, with any metrics, share before any parameter:
 // the seed and the plugins that are not metrics (a metric reads the training, never moves it).
@@ -102,21 +112,17 @@ std::string by_shared_params_words(const std::set<std::string>& left_out) {
     // Nothing left out: the same parts and values, the [[metric]] blocks in another order (another
     // text, so another key, and another config for runs_by_config).
     if (left_out.empty()) return "by the plugins and parameters both have (the metrics in another order)";
-    std::string names;
-    for (const auto& x : left_out)
-        names += (names.empty() ? "" : ", ") + x;
-    const bool metrics = std::any_of(left_out.begin(), left_out.end(), metric_left_out);
-    return std::string(metrics ? "by the plugins and parameters both have"
-                               : "by the parameters both plugin versions have") +
-           " (left out: " + names + ")";
+    return fmt::format("{} (left out: {})",
+                       kinds_of(left_out).metrics ? "by the plugins and parameters both have"
+                                                  : "by the parameters both plugin versions have",
+                       fmt::join(left_out, ", "));
 }
 
 std::string by_shared_params_reason(const std::set<std::string>& left_out) {
-    if (left_out.empty()) return "the metrics in another order";
-    const bool metrics = std::any_of(left_out.begin(), left_out.end(), metric_left_out);
-    const bool params = !std::all_of(left_out.begin(), left_out.end(), metric_left_out);
-    if (metrics && params) return "other metrics and a version that added or dropped a parameter";
-    return metrics ? "other metrics" : "a version that added or dropped a parameter";
+    const LeftOutKinds k = kinds_of(left_out);
+    if (k.metrics && k.params) return "other metrics and a version that added or dropped a parameter";
+    if (k.metrics) return "other metrics";
+    return k.params ? "a version that added or dropped a parameter" : "the metrics in another order";
 }
 
 RunsBySharedParams::RunsBySharedParams(Store& other) {
