@@ -73,11 +73,12 @@ bench: deps data build
 	cmake --build --preset default --target bench -j$(JOBS)
 
 # Mutated sweeps through plan / verify / report, edge-value --set overrides and databases of mutated
-# run configs through verify / diff --against, FUZZ_SECONDS each;
+# run configs through verify / diff --against, schema-8 databases of shuffled metric orders through
+# plan / run / verify, FUZZ_SECONDS each;
 # `tests/fuzz/fuzz_cli.py bounds` runs every sweep's ci profile with parameters at their bounds.
 FUZZ_SECONDS ?= 300
 fuzz: deps data build
-	ICLR_DATA=$(realpath $(DATA)) /usr/bin/python3 tests/fuzz/fuzz_cli.py sweeps sets against --seconds $(FUZZ_SECONDS)
+	ICLR_DATA=$(realpath $(DATA)) /usr/bin/python3 tests/fuzz/fuzz_cli.py sweeps sets against migrate --seconds $(FUZZ_SECONDS)
 
 # `make install PREFIX=/opt/iclr`: bin/iclr, lib/iclr/{libiclr_worker.so,plugins/}, include/iclr/,
 # lib/cmake/iclr/ (find_package(iclr) for out-of-tree plugins).

@@ -41,6 +41,10 @@ class Rebuilder {
                 if (const toml::table* t = metrics->get(i)->as_table()) add_part("metric", int(i), *t);
         out_.trial.config_toml = canonical_config(out_.trial.seed, out_.trial.parts);
         out_.trial.key = trial_key(out_.trial.config_toml);
+        if (const std::string today = config_in_key_order(run_.config_toml); today != run_.config_toml)
+            fail("its [[metric]] blocks are in the order of the sweep file it ran from, and another run of the same "
+                 "trial holds the key the trial has today (metrics listed by name since schema 9): `iclr rerun " +
+                 trial_key(today).substr(0, 12) + "` reruns that one");
         if (out_.trial.config_toml != run_.config_toml || out_.trial.key != run_.key)
             fail("its recorded config does not read back to its key " + run_.key +
                  " (the database was edited, or an iclr with another config format wrote it)");

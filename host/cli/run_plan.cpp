@@ -146,7 +146,8 @@ std::string payload(const ResolvedTrial& t, int64_t run_id, int threads, int64_t
                     "\ndevice = \"auto\"\non_nonfinite = " + str(on_nonfinite) + "\ndata_dir = " + str(data_dir) +
                     "\ncache_dir = " + str(layout.cache_dir().string()) +
                     "\nrun_dir = " + str(run_dir.value_or(layout.run_dir(run_id)).string()) + "\n";
-    for (const auto& part : t.parts) {
+    for (const ResolvedPart* in_order : parts_in_key_order(t.parts)) { // the metrics run in the key's order
+        const ResolvedPart& part = *in_order;
         p += "\n[[part]]\nrole = " + str(part.section->role) + "\nlabel = " + str(part.section->label) +
              "\nplugin = " + str(part.plugin->name) + "\nversion = " + str(part.plugin->version) +
              "\nfile = " + str(part.plugin->file) + "\nsha256 = " + str(part.plugin->sha256) + "\nparams = {";

@@ -109,8 +109,9 @@ bool same_trial(const SplitConfig& trial, const SplitConfig& run, const std::vec
 } // namespace
 
 std::string by_shared_params_words(const std::set<std::string>& left_out) {
-    // Nothing left out: the same parts and values, the [[metric]] blocks in another order (another
-    // text, so another key, and another config for runs_by_config).
+    // Nothing left out: the same parts and values, the [[metric]] blocks in another order, which
+    // gives another text (so another key, and another config for runs_by_config) only where a plugin
+    // is named twice, or for a run a schema-9 migration left its key (common/trial_key.hpp).
     if (left_out.empty()) return "by the plugins and parameters both have (the metrics in another order)";
     return fmt::format("{} (left out: {})",
                        kinds_of(left_out).metrics ? "by the plugins and parameters both have"

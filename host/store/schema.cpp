@@ -3,10 +3,12 @@
 // rows took ~0.5 s to pivot; the table makes it a 100k-row scan). Version 3: 'diverged' runs and
 // non-finite metric values. Version 4: verdicts of claims, runs.arm. Version 5: which journal
 // attempt `iclr sync` ingested for each run (Slurm). Version 6: the variant (--profile, --set) a
-// verdict was computed for. Version 7: runs.kernels. Version 8: run_summary.arm.
+// verdict was computed for. Version 7: runs.kernels. Version 8: run_summary.arm. Version 9: configs and keys list a
+// trial's metrics by plugin name.
 #include "store/schema.hpp"
 
 #include "common/errors.hpp"
+#include "common/trial_key.hpp"
 
 namespace iclr {
 
@@ -198,8 +200,56 @@ CREATE VIEW run_summary AS
            r.duration_s, r.attempts, r.error
     FROM runs r JOIN sweeps s ON s.id = r.sweep_id;
 )SQL",
+        // 8 -> 9: a trial's metrics are listed by plugin name in its config, so in its key
+        // (common/trial_key.hpp); until now in the sweep file's order, so moving [[metric]] blocks
+        // ran every trial again. Each run's config and key become what the trial has today. Where
+        // two runs would then share a key (a database holding a sweep's runs before and after its
+        // metric blocks were moved), a run whose config was in that order already keeps it, and of
+        // the others the one that stands elsewhere (done or diverged, then the last finished); the
+        // rest keep their configs and keys as recorded. Nothing is deleted.
+        R"SQL(
+CREATE TEMP TABLE iclr_rekey AS
+    SELECT id, status IN ('done', 'diverged') AS finished, COALESCE(finished_at, '') AS finished_at,
+           iclr_config_in_key_order(config_toml) AS config, NULL AS key
+    FROM runs;
+DELETE FROM iclr_rekey WHERE config = (SELECT config_toml FROM runs WHERE runs.id = iclr_rekey.id);
+UPDATE iclr_rekey SET key = iclr_trial_key(config);
+DELETE FROM iclr_rekey WHERE key IN (SELECT key FROM runs);
+DELETE FROM iclr_rekey WHERE EXISTS (
+    SELECT 1 FROM iclr_rekey o WHERE o.key = iclr_rekey.key AND o.id != iclr_rekey.id AND
+        (o.finished, o.finished_at, o.id) > (iclr_rekey.finished, iclr_rekey.finished_at, iclr_rekey.id));
+UPDATE runs SET config_toml = r.config, key = r.key, config_json = iclr_config_json(r.config)
+    FROM iclr_rekey r WHERE r.id = runs.id;
+DROP TABLE iclr_rekey;
+)SQL",
     };
     return steps;
+}
+
+namespace {
+
+// A text function of the migrations: f(config_toml), NULL for NULL.
+template <std::string (*F)(const std::string&)> void text_function(sqlite3_context* ctx, int, sqlite3_value** argv) {
+    const auto* text = sqlite3_value_text(argv[0]);
+    if (!text) return sqlite3_result_null(ctx);
+    std::string out = F(std::string(reinterpret_cast<const char*>(text), size_t(sqlite3_value_bytes(argv[0]))));
+    sqlite3_result_text(ctx, out.data(), int(out.size()), SQLITE_TRANSIENT);
+}
+
+} // namespace
+
+void register_migration_functions(sqlite3* db) {
+    struct Fn {
+        const char* name;
+        void (*f)(sqlite3_context*, int, sqlite3_value**);
+    };
+    for (const Fn& fn :
+         {Fn{"iclr_config_in_key_order", text_function<config_in_key_order>},
+          Fn{"iclr_trial_key", text_function<trial_key>}, Fn{"iclr_config_json", text_function<config_json>}})
+        if (sqlite3_create_function_v2(db, fn.name, 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr, fn.f, nullptr,
+                                       nullptr, nullptr) != SQLITE_OK)
+            throw HostError(std::string("cannot register the migrations' SQL function ") + fn.name + ": " +
+                            sqlite3_errmsg(db));
 }
 
 void require_known_version(const std::string& where, int version) {

@@ -46,6 +46,7 @@ void Store::migrate() {
     // A migration may rebuild a table other tables reference (SQLite's documented procedure):
     // foreign keys are off while it runs (the pragma is ignored inside a transaction) and checked
     // before the commit.
+    register_migration_functions(db_);
     exec_sql(db_, "PRAGMA foreign_keys=OFF");
     exec_sql(db_, "BEGIN IMMEDIATE");
     try {

@@ -1,18 +1,30 @@
 // Trial resolution and the canonical config text that trial keys hash.
 #include "sweep/trial.hpp"
 
-#include <sstream>
-
-#include <toml++/toml.h>
-
-#include "common/file_hash.hpp"
 #include "common/values.hpp"
 
 namespace iclr {
 
+std::vector<const ResolvedPart*> parts_in_key_order(const std::vector<ResolvedPart>& parts) {
+    std::vector<const ResolvedPart*> out, metrics;
+    std::vector<std::string> names;
+    for (const auto& part : parts) {
+        if (part.section->role != "metric") {
+            out.push_back(&part);
+        } else {
+            metrics.push_back(&part);
+            names.push_back(part.plugin->name);
+        }
+    }
+    for (size_t i : metric_key_order(names))
+        out.push_back(metrics[i]);
+    return out;
+}
+
 std::string canonical_config(int64_t seed, const std::vector<ResolvedPart>& parts) {
     std::string text = "seed = " + std::to_string(seed) + "\n";
-    for (const auto& part : parts) {
+    for (const ResolvedPart* p : parts_in_key_order(parts)) {
+        const ResolvedPart& part = *p;
         text += part.section->role == "metric" ? "\n[[metric]]\n" : "\n[" + part.section->role + "]\n";
         text += "plugin = " + value_to_toml(Value::of_string(part.plugin->name)) + "\n";
         text += "version = " + value_to_toml(Value::of_string(part.plugin->version)) + "\n";
@@ -26,8 +38,6 @@ std::string canonical_config(int64_t seed, const std::vector<ResolvedPart>& part
     }
     return text;
 }
-
-std::string trial_key(const std::string& config_toml) { return sha256_hex(config_toml).substr(0, 32); }
 
 ResolvedTrial resolve_trial(const SweepSpec& spec, const std::vector<const PluginRecord*>& plugins,
                             const TrialPoint& point) {
@@ -53,14 +63,6 @@ ResolvedTrial resolve_trial(const SweepSpec& spec, const std::vector<const Plugi
     t.config_toml = canonical_config(t.seed, t.parts);
     t.key = trial_key(t.config_toml);
     return t;
-}
-
-std::string config_json(const std::string& config_toml) {
-    auto parsed = toml::parse(config_toml);
-    if (!parsed) return "{}";
-    std::ostringstream out;
-    out << toml::json_formatter{parsed.table()};
-    return out.str();
 }
 
 } // namespace iclr

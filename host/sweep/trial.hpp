@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "common/trial_key.hpp"
 #include "plugin/plugin_record.hpp"
 #include "sweep/expansion.hpp"
 
@@ -23,16 +24,15 @@ struct ResolvedTrial {
     std::string key;         // sha256(config_toml): same config + seed + versions = same trial
 };
 
-// The trial's canonical text (what its key hashes): the seed, then each part's plugin, version and
-// parameters in key order. `iclr rerun` rebuilds a recorded run's text with it to check its key.
+// The parts in the order the canonical text lists them and the worker runs them: every part but
+// the metrics as given (the parser's fixed order of roles), then the metrics in metric_key_order.
+std::vector<const ResolvedPart*> parts_in_key_order(const std::vector<ResolvedPart>& parts);
+// The trial's canonical text (what its key, trial_key, hashes): the seed, then each part's plugin,
+// version and parameters (sorted by name), the parts in parts_in_key_order. `iclr rerun` rebuilds
+// a recorded run's text with it to check its key.
 std::string canonical_config(int64_t seed, const std::vector<ResolvedPart>& parts);
-// The first 32 hex digits of the text's SHA-256.
-std::string trial_key(const std::string& config_toml);
 
 ResolvedTrial resolve_trial(const SweepSpec& spec, const std::vector<const PluginRecord*>& plugins,
                             const TrialPoint& point);
-
-// The trial as JSON (for the runs table), from its canonical TOML.
-std::string config_json(const std::string& config_toml);
 
 } // namespace iclr

@@ -150,6 +150,34 @@ TEST(Forgetting, VerifyOnTheCiProfileIsDeterministicAndRecordsEachClaim) {
     EXPECT_EQ(strict.code, 1) << strict.out; // anything but "held" fails under --strict
 }
 
+// A trial's key lists its metrics by plugin name: the sweep with its [[metric]] blocks moved is the
+// same sweep, every trial of it done, and the worker ran the metrics in that order either way.
+TEST(Forgetting, MovingItsMetricBlocksLeavesEveryTrialDone) {
+    Scratch s;
+    std::string text = slurp(std::string(ICLR_TEST_SOURCE_DIR) + "/sweeps/forgetting_vs_scale.toml");
+    const std::string blocks = "[[metric]]\nplugin = \"accuracy_matrix\"\n\n[[metric]]\nplugin = \"forgetting\"\n\n"
+                               "[[metric]]\nplugin = \"avg_accuracy\"\n";
+    ASSERT_TRUE(has(text, blocks));
+    std::string sweep = s.write("forgetting.toml", text);
+    ASSERT_EQ(s.run({"run", sweep, "--profile", "ci"}).code, 0);
+    text.replace(text.find(blocks), blocks.size(),
+                 "[[metric]]\nplugin = \"avg_accuracy\"\n\n[[metric]]\nplugin = \"forgetting\"\n\n[[metric]]\nplugin = "
+                 "\"accuracy_matrix\"\n");
+    std::string moved = s.write("moved.toml", text);
+    auto plan = s.run({"plan", moved, "--profile", "ci"});
+    EXPECT_TRUE(has(plan.out, "5 of the 5 trial(s) done; `iclr run` would run none")) << plan.out;
+    auto run = s.run({"run", moved, "--profile", "ci"});
+    EXPECT_TRUE(has(run.out, "0 done, 0 failed, 0 interrupted, 5 skipped (already done)")) << run.out;
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs"), 5);
+    // The config lists them by name (accuracy_matrix, avg_accuracy, forgetting), whatever the file said.
+    const std::string config = s.sql("SELECT config_toml FROM runs LIMIT 1");
+    EXPECT_LT(config.find("\"accuracy_matrix\""), config.find("\"avg_accuracy\"")) << config;
+    EXPECT_LT(config.find("\"avg_accuracy\""), config.find("\"forgetting\"")) << config;
+    auto v = s.run({"verify", moved, "--profile", "ci"});
+    EXPECT_EQ(v.code, 0) << v.out;
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM verdicts WHERE verdict = 'no data' AND runs_count >= 1"), 9) << v.out;
+}
+
 // `iclr table`: a row per run, with what differs between the arms (the pretraining data set, its
 // objective and epochs) and the final metrics as columns; per task with --per-task.
 TEST(Forgetting, TableHasARowPerRunAndAColumnForWhatDiffers) {

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Long fuzzing campaigns against the real `iclr` binary (`make fuzz`; not a test: it runs for as
-long as it is given). Three targets:
+long as it is given). Targets:
 
   sweeps  mutants of sweeps/*.toml (character edits, lines deleted, duplicated or swapped, values
           replaced by edge cases) through `iclr plan`, `iclr verify` and `iclr report` against a
@@ -8,6 +8,9 @@ long as it is given). Three targets:
   sets    `--set SECTION.KEY=EDGE` overrides on the example sweeps through `iclr plan`
   against `iclr verify --against` and `iclr diff --against` reading a database whose runs' config
           texts are mutants (their keys changed, so that runs are matched to trials by the texts)
+  migrate databases made schema-8 (metric blocks in random orders, keyed by that order, some runs
+          there twice in two orders) through `iclr plan`, `iclr run` and `iclr verify`, which must
+          keep every run and, where no text was mutated, find every trial done
   bounds  each sweep's ci profile run with one plugin parameter at a bound of its declared range
           (or each choice of a string), with a one-minute trial timeout
 
@@ -215,6 +218,77 @@ class Campaign:
             return text + extra
         return self.mutate(text)
 
+    # -- migrate -------------------------------------------------------------------------------
+    # A database as schema 8 left it: a trial's [[metric]] blocks in its sweep file's order, its key
+    # hashing that order. The ci runs of three sweeps with metric parts, their blocks shuffled and
+    # their keys made as iclr made them, some runs there twice in two orders (a sweep run again after
+    # its blocks were moved, with its metric rows), some texts mutated. `iclr plan` (a reader: the
+    # copy migrated in memory), `iclr run` (a writer: in place) and `iclr verify` must keep every
+    # run, and with no text mutated find every trial done and run none.
+    def migrate(self, seconds):
+        dbs = []
+        for name in ("forgetting_vs_scale", "lp_ft", "vicreg_collapse"):
+            sweep = os.path.join(ROOT, "sweeps", name + ".toml")
+            db = os.path.join(self.tmp, "m-" + name + ".db")
+            code, out = self.iclr(["run", sweep, "--profile", "ci", "--db", db], 600)
+            if code != 0:
+                sys.exit(f"fuzz: the ci run the migration needs failed ({code}):\n{out}")
+            dbs.append((sweep, db))
+        old = os.path.join(self.tmp, "schema8.db")
+        end, n = time.time() + seconds, 0
+        while time.time() < end:
+            sweep, db = self.rng.choice(dbs)
+            for suffix in ("", "-wal", "-shm"):
+                if os.path.exists(old + suffix):
+                    os.remove(old + suffix)
+            with open(db, "rb") as f, open(old, "wb") as g:
+                g.write(f.read())
+            edits, mutated = self.as_schema8(old)
+            n += 1
+            for args in (["plan", sweep, "--profile", "ci", "--db", old], ["run", sweep, "--profile", "ci", "--db", old],
+                         ["verify", sweep, "--profile", "ci", "--db", old]):
+                code, out = self.iclr(args, 600)
+                with sqlite3.connect(old) as c:
+                    ids = {r[0] for r in c.execute("SELECT id FROM runs")}
+                lost = set(edits) - ids
+                quiet = not mutated and args[0] != "verify" and not re.search(
+                    r"(\d+) of the \1 trial\(s\) done|0 done, 0 failed, 0 interrupted, \d+ skipped", out)
+                if code not in (0, 1, 2) or (code == 2 and "iclr: error: " not in out) or lost or quiet:
+                    why = f"runs lost: {sorted(lost)}\n" if lost else "a trial not found done\n" if quiet else ""
+                    self.found("migrate-" + args[0], "\n\n".join(edits.values()), args, code, why + out)
+                    break
+        print(f"migrate: {n} schema-8 databases through plan, run and verify", flush=True)
+
+    # Makes a copy of a database of today's schema one of schema 8: each run's metric blocks in a
+    # random order and its key the hash of that text; a run there twice in another order, rarely; a
+    # text mutated, rarely. Returns each run's text by id, and whether a text was mutated.
+    def as_schema8(self, path):
+        block = r"\n\[\[metric\]\]\nplugin = [^\n]*\nversion = [^\n]*\nparams = [^\n]*\n"
+        edits, mutated = {}, False
+        with sqlite3.connect(path) as c:
+            c.execute("PRAGMA user_version = 8")
+            for rid, text in c.execute("SELECT id, config_toml FROM runs").fetchall():
+                blocks = re.findall(block, text)
+                head = text[:text.index(blocks[0])] if blocks else text
+                orders = [self.rng.sample(blocks, len(blocks)) for _ in range(2)]
+                texts = [head + "".join(o) for o in orders]
+                if self.rng.random() < 0.1:
+                    texts[0] = self.mutate(texts[0])
+                    mutated = True
+                key = lambda t: hashlib.sha256(t.encode("utf-8", "surrogateescape")).hexdigest()[:32]
+                c.execute("UPDATE runs SET config_toml = ?, key = ? WHERE id = ?", (texts[0], key(texts[0]), rid))
+                edits[rid] = texts[0]
+                if self.rng.random() < 0.3 and texts[1] != texts[0]:
+                    cols = [r[1] for r in c.execute("PRAGMA table_info(runs)") if r[1] not in ("id", "key", "config_toml")]
+                    cur = c.execute(f"INSERT INTO runs (key, config_toml, {', '.join(cols)}) "
+                                    f"SELECT ?, ?, {', '.join(cols)} FROM runs WHERE id = ?", (key(texts[1]), texts[1], rid))
+                    for table in ("metrics", "final_metrics", "params"):
+                        cols = [r[1] for r in c.execute(f"PRAGMA table_info({table})") if r[1] != "run_id"]
+                        c.execute(f"INSERT INTO {table} (run_id, {', '.join(cols)}) SELECT ?, {', '.join(cols)} "
+                                  f"FROM {table} WHERE run_id = ?", (cur.lastrowid, rid))
+                    edits[cur.lastrowid] = texts[1]
+        return edits, mutated
+
     # -- bounds --------------------------------------------------------------------------------
     def schema(self, kind, name):
         cache = self.schemas
@@ -280,8 +354,8 @@ class Campaign:
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("targets", nargs="*", default=["sweeps", "sets", "against"],
-                    choices=["sweeps", "sets", "against", "bounds"])
+    ap.add_argument("targets", nargs="*", default=["sweeps", "sets", "against", "migrate"],
+                    choices=["sweeps", "sets", "against", "migrate", "bounds"])
     ap.add_argument("--iclr", default=os.path.join(ROOT, "build", "bin", "iclr"))
     ap.add_argument("--seconds", type=float, default=300, help="per target")
     ap.add_argument("--seed", type=int, default=int(time.time()), help="of the mutations (printed, to replay)")

@@ -54,7 +54,9 @@ void on_crash(int sig) {
 // back when it ends. A metric that draws from them (torch::rand without a generator, a dropout layer
 // left in training mode) would otherwise move every draw the training makes after it, so adding a
 // [[metric]] to a sweep could change the other metrics' rows; verify --against pairs the runs of a
-// sweep without it with this one's trials on the premise that it cannot.
+// sweep without it with this one's trials on the premise that it cannot. Kept around each metric,
+// so that no metric's draws move the next one's either: the key lists metrics by name, not in the
+// order the sweep file had them (common/trial_key.hpp), and runs of either order are one trial.
 class GlobalGeneratorsKept {
   public:
     explicit GlobalGeneratorsKept(const std::string& device) {
@@ -104,10 +106,10 @@ class TrialSession : public Session {
         check_finite(e, learner);
         static const Benchmark empty;
         WorkerContext::EventScope shared(ctx_); // the metrics share what they evaluate (test accuracies)
-        std::optional<GlobalGeneratorsKept> kept;
-        if (!metrics_.empty()) kept.emplace(ctx_.device());
-        for (auto& [name, m] : metrics_)
+        for (auto& [name, m] : metrics_) {
+            GlobalGeneratorsKept kept(ctx_.device()); // each metric from the same state: their order moves nothing
             tagged("metric '" + name + "'", [&] { m->on_event(e, learner, bench_ ? *bench_ : empty, ctx_); });
+        }
     }
     RunContext& ctx() override { return ctx_; }
     bool built_a_backbone() const { return built_; }
