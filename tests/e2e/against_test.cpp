@@ -289,6 +289,33 @@ metric = "metric_draw"
     EXPECT_TRUE(has(moved.out, "against: " + other + ": no finished run of the sweep as written")) << moved.out;
 }
 
+// The worker gives the global generators back around each metric, not only after the event's last:
+// two metrics that draw from them draw the same numbers, so neither moves the other's rows, and the
+// order they run in (the key's, by plugin name) decides nothing.
+TEST(VerifyAgainst, EachMetricDrawsFromTheGlobalGeneratorsAsTheTrainingLeftThem) {
+    Scratch s;
+    std::string file = s.write("twice.toml", R"(
+[sweep]
+name = "twice"
+seeds = 2
+[method]
+plugin = "fault"
+mode = "global_draws"
+[[metric]]
+plugin = "global_draw"
+draws = 3
+[[metric]]
+plugin = "global_draw"
+draws = 3
+)");
+    ASSERT_EQ(s.run({"run", file}).code, 0);
+    // Per run and event, two rows of metric_draw (one per block), and they are the same draw.
+    EXPECT_EQ(s.sql("SELECT COUNT(*) FROM (SELECT run_id, step FROM metrics WHERE key = 'metric_draw' "
+                    "GROUP BY run_id, step HAVING COUNT(*) = 2 AND MIN(value) = MAX(value))"),
+              "8"); // 2 seeds x (3 TaskEnd + End)
+    EXPECT_EQ(s.sql("SELECT COUNT(DISTINCT value) FROM metrics WHERE key = 'metric_draw'"), "8");
+}
+
 // `iclr diff RUN --against OTHER.db`: the run of the same trial there (by key), its parameters the
 // same, the plugin build and the final value that differ named; a second run id reads that database.
 TEST(DiffAgainst, ARunAndItsTrialInAnotherDatabaseSideBySide) {
