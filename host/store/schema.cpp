@@ -3,8 +3,8 @@
 // rows took ~0.5 s to pivot; the table makes it a 100k-row scan). Version 3: 'diverged' runs and
 // non-finite metric values. Version 4: verdicts of claims, runs.arm. Version 5: which journal
 // attempt `iclr sync` ingested for each run (Slurm). Version 6: the variant (--profile, --set) a
-// verdict was computed for. Version 7: runs.kernels. Version 8: run_summary.arm. Version 9: configs and keys list a
-// trial's metrics by plugin name.
+// verdict was computed for. Version 7: runs.kernels. Version 8: run_summary.arm. Version 9: configs
+// and keys list a trial's metrics by plugin name.
 #include "store/schema.hpp"
 
 #include "common/errors.hpp"
@@ -214,6 +214,7 @@ CREATE TEMP TABLE iclr_rekey AS
     FROM runs;
 DELETE FROM iclr_rekey WHERE config = (SELECT config_toml FROM runs WHERE runs.id = iclr_rekey.id);
 UPDATE iclr_rekey SET key = iclr_trial_key(config);
+CREATE INDEX temp.iclr_rekey_key ON iclr_rekey(key);
 DELETE FROM iclr_rekey WHERE key IN (SELECT key FROM runs);
 DELETE FROM iclr_rekey WHERE EXISTS (
     SELECT 1 FROM iclr_rekey o WHERE o.key = iclr_rekey.key AND o.id != iclr_rekey.id AND
