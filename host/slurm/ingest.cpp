@@ -51,6 +51,8 @@ void ingest(Store& store, const FolderJournals& j, const std::map<int64_t, const
             continue;
         }
         auto existing = store.find_run(a.start.key);
+        if (!existing) // an array launched before the schema-9 migration rewrote its runs' keys
+            if (auto now = store.key_rewritten_from(a.start.key)) existing = store.find_run(*now);
         if (!existing || existing->id != run) {
             ++not_in_db;
             continue;

@@ -206,7 +206,8 @@ CREATE VIEW run_summary AS
         // two runs would then share a key (a database holding a sweep's runs before and after its
         // metric blocks were moved), a run whose config was in that order already keeps it, and of
         // the others the one that stands elsewhere (done or diverged, then the last finished); the
-        // rest keep their configs and keys as recorded. Nothing is deleted.
+        // rest keep their configs and keys as recorded. Nothing is deleted. rekeyed_runs keeps each
+        // rewritten run's old key: the journals of a Slurm array launched before carry it.
         R"SQL(
 CREATE TEMP TABLE iclr_rekey AS
     SELECT id, status IN ('done', 'diverged') AS finished, COALESCE(finished_at, '') AS finished_at,
@@ -219,6 +220,11 @@ DELETE FROM iclr_rekey WHERE key IN (SELECT key FROM runs);
 DELETE FROM iclr_rekey WHERE EXISTS (
     SELECT 1 FROM iclr_rekey o WHERE o.key = iclr_rekey.key AND o.id != iclr_rekey.id AND
         (o.finished, o.finished_at, o.id) > (iclr_rekey.finished, iclr_rekey.finished_at, iclr_rekey.id));
+CREATE TABLE rekeyed_runs (
+    run_id INTEGER PRIMARY KEY REFERENCES runs(id),
+    old_key TEXT NOT NULL UNIQUE   -- the key schema 8 gave it (its metrics in the sweep file's order)
+);
+INSERT INTO rekeyed_runs(run_id, old_key) SELECT runs.id, runs.key FROM iclr_rekey r JOIN runs ON runs.id = r.id;
 UPDATE runs SET config_toml = r.config, key = r.key, config_json = iclr_config_json(r.config)
     FROM iclr_rekey r WHERE r.id = runs.id;
 DROP TABLE iclr_rekey;

@@ -109,6 +109,13 @@ std::optional<ExistingRun> Store::find_run(const std::string& key) {
                        st.col_null(5) ? std::string() : st.col_text(5)};
 }
 
+std::optional<std::string> Store::key_rewritten_from(const std::string& old_key) {
+    Statement st(db_, "SELECT r.key FROM rekeyed_runs k JOIN runs r ON r.id = k.run_id WHERE k.old_key = ?");
+    st.bind(1, old_key);
+    if (!st.step()) return std::nullopt;
+    return st.col_text(0);
+}
+
 int64_t Store::prepare_run(const RunRow& row, const std::optional<ExistingRun>& existing) {
     if (existing) {
         reset_run(existing->id, row);

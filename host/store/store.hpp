@@ -76,6 +76,9 @@ class Store {
     int64_t add_sweep(const SweepRecord& s);
     // Status of an existing run with this key, if any.
     std::optional<ExistingRun> find_run(const std::string& key);
+    // The key a run has today whose key was `old_key` until the schema-9 migration rewrote it
+    // (rekeyed_runs): what the journals of a Slurm array launched by an iclr before it carry.
+    std::optional<std::string> key_rewritten_from(const std::string& old_key);
     // Inserts a pending run, or resets an unfinished one to pending (dropping the partial metrics
     // of its earlier attempt, so a resumed trial never leaves duplicates). Returns the run id.
     // `existing` is what find_run(row.key) returned (the caller looked already, to decide whether to

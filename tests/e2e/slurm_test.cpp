@@ -271,6 +271,31 @@ TEST(Slurm, ATornJournalIsIngestedUpToItsLastGoodRecordAndResumeRunsTheRest) {
     EXPECT_EQ(s.count("SELECT COUNT(*) FROM metrics"), 3 * 4);
 }
 
+// A database migrated to schema 9 while an array launched before it ran: its runs' keys rewritten
+// (rekeyed_runs keeps the old ones), while the run folder's plan and the journals carry the keys of
+// the launch. `iclr sync` finds the runs by the keys they had, and writes nothing twice. (The keys
+// are rewritten here as the migration rewrites them: no iclr of schema 8 is at hand to launch with.)
+TEST(Slurm, AnArrayLaunchedBeforeItsDatabaseWasRekeyedIsSyncedIntoTheSameRuns) {
+    REQUIRE_CLUSTER();
+    Scratch s;
+    std::string sweep = sweep_of(s, 0, 3); // one array task of 3 quick trials
+    auto sub = s.run({"run", sweep, "--launcher", "slurm"});
+    ASSERT_EQ(sub.code, 0) << sub.out;
+    std::string job = job_in(sub.out);
+    ASSERT_TRUE(eventually([&] { return queue_empty_of(job); }, 120)) << queue();
+    auto rekey = s.run_binary("/usr/bin/sqlite3", {s.db(), "INSERT INTO rekeyed_runs(run_id, old_key) SELECT id, key "
+                                                           "FROM runs; UPDATE runs SET key = 'rewritten-' || key;"});
+    ASSERT_EQ(rekey.code, 0) << rekey.out;
+    auto sync = s.run({"sync"});
+    ASSERT_EQ(sync.code, 0) << sync.out;
+    EXPECT_NE(sync.out.find(": 3 run(s) written"), std::string::npos) << sync.out;
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs WHERE status = 'done' AND key LIKE 'rewritten-%'"), 3);
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs"), 3);
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM metrics"), 3 * 4);
+    auto twice = s.run({"sync"});
+    EXPECT_NE(twice.out.find(": 0 run(s) written, 3 unchanged"), std::string::npos) << twice.out;
+}
+
 // An array task keeps the cache limit as its trials add entries, as a local run does: one task
 // runs three trials that each decode a data set of their own (three data windows) under a limit
 // with room for one, and its log says it removed the set before each trial's own, one at a time.

@@ -125,6 +125,12 @@ std::vector<std::pair<std::string, std::string>> keys_and_configs(Store& s) {
     return out;
 }
 
+int64_t count_rows(Store& s, const std::string& table) {
+    Statement st(s.db(), "SELECT COUNT(*) FROM " + table);
+    st.step();
+    return st.col_int(0);
+}
+
 } // namespace
 
 TEST(TrialKey, ASchema8DatabaseGivesEachRunTheKeyItsTrialHasToday) {
@@ -164,6 +170,12 @@ TEST(TrialKey, ASchema8DatabaseGivesEachRunTheKeyItsTrialHasToday) {
     EXPECT_EQ(seen[3], std::make_pair(trial_key(y), y));
     EXPECT_EQ(seen[4], std::make_pair(trial_key(twice), twice));
     EXPECT_EQ(s->find_run(trial_key(x))->id, 2);
+    // The keys it rewrote, for journals written before (Slurm): run 2's and run 4's, no other.
+    EXPECT_EQ(s->key_rewritten_from(trial_key(runs[1].config)), trial_key(x));
+    EXPECT_EQ(s->key_rewritten_from(trial_key(runs[3].config)), trial_key(y));
+    EXPECT_FALSE(s->key_rewritten_from(trial_key(runs[0].config)).has_value());
+    EXPECT_FALSE(s->key_rewritten_from(trial_key(x)).has_value());
+    EXPECT_EQ(count_rows(*s, "rekeyed_runs"), 2);
 }
 
 TEST(TrialKey, ARunAlreadyInKeyOrderKeepsItsKey) {
