@@ -267,6 +267,7 @@ class Campaign:
         edits, mutated = {}, False
         with sqlite3.connect(path) as c:
             c.execute("PRAGMA user_version = 8")
+            c.execute("DROP TABLE IF EXISTS rekeyed_runs")  # schema 9's table
             for rid, text in c.execute("SELECT id, config_toml FROM runs").fetchall():
                 blocks = re.findall(block, text)
                 head = text[:text.index(blocks[0])] if blocks else text
