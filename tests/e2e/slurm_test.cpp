@@ -69,6 +69,21 @@ std::string sweep_of(const Scratch& s, int sleep_ms, int n) {
                                     std::to_string(sleep_ms) + "\ntag = { range = [0, " + std::to_string(n) + "] }\n");
 }
 
+// A sweep of one array task of 3 quick trials, submitted and run to its end, not synced; `why` is
+// what went wrong, if anything did.
+struct QuickArray {
+    std::string sweep, folder, job, why;
+};
+QuickArray quick_array(const Scratch& s) {
+    QuickArray a{sweep_of(s, 0, 3), "", "", ""};
+    auto sub = s.run({"run", a.sweep, "--launcher", "slurm"});
+    if (sub.code != 0) return {a.sweep, "", "", "exit " + std::to_string(sub.code) + ": " + sub.out};
+    a.folder = run_folder_in(sub.out);
+    a.job = job_in(sub.out);
+    if (!eventually([&] { return queue_empty_of(a.job); }, 120)) a.why = "still queued: " + queue();
+    return a;
+}
+
 } // namespace
 
 TEST(Slurm, TheCiForgettingSweepGivesTheSameTrialsAsALocalRun) {
@@ -249,12 +264,9 @@ TEST(Slurm, AWorkerSignalledBeforeItsTaskEndsTheTaskWithNoFurtherTrialStarted) {
 TEST(Slurm, ATornJournalIsIngestedUpToItsLastGoodRecordAndResumeRunsTheRest) {
     REQUIRE_CLUSTER();
     Scratch s;
-    std::string sweep = sweep_of(s, 0, 3); // one array task of 3 quick trials
-    auto sub = s.run({"run", sweep, "--launcher", "slurm"});
-    ASSERT_EQ(sub.code, 0) << sub.out;
-    std::string folder = run_folder_in(sub.out), job = job_in(sub.out);
-    ASSERT_TRUE(eventually([&] { return queue_empty_of(job); }, 120)) << queue();
-    std::string journal = folder + "/journals/" + job + "_0.0.jnl";
+    const QuickArray a = quick_array(s);
+    ASSERT_TRUE(a.why.empty()) << a.why;
+    std::string journal = a.folder + "/journals/" + a.job + "_0.0.jnl";
     ASSERT_TRUE(fs::exists(journal));
     fs::resize_file(journal, fs::file_size(journal) - 7); // a kill tore the last trial's end record
     auto sync = s.run({"sync"});
@@ -264,7 +276,7 @@ TEST(Slurm, ATornJournalIsIngestedUpToItsLastGoodRecordAndResumeRunsTheRest) {
     EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs WHERE status = 'interrupted'"), 1);
     auto twice = s.run({"sync"});
     EXPECT_NE(twice.out.find(": 0 run(s) written, 3 unchanged"), std::string::npos) << twice.out;
-    auto resumed = s.run({"run", sweep, "--launcher", "slurm", "--wait"});
+    auto resumed = s.run({"run", a.sweep, "--launcher", "slurm", "--wait"});
     ASSERT_EQ(resumed.code, 0) << resumed.out;
     EXPECT_NE(resumed.out.find("2 already done"), std::string::npos) << resumed.out;
     EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs WHERE status = 'done'"), 3);
@@ -278,11 +290,8 @@ TEST(Slurm, ATornJournalIsIngestedUpToItsLastGoodRecordAndResumeRunsTheRest) {
 TEST(Slurm, AnArrayLaunchedBeforeItsDatabaseWasRekeyedIsSyncedIntoTheSameRuns) {
     REQUIRE_CLUSTER();
     Scratch s;
-    std::string sweep = sweep_of(s, 0, 3); // one array task of 3 quick trials
-    auto sub = s.run({"run", sweep, "--launcher", "slurm"});
-    ASSERT_EQ(sub.code, 0) << sub.out;
-    std::string job = job_in(sub.out);
-    ASSERT_TRUE(eventually([&] { return queue_empty_of(job); }, 120)) << queue();
+    const QuickArray a = quick_array(s);
+    ASSERT_TRUE(a.why.empty()) << a.why;
     auto rekey = s.run_binary("/usr/bin/sqlite3", {s.db(), "INSERT INTO rekeyed_runs(run_id, old_key) SELECT id, key "
                                                            "FROM runs; UPDATE runs SET key = 'rewritten-' || key;"});
     ASSERT_EQ(rekey.code, 0) << rekey.out;
