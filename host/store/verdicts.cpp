@@ -9,24 +9,31 @@
 
 namespace iclr {
 
+RunsHash runs_hash(Store& store, const std::vector<int64_t>& ids, bool before_rekey) {
+    std::vector<std::string> keys;
+    Statement k(store.db(), before_rekey ? "SELECT COALESCE(k.old_key, r.key) FROM runs r LEFT JOIN rekeyed_runs k "
+                                           "ON k.run_id = r.id WHERE r.id = ?"
+                                         : "SELECT key FROM runs WHERE id = ?");
+    for (int64_t id : ids) {
+        k.bind(1, id);
+        if (k.step()) keys.push_back(k.col_text(0));
+        k.reset();
+    }
+    std::sort(keys.begin(), keys.end());
+    keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+    Sha256 h;
+    for (const auto& key : keys)
+        h.update(key + "\n");
+    return {int64_t(keys.size()), h.hex()};
+}
+
 std::string record_verdict(Store& store, const VerdictRow& v) {
     std::optional<int64_t> runs_count;
     std::string runs_sha;
     if (v.has_run_ids) {
-        std::vector<std::string> keys;
-        Statement k(store.db(), "SELECT key FROM runs WHERE id = ?");
-        for (int64_t id : v.run_ids) {
-            k.bind(1, id);
-            if (k.step()) keys.push_back(k.col_text(0));
-            k.reset();
-        }
-        std::sort(keys.begin(), keys.end());
-        keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
-        Sha256 h;
-        for (const auto& key : keys)
-            h.update(key + "\n");
-        runs_count = int64_t(keys.size());
-        runs_sha = h.hex();
+        RunsHash h = runs_hash(store, v.run_ids);
+        runs_count = h.count;
+        runs_sha = h.sha256;
     }
     store.begin();
     Statement st(store.db(), "INSERT INTO verdicts(sweep_file, sweep_sha256, claim, source, kind, sql, n, estimate, "

@@ -21,9 +21,18 @@ struct VerdictRow {
     std::string variant; // the flags, as SweepVariant::arguments() writes them
 };
 
-// Inserts the verdict (in its own transaction); the runs it names are hashed by their keys.
-// Returns that hash ("" when its rows name no run).
+// Inserts the verdict (in its own transaction); the runs it names are hashed by their keys
+// (runs_hash). Returns that hash ("" when its rows name no run).
 std::string record_verdict(Store& store, const VerdictRow& v);
+
+// How many distinct runs these ids name, and the SHA-256 of their keys, sorted, one per line: what
+// verdicts.runs_sha256 holds. With `before_rekey`, a run the schema-9 migration gave a new key is
+// hashed by its old one (rekeyed_runs): the hash a verdict recorded before the migration has.
+struct RunsHash {
+    int64_t count = 0;
+    std::string sha256;
+};
+RunsHash runs_hash(Store& store, const std::vector<int64_t>& ids, bool before_rekey = false);
 
 // What a claim's verdict was the last time `iclr verify` recorded it for this sweep file and these
 // flags; nullopt if never.

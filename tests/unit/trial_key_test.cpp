@@ -2,9 +2,11 @@
 // and a database of schema 8 (which kept that order) is given the keys its trials have today.
 #include <gtest/gtest.h>
 
+#include "common/file_hash.hpp"
 #include "common/trial_key.hpp"
 #include "store/schema.hpp"
 #include "store/store.hpp"
+#include "store/verdicts.hpp"
 #include "sweep/sweep.hpp"
 #include "sweep/trial.hpp"
 #include "test_util.hpp"
@@ -189,4 +191,33 @@ TEST(TrialKey, ARunAlreadyInKeyOrderKeepsItsKey) {
     auto seen = keys_and_configs(*s);
     EXPECT_EQ(seen[0], std::make_pair(trial_key(kHead + f + a), kHead + f + a));
     EXPECT_EQ(seen[1], std::make_pair(trial_key(kHead + a + f), kHead + a + f));
+}
+
+// A verdict recorded before the migration hashed the runs' keys of then: the same runs hashed by the
+// keys they had before it give that hash again, so verify can tell "the same runs" from "other runs".
+TEST(TrialKey, TheRunsOfAVerdictRecordedBeforeTheMigrationHashAsTheyDidThen) {
+    const std::string a = metric_block("avg_accuracy"), f = metric_block("forgetting");
+    const std::string one = kHead + f + a, two = "seed = 1" + one.substr(8),
+                      three = "seed = 2" + (kHead + a + f).substr(8);
+    test::TempDir dir;
+    const std::string path = dir.file("r.db");
+    write_version8_database(path, {{one, "done", "1"}, {two, "done", "2"}, {three, "done", "3"}});
+    RunsHash then;
+    {
+        sqlite3* db = nullptr;
+        sqlite3_open(path.c_str(), &db);
+        Statement st(db, "SELECT group_concat(key, char(10)) || char(10) FROM (SELECT key FROM runs ORDER BY key)");
+        st.step();
+        Sha256 h;
+        h.update(st.col_text(0));
+        then.sha256 = h.hex();
+        sqlite3_close(db);
+    }
+    auto s = Store::open_write(path); // runs 1 and 2 rekeyed, run 3 in key order already
+    const RunsHash now = runs_hash(*s, {1, 2, 3, 2}), before = runs_hash(*s, {3, 1, 2}, true);
+    EXPECT_EQ(now.count, 3);
+    EXPECT_NE(now.sha256, then.sha256);
+    EXPECT_EQ(before.sha256, then.sha256);
+    EXPECT_EQ(before.count, 3);
+    EXPECT_EQ(runs_hash(*s, {3}, true).sha256, runs_hash(*s, {3}).sha256); // not rekeyed: its one key
 }
