@@ -150,13 +150,8 @@ std::string payload(const ResolvedTrial& t, int64_t run_id, int threads, int64_t
         const ResolvedPart& part = *in_order;
         p += "\n[[part]]\nrole = " + str(part.section->role) + "\nlabel = " + str(part.section->label) +
              "\nplugin = " + str(part.plugin->name) + "\nversion = " + str(part.plugin->version) +
-             "\nfile = " + str(part.plugin->file) + "\nsha256 = " + str(part.plugin->sha256) + "\nparams = {";
-        bool first = true;
-        for (const auto& [k, v] : part.params.values) {
-            p += (first ? " " : ", ") + k + " = " + value_to_toml(v);
-            first = false;
-        }
-        p += first ? "}\n" : " }\n";
+             "\nfile = " + str(part.plugin->file) + "\nsha256 = " + str(part.plugin->sha256) +
+             "\nparams = " + inline_table(part.params) + "\n";
     }
     return p;
 }

@@ -128,6 +128,13 @@ std::string section_text(const std::string& name, const std::string& version, co
     return s + " }";
 }
 
+std::string inline_table(const ParamSet& params) {
+    std::string s = "{";
+    for (const auto& [k, v] : params.values) // std::map: sorted keys
+        s += (s.size() == 1 ? " " : ", ") + k + " = " + value_to_toml(v);
+    return s.size() == 1 ? "{}" : s + " }";
+}
+
 std::string quote_doubling(const std::string& s, char q) {
     std::string out(1, q);
     for (char c : s) {

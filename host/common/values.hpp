@@ -27,5 +27,8 @@ const char* value_type_name(Value::Type t);
 // order: the same plugin, version and parameters give the same text. The worker's
 // Session::config_text (content keys of cached stages) and the run queue's shared-stage groups.
 std::string section_text(const std::string& name, const std::string& version, const ParamSet& params);
+// The parameters as a TOML inline table in key order, "{ a = 1, b = \"x\" }" ("{}" for none): the
+// `params = ` line of a trial's canonical config and of the worker's payload.
+std::string inline_table(const ParamSet& params);
 
 } // namespace iclr

@@ -28,13 +28,7 @@ std::string canonical_config(int64_t seed, const std::vector<ResolvedPart>& part
         text += part.section->role == "metric" ? "\n[[metric]]\n" : "\n[" + part.section->role + "]\n";
         text += "plugin = " + value_to_toml(Value::of_string(part.plugin->name)) + "\n";
         text += "version = " + value_to_toml(Value::of_string(part.plugin->version)) + "\n";
-        text += "params = {";
-        bool first = true;
-        for (const auto& [k, v] : part.params.values) { // std::map: sorted keys
-            text += (first ? " " : ", ") + k + " = " + value_to_toml(v);
-            first = false;
-        }
-        text += first ? "}\n" : " }\n";
+        text += "params = " + inline_table(part.params) + "\n";
     }
     return text;
 }
