@@ -106,16 +106,14 @@ size_t finished_since(Store& store, const std::vector<int64_t>& ids, const std::
 // A verdict that differs from the one the last verify recorded for the same sweep and flags, said
 // with what moved it: more or other runs, the claim's query, the same trials run again, or (on
 // the same runs) iclr's build.
-std::string verdict_change(Store& store, const PastVerdict& past, const VerdictRow& now, std::string runs_sha) {
+std::string verdict_change(Store& store, const PastVerdict& past, const VerdictRow& now, const std::string& runs_sha) {
     if (past.verdict == now.verdict) return "";
     // A verdict recorded before the schema-9 migration hashed the keys the runs had then.
-    if (past.runs_sha256 != runs_sha && now.has_run_ids &&
-        runs_hash(store, now.run_ids, true).sha256 == past.runs_sha256)
-        runs_sha = past.runs_sha256;
-    const size_t rerun =
-        past.sql == now.sql && past.runs_sha256 == runs_sha ? finished_since(store, now.run_ids, past.created_at) : 0;
-    std::string why = past.sql != now.sql            ? "its query has changed since"
-                      : past.runs_sha256 != runs_sha ? fmt::format("over other runs (n {} then)", past.n)
+    const bool same_runs = past.runs_sha256 == runs_sha ||
+                           (now.has_run_ids && runs_hash(store, now.run_ids, true).sha256 == past.runs_sha256);
+    const size_t rerun = past.sql == now.sql && same_runs ? finished_since(store, now.run_ids, past.created_at) : 0;
+    std::string why = past.sql != now.sql ? "its query has changed since"
+                      : !same_runs        ? fmt::format("over other runs (n {} then)", past.n)
                       : rerun > 0 ? fmt::format("over the same trials, {} of whose runs were run again since", rerun)
                       : past.iclr_version != std::string(iclr_build())
                           ? "on the same runs, by iclr " + past.iclr_version
