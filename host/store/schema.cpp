@@ -9,6 +9,7 @@
 
 #include "common/errors.hpp"
 #include "common/trial_key.hpp"
+#include "store/sqlite_util.hpp"
 
 namespace iclr {
 
@@ -233,26 +234,14 @@ DROP TABLE iclr_rekey;
     return steps;
 }
 
-namespace {
-
-// A text function of the migrations: f(config_toml), NULL for NULL.
-template <std::string (*F)(const std::string&)> void text_function(sqlite3_context* ctx, int, sqlite3_value** argv) {
-    const auto* text = sqlite3_value_text(argv[0]);
-    if (!text) return sqlite3_result_null(ctx);
-    std::string out = F(std::string(reinterpret_cast<const char*>(text), size_t(sqlite3_value_bytes(argv[0]))));
-    sqlite3_result_text(ctx, out.data(), int(out.size()), SQLITE_TRANSIENT);
-}
-
-} // namespace
-
 void register_migration_functions(sqlite3* db) {
     struct Fn {
         const char* name;
         void (*f)(sqlite3_context*, int, sqlite3_value**);
     };
     for (const Fn& fn :
-         {Fn{"iclr_config_in_key_order", text_function<config_in_key_order>},
-          Fn{"iclr_trial_key", text_function<trial_key>}, Fn{"iclr_config_json", text_function<config_json>}})
+         {Fn{"iclr_config_in_key_order", sql_text_function<config_in_key_order>},
+          Fn{"iclr_trial_key", sql_text_function<trial_key>}, Fn{"iclr_config_json", sql_text_function<config_json>}})
         if (sqlite3_create_function_v2(db, fn.name, 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr, fn.f, nullptr,
                                        nullptr, nullptr) != SQLITE_OK)
             throw HostError(std::string("cannot register the migrations' SQL function ") + fn.name + ": " +

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "common/trial_config.hpp"
+#include "store/sqlite_util.hpp"
 
 namespace iclr::stats {
 namespace {
@@ -178,20 +179,6 @@ double student_t_quantile(double p, double df) {
     return (lo + hi) / 2;
 }
 
-namespace {
-
-// trial_config(config_toml): a run's config without its plugins' versions, so that SQL can join the
-// runs of one trial made with other plugin versions (other keys). NULL for NULL.
-void trial_config(sqlite3_context* ctx, int, sqlite3_value** argv) {
-    const auto* text = sqlite3_value_text(argv[0]);
-    if (!text) return sqlite3_result_null(ctx);
-    std::string out =
-        config_without_versions(std::string(reinterpret_cast<const char*>(text), size_t(sqlite3_value_bytes(argv[0]))));
-    sqlite3_result_text(ctx, out.data(), int(out.size()), SQLITE_TRANSIENT);
-}
-
-} // namespace
-
 int register_functions(sqlite3* db) {
     struct Fn {
         const char* name;
@@ -209,8 +196,10 @@ int register_functions(sqlite3* db) {
                                             f.step, f.final, nullptr);
         if (rc != SQLITE_OK) return rc;
     }
-    return sqlite3_create_function_v2(db, "trial_config", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr, trial_config,
-                                      nullptr, nullptr, nullptr);
+    // trial_config(config_toml): a run's config without its plugins' versions, so that SQL can join the
+    // runs of one trial made with other plugin versions (other keys). NULL for NULL.
+    return sqlite3_create_function_v2(db, "trial_config", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr,
+                                      sql_text_function<config_without_versions>, nullptr, nullptr, nullptr);
 }
 
 } // namespace iclr::stats

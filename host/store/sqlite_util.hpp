@@ -11,6 +11,16 @@
 
 namespace iclr {
 
+// An SQL function of one text argument computed by F (NULL for NULL): trial_config() for users'
+// queries, the migrations' functions of a config text.
+template <std::string (*F)(const std::string&)>
+void sql_text_function(sqlite3_context* ctx, int, sqlite3_value** argv) {
+    const auto* text = sqlite3_value_text(argv[0]);
+    if (!text) return sqlite3_result_null(ctx);
+    std::string out = F(std::string(reinterpret_cast<const char*>(text), size_t(sqlite3_value_bytes(argv[0]))));
+    sqlite3_result_text(ctx, out.data(), int(out.size()), SQLITE_TRANSIENT);
+}
+
 class Statement {
   public:
     Statement(sqlite3* db, const std::string& sql);
