@@ -139,7 +139,7 @@ torch::Tensor ContinualLearner::head_logits(const torch::Tensor& features, int64
     return o.head()->forward(features);
 }
 torch::Tensor ContinualLearner::masked(const torch::Tensor& out, const torch::Tensor& example_tasks) {
-    return out + class_mask(example_tasks).to(out.dtype());
+    return out + class_mask(example_tasks.to(out.device())).to(out.dtype()); // a method's task ids may be on the CPU
 }
 torch::Tensor ContinualLearner::class_mask(const torch::Tensor& example_tasks) {
     if (!mask_.defined()) {

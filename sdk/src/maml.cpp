@@ -110,6 +110,14 @@ void MamlMethod::run(Session& s) {
     ctx.set_attribute("param_count", std::to_string(backbone->param_count()));
     torch::manual_seed(ctx.seed());
     make_head(backbone->feature_dim(), b.num_classes);
+    {
+        // The head is drawn on the CPU (the same weights on every device) and moved in place to the
+        // backbone's device, as Module::to moves a parameter: the method's module keeps the tensors.
+        torch::NoGradGuard no_grad;
+        auto device = module_device(*backbone);
+        for (auto& h : head_parameters())
+            h.set_data(h.to(device));
+    }
     MamlLearner learner(backbone, "the sweep's", {p_.inner_steps, p_.test_inner_steps, p_.inner_lr, !p_.first_order},
                         [this](int64_t ways) { return head_start(ways); });
     auto params = learner.backbone_parameters();

@@ -61,12 +61,12 @@ class Agem : public iclr::Method {
     // over all classes (head = "class").
     torch::Tensor loss_on(iclr::ClassifierLearner& learner, const torch::Tensor& x, const torch::Tensor& y,
                           const torch::Tensor& task) {
-        if (p_.head() == "class") return torch::nn::functional::cross_entropy(learner.logits(x, -1), y);
+        if (p_.head() == "class") return torch::nn::functional::cross_entropy(learner.logits(x, -1), y.to(x.device()));
         torch::Tensor total;
         auto ids = std::get<0>(at::_unique(task));
         for (int64_t k = 0; k < ids.size(0); ++k) {
             int64_t t = ids[k].item<int64_t>();
-            auto rows = torch::nonzero(task == t).flatten();
+            auto rows = torch::nonzero(task == t).flatten().to(x.device()); // the task ids may be on the CPU
             auto part = torch::nn::functional::cross_entropy(
                 learner.logits(x.index_select(0, rows), t), y.index_select(0, rows),
                 torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum));

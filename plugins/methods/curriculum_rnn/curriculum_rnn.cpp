@@ -106,6 +106,10 @@ class CurriculumRnn : public iclr::Method {
         Net net{RateRnn(b.input_shape[1], p_.hidden, p_.alpha), nullptr};
         torch::nn::Linear readout(p_.hidden, b.num_classes); // drawn for both rules: same RNG state after
         if (rule == Rule::Target) net.readout = readout;
+        // Drawn on the CPU (the same weights on every device), then put where the data is.
+        auto device = b.tasks.back().train.x.device();
+        net.rnn->to(device);
+        readout->to(device);
         auto batches = iclr::make_generator(seed, 7);
         auto opt = std::make_unique<torch::optim::Adam>(net.parameters(), torch::optim::AdamOptions(p_.lr));
         const auto& target = b.tasks.back();
@@ -131,7 +135,7 @@ class CurriculumRnn : public iclr::Method {
                     }
                 }
                 if (step >= p_.max_steps || (plan[k] != plan.back() && in_stage >= p_.stage_steps)) break;
-                auto idx = torch::randint(0, stage.train.size(), {p_.batch}, batches, torch::kInt64);
+                auto idx = torch::randint(0, stage.train.size(), {p_.batch}, batches, torch::kInt64).to(device);
                 auto h = net.rnn(stage.train.x.index_select(0, idx)).select(1, -1);
                 auto y = stage.train.y.index_select(0, idx);
                 auto loss = rule == Rule::Target ? torch::nn::functional::cross_entropy(net.readout(h), y)
@@ -167,7 +171,7 @@ class CurriculumRnn : public iclr::Method {
             auto ht = norm(net.rnn(task.train.x.slice(0, 0, n)).select(1, -1));
             auto yt = task.train.y.slice(0, 0, n);
             int64_t classes = int64_t(task.classes.size()), dim = ht.size(1);
-            auto means = torch::zeros({classes, dim});
+            auto means = torch::zeros({classes, dim}, ht.options());
             means.index_add_(0, yt, ht);
             pred = norm(h).matmul(norm(means).t()).argmax(1);
         }

@@ -17,7 +17,7 @@ struct RateRnnImpl : torch::nn::Module {
         W = register_module("W", torch::nn::Linear(torch::nn::LinearOptions(hidden, hidden).bias(false)));
     }
     torch::Tensor forward(const torch::Tensor& x) {
-        auto h = torch::zeros({x.size(0), W->options.in_features()});
+        auto h = torch::zeros({x.size(0), W->options.in_features()}, x.options());
         std::vector<torch::Tensor> hs;
         for (int64_t t = 0; t < x.size(1); ++t) {
             h = (1 - alpha) * h + alpha * torch::tanh(W(h) + U(x.select(1, t)));

@@ -15,7 +15,9 @@ class EsslLearner : public iclr::ContinualLearner {
         : ContinualLearner(b, bench, p, std::move(views)),
           head_(torch::nn::Linear(b->feature_dim(), hidden), torch::nn::LayerNorm(std::vector<int64_t>{hidden}),
                 torch::nn::ReLU(), torch::nn::Linear(hidden, hidden),
-                torch::nn::LayerNorm(std::vector<int64_t>{hidden}), torch::nn::Linear(hidden, 4)) {}
+                torch::nn::LayerNorm(std::vector<int64_t>{hidden}), torch::nn::Linear(hidden, 4)) {
+        head_->to(iclr::module_device(*backbone_)); // drawn on the CPU: the same weights on every device
+    }
 
     // Logits over the four rotations of x's images.
     torch::Tensor rotation_logits(const torch::Tensor& x) { return head_->forward(backbone_->forward(x)); }

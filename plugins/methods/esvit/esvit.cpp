@@ -21,6 +21,10 @@ struct Heads {
     Heads(int64_t in, int64_t hidden, int64_t bottleneck, int64_t out)
         : view(in, hidden, bottleneck, out), region(in, hidden, bottleneck, out) {}
     std::vector<torch::Tensor> parameters() const { return concat(view->parameters(), region->parameters()); }
+    void to(const torch::Device& device) {
+        view->to(device);
+        region->to(device);
+    }
     iclr::DinoHead view, region;
 };
 
@@ -61,13 +65,16 @@ class Esvit : public iclr::Method {
         torch::manual_seed(ctx.seed()); // heads drawn the same whether the backbones came from a cache
         int64_t d = student->feature_dim();
         Heads sh(d, p_.hidden_dim, p_.bottleneck_dim, p_.out_dim), th(d, p_.hidden_dim, p_.bottleneck_dim, p_.out_dim);
+        auto device = iclr::module_device(*student); // the heads are drawn on the CPU: the same weights anywhere
+        sh.to(device);
+        th.to(device);
         student_ = concat(student->parameters(), sh.parameters());
         teacher_ = concat(teacher->parameters(), th.parameters());
         iclr::ema_update(teacher_, student_, 0.0); // the teacher starts as a copy of the student
         for (auto& t : teacher_)
             t.set_requires_grad(false);
-        center_ = torch::zeros({1, p_.out_dim});
-        region_center_ = torch::zeros({1, p_.out_dim});
+        center_ = torch::zeros({1, p_.out_dim}, torch::TensorOptions().device(device));
+        region_center_ = torch::zeros({1, p_.out_dim}, torch::TensorOptions().device(device));
         train(s, *student, *teacher, sh, th);
         iclr::Encoder encoder(p_.evaluate() == "teacher" ? teacher : student, "esvit");
         iclr::report_joint(s, encoder, step_);

@@ -41,6 +41,7 @@ class LatentAdapters : public iclr::Method {
         auto mode = latent::mode_of(std::string(p_.adapters));
         latent::AdapterNet net(b.input_shape[0], p_.width, b.num_classes, mode,
                                mode == latent::Mode::Oracle ? domains : int64_t(p_.k));
+        net->to(train.x.device()); // drawn on the CPU: the same weights on every device
         auto gen = iclr::make_generator(ctx.seed(), 21);
         pretrain(s, net, gen);
         if (p_.freeze)
@@ -60,7 +61,7 @@ class LatentAdapters : public iclr::Method {
             auto order = torch::randperm(train.size(), gen);
             for (int64_t i = 0; i < train.size(); i += p_.batch) {
                 ctx.check_cancelled();
-                auto idx = order.slice(0, i, std::min(train.size(), i + int64_t(p_.batch)));
+                auto idx = order.slice(0, i, std::min(train.size(), i + int64_t(p_.batch))).to(train.x.device());
                 auto y = train.y.index_select(0, idx);
                 auto loss = torch::nn::functional::cross_entropy(
                     net->forward(train.x.index_select(0, idx), dom.index_select(0, idx)), y);
@@ -92,6 +93,7 @@ class LatentAdapters : public iclr::Method {
         if (!pb) throw iclr::PluginError("latent_adapters: pretrain_epochs > 0 needs a [pretrain] data set");
         iclr::Split data = iclr::joined(*pb);
         torch::nn::Linear head(4 * p_.width, pb->num_classes); // a temporary head over [pretrain]'s classes
+        head->to(data.x.device());
         auto params = net->parameters();
         for (auto& t : head->parameters())
             params.push_back(t);

@@ -100,7 +100,7 @@ TORCH_MODULE(AdapterNet);
 // over N (cluster purity; 1 = each adapter's examples come from one domain).
 inline double gate_purity(const torch::Tensor& gates, const torch::Tensor& domain, int64_t domains) {
     auto k = gates.argmax(1);
-    auto counts = torch::zeros({gates.size(1), domains}, torch::kInt64);
+    auto counts = torch::zeros({gates.size(1), domains}, k.options());
     counts.index_put_({k, domain}, torch::ones_like(k), /*accumulate=*/true);
     return double(counts.amax(1).sum().item<int64_t>()) / double(gates.size(0));
 }

@@ -59,13 +59,16 @@ class Look : public iclr::Method {
         auto groups = p_.superclasses.int_lists();
         auto coarse_of = superclass_of(groups, b);
         iclr::Split all = iclr::joined(b);
-        auto x = all.x, y = coarse_of.index_select(0, all.y);
+        auto x = all.x, y = coarse_of.to(all.y.device()).index_select(0, all.y);
         if (p_.loss() == "look" && p_.k >= x.size(0))
             throw iclr::PluginError("k = " + std::to_string(p_.k) + " needs more than " + std::to_string(x.size(0)) +
                                     " training images");
         auto backbone = s.new_backbone();
         torch::manual_seed(ctx.seed()); // heads drawn the same whether the backbone came from a cache
         build_heads(backbone->feature_dim(), int64_t(groups.size()));
+        auto device = iclr::module_device(*backbone); // the heads are drawn on the CPU: the same weights anywhere
+        if (!projector_.is_empty()) projector_->to(device);
+        if (!classifier_.is_empty()) classifier_->to(device);
         train(s, backbone, x, y);
         iclr::Encoder encoder(backbone, "look");
         iclr::report_joint(s, encoder, step_);
@@ -125,7 +128,7 @@ class Look : public iclr::Method {
             auto order = torch::randperm(x.size(0), gen);
             for (int64_t i = 0; i + 1 < x.size(0); i += p_.batch_size) { // BatchNorm needs two images
                 ctx.check_cancelled();
-                auto idx = order.slice(0, i, std::min(x.size(0), i + p_.batch_size));
+                auto idx = order.slice(0, i, std::min(x.size(0), i + p_.batch_size)).to(x.device());
                 auto xb = x.index_select(0, idx);
                 if (p_.crop_min_scale < 1.0) xb = crop(xb, view_gen);
                 auto loss = batch_loss(*backbone, xb, y, idx);

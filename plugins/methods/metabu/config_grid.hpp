@@ -61,6 +61,7 @@ inline double train_and_score(const iclr::Task& task, const Config& c, const Tra
     auto lookup = torch::full({64}, int64_t(-1), torch::kInt64);
     for (size_t i = 0; i < task.classes.size(); ++i)
         lookup[task.classes[i]] = int64_t(i);
+    lookup = lookup.to(task.train.y.device());
     auto local = [&](const torch::Tensor& y) { return lookup.index_select(0, y); };
     const int64_t k = int64_t(task.classes.size()), in = task.train.x[0].numel();
     torch::manual_seed(seed);
@@ -72,6 +73,7 @@ inline double train_and_score(const iclr::Task& task, const Config& c, const Tra
     } else {
         net->push_back(torch::nn::Linear(in, k));
     }
+    net->to(task.train.x.device()); // drawn on the CPU: the same weights on every device
     auto opt = iclr::make_optimizer("sgd", net->parameters(), c.lr, s.momentum, c.weight_decay);
     iclr::Split train{task.train.x.flatten(1), local(task.train.y)};
     auto gen = iclr::make_generator(seed, 0xb7);

@@ -25,7 +25,7 @@ inline double centroid_accuracy(const torch::Tensor& ref, const torch::Tensor& r
     std::vector<torch::Tensor> means;
     for (int64_t i = 0; i < classes.size(0); ++i) {
         auto m = ry == classes[i];
-        means.push_back(m.any().item<bool>() ? ref.index({m}).mean(0) : torch::full({ref.size(1)}, 1e6));
+        means.push_back(m.any().item<bool>() ? ref.index({m}).mean(0) : torch::full({ref.size(1)}, 1e6, ref.options()));
     }
     auto pred = classes.index_select(0, torch::cdist(q, torch::stack(means)).argmin(1));
     return (pred == qy).to(torch::kDouble).mean().item<double>();
@@ -55,7 +55,7 @@ inline std::vector<double> hand_crafted(const iclr::Split& s) {
     auto sv = torch::linalg_svdvals(centred.to(torch::kDouble)).pow(2);
     double pca10 = (sv.slice(0, 0, 10).sum() / sv.sum().clamp_min(1e-12)).item<double>();
     auto gen = iclr::make_generator(0, 0x3e7a);
-    auto perm = torch::randperm(n, gen);
+    auto perm = torch::randperm(n, gen).to(x.device()); // drawn on the CPU: the same halves anywhere
     auto a = perm.slice(0, 0, n / 2), b = perm.slice(0, n / 2, std::min(n, n / 2 + 1000));
     auto xa = x.index_select(0, a), ya = s.y.index_select(0, a);
     auto xb = x.index_select(0, b), yb = s.y.index_select(0, b);

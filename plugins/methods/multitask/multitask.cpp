@@ -21,12 +21,13 @@ class Multitask : public iclr::ContinualMethod {
         for (size_t t = 0; t < b.tasks.size(); ++t) {
             xs.push_back(b.tasks[t].train.x);
             ys.push_back(b.tasks[t].train.y);
-            ts.push_back(torch::full({b.tasks[t].train.size()}, int64_t(t), torch::kInt64));
+            ts.push_back(
+                torch::full({b.tasks[t].train.size()}, int64_t(t), b.tasks[t].train.y.options().dtype(torch::kInt64)));
         }
         y_ = torch::cat(ys);
         task_ = torch::cat(ts);
         // Batches over (x, example index): the index finds each example's label and task.
-        iclr::Split pool{torch::cat(xs), torch::arange(y_.size(0))};
+        iclr::Split pool{torch::cat(xs), torch::arange(y_.size(0), y_.options().dtype(torch::kInt64))};
         int64_t last = int64_t(b.tasks.size()) - 1;
         learner().train(true);
         for (int64_t e = 0; e < cp_.epochs; ++e)

@@ -58,7 +58,7 @@ inline std::vector<int64_t> max_assignment(const std::vector<std::vector<double>
 // predictions (ORCA's cluster_acc). A permuted labelling scores 1.
 inline double hungarian_accuracy(const torch::Tensor& pred, const torch::Tensor& truth) {
     if (pred.numel() == 0) return 0.0;
-    auto p = pred.to(torch::kInt64).contiguous(), t = truth.to(torch::kInt64).contiguous();
+    auto p = pred.cpu().to(torch::kInt64).contiguous(), t = truth.cpu().to(torch::kInt64).contiguous();
     int64_t d = std::max(p.max().item<int64_t>(), t.max().item<int64_t>()) + 1;
     std::vector<std::vector<double>> w(size_t(d), std::vector<double>(size_t(d), 0.0));
     auto pa = p.accessor<int64_t, 1>(), ta = t.accessor<int64_t, 1>();
@@ -126,7 +126,7 @@ inline KMeans kmeans(const torch::Tensor& x, int64_t k, torch::Generator& gen, i
 inline torch::Tensor label_clusters(const torch::Tensor& labelled_assign, const torch::Tensor& labelled_y, int64_t k,
                                     int64_t seen) {
     std::vector<std::vector<double>> w(size_t(k), std::vector<double>(size_t(k), 0.0));
-    auto a = labelled_assign.to(torch::kInt64).contiguous(), y = labelled_y.to(torch::kInt64).contiguous();
+    auto a = labelled_assign.cpu().to(torch::kInt64).contiguous(), y = labelled_y.cpu().to(torch::kInt64).contiguous();
     auto aa = a.accessor<int64_t, 1>(), ya = y.accessor<int64_t, 1>();
     for (int64_t i = 0; i < a.size(0); ++i)
         if (ya[i] < seen) w[size_t(aa[i])][size_t(ya[i])] += 1;

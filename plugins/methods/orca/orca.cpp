@@ -62,6 +62,7 @@ class Orca : public iclr::Method {
         // reseed so that the head and everything after it do not depend on whether it was.
         torch::manual_seed(ctx.seed() ^ 0x0ca0ca);
         head_ = orca::NormedLinear(backbone_->feature_dim(), orca_() ? classes_ : seen_, p_.scale);
+        head_->to(iclr::module_device(*backbone_)); // drawn on the CPU: the same weights on every device
         auto params = backbone_->parameters();
         for (auto& t : head_->parameters())
             params.push_back(t);
@@ -85,9 +86,9 @@ class Orca : public iclr::Method {
             double loss_sum = 0;
             for (int64_t k = 0; k < steps; ++k, ++step) {
                 ctx.check_cancelled();
-                auto li = lorder.slice(0, k * nl, (k + 1) * nl);
+                auto li = lorder.slice(0, k * nl, (k + 1) * nl).to(xl.device()); // orders drawn on the CPU
                 if (ucursor + nu > xu.size(0)) uorder = torch::randperm(xu.size(0), gen), ucursor = 0;
-                auto ui = uorder.slice(0, ucursor, ucursor + nu);
+                auto ui = uorder.slice(0, ucursor, ucursor + nu).to(xu.device());
                 ucursor += nu;
                 auto bl = xl.index_select(0, li), by = yl.index_select(0, li), bu = xu.index_select(0, ui);
                 torch::Tensor loss;
@@ -177,14 +178,16 @@ class Orca : public iclr::Method {
             pred_u = head_(ftrain.index_select(0, unl_)).argmax(1);
             pred_test = head_(ftest).argmax(1);
         } else {
-            auto z = F::normalize(ftrain, F::NormalizeFuncOptions().dim(1));
+            // k-means on the CPU, where its generator draws (the same clusters on every device).
+            auto z = F::normalize(ftrain, F::NormalizeFuncOptions().dim(1)).cpu();
             auto gen = iclr::make_generator(ctx.seed(), 13 + uint64_t(epoch));
             auto km = orca::kmeans(z, classes_, gen);
-            auto label =
-                orca::label_clusters(km.assign.index_select(0, lab_), train.y.index_select(0, lab_), classes_, seen_);
-            pred_u = label.index_select(0, km.assign.index_select(0, unl_));
+            auto lab = lab_.cpu(), unl = unl_.cpu();
+            auto label = orca::label_clusters(km.assign.index_select(0, lab), train.y.cpu().index_select(0, lab),
+                                              classes_, seen_);
+            pred_u = label.index_select(0, km.assign.index_select(0, unl));
             pred_test = label.index_select(
-                0, orca::nearest(F::normalize(ftest, F::NormalizeFuncOptions().dim(1)), km.centroids));
+                0, orca::nearest(F::normalize(ftest, F::NormalizeFuncOptions().dim(1)).cpu(), km.centroids));
             auto seen_u = torch::nonzero(yu < seen_).flatten();
             auto head_pred = head_(ftrain.index_select(0, unl_).index_select(0, seen_u)).argmax(1);
             ctx.log("head_seen_accuracy",
@@ -194,8 +197,9 @@ class Orca : public iclr::Method {
         log_accuracies(ctx, "test_", pred_test, test.y, epoch);
     }
 
-    void log_accuracies(iclr::RunContext& ctx, const std::string& prefix, const torch::Tensor& pred,
-                        const torch::Tensor& y, int64_t epoch) const {
+    void log_accuracies(iclr::RunContext& ctx, const std::string& prefix, torch::Tensor pred, torch::Tensor y,
+                        int64_t epoch) const {
+        pred = pred.cpu(), y = y.cpu(); // the Hungarian matching reads them on the CPU
         auto seen = torch::nonzero(y < seen_).flatten(), novel = torch::nonzero(y >= seen_).flatten();
         ctx.log(prefix + "seen_accuracy",
                 pred.index_select(0, seen).eq(y.index_select(0, seen)).to(torch::kDouble).mean().item<double>(), epoch);

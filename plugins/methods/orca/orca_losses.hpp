@@ -54,7 +54,7 @@ inline torch::Tensor partners(const torch::Tensor& features, const torch::Tensor
         sim.slice(1, nl).diagonal().fill_(-std::numeric_limits<float>::infinity()); // not itself
         out.slice(0, nl).copy_(sim.argmax(1));
     }
-    return out;
+    return out.to(features.device());
 }
 
 // Pairwise objective: binary cross-entropy that each example and its partner (in the other view)

@@ -35,6 +35,7 @@ class Sifar : public iclr::Method {
         const auto& train = b.tasks[0].train;
         const auto& test = b.tasks[0].test;
         sifar::ClipClassifier model(std::string(p_.view), b.input_shape, b.num_classes, p_.channels, p_.hidden, kBlank);
+        model->to(train.x.device()); // drawn on the CPU: the same weights on every device
         int64_t params = 0;
         for (const auto& t : model->parameters())
             params += t.numel();

@@ -28,9 +28,9 @@ inline torch::Tensor captions(const torch::Tensor& digits, const torch::Tensor& 
 // raster order: a decoder-only language model over the whole sequence).
 inline torch::Tensor attention_mask(int64_t image, int64_t text, const torch::Tensor& prefix, bool prefix_lm) {
     int64_t l = image + text, n = prefix.size(0);
-    auto causal = torch::ones({l, l}, torch::kBool).tril().expand({n, l, l});
+    auto causal = torch::ones({l, l}, prefix.options().dtype(torch::kBool)).tril().expand({n, l, l});
     if (!prefix_lm) return causal.clone();
-    auto j = torch::arange(l, torch::kLong).view({1, 1, l});
+    auto j = torch::arange(l, prefix.options().dtype(torch::kLong)).view({1, 1, l});
     auto in_prefix = j < (image + 1 + prefix).view({n, 1, 1}); // key j belongs to the prefix
     return causal.logical_or(
         in_prefix.expand({n, l, l}).logical_and(j.transpose(1, 2) < (image + 1 + prefix).view({n, 1, 1})));
@@ -87,7 +87,7 @@ class Net : public iclr::Backbone {
     }
     torch::Tensor forward(const torch::Tensor& images) override {
         auto x = patches(images);
-        auto all = torch::ones({x.size(0), image_, image_}, torch::kBool);
+        auto all = torch::ones({x.size(0), image_, image_}, x.options().dtype(torch::kBool));
         for (auto& b : blocks_)
             x = b->forward(x, all);
         return norm_(x).mean(1);
@@ -111,8 +111,8 @@ class Net : public iclr::Backbone {
 // Teacher forcing: the text inputs [BOS, caption] and the targets [caption, EOS], [N, T + 1] each.
 inline std::pair<torch::Tensor, torch::Tensor> teacher_forced(const torch::Tensor& caps) {
     auto n = caps.size(0);
-    return {torch::cat({torch::full({n, 1}, kBos, torch::kLong), caps}, 1),
-            torch::cat({caps, torch::full({n, 1}, kEos, torch::kLong)}, 1)};
+    auto o = caps.options().dtype(torch::kLong);
+    return {torch::cat({torch::full({n, 1}, kBos, o), caps}, 1), torch::cat({caps, torch::full({n, 1}, kEos, o)}, 1)};
 }
 
 // Next-token logits [N, T + 1, vocab] of the teacher-forced caption with a text prefix per example.
@@ -137,7 +137,9 @@ inline torch::Tensor target_nll(Net& net, const torch::Tensor& images, const tor
 inline torch::Tensor generated_loss(Net& net, const torch::Tensor& images, const torch::Tensor& caps,
                                     const torch::Tensor& prefix, bool prefix_lm) {
     auto nll = target_nll(net, images, caps, prefix, prefix_lm);
-    auto counted = (torch::arange(nll.size(1), torch::kLong).unsqueeze(0) >= prefix.unsqueeze(1)).to(torch::kFloat);
+    auto counted =
+        (torch::arange(nll.size(1), prefix.options().dtype(torch::kLong)).unsqueeze(0) >= prefix.unsqueeze(1))
+            .to(torch::kFloat);
     return (nll * counted).sum() / counted.sum();
 }
 
@@ -145,7 +147,8 @@ inline torch::Tensor generated_loss(Net& net, const torch::Tensor& images, const
 // the image (and BOS) as the only prefix: how a captioner scores candidate captions.
 inline torch::Tensor caption_log_likelihood(Net& net, const torch::Tensor& images, const torch::Tensor& caps,
                                             bool prefix_lm) {
-    return -target_nll(net, images, caps, torch::zeros({caps.size(0)}, torch::kLong), prefix_lm).sum(1);
+    return -target_nll(net, images, caps, torch::zeros({caps.size(0)}, caps.options().dtype(torch::kLong)), prefix_lm)
+                .sum(1);
 }
 
 } // namespace simvlm

@@ -60,11 +60,12 @@ class SimVlm : public iclr::Method {
         const auto& train = b.tasks[0].train;
         int64_t k = canvas::count(train), text = 2 * k + 1;
         auto net = std::make_shared<simvlm::Net>(b.input_shape, p_.patch, p_.width, p_.depth, p_.heads, text);
+        net->to(train.x.device()); // drawn on the CPU: the same weights on every device
         ctx.set_attribute("param_count", std::to_string(net->param_count()));
         CaptionLearner learner(net);
         auto opt = iclr::make_optimizer("adamw", net->parameters(), p_.lr, 0.0, p_.weight_decay);
         auto caps = caption_of(train, k);
-        iclr::Split index{train.x, torch::arange(train.size(), torch::kLong)};
+        iclr::Split index{train.x, torch::arange(train.size(), caps.options().dtype(torch::kLong))};
         auto gen = iclr::make_generator(ctx.seed()), prefix_gen = iclr::make_generator(ctx.seed(), 3);
         int64_t step = 0;
         double sum = 0;
@@ -101,7 +102,10 @@ class SimVlm : public iclr::Method {
     // the end token is always generated), or none with text_prefix = false; LM: no prefix at all.
     torch::Tensor batch_loss(simvlm::Net& net, const torch::Tensor& x, const torch::Tensor& caps, torch::Generator& g) {
         int64_t n = caps.size(0), t = caps.size(1);
-        auto prefix = text_prefix_ ? torch::randint(0, t + 1, {n}, g, torch::kLong) : torch::zeros({n}, torch::kLong);
+        auto prefix = text_prefix_
+                          ? torch::randint(0, t + 1, {n}, g, torch::kLong) // on the CPU: the same draws anywhere
+                          : torch::zeros({n}, torch::kLong);
+        prefix = prefix.to(caps.device());
         return simvlm::generated_loss(net, x, caps, prefix, prefix_lm_);
     }
 
@@ -119,7 +123,7 @@ class SimVlm : public iclr::Method {
             auto x = test.x.slice(0, i, j);
             auto c = caps.slice(0, i, j);
             auto text_in = simvlm::teacher_forced(c).first;
-            auto logits = simvlm::caption_logits(net, x, text_in, torch::zeros({j - i}, torch::kLong), prefix_lm_);
+            auto logits = simvlm::caption_logits(net, x, text_in, torch::zeros({j - i}, c.options()), prefix_lm_);
             tokens += logits.slice(1, 0, t).argmax(-1).eq(c).sum().item<double>();
             exact += greedy(net, x, t).eq(c).all(1).sum().item<double>();
         }
@@ -131,9 +135,10 @@ class SimVlm : public iclr::Method {
     // t tokens decoded greedily after BOS, each from the image and the tokens before it.
     torch::Tensor greedy(simvlm::Net& net, const torch::Tensor& x, int64_t t) const {
         int64_t n = x.size(0);
-        auto text_in = torch::full({n, 1}, simvlm::kBos, torch::kLong);
+        auto o = x.options().dtype(torch::kLong);
+        auto text_in = torch::full({n, 1}, simvlm::kBos, o);
         for (int64_t s = 0; s < t; ++s) {
-            auto logits = simvlm::caption_logits(net, x, text_in, torch::zeros({n}, torch::kLong), prefix_lm_);
+            auto logits = simvlm::caption_logits(net, x, text_in, torch::zeros({n}, o), prefix_lm_);
             auto next = logits.select(1, s).argmax(-1, true);
             text_in = torch::cat({text_in, next}, 1);
         }
@@ -146,7 +151,7 @@ class SimVlm : public iclr::Method {
             auto x = xs.slice(0, i, i + 1).expand({10 * k, -1, -1, -1});
             auto cand = caps.slice(0, i, i + 1).repeat({10 * k, 1});
             for (int64_t s = 0; s < k; ++s)
-                cand.slice(0, 10 * s, 10 * s + 10).select(1, 2 * s).copy_(torch::arange(10, torch::kLong));
+                cand.slice(0, 10 * s, 10 * s + 10).select(1, 2 * s).copy_(torch::arange(10, cand.options()));
             auto score = simvlm::caption_log_likelihood(net, x, cand, prefix_lm_).view({k, 10});
             for (int64_t s = 0; s < k; ++s)
                 right += double(score[s].argmax().item<int64_t>() == caps[i][2 * s].item<int64_t>());

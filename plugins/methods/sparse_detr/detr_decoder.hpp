@@ -110,14 +110,14 @@ inline torch::Tensor permutations(int64_t k) {
 // Hungarian algorithm's answer. Returns the matched loss averaged over digits and examples.
 inline torch::Tensor matched_loss(const Reading& r, const torch::Tensor& digits, const torch::Tensor& cells) {
     int64_t n = digits.size(0), k = digits.size(1);
-    auto perms = permutations(k);                // P, k
-    auto ld = -torch::log_softmax(r.digits, -1); // N, Q, 10
-    auto lc = -torch::log_softmax(r.cells, -1);  // N, Q, C
+    auto perms = permutations(k).to(digits.device()); // P, k
+    auto ld = -torch::log_softmax(r.digits, -1);      // N, Q, 10
+    auto lc = -torch::log_softmax(r.cells, -1);       // N, Q, C
     // cost[n][q][j]: query q answering object j.
     auto cost =
         ld.gather(2, digits.unsqueeze(1).expand({n, k, k})) + lc.gather(2, cells.unsqueeze(1).expand({n, k, k}));
     // Permutation p gives object j to query perms[p][j]: sum_j cost[n][perms[p][j]][j].
-    auto objects = torch::arange(k, torch::kLong).expand({perms.size(0), k});
+    auto objects = torch::arange(k, perms.options()).expand({perms.size(0), k});
     auto per_perm = cost.index({torch::indexing::Slice(), perms, objects}).sum(-1); // N, P
     return std::get<0>(per_perm.min(1)).mean() / double(k);
 }
@@ -125,8 +125,8 @@ inline torch::Tensor matched_loss(const Reading& r, const torch::Tensor& digits,
 // The queries of each example sorted by the cell they predict (ties by query index): reading
 // their digits in this order gives the predicted string.
 inline torch::Tensor reading_order(const Reading& r) {
-    auto cell = r.cells.argmax(-1);                                                   // N, Q
-    auto key = cell * r.cells.size(1) + torch::arange(r.cells.size(1), torch::kLong); // stable ties
+    auto cell = r.cells.argmax(-1);                                                     // N, Q
+    auto key = cell * r.cells.size(1) + torch::arange(r.cells.size(1), cell.options()); // stable ties
     return torch::argsort(key, 1, false);
 }
 
@@ -154,7 +154,9 @@ class Learner : public iclr::Learner {
   public:
     Learner(std::shared_ptr<iclr::Backbone> backbone, int64_t heads, int64_t depth, int64_t slots, int64_t cells)
         : backbone_(std::move(backbone)), decoder_(backbone_->feature_dim(), heads, depth, slots, cells),
-          slots_(slots) {}
+          slots_(slots) {
+        decoder_->to(iclr::module_device(*backbone_)); // drawn on the CPU: the same weights on every device
+    }
 
     iclr::Backbone& backbone() override { return *backbone_; }
     Decoder& decoder() { return decoder_; }

@@ -45,7 +45,7 @@ class SparseDetr : public iclr::Method {
             const auto& train = b.tasks[t].train;
             auto targets = canvas::objects(train, slots);
             // Batches of example indices, so each batch's digits and cells come with it.
-            iclr::Split index{train.x, torch::arange(train.size(), torch::kLong)};
+            iclr::Split index{train.x, torch::arange(train.size(), targets.first.options().dtype(torch::kLong))};
             learner.backbone().train(true);
             for (int64_t e = 0; e < p_.epochs; ++e) {
                 if (p_.lr_drop > 0 && e == p_.lr_drop)

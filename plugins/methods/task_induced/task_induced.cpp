@@ -39,6 +39,7 @@ class TaskInduced : public iclr::Method {
         auto backbone = s.new_backbone();
         torch::manual_seed(ctx.seed()); // heads drawn the same whether the backbone came from a cache
         build_head(backbone->feature_dim(), b);
+        if (head_) head_->to(iclr::module_device(*backbone)); // drawn on the CPU: the same weights anywhere
         if (p_.objective() != "none") train(ctx, *backbone, iclr::joined(prior));
         iclr::Encoder encoder(backbone, "task_induced");
         iclr::report_joint(s, encoder, step_);

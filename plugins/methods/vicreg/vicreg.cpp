@@ -32,6 +32,7 @@ class Vicreg : public iclr::Method {
         torch::nn::Sequential expander(torch::nn::Linear(backbone->feature_dim(), d), torch::nn::BatchNorm1d(d),
                                        torch::nn::ReLU(), torch::nn::Linear(d, d), torch::nn::BatchNorm1d(d),
                                        torch::nn::ReLU(), torch::nn::Linear(d, d));
+        expander->to(iclr::module_device(*backbone)); // drawn on the CPU: the same weights on every device
         auto params = backbone->parameters();
         for (auto& t : expander->parameters())
             params.push_back(t);

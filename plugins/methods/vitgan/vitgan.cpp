@@ -71,6 +71,9 @@ class VitGan : public iclr::Method {
         vitgan::Discriminator d(p_.patch, p_.width, p_.depth, p_.heads, std::string(p_.attention()) == "l2",
                                 vitgan::norm_of(p_.spectral_norm()));
         vitgan::Generator g(p_.z_dim);
+        device_ = real.device(); // the networks and the noise are drawn on the CPU: the same on every device
+        d->to(device_);
+        g->to(device_);
         int64_t count = 0;
         for (const auto& t : d->parameters())
             count += t.numel();
@@ -84,7 +87,8 @@ class VitGan : public iclr::Method {
         int64_t collapsed_at = -1;
         for (int64_t step = 1; step <= p_.steps; ++step) {
             ctx.check_cancelled();
-            auto x = real.index_select(0, torch::randint(0, real.size(0), {int64_t(p_.batch_size)}, gen, torch::kLong));
+            auto x = real.index_select(
+                0, torch::randint(0, real.size(0), {int64_t(p_.batch_size)}, gen, torch::kLong).to(device_));
             auto fake = g(noise(gen));
             // Non-saturating logistic loss (Goodfellow et al.; ViTGAN's).
             auto d_loss = torch::softplus(-d(x)).mean() + torch::softplus(d(fake.detach())).mean();
@@ -114,16 +118,22 @@ class VitGan : public iclr::Method {
     // The data set's normalised images back to [-1, 1], the generator's range.
     static torch::Tensor unit(const torch::Tensor& x) { return (x * kSd + kMean) * 2 - 1; }
     torch::Tensor noise(torch::Generator& gen) const {
-        return torch::randn({int64_t(p_.batch_size), int64_t(p_.z_dim)}, gen);
+        return torch::randn({int64_t(p_.batch_size), int64_t(p_.z_dim)}, gen).to(device_);
     }
 
     std::shared_ptr<FeatureNet> feature_net(iclr::Session& s, const torch::Tensor& real, const torch::Tensor& y) {
         auto net = std::make_shared<FeatureNet>();
+        net->to(real.device()); // a cached classifier is loaded onto the module's device
         auto key = iclr::ContentKey("vitgan feature classifier v1").add("dataset", s.config_text("dataset")).hex();
         iclr::BackboneCache::load_or_build(s.ctx(), key, *net, [&] {
             torch::manual_seed(0); // one classifier for every trial of the data set, whatever its seed
             for (auto& p : net->parameters())
-                if (p.dim() > 1) torch::nn::init::kaiming_uniform_(p, std::sqrt(5.0));
+                if (p.dim() > 1) { // drawn on the CPU: the same classifier on every device
+                    auto w = torch::empty(p.sizes());
+                    torch::nn::init::kaiming_uniform_(w, std::sqrt(5.0));
+                    torch::NoGradGuard ng;
+                    p.copy_(w);
+                }
             auto opt = torch::optim::Adam(net->parameters(), torch::optim::AdamOptions(1e-3));
             auto gen = iclr::make_generator(0, 7);
             iclr::Split data{real, y};
@@ -150,11 +160,11 @@ class VitGan : public iclr::Method {
         torch::Tensor fake;
         {
             torch::NoGradGuard ng;
-            fake = g(torch::randn({n, int64_t(p_.z_dim)}, gen));
+            fake = g(torch::randn({n, int64_t(p_.z_dim)}, gen).to(device_));
             ctx.log("frechet_distance",
                     vitgan::frechet_distance(features.forward(test.slice(0, 0, n)), features.forward(fake)), p_.steps);
         }
-        auto eps = torch::rand({n, 1, 1, 1}, gen);
+        auto eps = torch::rand({n, 1, 1, 1}, gen).to(device_);
         auto mid = (eps * test.slice(0, 0, n) + (1 - eps) * fake).requires_grad_(true);
         auto grad = torch::autograd::grad({d(mid).sum()}, {mid})[0].flatten(1).norm(2, 1);
         ctx.log("d_grad_norm_mean", grad.mean().item<double>(), p_.steps);
@@ -162,6 +172,7 @@ class VitGan : public iclr::Method {
     }
 
     const Params p_;
+    torch::Device device_{torch::kCPU};
 };
 
 } // namespace

@@ -43,14 +43,14 @@ class Acr : public iclr::Metric {
     void make_views(const iclr::Benchmark& b, iclr::RunContext& ctx) {
         auto x = iclr::joined(b, &iclr::Task::test).x;
         auto pick = iclr::make_generator(ctx.seed(), 11), draw = iclr::make_generator(ctx.seed(), 12);
-        auto images = x.index_select(0, torch::randperm(x.size(0), pick).slice(0, 0, p_.anchors));
+        auto images = x.index_select(0, torch::randperm(x.size(0), pick).slice(0, 0, p_.anchors).to(x.device()));
         std::vector<iclr::Augment> steps{iclr::random_resized_crop(p_.crop_min_scale, 1.0)};
         if (p_.noise > 0) steps.push_back(iclr::gaussian_noise(p_.noise));
         auto augment = iclr::compose(std::move(steps));
         std::vector<torch::Tensor> views, anchor;
         for (int64_t v = 0; v < p_.views; ++v) {
             views.push_back(augment(images, draw));
-            anchor.push_back(torch::arange(images.size(0)));
+            anchor.push_back(torch::arange(images.size(0), x.options().dtype(torch::kInt64)));
         }
         views_ = torch::cat(views);
         anchor_ = torch::cat(anchor);

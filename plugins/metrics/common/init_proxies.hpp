@@ -44,7 +44,7 @@ inline torch::Tensor empirical_ntk(Backbone& backbone, const torch::Tensor& x) {
         auto g = torch::autograd::grad({out[i].sum()}, params, {}, /*retain_graph=*/true, false, /*allow_unused=*/true);
         std::vector<torch::Tensor> flat;
         for (size_t k = 0; k < g.size(); ++k)
-            flat.push_back(g[k].defined() ? g[k].reshape(-1) : torch::zeros({params[k].numel()}));
+            flat.push_back(g[k].defined() ? g[k].reshape(-1) : torch::zeros({params[k].numel()}, params[k].options()));
         rows.push_back(torch::cat(flat).to(torch::kDouble));
     }
     auto G = torch::stack(rows);
@@ -92,9 +92,10 @@ inline double length_distortion(Backbone& backbone, const std::vector<int64_t>& 
     for (int64_t s : shape)
         d *= s;
     auto circle = input_circle(circle_plane(d, gen), shape, points);
-    std::vector<torch::Tensor> outs;
+    std::vector<torch::Tensor> outs; // the circle is drawn on the CPU (the same on every device)
     for (int64_t i = 0; i < points; i += batch)
-        outs.push_back(proxy_output(backbone, circle.slice(0, i, std::min(points, i + batch))));
+        outs.push_back(
+            proxy_output(backbone, circle.slice(0, i, std::min(points, i + batch)).to(module_device(backbone))));
     return polyline_length(torch::cat(outs)) / polyline_length(circle);
 }
 

@@ -22,7 +22,7 @@ class NtkCondition : public iclr::proxies::AtInitialisation {
         const auto& train = b.tasks[0].train;
         auto gen = iclr::make_generator(seed_, 0x27c);
         auto idx = torch::randperm(train.size(), gen).slice(0, 0, std::min(batch_, train.size()));
-        return train.x.index_select(0, idx);
+        return train.x.index_select(0, idx.to(train.x.device())); // drawn on the CPU: the same batch anywhere
     }
 
     int64_t batch_;

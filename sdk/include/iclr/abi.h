@@ -57,9 +57,13 @@ extern "C" {
    tensors, read_split, the class-window subsets, TaskStream with its parameters declared once as
    StreamParams, shifted test sets), which was the tree's plugins/datasets/common and was not
    installed, so a data set built outside the tree could not read the two data sets the way the
-   tree's do. No contract header changed but this line's version. */
+   tree's do. No contract header changed but this line's version.
+   2.11: helpers place what they make on their inputs' device (run on a GPU for the first time):
+   contrastive.hpp's nt_xent (its mask and targets), rotation.hpp's four_rotations labels and
+   random_rotation's indices. Inline bodies only: no signature, layout or vtable change, and on the
+   CPU no number. */
 #define ICLR_ABI_MAJOR 2
-#define ICLR_ABI_MINOR 10
+#define ICLR_ABI_MINOR 11
 #define ICLR_ENTRY_SYMBOL "iclr_plugin_entry"
 
 typedef enum iclr_kind {

@@ -15,8 +15,9 @@ inline torch::Tensor nt_xent(const torch::Tensor& z1, const torch::Tensor& z2, d
     int64_t n = z1.size(0);
     auto u = F::normalize(torch::cat({z1, z2}), F::NormalizeFuncOptions().dim(1));
     auto s = torch::matmul(u, u.t()) / tau;
-    s = s.masked_fill(torch::eye(2 * n, torch::TensorOptions().dtype(torch::kBool)), -INFINITY); // k != i
-    auto positive = torch::cat({torch::arange(n, 2 * n), torch::arange(0, n)});
+    s = s.masked_fill(torch::eye(2 * n, s.options().dtype(torch::kBool)), -INFINITY); // k != i
+    auto index = s.options().dtype(torch::kLong);
+    auto positive = torch::cat({torch::arange(n, 2 * n, index), torch::arange(0, n, index)});
     return F::cross_entropy(s, positive);
 }
 

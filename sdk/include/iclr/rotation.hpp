@@ -19,20 +19,21 @@ inline std::pair<torch::Tensor, torch::Tensor> four_rotations(const torch::Tenso
     std::vector<torch::Tensor> images, labels;
     for (int64_t k = 0; k < 4; ++k) {
         images.push_back(rotate90(x, k));
-        labels.push_back(torch::full({n}, k, torch::kLong));
+        labels.push_back(torch::full({n}, k, x.options().dtype(torch::kLong)));
     }
     return {torch::cat(images), torch::cat(labels)};
 }
 
 // Rotation as an augmentation: each image, with probability p, turned by k quarter turns with k
-// uniform in {1, 2, 3}; the others are left as they are. Draws from g.
+// uniform in {1, 2, 3}; the others are left as they are. Draws from g (on the CPU: the same turns on
+// every device).
 inline torch::Tensor random_rotation(const torch::Tensor& x, double p, torch::Generator& g) {
     int64_t n = x.size(0);
     auto turn = torch::rand({n}, g) < p;
     auto k = torch::randint(1, 4, {n}, g, torch::kLong) * turn.to(torch::kLong);
     auto out = x.clone();
     for (int64_t q = 1; q < 4; ++q) {
-        auto idx = (k == q).nonzero().flatten();
+        auto idx = (k == q).nonzero().flatten().to(x.device());
         if (idx.numel() > 0) out.index_copy_(0, idx, rotate90(x.index_select(0, idx), q));
     }
     return out;
