@@ -107,8 +107,11 @@ double protonet_accuracy(int64_t meta_steps) {
 
 } // namespace
 
+// Measured here (2026-12-06): 0.708 untrained, 0.632 after 100 steps (below it), 0.698 at 200,
+// 0.752 at 500, 0.778 at 800; 800 keeps a margin of 0.07 over the untrained embedding at half of
+// the 1,500 steps this test used to take.
 TEST(Fewshot, MetaTrainingBeatsTheUntrainedEmbeddingOnTheSameTestEpisodes) {
-    double untrained = protonet_accuracy(0), trained = protonet_accuracy(1500);
+    double untrained = protonet_accuracy(0), trained = protonet_accuracy(800);
     EXPECT_GT(untrained, 0.2); // 5-way chance
     EXPECT_GT(trained, untrained + 0.03) << "untrained " << untrained << ", trained " << trained;
 }
