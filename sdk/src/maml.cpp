@@ -116,7 +116,7 @@ void MamlMethod::run(Session& s) {
         torch::NoGradGuard no_grad;
         auto device = module_device(*backbone);
         for (auto& h : head_parameters())
-            h.set_data(h.to(device));
+            if (h.device() != device) h.set_data(h.to(device));
     }
     MamlLearner learner(backbone, "the sweep's", {p_.inner_steps, p_.test_inner_steps, p_.inner_lr, !p_.first_order},
                         [this](int64_t ways) { return head_start(ways); });
