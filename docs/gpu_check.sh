@@ -39,7 +39,11 @@ wait "$untar"
 export ICLR_DATA=$W/data PATH=$B/bin:$PATH
 errors() { # the distinct errors of a database's runs that did not finish
     python3 -c 'import sqlite3, sys
-for st, err in sqlite3.connect(sys.argv[1]).execute("SELECT status, error FROM runs WHERE status NOT IN (\x27done\x27, \x27diverged\x27) GROUP BY error"):
+try:
+    rows = sqlite3.connect(sys.argv[1]).execute("SELECT status, error FROM runs WHERE status NOT IN (\x27done\x27, \x27diverged\x27) GROUP BY error").fetchall()
+except sqlite3.Error:
+    rows = [("-", "no runs recorded: the run stopped before its database had them")]
+for st, err in rows:
     print("  ", st, (err or "")[:400])' "$1"
 }
 sweeps=("${@:-sweeps/forgetting_vs_scale.toml}")
@@ -66,7 +70,7 @@ for s in "${sweeps[@]}"; do
         echo "== $n $side (rc $(cat "$W/$n.$side.rc")): $(grep -E 'done, .* failed' "$W/$n.$side.txt" | tail -1)"
         errors "$W/$n.$side.db"
     done
-    python3 docs/device_compare.py "$W/$n.gpu.db" "$W/$n.cpu.db"
+    python3 docs/device_compare.py "$W/$n.gpu.db" "$W/$n.cpu.db" 2>/dev/null || echo "   nothing to compare"
 done
 echo "total: $(( $(date +%s) - start )) s"
 
