@@ -20,7 +20,7 @@ Batch Batches::at(int64_t k) const {
     auto idx = order_.slice(0, i, std::min(split_.size(), i + batch_)).to(split_.x.device());
     auto x = split_.x.index_select(0, idx);
     if (opts_.augment) x = opts_.augment(x);
-    return {x, split_.y.index_select(0, idx.to(split_.y.device())), k}; // labels may live elsewhere
+    return {x, split_.y.index_select(0, idx), k};
 }
 
 torch::Generator make_generator(uint64_t seed, uint64_t stream) {

@@ -61,7 +61,7 @@ class Agem : public iclr::Method {
     // over all classes (head = "class").
     torch::Tensor loss_on(iclr::ClassifierLearner& learner, const torch::Tensor& x, const torch::Tensor& y,
                           const torch::Tensor& task) {
-        if (p_.head() == "class") return torch::nn::functional::cross_entropy(learner.logits(x, -1), y.to(x.device()));
+        if (p_.head() == "class") return torch::nn::functional::cross_entropy(learner.logits(x, -1), y);
         torch::Tensor total;
         auto ids = std::get<0>(at::_unique(task));
         for (int64_t k = 0; k < ids.size(0); ++k) {

@@ -74,8 +74,7 @@ class Der : public iclr::ContinualMethod {
             ys.push_back(y_[j]);
             ts.push_back(task_[j]);
         }
-        return {torch::stack(xs), torch::stack(zs), torch::stack(ys),
-                torch::tensor(ts, torch::kLong).to(xs[0].device())};
+        return {torch::stack(xs), torch::stack(zs), torch::stack(ys), torch::tensor(ts, torch::kLong)};
     }
 
     double alpha_, beta_;
