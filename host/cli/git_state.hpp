@@ -4,9 +4,7 @@
 #include <string>
 #include <vector>
 
-#ifndef ICLR_SOURCE_DIR
-#define ICLR_SOURCE_DIR ""
-#endif
+#include "common/build_info.hpp"
 
 namespace iclr {
 
@@ -18,7 +16,7 @@ struct GitState {
 // The commit checked out at `dir` and whether the work tree is dirty: a tracked file changed anywhere,
 // or an untracked file under one of `untracked_in` (paths relative to dir; iclr's tree: where code
 // lives, since a new plugin's source is untracked until it is committed, and it made the results).
-GitState git_state(const std::string& dir = ICLR_SOURCE_DIR,
+GitState git_state(const std::string& dir = iclr_source_tree(),
                    const std::vector<std::string>& untracked_in = {"plugins", "sdk", "host"});
 
 } // namespace iclr

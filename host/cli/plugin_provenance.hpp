@@ -24,6 +24,6 @@ void note_unstated_differences(const SweepArms& arms);
 // git_commit is iclr's tree's, which says nothing of such a plugin's code. Folders in no git work
 // tree are left out. Runs git a few times per folder, once per run, not per trial.
 std::map<std::string, GitState> outside_plugin_git(const SweepArms& arms,
-                                                   const std::string& iclr_tree = ICLR_SOURCE_DIR);
+                                                   const std::string& iclr_tree = iclr_source_tree());
 
 } // namespace iclr

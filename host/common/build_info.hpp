@@ -1,4 +1,4 @@
-// Which build of iclr this is: the version and the commit its source tree was at when built.
+// Which build of iclr this is: the version, the commit its source tree was at when built, and where.
 #pragma once
 
 namespace iclr {
@@ -9,5 +9,10 @@ namespace iclr {
 // the sweep started, which need not be what the binary was built from. Defined in the file
 // cmake/build_info.cmake generates at every build.
 const char* iclr_build();
+
+// The source tree this build was made from (CMake's source folder), whose git state a run records.
+// Here rather than a -D flag, so that no object of the host holds a path: ccache then shares them
+// between checkouts (CMakeLists.txt).
+const char* iclr_source_tree();
 
 } // namespace iclr

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "common/text_file.hpp"
+#include "test_paths.hpp"
 
 namespace iclr::e2e {
 

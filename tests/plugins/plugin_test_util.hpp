@@ -11,6 +11,7 @@
 #include "common/values.hpp"
 #include "iclr/sdk.hpp"
 #include "plugin/plugin_loader.hpp"
+#include "test_paths.hpp"
 
 namespace iclr::test {
 

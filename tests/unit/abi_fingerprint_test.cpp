@@ -9,6 +9,7 @@
 
 #include "iclr/abi.h"
 #include "iclr/sha256.hpp"
+#include "test_paths.hpp"
 
 namespace fs = std::filesystem;
 

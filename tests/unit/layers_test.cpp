@@ -2,6 +2,7 @@
 // (The build enforces the same lines at link time: host/CMakeLists.txt's *_layer_check targets.)
 #include <gtest/gtest.h>
 
+#include "test_paths.hpp"
 #include <filesystem>
 #include <fstream>
 #include <map>

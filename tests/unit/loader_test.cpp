@@ -94,7 +94,8 @@ TEST(Loader, RegistryProbesOutOfProcessSoACrashingPluginIsJustBroken) {
     ASSERT_EQ(rebuilt.records().size(), reg.records().size());
     for (size_t i = 0; i < reg.records().size(); ++i)
         EXPECT_EQ(rebuilt.records()[i].error, reg.records()[i].error);
-    EXPECT_EQ(test::read_file(manifest).rfind("# probed by: " ICLR_BIN " ", 0), 0u); // rewritten by this build
+    EXPECT_EQ(test::read_file(manifest).rfind(std::string("# probed by: ") + ICLR_BIN + " ", 0),
+              0u); // rewritten by this build
     unsetenv("ICLR_CACHE_DIR");
 }
 

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "sweep/sweep.hpp"
+#include "test_paths.hpp"
 
 namespace iclr::test {
 

@@ -61,9 +61,12 @@ extern "C" {
    2.11: helpers place what they make on their inputs' device (run on a GPU for the first time):
    contrastive.hpp's nt_xent (its mask and targets), rotation.hpp's four_rotations labels and
    random_rotation's indices. Inline bodies only: no signature, layout or vtable change, and on the
-   CPU no number. */
+   CPU no number.
+   2.12: plugin.hpp declares iclr_plugin_source_dir() (weak; iclr_add_plugin links a generated
+   definition), which names the plugin's source folder instead of __FILE__, so that a plugin's
+   objects hold no path and ccache shares them between checkouts. Same field, same meaning. */
 #define ICLR_ABI_MAJOR 2
-#define ICLR_ABI_MINOR 11
+#define ICLR_ABI_MINOR 12
 #define ICLR_ENTRY_SYMBOL "iclr_plugin_entry"
 
 typedef enum iclr_kind {

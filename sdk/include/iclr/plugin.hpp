@@ -40,6 +40,12 @@
 #define ICLR_LIST(name, def_toml, help)                                                                                \
     iclr_param_spec { name, ICLR_PARAM_LIST, def_toml, 1.0, 0.0, nullptr, help }
 
+// The folder the plugin was built from, when its build says so: iclr_add_plugin compiles a one-line
+// file defining this into the library (cmake/IclrPluginTarget.cmake), so that the plugin's own
+// objects hold no path and a compiler cache can share them between checkouts (under ccache's
+// base_dir, __FILE__ is relative). Weak: a library built without it falls back to __FILE__'s folder.
+extern "C" __attribute__((weak, visibility("hidden"))) const char* iclr_plugin_source_dir();
+
 namespace iclr::detail {
 
 template <class Interface> constexpr uint32_t kind_of();
@@ -91,7 +97,7 @@ inline std::string directory_of(const char* file) {
 template <class Interface, class Impl>
 const iclr_plugin_info* plugin_info(const char* name, const char* version, const char* citation, const char* summary,
                                     const iclr_param_spec* listed, uint32_t n_listed, const char* file) {
-    static const std::string source_dir = directory_of(file);
+    static const std::string source_dir = iclr_plugin_source_dir ? iclr_plugin_source_dir() : directory_of(file);
     static const iclr_plugin_info info = [&] {
         const iclr_param_spec* params = listed;
         uint32_t n = n_listed;
