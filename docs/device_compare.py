@@ -8,9 +8,14 @@ import sys
 
 
 def rows(db):
-    c = sqlite3.connect(db)
+    # Read-only: a sweep stopped before it made its database leaves none, and none is created here.
+    try:
+        c = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+        listed = c.execute("SELECT run_id, key, value FROM params").fetchall()
+    except sqlite3.Error as e:
+        sys.exit(f"   nothing to compare: {db} has no runs ({e})")
     params = {}
-    for run, key, value in c.execute("SELECT run_id, key, value FROM params"):
+    for run, key, value in listed:
         params.setdefault(run, []).append((key, str(value)))
     out = {}
     q = """SELECT r.id, r.arm, r.seed, r.device, r.status, f.key, f.value

@@ -70,7 +70,7 @@ for s in "${sweeps[@]}"; do
         echo "== $n $side (rc $(cat "$W/$n.$side.rc")): $(grep -E 'done, .* failed' "$W/$n.$side.txt" | tail -1)"
         errors "$W/$n.$side.db"
     done
-    python3 docs/device_compare.py "$W/$n.gpu.db" "$W/$n.cpu.db" 2>/dev/null || echo "   nothing to compare"
+    python3 docs/device_compare.py "$W/$n.gpu.db" "$W/$n.cpu.db"
 done
 echo "total: $(( $(date +%s) - start )) s"
 

@@ -27,11 +27,12 @@ std::vector<std::string> compiled_objects() {
     return out;
 }
 
-// The generated one-line files that hold a path on purpose: a plugin's source folder, the build's
-// identity and source tree (build_info.cpp), the tests' paths.
-bool holds_paths_on_purpose(const std::string& object) {
-    return object.find("/generated/") != std::string::npos || object.ends_with("_source_dir.cpp.o");
-}
+// A plugin's generated source-folder file, which holds its folder's path on purpose.
+bool is_plugin_source_dir(const std::string& object) { return object.ends_with("_source_dir.cpp.o"); }
+
+// The other generated files that hold a path on purpose: build_info.cpp (the build's identity and
+// source tree) and the tests' paths.
+bool is_generated(const std::string& object) { return object.find("/generated/") != std::string::npos; }
 
 } // namespace
 
@@ -44,10 +45,10 @@ TEST(BuildCache, NoCompiledObjectHoldsTheCheckoutsPathButTheGeneratedOnes) {
         if (!in) continue; // a target this build did not make
         const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
         const bool holds = bytes.find(tree) != std::string::npos;
-        if (object.ends_with("_source_dir.cpp.o")) {
+        if (is_plugin_source_dir(object)) {
             ++generated;
             if (!holds) generated_without.push_back(object); // the search would miss the path
-        } else if (!holds_paths_on_purpose(object)) {
+        } else if (!is_generated(object)) {
             ++compiled;
             if (holds) holding.push_back(object);
         }

@@ -2,12 +2,13 @@
 // (The build enforces the same lines at link time: host/CMakeLists.txt's *_layer_check targets.)
 #include <gtest/gtest.h>
 
-#include "test_paths.hpp"
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <regex>
 #include <set>
+
+#include "test_paths.hpp"
 
 namespace fs = std::filesystem;
 
