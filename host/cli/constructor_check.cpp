@@ -79,9 +79,9 @@ class Configs {
     using Seen = std::vector<std::unordered_map<std::string, size_t>>; // by section: axes text -> list
 
     // A section of an arm without exclusions, whose configurations need not come from visiting
-    // every trial (a million-point grid plans in under a second): each combination of its own grid
-    // dimensions, and of the random draws when it has random axes, is one trial's, every other
-    // dimension and the seed at their first value, and stands for raw_count / combos trials.
+    // every trial (a million-point grid's are collected in milliseconds): each combination of its
+    // own grid dimensions, and of the random draws when it has random axes, is one trial's, every
+    // other dimension and the seed at their first value, and stands for raw_count / combos trials.
     struct Section {
         uint32_t arm = 0;
         size_t s = 0;
