@@ -584,7 +584,8 @@ def main():
     ap.add_argument("--iclr", required=True)
     ap.add_argument("--fixtures", required=True)
     ap.add_argument("--bench-plugins", required=True)
-    ap.add_argument("--data", required=True)
+    ap.add_argument("--data", default=os.environ.get("ICLR_DATA") or os.path.join(os.path.dirname(HERE), "data"),
+                    help="data sets folder (default: $ICLR_DATA or data, as iclr's)")
     ap.add_argument("--out", required=True)
     ap.add_argument("--augment-bench", required=True)
     ap.add_argument("--attention-bench", required=True)
