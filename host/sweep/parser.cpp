@@ -90,7 +90,10 @@ class Parser {
             else if (auto val = value_from_toml(v))
                 s.fixed[key] = *val;
             else
-                ctx_.err(v, role + "." + key + ": dates and times are not parameter values");
+                ctx_.err(v, role + "." + key + ": " +
+                                (v.is_array() ? "a list of tables or dates is not a parameter value"
+                                              : "dates and times are not parameter values") +
+                                sweep_key_hint(key));
         }
         spec_.sections.push_back(std::move(s));
     }

@@ -16,6 +16,9 @@ struct SweepExtras {
 
 // sweep_table.cpp: [sweep] name, description, seeds, jobs, timeout, memory_mb, samples, ...
 void parse_sweep_table(ParseContext& ctx, const toml::node& node, SweepSpec& spec, SweepExtras& extras);
+// " (`seeds` is a [sweep] key: move it there)" for a key [sweep] takes, else "": what an error about
+// such a key in a plugin's section adds.
+std::string sweep_key_hint(const std::string& key);
 
 // slurm_table.cpp: [sweep.slurm] partition, time, max_parallel, trials_per_task, cpus_per_task, ...
 void parse_slurm_table(ParseContext& ctx, const toml::node& node, SlurmSettings& into);

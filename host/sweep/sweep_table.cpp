@@ -178,6 +178,10 @@ const std::map<std::string, Handler>& handlers() {
 
 } // namespace
 
+std::string sweep_key_hint(const std::string& key) {
+    return handlers().count(key) ? " (`" + key + "` is a [sweep] key: move it there)" : "";
+}
+
 void parse_sweep_table(ParseContext& ctx, const toml::node& node, SweepSpec& spec, SweepExtras& extras) {
     const toml::table* t = node.as_table();
     if (!t) return ctx.err(node, "[sweep] must be a table");

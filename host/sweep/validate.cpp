@@ -52,6 +52,15 @@ std::string parameter_suggestion(const std::string& key, const PluginRecord& p) 
     return " (its parameters: " + (all.empty() ? std::string("none") : all) + ")";
 }
 
+namespace {
+// A key a plugin's section has that its plugin does not declare: [sweep]'s own keys are the slip
+// worth naming (`seeds` under [method]).
+std::string section_key_note(const std::string& key, const PluginRecord& p) {
+    std::string hint = sweep_key_hint(key);
+    return hint.empty() ? parameter_suggestion(key, p) : hint;
+}
+} // namespace
+
 std::optional<std::string> check_value(const ParamSchema& s, Value& v) {
     auto got = std::string(value_type_name(v.type));
     if (v.type == Value::Type::List && s.type != ICLR_PARAM_LIST) // the most common slip in a sweep
@@ -125,7 +134,7 @@ const PluginRecord* check_section(SectionSpec& sec, const PluginRegistry& regist
         SourcePos at = sec.key_pos[key];
         if (!s) {
             diags.push_back(
-                {at, sec.role + " '" + p->name + "' has no parameter '" + key + "'" + parameter_suggestion(key, *p)});
+                {at, sec.role + " '" + p->name + "' has no parameter '" + key + "'" + section_key_note(key, *p)});
             continue;
         }
         if (auto e = check_value(*s, value)) diags.push_back({at, sec.label + "." + key + ": " + *e});
@@ -139,7 +148,7 @@ void check_axis(Axis& a, const std::string& role, const PluginRecord& p, std::ve
     const ParamSchema* s = p.param(a.key);
     if (!s) {
         diags.push_back(
-            {a.pos, role + " '" + p.name + "' has no parameter '" + a.key + "'" + parameter_suggestion(a.key, p)});
+            {a.pos, role + " '" + p.name + "' has no parameter '" + a.key + "'" + section_key_note(a.key, p)});
         return;
     }
     for (size_t k = 0; k < a.values.size(); ++k)

@@ -209,6 +209,10 @@ TEST(Sweep, BadRangesAndDirectives) {
                              "low > high"));
     EXPECT_TRUE(any_contains(errors_of("[method]\nplugin=\"m\"\nwhen = 1979-05-27\n"),
                              "dates and times are not parameter values"));
+    // [sweep]'s exclude written under a plugin's section: said so, not called a date.
+    EXPECT_TRUE(any_contains(errors_of("[method]\nplugin=\"m\"\nexclude = [{ \"method.a\" = 1 }]\n"),
+                             "3:11: method.exclude: a list of tables or dates is not a parameter value (`exclude` is "
+                             "a [sweep] key: move it there)"));
 }
 
 TEST(Sweep, JobsAutoIsZeroAndOtherWordsAreRefused) {

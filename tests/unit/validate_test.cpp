@@ -124,6 +124,16 @@ TEST(Validate, UnknownKeySuggestsTheNearestParameter) {
         << e;
 }
 
+TEST(Validate, ASweepKeyUnderAPluginsSectionIsSentToSweep) {
+    for (const char* seeds : {"seeds = [0, 1]", "seeds = { grid = [0, 1] }"}) {
+        auto e = validate_error(std::string("[method]\nplugin = \"finetune\"\n") + seeds + "\n");
+        EXPECT_NE(e.find("v.toml:3:9: method 'finetune' has no parameter 'seeds' (`seeds` is a [sweep] key: move it "
+                         "there)"),
+                  std::string::npos)
+            << e;
+    }
+}
+
 TEST(Validate, TypeRangeAndChoiceErrorsAllAtOnceWithPositions) {
     auto e = validate_error(
         "[method]\nplugin = \"finetune\"\nlr = \"fast\"\nepochs = { grid = [1, 500] }\noptimizer = \"rmsprop\"\n");
