@@ -176,10 +176,14 @@ int available_cores() {
     return n > 0 ? int(n) : 1;
 }
 
+// Asked once: every trial's start records it, and a system call is not free in a VM.
 std::string host_name() {
-    char buf[256] = {0};
-    gethostname(buf, sizeof buf - 1);
-    return buf;
+    static const std::string name = [] {
+        char buf[256] = {0};
+        gethostname(buf, sizeof buf - 1);
+        return std::string(buf);
+    }();
+    return name;
 }
 
 } // namespace iclr

@@ -2,16 +2,13 @@
 #include "exec/scheduler.hpp"
 
 #include <poll.h>
-#include <signal.h>
 #include <sys/prctl.h>
 
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <optional>
 #include <stdexcept>
 
 #include "common/errors.hpp"
@@ -19,14 +16,18 @@
 #include "exec/devices.hpp"
 #include "exec/policy.hpp"
 #include "exec/protocol.hpp"
+#include "exec/scheduler_slot.hpp"
 #include "exec/stop_signal.hpp"
 #include "exec/worker_process.hpp"
 
 namespace iclr {
 namespace {
 constexpr size_t kLogTailLines = 40;
-constexpr size_t kTailLineBytes = 2000;              // a log_tail line longer than this is cut (the log file has all)
-constexpr auto kStopGrace = std::chrono::seconds(3); // SIGTERM first, SIGKILL after this
+constexpr size_t kTailLineBytes = 2000; // a log_tail line longer than this is cut (the log file has all)
+// Checks (construct_only) sent to a worker beyond the one it runs: a check takes microseconds, so
+// without them the worker waited a host round trip for each (5,000 of a million-point grid's
+// configurations: a third of `iclr plan`).
+constexpr size_t kChecksAhead = 8;
 
 // The options as the pool uses them: an empty worker_exe is this executable.
 SchedulerOptions with_defaults(SchedulerOptions o) {
@@ -34,31 +35,6 @@ SchedulerOptions with_defaults(SchedulerOptions o) {
     return o;
 }
 } // namespace
-
-struct Scheduler::Slot {
-    Slot(const std::string& exe, int64_t memory_mb, std::string gpu_id)
-        : proc(exe, memory_mb, gpu_id), gpu(std::move(gpu_id)) {}
-    WorkerProcess proc;
-    std::string gpu; // the GPU it is pinned to ("" = none)
-    bool ready = false;
-    int64_t run = -1;         // the trial it runs, or -1 when idle
-    bool own_threads = false; // that trial has its own thread count (QueuedTrial::threads)
-    std::string label;
-    Clock::time_point started;
-    bool timed_out = false;
-    std::string device = "cpu", torch_version, kernels;
-    std::deque<std::string> tail;
-    bool mid_line = false; // the last log piece was cut from a longer line
-    std::unique_ptr<std::ofstream> log_file;
-    bool killed_by_host = false; // for a channel problem or to give up: not a startup failure
-    std::string channel_problem; // why it was killed for its record channel
-    std::optional<Clock::time_point> records_closed_at;
-    // It reported a cancelled trial: a worker exits after one (worker_main), so a trial sent to it
-    // now would be recorded as a worker that died.
-    bool leaving = false;
-    bool alive() const { return !proc.reaped(); }
-    bool idle() const { return alive() && ready && run < 0 && !leaving; }
-};
 
 Scheduler::Scheduler(SchedulerOptions opts, RunSink& sink) : opts_(with_defaults(std::move(opts))), sink_(&sink) {}
 
@@ -126,6 +102,7 @@ void Scheduler::loop() {
                     queue_.pop_front();
                 }
             }
+            send_checks_ahead();
             if (queue_.empty() && !opts_.keep_workers) quit_idle_workers();
             if (queue_.empty() && opts_.keep_workers && !any_running()) return;
         }
@@ -139,20 +116,6 @@ void Scheduler::loop() {
         // Forget reaped workers so the pool's bookkeeping stays small on long sweeps.
         std::erase_if(slots_, [](const std::unique_ptr<Slot>& s) { return !s->alive(); });
     }
-}
-
-void Scheduler::begin_stop_if_signalled() {
-    int sig = stop_signal() ? stop_signal() : result_.worker_signalled ? SIGTERM : 0;
-    if (sig && !stopping_) {
-        stopping_ = true;
-        result_.stop_signal = sig;
-        stop_deadline_ = Clock::now() + kStopGrace;
-        for (auto& s : slots_)
-            s->proc.kill(SIGTERM); // the worker cancels its trial and reports it interrupted
-    }
-    if (stopping_ && Clock::now() > stop_deadline_)
-        for (auto& s : slots_)
-            s->proc.kill(SIGKILL);
 }
 
 void Scheduler::keep_pool_full() {
@@ -181,9 +144,18 @@ bool Scheduler::may_start(const QueuedTrial& q) const {
 
 void Scheduler::dispatch(Slot& s, const QueuedTrial& q) {
     TrialText text = opts_.describe(q);
+    std::string bytes =
+        opts_.construct_only ? protocol::encode_check(text.payload) : protocol::encode_trial(text.payload);
+    s.run_bytes = bytes.size();
+    start(s, q, std::move(text.label));
+    s.proc.send(bytes); // if the worker died, reap() records the failure
+}
+
+// What the slot's trial begins with once the worker runs it: its clock, its log, its run's start.
+void Scheduler::start(Slot& s, const QueuedTrial& q, std::string label) {
     s.run = q.run_id;
     s.own_threads = q.threads > 0;
-    s.label = text.label;
+    s.label = std::move(label);
     s.started = Clock::now();
     s.tail.clear();
     if (!opts_.construct_only) {
@@ -194,8 +166,47 @@ void Scheduler::dispatch(Slot& s, const QueuedTrial& q) {
     int threads = q.threads > 0 ? q.threads : opts_.threads;
     sink_->run_started(RunStart{q.run_id, int64_t(s.proc.pid()), threads, devices::recorded(s.device, s.gpu),
                                 host_name(), s.torch_version, "", s.kernels});
-    // if the worker died, reap() records the failure
-    s.proc.send(opts_.construct_only ? protocol::encode_check(text.payload) : protocol::encode_trial(text.payload));
+}
+
+// construct_only: each busy worker gets the next checks before it finishes its current one. A
+// trial is never sent ahead: it would be bound to a worker before the pool knows which is free.
+// What a worker's stdin holds unread is at most half its pipe's size, so that the host never blocks
+// writing to a worker whose constructor hangs (its timeout would never come).
+void Scheduler::send_checks_ahead() {
+    if (!opts_.construct_only) return;
+    for (auto& s : slots_) {
+        size_t room = s->proc.input_capacity() / 2;
+        std::string bytes; // one write for the checks sent now
+        while (!queue_.empty() && s->alive() && s->run >= 0 && !s->leaving && s->proc.can_send() &&
+               s->ahead.size() < kChecksAhead && s->run_bytes + s->ahead_bytes + s->run_bytes <= room) {
+            TrialText text = opts_.describe(queue_.front()); // checks of one sweep are about the same size
+            std::string check = protocol::encode_check(text.payload);
+            if (s->run_bytes + s->ahead_bytes + check.size() > room) break;
+            s->ahead_bytes += check.size();
+            s->ahead.push_back({queue_.front(), std::move(text.label), check.size()});
+            queue_.pop_front();
+            bytes += check;
+        }
+        if (!bytes.empty()) s->proc.send(bytes); // if the worker died, reap() puts them back in the queue
+    }
+}
+
+// After the slot's trial ended: the next check sent ahead is its trial now, unless the worker is
+// leaving or gone, which will not run them: back to the queue's front, in order, as never sent.
+void Scheduler::next_sent(Slot& s) {
+    if (s.ahead.empty()) return;
+    if (s.alive() && !s.leaving && !s.timed_out && !s.killed_by_host && !stopping_) {
+        Slot::Sent next = std::move(s.ahead.front());
+        s.ahead.pop_front();
+        s.ahead_bytes -= next.bytes;
+        s.run_bytes = next.bytes;
+        start(s, next.q, std::move(next.label));
+        return;
+    }
+    for (auto it = s.ahead.rbegin(); it != s.ahead.rend(); ++it)
+        queue_.push_front(it->q);
+    s.ahead.clear();
+    s.ahead_bytes = 0;
 }
 
 void Scheduler::quit_idle_workers() {
@@ -239,7 +250,7 @@ void Scheduler::wait_for_output() {
         Slot& s = *who[k].first;
         if (who[k].second == Pipe::Records) s.proc.read_records([&](const protocol::Record& r) { on_record(s, r); });
         if (who[k].second == Pipe::Log) s.proc.read_log([&](std::string_view l, bool cut) { log_line(s, l, cut); });
-        // Pipe::Exit: reap_exited_workers() sees it
+        if (who[k].second == Pipe::Exit) s.exit_seen = true; // reap_exited_workers() reaps it
     }
 }
 
@@ -261,7 +272,8 @@ void Scheduler::on_record(Slot& s, const protocol::Record& r) {
     case K::Artifact:
         return sink_->artifact(r.run, r.key, r.text);
     case K::Done:
-        return finish(s, RunEnd{r.run, RunStatus::Done, "", "", std::nullopt, std::nullopt, 0, std::nullopt, ""});
+        finish(s, RunEnd{r.run, RunStatus::Done, "", "", std::nullopt, std::nullopt, 0, std::nullopt, ""});
+        return next_sent(s);
     case K::Error: {
         RunEnd e{r.run, r.status, r.text, "", std::nullopt, std::nullopt, 0, std::nullopt, ""};
         if (r.status == RunStatus::Diverged) e.diverged_step = r.step;
@@ -269,7 +281,8 @@ void Scheduler::on_record(Slot& s, const protocol::Record& r) {
             s.leaving = true;
             if (!stopping_ && opts_.stop_when_a_worker_is_signalled) result_.worker_signalled = true;
         }
-        return finish(s, e);
+        finish(s, e);
+        return next_sent(s);
     }
     case K::Ready:
         return;
@@ -288,10 +301,13 @@ void Scheduler::log_line(Slot& s, std::string_view line, bool cut) {
 
 void Scheduler::finish(Slot& s, RunEnd e) {
     if (s.run < 0) return;
-    // Output the trial printed without a final newline is its own, not the next trial's.
-    s.proc.read_log([&](std::string_view l, bool cut) { log_line(s, l, cut); });
-    if (std::string rest = s.proc.take_log_rest(); !rest.empty()) log_line(s, rest, false);
-    s.mid_line = false;
+    // Output the trial printed without a final newline is its own, not the next trial's. (Not a
+    // check's: those sent after it may have printed already, and its tail is not kept.)
+    if (!opts_.construct_only) {
+        s.proc.read_log([&](std::string_view l, bool cut) { log_line(s, l, cut); });
+        if (std::string rest = s.proc.take_log_rest(); !rest.empty()) log_line(s, rest, false);
+        s.mid_line = false;
+    }
     e.run = s.run;
     e.duration_s = std::chrono::duration<double>(Clock::now() - s.started).count();
     for (const auto& l : s.tail)
@@ -311,82 +327,8 @@ void Scheduler::finish(Slot& s, RunEnd e) {
     if (s.log_file) s.log_file->flush();
     s.log_file.reset();
     std::string label = std::move(s.label);
-    s.run = -1;
-    s.timed_out = false;
+    s.run = -1; // timed_out stays: the worker was killed, and the checks sent ahead will not run
     sink_->run_finished(e, label);
-}
-
-void Scheduler::reap(Slot& s) {
-    int status = s.proc.reap([&](const protocol::Record& r) { on_record(s, r); },
-                             [&](std::string_view l, bool cut) { log_line(s, l, cut); });
-    if (!s.ready && !stopping_ && !s.killed_by_host) {
-        ++startup_failures_;
-        // The first worker's own cause: later ones may be the host's kills when it gives up.
-        if (startup_tail_.empty())
-            startup_tail_ =
-                s.tail.empty() ? describe_status(status) : s.tail.back() + " (" + describe_status(status) + ")";
-    }
-    if (s.run >= 0)
-        finish(s, policy::outcome_of(
-                      {status, s.timed_out, stopping_ ? result_.stop_signal : 0, opts_.timeout_s, s.channel_problem}));
-}
-
-// A worker whose record channel carried garbage, or was closed while the worker lives, cannot
-// report its trial truthfully: it is killed and its trial recorded failed with the reason.
-void Scheduler::police_channels() {
-    for (auto& s : slots_) {
-        if (!s->alive() || !s->channel_problem.empty()) continue;
-        std::string problem = s->proc.channel_error();
-        if (problem.empty() && s->proc.records_closed() && !s->proc.exited()) {
-            if (!s->records_closed_at) s->records_closed_at = Clock::now();
-            double waited = std::chrono::duration<double>(Clock::now() - *s->records_closed_at).count();
-            if (waited > policy::kChannelCloseGrace_s)
-                problem = "the worker's record channel was closed while it was still running (a plugin closed "
-                          "file descriptors it did not own?)";
-        }
-        if (problem.empty()) continue;
-        s->channel_problem = problem;
-        s->killed_by_host = true;
-        s->proc.kill(SIGKILL);
-    }
-}
-
-void Scheduler::reap_exited_workers() {
-    for (auto& s : slots_)
-        if (s->alive() && s->proc.exited()) reap(*s);
-}
-
-void Scheduler::kill_timed_out() {
-    for (auto& s : slots_) {
-        double elapsed = std::chrono::duration<double>(Clock::now() - s->started).count();
-        if (s->alive() && s->run >= 0 && !s->timed_out && policy::past_timeout(elapsed, opts_.timeout_s)) {
-            s->timed_out = true;
-            s->proc.kill(SIGKILL); // reap() records TIMEOUT when its pipes close
-        }
-    }
-}
-
-void Scheduler::give_up_on_startup() {
-    for (auto& s : slots_)
-        if (s->alive()) {
-            s->killed_by_host = true;
-            s->proc.kill(SIGKILL);
-            reap(*s);
-        }
-    throw HostError("workers die while starting (`iclr __worker`): " + startup_tail_);
-}
-
-void Scheduler::kill_orphans() {
-    if (int n = kill_children(); n > 0)
-        std::fprintf(stderr, "iclr: killed %d process%s left behind by plugins\n", n, n == 1 ? "" : "es");
-}
-
-void Scheduler::kill_all() {
-    for (auto& s : slots_)
-        if (s->alive()) {
-            s->proc.kill(SIGKILL);
-            s->proc.reap([](const protocol::Record&) {}, [](std::string_view, bool) {});
-        }
 }
 
 } // namespace iclr

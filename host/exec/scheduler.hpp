@@ -92,6 +92,9 @@ class Scheduler {
     void begin_stop_if_signalled();
     void keep_pool_full();
     void dispatch(Slot& s, const QueuedTrial& q);
+    void start(Slot& s, const QueuedTrial& q, std::string label);
+    void send_checks_ahead();
+    void next_sent(Slot& s);
     bool may_start(const QueuedTrial& q) const;
     void quit_idle_workers();
     bool any_alive() const;

@@ -88,6 +88,8 @@ WorkerProcess::WorkerProcess(const std::string& exe, int64_t memory_mb, const st
     log_fd_ = logs[0];
     fcntl(rec_fd_, F_SETFL, O_NONBLOCK);
     fcntl(log_fd_, F_SETFL, O_NONBLOCK);
+    // One page where the user's pipes are over the kernel's soft limit, 64 KiB otherwise.
+    if (int n = fcntl(in_fd_, F_GETPIPE_SZ); n > 0) input_capacity_ = size_t(n);
 }
 
 WorkerProcess::~WorkerProcess() {

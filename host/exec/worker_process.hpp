@@ -30,6 +30,8 @@ class WorkerProcess {
     // Readable when the worker has exited (a pidfd), or -1 where the kernel has none.
     int exit_fd() const { return exit_fd_; }
     bool can_send() const { return in_fd_ >= 0; }
+    // How many bytes the worker's stdin pipe holds: a send() of more than it holds unread blocks.
+    size_t input_capacity() const { return input_capacity_; }
     // The worker itself has exited (it may not be reaped yet). Its pipes may stay open: a child a
     // plugin started holds them, so the end of a worker is decided here, never by end of file.
     bool exited() const;
@@ -60,6 +62,7 @@ class WorkerProcess {
   private:
     pid_t pid_ = -1;
     int in_fd_ = -1, rec_fd_ = -1, log_fd_ = -1, exit_fd_ = -1;
+    size_t input_capacity_ = 4096; // PIPE_BUF, the least a pipe holds, until the kernel says
     std::string nonce_;
     protocol::LineBuffer records_, log_;
     std::string channel_error_;

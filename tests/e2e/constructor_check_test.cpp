@@ -4,9 +4,13 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <map>
+#include <sstream>
 #include <thread>
+#include <vector>
 
 #include "e2e_util.hpp"
 
@@ -116,6 +120,34 @@ TEST(ConstructorCheck, AConstructorThatCrashesOrHangsIsNamedAndTheOthersAreStill
     EXPECT_TRUE(has(r.out, "parameter 'dealy_ms' is not in this plugin's schema")) << r.out;
     EXPECT_EQ(occurrences(r.out, "(constructor)"), 3u) << r.out; // "ok" passes
     EXPECT_FALSE(std::filesystem::exists(s.db()));
+}
+
+// The checks are sent to the worker ahead of the one it builds (Scheduler::send_checks_ahead).
+// Here the second configuration crashes the worker with the next ones already in its pipe: those
+// go back to the queue and the next worker builds each of them once, none lost, none twice.
+TEST(ConstructorCheck, ChecksSentAheadOfAWorkerThatDiesAreEachBuiltOnceByTheNext) {
+    Scratch s;
+    s.set_env("ICLR_TEST_PID_FILE", s.path("pids"));
+    std::string file = s.write("c.toml", "[sweep]\nname = \"c\"\n"
+                                         "exclude = [{ \"method.mode\" = \"construct_crash\", \"method.delay_ms\" = "
+                                         "{ ge = 1 } }]\n[method]\nplugin = \"fault\"\n"
+                                         "mode = { grid = [\"note_pid\", \"construct_crash\"] }\n"
+                                         "delay_ms = { range = [0, 20] }\n");
+    auto r = s.run({"plan", file});
+    EXPECT_EQ(r.code, 2) << r.out;
+    EXPECT_TRUE(has(r.out, "c.toml:5:10: method 'fault' (constructor): worker died: signal 11 (SIGSEGV) (1 trial(s) "
+                           "with method.delay_ms=0, method.mode=\"construct_crash\"; found before any ran)"))
+        << r.out;
+    std::map<std::string, int> by_pid;
+    std::istringstream pids(slurp(s.path("pids")));
+    for (std::string pid; std::getline(pids, pid);)
+        ++by_pid[pid];
+    ASSERT_EQ(by_pid.size(), 2u) << slurp(s.path("pids")); // the first worker, then the one after its crash
+    std::vector<int> counts;
+    for (const auto& [pid, n] : by_pid)
+        counts.push_back(n);
+    std::sort(counts.begin(), counts.end());
+    EXPECT_EQ(counts, (std::vector<int>{1, 19})) << "delay_ms=0 before the crash, 1..19 after it";
 }
 
 // The check's worker is the pool's first: the trial runs where its plugins were just constructed,

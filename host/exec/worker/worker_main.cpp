@@ -324,6 +324,9 @@ extern "C" __attribute__((visibility("default"))) int iclr_worker_main() {
         std::fflush(stdout);
         flush_records();
         if (end.kind == protocol::Record::Kind::Error && end.status == RunStatus::Interrupted) break;
+        // Stopped (SIGTERM) during a trial that ended anyway, or a check: what the host sent after
+        // it (checks are sent ahead, see Scheduler::send_checks_ahead) is left unrun.
+        if (g_cancelled.load()) break;
     }
     flush_records();
     return 0;
