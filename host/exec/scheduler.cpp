@@ -38,6 +38,17 @@ SchedulerOptions with_defaults(SchedulerOptions o) {
 
 Scheduler::Scheduler(SchedulerOptions opts, RunSink& sink) : opts_(with_defaults(std::move(opts))), sink_(&sink) {}
 
+std::unique_ptr<Scheduler> Scheduler::prestarted(SchedulerOptions opts) {
+    std::unique_ptr<Scheduler> pool(new Scheduler(std::move(opts)));
+    pool->kept_ = true;               // killed by ~Scheduler if no run() comes
+    prctl(PR_SET_CHILD_SUBREAPER, 1); // as run() does: orphans of their children come here
+    for (int n = 0; n < std::max(1, pool->opts_.jobs); ++n)
+        pool->start_worker();
+    return pool;
+}
+
+Scheduler::Scheduler(SchedulerOptions opts) : opts_(with_defaults(std::move(opts))) {}
+
 void Scheduler::reconfigure(SchedulerOptions opts, RunSink& sink) {
     opts_ = with_defaults(std::move(opts));
     sink_ = &sink;
@@ -125,12 +136,15 @@ void Scheduler::keep_pool_full() {
         busy += s->alive() && s->run >= 0;
     }
     size_t target = size_t(std::max(1, opts_.jobs));
-    for (size_t n = policy::workers_to_start(alive, busy, queue_.size(), target); n > 0; --n) {
-        std::map<std::string, int> in_use;
-        for (auto& s : slots_)
-            if (s->alive() && !s->gpu.empty()) ++in_use[s->gpu];
-        slots_.push_back(std::make_unique<Slot>(opts_.worker_exe, opts_.memory_mb, devices::pick(opts_.gpus, in_use)));
-    }
+    for (size_t n = policy::workers_to_start(alive, busy, queue_.size(), target); n > 0; --n)
+        start_worker();
+}
+
+void Scheduler::start_worker() {
+    std::map<std::string, int> in_use;
+    for (auto& s : slots_)
+        if (s->alive() && !s->gpu.empty()) ++in_use[s->gpu];
+    slots_.push_back(std::make_unique<Slot>(opts_.worker_exe, opts_.memory_mb, devices::pick(opts_.gpus, in_use)));
 }
 
 // A trial with its own thread count waits until the pool's trials are done: started beside them,

@@ -76,6 +76,10 @@ struct SchedulerResult {
 class Scheduler {
   public:
     Scheduler(SchedulerOptions opts, RunSink& sink);
+    // A pool whose workers (opts.jobs) start now, before there is a queue or a sink: their libraries
+    // load (about 0.6 s) while the caller prepares the first run(), which needs reconfigure() first,
+    // as after a keep_workers run. The constructor check collects its configurations meanwhile.
+    static std::unique_ptr<Scheduler> prestarted(SchedulerOptions opts);
     ~Scheduler(); // kills workers a keep_workers run left
     // New options and sink for the next run(), the workers kept: needed after a keep_workers run.
     void reconfigure(SchedulerOptions opts, RunSink& sink);
@@ -90,7 +94,9 @@ class Scheduler {
 
     void loop();
     void begin_stop_if_signalled();
+    explicit Scheduler(SchedulerOptions opts); // prestarted()'s: no sink yet
     void keep_pool_full();
+    void start_worker();
     void dispatch(Slot& s, const QueuedTrial& q);
     void start(Slot& s, const QueuedTrial& q, std::string label);
     void send_checks_ahead();
