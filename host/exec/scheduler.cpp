@@ -192,11 +192,10 @@ void Scheduler::send_checks_ahead() {
         size_t room = s->proc.input_capacity() / 2;
         std::string bytes; // one write for the checks sent now
         while (!queue_.empty() && s->alive() && s->run >= 0 && !s->leaving && s->proc.can_send() &&
-               s->ahead.size() < kChecksAhead && s->run_bytes + s->ahead_bytes + s->run_bytes <= room) {
+               s->ahead.size() < kChecksAhead && s->sent_bytes() + s->run_bytes <= room) {
             TrialText text = opts_.describe(queue_.front()); // checks of one sweep are about the same size
             std::string check = protocol::encode_check(text.payload);
-            if (s->run_bytes + s->ahead_bytes + check.size() > room) break;
-            s->ahead_bytes += check.size();
+            if (s->sent_bytes() + check.size() > room) break;
             s->ahead.push_back({queue_.front(), std::move(text.label), check.size()});
             queue_.pop_front();
             bytes += check;
@@ -212,7 +211,6 @@ void Scheduler::next_sent(Slot& s) {
     if (s.alive() && !s.leaving && !s.timed_out && !s.killed_by_host && !stopping_) {
         Slot::Sent next = std::move(s.ahead.front());
         s.ahead.pop_front();
-        s.ahead_bytes -= next.bytes;
         s.run_bytes = next.bytes;
         start(s, next.q, std::move(next.label));
         return;
@@ -220,7 +218,6 @@ void Scheduler::next_sent(Slot& s) {
     for (auto it = s.ahead.rbegin(); it != s.ahead.rend(); ++it)
         queue_.push_front(it->q);
     s.ahead.clear();
-    s.ahead_bytes = 0;
 }
 
 void Scheduler::quit_idle_workers() {

@@ -42,7 +42,14 @@ struct Scheduler::Slot {
         size_t bytes = 0;
     };
     std::deque<Sent> ahead;
-    size_t run_bytes = 0, ahead_bytes = 0; // the commands of `run` and `ahead`, maybe still in the pipe
+    size_t run_bytes = 0; // the command of `run`
+    // The commands of `run` and `ahead`, some maybe still unread in the worker's pipe.
+    size_t sent_bytes() const {
+        size_t n = run_bytes;
+        for (const auto& a : ahead)
+            n += a.bytes;
+        return n;
+    }
     bool alive() const { return !proc.reaped(); }
     bool idle() const { return alive() && ready && run < 0 && !leaving; }
 };
