@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <map>
 #include <random>
 
@@ -151,6 +152,20 @@ int64_t seeds_to_decide(const Hypothesis& t, const Verdict& v) {
     return hi;
 }
 
+// An interval [p, p] on the point p where the verdict turns: every unit gave p (a count of zero
+// against at_most 0, two arms tied to the last bit). Held needs the interval strictly on the
+// claimed side, so such data never decide it; said, since an interval [0, 0] called inconclusive
+// otherwise reads like a fault.
+std::string on_point(const Hypothesis& t, const Verdict& v, bool seeds) {
+    if (v.ci_low != v.ci_high || v.ci_low != decision_point(t, v)) return "";
+    bool below = t.kind == "less" || t.kind == "decreasing" || t.kind == "at_most";
+    char at[32];
+    std::snprintf(at, sizeof at, "%.6g", v.ci_low);
+    return "every one of the " + std::to_string(v.n) + (seeds ? " seeds" : " rows") + " gave exactly " + at +
+           ", the value where the verdict turns: " + t.kind + " holds only with its interval strictly " +
+           (below ? "below" : "above") + " it, so more " + (seeds ? "seeds" : "rows") + " alike would not decide it";
+}
+
 } // namespace
 
 const char* to_string(Outcome o) {
@@ -203,11 +218,14 @@ Verdict evaluate(const Hypothesis& t, const std::vector<Row>& rows) {
         bool inside = v.ci_low >= -tol && v.ci_high <= tol, outside = v.ci_low > tol || v.ci_high < -tol;
         v.outcome = inside ? Outcome::Held : outside ? Outcome::NotHeld : Outcome::Inconclusive;
     }
-    if (v.outcome == Outcome::Inconclusive && rows[0].seed) v.seeds_to_decide = seeds_to_decide(t, v);
+    if (v.outcome == Outcome::Inconclusive) v.on_point = on_point(t, v, rows[0].seed.has_value());
+    if (v.outcome == Outcome::Inconclusive && rows[0].seed && v.on_point.empty())
+        v.seeds_to_decide = seeds_to_decide(t, v);
     return v;
 }
 
-std::string seeds_note(const Verdict& v) {
+std::string inconclusive_note(const Verdict& v) {
+    if (!v.on_point.empty()) return v.on_point;
     if (v.seeds_to_decide == 0) return "";
     if (v.seeds_to_decide < 0)
         return "more than " + std::to_string(kMaxProjectedSeeds) +

@@ -34,6 +34,9 @@ struct Verdict {
     // Inconclusive over seeds: how many seeds would decide it if the estimate and the seeds' spread
     // stayed as measured (seeds_to_decide); 0 when not projected, -1 beyond kMaxProjectedSeeds.
     int64_t seeds_to_decide = 0;
+    // Inconclusive with every unit at exactly the value where the verdict turns (no seed collapsed,
+    // against at_most 0): why more units alike would not decide it. Empty otherwise.
+    std::string on_point;
 };
 
 // The most seeds a projection names; beyond it, "more than".
@@ -43,8 +46,9 @@ constexpr int64_t kMaxProjectedSeeds = 10000;
 constexpr int kBootstrapSamples = 2000;
 Verdict evaluate(const Hypothesis& test, const std::vector<Row>& rows);
 
-// An inconclusive verdict's projection in words ("" when there is none): how many seeds would
-// decide it, with what the projection assumes and what adding seeds after the fact costs.
-std::string seeds_note(const Verdict& v);
+// Why an inconclusive verdict is so, in words ("" when there is nothing to add): every unit exactly
+// on the point where it turns (on_point), or how many seeds would decide it, with what that
+// projection assumes and what adding seeds after the fact costs.
+std::string inconclusive_note(const Verdict& v);
 
 } // namespace iclr::claims

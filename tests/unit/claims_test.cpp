@@ -83,6 +83,35 @@ TEST(Claims, ThresholdsAndEquivalence) {
               Outcome::NotHeld);
 }
 
+TEST(Claims, EveryUnitExactlyOnTheThresholdIsInconclusiveAndSaysWhy) {
+    // ViTGAN's "no seed collapses": at_most 0 over five seeds that each count 0 collapses.
+    std::vector<Row> zeros;
+    for (int s = 0; s < 5; ++s)
+        zeros.push_back({0.0, std::nullopt, std::nullopt, std::to_string(s)});
+    Verdict v = evaluate({"at_most", "", "", std::nullopt, 0.0, std::nullopt}, zeros);
+    EXPECT_EQ(v.outcome, Outcome::Inconclusive);
+    EXPECT_EQ(v.ci_low, 0.0);
+    EXPECT_EQ(v.ci_high, 0.0);
+    EXPECT_EQ(v.seeds_to_decide, 0);
+    EXPECT_EQ(inconclusive_note(v), "every one of the 5 seeds gave exactly 0, the value where the verdict turns: "
+                                    "at_most holds only with its interval strictly below it, so more seeds alike "
+                                    "would not decide it");
+    // The same zeros against a threshold they clear, and two arms tied to the last bit.
+    EXPECT_EQ(evaluate({"at_most", "", "", std::nullopt, 0.5, std::nullopt}, zeros).outcome, Outcome::Held);
+    std::vector<Row> same;
+    for (int s = 0; s < 4; ++s)
+        for (const char* g : {"a", "b"})
+            same.push_back({0.9 + 0.01 * s, std::nullopt, g, std::to_string(s)});
+    Verdict tied = evaluate({"greater", "a", "b", std::nullopt, std::nullopt, std::nullopt}, same);
+    ASSERT_EQ(tied.outcome, Outcome::Inconclusive) << tied.ci_low << " " << tied.ci_high;
+    EXPECT_NE(inconclusive_note(tied).find("every one of the 4 seeds gave exactly 0"), std::string::npos)
+        << inconclusive_note(tied);
+    EXPECT_NE(inconclusive_note(tied).find("strictly above it"), std::string::npos) << inconclusive_note(tied);
+    // An interval that merely spans the threshold gets the projection, not this.
+    Verdict spread = evaluate(less(), two_groups(0.0, 10));
+    EXPECT_EQ(spread.on_point, "");
+}
+
 TEST(Claims, NoDataSaysWhy) {
     EXPECT_EQ(evaluate(less(), {}).reason, "the query returned no rows");
     Verdict one = evaluate(less(), two_groups(-0.1, 1));
@@ -190,21 +219,22 @@ TEST(Claims, AnInconclusiveVerdictProjectsTheSeedsThatWouldDecideIt) {
     Verdict three = evaluate(greater, paired({0.031, 0.003, 0.004}, 1));
     ASSERT_EQ(three.outcome, Outcome::Inconclusive);
     EXPECT_EQ(three.seeds_to_decide, 9);
-    EXPECT_NE(seeds_note(three).find("about 9 seeds would decide it, not 3, if the estimate and the seeds' spread "
-                                     "stayed as measured"),
-              std::string::npos)
-        << seeds_note(three);
+    EXPECT_NE(
+        inconclusive_note(three).find("about 9 seeds would decide it, not 3, if the estimate and the seeds' spread "
+                                      "stayed as measured"),
+        std::string::npos)
+        << inconclusive_note(three);
     // The same three differences three times over (9 seeds, the same mean, a spread as like as
     // nine values can be) decide it, as projected.
     Verdict nine = evaluate(greater, paired({0.031, 0.003, 0.004}, 3));
     EXPECT_EQ(nine.outcome, Outcome::Held) << nine.ci_low;
     EXPECT_EQ(nine.seeds_to_decide, 0); // decided: nothing to project
-    EXPECT_EQ(seeds_note(nine), "");
+    EXPECT_EQ(inconclusive_note(nine), "");
     // An effect tiny next to the spread: beyond the cap, said so.
     Verdict tiny = evaluate(greater, paired({0.031, -0.030, 0.0001}, 1));
     ASSERT_EQ(tiny.outcome, Outcome::Inconclusive);
     EXPECT_EQ(tiny.seeds_to_decide, -1);
-    EXPECT_NE(seeds_note(tiny).find("more than 10000 seeds"), std::string::npos) << seeds_note(tiny);
+    EXPECT_NE(inconclusive_note(tiny).find("more than 10000 seeds"), std::string::npos) << inconclusive_note(tiny);
     // Equivalence (about): the nearer edge of the tolerance band is the point that decides.
     std::vector<Row> near_target;
     for (int s = 0; s < 3; ++s)
