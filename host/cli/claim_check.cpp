@@ -270,7 +270,7 @@ claims::Hypothesis hypothesis_of(const ClaimSpec& c) { return {c.kind, c.a, c.b,
 std::string left_out_note(size_t left_out, size_t at_other_seeds, const std::string& sweep) {
     if (left_out == 0) return "";
     if (at_other_seeds == left_out)
-        return fmt::format("left out {} row(s) of runs of its trials at seeds {} as written does not plan", left_out,
+        return fmt::format("left out {} row(s): runs of its trials at seeds that {} as written does not plan", left_out,
                            sweep);
     return fmt::format(
         "left out {} row(s) of runs that are not trials of {} as written (another config, seed or "

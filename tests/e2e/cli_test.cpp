@@ -427,8 +427,8 @@ TEST(Cli, VerifyNamesTheRunsOfItsTrialsAtOtherSeeds) {
                            "the sweep as written does not plan (2-4), left out here; `--set sweep.seeds=5` plans "
                            "them too\n"))
         << v.out;
-    EXPECT_TRUE(has(v.out, "iclr verify: note: claim 'one': left out 3 row(s) of runs of its trials at seeds " + file +
-                               " as written does not plan\n"))
+    EXPECT_TRUE(has(v.out, "iclr verify: note: claim 'one': left out 3 row(s): runs of its trials at seeds that " +
+                               file + " as written does not plan\n"))
         << v.out;
     auto five = s.run({"verify", file, "--set", "sweep.seeds=5"});
     EXPECT_TRUE(has(five.out, "one    at_least  5")) << five.out;
