@@ -104,6 +104,10 @@ Outcome side(const Verdict& v, double at, bool claim_below) {
     return above ? Outcome::Held : below ? Outcome::NotHeld : Outcome::Inconclusive;
 }
 
+// The kinds that claim a value below their decision point (less, decreasing, at_most); the others
+// (greater, increasing, at_least) claim one above it, and about claims a band.
+bool claims_below(const std::string& kind) { return kind == "less" || kind == "decreasing" || kind == "at_most"; }
+
 Verdict no_data(std::string why, int64_t n = 0) {
     Verdict v;
     v.n = n;
@@ -158,12 +162,12 @@ int64_t seeds_to_decide(const Hypothesis& t, const Verdict& v) {
 // otherwise reads like a fault.
 std::string on_point(const Hypothesis& t, const Verdict& v, bool seeds) {
     if (v.ci_low != v.ci_high || v.ci_low != decision_point(t, v)) return "";
-    bool below = t.kind == "less" || t.kind == "decreasing" || t.kind == "at_most";
     char at[32];
     std::snprintf(at, sizeof at, "%.6g", v.ci_low);
     return "every one of the " + std::to_string(v.n) + (seeds ? " seeds" : " rows") + " gave exactly " + at +
            ", the value where the verdict turns: " + t.kind + " holds only with its interval strictly " +
-           (below ? "below" : "above") + " it, so more " + (seeds ? "seeds" : "rows") + " alike would not decide it";
+           (claims_below(t.kind) ? "below" : "above") + " it, so more " + (seeds ? "seeds" : "rows") +
+           " alike would not decide it";
 }
 
 } // namespace
@@ -207,20 +211,16 @@ Verdict evaluate(const Hypothesis& t, const std::vector<Row>& rows) {
         }
     }
     if (v.outcome == Outcome::NoData) return v;
-    if (t.kind == "less") v.outcome = side(v, 0, true);
-    if (t.kind == "greater") v.outcome = side(v, 0, false);
-    if (t.kind == "decreasing") v.outcome = side(v, 0, true);
-    if (t.kind == "increasing") v.outcome = side(v, 0, false);
-    if (t.kind == "at_most") v.outcome = side(v, *t.threshold, true);
-    if (t.kind == "at_least") v.outcome = side(v, *t.threshold, false);
     if (t.kind == "about") {
         double tol = *t.tolerance;
         bool inside = v.ci_low >= -tol && v.ci_high <= tol, outside = v.ci_low > tol || v.ci_high < -tol;
         v.outcome = inside ? Outcome::Held : outside ? Outcome::NotHeld : Outcome::Inconclusive;
+    } else {
+        v.outcome = side(v, decision_point(t, v), claims_below(t.kind));
     }
     if (v.outcome == Outcome::Inconclusive) v.on_point = on_point(t, v, rows[0].seed.has_value());
-    if (v.outcome == Outcome::Inconclusive && rows[0].seed && v.on_point.empty())
-        v.seeds_to_decide = seeds_to_decide(t, v);
+    // On the point, the gap to it is 0 and seeds_to_decide projects nothing.
+    if (v.outcome == Outcome::Inconclusive && rows[0].seed) v.seeds_to_decide = seeds_to_decide(t, v);
     return v;
 }
 
