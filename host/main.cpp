@@ -56,5 +56,6 @@ int main(int argc, char** argv) {
     } catch (const CLI::ParseError& e) {
         return app.exit(e) == 0 ? 0 : 2;
     }
+    iclr::say_stop_signals(); // Ctrl-C gets its line whatever the command is doing
     return guarded([&] { return cli.dispatch(); });
 }

@@ -198,6 +198,7 @@ SchedulerResult run_on_pool(const SweepArms& arms, Store& store, Planned& plan, 
 } // namespace
 
 int cmd_run(const RunOptions& o) {
+    say_stop_signals(" while reading the sweep and its plugins; nothing was recorded");
     PluginRegistry reg;
     reg.discover();
     SweepArms arms = load_sweep(o.sweep, o.variant, reg);

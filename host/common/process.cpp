@@ -119,6 +119,32 @@ std::string signal_name(int sig) {
     return abbrev ? std::string("SIG") + abbrev : "signal " + std::to_string(sig);
 }
 
+namespace {
+
+const char* volatile g_stop_note = "";
+
+// Only write(2), signal(2) and raise(3) here: all async-signal-safe.
+void say_and_die(int sig) {
+    const char* name = sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "SIGHUP";
+    for (const char* part : {"iclr: stopped by ", name, const_cast<const char*>(g_stop_note), "\n"})
+        if (write(STDERR_FILENO, part, strlen(part)) < 0) {
+        }
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+} // namespace
+
+void say_stop_signals(const char* note) {
+    g_stop_note = note;
+    struct sigaction sa {};
+    sa.sa_handler = say_and_die;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    for (int sig : {SIGINT, SIGTERM, SIGHUP})
+        sigaction(sig, &sa, nullptr);
+}
+
 std::string describe_status(int status) {
     if (WIFEXITED(status)) return "exit " + std::to_string(WEXITSTATUS(status));
     if (WIFSIGNALED(status))

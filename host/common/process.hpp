@@ -30,6 +30,13 @@ Captured run_capture(const std::vector<std::string>& argv, bool quiet_stderr = f
 std::string describe_status(int status);
 std::string signal_name(int sig);
 
+// Until a command installs handlers of its own (exec/stop_signal.hpp, for a running sweep),
+// SIGINT, SIGTERM and SIGHUP print one line, "iclr: stopped by SIGINT" and `note`, on stderr and
+// then end the process by that same signal, as with no handler: the exit status a shell sees
+// stays 130, and a script running iclr in a loop stops too. `note` must outlive the process (a
+// string literal); calling again replaces it.
+void say_stop_signals(const char* note = "");
+
 // The processes whose parent is this one (from /proc), e.g. orphans adopted as a subreaper.
 struct ChildProcess {
     int pid = 0;

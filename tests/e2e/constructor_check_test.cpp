@@ -179,6 +179,54 @@ TEST(ConstructorCheck, CtrlCDuringTheCheckRecordsNothing) {
     EXPECT_FALSE(std::filesystem::exists(s.db()));
 }
 
+namespace {
+
+// The pid of a child of `parent` whose command line holds `needle`, or 0.
+pid_t child_running(pid_t parent, const std::string& needle) {
+    for (const auto& e : std::filesystem::directory_iterator("/proc")) {
+        std::string name = e.path().filename().string();
+        if (name.find_first_not_of("0123456789") != std::string::npos) continue; // not a process
+        std::string stat = slurp(e.path().string() + "/stat"), cmd = slurp(e.path().string() + "/cmdline");
+        auto close = stat.rfind(')');
+        if (close == std::string::npos || !has(cmd, needle)) continue;
+        std::istringstream rest(stat.substr(close + 1));
+        std::string state;
+        pid_t ppid = 0;
+        if (rest >> state >> ppid && ppid == parent) return pid_t(std::stoi(name));
+    }
+    return 0;
+}
+
+} // namespace
+
+// Ctrl-C before the lock, while the plugins are probed (the first run after a build; here a plugin
+// hangs in dlopen): one line on stderr and death by SIGINT (130 to a shell, and a script's loop
+// stops too), nothing recorded, no database file, the probe gone with it.
+TEST(ConstructorCheck, CtrlCWhileProbingThePluginsSaysSoAndRecordsNothing) {
+    Scratch s;
+    s.set_env("ICLR_PLUGIN_PATH", std::string(ICLR_FIXTURE_HANG_DIR) + ":" + ICLR_FIXTURE_OK_DIR);
+    s.set_env("ICLR_PROBE_TIMEOUT", "120");
+    std::string file = s.write("p.toml", "[method]\nplugin = \"noop\"\n");
+    pid_t pid = s.start({"run", file}, s.path("out.txt"));
+    pid_t probe = 0;
+    ASSERT_TRUE(eventually([&] { return (probe = child_running(pid, "hang_on_load")) != 0; }, 60));
+    kill(pid, SIGINT);
+    auto t0 = std::chrono::steady_clock::now();
+    EXPECT_EQ(Scratch::wait_code(pid), 130);
+    EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 30.0) << "not the timeout";
+    EXPECT_EQ(slurp(s.path("out.txt")),
+              "iclr: stopped by SIGINT while reading the sweep and its plugins; nothing was recorded\n");
+    EXPECT_FALSE(std::filesystem::exists(s.db()));
+    // Orphaned, the probe comes to this test process (the suite's subreaper): gone means reaped here.
+    EXPECT_TRUE(eventually(
+        [&] {
+            int st;
+            return waitpid(probe, &st, WNOHANG) == probe;
+        },
+        10))
+        << "the probe outlived iclr";
+}
+
 // `iclr run` loads each data set configuration in the check too: a data folder without the files
 // (no `make data`) is one error naming the data set, not a failed run per trial; `plan`, a dry run,
 // does not load. And the check's worker keeps what it loaded for the trials it runs.
