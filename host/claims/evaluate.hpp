@@ -1,5 +1,6 @@
 // A claim's verdict from the rows its query returned: estimate, 95% CI from a bootstrap over seeds
-// (the wider of Student's t with its standard error and its percentiles), held or not.
+// (the wider of Student's t with its standard error and its percentiles; on a 0/1 metric at least
+// the exact binomial interval), held or not.
 #pragma once
 
 #include <cstdint>
@@ -37,6 +38,8 @@ struct Verdict {
     // Inconclusive with every unit at exactly the value where the verdict turns (no seed collapsed,
     // against at_most 0): why more units alike would not decide it. Empty otherwise.
     std::string on_point;
+    // A 0/1 metric whose interval was widened to the exact binomial one: why, with the counts.
+    std::string exact;
 };
 
 // The most seeds a projection names; beyond it, "more than".

@@ -238,7 +238,7 @@ std::string claim_notes(Store& store, const ClaimSpec& c, const std::vector<int6
                         const claims::Verdict& v) {
     std::string notes;
     for (const std::string& n : {mixed_kernels_note(store, run_ids), mixed_builds_note(store, run_ids),
-                                 pooled_tasks_note(c, run_ids), claims::inconclusive_note(v)})
+                                 pooled_tasks_note(c, run_ids), v.exact, claims::inconclusive_note(v)})
         add_note(notes, n);
     return notes;
 }

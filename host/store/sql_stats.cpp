@@ -179,6 +179,16 @@ double student_t_quantile(double p, double df) {
     return (lo + hi) / 2;
 }
 
+double beta_quantile(double p, double a, double b) {
+    if (!(p > 0 && p < 1) || !(a > 0) || !(b > 0)) return kNaN;
+    double lo = 0, hi = 1; // I_x(a, b) rises from 0 to 1 over [0, 1]
+    for (int i = 0; i < 200 && hi - lo > 1e-15; ++i) {
+        double mid = (lo + hi) / 2;
+        (incomplete_beta(a, b, mid) < p ? lo : hi) = mid;
+    }
+    return (lo + hi) / 2;
+}
+
 int register_functions(sqlite3* db) {
     struct Fn {
         const char* name;

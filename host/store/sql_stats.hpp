@@ -22,5 +22,7 @@ double spearman(const std::vector<double>& x, const std::vector<double>& y); // 
 std::vector<double> ranks(const std::vector<double>& x);                     // 1-based, ties averaged
 // The p-quantile of Student's t distribution with df degrees of freedom (df > 0).
 double student_t_quantile(double p, double df);
+// The p-quantile of the Beta(a, b) distribution (a, b > 0): Clopper-Pearson's binomial bounds.
+double beta_quantile(double p, double a, double b);
 
 } // namespace iclr::stats

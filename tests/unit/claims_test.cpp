@@ -91,13 +91,14 @@ TEST(Claims, EveryUnitExactlyOnTheThresholdIsInconclusiveAndSaysWhy) {
     Verdict v = evaluate({"at_most", "", "", std::nullopt, 0.0, std::nullopt}, zeros);
     EXPECT_EQ(v.outcome, Outcome::Inconclusive);
     EXPECT_EQ(v.ci_low, 0.0);
-    EXPECT_EQ(v.ci_high, 0.0);
+    EXPECT_NEAR(v.ci_high, 1 - std::pow(0.025, 1.0 / 5), 1e-12); // a 0/1 metric: Clopper-Pearson's for 0 of 5
     EXPECT_EQ(v.seeds_to_decide, 0);
     EXPECT_EQ(inconclusive_note(v), "every one of the 5 seeds gave exactly 0, the value where the verdict turns: "
                                     "at_most holds only with its interval strictly below it, so more seeds alike "
                                     "would not decide it");
-    // The same zeros against a threshold they clear, and two arms tied to the last bit.
-    EXPECT_EQ(evaluate({"at_most", "", "", std::nullopt, 0.5, std::nullopt}, zeros).outcome, Outcome::Held);
+    // The same zeros against a threshold they clear (0 of 5 bounds the rate below 0.52), and two
+    // arms tied to the last bit.
+    EXPECT_EQ(evaluate({"at_most", "", "", std::nullopt, 0.6, std::nullopt}, zeros).outcome, Outcome::Held);
     std::vector<Row> same;
     for (int s = 0; s < 4; ++s)
         for (const char* g : {"a", "b"})
@@ -110,6 +111,55 @@ TEST(Claims, EveryUnitExactlyOnTheThresholdIsInconclusiveAndSaysWhy) {
     // An interval that merely spans the threshold gets the projection, not this.
     Verdict spread = evaluate(less(), two_groups(0.0, 10));
     EXPECT_EQ(spread.on_point, "");
+}
+
+// A 0/1 metric (a run collapsed or not): the bootstrap of ten zeros is [0, 0], yet a collapse
+// rate of 0.3 gives ten runs without one 2.8% of the time (0.7^10). The interval covers the exact
+// binomial one: Clopper-Pearson's for a rate (R's binom.test), Newcombe's square-and-add of two
+// for a difference; a metric with any other value keeps the bootstrap's.
+TEST(Claims, AZeroOneMetricGetsAtLeastTheExactBinomialInterval) {
+    auto rates = [](int ones, int n) {
+        std::vector<Row> rows;
+        for (int s = 0; s < n; ++s)
+            rows.push_back({s < ones ? 1.0 : 0.0, std::nullopt, std::nullopt, std::to_string(s)});
+        return rows;
+    };
+    auto at_most = [](double x) { return Hypothesis{"at_most", "", "", std::nullopt, x, std::nullopt}; };
+    Verdict none = evaluate(at_most(0.2), rates(0, 10));
+    EXPECT_EQ(none.ci_low, 0.0);
+    EXPECT_NEAR(none.ci_high, 0.3084971078, 1e-9); // binom.test(0, 10): [0, 0.3084971]
+    EXPECT_EQ(none.outcome, Outcome::Inconclusive) << "held under the bootstrap's [0, 0]";
+    EXPECT_EQ(none.exact, "every value is 0 or 1 (0 of 10 are 1): the interval covers Clopper-Pearson's exact one "
+                          "for a rate, as seeds that agree give the bootstrap no spread to go on");
+    EXPECT_EQ(evaluate(at_most(0.35), rates(0, 10)).outcome, Outcome::Held);
+    Verdict three = evaluate(at_most(0.5), rates(3, 10));
+    EXPECT_LE(three.ci_low, 0.0667395111); // binom.test(3, 10): [0.0667395, 0.6524529]
+    EXPECT_GE(three.ci_high, 0.6524528500);
+    EXPECT_EQ(three.outcome, Outcome::Inconclusive);
+    // Two arms: none of n against all of n. Fisher's exact test calls 0/3 vs 3/3 chance (p = 0.1)
+    // and 0/4 vs 4/4 not (p = 0.029); the bootstrap's [-1, -1] called both held.
+    auto arms = [](int n) {
+        std::vector<Row> rows;
+        for (int s = 0; s < n; ++s) {
+            rows.push_back({0.0, std::nullopt, "a", std::to_string(s)});
+            rows.push_back({1.0, std::nullopt, "b", std::to_string(s)});
+        }
+        return rows;
+    };
+    Verdict three_each = evaluate(less(), arms(3));
+    EXPECT_EQ(three_each.estimate, -1.0);
+    EXPECT_NEAR(three_each.ci_high, -1 + std::sqrt(2.0) * (1 - std::pow(0.025, 1.0 / 3)), 1e-9);
+    EXPECT_EQ(three_each.outcome, Outcome::Inconclusive);
+    Verdict four_each = evaluate(less(), arms(4));
+    EXPECT_EQ(four_each.outcome, Outcome::Held);
+    EXPECT_NE(four_each.exact.find("(a: 0 of 4, b: 4 of 4): the interval covers Newcombe's"), std::string::npos)
+        << four_each.exact;
+    // Not 0/1 throughout (a 0.5 among them): the bootstrap's interval as before.
+    auto mixed = rates(0, 10);
+    mixed[0].value = 0.5;
+    Verdict not_counts = evaluate(at_most(0.2), mixed);
+    EXPECT_LT(not_counts.ci_high, 0.2);
+    EXPECT_EQ(not_counts.exact, "");
 }
 
 TEST(Claims, NoDataSaysWhy) {

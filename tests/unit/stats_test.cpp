@@ -39,6 +39,12 @@ TEST(Stats, StudentTQuantilesMatchTheTables) {
     EXPECT_NEAR(stats::student_t_quantile(0.95, 10), 1.812, 5e-4);
     EXPECT_NEAR(stats::student_t_quantile(0.025, 9), -2.2621571627409915, 1e-9); // symmetric
     EXPECT_NEAR(stats::student_t_quantile(0.975, 1e6), 1.959964, 1e-5);          // -> the normal's 1.96
+    // Beta quantiles, Clopper-Pearson's bounds: qbeta(0.975, 1, 10) = 1 - 0.025^(1/10); qbeta(0.025, 3, 8),
+    // qbeta(0.975, 4, 7) are R's binom.test(3, 10) interval.
+    EXPECT_NEAR(stats::beta_quantile(0.975, 1, 10), 1 - std::pow(0.025, 0.1), 1e-12);
+    EXPECT_NEAR(stats::beta_quantile(0.025, 3, 8), 0.06673951117, 1e-9);
+    EXPECT_NEAR(stats::beta_quantile(0.975, 4, 7), 0.65245285, 1e-8);
+    EXPECT_NEAR(stats::beta_quantile(0.5, 2, 2), 0.5, 1e-12);
 }
 
 TEST(Stats, MomentsQuantilesAndCorrelationsByHand) {
