@@ -1,7 +1,7 @@
 // Claim statistics: the estimate on all data, a 95% CI from a bootstrap over seeds (the wider of
-// Student's t with the bootstrap's standard error and the bootstrap's percentiles, and on a 0/1
-// metric at least the exact binomial interval), and the verdict from which side of zero (or of the
-// threshold / tolerance band) the CI lies.
+// Student's t with the bootstrap's standard error and the bootstrap's percentiles, and for a claim
+// on 0/1 events at least the exact binomial interval), and the verdict from which side of zero (or
+// of the threshold / tolerance band) the CI lies.
 #include "claims/evaluate.hpp"
 
 #include <algorithm>
@@ -118,25 +118,34 @@ Verdict no_data(std::string why, int64_t n = 0) {
     return v;
 }
 
-// A 0/1 metric (did a run collapse): k ones among n rows.
+// A claim on 0/1 events (did a run collapse): k ones among n rows.
 struct Count {
     int64_t k = 0, n = 0;
 };
 
-// The rows of `group` (every row when null) as a count, when each value is exactly 0 or 1 and no
-// unit has two of them (rows of one seed are not independent draws); none otherwise.
-std::optional<Count> binary_count(const Units& units, const std::string* group) {
+// The rows of `group` (every row when null) as a count; none, with *why, when a value is not 0 or 1
+// or a unit has two of them (rows of one seed are not independent events).
+std::optional<Count> binary_count(const Units& units, const std::string* group, std::string* why) {
     Count c;
     for (const auto& [unit, rs] : units) {
         int64_t in_unit = 0;
         for (const Row* r : rs) {
             if (group && !(r->group && *r->group == *group)) continue;
-            if ((r->value != 0 && r->value != 1) || ++in_unit > 1) return std::nullopt;
+            if (r->value != 0 && r->value != 1) {
+                char value[32];
+                std::snprintf(value, sizeof value, "%.6g", r->value);
+                *why = std::string("binary = true, but a value is ") + value + ": each run's value must be 0 or 1";
+                return std::nullopt;
+            }
+            if (++in_unit > 1) {
+                *why = "binary = true, but seed " + unit + " has several rows" + (group ? " of " + *group : "") +
+                       ": one event per seed" + (group ? " and group" : "");
+                return std::nullopt;
+            }
             c.k += r->value == 1;
             ++c.n;
         }
     }
-    if (c.n == 0) return std::nullopt;
     return c;
 }
 
@@ -147,23 +156,25 @@ std::pair<double, double> exact_rate_interval(Count c) {
     return {lo, hi};
 }
 
-// On a 0/1 metric the bootstrap is far too sure where every seed agrees: ten seeds without a
-// collapse resample to [0, 0], though a collapse rate of 0.3 gives ten without one 3% of the time.
-// So the interval is widened to cover the exact one: Clopper-Pearson's for a rate; for a
+// binary = true. On 0/1 events the bootstrap is far too sure where every seed agrees: ten seeds
+// without a collapse resample to [0, 0], though a collapse rate of 0.3 gives ten without one 3% of
+// the time. So the interval is widened to cover the exact one: Clopper-Pearson's for a rate; for a
 // difference of two rates, Newcombe's square-and-add of the two (it ignores the seeds' pairing,
-// which for runs that agree seed by seed makes it wider, not narrower).
-void widen_for_counts(Verdict& v, const Units& units, const Hypothesis& t, bool groups) {
+// which for runs that agree seed by seed makes it wider, not narrower). Declared, not guessed from
+// the values: an accuracy of 1.0 in every seed is a score that saturates, not an event. Returns why
+// the rows are not such events ("" when they are).
+std::string widen_for_counts(Verdict& v, const Units& units, const Hypothesis& t, bool groups) {
     auto of = [](Count c) { return std::to_string(c.k) + " of " + std::to_string(c.n); };
     std::pair<double, double> exact;
-    std::string what;
+    std::string what, why;
     if (!groups) {
-        auto c = binary_count(units, nullptr);
-        if (!c) return;
+        auto c = binary_count(units, nullptr, &why);
+        if (!c) return why;
         exact = exact_rate_interval(*c);
         what = of(*c) + " are 1): the interval covers Clopper-Pearson's exact one for a rate";
     } else {
-        auto a = binary_count(units, &t.a), b = binary_count(units, &t.b);
-        if (!a || !b) return;
+        auto a = binary_count(units, &t.a, &why), b = a ? binary_count(units, &t.b, &why) : std::nullopt;
+        if (!a || !b) return why;
         auto [la, ua] = exact_rate_interval(*a);
         auto [lb, ub] = exact_rate_interval(*b);
         double pa = double(a->k) / double(a->n), pb = double(b->k) / double(b->n), d = pa - pb;
@@ -171,10 +182,11 @@ void widen_for_counts(Verdict& v, const Units& units, const Hypothesis& t, bool 
         what = t.a + ": " + of(*a) + ", " + t.b + ": " + of(*b) +
                "): the interval covers Newcombe's for a difference of two rates (from Clopper-Pearson's)";
     }
-    if (exact.first >= v.ci_low && exact.second <= v.ci_high) return; // the bootstrap's is wider already
+    if (exact.first >= v.ci_low && exact.second <= v.ci_high) return ""; // the bootstrap's is wider already
     v.ci_low = std::min(v.ci_low, exact.first);
     v.ci_high = std::max(v.ci_high, exact.second);
-    v.exact = "every value is 0 or 1 (" + what + ", as seeds that agree give the bootstrap no spread to go on";
+    v.exact = "0/1 events (" + what + ", as seeds that agree give the bootstrap no spread to go on";
+    return "";
 }
 
 Verdict compare_groups(const Hypothesis& t, const std::vector<Row>& rows, const Units& units) {
@@ -270,7 +282,8 @@ Verdict evaluate(const Hypothesis& t, const std::vector<Row>& rows) {
     }
     if (v.outcome == Outcome::NoData) return v;
     const bool alike = v.ci_low == v.ci_high; // every resample gave the estimate
-    if (!trend) widen_for_counts(v, units, t, groups);
+    if (t.binary && !trend)
+        if (std::string why = widen_for_counts(v, units, t, groups); !why.empty()) return no_data(why, v.n);
     if (t.kind == "about" && !groups) {
         v.estimate -= *t.target;
         v.ci_low -= *t.target;

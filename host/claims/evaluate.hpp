@@ -1,6 +1,6 @@
 // A claim's verdict from the rows its query returned: estimate, 95% CI from a bootstrap over seeds
-// (the wider of Student's t with its standard error and its percentiles; on a 0/1 metric at least
-// the exact binomial interval), held or not.
+// (the wider of Student's t with its standard error and its percentiles; for a claim on 0/1 events
+// at least the exact binomial interval), held or not.
 #pragma once
 
 #include <cstdint>
@@ -22,6 +22,8 @@ struct Hypothesis {
     std::string kind; // less greater increasing decreasing about at_most at_least
     std::string a, b; // groups (less, greater, about between groups)
     std::optional<double> tolerance, threshold, target;
+    // Each value is 0 or 1, an event (a run collapsed or not): the CI covers the exact binomial one.
+    bool binary = false;
 };
 
 enum class Outcome { Held, NotHeld, Inconclusive, NoData };
@@ -38,7 +40,7 @@ struct Verdict {
     // Inconclusive with every unit at exactly the value where the verdict turns (no seed collapsed,
     // against at_most 0): why more units alike would not decide it. Empty otherwise.
     std::string on_point;
-    // A 0/1 metric whose interval was widened to the exact binomial one: why, with the counts.
+    // A binary claim whose interval was widened to the exact binomial one: why, with the counts.
     std::string exact;
 };
 

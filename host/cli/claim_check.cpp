@@ -263,7 +263,9 @@ std::string missing_key_reason(Store& store, const ClaimSpec& c) {
 
 std::string four_digits(double v) { return fmt::format("{:.4g}", v); }
 
-claims::Hypothesis hypothesis_of(const ClaimSpec& c) { return {c.kind, c.a, c.b, c.tolerance, c.threshold, c.target}; }
+claims::Hypothesis hypothesis_of(const ClaimSpec& c) {
+    return {c.kind, c.a, c.b, c.tolerance, c.threshold, c.target, c.binary};
+}
 
 // What a claim says of the rows it left out: `at_other_seeds` of them runs of its trials at seeds the
 // sweep does not plan, the rest runs of another config, seed or profile.

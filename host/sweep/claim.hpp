@@ -26,6 +26,8 @@ struct ClaimFilter {
 //   increasing/decreasing Spearman rho of (x, value) > 0 / < 0
 //   about                 |difference| <= tolerance: a and b, or the mean against `target`
 //   at_most / at_least    mean(value) <= / >= threshold
+// binary = true: every value is 0 or 1, one per seed and group (a run collapsed or not), and the CI
+// covers the exact binomial one (claims/evaluate.cpp), not only the bootstrap's.
 // The query's columns: `value` always; `seed` (the bootstrap resamples seeds; rows otherwise);
 // `x` for increasing/decreasing; `grp` (or `arm`) naming the group for less/greater/about;
 // `run_id` (optional) records which runs the verdict used; a row that is a difference of two runs
@@ -43,8 +45,9 @@ struct ClaimFilter {
 struct ClaimSpec {
     std::string name, source, kind, sql, a, b;
     std::optional<double> tolerance, threshold, target;
-    SourcePos pos;     // the [[claim]] table
-    SourcePos sql_pos; // the sql = "..." value, for SQL errors (the metric = "..." value for the keys form)
+    bool binary = false; // binary = true: each run's value is 0 or 1 (an event: collapsed or not)
+    SourcePos pos;       // the [[claim]] table
+    SourcePos sql_pos;   // the sql = "..." value, for SQL errors (the metric = "..." value for the keys form)
     std::string metric, group, x;
     std::optional<int64_t> task;
     std::vector<ClaimFilter> where;

@@ -10,7 +10,8 @@ namespace iclr {
 namespace {
 
 const std::set<std::string> kKinds{"less", "greater", "increasing", "decreasing", "about", "at_most", "at_least"};
-const char* kKnownKeys = "name, source, kind, sql, metric, task, where, group, x, a, b, tolerance, threshold, target";
+const char* kKnownKeys =
+    "name, source, kind, sql, metric, task, where, group, x, a, b, tolerance, threshold, target, binary";
 
 std::optional<std::string> text(ParseContext& ctx, const toml::node& v, const std::string& key) {
     if (auto s = v.as_string()) return s->get();
@@ -127,6 +128,11 @@ void read_key(ParseContext& ctx, const std::string& key, const toml::node& v, Cl
             c.task = i->get();
         else
             ctx.err(v, "claim.task must be an integer >= 0 (the task whose value counts)");
+    } else if (key == "binary") {
+        if (auto b = v.as_boolean())
+            c.binary = b->get();
+        else
+            ctx.err(v, "claim.binary must be true or false (true: each run's value is 0 or 1, an event)");
     } else if (key == "where") {
         read_where(ctx, v, c);
     } else if (key == "x") {
@@ -154,6 +160,9 @@ void check_kind(ParseContext& ctx, const toml::node& node, const ClaimSpec& c) {
     if (c.kind == "about" && !groups && !c.target)
         ctx.err(node, what + ": kind about compares a with b, or the mean with target = <number>");
     if (c.tolerance && *c.tolerance < 0) ctx.err(node, what + ": tolerance must be >= 0");
+    if (c.binary && (c.kind == "increasing" || c.kind == "decreasing"))
+        ctx.err(node, what + ": binary = true goes with a rate or a difference of rates (less, greater, about, "
+                             "at_most, at_least), not a rank correlation");
 }
 
 // A claim is its SQL, or the keys that say which final metric of which runs (claim_sql.cpp).

@@ -294,6 +294,20 @@ TEST(ClaimKeys, ParseErrorsNameTheKeyAndItsPosition) {
         << e;
 }
 
+// binary = true declares each run's value a 0/1 event (claims/evaluate.cpp widens the interval
+// to the exact binomial one); a boolean, and not for a rank correlation.
+TEST(ClaimKeys, BinaryDeclaresZeroOneEvents) {
+    std::string events = "[[claim]]\nname = \"c\"\nkind = \"at_most\"\nthreshold = 0\nmetric = \"collapsed\"\n";
+    auto arms = parse_arms_text(kBase + events + "binary = true\n", "c.toml");
+    EXPECT_TRUE(arms.front().claims.at(0).binary);
+    EXPECT_FALSE(parse_arms_text(kBase + events, "c.toml").front().claims.at(0).binary);
+    std::string e = joined(errors(events + "binary = 1\n"));
+    EXPECT_NE(e.find("15:10: claim.binary must be true or false"), std::string::npos) << e;
+    e = joined(errors("[[claim]]\nname = \"r\"\nkind = \"increasing\"\nmetric = \"m\"\nx = \"method.lr\"\n"
+                      "binary = true\n"));
+    EXPECT_NE(e.find("claim 'r': binary = true goes with a rate or a difference of rates"), std::string::npos) << e;
+}
+
 TEST(ClaimKeys, NamesAreCheckedAgainstTheArmsAndThePluginsSchemas) {
     std::string e = joined(errors(
         "[[claim]]\nname = \"p\"\nkind = \"greater\"\na = \"ft\"\nb = \"lq\"\nmetric = \"m\"\n"

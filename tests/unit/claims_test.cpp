@@ -91,14 +91,17 @@ TEST(Claims, EveryUnitExactlyOnTheThresholdIsInconclusiveAndSaysWhy) {
     Verdict v = evaluate({"at_most", "", "", std::nullopt, 0.0, std::nullopt}, zeros);
     EXPECT_EQ(v.outcome, Outcome::Inconclusive);
     EXPECT_EQ(v.ci_low, 0.0);
-    EXPECT_NEAR(v.ci_high, 1 - std::pow(0.025, 1.0 / 5), 1e-12); // a 0/1 metric: Clopper-Pearson's for 0 of 5
+    EXPECT_EQ(v.ci_high, 0.0);
     EXPECT_EQ(v.seeds_to_decide, 0);
     EXPECT_EQ(inconclusive_note(v), "every one of the 5 seeds gave exactly 0, the value where the verdict turns: "
                                     "at_most holds only with its interval strictly below it, so more seeds alike "
                                     "would not decide it");
-    // The same zeros against a threshold they clear (0 of 5 bounds the rate below 0.52), and two
-    // arms tied to the last bit.
-    EXPECT_EQ(evaluate({"at_most", "", "", std::nullopt, 0.6, std::nullopt}, zeros).outcome, Outcome::Held);
+    // The same zeros against a threshold they clear, and two arms tied to the last bit.
+    EXPECT_EQ(evaluate({"at_most", "", "", std::nullopt, 0.5, std::nullopt}, zeros).outcome, Outcome::Held);
+    // Declared 0/1 events (binary = true), the same note under Clopper-Pearson's [0, 0.52].
+    Verdict events = evaluate({"at_most", "", "", std::nullopt, 0.0, std::nullopt, true}, zeros);
+    EXPECT_NEAR(events.ci_high, 1 - std::pow(0.025, 1.0 / 5), 1e-12);
+    EXPECT_EQ(inconclusive_note(events), inconclusive_note(v));
     std::vector<Row> same;
     for (int s = 0; s < 4; ++s)
         for (const char* g : {"a", "b"})
@@ -113,24 +116,30 @@ TEST(Claims, EveryUnitExactlyOnTheThresholdIsInconclusiveAndSaysWhy) {
     EXPECT_EQ(spread.on_point, "");
 }
 
-// A 0/1 metric (a run collapsed or not): the bootstrap of ten zeros is [0, 0], yet a collapse
-// rate of 0.3 gives ten runs without one 2.8% of the time (0.7^10). The interval covers the exact
-// binomial one: Clopper-Pearson's for a rate (R's binom.test), Newcombe's square-and-add of two
-// for a difference; a metric with any other value keeps the bootstrap's.
-TEST(Claims, AZeroOneMetricGetsAtLeastTheExactBinomialInterval) {
+// binary = true, events (a run collapsed or not): the bootstrap of ten zeros is [0, 0], yet a
+// collapse rate of 0.3 gives ten runs without one 2.8% of the time (0.7^10). The interval covers the
+// exact binomial one: Clopper-Pearson's for a rate (R's binom.test), Newcombe's square-and-add of
+// two for a difference. Undeclared, the same values keep the bootstrap's (an accuracy of 1.0 in
+// every seed is a score, not an event); declared, a value other than 0 or 1 is no data.
+TEST(Claims, ZeroOneEventsGetAtLeastTheExactBinomialInterval) {
     auto rates = [](int ones, int n) {
         std::vector<Row> rows;
         for (int s = 0; s < n; ++s)
             rows.push_back({s < ones ? 1.0 : 0.0, std::nullopt, std::nullopt, std::to_string(s)});
         return rows;
     };
-    auto at_most = [](double x) { return Hypothesis{"at_most", "", "", std::nullopt, x, std::nullopt}; };
+    auto at_most = [](double x, bool binary = true) {
+        return Hypothesis{"at_most", "", "", std::nullopt, x, std::nullopt, binary};
+    };
     Verdict none = evaluate(at_most(0.2), rates(0, 10));
     EXPECT_EQ(none.ci_low, 0.0);
     EXPECT_NEAR(none.ci_high, 0.3084971078, 1e-9); // binom.test(0, 10): [0, 0.3084971]
-    EXPECT_EQ(none.outcome, Outcome::Inconclusive) << "held under the bootstrap's [0, 0]";
-    EXPECT_EQ(none.exact, "every value is 0 or 1 (0 of 10 are 1): the interval covers Clopper-Pearson's exact one "
-                          "for a rate, as seeds that agree give the bootstrap no spread to go on");
+    EXPECT_EQ(none.outcome, Outcome::Inconclusive);
+    EXPECT_EQ(none.exact, "0/1 events (0 of 10 are 1): the interval covers Clopper-Pearson's exact one for a rate, "
+                          "as seeds that agree give the bootstrap no spread to go on");
+    Verdict undeclared = evaluate(at_most(0.2, false), rates(0, 10));
+    EXPECT_EQ(undeclared.outcome, Outcome::Held) << "the bootstrap's [0, 0]";
+    EXPECT_EQ(undeclared.exact, "");
     EXPECT_EQ(evaluate(at_most(0.35), rates(0, 10)).outcome, Outcome::Held);
     Verdict three = evaluate(at_most(0.5), rates(3, 10));
     EXPECT_LE(three.ci_low, 0.0667395111); // binom.test(3, 10): [0.0667395, 0.6524529]
@@ -146,20 +155,26 @@ TEST(Claims, AZeroOneMetricGetsAtLeastTheExactBinomialInterval) {
         }
         return rows;
     };
-    Verdict three_each = evaluate(less(), arms(3));
+    Hypothesis fewer = less();
+    fewer.binary = true;
+    Verdict three_each = evaluate(fewer, arms(3));
     EXPECT_EQ(three_each.estimate, -1.0);
     EXPECT_NEAR(three_each.ci_high, -1 + std::sqrt(2.0) * (1 - std::pow(0.025, 1.0 / 3)), 1e-9);
     EXPECT_EQ(three_each.outcome, Outcome::Inconclusive);
-    Verdict four_each = evaluate(less(), arms(4));
+    EXPECT_EQ(evaluate(less(), arms(3)).outcome, Outcome::Held) << "undeclared: the bootstrap's [-1, -1]";
+    Verdict four_each = evaluate(fewer, arms(4));
     EXPECT_EQ(four_each.outcome, Outcome::Held);
     EXPECT_NE(four_each.exact.find("(a: 0 of 4, b: 4 of 4): the interval covers Newcombe's"), std::string::npos)
         << four_each.exact;
-    // Not 0/1 throughout (a 0.5 among them): the bootstrap's interval as before.
+    // Declared but not events: a 0.5 among the values, or two rows of one seed.
     auto mixed = rates(0, 10);
     mixed[0].value = 0.5;
-    Verdict not_counts = evaluate(at_most(0.2), mixed);
-    EXPECT_LT(not_counts.ci_high, 0.2);
-    EXPECT_EQ(not_counts.exact, "");
+    Verdict not_events = evaluate(at_most(0.2), mixed);
+    EXPECT_EQ(not_events.outcome, Outcome::NoData);
+    EXPECT_EQ(not_events.reason, "binary = true, but a value is 0.5: each run's value must be 0 or 1");
+    auto twice = rates(0, 3);
+    twice.push_back(twice[0]);
+    EXPECT_EQ(evaluate(at_most(0.2), twice).reason, "binary = true, but seed 0 has several rows: one event per seed");
 }
 
 TEST(Claims, NoDataSaysWhy) {
