@@ -52,6 +52,16 @@ double student_t_cdf(double t, double df) {
     return t >= 0 ? 1.0 - tail : tail;
 }
 
+// The x in [lo, hi] where the rising cdf reaches p, by bisection until the bracket is no wider
+// than relative * hi + absolute.
+template <class Cdf> double inverse(Cdf cdf, double p, double lo, double hi, double relative, double absolute) {
+    for (int i = 0; i < 200 && hi - lo > relative * hi + absolute; ++i) {
+        double mid = (lo + hi) / 2;
+        (cdf(mid) < p ? lo : hi) = mid;
+    }
+    return (lo + hi) / 2;
+}
+
 // ---- SQLite glue: one vector of values (or pairs) per group --------------------------------
 struct Samples {
     std::vector<double> x, y;
@@ -169,24 +179,16 @@ double spearman(const std::vector<double>& x, const std::vector<double>& y) {
 double student_t_quantile(double p, double df) {
     if (!(p > 0 && p < 1) || !(df > 0)) return kNaN;
     if (p < 0.5) return -student_t_quantile(1.0 - p, df);
-    double lo = 0, hi = 1;
+    double hi = 1;
     while (student_t_cdf(hi, df) < p)
         hi *= 2;
-    for (int i = 0; i < 200 && hi - lo > 1e-13 * hi; ++i) {
-        double mid = (lo + hi) / 2;
-        (student_t_cdf(mid, df) < p ? lo : hi) = mid;
-    }
-    return (lo + hi) / 2;
+    return inverse([df](double t) { return student_t_cdf(t, df); }, p, 0, hi, 1e-13, 0);
 }
 
 double beta_quantile(double p, double a, double b) {
     if (!(p > 0 && p < 1) || !(a > 0) || !(b > 0)) return kNaN;
-    double lo = 0, hi = 1; // I_x(a, b) rises from 0 to 1 over [0, 1]
-    for (int i = 0; i < 200 && hi - lo > 1e-15; ++i) {
-        double mid = (lo + hi) / 2;
-        (incomplete_beta(a, b, mid) < p ? lo : hi) = mid;
-    }
-    return (lo + hi) / 2;
+    // I_x(a, b) rises from 0 to 1 over [0, 1].
+    return inverse([a, b](double x) { return incomplete_beta(a, b, x); }, p, 0, 1, 0, 1e-15);
 }
 
 int register_functions(sqlite3* db) {
