@@ -152,10 +152,10 @@ std::string describe_status(int status) {
     return "status " + std::to_string(status);
 }
 
-std::vector<ChildProcess> child_processes() {
+std::vector<ChildProcess> child_processes(int parent) {
     std::vector<ChildProcess> out;
     std::error_code ec;
-    std::string me = std::to_string(getpid());
+    std::string me = std::to_string(parent ? parent : getpid());
     for (const auto& e : std::filesystem::directory_iterator("/proc", ec)) {
         std::string name = e.path().filename().string();
         if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;

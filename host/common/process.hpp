@@ -37,12 +37,13 @@ std::string signal_name(int sig);
 // string literal); calling again replaces it.
 void say_stop_signals(const char* note = "");
 
-// The processes whose parent is this one (from /proc), e.g. orphans adopted as a subreaper.
+// The processes whose parent is `parent` (0: this process), from /proc: e.g. orphans adopted as a
+// subreaper, or the probe a test waits to see its iclr start.
 struct ChildProcess {
     int pid = 0;
     bool zombie = false; // exited, not yet reaped
 };
-std::vector<ChildProcess> child_processes();
+std::vector<ChildProcess> child_processes(int parent = 0);
 // Kills (SIGKILL) and reaps every child of this process, waiting briefly for orphans still on
 // their way to being adopted; returns how many were still running. For a subreaper at the end of
 // its work.

@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/process.hpp"
 #include "e2e_util.hpp"
 
 using namespace iclr::e2e;
@@ -181,19 +182,10 @@ TEST(ConstructorCheck, CtrlCDuringTheCheckRecordsNothing) {
 
 namespace {
 
-// The pid of a child of `parent` whose command line holds `needle`, or 0.
+// The pid of a running child of `parent` whose command line holds `needle`, or 0.
 pid_t child_running(pid_t parent, const std::string& needle) {
-    for (const auto& e : std::filesystem::directory_iterator("/proc")) {
-        std::string name = e.path().filename().string();
-        if (name.find_first_not_of("0123456789") != std::string::npos) continue; // not a process
-        std::string stat = slurp(e.path().string() + "/stat"), cmd = slurp(e.path().string() + "/cmdline");
-        auto close = stat.rfind(')');
-        if (close == std::string::npos || !has(cmd, needle)) continue;
-        std::istringstream rest(stat.substr(close + 1));
-        std::string state;
-        pid_t ppid = 0;
-        if (rest >> state >> ppid && ppid == parent) return pid_t(std::stoi(name));
-    }
+    for (auto [pid, zombie] : iclr::child_processes(parent))
+        if (!zombie && has(slurp("/proc/" + std::to_string(pid) + "/cmdline"), needle)) return pid;
     return 0;
 }
 
