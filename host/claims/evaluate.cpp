@@ -111,6 +111,13 @@ Outcome side(const Verdict& v, double at, bool claim_below) {
 // (greater, increasing, at_least) claim one above it, and about claims a band.
 bool claims_below(const std::string& kind) { return kind == "less" || kind == "decreasing" || kind == "at_most"; }
 
+// A value in a note, as printf's %.6g gives it (0.5, 1e-07).
+std::string six_digits(double v) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.6g", v);
+    return text;
+}
+
 Verdict no_data(std::string why, int64_t n = 0) {
     Verdict v;
     v.n = n;
@@ -132,9 +139,7 @@ std::optional<Count> binary_count(const Units& units, const std::string* group, 
         for (const Row* r : rs) {
             if (group && !(r->group && *r->group == *group)) continue;
             if (r->value != 0 && r->value != 1) {
-                char value[32];
-                std::snprintf(value, sizeof value, "%.6g", r->value);
-                *why = std::string("binary = true, but a value is ") + value + ": each run's value must be 0 or 1";
+                *why = "binary = true, but a value is " + six_digits(r->value) + ": each run's value must be 0 or 1";
                 return std::nullopt;
             }
             if (++in_unit > 1) {
@@ -236,12 +241,10 @@ int64_t seeds_to_decide(const Hypothesis& t, const Verdict& v) {
 // called inconclusive otherwise reads like a fault.
 std::string on_point(const Hypothesis& t, const Verdict& v, bool alike, bool seeds) {
     if (!alike || v.estimate != decision_point(t, v)) return "";
-    char at[32];
-    std::snprintf(at, sizeof at, "%.6g", v.estimate);
-    return "every one of the " + std::to_string(v.n) + (seeds ? " seeds" : " rows") + " gave exactly " + at +
-           ", the value where the verdict turns: " + t.kind + " holds only with its interval strictly " +
-           (claims_below(t.kind) ? "below" : "above") + " it, so more " + (seeds ? "seeds" : "rows") +
-           " alike would not decide it";
+    return "every one of the " + std::to_string(v.n) + (seeds ? " seeds" : " rows") + " gave exactly " +
+           six_digits(v.estimate) + ", the value where the verdict turns: " + t.kind +
+           " holds only with its interval strictly " + (claims_below(t.kind) ? "below" : "above") + " it, so more " +
+           (seeds ? "seeds" : "rows") + " alike would not decide it";
 }
 
 } // namespace
