@@ -6,12 +6,12 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <map>
 #include <optional>
 #include <random>
 #include <utility>
 
+#include "common/values.hpp"
 #include "store/sql_stats.hpp"
 
 namespace iclr::claims {
@@ -110,13 +110,6 @@ Outcome side(const Verdict& v, double at, bool claim_below) {
 // The kinds that claim a value below their decision point (less, decreasing, at_most); the others
 // (greater, increasing, at_least) claim one above it, and about claims a band.
 bool claims_below(const std::string& kind) { return kind == "less" || kind == "decreasing" || kind == "at_most"; }
-
-// A value in a note, as printf's %.6g gives it (0.5, 1e-07).
-std::string six_digits(double v) {
-    char text[32];
-    std::snprintf(text, sizeof text, "%.6g", v);
-    return text;
-}
 
 Verdict no_data(std::string why, int64_t n = 0) {
     Verdict v;

@@ -72,7 +72,7 @@ void print_results(std::string& out, const RunDetails& d) {
     if (!d.final_metrics.empty()) out += fmt::format("final metrics (key, task, step, value):\n");
     for (const auto& m : d.final_metrics)
         out += fmt::format("  {:<28} {:>4} {:>8}  {}\n", m.key, m.task ? std::to_string(*m.task) : "-", m.step,
-                           m.nonfinite.empty() ? fmt::format("{:.6g}", m.value) : m.nonfinite);
+                           m.nonfinite.empty() ? six_digits(m.value) : m.nonfinite);
     out += fmt::format("metric rows: {}\n", d.metric_rows);
 }
 

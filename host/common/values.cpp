@@ -42,6 +42,12 @@ std::string float_text(double f) {
     return s;
 }
 
+std::string six_digits(double f) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.6g", f);
+    return buf;
+}
+
 std::string json_escape(const std::string& s) {
     std::string o = "\"";
     for (unsigned char c : s) {

@@ -18,6 +18,9 @@ std::string value_to_toml(const Value& v);
 // A float as the shortest text that reads back as the same float, and as a float: 1.0 (not 1),
 // 0.25, 1e+300, nan, inf, -inf (TOML's spelling, and the sqlite3 shell's for a REAL).
 std::string float_text(double f);
+// A float to six significant digits, as printf's %.6g gives it (0.5, 1e-07, nan): how `iclr show`,
+// `iclr diff`, query tables and verify's notes print a value for reading, not for reading back.
+std::string six_digits(double f);
 std::string value_to_json(const Value& v);
 std::string json_escape(const std::string& s);
 // s between two `q`s, each q inside doubled: an SQL literal ('), an SQL name or a CSV field (").

@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <set>
@@ -153,9 +152,7 @@ bool only_space_or_comments(const char* s) {
 // print it), so a CSV column of whole-number floats is not read back as integers.
 std::string fmt_real(double v, bool precise) {
     if (precise) return float_text(v); // shortest round-trip
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%.6g", v);
-    std::string text = buf;
+    std::string text = six_digits(v);
     if (text.find_first_of(".en") == std::string::npos) text += ".0"; // not 1e+06, nan, inf
     return text;
 }

@@ -10,27 +10,21 @@ namespace {
 void read_row(Statement& st, RunDetails& d) {
     auto text = [&](int i) { return st.col_null(i) ? std::string() : st.col_text(i); };
     d.id = st.col_int(0);
-    std::string* fields[] = {&d.key,         &d.status,     &d.sweep,         &d.sweep_id,   &d.dataset,
-                             &d.model,       &d.method,     &d.seed,          &d.created_at, &d.started_at,
-                             &d.finished_at, &d.duration_s, &d.attempts,      &d.worker_pid, &d.host,
-                             &d.threads,     &d.device,     &d.torch_version, &d.git_commit};
+    // The text columns in the SELECT's order, git_dirty (an integer) between the two lists.
+    std::string* before_dirty[] = {&d.key,         &d.status,     &d.sweep,         &d.sweep_id,   &d.dataset,
+                                   &d.model,       &d.method,     &d.seed,          &d.created_at, &d.started_at,
+                                   &d.finished_at, &d.duration_s, &d.attempts,      &d.worker_pid, &d.host,
+                                   &d.threads,     &d.device,     &d.torch_version, &d.git_commit};
+    std::string* after_dirty[] = {&d.config_toml, &d.plugins_json,  &d.error,         &d.log_tail,     &d.exit_code,
+                                  &d.signal,      &d.diverged_step, &d.sweep_profile, &d.sweep_source, &d.arm,
+                                  &d.kernels,     &d.iclr_build,    &d.sweep_file};
     int col = 1;
-    for (std::string* f : fields)
+    for (std::string* f : before_dirty)
         *f = text(col++);
-    d.git_dirty = st.col_null(20) ? -1 : int(st.col_int(20));
-    d.config_toml = text(21);
-    d.plugins_json = text(22);
-    d.error = text(23);
-    d.log_tail = text(24);
-    d.exit_code = text(25);
-    d.signal = text(26);
-    d.diverged_step = text(27);
-    d.sweep_profile = text(28);
-    d.sweep_source = text(29);
-    d.arm = text(30);
-    d.kernels = text(31);
-    d.iclr_build = text(32);
-    d.sweep_file = text(33);
+    d.git_dirty = st.col_null(col) ? -1 : int(st.col_int(col));
+    ++col;
+    for (std::string* f : after_dirty)
+        *f = text(col++);
 }
 
 } // namespace

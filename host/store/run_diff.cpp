@@ -1,10 +1,10 @@
 // Reads two runs and lines up their parameters, provenance and final metrics for `iclr diff`.
 #include "store/run_diff.hpp"
 
-#include <cstdio>
 #include <map>
 #include <tuple>
 
+#include "common/values.hpp"
 #include "store/query.hpp"
 
 namespace iclr {
@@ -13,13 +13,6 @@ namespace {
 // Run b of another database is "run N (against)": the same id may name another trial there.
 std::string run_label(const RunDetails& d, bool against = false) {
     return "run " + std::to_string(d.id) + (against ? " (against)" : "");
-}
-
-// printf's %.6g: the same text `iclr show` gives a metric (and a valid JSON number).
-std::string number(double v) {
-    char buf[48];
-    std::snprintf(buf, sizeof buf, "%.6g", v);
-    return buf;
 }
 
 void add_row(ResultSet& rs, std::vector<std::string> cells, std::vector<bool> nulls, std::vector<bool> numbers) {
@@ -110,7 +103,7 @@ void diff_provenance(RunDiff& d, bool against) {
 }
 
 std::string metric_text(const RunDetails::FinalMetric& m) {
-    return m.nonfinite.empty() ? number(m.value) : m.nonfinite;
+    return m.nonfinite.empty() ? six_digits(m.value) : m.nonfinite;
 }
 
 void pair_metrics(RunDiff& d, bool against) {
@@ -126,7 +119,7 @@ void pair_metrics(RunDiff& d, bool against) {
         bool delta = a && b && a->nonfinite.empty() && b->nonfinite.empty();
         add_row(d.metrics,
                 {k.first, k.second < 0 ? "" : std::to_string(k.second), a ? metric_text(*a) : "",
-                 b ? metric_text(*b) : "", delta ? number(b->value - a->value) : ""},
+                 b ? metric_text(*b) : "", delta ? six_digits(b->value - a->value) : ""},
                 {false, k.second < 0, !a, !b, !delta},
                 {false, true, a && a->nonfinite.empty(), b && b->nonfinite.empty(), delta});
     }
