@@ -234,14 +234,21 @@ void Arguments::add_diff(CLI::App& app) {
 }
 
 void Arguments::add_verify(CLI::App& app) {
-    verify_cmd = app.add_subcommand("verify", "compute the verdict of each [[claim]] of a sweep, print and record it");
+    verify_cmd = app.add_subcommand(
+        "verify", "compute the verdict of each [[claim]] of a sweep (or several), print and record it");
     verify_cmd->footer("Example:\n  iclr verify sweeps/forgetting_vs_scale.toml --format markdown   "
                        "held / not held / inconclusive, with 95% CIs\n"
                        "  iclr verify sweeps/lp_ft.toml --claim 'out of distribution' --rows   one claim and its "
                        "rows\n"
                        "  iclr verify sweeps/lp_ft.toml --against /tmp/before.db   which verdicts moved since "
-                       "that run");
-    verify_cmd->add_option("sweep", verify.sweep, "sweep file (.toml)")->required();
+                       "that run\n"
+                       "  iclr verify sweeps/*.toml   every sweep the database has runs of, and a row per sweep: "
+                       "held, not held, inconclusive");
+    verify_cmd
+        ->add_option("sweeps", verify.sweeps,
+                     "sweep file(s) (.toml); several: each one's verdicts, then a row per sweep verified (those "
+                     "with no run in the database are named on stderr)")
+        ->required();
     add_variant(verify_cmd, verify.variant);
     verify_cmd->add_option("-f,--format", verify.format, "table, csv, markdown or json");
     verify_cmd->add_flag("--strict", verify.strict,

@@ -98,7 +98,8 @@ int cmd_rerun(const RerunOptions& o);
 int cmd_diff(const std::string& a, const std::string& b, const std::string& against, const std::string& format,
              const CommonOptions& c);
 struct VerifyOptions {
-    std::string sweep, format = "table";
+    std::vector<std::string> sweeps;     // as given; several: each one's verdicts, then a row per sweep
+    std::string sweep, format = "table"; // sweep: the one being verified
     SweepVariant variant;
     bool strict = false; // exit 1 unless every claim held
     std::string claim;   // only the claims whose name contains this ("" = all)

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <set>
 
@@ -153,12 +154,7 @@ ClaimVerdict verdict_of(Store& store, const ClaimSpec& c, const ResultSet& rs,
 // Verdicts over part of a sweep, or over none of it (another database, a sweep not yet run) read
 // like verdicts over all of it: how many of its trials are done here is said on stderr.
 // Returns whether every trial is done (--strict certifies no verdict over part of a sweep).
-bool note_trials_done(Store& store, const VerifyOptions& o, size_t planned) {
-    ResultSet rs = run_query(store,
-                             "SELECT COUNT(*) FROM runs r JOIN sweep_runs s ON s.id = r.id WHERE r.status "
-                             "IN ('done', 'diverged')",
-                             true);
-    size_t done = rs.rows.empty() ? 0 : size_t(std::strtoull(rs.rows[0][0].c_str(), nullptr, 10));
+bool note_trials_done(const VerifyOptions& o, size_t done, size_t planned) {
     if (done >= planned) return true;
     // What brings the rest: the command, or the run already writing to the database.
     std::string how = "`iclr run " + shell_word(o.sweep) + o.variant.flags() + o.common.db_flag() + "` runs ";
@@ -178,53 +174,198 @@ bool note_trials_done(Store& store, const VerifyOptions& o, size_t planned) {
     return false;
 }
 
-} // namespace
+// What one sweep's verify came to, for the summary of several (`iclr verify sweeps/*.toml`).
+struct SweepTally {
+    std::string sweep;
+    size_t outcomes[4] = {0, 0, 0, 0}; // by claims::Outcome: held, not held, inconclusive, no data
+    size_t done = 0, planned = 0;
+    std::string skipped; // why no verdict was computed; "" when they were
+    bool named = false;  // it states a claim whose name contains --claim's text (any, without --claim)
+    int exit = 0;
+};
 
-int cmd_verify(const VerifyOptions& o) {
-    std::vector<SweepSpec> arms = parse_arms(o.sweep, o.variant); // claims are the sweep's, whatever its arms
-    const SweepSpec& spec = arms.front();
-    Format f = parse_format(o.format);
-    if (o.rows && f != Format::Table && f != Format::Markdown)
-        throw UserError("--rows prints a table per claim: use it with --format table or markdown");
-    if (spec.claims.empty()) {
-        fmt::print("{} states no claims ([[claim]] tables)\n", o.sweep);
-        return 0;
-    }
+size_t trials_done(Store& store) {
+    ResultSet rs = run_query(store,
+                             "SELECT COUNT(*) FROM runs r JOIN sweep_runs s ON s.id = r.id WHERE r.status "
+                             "IN ('done', 'diverged')",
+                             true);
+    return rs.rows.empty() ? 0 : size_t(std::strtoull(rs.rows[0][0].c_str(), nullptr, 10));
+}
+
+void check_databases(const VerifyOptions& o) {
     std::string db_path = o.common.db_path();
     std::error_code ec;
     if (!std::filesystem::exists(db_path, ec))
         throw UserError(db_path + ": no such database (run the sweep first, or pass --db)");
     if (!o.against.empty() && !std::filesystem::exists(o.against, ec)) // before a verdict is recorded
         throw UserError("--against " + o.against + ": no such database");
-    auto store = Store::open_write(db_path);
-    VerdictRow recorded; // what every claim's row shares (git_state runs git: once, not per claim)
+}
+
+// The heading a sweep's verdicts get when several sweeps are verified at once.
+void print_heading(const VerifyOptions& o, Format f, bool first) {
+    if (f == Format::Markdown)
+        fmt::print("{}### `{}`{}\n\n", first ? "" : "\n", o.sweep, o.variant.flags());
+    else
+        fmt::print("{}{}{}:\n", first ? "" : "\n", o.sweep, o.variant.flags());
+}
+
+// What every claim's row in the verdicts table shares (git_state runs git: once, not per claim).
+VerdictRow recorded_row(const VerifyOptions& o, const SweepSpec& spec) {
+    VerdictRow recorded;
     recorded.sweep_file = absolute_path(o.sweep);
     recorded.sweep_sha256 = sha256_hex(spec.source_text);
     recorded.git_commit = git_state().commit;
     recorded.variant = o.variant.arguments();
-    size_t planned = 0;
-    OtherSeeds other_seeds;
-    auto current = share_sweep_runs(*store, o.sweep, o.variant, &planned, &other_seeds);
-    std::vector<Checked> checked = selected(run_queries(*store, spec), o.claim);
-    std::vector<ClaimVerdict> verdicts;
-    for (const auto& [c, rs] : checked)
-        verdicts.push_back(verdict_of(*store, *c, rs, current, o.sweep, other_seeds.ids, recorded));
+    return recorded;
+}
+
+// The verdicts as a table, or beside --against's (returns how many differ there), then their notes.
+size_t print_verdicts(Store& store, const VerifyOptions& o, const SweepSpec& spec,
+                      const std::vector<ClaimVerdict>& verdicts, size_t planned) {
+    Format f = parse_format(o.format);
     bool with_notes = o.against.empty() && (f == Format::Json || f == Format::Csv);
-    size_t differ = 0; // with --against: the claims whose verdict differs there
+    size_t differ = 0;
     if (o.against.empty())
         fmt::print("{}", render(verdict_table(verdicts, with_notes), f));
     else
-        differ = compare_verdicts(*store, o, spec, verdicts, planned, f);
+        differ = compare_verdicts(store, o, spec, verdicts, planned, f);
+    std::fflush(stdout); // the notes below follow the table they are about
     print_notes(verdicts, f);
-    bool complete = !current || note_trials_done(*store, o, planned);
+    return differ;
+}
+
+// One sweep's verdicts: computed, recorded, printed (after a heading when `several`), its notes
+// on stderr. With several sweeps, one that no trial of has run in this database, or none of whose
+// claims --claim names, is skipped and says why in the summary instead.
+SweepTally verify_sweep(const VerifyOptions& o, bool several, bool first) {
+    SweepTally tally;
+    tally.sweep = o.sweep;
+    std::vector<SweepSpec> arms = parse_arms(o.sweep, o.variant); // claims are the sweep's, whatever its arms
+    const SweepSpec& spec = arms.front();
+    Format f = parse_format(o.format);
+    if (spec.claims.empty()) {
+        if (!several) fmt::print("{} states no claims ([[claim]] tables)\n", o.sweep);
+        tally.skipped = "which state no claims";
+        return tally;
+    }
+    tally.named = std::any_of(spec.claims.begin(), spec.claims.end(),
+                              [&](const ClaimSpec& c) { return c.name.find(o.claim) != std::string::npos; });
+    if (several && !tally.named) { // alone, selected() below says which claims there are
+        tally.skipped = "none of whose claims' names contains '" + o.claim + "'";
+        return tally;
+    }
+    check_databases(o);
+    auto store = Store::open_write(o.common.db_path());
+    OtherSeeds other_seeds;
+    auto current = share_sweep_runs(*store, o.sweep, o.variant, &tally.planned, &other_seeds);
+    tally.done = current ? trials_done(*store) : 0;
+    if (several && current && current->empty()) {
+        tally.skipped = "none of whose trials has run in " + o.common.db_path();
+        tally.exit = o.strict ? 1 : 0;
+        return tally;
+    }
+    std::vector<Checked> checked = selected(run_queries(*store, spec), o.claim);
+    if (several) print_heading(o, f, first);
+    VerdictRow recorded = recorded_row(o, spec);
+    std::vector<ClaimVerdict> verdicts;
+    for (const auto& [c, rs] : checked)
+        verdicts.push_back(verdict_of(*store, *c, rs, current, o.sweep, other_seeds.ids, recorded));
+    size_t differ = print_verdicts(*store, o, spec, verdicts, tally.planned);
+    bool complete = !current || note_trials_done(o, tally.done, tally.planned);
     if (std::string note = other_seeds_note(other_seeds); !note.empty())
         fmt::print(stderr, "iclr verify: note: {}\n", note);
     for (const std::string& note : claims_notes(*store, o.sweep, spec))
         fmt::print(stderr, "iclr verify: note: {}\n", note);
     if (o.rows && o.against.empty()) print_rows(verdicts, f); // with --against, compare_verdicts pairs them
-    bool all_held = std::all_of(verdicts.begin(), verdicts.end(),
-                                [](const ClaimVerdict& cv) { return cv.verdict.outcome == claims::Outcome::Held; });
-    return (o.strict && !(all_held && complete)) || differ > 0 ? 1 : 0;
+    bool all_held = true;
+    for (const ClaimVerdict& cv : verdicts) {
+        ++tally.outcomes[size_t(cv.verdict.outcome)];
+        all_held = all_held && cv.verdict.outcome == claims::Outcome::Held;
+    }
+    tally.exit = (o.strict && !(all_held && complete)) || differ > 0 ? 1 : 0;
+    return tally;
+}
+
+// After several sweeps' verdicts: a row per sweep verified, its verdicts counted and how many of
+// its trials are done here; the sweeps passed over are named on stderr, a line per reason, so
+// that a glob over every sweep file does not bury the few run into this database.
+void print_summary(const std::vector<SweepTally>& tallies, Format f) {
+    ResultSet out;
+    out.columns = {"sweep", "held", "not held", "inconclusive", "no data", "trials done"};
+    std::map<std::string, std::vector<std::string>> passed_over; // reason -> sweeps
+    for (const SweepTally& t : tallies) {
+        if (!t.skipped.empty()) {
+            passed_over[t.skipped].push_back(t.sweep);
+            continue;
+        }
+        out.rows.push_back({t.sweep});
+        for (size_t n : t.outcomes)
+            out.rows.back().push_back(std::to_string(n));
+        out.rows.back().push_back(t.planned ? fmt::format("{} of {}", t.done, t.planned) : "-");
+        out.is_null.emplace_back(out.columns.size(), false);
+        out.is_number.push_back({false, true, true, true, true, false});
+    }
+    if (!out.rows.empty())
+        fmt::print("{}{}", f == Format::Markdown ? "\n### all sweeps\n\n" : "\nall sweeps:\n", render(out, f));
+    std::fflush(stdout);
+    for (const auto& [why, sweeps] : passed_over) {
+        std::string names;
+        for (const std::string& s : sweeps)
+            names += (names.empty() ? "" : ", ") + s;
+        fmt::print(stderr, "iclr verify: note: {} sweep(s) passed over, {}: {}\n", sweeps.size(), why, names);
+    }
+}
+
+// Several sweeps at once: a sweep that cannot be read (or whose claims fail) says so, file:line:col,
+// and the others go on; the exit status is 2 if one gave an error, else 1 if one's would be.
+int verify_several(const VerifyOptions& o) {
+    Format f = parse_format(o.format);
+    if (f == Format::Json || f == Format::Csv)
+        throw UserError("--format " + o.format +
+                        " takes one sweep, one document each: verify them one at a time, or query the verdicts "
+                        "table, where every verify records its verdicts");
+    std::vector<SweepTally> tallies;
+    bool unreadable = false, first = true;
+    for (const std::string& sweep : o.sweeps) {
+        VerifyOptions one = o;
+        one.sweep = sweep;
+        try {
+            tallies.push_back(verify_sweep(one, true, first));
+            first = first && !tallies.back().skipped.empty();
+            continue;
+        } catch (const SweepError& e) {
+            std::fflush(stdout);
+            for (const auto& d : e.diagnostics)
+                fmt::print(stderr, "iclr: error: {}\n", d.str());
+        } catch (const UserError& e) {
+            std::fflush(stdout);
+            fmt::print(stderr, "iclr: error: {}\n", e.what());
+        }
+        tallies.push_back({sweep, {}, 0, 0, "which gave an error (above)", false, 2});
+        unreadable = true;
+    }
+    if (!o.claim.empty() && std::none_of(tallies.begin(), tallies.end(), [](const SweepTally& t) { return t.named; }))
+        throw UserError("--claim '" + o.claim + "': no claim of these sweeps has a name that contains it");
+    print_summary(tallies, f);
+    int exit = 0;
+    for (const SweepTally& t : tallies)
+        exit = std::max(exit, t.exit);
+    return unreadable ? 2 : exit;
+}
+
+} // namespace
+
+int cmd_verify(const VerifyOptions& o) {
+    Format f = parse_format(o.format);
+    if (o.rows && f != Format::Table && f != Format::Markdown)
+        throw UserError("--rows prints a table per claim: use it with --format table or markdown");
+    if (o.sweeps.size() > 1) {
+        check_databases(o);
+        return verify_several(o);
+    }
+    VerifyOptions one = o;
+    one.sweep = o.sweeps.empty() ? o.sweep : o.sweeps.front();
+    return verify_sweep(one, false, true).exit;
 }
 
 } // namespace iclr

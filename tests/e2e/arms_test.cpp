@@ -383,6 +383,48 @@ task = 0
     EXPECT_TRUE(has(json.out, "--rows prints a table per claim")) << json.out;
 }
 
+// `iclr verify sweeps/*.toml`: each sweep's verdicts under its name, then a row per sweep verified;
+// the sweeps none of whose trials ran in the database, those without claims and those that cannot
+// be read are named on stderr, a line per reason; an unreadable one makes the exit status 2 but
+// does not stop the others, and --strict counts a sweep not run as not verified.
+TEST(Arms, VerifyOfSeveralSweepsPrintsEachThenARowPerSweep) {
+    Scratch s;
+    std::string three = s.write("three.toml", kThreeMethods);
+    ASSERT_EQ(s.run({"run", three}).code, 0);
+    std::string text = kThreeMethods;
+    std::string unrun =
+        s.write("unrun.toml", std::regex_replace(text, std::regex("train_per_class = 20"), "train_per_class = 30"));
+    std::string no_claims = s.write("no_claims.toml", text.substr(0, text.find("[[claim]]")));
+    std::string broken = s.write("broken.toml", "[sweep\nname = 3\n");
+    auto v = s.run({"verify", three, unrun, no_claims, broken});
+    EXPECT_EQ(v.code, 2) << v.out;
+    EXPECT_TRUE(has(v.out, three + ":\nclaim ")) << v.out;
+    EXPECT_TRUE(has(v.out, "replay forgets less than finetune  less  2")) << v.out;
+    EXPECT_TRUE(
+        std::regex_search(v.out, std::regex("\nall sweeps:\nsweep +held +not held +inconclusive +no data +"
+                                            "trials done\n[- ]+\n\\S*three\\.toml +[01] +[01] +[01] +0 +8 of 8\n")))
+        << v.out;
+    EXPECT_TRUE(has(v.out, "iclr verify: note: 1 sweep(s) passed over, none of whose trials has run in ")) << v.out;
+    EXPECT_TRUE(has(v.out, ": " + unrun + "\n")) << v.out;
+    EXPECT_TRUE(has(v.out, "iclr verify: note: 1 sweep(s) passed over, which state no claims: " + no_claims)) << v.out;
+    EXPECT_TRUE(has(v.out, "iclr: error: " + broken + ":1:7: ")) << v.out;
+    EXPECT_TRUE(has(v.out, "passed over, which gave an error (above): " + broken)) << v.out;
+    EXPECT_FALSE(has(v.out, unrun + ":\n")) << v.out; // no heading, no table for what was passed over
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM verdicts"), 1);
+    EXPECT_EQ(s.run({"verify", three, unrun}).code, 0);
+    EXPECT_EQ(s.run({"verify", three, unrun, "--strict"}).code, 1);
+    auto md = s.run({"verify", three, unrun, "--format", "markdown"});
+    EXPECT_TRUE(has(md.out, "### `" + three + "`\n\n| claim |")) << md.out;
+    EXPECT_TRUE(has(md.out, "\n### all sweeps\n\n| sweep | held | not held | inconclusive | no data | trials done |"))
+        << md.out;
+    auto json = s.run({"verify", three, unrun, "--format", "json"});
+    EXPECT_EQ(json.code, 2);
+    EXPECT_TRUE(has(json.out, "iclr: error: --format json takes one sweep")) << json.out;
+    auto named = s.run({"verify", three, unrun, "--claim", "no such"});
+    EXPECT_EQ(named.code, 2);
+    EXPECT_TRUE(has(named.out, "--claim 'no such': no claim of these sweeps has a name that contains it")) << named.out;
+}
+
 // An arm renamed in its sweep file renames its runs; nothing is run again.
 TEST(Arms, MovingATrialToAnotherArmKeepsItsResult) {
     Scratch s;
