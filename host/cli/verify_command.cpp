@@ -15,6 +15,7 @@
 #include "cli/sweep_runs.hpp"
 #include "cli/table.hpp"
 #include "cli/verdict_compare.hpp"
+#include "cli/verify_sweep.hpp"
 #include "common/build_info.hpp"
 #include "common/file_hash.hpp"
 #include "common/process.hpp"
@@ -38,6 +39,8 @@ std::string verdict_cell(const claims::Verdict& v) {
     return v.outcome == claims::Outcome::NoData ? what + " (" + v.reason + ")" : what;
 }
 
+} // namespace
+
 // json and csv carry each claim's notes in a column (a script reads no stderr); the table and
 // Markdown keep the columns the READMEs show, the notes going to stderr.
 ResultSet verdict_table(const std::vector<ClaimVerdict>& verdicts, bool with_notes) {
@@ -58,6 +61,8 @@ ResultSet verdict_table(const std::vector<ClaimVerdict>& verdicts, bool with_not
     }
     return out;
 }
+
+namespace {
 
 // Notes go to stderr, one line per claim; with the table, a no-data reason the cell cuts goes too.
 void print_notes(const std::vector<ClaimVerdict>& verdicts, Format f) {
@@ -174,31 +179,12 @@ bool note_trials_done(const VerifyOptions& o, size_t done, size_t planned) {
     return false;
 }
 
-// What one sweep's verify came to, for the summary of several (`iclr verify sweeps/*.toml`).
-struct SweepTally {
-    std::string sweep;
-    size_t outcomes[4] = {0, 0, 0, 0}; // by claims::Outcome: held, not held, inconclusive, no data
-    size_t done = 0, planned = 0;
-    std::string skipped; // why no verdict was computed; "" when they were
-    bool named = false;  // it states a claim whose name contains --claim's text (any, without --claim)
-    int exit = 0;
-};
-
 size_t trials_done(Store& store) {
     ResultSet rs = run_query(store,
                              "SELECT COUNT(*) FROM runs r JOIN sweep_runs s ON s.id = r.id WHERE r.status "
                              "IN ('done', 'diverged')",
                              true);
     return rs.rows.empty() ? 0 : size_t(std::strtoull(rs.rows[0][0].c_str(), nullptr, 10));
-}
-
-void check_databases(const VerifyOptions& o) {
-    std::string db_path = o.common.db_path();
-    std::error_code ec;
-    if (!std::filesystem::exists(db_path, ec))
-        throw UserError(db_path + ": no such database (run the sweep first, or pass --db)");
-    if (!o.against.empty() && !std::filesystem::exists(o.against, ec)) // before a verdict is recorded
-        throw UserError("--against " + o.against + ": no such database");
 }
 
 // The heading a sweep's verdicts get when several sweeps are verified at once.
@@ -221,11 +207,13 @@ VerdictRow recorded_row(const VerifyOptions& o, const SweepSpec& spec) {
 
 // The verdicts as a table, or beside --against's (returns how many differ there), then their notes.
 size_t print_verdicts(Store& store, const VerifyOptions& o, const SweepSpec& spec,
-                      const std::vector<ClaimVerdict>& verdicts, size_t planned) {
+                      const std::vector<ClaimVerdict>& verdicts, size_t planned, ResultSet* all) {
     Format f = parse_format(o.format);
     bool with_notes = o.against.empty() && (f == Format::Json || f == Format::Csv);
     size_t differ = 0;
-    if (o.against.empty())
+    if (all)
+        append_with_sweep(*all, verdict_table(verdicts, with_notes), o.sweep);
+    else if (o.against.empty())
         fmt::print("{}", render(verdict_table(verdicts, with_notes), f));
     else
         differ = compare_verdicts(store, o, spec, verdicts, planned, f);
@@ -234,10 +222,21 @@ size_t print_verdicts(Store& store, const VerifyOptions& o, const SweepSpec& spe
     return differ;
 }
 
+} // namespace
+
+void check_databases(const VerifyOptions& o) {
+    std::string db_path = o.common.db_path();
+    std::error_code ec;
+    if (!std::filesystem::exists(db_path, ec))
+        throw UserError(db_path + ": no such database (run the sweep first, or pass --db)");
+    if (!o.against.empty() && !std::filesystem::exists(o.against, ec)) // before a verdict is recorded
+        throw UserError("--against " + o.against + ": no such database");
+}
+
 // One sweep's verdicts: computed, recorded, printed (after a heading when `several`), its notes
 // on stderr. With several sweeps, one that no trial of has run in this database, or none of whose
 // claims --claim names, is skipped and says why in the summary instead.
-SweepTally verify_sweep(const VerifyOptions& o, bool several, bool first) {
+SweepTally verify_sweep(const VerifyOptions& o, Several* several) {
     SweepTally tally;
     tally.sweep = o.sweep;
     std::vector<SweepSpec> arms = parse_arms(o.sweep, o.variant); // claims are the sweep's, whatever its arms
@@ -265,12 +264,13 @@ SweepTally verify_sweep(const VerifyOptions& o, bool several, bool first) {
         return tally;
     }
     std::vector<Checked> checked = selected(run_queries(*store, spec), o.claim);
-    if (several) print_heading(o, f, first);
+    if (several && !several->all) print_heading(o, f, several->first);
     VerdictRow recorded = recorded_row(o, spec);
     std::vector<ClaimVerdict> verdicts;
     for (const auto& [c, rs] : checked)
         verdicts.push_back(verdict_of(*store, *c, rs, current, o.sweep, other_seeds.ids, recorded));
-    size_t differ = print_verdicts(*store, o, spec, verdicts, tally.planned);
+    size_t differ = print_verdicts(*store, o, spec, verdicts, tally.planned, several ? several->all : nullptr);
+    if (several) several->first = false;
     bool complete = !current || note_trials_done(o, tally.done, tally.planned);
     if (std::string note = other_seeds_note(other_seeds); !note.empty())
         fmt::print(stderr, "iclr verify: note: {}\n", note);
@@ -286,75 +286,6 @@ SweepTally verify_sweep(const VerifyOptions& o, bool several, bool first) {
     return tally;
 }
 
-// After several sweeps' verdicts: a row per sweep verified, its verdicts counted and how many of
-// its trials are done here; the sweeps passed over are named on stderr, a line per reason, so
-// that a glob over every sweep file does not bury the few run into this database.
-void print_summary(const std::vector<SweepTally>& tallies, Format f) {
-    ResultSet out;
-    out.columns = {"sweep", "held", "not held", "inconclusive", "no data", "trials done"};
-    std::map<std::string, std::vector<std::string>> passed_over; // reason -> sweeps
-    for (const SweepTally& t : tallies) {
-        if (!t.skipped.empty()) {
-            passed_over[t.skipped].push_back(t.sweep);
-            continue;
-        }
-        out.rows.push_back({t.sweep});
-        for (size_t n : t.outcomes)
-            out.rows.back().push_back(std::to_string(n));
-        out.rows.back().push_back(t.planned ? fmt::format("{} of {}", t.done, t.planned) : "-");
-        out.is_null.emplace_back(out.columns.size(), false);
-        out.is_number.push_back({false, true, true, true, true, false});
-    }
-    if (!out.rows.empty())
-        fmt::print("{}{}", f == Format::Markdown ? "\n### all sweeps\n\n" : "\nall sweeps:\n", render(out, f));
-    std::fflush(stdout);
-    for (const auto& [why, sweeps] : passed_over) {
-        std::string names;
-        for (const std::string& s : sweeps)
-            names += (names.empty() ? "" : ", ") + s;
-        fmt::print(stderr, "iclr verify: note: {} sweep(s) passed over, {}: {}\n", sweeps.size(), why, names);
-    }
-}
-
-// Several sweeps at once: a sweep that cannot be read (or whose claims fail) says so, file:line:col,
-// and the others go on; the exit status is 2 if one gave an error, else 1 if one's would be.
-int verify_several(const VerifyOptions& o) {
-    Format f = parse_format(o.format);
-    if (f == Format::Json || f == Format::Csv)
-        throw UserError("--format " + o.format +
-                        " takes one sweep, one document each: verify them one at a time, or query the verdicts "
-                        "table, where every verify records its verdicts");
-    std::vector<SweepTally> tallies;
-    bool unreadable = false, first = true;
-    for (const std::string& sweep : o.sweeps) {
-        VerifyOptions one = o;
-        one.sweep = sweep;
-        try {
-            tallies.push_back(verify_sweep(one, true, first));
-            first = first && !tallies.back().skipped.empty();
-            continue;
-        } catch (const SweepError& e) {
-            std::fflush(stdout);
-            for (const auto& d : e.diagnostics)
-                fmt::print(stderr, "iclr: error: {}\n", d.str());
-        } catch (const UserError& e) {
-            std::fflush(stdout);
-            fmt::print(stderr, "iclr: error: {}\n", e.what());
-        }
-        tallies.push_back({sweep, {}, 0, 0, "which gave an error (above)", false, 2});
-        unreadable = true;
-    }
-    if (!o.claim.empty() && std::none_of(tallies.begin(), tallies.end(), [](const SweepTally& t) { return t.named; }))
-        throw UserError("--claim '" + o.claim + "': no claim of these sweeps has a name that contains it");
-    print_summary(tallies, f);
-    int exit = 0;
-    for (const SweepTally& t : tallies)
-        exit = std::max(exit, t.exit);
-    return unreadable ? 2 : exit;
-}
-
-} // namespace
-
 int cmd_verify(const VerifyOptions& o) {
     Format f = parse_format(o.format);
     if (o.rows && f != Format::Table && f != Format::Markdown)
@@ -365,7 +296,7 @@ int cmd_verify(const VerifyOptions& o) {
     }
     VerifyOptions one = o;
     one.sweep = o.sweeps.empty() ? o.sweep : o.sweeps.front();
-    return verify_sweep(one, false, true).exit;
+    return verify_sweep(one, nullptr).exit;
 }
 
 } // namespace iclr

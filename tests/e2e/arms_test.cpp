@@ -386,7 +386,8 @@ task = 0
 // `iclr verify sweeps/*.toml`: each sweep's verdicts under its name, then a row per sweep verified;
 // the sweeps none of whose trials ran in the database, those without claims and those that cannot
 // be read are named on stderr, a line per reason; an unreadable one makes the exit status 2 but
-// does not stop the others, and --strict counts a sweep not run as not verified.
+// does not stop the others, and --strict counts a sweep not run as not verified. Json and csv
+// print one table of them all.
 TEST(Arms, VerifyOfSeveralSweepsPrintsEachThenARowPerSweep) {
     Scratch s;
     std::string three = s.write("three.toml", kThreeMethods);
@@ -417,9 +418,18 @@ TEST(Arms, VerifyOfSeveralSweepsPrintsEachThenARowPerSweep) {
     EXPECT_TRUE(has(md.out, "### `" + three + "`\n\n| claim |")) << md.out;
     EXPECT_TRUE(has(md.out, "\n### all sweeps\n\n| sweep | held | not held | inconclusive | no data | trials done |"))
         << md.out;
-    auto json = s.run({"verify", three, unrun, "--format", "json"});
+    // json and csv: one table of every sweep's verdicts, the sweep first, for a script to read.
+    std::string copy = s.write("copy.toml", kThreeMethods);
+    auto csv = s.run({"verify", three, unrun, copy, "--format", "csv"});
+    EXPECT_EQ(csv.code, 0) << csv.out;
+    EXPECT_TRUE(has(csv.out, "sweep,claim,kind,n,estimate,95% CI,verdict,source,notes\n" + three +
+                                 ",replay forgets less than finetune,less,2,"))
+        << csv.out;
+    EXPECT_TRUE(has(csv.out, "\n" + copy + ",replay forgets less than finetune,less,2,")) << csv.out;
+    EXPECT_FALSE(has(csv.out, "all sweeps")) << csv.out;
+    auto json = s.run({"verify", three, unrun, "--format", "json", "--against", s.path("results/iclr.db")});
     EXPECT_EQ(json.code, 2);
-    EXPECT_TRUE(has(json.out, "iclr: error: --format json takes one sweep")) << json.out;
+    EXPECT_TRUE(has(json.out, "iclr: error: --against with --format json takes one sweep")) << json.out;
     auto named = s.run({"verify", three, unrun, "--claim", "no such"});
     EXPECT_EQ(named.code, 2);
     EXPECT_TRUE(has(named.out, "--claim 'no such': no claim of these sweeps has a name that contains it")) << named.out;
