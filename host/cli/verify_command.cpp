@@ -193,6 +193,7 @@ void print_heading(const VerifyOptions& o, Format f, bool first) {
         fmt::print("{}### `{}`{}\n\n", first ? "" : "\n", o.sweep, o.variant.flags());
     else
         fmt::print("{}{}{}:\n", first ? "" : "\n", o.sweep, o.variant.flags());
+    std::fflush(stdout); // before the sweep's notes on stderr, which --against prints as it computes
 }
 
 // What every claim's row in the verdicts table shares (git_state runs git: once, not per claim).
