@@ -1,11 +1,9 @@
 // iclr: the command-line entry point (CLI11; the options are cli/arguments.cpp's). No torch here:
 // the worker library is loaded only by the hidden `__worker` command, in the worker processes
 // (worker_entry.cpp).
-#include <cstdio>
 #include <functional>
 
 #include <CLI/CLI.hpp>
-#include <fmt/core.h>
 
 #include "cli/arguments.hpp"
 #include "cli/commands.hpp"
@@ -22,18 +20,11 @@ namespace {
 int guarded(const std::function<int()>& command) {
     try {
         return command();
-    } catch (const iclr::SweepError& e) {
-        std::fflush(stdout);
-        for (const auto& d : e.diagnostics)
-            fmt::print(stderr, "iclr: error: {}\n", d.str());
-        return 2;
-    } catch (const iclr::UserError& e) {
-        std::fflush(stdout);
-        fmt::print(stderr, "iclr: error: {}\n", e.what());
+    } catch (const iclr::UserError& e) { // a SweepError too: its diagnostics, a line each
+        iclr::print_error(e);
         return 2;
     } catch (const std::exception& e) {
-        std::fflush(stdout);
-        fmt::print(stderr, "iclr: error: {}\n", e.what());
+        iclr::print_error(e);
         return 1;
     }
 }

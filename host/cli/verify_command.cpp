@@ -207,9 +207,8 @@ VerdictRow recorded_row(const VerifyOptions& o, const SweepSpec& spec) {
 }
 
 // The verdicts as a table, or beside --against's (returns how many differ there), then their notes.
-size_t print_verdicts(Store& store, const VerifyOptions& o, const SweepSpec& spec,
+size_t print_verdicts(Store& store, const VerifyOptions& o, Format f, const SweepSpec& spec,
                       const std::vector<ClaimVerdict>& verdicts, size_t planned, ResultSet* all) {
-    Format f = parse_format(o.format);
     bool with_notes = o.against.empty() && (f == Format::Json || f == Format::Csv);
     size_t differ = 0;
     if (all)
@@ -270,7 +269,7 @@ SweepTally verify_sweep(const VerifyOptions& o, Several* several) {
     std::vector<ClaimVerdict> verdicts;
     for (const auto& [c, rs] : checked)
         verdicts.push_back(verdict_of(*store, *c, rs, current, o.sweep, other_seeds.ids, recorded));
-    size_t differ = print_verdicts(*store, o, spec, verdicts, tally.planned, several ? several->all : nullptr);
+    size_t differ = print_verdicts(*store, o, f, spec, verdicts, tally.planned, several ? several->all : nullptr);
     if (several) several->first = false;
     bool complete = !current || note_trials_done(o, tally.done, tally.planned);
     if (std::string note = other_seeds_note(other_seeds); !note.empty())

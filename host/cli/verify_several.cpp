@@ -8,7 +8,6 @@
 #include "cli/table.hpp"
 #include "cli/verify_sweep.hpp"
 #include "common/errors.hpp"
-#include "sweep/sweep.hpp"
 
 namespace iclr {
 namespace {
@@ -80,13 +79,8 @@ int verify_several(const VerifyOptions& o) {
         try {
             tallies.push_back(verify_sweep(one, &several));
             continue;
-        } catch (const SweepError& e) {
-            std::fflush(stdout);
-            for (const auto& d : e.diagnostics)
-                fmt::print(stderr, "iclr: error: {}\n", d.str());
-        } catch (const UserError& e) {
-            std::fflush(stdout);
-            fmt::print(stderr, "iclr: error: {}\n", e.what());
+        } catch (const UserError& e) { // a sweep's diagnostics, a claim's bad query: the others go on
+            print_error(e);
         }
         tallies.push_back({sweep, {}, 0, 0, "which gave an error (above)", false, 2});
         failed = true;

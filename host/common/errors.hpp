@@ -2,6 +2,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cstdio>
 #include <stdexcept>
 #include <string>
 #include <tuple>
@@ -61,5 +62,16 @@ class SweepError : public UserError {
         return s;
     }
 };
+
+// How the CLI says an error: stdout flushed first (what the command printed comes before it), then
+// "iclr: error: " and what(), or a line per diagnostic of a sweep's.
+inline void print_error(const std::exception& e) {
+    std::fflush(stdout);
+    if (const auto* sweep = dynamic_cast<const SweepError*>(&e))
+        for (const Diagnostic& d : sweep->diagnostics)
+            std::fprintf(stderr, "iclr: error: %s\n", d.str().c_str());
+    else
+        std::fprintf(stderr, "iclr: error: %s\n", e.what());
+}
 
 } // namespace iclr
