@@ -11,6 +11,7 @@
 #include "cli/claim_check.hpp"
 #include "cli/runs_by_shared_params.hpp"
 #include "cli/sweep_runs.hpp"
+#include "cli/verify_sweep.hpp"
 #include "store/query.hpp"
 
 namespace iclr {
@@ -141,8 +142,8 @@ std::vector<ClaimVerdict> verdicts_there(Store& other, const VerifyOptions& o, c
     for (const auto& h : here) {
         out.push_back(evaluate_claim(other, *h.claim, *rows.at(h.claim), current, o.sweep));
         if (!out.back().note.empty() && out.back().note != h.note)
-            std::fprintf(stderr, "iclr verify: note (against %s): claim '%s': %s\n", o.against.c_str(),
-                         h.claim->name.c_str(), out.back().note.c_str());
+            fmt::print(stderr, "iclr verify: note (against {}): {}claim '{}': {}\n", o.against,
+                       several_sweeps(o) ? o.sweep + ": " : "", h.claim->name, out.back().note);
     }
     return out;
 }

@@ -65,15 +65,14 @@ ResultSet verdict_table(const std::vector<ClaimVerdict>& verdicts, bool with_not
 namespace {
 
 // Notes go to stderr, one line per claim; with the table, a no-data reason the cell cuts goes too.
-void print_notes(const std::vector<ClaimVerdict>& verdicts, Format f) {
+void print_notes(const VerifyOptions& o, const std::vector<ClaimVerdict>& verdicts, Format f) {
     for (const auto& cv : verdicts)
-        if (!cv.note.empty())
-            std::fprintf(stderr, "iclr verify: note: claim '%s': %s\n", cv.claim->name.c_str(), cv.note.c_str());
+        if (!cv.note.empty()) fmt::print(stderr, "{}claim '{}': {}\n", note_head(o), cv.claim->name, cv.note);
     if (f == Format::Table) // the table cuts a long verdict cell; its no-data reason in full
         for (const auto& cv : verdicts)
             if (cv.verdict.outcome == claims::Outcome::NoData && verdict_cell(cv.verdict).size() > RowWriter::kMaxCell)
-                std::fprintf(stderr, "iclr verify: claim '%s': no data: %s\n", cv.claim->name.c_str(),
-                             cv.verdict.reason.c_str());
+                fmt::print(stderr, "iclr verify: {}claim '{}': no data: {}\n", several_sweeps(o) ? o.sweep + ": " : "",
+                           cv.claim->name, cv.verdict.reason);
 }
 
 // --claim: the claims whose name contains the text; none is an error that lists them all.
@@ -218,11 +217,17 @@ size_t print_verdicts(Store& store, const VerifyOptions& o, Format f, const Swee
     else
         differ = compare_verdicts(store, o, spec, verdicts, planned, f);
     std::fflush(stdout); // the notes below follow the table they are about
-    print_notes(verdicts, f);
+    print_notes(o, verdicts, f);
     return differ;
 }
 
 } // namespace
+
+bool several_sweeps(const VerifyOptions& o) { return o.sweeps.size() > 1; }
+
+std::string note_head(const VerifyOptions& o) {
+    return several_sweeps(o) ? "iclr verify: note: " + o.sweep + ": " : "iclr verify: note: ";
+}
 
 void check_databases(const VerifyOptions& o) {
     std::string db_path = o.common.db_path();
@@ -273,9 +278,9 @@ SweepTally verify_sweep(const VerifyOptions& o, Several* several) {
     if (several) several->first = false;
     bool complete = !current || note_trials_done(o, tally.done, tally.planned);
     if (std::string note = other_seeds_note(other_seeds); !note.empty())
-        fmt::print(stderr, "iclr verify: note: {}\n", note);
+        fmt::print(stderr, "{}{}\n", note_head(o), note);
     for (const std::string& note : claims_notes(*store, o.sweep, spec))
-        fmt::print(stderr, "iclr verify: note: {}\n", note);
+        fmt::print(stderr, "{}{}\n", note_head(o), note);
     if (o.rows && o.against.empty()) print_rows(verdicts, f); // with --against, compare_verdicts pairs them
     bool all_held = true;
     for (const ClaimVerdict& cv : verdicts) {

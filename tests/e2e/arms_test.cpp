@@ -430,6 +430,15 @@ TEST(Arms, VerifyOfSeveralSweepsPrintsEachThenARowPerSweep) {
     auto json = s.run({"verify", three, unrun, "--format", "json", "--against", s.path("results/iclr.db")});
     EXPECT_EQ(json.code, 2);
     EXPECT_TRUE(has(json.out, "iclr: error: --against with --format json takes one sweep")) << json.out;
+    // With several sweeps each note on stderr names its sweep, for a script that reads stderr alone.
+    std::string pooled = s.write("pooled.toml", with_claims("[[claim]]\nname = \"replay's accuracy\"\nkind = "
+                                                            "\"greater\"\na = \"replay\"\nb = \"finetune\"\n"
+                                                            "metric = \"acc\"\n"));
+    auto noted = s.run({"verify", three, pooled});
+    EXPECT_EQ(noted.code, 0) << noted.out;
+    EXPECT_TRUE(
+        has(noted.out, "iclr verify: note: " + pooled + ": claim 'replay's accuracy': metric 'acc' is per task"))
+        << noted.out;
     auto named = s.run({"verify", three, unrun, "--claim", "no such"});
     EXPECT_EQ(named.code, 2);
     EXPECT_TRUE(has(named.out, "--claim 'no such': no claim of these sweeps has a name that contains it")) << named.out;
