@@ -266,19 +266,28 @@ void Arguments::add_verify(CLI::App& app) {
 
 void Arguments::add_report(CLI::App& app) {
     report_cmd = app.add_subcommand(
-        "report", "one self-contained HTML page of a sweep's results: claims, figures, provenance, failures");
-    report_cmd->add_option("sweep", report.sweep, "sweep file (.toml)")->required();
+        "report",
+        "one self-contained HTML page of a sweep's results: claims, figures, provenance, failures (several: a "
+        "page each and an index)");
+    report_cmd
+        ->add_option("sweeps", report.sweeps,
+                     "sweep file(s) (.toml); several: each one's page, then an index page linking them with every "
+                     "claim's verdict (those with no run in the database are named on stderr)")
+        ->required();
     add_variant(report_cmd, report.variant);
     report_cmd->add_option(
         "-o,--out", report.out,
         "the page (default: results/reports/DB/NAME.html beside the database DB; NAME.PROFILE.html with --profile, "
-        "NAME[.PROFILE].set-HASH.html with --set); with --format md "
-        "the summary (default: stdout)");
+        "NAME[.PROFILE].set-HASH.html with --set); with several sweeps the index page, the sweeps' pages beside it "
+        "(default: results/reports/DB/index[.PROFILE][.set-HASH].html); with --format md the summary (default: "
+        "stdout)");
     report_cmd->add_option("-f,--format", report.format, "html, or md: a Markdown summary linking to the page");
     report_cmd->add_option("--html", report.html, "with --format md: the page to link to");
     report_cmd->footer("Examples:\n  iclr report sweeps/forgetting_vs_scale.toml   "
                        "-> results/reports/iclr.db/forgetting_vs_scale.html (opens offline)\n"
-                       "  iclr report sweeps/mlti.toml --format md      a Markdown summary on stdout");
+                       "  iclr report sweeps/mlti.toml --format md      a Markdown summary on stdout\n"
+                       "  iclr report sweeps/*.toml                      a page per sweep run into the database, "
+                       "and results/reports/iclr.db/index.html: every claim's verdict, linking them");
     add_common(report_cmd);
 }
 

@@ -109,7 +109,8 @@ struct VerifyOptions {
 };
 int cmd_verify(const VerifyOptions& o);
 struct ReportOptions {
-    std::string sweep, format = "html";
+    std::vector<std::string> sweeps;    // as given; several: each one's page, then an index page
+    std::string sweep, format = "html"; // sweep: the one being reported
     SweepVariant variant;
     std::string out;  // the page (html) or the summary (md; stdout when empty)
     std::string html; // md: the page to link to (default: where html would be written)

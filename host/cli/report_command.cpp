@@ -1,6 +1,6 @@
 // `iclr report SWEEP`: one self-contained HTML page (or a Markdown summary) of a sweep's results:
 // provenance, statuses, claims with verdicts and a figure each, declared or default figures, the
-// sweep's saved queries and its failures.
+// sweep's saved queries and its failures. Several sweeps: cli/report_several.cpp.
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
@@ -12,6 +12,7 @@
 #include "cli/claim_check.hpp"
 #include "cli/commands.hpp"
 #include "cli/flat_table.hpp"
+#include "cli/report_sweep.hpp"
 #include "cli/sweep_runs.hpp"
 #include "cli/table.hpp"
 #include "common/errors.hpp"
@@ -58,6 +59,8 @@ std::string slurp(const std::filesystem::path& p) {
     return s.str();
 }
 
+} // namespace
+
 // Written beside itself and renamed into place, so a full disk leaves no half page behind.
 void write_text(const std::string& path, const std::string& text) {
     std::string tmp = path + ".tmp";
@@ -89,26 +92,23 @@ report::Scripts vega_scripts() {
     return {slurp(dir / "vega.min.js"), slurp(dir / "vega-lite.min.js"), slurp(dir / "vega-embed.min.js")};
 }
 
-} // namespace
-
-int cmd_report(const ReportOptions& o) {
-    std::string format = o.format == "markdown" ? "md" : o.format;
-    if (format != "html" && format != "md") throw UserError("iclr report: --format is html or md");
-    SweepSpec spec = parse_arms(o.sweep, o.variant).front();
+std::optional<SweepReport> gather_sweep(const ReportOptions& o, const SweepSpec& spec, bool skip_unrun) {
     std::string db_path = o.common.db_path();
     std::error_code ec;
     if (!std::filesystem::exists(db_path, ec))
         throw UserError(db_path + ": no such database (run the sweep first, or pass --db)");
     auto store = Store::open_read(db_path);
-    size_t planned = 0;
+    SweepReport out;
     OtherSeeds other_seeds;
-    auto current = share_sweep_runs(*store, o.sweep, o.variant, &planned, &other_seeds);
-    report::Report r = report::gather(*store, spec, db_path, current);
+    auto current = share_sweep_runs(*store, o.sweep, o.variant, &out.planned, &other_seeds);
+    if (skip_unrun && current && current->empty()) return std::nullopt;
+    report::Report& r = out.report;
+    r = report::gather(*store, spec, db_path, current);
     // The trials as written that no run has reached the database yet: a report over part of a sweep
     // says so in its status table, as verify does in its note.
-    size_t unrecorded = current && planned > current->size() ? planned - current->size() : 0;
-    if (unrecorded) {
-        r.statuses.rows.rows.push_back({"not recorded", std::to_string(unrecorded)});
+    out.unrecorded = current && out.planned > current->size() ? out.planned - current->size() : 0;
+    if (out.unrecorded) {
+        r.statuses.rows.rows.push_back({"not recorded", std::to_string(out.unrecorded)});
         r.statuses.rows.is_null.push_back({false, false});
         r.statuses.rows.is_number.push_back({false, true});
     }
@@ -120,26 +120,52 @@ int cmd_report(const ReportOptions& o) {
     r.runs_csv = render(run_query(*store, flat_table_sql(*store, o.sweep, o.variant, {}), true), Format::Csv);
     r.runs_csv_bytes = r.runs_csv.size();
     if (r.runs_csv_bytes > report::Report::kMaxEmbeddedCsv) r.runs_csv.clear();
-    std::filesystem::path html = o.out.empty() || format == "md"
-                                     ? ResultsLayout(db_path).reports_dir() / (spec.name + o.variant.tag() + ".html")
-                                     : std::filesystem::path(o.out);
-    if (format == "md" && !o.html.empty()) html = o.html;
-    if (format == "md") {
-        std::string md = report::render_markdown(r, html.string());
-        if (o.out.empty())
-            fmt::print("{}", md);
-        else
-            write_text(o.out, md);
-        return 0;
-    }
-    std::string page = report::render_html(r, vega_scripts());
+    return out;
+}
+
+std::filesystem::path default_page(const ReportOptions& o, const SweepSpec& spec) {
+    return ResultsLayout(o.common.db_path()).reports_dir() / (spec.name + o.variant.tag() + ".html");
+}
+
+size_t write_page(const SweepReport& s, const std::filesystem::path& html, const report::Scripts& js) {
+    const report::Report& r = s.report;
+    std::string page = report::render_html(r, js);
+    std::error_code ec;
     if (html.has_parent_path()) std::filesystem::create_directories(html.parent_path(), ec);
     write_text(html.string(), page);
     fmt::print("{}: {} runs{}, {} claims, {} figures, {:.0f} KiB\n", html.string(), r.runs,
-               unrecorded ? fmt::format(" (of {} trial(s) as written)", planned) : "", r.claims.size(),
+               s.unrecorded ? fmt::format(" (of {} trial(s) as written)", s.planned) : "", r.claims.size(),
                r.figures.size() + size_t(std::count_if(r.claims.begin(), r.claims.end(),
                                                        [](const auto& c) { return c.figure.has_value(); })),
                double(page.size()) / 1024.0);
+    return page.size();
+}
+
+std::string report_format(const ReportOptions& o) {
+    std::string format = o.format == "markdown" ? "md" : o.format;
+    if (format != "html" && format != "md") throw UserError("iclr report: --format is html or md");
+    return format;
+}
+
+int cmd_report(const ReportOptions& o) {
+    if (o.sweeps.size() > 1) return report_several(o);
+    ReportOptions one = o;
+    one.sweep = o.sweeps.empty() ? o.sweep : o.sweeps.front();
+    std::string format = report_format(one);
+    SweepSpec spec = parse_arms(one.sweep, one.variant).front();
+    SweepReport s = *gather_sweep(one, spec, false);
+    std::filesystem::path html =
+        one.out.empty() || format == "md" ? default_page(one, spec) : std::filesystem::path(one.out);
+    if (format == "md" && !one.html.empty()) html = one.html;
+    if (format == "md") {
+        std::string md = report::render_markdown(s.report, html.string());
+        if (one.out.empty())
+            fmt::print("{}", md);
+        else
+            write_text(one.out, md);
+        return 0;
+    }
+    write_page(s, html, vega_scripts());
     return 0;
 }
 

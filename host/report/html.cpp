@@ -1,5 +1,8 @@
 // One self-contained HTML page: the report's tables as HTML, its figures as Vega-Lite specs drawn
-// by the inlined Vega builds (no network, no server), and a Markdown summary of the same.
+// by the inlined Vega builds (no network, no server), a Markdown summary of the same, and the index
+// page that links several sweeps' pages.
+#include <algorithm>
+#include <cctype>
 #include <cstdio>
 
 #include "common/build_info.hpp"
@@ -179,7 +182,70 @@ std::string runs_download(const Report& r) {
            command + " writes it)</span></p>\n";
 }
 
+// A file name as a relative URL: bytes outside RFC 3986's unreserved set percent-encoded.
+std::string href(const std::string& file) {
+    std::string out;
+    for (unsigned char c : file) {
+        if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+            out += char(c);
+        } else {
+            char buf[4];
+            std::snprintf(buf, sizeof buf, "%%%02X", unsigned(c));
+            out += buf;
+        }
+    }
+    return out;
+}
+
+// The index's first table: a row per sweep, linking its page, its verdicts counted; then the sums.
+std::string sweeps_table(const std::vector<IndexEntry>& entries) {
+    const char* kVerdicts[] = {"held", "not held", "inconclusive", "no data"};
+    std::string out = "<table id=\"sweeps\"><thead><tr><th>sweep</th><th>runs</th><th>claims</th>";
+    for (const char* v : kVerdicts)
+        out += std::string("<th>") + v + "</th>";
+    out += "</tr></thead><tbody>\n";
+    int64_t sums[6] = {0, 0, 0, 0, 0, 0}; // runs, claims, then each verdict
+    auto cell = [](int64_t n) { return "<td class=\"num\">" + std::to_string(n) + "</td>"; };
+    for (const auto& e : entries) {
+        int64_t counts[6] = {e.runs, int64_t(e.claims.size()), 0, 0, 0, 0};
+        for (size_t v = 0; v < 4; ++v)
+            counts[v + 2] = std::count_if(e.claims.begin(), e.claims.end(),
+                                          [&](const ClaimResult& c) { return c.verdict == kVerdicts[v]; });
+        out += "<tr><td><a href=\"" + esc(href(e.page)) + "\">" + esc(e.sweep_name) + "</a></td>";
+        for (size_t i = 0; i < 6; ++i) {
+            out += cell(counts[i]);
+            sums[i] += counts[i];
+        }
+        out += "</tr>\n";
+    }
+    out += "</tbody><tfoot><tr><th>all</th>";
+    for (int64_t n : sums)
+        out += cell(n);
+    return out + "</tr></tfoot></table>\n";
+}
+
 } // namespace
+
+std::string render_index(const Index& x) {
+    std::string title = std::to_string(x.entries.size()) + " sweep" + (x.entries.size() == 1 ? "" : "s");
+    std::string out = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>" + esc(title) +
+                      " — iclr report</title>\n<style>" + kStyle +
+                      "</style>\n</head><body>\n<h1>iclr report: " + esc(title) + "</h1>\n";
+    out += "<p class=\"note\">database " + esc(x.db_path) +
+           (x.flags.empty() ? "" : " (" + esc(x.flags.substr(1)) + ")") + " · generated " + esc(x.generated_at) +
+           " by <code>iclr report</code> of iclr " + esc(iclr_build()) +
+           " (verdicts computed now, by it) · each sweep's page has its figures, provenance and failures</p>\n";
+    out += sweeps_table(x.entries);
+    for (const auto& e : x.entries) {
+        out += "<h2><a href=\"" + esc(href(e.page)) + "\">" + esc(e.sweep_name) + "</a></h2>\n";
+        if (!e.description.empty()) out += "<p>" + esc(e.description) + "</p>\n";
+        out += "<p class=\"note\">" + esc(e.sweep_file) + " · " + std::to_string(e.runs) + " runs</p>\n";
+        out += e.claims.empty() ? "<p class=\"note\">The sweep states no [[claim]].</p>\n"
+                                : claims_table(e.claims) + notes_html(e.claims_notes);
+    }
+    if (!x.passed_over.empty()) out += "<h2>Not reported</h2>\n" + notes_html(x.passed_over);
+    return out + "</body></html>\n";
+}
 
 std::string render_html(const Report& r, const Scripts& js) {
     Figures figs; // claim figures first, then the others; one list of specs in page order

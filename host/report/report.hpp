@@ -1,5 +1,5 @@
 // `iclr report`'s model of a sweep's results and its two renderings: one self-contained HTML page
-// (Vega-Lite figures, data inlined as JSON) and a Markdown summary.
+// (Vega-Lite figures, data inlined as JSON) and a Markdown summary; and the index of several.
 #pragma once
 
 #include <optional>
@@ -58,7 +58,25 @@ struct Scripts {
     std::string vega, vega_lite, vega_embed;
 };
 
+// `iclr report` over several sweeps: an entry per sweep reported, linking its page.
+struct IndexEntry {
+    std::string sweep_name, description, sweep_file;
+    std::string page; // its page's file name: the pages sit beside the index
+    int64_t runs = 0;
+    std::vector<ClaimResult> claims; // as on its page, without the figures
+    std::vector<std::string> claims_notes;
+};
+
+struct Index {
+    std::string db_path, generated_at, flags; // flags: the variant, as on each page
+    std::vector<IndexEntry> entries;
+    std::vector<std::string> passed_over; // a sentence per reason, naming the sweeps not reported
+};
+
 std::string render_html(const Report& r, const Scripts& js);
+// The index of several sweeps' pages: a row per sweep (its verdicts counted), then each sweep's
+// claims as its page shows them; no script, so it opens anywhere.
+std::string render_index(const Index& x);
 // Tables and verdicts in Markdown, figures listed by title, linking to the HTML page.
 std::string render_markdown(const Report& r, const std::string& html_link);
 

@@ -174,3 +174,77 @@ TEST(Report, MarkdownSummaryAndPlotErrorsAtTheirPosition) {
     EXPECT_EQ(h.code, 2) << h.out;
     EXPECT_TRUE(std::regex_search(h.out, std::regex("heat\\.toml:\\d+:\\d+: .*a heatmap needs color"))) << h.out;
 }
+
+// `iclr report A.toml B.toml ...`: a page per sweep run into the database, then an index page
+// linking them with every claim's verdict as `iclr verify` computes it; a sweep not run there, one
+// that cannot be read and one whose page would overwrite another's are named, and the others go on.
+TEST(Report, SeveralSweepsGetAPageEachAndAnIndexLinkingTheirVerdicts) {
+    Scratch s;
+    auto sweep = [&](const std::string& file, const std::string& name, int lo, int hi) {
+        return s.write(file, "[sweep]\nname = \"" + name + "\"\ndescription = \"values " + std::to_string(lo) +
+                                 " and " + std::to_string(hi) +
+                                 "\"\nseeds = 2\n[method]\nplugin = \"noop\"\n[[arm]]\nname = \"lo\"\n"
+                                 "method = { values = " +
+                                 std::to_string(lo) + " }\n[[arm]]\nname = \"hi\"\nmethod = { values = " +
+                                 std::to_string(hi) + " }\n[[claim]]\nname = \"" + name +
+                                 ": fewer values end lower\"\nkind = \"less\"\na = \"lo\"\nb = \"hi\"\n"
+                                 "metric = \"value\"\n");
+    };
+    std::string first = sweep("first.toml", "first", 3, 5), second = sweep("second.toml", "second", 4, 6);
+    std::string unrun = sweep("unrun.toml", "unrun", 7, 9), same = sweep("same.toml", "first", 2, 8);
+    std::string broken = s.write("broken.toml", "[sweep\nname = 3\n");
+    ASSERT_EQ(s.run({"run", first}).code, 0);
+    ASSERT_EQ(s.run({"run", second}).code, 0);
+    auto r = s.run({"report", first, second, unrun, broken, same});
+    EXPECT_EQ(r.code, 2) << r.out;
+    std::string dir = s.path("results/reports/iclr.db/");
+    EXPECT_TRUE(has(r.out, dir + "first.html: 4 runs, 1 claims")) << r.out;
+    EXPECT_TRUE(has(r.out, dir + "second.html: 4 runs, 1 claims")) << r.out;
+    EXPECT_TRUE(has(r.out, dir + "index.html: 2 sweep(s) reported")) << r.out;
+    EXPECT_TRUE(has(r.out, "iclr: error: " + broken + ":1:7: ")) << r.out;
+    EXPECT_TRUE(has(r.out, "iclr: error: " + same + ": its page " + dir + "first.html would overwrite " + first +
+                               "'s (the same [sweep] name)"))
+        << r.out;
+    EXPECT_TRUE(has(r.out, "iclr report: note: 1 sweep(s) passed over, none of whose trials has run in ")) << r.out;
+    EXPECT_TRUE(has(r.out, "passed over, which gave an error (above): " + broken + ", " + same)) << r.out;
+    EXPECT_FALSE(std::filesystem::exists(dir + "unrun.html"));
+    std::string index = slurp(dir + "index.html");
+    EXPECT_EQ(index.find("<script"), std::string::npos); // nothing to run: it opens anywhere
+    EXPECT_TRUE(has(index, "<tfoot><tr><th>all</th><td class=\"num\">8</td><td class=\"num\">2</td>")) << index;
+    EXPECT_TRUE(has(index, "<h2>Not reported</h2>")) << index;
+    EXPECT_TRUE(has(index, unrun)) << index;
+    // Each link names a page beside the index, and each claim's row says what verify says.
+    std::smatch link;
+    std::vector<std::string> linked;
+    for (auto at = index.cbegin(); std::regex_search(at, index.cend(), link, std::regex("<a href=\"([^\"]+)\">"));
+         at = link.suffix().first)
+        linked.push_back(link[1].str());
+    EXPECT_EQ(linked, (std::vector<std::string>{"first.html", "second.html", "first.html", "second.html"}));
+    for (const auto& [file, name] :
+         std::vector<std::pair<std::string, std::string>>{{first, "first"}, {second, "second"}}) {
+        EXPECT_TRUE(std::filesystem::exists(dir + name + ".html"));
+        auto v = s.run({"verify", file, "--format", "csv"});
+        ASSERT_EQ(v.code, 0) << v.out;
+        std::string verdict = s.sql("SELECT verdict FROM verdicts WHERE claim = ?1 ORDER BY id DESC LIMIT 1",
+                                    {name + ": fewer values end lower"});
+        EXPECT_TRUE(std::regex_search(index, std::regex("<tr><td>" + name +
+                                                        ": fewer values end lower</td><td>less</td><td "
+                                                        "class=\"num\">2</td>.*<td class=\"verdict [a-z]+\">" +
+                                                        verdict + "</td>")))
+            << verdict << "\n"
+            << index;
+    }
+    ASSERT_TRUE(std::filesystem::exists(kChromium)) << "Debian's chromium is missing: run `make test-deps`";
+    auto dom = s.run_binary(kChromium, chromium(s, {"--dump-dom", "file://" + dir + "index.html"}));
+    ASSERT_EQ(dom.code, 0) << dom.out.substr(0, 2000);
+    EXPECT_EQ(sections(dom.out, "<tr><td><a href=", "</tr>").size(), 2u) << dom.out.substr(0, 3000);
+    // --out names the index; the pages go beside it. Markdown: each sweep's summary in turn.
+    auto out = s.run({"report", first, second, "--out", s.path("site/all.html")});
+    EXPECT_EQ(out.code, 0) << out.out;
+    EXPECT_TRUE(std::filesystem::exists(s.path("site/first.html")) && std::filesystem::exists(s.path("site/all.html")));
+    auto md = s.run({"report", first, unrun, second, "--format", "md"});
+    EXPECT_EQ(md.code, 0) << md.out;
+    EXPECT_TRUE(has(md.out, "## first\n")) << md.out;
+    EXPECT_TRUE(has(md.out, "\n## second\n")) << md.out;
+    EXPECT_FALSE(has(md.out, "## unrun")) << md.out;
+}
