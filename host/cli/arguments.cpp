@@ -74,14 +74,19 @@ void Arguments::add_plan(CLI::App& app) {
 }
 
 void Arguments::add_run(CLI::App& app) {
-    run_cmd = app.add_subcommand("run", "run a sweep (resumable: finished trials are skipped)");
+    run_cmd = app.add_subcommand("run", "run a sweep, or several in turn (resumable: finished trials are skipped)");
     run_cmd->footer("Examples:\n  iclr run sweeps/forgetting_vs_scale.toml           the default profile, into "
                     "results/iclr.db\n"
                     "  iclr run sweeps/mlti.toml --profile ci --db /tmp/x.db\n"
                     "  iclr run sweeps/lp_ft.toml --set method.epochs=2 --set sweep.seeds=1   keys overridden\n"
                     "  iclr run sweeps/forgetting_vs_scale.toml --launcher slurm --max-parallel 50 --wait\n"
+                    "  iclr run sweeps/*.toml --profile ci             every sweep's ci profile, in turn\n"
                     "Ctrl-C stops cleanly; running it again resumes (finished trials are skipped).");
-    run_cmd->add_option("sweep", run.sweep, "sweep file (.toml)")->required();
+    run_cmd
+        ->add_option("sweeps", run.sweeps,
+                     "sweep file(s) (.toml); several: every one is read first (nothing runs if one cannot be), then "
+                     "each runs in turn into the same database")
+        ->required();
     add_variant(run_cmd, run.variant);
     run_cmd
         ->add_option("-j,--jobs", run.jobs,

@@ -34,21 +34,24 @@ int cmd_plugins(const std::string& which);
 // Also says how many of the trials the database (`c`) holds done, as `iclr run` would find them.
 int cmd_plan(const std::string& sweep, const SweepVariant& variant, bool construct, const CommonOptions& c);
 struct RunOptions {
-    std::string sweep;
-    SweepVariant variant;           // --profile, --set
-    std::string jobs;               // "" = the sweep's own setting; a number or "auto"
-    int threads = 0;                // torch threads per trial; 0 = cores / jobs
-    bool rerun_changed = false;     // rerun finished trials whose plugin builds differ from today's
-    bool no_construct = false;      // skip cli/constructor_check (--no-construct)
-    std::string gpus;               // "" = the sweep's; "0,1", "all" or "none"
-    int trials_per_gpu = 0;         // 0 = the sweep's
-    int64_t max_failures = -1;      // -1 = the sweep's; 0 = no limit
-    std::string launcher = "local"; // or "slurm": hand the trials to Slurm as job arrays
-    bool wait = false;              // slurm: follow the array jobs to the end, syncing as they go
+    std::vector<std::string> sweeps; // as given; several: every one read first, then each run in turn
+    std::string sweep;               // the one being run
+    SweepVariant variant;            // --profile, --set
+    std::string jobs;                // "" = the sweep's own setting; a number or "auto"
+    int threads = 0;                 // torch threads per trial; 0 = cores / jobs
+    bool rerun_changed = false;      // rerun finished trials whose plugin builds differ from today's
+    bool no_construct = false;       // skip cli/constructor_check (--no-construct)
+    std::string gpus;                // "" = the sweep's; "0,1", "all" or "none"
+    int trials_per_gpu = 0;          // 0 = the sweep's
+    int64_t max_failures = -1;       // -1 = the sweep's; 0 = no limit
+    std::string launcher = "local";  // or "slurm": hand the trials to Slurm as job arrays
+    bool wait = false;               // slurm: follow the array jobs to the end, syncing as they go
     SlurmFlags slurm;
     CommonOptions common;
 };
 int cmd_run(const RunOptions& o);
+// run_several.cpp: several sweep files, each read before any runs, then run in turn.
+int run_several(const RunOptions& o);
 // `iclr sync [FOLDER...]`: Slurm journals into the database (every run folder when none named).
 int cmd_sync(const std::vector<std::string>& folders, const CommonOptions& c);
 // `iclr status [FOLDER...]`: per array task, Slurm's state and the trials its journals hold.

@@ -34,6 +34,7 @@ namespace {
 
 // The next step once the trials are done, with the same flags (they pick the trials) and database.
 void print_claims_step(const SweepSpec& spec, const RunOptions& o) {
+    if (o.sweeps.size() > 1) return; // run_several prints one for every sweep at the end
     if (!spec.claims.empty())
         fmt::print("claims: iclr verify {}{}{}\n", shell_word(o.sweep), o.variant.flags(), o.common.db_flag());
 }
@@ -197,7 +198,10 @@ SchedulerResult run_on_pool(const SweepArms& arms, Store& store, Planned& plan, 
 
 } // namespace
 
-int cmd_run(const RunOptions& o) {
+int cmd_run(const RunOptions& given) {
+    if (given.sweeps.size() > 1 && given.sweep.empty()) return run_several(given);
+    RunOptions o = given;
+    if (o.sweep.empty() && !o.sweeps.empty()) o.sweep = o.sweeps.front();
     say_stop_signals(" while reading the sweep and its plugins; nothing was recorded");
     PluginRegistry reg;
     reg.discover();

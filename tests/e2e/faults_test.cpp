@@ -141,6 +141,49 @@ TEST(Faults, CtrlCStopsCleanlyAndTheRerunFinishesOnlyWhatIsMissing) {
     EXPECT_EQ(s.count("SELECT COUNT(*) FROM metrics"), 12 * 10); // no duplicates from the interrupted attempts
 }
 
+// `iclr run A B C`: every file is read before anything runs (one that cannot be read runs none),
+// then each sweep in turn; Ctrl-C stops the one running as it would alone and starts no other, and
+// running the same command again finishes what is missing, nothing twice.
+TEST(Faults, SeveralSweepsAreReadFirstRunInTurnAndCtrlCStartsNoOther) {
+    Scratch s;
+    std::string fast = s.write("fast.toml", "[sweep]\nname = \"fast\"\nseeds = 2\n[method]\nplugin = \"noop\"\n");
+    std::string slow = s.write("slow.toml", kSlowSweep);
+    std::string last =
+        s.write("last.toml", "[sweep]\nname = \"last\"\nseeds = 3\n[method]\nplugin = \"noop\"\nvalues = 4\n");
+    std::string bad = s.write("bad.toml", "[sweep]\nname = \"bad\"\n[method]\nplugin = \"nope\"\n");
+    auto refused = s.run({"run", fast, bad, last});
+    EXPECT_EQ(refused.code, 2) << refused.out;
+    EXPECT_TRUE(has(refused.out, "iclr: error: " + bad + ":4:10: unknown method plugin 'nope'")) << refused.out;
+    EXPECT_TRUE(has(refused.out, "iclr run: nothing was run: 1 of the 3 sweep file(s) cannot be read (above)"))
+        << refused.out;
+    EXPECT_FALSE(std::filesystem::exists(s.db()));
+
+    pid_t pid = s.start({"run", fast, slow, last}, s.path("run1.txt"));
+    ASSERT_TRUE(eventually(
+        [&] {
+            return std::filesystem::exists(s.db()) &&
+                   s.count("SELECT COUNT(*) FROM runs r JOIN sweeps w ON w.id = r.sweep_id WHERE w.name = 'slow' "
+                           "AND r.status = 'done'") >= 2;
+        },
+        60));
+    kill(pid, SIGINT);
+    EXPECT_EQ(Scratch::wait_code(pid), 130);
+    std::string out = slurp(s.path("run1.txt"));
+    EXPECT_TRUE(has(out, "sweep fast: 2 done, 0 failed")) << out;
+    EXPECT_TRUE(has(out, "not started: " + last + "\n")) << out;
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM sweeps WHERE name = 'last'"), 0);
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs WHERE status = 'running'"), 0);
+
+    auto again = s.run({"run", fast, slow, last});
+    EXPECT_EQ(again.code, 0) << again.out;
+    EXPECT_TRUE(has(again.out, "2 trials, 2 already done, 0 to run")) << again.out;
+    EXPECT_TRUE(has(again.out, "sweep last: 3 done")) << again.out;
+    EXPECT_TRUE(has(again.out, "\n3 sweep(s) in ")) << again.out;
+    EXPECT_TRUE(has(again.out, "claims: iclr verify " + fast + " " + slow + " " + last + "\n")) << again.out;
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs WHERE status = 'done'"), 2 + 12 + 3);
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs"), 2 + 12 + 3); // none counted twice
+}
+
 TEST(Faults, TwelveKillMinus9sLeaveNoOrphansLoseNothingAndDuplicateNothing) {
     Scratch s;
     std::string file = s.write("slow.toml", slow_sweep(2, 150, 40));
