@@ -64,10 +64,12 @@ void Arguments::add_plugins(CLI::App& app) {
 }
 
 void Arguments::add_plan(CLI::App& app) {
-    plan = app.add_subcommand("plan", "validate a sweep and count its trials; trains nothing");
-    plan->footer("Example:\n  iclr plan sweeps/mlti.toml --profile ci   arms, trial counts, claims; errors as "
-                 "file:line:col");
-    plan->add_option("sweep", sweep, "sweep file (.toml)")->required();
+    plan = app.add_subcommand("plan", "validate a sweep (or several) and count its trials; trains nothing");
+    plan->footer("Examples:\n  iclr plan sweeps/mlti.toml --profile ci   arms, trial counts, claims; errors as "
+                 "file:line:col\n"
+                 "  iclr plan sweeps/*.toml --no-construct     every sweep file checked: how many are valid");
+    plan->add_option("sweeps", plan_sweeps, "sweep file(s) (.toml); several: each planned, then how many are valid")
+        ->required();
     add_variant(plan, variant);
     plan->add_flag("--no-construct", plan_no_construct, kNoConstructHelp);
     add_common(plan);
@@ -341,7 +343,9 @@ void Arguments::add_slurm_flags(CLI::App* sub) {
 
 int Arguments::dispatch() {
     if (*plugins) return cmd_plugins(plugin_name);
-    if (*plan) return cmd_plan(sweep, variant, !plan_no_construct, common);
+    if (*plan)
+        return plan_sweeps.size() > 1 ? cmd_plan_several(plan_sweeps, variant, !plan_no_construct, common)
+                                      : cmd_plan(plan_sweeps.front(), variant, !plan_no_construct, common);
     if (*run_cmd) {
         run.common = common;
         return cmd_run(run);

@@ -43,6 +43,7 @@ class Arguments {
     std::vector<std::string> attach; // iclr query --attach NAME=FILE
     SweepVariant variant;            // plan's --profile, --set
     bool plan_no_construct = false;
+    std::vector<std::string> plan_sweeps; // plan's sweep files
     std::vector<std::string> folders;
     RunOptions run;
     VerifyOptions verify;

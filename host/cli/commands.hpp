@@ -33,6 +33,8 @@ int cmd_plugins(const std::string& which);
 // construct: build each distinct plugin configuration in a worker (cli/constructor_check.hpp).
 // Also says how many of the trials the database (`c`) holds done, as `iclr run` would find them.
 int cmd_plan(const std::string& sweep, const SweepVariant& variant, bool construct, const CommonOptions& c);
+int cmd_plan_several(const std::vector<std::string>& files, const SweepVariant& variant, bool construct,
+                     const CommonOptions& c);
 struct RunOptions {
     std::vector<std::string> sweeps; // as given; several: every one read first, then each run in turn
     std::string sweep;               // the one being run

@@ -8,6 +8,7 @@
 #include "cli/constructor_check.hpp"
 #include "cli/plugin_provenance.hpp"
 #include "common/duration.hpp"
+#include "common/errors.hpp"
 #include "common/process.hpp"
 #include "common/results_layout.hpp"
 #include "common/values.hpp"
@@ -165,6 +166,28 @@ int cmd_plan(const std::string& file, const SweepVariant& variant, bool construc
     fmt::print("jobs: {}  timeout: {}  valid: yes\n", spec.jobs ? std::to_string(spec.jobs) : "auto",
                spec.timeout_s > 0 ? std::to_string(int(spec.timeout_s)) + "s" : "none");
     return 0;
+}
+
+// Several files: each planned in turn (an invalid one says why, file:line:col, and the others go
+// on), then how many are valid; exit 2 if one is not. `iclr plan sweeps/*.toml` checks a deck.
+int cmd_plan_several(const std::vector<std::string>& files, const SweepVariant& variant, bool construct,
+                     const CommonOptions& c) {
+    std::string invalid;
+    size_t valid = 0;
+    for (size_t i = 0; i < files.size(); ++i) {
+        if (i) fmt::print("\n");
+        try {
+            cmd_plan(files[i], variant, construct, c);
+            ++valid;
+            continue;
+        } catch (const UserError& e) {
+            print_error(e);
+        }
+        invalid += " " + shell_word(files[i]);
+    }
+    fmt::print("\n{} of the {} sweep file(s) valid{}\n", valid, files.size(),
+               invalid.empty() ? "" : "; not:" + invalid);
+    return invalid.empty() ? 0 : 2;
 }
 
 } // namespace iclr

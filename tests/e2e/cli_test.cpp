@@ -60,6 +60,14 @@ TEST(Cli, PlanCountsTrialsAndWritesNothing) {
     EXPECT_TRUE(has(r.out, "trials: 16")) << r.out;
     EXPECT_TRUE(has(r.out, "method.values")) << r.out;
     EXPECT_FALSE(std::filesystem::exists(s.db()));
+    // Several files: each planned in turn, an invalid one at its file:line:col, then the count.
+    std::string bad = s.write("bad.toml", "[sweep]\nname = \"bad\"\n[method]\nplugin = \"noop\"\nvalue = 3\n");
+    auto several = s.run({"plan", s.path("g.toml"), bad, s.path("g.toml")});
+    EXPECT_EQ(several.code, 2) << several.out;
+    EXPECT_EQ(occurrences(several.out, "trials: 16"), 2u) << several.out;
+    EXPECT_TRUE(has(several.out, "bad.toml:5:9: method 'noop' has no parameter 'value'")) << several.out;
+    EXPECT_TRUE(has(several.out, "\n2 of the 3 sweep file(s) valid; not: " + bad + "\n")) << several.out;
+    EXPECT_FALSE(std::filesystem::exists(s.db()));
 }
 
 TEST(Cli, BadSweepFailsBeforeAnythingRunsWithFileLineColumn) {
