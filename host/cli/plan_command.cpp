@@ -172,21 +172,19 @@ int cmd_plan(const std::string& file, const SweepVariant& variant, bool construc
 // on), then how many are valid; exit 2 if one is not. `iclr plan sweeps/*.toml` checks a deck.
 int cmd_plan_several(const std::vector<std::string>& files, const SweepVariant& variant, bool construct,
                      const CommonOptions& c) {
-    std::string invalid;
-    size_t valid = 0;
+    std::vector<std::string> invalid;
     for (size_t i = 0; i < files.size(); ++i) {
         if (i) fmt::print("\n");
         try {
             cmd_plan(files[i], variant, construct, c);
-            ++valid;
             continue;
         } catch (const UserError& e) {
             print_error(e);
         }
-        invalid += " " + shell_word(files[i]);
+        invalid.push_back(files[i]);
     }
-    fmt::print("\n{} of the {} sweep file(s) valid{}\n", valid, files.size(),
-               invalid.empty() ? "" : "; not:" + invalid);
+    fmt::print("\n{} of the {} sweep file(s) valid{}\n", files.size() - invalid.size(), files.size(),
+               invalid.empty() ? "" : "; not:" + shell_words(invalid));
     return invalid.empty() ? 0 : 2;
 }
 

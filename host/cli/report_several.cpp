@@ -5,6 +5,7 @@
 #include <fmt/core.h>
 
 #include "cli/report_sweep.hpp"
+#include "cli/several.hpp"
 #include "common/errors.hpp"
 #include "common/process.hpp"
 #include "common/results_layout.hpp"
@@ -14,39 +15,75 @@
 namespace iclr {
 namespace {
 
-// Where the pages go: beside --out's index, else the database's reports folder.
-std::filesystem::path index_path(const ReportOptions& o) {
-    if (!o.out.empty()) return o.out;
-    return ResultsLayout(o.common.db_path()).reports_dir() / ("index" + o.variant.tag() + ".html");
-}
-
-// The sweeps not reported, a sentence per reason (stderr, and the index's last section).
-std::vector<std::string> passed_over_lines(const std::map<std::string, std::vector<std::string>>& why) {
-    std::vector<std::string> out;
-    for (const auto& [reason, sweeps] : why) {
-        std::string names;
-        for (const std::string& s : sweeps)
-            names += (names.empty() ? "" : ", ") + s;
-        out.push_back(fmt::format("{} sweep(s) passed over, {}: {}", sweeps.size(), reason, names));
+// The sweeps' pages as they are written, and what the index will say of each.
+class IndexedReports {
+  public:
+    IndexedReports(const ReportOptions& o, std::string format) : o_(o), format_(std::move(format)) {
+        index_ = o.out.empty() ? ResultsLayout(o.common.db_path()).reports_dir() / ("index" + o.variant.tag() + ".html")
+                               : std::filesystem::path(o.out);
+        pages_[index_] = "the index";
+        if (format_ == "html") js_ = vega_scripts();
+        x_ = {o.common.db_path(), now_iso(), o.variant.flags(), {}, {}};
     }
-    return out;
-}
 
-// What the index shows of a sweep whose page was written.
-report::IndexEntry entry_of(const report::Report& r, const std::filesystem::path& page) {
-    report::IndexEntry e{r.sweep_name, r.description, r.sweep_file,  page.filename().string(),
-                         r.runs,       r.claims,      r.claims_notes};
-    for (auto& c : e.claims)
-        c.figure.reset();
-    return e;
-}
+    // One sweep's page (or summary) beside the index; a UserError when it cannot be read, its
+    // plots fail, or its page would overwrite another's (two files with the same [sweep] name).
+    void add(const std::string& sweep) {
+        SweepSpec spec = parse_arms(sweep, o_.variant).front();
+        std::filesystem::path page = index_.parent_path() / (spec.name + o_.variant.tag() + ".html");
+        if (auto at = pages_.find(page); at != pages_.end())
+            throw UserError(sweep + ": its page " + page.string() + " would overwrite " + at->second +
+                            (at->second == "the index" ? "" : "'s (the same [sweep] name)") +
+                            ": report it alone, with --out");
+        ReportOptions one = o_;
+        one.sweep = sweep;
+        std::optional<SweepReport> s = gather_sweep(one, spec, true);
+        if (!s) return skip(sweep, "none of whose trials has run in " + o_.common.db_path());
+        pages_.emplace(page, sweep);
+        if (format_ == "md")
+            fmt::print("{}{}", x_.entries.empty() ? "" : "\n", report::render_markdown(s->report, page.string()));
+        else
+            write_page(*s, page, *js_);
+        const report::Report& r = s->report;
+        x_.entries.push_back(
+            {r.sweep_name, r.description, r.sweep_file, page.filename().string(), r.runs, r.claims, r.claims_notes});
+        for (auto& c : x_.entries.back().claims)
+            c.figure.reset(); // the index draws none
+    }
+
+    void skip(const std::string& sweep, const std::string& why) { why_[why].push_back(sweep); }
+
+    // The index written (html), then the sweeps passed over on stderr.
+    void finish() {
+        x_.passed_over = passed_over(why_);
+        if (format_ == "html") {
+            std::string page = report::render_index(x_);
+            std::error_code ec;
+            if (index_.has_parent_path()) std::filesystem::create_directories(index_.parent_path(), ec);
+            write_text(index_.string(), page);
+            fmt::print("{}: {} sweep(s) reported, {:.0f} KiB\n", index_.string(), x_.entries.size(),
+                       double(page.size()) / 1024.0);
+        }
+        std::fflush(stdout);
+        for (const std::string& line : x_.passed_over)
+            fmt::print(stderr, "iclr report: note: {}\n", line);
+    }
+
+  private:
+    const ReportOptions& o_;
+    std::string format_;
+    std::filesystem::path index_;
+    std::optional<report::Scripts> js_;
+    report::Index x_;
+    std::map<std::string, std::vector<std::string>> why_; // reason -> sweeps passed over
+    std::map<std::filesystem::path, std::string> pages_;  // page -> what was written to it
+};
 
 } // namespace
 
 // Several sweeps: one that cannot be read (or whose claims or plots fail) says so, file:line:col,
 // and the others go on (exit 2 at the end); one none of whose trials has run in the database gets
-// no page. Two sweeps whose pages would share a name (the same [sweep] name) are refused for the
-// second: a page is never overwritten by another sweep's in the same command.
+// no page.
 int report_several(const ReportOptions& o) {
     std::string format = report_format(o);
     if (!o.html.empty()) throw UserError("iclr report: --html takes one sweep: report them one at a time");
@@ -55,53 +92,19 @@ int report_several(const ReportOptions& o) {
     std::error_code ec;
     if (!std::filesystem::exists(o.common.db_path(), ec)) // once, not an error per sweep
         throw UserError(o.common.db_path() + ": no such database (run the sweeps first, or pass --db)");
-    std::filesystem::path index = index_path(o);
-    std::optional<report::Scripts> js;
-    if (format == "html") js = vega_scripts();
-    report::Index x{o.common.db_path(), now_iso(), o.variant.flags(), {}, {}};
-    std::map<std::string, std::vector<std::string>> why;
-    std::map<std::filesystem::path, std::string> pages{{index, "the index"}}; // page -> what was written to it
+    IndexedReports reports(o, format);
     bool failed = false;
     for (const std::string& sweep : o.sweeps) {
-        ReportOptions one = o;
-        one.sweep = sweep;
         try {
-            SweepSpec spec = parse_arms(sweep, o.variant).front();
-            std::filesystem::path page = index.parent_path() / (spec.name + o.variant.tag() + ".html");
-            if (auto at = pages.find(page); at != pages.end())
-                throw UserError(sweep + ": its page " + page.string() + " would overwrite " + at->second +
-                                (at->second == "the index" ? "" : "'s (the same [sweep] name)") +
-                                ": report it alone, with --out");
-            std::optional<SweepReport> s = gather_sweep(one, spec, true);
-            if (!s) {
-                why["none of whose trials has run in " + o.common.db_path()].push_back(sweep);
-                continue;
-            }
-            pages.emplace(page, sweep);
-            if (format == "md") {
-                fmt::print("{}{}", x.entries.empty() ? "" : "\n", report::render_markdown(s->report, page.string()));
-            } else {
-                write_page(*s, page, *js);
-            }
-            x.entries.push_back(entry_of(s->report, page));
+            reports.add(sweep);
             continue;
         } catch (const UserError& e) { // a sweep's diagnostics, a plot's bad query: the others go on
             print_error(e);
         }
-        why["which gave an error (above)"].push_back(sweep);
+        reports.skip(sweep, "which gave an error (above)");
         failed = true;
     }
-    x.passed_over = passed_over_lines(why);
-    if (format == "html") {
-        std::string page = report::render_index(x);
-        if (index.has_parent_path()) std::filesystem::create_directories(index.parent_path(), ec);
-        write_text(index.string(), page);
-        fmt::print("{}: {} sweep(s) reported, {:.0f} KiB\n", index.string(), x.entries.size(),
-                   double(page.size()) / 1024.0);
-    }
-    std::fflush(stdout);
-    for (const std::string& line : x.passed_over)
-        fmt::print(stderr, "iclr report: note: {}\n", line);
+    reports.finish();
     return failed ? 2 : 0;
 }
 

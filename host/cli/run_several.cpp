@@ -9,6 +9,7 @@
 #include "common/duration.hpp"
 #include "common/errors.hpp"
 #include "common/process.hpp"
+#include "exec/stop_signal.hpp"
 #include "plugin/plugin_registry.hpp"
 #include "sweep/sweep_arms.hpp"
 
@@ -16,27 +17,24 @@ namespace iclr {
 namespace {
 
 // Each file read, its arms expanded lazily and its plugins resolved, so that a typo in the last
-// file is found before the first sweep trains for hours; returns how many cannot be read.
-size_t unreadable_sweeps(const RunOptions& o) {
+// file is found before the first sweep trains for hours.
+struct ReadSweeps {
+    size_t unreadable = 0;
+    bool claims = false; // one states a [[claim]]: the closing line names `iclr verify`
+};
+
+ReadSweeps read_sweeps(const RunOptions& o) {
     PluginRegistry reg;
     reg.discover();
-    size_t bad = 0;
+    ReadSweeps out;
     for (const std::string& sweep : o.sweeps) {
         try {
-            load_sweep(sweep, o.variant, reg);
+            out.claims = !load_sweep(sweep, o.variant, reg).base().claims.empty() || out.claims;
         } catch (const UserError& e) {
             print_error(e);
-            ++bad;
+            ++out.unreadable;
         }
     }
-    return bad;
-}
-
-// The files as one shell command's arguments.
-std::string words(const std::vector<std::string>& files) {
-    std::string out;
-    for (const std::string& f : files)
-        out += " " + shell_word(f);
     return out;
 }
 
@@ -47,9 +45,10 @@ std::string words(const std::vector<std::string>& files) {
 // signal stops the sweep running, as alone, and starts no other.
 int run_several(const RunOptions& o) {
     say_stop_signals(" while reading the sweeps and their plugins; nothing was recorded");
-    if (size_t bad = unreadable_sweeps(o)) {
-        fmt::print(stderr, "iclr run: nothing was run: {} of the {} sweep file(s) cannot be read (above)\n", bad,
-                   o.sweeps.size());
+    ReadSweeps read = read_sweeps(o);
+    if (read.unreadable) {
+        fmt::print(stderr, "iclr run: nothing was run: {} of the {} sweep file(s) cannot be read (above)\n",
+                   read.unreadable, o.sweeps.size());
         return 2;
     }
     auto start = std::chrono::steady_clock::now();
@@ -65,9 +64,11 @@ int run_several(const RunOptions& o) {
         } catch (const UserError& e) {
             print_error(e);
         }
+        // A signal after the sweep's trials ended (its last lines, its cache limit) stops here too.
+        if (rc < 128 && stop_signal()) rc = 128 + stop_signal();
         if (rc >= 128) {
-            std::vector<std::string> rest(o.sweeps.begin() + std::ptrdiff_t(i) + 1, o.sweeps.end());
-            if (!rest.empty()) fmt::print("not started:{}\n", words(rest));
+            if (i + 1 < o.sweeps.size())
+                fmt::print("not started:{}\n", shell_words({o.sweeps.begin() + std::ptrdiff_t(i) + 1, o.sweeps.end()}));
             return rc;
         }
         if (rc) incomplete.push_back(one.sweep);
@@ -75,8 +76,9 @@ int run_several(const RunOptions& o) {
     }
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     fmt::print("\n{} sweep(s) in {}{}\n", o.sweeps.size(), format_duration(secs),
-               incomplete.empty() ? "" : "; not every trial done in:" + words(incomplete));
-    fmt::print("claims: iclr verify{}{}{}\n", words(o.sweeps), o.variant.flags(), o.common.db_flag());
+               incomplete.empty() ? "" : "; not every trial done in:" + shell_words(incomplete));
+    if (read.claims)
+        fmt::print("claims: iclr verify{}{}{}\n", shell_words(o.sweeps), o.variant.flags(), o.common.db_flag());
     return exit;
 }
 

@@ -5,6 +5,7 @@
 
 #include <fmt/core.h>
 
+#include "cli/several.hpp"
 #include "cli/table.hpp"
 #include "cli/verify_sweep.hpp"
 #include "common/errors.hpp"
@@ -19,10 +20,10 @@ namespace {
 void print_summary(const std::vector<SweepTally>& tallies, Format f, bool table) {
     ResultSet out;
     out.columns = {"sweep", "held", "not held", "inconclusive", "no data", "trials done"};
-    std::map<std::string, std::vector<std::string>> passed_over; // reason -> sweeps
+    std::map<std::string, std::vector<std::string>> skipped; // reason -> sweeps
     for (const SweepTally& t : tallies) {
         if (!t.skipped.empty()) {
-            passed_over[t.skipped].push_back(t.sweep);
+            skipped[t.skipped].push_back(t.sweep);
             continue;
         }
         out.rows.push_back({t.sweep});
@@ -35,12 +36,8 @@ void print_summary(const std::vector<SweepTally>& tallies, Format f, bool table)
     if (table && !out.rows.empty())
         fmt::print("{}{}", f == Format::Markdown ? "\n### all sweeps\n\n" : "\nall sweeps:\n", render(out, f));
     std::fflush(stdout);
-    for (const auto& [why, sweeps] : passed_over) {
-        std::string names;
-        for (const std::string& s : sweeps)
-            names += (names.empty() ? "" : ", ") + s;
-        fmt::print(stderr, "iclr verify: note: {} sweep(s) passed over, {}: {}\n", sweeps.size(), why, names);
-    }
+    for (const std::string& line : passed_over(skipped))
+        fmt::print(stderr, "iclr verify: note: {}\n", line);
 }
 
 } // namespace

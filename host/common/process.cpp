@@ -40,6 +40,13 @@ std::string shell_word(const std::string& s) {
     return !s.empty() && std::all_of(s.begin(), s.end(), plain) ? s : shell_quoted(s);
 }
 
+std::string shell_words(const std::vector<std::string>& words) {
+    std::string out;
+    for (const std::string& w : words)
+        out += " " + shell_word(w);
+    return out;
+}
+
 namespace {
 
 // Forks argv[0] in a process group of its own, its stdout into out_fd, stdin (and, when quiet,

@@ -14,6 +14,8 @@ std::string shell_quoted(const std::string& s);
 // The same for a command printed to be copied, left as it is when every character is plain
 // (letters, digits, _ - . / + = : , @ %).
 std::string shell_word(const std::string& s);
+// Each word as shell_word writes it, after a space each: " a.toml 'b c.toml'" (appended to a command).
+std::string shell_words(const std::vector<std::string>& words);
 
 struct Captured {
     int status = 0; // as from waitpid

@@ -149,7 +149,9 @@ TEST(Faults, SeveralSweepsAreReadFirstRunInTurnAndCtrlCStartsNoOther) {
     std::string fast = s.write("fast.toml", "[sweep]\nname = \"fast\"\nseeds = 2\n[method]\nplugin = \"noop\"\n");
     std::string slow = s.write("slow.toml", kSlowSweep);
     std::string last =
-        s.write("last.toml", "[sweep]\nname = \"last\"\nseeds = 3\n[method]\nplugin = \"noop\"\nvalues = 4\n");
+        s.write("last.toml", "[sweep]\nname = \"last\"\nseeds = 3\n[method]\nplugin = \"noop\"\nvalues = 4\n"
+                             "[[claim]]\nname = \"some value\"\nkind = \"at_least\"\nthreshold = 0\n"
+                             "metric = \"value\"\n");
     std::string bad = s.write("bad.toml", "[sweep]\nname = \"bad\"\n[method]\nplugin = \"nope\"\n");
     auto refused = s.run({"run", fast, bad, last});
     EXPECT_EQ(refused.code, 2) << refused.out;
@@ -180,6 +182,9 @@ TEST(Faults, SeveralSweepsAreReadFirstRunInTurnAndCtrlCStartsNoOther) {
     EXPECT_TRUE(has(again.out, "sweep last: 3 done")) << again.out;
     EXPECT_TRUE(has(again.out, "\n3 sweep(s) in ")) << again.out;
     EXPECT_TRUE(has(again.out, "claims: iclr verify " + fast + " " + slow + " " + last + "\n")) << again.out;
+    auto unclaimed = s.run({"run", fast, slow}); // no [[claim]] in either: no verify line
+    EXPECT_EQ(unclaimed.code, 0) << unclaimed.out;
+    EXPECT_FALSE(has(unclaimed.out, "claims:")) << unclaimed.out;
     EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs WHERE status = 'done'"), 2 + 12 + 3);
     EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs"), 2 + 12 + 3); // none counted twice
 }
