@@ -45,8 +45,8 @@ class IndexedReports {
         else
             write_page(*s, page, *js_);
         const report::Report& r = s->report;
-        x_.entries.push_back(
-            {r.sweep_name, r.description, r.sweep_file, page.filename().string(), r.runs, r.claims, r.claims_notes});
+        x_.entries.push_back({r.sweep_name, r.description, r.sweep_file, page.filename().string(), r.runs, r.claims,
+                              r.claims_notes, s->planned, s->unrecorded});
         for (auto& c : x_.entries.back().claims)
             c.figure.reset(); // the index draws none
     }

@@ -239,7 +239,11 @@ std::string render_index(const Index& x) {
     for (const auto& e : x.entries) {
         out += "<h2><a href=\"" + esc(href(e.page)) + "\">" + esc(e.sweep_name) + "</a></h2>\n";
         if (!e.description.empty()) out += "<p>" + esc(e.description) + "</p>\n";
-        out += "<p class=\"note\">" + esc(e.sweep_file) + " · " + std::to_string(e.runs) + " runs</p>\n";
+        out += "<p class=\"note\">" + esc(e.sweep_file) + " · " + std::to_string(e.runs) + " runs" +
+               (e.unrecorded ? " (of " + std::to_string(e.planned) +
+                                   " trials as written: " + std::to_string(e.unrecorded) + " not recorded yet)"
+                             : "") +
+               "</p>\n";
         out += e.claims.empty() ? "<p class=\"note\">The sweep states no [[claim]].</p>\n"
                                 : claims_table(e.claims) + notes_html(e.claims_notes);
     }

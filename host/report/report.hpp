@@ -65,6 +65,7 @@ struct IndexEntry {
     int64_t runs = 0;
     std::vector<ClaimResult> claims; // as on its page, without the figures
     std::vector<std::string> claims_notes;
+    size_t planned = 0, unrecorded = 0; // its trials as written, and those no run has reached yet
 };
 
 struct Index {

@@ -242,6 +242,11 @@ TEST(Report, SeveralSweepsGetAPageEachAndAnIndexLinkingTheirVerdicts) {
     auto out = s.run({"report", first, second, "--out", s.path("site/all.html")});
     EXPECT_EQ(out.code, 0) << out.out;
     EXPECT_TRUE(std::filesystem::exists(s.path("site/first.html")) && std::filesystem::exists(s.path("site/all.html")));
+    // Over part of a sweep (a third seed no run has reached), the index says so under its name.
+    auto part = s.run({"report", first, second, "--set", "sweep.seeds=3", "--out", s.path("site/part.html")});
+    EXPECT_EQ(part.code, 0) << part.out;
+    EXPECT_TRUE(has(slurp(s.path("site/part.html")), first + " · 4 runs (of 6 trials as written: 2 not recorded yet)"))
+        << part.out;
     auto md = s.run({"report", first, unrun, second, "--format", "md"});
     EXPECT_EQ(md.code, 0) << md.out;
     EXPECT_TRUE(has(md.out, "## first\n")) << md.out;
