@@ -92,7 +92,7 @@ report::Scripts vega_scripts() {
     return {slurp(dir / "vega.min.js"), slurp(dir / "vega-lite.min.js"), slurp(dir / "vega-embed.min.js")};
 }
 
-std::optional<SweepReport> gather_sweep(const ReportOptions& o, const SweepSpec& spec, bool skip_unrun) {
+std::optional<SweepReport> gather_sweep(const ReportOptions& o, const SweepSpec& spec, std::string* unrun) {
     std::string db_path = o.common.db_path();
     std::error_code ec;
     if (!std::filesystem::exists(db_path, ec))
@@ -101,7 +101,10 @@ std::optional<SweepReport> gather_sweep(const ReportOptions& o, const SweepSpec&
     SweepReport out;
     OtherSeeds other_seeds;
     auto current = share_sweep_runs(*store, o.sweep, o.variant, &out.planned, &other_seeds);
-    if (skip_unrun && current && current->empty()) return std::nullopt;
+    if (unrun && current && current->empty()) {
+        *unrun = unrun_reason(*store, db_path, spec.name, o.variant);
+        return std::nullopt;
+    }
     report::Report& r = out.report;
     r = report::gather(*store, spec, db_path, current);
     // The trials as written that no run has reached the database yet: a report over part of a sweep
@@ -153,7 +156,7 @@ int cmd_report(const ReportOptions& o) {
     one.sweep = o.sweeps.empty() ? o.sweep : o.sweeps.front();
     std::string format = report_format(one);
     SweepSpec spec = parse_arms(one.sweep, one.variant).front();
-    SweepReport s = *gather_sweep(one, spec, false);
+    SweepReport s = *gather_sweep(one, spec);
     std::filesystem::path html =
         one.out.empty() || format == "md" ? default_page(one, spec) : std::filesystem::path(one.out);
     if (format == "md" && !one.html.empty()) html = one.html;

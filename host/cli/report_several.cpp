@@ -37,8 +37,9 @@ class IndexedReports {
                             ": report it alone, with --out");
         ReportOptions one = o_;
         one.sweep = sweep;
-        std::optional<SweepReport> s = gather_sweep(one, spec, true);
-        if (!s) return skip(sweep, "none of whose trials has run in " + o_.common.db_path());
+        std::string unrun;
+        std::optional<SweepReport> s = gather_sweep(one, spec, &unrun);
+        if (!s) return skip(sweep, unrun);
         pages_.emplace(page, sweep);
         if (format_ == "md")
             fmt::print("{}{}", x_.entries.empty() ? "" : "\n", report::render_markdown(s->report, page.string()));

@@ -17,9 +17,10 @@ struct SweepReport {
     size_t planned = 0, unrecorded = 0;
 };
 
-// report_command.cpp: o.sweep's report from the database (claims computed as verify does);
-// nullopt when skip_unrun and none of its trials as written has run there.
-std::optional<SweepReport> gather_sweep(const ReportOptions& o, const SweepSpec& spec, bool skip_unrun);
+// report_command.cpp: o.sweep's report from the database (claims computed as verify does); when
+// `unrun` is given and none of its trials as written has run there, nullopt and *unrun says so
+// (cli/sweep_runs.hpp's unrun_reason).
+std::optional<SweepReport> gather_sweep(const ReportOptions& o, const SweepSpec& spec, std::string* unrun = nullptr);
 // results/reports/DB/NAME[.PROFILE][.set-HASH].html beside the database.
 std::filesystem::path default_page(const ReportOptions& o, const SweepSpec& spec);
 // The page written (renamed into place) and its one line printed; returns its size in bytes.

@@ -189,6 +189,29 @@ std::string other_seeds_note(const OtherSeeds& other_seeds) {
                        first_n ? "sweep.seeds=" + std::to_string(all.size()) : "'sweep.seeds=[" + list + "]'");
 }
 
+std::string other_variants(Store& store, const std::string& sweep_name, const SweepVariant& variant) {
+    // Every `iclr run` records its sweep text and profile (a row each), whether its trials ran then or
+    // were found done under another sweep that shares them: runs.sweep_id names only the first.
+    Statement st(store.db(), "SELECT DISTINCT profile, source FROM sweeps WHERE name = ?1");
+    st.bind(1, sweep_name);
+    std::set<std::string> flags;
+    while (st.step())
+        if (std::string f = recorded_variant(st.col_text(0), st.col_text(1)).flags(); f != variant.flags())
+            flags.insert(f.empty() ? "no --profile or --set" : f.substr(1));
+    std::string list;
+    for (const std::string& f : flags)
+        list += (list.empty() ? "" : "; ") + f;
+    return list;
+}
+
+std::string unrun_reason(Store& store, const std::string& db_path, const std::string& sweep_name,
+                         const SweepVariant& variant) {
+    std::string other = other_variants(store, sweep_name, variant);
+    return other.empty()
+               ? "none of whose trials has run in " + db_path
+               : "none of whose trials as given has run in " + db_path + ", which holds runs of them with " + other;
+}
+
 std::map<std::string, int64_t> runs_by_config(Store& store) {
     Statement st(store.db(),
                  "SELECT id, config_toml FROM runs ORDER BY status IN ('done', 'diverged'), finished_at, id");

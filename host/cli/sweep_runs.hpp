@@ -33,6 +33,16 @@ std::optional<std::set<int64_t>> share_sweep_runs(Store& store, const std::strin
 // many, at which seeds, and the --set that plans them beside the planned ones. "" for none.
 std::string other_seeds_note(const OtherSeeds& other_seeds);
 
+// The other variants of the sweep named sweep_name that `iclr run` ran into the database (with
+// another --profile or --set than `variant`), as flags: "--profile ci; no --profile or --set", or ""
+// for none. What a reader who ran `--profile ci` and verified without it is told.
+std::string other_variants(Store& store, const std::string& sweep_name, const SweepVariant& variant);
+// Why a command over several sweeps passes over one none of whose trials has run here, naming
+// the other variants the database holds runs of (other_variants); sweeps with the same reason are
+// named together.
+std::string unrun_reason(Store& store, const std::string& db_path, const std::string& sweep_name,
+                         const SweepVariant& variant);
+
 // Another database's runs of the sweep's trials as written here (`verify --against`), in sweep_runs
 // as above: the run with a trial's key, else, where that database was made with other plugin
 // versions (so other keys), the run of the same plugins, parameters and seed (runs_by_config), else

@@ -264,7 +264,7 @@ SweepTally verify_sweep(const VerifyOptions& o, Several* several) {
     auto current = share_sweep_runs(*store, o.sweep, o.variant, &tally.planned, &other_seeds);
     tally.done = current ? trials_done(*store) : 0;
     if (several && current && current->empty()) {
-        tally.skipped = "none of whose trials has run in " + o.common.db_path();
+        tally.skipped = unrun_reason(*store, o.common.db_path(), spec.name, o.variant);
         tally.exit = o.strict ? 1 : 0;
         return tally;
     }
@@ -277,6 +277,10 @@ SweepTally verify_sweep(const VerifyOptions& o, Several* several) {
     size_t differ = print_verdicts(*store, o, f, spec, verdicts, tally.planned, several ? several->all : nullptr);
     if (several) several->first = false;
     bool complete = !current || note_trials_done(o, tally.done, tally.planned);
+    if (current && tally.done == 0) // run with --profile ci, verified without it, say
+        if (std::string other = other_variants(*store, spec.name, o.variant); !other.empty())
+            fmt::print(stderr, "{}the database holds runs of {} with {}: pass the same flags to verify those\n",
+                       note_head(o), spec.name, other);
     if (std::string note = other_seeds_note(other_seeds); !note.empty())
         fmt::print(stderr, "{}{}\n", note_head(o), note);
     for (const std::string& note : claims_notes(*store, o.sweep, spec))

@@ -444,6 +444,34 @@ TEST(Arms, VerifyOfSeveralSweepsPrintsEachThenARowPerSweep) {
     EXPECT_TRUE(has(named.out, "--claim 'no such': no claim of these sweeps has a name that contains it")) << named.out;
 }
 
+// Run with --profile ci and verified or reported without it: no trial of the plain sweep ran, and
+// the note says which variant's runs the database holds, so the reader passes the same flags.
+TEST(Arms, VerifyAndReportNameTheVariantsTheDatabaseHoldsRunsOf) {
+    Scratch s;
+    auto sweep = [&](const std::string& name) {
+        return s.write(name + ".toml", "[sweep]\nname = \"" + name +
+                                           "\"\nseeds = 2\n[method]\nplugin = \"noop\"\nvalues = 3\n"
+                                           "[profile.ci.method]\nvalues = 2\n[[claim]]\nname = \"some value\"\n"
+                                           "kind = \"at_least\"\nthreshold = 0\nmetric = \"value\"\n");
+    };
+    std::string p = sweep("p"), q = sweep("q");
+    ASSERT_EQ(s.run({"run", p, q, "--profile", "ci"}).code, 0);
+    auto one = s.run({"verify", p});
+    EXPECT_TRUE(has(one.out, "iclr verify: note: the database holds runs of p with --profile ci: pass the same flags "
+                             "to verify those\n"))
+        << one.out;
+    EXPECT_FALSE(has(s.run({"verify", p, "--profile", "ci"}).out, "holds runs of")); // its own variant: no note
+    auto several = s.run({"verify", p, q});
+    EXPECT_TRUE(
+        has(several.out, "iclr verify: note: 2 sweep(s) passed over, none of whose trials as given has run in " +
+                             s.db() + ", which holds runs of them with --profile ci: " + p + ", " + q + "\n"))
+        << several.out;
+    auto report = s.run({"report", p, q, "--set", "sweep.seeds=1"});
+    EXPECT_TRUE(has(report.out, "iclr report: note: 2 sweep(s) passed over, none of whose trials as given has run in " +
+                                    s.db() + ", which holds runs of them with --profile ci: " + p + ", " + q + "\n"))
+        << report.out;
+}
+
 // An arm renamed in its sweep file renames its runs; nothing is run again.
 TEST(Arms, MovingATrialToAnotherArmKeepsItsResult) {
     Scratch s;
