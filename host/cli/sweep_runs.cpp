@@ -204,6 +204,14 @@ std::string other_variants(Store& store, const std::string& sweep_name, const Sw
     return list;
 }
 
+std::string other_variants_note(Store& store, const std::string& sweep_name, const SweepVariant& variant,
+                                const std::string& verb) {
+    std::string other = other_variants(store, sweep_name, variant);
+    return other.empty() ? ""
+                         : "the database holds runs of " + sweep_name + " with " + other + ": pass the same flags to " +
+                               verb + " those";
+}
+
 std::string unrun_reason(Store& store, const std::string& db_path, const std::string& sweep_name,
                          const SweepVariant& variant) {
     std::string other = other_variants(store, sweep_name, variant);

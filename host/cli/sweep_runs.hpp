@@ -37,6 +37,10 @@ std::string other_seeds_note(const OtherSeeds& other_seeds);
 // another --profile or --set than `variant`), as flags: "--profile ci; no --profile or --set", or ""
 // for none. What a reader who ran `--profile ci` and verified without it is told.
 std::string other_variants(Store& store, const std::string& sweep_name, const SweepVariant& variant);
+// For a command that found none of the sweep's trials as given: "the database holds runs of NAME
+// with --profile ci: pass the same flags to VERB those", or "" when it holds no other variant.
+std::string other_variants_note(Store& store, const std::string& sweep_name, const SweepVariant& variant,
+                                const std::string& verb);
 // Why a command over several sweeps passes over one none of whose trials has run here, naming
 // the other variants the database holds runs of (other_variants); sweeps with the same reason are
 // named together.

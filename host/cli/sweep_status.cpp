@@ -12,6 +12,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/run_plan.hpp"
+#include "cli/sweep_runs.hpp"
 #include "cli/table.hpp"
 #include "common/errors.hpp"
 #include "common/process.hpp"
@@ -148,6 +149,9 @@ int cmd_sweep_status(const std::string& sweep, const SweepVariant& variant, cons
     if (order.size() > 1) row("all", total);
     t.finish();
     if (std::string h = RunLock::holder(c.db_path()); !h.empty()) fmt::print("a run is writing to it now: {}\n", h);
+    if (total[kColumns.back()] == trials) // none recorded: run with --profile ci, asked about without it?
+        if (std::string note = other_variants_note(*store, arms.base().name, variant, "see"); !note.empty())
+            fmt::print("{}\n", note);
     // Trials handed to Slurm are 'pending' here until `iclr sync` ingests what their tasks finished.
     if (auto folders = run_folders_of(ResultsLayout(c.db_path()).slurm_dir(), arms.base().name); !folders.empty())
         fmt::print("on Slurm: {} run folder(s), the last {} (`iclr sync` ingests what their array tasks finished; "

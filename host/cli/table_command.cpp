@@ -9,6 +9,7 @@
 #include "cli/sweep_runs.hpp"
 #include "store/query.hpp"
 #include "store/store.hpp"
+#include "sweep/sweep_arms.hpp"
 
 namespace iclr {
 namespace {
@@ -42,7 +43,13 @@ int cmd_table(const TableOptions& o) {
     OtherSeeds other_seeds;
     share_sweep_runs(*store, o.sweep, o.variant, &planned, &other_seeds); // every run if it cannot be planned
     int rc = print_query(*store, flat_table_sql(*store, o.sweep, o.variant, {o.all_params, o.per_task}), o.format);
-    print_notes(*store, o.per_task, sweep_run_count(*store), planned, o.sweep, o.common.db_path());
+    size_t recorded = sweep_run_count(*store);
+    print_notes(*store, o.per_task, recorded, planned, o.sweep, o.common.db_path());
+    if (recorded == 0 && planned > 0) // run with --profile ci, tabled without it?
+        if (std::string note =
+                other_variants_note(*store, parse_arms(o.sweep, o.variant).front().name, o.variant, "see");
+            !note.empty())
+            fmt::print(stderr, "iclr table: note: {}\n", note);
     if (std::string note = other_seeds_note(other_seeds); !note.empty())
         fmt::print(stderr, "iclr table: note: {}\n", note);
     return rc;

@@ -278,9 +278,8 @@ SweepTally verify_sweep(const VerifyOptions& o, Several* several) {
     if (several) several->first = false;
     bool complete = !current || note_trials_done(o, tally.done, tally.planned);
     if (current && tally.done == 0) // run with --profile ci, verified without it, say
-        if (std::string other = other_variants(*store, spec.name, o.variant); !other.empty())
-            fmt::print(stderr, "{}the database holds runs of {} with {}: pass the same flags to verify those\n",
-                       note_head(o), spec.name, other);
+        if (std::string note = other_variants_note(*store, spec.name, o.variant, "verify"); !note.empty())
+            fmt::print(stderr, "{}{}\n", note_head(o), note);
     if (std::string note = other_seeds_note(other_seeds); !note.empty())
         fmt::print(stderr, "{}{}\n", note_head(o), note);
     for (const std::string& note : claims_notes(*store, o.sweep, spec))

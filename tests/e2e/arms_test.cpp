@@ -444,9 +444,10 @@ TEST(Arms, VerifyOfSeveralSweepsPrintsEachThenARowPerSweep) {
     EXPECT_TRUE(has(named.out, "--claim 'no such': no claim of these sweeps has a name that contains it")) << named.out;
 }
 
-// Run with --profile ci and verified or reported without it: no trial of the plain sweep ran, and
-// the note says which variant's runs the database holds, so the reader passes the same flags.
-TEST(Arms, VerifyAndReportNameTheVariantsTheDatabaseHoldsRunsOf) {
+// Run with --profile ci and verified, reported, tabled or asked about without it: no trial of the
+// plain sweep ran, and a note says which variant's runs the database holds, so the reader passes the
+// same flags.
+TEST(Arms, CommandsNameTheVariantsTheDatabaseHoldsRunsOfWhenNoTrialAsGivenRan) {
     Scratch s;
     auto sweep = [&](const std::string& name) {
         return s.write(name + ".toml", "[sweep]\nname = \"" + name +
@@ -466,6 +467,14 @@ TEST(Arms, VerifyAndReportNameTheVariantsTheDatabaseHoldsRunsOf) {
         has(several.out, "iclr verify: note: 2 sweep(s) passed over, none of whose trials as given has run in " +
                              s.db() + ", which holds runs of them with --profile ci: " + p + ", " + q + "\n"))
         << several.out;
+    auto status = s.run({"status", p});
+    EXPECT_TRUE(has(status.out, "\nthe database holds runs of p with --profile ci: pass the same flags to see those\n"))
+        << status.out;
+    auto table = s.run({"table", p});
+    EXPECT_TRUE(has(table.out, "iclr table: note: the database holds runs of p with --profile ci: pass the same flags "
+                               "to see those\n"))
+        << table.out;
+    EXPECT_FALSE(has(s.run({"table", p, "--profile", "ci"}).out, "holds runs of"));
     auto report = s.run({"report", p, q, "--set", "sweep.seeds=1"});
     EXPECT_TRUE(has(report.out, "iclr report: note: 2 sweep(s) passed over, none of whose trials as given has run in " +
                                     s.db() + ", which holds runs of them with --profile ci: " + p + ", " + q + "\n"))
