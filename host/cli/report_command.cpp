@@ -2,6 +2,7 @@
 // provenance, statuses, claims with verdicts and a figure each, declared or default figures, the
 // sweep's saved queries and its failures. Several sweeps: cli/report_several.cpp.
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -115,6 +116,11 @@ std::optional<SweepReport> gather_sweep(const ReportOptions& o, const SweepSpec&
         r.statuses.rows.is_null.push_back({false, false});
         r.statuses.rows.is_number.push_back({false, true});
     }
+    // None recorded: run with --profile ci, reported without it?
+    if (std::string note =
+            current && current->empty() ? other_variants_note(*store, spec.name, o.variant, "report") : "";
+        !note.empty())
+        r.statuses.note = char(std::toupper(static_cast<unsigned char>(note[0]))) + note.substr(1) + ".";
     r.claims = claim_results(*store, spec, current, o.sweep, other_seeds.ids);
     if (!spec.claims.empty()) r.claims_notes = claims_notes(*store, o.sweep, spec);
     if (std::string note = other_seeds_note(other_seeds); !note.empty() && !spec.claims.empty())

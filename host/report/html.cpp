@@ -307,7 +307,7 @@ std::string render_markdown(const Report& r, const std::string& html_link) {
                 out += " " + (t.rows.is_null[i][c] ? std::string() : cell(t.rows.rows[i][c])) + " |";
             out += "\n";
         }
-        return out + "\n";
+        return out + "\n" + (t.note.empty() ? "" : t.note + "\n\n");
     };
     std::string out = "## " + r.sweep_name + "\n\n" + (r.description.empty() ? "" : r.description + "\n\n");
     out += "Report: [" + html_link + "](" + html_link + ") (`iclr report " + shell_word(r.sweep_file) + r.flags +

@@ -475,6 +475,10 @@ TEST(Arms, CommandsNameTheVariantsTheDatabaseHoldsRunsOfWhenNoTrialAsGivenRan) {
                                "to see those\n"))
         << table.out;
     EXPECT_FALSE(has(s.run({"table", p, "--profile", "ci"}).out, "holds runs of"));
+    auto page = s.run({"report", p, "--format", "md"}); // under the status table
+    EXPECT_TRUE(has(page.out, "| not recorded | 2 |\n\nThe database holds runs of p with --profile ci: pass the same "
+                              "flags to report those.\n"))
+        << page.out;
     auto report = s.run({"report", p, q, "--set", "sweep.seeds=1"});
     EXPECT_TRUE(has(report.out, "iclr report: note: 2 sweep(s) passed over, none of whose trials as given has run in " +
                                     s.db() + ", which holds runs of them with --profile ci: " + p + ", " + q + "\n"))
