@@ -285,7 +285,8 @@ void Arguments::add_report(CLI::App& app) {
     report_cmd->add_option(
         "-o,--out", report.out,
         "the page (default: results/reports/DB/NAME.html beside the database DB; NAME.PROFILE.html with --profile, "
-        "NAME[.PROFILE].set-HASH.html with --set); with several sweeps the index page, the sweeps' pages beside it "
+        "NAME[.PROFILE].set-HASH.html with --set; a folder: that name in it); with several sweeps the index page, the "
+        "sweeps' pages beside it "
         "(default: results/reports/DB/index[.PROFILE][.set-HASH].html); with --format md the summary (default: "
         "stdout)");
     report_cmd->add_option("-f,--format", report.format, "html, or md: a Markdown summary linking to the page");

@@ -136,6 +136,12 @@ std::filesystem::path default_page(const ReportOptions& o, const SweepSpec& spec
     return ResultsLayout(o.common.db_path()).reports_dir() / (spec.name + o.variant.tag() + ".html");
 }
 
+std::filesystem::path out_page(const std::string& out, const std::string& file_name) {
+    std::error_code ec;
+    bool folder = out.ends_with('/') || std::filesystem::is_directory(out, ec);
+    return folder ? std::filesystem::path(out) / file_name : std::filesystem::path(out);
+}
+
 size_t write_page(const SweepReport& s, const std::filesystem::path& html, const report::Scripts& js) {
     const report::Report& r = s.report;
     std::string page = report::render_html(r, js);
@@ -163,8 +169,9 @@ int cmd_report(const ReportOptions& o) {
     std::string format = report_format(one);
     SweepSpec spec = parse_arms(one.sweep, one.variant).front();
     SweepReport s = *gather_sweep(one, spec);
-    std::filesystem::path html =
-        one.out.empty() || format == "md" ? default_page(one, spec) : std::filesystem::path(one.out);
+    std::filesystem::path html = one.out.empty() || format == "md"
+                                     ? default_page(one, spec)
+                                     : out_page(one.out, default_page(one, spec).filename());
     if (format == "md" && !one.html.empty()) html = one.html;
     if (format == "md") {
         std::string md = report::render_markdown(s.report, html.string());

@@ -19,8 +19,8 @@ namespace {
 class IndexedReports {
   public:
     IndexedReports(const ReportOptions& o, std::string format) : o_(o), format_(std::move(format)) {
-        index_ = o.out.empty() ? ResultsLayout(o.common.db_path()).reports_dir() / ("index" + o.variant.tag() + ".html")
-                               : std::filesystem::path(o.out);
+        std::string name = "index" + o.variant.tag() + ".html";
+        index_ = o.out.empty() ? ResultsLayout(o.common.db_path()).reports_dir() / name : out_page(o.out, name);
         pages_[index_] = "the index";
         if (format_ == "html") js_ = vega_scripts();
         x_ = {o.common.db_path(), now_iso(), o.variant.flags(), {}, {}};

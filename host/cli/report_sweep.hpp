@@ -23,6 +23,9 @@ struct SweepReport {
 std::optional<SweepReport> gather_sweep(const ReportOptions& o, const SweepSpec& spec, std::string* unrun = nullptr);
 // results/reports/DB/NAME[.PROFILE][.set-HASH].html beside the database.
 std::filesystem::path default_page(const ReportOptions& o, const SweepSpec& spec);
+// The page --out names: the file, or, for a folder (one that exists, or written with a trailing
+// '/'), `file_name` in it.
+std::filesystem::path out_page(const std::string& out, const std::string& file_name);
 // The page written (renamed into place) and its one line printed; returns its size in bytes.
 size_t write_page(const SweepReport& s, const std::filesystem::path& html, const report::Scripts& js);
 // Text written beside `path` and renamed into place: a full disk leaves no half file behind.

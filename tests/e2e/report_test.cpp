@@ -242,6 +242,12 @@ TEST(Report, SeveralSweepsGetAPageEachAndAnIndexLinkingTheirVerdicts) {
     auto out = s.run({"report", first, second, "--out", s.path("site/all.html")});
     EXPECT_EQ(out.code, 0) << out.out;
     EXPECT_TRUE(std::filesystem::exists(s.path("site/first.html")) && std::filesystem::exists(s.path("site/all.html")));
+    // --out naming a folder (with a trailing '/', or one that exists): the index or the page in it.
+    ASSERT_EQ(s.run({"report", first, second, "--out", s.path("folder") + "/"}).code, 0);
+    EXPECT_TRUE(std::filesystem::exists(s.path("folder/index.html")) &&
+                std::filesystem::exists(s.path("folder/second.html")));
+    ASSERT_EQ(s.run({"report", first, "--out", s.path("folder")}).code, 0);
+    EXPECT_TRUE(std::filesystem::exists(s.path("folder/first.html")));
     // Over part of a sweep (a third seed no run has reached), the index says so under its name.
     auto part = s.run({"report", first, second, "--set", "sweep.seeds=3", "--out", s.path("site/part.html")});
     EXPECT_EQ(part.code, 0) << part.out;
