@@ -207,10 +207,7 @@ int cmd_run(const RunOptions& given) {
     reg.discover();
     SweepArms arms = load_sweep(o.sweep, o.variant, reg);
     const SweepSpec& spec = arms.base();
-    if (arms.raw_count() > kMaxTrialsPerRun)
-        throw UserError(
-            fmt::format("{}: {} trials is more than one `iclr run` takes ({}); split the sweep or sample it", o.sweep,
-                        arms.raw_count(), kMaxTrialsPerRun));
+    check_run_size(arms, o.sweep);
     warn_stale_plugins(arms, "the trials will run it");
     note_unstated_differences(arms);
 

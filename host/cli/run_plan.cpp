@@ -12,6 +12,7 @@
 #include "cli/git_state.hpp"
 #include "cli/plugin_provenance.hpp"
 #include "common/build_info.hpp"
+#include "common/errors.hpp"
 #include "common/file_hash.hpp"
 #include "common/process.hpp"
 #include "common/values.hpp"
@@ -118,6 +119,13 @@ std::string stage_group(const ResolvedTrial& t) {
             g +=
                 part.section->label + " = " + section_text(part.plugin->name, part.plugin->version, part.params) + "\n";
     return g;
+}
+
+void check_run_size(const SweepArms& arms, const std::string& file) {
+    if (arms.raw_count() > kMaxTrialsPerRun)
+        throw UserError(
+            fmt::format("{}: {} trials is more than one `iclr run` takes ({}); split the sweep or sample it", file,
+                        arms.raw_count(), kMaxTrialsPerRun));
 }
 
 std::vector<size_t> run_order(const std::vector<float>& cost, const std::vector<std::string>& group) {

@@ -76,6 +76,8 @@ std::vector<size_t> run_order(const std::vector<float>& cost, const std::vector<
 
 // The most trials one `iclr run` (and `iclr status SWEEP`) takes: a sweep beyond it is split or sampled.
 constexpr uint64_t kMaxTrialsPerRun = 1'000'000;
+// A UserError naming `file` when its sweep plans more trials than that.
+void check_run_size(const SweepArms& arms, const std::string& file);
 
 // The failure budget a run has: --max-failures, else the sweep's [sweep] max_failures (0: none).
 inline int64_t max_failures_of(const RunOptions& o, const SweepSpec& spec) {

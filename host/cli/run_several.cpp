@@ -6,6 +6,7 @@
 #include <fmt/core.h>
 
 #include "cli/commands.hpp"
+#include "cli/run_plan.hpp"
 #include "common/duration.hpp"
 #include "common/errors.hpp"
 #include "common/process.hpp"
@@ -29,7 +30,9 @@ ReadSweeps read_sweeps(const RunOptions& o) {
     ReadSweeps out;
     for (const std::string& sweep : o.sweeps) {
         try {
-            out.claims = !load_sweep(sweep, o.variant, reg).base().claims.empty() || out.claims;
+            SweepArms arms = load_sweep(sweep, o.variant, reg);
+            check_run_size(arms, sweep); // as cmd_run refuses it, but before any sweep runs
+            out.claims = !arms.base().claims.empty() || out.claims;
         } catch (const UserError& e) {
             print_error(e);
             ++out.unreadable;

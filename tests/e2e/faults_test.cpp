@@ -153,10 +153,14 @@ TEST(Faults, SeveralSweepsAreReadFirstRunInTurnAndCtrlCStartsNoOther) {
                              "[[claim]]\nname = \"some value\"\nkind = \"at_least\"\nthreshold = 0\n"
                              "metric = \"value\"\n");
     std::string bad = s.write("bad.toml", "[sweep]\nname = \"bad\"\n[method]\nplugin = \"nope\"\n");
-    auto refused = s.run({"run", fast, bad, last});
+    std::string huge = s.write(
+        "huge.toml", "[method]\nplugin = \"noop\"\nvalues = { range = [0, 10000] }\ntag = { range = [0, 10000] }\n");
+    auto refused = s.run({"run", fast, bad, last, huge});
     EXPECT_EQ(refused.code, 2) << refused.out;
     EXPECT_TRUE(has(refused.out, "iclr: error: " + bad + ":4:10: unknown method plugin 'nope'")) << refused.out;
-    EXPECT_TRUE(has(refused.out, "iclr run: nothing was run: 1 of the 3 sweep file(s) cannot be read (above)"))
+    EXPECT_TRUE(has(refused.out, "iclr: error: " + huge + ": 100000000 trials is more than one `iclr run` takes"))
+        << refused.out;
+    EXPECT_TRUE(has(refused.out, "iclr run: nothing was run: 2 of the 4 sweep file(s) cannot be read (above)"))
         << refused.out;
     EXPECT_FALSE(std::filesystem::exists(s.db()));
 
