@@ -134,8 +134,8 @@ void Arguments::add_status(CLI::App& app) {
                    "  iclr status results/slurm/iclr.db/forgetting_vs_scale-3   a Slurm run's array tasks");
     status->add_option(
         "folder", folders,
-        "a sweep file (.toml), or Slurm run folders (default: the database's sweeps, then every run folder "
-        "under results/slurm/DB/)");
+        "sweep file(s) (.toml: each in turn), or Slurm run folders (default: the database's sweeps, then every "
+        "run folder under results/slurm/DB/)");
     add_variant(status, variant, "with a sweep file: ");
     add_common(status);
 }
@@ -354,9 +354,10 @@ int Arguments::dispatch() {
     if (*sync) return cmd_sync(folders, common);
     if (*status) {
         auto toml = std::count_if(folders.begin(), folders.end(), [](auto& f) { return f.ends_with(".toml"); });
-        if (toml > 0 && folders.size() > 1)
-            throw UserError("iclr status takes one sweep file (or run folders, not both)");
+        if (toml > 0 && size_t(toml) < folders.size())
+            throw UserError("iclr status takes sweep files or run folders, not both");
         if (toml == 1) return cmd_sweep_status(folders[0], variant, common);
+        if (toml > 1) return cmd_sweep_status_several(folders, variant, common);
         if (!variant.profile.empty() || !variant.sets.empty())
             throw UserError("--profile and --set go with a sweep file: iclr status SWEEP.toml --profile NAME");
         return cmd_status(folders, common);

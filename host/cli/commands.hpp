@@ -63,6 +63,9 @@ int cmd_status(const std::vector<std::string>& folders, const CommonOptions& c);
 bool print_database_status(const CommonOptions& c);
 // `iclr status SWEEP.toml`: the sweep's trials as written in the database, by arm and status.
 int cmd_sweep_status(const std::string& sweep, const SweepVariant& variant, const CommonOptions& c);
+// `iclr status A.toml B.toml ...`: each in turn; one that cannot be read says why and the others go on.
+int cmd_sweep_status_several(const std::vector<std::string>& sweeps, const SweepVariant& variant,
+                             const CommonOptions& c);
 // `iclr __slurm-task FOLDER FIRST_TASK`: what job.sh runs inside an array task.
 int cmd_slurm_task(const std::string& folder, const std::string& first_task);
 // With a sweep file, its trials as written are the TEMP table sweep_runs(id, arm) the SQL may name;

@@ -164,4 +164,19 @@ int cmd_sweep_status(const std::string& sweep, const SweepVariant& variant, cons
     return 0;
 }
 
+int cmd_sweep_status_several(const std::vector<std::string>& sweeps, const SweepVariant& variant,
+                             const CommonOptions& c) {
+    int exit = 0;
+    for (size_t i = 0; i < sweeps.size(); ++i) {
+        if (i) fmt::print("\n");
+        try {
+            exit = std::max(exit, cmd_sweep_status(sweeps[i], variant, c));
+        } catch (const UserError& e) { // a sweep's diagnostics: the others go on
+            print_error(e);
+            exit = 2;
+        }
+    }
+    return exit;
+}
+
 } // namespace iclr

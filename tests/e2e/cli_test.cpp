@@ -391,9 +391,13 @@ TEST(Cli, StatusOfASweepFileCountsItsTrialsByArmAndStatus) {
         << all.out;
     auto more = s.run({"status", file, "--set", "sweep.seeds=3"});
     EXPECT_TRUE(has(more.out, "good  3       2     0       1")) << more.out;
-    auto two = s.run({"status", file, file});
-    EXPECT_EQ(two.code, 2) << two.out;
-    EXPECT_TRUE(has(two.out, "iclr status takes one sweep file (or run folders, not both)")) << two.out;
+    auto two = s.run({"status", file, s.path("other.toml")}); // several sweep files: each in turn
+    EXPECT_EQ(two.code, 0) << two.out;
+    EXPECT_TRUE(has(two.out, "sweep st (" + file + "): 4 trial(s) as written")) << two.out;
+    EXPECT_TRUE(has(two.out, "\n\nsweep other (" + s.path("other.toml") + "): 1 trial(s) as written")) << two.out;
+    auto mixed = s.run({"status", file, s.path("results")});
+    EXPECT_EQ(mixed.code, 2) << mixed.out;
+    EXPECT_TRUE(has(mixed.out, "iclr status takes sweep files or run folders, not both")) << mixed.out;
     auto bad = s.run({"status", "--set", "sweep.seeds=3"});
     EXPECT_EQ(bad.code, 2) << bad.out;
     EXPECT_TRUE(has(bad.out, "--profile and --set go with a sweep file")) << bad.out;
