@@ -7,6 +7,7 @@
 #include "cli/commands.hpp"
 #include "cli/constructor_check.hpp"
 #include "cli/plugin_provenance.hpp"
+#include "cli/several.hpp"
 #include "common/duration.hpp"
 #include "common/errors.hpp"
 #include "common/process.hpp"
@@ -173,16 +174,8 @@ int cmd_plan(const std::string& file, const SweepVariant& variant, bool construc
 int cmd_plan_several(const std::vector<std::string>& files, const SweepVariant& variant, bool construct,
                      const CommonOptions& c) {
     std::vector<std::string> invalid;
-    for (size_t i = 0; i < files.size(); ++i) {
-        if (i) fmt::print("\n");
-        try {
-            cmd_plan(files[i], variant, construct, c);
-            continue;
-        } catch (const UserError& e) {
-            print_error(e);
-        }
-        invalid.push_back(files[i]);
-    }
+    each_sweep(
+        files, [&](const std::string& file) { return cmd_plan(file, variant, construct, c); }, &invalid);
     fmt::print("\n{} of the {} sweep file(s) valid{}\n", files.size() - invalid.size(), files.size(),
                invalid.empty() ? "" : "; not:" + shell_words(invalid));
     return invalid.empty() ? 0 : 2;

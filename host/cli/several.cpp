@@ -1,9 +1,30 @@
-// What the commands that take several sweep files say of the sweeps they skip.
+// What the commands that take several sweep files share.
 #include "cli/several.hpp"
+
+#include <algorithm>
 
 #include <fmt/core.h>
 
+#include "common/errors.hpp"
+
 namespace iclr {
+
+int each_sweep(const std::vector<std::string>& files, const std::function<int(const std::string&)>& one,
+               std::vector<std::string>* failed) {
+    int exit = 0;
+    for (size_t i = 0; i < files.size(); ++i) {
+        if (i) fmt::print("\n");
+        try {
+            exit = std::max(exit, one(files[i]));
+            continue;
+        } catch (const UserError& e) {
+            print_error(e);
+        }
+        exit = 2;
+        if (failed) failed->push_back(files[i]);
+    }
+    return exit;
+}
 
 std::vector<std::string> passed_over(const std::map<std::string, std::vector<std::string>>& sweeps_by_reason) {
     std::vector<std::string> out;

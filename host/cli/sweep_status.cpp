@@ -12,6 +12,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/run_plan.hpp"
+#include "cli/several.hpp"
 #include "cli/sweep_runs.hpp"
 #include "cli/table.hpp"
 #include "common/errors.hpp"
@@ -166,17 +167,7 @@ int cmd_sweep_status(const std::string& sweep, const SweepVariant& variant, cons
 
 int cmd_sweep_status_several(const std::vector<std::string>& sweeps, const SweepVariant& variant,
                              const CommonOptions& c) {
-    int exit = 0;
-    for (size_t i = 0; i < sweeps.size(); ++i) {
-        if (i) fmt::print("\n");
-        try {
-            exit = std::max(exit, cmd_sweep_status(sweeps[i], variant, c));
-        } catch (const UserError& e) { // a sweep's diagnostics: the others go on
-            print_error(e);
-            exit = 2;
-        }
-    }
-    return exit;
+    return each_sweep(sweeps, [&](const std::string& sweep) { return cmd_sweep_status(sweep, variant, c); });
 }
 
 } // namespace iclr
