@@ -261,8 +261,6 @@ std::string missing_key_reason(Store& store, const ClaimSpec& c) {
     return m;
 }
 
-std::string four_digits(double v) { return fmt::format("{:.4g}", v); }
-
 claims::Hypothesis hypothesis_of(const ClaimSpec& c) {
     return {c.kind, c.a, c.b, c.tolerance, c.threshold, c.target, c.binary};
 }

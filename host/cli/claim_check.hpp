@@ -10,6 +10,7 @@
 
 #include "claims/evaluate.hpp"
 #include "cli/sweep_runs.hpp"
+#include "common/values.hpp" // four_digits: how verify prints an estimate
 #include "store/result_set.hpp"
 #include "store/store.hpp"
 #include "sweep/sweep.hpp"
@@ -50,8 +51,6 @@ std::string builds_in_words(const std::map<std::string, int64_t>& runs_by_build)
 // For a claim written as keys whose metric (or attribute x) no finished run has: the reason in
 // words, with the nearest key the runs have ("did you mean"); "" otherwise.
 std::string missing_key_reason(Store& store, const ClaimSpec& c);
-// An estimate or an interval's end as verify, its comparison and the report print it (4 digits).
-std::string four_digits(double v);
 // What the claim tests, for claims::evaluate.
 claims::Hypothesis hypothesis_of(const ClaimSpec& c);
 

@@ -102,7 +102,8 @@ std::optional<SweepReport> gather_sweep(const ReportOptions& o, const SweepSpec&
     SweepReport out;
     OtherSeeds other_seeds;
     auto current = share_sweep_runs(*store, o.sweep, o.variant, &out.planned, &other_seeds);
-    if (unrun && current && current->empty()) {
+    const bool none_ran = current && current->empty();
+    if (unrun && none_ran) {
         *unrun = unrun_reason(*store, db_path, spec.name, o.variant);
         return std::nullopt;
     }
@@ -116,11 +117,9 @@ std::optional<SweepReport> gather_sweep(const ReportOptions& o, const SweepSpec&
         r.statuses.rows.is_null.push_back({false, false});
         r.statuses.rows.is_number.push_back({false, true});
     }
-    // None recorded: run with --profile ci, reported without it?
-    if (std::string note =
-            current && current->empty() ? other_variants_note(*store, spec.name, o.variant, "report") : "";
-        !note.empty())
-        r.statuses.note = char(std::toupper(static_cast<unsigned char>(note[0]))) + note.substr(1) + ".";
+    if (none_ran) // run with --profile ci, reported without it?
+        if (std::string note = other_variants_note(*store, spec.name, o.variant, "report"); !note.empty())
+            r.statuses.note = char(std::toupper(static_cast<unsigned char>(note[0]))) + note.substr(1) + ".";
     r.claims = claim_results(*store, spec, current, o.sweep, other_seeds.ids);
     if (!spec.claims.empty()) r.claims_notes = claims_notes(*store, o.sweep, spec);
     if (std::string note = other_seeds_note(other_seeds); !note.empty() && !spec.claims.empty())
@@ -169,9 +168,8 @@ int cmd_report(const ReportOptions& o) {
     std::string format = report_format(one);
     SweepSpec spec = parse_arms(one.sweep, one.variant).front();
     SweepReport s = *gather_sweep(one, spec);
-    std::filesystem::path html = one.out.empty() || format == "md"
-                                     ? default_page(one, spec)
-                                     : out_page(one.out, default_page(one, spec).filename());
+    std::filesystem::path page = default_page(one, spec);
+    std::filesystem::path html = one.out.empty() || format == "md" ? page : out_page(one.out, page.filename());
     if (format == "md" && !one.html.empty()) html = one.html;
     if (format == "md") {
         std::string md = report::render_markdown(s.report, html.string());

@@ -30,7 +30,7 @@ class IndexedReports {
     // plots fail, or its page would overwrite another's (two files with the same [sweep] name).
     void add(const std::string& sweep) {
         SweepSpec spec = parse_arms(sweep, o_.variant).front();
-        std::filesystem::path page = index_.parent_path() / (spec.name + o_.variant.tag() + ".html");
+        std::filesystem::path page = index_.parent_path() / default_page(o_, spec).filename();
         if (auto at = pages_.find(page); at != pages_.end())
             throw UserError(sweep + ": its page " + page.string() + " would overwrite " + at->second +
                             (at->second == "the index" ? "" : "'s (the same [sweep] name)") +

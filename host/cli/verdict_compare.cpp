@@ -1,7 +1,6 @@
 // `iclr verify SWEEP --against OTHER.db`: each claim's verdict in two databases of one sweep, side by side.
 #include "cli/verdict_compare.hpp"
 
-#include <cstdio>
 #include <map>
 #include <optional>
 #include <set>
@@ -142,8 +141,8 @@ std::vector<ClaimVerdict> verdicts_there(Store& other, const VerifyOptions& o, c
     for (const auto& h : here) {
         out.push_back(evaluate_claim(other, *h.claim, *rows.at(h.claim), current, o.sweep));
         if (!out.back().note.empty() && out.back().note != h.note)
-            fmt::print(stderr, "iclr verify: note (against {}): {}claim '{}': {}\n", o.against,
-                       several_sweeps(o) ? o.sweep + ": " : "", h.claim->name, out.back().note);
+            fmt::print(stderr, "iclr verify: note (against {}): {}claim '{}': {}\n", o.against, sweep_prefix(o),
+                       h.claim->name, out.back().note);
     }
     return out;
 }

@@ -2,7 +2,6 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
-#include <map>
 #include <optional>
 #include <set>
 
@@ -71,8 +70,8 @@ void print_notes(const VerifyOptions& o, const std::vector<ClaimVerdict>& verdic
     if (f == Format::Table) // the table cuts a long verdict cell; its no-data reason in full
         for (const auto& cv : verdicts)
             if (cv.verdict.outcome == claims::Outcome::NoData && verdict_cell(cv.verdict).size() > RowWriter::kMaxCell)
-                fmt::print(stderr, "iclr verify: {}claim '{}': no data: {}\n", several_sweeps(o) ? o.sweep + ": " : "",
-                           cv.claim->name, cv.verdict.reason);
+                fmt::print(stderr, "iclr verify: {}claim '{}': no data: {}\n", sweep_prefix(o), cv.claim->name,
+                           cv.verdict.reason);
 }
 
 // --claim: the claims whose name contains the text; none is an error that lists them all.
@@ -223,11 +222,9 @@ size_t print_verdicts(Store& store, const VerifyOptions& o, Format f, const Swee
 
 } // namespace
 
-bool several_sweeps(const VerifyOptions& o) { return o.sweeps.size() > 1; }
+std::string sweep_prefix(const VerifyOptions& o) { return o.sweeps.size() > 1 ? o.sweep + ": " : ""; }
 
-std::string note_head(const VerifyOptions& o) {
-    return several_sweeps(o) ? "iclr verify: note: " + o.sweep + ": " : "iclr verify: note: ";
-}
+std::string note_head(const VerifyOptions& o) { return "iclr verify: note: " + sweep_prefix(o); }
 
 void check_databases(const VerifyOptions& o) {
     std::string db_path = o.common.db_path();

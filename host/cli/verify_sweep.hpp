@@ -26,10 +26,10 @@ struct Several {
     ResultSet* all = nullptr; // json and csv: every sweep's verdicts as one table, with a sweep column
 };
 
-// verify_command.cpp: whether several sweep files were given (o.sweep is then the one at hand).
-bool several_sweeps(const VerifyOptions& o);
-// "iclr verify: note: ", then the sweep file when several were given: a script reading stderr
-// alone knows which sweep each note is about (the note that counts trials done names it already).
+// verify_command.cpp: "FILE: " when several sweep files were given (o.sweep the one at hand), else
+// "": a script reading stderr alone knows which sweep each line is about.
+std::string sweep_prefix(const VerifyOptions& o);
+// "iclr verify: note: " and sweep_prefix (the note that counts trials done names the sweep already).
 std::string note_head(const VerifyOptions& o);
 // verify_command.cpp: the verdicts as the table verify prints (json and csv: with a notes column).
 ResultSet verdict_table(const std::vector<ClaimVerdict>& verdicts, bool with_notes);

@@ -48,6 +48,12 @@ std::string six_digits(double f) {
     return buf;
 }
 
+std::string four_digits(double f) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.4g", f);
+    return buf;
+}
+
 std::string json_escape(const std::string& s) {
     std::string o = "\"";
     for (unsigned char c : s) {

@@ -21,6 +21,9 @@ std::string float_text(double f);
 // A float to six significant digits, as printf's %.6g gives it (0.5, 1e-07, nan): how `iclr show`,
 // `iclr diff`, query tables and verify's notes print a value for reading, not for reading back.
 std::string six_digits(double f);
+// The same to four digits (%.4g): an estimate or an interval's end as verify, its comparison and
+// the report print it.
+std::string four_digits(double f);
 std::string value_to_json(const Value& v);
 std::string json_escape(const std::string& s);
 // s between two `q`s, each q inside doubled: an SQL literal ('), an SQL name or a CSV field (").

@@ -7,6 +7,7 @@
 
 #include "common/build_info.hpp"
 #include "common/process.hpp"
+#include "common/values.hpp"
 #include "report/report.hpp"
 
 namespace iclr::report {
@@ -85,12 +86,7 @@ std::string table(const Table& t, const std::string& cls = "") {
     return out;
 }
 
-std::string fmt_num(const std::optional<double>& v) {
-    if (!v) return "-";
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.4g", *v);
-    return buf;
-}
+std::string fmt_num(const std::optional<double>& v) { return v ? four_digits(*v) : "-"; }
 
 std::string claims_table(const std::vector<ClaimResult>& claims) {
     std::string out = "<table id=\"claims\"><thead><tr><th>claim</th><th>kind</th><th>n</th><th>estimate</th>"
