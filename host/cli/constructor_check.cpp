@@ -245,9 +245,10 @@ ConstructorCheck check_constructors(const SweepArms& arms, const CheckSettings& 
     double load_timeout = spec.timeout_s > 0 ? spec.timeout_s : kLoadTimeout_s;
     SchedulerOptions so{1, 1, construct_timeout, spec.memory_mb, settings.layout, nullptr, "", settings.gpus};
     so.construct_only = true;
+    so.data_scope = settings.data_scope;
     // The worker loads libtorch (0.6 s here) while the configurations are collected (a tenth of that
     // for a grid's 5,000).
-    std::unique_ptr<Scheduler> pool = Scheduler::prestarted(so);
+    std::unique_ptr<Scheduler> pool = keep && *keep ? std::move(*keep) : Scheduler::prestarted(so);
     Configs configs(arms);
     // A constructor that asks for its run folder gets a scratch one, never a real run's.
     auto scratch = std::filesystem::temp_directory_path() / fmt::format("iclr-check-{}", getpid());

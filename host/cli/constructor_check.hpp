@@ -36,6 +36,7 @@ struct CheckSettings {
     ResultsLayout layout;
     std::vector<std::string> gpus = {};
     bool load_data = false;
+    std::string data_scope = {}; // SchedulerOptions::data_scope: the sweep's trials name the same
 };
 constexpr size_t kMaxLoadedDataSets = 16;
 
@@ -47,7 +48,8 @@ constexpr size_t kMaxLoadedDataSets = 16;
 // trains, nothing is recorded. Throws SweepError with one line per refused configuration, at its
 // section's line, naming the trials it would have run; HostError when workers cannot start.
 // Given `keep`, the check's worker is left there, ready, for the sweep's trials
-// (Scheduler::reconfigure before its next run).
+// (Scheduler::reconfigure before its next run); one already there (a check or a sweep before,
+// `iclr run A B`) is used instead of starting another.
 ConstructorCheck check_constructors(const SweepArms& arms, const CheckSettings& settings,
                                     std::unique_ptr<Scheduler>* keep = nullptr);
 

@@ -1,6 +1,7 @@
 // `iclr plan SWEEP`: parse, validate, count and construct each plugin configuration; trains nothing.
 #include <algorithm>
 #include <filesystem>
+#include <memory>
 
 #include <fmt/core.h>
 
@@ -117,9 +118,9 @@ void print_database_state(const SweepArms& arms, uint64_t total, const CommonOpt
                trials.size(), rest, other + absent == 0 ? "none" : std::to_string(other + absent));
 }
 
-} // namespace
-
-int cmd_plan(const std::string& file, const SweepVariant& variant, bool construct, const CommonOptions& c) {
+// One sweep's plan; `checker`, given, keeps the constructor check's worker for the next sweep's.
+int plan_sweep(const std::string& file, const SweepVariant& variant, bool construct, const CommonOptions& c,
+               std::unique_ptr<Scheduler>* checker) {
     PluginRegistry reg;
     reg.discover();
     SweepArms arms = load_sweep(file, variant, reg);
@@ -140,7 +141,7 @@ int cmd_plan(const std::string& file, const SweepVariant& variant, bool construc
     warn_stale_plugins(arms, "`iclr run` would run it");
     note_unstated_differences(arms);
     if (construct) {
-        ConstructorCheck checked = check_constructors(arms, {c.data_dir(), ResultsLayout(c.db_path())});
+        ConstructorCheck checked = check_constructors(arms, {c.data_dir(), ResultsLayout(c.db_path())}, checker);
         fmt::print("constructors: {} plugin configuration(s) built in a worker and accepted{} ({})\n",
                    checked.configurations,
                    checked.capped
@@ -169,13 +170,21 @@ int cmd_plan(const std::string& file, const SweepVariant& variant, bool construc
     return 0;
 }
 
+} // namespace
+
+int cmd_plan(const std::string& file, const SweepVariant& variant, bool construct, const CommonOptions& c) {
+    return plan_sweep(file, variant, construct, c, nullptr);
+}
+
 // Several files: each planned in turn (an invalid one says why, file:line:col, and the others go
-// on), then how many are valid; exit 2 if one is not. `iclr plan sweeps/*.toml` checks a deck.
+// on), then how many are valid; exit 2 if one is not. `iclr plan sweeps/*.toml` checks a deck, the
+// constructors of every sweep in one worker (libtorch loads once).
 int cmd_plan_several(const std::vector<std::string>& files, const SweepVariant& variant, bool construct,
                      const CommonOptions& c) {
     std::vector<std::string> invalid;
+    std::unique_ptr<Scheduler> checker;
     each_sweep(
-        files, [&](const std::string& file) { return cmd_plan(file, variant, construct, c); }, &invalid);
+        files, [&](const std::string& file) { return plan_sweep(file, variant, construct, c, &checker); }, &invalid);
     fmt::print("\n{} of the {} sweep file(s) valid{}\n", files.size() - invalid.size(), files.size(),
                invalid.empty() ? "" : "; not:" + shell_words(invalid));
     return invalid.empty() ? 0 : 2;

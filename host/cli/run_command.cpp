@@ -101,11 +101,6 @@ std::unique_ptr<Store> open_store_for_run(const std::string& db_path) {
     return store;
 }
 
-// The GPUs the sweep's workers are pinned to: --gpus, else the sweep's.
-std::vector<std::string> sweep_gpus(const RunOptions& o, const SweepSpec& spec) {
-    return gpus_for(o.gpus.empty() ? spec.gpus : o.gpus);
-}
-
 // The constructor check (cli/constructor_check.hpp), after the lock: a second `iclr run` on a busy
 // database is refused at once, not after a worker has started. A configuration a plugin refuses is
 // then one error with nothing recorded (the database file the lock had to create goes again), and
@@ -115,14 +110,15 @@ struct CheckedPool {
     int stop_signal = 0;
 };
 CheckedPool check_before_recording(const SweepArms& arms, const RunOptions& o, const std::string& data_dir,
-                                   const ResultsLayout& layout, const std::string& db_path, bool db_existed) {
+                                   const ResultsLayout& layout, const std::string& db_path, bool db_existed,
+                                   std::unique_ptr<Scheduler> kept) {
     auto forget_new_db = [&] {
         std::error_code ec;
         if (!db_existed && std::filesystem::file_size(db_path, ec) == 0 && !ec) std::filesystem::remove(db_path, ec);
     };
-    CheckedPool c;
+    CheckedPool c{std::move(kept)};
     try {
-        CheckSettings settings{data_dir, layout, sweep_gpus(o, arms.base()), o.launcher == "local"};
+        CheckSettings settings{data_dir, layout, sweep_gpus(o, arms.base()), o.launcher == "local", data_scope(o)};
         c.stop_signal = check_constructors(arms, settings, &c.pool).stop_signal;
     } catch (...) {
         forget_new_db();
@@ -163,9 +159,11 @@ Parallelism choose_parallelism(const RunOptions& o, const SweepSpec& spec, std::
 }
 
 // The planned trials on the worker pool, each one's records streamed into the store as they come;
-// `pool`, when the constructor check left one, already holds a ready worker.
+// `pool`, when the constructor check or the sweep before left one, already holds ready workers,
+// and holds them after the trials when another sweep follows (`keep`).
 SchedulerResult run_on_pool(const SweepArms& arms, Store& store, Planned& plan, const Parallelism& p,
-                            const ResultsLayout& layout, const std::string& data_dir, std::unique_ptr<Scheduler> pool) {
+                            const RunOptions& o, const std::string& data_dir, const ResultsLayout& layout,
+                            std::unique_ptr<Scheduler>& pool, bool keep) {
     const SweepSpec& spec = arms.base();
     Progress progress(int64_t(plan.queue.size()), isatty(STDOUT_FILENO), cost_by_run(plan.queue));
     StoreSink sink(store, progress, layout.cache_dir());
@@ -184,6 +182,8 @@ SchedulerResult run_on_pool(const SweepArms& arms, Store& store, Planned& plan, 
                         "",
                         p.gpus};
     so.max_failures = p.max_failures;
+    so.keep_workers = keep;
+    so.data_scope = data_scope(o);
     SchedulerResult r;
     try {
         r = reuse_or_start(pool, so, sink).run(std::move(plan.queue));
@@ -198,10 +198,16 @@ SchedulerResult run_on_pool(const SweepArms& arms, Store& store, Planned& plan, 
 
 } // namespace
 
+std::string data_scope(const RunOptions& o) { return absolute_path(o.sweep) + o.variant.flags(); }
+
 int cmd_run(const RunOptions& given) {
     if (given.sweeps.size() > 1 && given.sweep.empty()) return run_several(given);
     RunOptions o = given;
     if (o.sweep.empty() && !o.sweeps.empty()) o.sweep = o.sweeps.front();
+    return run_sweep(o, nullptr);
+}
+
+int run_sweep(const RunOptions& o, Handover* handover) {
     say_stop_signals(" while reading the sweep and its plugins; nothing was recorded");
     PluginRegistry reg;
     reg.discover();
@@ -215,11 +221,12 @@ int cmd_run(const RunOptions& given) {
     std::string data_dir = absolute_path(o.common.data_dir());
     bool db_existed = std::filesystem::exists(db_path);
     RunLock lock(db_path, spec.name);
-    ResultsLayout layout(db_path); // after the lock made the file: the layout follows its real path
-    install_stop_handlers();       // from here a stop signal ends the command cleanly, nothing half-recorded
-    std::unique_ptr<Scheduler> pool;
-    if (!o.no_construct) {
-        CheckedPool c = check_before_recording(arms, o, data_dir, layout, db_path, db_existed);
+    ResultsLayout layout(db_path);    // after the lock made the file: the layout follows its real path
+    install_stop_handlers();          // from here a stop signal ends the command cleanly, nothing half-recorded
+    std::unique_ptr<Scheduler> alone; // kept in the handover when another sweep follows, else here
+    std::unique_ptr<Scheduler>& pool = handover ? handover->pool : alone;
+    if (!o.no_construct && !(handover && handover->checked)) {
+        CheckedPool c = check_before_recording(arms, o, data_dir, layout, db_path, db_existed, std::move(pool));
         if (c.stop_signal) {
             fmt::print("stopped by {} while building the plugin configurations; nothing was recorded\n",
                        signal_name(c.stop_signal));
@@ -250,7 +257,7 @@ int cmd_run(const RunOptions& given) {
     std::fflush(stdout);
 
     auto start = std::chrono::steady_clock::now();
-    SchedulerResult r = run_on_pool(arms, *store, plan, p, layout, data_dir, std::move(pool));
+    SchedulerResult r = run_on_pool(arms, *store, plan, p, o, data_dir, layout, pool, handover && handover->keep);
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     int rc = report_outcome(spec, r, total, plan.skipped, plan.sweep_id, secs, o.common.db_flag(), p.max_failures);
     if (!r.stop_signal) print_claims_step(spec, o);

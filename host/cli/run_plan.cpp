@@ -146,6 +146,10 @@ std::vector<std::string> gpus_for(const std::string& requested) {
     return devices::select(visible, requested, ICLR_TORCH_HAS_CUDA);
 }
 
+std::vector<std::string> sweep_gpus(const RunOptions& o, const SweepSpec& spec) {
+    return gpus_for(o.gpus.empty() ? spec.gpus : o.gpus);
+}
+
 std::string payload(const ResolvedTrial& t, int64_t run_id, int threads, int64_t memory_mb,
                     const std::string& on_nonfinite, const std::string& data_dir, const ResultsLayout& layout,
                     const std::optional<std::filesystem::path>& run_dir) {

@@ -5,6 +5,7 @@
 #include <deque>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -79,7 +80,21 @@ constexpr uint64_t kMaxTrialsPerRun = 1'000'000;
 // A UserError naming `file` when its sweep plans more trials than that.
 void check_run_size(const SweepArms& arms, const std::string& file);
 
+// What `iclr run A B` hands each sweep in turn (run_several.cpp): the workers the sweep before it
+// (or the constructor checks of them all) kept, ready, with libtorch loaded.
+struct Handover {
+    std::unique_ptr<Scheduler> pool;
+    bool checked = false; // its constructors were checked before any sweep ran
+    bool keep = false;    // another sweep follows: keep the workers for it
+};
+// `iclr run FILE`, given what the sweep before left (null: the sweep runs alone).
+int run_sweep(const RunOptions& o, Handover* handover);
+// The sweep a worker's data sets are held for (SchedulerOptions::data_scope): its file and flags.
+std::string data_scope(const RunOptions& o);
+
 // The failure budget a run has: --max-failures, else the sweep's [sweep] max_failures (0: none).
+// The GPUs the sweep's workers are pinned to: --gpus, else the sweep's.
+std::vector<std::string> sweep_gpus(const RunOptions& o, const SweepSpec& spec);
 inline int64_t max_failures_of(const RunOptions& o, const SweepSpec& spec) {
     return o.max_failures >= 0 ? o.max_failures : spec.max_failures;
 }

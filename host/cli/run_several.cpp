@@ -1,15 +1,18 @@
-// `iclr run` over several sweep files: every file read and its plugins found before anything runs,
-// then each sweep in turn, as `iclr run FILE` runs it alone, into the same database.
+// `iclr run` over several sweep files: every file read, its plugins found and their constructors
+// checked before anything runs, then each sweep in turn, as `iclr run FILE` runs it alone, into the
+// same database, on workers kept from one sweep to the next.
 #include <algorithm>
 #include <chrono>
 
 #include <fmt/core.h>
 
 #include "cli/commands.hpp"
+#include "cli/constructor_check.hpp"
 #include "cli/run_plan.hpp"
 #include "common/duration.hpp"
 #include "common/errors.hpp"
 #include "common/process.hpp"
+#include "common/results_layout.hpp"
 #include "exec/stop_signal.hpp"
 #include "plugin/plugin_registry.hpp"
 #include "sweep/sweep_arms.hpp"
@@ -20,41 +23,67 @@ namespace {
 // Each file read, its arms expanded lazily and its plugins resolved, so that a typo in the last
 // file is found before the first sweep trains for hours.
 struct ReadSweeps {
+    PluginRegistry reg; // what `arms` point into
+    std::vector<SweepArms> arms;
     size_t unreadable = 0;
     bool claims = false; // one states a [[claim]]: the closing line names `iclr verify`
 };
 
-ReadSweeps read_sweeps(const RunOptions& o) {
-    PluginRegistry reg;
-    reg.discover();
-    ReadSweeps out;
+void read_sweeps(const RunOptions& o, ReadSweeps& out) {
+    out.reg.discover();
     for (const std::string& sweep : o.sweeps) {
         try {
-            SweepArms arms = load_sweep(sweep, o.variant, reg);
-            check_run_size(arms, sweep); // as cmd_run refuses it, but before any sweep runs
-            out.claims = !arms.base().claims.empty() || out.claims;
+            out.arms.push_back(load_sweep(sweep, o.variant, out.reg));
+            check_run_size(out.arms.back(), sweep); // as cmd_run refuses it, but before any sweep runs
+            out.claims = !out.arms.back().base().claims.empty() || out.claims;
         } catch (const UserError& e) {
             print_error(e);
             ++out.unreadable;
         }
     }
-    return out;
 }
 
-} // namespace
-
-// A sweep that ends with failures, or whose run is refused (its constructor check, another run of
-// it writing to the database), leaves the others to run: the exit status is the worst. A stop
-// signal stops the sweep running, as alone, and starts no other.
-int run_several(const RunOptions& o) {
-    say_stop_signals(" while reading the sweeps and their plugins; nothing was recorded");
-    ReadSweeps read = read_sweeps(o);
-    if (read.unreadable) {
-        fmt::print(stderr, "iclr run: nothing was run: {} of the {} sweep file(s) cannot be read (above)\n",
-                   read.unreadable, o.sweeps.size());
+// Every sweep's constructor check (cli/constructor_check.hpp), its data sets loaded as its run
+// would, on one worker kept from one to the next and then for the first sweep's trials: what a
+// plugin refuses in the last sweep is found before the first runs, and libtorch loads once.
+// Returns the exit status when nothing may run (a sweep refused, a stop signal), else 0.
+int check_sweeps(const RunOptions& o, const ReadSweeps& read, std::unique_ptr<Scheduler>& pool) {
+    auto start = std::chrono::steady_clock::now();
+    install_stop_handlers(); // a stop signal ends the check: nothing is recorded yet
+    ResultsLayout layout(o.common.db_path());
+    std::string data_dir = absolute_path(o.common.data_dir());
+    size_t refused = 0, configurations = 0;
+    for (size_t i = 0; i < read.arms.size(); ++i) {
+        RunOptions one = o;
+        one.sweep = o.sweeps[i];
+        CheckSettings settings{data_dir, layout, sweep_gpus(one, read.arms[i].base()), o.launcher == "local",
+                               data_scope(one)};
+        try {
+            ConstructorCheck c = check_constructors(read.arms[i], settings, &pool);
+            configurations += c.configurations;
+            if (c.stop_signal) {
+                fmt::print("stopped by {} while building the plugin configurations; nothing was recorded\n",
+                           signal_name(c.stop_signal));
+                return 128 + c.stop_signal;
+            }
+        } catch (const UserError& e) {
+            print_error(e);
+            ++refused;
+        }
+    }
+    if (refused) {
+        fmt::print(stderr, "iclr run: nothing was run: {} of the {} sweep file(s) refused (above)\n", refused,
+                   o.sweeps.size());
         return 2;
     }
-    auto start = std::chrono::steady_clock::now();
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    fmt::print("constructors: {} plugin configuration(s) of the {} sweeps built in a worker and accepted ({})\n\n",
+               configurations, read.arms.size(), format_duration(secs));
+    return 0;
+}
+
+// Each sweep in turn, as `iclr run FILE` runs it alone, on the workers the one before kept.
+int run_in_turn(const RunOptions& o, Handover& handover, bool claims, std::chrono::steady_clock::time_point start) {
     int exit = 0;
     std::vector<std::string> incomplete;
     for (size_t i = 0; i < o.sweeps.size(); ++i) {
@@ -62,8 +91,9 @@ int run_several(const RunOptions& o) {
         one.sweep = o.sweeps[i];
         if (i) fmt::print("\n");
         int rc = 2;
+        handover.keep = i + 1 < o.sweeps.size();
         try {
-            rc = cmd_run(one);
+            rc = run_sweep(one, &handover);
         } catch (const UserError& e) {
             print_error(e);
         }
@@ -80,9 +110,31 @@ int run_several(const RunOptions& o) {
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     fmt::print("\n{} sweep(s) in {}{}\n", o.sweeps.size(), format_duration(secs),
                incomplete.empty() ? "" : "; not every trial done in:" + shell_words(incomplete));
-    if (read.claims)
-        fmt::print("claims: iclr verify{}{}{}\n", shell_words(o.sweeps), o.variant.flags(), o.common.db_flag());
+    if (claims) fmt::print("claims: iclr verify{}{}{}\n", shell_words(o.sweeps), o.variant.flags(), o.common.db_flag());
     return exit;
+}
+
+} // namespace
+
+// A sweep that ends with failures, or whose run is refused (another run of it writing to the
+// database), leaves the others to run: the exit status is the worst. A stop signal stops the
+// sweep running, as alone, and starts no other.
+int run_several(const RunOptions& o) {
+    auto start = std::chrono::steady_clock::now();
+    say_stop_signals(" while reading the sweeps and their plugins; nothing was recorded");
+    ReadSweeps read;
+    read_sweeps(o, read);
+    if (read.unreadable) {
+        fmt::print(stderr, "iclr run: nothing was run: {} of the {} sweep file(s) cannot be read (above)\n",
+                   read.unreadable, o.sweeps.size());
+        return 2;
+    }
+    Handover handover;
+    if (!o.no_construct) {
+        if (int rc = check_sweeps(o, read, handover.pool)) return rc;
+        handover.checked = true;
+    }
+    return run_in_turn(o, handover, read.claims, start);
 }
 
 } // namespace iclr

@@ -13,6 +13,7 @@
 
 #include "common/errors.hpp"
 #include "common/process.hpp"
+#include "common/values.hpp"
 #include "exec/devices.hpp"
 #include "exec/policy.hpp"
 #include "exec/protocol.hpp"
@@ -50,7 +51,14 @@ std::unique_ptr<Scheduler> Scheduler::prestarted(SchedulerOptions opts) {
 Scheduler::Scheduler(SchedulerOptions opts) : opts_(with_defaults(std::move(opts))) {}
 
 void Scheduler::reconfigure(SchedulerOptions opts, RunSink& sink) {
-    opts_ = with_defaults(std::move(opts));
+    SchedulerOptions next = with_defaults(std::move(opts));
+    // A worker's memory limit, GPU and executable are fixed when it starts.
+    bool same_start =
+        next.memory_mb == opts_.memory_mb && next.gpus == opts_.gpus && next.worker_exe == opts_.worker_exe;
+    int keep = same_start ? std::max(1, next.jobs) : 0;
+    for (auto& s : slots_) // none runs a trial after a keep_workers run; some may still be starting
+        if (s->alive() && !s->leaving && keep-- <= 0) let_go(*s);
+    opts_ = std::move(next);
     sink_ = &sink;
 }
 
@@ -131,8 +139,8 @@ void Scheduler::loop() {
 
 void Scheduler::keep_pool_full() {
     size_t alive = 0, busy = 0;
-    for (auto& s : slots_) {
-        alive += s->alive();
+    for (auto& s : slots_) { // one let go is not counted: it will not run what is queued
+        alive += s->alive() && !s->leaving;
         busy += s->alive() && s->run >= 0;
     }
     size_t target = size_t(std::max(1, opts_.jobs));
@@ -156,8 +164,16 @@ bool Scheduler::may_start(const QueuedTrial& q) const {
     return true;
 }
 
-void Scheduler::dispatch(Slot& s, const QueuedTrial& q) {
+// The caller's text, with the data scope first (a payload's top-level keys come before its parts).
+TrialText Scheduler::describe(const QueuedTrial& q) const {
     TrialText text = opts_.describe(q);
+    if (!opts_.data_scope.empty())
+        text.payload = "data_scope = " + value_to_toml(Value::of_string(opts_.data_scope)) + "\n" + text.payload;
+    return text;
+}
+
+void Scheduler::dispatch(Slot& s, const QueuedTrial& q) {
+    TrialText text = describe(q);
     std::string bytes =
         opts_.construct_only ? protocol::encode_check(text.payload) : protocol::encode_trial(text.payload);
     s.run_bytes = bytes.size();
@@ -193,7 +209,7 @@ void Scheduler::send_checks_ahead() {
         std::string bytes; // one write for the checks sent now
         while (!queue_.empty() && s->alive() && s->run >= 0 && !s->leaving && s->proc.can_send() &&
                s->ahead.size() < kChecksAhead && s->sent_bytes() + s->run_bytes <= room) {
-            TrialText text = opts_.describe(queue_.front()); // checks of one sweep are about the same size
+            TrialText text = describe(queue_.front()); // checks of one sweep are about the same size
             std::string check = protocol::encode_check(text.payload);
             if (s->sent_bytes() + check.size() > room) break;
             s->ahead.push_back({queue_.front(), std::move(text.label), check.size()});
@@ -222,10 +238,14 @@ void Scheduler::next_sent(Slot& s) {
 
 void Scheduler::quit_idle_workers() {
     for (auto& s : slots_)
-        if (s->idle() && s->proc.can_send()) {
-            s->proc.send(protocol::encode_quit());
-            s->proc.close_input();
-        }
+        if (s->idle()) let_go(*s);
+}
+
+// The worker is told to exit once it has read what it was sent; it runs nothing more.
+void Scheduler::let_go(Slot& s) {
+    if (s.proc.can_send()) s.proc.send(protocol::encode_quit());
+    s.proc.close_input();
+    s.leaving = true;
 }
 
 bool Scheduler::any_alive() const {

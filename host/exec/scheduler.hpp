@@ -58,6 +58,10 @@ struct SchedulerOptions {
     // libraries loaded) for the next run() after reconfigure(): the constructor check's worker
     // runs the sweep's first trials instead of a second worker loading libtorch again.
     bool keep_workers = false;
+    // Which sweep the trials belong to, sent with each payload: a worker kept for the next sweep
+    // (`iclr run A B`) lets go of the data sets it holds when the scope changes, so that it holds
+    // what one sweep alone would. "" = never changes.
+    std::string data_scope = {};
     // After this many failed or timed-out trials no more start (the running ones finish and the
     // rest stay pending for the next `iclr run`); 0 = no limit.
     int64_t max_failures = 0;
@@ -82,6 +86,8 @@ class Scheduler {
     static std::unique_ptr<Scheduler> prestarted(SchedulerOptions opts);
     ~Scheduler(); // kills workers a keep_workers run left
     // New options and sink for the next run(), the workers kept: needed after a keep_workers run.
+    // Kept workers started under another memory limit, GPUs or executable are let go, and so are
+    // those beyond opts.jobs: the next run starts what it needs.
     void reconfigure(SchedulerOptions opts, RunSink& sink);
     // Runs the queue to the end, or until a stop signal (see stop_signal.hpp). Throws HostError
     // when the sink fails (database, disk) or workers keep dying while starting; every worker is
@@ -97,12 +103,14 @@ class Scheduler {
     explicit Scheduler(SchedulerOptions opts); // prestarted()'s: no sink yet
     void keep_pool_full();
     void start_worker();
+    TrialText describe(const QueuedTrial& q) const;
     void dispatch(Slot& s, const QueuedTrial& q);
     void start(Slot& s, const QueuedTrial& q, std::string label);
     void send_checks_ahead();
     void next_sent(Slot& s);
     bool may_start(const QueuedTrial& q) const;
     void quit_idle_workers();
+    void let_go(Slot& s);
     bool any_alive() const;
     bool any_running() const; // a worker runs a trial
     void wait_for_output();

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <iterator>
 #include <map>
 #include <sstream>
 #include <thread>
@@ -161,6 +162,64 @@ TEST(ConstructorCheck, TheChecksWorkerRunsTheSweepsTrials) {
     ASSERT_EQ(r.code, 0) << r.out;
     std::string pid = s.sql("SELECT worker_pid FROM runs");
     EXPECT_EQ(slurp(s.path("pids")), pid + "\n" + pid + "\n") << "constructed by the check, then by the trial";
+}
+
+// `iclr run A B C`: every sweep's constructors are checked, in one worker, before any trial runs
+// (a refusal in the last file runs none), and the workers go on from one sweep to the next, except
+// where a sweep starts them under another memory limit.
+TEST(ConstructorCheck, SeveralSweepsAreCheckedBeforeAnyRunsAndKeepTheirWorkers) {
+    Scratch s;
+    s.set_env("ICLR_TEST_PID_FILE", s.path("pids"));
+    auto sweep = [&](const std::string& name, const std::string& settings, int delay_ms) {
+        return s.write(name + ".toml", "[sweep]\nname = \"" + name + "\"\n" + settings +
+                                           "[method]\nplugin = \"fault\"\nmode = \"note_pid\"\ndelay_ms = " +
+                                           std::to_string(delay_ms) + "\n");
+    };
+    std::string one = sweep("one", "jobs = 1\n", 0);
+    std::string two = sweep("two", "jobs = 2\nseeds = 6\n", 1);
+    std::string limited = sweep("limited", "jobs = 1\nmemory_mb = 8000\n", 2);
+    std::string bad = s.write("g.toml", glimpse_sweep("3"));
+
+    auto refused = s.run({"run", one, bad});
+    EXPECT_EQ(refused.code, 2) << refused.out;
+    EXPECT_TRUE(has(refused.out, "g.toml:5:10: dataset 'glimpse_evidence' (constructor): glimpse_evidence: digit_a "
+                                 "and digit_b are the same digit (3 trial(s); found before any ran)"))
+        << refused.out;
+    EXPECT_TRUE(has(refused.out, "iclr run: nothing was run: 1 of the 2 sweep file(s) refused (above)")) << refused.out;
+    EXPECT_FALSE(std::filesystem::exists(s.db())) << "one's trial ran before g's check";
+
+    std::filesystem::remove(s.path("pids"));
+    auto r = s.run({"run", one, two, limited});
+    ASSERT_EQ(r.code, 0) << r.out;
+    EXPECT_TRUE(has(r.out, "constructors: 3 plugin configuration(s) of the 3 sweeps built in a worker and accepted"))
+        << r.out;
+    std::istringstream pids(slurp(s.path("pids")));
+    std::vector<std::string> noted{std::istream_iterator<std::string>(pids), {}};
+    ASSERT_EQ(noted.size(), 3u + 1 + 6 + 1) << "three checks, then the trials";
+    EXPECT_EQ(noted[1], noted[0]) << "one worker checks the sweeps";
+    EXPECT_NE(noted[2], noted[0]) << "but a worker's memory limit is set when it starts";
+    auto pids_of = [&](const std::string& name) {
+        return "," +
+               s.sql("SELECT group_concat(DISTINCT r.worker_pid) FROM runs r JOIN sweeps w ON w.id = r.sweep_id "
+                     "WHERE w.name = '" +
+                     name + "'") +
+               ",";
+    };
+    std::string first = pids_of("one");
+    EXPECT_EQ(occurrences(first, ","), 2u) << first;
+    EXPECT_TRUE(has(pids_of("two"), first)) << "the first sweep's worker is kept for the next";
+    std::string last = pids_of("limited");
+    EXPECT_EQ(occurrences(last, ","), 2u) << last;
+    EXPECT_FALSE(has(pids_of("two"), last)) << "a new memory limit needs a new worker";
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs WHERE status = 'done'"), 1 + 6 + 1);
+
+    std::filesystem::remove(s.path("pids")); // `iclr plan A B` checks them in one worker too
+    auto plan = s.run({"plan", one, two});
+    EXPECT_EQ(plan.code, 0) << plan.out;
+    std::istringstream planned(slurp(s.path("pids")));
+    std::vector<std::string> checked{std::istream_iterator<std::string>(planned), {}};
+    ASSERT_EQ(checked.size(), 2u);
+    EXPECT_EQ(checked[0], checked[1]);
 }
 
 // Ctrl-C while the check builds the configurations (a constructor hangs): exit 130, nothing

@@ -142,4 +142,11 @@ ContextSettings context_settings(const toml::table& t) {
     return c;
 }
 
+void PluginObjects::enter_scope(const std::string& scope) {
+    if (scope == scope_) return;
+    benchmarks_.clear();
+    data_identity_.clear(); // read again: a later sweep may come hours later
+    scope_ = scope;
+}
+
 } // namespace iclr::worker

@@ -77,6 +77,10 @@ class PluginObjects {
     // trials anyway.
     std::string data_identity(RunContext& ctx);
 
+    // The payload's data_scope (SchedulerOptions::data_scope): when it changes, the worker was kept
+    // for another sweep, and the data sets (and their GPU copies) it holds for the last one go.
+    void enter_scope(const std::string& scope);
+
   private:
     std::string data_key(const Part& p, RunContext& ctx);
     const iclr_plugin_info* load(const Part& p);
@@ -91,6 +95,7 @@ class PluginObjects {
     static std::shared_ptr<Benchmark> placed(Held& h, RunContext& ctx);
     std::map<std::string, Held> benchmarks_;
     std::map<std::string, std::string> data_identity_; // data folder -> data_identity
+    std::string scope_;
 };
 
 // The payload's [[part]] tables: each plugin of the trial with its resolved parameters.

@@ -241,6 +241,7 @@ protocol::Record run_one(PluginObjects& worker, const std::string& payload, bool
     end.kind = protocol::Record::Kind::Error;
     try {
         if (!parsed) throw std::runtime_error("bad trial payload: " + std::string(parsed.error().description()));
+        worker.enter_scope(parsed.table()["data_scope"].value_or(std::string()));
         std::optional<worker::Divergence> d;
         if (check)
             check_parts(worker, parsed.table());
