@@ -6,6 +6,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/several.hpp"
 #include "common/errors.hpp"
 
 namespace iclr {
@@ -343,6 +344,8 @@ void Arguments::add_slurm_flags(CLI::App* sub) {
 }
 
 int Arguments::dispatch() {
+    for (auto* files : {&plan_sweeps, &run.sweeps, &folders, &verify.sweeps, &report.sweeps})
+        once_each(*files);
     if (*plugins) return cmd_plugins(plugin_name);
     if (*plan)
         return plan_sweeps.size() > 1 ? cmd_plan_several(plan_sweeps, variant, !plan_no_construct, common)

@@ -2,10 +2,13 @@
 #include "cli/several.hpp"
 
 #include <algorithm>
+#include <filesystem>
+#include <set>
 
 #include <fmt/core.h>
 
 #include "common/errors.hpp"
+#include "common/results_layout.hpp"
 
 namespace iclr {
 
@@ -24,6 +27,20 @@ int each_sweep(const std::vector<std::string>& files, const std::function<int(co
         if (failed) failed->push_back(files[i]);
     }
     return exit;
+}
+
+void once_each(std::vector<std::string>& files) {
+    std::set<std::string> seen;
+    std::vector<std::string> once;
+    for (const std::string& f : files) {
+        std::error_code ec;
+        auto real = std::filesystem::weakly_canonical(f, ec);
+        if (seen.insert(ec ? absolute_path(f) : real.string()).second)
+            once.push_back(f);
+        else
+            fmt::print(stderr, "iclr: note: {} is named more than once; taken once\n", f);
+    }
+    files = std::move(once);
 }
 
 std::vector<std::string> passed_over(const std::map<std::string, std::vector<std::string>>& sweeps_by_reason) {

@@ -15,6 +15,11 @@ namespace iclr {
 int each_sweep(const std::vector<std::string>& files, const std::function<int(const std::string&)>& one,
                std::vector<std::string>* failed = nullptr);
 
+// The files as given, each once: a later name of the same file (its real path; a glob and the
+// same file named after it) is dropped with a note on stderr, so that it is neither run, verified
+// nor reported twice.
+void once_each(std::vector<std::string>& files);
+
 // "2 sweep(s) passed over, REASON: a.toml, b.toml", a line per reason, for stderr: a glob over every
 // sweep file names the sweeps it did not cover without burying the few it did.
 std::vector<std::string> passed_over(const std::map<std::string, std::vector<std::string>>& sweeps_by_reason);

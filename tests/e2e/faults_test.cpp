@@ -189,6 +189,14 @@ TEST(Faults, SeveralSweepsAreReadFirstRunInTurnAndCtrlCStartsNoOther) {
     auto unclaimed = s.run({"run", fast, slow}); // no [[claim]] in either: no verify line
     EXPECT_EQ(unclaimed.code, 0) << unclaimed.out;
     EXPECT_FALSE(has(unclaimed.out, "claims:")) << unclaimed.out;
+    // A file named twice (a glob, then the same file) is taken once, by every command.
+    auto twice = s.run({"run", last, s.path("./last.toml")});
+    EXPECT_EQ(twice.code, 0) << twice.out;
+    EXPECT_TRUE(has(twice.out, "iclr: note: " + s.path("./last.toml") + " is named more than once; taken once"))
+        << twice.out;
+    EXPECT_EQ(occurrences(twice.out, "sweep last"), 2u) << twice.out; // its first line and its last, once
+    auto verified = s.run({"verify", last, last});
+    EXPECT_EQ(occurrences(verified.out, "\nsome value  at_least"), 1u) << verified.out;
     EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs WHERE status = 'done'"), 2 + 12 + 3);
     EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs"), 2 + 12 + 3); // none counted twice
 }
