@@ -62,7 +62,8 @@ TEST(Cli, PlanCountsTrialsAndWritesNothing) {
     EXPECT_FALSE(std::filesystem::exists(s.db()));
     // Several files: each planned in turn, an invalid one at its file:line:col, then the count.
     std::string bad = s.write("bad.toml", "[sweep]\nname = \"bad\"\n[method]\nplugin = \"noop\"\nvalue = 3\n");
-    auto several = s.run({"plan", s.path("g.toml"), bad, s.path("g.toml")});
+    std::string copy = s.write("g2.toml", kNoopSweep);
+    auto several = s.run({"plan", s.path("g.toml"), bad, copy});
     EXPECT_EQ(several.code, 2) << several.out;
     EXPECT_EQ(occurrences(several.out, "trials: 16"), 2u) << several.out;
     EXPECT_TRUE(has(several.out, "bad.toml:5:9: method 'noop' has no parameter 'value'")) << several.out;
