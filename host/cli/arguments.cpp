@@ -152,10 +152,13 @@ void Arguments::add_query(CLI::App& app) {
         "r.id GROUP BY s.arm\"   only the sweep's trials as written, by its arms");
     query->add_option("sql", sql, "one SELECT statement")->required();
     query->add_option("-f,--format", format, "table, csv, json or markdown");
-    auto* in_sweep = query->add_option(
-        "--sweep", sweep,
-        "a sweep file: its trials as written (with --profile, --set) are the table sweep_runs(id, arm: the "
-        "sweep's own), for JOIN sweep_runs s ON s.id = r.id");
+    auto* in_sweep =
+        query
+            ->add_option("--sweep", query_sweeps,
+                         "a sweep file: its trials as written (with --profile, --set) are the table sweep_runs(id, "
+                         "arm: the sweep's own, sweep: its [sweep] name), for JOIN sweep_runs s ON s.id = r.id "
+                         "(repeatable: every sweep's trials, a row each)")
+            ->allow_extra_args(false);
     query
         ->add_option("--attach", attach,
                      "NAME=FILE: another results database the SQL reads as NAME.runs, NAME.metrics, ... "
@@ -344,7 +347,7 @@ void Arguments::add_slurm_flags(CLI::App* sub) {
 }
 
 int Arguments::dispatch() {
-    for (auto* files : {&plan_sweeps, &run.sweeps, &folders, &verify.sweeps, &report.sweeps})
+    for (auto* files : {&plan_sweeps, &run.sweeps, &folders, &verify.sweeps, &report.sweeps, &query_sweeps})
         once_each(*files);
     if (*plugins) return cmd_plugins(plugin_name);
     if (*plan)
@@ -365,7 +368,7 @@ int Arguments::dispatch() {
             throw UserError("--profile and --set go with a sweep file: iclr status SWEEP.toml --profile NAME");
         return cmd_status(folders, common);
     }
-    if (*query) return cmd_query(sql, format, sweep, variant, attach, common);
+    if (*query) return cmd_query(sql, format, query_sweeps, variant, attach, common);
     if (*table) {
         table_opts.common = common;
         return cmd_table(table_opts);

@@ -39,11 +39,12 @@ class Arguments {
     void add_slurm_flags(CLI::App* sub);
 
     CommonOptions common;
-    std::string plugin_name, sweep, sql, format = "table", run_id, run_b, diff_against;
+    std::string plugin_name, sql, format = "table", run_id, run_b, diff_against;
     std::vector<std::string> attach; // iclr query --attach NAME=FILE
     SweepVariant variant;            // plan's --profile, --set
     bool plan_no_construct = false;
-    std::vector<std::string> plan_sweeps; // plan's sweep files
+    std::vector<std::string> plan_sweeps;  // plan's sweep files
+    std::vector<std::string> query_sweeps; // query's --sweep files
     std::vector<std::string> folders;
     RunOptions run;
     VerifyOptions verify;

@@ -68,10 +68,10 @@ int cmd_sweep_status_several(const std::vector<std::string>& sweeps, const Sweep
                              const CommonOptions& c);
 // `iclr __slurm-task FOLDER FIRST_TASK`: what job.sh runs inside an array task.
 int cmd_slurm_task(const std::string& folder, const std::string& first_task);
-// With a sweep file, its trials as written are the TEMP table sweep_runs(id, arm) the SQL may name;
-// each of `attach` ("NAME=FILE") is another database the SQL reads as NAME.
-int cmd_query(const std::string& sql, const std::string& format, const std::string& sweep, const SweepVariant& variant,
-              const std::vector<std::string>& attach, const CommonOptions& c);
+// With sweep files, their trials as written are the TEMP table sweep_runs(id, arm, sweep) the SQL
+// may name; each of `attach` ("NAME=FILE") is another database the SQL reads as NAME.
+int cmd_query(const std::string& sql, const std::string& format, const std::vector<std::string>& sweeps,
+              const SweepVariant& variant, const std::vector<std::string>& attach, const CommonOptions& c);
 // A query's rows on stdout in `format`, streamed (a reader that stops early ends it quietly); an
 // error naming sweep_runs gets `hint` appended. Returns the exit status.
 class Store;

@@ -48,8 +48,8 @@ int print_query(Store& store, const std::string& sql, const std::string& format,
     return 0;
 }
 
-int cmd_query(const std::string& sql, const std::string& format, const std::string& sweep, const SweepVariant& variant,
-              const std::vector<std::string>& attach, const CommonOptions& c) {
+int cmd_query(const std::string& sql, const std::string& format, const std::vector<std::string>& sweeps,
+              const SweepVariant& variant, const std::vector<std::string>& attach, const CommonOptions& c) {
     parse_format(format); // a bad format is refused before the sweep is planned
     auto store = Store::open_read(c.db_path());
     for (const auto& a : attach) {
@@ -58,9 +58,10 @@ int cmd_query(const std::string& sql, const std::string& format, const std::stri
             throw UserError("--attach '" + a + "': give NAME=FILE (the SQL then reads NAME.runs, NAME.metrics, ...)");
         store->attach_read_only(a.substr(0, eq), a.substr(eq + 1));
     }
-    if (!sweep.empty()) share_sweep_runs(*store, sweep, variant);
+    if (sweeps.size() == 1) share_sweep_runs(*store, sweeps.front(), variant);
+    if (sweeps.size() > 1) share_sweeps_runs(*store, sweeps, variant);
     return print_query(*store, sql, format,
-                       sweep.empty() ? " (the trials of a sweep as written: pass --sweep FILE)" : "");
+                       sweeps.empty() ? " (the trials of a sweep as written: pass --sweep FILE)" : "");
 }
 
 } // namespace iclr

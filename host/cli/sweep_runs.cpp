@@ -125,22 +125,26 @@ std::string number_ranges(const std::set<int64_t>& numbers) {
     return out;
 }
 
-// sweep_runs(id, arm) holds `runs` with their trials' arms, or every run (nullptr).
-void fill_sweep_runs(Store& store, const std::map<int64_t, const PlannedTrial*>* runs) {
+// sweep_runs(id, arm, sweep) holds `runs` with their trials' arms and the sweep's name, or every run
+// (nullptr) with its own; `clear`: instead of what it held (one sweep's), else beside it (several).
+void fill_sweep_runs(Store& store, const std::map<int64_t, const PlannedTrial*>* runs, const std::string& name,
+                     bool clear = true) {
     // A reader's connection is query_only, which refuses TEMP tables too; it is opened read-only
     // as well, so lifting query_only for these statements still writes nothing to the file.
     Statement mode(store.db(), "PRAGMA query_only");
     bool query_only = mode.step() && mode.col_int(0) != 0;
     mode.reset();
     if (query_only) exec_sql(store.db(), "PRAGMA query_only=0");
-    exec_sql(store.db(), "CREATE TEMP TABLE IF NOT EXISTS sweep_runs(id INTEGER PRIMARY KEY, arm TEXT); "
-                         "DELETE FROM sweep_runs");
+    exec_sql(store.db(), "CREATE TEMP TABLE IF NOT EXISTS sweep_runs(id INTEGER NOT NULL, arm TEXT, sweep TEXT NOT "
+                         "NULL, PRIMARY KEY (id, sweep)) WITHOUT ROWID");
+    if (clear) exec_sql(store.db(), "DELETE FROM sweep_runs");
     if (!runs) {
-        exec_sql(store.db(), "INSERT INTO sweep_runs SELECT id, arm FROM runs");
+        exec_sql(store.db(), "INSERT INTO sweep_runs SELECT r.id, r.arm, w.name FROM runs r JOIN sweeps w ON w.id = "
+                             "r.sweep_id");
     } else {
-        Statement add(store.db(), "INSERT INTO sweep_runs VALUES (?, ?)");
+        Statement add(store.db(), "INSERT INTO sweep_runs VALUES (?, ?, ?)");
         for (const auto& [id, t] : *runs) {
-            add.bind(1, id).bind_or_null(2, t->arm);
+            add.bind(1, id).bind_or_null(2, t->arm).bind(3, name);
             add.step();
             add.reset();
         }
@@ -156,17 +160,31 @@ std::optional<std::set<int64_t>> share_sweep_runs(Store& store, const std::strin
                                                   size_t* trials, OtherSeeds* other_seeds) {
     auto plan = plan_of(sweep, variant);
     if (!plan) {
-        fill_sweep_runs(store, nullptr);
+        fill_sweep_runs(store, nullptr, "");
         return std::nullopt;
     }
     if (trials) *trials = plan->trials.size();
     auto runs = runs_by_key(store, *plan);
-    fill_sweep_runs(store, &runs);
+    fill_sweep_runs(store, &runs, plan->name);
     std::set<int64_t> ids;
     for (const auto& [id, t] : runs)
         ids.insert(id);
     if (other_seeds) *other_seeds = runs_at_other_seeds(store, *plan);
     return ids;
+}
+
+void share_sweeps_runs(Store& store, const std::vector<std::string>& sweeps, const SweepVariant& variant) {
+    std::map<std::string, std::string> file_of; // [sweep] name -> the file that named it first
+    for (size_t i = 0; i < sweeps.size(); ++i) {
+        auto plan = plan_of(sweeps[i], variant);
+        if (!plan) throw UserError(sweeps[i] + ": cannot be planned here (above), so its trials are not known");
+        if (auto [it, fresh] = file_of.emplace(plan->name, sweeps[i]); !fresh)
+            throw UserError(fmt::format("{} and {} are both sweep '{}': sweep_runs.sweep could not tell their rows "
+                                        "apart; query them one at a time",
+                                        it->second, sweeps[i], plan->name));
+        auto runs = runs_by_key(store, *plan);
+        fill_sweep_runs(store, &runs, plan->name, i == 0);
+    }
 }
 
 std::string other_seeds_note(const OtherSeeds& other_seeds) {
@@ -245,7 +263,7 @@ runs_by_place(Store& store, const std::string& name, const std::string& source_s
 std::optional<TrialRuns> share_trial_runs(Store& other, const std::string& sweep, const SweepVariant& variant) {
     auto plan = plan_of(sweep, variant);
     if (!plan) {
-        fill_sweep_runs(other, nullptr);
+        fill_sweep_runs(other, nullptr, "");
         return std::nullopt;
     }
     auto runs = runs_by_key(other, *plan);
@@ -270,7 +288,7 @@ std::optional<TrialRuns> share_trial_runs(Store& other, const std::string& sweep
             return it == at.end() ? int64_t(0) : it->second;
         });
     }
-    fill_sweep_runs(other, &runs);
+    fill_sweep_runs(other, &runs, plan->name);
     for (const auto& [id, t] : runs)
         out.key_of[id] = t->key;
     return out;

@@ -13,11 +13,12 @@
 
 namespace iclr {
 
-// Fills the TEMP table sweep_runs(id, arm) that the claims', plots' and saved queries may name: the
-// runs that are trials of the sweep file as written (this profile, these plugin versions), each
-// with the arm this sweep gives it (runs.arm is the arm of the sweep that recorded the run, which
-// for a trial two sweeps share may be the other's). Returns their ids; nullopt, with a note on
-// stderr, when the sweep cannot be planned here (then every run, with runs.arm). `trials`, when
+// Fills the TEMP table sweep_runs(id, arm, sweep) that the claims', plots' and saved queries may
+// name: the runs that are trials of the sweep file as written (this profile, these plugin
+// versions), each with the arm this sweep gives it (runs.arm is the arm of the sweep that recorded
+// the run, which for a trial two sweeps share may be the other's) and its [sweep] name. Returns
+// their ids; nullopt, with a note on stderr, when the sweep cannot be planned here (then every run,
+// with runs.arm and the name of the sweep that recorded it). `trials`, when
 // given, is set to the number of distinct trials the sweep plans; `other_seeds` to the finished
 // runs of those trials at seeds it does not plan (OtherSeeds).
 struct OtherSeeds {
@@ -27,6 +28,11 @@ struct OtherSeeds {
 };
 std::optional<std::set<int64_t>> share_sweep_runs(Store& store, const std::string& sweep, const SweepVariant& variant,
                                                   size_t* trials = nullptr, OtherSeeds* other_seeds = nullptr);
+
+// Several sweeps' trials as written in one sweep_runs (`iclr query --sweep A --sweep B`), a row per
+// sweep and run: a trial two of them share is a row of each. Each must be planned here, and their
+// [sweep] names must differ (`sweep` tells their rows apart).
+void share_sweeps_runs(Store& store, const std::vector<std::string>& sweeps, const SweepVariant& variant);
 
 // What verify, table and the report say of runs of the sweep's trials at other seeds (`iclr run
 // --set sweep.seeds=10` into the database, then a plain `iclr verify`, which leaves them out): how

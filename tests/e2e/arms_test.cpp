@@ -550,6 +550,17 @@ TEST(Arms, ASweepSharingTrialsWithAnotherLeavesItsArmsAndSeesItsOwn) {
     EXPECT_FALSE(has(v.out, "plot 'values'")) << v.out;
     EXPECT_FALSE(has(v.out, "plot 'own arms'")) << v.out;
     EXPECT_FALSE(has(s.run({"verify", a}).out, "recorded by another sweep")) << "the first sweep's own runs";
+
+    // `iclr query --sweep A --sweep B`: each sweep's trials, each with its own arm and name; the
+    // trials they share are a row of each.
+    auto both = s.run({"query", "--sweep", a, "--sweep", b, "--format", "csv",
+                       "SELECT s.sweep, s.arm, COUNT(*) AS n FROM sweep_runs s GROUP BY s.sweep, s.arm ORDER BY 1, 2"});
+    EXPECT_EQ(both.code, 0) << both.out;
+    EXPECT_EQ(both.out, "sweep,arm,n\nfirst,hi,2\nfirst,lo,2\nsecond,few,2\nsecond,many,2\n");
+    auto same_name = s.run({"query", "--sweep", a, "--sweep", s.write("copy.toml", slurp(a)), "SELECT 1"});
+    EXPECT_EQ(same_name.code, 2) << same_name.out;
+    EXPECT_TRUE(has(same_name.out, "are both sweep 'first': sweep_runs.sweep could not tell their rows apart"))
+        << same_name.out;
 }
 
 TEST(Arms, ABaseParameterTheArmsPluginLacksNamesBoth) {
