@@ -1,12 +1,9 @@
-// The command line: every subcommand's options as CLI11 declares them, one method per subcommand,
-// and the command a parsed line calls.
+// The command line: every subcommand's options as CLI11 declares them, one method per subcommand
+// (dispatch.cpp: the command a parsed line calls).
 #include "cli/arguments.hpp"
-
-#include <algorithm>
 
 #include <CLI/CLI.hpp>
 
-#include "cli/several.hpp"
 #include "common/errors.hpp"
 
 namespace iclr {
@@ -170,10 +167,14 @@ void Arguments::add_query(CLI::App& app) {
 
 void Arguments::add_table(CLI::App& app) {
     table = app.add_subcommand("table", "a sweep's runs as one flat table: a row per run, what differs between "
-                                        "them and their final metrics as columns");
+                                        "them and their final metrics as columns (several: each in turn)");
     table->footer("Examples:\n  iclr table sweeps/forgetting_vs_scale.toml\n"
                   "  iclr table sweeps/lp_ft.toml --format csv > lp_ft.csv   pandas.read_csv('lp_ft.csv')");
-    table->add_option("sweep", table_opts.sweep, "sweep file (.toml): its trials as written")->required();
+    table
+        ->add_option("sweeps", table_opts.sweeps,
+                     "sweep file(s) (.toml): its trials as written; several: each one's table in turn (--format "
+                     "table or markdown: a CSV's or JSON's columns are one sweep's)")
+        ->required();
     table->add_option("-f,--format", table_opts.format, "table, csv, json or markdown");
     add_variant(table, table_opts.variant);
     table->add_flag("--all-params", table_opts.all_params,
@@ -344,54 +345,6 @@ void Arguments::add_slurm_flags(CLI::App* sub) {
     sub->add_option("--gres", run.slurm.gres, "slurm: generic resources per array task, e.g. gpu:1");
     sub->add_option("--sbatch-arg", run.slurm.sbatch_args, "slurm: passed to sbatch as is (repeatable)")
         ->allow_extra_args(false);
-}
-
-int Arguments::dispatch() {
-    for (auto* files : {&plan_sweeps, &run.sweeps, &folders, &verify.sweeps, &report.sweeps, &query_sweeps})
-        once_each(*files);
-    if (*plugins) return cmd_plugins(plugin_name);
-    if (*plan)
-        return plan_sweeps.size() > 1 ? cmd_plan_several(plan_sweeps, variant, !plan_no_construct, common)
-                                      : cmd_plan(plan_sweeps.front(), variant, !plan_no_construct, common);
-    if (*run_cmd) {
-        run.common = common;
-        return cmd_run(run);
-    }
-    if (*sync) return cmd_sync(folders, common);
-    if (*status) {
-        auto toml = std::count_if(folders.begin(), folders.end(), [](auto& f) { return f.ends_with(".toml"); });
-        if (toml > 0 && size_t(toml) < folders.size())
-            throw UserError("iclr status takes sweep files or run folders, not both");
-        if (toml == 1) return cmd_sweep_status(folders[0], variant, common);
-        if (toml > 1) return cmd_sweep_status_several(folders, variant, common);
-        if (!variant.profile.empty() || !variant.sets.empty())
-            throw UserError("--profile and --set go with a sweep file: iclr status SWEEP.toml --profile NAME");
-        return cmd_status(folders, common);
-    }
-    if (*query) return cmd_query(sql, format, query_sweeps, variant, attach, common);
-    if (*table) {
-        table_opts.common = common;
-        return cmd_table(table_opts);
-    }
-    if (*show) return cmd_show(run_id, format, common);
-    if (*diff) return cmd_diff(run_id, run_b, diff_against, format, common);
-    if (*rerun_cmd) {
-        rerun.common = common;
-        return cmd_rerun(rerun);
-    }
-    if (*report_cmd) {
-        report.common = common;
-        return cmd_report(report);
-    }
-    if (*verify_cmd) {
-        verify.common = common;
-        return cmd_verify(verify);
-    }
-    if (*cache_cmd) {
-        cache.common = common;
-        return cmd_cache(cache);
-    }
-    return 0;
 }
 
 } // namespace iclr

@@ -79,6 +79,7 @@ int print_query(Store& store, const std::string& sql, const std::string& format,
 // `iclr table SWEEP`: its trials as written, a row per run: arm, status, seed, the parameters and
 // attributes that differ between runs, the final metrics (per task with --per-task).
 struct TableOptions {
+    std::vector<std::string> sweeps; // as given; several: each one's table in turn
     std::string sweep, format = "table";
     SweepVariant variant;
     bool all_params = false; // every parameter and attribute, not only those that differ

@@ -6,7 +6,10 @@
 #include "cli/claim_check.hpp"
 #include "cli/commands.hpp"
 #include "cli/flat_table.hpp"
+#include "cli/several.hpp"
+#include "cli/table.hpp"
 #include "cli/sweep_runs.hpp"
+#include "common/errors.hpp"
 #include "store/query.hpp"
 #include "store/store.hpp"
 #include "sweep/sweep_arms.hpp"
@@ -35,9 +38,29 @@ void print_notes(Store& store, bool per_task, size_t recorded, size_t planned, c
                    recorded, planned, sweep, db, sweep);
 }
 
+// Each sweep's table in turn, under its file's name; a sweep that cannot be read says why and the
+// others go on (exit 2).
+int table_several(const TableOptions& o) {
+    Format f = parse_format(o.format);
+    if (f != Format::Table && f != Format::Markdown)
+        throw UserError("iclr table takes one sweep file with --format " + o.format +
+                        " (its columns are one sweep's): give one, or --format table or markdown");
+    return each_sweep(o.sweeps, [&](const std::string& file) {
+        TableOptions one = o;
+        one.sweeps = {file};
+        one.sweep = file;
+        fmt::print("{}:\n{}", file, f == Format::Markdown ? "\n" : "");
+        std::fflush(stdout); // before the notes on stderr
+        return cmd_table(one);
+    });
+}
+
 } // namespace
 
-int cmd_table(const TableOptions& o) {
+int cmd_table(const TableOptions& given) {
+    if (given.sweeps.size() > 1) return table_several(given);
+    TableOptions o = given;
+    if (o.sweep.empty() && !o.sweeps.empty()) o.sweep = o.sweeps.front();
     auto store = Store::open_read(o.common.db_path());
     size_t planned = 0;
     OtherSeeds other_seeds;

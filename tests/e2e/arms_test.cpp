@@ -557,6 +557,15 @@ TEST(Arms, ASweepSharingTrialsWithAnotherLeavesItsArmsAndSeesItsOwn) {
                        "SELECT s.sweep, s.arm, COUNT(*) AS n FROM sweep_runs s GROUP BY s.sweep, s.arm ORDER BY 1, 2"});
     EXPECT_EQ(both.code, 0) << both.out;
     EXPECT_EQ(both.out, "sweep,arm,n\nfirst,hi,2\nfirst,lo,2\nsecond,few,2\nsecond,many,2\n");
+    // `iclr table A B`: each one's table in turn, under its file's name, with its own arms.
+    auto tables = s.run({"table", a, b});
+    EXPECT_EQ(tables.code, 0) << tables.out;
+    EXPECT_TRUE(has(tables.out, a + ":\nrun_id  arm ")) << tables.out;
+    EXPECT_TRUE(has(tables.out, ")\n\n" + b + ":\nrun_id  arm ")) << tables.out;
+    EXPECT_TRUE(has(tables.out.substr(tables.out.find(b + ":")), "  few  ")) << tables.out;
+    auto csvs = s.run({"table", a, b, "--format", "csv"});
+    EXPECT_EQ(csvs.code, 2) << csvs.out;
+    EXPECT_TRUE(has(csvs.out, "iclr table takes one sweep file with --format csv")) << csvs.out;
     auto same_name = s.run({"query", "--sweep", a, "--sweep", s.write("copy.toml", slurp(a)), "SELECT 1"});
     EXPECT_EQ(same_name.code, 2) << same_name.out;
     EXPECT_TRUE(has(same_name.out, "are both sweep 'first': sweep_runs.sweep could not tell their rows apart"))
