@@ -92,14 +92,14 @@ int cmd_show(const std::string& run, const std::string& format, const CommonOpti
 // today's plugins (the same versions), its metrics compared with the recorded ones; nothing is
 // written to the database.
 struct RerunOptions {
-    std::string run;          // id or key prefix; or, with `sweep`, a sample of the sweep's runs
-    std::string sweep;        // the sweep file whose runs (as written, with `variant`) are sampled
-    SweepVariant variant;     // --profile, --set
-    int64_t sample = 5;       // how many of the sweep's runs; 0 = every one
-    uint64_t sample_seed = 0; // the generator that draws them
-    int threads = 0;          // 0 = the run's recorded thread count (libtorch's sums depend on it)
-    bool warm_cache = false;  // read the database's artifact cache instead of computing every stage again
-    double tolerance = 0;     // the largest |difference| still counted as reproduced
+    std::string run;                 // id or key prefix; or, with `sweeps`, a sample of each sweep's runs
+    std::vector<std::string> sweeps; // --sweep: the sweep files whose runs (as written, with `variant`) are sampled
+    SweepVariant variant;            // --profile, --set
+    int64_t sample = 5;              // how many of the sweep's runs; 0 = every one
+    uint64_t sample_seed = 0;        // the generator that draws them
+    int threads = 0;                 // 0 = the run's recorded thread count (libtorch's sums depend on it)
+    bool warm_cache = false;         // read the database's artifact cache instead of computing every stage again
+    double tolerance = 0;            // the largest |difference| still counted as reproduced
     CommonOptions common;
 };
 int cmd_rerun(const RerunOptions& o);

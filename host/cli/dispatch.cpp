@@ -10,8 +10,8 @@
 namespace iclr {
 
 int Arguments::dispatch() {
-    for (auto* files :
-         {&plan_sweeps, &run.sweeps, &folders, &verify.sweeps, &report.sweeps, &query_sweeps, &table_opts.sweeps})
+    for (auto* files : {&plan_sweeps, &run.sweeps, &folders, &verify.sweeps, &report.sweeps, &query_sweeps,
+                        &rerun.sweeps, &table_opts.sweeps})
         once_each(*files);
     if (*plugins) return cmd_plugins(plugin_name);
     if (*plan)

@@ -236,9 +236,9 @@ int rerun_one(const std::string& id_or_key, const RerunOptions& o, const PluginR
 
 // The runs of the sweep as written that a rerun can compare (done, diverged, failed, timed out), in
 // id order; at most o.sample of them, drawn by a generator seeded with o.sample_seed.
-std::vector<int64_t> sweep_sample(const RerunOptions& o) {
+std::vector<int64_t> sweep_sample(const std::string& sweep, const RerunOptions& o) {
     auto store = Store::open_read(o.common.db_path());
-    share_sweep_runs(*store, o.sweep, o.variant);
+    share_sweep_runs(*store, sweep, o.variant);
     std::vector<int64_t> ids;
     for (const auto& row : run_query(*store,
                                      "SELECT r.id FROM runs r JOIN sweep_runs s ON s.id = r.id WHERE r.status IN "
@@ -260,21 +260,22 @@ std::string id_list(const std::vector<int64_t>& ids) {
     return s;
 }
 
-} // namespace
-
-int cmd_rerun(const RerunOptions& o) {
-    if (o.sweep.empty() == o.run.empty())
-        throw UserError("iclr rerun takes a run (its id or a key prefix) or --sweep FILE, one of the two");
-    PluginRegistry reg;
-    reg.discover();
-    if (o.sweep.empty()) return rerun_one(o.run, o, reg);
-    std::vector<int64_t> ids = sweep_sample(o);
-    if (ids.empty())
-        throw UserError(fmt::format("{}: no finished run of the sweep as written{} in {}", o.sweep, o.variant.flags(),
-                                    o.common.db_path()));
-    fmt::print("{} run(s) of {}{} to rerun, one after another: run {}\n", ids.size(), o.sweep, o.variant.flags(),
-               id_list(ids));
+// What `iclr rerun --sweep` found of one sweep's sample.
+struct SweepRerun {
+    size_t compared = 0;
     std::vector<int64_t> not_reproduced;
+    int exit = 0; // 0 all reproduced, 1 not, 128 + a signal when stopped
+};
+
+// A sample of the sweep's runs rerun one after another, each compared, then one line for them all.
+SweepRerun rerun_sweep(const std::string& sweep, const RerunOptions& o, const PluginRegistry& reg) {
+    std::vector<int64_t> ids = sweep_sample(sweep, o);
+    if (ids.empty())
+        throw UserError(fmt::format("{}: no finished run of the sweep as written{} in {}", sweep, o.variant.flags(),
+                                    o.common.db_path()));
+    fmt::print("{} run(s) of {}{} to rerun, one after another: run {}\n", ids.size(), sweep, o.variant.flags(),
+               id_list(ids));
+    SweepRerun out;
     for (size_t i = 0; i < ids.size(); ++i) {
         fmt::print("\n");
         int rc = 1;
@@ -283,17 +284,64 @@ int cmd_rerun(const RerunOptions& o) {
         } catch (const UserError& e) { // one run that cannot be rerun does not end the others'
             fmt::print("{}\n", e.what());
         } catch (const HostError&) { // workers that cannot start, a full disk: every later run would meet it
-            fmt::print("\n{}: stopped at run {} ({} of {}); {}\n", o.sweep, ids[i], i + 1, ids.size(),
-                       i == 0 ? std::string("no run was compared")
-                              : fmt::format("{} of the {} run(s) before it reproduced", i - not_reproduced.size(), i));
+            fmt::print("\n{}: stopped at run {} ({} of {}); {}\n", sweep, ids[i], i + 1, ids.size(),
+                       i == 0
+                           ? std::string("no run was compared")
+                           : fmt::format("{} of the {} run(s) before it reproduced", i - out.not_reproduced.size(), i));
             throw;
         }
-        if (rc >= 128) return rc;
-        if (rc) not_reproduced.push_back(ids[i]);
+        if (rc >= 128) return {i, out.not_reproduced, rc};
+        if (rc) out.not_reproduced.push_back(ids[i]);
+        ++out.compared;
     }
-    fmt::print("\n{}: {} of {} run(s) reproduced{}\n", o.sweep, ids.size() - not_reproduced.size(), ids.size(),
-               not_reproduced.empty() ? "" : "; not reproduced: run " + id_list(not_reproduced));
-    return not_reproduced.empty() ? 0 : 1;
+    fmt::print("\n{}: {} of {} run(s) reproduced{}\n", sweep, ids.size() - out.not_reproduced.size(), ids.size(),
+               out.not_reproduced.empty() ? "" : "; not reproduced: run " + id_list(out.not_reproduced));
+    out.exit = out.not_reproduced.empty() ? 0 : 1;
+    return out;
+}
+
+// Several sweeps' samples in turn, then one line for them all; a sweep with no finished run as
+// written here is passed over, named at the end.
+int rerun_sweeps(const RerunOptions& o, const PluginRegistry& reg) {
+    size_t compared = 0;
+    std::vector<std::string> not_reproduced, unrerun;
+    int exit = 0;
+    for (size_t i = 0; i < o.sweeps.size(); ++i) {
+        if (i) fmt::print("\n");
+        SweepRerun r;
+        try {
+            r = rerun_sweep(o.sweeps[i], o, reg);
+        } catch (const UserError& e) {
+            print_error(e);
+            unrerun.push_back(o.sweeps[i]);
+            exit = std::max(exit, 2);
+            continue;
+        }
+        if (r.exit >= 128) return r.exit;
+        compared += r.compared;
+        for (int64_t id : r.not_reproduced)
+            not_reproduced.push_back(fmt::format("{} run {}", o.sweeps[i], id));
+        exit = std::max(exit, r.exit);
+    }
+    std::string list;
+    for (const auto& n : not_reproduced)
+        list += (list.empty() ? "" : ", ") + n;
+    fmt::print("\n{} sweep(s): {} of {} run(s) reproduced{}{}\n", o.sweeps.size(), compared - not_reproduced.size(),
+               compared, not_reproduced.empty() ? "" : "; not reproduced: " + list,
+               unrerun.empty() ? "" : "; not rerun (above):" + shell_words(unrerun));
+    return exit;
+}
+
+} // namespace
+
+int cmd_rerun(const RerunOptions& o) {
+    if (o.sweeps.empty() == o.run.empty())
+        throw UserError("iclr rerun takes a run (its id or a key prefix) or --sweep FILE, one of the two");
+    PluginRegistry reg;
+    reg.discover();
+    if (o.sweeps.empty()) return rerun_one(o.run, o, reg);
+    if (o.sweeps.size() > 1) return rerun_sweeps(o, reg);
+    return rerun_sweep(o.sweeps.front(), o, reg).exit;
 }
 
 } // namespace iclr

@@ -191,6 +191,21 @@ TEST(Rerun, ASampleOfASweepsRunsIsRerunAndCounted) {
     EXPECT_TRUE(has(all.out, "6 run(s) of " + file + " to rerun, one after another: run 1, 2, 3, 4, 5, 6\n"))
         << all.out;
     EXPECT_EQ(s.run({"rerun", "1", "--sweep", file}).code, 2); // a run or a sweep, not both
+    // --sweep repeated: each sweep's sample in turn, then one line for them all; one with no run here
+    // is named and passed over (exit 2, the worst).
+    std::string other = s.write("o.toml", "[sweep]\nname = \"other\"\n[method]\nplugin = \"noop\"\nvalues = 7\n");
+    std::string unrun = s.write("u.toml", "[sweep]\nname = \"unrun\"\n[method]\nplugin = \"noop\"\nvalues = 8\n");
+    ASSERT_EQ(s.run({"run", other}).code, 0);
+    auto several = s.run({"rerun", "--sweep", file, "--sweep", other, "--sweep", unrun, "--sample", "3"});
+    EXPECT_EQ(several.code, 2) << several.out;
+    EXPECT_TRUE(has(several.out, file + ": 2 of 3 run(s) reproduced; not reproduced: run " + first + "\n"))
+        << several.out;
+    EXPECT_TRUE(has(several.out, other + ": 1 of 1 run(s) reproduced\n")) << several.out;
+    EXPECT_TRUE(has(several.out, "iclr: error: " + unrun + ": no finished run of the sweep as written in "))
+        << several.out;
+    EXPECT_TRUE(has(several.out, "3 sweep(s): 3 of 4 run(s) reproduced; not reproduced: " + file + " run " + first +
+                                     "; not rerun (above): " + unrun + "\n"))
+        << several.out;
     // Workers that cannot start end the sample (every later run would meet them), saying where it
     // stopped and that nothing was recorded, not `iclr run`'s "finished trials are kept".
     s.set_env("ICLR_WORKER_LIB", ICLR_FAILING_WORKER);
