@@ -209,11 +209,11 @@ void Arguments::add_rerun(CLI::App& app) {
                       "Nothing is written to the database; the rerun's log and files go to "
                       "results/reruns/DB/run-N/ (its fresh cache is removed at the end).");
     rerun_cmd->add_option("run", rerun.run, "run id or key prefix");
-    auto* rerun_sweep = rerun_cmd
-                            ->add_option("--sweep", rerun.sweeps,
-                                         "rerun a sample of this sweep file's runs (its trials as written) instead of "
-                                         "one (repeatable: each sweep's sample in turn, then one line for them all)")
-                            ->allow_extra_args(false);
+    auto* rerun_sweep =
+        rerun_cmd->add_option("--sweep", rerun.sweeps,
+                              "rerun a sample of this sweep file's runs (its trials as written) instead of "
+                              "one (several, `--sweep sweeps/*.toml` or repeated: each sweep's sample "
+                              "in turn, then one line for them all)");
     add_variant(rerun_cmd, rerun.variant, "with --sweep: ", rerun_sweep);
     rerun_cmd->add_option("--sample", rerun.sample, "with --sweep: how many of its runs (default 5; 0: every one)")
         ->check(CLI::NonNegativeNumber)

@@ -191,12 +191,12 @@ TEST(Rerun, ASampleOfASweepsRunsIsRerunAndCounted) {
     EXPECT_TRUE(has(all.out, "6 run(s) of " + file + " to rerun, one after another: run 1, 2, 3, 4, 5, 6\n"))
         << all.out;
     EXPECT_EQ(s.run({"rerun", "1", "--sweep", file}).code, 2); // a run or a sweep, not both
-    // --sweep repeated: each sweep's sample in turn, then one line for them all; one with no run here
+    // Several sweeps: each sweep's sample in turn, then one line for them all; one with no run here
     // is named and passed over (exit 2, the worst).
     std::string other = s.write("o.toml", "[sweep]\nname = \"other\"\n[method]\nplugin = \"noop\"\nvalues = 7\n");
     std::string unrun = s.write("u.toml", "[sweep]\nname = \"unrun\"\n[method]\nplugin = \"noop\"\nvalues = 8\n");
     ASSERT_EQ(s.run({"run", other}).code, 0);
-    auto several = s.run({"rerun", "--sweep", file, "--sweep", other, "--sweep", unrun, "--sample", "3"});
+    auto several = s.run({"rerun", "--sweep", file, other, unrun, "--sample", "3"}); // as `--sweep *.toml` gives them
     EXPECT_EQ(several.code, 2) << several.out;
     EXPECT_TRUE(has(several.out, file + ": 2 of 3 run(s) reproduced; not reproduced: run " + first + "\n"))
         << several.out;
