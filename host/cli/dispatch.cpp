@@ -13,14 +13,13 @@ int Arguments::dispatch() {
     for (auto* files : {&plan_sweeps, &run.sweeps, &folders, &verify.sweeps, &report.sweeps, &query_sweeps,
                         &rerun.sweeps, &table_opts.sweeps})
         once_each(*files);
+    // --db and --data, into the option structs the commands take
+    run.common = table_opts.common = rerun.common = report.common = verify.common = cache.common = common;
     if (*plugins) return cmd_plugins(plugin_name);
     if (*plan)
         return plan_sweeps.size() > 1 ? cmd_plan_several(plan_sweeps, variant, !plan_no_construct, common)
                                       : cmd_plan(plan_sweeps.front(), variant, !plan_no_construct, common);
-    if (*run_cmd) {
-        run.common = common;
-        return cmd_run(run);
-    }
+    if (*run_cmd) return cmd_run(run);
     if (*sync) return cmd_sync(folders, common);
     if (*status) {
         auto toml = std::count_if(folders.begin(), folders.end(), [](auto& f) { return f.ends_with(".toml"); });
@@ -33,28 +32,13 @@ int Arguments::dispatch() {
         return cmd_status(folders, common);
     }
     if (*query) return cmd_query(sql, format, query_sweeps, variant, attach, common);
-    if (*table) {
-        table_opts.common = common;
-        return cmd_table(table_opts);
-    }
+    if (*table) return cmd_table(table_opts);
     if (*show) return cmd_show(run_id, format, common);
     if (*diff) return cmd_diff(run_id, run_b, diff_against, format, common);
-    if (*rerun_cmd) {
-        rerun.common = common;
-        return cmd_rerun(rerun);
-    }
-    if (*report_cmd) {
-        report.common = common;
-        return cmd_report(report);
-    }
-    if (*verify_cmd) {
-        verify.common = common;
-        return cmd_verify(verify);
-    }
-    if (*cache_cmd) {
-        cache.common = common;
-        return cmd_cache(cache);
-    }
+    if (*rerun_cmd) return cmd_rerun(rerun);
+    if (*report_cmd) return cmd_report(report);
+    if (*verify_cmd) return cmd_verify(verify);
+    if (*cache_cmd) return cmd_cache(cache);
     return 0;
 }
 
