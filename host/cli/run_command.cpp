@@ -118,8 +118,8 @@ CheckedPool check_before_recording(const SweepArms& arms, const RunOptions& o, c
     };
     CheckedPool c{std::move(kept)};
     try {
-        CheckSettings settings{data_dir, layout, sweep_gpus(o, arms.base()), o.launcher == "local", data_scope(o)};
-        c.stop_signal = check_constructors(arms, settings, &c.pool).stop_signal;
+        c.stop_signal =
+            check_constructors(arms, run_check_settings(o, arms.base(), data_dir, layout), &c.pool).stop_signal;
     } catch (...) {
         forget_new_db();
         throw;
@@ -199,6 +199,11 @@ SchedulerResult run_on_pool(const SweepArms& arms, Store& store, Planned& plan, 
 } // namespace
 
 std::string data_scope(const RunOptions& o) { return absolute_path(o.sweep) + o.variant.flags(); }
+
+CheckSettings run_check_settings(const RunOptions& o, const SweepSpec& spec, const std::string& data_dir,
+                                 const ResultsLayout& layout) {
+    return {data_dir, layout, sweep_gpus(o, spec), o.launcher == "local", data_scope(o)};
+}
 
 int cmd_run(const RunOptions& given) {
     if (given.sweeps.size() > 1 && given.sweep.empty()) return run_several(given);

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "cli/commands.hpp"
+#include "cli/constructor_check.hpp"
 #include "common/results_layout.hpp"
 #include "exec/scheduler.hpp"
 #include "store/store.hpp"
@@ -91,6 +92,10 @@ struct Handover {
 int run_sweep(const RunOptions& o, Handover* handover);
 // The sweep a worker's data sets are held for (SchedulerOptions::data_scope): its file and flags.
 std::string data_scope(const RunOptions& o);
+// How `iclr run` checks the sweep o.sweep (`spec`) before it runs (cli/constructor_check.hpp): on its
+// GPUs, its data sets loaded on the local launcher (not on Slurm's login node), under its data scope.
+CheckSettings run_check_settings(const RunOptions& o, const SweepSpec& spec, const std::string& data_dir,
+                                 const ResultsLayout& layout);
 
 // The failure budget a run has: --max-failures, else the sweep's [sweep] max_failures (0: none).
 // The GPUs the sweep's workers are pinned to: --gpus, else the sweep's.

@@ -56,10 +56,9 @@ int check_sweeps(const RunOptions& o, const ReadSweeps& read, std::unique_ptr<Sc
     for (size_t i = 0; i < read.arms.size(); ++i) {
         RunOptions one = o;
         one.sweep = o.sweeps[i];
-        CheckSettings settings{data_dir, layout, sweep_gpus(one, read.arms[i].base()), o.launcher == "local",
-                               data_scope(one)};
         try {
-            ConstructorCheck c = check_constructors(read.arms[i], settings, &pool);
+            ConstructorCheck c =
+                check_constructors(read.arms[i], run_check_settings(one, read.arms[i].base(), data_dir, layout), &pool);
             configurations += c.configurations;
             if (c.stop_signal) {
                 fmt::print("stopped by {} while building the plugin configurations; nothing was recorded\n",

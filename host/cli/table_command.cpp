@@ -7,8 +7,8 @@
 #include "cli/commands.hpp"
 #include "cli/flat_table.hpp"
 #include "cli/several.hpp"
-#include "cli/table.hpp"
 #include "cli/sweep_runs.hpp"
+#include "cli/table.hpp"
 #include "common/errors.hpp"
 #include "store/query.hpp"
 #include "store/store.hpp"
@@ -48,7 +48,6 @@ int table_several(const TableOptions& o) {
     return each_sweep(o.sweeps, [&](const std::string& file) {
         TableOptions one = o;
         one.sweeps = {file};
-        one.sweep = file;
         fmt::print("{}:\n{}", file, f == Format::Markdown ? "\n" : "");
         std::fflush(stdout); // before the notes on stderr
         return cmd_table(one);
@@ -60,7 +59,7 @@ int table_several(const TableOptions& o) {
 int cmd_table(const TableOptions& given) {
     if (given.sweeps.size() > 1) return table_several(given);
     TableOptions o = given;
-    if (o.sweep.empty() && !o.sweeps.empty()) o.sweep = o.sweeps.front();
+    o.sweep = o.sweeps.front(); // the command line requires one
     auto store = Store::open_read(o.common.db_path());
     size_t planned = 0;
     OtherSeeds other_seeds;
