@@ -6,6 +6,7 @@
 #include <deque>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <set>
 #include <utility>
 
@@ -82,10 +83,11 @@ void give_tail_the_cores(std::deque<QueuedTrial>& queue, int jobs) {
     fmt::print("jobs = auto: the last {} trial(s) run once the others are done, with {} thread(s) each\n", r, threads);
 }
 
-// The database to write the sweep into. Another process (a sqlite3 shell in a transaction, a
-// backup) may hold its write lock: wait for it, saying so every 30 s, until it lets go or the
-// user stops the sweep.
-std::unique_ptr<Store> open_store_for_run(const std::string& db_path) {
+} // namespace
+
+// Another process (a sqlite3 shell in a transaction, a backup) may hold the database's write lock:
+// wait for it, saying so every 30 s, until it lets go or the user stops the sweep.
+std::unique_ptr<Store> open_store_for_run(const std::string& db_path, bool recover) {
     auto store = Store::open_write(db_path);
     store->set_lock_wait([&db_path, said = -30.0](double waited) mutable {
         if (stop_signal()) return false;
@@ -96,10 +98,12 @@ std::unique_ptr<Store> open_store_for_run(const std::string& db_path) {
         }
         return true;
     });
-    if (int n = store->recover_stale_running())
+    if (int n = recover ? store->recover_stale_running() : 0)
         fmt::print("{} run(s) left running by an earlier host are now marked interrupted\n", n);
     return store;
 }
+
+namespace {
 
 // The constructor check (cli/constructor_check.hpp), after the lock: a second `iclr run` on a busy
 // database is refused at once, not after a worker has started. A configuration a plugin refuses is
@@ -225,7 +229,8 @@ int run_sweep(const RunOptions& o, Handover* handover) {
     std::string db_path = o.common.db_path();
     std::string data_dir = absolute_path(o.common.data_dir());
     bool db_existed = std::filesystem::exists(db_path);
-    RunLock lock(db_path, spec.name);
+    std::optional<RunLock> lock; // unless the caller holds it for every sweep
+    if (!(handover && handover->locked)) lock.emplace(db_path, spec.name);
     ResultsLayout layout(db_path);    // after the lock made the file: the layout follows its real path
     install_stop_handlers();          // from here a stop signal ends the command cleanly, nothing half-recorded
     std::unique_ptr<Scheduler> alone; // kept in the handover when another sweep follows, else here
@@ -245,6 +250,12 @@ int run_sweep(const RunOptions& o, Handover* handover) {
         if (max_failures_of(o, spec) > 0 && !o.wait)
             fmt::print("note: max_failures needs --wait on Slurm (iclr follows the array jobs and cancels their "
                        "pending tasks); without it the array tasks run on their own\n");
+        if (handover && handover->follow_later) { // the caller follows every sweep's array jobs at once
+            if (auto s = submit_to_slurm({o, arms, *store, layout, db_path, data_dir}))
+                handover->follow_later->push_back(std::move(*s));
+            keep_cache_limit(layout.cache_dir());
+            return 0;
+        }
         int rc = run_on_slurm({o, arms, *store, layout, db_path, data_dir});
         if (o.wait && rc < 128) print_claims_step(spec, o); // followed to the end, not stopped
         keep_cache_limit(layout.cache_dir());

@@ -15,6 +15,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/constructor_check.hpp"
+#include "cli/slurm_launch.hpp"
 #include "common/results_layout.hpp"
 #include "exec/scheduler.hpp"
 #include "store/store.hpp"
@@ -87,9 +88,16 @@ struct Handover {
     std::unique_ptr<Scheduler> pool;
     bool checked = false; // its constructors were checked before any sweep ran
     bool keep = false;    // another sweep follows: keep the workers for it
+    bool locked = false;  // the caller holds the database's RunLock for every sweep
+    // --launcher slurm --wait: each sweep's submission, for the caller to follow them together
+    // (a sweep's array jobs need not wait for the one before to end); null: the sweep follows its own.
+    std::vector<SlurmSubmitted>* follow_later = nullptr;
 };
 // `iclr run FILE`, given what the sweep before left (null: the sweep runs alone).
 int run_sweep(const RunOptions& o, Handover* handover);
+// The database `iclr run` writes to, waiting (and saying so) while another process holds its write
+// lock; `recover`: runs an earlier host left 'running' are marked interrupted, as a run's first step.
+std::unique_ptr<Store> open_store_for_run(const std::string& db_path, bool recover = true);
 // The sweep a worker's data sets are held for (SchedulerOptions::data_scope): its file and flags.
 std::string data_scope(const RunOptions& o);
 // How `iclr run` checks the sweep o.sweep (`spec`) before it runs (cli/constructor_check.hpp): on its

@@ -15,6 +15,7 @@
 #include "common/results_layout.hpp"
 #include "exec/stop_signal.hpp"
 #include "plugin/plugin_registry.hpp"
+#include "store/run_lock.hpp"
 #include "sweep/sweep_arms.hpp"
 
 namespace iclr {
@@ -81,7 +82,18 @@ int check_sweeps(const RunOptions& o, const ReadSweeps& read, std::unique_ptr<Sc
     return 0;
 }
 
-// Each sweep in turn, as `iclr run FILE` runs it alone, on the workers the one before kept.
+// A stop signal while the sweeps are submitted ends the command: the array jobs already submitted
+// run on, unfollowed.
+void say_not_followed(const Handover& handover) {
+    if (!handover.follow_later || handover.follow_later->empty()) return;
+    std::vector<std::string> folders;
+    for (const auto& s : *handover.follow_later)
+        folders.push_back(s.folder.root().string());
+    fmt::print("not followed; the array job(s) submitted go on: iclr status{}\n", shell_words(folders));
+}
+
+// Each sweep in turn, as `iclr run FILE` runs it alone, on the workers the one before kept. On Slurm
+// with --wait, each sweep's array jobs are submitted in turn and then followed together.
 int run_in_turn(const RunOptions& o, Handover& handover, bool claims, std::chrono::steady_clock::time_point start) {
     int exit = 0;
     std::vector<std::string> incomplete;
@@ -101,9 +113,16 @@ int run_in_turn(const RunOptions& o, Handover& handover, bool claims, std::chron
         if (rc >= 128) {
             if (i + 1 < o.sweeps.size())
                 fmt::print("not started:{}\n", shell_words({o.sweeps.begin() + std::ptrdiff_t(i) + 1, o.sweeps.end()}));
+            say_not_followed(handover);
             return rc;
         }
         if (rc) incomplete.push_back(one.sweep);
+        exit = std::max(exit, rc);
+    }
+    if (handover.follow_later && !handover.follow_later->empty()) {
+        fmt::print("\nfollowing the array jobs of {} sweep(s) together\n", handover.follow_later->size());
+        int rc = follow_on_slurm(*open_store_for_run(o.common.db_path(), false), *handover.follow_later, &incomplete);
+        if (rc >= 128) return rc;
         exit = std::max(exit, rc);
     }
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -133,6 +152,13 @@ int run_several(const RunOptions& o) {
         if (int rc = check_sweeps(o, read, handover.pool)) return rc;
         handover.checked = true;
     }
+    if (o.launcher != "slurm" || !o.wait) return run_in_turn(o, handover, read.claims, start);
+    // One lock for every sweep's submission and the following: no other run writes in between.
+    std::vector<SlurmSubmitted> submitted;
+    RunLock lock(o.common.db_path(),
+                 fmt::format("{} and {} more", read.arms.front().base().name, read.arms.size() - 1));
+    handover.locked = true;
+    handover.follow_later = &submitted;
     return run_in_turn(o, handover, read.claims, start);
 }
 

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <map>
@@ -70,84 +71,128 @@ std::vector<Submission> submit(const RunFolder& folder, const FrozenPlan& plan, 
 
 // max_failures on Slurm: once that many of the folder's trials failed, the array tasks not started
 // yet are cancelled (the running ones finish); returns whether it did.
-bool cancel_if_over_budget(const SlurmLaunch& l, const RunFolder& folder, const slurm::SyncResult& r,
-                           Progress& progress) {
-    int64_t limit = max_failures_of(l.options, l.arms.base());
+bool cancel_if_over_budget(const SlurmSubmitted& s, const slurm::SyncResult& r, Progress& progress) {
     int64_t failed = 0;
     for (const auto& [status, n] : r.status)
         failed += is_failure(status) ? n : 0;
-    if (limit <= 0 || failed < limit) return false;
-    for (const auto& sub : folder.submissions())
+    if (s.max_failures <= 0 || failed < s.max_failures) return false;
+    for (const auto& sub : s.folder.submissions())
         slurm::cancel_pending(sub.job_id);
     progress.clear_line();
-    fmt::print("{} trial(s) failed (max_failures = {}): the array tasks not started yet are cancelled, the running "
+    fmt::print("{}{} trial(s) failed (max_failures = {}): the array tasks not started yet are cancelled, the running "
                "ones finish\n",
-               failed, limit);
+               s.sweep.empty() ? "" : "sweep " + s.sweep + ": ", failed, s.max_failures);
     return true;
 }
 
-// --wait: syncs every 2 s and draws the local run's progress line from what the journals say, until
-// Slurm holds no task of the folder. An interrupted trial is only noted: its task may be requeued.
-int follow(const SlurmLaunch& l, const RunFolder& folder, const FrozenPlan& plan) {
-    install_stop_handlers();
-    std::map<int64_t, const FrozenTrial*> trials;
-    for (const auto& t : plan.trials)
-        trials[t.run_id] = &t;
-    Progress progress(int64_t(plan.trials.size()), isatty(STDOUT_FILENO), cost_by_run(plan.trials));
-    std::set<int64_t> running, reported;
-    bool cancelled = false;  // max_failures reached: the pending array tasks are gone
-    slurm::FollowState seen; // what the earlier passes read: only changed tasks are read again
-    auto start = std::chrono::steady_clock::now();
-    for (;;) {
-        auto active = active_tasks({folder});
-        slurm::SyncResult r = slurm::sync_folder(l.store, folder, active, &plan, &seen);
-        for (const auto& c : r.changes) {
-            if (reported.count(c.run)) continue;
-            if (running.insert(c.run).second) progress.started(c.run);
-            if (c.status == RunStatus::Running) continue;
-            if (c.status == RunStatus::Interrupted) { // not running now; started again if requeued
-                running.erase(c.run);
-                progress.stopped(c.run);
-                progress.clear_line();
-                fmt::print("run {} interrupted: {}  ({})\n", c.run, c.error, trials[c.run]->label);
-                continue;
-            }
-            reported.insert(c.run);
-            progress.finished(c.run, c.status, c.seconds, trials[c.run]->label, c.error);
-        }
-        if (!cancelled) cancelled = cancel_if_over_budget(l, folder, r, progress);
-        if (active && active->empty()) {
+// Whether Slurm still holds a task of one of the folder's array jobs ("<job>_<index>" in `active`).
+bool holds_a_task(const std::set<std::string>& active, const RunFolder& folder) {
+    for (const auto& sub : folder.submissions()) {
+        std::string prefix = sub.job_id + "_";
+        auto it = active.lower_bound(prefix);
+        if (it != active.end() && it->starts_with(prefix)) return true;
+    }
+    return false;
+}
+
+// One submission while --wait follows it.
+struct Followed {
+    SlurmSubmitted* s;
+    std::map<int64_t, const FrozenTrial*> trials = {};
+    std::set<int64_t> running = {}, reported = {};
+    bool cancelled = false; // max_failures reached: its pending array tasks are gone
+    bool closed = false;    // Slurm holds none of its tasks: its line is printed
+};
+
+// What the sync found changed, on the progress line. An interrupted trial is only noted: its task
+// may be requeued. With several sweeps followed, each label starts with its sweep's name.
+void report_changes(Followed& f, const slurm::SyncResult& r, Progress& progress, bool name_sweep) {
+    for (const auto& c : r.changes) {
+        if (f.reported.count(c.run)) continue;
+        if (f.running.insert(c.run).second) progress.started(c.run);
+        if (c.status == RunStatus::Running) continue;
+        std::string label = (name_sweep ? f.s->sweep + ": " : "") + f.trials[c.run]->label;
+        if (c.status == RunStatus::Interrupted) { // not running now; started again if requeued
+            f.running.erase(c.run);
+            progress.stopped(c.run);
             progress.clear_line();
-            for (const auto& p : r.problems)
-                fmt::print(stderr, "iclr: warning: {}\n", p);
-            double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-            int64_t finished = 0, failed = 0;
-            for (const auto& [status, n] : r.status) {
-                finished += is_final(status) ? n : 0;
-                failed += is_failure(status) ? n : 0;
-            }
-            int64_t missing = int64_t(plan.trials.size()) - finished;
-            fmt::print(
-                "sweep {} on Slurm: {} in {}{}\n", l.arms.base().name, status_counts(r.status), format_duration(secs),
-                missing > 0 ? fmt::format("; {} not done: run the same command again to submit them", missing) : "");
-            return failed ? 1 : 0;
+            fmt::print("run {} interrupted: {}  ({})\n", c.run, c.error, label);
+            continue;
         }
+        f.reported.insert(c.run);
+        progress.finished(c.run, c.status, c.seconds, label, c.error);
+    }
+}
+
+// The sweep's closing line once Slurm holds none of its tasks; returns 1 when a trial failed.
+int close_followed(Followed& f, const slurm::SyncResult& r, Progress& progress, double secs,
+                   std::vector<std::string>* incomplete) {
+    progress.clear_line();
+    for (const auto& p : r.problems)
+        fmt::print(stderr, "iclr: warning: {}\n", p);
+    int64_t finished = 0, failed = 0;
+    for (const auto& [status, n] : r.status) {
+        finished += is_final(status) ? n : 0;
+        failed += is_failure(status) ? n : 0;
+    }
+    int64_t missing = int64_t(f.s->plan.trials.size()) - finished;
+    fmt::print("sweep {} on Slurm: {} in {}{}\n", f.s->sweep, status_counts(r.status), format_duration(secs),
+               missing > 0 ? fmt::format("; {} not done: run the same command again to submit them", missing) : "");
+    if ((failed || missing > 0) && incomplete) incomplete->push_back(f.s->file);
+    f.closed = true;
+    return failed ? 1 : 0;
+}
+
+} // namespace
+
+int follow_on_slurm(Store& store, std::vector<SlurmSubmitted>& subs, std::vector<std::string>* incomplete) {
+    install_stop_handlers();
+    std::vector<Followed> followed;
+    int64_t total = 0;
+    for (auto& s : subs) {
+        Followed& f = followed.emplace_back(Followed{&s});
+        for (const auto& t : s.plan.trials)
+            f.trials[t.run_id] = &t;
+        total += int64_t(s.plan.trials.size());
+    }
+    // Expected costs compare within a sweep, not across: several sweeps' ETA is by wall time per trial.
+    Progress progress(total, isatty(STDOUT_FILENO),
+                      subs.size() == 1 ? cost_by_run(subs[0].plan.trials) : std::unordered_map<int64_t, float>{});
+    auto start = std::chrono::steady_clock::now();
+    int rc = 0;
+    for (;;) {
+        std::vector<RunFolder> open;
+        for (const auto& f : followed)
+            if (!f.closed) open.push_back(f.s->folder);
+        if (open.empty()) return rc;
+        auto active = active_tasks(open); // one squeue for every sweep
+        for (auto& f : followed) {
+            if (f.closed) continue;
+            slurm::SyncResult r = slurm::sync_folder(store, f.s->folder, active, &f.s->plan, &f.s->seen);
+            report_changes(f, r, progress, subs.size() > 1);
+            if (!f.cancelled) f.cancelled = cancel_if_over_budget(*f.s, r, progress);
+            if (active && !holds_a_task(*active, f.s->folder)) {
+                double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+                rc = std::max(rc, close_followed(f, r, progress, secs, incomplete));
+            }
+        }
+        if (std::all_of(followed.begin(), followed.end(), [](const Followed& f) { return f.closed; })) return rc;
         for (int k = 0; k < 20 && !stop_signal(); ++k) {
             std::this_thread::sleep_for(std::chrono::milliseconds(100));
             progress.tick();
         }
         if (stop_signal()) {
             progress.clear_line();
-            fmt::print("stopped following; the array job(s) go on: iclr status {}\n",
-                       shell_word(folder.root().string()));
+            std::vector<std::string> folders;
+            for (const auto& f : followed)
+                if (!f.closed) folders.push_back(f.s->folder.root().string());
+            fmt::print("stopped following; the array job(s) go on: iclr status{}\n", shell_words(folders));
             return 128 + stop_signal();
         }
     }
 }
 
-} // namespace
-
-int run_on_slurm(const SlurmLaunch& l) {
+std::optional<SlurmSubmitted> submit_to_slurm(const SlurmLaunch& l) {
     const SweepSpec& spec = l.arms.base();
     SlurmSettings s = merge_flags(spec.slurm, l.options.slurm);
     if (!slurm::available())
@@ -167,7 +212,7 @@ int run_on_slurm(const SlurmLaunch& l) {
                "submit; db {}\n",
                spec.name, planned.sweep_id, total + planned.skipped + planned.busy, planned.skipped, planned.busy,
                total, l.db_path);
-    if (total == 0) return 0;
+    if (total == 0) return std::nullopt;
 
     RunFolder folder(l.layout.slurm_dir() / (spec.name + "-" + std::to_string(planned.sweep_id)));
     FrozenPlan plan = freeze(l, planned, s);
@@ -183,13 +228,24 @@ int run_on_slurm(const SlurmLaunch& l) {
     fmt::print("submitted {} trial(s) as {} array task(s) of {} trial(s), {} cpu(s) each: job {}\n"
                "run folder {}\n",
                total, plan.task_count(), s.trials_per_task, s.cpus_per_task, jobs, folder.root().string());
+    for (auto& t : plan.trials) // following needs each trial's run, key and label, not what its worker reads
+        std::string().swap(t.payload);
+    return SlurmSubmitted{l.options.sweep, spec.name, max_failures_of(l.options, spec), std::move(folder),
+                          std::move(plan)};
+}
+
+int run_on_slurm(const SlurmLaunch& l) {
+    std::optional<SlurmSubmitted> s = submit_to_slurm(l);
+    if (!s) return 0;
     if (!l.options.wait) {
         fmt::print("follow: iclr status {0}\ningest: iclr sync {0}   (running this command again also syncs, "
                    "then submits only what is missing)\n",
-                   shell_word(folder.root().string()));
+                   shell_word(s->folder.root().string()));
         return 0;
     }
-    return follow(l, folder, plan);
+    std::vector<SlurmSubmitted> subs;
+    subs.push_back(std::move(*s));
+    return follow_on_slurm(l.store, subs);
 }
 
 } // namespace iclr

@@ -193,6 +193,38 @@ TEST(Slurm, MaxFailuresCancelsTheArrayTasksNotStartedYet) {
     EXPECT_TRUE(has(status.out, "failed")) << status.out;
 }
 
+// `iclr run A B --launcher slurm --wait` submits every sweep's array jobs before it follows any, so
+// that B's tasks need not wait for A's to end: on the 2-CPU node B's quick failing trial ends (and B
+// closes) while A's one slow task still runs. Each run is counted once; the exit status is B's.
+TEST(Slurm, SeveralSweepsAreSubmittedFirstThenFollowedTogether) {
+    REQUIRE_CLUSTER();
+    Scratch s;
+    std::string a = s.write("a.toml", "[sweep]\nname = \"a\"\n[sweep.slurm]\ntrials_per_task = 3\n[method]\n"
+                                      "plugin = \"noop\"\nvalues = 4\nsleep_ms = 2000\ntag = { range = [0, 3] }\n");
+    std::string b = s.write("b.toml", "[sweep]\nname = \"b\"\n[method]\nplugin = \"fault\"\nmode = \"throw\"\n");
+    auto r = s.run({"run", a, b, "--launcher", "slurm", "--wait"});
+    EXPECT_EQ(r.code, 1) << r.out;
+    size_t submitted_b = r.out.find("run folder ", r.out.find("sweep b (#"));
+    size_t following = r.out.find("following the array jobs of 2 sweep(s) together");
+    size_t first_done = r.out.find("] run ");
+    ASSERT_NE(submitted_b, std::string::npos) << r.out;
+    EXPECT_LT(submitted_b, following) << r.out;
+    EXPECT_LT(following, first_done) << r.out;
+    size_t closed_b = r.out.find("sweep b on Slurm: 1 failed in ");
+    size_t closed_a = r.out.find("sweep a on Slurm: 3 done in ");
+    ASSERT_NE(closed_b, std::string::npos) << r.out;
+    ASSERT_NE(closed_a, std::string::npos) << r.out;
+    EXPECT_LT(closed_b, closed_a) << r.out;
+    EXPECT_TRUE(has(r.out, "a: method.tag=")) << r.out; // one progress line for both: each trial names its sweep
+    EXPECT_TRUE(has(r.out, "2 sweep(s) in ")) << r.out;
+    EXPECT_TRUE(has(r.out, "; not every trial done in: " + b + "\n")) << r.out;
+    EXPECT_EQ(s.sql("SELECT group_concat(n) FROM (SELECT status || ':' || COUNT(*) AS n FROM runs GROUP BY status "
+                    "ORDER BY status)"),
+              "done:3,failed:1");
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM journal_ingests"), 4);
+    EXPECT_EQ(queue(), "");
+}
+
 // A restarted array task (a requeue) reads its own share of the plan and its own earlier journals:
 // the trials it finished are not run again, and nothing is counted twice by the next sync.
 TEST(Slurm, ARestartedArrayTaskSkipsWhatItsEarlierAttemptFinished) {
