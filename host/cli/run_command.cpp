@@ -40,8 +40,22 @@ void print_claims_step(const SweepSpec& spec, const RunOptions& o) {
         fmt::print("claims: iclr verify {}{}{}\n", shell_word(o.sweep), o.variant.flags(), o.common.db_flag());
 }
 
-// The sweep's closing lines (counts, where to look for failures; db_arg: CommonOptions::db_flag(), " --db PATH" or
-// "", max_failures: the limit the run had); returns `iclr run`'s exit status.
+// jobs = "auto": the last trials that would leave cores idle beside them wait for the rest and
+// share the cores (policy::tail_trials); each one's thread count is fixed here, by the plan.
+void give_tail_the_cores(std::deque<QueuedTrial>& queue, int jobs) {
+    std::vector<float> costs;
+    for (const auto& q : queue)
+        costs.push_back(q.cost);
+    size_t r = policy::tail_trials(costs, jobs, available_cores());
+    if (r == 0) return;
+    int threads = available_cores() / int(r);
+    for (size_t i = queue.size() - r; i < queue.size(); ++i)
+        queue[i].threads = threads;
+    fmt::print("jobs = auto: the last {} trial(s) run once the others are done, with {} thread(s) each\n", r, threads);
+}
+
+} // namespace
+
 int report_outcome(const SweepSpec& spec, const SchedulerResult& r, int64_t total, int64_t skipped, int64_t sweep_id,
                    double secs, const std::string& db_arg, int64_t max_failures) {
     int64_t not_started = total - r.done - r.failed - r.interrupted - r.diverged;
@@ -69,21 +83,29 @@ int report_outcome(const SweepSpec& spec, const SchedulerResult& r, int64_t tota
     return r.failed ? 1 : 0;
 }
 
-// jobs = "auto": the last trials that would leave cores idle beside them wait for the rest and
-// share the cores (policy::tail_trials); each one's thread count is fixed here, by the plan.
-void give_tail_the_cores(std::deque<QueuedTrial>& queue, int jobs) {
-    std::vector<float> costs;
-    for (const auto& q : queue)
-        costs.push_back(q.cost);
-    size_t r = policy::tail_trials(costs, jobs, available_cores());
-    if (r == 0) return;
-    int threads = available_cores() / int(r);
-    for (size_t i = queue.size() - r; i < queue.size(); ++i)
-        queue[i].threads = threads;
-    fmt::print("jobs = auto: the last {} trial(s) run once the others are done, with {} thread(s) each\n", r, threads);
+// --jobs, --threads and --gpus (else the sweep's), with "auto" resolved against the cores and the
+// trials left to run; printed, since the choice moves both speed and a trial's last bits.
+Parallelism choose_parallelism(const RunOptions& o, const SweepSpec& spec, std::deque<QueuedTrial>& queue) {
+    Parallelism p;
+    auto total = int64_t(queue.size());
+    p.jobs = o.jobs.empty() ? spec.jobs : o.jobs == "auto" ? 0 : std::stoi(o.jobs);
+    bool auto_jobs = p.jobs == 0;
+    if (auto_jobs) { // auto: every core busy with a trial of its own (one thread each beat two threads
+                     // on one trial by 1.4x on small MLPs, `make bench`), fewer when fewer trials are left
+        p.jobs = int(std::clamp<int64_t>(std::min<int64_t>(available_cores(), total), 1, 256));
+        fmt::print("jobs = auto: {} core(s), {} trial(s) to run -> {} job(s)\n", available_cores(), total, p.jobs);
+    }
+    p.gpus = sweep_gpus(o, spec);
+    p.max_failures = max_failures_of(o, spec);
+    int per_gpu = o.trials_per_gpu > 0 ? o.trials_per_gpu : spec.trials_per_gpu;
+    if (int capped = devices::max_jobs(p.jobs, p.gpus.size(), per_gpu); capped < p.jobs) {
+        fmt::print("{} GPU(s) x {} trial(s) each: {} job(s) at once, not {}\n", p.gpus.size(), per_gpu, capped, p.jobs);
+        p.jobs = capped;
+    }
+    p.threads = o.threads > 0 ? o.threads : std::max(1, available_cores() / p.jobs);
+    if (auto_jobs && o.threads <= 0 && p.gpus.empty()) give_tail_the_cores(queue, p.jobs);
+    return p;
 }
-
-} // namespace
 
 // Another process (a sqlite3 shell in a transaction, a backup) may hold the database's write lock:
 // wait for it, saying so every 30 s, until it lets go or the user stops the sweep.
@@ -130,36 +152,6 @@ CheckedPool check_before_recording(const SweepArms& arms, const RunOptions& o, c
     }
     if (c.stop_signal) forget_new_db();
     return c;
-}
-
-struct Parallelism {
-    int jobs = 1, threads = 1;
-    std::vector<std::string> gpus;
-    int64_t max_failures = 0; // --max-failures, else the sweep's
-};
-
-// --jobs, --threads and --gpus (else the sweep's), with "auto" resolved against the cores and the
-// trials left to run; printed, since the choice moves both speed and a trial's last bits.
-Parallelism choose_parallelism(const RunOptions& o, const SweepSpec& spec, std::deque<QueuedTrial>& queue) {
-    Parallelism p;
-    auto total = int64_t(queue.size());
-    p.jobs = o.jobs.empty() ? spec.jobs : o.jobs == "auto" ? 0 : std::stoi(o.jobs);
-    bool auto_jobs = p.jobs == 0;
-    if (auto_jobs) { // auto: every core busy with a trial of its own (one thread each beat two threads
-                     // on one trial by 1.4x on small MLPs, `make bench`), fewer when fewer trials are left
-        p.jobs = int(std::clamp<int64_t>(std::min<int64_t>(available_cores(), total), 1, 256));
-        fmt::print("jobs = auto: {} core(s), {} trial(s) to run -> {} job(s)\n", available_cores(), total, p.jobs);
-    }
-    p.gpus = sweep_gpus(o, spec);
-    p.max_failures = max_failures_of(o, spec);
-    int per_gpu = o.trials_per_gpu > 0 ? o.trials_per_gpu : spec.trials_per_gpu;
-    if (int capped = devices::max_jobs(p.jobs, p.gpus.size(), per_gpu); capped < p.jobs) {
-        fmt::print("{} GPU(s) x {} trial(s) each: {} job(s) at once, not {}\n", p.gpus.size(), per_gpu, capped, p.jobs);
-        p.jobs = capped;
-    }
-    p.threads = o.threads > 0 ? o.threads : std::max(1, available_cores() / p.jobs);
-    if (auto_jobs && o.threads <= 0 && p.gpus.empty()) give_tail_the_cores(queue, p.jobs);
-    return p;
 }
 
 // The planned trials on the worker pool, each one's records streamed into the store as they come;

@@ -168,7 +168,8 @@ std::string payload(const ResolvedTrial& t, int64_t run_id, int threads, int64_t
     return p;
 }
 
-Planned plan_runs(Store& store, const SweepArms& arms, const RunOptions& o, const std::set<std::string>& busy) {
+Planned plan_runs(Store& store, const SweepArms& arms, const RunOptions& o, const std::set<std::string>& busy,
+                  const std::set<int64_t>& queued_by) {
     const SweepSpec& spec = arms.base();
     GitState git = git_state();
     std::map<std::string, GitState> plugin_git = outside_plugin_git(arms);
@@ -208,7 +209,8 @@ Planned plan_runs(Store& store, const SweepArms& arms, const RunOptions& o, cons
                     return true;
                 }
             }
-            if (busy.count(t.key)) { // queued or running in an array job submitted earlier
+            if (busy.count(t.key) || (existing && queued_by.count(existing->sweep_id))) {
+                // queued or running in an array job submitted earlier, or queued by a sweep before this one
                 ++plan.busy;
                 return true;
             }

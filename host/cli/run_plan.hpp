@@ -93,6 +93,20 @@ struct Handover {
     // (a sweep's array jobs need not wait for the one before to end); null: the sweep follows its own.
     std::vector<SlurmSubmitted>* follow_later = nullptr;
 };
+// `iclr run A B` on the local pool (run_group.cpp): consecutive sweeps whose pools would be alike
+// (jobs, threads, GPUs, a worker's memory limit; a trial's timeout is its own) run as one queue, so that one sweep's last trials run
+// beside the next one's first instead of beside idle cores. "" = the sweep runs alone (a failure
+// budget, which counts one sweep's failures; Slurm).
+std::string pool_key(const RunOptions& o, const SweepSpec& spec);
+struct GroupOutcome {
+    int rc = 0;                           // the worst exit status, 128 + the signal when stopped
+    std::vector<std::string> incomplete;  // files whose sweep has trials not done
+    std::vector<std::string> not_started; // files of which no trial ran (stopped before them)
+};
+// Those sweeps' files in one queue, on the workers `handover` holds (checked before, or
+// --no-construct), each planned and recorded first, each closing with its own line as its last
+// trial ends.
+GroupOutcome run_group(const RunOptions& o, const std::vector<std::string>& files, Handover& handover);
 // `iclr run FILE`, given what the sweep before left (null: the sweep runs alone).
 int run_sweep(const RunOptions& o, Handover* handover);
 // The database `iclr run` writes to, waiting (and saying so) while another process holds its write
@@ -105,6 +119,21 @@ std::string data_scope(const RunOptions& o);
 CheckSettings run_check_settings(const RunOptions& o, const SweepSpec& spec, const std::string& data_dir,
                                  const ResultsLayout& layout);
 
+// How many trials run at once and with how many threads each, on which GPUs, with which failure budget.
+struct Parallelism {
+    int jobs = 1, threads = 1;
+    std::vector<std::string> gpus;
+    int64_t max_failures = 0; // --max-failures, else the sweep's
+};
+// --jobs, --threads and --gpus (else the sweep's), with "auto" resolved against the cores and the
+// trials left to run (`queue`, whose last trials jobs = "auto" may give the cores idle beside them);
+// printed, since the choice moves both speed and a trial's last bits.
+Parallelism choose_parallelism(const RunOptions& o, const SweepSpec& spec, std::deque<QueuedTrial>& queue);
+// A sweep's closing lines: its counts and where to look for failures (db_arg: CommonOptions::db_flag(),
+// " --db PATH" or ""; max_failures: the limit the run had). Returns `iclr run`'s exit status.
+int report_outcome(const SweepSpec& spec, const SchedulerResult& r, int64_t total, int64_t skipped, int64_t sweep_id,
+                   double secs, const std::string& db_arg, int64_t max_failures);
+
 // The failure budget a run has: --max-failures, else the sweep's [sweep] max_failures (0: none).
 // The GPUs the sweep's workers are pinned to: --gpus, else the sweep's.
 std::vector<std::string> sweep_gpus(const RunOptions& o, const SweepSpec& spec);
@@ -116,7 +145,10 @@ inline int64_t max_failures_of(const RunOptions& o, const SweepSpec& spec) {
 // Trials whose key is in `busy` (queued or running on Slurm) are left as they are. The queue is
 // in run_order: longest first by TrialCosts, so that the largest trials do not end the sweep on
 // one core while the others idle, and equal ones spread over the shared stages.
-Planned plan_runs(Store& store, const SweepArms& arms, const RunOptions& o, const std::set<std::string>& busy = {});
+// So are unfinished trials that sweeps `queued_by` (planned earlier by the same `iclr run A B`, their
+// trials not run yet) hold: each trial runs once, for the first sweep that has it.
+Planned plan_runs(Store& store, const SweepArms& arms, const RunOptions& o, const std::set<std::string>& busy = {},
+                  const std::set<int64_t>& queued_by = {});
 // Never silent: trials a different build of a plugin produced are named before anything runs, and
 // a rerun of them says that the cached stages in `cache_dir` are not rebuilt with them; so are the
 // trials already done by another build of iclr when this run adds to them.

@@ -92,32 +92,54 @@ void say_not_followed(const Handover& handover) {
     fmt::print("not followed; the array job(s) submitted go on: iclr status{}\n", shell_words(folders));
 }
 
-// Each sweep in turn, as `iclr run FILE` runs it alone, on the workers the one before kept. On Slurm
-// with --wait, each sweep's array jobs are submitted in turn and then followed together.
-int run_in_turn(const RunOptions& o, Handover& handover, bool claims, std::chrono::steady_clock::time_point start) {
-    int exit = 0;
-    std::vector<std::string> incomplete;
-    for (size_t i = 0; i < o.sweeps.size(); ++i) {
+// The sweeps' pool keys (pool_key): consecutive files with the same one run as one queue.
+std::vector<std::string> pool_keys(const RunOptions& o, const ReadSweeps& read) {
+    std::vector<std::string> keys;
+    for (const auto& arms : read.arms)
+        keys.push_back(pool_key(o, arms.base()));
+    return keys;
+}
+
+// One sweep as `iclr run FILE` runs it, or several in one queue (run_group); a refusal (a UserError:
+// the database held by another run) is said and the sweeps go unrun.
+GroupOutcome run_files(const RunOptions& o, const std::vector<std::string>& files, Handover& handover) {
+    GroupOutcome out{2, files, {}};
+    try {
+        if (files.size() > 1) return run_group(o, files, handover);
         RunOptions one = o;
-        one.sweep = o.sweeps[i];
+        one.sweep = files.front();
+        out.rc = run_sweep(one, &handover);
+        if (out.rc == 0 || out.rc >= 128) out.incomplete.clear();
+    } catch (const UserError& e) {
+        print_error(e);
+    }
+    return out;
+}
+
+// Each sweep in turn, as `iclr run FILE` runs it alone, on the workers the one before kept, or
+// consecutive sweeps with alike pools as one queue. On Slurm with --wait, each sweep's array jobs
+// are submitted in turn and then followed together.
+int run_in_turn(const RunOptions& o, Handover& handover, const ReadSweeps& read,
+                std::chrono::steady_clock::time_point start) {
+    int exit = 0;
+    std::vector<std::string> incomplete, keys = pool_keys(o, read);
+    for (size_t i = 0, end = 1; i < o.sweeps.size(); i = end, end = i + 1) {
+        while (end < o.sweeps.size() && !keys[i].empty() && keys[end] == keys[i])
+            ++end;
         if (i) fmt::print("\n");
-        int rc = 2;
-        handover.keep = i + 1 < o.sweeps.size();
-        try {
-            rc = run_sweep(one, &handover);
-        } catch (const UserError& e) {
-            print_error(e);
-        }
+        handover.keep = end < o.sweeps.size();
+        GroupOutcome g =
+            run_files(o, {o.sweeps.begin() + std::ptrdiff_t(i), o.sweeps.begin() + std::ptrdiff_t(end)}, handover);
         // A signal after the sweep's trials ended (its last lines, its cache limit) stops here too.
-        if (rc < 128 && stop_signal()) rc = 128 + stop_signal();
-        if (rc >= 128) {
-            if (i + 1 < o.sweeps.size())
-                fmt::print("not started:{}\n", shell_words({o.sweeps.begin() + std::ptrdiff_t(i) + 1, o.sweeps.end()}));
+        if (g.rc < 128 && stop_signal()) g.rc = 128 + stop_signal();
+        if (g.rc >= 128) {
+            g.not_started.insert(g.not_started.end(), o.sweeps.begin() + std::ptrdiff_t(end), o.sweeps.end());
+            if (!g.not_started.empty()) fmt::print("not started:{}\n", shell_words(g.not_started));
             say_not_followed(handover);
-            return rc;
+            return g.rc;
         }
-        if (rc) incomplete.push_back(one.sweep);
-        exit = std::max(exit, rc);
+        incomplete.insert(incomplete.end(), g.incomplete.begin(), g.incomplete.end());
+        exit = std::max(exit, g.rc);
     }
     if (handover.follow_later && !handover.follow_later->empty()) {
         fmt::print("\nfollowing the array jobs of {} sweep(s) together\n", handover.follow_later->size());
@@ -128,7 +150,8 @@ int run_in_turn(const RunOptions& o, Handover& handover, bool claims, std::chron
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     fmt::print("\n{} sweep(s) in {}{}\n", o.sweeps.size(), format_duration(secs),
                incomplete.empty() ? "" : "; not every trial done in:" + shell_words(incomplete));
-    if (claims) fmt::print("claims: iclr verify{}{}{}\n", shell_words(o.sweeps), o.variant.flags(), o.common.db_flag());
+    if (read.claims)
+        fmt::print("claims: iclr verify{}{}{}\n", shell_words(o.sweeps), o.variant.flags(), o.common.db_flag());
     return exit;
 }
 
@@ -152,14 +175,14 @@ int run_several(const RunOptions& o) {
         if (int rc = check_sweeps(o, read, handover.pool)) return rc;
         handover.checked = true;
     }
-    if (o.launcher != "slurm" || !o.wait) return run_in_turn(o, handover, read.claims, start);
+    if (o.launcher != "slurm" || !o.wait) return run_in_turn(o, handover, read, start);
     // One lock for every sweep's submission and the following: no other run writes in between.
     std::vector<SlurmSubmitted> submitted;
     RunLock lock(o.common.db_path(),
                  fmt::format("{} and {} more", read.arms.front().base().name, read.arms.size() - 1));
     handover.locked = true;
     handover.follow_later = &submitted;
-    return run_in_turn(o, handover, read.claims, start);
+    return run_in_turn(o, handover, read, start);
 }
 
 } // namespace iclr

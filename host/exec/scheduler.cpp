@@ -164,11 +164,14 @@ bool Scheduler::may_start(const QueuedTrial& q) const {
     return true;
 }
 
-// The caller's text, with the data scope first (a payload's top-level keys come before its parts).
+std::string with_data_scope(const std::string& scope, std::string payload) {
+    return "data_scope = " + value_to_toml(Value::of_string(scope)) + "\n" + payload;
+}
+
+// The caller's text, with the data scope first.
 TrialText Scheduler::describe(const QueuedTrial& q) const {
     TrialText text = opts_.describe(q);
-    if (!opts_.data_scope.empty())
-        text.payload = "data_scope = " + value_to_toml(Value::of_string(opts_.data_scope)) + "\n" + text.payload;
+    if (!opts_.data_scope.empty()) text.payload = with_data_scope(opts_.data_scope, std::move(text.payload));
     return text;
 }
 
@@ -185,6 +188,7 @@ void Scheduler::dispatch(Slot& s, const QueuedTrial& q) {
 void Scheduler::start(Slot& s, const QueuedTrial& q, std::string label) {
     s.run = q.run_id;
     s.own_threads = q.threads > 0;
+    s.timeout_s = q.timeout_s > 0 ? q.timeout_s : opts_.timeout_s;
     s.label = std::move(label);
     s.started = Clock::now();
     s.tail.clear();

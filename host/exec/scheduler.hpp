@@ -22,10 +22,13 @@ struct QueuedTrial {
     // > 0: this trial's own torch thread count (jobs = "auto" gives the last trials the cores that
     // would idle beside them); it starts only when no trial with the pool's count is running.
     int threads = 0;
+    // > 0: this trial's own timeout in seconds, else the pool's (a queue of several sweeps' trials,
+    // whose pool has none, gives each its sweep's).
+    float timeout_s = 0;
 };
 
 // What the pool sends for a trial: the TOML payload for the worker and a label for progress
-// lines. Built when the trial is dispatched, so a long queue holds 24 bytes a trial, not its text.
+// lines. Built when the trial is dispatched, so a long queue holds 32 bytes a trial, not its text.
 struct TrialText {
     std::string payload;
     std::string label; // "model.width=64 seed=0"
@@ -136,6 +139,10 @@ class Scheduler {
     int startup_failures_ = 0; // workers that died before saying ready
     std::string startup_tail_;
 };
+
+// The payload with its data scope first (SchedulerOptions::data_scope; a payload's top-level keys come
+// before its parts): for a caller whose trials' scopes differ within one run.
+std::string with_data_scope(const std::string& scope, std::string payload);
 
 // `pool` (workers a keep_workers run left) reconfigured for its next run(), or, when there is none,
 // a new pool in it.

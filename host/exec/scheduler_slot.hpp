@@ -23,6 +23,7 @@ struct Scheduler::Slot {
     bool own_threads = false; // that trial has its own thread count (QueuedTrial::threads)
     std::string label;
     Clock::time_point started;
+    double timeout_s = 0; // its trial's (QueuedTrial::timeout_s, else the pool's); 0 = none
     bool timed_out = false;
     std::string device = "cpu", torch_version, kernels;
     std::deque<std::string> tail;

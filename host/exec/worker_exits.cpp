@@ -42,7 +42,7 @@ void Scheduler::reap(Slot& s) {
     }
     if (s.run >= 0)
         finish(s, policy::outcome_of(
-                      {status, s.timed_out, stopping_ ? result_.stop_signal : 0, opts_.timeout_s, s.channel_problem}));
+                      {status, s.timed_out, stopping_ ? result_.stop_signal : 0, s.timeout_s, s.channel_problem}));
     next_sent(s); // the checks sent ahead that it did not run go back to the queue
 }
 
@@ -76,7 +76,7 @@ void Scheduler::reap_exited_workers() {
 void Scheduler::kill_timed_out() {
     for (auto& s : slots_) {
         double elapsed = std::chrono::duration<double>(Clock::now() - s->started).count();
-        if (s->alive() && s->run >= 0 && !s->timed_out && policy::past_timeout(elapsed, opts_.timeout_s)) {
+        if (s->alive() && s->run >= 0 && !s->timed_out && policy::past_timeout(elapsed, s->timeout_s)) {
             s->timed_out = true;
             s->proc.kill(SIGKILL); // reap() records TIMEOUT when its pipes close
         }

@@ -93,7 +93,7 @@ int64_t Store::add_sweep(const SweepRecord& s) {
 }
 
 std::optional<ExistingRun> Store::find_run(const std::string& key) {
-    Statement st(db_, "SELECT r.id, r.status, r.plugins_json, r.arm, s.iclr_version, s.name FROM runs r "
+    Statement st(db_, "SELECT r.id, r.status, r.plugins_json, r.arm, s.iclr_version, s.name, r.sweep_id FROM runs r "
                       "LEFT JOIN sweeps s ON s.id = r.sweep_id WHERE r.key = ?");
     st.bind(1, key);
     if (!st.step()) return std::nullopt;
@@ -106,7 +106,8 @@ std::optional<ExistingRun> Store::find_run(const std::string& key) {
                        st.col_text(2),
                        st.col_null(3) ? std::string() : st.col_text(3),
                        st.col_null(4) ? std::string() : st.col_text(4),
-                       st.col_null(5) ? std::string() : st.col_text(5)};
+                       st.col_null(5) ? std::string() : st.col_text(5),
+                       st.col_int(6)};
 }
 
 std::optional<std::string> Store::key_rewritten_from(const std::string& old_key) {

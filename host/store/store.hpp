@@ -44,6 +44,7 @@ struct ExistingRun {
     std::string arm;
     std::string iclr_build; // of the sweep invocation that last ran it (sweeps.iclr_version; "" if unknown)
     std::string sweep;      // the name of that invocation's sweep
+    int64_t sweep_id = 0;   // that invocation's row in sweeps
 };
 
 class Store {

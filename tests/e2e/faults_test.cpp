@@ -143,6 +143,78 @@ TEST(Faults, CtrlCStopsCleanlyAndTheRerunFinishesOnlyWhatIsMissing) {
 
 // `iclr run A B C`: every file is read before anything runs (one that cannot be read runs none),
 // then each sweep in turn; Ctrl-C stops the one running as it would alone and starts no other, and
+
+// `iclr run A B C` with alike pools (jobs, threads, memory limit, ...): one queue, so B's and C's
+// trials run beside A's long one instead of waiting for it, each sweep closing as its last trial
+// ends; a trial C shares with B runs once, for B. Ctrl-C stops the queue as one sweep's, and the
+// same command again finishes what is missing, nothing twice. A trial's timeout is its sweep's.
+TEST(Faults, SweepsWithAlikePoolsRunAsOneQueueAndCloseInTurn) {
+    Scratch s;
+    auto noop = [&](const std::string& name, const std::string& sweep, const std::string& method) {
+        return s.write(name + ".toml", "[sweep]\nname = \"" + name + "\"\njobs = 2\n" + sweep +
+                                           "[method]\nplugin = \"noop\"\n" + method);
+    };
+    std::string a = noop("a", "", "sleep_ms = 4000\n");
+    std::string b = noop("b", "", "sleep_ms = 100\ntag = { range = [0, 4] }\n");
+    std::string c = noop("c", "", "sleep_ms = 100\ntag = { range = [2, 6] }\n");
+    auto r = s.run({"run", a, b, c});
+    ASSERT_EQ(r.code, 0) << r.out;
+    EXPECT_TRUE(has(r.out, "one queue for the 3 sweeps, 7 trial(s)")) << r.out;
+    EXPECT_TRUE(has(r.out, "sweep c (#3): 4 trials, 0 already done, 2 run for a sweep before it, 2 to run")) << r.out;
+    size_t closed_a = r.out.find("sweep a: 1 done, 0 failed, 0 interrupted, 0 skipped");
+    size_t closed_b = r.out.find("sweep b: 4 done, 0 failed, 0 interrupted, 0 skipped");
+    size_t closed_c = r.out.find("sweep c: 2 done, 0 failed, 0 interrupted, 0 skipped");
+    ASSERT_NE(closed_a, std::string::npos) << r.out;
+    EXPECT_LT(closed_b, closed_a) << "b's trials ran beside a's, not after it: " << r.out;
+    EXPECT_LT(closed_c, closed_a) << r.out;
+    EXPECT_TRUE(has(r.out, "b: method.tag=")) << r.out; // each trial's line names its sweep
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs WHERE status = 'done'"), 1 + 4 + 2);
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs"), 1 + 4 + 2);
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM metrics"), (1 + 4 + 2) * 10);
+    EXPECT_EQ(s.count("SELECT COUNT(DISTINCT worker_pid) FROM runs"), 2);
+    auto shared = s.run({"query", "--sweep", c,
+                         "SELECT COUNT(*) FROM sweep_runs s JOIN runs r ON r.id = s.id "
+                         "WHERE r.status = 'done'"});
+    EXPECT_TRUE(has(shared.out, "4")) << shared.out;
+    auto again = s.run({"run", a, b, c});
+    EXPECT_EQ(again.code, 0) << again.out;
+    EXPECT_TRUE(has(again.out, "sweep c: 0 done, 0 failed, 0 interrupted, 4 skipped (already done)")) << again.out;
+    EXPECT_FALSE(has(again.out, "one queue")) << again.out;
+
+    // Stopped while a sweep of two long trials fills both workers: the others have not started.
+    std::string d = noop("d", "seeds = 2\n", "sleep_ms = 3000\n");
+    std::string db = s.path("stopped.db");
+    pid_t pid = s.start({"run", d, b, c, "--db", db}, s.path("stopped.txt"));
+    ASSERT_TRUE(eventually(
+        [&] {
+            return std::filesystem::exists(db) &&
+                   Scratch::sql_in(db, "SELECT COUNT(*) FROM runs WHERE status = 'running'") == "2";
+        },
+        60));
+    kill(pid, SIGINT);
+    EXPECT_EQ(Scratch::wait_code(pid), 130);
+    std::string out = slurp(s.path("stopped.txt"));
+    EXPECT_TRUE(has(out, "sweep d: 0 done, 0 failed, 2 interrupted")) << out;
+    EXPECT_EQ(occurrences(out, "stopped by SIGINT; run the same command again"), 1u) << out;
+    EXPECT_TRUE(has(out, "not started: " + b + " " + c + "\n")) << out;
+    EXPECT_EQ(Scratch::sql_in(db, "SELECT COUNT(*) FROM runs WHERE status IN ('running', 'done')"), "0");
+    auto resumed = s.run({"run", d, b, c, "--db", db});
+    ASSERT_EQ(resumed.code, 0) << resumed.out;
+    EXPECT_EQ(Scratch::sql_in(db, "SELECT COUNT(*) || ' ' || SUM(status = 'done') FROM runs"), "8 8");
+    EXPECT_EQ(Scratch::sql_in(db, "SELECT COUNT(*) FROM metrics"), "80"); // nothing from the stopped attempts
+
+    // Each trial has its own sweep's timeout: e's 1 s kills e's trial, not a's 4 s one beside it.
+    std::string e = noop("e", "timeout = \"1s\"\n", "sleep_ms = 3000\n");
+    std::string timed = s.path("timed.db");
+    auto t = s.run({"run", a, e, "--db", timed});
+    EXPECT_EQ(t.code, 1) << t.out;
+    EXPECT_TRUE(has(t.out, "one queue for the 2 sweeps")) << t.out;
+    EXPECT_TRUE(has(t.out, "; not every trial done in: " + e + "\n")) << t.out;
+    EXPECT_EQ(Scratch::sql_in(timed, "SELECT group_concat(w.name || ':' || r.status, ' ') FROM runs r JOIN sweeps w "
+                                     "ON w.id = r.sweep_id"),
+              "a:done e:timeout");
+}
+
 // running the same command again finishes what is missing, nothing twice.
 TEST(Faults, SeveralSweepsAreReadFirstRunInTurnAndCtrlCStartsNoOther) {
     Scratch s;
