@@ -33,6 +33,7 @@ void CostEta::finished(int64_t run, double seconds) {
     ++n;
     total += seconds;
     finished_seconds_ += seconds;
+    ++finished_;
 }
 
 // Weighted least-squares slope of log mean seconds against cost over the costs seen, in [0, 1];
@@ -76,22 +77,71 @@ std::map<float, double> CostEta::running_longest(double elapsed) const {
     return longest;
 }
 
-std::optional<double> CostEta::left(double elapsed) const {
-    if (finished_seconds_ <= 0) return std::nullopt;
-    double beta = slope(), expected = 0, done = finished_seconds_;
+CostEta::Work CostEta::work(double elapsed) const {
+    Work w{0, finished_seconds_, finished_seconds_, finished_, int64_t(unfinished_.size())};
+    bool known = finished_seconds_ > 0; // else nothing to expect from yet
+    double beta = known ? slope() : 1;
     auto longest = running_longest(elapsed);
     auto expected_at = [&](float cost) {
         auto it = longest.find(cost);
         return expected_seconds(cost, beta, it == longest.end() ? 0 : it->second);
     };
-    for (const auto& [cost, n] : left_by_cost_)
-        expected += double(n) * expected_at(cost);
+    if (known)
+        for (const auto& [cost, n] : left_by_cost_)
+            w.left += double(n) * expected_at(cost);
     for (const auto& [run, at] : running_) { // a running trial: its time so far is done, not left
         double ran = std::max(0.0, elapsed - at);
-        done += ran;
-        expected -= std::min(ran, expected_at(unfinished_.at(run)));
+        w.done += ran;
+        if (known) w.left -= std::min(ran, expected_at(unfinished_.at(run)));
     }
-    return elapsed * std::max(0.0, expected) / done;
+    w.left = std::max(0.0, w.left);
+    return w;
+}
+
+std::optional<double> CostEta::left(double elapsed) const {
+    if (finished_seconds_ <= 0) return std::nullopt;
+    Work w = work(elapsed);
+    return elapsed * w.left / w.done;
+}
+
+GroupEta::GroupEta(std::vector<std::unordered_map<int64_t, float>> cost_by_run) {
+    for (auto& costs : cost_by_run) {
+        for (const auto& [run, cost] : costs)
+            sweep_of_[run] = sweeps_.size();
+        sweeps_.emplace_back(std::move(costs));
+    }
+}
+
+void GroupEta::started(int64_t run, double at) {
+    if (auto it = sweep_of_.find(run); it != sweep_of_.end()) sweeps_[it->second].started(run, at);
+}
+
+void GroupEta::stopped(int64_t run) {
+    if (auto it = sweep_of_.find(run); it != sweep_of_.end()) sweeps_[it->second].stopped(run);
+}
+
+void GroupEta::finished(int64_t run, double seconds) {
+    if (auto it = sweep_of_.find(run); it != sweep_of_.end()) sweeps_[it->second].finished(run, seconds);
+}
+
+std::optional<double> GroupEta::left(double elapsed) const {
+    if (sweeps_.size() == 1) return sweeps_.front().left(elapsed);
+    double left = 0, done = 0, finished_seconds = 0, unseen_ran = 0;
+    int64_t finished = 0, unseen = 0; // trials of sweeps none of whose trials has finished
+    for (const CostEta& sweep : sweeps_) {
+        CostEta::Work w = sweep.work(elapsed);
+        finished += w.finished;
+        finished_seconds += w.finished_seconds;
+        if (w.finished_seconds > 0) {
+            left += w.left, done += w.done;
+        } else {
+            unseen += w.unfinished, unseen_ran += w.done;
+        }
+    }
+    if (finished_seconds <= 0) return std::nullopt;
+    left += std::max(0.0, double(unseen) * finished_seconds / double(finished) - unseen_ran);
+    done += unseen_ran;
+    return elapsed * left / done;
 }
 
 } // namespace iclr

@@ -6,6 +6,7 @@
 #include <optional>
 #include <unordered_map>
 #include <utility>
+#include <vector>
 
 namespace iclr {
 
@@ -32,6 +33,13 @@ class CostEta {
     // Seconds left after `elapsed` seconds of wall time; nullopt until a trial finished with a
     // duration above zero.
     std::optional<double> left(double elapsed) const;
+    // What left() divides: seconds of work expected left (0 until a trial finished) and done (the
+    // running trials' time so far included), the finished trials' seconds, the trials finished and not.
+    struct Work {
+        double left = 0, done = 0, finished_seconds = 0;
+        int64_t finished = 0, unfinished = 0;
+    };
+    Work work(double elapsed) const;
 
   private:
     double slope() const;
@@ -44,6 +52,25 @@ class CostEta {
     std::map<float, int64_t> left_by_cost_;         // cost -> trials not finished
     std::map<float, Seen> seen_;                    // cost -> finished trials, their seconds
     double finished_seconds_ = 0;
+    int64_t finished_ = 0;
+};
+
+// The trials of several sweeps in one queue (`iclr run A B`, run_group.cpp): a cost compares within
+// its sweep only (each sweep's sizes are its plugins' own), so each sweep has its own CostEta, and
+// the time left is the wall time so far times the seconds of work left over those done, summed over
+// the sweeps. A sweep none of whose trials has finished is expected to take, for each trial, the
+// mean of the trials finished so far. With one sweep it is that sweep's CostEta::left.
+class GroupEta {
+  public:
+    explicit GroupEta(std::vector<std::unordered_map<int64_t, float>> cost_by_run); // by sweep
+    void started(int64_t run, double at);
+    void stopped(int64_t run);
+    void finished(int64_t run, double seconds);
+    std::optional<double> left(double elapsed) const;
+
+  private:
+    std::vector<CostEta> sweeps_;
+    std::unordered_map<int64_t, size_t> sweep_of_; // run -> its sweep's place in sweeps_
 };
 
 } // namespace iclr

@@ -10,7 +10,12 @@ namespace iclr {
 
 Progress::Progress(int64_t total, bool tty, std::unordered_map<int64_t, float> cost_by_run)
     : total_(total), tty_(tty), start_(std::chrono::steady_clock::now()) {
-    if (!cost_by_run.empty()) cost_eta_.emplace(std::move(cost_by_run));
+    if (!cost_by_run.empty()) cost_eta_.emplace(std::vector{std::move(cost_by_run)});
+}
+
+Progress::Progress(int64_t total, bool tty, std::vector<std::unordered_map<int64_t, float>> cost_by_run_by_sweep)
+    : total_(total), tty_(tty), start_(std::chrono::steady_clock::now()) {
+    if (!cost_by_run_by_sweep.empty()) cost_eta_.emplace(std::move(cost_by_run_by_sweep));
 }
 
 void Progress::started(int64_t run) {

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "cli/eta.hpp"
 #include "common/run_status.hpp"
@@ -25,6 +26,8 @@ class Progress {
     // cost_by_run: each trial's expected cost (cost_by_run above), for an ETA that knows the queue
     // runs longest first (eta.hpp); without it, wall time per finished trial times the trials left.
     Progress(int64_t total, bool tty, std::unordered_map<int64_t, float> cost_by_run = {});
+    // Several sweeps in one queue: each sweep's trials' costs (GroupEta).
+    Progress(int64_t total, bool tty, std::vector<std::unordered_map<int64_t, float>> cost_by_run_by_sweep);
     void started(int64_t run);
     void stopped(int64_t run); // a running trial stopped unfinished, to be run again (Slurm requeue)
     void finished(int64_t run, RunStatus status, double seconds, const std::string& label, const std::string& error);
@@ -43,7 +46,7 @@ class Progress {
     bool tty_;
     int64_t done_ = 0, failed_ = 0, interrupted_ = 0, diverged_ = 0, running_ = 0;
     std::chrono::steady_clock::time_point start_, last_draw_;
-    std::optional<CostEta> cost_eta_;
+    std::optional<GroupEta> cost_eta_;
 };
 
 } // namespace iclr

@@ -130,6 +130,7 @@ std::deque<GroupMember> read_members(const RunOptions& o, const std::vector<std:
 struct GroupQueue {
     std::deque<QueuedTrial> trials;
     std::unordered_map<int64_t, uint32_t> member_of;
+    std::vector<std::unordered_map<int64_t, float>> costs; // each sweep's, for the ETA (they compare within it)
 };
 GroupQueue plan_members(const RunOptions& o, Store& store, std::deque<GroupMember>& members, Parallelism& p,
                         const ResultsLayout& layout) {
@@ -145,6 +146,7 @@ GroupQueue plan_members(const RunOptions& o, Store& store, std::deque<GroupMembe
             queue.member_of[q.run_id] = k;
             queue.trials.push_back(q);
         }
+        queue.costs.push_back(cost_by_run(m.plan.queue));
         std::deque<QueuedTrial>().swap(m.plan.queue); // held once, in the group's queue
     }
     p = choose_parallelism(o, members.front().arms.base(), queue.trials);
@@ -218,7 +220,7 @@ GroupOutcome run_group(const RunOptions& o, const std::vector<std::string>& file
     Parallelism p;
     GroupQueue queue = plan_members(o, *store, members, p, layout);
 
-    Progress progress(int64_t(queue.trials.size()), isatty(STDOUT_FILENO)); // costs compare within a sweep only
+    Progress progress(int64_t(queue.trials.size()), isatty(STDOUT_FILENO), std::move(queue.costs));
     StoreSink sink(*store, progress, layout.cache_dir());
     GroupSink group(sink, progress, members, o, std::move(queue.member_of));
     for (GroupMember& m : members)

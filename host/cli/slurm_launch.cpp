@@ -155,9 +155,10 @@ int follow_on_slurm(Store& store, std::vector<SlurmSubmitted>& subs, std::vector
             f.trials[t.run_id] = &t;
         total += int64_t(s.plan.trials.size());
     }
-    // Expected costs compare within a sweep, not across: several sweeps' ETA is by wall time per trial.
-    Progress progress(total, isatty(STDOUT_FILENO),
-                      subs.size() == 1 ? cost_by_run(subs[0].plan.trials) : std::unordered_map<int64_t, float>{});
+    std::vector<std::unordered_map<int64_t, float>> costs; // each sweep's: they compare within it (GroupEta)
+    for (const auto& sub : subs)
+        costs.push_back(cost_by_run(sub.plan.trials));
+    Progress progress(total, isatty(STDOUT_FILENO), std::move(costs));
     auto start = std::chrono::steady_clock::now();
     int rc = 0;
     for (;;) {

@@ -129,3 +129,37 @@ TEST(Eta, ACostNoneFinishedAtTakesAtLeastWhatItsLongestRunningTrialHasRun) {
     eta.finished(3, 70); // a cheap trial finished: its own mean from now on, 70 s
     EXPECT_NEAR(*eta.left(140), 140.0 * (3 * 70 - 70) / (210 + 70), 1e-9);
 }
+
+// Several sweeps in one queue: costs compare within a sweep only. Two sweeps whose costs are the
+// same number but whose trials take 1 s and 10 s are each expected to take their own.
+TEST(Eta, InOneQueueOfSeveralSweepsEachSweepsTrialsTakeWhatItsOwnTook) {
+    GroupEta eta({{{1, 1.f}, {2, 1.f}}, {{3, 1.f}, {4, 1.f}, {5, 1.f}}});
+    EXPECT_FALSE(eta.left(1).has_value());
+    eta.finished(1, 1);
+    eta.finished(3, 10);
+    // left: run 2 (1 s) + runs 4 and 5 (10 s each) = 21 s of work, 11 done; one CostEta over the
+    // same costs would expect 5.5 s for each of the three
+    EXPECT_DOUBLE_EQ(*eta.left(11), 11.0 * 21 / 11);
+    CostEta mixed({{1, 1.f}, {2, 1.f}, {3, 1.f}, {4, 1.f}, {5, 1.f}});
+    mixed.finished(1, 1);
+    mixed.finished(3, 10);
+    EXPECT_DOUBLE_EQ(*mixed.left(11), 11.0 * 16.5 / 11);
+}
+
+// A sweep none of whose trials finished is expected to take, a trial, the mean of those finished;
+// with one sweep the group is that sweep's CostEta.
+TEST(Eta, InOneQueueASweepNotYetSeenTakesTheMeanOfTheFinishedTrials) {
+    GroupEta eta({{{1, 2.f}, {2, 2.f}}, {{3, 5.f}, {4, 7.f}}});
+    eta.finished(1, 4);
+    EXPECT_DOUBLE_EQ(*eta.left(4), 4.0 * (4 + 2 * 4) / 4); // run 2: 4 s; runs 3 and 4: 4 s each
+    eta.started(3, 4);
+    EXPECT_DOUBLE_EQ(*eta.left(6), 6.0 * (4 + 2 * 4 - 2) / (4 + 2)); // run 3 has run 2 s of its 4
+
+    CostEta one({{1, 1.f}, {2, 2.f}, {3, 3.f}});
+    GroupEta group({{{1, 1.f}, {2, 2.f}, {3, 3.f}}});
+    one.finished(1, 3);
+    group.finished(1, 3);
+    one.started(2, 3);
+    group.started(2, 3);
+    EXPECT_DOUBLE_EQ(*group.left(5), *one.left(5));
+}
