@@ -180,16 +180,7 @@ SchedulerResult run_on_pool(const SweepArms& arms, Store& store, Planned& plan, 
     so.max_failures = p.max_failures;
     so.keep_workers = keep;
     so.data_scope = data_scope(o);
-    SchedulerResult r;
-    try {
-        r = reuse_or_start(pool, so, sink).run(std::move(plan.queue));
-        sink.flush();
-    } catch (...) {
-        progress.clear_line();
-        throw;
-    }
-    progress.clear_line();
-    return r;
+    return run_recorded(reuse_or_start(pool, so, sink), std::move(plan.queue), sink, progress);
 }
 
 } // namespace

@@ -227,15 +227,7 @@ GroupOutcome run_group(const RunOptions& o, const std::vector<std::string>& file
         if (m.total == 0) group.close(m);
     SchedulerOptions so = group_options(o, members, p, layout, group.member_of());
     so.keep_workers = handover.keep;
-    SchedulerResult r;
-    try {
-        r = reuse_or_start(handover.pool, so, group).run(std::move(queue.trials));
-        sink.flush();
-    } catch (...) {
-        progress.clear_line();
-        throw;
-    }
-    progress.clear_line();
+    SchedulerResult r = run_recorded(reuse_or_start(handover.pool, so, group), std::move(queue.trials), sink, progress);
     GroupOutcome out;
     for (GroupMember& m : members) {
         if (!m.closed && !m.first_start)

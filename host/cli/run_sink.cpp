@@ -49,4 +49,17 @@ void StoreSink::flush() {
     last_commit_ = std::chrono::steady_clock::now();
 }
 
+SchedulerResult run_recorded(Scheduler& pool, std::deque<QueuedTrial> queue, StoreSink& sink, Progress& progress) {
+    SchedulerResult r;
+    try {
+        r = pool.run(std::move(queue));
+        sink.flush();
+    } catch (...) {
+        progress.clear_line();
+        throw;
+    }
+    progress.clear_line();
+    return r;
+}
+
 } // namespace iclr

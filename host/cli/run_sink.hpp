@@ -2,10 +2,12 @@
 #pragma once
 
 #include <chrono>
+#include <deque>
 #include <filesystem>
 
 #include "cli/cache_growth.hpp"
 #include "cli/progress.hpp"
+#include "exec/scheduler.hpp"
 #include "exec/sink.hpp"
 #include "store/store.hpp"
 
@@ -33,5 +35,9 @@ class StoreSink : public RunSink {
     CacheGrowth cache_growth_;
     std::chrono::steady_clock::time_point last_commit_ = std::chrono::steady_clock::now();
 };
+
+// The queue on `pool` (reuse_or_start's, given `sink` or a sink around it), the store's batched rows
+// written at its end; the progress line cleared however it ends.
+SchedulerResult run_recorded(Scheduler& pool, std::deque<QueuedTrial> queue, StoreSink& sink, Progress& progress);
 
 } // namespace iclr
