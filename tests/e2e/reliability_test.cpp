@@ -98,6 +98,23 @@ TEST(Reliability, TheRunLockHoldsThroughASymlinkAndAHardLink) {
     EXPECT_EQ(s.count("SELECT COUNT(*) FROM metrics m JOIN runs r ON r.id = m.run_id WHERE r.sweep_id = 2"), 8 * 10);
 }
 
+// A database first made through a dangling symlink (`--db link.db`, link.db -> b/real.db): what
+// `iclr run A B` writes before the file exists (its constructor check's data cache) went beside the
+// link, everything after beside the target; now all of it goes beside the target.
+TEST(Reliability, ADatabaseMadeThroughADanglingSymlinkKeepsItsFilesBesideTheTarget) {
+    Scratch s;
+    std::filesystem::create_directories(s.path("a"));
+    std::filesystem::create_directories(s.path("b"));
+    std::filesystem::create_symlink(s.path("b/real.db"), s.path("a/link.db"));
+    std::string sweeps = std::string(ICLR_TEST_SOURCE_DIR) + "/sweeps/";
+    auto r = s.run({"run", sweeps + "vit_pooling.toml", sweeps + "cosformer.toml", "--profile", "ci", "--db",
+                    s.path("a/link.db")});
+    ASSERT_EQ(r.code, 0) << r.out;
+    EXPECT_TRUE(std::filesystem::exists(s.path("b/cache/data"))) << r.out;
+    EXPECT_TRUE(std::filesystem::exists(s.path("b/logs/real.db"))) << r.out;
+    EXPECT_FALSE(std::filesystem::exists(s.path("a/cache"))) << "the check's data cache went beside the link";
+}
+
 // 4. Output without a final newline went to the next trial on the same worker.
 TEST(Reliability, OutputWithoutAFinalNewlineStaysWithItsTrial) {
     Scratch s;
