@@ -80,7 +80,6 @@ int print_query(Store& store, const std::string& sql, const std::string& format,
 // attributes that differ between runs, the final metrics (per task with --per-task).
 struct TableOptions {
     std::vector<std::string> sweeps; // as given; several: each one's table in turn
-    std::string sweep;               // the one being tabled: sweeps' only file (cmd_table sets it)
     std::string format = "table";
     SweepVariant variant;
     bool all_params = false; // every parameter and attribute, not only those that differ

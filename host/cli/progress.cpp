@@ -37,20 +37,20 @@ double Progress::elapsed() const {
 std::string Progress::eta() const {
     if (cost_eta_)
         if (auto left = cost_eta_->left(elapsed())) return format_duration(*left);
-    int64_t finished = done_ + failed_ + interrupted_ + diverged_;
+    int64_t finished = ended_.ended();
     return finished > 0 ? format_duration(elapsed() / double(finished) * double(total_ - finished)) : "?";
 }
 
 std::string Progress::line() const {
     double elapsed = this->elapsed();
-    int64_t finished = done_ + failed_ + interrupted_ + diverged_;
+    int64_t finished = ended_.ended();
     std::string eta = this->eta();
     char buf[256];
     std::snprintf(buf, sizeof buf, "[%lld/%lld] done %lld  running %lld  failed %lld  elapsed %s  ETA %s",
-                  (long long)finished, (long long)total_, (long long)done_, (long long)running_, (long long)failed_,
-                  format_duration(elapsed).c_str(), eta.c_str());
+                  (long long)finished, (long long)total_, (long long)ended_.done, (long long)running_,
+                  (long long)ended_.failed, format_duration(elapsed).c_str(), eta.c_str());
     std::string s = buf;
-    if (diverged_ > 0) s.insert(s.find("  elapsed"), "  diverged " + std::to_string(diverged_));
+    if (ended_.diverged > 0) s.insert(s.find("  elapsed"), "  diverged " + std::to_string(ended_.diverged));
     return s;
 }
 
@@ -62,15 +62,8 @@ void Progress::finished(int64_t run, RunStatus status, double seconds, const std
                         const std::string& error) {
     if (running_ > 0) --running_;
     if (cost_eta_) cost_eta_->finished(run, seconds);
-    if (status == RunStatus::Done)
-        ++done_;
-    else if (status == RunStatus::Interrupted)
-        ++interrupted_;
-    else if (status == RunStatus::Diverged)
-        ++diverged_;
-    else
-        ++failed_;
-    int64_t finished = done_ + failed_ + interrupted_ + diverged_;
+    ended_.count(status);
+    int64_t finished = ended_.ended();
     clear_line();
     if (status != RunStatus::Done) {
         std::printf("run %lld %s after %s: %s  (%s)\n", (long long)run, to_string(status),

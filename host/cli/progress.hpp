@@ -10,6 +10,7 @@
 
 #include "cli/eta.hpp"
 #include "common/run_status.hpp"
+#include "exec/scheduler.hpp"
 
 namespace iclr {
 
@@ -33,10 +34,10 @@ class Progress {
     void finished(int64_t run, RunStatus status, double seconds, const std::string& label, const std::string& error);
     void tick(); // redraws the live line at most every 200 ms (tty only)
     void clear_line();
-    int64_t done() const { return done_; }
-    int64_t failed() const { return failed_; }
-    int64_t interrupted() const { return interrupted_; }
-    int64_t diverged() const { return diverged_; }
+    int64_t done() const { return ended_.done; }
+    int64_t failed() const { return ended_.failed; }
+    int64_t interrupted() const { return ended_.interrupted; }
+    int64_t diverged() const { return ended_.diverged; }
 
   private:
     std::string line() const;
@@ -44,7 +45,8 @@ class Progress {
     double elapsed() const;
     int64_t total_;
     bool tty_;
-    int64_t done_ = 0, failed_ = 0, interrupted_ = 0, diverged_ = 0, running_ = 0;
+    SchedulerResult ended_; // the trials finished, by how they ended
+    int64_t running_ = 0;
     std::chrono::steady_clock::time_point start_, last_draw_;
     std::optional<GroupEta> cost_eta_;
 };

@@ -9,6 +9,7 @@
 #include <tuple>
 
 #include <fmt/core.h>
+#include <fmt/ranges.h>
 
 #include "cli/claim_check.hpp"
 #include "cli/commands.hpp"
@@ -323,11 +324,9 @@ int rerun_sweeps(const RerunOptions& o, const PluginRegistry& reg) {
             not_reproduced.push_back(fmt::format("{} run {}", o.sweeps[i], id));
         exit = std::max(exit, r.exit);
     }
-    std::string list;
-    for (const auto& n : not_reproduced)
-        list += (list.empty() ? "" : ", ") + n;
     fmt::print("\n{} sweep(s): {} of {} run(s) reproduced{}{}\n", o.sweeps.size(), compared - not_reproduced.size(),
-               compared, not_reproduced.empty() ? "" : "; not reproduced: " + list,
+               compared,
+               not_reproduced.empty() ? "" : fmt::format("; not reproduced: {}", fmt::join(not_reproduced, ", ")),
                unrerun.empty() ? "" : "; not rerun (above):" + shell_words(unrerun));
     return exit;
 }

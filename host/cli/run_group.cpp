@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include <fmt/core.h>
+#include <fmt/ranges.h>
 
 #include "cli/commands.hpp"
 #include "cli/plugin_provenance.hpp"
@@ -19,7 +20,6 @@
 #include "common/process.hpp"
 #include "common/results_layout.hpp"
 #include "exec/stop_signal.hpp"
-#include "plugin/plugin_registry.hpp"
 #include "store/run_lock.hpp"
 #include "sweep/sweep_arms.hpp"
 
@@ -38,19 +38,6 @@ struct GroupMember {
     std::optional<std::chrono::steady_clock::time_point> first_start = {};
     bool closed = false;
 };
-
-int64_t trials_ended(const SchedulerResult& r) { return r.done + r.failed + r.interrupted + r.diverged; }
-
-void tally_end(SchedulerResult& r, RunStatus s) {
-    if (s == RunStatus::Done)
-        ++r.done;
-    else if (s == RunStatus::Interrupted)
-        ++r.interrupted;
-    else if (s == RunStatus::Diverged)
-        ++r.diverged;
-    else
-        ++r.failed;
-}
 
 // The store sink, and each sweep's tally: a sweep's closing line comes as its last trial ends.
 class GroupSink : public RunSink {
@@ -76,8 +63,8 @@ class GroupSink : public RunSink {
     void run_finished(const RunEnd& e, const std::string& label) override {
         inner_.run_finished(e, label);
         GroupMember& m = member(e.run);
-        tally_end(m.r, e.status);
-        if (trials_ended(m.r) == m.total) close(m);
+        m.r.count(e.status);
+        if (m.r.ended() == m.total) close(m);
     }
     void idle() override { inner_.idle(); }
     // The sweep's closing line (report_outcome's); returns its exit status.
@@ -111,13 +98,13 @@ RunOptions with_sweep(const RunOptions& o, const std::string& file) {
     return one;
 }
 
-// Each file read as `iclr run FILE` reads it, with its notes.
-std::deque<GroupMember> read_members(const RunOptions& o, const std::vector<std::string>& files, PluginRegistry& reg) {
+// Each sweep as run_several read it (and checked its size), with the notes `iclr run FILE` prints.
+std::deque<GroupMember> members_of(const RunOptions& o, const std::vector<std::string>& files,
+                                   std::vector<SweepArms> arms) {
     std::deque<GroupMember> members;
-    for (const auto& file : files) {
-        GroupMember& m = members.emplace_back(GroupMember{file, load_sweep(file, o.variant, reg)});
-        m.scope = data_scope(with_sweep(o, file));
-        check_run_size(m.arms, file);
+    for (size_t i = 0; i < files.size(); ++i) {
+        GroupMember& m = members.emplace_back(GroupMember{files[i], std::move(arms[i])});
+        m.scope = data_scope(with_sweep(o, files[i]));
         warn_stale_plugins(m.arms, "the trials will run it");
         note_unstated_differences(m.arms);
     }
@@ -199,19 +186,17 @@ SchedulerOptions group_options(const RunOptions& o, const std::deque<GroupMember
 
 std::string pool_key(const RunOptions& o, const SweepSpec& spec) {
     if (o.launcher != "local" || max_failures_of(o, spec) > 0) return "";
-    std::string gpus;
-    for (const auto& g : sweep_gpus(o, spec))
-        gpus += g + ",";
     int per_gpu = o.trials_per_gpu > 0 ? o.trials_per_gpu : spec.trials_per_gpu;
     return fmt::format("jobs={} threads={} gpus={}x{} memory_mb={}",
-                       o.jobs.empty() ? std::to_string(spec.jobs) : o.jobs, o.threads, gpus, per_gpu, spec.memory_mb);
+                       o.jobs.empty() ? std::to_string(spec.jobs) : o.jobs, o.threads,
+                       fmt::join(sweep_gpus(o, spec), ","), per_gpu, spec.memory_mb);
 }
 
-GroupOutcome run_group(const RunOptions& o, const std::vector<std::string>& files, Handover& handover) {
+GroupOutcome run_group(const RunOptions& o, const std::vector<std::string>& files, std::vector<SweepArms> arms,
+                       Handover& handover) {
+    // Until the lock and the handlers below, Ctrl-C ends iclr at once, as while run_sweep reads a sweep.
     say_stop_signals(" while reading the sweeps and their plugins; nothing was recorded");
-    PluginRegistry reg;
-    reg.discover();
-    std::deque<GroupMember> members = read_members(o, files, reg);
+    std::deque<GroupMember> members = members_of(o, files, std::move(arms));
     std::string db_path = o.common.db_path();
     RunLock lock(db_path, fmt::format("{} and {} more", members.front().arms.base().name, members.size() - 1));
     ResultsLayout layout(db_path); // after the lock made the file: the layout follows its real path

@@ -94,8 +94,8 @@ struct Handover {
     std::vector<SlurmSubmitted>* follow_later = nullptr;
 };
 // `iclr run A B` on the local pool (run_group.cpp): consecutive sweeps whose pools would be alike
-// (jobs, threads, GPUs, a worker's memory limit; a trial's timeout is its own) run as one queue, so that one sweep's last trials run
-// beside the next one's first instead of beside idle cores. "" = the sweep runs alone (a failure
+// (jobs, threads, GPUs, a worker's memory limit; a trial's timeout is its own) run as one queue, so that one sweep's
+// last trials run beside the next one's first instead of beside idle cores. "" = the sweep runs alone (a failure
 // budget, which counts one sweep's failures; Slurm).
 std::string pool_key(const RunOptions& o, const SweepSpec& spec);
 struct GroupOutcome {
@@ -105,8 +105,10 @@ struct GroupOutcome {
 };
 // Those sweeps' files in one queue, on the workers `handover` holds (checked before, or
 // --no-construct), each planned and recorded first, each closing with its own line as its last
-// trial ends.
-GroupOutcome run_group(const RunOptions& o, const std::vector<std::string>& files, Handover& handover);
+// trial ends. `arms`: the files as run_several read them (the registry they point into outlives
+// the call), not read again.
+GroupOutcome run_group(const RunOptions& o, const std::vector<std::string>& files, std::vector<SweepArms> arms,
+                       Handover& handover);
 // `iclr run FILE`, given what the sweep before left (null: the sweep runs alone).
 int run_sweep(const RunOptions& o, Handover* handover);
 // The database `iclr run` writes to, waiting (and saying so) while another process holds its write

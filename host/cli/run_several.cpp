@@ -3,6 +3,7 @@
 // same database, on workers kept from one sweep to the next.
 #include <algorithm>
 #include <chrono>
+#include <iterator>
 
 #include <fmt/core.h>
 
@@ -100,12 +101,13 @@ std::vector<std::string> pool_keys(const RunOptions& o, const ReadSweeps& read) 
     return keys;
 }
 
-// One sweep as `iclr run FILE` runs it, or several in one queue (run_group); a refusal (a UserError:
-// the database held by another run) is said and the sweeps go unrun.
-GroupOutcome run_files(const RunOptions& o, const std::vector<std::string>& files, Handover& handover) {
+// One sweep as `iclr run FILE` runs it, or several in one queue (run_group, given the files as read:
+// `arms`); a refusal (a UserError: the database held by another run) is said and the sweeps go unrun.
+GroupOutcome run_files(const RunOptions& o, const std::vector<std::string>& files, std::vector<SweepArms> arms,
+                       Handover& handover) {
     GroupOutcome out{2, files, {}};
     try {
-        if (files.size() > 1) return run_group(o, files, handover);
+        if (files.size() > 1) return run_group(o, files, std::move(arms), handover);
         RunOptions one = o;
         one.sweep = files.front();
         out.rc = run_sweep(one, &handover);
@@ -119,7 +121,7 @@ GroupOutcome run_files(const RunOptions& o, const std::vector<std::string>& file
 // Each sweep in turn, as `iclr run FILE` runs it alone, on the workers the one before kept, or
 // consecutive sweeps with alike pools as one queue. On Slurm with --wait, each sweep's array jobs
 // are submitted in turn and then followed together.
-int run_in_turn(const RunOptions& o, Handover& handover, const ReadSweeps& read,
+int run_in_turn(const RunOptions& o, Handover& handover, ReadSweeps& read,
                 std::chrono::steady_clock::time_point start) {
     int exit = 0;
     std::vector<std::string> incomplete, keys = pool_keys(o, read);
@@ -128,8 +130,12 @@ int run_in_turn(const RunOptions& o, Handover& handover, const ReadSweeps& read,
             ++end;
         if (i) fmt::print("\n");
         handover.keep = end < o.sweeps.size();
-        GroupOutcome g =
-            run_files(o, {o.sweeps.begin() + std::ptrdiff_t(i), o.sweeps.begin() + std::ptrdiff_t(end)}, handover);
+        auto first = std::ptrdiff_t(i), last = std::ptrdiff_t(end);
+        std::vector<SweepArms> arms; // a group's, as read (a sweep alone is read again by run_sweep)
+        if (end - i > 1)
+            arms.assign(std::make_move_iterator(read.arms.begin() + first),
+                        std::make_move_iterator(read.arms.begin() + last));
+        GroupOutcome g = run_files(o, {o.sweeps.begin() + first, o.sweeps.begin() + last}, std::move(arms), handover);
         // A signal after the sweep's trials ended (its last lines, its cache limit) stops here too.
         if (g.rc < 128 && stop_signal()) g.rc = 128 + stop_signal();
         if (g.rc >= 128) {

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include <fmt/core.h>
+#include <fmt/ranges.h>
 
 #include "cli/progress.hpp"
 #include "cli/run_plan.hpp"
@@ -222,13 +223,13 @@ std::optional<SlurmSubmitted> submit_to_slurm(const SlurmLaunch& l) {
         std::ofstream(folder.script_file()) << slurm::batch_script(folder, spec.name, self_exe(), s);
         chmod(folder.script_file().c_str(), 0755);
     }
-    auto subs = submit(folder, plan, s);
-    std::string jobs;
-    for (const auto& sub : subs)
-        jobs += (jobs.empty() ? "" : ", ") + sub.job_id;
+    std::vector<std::string> jobs;
+    for (const auto& sub : submit(folder, plan, s))
+        jobs.push_back(sub.job_id);
     fmt::print("submitted {} trial(s) as {} array task(s) of {} trial(s), {} cpu(s) each: job {}\n"
                "run folder {}\n",
-               total, plan.task_count(), s.trials_per_task, s.cpus_per_task, jobs, folder.root().string());
+               total, plan.task_count(), s.trials_per_task, s.cpus_per_task, fmt::join(jobs, ", "),
+               folder.root().string());
     for (auto& t : plan.trials) // following needs each trial's run, key and label, not what its worker reads
         std::string().swap(t.payload);
     return SlurmSubmitted{l.options.sweep, spec.name, max_failures_of(l.options, spec), std::move(folder),

@@ -56,20 +56,18 @@ int table_several(const TableOptions& o) {
 
 } // namespace
 
-int cmd_table(const TableOptions& given) {
-    if (given.sweeps.size() > 1) return table_several(given);
-    TableOptions o = given;
-    o.sweep = o.sweeps.front(); // the command line requires one
+int cmd_table(const TableOptions& o) {
+    if (o.sweeps.size() > 1) return table_several(o);
+    const std::string& sweep = o.sweeps.front(); // the command line requires one
     auto store = Store::open_read(o.common.db_path());
     size_t planned = 0;
     OtherSeeds other_seeds;
-    share_sweep_runs(*store, o.sweep, o.variant, &planned, &other_seeds); // every run if it cannot be planned
-    int rc = print_query(*store, flat_table_sql(*store, o.sweep, o.variant, {o.all_params, o.per_task}), o.format);
+    share_sweep_runs(*store, sweep, o.variant, &planned, &other_seeds); // every run if it cannot be planned
+    int rc = print_query(*store, flat_table_sql(*store, sweep, o.variant, {o.all_params, o.per_task}), o.format);
     size_t recorded = sweep_run_count(*store);
-    print_notes(*store, o.per_task, recorded, planned, o.sweep, o.common.db_path());
+    print_notes(*store, o.per_task, recorded, planned, sweep, o.common.db_path());
     if (recorded == 0 && planned > 0) // run with --profile ci, tabled without it?
-        if (std::string note =
-                other_variants_note(*store, parse_arms(o.sweep, o.variant).front().name, o.variant, "see");
+        if (std::string note = other_variants_note(*store, parse_arms(sweep, o.variant).front().name, o.variant, "see");
             !note.empty())
             fmt::print(stderr, "iclr table: note: {}\n", note);
     if (std::string note = other_seeds_note(other_seeds); !note.empty())

@@ -347,14 +347,7 @@ void Scheduler::finish(Slot& s, RunEnd e) {
     e.duration_s = std::chrono::duration<double>(Clock::now() - s.started).count();
     for (const auto& l : s.tail)
         e.log_tail += l + "\n";
-    if (e.status == RunStatus::Done)
-        ++result_.done;
-    else if (e.status == RunStatus::Interrupted)
-        ++result_.interrupted;
-    else if (e.status == RunStatus::Diverged)
-        ++result_.diverged;
-    else
-        ++result_.failed;
+    result_.count(e.status);
     if (opts_.max_failures > 0 && result_.failed >= opts_.max_failures && !queue_.empty()) {
         result_.held_back += int64_t(queue_.size()); // a systematic failure would fail them too
         queue_.clear();

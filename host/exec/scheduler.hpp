@@ -78,6 +78,18 @@ struct SchedulerResult {
     int stop_signal = 0;           // SIGINT / SIGTERM when the user stopped the sweep
     bool worker_signalled = false; // a worker's cancelled trial began the stop (stop_when_a_worker_is_signalled)
     int64_t held_back = 0;         // trials not started because max_failures was reached
+    // A trial that ended so: counted by its status (a timeout is a failure).
+    void count(RunStatus s) {
+        if (s == RunStatus::Done)
+            ++done;
+        else if (s == RunStatus::Interrupted)
+            ++interrupted;
+        else if (s == RunStatus::Diverged)
+            ++diverged;
+        else
+            ++failed;
+    }
+    int64_t ended() const { return done + failed + interrupted + diverged; }
 };
 
 class Scheduler {
