@@ -74,7 +74,8 @@ void Arguments::add_plan(CLI::App& app) {
 }
 
 void Arguments::add_run(CLI::App& app) {
-    run_cmd = app.add_subcommand("run", "run a sweep, or several in turn (resumable: finished trials are skipped)");
+    run_cmd = app.add_subcommand("run", "run a sweep, or several (alike pools as one queue; `iclr plan` of them says "
+                                        "how); resumable: finished trials are skipped");
     run_cmd->footer("Examples:\n  iclr run sweeps/forgetting_vs_scale.toml           the default profile, into "
                     "results/iclr.db\n"
                     "  iclr run sweeps/mlti.toml --profile ci --db /tmp/x.db\n"
@@ -212,8 +213,8 @@ void Arguments::add_rerun(CLI::App& app) {
     auto* rerun_sweep =
         rerun_cmd->add_option("--sweep", rerun.sweeps,
                               "rerun a sample of this sweep file's runs (its trials as written) instead of "
-                              "one (several, `--sweep sweeps/*.toml` or repeated: each sweep's sample "
-                              "in turn, then one line for them all)");
+                              "one (several, `--sweep sweeps/*.toml` or repeated: every sweep's sample "
+                              "on one pool, a line per sweep, then one line for them all)");
     add_variant(rerun_cmd, rerun.variant, "with --sweep: ", rerun_sweep);
     rerun_cmd->add_option("--sample", rerun.sample, "with --sweep: how many of its runs (default 5; 0: every one)")
         ->check(CLI::NonNegativeNumber)
@@ -221,6 +222,12 @@ void Arguments::add_rerun(CLI::App& app) {
     rerun_cmd
         ->add_option("--sample-seed", rerun.sample_seed,
                      "with --sweep: the seed of the generator that draws the sample (default 0)")
+        ->needs(rerun_sweep);
+    rerun_cmd
+        ->add_option("-j,--jobs", rerun.jobs,
+                     "with --sweep: runs rerun side by side, each in its own worker (default: the cores / the "
+                     "thread count most of them recorded; 1: one after another)")
+        ->check(CLI::Range(1, 256))
         ->needs(rerun_sweep);
     rerun_cmd->add_option("--threads", rerun.threads, "torch threads (default: the run's, as recorded)")
         ->check(CLI::Range(1, 256));

@@ -98,6 +98,7 @@ struct RerunOptions {
     int64_t sample = 5;              // how many of the sweep's runs; 0 = every one
     uint64_t sample_seed = 0;        // the generator that draws them
     int threads = 0;                 // 0 = the run's recorded thread count (libtorch's sums depend on it)
+    int jobs = 0;                    // with sweeps: runs side by side; 0 = the cores / the runs' usual thread count
     bool warm_cache = false;         // read the database's artifact cache instead of computing every stage again
     double tolerance = 0;            // the largest |difference| still counted as reproduced
     CommonOptions common;

@@ -4,10 +4,12 @@
 #include <memory>
 
 #include <fmt/core.h>
+#include <fmt/ranges.h>
 
 #include "cli/commands.hpp"
 #include "cli/constructor_check.hpp"
 #include "cli/plugin_provenance.hpp"
+#include "cli/run_plan.hpp"
 #include "cli/several.hpp"
 #include "common/duration.hpp"
 #include "common/errors.hpp"
@@ -118,9 +120,44 @@ void print_database_state(const SweepArms& arms, uint64_t total, const CommonOpt
                trials.size(), rest, other + absent == 0 ? "none" : std::to_string(other + absent));
 }
 
-// One sweep's plan; `checker`, given, keeps the constructor check's worker for the next sweep's.
+// A sweep's pool as `iclr run A B` groups them (pool_key, "" = runs alone) and in words.
+struct PlannedPool {
+    std::string name, key, words;
+};
+PlannedPool planned_pool(const SweepSpec& spec, const SweepVariant& variant) {
+    RunOptions o;
+    o.variant = variant;
+    if (int64_t budget = max_failures_of(o, spec)) return {spec.name, "", fmt::format("max_failures = {}", budget)};
+    std::vector<std::string> gpus = sweep_gpus(o, spec);
+    return {spec.name, pool_key(o, spec),
+            fmt::format("jobs {}{}{}", spec.jobs ? std::to_string(spec.jobs) : "auto",
+                        gpus.empty() ? "" : fmt::format(", GPUs {}", fmt::join(gpus, ",")),
+                        spec.memory_mb > 0 ? fmt::format(", memory_mb {}", spec.memory_mb) : "")};
+}
+
+// What `iclr run` of the same files does with them (run_several): consecutive sweeps whose pools
+// would be alike run as one queue, the others alone, in the files' order.
+void print_run_queues(const std::vector<PlannedPool>& pools) {
+    std::vector<std::string> lines;
+    for (size_t i = 0, end = 1; i < pools.size(); i = end, end = i + 1) {
+        while (end < pools.size() && !pools[i].key.empty() && pools[end].key == pools[i].key)
+            ++end;
+        std::vector<std::string> names;
+        for (size_t k = i; k < end; ++k)
+            names.push_back(pools[k].name);
+        lines.push_back(end - i > 1 ? fmt::format("  one queue ({}): {}", pools[i].words, fmt::join(names, ", "))
+                                    : fmt::format("  alone ({}): {}", pools[i].words, names.front()));
+    }
+    fmt::print("`iclr run` of these files runs {}:\n{}\n",
+               lines.size() == 1 ? "them as one queue"
+                                 : fmt::format("{} queues in turn (with --jobs N, one)", lines.size()),
+               fmt::join(lines, "\n"));
+}
+
+// One sweep's plan; `checker`, given, keeps the constructor check's worker for the next sweep's;
+// `pool`, given, is told the sweep's pool.
 int plan_sweep(const std::string& file, const SweepVariant& variant, bool construct, const CommonOptions& c,
-               std::unique_ptr<Scheduler>* checker) {
+               std::unique_ptr<Scheduler>* checker, std::vector<PlannedPool>* pools = nullptr) {
     PluginRegistry reg;
     reg.discover();
     SweepArms arms = load_sweep(file, variant, reg);
@@ -167,6 +204,7 @@ int plan_sweep(const std::string& file, const SweepVariant& variant, bool constr
     }
     fmt::print("jobs: {}  timeout: {}  valid: yes\n", spec.jobs ? std::to_string(spec.jobs) : "auto",
                spec.timeout_s > 0 ? std::to_string(int(spec.timeout_s)) + "s" : "none");
+    if (pools) pools->push_back(planned_pool(spec, variant));
     return 0;
 }
 
@@ -183,11 +221,15 @@ int cmd_plan_several(const std::vector<std::string>& files, const SweepVariant& 
                      const CommonOptions& c) {
     std::vector<std::string> invalid;
     std::unique_ptr<Scheduler> checker;
+    std::vector<PlannedPool> pools;
     each_sweep(
-        files, [&](const std::string& file) { return plan_sweep(file, variant, construct, c, &checker); }, &invalid);
+        files, [&](const std::string& file) { return plan_sweep(file, variant, construct, c, &checker, &pools); },
+        &invalid);
     fmt::print("\n{} of the {} sweep file(s) valid{}\n", files.size() - invalid.size(), files.size(),
                invalid.empty() ? "" : "; not:" + shell_words(invalid));
-    return invalid.empty() ? 0 : 2;
+    if (!invalid.empty()) return 2; // `iclr run` of them would run none
+    print_run_queues(pools);
+    return 0;
 }
 
 } // namespace iclr

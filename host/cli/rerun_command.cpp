@@ -14,36 +14,18 @@
 #include "cli/claim_check.hpp"
 #include "cli/commands.hpp"
 #include "cli/recorded_trial.hpp"
+#include "cli/rerun_pool.hpp"
 #include "cli/run_plan.hpp"
 #include "cli/table.hpp"
 #include "common/build_info.hpp"
 #include "common/errors.hpp"
-#include "exec/scheduler.hpp"
-#include "exec/stop_signal.hpp"
+#include "common/process.hpp"
 #include "store/query.hpp"
 #include "store/run_details.hpp"
 #include "store/store.hpp"
 
 namespace iclr {
 namespace {
-
-// What the rerun's worker reports; nothing of it reaches the database.
-class CollectingSink : public RunSink {
-  public:
-    std::optional<RunStart> start;
-    std::optional<RunEnd> end;
-    std::vector<RecordedMetric> metrics;
-    int stop_signal = 0; // the user stopped the rerun (Ctrl-C)
-
-    void run_started(const RunStart& s) override { start = s; }
-    void metric(int64_t, const std::string& key, int64_t step, std::optional<int64_t> task, double value) override {
-        metrics.push_back({key, task, step, value});
-    }
-    void attribute(int64_t, const std::string&, const std::string&) override {}
-    void artifact(int64_t, const std::string&, const std::string&) override {}
-    void run_finished(const RunEnd& e, const std::string&) override { end = e; }
-    void idle() override {}
-};
 
 using MetricAt = std::tuple<std::string, std::optional<int64_t>, int64_t>; // key, task, step
 struct Difference {
@@ -159,84 +141,38 @@ int print_outcome(const RunDetails& run, const RunEnd& end, const Comparison& c,
     return reproduced ? 0 : 1;
 }
 
-// One trial on a one-worker pool; the rerun's log, run folder and (unless warm) cache in its own folder.
-CollectingSink run_again(const RunDetails& run, const RecordedTrial& r, const RerunOptions& o,
-                         const ResultsLayout& db_layout) {
-    ResultsLayout scratch = db_layout.rerun(run.id);
-    std::error_code ec;
-    // The last rerun's folder, its cache too: logs_dir() ends in a separator, so its parent_path()
-    // was logs/ itself, and a second rerun read the first one's cached stages.
-    std::filesystem::remove_all(db_layout.rerun_dir(run.id), ec);
-    std::filesystem::create_directories(scratch.logs_dir(), ec);
-    RecordedSettings settings = recorded_settings(run);
-    if (!settings.unreadable.empty())
-        fmt::print("note: the recorded sweep does not read back today ({}); the rerun has no time or memory limit "
-                   "and stops at a non-finite loss\n",
-                   settings.unreadable);
-    int threads = o.threads > 0 ? o.threads : std::max(1, std::atoi(run.threads.c_str()));
-    std::string text =
-        payload(r.trial, run.id, threads, settings.memory_mb, settings.on_nonfinite, absolute_path(o.common.data_dir()),
-                o.warm_cache ? db_layout : scratch, scratch.run_dir(run.id));
-    fmt::print("rerun of run {} ({}{}seed {}): {} thread(s), {} cache; log {}\n", run.id,
-               run.sweep.empty() ? "" : "sweep " + run.sweep + ", ", run.arm.empty() ? "" : "arm " + run.arm + ", ",
-               run.seed, threads, o.warm_cache ? "the database's" : "a fresh", scratch.log_file(run.id).string());
-    std::fflush(stdout);
-    CollectingSink sink;
-    SchedulerOptions so{1,
-                        threads,
-                        settings.timeout_s,
-                        settings.memory_mb,
-                        scratch,
-                        [&](const QueuedTrial&) {
-                            return TrialText{text, "run " + std::to_string(run.id)};
-                        },
-                        ""};
-    so.after_failure = "nothing was recorded: free the cause and run the same command again";
-    install_stop_handlers();
-    // The fresh cache is this rerun's alone (the next rerun of the run starts another): its decoded
-    // data sets and backbones, hundreds of MB a run, go when the rerun ends; its log and run folder stay.
-    struct DropCache {
-        std::filesystem::path dir;
-        ~DropCache() {
-            std::error_code ec;
-            if (!dir.empty()) std::filesystem::remove_all(dir, ec);
-        }
-    } drop{o.warm_cache ? std::filesystem::path() : scratch.cache_dir()};
-    sink.stop_signal = Scheduler(so, sink).run({QueuedTrial{run.id}}).stop_signal;
-    return sink;
+// The rerun's setting, its outcome and the verdict line: 0 when the status and every value reproduced.
+int print_rerun(const RerunJob& job, const RerunResult& r, const RerunOptions& o) {
+    if (r.start) print_setting(job.run, *r.start);
+    return print_outcome(job.run, *r.end, compare(job.recorded, r.metrics, o.tolerance), o.tolerance);
+}
+
+void print_notes(const RerunJob& job) {
+    for (const auto& line : job.notes)
+        fmt::print("{}\n", line);
 }
 
 // One run rerun and compared, the command's whole output for it: 0 reproduced, 1 not, 128 + the
 // signal when the user stopped it.
 int rerun_one(const std::string& id_or_key, const RerunOptions& o, const PluginRegistry& reg) {
-    auto store = Store::open_read(o.common.db_path());
-    auto run = load_run_details(*store, id_or_key);
-    if (!run)
-        throw UserError("no run '" + id_or_key + "' in " + store->path() +
-                        " (give a run id or a key prefix of 6+ characters)");
-    if (run->status == "pending" || run->status == "running")
-        throw UserError(
-            fmt::format("run {} is {}: there is nothing recorded to compare a rerun with", run->id, run->status));
-    if (run->status == "interrupted") // its rows stop where the user stopped it: a rerun cannot match them
-        throw UserError(fmt::format("run {} was interrupted: `iclr run` its sweep again to finish it", run->id));
-    RecordedTrial trial = recorded_trial(*run, reg);
-    for (const auto& line : trial.other_builds)
-        fmt::print("note: {}\n", line);
-    std::vector<RecordedMetric> recorded = load_metric_rows(*store, run->id);
-    ResultsLayout layout(store->path());
-    store.reset(); // the rerun may take minutes; hold nothing open on the database meanwhile
-    CollectingSink rerun = run_again(*run, trial, o, layout);
-    if (rerun.stop_signal) {
-        fmt::print("stopped by {}; nothing was recorded\n", signal_name(rerun.stop_signal));
-        return 128 + rerun.stop_signal;
+    std::vector<RerunJob> jobs;
+    jobs.push_back(prepare_rerun(*Store::open_read(o.common.db_path()), id_or_key, o, reg));
+    // The database is closed now: the rerun may take minutes, and it holds nothing open meanwhile.
+    print_notes(jobs.front());
+    fmt::print("{}\n", rerun_header(jobs.front(), o.warm_cache));
+    std::fflush(stdout);
+    int rc = 1;
+    int signal =
+        run_reruns(jobs, 1, o.warm_cache, [&](const RerunJob& j, const RerunResult& r) { rc = print_rerun(j, r, o); });
+    if (signal) {
+        fmt::print("stopped by {}; nothing was recorded\n", signal_name(signal));
+        return 128 + signal;
     }
-    if (rerun.start) print_setting(*run, *rerun.start);
-    if (!rerun.end) throw HostError(fmt::format("run {}: the rerun's worker reported no end", run->id));
-    return print_outcome(*run, *rerun.end, compare(recorded, rerun.metrics, o.tolerance), o.tolerance);
+    return rc;
 }
 
 // The runs of the sweep as written that a rerun can compare (done, diverged, failed, timed out), in
-// id order; at most o.sample of them, drawn by a generator seeded with o.sample_seed.
+// id order; at most o.sample of them, drawn by a generator seeded with o.sample_seed. None: an error.
 std::vector<int64_t> sweep_sample(const std::string& sweep, const RerunOptions& o) {
     auto store = Store::open_read(o.common.db_path());
     share_sweep_runs(*store, sweep, o.variant);
@@ -247,6 +183,9 @@ std::vector<int64_t> sweep_sample(const std::string& sweep, const RerunOptions& 
                                      true)
                                .rows)
         ids.push_back(std::strtoll(row[0].c_str(), nullptr, 10));
+    if (ids.empty())
+        throw UserError(fmt::format("{}: no finished run of the sweep as written{} in {}", sweep, o.variant.flags(),
+                                    o.common.db_path()));
     if (o.sample == 0 || ids.size() <= size_t(o.sample)) return ids;
     std::vector<int64_t> picked; // std::sample keeps the ids' order
     std::mt19937_64 gen(o.sample_seed);
@@ -254,81 +193,125 @@ std::vector<int64_t> sweep_sample(const std::string& sweep, const RerunOptions& 
     return picked;
 }
 
-std::string id_list(const std::vector<int64_t>& ids) {
-    std::string s;
-    for (int64_t id : ids)
-        s += (s.empty() ? "" : ", ") + std::to_string(id);
+std::string id_list(const std::vector<int64_t>& ids) { return fmt::format("{}", fmt::join(ids, ", ")); }
+
+// One --sweep file's sample: its runs, how many have yet to end, which did not reproduce.
+struct SampledSweep {
+    std::string file;
+    std::vector<int64_t> ids;
+    size_t left = 0;
+    std::vector<int64_t> not_reproduced;
+    std::string line() const {
+        std::vector<int64_t> by_id = not_reproduced; // they end in any order
+        std::sort(by_id.begin(), by_id.end());
+        return fmt::format("{}: {} of {} run(s) reproduced{}", file, ids.size() - by_id.size(), ids.size(),
+                           by_id.empty() ? "" : "; not reproduced: run " + id_list(by_id));
+    }
+};
+
+// Every sweep's sample drawn and made ready to run: a run two sweeps drew runs once and counts for
+// both; one that cannot be rerun is named and counts as not reproduced. A sweep with no finished run
+// as written is named (throws when it is the only one) and left out.
+struct RerunSample {
+    std::vector<SampledSweep> sweeps;
+    std::vector<std::string> unrerun;
+    std::vector<RerunJob> jobs;
+    std::map<int64_t, std::vector<size_t>> sweeps_of; // run -> its sweeps' tallies
+};
+RerunSample draw_samples(const RerunOptions& o, const PluginRegistry& reg) {
+    RerunSample s;
+    auto store = Store::open_read(o.common.db_path());
+    for (const std::string& file : o.sweeps) {
+        SampledSweep t{file, {}, 0, {}};
+        try {
+            t.ids = sweep_sample(file, o);
+        } catch (const UserError& e) {
+            if (o.sweeps.size() == 1) throw;
+            print_error(e);
+            s.unrerun.push_back(file);
+            continue;
+        }
+        fmt::print("{} run(s) of {}{}: run {}\n", t.ids.size(), file, o.variant.flags(), id_list(t.ids));
+        for (int64_t id : t.ids) {
+            if (auto drawn = s.sweeps_of.find(id); drawn != s.sweeps_of.end()) { // a sweep before drew it
+                drawn->second.push_back(s.sweeps.size());
+                ++t.left;
+                continue;
+            }
+            try {
+                s.jobs.push_back(prepare_rerun(*store, std::to_string(id), o, reg));
+                s.sweeps_of[id] = {s.sweeps.size()};
+                ++t.left;
+            } catch (const UserError& e) { // one run that cannot be rerun does not end the others'
+                fmt::print("{}\n", e.what());
+                t.not_reproduced.push_back(id);
+            }
+        }
+        s.sweeps.push_back(std::move(t));
+    }
     return s;
 }
 
-// What `iclr rerun --sweep` found of one sweep's sample.
-struct SweepRerun {
-    size_t compared = 0;
-    std::vector<int64_t> not_reproduced;
-    int exit = 0; // 0 all reproduced, 1 not, 128 + a signal when stopped
-};
-
-// A sample of the sweep's runs rerun one after another, each compared, then one line for them all.
-SweepRerun rerun_sweep(const std::string& sweep, const RerunOptions& o, const PluginRegistry& reg) {
-    std::vector<int64_t> ids = sweep_sample(sweep, o);
-    if (ids.empty())
-        throw UserError(fmt::format("{}: no finished run of the sweep as written{} in {}", sweep, o.variant.flags(),
-                                    o.common.db_path()));
-    fmt::print("{} run(s) of {}{} to rerun, one after another: run {}\n", ids.size(), sweep, o.variant.flags(),
-               id_list(ids));
-    SweepRerun out;
-    for (size_t i = 0; i < ids.size(); ++i) {
-        fmt::print("\n");
-        int rc = 1;
-        try {
-            rc = rerun_one(std::to_string(ids[i]), o, reg);
-        } catch (const UserError& e) { // one run that cannot be rerun does not end the others'
-            fmt::print("{}\n", e.what());
-        } catch (const HostError&) { // workers that cannot start, a full disk: every later run would meet it
-            fmt::print("\n{}: stopped at run {} ({} of {}); {}\n", sweep, ids[i], i + 1, ids.size(),
-                       i == 0
-                           ? std::string("no run was compared")
-                           : fmt::format("{} of the {} run(s) before it reproduced", i - out.not_reproduced.size(), i));
-            throw;
-        }
-        if (rc >= 128) return {i, out.not_reproduced, rc};
-        if (rc) out.not_reproduced.push_back(ids[i]);
-        ++out.compared;
+// 0 when every sampled run reproduced, 1 when one did not, 2 when a sweep had none to rerun; with
+// several sweeps, one line for them all first.
+int several_outcome(const RerunOptions& o, const RerunSample& s) {
+    size_t runs = 0;
+    std::vector<std::string> not_reproduced;
+    for (const SampledSweep& t : s.sweeps) {
+        runs += t.ids.size();
+        for (int64_t id : t.not_reproduced)
+            not_reproduced.push_back(fmt::format("{} run {}", t.file, id));
     }
-    fmt::print("\n{}: {} of {} run(s) reproduced{}\n", sweep, ids.size() - out.not_reproduced.size(), ids.size(),
-               out.not_reproduced.empty() ? "" : "; not reproduced: run " + id_list(out.not_reproduced));
-    out.exit = out.not_reproduced.empty() ? 0 : 1;
-    return out;
+    if (o.sweeps.size() > 1)
+        fmt::print("\n{} sweep(s): {} of {} run(s) reproduced{}{}\n", o.sweeps.size(), runs - not_reproduced.size(),
+                   runs,
+                   not_reproduced.empty() ? "" : fmt::format("; not reproduced: {}", fmt::join(not_reproduced, ", ")),
+                   s.unrerun.empty() ? "" : "; not rerun (above):" + shell_words(s.unrerun));
+    return !s.unrerun.empty() ? 2 : not_reproduced.empty() ? 0 : 1;
 }
 
-// Several sweeps' samples in turn, then one line for them all; a sweep with no finished run as
-// written here is passed over, named at the end.
+// The sweeps' samples on one pool (--jobs), each run's block printed as it ends and each sweep's line
+// as its last run ends, then one line for them all when there are several.
 int rerun_sweeps(const RerunOptions& o, const PluginRegistry& reg) {
-    size_t compared = 0;
-    std::vector<std::string> not_reproduced, unrerun;
-    int exit = 0;
-    for (size_t i = 0; i < o.sweeps.size(); ++i) {
-        if (i) fmt::print("\n");
-        SweepRerun r;
-        try {
-            r = rerun_sweep(o.sweeps[i], o, reg);
-        } catch (const UserError& e) {
-            print_error(e);
-            unrerun.push_back(o.sweeps[i]);
-            exit = std::max(exit, 2);
-            continue;
+    RerunSample s = draw_samples(o, reg);
+    int workers = rerun_workers(o.jobs, s.jobs);
+    fmt::print("{} run(s) to rerun, {}\n", s.jobs.size(),
+               workers == 1 ? "one after another" : fmt::format("{} at a time", workers));
+    for (const SampledSweep& t : s.sweeps)
+        if (t.left == 0) fmt::print("\n{}\n", t.line()); // none of its runs could be rerun
+    std::fflush(stdout);
+    size_t compared = 0, reproduced = 0;
+    auto ended = [&](const RerunJob& job, const RerunResult& r) {
+        fmt::print("\n");
+        print_notes(job);
+        fmt::print("{}\n", rerun_header(job, o.warm_cache));
+        int rc = print_rerun(job, r, o);
+        ++compared;
+        reproduced += rc == 0;
+        for (size_t i : s.sweeps_of.at(job.run.id)) {
+            SampledSweep& t = s.sweeps[i];
+            if (rc) t.not_reproduced.push_back(job.run.id);
+            if (--t.left == 0) fmt::print("\n{}\n", t.line());
         }
-        if (r.exit >= 128) return r.exit;
-        compared += r.compared;
-        for (int64_t id : r.not_reproduced)
-            not_reproduced.push_back(fmt::format("{} run {}", o.sweeps[i], id));
-        exit = std::max(exit, r.exit);
+        std::fflush(stdout);
+    };
+    int signal = 0;
+    try {
+        signal = run_reruns(s.jobs, workers, o.warm_cache, ended);
+    } catch (const HostError&) { // workers that cannot start, a full disk: every later run would meet it
+        fmt::print("\n{}: stopped after {} of {} run(s); {}\n",
+                   s.sweeps.size() == 1 ? s.sweeps.front().file : fmt::format("{} sweep(s)", o.sweeps.size()), compared,
+                   s.jobs.size(),
+                   compared == 0 ? std::string("no run was compared")
+                                 : fmt::format("{} of them reproduced", reproduced));
+        throw;
     }
-    fmt::print("\n{} sweep(s): {} of {} run(s) reproduced{}{}\n", o.sweeps.size(), compared - not_reproduced.size(),
-               compared,
-               not_reproduced.empty() ? "" : fmt::format("; not reproduced: {}", fmt::join(not_reproduced, ", ")),
-               unrerun.empty() ? "" : "; not rerun (above):" + shell_words(unrerun));
-    return exit;
+    if (signal) {
+        fmt::print("\nstopped by {} after {} of {} run(s); nothing was recorded\n", signal_name(signal), compared,
+                   s.jobs.size());
+        return 128 + signal;
+    }
+    return several_outcome(o, s);
 }
 
 } // namespace
@@ -339,8 +322,7 @@ int cmd_rerun(const RerunOptions& o) {
     PluginRegistry reg;
     reg.discover();
     if (o.sweeps.empty()) return rerun_one(o.run, o, reg);
-    if (o.sweeps.size() > 1) return rerun_sweeps(o, reg);
-    return rerun_sweep(o.sweeps.front(), o, reg).exit;
+    return rerun_sweeps(o, reg);
 }
 
 } // namespace iclr

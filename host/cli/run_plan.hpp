@@ -136,9 +136,9 @@ Parallelism choose_parallelism(const RunOptions& o, const SweepSpec& spec, std::
 int report_outcome(const SweepSpec& spec, const SchedulerResult& r, int64_t total, int64_t skipped, int64_t sweep_id,
                    double secs, const std::string& db_arg, int64_t max_failures);
 
-// The failure budget a run has: --max-failures, else the sweep's [sweep] max_failures (0: none).
 // The GPUs the sweep's workers are pinned to: --gpus, else the sweep's.
 std::vector<std::string> sweep_gpus(const RunOptions& o, const SweepSpec& spec);
+// The failure budget a run has: --max-failures, else the sweep's [sweep] max_failures (0: none).
 inline int64_t max_failures_of(const RunOptions& o, const SweepSpec& spec) {
     return o.max_failures >= 0 ? o.max_failures : spec.max_failures;
 }

@@ -180,12 +180,12 @@ void Scheduler::dispatch(Slot& s, const QueuedTrial& q) {
     std::string bytes =
         opts_.construct_only ? protocol::encode_check(text.payload) : protocol::encode_trial(text.payload);
     s.run_bytes = bytes.size();
-    start(s, q, std::move(text.label));
+    start(s, q, std::move(text.label), text.log_file);
     s.proc.send(bytes); // if the worker died, reap() records the failure
 }
 
 // What the slot's trial begins with once the worker runs it: its clock, its log, its run's start.
-void Scheduler::start(Slot& s, const QueuedTrial& q, std::string label) {
+void Scheduler::start(Slot& s, const QueuedTrial& q, std::string label, std::filesystem::path log) {
     s.run = q.run_id;
     s.own_threads = q.threads > 0;
     s.timeout_s = q.timeout_s > 0 ? q.timeout_s : opts_.timeout_s;
@@ -193,9 +193,10 @@ void Scheduler::start(Slot& s, const QueuedTrial& q, std::string label) {
     s.started = Clock::now();
     s.tail.clear();
     if (!opts_.construct_only) {
+        if (log.empty()) log = opts_.layout.log_file(q.run_id);
         std::error_code ec;
-        std::filesystem::create_directories(opts_.layout.logs_dir(), ec);
-        s.log_file = std::make_unique<std::ofstream>(opts_.layout.log_file(q.run_id), std::ios::app);
+        std::filesystem::create_directories(log.parent_path(), ec);
+        s.log_file = std::make_unique<std::ofstream>(log, std::ios::app);
     }
     int threads = q.threads > 0 ? q.threads : opts_.threads;
     sink_->run_started(RunStart{q.run_id, int64_t(s.proc.pid()), threads, devices::recorded(s.device, s.gpu),
@@ -232,7 +233,7 @@ void Scheduler::next_sent(Slot& s) {
         Slot::Sent next = std::move(s.ahead.front());
         s.ahead.pop_front();
         s.run_bytes = next.bytes;
-        start(s, next.q, std::move(next.label));
+        start(s, next.q, std::move(next.label), {}); // a check: no log
         return;
     }
     for (auto it = s.ahead.rbegin(); it != s.ahead.rend(); ++it)

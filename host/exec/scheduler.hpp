@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <deque>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <string>
@@ -32,6 +33,9 @@ struct QueuedTrial {
 struct TrialText {
     std::string payload;
     std::string label; // "model.width=64 seed=0"
+    // Where the trial's full log goes; empty: the pool's layout's log_file(run) (`iclr rerun`
+    // gives each run its own folder).
+    std::filesystem::path log_file = {};
 };
 using DescribeTrial = std::function<TrialText(const QueuedTrial&)>;
 
@@ -120,7 +124,7 @@ class Scheduler {
     void start_worker();
     TrialText describe(const QueuedTrial& q) const;
     void dispatch(Slot& s, const QueuedTrial& q);
-    void start(Slot& s, const QueuedTrial& q, std::string label);
+    void start(Slot& s, const QueuedTrial& q, std::string label, std::filesystem::path log);
     void send_checks_ahead();
     void next_sent(Slot& s);
     bool may_start(const QueuedTrial& q) const;

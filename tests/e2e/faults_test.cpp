@@ -213,6 +213,15 @@ TEST(Faults, SweepsWithAlikePoolsRunAsOneQueueAndCloseInTurn) {
     EXPECT_EQ(Scratch::sql_in(timed, "SELECT group_concat(w.name || ':' || r.status, ' ') FROM runs r JOIN sweeps w "
                                      "ON w.id = r.sweep_id"),
               "a:done e:timeout");
+
+    // `iclr plan` of several files says how `iclr run` of them would run them; a failure budget
+    // runs a sweep alone (its pool stops starting trials at the budget).
+    std::string f = noop("f", "max_failures = 1\n", "");
+    auto plan = s.run({"plan", a, b, e, f, c});
+    EXPECT_EQ(plan.code, 0) << plan.out;
+    EXPECT_TRUE(has(plan.out, "`iclr run` of these files runs 3 queues in turn (with --jobs N, one):\n"
+                              "  one queue (jobs 2): a, b, e\n  alone (max_failures = 1): f\n  alone (jobs 2): c\n"))
+        << plan.out;
 }
 
 // running the same command again finishes what is missing, nothing twice.

@@ -1,6 +1,9 @@
 // `iclr rerun RUN`: a recorded trial run again from the database alone, compared value by value.
 #include <filesystem>
+#include <set>
+#include <sstream>
 #include <string>
+#include <utility>
 
 #include "common/file_hash.hpp"
 #include "e2e_util.hpp"
@@ -176,7 +179,7 @@ TEST(Rerun, ASampleOfASweepsRunsIsRerunAndCounted) {
     auto r = s.run({"rerun", "--sweep", file, "--sample", "3"});
     ASSERT_EQ(r.code, 0) << r.out;
     auto line = r.out.substr(0, r.out.find('\n'));
-    EXPECT_TRUE(line.rfind("3 run(s) of " + file + " to rerun, one after another: run ", 0) == 0) << line;
+    EXPECT_TRUE(line.rfind("3 run(s) of " + file + ": run ", 0) == 0) << line;
     EXPECT_TRUE(has(r.out, file + ": 3 of 3 run(s) reproduced\n")) << r.out;
     auto same = s.run({"rerun", "--sweep", file, "--sample", "3"});
     EXPECT_EQ(same.out.substr(0, same.out.find('\n')), line) << "the same draw";
@@ -187,12 +190,12 @@ TEST(Rerun, ASampleOfASweepsRunsIsRerunAndCounted) {
     auto bad = s.run({"rerun", "--sweep", file, "--sample", "3"});
     EXPECT_EQ(bad.code, 1) << bad.out;
     EXPECT_TRUE(has(bad.out, file + ": 2 of 3 run(s) reproduced; not reproduced: run " + first + "\n")) << bad.out;
-    auto all = s.run({"rerun", "--sweep", file, "--sample", "0"});
-    EXPECT_TRUE(has(all.out, "6 run(s) of " + file + " to rerun, one after another: run 1, 2, 3, 4, 5, 6\n"))
+    auto all = s.run({"rerun", "--sweep", file, "--sample", "0", "--jobs", "2"});
+    EXPECT_TRUE(has(all.out, "6 run(s) of " + file + ": run 1, 2, 3, 4, 5, 6\n6 run(s) to rerun, 2 at a time\n"))
         << all.out;
     EXPECT_EQ(s.run({"rerun", "1", "--sweep", file}).code, 2); // a run or a sweep, not both
-    // Several sweeps: each sweep's sample in turn, then one line for them all; one with no run here
-    // is named and passed over (exit 2, the worst).
+    // Several sweeps: every sample on one pool, a line for each sweep as its last run ends, then one
+    // line for them all; one with no run here is named and passed over (exit 2, the worst).
     std::string other = s.write("o.toml", "[sweep]\nname = \"other\"\n[method]\nplugin = \"noop\"\nvalues = 7\n");
     std::string unrun = s.write("u.toml", "[sweep]\nname = \"unrun\"\n[method]\nplugin = \"noop\"\nvalues = 8\n");
     ASSERT_EQ(s.run({"run", other}).code, 0);
@@ -212,11 +215,55 @@ TEST(Rerun, ASampleOfASweepsRunsIsRerunAndCounted) {
     s.set_env("ICLR_TEST_MARKER", s.path("first-worker"));
     auto dead = s.run({"rerun", "--sweep", file, "--sample", "3"});
     EXPECT_EQ(dead.code, 1) << dead.out;
-    EXPECT_TRUE(has(dead.out, file + ": stopped at run ")) << dead.out;
-    EXPECT_TRUE(has(dead.out, "(1 of 3); no run was compared\n")) << dead.out;
+    EXPECT_TRUE(has(dead.out, file + ": stopped after 0 of 3 run(s); no run was compared\n")) << dead.out;
     EXPECT_TRUE(has(dead.out, "injected start-up failure (exit 3); nothing was recorded: free the cause and run the "
                               "same command again"))
         << dead.out;
+}
+
+// --sweep: the sample's runs side by side on --jobs workers, each worker kept from one run to the
+// next (a fresh worker loads libtorch, about a second a run), each run still in its own folder and
+// fresh cache; a run two sweeps drew runs once and counts for both.
+TEST(Rerun, ASweepsRunsAreRerunSideBySideInKeptWorkersEachOnce) {
+    Scratch s;
+    std::string a = s.write("a.toml", "[sweep]\nname = \"a\"\nseeds = 4\n[method]\nplugin = \"fault\"\n"
+                                      "mode = \"note_pid\"\ndelay_ms = 500\n");
+    std::string b = s.write("b.toml", "[sweep]\nname = \"b\"\nseeds = [3]\n[method]\nplugin = \"fault\"\n"
+                                      "mode = \"note_pid\"\ndelay_ms = 500\n");
+    ASSERT_EQ(s.run({"run", a}).code, 0);
+    ASSERT_EQ(s.run({"run", b}).code, 0);
+    ASSERT_EQ(s.sql("SELECT COUNT(*) FROM runs"), "4") << "b's trial is a's fourth";
+    auto pids = [&] {
+        std::set<std::string> distinct;
+        size_t lines = 0;
+        std::istringstream in(slurp(s.path("pids")));
+        for (std::string pid; std::getline(in, pid); ++lines)
+            distinct.insert(pid);
+        std::filesystem::remove(s.path("pids"));
+        return std::pair(lines, distinct.size());
+    };
+    s.set_env("ICLR_TEST_PID_FILE", s.path("pids"));
+    auto two = s.run({"rerun", "--sweep", a, b, "--sample", "0", "--jobs", "2"});
+    ASSERT_EQ(two.code, 0) << two.out;
+    EXPECT_TRUE(has(two.out, "4 run(s) of " + a + ": run 1, 2, 3, 4\n1 run(s) of " + b +
+                                 ": run 4\n4 run(s) to rerun, 2 at a time\n"))
+        << two.out;
+    EXPECT_EQ(pids(), (std::pair<size_t, size_t>(4, 2))) << "4 runs, each once, on 2 workers";
+    for (int run = 1; run <= 4; ++run) {
+        auto scratch = std::filesystem::path(s.path("results/reruns/iclr.db/run-" + std::to_string(run)));
+        EXPECT_TRUE(has(slurp((scratch / "logs" / ("run-" + std::to_string(run) + ".log")).string()), "fault: mode"))
+            << "run " << run << "'s log in its own folder";
+        EXPECT_FALSE(std::filesystem::exists(scratch / "cache")) << "run " << run << "'s fresh cache outlived it";
+    }
+    EXPECT_TRUE(has(two.out, a + ": 4 of 4 run(s) reproduced\n")) << two.out;
+    EXPECT_TRUE(has(two.out, b + ": 1 of 1 run(s) reproduced\n")) << two.out;
+    EXPECT_LT(two.out.find("run 4 reproduced: "), two.out.find(b + ": 1 of 1")) << "b's line as its run ends:\n"
+                                                                                << two.out;
+    EXPECT_TRUE(has(two.out, "2 sweep(s): 5 of 5 run(s) reproduced\n")) << two.out;
+    auto one = s.run({"rerun", "--sweep", a, "--sample", "0", "--jobs", "1"});
+    ASSERT_EQ(one.code, 0) << one.out;
+    EXPECT_TRUE(has(one.out, "4 run(s) to rerun, one after another\n")) << one.out;
+    EXPECT_EQ(pids(), (std::pair<size_t, size_t>(4, 1))) << "one worker, kept";
 }
 
 // What cannot be rerun is one line naming the run and why, before any worker starts.

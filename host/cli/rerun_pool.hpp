@@ -1,0 +1,56 @@
+// `iclr rerun`'s runs side by side on one pool of workers, each in a folder and cache of its own.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cli/commands.hpp"
+#include "common/results_layout.hpp"
+#include "common/run_record.hpp"
+#include "plugin/plugin_registry.hpp"
+#include "store/run_details.hpp"
+#include "store/store.hpp"
+
+namespace iclr {
+
+// One recorded run made ready to run again: what it recorded, and what its worker gets.
+struct RerunJob {
+    RunDetails run;
+    std::vector<RecordedMetric> recorded; // its metric rows, in the order they were recorded
+    std::vector<std::string> notes;       // "note: ..." lines: another build of a plugin, a sweep that no longer reads
+    int threads = 1;                      // the recorded count, or --threads
+    double timeout_s = 0;                 // the recorded sweep's, 0 = none
+    int64_t memory_mb = 0;                // the recorded sweep's: a worker's, fixed at its start
+    std::string payload;
+    ResultsLayout scratch; // reruns/DB/run-N/: its log, run folder and (unless --warm-cache) cache
+};
+
+// Throws UserError naming the run when it cannot be rerun: not in the database, unfinished, or a
+// trial today's plugins cannot rebuild (recorded_trial). Clears the run's last rerun folder.
+RerunJob prepare_rerun(Store& store, const std::string& id_or_key, const RerunOptions& o, const PluginRegistry& reg);
+
+// "rerun of run 12 (sweep s, arm a, seed 0): 1 thread(s), a fresh cache; log PATH"
+std::string rerun_header(const RerunJob& job, bool warm_cache);
+
+// What a rerun's worker reported; nothing of it reaches the database.
+struct RerunResult {
+    std::optional<RunStart> start;
+    std::optional<RunEnd> end;
+    std::vector<RecordedMetric> metrics;
+};
+
+// How many workers rerun `jobs` side by side: `requested` (--jobs) if > 0, else the cores over the
+// thread count most of them recorded, at most one per run.
+int rerun_workers(int requested, const std::vector<RerunJob>& jobs);
+
+// Runs every job on `workers` workers (jobs whose memory limits differ on pools in turn); `ended`
+// hears each as its worker reports its end, in the order they end. Runs the user's stop cut short
+// are not heard. Returns the stop signal (0: every job ended). Throws HostError when the workers
+// fail (cannot start, the disk), with nothing recorded, as a rerun records nothing.
+int run_reruns(const std::vector<RerunJob>& jobs, int workers, bool warm_cache,
+               const std::function<void(const RerunJob&, const RerunResult&)>& ended);
+
+} // namespace iclr
