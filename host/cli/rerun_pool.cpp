@@ -1,15 +1,21 @@
 // `iclr rerun`'s runs side by side on one pool of workers, each in a folder and cache of its own.
 #include "cli/rerun_pool.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
 #include <deque>
 #include <filesystem>
 #include <map>
 
 #include <fmt/core.h>
+#include <fmt/ranges.h>
 
 #include "cli/recorded_trial.hpp"
 #include "cli/run_plan.hpp"
+#include "common/duration.hpp"
 #include "common/errors.hpp"
 #include "common/process.hpp"
 #include "exec/scheduler.hpp"
@@ -69,14 +75,60 @@ int usual_threads(const std::vector<const RerunJob*>& jobs) {
     return most == n.end() ? 1 : most->first;
 }
 
+// On a terminal, one rewriting line of the runs going: "[3/10] ended  running: run 4 12s, run 7 3s",
+// so that a long rerun, whose lines come when it ends, shows that it goes on.
+class LiveLine {
+  public:
+    LiveLine(size_t total, size_t& ended) : total_(total), ended_(ended), tty_(isatty(STDOUT_FILENO)) {}
+    ~LiveLine() { clear(); }
+    void started(int64_t run) {
+        running_[run] = Clock::now();
+        draw();
+    }
+    void ended(int64_t run) {
+        running_.erase(run);
+        ++ended_;
+    }
+    void clear() {
+        if (tty_) std::fputs("\r\033[K", stdout);
+    }
+    void draw() {
+        if (!tty_) return;
+        auto now = Clock::now();
+        std::vector<std::string> going;
+        for (const auto& [run, since] : running_)
+            going.push_back(
+                fmt::format("run {} {}", run, format_duration(std::chrono::duration<double>(now - since).count())));
+        clear();
+        fmt::print("[{}/{}] ended{}", ended_, total_,
+                   going.empty() ? "" : fmt::format("  running: {}", fmt::join(going, ", ")));
+        std::fflush(stdout);
+        drawn_ = now;
+    }
+    void tick() {
+        if (Clock::now() - drawn_ >= std::chrono::milliseconds(200)) draw();
+    }
+
+  private:
+    using Clock = std::chrono::steady_clock;
+    size_t total_;
+    size_t& ended_; // across the pools of one command
+    bool tty_;
+    std::map<int64_t, Clock::time_point> running_;
+    Clock::time_point drawn_{};
+};
+
 // Each job's worker reports collected by run, handed on as each ends; a fresh cache goes then.
 class RerunSink : public RunSink {
   public:
     RerunSink(std::map<int64_t, const RerunJob*> jobs, bool warm_cache,
-              const std::function<void(const RerunJob&, const RerunResult&)>& ended)
-        : jobs_(std::move(jobs)), warm_cache_(warm_cache), ended_(ended) {}
+              const std::function<void(const RerunJob&, const RerunResult&)>& ended, LiveLine& live)
+        : jobs_(std::move(jobs)), warm_cache_(warm_cache), ended_(ended), live_(live) {}
 
-    void run_started(const RunStart& s) override { results_[s.run].start = s; }
+    void run_started(const RunStart& s) override {
+        results_[s.run].start = s;
+        live_.started(s.run);
+    }
     void metric(int64_t run, const std::string& key, int64_t step, std::optional<int64_t> task, double value) override {
         results_[run].metrics.push_back({key, task, step, value});
     }
@@ -87,11 +139,14 @@ class RerunSink : public RunSink {
         results_.erase(e.run);
         const RerunJob& job = *jobs_.at(e.run);
         drop_cache(job);
+        live_.ended(e.run);
+        live_.clear();
         if (stop_signal() && e.status == RunStatus::Interrupted) return; // cut short: nothing to compare
         r.end = e;
         ended_(job, r);
+        live_.draw();
     }
-    void idle() override {}
+    void idle() override { live_.tick(); }
 
     // The fresh cache is the rerun's alone (the next rerun of the run starts another): its decoded
     // data sets and backbones, hundreds of MB a run, go when the rerun ends; its log and run folder stay.
@@ -108,12 +163,13 @@ class RerunSink : public RunSink {
     std::map<int64_t, const RerunJob*> jobs_;
     bool warm_cache_;
     const std::function<void(const RerunJob&, const RerunResult&)>& ended_;
+    LiveLine& live_;
     std::map<int64_t, RerunResult> results_;
 };
 
 // One pool for jobs that share a memory limit.
 int run_pool(const std::vector<const RerunJob*>& jobs, int workers, bool warm_cache,
-             const std::function<void(const RerunJob&, const RerunResult&)>& ended) {
+             const std::function<void(const RerunJob&, const RerunResult&)>& ended, LiveLine& live) {
     std::map<int64_t, const RerunJob*> by_run;
     for (const RerunJob* j : jobs)
         by_run[j->run.id] = j;
@@ -125,7 +181,7 @@ int run_pool(const std::vector<const RerunJob*>& jobs, int workers, bool warm_ca
         for (const RerunJob* j : jobs)
             if ((j->threads == threads) == usual)
                 queue.push_back({j->run.id, 0, 0, 0, usual ? 0 : j->threads, float(j->timeout_s)});
-    RerunSink sink(by_run, warm_cache, ended);
+    RerunSink sink(by_run, warm_cache, ended, live);
     SchedulerOptions so{workers,
                         threads,
                         0,
@@ -156,11 +212,13 @@ int rerun_workers(int requested, const std::vector<RerunJob>& jobs) {
 int run_reruns(const std::vector<RerunJob>& jobs, int workers, bool warm_cache,
                const std::function<void(const RerunJob&, const RerunResult&)>& ended) {
     install_stop_handlers();
+    size_t ended_so_far = 0;
+    LiveLine live(jobs.size(), ended_so_far);
     for (size_t i = 0; i < jobs.size();) { // a memory limit is a worker's, set as it starts
         std::vector<const RerunJob*> alike;
         for (size_t first = i; i < jobs.size() && jobs[i].memory_mb == jobs[first].memory_mb; ++i)
             alike.push_back(&jobs[i]);
-        if (int signal = run_pool(alike, workers, warm_cache, ended)) return signal;
+        if (int signal = run_pool(alike, workers, warm_cache, ended, live)) return signal;
     }
     return 0;
 }
