@@ -81,12 +81,12 @@ void Arguments::add_run(CLI::App& app) {
                     "  iclr run sweeps/mlti.toml --profile ci --db /tmp/x.db\n"
                     "  iclr run sweeps/lp_ft.toml --set method.epochs=2 --set sweep.seeds=1   keys overridden\n"
                     "  iclr run sweeps/forgetting_vs_scale.toml --launcher slurm --max-parallel 50 --wait\n"
-                    "  iclr run sweeps/*.toml --profile ci             every sweep's ci profile, in turn\n"
+                    "  iclr run sweeps/*.toml --profile ci             every sweep's ci profile into one database\n"
                     "Ctrl-C stops cleanly; running it again resumes (finished trials are skipped).");
     run_cmd
         ->add_option("sweeps", run.sweeps,
                      "sweep file(s) (.toml); several: every one is read first (nothing runs if one cannot be), then "
-                     "each runs in turn into the same database")
+                     "they run into the same database in turn, consecutive ones whose pools are alike as one queue")
         ->required();
     add_variant(run_cmd, run.variant);
     run_cmd
