@@ -199,6 +199,28 @@ int cmd_run(const RunOptions& given) {
     return run_sweep(o, nullptr);
 }
 
+namespace {
+
+// The sweep handed to Slurm as job arrays, followed to its end with --wait, or left to the caller
+// to follow with the other sweeps it submits (Handover::follow_later).
+int sweep_on_slurm(const SlurmLaunch& l, Handover* handover) {
+    const SweepSpec& spec = l.arms.base();
+    if (max_failures_of(l.options, spec) > 0 && !l.options.wait)
+        fmt::print("note: max_failures needs --wait on Slurm (iclr follows the array jobs and cancels their "
+                   "pending tasks); without it the array tasks run on their own\n");
+    int rc = 0;
+    if (handover && handover->follow_later) { // the caller follows every sweep's array jobs at once
+        if (auto s = submit_to_slurm(l)) handover->follow_later->push_back(std::move(*s));
+    } else {
+        rc = run_on_slurm(l);
+        if (l.options.wait && rc < 128) print_claims_step(spec, l.options); // followed to the end, not stopped
+    }
+    keep_cache_limit(l.layout.cache_dir());
+    return rc;
+}
+
+} // namespace
+
 int run_sweep(const RunOptions& o, Handover* handover) {
     say_stop_signals(" while reading the sweep and its plugins; nothing was recorded");
     PluginRegistry reg;
@@ -230,19 +252,7 @@ int run_sweep(const RunOptions& o, Handover* handover) {
     auto store = open_store_for_run(db_path);
     if (o.launcher == "slurm") {
         pool.reset(); // the trials run on the cluster
-        if (max_failures_of(o, spec) > 0 && !o.wait)
-            fmt::print("note: max_failures needs --wait on Slurm (iclr follows the array jobs and cancels their "
-                       "pending tasks); without it the array tasks run on their own\n");
-        if (handover && handover->follow_later) { // the caller follows every sweep's array jobs at once
-            if (auto s = submit_to_slurm({o, arms, *store, layout, db_path, data_dir}))
-                handover->follow_later->push_back(std::move(*s));
-            keep_cache_limit(layout.cache_dir());
-            return 0;
-        }
-        int rc = run_on_slurm({o, arms, *store, layout, db_path, data_dir});
-        if (o.wait && rc < 128) print_claims_step(spec, o); // followed to the end, not stopped
-        keep_cache_limit(layout.cache_dir());
-        return rc;
+        return sweep_on_slurm({o, arms, *store, layout, db_path, data_dir}, handover);
     }
 
     Planned plan = plan_runs(*store, arms, o);

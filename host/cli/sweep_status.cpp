@@ -99,6 +99,61 @@ bool print_database_status(const CommonOptions& c) {
     return true;
 }
 
+namespace {
+
+// The sweep's trials as written, by arm (in the order they come) and by status in the database;
+// "not recorded" for a trial it has no run of.
+struct StatusCounts {
+    std::map<std::string, std::map<std::string, int64_t>> by_arm; // arm -> column -> trials
+    std::map<std::string, int64_t> total;
+    std::vector<std::string> order;
+    int64_t trials = 0;
+};
+StatusCounts count_trials(const SweepArms& arms, Store& store) {
+    std::unordered_map<std::string, std::string> status_of; // key -> status
+    for (const auto& row : run_query(store, "SELECT key, status FROM runs", true).rows)
+        status_of[row[0]] = row[1];
+    StatusCounts n;
+    for (const auto& trial : arms.trial_keys()) {
+        std::string arm = arms.specs[trial.spec].arm_label();
+        auto it = status_of.find(trial.key);
+        const std::string& column = it == status_of.end() ? kColumns.back() : it->second;
+        if (!n.by_arm.count(arm)) n.order.push_back(arm);
+        ++n.by_arm[arm][column];
+        ++n.total[column];
+        ++n.trials;
+    }
+    return n;
+}
+
+// A row per arm (and one for all of them), a column per status that occurs.
+void print_status_table(StatusCounts& n, bool with_arms) {
+    RowWriter t(
+        Format::Table, [](std::string_view s) { fmt::print("{}", s); }, isatty(STDOUT_FILENO));
+    std::vector<std::string> columns{"trials"};
+    for (const auto& col : kColumns)
+        if (n.total.count(col)) columns.push_back(col);
+    if (with_arms) columns.insert(columns.begin(), "arm");
+    t.columns(columns);
+    auto row = [&](const std::string& label, std::map<std::string, int64_t>& counts) {
+        int64_t trials = 0;
+        for (const auto& [col, k] : counts)
+            trials += k;
+        std::vector<Cell> cells;
+        if (with_arms) cells.push_back(Cell{label});
+        cells.push_back(Cell{std::to_string(trials), false, true});
+        for (size_t k = with_arms ? 2 : 1; k < columns.size(); ++k)
+            cells.push_back(Cell{std::to_string(counts[columns[k]]), false, true});
+        t.row(cells);
+    };
+    for (const auto& arm : n.order)
+        row(arm, n.by_arm[arm]);
+    if (n.order.size() > 1) row("all", n.total);
+    t.finish();
+}
+
+} // namespace
+
 int cmd_sweep_status(const std::string& sweep, const SweepVariant& variant, const CommonOptions& c) {
     PluginRegistry reg;
     reg.discover();
@@ -107,50 +162,12 @@ int cmd_sweep_status(const std::string& sweep, const SweepVariant& variant, cons
         throw UserError(fmt::format("{}: {} trials is more than one `iclr run` takes ({})", sweep, arms.raw_count(),
                                     kMaxTrialsPerRun));
     auto store = Store::open_read(c.db_path());
-    std::unordered_map<std::string, std::string> status_of; // key -> status
-    for (const auto& row : run_query(*store, "SELECT key, status FROM runs", true).rows)
-        status_of[row[0]] = row[1];
-    std::map<std::string, std::map<std::string, int64_t>> by_arm; // arm -> column -> trials
-    std::map<std::string, int64_t> total;
-    std::vector<std::string> order;
-    for (const auto& trial : arms.trial_keys()) {
-        std::string arm = arms.specs[trial.spec].arm_label();
-        auto it = status_of.find(trial.key);
-        const std::string& column = it == status_of.end() ? kColumns.back() : it->second;
-        if (!by_arm.count(arm)) order.push_back(arm);
-        ++by_arm[arm][column];
-        ++total[column];
-    }
-    int64_t trials = 0;
-    for (const auto& [col, n] : total)
-        trials += n;
-    fmt::print("sweep {} ({}{}): {} trial(s) as written, in {}\n", arms.base().name, sweep, variant.flags(), trials,
+    StatusCounts n = count_trials(arms, *store);
+    fmt::print("sweep {} ({}{}): {} trial(s) as written, in {}\n", arms.base().name, sweep, variant.flags(), n.trials,
                c.db_path());
-    RowWriter t(
-        Format::Table, [](std::string_view s) { fmt::print("{}", s); }, isatty(STDOUT_FILENO));
-    bool with_arms = !arms.base().arm.empty();
-    std::vector<std::string> columns{"trials"};
-    for (const auto& col : kColumns)
-        if (total.count(col)) columns.push_back(col);
-    if (with_arms) columns.insert(columns.begin(), "arm");
-    t.columns(columns);
-    auto row = [&](const std::string& label, std::map<std::string, int64_t>& counts) {
-        int64_t n = 0;
-        for (const auto& [col, k] : counts)
-            n += k;
-        std::vector<Cell> cells;
-        if (with_arms) cells.push_back(Cell{label});
-        cells.push_back(Cell{std::to_string(n), false, true});
-        for (size_t k = with_arms ? 2 : 1; k < columns.size(); ++k)
-            cells.push_back(Cell{std::to_string(counts[columns[k]]), false, true});
-        t.row(cells);
-    };
-    for (const auto& arm : order)
-        row(arm, by_arm[arm]);
-    if (order.size() > 1) row("all", total);
-    t.finish();
+    print_status_table(n, !arms.base().arm.empty());
     if (std::string h = RunLock::holder(c.db_path()); !h.empty()) fmt::print("a run is writing to it now: {}\n", h);
-    if (total[kColumns.back()] == trials) // none recorded: run with --profile ci, asked about without it?
+    if (n.total[kColumns.back()] == n.trials) // none recorded: run with --profile ci, asked about without it?
         if (std::string note = other_variants_note(*store, arms.base().name, variant, "see"); !note.empty())
             fmt::print("{}\n", note);
     // Trials handed to Slurm are 'pending' here until `iclr sync` ingests what their tasks finished.
@@ -158,7 +175,7 @@ int cmd_sweep_status(const std::string& sweep, const SweepVariant& variant, cons
         fmt::print("on Slurm: {} run folder(s), the last {} (`iclr sync` ingests what their array tasks finished; "
                    "`iclr status FOLDER` shows the tasks)\n",
                    folders.size(), shell_word(folders.back().root().string()));
-    if (total["failed"] + total["timeout"] > 0)
+    if (n.total["failed"] + n.total["timeout"] > 0)
         fmt::print("failures: iclr query --sweep {}{}{} \"SELECT r.id, r.status, r.error FROM runs r JOIN sweep_runs s "
                    "ON s.id = r.id WHERE r.status IN ('failed', 'timeout')\"\n",
                    shell_word(sweep), variant.flags(), c.db_flag());
