@@ -222,7 +222,10 @@ int sweep_on_slurm(const SlurmLaunch& l, Handover* handover) {
 } // namespace
 
 int run_sweep(const RunOptions& o, Handover* handover) {
-    say_stop_signals(" while reading the sweep and its plugins; nothing was recorded");
+    if (handover && handover->after_recorded)
+        install_stop_handlers();
+    else
+        say_stop_signals(" while reading the sweep and its plugins; nothing was recorded");
     PluginRegistry reg;
     reg.discover();
     SweepArms arms = load_sweep(o.sweep, o.variant, reg);
@@ -231,6 +234,10 @@ int run_sweep(const RunOptions& o, Handover* handover) {
     warn_stale_plugins(arms, "the trials will run it");
     note_unstated_differences(arms);
 
+    if (handover && stop_signal()) { // stopped while the sweep was read, after the sweeps before it
+        handover->stopped_first = true;
+        return 128 + stop_signal();
+    }
     std::string db_path = o.common.db_path();
     std::string data_dir = absolute_path(o.common.data_dir());
     bool db_existed = std::filesystem::exists(db_path);
@@ -270,6 +277,7 @@ int run_sweep(const RunOptions& o, Handover* handover) {
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     int rc = report_outcome(spec, r, total, plan.skipped, plan.sweep_id, secs, o.common.db_flag(), p.max_failures);
     if (!r.stop_signal) print_claims_step(spec, o);
+    std::fflush(stdout); // its closing lines before the next sweep's, in a log too
     keep_cache_limit(layout.cache_dir());
     return rc;
 }

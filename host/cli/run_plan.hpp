@@ -89,6 +89,10 @@ struct Handover {
     bool checked = false; // its constructors were checked before any sweep ran
     bool keep = false;    // another sweep follows: keep the workers for it
     bool locked = false;  // the caller holds the database's RunLock for every sweep
+    // A sweep before this one recorded its trials: from here a stop signal ends the command cleanly
+    // (the caller names the sweeps not started), never at once as while nothing is recorded.
+    bool after_recorded = false;
+    bool stopped_first = false; // the stop came before this sweep recorded or submitted anything
     // --launcher slurm --wait: each sweep's submission, for the caller to follow them together
     // (a sweep's array jobs need not wait for the one before to end); null: the sweep follows its own.
     std::vector<SlurmSubmitted>* follow_later = nullptr;

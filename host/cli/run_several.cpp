@@ -130,16 +130,23 @@ int run_in_turn(const RunOptions& o, Handover& handover, ReadSweeps& read,
             ++end;
         if (i) fmt::print("\n");
         handover.keep = end < o.sweeps.size();
+        handover.after_recorded = i > 0;
         auto first = std::ptrdiff_t(i), last = std::ptrdiff_t(end);
         std::vector<SweepArms> arms; // a group's, as read (a sweep alone is read again by run_sweep)
         if (end - i > 1)
             arms.assign(std::make_move_iterator(read.arms.begin() + first),
                         std::make_move_iterator(read.arms.begin() + last));
         GroupOutcome g = run_files(o, {o.sweeps.begin() + first, o.sweeps.begin() + last}, std::move(arms), handover);
-        // A signal after the sweep's trials ended (its last lines, its cache limit) stops here too.
+        // A signal after the sweep's trials ended (its last lines, its cache limit), or before the next
+        // recorded anything (run_sweep and run_group look before they record), stops here too.
+        bool between = (g.rc < 128 && stop_signal()) || handover.stopped_first;
         if (g.rc < 128 && stop_signal()) g.rc = 128 + stop_signal();
         if (g.rc >= 128) {
+            if (handover.stopped_first) g.not_started.assign(o.sweeps.begin() + first, o.sweeps.begin() + last);
             g.not_started.insert(g.not_started.end(), o.sweeps.begin() + std::ptrdiff_t(end), o.sweeps.end());
+            if (between && !g.not_started.empty())
+                fmt::print("stopped by {} between sweeps; the sweeps below recorded nothing\n",
+                           signal_name(g.rc - 128));
             if (!g.not_started.empty()) fmt::print("not started:{}\n", shell_words(g.not_started));
             say_not_followed(handover);
             return g.rc;

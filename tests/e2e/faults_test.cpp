@@ -282,6 +282,39 @@ TEST(Faults, SeveralSweepsAreReadFirstRunInTurnAndCtrlCStartsNoOther) {
     EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs"), 2 + 12 + 3); // none counted twice
 }
 
+// A stop between two sweeps, after the first recorded and ended and while the next still reads its
+// plugins (a cold discovery here: the manifest cache is gone, about a second), ends the command
+// cleanly: the first's runs stand, the next ones record nothing and are named, as a stop during a
+// sweep names them. It did not: the next sweep's reading ended iclr at once ("nothing was
+// recorded", no list of what did not start).
+TEST(Faults, AStopBetweenSweepsRecordsNothingOfTheNextAndNamesThem) {
+    Scratch s;
+    auto alone = [&](const std::string& name, int sleep_ms) { // a failure budget: each sweep runs alone
+        return s.write(name + ".toml", "[sweep]\nname = \"" + name +
+                                           "\"\nmax_failures = 1\n[method]\nplugin = "
+                                           "\"noop\"\nsleep_ms = " +
+                                           std::to_string(sleep_ms) + "\n");
+    };
+    std::string a = alone("a", 1500), b = alone("b", 0), c = alone("c", 0);
+    pid_t pid = s.start({"run", a, b, c}, s.path("out.txt"));
+    ASSERT_TRUE(eventually(
+        [&] {
+            return std::filesystem::exists(s.db()) && s.count("SELECT COUNT(*) FROM runs WHERE status = 'running'");
+        },
+        60));
+    std::filesystem::remove(s.path("cache/plugins.toml")); // b's own reading of its plugins probes them again
+    ASSERT_TRUE(eventually([&] { return s.count("SELECT COUNT(*) FROM runs WHERE status = 'done'") == 1; }, 60));
+    kill(pid, SIGINT);
+    EXPECT_EQ(Scratch::wait_code(pid), 130);
+    std::string out = slurp(s.path("out.txt"));
+    EXPECT_TRUE(has(out, "sweep a: 1 done, 0 failed")) << out;
+    EXPECT_TRUE(has(out, "stopped by SIGINT")) << out;
+    EXPECT_TRUE(has(out, "not started: " + b + " " + c + "\n")) << out;
+    EXPECT_FALSE(has(out, "nothing was recorded")) << "a's run was: " << out;
+    EXPECT_EQ(s.sql("SELECT group_concat(name) FROM sweeps"), "a");
+    EXPECT_EQ(s.sql("SELECT group_concat(status) FROM runs"), "done");
+}
+
 TEST(Faults, TwelveKillMinus9sLeaveNoOrphansLoseNothingAndDuplicateNothing) {
     Scratch s;
     std::string file = s.write("slow.toml", slow_sweep(2, 150, 40));
