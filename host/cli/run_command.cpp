@@ -229,12 +229,16 @@ int run_sweep(const RunOptions& o, Handover* handover) {
     PluginRegistry reg;
     reg.discover();
     SweepArms arms = load_sweep(o.sweep, o.variant, reg);
-    const SweepSpec& spec = arms.base();
     check_run_size(arms, o.sweep);
+    return run_read_sweep(o, arms, handover);
+}
+
+int run_read_sweep(const RunOptions& o, const SweepArms& arms, Handover* handover) {
+    const SweepSpec& spec = arms.base();
     warn_stale_plugins(arms, "the trials will run it");
     note_unstated_differences(arms);
 
-    if (handover && stop_signal()) { // stopped while the sweep was read, after the sweeps before it
+    if (handover && stop_signal()) { // stopped before it recorded anything, the sweeps before it ended
         handover->stopped_first = true;
         return 128 + stop_signal();
     }

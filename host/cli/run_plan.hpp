@@ -115,6 +115,9 @@ GroupOutcome run_group(const RunOptions& o, const std::vector<std::string>& file
                        Handover& handover);
 // `iclr run FILE`, given what the sweep before left (null: the sweep runs alone).
 int run_sweep(const RunOptions& o, Handover* handover);
+// The same for a sweep already read (`iclr run A B` reads every file first and checks its
+// constructors; the file is not read again, so what runs is what was checked).
+int run_read_sweep(const RunOptions& o, const SweepArms& arms, Handover* handover);
 // The database `iclr run` writes to, waiting (and saying so) while another process holds its write
 // lock; `recover`: runs an earlier host left 'running' are marked interrupted, as a run's first step.
 std::unique_ptr<Store> open_store_for_run(const std::string& db_path, bool recover = true);

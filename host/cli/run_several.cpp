@@ -101,8 +101,8 @@ std::vector<std::string> pool_keys(const RunOptions& o, const ReadSweeps& read) 
     return keys;
 }
 
-// One sweep as `iclr run FILE` runs it, or several in one queue (run_group, given the files as read:
-// `arms`); a refusal (a UserError: the database held by another run) is said and the sweeps go unrun.
+// One sweep as `iclr run FILE` runs it, or several in one queue (run_group), given the files as read
+// (`arms`); a refusal (a UserError: the database held by another run) is said and the sweeps go unrun.
 GroupOutcome run_files(const RunOptions& o, const std::vector<std::string>& files, std::vector<SweepArms> arms,
                        Handover& handover) {
     GroupOutcome out{2, files, {}};
@@ -110,7 +110,7 @@ GroupOutcome run_files(const RunOptions& o, const std::vector<std::string>& file
         if (files.size() > 1) return run_group(o, files, std::move(arms), handover);
         RunOptions one = o;
         one.sweep = files.front();
-        out.rc = run_sweep(one, &handover);
+        out.rc = run_read_sweep(one, arms.front(), &handover);
         if (out.rc == 0 || out.rc >= 128) out.incomplete.clear();
     } catch (const UserError& e) {
         print_error(e);
@@ -132,10 +132,8 @@ int run_in_turn(const RunOptions& o, Handover& handover, ReadSweeps& read,
         handover.keep = end < o.sweeps.size();
         handover.after_recorded = i > 0;
         auto first = std::ptrdiff_t(i), last = std::ptrdiff_t(end);
-        std::vector<SweepArms> arms; // a group's, as read (a sweep alone is read again by run_sweep)
-        if (end - i > 1)
-            arms.assign(std::make_move_iterator(read.arms.begin() + first),
-                        std::make_move_iterator(read.arms.begin() + last));
+        std::vector<SweepArms> arms(std::make_move_iterator(read.arms.begin() + first), // as read
+                                    std::make_move_iterator(read.arms.begin() + last));
         GroupOutcome g = run_files(o, {o.sweeps.begin() + first, o.sweeps.begin() + last}, std::move(arms), handover);
         // A signal after the sweep's trials ended (its last lines, its cache limit), or before the next
         // recorded anything (run_sweep and run_group look before they record), stops here too.
@@ -145,8 +143,7 @@ int run_in_turn(const RunOptions& o, Handover& handover, ReadSweeps& read,
             if (handover.stopped_first) g.not_started.assign(o.sweeps.begin() + first, o.sweeps.begin() + last);
             g.not_started.insert(g.not_started.end(), o.sweeps.begin() + std::ptrdiff_t(end), o.sweeps.end());
             if (between && !g.not_started.empty())
-                fmt::print("stopped by {} between sweeps; the sweeps below recorded nothing\n",
-                           signal_name(g.rc - 128));
+                fmt::print("stopped by {} before the sweeps below recorded anything\n", signal_name(g.rc - 128));
             if (!g.not_started.empty()) fmt::print("not started:{}\n", shell_words(g.not_started));
             say_not_followed(handover);
             return g.rc;
