@@ -207,6 +207,8 @@ void Arguments::add_rerun(CLI::App& app) {
                       "  iclr rerun 12 --tolerance 1e-6 differences up to 1e-6 count as reproduced\n"
                       "  iclr rerun --sweep sweeps/mlti.toml --profile ci --sample 3   three of its runs, drawn "
                       "with a fixed seed\n"
+                      "  iclr rerun --sweep sweeps/*.toml --profile ci --sample 0   every ci run of every sweep, "
+                      "side by side (--jobs)\n"
                       "Nothing is written to the database; the rerun's log and files go to "
                       "results/reruns/DB/run-N/ (its fresh cache is removed at the end).");
     rerun_cmd->add_option("run", rerun.run, "run id or key prefix");
