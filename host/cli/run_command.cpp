@@ -196,7 +196,7 @@ int cmd_run(const RunOptions& given) {
     if (given.sweeps.size() > 1 && given.sweep.empty()) return run_several(given);
     RunOptions o = given;
     if (o.sweep.empty() && !o.sweeps.empty()) o.sweep = o.sweeps.front();
-    return run_sweep(o, nullptr);
+    return run_sweep(o);
 }
 
 namespace {
@@ -221,16 +221,13 @@ int sweep_on_slurm(const SlurmLaunch& l, Handover* handover) {
 
 } // namespace
 
-int run_sweep(const RunOptions& o, Handover* handover) {
-    if (handover && handover->after_recorded)
-        install_stop_handlers();
-    else
-        say_stop_signals(" while reading the sweep and its plugins; nothing was recorded");
+int run_sweep(const RunOptions& o) {
+    say_stop_signals(" while reading the sweep and its plugins; nothing was recorded");
     PluginRegistry reg;
     reg.discover();
     SweepArms arms = load_sweep(o.sweep, o.variant, reg);
     check_run_size(arms, o.sweep);
-    return run_read_sweep(o, arms, handover);
+    return run_read_sweep(o, arms, nullptr);
 }
 
 int run_read_sweep(const RunOptions& o, const SweepArms& arms, Handover* handover) {
@@ -238,10 +235,6 @@ int run_read_sweep(const RunOptions& o, const SweepArms& arms, Handover* handove
     warn_stale_plugins(arms, "the trials will run it");
     note_unstated_differences(arms);
 
-    if (handover && stop_signal()) { // stopped before it recorded anything, the sweeps before it ended
-        handover->stopped_first = true;
-        return 128 + stop_signal();
-    }
     std::string db_path = o.common.db_path();
     std::string data_dir = absolute_path(o.common.data_dir());
     bool db_existed = std::filesystem::exists(db_path);

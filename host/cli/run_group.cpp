@@ -194,17 +194,7 @@ std::string pool_key(const RunOptions& o, const SweepSpec& spec) {
 
 GroupOutcome run_group(const RunOptions& o, const std::vector<std::string>& files, std::vector<SweepArms> arms,
                        Handover& handover) {
-    // Until the lock and the handlers below, Ctrl-C ends iclr at once, as while run_sweep reads a
-    // sweep, unless a sweep before recorded its trials.
-    if (handover.after_recorded)
-        install_stop_handlers();
-    else
-        say_stop_signals(" while reading the sweeps and their plugins; nothing was recorded");
     std::deque<GroupMember> members = members_of(o, files, std::move(arms));
-    if (stop_signal()) { // stopped between the sweeps before and these: none of them recorded
-        handover.stopped_first = true;
-        return {128 + stop_signal(), {}, {}};
-    }
     std::string db_path = o.common.db_path();
     RunLock lock(db_path, fmt::format("{} and {} more", members.front().arms.base().name, members.size() - 1));
     ResultsLayout layout(db_path); // after the lock made the file: the layout follows its real path

@@ -89,10 +89,6 @@ struct Handover {
     bool checked = false; // its constructors were checked before any sweep ran
     bool keep = false;    // another sweep follows: keep the workers for it
     bool locked = false;  // the caller holds the database's RunLock for every sweep
-    // A sweep before this one recorded its trials: from here a stop signal ends the command cleanly
-    // (the caller names the sweeps not started), never at once as while nothing is recorded.
-    bool after_recorded = false;
-    bool stopped_first = false; // the stop came before this sweep recorded or submitted anything
     // --launcher slurm --wait: each sweep's submission, for the caller to follow them together
     // (a sweep's array jobs need not wait for the one before to end); null: the sweep follows its own.
     std::vector<SlurmSubmitted>* follow_later = nullptr;
@@ -106,6 +102,7 @@ struct GroupOutcome {
     int rc = 0;                           // the worst exit status, 128 + the signal when stopped
     std::vector<std::string> incomplete;  // files whose sweep has trials not done
     std::vector<std::string> not_started; // files of which no trial ran (stopped before them)
+    bool stopped_before = false;          // stopped before these sweeps recorded anything
 };
 // Those sweeps' files in one queue, on the workers `handover` holds (checked before, or
 // --no-construct), each planned and recorded first, each closing with its own line as its last
@@ -113,10 +110,10 @@ struct GroupOutcome {
 // the call), not read again.
 GroupOutcome run_group(const RunOptions& o, const std::vector<std::string>& files, std::vector<SweepArms> arms,
                        Handover& handover);
-// `iclr run FILE`, given what the sweep before left (null: the sweep runs alone).
-int run_sweep(const RunOptions& o, Handover* handover);
-// The same for a sweep already read (`iclr run A B` reads every file first and checks its
-// constructors; the file is not read again, so what runs is what was checked).
+// `iclr run FILE`.
+int run_sweep(const RunOptions& o);
+// The same for a sweep already read, given what the sweep before left (null: the sweep runs alone;
+// `iclr run A B` reads every file first and checks its constructors, so what runs is what was checked).
 int run_read_sweep(const RunOptions& o, const SweepArms& arms, Handover* handover);
 // The database `iclr run` writes to, waiting (and saying so) while another process holds its write
 // lock; `recover`: runs an earlier host left 'running' are marked interrupted, as a run's first step.

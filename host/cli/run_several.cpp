@@ -102,9 +102,11 @@ std::vector<std::string> pool_keys(const RunOptions& o, const ReadSweeps& read) 
 }
 
 // One sweep as `iclr run FILE` runs it, or several in one queue (run_group), given the files as read
-// (`arms`); a refusal (a UserError: the database held by another run) is said and the sweeps go unrun.
+// (`arms`); a refusal (a UserError: the database held by another run) is said and the sweeps go unrun,
+// and after a stop signal none of them starts.
 GroupOutcome run_files(const RunOptions& o, const std::vector<std::string>& files, std::vector<SweepArms> arms,
                        Handover& handover) {
+    if (int signal = stop_signal()) return {128 + signal, {}, files, true}; // nothing of them recorded
     GroupOutcome out{2, files, {}};
     try {
         if (files.size() > 1) return run_group(o, files, std::move(arms), handover);
@@ -123,6 +125,7 @@ GroupOutcome run_files(const RunOptions& o, const std::vector<std::string>& file
 // are submitted in turn and then followed together.
 int run_in_turn(const RunOptions& o, Handover& handover, ReadSweeps& read,
                 std::chrono::steady_clock::time_point start) {
+    install_stop_handlers(); // a stop ends the command cleanly: run_files looks before each sweep records
     int exit = 0;
     std::vector<std::string> incomplete, keys = pool_keys(o, read);
     for (size_t i = 0, end = 1; i < o.sweeps.size(); i = end, end = i + 1) {
@@ -130,19 +133,16 @@ int run_in_turn(const RunOptions& o, Handover& handover, ReadSweeps& read,
             ++end;
         if (i) fmt::print("\n");
         handover.keep = end < o.sweeps.size();
-        handover.after_recorded = i > 0;
         auto first = std::ptrdiff_t(i), last = std::ptrdiff_t(end);
         std::vector<SweepArms> arms(std::make_move_iterator(read.arms.begin() + first), // as read
                                     std::make_move_iterator(read.arms.begin() + last));
         GroupOutcome g = run_files(o, {o.sweeps.begin() + first, o.sweeps.begin() + last}, std::move(arms), handover);
-        // A signal after the sweep's trials ended (its last lines, its cache limit), or before the next
-        // recorded anything (run_sweep and run_group look before they record), stops here too.
-        bool between = (g.rc < 128 && stop_signal()) || handover.stopped_first;
+        // A signal after the sweep's trials ended (its last lines, its cache limit) stops here too.
+        bool before = g.stopped_before || (g.rc < 128 && stop_signal());
         if (g.rc < 128 && stop_signal()) g.rc = 128 + stop_signal();
         if (g.rc >= 128) {
-            if (handover.stopped_first) g.not_started.assign(o.sweeps.begin() + first, o.sweeps.begin() + last);
             g.not_started.insert(g.not_started.end(), o.sweeps.begin() + std::ptrdiff_t(end), o.sweeps.end());
-            if (between && !g.not_started.empty())
+            if (before && !g.not_started.empty())
                 fmt::print("stopped by {} before the sweeps below recorded anything\n", signal_name(g.rc - 128));
             if (!g.not_started.empty()) fmt::print("not started:{}\n", shell_words(g.not_started));
             say_not_followed(handover);
