@@ -173,11 +173,10 @@ int rerun_one(const std::string& id_or_key, const RerunOptions& o, const PluginR
 
 // The runs of the sweep as written that a rerun can compare (done, diverged, failed, timed out), in
 // id order; at most o.sample of them, drawn by a generator seeded with o.sample_seed. None: an error.
-std::vector<int64_t> sweep_sample(const std::string& sweep, const RerunOptions& o) {
-    auto store = Store::open_read(o.common.db_path());
-    share_sweep_runs(*store, sweep, o.variant);
+std::vector<int64_t> sweep_sample(Store& store, const std::string& sweep, const RerunOptions& o) {
+    share_sweep_runs(store, sweep, o.variant);
     std::vector<int64_t> ids;
-    for (const auto& row : run_query(*store,
+    for (const auto& row : run_query(store,
                                      "SELECT r.id FROM runs r JOIN sweep_runs s ON s.id = r.id WHERE r.status IN "
                                      "('done', 'diverged', 'failed', 'timeout') ORDER BY r.id",
                                      true)
@@ -224,7 +223,7 @@ RerunSample draw_samples(const RerunOptions& o, const PluginRegistry& reg) {
     for (const std::string& file : o.sweeps) {
         SampledSweep t{file, {}, 0, {}};
         try {
-            t.ids = sweep_sample(file, o);
+            t.ids = sweep_sample(*store, file, o);
         } catch (const UserError& e) {
             if (o.sweeps.size() == 1) throw;
             print_error(e);

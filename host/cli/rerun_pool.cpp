@@ -79,7 +79,7 @@ int usual_threads(const std::vector<const RerunJob*>& jobs) {
 // so that a long rerun, whose lines come when it ends, shows that it goes on.
 class LiveLine {
   public:
-    LiveLine(size_t total, size_t& ended) : total_(total), ended_(ended), tty_(isatty(STDOUT_FILENO)) {}
+    explicit LiveLine(size_t total) : total_(total), tty_(isatty(STDOUT_FILENO)) {}
     ~LiveLine() { clear(); }
     void started(int64_t run) {
         running_[run] = Clock::now();
@@ -111,8 +111,7 @@ class LiveLine {
 
   private:
     using Clock = std::chrono::steady_clock;
-    size_t total_;
-    size_t& ended_; // across the pools of one command
+    size_t total_, ended_ = 0; // over the pools of one command
     bool tty_;
     std::map<int64_t, Clock::time_point> running_;
     Clock::time_point drawn_{};
@@ -212,8 +211,7 @@ int rerun_workers(int requested, const std::vector<RerunJob>& jobs) {
 int run_reruns(const std::vector<RerunJob>& jobs, int workers, bool warm_cache,
                const std::function<void(const RerunJob&, const RerunResult&)>& ended) {
     install_stop_handlers();
-    size_t ended_so_far = 0;
-    LiveLine live(jobs.size(), ended_so_far);
+    LiveLine live(jobs.size());
     for (size_t i = 0; i < jobs.size();) { // a memory limit is a worker's, set as it starts
         std::vector<const RerunJob*> alike;
         for (size_t first = i; i < jobs.size() && jobs[i].memory_mb == jobs[first].memory_mb; ++i)
