@@ -1,11 +1,15 @@
 // `iclr rerun`'s runs side by side on one pool of workers, each in a folder and cache of its own.
 #include "cli/rerun_pool.hpp"
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <deque>
 #include <filesystem>
 #include <map>
@@ -23,6 +27,44 @@
 
 namespace iclr {
 
+RerunClaim::RerunClaim(const std::filesystem::path& lock_file, int64_t run) {
+    std::error_code ec;
+    std::filesystem::create_directories(lock_file.parent_path(), ec);
+    fd_ = open(lock_file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd_ < 0)
+        throw UserError(fmt::format("run {}: cannot open {}: {}", run, lock_file.string(), std::strerror(errno)));
+    if (flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+        char holder[64] = {};
+        ssize_t n = pread(fd_, holder, sizeof holder - 1, 0);
+        close(fd_);
+        fd_ = -1;
+        std::string who = n > 0 ? std::string(holder, size_t(n)) : "";
+        if (!who.empty() && who.back() == '\n') who.pop_back();
+        throw UserError(fmt::format("run {} is being rerun by another iclr ({}): wait for it to end, as the two "
+                                    "would share {}",
+                                    run, who.empty() ? "holder unknown" : who,
+                                    (lock_file.parent_path() / lock_file.stem()).string() + "/"));
+    }
+    // The pid is only for the message a second command gets; the lock holds without it.
+    std::string me = fmt::format("pid {}\n", getpid());
+    if (ftruncate(fd_, 0) == 0) (void)!pwrite(fd_, me.data(), me.size(), 0);
+}
+
+RerunClaim& RerunClaim::operator=(RerunClaim&& o) noexcept {
+    if (this != &o) {
+        if (fd_ >= 0) close(fd_);
+        fd_ = o.fd_;
+        o.fd_ = -1;
+    }
+    return *this;
+}
+
+// The lock file stays: removing it would let a third command lock a new file while a second still
+// waits on the old one's inode.
+RerunClaim::~RerunClaim() {
+    if (fd_ >= 0) close(fd_);
+}
+
 RerunJob prepare_rerun(Store& store, const std::string& id_or_key, const RerunOptions& o, const PluginRegistry& reg) {
     auto run = load_run_details(store, id_or_key);
     if (!run)
@@ -35,7 +77,15 @@ RerunJob prepare_rerun(Store& store, const std::string& id_or_key, const RerunOp
         throw UserError(fmt::format("run {} was interrupted: `iclr run` its sweep again to finish it", run->id));
     RecordedTrial trial = recorded_trial(*run, reg);
     ResultsLayout db_layout(store.path());
-    RerunJob job{*run, load_metric_rows(store, run->id), {}, 1, 0, 0, {}, db_layout.rerun(run->id)};
+    RerunJob job{*run,
+                 load_metric_rows(store, run->id),
+                 {},
+                 1,
+                 0,
+                 0,
+                 {},
+                 db_layout.rerun(run->id),
+                 RerunClaim(db_layout.rerun_lock(run->id), run->id)};
     for (const auto& line : trial.other_builds)
         job.notes.push_back("note: " + line);
     RecordedSettings settings = recorded_settings(*run);

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <optional>
 #include <string>
@@ -16,6 +17,24 @@
 
 namespace iclr {
 
+// Holds reruns/DB/run-N.lock while a run is rerun: a second command rerunning the same run (another
+// terminal, a script) is told so instead of removing this one's folder and fresh cache under it.
+// The lock is the kernel's (flock), so a rerun killed by -9 leaves none behind.
+class RerunClaim {
+  public:
+    RerunClaim() = default;
+    // Throws UserError naming the holder's pid when another iclr holds the run.
+    RerunClaim(const std::filesystem::path& lock_file, int64_t run);
+    RerunClaim(RerunClaim&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
+    RerunClaim& operator=(RerunClaim&& o) noexcept;
+    RerunClaim(const RerunClaim&) = delete;
+    RerunClaim& operator=(const RerunClaim&) = delete;
+    ~RerunClaim();
+
+  private:
+    int fd_ = -1;
+};
+
 // One recorded run made ready to run again: what it recorded, and what its worker gets.
 struct RerunJob {
     RunDetails run;
@@ -26,10 +45,12 @@ struct RerunJob {
     int64_t memory_mb = 0;                // the recorded sweep's: a worker's, fixed at its start
     std::string payload;
     ResultsLayout scratch; // reruns/DB/run-N/: its log, run folder and (unless --warm-cache) cache
+    RerunClaim claim;      // the run's, for as long as the job lives
 };
 
-// Throws UserError naming the run when it cannot be rerun: not in the database, unfinished, or a
-// trial today's plugins cannot rebuild (recorded_trial). Clears the run's last rerun folder.
+// Throws UserError naming the run when it cannot be rerun: not in the database, unfinished, a
+// trial today's plugins cannot rebuild (recorded_trial), or being rerun by another command. Clears
+// the run's last rerun folder.
 RerunJob prepare_rerun(Store& store, const std::string& id_or_key, const RerunOptions& o, const PluginRegistry& reg);
 
 // "rerun of run 12 (sweep s, arm a, seed 0): 1 thread(s), a fresh cache; log PATH"

@@ -37,6 +37,8 @@ class ResultsLayout {
         return root_ / "reruns" / name_ / ("run-" + std::to_string(run));
     }
     ResultsLayout rerun(int64_t run) const { return ResultsLayout(rerun_dir(run), ""); }
+    // Beside the folder, not in it: a rerun removes the folder it finds, the lock must outlive that.
+    std::filesystem::path rerun_lock(int64_t run) const { return rerun_dir(run).string() + ".lock"; }
 
   private:
     ResultsLayout(std::filesystem::path root, std::string name) : root_(std::move(root)), name_(std::move(name)) {}

@@ -266,6 +266,35 @@ TEST(Rerun, ASweepsRunsAreRerunSideBySideInKeptWorkersEachOnce) {
     EXPECT_EQ(pids(), (std::pair<size_t, size_t>(4, 1))) << "one worker, kept";
 }
 
+// Two commands rerunning one run at once (two terminals, a script beside a user): the second is told
+// which process holds the run and reruns nothing, instead of removing the first one's folder and
+// fresh cache under it; the first reproduces as if alone, and the run is free again after it.
+TEST(Rerun, ARunBeingRerunByAnotherCommandIsRefusedNotShared) {
+    Scratch s;
+    std::string file = s.write("slow.toml", "[sweep]\nname = \"slow\"\nseeds = 2\n[method]\nplugin = \"noop\"\n"
+                                            "sleep_ms = 2500\n");
+    ASSERT_EQ(s.run({"run", file}).code, 0);
+    pid_t first = s.start({"rerun", "1"}, s.path("first.txt"));
+    ASSERT_TRUE(eventually([&] { return has(slurp(s.path("first.txt")), "rerun of run 1 "); }, 20))
+        << slurp(s.path("first.txt"));
+    auto second = s.run({"rerun", "1"});
+    EXPECT_EQ(second.code, 2) << second.out;
+    EXPECT_TRUE(has(second.out, "iclr: error: run 1 is being rerun by another iclr (pid " + std::to_string(first) +
+                                    "): wait for it to end, as the two would share " +
+                                    s.path("results/reruns/iclr.db/run-1/")))
+        << second.out;
+    auto sample = s.run({"rerun", "--sweep", file, "--sample", "0"}); // run 2 goes on, run 1 is named
+    EXPECT_EQ(sample.code, 1) << sample.out;
+    EXPECT_TRUE(has(sample.out, "\nrun 1 is being rerun by another iclr (pid ")) << sample.out;
+    EXPECT_TRUE(has(sample.out, "run 2 reproduced: ")) << sample.out;
+    ASSERT_EQ(Scratch::wait_code(first), 0) << slurp(s.path("first.txt"));
+    EXPECT_TRUE(has(slurp(s.path("first.txt")), "run 1 reproduced: 10 of 10 metric value(s) identical"))
+        << slurp(s.path("first.txt"));
+    EXPECT_TRUE(std::filesystem::exists(s.path("results/reruns/iclr.db/run-1/logs/run-1.log")))
+        << "the first rerun's log, not removed by the second";
+    EXPECT_EQ(s.run({"rerun", "1"}).code, 0) << "free once the first ended";
+}
+
 // What cannot be rerun is one line naming the run and why, before any worker starts.
 TEST(Rerun, AnEditedConfigAnotherPluginVersionOrAnUnfinishedRunIsRefused) {
     Scratch s;
