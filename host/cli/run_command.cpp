@@ -57,11 +57,12 @@ void give_tail_the_cores(std::deque<QueuedTrial>& queue, int jobs) {
 } // namespace
 
 int report_outcome(const SweepSpec& spec, const SchedulerResult& r, int64_t total, int64_t skipped, int64_t sweep_id,
-                   double secs, const std::string& db_arg, int64_t max_failures) {
+                   double secs, const std::string& db_arg, int64_t max_failures, const std::string& earlier) {
     int64_t not_started = total - r.ended();
     fmt::print("sweep {}: {} done, {} failed, {} interrupted{}{}, {} skipped (already done) in {}\n", spec.name, r.done,
                r.failed, r.interrupted, r.diverged ? fmt::format(", {} diverged", r.diverged) : "",
                not_started > 0 ? fmt::format(", {} not started", not_started) : "", skipped, format_duration(secs));
+    if (!earlier.empty()) fmt::print("{}\n", earlier);
     if (r.diverged)
         fmt::print("diverged: iclr query{} \"SELECT id, diverged_step, error FROM runs WHERE sweep_id = {} AND "
                    "status = 'diverged'\"\n",

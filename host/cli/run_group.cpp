@@ -33,8 +33,10 @@ struct GroupMember {
     SweepArms arms;
     std::string scope = {}; // data_scope(): its payloads' data scope
     Planned plan = {};
-    int64_t total = 0;      // trials queued
-    SchedulerResult r = {}; // its trials' outcomes so far
+    int64_t total = 0;                   // trials queued
+    SchedulerResult r = {};              // its trials' outcomes so far
+    SchedulerResult earlier = {};        // the outcomes of its trials a sweep before it queued (plan.earlier_runs)
+    std::vector<int64_t> earlier_failed; // their runs that failed, for its closing line
     std::optional<std::chrono::steady_clock::time_point> first_start = {};
     bool closed = false;
 };
@@ -45,7 +47,11 @@ class GroupSink : public RunSink {
     // member_of: each queued run's place in `members`
     GroupSink(StoreSink& inner, Progress& progress, std::deque<GroupMember>& members, const RunOptions& o,
               std::unordered_map<int64_t, uint32_t> member_of)
-        : inner_(inner), progress_(progress), members_(members), o_(o), member_of_(std::move(member_of)) {}
+        : inner_(inner), progress_(progress), members_(members), o_(o), member_of_(std::move(member_of)) {
+        for (uint32_t k = 0; k < members_.size(); ++k)
+            for (int64_t run : members_[k].plan.earlier_runs)
+                waiting_.emplace(run, k);
+    }
     void run_started(const RunStart& s) override {
         inner_.run_started(s);
         GroupMember& m = member(s.run);
@@ -64,7 +70,17 @@ class GroupSink : public RunSink {
         inner_.run_finished(e, label);
         GroupMember& m = member(e.run);
         m.r.count(e.status);
-        if (m.r.ended() == m.total) close(m);
+        if (all_ended(m)) close(m);
+        auto [from, to] = waiting_.equal_range(e.run);
+        for (auto it = from; it != to; ++it) { // a later sweep's trial too: its line waits for it
+            GroupMember& later = members_[it->second];
+            later.earlier.count(e.status);
+            if (e.status == RunStatus::Failed || e.status == RunStatus::Timeout) later.earlier_failed.push_back(e.run);
+            if (all_ended(later)) close(later);
+        }
+    }
+    bool all_ended(const GroupMember& m) const {
+        return !m.closed && m.r.ended() == m.total && m.earlier.ended() == int64_t(m.plan.earlier_runs.size());
     }
     void idle() override { inner_.idle(); }
     // The sweep's closing line (report_outcome's); returns its exit status.
@@ -73,13 +89,28 @@ class GroupSink : public RunSink {
         double secs = m.first_start
                           ? std::chrono::duration<double>(std::chrono::steady_clock::now() - *m.first_start).count()
                           : 0;
-        int rc =
-            report_outcome(m.arms.base(), m.r, m.total, m.plan.skipped, m.plan.sweep_id, secs, o_.common.db_flag(), 0);
+        int rc = report_outcome(m.arms.base(), m.r, m.total, m.plan.skipped, m.plan.sweep_id, secs, o_.common.db_flag(),
+                                0, m.plan.earlier_runs.empty() ? "" : earlier_line(m));
+        if (m.earlier.failed) rc = std::max(rc, 1); // as the sweep run alone would end
         m.closed = true;
         std::fflush(stdout);
         return worst_ = std::max(worst_, rc);
     }
     int worst() const { return worst_; }
+    // "of the 2 run(s) for a sweep before it: 1 done, 1 failed (run 7)": its trials that ran under
+    // another sweep of the command count for it too, and are not run again for it.
+    static std::string earlier_line(const GroupMember& m) {
+        const SchedulerResult& e = m.earlier;
+        int64_t open = int64_t(m.plan.earlier_runs.size()) - e.ended();
+        std::vector<int64_t> failed = m.earlier_failed;
+        std::sort(failed.begin(), failed.end());
+        return fmt::format("of the {} run(s) for a sweep before it: {} done, {} failed{}{}{}{}",
+                           m.plan.earlier_runs.size(), e.done, e.failed,
+                           failed.empty() ? "" : fmt::format(" (run {})", fmt::join(failed, ", ")),
+                           e.interrupted ? fmt::format(", {} interrupted", e.interrupted) : "",
+                           e.diverged ? fmt::format(", {} diverged", e.diverged) : "",
+                           open > 0 ? fmt::format(", {} not ended", open) : "");
+    }
     const std::unordered_map<int64_t, uint32_t>& member_of() const { return member_of_; }
 
   private:
@@ -89,6 +120,7 @@ class GroupSink : public RunSink {
     std::deque<GroupMember>& members_;
     const RunOptions& o_;
     std::unordered_map<int64_t, uint32_t> member_of_;
+    std::unordered_multimap<int64_t, uint32_t> waiting_; // a run -> the later sweeps that share it
     int worst_ = 0;
 };
 
@@ -207,17 +239,18 @@ GroupOutcome run_group(const RunOptions& o, const std::vector<std::string>& file
     StoreSink sink(*store, progress, layout.cache_dir());
     GroupSink group(sink, progress, members, o, std::move(queue.member_of));
     for (GroupMember& m : members)
-        if (m.total == 0) group.close(m);
+        if (group.all_ended(m)) group.close(m); // none to run, none shared
+
     SchedulerOptions so = group_options(o, members, p, layout, group.member_of());
     so.keep_workers = handover.keep;
     SchedulerResult r = run_recorded(reuse_or_start(handover.pool, so, group), std::move(queue.trials), sink, progress);
     GroupOutcome out;
     for (GroupMember& m : members) {
-        if (!m.closed && !m.first_start)
+        if (!m.closed && !m.first_start && m.total > 0)
             out.not_started.push_back(m.file);
         else if (!m.closed)
-            group.close(m);                               // stopped: its counts, "N not started"
-        if (m.r.failed) out.incomplete.push_back(m.file); // as a sweep run alone exits 1
+            group.close(m);                                                   // stopped: its counts, "N not started"
+        if (m.r.failed || m.earlier.failed) out.incomplete.push_back(m.file); // as a sweep run alone exits 1
     }
     out.rc = group.worst();
     if (r.stop_signal) {

@@ -212,6 +212,7 @@ Planned plan_runs(Store& store, const SweepArms& arms, const RunOptions& o, cons
             if (busy.count(t.key) || (existing && queued_by.count(existing->sweep_id))) {
                 // queued or running in an array job submitted earlier, or queued by a sweep before this one
                 ++plan.busy;
+                if (existing && queued_by.count(existing->sweep_id)) plan.earlier_runs.push_back(existing->id);
                 return true;
             }
             queued.push_back(

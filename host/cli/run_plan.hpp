@@ -28,6 +28,9 @@ struct Planned {
     int64_t sweep_id = 0;
     std::deque<QueuedTrial> queue;
     int64_t skipped = 0, duplicates = 0, busy = 0;
+    // Of the busy ones, the runs a sweep before this one queued (`iclr run A B`'s one queue): this
+    // sweep's closing line waits for them and says how they ended.
+    std::vector<int64_t> earlier_runs;
     // finished trials whose plugin library differs from today's build, by "name version"
     std::map<std::string, int64_t> changed_builds;
     // trials already done that another build of iclr ran, by that build ("" = not recorded)
@@ -136,9 +139,10 @@ struct Parallelism {
 // printed, since the choice moves both speed and a trial's last bits.
 Parallelism choose_parallelism(const RunOptions& o, const SweepSpec& spec, std::deque<QueuedTrial>& queue);
 // A sweep's closing lines: its counts and where to look for failures (db_arg: CommonOptions::db_flag(),
-// " --db PATH" or ""; max_failures: the limit the run had). Returns `iclr run`'s exit status.
+// " --db PATH" or ""; max_failures: the limit the run had; `earlier`: a line on its trials another
+// sweep of the command ran, printed under the counts). Returns `iclr run`'s exit status.
 int report_outcome(const SweepSpec& spec, const SchedulerResult& r, int64_t total, int64_t skipped, int64_t sweep_id,
-                   double secs, const std::string& db_arg, int64_t max_failures);
+                   double secs, const std::string& db_arg, int64_t max_failures, const std::string& earlier = "");
 
 // The GPUs the sweep's workers are pinned to: --gpus, else the sweep's.
 std::vector<std::string> sweep_gpus(const RunOptions& o, const SweepSpec& spec);

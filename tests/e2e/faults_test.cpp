@@ -141,9 +141,6 @@ TEST(Faults, CtrlCStopsCleanlyAndTheRerunFinishesOnlyWhatIsMissing) {
     EXPECT_EQ(s.count("SELECT COUNT(*) FROM metrics"), 12 * 10); // no duplicates from the interrupted attempts
 }
 
-// `iclr run A B C`: every file is read before anything runs (one that cannot be read runs none),
-// then each sweep in turn; Ctrl-C stops the one running as it would alone and starts no other, and
-
 // `iclr run A B C` with alike pools (jobs, threads, memory limit, ...): one queue, so B's and C's
 // trials run beside A's long one instead of waiting for it, each sweep closing as its last trial
 // ends; a trial C shares with B runs once, for B. Ctrl-C stops the queue as one sweep's, and the
@@ -214,6 +211,23 @@ TEST(Faults, SweepsWithAlikePoolsRunAsOneQueueAndCloseInTurn) {
                                      "ON w.id = r.sweep_id"),
               "a:done e:timeout");
 
+    // A trial h shares with g fails under g: h's closing line waits for it and says how it ended,
+    // and h counts as not every trial done, as it would run alone (where it would retry it).
+    auto fault = [&](const std::string& name, const std::string& mode) {
+        return s.write(name + ".toml", "[sweep]\nname = \"" + name + "\"\njobs = 2\n[method]\nplugin = \"fault\"\n" +
+                                           "delay_ms = 300\nmode = " + mode + "\n");
+    };
+    std::string g = fault("g", "\"throw\"");
+    std::string h = fault("h", "{ grid = [\"throw\", \"ok\"] }");
+    std::string shared_db = s.path("shared.db");
+    auto gh = s.run({"run", g, h, "--db", shared_db});
+    EXPECT_EQ(gh.code, 1) << gh.out;
+    EXPECT_TRUE(has(gh.out, "sweep h (#2): 2 trials, 0 already done, 1 run for a sweep before it, 1 to run")) << gh.out;
+    EXPECT_TRUE(has(gh.out, "sweep h: 1 done, 0 failed, 0 interrupted, 0 skipped (already done) in ")) << gh.out;
+    EXPECT_TRUE(has(gh.out, "\nof the 1 run(s) for a sweep before it: 0 done, 1 failed (run 1)\n")) << gh.out;
+    EXPECT_LT(gh.out.find("sweep g: 0 done, 1 failed"), gh.out.find("sweep h: 1 done")) << gh.out;
+    EXPECT_TRUE(has(gh.out, "; not every trial done in: " + g + " " + h + "\n")) << gh.out;
+
     // `iclr plan` of several files says how `iclr run` of them would run them; a failure budget
     // runs a sweep alone (its pool stops starting trials at the budget).
     std::string f = noop("f", "max_failures = 1\n", "");
@@ -224,6 +238,8 @@ TEST(Faults, SweepsWithAlikePoolsRunAsOneQueueAndCloseInTurn) {
         << plan.out;
 }
 
+// `iclr run A B C`: every file is read before anything runs (one that cannot be read runs none),
+// then each sweep in turn; Ctrl-C stops the one running as it would alone and starts no other, and
 // running the same command again finishes what is missing, nothing twice.
 TEST(Faults, SeveralSweepsAreReadFirstRunInTurnAndCtrlCStartsNoOther) {
     Scratch s;
