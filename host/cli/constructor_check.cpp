@@ -243,16 +243,17 @@ ConstructorCheck check_constructors(const SweepArms& arms, const CheckSettings& 
     const SweepSpec& spec = arms.base();
     double construct_timeout = spec.timeout_s > 0 ? std::min(spec.timeout_s, kCheckTimeout_s) : kCheckTimeout_s;
     double load_timeout = spec.timeout_s > 0 ? spec.timeout_s : kLoadTimeout_s;
-    SchedulerOptions so{1, 1, construct_timeout, spec.memory_mb, settings.layout, nullptr, "", settings.gpus};
+    int workers = int(std::clamp<uint64_t>(arms.raw_count(), 1, uint64_t(std::max(1, settings.workers))));
+    SchedulerOptions so{workers, 1, construct_timeout, spec.memory_mb, settings.layout, nullptr, "", settings.gpus};
     so.construct_only = true;
     so.data_scope = settings.data_scope;
-    // The worker loads libtorch (0.6 s here) while the configurations are collected (a tenth of that
+    // The workers load libtorch (0.6 s here) while the configurations are collected (a tenth of that
     // for a grid's 5,000).
     std::unique_ptr<Scheduler> pool = keep && *keep ? std::move(*keep) : Scheduler::prestarted(so);
     Configs configs(arms);
     // A constructor that asks for its run folder gets a scratch one, never a real run's.
     auto scratch = std::filesystem::temp_directory_path() / fmt::format("iclr-check-{}", getpid());
-    // Two passes on one worker: the constructors under the short timeout, then the data sets to
+    // Two passes on the workers: the constructors under the short timeout, then the data sets to
     // load under a trial's.
     std::deque<QueuedTrial> construct, load_queue;
     std::vector<bool> load(configs.list.size());
@@ -282,7 +283,7 @@ ConstructorCheck check_constructors(const SweepArms& arms, const CheckSettings& 
     if (keep) *keep = std::move(pool);
     std::error_code ec;
     std::filesystem::remove_all(scratch, ec);
-    if (r.stop_signal) return {configs.list.size(), configs.capped, 0, r.stop_signal};
+    if (r.stop_signal) return {configs.list.size(), configs.capped, 0, r.stop_signal, workers};
     std::vector<Refusal> refused;
     for (size_t i = 0; i < configs.list.size(); ++i)
         if (outcomes.ends[i] && outcomes.ends[i]->status != RunStatus::Done)
@@ -294,7 +295,7 @@ ConstructorCheck check_constructors(const SweepArms& arms, const CheckSettings& 
         diags.push_back(r.diagnostic());
     if (!diags.empty()) throw SweepError(std::move(diags));
     return {configs.list.size(), configs.capped,
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), 0};
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), 0, workers};
 }
 
 } // namespace iclr

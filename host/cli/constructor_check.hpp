@@ -17,7 +17,8 @@ struct ConstructorCheck {
     size_t configurations = 0; // distinct (section, plugin, parameters) constructed
     bool capped = false;       // there were more than kMaxCheckedConfigurations: the rest are left to the trials
     double seconds = 0;
-    int stop_signal = 0; // a stop signal (stop_signal.hpp) ended it before every configuration was built
+    int stop_signal = 0;
+    int workers = 1; // it ran on // a stop signal (stop_signal.hpp) ended it before every configuration was built
 };
 
 // More distinct configurations than this (a random search over a float draws a new one per trial)
@@ -37,6 +38,10 @@ struct CheckSettings {
     std::vector<std::string> gpus = {};
     bool load_data = false;
     std::string data_scope = {}; // SchedulerOptions::data_scope: the sweep's trials name the same
+    // Workers to check on (at most one per trial): `iclr run` starts as many as its trials will use,
+    // so that the others load libtorch while the first constructs, then share the configurations
+    // and data sets, and all are ready for the trials.
+    int workers = 1;
 };
 constexpr size_t kMaxLoadedDataSets = 16;
 

@@ -190,7 +190,14 @@ std::string data_scope(const RunOptions& o) { return absolute_path(o.sweep) + o.
 
 CheckSettings run_check_settings(const RunOptions& o, const SweepSpec& spec, const std::string& data_dir,
                                  const ResultsLayout& layout) {
-    return {data_dir, layout, sweep_gpus(o, spec), o.launcher == "local", data_scope(o)};
+    CheckSettings c{data_dir, layout, sweep_gpus(o, spec), o.launcher == "local", data_scope(o)};
+    // As many workers as the trials will use at most (choose_parallelism decides after the plan): a
+    // core each, fewer under a fixed `jobs`; one on a GPU (its trials per GPU are the plan's) or for
+    // a Slurm submission (the trials run elsewhere).
+    int jobs = o.jobs.empty() ? spec.jobs : o.jobs == "auto" ? 0 : std::stoi(o.jobs);
+    if (c.load_data && c.gpus.empty())
+        c.workers = std::clamp(jobs == 0 ? available_cores() : jobs, 1, available_cores());
+    return c;
 }
 
 int cmd_run(const RunOptions& given) {

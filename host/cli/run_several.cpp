@@ -55,6 +55,7 @@ int check_sweeps(const RunOptions& o, const ReadSweeps& read, std::unique_ptr<Sc
     ResultsLayout layout(o.common.db_path());
     std::string data_dir = absolute_path(o.common.data_dir());
     size_t refused = 0, configurations = 0;
+    int workers = 1;
     for (size_t i = 0; i < read.arms.size(); ++i) {
         RunOptions one = o;
         one.sweep = o.sweeps[i];
@@ -62,6 +63,7 @@ int check_sweeps(const RunOptions& o, const ReadSweeps& read, std::unique_ptr<Sc
             ConstructorCheck c =
                 check_constructors(read.arms[i], run_check_settings(one, read.arms[i].base(), data_dir, layout), &pool);
             configurations += c.configurations;
+            workers = std::max(workers, c.workers);
             if (c.stop_signal) {
                 fmt::print("stopped by {} while building the plugin configurations; nothing was recorded\n",
                            signal_name(c.stop_signal));
@@ -78,8 +80,9 @@ int check_sweeps(const RunOptions& o, const ReadSweeps& read, std::unique_ptr<Sc
         return 2;
     }
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    fmt::print("constructors: {} plugin configuration(s) of the {} sweeps built in a worker and accepted ({})\n\n",
-               configurations, read.arms.size(), format_duration(secs));
+    fmt::print("constructors: {} plugin configuration(s) of the {} sweeps built in {} and accepted ({})\n\n",
+               configurations, read.arms.size(), workers == 1 ? "a worker" : fmt::format("{} workers", workers),
+               format_duration(secs));
     return 0;
 }
 

@@ -164,9 +164,10 @@ TEST(ConstructorCheck, TheChecksWorkerRunsTheSweepsTrials) {
     EXPECT_EQ(slurp(s.path("pids")), pid + "\n" + pid + "\n") << "constructed by the check, then by the trial";
 }
 
-// `iclr run A B C`: every sweep's constructors are checked, in one worker, before any trial runs
-// (a refusal in the last file runs none), and the workers go on from one sweep to the next, except
-// where a sweep starts them under another memory limit.
+// `iclr run A B C`: every sweep's constructors are checked, on the workers its trials will use (one
+// for jobs = 1, two for two's jobs = 2), before any trial runs (a refusal in the last file runs
+// none), and the workers go on from one sweep to the next, except where a sweep starts them under
+// another memory limit.
 TEST(ConstructorCheck, SeveralSweepsAreCheckedBeforeAnyRunsAndKeepTheirWorkers) {
     Scratch s;
     s.set_env("ICLR_TEST_PID_FILE", s.path("pids"));
@@ -191,12 +192,12 @@ TEST(ConstructorCheck, SeveralSweepsAreCheckedBeforeAnyRunsAndKeepTheirWorkers) 
     std::filesystem::remove(s.path("pids"));
     auto r = s.run({"run", one, two, limited});
     ASSERT_EQ(r.code, 0) << r.out;
-    EXPECT_TRUE(has(r.out, "constructors: 3 plugin configuration(s) of the 3 sweeps built in a worker and accepted"))
+    EXPECT_TRUE(has(r.out, "constructors: 3 plugin configuration(s) of the 3 sweeps built in 2 workers and accepted"))
         << r.out;
     std::istringstream pids(slurp(s.path("pids")));
     std::vector<std::string> noted{std::istream_iterator<std::string>(pids), {}};
     ASSERT_EQ(noted.size(), 3u + 1 + 6 + 1) << "three checks, then the trials";
-    EXPECT_EQ(noted[1], noted[0]) << "one worker checks the sweeps";
+    EXPECT_EQ(noted[1], noted[0]) << "the worker that checked one, ready first, builds two's configuration";
     EXPECT_NE(noted[2], noted[0]) << "but a worker's memory limit is set when it starts";
     auto pids_of = [&](const std::string& name) {
         return "," +
