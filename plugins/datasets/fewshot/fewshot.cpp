@@ -86,9 +86,10 @@ class Fewshot : public iclr::Dataset {
                 if (c >= offset && c < offset + 10) wanted.push_back(c - offset);
         if (wanted.empty()) return;
         auto [u8, y] = iclr::idx::read_split(ctx.data_dir(), stats, "train");
-        auto x = iclr::idx::normalised(u8, stats.mean, stats.sd);
+        // Only the pooled images normalised (the same bits as selecting from all 60,000 normalised).
         for (int64_t c : wanted)
-            pools[c + offset] = iclr::idx::select(x, y, {c}, per_class_, 0, uint64_t(split_seed_), 0).x;
+            pools[c + offset] = iclr::idx::normalised_rows(
+                u8, iclr::idx::select_rows(y, {c}, per_class_, 0, uint64_t(split_seed_), 0), stats.mean, stats.sd);
     }
 
     std::vector<std::vector<int64_t>> lists_;
