@@ -27,7 +27,8 @@
 
 namespace iclr {
 
-RerunClaim::RerunClaim(const std::filesystem::path& lock_file, int64_t run) {
+RerunClaim::RerunClaim(const ResultsLayout& db, int64_t run) {
+    const std::filesystem::path lock_file = db.rerun_lock(run);
     std::error_code ec;
     std::filesystem::create_directories(lock_file.parent_path(), ec);
     fd_ = open(lock_file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
@@ -42,8 +43,7 @@ RerunClaim::RerunClaim(const std::filesystem::path& lock_file, int64_t run) {
         if (!who.empty() && who.back() == '\n') who.pop_back();
         throw UserError(fmt::format("run {} is being rerun by another iclr ({}): wait for it to end, as the two "
                                     "would share {}",
-                                    run, who.empty() ? "holder unknown" : who,
-                                    (lock_file.parent_path() / lock_file.stem()).string() + "/"));
+                                    run, who.empty() ? "holder unknown" : who, db.rerun_dir(run).string() + "/"));
     }
     // The pid is only for the message a second command gets; the lock holds without it.
     std::string me = fmt::format("pid {}\n", getpid());
@@ -77,15 +77,8 @@ RerunJob prepare_rerun(Store& store, const std::string& id_or_key, const RerunOp
         throw UserError(fmt::format("run {} was interrupted: `iclr run` its sweep again to finish it", run->id));
     RecordedTrial trial = recorded_trial(*run, reg);
     ResultsLayout db_layout(store.path());
-    RerunJob job{*run,
-                 load_metric_rows(store, run->id),
-                 {},
-                 1,
-                 0,
-                 0,
-                 {},
-                 db_layout.rerun(run->id),
-                 RerunClaim(db_layout.rerun_lock(run->id), run->id)};
+    RerunClaim claim(db_layout, run->id); // before its folder is cleared below
+    RerunJob job{*run, load_metric_rows(store, run->id), {}, 1, 0, 0, {}, db_layout.rerun(run->id), std::move(claim)};
     for (const auto& line : trial.other_builds)
         job.notes.push_back("note: " + line);
     RecordedSettings settings = recorded_settings(*run);

@@ -2,7 +2,6 @@
 #pragma once
 
 #include <cstdint>
-#include <filesystem>
 #include <functional>
 #include <optional>
 #include <string>
@@ -23,8 +22,9 @@ namespace iclr {
 class RerunClaim {
   public:
     RerunClaim() = default;
-    // Throws UserError naming the holder's pid when another iclr holds the run.
-    RerunClaim(const std::filesystem::path& lock_file, int64_t run);
+    // Claims `run` of the database whose layout is `db` (its rerun_lock). Throws UserError naming
+    // the holder's pid when another iclr holds the run.
+    RerunClaim(const ResultsLayout& db, int64_t run);
     RerunClaim(RerunClaim&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
     RerunClaim& operator=(RerunClaim&& o) noexcept;
     RerunClaim(const RerunClaim&) = delete;

@@ -75,7 +75,7 @@ class GroupSink : public RunSink {
         for (auto it = from; it != to; ++it) { // a later sweep's trial too: its line waits for it
             GroupMember& later = members_[it->second];
             later.earlier.count(e.status);
-            if (e.status == RunStatus::Failed || e.status == RunStatus::Timeout) later.earlier_failed.push_back(e.run);
+            if (is_failure(e.status)) later.earlier_failed.push_back(e.run);
             if (all_ended(later)) close(later);
         }
     }
@@ -240,7 +240,6 @@ GroupOutcome run_group(const RunOptions& o, const std::vector<std::string>& file
     GroupSink group(sink, progress, members, o, std::move(queue.member_of));
     for (GroupMember& m : members)
         if (group.all_ended(m)) group.close(m); // none to run, none shared
-
     SchedulerOptions so = group_options(o, members, p, layout, group.member_of());
     so.keep_workers = handover.keep;
     SchedulerResult r = run_recorded(reuse_or_start(handover.pool, so, group), std::move(queue.trials), sink, progress);
