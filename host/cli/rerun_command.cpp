@@ -194,17 +194,21 @@ std::vector<int64_t> sweep_sample(Store& store, const std::string& sweep, const 
 
 std::string id_list(const std::vector<int64_t>& ids) { return fmt::format("{}", fmt::join(ids, ", ")); }
 
-// One --sweep file's sample: its runs, how many have yet to end, which did not reproduce.
+// One --sweep file's sample: its runs, how many have yet to end, which did not reproduce, and which
+// could not be rerun (named above it: an edited config, another plugin version, another command
+// rerunning it); both kinds fail the command.
 struct SampledSweep {
     std::string file;
     std::vector<int64_t> ids;
     size_t left = 0;
     std::vector<int64_t> not_reproduced;
+    std::vector<int64_t> not_rerun;
     std::string line() const {
         std::vector<int64_t> by_id = not_reproduced; // they end in any order
         std::sort(by_id.begin(), by_id.end());
-        return fmt::format("{}: {} of {} run(s) reproduced{}", file, ids.size() - by_id.size(), ids.size(),
-                           by_id.empty() ? "" : "; not reproduced: run " + id_list(by_id));
+        return fmt::format("{}: {} of {} run(s) reproduced{}{}", file, ids.size() - by_id.size() - not_rerun.size(),
+                           ids.size(), by_id.empty() ? "" : "; not reproduced: run " + id_list(by_id),
+                           not_rerun.empty() ? "" : "; not rerun (above): run " + id_list(not_rerun));
     }
 };
 
@@ -221,7 +225,7 @@ RerunSample draw_samples(const RerunOptions& o, const PluginRegistry& reg) {
     RerunSample s;
     auto store = Store::open_read(o.common.db_path());
     for (const std::string& file : o.sweeps) {
-        SampledSweep t{file, {}, 0, {}};
+        SampledSweep t{file, {}, 0, {}, {}};
         try {
             t.ids = sweep_sample(*store, file, o);
         } catch (const UserError& e) {
@@ -243,7 +247,7 @@ RerunSample draw_samples(const RerunOptions& o, const PluginRegistry& reg) {
                 ++t.left;
             } catch (const UserError& e) { // one run that cannot be rerun does not end the others'
                 fmt::print("{}\n", e.what());
-                t.not_reproduced.push_back(id);
+                t.not_rerun.push_back(id);
             }
         }
         s.sweeps.push_back(std::move(t));
@@ -251,22 +255,26 @@ RerunSample draw_samples(const RerunOptions& o, const PluginRegistry& reg) {
     return s;
 }
 
-// 0 when every sampled run reproduced, 1 when one did not, 2 when a sweep had none to rerun; with
-// several sweeps, one line for them all first.
+// 0 when every sampled run reproduced, 1 when one did not or could not be rerun, 2 when a sweep had
+// none to rerun; with several sweeps, one line for them all first.
 int several_outcome(const RerunOptions& o, const RerunSample& s) {
     size_t runs = 0;
-    std::vector<std::string> not_reproduced;
+    std::vector<std::string> not_reproduced, not_rerun;
     for (const SampledSweep& t : s.sweeps) {
         runs += t.ids.size();
         for (int64_t id : t.not_reproduced)
-            not_reproduced.push_back(fmt::format("{} run {}", t.file, id));
+            not_reproduced.push_back(fmt::format("{} run {}", shell_word(t.file), id));
+        for (int64_t id : t.not_rerun)
+            not_rerun.push_back(fmt::format("{} run {}", shell_word(t.file), id));
     }
+    for (const std::string& file : s.unrerun)
+        not_rerun.push_back(shell_word(file));
     if (o.sweeps.size() > 1)
-        fmt::print("\n{} sweep(s): {} of {} run(s) reproduced{}{}\n", o.sweeps.size(), runs - not_reproduced.size(),
-                   runs,
+        fmt::print("\n{} sweep(s): {} of {} run(s) reproduced{}{}\n", o.sweeps.size(),
+                   runs - not_reproduced.size() - (not_rerun.size() - s.unrerun.size()), runs,
                    not_reproduced.empty() ? "" : fmt::format("; not reproduced: {}", fmt::join(not_reproduced, ", ")),
-                   s.unrerun.empty() ? "" : "; not rerun (above):" + shell_words(s.unrerun));
-    return !s.unrerun.empty() ? 2 : not_reproduced.empty() ? 0 : 1;
+                   not_rerun.empty() ? "" : fmt::format("; not rerun (above): {}", fmt::join(not_rerun, ", ")));
+    return !s.unrerun.empty() ? 2 : not_reproduced.empty() && not_rerun.empty() ? 0 : 1;
 }
 
 // The sweeps' samples on one pool (--jobs), each run's block printed as it ends and each sweep's line

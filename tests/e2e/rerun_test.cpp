@@ -287,6 +287,7 @@ TEST(Rerun, ARunBeingRerunByAnotherCommandIsRefusedNotShared) {
     EXPECT_EQ(sample.code, 1) << sample.out;
     EXPECT_TRUE(has(sample.out, "\nrun 1 is being rerun by another iclr (pid ")) << sample.out;
     EXPECT_TRUE(has(sample.out, "run 2 reproduced: ")) << sample.out;
+    EXPECT_TRUE(has(sample.out, file + ": 1 of 2 run(s) reproduced; not rerun (above): run 1\n")) << sample.out;
     ASSERT_EQ(Scratch::wait_code(first), 0) << slurp(s.path("first.txt"));
     EXPECT_TRUE(has(slurp(s.path("first.txt")), "run 1 reproduced: 10 of 10 metric value(s) identical"))
         << slurp(s.path("first.txt"));
