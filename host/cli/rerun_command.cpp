@@ -258,10 +258,11 @@ RerunSample draw_samples(const RerunOptions& o, const PluginRegistry& reg) {
 // 0 when every sampled run reproduced, 1 when one did not or could not be rerun, 2 when a sweep had
 // none to rerun; with several sweeps, one line for them all first.
 int several_outcome(const RerunOptions& o, const RerunSample& s) {
-    size_t runs = 0;
+    size_t runs = 0, reproduced = 0;
     std::vector<std::string> not_reproduced, not_rerun;
     for (const SampledSweep& t : s.sweeps) {
         runs += t.ids.size();
+        reproduced += t.ids.size() - t.not_reproduced.size() - t.not_rerun.size();
         for (int64_t id : t.not_reproduced)
             not_reproduced.push_back(fmt::format("{} run {}", shell_word(t.file), id));
         for (int64_t id : t.not_rerun)
@@ -270,8 +271,7 @@ int several_outcome(const RerunOptions& o, const RerunSample& s) {
     for (const std::string& file : s.unrerun)
         not_rerun.push_back(shell_word(file));
     if (o.sweeps.size() > 1)
-        fmt::print("\n{} sweep(s): {} of {} run(s) reproduced{}{}\n", o.sweeps.size(),
-                   runs - not_reproduced.size() - (not_rerun.size() - s.unrerun.size()), runs,
+        fmt::print("\n{} sweep(s): {} of {} run(s) reproduced{}{}\n", o.sweeps.size(), reproduced, runs,
                    not_reproduced.empty() ? "" : fmt::format("; not reproduced: {}", fmt::join(not_reproduced, ", ")),
                    not_rerun.empty() ? "" : fmt::format("; not rerun (above): {}", fmt::join(not_rerun, ", ")));
     return !s.unrerun.empty() ? 2 : not_reproduced.empty() && not_rerun.empty() ? 0 : 1;
