@@ -17,8 +17,8 @@ struct ConstructorCheck {
     size_t configurations = 0; // distinct (section, plugin, parameters) constructed
     bool capped = false;       // there were more than kMaxCheckedConfigurations: the rest are left to the trials
     double seconds = 0;
-    int stop_signal = 0;
-    int workers = 1; // it ran on // a stop signal (stop_signal.hpp) ended it before every configuration was built
+    int stop_signal = 0; // a stop signal (stop_signal.hpp) ended it before every configuration was built
+    int workers = 1;     // the workers it ran on
 };
 
 // More distinct configurations than this (a random search over a float draws a new one per trial)

@@ -50,15 +50,6 @@ RerunClaim::RerunClaim(const ResultsLayout& db, int64_t run) {
     if (ftruncate(fd_, 0) == 0) (void)!pwrite(fd_, me.data(), me.size(), 0);
 }
 
-RerunClaim& RerunClaim::operator=(RerunClaim&& o) noexcept {
-    if (this != &o) {
-        if (fd_ >= 0) close(fd_);
-        fd_ = o.fd_;
-        o.fd_ = -1;
-    }
-    return *this;
-}
-
 // The lock file stays: removing it would let a third command lock a new file while a second still
 // waits on the old one's inode.
 RerunClaim::~RerunClaim() {

@@ -21,12 +21,11 @@ namespace iclr {
 // The lock is the kernel's (flock), so a rerun killed by -9 leaves none behind.
 class RerunClaim {
   public:
-    RerunClaim() = default;
     // Claims `run` of the database whose layout is `db` (its rerun_lock). Throws UserError naming
     // the holder's pid when another iclr holds the run.
     RerunClaim(const ResultsLayout& db, int64_t run);
     RerunClaim(RerunClaim&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
-    RerunClaim& operator=(RerunClaim&& o) noexcept;
+    RerunClaim& operator=(RerunClaim&&) = delete;
     RerunClaim(const RerunClaim&) = delete;
     RerunClaim& operator=(const RerunClaim&) = delete;
     ~RerunClaim();

@@ -84,12 +84,16 @@ int report_outcome(const SweepSpec& spec, const SchedulerResult& r, int64_t tota
     return r.failed ? 1 : 0;
 }
 
+int requested_jobs(const RunOptions& o, const SweepSpec& spec) {
+    return o.jobs.empty() ? spec.jobs : o.jobs == "auto" ? 0 : std::stoi(o.jobs);
+}
+
 // --jobs, --threads and --gpus (else the sweep's), with "auto" resolved against the cores and the
 // trials left to run; printed, since the choice moves both speed and a trial's last bits.
 Parallelism choose_parallelism(const RunOptions& o, const SweepSpec& spec, std::deque<QueuedTrial>& queue) {
     Parallelism p;
     auto total = int64_t(queue.size());
-    p.jobs = o.jobs.empty() ? spec.jobs : o.jobs == "auto" ? 0 : std::stoi(o.jobs);
+    p.jobs = requested_jobs(o, spec);
     bool auto_jobs = p.jobs == 0;
     if (auto_jobs) { // auto: every core busy with a trial of its own (one thread each beat two threads
                      // on one trial by 1.4x on small MLPs, `make bench`), fewer when fewer trials are left
@@ -194,7 +198,7 @@ CheckSettings run_check_settings(const RunOptions& o, const SweepSpec& spec, con
     // As many workers as the trials will use at most (choose_parallelism decides after the plan): a
     // core each, fewer under a fixed `jobs`; one on a GPU (its trials per GPU are the plan's) or for
     // a Slurm submission (the trials run elsewhere).
-    int jobs = o.jobs.empty() ? spec.jobs : o.jobs == "auto" ? 0 : std::stoi(o.jobs);
+    int jobs = requested_jobs(o, spec);
     if (c.load_data && c.gpus.empty())
         c.workers = std::clamp(jobs == 0 ? available_cores() : jobs, 1, available_cores());
     return c;

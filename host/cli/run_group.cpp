@@ -219,8 +219,7 @@ SchedulerOptions group_options(const RunOptions& o, const std::deque<GroupMember
 std::string pool_key(const RunOptions& o, const SweepSpec& spec) {
     if (o.launcher != "local" || max_failures_of(o, spec) > 0) return "";
     int per_gpu = o.trials_per_gpu > 0 ? o.trials_per_gpu : spec.trials_per_gpu;
-    return fmt::format("jobs={} threads={} gpus={}x{} memory_mb={}",
-                       o.jobs.empty() ? std::to_string(spec.jobs) : o.jobs, o.threads,
+    return fmt::format("jobs={} threads={} gpus={}x{} memory_mb={}", requested_jobs(o, spec), o.threads,
                        fmt::join(sweep_gpus(o, spec), ","), per_gpu, spec.memory_mb);
 }
 

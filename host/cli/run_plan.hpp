@@ -134,6 +134,8 @@ struct Parallelism {
     std::vector<std::string> gpus;
     int64_t max_failures = 0; // --max-failures, else the sweep's
 };
+// --jobs, else the sweep's `jobs`, as a number: 0 for "auto" (resolved by choose_parallelism).
+int requested_jobs(const RunOptions& o, const SweepSpec& spec);
 // --jobs, --threads and --gpus (else the sweep's), with "auto" resolved against the cores and the
 // trials left to run (`queue`, whose last trials jobs = "auto" may give the cores idle beside them);
 // printed, since the choice moves both speed and a trial's last bits.

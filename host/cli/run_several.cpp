@@ -141,8 +141,9 @@ int run_in_turn(const RunOptions& o, Handover& handover, ReadSweeps& read,
                                     std::make_move_iterator(read.arms.begin() + last));
         GroupOutcome g = run_files(o, {o.sweeps.begin() + first, o.sweeps.begin() + last}, std::move(arms), handover);
         // A signal after the sweep's trials ended (its last lines, its cache limit) stops here too.
-        bool before = g.stopped_before || (g.rc < 128 && stop_signal());
-        if (g.rc < 128 && stop_signal()) g.rc = 128 + stop_signal();
+        bool late = g.rc < 128 && stop_signal();
+        bool before = g.stopped_before || late;
+        if (late) g.rc = 128 + stop_signal();
         if (g.rc >= 128) {
             g.not_started.insert(g.not_started.end(), o.sweeps.begin() + std::ptrdiff_t(end), o.sweeps.end());
             if (before && !g.not_started.empty())
