@@ -72,10 +72,10 @@ int cmd_slurm_task(const std::string& folder, const std::string& first_task);
 // may name; each of `attach` ("NAME=FILE") is another database the SQL reads as NAME.
 int cmd_query(const std::string& sql, const std::string& format, const std::vector<std::string>& sweeps,
               const SweepVariant& variant, const std::vector<std::string>& attach, const CommonOptions& c);
-// A query's rows on stdout in `format`, streamed (a reader that stops early ends it quietly); an
-// error naming sweep_runs gets `hint` appended. Returns the exit status.
+// A query's rows on stdout in `format`, streamed (a reader that stops early ends it quietly).
+// Returns the exit status.
 class Store;
-int print_query(Store& store, const std::string& sql, const std::string& format, const std::string& hint = "");
+int print_query(Store& store, const std::string& sql, const std::string& format);
 // `iclr table SWEEP`: its trials as written, a row per run: arm, status, seed, the parameters and
 // attributes that differ between runs, the final metrics (per task with --per-task).
 struct TableOptions {

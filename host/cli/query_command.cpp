@@ -15,7 +15,7 @@
 
 namespace iclr {
 
-int print_query(Store& store, const std::string& sql, const std::string& format, const std::string& hint) {
+int print_query(Store& store, const std::string& sql, const std::string& format) {
     Format f = parse_format(format);
     // A reader that stops early (`| head`) ends the query quietly: no SIGPIPE death, no message.
     signal(SIGPIPE, SIG_IGN);
@@ -26,19 +26,13 @@ int print_query(Store& store, const std::string& sql, const std::string& format,
             if (!closed && std::fwrite(s.data(), 1, s.size(), stdout) != s.size()) closed = true;
         },
         isatty(STDOUT_FILENO));
-    try {
-        stream_query(
-            store, sql, f == Format::Csv || f == Format::Json,
-            [&](const std::vector<std::string>& cols) { w.columns(cols); },
-            [&](const std::vector<Cell>& row) {
-                w.row(row);
-                return !closed;
-            });
-    } catch (const UserError& e) {
-        if (!hint.empty() && std::string(e.what()).find("no such table: sweep_runs") != std::string::npos)
-            throw UserError(std::string(e.what()) + hint);
-        throw;
-    }
+    stream_query(
+        store, sql, f == Format::Csv || f == Format::Json,
+        [&](const std::vector<std::string>& cols) { w.columns(cols); },
+        [&](const std::vector<Cell>& row) {
+            w.row(row);
+            return !closed;
+        });
     if (!closed) w.finish();
     if (std::fflush(stdout) != 0 || closed) {
         if (errno == EPIPE) return 0;
@@ -60,8 +54,7 @@ int cmd_query(const std::string& sql, const std::string& format, const std::vect
     }
     if (sweeps.size() == 1) share_sweep_runs(*store, sweeps.front(), variant);
     if (sweeps.size() > 1) share_sweeps_runs(*store, sweeps, variant);
-    return print_query(*store, sql, format,
-                       sweeps.empty() ? " (the trials of a sweep as written: pass --sweep FILE)" : "");
+    return print_query(*store, sql, format);
 }
 
 } // namespace iclr

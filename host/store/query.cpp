@@ -8,6 +8,7 @@
 #include <set>
 
 #include "common/values.hpp"
+#include "store/sql_hint.hpp"
 
 namespace iclr {
 namespace {
@@ -190,7 +191,7 @@ void stream_query(Store& store, const std::string& sql, bool precise,
         sqlite3_finalize(stmt);
         if (!guard.refused.empty())
             throw UserError("iclr query is read-only: " + guard.refused + " is refused (use a SELECT)");
-        throw UserError("SQL error: " + msg);
+        throw UserError("SQL error: " + msg + sql_error_hint(db, msg));
     }
     if (!stmt) throw UserError("SQL error: empty statement");
     if (tail && !only_space_or_comments(tail)) {

@@ -191,19 +191,33 @@ double beta_quantile(double p, double a, double b) {
     return inverse([a, b](double x) { return incomplete_beta(a, b, x); }, p, 0, 1, 0, 1e-15);
 }
 
+namespace {
+
+struct Fn {
+    const char* name;
+    int argc;
+    void (*step)(sqlite3_context*, int, sqlite3_value**);
+    void (*final)(sqlite3_context*);
+};
+const Fn kFunctions[] = {
+    {"variance", 1, step_one, final_fn<f_variance>}, {"stdev", 1, step_one, final_fn<f_stdev>},
+    {"sem", 1, step_one, final_fn<f_sem>},           {"ci95_low", 1, step_one, final_fn<f_ci_low>},
+    {"ci95_high", 1, step_one, final_fn<f_ci_high>}, {"median", 1, step_one, final_fn<f_median>},
+    {"quantile", 2, step_one, final_fn<f_quantile>}, {"pearson", 2, step_pair, final_fn<f_pearson>},
+    {"spearman", 2, step_pair, final_fn<f_spearman>}};
+
+} // namespace
+
+std::vector<std::string> function_names() {
+    std::vector<std::string> out;
+    for (const Fn& f : kFunctions)
+        out.push_back(f.name);
+    out.push_back("trial_config");
+    return out;
+}
+
 int register_functions(sqlite3* db) {
-    struct Fn {
-        const char* name;
-        int argc;
-        void (*step)(sqlite3_context*, int, sqlite3_value**);
-        void (*final)(sqlite3_context*);
-    };
-    const Fn fns[] = {{"variance", 1, step_one, final_fn<f_variance>}, {"stdev", 1, step_one, final_fn<f_stdev>},
-                      {"sem", 1, step_one, final_fn<f_sem>},           {"ci95_low", 1, step_one, final_fn<f_ci_low>},
-                      {"ci95_high", 1, step_one, final_fn<f_ci_high>}, {"median", 1, step_one, final_fn<f_median>},
-                      {"quantile", 2, step_one, final_fn<f_quantile>}, {"pearson", 2, step_pair, final_fn<f_pearson>},
-                      {"spearman", 2, step_pair, final_fn<f_spearman>}};
-    for (const Fn& f : fns) {
+    for (const Fn& f : kFunctions) {
         int rc = sqlite3_create_function_v2(db, f.name, f.argc, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr, nullptr,
                                             f.step, f.final, nullptr);
         if (rc != SQLITE_OK) return rc;

@@ -5,6 +5,7 @@
 
 #include <sqlite3.h>
 
+#include <string>
 #include <vector>
 
 namespace iclr::stats {
@@ -12,6 +13,8 @@ namespace iclr::stats {
 // Registers every function on one connection (the aggregates, and trial_config(config_toml): a
 // run's config without its plugins' versions); returns SQLITE_OK or the first error code.
 int register_functions(sqlite3* db);
+// Their names, as a query calls them.
+std::vector<std::string> function_names();
 
 // The numbers behind the functions, unit-tested against published values.
 double mean(const std::vector<double>& x);

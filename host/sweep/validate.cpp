@@ -10,36 +10,12 @@
 namespace iclr {
 namespace {
 
-size_t edit_distance(const std::string& a, const std::string& b) {
-    std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
-    for (size_t j = 0; j <= b.size(); ++j)
-        prev[j] = j;
-    for (size_t i = 1; i <= a.size(); ++i) {
-        cur[0] = i;
-        for (size_t j = 1; j <= b.size(); ++j)
-            cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
-        std::swap(prev, cur);
-    }
-    return prev[b.size()];
-}
-
 // A range bound as the parameter's type reads: [1, 65536] for an int, [0.0, 10.0] for a float.
 std::string fmt_bound(double x, iclr_param_type t) {
     return t == ICLR_PARAM_INT ? std::to_string(int64_t(x)) : value_to_toml(Value::of_float(x));
 }
 
 } // namespace
-
-std::string did_you_mean(const std::string& name, const std::vector<std::string>& known) {
-    std::string best;
-    size_t best_d = 3;
-    for (const auto& k : known)
-        if (size_t d = edit_distance(name, k); d < best_d) {
-            best_d = d;
-            best = k;
-        }
-    return best.empty() ? "" : " (did you mean '" + best + "'?)";
-}
 
 std::string parameter_suggestion(const std::string& key, const PluginRecord& p) {
     std::vector<std::string> names;

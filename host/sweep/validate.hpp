@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "common/nearest_name.hpp"
 #include "plugin/plugin_registry.hpp"
 #include "sweep/sweep.hpp"
 
@@ -14,8 +15,6 @@ namespace iclr {
 // Returns the problem in words, or nullopt when v is acceptable.
 std::optional<std::string> check_value(const ParamSchema& schema, Value& v);
 
-// " (did you mean 'mnist'?)" for a name one or two edits from one of `known` (the nearest), else "".
-std::string did_you_mean(const std::string& name, const std::vector<std::string>& known);
 // " (did you mean 'lr'?)" for a key one or two edits from one of p's parameters, else " (its parameters: ...)".
 std::string parameter_suggestion(const std::string& key, const PluginRecord& p);
 

@@ -96,6 +96,31 @@ TEST(Query, SqlErrorsAreUserErrors) {
     EXPECT_NE(refusal(*s, "SELECT * FROM nope").find("no such table: nope"), std::string::npos);
 }
 
+// A misspelt name says what was meant, or what there is to choose from.
+TEST(Query, NameErrorsNameTheNearestOrWhatThereIs) {
+    test::TempDir dir;
+    { Store::open_write(dir.file("r.db")); }
+    auto s = Store::open_read(dir.file("r.db"));
+    auto says = [&](const std::string& sql, const std::string& what) {
+        std::string e = refusal(*s, sql);
+        EXPECT_NE(e.find(what), std::string::npos) << sql << ": " << e;
+    };
+    says("SELECT stddev(value) FROM metrics", "no such function: stddev (did you mean 'stdev'?)");
+    says("SELECT ci95(value) FROM metrics", "no such function: ci95 (did you mean ci95_low, ci95_high?)");
+    // Two edits would make "foo" SQLite's pow(): a name of up to four letters gets one.
+    says("SELECT foo(1)", "no such function: foo (iclr adds variance, stdev, sem, ci95_low, ci95_high, median, "
+                          "quantile, pearson, spearman, trial_config to SQLite's own");
+    says("SELECT * FROM metric", "no such table: metric (did you mean 'metrics'?)");
+    says("SELECT * FROM main.final_metric", "no such table: main.final_metric (did you mean 'final_metrics'?)");
+    says("SELECT * FROM xyzzy", "no such table: xyzzy (the tables and views: ");
+    EXPECT_NE(refusal(*s, "SELECT * FROM xyzzy").find("accuracy_matrix"), std::string::npos);
+    says("SELECT * FROM o.runs", "no such table: o.runs (no database is attached as 'o': --attach o=FILE)");
+    says("SELECT f.vale FROM final_metrics f", "no such column: f.vale (did you mean 'value'?)");
+    EXPECT_EQ(refusal(*s, "SELECT qqqqq FROM runs"), "SQL error: no such column: qqqqq");
+    s->attach_read_only("o", dir.file("r.db"));
+    says("SELECT * FROM o.run", "no such table: o.run (did you mean 'runs'?)");
+}
+
 // The runs a claim's or plot's row names: run_id, base_run_id, and each id of a run_ids list (a
 // row averaging runs); a row naming any run outside the sweep's is left out and counted.
 TEST(Query, ARowNamesItsRunsByIdPairOrList) {
