@@ -9,6 +9,7 @@
 #include "cli/commands.hpp"
 #include "cli/constructor_check.hpp"
 #include "cli/plugin_provenance.hpp"
+#include "cli/query_check.hpp"
 #include "cli/run_plan.hpp"
 #include "cli/several.hpp"
 #include "common/duration.hpp"
@@ -162,6 +163,7 @@ int plan_sweep(const std::string& file, const SweepVariant& variant, bool constr
     reg.discover();
     SweepArms arms = load_sweep(file, variant, reg);
     const SweepSpec& spec = arms.base();
+    check_queries(spec);
     fmt::print("sweep {}{}{}\n", spec.name, variant.arguments().empty() ? "" : " (" + variant.arguments() + ")",
                spec.description.empty() ? "" : ": " + spec.description);
     uint64_t total = 0;

@@ -15,6 +15,7 @@
 #include "cli/commands.hpp"
 #include "cli/constructor_check.hpp"
 #include "cli/plugin_provenance.hpp"
+#include "cli/query_check.hpp"
 #include "cli/run_plan.hpp"
 #include "cli/run_sink.hpp"
 #include "cli/slurm_launch.hpp"
@@ -239,6 +240,7 @@ int run_sweep(const RunOptions& o) {
     reg.discover();
     SweepArms arms = load_sweep(o.sweep, o.variant, reg);
     check_run_size(arms, o.sweep);
+    check_queries(arms.base());
     return run_read_sweep(o, arms, nullptr);
 }
 

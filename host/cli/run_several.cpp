@@ -9,6 +9,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/constructor_check.hpp"
+#include "cli/query_check.hpp"
 #include "cli/run_plan.hpp"
 #include "common/duration.hpp"
 #include "common/errors.hpp"
@@ -37,6 +38,7 @@ void read_sweeps(const RunOptions& o, ReadSweeps& out) {
         try {
             out.arms.push_back(load_sweep(sweep, o.variant, out.reg));
             check_run_size(out.arms.back(), sweep); // as cmd_run refuses it, but before any sweep runs
+            check_queries(out.arms.back().base());
             out.claims = !out.arms.back().base().claims.empty() || out.claims;
         } catch (const UserError& e) {
             print_error(e);

@@ -154,6 +154,11 @@ void fill_sweep_runs(Store& store, const std::map<int64_t, const PlannedTrial*>*
 
 } // namespace
 
+void empty_sweep_runs(Store& store) {
+    const std::map<int64_t, const PlannedTrial*> none;
+    fill_sweep_runs(store, &none, "");
+}
+
 // A verdict counts only the sweep's trials as written, so runs of an older config of the sweep or
 // of another profile in the same database are not pooled in.
 std::optional<std::set<int64_t>> share_sweep_runs(Store& store, const std::string& sweep, const SweepVariant& variant,

@@ -29,6 +29,9 @@ struct OtherSeeds {
 std::optional<std::set<int64_t>> share_sweep_runs(Store& store, const std::string& sweep, const SweepVariant& variant,
                                                   size_t* trials = nullptr, OtherSeeds* other_seeds = nullptr);
 
+// An empty sweep_runs, for queries tried before anything runs (cli/query_check.hpp).
+void empty_sweep_runs(Store& store);
+
 // Several sweeps' trials as written in one sweep_runs (`iclr query --sweep A --sweep B`), a row per
 // sweep and run: a trial two of them share is a row of each. Each must be planned here, and their
 // [sweep] names must differ (`sweep` tells their rows apart).

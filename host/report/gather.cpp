@@ -182,16 +182,7 @@ void final_metrics(Store& store, const SweepSpec& spec, std::vector<Figure>& out
 }
 
 Figure declared_plot(Store& store, const PlotSpec& p, const std::optional<std::set<int64_t>>& current) {
-    ResultSet rs;
-    try {
-        rs = rows_of_runs(run_query(store, p.sql, true), current);
-    } catch (const UserError& e) {
-        throw SweepError({{p.sql_pos, "plot '" + p.title + "': " + e.what()}});
-    }
-    for (const std::string* c : {&p.x, &p.y, &p.color, &p.facet})
-        if (!c->empty() && std::find(rs.columns.begin(), rs.columns.end(), *c) == rs.columns.end())
-            throw SweepError({{p.sql_pos, "plot '" + p.title + "': the query has no column '" + *c + "'"}});
-    return plot_figure(p, rs);
+    return plot_figure(p, plot_rows(store, p, current));
 }
 
 // results/queries/<sweep name>*.sql beside the database: each run read-only, its first rows shown.
@@ -252,6 +243,19 @@ Report gather(Store& store, const SweepSpec& spec, const std::string& db_path,
     r.queries = saved_queries(store, spec, db_path);
     r.failures = failures(store);
     return r;
+}
+
+ResultSet plot_rows(Store& store, const PlotSpec& p, const std::optional<std::set<int64_t>>& current) {
+    ResultSet rs;
+    try {
+        rs = rows_of_runs(run_query(store, p.sql, true), current);
+    } catch (const UserError& e) {
+        throw SweepError({{p.sql_pos, "plot '" + p.title + "': " + e.what()}});
+    }
+    for (const std::string* c : {&p.x, &p.y, &p.color, &p.facet})
+        if (!c->empty() && std::find(rs.columns.begin(), rs.columns.end(), *c) == rs.columns.end())
+            throw SweepError({{p.sql_pos, "plot '" + p.title + "': the query has no column '" + *c + "'"}});
+    return rs;
 }
 
 } // namespace iclr::report

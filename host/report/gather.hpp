@@ -19,4 +19,8 @@ namespace iclr::report {
 Report gather(Store& store, const SweepSpec& spec, const std::string& db_path,
               const std::optional<std::set<int64_t>>& current);
 
+// A [[plot]]'s rows (of `current`'s runs, as above), or a SweepError at its sql position when its
+// query fails or lacks a column the plot names.
+ResultSet plot_rows(Store& store, const PlotSpec& p, const std::optional<std::set<int64_t>>& current);
+
 } // namespace iclr::report

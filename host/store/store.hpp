@@ -56,6 +56,9 @@ class Store {
     // Opens an existing database read-only (iclr query / show) for any user who can read the
     // file: no write can go through it, and it never creates or changes a file (no -wal/-shm).
     static std::unique_ptr<Store> open_read(const std::string& path);
+    // An empty database of the current schema in memory, with iclr's SQL functions: what a sweep's
+    // claim and plot queries are tried on before any trial of it runs.
+    static std::unique_ptr<Store> open_empty();
     // Attaches another results database as `name` (an SQL identifier, not main or temp) so a query
     // joins across the two (`iclr query --attach`): read-only and immutable-if-at-rest as open_read
     // reads a file; an older schema as a copy migrated in memory (the file is left as it is).

@@ -142,6 +142,15 @@ std::unique_ptr<Store> Store::open_write(const std::string& path) {
     return s;
 }
 
+std::unique_ptr<Store> Store::open_empty() {
+    const std::string shown = "an empty database in memory";
+    std::unique_ptr<Store> s(
+        new Store(open_or_throw(":memory:", SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, shown), shown, false));
+    s->migrate();
+    stats::register_functions(s->db_);
+    return s;
+}
+
 std::unique_ptr<Store> Store::open_read(const std::string& path) {
     std::error_code ec;
     if (!fs::exists(path, ec)) throw UserError(path + ": no such database (run a sweep first, or pass --db)");

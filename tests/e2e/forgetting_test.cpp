@@ -276,7 +276,19 @@ kind = "at_most"
 threshold = 1
 sql = "SELECT step AS x FROM metrics"
 )");
-    ASSERT_EQ(s.run({"run", file}).code, 0);
+    // Found when the sweep is planned or run, before any trial (its queries are tried on an empty
+    // database), not by `iclr verify` after the sweep has run.
+    for (const char* command : {"plan", "run"}) {
+        auto r = s.run({command, file});
+        EXPECT_EQ(r.code, 2) << command << ": " << r.out;
+        EXPECT_TRUE(has(r.out, "c.toml:9:7: claim 'typo': SQL error: no such column: valeu (did you mean 'value'?)"))
+            << r.out;
+        EXPECT_TRUE(has(r.out, "c.toml:15:7: claim 'no value column': the query has no value column (its columns: x)"))
+            << r.out;
+    }
+    EXPECT_FALSE(std::filesystem::exists(s.db()));
+    // And by verify, for a sweep edited after its run.
+    ASSERT_EQ(s.run({"run", s.write("ok.toml", "[method]\nplugin = \"noop\"\n")}).code, 0);
     auto r = s.run({"verify", file});
     EXPECT_EQ(r.code, 2) << r.out;
     EXPECT_TRUE(has(r.out, "c.toml:9:7: claim 'typo': SQL error: no such column: valeu")) << r.out;

@@ -166,6 +166,12 @@ TEST(Report, MarkdownSummaryAndPlotErrorsAtTheirPosition) {
                                             "parameters \\(lr 0\\.01\\)': the query has no column 'forgeting'")))
         << r.out;
     EXPECT_FALSE(std::filesystem::exists(s.path("x.html")));
+    auto planned = s.run({"plan", bad, "--profile", "ci", "--no-construct"}); // before any trial of it runs
+    EXPECT_EQ(planned.code, 2) << planned.out;
+    EXPECT_TRUE(std::regex_search(planned.out, std::regex("bad\\.toml:\\d+:\\d+: plot 'forgetting of task A vs "
+                                                          "parameters \\(lr 0\\.01\\)': the query has no column "
+                                                          "'forgeting'")))
+        << planned.out;
     // A heatmap without the column its cells are coloured by: refused when the sweep is read.
     std::string heat = slurp(sweep);
     std::string colour = "color = \"accuracy\"\n";
