@@ -33,10 +33,10 @@ struct GroupMember {
     SweepArms arms;
     std::string scope = {}; // data_scope(): its payloads' data scope
     Planned plan = {};
-    int64_t total = 0;                   // trials queued
-    SchedulerResult r = {};              // its trials' outcomes so far
-    SchedulerResult earlier = {};        // the outcomes of its trials a sweep before it queued (plan.earlier_runs)
-    std::vector<int64_t> earlier_failed; // their runs that failed, for its closing line
+    int64_t total = 0;                        // trials queued
+    SchedulerResult r = {};                   // its trials' outcomes so far
+    SchedulerResult earlier = {};             // the outcomes of its trials a sweep before it queued (plan.earlier_runs)
+    std::vector<int64_t> earlier_failed = {}; // their runs that failed, for its closing line
     std::optional<std::chrono::steady_clock::time_point> first_start = {};
     bool closed = false;
 };
