@@ -2,6 +2,8 @@
 // the supervised loop, and the getters' message for a typo in plugin code.
 #include "plugin_test_util.hpp"
 
+#include <cmath>
+#include <random>
 #include <set>
 
 using namespace iclr;
@@ -187,4 +189,37 @@ TEST(Training, AFrozenCopyHoldsParametersAndBufferStatisticsAndMovesNoDraw) {
     b->forward(x).pow(2).mean().backward();
     opt.step();
     EXPECT_TRUE(torch::equal(copy->forward(x), before));
+}
+
+// Algorithm R (LUMP, DER, A-GEM and replay keep their memories with it): after a stream of n
+// examples, each is in a buffer of k slots with probability k / n, the first k as much as the last.
+// 100,000 streams of 50 through 10 slots: each of the 50 frequencies within 5 standard errors of 0.2
+// (0.0013 each). A reservoir that kept its first examples is far outside; one that drew from
+// [0, seen] instead of [0, seen - 1] keeps each of its first 10 with probability 11 / 51 = 0.216,
+// 12 standard errors out.
+TEST(Replay, EveryExampleOfAStreamIsKeptWithProbabilityCapacityOverLength) {
+    const int64_t n = 50, k = 10, streams = 100000;
+    std::vector<int64_t> kept(n, 0);
+    std::mt19937_64 rng(7);
+    for (int64_t s = 0; s < streams; ++s) {
+        ReservoirSlots slots(k);
+        std::vector<int64_t> held(k, -1);
+        for (int64_t i = 0; i < n; ++i)
+            if (int64_t j = slots.next(rng); j >= 0) held[size_t(j)] = i;
+        for (int64_t i : held) {
+            ASSERT_GE(i, 0); // every slot filled
+            ++kept[size_t(i)];
+        }
+    }
+    const double p = double(k) / double(n), se = std::sqrt(p * (1 - p) / double(streams));
+    for (int64_t i = 0; i < n; ++i)
+        EXPECT_NEAR(double(kept[size_t(i)]) / double(streams), p, 5 * se) << "example " << i;
+    // The buffer of tensors follows the same slots: full at k, every kept row one of the stream's.
+    ReservoirBuffer buffer(k);
+    std::mt19937_64 r2(1);
+    buffer.add(torch::arange(n, torch::kFloat32).unsqueeze(1), torch::arange(n), r2);
+    EXPECT_EQ(buffer.size(), k);
+    auto [x, y] = buffer.sample(5, r2);
+    ASSERT_EQ(x.size(0), 5);
+    EXPECT_TRUE(torch::equal(x.squeeze(1).to(torch::kInt64), y));
 }
