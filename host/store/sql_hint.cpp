@@ -71,10 +71,10 @@ std::string table_hint(sqlite3* db, const std::string& name) {
                         : near;
 }
 
+// Any column of the main database's tables and views, or of the temporary ones (sweep_runs).
 std::string column_hint(sqlite3* db, const std::string& name) {
-    return did_you_mean(name, names_of(db, "SELECT p.name FROM (SELECT name FROM sqlite_schema WHERE type IN "
-                                           "('table', 'view') AND name NOT LIKE 'sqlite_%') s, "
-                                           "pragma_table_info(s.name) p"));
+    std::string sql = "SELECT p.name FROM (" + tables_sql("main") + ") s, pragma_table_info(s.name) p";
+    return did_you_mean(name, names_of(db, sql.c_str()));
 }
 
 // The name after `prefix` in msg, without a schema or table qualifier ("f.vale" -> "vale").

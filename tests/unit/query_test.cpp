@@ -117,6 +117,8 @@ TEST(Query, NameErrorsNameTheNearestOrWhatThereIs) {
     says("SELECT * FROM o.runs", "no such table: o.runs (no database is attached as 'o': --attach o=FILE)");
     says("SELECT f.vale FROM final_metrics f", "no such column: f.vale (did you mean 'value'?)");
     EXPECT_EQ(refusal(*s, "SELECT qqqqq FROM runs"), "SQL error: no such column: qqqqq");
+    exec_sql(s->db(), "PRAGMA query_only=0; CREATE TEMP TABLE sweep_runs(id, arm, sweep)");
+    says("SELECT s.sweeep FROM sweep_runs s", "no such column: s.sweeep (did you mean 'sweep'?)");
     s->attach_read_only("o", dir.file("r.db"));
     says("SELECT * FROM o.run", "no such table: o.run (did you mean 'runs'?)");
 }
