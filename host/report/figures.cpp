@@ -41,13 +41,40 @@ void push(ResultSet& rs, std::vector<std::string> cells, std::vector<bool> nulls
     rs.is_number.push_back(std::move(numbers));
 }
 
-std::string axis(const std::string& field, const std::string& title, bool quantitative, bool log) {
+// The finite numbers in columns `cols` of rs.
+std::vector<double> numbers(const ResultSet& rs, std::initializer_list<int> cols) {
+    std::vector<double> out;
+    for (size_t r = 0; r < rs.rows.size(); ++r)
+        for (int c : cols)
+            if (c >= 0 && !rs.is_null[r][size_t(c)] && rs.is_number[r][size_t(c)])
+                if (double v = std::strtod(rs.rows[r][size_t(c)].c_str(), nullptr); std::isfinite(v)) out.push_back(v);
+    return out;
+}
+
+// A scale's domain around the values when they are all one number, or nearly (a ci profile's one
+// width, one seed, the first run of a sweep; a mean differing from its one value in the last bits):
+// Vega-Lite gives such a scale a domain of (next to) no width, labels its ticks with float noise
+// (0.020000000000000014) and can draw the point outside the plot. "" when the values have an
+// extent (or there are none), which Vega-Lite then chooses.
+std::string flat_domain(const std::vector<double>& values, bool log) {
+    if (values.empty()) return "";
+    auto [lo, hi] = std::minmax_element(values.begin(), values.end());
+    const double mid = (*lo + *hi) / 2;
+    if (*hi - *lo > 1e-9 * std::max(std::fabs(*lo), std::fabs(*hi))) return "";
+    if (log) return mid > 0 ? ", \"domain\": [" + num(mid / 2) + ", " + num(mid * 2) + "]" : "";
+    double pad = mid != 0 ? std::fabs(mid) / 10 : 1;
+    return ", \"domain\": [" + num(mid - pad) + ", " + num(mid + pad) + "]";
+}
+
+// `domain`: flat_domain()'s, for a quantitative axis.
+std::string axis(const std::string& field, const std::string& title, bool quantitative, bool log,
+                 const std::string& domain = "") {
     std::string s = "{\"field\": " + json_escape(field) + ", \"type\": \"" +
                     (quantitative ? "quantitative" : "nominal") + "\", \"title\": " + json_escape(title);
     if (log)
-        s += ", \"scale\": {\"type\": \"log\"}";
+        s += ", \"scale\": {\"type\": \"log\"" + domain + "}";
     else if (quantitative)
-        s += ", \"scale\": {\"zero\": false}";
+        s += ", \"scale\": {\"zero\": false" + domain + "}";
     return s + "}";
 }
 
@@ -130,14 +157,16 @@ std::string with_offset(const PlotSpec& p, std::string x) {
     return x;
 }
 
-Encodings encodings(const PlotSpec& p, bool numeric_x) {
+// `data`: the points drawn, x in its first column.
+Encodings encodings(const PlotSpec& p, const ResultSet& data) {
     Encodings e;
-    e.quantitative_x = numeric_x && p.mark != "bar";
+    e.quantitative_x = numeric(data, 0) && p.mark != "bar";
     e.color =
         p.color.empty()
             ? ""
             : ", \"color\": {\"field\": \"color\", \"type\": \"nominal\", \"title\": " + json_escape(p.color) + "}";
-    e.x = with_offset(p, "\"x\": " + axis("x", p.x, e.quantitative_x, p.x_log));
+    e.x = with_offset(p, "\"x\": " + axis("x", p.x, e.quantitative_x, p.x_log,
+                                          e.quantitative_x ? flat_domain(numbers(data, {0}), p.x_log) : ""));
     e.zoom =
         e.quantitative_x ? ", \"params\": [{\"name\": \"zoom\", \"select\": \"interval\", \"bind\": \"scales\"}]" : "";
     e.mark = p.mark == "line" ? "{\"type\": \"line\", \"point\": true, \"tooltip\": true}"
@@ -148,11 +177,12 @@ Encodings encodings(const PlotSpec& p, bool numeric_x) {
 } // namespace
 
 Figure aggregated_figure(const PlotSpec& p, const ResultSet& agg) {
-    Encodings e = encodings(p, numeric(agg, 0));
+    Encodings e = encodings(p, agg);
+    const std::string y = flat_domain(numbers(agg, {3, 4, 5}), p.y_log); // mean, lo, hi
     std::vector<std::string> layers{
-        "{\"mark\": " + e.mark + ", \"encoding\": {" + e.x + ", \"y\": " + axis("mean", p.y, true, p.y_log) + e.color +
-            ", \"tooltip\": " + tooltip({"x", "color", "mean", "lo", "hi", "n"}) + "}" + e.zoom + "}",
-        "{\"mark\": \"errorbar\", \"encoding\": {" + e.x + ", \"y\": " + axis("lo", p.y, true, p.y_log) +
+        "{\"mark\": " + e.mark + ", \"encoding\": {" + e.x + ", \"y\": " + axis("mean", p.y, true, p.y_log, y) +
+            e.color + ", \"tooltip\": " + tooltip({"x", "color", "mean", "lo", "hi", "n"}) + "}" + e.zoom + "}",
+        "{\"mark\": \"errorbar\", \"encoding\": {" + e.x + ", \"y\": " + axis("lo", p.y, true, p.y_log, y) +
             ", \"y2\": {\"field\": \"hi\"}" + e.color + "}}"};
     Figure f;
     f.title = p.title;
@@ -204,14 +234,15 @@ Figure plot_figure(const PlotSpec& p, const ResultSet& rows) {
         push(data, {cell(cx), cell(cc), cell(cf), cell(cy)}, {null(cx), null(cc), null(cf), null(cy)},
              {number(cx), number(cc), number(cf), number(cy)});
     }
-    Encodings e = encodings(p, numeric(data, 0));
+    Encodings e = encodings(p, data);
     Figure f;
     f.title = p.title;
     f.caption = "every row of the query";
     f.points = int64_t(data.rows.size());
     f.spec_json = chart(p.title, json_rows(data),
                         {"{\"mark\": " + e.mark + ", \"encoding\": {" + e.x +
-                         ", \"y\": " + axis("mean", p.y, true, p.y_log) + e.color + "}" + e.zoom + "}"},
+                         ", \"y\": " + axis("mean", p.y, true, p.y_log, flat_domain(numbers(data, {3}), p.y_log)) +
+                         e.color + "}" + e.zoom + "}"},
                         !p.facet.empty());
     return f;
 }
@@ -234,29 +265,29 @@ Figure claim_figure(const ClaimSpec& c, const ResultSet& rows, const std::string
              {trend, false, true});
     }
     ResultSet means = aggregate(points, "x", "value", "", "");
+    std::optional<double> rule = c.threshold; // a rule at the threshold, or at an about claim's target
+    if (!rule && c.kind == "about" && c.a.empty()) rule = c.target;
     // A trend over x that spans two orders of magnitude or more (parameter counts): a log axis.
-    double lo = INFINITY, hi = -INFINITY;
-    for (const auto& row : points.rows)
-        if (trend) {
-            double v = std::strtod(row[0].c_str(), nullptr);
-            lo = std::min(lo, v);
-            hi = std::max(hi, v);
-        }
-    std::string xq = axis("x", trend ? "x" : "group", trend, trend && lo > 0 && hi >= 100 * lo);
+    std::vector<double> xs = numbers(points, {0}), ys = numbers(points, {2}); // x is a number in a trend
+    auto [lo, hi] = std::minmax_element(xs.begin(), xs.end());
+    const bool x_log = !xs.empty() && *lo > 0 && *hi >= 100 * *lo;
+    for (double v : numbers(means, {3, 4, 5})) // mean, lo, hi
+        ys.push_back(v);
+    if (rule) ys.push_back(*rule);
+    const std::string xq = axis("x", trend ? "x" : "group", trend, x_log, flat_domain(xs, x_log)),
+                      y = flat_domain(ys, false);
     std::vector<std::string> layers{
         "{\"data\": {\"values\": " + json_rows(points) +
             "}, \"mark\": {\"type\": \"point\", \"filled\": true, \"opacity\": "
             "0.7, \"tooltip\": true}, \"encoding\": {\"x\": " +
-            xq + ", \"y\": " + axis("value", "value", true, false) +
+            xq + ", \"y\": " + axis("value", "value", true, false, y) +
             ", \"color\": {\"field\": \"seed\", \"type\": \"nominal\"}}}",
         "{\"mark\": {\"type\": \"" + std::string(trend ? "line" : "tick") +
             "\", \"color\": \"black\"}, \"encoding\": "
             "{\"x\": " +
-            xq + ", \"y\": " + axis("mean", "value", true, false) + "}}",
+            xq + ", \"y\": " + axis("mean", "value", true, false, y) + "}}",
         "{\"mark\": {\"type\": \"errorbar\", \"color\": \"black\"}, \"encoding\": {\"x\": " + xq +
-            ", \"y\": " + axis("lo", "value", true, false) + ", \"y2\": {\"field\": \"hi\"}}}"};
-    std::optional<double> rule =
-        c.threshold ? c.threshold : (c.kind == "about" && c.a.empty() ? c.target : std::nullopt);
+            ", \"y\": " + axis("lo", "value", true, false, y) + ", \"y2\": {\"field\": \"hi\"}}}"};
     if (rule)
         layers.push_back(
             "{\"data\": {\"values\": [{\"at\": " + num(*rule) +
