@@ -60,9 +60,10 @@ std::string flat_domain(const std::vector<double>& values, bool log) {
     if (values.empty()) return "";
     auto [lo, hi] = std::minmax_element(values.begin(), values.end());
     const double mid = (*lo + *hi) / 2;
-    if (*hi - *lo > 1e-9 * std::max(std::fabs(*lo), std::fabs(*hi))) return "";
+    // Relative, with a floor: 0 and 1e-17 (a sum that should have been 0) are one number too.
+    if (*hi - *lo > 1e-9 * std::max({std::fabs(*lo), std::fabs(*hi), 1e-6})) return "";
     if (log) return mid > 0 ? ", \"domain\": [" + num(mid / 2) + ", " + num(mid * 2) + "]" : "";
-    double pad = mid != 0 ? std::fabs(mid) / 10 : 1;
+    double pad = std::fabs(mid) >= 1e-12 ? std::fabs(mid) / 10 : 1;
     return ", \"domain\": [" + num(mid - pad) + ", " + num(mid + pad) + "]";
 }
 

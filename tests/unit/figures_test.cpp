@@ -45,6 +45,9 @@ TEST(Figures, AClaimOfOnePointGetsADomainAroundItOnBothAxes) {
     c.threshold.reset();
     spec = report::claim_figure(c, claim_rows({{"26176", "0"}}), "").spec_json;
     EXPECT_TRUE(has(spec, "\"domain\": [-1, 1]")) << spec;
+    // And so do values that are 0 but for rounding.
+    spec = report::claim_figure(c, claim_rows({{"26176", "0"}, {"26176", "1e-17"}}), "").spec_json;
+    EXPECT_TRUE(has(spec, "\"domain\": [-1, 1]")) << spec;
 }
 
 TEST(Figures, APlotOfOnePointGetsADomainOnALogAxisToo) {
