@@ -286,9 +286,15 @@ sql = "SELECT step AS x FROM metrics"
         EXPECT_TRUE(has(r.out, "c.toml:15:7: claim 'no value column': the query has no value column (its columns: x)"))
             << r.out;
     }
+    // Beside a good sweep in one `iclr run`: that file cannot be read, so nothing runs.
+    const std::string ok = s.write("ok.toml", "[method]\nplugin = \"noop\"\n");
+    auto both = s.run({"run", ok, file});
+    EXPECT_EQ(both.code, 2) << both.out;
+    EXPECT_TRUE(has(both.out, "c.toml:9:7: claim 'typo'")) << both.out;
+    EXPECT_TRUE(has(both.out, "nothing was run: 1 of the 2 sweep file(s) cannot be read")) << both.out;
     EXPECT_FALSE(std::filesystem::exists(s.db()));
     // And by verify, for a sweep edited after its run.
-    ASSERT_EQ(s.run({"run", s.write("ok.toml", "[method]\nplugin = \"noop\"\n")}).code, 0);
+    ASSERT_EQ(s.run({"run", ok}).code, 0);
     auto r = s.run({"verify", file});
     EXPECT_EQ(r.code, 2) << r.out;
     EXPECT_TRUE(has(r.out, "c.toml:9:7: claim 'typo': SQL error: no such column: valeu")) << r.out;
