@@ -248,9 +248,11 @@ Figure plot_figure(const PlotSpec& p, const ResultSet& rows) {
     return f;
 }
 
-Figure claim_figure(const ClaimSpec& c, const ResultSet& rows, const std::string& caption) {
-    // x: the group (a / b), or the claim's x, or one column for the one-sample kinds.
-    bool trend = c.kind == "increasing" || c.kind == "decreasing";
+namespace {
+
+// A claim's rows as points (x, seed, value): x is the group (a / b), or the claim's x (a number, in
+// a trend), or "all" for the one-sample kinds; rows of groups the claim does not compare are left out.
+ResultSet claim_points(const ClaimSpec& c, const ResultSet& rows, bool trend) {
     int cg = col(rows, "grp") >= 0 ? col(rows, "grp") : col(rows, "arm"), cx = col(rows, "x"), cv = col(rows, "value"),
         cs = col(rows, "seed");
     int xcol = trend ? cx : cg;
@@ -265,6 +267,14 @@ Figure claim_figure(const ClaimSpec& c, const ResultSet& rows, const std::string
         push(points, {x, cs >= 0 ? rows.rows[r][size_t(cs)] : "", rows.rows[r][size_t(cv)]}, {false, cs < 0, false},
              {trend, false, true});
     }
+    return points;
+}
+
+} // namespace
+
+Figure claim_figure(const ClaimSpec& c, const ResultSet& rows, const std::string& caption) {
+    const bool trend = c.kind == "increasing" || c.kind == "decreasing";
+    ResultSet points = claim_points(c, rows, trend);
     ResultSet means = aggregate(points, "x", "value", "", "");
     std::optional<double> rule = c.threshold; // a rule at the threshold, or at an about claim's target
     if (!rule && c.kind == "about" && c.a.empty()) rule = c.target;

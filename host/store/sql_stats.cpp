@@ -205,6 +205,7 @@ const Fn kFunctions[] = {
     {"ci95_high", 1, step_one, final_fn<f_ci_high>}, {"median", 1, step_one, final_fn<f_median>},
     {"quantile", 2, step_one, final_fn<f_quantile>}, {"pearson", 2, step_pair, final_fn<f_pearson>},
     {"spearman", 2, step_pair, final_fn<f_spearman>}};
+constexpr const char* kTrialConfig = "trial_config"; // a scalar function, registered apart
 
 } // namespace
 
@@ -212,7 +213,7 @@ std::vector<std::string> function_names() {
     std::vector<std::string> out;
     for (const Fn& f : kFunctions)
         out.push_back(f.name);
-    out.push_back("trial_config");
+    out.push_back(kTrialConfig);
     return out;
 }
 
@@ -224,7 +225,7 @@ int register_functions(sqlite3* db) {
     }
     // trial_config(config_toml): a run's config without its plugins' versions, so that SQL can join the
     // runs of one trial made with other plugin versions (other keys). NULL for NULL.
-    return sqlite3_create_function_v2(db, "trial_config", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr,
+    return sqlite3_create_function_v2(db, kTrialConfig, 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr,
                                       sql_text_function<config_without_versions>, nullptr, nullptr, nullptr);
 }
 
