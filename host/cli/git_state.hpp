@@ -19,4 +19,8 @@ struct GitState {
 GitState git_state(const std::string& dir = iclr_source_tree(),
                    const std::vector<std::string>& untracked_in = {"plugins", "sdk", "host"});
 
+// Only the commit checked out at iclr's source tree ("" when unknown), asked once per process: what
+// a verdict records, without the two walks of the tree `git status` makes for git_state's `dirty`.
+const std::string& source_commit();
+
 } // namespace iclr

@@ -194,12 +194,12 @@ void print_heading(const VerifyOptions& o, Format f, bool first) {
     std::fflush(stdout); // before the sweep's notes on stderr, which --against prints as it computes
 }
 
-// What every claim's row in the verdicts table shares (git_state runs git: once, not per claim).
+// What every claim's row in the verdicts table shares (the commit: one git process per command).
 VerdictRow recorded_row(const VerifyOptions& o, const SweepSpec& spec) {
     VerdictRow recorded;
     recorded.sweep_file = absolute_path(o.sweep);
     recorded.sweep_sha256 = sha256_hex(spec.source_text);
-    recorded.git_commit = git_state().commit;
+    recorded.git_commit = source_commit();
     recorded.variant = o.variant.arguments();
     return recorded;
 }
