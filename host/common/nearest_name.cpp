@@ -33,4 +33,17 @@ std::string did_you_mean(const std::string& name, const std::vector<std::string>
     return best.empty() ? "" : " (did you mean '" + best + "'?)";
 }
 
+std::string did_you_mean_or_all(const std::string& name, const std::vector<std::string>& known,
+                                const std::string& what) {
+    std::string near = did_you_mean(name, known);
+    return near.empty() ? " (" + what + ": " + names_list(known) + ")" : near;
+}
+
+std::string names_list(const std::vector<std::string>& names) {
+    std::string all;
+    for (const auto& n : names)
+        all += (all.empty() ? "" : ", ") + n;
+    return all.empty() ? "none" : all;
+}
+
 } // namespace iclr

@@ -24,13 +24,6 @@ std::vector<std::string> names_of(sqlite3* db, const char* sql) {
     return out;
 }
 
-std::string joined(const std::vector<std::string>& names) {
-    std::string all;
-    for (const auto& n : names)
-        all += (all.empty() ? "" : ", ") + n;
-    return all;
-}
-
 // The tables and views of one attached database ("main": and the temporary ones, as --sweep's
 // sweep_runs).
 std::string tables_sql(const std::string& schema) {
@@ -50,8 +43,8 @@ std::string function_hint(sqlite3* db, const std::string& name) {
     std::vector<std::string> ours = stats::function_names(), starting;
     for (const auto& f : ours)
         if (f.rfind(name, 0) == 0) starting.push_back(f);
-    if (!starting.empty()) return " (did you mean " + joined(starting) + "?)";
-    return " (iclr adds " + joined(ours) + " to SQLite's own; PRAGMA function_list lists every one)";
+    if (!starting.empty()) return " (did you mean " + names_list(starting) + "?)";
+    return " (iclr adds " + names_list(ours) + " to SQLite's own; PRAGMA function_list lists every one)";
 }
 
 // `name` as written: "metric", or "o.runs" for a table of a database attached as o.
@@ -64,11 +57,9 @@ std::string table_hint(sqlite3* db, const std::string& name) {
     // The one table iclr's commands make for a query: `iclr query` makes it when given a sweep.
     if (name == "sweep_runs" || name == "temp.sweep_runs")
         return " (the trials of a sweep as written: pass --sweep FILE)";
-    std::vector<std::string> tables = names_of(db, tables_sql(schema).c_str());
-    std::string near = did_you_mean(name.substr(dot == std::string::npos ? 0 : dot + 1), tables);
-    return near.empty() ? " (the tables and views" + (dot == std::string::npos ? "" : " of " + schema) + ": " +
-                              joined(tables) + ")"
-                        : near;
+    return did_you_mean_or_all(name.substr(dot == std::string::npos ? 0 : dot + 1),
+                               names_of(db, tables_sql(schema).c_str()),
+                               "the tables and views" + (dot == std::string::npos ? "" : " of " + schema));
 }
 
 // Any column of the main database's tables and views, or of the temporary ones (sweep_runs).

@@ -21,11 +21,7 @@ std::string parameter_suggestion(const std::string& key, const PluginRecord& p) 
     std::vector<std::string> names;
     for (const auto& s : p.params)
         names.push_back(s.name);
-    if (std::string near = did_you_mean(key, names); !near.empty()) return near;
-    std::string all;
-    for (const auto& n : names)
-        all += (all.empty() ? "" : ", ") + n;
-    return " (its parameters: " + (all.empty() ? std::string("none") : all) + ")";
+    return did_you_mean_or_all(key, names, "its parameters");
 }
 
 namespace {
@@ -56,12 +52,8 @@ std::optional<std::string> check_value(const ParamSchema& s, Value& v) {
         break;
     case ICLR_PARAM_STRING:
         if (v.type != Value::Type::String) return "expected a string, got " + got + " " + value_to_toml(v);
-        if (!s.choices.empty() && std::find(s.choices.begin(), s.choices.end(), v.s) == s.choices.end()) {
-            std::string all;
-            for (const auto& c : s.choices)
-                all += (all.empty() ? "" : ", ") + c;
-            return "\"" + v.s + "\" is not one of: " + all;
-        }
+        if (!s.choices.empty() && std::find(s.choices.begin(), s.choices.end(), v.s) == s.choices.end())
+            return "\"" + v.s + "\" is not one of: " + names_list(s.choices);
         break;
     case ICLR_PARAM_LIST:
         if (v.type != Value::Type::List) return "expected a list, got " + got + " " + value_to_toml(v);
