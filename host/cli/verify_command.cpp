@@ -1,5 +1,6 @@
 // `iclr verify SWEEP`: runs each [[claim]]'s query, computes its verdict, prints and records it.
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <optional>
@@ -40,12 +41,10 @@ std::string verdict_cell(const claims::Verdict& v) {
 
 } // namespace
 
-// json and csv carry each claim's notes in a column (a script reads no stderr); the table and
-// Markdown keep the columns the READMEs show, the notes going to stderr.
-ResultSet verdict_table(const std::vector<ClaimVerdict>& verdicts, bool with_notes) {
+ResultSet verdict_table(const std::vector<ClaimVerdict>& verdicts, bool for_scripts) {
+    if (for_scripts) return verdict_records(verdicts);
     ResultSet out;
     out.columns = {"claim", "kind", "n", "estimate", "95% CI", "verdict", "source"};
-    if (with_notes) out.columns.push_back("notes");
     for (const auto& [c, v, note, ids, rows] : verdicts) {
         bool data = v.outcome != claims::Outcome::NoData;
         out.rows.push_back({c->name, c->kind, std::to_string(v.n), data ? four_digits(v.estimate) : "-",
@@ -53,10 +52,31 @@ ResultSet verdict_table(const std::vector<ClaimVerdict>& verdicts, bool with_not
                             verdict_cell(v), c->source});
         out.is_null.emplace_back(out.columns.size(), false);
         out.is_number.push_back({false, false, true, data, false, false, false});
-        if (!with_notes) continue;
-        out.rows.back().push_back(note);
-        out.is_null.back().back() = note.empty();
-        out.is_number.back().push_back(false);
+    }
+    return out;
+}
+
+// What a script reads: the verdicts table's columns and names (estimate, ci_low and ci_high as
+// numbers in full, null without data; the verdict and its reason apart) and each claim's notes,
+// which the table prints to stderr.
+ResultSet verdict_records(const std::vector<ClaimVerdict>& verdicts) {
+    ResultSet out;
+    out.columns = {"claim", "kind", "n", "estimate", "ci_low", "ci_high", "verdict", "reason", "source", "notes"};
+    for (const auto& [c, v, note, ids, rows] : verdicts) {
+        bool data = v.outcome != claims::Outcome::NoData;
+        auto number = [&](double x, std::vector<bool>& null) {
+            null.push_back(!data || !std::isfinite(x));
+            return null.back() ? std::string() : float_text(x);
+        };
+        std::vector<bool> null = {false, false, false};
+        std::vector<std::string> row = {c->name, c->kind, std::to_string(v.n)};
+        for (double x : {v.estimate, v.ci_low, v.ci_high})
+            row.push_back(number(x, null));
+        row.insert(row.end(), {claims::to_string(v.outcome), v.reason, c->source, note});
+        null.insert(null.end(), {false, v.reason.empty(), c->source.empty(), note.empty()});
+        out.rows.push_back(std::move(row));
+        out.is_null.push_back(std::move(null));
+        out.is_number.push_back({false, false, true, true, true, true, false, false, false, false});
     }
     return out;
 }
@@ -207,12 +227,12 @@ VerdictRow recorded_row(const VerifyOptions& o, const SweepSpec& spec) {
 // The verdicts as a table, or beside --against's (returns how many differ there), then their notes.
 size_t print_verdicts(Store& store, const VerifyOptions& o, Format f, const SweepSpec& spec,
                       const std::vector<ClaimVerdict>& verdicts, size_t planned, ResultSet* all) {
-    bool with_notes = o.against.empty() && (f == Format::Json || f == Format::Csv);
+    bool for_scripts = o.against.empty() && (f == Format::Json || f == Format::Csv);
     size_t differ = 0;
     if (all)
-        append_with_sweep(*all, verdict_table(verdicts, with_notes), o.sweep);
+        append_with_sweep(*all, verdict_table(verdicts, for_scripts), o.sweep);
     else if (o.against.empty())
-        fmt::print("{}", render(verdict_table(verdicts, with_notes), f));
+        fmt::print("{}", render(verdict_table(verdicts, for_scripts), f));
     else
         differ = compare_verdicts(store, o, spec, verdicts, planned, f);
     std::fflush(stdout); // the notes below follow the table they are about

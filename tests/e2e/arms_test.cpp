@@ -422,7 +422,7 @@ TEST(Arms, VerifyOfSeveralSweepsPrintsEachThenARowPerSweep) {
     std::string copy = s.write("copy.toml", kThreeMethods);
     auto csv = s.run({"verify", three, unrun, copy, "--format", "csv"});
     EXPECT_EQ(csv.code, 0) << csv.out;
-    EXPECT_TRUE(has(csv.out, "sweep,claim,kind,n,estimate,95% CI,verdict,source,notes\n" + three +
+    EXPECT_TRUE(has(csv.out, "sweep,claim,kind,n,estimate,ci_low,ci_high,verdict,reason,source,notes\n" + three +
                                  ",replay forgets less than finetune,less,2,"))
         << csv.out;
     EXPECT_TRUE(has(csv.out, "\n" + copy + ",replay forgets less than finetune,less,2,")) << csv.out;

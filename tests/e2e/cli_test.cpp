@@ -485,6 +485,17 @@ TEST(Cli, VerifyProjectsTheSeedsThatWouldDecideAnInconclusiveClaim) {
     EXPECT_FALSE(has(v.out, "claim 'close'")) << v.out; // held: no note
     auto json = s.run({"verify", file, "--format", "json"});
     EXPECT_TRUE(has(json.out, "\"notes\": \"about 9 seeds would decide it")) << json.out;
+    EXPECT_TRUE(has(json.out, "\"verdict\": \"inconclusive\", \"reason\": \"")) << json.out;
+    // A script gets the numbers the verdicts table records, in full (the table prints four digits;
+    // spread's mean is 0.012666...), under the table's names; to 1e-15 for SQLite's text-to-REAL.
+    std::string array = json.out.substr(0, json.out.find("\n]\n") + 2); // stdout's; the note follows
+    for (const char* field : {"estimate", "ci_low", "ci_high"}) {
+        std::string f = field, got = "json_extract(j.value, '$." + f + "')";
+        std::string sql = "SELECT COUNT(*) FROM verdicts v JOIN json_each(?1) j ON json_extract(j.value, '$.claim') "
+                          "= v.claim WHERE v.id > (SELECT MAX(id) - 2 FROM verdicts) AND typeof(" +
+                          got + ") = 'real' AND abs(" + got + " - v." + f + ") <= 1e-15 * abs(v." + f + ")";
+        EXPECT_EQ(s.sql(sql, {array}), "2") << field << "\n" << json.out;
+    }
     auto md = s.run({"report", file, "--format", "md"});
     EXPECT_TRUE(has(md.out, "Note, spread: about 9 seeds would decide it, not 3")) << md.out;
 }
