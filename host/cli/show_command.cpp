@@ -1,5 +1,7 @@
 // `iclr show RUN`: one run's config, status, timings, provenance, plugins, final metrics and log tail.
 #include <algorithm>
+#include <charconv>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 
@@ -76,40 +78,56 @@ void print_results(std::string& out, const RunDetails& d) {
     out += fmt::format("metric rows: {}\n", d.metric_rows);
 }
 
+// A stored column as JSON: null when empty; a number column's value bare, as a script expects
+// ("seed": 0, not "0"), unless its text is not a finite number; anything else a string.
+std::string json_field(const std::string& text, bool number) {
+    if (text.empty()) return "null";
+    double x = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), x);
+    bool bare = number && ec == std::errc() && end == text.data() + text.size() && std::isfinite(x);
+    return bare ? text : json_escape(text);
+}
+
 // The run as one JSON object: every stored column, plugins as stored, attributes, final metrics.
 std::string as_json(const RunDetails& d) {
     std::string out = fmt::format("{{\"id\": {}", d.id);
-    std::pair<const char*, const std::string*> fields[] = {{"key", &d.key},
-                                                           {"status", &d.status},
-                                                           {"sweep", &d.sweep},
-                                                           {"sweep_id", &d.sweep_id},
-                                                           {"arm", &d.arm},
-                                                           {"dataset", &d.dataset},
-                                                           {"model", &d.model},
-                                                           {"method", &d.method},
-                                                           {"seed", &d.seed},
-                                                           {"created_at", &d.created_at},
-                                                           {"started_at", &d.started_at},
-                                                           {"finished_at", &d.finished_at},
-                                                           {"duration_s", &d.duration_s},
-                                                           {"attempts", &d.attempts},
-                                                           {"worker_pid", &d.worker_pid},
-                                                           {"host", &d.host},
-                                                           {"threads", &d.threads},
-                                                           {"device", &d.device},
-                                                           {"torch_version", &d.torch_version},
-                                                           {"kernels", &d.kernels},
-                                                           {"git_commit", &d.git_commit},
-                                                           {"iclr_build", &d.iclr_build},
-                                                           {"config_toml", &d.config_toml},
-                                                           {"error", &d.error},
-                                                           {"exit_code", &d.exit_code},
-                                                           {"signal", &d.signal},
-                                                           {"diverged_step", &d.diverged_step},
-                                                           {"log_tail", &d.log_tail},
-                                                           {"slurm_attempt", &d.slurm_attempt}};
-    for (const auto& [name, value] : fields)
-        out += fmt::format(", \"{}\": {}", name, value->empty() ? "null" : json_escape(*value));
+    // The stored columns, each flagged if it is a number (SQLite gives every column as text).
+    struct Field {
+        const char* name;
+        const std::string* value;
+        bool number;
+    };
+    const Field fields[] = {{"key", &d.key, false},
+                            {"status", &d.status, false},
+                            {"sweep", &d.sweep, false},
+                            {"sweep_id", &d.sweep_id, true},
+                            {"arm", &d.arm, false},
+                            {"dataset", &d.dataset, false},
+                            {"model", &d.model, false},
+                            {"method", &d.method, false},
+                            {"seed", &d.seed, true},
+                            {"created_at", &d.created_at, false},
+                            {"started_at", &d.started_at, false},
+                            {"finished_at", &d.finished_at, false},
+                            {"duration_s", &d.duration_s, true},
+                            {"attempts", &d.attempts, true},
+                            {"worker_pid", &d.worker_pid, true},
+                            {"host", &d.host, false},
+                            {"threads", &d.threads, true},
+                            {"device", &d.device, false},
+                            {"torch_version", &d.torch_version, false},
+                            {"kernels", &d.kernels, false},
+                            {"git_commit", &d.git_commit, false},
+                            {"iclr_build", &d.iclr_build, false},
+                            {"config_toml", &d.config_toml, false},
+                            {"error", &d.error, false},
+                            {"exit_code", &d.exit_code, true},
+                            {"signal", &d.signal, true},
+                            {"diverged_step", &d.diverged_step, true},
+                            {"log_tail", &d.log_tail, false},
+                            {"slurm_attempt", &d.slurm_attempt, false}};
+    for (const auto& [name, value, number] : fields)
+        out += fmt::format(", \"{}\": {}", name, json_field(*value, number));
     out += fmt::format(", \"variant\": {}", json_escape(recorded_variant(d.sweep_profile, d.sweep_source).arguments()));
     out += fmt::format(", \"git_dirty\": {}", d.git_dirty < 0 ? "null" : d.git_dirty ? "true" : "false");
     out += ", \"plugins\": " + (d.plugins_json.empty() ? std::string("null") : d.plugins_json);

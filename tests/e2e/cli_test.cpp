@@ -217,6 +217,12 @@ TEST(Cli, ShowPrintsConfigMetricsAndProvenance) {
                     {j.out, sha}),
               "1")
         << j.out;
+    // The number columns are JSON numbers (SQLite hands every column over as text); text stays text.
+    EXPECT_EQ(s.sql("SELECT json_type(?1, '$.seed') || json_type(?1, '$.threads') || json_type(?1, '$.duration_s') "
+                    "|| json_type(?1, '$.sweep_id') || json_type(?1, '$.exit_code') || json_type(?1, '$.key')",
+                    {j.out}),
+              "integerintegerrealintegernulltext")
+        << j.out;
 }
 
 TEST(Cli, DiffShowsWhatDiffersAndTheFinalMetricsSideBySide) {
