@@ -7,6 +7,7 @@
 
 #include "cli/arguments.hpp"
 #include "cli/commands.hpp"
+#include "cli/parse_error.hpp"
 #include "common/build_info.hpp"
 #include "common/errors.hpp"
 #include "common/process.hpp"
@@ -45,7 +46,7 @@ int main(int argc, char** argv) {
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
-        return app.exit(e) == 0 ? 0 : 2;
+        return iclr::report_parse_error(app, e, argc, argv);
     }
     iclr::say_stop_signals(); // Ctrl-C gets its line whatever the command is doing
     return guarded([&] { return cli.dispatch(); });

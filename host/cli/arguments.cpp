@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/parse_error.hpp"
 #include "common/errors.hpp"
 
 namespace iclr {
@@ -93,19 +94,19 @@ void Arguments::add_run(CLI::App& app) {
         ->add_option("-j,--jobs", run.jobs,
                      "trials at once, or auto (one per core, at most the trials to run; default: the "
                      "sweep's jobs); cores are split between them")
-        ->check(CLI::IsMember({"auto"}) | CLI::Range(1, 256));
+        ->check(whole_number(1, 256, "auto"));
     run_cmd->add_option("--threads", run.threads, "torch threads per trial (default: cores / jobs)")
-        ->check(CLI::Range(1, 256));
+        ->check(whole_number(1, 256));
     run_cmd->add_option("--gpus", run.gpus,
                         "GPUs to pin workers to: 0,1 / all / none (default: [sweep] gpus, else every visible "
                         "GPU when libtorch has CUDA)");
     run_cmd->add_option("--trials-per-gpu", run.trials_per_gpu, "workers sharing one GPU (default 1)")
-        ->check(CLI::Range(1, 256));
+        ->check(whole_number(1, 256));
     run_cmd
         ->add_option("--max-failures", run.max_failures,
                      "start no more trials once this many have failed or timed out (0: no limit; default: "
                      "[sweep] max_failures, else none); the rest stay pending for the next run")
-        ->check(CLI::Range(int64_t(0), int64_t(1'000'000)));
+        ->check(whole_number(0, 1'000'000));
     run_cmd->add_flag("--no-construct", run.no_construct, kNoConstructHelp);
     run_cmd->add_flag("--rerun-changed", run.rerun_changed,
                       "rerun finished trials that an older build of a plugin (same version) produced");
@@ -219,7 +220,7 @@ void Arguments::add_rerun(CLI::App& app) {
                               "on one pool, a line per sweep, then one line for them all)");
     add_variant(rerun_cmd, rerun.variant, "with --sweep: ", rerun_sweep);
     rerun_cmd->add_option("--sample", rerun.sample, "with --sweep: how many of its runs (default 5; 0: every one)")
-        ->check(CLI::NonNegativeNumber)
+        ->check(whole_number(0, INT64_MAX))
         ->needs(rerun_sweep);
     rerun_cmd
         ->add_option("--sample-seed", rerun.sample_seed,
@@ -229,17 +230,17 @@ void Arguments::add_rerun(CLI::App& app) {
         ->add_option("-j,--jobs", rerun.jobs,
                      "with --sweep: runs rerun side by side, each in its own worker (default: the cores / the "
                      "thread count most of them recorded; 1: one after another)")
-        ->check(CLI::Range(1, 256))
+        ->check(whole_number(1, 256))
         ->needs(rerun_sweep);
     rerun_cmd->add_option("--threads", rerun.threads, "torch threads (default: the run's, as recorded)")
-        ->check(CLI::Range(1, 256));
+        ->check(whole_number(1, 256));
     rerun_cmd->add_flag("--warm-cache", rerun.warm_cache,
                         "read the stages the database's artifact cache holds (decoded data, pretrained "
                         "backbones) instead of computing them again");
     rerun_cmd
         ->add_option("--tolerance", rerun.tolerance,
                      "the largest absolute difference counted as reproduced (default 0: bit for bit)")
-        ->check(CLI::NonNegativeNumber);
+        ->check(non_negative());
     add_common(rerun_cmd);
 }
 
@@ -330,7 +331,7 @@ void Arguments::add_cache(CLI::App& app) {
         "Pruning is safe while sweeps run: an entry a worker is using is kept; a removed one is computed "
         "again when needed.");
     cache_cmd->add_option("action", cache.action, "list, prune or limit (default: a summary)")
-        ->check(CLI::IsMember({"list", "prune", "limit"}));
+        ->check(one_of({"list", "prune", "limit"}));
     cache_cmd->add_option("size", cache.value, "limit: the cache's size limit (20G) or none; none given: say it");
     cache_cmd->add_option("-f,--format", cache.format, "list: table, csv, json or markdown");
     cache_cmd->add_option("--older-than", cache.older_than, "prune: entries last used longer ago (12h, 30d)");
@@ -344,16 +345,16 @@ void Arguments::add_cache(CLI::App& app) {
 
 void Arguments::add_slurm_flags(CLI::App* sub) {
     sub->add_option("--launcher", run.launcher, "local (the worker pool here) or slurm (job arrays)")
-        ->check(CLI::IsMember({"local", "slurm"}));
+        ->check(one_of({"local", "slurm"}));
     sub->add_flag("--wait", run.wait, "slurm: follow the array jobs to the end, syncing as they go");
     sub->add_option("--partition", run.slurm.partition, "slurm: partition ([sweep.slurm] partition)");
     sub->add_option("--time", run.slurm.time, "slurm: time limit per array task, e.g. 2:00:00");
     sub->add_option("--max-parallel", run.slurm.max_parallel, "slurm: array tasks at once (--array=...%K)")
-        ->check(CLI::Range(1, 100000));
+        ->check(whole_number(1, 100000));
     sub->add_option("--trials-per-task", run.slurm.trials_per_task, "slurm: trials per array task (default 1)")
-        ->check(CLI::Range(1, 1000000));
+        ->check(whole_number(1, 1000000));
     sub->add_option("--cpus-per-task", run.slurm.cpus_per_task, "slurm: cores per array task (default 1)")
-        ->check(CLI::Range(1, 1024));
+        ->check(whole_number(1, 1024));
     sub->add_option("--gres", run.slurm.gres, "slurm: generic resources per array task, e.g. gpu:1");
     sub->add_option("--sbatch-arg", run.slurm.sbatch_args, "slurm: passed to sbatch as is (repeatable)")
         ->allow_extra_args(false);

@@ -84,6 +84,34 @@ TEST(Cli, BadSweepFailsBeforeAnythingRunsWithFileLineColumn) {
     EXPECT_FALSE(std::filesystem::exists(s.db())); // nothing written
 }
 
+// A command line CLI11 refuses is one line, as every error: a mistyped option gets the nearest one
+// the command has (or its options), an unknown command the commands; nothing is run or written.
+TEST(Cli, BadCommandLinesAreOneLineWithTheNearestOption) {
+    Scratch s;
+    std::string file = s.write("g.toml", kNoopSweep);
+    auto line = [&](const std::vector<std::string>& args, const std::string& want) {
+        auto r = s.run(args);
+        EXPECT_EQ(r.code, 2) << r.out;
+        EXPECT_EQ(r.out, "iclr: error: " + want + "\n");
+    };
+    line({"run", file, "--job", "2"}, "iclr run has no option '--job' (did you mean '--jobs'?)");
+    line({"run", file, "--max-failure=3"}, "iclr run has no option '--max-failure' (did you mean '--max-failures'?)");
+    line({"status", "--format", "json"}, "iclr status has no option '--format' (its options: --help, --profile, "
+                                         "--set, --db, --data)");
+    line({"show", "1", "2"}, "iclr show: unexpected argument '2' (iclr show --help says what it takes)");
+    line({"verfiy", file}, "no command 'verfiy' (did you mean 'verify'?)");
+    line({"run"}, "iclr run: sweeps is required (iclr run --help)");
+    line({"run", file, "--jobs", "abc"},
+         "iclr run: --jobs: 'abc' is not auto or a whole number from 1 to 256 (iclr run --help)");
+    line({"cache", "prun"}, "iclr cache: action: 'prun' is not one of list, prune, limit (did you mean 'prune'?)");
+    line({"cache", "prune", "--older", "3d"}, "iclr cache has no option '--older' (did you mean '--older-than'?)");
+    EXPECT_FALSE(std::filesystem::exists(s.db()));
+    auto bare = s.run({});
+    EXPECT_EQ(bare.code, 2);
+    EXPECT_TRUE(has(bare.out, "Usage: ")) << bare.out; // `iclr` alone: its help
+    EXPECT_EQ(s.run({"run", "--help"}).code, 0);
+}
+
 TEST(Cli, JobsAutoGivesEachCoreATrialButNoMoreWorkersThanTrials) {
     Scratch s;
     std::string text = kNoopSweep;

@@ -78,7 +78,7 @@ class Campaign:
     def bad_exit(self, code, out):
         if code not in (0, 2):
             return True
-        return code == 2 and "iclr: error: " not in out and "Run with --help" not in out
+        return code == 2 and "iclr: error: " not in out
 
     # -- sweeps --------------------------------------------------------------------------------
     def mutate(self, text):
