@@ -69,11 +69,51 @@ std::pair<SweepSpec, toml::table> fresh_copy(const Document& d, const std::strin
     return {std::move(spec), std::move(root)};
 }
 
-// Arm k's sections merged over the root's.
+// The plugins a section names in the base or in any arm: [method.finetune] is then the table of
+// parameters only arms running finetune take.
+std::set<std::string> plugins_named(toml::table& root, const std::string& section) {
+    std::set<std::string> names;
+    if (auto* p = root[section]["plugin"].as_string()) names.insert(p->get());
+    if (toml::array* arms = root["arm"].as_array())
+        for (auto& arm : *arms)
+            if (auto* p = arm.as_table() ? (*arm.as_table())[section]["plugin"].as_string() : nullptr)
+                names.insert(p->get());
+    return names;
+}
+
+// The base section with the table of its plugin `plugin` merged in and every other plugin's
+// table dropped (a table of parameters, not a directive such as { grid = [...] }).
+void apply_plugin_tables(toml::table& section, const std::set<std::string>& plugins, const std::string& plugin) {
+    std::optional<toml::table> own;
+    for (const auto& p : plugins)
+        if (toml::table* sub = section[p].as_table(); sub && !sub->contains("grid") && sub->size() > 0) {
+            if (p == plugin) own = std::move(*sub);
+            section.erase(p);
+        }
+    if (own) merge_tables(section, std::move(*own));
+}
+
+// Without arms: each section with its own plugin's table merged in ([method] plugin = "finetune"
+// and [method.finetune] say the same as one table).
+void apply_base_plugin_tables(toml::table& root) {
+    for (const auto& section : kArmSections)
+        if (toml::table* base = root[section].as_table())
+            if (auto* plugin = (*base)["plugin"].as_string())
+                apply_plugin_tables(*base, plugins_named(root, section), plugin->get());
+}
+
+// Arm k's sections merged over the root's, each after the table of the plugin the arm runs there:
+// base, then [method.PLUGIN], then the arm's own.
 void apply_arm(toml::table& root, size_t k) {
     toml::table* arm = root["arm"][k].as_table();
     for (const auto& section : kArmSections) {
         toml::table* over = arm ? (*arm)[section].as_table() : nullptr;
+        if (toml::table* base = root[section].as_table()) {
+            auto* own = over ? (*over)["plugin"].as_string() : nullptr;
+            auto* inherited = (*base)["plugin"].as_string();
+            std::string plugin = own ? own->get() : inherited ? inherited->get() : "";
+            apply_plugin_tables(*base, plugins_named(root, section), plugin);
+        }
         if (!over) continue;
         toml::table moved = std::move(*over);
         if (toml::table* base = root[section].as_table())
@@ -139,19 +179,14 @@ void apply_axis(toml::table& root, const PluginAxis& axis, const std::string& na
             break;
         }
     section.insert_or_assign("plugin", std::move(plugin));
-    std::optional<toml::table> own;
-    for (const auto& p : axis.plugins)
-        if (toml::table* sub = section[p].as_table(); sub && !sub->contains("grid") && sub->size() > 0) {
-            if (p == name) own = std::move(*sub);
-            section.erase(p);
-        }
-    if (own) merge_tables(section, std::move(*own));
+    apply_plugin_tables(section, {axis.plugins.begin(), axis.plugins.end()}, name);
 }
 
 // The arm of plugin `name` (a sweep with a plugin axis and no [[arm]]).
 SweepSpec parse_plugin_arm(const Document& d, const PluginAxis& axis, const std::string& name, ParseContext& ctx) {
     auto [spec, root] = fresh_copy(d, name, ctx);
     apply_axis(root, axis, name);
+    apply_base_plugin_tables(root);
     return parse_root(ctx, root, std::move(spec));
 }
 
@@ -200,7 +235,10 @@ std::vector<SweepSpec> parse_arms_text(const std::string& text, const std::strin
     const toml::node* arms = root.get("arm");
     std::optional<PluginAxis> axis = plugin_axis(ctx, root);
     ctx.fail_if_any();
-    if (!arms && !axis) return {parse_document(ctx, root, variant, std::move(source))}; // no second read
+    if (!arms && !axis) { // no second read
+        apply_base_plugin_tables(root);
+        return {parse_document(ctx, root, variant, std::move(source))};
+    }
     std::vector<std::string> names = arms ? arm_names(ctx, *arms) : axis->plugins;
     ctx.fail_if_any();
     Document doc{text, file, variant, read};

@@ -27,9 +27,18 @@ std::string parameter_suggestion(const std::string& key, const PluginRecord& p) 
 namespace {
 // A key a plugin's section has that its plugin does not declare: [sweep]'s own keys are the slip
 // worth naming (`seeds` under [method]).
-std::string section_key_note(const std::string& key, const PluginRecord& p) {
+// A key another arm's plugin of the section declares is that plugin's: its table takes it.
+std::string section_key_note(const std::string& key, const PluginRecord& p, const std::string& section,
+                             const ArmPlugins* arm_plugins) {
     std::string hint = sweep_key_hint(key);
-    return hint.empty() ? parameter_suggestion(key, p) : hint;
+    if (!hint.empty()) return hint;
+    auto it = arm_plugins ? arm_plugins->find(section) : ArmPlugins::const_iterator();
+    if (arm_plugins && it != arm_plugins->end())
+        for (const PluginRecord* other : it->second)
+            if (other != &p && other->param(key))
+                return " (" + other->name + " has it: what only the arms running " + other->name + " take goes in [" +
+                       section + "." + other->name + "])";
+    return parameter_suggestion(key, p);
 }
 } // namespace
 
@@ -72,7 +81,8 @@ namespace {
 
 // One section's plugin (none, unknown or broken: a diagnostic, and null) and its fixed keys. A
 // null plugin always comes with a diagnostic, so validate_sweep never returns one.
-const PluginRecord* check_section(SectionSpec& sec, const PluginRegistry& registry, std::vector<Diagnostic>& diags) {
+const PluginRecord* check_section(SectionSpec& sec, const PluginRegistry& registry, const ArmPlugins* arm_plugins,
+                                  std::vector<Diagnostic>& diags) {
     iclr_kind kind = role_kind(sec.role);
     if (sec.plugin.empty()) { // the parser refuses this first; said here too, never passed on as null
         diags.push_back({sec.plugin_pos.line > 0 ? sec.plugin_pos : sec.pos, sec.label + " names no plugin"});
@@ -101,8 +111,8 @@ const PluginRecord* check_section(SectionSpec& sec, const PluginRegistry& regist
         const ParamSchema* s = p->param(key);
         SourcePos at = sec.key_pos[key];
         if (!s) {
-            diags.push_back(
-                {at, sec.role + " '" + p->name + "' has no parameter '" + key + "'" + section_key_note(key, *p)});
+            diags.push_back({at, sec.role + " '" + p->name + "' has no parameter '" + key + "'" +
+                                     section_key_note(key, *p, sec.label, arm_plugins)});
             continue;
         }
         if (auto e = check_value(*s, value)) diags.push_back({at, sec.label + "." + key + ": " + *e});
@@ -112,11 +122,12 @@ const PluginRecord* check_section(SectionSpec& sec, const PluginRegistry& regist
 
 // One axis of a section whose plugin `p` is known (its listed values coerced to the parameter's type): the parameter
 // exists, every value (or, for a generated or random axis, its bounds) is in its range and of its type.
-void check_axis(Axis& a, const std::string& role, const PluginRecord& p, std::vector<Diagnostic>& diags) {
+void check_axis(Axis& a, const std::string& role, const PluginRecord& p, const ArmPlugins* arm_plugins,
+                std::vector<Diagnostic>& diags) {
     const ParamSchema* s = p.param(a.key);
     if (!s) {
-        diags.push_back(
-            {a.pos, role + " '" + p.name + "' has no parameter '" + a.key + "'" + section_key_note(a.key, p)});
+        diags.push_back({a.pos, role + " '" + p.name + "' has no parameter '" + a.key + "'" +
+                                    section_key_note(a.key, p, role, arm_plugins)});
         return;
     }
     for (size_t k = 0; k < a.values.size(); ++k)
@@ -144,14 +155,15 @@ void check_axis(Axis& a, const std::string& role, const PluginRecord& p, std::ve
 
 } // namespace
 
-std::vector<const PluginRecord*> validate_sweep(SweepSpec& spec, const PluginRegistry& registry) {
+std::vector<const PluginRecord*> validate_sweep(SweepSpec& spec, const PluginRegistry& registry,
+                                                const ArmPlugins* arm_plugins) {
     std::vector<Diagnostic> diags;
     std::vector<const PluginRecord*> plugins;
     for (auto& sec : spec.sections)
-        plugins.push_back(check_section(sec, registry, diags));
+        plugins.push_back(check_section(sec, registry, arm_plugins, diags));
     for (auto& a : spec.axes)
         if (const PluginRecord* p = plugins[size_t(a.section)])
-            check_axis(a, spec.sections[size_t(a.section)].role, *p, diags);
+            check_axis(a, spec.sections[size_t(a.section)].label, *p, arm_plugins, diags);
     if (!diags.empty()) throw SweepError(diags);
     return plugins;
 }
@@ -160,9 +172,16 @@ std::vector<std::vector<const PluginRecord*>> validate_arms(std::vector<SweepSpe
                                                             const PluginRegistry& registry) {
     std::vector<std::vector<const PluginRecord*>> plugins;
     std::vector<std::pair<std::string, std::vector<Diagnostic>>> diags;
+    ArmPlugins arm_plugins;
+    for (const auto& spec : arms)
+        for (const auto& sec : spec.sections)
+            if (const PluginRecord* p = registry.find(role_kind(sec.role), sec.plugin); p && p->ok) {
+                auto& known = arm_plugins[sec.label];
+                if (std::find(known.begin(), known.end(), p) == known.end()) known.push_back(p);
+            }
     for (auto& spec : arms) {
         try {
-            plugins.push_back(validate_sweep(spec, registry));
+            plugins.push_back(validate_sweep(spec, registry, &arm_plugins));
             diags.emplace_back(spec.arm_label(), std::vector<Diagnostic>{});
         } catch (const SweepError& e) {
             diags.emplace_back(spec.arm_label(), e.diagnostics);

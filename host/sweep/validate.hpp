@@ -1,6 +1,8 @@
 // Checks a parsed sweep against the discovered plugins' schemas, before any trial starts.
 #pragma once
 
+#include <map>
+
 #include <optional>
 #include <string>
 #include <vector>
@@ -21,7 +23,11 @@ std::string parameter_suggestion(const std::string& key, const PluginRecord& p);
 // Resolves each section's plugin (kind and name) and checks every fixed value, every axis value
 // and every random range. Returns the plugin of each section (same order as spec.sections).
 // Throws SweepError listing every problem with its file:line:column.
-std::vector<const PluginRecord*> validate_sweep(SweepSpec& spec, const PluginRegistry& registry);
+// `arm_plugins` (validate_arms): the plugins each section runs in some arm, so that a key one arm's
+// plugin lacks and another's has is pointed at that plugin's table ([method.finetune]).
+using ArmPlugins = std::map<std::string, std::vector<const PluginRecord*>>;
+std::vector<const PluginRecord*> validate_sweep(SweepSpec& spec, const PluginRegistry& registry,
+                                                const ArmPlugins* arm_plugins = nullptr);
 // The same for every arm; a problem all arms share is reported once, the others with the arm's name;
 // and the claims' keys (check_claim_keys).
 std::vector<std::vector<const PluginRecord*>> validate_arms(std::vector<SweepSpec>& arms,

@@ -583,6 +583,27 @@ TEST(Arms, ABaseParameterTheArmsPluginLacksNamesBoth) {
     EXPECT_TRUE(has(r.out, "bad.toml:17:19: arm 'multitask': method 'multitask' has no parameter 'pretrain_epochs'"))
         << r.out;
     EXPECT_FALSE(has(r.out, "arm 'finetune'")) << r.out;
+    EXPECT_TRUE(has(r.out, "'pretrain_epochs' (finetune has it: what only the arms running finetune take goes in "
+                           "[method.finetune])"))
+        << r.out;
+    // As it says: a table named after the plugin gives its keys to the arms running it, the same
+    // trials as the arm stating them itself.
+    std::string moved = kThreeMethods, in_arm = kThreeMethods;
+    moved.replace(moved.find("lr = 0.05"), 9, "lr = 0.05\n[method.finetune]\npretrain_epochs = 1");
+    in_arm.replace(in_arm.find("name = \"finetune\""), 17, "name = \"finetune\"\nmethod = { pretrain_epochs = 1 }");
+    auto keys = [&](const std::string& text) {
+        auto plan = s.run({"plan", s.write("p.toml", text), "--no-construct"});
+        EXPECT_EQ(plan.code, 0) << plan.out;
+        std::string out;
+        for (size_t at = plan.out.find("first trial key"); at != std::string::npos;
+             at = plan.out.find("first trial key", at + 1))
+            out += plan.out.substr(at, plan.out.find('\n', at) - at) + "\n";
+        return out;
+    };
+    std::string want = keys(in_arm);
+    EXPECT_EQ(std::count(want.begin(), want.end(), '\n'), 3) << want;
+    EXPECT_EQ(keys(moved), want);
+    EXPECT_NE(keys(kThreeMethods), want); // pretrain_epochs = 1 is in the finetune arm's key
 }
 
 // `--set` as a user meets it: plan names the variant and counts its trials; run runs exactly those

@@ -327,6 +327,43 @@ values = { grid = [1, 2] }
     EXPECT_TRUE(arms[1].axes.empty());
 }
 
+// With arms too, [method.PLUGIN] holds what only the arms running PLUGIN take: merged over the base
+// for those arms (an arm's own keys win), dropped for the others, where before it read as a
+// parameter named after the plugin ("unknown directive"). Without arms it is the section's own.
+TEST(Arms, ATableNamedAfterAPluginGoesToTheArmsThatRunIt) {
+    auto arms = parse_arms_text(R"(
+[method]
+plugin = "fault"
+delay_ms = 5
+[method.fault]
+mode = "ok"
+delay_ms = 6
+[method.noop]
+values = { grid = [1, 2] }
+[[arm]]
+name = "base"
+[[arm]]
+name = "mine"
+method = { mode = "throw" }
+[[arm]]
+name = "other"
+method = { plugin = "noop" }
+)",
+                                "s.toml");
+    ASSERT_EQ(arms.size(), 3u);
+    EXPECT_EQ(arms[0].section("method")->fixed.at("mode").s, "ok");
+    EXPECT_EQ(arms[0].section("method")->fixed.at("delay_ms").i, 6); // the plugin's table over the base
+    EXPECT_TRUE(arms[0].axes.empty());
+    EXPECT_EQ(arms[1].section("method")->fixed.at("mode").s, "throw"); // the arm's own over both
+    EXPECT_EQ(arms[2].section("method")->plugin, "noop");
+    EXPECT_FALSE(arms[2].section("method")->fixed.count("mode"));
+    EXPECT_EQ(arms[2].section("method")->fixed.at("delay_ms").i, 5);
+    ASSERT_EQ(arms[2].axes.size(), 1u);
+    EXPECT_EQ(arms[2].axes[0].label, "method.values");
+    auto alone = parse_arms_text("[method]\nplugin = \"noop\"\n[method.noop]\nvalues = 4\n", "s.toml");
+    EXPECT_EQ(alone.at(0).section("method")->fixed.at("values").i, 4);
+}
+
 TEST(Arms, APluginAxisIsOnePerSweep) {
     try {
         parse_arms_text("[model]\nplugin = { grid = [\"a\", \"b\"] }\n[method]\nplugin = { grid = [\"c\", \"d\"] }\n",
