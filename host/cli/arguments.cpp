@@ -109,7 +109,7 @@ void Arguments::add_run(CLI::App& app) {
         ->check(whole_number(0, 1'000'000));
     run_cmd->add_flag("--no-construct", run.no_construct, kNoConstructHelp);
     run_cmd->add_flag("--rerun-changed", run.rerun_changed,
-                      "rerun finished trials that an older build of a plugin (same version) produced");
+                      "rerun finished trials that another build of a plugin (same version) produced");
     add_slurm_flags(run_cmd);
     add_common(run_cmd);
 }

@@ -14,6 +14,7 @@
 #include "common/build_info.hpp"
 #include "common/errors.hpp"
 #include "common/file_hash.hpp"
+#include "common/nearest_name.hpp"
 #include "common/process.hpp"
 #include "common/values.hpp"
 #include "exec/devices.hpp"
@@ -70,11 +71,17 @@ std::string str(const std::string& s) { return value_to_toml(Value::of_string(s)
 
 // The plugins of t whose library today differs from the one that produced the stored run (the
 // same version, or the trial key would differ): compared by SHA-256, so a moved build is no change.
-std::vector<std::string> changed_plugins(const ResolvedTrial& t, const std::string& stored_plugins_json) {
+// The plugins whose library the stored run names by another SHA-256 ("name version"), and whether
+// one of those was loaded from another file then (another checkout's or install's build: a plugin
+// library holds its source folder, so two checkouts' builds of one source differ).
+std::vector<std::string> changed_plugins(const ResolvedTrial& t, const std::string& stored_plugins_json,
+                                         bool& elsewhere) {
     std::vector<std::string> changed;
     for (const auto& p : t.parts)
-        if (stored_plugins_json.find("\"sha256\":" + json_escape(p.plugin->sha256)) == std::string::npos)
+        if (stored_plugins_json.find("\"sha256\":" + json_escape(p.plugin->sha256)) == std::string::npos) {
             changed.push_back(p.plugin->name + " " + p.plugin->version);
+            elsewhere |= stored_plugins_json.find("\"file\":" + json_escape(p.plugin->file)) == std::string::npos;
+        }
     return changed;
 }
 
@@ -193,7 +200,7 @@ Planned plan_runs(Store& store, const SweepArms& arms, const RunOptions& o, cons
             const std::string& arm = arms.specs[k].arm;
             auto existing = store.find_run(t.key);
             if (existing && is_final(existing->status)) {
-                auto changed = changed_plugins(t, existing->plugins_json);
+                auto changed = changed_plugins(t, existing->plugins_json, plan.changed_elsewhere);
                 for (const auto& c : changed)
                     ++plan.changed_builds[c];
                 if (changed.empty() || !o.rerun_changed) {
@@ -257,13 +264,21 @@ void note_other_sweeps_arms(const Planned& plan) {
 } // namespace
 
 void warn_changed_builds(const Planned& plan, bool rerun, const std::filesystem::path& cache_dir) {
+    // One line for the plugins that changed in the same trials (a rebuild of the tree changes them all).
+    std::map<int64_t, std::vector<std::string>> by_count;
     for (const auto& [plugin, n] : plan.changed_builds)
+        by_count[n].push_back(plugin);
+    const char* elsewhere = plan.changed_elsewhere ? ", loaded from another file then: another checkout's or "
+                                                     "install's build differs by the source folder compiled in"
+                                                   : "";
+    for (const auto& [n, plugins] : by_count)
         if (rerun)
-            fmt::print("rerunning {} trial(s) that an older build of {} produced (--rerun-changed)\n", n, plugin);
+            fmt::print("rerunning {} trial(s) that another build of {} produced (--rerun-changed)\n", n,
+                       names_list(plugins));
         else
-            fmt::print("note: {} trial(s) were run with an older build of {} (its library's SHA-256 differs): "
-                       "--rerun-changed reruns them; bump the plugin's version to keep both\n",
-                       n, plugin);
+            fmt::print("note: {} trial(s) were run with another build of {} ({} SHA-256 differs{}): "
+                       "--rerun-changed reruns them; bump a plugin's version to keep both\n",
+                       n, names_list(plugins), plugins.size() == 1 ? "its library's" : "each library's", elsewhere);
     note_other_iclr_builds(plan);
     note_other_sweeps_arms(plan);
     // A cached stage's key names the builds of the model and data set plugins it used, but not the

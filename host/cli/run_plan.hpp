@@ -31,8 +31,10 @@ struct Planned {
     // Of the busy ones, the runs a sweep before this one queued (`iclr run A B`'s one queue): this
     // sweep's closing line waits for them and says how they ended.
     std::vector<int64_t> earlier_runs;
-    // finished trials whose plugin library differs from today's build, by "name version"
+    // finished trials whose plugin library differs from today's build, by "name version"; and
+    // whether one such library was another file then (another checkout's build)
     std::map<std::string, int64_t> changed_builds;
+    bool changed_elsewhere = false;
     // trials already done that another build of iclr ran, by that build ("" = not recorded)
     std::map<std::string, int64_t> other_iclr_builds;
     // trials already done as runs of another sweep under another arm name, by that sweep's name

@@ -164,20 +164,32 @@ TEST(PluginAuthor, ADifferentBuildAtTheSameVersionIsNamedAndRerunOnRequest) {
     }
     auto r = s.run({"run", file});
     EXPECT_EQ(r.code, 0) << r.out;
-    EXPECT_TRUE(has(r.out, "note: 3 trial(s) were run with an older build of noop 1.1.0 (its library's SHA-256 "
-                           "differs): --rerun-changed reruns them; bump the plugin's version to keep both"))
+    EXPECT_TRUE(has(r.out, "note: 3 trial(s) were run with another build of noop 1.1.0 (its library's SHA-256 "
+                           "differs): --rerun-changed reruns them; bump a plugin's version to keep both"))
         << r.out;
     EXPECT_TRUE(has(r.out, "3 trials, 3 already done, 0 to run")) << r.out;
     auto rerun = s.run({"run", file, "--rerun-changed"});
-    EXPECT_TRUE(has(rerun.out, "rerunning 3 trial(s) that an older build of noop 1.1.0 produced")) << rerun.out;
+    EXPECT_TRUE(has(rerun.out, "rerunning 3 trial(s) that another build of noop 1.1.0 produced")) << rerun.out;
     EXPECT_TRUE(has(rerun.out, "note: cached stages")) << rerun.out; // what a rerun does not redo
     EXPECT_TRUE(has(rerun.out, "3 trials, 0 already done, 3 to run")) << rerun.out;
     EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs"), 3);
     EXPECT_EQ(s.count("SELECT SUM(attempts) FROM runs"), 6);
     EXPECT_EQ(s.count("SELECT COUNT(*) FROM metrics"), 30); // the first build's rows were replaced
     auto quiet = s.run({"run", file});
-    EXPECT_FALSE(has(quiet.out, "older build")) << quiet.out;
+    EXPECT_FALSE(has(quiet.out, "another build")) << quiet.out;
     EXPECT_FALSE(has(quiet.out, "cached stages")) << quiet.out;
+    EXPECT_FALSE(has(r.out, "another file")) << r.out; // the same file, rebuilt
+    // Another checkout's build (here: the library copied elsewhere and changed): the note says the
+    // runs loaded it from another file.
+    std::filesystem::create_directories(s.path("elsewhere/methods"));
+    std::filesystem::copy_file(lib, s.path("elsewhere/methods/noop.so"));
+    std::ofstream(s.path("elsewhere/methods/noop.so"), std::ios::app | std::ios::binary) << "elsewhere";
+    s.set_env("ICLR_PLUGIN_PATH", s.path("elsewhere"));
+    auto moved = s.run({"run", file});
+    EXPECT_TRUE(has(moved.out, "note: 3 trial(s) were run with another build of noop 1.1.0 (its library's SHA-256 "
+                               "differs, loaded from another file then: another checkout's or install's build "
+                               "differs by the source folder compiled in)"))
+        << moved.out;
 }
 
 // Rerun by another build, the same trials' runs move a verdict: verify says they were run again
