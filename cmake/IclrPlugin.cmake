@@ -53,6 +53,6 @@ function(iclr_add_plugin name)
   iclr_use_torch_pch(${target})
   if(is_default_dir)
     add_dependencies(iclr ${target}) # `cmake --build --target iclr` gives a usable tool
-    install(TARGETS ${target} LIBRARY DESTINATION lib/iclr/plugins/${P_KIND}s)
+    _iclr_install_plugin(${target} ${P_KIND})
   endif()
 endfunction()

@@ -35,10 +35,10 @@ TEST(Install, AnOutOfTreePluginBuildsAgainstAnInstalledPrefixAndRuns) {
     ASSERT_TRUE(std::system(("git -C " + src + " rev-parse HEAD > " + root + "/commit.txt").c_str()) == 0);
     std::string commit = slurp(root + "/commit.txt").substr(0, 40);
     ASSERT_TRUE(sh("cmake --install " + std::string(ICLR_BUILD_DIR) + " --prefix " + prefix, log)) << slurp(log);
-    for (const char* f :
-         {"bin/iclr", "lib/iclr/libiclr_worker.so", "lib/iclr/plugins/methods/finetune.so",
-          "lib/iclr/plugins/datasets/mnist.so", "lib/iclr/libiclr_sdk_helpers.a", "include/iclr/sdk.hpp",
-          "include/iclr/idx.hpp", "lib/cmake/iclr/iclrConfig.cmake", "lib/cmake/iclr/iclrConfigVersion.cmake"})
+    for (const char* f : {"bin/iclr", "lib/iclr/libiclr_worker.so", "lib/iclr/plugins/methods/finetune.so",
+                          "lib/iclr/plugins/methods/finetune.source", "lib/iclr/plugins/datasets/mnist.so",
+                          "lib/iclr/libiclr_sdk_helpers.a", "include/iclr/sdk.hpp", "include/iclr/idx.hpp",
+                          "lib/cmake/iclr/iclrConfig.cmake", "lib/cmake/iclr/iclrConfigVersion.cmake"})
         EXPECT_TRUE(std::filesystem::exists(prefix + "/" + f)) << f;
     std::string launcher =
         std::system("command -v ccache >/dev/null") == 0 ? " -DCMAKE_CXX_COMPILER_LAUNCHER=ccache" : "";
@@ -57,6 +57,9 @@ TEST(Install, AnOutOfTreePluginBuildsAgainstAnInstalledPrefixAndRuns) {
     EXPECT_TRUE(has(listed.out, "dataset  noisy_digits")) << listed.out;
     auto finetune = s.run_binary(iclr, {"plugins", "methods/finetune"});
     EXPECT_TRUE(has(finetune.out, "file:     " + prefix + "/lib/iclr/plugins/methods/finetune.so")) << finetune.out;
+    // Its source folder came with it (NAME.source: the library holds no path)
+    EXPECT_TRUE(has(finetune.out, "source:   " + std::string(ICLR_TEST_SOURCE_DIR) + "/plugins/methods/finetune\n"))
+        << finetune.out;
     EXPECT_FALSE(has(listed.out, "duplicate")) << listed.out; // the build tree is not searched as well
     EXPECT_FALSE(has(listed.out, std::string(ICLR_BUILD_DIR) + "/plugins/")) << listed.out;
     auto r =

@@ -42,6 +42,8 @@ std::string own_copy_of_noop(Scratch& s) {
     std::filesystem::create_directories(dir);
     std::string lib = dir + "/noop.so";
     std::filesystem::copy_file(std::string(ICLR_FIXTURE_OK_DIR) + "/methods/noop.so", lib);
+    // its source folder, as `cmake --install` puts it beside the library
+    std::filesystem::copy_file(std::string(ICLR_FIXTURE_OK_DIR) + "/methods/noop.source", dir + "/noop.source");
     s.set_env("ICLR_PLUGIN_PATH", s.path("myplugins"));
     return lib;
 }
