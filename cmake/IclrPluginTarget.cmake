@@ -31,7 +31,14 @@ function(_iclr_plugin_source_dir target)
   list(GET sources 0 first)
   get_filename_component(path "${first}" ABSOLUTE BASE_DIR "${base}")
   get_filename_component(dir "${path}" DIRECTORY)
-  file(GENERATE OUTPUT "$<TARGET_FILE_DIR:${target}>/$<TARGET_FILE_BASE_NAME:${target}>.source" CONTENT "${dir}\n")
+  # Written at configure time, copied beside the library whenever it links (so a deleted output
+  # folder gets it back with the library).
+  set(source_file ${CMAKE_BINARY_DIR}/iclr-plugin-sources/${target}.source)
+  file(GENERATE OUTPUT ${source_file} CONTENT "${dir}\n")
+  add_custom_command(TARGET ${target} POST_BUILD
+    COMMAND ${CMAKE_COMMAND} -E copy_if_different ${source_file}
+            "$<TARGET_FILE_DIR:${target}>/$<TARGET_FILE_BASE_NAME:${target}>.source"
+    VERBATIM)
   set(file ${CMAKE_CURRENT_BINARY_DIR}/iclr_plugin_source_dir.cpp)
   if(NOT EXISTS ${file}) # one file for every plugin of the folder: it holds no name
     file(WRITE ${file} [=[
