@@ -76,7 +76,8 @@ int report_parse_error(const CLI::App& app, const CLI::ParseError& e, int argc, 
         message = extras_message(*at, path, extras);
     } else {
         std::string what = e.what(); // a did-you-mean in parentheses is the hint; else where to look
-        message = fmt::format("{}: {}", path, what) + (what.back() == ')' ? "" : " (" + path + " --help)");
+        message =
+            fmt::format("{}: {}", path, what) + (!what.empty() && what.back() == ')' ? "" : " (" + path + " --help)");
     }
     std::fflush(stdout);
     std::fprintf(stderr, "iclr: error: %s\n", message.c_str());
@@ -91,7 +92,8 @@ CLI::Validator whole_number(int64_t lo, int64_t hi, const std::string& word) {
         [=](std::string& text) -> std::string {
             int64_t v = 0;
             auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-            bool ok = text == word || (ec == std::errc() && end == text.data() + text.size() && v >= lo && v <= hi);
+            bool ok = (!word.empty() && text == word) ||
+                      (ec == std::errc() && end == text.data() + text.size() && v >= lo && v <= hi);
             return ok ? "" : fmt::format("'{}' is not {}", text, wanted);
         },
         fmt::format("{}INT in [{} - {}]", word.empty() ? "" : word + " or ", lo, hi));
