@@ -2,7 +2,6 @@
 // the nearest option or command for a typo, instead of CLI11's two lines.
 #include "cli/parse_error.hpp"
 
-#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <string>
@@ -12,6 +11,7 @@
 #include <fmt/core.h>
 
 #include "common/nearest_name.hpp"
+#include "common/number_text.hpp"
 
 namespace iclr {
 namespace {
@@ -90,10 +90,8 @@ CLI::Validator whole_number(int64_t lo, int64_t hi, const std::string& word) {
                                                                : fmt::format("a whole number from {} to {}", lo, hi));
     return CLI::Validator(
         [=](std::string& text) -> std::string {
-            int64_t v = 0;
-            auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-            bool ok = (!word.empty() && text == word) ||
-                      (ec == std::errc() && end == text.data() + text.size() && v >= lo && v <= hi);
+            auto v = number_of<int64_t>(text);
+            bool ok = (!word.empty() && text == word) || (v && *v >= lo && *v <= hi);
             return ok ? "" : fmt::format("'{}' is not {}", text, wanted);
         },
         fmt::format("{}INT in [{} - {}]", word.empty() ? "" : word + " or ", lo, hi));
@@ -102,9 +100,8 @@ CLI::Validator whole_number(int64_t lo, int64_t hi, const std::string& word) {
 CLI::Validator non_negative() {
     return CLI::Validator(
         [](std::string& text) -> std::string {
-            double v = 0;
-            auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-            bool ok = ec == std::errc() && end == text.data() + text.size() && std::isfinite(v) && v >= 0;
+            auto v = number_of<double>(text);
+            bool ok = v && std::isfinite(*v) && *v >= 0;
             return ok ? "" : fmt::format("'{}' is not a number of 0 or more", text);
         },
         "NUMBER >= 0");

@@ -70,10 +70,9 @@ RunRow run_row(const ResolvedTrial& t, int64_t sweep_id, const GitState& git,
 std::string str(const std::string& s) { return value_to_toml(Value::of_string(s)); }
 
 // The plugins of t whose library today differs from the one that produced the stored run (the
-// same version, or the trial key would differ): compared by SHA-256, so a moved build is no change.
-// The plugins whose library the stored run names by another SHA-256 ("name version"), and whether
-// one of those was loaded from another file then (another checkout's or install's build: a plugin
-// library holds its source folder, so two checkouts' builds of one source differ).
+// same version, or the trial key would differ), as "name version": compared by SHA-256, so a moved
+// build is no change (a library holds no path: two checkouts build one source to the same bytes).
+// `elsewhere`: one of those was loaded from another file then (another checkout's or install's).
 std::vector<std::string> changed_plugins(const ResolvedTrial& t, const std::string& stored_plugins_json,
                                          bool& elsewhere) {
     std::vector<std::string> changed;
@@ -268,9 +267,8 @@ void warn_changed_builds(const Planned& plan, bool rerun, const std::filesystem:
     std::map<int64_t, std::vector<std::string>> by_count;
     for (const auto& [plugin, n] : plan.changed_builds)
         by_count[n].push_back(plugin);
-    const char* elsewhere = plan.changed_elsewhere ? ", loaded from another file then: another checkout's or "
-                                                     "install's build differs by the source folder compiled in"
-                                                   : "";
+    const char* elsewhere =
+        plan.changed_elsewhere ? ", loaded from another file then: another checkout's or install's build" : "";
     for (const auto& [n, plugins] : by_count)
         if (rerun)
             fmt::print("rerunning {} trial(s) that another build of {} produced (--rerun-changed)\n", n,

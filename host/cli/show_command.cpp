@@ -1,6 +1,5 @@
 // `iclr show RUN`: one run's config, status, timings, provenance, plugins, final metrics and log tail.
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -13,6 +12,7 @@
 #include "cli/table.hpp"
 #include "common/duration.hpp"
 #include "common/errors.hpp"
+#include "common/number_text.hpp"
 #include "common/results_layout.hpp"
 #include "common/values.hpp"
 #include "store/run_details.hpp"
@@ -82,10 +82,8 @@ void print_results(std::string& out, const RunDetails& d) {
 // ("seed": 0, not "0"), unless its text is not a finite number; anything else a string.
 std::string json_field(const std::string& text, bool number) {
     if (text.empty()) return "null";
-    double x = 0;
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), x);
-    bool bare = number && ec == std::errc() && end == text.data() + text.size() && std::isfinite(x);
-    return bare ? text : json_escape(text);
+    auto x = number ? number_of<double>(text) : std::nullopt;
+    return x && std::isfinite(*x) ? text : json_escape(text);
 }
 
 // The run as one JSON object: every stored column, plugins as stored, attributes, final metrics.

@@ -41,8 +41,7 @@ std::string verdict_cell(const claims::Verdict& v) {
 
 } // namespace
 
-ResultSet verdict_table(const std::vector<ClaimVerdict>& verdicts, bool for_scripts) {
-    if (for_scripts) return verdict_records(verdicts);
+ResultSet verdict_table(const std::vector<ClaimVerdict>& verdicts) {
     ResultSet out;
     out.columns = {"claim", "kind", "n", "estimate", "95% CI", "verdict", "source"};
     for (const auto& [c, v, note, ids, rows] : verdicts) {
@@ -64,14 +63,12 @@ ResultSet verdict_records(const std::vector<ClaimVerdict>& verdicts) {
     out.columns = {"claim", "kind", "n", "estimate", "ci_low", "ci_high", "verdict", "reason", "source", "notes"};
     for (const auto& [c, v, note, ids, rows] : verdicts) {
         bool data = v.outcome != claims::Outcome::NoData;
-        auto number = [&](double x, std::vector<bool>& null) {
-            null.push_back(!data || !std::isfinite(x));
-            return null.back() ? std::string() : float_text(x);
-        };
-        std::vector<bool> null = {false, false, false};
         std::vector<std::string> row = {c->name, c->kind, std::to_string(v.n)};
-        for (double x : {v.estimate, v.ci_low, v.ci_high})
-            row.push_back(number(x, null));
+        std::vector<bool> null = {false, false, false};
+        for (double x : {v.estimate, v.ci_low, v.ci_high}) {
+            null.push_back(!data || !std::isfinite(x));
+            row.push_back(null.back() ? "" : float_text(x));
+        }
         row.insert(row.end(), {claims::to_string(v.outcome), v.reason, c->source, note});
         null.insert(null.end(), {false, v.reason.empty(), c->source.empty(), note.empty()});
         out.rows.push_back(std::move(row));
@@ -227,12 +224,13 @@ VerdictRow recorded_row(const VerifyOptions& o, const SweepSpec& spec) {
 // The verdicts as a table, or beside --against's (returns how many differ there), then their notes.
 size_t print_verdicts(Store& store, const VerifyOptions& o, Format f, const SweepSpec& spec,
                       const std::vector<ClaimVerdict>& verdicts, size_t planned, ResultSet* all) {
-    bool for_scripts = o.against.empty() && (f == Format::Json || f == Format::Csv);
+    const bool for_scripts = o.against.empty() && (f == Format::Json || f == Format::Csv);
+    const auto table = [&] { return for_scripts ? verdict_records(verdicts) : verdict_table(verdicts); };
     size_t differ = 0;
     if (all)
-        append_with_sweep(*all, verdict_table(verdicts, for_scripts), o.sweep);
+        append_with_sweep(*all, table(), o.sweep);
     else if (o.against.empty())
-        fmt::print("{}", render(verdict_table(verdicts, for_scripts), f));
+        fmt::print("{}", render(table(), f));
     else
         differ = compare_verdicts(store, o, spec, verdicts, planned, f);
     std::fflush(stdout); // the notes below follow the table they are about

@@ -85,7 +85,7 @@ int verify_several(const VerifyOptions& o) {
     if (!o.claim.empty() && std::none_of(tallies.begin(), tallies.end(), [](const SweepTally& t) { return t.named; }))
         throw UserError("--claim '" + o.claim + "': no claim of these sweeps has a name that contains it");
     if (one_table) {
-        if (all.columns.empty()) append_with_sweep(all, verdict_table({}, true), ""); // none verified: a header
+        if (all.columns.empty()) append_with_sweep(all, verdict_records({}), ""); // none verified: a header
         fmt::print("{}", render(all, f));
     }
     print_summary(tallies, f, !one_table);

@@ -31,9 +31,9 @@ struct Several {
 std::string sweep_prefix(const VerifyOptions& o);
 // "iclr verify: note: " and sweep_prefix (the note that counts trials done names the sweep already).
 std::string note_head(const VerifyOptions& o);
-// verify_command.cpp: the verdicts as the table verify prints, or for a script (json and csv):
-// verdict_records.
-ResultSet verdict_table(const std::vector<ClaimVerdict>& verdicts, bool for_scripts);
+// verify_command.cpp: the verdicts as the table and Markdown print them (notes on stderr), and as a
+// script reads them (json and csv: the verdicts table's columns, numbers in full, notes in a column).
+ResultSet verdict_table(const std::vector<ClaimVerdict>& verdicts);
 ResultSet verdict_records(const std::vector<ClaimVerdict>& verdicts);
 // The database, and --against's, exist: before a verdict is recorded or a sweep is verified.
 void check_databases(const VerifyOptions& o);

@@ -7,6 +7,8 @@
 #include <random>
 #include <vector>
 
+#include "common/number_text.hpp"
+
 namespace iclr::protocol {
 namespace {
 
@@ -28,12 +30,7 @@ std::vector<std::string_view> split_tabs(std::string_view line) {
     }
 }
 
-std::optional<int64_t> to_int(std::string_view s) {
-    int64_t v = 0;
-    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (ec != std::errc() || p != s.data() + s.size() || s.empty()) return std::nullopt;
-    return v;
-}
+std::optional<int64_t> to_int(std::string_view s) { return number_of<int64_t>(s); }
 
 // strtod, not from_chars: it reads "nan", "inf" and "-inf" the way %.17g writes them.
 std::optional<double> to_double(std::string_view s) {

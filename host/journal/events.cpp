@@ -5,6 +5,8 @@
 #include <cstring>
 #include <vector>
 
+#include "common/number_text.hpp"
+
 namespace iclr::journal {
 namespace {
 
@@ -46,8 +48,9 @@ std::optional<std::vector<std::string_view>> split(std::string_view p) {
 }
 
 bool to_int(std::string_view s, int64_t& v) {
-    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    return ec == std::errc() && end == s.data() + s.size();
+    auto x = number_of<int64_t>(s);
+    if (x) v = *x;
+    return x.has_value();
 }
 
 bool to_opt(std::string_view s, std::optional<int64_t>& v) {

@@ -26,18 +26,18 @@ std::string parameter_suggestion(const std::string& key, const PluginRecord& p) 
 
 namespace {
 // A key a plugin's section has that its plugin does not declare: [sweep]'s own keys are the slip
-// worth naming (`seeds` under [method]).
-// A key another arm's plugin of the section declares is that plugin's: its table takes it.
+// worth naming (`seeds` under [method]); a key another arm's plugin of the section declares is that
+// plugin's, and its table ([method.finetune]) takes it; else the nearest or all parameters.
 std::string section_key_note(const std::string& key, const PluginRecord& p, const std::string& section,
                              const ArmPlugins* arm_plugins) {
     std::string hint = sweep_key_hint(key);
     if (!hint.empty()) return hint;
-    auto it = arm_plugins ? arm_plugins->find(section) : ArmPlugins::const_iterator();
-    if (arm_plugins && it != arm_plugins->end())
-        for (const PluginRecord* other : it->second)
-            if (other != &p && other->param(key))
-                return " (" + other->name + " has it: what only the arms running " + other->name + " take goes in [" +
-                       section + "." + other->name + "])";
+    if (arm_plugins)
+        if (auto it = arm_plugins->find(section); it != arm_plugins->end())
+            for (const PluginRecord* other : it->second)
+                if (other != &p && other->param(key))
+                    return " (" + other->name + " has it: what only the arms running " + other->name +
+                           " take goes in [" + section + "." + other->name + "])";
     return parameter_suggestion(key, p);
 }
 } // namespace
@@ -122,12 +122,13 @@ const PluginRecord* check_section(SectionSpec& sec, const PluginRegistry& regist
 
 // One axis of a section whose plugin `p` is known (its listed values coerced to the parameter's type): the parameter
 // exists, every value (or, for a generated or random axis, its bounds) is in its range and of its type.
-void check_axis(Axis& a, const std::string& role, const PluginRecord& p, const ArmPlugins* arm_plugins,
+void check_axis(Axis& a, const SectionSpec& sec, const PluginRecord& p, const ArmPlugins* arm_plugins,
                 std::vector<Diagnostic>& diags) {
+    const std::string& role = sec.role;
     const ParamSchema* s = p.param(a.key);
     if (!s) {
         diags.push_back({a.pos, role + " '" + p.name + "' has no parameter '" + a.key + "'" +
-                                    section_key_note(a.key, p, role, arm_plugins)});
+                                    section_key_note(a.key, p, sec.label, arm_plugins)});
         return;
     }
     for (size_t k = 0; k < a.values.size(); ++k)
@@ -163,7 +164,7 @@ std::vector<const PluginRecord*> validate_sweep(SweepSpec& spec, const PluginReg
         plugins.push_back(check_section(sec, registry, arm_plugins, diags));
     for (auto& a : spec.axes)
         if (const PluginRecord* p = plugins[size_t(a.section)])
-            check_axis(a, spec.sections[size_t(a.section)].label, *p, arm_plugins, diags);
+            check_axis(a, spec.sections[size_t(a.section)], *p, arm_plugins, diags);
     if (!diags.empty()) throw SweepError(diags);
     return plugins;
 }

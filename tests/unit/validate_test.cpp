@@ -42,7 +42,13 @@ PluginRegistry registry() {
     broken.name = "vit";
     broken.file = "/x/vit.so";
     broken.error = "ABI mismatch: host provides 1.0, plugin was built for 2.0";
-    return PluginRegistry::with_records({m, broken});
+    PluginRecord metric;
+    metric.ok = true;
+    metric.kind = ICLR_KIND_METRIC;
+    metric.name = "acc";
+    metric.version = "1.0";
+    metric.params = {param("every", ICLR_PARAM_INT, "1", 1, 100)};
+    return PluginRegistry::with_records({m, broken, metric});
 }
 
 std::string validate_error(const std::string& text) {
@@ -180,4 +186,14 @@ TEST(Validate, ASectionNamingNoPluginIsAnErrorNeverANullPlugin) {
     } catch (const SweepError& e) {
         EXPECT_EQ(std::string(e.what()), "v.toml:2:10: method names no plugin");
     }
+}
+
+// An unknown key under a metric names the role, as under any section, whether fixed or swept.
+TEST(Validate, AnUnknownMetricKeyNamesTheRoleFixedOrSwept) {
+    std::string base = "[method]\nplugin = \"finetune\"\n[[metric]]\nplugin = \"acc\"\n";
+    EXPECT_NE(validate_error(base + "bogus = 3\n").find("v.toml:5:9: metric 'acc' has no parameter 'bogus'"),
+              std::string::npos);
+    EXPECT_NE(validate_error(base + "bogus = { grid = [1, 2] }\n").find("metric 'acc' has no parameter 'bogus'"),
+              std::string::npos)
+        << validate_error(base + "bogus = { grid = [1, 2] }\n");
 }
