@@ -151,6 +151,35 @@ std::string pooled_tasks_note(const ClaimSpec& c, const std::vector<int64_t>& ru
            " rows for a run): the verdict pools every task's value; task = N picks one";
 }
 
+// A claim with where = { "method.lr" = { argmax = "m" } }: which values the tuning chose for the runs
+// the verdict used, since the claim's file names none; and that a choice made on the metric the
+// claim measures, over the same seeds, flatters each side it picks for.
+std::string tuned_note(Store& store, const ClaimSpec& c, const std::vector<int64_t>& run_ids) {
+    std::string keys, names;
+    const ClaimFilter* first = nullptr;
+    for (const ClaimFilter& w : c.where)
+        if (w.is_tuned()) {
+            if (!first) first = &w;
+            keys +=
+                std::string(keys.empty() ? "" : ", ") + "'" + std::regex_replace(w.key, std::regex("'"), "''") + "'";
+            names += (names.empty() ? "" : " and ") + w.key;
+        }
+    if (!first || run_ids.empty()) return "";
+    auto chosen = count_by(store,
+                           "SELECT group_concat(value, ' / ') FROM (SELECT value FROM params WHERE run_id = ? AND "
+                           "key IN (" +
+                               keys + ") ORDER BY key)",
+                           run_ids);
+    std::string each;
+    for (const auto& [value, n] : chosen)
+        each += (each.empty() ? "" : ", ") + value + " in " + std::to_string(n) + " run(s)";
+    const std::string& metric = first->values.at(0).s;
+    const bool own = metric == (c.group_is_metric() ? c.a : c.metric) || (c.group_is_metric() && metric == c.b);
+    return names + " tuned per arm and setting on the " + (first->op == "argmax" ? "highest" : "lowest") + " mean " +
+           metric + ": " + each +
+           (own ? " (chosen on the metric and seeds the claim measures, which flatters each side it picks for)" : "");
+}
+
 // A claim over a learning-rate grid whose high rates diverged is decided by the runs that survived.
 std::string diverged_note(Store& store, const std::string& sweep) {
     ResultSet rs = run_query(store,
@@ -237,8 +266,9 @@ void add_note(std::string& notes, const std::string& note) {
 std::string claim_notes(Store& store, const ClaimSpec& c, const std::vector<int64_t>& run_ids,
                         const claims::Verdict& v) {
     std::string notes;
-    for (const std::string& n : {mixed_kernels_note(store, run_ids), mixed_builds_note(store, run_ids),
-                                 pooled_tasks_note(c, run_ids), v.exact, claims::inconclusive_note(v)})
+    for (const std::string& n :
+         {tuned_note(store, c, run_ids), mixed_kernels_note(store, run_ids), mixed_builds_note(store, run_ids),
+          pooled_tasks_note(c, run_ids), v.exact, claims::inconclusive_note(v)})
         add_note(notes, n);
     return notes;
 }
@@ -258,6 +288,10 @@ std::string missing_key_reason(Store& store, const ClaimSpec& c) {
     if (m.empty() && c.x_is_attribute()) m = missing_key(store, "attributes", "an attribute", c.x, "", "");
     // x's row is the value's task's (fx.task IS f.task): with task = N it must exist for task N too.
     if (m.empty() && c.x_is_metric) m = metric(c.x);
+    for (const ClaimFilter& w : c.where) // the tuning's metric: without it no value is chosen
+        if (m.empty() && w.is_tuned())
+            m = missing_key(store, "final_metrics", "a final metric", w.values.at(0).s, "",
+                            ", which where's " + w.key + " = { " + w.op + " } ranks by");
     return m;
 }
 

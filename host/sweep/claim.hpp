@@ -14,10 +14,12 @@ namespace iclr {
 // ("method.lr", "metric.accuracy.batch") compared with `values` by `op`, exclude's operators.
 struct ClaimFilter {
     std::string key;
-    std::string op;            // eq ne lt le gt ge (one value; lt..ge a number), in (any of the values), or
-                               // at ("max" / "min": the value among the trials of the sweep as written)
+    std::string op;            // eq ne lt le gt ge (one value; lt..ge a number), in (any of the values),
+                               // at ("max" / "min": the value among the trials of the sweep as written), or
+                               // argmax / argmin (a final metric's key: the value tuned on it, claim_sql.cpp)
     std::vector<Value> values; // scalars
     SourcePos pos;
+    bool is_tuned() const { return op == "argmax" || op == "argmin"; }
 };
 
 // [[claim]] name = "...", source = "...", kind = "less", sql = "SELECT ...", a = "...", b = "..."
@@ -36,7 +38,9 @@ struct ClaimFilter {
 // Instead of sql, the common query in keys (claim_sql.cpp writes it, and it is what verify runs
 // and records): metric = "ood_accuracy" (a final metric's key), task = N (one task's value),
 // where = { "method.pretrain_objective" = "vicreg", arm = ["ft", "lp"], "model.width" = { ge = 64 } }
-// (or "model.width" = { at = "max" }: the sweep's largest width, over the sweep_runs table),
+// (or "model.width" = { at = "max" }: the sweep's largest width, over the sweep_runs table; or
+// "method.lr" = { argmax = "avg_accuracy" }: each arm, width, ... at the lr whose seeds' mean
+// avg_accuracy is highest among the sweep's finished trials),
 // group = "arm" (a and b's column: arm, the default, dataset, model, method or a parameter; or
 // "metric": a and b are two final metrics of the same runs, and the claim has no metric key),
 // x = "model.width" (the parameter increasing/decreasing test against; x = { metric = "arc" } another

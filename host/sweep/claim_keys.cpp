@@ -116,6 +116,14 @@ struct Checker {
                 fail(w.pos, "where " + w.key + ": at = \"" + w.values.at(0).s + "\" needs a number parameter");
             return;
         }
+        if (w.is_tuned()) { // any parameter's values can be ranked; a run column is the comparison's own
+            if (is_claim_run_column(w.key))
+                fail(w.pos, "where " + w.key + ": " + w.op + " tunes a parameter (\"method.lr\"), not the " + w.key +
+                                " a claim compares or keeps");
+            else
+                param("where", w.key, w.pos);
+            return;
+        }
         if (is_claim_run_column(w.key)) {
             for (const auto& v : w.values)
                 if (auto e = v.type == Value::Type::String ? check_run_column(names, w.key, v.s)

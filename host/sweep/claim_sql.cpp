@@ -61,6 +61,41 @@ std::vector<Value> stored_forms(const std::string& text) {
     return forms;
 }
 
+// where = { "method.lr" = { argmax = "avg_accuracy" } }: the runs at the tuned value of each cell of
+// the sweep's finished trials (sweep_runs): a cell is the runs of one arm and plugins whose other
+// parameters are all alike (seeds apart), so every arm, width or group is tuned on its own, whatever
+// else `where` keeps. The value chosen is the one whose runs' mean of the metric (over seeds, and
+// tasks for a per-task metric) is highest (argmin: lowest); ties go to the smaller value. A value
+// with a diverged run is never chosen: the mean of the runs that survived would flatter it. Several
+// tuned keys are tuned together: their values as one tuple. An arm whose plugin lacks the key (NULL)
+// has one value to choose, and keeps its runs.
+std::string tuned_condition(const std::vector<const ClaimFilter*>& tuned) {
+    const std::string sep = " || char(31) || ";
+    std::string keys, value, joins;
+    for (size_t i = 0; i < tuned.size(); ++i) {
+        const std::string t = "t" + std::to_string(i), key = quoted(tuned[i]->key);
+        keys += (i ? ", " : "") + key;
+        joins += "\n    LEFT JOIN params " + t + " ON " + t + ".run_id = s.id AND " + t + ".key = " + key;
+        value += (i ? sep : "") + (tuned.size() == 1 ? t + ".value" : "quote(" + t + ".value)");
+    }
+    const std::string cell =
+        "COALESCE(s.arm, '')" + sep + "COALESCE(c.dataset, '')" + sep + "COALESCE(c.model, '')" + sep +
+        "COALESCE(c.method, '')" + sep + "COALESCE((SELECT group_concat(k, char(31)) FROM (SELECT p.key || '=' || " +
+        "quote(p.value) AS k FROM params p WHERE p.run_id = s.id AND p.key NOT IN (" + keys + ") ORDER BY p.key)), '')";
+    const char* better = tuned.front()->op == "argmax" ? ">" : "<";
+    return "r.id IN (\n  WITH cand AS (SELECT s.id, " + cell + " AS cell, " + value +
+           " AS v, c.status = 'done' AS ok, fs.value AS score\n    FROM sweep_runs s JOIN runs c ON c.id = s.id AND "
+           "c.status IN ('done', 'diverged')" +
+           joins + "\n    LEFT JOIN final_metrics fs ON fs.run_id = s.id AND fs.key = " +
+           quoted(tuned.front()->values.at(0).s) +
+           "),\n  score AS (SELECT cell, v, AVG(score) AS m FROM cand GROUP BY cell, v HAVING MIN(ok) = 1 AND "
+           "COUNT(score) > 0),\n  best AS (SELECT cell, v FROM score a WHERE NOT EXISTS (SELECT 1 FROM score b WHERE "
+           "b.cell = a.cell AND (b.m " +
+           better +
+           " a.m OR (b.m = a.m AND b.v < a.v))))\n  SELECT cand.id FROM cand JOIN best ON best.cell = "
+           "cand.cell AND best.v IS cand.v)";
+}
+
 // A parameter group's column: the claim's own a or b for a run whose value is one of its forms,
 // so that rows are labelled as the claim wrote them (and verify's groups are found by that text).
 std::string parameter_group(const std::string& value, const ClaimSpec& c, std::string& cond) {
@@ -119,10 +154,22 @@ std::string claim_sql(const ClaimSpec& c) {
         cols += ", " + param("px", c.x) + " AS x";
     }
     int n = 0;
+    std::vector<const ClaimFilter*> tuned;
     for (const ClaimFilter& w : c.where) {
+        if (w.is_tuned()) { // its value a column of its own (NULL where the plugin lacks it): --rows shows it
+            tuned.push_back(&w);
+            const std::string t = "w" + std::to_string(++n);
+            joins += "\nLEFT JOIN params " + t + " ON " + t + ".run_id = r.id AND " + t + ".key = " + quoted(w.key);
+            std::string name = "\"";
+            for (char ch : w.key)
+                name += ch == '"' ? std::string("\"\"") : std::string(1, ch);
+            cols += ", " + t + ".value AS " + name + "\"";
+            continue;
+        }
         std::string e = is_claim_run_column(w.key) ? run_column(w.key) : param("w" + std::to_string(++n), w.key);
         conds += "\n  AND " + condition(e, w);
     }
+    if (!tuned.empty()) conds += "\n  AND " + tuned_condition(tuned);
     std::string task = c.task ? " AND f.task = " + std::to_string(*c.task) : "";
     return "SELECT " + cols + ", f.value\nFROM runs r\nJOIN final_metrics f ON f.run_id = r.id AND f.key" + key + task +
            joins + "\nWHERE r.status = 'done'" + conds;

@@ -39,6 +39,21 @@ std::optional<ClaimFilter> read_at(ParseContext& ctx, ClaimFilter f, const toml:
     return f;
 }
 
+// `key = { argmax = "avg_accuracy" }`: in each cell of the sweep, the runs at the key's value whose
+// mean of that final metric is highest (argmin: lowest), i.e. each arm at its own tuned value.
+std::optional<ClaimFilter> read_tuned(ParseContext& ctx, ClaimFilter f, const toml::node& value) {
+    auto s = value.as_string();
+    if (!s || s->get().empty()) {
+        ctx.err(value, "claim.where." + f.key + ": " + f.op +
+                           " takes a final metric's key, e.g. { argmax = \"avg_accuracy\" } (the value whose runs "
+                           "have the " +
+                           (f.op == "argmax" ? "highest" : "lowest") + " mean of it)");
+        return std::nullopt;
+    }
+    f.values = {Value::of_string(s->get())};
+    return f;
+}
+
 // One where condition: `key = value`, `key = [any, of, these]` or `key = { op = value }`.
 std::optional<ClaimFilter> read_filter(ParseContext& ctx, const std::string& key, const toml::node& v) {
     ClaimFilter f{key, "eq", {}, ctx.pos(v)};
@@ -46,9 +61,11 @@ std::optional<ClaimFilter> read_filter(ParseContext& ctx, const std::string& key
     if (const toml::table* t = v.as_table()) {
         f.op = t->size() == 1 ? std::string(t->cbegin()->first.str()) : "";
         if (f.op == "at") return read_at(ctx, f, t->cbegin()->second);
+        if (f.is_tuned()) return read_tuned(ctx, f, t->cbegin()->second);
         if (!is_comparison_op(f.op)) {
             ctx.err(v, "claim.where." + key +
-                           ": one operator, e.g. { gt = 0.1 } (eq ne lt le gt ge in; at = \"max\" or \"min\")");
+                           ": one operator, e.g. { gt = 0.1 } (eq ne lt le gt ge in; at = \"max\" or \"min\"; "
+                           "argmax or argmin = \"a metric\")");
             return std::nullopt;
         }
         value = &t->cbegin()->second;
@@ -82,6 +99,17 @@ void read_where(ParseContext& ctx, const toml::node& v, ClaimSpec& c) {
         if (auto f = read_filter(ctx, std::string(k.str()), value)) c.where.push_back(std::move(*f));
     // A TOML table iterates in key order; the query reads better in the order the file wrote it.
     std::sort(c.where.begin(), c.where.end(), [](const ClaimFilter& x, const ClaimFilter& y) { return x.pos < y.pos; });
+    // Several tuned keys are tuned together (the best pair of lr and momentum), so by one ranking.
+    const ClaimFilter* first = nullptr;
+    for (const ClaimFilter& f : c.where) {
+        if (!f.is_tuned()) continue;
+        if (!first)
+            first = &f;
+        else if (f.op != first->op || f.values != first->values)
+            ctx.err(f.pos, "claim.where." + f.key + ": tuned together with " + first->key + ", so by the same " +
+                               first->op + " = \"" + first->values.at(0).s +
+                               "\" (one ranking picks the values of both)");
+    }
 }
 
 // x = "model.width" (a parameter), "param_count" (a run attribute) or { metric = "arc" } (another

@@ -383,6 +383,70 @@ task = 0
     EXPECT_TRUE(has(json.out, "--rows prints a table per claim")) << json.out;
 }
 
+// where = { "method.lr" = { argmin = "forgetting" } }: each arm (and replay's each buffer size) at
+// its own learning rate, the one whose seeds' mean forgetting is lowest; the rows are those runs,
+// found here again by another query (a window over the cells), with the chosen rate as a column,
+// and the note says which rates were chosen and that choosing on the metric measured flatters it.
+TEST(Arms, AClaimCanCompareEachArmAtItsOwnTunedValue) {
+    Scratch s;
+    std::string text = kThreeMethods;
+    text.replace(text.find("lr = 0.05"), 9, "lr = { grid = [0.01, 0.05, 0.2] }");
+    std::string file = s.write("tuned.toml", text + R"(
+[[claim]]
+name = "tuned, replay forgets less"
+kind = "less"
+a = "replay"
+b = "finetune"
+metric = "forgetting"
+where = { "method.lr" = { argmin = "forgetting" } }
+
+[[claim]]
+name = "tuned on a misspelt metric"
+kind = "less"
+a = "replay"
+b = "finetune"
+metric = "forgetting"
+where = { "method.lr" = { argmin = "forgeting" } }
+)");
+    ASSERT_EQ(s.run({"run", file}).code, 0);
+    ASSERT_EQ(s.count("SELECT COUNT(*) FROM runs WHERE status <> 'done'"), 0); // no rate diverged here
+    auto v = s.run({"verify", file, "--claim", "tuned, replay", "--rows"});
+    ASSERT_EQ(v.code, 0) << v.out;
+    const std::string cell =
+        "IFNULL((SELECT value FROM params WHERE run_id = r.id AND key = 'method.buffer_size'), -1)";
+    const std::string lr = "(SELECT value FROM params WHERE run_id = r.id AND key = 'method.lr')";
+    std::string expected = s.sql(
+        "WITH m AS (SELECT r.arm, " + cell + " AS buf, " + lr +
+        " AS lr, AVG(f.value) AS mean FROM runs r JOIN "
+        "final_metrics f ON f.run_id = r.id AND f.key = 'forgetting' WHERE r.arm IN ('replay', 'finetune') GROUP BY "
+        "1, 2, 3), b AS (SELECT arm, buf, lr FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY arm, buf ORDER BY mean, "
+        "lr) AS k FROM m) WHERE k = 1) SELECT group_concat(id, ' ') FROM (SELECT r.id FROM runs r JOIN b ON b.arm = "
+        "r.arm AND b.buf = " +
+        cell + " AND b.lr = " + lr + " ORDER BY r.id)");
+    const size_t header = v.out.find("rows of claim 'tuned, replay forgets less' (6):\nrun_id  seed  grp");
+    ASSERT_NE(header, std::string::npos) << v.out;
+    EXPECT_TRUE(std::regex_search(v.out.substr(header), std::regex("grp +method\\.lr +value\n"))) << v.out;
+    std::string printed, line;
+    std::istringstream table(v.out.substr(v.out.find('\n', header)));
+    while (std::getline(table, line))
+        if (!line.empty() && std::isdigit(static_cast<unsigned char>(line[0])))
+            printed += (printed.empty() ? "" : " ") + line.substr(0, line.find(' '));
+    EXPECT_EQ(printed, expected) << v.out; // two seeds of finetune, and of replay at each buffer size
+    EXPECT_EQ(std::count(expected.begin(), expected.end(), ' '), 5) << expected;
+    EXPECT_TRUE(has(v.out, "claim 'tuned, replay forgets less': method.lr tuned per arm and setting on the lowest "
+                           "mean forgetting: "))
+        << v.out;
+    EXPECT_TRUE(
+        has(v.out, "(chosen on the metric and seeds the claim measures, which flatters each side it picks for)"))
+        << v.out;
+    EXPECT_EQ(s.sql("SELECT verdict || ': ' || reason FROM verdicts WHERE claim = 'tuned on a misspelt metric'"),
+              "<no row>"); // --claim picked the other
+    s.run({"verify", file});
+    EXPECT_EQ(s.sql("SELECT verdict || ': ' || reason FROM verdicts WHERE claim = 'tuned on a misspelt metric'"),
+              "no data: no finished run has a final metric 'forgeting', which where's method.lr = { argmin } ranks "
+              "by (did you mean 'forgetting'?)");
+}
+
 // `iclr verify sweeps/*.toml`: each sweep's verdicts under its name, then a row per sweep verified;
 // the sweeps none of whose trials ran in the database, those without claims and those that cannot
 // be read are named on stderr, a line per reason; an unreadable one makes the exit status 2 but

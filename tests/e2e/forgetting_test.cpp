@@ -152,6 +152,28 @@ TEST(Forgetting, VerifyOnTheCiProfileIsDeterministicAndRecordsEachClaim) {
 
 // A trial's key lists its metrics by plugin name: the sweep with its [[metric]] blocks moved is the
 // same sweep, every trial of it done, and the worker ran the metrics in that order either way.
+// sweeps/tuned/forgetting_vs_scale.toml is the sweep's trials with its claims at each arm's tuned
+// learning rate: running it finds every trial done, and on the ci profile, which runs one rate,
+// each tuned claim reads the very runs its lr-0.01 twin reads (the same keys hashed).
+TEST(Forgetting, TheTunedClaimsReadTheSameTrialsAtEachArmsBestRate) {
+    Scratch s;
+    const std::string root = ICLR_TEST_SOURCE_DIR;
+    const std::string sweep = root + "/sweeps/forgetting_vs_scale.toml",
+                      tuned = root + "/sweeps/tuned/forgetting_vs_scale.toml";
+    ASSERT_EQ(s.run({"run", sweep, "--profile", "ci"}).code, 0);
+    auto again = s.run({"run", tuned, "--profile", "ci"});
+    ASSERT_EQ(again.code, 0) << again.out;
+    EXPECT_TRUE(has(again.out, "5 trials, 5 already done, 0 to run")) << again.out;
+    ASSERT_EQ(s.run({"verify", sweep, "--profile", "ci"}).code, 0);
+    auto v = s.run({"verify", tuned, "--profile", "ci"});
+    ASSERT_EQ(v.code, 0) << v.out;
+    EXPECT_TRUE(has(v.out, "method.lr tuned per arm and setting on the highest mean avg_accuracy: 0.01 in 2 run(s)"))
+        << v.out;
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM verdicts t JOIN verdicts u ON t.claim = u.claim || ', each at its best lr' "
+                      "AND t.runs_sha256 = u.runs_sha256 AND t.sql <> u.sql"),
+              9);
+}
+
 TEST(Forgetting, MovingItsMetricBlocksLeavesEveryTrialDone) {
     Scratch s;
     std::string text = slurp(std::string(ICLR_TEST_SOURCE_DIR) + "/sweeps/forgetting_vs_scale.toml");

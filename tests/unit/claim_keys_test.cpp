@@ -256,6 +256,89 @@ TEST(ClaimKeys, WhereAtMaxTakesTheSweepsLargestValue) {
         << e;
 }
 
+// argmax / argmin over a hand-made database: each cell (arm, plugins, the other parameters) keeps
+// the runs at its best value of the tuned key by the seeds' mean; a value with a diverged run is
+// never chosen, ties go to the smaller value, a run outside sweep_runs neither competes nor comes
+// back (run 13, the best of all, is another variant's), and a run whose plugin lacks the key has no
+// other value to lose to (run 16).
+TEST(ClaimKeys, WhereArgmaxKeepsEachCellsTunedValue) {
+    test::TempDir dir;
+    auto store = Store::open_write(dir.file("tuned.db"));
+    exec_sql(store->db(),
+             "CREATE TEMP TABLE runs(id INTEGER, seed INTEGER, status TEXT, arm TEXT, dataset TEXT, model TEXT, "
+             "method TEXT);"
+             "CREATE TEMP TABLE params(run_id INTEGER, key TEXT, type TEXT, value);"
+             "CREATE TEMP TABLE final_metrics(run_id INTEGER, key TEXT, task INTEGER, value REAL);"
+             "CREATE TEMP TABLE sweep_runs(id INTEGER PRIMARY KEY, arm TEXT, sweep TEXT);");
+    struct Run {
+        int id, seed;
+        const char *status, *arm;
+        double lr;
+        int per_class;
+        double acc, forgetting;
+    };
+    const std::vector<Run> runs{{1, 0, "done", "ft", 0.1, 16, 0.8, 0.3},   {2, 1, "done", "ft", 0.1, 16, 0.9, 0.1},
+                                {3, 0, "done", "ft", 0.01, 16, 0.7, 0.05}, {4, 1, "done", "ft", 0.01, 16, 0.7, 0.05},
+                                {5, 0, "done", "ft", 0.1, 64, 0.99, 0.2},  {6, 1, "diverged", "ft", 0.1, 64, NAN, NAN},
+                                {7, 0, "done", "ft", 0.01, 64, 0.6, 0.2},  {8, 1, "done", "ft", 0.01, 64, 0.6, 0.2},
+                                {9, 0, "done", "lp", 0.1, 16, 0.5, 0.0},   {10, 1, "done", "lp", 0.1, 16, 0.5, 0.0},
+                                {11, 0, "done", "lp", 0.01, 16, 0.6, 0.4}, {12, 1, "done", "lp", 0.01, 16, 0.6, 0.4},
+                                {13, 0, "done", "ft", 1.0, 16, 1.0, 0.0},  {14, 0, "done", "lp", 0.1, 64, 0.5, 0.1},
+                                {15, 0, "done", "lp", 0.01, 64, 0.5, 0.1}, {16, 0, "done", "lp", NAN, 32, 0.4, 0.2}};
+    for (const Run& r : runs) {
+        const std::string id = std::to_string(r.id), method = r.arm == std::string("ft") ? "finetune" : "linear_probe";
+        exec_sql(store->db(), "INSERT INTO runs VALUES (" + id + ", " + std::to_string(r.seed) + ", '" + r.status +
+                                  "', '" + r.arm + "', 'mnist', 'mlp', '" + method + "');" +
+                                  "INSERT INTO params VALUES (" + id + ", 'dataset.per_class', 'int', " +
+                                  std::to_string(r.per_class) + ");");
+        if (!std::isnan(r.lr)) // run 16: a plugin without the key
+            exec_sql(store->db(),
+                     "INSERT INTO params VALUES (" + id + ", 'method.lr', 'float', " + toml_float(r.lr) + ");");
+        if (!std::isnan(r.acc))
+            exec_sql(store->db(), "INSERT INTO final_metrics VALUES (" + id + ", 'acc', NULL, " + toml_float(r.acc) +
+                                      "), (" + id + ", 'forgetting', NULL, " + toml_float(r.forgetting) + ");");
+        if (r.id != 13) exec_sql(store->db(), "INSERT INTO sweep_runs VALUES (" + id + ", '" + r.arm + "', 'c');");
+    }
+    auto rows = [&](const std::string& where) {
+        auto arms = parse_arms_text(kBase +
+                                        "[[claim]]\nname = \"t\"\nkind = \"less\"\na = \"ft\"\nb = \"lp\"\n"
+                                        "metric = \"forgetting\"\nwhere = { " +
+                                        where + " }\n",
+                                    "c.toml");
+        EXPECT_TRUE(check_claim_keys(arms, claim_registry()).empty());
+        std::string got;
+        Statement st(store->db(),
+                     "SELECT run_id, \"method.lr\" FROM (" + arms.front().claims.at(0).sql + ") ORDER BY run_id");
+        while (st.step())
+            got += (got.empty() ? "" : " ") + std::to_string(st.col_int(0)) + "@" +
+                   (st.col_null(1) ? "-" : st.col_text(1));
+        return got;
+    };
+    // ft 16: 0.1 (0.85 > 0.7); ft 64: 0.01 (0.1's seed 1 diverged); lp 16: 0.01; lp 64: a tie, 0.01.
+    EXPECT_EQ(rows("\"method.lr\" = { argmax = \"acc\" }"), "1@0.1 2@0.1 7@0.01 8@0.01 11@0.01 12@0.01 15@0.01 16@-");
+    EXPECT_EQ(rows("\"method.lr\" = { argmin = \"forgetting\" }"),
+              "3@0.01 4@0.01 7@0.01 8@0.01 9@0.1 10@0.1 15@0.01 16@-");
+    // Other conditions keep rows; they do not change what each cell chose.
+    EXPECT_EQ(rows("\"dataset.per_class\" = 16, \"method.lr\" = { argmax = \"acc\" }"), "1@0.1 2@0.1 11@0.01 12@0.01");
+    // Two keys are tuned together, by one ranking: each (lr, per_class) pair is a value of the arm's
+    // one cell (ft: 0.1 at 16, 0.85; lp: 0.01 at 16, 0.6 against 0.5 for the other three pairs).
+    EXPECT_EQ(rows("\"method.lr\" = { argmax = \"acc\" }, \"dataset.per_class\" = { argmax = \"acc\" }"),
+              "1@0.1 2@0.1 11@0.01 12@0.01");
+    std::string e = joined(errors("[[claim]]\nname = \"e\"\nkind = \"at_most\"\nthreshold = 1\nmetric = \"m\"\n"
+                                  "where = { \"method.lr\" = { argmax = 3 } }\n"));
+    EXPECT_NE(e.find("15:36: claim.where.method.lr: argmax takes a final metric's key"), std::string::npos) << e;
+    e = joined(errors("[[claim]]\nname = \"e\"\nkind = \"at_most\"\nthreshold = 1\nmetric = \"m\"\n"
+                      "where = { \"method.lr\" = { argmax = \"acc\" }, \"method.epochs\" = { argmin = \"acc\" } }\n"));
+    EXPECT_NE(e.find("claim.where.method.epochs: tuned together with method.lr, so by the same argmax = \"acc\""),
+              std::string::npos)
+        << e;
+    e = joined(errors("[[claim]]\nname = \"f\"\nkind = \"at_most\"\nthreshold = 1\nmetric = \"m\"\n"
+                      "where = { arm = { argmax = \"acc\" }, \"method.lx\" = { argmax = \"acc\" } }\n"));
+    EXPECT_NE(e.find("claim 'f': where arm: argmax tunes a parameter (\"method.lr\"), not the arm"), std::string::npos)
+        << e;
+    EXPECT_NE(e.find("claim 'f': where method.lx:"), std::string::npos) << e;
+}
+
 TEST(ClaimKeys, ParseErrorsNameTheKeyAndItsPosition) {
     std::string e =
         joined(errors("[[claim]]\nname = \"a\"\nkind = \"at_most\"\nthreshold = 1\n"
@@ -277,7 +360,7 @@ TEST(ClaimKeys, ParseErrorsNameTheKeyAndItsPosition) {
     EXPECT_NE(e.find("32:9: claim 'd': group names the column a and b are values of"), std::string::npos) << e;
     EXPECT_NE(e.find("33:8: claim.task must be an integer >= 0"), std::string::npos) << e;
     EXPECT_NE(e.find("34:17: claim.where.arm: one operator, e.g. { gt = 0.1 } (eq ne lt le gt ge in; at = \"max\" or "
-                     "\"min\")"),
+                     "\"min\"; argmax or argmin = \"a metric\")"),
               std::string::npos)
         << e;
     EXPECT_NE(e.find("claim.where.dataset: lt takes a number"), std::string::npos) << e;
