@@ -172,6 +172,10 @@ TEST(Forgetting, TheTunedClaimsReadTheSameTrialsAtEachArmsBestRate) {
     EXPECT_EQ(s.count("SELECT COUNT(*) FROM verdicts t JOIN verdicts u ON t.claim = u.claim || ', each at its best lr' "
                       "AND t.runs_sha256 = u.runs_sha256 AND t.sql <> u.sql"),
               9);
+    // The CNN sweep's tuned claims rank by acc (it logs no avg_accuracy): they plan, queries included.
+    auto cnn =
+        s.run({"plan", root + "/sweeps/tuned/forgetting_vs_scale_cnn.toml", "--profile", "ci", "--no-construct"});
+    EXPECT_EQ(cnn.code, 0) << cnn.out;
 }
 
 TEST(Forgetting, MovingItsMetricBlocksLeavesEveryTrialDone) {

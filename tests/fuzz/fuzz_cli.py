@@ -121,10 +121,16 @@ class Campaign:
         if code != 0:
             sys.exit(f"fuzz: the ci run the readers need failed ({code}):\n{out}")
         seeds = {p: open(p).read() for p in SWEEPS}
+        # sweeps/tuned/*.toml include a sweep and replace its claims (argmax / argmin in `where`); a
+        # mutant is written elsewhere, so the include is inlined: the sweep up to its claims, then theirs.
+        for p in sorted(glob.glob(os.path.join(ROOT, "sweeps", "tuned", "*.toml"))):
+            own = open(p).read()
+            base = open(os.path.join(ROOT, "sweeps", os.path.basename(p))).read()
+            seeds[p] = base[:base.index("\n[[claim]]\n") + 1] + own[own.index("\n[[claim]]\n") + 1:]
         path = os.path.join(self.tmp, "mutant.toml")
         end, n = time.time() + seconds, 0
         while time.time() < end:
-            text = self.mutate(seeds[self.rng.choice(SWEEPS)])
+            text = self.mutate(seeds[self.rng.choice(sorted(seeds))])
             with open(path, "w", encoding="utf-8", errors="surrogateescape") as f:
                 f.write(text)
             command = self.rng.choice(["plan", "plan", "verify", "report"])
