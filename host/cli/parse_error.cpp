@@ -57,6 +57,19 @@ std::string extras_message(const CLI::App& at, const std::string& path, const st
     return fmt::format("{}: unexpected argument '{}' ({} --help says what it takes)", path, first, path);
 }
 
+// CLI11's words for a missing value or argument, in the tool's: "--format: 1 required TEXT missing"
+// is an option given without its value, "sweeps is required" a command given nothing to work on.
+std::string missing_message(const CLI::ParseError& e, const std::string& path) {
+    const std::string what = e.what();
+    if (dynamic_cast<const CLI::ArgumentMismatch*>(&e) && what.find(" required ") != std::string::npos &&
+        what.find(" missing") != std::string::npos && what.find(':') != std::string::npos)
+        return fmt::format("{}: {} needs a value ({} --help)", path, what.substr(0, what.find(':')), path);
+    if (dynamic_cast<const CLI::RequiredError*>(&e) && what.size() > 12 &&
+        what.compare(what.size() - 12, 12, " is required") == 0 && what.find(' ') == what.size() - 12)
+        return fmt::format("{}: no {} given ({} --help)", path, what.substr(0, what.size() - 12), path);
+    return "";
+}
+
 } // namespace
 
 int report_parse_error(const CLI::App& app, const CLI::ParseError& e, int argc, char** argv) {
@@ -74,7 +87,7 @@ int report_parse_error(const CLI::App& app, const CLI::ParseError& e, int argc, 
         message = fmt::format("no command '{}'{}", argv[1], did_you_mean_or_all(argv[1], commands, "the commands"));
     } else if (auto extras = at->remaining(); !extras.empty()) {
         message = extras_message(*at, path, extras);
-    } else {
+    } else if (message = missing_message(e, path); message.empty()) {
         std::string what = e.what(); // a did-you-mean in parentheses is the hint; else where to look
         message =
             fmt::format("{}: {}", path, what) + (!what.empty() && what.back() == ')' ? "" : " (" + path + " --help)");

@@ -100,7 +100,8 @@ TEST(Cli, BadCommandLinesAreOneLineWithTheNearestOption) {
                                          "--set, --db, --data)");
     line({"show", "1", "2"}, "iclr show: unexpected argument '2' (iclr show --help says what it takes)");
     line({"verfiy", file}, "no command 'verfiy' (did you mean 'verify'?)");
-    line({"run"}, "iclr run: sweeps is required (iclr run --help)");
+    line({"run"}, "iclr run: no sweeps given (iclr run --help)");
+    line({"verify", file, "--format"}, "iclr verify: --format needs a value (iclr verify --help)");
     line({"run", file, "--jobs", "abc"},
          "iclr run: --jobs: 'abc' is not auto or a whole number from 1 to 256 (iclr run --help)");
     line({"cache", "prun"}, "iclr cache: action: 'prun' is not one of list, prune, limit (did you mean 'prune'?)");
