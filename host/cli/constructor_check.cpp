@@ -139,14 +139,21 @@ class Configs {
                 return;
             }
             if (!t) t = resolve_trial(spec, arms.plugins[k], p);
-            it = seen[s].emplace(axes, add(*t, s, spec.arm_label(), axes)).first;
+            const ResolvedPart* part = part_of(*t, spec.sections[s]);
+            if (!part) return; // [pretrain] of a method that does not read it: its trials leave it out
+            it = seen[s].emplace(axes, add(*t, *part, spec.arm_label(), axes)).first;
         }
         list[it->second].trials += trials;
     }
 
-    // The list entry for this section of t: an equal one another arm has, or a new one.
-    size_t add(const ResolvedTrial& t, size_t s, const std::string& arm_label, const std::string& axes) {
-        const ResolvedPart& part = t.parts[s];
+    static const ResolvedPart* part_of(const ResolvedTrial& t, const SectionSpec& section) {
+        for (const ResolvedPart& part : t.parts)
+            if (part.section == &section) return &part;
+        return nullptr;
+    }
+    // The list entry for this part of t: an equal one another arm has, or a new one.
+    size_t add(const ResolvedTrial& t, const ResolvedPart& part, const std::string& arm_label,
+               const std::string& axes) {
         auto [it, fresh] = by_text_.try_emplace(part.section->label + "\n" +
                                                     section_text(part.plugin->name, part.plugin->version, part.params),
                                                 list.size());

@@ -55,6 +55,9 @@ void print_details(const PluginRecord& r) {
     if (r.ok)
         fmt::print("  built:    {}, libtorch {}, cxx11 abi {}, plugin ABI {}.{}\n", r.compiler, r.torch_version,
                    r.cxx11_abi, r.abi_major, r.abi_minor);
+    if (r.ok && r.kind == ICLR_KIND_METHOD) // what its trials' keys hold of a sweep's [pretrain]
+        fmt::print("  pretrain: {}\n", r.reads_pretrain ? "reads the sweep's [pretrain] (its trials list it)"
+                                                        : "does not read [pretrain] (its trials leave it out)");
     if (!r.params.empty()) print_params(r);
 }
 

@@ -9,9 +9,9 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <vector>
 #include <regex>
 #include <set>
+#include <vector>
 
 #include <boost/dll/library_info.hpp>
 
@@ -174,6 +174,11 @@ bool build_matches(const iclr_plugin_info& info, PluginRecord& r) {
 
 } // namespace
 
+bool reads_pretrain(const iclr_plugin_info& info) {
+    if (info.struct_size < offsetof(iclr_plugin_info, flags) + sizeof(info.flags)) return true; // before 2.13
+    return (info.flags & ICLR_FLAG_READS_PRETRAIN) != 0;
+}
+
 LoadedPlugin load_plugin(const std::string& file) {
     LoadedPlugin out;
     PluginRecord& r = out.record;
@@ -192,6 +197,7 @@ LoadedPlugin load_plugin(const std::string& file) {
     r.summary = safe(info->summary);
     if (info->struct_size >= offsetof(iclr_plugin_info, source_dir) + sizeof(info->source_dir))
         r.source_dir = safe(info->source_dir); // appended in ABI 1.2: older plugins stop before it
+    r.reads_pretrain = reads_pretrain(*info);
     if (!build_matches(*info, r)) return out;
     if (info->init) {
         char err[512] = {0};

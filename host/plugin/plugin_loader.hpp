@@ -18,6 +18,10 @@ struct LoadedPlugin {
 //   bad metadata / init failed. Libraries are never unloaded (plugins hold torch state).
 LoadedPlugin load_plugin(const std::string& file);
 
+// Whether a method reads the sweep's [pretrain] (ICLR_FLAG_READS_PRETRAIN): what the host keys its
+// trials by and the worker allows. A plugin built before ABI 2.13 carries no flags and is taken to.
+bool reads_pretrain(const iclr_plugin_info& info);
+
 // The host's expected build fingerprint (what plugins must match).
 const char* host_torch_version();
 int host_cxx11_abi();

@@ -85,6 +85,7 @@ std::string records_to_toml(const std::vector<PluginRecord>& records) {
         t.insert("torch_version", r.torch_version);
         t.insert("cxx11_abi", int64_t(r.cxx11_abi));
         t.insert("source_dir", r.source_dir);
+        t.insert("reads_pretrain", r.reads_pretrain);
         toml::array ps;
         for (const auto& p : r.params) {
             toml::table pt;
@@ -139,6 +140,7 @@ std::vector<PluginRecord> records_from_toml(const std::string& text) {
         r.torch_version = tt["torch_version"].value_or(std::string());
         r.cxx11_abi = int(tt["cxx11_abi"].value_or(int64_t(-1)));
         r.source_dir = tt["source_dir"].value_or(std::string());
+        r.reads_pretrain = tt["reads_pretrain"].value_or(true);
         if (const toml::array* ps = tt["params"].as_array()) {
             for (const auto& pn : *ps) {
                 const toml::table* pt = pn.as_table();

@@ -43,8 +43,9 @@ struct PluginRecord {
     std::string compiler, torch_version;
     int cxx11_abi = -1;
     std::vector<ParamSchema> params;
-    std::string source_dir; // where the plugin was built from (ABI 1.2+); "" when unknown
-    bool stale = false;     // a file in source_dir is newer than the library: rebuild it
+    std::string source_dir;     // where the plugin was built from (ABI 1.2+); "" when unknown
+    bool stale = false;         // a file in source_dir is newer than the library: rebuild it
+    bool reads_pretrain = true; // a method that reads the sweep's [pretrain] (ABI 2.13's flag; older: yes)
 
     const ParamSchema* param(const std::string& key) const {
         for (const auto& p : params)

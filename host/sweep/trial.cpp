@@ -1,6 +1,8 @@
 // Trial resolution and the canonical config text that trial keys hash.
 #include "sweep/trial.hpp"
 
+#include <algorithm>
+
 #include "common/values.hpp"
 
 namespace iclr {
@@ -33,6 +35,23 @@ std::string canonical_config(int64_t seed, const std::vector<ResolvedPart>& part
     return text;
 }
 
+namespace {
+
+// A method that does not read [pretrain] (ICLR_FLAG_READS_PRETRAIN unset: ewc beside finetune's
+// arms) leaves it out of its trials: the pretraining data cannot change what it computes, so its
+// config, key, parameters and provenance do not list it, and a change to [pretrain] reruns none of
+// its trials.
+void drop_unread_pretrain(std::vector<ResolvedPart>& parts) {
+    auto method =
+        std::find_if(parts.begin(), parts.end(), [](const ResolvedPart& p) { return p.section->role == "method"; });
+    if (method == parts.end() || method->plugin->reads_pretrain) return;
+    parts.erase(
+        std::remove_if(parts.begin(), parts.end(), [](const ResolvedPart& p) { return p.section->role == "pretrain"; }),
+        parts.end());
+}
+
+} // namespace
+
 ResolvedTrial resolve_trial(const SweepSpec& spec, const std::vector<const PluginRecord*>& plugins,
                             const TrialPoint& point) {
     ResolvedTrial t;
@@ -54,6 +73,7 @@ ResolvedTrial resolve_trial(const SweepSpec& spec, const std::vector<const Plugi
         if (schema && schema->type == ICLR_PARAM_FLOAT && v.type == Value::Type::Int) v = Value::of_float(double(v.i));
         t.parts[size_t(spec.axes[k].section)].params.values[spec.axes[k].key] = v;
     }
+    drop_unread_pretrain(t.parts);
     t.config_toml = canonical_config(t.seed, t.parts);
     t.key = trial_key(t.config_toml);
     return t;

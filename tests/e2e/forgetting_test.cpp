@@ -121,6 +121,71 @@ plugin = "accuracy_matrix"
     EXPECT_EQ(s.count("SELECT COUNT(*) FROM attributes WHERE key = 'cache_hit' AND value = '0'"), 2);
 }
 
+// A method that does not read [pretrain] (ewc, beside finetune's pretrained arm) leaves it out of its
+// trials: its config, parameters and plugins name no [pretrain], so changing [pretrain] reruns the
+// pretrained arm's trial and finds ewc's done. A method that reads it without declaring so (the
+// fault fixture's `pretrain` mode) fails its trial with the member to add, instead of computing
+// from data its key does not name.
+TEST(Forgetting, AMethodThatDoesNotPretrainLeavesPretrainOutOfItsTrials) {
+    Scratch s;
+    const std::string sweep = R"(
+[sweep]
+name = "ewc_beside"
+jobs = 1
+[dataset]
+plugin = "mnist"
+tasks = [[0, 1], [2, 3]]
+train_per_class = 30
+test_per_class = 30
+[pretrain]
+plugin = "fashion_mnist"
+train_per_class = 50
+[model]
+plugin = "mlp"
+width = 16
+[method]
+plugin = "finetune"
+[method.finetune]
+pretrain_epochs = 1
+[[metric]]
+plugin = "forgetting"
+[[arm]]
+name = "pretrained"
+[[arm]]
+name = "ewc"
+method = { plugin = "ewc" }
+)";
+    std::string file = s.write("beside.toml", sweep);
+    auto r = s.run({"run", file});
+    ASSERT_EQ(r.code, 0) << r.out;
+    auto of = [&](const std::string& arm, const std::string& what) {
+        return s.sql("SELECT " + what + " FROM runs WHERE arm = ?1", {arm});
+    };
+    EXPECT_EQ(of("ewc", "instr(config_toml, '[pretrain]')"), "0") << of("ewc", "config_toml");
+    EXPECT_NE(of("pretrained", "instr(config_toml, '[pretrain]')"), "0");
+    EXPECT_EQ(of("ewc", "(SELECT COUNT(*) FROM params p WHERE p.run_id = runs.id AND p.key LIKE 'pretrain.%')"), "0");
+    EXPECT_EQ(of("pretrained", "(SELECT COUNT(*) FROM params p WHERE p.run_id = runs.id AND p.key LIKE 'pretrain.%')"),
+              s.sql("SELECT COUNT(*) FROM params WHERE key LIKE 'pretrain.%'"));
+    EXPECT_EQ(of("ewc", "json_extract(plugins_json, '$.pretrain.name')"), "NULL");
+    auto changed = s.run({"run", file, "--set", "pretrain.train_per_class=60"});
+    ASSERT_EQ(changed.code, 0) << changed.out;
+    EXPECT_TRUE(has(changed.out, "2 trials, 1 already done, 1 to run")) << changed.out;
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs WHERE arm = 'ewc'"), 1);
+    EXPECT_EQ(s.count("SELECT COUNT(*) FROM runs WHERE arm = 'pretrained'"), 2);
+
+    std::string undeclared = sweep.substr(0, sweep.find("[model]")) + R"(
+[method]
+plugin = "fault"
+mode = "pretrain"
+)";
+    auto bad = s.run({"run", s.write("undeclared.toml", undeclared), "--db", s.path("bad.db")});
+    EXPECT_NE(bad.code, 0) << bad.out;
+    EXPECT_EQ(Scratch::sql_in(s.path("bad.db"), "SELECT status || ': ' || error FROM runs"),
+              "failed: method 'fault': it calls pretrain_benchmark() but does not declare that it reads [pretrain]: "
+              "add `static constexpr bool reads_pretrain = true;` to its class (sdk/README.md), so that its trials' "
+              "keys include the sweep's [pretrain]");
+}
+
 // `iclr verify` on the CI-sized sweep: one seed cannot give a CI, so every verdict is "no data";
 // what is checked is the structure, the record in the database and byte-for-byte determinism.
 TEST(Forgetting, VerifyOnTheCiProfileIsDeterministicAndRecordsEachClaim) {

@@ -88,6 +88,8 @@ std::string PluginObjects::data_key(const Part& p, RunContext& ctx) {
         .hex();
 }
 
+bool PluginObjects::reads_pretrain(const Part& p) { return iclr::reads_pretrain(*load(p)); }
+
 const iclr_plugin_info* PluginObjects::load(const Part& p) {
     if (auto it = loaded_.find(p.file); it != loaded_.end()) return it->second;
     LoadedPlugin lp = load_plugin(p.file);

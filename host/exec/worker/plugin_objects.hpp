@@ -64,6 +64,8 @@ class PluginObjects {
     }
     // Creates the part's plugin object through the interface its role takes, and deletes it.
     void construct_only(const Part& p, RunContext& ctx);
+    // Whether the part's method declares that it reads [pretrain] (plugin/plugin_loader.hpp).
+    bool reads_pretrain(const Part& p);
 
     // The benchmark for these dataset parameters, reused across the worker's trials and, through
     // the data cache, mapped by every other worker that loads it.

@@ -84,9 +84,10 @@ class GlobalGeneratorsKept {
 class TrialSession : public Session {
   public:
     TrialSession(PluginObjects& worker, const std::vector<Part>& parts, std::shared_ptr<Benchmark> b, Model* model,
-                 std::string model_name, std::vector<std::pair<std::string, Metric*>> metrics, WorkerContext& ctx)
+                 std::string model_name, std::vector<std::pair<std::string, Metric*>> metrics, WorkerContext& ctx,
+                 bool method_reads_pretrain)
         : worker_(worker), parts_(parts), bench_(std::move(b)), model_(model), model_name_(std::move(model_name)),
-          metrics_(std::move(metrics)), ctx_(ctx) {}
+          metrics_(std::move(metrics)), ctx_(ctx), method_reads_pretrain_(method_reads_pretrain) {}
     const Benchmark& benchmark() override {
         if (!bench_) throw PluginError("this sweep has no [dataset]");
         return *bench_;
@@ -113,7 +114,13 @@ class TrialSession : public Session {
     }
     RunContext& ctx() override { return ctx_; }
     bool built_a_backbone() const { return built_; }
+    // A method that does not declare reading [pretrain] was keyed without it: were it to read it,
+    // its results would depend on data its trials' keys and configs do not name.
     const Benchmark* pretrain_benchmark() override {
+        if (!method_reads_pretrain_)
+            throw PluginError("it calls pretrain_benchmark() but does not declare that it reads [pretrain]: add "
+                              "`static constexpr bool reads_pretrain = true;` to its class (sdk/README.md), so that "
+                              "its trials' keys include the sweep's [pretrain]");
         if (!pretrain_)
             for (const auto& p : parts_)
                 if (p.role == "pretrain") pretrain_ = worker_.benchmark(p, ctx_);
@@ -155,6 +162,7 @@ class TrialSession : public Session {
     WorkerContext& ctx_;
     bool built_ = false;
     bool nonfinite_ = false; // found once: a trial that records and goes on is not checked again
+    bool method_reads_pretrain_;
 };
 
 // A model is built for the benchmark's input_shape; a data set whose tasks hold examples of another
@@ -191,6 +199,7 @@ std::optional<worker::Divergence> run_trial(PluginObjects& worker, const toml::t
     std::vector<std::unique_ptr<Metric>> metric_objs;
     std::vector<std::pair<std::string, Metric*>> metrics;
     std::string dataset_name, model_name, method_name;
+    bool reads_pretrain = true;
     for (const auto& p : parts) {
         if (p.role == "dataset") {
             bench = worker.benchmark(p, ctx);
@@ -201,13 +210,14 @@ std::optional<worker::Divergence> run_trial(PluginObjects& worker, const toml::t
         } else if (p.role == "method") {
             method = worker.create<Method>(p, ctx);
             method_name = p.name;
+            reads_pretrain = worker.reads_pretrain(p);
         } else if (p.role == "metric") {
             metric_objs.push_back(worker.create<Metric>(p, ctx));
             metrics.emplace_back(p.name, metric_objs.back().get());
         }
     }
     torch::manual_seed(seed); // data loading must not shift the model's initial weights
-    TrialSession session(worker, parts, bench, model.get(), model_name, metrics, ctx);
+    TrialSession session(worker, parts, bench, model.get(), model_name, metrics, ctx, reads_pretrain);
     try {
         tagged("method '" + method_name + "'", [&] { method->run(session); });
     } catch (const worker::TaggedError& e) {

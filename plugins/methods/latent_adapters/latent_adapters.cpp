@@ -11,6 +11,7 @@ namespace {
 
 class LatentAdapters : public iclr::Method {
   public:
+    static constexpr bool reads_pretrain = true; // its trunk is pretrained on [pretrain]
     struct Params {
         iclr::String adapters{"adapters", "latent", "latent|single|oracle|none",
                               "latent: K adapters per layer, sparsemax gate on the layer input's average; single: one "

@@ -15,6 +15,7 @@ namespace F = torch::nn::functional;
 
 class Orca : public iclr::Method {
   public:
+    static constexpr bool reads_pretrain = true; // its pretraining stage reads [pretrain]
     struct Params {
         iclr::String objective{"objective", "orca", "orca|supervised|fixmatch",
                                "orca: margin cross-entropy + pairwise + entropy terms, a head over all classes; "

@@ -64,9 +64,14 @@ extern "C" {
    CPU no number.
    2.12: plugin.hpp declares iclr_plugin_source_dir() (weak; iclr_add_plugin links a generated
    definition), which names the plugin's source folder instead of __FILE__, so that a plugin's
-   objects hold no path and ccache shares them between checkouts. Same field, same meaning. */
+   objects hold no path and ccache shares them between checkouts. Same field, same meaning.
+   2.13: iclr_plugin_info.flags appended: ICLR_FLAG_READS_PRETRAIN, set for a method class that
+   declares `static constexpr bool reads_pretrain = true;` (PretrainedMethod does), so that the
+   trials of a method that never calls Session::pretrain_benchmark() leave the sweep's [pretrain]
+   out of their config and key; the worker refuses the call from a method that does not declare it.
+   A plugin built before 2.13 has no flags and is taken to read [pretrain]. */
 #define ICLR_ABI_MAJOR 2
-#define ICLR_ABI_MINOR 12
+#define ICLR_ABI_MINOR 13
 #define ICLR_ENTRY_SYMBOL "iclr_plugin_entry"
 
 typedef enum iclr_kind {
@@ -121,7 +126,11 @@ typedef struct iclr_plugin_info {
     /* 1.2: the folder of the plugin's source file (for "stale: rebuild"); read only when
        struct_size covers it */
     const char* source_dir;
+    /* 2.13: ICLR_FLAG_* bits; read only when struct_size covers it (older: every flag unknown) */
+    uint32_t flags;
 } iclr_plugin_info;
+/* A method that reads the sweep's [pretrain] data set (Session::pretrain_benchmark()). */
+#define ICLR_FLAG_READS_PRETRAIN 1u
 
 typedef const iclr_plugin_info* (*iclr_entry_fn)(void);
 

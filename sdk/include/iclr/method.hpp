@@ -30,7 +30,9 @@ class ICLR_SDK_API Session {
     // Runs every metric of the trial on this event; metrics may log through ctx().
     virtual void notify(const Event& event, Learner& learner) = 0;
     virtual RunContext& ctx() = 0;
-    // The sweep's [pretrain] data set, loaded on first use; nullptr when the sweep has none.
+    // The sweep's [pretrain] data set, loaded on first use; nullptr when the sweep has none. A method
+    // that calls it declares `static constexpr bool reads_pretrain = true;` (plugin.hpp): the trials
+    // of other methods leave [pretrain] out of their config, and the worker refuses their call.
     virtual const Benchmark* pretrain_benchmark() = 0;
     // This trial's section as canonical text (plugin, version, every parameter, library SHA-256),
     // for content keys: role is "dataset", "pretrain", "model" or "method"; "" if no such section.

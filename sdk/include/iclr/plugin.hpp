@@ -1,6 +1,7 @@
 // ICLR_PLUGIN: declares a plugin's C entry point, metadata, parameter schema and factory.
 #pragma once
 
+#include <concepts>
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -53,6 +54,16 @@ template <> constexpr uint32_t kind_of<Dataset>() { return ICLR_KIND_DATASET; }
 template <> constexpr uint32_t kind_of<Model>() { return ICLR_KIND_MODEL; }
 template <> constexpr uint32_t kind_of<Method>() { return ICLR_KIND_METHOD; }
 template <> constexpr uint32_t kind_of<Metric>() { return ICLR_KIND_METRIC; }
+
+// A method class that reads the sweep's [pretrain] data set says so, once, in its class:
+//   static constexpr bool reads_pretrain = true;
+// (PretrainedMethod does for its subclasses). The trials of any other method leave [pretrain] out
+// of their config and key: a sweep's pretraining data cannot change what such a method computes.
+template <class Impl>
+concept ReadsPretrain = requires {
+    { Impl::reads_pretrain } -> std::convertible_to<bool>;
+}
+&&Impl::reads_pretrain;
 
 // A plugin class with a nested `Params` struct of iclr::Int/Float/... fields (declare.hpp).
 template <class Impl>
@@ -120,7 +131,8 @@ const iclr_plugin_info* plugin_info(const char* name, const char* version, const
                                 _GLIBCXX_USE_CXX11_ABI,
                                 nullptr,
                                 &create<Interface, Impl>,
-                                source_dir.c_str()};
+                                source_dir.c_str(),
+                                ReadsPretrain<Impl> ? ICLR_FLAG_READS_PRETRAIN : 0u};
     }();
     return &info;
 }

@@ -73,6 +73,7 @@ class FreezableLearner : public ContinualLearner {
 // `frozen` (a linear probe: the first optimiser then sees the head only).
 class PretrainedMethod : public ContinualMethod {
   public:
+    static constexpr bool reads_pretrain = true; // its Pretraining stage reads [pretrain]
     PretrainedMethod(const ContinualParams& cp, const PretrainParams& p, bool frozen = false);
 
   protected:
