@@ -179,6 +179,7 @@ int plan_sweep(const std::string& file, const SweepVariant& variant, bool constr
                    shell_word(file), variant.flags());
     warn_stale_plugins(arms, "`iclr run` would run it");
     note_unstated_differences(arms);
+    note_unread_pretrain(arms);
     if (construct) {
         ConstructorCheck checked = check_constructors(arms, {c.data_dir(), ResultsLayout(c.db_path())}, checker);
         fmt::print("constructors: {} plugin configuration(s) built in a worker and accepted{} ({})\n",

@@ -52,6 +52,33 @@ void note_unstated_differences(const SweepArms& arms) {
                keys.size(), list);
 }
 
+void note_unread_pretrain(const SweepArms& arms) {
+    std::set<std::string> readers, others;
+    for (size_t k = 0; k < arms.specs.size(); ++k) {
+        const auto& sections = arms.specs[k].sections;
+        auto role = [&](const char* r) {
+            return std::find_if(sections.begin(), sections.end(), [&](const SectionSpec& s) { return s.role == r; });
+        };
+        auto method = role("method");
+        if (role("pretrain") == sections.end() || method == sections.end()) continue;
+        const PluginRecord* r = arms.plugins[k][size_t(method - sections.begin())];
+        if (r) (r->reads_pretrain ? readers : others).insert(r->name);
+    }
+    if (others.empty()) return;
+    std::string names;
+    for (const auto& n : others)
+        names += (names.empty() ? "" : ", ") + n;
+    const bool one = others.size() == 1;
+    if (readers.empty())
+        fmt::print("warning: no method of the sweep reads [pretrain] ({}): no trial pretrains on it, and every "
+                   "trial leaves it out\n",
+                   names);
+    else
+        fmt::print("note: method{} {} {} not read [pretrain]: {} trials leave it out (their keys do not change with "
+                   "it)\n",
+                   one ? "" : "s", names, one ? "does" : "do", one ? "its" : "their");
+}
+
 std::map<std::string, GitState> outside_plugin_git(const SweepArms& arms, const std::string& iclr_tree) {
     std::map<std::string, GitState> git;
     // Untracked files count where a build reads them (as `iclr plugins` judges staleness), not a

@@ -18,6 +18,9 @@ void warn_stale_plugins(const SweepArms& arms, const std::string& what);
 // One line naming the parameters the arms leave to differing plugin defaults
 // (SweepArms::unstated_differences), if any: a comparison between arms should state them.
 void note_unstated_differences(const SweepArms& arms);
+// A sweep with [pretrain] whose arms run a method that does not read it (ICLR_FLAG_READS_PRETRAIN):
+// a note naming those methods, whose trials leave [pretrain] out; a warning when no method reads it.
+void note_unread_pretrain(const SweepArms& arms);
 
 // The git state of each source folder, outside iclr's tree, that a plugin of the sweep was built
 // from (a plugin project of the user's, built against an installed iclr), by folder. A run's own

@@ -248,6 +248,7 @@ int run_read_sweep(const RunOptions& o, const SweepArms& arms, Handover* handove
     const SweepSpec& spec = arms.base();
     warn_stale_plugins(arms, "the trials will run it");
     note_unstated_differences(arms);
+    note_unread_pretrain(arms);
 
     std::string db_path = o.common.db_path();
     std::string data_dir = absolute_path(o.common.data_dir());

@@ -139,6 +139,7 @@ std::deque<GroupMember> members_of(const RunOptions& o, const std::vector<std::s
         m.scope = data_scope(with_sweep(o, files[i]));
         warn_stale_plugins(m.arms, "the trials will run it");
         note_unstated_differences(m.arms);
+        note_unread_pretrain(m.arms);
     }
     return members;
 }

@@ -158,6 +158,12 @@ method = { plugin = "ewc" }
     std::string file = s.write("beside.toml", sweep);
     auto r = s.run({"run", file});
     ASSERT_EQ(r.code, 0) << r.out;
+    EXPECT_TRUE(has(r.out, "note: method ewc does not read [pretrain]: its trials leave it out")) << r.out;
+    std::string alone = sweep.substr(0, sweep.find("[[arm]]")); // ewc alone: nothing reads [pretrain]
+    alone.replace(alone.find("plugin = \"finetune\"\n[method.finetune]\npretrain_epochs = 1"), 57, "plugin = \"ewc\"");
+    auto plan = s.run({"plan", s.write("alone.toml", alone), "--no-construct"});
+    EXPECT_TRUE(has(plan.out, "warning: no method of the sweep reads [pretrain] (ewc): no trial pretrains on it"))
+        << plan.out;
     auto of = [&](const std::string& arm, const std::string& what) {
         return s.sql("SELECT " + what + " FROM runs WHERE arm = ?1", {arm});
     };
