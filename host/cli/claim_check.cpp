@@ -160,8 +160,7 @@ std::string tuned_note(Store& store, const ClaimSpec& c, const std::vector<int64
     for (const ClaimFilter& w : c.where)
         if (w.is_tuned()) {
             if (!first) first = &w;
-            keys +=
-                std::string(keys.empty() ? "" : ", ") + "'" + std::regex_replace(w.key, std::regex("'"), "''") + "'";
+            keys += (keys.empty() ? "" : ", ") + sql_string(w.key);
             names += (names.empty() ? "" : " and ") + w.key;
         }
     if (!first || run_ids.empty()) return "";

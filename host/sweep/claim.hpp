@@ -67,6 +67,8 @@ struct ClaimSpec {
 
 // The SQL of a claim written with metric = "..." (and where, group, x, task).
 std::string claim_sql(const ClaimSpec& c);
+// An SQL string literal of s ('it''s'), as the claim queries write names and keys.
+std::string sql_string(const std::string& s);
 // The where / group keys that are columns of runs (arm, dataset, model, method), not parameters.
 bool is_claim_run_column(const std::string& key);
 

@@ -10,19 +10,10 @@
 namespace iclr {
 namespace {
 
-std::string quoted(const std::string& s) { // an SQL string literal
-    std::string o = "'";
-    for (char ch : s) {
-        o += ch;
-        if (ch == '\'') o += '\'';
-    }
-    return o + "'";
-}
-
 // Floats as the shortest text that reads back as the same double: the params table holds the
 // exact value each trial ran with, and `=` must find it.
 std::string literal(const Value& v) {
-    if (v.type == Value::Type::String) return quoted(v.s);
+    if (v.type == Value::Type::String) return sql_string(v.s);
     if (v.type == Value::Type::Bool) return v.b ? "1" : "0"; // the params table holds a bool as 0 / 1
     return value_to_toml(v);
 }
@@ -38,7 +29,7 @@ std::string condition(const std::string& expr, const ClaimFilter& w) {
     if (w.op == "in") return one_of(expr, w.values);
     if (w.op == "at") // over the trials of the sweep as written: verify and report fill sweep_runs
         return expr + " = (SELECT " + (w.values.at(0).s == "max" ? "MAX" : "MIN") +
-               "(p.value) FROM params p JOIN sweep_runs s ON s.id = p.run_id WHERE p.key = " + quoted(w.key) + ")";
+               "(p.value) FROM params p JOIN sweep_runs s ON s.id = p.run_id WHERE p.key = " + sql_string(w.key) + ")";
     const char* op = w.op == "ne"   ? " <> "
                      : w.op == "lt" ? " < "
                      : w.op == "le" ? " <= "
@@ -73,7 +64,7 @@ std::string tuned_condition(const std::vector<const ClaimFilter*>& tuned) {
     const std::string sep = " || char(31) || ";
     std::string keys, value, joins;
     for (size_t i = 0; i < tuned.size(); ++i) {
-        const std::string t = "t" + std::to_string(i), key = quoted(tuned[i]->key);
+        const std::string t = "t" + std::to_string(i), key = sql_string(tuned[i]->key);
         keys += (i ? ", " : "") + key;
         joins += "\n    LEFT JOIN params " + t + " ON " + t + ".run_id = s.id AND " + t + ".key = " + key;
         value += (i ? sep : "") + (tuned.size() == 1 ? t + ".value" : "quote(" + t + ".value)");
@@ -87,7 +78,7 @@ std::string tuned_condition(const std::vector<const ClaimFilter*>& tuned) {
            " AS v, c.status = 'done' AS ok, fs.value AS score\n    FROM sweep_runs s JOIN runs c ON c.id = s.id AND "
            "c.status IN ('done', 'diverged')" +
            joins + "\n    LEFT JOIN final_metrics fs ON fs.run_id = s.id AND fs.key = " +
-           quoted(tuned.front()->values.at(0).s) +
+           sql_string(tuned.front()->values.at(0).s) +
            "),\n  score AS (SELECT cell, v, AVG(score) AS m FROM cand GROUP BY cell, v HAVING MIN(ok) = 1 AND "
            "COUNT(score) > 0),\n  best AS (SELECT cell, v FROM score a WHERE NOT EXISTS (SELECT 1 FROM score b WHERE "
            "b.cell = a.cell AND (b.m " +
@@ -112,6 +103,15 @@ std::string parameter_group(const std::string& value, const ClaimSpec& c, std::s
 
 } // namespace
 
+std::string sql_string(const std::string& s) {
+    std::string o = "'";
+    for (char ch : s) {
+        o += ch;
+        if (ch == '\'') o += '\'';
+    }
+    return o + "'";
+}
+
 bool is_claim_run_column(const std::string& key) {
     return key == "arm" || key == "dataset" || key == "model" || key == "method";
 }
@@ -119,7 +119,8 @@ bool is_claim_run_column(const std::string& key) {
 std::string claim_sql(const ClaimSpec& c) {
     std::string joins, conds;
     auto param = [&](const std::string& alias, const std::string& key) {
-        joins += "\nJOIN params " + alias + " ON " + alias + ".run_id = r.id AND " + alias + ".key = " + quoted(key);
+        joins +=
+            "\nJOIN params " + alias + " ON " + alias + ".run_id = r.id AND " + alias + ".key = " + sql_string(key);
         return alias + ".value";
     };
     // A run column the claim names; the arm is the sweep's own (sweep_runs.arm, which verify and
@@ -134,9 +135,9 @@ std::string claim_sql(const ClaimSpec& c) {
         return std::string("COALESCE(sa.arm, r.arm)");
     };
     std::string cols = "r.id AS run_id, r.seed";
-    std::string key = " = " + quoted(c.metric);
+    std::string key = " = " + sql_string(c.metric);
     if (c.group_is_metric()) { // a row per run and metric, labelled by its key
-        key = " IN (" + quoted(c.a) + ", " + quoted(c.b) + ")";
+        key = " IN (" + sql_string(c.a) + ", " + sql_string(c.b) + ")";
         cols += ", f.key AS grp";
     } else if (!c.a.empty()) {
         std::string g = c.group.empty() ? "arm" : c.group, cond;
@@ -145,10 +146,11 @@ std::string claim_sql(const ClaimSpec& c) {
         conds += "\n  AND " + (cond.empty() ? one_of(grp, {Value::of_string(c.a), Value::of_string(c.b)}) : cond);
     }
     if (c.x_is_metric) { // the same task's row as the value's (NULL for a run-level metric)
-        joins += "\nJOIN final_metrics fx ON fx.run_id = r.id AND fx.key = " + quoted(c.x) + " AND fx.task IS f.task";
+        joins +=
+            "\nJOIN final_metrics fx ON fx.run_id = r.id AND fx.key = " + sql_string(c.x) + " AND fx.task IS f.task";
         cols += ", fx.value AS x";
     } else if (c.x_is_attribute()) {
-        joins += "\nJOIN attributes px ON px.run_id = r.id AND px.key = " + quoted(c.x); // attributes are text
+        joins += "\nJOIN attributes px ON px.run_id = r.id AND px.key = " + sql_string(c.x); // attributes are text
         cols += ", CAST(px.value AS REAL) AS x";
     } else if (!c.x.empty()) {
         cols += ", " + param("px", c.x) + " AS x";
@@ -159,7 +161,7 @@ std::string claim_sql(const ClaimSpec& c) {
         if (w.is_tuned()) { // its value a column of its own (NULL where the plugin lacks it): --rows shows it
             tuned.push_back(&w);
             const std::string t = "w" + std::to_string(++n);
-            joins += "\nLEFT JOIN params " + t + " ON " + t + ".run_id = r.id AND " + t + ".key = " + quoted(w.key);
+            joins += "\nLEFT JOIN params " + t + " ON " + t + ".run_id = r.id AND " + t + ".key = " + sql_string(w.key);
             std::string name = "\"";
             for (char ch : w.key)
                 name += ch == '"' ? std::string("\"\"") : std::string(1, ch);
