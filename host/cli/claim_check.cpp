@@ -173,9 +173,14 @@ std::string tuned_note(Store& store, const ClaimSpec& c, const std::vector<int64
     for (const auto& [value, n] : chosen)
         each += (each.empty() ? "" : ", ") + value + " in " + std::to_string(n) + " run(s)";
     const std::string& metric = first->values.at(0).s;
-    const bool own = metric == (c.group_is_metric() ? c.a : c.metric) || (c.group_is_metric() && metric == c.b);
+    std::string seeds; // held-out tuning: the seeds that chose are not the ones measured
+    for (int64_t seed : first->tune_seeds)
+        seeds += (seeds.empty() ? "" : ", ") + std::to_string(seed);
+    const bool own =
+        seeds.empty() && (metric == (c.group_is_metric() ? c.a : c.metric) || (c.group_is_metric() && metric == c.b));
     return names + " tuned per arm and setting on the " + (first->op == "argmax" ? "highest" : "lowest") + " mean " +
-           metric + ": " + each +
+           metric + (seeds.empty() ? "" : " of seeds " + seeds + " (the claim measures the other seeds)") + ": " +
+           each +
            (own ? " (chosen on the metric and seeds the claim measures, which flatters each side it picks for)" : "");
 }
 

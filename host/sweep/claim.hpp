@@ -19,6 +19,7 @@ struct ClaimFilter {
                                // argmax / argmin (a final metric's key: the value tuned on it, claim_sql.cpp)
     std::vector<Value> values; // scalars
     SourcePos pos;
+    std::vector<int64_t> tune_seeds; // argmax / argmin with seeds = [...]: rank on these, measure the rest
     bool is_tuned() const { return op == "argmax" || op == "argmin"; }
 };
 

@@ -52,6 +52,13 @@ std::vector<Value> stored_forms(const std::string& text) {
     return forms;
 }
 
+std::string seed_list(const std::vector<int64_t>& seeds) {
+    std::string out;
+    for (int64_t seed : seeds)
+        out += (out.empty() ? "" : ", ") + std::to_string(seed);
+    return out;
+}
+
 // where = { "method.lr" = { argmax = "avg_accuracy" } }: the runs at the tuned value of each cell of
 // the sweep's finished trials (sweep_runs): a cell is the runs of one arm and plugins whose other
 // parameters are all alike (seeds apart), so every arm, width or group is tuned on its own, whatever
@@ -74,12 +81,17 @@ std::string tuned_condition(const std::vector<const ClaimFilter*>& tuned) {
         "COALESCE(c.method, '')" + sep + "COALESCE((SELECT group_concat(k, char(31)) FROM (SELECT p.key || '=' || " +
         "quote(p.value) AS k FROM params p WHERE p.run_id = s.id AND p.key NOT IN (" + keys + ") ORDER BY p.key)), '')";
     const char* better = tuned.front()->op == "argmax" ? ">" : "<";
+    // With seeds = [...], only those seeds' runs rank the values (the claim then measures the rest).
+    const std::string seeds = seed_list(tuned.front()->tune_seeds);
+    const std::string ranks = seeds.empty() ? "1" : "c.seed IN (" + seeds + ")";
     return "r.id IN (\n  WITH cand AS (SELECT s.id, " + cell + " AS cell, " + value +
-           " AS v, c.status = 'done' AS ok, fs.value AS score\n    FROM sweep_runs s JOIN runs c ON c.id = s.id AND "
+           " AS v, c.status = 'done' AS ok, fs.value AS score, " + ranks +
+           " AS ranks\n    FROM sweep_runs s JOIN runs c ON c.id = s.id AND "
            "c.status IN ('done', 'diverged')" +
            joins + "\n    LEFT JOIN final_metrics fs ON fs.run_id = s.id AND fs.key = " +
            sql_string(tuned.front()->values.at(0).s) +
-           "),\n  score AS (SELECT cell, v, AVG(score) AS m FROM cand GROUP BY cell, v HAVING MIN(ok) = 1 AND "
+           "),\n  score AS (SELECT cell, v, AVG(score) AS m FROM cand WHERE ranks GROUP BY cell, v HAVING MIN(ok) = 1 "
+           "AND "
            "COUNT(score) > 0),\n  best AS (SELECT cell, v FROM score a WHERE NOT EXISTS (SELECT 1 FROM score b WHERE "
            "b.cell = a.cell AND (b.m " +
            better +
@@ -172,6 +184,8 @@ std::string claim_sql(const ClaimSpec& c) {
         conds += "\n  AND " + condition(e, w);
     }
     if (!tuned.empty()) conds += "\n  AND " + tuned_condition(tuned);
+    if (!tuned.empty() && !tuned.front()->tune_seeds.empty()) // the seeds that chose are not measured
+        conds += "\n  AND r.seed NOT IN (" + seed_list(tuned.front()->tune_seeds) + ")";
     std::string task = c.task ? " AND f.task = " + std::to_string(*c.task) : "";
     return "SELECT " + cols + ", f.value\nFROM runs r\nJOIN final_metrics f ON f.run_id = r.id AND f.key" + key + task +
            joins + "\nWHERE r.status = 'done'" + conds;

@@ -40,28 +40,46 @@ std::optional<ClaimFilter> read_at(ParseContext& ctx, ClaimFilter f, const toml:
 }
 
 // `key = { argmax = "avg_accuracy" }`: in each cell of the sweep, the runs at the key's value whose
-// mean of that final metric is highest (argmin: lowest), i.e. each arm at its own tuned value.
-std::optional<ClaimFilter> read_tuned(ParseContext& ctx, ClaimFilter f, const toml::node& value) {
-    auto s = value.as_string();
+// mean of that final metric is highest (argmin: lowest), i.e. each arm at its own tuned value;
+// `seeds = [0, 1, 2]` beside it ranks on those seeds' runs alone and measures on the others.
+std::optional<ClaimFilter> read_tuned(ParseContext& ctx, ClaimFilter f, const toml::table& t) {
+    const toml::node* metric = t.get(f.op);
+    auto s = metric->as_string();
     if (!s || s->get().empty()) {
-        ctx.err(value, "claim.where." + f.key + ": " + f.op +
-                           " takes a final metric's key, e.g. { argmax = \"avg_accuracy\" } (the value whose runs "
-                           "have the " +
-                           (f.op == "argmax" ? "highest" : "lowest") + " mean of it)");
+        ctx.err(*metric, "claim.where." + f.key + ": " + f.op +
+                             " takes a final metric's key, e.g. { argmax = \"avg_accuracy\" } (the value whose runs "
+                             "have the " +
+                             (f.op == "argmax" ? "highest" : "lowest") + " mean of it)");
         return std::nullopt;
     }
     f.values = {Value::of_string(s->get())};
+    for (auto&& [k, v] : t) {
+        if (k.str() == f.op) continue;
+        const toml::array* seeds = k.str() == "seeds" ? v.as_array() : nullptr;
+        bool ok = seeds && !seeds->empty();
+        for (size_t i = 0; ok && i < seeds->size(); ++i)
+            ok = (*seeds)[i].is_integer();
+        if (!ok) {
+            ctx.err(v, "claim.where." + f.key + ": beside " + f.op +
+                           " only seeds = [0, 1, ...] (the seeds whose runs "
+                           "choose the value; the claim measures the others)");
+            return std::nullopt;
+        }
+        for (const auto& seed : *seeds)
+            f.tune_seeds.push_back(seed.as_integer()->get());
+    }
     return f;
 }
 
 // One where condition: `key = value`, `key = [any, of, these]` or `key = { op = value }`.
 std::optional<ClaimFilter> read_filter(ParseContext& ctx, const std::string& key, const toml::node& v) {
-    ClaimFilter f{key, "eq", {}, ctx.pos(v)};
+    ClaimFilter f{key, "eq", {}, ctx.pos(v), {}};
     const toml::node* value = &v;
     if (const toml::table* t = v.as_table()) {
+        f.op = t->contains("argmax") ? "argmax" : t->contains("argmin") ? "argmin" : "";
+        if (f.is_tuned() && !(t->contains("argmax") && t->contains("argmin"))) return read_tuned(ctx, f, *t);
         f.op = t->size() == 1 ? std::string(t->cbegin()->first.str()) : "";
         if (f.op == "at") return read_at(ctx, f, t->cbegin()->second);
-        if (f.is_tuned()) return read_tuned(ctx, f, t->cbegin()->second);
         if (!is_comparison_op(f.op)) {
             ctx.err(v, "claim.where." + key +
                            ": one operator, e.g. { gt = 0.1 } (eq ne lt le gt ge in; at = \"max\" or \"min\"; "
@@ -105,10 +123,10 @@ void read_where(ParseContext& ctx, const toml::node& v, ClaimSpec& c) {
         if (!f.is_tuned()) continue;
         if (!first)
             first = &f;
-        else if (f.op != first->op || f.values != first->values)
+        else if (f.op != first->op || f.values != first->values || f.tune_seeds != first->tune_seeds)
             ctx.err(f.pos, "claim.where." + f.key + ": tuned together with " + first->key + ", so by the same " +
                                first->op + " = \"" + first->values.at(0).s +
-                               "\" (one ranking picks the values of both)");
+                               "\" and seeds (one ranking picks the values of both)");
     }
 }
 

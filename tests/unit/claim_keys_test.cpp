@@ -318,6 +318,9 @@ TEST(ClaimKeys, WhereArgmaxKeepsEachCellsTunedValue) {
     EXPECT_EQ(rows("\"method.lr\" = { argmax = \"acc\" }"), "1@0.1 2@0.1 7@0.01 8@0.01 11@0.01 12@0.01 15@0.01 16@-");
     EXPECT_EQ(rows("\"method.lr\" = { argmin = \"forgetting\" }"),
               "3@0.01 4@0.01 7@0.01 8@0.01 9@0.1 10@0.1 15@0.01 16@-");
+    // seeds = [0]: seed 0's runs choose (ft 64 takes 0.1, whose seed-1 run diverged and gives no row;
+    // lp 64's tie and run 16 are seed 0's, not measured), and only the other seeds' rows come back.
+    EXPECT_EQ(rows("\"method.lr\" = { argmax = \"acc\", seeds = [0] }"), "2@0.1 12@0.01");
     // Other conditions keep rows; they do not change what each cell chose.
     EXPECT_EQ(rows("\"dataset.per_class\" = 16, \"method.lr\" = { argmax = \"acc\" }"), "1@0.1 2@0.1 11@0.01 12@0.01");
     // Two keys are tuned together, by one ranking: each (lr, per_class) pair is a value of the arm's
@@ -332,6 +335,9 @@ TEST(ClaimKeys, WhereArgmaxKeepsEachCellsTunedValue) {
     EXPECT_NE(e.find("claim.where.method.epochs: tuned together with method.lr, so by the same argmax = \"acc\""),
               std::string::npos)
         << e;
+    e = joined(errors("[[claim]]\nname = \"e\"\nkind = \"at_most\"\nthreshold = 1\nmetric = \"m\"\n"
+                      "where = { \"method.lr\" = { argmax = \"acc\", seeds = [] } }\n"));
+    EXPECT_NE(e.find("claim.where.method.lr: beside argmax only seeds = [0, 1, ...]"), std::string::npos) << e;
     e = joined(errors("[[claim]]\nname = \"f\"\nkind = \"at_most\"\nthreshold = 1\nmetric = \"m\"\n"
                       "where = { arm = { argmax = \"acc\" }, \"method.lx\" = { argmax = \"acc\" } }\n"));
     EXPECT_NE(e.find("claim 'f': where arm: argmax tunes a parameter (\"method.lr\"), not the arm"), std::string::npos)
