@@ -160,7 +160,7 @@ std::string tuned_note(Store& store, const ClaimSpec& c, const std::vector<int64
     for (const ClaimFilter& w : c.where)
         if (w.is_tuned()) {
             if (!first) first = &w;
-            keys += (keys.empty() ? "" : ", ") + sql_string(w.key);
+            keys += (keys.empty() ? "" : ", ") + quote_doubling(w.key, '\'');
             names += (names.empty() ? "" : " and ") + w.key;
         }
     if (!first || run_ids.empty()) return "";
@@ -173,9 +173,7 @@ std::string tuned_note(Store& store, const ClaimSpec& c, const std::vector<int64
     for (const auto& [value, n] : chosen)
         each += (each.empty() ? "" : ", ") + value + " in " + std::to_string(n) + " run(s)";
     const std::string& metric = first->values.at(0).s;
-    std::string seeds; // held-out tuning: the seeds that chose are not the ones measured
-    for (int64_t seed : first->tune_seeds)
-        seeds += (seeds.empty() ? "" : ", ") + std::to_string(seed);
+    const std::string seeds = first->tune_seeds_text(); // held out: the seeds that chose are not measured
     const bool own =
         seeds.empty() && (metric == (c.group_is_metric() ? c.a : c.metric) || (c.group_is_metric() && metric == c.b));
     return names + " tuned per arm and setting on the " + (first->op == "argmax" ? "highest" : "lowest") + " mean " +

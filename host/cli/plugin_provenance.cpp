@@ -7,6 +7,8 @@
 
 #include <fmt/core.h>
 
+#include "common/nearest_name.hpp"
+
 namespace iclr {
 namespace {
 
@@ -65,9 +67,7 @@ void note_unread_pretrain(const SweepArms& arms) {
         if (r) (r->reads_pretrain ? readers : others).insert(r->name);
     }
     if (others.empty()) return;
-    std::string names;
-    for (const auto& n : others)
-        names += (names.empty() ? "" : ", ") + n;
+    const std::string names = names_list({others.begin(), others.end()});
     const bool one = others.size() == 1;
     if (readers.empty())
         fmt::print("warning: no method of the sweep reads [pretrain] ({}): no trial pretrains on it, and every "

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "common/nearest_name.hpp"
+#include "common/values.hpp"
 #include "store/sql_stats.hpp"
 
 namespace iclr {
@@ -27,12 +28,8 @@ std::vector<std::string> names_of(sqlite3* db, const char* sql) {
 // The tables and views of one attached database ("main": and the temporary ones, as --sweep's
 // sweep_runs).
 std::string tables_sql(const std::string& schema) {
-    std::string quoted = "\"";
-    for (char c : schema)
-        quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
-    quoted += "\"";
-    std::string sql =
-        "SELECT name FROM " + quoted + ".sqlite_schema WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%'";
+    std::string sql = "SELECT name FROM " + quote_doubling(schema, '"') +
+                      ".sqlite_schema WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%'";
     return schema == "main" ? sql + " UNION ALL SELECT name FROM sqlite_temp_schema WHERE type IN ('table', 'view')"
                             : sql;
 }

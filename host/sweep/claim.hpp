@@ -21,6 +21,7 @@ struct ClaimFilter {
     SourcePos pos;
     std::vector<int64_t> tune_seeds; // argmax / argmin with seeds = [...]: rank on these, measure the rest
     bool is_tuned() const { return op == "argmax" || op == "argmin"; }
+    std::string tune_seeds_text() const; // "0, 1, 2": as the query lists them and verify's note names them
 };
 
 // [[claim]] name = "...", source = "...", kind = "less", sql = "SELECT ...", a = "...", b = "..."
@@ -68,8 +69,6 @@ struct ClaimSpec {
 
 // The SQL of a claim written with metric = "..." (and where, group, x, task).
 std::string claim_sql(const ClaimSpec& c);
-// An SQL string literal of s ('it''s'), as the claim queries write names and keys.
-std::string sql_string(const std::string& s);
 // The where / group keys that are columns of runs (arm, dataset, model, method), not parameters.
 bool is_claim_run_column(const std::string& key);
 

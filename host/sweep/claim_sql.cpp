@@ -10,6 +10,8 @@
 namespace iclr {
 namespace {
 
+std::string sql_string(const std::string& s) { return quote_doubling(s, '\''); }
+
 // Floats as the shortest text that reads back as the same double: the params table holds the
 // exact value each trial ran with, and `=` must find it.
 std::string literal(const Value& v) {
@@ -52,13 +54,6 @@ std::vector<Value> stored_forms(const std::string& text) {
     return forms;
 }
 
-std::string seed_list(const std::vector<int64_t>& seeds) {
-    std::string out;
-    for (int64_t seed : seeds)
-        out += (out.empty() ? "" : ", ") + std::to_string(seed);
-    return out;
-}
-
 // where = { "method.lr" = { argmax = "avg_accuracy" } }: the runs at the tuned value of each cell of
 // the sweep's finished trials (sweep_runs): a cell is the runs of one arm and plugins whose other
 // parameters are all alike (seeds apart), so every arm, width or group is tuned on its own, whatever
@@ -82,7 +77,7 @@ std::string tuned_condition(const std::vector<const ClaimFilter*>& tuned) {
         "quote(p.value) AS k FROM params p WHERE p.run_id = s.id AND p.key NOT IN (" + keys + ") ORDER BY p.key)), '')";
     const char* better = tuned.front()->op == "argmax" ? ">" : "<";
     // With seeds = [...], only those seeds' runs rank the values (the claim then measures the rest).
-    const std::string seeds = seed_list(tuned.front()->tune_seeds);
+    const std::string seeds = tuned.front()->tune_seeds_text();
     const std::string ranks = seeds.empty() ? "1" : "c.seed IN (" + seeds + ")";
     return "r.id IN (\n  WITH cand AS (SELECT s.id, " + cell + " AS cell, " + value +
            " AS v, c.status = 'done' AS ok, fs.value AS score, " + ranks +
@@ -115,13 +110,11 @@ std::string parameter_group(const std::string& value, const ClaimSpec& c, std::s
 
 } // namespace
 
-std::string sql_string(const std::string& s) {
-    std::string o = "'";
-    for (char ch : s) {
-        o += ch;
-        if (ch == '\'') o += '\'';
-    }
-    return o + "'";
+std::string ClaimFilter::tune_seeds_text() const {
+    std::string out;
+    for (int64_t seed : tune_seeds)
+        out += (out.empty() ? "" : ", ") + std::to_string(seed);
+    return out;
 }
 
 bool is_claim_run_column(const std::string& key) {
@@ -174,10 +167,7 @@ std::string claim_sql(const ClaimSpec& c) {
             tuned.push_back(&w);
             const std::string t = "w" + std::to_string(++n);
             joins += "\nLEFT JOIN params " + t + " ON " + t + ".run_id = r.id AND " + t + ".key = " + sql_string(w.key);
-            std::string name = "\"";
-            for (char ch : w.key)
-                name += ch == '"' ? std::string("\"\"") : std::string(1, ch);
-            cols += ", " + t + ".value AS " + name + "\"";
+            cols += ", " + t + ".value AS " + quote_doubling(w.key, '"');
             continue;
         }
         std::string e = is_claim_run_column(w.key) ? run_column(w.key) : param("w" + std::to_string(++n), w.key);
@@ -185,7 +175,7 @@ std::string claim_sql(const ClaimSpec& c) {
     }
     if (!tuned.empty()) conds += "\n  AND " + tuned_condition(tuned);
     if (!tuned.empty() && !tuned.front()->tune_seeds.empty()) // the seeds that chose are not measured
-        conds += "\n  AND r.seed NOT IN (" + seed_list(tuned.front()->tune_seeds) + ")";
+        conds += "\n  AND r.seed NOT IN (" + tuned.front()->tune_seeds_text() + ")";
     std::string task = c.task ? " AND f.task = " + std::to_string(*c.task) : "";
     return "SELECT " + cols + ", f.value\nFROM runs r\nJOIN final_metrics f ON f.run_id = r.id AND f.key" + key + task +
            joins + "\nWHERE r.status = 'done'" + conds;

@@ -76,8 +76,10 @@ std::optional<ClaimFilter> read_filter(ParseContext& ctx, const std::string& key
     ClaimFilter f{key, "eq", {}, ctx.pos(v), {}};
     const toml::node* value = &v;
     if (const toml::table* t = v.as_table()) {
-        f.op = t->contains("argmax") ? "argmax" : t->contains("argmin") ? "argmin" : "";
-        if (f.is_tuned() && !(t->contains("argmax") && t->contains("argmin"))) return read_tuned(ctx, f, *t);
+        if (t->contains("argmax") != t->contains("argmin")) { // one of them, maybe with seeds beside it
+            f.op = t->contains("argmax") ? "argmax" : "argmin";
+            return read_tuned(ctx, f, *t);
+        }
         f.op = t->size() == 1 ? std::string(t->cbegin()->first.str()) : "";
         if (f.op == "at") return read_at(ctx, f, t->cbegin()->second);
         if (!is_comparison_op(f.op)) {
